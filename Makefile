@@ -1,0 +1,112 @@
+# lockerd: a plain Makefile.  `make`, `make check`, `make run`, `make bench`,
+# `make install` (PREFIX, DESTDIR), `make deps`, `make fuzz`.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+SBINDIR	 = $(PREFIX)/sbin
+BINDIR	 = $(PREFIX)/bin
+SYSCONFDIR ?= /etc/lockerd
+
+CC	?= cc
+PKGS	 = sqlite3
+B	 = build
+
+CFLAGS	?= -O2 -g
+# Paths are bounded when the configuration is read (PATH_MAX / 2), so the
+# truncation warnings of snprintf into PATH_MAX buffers are noise.
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE -Isrc \
+	   $(shell pkg-config --cflags $(PKGS))
+LDLIBS	+= $(shell pkg-config --libs $(PKGS))
+
+ifeq ($(SAN),1)
+B	 = build-san
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+# One object per process role or protocol.
+LOCKERD_SRCS = lockerd.c proc.c config.c directory.c control.c front.c http.c \
+	       route.c worker.c sandbox.c logd.c log.c mime.c util.c
+LOCKER_SRCS  = locker.c proc.c config.c route.c directory.c log.c util.c
+
+LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
+LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
+
+UNIT_TESTS   = test_http test_route test_directory test_config
+UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
+
+all: $(B)/lockerd $(B)/locker
+
+$(B):
+	mkdir -p $(B)
+
+$(B)/%.o: src/%.c src/*.h | $(B)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/lockerd: $(LOCKERD_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/locker: $(LOCKER_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: one test file per module, linked against that module.
+$(B)/test_http: tests/unit/test_http.c $(B)/http.o
+$(B)/test_route: tests/unit/test_route.c $(B)/route.o
+$(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
+$(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/log.o $(B)/util.o
+$(UNIT_BINS): tests/unit/unit.h
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || exit 1; done
+
+# Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
+FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route
+FUZZ_SECONDS ?= 15
+$(B)/fuzz:
+	mkdir -p $@
+$(B)/fuzz/fuzz_http: fuzz/fuzz_http.c src/http.c src/route.c | $(B)/fuzz
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+$(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/log.c src/util.c | $(B)/fuzz
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+$(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c | $(B)/fuzz
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
+	@for f in $(FUZZ_TARGETS); do \
+	  mkdir -p $(B)/fuzz/corpus-$$f; \
+	  echo "== $$f ($(FUZZ_SECONDS)s)"; \
+	  $(B)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	    $(B)/fuzz/corpus-$$f fuzz/seeds/$$f >$(B)/fuzz/$$f.log 2>&1 \
+	    || { tail -40 $(B)/fuzz/$$f.log; exit 1; }; \
+	done
+
+deps:
+	sh scripts/deps.sh
+
+deps-bench:
+	sh scripts/deps.sh bench
+
+# The tests run the real daemon as root, with real users and processes.
+check: deps
+	$(MAKE) all unit
+	$(MAKE) fuzz-smoke
+	/usr/bin/python3 -m pytest -q -x tests/integration --lockerd-build=$(B)
+
+run: deps
+	$(MAKE) all
+	sh scripts/run-demo.sh $(B)
+
+bench: deps deps-bench
+	$(MAKE) all
+	sh bench/run.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(B)/lockerd $(DESTDIR)$(SBINDIR)/lockerd
+	install -m 0755 $(B)/locker $(DESTDIR)$(BINDIR)/locker
+	install -m 0644 etc/lockerd.conf.example $(DESTDIR)$(SYSCONFDIR)/lockerd.conf.example
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all unit fuzz-smoke deps deps-bench check run bench install clean

@@ -1,0 +1,424 @@
+#!/bin/sh
+# bench/run.sh BUILD_DIR — lockerd against nginx and Apache+suexec+static-cat,
+# side by side on 127.0.0.1 in one run.  Run as root (make bench).  See
+# bench/README.md for what is measured and how to read the output.
+#
+# Environment:
+#   BENCH_SECONDS=10          length of each measured wrk run
+#   BENCH_WARMUP_SECONDS=2    length of the wrk warm-up before each run
+#   BENCH_COLD_LOCKERS=50     lockers signed up for the cold-start test
+#   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
+#                             BUILD_DIR/lockerd does not exist
+#   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
+#   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
+#   BENCH_LOCKERD_TMPDIR=/var/tmp   parent of lockerd's lockers/state/logs
+#                             (lockerd refuses them under /tmp)
+#
+# Exits non-zero when a server fails to start or answers a request with the
+# wrong status or body; never because of a ratio (those are reported only).
+
+set -u
+
+BUILD=${1:-build}
+SECONDS_RUN=${BENCH_SECONDS:-10}
+WARMUP=${BENCH_WARMUP_SECONDS:-2}
+NCOLD=${BENCH_COLD_LOCKERS:-50}
+ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
+THREADS=2
+CONNS=32
+HERE=$(cd "$(dirname "$0")" && pwd)
+case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
+
+NGINX=/usr/sbin/nginx
+APACHE=/usr/sbin/apache2
+SUEXEC=/usr/lib/apache2/suexec
+SUEXEC_CONF=/etc/apache2/suexec/www-data
+TESTUSER=lockerd-bench
+DOMAIN=bench.test
+
+S=			# scratch dir under /tmp
+WWW=			# Apache docroot under suexec's docroot (/var/www)
+LDIR=			# lockerd's lockers/state/logs
+NGINX_PID=
+APACHE_PID=
+LOCKERD_PID=
+USER_MADE=
+LOAD_FAILED=
+
+say() { printf '%s\n' "bench: $*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# A process of ours has exited (or is a zombie waiting for wait).
+gone() {
+	[ -r "/proc/$1/status" ] || return 0
+	grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+stop_pid() {	# NAME PID: SIGTERM, up to 15 s, then SIGKILL; reap it
+	[ -n "$2" ] || return 0
+	kill -TERM "$2" 2>/dev/null
+	i=0
+	while ! gone "$2" && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	if ! gone "$2"; then
+		say "$1 (pid $2) ignored SIGTERM for 15 s: SIGKILL"
+		kill -KILL "$2" 2>/dev/null
+	fi
+	wait "$2" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	rc=$?
+	trap - EXIT INT TERM HUP
+	stop_pid lockerd "$LOCKERD_PID"; LOCKERD_PID=
+	stop_pid apache2 "$APACHE_PID"; APACHE_PID=
+	stop_pid nginx "$NGINX_PID"; NGINX_PID=
+	# Anything still running as a bench locker's uid outlived lockerd.
+	left=$(ps -eo pid=,uid= | awk '$2 >= 210000 && $2 <= 210999 { print $1 }')
+	if [ -n "$left" ]; then
+		say "WARNING: processes of bench lockers outlived lockerd: $(echo $left); killing them"
+		for p in $left; do kill -KILL "$p" 2>/dev/null; done
+	fi
+	if [ -n "$USER_MADE" ]; then
+		left=$(ps -o pid= -u "$TESTUSER" 2>/dev/null)
+		for p in $left; do kill -KILL "$p" 2>/dev/null; done
+		userdel "$TESTUSER" 2>/dev/null || say "WARNING: userdel $TESTUSER failed"
+	fi
+	for d in "$WWW" "$LDIR" "$S"; do
+		[ -n "$d" ] && rm -rf "$d"
+	done
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# `locker info NAME --json` on stdin -> "UID GID HOME"
+json_info() {
+	perl -MJSON::PP -e '
+	    local $/; my $j = decode_json(<STDIN>);
+	    defined $j->{$_} or die "no \"$_\" in locker info --json\n" for qw(uid gid home);
+	    print "$j->{uid} $j->{gid} $j->{home}\n";'
+}
+
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+
+free_port() {
+	perl -MIO::Socket::INET -e '
+	    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+	        LocalPort => 0, Proto => "tcp", ReuseAddr => 1) or die "$!\n";
+	    print $s->sockport, "\n";'
+}
+
+# wait_up NAME PID PORT LOG: until the port answers HTTP, or the server dies.
+wait_up() {
+	i=0
+	while :; do
+		if gone "$2"; then
+			[ -f "$4" ] && tail -n 30 "$4" >&2
+			die "$1 exited while starting (see above)"
+		fi
+		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$3/" && return 0
+		i=$((i + 1))
+		if [ $i -ge 150 ]; then
+			[ -f "$4" ] && tail -n 30 "$4" >&2
+			die "$1 did not accept connections on 127.0.0.1:$3 within 15 s"
+		fi
+		sleep 0.1
+	done
+}
+
+# verify NAME URL HOST EXPECTED_FILE [LOG]: one request, must be 200 + that body.
+verify() {
+	code=$(curl -s -o "$S/body" -w '%{http_code}' --max-time 10 \
+	    ${3:+-H "Host: $3"} "$2") || code="curl-failed($?)"
+	if [ "$code" != 200 ] || ! cmp -s "$S/body" "$4"; then
+		say "$1: GET $2 ${3:+(Host: $3) }gave status $code, body $(wc -c <"$S/body" 2>/dev/null || echo 0) bytes; expected 200 and $(wc -c <"$4") bytes of $(basename "$4")"
+		head -c 300 "$S/body" >&2 2>/dev/null; echo >&2
+		[ -n "${5:-}" ] && [ -f "$5" ] && tail -n 20 "$5" >&2
+		die "$1 answered wrongly"
+	fi
+}
+
+# to_ms VALUE-WITH-UNIT (wrk prints 512.00us, 1.23ms, 2.00s, 1.00m)
+TO_MS='function to_ms(v,  n) {
+	n = v + 0
+	if (v ~ /us$/) return n / 1000
+	if (v ~ /ms$/) return n
+	if (v ~ /m$/) return n * 60000
+	if (v ~ /s$/) return n * 1000
+	return n
+}'
+
+# bench_wrk SERVER CASE URL HOST EXPECTED_FILE
+bench_wrk() {
+	out="$S/wrk-$1-$2.txt"
+	verify "$1" "$3" "$4" "$5"
+	say "$1 $2: warm-up ${WARMUP}s, then wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency $3"
+	wrk -t$THREADS -c$CONNS -d${WARMUP}s ${4:+-H "Host: $4"} "$3" >/dev/null 2>&1
+	wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency ${4:+-H "Host: $4"} "$3" >"$out" 2>&1 \
+	    || { cat "$out" >&2; die "wrk failed against $1"; }
+	row=$(awk "$TO_MS"'
+	    /Requests\/sec:/ { rps = $2 }
+	    /^ +50% / { p50 = to_ms($2) }
+	    /^ +99% / { p99 = to_ms($2) }
+	    /Non-2xx or 3xx responses:/ { bad = $NF }
+	    /Socket errors:/ { gsub(",", ""); errs = $4 + $6 + $8 + $10 }
+	    / requests in / { n = $1 }
+	    END {
+		if (rps == "" || n == 0) exit 1
+		printf "%s\t%.3f\t%.3f\t%d\t%d\t%d\n", rps, p50, p99, bad, errs, n
+	    }' "$out") || { cat "$out" >&2; die "could not read wrk's output for $1 $2"; }
+	printf '%s\t%s\t%s\n' "$1" "$2" "$row" >>"$S/results.tsv"
+	# The body must still be right after the load.
+	verify "$1" "$3" "$4" "$5"
+	bad=$(printf '%s\n' "$row" | cut -f4)
+	if [ "$bad" -gt 0 ]; then
+		cat "$out" >&2
+		say "ERROR: $1 $2: $bad responses were not 2xx/3xx under load"
+		LOAD_FAILED="$LOAD_FAILED $1/$2"
+	fi
+}
+
+# --- preflight -----------------------------------------------------------
+
+[ "$(id -u)" = 0 ] || die "run as root (suexec, useradd, lockerd)"
+for c in wrk curl perl cc cmp; do
+	command -v $c >/dev/null 2>&1 || die "$c not found: apt-get install -y nginx apache2 apache2-suexec-custom wrk curl gcc perl"
+done
+if want nginx; then
+	[ -x $NGINX ] || die "$NGINX not found: apt-get install -y nginx"
+fi
+if want static-cat; then
+	[ -x $APACHE ] || die "$APACHE not found: apt-get install -y apache2"
+	[ -e $SUEXEC ] && [ -f /usr/lib/apache2/modules/mod_suexec.so ] \
+	    || die "$SUEXEC not found: apt-get install -y apache2-suexec-custom"
+fi
+RUN_LOCKERD=
+if want lockerd; then
+	if [ -x "$BUILD/lockerd" ] && [ -x "$BUILD/locker" ]; then
+		RUN_LOCKERD=1
+	elif [ "${LOCKERD_OPTIONAL:-0}" = 1 ]; then
+		say "NOTE: $BUILD/lockerd or $BUILD/locker does not exist: skipping lockerd (LOCKERD_OPTIONAL=1)"
+	else
+		die "$BUILD/lockerd or $BUILD/locker does not exist (make all; or LOCKERD_OPTIONAL=1 to skip)"
+	fi
+fi
+others=$(for p in $(pidof nginx apache2 2>/dev/null); do echo $p; done | wc -l)
+[ "$others" -gt 0 ] && say "NOTE: $others nginx/apache2 processes of the system are running; they use other ports but share the CPU"
+
+S=$(mktemp -d /tmp/lockerd-bench.XXXXXX) || die "mktemp"
+chmod 0755 "$S"		# nginx's workers (www-data) read the files below it
+: >"$S/results.tsv"
+mkdir "$S/files"
+# Printable, not compressible-looking content, exactly 1 KiB and 100 KiB.
+head -c 200000 /dev/urandom | base64 -w 76 >"$S/rand"
+head -c 1024 "$S/rand" >"$S/files/1k.html"
+head -c 102400 "$S/rand" >"$S/files/100k.html"
+chmod 0755 "$S/files"; chmod 0644 "$S/files/1k.html" "$S/files/100k.html"
+
+# --- nginx ---------------------------------------------------------------
+
+if want nginx; then
+	mkdir "$S/nginx"
+	NPORT=$(free_port) || die "no free port"
+	sed -e "s|@DIR@|$S/nginx|g" -e "s|@PORT@|$NPORT|g" -e "s|@ROOT@|$S/files|g" \
+	    "$HERE/nginx.conf.in" >"$S/nginx/nginx.conf"
+	$NGINX -t -q -e "$S/nginx/error.log" -c "$S/nginx/nginx.conf" \
+	    || die "nginx refused its configuration"
+	$NGINX -e "$S/nginx/error.log" -c "$S/nginx/nginx.conf" -g 'daemon off;' \
+	    >"$S/nginx/stdout" 2>&1 &
+	NGINX_PID=$!
+	wait_up nginx "$NGINX_PID" "$NPORT" "$S/nginx/error.log"
+	say "nginx $($NGINX -v 2>&1 | sed 's|.*/||') up on 127.0.0.1:$NPORT (pid $NGINX_PID)"
+	bench_wrk nginx "1 KiB" "http://127.0.0.1:$NPORT/1k.html" "" "$S/files/1k.html"
+	bench_wrk nginx "100 KiB" "http://127.0.0.1:$NPORT/100k.html" "" "$S/files/100k.html"
+	[ -s "$S/nginx/access.log" ] || die "nginx wrote no access log"
+	stop_pid nginx "$NGINX_PID"; NGINX_PID=
+fi
+
+# --- Apache + suexec + static-cat ----------------------------------------
+
+if want static-cat; then
+	# suexec-custom runs only programs under the docroot named on the first
+	# line of its configuration (Debian: /var/www).
+	SXROOT=$(head -n 1 $SUEXEC_CONF 2>/dev/null)
+	case $SXROOT in
+	/*) [ -d "$SXROOT" ] || die "suexec's docroot $SXROOT (first line of $SUEXEC_CONF) is not a directory" ;;
+	*) die "$SUEXEC_CONF: first line should be suexec's docroot (Debian: /var/www), found '$SXROOT'" ;;
+	esac
+	if id -u "$TESTUSER" >/dev/null 2>&1; then
+		say "removing user $TESTUSER left by an earlier run"
+		userdel "$TESTUSER" || die "userdel $TESTUSER"
+	fi
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin "$TESTUSER" || die "useradd $TESTUSER"
+	USER_MADE=1
+	[ "$(id -u $TESTUSER)" -ge 100 ] && [ "$(id -g $TESTUSER)" -ge 100 ] \
+	    || die "$TESTUSER got a uid or gid below 100, which suexec refuses"
+
+	WWW=$(mktemp -d "$SXROOT/lockerd-bench.XXXXXX") || die "mktemp in $SXROOT"
+	chmod 0755 "$WWW"
+	mkdir "$WWW/apache" "$WWW/cgi" "$WWW/files"
+	cc -O2 -o "$WWW/cgi/static-cat" "$HERE/static-cat.c" || die "cannot build static-cat"
+	# suexec: the program and its directory owned by the user, writable by
+	# no one else.  The files: the user's own, mode 0600, as on scripts.
+	cp "$S/files/1k.html" "$S/files/100k.html" "$WWW/files/"
+	chown "$TESTUSER:$TESTUSER" "$WWW/cgi" "$WWW/cgi/static-cat" "$WWW/files" \
+	    "$WWW/files/1k.html" "$WWW/files/100k.html"
+	chmod 0755 "$WWW/cgi" "$WWW/cgi/static-cat"
+	chmod 0711 "$WWW/files"
+	chmod 0600 "$WWW/files/1k.html" "$WWW/files/100k.html"
+
+	APORT=$(free_port) || die "no free port"
+	sed -e "s|@DIR@|$WWW/apache|g" -e "s|@PORT@|$APORT|g" -e "s|@DOCROOT@|$WWW|g" \
+	    -e "s|@USER@|$TESTUSER|g" "$HERE/apache2.conf.in" >"$WWW/apache/apache2.conf"
+	APACHE_ENV="APACHE_RUN_DIR=$WWW/apache APACHE_LOCK_DIR=$WWW/apache APACHE_LOG_DIR=$WWW/apache APACHE_PID_FILE=$WWW/apache/apache2.pid APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data LANG=C"
+	env $APACHE_ENV $APACHE -t -f "$WWW/apache/apache2.conf" >"$WWW/apache/configtest" 2>&1 \
+	    || { cat "$WWW/apache/configtest" >&2; die "apache2 refused its configuration"; }
+	env $APACHE_ENV $APACHE -f "$WWW/apache/apache2.conf" -DFOREGROUND \
+	    >"$WWW/apache/stdout" 2>&1 &
+	APACHE_PID=$!
+	wait_up apache2 "$APACHE_PID" "$APORT" "$WWW/apache/error.log"
+	say "$($APACHE -v | sed -n 's/^Server version: //p') (event, suexec as $TESTUSER) up on 127.0.0.1:$APORT (pid $APACHE_PID)"
+	code=$(curl -s -o "$S/body" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$APORT/1k.html")
+	if [ "$code" != 200 ]; then
+		say "static-cat: GET /1k.html gave status $code; Apache's error log and suexec's log say:"
+		tail -n 10 "$WWW/apache/error.log" >&2
+		tail -n 5 /var/log/apache2/suexec.log >&2 2>/dev/null
+		die "Apache + suexec + static-cat does not work"
+	fi
+	bench_wrk static-cat "1 KiB" "http://127.0.0.1:$APORT/1k.html" "" "$S/files/1k.html"
+	bench_wrk static-cat "100 KiB" "http://127.0.0.1:$APORT/100k.html" "" "$S/files/100k.html"
+	stop_pid apache2 "$APACHE_PID"; APACHE_PID=
+fi
+
+# --- lockerd -------------------------------------------------------------
+
+COLD=
+if [ -n "$RUN_LOCKERD" ]; then
+	LDIR=$(mktemp -d "${BENCH_LOCKERD_TMPDIR:-/var/tmp}/lockerd-bench.XXXXXX") || die "mktemp"
+	chmod 0755 "$LDIR"
+	LPORT=$(free_port) || die "no free port"
+	CONF="$S/lockerd.conf"
+	cat >"$CONF" <<EOF
+# written by bench/run.sh
+listen 127.0.0.1:$LPORT
+domain $DOMAIN
+lockers $LDIR/lockers
+state $LDIR/state
+logs $LDIR/logs
+uid-range 210000-210999
+front-processes auto
+EOF
+	chmod 0644 "$CONF"
+	"$BUILD/lockerd" -c "$CONF" >"$S/lockerd.out" 2>&1 &
+	LOCKERD_PID=$!
+	wait_up lockerd "$LOCKERD_PID" "$LPORT" "$S/lockerd.out"
+	say "lockerd up on 127.0.0.1:$LPORT (pid $LOCKERD_PID)"
+	LOCKER="$BUILD/locker -c $CONF"
+
+	$LOCKER signup bench >"$S/signup.out" 2>&1 \
+	    || { cat "$S/signup.out" >&2; die "locker signup bench failed"; }
+	$LOCKER info bench --json >"$S/info.json" 2>"$S/info.err" \
+	    || { cat "$S/info.err" >&2; die "locker info bench --json failed"; }
+	h=$(json_info <"$S/info.json") \
+	    || { cat "$S/info.json" >&2; die "cannot read locker info --json"; }
+	set -- $h
+	LUID=$1 LGID=$2 LHOME=$3
+	[ -d "$LHOME" ] || die "locker bench: home $LHOME does not exist"
+	install -d -o "$LUID" -g "$LGID" -m 0700 "$LHOME/web_scripts"
+	for f in 1k.html 100k.html; do
+		install -o "$LUID" -g "$LGID" -m 0600 "$S/files/$f" "$LHOME/web_scripts/$f"
+	done
+	H="bench.$DOMAIN"
+	bench_wrk lockerd "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
+	bench_wrk lockerd "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+
+	# Cold start: the first request to a locker that has no worker yet.
+	say "cold start: signing up $NCOLD lockers"
+	i=0
+	while [ $i -lt "$NCOLD" ]; do
+		n="bench-c$i"
+		$LOCKER signup "$n" >"$S/signup.out" 2>&1 \
+		    || { cat "$S/signup.out" >&2; die "locker signup $n failed"; }
+		$LOCKER info "$n" --json >"$S/info.json" 2>"$S/info.err" \
+		    || { cat "$S/info.err" >&2; die "locker info $n --json failed"; }
+		h=$(json_info <"$S/info.json") \
+		    || { cat "$S/info.json" >&2; die "cannot read locker info $n --json"; }
+		set -- $h
+		printf '<!doctype html><title>%s</title><p>%s</p>\n' "$n" "$n" >"$S/index-$n.html"
+		install -d -o "$1" -g "$2" -m 0700 "$3/web_scripts"
+		install -o "$1" -g "$2" -m 0600 "$S/index-$n.html" "$3/web_scripts/index.html"
+		i=$((i + 1))
+	done
+	: >"$S/cold.txt"; : >"$S/warm.txt"
+	for round in cold warm; do
+		i=0
+		while [ $i -lt "$NCOLD" ]; do
+			n="bench-c$i"
+			r=$(curl -s -o "$S/body" -w '%{http_code} %{time_total}' --max-time 30 \
+			    -H "Host: $n.$DOMAIN" "http://127.0.0.1:$LPORT/") || r="curl-failed($?) 0"
+			set -- $r
+			if [ "$1" != 200 ] || ! cmp -s "$S/body" "$S/index-$n.html"; then
+				say "lockerd: $round GET / (Host: $n.$DOMAIN) gave status $1, expected 200 and $n's index.html"
+				head -c 300 "$S/body" >&2; echo >&2
+				die "lockerd answered wrongly"
+			fi
+			echo "$2" >>"$S/$round.txt"
+			i=$((i + 1))
+		done
+	done
+fi
+
+# --- report --------------------------------------------------------------
+
+[ -n "${BENCH_RESULTS:-}" ] && cp "$S/results.tsv" "$BENCH_RESULTS"
+
+pct() {	# FILE(seconds, one a line) -> "p50 p99" in ms, nearest rank
+	sort -n "$1" | awk '{ v[NR] = $1 * 1000 }
+	    END {
+		i50 = int(NR * 0.50); if (i50 < NR * 0.50) i50++
+		i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++
+		printf "%.2f %.2f\n", v[i50], v[i99]
+	    }'
+}
+
+echo
+echo "lockerd benchmark: wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency, keep-alive, 127.0.0.1, $(nproc) CPUs shared by wrk and the server"
+echo
+awk -F '\t' 'BEGIN {
+	printf "%-11s %-8s %12s %9s %9s %8s %7s\n", "server", "case", "req/s", "p50 ms", "p99 ms", "non-2xx", "sockerr"
+	printf "%-11s %-8s %12s %9s %9s %8s %7s\n", "-----------", "--------", "------------", "---------", "---------", "--------", "-------"
+    }
+    { printf "%-11s %-8s %12.0f %9.2f %9.2f %8d %7d\n", $1, $2, $3, $4, $5, $6, $7 }' "$S/results.tsv"
+echo
+awk -F '\t' '
+    { r[$1 "/" $2] = $3 }
+    function ratio(label, a, b, target) {
+	if (!((a) in r) || !((b) in r)) { printf "  %-30s n/a (not measured)\n", label; return }
+	x = r[a] / r[b]
+	printf "  %-30s %8.2fx   (target >= %s)\n", label, x, target
+    }
+    END {
+	print "ratios (req/s):"
+	ratio("lockerd / nginx, 1 KiB", "lockerd/1 KiB", "nginx/1 KiB", "1.0x")
+	ratio("lockerd / nginx, 100 KiB", "lockerd/100 KiB", "nginx/100 KiB", "-")
+	ratio("lockerd / static-cat, 1 KiB", "lockerd/1 KiB", "static-cat/1 KiB", "20x")
+    }' "$S/results.tsv"
+echo
+if [ -s "$S/cold.txt" ]; then
+	set -- $(pct "$S/cold.txt"); c50=$1 c99=$2
+	set -- $(pct "$S/warm.txt"); w50=$1 w99=$2
+	echo "cold start ($NCOLD lockers, first request each, new connection, curl time_total):"
+	echo "  first request (starts the worker):  p50 $c50 ms   p99 $c99 ms"
+	echo "  second request (worker running):    p50 $w50 ms   p99 $w99 ms"
+elif want lockerd; then
+	echo "cold start: n/a (lockerd skipped)"
+fi
+if [ -n "$LOAD_FAILED" ]; then
+	echo
+	die "wrong status codes under load:$LOAD_FAILED"
+fi
+exit 0

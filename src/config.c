@@ -1,0 +1,633 @@
+/*
+ * config.c: lockerd.conf.
+ *
+ * One directive per line: a keyword and its arguments, '#' to end of line
+ * is a comment.  Every directive is declared once, in the table below, with
+ * its type, bounds and default; the parser, the checker (`lockerd -t`) and
+ * `lockerd -t -v` all follow from it.
+ */
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "route.h"
+
+enum conf_type {
+	T_PATH,		/* absolute path */
+	T_WORD,		/* one token into a char array */
+	T_HOST,		/* a DNS name */
+	T_UINT,		/* uint32 */
+	T_DURATION,	/* seconds, with optional s/m/h suffix */
+	T_SIZE,		/* bytes, with optional k/m/g suffix */
+	T_LISTEN,	/* repeatable ADDR:PORT */
+	T_HOSTNAMES,	/* repeatable, one or more names */
+	T_EXTLIST,	/* list of extensions */
+	T_INDEXLIST,	/* list of file names */
+	T_UIDRANGE,	/* LOW-HIGH */
+	T_PROCS,	/* N or auto */
+};
+
+struct directive {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 off;
+	size_t		 size;		/* of the field, for strings */
+	uint64_t	 min, max;	/* for numbers */
+	const char	*help;
+};
+
+#define F(field)	offsetof(struct config, field), sizeof(((struct config *)0)->field)
+
+static const struct directive directives[] = {
+	{ "listen", T_LISTEN, F(listen), 0, 0,
+	  "ADDR:PORT to accept HTTP on; repeatable ([::1]:80 for IPv6)" },
+	{ "domain", T_HOST, F(domain), 0, 0,
+	  "lockers are served at <name>.DOMAIN and DOMAIN/~<name>/" },
+	{ "hostname", T_HOSTNAMES, F(hostnames), 0, 0,
+	  "more service host names that serve /~<name>/; repeatable" },
+	{ "lockers", T_PATH, F(lockers), 0, 0, "the lockers root: one home per locker" },
+	{ "state", T_PATH, F(state), 0, 0, "the directory database and control socket" },
+	{ "logs", T_PATH, F(logs), 0, 0, "access and error logs, written only by logd" },
+	{ "uid-range", T_UIDRANGE, F(uid_low), 1000, 4000000000u,
+	  "LOW-HIGH: the uids (and gids) given to lockers; never reused" },
+	{ "front-user", T_WORD, F(front_user), 0, 0,
+	  "the unprivileged system user the front processes run as" },
+	{ "log-user", T_WORD, F(log_user), 0, 0, "the system user logd runs as" },
+	{ "front-processes", T_PROCS, F(front_processes), 1, 64,
+	  "N front processes sharing the listeners, or auto (one per core)" },
+	{ "static-extensions", T_EXTLIST, F(static_ext), 0, 0,
+	  "file extensions served as static files; repeat to add more" },
+	{ "script-extensions", T_EXTLIST, F(script_ext), 0, 0,
+	  "extensions of scripts (run as CGI in a later version; 403 now)" },
+	{ "index", T_INDEXLIST, F(index), 0, 0, "index file names, in order of preference" },
+	{ "charset", T_WORD, F(charset), 0, 0, "charset added to text/* content types" },
+	{ "worker-idle-timeout", T_DURATION, F(worker_idle_timeout), 1, 86400,
+	  "a locker's worker exits after this long without a request" },
+	{ "worker-timeout", T_DURATION, F(worker_timeout), 1, 3600,
+	  "how long front waits for a worker's answer before 504" },
+	{ "max-request-line", T_SIZE, F(max_request_line), 64, 1 << 20,
+	  "longest request line (414 beyond)" },
+	{ "max-header-size", T_SIZE, F(max_header_size), 256, 1 << 20,
+	  "largest request head (431 beyond)" },
+	{ "max-headers", T_UINT, F(max_headers), 1, 128, "most header fields (431 beyond)" },
+	{ "max-body-size", T_SIZE, F(max_body_size), 0, (uint64_t)1 << 40,
+	  "largest request body (413 beyond)" },
+	{ "header-timeout", T_DURATION, F(header_timeout), 1, 3600,
+	  "time to receive a whole request head (408 beyond)" },
+	{ "body-timeout", T_DURATION, F(body_timeout), 1, 3600,
+	  "longest pause while receiving a body (408 beyond)" },
+	{ "keepalive-timeout", T_DURATION, F(keepalive_timeout), 0, 3600,
+	  "idle time allowed between requests on a connection" },
+	{ "send-timeout", T_DURATION, F(send_timeout), 1, 3600,
+	  "longest pause of a client that does not read its response" },
+	{ "keepalive-requests", T_UINT, F(keepalive_requests), 1, 1000000,
+	  "requests served on one connection before it is closed" },
+	{ "max-connections", T_UINT, F(max_connections), 1, 1000000,
+	  "open client connections per front process" },
+	{ "shutdown-timeout", T_DURATION, F(shutdown_timeout), 0, 3600,
+	  "on SIGTERM, how long in-flight requests may take to finish" },
+};
+
+#define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
+
+static const char *default_static[] = {
+	"html", "htm", "css", "js", "mjs", "json", "xml", "txt", "md", "csv",
+	"png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp",
+	"woff", "woff2", "ttf", "otf", "eot", "pdf", "ps", "mp3", "ogg",
+	"oga", "wav", "flac", "mp4", "m4a", "webm", "ogv", "mov", "zip",
+	"gz", "tgz", "bz2", "xz", "tar", "wasm", "map", "rss", "atom",
+	"ics", "vcf", "bib", "tex", "asc", "sig", "doc", "docx", "odt",
+	"xls", "xlsx", "ods", "ppt", "pptx", "odp", "epub", NULL
+};
+static const char *default_scripts[] = {
+	"php", "py", "pl", "rb", "sh", "cgi", NULL
+};
+static const char *default_index[] = {
+	"index.html", "index.htm", "index.php", "index.cgi", "index.pl",
+	"index.py", NULL
+};
+
+static void
+set_list(char (*dst)[CONF_EXT_LEN], int *n, const char **src)
+{
+	for (*n = 0; src[*n] != NULL; (*n)++)
+		snprintf(dst[*n], CONF_EXT_LEN, "%s", src[*n]);
+}
+
+void
+config_defaults(struct config *c)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen[0].host, sizeof(c->listen[0].host), "0.0.0.0");
+	snprintf(c->listen[0].port, sizeof(c->listen[0].port), "80");
+	c->listen[0].family = AF_INET;
+	c->nlisten = 1;
+	snprintf(c->domain, sizeof(c->domain), "localhost");
+	snprintf(c->lockers, sizeof(c->lockers), "/srv/lockers");
+	snprintf(c->state, sizeof(c->state), "/var/lib/lockerd");
+	snprintf(c->logs, sizeof(c->logs), "/var/log/lockerd");
+	c->uid_low = 100000;
+	c->uid_high = 199999;
+	snprintf(c->front_user, sizeof(c->front_user), "lockerd");
+	snprintf(c->log_user, sizeof(c->log_user), "lockerd-log");
+	c->front_processes = 0;
+	set_list(c->static_ext, &c->nstatic_ext, default_static);
+	set_list(c->script_ext, &c->nscript_ext, default_scripts);
+	for (i = 0; default_index[i] != NULL; i++)
+		snprintf(c->index[i], CONF_INDEX_LEN, "%s", default_index[i]);
+	c->nindex = i;
+	snprintf(c->charset, sizeof(c->charset), "utf-8");
+	c->worker_idle_timeout = 300;
+	c->worker_timeout = 60;
+	c->max_request_line = 8192;
+	c->max_header_size = 16384;
+	c->max_headers = 100;
+	c->max_body_size = 100 << 20;
+	c->header_timeout = 20;
+	c->body_timeout = 30;
+	c->keepalive_timeout = 15;
+	c->send_timeout = 60;
+	c->keepalive_requests = 10000;
+	c->max_connections = 10000;
+	c->shutdown_timeout = 10;
+}
+
+struct parse_ctx {
+	const char	*name;
+	int		 line;
+	char		*err;
+	size_t		 errlen;
+	unsigned char	 seen[NDIRECTIVES];
+};
+
+static int __attribute__((format(printf, 2, 3)))
+perr(struct parse_ctx *p, const char *fmt, ...)
+{
+	char	msg[400];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%d: %s", p->name, p->line, msg);
+	return -1;
+}
+
+/* A number with an optional unit suffix; units maps suffix letters to factors. */
+static int
+parse_scaled(const char *s, const char *units, const uint64_t *factors, uint64_t *out)
+{
+	char		 digits[32];
+	size_t		 n = strlen(s);
+	uint64_t	 v, f = 1;
+	const char	*u;
+
+	if (n == 0 || n >= sizeof(digits))
+		return -1;
+	memcpy(digits, s, n + 1);
+	if ((u = strchr(units, tolower((unsigned char)digits[n - 1]))) != NULL &&
+	    digits[n - 1] != '\0') {
+		f = factors[u - units];
+		digits[n - 1] = '\0';
+	}
+	if (parse_uint(digits, UINT64_MAX / f, &v) == -1)
+		return -1;
+	*out = v * f;
+	return 0;
+}
+
+static int
+parse_listen(struct parse_ctx *p, struct config *c, const char *arg)
+{
+	struct listen_addr	*l;
+	char			 host[64];
+	const char		*colon, *port;
+	unsigned char		 buf[16];
+	uint64_t		 portnum;
+
+	if (c->nlisten >= CONF_MAX_LISTEN)
+		return perr(p, "listen: at most %d addresses", CONF_MAX_LISTEN);
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (close == NULL || close[1] != ':')
+			return perr(p, "listen: expected [IPV6]:PORT, got \"%s\"", arg);
+		if ((size_t)(close - arg - 1) >= sizeof(host))
+			return perr(p, "listen: address too long");
+		memcpy(host, arg + 1, (size_t)(close - arg - 1));
+		host[close - arg - 1] = '\0';
+		port = close + 2;
+	} else {
+		if ((colon = strrchr(arg, ':')) == NULL)
+			return perr(p, "listen: expected ADDR:PORT, got \"%s\"", arg);
+		if ((size_t)(colon - arg) >= sizeof(host))
+			return perr(p, "listen: address too long");
+		memcpy(host, arg, (size_t)(colon - arg));
+		host[colon - arg] = '\0';
+		port = colon + 1;
+		if (strcmp(host, "*") == 0)
+			snprintf(host, sizeof(host), "0.0.0.0");
+	}
+	if (parse_uint(port, 65535, &portnum) == -1 || portnum == 0)
+		return perr(p, "listen: bad port \"%s\"", port);
+	l = &c->listen[c->nlisten];
+	if (inet_pton(AF_INET, host, buf) == 1)
+		l->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, buf) == 1)
+		l->family = AF_INET6;
+	else
+		return perr(p, "listen: \"%s\" is not a numeric IPv4 or IPv6 address", host);
+	snprintf(l->host, sizeof(l->host), "%s", host);
+	snprintf(l->port, sizeof(l->port), "%u", (unsigned)portnum);
+	c->nlisten++;
+	return 0;
+}
+
+static int
+check_host(struct parse_ctx *p, const char *dname, const char *arg, char *out, size_t outsz)
+{
+	if (route_canon_host(arg, strlen(arg), out, outsz) == -1 || strchr(arg, ':') != NULL)
+		return perr(p, "%s: \"%s\" is not a valid host name", dname, arg);
+	return 0;
+}
+
+static int
+check_ext(struct parse_ctx *p, const char *dname, const char *w)
+{
+	const char *s;
+
+	if (*w == '.')
+		w++;
+	if (*w == '\0' || strlen(w) >= CONF_EXT_LEN)
+		return perr(p, "%s: bad extension \"%s\"", dname, w);
+	for (s = w; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return perr(p, "%s: bad extension \"%s\"", dname, w);
+	return 0;
+}
+
+static int
+check_index_name(struct parse_ctx *p, const char *w)
+{
+	if (*w == '\0' || *w == '.' || strchr(w, '/') != NULL ||
+	    strlen(w) >= CONF_INDEX_LEN || !str_is_printable(w))
+		return perr(p, "index: bad file name \"%s\"", w);
+	return 0;
+}
+
+/* Apply one directive; words[0] is its name, nwords >= 1. */
+static int
+apply(struct parse_ctx *p, struct config *c, const struct directive *d,
+    int first, char **words, int nwords)
+{
+	char		*field = (char *)c + d->off;
+	uint64_t	 v;
+	int		 i;
+	static const uint64_t dur_f[] = { 1, 60, 3600, 86400 };
+	static const uint64_t size_f[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024 };
+
+	switch (d->type) {
+	case T_LISTEN:
+		if (first)
+			c->nlisten = 0;
+		for (i = 1; i < nwords; i++)
+			if (parse_listen(p, c, words[i]) == -1)
+				return -1;
+		return nwords < 2 ? perr(p, "listen: expected ADDR:PORT") : 0;
+	case T_HOSTNAMES:
+		if (nwords < 2)
+			return perr(p, "hostname: expected a host name");
+		for (i = 1; i < nwords; i++) {
+			if (c->nhostnames >= CONF_MAX_HOSTNAMES)
+				return perr(p, "hostname: at most %d", CONF_MAX_HOSTNAMES);
+			if (check_host(p, d->name, words[i], c->hostnames[c->nhostnames],
+			    sizeof(c->hostnames[0])) == -1)
+				return -1;
+			c->nhostnames++;
+		}
+		return 0;
+	case T_EXTLIST: {
+		char	(*list)[CONF_EXT_LEN] = (char (*)[CONF_EXT_LEN])field;
+		int	*n = d->off == offsetof(struct config, static_ext) ?
+			    &c->nstatic_ext : &c->nscript_ext;
+
+		if (first)
+			*n = 0;
+		for (i = 1; i < nwords; i++) {
+			const char *w = words[i][0] == '.' ? words[i] + 1 : words[i];
+
+			if (check_ext(p, d->name, words[i]) == -1)
+				return -1;
+			if (*n >= CONF_MAX_EXT)
+				return perr(p, "%s: at most %d extensions", d->name, CONF_MAX_EXT);
+			snprintf(list[(*n)++], CONF_EXT_LEN, "%s", w);
+			for (char *s = list[*n - 1]; *s; s++)
+				*s = (char)tolower((unsigned char)*s);
+		}
+		return 0;
+	}
+	case T_INDEXLIST:
+		if (first)
+			c->nindex = 0;
+		if (nwords < 2)
+			return perr(p, "index: expected file names");
+		for (i = 1; i < nwords; i++) {
+			if (check_index_name(p, words[i]) == -1)
+				return -1;
+			if (c->nindex >= CONF_MAX_INDEX)
+				return perr(p, "index: at most %d names", CONF_MAX_INDEX);
+			snprintf(c->index[c->nindex++], CONF_INDEX_LEN, "%s", words[i]);
+		}
+		return 0;
+	default:
+		break;
+	}
+
+	/* The rest take exactly one argument and may appear once. */
+	if (nwords != 2)
+		return perr(p, "%s: expected one argument", d->name);
+	if (!first)
+		return perr(p, "%s: given twice", d->name);
+
+	switch (d->type) {
+	case T_PATH:
+		if (words[1][0] != '/')
+			return perr(p, "%s: \"%s\" is not an absolute path", d->name, words[1]);
+		if (strlen(words[1]) >= d->size || strlen(words[1]) > PATH_MAX / 2)
+			return perr(p, "%s: path too long", d->name);
+		snprintf(field, d->size, "%s", words[1]);
+		while (strlen(field) > 1 && field[strlen(field) - 1] == '/')
+			field[strlen(field) - 1] = '\0';
+		return 0;
+	case T_WORD:
+		if (strlen(words[1]) >= d->size || !str_is_printable(words[1]))
+			return perr(p, "%s: bad value \"%s\"", d->name, words[1]);
+		snprintf(field, d->size, "%s", words[1]);
+		return 0;
+	case T_HOST:
+		return check_host(p, d->name, words[1], field, d->size);
+	case T_UINT:
+		if (parse_uint(words[1], d->max, &v) == -1 || v < d->min)
+			return perr(p, "%s: expected a number from %llu to %llu", d->name,
+			    (unsigned long long)d->min, (unsigned long long)d->max);
+		*(uint32_t *)field = (uint32_t)v;
+		return 0;
+	case T_DURATION:
+		if (parse_scaled(words[1], "smhd", dur_f, &v) == -1 || v < d->min || v > d->max)
+			return perr(p, "%s: expected a duration from %llus to %llus "
+			    "(like 30, 30s, 5m, 1h)", d->name,
+			    (unsigned long long)d->min, (unsigned long long)d->max);
+		*(uint32_t *)field = (uint32_t)v;
+		return 0;
+	case T_SIZE:
+		if (parse_scaled(words[1], "kmg", size_f, &v) == -1 || v < d->min || v > d->max)
+			return perr(p, "%s: expected a size from %llu to %llu bytes "
+			    "(like 16384, 16k, 1m)", d->name,
+			    (unsigned long long)d->min, (unsigned long long)d->max);
+		if (d->size == sizeof(uint64_t))
+			*(uint64_t *)field = v;
+		else
+			*(uint32_t *)field = (uint32_t)v;
+		return 0;
+	case T_UIDRANGE: {
+		char		 lo[24], *dash;
+		uint64_t	 a, b;
+
+		if ((dash = strchr(words[1], '-')) == NULL ||
+		    (size_t)(dash - words[1]) >= sizeof(lo))
+			return perr(p, "uid-range: expected LOW-HIGH");
+		memcpy(lo, words[1], (size_t)(dash - words[1]));
+		lo[dash - words[1]] = '\0';
+		if (parse_uint(lo, d->max, &a) == -1 || parse_uint(dash + 1, d->max, &b) == -1)
+			return perr(p, "uid-range: expected LOW-HIGH");
+		if (a < d->min || b < a)
+			return perr(p, "uid-range: need %llu <= LOW <= HIGH",
+			    (unsigned long long)d->min);
+		c->uid_low = (uint32_t)a;
+		c->uid_high = (uint32_t)b;
+		return 0;
+	}
+	case T_PROCS:
+		if (strcmp(words[1], "auto") == 0) {
+			c->front_processes = 0;
+			return 0;
+		}
+		if (parse_uint(words[1], d->max, &v) == -1 || v < d->min)
+			return perr(p, "front-processes: expected auto or 1..%llu",
+			    (unsigned long long)d->max);
+		c->front_processes = (int)v;
+		return 0;
+	default:
+		return perr(p, "%s: internal error", d->name);
+	}
+}
+
+static int
+parse_line(struct parse_ctx *p, struct config *c, char *line)
+{
+	char	*words[CONF_MAX_EXT + 2], *s, *hash;
+	int	 nwords = 0;
+	size_t	 i;
+
+	if ((hash = strchr(line, '#')) != NULL)
+		*hash = '\0';
+	for (s = line; *s; s++)
+		if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\r')
+			return perr(p, "control character in line");
+	for (s = strtok(line, " \t\r"); s != NULL; s = strtok(NULL, " \t\r")) {
+		if (nwords == (int)(sizeof(words) / sizeof(words[0])))
+			return perr(p, "too many words");
+		words[nwords++] = s;
+	}
+	if (nwords == 0)
+		return 0;
+	for (i = 0; i < NDIRECTIVES; i++) {
+		if (strcmp(words[0], directives[i].name) == 0) {
+			int first = !p->seen[i];
+
+			p->seen[i] = 1;
+			return apply(p, c, &directives[i], first, words, nwords);
+		}
+	}
+	return perr(p, "unknown directive \"%s\"", words[0]);
+}
+
+int
+config_parse(struct config *c, const char *name, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	struct parse_ctx	 p;
+	char			 line[8192];
+	size_t			 i = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	p.err = err;
+	p.errlen = errlen;
+	config_defaults(c);
+	while (i < len) {
+		const char	*nl = memchr(text + i, '\n', len - i);
+		size_t		 n = nl ? (size_t)(nl - (text + i)) : len - i;
+
+		p.line++;
+		if (n >= sizeof(line))
+			return perr(&p, "line too long");
+		memcpy(line, text + i, n);
+		line[n] = '\0';
+		if (memchr(line, '\0', n) != NULL)
+			return perr(&p, "NUL byte in line");
+		if (parse_line(&p, c, line) == -1)
+			return -1;
+		i += n + 1;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", name);
+	return 0;
+}
+
+int
+config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*text;
+	ssize_t		 n;
+	int		 fd, rc;
+
+	config_defaults(c);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	/* A file others can write would let them choose our lockers root. */
+	if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0) ||
+	    (st.st_uid != 0 && st.st_uid != getuid())) {
+		snprintf(err, errlen, "%s: refusing a file that others can write "
+		    "(owner %u, mode %04o)", path, (unsigned)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > 1 << 20) {
+		snprintf(err, errlen, "%s: file too large", path);
+		close(fd);
+		return -1;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	n = read(fd, text, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		free(text);
+		snprintf(err, errlen, "%s: short read", path);
+		return -1;
+	}
+	rc = config_parse(c, path, text, (size_t)n, err, errlen);
+	free(text);
+	if (rc == 0)
+		rc = config_validate(c, err, errlen);
+	return rc;
+}
+
+int
+config_validate(const struct config *c, char *err, size_t errlen)
+{
+	const char *dirs[3] = { c->lockers, c->state, c->logs };
+	const char *names[3] = { "lockers", "state", "logs" };
+	int i, j;
+
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++)
+			if (i != j && path_is_under(dirs[i], dirs[j])) {
+				snprintf(err, errlen, "%s: %s (%s) must not be inside %s (%s)",
+				    c->path, names[i], dirs[i], names[j], dirs[j]);
+				return -1;
+			}
+	for (i = 0; i < 3; i++)
+		if (strcmp(dirs[i], "/") == 0 || path_is_under("/etc", dirs[i]) ||
+		    path_is_under("/usr", dirs[i]) || path_is_under("/proc", dirs[i])) {
+			snprintf(err, errlen, "%s: %s (%s) would hide a system directory",
+			    c->path, names[i], dirs[i]);
+			return -1;
+		}
+	for (i = 0; i < 3; i++)
+		if (path_is_under(dirs[i], "/tmp")) {
+			snprintf(err, errlen, "%s: %s (%s) must not be under /tmp: every "
+			    "locker gets its own /tmp", c->path, names[i], dirs[i]);
+			return -1;
+		}
+	if (c->max_request_line > c->max_header_size) {
+		snprintf(err, errlen, "%s: max-request-line is larger than max-header-size",
+		    c->path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_ext_in(const char list[][CONF_EXT_LEN], int n, const char *ext)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(list[i], ext) == 0)
+			return 1;
+	return 0;
+}
+
+void
+config_dump(const struct config *c, int fd)
+{
+	int i;
+
+	dprintf(fd, "# %s\n", c->path);
+	for (i = 0; i < c->nlisten; i++)
+		dprintf(fd, c->listen[i].family == AF_INET6 ? "listen [%s]:%s\n" :
+		    "listen %s:%s\n", c->listen[i].host, c->listen[i].port);
+	dprintf(fd, "domain %s\n", c->domain);
+	for (i = 0; i < c->nhostnames; i++)
+		dprintf(fd, "hostname %s\n", c->hostnames[i]);
+	dprintf(fd, "lockers %s\nstate %s\nlogs %s\n", c->lockers, c->state, c->logs);
+	dprintf(fd, "uid-range %u-%u\n", c->uid_low, c->uid_high);
+	dprintf(fd, "front-user %s\nlog-user %s\n", c->front_user, c->log_user);
+	if (c->front_processes == 0)
+		dprintf(fd, "front-processes auto\n");
+	else
+		dprintf(fd, "front-processes %d\n", c->front_processes);
+	dprintf(fd, "static-extensions");
+	for (i = 0; i < c->nstatic_ext; i++)
+		dprintf(fd, " %s", c->static_ext[i]);
+	dprintf(fd, "\nscript-extensions");
+	for (i = 0; i < c->nscript_ext; i++)
+		dprintf(fd, " %s", c->script_ext[i]);
+	dprintf(fd, "\nindex");
+	for (i = 0; i < c->nindex; i++)
+		dprintf(fd, " %s", c->index[i]);
+	dprintf(fd, "\ncharset %s\n", c->charset);
+	dprintf(fd, "worker-idle-timeout %us\nworker-timeout %us\n",
+	    c->worker_idle_timeout, c->worker_timeout);
+	dprintf(fd, "max-request-line %u\nmax-header-size %u\nmax-headers %u\n",
+	    c->max_request_line, c->max_header_size, c->max_headers);
+	dprintf(fd, "max-body-size %llu\n", (unsigned long long)c->max_body_size);
+	dprintf(fd, "header-timeout %us\nbody-timeout %us\nkeepalive-timeout %us\n",
+	    c->header_timeout, c->body_timeout, c->keepalive_timeout);
+	dprintf(fd, "send-timeout %us\nkeepalive-requests %u\nmax-connections %u\n",
+	    c->send_timeout, c->keepalive_requests, c->max_connections);
+	dprintf(fd, "shutdown-timeout %us\n", c->shutdown_timeout);
+}

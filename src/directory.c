@@ -1,0 +1,919 @@
+/*
+ * directory.c: lockers, their uids and their vhosts, in SQLite.
+ *
+ * The database is the record of who owns which uid, and a uid owns files
+ * on disk long after its locker is gone (archives, backups, a network file
+ * system), so the rules here are about never losing or reusing one:
+ *
+ *   - WAL with synchronous=FULL: a commit is on disk when it returns.
+ *   - Every change is one BEGIN IMMEDIATE ... COMMIT, so a crash leaves
+ *     either all of it or none of it, and two writers cannot interleave.
+ *   - Every uid ever handed out stays in the uids table (a trigger refuses
+ *     to delete or renumber a row there), and allocation never picks a uid
+ *     that appears in it.
+ *   - All SQL is fixed text; values only ever travel as bound parameters.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "directory.h"
+
+#define SCHEMA_VERSION		1
+#define BUSY_TIMEOUT_MS		5000
+
+/*
+ * Schema migrations: migrations[v] takes a database from user_version v
+ * to v + 1, and ends by setting it, so that the step and its version
+ * number commit together.
+ */
+static const char *const schema_v1[] = {
+	/* Every uid ever allocated; rows are only ever added or annotated. */
+	"CREATE TABLE uids ("
+	"  uid       INTEGER PRIMARY KEY CHECK (uid > 0 AND uid < 4294967295),"
+	"  name      TEXT NOT NULL,"
+	"  allocated INTEGER NOT NULL,"
+	"  released  INTEGER,"		/* NULL while the locker exists */
+	"  archive   TEXT"		/* where its home went; '' if purged */
+	")",
+	"CREATE TRIGGER uids_keep BEFORE DELETE ON uids BEGIN"
+	"  SELECT RAISE(ABORT, 'uids are never deleted');"
+	" END",
+	"CREATE TRIGGER uids_fixed BEFORE UPDATE OF uid ON uids BEGIN"
+	"  SELECT RAISE(ABORT, 'uids are never renumbered');"
+	" END",
+	"CREATE TABLE lockers ("
+	"  name    TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),"
+	"  uid     INTEGER NOT NULL UNIQUE REFERENCES uids(uid),"
+	"  gid     INTEGER NOT NULL CHECK (gid = uid),"
+	"  created INTEGER NOT NULL"
+	")",
+	"CREATE TABLE vhosts ("
+	"  host   TEXT PRIMARY KEY CHECK (length(host) BETWEEN 1 AND 253),"
+	"  locker TEXT NOT NULL REFERENCES lockers(name),"
+	"  subdir TEXT NOT NULL DEFAULT '' CHECK (length(subdir) <= 255)"
+	")",
+	"CREATE INDEX vhosts_by_locker ON vhosts(locker, host)",
+	"PRAGMA user_version = 1",
+	NULL
+};
+
+static const char *const *const migrations[SCHEMA_VERSION] = {
+	schema_v1,
+};
+
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_LOCKER_GET,
+	ST_LOCKER_GET_UID,
+	ST_LOCKER_INSERT,
+	ST_LOCKER_DELETE,
+	ST_LOCKER_LIST,
+	ST_LOCKER_COUNT,
+	ST_UID_SPAN,
+	ST_UID_GAP,
+	ST_UID_INSERT,
+	ST_UID_RELEASE,
+	ST_VHOST_GET,
+	ST_VHOST_INSERT,
+	ST_VHOST_DELETE,
+	ST_VHOST_DELETE_LOCKER,
+	ST_VHOST_LIST,
+	ST_VHOST_LIST_LOCKER,
+	ST_MAX
+};
+
+static const char *const stmt_sql[ST_MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_LOCKER_GET] =
+	    "SELECT name, uid, gid, created FROM lockers WHERE name = ?1",
+	[ST_LOCKER_GET_UID] =
+	    "SELECT name, uid, gid, created FROM lockers WHERE uid = ?1",
+	[ST_LOCKER_INSERT] =
+	    "INSERT INTO lockers (name, uid, gid, created) VALUES (?1, ?2, ?2, ?3)",
+	[ST_LOCKER_DELETE] = "DELETE FROM lockers WHERE name = ?1",
+	[ST_LOCKER_LIST] =
+	    "SELECT name, uid, gid, created FROM lockers ORDER BY name",
+	[ST_LOCKER_COUNT] = "SELECT count(*) FROM lockers",
+	[ST_UID_SPAN] =
+	    "SELECT count(*), min(uid), max(uid) FROM uids"
+	    " WHERE uid BETWEEN ?1 AND ?2",
+	/* The first used uid in range whose successor is unused. */
+	[ST_UID_GAP] =
+	    "SELECT u.uid + 1 FROM uids u WHERE u.uid >= ?1 AND u.uid < ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM uids v WHERE v.uid = u.uid + 1)"
+	    " ORDER BY u.uid LIMIT 1",
+	[ST_UID_INSERT] =
+	    "INSERT INTO uids (uid, name, allocated) VALUES (?1, ?2, ?3)",
+	[ST_UID_RELEASE] =
+	    "UPDATE uids SET released = ?2, archive = ?3 WHERE uid = ?1",
+	[ST_VHOST_GET] =
+	    "SELECT host, locker, subdir FROM vhosts WHERE host = ?1",
+	[ST_VHOST_INSERT] =
+	    "INSERT INTO vhosts (host, locker, subdir) VALUES (?1, ?2, ?3)",
+	[ST_VHOST_DELETE] = "DELETE FROM vhosts WHERE host = ?1",
+	[ST_VHOST_DELETE_LOCKER] = "DELETE FROM vhosts WHERE locker = ?1",
+	[ST_VHOST_LIST] =
+	    "SELECT host, locker, subdir FROM vhosts ORDER BY host",
+	[ST_VHOST_LIST_LOCKER] =
+	    "SELECT host, locker, subdir FROM vhosts WHERE locker = ?1"
+	    " ORDER BY host",
+};
+
+struct directory {
+	sqlite3		*db;
+	sqlite3_stmt	*st[ST_MAX];
+};
+
+/* Names a locker may not take: they are host names, mailboxes or system users. */
+static const char *const reserved_names[] = {
+	"abuse", "admin", "administrator", "api", "autoconfig", "autodiscover",
+	"backup", "bin", "daemon", "ftp", "games", "git", "gnats", "hostmaster",
+	"imap", "irc", "list", "localhost", "locker", "lockerd", "lockers", "lp",
+	"mail", "mailer-daemon", "man", "mta-sts", "mx", "mysql", "news", "noc",
+	"nobody", "nogroup", "ns", "ns1", "ns2", "ns3", "operator", "pop",
+	"pop3", "postgres", "postmaster", "proxy", "root", "scripts", "security",
+	"smtp", "sql", "ssh", "sshd", "static", "sync", "sys", "uucp",
+	"webmaster", "webmail", "wpad", "www", "www-data",
+	NULL
+};
+
+/* ------------------------------------------------------------ errors */
+
+static int fail(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Always -1, so that error paths can say "return fail(...)". */
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+db_fail(struct directory *d, char *err, size_t errlen, const char *what)
+{
+	return fail(err, errlen, "%s: %s", what, sqlite3_errmsg(d->db));
+}
+
+/* -------------------------------------------------------- statements */
+
+/* Ready for the next use, and holding no copy of the last one's values. */
+static void
+st_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+bind_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	return sqlite3_bind_int64(s, i, v) == SQLITE_OK ? 0 : -1;
+}
+
+/* A text column into a fixed buffer; a value too long is corruption. */
+static int
+col_text(sqlite3_stmt *s, int i, char *buf, size_t bufsz)
+{
+	const unsigned char	*v = sqlite3_column_text(s, i);
+	int			 n = sqlite3_column_bytes(s, i);
+
+	if (v == NULL)
+		n = 0;
+	if (n < 0 || (size_t)n >= bufsz)
+		return -1;
+	memcpy(buf, v ? (const char *)v : "", n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Runs a statement that returns no rows. */
+static int
+st_exec(struct directory *d, int which)
+{
+	int rc = sqlite3_step(d->st[which]);
+
+	st_done(d->st[which]);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+tx_begin(struct directory *d, char *err, size_t errlen)
+{
+	if (st_exec(d, ST_BEGIN) == -1)
+		return db_fail(d, err, errlen, "begin transaction");
+	return 0;
+}
+
+static int
+tx_commit(struct directory *d, char *err, size_t errlen)
+{
+	if (st_exec(d, ST_COMMIT) == -1) {
+		db_fail(d, err, errlen, "commit");
+		st_exec(d, ST_ROLLBACK);
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns -1 so that a failed step can end with "return tx_abort(d)". */
+static int
+tx_abort(struct directory *d)
+{
+	if (sqlite3_get_autocommit(d->db) == 0)
+		st_exec(d, ST_ROLLBACK);
+	return -1;
+}
+
+/* ------------------------------------------------------------- open */
+
+/*
+ * SQLite creates files with 0644 less the umask, and gives its -wal and
+ * -shm files the mode of the database; creating the database ourselves
+ * first keeps all three private to root.
+ */
+static int
+create_private(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+static int
+pragma_int(struct directory *d, const char *sql, int64_t *v)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(d->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* WAL survives a crash only with the full sync. */
+static int
+set_durability(struct directory *d, char *err, size_t errlen)
+{
+	sqlite3_stmt	*s;
+	const char	*mode;
+	int		 wal = 0;
+	int64_t		 fk = 0;
+
+	if (sqlite3_prepare_v2(d->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(d, err, errlen, "journal_mode");
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (mode = (const char *)sqlite3_column_text(s, 0)) != NULL)
+		wal = strcmp(mode, "wal") == 0;
+	sqlite3_finalize(s);
+	if (!wal)
+		return fail(err, errlen, "cannot put the directory in WAL mode");
+
+	if (sqlite3_exec(d->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(d->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(d->db, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(d, err, errlen, "pragma");
+	/* A build without foreign keys ignores the pragma silently. */
+	if (pragma_int(d, "PRAGMA foreign_keys", &fk) == -1 || fk != 1)
+		return fail(err, errlen, "this SQLite does not enforce foreign keys");
+	return 0;
+}
+
+static int
+apply_migration(struct directory *d, int64_t from, char *err, size_t errlen)
+{
+	const char *const	*sql;
+
+	for (sql = migrations[from]; *sql != NULL; sql++)
+		if (sqlite3_exec(d->db, *sql, NULL, NULL, NULL) != SQLITE_OK)
+			return db_fail(d, err, errlen, "schema");
+	return 0;
+}
+
+/*
+ * Brings the schema up to SCHEMA_VERSION in one transaction, reading the
+ * version inside it so that two processes opening a new file cannot both
+ * create the tables.
+ */
+static int
+migrate(struct directory *d, char *err, size_t errlen)
+{
+	int64_t v;
+
+	if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(d, err, errlen, "begin transaction");
+	if (pragma_int(d, "PRAGMA user_version", &v) == -1) {
+		db_fail(d, err, errlen, "user_version");
+		goto abort;
+	}
+	if (v < 0 || v > SCHEMA_VERSION) {
+		fail(err, errlen, "directory schema version %lld is not one this "
+		    "lockerd knows (it knows 0..%d)", (long long)v, SCHEMA_VERSION);
+		goto abort;
+	}
+	for (; v < SCHEMA_VERSION; v++)
+		if (apply_migration(d, v, err, errlen) == -1)
+			goto abort;
+	if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(d, err, errlen, "commit schema");
+		goto abort;
+	}
+	return 0;
+ abort:
+	sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int
+prepare_all(struct directory *d, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < ST_MAX; i++)
+		if (sqlite3_prepare_v3(d->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &d->st[i], NULL) != SQLITE_OK)
+			return db_fail(d, err, errlen, "prepare");
+	return 0;
+}
+
+struct directory *
+dir_open(const char *path, char *err, size_t errlen)
+{
+	struct directory *d;
+
+	fail(err, errlen, "%s", "");
+	if (create_private(path, err, errlen) == -1)
+		return NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+	    NULL) != SQLITE_OK) {
+		if (d->db == NULL)
+			fail(err, errlen, "%s: out of memory", path);
+		else
+			db_fail(d, err, errlen, path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(d->db, 1);
+	sqlite3_busy_timeout(d->db, BUSY_TIMEOUT_MS);
+	/* No writable_schema tricks even if someone gets SQL in here. */
+	sqlite3_db_config(d->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if (set_durability(d, err, errlen) == -1 || migrate(d, err, errlen) == -1 ||
+	    prepare_all(d, err, errlen) == -1)
+		goto fail;
+	return d;
+ fail:
+	dir_close(d);
+	return NULL;
+}
+
+void
+dir_close(struct directory *d)
+{
+	int i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(d->st[i]);
+	sqlite3_close(d->db);
+	free(d);
+}
+
+/* ---------------------------------------------------------- lockers */
+
+static int
+row_locker(sqlite3_stmt *s, struct locker_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (col_text(s, 0, out->name, sizeof(out->name)) == -1)
+		return -1;
+	out->uid = (uint32_t)sqlite3_column_int64(s, 1);
+	out->gid = (uint32_t)sqlite3_column_int64(s, 2);
+	out->created = sqlite3_column_int64(s, 3);
+	return 0;
+}
+
+static int
+row_vhost(sqlite3_stmt *s, struct vhost_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (col_text(s, 0, out->host, sizeof(out->host)) == -1 ||
+	    col_text(s, 1, out->locker, sizeof(out->locker)) == -1 ||
+	    col_text(s, 2, out->subdir, sizeof(out->subdir)) == -1)
+		return -1;
+	return 0;
+}
+
+/* 1 found (out filled in if not NULL), 0 not found, -1 error. */
+static int
+locker_fetch(struct directory *d, int which, const char *name, int64_t uid,
+    struct locker_rec *out)
+{
+	sqlite3_stmt		*s = d->st[which];
+	struct locker_rec	 rec;
+	int			 rc, ret = -1;
+
+	if ((name ? bind_text(s, 1, name) : bind_int(s, 1, uid)) == -1)
+		goto done;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		ret = 0;
+	else if (rc == SQLITE_ROW && row_locker(s, &rec) == 0) {
+		if (out != NULL)
+			*out = rec;
+		ret = 1;
+	}
+ done:
+	st_done(s);
+	return ret;
+}
+
+int
+dir_locker_get(struct directory *d, const char *name, struct locker_rec *out)
+{
+	if (d == NULL || name == NULL)
+		return -1;
+	return locker_fetch(d, ST_LOCKER_GET, name, 0, out);
+}
+
+int
+dir_locker_get_by_uid(struct directory *d, uint32_t uid, struct locker_rec *out)
+{
+	if (d == NULL)
+		return -1;
+	return locker_fetch(d, ST_LOCKER_GET_UID, NULL, uid, out);
+}
+
+/*
+ * The lowest uid in [lo, hi] not in the uids table.  Usually the used
+ * part of the range is dense from lo up, and max + 1 is the answer; only
+ * a range with holes (lo lowered since, or uids set aside by hand) needs
+ * the gap search.  0 on success, 1 when the range is exhausted.
+ */
+static int
+uid_pick(struct directory *d, uint32_t lo, uint32_t hi, uint32_t *uid)
+{
+	sqlite3_stmt	*s = d->st[ST_UID_SPAN];
+	int64_t		 count = 0, min = 0, max = 0;
+	int		 rc;
+
+	if (bind_int(s, 1, lo) == -1 || bind_int(s, 2, hi) == -1) {
+		st_done(s);
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		count = sqlite3_column_int64(s, 0);
+		min = sqlite3_column_int64(s, 1);
+		max = sqlite3_column_int64(s, 2);
+	}
+	st_done(s);
+	if (rc != SQLITE_ROW)
+		return -1;
+
+	if (count == 0 || min > lo) {
+		*uid = lo;
+		return 0;
+	}
+	if (max - min + 1 == count) {
+		if (max >= hi)
+			return 1;
+		*uid = (uint32_t)(max + 1);
+		return 0;
+	}
+
+	s = d->st[ST_UID_GAP];
+	if (bind_int(s, 1, lo) == -1 || bind_int(s, 2, hi) == -1) {
+		st_done(s);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*uid = (uint32_t)sqlite3_column_int64(s, 0);
+	st_done(s);
+	/* Not dense, so a hole exists below max: no row means corruption. */
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+locker_insert(struct directory *d, const char *name, uint32_t uid, int64_t now)
+{
+	sqlite3_stmt *s;
+
+	s = d->st[ST_UID_INSERT];
+	if (bind_int(s, 1, uid) == -1 || bind_text(s, 2, name) == -1 ||
+	    bind_int(s, 3, now) == -1 || st_exec(d, ST_UID_INSERT) == -1)
+		goto fail;
+	s = d->st[ST_LOCKER_INSERT];
+	if (bind_text(s, 1, name) == -1 || bind_int(s, 2, uid) == -1 ||
+	    bind_int(s, 3, now) == -1 || st_exec(d, ST_LOCKER_INSERT) == -1)
+		goto fail;
+	return 0;
+ fail:
+	st_done(s);
+	return -1;
+}
+
+int
+dir_locker_add(struct directory *d, const char *name, uint32_t lo, uint32_t hi,
+    struct locker_rec *out, char *err, size_t errlen)
+{
+	char		why[128];
+	uint32_t	uid = 0;
+	int64_t		now = time(NULL);
+	int		rc;
+
+	if (d == NULL || name == NULL)
+		return fail(err, errlen, "dir_locker_add: bad arguments");
+	if (locker_name_check(name, why, sizeof(why)) == -1)
+		return fail(err, errlen, "%s", why);
+	/* uid 0 is root and (uid_t)-1 means "unchanged" to setresuid(2). */
+	if (lo == 0 || hi == UINT32_MAX || lo > hi)
+		return fail(err, errlen, "bad uid range %u..%u", lo, hi);
+
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_locker_get(d, name, NULL)) != 0) {
+		if (rc == 1)
+			fail(err, errlen, "locker %s already exists", name);
+		else
+			db_fail(d, err, errlen, "look up locker");
+		return tx_abort(d);
+	}
+	if ((rc = uid_pick(d, lo, hi, &uid)) != 0) {
+		if (rc == 1)
+			fail(err, errlen, "no uid left in %u..%u: every one has been "
+			    "allocated before, and uids are never reused; widen the "
+			    "uid range", lo, hi);
+		else
+			db_fail(d, err, errlen, "allocate uid");
+		return tx_abort(d);
+	}
+	if (locker_insert(d, name, uid, now) == -1) {
+		db_fail(d, err, errlen, "add locker");
+		return tx_abort(d);
+	}
+	if (tx_commit(d, err, errlen) == -1)
+		return -1;
+
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+		memcpy(out->name, name, strlen(name) + 1);
+		out->uid = out->gid = uid;
+		out->created = now;
+	}
+	return 0;
+}
+
+int
+dir_locker_remove(struct directory *d, const char *name, const char *archive,
+    char *err, size_t errlen)
+{
+	struct locker_rec	 rec;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	if (d == NULL || name == NULL)
+		return fail(err, errlen, "dir_locker_remove: bad arguments");
+	if (archive == NULL)
+		archive = "";
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_locker_get(d, name, &rec)) != 1) {
+		if (rc == 0)
+			fail(err, errlen, "no locker %s", name);
+		else
+			db_fail(d, err, errlen, "look up locker");
+		return tx_abort(d);
+	}
+
+	s = d->st[ST_VHOST_DELETE_LOCKER];
+	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_VHOST_DELETE_LOCKER) == -1)
+		goto fail;
+	s = d->st[ST_LOCKER_DELETE];
+	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_LOCKER_DELETE) == -1)
+		goto fail;
+	s = d->st[ST_UID_RELEASE];
+	if (bind_int(s, 1, rec.uid) == -1 || bind_int(s, 2, time(NULL)) == -1 ||
+	    bind_text(s, 3, archive) == -1 || st_exec(d, ST_UID_RELEASE) == -1)
+		goto fail;
+	return tx_commit(d, err, errlen);
+ fail:
+	db_fail(d, err, errlen, "remove locker");
+	st_done(s);
+	return tx_abort(d);
+}
+
+/* A listing's callback and its argument, whichever kind of row it takes. */
+struct listing {
+	int	(*locker_cb)(const struct locker_rec *, void *);
+	int	(*vhost_cb)(const struct vhost_rec *, void *);
+	void	*arg;
+};
+
+static int
+row_to_cb(sqlite3_stmt *s, struct listing *l)
+{
+	struct locker_rec	lrec;
+	struct vhost_rec	vrec;
+
+	if (l->locker_cb != NULL) {
+		if (row_locker(s, &lrec) == -1)
+			return -1;
+		return l->locker_cb(&lrec, l->arg);
+	}
+	if (row_vhost(s, &vrec) == -1)
+		return -1;
+	return l->vhost_cb(&vrec, l->arg);
+}
+
+/*
+ * Steps a listing statement (already bound) and hands each row on.
+ * The same statement cannot be stepped twice at once, so a callback that
+ * starts the same listing again gets -1 instead of a confused cursor.
+ */
+static int
+st_foreach(sqlite3_stmt *s, struct listing *l)
+{
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((ret = row_to_cb(s, l)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = -1;
+	st_done(s);
+	return ret;
+}
+
+int
+dir_locker_foreach(struct directory *d,
+    int (*cb)(const struct locker_rec *, void *), void *arg)
+{
+	struct listing l = { .locker_cb = cb, .arg = arg };
+
+	if (d == NULL || cb == NULL || sqlite3_stmt_busy(d->st[ST_LOCKER_LIST]))
+		return -1;
+	return st_foreach(d->st[ST_LOCKER_LIST], &l);
+}
+
+size_t
+dir_locker_count(struct directory *d)
+{
+	sqlite3_stmt	*s;
+	int64_t		 n = 0;
+
+	if (d == NULL)
+		return 0;
+	s = d->st[ST_LOCKER_COUNT];
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	st_done(s);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* ----------------------------------------------------------- vhosts */
+
+int
+dir_vhost_get(struct directory *d, const char *host, struct vhost_rec *out)
+{
+	sqlite3_stmt	*s;
+	struct vhost_rec rec;
+	int		 rc, ret = -1;
+
+	if (d == NULL || host == NULL)
+		return -1;
+	s = d->st[ST_VHOST_GET];
+	if (bind_text(s, 1, host) == -1)
+		goto done;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		ret = 0;
+	else if (rc == SQLITE_ROW && row_vhost(s, &rec) == 0) {
+		if (out != NULL)
+			*out = rec;
+		ret = 1;
+	}
+ done:
+	st_done(s);
+	return ret;
+}
+
+/* What front will accept: a canonical DNS name, not an address literal. */
+static int
+vhost_host_check(const char *host, char *err, size_t errlen)
+{
+	char buf[HOSTNAME_MAX + 1];
+
+	if (route_canon_host(host, strlen(host), buf, sizeof(buf)) == -1 ||
+	    host[0] == '[')
+		return fail(err, errlen, "%s is not a valid host name", host);
+	if (strcmp(buf, host) != 0)
+		return fail(err, errlen, "%s is not in canonical form (%s)", host, buf);
+	return 0;
+}
+
+int
+dir_vhost_add(struct directory *d, const char *host, const char *locker,
+    const char *subdir, char *err, size_t errlen)
+{
+	struct vhost_rec	 old;
+	sqlite3_stmt		*s;
+	char			 why[128];
+	int			 rc;
+
+	if (d == NULL || host == NULL || locker == NULL)
+		return fail(err, errlen, "dir_vhost_add: bad arguments");
+	if (subdir == NULL)
+		subdir = "";
+	if (vhost_host_check(host, err, errlen) == -1)
+		return -1;
+	if (subdir_check(subdir, why, sizeof(why)) == -1)
+		return fail(err, errlen, "%s", why);
+
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_locker_get(d, locker, NULL)) != 1) {
+		if (rc == 0)
+			fail(err, errlen, "no locker %s", locker);
+		else
+			db_fail(d, err, errlen, "look up locker");
+		return tx_abort(d);
+	}
+	if ((rc = dir_vhost_get(d, host, &old)) != 0) {
+		if (rc == 1)
+			fail(err, errlen, "%s is already a vhost of locker %s",
+			    host, old.locker);
+		else
+			db_fail(d, err, errlen, "look up vhost");
+		return tx_abort(d);
+	}
+	s = d->st[ST_VHOST_INSERT];
+	if (bind_text(s, 1, host) == -1 || bind_text(s, 2, locker) == -1 ||
+	    bind_text(s, 3, subdir) == -1 || st_exec(d, ST_VHOST_INSERT) == -1) {
+		db_fail(d, err, errlen, "add vhost");
+		st_done(s);
+		return tx_abort(d);
+	}
+	return tx_commit(d, err, errlen);
+}
+
+int
+dir_vhost_remove(struct directory *d, const char *host, char *err, size_t errlen)
+{
+	sqlite3_stmt	*s;
+	int		 n;
+
+	if (d == NULL || host == NULL)
+		return fail(err, errlen, "dir_vhost_remove: bad arguments");
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	s = d->st[ST_VHOST_DELETE];
+	if (bind_text(s, 1, host) == -1 || st_exec(d, ST_VHOST_DELETE) == -1) {
+		db_fail(d, err, errlen, "remove vhost");
+		st_done(s);
+		return tx_abort(d);
+	}
+	n = sqlite3_changes(d->db);
+	if (tx_commit(d, err, errlen) == -1)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+int
+dir_vhost_foreach(struct directory *d, const char *locker,
+    int (*cb)(const struct vhost_rec *, void *), void *arg)
+{
+	struct listing	 l = { .vhost_cb = cb, .arg = arg };
+	sqlite3_stmt	*s;
+
+	if (d == NULL || cb == NULL)
+		return -1;
+	s = d->st[locker ? ST_VHOST_LIST_LOCKER : ST_VHOST_LIST];
+	if (sqlite3_stmt_busy(s))
+		return -1;
+	if (locker != NULL && bind_text(s, 1, locker) == -1) {
+		st_done(s);
+		return -1;
+	}
+	return st_foreach(s, &l);
+}
+
+/* ------------------------------------------------------------ names */
+
+static int
+is_reserved(const char *name)
+{
+	const char *const *r;
+
+	for (r = reserved_names; *r != NULL; r++)
+		if (strcmp(*r, name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+locker_name_check(const char *name, char *why, size_t whylen)
+{
+	size_t	i, len;
+	int	digits = 1;
+
+	if (name == NULL || (len = strlen(name)) == 0)
+		return fail(why, whylen, "a locker name cannot be empty");
+	if (len > LOCKER_NAME_MAX)
+		return fail(why, whylen, "a locker name is at most %d characters",
+		    LOCKER_NAME_MAX);
+	for (i = 0; i < len; i++) {
+		if (name[i] >= 'A' && name[i] <= 'Z')
+			return fail(why, whylen, "a locker name is lower case");
+		if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == '-' ||
+		    (name[i] >= '0' && name[i] <= '9')))
+			return fail(why, whylen, "a locker name may contain only "
+			    "letters, digits and '-'");
+		if (name[i] < '0' || name[i] > '9')
+			digits = 0;
+	}
+	if (name[0] == '-' || name[len - 1] == '-')
+		return fail(why, whylen, "a locker name cannot start or end with '-'");
+	if (digits)
+		return fail(why, whylen, "a locker name cannot be all digits");
+	/* RFC 5891 4.2.3.1: "ab--" labels are punycode (xn--) and its kin. */
+	if (len >= 4 && name[2] == '-' && name[3] == '-')
+		return fail(why, whylen, "a locker name cannot have '--' as its "
+		    "third and fourth characters");
+	if (is_reserved(name))
+		return fail(why, whylen, "the name %s is reserved", name);
+	return 0;
+}
+
+int
+subdir_check(const char *subdir, char *why, size_t whylen)
+{
+	const char	*p;
+	int		 segstart = 1;
+
+	if (subdir == NULL)
+		return fail(why, whylen, "no subdirectory");
+	if (strlen(subdir) > SUBDIR_MAX)
+		return fail(why, whylen, "a subdirectory is at most %d characters",
+		    SUBDIR_MAX);
+	if (subdir[0] == '/')
+		return fail(why, whylen, "a subdirectory is relative to web_scripts: "
+		    "no leading '/'");
+	for (p = subdir; *p != '\0'; p++) {
+		if (segstart && *p == '/')
+			return fail(why, whylen, "a subdirectory has no empty "
+			    "components ('//' or a trailing '/')");
+		if (segstart && *p == '.')
+			return fail(why, whylen, "no component of a subdirectory may "
+			    "start with '.'");
+		segstart = (*p == '/');
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._~-/", *p) != NULL))
+			return fail(why, whylen, "a subdirectory may contain only "
+			    "letters, digits, '.', '_', '~', '-' and '/'");
+	}
+	if (p > subdir && p[-1] == '/')
+		return fail(why, whylen, "a subdirectory has no empty components "
+		    "('//' or a trailing '/')");
+	return 0;
+}

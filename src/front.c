@@ -1,0 +1,1324 @@
+/*
+ * front.c: the only process that talks to the internet ("okd").
+ *
+ * Runs as an unprivileged system user, chrooted into an empty directory.
+ * It parses HTTP, finds the locker a request belongs to from the routing
+ * table the master pushes, hands the request to that locker's worker, and
+ * sends the answer: a head it builds itself and the body from a descriptor
+ * the worker opened with the locker's rights.  Everything a worker says is
+ * treated as hostile: a worker is the locker's own process.
+ */
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "http.h"
+#include "route.h"
+
+enum conn_state {
+	C_READ_HEAD,
+	C_READ_BODY,
+	C_WAIT_WORKER,
+	C_SEND,
+};
+
+enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_LOGD };
+
+struct wchan;
+
+struct conn {
+	enum obj_kind		 kind;		/* K_CONN */
+	int			 fd;
+	enum conn_state		 state;
+	struct conn		*prev, *next;	/* all connections, for timeouts */
+	uint64_t		 deadline;
+
+	char			*in;
+	size_t			 insz, inlen;
+	size_t			 head_len;	/* the current request's head */
+	size_t			 pos;		/* first unconsumed byte after it */
+	struct http_request	 req;
+	int			 have_req;
+
+	int64_t			 body_left;	/* Content-Length still to discard */
+	int			 body_chunked;
+	struct http_chunked	 chunk;
+
+	char			 path[4096];	/* normalised URL path */
+	char			 locker[LOCKER_NAME_MAX + 1];
+
+	/* The worker exchange. */
+	struct wchan		*wc;
+	struct conn		*wnext;		/* in wc's queue */
+	uint64_t		 req_id;
+	int			 sent;		/* request written to the channel */
+	int			 retried;
+	int			 closed;	/* freed after this event-loop round */
+	char			 fs_path[4096];
+	char			 url_prefix[LOCKER_NAME_MAX + 3];
+
+	/* The response. */
+	char			 out[2048];
+	size_t			 outlen, outoff;
+	int			 file_fd;
+	off_t			 file_off, file_left;
+	int			 status;
+	off_t			 body_bytes;
+	int			 keep_alive;
+	unsigned		 nreq;
+	time_t			 started;
+
+	char			 peer[INET6_ADDRSTRLEN];
+};
+
+struct wchan {
+	enum obj_kind	 kind;		/* K_WCHAN */
+	char		 locker[LOCKER_NAME_MAX + 1];
+	int		 fd;		/* -1 until the master hands it over */
+	struct conn	*qhead, *qtail;	/* requests outstanding, oldest first */
+	struct wchan	*next;
+	int		 dead;
+};
+
+static struct {
+	struct config		 conf;
+	int			 idx;
+	int			 epfd;
+	int			 master;
+	int			 logfd;
+	int			 listen[CONF_MAX_LISTEN];
+	int			 nlisten;
+	struct route_table	*routes;
+	struct conn		*conns;
+	unsigned		 nconns;
+	struct conn		*graveyard;	/* closed, freed at the end of the round */
+	struct wchan		*dead_wchans;
+	struct wchan		*wchans;
+	uint64_t		 next_id;
+	int			 stopping;
+	uint64_t		 stop_deadline;
+	struct http_limits	 limits;
+	char			 date[30];
+	time_t			 date_t;
+	char			 logbuf[60000];
+	size_t			 loglen;
+	unsigned long		 logdrops;
+} F;
+
+static enum obj_kind master_kind = K_MASTER, signal_kind = K_SIGNAL;
+static enum obj_kind listen_kind = K_LISTEN, logd_kind = K_LOGD;
+
+static void	conn_run(struct conn *c);
+static void	conn_close(struct conn *c);
+static void	send_error(struct conn *c, int status, int keep);
+static void	wchan_fail(struct wchan *w, int status);
+static void	dispatch_worker(struct conn *c);
+
+/* ------------------------------------------------------------ helpers */
+
+static void
+ev_add(int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	if (epoll_ctl(F.epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		fatal("front: epoll_ctl add");
+}
+
+static uint64_t	loop_now;
+
+static void
+update_date(void)
+{
+	time_t t = time(NULL);
+
+	loop_now = now_ms();
+	if (t != F.date_t) {
+		F.date_t = t;
+		http_format_date(t, F.date);
+	}
+}
+
+static void
+apply_config(const struct config *c)
+{
+	F.conf = *c;
+	F.limits.max_request_line = c->max_request_line;
+	F.limits.max_head = c->max_header_size;
+	F.limits.max_headers = c->max_headers;
+}
+
+/* ------------------------------------------------------------ access log */
+
+/* Apache's escaping: quotes, backslashes and non-printing bytes as \xHH. */
+static size_t
+log_escape(char *dst, size_t dstsz, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 5 < dstsz; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[ch >> 4];
+			dst[o++] = hex[ch & 15];
+		} else
+			dst[o++] = (char)ch;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static void
+log_flush(void)
+{
+	if (F.loglen == 0)
+		return;
+	if (F.logfd == -1 || msg_send(F.logfd, MSG_LOG_ACCESS, F.logbuf, F.loglen, -1) == -1) {
+		if (F.logfd != -1 && errno == EAGAIN && F.loglen < sizeof(F.logbuf) - 8192)
+			return;	/* logd is busy: keep the batch a little longer */
+		F.logdrops++;
+		if (F.logdrops == 1 || F.logdrops % 1000 == 0)
+			log_warnx("front %d: logd unreachable, %lu log batches dropped",
+			    F.idx, F.logdrops);
+	}
+	F.loglen = 0;
+}
+
+/* One combined-format line, batched; logd writes it to the files. */
+static void
+log_access(struct conn *c)
+{
+	char		 line[4096], reqline[1100], ref[600], ua[600], tbuf[64], bytes[24];
+	struct tm	 tm;
+	time_t		 t = c->started;
+	size_t		 namelen = strlen(c->locker), linelen;
+	uint16_t	 l16;
+	int		 n;
+
+	if (c->have_req) {
+		size_t rl = (size_t)(c->req.version_minor >= 0 ?
+		    (c->req.target.p + c->req.target.len + 9) - c->req.method_str.p : 0);
+
+		if (c->req.method_str.p == NULL)
+			rl = 0;
+		log_escape(reqline, sizeof(reqline), c->req.method_str.p, rl > 1024 ? 1024 : rl);
+		log_escape(ref, sizeof(ref), c->req.referer.p ? c->req.referer.p : "-",
+		    c->req.referer.p ? (c->req.referer.len > 512 ? 512 : c->req.referer.len) : 1);
+		log_escape(ua, sizeof(ua), c->req.user_agent.p ? c->req.user_agent.p : "-",
+		    c->req.user_agent.p ? (c->req.user_agent.len > 512 ? 512 :
+		    c->req.user_agent.len) : 1);
+	} else {
+		reqline[0] = '\0';
+		snprintf(ref, sizeof(ref), "-");
+		snprintf(ua, sizeof(ua), "-");
+	}
+	localtime_r(&t, &tm);
+	strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	if (c->body_bytes)
+		snprintf(bytes, sizeof(bytes), "%lld", (long long)c->body_bytes);
+	else
+		snprintf(bytes, sizeof(bytes), "-");
+	n = snprintf(line, sizeof(line), "%s - - [%s] \"%s\" %d %s \"%s\" \"%s\"",
+	    c->peer, tbuf, reqline, c->status, bytes, ref, ua);
+	if (n < 0)
+		return;
+	linelen = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	if (F.loglen + 1 + namelen + 2 + linelen > sizeof(F.logbuf))
+		log_flush();
+	if (F.loglen + 1 + namelen + 2 + linelen > sizeof(F.logbuf))
+		return;
+	F.logbuf[F.loglen++] = (char)namelen;
+	memcpy(F.logbuf + F.loglen, c->locker, namelen);
+	F.loglen += namelen;
+	l16 = (uint16_t)linelen;
+	memcpy(F.logbuf + F.loglen, &l16, 2);
+	F.loglen += 2;
+	memcpy(F.logbuf + F.loglen, line, linelen);
+	F.loglen += linelen;
+}
+
+/* ------------------------------------------------------------ connections */
+
+static void
+conn_link(struct conn *c)
+{
+	c->next = F.conns;
+	if (F.conns)
+		F.conns->prev = c;
+	F.conns = c;
+	F.nconns++;
+}
+
+static void
+conn_unlink(struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		F.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	F.nconns--;
+}
+
+static void
+wchan_dequeue(struct wchan *w, struct conn *c)
+{
+	struct conn **pp, *prev = NULL;
+
+	for (pp = &w->qhead; *pp != NULL; prev = *pp, pp = &(*pp)->wnext)
+		if (*pp == c) {
+			*pp = c->wnext;
+			if (w->qtail == c)
+				w->qtail = prev;
+			break;
+		}
+	c->wnext = NULL;
+	c->wc = NULL;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->wc != NULL)
+		wchan_dequeue(c->wc, c);
+	if (c->have_req && c->status != 0)
+		log_access(c);
+	if (c->file_fd != -1)
+		close(c->file_fd);
+	close(c->fd);
+	conn_unlink(c);
+	/* Another event of this round may still name it: free it afterwards. */
+	c->closed = 1;
+	c->next = F.graveyard;
+	F.graveyard = c;
+}
+
+static void
+graveyard_empty(void)
+{
+	struct conn	*c;
+	struct wchan	*w;
+
+	while ((c = F.graveyard) != NULL) {
+		F.graveyard = c->next;
+		free(c->in);
+		free(c);
+	}
+	while ((w = F.dead_wchans) != NULL) {
+		F.dead_wchans = w->next;
+		free(w);
+	}
+}
+
+static void
+accept_conns(int lfd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	struct conn		*c;
+	int			 fd, i, one = 1;
+
+	for (i = 0; i < 64; i++) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
+				log_warn("front: accept");
+			return;
+		}
+		if (F.nconns >= F.conf.max_connections || F.stopping ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->kind = K_CONN;
+		c->fd = fd;
+		c->file_fd = -1;
+		c->state = C_READ_HEAD;
+		c->keep_alive = 1;
+		c->deadline = loop_now + (uint64_t)F.conf.header_timeout * 1000;
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer,
+			    sizeof(c->peer));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer,
+			    sizeof(c->peer));
+		else
+			snprintf(c->peer, sizeof(c->peer), "-");
+		conn_link(c);
+		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, c);
+		conn_run(c);
+	}
+}
+
+/* ------------------------------------------------------------ responses */
+
+static void
+head_begin(struct conn *c, int status)
+{
+	c->status = status;
+	c->outoff = 0;
+	c->outlen = (size_t)snprintf(c->out, sizeof(c->out),
+	    "HTTP/1.1 %d %s\r\nServer: " SERVER_SOFTWARE "\r\nDate: %s\r\n",
+	    status, http_reason(status), F.date);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+head_add(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c->out + c->outlen, sizeof(c->out) - c->outlen, fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(c->out) - c->outlen)
+		c->outlen += (size_t)n;
+}
+
+static void
+head_end(struct conn *c)
+{
+	if (c->keep_alive && c->nreq >= F.conf.keepalive_requests)
+		c->keep_alive = 0;
+	if (F.stopping)
+		c->keep_alive = 0;
+	if (!c->keep_alive)
+		head_add(c, "Connection: close\r\n\r\n");
+	else if (c->have_req && c->req.version_minor == 0)
+		head_add(c, "Connection: keep-alive\r\n\r\n");
+	else
+		head_add(c, "\r\n");
+}
+
+/* A small HTML page for an error; keep says whether the stream is still in sync. */
+static void
+send_error(struct conn *c, int status, int keep)
+{
+	char	body[512];
+	int	blen;
+
+	blen = snprintf(body, sizeof(body),
+	    "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
+	    "<body><h1>%d %s</h1><hr><address>" SERVER_SOFTWARE "</address></body></html>\n",
+	    status, http_reason(status), status, http_reason(status));
+	if (!keep)
+		c->keep_alive = 0;
+	head_begin(c, status);
+	head_add(c, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n", blen);
+	if (status == 405)
+		head_add(c, "Allow: GET, HEAD\r\n");
+	head_end(c);
+	if (!(c->have_req && c->req.method == HTTP_M_HEAD) &&
+	    c->outlen + (size_t)blen <= sizeof(c->out)) {
+		memcpy(c->out + c->outlen, body, (size_t)blen);
+		c->outlen += (size_t)blen;
+		c->body_bytes = blen;
+	}
+	c->state = C_SEND;
+	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+}
+
+static void
+send_redirect(struct conn *c, const char *path)
+{
+	char	loc[4200], enc[8400];
+	const char *q = c->req.query.p;
+
+	snprintf(loc, sizeof(loc), "%s/", path);
+	if (http_encode_path(loc, enc, sizeof(enc)) < 0)
+		return send_error(c, 414, 1);
+	head_begin(c, 301);
+	if (q != NULL && c->req.query.len < 2048)
+		head_add(c, "Location: %s?%.*s\r\n", enc, (int)c->req.query.len, q);
+	else
+		head_add(c, "Location: %s\r\n", enc);
+	head_add(c, "Content-Length: 0\r\n");
+	head_end(c);
+	c->state = C_SEND;
+	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+}
+
+/* Weak comparison of an If-None-Match list against our tag; '*' matches. */
+static int
+etag_match(struct http_str list, const char *tag)
+{
+	size_t		 tl = strlen(tag), i = 0;
+	const char	*p = list.p;
+
+	while (i < list.len) {
+		size_t start, end;
+
+		while (i < list.len && (p[i] == ' ' || p[i] == '\t' || p[i] == ','))
+			i++;
+		if (i < list.len && p[i] == '*')
+			return 1;
+		if (i + 2 <= list.len && p[i] == 'W' && p[i + 1] == '/')
+			i += 2;
+		start = i;
+		if (i < list.len && p[i] == '"') {
+			i++;
+			while (i < list.len && p[i] != '"')
+				i++;
+			if (i < list.len)
+				i++;
+		} else
+			while (i < list.len && p[i] != ',')
+				i++;
+		end = i;
+		if (end - start == tl && memcmp(p + start, tag, tl) == 0)
+			return 1;
+		while (i < list.len && p[i] != ',')
+			i++;
+	}
+	return 0;
+}
+
+/* The worker passed an open file: the head comes from our own fstat of it. */
+static void
+send_file(struct conn *c, int fd, const char *ctype)
+{
+	struct stat	st;
+	char		etag[64], lastmod[30];
+	off_t		off = 0, count;
+	int		status = 200, r;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return send_error(c, 502, 1);
+	}
+	count = st.st_size;
+	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
+	    (unsigned long long)st.st_mtim.tv_sec * 1000000ULL +
+	    (unsigned long long)st.st_mtim.tv_nsec / 1000, (unsigned long long)st.st_size);
+	http_format_date(st.st_mtime, lastmod);
+
+	if (c->req.if_none_match.p != NULL) {
+		if (etag_match(c->req.if_none_match, etag))
+			status = 304;
+	} else if (c->req.if_modified_since.p != NULL) {
+		time_t ims = http_parse_date(c->req.if_modified_since.p,
+		    c->req.if_modified_since.len);
+
+		if (ims != (time_t)-1 && st.st_mtime <= ims)
+			status = 304;
+	}
+	if (status == 200 && c->req.range.p != NULL && c->req.method == HTTP_M_GET) {
+		int use = 1;
+
+		if (c->req.if_range.p != NULL) {
+			if (c->req.if_range.p[0] == '"')
+				use = c->req.if_range.len == strlen(etag) &&
+				    memcmp(c->req.if_range.p, etag, strlen(etag)) == 0;
+			else
+				use = http_parse_date(c->req.if_range.p, c->req.if_range.len) ==
+				    st.st_mtime;
+		}
+		if (use) {
+			r = http_parse_range(c->req.range.p, c->req.range.len, st.st_size,
+			    &off, &count);
+			if (r == -1) {
+				close(fd);
+				c->keep_alive = c->keep_alive && 1;
+				head_begin(c, 416);
+				head_add(c, "Content-Range: bytes */%lld\r\nContent-Length: 0\r\n",
+				    (long long)st.st_size);
+				head_end(c);
+				c->state = C_SEND;
+				return;
+			}
+			if (r == 1)
+				status = 206;
+			else {
+				off = 0;
+				count = st.st_size;
+			}
+		}
+	}
+
+	head_begin(c, status);
+	if (status == 304) {
+		head_add(c, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lastmod);
+		head_end(c);
+		close(fd);
+		c->state = C_SEND;
+		return;
+	}
+	head_add(c, "Content-Type: %s\r\nContent-Length: %lld\r\nLast-Modified: %s\r\n"
+	    "ETag: %s\r\nAccept-Ranges: bytes\r\n", ctype, (long long)count, lastmod, etag);
+	if (status == 206)
+		head_add(c, "Content-Range: bytes %lld-%lld/%lld\r\n", (long long)off,
+		    (long long)(off + count - 1), (long long)st.st_size);
+	head_end(c);
+	if (c->req.method == HTTP_M_HEAD || count == 0) {
+		close(fd);
+	} else {
+		c->file_fd = fd;
+		c->file_off = off;
+		c->file_left = count;
+	}
+	c->state = C_SEND;
+	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void
+request_done(struct conn *c)
+{
+	log_access(c);
+	c->have_req = 0;
+	c->status = 0;
+	c->body_bytes = 0;
+	if (!c->keep_alive) {
+		shutdown(c->fd, SHUT_WR);
+		conn_close(c);
+		return;
+	}
+	/* Keep what the client pipelined after this request. */
+	if (c->pos < c->inlen)
+		memmove(c->in, c->in + c->pos, c->inlen - c->pos);
+	c->inlen -= c->pos;
+	c->pos = 0;
+	c->head_len = 0;
+	c->state = C_READ_HEAD;
+	c->deadline = loop_now + (uint64_t)(c->inlen ? F.conf.header_timeout :
+	    F.conf.keepalive_timeout) * 1000;
+	if (F.stopping && c->inlen == 0)
+		conn_close(c);
+	else
+		conn_run(c);
+}
+
+/* Route a parsed head; the body (if any) is read before the worker is asked. */
+static void
+request_route(struct conn *c)
+{
+	struct route_result	 rr;
+	enum route_status	 rs;
+
+	c->nreq++;
+	c->started = time(NULL);
+	c->keep_alive = c->req.keep_alive;
+	c->locker[0] = '\0';
+	if (c->req.method == HTTP_M_UNKNOWN)
+		return send_error(c, 501, 0);
+	if (c->req.method == HTTP_M_CONNECT || c->req.method == HTTP_M_TRACE)
+		return send_error(c, 405, 0);
+	if (c->req.path.p == NULL ||
+	    http_normalize_path(c->req.path.p, c->req.path.len, c->path, sizeof(c->path)) < 0)
+		return send_error(c, 400, 0);
+	if (F.routes == NULL)
+		return send_error(c, 503, 1);
+	rs = route_lookup(F.routes, c->req.host.p ? c->req.host.p : "",
+	    c->req.host.p ? c->req.host.len : 0, c->path, &rr);
+	if (rs != ROUTE_LOCKER)
+		return send_error(c, rs == ROUTE_UNKNOWN_HOST && c->req.host.p &&
+		    route_canon_host(c->req.host.p, c->req.host.len, rr.fs_path,
+		    sizeof(rr.fs_path)) == -1 ? 400 : 404, 1);
+	memcpy(c->locker, rr.locker, sizeof(c->locker));
+	memcpy(c->url_prefix, rr.url_prefix, sizeof(c->url_prefix));
+	memcpy(c->fs_path, rr.fs_path, sizeof(c->fs_path));
+	if (rr.fs_path[0] == '\0')
+		return send_redirect(c, c->path);
+
+	/* Bodies are read (and, for static files, discarded) before dispatch. */
+	if (c->req.content_length > 0 || c->req.chunked) {
+		if (c->req.content_length > 0 &&
+		    (uint64_t)c->req.content_length > F.conf.max_body_size)
+			return send_error(c, 413, 0);
+		c->body_left = c->req.content_length > 0 ? c->req.content_length : 0;
+		c->body_chunked = c->req.chunked;
+		if (c->body_chunked)
+			http_chunked_init(&c->chunk);
+		if (c->req.expect_continue && c->req.version_minor == 1)
+			send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+		c->state = C_READ_BODY;
+		c->deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
+		return;
+	}
+	dispatch_worker(c);
+}
+
+/* Consume body bytes already in the buffer; 1 when the body is complete. */
+static int
+body_consume(struct conn *c)
+{
+	size_t avail = c->inlen - c->pos;
+
+	if (c->body_chunked) {
+		size_t	out;
+		ssize_t	used = http_chunked_decode(&c->chunk, c->in + c->pos, avail, &out);
+
+		if (used < 0)
+			return -1;
+		c->pos += (size_t)used;
+		if (c->chunk.done)
+			return 1;
+	} else {
+		size_t take = (uint64_t)c->body_left < avail ? (size_t)c->body_left : avail;
+
+		c->pos += take;
+		c->body_left -= (int64_t)take;
+		if (c->body_left == 0)
+			return 1;
+	}
+	/* Nothing of the body needs keeping: reuse the space after the head. */
+	if (c->pos == c->inlen)
+		c->pos = c->inlen = c->head_len;
+	return 0;
+}
+
+static void
+parse_head(struct conn *c)
+{
+	int r = http_parse_head(c->in, c->inlen, &F.limits, &c->req);
+
+	if (r == 0)
+		return;
+	c->have_req = 1;
+	if (r < 0) {
+		/* Nothing after a bad head can be trusted to be a request. */
+		c->req.method = HTTP_M_UNKNOWN;
+		c->req.method_str.p = NULL;
+		c->nreq++;
+		c->started = time(NULL);
+		c->locker[0] = '\0';
+		send_error(c, -r, 0);
+		return;
+	}
+	c->head_len = c->pos = (size_t)r;
+	request_route(c);
+}
+
+static int
+read_more(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->in == NULL) {
+		c->insz = F.conf.max_header_size + 4096;
+		if ((c->in = malloc(c->insz)) == NULL)
+			return -1;
+	}
+	if (c->inlen == c->insz)
+		return 1;	/* full: the parser will refuse with 431 */
+	n = recv(c->fd, c->in + c->inlen, c->insz - c->inlen, 0);
+	if (n > 0) {
+		c->inlen += (size_t)n;
+		return 1;
+	}
+	if (n == 0)
+		return -1;
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	return -1;
+}
+
+/* Write the head, then the file; 1 when done, 0 when the socket is full. */
+static int
+send_some(struct conn *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL | (c->file_fd != -1 ? MSG_MORE : 0));
+
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		c->outoff += (size_t)n;
+	}
+	while (c->file_fd != -1 && c->file_left > 0) {
+		ssize_t n = sendfile(c->fd, c->file_fd, &c->file_off,
+		    c->file_left > (1 << 20) ? (1 << 20) : (size_t)c->file_left);
+
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		if (n == 0)
+			return -1;	/* the file shrank under us: the length is a lie now */
+		c->file_left -= n;
+		c->body_bytes += n;
+		c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+	}
+	if (c->file_fd != -1) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	return 1;
+}
+
+static void
+conn_run(struct conn *c)
+{
+	int r;
+
+	for (;;) {
+		switch (c->state) {
+		case C_READ_HEAD:
+			if (c->inlen > 0) {
+				parse_head(c);
+				if (c->state != C_READ_HEAD)
+					continue;
+			}
+			if ((r = read_more(c)) == -1) {
+				conn_close(c);
+				return;
+			}
+			if (r == 0)
+				return;
+			break;
+		case C_READ_BODY:
+			if ((r = body_consume(c)) == -1) {
+				send_error(c, 400, 0);
+				continue;
+			}
+			if (r == 1) {
+				dispatch_worker(c);
+				continue;
+			}
+			if ((r = read_more(c)) == -1) {
+				conn_close(c);
+				return;
+			}
+			if (r == 0)
+				return;
+			c->deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
+			break;
+		case C_WAIT_WORKER:
+			return;
+		case C_SEND:
+			if ((r = send_some(c)) == -1) {
+				conn_close(c);
+				return;
+			}
+			if (r == 0)
+				return;
+			request_done(c);
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ workers */
+
+static struct wchan *
+wchan_get(const char *locker)
+{
+	struct wchan		*w;
+	struct msg_worker	 m;
+
+	for (w = F.wchans; w != NULL; w = w->next)
+		if (!w->dead && strcmp(w->locker, locker) == 0)
+			return w;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->kind = K_WCHAN;
+	w->fd = -1;
+	snprintf(w->locker, sizeof(w->locker), "%s", locker);
+	w->next = F.wchans;
+	F.wchans = w;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.locker, w->locker, sizeof(m.locker));
+	if (msg_send(F.master, MSG_WORKER_GET, &m, sizeof(m), -1) == -1)
+		log_warn("front: ask master for worker %s", locker);
+	return w;
+}
+
+static void
+wchan_free(struct wchan *w)
+{
+	struct wchan **pp;
+
+	for (pp = &F.wchans; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	if (w->fd != -1) {
+		epoll_ctl(F.epfd, EPOLL_CTL_DEL, w->fd, NULL);
+		close(w->fd);
+		w->fd = -1;
+	}
+	w->dead = 1;
+	w->next = F.dead_wchans;
+	F.dead_wchans = w;
+}
+
+static int
+wchan_send(struct wchan *w, struct conn *c)
+{
+	struct {
+		struct wire_request	r;
+		char			path[4096];
+	} m;
+	size_t plen = strlen(c->fs_path);
+
+	m.r.id = c->req_id;
+	m.r.method = (uint8_t)c->req.method;
+	memset(m.r.pad, 0, sizeof(m.r.pad));
+	m.r.path_len = (uint32_t)plen;
+	memcpy(m.path, c->fs_path, plen);
+	if (msg_send(w->fd, MSG_REQUEST, &m, sizeof(m.r) + plen, -1) == -1)
+		return -1;
+	c->sent = 1;
+	return 0;
+}
+
+/* Write every queued request not yet sent; stop at a full channel. */
+static void
+wchan_flush(struct wchan *w)
+{
+	struct conn *c;
+
+	for (c = w->qhead; c != NULL; c = c->wnext) {
+		if (c->sent)
+			continue;
+		if (wchan_send(w, c) == -1) {
+			if (errno != EAGAIN)
+				wchan_fail(w, 502);
+			return;
+		}
+	}
+}
+
+static void
+dispatch_worker(struct conn *c)
+{
+	struct wchan *w;
+
+	if ((w = wchan_get(c->locker)) == NULL)
+		return send_error(c, 503, 1);
+	c->state = C_WAIT_WORKER;
+	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
+	c->req_id = ++F.next_id;
+	c->sent = 0;
+	c->wc = w;
+	c->wnext = NULL;
+	if (w->qtail)
+		w->qtail->wnext = c;
+	else
+		w->qhead = c;
+	w->qtail = c;
+	if (w->fd != -1)
+		wchan_flush(w);
+}
+
+/*
+ * The channel is gone (a worker crashed, went idle, or misbehaved).
+ * Requests without an answer are re-sent once on a fresh channel: static
+ * requests are idempotent.
+ */
+static void
+wchan_fail(struct wchan *w, int status)
+{
+	struct conn *c, *next, *list = w->qhead;
+
+	w->qhead = w->qtail = NULL;
+	w->dead = 1;
+	for (c = list; c != NULL; c = next) {
+		next = c->wnext;
+		c->wnext = NULL;
+		c->wc = NULL;
+		if (status == 0 && !c->retried) {
+			c->retried = 1;
+			dispatch_worker(c);
+		} else {
+			send_error(c, status ? status : 502, 1);
+			conn_run(c);
+		}
+	}
+	wchan_free(w);
+}
+
+static int
+ctype_ok(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	return n > 0 && n < max && http_valid_field_value(s, n) && strchr(s, '/') != NULL;
+}
+
+static void
+handle_response(struct wchan *w, const struct wire_response *r, int fd)
+{
+	struct conn *c;
+
+	for (c = w->qhead; c != NULL; c = c->wnext)
+		if (c->req_id == r->id && c->sent)
+			break;
+	if (c == NULL) {
+		/* An answer to a request that timed out, or a lie. */
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	wchan_dequeue(w, c);
+	switch (r->kind) {
+	case WIRE_FILE:
+		if (fd == -1 || !ctype_ok(r->content_type, sizeof(r->content_type))) {
+			if (fd != -1)
+				close(fd);
+			send_error(c, 502, 1);
+			break;
+		}
+		send_file(c, fd, r->content_type);
+		fd = -1;
+		break;
+	case WIRE_SLASH:
+		send_redirect(c, c->path);
+		break;
+	case WIRE_STATUS:
+		if (r->status == 403 || r->status == 404 || r->status == 405 ||
+		    r->status == 500 || r->status == 503)
+			send_error(c, r->status, 1);
+		else
+			send_error(c, 502, 1);
+		break;
+	default:
+		send_error(c, 502, 1);
+	}
+	if (fd != -1)
+		close(fd);
+	conn_run(c);
+}
+
+static void
+wchan_read(struct wchan *w)
+{
+	union {
+		struct wire_response	r;
+		char			buf[1024];
+	} m;
+	enum msg_type	type;
+	ssize_t		n;
+	int		fd, i;
+
+	for (i = 0; i < 256 && !w->dead; i++) {
+		n = msg_recv(w->fd, &type, &m, sizeof(m), &fd);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1 || type == MSG_NONE) {
+			wchan_fail(w, 0);
+			return;
+		}
+		if (type != MSG_RESPONSE || (size_t)n != sizeof(m.r)) {
+			if (fd != -1)
+				close(fd);
+			log_warnx("front: bad message from worker %s; dropping it", w->locker);
+			wchan_fail(w, 502);
+			return;
+		}
+		handle_response(w, &m.r, fd);
+	}
+}
+
+/* ------------------------------------------------------------ master */
+
+static void
+load_routes(int fd)
+{
+	struct route_table	*t;
+	struct stat		 st;
+	char			*buf;
+
+	if (fstat(fd, &st) == -1 || st.st_size <= 0 || st.st_size > (256 << 20)) {
+		log_warnx("front: bad routes descriptor");
+		return;
+	}
+	if ((buf = malloc((size_t)st.st_size)) == NULL)
+		return;
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size ||
+	    (t = route_table_load(buf, (size_t)st.st_size)) == NULL) {
+		log_warnx("front: routing table refused");
+		free(buf);
+		return;
+	}
+	free(buf);
+	if (F.routes)
+		route_table_free(F.routes);
+	F.routes = t;
+}
+
+static void
+worker_chan(const struct msg_worker *m, int fd)
+{
+	struct wchan *w;
+
+	for (w = F.wchans; w != NULL; w = w->next)
+		if (!w->dead && w->fd == -1 &&
+		    strncmp(w->locker, m->locker, sizeof(w->locker)) == 0)
+			break;
+	if (w == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (fd == -1 || m->status != 0) {
+		if (fd != -1)
+			close(fd);
+		wchan_fail(w, m->status >= 400 && m->status < 600 ? m->status : 503);
+		return;
+	}
+	set_nonblock(fd);
+	w->fd = fd;
+	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLET, w);
+	wchan_flush(w);
+}
+
+static void
+master_read(void)
+{
+	union {
+		struct config		c;
+		struct msg_worker	w;
+	} *m;
+	static char	 buf[sizeof(struct config) + 64];
+	enum msg_type	 type;
+	ssize_t		 n;
+	int		 fd;
+
+	m = (void *)buf;
+	for (;;) {
+		n = msg_recv(F.master, &type, buf, sizeof(buf), &fd);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1 || type == MSG_NONE)
+			fatalx("front %d: master went away", F.idx);
+		switch (type) {
+		case MSG_CONFIG:
+			if ((size_t)n == sizeof(struct config))
+				apply_config(&m->c);
+			break;
+		case MSG_ROUTES:
+			if (fd != -1)
+				load_routes(fd);
+			break;
+		case MSG_WORKER_CHAN:
+			if ((size_t)n == sizeof(struct msg_worker)) {
+				worker_chan(&m->w, fd);
+				fd = -1;
+			}
+			break;
+		case MSG_LOG_CHAN:
+			if (fd != -1) {
+				if (F.logfd != -1) {
+					epoll_ctl(F.epfd, EPOLL_CTL_DEL, F.logfd, NULL);
+					close(F.logfd);
+				}
+				F.logfd = fd;
+				set_nonblock(fd);
+				fd = -1;
+			}
+			break;
+		default:
+			break;
+		}
+		if (fd != -1)
+			close(fd);
+	}
+}
+
+/* ------------------------------------------------------------ timers */
+
+static void
+timeouts(void)
+{
+	struct conn	*c, *next;
+
+	for (c = F.conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->deadline > loop_now)
+			continue;
+		switch (c->state) {
+		case C_READ_HEAD:
+			if (c->inlen == 0) {
+				conn_close(c);	/* an idle keep-alive connection */
+				continue;
+			}
+			c->have_req = 1;
+			c->req.method_str.p = NULL;
+			c->nreq++;
+			c->started = time(NULL);
+			send_error(c, 408, 0);
+			break;
+		case C_READ_BODY:
+			send_error(c, 408, 0);
+			break;
+		case C_WAIT_WORKER:
+			if (c->wc)
+				wchan_dequeue(c->wc, c);
+			send_error(c, 504, 1);
+			break;
+		case C_SEND:
+			conn_close(c);
+			continue;
+		}
+		conn_run(c);
+	}
+}
+
+static void
+stop_begin(void)
+{
+	struct conn	*c, *next;
+	int		 i;
+
+	if (F.stopping)
+		return;
+	F.stopping = 1;
+	F.stop_deadline = loop_now + (uint64_t)F.conf.shutdown_timeout * 1000;
+	for (i = 0; i < F.nlisten; i++) {
+		epoll_ctl(F.epfd, EPOLL_CTL_DEL, F.listen[i], NULL);
+		close(F.listen[i]);
+	}
+	F.nlisten = 0;
+	for (c = F.conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == C_READ_HEAD && c->inlen == 0)
+			conn_close(c);
+	}
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t want = (rlim_t)F.conf.max_connections * 2 + 256;
+
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+front_main(int idx)
+{
+	struct epoll_event	 evs[256];
+	struct config		 conf;
+	char			 root[PATH_MAX + 8];
+	enum msg_type		 type;
+	sigset_t		 set;
+	ssize_t			 n;
+	int			 i, fd, sfd, nlisten;
+
+	memset(&F, 0, sizeof(F));
+	F.idx = idx;
+	F.master = CHILD_CHAN_FD;
+	F.logfd = -1;
+	log_init("front", 0);
+	/* The first message is always the configuration. */
+	n = msg_recv(F.master, &type, &conf, sizeof(conf), &fd);
+	if (n != (ssize_t)sizeof(conf) || type != MSG_CONFIG)
+		fatalx("front: no configuration from the master");
+	apply_config(&conf);
+	nlisten = F.conf.nlisten;
+	for (i = 0; i < nlisten && i < CONF_MAX_LISTEN; i++)
+		F.listen[F.nlisten++] = CHILD_FIRST_LISTEN_FD + i;
+
+	raise_nofile();
+	tzset();	/* before the chroot hides /etc/localtime */
+	update_date();
+	snprintf(root, sizeof(root), "%s/empty", F.conf.state);
+	drop_privileges(F.conf.front_user, root);
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("front: signalfd");
+	if ((F.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("front: epoll_create1");
+	set_nonblock(F.master);
+	ev_add(F.master, EPOLLIN, &master_kind);
+	ev_add(sfd, EPOLLIN, &signal_kind);
+	for (i = 0; i < F.nlisten; i++) {
+		set_nonblock(F.listen[i]);
+		ev_add(F.listen[i], EPOLLIN | EPOLLEXCLUSIVE, &listen_kind);
+	}
+	(void)logd_kind;
+
+	for (;;) {
+		int nev = epoll_wait(F.epfd, evs, 256, 1000);
+
+		update_date();
+		for (i = 0; i < nev; i++) {
+			void		*p = evs[i].data.ptr;
+			enum obj_kind	 k = *(enum obj_kind *)p;
+
+			switch (k) {
+			case K_LISTEN:
+				for (int j = 0; j < F.nlisten; j++)
+					accept_conns(F.listen[j]);
+				break;
+			case K_CONN:
+				if (!((struct conn *)p)->closed)
+					conn_run(p);
+				break;
+			case K_WCHAN: {
+				struct wchan *w = p;
+
+				if (w->dead)
+					break;
+				if (evs[i].events & EPOLLOUT)
+					wchan_flush(w);
+				wchan_read(w);
+				break;
+			}
+			case K_MASTER:
+				master_read();
+				break;
+			case K_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+					if (si.ssi_signo != SIGHUP)
+						stop_begin();
+				break;
+			}
+			default:
+				break;
+			}
+		}
+		/* Channels that failed were freed; dead ones are gone from the list. */
+		log_flush();
+		graveyard_empty();
+		{
+			static time_t last;
+
+			if (F.date_t != last) {
+				last = F.date_t;
+				timeouts();
+				graveyard_empty();
+			}
+		}
+		if (F.stopping && (F.nconns == 0 || loop_now > F.stop_deadline)) {
+			log_flush();
+			exit(0);
+		}
+	}
+}

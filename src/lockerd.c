@@ -1,0 +1,1004 @@
+/*
+ * lockerd.c: the master ("okld").  Runs as root and is the only process
+ * that does: it reads the configuration, opens the directory, binds the
+ * listeners, and starts, supervises and restarts every other process.  It
+ * parses nothing from the network: only fixed-size messages from its
+ * children and from the control socket.
+ */
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "master.h"
+#include "directory.h"
+#include "route.h"
+
+struct master	*M;
+static struct master master_state;
+static enum ev_kind signal_marker = EV_SIGNAL;
+static enum ev_kind listen_marker = EV_CONTROL_LISTEN;
+static int	 sigfd = -1;
+
+#define WORKER_BUCKETS	1024
+
+static void	front_start(struct child *f);
+static void	logd_start(void);
+static void	child_send_config(struct child *c);
+static void	link_front_logd(struct child *f);
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: lockerd [-dtv] [-c file]\n"
+	    "  -c file  configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -v       with -t: print the configuration in effect\n"
+	    "  -d       debug messages\n");
+	exit(2);
+}
+
+void
+ev_add(int fd, void *ptr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
+
+	if (epoll_ctl(M->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		fatal("ev_add");
+}
+
+void
+ev_del(int fd)
+{
+	epoll_ctl(M->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+void
+locker_home(const char *name, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s/%s", M->conf.lockers, name);
+}
+
+/* ------------------------------------------------------------ set-up */
+
+static void
+ensure_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == -1 && errno != EEXIST)
+		fatal("mkdir %s", path);
+	if (lstat(path, &st) == -1)
+		fatal("stat %s", path);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("%s is not a directory", path);
+	if (chown(path, uid, gid) == -1 || chmod(path, mode) == -1)
+		fatal("chown/chmod %s", path);
+}
+
+static void
+setup_dirs(void)
+{
+	struct config	*c = &M->conf;
+	struct passwd	*pw;
+	char		 p[PATH_MAX];
+	uid_t		 log_uid;
+	gid_t		 log_gid;
+
+	if ((pw = getpwnam(c->log_user)) == NULL)
+		fatalx("log-user \"%s\" does not exist (create it with: "
+		    "useradd --system --no-create-home --shell /usr/sbin/nologin %s)",
+		    c->log_user, c->log_user);
+	log_uid = pw->pw_uid;
+	log_gid = pw->pw_gid;
+	if (getpwnam(c->front_user) == NULL)
+		fatalx("front-user \"%s\" does not exist (create it with: "
+		    "useradd --system --no-create-home --shell /usr/sbin/nologin %s)",
+		    c->front_user, c->front_user);
+	ensure_dir(c->lockers, 0755, 0, 0);
+	snprintf(p, sizeof(p), "%s/.archive", c->lockers);
+	ensure_dir(p, 0700, 0, 0);
+	ensure_dir(c->state, 0755, 0, 0);
+	snprintf(p, sizeof(p), "%s/empty", c->state);
+	ensure_dir(p, 0555, 0, 0);
+	ensure_dir(c->logs, 0750, log_uid, log_gid);
+}
+
+static int
+bind_one(const struct listen_addr *l)
+{
+	struct addrinfo	 hints, *res;
+	int		 fd, on = 1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = l->family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(l->host, l->port, &hints, &res)) != 0)
+		fatalx("listen %s:%s: %s", l->host, l->port, gai_strerror(rc));
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (l->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
+		fatal("bind %s:%s", l->host, l->port);
+	if (listen(fd, 4096) == -1)
+		fatal("listen %s:%s", l->host, l->port);
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void
+setup_listeners(void)
+{
+	int i;
+
+	for (i = 0; i < M->conf.nlisten; i++)
+		M->listen_fds[i] = bind_one(&M->conf.listen[i]);
+	M->nlisten = M->conf.nlisten;
+}
+
+static void
+setup_signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	if ((sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	ev_add(sigfd, &signal_marker);
+}
+
+static int
+front_count(void)
+{
+	long n;
+
+	if (M->conf.front_processes > 0)
+		return M->conf.front_processes;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	return (int)n;
+}
+
+/* ------------------------------------------------------------ children */
+
+/*
+ * A child's channel is non-blocking on our side: a child that stops
+ * reading must not stall the master.  Such a child is killed.
+ */
+static int
+child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd)
+{
+	if (c->chan == -1)
+		return -1;
+	if (msg_send(c->chan, t, d, len, fd) == -1) {
+		log_warn("send to %s %s[%d]", c->role == ROLE_WORKER ? "worker" :
+		    c->role == ROLE_FRONT ? "front" : "logd", c->locker, (int)c->pid);
+		if (c->pid > 0)
+			kill(c->pid, SIGKILL);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+child_send_config(struct child *c)
+{
+	child_send(c, MSG_CONFIG, &M->conf, sizeof(M->conf), -1);
+}
+
+static int
+new_channel(struct child *c)
+{
+	int sv[2];
+
+	if (chan_pair(sv) == -1) {
+		log_warn("socketpair");
+		return -1;
+	}
+	set_nonblock(sv[0]);
+	c->chan = sv[0];
+	return sv[1];
+}
+
+static void
+child_closed(struct child *c)
+{
+	if (c->chan != -1) {
+		ev_del(c->chan);
+		close(c->chan);
+		c->chan = -1;
+	}
+	c->pid = 0;
+}
+
+/* Restart with a growing delay; a child that ran for a minute starts afresh. */
+static void
+schedule_restart(struct child *c, const char *what)
+{
+	uint64_t	now = now_ms(), delay;
+
+	if (now - c->started_ms > 60000)
+		c->crashes = 0;
+	delay = c->crashes == 0 ? 0 : 100ULL << (c->crashes > 7 ? 7 : c->crashes - 1);
+	if (delay > 10000)
+		delay = 10000;
+	c->crashes++;
+	if (c->crashes == 10)
+		log_warnx("%s has died 10 times within a minute; still restarting "
+		    "every %llus", what, (unsigned long long)delay / 1000);
+	c->restart_at_ms = now + delay;
+}
+
+static void
+front_start(struct child *f)
+{
+	char	 arg[32];
+	int	 end;
+
+	if ((end = new_channel(f)) == -1) {
+		f->restart_at_ms = now_ms() + 1000;
+		return;
+	}
+	snprintf(arg, sizeof(arg), "%d,%d", f->idx, M->nlisten);
+	f->pid = spawn_role(M->exe_fd, "front", arg, end, M->listen_fds, M->nlisten,
+	    NULL, NULL);
+	close(end);
+	if (f->pid == -1) {
+		log_warn("fork front");
+		child_closed(f);
+		f->restart_at_ms = now_ms() + 1000;
+		return;
+	}
+	f->started_ms = now_ms();
+	f->restart_at_ms = 0;
+	ev_add(f->chan, f);
+	child_send_config(f);
+	routes_push_one(f);
+	if (M->logd.pid > 0)
+		link_front_logd(f);
+	log_debug("front %d started, pid %d", f->idx, (int)f->pid);
+}
+
+static void
+logd_start(void)
+{
+	struct child	*l = &M->logd;
+	int		 end, i;
+
+	if ((end = new_channel(l)) == -1) {
+		l->restart_at_ms = now_ms() + 1000;
+		return;
+	}
+	l->pid = spawn_role(M->exe_fd, "logd", NULL, end, NULL, 0, NULL, NULL);
+	close(end);
+	if (l->pid == -1) {
+		log_warn("fork logd");
+		child_closed(l);
+		l->restart_at_ms = now_ms() + 1000;
+		return;
+	}
+	l->started_ms = now_ms();
+	l->restart_at_ms = 0;
+	ev_add(l->chan, l);
+	child_send_config(l);
+	for (i = 0; i < M->nfronts; i++)
+		if (M->fronts[i].pid > 0)
+			link_front_logd(&M->fronts[i]);
+}
+
+/* A fresh front<->logd channel, one end to each. */
+static void
+link_front_logd(struct child *f)
+{
+	int sv[2];
+
+	if (chan_pair(sv) == -1) {
+		log_warn("socketpair");
+		return;
+	}
+	child_send(&M->logd, MSG_LOG_CHAN, NULL, 0, sv[0]);
+	child_send(f, MSG_LOG_CHAN, NULL, 0, sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* --- workers, by locker name --- */
+
+struct child *
+worker_find(const char *locker)
+{
+	struct child *w;
+
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->role == ROLE_WORKER && w->pid > 0 && !w->idle_exit &&
+		    strcmp(w->locker, locker) == 0)
+			return w;
+	return NULL;
+}
+
+static void
+worker_unlink(struct child *w)
+{
+	struct child **pp;
+
+	for (pp = &M->workers; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	child_closed(w);
+	free(w);
+}
+
+void
+worker_stop(struct child *w)
+{
+	if (w->pid > 0)
+		kill(w->pid, SIGKILL);
+	w->idle_exit = 1;	/* no new channels go to it */
+}
+
+struct sandbox_ctx {
+	struct sandbox_spec	spec;
+	char			home[PATH_MAX];
+};
+
+static int
+worker_prepare(void *arg)
+{
+	struct sandbox_ctx	*s = arg;
+	char			 err[256];
+
+	if (sandbox_enter(&s->spec, err, sizeof(err)) == -1) {
+		log_warnx("worker %s: sandbox: %s", s->spec.locker, err);
+		return -1;
+	}
+	return 0;
+}
+
+static struct child *
+child_new(enum role role, const struct locker_rec *lr)
+{
+	struct child *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->kind = EV_CHILD;
+	c->role = role;
+	c->chan = -1;
+	snprintf(c->locker, sizeof(c->locker), "%s", lr->name);
+	c->uid = lr->uid;
+	c->gid = lr->gid;
+	return c;
+}
+
+/* Start a process in the locker's sandbox, tracked in the worker list. */
+struct child *
+task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx)
+{
+	struct child	*t;
+	int		 sv[2];
+
+	if ((t = child_new(ROLE_TASK, lr)) == NULL)
+		return NULL;
+	if (chan_pair(sv) == -1) {
+		free(t);
+		return NULL;
+	}
+	t->pid = fork();
+	if (t->pid == 0) {
+		sigset_t none;
+
+		close(sv[0]);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (prepare(ctx) == -1)
+			_exit(127);
+		_exit(126);
+	}
+	close(sv[1]);
+	close(sv[0]);
+	if (t->pid == -1) {
+		free(t);
+		return NULL;
+	}
+	t->started_ms = now_ms();
+	t->next = M->workers;
+	M->workers = t;
+	return t;
+}
+
+static struct child *
+worker_start(const struct locker_rec *lr)
+{
+	struct child		*w;
+	struct sandbox_ctx	 ctx;
+	struct msg_worker_init	 init;
+	int			 end;
+
+	if ((w = child_new(ROLE_WORKER, lr)) == NULL)
+		return NULL;
+	if ((end = new_channel(w)) == -1) {
+		free(w);
+		return NULL;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	locker_home(lr->name, ctx.home, sizeof(ctx.home));
+	ctx.spec.conf = &M->conf;
+	ctx.spec.locker = lr->name;
+	ctx.spec.home = ctx.home;
+	ctx.spec.uid = lr->uid;
+	ctx.spec.gid = lr->gid;
+	w->pid = spawn_role(M->exe_fd, "worker", NULL, end, NULL, 0, worker_prepare, &ctx);
+	close(end);
+	if (w->pid == -1) {
+		log_warn("fork worker %s", lr->name);
+		child_closed(w);
+		free(w);
+		return NULL;
+	}
+	w->started_ms = now_ms();
+	w->next = M->workers;
+	M->workers = w;
+	ev_add(w->chan, w);
+
+	memset(&init, 0, sizeof(init));
+	snprintf(init.locker, sizeof(init.locker), "%s", lr->name);
+	snprintf(init.home, sizeof(init.home), "%s", ctx.home);
+	init.uid = lr->uid;
+	init.gid = lr->gid;
+	child_send_config(w);
+	child_send(w, MSG_WORKER_INIT, &init, sizeof(init), -1);
+	log_debug("worker %s started, pid %d", lr->name, (int)w->pid);
+	return w;
+}
+
+/* front asks for a channel to a locker's worker. */
+static void
+handle_worker_get(struct child *f, const struct msg_worker *req)
+{
+	struct msg_worker	 rep;
+	struct locker_rec	 lr;
+	struct child		*w;
+	int			 sv[2];
+
+	memset(&rep, 0, sizeof(rep));
+	memcpy(rep.locker, req->locker, sizeof(rep.locker));
+	if (M->stopping) {
+		rep.status = 503;
+		goto fail;
+	}
+	if (dir_locker_get(M->dir, req->locker, &lr) != 1) {
+		rep.status = 404;
+		goto fail;
+	}
+	if ((w = worker_find(lr.name)) == NULL && (w = worker_start(&lr)) == NULL) {
+		rep.status = 503;
+		goto fail;
+	}
+	if (chan_pair(sv) == -1) {
+		rep.status = 503;
+		goto fail;
+	}
+	if (child_send(w, MSG_CHANNEL, NULL, 0, sv[0]) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		rep.status = 503;
+		goto fail;
+	}
+	child_send(f, MSG_WORKER_CHAN, &rep, sizeof(rep), sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+	return;
+fail:
+	child_send(f, MSG_WORKER_CHAN, &rep, sizeof(rep), -1);
+}
+
+static void
+child_read(struct child *c)
+{
+	union {
+		struct msg_worker	w;
+		char			buf[1024];
+	} m;
+	enum msg_type	 type;
+	ssize_t		 n;
+	int		 fd;
+
+	for (;;) {
+		n = msg_recv(c->chan, &type, &m, sizeof(m), &fd);
+		if (fd != -1)
+			close(fd);	/* no child sends us descriptors */
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1 || type == MSG_NONE) {
+			/* EOF or garbage: stop listening; SIGCHLD does the rest. */
+			if (n == -1)
+				log_warnx("bad message from pid %d; killing it", (int)c->pid);
+			if (c->pid > 0 && n == -1)
+				kill(c->pid, SIGKILL);
+			ev_del(c->chan);
+			close(c->chan);
+			c->chan = -1;
+			return;
+		}
+		if (c->role == ROLE_FRONT && type == MSG_WORKER_GET &&
+		    (size_t)n == sizeof(struct msg_worker) &&
+		    memchr(m.w.locker, '\0', sizeof(m.w.locker)) != NULL)
+			handle_worker_get(c, &m.w);
+		else if (c->role == ROLE_WORKER && type == MSG_IDLE && n == 0)
+			c->idle_exit = 1;
+		else {
+			log_warnx("unexpected message %d from pid %d; killing it",
+			    (int)type, (int)c->pid);
+			if (c->pid > 0)
+				kill(c->pid, SIGKILL);
+			return;
+		}
+	}
+}
+
+static struct child *
+child_by_pid(pid_t pid)
+{
+	struct child	*w;
+	int		 i;
+
+	for (i = 0; i < M->nfronts; i++)
+		if (M->fronts[i].pid == pid)
+			return &M->fronts[i];
+	if (M->logd.pid == pid)
+		return &M->logd;
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->pid == pid)
+			return w;
+	return NULL;
+}
+
+static void
+reap(void)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 status;
+	char		 what[96];
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((c = child_by_pid(pid)) == NULL)
+			continue;
+		if (c->role == ROLE_FRONT)
+			snprintf(what, sizeof(what), "front %d", c->idx);
+		else if (c->role == ROLE_LOGD)
+			snprintf(what, sizeof(what), "logd");
+		else
+			snprintf(what, sizeof(what), "%s %s",
+			    c->role == ROLE_WORKER ? "worker" : "task", c->locker);
+		if (WIFSIGNALED(status) && !M->stopping &&
+		    !(c->role != ROLE_FRONT && c->role != ROLE_LOGD && c->idle_exit))
+			log_warnx("%s (pid %d) killed by signal %d", what, (int)pid,
+			    WTERMSIG(status));
+		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !M->stopping)
+			log_warnx("%s (pid %d) exited with status %d", what, (int)pid,
+			    WEXITSTATUS(status));
+		else
+			log_debug("%s (pid %d) exited", what, (int)pid);
+		child_closed(c);
+		switch (c->role) {
+		case ROLE_FRONT:
+		case ROLE_LOGD:
+			if (!M->stopping)
+				schedule_restart(c, what);
+			break;
+		case ROLE_WORKER:
+			worker_unlink(c);
+			break;
+		case ROLE_TASK:
+			if (c->waiter != NULL)
+				control_task_done(c->waiter, status);
+			worker_unlink(c);
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ routes */
+
+static int
+add_locker_cb(const struct locker_rec *lr, void *arg)
+{
+	return route_builder_add_locker(arg, lr->name) == -1 ? -1 : 0;
+}
+
+static int
+add_vhost_cb(const struct vhost_rec *v, void *arg)
+{
+	return route_builder_add_vhost(arg, v->host, v->locker, v->subdir) == -1 ? -1 : 0;
+}
+
+/* The current routing table, in a sealed memfd every front can read. */
+static int
+routes_build(void)
+{
+	struct route_builder	*b;
+	void			*blob = NULL;
+	size_t			 len = 0;
+	int			 fd = -1, i;
+
+	if ((b = route_builder_new(M->conf.domain)) == NULL)
+		return -1;
+	for (i = 0; i < M->conf.nhostnames; i++)
+		route_builder_add_hostname(b, M->conf.hostnames[i]);
+	if (dir_locker_foreach(M->dir, add_locker_cb, b) != 0 ||
+	    dir_vhost_foreach(M->dir, NULL, add_vhost_cb, b) != 0 ||
+	    route_builder_finish(b, &blob, &len) == -1) {
+		log_warnx("cannot build the routing table");
+		goto done;
+	}
+	if ((fd = memfd_create("lockerd-routes", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    write_all(fd, blob, len) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		log_warn("routes memfd");
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+done:
+	free(blob);
+	route_builder_free(b);
+	return fd;
+}
+
+void
+routes_push_one(struct child *f)
+{
+	int fd;
+
+	if ((fd = routes_build()) == -1)
+		return;
+	child_send(f, MSG_ROUTES, NULL, 0, fd);
+	close(fd);
+}
+
+void
+routes_push(void)
+{
+	int fd, i;
+
+	if ((fd = routes_build()) == -1)
+		return;
+	for (i = 0; i < M->nfronts; i++)
+		if (M->fronts[i].pid > 0)
+			child_send(&M->fronts[i], MSG_ROUTES, NULL, 0, fd);
+	close(fd);
+}
+
+/* ------------------------------------------------------------ signals */
+
+/*
+ * SIGHUP: a new configuration and the directory, pushed to everyone.
+ * A configuration that fails to load changes nothing.
+ */
+static void
+reload(void)
+{
+	struct config	 nc;
+	struct child	*w;
+	char		 err[512];
+	int		 i;
+
+	if (config_load(&nc, M->conf_path, err, sizeof(err)) == -1) {
+		log_warnx("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	if (nc.nlisten != M->conf.nlisten ||
+	    memcmp(nc.listen, M->conf.listen, sizeof(nc.listen)) != 0 ||
+	    strcmp(nc.lockers, M->conf.lockers) != 0 || strcmp(nc.state, M->conf.state) != 0 ||
+	    strcmp(nc.logs, M->conf.logs) != 0 || strcmp(nc.front_user, M->conf.front_user) ||
+	    strcmp(nc.log_user, M->conf.log_user) != 0)
+		log_warnx("reload: listen, lockers, state, logs and the users "
+		    "change only at restart; keeping the old values");
+	memcpy(nc.listen, M->conf.listen, sizeof(nc.listen));
+	nc.nlisten = M->conf.nlisten;
+	memcpy(nc.lockers, M->conf.lockers, sizeof(nc.lockers));
+	memcpy(nc.state, M->conf.state, sizeof(nc.state));
+	memcpy(nc.logs, M->conf.logs, sizeof(nc.logs));
+	memcpy(nc.front_user, M->conf.front_user, sizeof(nc.front_user));
+	memcpy(nc.log_user, M->conf.log_user, sizeof(nc.log_user));
+	M->conf = nc;
+	for (i = 0; i < M->nfronts; i++)
+		child_send_config(&M->fronts[i]);
+	child_send_config(&M->logd);
+	child_send(&M->logd, MSG_REOPEN, NULL, 0, -1);
+	/* Workers pick up the new configuration by being replaced. */
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->role == ROLE_WORKER && w->pid > 0)
+			child_send_config(w);
+	routes_push();
+	log_info("configuration and directory reloaded");
+}
+
+static void
+stop_begin(void)
+{
+	int i;
+
+	if (M->stopping)
+		return;
+	M->stopping = 1;
+	M->stop_deadline_ms = now_ms() + (uint64_t)M->conf.shutdown_timeout * 1000 + 2000;
+	log_info("stopping: finishing requests in flight (up to %us)",
+	    M->conf.shutdown_timeout);
+	for (i = 0; i < M->nfronts; i++)
+		if (M->fronts[i].pid > 0)
+			kill(M->fronts[i].pid, SIGTERM);
+	if (M->control_fd != -1) {
+		char p[PATH_MAX];
+
+		ev_del(M->control_fd);
+		close(M->control_fd);
+		M->control_fd = -1;
+		snprintf(p, sizeof(p), "%s/%s", M->conf.state, CONTROL_SOCKET);
+		unlink(p);
+	}
+}
+
+/*
+ * Order of the stop: fronts first (their requests need the workers), then
+ * workers and tasks, then logd last, so every log line is written.
+ */
+static int
+stop_step(void)
+{
+	struct child	*w;
+	int		 i, fronts = 0, others = 0;
+
+	for (i = 0; i < M->nfronts; i++)
+		fronts += M->fronts[i].pid > 0;
+	if (now_ms() > M->stop_deadline_ms) {
+		for (i = 0; i < M->nfronts; i++)
+			if (M->fronts[i].pid > 0)
+				kill(M->fronts[i].pid, SIGKILL);
+		fronts = 0;
+	}
+	if (fronts > 0)
+		return 0;
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->pid > 0) {
+			kill(w->pid, SIGKILL);
+			others++;
+		}
+	if (others > 0)
+		return 0;
+	if (M->logd.pid > 0) {
+		kill(M->logd.pid, SIGTERM);
+		if (now_ms() > M->stop_deadline_ms + 3000)
+			kill(M->logd.pid, SIGKILL);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+signals_read(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap();
+			break;
+		case SIGHUP:
+			reload();
+			break;
+		case SIGTERM:
+		case SIGINT:
+			stop_begin();
+			break;
+		case SIGUSR1:
+			child_send(&M->logd, MSG_REOPEN, NULL, 0, -1);
+			break;
+		}
+	}
+}
+
+static void
+restarts_due(void)
+{
+	uint64_t	now = now_ms();
+	int		i;
+
+	if (M->stopping)
+		return;
+	if (M->logd.pid == 0 && M->logd.restart_at_ms && now >= M->logd.restart_at_ms)
+		logd_start();
+	for (i = 0; i < M->nfronts; i++) {
+		struct child *f = &M->fronts[i];
+
+		if (f->pid == 0 && f->restart_at_ms && now >= f->restart_at_ms)
+			front_start(f);
+	}
+}
+
+static void
+master_loop(void)
+{
+	struct epoll_event	 evs[64];
+	int			 n, i;
+
+	for (;;) {
+		n = epoll_wait(M->epfd, evs, 64, 50);
+		if (n == -1 && errno != EINTR)
+			fatal("epoll_wait");
+		for (i = 0; i < n; i++) {
+			enum ev_kind *k = evs[i].data.ptr;
+
+			switch (*k) {
+			case EV_SIGNAL:
+				signals_read();
+				break;
+			case EV_CONTROL_LISTEN:
+				control_accept();
+				break;
+			case EV_CONTROL_CLIENT:
+				control_read((struct ctl_client *)k);
+				break;
+			case EV_CHILD:
+				child_read((struct child *)k);
+				break;
+			}
+		}
+		restarts_due();
+		if (M->stopping && stop_step())
+			return;
+	}
+}
+
+static int
+check_config(const char *path, int verbose)
+{
+	struct config	 c;
+	char		 err[512];
+
+	if (config_load(&c, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "lockerd: %s\n", err);
+		return 1;
+	}
+	if (verbose)
+		config_dump(&c, STDOUT_FILENO);
+	fprintf(stderr, "lockerd: configuration %s OK\n", path);
+	return 0;
+}
+
+static int
+role_main(const char *role, const char *arg)
+{
+	if (strcmp(role, "front") == 0 && arg != NULL)
+		return front_main(atoi(arg));
+	if (strcmp(role, "logd") == 0)
+		return logd_main();
+	if (strcmp(role, "worker") == 0)
+		return worker_main();
+	fatalx("unknown role %s", role);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*path = DEFAULT_CONFIG;
+	char		 err[512];
+	int		 ch, test = 0, verbose = 0, debug = 0, i;
+
+	if (argc >= 3 && strcmp(argv[1], "-R") == 0)
+		return role_main(argv[2], argc > 3 ? argv[3] : NULL);
+
+	while ((ch = getopt(argc, argv, "c:dtv")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (test)
+		return check_config(path, verbose);
+	log_init("lockerd", debug);
+	if (debug)
+		setenv("LOCKERD_DEBUG", "1", 1);
+
+	M = &master_state;
+	memset(M, 0, sizeof(*M));
+	M->control_fd = -1;
+	if (realpath(path, M->conf_path) == NULL)
+		fatal("%s", path);
+	if (config_load(&M->conf, M->conf_path, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (geteuid() != 0)
+		fatalx("must be started as root (it starts each locker's worker as that locker)");
+	umask(022);
+	if ((M->exe_fd = exe_open()) == -1)
+		fatal("open /proc/self/exe");
+	if ((M->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+
+	setup_dirs();
+	{
+		char dbpath[PATH_MAX];
+
+		snprintf(dbpath, sizeof(dbpath), "%s/%s", M->conf.state, DIRECTORY_FILE);
+		if ((M->dir = dir_open(dbpath, err, sizeof(err))) == NULL)
+			fatalx("directory %s: %s", dbpath, err);
+	}
+	setup_listeners();
+	setup_signals();
+	if ((M->control_fd = control_open()) == -1)
+		fatalx("cannot open the control socket");
+	ev_add(M->control_fd, &listen_marker);
+
+	M->logd.kind = EV_CHILD;
+	M->logd.role = ROLE_LOGD;
+	M->logd.chan = -1;
+	logd_start();
+	M->nfronts = front_count();
+	for (i = 0; i < M->nfronts; i++) {
+		M->fronts[i].kind = EV_CHILD;
+		M->fronts[i].role = ROLE_FRONT;
+		M->fronts[i].idx = i;
+		M->fronts[i].chan = -1;
+		front_start(&M->fronts[i]);
+	}
+	for (i = 0; i < M->conf.nlisten; i++)
+		log_info("listening on %s:%s", M->conf.listen[i].host, M->conf.listen[i].port);
+	log_info("started: %d front process%s, %zu lockers, domain %s", M->nfronts,
+	    M->nfronts == 1 ? "" : "es", dir_locker_count(M->dir), M->conf.domain);
+
+	master_loop();
+	dir_close(M->dir);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,279 @@
+/*
+ * lockerd.h: the whole program on one screen.
+ *
+ * One prototype block per source file.  http.h, route.h and directory.h are
+ * kept apart because they are pure modules with unit tests of their own.
+ */
+#ifndef LOCKERD_H
+#define LOCKERD_H
+
+#include <sys/types.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
+
+#include "route.h"
+
+#define LOCKERD_VERSION		"0.1"
+#define SERVER_SOFTWARE		"lockerd/" LOCKERD_VERSION
+
+#define DEFAULT_CONFIG		"/etc/lockerd/lockerd.conf"
+#define CONTROL_SOCKET		"control.sock"	/* in the state dir */
+#define DIRECTORY_FILE		"directory.db"	/* in the state dir */
+
+/* Descriptor numbers a re-executed child finds its channels on. */
+#define CHILD_CHAN_FD		3	/* to the master */
+#define CHILD_FIRST_LISTEN_FD	4	/* front: listeners 4, 5, ... */
+
+/* ---------------------------------------------------------------- log.c */
+void	log_init(const char *procname, int debug);
+void	log_setproc(const char *procname);
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* + errno */
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));	/* + errno */
+void	fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* --------------------------------------------------------------- util.c */
+int	strlcpy_ok(char *dst, const char *src, size_t dstsz);	/* 0 if it fit */
+int	set_nonblock(int fd);
+int	set_cloexec(int fd, int on);
+uint64_t now_ms(void);		/* CLOCK_MONOTONIC */
+int	parse_uint(const char *s, uint64_t max, uint64_t *out);
+int	write_all(int fd, const void *buf, size_t len);
+int	path_is_under(const char *path, const char *dir);	/* dir itself or below */
+int	str_is_printable(const char *s);
+
+/* ------------------------------------------------------------- config.c */
+#define CONF_MAX_LISTEN		16
+#define CONF_MAX_HOSTNAMES	16
+#define CONF_MAX_EXT		128
+#define CONF_EXT_LEN		16
+#define CONF_MAX_INDEX		16
+#define CONF_INDEX_LEN		64
+#define CONF_USER_LEN		32
+
+struct listen_addr {
+	char	host[64];	/* numeric IPv4 or IPv6 */
+	char	port[8];
+	int	family;
+};
+
+/*
+ * The configuration travels between processes as this struct, copied
+ * byte for byte (every process is the same binary), so it holds no
+ * pointers: only fixed arrays.
+ */
+struct config {
+	char		path[PATH_MAX];		/* the file it came from */
+	struct listen_addr listen[CONF_MAX_LISTEN];
+	int		nlisten;
+	char		domain[HOSTNAME_MAX + 1];
+	char		hostnames[CONF_MAX_HOSTNAMES][HOSTNAME_MAX + 1];
+	int		nhostnames;
+	char		lockers[PATH_MAX];
+	char		state[PATH_MAX];
+	char		logs[PATH_MAX];
+	uint32_t	uid_low, uid_high;
+	char		front_user[CONF_USER_LEN];
+	char		log_user[CONF_USER_LEN];
+	int		front_processes;	/* 0 = auto */
+	char		static_ext[CONF_MAX_EXT][CONF_EXT_LEN];
+	int		nstatic_ext;
+	char		script_ext[CONF_MAX_EXT][CONF_EXT_LEN];	/* refused with 403 until CGI */
+	int		nscript_ext;
+	char		index[CONF_MAX_INDEX][CONF_INDEX_LEN];
+	int		nindex;
+	char		charset[32];
+	uint32_t	worker_idle_timeout;	/* seconds */
+	uint32_t	worker_timeout;		/* seconds a worker may take to answer */
+	uint32_t	max_request_line;
+	uint32_t	max_header_size;
+	uint32_t	max_headers;
+	uint64_t	max_body_size;
+	uint32_t	header_timeout;
+	uint32_t	body_timeout;
+	uint32_t	keepalive_timeout;
+	uint32_t	send_timeout;
+	uint32_t	keepalive_requests;
+	uint32_t	max_connections;	/* per front process */
+	uint32_t	shutdown_timeout;
+};
+
+/* Fills in every default, then reads path.  On error, err holds "file:line: what". */
+int	config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* Parse from memory (for tests and the fuzzer); name is used in messages. */
+int	config_parse(struct config *c, const char *name, const char *text, size_t len,
+	    char *err, size_t errlen);
+void	config_defaults(struct config *c);
+/* Cross-directive checks (dirs not nested, range sane, ...). */
+int	config_validate(const struct config *c, char *err, size_t errlen);
+/* Print every directive with its current value (lockerd -t -v). */
+void	config_dump(const struct config *c, int fd);
+int	config_ext_in(const char list[][CONF_EXT_LEN], int n, const char *ext);
+
+/* --------------------------------------------------------------- proc.c */
+/*
+ * Every channel between lockerd's processes is a SOCK_SEQPACKET socketpair
+ * carrying messages of one header and a bounded payload, with at most one
+ * descriptor each.  The receiver checks every size.
+ */
+enum msg_type {
+	MSG_NONE = 0,
+	MSG_CONFIG,		/* master -> any: struct config */
+	MSG_ROUTES,		/* master -> front: fd = memfd with the route blob */
+	MSG_WORKER_GET,		/* front -> master: struct msg_worker */
+	MSG_WORKER_CHAN,	/* master -> front: struct msg_worker, fd = channel (if ok) */
+	MSG_CHANNEL,		/* master -> worker: fd = a channel from a front */
+	MSG_LOG_CHAN,		/* master -> front or logd: fd = a front<->logd channel */
+	MSG_WORKER_INIT,	/* master -> worker: struct msg_worker_init */
+	MSG_REOPEN,		/* master -> logd: reopen log files */
+	MSG_IDLE,		/* worker -> master: exiting because idle */
+	MSG_REQUEST,		/* front -> worker: struct wire_request + path */
+	MSG_RESPONSE,		/* worker -> front: struct wire_response, fd = body */
+	MSG_LOG_ACCESS,		/* front -> logd: packed access records */
+	MSG_LOG_ERROR,		/* front -> logd: one error line */
+	MSG_CTL_REQUEST,	/* locker -> master: struct ctl_request */
+	MSG_CTL_LOCKER,		/* master -> locker: struct ctl_locker */
+	MSG_CTL_VHOST,		/* master -> locker: struct ctl_vhost */
+	MSG_CTL_TEXT,		/* master -> locker: a line for the user */
+	MSG_CTL_DONE,		/* master -> locker: struct ctl_done */
+	MSG_CTL_STDIO,		/* locker -> master: fd = stdin, stdout, stderr in turn */
+	MSG_MAX
+};
+
+#define MSG_MAX_PAYLOAD		(64 * 1024)
+
+struct msg_hdr {
+	uint16_t	type;
+	uint16_t	flags;
+	uint32_t	len;	/* payload bytes after this header */
+};
+
+/* 0 on success; -1 with errno (EAGAIN on a full non-blocking socket). */
+int	msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd);
+/*
+ * Receives one message.  Returns payload length (>= 0), 0 with *type ==
+ * MSG_NONE at EOF, or -1 (errno set; EBADMSG for a malformed message).
+ * *fd is -1 unless a descriptor came with it; any extra descriptors are
+ * closed.
+ */
+ssize_t	msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd);
+int	chan_pair(int sv[2]);	/* SOCK_SEQPACKET, close-on-exec */
+
+struct msg_worker {
+	char		locker[LOCKER_NAME_MAX + 1];
+	int32_t		status;	/* in MSG_WORKER_CHAN: 0 ok, else an HTTP status to answer */
+};
+
+struct msg_worker_init {
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		home[PATH_MAX];
+	uint32_t	uid, gid;
+};
+
+/* front <-> worker */
+struct wire_request {
+	uint64_t	id;
+	uint8_t		method;		/* enum http_method */
+	uint8_t		pad[3];
+	uint32_t	path_len;	/* fs path bytes follow, no NUL */
+};
+
+enum wire_kind {
+	WIRE_FILE = 1,		/* fd: a regular file to send */
+	WIRE_STATUS,		/* an error page of `status` */
+	WIRE_SLASH,		/* a directory without a trailing slash: 301 */
+};
+
+struct wire_response {
+	uint64_t	id;
+	uint16_t	kind;		/* enum wire_kind */
+	uint16_t	status;
+	char		content_type[128];	/* NUL-terminated; checked by front */
+};
+
+/* Spawning. */
+int	exe_open(void);		/* an fd of our own binary, for re-exec */
+/*
+ * fork, run prepare(ctx) in the child (sandbox entry, for a worker), move
+ * chan to fd 3 and extra_fds to 4.., and re-execute our own binary as
+ * `lockerd -R role [arg]`.  Returns the child's pid or -1.
+ */
+pid_t	spawn_role(int exe_fd, const char *role, const char *arg, int chan,
+	    const int *extra_fds, int nextra, int (*prepare)(void *), void *ctx);
+void	drop_privileges(const char *user, const char *root_dir);
+
+/* ------------------------------------------------------------ control.c */
+enum ctl_verb {
+	CTL_SIGNUP = 1,
+	CTL_LIST,
+	CTL_INFO,
+	CTL_REMOVE,
+	CTL_VHOST_ADD,
+	CTL_VHOST_REMOVE,
+	CTL_VHOST_LIST,
+	CTL_RUN,
+	CTL_STATUS,
+	CTL_RELOAD,
+};
+
+#define CTL_F_PURGE	0x1
+
+#define CTL_MAX_ARGV	32
+#define CTL_ARGV_BYTES	4096
+
+struct ctl_request {
+	uint32_t	verb;
+	uint32_t	flags;
+	char		name[LOCKER_NAME_MAX + 1];
+	char		host[HOSTNAME_MAX + 1];
+	char		subdir[SUBDIR_MAX + 1];
+	uint32_t	argc;			/* CTL_RUN: argv packed, NUL-separated */
+	char		argv[CTL_ARGV_BYTES];
+};
+
+struct ctl_locker {
+	char		name[LOCKER_NAME_MAX + 1];
+	uint32_t	uid, gid;
+	int64_t		created;
+	int32_t		worker_pid;	/* 0 if none running */
+	uint32_t	nvhosts;
+};
+
+struct ctl_vhost {
+	char	host[HOSTNAME_MAX + 1];
+	char	locker[LOCKER_NAME_MAX + 1];
+	char	subdir[SUBDIR_MAX + 1];
+};
+
+struct ctl_done {
+	int32_t		code;		/* exit status for the CLI */
+	char		message[512];	/* error text, or empty */
+};
+
+/* ----------------------------------------------------------- roles */
+int	front_main(int idx);
+int	logd_main(void);
+int	worker_main(void);
+
+/* ------------------------------------------------------------ sandbox.c */
+struct sandbox_spec {
+	const struct config	*conf;
+	const char		*locker;
+	const char		*home;
+	uint32_t		 uid, gid;
+};
+/* In a freshly forked child, as root: enter the locker's sandbox and become it. */
+int	sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen);
+
+/* --------------------------------------------------------------- mime.c */
+struct mime_map;
+/* Loads only the extensions on the given list; missing file is not an error. */
+struct mime_map *mime_load(const char *path, const char exts[][CONF_EXT_LEN], int n);
+const char *mime_lookup(const struct mime_map *m, const char *ext);
+void	mime_free(struct mime_map *m);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * logd.c: the only writer of log files ("oklogd").
+ *
+ * Runs as its own system user, chrooted into the log directory.  Fronts
+ * send batches of access-log lines; logd appends each to the global
+ * access.log and to the locker's own lockers/<name>/access.log, and
+ * reopens every file on SIGHUP (logrotate) or when the master says so.
+ */
+#include <sys/stat.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "route.h"
+
+#define MAX_INPUTS	130
+#define MAX_OPEN_LOGS	256	/* per-locker files kept open at once */
+
+struct lockerlog {
+	char		name[LOCKER_NAME_MAX + 1];
+	int		fd;
+	uint64_t	used;
+};
+
+static struct {
+	struct config		 conf;
+	struct pollfd		 pfd[MAX_INPUTS];
+	int			 npfd;
+	int			 access_fd;
+	int			 error_fd;
+	struct lockerlog	 open[MAX_OPEN_LOGS];
+	int			 nopen;
+	uint64_t		 tick;
+	volatile sig_atomic_t	 reopen, stop;
+} L;
+
+static int
+open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+
+	if (fd == -1)
+		log_warn("logd: open %s", path);
+	return fd;
+}
+
+static void
+close_all(void)
+{
+	int i;
+
+	if (L.access_fd != -1)
+		close(L.access_fd);
+	if (L.error_fd != -1)
+		close(L.error_fd);
+	for (i = 0; i < L.nopen; i++)
+		close(L.open[i].fd);
+	L.nopen = 0;
+	L.access_fd = open_log("/access.log");
+	L.error_fd = open_log("/error.log");
+}
+
+/* A locker name comes from front: it is checked before it becomes a path. */
+static int
+name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > LOCKER_NAME_MAX || s[0] == '-')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+locker_fd(const char *name)
+{
+	char	path[LOCKER_NAME_MAX + 32];
+	int	i, lru = 0;
+
+	for (i = 0; i < L.nopen; i++)
+		if (strcmp(L.open[i].name, name) == 0) {
+			L.open[i].used = ++L.tick;
+			return L.open[i].fd;
+		}
+	if (L.nopen == MAX_OPEN_LOGS) {
+		for (i = 1; i < L.nopen; i++)
+			if (L.open[i].used < L.open[lru].used)
+				lru = i;
+		close(L.open[lru].fd);
+		L.open[lru] = L.open[--L.nopen];
+	}
+	mkdir("/lockers", 0750);
+	snprintf(path, sizeof(path), "/lockers/%s", name);
+	mkdir(path, 0750);
+	snprintf(path, sizeof(path), "/lockers/%s/access.log", name);
+	if ((i = open_log(path)) == -1)
+		return -1;
+	snprintf(L.open[L.nopen].name, sizeof(L.open[0].name), "%s", name);
+	L.open[L.nopen].fd = i;
+	L.open[L.nopen].used = ++L.tick;
+	return L.open[L.nopen++].fd;
+}
+
+/*
+ * A batch is a run of records: [u8 name length][name][u16 line length][line].
+ * The global file gets the whole batch in one write.
+ */
+static void
+write_batch(const char *b, size_t len)
+{
+	static char	 all[MSG_MAX_PAYLOAD + 1024];
+	size_t		 i = 0, alllen = 0;
+
+	while (i < len) {
+		char		name[LOCKER_NAME_MAX + 1], line[4098];
+		size_t		nlen = (unsigned char)b[i], llen;
+		uint16_t	l16;
+		int		fd;
+
+		if (i + 1 + nlen + 2 > len || nlen > LOCKER_NAME_MAX)
+			break;
+		memcpy(name, b + i + 1, nlen);
+		name[nlen] = '\0';
+		memcpy(&l16, b + i + 1 + nlen, 2);
+		llen = l16;
+		i += 1 + nlen + 2;
+		if (i + llen > len || llen > 4096)
+			break;
+		memcpy(line, b + i, llen);
+		i += llen;
+		if (memchr(line, '\n', llen) != NULL || memchr(line, '\0', llen) != NULL)
+			continue;	/* a line must stay one line */
+		line[llen++] = '\n';
+		if (alllen + llen <= sizeof(all)) {
+			memcpy(all + alllen, line, llen);
+			alllen += llen;
+		}
+		if (nlen > 0 && name_ok(name, nlen) && (fd = locker_fd(name)) != -1)
+			write_all(fd, line, llen);
+	}
+	if (alllen > 0 && L.access_fd != -1)
+		write_all(L.access_fd, all, alllen);
+}
+
+static void
+error_line(const char *b, size_t len)
+{
+	char		line[1200], stamp[64];
+	time_t		t = time(NULL);
+	struct tm	tm;
+	size_t		i;
+	int		n;
+
+	if (L.error_fd == -1)
+		return;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z", &tm);
+	n = snprintf(line, sizeof(line), "[%s] %.*s\n", stamp, (int)(len > 1024 ? 1024 : len), b);
+	for (i = 0; i + 1 < (size_t)n && i < sizeof(line) - 1; i++)
+		if ((unsigned char)line[i] < 0x20)
+			line[i] = '?';
+	write_all(L.error_fd, line, strlen(line));
+}
+
+/* Read everything an input has; -1 when it is finished. */
+static int
+input_read(int fd)
+{
+	static char	buf[MSG_MAX_PAYLOAD];
+	enum msg_type	type;
+	ssize_t		n;
+	int		pfd;
+
+	for (;;) {
+		n = msg_recv(fd, &type, buf, sizeof(buf), &pfd);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n == -1 || type == MSG_NONE) {
+			if (pfd != -1)
+				close(pfd);
+			return -1;
+		}
+		if (type == MSG_LOG_ACCESS)
+			write_batch(buf, (size_t)n);
+		else if (type == MSG_LOG_ERROR)
+			error_line(buf, (size_t)n);
+		if (pfd != -1)
+			close(pfd);
+	}
+}
+
+static void
+master_read(void)
+{
+	static struct config	 c;
+	enum msg_type		 type;
+	ssize_t			 n;
+	int			 fd;
+
+	for (;;) {
+		n = msg_recv(L.pfd[0].fd, &type, &c, sizeof(c), &fd);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1 || type == MSG_NONE) {
+			L.stop = 1;
+			return;
+		}
+		if (type == MSG_LOG_CHAN && fd != -1 && L.npfd < MAX_INPUTS) {
+			set_nonblock(fd);
+			L.pfd[L.npfd].fd = fd;
+			L.pfd[L.npfd].events = POLLIN;
+			L.npfd++;
+			continue;
+		}
+		if (fd != -1)
+			close(fd);
+		if (type == MSG_CONFIG && (size_t)n == sizeof(c))
+			L.conf = c;
+		else if (type == MSG_REOPEN)
+			L.reopen = 1;
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		L.reopen = 1;
+	else
+		L.stop = 1;
+}
+
+static void
+drain_inputs(void)
+{
+	int i;
+
+	for (i = L.npfd - 1; i >= 1; i--)
+		if (input_read(L.pfd[i].fd) == -1) {
+			close(L.pfd[i].fd);
+			L.pfd[i] = L.pfd[--L.npfd];
+		}
+}
+
+int
+logd_main(void)
+{
+	struct sigaction	sa;
+	enum msg_type		type;
+	ssize_t			n;
+	int			fd, i;
+
+	log_init("logd", 0);
+	memset(&L, 0, sizeof(L));
+	n = msg_recv(CHILD_CHAN_FD, &type, &L.conf, sizeof(L.conf), &fd);
+	if (n != (ssize_t)sizeof(L.conf) || type != MSG_CONFIG)
+		fatalx("logd: no configuration from the master");
+	tzset();
+	drop_privileges(L.conf.log_user, L.conf.logs);
+	umask(027);
+	L.access_fd = L.error_fd = -1;
+	close_all();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	set_nonblock(CHILD_CHAN_FD);
+	L.pfd[0].fd = CHILD_CHAN_FD;
+	L.pfd[0].events = POLLIN;
+	L.npfd = 1;
+
+	while (!L.stop) {
+		if (poll(L.pfd, (nfds_t)L.npfd, 1000) == -1 && errno != EINTR)
+			fatal("logd: poll");
+		if (L.reopen) {
+			L.reopen = 0;
+			close_all();
+		}
+		for (i = L.npfd - 1; i >= 1; i--) {
+			if (L.pfd[i].revents == 0)
+				continue;
+			if (input_read(L.pfd[i].fd) == -1) {
+				close(L.pfd[i].fd);
+				L.pfd[i] = L.pfd[--L.npfd];
+			}
+		}
+		if (L.pfd[0].revents)
+			master_read();
+	}
+	/* Whatever the fronts sent before they stopped is written before we go. */
+	drain_inputs();
+	return 0;
+}

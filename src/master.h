@@ -1,0 +1,80 @@
+/*
+ * master.h: state shared by lockerd.c (supervision) and control.c (the
+ * control socket); both run in the root master process only.
+ */
+#ifndef LOCKERD_MASTER_H
+#define LOCKERD_MASTER_H
+
+#include "lockerd.h"
+#include "directory.h"
+
+enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK };
+
+/* epoll data points at one of these: the first member says what it is. */
+enum ev_kind { EV_SIGNAL = 1, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD };
+
+struct ctl_client;
+
+struct child {
+	enum ev_kind	 kind;		/* EV_CHILD */
+	enum role	 role;
+	int		 idx;		/* front number */
+	pid_t		 pid;		/* 0 when not running */
+	int		 chan;		/* our end of its channel, -1 if none */
+	char		 locker[LOCKER_NAME_MAX + 1];
+	uint32_t	 uid, gid;
+	int		 crashes;	/* recent, for the backoff */
+	uint64_t	 started_ms;
+	uint64_t	 restart_at_ms;	/* 0: not scheduled */
+	int		 idle_exit;	/* said MSG_IDLE: starting a new one is fine */
+	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
+	struct child	*next;		/* workers and tasks: list links */
+};
+
+struct ctl_client {
+	enum ev_kind	 kind;		/* EV_CONTROL_CLIENT */
+	int		 fd;
+	uid_t		 uid;
+	pid_t		 pid;
+	int		 want_stdio;	/* CTL_RUN: descriptors still to come */
+	int		 stdio[3];
+	struct ctl_request req;
+	struct child	*task;		/* the process it waits for */
+};
+
+struct master {
+	struct config	 conf;
+	char		 conf_path[PATH_MAX];
+	struct directory *dir;
+	int		 epfd;
+	int		 exe_fd;
+	int		 listen_fds[CONF_MAX_LISTEN];
+	int		 nlisten;
+	int		 control_fd;
+	int		 nfronts;
+	struct child	 fronts[64];
+	struct child	 logd;
+	struct child	*workers;	/* ROLE_WORKER and ROLE_TASK */
+	int		 stopping;
+	uint64_t	 stop_deadline_ms;
+};
+
+extern struct master *M;
+
+/* lockerd.c */
+struct child *worker_find(const char *locker);
+void	worker_stop(struct child *w);
+struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx);
+void	routes_push(void);
+void	routes_push_one(struct child *f);
+void	ev_add(int fd, void *ptr);
+void	ev_del(int fd);
+void	locker_home(const char *name, char *out, size_t outsz);
+
+/* control.c */
+int	control_open(void);
+void	control_accept(void);
+void	control_read(struct ctl_client *c);
+void	control_task_done(struct ctl_client *c, int status);
+
+#endif

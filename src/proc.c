@@ -1,0 +1,261 @@
+/*
+ * proc.c: the privilege-separation plumbing, shared by every role.
+ *
+ * Message framing, descriptor passing, spawning a role by re-executing our
+ * own binary, and dropping privileges.  No role re-implements any of it.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+
+int
+chan_pair(int sv[2])
+{
+	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+}
+
+int
+msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd)
+{
+	struct msg_hdr	 hdr;
+	struct iovec	 iov[2];
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsg;
+	ssize_t		 n;
+
+	if (len > MSG_MAX_PAYLOAD) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	hdr.type = (uint16_t)type;
+	hdr.flags = 0;
+	hdr.len = (uint32_t)len;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)data;
+	iov[1].iov_len = len;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len ? 2 : 1;
+	if (fd != -1) {
+		memset(&cmsg, 0, sizeof(cmsg));
+		mh.msg_control = cmsg.buf;
+		mh.msg_controllen = sizeof(cmsg.buf);
+		cmsg.hdr.cmsg_level = SOL_SOCKET;
+		cmsg.hdr.cmsg_type = SCM_RIGHTS;
+		cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&cmsg.hdr), &fd, sizeof(int));
+	}
+	do {
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	return 0;
+}
+
+/* Close every descriptor a peer sent beyond the one we accept. */
+static int
+take_fds(struct msghdr *mh)
+{
+	struct cmsghdr	*c;
+	int		 fd = -1;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		size_t	 i, nfds;
+		int	 f;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++) {
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (fd == -1)
+				fd = f;
+			else
+				close(f);
+		}
+	}
+	return fd;
+}
+
+ssize_t
+msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd)
+{
+	struct msg_hdr	 hdr;
+	struct iovec	 iov[2];
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	} cmsg;
+	ssize_t		 n;
+	int		 got;
+
+	*fd = -1;
+	*type = MSG_NONE;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = buf;
+	iov[1].iov_len = bufsz;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	mh.msg_control = cmsg.buf;
+	mh.msg_controllen = sizeof(cmsg.buf);
+	do {
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	got = take_fds(&mh);
+	if (n == 0)
+		return 0;	/* EOF: *type stays MSG_NONE */
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(hdr) ||
+	    hdr.type == MSG_NONE || hdr.type >= MSG_MAX ||
+	    hdr.len != (size_t)n - sizeof(hdr)) {
+		if (got != -1)
+			close(got);
+		errno = EBADMSG;
+		return -1;
+	}
+	*type = (enum msg_type)hdr.type;
+	*fd = got;
+	return (ssize_t)hdr.len;
+}
+
+int
+exe_open(void)
+{
+	return open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Put chan on CHILD_CHAN_FD and the extras after it.  Everything is first
+ * moved above the target range so that no dup2() clobbers a source.
+ */
+static void
+child_fds_setup(int exe_fd, int *pexe, int chan, const int *extra, int nextra)
+{
+	int	 tmp[64 + 1], i, base = CHILD_FIRST_LISTEN_FD + nextra + 8;
+
+	if (nextra > 64)
+		_exit(126);
+	if ((tmp[0] = fcntl(chan, F_DUPFD, base)) == -1)
+		_exit(126);
+	for (i = 0; i < nextra; i++)
+		if ((tmp[i + 1] = fcntl(extra[i], F_DUPFD, base)) == -1)
+			_exit(126);
+	if ((*pexe = fcntl(exe_fd, F_DUPFD_CLOEXEC, base)) == -1)
+		_exit(126);
+	if (dup2(tmp[0], CHILD_CHAN_FD) == -1)
+		_exit(126);
+	for (i = 0; i < nextra; i++)
+		if (dup2(tmp[i + 1], CHILD_FIRST_LISTEN_FD + i) == -1)
+			_exit(126);
+	for (i = 0; i <= nextra; i++)
+		close(tmp[i]);
+	/* Close everything else we inherited but the exe descriptor. */
+	for (i = CHILD_FIRST_LISTEN_FD + nextra; i < base; i++)
+		close(i);
+	syscall(SYS_close_range, (unsigned)(*pexe + 1), ~0U, 0);
+	for (i = base; i < *pexe; i++)
+		close(i);
+}
+
+pid_t
+spawn_role(int exe_fd, const char *role, const char *arg, int chan,
+    const int *extra_fds, int nextra, int (*prepare)(void *), void *ctx)
+{
+	char		*argv[6];
+	char		*envp[4];
+	char		 debugenv[32];
+	sigset_t	 none;
+	pid_t		 pid;
+	int		 i, exe;
+
+	pid = fork();
+	if (pid != 0)
+		return pid;
+
+	/* Child: undo the master's signal set-up before anything else. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			signal(i, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+	child_fds_setup(exe_fd, &exe, chan, extra_fds, nextra);
+	if (prepare != NULL && prepare(ctx) == -1)
+		_exit(125);
+
+	i = 0;
+	argv[i++] = "lockerd";
+	argv[i++] = "-R";
+	argv[i++] = (char *)role;
+	if (arg != NULL)
+		argv[i++] = (char *)arg;
+	argv[i] = NULL;
+	i = 0;
+	envp[i++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	if (getenv("LOCKERD_DEBUG") != NULL) {
+		snprintf(debugenv, sizeof(debugenv), "LOCKERD_DEBUG=1");
+		envp[i++] = debugenv;
+	}
+	envp[i] = NULL;
+	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+/*
+ * The one place a lockerd process gives up root: chroot, chdir, setgroups,
+ * setresgid, setresuid, no_new_privs, each checked, in this order.
+ */
+void
+drop_privileges(const char *user, const char *root_dir)
+{
+	struct passwd	*pw;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("drop_privileges: no such user \"%s\"", user);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (uid == 0)
+		fatalx("drop_privileges: user \"%s\" is root", user);
+	if (root_dir != NULL) {
+		if (chroot(root_dir) == -1)
+			fatal("drop_privileges: chroot %s", root_dir);
+		if (chdir("/") == -1)
+			fatal("drop_privileges: chdir /");
+	}
+	if (setgroups(0, NULL) == -1)
+		fatal("drop_privileges: setgroups");
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("drop_privileges: setresgid");
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("drop_privileges: setresuid");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("drop_privileges: no_new_privs");
+	if (setuid(0) != -1)
+		fatalx("drop_privileges: could regain root");
+}

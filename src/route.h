@@ -1,0 +1,71 @@
+/*
+ * route.h: which locker a request belongs to.
+ *
+ * The master builds a routing table from the directory and the
+ * configuration and pushes it to every front process as one flat blob
+ * (the Moira "DCM push" pattern); front never reads the database.  The
+ * blob format is private to route.c; route_table_load() validates it
+ * completely, because front must not trust any input it did not check.
+ */
+#ifndef LOCKERD_ROUTE_H
+#define LOCKERD_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOCKER_NAME_MAX	63	/* a DNS label */
+#define HOSTNAME_MAX	253
+#define SUBDIR_MAX	255
+
+struct route_builder;
+struct route_table;
+
+/* --- master side --- */
+struct route_builder *route_builder_new(const char *domain);
+/* A service host name on which /~name/ URLs are served (domain itself is one). */
+int	route_builder_add_hostname(struct route_builder *b, const char *host);
+int	route_builder_add_locker(struct route_builder *b, const char *name);
+/* subdir: "" for the web_scripts root, else a relative path like "blog" or "a/b". */
+int	route_builder_add_vhost(struct route_builder *b, const char *host,
+	    const char *locker, const char *subdir);
+/* Serialise; *out is malloc'd, caller frees. 0 on success, -1 on error. */
+int	route_builder_finish(struct route_builder *b, void **out, size_t *outlen);
+void	route_builder_free(struct route_builder *b);
+
+/* --- front side --- */
+/* Copies what it needs from data; NULL if the blob is malformed in any way. */
+struct route_table *route_table_load(const void *data, size_t len);
+void	route_table_free(struct route_table *t);
+size_t	route_table_nlockers(const struct route_table *t);
+
+enum route_status {
+	ROUTE_LOCKER = 1,	/* out is filled in */
+	ROUTE_NO_LOCKER,	/* a locker host or /~name/ naming no locker: 404 */
+	ROUTE_SERVICE,		/* a service host name, path not under /~name/ */
+	ROUTE_UNKNOWN_HOST,	/* not ours at all */
+};
+
+struct route_result {
+	char	locker[LOCKER_NAME_MAX + 1];
+	/* Path below web_scripts, starting with '/', or "" for "/~name" with
+	 * no slash after it (the caller redirects to url_prefix + "/"). */
+	char	fs_path[4096];
+	/* What the client sees before the part of the path that maps into
+	 * fs_path: "/~alice" for /~alice/x, "" for a subdomain or a vhost. */
+	char	url_prefix[LOCKER_NAME_MAX + 3];
+};
+
+/*
+ * host: the Host header value as received (any case, optional :port,
+ * optional trailing dot; may be empty).  path: a path already normalised
+ * by http_normalize_path() (absolute, no dot segments).
+ * Lookup order: a vhost (exact host) first, then <locker>.<domain>, then
+ * /~<locker>/ on a service host name.
+ */
+enum route_status route_lookup(const struct route_table *t, const char *host, size_t hostlen,
+	    const char *path, struct route_result *out);
+
+/* Lower-case host, strip :port and one trailing dot; -1 if not a valid host name. */
+int	route_canon_host(const char *host, size_t len, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * worker.c: one per active locker, running as the locker's uid inside its
+ * sandbox ("suexec + static-cat").
+ *
+ * It resolves a request's path under web_scripts, opens the file with the
+ * locker's own rights and passes the open descriptor back to front, which
+ * sends it.  No fork, no exec, no copy of the bytes through this process.
+ * It exits after the configured idle time; the master starts a new one on
+ * the next request.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "http.h"
+
+#define MAX_CHANNELS	256	/* one per front process, and a few being replaced */
+
+static struct {
+	struct config		 conf;
+	struct msg_worker_init	 init;
+	struct mime_map		*mime;
+	int			 webroot;	/* O_PATH of web_scripts */
+	struct pollfd		 pfd[MAX_CHANNELS + 1];
+	int			 npfd;
+	uint64_t		 last_request;
+} W;
+
+/* ------------------------------------------------------------ opening */
+
+/*
+ * Open rel below web_scripts.  The common case resolves entirely beneath
+ * it.  A symlink that leaves web_scripts is followed only if where it lands
+ * is still inside the locker's home: checked on the open descriptor itself,
+ * so there is no window between check and use.
+ */
+static int
+open_beneath(const char *rel)
+{
+	struct open_how	 how;
+	char		 self[64], real[PATH_MAX];
+	ssize_t		 n;
+	int		 fd, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+
+	if (*rel == '\0')
+		rel = ".";
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)flags;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, W.webroot, rel, &how, sizeof(how));
+	if (fd != -1 || (errno != EXDEV && errno != ELOOP))
+		return fd;
+
+	if ((fd = openat(W.webroot, rel, flags)) == -1)
+		return -1;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if ((n = readlink(self, real, sizeof(real) - 1)) == -1) {
+		close(fd);
+		return -1;
+	}
+	real[n] = '\0';
+	if (!path_is_under(real, W.init.home)) {
+		close(fd);
+		errno = ENOENT;	/* what lies outside does not exist for the web */
+		return -1;
+	}
+	return fd;
+}
+
+static int
+errno_status(int e)
+{
+	switch (e) {
+	case EACCES:
+	case EPERM:
+		return 403;
+	case ENOENT:
+	case ENOTDIR:
+	case ELOOP:
+	case EXDEV:
+	case ENAMETOOLONG:
+		return 404;
+	default:
+		return 500;
+	}
+}
+
+/* Dotfiles (.htaccess, .git/...) and anything odd in a path are never served. */
+static int
+path_ok(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || p[0] != '/' || memchr(p, '\0', len) != NULL)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (p[i] == '/' && i + 1 < len && p[i + 1] == '.')
+			return 0;
+		else if (p[i] == '/' && i + 1 < len && p[i + 1] == '/')
+			return 0;
+	return 1;
+}
+
+static const char *
+extension(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+
+	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0')
+		return NULL;
+	return dot + 1;
+}
+
+static void
+content_type(const char *ext, char *out, size_t outsz)
+{
+	const char *t = mime_lookup(W.mime, ext);
+
+	if (W.conf.charset[0] != '\0' && (strncmp(t, "text/", 5) == 0 ||
+	    strcmp(t, "application/json") == 0 || strcmp(t, "application/xml") == 0 ||
+	    strcmp(t, "image/svg+xml") == 0 || strcmp(t, "application/javascript") == 0))
+		snprintf(out, outsz, "%s; charset=%s", t, W.conf.charset);
+	else
+		snprintf(out, outsz, "%s", t);
+}
+
+/* ------------------------------------------------------------ requests */
+
+static int
+answer(int chan, struct wire_response *r, int fd)
+{
+	int rc = msg_send(chan, MSG_RESPONSE, r, sizeof(*r), fd);
+
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/* Find the index file of a directory; -1 with errno if none. */
+static int
+open_index(const char *dirrel, char *chosen, size_t chosensz)
+{
+	char		rel[PATH_MAX];
+	struct stat	st;
+	int		i, fd;
+
+	for (i = 0; i < W.conf.nindex; i++) {
+		snprintf(rel, sizeof(rel), "%s%s", dirrel, W.conf.index[i]);
+		if ((fd = open_beneath(rel)) == -1)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			snprintf(chosen, chosensz, "%s", rel);
+			return fd;
+		}
+		close(fd);
+	}
+	errno = EACCES;	/* a directory without an index: no listing */
+	return -1;
+}
+
+static void
+handle_request(int chan, const struct wire_request *q, const char *path)
+{
+	struct wire_response	 r;
+	struct stat		 st;
+	char			 rel[PATH_MAX], chosen[PATH_MAX];
+	const char		*ext;
+	int			 fd;
+
+	memset(&r, 0, sizeof(r));
+	r.id = q->id;
+	r.kind = WIRE_STATUS;
+	W.last_request = now_ms();
+
+	if (q->path_len >= sizeof(rel) - CONF_INDEX_LEN || !path_ok(path, q->path_len)) {
+		r.status = 404;
+		answer(chan, &r, -1);
+		return;
+	}
+	memcpy(rel, path + 1, q->path_len - 1);
+	rel[q->path_len - 1] = '\0';
+
+	if ((fd = open_beneath(rel)) == -1 || fstat(fd, &st) == -1) {
+		r.status = (uint16_t)errno_status(errno);
+		if (fd != -1)
+			close(fd);
+		answer(chan, &r, -1);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		if (path[q->path_len - 1] != '/') {
+			r.kind = WIRE_SLASH;
+			answer(chan, &r, -1);
+			return;
+		}
+		if ((fd = open_index(rel, chosen, sizeof(chosen))) == -1) {
+			r.status = (uint16_t)errno_status(errno);
+			answer(chan, &r, -1);
+			return;
+		}
+		snprintf(rel, sizeof(rel), "%s", chosen);
+	} else if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		r.status = 403;
+		answer(chan, &r, -1);
+		return;
+	}
+
+	ext = extension(rel);
+	if (ext == NULL || !config_ext_in(W.conf.static_ext, W.conf.nstatic_ext, ext)) {
+		/* Scripts run in a later version; anything else is not for the web. */
+		close(fd);
+		r.status = 403;
+		answer(chan, &r, -1);
+		return;
+	}
+	if (q->method != HTTP_M_GET && q->method != HTTP_M_HEAD) {
+		close(fd);
+		r.status = 405;
+		answer(chan, &r, -1);
+		return;
+	}
+	r.kind = WIRE_FILE;
+	r.status = 200;
+	content_type(ext, r.content_type, sizeof(r.content_type));
+	answer(chan, &r, fd);
+}
+
+/* ------------------------------------------------------------ channels */
+
+static void
+chan_drop(int i)
+{
+	close(W.pfd[i].fd);
+	W.pfd[i] = W.pfd[W.npfd - 1];
+	W.npfd--;
+}
+
+/* Serve what one front channel has queued; -1 if the channel is finished. */
+static int
+chan_serve(int chan)
+{
+	struct {
+		struct wire_request	q;
+		char			path[PATH_MAX];
+	} m;
+	enum msg_type	type;
+	ssize_t		n;
+	int		fd, i;
+
+	for (i = 0; i < 64; i++) {
+		n = msg_recv(chan, &type, &m, sizeof(m), &fd);
+		if (fd != -1)
+			close(fd);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0 || type != MSG_REQUEST || (size_t)n < sizeof(m.q) ||
+		    m.q.path_len != (size_t)n - sizeof(m.q))
+			return -1;
+		handle_request(chan, &m.q, m.path);
+	}
+	return 0;
+}
+
+static void
+master_read(void)
+{
+	static struct config	 c;
+	enum msg_type		 type;
+	ssize_t			 n;
+	int			 fd;
+
+	for (;;) {
+		n = msg_recv(W.pfd[0].fd, &type, &c, sizeof(c), &fd);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1 || type == MSG_NONE)
+			exit(0);	/* the master is gone or stopping us */
+		if (type == MSG_CHANNEL && fd != -1) {
+			if (W.npfd == MAX_CHANNELS + 1) {
+				close(fd);
+				continue;
+			}
+			set_nonblock(fd);
+			W.pfd[W.npfd].fd = fd;
+			W.pfd[W.npfd].events = POLLIN;
+			W.npfd++;
+			continue;
+		}
+		if (fd != -1)
+			close(fd);
+		if (type == MSG_CONFIG && (size_t)n == sizeof(c)) {
+			W.conf = c;
+			mime_free(W.mime);
+			W.mime = mime_load("/etc/mime.types", W.conf.static_ext,
+			    W.conf.nstatic_ext);
+		}
+	}
+}
+
+static void
+read_init(void)
+{
+	enum msg_type	type;
+	ssize_t		n;
+	int		fd;
+
+	n = msg_recv(CHILD_CHAN_FD, &type, &W.conf, sizeof(W.conf), &fd);
+	if (n != (ssize_t)sizeof(W.conf) || type != MSG_CONFIG)
+		fatalx("worker: no configuration from the master");
+	n = msg_recv(CHILD_CHAN_FD, &type, &W.init, sizeof(W.init), &fd);
+	if (n != (ssize_t)sizeof(W.init) || type != MSG_WORKER_INIT ||
+	    memchr(W.init.locker, '\0', sizeof(W.init.locker)) == NULL ||
+	    memchr(W.init.home, '\0', sizeof(W.init.home)) == NULL)
+		fatalx("worker: no locker from the master");
+}
+
+int
+worker_main(void)
+{
+	char	web[PATH_MAX + 16];
+	int	i, timeout;
+
+	log_init("worker", 0);
+	read_init();
+	log_setproc(W.init.locker);
+	if (getuid() == 0 || getuid() != W.init.uid)
+		fatalx("worker: running as uid %u, not the locker's", (unsigned)getuid());
+	snprintf(web, sizeof(web), "%s/web_scripts", W.init.home);
+	if ((W.webroot = open(web, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		log_warn("worker %s: %s", W.init.locker, web);
+	W.mime = mime_load("/etc/mime.types", W.conf.static_ext, W.conf.nstatic_ext);
+	set_nonblock(CHILD_CHAN_FD);
+	W.pfd[0].fd = CHILD_CHAN_FD;
+	W.pfd[0].events = POLLIN;
+	W.npfd = 1;
+	W.last_request = now_ms();
+
+	for (;;) {
+		uint64_t idle_ms = (uint64_t)W.conf.worker_idle_timeout * 1000;
+		uint64_t since = now_ms() - W.last_request;
+
+		if (since >= idle_ms) {
+			/* Tell the master first, so it starts a fresh worker if needed. */
+			msg_send(CHILD_CHAN_FD, MSG_IDLE, NULL, 0, -1);
+			exit(0);
+		}
+		timeout = (int)(idle_ms - since);
+		if (poll(W.pfd, (nfds_t)W.npfd, timeout) == -1 && errno != EINTR)
+			fatal("worker: poll");
+		for (i = W.npfd - 1; i >= 1; i--) {
+			if (W.pfd[i].revents == 0)
+				continue;
+			if (chan_serve(W.pfd[i].fd) == -1)
+				chan_drop(i);
+		}
+		if (W.pfd[0].revents)
+			master_read();
+	}
+}

@@ -1,0 +1,505 @@
+/* test_directory.c: lockers, uids and vhosts in a scratch database. */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "directory.h"
+#include "unit.h"
+
+static char	tmpdir[] = "/tmp/test_directory.XXXXXX";
+static char	dbpath[256];
+
+static struct directory *
+reopen(struct directory *d)
+{
+	char err[256];
+
+	dir_close(d);
+	d = dir_open(dbpath, err, sizeof(err));
+	if (d == NULL)
+		fprintf(stderr, "dir_open: %s\n", err);
+	CHECK(d != NULL);
+	return d;
+}
+
+static void
+cleanup(void)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	char		 path[512];
+
+	if ((dp = opendir(tmpdir)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(tmpdir);
+}
+
+static void
+test_names(void)
+{
+	char		 why[128], name[80];
+	const char	*good[] = {
+		"alice", "sipb-club", "a", "a1", "1a", "x-y-z", "b2b", "0-9",
+		"wwwx", "mail2", "a-b--c",
+	};
+	const char	*bad[] = {
+		"", "Alice", "ALICE", "-alice", "alice-", "-", "123", "0",
+		"al_ice", "al.ice", "al ice", "al/ice", "caf\xc3\xa9", "xn--nxasmq6b",
+		"ab--cd", "www", "root", "admin", "localhost", "lockerd", "postmaster",
+		"www-data", "nobody", "scripts",
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		why[0] = '\0';
+		CHECK_INT(locker_name_check(good[i], why, sizeof(why)), 0);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CHECK_INT(locker_name_check(bad[i], why, sizeof(why)), -1);
+		CHECK(why[0] != '\0');
+	}
+	CHECK_INT(locker_name_check("", why, sizeof(why)), -1);
+	CHECK(strstr(why, "empty") != NULL);
+	CHECK_INT(locker_name_check("Alice", why, sizeof(why)), -1);
+	CHECK(strstr(why, "lower case") != NULL);
+	CHECK_INT(locker_name_check("-a", why, sizeof(why)), -1);
+	CHECK(strstr(why, "start or end") != NULL);
+	CHECK_INT(locker_name_check("42", why, sizeof(why)), -1);
+	CHECK(strstr(why, "digits") != NULL);
+	CHECK_INT(locker_name_check("www", why, sizeof(why)), -1);
+	CHECK(strstr(why, "reserved") != NULL);
+
+	memset(name, 'a', 63);
+	name[63] = '\0';
+	CHECK_INT(locker_name_check(name, why, sizeof(why)), 0);
+	name[63] = 'a';
+	name[64] = '\0';
+	CHECK_INT(locker_name_check(name, why, sizeof(why)), -1);
+	CHECK(strstr(why, "63") != NULL);
+	/* why may be absent or tiny. */
+	CHECK_INT(locker_name_check("Bad", NULL, 0), -1);
+	CHECK_INT(locker_name_check("Bad", why, 1), -1);
+	CHECK_STR(why, "");
+}
+
+static void
+test_subdirs(void)
+{
+	char		 why[128], longsub[SUBDIR_MAX + 2];
+	const char	*good[] = {
+		"", "blog", "a/b", "a/b/c.d", "A_B~c-d.e", "x..y", "a/b.",
+	};
+	const char	*bad[] = {
+		"/", "/blog", "blog/", "a//b", ".", "..", "../x", "a/..", "a/./b",
+		".hidden", "a/.git", "a b", "a\\b", "a%2f", "caf\xc3\xa9", "a?b",
+	};
+	size_t		 i;
+	struct route_builder *b;
+
+	/* front (route.c) must accept exactly what the directory accepts. */
+	b = route_builder_new("example.org");
+	CHECK_INT(route_builder_add_locker(b, "alice"), 0);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK_INT(subdir_check(good[i], why, sizeof(why)), 0);
+		CHECK_INT(route_builder_add_vhost(b, "a.net", "alice", good[i]), 0);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CHECK_INT(subdir_check(bad[i], why, sizeof(why)), -1);
+		CHECK(why[0] != '\0');
+		CHECK_INT(route_builder_add_vhost(b, "a.net", "alice", bad[i]), -1);
+	}
+	route_builder_free(b);
+
+	memset(longsub, 'a', sizeof(longsub) - 1);
+	longsub[sizeof(longsub) - 1] = '\0';
+	CHECK_INT(subdir_check(longsub, why, sizeof(why)), -1);
+	longsub[SUBDIR_MAX] = '\0';
+	CHECK_INT(subdir_check(longsub, why, sizeof(why)), 0);
+}
+
+/* Every name the directory accepts is one the routing table takes too. */
+static void
+test_names_route(void)
+{
+	struct route_builder	*b = route_builder_new("example.org");
+	const char		*names[] = { "alice", "a", "1a", "a-b--c", "sipb-club" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		CHECK_INT(locker_name_check(names[i], NULL, 0), 0);
+		CHECK_INT(route_builder_add_locker(b, names[i]), 0);
+	}
+	route_builder_free(b);
+}
+
+static int
+collect_lockers(const struct locker_rec *l, void *arg)
+{
+	char *buf = arg;
+
+	strcat(buf, l->name);
+	strcat(buf, " ");
+	return 0;
+}
+
+static int
+stop_at_second(const struct locker_rec *l, void *arg)
+{
+	int *n = arg;
+
+	(void)l;
+	return ++*n == 2 ? 42 : 0;
+}
+
+static void
+test_lockers(struct directory *d)
+{
+	struct locker_rec	l;
+	char			err[256], list[256] = "";
+	int			n = 0;
+
+	CHECK_INT(dir_locker_count(d), 0);
+	CHECK_INT(dir_locker_add(d, "bob", 10000, 10100, &l, err, sizeof(err)), 0);
+	CHECK_STR(l.name, "bob");
+	CHECK_INT(l.uid, 10000);
+	CHECK_INT(l.gid, 10000);
+	CHECK(l.created > 0);
+	CHECK_INT(dir_locker_add(d, "alice", 10000, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10001);
+	CHECK_INT(dir_locker_add(d, "carol", 10000, 10100, NULL, err, sizeof(err)), 0);
+	CHECK_INT(dir_locker_count(d), 3);
+
+	CHECK_INT(dir_locker_add(d, "alice", 10000, 10100, &l, err, sizeof(err)), -1);
+	CHECK(strstr(err, "already exists") != NULL);
+	CHECK_INT(dir_locker_add(d, "Alice", 10000, 10100, &l, err, sizeof(err)), -1);
+	CHECK(strstr(err, "lower case") != NULL);
+	CHECK_INT(dir_locker_add(d, "www", 10000, 10100, &l, err, sizeof(err)), -1);
+	CHECK(strstr(err, "reserved") != NULL);
+	CHECK_INT(dir_locker_add(d, "dave", 0, 10, &l, err, sizeof(err)), -1);
+	CHECK_INT(dir_locker_add(d, "dave", 20, 10, &l, err, sizeof(err)), -1);
+	CHECK_INT(dir_locker_add(d, "dave", 10, UINT32_MAX, &l, err, sizeof(err)), -1);
+	CHECK_INT(dir_locker_count(d), 3);
+
+	CHECK_INT(dir_locker_get(d, "alice", &l), 1);
+	CHECK_STR(l.name, "alice");
+	CHECK_INT(l.uid, 10001);
+	CHECK_INT(l.gid, 10001);
+	CHECK_INT(dir_locker_get(d, "nobody-here", &l), 0);
+	CHECK_INT(dir_locker_get_by_uid(d, 10002, &l), 1);
+	CHECK_STR(l.name, "carol");
+	CHECK_INT(dir_locker_get_by_uid(d, 10003, &l), 0);
+
+	CHECK_INT(dir_locker_foreach(d, collect_lockers, list), 0);
+	CHECK_STR(list, "alice bob carol ");
+	CHECK_INT(dir_locker_foreach(d, stop_at_second, &n), 42);
+	CHECK_INT(n, 2);
+	/* The listing is reset after an early stop. */
+	list[0] = '\0';
+	CHECK_INT(dir_locker_foreach(d, collect_lockers, list), 0);
+	CHECK_STR(list, "alice bob carol ");
+}
+
+static void
+test_uids(struct directory *d)
+{
+	struct locker_rec	l;
+	char			err[256];
+
+	/* Remove the newest and the middle one: neither uid comes back. */
+	CHECK_INT(dir_locker_remove(d, "carol", "/archive/carol", err, sizeof(err)), 0);
+	CHECK_INT(dir_locker_remove(d, "alice", "", err, sizeof(err)), 0);
+	CHECK_INT(dir_locker_remove(d, "alice", "", err, sizeof(err)), -1);
+	CHECK(strstr(err, "no locker") != NULL);
+	CHECK_INT(dir_locker_get(d, "alice", &l), 0);
+	CHECK_INT(dir_locker_get_by_uid(d, 10001, &l), 0);
+	CHECK_INT(dir_locker_count(d), 1);
+
+	CHECK_INT(dir_locker_add(d, "dave", 10000, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10003);
+	/* The same name signed up again gets a new uid. */
+	CHECK_INT(dir_locker_add(d, "alice", 10000, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10004);
+	CHECK_INT(dir_locker_remove(d, "alice", NULL, err, sizeof(err)), 0);
+	CHECK_INT(dir_locker_add(d, "alice", 10000, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10005);
+
+	/* A range lowered below what was used: its holes are used first. */
+	CHECK_INT(dir_locker_add(d, "erin", 9998, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 9998);
+	CHECK_INT(dir_locker_add(d, "frank", 9998, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 9999);
+	CHECK_INT(dir_locker_add(d, "gina", 9998, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10006);
+
+	/* A range with a hole in the middle that nothing ever used. */
+	CHECK_INT(dir_locker_add(d, "hal", 10010, 10010, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10010);
+	CHECK_INT(dir_locker_add(d, "ivy", 10000, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10007);
+	CHECK_INT(dir_locker_add(d, "jo", 10008, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10008);
+	CHECK_INT(dir_locker_add(d, "kim", 10008, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10009);
+	CHECK_INT(dir_locker_add(d, "lee", 10008, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 10011);
+}
+
+static void
+test_exhaustion(struct directory *d)
+{
+	struct locker_rec	l;
+	char			err[256];
+
+	CHECK_INT(dir_locker_add(d, "r1", 20000, 20001, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 20000);
+	CHECK_INT(dir_locker_add(d, "r2", 20000, 20001, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 20001);
+	err[0] = '\0';
+	CHECK_INT(dir_locker_add(d, "r3", 20000, 20001, &l, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no uid left") != NULL);
+	CHECK(strstr(err, "20000..20001") != NULL);
+	/* Removing a locker does not free its uid. */
+	CHECK_INT(dir_locker_remove(d, "r1", "", err, sizeof(err)), 0);
+	CHECK_INT(dir_locker_add(d, "r3", 20000, 20001, &l, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no uid left") != NULL);
+	CHECK_INT(dir_locker_get(d, "r3", &l), 0);
+	CHECK_INT(dir_locker_add(d, "r3", 20000, 20002, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 20002);
+	/* A single-uid range at the very top of what we allow. */
+	CHECK_INT(dir_locker_add(d, "top", UINT32_MAX - 1, UINT32_MAX - 1, &l,
+	    err, sizeof(err)), 0);
+	CHECK_INT(l.uid, UINT32_MAX - 1);
+	CHECK_INT(dir_locker_add(d, "top2", UINT32_MAX - 1, UINT32_MAX - 1, &l,
+	    err, sizeof(err)), -1);
+	/* And the very bottom. */
+	CHECK_INT(dir_locker_add(d, "bottom", 1, 1, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 1);
+}
+
+static int
+collect_vhosts(const struct vhost_rec *v, void *arg)
+{
+	char *buf = arg;
+
+	strcat(buf, v->host);
+	strcat(buf, "=");
+	strcat(buf, v->locker);
+	if (v->subdir[0] != '\0') {
+		strcat(buf, "/");
+		strcat(buf, v->subdir);
+	}
+	strcat(buf, " ");
+	return 0;
+}
+
+static void
+test_vhosts(struct directory *d)
+{
+	struct vhost_rec	v;
+	char			err[256], list[512];
+
+	CHECK_INT(dir_vhost_add(d, "www.bob.net", "bob", "", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "blog.bob.net", "bob", "blog", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "dave.com", "dave", "a/b", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "x.dave.com", "dave", NULL, err, sizeof(err)), 0);
+
+	CHECK_INT(dir_vhost_add(d, "www.bob.net", "dave", "", err, sizeof(err)), -1);
+	CHECK(strstr(err, "already a vhost of locker bob") != NULL);
+	CHECK_INT(dir_vhost_add(d, "new.net", "nobody-here", "", err, sizeof(err)), -1);
+	CHECK(strstr(err, "no locker") != NULL);
+	CHECK_INT(dir_vhost_add(d, "WWW.bob.org", "bob", "", err, sizeof(err)), -1);
+	CHECK(strstr(err, "canonical") != NULL);
+	CHECK_INT(dir_vhost_add(d, "bob.org.", "bob", "", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob.org:80", "bob", "", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob_.org", "bob", "", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "[::1]", "bob", "", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "", "bob", "", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob.org", "bob", "../etc", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob.org", "bob", "/abs", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_get(d, "bob.org", &v), 0);
+
+	CHECK_INT(dir_vhost_get(d, "blog.bob.net", &v), 1);
+	CHECK_STR(v.host, "blog.bob.net");
+	CHECK_STR(v.locker, "bob");
+	CHECK_STR(v.subdir, "blog");
+	CHECK_INT(dir_vhost_get(d, "x.dave.com", &v), 1);
+	CHECK_STR(v.subdir, "");
+
+	list[0] = '\0';
+	CHECK_INT(dir_vhost_foreach(d, NULL, collect_vhosts, list), 0);
+	CHECK_STR(list, "blog.bob.net=bob/blog dave.com=dave/a/b www.bob.net=bob "
+	    "x.dave.com=dave ");
+	list[0] = '\0';
+	CHECK_INT(dir_vhost_foreach(d, "bob", collect_vhosts, list), 0);
+	CHECK_STR(list, "blog.bob.net=bob/blog www.bob.net=bob ");
+	list[0] = '\0';
+	CHECK_INT(dir_vhost_foreach(d, "nobody-here", collect_vhosts, list), 0);
+	CHECK_STR(list, "");
+
+	CHECK_INT(dir_vhost_remove(d, "www.bob.net", err, sizeof(err)), 1);
+	CHECK_INT(dir_vhost_remove(d, "www.bob.net", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_get(d, "www.bob.net", &v), 0);
+	/* Its host is free for someone else now. */
+	CHECK_INT(dir_vhost_add(d, "www.bob.net", "dave", "", err, sizeof(err)), 0);
+	list[0] = '\0';
+	CHECK_INT(dir_vhost_foreach(d, "dave", collect_vhosts, list), 0);
+	CHECK_STR(list, "dave.com=dave/a/b www.bob.net=dave x.dave.com=dave ");
+}
+
+/* A locker's vhosts go with it, and only its own. */
+static void
+test_vhosts_removed(struct directory *d)
+{
+	struct vhost_rec	v;
+	char			err[256], list[512] = "";
+
+	CHECK_INT(dir_locker_remove(d, "dave", "/archive/dave", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_get(d, "dave.com", &v), 0);
+	CHECK_INT(dir_vhost_get(d, "www.bob.net", &v), 0);
+	CHECK_INT(dir_vhost_foreach(d, NULL, collect_vhosts, list), 0);
+	CHECK_STR(list, "blog.bob.net=bob/blog ");
+	/* A locker signed up again under the old name gets none of them back. */
+	CHECK_INT(dir_locker_add(d, "dave", 10000, 10100, NULL, err, sizeof(err)), 0);
+	list[0] = '\0';
+	CHECK_INT(dir_vhost_foreach(d, "dave", collect_vhosts, list), 0);
+	CHECK_STR(list, "");
+}
+
+static void
+test_persisted(struct directory *d)
+{
+	struct locker_rec	l, before;
+	struct vhost_rec	v;
+	char			err[256];
+	size_t			n = dir_locker_count(d);
+
+	CHECK_INT(dir_locker_get(d, "dave", &before), 1);
+	d = reopen(d);
+	CHECK_INT(dir_locker_count(d), n);
+	CHECK_INT(dir_locker_get(d, "dave", &l), 1);
+	CHECK_INT(l.uid, before.uid);
+	CHECK_INT(l.created, before.created);
+	CHECK_INT(dir_vhost_get(d, "blog.bob.net", &v), 1);
+	CHECK_STR(v.subdir, "blog");
+	/* Retired uids stay retired across a restart. */
+	CHECK_INT(dir_locker_add(d, "zed", 20000, 20002, &l, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no uid left") != NULL);
+	CHECK_INT(dir_locker_add(d, "zed", 10000, 10100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, before.uid + 1);
+	dir_close(d);
+}
+
+static void
+test_file(void)
+{
+	struct directory	*d;
+	struct stat		 st;
+	char			 err[256], path[300];
+
+	CHECK_INT(stat(dbpath, &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/new.db", tmpdir);
+	umask(0);
+	d = dir_open(path, err, sizeof(err));
+	umask(022);
+	CHECK(d != NULL);
+	CHECK_INT(stat(path, &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/new.db-wal", tmpdir);
+	CHECK_INT(stat(path, &st), 0);		/* WAL mode is on */
+	CHECK_INT(st.st_mode & 0777, 0600);
+	dir_close(d);
+
+	/* Not a database at all. */
+	snprintf(path, sizeof(path), "%s/junk.db", tmpdir);
+	{
+		FILE *f = fopen(path, "w");
+
+		fputs("this is not an SQLite database, not even close to one.\n", f);
+		fclose(f);
+	}
+	err[0] = '\0';
+	CHECK(dir_open(path, err, sizeof(err)) == NULL);
+	CHECK(err[0] != '\0');
+	snprintf(path, sizeof(path), "%s/no/such/dir.db", tmpdir);
+	CHECK(dir_open(path, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "No such file") != NULL);
+}
+
+/* Enough lockers that the allocation and listing are visibly not quadratic. */
+static void
+test_many(void)
+{
+	struct directory	*d;
+	struct locker_rec	 l;
+	char			 err[256], path[300], name[32];
+	int			 i, ok = 1;
+
+	snprintf(path, sizeof(path), "%s/many.db", tmpdir);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	/* One transaction each, fsync each: keep the count modest. */
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		ok &= dir_locker_add(d, name, 50000, 60000, &l, err, sizeof(err)) == 0 &&
+		    l.uid == (uint32_t)(50000 + i);
+	}
+	CHECK(ok);
+	for (i = 0; i < 300; i += 3) {
+		snprintf(name, sizeof(name), "m%d", i);
+		ok &= dir_locker_remove(d, name, "", err, sizeof(err)) == 0;
+	}
+	CHECK(ok);
+	CHECK_INT(dir_locker_count(d), 200);
+	CHECK_INT(dir_locker_add(d, "m0", 50000, 60000, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 50300);
+	dir_close(d);
+}
+
+int
+main(void)
+{
+	struct directory	*d;
+	char			 err[256];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	atexit(cleanup);
+	snprintf(dbpath, sizeof(dbpath), "%s/directory.db", tmpdir);
+
+	test_names();
+	test_subdirs();
+	test_names_route();
+
+	d = dir_open(dbpath, err, sizeof(err));
+	if (d == NULL) {
+		fprintf(stderr, "dir_open: %s\n", err);
+		return 1;
+	}
+	test_lockers(d);
+	d = reopen(d);
+	test_uids(d);
+	test_exhaustion(d);
+	test_vhosts(d);
+	test_vhosts_removed(d);
+	test_persisted(d);
+	test_file();
+	test_many();
+	UNIT_DONE();
+}
