@@ -88,6 +88,7 @@ deps-bench:
 
 # The tests run the real daemon as root, with real users and processes.
 check: deps
+	sh scripts/users.sh
 	$(MAKE) all unit
 	$(MAKE) fuzz-smoke
 	/usr/bin/python3 -m pytest -q -x tests/integration --lockerd-build=$(B)

@@ -18,6 +18,8 @@
 # wrong status or body; never because of a ratio (those are reported only).
 
 set -u
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+export PATH
 
 BUILD=${1:-build}
 SECONDS_RUN=${BENCH_SECONDS:-10}
@@ -44,6 +46,7 @@ APACHE_PID=
 LOCKERD_PID=
 USER_MADE=
 LOAD_FAILED=
+WRK_PID=
 
 say() { printf '%s\n' "bench: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -70,6 +73,7 @@ stop_pid() {	# NAME PID: SIGTERM, up to 15 s, then SIGKILL; reap it
 cleanup() {
 	rc=$?
 	trap - EXIT INT TERM HUP
+	[ -n "$WRK_PID" ] && { kill "$WRK_PID" 2>/dev/null; wait "$WRK_PID" 2>/dev/null; }
 	stop_pid lockerd "$LOCKERD_PID"; LOCKERD_PID=
 	stop_pid apache2 "$APACHE_PID"; APACHE_PID=
 	stop_pid nginx "$NGINX_PID"; NGINX_PID=
@@ -151,13 +155,24 @@ TO_MS='function to_ms(v,  n) {
 	return n
 }'
 
+# wrk in the background, so that a signal stops the run at once (the shell
+# runs its traps only between commands, or during wait).
+run_wrk() {
+	wrk -t$THREADS -c$CONNS "$@" &
+	WRK_PID=$!
+	wait $WRK_PID
+	st=$?
+	WRK_PID=
+	return $st
+}
+
 # bench_wrk SERVER CASE URL HOST EXPECTED_FILE
 bench_wrk() {
 	out="$S/wrk-$1-$2.txt"
 	verify "$1" "$3" "$4" "$5"
 	say "$1 $2: warm-up ${WARMUP}s, then wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency $3"
-	wrk -t$THREADS -c$CONNS -d${WARMUP}s ${4:+-H "Host: $4"} "$3" >/dev/null 2>&1
-	wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency ${4:+-H "Host: $4"} "$3" >"$out" 2>&1 \
+	run_wrk -d${WARMUP}s ${4:+-H "Host: $4"} "$3" >/dev/null 2>&1
+	run_wrk -d${SECONDS_RUN}s --latency ${4:+-H "Host: $4"} "$3" >"$out" 2>&1 \
 	    || { cat "$out" >&2; die "wrk failed against $1"; }
 	row=$(awk "$TO_MS"'
 	    /Requests\/sec:/ { rps = $2 }
@@ -235,6 +250,15 @@ if want nginx; then
 	bench_wrk nginx "1 KiB" "http://127.0.0.1:$NPORT/1k.html" "" "$S/files/1k.html"
 	bench_wrk nginx "100 KiB" "http://127.0.0.1:$NPORT/100k.html" "" "$S/files/100k.html"
 	[ -s "$S/nginx/access.log" ] || die "nginx wrote no access log"
+	# Reference for the cold-start figures: one request on a new
+	# connection to a server that has nothing to start.
+	: >"$S/nginx-conn.txt"
+	i=0
+	while [ $i -lt "$NCOLD" ]; do
+		curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$NPORT/1k.html" \
+		    >>"$S/nginx-conn.txt" || die "nginx: request failed"
+		i=$((i + 1))
+	done
 	stop_pid nginx "$NGINX_PID"; NGINX_PID=
 fi
 
@@ -414,6 +438,10 @@ if [ -s "$S/cold.txt" ]; then
 	echo "cold start ($NCOLD lockers, first request each, new connection, curl time_total):"
 	echo "  first request (starts the worker):  p50 $c50 ms   p99 $c99 ms"
 	echo "  second request (worker running):    p50 $w50 ms   p99 $w99 ms"
+	if [ -s "$S/nginx-conn.txt" ]; then
+		set -- $(pct "$S/nginx-conn.txt")
+		echo "  reference, nginx, same way:         p50 $1 ms   p99 $2 ms"
+	fi
 elif want lockerd; then
 	echo "cold start: n/a (lockerd skipped)"
 fi

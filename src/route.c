@@ -99,17 +99,18 @@ static int
 label_ok(const char *s, size_t len)
 {
 	size_t	i;
-	int	alpha = 0;
+	int	digits = 1;
 
 	if (len == 0 || len > RT_LABEL_MAX || s[0] == '-' || s[len - 1] == '-')
 		return 0;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '-' || (s[i] >= 'a' && s[i] <= 'z'))
-			alpha = 1;
-		else if (!is_lower_alnum((unsigned char)s[i]))
+			digits = 0;
+		else if (s[i] < '0' || s[i] > '9')
 			return 0;
 	}
-	return alpha;
+	/* An all-digit label would read as part of an IPv4 address. */
+	return !digits;
 }
 
 /*

@@ -805,6 +805,32 @@ test_misc(void)
 	CHECK(!http_valid_field_value("a\nb", 3));
 	CHECK(!http_valid_field_value("a\0b", 3));
 	CHECK(!http_valid_field_value("a\x7f", 2));
+
+	/* Every byte value in every lane of the word-at-a-time scanners. */
+	{
+		char v[19], h[64];
+		int b, pos, okf = 1, okt = 1, want, r;
+
+		for (b = 0; b < 256; b++) {
+			for (pos = 0; pos < 19; pos++) {
+				memset(v, 'a', sizeof(v));
+				v[pos] = (char)b;
+				want = b == '\t' || (b >= 0x20 && b != 0x7f);
+				if (http_valid_field_value(v, sizeof(v)) != want)
+					okf = 0;
+
+				memcpy(h, "GET /", 5);
+				memcpy(h + 5, v, sizeof(v));
+				memcpy(h + 5 + sizeof(v), " HTTP/1.0\r\n\r\n", 14);
+				r = http_parse_head(h, 5 + sizeof(v) + 14, &lim, &req);
+				want = b > 0x20 && b < 0x7f && b != '#';
+				if ((r > 0) != want)
+					okt = 0;
+			}
+		}
+		CHECK(okf);
+		CHECK(okt);
+	}
 }
 
 int

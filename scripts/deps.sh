@@ -1,0 +1,38 @@
+#!/bin/sh
+# Install the Debian packages lockerd needs, and only those missing.
+# Idempotent and non-interactive.  `sh scripts/deps.sh` for building,
+# running and testing; `sh scripts/deps.sh bench` adds the peers that
+# `make bench` compares against.
+set -eu
+
+# build: compiler pieces and libraries; run: mime types; test: clients and
+# the fuzzer runtime.
+PKGS="gcc make pkg-config libsqlite3-dev media-types curl python3 python3-pytest
+      clang libclang-rt-14-dev procps iproute2"
+if [ "${1:-}" = bench ]; then
+	PKGS="nginx apache2 apache2-suexec-custom wrk"
+fi
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Do not let package scripts start nginx or apache on port 80.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

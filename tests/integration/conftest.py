@@ -1,0 +1,261 @@
+"""Integration tests: the real lockerd, started as root, driven by real clients.
+
+Every test directory lives under /var/lib/lockerd-test (lockerd refuses
+directories under /tmp: each locker gets its own /tmp).  Every lockerd a test
+starts is stopped by its pid when the test ends.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEST_BASE = "/var/lib/lockerd-test"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--lockerd-build", default="build",
+                     help="directory holding the lockerd and locker binaries")
+
+
+@pytest.fixture(scope="session")
+def build_dir(request):
+    d = request.config.getoption("--lockerd-build")
+    return d if os.path.isabs(d) else os.path.join(ROOT, d)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+_instance = [0]
+
+
+class Lockerd:
+    """One lockerd master with its own directories, port and uid range."""
+
+    def __init__(self, build, extra="", domain="test.example", front_processes=2):
+        os.makedirs(TEST_BASE, exist_ok=True)
+        os.chmod(TEST_BASE, 0o755)
+        self.build = build
+        self.dir = tempfile.mkdtemp(prefix="t", dir=TEST_BASE)
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.domain = domain
+        _instance[0] += 1
+        low = 400000 + (os.getpid() % 100) * 10000 + _instance[0] * 100
+        self.conf = os.path.join(self.dir, "lockerd.conf")
+        self.write_conf(
+            f"listen 127.0.0.1:{self.port}\n"
+            f"domain {domain}\n"
+            f"hostname scripts.{domain}\n"
+            f"lockers {self.dir}/lockers\n"
+            f"state {self.dir}/state\n"
+            f"logs {self.dir}/logs\n"
+            f"uid-range {low}-{low + 99}\n"
+            f"front-processes {front_processes}\n"
+            f"shutdown-timeout 5\n" + extra)
+        self.proc = None
+        self.stderr_path = os.path.join(self.dir, "lockerd.stderr")
+
+    def write_conf(self, text):
+        with open(self.conf, "w") as f:
+            f.write(text)
+        os.chmod(self.conf, 0o644)
+
+    @property
+    def lockers(self):
+        return os.path.join(self.dir, "lockers")
+
+    @property
+    def logs(self):
+        return os.path.join(self.dir, "logs")
+
+    def start(self):
+        self.stderr = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen([os.path.join(self.build, "lockerd"), "-c", self.conf],
+                                     stdout=self.stderr, stderr=self.stderr)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("lockerd exited: " + self.log())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                if os.path.exists(os.path.join(self.dir, "state", "control.sock")):
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("lockerd did not start: " + self.log())
+
+    def log(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode
+        self.proc = None
+        self.stderr.close()
+        return rc
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- the CLI ---
+    def locker(self, *args, check=True, user=None, input=None):
+        cmd = [os.path.join(self.build, "locker"), "-c", self.conf] + list(args)
+        kw = {}
+        if user is not None:
+            kw["user"] = user
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30, input=input, **kw)
+        if check and r.returncode != 0:
+            raise AssertionError(f"locker {args} failed ({r.returncode}): {r.stderr}")
+        return r
+
+    def signup(self, name):
+        self.locker("signup", name)
+        return self.info(name)
+
+    def info(self, name):
+        return json.loads(self.locker("info", name, "--json").stdout)
+
+    def put(self, locker, rel, content, mode=0o600):
+        """Write a file into a locker's web_scripts, owned by the locker."""
+        info = self.info(locker)
+        path = os.path.join(info["home"], "web_scripts", rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        d = os.path.dirname(path)
+        while d != info["home"]:
+            os.chown(d, info["uid"], info["gid"])
+            d = os.path.dirname(d)
+        if isinstance(content, str):
+            content = content.encode()
+        with open(path, "wb") as f:
+            f.write(content)
+        os.chown(path, info["uid"], info["gid"])
+        os.chmod(path, mode)
+        return path
+
+    # --- pids ---
+    def children(self):
+        """{pid: (role, uid)} of the master's child processes."""
+        out = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    st = f.read()
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().split(b"\0")
+            except OSError:
+                continue
+            ppid = int(re.search(r"PPid:\s+(\d+)", st).group(1))
+            if self.proc is None or ppid != self.proc.pid:
+                continue
+            uid = int(re.search(r"Uid:\s+(\d+)", st).group(1))
+            role = cmd[2].decode() if len(cmd) > 2 and cmd[1] == b"-R" else "?"
+            out[int(pid)] = (role, uid)
+        return out
+
+    def pids(self, role):
+        return [p for p, (r, _) in self.children().items() if r == role]
+
+
+@pytest.fixture
+def make_lockerd(build_dir):
+    made = []
+
+    def make(**kw):
+        d = Lockerd(build_dir, **kw)
+        made.append(d)
+        return d
+    yield make
+    for d in made:
+        d.cleanup()
+
+
+@pytest.fixture(scope="module")
+def srv(build_dir):
+    """A running lockerd with lockers alice and bob, shared by a test module."""
+    d = Lockerd(build_dir).start()
+    d.signup("alice")
+    d.signup("bob")
+    yield d
+    d.cleanup()
+
+
+# --- HTTP on raw sockets, to send what curl would refuse to ---
+
+def raw(port, data, timeout=5.0, shut=False):
+    """Send bytes, read until the server closes (or timeout); return bytes."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    if shut:
+        s.shutdown(socket.SHUT_WR)
+    chunks = []
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    except socket.timeout:
+        pass
+    s.close()
+    return b"".join(chunks)
+
+
+def parse_responses(data, head_only=()):
+    """Split a byte stream into (status, headers, body) triples by Content-Length.
+    head_only: indexes of responses to HEAD requests (no body)."""
+    out = []
+    while data:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            break
+        head = data[:end].decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ")[1])
+        headers = {}
+        for line in head[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        data = data[end + 4:]
+        n = int(headers.get("content-length", "0"))
+        if len(out) in head_only or status in (304,) or 100 <= status < 200:
+            n = 0
+        out.append((status, headers, data[:n]))
+        data = data[n:]
+    return out
+
+
+def get(port, path, host, extra=b"", method=b"GET"):
+    req = method + b" " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + \
+        b"\r\nConnection: close\r\n" + extra + b"\r\n"
+    r = parse_responses(raw(port, req), head_only=(0,) if method == b"HEAD" else ())
+    assert r, "no response"
+    return r[0]
