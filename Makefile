@@ -14,7 +14,7 @@ B	 = build
 CFLAGS	?= -O2 -g
 # Paths are bounded when the configuration is read (PATH_MAX / 2), so the
 # truncation warnings of snprintf into PATH_MAX buffers are noise.
-CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE -Isrc \
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -D_GNU_SOURCE -Isrc \
 	   $(shell pkg-config --cflags $(PKGS))
 LDLIBS	+= $(shell pkg-config --libs $(PKGS))
 
@@ -53,7 +53,7 @@ $(B)/locker: $(LOCKER_OBJS)
 $(B)/test_http: tests/unit/test_http.c $(B)/http.o
 $(B)/test_route: tests/unit/test_route.c $(B)/route.o
 $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
-$(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/log.o $(B)/util.o
+$(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
@@ -67,7 +67,7 @@ $(B)/fuzz:
 	mkdir -p $@
 $(B)/fuzz/fuzz_http: fuzz/fuzz_http.c src/http.c src/route.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
-$(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/log.c src/util.c | $(B)/fuzz
+$(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/log.c src/util.c src/route.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
