@@ -92,6 +92,8 @@ struct wchan {
 	int		 fd;		/* -1 until the master hands it over */
 	struct conn	*qhead, *qtail;	/* requests outstanding, oldest first */
 	struct wchan	*next;
+	struct wchan	*flush_next;	/* on F.flush: has requests to write */
+	int		 dirty;
 	int		 dead;
 };
 
@@ -108,6 +110,7 @@ static struct {
 	unsigned		 nconns;
 	struct conn		*graveyard;	/* closed, freed at the end of the round */
 	struct wchan		*dead_wchans;
+	struct wchan		*flush;		/* written at the end of the round */
 	struct wchan		*wchans;
 	uint64_t		 next_id;
 	int			 stopping;
@@ -117,6 +120,7 @@ static struct {
 	time_t			 date_t;
 	char			 logbuf[60000];
 	size_t			 loglen;
+	uint64_t		 log_first;	/* when the oldest unsent line was made */
 	unsigned long		 logdrops;
 } F;
 
@@ -246,6 +250,8 @@ log_access(struct conn *c)
 		log_flush();
 	if (F.loglen + 1 + namelen + 2 + linelen > sizeof(F.logbuf))
 		return;
+	if (F.loglen == 0)
+		F.log_first = loop_now;
 	F.logbuf[F.loglen++] = (char)namelen;
 	memcpy(F.logbuf + F.loglen, c->locker, namelen);
 	F.loglen += namelen;
@@ -859,45 +865,77 @@ wchan_free(struct wchan *w)
 		close(w->fd);
 		w->fd = -1;
 	}
+	if (w->dirty) {
+		struct wchan **fp;
+
+		for (fp = &F.flush; *fp != NULL; fp = &(*fp)->flush_next)
+			if (*fp == w) {
+				*fp = w->flush_next;
+				break;
+			}
+		w->dirty = 0;
+	}
 	w->dead = 1;
 	w->next = F.dead_wchans;
 	F.dead_wchans = w;
 }
 
-static int
-wchan_send(struct wchan *w, struct conn *c)
-{
-	struct {
-		struct wire_request	r;
-		char			path[4096];
-	} m;
-	size_t plen = strlen(c->fs_path);
-
-	m.r.id = c->req_id;
-	m.r.method = (uint8_t)c->req.method;
-	memset(m.r.pad, 0, sizeof(m.r.pad));
-	m.r.path_len = (uint32_t)plen;
-	memcpy(m.path, c->fs_path, plen);
-	if (msg_send(w->fd, MSG_REQUEST, &m, sizeof(m.r) + plen, -1) == -1)
-		return -1;
-	c->sent = 1;
-	return 0;
-}
-
-/* Write every queued request not yet sent; stop at a full channel. */
+/*
+ * Write the queued requests not yet sent, many per system call; stop at a
+ * full channel (EPOLLOUT brings us back).
+ */
 static void
 wchan_flush(struct wchan *w)
 {
-	struct conn *c;
+	static struct {
+		struct wire_request	r;
+		char			path[4096];
+	} m[CHAN_BATCH];
+	struct msg_out	 out[CHAN_BATCH];
+	struct conn	*batch[CHAN_BATCH], *c;
+	int		 n, k, i;
 
-	for (c = w->qhead; c != NULL; c = c->wnext) {
-		if (c->sent)
-			continue;
-		if (wchan_send(w, c) == -1) {
+	if (w->fd == -1 || w->dead)
+		return;
+	for (c = w->qhead; c != NULL && c->sent; c = c->wnext)
+		;
+	while (c != NULL) {
+		for (n = 0; c != NULL && n < CHAN_BATCH; c = c->wnext) {
+			size_t plen = strlen(c->fs_path);
+
+			m[n].r.id = c->req_id;
+			m[n].r.method = (uint8_t)c->req.method;
+			memset(m[n].r.pad, 0, sizeof(m[n].r.pad));
+			m[n].r.path_len = (uint32_t)plen;
+			memcpy(m[n].path, c->fs_path, plen);
+			out[n].type = MSG_REQUEST;
+			out[n].data = &m[n];
+			out[n].len = sizeof(m[n].r) + plen;
+			out[n].fd = -1;
+			batch[n++] = c;
+		}
+		k = msg_send_many(w->fd, out, n);
+		if (k == -1) {
 			if (errno != EAGAIN)
 				wchan_fail(w, 502);
 			return;
 		}
+		for (i = 0; i < k; i++)
+			batch[i]->sent = 1;
+		if (k < n)
+			return;
+	}
+}
+
+static void
+flush_all(void)
+{
+	struct wchan *w;
+
+	while ((w = F.flush) != NULL) {
+		F.flush = w->flush_next;
+		w->dirty = 0;
+		wchan_flush(w);
 	}
 }
 
@@ -919,8 +957,12 @@ dispatch_worker(struct conn *c)
 	else
 		w->qhead = c;
 	w->qtail = c;
-	if (w->fd != -1)
-		wchan_flush(w);
+	/* Written at the end of this round, with every other request for it. */
+	if (!w->dirty) {
+		w->dirty = 1;
+		w->flush_next = F.flush;
+		F.flush = w;
+	}
 }
 
 /*
@@ -1005,30 +1047,45 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 static void
 wchan_read(struct wchan *w)
 {
-	union {
-		struct wire_response	r;
-		char			buf[1024];
-	} m;
-	enum msg_type	type;
-	ssize_t		n;
-	int		fd, i;
+	static struct wire_response	 r[CHAN_BATCH];
+	struct msg_in			 in[CHAN_BATCH];
+	int				 i, k, round;
 
-	for (i = 0; i < 256 && !w->dead; i++) {
-		n = msg_recv(w->fd, &type, &m, sizeof(m), &fd);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n == -1 || type == MSG_NONE) {
-			wchan_fail(w, 0);
-			return;
+	for (round = 0; round < 8 && !w->dead; round++) {
+		for (i = 0; i < CHAN_BATCH; i++) {
+			in[i].buf = &r[i];
+			in[i].cap = sizeof(r[i]);
 		}
-		if (type != MSG_RESPONSE || (size_t)n != sizeof(m.r)) {
-			if (fd != -1)
-				close(fd);
-			log_warnx("front: bad message from worker %s; dropping it", w->locker);
+		k = msg_recv_many(w->fd, in, CHAN_BATCH);
+		if (k == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (k == -1 && errno == EBADMSG) {
+			log_warnx("front: malformed message from worker %s; dropping it", w->locker);
 			wchan_fail(w, 502);
 			return;
 		}
-		handle_response(w, &m.r, fd);
+		if (k <= 0) {
+			wchan_fail(w, 0);
+			return;
+		}
+		for (i = 0; i < k; i++) {
+			if (w->dead) {
+				if (in[i].fd != -1)
+					close(in[i].fd);
+				continue;
+			}
+			if (in[i].type != MSG_RESPONSE || in[i].len != sizeof(r[i])) {
+				if (in[i].fd != -1)
+					close(in[i].fd);
+				log_warnx("front: bad message from worker %s; dropping it",
+				    w->locker);
+				wchan_fail(w, 502);
+				continue;
+			}
+			handle_response(w, &r[i], in[i].fd);
+		}
+		if (k < CHAN_BATCH)
+			return;
 	}
 }
 
@@ -1263,7 +1320,7 @@ front_main(int idx)
 	(void)logd_kind;
 
 	for (;;) {
-		int nev = epoll_wait(F.epfd, evs, 256, 1000);
+		int nev = epoll_wait(F.epfd, evs, 256, F.loglen ? 100 : 1000);
 
 		update_date();
 		for (i = 0; i < nev; i++) {
@@ -1304,18 +1361,19 @@ front_main(int idx)
 				break;
 			}
 		}
-		/* Channels that failed were freed; dead ones are gone from the list. */
-		log_flush();
-		graveyard_empty();
 		{
 			static time_t last;
 
 			if (F.date_t != last) {
 				last = F.date_t;
 				timeouts();
-				graveyard_empty();
 			}
 		}
+		flush_all();
+		/* Log lines go to logd in batches: at most 100 ms late. */
+		if (F.loglen > 16384 || (F.loglen > 0 && loop_now - F.log_first >= 100))
+			log_flush();
+		graveyard_empty();
 		if (F.stopping && (F.nconns == 0 || loop_now > F.stop_deadline)) {
 			log_flush();
 			exit(0);

@@ -163,6 +163,30 @@ int	msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd)
 ssize_t	msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd);
 int	chan_pair(int sv[2]);	/* SOCK_SEQPACKET, close-on-exec */
 
+/* Batches, for the hot front<->worker path: one system call for many. */
+#define CHAN_BATCH	64
+struct msg_in {
+	void		*buf;		/* payload lands here */
+	size_t		 cap;
+	enum msg_type	 type;
+	size_t		 len;		/* payload length */
+	int		 fd;		/* -1 if none came */
+};
+struct msg_out {
+	enum msg_type	 type;
+	const void	*data;
+	size_t		 len;
+	int		 fd;		/* -1 for none */
+};
+/*
+ * Receive up to n (<= CHAN_BATCH) messages without blocking.  Returns how
+ * many (> 0), 0 at EOF, or -1 (EAGAIN: nothing there; EBADMSG: a malformed
+ * message, every descriptor of the batch closed).
+ */
+int	msg_recv_many(int sock, struct msg_in *m, int n);
+/* Send up to n messages; returns how many were sent, or -1. */
+int	msg_send_many(int sock, const struct msg_out *m, int n);
+
 struct msg_worker {
 	char		locker[LOCKER_NAME_MAX + 1];
 	int32_t		status;	/* in MSG_WORKER_CHAN: 0 ok, else an HTTP status to answer */

@@ -23,6 +23,7 @@
 
 #define MAX_INPUTS	130
 #define MAX_OPEN_LOGS	256	/* per-locker files kept open at once */
+#define CHAN_STAGE_BYTES	(64 * 1024)
 
 struct lockerlog {
 	char		name[LOCKER_NAME_MAX + 1];
@@ -114,13 +115,57 @@ locker_fd(const char *name)
 
 /*
  * A batch is a run of records: [u8 name length][name][u16 line length][line].
- * The global file gets the whole batch in one write.
+ * Lines are gathered per file, so a batch costs one write per file it
+ * touches, not one per line.
  */
+#define STAGES	16
+
+static struct stage {
+	int	fd;
+	size_t	len;
+	char	buf[CHAN_STAGE_BYTES];
+} stages[STAGES];
+static int nstages;
+
+static void
+stage_add(int fd, const char *line, size_t len)
+{
+	int i;
+
+	for (i = 0; i < nstages; i++)
+		if (stages[i].fd == fd)
+			break;
+	if (i == nstages) {
+		if (nstages == STAGES) {
+			write_all(fd, line, len);
+			return;
+		}
+		stages[nstages].fd = fd;
+		stages[nstages++].len = 0;
+	}
+	if (stages[i].len + len > sizeof(stages[i].buf)) {
+		write_all(fd, stages[i].buf, stages[i].len);
+		stages[i].len = 0;
+	}
+	memcpy(stages[i].buf + stages[i].len, line, len);
+	stages[i].len += len;
+}
+
+static void
+stages_write(void)
+{
+	int i;
+
+	for (i = 0; i < nstages; i++)
+		if (stages[i].len > 0)
+			write_all(stages[i].fd, stages[i].buf, stages[i].len);
+	nstages = 0;
+}
+
 static void
 write_batch(const char *b, size_t len)
 {
-	static char	 all[MSG_MAX_PAYLOAD + 1024];
-	size_t		 i = 0, alllen = 0;
+	size_t i = 0;
 
 	while (i < len) {
 		char		name[LOCKER_NAME_MAX + 1], line[4098];
@@ -142,15 +187,12 @@ write_batch(const char *b, size_t len)
 		if (memchr(line, '\n', llen) != NULL || memchr(line, '\0', llen) != NULL)
 			continue;	/* a line must stay one line */
 		line[llen++] = '\n';
-		if (alllen + llen <= sizeof(all)) {
-			memcpy(all + alllen, line, llen);
-			alllen += llen;
-		}
+		if (L.access_fd != -1)
+			stage_add(L.access_fd, line, llen);
 		if (nlen > 0 && name_ok(name, nlen) && (fd = locker_fd(name)) != -1)
-			write_all(fd, line, llen);
+			stage_add(fd, line, llen);
 	}
-	if (alllen > 0 && L.access_fd != -1)
-		write_all(L.access_fd, all, alllen);
+	stages_write();
 }
 
 static void

@@ -142,6 +142,104 @@ msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd)
 }
 
 int
+msg_recv_many(int sock, struct msg_in *m, int n)
+{
+	struct mmsghdr	 mm[CHAN_BATCH];
+	struct iovec	 iov[CHAN_BATCH][2];
+	struct msg_hdr	 hdr[CHAN_BATCH];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	} cmsg[CHAN_BATCH];
+	int		 i, got, bad = 0;
+
+	if (n > CHAN_BATCH)
+		n = CHAN_BATCH;
+	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		iov[i][0].iov_base = &hdr[i];
+		iov[i][0].iov_len = sizeof(hdr[i]);
+		iov[i][1].iov_base = m[i].buf;
+		iov[i][1].iov_len = m[i].cap;
+		mm[i].msg_hdr.msg_iov = iov[i];
+		mm[i].msg_hdr.msg_iovlen = 2;
+		mm[i].msg_hdr.msg_control = cmsg[i].buf;
+		mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
+	}
+	got = recvmmsg(sock, mm, (unsigned)n, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
+	if (got <= 0)
+		return got;
+	for (i = 0; i < got; i++) {
+		size_t len = mm[i].msg_len;
+
+		m[i].fd = take_fds(&mm[i].msg_hdr);
+		m[i].type = MSG_NONE;
+		if (len == 0) {
+			/* EOF after the messages before it. */
+			if (m[i].fd != -1)
+				close(m[i].fd);
+			got = i;
+			break;
+		}
+		if ((mm[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+		    len < sizeof(hdr[i]) || hdr[i].type == MSG_NONE || hdr[i].type >= MSG_MAX ||
+		    hdr[i].len != len - sizeof(hdr[i]))
+			bad = 1;
+		m[i].type = (enum msg_type)hdr[i].type;
+		m[i].len = hdr[i].len;
+	}
+	if (bad) {
+		for (i = 0; i < got; i++)
+			if (m[i].fd != -1)
+				close(m[i].fd);
+		errno = EBADMSG;
+		return -1;
+	}
+	return got;
+}
+
+int
+msg_send_many(int sock, const struct msg_out *m, int n)
+{
+	struct mmsghdr	 mm[CHAN_BATCH];
+	struct iovec	 iov[CHAN_BATCH][2];
+	struct msg_hdr	 hdr[CHAN_BATCH];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsg[CHAN_BATCH];
+	int		 i, sent;
+
+	if (n > CHAN_BATCH)
+		n = CHAN_BATCH;
+	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		hdr[i].type = (uint16_t)m[i].type;
+		hdr[i].flags = 0;
+		hdr[i].len = (uint32_t)m[i].len;
+		iov[i][0].iov_base = &hdr[i];
+		iov[i][0].iov_len = sizeof(hdr[i]);
+		iov[i][1].iov_base = (void *)m[i].data;
+		iov[i][1].iov_len = m[i].len;
+		mm[i].msg_hdr.msg_iov = iov[i];
+		mm[i].msg_hdr.msg_iovlen = m[i].len ? 2 : 1;
+		if (m[i].fd != -1) {
+			memset(&cmsg[i], 0, sizeof(cmsg[i]));
+			cmsg[i].hdr.cmsg_level = SOL_SOCKET;
+			cmsg[i].hdr.cmsg_type = SCM_RIGHTS;
+			cmsg[i].hdr.cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(&cmsg[i].hdr), &m[i].fd, sizeof(int));
+			mm[i].msg_hdr.msg_control = cmsg[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
+		}
+	}
+	do {
+		sent = sendmmsg(sock, mm, (unsigned)n, MSG_NOSIGNAL);
+	} while (sent == -1 && errno == EINTR);
+	return sent;
+}
+
+int
 exe_open(void)
 {
 	return open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -170,14 +268,11 @@ child_fds_setup(int exe_fd, int *pexe, int chan, const int *extra, int nextra)
 	for (i = 0; i < nextra; i++)
 		if (dup2(tmp[i + 1], CHILD_FIRST_LISTEN_FD + i) == -1)
 			_exit(126);
-	for (i = 0; i <= nextra; i++)
-		close(tmp[i]);
 	/* Close everything else we inherited but the exe descriptor. */
-	for (i = CHILD_FIRST_LISTEN_FD + nextra; i < base; i++)
-		close(i);
+	if (*pexe > CHILD_FIRST_LISTEN_FD + nextra)
+		syscall(SYS_close_range, (unsigned)(CHILD_FIRST_LISTEN_FD + nextra),
+		    (unsigned)(*pexe - 1), 0);
 	syscall(SYS_close_range, (unsigned)(*pexe + 1), ~0U, 0);
-	for (i = base; i < *pexe; i++)
-		close(i);
 }
 
 pid_t
@@ -196,11 +291,10 @@ spawn_role(int exe_fd, const char *role, const char *arg, int chan,
 		return pid;
 
 	/* Child: undo the master's signal set-up before anything else. */
+	/* exec resets caught signals; SIGPIPE is the one the master ignores. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (i = 1; i < NSIG; i++)
-		if (i != SIGKILL && i != SIGSTOP)
-			signal(i, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 	child_fds_setup(exe_fd, &exe, chan, extra_fds, nextra);

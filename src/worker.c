@@ -135,13 +135,53 @@ content_type(const char *ext, char *out, size_t outsz)
 
 /* ------------------------------------------------------------ requests */
 
-static int
+/*
+ * Answers are collected and sent in one sendmmsg() per batch of requests,
+ * so that a busy locker costs front one wake-up per batch, not per request.
+ */
+static struct {
+	struct wire_response	r[CHAN_BATCH];
+	struct msg_out		out[CHAN_BATCH];
+	int			n;
+} A;
+
+static void
 answer(int chan, struct wire_response *r, int fd)
 {
-	int rc = msg_send(chan, MSG_RESPONSE, r, sizeof(*r), fd);
+	(void)chan;
+	A.r[A.n] = *r;
+	A.out[A.n].type = MSG_RESPONSE;
+	A.out[A.n].data = &A.r[A.n];
+	A.out[A.n].len = sizeof(A.r[A.n]);
+	A.out[A.n].fd = fd;
+	A.n++;
+}
 
-	if (fd != -1)
-		close(fd);
+static int
+answers_flush(int chan)
+{
+	int i, done = 0, rc = 0;
+
+	while (done < A.n) {
+		int k = msg_send_many(chan, A.out + done, A.n - done);
+
+		if (k <= 0) {
+			if (k == -1 && errno == EAGAIN) {
+				struct pollfd p = { .fd = chan, .events = POLLOUT };
+
+				/* front reads its channels promptly; wait for room. */
+				if (poll(&p, 1, 5000) == 1)
+					continue;
+			}
+			rc = -1;
+			break;
+		}
+		done += k;
+	}
+	for (i = 0; i < A.n; i++)
+		if (A.out[i].fd != -1)
+			close(A.out[i].fd);
+	A.n = 0;
 	return rc;
 }
 
@@ -250,24 +290,37 @@ chan_drop(int i)
 static int
 chan_serve(int chan)
 {
-	struct {
+	static struct {
 		struct wire_request	q;
 		char			path[PATH_MAX];
-	} m;
-	enum msg_type	type;
-	ssize_t		n;
-	int		fd, i;
+	} m[CHAN_BATCH];
+	struct msg_in	in[CHAN_BATCH];
+	int		i, k, round;
 
-	for (i = 0; i < 64; i++) {
-		n = msg_recv(chan, &type, &m, sizeof(m), &fd);
-		if (fd != -1)
-			close(fd);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < CHAN_BATCH; i++) {
+			in[i].buf = &m[i];
+			in[i].cap = sizeof(m[i]);
+		}
+		k = msg_recv_many(chan, in, CHAN_BATCH);
+		if (k == -1 && (errno == EAGAIN || errno == EINTR))
 			return 0;
-		if (n <= 0 || type != MSG_REQUEST || (size_t)n < sizeof(m.q) ||
-		    m.q.path_len != (size_t)n - sizeof(m.q))
+		if (k <= 0)
 			return -1;
-		handle_request(chan, &m.q, m.path);
+		for (i = 0; i < k; i++) {
+			if (in[i].fd != -1)
+				close(in[i].fd);
+			if (in[i].type != MSG_REQUEST || in[i].len < sizeof(m[i].q) ||
+			    m[i].q.path_len != in[i].len - sizeof(m[i].q)) {
+				answers_flush(chan);
+				return -1;
+			}
+			handle_request(chan, &m[i].q, m[i].path);
+		}
+		if (answers_flush(chan) == -1)
+			return -1;
+		if (k < CHAN_BATCH)
+			return 0;
 	}
 	return 0;
 }
