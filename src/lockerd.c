@@ -42,6 +42,7 @@ static void	front_start(struct child *f);
 static void	logd_start(void);
 static void	child_send_config(struct child *c);
 static void	link_front_logd(struct child *f);
+static void	mime_reload(void);
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -482,6 +483,7 @@ worker_start(const struct locker_rec *lr)
 	init.gid = lr->gid;
 	child_send_config(w);
 	child_send(w, MSG_WORKER_INIT, &init, sizeof(init), -1);
+	child_send(w, MSG_MIME, M->mime, sizeof(*M->mime), -1);
 	log_debug("worker %s started, pid %d", lr->name, (int)w->pid);
 	return w;
 }
@@ -705,6 +707,18 @@ routes_push(void)
 	close(fd);
 }
 
+static void
+mime_reload(void)
+{
+	struct mime_map *m = mime_load("/etc/mime.types", M->conf.static_ext,
+	    M->conf.nstatic_ext);
+
+	if (m == NULL)
+		return;
+	mime_free(M->mime);
+	M->mime = m;
+}
+
 /* ------------------------------------------------------------ signals */
 
 /*
@@ -738,14 +752,17 @@ reload(void)
 	memcpy(nc.front_user, M->conf.front_user, sizeof(nc.front_user));
 	memcpy(nc.log_user, M->conf.log_user, sizeof(nc.log_user));
 	M->conf = nc;
+	mime_reload();
 	for (i = 0; i < M->nfronts; i++)
 		child_send_config(&M->fronts[i]);
 	child_send_config(&M->logd);
 	child_send(&M->logd, MSG_REOPEN, NULL, 0, -1);
 	/* Workers pick up the new configuration by being replaced. */
 	for (w = M->workers; w != NULL; w = w->next)
-		if (w->role == ROLE_WORKER && w->pid > 0)
+		if (w->role == ROLE_WORKER && w->pid > 0) {
 			child_send_config(w);
+			child_send(w, MSG_MIME, M->mime, sizeof(*M->mime), -1);
+		}
 	routes_push();
 	log_info("configuration and directory reloaded");
 }
@@ -967,6 +984,9 @@ main(int argc, char **argv)
 		fatal("epoll_create1");
 
 	setup_dirs();
+	mime_reload();
+	if (M->mime == NULL)
+		fatalx("out of memory");
 	{
 		char dbpath[PATH_MAX];
 

@@ -131,6 +131,7 @@ enum msg_type {
 	MSG_WORKER_INIT,	/* master -> worker: struct msg_worker_init */
 	MSG_REOPEN,		/* master -> logd: reopen log files */
 	MSG_IDLE,		/* worker -> master: exiting because idle */
+	MSG_MIME,		/* master -> worker: struct mime_map */
 	MSG_REQUEST,		/* front -> worker: struct wire_request + path */
 	MSG_RESPONSE,		/* worker -> front: struct wire_response, fd = body */
 	MSG_LOG_ACCESS,		/* front -> logd: packed access records */
@@ -294,7 +295,15 @@ struct sandbox_spec {
 int	sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen);
 
 /* --------------------------------------------------------------- mime.c */
-struct mime_map;
+/*
+ * Pointer-free, so the master reads mime.types once and sends the table to
+ * every worker it starts, instead of each worker parsing the file.
+ */
+struct mime_map {
+	int	n;
+	char	ext[CONF_MAX_EXT][CONF_EXT_LEN];
+	char	type[CONF_MAX_EXT][100];
+};
 /* Loads only the extensions on the given list; missing file is not an error. */
 struct mime_map *mime_load(const char *path, const char exts[][CONF_EXT_LEN], int n);
 const char *mime_lookup(const struct mime_map *m, const char *ext);

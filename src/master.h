@@ -46,6 +46,7 @@ struct master {
 	struct config	 conf;
 	char		 conf_path[PATH_MAX];
 	struct directory *dir;
+	struct mime_map	*mime;		/* for the workers */
 	int		 epfd;
 	int		 exe_fd;
 	int		 listen_fds[CONF_MAX_LISTEN];

@@ -9,12 +9,6 @@
 
 #include "lockerd.h"
 
-struct mime_map {
-	int	n;
-	char	ext[CONF_MAX_EXT][CONF_EXT_LEN];
-	char	type[CONF_MAX_EXT][100];
-};
-
 /* Types a site expects even where mime.types is missing or terse. */
 static const char *fallback[][2] = {
 	{ "html", "text/html" }, { "htm", "text/html" }, { "css", "text/css" },

@@ -28,7 +28,7 @@
 static struct {
 	struct config		 conf;
 	struct msg_worker_init	 init;
-	struct mime_map		*mime;
+	struct mime_map		 mime;
 	int			 webroot;	/* O_PATH of web_scripts */
 	struct pollfd		 pfd[MAX_CHANNELS + 1];
 	int			 npfd;
@@ -123,7 +123,7 @@ extension(const char *path)
 static void
 content_type(const char *ext, char *out, size_t outsz)
 {
-	const char *t = mime_lookup(W.mime, ext);
+	const char *t = mime_lookup(&W.mime, ext);
 
 	if (W.conf.charset[0] != '\0' && (strncmp(t, "text/", 5) == 0 ||
 	    strcmp(t, "application/json") == 0 || strcmp(t, "application/xml") == 0 ||
@@ -276,6 +276,21 @@ handle_request(int chan, const struct wire_request *q, const char *path)
 	answer(chan, &r, fd);
 }
 
+/* The table comes from the master; a type must fit in a header field. */
+static void
+mime_set(const struct mime_map *m)
+{
+	int i;
+
+	if (m->n < 0 || m->n > CONF_MAX_EXT)
+		return;
+	for (i = 0; i < m->n; i++)
+		if (memchr(m->ext[i], '\0', sizeof(m->ext[i])) == NULL ||
+		    memchr(m->type[i], '\0', sizeof(m->type[i])) == NULL)
+			return;
+	W.mime = *m;
+}
+
 /* ------------------------------------------------------------ channels */
 
 static void
@@ -328,13 +343,17 @@ chan_serve(int chan)
 static void
 master_read(void)
 {
-	static struct config	 c;
+	static union {
+		struct config	c;
+		struct mime_map	m;
+	} u;
+	struct config		*cp = &u.c;
 	enum msg_type		 type;
 	ssize_t			 n;
 	int			 fd;
 
 	for (;;) {
-		n = msg_recv(W.pfd[0].fd, &type, &c, sizeof(c), &fd);
+		n = msg_recv(W.pfd[0].fd, &type, &u, sizeof(u), &fd);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n == -1 || type == MSG_NONE)
@@ -352,12 +371,10 @@ master_read(void)
 		}
 		if (fd != -1)
 			close(fd);
-		if (type == MSG_CONFIG && (size_t)n == sizeof(c)) {
-			W.conf = c;
-			mime_free(W.mime);
-			W.mime = mime_load("/etc/mime.types", W.conf.static_ext,
-			    W.conf.nstatic_ext);
-		}
+		if (type == MSG_CONFIG && (size_t)n == sizeof(*cp))
+			W.conf = *cp;
+		else if (type == MSG_MIME && (size_t)n == sizeof(u.m))
+			mime_set(&u.m);
 	}
 }
 
@@ -392,7 +409,6 @@ worker_main(void)
 	snprintf(web, sizeof(web), "%s/web_scripts", W.init.home);
 	if ((W.webroot = open(web, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		log_warn("worker %s: %s", W.init.locker, web);
-	W.mime = mime_load("/etc/mime.types", W.conf.static_ext, W.conf.nstatic_ext);
 	set_nonblock(CHILD_CHAN_FD);
 	W.pfd[0].fd = CHILD_CHAN_FD;
 	W.pfd[0].events = POLLIN;
