@@ -359,7 +359,10 @@ worker_unlink(struct child *w)
 			break;
 		}
 	child_closed(w);
-	free(w);
+	/* A later event of this round may still point at it. */
+	w->kind = EV_NONE;
+	w->next = M->graveyard;
+	M->graveyard = w;
 }
 
 void
@@ -540,7 +543,7 @@ child_read(struct child *c)
 	ssize_t		 n;
 	int		 fd;
 
-	for (;;) {
+	while (c->chan != -1) {
 		n = msg_recv(c->chan, &type, &m, sizeof(m), &fd);
 		if (fd != -1)
 			close(fd);	/* no child sends us descriptors */
@@ -896,7 +899,15 @@ master_loop(void)
 			case EV_CHILD:
 				child_read((struct child *)k);
 				break;
+			case EV_NONE:
+				break;
 			}
+		}
+		while (M->graveyard != NULL) {
+			struct child *g = M->graveyard;
+
+			M->graveyard = g->next;
+			free(g);
 		}
 		restarts_due();
 		if (M->stopping && stop_step())

@@ -11,7 +11,7 @@
 enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK };
 
 /* epoll data points at one of these: the first member says what it is. */
-enum ev_kind { EV_SIGNAL = 1, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD };
+enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD };
 
 struct ctl_client;
 
@@ -56,6 +56,7 @@ struct master {
 	struct child	 fronts[64];
 	struct child	 logd;
 	struct child	*workers;	/* ROLE_WORKER and ROLE_TASK */
+	struct child	*graveyard;	/* reaped, freed after this round's events */
 	int		 stopping;
 	uint64_t	 stop_deadline_ms;
 };

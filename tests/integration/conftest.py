@@ -123,7 +123,11 @@ class Lockerd:
 
     def cleanup(self):
         self.stop()
+        log = self.log()
         shutil.rmtree(self.dir, ignore_errors=True)
+        # A sanitizer build reports on stderr, from whichever process erred.
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert bad not in log, log
 
     # --- the CLI ---
     def locker(self, *args, check=True, user=None, input=None):
