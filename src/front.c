@@ -55,6 +55,7 @@ struct conn {
 	struct http_request	 req;
 	int			 have_req;
 
+	int			 body_pending;	/* a body not yet read: no keep-alive */
 	int64_t			 body_left;	/* Content-Length still to discard */
 	int			 body_chunked;
 	struct http_chunked	 chunk;
@@ -408,6 +409,9 @@ head_end(struct conn *c)
 {
 	if (c->keep_alive && c->nreq >= F.conf.keepalive_requests)
 		c->keep_alive = 0;
+	/* Unread body bytes would be taken for the next request. */
+	if (c->body_pending)
+		c->keep_alive = 0;
 	if (F.stopping)
 		c->keep_alive = 0;
 	if (!c->keep_alive)
@@ -597,6 +601,8 @@ request_done(struct conn *c)
 	c->have_req = 0;
 	c->status = 0;
 	c->body_bytes = 0;
+	c->body_pending = 0;
+	c->retried = 0;
 	if (!c->keep_alive) {
 		shutdown(c->fd, SHUT_WR);
 		conn_close(c);
@@ -627,6 +633,7 @@ request_route(struct conn *c)
 	c->nreq++;
 	c->started = time(NULL);
 	c->keep_alive = c->req.keep_alive;
+	c->body_pending = c->req.content_length > 0 || c->req.chunked;
 	c->locker[0] = '\0';
 	if (c->req.method == HTTP_M_UNKNOWN)
 		return send_error(c, 501, 0);
@@ -799,6 +806,7 @@ conn_run(struct conn *c)
 				continue;
 			}
 			if (r == 1) {
+				c->body_pending = 0;
 				dispatch_worker(c);
 				continue;
 			}

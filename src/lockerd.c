@@ -79,11 +79,27 @@ locker_home(const char *name, char *out, size_t outsz)
 
 /* ------------------------------------------------------------ set-up */
 
+/* The parents of a configured directory are made as root, mode 0755. */
+static void
+make_parents(const char *path)
+{
+	char	p[PATH_MAX], *s;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", p);
+		*s = '/';
+	}
+}
+
 static void
 ensure_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
 	struct stat st;
 
+	make_parents(path);
 	if (mkdir(path, mode) == -1 && errno != EEXIST)
 		fatal("mkdir %s", path);
 	if (lstat(path, &st) == -1)
