@@ -9,6 +9,7 @@ sight, /tmp is its own, and no privilege can be regained.
 import os
 import shutil
 import subprocess
+import time
 
 from conftest import get
 
@@ -107,3 +108,79 @@ def test_locker_uid_has_no_account_outside(srv):
     assert subprocess.run(["getent", "passwd", str(uid)], capture_output=True).returncode != 0
     with open("/etc/passwd") as f:
         assert f":{uid}:" not in f.read()
+
+
+# --- a worker is the locker's own process: front treats it as hostile ---
+
+def worker_of(d, locker):
+    uid = d.info(locker)["uid"]
+    ws = [p for p, (role, u) in d.children().items() if role == "worker" and u == uid]
+    assert len(ws) == 1, ws
+    return ws[0]
+
+
+def test_silent_worker_delays_only_its_own_locker(make_lockerd):
+    import signal
+    import time
+    d = make_lockerd(extra="worker-timeout 2\n").start()
+    d.signup("slow")
+    d.signup("fast")
+    d.put("slow", "a.txt", "slow\n")
+    d.put("fast", "a.txt", "fast\n")
+    assert get(d.port, "/a.txt", "slow.test.example")[0] == 200
+    w = worker_of(d, "slow")
+    os.kill(w, signal.SIGSTOP)
+    try:
+        import threading
+        result = {}
+
+        def slow_req():
+            t0 = time.time()
+            result["status"] = get(d.port, "/a.txt", "slow.test.example")[0]
+            result["took"] = time.time() - t0
+        t = threading.Thread(target=slow_req)
+        t.start()
+        time.sleep(0.2)
+        t0 = time.time()
+        for _ in range(20):
+            assert get(d.port, "/a.txt", "fast.test.example")[2] == b"fast\n"
+        assert time.time() - t0 < 1.5
+        t.join(10)
+        assert result["status"] == 504 and result["took"] < 5
+    finally:
+        os.kill(w, signal.SIGCONT)
+
+
+def test_worker_speaking_garbage_is_dropped_not_trusted(make_lockerd):
+    """Make the worker (as its locker could, with ptrace) write garbage on its
+    channel to front: front drops that channel, stays up, and the locker is
+    served again by a fresh channel; other lockers never notice."""
+    if not shutil.which("gdb"):
+        import pytest
+        pytest.skip("gdb not installed")
+    d = make_lockerd(front_processes=1).start()
+    d.signup("evil")
+    d.signup("good")
+    d.put("evil", "a.txt", "evil\n")
+    d.put("good", "a.txt", "good\n")
+    assert get(d.port, "/a.txt", "evil.test.example")[0] == 200
+    front = d.pids("front")
+    w = worker_of(d, "evil")
+    # the worker's channels to front: sockets other than its master channel (fd 3)
+    chans = [int(fd) for fd in os.listdir(f"/proc/{w}/fd")
+             if int(fd) > 3 and os.readlink(f"/proc/{w}/fd/{fd}").startswith("socket:")]
+    assert chans
+    for payload in ('"\\x0c\\x00\\x00\\x00\\xff\\xff\\xff\\xff"',   # a lying length
+                    '"\\x0c\\x00\\x00\\x00\\x00\\x00\\x00\\x00"'):  # right type, no body
+        subprocess.run(["gdb", "-p", str(w), "-batch", "-nx",
+                        "-ex", f"call (long)write({chans[0]}, {payload}, 8)"],
+                       capture_output=True, timeout=60)
+        time.sleep(0.3)
+        assert d.pids("front") == front, "front must survive a lying worker"
+        assert get(d.port, "/a.txt", "good.test.example")[2] == b"good\n"
+        assert get(d.port, "/a.txt", "evil.test.example")[2] == b"evil\n"
+        w2 = worker_of(d, "evil")
+        chans = [int(fd) for fd in os.listdir(f"/proc/{w2}/fd")
+                 if int(fd) > 3 and os.readlink(f"/proc/{w2}/fd/{fd}").startswith("socket:")]
+        w = w2
+    assert "worker evil" in d.log()
