@@ -70,6 +70,8 @@ struct conn {
 	int			 sent;		/* request written to the channel */
 	int			 retried;
 	int			 closed;	/* freed after this event-loop round */
+	int			 readable;	/* the kernel may hold more bytes for us */
+	int			 rdhup;		/* the peer has shut down its side */
 	char			 fs_path[4096];
 	char			 url_prefix[LOCKER_NAME_MAX + 3];
 
@@ -119,6 +121,8 @@ static struct {
 	struct http_limits	 limits;
 	char			 date[30];
 	time_t			 date_t;
+	char			 logtime[40];	/* the access log's time, per second */
+	time_t			 logtime_t;
 	char			 logbuf[60000];
 	size_t			 loglen;
 	uint64_t		 log_first;	/* when the oldest unsent line was made */
@@ -212,7 +216,7 @@ log_flush(void)
 static void
 log_access(struct conn *c)
 {
-	char		 line[4096], reqline[1100], ref[600], ua[600], tbuf[64], bytes[24];
+	char		 line[4096], reqline[1100], ref[600], ua[600], tbuf[40], bytes[24];
 	struct tm	 tm;
 	time_t		 t = c->started;
 	size_t		 namelen = strlen(c->locker), linelen;
@@ -236,8 +240,12 @@ log_access(struct conn *c)
 		snprintf(ref, sizeof(ref), "-");
 		snprintf(ua, sizeof(ua), "-");
 	}
-	localtime_r(&t, &tm);
-	strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	if (t != F.logtime_t) {
+		localtime_r(&t, &tm);
+		strftime(F.logtime, sizeof(F.logtime), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		F.logtime_t = t;
+	}
+	memcpy(tbuf, F.logtime, sizeof(F.logtime));
 	if (c->body_bytes)
 		snprintf(bytes, sizeof(bytes), "%lld", (long long)c->body_bytes);
 	else
@@ -361,6 +369,7 @@ accept_conns(int lfd)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->kind = K_CONN;
 		c->fd = fd;
+		c->readable = 1;
 		c->file_fd = -1;
 		c->state = C_READ_HEAD;
 		c->keep_alive = 1;
@@ -737,15 +746,25 @@ read_more(struct conn *c)
 	}
 	if (c->inlen == c->insz)
 		return 1;	/* full: the parser will refuse with 431 */
+	/*
+	 * Edge-triggered: a short read drained the socket, and new bytes bring
+	 * a new event, so the recv() that would only say EAGAIN is skipped.
+	 */
+	if (!c->readable)
+		return 0;
 	n = recv(c->fd, c->in + c->inlen, c->insz - c->inlen, 0);
 	if (n > 0) {
+		if ((size_t)n < c->insz - c->inlen && !c->rdhup)
+			c->readable = 0;
 		c->inlen += (size_t)n;
 		return 1;
 	}
 	if (n == 0)
 		return -1;
-	if (errno == EAGAIN || errno == EINTR)
+	if (errno == EAGAIN || errno == EINTR) {
+		c->readable = 0;
 		return 0;
+	}
 	return -1;
 }
 
@@ -1340,10 +1359,18 @@ front_main(int idx)
 				for (int j = 0; j < F.nlisten; j++)
 					accept_conns(F.listen[j]);
 				break;
-			case K_CONN:
-				if (!((struct conn *)p)->closed)
-					conn_run(p);
+			case K_CONN: {
+				struct conn *c = p;
+
+				if (c->closed)
+					break;
+				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+					c->readable = 1;
+				if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+					c->rdhup = 1;
+				conn_run(c);
 				break;
+			}
 			case K_WCHAN: {
 				struct wchan *w = p;
 
