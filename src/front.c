@@ -1342,7 +1342,7 @@ front_main(int idx)
 	ev_add(sfd, EPOLLIN, &signal_kind);
 	for (i = 0; i < F.nlisten; i++) {
 		set_nonblock(F.listen[i]);
-		ev_add(F.listen[i], EPOLLIN | EPOLLEXCLUSIVE, &listen_kind);
+		ev_add(F.listen[i], EPOLLIN, &listen_kind);
 	}
 	(void)logd_kind;
 

@@ -153,6 +153,8 @@ bind_one(const struct listen_addr *l)
 	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		fatal("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
+		fatal("SO_REUSEPORT");
 	if (l->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
@@ -166,10 +168,11 @@ bind_one(const struct listen_addr *l)
 static void
 setup_listeners(void)
 {
-	int i;
+	int i, f;
 
-	for (i = 0; i < M->conf.nlisten; i++)
-		M->listen_fds[i] = bind_one(&M->conf.listen[i]);
+	for (f = 0; f < M->nfronts; f++)
+		for (i = 0; i < M->conf.nlisten; i++)
+			M->listen_fds[f][i] = bind_one(&M->conf.listen[i]);
 	M->nlisten = M->conf.nlisten;
 }
 
@@ -288,7 +291,7 @@ front_start(struct child *f)
 		return;
 	}
 	snprintf(arg, sizeof(arg), "%d,%d", f->idx, M->nlisten);
-	f->pid = spawn_role(M->exe_fd, "front", arg, end, M->listen_fds, M->nlisten,
+	f->pid = spawn_role(M->exe_fd, "front", arg, end, M->listen_fds[f->idx], M->nlisten,
 	    NULL, NULL);
 	close(end);
 	if (f->pid == -1) {
@@ -1021,6 +1024,7 @@ main(int argc, char **argv)
 		if ((M->dir = dir_open(dbpath, err, sizeof(err))) == NULL)
 			fatalx("directory %s: %s", dbpath, err);
 	}
+	M->nfronts = front_count();
 	setup_listeners();
 	setup_signals();
 	if ((M->control_fd = control_open()) == -1)
@@ -1031,7 +1035,6 @@ main(int argc, char **argv)
 	M->logd.role = ROLE_LOGD;
 	M->logd.chan = -1;
 	logd_start();
-	M->nfronts = front_count();
 	for (i = 0; i < M->nfronts; i++) {
 		M->fronts[i].kind = EV_CHILD;
 		M->fronts[i].role = ROLE_FRONT;

@@ -49,7 +49,9 @@ struct master {
 	struct mime_map	*mime;		/* for the workers */
 	int		 epfd;
 	int		 exe_fd;
-	int		 listen_fds[CONF_MAX_LISTEN];
+	/* One set of listeners per front, bound with SO_REUSEPORT, so the
+	 * kernel spreads connections evenly over the front processes. */
+	int		 listen_fds[64][CONF_MAX_LISTEN];
 	int		 nlisten;
 	int		 control_fd;
 	int		 nfronts;
