@@ -57,6 +57,7 @@ struct conn {
 
 	int			 body_pending;	/* a body not yet read: no keep-alive */
 	int64_t			 body_left;	/* Content-Length still to discard */
+	uint64_t		 body_seen;	/* chunked: decoded bytes so far */
 	int			 body_chunked;
 	struct http_chunked	 chunk;
 
@@ -672,6 +673,7 @@ request_route(struct conn *c)
 			return send_error(c, 413, 0);
 		c->body_left = c->req.content_length > 0 ? c->req.content_length : 0;
 		c->body_chunked = c->req.chunked;
+		c->body_seen = 0;
 		if (c->body_chunked)
 			http_chunked_init(&c->chunk);
 		if (c->req.expect_continue && c->req.version_minor == 1)
@@ -683,7 +685,10 @@ request_route(struct conn *c)
 	dispatch_worker(c);
 }
 
-/* Consume body bytes already in the buffer; 1 when the body is complete. */
+/*
+ * Consume body bytes already in the buffer: 1 when the body is complete,
+ * 0 for more, -1 for a malformed chunk, -2 for a body over the limit.
+ */
 static int
 body_consume(struct conn *c)
 {
@@ -696,6 +701,9 @@ body_consume(struct conn *c)
 		if (used < 0)
 			return -1;
 		c->pos += (size_t)used;
+		c->body_seen += out;
+		if (c->body_seen > F.conf.max_body_size)
+			return -2;
 		if (c->chunk.done)
 			return 1;
 	} else {
@@ -820,8 +828,8 @@ conn_run(struct conn *c)
 				return;
 			break;
 		case C_READ_BODY:
-			if ((r = body_consume(c)) == -1) {
-				send_error(c, 400, 0);
+			if ((r = body_consume(c)) < 0) {
+				send_error(c, r == -2 ? 413 : 400, 0);
 				continue;
 			}
 			if (r == 1) {
