@@ -432,12 +432,32 @@ head_end(struct conn *c)
 		head_add(c, "\r\n");
 }
 
+/* One line for error.log: what went wrong on the server's side. */
+static void
+log_error(struct conn *c, int status)
+{
+	char	line[1200], path[600];
+	int	n;
+
+	if (F.logfd == -1)
+		return;
+	log_escape(path, sizeof(path), c->path, strnlen(c->path, 512));
+	n = snprintf(line, sizeof(line), "[client %s] locker %s: %d %s for %s", c->peer,
+	    c->locker[0] ? c->locker : "-", status, http_reason(status), path);
+	if (n > 0)
+		msg_send(F.logfd, MSG_LOG_ERROR, line, (size_t)n < sizeof(line) ? (size_t)n :
+		    sizeof(line) - 1, -1);
+}
+
 /* A small HTML page for an error; keep says whether the stream is still in sync. */
 static void
 send_error(struct conn *c, int status, int keep)
 {
 	char	body[512];
 	int	blen;
+
+	if (c->have_req && (status == 500 || (status >= 502 && status <= 504)))
+		log_error(c, status);
 
 	blen = snprintf(body, sizeof(body),
 	    "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"

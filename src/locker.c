@@ -360,11 +360,10 @@ main(int argc, char **argv)
 		perror("locker: send");
 		return 1;
 	}
+	/* If lockerd refused at once, its answer is waiting: read it. */
 	if (v->verb == CTL_RUN)
 		for (i = 0; i < 3; i++)
-			if (msg_send(fd, MSG_CTL_STDIO, NULL, 0, i) == -1) {
-				perror("locker: send");
-				return 1;
-			}
+			if (msg_send(fd, MSG_CTL_STDIO, NULL, 0, i) == -1)
+				break;
 	return read_replies(fd, v->verb);
 }

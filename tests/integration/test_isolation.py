@@ -147,6 +147,9 @@ def test_silent_worker_delays_only_its_own_locker(make_lockerd):
         assert time.time() - t0 < 1.5
         t.join(10)
         assert result["status"] == 504 and result["took"] < 5
+        time.sleep(0.3)
+        with open(os.path.join(d.logs, "error.log")) as f:
+            assert "locker slow: 504 Gateway Timeout for /a.txt" in f.read()
     finally:
         os.kill(w, signal.SIGCONT)
 
