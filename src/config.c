@@ -73,6 +73,8 @@ static const struct directive directives[] = {
 	  "a locker's worker exits after this long without a request" },
 	{ "worker-timeout", T_DURATION, F(worker_timeout), 1, 3600,
 	  "how long front waits for a worker's answer before 504" },
+	{ "file-cache-valid", T_DURATION, F(file_cache_valid), 0, 60,
+	  "front reuses a file a worker opened for this long (0: never)" },
 	{ "max-request-line", T_SIZE, F(max_request_line), 64, 1 << 20,
 	  "longest request line (414 beyond)" },
 	{ "max-header-size", T_SIZE, F(max_header_size), 256, 1 << 20,
@@ -149,6 +151,7 @@ config_defaults(struct config *c)
 	snprintf(c->charset, sizeof(c->charset), "utf-8");
 	c->worker_idle_timeout = 300;
 	c->worker_timeout = 60;
+	c->file_cache_valid = 1;
 	c->max_request_line = 8192;
 	c->max_header_size = 16384;
 	c->max_headers = 100;
@@ -622,6 +625,7 @@ config_dump(const struct config *c, int fd)
 	dprintf(fd, "\ncharset %s\n", c->charset);
 	dprintf(fd, "worker-idle-timeout %us\nworker-timeout %us\n",
 	    c->worker_idle_timeout, c->worker_timeout);
+	dprintf(fd, "file-cache-valid %us\n", c->file_cache_valid);
 	dprintf(fd, "max-request-line %u\nmax-header-size %u\nmax-headers %u\n",
 	    c->max_request_line, c->max_header_size, c->max_headers);
 	dprintf(fd, "max-body-size %llu\n", (unsigned long long)c->max_body_size);

@@ -164,9 +164,12 @@ update_date(void)
 	}
 }
 
+static void	fcache_clear(void);
+
 static void
 apply_config(const struct config *c)
 {
+	fcache_clear();
 	F.conf = *c;
 	F.limits.max_request_line = c->max_request_line;
 	F.limits.max_head = c->max_header_size;
@@ -535,19 +538,18 @@ etag_match(struct http_str list, const char *tag)
 	return 0;
 }
 
-/* The worker passed an open file: the head comes from our own fstat of it. */
+/*
+ * Send an open file: the head comes from our own fstat of it, never from
+ * what the worker said.  The descriptor is ours to close.
+ */
 static void
-send_file(struct conn *c, int fd, const char *ctype)
+send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp)
 {
-	struct stat	st;
+	struct stat	st = *stp;
 	char		etag[64], lastmod[30];
 	off_t		off = 0, count;
 	int		status = 200, r;
 
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return send_error(c, 502, 1);
-	}
 	count = st.st_size;
 	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
 	    (unsigned long long)st.st_mtim.tv_sec * 1000000ULL +
@@ -994,11 +996,131 @@ flush_all(void)
 	}
 }
 
+/* ------------------------------------------------------------ file cache */
+
+/*
+ * Descriptors a worker opened are kept for a short while (file-cache-valid)
+ * so that a hot file does not cost a round trip to the worker each time, as
+ * nginx's open_file_cache does.  front still opens nothing: it reuses what
+ * the locker's worker opened.  An entry is dropped as soon as its file
+ * changes (ctime: chmod, chown, a write) or is unlinked or replaced
+ * (nlink 0), when the routing table changes, and when it ages out.
+ */
+#define FCACHE_SLOTS	1024
+
+struct fcache_ent {
+	char		*key;		/* "locker\0fs_path" */
+	size_t		 keylen;
+	int		 fd;
+	char		 ctype[128];
+	struct timespec	 ctime;
+	uint64_t	 expires;
+};
+
+static struct fcache_ent fcache[FCACHE_SLOTS];
+
+static uint64_t
+fcache_hash(const char *k, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+	return h;
+}
+
+static size_t
+fcache_key(const struct conn *c, char *buf, size_t bufsz)
+{
+	size_t ll = strlen(c->locker), pl = strlen(c->fs_path);
+
+	if (ll + 1 + pl > bufsz)
+		return 0;
+	memcpy(buf, c->locker, ll + 1);
+	memcpy(buf + ll + 1, c->fs_path, pl);
+	return ll + 1 + pl;
+}
+
+static void
+fcache_drop(struct fcache_ent *e)
+{
+	if (e->key == NULL)
+		return;
+	close(e->fd);
+	free(e->key);
+	e->key = NULL;
+}
+
+static void
+fcache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < FCACHE_SLOTS; i++)
+		fcache_drop(&fcache[i]);
+}
+
+/* Serve from the cache; 1 if it did. */
+static int
+fcache_serve(struct conn *c)
+{
+	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	size_t			 kl;
+	struct fcache_ent	*e;
+	struct stat		 st;
+	int			 fd;
+
+	if (F.conf.file_cache_valid == 0 || (kl = fcache_key(c, key, sizeof(key))) == 0)
+		return 0;
+	e = &fcache[fcache_hash(key, kl) % FCACHE_SLOTS];
+	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
+		return 0;
+	if (loop_now >= e->expires || fstat(e->fd, &st) == -1 || st.st_nlink == 0 ||
+	    st.st_ctim.tv_sec != e->ctime.tv_sec || st.st_ctim.tv_nsec != e->ctime.tv_nsec) {
+		fcache_drop(e);
+		return 0;
+	}
+	if ((fd = dup(e->fd)) == -1)
+		return 0;
+	send_file(c, fd, e->ctype, &st);
+	return 1;
+}
+
+static void
+fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st)
+{
+	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	size_t			 kl;
+	struct fcache_ent	*e;
+	int			 dfd;
+
+	if (F.conf.file_cache_valid == 0 || (kl = fcache_key(c, key, sizeof(key))) == 0)
+		return;
+	e = &fcache[fcache_hash(key, kl) % FCACHE_SLOTS];
+	fcache_drop(e);
+	if ((e->key = malloc(kl)) == NULL)
+		return;
+	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		free(e->key);
+		e->key = NULL;
+		return;
+	}
+	memcpy(e->key, key, kl);
+	e->keylen = kl;
+	e->fd = dfd;
+	snprintf(e->ctype, sizeof(e->ctype), "%s", ctype);
+	e->ctime = st->st_ctim;
+	e->expires = loop_now + (uint64_t)F.conf.file_cache_valid * 1000;
+}
+
 static void
 dispatch_worker(struct conn *c)
 {
 	struct wchan *w;
 
+	if ((c->req.method == HTTP_M_GET || c->req.method == HTTP_M_HEAD) && fcache_serve(c))
+		return;
 	if ((w = wchan_get(c->locker)) == NULL)
 		return send_error(c, 503, 1);
 	c->state = C_WAIT_WORKER;
@@ -1078,8 +1200,17 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 			send_error(c, 502, 1);
 			break;
 		}
-		send_file(c, fd, r->content_type);
-		fd = -1;
+		{
+			struct stat st;
+
+			if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+				send_error(c, 502, 1);
+				break;
+			}
+			fcache_put(c, fd, r->content_type, &st);
+			send_file(c, fd, r->content_type, &st);
+			fd = -1;
+		}
 		break;
 	case WIRE_SLASH:
 		send_redirect(c, c->path);
@@ -1169,6 +1300,7 @@ load_routes(int fd)
 	if (F.routes)
 		route_table_free(F.routes);
 	F.routes = t;
+	fcache_clear();	/* a locker or vhost may be gone */
 }
 
 static void

@@ -89,6 +89,7 @@ struct config {
 	char		charset[32];
 	uint32_t	worker_idle_timeout;	/* seconds */
 	uint32_t	worker_timeout;		/* seconds a worker may take to answer */
+	uint32_t	file_cache_valid;	/* seconds front may reuse a worker's fd */
 	uint32_t	max_request_line;
 	uint32_t	max_header_size;
 	uint32_t	max_headers;

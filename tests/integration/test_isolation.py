@@ -122,7 +122,7 @@ def worker_of(d, locker):
 def test_silent_worker_delays_only_its_own_locker(make_lockerd):
     import signal
     import time
-    d = make_lockerd(extra="worker-timeout 2\n").start()
+    d = make_lockerd(extra="worker-timeout 2\nfile-cache-valid 0\n").start()
     d.signup("slow")
     d.signup("fast")
     d.put("slow", "a.txt", "slow\n")
@@ -161,7 +161,7 @@ def test_worker_speaking_garbage_is_dropped_not_trusted(make_lockerd):
     if not shutil.which("gdb"):
         import pytest
         pytest.skip("gdb not installed")
-    d = make_lockerd(front_processes=1).start()
+    d = make_lockerd(front_processes=1, extra="file-cache-valid 0\n").start()
     d.signup("evil")
     d.signup("good")
     d.put("evil", "a.txt", "evil\n")

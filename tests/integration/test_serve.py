@@ -183,7 +183,8 @@ def wait_served(srv, host, path, body, within=2.0):
 
 
 def test_kill_9_of_each_child_is_repaired(make_lockerd):
-    d = make_lockerd(front_processes=1).start()
+    # Without front's file cache, every request needs the worker.
+    d = make_lockerd(front_processes=1, extra="file-cache-valid 0\n").start()
     d.signup("carol")
     d.put("carol", "k.txt", "alive\n")
     wait_served(d, "carol.test.example", "/k.txt", b"alive\n")
@@ -289,3 +290,36 @@ def test_config_error_names_file_and_line(build_dir, tmp_path):
                        capture_output=True, text=True)
     assert r.returncode != 0
     assert f"{conf}:3:" in r.stderr
+
+
+def test_file_cache_never_serves_a_changed_file(make_lockerd):
+    """front reuses a worker's descriptor for a second, but never once the
+    file was changed, chmodded, deleted or replaced."""
+    d = make_lockerd(extra="file-cache-valid 30\n").start()
+    d.signup("fay")
+    path = d.put("fay", "c.txt", "one\n")
+    host = "fay.test.example"
+    assert get(d.port, "/c.txt", host)[2] == b"one\n"
+    assert get(d.port, "/c.txt", host)[2] == b"one\n"    # from the cache
+    with open(path, "w") as f:                             # written in place
+        f.write("two, longer\n")
+    s, h, b = get(d.port, "/c.txt", host)
+    assert b == b"two, longer\n" and h["content-length"] == str(len(b))
+    os.chmod(path, 0)                                      # the locker withdraws it
+    assert get(d.port, "/c.txt", host)[0] == 403
+    os.chmod(path, 0o600)
+    assert get(d.port, "/c.txt", host)[0] == 200
+    new = path + ".new"                                    # replaced by rename
+    with open(new, "w") as f:
+        f.write("three\n")
+    info = d.info("fay")
+    os.chown(new, info["uid"], info["gid"])
+    os.chmod(new, 0o600)
+    os.rename(new, path)
+    assert get(d.port, "/c.txt", host)[2] == b"three\n"
+    os.unlink(path)                                        # deleted
+    assert get(d.port, "/c.txt", host)[0] == 404
+    d.put("fay", "c.txt", "four\n")
+    assert get(d.port, "/c.txt", host)[2] == b"four\n"
+    d.locker("remove", "fay")                              # the locker goes
+    assert get(d.port, "/c.txt", host)[0] == 404
