@@ -360,6 +360,17 @@ EOF
 	bench_wrk lockerd "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
 	bench_wrk lockerd "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
 
+	# The same with front's file cache off (file-cache-valid 0): every
+	# request then makes the round trip to the locker's worker.
+	echo "file-cache-valid 0" >>"$CONF"
+	kill -HUP "$LOCKERD_PID"
+	sleep 0.5
+	bench_wrk lockerd-nc "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
+	bench_wrk lockerd-nc "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+	sed -i '/^file-cache-valid 0$/d' "$CONF"
+	kill -HUP "$LOCKERD_PID"
+	sleep 0.5
+
 	# Cold start: the first request to a locker that has no worker yet.
 	say "cold start: signing up $NCOLD lockers"
 	i=0
@@ -429,6 +440,8 @@ awk -F '\t' '
 	print "ratios (req/s):"
 	ratio("lockerd / nginx, 1 KiB", "lockerd/1 KiB", "nginx/1 KiB", "1.0x")
 	ratio("lockerd / nginx, 100 KiB", "lockerd/100 KiB", "nginx/100 KiB", "-")
+	ratio("lockerd-nc / nginx, 1 KiB", "lockerd-nc/1 KiB", "nginx/1 KiB", "-")
+	ratio("lockerd-nc / nginx, 100 KiB", "lockerd-nc/100 KiB", "nginx/100 KiB", "-")
 	ratio("lockerd / static-cat, 1 KiB", "lockerd/1 KiB", "static-cat/1 KiB", "20x")
     }' "$S/results.tsv"
 echo
