@@ -33,6 +33,9 @@ enum conf_type {
 	T_INDEXLIST,	/* list of file names */
 	T_UIDRANGE,	/* LOW-HIGH */
 	T_PROCS,	/* N or auto */
+	T_INTERP,	/* repeatable: EXT PATH|- [fastcgi] */
+	T_YESNO,	/* yes or no, into an int */
+	T_GROUPSIGNUP,	/* yes, no, or a Unix group */
 };
 
 struct directive {
@@ -65,8 +68,14 @@ static const struct directive directives[] = {
 	  "N front processes sharing the listeners, or auto (one per core)" },
 	{ "static-extensions", T_EXTLIST, F(static_ext), 0, 0,
 	  "file extensions served as static files; repeat to add more" },
-	{ "script-extensions", T_EXTLIST, F(script_ext), 0, 0,
-	  "extensions of scripts (run as CGI in a later version; 403 now)" },
+	{ "interpreter", T_INTERP, F(interp), 0, 0,
+	  "EXT PATH [fastcgi]: run *.EXT with PATH; PATH - runs the file itself" },
+	{ "script-timeout", T_DURATION, F(script_timeout), 1, 86400,
+	  "wall-clock limit of one script run; its process group is killed (504)" },
+	{ "script-cpu-limit", T_DURATION, F(script_cpu), 1, 86400,
+	  "CPU seconds a script may use (RLIMIT_CPU)" },
+	{ "max-scripts", T_UINT, F(max_scripts), 1, 10000,
+	  "scripts one locker may run at once (503 beyond)" },
 	{ "index", T_INDEXLIST, F(index), 0, 0, "index file names, in order of preference" },
 	{ "charset", T_WORD, F(charset), 0, 0, "charset added to text/* content types" },
 	{ "worker-idle-timeout", T_DURATION, F(worker_idle_timeout), 1, 86400,
@@ -96,6 +105,10 @@ static const struct directive directives[] = {
 	  "open client connections per front process" },
 	{ "shutdown-timeout", T_DURATION, F(shutdown_timeout), 0, 3600,
 	  "on SIGTERM, how long in-flight requests may take to finish" },
+	{ "self-signup", T_YESNO, F(self_signup), 0, 0,
+	  "yes: a login user may sign up a locker named after their login" },
+	{ "group-signup", T_GROUPSIGNUP, F(group_signup), 0, 0,
+	  "yes, no, or a Unix group: who may sign up group lockers (as first admin)" },
 };
 
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
@@ -109,8 +122,11 @@ static const char *default_static[] = {
 	"ics", "vcf", "bib", "tex", "asc", "sig", "doc", "docx", "odt",
 	"xls", "xlsx", "ods", "ppt", "pptx", "odp", "epub", NULL
 };
-static const char *default_scripts[] = {
-	"php", "py", "pl", "rb", "sh", "cgi", NULL
+/* The binfmt_misc table of scripts.mit.edu: no shebang or chmod needed. */
+static const char *default_interp[][2] = {
+	{ "php", "/usr/bin/php-cgi" }, { "py", "/usr/bin/python3" },
+	{ "pl", "/usr/bin/perl" }, { "rb", "/usr/bin/ruby" }, { "sh", "/bin/sh" },
+	{ "cgi", "" }, { NULL, NULL }
 };
 static const char *default_index[] = {
 	"index.html", "index.htm", "index.php", "index.cgi", "index.pl",
@@ -144,7 +160,15 @@ config_defaults(struct config *c)
 	snprintf(c->log_user, sizeof(c->log_user), "lockerd-log");
 	c->front_processes = 0;
 	set_list(c->static_ext, &c->nstatic_ext, default_static);
-	set_list(c->script_ext, &c->nscript_ext, default_scripts);
+	for (i = 0; default_interp[i][0] != NULL; i++) {
+		snprintf(c->interp[i].ext, sizeof(c->interp[i].ext), "%s", default_interp[i][0]);
+		snprintf(c->interp[i].path, sizeof(c->interp[i].path), "%s",
+		    default_interp[i][1]);
+	}
+	c->ninterp = i;
+	c->script_timeout = 60;
+	c->script_cpu = 30;
+	c->max_scripts = 16;
 	for (i = 0; default_index[i] != NULL; i++)
 		snprintf(c->index[i], CONF_INDEX_LEN, "%s", default_index[i]);
 	c->nindex = i;
@@ -288,6 +312,41 @@ check_index_name(struct parse_ctx *p, const char *w)
 	return 0;
 }
 
+/* interpreter EXT PATH|- [fastcgi]: the first one replaces the built-in table. */
+static int
+parse_interp(struct parse_ctx *p, struct config *c, int first, char **words, int nwords)
+{
+	struct interpreter	*in;
+	const char		*ext;
+	int			 i;
+
+	if (nwords < 3 || nwords > 4 || (nwords == 4 && strcmp(words[3], "fastcgi") != 0))
+		return perr(p, "interpreter: expected EXT PATH [fastcgi] (PATH - to run "
+		    "the file itself)");
+	if (check_ext(p, "interpreter", words[1]) == -1)
+		return -1;
+	ext = words[1][0] == '.' ? words[1] + 1 : words[1];
+	if (strcmp(words[2], "-") != 0 && (words[2][0] != '/' ||
+	    strlen(words[2]) >= sizeof(in->path) || !str_is_printable(words[2])))
+		return perr(p, "interpreter: \"%s\" is not an absolute path", words[2]);
+	if (first)
+		c->ninterp = 0;
+	for (i = 0; i < c->ninterp; i++)
+		if (strcasecmp(c->interp[i].ext, ext) == 0)
+			return perr(p, "interpreter: .%s given twice", ext);
+	if (c->ninterp == CONF_MAX_INTERP)
+		return perr(p, "interpreter: at most %d", CONF_MAX_INTERP);
+	in = &c->interp[c->ninterp++];
+	memset(in, 0, sizeof(*in));
+	snprintf(in->ext, sizeof(in->ext), "%s", ext);
+	for (char *s = in->ext; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+	if (strcmp(words[2], "-") != 0)
+		snprintf(in->path, sizeof(in->path), "%s", words[2]);
+	in->fastcgi = nwords == 4;
+	return 0;
+}
+
 /* Apply one directive; words[0] is its name, nwords >= 1. */
 static int
 apply(struct parse_ctx *p, struct config *c, const struct directive *d,
@@ -321,8 +380,7 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		return 0;
 	case T_EXTLIST: {
 		char	(*list)[CONF_EXT_LEN] = (char (*)[CONF_EXT_LEN])field;
-		int	*n = d->off == offsetof(struct config, static_ext) ?
-			    &c->nstatic_ext : &c->nscript_ext;
+		int	*n = &c->nstatic_ext;
 
 		if (first)
 			*n = 0;
@@ -339,6 +397,8 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		}
 		return 0;
 	}
+	case T_INTERP:
+		return parse_interp(p, c, first, words, nwords);
 	case T_INDEXLIST:
 		if (first)
 			c->nindex = 0;
@@ -420,6 +480,25 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		c->uid_high = (uint32_t)b;
 		return 0;
 	}
+	case T_YESNO:
+		if (strcmp(words[1], "yes") != 0 && strcmp(words[1], "no") != 0)
+			return perr(p, "%s: expected yes or no", d->name);
+		*(int *)field = strcmp(words[1], "yes") == 0;
+		return 0;
+	case T_GROUPSIGNUP:
+		if (strcmp(words[1], "yes") == 0)
+			c->group_signup = GROUP_SIGNUP_YES;
+		else if (strcmp(words[1], "no") == 0)
+			c->group_signup = GROUP_SIGNUP_NO;
+		else {
+			if (strlen(words[1]) >= sizeof(c->group_signup_group) ||
+			    !str_is_printable(words[1]) || strchr(words[1], ':') != NULL)
+				return perr(p, "%s: expected yes, no or a group name", d->name);
+			c->group_signup = GROUP_SIGNUP_GROUP;
+			snprintf(c->group_signup_group, sizeof(c->group_signup_group), "%s",
+			    words[1]);
+		}
+		return 0;
 	case T_PROCS:
 		if (strcmp(words[1], "auto") == 0) {
 			c->front_processes = 0;
@@ -616,9 +695,13 @@ config_dump(const struct config *c, int fd)
 	dprintf(fd, "static-extensions");
 	for (i = 0; i < c->nstatic_ext; i++)
 		dprintf(fd, " %s", c->static_ext[i]);
-	dprintf(fd, "\nscript-extensions");
-	for (i = 0; i < c->nscript_ext; i++)
-		dprintf(fd, " %s", c->script_ext[i]);
+	dprintf(fd, "\n");
+	for (i = 0; i < c->ninterp; i++)
+		dprintf(fd, "interpreter %s %s%s\n", c->interp[i].ext,
+		    c->interp[i].path[0] ? c->interp[i].path : "-",
+		    c->interp[i].fastcgi ? " fastcgi" : "");
+	dprintf(fd, "script-timeout %us\nscript-cpu-limit %us\nmax-scripts %u",
+	    c->script_timeout, c->script_cpu, c->max_scripts);
 	dprintf(fd, "\nindex");
 	for (i = 0; i < c->nindex; i++)
 		dprintf(fd, " %s", c->index[i]);
@@ -634,4 +717,7 @@ config_dump(const struct config *c, int fd)
 	dprintf(fd, "send-timeout %us\nkeepalive-requests %u\nmax-connections %u\n",
 	    c->send_timeout, c->keepalive_requests, c->max_connections);
 	dprintf(fd, "shutdown-timeout %us\n", c->shutdown_timeout);
+	dprintf(fd, "self-signup %s\ngroup-signup %s\n", c->self_signup ? "yes" : "no",
+	    c->group_signup == GROUP_SIGNUP_YES ? "yes" : c->group_signup == GROUP_SIGNUP_NO ?
+	    "no" : c->group_signup_group);
 }

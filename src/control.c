@@ -1,10 +1,15 @@
 /*
  * control.c: the master's end of the control socket that `locker` talks to.
  *
- * Requests are fixed-size structs; the master knows who is asking from
- * SO_PEERCRED.  root may do anything; others may only look, for now.
- * Changes to the directory are pushed to the fronts at once.
+ * Requests are fixed-size structs, versioned and length-checked; the master
+ * knows who is asking from SO_PEERCRED.  root may do anything; a login user
+ * may do what an admin of the named locker may do (su, vhosts, logs,
+ * admins, status), sign up their own locker when self-signup is on, and a
+ * group locker when group-signup lets them.  Anyone may list.  Every change
+ * goes to the directory's audit trail under the caller's uid, and is pushed
+ * to the fronts at once.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -13,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +133,73 @@ text(struct ctl_client *c, const char *s)
 	reply(c, MSG_CTL_TEXT, s, strlen(s));
 }
 
+/* ------------------------------------------------------------ who */
+
+/* The login name of a uid, from the password database. */
+static int
+login_name(uid_t uid, char *out, size_t outsz)
+{
+	struct passwd	 pw, *res = NULL;
+	char		 buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
+	    strlen(pw.pw_name) >= outsz)
+		return -1;
+	snprintf(out, outsz, "%s", pw.pw_name);
+	return 0;
+}
+
+/* A login user by name, or (allow_number) by a plain uid. */
+static int
+login_uid(const char *user, int allow_number, uid_t *uid)
+{
+	struct passwd	 pw, *res = NULL;
+	char		 buf[4096];
+	uint64_t	 v;
+
+	if (user[0] == '\0')
+		return -1;
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
+		*uid = pw.pw_uid;
+		return 0;
+	}
+	if (allow_number && parse_uint(user, UINT32_MAX - 1, &v) == 0) {
+		*uid = (uid_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+/* root, or an admin of the locker. */
+static int
+caller_may(const struct ctl_client *c, const char *locker)
+{
+	return c->uid == 0 || dir_admin_is(M->dir, locker, c->uid) == 1;
+}
+
+static void
+not_admin(struct ctl_client *c, const char *locker)
+{
+	log_info("control: uid %u (pid %d) refused: not an admin of %s", (unsigned)c->uid,
+	    (int)c->pid, locker);
+	done(c, 77, "permission denied: you are not an admin of %s", locker);
+}
+
+/* The locker named in the request, if it exists and the caller may act for it. */
+static int
+locker_for_caller(struct ctl_client *c, struct locker_rec *lr)
+{
+	if (dir_locker_get(M->dir, c->req.name, lr) != 1) {
+		done(c, 1, "no locker named \"%s\"", c->req.name);
+		return -1;
+	}
+	if (!caller_may(c, lr->name)) {
+		not_admin(c, lr->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ records */
 
 static int
@@ -230,16 +303,76 @@ out:
 	return rc;
 }
 
+/* group-signup: may this login user start a group locker? */
+static int
+group_signup_ok(const struct ctl_client *c, const char *login, char *why, size_t whylen)
+{
+	struct passwd	 pw, *pres = NULL;
+	struct group	 gr, *gres = NULL;
+	char		 buf[4096], gbuf[16384];
+	gid_t		 groups[256];
+	int		 n = 256, i;
+
+	switch (M->conf.group_signup) {
+	case GROUP_SIGNUP_YES:
+		return 1;
+	case GROUP_SIGNUP_NO:
+		snprintf(why, whylen, "group lockers are signed up by an administrator here");
+		return 0;
+	}
+	if (getgrnam_r(M->conf.group_signup_group, &gr, gbuf, sizeof(gbuf), &gres) != 0 ||
+	    gres == NULL) {
+		snprintf(why, whylen, "group-signup names group %s, which does not exist",
+		    M->conf.group_signup_group);
+		return 0;
+	}
+	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &pres) == 0 && pres != NULL &&
+	    getgrouplist(login, pw.pw_gid, groups, &n) != -1)
+		for (i = 0; i < n; i++)
+			if (groups[i] == gr.gr_gid)
+				return 1;
+	snprintf(why, whylen, "only members of group %s may sign up group lockers",
+	    M->conf.group_signup_group);
+	return 0;
+}
+
 static void
 do_signup(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
-	char			 why[256], err[512];
+	char			 why[256], err[512], login[CTL_USER_MAX + 1];
+	int64_t			 admin = -1;
+	uid_t			 other;
 
+	if (c->uid != 0) {
+		if (login_name(c->uid, login, sizeof(login)) == -1)
+			return done(c, 77, "permission denied: uid %u has no login name",
+			    (unsigned)c->uid);
+		if (c->req.flags & CTL_F_GROUP) {
+			if (!group_signup_ok(c, login, why, sizeof(why)))
+				return done(c, 77, "permission denied: %s", why);
+			if (c->req.name[0] == '\0')
+				return done(c, 2, "usage: locker signup --group NAME");
+			/* A user's login is their personal locker's name: not for a group. */
+			if (login_uid(c->req.name, 0, &other) == 0 && other != c->uid)
+				return done(c, 1, "\"%s\" is the login of another user; a group "
+				    "locker cannot take it", c->req.name);
+		} else {
+			if (!M->conf.self_signup)
+				return done(c, 77, "permission denied: self-signup is off here; "
+				    "ask an administrator for a locker");
+			if (c->req.name[0] != '\0' && strcmp(c->req.name, login) != 0)
+				return done(c, 77, "permission denied: you may sign up only your "
+				    "own locker, \"%s\" (or a group locker with --group)", login);
+			snprintf(c->req.name, sizeof(c->req.name), "%s", login);
+		}
+		admin = c->uid;
+	} else if (c->req.name[0] == '\0')
+		return done(c, 2, "usage: locker signup NAME (root names the locker)");
 	if (locker_name_check(c->req.name, why, sizeof(why)) == -1)
 		return done(c, 2, "invalid locker name \"%s\": %s", c->req.name, why);
-	if (dir_locker_add(M->dir, c->req.name, M->conf.uid_low, M->conf.uid_high, &lr,
-	    err, sizeof(err)) == -1)
+	if (dir_locker_add_with_admin(M->dir, c->req.name, M->conf.uid_low, M->conf.uid_high,
+	    admin, &lr, err, sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
 	if (home_make(&lr, why, sizeof(why)) == -1) {
 		dir_locker_remove(M->dir, lr.name, "", err, sizeof(err));
@@ -420,17 +553,21 @@ static void
 do_vhost_add(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
+	struct vhost_rec	 old;
 	char			 host[HOSTNAME_MAX + 1], why[256], err[512];
 
 	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1 ||
 	    strchr(c->req.host, ':') != NULL || strchr(host, '.') == NULL)
 		return done(c, 2, "invalid host name \"%s\"", c->req.host);
-	if (dir_locker_get(M->dir, c->req.name, &lr) != 1)
-		return done(c, 1, "no locker named \"%s\"", c->req.name);
+	if (locker_for_caller(c, &lr) == -1)
+		return;
 	if (c->req.subdir[0] != '\0' && subdir_check(c->req.subdir, why, sizeof(why)) == -1)
 		return done(c, 2, "invalid --path \"%s\": %s", c->req.subdir, why);
 	if (vhost_owner_ok(host, lr.name, why, sizeof(why)) == -1)
 		return done(c, 1, "cannot add %s: %s", host, why);
+	if (dir_vhost_get(M->dir, host, &old) == 1)
+		return done(c, 1, "vhost %s already belongs to %s", host,
+		    strcmp(old.locker, lr.name) == 0 ? "this locker" : "another locker");
 	if (dir_vhost_add(M->dir, host, lr.name, c->req.subdir, err, sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
 	log_info("vhost add: %s -> %s/%s", host, lr.name, c->req.subdir);
@@ -441,11 +578,24 @@ do_vhost_add(struct ctl_client *c)
 static void
 do_vhost_remove(struct ctl_client *c)
 {
-	char	host[HOSTNAME_MAX + 1], err[512];
-	int	rc;
+	struct vhost_rec	old;
+	char			host[HOSTNAME_MAX + 1], err[512];
+	int			rc;
 
 	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1)
 		return done(c, 2, "invalid host name \"%s\"", c->req.host);
+	if ((rc = dir_vhost_get(M->dir, host, &old)) != 1) {
+		if (c->uid != 0)
+			return done(c, 77, "permission denied: %s is not a vhost of a locker "
+			    "you are an admin of", host);
+		return done(c, 1, "no vhost %s", host);
+	}
+	if (!caller_may(c, old.locker)) {
+		log_info("control: uid %u refused: vhost %s of %s", (unsigned)c->uid, host,
+		    old.locker);
+		return done(c, 77, "permission denied: vhost %s belongs to a locker you "
+		    "are not an admin of", host);
+	}
 	if ((rc = dir_vhost_remove(M->dir, host, err, sizeof(err))) == -1)
 		return done(c, 1, "%s", err);
 	if (rc == 0)
@@ -455,7 +605,7 @@ do_vhost_remove(struct ctl_client *c)
 	done(c, 0, NULL);
 }
 
-/* ------------------------------------------------------------ run */
+/* ------------------------------------------------------------ run, su */
 
 struct run_ctx {
 	struct sandbox_spec	 spec;
@@ -463,19 +613,35 @@ struct run_ctx {
 	struct ctl_client	*c;
 };
 
-/* In a child: the locker's sandbox, the CLI's stdio, then the command. */
+/*
+ * In a child: the CLI's stdio, the locker's sandbox, then the command (or,
+ * for a `locker su` without one, a login shell).  A su session gets a
+ * session of its own; when its stdin is a terminal (a pty the CLI made and
+ * relays: never the user's own terminal, which a locker's process could
+ * otherwise keep and type into after su ends), that terminal becomes the
+ * session's controlling terminal, so job control, ^C and ^Z work.
+ */
 static int
 run_prepare(void *arg)
 {
 	struct run_ctx	*r = arg;
-	char		*argv[CTL_MAX_ARGV + 1], *envp[8], env[6][PATH_MAX + 16];
+	char		*argv[CTL_MAX_ARGV + 1], *envp[8], env[7][PATH_MAX + 16];
 	char		 err[256];
+	const char	*prog;
 	size_t		 off = 0;
-	uint32_t	 i;
+	uint32_t	 i, n = 0;
+	int		 su = r->c->req.verb == CTL_SU;
 
 	for (i = 0; i < 3; i++)
 		if (dup2(r->c->stdio[i], (int)i) == -1)
 			_exit(127);
+	if (su) {
+		if (setsid() == -1)
+			_exit(127);
+		/* 0: never steal a terminal that is another session's. */
+		if ((r->c->req.flags & CTL_F_TTY) && isatty(0) && ioctl(0, TIOCSCTTY, 0) == -1)
+			dprintf(2, "locker: no job control: %s\n", strerror(errno));
+	}
 	if (sandbox_enter(&r->spec, err, sizeof(err)) == -1) {
 		dprintf(2, "locker: sandbox: %s\n", err);
 		_exit(127);
@@ -485,28 +651,38 @@ run_prepare(void *arg)
 		off += strlen(argv[i]) + 1;
 	}
 	argv[i] = NULL;
-	snprintf(env[0], sizeof(env[0]), "HOME=%s", r->spec.home);
-	snprintf(env[1], sizeof(env[1]), "USER=%s", r->spec.locker);
-	snprintf(env[2], sizeof(env[2]), "LOGNAME=%s", r->spec.locker);
-	snprintf(env[3], sizeof(env[3]), "PATH=/usr/local/bin:/usr/bin:/bin");
-	snprintf(env[4], sizeof(env[4]), "SHELL=/bin/bash");
-	snprintf(env[5], sizeof(env[5]), "LANG=C.UTF-8");
-	for (i = 0; i < 6; i++)
+	prog = argv[0];
+	if (r->c->req.argc == 0) {
+		/* A login shell: "-bash", as login(1) starts it. */
+		argv[0] = "-bash";
+		argv[1] = NULL;
+		prog = "/bin/bash";
+	}
+	snprintf(env[n++], sizeof(env[0]), "HOME=%s", r->spec.home);
+	snprintf(env[n++], sizeof(env[0]), "USER=%s", r->spec.locker);
+	snprintf(env[n++], sizeof(env[0]), "LOGNAME=%s", r->spec.locker);
+	snprintf(env[n++], sizeof(env[0]), "PATH=/usr/local/bin:/usr/bin:/bin");
+	snprintf(env[n++], sizeof(env[0]), "SHELL=/bin/bash");
+	snprintf(env[n++], sizeof(env[0]), "LANG=C.UTF-8");
+	if (su && (r->c->req.flags & CTL_F_TTY))
+		snprintf(env[n++], sizeof(env[0]), "TERM=%s",
+		    r->c->req.term[0] ? r->c->req.term : "dumb");
+	for (i = 0; i < n; i++)
 		envp[i] = env[i];
 	envp[i] = NULL;
-	execvpe(argv[0], argv, envp);
-	dprintf(2, "locker: %s: %s\n", argv[0], strerror(errno));
+	execvpe(prog, argv, envp);
+	dprintf(2, "locker: %s: %s\n", prog, strerror(errno));
 	_exit(127);
 }
 
-/* Check the packed argv of CTL_RUN: argc strings, inside the buffer. */
+/* Check the packed argv of CTL_RUN and CTL_SU: argc strings, inside the buffer. */
 static int
 run_argv_ok(const struct ctl_request *r)
 {
 	size_t		off = 0;
 	uint32_t	i;
 
-	if (r->argc == 0 || r->argc > CTL_MAX_ARGV)
+	if ((r->argc == 0 && r->verb != CTL_SU) || r->argc > CTL_MAX_ARGV)
 		return 0;
 	for (i = 0; i < r->argc; i++) {
 		const char *nul = memchr(r->argv + off, '\0', sizeof(r->argv) - off);
@@ -517,7 +693,32 @@ run_argv_ok(const struct ctl_request *r)
 		if (off >= sizeof(r->argv) && i + 1 < r->argc)
 			return 0;
 	}
+	/* TERM goes into the environment: printable, no '='-tricks needed. */
+	if (memchr(r->term, '\0', sizeof(r->term)) == NULL || !str_is_printable(r->term))
+		return 0;
 	return 1;
+}
+
+/* "id -un" for the audit trail, cut to fit. */
+static void
+argv_summary(const struct ctl_request *r, char *out, size_t outsz)
+{
+	size_t		off = 0, len = 0;
+	uint32_t	i;
+
+	out[0] = '\0';
+	if (r->argc == 0) {
+		snprintf(out, outsz, "(shell)");
+		return;
+	}
+	for (i = 0; i < r->argc && len + 1 < outsz; i++) {
+		const char *a = r->argv + off;
+
+		len += (size_t)snprintf(out + len, outsz - len, "%s%s", i ? " " : "", a);
+		if (len >= outsz)
+			len = outsz - 1;
+		off += strlen(a) + 1;
+	}
 }
 
 static void
@@ -525,9 +726,17 @@ do_run(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
 	struct run_ctx		 r;
+	char			 what[256], err[256];
 
-	if (dir_locker_get(M->dir, c->req.name, &lr) != 1)
-		return done(c, 1, "no locker named \"%s\"", c->req.name);
+	if (c->req.verb == CTL_RUN && c->uid != 0)
+		return done(c, 77, "permission denied: only root may do that; admins of a "
+		    "locker use locker su");
+	if (locker_for_caller(c, &lr) == -1)
+		return;
+	argv_summary(&c->req, what, sizeof(what));
+	if (dir_audit(M->dir, c->req.verb == CTL_SU ? "su" : "run", lr.name, what, err,
+	    sizeof(err)) == -1)
+		return done(c, 1, "%s", err);
 	memset(&r, 0, sizeof(r));
 	locker_home(lr.name, r.home, sizeof(r.home));
 	r.spec.conf = &M->conf;
@@ -539,6 +748,8 @@ do_run(struct ctl_client *c)
 	if ((c->task = task_spawn(&lr, run_prepare, &r)) == NULL)
 		return done(c, 1, "cannot start a process");
 	c->task->waiter = c;
+	if (c->req.verb == CTL_SU)
+		log_info("su: uid %u into %s: %s", (unsigned)c->uid, lr.name, what);
 	for (int i = 0; i < 3; i++) {
 		close(c->stdio[i]);
 		c->stdio[i] = -1;
@@ -565,6 +776,286 @@ control_task_done(struct ctl_client *c, int status)
 	done(c, code, NULL);
 }
 
+/* ------------------------------------------------------------ admins */
+
+struct admin_send {
+	struct ctl_client	*c;
+	int			 n;
+};
+
+static int
+admin_cb(const struct admin_rec *a, void *arg)
+{
+	struct admin_send	*as = arg;
+	struct ctl_admin	 m;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.locker, a->locker, sizeof(m.locker));
+	m.uid = a->uid;
+	m.added = a->added;
+	if (login_name(a->uid, m.user, sizeof(m.user)) == -1)
+		m.user[0] = '\0';
+	reply(as->c, MSG_CTL_ADMIN, &m, sizeof(m));
+	as->n++;
+	return 0;
+}
+
+static void
+do_admin(struct ctl_client *c)
+{
+	struct locker_rec	 lr;
+	struct admin_send	 as = { .c = c };
+	char			 err[512];
+	uid_t			 uid;
+	int			 rc;
+
+	if (locker_for_caller(c, &lr) == -1)
+		return;
+	if (c->req.verb == CTL_ADMIN_LIST) {
+		dir_admin_foreach(M->dir, lr.name, admin_cb, &as);
+		return done(c, 0, NULL);
+	}
+	/* A user who is gone can still be removed by the uid `admin list` shows. */
+	if (login_uid(c->req.user, c->req.verb == CTL_ADMIN_REMOVE, &uid) == -1)
+		return done(c, 1, "no login user named \"%s\"", c->req.user);
+	if (c->req.verb == CTL_ADMIN_ADD) {
+		if (uid >= M->conf.uid_low && uid <= M->conf.uid_high)
+			return done(c, 1, "%s is a locker's uid, not a login user", c->req.user);
+		if ((rc = dir_admin_add(M->dir, lr.name, uid, err, sizeof(err))) == -1)
+			return done(c, 1, "%s", err);
+		if (rc == 0)
+			return done(c, 0, "%s is already an admin of %s", c->req.user, lr.name);
+		log_info("admin add: %s (uid %u) to %s, by uid %u", c->req.user, (unsigned)uid,
+		    lr.name, (unsigned)c->uid);
+		return done(c, 0, NULL);
+	}
+	if ((rc = dir_admin_remove(M->dir, lr.name, uid, err, sizeof(err))) == -1)
+		return done(c, 1, "%s", err);
+	if (rc == 0)
+		return done(c, 1, "%s is not an admin of %s", c->req.user, lr.name);
+	log_info("admin remove: %s (uid %u) from %s, by uid %u", c->req.user, (unsigned)uid,
+	    lr.name, (unsigned)c->uid);
+	done(c, 0, NULL);
+}
+
+/* ------------------------------------------------------------ logs */
+
+/*
+ * <logs>/lockers/NAME/WHICH.log, read-only, for the CLI to read itself.
+ * The log directory belongs to logd, which is less trusted than we are:
+ * no symlink is followed anywhere, and only a plain file with one link is
+ * handed out, so a compromised logd cannot make us open another file.
+ * -1 error (in err), -2 no such log yet.
+ */
+static int
+log_open(const char *locker, const char *which, char *err, size_t errlen)
+{
+	const int	 dflags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	struct stat	 st;
+	char		 file[32];
+	int		 logs, dir = -1, sub = -1, fd = -1, rc = -1;
+
+	snprintf(file, sizeof(file), "%s.log", which);
+	if ((logs = open(M->conf.logs, dflags)) == -1 ||
+	    (dir = openat(logs, "lockers", dflags)) == -1 ||
+	    (sub = openat(dir, locker, dflags)) == -1 ||
+	    (fd = openat(sub, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			rc = -2;
+		else
+			snprintf(err, errlen, "cannot open the %s log of %s: %s", which, locker,
+			    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		log_warnx("logs: %s/lockers/%s/%s is not a plain file; not handed out",
+		    M->conf.logs, locker, file);
+		snprintf(err, errlen, "the %s log of %s is not a plain file", which, locker);
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	rc = fd;
+out:
+	if (logs != -1)
+		close(logs);
+	if (dir != -1)
+		close(dir);
+	if (sub != -1)
+		close(sub);
+	return rc;
+}
+
+static void
+do_logs(struct ctl_client *c)
+{
+	struct locker_rec	 lr;
+	struct ctl_log		 m;
+	char			 err[512];
+	int			 fd;
+
+	if (locker_for_caller(c, &lr) == -1)
+		return;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.locker, lr.name, sizeof(m.locker));
+	snprintf(m.which, sizeof(m.which), "%s", (c->req.flags & CTL_F_ERROR) ? "error" :
+	    "access");
+	if ((fd = log_open(lr.name, m.which, err, sizeof(err))) == -1)
+		return done(c, 1, "%s", err);
+	/* No file yet: no descriptor; a --follow asks again. */
+	msg_send(c->fd, MSG_CTL_LOG, &m, sizeof(m), fd >= 0 ? fd : -1);
+	if (fd >= 0)
+		close(fd);
+	done(c, 0, NULL);
+}
+
+/* ------------------------------------------------------------ status */
+
+/* Memory, CPU time, age and name of a process, from /proc/PID/stat. */
+static int
+proc_fill(struct ctl_proc *p, pid_t pid)
+{
+	static long	 hz, page_kb;
+	char		 path[64], buf[1024], *s, *tok, *save = NULL;
+	double		 up = 0;
+	uint64_t	 utime = 0, stime = 0, start = 0, rss = 0;
+	ssize_t		 n;
+	int		 fd, k;
+	FILE		*f;
+
+	if (hz == 0) {
+		hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+		page_kb = sysconf(_SC_PAGESIZE) / 1024;
+	}
+	p->pid = (int32_t)pid;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((s = strchr(buf, '(')) != NULL && (tok = strrchr(buf, ')')) != NULL && tok > s) {
+		snprintf(p->comm, sizeof(p->comm), "%.*s", (int)(tok - s - 1), s + 1);
+		s = tok + 1;
+	} else
+		return -1;
+	/* Fields from 3 (state): utime 14, stime 15, starttime 22, rss 24. */
+	for (k = 3, tok = strtok_r(s, " ", &save); tok != NULL;
+	    k++, tok = strtok_r(NULL, " ", &save)) {
+		if (k == 14)
+			utime = strtoull(tok, NULL, 10);
+		else if (k == 15)
+			stime = strtoull(tok, NULL, 10);
+		else if (k == 22)
+			start = strtoull(tok, NULL, 10);
+		else if (k == 24) {
+			rss = strtoull(tok, NULL, 10);
+			break;
+		}
+	}
+	p->cpu_ms = (utime + stime) * 1000 / (uint64_t)hz;
+	p->rss_kb = rss * (uint64_t)page_kb;
+	if ((f = fopen("/proc/uptime", "re")) != NULL) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = 0;
+		fclose(f);
+	}
+	if (up * 1000 > (double)(start * 1000 / (uint64_t)hz))
+		p->uptime_ms = (uint64_t)(up * 1000) - start * 1000 / (uint64_t)hz;
+	return 0;
+}
+
+static void
+send_proc(struct ctl_client *c, pid_t pid, const char *role, const char *locker,
+    uint32_t uid, uint32_t restarts)
+{
+	struct ctl_proc p;
+
+	memset(&p, 0, sizeof(p));
+	if (proc_fill(&p, pid) == -1)
+		return;
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.locker, sizeof(p.locker), "%s", locker ? locker : "");
+	p.uid = uid;
+	p.restarts = restarts;
+	reply(c, MSG_CTL_PROC, &p, sizeof(p));
+}
+
+/*
+ * Every process running as a locker's uid: its worker, its scripts, su
+ * sessions and whatever they started.  The uid is the locker's alone, so
+ * this is exactly the locker's processes.
+ */
+static void
+send_locker_procs(struct ctl_client *c, const struct locker_rec *lr)
+{
+	struct child	*w;
+	struct dirent	*e;
+	struct stat	 st;
+	DIR		*d;
+	const char	*role;
+	pid_t		 pid;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    fstatat(dirfd(d), e->d_name, &st, 0) == -1 || st.st_uid != lr->uid)
+			continue;
+		pid = (pid_t)atoi(e->d_name);
+		role = "process";
+		for (w = M->workers; w != NULL; w = w->next)
+			if (w->pid == pid)
+				role = w->role == ROLE_WORKER ? "worker" : "task";
+		send_proc(c, pid, role, lr->name, lr->uid, 0);
+	}
+	closedir(d);
+}
+
+static int
+status_admin_cb(const struct admin_rec *a, void *arg)
+{
+	struct locker_rec lr;
+
+	if (dir_locker_get(M->dir, a->locker, &lr) == 1)
+		send_locker_procs(arg, &lr);
+	return 0;
+}
+
+static void
+do_status(struct ctl_client *c)
+{
+	struct locker_rec	 lr;
+	struct child		*w;
+	int			 i;
+
+	if (c->req.name[0] != '\0') {
+		if (locker_for_caller(c, &lr) == -1)
+			return;
+		send_locker_procs(c, &lr);
+		return done(c, 0, NULL);
+	}
+	if (c->uid != 0) {
+		/* Everything of every locker the caller administers. */
+		dir_admin_foreach_uid(M->dir, c->uid, status_admin_cb, c);
+		return done(c, 0, NULL);
+	}
+	send_proc(c, getpid(), "master", NULL, 0, 0);
+	for (i = 0; i < M->nfronts; i++)
+		if (M->fronts[i].pid > 0)
+			send_proc(c, M->fronts[i].pid, "front", NULL, 0, M->fronts[i].restarts);
+	if (M->logd.pid > 0)
+		send_proc(c, M->logd.pid, "logd", NULL, 0, M->logd.restarts);
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->pid > 0)
+			send_proc(c, w->pid, w->role == ROLE_WORKER ? "worker" : "task", w->locker,
+			    w->uid, 0);
+	done(c, 0, NULL);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int
@@ -572,15 +1063,18 @@ req_strings_ok(const struct ctl_request *r)
 {
 	return memchr(r->name, '\0', sizeof(r->name)) != NULL &&
 	    memchr(r->host, '\0', sizeof(r->host)) != NULL &&
-	    memchr(r->subdir, '\0', sizeof(r->subdir)) != NULL;
+	    memchr(r->subdir, '\0', sizeof(r->subdir)) != NULL &&
+	    memchr(r->user, '\0', sizeof(r->user)) != NULL &&
+	    memchr(r->term, '\0', sizeof(r->term)) != NULL;
 }
 
 static void
 dispatch(struct ctl_client *c)
 {
 	struct locker_rec	lr;
-	int			root = c->uid == 0;
+	int			may;
 
+	dir_set_actor(M->dir, (uint32_t)c->uid);
 	switch (c->req.verb) {
 	case CTL_LIST:
 		dir_locker_foreach(M->dir, list_cb, c);
@@ -588,31 +1082,61 @@ dispatch(struct ctl_client *c)
 	case CTL_INFO:
 		if (dir_locker_get(M->dir, c->req.name, &lr) != 1)
 			return done(c, 1, "no locker named \"%s\"", c->req.name);
+		may = caller_may(c, lr.name);
 		send_locker(c, &lr);
 		dir_vhost_foreach(M->dir, lr.name, vhost_cb, c);
+		if (may) {
+			struct admin_send as = { .c = c };
+
+			dir_admin_foreach(M->dir, lr.name, admin_cb, &as);
+		}
 		return done(c, 0, NULL);
 	case CTL_VHOST_LIST:
 		dir_vhost_foreach(M->dir, c->req.name[0] ? c->req.name : NULL, vhost_cb, c);
 		return done(c, 0, NULL);
-	default:
-		break;
-	}
-	if (!root)
-		return done(c, 77, "permission denied: only root may do that (for now)");
-	switch (c->req.verb) {
 	case CTL_SIGNUP:
 		return do_signup(c);
-	case CTL_REMOVE:
-		return do_remove(c);
 	case CTL_VHOST_ADD:
 		return do_vhost_add(c);
 	case CTL_VHOST_REMOVE:
 		return do_vhost_remove(c);
-	case CTL_RUN:
-		return do_run(c);
+	case CTL_ADMIN_ADD:
+	case CTL_ADMIN_REMOVE:
+	case CTL_ADMIN_LIST:
+		return do_admin(c);
+	case CTL_LOGS:
+		return do_logs(c);
+	case CTL_STATUS:
+		return do_status(c);
+	case CTL_REMOVE:
+		if (c->uid != 0)
+			return done(c, 77, "permission denied: only root may remove a locker");
+		return do_remove(c);
 	default:
 		return done(c, 2, "unknown request %u", c->req.verb);
 	}
+}
+
+/*
+ * A malformed message is refused and logged, at most once a second so
+ * that a local user cannot flood the log; it never does more than close
+ * that one connection.
+ */
+static void
+malformed(struct ctl_client *c, const char *what)
+{
+	static uint64_t	 last_ms;
+	static unsigned	 quiet;
+	uint64_t	 now = now_ms();
+
+	if (last_ms == 0 || now - last_ms >= 1000) {
+		log_warnx("control: %s from uid %u (pid %d)%s", what, (unsigned)c->uid,
+		    (int)c->pid, quiet ? "; more were not logged" : "");
+		last_ms = now;
+		quiet = 0;
+	} else
+		quiet++;
+	done(c, 2, "%s", what);
 }
 
 void
@@ -620,6 +1144,7 @@ control_read(struct ctl_client *c)
 {
 	union {
 		struct ctl_request	req;
+		uint32_t		version;
 		char			buf[sizeof(struct ctl_request) + 1];
 	} m;
 	enum msg_type	 type;
@@ -629,31 +1154,49 @@ control_read(struct ctl_client *c)
 	n = msg_recv(c->fd, &type, &m, sizeof(m), &fd);
 	if (n == -1 && errno == EAGAIN)
 		return;
+	if (n == -1 && errno == EBADMSG) {
+		malformed(c, "malformed message");
+		return;
+	}
 	if (n == -1 || type == MSG_NONE) {
 		if (fd != -1)
 			close(fd);
-		if (c->task != NULL && c->task->pid > 0)
-			kill(c->task->pid, SIGKILL);	/* the CLI went away */
+		if (c->task != NULL && c->task->pid > 0) {
+			/* The CLI went away: so does what it started. */
+			if (c->req.verb == CTL_SU)
+				kill(-c->task->pid, SIGKILL);
+			kill(c->task->pid, SIGKILL);
+		}
 		client_free(c);
 		return;
 	}
 	if (c->want_stdio > 0 && type == MSG_CTL_STDIO && n == 0 && fd != -1) {
 		c->stdio[3 - c->want_stdio] = fd;
-		if (--c->want_stdio == 0)
+		if (--c->want_stdio == 0) {
+			dir_set_actor(M->dir, (uint32_t)c->uid);
 			do_run(c);
+		}
 		return;
 	}
 	if (fd != -1)
 		close(fd);
-	if (c->req.verb != 0 || type != MSG_CTL_REQUEST || (size_t)n != sizeof(m.req) ||
-	    !req_strings_ok(&m.req)) {
-		done(c, 2, "malformed request");
+	if (c->req.verb != 0 || type != MSG_CTL_REQUEST) {
+		malformed(c, "malformed request");
+		return;
+	}
+	if ((size_t)n >= sizeof(m.version) && m.version != CTL_VERSION) {
+		malformed(c, "protocol mismatch: this locker command and the running "
+		    "lockerd are of different versions");
+		return;
+	}
+	if ((size_t)n != sizeof(m.req) || !req_strings_ok(&m.req) || m.req.verb == 0) {
+		malformed(c, "malformed request");
 		return;
 	}
 	c->req = m.req;
-	if (c->req.verb == CTL_RUN) {
-		if (c->uid != 0)
-			return done(c, 77, "permission denied: only root may do that (for now)");
+	if (c->req.verb == CTL_RUN || c->req.verb == CTL_SU) {
+		/* The CLI sends its stdio next: take them before any answer, or
+		 * closing on unread descriptors resets the connection. */
 		if (!run_argv_ok(&c->req))
 			return done(c, 2, "malformed command");
 		c->want_stdio = 3;

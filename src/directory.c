@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		1
+#define SCHEMA_VERSION		2
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -69,8 +69,41 @@ static const char *const schema_v1[] = {
 	NULL
 };
 
+/*
+ * 2: who may act for a locker (login uids: a name can be renamed or
+ * reused, the uid is what SO_PEERCRED reports), and an append-only audit
+ * trail of every change, written in the transaction of the change.
+ */
+static const char *const schema_v2[] = {
+	"CREATE TABLE locker_admins ("
+	"  locker TEXT NOT NULL REFERENCES lockers(name),"
+	"  uid    INTEGER NOT NULL CHECK (uid >= 0 AND uid < 4294967295),"
+	"  added  INTEGER NOT NULL,"
+	"  PRIMARY KEY (locker, uid)"
+	") WITHOUT ROWID",
+	"CREATE INDEX locker_admins_by_uid ON locker_admins(uid, locker)",
+	"CREATE TABLE audit ("
+	"  id     INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at     INTEGER NOT NULL,"
+	"  who    INTEGER NOT NULL,"		/* uid of the caller; 0 root */
+	"  action TEXT NOT NULL CHECK (length(action) BETWEEN 1 AND 32),"
+	"  locker TEXT NOT NULL DEFAULT '',"
+	"  detail TEXT NOT NULL DEFAULT '' CHECK (length(detail) <= 1024)"
+	")",
+	"CREATE INDEX audit_by_locker ON audit(locker, id)",
+	"CREATE TRIGGER audit_keep BEFORE DELETE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit trail is append-only');"
+	" END",
+	"CREATE TRIGGER audit_fixed BEFORE UPDATE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit trail is append-only');"
+	" END",
+	"PRAGMA user_version = 2",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
+	schema_v2,
 };
 
 enum {
@@ -93,6 +126,16 @@ enum {
 	ST_VHOST_DELETE_LOCKER,
 	ST_VHOST_LIST,
 	ST_VHOST_LIST_LOCKER,
+	ST_ADMIN_GET,
+	ST_ADMIN_INSERT,
+	ST_ADMIN_DELETE,
+	ST_ADMIN_DELETE_LOCKER,
+	ST_ADMIN_COUNT,
+	ST_ADMIN_LIST,
+	ST_ADMIN_LIST_UID,
+	ST_AUDIT_INSERT,
+	ST_AUDIT_LIST,
+	ST_AUDIT_LIST_LOCKER,
 	ST_MAX
 };
 
@@ -133,11 +176,31 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_VHOST_LIST_LOCKER] =
 	    "SELECT host, locker, subdir FROM vhosts WHERE locker = ?1"
 	    " ORDER BY host",
+	[ST_ADMIN_GET] =
+	    "SELECT 1 FROM locker_admins WHERE locker = ?1 AND uid = ?2",
+	[ST_ADMIN_INSERT] =
+	    "INSERT OR IGNORE INTO locker_admins (locker, uid, added) VALUES (?1, ?2, ?3)",
+	[ST_ADMIN_DELETE] =
+	    "DELETE FROM locker_admins WHERE locker = ?1 AND uid = ?2",
+	[ST_ADMIN_DELETE_LOCKER] = "DELETE FROM locker_admins WHERE locker = ?1",
+	[ST_ADMIN_COUNT] = "SELECT count(*) FROM locker_admins WHERE locker = ?1",
+	[ST_ADMIN_LIST] =
+	    "SELECT locker, uid, added FROM locker_admins WHERE locker = ?1 ORDER BY uid",
+	[ST_ADMIN_LIST_UID] =
+	    "SELECT locker, uid, added FROM locker_admins WHERE uid = ?1 ORDER BY locker",
+	[ST_AUDIT_INSERT] =
+	    "INSERT INTO audit (at, who, action, locker, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_AUDIT_LIST] =
+	    "SELECT id, at, who, action, locker, detail FROM audit ORDER BY id",
+	[ST_AUDIT_LIST_LOCKER] =
+	    "SELECT id, at, who, action, locker, detail FROM audit WHERE locker = ?1"
+	    " ORDER BY id",
 };
 
 struct directory {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_MAX];
+	uint32_t	 actor;		/* who the audit trail names */
 };
 
 /* Names a locker may not take: they are host names, mailboxes or system users. */
@@ -252,6 +315,22 @@ tx_abort(struct directory *d)
 	if (sqlite3_get_autocommit(d->db) == 0)
 		st_exec(d, ST_ROLLBACK);
 	return -1;
+}
+
+/* One row of the audit trail, inside the caller's transaction. */
+static int
+audit_insert(struct directory *d, const char *action, const char *locker,
+    const char *detail)
+{
+	sqlite3_stmt *s = d->st[ST_AUDIT_INSERT];
+
+	if (bind_int(s, 1, time(NULL)) == -1 || bind_int(s, 2, d->actor) == -1 ||
+	    bind_text(s, 3, action) == -1 || bind_text(s, 4, locker ? locker : "") == -1 ||
+	    bind_text(s, 5, detail ? detail : "") == -1) {
+		st_done(s);
+		return -1;
+	}
+	return st_exec(d, ST_AUDIT_INSERT);
 }
 
 /* ------------------------------------------------------------- open */
@@ -553,11 +632,20 @@ locker_insert(struct directory *d, const char *name, uint32_t uid, int64_t now)
 	return -1;
 }
 
+static int admin_insert(struct directory *, const char *, uint32_t, int64_t);
+
 int
 dir_locker_add(struct directory *d, const char *name, uint32_t lo, uint32_t hi,
     struct locker_rec *out, char *err, size_t errlen)
 {
-	char		why[128];
+	return dir_locker_add_with_admin(d, name, lo, hi, -1, out, err, errlen);
+}
+
+int
+dir_locker_add_with_admin(struct directory *d, const char *name, uint32_t lo, uint32_t hi,
+    int64_t admin, struct locker_rec *out, char *err, size_t errlen)
+{
+	char		why[128], detail[64];
 	uint32_t	uid = 0;
 	int64_t		now = time(NULL);
 	int		rc;
@@ -590,6 +678,18 @@ dir_locker_add(struct directory *d, const char *name, uint32_t lo, uint32_t hi,
 	}
 	if (locker_insert(d, name, uid, now) == -1) {
 		db_fail(d, err, errlen, "add locker");
+		return tx_abort(d);
+	}
+	if (admin >= 0) {
+		snprintf(detail, sizeof(detail), "uid %u, admin %lld", uid, (long long)admin);
+		if (admin >= UINT32_MAX || admin_insert(d, name, (uint32_t)admin, now) != 1) {
+			db_fail(d, err, errlen, "add admin");
+			return tx_abort(d);
+		}
+	} else
+		snprintf(detail, sizeof(detail), "uid %u", uid);
+	if (audit_insert(d, "signup", name, detail) == -1) {
+		db_fail(d, err, errlen, "audit");
 		return tx_abort(d);
 	}
 	if (tx_commit(d, err, errlen) == -1)
@@ -629,12 +729,18 @@ dir_locker_remove(struct directory *d, const char *name, const char *archive,
 	s = d->st[ST_VHOST_DELETE_LOCKER];
 	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_VHOST_DELETE_LOCKER) == -1)
 		goto fail;
+	s = d->st[ST_ADMIN_DELETE_LOCKER];
+	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_ADMIN_DELETE_LOCKER) == -1)
+		goto fail;
 	s = d->st[ST_LOCKER_DELETE];
 	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_LOCKER_DELETE) == -1)
 		goto fail;
 	s = d->st[ST_UID_RELEASE];
 	if (bind_int(s, 1, rec.uid) == -1 || bind_int(s, 2, time(NULL)) == -1 ||
 	    bind_text(s, 3, archive) == -1 || st_exec(d, ST_UID_RELEASE) == -1)
+		goto fail;
+	s = d->st[ST_AUDIT_INSERT];
+	if (audit_insert(d, "remove", name, archive[0] ? archive : "home purged") == -1)
 		goto fail;
 	return tx_commit(d, err, errlen);
  fail:
@@ -794,19 +900,33 @@ dir_vhost_add(struct directory *d, const char *host, const char *locker,
 		st_done(s);
 		return tx_abort(d);
 	}
+	snprintf(why, sizeof(why), "%s", host);
+	if (subdir[0] != '\0' && strlen(host) + strlen(subdir) + 2 < sizeof(why))
+		snprintf(why, sizeof(why), "%s/%s", host, subdir);
+	if (audit_insert(d, "vhost-add", locker, why) == -1) {
+		db_fail(d, err, errlen, "audit");
+		return tx_abort(d);
+	}
 	return tx_commit(d, err, errlen);
 }
 
 int
 dir_vhost_remove(struct directory *d, const char *host, char *err, size_t errlen)
 {
-	sqlite3_stmt	*s;
-	int		 n;
+	sqlite3_stmt		*s;
+	struct vhost_rec	 old;
+	int			 n;
 
 	if (d == NULL || host == NULL)
 		return fail(err, errlen, "dir_vhost_remove: bad arguments");
 	if (tx_begin(d, err, errlen) == -1)
 		return -1;
+	if ((n = dir_vhost_get(d, host, &old)) != 1) {
+		if (n == -1)
+			db_fail(d, err, errlen, "look up vhost");
+		tx_abort(d);
+		return n;	/* 0: no such host */
+	}
 	s = d->st[ST_VHOST_DELETE];
 	if (bind_text(s, 1, host) == -1 || st_exec(d, ST_VHOST_DELETE) == -1) {
 		db_fail(d, err, errlen, "remove vhost");
@@ -814,6 +934,10 @@ dir_vhost_remove(struct directory *d, const char *host, char *err, size_t errlen
 		return tx_abort(d);
 	}
 	n = sqlite3_changes(d->db);
+	if (audit_insert(d, "vhost-remove", old.locker, host) == -1) {
+		db_fail(d, err, errlen, "audit");
+		return tx_abort(d);
+	}
 	if (tx_commit(d, err, errlen) == -1)
 		return -1;
 	return n > 0 ? 1 : 0;
@@ -836,6 +960,245 @@ dir_vhost_foreach(struct directory *d, const char *locker,
 		return -1;
 	}
 	return st_foreach(s, &l);
+}
+
+/* ----------------------------------------------------------- admins */
+
+void
+dir_set_actor(struct directory *d, uint32_t uid)
+{
+	if (d != NULL)
+		d->actor = uid;
+}
+
+/* 1 added, 0 already there, -1 error; inside a transaction. */
+static int
+admin_insert(struct directory *d, const char *locker, uint32_t uid, int64_t now)
+{
+	sqlite3_stmt *s = d->st[ST_ADMIN_INSERT];
+
+	if (bind_text(s, 1, locker) == -1 || bind_int(s, 2, uid) == -1 ||
+	    bind_int(s, 3, now) == -1) {
+		st_done(s);
+		return -1;
+	}
+	if (st_exec(d, ST_ADMIN_INSERT) == -1)
+		return -1;
+	return sqlite3_changes(d->db) > 0 ? 1 : 0;
+}
+
+int
+dir_admin_is(struct directory *d, const char *locker, uint32_t uid)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (d == NULL || locker == NULL)
+		return -1;
+	s = d->st[ST_ADMIN_GET];
+	if (bind_text(s, 1, locker) == -1 || bind_int(s, 2, uid) == -1) {
+		st_done(s);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	st_done(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int64_t
+admin_count(struct directory *d, const char *locker)
+{
+	sqlite3_stmt	*s = d->st[ST_ADMIN_COUNT];
+	int64_t		 n = -1;
+
+	if (bind_text(s, 1, locker) == 0 && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	st_done(s);
+	return n;
+}
+
+int
+dir_admin_add(struct directory *d, const char *locker, uint32_t uid, char *err,
+    size_t errlen)
+{
+	char	detail[32];
+	int	rc;
+
+	if (d == NULL || locker == NULL || uid == UINT32_MAX)
+		return fail(err, errlen, "dir_admin_add: bad arguments");
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_locker_get(d, locker, NULL)) != 1) {
+		if (rc == 0)
+			fail(err, errlen, "no locker named \"%s\"", locker);
+		else
+			db_fail(d, err, errlen, "look up locker");
+		return tx_abort(d);
+	}
+	if ((rc = admin_insert(d, locker, uid, time(NULL))) == -1) {
+		db_fail(d, err, errlen, "add admin");
+		return tx_abort(d);
+	}
+	snprintf(detail, sizeof(detail), "uid %u", uid);
+	if (rc == 1 && audit_insert(d, "admin-add", locker, detail) == -1) {
+		db_fail(d, err, errlen, "audit");
+		return tx_abort(d);
+	}
+	if (tx_commit(d, err, errlen) == -1)
+		return -1;
+	return rc;
+}
+
+int
+dir_admin_remove(struct directory *d, const char *locker, uint32_t uid, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*s;
+	char		 detail[32];
+	int		 rc;
+
+	if (d == NULL || locker == NULL)
+		return fail(err, errlen, "dir_admin_remove: bad arguments");
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_admin_is(d, locker, uid)) != 1) {
+		if (rc == -1)
+			db_fail(d, err, errlen, "look up admin");
+		tx_abort(d);
+		return rc;
+	}
+	/* Counted inside the transaction: two removals cannot both pass. */
+	if (admin_count(d, locker) <= 1) {
+		fail(err, errlen, "a locker keeps at least one admin: add another "
+		    "admin of %s first", locker);
+		return tx_abort(d);
+	}
+	s = d->st[ST_ADMIN_DELETE];
+	if (bind_text(s, 1, locker) == -1 || bind_int(s, 2, uid) == -1 ||
+	    st_exec(d, ST_ADMIN_DELETE) == -1) {
+		st_done(s);
+		db_fail(d, err, errlen, "remove admin");
+		return tx_abort(d);
+	}
+	snprintf(detail, sizeof(detail), "uid %u", uid);
+	if (audit_insert(d, "admin-remove", locker, detail) == -1) {
+		db_fail(d, err, errlen, "audit");
+		return tx_abort(d);
+	}
+	if (tx_commit(d, err, errlen) == -1)
+		return -1;
+	return 1;
+}
+
+static int
+admin_foreach(struct directory *d, sqlite3_stmt *s,
+    int (*cb)(const struct admin_rec *, void *), void *arg)
+{
+	struct admin_rec	a;
+	int			rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		if (col_text(s, 0, a.locker, sizeof(a.locker)) == -1) {
+			ret = -1;
+			break;
+		}
+		a.uid = (uint32_t)sqlite3_column_int64(s, 1);
+		a.added = sqlite3_column_int64(s, 2);
+		if ((ret = cb(&a, arg)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = -1;
+	st_done(s);
+	(void)d;
+	return ret;
+}
+
+int
+dir_admin_foreach(struct directory *d, const char *locker,
+    int (*cb)(const struct admin_rec *, void *), void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (d == NULL || locker == NULL || cb == NULL)
+		return -1;
+	s = d->st[ST_ADMIN_LIST];
+	if (sqlite3_stmt_busy(s) || bind_text(s, 1, locker) == -1) {
+		st_done(s);
+		return -1;
+	}
+	return admin_foreach(d, s, cb, arg);
+}
+
+int
+dir_admin_foreach_uid(struct directory *d, uint32_t uid,
+    int (*cb)(const struct admin_rec *, void *), void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (d == NULL || cb == NULL)
+		return -1;
+	s = d->st[ST_ADMIN_LIST_UID];
+	if (sqlite3_stmt_busy(s) || bind_int(s, 1, uid) == -1) {
+		st_done(s);
+		return -1;
+	}
+	return admin_foreach(d, s, cb, arg);
+}
+
+/* ------------------------------------------------------------ audit */
+
+int
+dir_audit(struct directory *d, const char *action, const char *locker, const char *detail,
+    char *err, size_t errlen)
+{
+	if (d == NULL || action == NULL)
+		return fail(err, errlen, "dir_audit: bad arguments");
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if (audit_insert(d, action, locker, detail) == -1) {
+		db_fail(d, err, errlen, "audit");
+		return tx_abort(d);
+	}
+	return tx_commit(d, err, errlen);
+}
+
+int
+dir_audit_foreach(struct directory *d, const char *locker,
+    int (*cb)(const struct audit_rec *, void *), void *arg)
+{
+	struct audit_rec	 a;
+	sqlite3_stmt		*s;
+	int			 rc, ret = 0;
+
+	if (d == NULL || cb == NULL)
+		return -1;
+	s = d->st[locker ? ST_AUDIT_LIST_LOCKER : ST_AUDIT_LIST];
+	if (sqlite3_stmt_busy(s))
+		return -1;
+	if (locker != NULL && bind_text(s, 1, locker) == -1) {
+		st_done(s);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		a.id = sqlite3_column_int64(s, 0);
+		a.at = sqlite3_column_int64(s, 1);
+		a.who = (uint32_t)sqlite3_column_int64(s, 2);
+		if (col_text(s, 3, a.action, sizeof(a.action)) == -1 ||
+		    col_text(s, 4, a.locker, sizeof(a.locker)) == -1 ||
+		    col_text(s, 5, a.detail, sizeof(a.detail)) == -1) {
+			ret = -1;
+			break;
+		}
+		if ((ret = cb(&a, arg)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = -1;
+	st_done(s);
+	return ret;
 }
 
 /* ------------------------------------------------------------ names */

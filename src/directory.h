@@ -1,5 +1,6 @@
 /*
- * directory.h: the table of lockers and vhosts (SQLite in the state dir).
+ * directory.h: lockers, vhosts, admins and the audit trail (SQLite, in the
+ * state dir).
  *
  * Only the master opens it.  Every change is one transaction, so a crash at
  * any point leaves the database consistent.  A uid, once allocated, is never
@@ -54,6 +55,13 @@ int	dir_locker_foreach(struct directory *d,
 	    int (*cb)(const struct locker_rec *, void *), void *arg);
 size_t	dir_locker_count(struct directory *d);
 
+/*
+ * Like dir_locker_add, and makes the login uid admin (if >= 0) its first
+ * admin in the same transaction.
+ */
+int	dir_locker_add_with_admin(struct directory *d, const char *name, uint32_t lo,
+	    uint32_t hi, int64_t admin, struct locker_rec *out, char *err, size_t errlen);
+
 /* host must already be canonical (route_canon_host). Fails if the host exists. */
 int	dir_vhost_add(struct directory *d, const char *host, const char *locker,
 	    const char *subdir, char *err, size_t errlen);
@@ -63,6 +71,49 @@ int	dir_vhost_get(struct directory *d, const char *host, struct vhost_rec *out);
 /* All vhosts (locker == NULL) or one locker's, in host order. */
 int	dir_vhost_foreach(struct directory *d, const char *locker,
 	    int (*cb)(const struct vhost_rec *, void *), void *arg);
+
+/*
+ * Admins: login uids allowed to act for a locker.  A locker keeps at least
+ * one admin once it has one (lockers root signs up may have none).
+ */
+struct admin_rec {
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint32_t	uid;
+	int64_t		added;
+};
+/* 1 yes, 0 no, -1 error. */
+int	dir_admin_is(struct directory *d, const char *locker, uint32_t uid);
+/* 1 added, 0 was already an admin, -1 error (no such locker, ...). */
+int	dir_admin_add(struct directory *d, const char *locker, uint32_t uid, char *err,
+	    size_t errlen);
+/* 1 removed, 0 was not an admin, -1 error (including: the last admin). */
+int	dir_admin_remove(struct directory *d, const char *locker, uint32_t uid, char *err,
+	    size_t errlen);
+/* A locker's admins in uid order, or the lockers one uid administers. */
+int	dir_admin_foreach(struct directory *d, const char *locker,
+	    int (*cb)(const struct admin_rec *, void *), void *arg);
+int	dir_admin_foreach_uid(struct directory *d, uint32_t uid,
+	    int (*cb)(const struct admin_rec *, void *), void *arg);
+
+/*
+ * The audit trail: every change above writes one row in its own
+ * transaction, naming the actor last set here (the caller's uid; 0 root).
+ * Rows are never changed or deleted.
+ */
+struct audit_rec {
+	int64_t		id;
+	int64_t		at;		/* unix time */
+	uint32_t	who;
+	char		action[33];
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		detail[1025];
+};
+void	dir_set_actor(struct directory *d, uint32_t uid);
+/* A row for something that changes no table (a `locker su`, say). */
+int	dir_audit(struct directory *d, const char *action, const char *locker,
+	    const char *detail, char *err, size_t errlen);
+int	dir_audit_foreach(struct directory *d, const char *locker,
+	    int (*cb)(const struct audit_rec *, void *), void *arg);
 
 /*
  * Locker names are DNS labels: 1..63 of [a-z0-9-], not starting or ending

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "cgi.h"
 #include "http.h"
 #include "route.h"
 
@@ -35,9 +37,10 @@ enum conn_state {
 	C_READ_BODY,
 	C_WAIT_WORKER,
 	C_SEND,
+	C_CGI,		/* a script runs: body up, output down */
 };
 
-enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_LOGD };
+enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_LOGD, K_CGI };
 
 struct wchan;
 
@@ -77,7 +80,7 @@ struct conn {
 	char			 url_prefix[LOCKER_NAME_MAX + 3];
 
 	/* The response. */
-	char			 out[2048];
+	char			 out[8192];	/* our response head (and small error pages) */
 	size_t			 outlen, outoff;
 	int			 file_fd;
 	off_t			 file_off, file_left;
@@ -88,6 +91,33 @@ struct conn {
 	time_t			 started;
 
 	char			 peer[INET6_ADDRSTRLEN];
+	char			 local[INET6_ADDRSTRLEN];
+	uint16_t		 peer_port, local_port;
+
+	/* A script's socket: the body goes up it, the output comes down. */
+	struct cgi_tag {
+		enum obj_kind	 kind;		/* K_CGI: epoll's handle on it */
+		struct conn	*c;
+	}			 cgi_tag;
+	int			 cgi_fd;
+	int			 cgi_nph;
+	int			 cgi_head_done;
+	int			 cgi_readable, cgi_writable, cgi_eof;
+	char			*cgi_buf;	/* output of the script, framed */
+	size_t			 cgi_len, cgi_off;
+	int			 chunked_out;	/* we frame the output in chunks */
+	int64_t			 out_left;	/* Content-Length the script gave, or -1 */
+	char			 ck_h[24];	/* the chunk being sent: its size line, */
+	size_t			 ck_hlen, ck_hoff;
+	size_t			 ck_data;	/* its data bytes still to go, */
+	size_t			 ck_tail;	/* and its closing CRLF */
+	char			*up;		/* body bytes on their way to the script */
+	size_t			 up_len, up_off;
+	int			 upload_done;
+	int			 up_discard;	/* the script stopped reading: drop the rest */
+	int			 then_send;	/* discard the body, then send the answer */
+	int			 redirects;
+	char			*redirect_query;	/* a local redirect's query string */
 };
 
 struct wchan {
@@ -138,6 +168,10 @@ static void	conn_close(struct conn *c);
 static void	send_error(struct conn *c, int status, int keep);
 static void	wchan_fail(struct wchan *w, int status);
 static void	dispatch_worker(struct conn *c);
+static void	cgi_end(struct conn *c);
+static void	cgi_run(struct conn *c);
+static void	cgi_start(struct conn *c, int fd, int nph);
+static void	request_done(struct conn *c);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -324,6 +358,9 @@ conn_close(struct conn *c)
 		log_access(c);
 	if (c->file_fd != -1)
 		close(c->file_fd);
+	cgi_end(c);
+	free(c->redirect_query);
+	c->redirect_query = NULL;
 	close(c->fd);
 	conn_unlink(c);
 	/* Another event of this round may still name it: free it afterwards. */
@@ -346,6 +383,24 @@ graveyard_empty(void)
 	while ((w = F.dead_wchans) != NULL) {
 		F.dead_wchans = w->next;
 		free(w);
+	}
+}
+
+static void
+sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outsz, uint16_t *port)
+{
+	*port = 0;
+	snprintf(out, outsz, "-");
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)outsz);
+		*port = ntohs(in->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)outsz);
+		*port = ntohs(in6->sin6_port);
 	}
 }
 
@@ -378,14 +433,13 @@ accept_conns(int lfd)
 		c->state = C_READ_HEAD;
 		c->keep_alive = 1;
 		c->deadline = loop_now + (uint64_t)F.conf.header_timeout * 1000;
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer,
-			    sizeof(c->peer));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer,
-			    sizeof(c->peer));
-		else
-			snprintf(c->peer, sizeof(c->peer), "-");
+		c->cgi_fd = -1;
+		c->cgi_tag.kind = K_CGI;
+		c->cgi_tag.c = c;
+		sockaddr_text(&ss, c->peer, sizeof(c->peer), &c->peer_port);
+		sl = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			sockaddr_text(&ss, c->local, sizeof(c->local), &c->local_port);
 		conn_link(c);
 		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, c);
 		conn_run(c);
@@ -397,6 +451,11 @@ accept_conns(int lfd)
 static void
 head_begin(struct conn *c, int status)
 {
+	if (c->file_fd != -1) {
+		/* an answer replaced before it went out */
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
 	c->status = status;
 	c->outoff = 0;
 	c->outlen = (size_t)snprintf(c->out, sizeof(c->out),
@@ -421,9 +480,6 @@ static void
 head_end(struct conn *c)
 {
 	if (c->keep_alive && c->nreq >= F.conf.keepalive_requests)
-		c->keep_alive = 0;
-	/* Unread body bytes would be taken for the next request. */
-	if (c->body_pending)
 		c->keep_alive = 0;
 	if (F.stopping)
 		c->keep_alive = 0;
@@ -688,8 +744,11 @@ request_route(struct conn *c)
 	if (rr.fs_path[0] == '\0')
 		return send_redirect(c, c->path);
 
-	/* Bodies are read (and, for static files, discarded) before dispatch. */
-	if (c->req.content_length > 0 || c->req.chunked) {
+	/*
+	 * The worker decides first: a script gets the body streamed to it, a
+	 * static answer has it read and dropped (or the connection closed).
+	 */
+	if (c->body_pending) {
 		if (c->req.content_length > 0 &&
 		    (uint64_t)c->req.content_length > F.conf.max_body_size)
 			return send_error(c, 413, 0);
@@ -698,14 +757,11 @@ request_route(struct conn *c)
 		c->body_seen = 0;
 		if (c->body_chunked)
 			http_chunked_init(&c->chunk);
-		if (c->req.expect_continue && c->req.version_minor == 1)
-			send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
-		c->state = C_READ_BODY;
-		c->deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
-		return;
 	}
+	c->redirects = 0;
 	dispatch_worker(c);
 }
+
 
 /*
  * Consume body bytes already in the buffer: 1 when the body is complete,
@@ -856,7 +912,9 @@ conn_run(struct conn *c)
 			}
 			if (r == 1) {
 				c->body_pending = 0;
-				dispatch_worker(c);
+				c->then_send = 0;
+				c->state = C_SEND;
+				c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
 				continue;
 			}
 			if ((r = read_more(c)) == -1) {
@@ -869,7 +927,25 @@ conn_run(struct conn *c)
 			break;
 		case C_WAIT_WORKER:
 			return;
+		case C_CGI:
+			cgi_run(c);
+			/* It may have answered otherwise (an error, a redirect). */
+			if (c->closed || c->state == C_CGI)
+				return;
+			continue;
 		case C_SEND:
+			/*
+			 * An unread body would be taken for the next request: read
+			 * and drop it before answering, or close after the answer.
+			 */
+			if (c->body_pending && c->keep_alive) {
+				if (c->req.expect_continue && c->req.version_minor == 1)
+					send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+				c->then_send = 1;
+				c->state = C_READ_BODY;
+				c->deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
+				continue;
+			}
 			if ((r = send_some(c)) == -1) {
 				conn_close(c);
 				return;
@@ -941,15 +1017,81 @@ wchan_free(struct wchan *w)
  * Write the queued requests not yet sent, many per system call; stop at a
  * full channel (EPOLLOUT brings us back).
  */
+/* Append one string of a request message; 0 if it did not fit. */
+static int
+pack_str(char *buf, size_t cap, size_t *off, struct wire_request *r, enum wire_str i,
+    const char *p, size_t len)
+{
+	if (len > cap - *off)
+		return 0;
+	if (len)
+		memcpy(buf + *off, p, len);
+	*off += len;
+	r->len[i] = (uint32_t)len;
+	return 1;
+}
+
+/* The request as the worker needs it; its length, or 0 if it does not fit. */
+static size_t
+wire_pack(struct conn *c, char *buf, size_t cap)
+{
+	struct wire_request	*r = (struct wire_request *)buf;
+	struct http_request	*q = &c->req;
+	size_t			 off = sizeof(*r), i, hl = 0;
+	char			*h;
+
+	if (cap < sizeof(*r))
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->id = c->req_id;
+	r->method = (uint8_t)q->method;
+	r->version_minor = (uint8_t)q->version_minor;
+	r->remote_port = c->peer_port;
+	r->local_port = c->local_port;
+	r->content_length = q->chunked ? -1 : q->content_length;
+	if (c->body_pending && c->redirects == 0)
+		r->flags |= WREQ_BODY | (q->chunked ? WREQ_CHUNKED : 0);
+	if (!pack_str(buf, cap, &off, r, WS_PATH, c->fs_path, strlen(c->fs_path)) ||
+	    !pack_str(buf, cap, &off, r, WS_URL, c->path, strlen(c->path)) ||
+	    !pack_str(buf, cap, &off, r, WS_TARGET, q->target.p, q->target.len) ||
+	    !pack_str(buf, cap, &off, r, WS_QUERY, q->query.p, q->query.p ? q->query.len : 0) ||
+	    !pack_str(buf, cap, &off, r, WS_HOST, q->host.p, q->host.p ? q->host.len : 0) ||
+	    !pack_str(buf, cap, &off, r, WS_PREFIX, c->url_prefix, strlen(c->url_prefix)) ||
+	    !pack_str(buf, cap, &off, r, WS_METHOD, q->method_str.p, q->method_str.len) ||
+	    !pack_str(buf, cap, &off, r, WS_REMOTE, c->peer, strlen(c->peer)) ||
+	    !pack_str(buf, cap, &off, r, WS_LOCAL, c->local, strlen(c->local)))
+		return 0;
+	/* Header fields as "name: value\n": values were checked to hold no LF. */
+	h = buf + off;
+	for (i = 0; i < q->nheaders; i++) {
+		const struct http_header *f = &q->headers[i];
+		size_t need = f->name.len + 2 + f->value.len + 1;
+
+		if (need > cap - off - hl)
+			return 0;
+		memcpy(h + hl, f->name.p, f->name.len);
+		hl += f->name.len;
+		h[hl++] = ':';
+		h[hl++] = ' ';
+		memcpy(h + hl, f->value.p, f->value.len);
+		hl += f->value.len;
+		h[hl++] = '\n';
+	}
+	r->len[WS_HEADERS] = (uint32_t)hl;
+	return off + hl;
+}
+
+/*
+ * Write the queued requests not yet sent, many per system call; stop at a
+ * full channel (EPOLLOUT brings us back).
+ */
 static void
 wchan_flush(struct wchan *w)
 {
-	static struct {
-		struct wire_request	r;
-		char			path[4096];
-	} m[CHAN_BATCH];
+	static char	 scratch[CHAN_BATCH * 2048 + MSG_MAX_PAYLOAD];
 	struct msg_out	 out[CHAN_BATCH];
-	struct conn	*batch[CHAN_BATCH], *c;
+	struct conn	*batch[CHAN_BATCH], *c, *next;
+	size_t		 used, len;
 	int		 n, k, i;
 
 	if (w->fd == -1 || w->dead)
@@ -957,20 +1099,29 @@ wchan_flush(struct wchan *w)
 	for (c = w->qhead; c != NULL && c->sent; c = c->wnext)
 		;
 	while (c != NULL) {
-		for (n = 0; c != NULL && n < CHAN_BATCH; c = c->wnext) {
-			size_t plen = strlen(c->fs_path);
-
-			m[n].r.id = c->req_id;
-			m[n].r.method = (uint8_t)c->req.method;
-			memset(m[n].r.pad, 0, sizeof(m[n].r.pad));
-			m[n].r.path_len = (uint32_t)plen;
-			memcpy(m[n].path, c->fs_path, plen);
+		used = 0;
+		for (n = 0; c != NULL && n < CHAN_BATCH; c = next) {
+			next = c->wnext;
+			len = wire_pack(c, scratch + used, sizeof(scratch) - used < MSG_MAX_PAYLOAD ?
+			    sizeof(scratch) - used : MSG_MAX_PAYLOAD);
+			if (len == 0) {
+				if (n > 0)
+					break;	/* no room left in this batch */
+				/* Too big for any message: this request alone fails. */
+				wchan_dequeue(w, c);
+				send_error(c, 431, 0);
+				conn_run(c);
+				continue;
+			}
 			out[n].type = MSG_REQUEST;
-			out[n].data = &m[n];
-			out[n].len = sizeof(m[n].r) + plen;
+			out[n].data = scratch + used;
+			out[n].len = len;
 			out[n].fd = -1;
+			used += (len + 7) & ~(size_t)7;
 			batch[n++] = c;
 		}
+		if (n == 0)
+			return;
 		k = msg_send_many(w->fd, out, n);
 		if (k == -1) {
 			if (errno != EAGAIN)
@@ -1207,7 +1358,8 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 				send_error(c, 502, 1);
 				break;
 			}
-			fcache_put(c, fd, r->content_type, &st);
+			if (!c->body_pending)
+				fcache_put(c, fd, r->content_type, &st);
 			send_file(c, fd, r->content_type, &st);
 			fd = -1;
 		}
@@ -1215,9 +1367,18 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 	case WIRE_SLASH:
 		send_redirect(c, c->path);
 		break;
+	case WIRE_CGI:
+	case WIRE_CGI_NPH:
+		if (fd == -1) {
+			send_error(c, 502, 1);
+			break;
+		}
+		cgi_start(c, fd, r->kind == WIRE_CGI_NPH);
+		fd = -1;
+		break;
 	case WIRE_STATUS:
 		if (r->status == 403 || r->status == 404 || r->status == 405 ||
-		    r->status == 500 || r->status == 503)
+		    r->status == 500 || r->status == 503 || r->status == 502)
 			send_error(c, r->status, 1);
 		else
 			send_error(c, 502, 1);
@@ -1228,6 +1389,436 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 	if (fd != -1)
 		close(fd);
 	conn_run(c);
+}
+
+
+/* ------------------------------------------------------------ scripts */
+
+#define CGI_BUF		(64 * 1024)
+#define CGI_MAX_HEAD	(16 * 1024)
+#define CGI_MAX_REDIRECTS 10
+
+static void
+cgi_end(struct conn *c)
+{
+	if (c->cgi_fd != -1) {
+		/* Closing it tells the worker to kill a script still running. */
+		epoll_ctl(F.epfd, EPOLL_CTL_DEL, c->cgi_fd, NULL);
+		close(c->cgi_fd);
+		c->cgi_fd = -1;
+	}
+	free(c->cgi_buf);
+	c->cgi_buf = NULL;
+	free(c->up);
+	c->up = NULL;
+	c->cgi_len = c->cgi_off = c->up_len = c->up_off = 0;
+}
+
+static void
+cgi_start(struct conn *c, int fd, int nph)
+{
+	if ((c->cgi_buf = malloc(CGI_BUF)) == NULL ||
+	    (c->body_pending && (c->up = malloc(CGI_BUF)) == NULL)) {
+		close(fd);
+		cgi_end(c);
+		return send_error(c, 503, 1);
+	}
+	set_nonblock(fd);
+	c->cgi_fd = fd;
+	c->cgi_nph = nph;
+	c->cgi_head_done = 0;
+	c->cgi_readable = c->cgi_writable = 1;
+	c->cgi_eof = 0;
+	c->cgi_len = c->cgi_off = 0;
+	c->up_len = c->up_off = 0;
+	c->chunked_out = 0;
+	c->out_left = -1;
+	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = 0;
+	c->up_discard = 0;
+	c->upload_done = !c->body_pending;
+	if (c->upload_done)
+		shutdown(fd, SHUT_WR);
+	else if (c->req.expect_continue && c->req.version_minor == 1)
+		send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
+	c->state = C_CGI;
+	c->deadline = loop_now + (uint64_t)F.conf.script_timeout * 1000;
+}
+
+/*
+ * Move request body bytes toward the script: from the client's buffer into
+ * c->up (de-chunked), and from there into the script's socket.  Returns 1 on
+ * progress, 0 when blocked, -1 on a broken body (-2: over max-body-size).
+ */
+static int
+cgi_upload(struct conn *c)
+{
+	int progress = 0;
+
+	for (;;) {
+		if (c->up_off < c->up_len) {
+			ssize_t n;
+
+			if (!c->cgi_writable)
+				return progress;
+			if (c->up_discard) {
+				c->up_off = c->up_len;
+				continue;
+			}
+			n = send(c->cgi_fd, c->up + c->up_off, c->up_len - c->up_off,
+			    MSG_NOSIGNAL);
+			if (n == -1) {
+				if (errno == EAGAIN) {
+					c->cgi_writable = 0;
+					return progress;
+				}
+				/*
+				 * The script stopped reading: the rest of the body
+				 * is read and dropped, so the client can finish
+				 * sending and read its answer.
+				 */
+				c->up_off = c->up_len;
+				c->up_discard = 1;
+				progress = 1;
+				continue;
+			}
+			c->up_off += (size_t)n;
+			progress = 1;
+			continue;
+		}
+		c->up_off = c->up_len = 0;
+		if (!c->body_pending) {
+			c->upload_done = 1;
+			if (!c->up_discard)
+				shutdown(c->cgi_fd, SHUT_WR);
+			return 1;
+		}
+		if (c->pos < c->inlen) {
+			size_t avail = c->inlen - c->pos, take;
+
+			if (c->body_chunked) {
+				size_t	out;
+				ssize_t	used;
+
+				if (avail > CGI_BUF)
+					avail = CGI_BUF;
+				used = http_chunked_decode(&c->chunk, c->in + c->pos, avail, &out);
+				if (used < 0)
+					return -1;
+				memcpy(c->up, c->in + c->pos, out);
+				c->up_len = out;
+				c->pos += (size_t)used;
+				c->body_seen += out;
+				if (c->body_seen > F.conf.max_body_size)
+					return -2;
+				if (c->chunk.done)
+					c->body_pending = 0;
+			} else {
+				take = (uint64_t)c->body_left < avail ? (size_t)c->body_left : avail;
+				if (take > CGI_BUF)
+					take = CGI_BUF;
+				memcpy(c->up, c->in + c->pos, take);
+				c->up_len = take;
+				c->pos += take;
+				c->body_left -= (int64_t)take;
+				if (c->body_left == 0)
+					c->body_pending = 0;
+			}
+			if (c->pos == c->inlen)
+				c->pos = c->inlen = c->head_len;
+			progress = 1;
+			continue;
+		}
+		switch (read_more(c)) {
+		case -1:
+			return -1;
+		case 0:
+			return progress;
+		default:
+			c->deadline = loop_now + (uint64_t)F.conf.script_timeout * 1000;
+			progress = 1;
+		}
+	}
+}
+
+/* Read what the script wrote, after what is buffered; 1 on progress. */
+static int
+cgi_read(struct conn *c, size_t at, size_t room)
+{
+	ssize_t n;
+
+	if (!c->cgi_readable || c->cgi_eof || room == 0)
+		return 0;
+	n = recv(c->cgi_fd, c->cgi_buf + at, room, 0);
+	if (n > 0)
+		return (int)n;
+	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		c->cgi_eof = 1;
+		return 0;
+	}
+	c->cgi_readable = 0;
+	return 0;
+}
+
+/* A Location: /path with no Status: the locker's own URL, served instead. */
+static void
+cgi_local_redirect(struct conn *c, struct http_str loc)
+{
+	struct route_result	rr;
+	const char		*q = memchr(loc.p, '?', loc.len);
+	size_t			plen = q ? (size_t)(q - loc.p) : loc.len;
+	size_t			qlen = q ? loc.len - plen - 1 : 0;
+
+	/* The location lives in the script's buffer, which goes with it. */
+	if (++c->redirects > CGI_MAX_REDIRECTS ||
+	    http_normalize_path(loc.p, plen, c->path, sizeof(c->path)) < 0) {
+		cgi_end(c);
+		return send_error(c, 500, 1);
+	}
+	free(c->redirect_query);
+	if ((c->redirect_query = malloc(qlen + 1)) == NULL) {
+		cgi_end(c);
+		return send_error(c, 503, 1);
+	}
+	if (qlen)
+		memcpy(c->redirect_query, q + 1, qlen);
+	c->redirect_query[qlen] = '\0';
+	cgi_end(c);
+	if (route_lookup(F.routes, c->req.host.p ? c->req.host.p : "",
+	    c->req.host.p ? c->req.host.len : 0, c->path, &rr) != ROUTE_LOCKER ||
+	    strcmp(rr.locker, c->locker) != 0 || rr.fs_path[0] == '\0')
+		return send_error(c, 500, 1);
+	memcpy(c->url_prefix, rr.url_prefix, sizeof(c->url_prefix));
+	memcpy(c->fs_path, rr.fs_path, sizeof(c->fs_path));
+	/* The redirected request is a GET without a body, as in Apache. */
+	c->req.method = HTTP_M_GET;
+	c->req.method_str.p = "GET";
+	c->req.method_str.len = 3;
+	c->req.query.p = q ? c->redirect_query : NULL;
+	c->req.query.len = qlen;
+	c->req.range.p = c->req.if_none_match.p = c->req.if_modified_since.p = NULL;
+	dispatch_worker(c);
+}
+
+/* The script's head is complete: turn it into ours. */
+static int
+cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
+{
+	size_t i;
+
+	if (h->local_redirect) {
+		cgi_local_redirect(c, h->location);
+		return 0;
+	}
+	head_begin(c, h->status);
+	if (h->content_type.p)
+		head_add(c, "Content-Type: %.*s\r\n", (int)h->content_type.len,
+		    h->content_type.p);
+	if (h->location.p)
+		head_add(c, "Location: %.*s\r\n", (int)h->location.len, h->location.p);
+	for (i = 0; i < h->nheaders; i++)
+		head_add(c, "%.*s: %.*s\r\n", (int)h->headers[i].name.len,
+		    h->headers[i].name.p, (int)h->headers[i].value.len, h->headers[i].value.p);
+	c->out_left = h->content_length;
+	if (c->req.method == HTTP_M_HEAD || h->status == 304 || h->status == 204) {
+		c->out_left = 0;
+		if (h->content_length >= 0)
+			head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
+	} else if (h->content_length >= 0)
+		head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
+	else if (c->req.version_minor == 1) {
+		c->chunked_out = 1;
+		head_add(c, "Transfer-Encoding: chunked\r\n");
+	} else
+		c->keep_alive = 0;	/* the end of the body is the end of the connection */
+	if (c->outlen + 64 >= sizeof(c->out)) {
+		/* The script's head does not fit in ours: refuse it whole. */
+		return -1;
+	}
+	head_end(c);
+	/* What came after the head is body: keep it at the front of the buffer. */
+	memmove(c->cgi_buf, c->cgi_buf + hlen, c->cgi_len - hlen);
+	c->cgi_len -= hlen;
+	c->cgi_off = 0;
+	c->cgi_head_done = 1;
+	return 1;
+}
+
+static void
+cgi_fail(struct conn *c, int status, const char *why)
+{
+	char	line[600];
+	int	n;
+
+	cgi_end(c);
+	if (F.logfd != -1) {
+		n = snprintf(line, sizeof(line), "[client %s] locker %s: %s: %.300s", c->peer,
+		    c->locker, why, c->path);
+		if (n > 0)
+			msg_send(F.logfd, MSG_LOG_ERROR, line, (size_t)n < sizeof(line) ?
+			    (size_t)n : sizeof(line) - 1, -1);
+	}
+	send_error(c, status, 1);
+}
+
+/*
+ * Send the body bytes buffered, framed as chunks when we chose to; a chunk
+ * cut short by a full socket is finished on the next call.  1 when all of
+ * it is out, 0 when the socket is full, -1 on error.
+ */
+static int
+cgi_send_body(struct conn *c)
+{
+	for (;;) {
+		struct iovec	iov[3];
+		size_t		n;
+		ssize_t		w;
+		int		niov = 0;
+
+		if (c->ck_hoff == c->ck_hlen && c->ck_data == 0 && c->ck_tail == 0) {
+			size_t data = c->cgi_len - c->cgi_off;
+
+			/* A script that says less than it sends is cut at its word. */
+			if (c->out_left >= 0 && (uint64_t)data > (uint64_t)c->out_left)
+				data = (size_t)c->out_left;
+			if (data == 0)
+				break;
+			c->ck_data = data;
+			c->ck_hoff = c->ck_hlen = 0;
+			if (c->chunked_out) {
+				c->ck_hlen = (size_t)snprintf(c->ck_h, sizeof(c->ck_h), "%zx\r\n", data);
+				c->ck_tail = 2;
+			}
+		}
+		if (c->ck_hoff < c->ck_hlen) {
+			iov[niov].iov_base = c->ck_h + c->ck_hoff;
+			iov[niov++].iov_len = c->ck_hlen - c->ck_hoff;
+		}
+		if (c->ck_data > 0) {
+			iov[niov].iov_base = c->cgi_buf + c->cgi_off;
+			iov[niov++].iov_len = c->ck_data;
+		}
+		if (c->ck_tail > 0) {
+			iov[niov].iov_base = (char *)"\r\n" + (2 - c->ck_tail);
+			iov[niov++].iov_len = c->ck_tail;
+		}
+		if ((w = writev(c->fd, iov, niov)) == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		n = (size_t)w;
+		if (n > 0 && c->ck_hoff < c->ck_hlen) {
+			size_t k = n < c->ck_hlen - c->ck_hoff ? n : c->ck_hlen - c->ck_hoff;
+
+			c->ck_hoff += k;
+			n -= k;
+		}
+		if (n > 0 && c->ck_data > 0) {
+			size_t k = n < c->ck_data ? n : c->ck_data;
+
+			c->ck_data -= k;
+			c->cgi_off += k;
+			c->body_bytes += (off_t)k;
+			if (c->out_left >= 0)
+				c->out_left -= (int64_t)k;
+			n -= k;
+		}
+		if (n > 0 && c->ck_tail > 0)
+			c->ck_tail -= n < c->ck_tail ? n : c->ck_tail;
+		c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+	}
+	c->cgi_off = c->cgi_len = 0;
+	return 1;
+}
+
+/* Drive a running script: body up, head and body down. */
+static void
+cgi_run(struct conn *c)
+{
+	struct cgi_head	h;
+	int		r, n;
+
+	for (;;) {
+		int progress = 0;
+
+		if (!c->upload_done) {
+			r = cgi_upload(c);
+			if (r == -1)
+				return cgi_fail(c, 400, "broken request body");
+			if (r == -2)
+				return cgi_fail(c, 413, "request body too large");
+			progress |= r > 0;
+		}
+		if (!c->cgi_head_done) {
+			n = cgi_read(c, c->cgi_len, CGI_MAX_HEAD - c->cgi_len);
+			c->cgi_len += (size_t)n;
+			progress |= n > 0;
+			r = cgi_parse_head(c->cgi_buf, c->cgi_len, CGI_MAX_HEAD, c->cgi_nph, &h);
+			if (r == -1)
+				return cgi_fail(c, 502, "malformed script output head");
+			if (r == 0 && c->cgi_eof)
+				return cgi_fail(c, 502, "script ended before its head");
+			if (r > 0) {
+				if (c->cgi_nph) {
+					/* nph: the script's own bytes, untouched; then close. */
+					c->status = h.status;
+					c->keep_alive = 0;
+					c->cgi_head_done = 1;
+					c->cgi_off = 0;
+					c->outlen = c->outoff = 0;
+					c->out_left = -1;
+				} else {
+					int hr = cgi_head(c, &h, (size_t)r);
+
+					if (hr == 0)
+						return;		/* re-dispatched */
+					if (hr == -1)
+						return cgi_fail(c, 502, "script head too large");
+				}
+			}
+			if (!c->cgi_head_done) {
+				if (!progress)
+					return;
+				continue;
+			}
+		}
+		/* Our head first, then the body as it comes. */
+		while (c->outoff < c->outlen) {
+			ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+			    MSG_NOSIGNAL);
+
+			if (w == -1) {
+				if (errno == EAGAIN || errno == EINTR)
+					return;
+				return conn_close(c);
+			}
+			c->outoff += (size_t)w;
+		}
+		if ((r = cgi_send_body(c)) == -1)
+			return conn_close(c);
+		if (r == 0)
+			return;
+		if (c->out_left == 0 || (c->cgi_eof && c->upload_done)) {
+			if (c->out_left > 0 || (!c->upload_done))
+				c->keep_alive = 0;	/* cut short: the length was a lie */
+			if (c->chunked_out && send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
+				c->keep_alive = 0;
+			cgi_end(c);
+			return request_done(c);
+		}
+		if (c->cgi_eof && !c->upload_done) {
+			if (!progress)
+				return;
+			continue;
+		}
+		n = cgi_read(c, 0, CGI_BUF);
+		c->cgi_len = (size_t)n;
+		c->cgi_off = 0;
+		if (n > 0)
+			continue;
+		if (c->cgi_eof)
+			continue;
+		if (!progress)
+			return;
+	}
 }
 
 static void
@@ -1413,6 +2004,13 @@ timeouts(void)
 				wchan_dequeue(c->wc, c);
 			send_error(c, 504, 1);
 			break;
+		case C_CGI:
+			if (c->cgi_head_done) {
+				conn_close(c);
+				continue;
+			}
+			cgi_fail(c, 504, "script timed out");
+			break;
 		case C_SEND:
 			conn_close(c);
 			continue;
@@ -1539,6 +2137,18 @@ front_main(int idx)
 				if (evs[i].events & EPOLLOUT)
 					wchan_flush(w);
 				wchan_read(w);
+				break;
+			}
+			case K_CGI: {
+				struct conn *c = ((struct cgi_tag *)p)->c;
+
+				if (c->closed || c->cgi_fd == -1)
+					break;
+				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+					c->cgi_readable = 1;
+				if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+					c->cgi_writable = 1;
+				conn_run(c);
 				break;
 			}
 			case K_MASTER:

@@ -3,12 +3,18 @@
  * format over the control socket; the master decides what the caller may
  * do from the socket's peer credentials.  No setuid anywhere.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,15 +32,27 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "signup", CTL_SIGNUP, 1, 1, "NAME", "create a locker (root)" },
+	{ "signup", CTL_SIGNUP, 0, 1, "[NAME] [--group NAME]",
+	  "your own locker (named after your login), a group's with you as its "
+	  "admin (--group), or any (root)" },
 	{ "list", CTL_LIST, 0, 0, "", "list the lockers" },
-	{ "info", CTL_INFO, 1, 1, "NAME", "show a locker and its vhosts" },
+	{ "info", CTL_INFO, 1, 1, "NAME", "show a locker, its vhosts and (to admins) admins" },
 	{ "remove", CTL_REMOVE, 1, 1, "NAME [--purge]",
 	  "remove a locker; its home is archived, or deleted with --purge (root)" },
 	{ "vhost add", CTL_VHOST_ADD, 2, 2, "NAME HOST [--path SUBDIR]",
-	  "serve HOST from NAME's web_scripts[/SUBDIR] (root)" },
-	{ "vhost remove", CTL_VHOST_REMOVE, 1, 1, "HOST", "stop serving HOST (root)" },
+	  "serve HOST from NAME's web_scripts[/SUBDIR] (admins)" },
+	{ "vhost remove", CTL_VHOST_REMOVE, 1, 1, "HOST", "stop serving HOST (admins)" },
 	{ "vhost list", CTL_VHOST_LIST, 0, 1, "[NAME]", "list vhosts" },
+	{ "admin add", CTL_ADMIN_ADD, 2, 2, "NAME USER", "let login USER act for NAME (admins)" },
+	{ "admin remove", CTL_ADMIN_REMOVE, 2, 2, "NAME USER",
+	  "USER no longer acts for NAME; the last admin stays (admins)" },
+	{ "admin list", CTL_ADMIN_LIST, 1, 1, "NAME", "NAME's admins (admins)" },
+	{ "su", CTL_SU, 1, -1, "NAME [-- COMMAND [ARG...]]",
+	  "a shell, or a command, as NAME in its sandbox (admins)" },
+	{ "logs", CTL_LOGS, 1, 1, "NAME [--error] [--follow]",
+	  "NAME's access or error log; --follow waits for more (admins)" },
+	{ "status", CTL_STATUS, 0, 1, "[NAME]",
+	  "lockerd's processes (root), or a locker's with memory and CPU (admins)" },
 	{ "run", CTL_RUN, 1, -1, "NAME -- COMMAND [ARG...]",
 	  "run a command as the locker, in its sandbox (root)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
@@ -48,7 +66,7 @@ usage(void)
 	fprintf(stderr, "usage: locker [-c file] [--json] command [arguments]\n\n"
 	    "commands:\n");
 	for (v = verbs; v->name != NULL; v++)
-		fprintf(stderr, "  %-13s %-26s %s\n", v->name, v->args, v->help);
+		fprintf(stderr, "  %-13s %-27s %s\n", v->name, v->args, v->help);
 	fprintf(stderr, "\n  -c file  lockerd's configuration (default " DEFAULT_CONFIG ")\n"
 	    "  --json   machine-readable output\n");
 	exit(2);
@@ -98,6 +116,11 @@ struct out {
 	enum ctl_verb	verb;
 	int		n;		/* records printed so far */
 	int		info_vhosts;	/* info: vhosts follow the locker */
+	int		nvhosts;
+	int		nadmins;
+	int		nprocs;
+	int		logfd;		/* logs: the descriptor lockerd sent, or -1 */
+	int		got_log;	/* logs: lockerd answered (with or without one) */
 };
 
 static void
@@ -172,70 +195,176 @@ print_vhost(struct out *o, const struct ctl_vhost *v, int first)
 }
 
 static void
-print_end(struct out *o, int nvhosts)
+print_admin(struct out *o, const struct ctl_admin *a)
+{
+	char		added[32];
+	time_t		t = (time_t)a->added;
+	struct tm	tm;
+
+	gmtime_r(&t, &tm);
+	strftime(added, sizeof(added), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (json) {
+		if (o->verb == CTL_INFO)
+			printf(o->nadmins ? "," : "],\"admins\":[");
+		else
+			printf("%s\n  ", o->nadmins ? "," : "[");
+		printf("{\"locker\":");
+		json_str(a->locker);
+		printf(",\"user\":");
+		json_str(a->user);
+		printf(",\"uid\":%u,\"added\":\"%s\"}", a->uid, added);
+	} else if (o->verb == CTL_INFO)
+		printf("admin:   %s (uid %u)\n", a->user[0] ? a->user : "?", a->uid);
+	else {
+		if (o->nadmins == 0)
+			printf("%-24s %-20s %8s  %s\n", "LOCKER", "USER", "UID", "ADDED");
+		printf("%-24s %-20s %8u  %s\n", a->locker, a->user[0] ? a->user : "?",
+		    a->uid, added);
+	}
+	o->nadmins++;
+}
+
+static void
+print_proc(struct out *o, const struct ctl_proc *p)
+{
+	char		up[32];
+	uint64_t	s = p->uptime_ms / 1000;
+
+	if (json) {
+		printf("%s\n  {\"pid\":%d,\"role\":", o->nprocs ? "," : "[", p->pid);
+		json_str(p->role);
+		printf(",\"command\":");
+		json_str(p->comm);
+		printf(",\"locker\":");
+		json_str(p->locker);
+		printf(",\"uid\":%u,\"uptime_ms\":%llu,\"restarts\":%u,\"rss_kb\":%llu,"
+		    "\"cpu_ms\":%llu}", p->uid, (unsigned long long)p->uptime_ms, p->restarts,
+		    (unsigned long long)p->rss_kb, (unsigned long long)p->cpu_ms);
+	} else {
+		if (o->nprocs == 0)
+			printf("%7s %-8s %-16s %-20s %10s %8s %9s %9s\n", "PID", "ROLE", "COMMAND",
+			    "LOCKER", "UPTIME", "RESTARTS", "RSS", "CPU");
+		if (s >= 86400)
+			snprintf(up, sizeof(up), "%llud%02lluh", (unsigned long long)s / 86400,
+			    (unsigned long long)s % 86400 / 3600);
+		else
+			snprintf(up, sizeof(up), "%02llu:%02llu:%02llu",
+			    (unsigned long long)s / 3600, (unsigned long long)s % 3600 / 60,
+			    (unsigned long long)s % 60);
+		printf("%7d %-8s %-16s %-20s %10s %8u %7lluMB %8.2fs\n", p->pid, p->role,
+		    p->comm, p->locker[0] ? p->locker : "-", up, p->restarts,
+		    (unsigned long long)(p->rss_kb + 512) / 1024, (double)p->cpu_ms / 1000);
+	}
+	o->nprocs++;
+}
+
+static void
+print_end(struct out *o)
 {
 	if (!json)
 		return;
 	if (o->verb == CTL_LIST)
 		printf("%s]\n", o->n ? "\n" : "[");
 	else if (o->verb == CTL_VHOST_LIST)
-		printf("%s]\n", nvhosts ? "\n" : "[");
+		printf("%s]\n", o->nvhosts ? "\n" : "[");
+	else if (o->verb == CTL_ADMIN_LIST)
+		printf("%s]\n", o->nadmins ? "\n" : "[");
+	else if (o->verb == CTL_STATUS)
+		printf("%s]\n", o->nprocs ? "\n" : "[");
 	else if (o->verb == CTL_INFO && o->info_vhosts)
 		printf("]}\n");
 }
 
-/* Read replies until MSG_CTL_DONE; returns the exit status it carries. */
+/*
+ * One message from lockerd.  Returns -1 to go on, or the exit status the
+ * CLI ends with (that of MSG_CTL_DONE, or 1 if lockerd went away).
+ */
 static int
-read_replies(int fd, enum ctl_verb verb)
+reply_one(int fd, struct out *o)
 {
 	union {
 		struct ctl_locker	l;
 		struct ctl_vhost	v;
+		struct ctl_admin	a;
+		struct ctl_proc		p;
+		struct ctl_log		g;
 		struct ctl_done		d;
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
-	struct out	 o = { .verb = verb };
 	enum msg_type	 type;
 	ssize_t		 n;
-	int		 pfd, nvhosts = 0;
+	int		 pfd;
 
-	for (;;) {
-		n = msg_recv(fd, &type, &m, sizeof(m) - 1, &pfd);
-		if (pfd != -1)
-			close(pfd);
-		if (n == -1 || type == MSG_NONE) {
-			fprintf(stderr, "locker: lockerd closed the connection\n");
-			return 1;
-		}
-		switch (type) {
-		case MSG_CTL_LOCKER:
-			if ((size_t)n == sizeof(m.l))
-				print_locker(&o, &m.l);
-			break;
-		case MSG_CTL_VHOST:
-			if ((size_t)n == sizeof(m.v))
-				print_vhost(&o, &m.v, nvhosts++ == 0);
-			break;
-		case MSG_CTL_TEXT:
-			m.text[n] = '\0';
-			if (json)
-				fprintf(stderr, "%s\n", m.text);
-			else
-				printf("%s\n", m.text);
-			break;
-		case MSG_CTL_DONE:
-			if ((size_t)n != sizeof(m.d))
-				return 1;
-			m.d.message[sizeof(m.d.message) - 1] = '\0';
-			if (m.d.code == 0)
-				print_end(&o, nvhosts);
-			if (m.d.message[0])
-				fprintf(stderr, "locker: %s\n", m.d.message);
-			return m.d.code;
-		default:
-			break;
-		}
+	n = msg_recv(fd, &type, &m, sizeof(m) - 1, &pfd);
+	if (pfd != -1 && !(type == MSG_CTL_LOG && o->verb == CTL_LOGS && o->logfd == -1 &&
+	    n == sizeof(m.g))) {
+		close(pfd);
+		pfd = -1;
 	}
+	if (n == -1 || type == MSG_NONE) {
+		fprintf(stderr, "locker: lockerd closed the connection\n");
+		return 1;
+	}
+	switch (type) {
+	case MSG_CTL_LOCKER:
+		if ((size_t)n == sizeof(m.l))
+			print_locker(o, &m.l);
+		break;
+	case MSG_CTL_VHOST:
+		if ((size_t)n == sizeof(m.v))
+			print_vhost(o, &m.v, o->nvhosts++ == 0);
+		break;
+	case MSG_CTL_ADMIN:
+		if ((size_t)n == sizeof(m.a)) {
+			m.a.locker[sizeof(m.a.locker) - 1] = m.a.user[sizeof(m.a.user) - 1] = '\0';
+			print_admin(o, &m.a);
+		}
+		break;
+	case MSG_CTL_PROC:
+		if ((size_t)n == sizeof(m.p)) {
+			m.p.role[sizeof(m.p.role) - 1] = m.p.comm[sizeof(m.p.comm) - 1] = '\0';
+			m.p.locker[sizeof(m.p.locker) - 1] = '\0';
+			print_proc(o, &m.p);
+		}
+		break;
+	case MSG_CTL_LOG:
+		o->got_log = 1;
+		if (pfd != -1)
+			o->logfd = pfd;
+		break;
+	case MSG_CTL_TEXT:
+		m.text[n] = '\0';
+		if (json)
+			fprintf(stderr, "%s\n", m.text);
+		else
+			printf("%s\n", m.text);
+		break;
+	case MSG_CTL_DONE:
+		if ((size_t)n != sizeof(m.d))
+			return 1;
+		m.d.message[sizeof(m.d.message) - 1] = '\0';
+		if (m.d.code == 0)
+			print_end(o);
+		if (m.d.message[0])
+			fprintf(stderr, "locker: %s\n", m.d.message);
+		return m.d.code;
+	default:
+		break;
+	}
+	return -1;
+}
+
+/* Read replies until MSG_CTL_DONE; returns the exit status it carries. */
+static int
+read_replies(int fd, struct out *o)
+{
+	int rc;
+
+	fflush(stdout);
+	while ((rc = reply_one(fd, o)) == -1)
+		;
+	fflush(stdout);
+	return rc;
 }
 
 static int
@@ -249,14 +378,369 @@ copy_arg(char *dst, size_t dstsz, const char *src, const char *what)
 	return 0;
 }
 
+/* ------------------------------------------------------------ su */
+
+/*
+ * `locker su` relays between the caller's descriptors and the ones it
+ * passes to lockerd.  With a terminal, the caller's terminal is never
+ * handed to the locker: we open a new pty, pass its slave (which becomes
+ * the controlling terminal of the su session: job control, ^C, ^Z), put
+ * our terminal in raw mode and copy bytes both ways, and window size
+ * changes follow.  A locker's process that outlives the session keeps only
+ * a dead pty, and can never type into the caller's own shell (TIOCSTI).
+ * Without a terminal, files and pipes are passed as they are, and an
+ * output that is a terminal is relayed through a pipe for the same reason.
+ */
+struct chan {
+	int	from, to;
+	int	out;		/* towards the user: drained after the end */
+	int	eof;		/* nothing more will come from `from` */
+	size_t	len, off;
+	char	buf[16384];
+};
+
+static struct termios	saved_tty;
+static int		tty_raw;
+static volatile sig_atomic_t got_winch;
+
+static void
+tty_restore(void)
+{
+	if (tty_raw) {
+		tcsetattr(0, TCSADRAIN, &saved_tty);
+		tty_raw = 0;
+	}
+}
+
+static void
+on_fatal(int sig)
+{
+	tty_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+on_winch(int sig)
+{
+	(void)sig;
+	got_winch = 1;
+}
+
+/* A descriptor to pass for fd k when it is not open at all. */
+static int
+fd_or_null(int k)
+{
+	if (fcntl(k, F_GETFD) != -1)
+		return k;
+	return open("/dev/null", O_RDWR | O_CLOEXEC);
+}
+
+static int
+su_open_pty(int *ptm, int *pts)
+{
+	char		name[128];
+	struct winsize	ws;
+
+	if ((*ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    grantpt(*ptm) == -1 || unlockpt(*ptm) == -1 ||
+	    ptsname_r(*ptm, name, sizeof(name)) != 0 ||
+	    (*pts = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+		perror("locker: pty");
+		return -1;
+	}
+	/* The session starts with the caller's settings and window size. */
+	if (tcgetattr(0, &saved_tty) == 0)
+		tcsetattr(*pts, TCSANOW, &saved_tty);
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(*pts, TIOCSWINSZ, &ws);
+	return 0;
+}
+
+static void
+tty_make_raw(void)
+{
+	struct termios		raw = saved_tty;
+	struct sigaction	sa;
+	const int		fatal[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal;
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &sa, NULL);
+	cfmakeraw(&raw);
+	if (tcsetattr(0, TCSADRAIN, &raw) == 0)
+		tty_raw = 1;
+	atexit(tty_restore);
+}
+
+static int
+do_su(int sock, struct ctl_request *req)
+{
+	struct out		 o = { .verb = CTL_SU, .logfd = -1 };
+	struct chan		 ch[3];
+	struct pollfd		 pf[8];
+	struct sigaction	 sa;
+	struct timespec		 drain = { 0, 200 * 1000 * 1000 };
+	sigset_t		 block, none;
+	const char		*term = getenv("TERM");
+	int			 pass[3], made[3] = { -1, -1, -1 }, who[8];
+	int			 nch = 0, ptm = -1, pts = -1, code = -1, i, k, np;
+
+	memset(ch, 0, sizeof(ch));
+	signal(SIGPIPE, SIG_IGN);
+	if (isatty(0)) {
+		if (su_open_pty(&ptm, &pts) == -1)
+			return 1;
+		pass[0] = pass[1] = pass[2] = made[0] = pts;
+		req->flags |= CTL_F_TTY;
+		if (term != NULL && strlen(term) < sizeof(req->term) && str_is_printable(term))
+			snprintf(req->term, sizeof(req->term), "%s", term);
+		set_nonblock(ptm);
+		ch[nch++] = (struct chan){ .from = 0, .to = ptm };
+		ch[nch++] = (struct chan){ .from = ptm, .to = 1, .out = 1 };
+	} else {
+		for (k = 0; k < 3; k++) {
+			int p[2];
+
+			if (k == 0 || !isatty(k) || pipe2(p, O_CLOEXEC) == -1) {
+				pass[k] = fd_or_null(k);
+				if (pass[k] != k)
+					made[k] = pass[k];
+				continue;
+			}
+			pass[k] = made[k] = p[1];
+			set_nonblock(p[0]);
+			ch[nch++] = (struct chan){ .from = p[0], .to = k, .out = 1 };
+		}
+	}
+	if (msg_send(sock, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1) {
+		perror("locker: send");
+		return 1;
+	}
+	/* If lockerd refused at once, its answer is waiting: read it below. */
+	for (k = 0; k < 3; k++)
+		if (msg_send(sock, MSG_CTL_STDIO, NULL, 0, pass[k]) == -1)
+			break;
+	for (k = 0; k < 3; k++)
+		if (made[k] != -1 && (k == 0 || made[k] != made[k - 1]))
+			close(made[k]);
+	if (ptm != -1) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_winch;
+		sigaction(SIGWINCH, &sa, NULL);
+		tty_make_raw();
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigemptyset(&none);
+
+	for (;;) {
+		np = 0;
+		if (code == -1) {
+			pf[np] = (struct pollfd){ .fd = sock, .events = POLLIN };
+			who[np++] = -1;
+		}
+		for (i = 0; i < nch; i++) {
+			struct chan *c = &ch[i];
+
+			if (code != -1 && !c->out)
+				continue;	/* the end: no more input */
+			if (c->len > 0)
+				pf[np] = (struct pollfd){ .fd = c->to, .events = POLLOUT };
+			else if (!c->eof)
+				pf[np] = (struct pollfd){ .fd = c->from, .events = POLLIN };
+			else
+				continue;
+			who[np++] = i;
+		}
+		if (np == 0)
+			break;
+		k = ppoll(pf, (nfds_t)np, code == -1 ? NULL : &drain, &none);
+		if (k == -1 && errno == EINTR) {
+			struct winsize ws;
+
+			if (got_winch && ptm != -1 && ioctl(0, TIOCGWINSZ, &ws) == 0)
+				ioctl(ptm, TIOCSWINSZ, &ws);
+			got_winch = 0;
+			continue;
+		}
+		if (k <= 0)
+			break;		/* after the end, quiet for a while: done */
+		for (i = 0; i < np; i++) {
+			struct chan	*c;
+			ssize_t		 n;
+
+			if (pf[i].revents == 0)
+				continue;
+			if (who[i] == -1) {
+				code = reply_one(sock, &o);
+				continue;
+			}
+			c = &ch[who[i]];
+			if (c->len == 0) {
+				n = read(c->from, c->buf, sizeof(c->buf));
+				if (n > 0) {
+					c->len = (size_t)n;
+					c->off = 0;
+				} else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+					c->eof = 1;	/* EIO: the pty's last user is gone */
+				continue;
+			}
+			n = write(c->to, c->buf + c->off, c->len);
+			if (n > 0) {
+				c->off += (size_t)n;
+				c->len -= (size_t)n;
+			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				c->len = 0;	/* nobody reads it: drop */
+				c->eof = 1;
+			}
+		}
+	}
+	if (code == -1)
+		code = read_replies(sock, &o);
+	tty_restore();
+	return code;
+}
+
+/* ------------------------------------------------------------ logs */
+
+static int
+log_request(const struct ctl_request *req, int *code)
+{
+	struct out	o = { .verb = CTL_LOGS, .logfd = -1 };
+	int		fd = connect_master();
+
+	if (msg_send(fd, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1) {
+		perror("locker: send");
+		exit(1);
+	}
+	*code = read_replies(fd, &o);
+	close(fd);
+	if (*code != 0 && o.logfd != -1) {
+		close(o.logfd);
+		o.logfd = -1;
+	}
+	return o.logfd;
+}
+
+/* Copy what is there; 0 at its end, -1 when our reader is gone. */
+static int
+log_copy(int fd)
+{
+	char	buf[65536];
+	ssize_t	n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write_all(1, buf, (size_t)n) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	    sa.st_ino == sb.st_ino;
+}
+
+/*
+ * lockerd opens the log (the log directory is not ours to read) and hands
+ * us the descriptor; we read it, and with --follow keep reading as it
+ * grows.  Every second we ask again, so a rotated log is followed to its
+ * new file once the old one is read to its end.
+ */
+static int
+do_logs(struct ctl_request *req, int follow)
+{
+	struct pollfd	pf = { .fd = 1, .events = 0 };
+	int		fd, nfd, code, idle = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	fd = log_request(req, &code);
+	if (code != 0)
+		return code;
+	if (fd == -1 && !follow) {
+		fprintf(stderr, "locker: %s has no %s log yet\n", req->name,
+		    (req->flags & CTL_F_ERROR) ? "error" : "access");
+		return 0;
+	}
+	for (;;) {
+		if (fd != -1 && log_copy(fd) == -1)
+			return 0;
+		if (!follow)
+			return 0;
+		/* Wait a little, and leave when whoever reads our output has gone. */
+		if (poll(&pf, 1, 250) > 0 && (pf.revents & (POLLERR | POLLHUP)))
+			return 0;
+		if (++idle < 4)
+			continue;
+		idle = 0;
+		nfd = log_request(req, &code);
+		if (code != 0)
+			return code;
+		if (nfd == -1)
+			continue;
+		if (fd != -1 && same_file(fd, nfd)) {
+			close(nfd);
+			continue;
+		}
+		if (fd != -1) {
+			if (log_copy(fd) == -1)
+				return 0;
+			close(fd);
+		}
+		fd = nfd;
+	}
+}
+
+/* ------------------------------------------------------------ main */
+
+static int
+usage_of(const struct verb *v)
+{
+	fprintf(stderr, "locker: usage: locker %s %s\n", v->name, v->args);
+	return 2;
+}
+
+/* Pack argv[from..to) NUL-separated into req->argv. */
+static int
+pack_argv(struct ctl_request *req, char **pos, int from, int to)
+{
+	size_t	off = 0;
+	int	k;
+
+	if (to - from > CTL_MAX_ARGV) {
+		fprintf(stderr, "locker: command too long\n");
+		return -1;
+	}
+	for (k = from; k < to; k++) {
+		size_t l = strlen(pos[k]) + 1;
+
+		if (off + l > sizeof(req->argv)) {
+			fprintf(stderr, "locker: command too long\n");
+			return -1;
+		}
+		memcpy(req->argv + off, pos[k], l);
+		off += l;
+	}
+	req->argc = (uint32_t)(to - from);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char		*path = DEFAULT_CONFIG, *subdir = NULL;
+	const char		*path = DEFAULT_CONFIG, *subdir = NULL, *group = NULL;
 	const struct verb	*v;
 	struct ctl_request	 req;
+	struct out		 o = { .logfd = -1 };
 	char			*pos[CTL_MAX_ARGV + 4], err[512];
-	int			 npos = 0, purge = 0, i, fd, dashdash = -1;
+	int			 npos = 0, purge = 0, errlog = 0, follow = 0, i, fd;
+	int			 dashdash = -1;
 
 	for (i = 1; i < argc; i++) {
 		if (dashdash == -1 && strcmp(argv[i], "--") == 0) {
@@ -272,6 +756,12 @@ main(int argc, char **argv)
 				purge = 1;
 			else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc)
 				subdir = argv[++i];
+			else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc)
+				group = argv[++i];
+			else if (strcmp(argv[i], "--error") == 0)
+				errlog = 1;
+			else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
+				follow = 1;
 			else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 				usage();
 			else {
@@ -304,37 +794,41 @@ main(int argc, char **argv)
 		usage();
 	}
 	i = strchr(v->name, ' ') ? 2 : 1;	/* the first positional argument */
+	if ((purge && v->verb != CTL_REMOVE) || (subdir && v->verb != CTL_VHOST_ADD) ||
+	    (group && v->verb != CTL_SIGNUP) || ((errlog || follow) && v->verb != CTL_LOGS))
+		return usage_of(v);
 	memset(&req, 0, sizeof(req));
+	req.version = CTL_VERSION;
 	req.verb = v->verb;
 	if (v->verb == CTL_RUN) {
-		size_t off = 0;
-		int k;
-
-		if (npos - i < 1 || dashdash != i + 1 || npos - dashdash < 1 ||
-		    npos - dashdash > CTL_MAX_ARGV) {
-			fprintf(stderr, "locker: usage: locker run NAME -- COMMAND [ARG...]\n");
-			return 2;
-		}
+		if (npos - i < 1 || dashdash != i + 1 || npos - dashdash < 1)
+			return usage_of(v);
 		copy_arg(req.name, sizeof(req.name), pos[i], "name");
-		for (k = dashdash; k < npos; k++) {
-			size_t l = strlen(pos[k]) + 1;
-
-			if (off + l > sizeof(req.argv)) {
-				fprintf(stderr, "locker: command too long\n");
+		if (pack_argv(&req, pos, dashdash, npos) == -1)
+			return 2;
+	} else if (v->verb == CTL_SU) {
+		if (npos - i < 1 || (dashdash == -1 && npos - i != 1) ||
+		    (dashdash != -1 && dashdash != i + 1))
+			return usage_of(v);
+		copy_arg(req.name, sizeof(req.name), pos[i], "name");
+		if (dashdash != -1 && pack_argv(&req, pos, dashdash, npos) == -1)
+			return 2;
+	} else {
+		if (dashdash != -1 || npos - i < v->min || (v->max >= 0 && npos - i > v->max))
+			return usage_of(v);
+		if (v->verb == CTL_SIGNUP) {
+			/* root names the locker; a user's own is named after their login. */
+			if (group != NULL && npos - i != 0)
+				return usage_of(v);
+			if (group == NULL && npos - i == 0 && getuid() == 0) {
+				fprintf(stderr, "locker: usage: locker signup NAME (as root, name "
+				    "the locker)\n");
 				return 2;
 			}
-			memcpy(req.argv + off, pos[k], l);
-			off += l;
-		}
-		req.argc = (uint32_t)(npos - dashdash);
-	} else {
-		if (dashdash != -1 || npos - i < v->min || (v->max >= 0 && npos - i > v->max)) {
-			fprintf(stderr, "locker: usage: locker %s %s\n", v->name, v->args);
-			return 2;
-		}
-		if ((purge && v->verb != CTL_REMOVE) || (subdir && v->verb != CTL_VHOST_ADD)) {
-			fprintf(stderr, "locker: usage: locker %s %s\n", v->name, v->args);
-			return 2;
+			if (group != NULL) {
+				copy_arg(req.name, sizeof(req.name), group, "name");
+				req.flags |= CTL_F_GROUP;
+			}
 		}
 		if (v->verb == CTL_VHOST_REMOVE)
 			copy_arg(req.host, sizeof(req.host), pos[i], "host name");
@@ -342,6 +836,8 @@ main(int argc, char **argv)
 			copy_arg(req.name, sizeof(req.name), pos[i], "name");
 		if (v->verb == CTL_VHOST_ADD)
 			copy_arg(req.host, sizeof(req.host), pos[i + 1], "host name");
+		if (v->verb == CTL_ADMIN_ADD || v->verb == CTL_ADMIN_REMOVE)
+			copy_arg(req.user, sizeof(req.user), pos[i + 1], "user name");
 		if (subdir != NULL) {
 			while (*subdir == '/')
 				subdir++;
@@ -349,13 +845,19 @@ main(int argc, char **argv)
 		}
 		if (purge)
 			req.flags |= CTL_F_PURGE;
+		if (errlog)
+			req.flags |= CTL_F_ERROR;
 	}
 
 	if (config_load(&conf, path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "locker: %s\n", err);
 		return 1;
 	}
+	if (v->verb == CTL_LOGS)
+		return do_logs(&req, follow);
 	fd = connect_master();
+	if (v->verb == CTL_SU)
+		return do_su(fd, &req);
 	if (msg_send(fd, MSG_CTL_REQUEST, &req, sizeof(req), -1) == -1) {
 		perror("locker: send");
 		return 1;
@@ -365,5 +867,6 @@ main(int argc, char **argv)
 		for (i = 0; i < 3; i++)
 			if (msg_send(fd, MSG_CTL_STDIO, NULL, 0, i) == -1)
 				break;
-	return read_replies(fd, v->verb);
+	o.verb = v->verb;
+	return read_replies(fd, &o);
 }

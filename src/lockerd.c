@@ -42,6 +42,7 @@ static void	front_start(struct child *f);
 static void	logd_start(void);
 static void	child_send_config(struct child *c);
 static void	link_front_logd(struct child *f);
+static void	link_worker_logd(struct child *w);
 static void	mime_reload(void);
 
 static __attribute__((noreturn)) void
@@ -274,6 +275,7 @@ schedule_restart(struct child *c, const char *what)
 	if (delay > 10000)
 		delay = 10000;
 	c->crashes++;
+	c->restarts++;
 	if (c->crashes == 10)
 		log_warnx("%s has died 10 times within a minute; still restarting "
 		    "every %llus", what, (unsigned long long)delay / 1000);
@@ -313,7 +315,7 @@ front_start(struct child *f)
 static void
 logd_start(void)
 {
-	struct child	*l = &M->logd;
+	struct child	*l = &M->logd, *w;
 	int		 end, i;
 
 	if ((end = new_channel(l)) == -1) {
@@ -335,6 +337,27 @@ logd_start(void)
 	for (i = 0; i < M->nfronts; i++)
 		if (M->fronts[i].pid > 0)
 			link_front_logd(&M->fronts[i]);
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->role == ROLE_WORKER && w->pid > 0)
+			link_worker_logd(w);
+}
+
+/*
+ * A worker's channel to logd carries its scripts' stderr.  logd binds it to
+ * the locker named here, by the master: a worker cannot write in another
+ * locker's log.
+ */
+static void
+link_worker_logd(struct child *w)
+{
+	int sv[2];
+
+	if (M->logd.pid <= 0 || w->pid <= 0 || chan_pair(sv) == -1)
+		return;
+	child_send(&M->logd, MSG_LOG_CHAN, w->locker, strlen(w->locker), sv[0]);
+	child_send(w, MSG_LOG_CHAN, NULL, 0, sv[1]);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* A fresh front<->logd channel, one end to each. */
@@ -506,6 +529,7 @@ worker_start(const struct locker_rec *lr)
 	child_send_config(w);
 	child_send(w, MSG_WORKER_INIT, &init, sizeof(init), -1);
 	child_send(w, MSG_MIME, M->mime, sizeof(*M->mime), -1);
+	link_worker_logd(w);
 	log_debug("worker %s started, pid %d", lr->name, (int)w->pid);
 	return w;
 }

@@ -45,6 +45,7 @@ int	parse_uint(const char *s, uint64_t max, uint64_t *out);
 int	write_all(int fd, const void *buf, size_t len);
 int	path_is_under(const char *path, const char *dir);	/* dir itself or below */
 int	str_is_printable(const char *s);
+void	closefrom_compat(int lowfd);
 
 /* ------------------------------------------------------------- config.c */
 #define CONF_MAX_LISTEN		16
@@ -54,6 +55,7 @@ int	str_is_printable(const char *s);
 #define CONF_MAX_INDEX		16
 #define CONF_INDEX_LEN		64
 #define CONF_USER_LEN		32
+#define CONF_MAX_INTERP		32
 
 struct listen_addr {
 	char	host[64];	/* numeric IPv4 or IPv6 */
@@ -82,8 +84,15 @@ struct config {
 	int		front_processes;	/* 0 = auto */
 	char		static_ext[CONF_MAX_EXT][CONF_EXT_LEN];
 	int		nstatic_ext;
-	char		script_ext[CONF_MAX_EXT][CONF_EXT_LEN];	/* refused with 403 until CGI */
-	int		nscript_ext;
+	struct interpreter {
+		char	ext[CONF_EXT_LEN];
+		char	path[128];	/* "" : executed directly (or by its #! line) */
+		int	fastcgi;
+	}		interp[CONF_MAX_INTERP];
+	int		ninterp;
+	uint32_t	script_timeout;		/* seconds of wall clock per script */
+	uint32_t	script_cpu;		/* RLIMIT_CPU seconds per script */
+	uint32_t	max_scripts;		/* running at once, per locker */
 	char		index[CONF_MAX_INDEX][CONF_INDEX_LEN];
 	int		nindex;
 	char		charset[32];
@@ -101,7 +110,13 @@ struct config {
 	uint32_t	keepalive_requests;
 	uint32_t	max_connections;	/* per front process */
 	uint32_t	shutdown_timeout;
+	int		self_signup;		/* users may sign up their own locker */
+	int		group_signup;		/* GROUP_SIGNUP_* */
+	char		group_signup_group[CONF_USER_LEN];	/* GROUP_SIGNUP_GROUP */
 };
+#define GROUP_SIGNUP_NO		0
+#define GROUP_SIGNUP_YES	1	/* any login user */
+#define GROUP_SIGNUP_GROUP	2	/* members of group_signup_group */
 
 /* Fills in every default, then reads path.  On error, err holds "file:line: what". */
 int	config_load(struct config *c, const char *path, char *err, size_t errlen);
@@ -143,6 +158,9 @@ enum msg_type {
 	MSG_CTL_TEXT,		/* master -> locker: a line for the user */
 	MSG_CTL_DONE,		/* master -> locker: struct ctl_done */
 	MSG_CTL_STDIO,		/* locker -> master: fd = stdin, stdout, stderr in turn */
+	MSG_CTL_ADMIN,		/* master -> locker: struct ctl_admin */
+	MSG_CTL_PROC,		/* master -> locker: struct ctl_proc */
+	MSG_CTL_LOG,		/* master -> locker: struct ctl_log, fd = the log, read-only */
 	MSG_MAX
 };
 
@@ -200,18 +218,45 @@ struct msg_worker_init {
 	uint32_t	uid, gid;
 };
 
-/* front <-> worker */
+/*
+ * front <-> worker.  A request carries what a CGI script's environment is
+ * made of; the strings follow the struct, in field order, without NULs.
+ * The worker checks that the lengths add up to the message.
+ */
+enum wire_str {
+	WS_PATH,	/* below web_scripts, vhost subdir included */
+	WS_URL,		/* the normalised URL path the client asked for */
+	WS_TARGET,	/* the request-target as sent (REQUEST_URI) */
+	WS_QUERY,	/* after '?' */
+	WS_HOST,	/* Host, as sent */
+	WS_PREFIX,	/* "/~name" or "" */
+	WS_METHOD,
+	WS_REMOTE,	/* client address */
+	WS_LOCAL,	/* our address on this connection */
+	WS_HEADERS,	/* "Name: value\n" for every header field */
+	WS_MAX
+};
+
+#define WREQ_BODY	0x1	/* a body follows on the script's socket */
+#define WREQ_CHUNKED	0x2	/* ... of unknown length: the worker spools it */
+
 struct wire_request {
 	uint64_t	id;
 	uint8_t		method;		/* enum http_method */
-	uint8_t		pad[3];
-	uint32_t	path_len;	/* fs path bytes follow, no NUL */
+	uint8_t		version_minor;
+	uint8_t		flags;		/* WREQ_* */
+	uint8_t		pad;
+	uint16_t	remote_port, local_port;
+	int64_t		content_length;	/* -1: none or chunked */
+	uint32_t	len[WS_MAX];	/* of each string, in order */
 };
 
 enum wire_kind {
 	WIRE_FILE = 1,		/* fd: a regular file to send */
 	WIRE_STATUS,		/* an error page of `status` */
 	WIRE_SLASH,		/* a directory without a trailing slash: 301 */
+	WIRE_CGI,		/* fd: a stream socket to a running script */
+	WIRE_CGI_NPH,		/* the same, for an nph- script */
 };
 
 struct wire_response {
@@ -244,20 +289,36 @@ enum ctl_verb {
 	CTL_RUN,
 	CTL_STATUS,
 	CTL_RELOAD,
+	CTL_ADMIN_ADD,
+	CTL_ADMIN_REMOVE,
+	CTL_ADMIN_LIST,
+	CTL_SU,
+	CTL_LOGS,
 };
 
 #define CTL_F_PURGE	0x1
+#define CTL_F_GROUP	0x2	/* signup: a group locker, the caller its first admin */
+#define CTL_F_ERROR	0x4	/* logs: the error log */
+#define CTL_F_TTY	0x8	/* su: stdio is a terminal (a pty of the CLI's) */
+
+/* First field of every request: a CLI and a lockerd of different builds
+ * refuse each other clearly instead of misreading the struct. */
+#define CTL_VERSION	0x4c4b0002u	/* "LK", 2 */
+#define CTL_USER_MAX	32
 
 #define CTL_MAX_ARGV	32
 #define CTL_ARGV_BYTES	4096
 
 struct ctl_request {
+	uint32_t	version;		/* CTL_VERSION */
 	uint32_t	verb;
 	uint32_t	flags;
 	char		name[LOCKER_NAME_MAX + 1];
 	char		host[HOSTNAME_MAX + 1];
 	char		subdir[SUBDIR_MAX + 1];
-	uint32_t	argc;			/* CTL_RUN: argv packed, NUL-separated */
+	char		user[CTL_USER_MAX + 1];	/* admin add/remove: a login name */
+	char		term[64];		/* su: $TERM of the caller */
+	uint32_t	argc;			/* CTL_RUN, CTL_SU: argv packed, NUL-separated */
 	char		argv[CTL_ARGV_BYTES];
 };
 
@@ -275,6 +336,31 @@ struct ctl_vhost {
 	char	subdir[SUBDIR_MAX + 1];
 };
 
+struct ctl_admin {
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		user[CTL_USER_MAX + 1];	/* "" if the uid has no name any more */
+	uint32_t	uid;
+	int64_t		added;
+};
+
+/* One process in `locker status`. */
+struct ctl_proc {
+	int32_t		pid;
+	char		role[16];		/* master, front, logd, worker, task, process */
+	char		comm[16];		/* its name in /proc */
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint32_t	uid;
+	uint32_t	restarts;
+	uint64_t	uptime_ms;
+	uint64_t	rss_kb;
+	uint64_t	cpu_ms;			/* user + system */
+};
+
+struct ctl_log {
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		which[16];		/* "access" or "error" */
+};
+
 struct ctl_done {
 	int32_t		code;		/* exit status for the CLI */
 	char		message[512];	/* error text, or empty */
@@ -284,6 +370,34 @@ struct ctl_done {
 int	front_main(int idx);
 int	logd_main(void);
 int	worker_main(void);
+
+/* ------------------------------------------------------------- script.c */
+/* A request's strings, checked against the message they came in. */
+struct wire_view {
+	const char	*s[WS_MAX];
+	size_t		 l[WS_MAX];
+};
+
+struct script_req {
+	const struct config		*conf;
+	const struct wire_request	*q;
+	const struct wire_view		*view;
+	const struct interpreter	*interp;
+	const char			*filename;	/* absolute path of the script */
+	const char			*docroot;	/* the locker's web_scripts */
+	const char			*path_info;	/* "" or "/more/of/the/path" */
+	const char			*index_name;	/* the index file a directory ran, or NULL */
+};
+
+const struct interpreter *script_interp(const struct config *c, const char *ext);
+int	script_start(const struct script_req *s);	/* front's socket end, or -status */
+void	script_set_log(int fd);
+int	script_count(void);
+void	script_reap(void);
+struct pollfd;
+int	script_pollfds(struct pollfd *p, int max, int *first);
+void	script_events(const struct pollfd *p, int n);
+int	script_timeouts(void);
 
 /* ------------------------------------------------------------ sandbox.c */
 struct sandbox_spec {

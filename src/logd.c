@@ -21,7 +21,7 @@
 #include "lockerd.h"
 #include "route.h"
 
-#define MAX_INPUTS	130
+#define MAX_INPUTS	4096
 #define MAX_OPEN_LOGS	256	/* per-locker files kept open at once */
 #define CHAN_STAGE_BYTES	(64 * 1024)
 
@@ -34,6 +34,8 @@ struct lockerlog {
 static struct {
 	struct config		 conf;
 	struct pollfd		 pfd[MAX_INPUTS];
+	/* The locker an input belongs to (a worker's), "" for a front's. */
+	char			 owner[MAX_INPUTS][LOCKER_NAME_MAX + 1];
 	int			 npfd;
 	int			 access_fd;
 	int			 error_fd;
@@ -215,10 +217,45 @@ error_line(const char *b, size_t len)
 	write_all(L.error_fd, line, strlen(line));
 }
 
+static const char *
+buf_name(const void *b, size_t n)
+{
+	return n <= LOCKER_NAME_MAX ? b : "";
+}
+
+/* A script's stderr line, into its locker's own error log. */
+static void
+locker_error_line(const char *owner, const char *b, size_t len)
+{
+	char	path[LOCKER_NAME_MAX + 32], line[1200], stamp[64];
+	time_t	t = time(NULL);
+	struct tm tm;
+	size_t	i;
+	int	fd, n;
+
+	mkdir("/lockers", 0750);
+	snprintf(path, sizeof(path), "/lockers/%s", owner);
+	mkdir(path, 0750);
+	snprintf(path, sizeof(path), "/lockers/%s/error.log", owner);
+	if ((fd = open_log(path)) == -1)
+		return;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z", &tm);
+	n = snprintf(line, sizeof(line), "[%s] %.*s\n", stamp, (int)(len > 1024 ? 1024 : len), b);
+	for (i = 0; n > 0 && i + 1 < (size_t)n && i < sizeof(line) - 1; i++)
+		if ((unsigned char)line[i] < 0x20)
+			line[i] = '?';
+	if (n > 0)
+		write_all(fd, line, strlen(line));
+	close(fd);
+}
+
 /* Read everything an input has; -1 when it is finished. */
 static int
-input_read(int fd)
+input_read(int idx)
 {
+	int fd = L.pfd[idx].fd;
+
 	static char	buf[MSG_MAX_PAYLOAD];
 	enum msg_type	type;
 	ssize_t		n;
@@ -233,7 +270,11 @@ input_read(int fd)
 				close(pfd);
 			return -1;
 		}
-		if (type == MSG_LOG_ACCESS)
+		if (L.owner[idx][0] != '\0') {
+			/* A worker: only error lines, only into its own log. */
+			if (type == MSG_LOG_ERROR)
+				locker_error_line(L.owner[idx], buf, (size_t)n);
+		} else if (type == MSG_LOG_ACCESS)
 			write_batch(buf, (size_t)n);
 		else if (type == MSG_LOG_ERROR)
 			error_line(buf, (size_t)n);
@@ -258,10 +299,13 @@ master_read(void)
 			L.stop = 1;
 			return;
 		}
-		if (type == MSG_LOG_CHAN && fd != -1 && L.npfd < MAX_INPUTS) {
+		if (type == MSG_LOG_CHAN && fd != -1 && L.npfd < MAX_INPUTS &&
+		    (n == 0 || name_ok(buf_name(&c, (size_t)n), (size_t)n))) {
 			set_nonblock(fd);
 			L.pfd[L.npfd].fd = fd;
 			L.pfd[L.npfd].events = POLLIN;
+			memcpy(L.owner[L.npfd], &c, (size_t)n);
+			L.owner[L.npfd][n] = '\0';
 			L.npfd++;
 			continue;
 		}
@@ -284,15 +328,22 @@ on_signal(int sig)
 }
 
 static void
+input_drop(int i)
+{
+	close(L.pfd[i].fd);
+	L.npfd--;
+	L.pfd[i] = L.pfd[L.npfd];
+	memcpy(L.owner[i], L.owner[L.npfd], sizeof(L.owner[i]));
+}
+
+static void
 drain_inputs(void)
 {
 	int i;
 
 	for (i = L.npfd - 1; i >= 1; i--)
-		if (input_read(L.pfd[i].fd) == -1) {
-			close(L.pfd[i].fd);
-			L.pfd[i] = L.pfd[--L.npfd];
-		}
+		if (input_read(i) == -1)
+			input_drop(i);
 }
 
 int
@@ -335,10 +386,8 @@ logd_main(void)
 		for (i = L.npfd - 1; i >= 1; i--) {
 			if (L.pfd[i].revents == 0)
 				continue;
-			if (input_read(L.pfd[i].fd) == -1) {
-				close(L.pfd[i].fd);
-				L.pfd[i] = L.pfd[--L.npfd];
-			}
+			if (input_read(i) == -1)
+				input_drop(i);
 		}
 		if (L.pfd[0].revents)
 			master_read();

@@ -24,6 +24,7 @@ struct child {
 	char		 locker[LOCKER_NAME_MAX + 1];
 	uint32_t	 uid, gid;
 	int		 crashes;	/* recent, for the backoff */
+	uint32_t	 restarts;	/* since the master started (locker status) */
 	uint64_t	 started_ms;
 	uint64_t	 restart_at_ms;	/* 0: not scheduled */
 	int		 idle_exit;	/* said MSG_IDLE: starting a new one is fine */
@@ -36,7 +37,7 @@ struct ctl_client {
 	int		 fd;
 	uid_t		 uid;
 	pid_t		 pid;
-	int		 want_stdio;	/* CTL_RUN: descriptors still to come */
+	int		 want_stdio;	/* CTL_RUN, CTL_SU: descriptors still to come */
 	int		 stdio[3];
 	struct ctl_request req;
 	struct child	*task;		/* the process it waits for */

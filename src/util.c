@@ -1,4 +1,5 @@
 /* util.c: small helpers shared by every process. */
+#include <sys/syscall.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -112,4 +113,10 @@ str_is_printable(const char *s)
 		if (!isprint((unsigned char)*s))
 			return 0;
 	return 1;
+}
+
+void
+closefrom_compat(int lowfd)
+{
+	syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0);
 }

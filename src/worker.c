@@ -8,6 +8,8 @@
  * It exits after the configured idle time; the master starts a new one on
  * the next request.
  */
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,29 +210,97 @@ open_index(const char *dirrel, char *chosen, size_t chosensz)
 	return -1;
 }
 
-static void
-handle_request(int chan, const struct wire_request *q, const char *path)
+/*
+ * A path that did not open because a file stands where a directory should
+ * (ENOTDIR) may be a script followed by PATH_INFO: /app.php/more/path.
+ * Returns the script's descriptor and splits rel there, or -1.
+ */
+static int
+open_script_prefix(char *rel, char *path_info, size_t pisz)
 {
-	struct wire_response	 r;
-	struct stat		 st;
-	char			 rel[PATH_MAX], chosen[PATH_MAX];
-	const char		*ext;
-	int			 fd;
+	struct stat	st;
+	char		*slash;
+	int		fd;
+
+	for (slash = strchr(rel, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		fd = open_beneath(rel);
+		if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			*slash = '/';
+			snprintf(path_info, pisz, "%s", slash);
+			*slash = '\0';
+			return fd;
+		}
+		if (fd != -1)
+			close(fd);
+		*slash = '/';
+		if (fd == -1 && errno != EISDIR && errno != 0)
+			break;
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+static void
+run_script(int chan, const struct wire_request *q, const struct wire_view *v,
+    const char *rel, const char *path_info, const char *index_name,
+    const struct interpreter *in, struct wire_response *r)
+{
+	struct script_req	s;
+	char			file[PATH_MAX], docroot[PATH_MAX];
+	const char		*base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	int			fd;
+
+	snprintf(docroot, sizeof(docroot), "%s/web_scripts", W.init.home);
+	snprintf(file, sizeof(file), "%s/%s", docroot, rel);
+	memset(&s, 0, sizeof(s));
+	s.conf = &W.conf;
+	s.q = q;
+	s.view = v;
+	s.interp = in;
+	s.filename = file;
+	s.docroot = docroot;
+	s.path_info = path_info;
+	s.index_name = index_name;
+	if ((fd = script_start(&s)) < 0) {
+		r->status = (uint16_t)-fd;
+		answer(chan, r, -1);
+		return;
+	}
+	r->kind = strncmp(base, "nph-", 4) == 0 ? WIRE_CGI_NPH : WIRE_CGI;
+	r->status = 200;
+	answer(chan, r, fd);
+}
+
+static void
+handle_request(int chan, const struct wire_request *q, const struct wire_view *v)
+{
+	struct wire_response		 r;
+	struct stat			 st;
+	const struct interpreter	*in;
+	const char			*path = v->s[WS_PATH], *index_name = NULL;
+	size_t				 plen = v->l[WS_PATH];
+	char				 rel[PATH_MAX], chosen[PATH_MAX], path_info[PATH_MAX] = "";
+	const char			*ext;
+	int				 fd;
 
 	memset(&r, 0, sizeof(r));
 	r.id = q->id;
 	r.kind = WIRE_STATUS;
 	W.last_request = now_ms();
 
-	if (q->path_len >= sizeof(rel) - CONF_INDEX_LEN || !path_ok(path, q->path_len)) {
+	if (plen >= sizeof(rel) - CONF_INDEX_LEN || !path_ok(path, plen)) {
 		r.status = 404;
 		answer(chan, &r, -1);
 		return;
 	}
-	memcpy(rel, path + 1, q->path_len - 1);
-	rel[q->path_len - 1] = '\0';
+	memcpy(rel, path + 1, plen - 1);
+	rel[plen - 1] = '\0';
 
-	if ((fd = open_beneath(rel)) == -1 || fstat(fd, &st) == -1) {
+	fd = open_beneath(rel);
+	if (fd == -1 && errno == ENOTDIR)
+		fd = open_script_prefix(rel, path_info, sizeof(path_info));
+	if (fd == -1 || fstat(fd, &st) == -1) {
 		r.status = (uint16_t)errno_status(errno);
 		if (fd != -1)
 			close(fd);
@@ -238,7 +309,7 @@ handle_request(int chan, const struct wire_request *q, const char *path)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		if (path[q->path_len - 1] != '/') {
+		if (path[plen - 1] != '/') {
 			r.kind = WIRE_SLASH;
 			answer(chan, &r, -1);
 			return;
@@ -248,6 +319,7 @@ handle_request(int chan, const struct wire_request *q, const char *path)
 			answer(chan, &r, -1);
 			return;
 		}
+		index_name = chosen + strlen(rel);
 		snprintf(rel, sizeof(rel), "%s", chosen);
 	} else if (!S_ISREG(st.st_mode)) {
 		close(fd);
@@ -257,10 +329,16 @@ handle_request(int chan, const struct wire_request *q, const char *path)
 	}
 
 	ext = extension(rel);
-	if (ext == NULL || !config_ext_in(W.conf.static_ext, W.conf.nstatic_ext, ext)) {
-		/* Scripts run in a later version; anything else is not for the web. */
+	if ((in = script_interp(&W.conf, ext)) != NULL) {
 		close(fd);
-		r.status = 403;
+		run_script(chan, q, v, rel, path_info, index_name, in, &r);
+		return;
+	}
+	/* Anything neither static nor a script is not for the web. */
+	if (path_info[0] != '\0' || ext == NULL ||
+	    !config_ext_in(W.conf.static_ext, W.conf.nstatic_ext, ext)) {
+		close(fd);
+		r.status = path_info[0] != '\0' ? 404 : 403;
 		answer(chan, &r, -1);
 		return;
 	}
@@ -274,6 +352,23 @@ handle_request(int chan, const struct wire_request *q, const char *path)
 	r.status = 200;
 	content_type(ext, r.content_type, sizeof(r.content_type));
 	answer(chan, &r, fd);
+}
+
+/* Check that a request's string lengths add up to its message. */
+static int
+view_of(const struct wire_request *q, const char *strs, size_t len, struct wire_view *v)
+{
+	size_t	off = 0;
+	int	i;
+
+	for (i = 0; i < WS_MAX; i++) {
+		if (q->len[i] > len - off)
+			return -1;
+		v->s[i] = strs + off;
+		v->l[i] = q->len[i];
+		off += q->len[i];
+	}
+	return off == len ? 0 : -1;
 }
 
 /* The table comes from the master; a type must fit in a header field. */
@@ -307,8 +402,9 @@ chan_serve(int chan)
 {
 	static struct {
 		struct wire_request	q;
-		char			path[PATH_MAX];
+		char			strs[MSG_MAX_PAYLOAD];
 	} m[CHAN_BATCH];
+	struct wire_view v;
 	struct msg_in	in[CHAN_BATCH];
 	int		i, k, round;
 
@@ -326,11 +422,11 @@ chan_serve(int chan)
 			if (in[i].fd != -1)
 				close(in[i].fd);
 			if (in[i].type != MSG_REQUEST || in[i].len < sizeof(m[i].q) ||
-			    m[i].q.path_len != in[i].len - sizeof(m[i].q)) {
+			    view_of(&m[i].q, m[i].strs, in[i].len - sizeof(m[i].q), &v) == -1) {
 				answers_flush(chan);
 				return -1;
 			}
-			handle_request(chan, &m[i].q, m[i].path);
+			handle_request(chan, &m[i].q, &v);
 		}
 		if (answers_flush(chan) == -1)
 			return -1;
@@ -369,6 +465,12 @@ master_read(void)
 			W.npfd++;
 			continue;
 		}
+		if (type == MSG_LOG_CHAN && fd != -1) {
+			/* logd's end is bound to this locker: its error log only. */
+			set_nonblock(fd);
+			script_set_log(fd);
+			continue;
+		}
 		if (fd != -1)
 			close(fd);
 		if (type == MSG_CONFIG && (size_t)n == sizeof(*cp))
@@ -398,8 +500,10 @@ read_init(void)
 int
 worker_main(void)
 {
-	char	web[PATH_MAX + 16];
-	int	i, timeout;
+	struct pollfd	 all[MAX_CHANNELS + 2 + 512];
+	char		 web[PATH_MAX + 16];
+	sigset_t	 set;
+	int		 i, timeout, sfd, nall, sfirst, st;
 
 	log_init("worker", 0);
 	read_init();
@@ -409,6 +513,15 @@ worker_main(void)
 	snprintf(web, sizeof(web), "%s/web_scripts", W.init.home);
 	if ((W.webroot = open(web, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		log_warn("worker %s: %s", W.init.locker, web);
+	/* What a script leaves behind is reparented to us, and reaped. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* Scripts end with SIGCHLD, read here rather than in a handler. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("worker: signalfd");
+	signal(SIGPIPE, SIG_IGN);
 	set_nonblock(CHILD_CHAN_FD);
 	W.pfd[0].fd = CHILD_CHAN_FD;
 	W.pfd[0].events = POLLIN;
@@ -417,16 +530,38 @@ worker_main(void)
 
 	for (;;) {
 		uint64_t idle_ms = (uint64_t)W.conf.worker_idle_timeout * 1000;
-		uint64_t since = now_ms() - W.last_request;
+		uint64_t since;
 
+		if (script_count() > 0)
+			W.last_request = now_ms();	/* not idle while a script runs */
+		since = now_ms() - W.last_request;
 		if (since >= idle_ms) {
 			/* Tell the master first, so it starts a fresh worker if needed. */
 			msg_send(CHILD_CHAN_FD, MSG_IDLE, NULL, 0, -1);
 			exit(0);
 		}
 		timeout = (int)(idle_ms - since);
-		if (poll(W.pfd, (nfds_t)W.npfd, timeout) == -1 && errno != EINTR)
+		if ((st = script_timeouts()) >= 0 && st < timeout)
+			timeout = st;
+
+		memcpy(all, W.pfd, sizeof(W.pfd[0]) * (size_t)W.npfd);
+		nall = W.npfd;
+		all[nall].fd = sfd;
+		all[nall++].events = POLLIN;
+		nall += script_pollfds(all + nall, (int)(sizeof(all) / sizeof(all[0])) - nall,
+		    &sfirst);
+		if (poll(all, (nfds_t)nall, timeout) == -1 && errno != EINTR)
 			fatal("worker: poll");
+		for (i = 0; i < W.npfd; i++)
+			W.pfd[i].revents = all[i].revents;
+		script_events(all + W.npfd + 1, nall - W.npfd - 1);
+		if (all[W.npfd].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			script_reap();
+		}
 		for (i = W.npfd - 1; i >= 1; i--) {
 			if (W.pfd[i].revents == 0)
 				continue;

@@ -249,8 +249,23 @@ def parse_responses(data, head_only=()):
             k, _, v = line.partition(":")
             headers[k.strip().lower()] = v.strip()
         data = data[end + 4:]
+        if 100 <= status < 200:
+            continue
+        if len(out) not in head_only and status not in (204, 304) and \
+                headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                line, _, data = data.partition(b"\r\n")
+                size = int(line.split(b";")[0], 16)
+                if size == 0:
+                    _, _, data = data.partition(b"\r\n")   # no trailers from us
+                    break
+                body += data[:size]
+                data = data[size + 2:]
+            out.append((status, headers, body))
+            continue
         n = int(headers.get("content-length", "0"))
-        if len(out) in head_only or status in (304,) or 100 <= status < 200:
+        if len(out) in head_only or status in (304,):
             n = 0
         out.append((status, headers, data[:n]))
         data = data[n:]

@@ -188,8 +188,6 @@ def test_uids_not_reused_across_a_restart(make_lockerd):
     c = m.signup("alpha")
     SEEN_UIDS.add(c["uid"])
     assert c["uid"] not in (a["uid"], b["uid"])
-    for uid in (a["uid"], b["uid"], c["uid"]):
-        pass
     m.locker("remove", "beta", "--purge")
     m.locker("remove", "alpha", "--purge")
     assert not getent_uid(a["uid"]) and not getent_uid(c["uid"])
@@ -359,12 +357,25 @@ def test_non_root_may_list_but_not_change(d):
     assert not os.path.lexists(os.path.join(d.lockers, "nora"))
     for args in (("remove", "mona"), ("remove", "mona", "--purge"),
                  ("vhost", "add", "mona", "mona-site.example.org"),
-                 ("run", "mona", "--", "true")):
+                 ("vhost", "remove", "mona-site.example.org")):
         r = d.locker(*args, user="nobody", check=False)
         assert r.returncode != 0, args
         assert "permission denied" in r.stderr.lower(), args
     assert d.info("mona")["name"] == "mona"
     assert os.path.isdir(os.path.join(d.lockers, "mona"))
+
+
+def test_non_root_may_not_run_as_a_locker(d):
+    signup(d, "mona-run")
+    marker = os.path.join(d.lockers, "mona-run", "tmp", "ran")
+    # Several times: the refusal must reach the user every time, not only
+    # when the master happens to answer before the CLI has sent its stdio.
+    for _ in range(20):
+        r = d.locker("run", "mona-run", "--", "touch", "/tmp/ran", user="nobody",
+                     check=False)
+        assert r.returncode != 0
+        assert not os.path.exists(marker), "a non-root user ran a command as a locker"
+        assert "permission denied" in r.stderr.lower(), r.stderr
 
 
 def test_a_created_user_is_refused_too(d):

@@ -175,15 +175,17 @@ def test_worker_speaking_garbage_is_dropped_not_trusted(make_lockerd):
     assert chans
     for payload in ('"\\x0c\\x00\\x00\\x00\\xff\\xff\\xff\\xff"',   # a lying length
                     '"\\x0c\\x00\\x00\\x00\\x00\\x00\\x00\\x00"'):  # right type, no body
-        subprocess.run(["gdb", "-p", str(w), "-batch", "-nx",
-                        "-ex", f"call (long)write({chans[0]}, {payload}, 8)"],
+        # every channel but the master's (fd 3): front's, and logd's
+        cmds = []
+        for fd in chans:
+            cmds += ["-ex", f"call (long)write({fd}, {payload}, 8)"]
+        subprocess.run(["gdb", "-p", str(w), "-batch", "-nx"] + cmds,
                        capture_output=True, timeout=60)
         time.sleep(0.3)
         assert d.pids("front") == front, "front must survive a lying worker"
         assert get(d.port, "/a.txt", "good.test.example")[2] == b"good\n"
         assert get(d.port, "/a.txt", "evil.test.example")[2] == b"evil\n"
-        w2 = worker_of(d, "evil")
-        chans = [int(fd) for fd in os.listdir(f"/proc/{w2}/fd")
-                 if int(fd) > 3 and os.readlink(f"/proc/{w2}/fd/{fd}").startswith("socket:")]
-        w = w2
+        w = worker_of(d, "evil")
+        chans = [int(fd) for fd in os.listdir(f"/proc/{w}/fd")
+                 if int(fd) > 3 and os.readlink(f"/proc/{w}/fd/{fd}").startswith("socket:")]
     assert "worker evil" in d.log()

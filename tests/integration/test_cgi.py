@@ -1,0 +1,307 @@
+"""Scripts run as their locker: CGI/1.1 through lockerd, from the wire."""
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import get, parse_responses, raw
+
+ENV_SH = """echo "Content-Type: text/plain"
+echo
+env | sort
+echo "uid=$(id -u)"
+"""
+
+
+def env_of(body):
+    out = {}
+    for line in body.decode(errors="replace").splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            out[k] = v
+    return out
+
+
+@pytest.fixture(scope="module")
+def cgi(build_dir):
+    from conftest import Lockerd
+    d = Lockerd(build_dir, extra="script-timeout 3\nfile-cache-valid 0\n").start()
+    d.signup("alice")
+    d.signup("bob")
+    yield d
+    d.cleanup()
+
+
+def uid_of(d, name):
+    return d.info(name)["uid"]
+
+
+def test_interpreters_by_extension_without_exec_bit(cgi):
+    cgi.put("alice", "s.sh", 'echo "Content-Type: text/plain"; echo; echo "sh $(id -u)"')
+    cgi.put("alice", "p.pl", 'print "Content-Type: text/plain\\n\\n"; print "perl $<\\n";')
+    cgi.put("alice", "y.py", 'import os\nprint("Content-Type: text/plain\\n")\nprint("python", os.getuid())')
+    cgi.put("alice", "x.php", '<?php echo "php ", posix_getuid(), "\\n";')
+    uid = uid_of(cgi, "alice")
+    for f, word in (("s.sh", "sh"), ("p.pl", "perl"), ("y.py", "python"), ("x.php", "php")):
+        s, h, b = get(cgi.port, "/" + f, "alice.test.example")
+        assert s == 200, (f, s, b)
+        assert b.decode().strip() == f"{word} {uid}", (f, b)
+
+
+def test_cgi_file_runs_by_shebang_or_as_a_program(cgi):
+    cgi.put("alice", "shebang.cgi", '#!/usr/bin/perl -w\nprint "Content-Type: text/plain\\n\\nshebang $<\\n";')
+    s, _, b = get(cgi.port, "/shebang.cgi", "alice.test.example")
+    assert s == 200 and b == f"shebang {uid_of(cgi, 'alice')}\n".encode()
+    if shutil.which("gcc"):
+        src = os.path.join(cgi.dir, "hello.c")
+        with open(src, "w") as f:
+            f.write('#include <stdio.h>\n#include <unistd.h>\nint main(void){'
+                    'printf("Content-Type: text/plain\\r\\n\\r\\nC %d\\n", (int)getuid());return 0;}\n')
+        binp = os.path.join(cgi.dir, "hello.cgi")
+        subprocess.run(["gcc", "-O2", "-o", binp, src], check=True)
+        with open(binp, "rb") as f:
+            cgi.put("alice", "hello.cgi", f.read(), mode=0o700)
+        s, _, b = get(cgi.port, "/hello.cgi", "alice.test.example")
+        assert s == 200 and b == f"C {uid_of(cgi, 'alice')}\n".encode()
+
+
+def test_meta_variables(cgi):
+    cgi.put("alice", "env.sh", ENV_SH)
+    s, h, b = get(cgi.port, "/~alice/env.sh/extra/p%20ath?a=1&b=%20x", "scripts.test.example:8080",
+                  extra=b"X-Custom-Thing: yes\r\nProxy: http://evil/\r\nCookie: a=1\r\n"
+                        b"X-Dup: 1\r\nX-Dup: 2\r\nX_Under: no\r\n")
+    assert s == 200, b
+    e = env_of(b)
+    home = cgi.info("alice")["home"]
+    assert e["GATEWAY_INTERFACE"] == "CGI/1.1"
+    assert e["REQUEST_METHOD"] == "GET"
+    assert e["QUERY_STRING"] == "a=1&b=%20x"
+    assert e["SCRIPT_NAME"] == "/~alice/env.sh"
+    assert e["PATH_INFO"] == "/extra/p ath"
+    assert e["PATH_TRANSLATED"] == home + "/web_scripts/extra/p ath"
+    assert e["SCRIPT_FILENAME"] == home + "/web_scripts/env.sh"
+    assert e["REQUEST_URI"] == "/~alice/env.sh/extra/p%20ath?a=1&b=%20x"
+    assert e["SERVER_NAME"] == "scripts.test.example"
+    assert e["SERVER_PORT"] == str(cgi.port)
+    assert e["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert e["REMOTE_ADDR"] == "127.0.0.1" and int(e["REMOTE_PORT"]) > 0
+    assert e["SERVER_ADDR"] == "127.0.0.1"
+    assert e["CONTEXT_PREFIX"] == "/~alice"
+    assert e["DOCUMENT_ROOT"] == home + "/web_scripts"
+    assert e["REDIRECT_STATUS"] == "200"
+    assert e["REQUEST_SCHEME"] == "http"
+    assert e["PHPRC"] == home + "/web_scripts"
+    assert e["HTTP_X_CUSTOM_THING"] == "yes"
+    assert e["HTTP_COOKIE"] == "a=1"
+    assert e["HTTP_X_DUP"] == "1, 2"
+    assert "HTTP_PROXY" not in e, "httpoxy"
+    assert not any(k.startswith("HTTP_X_UNDER") for k in e)
+    assert e["uid"] == str(uid_of(cgi, "alice"))
+    assert "CONTENT_LENGTH" not in e
+    # the working directory is the script's own
+    cgi.put("alice", "sub/pwd.sh", 'echo "Content-Type: text/plain"; echo; pwd')
+    assert get(cgi.port, "/sub/pwd.sh", "alice.test.example")[2].decode().strip() == \
+        home + "/web_scripts/sub"
+
+
+def test_index_script_and_subdomain_script_name(cgi):
+    cgi.put("alice", "app/index.php", '<?php echo $_SERVER["SCRIPT_NAME"], "|", $_GET["q"];')
+    s, _, b = get(cgi.port, "/app/?q=7", "alice.test.example")
+    assert (s, b) == (200, b"/app/index.php|7")
+
+
+def post(port, path, host, body, chunked=False, extra=b""):
+    head = b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + \
+        b"\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n" + extra
+    if chunked:
+        parts = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+        data = head + b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(
+            b"%x\r\n" % len(p) + p + b"\r\n" for p in parts) + b"0\r\n\r\n"
+    else:
+        data = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    return parse_responses(raw(port, data, timeout=30))[0]
+
+
+SHA_PY = """import hashlib, os, sys
+n = int(os.environ.get("CONTENT_LENGTH", "0"))
+h = hashlib.sha256()
+left = n
+while left > 0:
+    b = sys.stdin.buffer.read(min(left, 65536))
+    if not b:
+        break
+    h.update(b)
+    left -= len(b)
+sys.stdout.write("Content-Type: text/plain\\r\\n\\r\\n%d %s\\n" % (n - left, h.hexdigest()))
+"""
+
+
+def test_large_post_reaches_stdin_intact(cgi):
+    cgi.put("alice", "sha.py", SHA_PY)
+    body = os.urandom(10 << 20)
+    want = f"{len(body)} {hashlib.sha256(body).hexdigest()}\n".encode()
+    s, h, b = post(cgi.port, "/sha.py", "alice.test.example", body)
+    assert (s, b) == (200, want)
+    s, h, b = post(cgi.port, "/sha.py", "alice.test.example", body, chunked=True)
+    assert (s, b) == (200, want)
+
+
+def test_output_without_length_is_chunked_and_keepalive_goes_on(cgi):
+    cgi.put("alice", "big.sh", 'echo "Content-Type: text/plain"; echo; seq 1 20000')
+    cgi.put("alice", "k.txt", "after\n")
+    req = (b"GET /big.sh HTTP/1.1\r\nHost: alice.test.example\r\n\r\n"
+           b"GET /k.txt HTTP/1.1\r\nHost: alice.test.example\r\nConnection: close\r\n\r\n")
+    data = raw(cgi.port, req)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    # de-chunk
+    body = b""
+    while True:
+        line, _, rest = rest.partition(b"\r\n")
+        n = int(line, 16)
+        if n == 0:
+            rest = rest[2:]
+            break
+        body += rest[:n]
+        rest = rest[n + 2:]
+    assert body == "".join(f"{i}\n" for i in range(1, 20001)).encode()
+    assert parse_responses(rest)[0][2] == b"after\n"
+
+
+def test_status_location_and_headers(cgi):
+    cgi.put("alice", "st.sh", 'printf "Status: 418 I am a teapot\\r\\nContent-Type: text/plain\\r\\nX-Mine: 1\\r\\n\\r\\ntea"')
+    s, h, b = get(cgi.port, "/st.sh", "alice.test.example")
+    assert (s, b, h["x-mine"]) == (418, b"tea", "1")
+    cgi.put("alice", "away.sh", 'printf "Location: http://example.org/x\\r\\n\\r\\n"')
+    s, h, b = get(cgi.port, "/away.sh", "alice.test.example")
+    assert s == 302 and h["location"] == "http://example.org/x"
+    cgi.put("alice", "target.txt", "the target\n")
+    cgi.put("alice", "local.sh", 'printf "Location: /~alice/target.txt\\r\\n\\r\\n"')
+    s, h, b = get(cgi.port, "/~alice/local.sh", "scripts.test.example")
+    assert (s, b) == (200, b"the target\n")
+    # a local redirect cannot leave the locker
+    cgi.put("bob", "b.txt", "BOB\n")
+    cgi.put("alice", "steal.sh", 'printf "Location: /~bob/b.txt\\r\\n\\r\\n"')
+    s, h, b = get(cgi.port, "/~alice/steal.sh", "scripts.test.example")
+    assert b"BOB" not in b and s >= 400
+
+
+def test_malformed_head_is_502_and_logged(cgi):
+    cgi.put("alice", "bad.sh", 'printf "Content-Type: text/plain\\r\\nX-Split: a\\rInjected: b\\r\\n\\r\\nbody"')
+    s, h, b = get(cgi.port, "/bad.sh", "alice.test.example")
+    assert s == 502 and b"Injected" not in b and "injected" not in h
+    cgi.put("alice", "nohead.sh", "echo just text without a head")
+    assert get(cgi.port, "/nohead.sh", "alice.test.example")[0] == 502
+    cgi.put("alice", "silent.sh", "exit 0")
+    assert get(cgi.port, "/silent.sh", "alice.test.example")[0] == 502
+
+
+def test_stderr_goes_to_the_lockers_error_log(cgi):
+    cgi.put("alice", "err.sh", 'echo "secret-stderr-line" >&2; echo "Content-Type: text/plain"; echo; echo out')
+    s, h, b = get(cgi.port, "/err.sh", "alice.test.example")
+    assert (s, b) == (200, b"out\n")
+    time.sleep(0.5)
+    log = os.path.join(cgi.logs, "lockers", "alice", "error.log")
+    with open(log) as f:
+        text = f.read()
+    assert "secret-stderr-line" in text and "err.sh" in text
+    bob_log = os.path.join(cgi.logs, "lockers", "bob", "error.log")
+    assert not os.path.exists(bob_log) or "secret-stderr-line" not in open(bob_log).read()
+
+
+def locker_procs(uid):
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                st = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if re.search(rf"^Uid:\s+{uid}\s", st, re.M) and b"lockerd" not in cmd:
+            out.append(int(pid))
+    return out
+
+
+def test_script_over_the_time_limit_is_504_and_killed(cgi):
+    cgi.put("alice", "slow.sh", 'sleep 30 & sleep 30; echo "Content-Type: text/plain"; echo; echo late')
+    t0 = time.time()
+    s, h, b = get(cgi.port, "/slow.sh", "alice.test.example")
+    assert s == 504 and time.time() - t0 < 10
+    time.sleep(1.5)
+    assert locker_procs(uid_of(cgi, "alice")) == []
+
+
+def test_client_going_away_kills_its_script(cgi):
+    cgi.put("alice", "forever.sh", 'echo "Content-Type: text/plain"; echo; while :; do echo x; sleep 0.1; done')
+    s = socket.create_connection(("127.0.0.1", cgi.port))
+    s.sendall(b"GET /forever.sh HTTP/1.1\r\nHost: alice.test.example\r\n\r\n")
+    assert s.recv(100)
+    s.close()
+    deadline = time.time() + 5
+    while time.time() < deadline and locker_procs(uid_of(cgi, "alice")):
+        time.sleep(0.1)
+    assert locker_procs(uid_of(cgi, "alice")) == []
+
+
+def test_script_ignoring_stdin_or_closing_stdout_early(cgi):
+    cgi.put("alice", "ignore.sh", 'echo "Content-Type: text/plain"; echo; echo ignored')
+    s, h, b = post(cgi.port, "/ignore.sh", "alice.test.example", os.urandom(4 << 20))
+    assert (s, b) == (200, b"ignored\n")
+    cgi.put("alice", "early.sh", 'echo "Content-Type: text/plain"; echo; echo bye; exec >&-; sleep 1')
+    t0 = time.time()
+    s, h, b = get(cgi.port, "/early.sh", "alice.test.example")
+    assert (s, b) == (200, b"bye\n")
+
+
+def test_nph_script(cgi):
+    cgi.put("alice", "nph-raw.sh", 'printf "HTTP/1.1 299 Mine\\r\\nContent-Type: text/plain\\r\\n\\r\\nraw"')
+    data = raw(cgi.port, b"GET /nph-raw.sh HTTP/1.1\r\nHost: alice.test.example\r\n\r\n")
+    assert data.startswith(b"HTTP/1.1 299 Mine\r\n") and data.endswith(b"raw")
+
+
+def test_php_session_and_post_form(cgi):
+    cgi.put("alice", "sess.php", '<?php session_save_path("/tmp"); session_start();'
+                                 ' $_SESSION["n"] = ($_SESSION["n"] ?? 0) + 1; echo $_SESSION["n"];')
+    s, h, b = get(cgi.port, "/sess.php", "alice.test.example")
+    assert (s, b) == (200, b"1")
+    cookie = h["set-cookie"].split(";")[0]
+    s, h, b = get(cgi.port, "/sess.php", "alice.test.example",
+                  extra=b"Cookie: " + cookie.encode() + b"\r\n")
+    assert (s, b) == (200, b"2")
+    # the session file is in alice's own tmp
+    tmp = os.path.join(cgi.info("alice")["home"], "tmp")
+    assert any(n.startswith("sess_") for n in os.listdir(tmp))
+    cgi.put("alice", "form.php", '<?php echo $_POST["a"], "+", $_POST["b"];')
+    s, h, b = post(cgi.port, "/form.php", "alice.test.example", b"a=1&b=two",
+                   extra=b"")
+    # Content-Type of the helper is octet-stream: PHP only parses forms
+    data = (b"POST /form.php HTTP/1.1\r\nHost: alice.test.example\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\na=1&b=two")
+    r = parse_responses(raw(cgi.port, data))[0]
+    assert (r[0], r[2]) == (200, b"1+two")
+
+
+def test_too_many_scripts_at_once(make_lockerd):
+    d = make_lockerd(extra="max-scripts 2\nscript-timeout 5\n").start()
+    d.signup("carl")
+    d.put("carl", "wait.sh", 'sleep 2; echo "Content-Type: text/plain"; echo; echo done')
+    socks = []
+    for _ in range(2):
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall(b"GET /wait.sh HTTP/1.1\r\nHost: carl.test.example\r\n\r\n")
+        socks.append(s)
+    time.sleep(0.5)
+    assert get(d.port, "/wait.sh", "carl.test.example")[0] == 503
+    for s in socks:
+        s.settimeout(5)
+        assert s.recv(100).startswith(b"HTTP/1.1 200")
+        s.close()
