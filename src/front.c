@@ -727,6 +727,15 @@ request_route(struct conn *c)
 		return send_error(c, 501, 0);
 	if (c->req.method == HTTP_M_CONNECT || c->req.method == HTTP_M_TRACE)
 		return send_error(c, 405, 0);
+	if (c->req.method == HTTP_M_OPTIONS && c->req.path.p != NULL &&
+	    c->req.path.len == 1 && c->req.path.p[0] == '*') {
+		/* "OPTIONS *": the server's own options. */
+		head_begin(c, 200);
+		head_add(c, "Allow: GET, HEAD, POST, OPTIONS\r\nContent-Length: 0\r\n");
+		head_end(c);
+		c->state = C_SEND;
+		return;
+	}
 	if (c->req.path.p == NULL ||
 	    http_normalize_path(c->req.path.p, c->req.path.len, c->path, sizeof(c->path)) < 0)
 		return send_error(c, 400, 0);
@@ -1057,7 +1066,8 @@ wire_pack(struct conn *c, char *buf, size_t cap)
 	    !pack_str(buf, cap, &off, r, WS_QUERY, q->query.p, q->query.p ? q->query.len : 0) ||
 	    !pack_str(buf, cap, &off, r, WS_HOST, q->host.p, q->host.p ? q->host.len : 0) ||
 	    !pack_str(buf, cap, &off, r, WS_PREFIX, c->url_prefix, strlen(c->url_prefix)) ||
-	    !pack_str(buf, cap, &off, r, WS_METHOD, q->method_str.p, q->method_str.len) ||
+	    !pack_str(buf, cap, &off, r, WS_METHOD, c->redirects ? "GET" : q->method_str.p,
+	    c->redirects ? 3 : q->method_str.len) ||
 	    !pack_str(buf, cap, &off, r, WS_REMOTE, c->peer, strlen(c->peer)) ||
 	    !pack_str(buf, cap, &off, r, WS_LOCAL, c->local, strlen(c->local)))
 		return 0;
@@ -1591,9 +1601,7 @@ cgi_local_redirect(struct conn *c, struct http_str loc)
 	memcpy(c->url_prefix, rr.url_prefix, sizeof(c->url_prefix));
 	memcpy(c->fs_path, rr.fs_path, sizeof(c->fs_path));
 	/* The redirected request is a GET without a body, as in Apache. */
-	c->req.method = HTTP_M_GET;
-	c->req.method_str.p = "GET";
-	c->req.method_str.len = 3;
+	c->req.method = HTTP_M_GET;	/* method_str stays: the log shows the request */
 	c->req.query.p = q ? c->redirect_query : NULL;
 	c->req.query.len = qlen;
 	c->req.range.p = c->req.if_none_match.p = c->req.if_modified_since.p = NULL;
