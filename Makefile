@@ -8,7 +8,7 @@ BINDIR	 = $(PREFIX)/bin
 SYSCONFDIR ?= /etc/lockerd
 
 CC	?= cc
-PKGS	 = sqlite3
+PKGS	 = sqlite3 libseccomp
 B	 = build
 
 CFLAGS	?= -O2 -g
@@ -26,13 +26,14 @@ endif
 
 # One object per process role or protocol.
 LOCKERD_SRCS = lockerd.c proc.c config.c directory.c control.c front.c http.c \
-	       route.c worker.c script.c sandbox.c logd.c log.c mime.c util.c cgi.c
+	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
+	       logd.c log.c mime.c util.c cgi.c fcgi.c
 LOCKER_SRCS  = locker.c proc.c config.c route.c directory.c log.c util.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
-UNIT_TESTS   = test_http test_route test_directory test_config test_cgi
+UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker
@@ -55,6 +56,7 @@ $(B)/test_route: tests/unit/test_route.c $(B)/route.o
 $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
+$(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
@@ -62,7 +64,7 @@ unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || exit 1; done
 
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
-FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi
+FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi
 FUZZ_SECONDS ?= 15
 $(B)/fuzz:
 	mkdir -p $@
@@ -73,6 +75,8 @@ $(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/log.c src/util.c src/
 $(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c | $(B)/fuzz
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+$(B)/fuzz/fuzz_fcgi: fuzz/fuzz_fcgi.c src/fcgi.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@for f in $(FUZZ_TARGETS); do \

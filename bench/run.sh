@@ -1,7 +1,9 @@
 #!/bin/sh
-# bench/run.sh BUILD_DIR — lockerd against nginx and Apache+suexec+static-cat,
-# side by side on 127.0.0.1 in one run.  Run as root (make bench).  See
-# bench/README.md for what is measured and how to read the output.
+# bench/run.sh BUILD_DIR — lockerd against nginx and Apache+suexec+static-cat
+# (static files), and against Apache+suexec and nginx+php-fpm (a compiled
+# CGI program and hello.php), side by side on 127.0.0.1 in one run.  Run as
+# root (make bench).  See bench/README.md for what is measured and how to
+# read the output.
 #
 # Environment:
 #   BENCH_SECONDS=10          length of each measured wrk run
@@ -10,6 +12,8 @@
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
+#   BENCH_CGI=1               0: only the static-file cases (no hello.cgi,
+#                             hello.php, php-fpm)
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
 #   BENCH_LOCKERD_TMPDIR=/var/tmp   parent of lockerd's lockers/state/logs
 #                             (lockerd refuses them under /tmp)
@@ -26,6 +30,7 @@ SECONDS_RUN=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP_SECONDS:-2}
 NCOLD=${BENCH_COLD_LOCKERS:-50}
 ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
+CGI=${BENCH_CGI:-1}
 THREADS=2
 CONNS=32
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +40,8 @@ NGINX=/usr/sbin/nginx
 APACHE=/usr/sbin/apache2
 SUEXEC=/usr/lib/apache2/suexec
 SUEXEC_CONF=/etc/apache2/suexec/www-data
+PHPCGI=$(readlink -f /usr/bin/php-cgi 2>/dev/null)
+FPM=$(ls /usr/sbin/php-fpm[0-9]* 2>/dev/null | sort -V | tail -n 1)
 TESTUSER=lockerd-bench
 DOMAIN=bench.test
 
@@ -42,6 +49,7 @@ S=			# scratch dir under /tmp
 WWW=			# Apache docroot under suexec's docroot (/var/www)
 LDIR=			# lockerd's lockers/state/logs
 NGINX_PID=
+FPM_PID=
 APACHE_PID=
 LOCKERD_PID=
 USER_MADE=
@@ -77,6 +85,7 @@ cleanup() {
 	stop_pid lockerd "$LOCKERD_PID"; LOCKERD_PID=
 	stop_pid apache2 "$APACHE_PID"; APACHE_PID=
 	stop_pid nginx "$NGINX_PID"; NGINX_PID=
+	stop_pid php-fpm "$FPM_PID"; FPM_PID=
 	# Anything still running as a bench locker's uid outlived lockerd.
 	left=$(ps -eo pid=,uid= | awk '$2 >= 210000 && $2 <= 210999 { print $1 }')
 	if [ -n "$left" ]; then
@@ -107,6 +116,20 @@ json_info() {
 }
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# The throw-away user that Apache+suexec and the php-fpm pool run as.
+make_user() {
+	[ -n "$USER_MADE" ] && return 0
+	if id -u "$TESTUSER" >/dev/null 2>&1; then
+		say "removing user $TESTUSER left by an earlier run"
+		userdel "$TESTUSER" || die "userdel $TESTUSER"
+	fi
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin "$TESTUSER" || die "useradd $TESTUSER"
+	USER_MADE=1
+	[ "$(id -u $TESTUSER)" -ge 100 ] && [ "$(id -g $TESTUSER)" -ge 100 ] \
+	    || die "$TESTUSER got a uid or gid below 100, which suexec refuses"
+}
 
 free_port() {
 	perl -MIO::Socket::INET -e '
@@ -166,10 +189,10 @@ run_wrk() {
 	return $st
 }
 
-# bench_wrk SERVER CASE URL HOST EXPECTED_FILE
+# bench_wrk SERVER CASE URL HOST EXPECTED_FILE [LOG]
 bench_wrk() {
 	out="$S/wrk-$1-$2.txt"
-	verify "$1" "$3" "$4" "$5"
+	verify "$1" "$3" "$4" "$5" "${6:-}"
 	say "$1 $2: warm-up ${WARMUP}s, then wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency $3"
 	run_wrk -d${WARMUP}s ${4:+-H "Host: $4"} "$3" >/dev/null 2>&1
 	run_wrk -d${SECONDS_RUN}s --latency ${4:+-H "Host: $4"} "$3" >"$out" 2>&1 \
@@ -187,7 +210,7 @@ bench_wrk() {
 	    }' "$out") || { cat "$out" >&2; die "could not read wrk's output for $1 $2"; }
 	printf '%s\t%s\t%s\n' "$1" "$2" "$row" >>"$S/results.tsv"
 	# The body must still be right after the load.
-	verify "$1" "$3" "$4" "$5"
+	verify "$1" "$3" "$4" "$5" "${6:-}"
 	bad=$(printf '%s\n' "$row" | cut -f4)
 	if [ "$bad" -gt 0 ]; then
 		cat "$out" >&2
@@ -209,6 +232,13 @@ if want static-cat; then
 	[ -x $APACHE ] || die "$APACHE not found: apt-get install -y apache2"
 	[ -e $SUEXEC ] && [ -f /usr/lib/apache2/modules/mod_suexec.so ] \
 	    || die "$SUEXEC not found: apt-get install -y apache2-suexec-custom"
+fi
+if [ "$CGI" = 1 ]; then
+	[ -n "$PHPCGI" ] && [ -x "$PHPCGI" ] \
+	    || die "php-cgi not found: apt-get install -y php-cgi (or BENCH_CGI=0)"
+	if want nginx; then
+		[ -n "$FPM" ] || die "php-fpm not found: apt-get install -y php-fpm (or BENCH_CGI=0)"
+	fi
 fi
 RUN_LOCKERD=
 if want lockerd; then
@@ -232,13 +262,61 @@ head -c 200000 /dev/urandom | base64 -w 76 >"$S/rand"
 head -c 1024 "$S/rand" >"$S/files/1k.html"
 head -c 102400 "$S/rand" >"$S/files/100k.html"
 chmod 0755 "$S/files"; chmod 0644 "$S/files/1k.html" "$S/files/100k.html"
+# The CGI cases: one compiled program and one page of PHP, both saying hello.
+printf 'hello\n' >"$S/hello.out"
+if [ "$CGI" = 1 ]; then
+	printf '<?php echo "hello\\n";\n' >"$S/hello.php"
+	cc -O2 -o "$S/hello.cgi" "$HERE/hello-cgi.c" || die "cannot build hello-cgi"
+fi
 
 # --- nginx ---------------------------------------------------------------
 
 if want nginx; then
-	mkdir "$S/nginx"
+	mkdir "$S/nginx" "$S/fpm" "$S/php"
+	if [ "$CGI" = 1 ]; then
+		# php-fpm as Debian runs it (its php.ini, opcache on), one pool
+		# running as the user, pm=ondemand with Debian's max_children;
+		# nginx's workers (www-data) talk to it on a Unix socket.
+		make_user
+		install -o "$TESTUSER" -g "$TESTUSER" -m 0600 "$S/hello.php" "$S/php/hello.php"
+		chown "$TESTUSER:$TESTUSER" "$S/php"; chmod 0711 "$S/php"
+		cat >"$S/fpm/php-fpm.conf" <<EOF
+; written by bench/run.sh
+[global]
+pid = $S/fpm/php-fpm.pid
+error_log = $S/fpm/error.log
+daemonize = no
+
+[bench]
+user = $TESTUSER
+group = $TESTUSER
+listen = $S/fpm/php-fpm.sock
+listen.owner = www-data
+listen.group = www-data
+listen.mode = 0660
+pm = ondemand
+pm.max_children = 5
+pm.process_idle_timeout = 10s
+EOF
+		$FPM -t -y "$S/fpm/php-fpm.conf" >"$S/fpm/configtest" 2>&1 \
+		    || { cat "$S/fpm/configtest" >&2; die "php-fpm refused its configuration"; }
+		$FPM -F -y "$S/fpm/php-fpm.conf" >"$S/fpm/stdout" 2>&1 &
+		FPM_PID=$!
+		i=0
+		while [ ! -S "$S/fpm/php-fpm.sock" ]; do
+			if gone "$FPM_PID"; then
+				cat "$S/fpm/stdout" "$S/fpm/error.log" >&2 2>/dev/null
+				die "php-fpm exited while starting (see above)"
+			fi
+			i=$((i + 1))
+			[ $i -ge 150 ] && die "php-fpm did not make its socket within 15 s"
+			sleep 0.1
+		done
+		say "$($FPM -v | head -n 1 | cut -d' ' -f1-2) up, pool as $TESTUSER, pm=ondemand (pid $FPM_PID)"
+	fi
 	NPORT=$(free_port) || die "no free port"
 	sed -e "s|@DIR@|$S/nginx|g" -e "s|@PORT@|$NPORT|g" -e "s|@ROOT@|$S/files|g" \
+	    -e "s|@PHPROOT@|$S/php|g" -e "s|@FPMSOCK@|$S/fpm/php-fpm.sock|g" \
 	    "$HERE/nginx.conf.in" >"$S/nginx/nginx.conf"
 	$NGINX -t -q -e "$S/nginx/error.log" -c "$S/nginx/nginx.conf" \
 	    || die "nginx refused its configuration"
@@ -250,6 +328,10 @@ if want nginx; then
 	bench_wrk nginx "1 KiB" "http://127.0.0.1:$NPORT/1k.html" "" "$S/files/1k.html"
 	bench_wrk nginx "100 KiB" "http://127.0.0.1:$NPORT/100k.html" "" "$S/files/100k.html"
 	[ -s "$S/nginx/access.log" ] || die "nginx wrote no access log"
+	if [ "$CGI" = 1 ]; then
+		bench_wrk nginx+fpm hello.php "http://127.0.0.1:$NPORT/hello.php" "" "$S/hello.out" \
+		    "$S/nginx/error.log"
+	fi
 	# Reference for the cold-start figures: one request on a new
 	# connection to a server that has nothing to start.
 	: >"$S/nginx-conn.txt"
@@ -260,6 +342,7 @@ if want nginx; then
 		i=$((i + 1))
 	done
 	stop_pid nginx "$NGINX_PID"; NGINX_PID=
+	stop_pid php-fpm "$FPM_PID"; FPM_PID=
 fi
 
 # --- Apache + suexec + static-cat ----------------------------------------
@@ -272,15 +355,7 @@ if want static-cat; then
 	/*) [ -d "$SXROOT" ] || die "suexec's docroot $SXROOT (first line of $SUEXEC_CONF) is not a directory" ;;
 	*) die "$SUEXEC_CONF: first line should be suexec's docroot (Debian: /var/www), found '$SXROOT'" ;;
 	esac
-	if id -u "$TESTUSER" >/dev/null 2>&1; then
-		say "removing user $TESTUSER left by an earlier run"
-		userdel "$TESTUSER" || die "userdel $TESTUSER"
-	fi
-	useradd --system --user-group --no-create-home --home-dir /nonexistent \
-	    --shell /usr/sbin/nologin "$TESTUSER" || die "useradd $TESTUSER"
-	USER_MADE=1
-	[ "$(id -u $TESTUSER)" -ge 100 ] && [ "$(id -g $TESTUSER)" -ge 100 ] \
-	    || die "$TESTUSER got a uid or gid below 100, which suexec refuses"
+	make_user
 
 	WWW=$(mktemp -d "$SXROOT/lockerd-bench.XXXXXX") || die "mktemp in $SXROOT"
 	chmod 0755 "$WWW"
@@ -294,6 +369,11 @@ if want static-cat; then
 	chmod 0755 "$WWW/cgi" "$WWW/cgi/static-cat"
 	chmod 0711 "$WWW/files"
 	chmod 0600 "$WWW/files/1k.html" "$WWW/files/100k.html"
+	if [ "$CGI" = 1 ]; then
+		install -o "$TESTUSER" -g "$TESTUSER" -m 0755 "$S/hello.cgi" "$WWW/cgi/hello"
+		install -o "$TESTUSER" -g "$TESTUSER" -m 0755 "$PHPCGI" "$WWW/cgi/php-cgi"
+		install -o "$TESTUSER" -g "$TESTUSER" -m 0600 "$S/hello.php" "$WWW/files/hello.php"
+	fi
 
 	APORT=$(free_port) || die "no free port"
 	sed -e "s|@DIR@|$WWW/apache|g" -e "s|@PORT@|$APORT|g" -e "s|@DOCROOT@|$WWW|g" \
@@ -315,6 +395,12 @@ if want static-cat; then
 	fi
 	bench_wrk static-cat "1 KiB" "http://127.0.0.1:$APORT/1k.html" "" "$S/files/1k.html"
 	bench_wrk static-cat "100 KiB" "http://127.0.0.1:$APORT/100k.html" "" "$S/files/100k.html"
+	if [ "$CGI" = 1 ]; then
+		bench_wrk apache-suexec hello.c "http://127.0.0.1:$APORT/cgi/hello" "" "$S/hello.out" \
+		    "$WWW/apache/error.log"
+		bench_wrk apache-suexec hello.php "http://127.0.0.1:$APORT/hello.php" "" "$S/hello.out" \
+		    "$WWW/apache/error.log"
+	fi
 	stop_pid apache2 "$APACHE_PID"; APACHE_PID=
 fi
 
@@ -335,6 +421,9 @@ state $LDIR/state
 logs $LDIR/logs
 uid-range 210000-210999
 front-processes auto
+# wrk keeps $CONNS requests in flight; past max-scripts a locker's scripts
+# get 503 (Apache's MaxRequestWorkers is 150).
+max-scripts $((CONNS * 2))
 EOF
 	chmod 0644 "$CONF"
 	"$BUILD/lockerd" -c "$CONF" >"$S/lockerd.out" 2>&1 &
@@ -370,6 +459,18 @@ EOF
 	sed -i '/^file-cache-valid 0$/d' "$CONF"
 	kill -HUP "$LOCKERD_PID"
 	sleep 0.5
+
+	# Scripts: the compiled program as hello.cgi (run directly), and
+	# hello.php through php-cgi forked per request (lockerd's FastCGI for
+	# PHP is not built yet).
+	if [ "$CGI" = 1 ]; then
+		install -o "$LUID" -g "$LGID" -m 0700 "$S/hello.cgi" "$LHOME/web_scripts/hello.cgi"
+		install -o "$LUID" -g "$LGID" -m 0600 "$S/hello.php" "$LHOME/web_scripts/hello.php"
+		bench_wrk lockerd hello.c "http://127.0.0.1:$LPORT/hello.cgi" "$H" "$S/hello.out" \
+		    "$LDIR/logs/lockers/bench/error.log"
+		bench_wrk lockerd hello.php "http://127.0.0.1:$LPORT/hello.php" "$H" "$S/hello.out" \
+		    "$LDIR/logs/lockers/bench/error.log"
+	fi
 
 	# Cold start: the first request to a locker that has no worker yet.
 	say "cold start: signing up $NCOLD lockers"
@@ -424,17 +525,17 @@ echo
 echo "lockerd benchmark: wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency, keep-alive, 127.0.0.1, $(nproc) CPUs shared by wrk and the server"
 echo
 awk -F '\t' 'BEGIN {
-	printf "%-11s %-8s %12s %9s %9s %8s %7s\n", "server", "case", "req/s", "p50 ms", "p99 ms", "non-2xx", "sockerr"
-	printf "%-11s %-8s %12s %9s %9s %8s %7s\n", "-----------", "--------", "------------", "---------", "---------", "--------", "-------"
+	printf "%-13s %-9s %12s %9s %9s %8s %7s\n", "server", "case", "req/s", "p50 ms", "p99 ms", "non-2xx", "sockerr"
+	printf "%-13s %-9s %12s %9s %9s %8s %7s\n", "-------------", "---------", "------------", "---------", "---------", "--------", "-------"
     }
-    { printf "%-11s %-8s %12.0f %9.2f %9.2f %8d %7d\n", $1, $2, $3, $4, $5, $6, $7 }' "$S/results.tsv"
+    { printf "%-13s %-9s %12.0f %9.2f %9.2f %8d %7d\n", $1, $2, $3, $4, $5, $6, $7 }' "$S/results.tsv"
 echo
 awk -F '\t' '
     { r[$1 "/" $2] = $3 }
     function ratio(label, a, b, target) {
-	if (!((a) in r) || !((b) in r)) { printf "  %-30s n/a (not measured)\n", label; return }
+	if (!((a) in r) || !((b) in r)) { printf "  %-38s n/a (not measured)\n", label; return }
 	x = r[a] / r[b]
-	printf "  %-30s %8.2fx   (target >= %s)\n", label, x, target
+	printf "  %-38s %8.2fx   (target >= %s)\n", label, x, target
     }
     END {
 	print "ratios (req/s):"
@@ -443,6 +544,12 @@ awk -F '\t' '
 	ratio("lockerd-nc / nginx, 1 KiB", "lockerd-nc/1 KiB", "nginx/1 KiB", "-")
 	ratio("lockerd-nc / nginx, 100 KiB", "lockerd-nc/100 KiB", "nginx/100 KiB", "-")
 	ratio("lockerd / static-cat, 1 KiB", "lockerd/1 KiB", "static-cat/1 KiB", "20x")
+	if (("lockerd/hello.c") in r || ("apache-suexec/hello.c") in r) {
+		ratio("lockerd / apache-suexec, C CGI", "lockerd/hello.c", "apache-suexec/hello.c", "2.0x")
+		ratio("lockerd* / nginx+php-fpm, hello.php", "lockerd/hello.php", "nginx+fpm/hello.php", "1.0x")
+		ratio("lockerd* / apache-suexec php-cgi, PHP", "lockerd/hello.php", "apache-suexec/hello.php", "100x")
+		print "  * lockerd runs hello.php with php-cgi forked per request: its FastCGI is not built yet"
+	}
     }' "$S/results.tsv"
 echo
 if [ -s "$S/cold.txt" ]; then

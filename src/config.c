@@ -109,6 +109,18 @@ static const struct directive directives[] = {
 	  "yes: a login user may sign up a locker named after their login" },
 	{ "group-signup", T_GROUPSIGNUP, F(group_signup), 0, 0,
 	  "yes, no, or a Unix group: who may sign up group lockers (as first admin)" },
+	{ "memory-limit", T_SIZE, F(memory_limit), 0, (uint64_t)1 << 40,
+	  "memory of all of a locker's processes together (its cgroup); 0: none" },
+	{ "process-limit", T_UINT, F(process_limit), 0, 1000000,
+	  "processes and threads of a locker (pids cgroup, RLIMIT_NPROC); 0: none" },
+	{ "cpu-shares", T_UINT, F(cpu_shares), 2, 262144,
+	  "a locker's CPU weight against the others when the CPUs are busy (1024)" },
+	{ "io-weight", T_UINT, F(io_weight), 1, 1000,
+	  "a locker's block I/O weight (cgroup blkio, BFQ only)" },
+	{ "open-files-limit", T_UINT, F(open_files_limit), 0, 1000000,
+	  "open descriptors per process of a locker (RLIMIT_NOFILE); 0: inherited" },
+	{ "file-size-limit", T_SIZE, F(file_size_limit), 0, (uint64_t)1 << 50,
+	  "largest file a locker's process may write (RLIMIT_FSIZE); 0: none" },
 };
 
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
@@ -187,6 +199,12 @@ config_defaults(struct config *c)
 	c->keepalive_requests = 10000;
 	c->max_connections = 10000;
 	c->shutdown_timeout = 10;
+	c->memory_limit = (uint64_t)512 << 20;
+	c->process_limit = 512;
+	c->cpu_shares = 1024;
+	c->io_weight = 100;
+	c->open_files_limit = 1024;
+	c->file_size_limit = (uint64_t)1 << 30;
 }
 
 struct parse_ctx {
@@ -720,4 +738,9 @@ config_dump(const struct config *c, int fd)
 	dprintf(fd, "self-signup %s\ngroup-signup %s\n", c->self_signup ? "yes" : "no",
 	    c->group_signup == GROUP_SIGNUP_YES ? "yes" : c->group_signup == GROUP_SIGNUP_NO ?
 	    "no" : c->group_signup_group);
+	dprintf(fd, "memory-limit %llu\nprocess-limit %u\ncpu-shares %u\nio-weight %u\n",
+	    (unsigned long long)c->memory_limit, c->process_limit, c->cpu_shares,
+	    c->io_weight);
+	dprintf(fd, "open-files-limit %u\nfile-size-limit %llu\n", c->open_files_limit,
+	    (unsigned long long)c->file_size_limit);
 }

@@ -59,11 +59,21 @@ control_open(void)
 	return fd;
 }
 
+/*
+ * Connections open at once.  Past the soft limit only root is let in, so
+ * that a user holding many idle connections cannot lock root out, nor
+ * run the master out of descriptors.
+ */
+#define CLIENTS_SOFT	128	/* each may hold 4 descriptors (su: 3 of stdio) */
+#define CLIENTS_HARD	192
+static int nclients;
+
 static void
 client_free(struct ctl_client *c)
 {
 	int i;
 
+	nclients--;
 	ev_del(c->fd);
 	close(c->fd);
 	for (i = 0; i < 3; i++)
@@ -85,10 +95,12 @@ control_accept(void)
 
 	while ((fd = accept4(M->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) != -1) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+		    nclients >= CLIENTS_HARD || (nclients >= CLIENTS_SOFT && cred.uid != 0) ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
 			close(fd);
 			continue;
 		}
+		nclients++;
 		/* Replies are written blocking, but a client that stalls is dropped. */
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		c->kind = EV_CONTROL_CLIENT;
@@ -103,11 +115,15 @@ control_accept(void)
 static int
 reply(struct ctl_client *c, enum msg_type t, const void *d, size_t len)
 {
-	int fl = 0;
-
-	/* Blocking with SO_SNDTIMEO: a long list must not be cut short. */
-	(void)fl;
-	return msg_send(c->fd, t, d, len, -1);
+	/* Blocking with SO_SNDTIMEO: a long list must not be cut short; but a
+	 * client that does not read costs the master one timeout, not one each. */
+	if (c->dead)
+		return -1;
+	if (msg_send(c->fd, t, d, len, -1) == -1) {
+		c->dead = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -904,7 +920,8 @@ do_logs(struct ctl_client *c)
 	if ((fd = log_open(lr.name, m.which, err, sizeof(err))) == -1)
 		return done(c, 1, "%s", err);
 	/* No file yet: no descriptor; a --follow asks again. */
-	msg_send(c->fd, MSG_CTL_LOG, &m, sizeof(m), fd >= 0 ? fd : -1);
+	if (msg_send(c->fd, MSG_CTL_LOG, &m, sizeof(m), fd >= 0 ? fd : -1) == -1)
+		c->dead = 1;
 	if (fd >= 0)
 		close(fd);
 	done(c, 0, NULL);

@@ -29,6 +29,7 @@
 
 #include "lockerd.h"
 #include "cgi.h"
+#include "fcgi.h"
 #include "http.h"
 #include "route.h"
 
@@ -118,6 +119,16 @@ struct conn {
 	int			 then_send;	/* discard the body, then send the answer */
 	int			 redirects;
 	char			*redirect_query;	/* a local redirect's query string */
+
+	/* The same, when the script is the locker's FastCGI pool. */
+	int			 fcgi;
+	int			 fcgi_error;
+	int			 fcgi_stdin_ended;
+	struct fcgi_reader	 fr;
+	unsigned char		*fraw;		/* records as read */
+	size_t			 fraw_len, fraw_off;
+	const unsigned char	*fpend;		/* stdout bytes of fraw not yet taken */
+	size_t			 fpend_len;
 };
 
 struct wchan {
@@ -1379,10 +1390,12 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 		break;
 	case WIRE_CGI:
 	case WIRE_CGI_NPH:
+	case WIRE_FCGI:
 		if (fd == -1) {
 			send_error(c, 502, 1);
 			break;
 		}
+		c->fcgi = r->kind == WIRE_FCGI;
 		cgi_start(c, fd, r->kind == WIRE_CGI_NPH);
 		fd = -1;
 		break;
@@ -1421,14 +1434,18 @@ cgi_end(struct conn *c)
 	c->cgi_buf = NULL;
 	free(c->up);
 	c->up = NULL;
+	free(c->fraw);
+	c->fraw = NULL;
 	c->cgi_len = c->cgi_off = c->up_len = c->up_off = 0;
+	c->fraw_len = c->fraw_off = c->fpend_len = 0;
 }
 
 static void
 cgi_start(struct conn *c, int fd, int nph)
 {
 	if ((c->cgi_buf = malloc(CGI_BUF)) == NULL ||
-	    (c->body_pending && (c->up = malloc(CGI_BUF)) == NULL)) {
+	    (c->body_pending && (c->up = malloc(CGI_BUF + FCGI_HEADER_LEN)) == NULL) ||
+	    (c->fcgi && (c->fraw = malloc(CGI_BUF)) == NULL)) {
 		close(fd);
 		cgi_end(c);
 		return send_error(c, 503, 1);
@@ -1446,7 +1463,14 @@ cgi_start(struct conn *c, int fd, int nph)
 	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = 0;
 	c->up_discard = 0;
 	c->upload_done = !c->body_pending;
-	if (c->upload_done)
+	c->fcgi_error = 0;
+	c->fcgi_stdin_ended = 0;
+	c->fraw_len = c->fraw_off = c->fpend_len = 0;
+	if (c->fcgi)
+		fcgi_reader_init(&c->fr, 1);
+	/* FastCGI ends stdin with an empty record (the worker sent it if there
+	 * is no body), not by closing. */
+	if (c->upload_done && !c->fcgi)
 		shutdown(fd, SHUT_WR);
 	else if (c->req.expect_continue && c->req.version_minor == 1)
 		send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
@@ -1463,7 +1487,8 @@ cgi_start(struct conn *c, int fd, int nph)
 static int
 cgi_upload(struct conn *c)
 {
-	int progress = 0;
+	size_t	hdr = c->fcgi ? FCGI_HEADER_LEN : 0;
+	int	progress = 0;
 
 	for (;;) {
 		if (c->up_off < c->up_len) {
@@ -1498,8 +1523,15 @@ cgi_upload(struct conn *c)
 		}
 		c->up_off = c->up_len = 0;
 		if (!c->body_pending) {
+			if (c->fcgi && !c->fcgi_stdin_ended && !c->up_discard) {
+				/* The empty STDIN record that ends the body. */
+				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1, 0, 0);
+				c->up_len = FCGI_HEADER_LEN;
+				c->fcgi_stdin_ended = 1;
+				continue;
+			}
 			c->upload_done = 1;
-			if (!c->up_discard)
+			if (!c->up_discard && !c->fcgi)
 				shutdown(c->cgi_fd, SHUT_WR);
 			return 1;
 		}
@@ -1510,12 +1542,12 @@ cgi_upload(struct conn *c)
 				size_t	out;
 				ssize_t	used;
 
-				if (avail > CGI_BUF)
-					avail = CGI_BUF;
+				if (avail > CGI_BUF - FCGI_HEADER_LEN)
+					avail = CGI_BUF - FCGI_HEADER_LEN;
 				used = http_chunked_decode(&c->chunk, c->in + c->pos, avail, &out);
 				if (used < 0)
 					return -1;
-				memcpy(c->up, c->in + c->pos, out);
+				memcpy(c->up + hdr, c->in + c->pos, out);
 				c->up_len = out;
 				c->pos += (size_t)used;
 				c->body_seen += out;
@@ -1525,9 +1557,9 @@ cgi_upload(struct conn *c)
 					c->body_pending = 0;
 			} else {
 				take = (uint64_t)c->body_left < avail ? (size_t)c->body_left : avail;
-				if (take > CGI_BUF)
-					take = CGI_BUF;
-				memcpy(c->up, c->in + c->pos, take);
+				if (take > CGI_BUF - FCGI_HEADER_LEN)
+					take = CGI_BUF - FCGI_HEADER_LEN;
+				memcpy(c->up + hdr, c->in + c->pos, take);
 				c->up_len = take;
 				c->pos += take;
 				c->body_left -= (int64_t)take;
@@ -1536,6 +1568,14 @@ cgi_upload(struct conn *c)
 			}
 			if (c->pos == c->inlen)
 				c->pos = c->inlen = c->head_len;
+			if (hdr) {
+				/* FastCGI: the piece goes up as one STDIN record. */
+				if (c->up_len == 0)
+					continue;
+				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1,
+				    (uint16_t)c->up_len, 0);
+				c->up_len += hdr;
+			}
 			progress = 1;
 			continue;
 		}
@@ -1551,11 +1591,78 @@ cgi_upload(struct conn *c)
 	}
 }
 
+static void	fcgi_stderr(struct conn *c, const unsigned char *p, size_t len);
+
+/*
+ * FastCGI: take the STDOUT bytes out of the records the pool sends, into
+ * cgi_buf at `at`; STDERR goes to the locker's error log; END_REQUEST is
+ * the end of the output.
+ */
+static int
+fcgi_take(struct conn *c, size_t at, size_t room)
+{
+	size_t got = 0;
+
+	while (got < room) {
+		const unsigned char	*data;
+		size_t			 used, dlen, k;
+		ssize_t			 n;
+
+		if (c->fpend_len > 0) {
+			k = c->fpend_len < room - got ? c->fpend_len : room - got;
+			memcpy(c->cgi_buf + at + got, c->fpend, k);
+			c->fpend += k;
+			c->fpend_len -= k;
+			got += k;
+			continue;
+		}
+		if (c->fraw_off < c->fraw_len) {
+			switch (fcgi_read(&c->fr, c->fraw + c->fraw_off, c->fraw_len - c->fraw_off,
+			    &used, &data, &dlen)) {
+			case FCGI_EV_STDOUT:
+				c->fpend = data;
+				c->fpend_len = dlen;
+				break;
+			case FCGI_EV_STDERR:
+				fcgi_stderr(c, data, dlen);
+				break;
+			case FCGI_EV_END:
+				c->cgi_eof = 1;
+				break;
+			case FCGI_EV_ERROR:
+				c->fcgi_error = 1;
+				c->cgi_eof = 1;
+				break;
+			case FCGI_EV_MORE:
+				break;
+			}
+			c->fraw_off += used;
+			if (c->cgi_eof && c->fpend_len == 0)
+				break;
+			continue;
+		}
+		if (c->cgi_eof || !c->cgi_readable)
+			break;
+		c->fraw_off = c->fraw_len = 0;
+		n = recv(c->cgi_fd, c->fraw, CGI_BUF, 0);
+		if (n > 0)
+			c->fraw_len = (size_t)n;
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			c->cgi_eof = 1;
+		else
+			c->cgi_readable = 0;
+	}
+	return (int)got;
+}
+
 /* Read what the script wrote, after what is buffered; 1 on progress. */
 static int
 cgi_read(struct conn *c, size_t at, size_t room)
 {
 	ssize_t n;
+
+	if (c->fcgi)
+		return room == 0 ? 0 : fcgi_take(c, at, room);
 
 	if (!c->cgi_readable || c->cgi_eof || room == 0)
 		return 0;
@@ -1650,6 +1757,23 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 	c->cgi_off = 0;
 	c->cgi_head_done = 1;
 	return 1;
+}
+
+/* A FastCGI application's error stream, to its locker's error log. */
+static void
+fcgi_stderr(struct conn *c, const unsigned char *p, size_t len)
+{
+	char	msg[1200];
+	size_t	nl = strlen(c->locker), k;
+
+	if (F.logfd == -1 || len == 0)
+		return;
+	/* [u8 name length][name][text]: logd checks the name. */
+	msg[0] = (char)nl;
+	memcpy(msg + 1, c->locker, nl);
+	k = len < sizeof(msg) - 1 - nl ? len : sizeof(msg) - 1 - nl;
+	memcpy(msg + 1 + nl, p, k);
+	msg_send(F.logfd, MSG_LOG_LOCKER_ERROR, msg, 1 + nl + k, -1);
 }
 
 static void
@@ -1760,6 +1884,8 @@ cgi_run(struct conn *c)
 			c->cgi_len += (size_t)n;
 			progress |= n > 0;
 			r = cgi_parse_head(c->cgi_buf, c->cgi_len, CGI_MAX_HEAD, c->cgi_nph, &h);
+			if (c->fcgi_error)
+				return cgi_fail(c, 502, "malformed FastCGI records");
 			if (r == -1)
 				return cgi_fail(c, 502, "malformed script output head");
 			if (r == 0 && c->cgi_eof)

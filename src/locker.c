@@ -449,9 +449,15 @@ su_open_pty(int *ptm, int *pts)
 		perror("locker: pty");
 		return -1;
 	}
-	/* The session starts with the caller's settings and window size. */
-	if (tcgetattr(0, &saved_tty) == 0)
-		tcsetattr(*pts, TCSANOW, &saved_tty);
+	/* The session starts with the caller's settings and window size; its
+	 * output going to a file or pipe gets no \r added. */
+	if (tcgetattr(0, &saved_tty) == 0) {
+		struct termios t = saved_tty;
+
+		if (!isatty(1))
+			t.c_oflag &= ~(tcflag_t)OPOST;
+		tcsetattr(*pts, TCSANOW, &t);
+	}
 	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 		ioctl(*pts, TIOCSWINSZ, &ws);
 	return 0;

@@ -410,8 +410,11 @@ worker_unlink(struct child *w)
 void
 worker_stop(struct child *w)
 {
-	if (w->pid > 0)
-		kill(w->pid, SIGKILL);
+	/* Asked first, so it takes its scripts along; forced a second later. */
+	if (w->pid > 0) {
+		kill(w->pid, SIGTERM);
+		w->kill_at_ms = now_ms() + 1000;
+	}
 	w->idle_exit = 1;	/* no new channels go to it */
 }
 
@@ -449,7 +452,12 @@ child_new(enum role role, const struct locker_rec *lr)
 	return c;
 }
 
-/* Start a process in the locker's sandbox, tracked in the worker list. */
+/*
+ * Start a process of the locker, tracked in the worker list: in new
+ * namespaces (sandbox_clone), where prepare() calls sandbox_enter() and
+ * executes the command; it is pid 1 of its pid namespace, so when it ends
+ * whatever it left running ends with it.
+ */
 struct child *
 task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx)
 {
@@ -462,7 +470,9 @@ task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx)
 		free(t);
 		return NULL;
 	}
-	t->pid = fork();
+	/* The locker's cgroups first: the child joins them before its jail. */
+	sandbox_prepare(&M->conf, lr->name, lr->uid);
+	t->pid = sandbox_clone();
 	if (t->pid == 0) {
 		sigset_t none;
 
@@ -508,7 +518,9 @@ worker_start(const struct locker_rec *lr)
 	ctx.spec.home = ctx.home;
 	ctx.spec.uid = lr->uid;
 	ctx.spec.gid = lr->gid;
-	w->pid = spawn_role(M->exe_fd, "worker", NULL, end, NULL, 0, worker_prepare, &ctx);
+	ctx.spec.keep_fds = 1;		/* its channel, CHILD_CHAN_FD */
+	sandbox_prepare(&M->conf, lr->name, lr->uid);
+	w->pid = spawn_role_sandboxed(M->exe_fd, "worker", end, worker_prepare, &ctx);
 	close(end);
 	if (w->pid == -1) {
 		log_warn("fork worker %s", lr->name);
@@ -636,6 +648,19 @@ child_by_pid(pid_t pid)
 	return NULL;
 }
 
+/* A locker's cgroups go with its last process (the pid namespace of each
+ * process is empty once that process has been reaped). */
+static void
+locker_release_if_idle(const struct child *gone)
+{
+	struct child *w;
+
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->pid > 0 && w->uid == gone->uid && strcmp(w->locker, gone->locker) == 0)
+			return;
+	sandbox_release(gone->locker, gone->uid);
+}
+
 static void
 reap(void)
 {
@@ -672,11 +697,13 @@ reap(void)
 			break;
 		case ROLE_WORKER:
 			worker_unlink(c);
+			locker_release_if_idle(c);
 			break;
 		case ROLE_TASK:
 			if (c->waiter != NULL)
 				control_task_done(c->waiter, status);
 			worker_unlink(c);
+			locker_release_if_idle(c);
 			break;
 		}
 	}
@@ -858,9 +885,10 @@ stop_step(void)
 	}
 	if (fronts > 0)
 		return 0;
+	/* Workers are asked first (they take their scripts with them). */
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid > 0) {
-			kill(w->pid, SIGKILL);
+			kill(w->pid, now_ms() > M->stop_deadline_ms + 1000 ? SIGKILL : SIGTERM);
 			others++;
 		}
 	if (others > 0)
@@ -901,8 +929,15 @@ signals_read(void)
 static void
 restarts_due(void)
 {
-	uint64_t	now = now_ms();
-	int		i;
+	uint64_t	 now = now_ms();
+	struct child	*w;
+	int		 i;
+
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->kill_at_ms && now >= w->kill_at_ms && w->pid > 0) {
+			kill(w->pid, SIGKILL);
+			w->kill_at_ms = 0;
+		}
 
 	if (M->stopping)
 		return;
@@ -1038,6 +1073,8 @@ main(int argc, char **argv)
 		fatal("epoll_create1");
 
 	setup_dirs();
+	if (sandbox_init(&M->conf) == -1)
+		fatalx("cannot set up the lockers' sandbox");
 	mime_reload();
 	if (M->mime == NULL)
 		fatalx("out of memory");
@@ -1072,6 +1109,7 @@ main(int argc, char **argv)
 	    M->nfronts == 1 ? "" : "es", dir_locker_count(M->dir), M->conf.domain);
 
 	master_loop();
+	sandbox_release_all(&M->conf);
 	dir_close(M->dir);
 	log_info("stopped");
 	return 0;

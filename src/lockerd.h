@@ -113,6 +113,13 @@ struct config {
 	int		self_signup;		/* users may sign up their own locker */
 	int		group_signup;		/* GROUP_SIGNUP_* */
 	char		group_signup_group[CONF_USER_LEN];	/* GROUP_SIGNUP_GROUP */
+	/* Limits of each locker (sandbox.c, cgroup.c); 0: none. */
+	uint64_t	memory_limit;		/* bytes, the locker's cgroup */
+	uint32_t	process_limit;		/* processes and threads (pids, NPROC) */
+	uint32_t	cpu_shares;		/* cgroup cpu.shares (v2: weight) */
+	uint32_t	io_weight;		/* blkio BFQ weight, where there is BFQ */
+	uint32_t	open_files_limit;	/* RLIMIT_NOFILE */
+	uint64_t	file_size_limit;	/* RLIMIT_FSIZE */
 };
 #define GROUP_SIGNUP_NO		0
 #define GROUP_SIGNUP_YES	1	/* any login user */
@@ -152,6 +159,7 @@ enum msg_type {
 	MSG_RESPONSE,		/* worker -> front: struct wire_response, fd = body */
 	MSG_LOG_ACCESS,		/* front -> logd: packed access records */
 	MSG_LOG_ERROR,		/* front -> logd: one error line */
+	MSG_LOG_LOCKER_ERROR,	/* front -> logd: [u8 len][locker][line], its error log */
 	MSG_CTL_REQUEST,	/* locker -> master: struct ctl_request */
 	MSG_CTL_LOCKER,		/* master -> locker: struct ctl_locker */
 	MSG_CTL_VHOST,		/* master -> locker: struct ctl_vhost */
@@ -257,6 +265,7 @@ enum wire_kind {
 	WIRE_SLASH,		/* a directory without a trailing slash: 301 */
 	WIRE_CGI,		/* fd: a stream socket to a running script */
 	WIRE_CGI_NPH,		/* the same, for an nph- script */
+	WIRE_FCGI,		/* fd: connected to the locker's FastCGI pool, request sent */
 };
 
 struct wire_response {
@@ -275,6 +284,9 @@ int	exe_open(void);		/* an fd of our own binary, for re-exec */
  */
 pid_t	spawn_role(int exe_fd, const char *role, const char *arg, int chan,
 	    const int *extra_fds, int nextra, int (*prepare)(void *), void *ctx);
+/* The same, the child created by sandbox_clone() (for a locker's worker). */
+pid_t	spawn_role_sandboxed(int exe_fd, const char *role, int chan,
+	    int (*prepare)(void *), void *ctx);
 void	drop_privileges(const char *user, const char *root_dir);
 
 /* ------------------------------------------------------------ control.c */
@@ -391,6 +403,9 @@ struct script_req {
 
 const struct interpreter *script_interp(const struct config *c, const char *ext);
 int	script_start(const struct script_req *s);	/* front's socket end, or -status */
+int	script_fcgi_start(const struct script_req *s);	/* connected to the pool, or -status */
+void	script_pool_stop(const char *interp);
+void	script_kill_all(void);
 void	script_set_log(int fd);
 int	script_count(void);
 void	script_reap(void);
@@ -405,9 +420,37 @@ struct sandbox_spec {
 	const char		*locker;
 	const char		*home;
 	uint32_t		 uid, gid;
+	int			 keep_fds;	/* 3 .. 3+keep_fds-1 survive exec */
 };
-/* In a freshly forked child, as root: enter the locker's sandbox and become it. */
+#define SANDBOX_CLONE_FLAGS	(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
+/* Master, at start: what the kernel offers (logged), the seccomp filter. */
+int	sandbox_init(const struct config *c);
+/* Master: fork into new namespaces; the child must call sandbox_enter. */
+pid_t	sandbox_clone(void);
+/* Master, before starting a process of the locker: its cgroups and limits. */
+int	sandbox_prepare(const struct config *c, const char *locker, uint32_t uid);
+/* Master, when the locker's last process has been reaped; and at stop. */
+void	sandbox_release(const char *locker, uint32_t uid);
+void	sandbox_release_all(const struct config *c);
+/*
+ * In a child of sandbox_clone(), as root: enter the locker's jail and
+ * become it.  Every descriptor above 2 (and above keep_fds) is marked
+ * close-on-exec.
+ */
 int	sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen);
+
+/* cgroup.c, landlock.c, seccomp.c: the mechanisms, used by sandbox.c. */
+void	cgroup_probe(char *missing, size_t missingsz);
+int	cgroup_prepare(const struct config *c, const char *locker, uint32_t uid);
+int	cgroup_join(const char *locker, uint32_t uid, char *err, size_t errlen);
+void	cgroup_release(const char *locker, uint32_t uid);
+void	cgroup_release_all(const struct config *c);
+void	cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs);
+int	landlock_probe(char *missing, size_t missingsz);	/* the ABI, 0: none */
+int	landlock_build(const char *home, int exe_fd, char *err, size_t errlen);
+int	landlock_enforce(int ruleset, char *err, size_t errlen);
+int	seccomp_compile(char *err, size_t errlen);
+int	seccomp_enforce(void);
 
 /* --------------------------------------------------------------- mime.c */
 /*

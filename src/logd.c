@@ -278,6 +278,17 @@ input_read(int idx)
 			write_batch(buf, (size_t)n);
 		else if (type == MSG_LOG_ERROR)
 			error_line(buf, (size_t)n);
+		else if (type == MSG_LOG_LOCKER_ERROR && n > 1 &&
+		    (size_t)(unsigned char)buf[0] + 1 <= (size_t)n) {
+			size_t	nl = (unsigned char)buf[0];
+			char	name[LOCKER_NAME_MAX + 1];
+
+			if (nl > 0 && nl <= LOCKER_NAME_MAX && name_ok(buf + 1, nl)) {
+				memcpy(name, buf + 1, nl);
+				name[nl] = '\0';
+				locker_error_line(name, buf + 1 + nl, (size_t)n - 1 - nl);
+			}
+		}
 		if (pfd != -1)
 			close(pfd);
 	}

@@ -28,6 +28,7 @@ struct child {
 	uint64_t	 started_ms;
 	uint64_t	 restart_at_ms;	/* 0: not scheduled */
 	int		 idle_exit;	/* said MSG_IDLE: starting a new one is fine */
+	uint64_t	 kill_at_ms;	/* asked to stop: SIGKILL if still there then */
 	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
 	struct child	*next;		/* workers and tasks: list links */
 };
@@ -38,6 +39,7 @@ struct ctl_client {
 	uid_t		 uid;
 	pid_t		 pid;
 	int		 want_stdio;	/* CTL_RUN, CTL_SU: descriptors still to come */
+	int		 dead;		/* a reply could not be sent: send no more */
 	int		 stdio[3];
 	struct ctl_request req;
 	struct child	*task;		/* the process it waits for */

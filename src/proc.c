@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,9 +289,21 @@ child_fds_setup(int exe_fd, int *pexe, int chan, const int *extra, int nextra)
 	syscall(SYS_close_range, (unsigned)(*pexe + 1), ~0U, 0);
 }
 
+/*
+ * fork() into new mount, pid, ipc and uts namespaces (declared with the
+ * sandbox; here because the CLI links this file but not the sandbox).  The
+ * raw system call continues on a copy of our stack, as fork() does.
+ */
 pid_t
-spawn_role(int exe_fd, const char *role, const char *arg, int chan,
-    const int *extra_fds, int nextra, int (*prepare)(void *), void *ctx)
+sandbox_clone(void)
+{
+	return (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | SANDBOX_CLONE_FLAGS),
+	    NULL, NULL, NULL, NULL);
+}
+
+static pid_t
+spawn_common(int exe_fd, const char *role, const char *arg, int chan,
+    const int *extra_fds, int nextra, int (*prepare)(void *), void *ctx, int sandboxed)
 {
 	char		*argv[6];
 	char		*envp[4];
@@ -299,7 +312,7 @@ spawn_role(int exe_fd, const char *role, const char *arg, int chan,
 	pid_t		 pid;
 	int		 i, exe;
 
-	pid = fork();
+	pid = sandboxed ? sandbox_clone() : fork();
 	if (pid != 0)
 		return pid;
 
@@ -330,6 +343,24 @@ spawn_role(int exe_fd, const char *role, const char *arg, int chan,
 	envp[i] = NULL;
 	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
+}
+
+pid_t
+spawn_role(int exe_fd, const char *role, const char *arg, int chan,
+    const int *extra_fds, int nextra, int (*prepare)(void *), void *ctx)
+{
+	return spawn_common(exe_fd, role, arg, chan, extra_fds, nextra, prepare, ctx, 0);
+}
+
+/*
+ * A locker's process: new mount, pid, ipc and uts namespaces in the same
+ * clone() (cheaper than unshare() after fork()), so prepare() can build
+ * the jail with sandbox_enter().  Only the channel is passed on.
+ */
+pid_t
+spawn_role_sandboxed(int exe_fd, const char *role, int chan, int (*prepare)(void *), void *ctx)
+{
+	return spawn_common(exe_fd, role, NULL, chan, NULL, 0, prepare, ctx, 1);
 }
 
 /*

@@ -1,20 +1,43 @@
 /*
  * sandbox.c: the jail every process of a locker runs in.
  *
- * Called in a freshly forked child of the master, as root, before the
- * locker's program is executed.  This is the minimal sandbox: its own
- * mount namespace in which the lockers root shows only this locker's home,
- * lockerd's state and log directories are empty, /tmp is the locker's own
- * tmp/ and /etc/passwd names the locker; then no_new_privs, no
- * supplementary groups, and the locker's uid and gid.
+ * The master creates the child with sandbox_clone(): new mount, pid, ipc
+ * and uts namespaces in one clone(), so the child is pid 1 of a pid
+ * namespace holding only that locker's processes.  There, still root,
+ * sandbox_enter():
+ *
+ *   1. joins the locker's cgroups (cgroup.c), while cgroupfs is visible;
+ *   2. builds the jail on a tmpfs: /usr, /bin, /sbin, /lib* of the system
+ *      (bound, or the same symlinks where the system has usr-merged
+ *      symlinks), /etc without the shadow files, sudoers, private keys or
+ *      lockerd's configuration, with a generated passwd and group naming
+ *      the locker; all of it read-only, nosuid, nodev;
+ *      the locker's home read-write at its usual path, its tmp/ as /tmp,
+ *      a fresh /proc of the new pid namespace, and a minimal /dev (null,
+ *      zero, full, random, urandom, tty, a private devpts and /dev/shm);
+ *      no other locker, nothing of lockerd's state, logs or sockets;
+ *   3. pivot_root()s into it and detaches the old root;
+ *   4. builds the Landlock ruleset repeating that view (landlock.c);
+ *   5. lowers the rlimits, clears supplementary groups, becomes the
+ *      locker's uid and gid, sets no_new_privs;
+ *   6. enforces Landlock and the seccomp filter (seccomp.c);
+ *   7. marks every descriptor but stdio and the intended ones close-on-exec.
+ *
+ * The caller then executes the locker's program.  The whole costs about a
+ * millisecond (bench/jail.c measures it), so it is done once per worker and
+ * once per `locker run`/`su`, never per request: CGI children inherit it.
  */
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +45,38 @@
 
 #include "lockerd.h"
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC	(1U << 2)
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY	0x00000001
+#define MOUNT_ATTR_NOSUID	0x00000002
+#define MOUNT_ATTR_NODEV	0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE		0x8000
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr	442
+#endif
+struct sb_mount_attr {
+	uint64_t	attr_set, attr_clr, propagation, userns_fd;
+};
+
+/* Where the jail is assembled, in the child's own mount namespace, before
+ * pivot_root.  Any directory works; /tmp always exists and nothing of the
+ * host's /tmp is needed (lockerd's directories may not be under it). */
+#define JAIL	"/tmp"
+
+/* Under the jail root while it is built; removed before pivoting. */
+#define SCRATCH	JAIL "/.lockerd"
+
+static int	have_landlock;
+
 static int __attribute__((format(printf, 3, 4)))
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	char	 msg[200];
+	char	 msg[PATH_MAX + 100];
 	va_list	 ap;
 	int	 saved = errno;
 
@@ -33,16 +84,131 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(err, errlen, "%s: %s", msg, strerror(saved));
+	errno = saved;
 	return -1;
 }
 
-/* An empty read-only tmpfs over dir, so nothing of it is visible. */
-static int
-hide_dir(const char *dir, char *err, size_t errlen)
+/* ---------------------------------------------------------------- master */
+
+int
+sandbox_init(const struct config *c)
 {
-	if (mount("lockerd-hidden", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
-	    "size=4k,mode=0755") == -1)
-		return fail(err, errlen, "hide %s", dir);
+	char	missing[256], err[256];
+	int	abi;
+
+	(void)c;
+	if (seccomp_compile(err, sizeof(err)) == -1) {
+		log_warnx("sandbox: %s", err);
+		return -1;
+	}
+	abi = landlock_probe(missing, sizeof(missing));
+	have_landlock = abi > 0;
+	if (missing[0])
+		log_warnx("sandbox: this kernel lacks %s", missing);
+	cgroup_probe(missing, sizeof(missing));
+	if (missing[0])
+		log_warnx("sandbox: this machine lacks %s; those limits are not applied",
+		    missing);
+	log_debug("sandbox: namespaces mnt pid ipc uts, seccomp, Landlock ABI %d", abi);
+	return 0;
+}
+
+int
+sandbox_prepare(const struct config *c, const char *locker, uint32_t uid)
+{
+	return cgroup_prepare(c, locker, uid);
+}
+
+void
+sandbox_release(const char *locker, uint32_t uid)
+{
+	cgroup_release(locker, uid);
+}
+
+void
+sandbox_release_all(const struct config *c)
+{
+	cgroup_release_all(c);
+}
+
+/* ---------------------------------------------------------------- child */
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char	 p[PATH_MAX], *s;
+
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) == -1 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(p, mode) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+touch(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int
+bind_fd(int fd, const char *target, unsigned long flags)
+{
+	char self[64];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (mount(self, target, NULL, MS_BIND, NULL) == -1)
+		return -1;
+	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+}
+
+/* The system directories: bound where they are directories, the same
+ * symlink where they are symlinks (Debian's merged /usr). */
+static int
+setup_system(char *err, size_t errlen)
+{
+	static const char *const dirs[] = {
+		"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", NULL
+	};
+	char		 src[64], dst[64], link[PATH_MAX];
+	struct stat	 st;
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; dirs[i] != NULL; i++) {
+		snprintf(src, sizeof(src), "/%s", dirs[i]);
+		snprintf(dst, sizeof(dst), JAIL "/%s", dirs[i]);
+		if (lstat(src, &st) == -1)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			if ((n = readlink(src, link, sizeof(link) - 1)) == -1)
+				return fail(err, errlen, "readlink %s", src);
+			link[n] = '\0';
+			if (symlink(link, dst) == -1)
+				return fail(err, errlen, "symlink %s", dst);
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		if (mkdir(dst, 0755) == -1 ||
+		    mount(src, dst, NULL, MS_BIND | MS_REC, NULL) == -1)
+			return fail(err, errlen, "bind %s", src);
+	}
 	return 0;
 }
 
@@ -69,90 +235,239 @@ write_account_file(const char *src, const char *dst, const char *first_line)
 }
 
 /*
- * The state dir is hidden behind a small tmpfs that also holds the passwd
- * and group files bound over /etc's, so that id, whoami and ls -l inside
- * the sandbox show the locker's name without an account on the machine.
+ * /etc, filtered: the generated passwd and group bound over the system's
+ * (so id, whoami and ls -l show the locker's name without an account on the
+ * machine), and what no locker may read hidden behind an empty file or
+ * directory.  The sources live in a scratch directory of the jail's tmpfs
+ * that is removed again: a bind mount keeps its source alive.
  */
 static int
-setup_accounts(const struct sandbox_spec *s, char *err, size_t errlen)
+setup_etc(const struct sandbox_spec *s, char *err, size_t errlen)
 {
-	char	 line[PATH_MAX + 200], pw[PATH_MAX], gr[PATH_MAX];
+	static const char *const hidden[] = {
+		"shadow", "shadow-", "gshadow", "gshadow-", "sudoers", "sudoers.d",
+		"ssl/private", "security/opasswd", "lockerd", "ssh/ssh_host_rsa_key",
+		"ssh/ssh_host_ecdsa_key", "ssh/ssh_host_ed25519_key", "krb5.keytab",
+		"subuid", "subgid", NULL
+	};
+	char		 line[PATH_MAX + 200], path[PATH_MAX], conf[PATH_MAX], *slash;
+	struct stat	 st;
+	int		 i;
 
-	if (mount("lockerd-state", s->conf->state, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    "size=1m,mode=0755") == -1)
-		return fail(err, errlen, "tmpfs on %s", s->conf->state);
-	snprintf(pw, sizeof(pw), "%s/passwd", s->conf->state);
-	snprintf(gr, sizeof(gr), "%s/group", s->conf->state);
+	if (mkdir(SCRATCH, 0755) == -1 || mkdir(SCRATCH "/dir", 0555) == -1 ||
+	    touch(SCRATCH "/file", 0444) == -1)
+		return fail(err, errlen, "scratch");
 	snprintf(line, sizeof(line), "%s:x:%u:%u:locker %s:%s:/bin/bash\n",
 	    s->locker, s->uid, s->gid, s->locker, s->home);
-	if (write_account_file("/etc/passwd", pw, line) == -1)
-		return fail(err, errlen, "write %s", pw);
+	if (write_account_file("/etc/passwd", SCRATCH "/passwd", line) == -1)
+		return fail(err, errlen, "write passwd");
 	snprintf(line, sizeof(line), "%s:x:%u:\n", s->locker, s->gid);
-	if (write_account_file("/etc/group", gr, line) == -1)
-		return fail(err, errlen, "write %s", gr);
-	if (mount(pw, "/etc/passwd", NULL, MS_BIND, NULL) == -1 ||
-	    mount(gr, "/etc/group", NULL, MS_BIND, NULL) == -1)
+	if (write_account_file("/etc/group", SCRATCH "/group", line) == -1)
+		return fail(err, errlen, "write group");
+	if (mount(SCRATCH "/passwd", JAIL "/etc/passwd", NULL, MS_BIND, NULL) == -1 ||
+	    mount(SCRATCH "/group", JAIL "/etc/group", NULL, MS_BIND, NULL) == -1)
 		return fail(err, errlen, "bind /etc/passwd");
-	if (mount(NULL, s->conf->state, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
-	    MS_NOEXEC, NULL) == -1)
-		return fail(err, errlen, "remount %s", s->conf->state);
+	for (i = 0; hidden[i] != NULL; i++) {
+		snprintf(path, sizeof(path), JAIL "/etc/%s", hidden[i]);
+		if (lstat(path, &st) == -1 || S_ISLNK(st.st_mode))
+			continue;
+		if (mount(S_ISDIR(st.st_mode) ? SCRATCH "/dir" : SCRATCH "/file", path, NULL,
+		    MS_BIND, NULL) == -1)
+			return fail(err, errlen, "hide /etc/%s", hidden[i]);
+	}
+	/* lockerd's own configuration, wherever under /etc it is. */
+	snprintf(conf, sizeof(conf), "%s", s->conf->path);
+	if (path_is_under(conf, "/etc") && strcmp(conf, "/etc") != 0) {
+		snprintf(path, sizeof(path), JAIL "%s", conf);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    mount(SCRATCH "/file", path, NULL, MS_BIND, NULL) == -1)
+			return fail(err, errlen, "hide %s", conf);
+		if ((slash = strrchr(conf, '/')) != NULL && slash != conf + 4) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), JAIL "%s", conf);
+			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+			    mount(SCRATCH "/dir", path, NULL, MS_BIND, NULL) == -1)
+				return fail(err, errlen, "hide %s", conf);
+		}
+	}
+	if (unlink(SCRATCH "/passwd") == -1 || unlink(SCRATCH "/group") == -1 ||
+	    unlink(SCRATCH "/file") == -1 || rmdir(SCRATCH "/dir") == -1 ||
+	    rmdir(SCRATCH) == -1)
+		return fail(err, errlen, "remove scratch");
 	return 0;
 }
 
-/* The lockers root becomes a tmpfs holding only this locker's home. */
+/* Mount points for what is mounted after the skeleton turns read-only. */
 static int
-setup_lockers_root(const struct sandbox_spec *s, char *err, size_t errlen)
+setup_mountpoints(const struct sandbox_spec *s, char *err, size_t errlen)
 {
-	char	 self[64];
-	int	 home;
+	char path[PATH_MAX];
 
-	if ((home = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return fail(err, errlen, "open %s", s->home);
-	if (mount("lockerd-lockers", s->conf->lockers, "tmpfs", MS_NOSUID | MS_NODEV |
-	    MS_NOEXEC, "size=16k,mode=0755") == -1)
-		return fail(err, errlen, "tmpfs on %s", s->conf->lockers);
-	if (mkdir(s->home, 0700) == -1)
+	snprintf(path, sizeof(path), JAIL "%s", s->home);
+	if (mkdir_p(path, 0755) == -1)
 		return fail(err, errlen, "mkdir %s", s->home);
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", home);
-	if (mount(self, s->home, NULL, MS_BIND | MS_REC, NULL) == -1)
-		return fail(err, errlen, "bind %s", s->home);
-	close(home);
-	if (mount(NULL, s->conf->lockers, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
-	    MS_NODEV | MS_NOEXEC, NULL) == -1)
-		return fail(err, errlen, "remount %s", s->conf->lockers);
+	if (mkdir(JAIL "/tmp", 01777) == -1 || mkdir_p(JAIL "/var", 0755) == -1 ||
+	    symlink("/tmp", JAIL "/var/tmp") == -1 || mkdir(JAIL "/proc", 0555) == -1 ||
+	    mkdir(JAIL "/dev", 0755) == -1)
+		return fail(err, errlen, "mkdir");
 	return 0;
 }
 
-/* The locker's tmp/ is its /tmp: no files shared with anyone else. */
+/* The locker's home at its usual path, and its tmp/ as /tmp (and /var/tmp). */
 static int
-setup_tmp(const struct sandbox_spec *s, char *err, size_t errlen)
+setup_home(const struct sandbox_spec *s, int home, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX];
+	char	path[PATH_MAX];
+	int	tmp;
 
-	snprintf(tmp, sizeof(tmp), "%s/tmp", s->home);
-	if (mount(tmp, "/tmp", NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL) == -1)
-		return fail(err, errlen, "bind %s on /tmp", tmp);
+	snprintf(path, sizeof(path), JAIL "%s", s->home);
+	if (bind_fd(home, path, MS_NOSUID | MS_NODEV) == -1)
+		return fail(err, errlen, "bind %s", s->home);
+	/* Never follow a symlink the locker put there: it would show its target. */
+	tmp = openat(home, "tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tmp != -1) {
+		int rc = bind_fd(tmp, JAIL "/tmp", MS_NOSUID | MS_NODEV);
+
+		close(tmp);
+		if (rc == -1)
+			return fail(err, errlen, "bind %s/tmp", s->home);
+	} else if (mount("lockerd-tmp", JAIL "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+	    "size=16m,mode=1777") == -1)
+		return fail(err, errlen, "tmpfs /tmp");
 	return 0;
+}
+
+static int
+setup_dev(char *err, size_t errlen)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 major, minor;
+	} nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+		{ "pts/ptmx", "ptmx" },
+	};
+	char	path[64];
+	size_t	i;
+
+	if (mount("lockerd-dev", JAIL "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+	    "size=64k,nr_inodes=64,mode=0755") == -1)
+		return fail(err, errlen, "tmpfs /dev");
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(path, sizeof(path), JAIL "/dev/%s", nodes[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) == -1)
+			return fail(err, errlen, "mknod %s", path);
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(path, sizeof(path), JAIL "/dev/%s", links[i][1]);
+		if (symlink(links[i][0], path) == -1)
+			return fail(err, errlen, "symlink %s", path);
+	}
+	if (mkdir(JAIL "/dev/pts", 0755) == -1 || mkdir(JAIL "/dev/shm", 01777) == -1)
+		return fail(err, errlen, "mkdir /dev/pts");
+	if (mount("devpts", JAIL "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	    "newinstance,ptmxmode=0666,mode=0620") == -1)
+		return fail(err, errlen, "devpts");
+	if (mount("lockerd-shm", JAIL "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "size=64m,mode=1777") == -1)
+		return fail(err, errlen, "tmpfs /dev/shm");
+	if (mount(NULL, JAIL "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+	    MS_NOEXEC, NULL) == -1)
+		return fail(err, errlen, "remount /dev");
+	return 0;
+}
+
+static void
+lower_limit(int resource, uint64_t value)
+{
+	struct rlimit rl;
+
+	if (getrlimit(resource, &rl) == -1)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < value)
+		value = rl.rlim_max;	/* hard limits only go down */
+	rl.rlim_cur = rl.rlim_max = value;
+	setrlimit(resource, &rl);
+}
+
+static void
+set_limits(const struct config *c)
+{
+	if (c->open_files_limit)
+		lower_limit(RLIMIT_NOFILE, c->open_files_limit);
+	if (c->process_limit)
+		lower_limit(RLIMIT_NPROC, c->process_limit);
+	if (c->file_size_limit)
+		lower_limit(RLIMIT_FSIZE, c->file_size_limit);
+#ifndef __SANITIZE_ADDRESS__
+	/* Per process, where the cgroup limit is per locker.  Not under ASan,
+	 * whose shadow memory is an enormous private mapping. */
+	if (c->memory_limit)
+		lower_limit(RLIMIT_DATA, c->memory_limit);
+#endif
+	lower_limit(RLIMIT_CORE, 0);
 }
 
 int
 sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 {
+	struct sb_mount_attr ro = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	};
+	int	home, exe, ruleset = -2;
+
 	if (s->uid == 0 || s->gid == 0) {
 		snprintf(err, errlen, "refusing uid or gid 0");
 		return -1;
 	}
-	if (unshare(CLONE_NEWNS) == -1)
-		return fail(err, errlen, "unshare");
+	if (getpid() != 1) {
+		snprintf(err, errlen, "not pid 1 of a pid namespace of its own "
+		    "(start it with sandbox_clone)");
+		return -1;
+	}
+	umask(0);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
 		return fail(err, errlen, "make / private");
-	if (setup_lockers_root(s, err, errlen) == -1 ||
-	    setup_accounts(s, err, errlen) == -1 ||
-	    hide_dir(s->conf->logs, err, errlen) == -1 ||
-	    setup_tmp(s, err, errlen) == -1)
+	if (cgroup_join(s->locker, s->uid, err, errlen) == -1)
 		return -1;
+	if ((home = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return fail(err, errlen, "open %s", s->home);
+	exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+
+	if (mount("lockerd-jail", JAIL, "tmpfs", MS_NOSUID | MS_NODEV,
+	    "size=1m,nr_inodes=256,mode=0755") == -1)
+		return fail(err, errlen, "tmpfs for the jail");
+	if (setup_system(err, errlen) == -1 || setup_etc(s, err, errlen) == -1 ||
+	    setup_mountpoints(s, err, errlen) == -1)
+		return -1;
+	/* The skeleton so far, the jail's own tmpfs included, becomes read-only,
+	 * nosuid and nodev in one call; what is mounted after keeps its flags. */
+	if (syscall(SYS_mount_setattr, AT_FDCWD, JAIL, AT_RECURSIVE, &ro, sizeof(ro)) == -1)
+		return fail(err, errlen, "read-only jail");
+	if (setup_home(s, home, err, errlen) == -1 || setup_dev(err, errlen) == -1)
+		return -1;
+	close(home);
+	if (mount("proc", JAIL "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)
+		return fail(err, errlen, "mount /proc");
+
+	if (chdir(JAIL) == -1 || syscall(SYS_pivot_root, ".", ".") == -1)
+		return fail(err, errlen, "pivot_root");
+	if (umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
+		return fail(err, errlen, "detach the old root");
+
+	if (have_landlock &&
+	    (ruleset = landlock_build(s->home, exe, err, errlen)) == -1)
+		return -1;
+	if (exe != -1)
+		close(exe);
 	if (chdir(s->home) == -1)
 		return fail(err, errlen, "chdir %s", s->home);
+	set_limits(s->conf);
 	if (setgroups(0, NULL) == -1)
 		return fail(err, errlen, "setgroups");
 	if (setresgid(s->gid, s->gid, s->gid) == -1)
@@ -161,6 +476,12 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 		return fail(err, errlen, "setresuid");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return fail(err, errlen, "no_new_privs");
+	if (ruleset >= 0 && landlock_enforce(ruleset, err, errlen) == -1)
+		return -1;
+	if (seccomp_enforce() == -1)
+		return fail(err, errlen, "seccomp");
+	if (syscall(SYS_close_range, 3U + (unsigned)s->keep_fds, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+		return fail(err, errlen, "close_range");
 	umask(022);
 	return 0;
 }

@@ -9,9 +9,11 @@
  * wall-clock limit or when front hangs up, and sends its stderr to the
  * locker's error log.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <ctype.h>
 #include <errno.h>
@@ -24,12 +26,14 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "fcgi.h"
 #include "http.h"
 
 #define MAX_ENV		200
 #define ENV_BYTES	(64 * 1024)
 
 struct script {
+	int		 pool;		/* a FastCGI pool, not one run of a script */
 	pid_t		 pid;		/* also its process group */
 	int		 sock;		/* our copy of its end: POLLHUP when front leaves */
 	int		 err;		/* its stderr */
@@ -39,6 +43,9 @@ struct script {
 	char		 line[1024];	/* a partial stderr line */
 	size_t		 linelen;
 };
+
+void	script_pool_stop(const char *interp);
+static int	write_all_nb(int fd, const void *buf, size_t len);
 
 static struct script	*scripts;
 static int		 nscripts, capscripts;
@@ -52,10 +59,15 @@ script_set_log(int fd)
 	logfd = fd;
 }
 
+/* Runs of scripts going on (FastCGI pools are not counted). */
 int
 script_count(void)
 {
-	return nscripts;
+	int i, n = 0;
+
+	for (i = 0; i < nscripts; i++)
+		n += !scripts[i].pool;
+	return n;
 }
 
 const struct interpreter *
@@ -377,7 +389,7 @@ script_start(const struct script_req *s)
 	int		 sv[2], ep[2];
 	pid_t		 pid;
 
-	if (nscripts >= (int)s->conf->max_scripts)
+	if (script_count() >= (int)s->conf->max_scripts)
 		return -503;
 	if (nscripts == capscripts) {
 		int		 ncap = capscripts ? capscripts * 2 : 16;
@@ -552,6 +564,8 @@ script_timeouts(void)
 	int		i;
 
 	for (i = 0; i < nscripts; i++) {
+		if (scripts[i].pool)
+			continue;
 		if (scripts[i].deadline <= now) {
 			log_line(&scripts[i], "killed: over script-timeout", 27);
 			kill(-scripts[i].pid, SIGKILL);
@@ -561,4 +575,243 @@ script_timeouts(void)
 			next = scripts[i].deadline;
 	}
 	return next == 0 ? -1 : (int)(next - now);
+}
+
+/* ------------------------------------------------------------ FastCGI */
+
+/*
+ * A locker's PHP runs as one persistent FastCGI process group per
+ * interpreter, started by its worker on the first request, as the locker,
+ * in the locker's sandbox: never shared with another locker.  It listens on
+ * a socket in the locker's own tmp/ (mode 0600, in a 0700 home), which is
+ * all that names it: which process serves a request is decided by whose
+ * worker connects, never by anything a locker writes.
+ */
+static struct script *
+pool_find(const char *interp)
+{
+	int i;
+
+	for (i = 0; i < nscripts; i++)
+		if (scripts[i].pool == 1 && strcmp(scripts[i].name, interp) == 0)
+			return &scripts[i];
+	return NULL;
+}
+
+static void
+pool_sock_path(const struct script_req *s, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s/../tmp/.lockerd-fcgi-%s.sock", s->docroot, s->interp->ext);
+}
+
+static struct script *
+pool_start(const struct script_req *s)
+{
+	struct sockaddr_un	 sun;
+	struct script		*sc;
+	char			 path[PATH_MAX], children[32];
+	int			 lfd, ep[2];
+	pid_t			 pid;
+
+	if (nscripts == capscripts) {
+		int		 ncap = capscripts ? capscripts * 2 : 16;
+		struct script	*n = realloc(scripts, sizeof(*n) * (size_t)ncap);
+
+		if (n == NULL)
+			return NULL;
+		scripts = n;
+		capscripts = ncap;
+	}
+	pool_sock_path(s, path, sizeof(path));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return NULL;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return NULL;
+	unlink(path);
+	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || chmod(path, 0600) == -1 ||
+	    listen(lfd, 128) == -1 || pipe2(ep, O_CLOEXEC) == -1) {
+		close(lfd);
+		return NULL;
+	}
+	if ((pid = fork()) == -1) {
+		close(lfd);
+		close(ep[0]);
+		close(ep[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		char		*argv[2], *envp[4], env[3][64];
+		sigset_t	 none;
+		int		 null;
+
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		/* FastCGI: the listening socket is the application's stdin. */
+		if (dup2(lfd, 0) == -1 || (null = open("/dev/null", O_WRONLY)) == -1 ||
+		    dup2(null, 1) == -1 || dup2(ep[1], 2) == -1)
+			_exit(127);
+		closefrom_compat(3);
+		if (chdir(s->docroot) == -1)
+			_exit(127);
+		snprintf(children, sizeof(children), "%u", s->conf->max_scripts < 4 ?
+		    s->conf->max_scripts : 4);
+		snprintf(env[0], sizeof(env[0]), "PATH=/usr/local/bin:/usr/bin:/bin");
+		snprintf(env[1], sizeof(env[1]), "PHP_FCGI_CHILDREN=%s", children);
+		snprintf(env[2], sizeof(env[2]), "PHP_FCGI_MAX_REQUESTS=1000");
+		envp[0] = env[0];
+		envp[1] = env[1];
+		envp[2] = env[2];
+		envp[3] = NULL;
+		argv[0] = (char *)s->interp->path;
+		argv[1] = NULL;
+		execve(s->interp->path, argv, envp);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(lfd);
+	close(ep[1]);
+	set_nonblock(ep[0]);
+	sc = &scripts[nscripts++];
+	memset(sc, 0, sizeof(*sc));
+	sc->pool = 1;
+	sc->pid = pid;
+	sc->sock = -1;
+	sc->err = ep[0];
+	snprintf(sc->name, sizeof(sc->name), "%s", s->interp->path);
+	return sc;
+}
+
+/* BEGIN_REQUEST, the environment as PARAMS, and (with no body) an empty STDIN. */
+static size_t
+fcgi_request(const struct script_req *s, unsigned char *buf, size_t cap)
+{
+	static struct env	 e;
+	static unsigned char	 params[ENV_BYTES + 4096];
+	size_t			 plen = 0, off = 0, k;
+	int			 i;
+
+	build_env(&e, s);
+	for (i = 0; i < e.n; i++) {
+		const char *eq = strchr(e.v[i], '=');
+
+		if (eq == NULL)
+			continue;
+		plen += fcgi_param(params + plen, sizeof(params) - plen, e.v[i],
+		    (size_t)(eq - e.v[i]), eq + 1, strlen(eq + 1));
+	}
+	if (cap < 16 + plen + (plen / FCGI_MAX_CONTENT + 3) * FCGI_HEADER_LEN)
+		return 0;
+	fcgi_begin_request(buf, 1, 0);
+	off = 16;
+	for (k = 0; k < plen; ) {
+		size_t n = plen - k > FCGI_MAX_CONTENT ? FCGI_MAX_CONTENT : plen - k;
+
+		fcgi_header(buf + off, FCGI_PARAMS, 1, (uint16_t)n, 0);
+		memcpy(buf + off + FCGI_HEADER_LEN, params + k, n);
+		off += FCGI_HEADER_LEN + n;
+		k += n;
+	}
+	fcgi_header(buf + off, FCGI_PARAMS, 1, 0, 0);
+	off += FCGI_HEADER_LEN;
+	if (!(s->q->flags & WREQ_BODY)) {
+		fcgi_header(buf + off, FCGI_STDIN, 1, 0, 0);
+		off += FCGI_HEADER_LEN;
+	}
+	return off;
+}
+
+/*
+ * Connect to the locker's pool for this interpreter (starting it if it is
+ * not running) and send the request's head; front sends the body and reads
+ * the answer.  Returns the connected socket, or -status.
+ */
+int
+script_fcgi_start(const struct script_req *s)
+{
+	static unsigned char	 req[ENV_BYTES + 64 * 1024];
+	struct sockaddr_un	 sun;
+	char			 path[PATH_MAX];
+	size_t			 len;
+	int			 fd, tries;
+
+	if (s->q->flags & WREQ_CHUNKED)
+		return -1;	/* no length to give PHP: the caller falls back to CGI */
+	if ((len = fcgi_request(s, req, sizeof(req))) == 0)
+		return -500;
+	pool_sock_path(s, path, sizeof(path));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	for (tries = 0; tries < 2; tries++) {
+		if (pool_find(s->interp->path) == NULL && pool_start(s) == NULL)
+			return -503;
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+			return -500;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			break;
+		close(fd);
+		fd = -1;
+		if (errno == EAGAIN)
+			return -503;	/* its backlog is full: busy */
+		/* The pool is gone (it crashed, or its socket was removed): anew. */
+		script_pool_stop(s->interp->path);
+	}
+	if (fd == -1)
+		return -503;
+	if (write_all_nb(fd, req, len) == -1) {
+		close(fd);
+		return -503;
+	}
+	return fd;
+}
+
+/* Kill a pool (all of its process group); reaping removes it. */
+void
+script_pool_stop(const char *interp)
+{
+	struct script *p = pool_find(interp);
+
+	if (p != NULL) {
+		kill(-p->pid, SIGKILL);
+		p->pool = 2;	/* dying: pool_find no longer sees it */
+	}
+}
+
+/* The worker is going: nothing it started may outlive it. */
+void
+script_kill_all(void)
+{
+	int i;
+
+	for (i = 0; i < nscripts; i++)
+		kill(-scripts[i].pid, SIGKILL);
+}
+
+/* Write all of a small request to a non-blocking socket, waiting briefly. */
+static int
+write_all_nb(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	struct pollfd	 pf = { .fd = fd, .events = POLLOUT };
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN || poll(&pf, 1, 1000) != 1)
+				return -1;
+			continue;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -241,6 +241,18 @@ open_script_prefix(char *rel, char *path_info, size_t pisz)
 	return -1;
 }
 
+/* A php.ini in the script's own directory (PHPRC): honoured by CGI only. */
+static int
+has_own_ini(const char *rel)
+{
+	char		ini[PATH_MAX];
+	const char	*slash = strrchr(rel, '/');
+	struct stat	st;
+
+	snprintf(ini, sizeof(ini), "%.*sphp.ini", slash ? (int)(slash - rel + 1) : 0, rel);
+	return fstatat(W.webroot, ini, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static void
 run_script(int chan, const struct wire_request *q, const struct wire_view *v,
     const char *rel, const char *path_info, const char *index_name,
@@ -262,6 +274,21 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	s.docroot = docroot;
 	s.path_info = path_info;
 	s.index_name = index_name;
+	/* PHP through the locker's persistent FastCGI pool, unless a php.ini
+	 * beside the script asks for its own settings (then CGI reads it). */
+	if (in->fastcgi && !has_own_ini(rel)) {
+		if ((fd = script_fcgi_start(&s)) >= 0) {
+			r->kind = WIRE_FCGI;
+			r->status = 200;
+			answer(chan, r, fd);
+			return;
+		}
+		if (fd != -1) {
+			r->status = (uint16_t)-fd;
+			answer(chan, r, -1);
+			return;
+		}
+	}
 	if ((fd = script_start(&s)) < 0) {
 		r->status = (uint16_t)-fd;
 		answer(chan, r, -1);
@@ -452,8 +479,10 @@ master_read(void)
 		n = msg_recv(W.pfd[0].fd, &type, &u, sizeof(u), &fd);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n == -1 || type == MSG_NONE)
+		if (n == -1 || type == MSG_NONE) {
+			script_kill_all();
 			exit(0);	/* the master is gone or stopping us */
+		}
 		if (type == MSG_CHANNEL && fd != -1) {
 			if (W.npfd == MAX_CHANNELS + 1) {
 				close(fd);
@@ -518,6 +547,7 @@ worker_main(void)
 	/* Scripts end with SIGCHLD, read here rather than in a handler. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("worker: signalfd");
@@ -538,6 +568,7 @@ worker_main(void)
 		if (since >= idle_ms) {
 			/* Tell the master first, so it starts a fresh worker if needed. */
 			msg_send(CHILD_CHAN_FD, MSG_IDLE, NULL, 0, -1);
+			script_kill_all();
 			exit(0);
 		}
 		timeout = (int)(idle_ms - since);
@@ -559,7 +590,11 @@ worker_main(void)
 			struct signalfd_siginfo si;
 
 			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				;
+				if (si.ssi_signo == SIGTERM) {
+					/* Nothing this worker started outlives it. */
+					script_kill_all();
+					exit(0);
+				}
 			script_reap();
 		}
 		for (i = W.npfd - 1; i >= 1; i--) {

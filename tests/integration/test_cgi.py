@@ -305,3 +305,89 @@ def test_too_many_scripts_at_once(make_lockerd):
         s.settimeout(5)
         assert s.recv(100).startswith(b"HTTP/1.1 200")
         s.close()
+
+
+# --- PHP through the locker's own persistent FastCGI pool ---
+
+@pytest.fixture(scope="module")
+def fcgi(build_dir):
+    from conftest import Lockerd
+    d = Lockerd(build_dir, extra="interpreter php /usr/bin/php-cgi fastcgi\n"
+                                 "interpreter sh /bin/sh\nfile-cache-valid 0\n").start()
+    d.signup("pia")
+    d.signup("quinn")
+    yield d
+    d.cleanup()
+
+
+def test_php_fastcgi_is_persistent_and_runs_as_the_locker(fcgi):
+    fcgi.put("pia", "pid.php", '<?php echo getmypid(), " ", posix_getuid();')
+    pids = set()
+    for _ in range(12):
+        s, h, b = get(fcgi.port, "/pid.php", "pia.test.example")
+        assert s == 200, b
+        pid, uid = b.decode().split()
+        assert int(uid) == uid_of(fcgi, "pia")
+        pids.add(pid)
+    # a pool of at most 4 PHP children served all twelve: no fork per page
+    assert len(pids) <= 4, pids
+    # each locker has its own pool, never shared
+    fcgi.put("quinn", "pid.php", '<?php echo getmypid(), " ", posix_getuid();')
+    s, h, b = get(fcgi.port, "/pid.php", "quinn.test.example")
+    qpid, quid = b.decode().split()
+    assert int(quid) == uid_of(fcgi, "quinn")
+
+    def php_procs(uid):
+        out = []
+        for pid in locker_procs(uid):
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"php-cgi" in f.read():
+                    out.append(pid)
+        return out
+    # each its own, persistent, pool (a process tree per locker)
+    assert php_procs(uid_of(fcgi, "pia")) and php_procs(uid_of(fcgi, "quinn"))
+
+
+def test_php_fastcgi_post_session_stderr_and_status(fcgi):
+    fcgi.put("pia", "form.php", '<?php header("X-Php: yes"); echo strlen(file_get_contents("php://input")), ":", $_POST["a"] ?? "";')
+    body = b"a=" + b"x" * 200000
+    data = (b"POST /form.php HTTP/1.1\r\nHost: pia.test.example\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+    s, h, b = parse_responses(raw(fcgi.port, data))[0]
+    assert s == 200 and h["x-php"] == "yes" and b == b"200002:" + b"x" * 200000
+    fcgi.put("pia", "sess.php", '<?php session_save_path("/tmp"); session_start();'
+                                ' $_SESSION["n"] = ($_SESSION["n"] ?? 0) + 1; echo $_SESSION["n"];')
+    s, h, b = get(fcgi.port, "/sess.php", "pia.test.example")
+    cookie = h["set-cookie"].split(";")[0]
+    s, h, b = get(fcgi.port, "/sess.php", "pia.test.example", extra=b"Cookie: " + cookie.encode() + b"\r\n")
+    assert (s, b) == (200, b"2")
+    fcgi.put("pia", "err.php", '<?php error_log("php-stderr-marker"); http_response_code(404); echo "nope";')
+    s, h, b = get(fcgi.port, "/err.php", "pia.test.example")
+    assert (s, b) == (404, b"nope")
+    time.sleep(0.5)
+    with open(os.path.join(fcgi.logs, "lockers", "pia", "error.log")) as f:
+        assert "php-stderr-marker" in f.read()
+
+
+def test_php_ini_beside_the_script_applies(fcgi):
+    fcgi.put("pia", "ini/show.php", '<?php echo ini_get("precision");')
+    fcgi.put("pia", "ini/php.ini", "precision = 7\n")
+    fcgi.put("pia", "noini/show.php", '<?php echo ini_get("precision");')
+    assert get(fcgi.port, "/ini/show.php", "pia.test.example")[2] == b"7"
+    assert get(fcgi.port, "/noini/show.php", "pia.test.example")[2] == b"14"
+
+
+def test_php_pool_crash_is_repaired(fcgi):
+    fcgi.put("pia", "ok.php", '<?php echo "ok";')
+    assert get(fcgi.port, "/ok.php", "pia.test.example")[2] == b"ok"
+    uid = uid_of(fcgi, "pia")
+    for pid in locker_procs(uid):
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if b"php-cgi" in f.read():
+                os.kill(pid, 9)
+    time.sleep(0.3)
+    for _ in range(3):
+        s, _, b = get(fcgi.port, "/ok.php", "pia.test.example")
+        if s == 200:
+            break
+    assert (s, b) == (200, b"ok")

@@ -179,7 +179,9 @@ def test_worker_speaking_garbage_is_dropped_not_trusted(make_lockerd):
         cmds = []
         for fd in chans:
             cmds += ["-ex", f"call (long)write({fd}, {payload}, 8)"]
-        subprocess.run(["gdb", "-p", str(w), "-batch", "-nx"] + cmds,
+        # the worker lives in other namespaces: give gdb our binary and its root
+        subprocess.run(["gdb", "-batch", "-nx", "-ex", "file " + os.path.join(d.build, "lockerd"),
+                        "-ex", f"set sysroot /proc/{w}/root", "-ex", f"attach {w}"] + cmds,
                        capture_output=True, timeout=60)
         time.sleep(0.3)
         assert d.pids("front") == front, "front must survive a lying worker"

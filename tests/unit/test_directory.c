@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "directory.h"
 #include "unit.h"
 
@@ -440,6 +442,177 @@ test_file(void)
 	CHECK(strstr(err, "No such file") != NULL);
 }
 
+static int
+collect_admins(const struct admin_rec *a, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s:%u ", a->locker, a->uid);
+	return 0;
+}
+
+static int
+collect_audit(const struct audit_rec *a, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 2048 - strlen(out), "%u %s %s %s|", a->who, a->action,
+	    a->locker, a->detail);
+	CHECK(a->at > 0 && a->id > 0);
+	return 0;
+}
+
+/* Admins: added with the locker or later, never fewer than one, gone with it. */
+static void
+test_admins(void)
+{
+	struct directory	*d;
+	struct locker_rec	 l;
+	char			 err[256], path[300], list[256], audit[2048];
+
+	snprintf(path, sizeof(path), "%s/admins.db", tmpdir);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	dir_set_actor(d, 1001);
+	CHECK_INT(dir_locker_add_with_admin(d, "club", 7000, 7100, 1001, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 7000);
+	CHECK_INT(dir_admin_is(d, "club", 1001), 1);
+	CHECK_INT(dir_admin_is(d, "club", 1002), 0);
+	CHECK_INT(dir_admin_is(d, "nothing", 1001), 0);
+	/* root signs up lockers without an admin */
+	dir_set_actor(d, 0);
+	CHECK_INT(dir_locker_add(d, "plain", 7000, 7100, &l, err, sizeof(err)), 0);
+	list[0] = '\0';
+	CHECK_INT(dir_admin_foreach(d, "plain", collect_admins, list), 0);
+	CHECK_STR(list, "");
+
+	dir_set_actor(d, 1001);
+	CHECK_INT(dir_admin_add(d, "club", 1002, err, sizeof(err)), 1);
+	CHECK_INT(dir_admin_add(d, "club", 1002, err, sizeof(err)), 0);
+	CHECK_INT(dir_admin_add(d, "nothing", 1002, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no locker") != NULL);
+	CHECK_INT(dir_admin_add(d, "plain", 1002, err, sizeof(err)), 1);
+	list[0] = '\0';
+	CHECK_INT(dir_admin_foreach(d, "club", collect_admins, list), 0);
+	CHECK_STR(list, "club:1001 club:1002 ");
+	list[0] = '\0';
+	CHECK_INT(dir_admin_foreach_uid(d, 1002, collect_admins, list), 0);
+	CHECK_STR(list, "club:1002 plain:1002 ");
+
+	/* the last admin stays */
+	CHECK_INT(dir_admin_remove(d, "club", 1003, err, sizeof(err)), 0);
+	CHECK_INT(dir_admin_remove(d, "club", 1001, err, sizeof(err)), 1);
+	CHECK_INT(dir_admin_remove(d, "club", 1002, err, sizeof(err)), -1);
+	CHECK(strstr(err, "at least one admin") != NULL);
+	CHECK_INT(dir_admin_is(d, "club", 1002), 1);
+	CHECK_INT(dir_admin_remove(d, "plain", 1002, err, sizeof(err)), -1);
+
+	/* a locker's admins go with it, and a new locker of that name has none */
+	dir_set_actor(d, 0);
+	CHECK_INT(dir_locker_remove(d, "club", "/archive/club", err, sizeof(err)), 0);
+	CHECK_INT(dir_admin_is(d, "club", 1002), 0);
+	CHECK_INT(dir_locker_add(d, "club", 7000, 7100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 7002);
+	CHECK_INT(dir_admin_is(d, "club", 1002), 0);
+
+	/* ... and every change is in the audit trail, under its actor */
+	dir_set_actor(d, 1002);
+	CHECK_INT(dir_audit(d, "su", "plain", "id -un", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "plain.example.org", "plain", "", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_remove(d, "plain.example.org", err, sizeof(err)), 1);
+	CHECK_INT(dir_vhost_remove(d, "plain.example.org", err, sizeof(err)), 0);
+	audit[0] = '\0';
+	CHECK_INT(dir_audit_foreach(d, NULL, collect_audit, audit), 0);
+	CHECK_STR(audit, "1001 signup club uid 7000, admin 1001|"
+	    "0 signup plain uid 7001|"
+	    "1001 admin-add club uid 1002|"
+	    "1001 admin-add plain uid 1002|"
+	    "1001 admin-remove club uid 1001|"
+	    "0 remove club /archive/club|"
+	    "0 signup club uid 7002|"
+	    "1002 su plain id -un|"
+	    "1002 vhost-add plain plain.example.org|"
+	    "1002 vhost-remove plain plain.example.org|");
+	audit[0] = '\0';
+	CHECK_INT(dir_audit_foreach(d, "plain", collect_audit, audit), 0);
+	CHECK(strncmp(audit, "0 signup plain", 14) == 0);
+	CHECK(strstr(audit, "club") == NULL);
+	dir_close(d);
+
+	/* persisted */
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	CHECK_INT(dir_admin_is(d, "plain", 1002), 1);
+	dir_close(d);
+}
+
+/* A database of schema 1 (before admins) opens, keeps its lockers, and gains the rest. */
+static void
+test_migration(void)
+{
+	static const char *v1 =
+	    "CREATE TABLE uids (uid INTEGER PRIMARY KEY CHECK (uid > 0 AND uid < 4294967295),"
+	    " name TEXT NOT NULL, allocated INTEGER NOT NULL, released INTEGER, archive TEXT);"
+	    "CREATE TRIGGER uids_keep BEFORE DELETE ON uids BEGIN"
+	    " SELECT RAISE(ABORT, 'uids are never deleted'); END;"
+	    "CREATE TABLE lockers (name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),"
+	    " uid INTEGER NOT NULL UNIQUE REFERENCES uids(uid),"
+	    " gid INTEGER NOT NULL CHECK (gid = uid), created INTEGER NOT NULL);"
+	    "CREATE TABLE vhosts (host TEXT PRIMARY KEY CHECK (length(host) BETWEEN 1 AND 253),"
+	    " locker TEXT NOT NULL REFERENCES lockers(name),"
+	    " subdir TEXT NOT NULL DEFAULT '' CHECK (length(subdir) <= 255));"
+	    "CREATE INDEX vhosts_by_locker ON vhosts(locker, host);"
+	    "INSERT INTO uids VALUES (8000, 'old', 1, NULL, NULL);"
+	    "INSERT INTO uids VALUES (8001, 'gone', 1, 2, '');"
+	    "INSERT INTO lockers VALUES ('old', 8000, 8000, 1);"
+	    "INSERT INTO vhosts VALUES ('old.example.org', 'old', 'blog');"
+	    "PRAGMA user_version = 1;";
+	struct directory	*d;
+	struct locker_rec	 l;
+	struct vhost_rec	 v;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	char			 err[256], path[300], audit[2048] = "";
+
+	snprintf(path, sizeof(path), "%s/v1.db", tmpdir);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, v1, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+
+	d = dir_open(path, err, sizeof(err));
+	if (d == NULL)
+		fprintf(stderr, "dir_open v1: %s\n", err);
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	CHECK_INT(dir_locker_get(d, "old", &l), 1);
+	CHECK_INT(l.uid, 8000);
+	CHECK_INT(dir_vhost_get(d, "old.example.org", &v), 1);
+	CHECK_STR(v.subdir, "blog");
+	CHECK_INT(dir_admin_is(d, "old", 1001), 0);
+	CHECK_INT(dir_admin_add(d, "old", 1001, err, sizeof(err)), 1);
+	CHECK_INT(dir_locker_add(d, "new", 8000, 8100, &l, err, sizeof(err)), 0);
+	CHECK_INT(l.uid, 8002);		/* 8001 was used before the migration */
+	CHECK_INT(dir_audit_foreach(d, NULL, collect_audit, audit), 0);
+	CHECK_STR(audit, "0 admin-add old uid 1001|0 signup new uid 8002|");
+	dir_close(d);
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	/* The trail cannot be rewritten, even with SQL. */
+	CHECK(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE audit SET who = 5", NULL, NULL, NULL) != SQLITE_OK);
+	/* A version from the future is refused, not misread. */
+	CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d == NULL);
+	CHECK(strstr(err, "99") != NULL);
+}
+
 /* Enough lockers that the allocation and listing are visibly not quadratic. */
 static void
 test_many(void)
@@ -501,5 +674,7 @@ main(void)
 	test_persisted(d);
 	test_file();
 	test_many();
+	test_admins();
+	test_migration();
 	UNIT_DONE();
 }
