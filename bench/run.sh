@@ -15,8 +15,9 @@
 #   BENCH_CGI=1               0: only the static-file cases (no hello.cgi,
 #                             hello.php, php-fpm)
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
-#   BENCH_LOCKERD_TMPDIR=/var/tmp   parent of lockerd's lockers/state/logs
-#                             (lockerd refuses them under /tmp)
+#   BENCH_LOCKERD_TMPDIR=/var/lib   parent of lockerd's lockers/state/logs
+#                             (not under /tmp, which lockerd refuses, nor
+#                             /var/tmp, which a locker's sandbox replaces)
 #
 # Exits non-zero when a server fails to start or answers a request with the
 # wrong status or body; never because of a ratio (those are reported only).
@@ -408,7 +409,7 @@ fi
 
 COLD=
 if [ -n "$RUN_LOCKERD" ]; then
-	LDIR=$(mktemp -d "${BENCH_LOCKERD_TMPDIR:-/var/tmp}/lockerd-bench.XXXXXX") || die "mktemp"
+	LDIR=$(mktemp -d "${BENCH_LOCKERD_TMPDIR:-/var/lib}/lockerd-bench.XXXXXX") || die "mktemp"
 	chmod 0755 "$LDIR"
 	LPORT=$(free_port) || die "no free port"
 	CONF="$S/lockerd.conf"

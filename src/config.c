@@ -176,6 +176,8 @@ config_defaults(struct config *c)
 		snprintf(c->interp[i].ext, sizeof(c->interp[i].ext), "%s", default_interp[i][0]);
 		snprintf(c->interp[i].path, sizeof(c->interp[i].path), "%s",
 		    default_interp[i][1]);
+		/* A page of PHP should not cost a fork: each locker's own pool. */
+		c->interp[i].fastcgi = strcmp(default_interp[i][0], "php") == 0;
 	}
 	c->ninterp = i;
 	c->script_timeout = 60;

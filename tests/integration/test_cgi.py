@@ -214,7 +214,8 @@ def test_stderr_goes_to_the_lockers_error_log(cgi):
     assert not os.path.exists(bob_log) or "secret-stderr-line" not in open(bob_log).read()
 
 
-def locker_procs(uid):
+def locker_procs(uid, pools=False):
+    """The locker's processes but its worker (and its PHP pool, unless asked)."""
     out = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -226,7 +227,8 @@ def locker_procs(uid):
                 cmd = f.read()
         except OSError:
             continue
-        if re.search(rf"^Uid:\s+{uid}\s", st, re.M) and b"lockerd" not in cmd:
+        if re.search(rf"^Uid:\s+{uid}\s", st, re.M) and b"lockerd" not in cmd and \
+                (pools or b"php-cgi" not in cmd):
             out.append(int(pid))
     return out
 
@@ -339,7 +341,7 @@ def test_php_fastcgi_is_persistent_and_runs_as_the_locker(fcgi):
 
     def php_procs(uid):
         out = []
-        for pid in locker_procs(uid):
+        for pid in locker_procs(uid, pools=True):
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 if b"php-cgi" in f.read():
                     out.append(pid)
@@ -381,7 +383,7 @@ def test_php_pool_crash_is_repaired(fcgi):
     fcgi.put("pia", "ok.php", '<?php echo "ok";')
     assert get(fcgi.port, "/ok.php", "pia.test.example")[2] == b"ok"
     uid = uid_of(fcgi, "pia")
-    for pid in locker_procs(uid):
+    for pid in locker_procs(uid, pools=True):
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             if b"php-cgi" in f.read():
                 os.kill(pid, 9)
@@ -391,3 +393,26 @@ def test_php_pool_crash_is_repaired(fcgi):
         if s == 200:
             break
     assert (s, b) == (200, b"ok")
+
+
+def test_nothing_of_a_locker_outlives_lockerd(make_lockerd):
+    d = make_lockerd(extra="file-cache-valid 0\n").start()
+    d.signup("rex")
+    d.put("rex", "p.php", '<?php echo "up";')
+    d.put("rex", "bg.sh", 'sleep 60 & echo "Content-Type: text/plain"; echo; echo started')
+    assert get(d.port, "/p.php", "rex.test.example")[2] == b"up"
+    assert get(d.port, "/bg.sh", "rex.test.example")[2] == b"started\n"
+    uid = uid_of(d, "rex")
+    assert locker_procs(uid, pools=True)
+    d.locker("remove", "rex")
+    deadline = time.time() + 5
+    while time.time() < deadline and locker_procs(uid, pools=True):
+        time.sleep(0.1)
+    assert locker_procs(uid, pools=True) == []
+    d.signup("sam")
+    d.put("sam", "p.php", '<?php echo "up";')
+    assert get(d.port, "/p.php", "sam.test.example")[2] == b"up"
+    uid = uid_of(d, "sam")
+    d.stop()
+    time.sleep(0.5)
+    assert locker_procs(uid, pools=True) == []
