@@ -141,7 +141,9 @@ cgroup_probe(char *missing, size_t missingsz)
 				    cg_v1_name[i]);
 			else
 				snprintf(missing + strlen(missing), missingsz - strlen(missing),
-				    "%scgroup %s", missing[0] ? ", " : "", cg_v1_name[i]);
+				    "%s%s", missing[0] ? ", " : "", i == CG_BLKIO ?
+				    "an I/O weight (blkio.bfq.weight: no BFQ scheduler)" :
+				    cg_v1_name[i]);
 		}
 	}
 	if (cg.base[CG_V2][0] == '\0' || !cg.v2_kill)

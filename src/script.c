@@ -151,8 +151,8 @@ env_headers(struct env *e, const char *h, size_t len)
 			continue;
 		name[5 + nlen] = '\0';
 		if (strcmp(name, "HTTP_PROXY") == 0 || strcmp(name, "HTTP_CONTENT_LENGTH") == 0 ||
-		    strcmp(name, "HTTP_CONTENT_TYPE") == 0)
-			continue;
+		    strcmp(name, "HTTP_CONTENT_TYPE") == 0 || strcmp(name, "HTTP_HOST") == 0)
+			continue;	/* HTTP_HOST is the routed host, set above */
 		val = colon + 2 <= nl ? colon + 2 : nl;
 		vlen = (size_t)(nl - val);
 		/* A repeat is joined to the first. */
@@ -211,21 +211,36 @@ build_env(struct env *e, const struct script_req *s)
 	env_str(e, "QUERY_STRING", v->s[WS_QUERY], v->l[WS_QUERY]);
 	env_str(e, "REQUEST_URI", v->s[WS_TARGET], v->l[WS_TARGET]);
 	env_add(e, "REQUEST_SCHEME=http");
-	/* SERVER_NAME is the Host without its port, as the client wrote it. */
-	if (hl > 0 && host[0] != '[') {
-		const char *colon = memchr(host, ':', hl);
+	/*
+	 * HTTP_HOST and SERVER_NAME come from the host the request was routed
+	 * by (an absolute-form target's, not a contradicting Host header);
+	 * SERVER_NAME lower-cased, without port or trailing dot, as Apache.
+	 */
+	if (hl > 0) {
+		char	name[HOSTNAME_MAX + 1];
+		size_t	k, nl = hl;
 
-		if (colon != NULL)
-			hl = (size_t)(colon - host);
-	} else if (hl > 0) {
-		const char *close = memchr(host, ']', hl);
+		env_str(e, "HTTP_HOST", host, hl);
+		if (host[0] != '[') {
+			const char *colon = memchr(host, ':', hl);
 
-		if (close != NULL)
-			hl = (size_t)(close - host) + 1;
-	}
-	if (hl > 0)
-		env_str(e, "SERVER_NAME", host, hl);
-	else
+			if (colon != NULL)
+				nl = (size_t)(colon - host);
+		} else {
+			const char *close = memchr(host, ']', hl);
+
+			if (close != NULL)
+				nl = (size_t)(close - host) + 1;
+		}
+		if (nl > 1 && host[nl - 1] == '.')
+			nl--;
+		if (nl > HOSTNAME_MAX)
+			nl = HOSTNAME_MAX;
+		for (k = 0; k < nl; k++)
+			name[k] = (char)tolower((unsigned char)host[k]);
+		name[nl] = '\0';
+		env_add(e, "SERVER_NAME=%s", name);
+	} else
 		env_str(e, "SERVER_NAME", v->s[WS_LOCAL], v->l[WS_LOCAL]);
 	env_add(e, "SERVER_PORT=%u", q->local_port);
 	env_str(e, "SERVER_ADDR", v->s[WS_LOCAL], v->l[WS_LOCAL]);
@@ -245,11 +260,9 @@ build_env(struct env *e, const struct script_req *s)
 	env_add(e, "DOCUMENT_ROOT=%s", s->docroot);
 	env_add(e, "CONTEXT_DOCUMENT_ROOT=%s", s->docroot);
 	env_str(e, "CONTEXT_PREFIX", v->s[WS_PREFIX], v->l[WS_PREFIX]);
-	if (q->flags & WREQ_BODY) {
-		if (q->content_length >= 0)
-			env_add(e, "CONTENT_LENGTH=%lld", (long long)q->content_length);
-		/* A chunked body's length is set once it is spooled. */
-	}
+	/* Any Content-Length, 0 too; a chunked body's once it is spooled. */
+	if (q->content_length >= 0)
+		env_add(e, "CONTENT_LENGTH=%lld", (long long)q->content_length);
 	if ((ct = header_value(v, "Content-Type", &ctl)) != NULL)
 		env_str(e, "CONTENT_TYPE", ct, ctl);
 	env_add(e, "REDIRECT_STATUS=200");
