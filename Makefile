@@ -108,6 +108,13 @@ bench: deps deps-bench
 	$(MAKE) all
 	sh bench/run.sh $(B)
 
+# What entering a locker's sandbox costs, against a plain fork + exec.
+$(B)/bench-jail: bench/jail.c $(B)/sandbox.o $(B)/cgroup.o $(B)/landlock.o $(B)/seccomp.o \
+		 $(B)/proc.o $(B)/log.o $(B)/util.o $(B)/config.o $(B)/route.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+bench-jail: $(B)/bench-jail
+	$(B)/bench-jail
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(B)/lockerd $(DESTDIR)$(SBINDIR)/lockerd
@@ -117,4 +124,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit fuzz-smoke deps deps-bench check run bench install clean
+.PHONY: all unit fuzz-smoke deps deps-bench check run bench bench-jail install clean

@@ -277,6 +277,37 @@ build_env(struct env *e, const struct script_req *s)
 
 /* ------------------------------------------------------------ starting one */
 
+/*
+ * argv[0] of an interpreter, and for php-cgi the settings lockerd owns: the
+ * body limit (so an upload lockerd accepts, PHP accepts too) and sessions in
+ * the locker's own /tmp, not a directory shared by every locker.  Scripts
+ * may still change what PHP lets them at run time (session_save_path()).
+ * Returns the count put in argv.
+ */
+static int
+php_args(const struct script_req *s, char **argv)
+{
+	static char	 upload[64], post[64];
+	const char	*base = strrchr(s->interp->path, '/');
+	int		 n = 0;
+
+	argv[n++] = (char *)s->interp->path;
+	base = base ? base + 1 : s->interp->path;
+	if (strncmp(base, "php-cgi", 7) != 0)
+		return n;
+	snprintf(upload, sizeof(upload), "upload_max_filesize=%llu",
+	    (unsigned long long)s->conf->max_body_size);
+	snprintf(post, sizeof(post), "post_max_size=%llu",
+	    (unsigned long long)s->conf->max_body_size);
+	argv[n++] = "-d";
+	argv[n++] = "session.save_path=/tmp";
+	argv[n++] = "-d";
+	argv[n++] = upload;
+	argv[n++] = "-d";
+	argv[n++] = post;
+	return n;
+}
+
 /* A chunked body has no length: spool it to the locker's own /tmp first. */
 static int
 spool_stdin(struct env *e)
@@ -318,10 +349,12 @@ exec_script(const struct script_req *s, struct env *e)
 	int	 fd, i = 0;
 
 	if (s->interp->path[0] != '\0') {
-		argv[i++] = (char *)s->interp->path;
-		argv[i++] = (char *)s->filename;
-		argv[i] = NULL;
-		execve(s->interp->path, argv, e->v);
+		char	*pargv[12];
+		int	 k = php_args(s, pargv);
+
+		pargv[k++] = (char *)s->filename;
+		pargv[k] = NULL;
+		execve(s->interp->path, pargv, e->v);
 		return;
 	}
 	if ((fd = open(s->filename, O_RDONLY | O_CLOEXEC)) != -1) {
@@ -676,14 +709,18 @@ pool_start(const struct script_req *s)
 		    s->conf->max_scripts : 4);
 		snprintf(env[0], sizeof(env[0]), "PATH=/usr/local/bin:/usr/bin:/bin");
 		snprintf(env[1], sizeof(env[1]), "PHP_FCGI_CHILDREN=%s", children);
-		snprintf(env[2], sizeof(env[2]), "PHP_FCGI_MAX_REQUESTS=1000");
+		snprintf(env[2], sizeof(env[2]), "PHP_FCGI_MAX_REQUESTS=10000");
 		envp[0] = env[0];
 		envp[1] = env[1];
 		envp[2] = env[2];
 		envp[3] = NULL;
-		argv[0] = (char *)s->interp->path;
-		argv[1] = NULL;
-		execve(s->interp->path, argv, envp);
+		{
+			char	*pargv[12];
+
+			pargv[php_args(s, pargv)] = NULL;
+			execve(s->interp->path, pargv, envp);
+		}
+		(void)argv;
 		_exit(127);
 	}
 	setpgid(pid, pid);

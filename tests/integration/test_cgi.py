@@ -416,3 +416,27 @@ def test_nothing_of_a_locker_outlives_lockerd(make_lockerd):
     d.stop()
     time.sleep(0.5)
     assert locker_procs(uid, pools=True) == []
+
+
+def test_php_sessions_by_default_and_a_20_mib_upload(fcgi):
+    # no session_save_path(): sessions land in the locker's own /tmp
+    fcgi.put("pia", "s2.php", '<?php session_start(); $_SESSION["k"] = ($_SESSION["k"] ?? 0) + 1;'
+                              ' echo $_SESSION["k"];')
+    s, h, b = get(fcgi.port, "/s2.php", "pia.test.example")
+    assert (s, b) == (200, b"1"), b
+    cookie = h["set-cookie"].split(";")[0]
+    s, h, b = get(fcgi.port, "/s2.php", "pia.test.example", extra=b"Cookie: " + cookie.encode() + b"\r\n")
+    assert (s, b) == (200, b"2")
+    fcgi.put("pia", "up.php", '<?php $f = $_FILES["f"]; echo $f["error"], " ", $f["size"], " ",'
+                              ' md5_file($f["tmp_name"]), " ", $_POST["note"];')
+    data = os.urandom(20 << 20)
+    boundary = b"----lockerdtest"
+    body = (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n"
+            b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--" + boundary + b"--\r\n")
+    req = (b"POST /up.php HTTP/1.1\r\nHost: pia.test.example\r\nConnection: close\r\n"
+           b"Content-Type: multipart/form-data; boundary=" + boundary + b"\r\n"
+           b"Content-Length: %d\r\n\r\n" % len(body)) + body
+    s, h, b = parse_responses(raw(fcgi.port, req, timeout=60))[0]
+    assert s == 200, b[:200]
+    assert b.decode() == f"0 {len(data)} {hashlib.md5(data).hexdigest()} hi"
