@@ -479,7 +479,7 @@ task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx)
 		close(sv[0]);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		signals_default();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (prepare(ctx) == -1)
 			_exit(127);

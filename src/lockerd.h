@@ -288,6 +288,7 @@ pid_t	spawn_role(int exe_fd, const char *role, const char *arg, int chan,
 pid_t	spawn_role_sandboxed(int exe_fd, const char *role, int chan,
 	    int (*prepare)(void *), void *ctx);
 void	drop_privileges(const char *user, const char *root_dir);
+void	signals_default(void);	/* in a child: every signal SIG_DFL */
 
 /* ------------------------------------------------------------ control.c */
 enum ctl_verb {

@@ -290,6 +290,22 @@ child_fds_setup(int exe_fd, int *pexe, int chan, const int *extra, int nextra)
 }
 
 /*
+ * Every signal to its default action.  exec resets caught signals but keeps
+ * ignored ones, and lockerd may have been started with some ignored (SIGPIPE
+ * by the master itself; SIGINT and SIGQUIT by a shell's `&`, SIGHUP by
+ * nohup): a locker's processes must not inherit that.
+ */
+void
+signals_default(void)
+{
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+}
+
+/*
  * fork() into new mount, pid, ipc and uts namespaces (declared with the
  * sandbox; here because the CLI links this file but not the sandbox).  The
  * raw system call continues on a copy of our stack, as fork() does.
@@ -317,10 +333,9 @@ spawn_common(int exe_fd, const char *role, const char *arg, int chan,
 		return pid;
 
 	/* Child: undo the master's signal set-up before anything else. */
-	/* exec resets caught signals; SIGPIPE is the one the master ignores. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	signals_default();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 	child_fds_setup(exe_fd, &exe, chan, extra_fds, nextra);

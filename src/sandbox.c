@@ -440,7 +440,7 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
 
 	if (mount("lockerd-jail", JAIL, "tmpfs", MS_NOSUID | MS_NODEV,
-	    "size=1m,nr_inodes=256,mode=0755") == -1)
+	    "size=8m,nr_inodes=1024,mode=0755") == -1)
 		return fail(err, errlen, "tmpfs for the jail");
 	if (setup_system(err, errlen) == -1 || setup_etc(s, err, errlen) == -1 ||
 	    setup_mountpoints(s, err, errlen) == -1)
