@@ -1855,7 +1855,9 @@ cgi_send_body(struct conn *c)
 		}
 		if (n > 0 && c->ck_tail > 0)
 			c->ck_tail -= n < c->ck_tail ? n : c->ck_tail;
-		c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+		/* Next, either the client reads or the script writes: the longer. */
+		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > F.conf.script_timeout ?
+		    F.conf.send_timeout : F.conf.script_timeout) * 1000;
 	}
 	c->cgi_off = c->cgi_len = 0;
 	return 1;
@@ -1946,8 +1948,11 @@ cgi_run(struct conn *c)
 		n = cgi_read(c, 0, CGI_BUF);
 		c->cgi_len = (size_t)n;
 		c->cgi_off = 0;
-		if (n > 0)
+		if (n > 0) {
+			/* A script that streams slowly is bounded by its own limit. */
+			c->deadline = loop_now + (uint64_t)F.conf.script_timeout * 1000;
 			continue;
+		}
 		if (c->cgi_eof)
 			continue;
 		if (!progress)
