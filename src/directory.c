@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		2
+#define SCHEMA_VERSION		3
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -101,9 +101,26 @@ static const char *const schema_v2[] = {
 	NULL
 };
 
+/*
+ * 3: a locker's own limits where they differ from the configuration's
+ * defaults (keys are the configuration's directive names; the directory
+ * only stores them, control.c knows which keys exist).
+ */
+static const char *const schema_v3[] = {
+	"CREATE TABLE locker_limits ("
+	"  locker TEXT NOT NULL REFERENCES lockers(name),"
+	"  key    TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 32),"
+	"  value  INTEGER NOT NULL CHECK (value >= 0),"
+	"  PRIMARY KEY (locker, key)"
+	") WITHOUT ROWID",
+	"PRAGMA user_version = 3",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 enum {
@@ -136,6 +153,10 @@ enum {
 	ST_AUDIT_INSERT,
 	ST_AUDIT_LIST,
 	ST_AUDIT_LIST_LOCKER,
+	ST_LIMIT_SET,
+	ST_LIMIT_DELETE,
+	ST_LIMIT_DELETE_LOCKER,
+	ST_LIMIT_LIST,
 	ST_MAX
 };
 
@@ -195,6 +216,12 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_AUDIT_LIST_LOCKER] =
 	    "SELECT id, at, who, action, locker, detail FROM audit WHERE locker = ?1"
 	    " ORDER BY id",
+	[ST_LIMIT_SET] =
+	    "INSERT OR REPLACE INTO locker_limits (locker, key, value) VALUES (?1, ?2, ?3)",
+	[ST_LIMIT_DELETE] = "DELETE FROM locker_limits WHERE locker = ?1 AND key = ?2",
+	[ST_LIMIT_DELETE_LOCKER] = "DELETE FROM locker_limits WHERE locker = ?1",
+	[ST_LIMIT_LIST] =
+	    "SELECT key, value FROM locker_limits WHERE locker = ?1 ORDER BY key",
 };
 
 struct directory {
@@ -731,6 +758,9 @@ dir_locker_remove(struct directory *d, const char *name, const char *archive,
 		goto fail;
 	s = d->st[ST_ADMIN_DELETE_LOCKER];
 	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_ADMIN_DELETE_LOCKER) == -1)
+		goto fail;
+	s = d->st[ST_LIMIT_DELETE_LOCKER];
+	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_LIMIT_DELETE_LOCKER) == -1)
 		goto fail;
 	s = d->st[ST_LOCKER_DELETE];
 	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_LOCKER_DELETE) == -1)
@@ -1279,4 +1309,77 @@ subdir_check(const char *subdir, char *why, size_t whylen)
 		return fail(why, whylen, "a subdirectory has no empty components "
 		    "('//' or a trailing '/')");
 	return 0;
+}
+
+/* ----------------------------------------------------------- limits */
+
+int
+dir_limit_set(struct directory *d, const char *locker, const char *key, int64_t value,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*s;
+	char		 detail[96];
+	int		 rc;
+
+	if (d == NULL || locker == NULL || key == NULL || strlen(key) < 1 || strlen(key) > 32)
+		return fail(err, errlen, "dir_limit_set: bad arguments");
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_locker_get(d, locker, NULL)) != 1) {
+		if (rc == 0)
+			fail(err, errlen, "no locker named \"%s\"", locker);
+		else
+			db_fail(d, err, errlen, "look up locker");
+		return tx_abort(d);
+	}
+	if (value < 0) {
+		s = d->st[ST_LIMIT_DELETE];
+		rc = bind_text(s, 1, locker) == -1 || bind_text(s, 2, key) == -1 ? -1 :
+		    st_exec(d, ST_LIMIT_DELETE);
+		snprintf(detail, sizeof(detail), "%s default", key);
+	} else {
+		s = d->st[ST_LIMIT_SET];
+		rc = bind_text(s, 1, locker) == -1 || bind_text(s, 2, key) == -1 ||
+		    bind_int(s, 3, value) == -1 ? -1 : st_exec(d, ST_LIMIT_SET);
+		snprintf(detail, sizeof(detail), "%s %lld", key, (long long)value);
+	}
+	if (rc == -1) {
+		db_fail(d, err, errlen, "set limit");
+		st_done(s);
+		return tx_abort(d);
+	}
+	if (audit_insert(d, "limit", locker, detail) == -1) {
+		db_fail(d, err, errlen, "audit");
+		return tx_abort(d);
+	}
+	return tx_commit(d, err, errlen);
+}
+
+int
+dir_limit_foreach(struct directory *d, const char *locker,
+    int (*cb)(const char *key, uint64_t value, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	char		 key[33];
+	int		 rc, ret = 0;
+
+	if (d == NULL || locker == NULL || cb == NULL)
+		return -1;
+	s = d->st[ST_LIMIT_LIST];
+	if (sqlite3_stmt_busy(s) || bind_text(s, 1, locker) == -1) {
+		st_done(s);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (col_text(s, 0, key, sizeof(key)) == -1 || sqlite3_column_int64(s, 1) < 0) {
+			ret = -1;
+			break;
+		}
+		if ((ret = cb(key, (uint64_t)sqlite3_column_int64(s, 1), arg)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = -1;
+	st_done(s);
+	return ret;
 }

@@ -116,6 +116,17 @@ int	dir_audit_foreach(struct directory *d, const char *locker,
 	    int (*cb)(const struct audit_rec *, void *), void *arg);
 
 /*
+ * A locker's own limits, overriding the configuration's defaults: key is
+ * a directive name (control.c checks it), value >= 0; value -1 removes the
+ * override (back to the default).  Each change is audited.
+ */
+int	dir_limit_set(struct directory *d, const char *locker, const char *key,
+	    int64_t value, char *err, size_t errlen);
+/* The overrides of one locker, in key order; stops at cb's non-zero value. */
+int	dir_limit_foreach(struct directory *d, const char *locker,
+	    int (*cb)(const char *key, uint64_t value, void *), void *arg);
+
+/*
  * Locker names are DNS labels: 1..63 of [a-z0-9-], not starting or ending
  * with '-', not all digits, and not a reserved name (www, mail, root, admin,
  * localhost, lockerd, ...).  0 if valid, else -1 with the reason in why.

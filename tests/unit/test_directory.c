@@ -600,8 +600,11 @@ test_migration(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 2);
+	CHECK_INT(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
+	/* Migrated to 3: the limits table is there, with its checks. */
+	CHECK(sqlite3_exec(db, "INSERT INTO locker_limits VALUES ('old', 'x', -1)", NULL,
+	    NULL, NULL) != SQLITE_OK);
 	/* The trail cannot be rewritten, even with SQL. */
 	CHECK(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL) != SQLITE_OK);
 	CHECK(sqlite3_exec(db, "UPDATE audit SET who = 5", NULL, NULL, NULL) != SQLITE_OK);
@@ -611,6 +614,85 @@ test_migration(void)
 	d = dir_open(path, err, sizeof(err));
 	CHECK(d == NULL);
 	CHECK(strstr(err, "99") != NULL);
+}
+
+static int
+collect_limit(const char *key, uint64_t value, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s=%llu|", key,
+	    (unsigned long long)value);
+	return 0;
+}
+
+/* A database of schema 2 gains the limits table and keeps the rest. */
+static void
+test_migration_v2(void)
+{
+	struct directory	*d;
+	struct locker_rec	 l;
+	sqlite3			*db;
+	char			 err[256], path[300], lim[256] = "";
+
+	snprintf(path, sizeof(path), "%s/v2.db", tmpdir);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	CHECK_INT(dir_locker_add(d, "two", 9000, 9100, &l, err, sizeof(err)), 0);
+	dir_close(d);
+	/* Back to what schema 2 was. */
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP TABLE locker_limits; PRAGMA user_version = 2", NULL,
+	    NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	CHECK_INT(dir_locker_get(d, "two", &l), 1);
+	CHECK_INT(dir_limit_set(d, "two", "memory-limit", 1 << 20, err, sizeof(err)), 0);
+	CHECK_INT(dir_limit_foreach(d, "two", collect_limit, lim), 0);
+	CHECK_STR(lim, "memory-limit=1048576|");
+	dir_close(d);
+}
+
+/* Overrides: set, replaced, back to default, audited, gone with the locker. */
+static void
+test_limits(void)
+{
+	struct directory	*d;
+	struct locker_rec	 l;
+	char			 err[256], path[300], lim[256] = "", audit[2048] = "";
+
+	snprintf(path, sizeof(path), "%s/limits.db", tmpdir);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	CHECK_INT(dir_locker_add(d, "lim", 9500, 9600, &l, err, sizeof(err)), 0);
+	CHECK_INT(dir_limit_set(d, "nosuch", "process-limit", 5, err, sizeof(err)), -1);
+	CHECK(strstr(err, "nosuch") != NULL);
+	CHECK_INT(dir_limit_set(d, "lim", "process-limit", 5, err, sizeof(err)), 0);
+	CHECK_INT(dir_limit_set(d, "lim", "process-limit", 7, err, sizeof(err)), 0);
+	CHECK_INT(dir_limit_set(d, "lim", "disk-limit", 0, err, sizeof(err)), 0);
+	CHECK_INT(dir_limit_foreach(d, "lim", collect_limit, lim), 0);
+	CHECK_STR(lim, "disk-limit=0|process-limit=7|");
+	CHECK_INT(dir_limit_set(d, "lim", "disk-limit", -1, err, sizeof(err)), 0);
+	lim[0] = '\0';
+	CHECK_INT(dir_limit_foreach(d, "lim", collect_limit, lim), 0);
+	CHECK_STR(lim, "process-limit=7|");
+	CHECK_INT(dir_audit_foreach(d, "lim", collect_audit, audit), 0);
+	CHECK_STR(audit, "0 signup lim uid 9500|0 limit lim process-limit 5|"
+	    "0 limit lim process-limit 7|0 limit lim disk-limit 0|"
+	    "0 limit lim disk-limit default|");
+	CHECK_INT(dir_locker_remove(d, "lim", "", err, sizeof(err)), 0);
+	CHECK_INT(dir_locker_add(d, "lim", 9500, 9600, &l, err, sizeof(err)), 0);
+	lim[0] = '\0';
+	CHECK_INT(dir_limit_foreach(d, "lim", collect_limit, lim), 0);
+	CHECK_STR(lim, "");
+	dir_close(d);
 }
 
 /* Enough lockers that the allocation and listing are visibly not quadratic. */
@@ -676,5 +758,7 @@ main(void)
 	test_many();
 	test_admins();
 	test_migration();
+	test_migration_v2();
+	test_limits();
 	UNIT_DONE();
 }
