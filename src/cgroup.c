@@ -35,9 +35,12 @@
 #define CG_ROOT		"/sys/fs/cgroup"
 #define CG_PARENT	"lockerd"
 
-enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_BLKIO, CG_V2, CG_N };
+enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_BLKIO, CG_CPUACCT, CG_V2, CG_N };
 
-static const char *cg_v1_name[CG_N] = { "memory", "pids", "cpu", "blkio", NULL };
+/* cpuacct limits nothing: it only tells `locker info` the CPU time used. */
+static const char *cg_v1_name[CG_N] = {
+	"memory", "pids", "cpu", "blkio", "cpuacct", NULL
+};
 
 static struct {
 	int	probed;
@@ -143,6 +146,7 @@ cgroup_probe(char *missing, size_t missingsz)
 				snprintf(missing + strlen(missing), missingsz - strlen(missing),
 				    "%s%s", missing[0] ? ", " : "", i == CG_BLKIO ?
 				    "an I/O weight (blkio.bfq.weight: no BFQ scheduler)" :
+				    i == CG_CPUACCT ? "cpuacct (CPU time in locker info)" :
 				    cg_v1_name[i]);
 		}
 	}
@@ -222,6 +226,8 @@ cgroup_prepare(const struct config *c, const char *locker, uint32_t uid)
 		case CG_BLKIO:
 			/* Only with the BFQ scheduler; absent otherwise, and that is fine. */
 			set_limit(i, leaf, "blkio.bfq.weight", c->io_weight, 0);
+			break;
+		case CG_CPUACCT:
 			break;
 		case CG_V2:
 			if (!cg.v2_controllers)
@@ -334,16 +340,43 @@ cgroup_release_all(const struct config *c)
 	}
 }
 
-/* Current use, for `locker info`: memory bytes and processes, or -1. */
+/* CPU time in ms: v2's cpu.stat usage_usec, v1's cpuacct.usage (ns); or -1. */
+static int64_t
+cpu_used_ms(const char *leaf)
+{
+	char	path[256], buf[1024], *p;
+
+	if (cg.v2_controllers) {
+		leaf_path(CG_V2, leaf, "cpu.stat", path, sizeof(path));
+		if (read_str(path, buf, sizeof(buf)) == 0 &&
+		    (p = strstr(buf, "usage_usec ")) != NULL)
+			return strtoll(p + 11, NULL, 10) / 1000;
+		return -1;
+	}
+	if (cg.base[CG_CPUACCT][0] == '\0')
+		return -1;
+	leaf_path(CG_CPUACCT, leaf, "cpuacct.usage", path, sizeof(path));
+	if (read_str(path, buf, sizeof(buf)) == 0)
+		return strtoll(buf, NULL, 10) / 1000000;
+	return -1;
+}
+
+/*
+ * Current use, for `locker info`: memory bytes, processes and CPU time
+ * (ms) of the cgroup, or -1.  The cgroup lives while the locker has
+ * processes, so the CPU time counts from when its worker last started.
+ */
 void
-cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs)
+cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs,
+    int64_t *cpu_ms)
 {
 	char	leaf[LOCKER_NAME_MAX + 16], path[256], buf[64];
 
-	*mem = *procs = -1;
+	*mem = *procs = *cpu_ms = -1;
 	if (!cg.probed)
 		return;
 	leaf_name(locker, uid, leaf, sizeof(leaf));
+	*cpu_ms = cpu_used_ms(leaf);
 	if (cg.v2_controllers) {
 		leaf_path(CG_V2, leaf, "memory.current", path, sizeof(path));
 		if (read_str(path, buf, sizeof(buf)) == 0)

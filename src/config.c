@@ -36,6 +36,7 @@ enum conf_type {
 	T_INTERP,	/* repeatable: EXT PATH|- [fastcgi] */
 	T_YESNO,	/* yes or no, into an int */
 	T_GROUPSIGNUP,	/* yes, no, or a Unix group */
+	T_DISKQUOTA,	/* btrfs or none */
 };
 
 struct directive {
@@ -121,6 +122,10 @@ static const struct directive directives[] = {
 	  "open descriptors per process of a locker (RLIMIT_NOFILE); 0: inherited" },
 	{ "file-size-limit", T_SIZE, F(file_size_limit), 0, (uint64_t)1 << 50,
 	  "largest file a locker's process may write (RLIMIT_FSIZE); 0: none" },
+	{ "disk-quota", T_DISKQUOTA, F(disk_quota), 0, 0,
+	  "none, or btrfs: each home a subvolume whose qgroup keeps disk-limit" },
+	{ "disk-limit", T_SIZE, F(disk_limit), 0, (uint64_t)1 << 50,
+	  "bytes a locker's home may hold, tmp/ included (needs disk-quota); 0: none" },
 };
 
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
@@ -519,6 +524,14 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 			    words[1]);
 		}
 		return 0;
+	case T_DISKQUOTA:
+		if (strcmp(words[1], "none") == 0)
+			c->disk_quota = DISK_QUOTA_NONE;
+		else if (strcmp(words[1], "btrfs") == 0)
+			c->disk_quota = DISK_QUOTA_BTRFS;
+		else
+			return perr(p, "%s: expected btrfs or none", d->name);
+		return 0;
 	case T_PROCS:
 		if (strcmp(words[1], "auto") == 0) {
 			c->front_processes = 0;
@@ -674,6 +687,11 @@ config_validate(const struct config *c, char *err, size_t errlen)
 			    "locker gets its own /tmp", c->path, names[i], dirs[i]);
 			return -1;
 		}
+	if (c->disk_limit != 0 && c->disk_quota == DISK_QUOTA_NONE) {
+		snprintf(err, errlen, "%s: disk-limit needs a way to keep it: set disk-quota "
+		    "btrfs (or disk-limit 0)", c->path);
+		return -1;
+	}
 	if (c->max_request_line > c->max_header_size) {
 		snprintf(err, errlen, "%s: max-request-line is larger than max-header-size",
 		    c->path);
@@ -745,4 +763,101 @@ config_dump(const struct config *c, int fd)
 	    c->io_weight);
 	dprintf(fd, "open-files-limit %u\nfile-size-limit %llu\n", c->open_files_limit,
 	    (unsigned long long)c->file_size_limit);
+	dprintf(fd, "disk-quota %s\ndisk-limit %llu\n",
+	    c->disk_quota == DISK_QUOTA_BTRFS ? "btrfs" : "none",
+	    (unsigned long long)c->disk_limit);
+}
+
+/* ------------------------------------------------------------ limits */
+
+const char *const config_limit_keys[] = {
+	"memory-limit", "process-limit", "cpu-shares", "io-weight", "open-files-limit",
+	"file-size-limit", "script-timeout", "script-cpu-limit", "max-scripts",
+	"disk-limit", NULL
+};
+
+static const struct directive *
+limit_directive(const char *key)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; config_limit_keys[k] != NULL; k++)
+		if (strcmp(config_limit_keys[k], key) == 0)
+			break;
+	if (config_limit_keys[k] == NULL)
+		return NULL;
+	for (i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(directives[i].name, key) == 0)
+			return &directives[i];
+	return NULL;
+}
+
+/* The value as the configuration file would take it, with its bounds. */
+int
+config_limit_parse(const char *key, const char *text, uint64_t *out, char *err,
+    size_t errlen)
+{
+	const struct directive	*d = limit_directive(key);
+	struct parse_ctx	 p;
+	struct config		*c;
+	char			 name[40], value[40], *words[2] = { name, value };
+	int			 rc;
+
+	if (d == NULL) {
+		snprintf(err, errlen, "\"%s\" is not a limit a locker may have of its own",
+		    key);
+		return -1;
+	}
+	/* "none" reads better than 0 for a limit that is off. */
+	if (snprintf(value, sizeof(value), "%s", strcmp(text, "none") == 0 ? "0" : text) >=
+	    (int)sizeof(value)) {
+		snprintf(err, errlen, "%s: value too long", key);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s", key);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memset(&p, 0, sizeof(p));
+	p.name = "value";
+	p.err = err;
+	p.errlen = errlen;
+	rc = apply(&p, c, d, 1, words, 2);
+	if (rc == 0)
+		config_limit_get(c, key, out);
+	else if ((text = strstr(err, ": ")) != NULL)	/* no "value:0:" */
+		memmove(err, text + 2, strlen(text + 2) + 1);
+	free(c);
+	return rc;
+}
+
+int
+config_limit_get(const struct config *c, const char *key, uint64_t *out)
+{
+	const struct directive *d = limit_directive(key);
+
+	if (d == NULL)
+		return -1;
+	if (d->size == sizeof(uint64_t))
+		*out = *(const uint64_t *)((const char *)c + d->off);
+	else
+		*out = *(const uint32_t *)((const char *)c + d->off);
+	return 0;
+}
+
+int
+config_limit_set(struct config *c, const char *key, uint64_t value)
+{
+	const struct directive *d = limit_directive(key);
+
+	if (d == NULL)
+		return -1;
+	if (d->size == sizeof(uint64_t))
+		*(uint64_t *)((char *)c + d->off) = value;
+	else
+		*(uint32_t *)((char *)c + d->off) = value > UINT32_MAX ? UINT32_MAX :
+		    (uint32_t)value;
+	return 0;
 }

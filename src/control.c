@@ -29,6 +29,7 @@
 #include "lockerd.h"
 #include "master.h"
 #include "directory.h"
+#include "quota.h"
 
 static const char *home_subdirs[] = {
 	"web_scripts", "cron_scripts", "mail_scripts", "tmp", NULL
@@ -292,10 +293,11 @@ home_make(const struct locker_rec *lr, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", M->conf.lockers, strerror(errno));
 		return -1;
 	}
-	if (mkdirat(lockers, lr->name, 0700) == -1) {
-		snprintf(err, errlen, "create home %s/%s: %s", M->conf.lockers, lr->name,
-		    errno == EEXIST ? "it already exists (archive or remove it first)" :
-		    strerror(errno));
+	/* A btrfs subvolume with disk-quota btrfs: its qgroup holds the limit. */
+	if (quota_home_create(&M->conf, lockers, lr->name, err, errlen) == -1) {
+		if (errno == EEXIST)
+			snprintf(err, errlen, "create home %s/%s: it already exists (archive "
+			    "or remove it first)", M->conf.lockers, lr->name);
 		close(lockers);
 		return -1;
 	}
@@ -306,11 +308,14 @@ home_make(const struct locker_rec *lr, char *err, size_t errlen)
 		if (mkdirat(home, home_subdirs[i], 0700) == -1 ||
 		    fchownat(home, home_subdirs[i], lr->uid, lr->gid, AT_SYMLINK_NOFOLLOW) == -1)
 			goto fail;
+	if (quota_set(&M->conf, lr->name, M->conf.disk_limit, err, errlen) == -1)
+		goto unmake;
 	rc = 0;
 	goto out;
 fail:
 	snprintf(err, errlen, "create home %s/%s: %s", M->conf.lockers, lr->name,
 	    strerror(errno));
+unmake:
 	home_unmake(lockers, lr->name);
 out:
 	if (home != -1)
@@ -1073,6 +1078,141 @@ do_status(struct ctl_client *c)
 	done(c, 0, NULL);
 }
 
+/* ------------------------------------------------------------ limits */
+
+static int
+override_cb(const char *key, uint64_t value, void *arg)
+{
+	struct ctl_limit *l = arg;
+
+	(void)value;
+	if (strcmp(key, l->key) == 0)
+		l->is_override = 1;
+	return 0;
+}
+
+/* What the locker uses of the limit named key now, or -1. */
+static int64_t
+limit_use(const struct locker_rec *lr, const char *key, const struct config *lc)
+{
+	int64_t	mem, procs, cpu, used, limit;
+
+	if (strcmp(key, "disk-limit") == 0) {
+		quota_usage(lc, lr->name, &used, &limit);
+		return used;
+	}
+	cgroup_usage(lr->name, lr->uid, &mem, &procs, &cpu);
+	if (strcmp(key, "memory-limit") == 0)
+		return mem;
+	if (strcmp(key, "process-limit") == 0)
+		return procs;
+	if (strcmp(key, "cpu-shares") == 0)
+		return cpu;
+	return -1;
+}
+
+/* `locker info`, to root and admins: each limit, whose it is, and its use. */
+static void
+send_limits(struct ctl_client *c, const struct locker_rec *lr)
+{
+	static struct config	lc;
+	struct ctl_limit	l;
+	int			i;
+
+	locker_conf(lr->name, &lc);
+	for (i = 0; config_limit_keys[i] != NULL; i++) {
+		memset(&l, 0, sizeof(l));
+		snprintf(l.key, sizeof(l.key), "%s", config_limit_keys[i]);
+		config_limit_get(&lc, l.key, &l.value);
+		dir_limit_foreach(M->dir, lr->name, override_cb, &l);
+		l.use = limit_use(lr, l.key, &lc);
+		reply(c, MSG_CTL_LIMIT, &l, sizeof(l));
+	}
+}
+
+/* The request's packed arguments: exactly n of them, in out. */
+static int
+limit_args(const struct ctl_request *r, const char **out, uint32_t n)
+{
+	size_t		off = 0;
+	uint32_t	i;
+
+	if (r->argc != n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *nul = memchr(r->argv + off, '\0', sizeof(r->argv) - off);
+
+		if (nul == NULL || !str_is_printable(r->argv + off))
+			return -1;
+		out[i] = r->argv + off;
+		off = (size_t)(nul - r->argv) + 1;
+		if (off >= sizeof(r->argv) && i + 1 < n)
+			return -1;
+	}
+	return 0;
+}
+
+/* A running locker gets its new limits at once where the kernel allows. */
+static void
+limit_apply_live(const struct locker_rec *lr)
+{
+	static struct config	 lc;
+	struct child		*w;
+	int			 running = 0;
+
+	for (w = M->workers; w != NULL; w = w->next)
+		if (strcmp(w->locker, lr->name) == 0 && w->pid > 0) {
+			running = 1;
+			if (w->role == ROLE_WORKER)
+				worker_send_config(w);
+		}
+	if (running) {
+		locker_conf(lr->name, &lc);
+		sandbox_prepare(&lc, lr->name, lr->uid);
+	}
+}
+
+/* locker quota NAME SIZE|none|default, locker limit NAME KEY VALUE|none|default */
+static void
+do_limit(struct ctl_client *c)
+{
+	static struct config	 lc;
+	struct locker_rec	 lr;
+	const char		*a[2], *key, *text;
+	char			 err[PATH_MAX + 200];
+	uint64_t		 v = 0;
+	int			 dflt;
+
+	if (limit_args(&c->req, a, c->req.verb == CTL_QUOTA ? 1 : 2) == -1)
+		return done(c, 2, "malformed request");
+	key = c->req.verb == CTL_QUOTA ? "disk-limit" : a[0];
+	text = c->req.verb == CTL_QUOTA ? a[0] : a[1];
+	if (dir_locker_get(M->dir, c->req.name, &lr) != 1)
+		return done(c, 1, "no locker named \"%s\"", c->req.name);
+	dflt = strcmp(text, "default") == 0;
+	if (!dflt && config_limit_parse(key, text, &v, err, sizeof(err)) == -1)
+		return done(c, 2, "%s", err);
+	if (strcmp(key, "disk-limit") == 0) {
+		if (M->conf.disk_quota == DISK_QUOTA_NONE)
+			return done(c, 1, "no disk quotas here: lockerd's configuration has "
+			    "disk-quota none");
+		if (dflt)
+			v = M->conf.disk_limit;
+		if (quota_set(&M->conf, lr.name, v, err, sizeof(err)) == -1)
+			return done(c, 1, "%s", err);
+	}
+	if (dir_limit_set(M->dir, lr.name, key, dflt ? -1 : (int64_t)v, err,
+	    sizeof(err)) == -1)
+		return done(c, 1, "%s", err);
+	locker_conf(lr.name, &lc);
+	config_limit_get(&lc, key, &v);
+	log_info("limit: %s of %s = %llu%s (by uid %u)", key, lr.name, (unsigned long long)v,
+	    dflt ? " (the default)" : "", (unsigned)c->uid);
+	if (strcmp(key, "disk-limit") != 0)
+		limit_apply_live(&lr);
+	done(c, 0, NULL);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int
@@ -1106,6 +1246,7 @@ dispatch(struct ctl_client *c)
 			struct admin_send as = { .c = c };
 
 			dir_admin_foreach(M->dir, lr.name, admin_cb, &as);
+			send_limits(c, &lr);
 		}
 		return done(c, 0, NULL);
 	case CTL_VHOST_LIST:
@@ -1129,6 +1270,11 @@ dispatch(struct ctl_client *c)
 		if (c->uid != 0)
 			return done(c, 77, "permission denied: only root may remove a locker");
 		return do_remove(c);
+	case CTL_QUOTA:
+	case CTL_LIMIT:
+		if (c->uid != 0)
+			return done(c, 77, "permission denied: only root may change limits");
+		return do_limit(c);
 	default:
 		return done(c, 2, "unknown request %u", c->req.verb);
 	}

@@ -55,6 +55,10 @@ static const struct verb verbs[] = {
 	  "lockerd's processes (root), or a locker's with memory and CPU (admins)" },
 	{ "run", CTL_RUN, 1, -1, "NAME -- COMMAND [ARG...]",
 	  "run a command as the locker, in its sandbox (root)" },
+	{ "quota", CTL_QUOTA, 2, 2, "NAME SIZE|none|default",
+	  "how much NAME's home may hold, like 500M or 2G (root)" },
+	{ "limit", CTL_LIMIT, 3, 3, "NAME KEY VALUE|none|default",
+	  "NAME's own memory-limit, process-limit, ... (root; see locker info)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -119,6 +123,7 @@ struct out {
 	int		nvhosts;
 	int		nadmins;
 	int		nprocs;
+	int		nlimits;
 	int		logfd;		/* logs: the descriptor lockerd sent, or -1 */
 	int		got_log;	/* logs: lockerd answered (with or without one) */
 };
@@ -258,6 +263,66 @@ print_proc(struct out *o, const struct ctl_proc *p)
 	o->nprocs++;
 }
 
+/* 1536 bytes as "1.5K": sizes the way the configuration takes them. */
+static void
+human(char *out, size_t outsz, uint64_t v)
+{
+	static const char units[] = "KMGT";
+	double	d = (double)v;
+	int	u = -1;
+
+	while (d >= 1024 && u < 3) {
+		d /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(out, outsz, "%llu", (unsigned long long)v);
+	else
+		snprintf(out, outsz, "%.*f%c", d < 10 && d != (uint64_t)d ? 1 : 0, d, units[u]);
+}
+
+static int
+limit_is_size(const char *key)
+{
+	return strcmp(key, "memory-limit") == 0 || strcmp(key, "file-size-limit") == 0 ||
+	    strcmp(key, "disk-limit") == 0;
+}
+
+static void
+print_limit(struct out *o, const struct ctl_limit *l)
+{
+	char	value[32], use[48];
+
+	if (json) {
+		printf(o->nlimits ? "," : "],\"limits\":[");
+		printf("{\"key\":");
+		json_str(l->key);
+		printf(",\"value\":%llu,\"default\":%s,\"use\":%lld}",
+		    (unsigned long long)l->value, l->is_override ? "false" : "true",
+		    (long long)l->use);
+		o->nlimits++;
+		return;
+	}
+	if (l->value == 0 && strcmp(l->key, "cpu-shares") != 0)
+		snprintf(value, sizeof(value), "none");
+	else if (limit_is_size(l->key))
+		human(value, sizeof(value), l->value);
+	else
+		snprintf(value, sizeof(value), "%llu", (unsigned long long)l->value);
+	use[0] = '\0';
+	if (l->use >= 0 && strcmp(l->key, "cpu-shares") == 0)
+		snprintf(use, sizeof(use), ", %.2fs CPU used", (double)l->use / 1000);
+	else if (l->use >= 0 && limit_is_size(l->key)) {
+		human(use + 2, sizeof(use) - 2, (uint64_t)l->use);
+		memcpy(use, ", ", 2);
+		snprintf(use + strlen(use), sizeof(use) - strlen(use), " used");
+	} else if (l->use >= 0)
+		snprintf(use, sizeof(use), ", %lld used", (long long)l->use);
+	printf("limit:   %-17s %s (%s%s)\n", l->key, value,
+	    l->is_override ? "its own" : "default", use);
+	o->nlimits++;
+}
+
 static void
 print_end(struct out *o)
 {
@@ -288,6 +353,7 @@ reply_one(int fd, struct out *o)
 		struct ctl_admin	a;
 		struct ctl_proc		p;
 		struct ctl_log		g;
+		struct ctl_limit	lim;
 		struct ctl_done		d;
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
@@ -325,6 +391,12 @@ reply_one(int fd, struct out *o)
 			m.p.role[sizeof(m.p.role) - 1] = m.p.comm[sizeof(m.p.comm) - 1] = '\0';
 			m.p.locker[sizeof(m.p.locker) - 1] = '\0';
 			print_proc(o, &m.p);
+		}
+		break;
+	case MSG_CTL_LIMIT:
+		if ((size_t)n == sizeof(m.lim) && o->verb == CTL_INFO) {
+			m.lim.key[sizeof(m.lim.key) - 1] = '\0';
+			print_limit(o, &m.lim);
 		}
 		break;
 	case MSG_CTL_LOG:
@@ -811,6 +883,12 @@ main(int argc, char **argv)
 			return usage_of(v);
 		copy_arg(req.name, sizeof(req.name), pos[i], "name");
 		if (pack_argv(&req, pos, dashdash, npos) == -1)
+			return 2;
+	} else if (v->verb == CTL_QUOTA || v->verb == CTL_LIMIT) {
+		if (dashdash != -1 || npos - i != v->min)
+			return usage_of(v);
+		copy_arg(req.name, sizeof(req.name), pos[i], "name");
+		if (pack_argv(&req, pos, i + 1, npos) == -1)
 			return 2;
 	} else if (v->verb == CTL_SU) {
 		if (npos - i < 1 || (dashdash == -1 && npos - i != 1) ||

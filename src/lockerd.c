@@ -29,6 +29,7 @@
 #include "master.h"
 #include "directory.h"
 #include "route.h"
+#include "quota.h"
 
 struct master	*M;
 static struct master master_state;
@@ -76,6 +77,46 @@ void
 locker_home(const char *name, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s/%s", M->conf.lockers, name);
+}
+
+static int
+limit_cb(const char *key, uint64_t value, void *arg)
+{
+	config_limit_set(arg, key, value);	/* a key this build lacks: ignored */
+	return 0;
+}
+
+/* The configuration as one locker sees it: the defaults, then its own limits. */
+void
+locker_conf(const char *name, struct config *out)
+{
+	*out = M->conf;
+	dir_limit_foreach(M->dir, name, limit_cb, out);
+}
+
+/*
+ * Every locker's disk limit as the directory and configuration say, at
+ * start-up and reload (the default may have changed meanwhile).
+ */
+static int
+quota_apply_cb(const struct locker_rec *lr, void *arg)
+{
+	struct config	*lc = arg;
+	char		 err[PATH_MAX + 200];
+
+	locker_conf(lr->name, lc);
+	if (quota_set(lc, lr->name, lc->disk_limit, err, sizeof(err)) == -1)
+		log_warnx("disk limit of %s: %s", lr->name, err);
+	return 0;
+}
+
+void
+quota_apply_all(void)
+{
+	static struct config lc;
+
+	if (M->conf.disk_quota != DISK_QUOTA_NONE)
+		dir_locker_foreach(M->dir, quota_apply_cb, &lc);
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -236,6 +277,16 @@ static void
 child_send_config(struct child *c)
 {
 	child_send(c, MSG_CONFIG, &M->conf, sizeof(M->conf), -1);
+}
+
+/* A worker's configuration is its locker's own (locker_conf). */
+void
+worker_send_config(struct child *w)
+{
+	static struct config lc;
+
+	locker_conf(w->locker, &lc);
+	child_send(w, MSG_CONFIG, &lc, sizeof(lc), -1);
 }
 
 static int
@@ -461,6 +512,7 @@ child_new(enum role role, const struct locker_rec *lr)
 struct child *
 task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx)
 {
+	static struct config lc;
 	struct child	*t;
 	int		 sv[2];
 
@@ -471,7 +523,8 @@ task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx)
 		return NULL;
 	}
 	/* The locker's cgroups first: the child joins them before its jail. */
-	sandbox_prepare(&M->conf, lr->name, lr->uid);
+	locker_conf(lr->name, &lc);
+	sandbox_prepare(&lc, lr->name, lr->uid);
 	t->pid = sandbox_clone();
 	if (t->pid == 0) {
 		sigset_t none;
@@ -503,6 +556,7 @@ worker_start(const struct locker_rec *lr)
 	struct child		*w;
 	struct sandbox_ctx	 ctx;
 	struct msg_worker_init	 init;
+	static struct config	 lc;	/* large; the child gets a copy at clone */
 	int			 end;
 
 	if ((w = child_new(ROLE_WORKER, lr)) == NULL)
@@ -513,13 +567,14 @@ worker_start(const struct locker_rec *lr)
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	locker_home(lr->name, ctx.home, sizeof(ctx.home));
-	ctx.spec.conf = &M->conf;
+	locker_conf(lr->name, &lc);
+	ctx.spec.conf = &lc;
 	ctx.spec.locker = lr->name;
 	ctx.spec.home = ctx.home;
 	ctx.spec.uid = lr->uid;
 	ctx.spec.gid = lr->gid;
 	ctx.spec.keep_fds = 1;		/* its channel, CHILD_CHAN_FD */
-	sandbox_prepare(&M->conf, lr->name, lr->uid);
+	sandbox_prepare(&lc, lr->name, lr->uid);
 	w->pid = spawn_role_sandboxed(M->exe_fd, "worker", end, worker_prepare, &ctx);
 	close(end);
 	if (w->pid == -1) {
@@ -538,7 +593,7 @@ worker_start(const struct locker_rec *lr)
 	snprintf(init.home, sizeof(init.home), "%s", ctx.home);
 	init.uid = lr->uid;
 	init.gid = lr->gid;
-	child_send_config(w);
+	child_send(w, MSG_CONFIG, &lc, sizeof(lc), -1);
 	child_send(w, MSG_WORKER_INIT, &init, sizeof(init), -1);
 	child_send(w, MSG_MIME, M->mime, sizeof(*M->mime), -1);
 	link_worker_logd(w);
@@ -824,6 +879,10 @@ reload(void)
 	memcpy(nc.logs, M->conf.logs, sizeof(nc.logs));
 	memcpy(nc.front_user, M->conf.front_user, sizeof(nc.front_user));
 	memcpy(nc.log_user, M->conf.log_user, sizeof(nc.log_user));
+	if (nc.disk_quota != M->conf.disk_quota)
+		log_warnx("reload: disk-quota changes only at restart; keeping %s",
+		    M->conf.disk_quota == DISK_QUOTA_BTRFS ? "btrfs" : "none");
+	nc.disk_quota = M->conf.disk_quota;
 	M->conf = nc;
 	mime_reload();
 	for (i = 0; i < M->nfronts; i++)
@@ -833,9 +892,10 @@ reload(void)
 	/* Workers pick up the new configuration by being replaced. */
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->role == ROLE_WORKER && w->pid > 0) {
-			child_send_config(w);
+			worker_send_config(w);
 			child_send(w, MSG_MIME, M->mime, sizeof(*M->mime), -1);
 		}
+	quota_apply_all();
 	routes_push();
 	log_info("configuration and directory reloaded");
 }
@@ -1075,6 +1135,8 @@ main(int argc, char **argv)
 	setup_dirs();
 	if (sandbox_init(&M->conf) == -1)
 		fatalx("cannot set up the lockers' sandbox");
+	if (quota_init(&M->conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	mime_reload();
 	if (M->mime == NULL)
 		fatalx("out of memory");
@@ -1085,6 +1147,7 @@ main(int argc, char **argv)
 		if ((M->dir = dir_open(dbpath, err, sizeof(err))) == NULL)
 			fatalx("directory %s: %s", dbpath, err);
 	}
+	quota_apply_all();
 	M->nfronts = front_count();
 	setup_listeners();
 	setup_signals();

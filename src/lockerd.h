@@ -120,7 +120,11 @@ struct config {
 	uint32_t	io_weight;		/* blkio BFQ weight, where there is BFQ */
 	uint32_t	open_files_limit;	/* RLIMIT_NOFILE */
 	uint64_t	file_size_limit;	/* RLIMIT_FSIZE */
+	int		disk_quota;		/* DISK_QUOTA_*: how disk-limit is kept */
+	uint64_t	disk_limit;		/* bytes in a locker's home; 0: none */
 };
+#define DISK_QUOTA_NONE		0
+#define DISK_QUOTA_BTRFS	1	/* each home a subvolume with a qgroup limit */
 #define GROUP_SIGNUP_NO		0
 #define GROUP_SIGNUP_YES	1	/* any login user */
 #define GROUP_SIGNUP_GROUP	2	/* members of group_signup_group */
@@ -136,6 +140,15 @@ int	config_validate(const struct config *c, char *err, size_t errlen);
 /* Print every directive with its current value (lockerd -t -v). */
 void	config_dump(const struct config *c, int fd);
 int	config_ext_in(const char list[][CONF_EXT_LEN], int n, const char *ext);
+/*
+ * The directives a locker may have its own value of (`locker limit`),
+ * NULL-terminated, and their values as numbers (bytes, seconds, counts).
+ */
+extern const char *const config_limit_keys[];
+int	config_limit_parse(const char *key, const char *text, uint64_t *out,
+	    char *err, size_t errlen);
+int	config_limit_get(const struct config *c, const char *key, uint64_t *out);
+int	config_limit_set(struct config *c, const char *key, uint64_t value);
 
 /* --------------------------------------------------------------- proc.c */
 /*
@@ -169,6 +182,7 @@ enum msg_type {
 	MSG_CTL_ADMIN,		/* master -> locker: struct ctl_admin */
 	MSG_CTL_PROC,		/* master -> locker: struct ctl_proc */
 	MSG_CTL_LOG,		/* master -> locker: struct ctl_log, fd = the log, read-only */
+	MSG_CTL_LIMIT,		/* master -> locker: struct ctl_limit */
 	MSG_MAX
 };
 
@@ -307,6 +321,8 @@ enum ctl_verb {
 	CTL_ADMIN_LIST,
 	CTL_SU,
 	CTL_LOGS,
+	CTL_QUOTA,		/* argv: SIZE|none|default */
+	CTL_LIMIT,		/* argv: KEY, VALUE|none|default */
 };
 
 #define CTL_F_PURGE	0x1
@@ -316,7 +332,7 @@ enum ctl_verb {
 
 /* First field of every request: a CLI and a lockerd of different builds
  * refuse each other clearly instead of misreading the struct. */
-#define CTL_VERSION	0x4c4b0002u	/* "LK", 2 */
+#define CTL_VERSION	0x4c4b0003u	/* "LK", 3 */
 #define CTL_USER_MAX	32
 
 #define CTL_MAX_ARGV	32
@@ -367,6 +383,15 @@ struct ctl_proc {
 	uint64_t	uptime_ms;
 	uint64_t	rss_kb;
 	uint64_t	cpu_ms;			/* user + system */
+};
+
+/* One limit of a locker in `locker info`, with what it uses of it now. */
+struct ctl_limit {
+	char		key[33];		/* a directive name (config_limit_keys) */
+	uint8_t		is_override;		/* the locker's own, not the default */
+	uint8_t		pad[6];
+	uint64_t	value;			/* bytes, seconds or a count; 0: none */
+	int64_t		use;			/* -1: not measured; cpu-shares: CPU ms */
 };
 
 struct ctl_log {
@@ -446,7 +471,8 @@ int	cgroup_prepare(const struct config *c, const char *locker, uint32_t uid);
 int	cgroup_join(const char *locker, uint32_t uid, char *err, size_t errlen);
 void	cgroup_release(const char *locker, uint32_t uid);
 void	cgroup_release_all(const struct config *c);
-void	cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs);
+void	cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs,
+	    int64_t *cpu_ms);
 int	landlock_probe(char *missing, size_t missingsz);	/* the ABI, 0: none */
 int	landlock_build(const char *home, int exe_fd, char *err, size_t errlen);
 int	landlock_enforce(int ruleset, char *err, size_t errlen);

@@ -77,6 +77,9 @@ void	routes_push_one(struct child *f);
 void	ev_add(int fd, void *ptr);
 void	ev_del(int fd);
 void	locker_home(const char *name, char *out, size_t outsz);
+void	locker_conf(const char *name, struct config *out);
+void	worker_send_config(struct child *w);
+void	quota_apply_all(void);
 
 /* control.c */
 int	control_open(void);

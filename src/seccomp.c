@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <linux/btrfs.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <errno.h>
@@ -27,6 +28,31 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+
+/*
+ * btrfs lets any user make a subvolume or a snapshot of their own where
+ * they may write.  Its qgroup would have no limit, so it would escape the
+ * home's disk limit (quota.c), and a locker has no use for one.
+ */
+static int
+deny_btrfs_subvolumes(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	static const unsigned long cmds[] = {
+		BTRFS_IOC_SUBVOL_CREATE, BTRFS_IOC_SUBVOL_CREATE_V2,
+		BTRFS_IOC_SNAP_CREATE, BTRFS_IOC_SNAP_CREATE_V2,
+		BTRFS_IOC_SNAP_DESTROY, BTRFS_IOC_SNAP_DESTROY_V2,
+	};
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+		    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]))) < 0) {
+			snprintf(err, errlen, "seccomp rule ioctl: %s", strerror(-rc));
+			return -1;
+		}
+	return 0;
+}
 
 static struct sock_filter	*bpf;
 static size_t			 bpf_len;	/* instructions */
@@ -107,6 +133,8 @@ seccomp_compile(char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp rule ioctl: %s", strerror(-rc));
 		goto fail;
 	}
+	if (deny_btrfs_subvolumes(ctx, err, errlen) == -1)
+		goto fail;
 	/* Export the BPF once; children load it with prctl(). */
 	if ((fd = memfd_create("lockerd-seccomp", MFD_CLOEXEC)) == -1 ||
 	    (rc = seccomp_export_bpf(ctx, fd)) < 0 ||

@@ -137,6 +137,40 @@ test_validate(void)
 	CHECK_INT(config_validate(&c, err, sizeof(err)), 0);
 }
 
+/* A locker's own limits: parsed with the directive's own units and bounds. */
+static void
+test_limits(void)
+{
+	struct config	c;
+	char		err[256];
+	uint64_t	v;
+
+	parse(&c, "disk-quota btrfs\ndisk-limit 2g\n", err, sizeof(err));
+	CHECK_INT(c.disk_quota, DISK_QUOTA_BTRFS);
+	CHECK(c.disk_limit == (uint64_t)2 << 30);
+	CHECK_INT(config_parse(&c, "t", "disk-quota ext4\n", 16, err, sizeof(err)), -1);
+	CHECK(strstr(err, "t:1: disk-quota") != NULL);
+	CHECK_INT(config_limit_parse("memory-limit", "64m", &v, err, sizeof(err)), 0);
+	CHECK(v == 64 << 20);
+	CHECK_INT(config_limit_parse("disk-limit", "none", &v, err, sizeof(err)), 0);
+	CHECK(v == 0);
+	CHECK_INT(config_limit_parse("process-limit", "20", &v, err, sizeof(err)), 0);
+	CHECK(v == 20);
+	CHECK_INT(config_limit_parse("script-timeout", "2m", &v, err, sizeof(err)), 0);
+	CHECK(v == 120);
+	CHECK_INT(config_limit_parse("cpu-shares", "1", &v, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "cpu-shares: expected", 20) == 0);
+	CHECK_INT(config_limit_parse("lockers", "/x", &v, err, sizeof(err)), -1);
+	CHECK(strstr(err, "not a limit") != NULL);
+	CHECK_INT(config_limit_parse("memory-limit", "lots", &v, err, sizeof(err)), -1);
+	config_defaults(&c);
+	CHECK_INT(config_limit_set(&c, "process-limit", 9), 0);
+	CHECK_INT(c.process_limit, 9);
+	CHECK_INT(config_limit_get(&c, "max-scripts", &v), 0);
+	CHECK(v == c.max_scripts);
+	CHECK_INT(config_limit_get(&c, "domain", &v), -1);
+}
+
 int
 main(void)
 {
@@ -145,5 +179,6 @@ main(void)
 	test_values();
 	test_errors();
 	test_validate();
+	test_limits();
 	UNIT_DONE();
 }
