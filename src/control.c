@@ -746,6 +746,7 @@ static void
 do_run(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
+	static struct config	 run_conf;
 	struct run_ctx		 r;
 	char			 what[256], err[256];
 
@@ -760,7 +761,8 @@ do_run(struct ctl_client *c)
 		return done(c, 1, "%s", err);
 	memset(&r, 0, sizeof(r));
 	locker_home(lr.name, r.home, sizeof(r.home));
-	r.spec.conf = &M->conf;
+	locker_conf(lr.name, &run_conf);	/* its own limits; copied at clone */
+	r.spec.conf = &run_conf;
 	r.spec.locker = lr.name;
 	r.spec.home = r.home;
 	r.spec.uid = lr.uid;

@@ -1,0 +1,142 @@
+"""Per-locker limits: the configuration's defaults, overridden for one locker
+with `locker limit NAME KEY VALUE|default` (root), kept in the directory,
+applied to its worker, cgroup and rlimits, and shown by `locker info`.
+"""
+import os
+
+import pytest
+
+from conftest import Lockerd, get
+
+MiB = 1 << 20
+DEFAULTS = "memory-limit 64m\nprocess-limit 64\n"
+
+FORK_LOOP = r'''
+import os, signal, time
+print("Content-Type: text/plain\n", flush=True)
+kids, err = [], None
+try:
+    for i in range(40):
+        pid = os.fork()
+        if pid == 0:
+            os.close(1)
+            time.sleep(30)
+            os._exit(0)
+        kids.append(pid)
+except OSError as e:
+    err = e.errno
+print("started", len(kids), "errno", err, flush=True)
+for k in kids:
+    os.kill(k, signal.SIGKILL)
+for k in kids:
+    os.waitpid(k, 0)
+'''
+
+
+@pytest.fixture(scope="module")
+def d(build_dir):
+    d = Lockerd(build_dir, extra=DEFAULTS).start()
+    for name in ("mallory", "victim"):
+        d.signup(name)
+        d.put(name, "index.html", name.upper() + "-PAGE\n", mode=0o644)
+        d.put(name, "forks.py", FORK_LOOP, mode=0o644)
+    yield d
+    d.cleanup()
+
+
+def limits(d, name):
+    return {lim["key"]: lim for lim in d.info(name)["limits"]}
+
+
+def started(d, name):
+    status, _, body = get(d.port, "/forks.py", f"{name}.test.example")
+    assert status == 200, body
+    words = body.decode().split()
+    return int(words[words.index("started") + 1])
+
+
+def cgroup(d, controller, name, f):
+    uid = d.info(name)["uid"]
+    p = f"/sys/fs/cgroup/{controller}/lockerd/{name}.{uid}/{f}"
+    if not os.path.exists(p):
+        return None
+    with open(p) as fh:
+        return fh.read().strip()
+
+
+def test_info_shows_every_limit_as_default(d):
+    lim = limits(d, "victim")
+    for key in ("memory-limit", "process-limit", "cpu-shares", "io-weight",
+                "open-files-limit", "file-size-limit", "script-timeout",
+                "script-cpu-limit", "max-scripts", "disk-limit"):
+        assert key in lim and lim[key]["default"] is True, key
+    assert lim["memory-limit"]["value"] == 64 * MiB
+    assert lim["process-limit"]["value"] == 64
+    text = d.locker("info", "victim").stdout
+    assert "memory-limit" in text and "64M (default" in text, text
+
+
+def test_process_limit_override_is_that_lockers_only(d):
+    d.locker("limit", "mallory", "process-limit", "10")
+    lim = limits(d, "mallory")["process-limit"]
+    assert lim["value"] == 10 and lim["default"] is False
+    assert limits(d, "victim")["process-limit"]["default"] is True
+    n = started(d, "mallory")
+    print("mallory's fork loop stopped after", n)
+    assert n < 10
+    assert started(d, "victim") == 40           # unaffected: its limit is 64
+    assert get(d.port, "/", "victim.test.example")[2] == b"VICTIM-PAGE\n"
+    # With her worker running, info reports what it uses now.
+    assert limits(d, "mallory")["process-limit"]["use"] >= 1
+
+
+def test_memory_limit_override_reaches_the_live_cgroup(d):
+    assert get(d.port, "/", "mallory.test.example")[2] == b"MALLORY-PAGE\n"
+    before = cgroup(d, "memory", "mallory", "memory.limit_in_bytes")
+    if before is None:
+        pytest.skip("no cgroup v1 memory controller here")
+    assert int(before) == 64 * MiB
+    d.locker("limit", "mallory", "memory-limit", "48m")
+    assert int(cgroup(d, "memory", "mallory", "memory.limit_in_bytes")) == 48 * MiB
+    assert get(d.port, "/", "victim.test.example")[2] == b"VICTIM-PAGE\n"
+    assert int(cgroup(d, "memory", "victim", "memory.limit_in_bytes")) == 64 * MiB
+    lim = limits(d, "mallory")["memory-limit"]
+    assert lim["value"] == 48 * MiB and lim["default"] is False and lim["use"] > 0
+
+
+def test_back_to_default(d):
+    d.locker("limit", "mallory", "process-limit", "default")
+    d.locker("limit", "mallory", "memory-limit", "default")
+    lim = limits(d, "mallory")
+    assert lim["process-limit"]["default"] is True and lim["process-limit"]["value"] == 64
+    assert lim["memory-limit"]["default"] is True
+    # A new worker starts with the default again.
+    r = d.locker("run", "mallory", "--", "bash", "-c", "ulimit -u")
+    assert r.stdout.strip() == "64", r.stdout
+
+
+def test_overrides_survive_a_restart(d):
+    d.locker("limit", "mallory", "open-files-limit", "100")
+    d.stop()
+    d.start()
+    r = d.locker("run", "mallory", "--", "bash", "-c", "ulimit -n")
+    assert r.stdout.strip() == "100", r.stdout
+    r = d.locker("run", "victim", "--", "bash", "-c", "ulimit -n")
+    assert r.stdout.strip() != "100", r.stdout
+    d.locker("limit", "mallory", "open-files-limit", "default")
+
+
+def test_limit_cli_checks(d):
+    r = d.locker("limit", "mallory", "lockers", "/x", check=False)
+    assert r.returncode == 2 and "not a limit" in r.stderr, r.stderr
+    r = d.locker("limit", "mallory", "cpu-shares", "1", check=False)
+    assert r.returncode == 2 and "cpu-shares" in r.stderr, r.stderr
+    r = d.locker("limit", "nosuch", "process-limit", "5", check=False)
+    assert r.returncode == 1 and "nosuch" in r.stderr
+    r = d.locker("limit", "mallory", "process-limit", check=False)
+    assert r.returncode == 2 and "usage" in r.stderr
+    r = d.locker("limit", "mallory", "process-limit", "5", check=False, user="nobody")
+    assert r.returncode == 77, r.stderr
+    # Limits are for root and the locker's admins to see.
+    r = d.locker("info", "mallory", "--json", check=False, user="nobody")
+    assert r.returncode == 0 and "limits" not in r.stdout
