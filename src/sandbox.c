@@ -303,13 +303,18 @@ setup_mountpoints(const struct sandbox_spec *s, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 
+	struct stat st;
+
 	snprintf(path, sizeof(path), JAIL "%s", s->home);
 	if (mkdir_p(path, 0755) == -1)
 		return fail(err, errlen, "mkdir %s", s->home);
 	if (mkdir(JAIL "/tmp", 01777) == -1 || mkdir_p(JAIL "/var", 0755) == -1 ||
-	    symlink("/tmp", JAIL "/var/tmp") == -1 || mkdir(JAIL "/proc", 0555) == -1 ||
-	    mkdir(JAIL "/dev", 0755) == -1)
+	    mkdir(JAIL "/proc", 0555) == -1 || mkdir(JAIL "/dev", 0755) == -1)
 		return fail(err, errlen, "mkdir");
+	/* /var/tmp is the locker's /tmp too, unless the home's own path runs
+	 * through it (a lockers root under /var/tmp): then it stays that path. */
+	if (lstat(JAIL "/var/tmp", &st) == -1 && symlink("/tmp", JAIL "/var/tmp") == -1)
+		return fail(err, errlen, "symlink /var/tmp");
 	return 0;
 }
 

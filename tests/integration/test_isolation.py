@@ -191,3 +191,50 @@ def test_worker_speaking_garbage_is_dropped_not_trusted(make_lockerd):
         chans = [int(fd) for fd in os.listdir(f"/proc/{w}/fd")
                  if int(fd) > 3 and os.readlink(f"/proc/{w}/fd/{fd}").startswith("socket:")]
     assert "worker evil" in d.log()
+
+
+def lockerd_with_lockers_at(make_lockerd, path):
+    """A lockerd whose lockers root is path, removed again at the end."""
+    d = make_lockerd()
+    with open(d.conf) as f:
+        conf = f.read()
+    d.write_conf(conf.replace(f"lockers {d.lockers}\n", f"lockers {path}\n"))
+    d.start()
+    return d
+
+
+def test_lockers_root_under_var_tmp(make_lockerd):
+    """The jail's /var/tmp is a symlink to /tmp: a home below /var/tmp must
+    still get its own path in the jail (it used to fail: EEXIST)."""
+    top = f"/var/tmp/lockerd-test-{os.getpid()}"
+    try:
+        d = lockerd_with_lockers_at(make_lockerd, f"{top}/deep/er/lockers")
+        d.signup("alice")
+        d.put("alice", "index.html", "ALICE-VARTMP\n", mode=0o644)
+        assert get(d.port, "/", "alice.test.example")[2] == b"ALICE-VARTMP\n"
+        r = sh(d, "alice", "pwd; echo hi > /tmp/x && cat /tmp/x; ls /var/tmp", check=True)
+        assert f"{top}/deep/er/lockers/alice" in r.stdout and "hi" in r.stdout, r.stdout
+        d.stop()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_lockers_root_deep_path(make_lockerd):
+    d = make_lockerd()
+    d2 = lockerd_with_lockers_at(make_lockerd, f"{d.dir}/a/b/c/d/e/lockers")
+    d2.signup("alice")
+    d2.put("alice", "index.html", "ALICE-DEEP\n", mode=0o644)
+    assert get(d2.port, "/", "alice.test.example")[2] == b"ALICE-DEEP\n"
+    r = sh(d2, "alice", "pwd", check=True)
+    assert r.stdout.strip() == f"{d.dir}/a/b/c/d/e/lockers/alice"
+
+
+def test_lockers_root_where_the_jail_has_system_dirs_is_refused(make_lockerd):
+    for bad in ("/lib/lockers", "/bin/x", "/dev/lockers", "/sys/x", "/sbin/l"):
+        d = make_lockerd()
+        with open(d.conf) as f:
+            conf = f.read()
+        d.write_conf(conf.replace(f"lockers {d.lockers}\n", f"lockers {bad}\n"))
+        r = subprocess.run([os.path.join(d.build, "lockerd"), "-t", "-c", d.conf],
+                           capture_output=True, text=True)
+        assert r.returncode != 0 and "system directory" in r.stderr, (bad, r.stderr)

@@ -135,6 +135,17 @@ test_validate(void)
 	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
 	parse(&c, "lockers /srv/a\nstate /srv/b\nlogs /srv/c\n", err, sizeof(err));
 	CHECK_INT(config_validate(&c, err, sizeof(err)), 0);
+	/* The jail makes /lib, /dev, ... itself: no home can be below them. */
+	parse(&c, "lockers /lib/lockers\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "system directory") != NULL);
+	parse(&c, "lockers /dev/l\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	parse(&c, "lockers /var/tmp/l\nstate /usr/local/var/lockerd\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), 0);
+	parse(&c, "disk-limit 1g\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "disk-quota") != NULL);
 }
 
 /* A locker's own limits: parsed with the directive's own units and bounds. */
