@@ -520,6 +520,11 @@ do_remove(struct ctl_client *c)
 	}
 	pc.uid = lr.uid;
 	pc.gid = lr.gid;
+	/* A home full to its limit must still be emptied. */
+	if (M->conf.disk_quota != DISK_QUOTA_NONE &&
+	    quota_set(&M->conf, archive + strlen(M->conf.lockers) + 1, 0, err,
+	    sizeof(err)) == -1)
+		log_warnx("purge %s: %s", lr.name, err);
 	if ((pc.home_fd = open(archive, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return done(c, 1, "purge %s: %s", archive, strerror(errno));
 	set_cloexec(pc.home_fd, 0);

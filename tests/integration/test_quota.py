@@ -196,8 +196,11 @@ def test_remove_archives_and_purge_destroys_the_subvolume(btrfs_lockerd):
     d = btrfs_lockerd
     d.signup("tmpone")
     d.signup("tmptwo")
-    cgi(d, "tmptwo", "w.sh", "mkdir -p ../a/b; echo x > ../a/b/f; "
-        "ln -s / ../root; ln -s /etc/passwd ../pw")
+    d.locker("quota", "tmptwo", "8M")
+    r = cgi(d, "tmptwo", "w.sh", "mkdir -p ../a/b; echo x > ../a/b/f; "
+            "ln -s / ../root; ln -s /etc/passwd ../pw; "
+            "dd if=/dev/zero of=../a/full bs=1M count=20")
+    assert any(f in r.out for f in FULL), r.out     # purged full to its limit
     out = d.locker("remove", "tmpone").stdout
     assert "archived to" in out
     arch = out.strip().split("archived to ")[1]
