@@ -308,7 +308,8 @@ print_limit(struct out *o, const struct ctl_limit *l)
 	else if (limit_is_size(l->key))
 		human(value, sizeof(value), l->value);
 	else
-		snprintf(value, sizeof(value), "%llu", (unsigned long long)l->value);
+		snprintf(value, sizeof(value), "%llu%s", (unsigned long long)l->value,
+		    strncmp(l->key, "script-", 7) == 0 ? "s" : "");
 	use[0] = '\0';
 	if (l->use >= 0 && strcmp(l->key, "cpu-shares") == 0)
 		snprintf(use, sizeof(use), ", %.2fs CPU used", (double)l->use / 1000);
