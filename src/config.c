@@ -123,7 +123,8 @@ static const struct directive directives[] = {
 	{ "file-size-limit", T_SIZE, F(file_size_limit), 0, (uint64_t)1 << 50,
 	  "largest file a locker's process may write (RLIMIT_FSIZE); 0: none" },
 	{ "disk-quota", T_DISKQUOTA, F(disk_quota), 0, 0,
-	  "none, or btrfs: each home a subvolume whose qgroup keeps disk-limit" },
+	  "none; btrfs: each home a subvolume whose qgroup keeps disk-limit; "
+	  "image: each home an ext4 image of disk-limit bytes" },
 	{ "disk-limit", T_SIZE, F(disk_limit), 0, (uint64_t)1 << 50,
 	  "bytes a locker's home may hold, tmp/ included (needs disk-quota); 0: none" },
 };
@@ -529,8 +530,10 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 			c->disk_quota = DISK_QUOTA_NONE;
 		else if (strcmp(words[1], "btrfs") == 0)
 			c->disk_quota = DISK_QUOTA_BTRFS;
+		else if (strcmp(words[1], "image") == 0)
+			c->disk_quota = DISK_QUOTA_IMAGE;
 		else
-			return perr(p, "%s: expected btrfs or none", d->name);
+			return perr(p, "%s: expected btrfs, image or none", d->name);
 		return 0;
 	case T_PROCS:
 		if (strcmp(words[1], "auto") == 0) {
@@ -787,7 +790,8 @@ config_dump(const struct config *c, int fd)
 	dprintf(fd, "open-files-limit %u\nfile-size-limit %llu\n", c->open_files_limit,
 	    (unsigned long long)c->file_size_limit);
 	dprintf(fd, "disk-quota %s\ndisk-limit %llu\n",
-	    c->disk_quota == DISK_QUOTA_BTRFS ? "btrfs" : "none",
+	    c->disk_quota == DISK_QUOTA_BTRFS ? "btrfs" :
+	    c->disk_quota == DISK_QUOTA_IMAGE ? "image" : "none",
 	    (unsigned long long)c->disk_limit);
 }
 

@@ -277,6 +277,7 @@ home_unmake(int lockers_fd, const char *name)
 			unlinkat(home, home_subdirs[i], AT_REMOVEDIR);
 		close(home);
 	}
+	quota_home_unmake(&M->conf, name);	/* its image, if it has one */
 	unlinkat(lockers_fd, name, AT_REMOVEDIR);
 }
 
@@ -470,6 +471,40 @@ purge_prepare(void *arg)
 	_exit(purge_tree(p->home_fd) == 0 ? 0 : 1);
 }
 
+/*
+ * disk-quota image: the home is the image's mount point.  Unmounted, the
+ * empty directory goes, and the image is archived beside the others or,
+ * with --purge, deleted: no file of the locker's is ever walked.
+ */
+static void
+remove_image(struct ctl_client *c, const struct locker_rec *lr, const char *home,
+    const char *stamp)
+{
+	char	tag[64], archive[PATH_MAX], err[512], line[PATH_MAX + 64];
+	int	purge = (c->req.flags & CTL_F_PURGE) != 0;
+
+	quota_detach(&M->conf, lr->name);
+	if (rmdir(home) == -1 && errno != ENOENT)
+		return done(c, 1, "remove %s: %s", home, strerror(errno));
+	snprintf(tag, sizeof(tag), "%s.%u", stamp, lr->uid);
+	if (quota_image_retire(&M->conf, lr->name, tag, purge, archive,
+	    sizeof(archive)) == -1)
+		return done(c, 1, "%s the image of %s: %s", purge ? "delete" : "archive",
+		    lr->name, strerror(errno));
+	if (dir_locker_remove(M->dir, lr->name, archive, err, sizeof(err)) == -1)
+		return done(c, 1, "%s", err);
+	routes_push();
+	log_info("remove: locker %s, image %s %s", lr->name, purge ? "deleted" :
+	    "archived to", archive);
+	if (purge)
+		snprintf(line, sizeof(line), "removed %s and purged its home", lr->name);
+	else
+		snprintf(line, sizeof(line), "removed %s; home archived to %s", lr->name,
+		    archive);
+	text(c, line);
+	done(c, 0, NULL);
+}
+
 static void
 do_remove(struct ctl_client *c)
 {
@@ -487,6 +522,8 @@ do_remove(struct ctl_client *c)
 	locker_home(lr.name, home, sizeof(home));
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (M->conf.disk_quota == DISK_QUOTA_IMAGE)
+		return remove_image(c, &lr, home, stamp);
 	/* rename(2) is atomic: the home is either in place or archived, whole. */
 	for (n = 0; n < 100; n++) {
 		if (n == 0)
@@ -521,7 +558,7 @@ do_remove(struct ctl_client *c)
 	pc.uid = lr.uid;
 	pc.gid = lr.gid;
 	/* A home full to its limit must still be emptied. */
-	if (M->conf.disk_quota != DISK_QUOTA_NONE &&
+	if (M->conf.disk_quota == DISK_QUOTA_BTRFS &&
 	    quota_set(&M->conf, archive + strlen(M->conf.lockers) + 1, 0, err,
 	    sizeof(err)) == -1)
 		log_warnx("purge %s: %s", lr.name, err);
@@ -1185,19 +1222,19 @@ do_limit(struct ctl_client *c)
 {
 	static struct config	 lc;
 	struct locker_rec	 lr;
-	const char		*a[2], *key, *text;
+	const char		*a[2], *key, *val;
 	char			 err[PATH_MAX + 200];
 	uint64_t		 v = 0;
-	int			 dflt;
+	int			 dflt, later;
 
 	if (limit_args(&c->req, a, c->req.verb == CTL_QUOTA ? 1 : 2) == -1)
 		return done(c, 2, "malformed request");
 	key = c->req.verb == CTL_QUOTA ? "disk-limit" : a[0];
-	text = c->req.verb == CTL_QUOTA ? a[0] : a[1];
+	val = c->req.verb == CTL_QUOTA ? a[0] : a[1];
 	if (dir_locker_get(M->dir, c->req.name, &lr) != 1)
 		return done(c, 1, "no locker named \"%s\"", c->req.name);
-	dflt = strcmp(text, "default") == 0;
-	if (!dflt && config_limit_parse(key, text, &v, err, sizeof(err)) == -1)
+	dflt = strcmp(val, "default") == 0;
+	if (!dflt && config_limit_parse(key, val, &v, err, sizeof(err)) == -1)
 		return done(c, 2, "%s", err);
 	if (strcmp(key, "disk-limit") == 0) {
 		if (M->conf.disk_quota == DISK_QUOTA_NONE)
@@ -1205,8 +1242,10 @@ do_limit(struct ctl_client *c)
 			    "disk-quota none");
 		if (dflt)
 			v = M->conf.disk_limit;
-		if (quota_set(&M->conf, lr.name, v, err, sizeof(err)) == -1)
+		if ((later = quota_set(&M->conf, lr.name, v, err, sizeof(err))) == -1)
 			return done(c, 1, "%s", err);
+		if (later == QUOTA_LATER)
+			text(c, err);
 	}
 	if (dir_limit_set(M->dir, lr.name, key, dflt ? -1 : (int64_t)v, err,
 	    sizeof(err)) == -1)

@@ -105,8 +105,19 @@ quota_apply_cb(const struct locker_rec *lr, void *arg)
 	char		 err[PATH_MAX + 200];
 
 	locker_conf(lr->name, lc);
+	/* An image grows before it is mounted (offline). */
 	if (quota_set(lc, lr->name, lc->disk_limit, err, sizeof(err)) == -1)
 		log_warnx("disk limit of %s: %s", lr->name, err);
+	if (quota_attach(lc, lr->name, err, sizeof(err)) == -1)
+		log_warnx("disk of %s: %s", lr->name, err);
+	return 0;
+}
+
+static int
+quota_detach_cb(const struct locker_rec *lr, void *arg)
+{
+	(void)arg;
+	quota_detach(&M->conf, lr->name);
 	return 0;
 }
 
@@ -880,8 +891,8 @@ reload(void)
 	memcpy(nc.front_user, M->conf.front_user, sizeof(nc.front_user));
 	memcpy(nc.log_user, M->conf.log_user, sizeof(nc.log_user));
 	if (nc.disk_quota != M->conf.disk_quota)
-		log_warnx("reload: disk-quota changes only at restart; keeping %s",
-		    M->conf.disk_quota == DISK_QUOTA_BTRFS ? "btrfs" : "none");
+		log_warnx("reload: disk-quota changes only at restart; keeping the "
+		    "running one");
 	nc.disk_quota = M->conf.disk_quota;
 	M->conf = nc;
 	mime_reload();
@@ -1173,6 +1184,8 @@ main(int argc, char **argv)
 
 	master_loop();
 	sandbox_release_all(&M->conf);
+	/* disk-quota image: every home's image unmounted, its loop device freed. */
+	dir_locker_foreach(M->dir, quota_detach_cb, NULL);
 	dir_close(M->dir);
 	log_info("stopped");
 	return 0;

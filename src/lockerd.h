@@ -125,6 +125,7 @@ struct config {
 };
 #define DISK_QUOTA_NONE		0
 #define DISK_QUOTA_BTRFS	1	/* each home a subvolume with a qgroup limit */
+#define DISK_QUOTA_IMAGE	2	/* each home an ext4 image on a loop device */
 #define GROUP_SIGNUP_NO		0
 #define GROUP_SIGNUP_YES	1	/* any login user */
 #define GROUP_SIGNUP_GROUP	2	/* members of group_signup_group */

@@ -159,6 +159,8 @@ test_limits(void)
 	parse(&c, "disk-quota btrfs\ndisk-limit 2g\n", err, sizeof(err));
 	CHECK_INT(c.disk_quota, DISK_QUOTA_BTRFS);
 	CHECK(c.disk_limit == (uint64_t)2 << 30);
+	parse(&c, "disk-quota image\n", err, sizeof(err));
+	CHECK_INT(c.disk_quota, DISK_QUOTA_IMAGE);
 	CHECK_INT(config_parse(&c, "t", "disk-quota ext4\n", 16, err, sizeof(err)), -1);
 	CHECK(strstr(err, "t:1: disk-quota") != NULL);
 	CHECK_INT(config_limit_parse("memory-limit", "64m", &v, err, sizeof(err)), 0);
