@@ -52,8 +52,7 @@ static const struct verb verbs[] = {
 	{ "logs", CTL_LOGS, 1, 1, "NAME [--error] [--follow]",
 	  "NAME's access or error log; --follow waits for more (admins)" },
 	{ "status", CTL_STATUS, 0, 1, "[NAME]",
-	  "lockerd's processes with uptime, restarts and requests (root); a locker's "
-	  "processes with memory and CPU, and its requests and errors (admins)" },
+	  "processes, memory, CPU, requests served and errors (admins; root: all)" },
 	{ "audit", CTL_AUDIT, 0, 1, "[NAME]",
 	  "who changed what, when: every locker (root), or yours (admins)" },
 	{ "run", CTL_RUN, 1, -1, "NAME -- COMMAND [ARG...]",
@@ -71,7 +70,9 @@ usage(void)
 	for (v = verbs; v->name != NULL; v++)
 		fprintf(stderr, "  %-13s %-27s %s\n", v->name, v->args, v->help);
 	fprintf(stderr, "\n  -c file  lockerd's configuration (default " DEFAULT_CONFIG ")\n"
-	    "  --json   machine-readable output\n");
+	    "  --json   machine-readable output\n\n"
+	    "Exit status: 0 done; 1 failed; 2 usage; 77 permission denied; 75 lockerd\n"
+	    "busy (too many of your connections open); su and run: the command's.\n");
 	exit(2);
 }
 

@@ -792,6 +792,25 @@ def test_50_concurrent_cli_calls_leave_the_directory_consistent(d, users):
     assert d.proc.poll() is None
 
 
+def test_login_users_read_nothing_of_the_state_but_reach_the_socket(d):
+    """The control socket is the one thing in the state directory a login user
+    can use; the directory, its journal and everything else stay unreadable."""
+    state = os.path.join(d.dir, "state")
+    found = []
+    for root, dirs, files in os.walk(state):
+        for f in files:
+            p = os.path.join(root, f)
+            found.append(p)
+            if f == "control.sock":
+                assert os.stat(p).st_mode & 0o777 == 0o666
+                continue
+            r = subprocess.run(["cat", p], user="bob2", capture_output=True)
+            assert r.returncode != 0, p
+    assert os.path.join(state, "directory.db") in found
+    r = subprocess.run(["ls", os.path.join(d.dir, "logs")], user="bob2", capture_output=True)
+    assert r.returncode != 0
+
+
 # ---------------------------------------------------------------- the socket
 
 def _enum(name):
