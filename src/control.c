@@ -89,6 +89,9 @@ struct ctl_out {
 	char		 data[];
 };
 
+static int	reply(struct ctl_client *c, enum msg_type t, const void *d, size_t len);
+static void	drain(int fd);
+
 static int		 nclients;
 static size_t		 out_total;
 static struct ctl_client *clients;	/* every open one */
@@ -161,6 +164,7 @@ client_free(struct ctl_client *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	ev_del(c->fd);
+	drain(c->fd);
 	close(c->fd);
 	for (i = 0; i < 3; i++)
 		if (c->stdio[i] != -1)
@@ -184,50 +188,105 @@ control_round_end(void)
 	}
 }
 
+/* What a client sent and we will not act on: read, so that closing the
+ * connection does not reset it before the client reads our answer. */
+static void
+drain(int fd)
+{
+	char		 buf[sizeof(struct ctl_request) + 64];
+	enum msg_type	 type;
+	int		 pfd, i;
+
+	for (i = 0; i < 8; i++) {
+		if (msg_recv(fd, &type, buf, sizeof(buf), &pfd) == -1 && errno != EBADMSG)
+			return;
+		if (pfd != -1)
+			close(pfd);
+		if (type == MSG_NONE)
+			return;
+	}
+}
+
 static int
-uid_clients(uid_t uid)
+uid_clients(uid_t uid, int refused)
 {
 	struct ctl_client	*c;
 	int			 n = 0;
 
 	for (c = clients; c != NULL; c = c->next)
-		n += c->uid == uid;
+		n += c->uid == uid && c->refused == refused;
 	return n;
 }
 
+static struct ctl_client *
+client_new(int fd, const struct ucred *cred)
+{
+	struct ctl_client *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	nclients++;
+	c->kind = EV_CONTROL_CLIENT;
+	c->fd = fd;
+	c->uid = cred->uid;
+	c->pid = cred->pid;
+	c->stdio[0] = c->stdio[1] = c->stdio[2] = -1;
+	c->deadline_ms = now_ms() + ctl_timeout_ms();
+	c->next = clients;
+	if (clients != NULL)
+		clients->prev = c;
+	clients = c;
+	ev_add(fd, c);
+	return c;
+}
+
 /*
- * Too many of this user's connections: say so and close.  What the client
- * sent already is read first: closing on unread messages would reset the
- * connection before it could read the answer.
+ * One connection too many for this user: answer "busy" (the CLI tries
+ * again a little later) and close once the client has gone, or after a
+ * second; until then what it sends is read and dropped, since closing on
+ * unread messages would reset the connection before it read the answer.
+ * Of those, a user keeps only CLIENTS_PER_UID: a new one closes the oldest.
  */
 static void
-refuse_busy(int fd, uid_t uid, pid_t pid)
+refuse_busy(int fd, const struct ucred *cred)
 {
-	struct ctl_done	 d;
-	char		 buf[sizeof(struct ctl_request) + 64];
-	enum msg_type	 type;
-	int		 pfd, i;
+	struct ctl_client	*c;
+	struct ctl_done		 d;
 
-	for (i = 0; i < 4 && msg_recv(fd, &type, buf, sizeof(buf), &pfd) > 0; i++)
-		if (pfd != -1)
-			close(pfd);
-	memset(&d, 0, sizeof(d));
-	d.code = 75;	/* EX_TEMPFAIL: the CLI tries again a little later */
-	snprintf(d.message, sizeof(d.message), "busy: %d connections to lockerd are "
-	    "open as uid %u already; try again", CLIENTS_PER_UID, (unsigned)uid);
-	msg_send(fd, MSG_CTL_DONE, &d, sizeof(d), -1);
-	close(fd);
 	ctl_warn("uid %u (pid %d) has %d connections open; refused another",
-	    (unsigned)uid, (int)pid, CLIENTS_PER_UID);
+	    (unsigned)cred->uid, (int)cred->pid, CLIENTS_PER_UID);
+	if (uid_clients(cred->uid, 1) >= CLIENTS_PER_UID) {
+		/* The oldest refused one (the list is newest first) has had its
+		 * answer the longest: it goes. */
+		struct ctl_client *old = NULL;
+
+		for (c = clients; c != NULL; c = c->next)
+			if (c->refused && c->uid == cred->uid)
+				old = c;
+		if (old != NULL)
+			client_free(old);
+	}
+	if ((c = client_new(fd, cred)) == NULL) {
+		close(fd);
+		return;
+	}
+	c->refused = 1;
+	c->closing = 1;
+	c->deadline_ms = now_ms() + 1000;
+	memset(&d, 0, sizeof(d));
+	d.code = 75;	/* EX_TEMPFAIL */
+	snprintf(d.message, sizeof(d.message), "busy: %d connections to lockerd are "
+	    "open as uid %u already; try again", CLIENTS_PER_UID, (unsigned)cred->uid);
+	reply(c, MSG_CTL_DONE, &d, sizeof(d));
+	drain(fd);
 }
 
 void
 control_accept(void)
 {
-	struct ctl_client	*c;
-	struct ucred		 cred;
-	socklen_t		 len = sizeof(cred);
-	int			 fd;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int		 fd;
 
 	while ((fd = accept4(M->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) != -1) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
@@ -240,26 +299,10 @@ control_accept(void)
 			close(fd);
 			continue;
 		}
-		if (cred.uid != 0 && uid_clients(cred.uid) >= CLIENTS_PER_UID) {
-			refuse_busy(fd, cred.uid, cred.pid);
-			continue;
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
+		if (cred.uid != 0 && uid_clients(cred.uid, 0) >= CLIENTS_PER_UID)
+			refuse_busy(fd, &cred);
+		else if (client_new(fd, &cred) == NULL)
 			close(fd);
-			continue;
-		}
-		nclients++;
-		c->kind = EV_CONTROL_CLIENT;
-		c->fd = fd;
-		c->uid = cred.uid;
-		c->pid = cred.pid;
-		c->stdio[0] = c->stdio[1] = c->stdio[2] = -1;
-		c->deadline_ms = now_ms() + ctl_timeout_ms();
-		c->next = clients;
-		if (clients != NULL)
-			clients->prev = c;
-		clients = c;
-		ev_add(fd, c);
 	}
 }
 
@@ -1583,6 +1626,12 @@ control_event(struct ctl_client *c, uint32_t events)
 {
 	if (c->kind != EV_CONTROL_CLIENT)
 		return;		/* closed earlier in this round */
+	if (c->refused) {
+		drain(c->fd);
+		if (events & (EPOLLHUP | EPOLLERR))
+			client_free(c);
+		return;
+	}
 	if (events & EPOLLOUT)
 		out_flush(c);
 	if (c->kind != EV_CONTROL_CLIENT)
@@ -1615,6 +1664,10 @@ control_timeouts(void)
 		next = c->next;
 		if (c->task != NULL || c->deadline_ms == 0 || now < c->deadline_ms)
 			continue;
+		if (c->refused) {
+			client_free(c);
+			continue;
+		}
 		ctl_warn("uid %u (pid %d) %s for %us; closed", (unsigned)c->uid, (int)c->pid,
 		    c->out_head != NULL ? "read none of its replies" : "sent no request",
 		    M->conf.control_timeout);

@@ -621,11 +621,13 @@ do_su(int sock, struct ctl_request *req)
 			ch[nch++] = (struct chan){ .from = p[0], .to = k, .out = 1 };
 		}
 	}
-	if (msg_send(sock, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1) {
+	/* If lockerd refused at once, even before our request (busy), its
+	 * answer is waiting: read it below. */
+	if (msg_send(sock, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET) {
 		perror("locker: send");
 		return 1;
 	}
-	/* If lockerd refused at once, its answer is waiting: read it below. */
 	for (k = 0; k < 3; k++)
 		if (msg_send(sock, MSG_CTL_STDIO, NULL, 0, pass[k]) == -1)
 			break;
@@ -727,11 +729,13 @@ request(const struct ctl_request *req, struct out *o)
 
 	for (attempt = 0; ; attempt++) {
 		fd = connect_master();
-		if (msg_send(fd, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1) {
+		/* If lockerd refused at once, even before our request (busy), its
+		 * answer is waiting: read it. */
+		if (msg_send(fd, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1 &&
+		    errno != EPIPE && errno != ECONNRESET) {
 			perror("locker: send");
 			exit(1);
 		}
-		/* If lockerd refused at once, its answer is waiting: read it. */
 		if (req->verb == CTL_RUN)
 			for (i = 0; i < 3; i++)
 				if (msg_send(fd, MSG_CTL_STDIO, NULL, 0, i) == -1)

@@ -44,6 +44,7 @@ struct ctl_client {
 	int		 want_stdio;	/* CTL_RUN, CTL_SU: descriptors still to come */
 	int		 dead;		/* a reply could not be sent: send no more */
 	int		 closing;	/* answered: goes once its replies are out */
+	int		 refused;	/* told "busy": goes when it hangs up */
 	int		 stdio[3];
 	struct ctl_request req;
 	struct child	*task;		/* the process it waits for */

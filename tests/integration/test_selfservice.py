@@ -999,6 +999,11 @@ def test_a_user_holding_many_connections_does_not_lock_root_out(d):
         r = d.locker("list", "--json")
         assert "alice2" in [e["name"] for e in json.loads(r.stdout)]
         assert d.locker("su", "alice2", "--", "id", "-un").stdout == "alice2\n"
+        # nor other users: bob2 may hold only so many
+        assert L(d, "alice2", "su", "alice2", "--", "true").returncode == 0
+        # bob2 himself is told lockerd is busy (su does not try again), cleanly
+        r = L(d, "bob2", "su", "bob2", "--", "true")
+        assert r.returncode == 75 and "busy" in r.stderr, (r.returncode, r.stderr)
     finally:
         hog.kill()
         hog.wait()
