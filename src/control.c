@@ -70,6 +70,7 @@ control_open(void)
 #define CLIENTS_SOFT	128	/* each may hold 4 descriptors (su: 3 of stdio) */
 #define CLIENTS_HARD	192
 #define CLIENTS_PER_UID	16
+#define REFUSED_PER_UID	4	/* answered "busy", waiting for the client to go */
 
 /*
  * Replies are sent without blocking: what the socket cannot take at once
@@ -245,7 +246,8 @@ client_new(int fd, const struct ucred *cred)
  * again a little later) and close once the client has gone, or after a
  * second; until then what it sends is read and dropped, since closing on
  * unread messages would reset the connection before it read the answer.
- * Of those, a user keeps only CLIENTS_PER_UID: a new one closes the oldest.
+ * Of those, a user keeps only REFUSED_PER_UID: a new one closes the oldest
+ * (drained first: its answer stays readable).
  */
 static void
 refuse_busy(int fd, const struct ucred *cred)
@@ -255,7 +257,7 @@ refuse_busy(int fd, const struct ucred *cred)
 
 	ctl_warn("uid %u (pid %d) has %d connections open; refused another",
 	    (unsigned)cred->uid, (int)cred->pid, CLIENTS_PER_UID);
-	if (uid_clients(cred->uid, 1) >= CLIENTS_PER_UID) {
+	if (uid_clients(cred->uid, 1) >= REFUSED_PER_UID) {
 		/* The oldest refused one (the list is newest first) has had its
 		 * answer the longest: it goes. */
 		struct ctl_client *old = NULL;

@@ -728,6 +728,17 @@ def test_a_version_1_directory_is_migrated(make_lockerd, users):
 
 # ---------------------------------------------------------------- concurrency
 
+def test_a_burst_of_one_users_calls_all_succeed(d):
+    """40 calls at once by one user all succeed: any over the per-user limit
+    are told busy and `locker` tries again (test_one_user_cannot_take_every_
+    connection makes sure that happens)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=40) as ex:
+        rs = list(ex.map(lambda _: L(d, "bob2", "list", "--json"), range(40)))
+    for r in rs:
+        assert r.returncode == 0, r.stderr
+        assert "bob2" in [e["name"] for e in json.loads(r.stdout)]
+
+
 def test_50_concurrent_cli_calls_leave_the_directory_consistent(d, users):
     calls = []
     for i in range(15):
