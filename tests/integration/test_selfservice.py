@@ -1050,13 +1050,16 @@ def quick(build_dir, users):
     """A lockerd that closes silent control connections after 2 s, with 90
     lockers and 250 vhosts: their audit trail of 340 rows is more than a
     control socket's buffer holds."""
-    inst = Lockerd(build_dir, front_processes=1, extra="control-timeout 2s\n").start()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:
-        list(ex.map(lambda i: inst.locker("signup", f"many{i}"), range(90)))
-        list(ex.map(lambda i: inst.locker("vhost", "add", "many0", f"v{i}.many.example.org"),
-                    range(250)))
-    yield inst
-    inst.cleanup()
+    inst = Lockerd(build_dir, front_processes=1, extra="control-timeout 2s\n")
+    try:
+        inst.start()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:
+            list(ex.map(lambda i: inst.locker("signup", f"many{i}"), range(90)))
+            list(ex.map(lambda i: inst.locker("vhost", "add", "many0",
+                                              f"v{i}.many.example.org"), range(250)))
+        yield inst
+    finally:
+        inst.cleanup()
 
 
 def test_a_client_that_never_reads_stalls_nobody(quick):
