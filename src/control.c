@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,26 +426,18 @@ text(struct ctl_client *c, const char *s)
 
 /* ------------------------------------------------------------ who */
 
-/* The login name of a uid, from the password database. */
+/* The login name of a uid: NSS_OK, NSS_NONE, or NSS_NOANSWER (nss.c). */
 static int
 login_name(uid_t uid, char *out, size_t outsz)
 {
-	struct passwd	 pw, *res = NULL;
-	char		 buf[4096];
-
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
-	    strlen(pw.pw_name) >= outsz)
-		return -1;
-	snprintf(out, outsz, "%s", pw.pw_name);
-	return 0;
+	return nss_name_of_uid(uid, out, outsz);
 }
 
 /*
  * The same, for display only (admin lists, the audit trail), cached a
- * minute.  With the password database in LDAP or NIS a lookup can block,
- * and the master answers every control request in its one loop: a list
- * of many rows must not cost one lookup a row.  Decisions (signup, admin
- * add and remove) always ask NSS afresh, once per request.
+ * minute, unanswered lookups too: a lookup may take up to nss.c's timeout,
+ * and a list of many rows must not cost one lookup a row.  Decisions
+ * (signup, admin add and remove) always ask afresh, once per request.
  */
 #define NAME_CACHE	64
 #define NAME_TTL_MS	60000
@@ -468,7 +459,7 @@ display_name(uid_t uid, char *out, size_t outsz)
 			snprintf(out, outsz, "%s", cache[i].name);
 			return;
 		}
-	if (login_name(uid, out, outsz) == -1)
+	if (login_name(uid, out, outsz) != NSS_OK)
 		out[0] = '\0';
 	i = next++ % NAME_CACHE;
 	cache[i].uid = uid;
@@ -476,25 +467,29 @@ display_name(uid_t uid, char *out, size_t outsz)
 	cache[i].until = now + NAME_TTL_MS;
 }
 
-/* A login user by name, or (allow_number) by a plain uid. */
+/* A login user by name, or (allow_number) by a plain uid: NSS_OK, NSS_NONE
+ * or NSS_NOANSWER. */
 static int
 login_uid(const char *user, int allow_number, uid_t *uid)
 {
-	struct passwd	 pw, *res = NULL;
-	char		 buf[4096];
-	uint64_t	 v;
+	uint64_t	v;
+	int		rc;
 
 	if (user[0] == '\0')
-		return -1;
-	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
-		*uid = pw.pw_uid;
-		return 0;
-	}
+		return NSS_NONE;
+	if ((rc = nss_uid_of_name(user, uid)) != NSS_NONE)
+		return rc;
 	if (allow_number && parse_uint(user, UINT32_MAX - 1, &v) == 0) {
 		*uid = (uid_t)v;
-		return 0;
+		return NSS_OK;
 	}
-	return -1;
+	return NSS_NONE;
+}
+
+static void
+nss_slow(struct ctl_client *c)
+{
+	done(c, 1, "the user database did not answer in time; try again");
 }
 
 /* root, or an admin of the locker. */
@@ -630,16 +625,11 @@ out:
 	return rc;
 }
 
-/* group-signup: may this login user start a group locker? */
+/* group-signup: may this login user start a group locker?  1 yes, 0 no
+ * (why says why). */
 static int
-group_signup_ok(const struct ctl_client *c, const char *login, char *why, size_t whylen)
+group_signup_ok(const struct ctl_client *c, char *why, size_t whylen)
 {
-	struct passwd	 pw, *pres = NULL;
-	struct group	 gr, *gres = NULL;
-	char		 buf[4096], gbuf[16384];
-	gid_t		 groups[256];
-	int		 n = 256, i;
-
 	switch (M->conf.group_signup) {
 	case GROUP_SIGNUP_YES:
 		return 1;
@@ -647,17 +637,17 @@ group_signup_ok(const struct ctl_client *c, const char *login, char *why, size_t
 		snprintf(why, whylen, "group lockers are signed up by an administrator here");
 		return 0;
 	}
-	if (getgrnam_r(M->conf.group_signup_group, &gr, gbuf, sizeof(gbuf), &gres) != 0 ||
-	    gres == NULL) {
+	switch (nss_in_group(c->uid, M->conf.group_signup_group)) {
+	case NSS_OK:
+		return 1;
+	case NSS_NOGROUP:
 		snprintf(why, whylen, "group-signup names group %s, which does not exist",
 		    M->conf.group_signup_group);
 		return 0;
+	case NSS_NOANSWER:
+		snprintf(why, whylen, "the user database did not answer in time; try again");
+		return 0;
 	}
-	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &pres) == 0 && pres != NULL &&
-	    getgrouplist(login, pw.pw_gid, groups, &n) != -1)
-		for (i = 0; i < n; i++)
-			if (groups[i] == gr.gr_gid)
-				return 1;
 	snprintf(why, whylen, "only members of group %s may sign up group lockers",
 	    M->conf.group_signup_group);
 	return 0;
@@ -670,18 +660,23 @@ do_signup(struct ctl_client *c)
 	char			 why[256], err[512], login[CTL_USER_MAX + 1];
 	int64_t			 admin = -1;
 	uid_t			 other;
+	int			 rc;
 
 	if (c->uid != 0) {
-		if (login_name(c->uid, login, sizeof(login)) == -1)
+		if ((rc = login_name(c->uid, login, sizeof(login))) == NSS_NOANSWER)
+			return nss_slow(c);
+		if (rc != NSS_OK)
 			return done(c, 77, "permission denied: uid %u has no login name",
 			    (unsigned)c->uid);
 		if (c->req.flags & CTL_F_GROUP) {
-			if (!group_signup_ok(c, login, why, sizeof(why)))
+			if (!group_signup_ok(c, why, sizeof(why)))
 				return done(c, 77, "permission denied: %s", why);
 			if (c->req.name[0] == '\0')
 				return done(c, 2, "usage: locker signup --group NAME");
 			/* A user's login is their personal locker's name: not for a group. */
-			if (login_uid(c->req.name, 0, &other) == 0 && other != c->uid)
+			if ((rc = login_uid(c->req.name, 0, &other)) == NSS_NOANSWER)
+				return nss_slow(c);
+			if (rc == NSS_OK && other != c->uid)
 				return done(c, 1, "\"%s\" is the login of another user; a group "
 				    "locker cannot take it", c->req.name);
 		} else {
@@ -1143,7 +1138,9 @@ do_admin(struct ctl_client *c)
 		return done(c, 0, NULL);
 	}
 	/* A user who is gone can still be removed by the uid `admin list` shows. */
-	if (login_uid(c->req.user, c->req.verb == CTL_ADMIN_REMOVE, &uid) == -1)
+	if ((rc = login_uid(c->req.user, c->req.verb == CTL_ADMIN_REMOVE, &uid)) == NSS_NOANSWER)
+		return nss_slow(c);
+	if (rc != NSS_OK)
 		return done(c, 1, "no login user named \"%s\"", c->req.user);
 	if (c->req.verb == CTL_ADMIN_ADD) {
 		if (uid >= M->conf.uid_low && uid <= M->conf.uid_high)

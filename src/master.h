@@ -97,4 +97,13 @@ void	control_timeouts(void);
 void	control_round_end(void);	/* frees the clients closed in this round */
 void	control_task_done(struct ctl_client *c, int status);
 
+/* nss.c: answers within a bounded time. */
+#define NSS_OK		0
+#define NSS_NONE	(-1)	/* no such user (or not in the group) */
+#define NSS_NOANSWER	(-2)	/* the database did not answer in time */
+#define NSS_NOGROUP	(-3)	/* nss_in_group: no such group */
+int	nss_name_of_uid(uid_t uid, char *out, size_t outsz);
+int	nss_uid_of_name(const char *name, uid_t *uid);
+int	nss_in_group(uid_t uid, const char *group);
+
 #endif

@@ -1128,3 +1128,36 @@ def test_one_user_cannot_take_every_connection(quick):
     finally:
         hog.kill()
         hog.wait()
+
+
+# ---------------------------------------------------------------- a slow NSS
+
+def test_a_hanging_user_database_does_not_hang_the_master(build_dir, users, tmp_path):
+    """With the password database behind a network (LDAP, NIS) a lookup can
+    hang; the master asks in a child and waits for it only so long."""
+    so = str(tmp_path / "slow_nss.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", so,
+                    os.path.join(ROOT, "tests", "integration", "slow_nss.c"), "-ldl"],
+                   check=True)
+    env = dict(os.environ)
+    os.environ["LD_PRELOAD"] = so
+    os.environ["ASAN_OPTIONS"] = "verify_asan_link_order=0:" + env.get("ASAN_OPTIONS", "")
+    m = Lockerd(build_dir, front_processes=1, extra="self-signup yes\n")
+    try:
+        m.start()
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    try:
+        m.locker("signup", user="alice2")
+        m.put("alice2", "i.txt", "up\n")
+        t = time.time()
+        r = L(m, "alice2", "admin", "add", "alice2", "slownss1")
+        assert r.returncode == 1 and "did not answer in time" in r.stderr, r.stderr
+        assert time.time() - t < 20          # not the 30 s the lookup takes
+        # meanwhile and after, everything else goes on
+        assert get(m.port, "/i.txt", "alice2.test.example")[2] == b"up\n"
+        assert L(m, "alice2", "admin", "add", "alice2", "bob2").returncode == 0
+        assert "did not answer within" in m.log()
+    finally:
+        m.cleanup()
