@@ -27,13 +27,13 @@ endif
 # One object per process role or protocol.
 LOCKERD_SRCS = lockerd.c proc.c config.c directory.c control.c front.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
-	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c
+	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c
 LOCKER_SRCS  = locker.c proc.c config.c route.c directory.c log.c util.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
-UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi
+UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker
@@ -57,6 +57,7 @@ $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
+$(B)/test_stats: tests/unit/test_stats.c $(B)/stats.o $(B)/proc.o $(B)/util.o $(B)/log.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 

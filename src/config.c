@@ -106,6 +106,8 @@ static const struct directive directives[] = {
 	  "open client connections per front process" },
 	{ "shutdown-timeout", T_DURATION, F(shutdown_timeout), 0, 3600,
 	  "on SIGTERM, how long in-flight requests may take to finish" },
+	{ "control-timeout", T_DURATION, F(control_timeout), 1, 3600,
+	  "a `locker` connection that sends no request, or reads no reply, is closed" },
 	{ "self-signup", T_YESNO, F(self_signup), 0, 0,
 	  "yes: a login user may sign up a locker named after their login" },
 	{ "group-signup", T_GROUPSIGNUP, F(group_signup), 0, 0,
@@ -204,6 +206,7 @@ config_defaults(struct config *c)
 	c->body_timeout = 30;
 	c->keepalive_timeout = 15;
 	c->send_timeout = 60;
+	c->control_timeout = 10;
 	c->keepalive_requests = 10000;
 	c->max_connections = 10000;
 	c->shutdown_timeout = 10;
@@ -780,7 +783,8 @@ config_dump(const struct config *c, int fd)
 	    c->header_timeout, c->body_timeout, c->keepalive_timeout);
 	dprintf(fd, "send-timeout %us\nkeepalive-requests %u\nmax-connections %u\n",
 	    c->send_timeout, c->keepalive_requests, c->max_connections);
-	dprintf(fd, "shutdown-timeout %us\n", c->shutdown_timeout);
+	dprintf(fd, "shutdown-timeout %us\ncontrol-timeout %us\n", c->shutdown_timeout,
+	    c->control_timeout);
 	dprintf(fd, "self-signup %s\ngroup-signup %s\n", c->self_signup ? "yes" : "no",
 	    c->group_signup == GROUP_SIGNUP_YES ? "yes" : c->group_signup == GROUP_SIGNUP_NO ?
 	    "no" : c->group_signup_group);

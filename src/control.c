@@ -9,6 +9,7 @@
  * goes to the directory's audit trail under the caller's uid, and is pushed
  * to the fronts at once.
  */
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,69 +62,338 @@ control_open(void)
 
 /*
  * Connections open at once.  Past the soft limit only root is let in, so
- * that a user holding many idle connections cannot lock root out, nor
- * run the master out of descriptors.
+ * that users holding many idle connections cannot lock root out, nor run
+ * the master out of descriptors; and no login user may hold more than
+ * CLIENTS_PER_UID, so one user cannot lock the others out either.  A
+ * connection that sends nothing for control-timeout is closed.
  */
 #define CLIENTS_SOFT	128	/* each may hold 4 descriptors (su: 3 of stdio) */
 #define CLIENTS_HARD	192
-static int nclients;
+#define CLIENTS_PER_UID	16
+#define REFUSED_PER_UID	4	/* answered "busy", waiting for the client to go */
 
+/*
+ * Replies are sent without blocking: what the socket cannot take at once
+ * waits in the client's queue and goes out as the client reads, driven by
+ * the master's loop, so a client that never reads costs the master memory
+ * (bounded here), never time.  One that reads nothing for control-timeout
+ * is dropped.
+ */
+#define CTL_OUT_MAX	(8u << 20)	/* queued bytes per client */
+#define CTL_OUT_TOTAL	(64u << 20)	/* ... and for all of them */
+
+struct ctl_out {
+	struct ctl_out	*next;
+	enum msg_type	 type;
+	int		 fd;		/* a descriptor that goes with it, or -1 */
+	size_t		 len;
+	char		 data[];
+};
+
+static int	reply(struct ctl_client *c, enum msg_type t, const void *d, size_t len);
+static void	drain(int fd);
+
+static int		 nclients;
+static size_t		 out_total;
+static struct ctl_client *clients;	/* every open one */
+static struct ctl_client *closed;	/* freed at the end of the round */
+
+/*
+ * What local users cause is logged at most once a second, so that a user
+ * cannot flood the log; the lines not written are counted.
+ */
+static void __attribute__((format(printf, 1, 2)))
+ctl_warn(const char *fmt, ...)
+{
+	static uint64_t	 last_ms;
+	static unsigned	 quiet;
+	uint64_t	 now = now_ms();
+	char		 line[512];
+	va_list		 ap;
+
+	if (last_ms != 0 && now - last_ms < 1000) {
+		quiet++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_warnx("control: %s%s", line, quiet ? " (and more not logged)" : "");
+	last_ms = now;
+	quiet = 0;
+}
+
+static uint64_t
+ctl_timeout_ms(void)
+{
+	return (uint64_t)M->conf.control_timeout * 1000;
+}
+
+static void
+out_free(struct ctl_client *c)
+{
+	struct ctl_out *o;
+
+	while ((o = c->out_head) != NULL) {
+		c->out_head = o->next;
+		if (o->fd != -1)
+			close(o->fd);
+		out_total -= o->len;
+		free(o);
+	}
+	c->out_tail = NULL;
+	c->out_bytes = 0;
+}
+
+/*
+ * Closed now, freed at the end of the master's round: an event of this
+ * round may still point at it (a su's end reaped before its socket's
+ * event, say).
+ */
 static void
 client_free(struct ctl_client *c)
 {
 	int i;
 
+	if (c->kind != EV_CONTROL_CLIENT)
+		return;
 	nclients--;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	ev_del(c->fd);
+	drain(c->fd);
 	close(c->fd);
 	for (i = 0; i < 3; i++)
 		if (c->stdio[i] != -1)
 			close(c->stdio[i]);
 	if (c->task != NULL)
 		c->task->waiter = NULL;
-	free(c);
+	out_free(c);
+	c->kind = EV_NONE;
+	c->next = closed;
+	closed = c;
+}
+
+void
+control_round_end(void)
+{
+	struct ctl_client *c;
+
+	while ((c = closed) != NULL) {
+		closed = c->next;
+		free(c);
+	}
+}
+
+/* What a client sent and we will not act on: read, so that closing the
+ * connection does not reset it before the client reads our answer. */
+static void
+drain(int fd)
+{
+	char		 buf[sizeof(struct ctl_request) + 64];
+	enum msg_type	 type;
+	int		 pfd, i;
+
+	for (i = 0; i < 8; i++) {
+		if (msg_recv(fd, &type, buf, sizeof(buf), &pfd) == -1 && errno != EBADMSG)
+			return;
+		if (pfd != -1)
+			close(pfd);
+		if (type == MSG_NONE)
+			return;
+	}
+}
+
+static int
+uid_clients(uid_t uid, int refused)
+{
+	struct ctl_client	*c;
+	int			 n = 0;
+
+	for (c = clients; c != NULL; c = c->next)
+		n += c->uid == uid && c->refused == refused;
+	return n;
+}
+
+static struct ctl_client *
+client_new(int fd, const struct ucred *cred)
+{
+	struct ctl_client *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	nclients++;
+	c->kind = EV_CONTROL_CLIENT;
+	c->fd = fd;
+	c->uid = cred->uid;
+	c->pid = cred->pid;
+	c->stdio[0] = c->stdio[1] = c->stdio[2] = -1;
+	c->deadline_ms = now_ms() + ctl_timeout_ms();
+	c->next = clients;
+	if (clients != NULL)
+		clients->prev = c;
+	clients = c;
+	ev_add(fd, c);
+	return c;
+}
+
+/*
+ * One connection too many for this user: answer "busy" (the CLI tries
+ * again a little later) and close once the client has gone, or after a
+ * second; until then what it sends is read and dropped, since closing on
+ * unread messages would reset the connection before it read the answer.
+ * Of those, a user keeps only REFUSED_PER_UID: a new one closes the oldest
+ * (drained first: its answer stays readable).
+ */
+static void
+refuse_busy(int fd, const struct ucred *cred)
+{
+	struct ctl_client	*c;
+	struct ctl_done		 d;
+
+	ctl_warn("uid %u (pid %d) has %d connections open; refused another",
+	    (unsigned)cred->uid, (int)cred->pid, CLIENTS_PER_UID);
+	if (uid_clients(cred->uid, 1) >= REFUSED_PER_UID) {
+		/* The oldest refused one (the list is newest first) has had its
+		 * answer the longest: it goes. */
+		struct ctl_client *old = NULL;
+
+		for (c = clients; c != NULL; c = c->next)
+			if (c->refused && c->uid == cred->uid)
+				old = c;
+		if (old != NULL)
+			client_free(old);
+	}
+	if ((c = client_new(fd, cred)) == NULL) {
+		close(fd);
+		return;
+	}
+	c->refused = 1;
+	c->closing = 1;
+	c->deadline_ms = now_ms() + 1000;
+	memset(&d, 0, sizeof(d));
+	d.code = 75;	/* EX_TEMPFAIL */
+	snprintf(d.message, sizeof(d.message), "busy: %d connections to lockerd are "
+	    "open as uid %u already; try again", CLIENTS_PER_UID, (unsigned)cred->uid);
+	reply(c, MSG_CTL_DONE, &d, sizeof(d));
+	drain(fd);
 }
 
 void
 control_accept(void)
 {
-	struct ctl_client	*c;
-	struct ucred		 cred;
-	socklen_t		 len = sizeof(cred);
-	struct timeval		 tv = { .tv_sec = 5 };
-	int			 fd;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int		 fd;
 
 	while ((fd = accept4(M->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) != -1) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-		    nclients >= CLIENTS_HARD || (nclients >= CLIENTS_SOFT && cred.uid != 0) ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 			close(fd);
 			continue;
 		}
-		nclients++;
-		/* Replies are written blocking, but a client that stalls is dropped. */
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		c->kind = EV_CONTROL_CLIENT;
-		c->fd = fd;
-		c->uid = cred.uid;
-		c->pid = cred.pid;
-		c->stdio[0] = c->stdio[1] = c->stdio[2] = -1;
-		ev_add(fd, c);
+		if (nclients >= CLIENTS_HARD || (nclients >= CLIENTS_SOFT && cred.uid != 0)) {
+			ctl_warn("%d connections open; refused uid %u (pid %d)", nclients,
+			    (unsigned)cred.uid, (int)cred.pid);
+			close(fd);
+			continue;
+		}
+		if (cred.uid != 0 && uid_clients(cred.uid, 0) >= CLIENTS_PER_UID)
+			refuse_busy(fd, &cred);
+		else if (client_new(fd, &cred) == NULL)
+			close(fd);
 	}
+}
+
+/* Queue a reply the socket could not take now; -1 (and the client is dead)
+ * if it has more waiting than it may. */
+static int
+out_queue(struct ctl_client *c, enum msg_type t, const void *d, size_t len, int fd)
+{
+	struct ctl_out *o;
+
+	if (c->out_bytes + len > CTL_OUT_MAX || out_total + len > CTL_OUT_TOTAL ||
+	    (o = malloc(sizeof(*o) + len)) == NULL) {
+		ctl_warn("uid %u (pid %d) does not read its replies; dropped",
+		    (unsigned)c->uid, (int)c->pid);
+		c->dead = 1;
+		return -1;
+	}
+	o->next = NULL;
+	o->type = t;
+	o->len = len;
+	o->fd = -1;
+	if (len > 0)
+		memcpy(o->data, d, len);
+	if (fd != -1 && (o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		free(o);
+		c->dead = 1;
+		return -1;
+	}
+	if (c->out_tail != NULL)
+		c->out_tail->next = o;
+	else {
+		c->out_head = o;
+		ev_mod(c->fd, EPOLLOUT | (c->closing ? 0 : EPOLLIN), c);
+		c->deadline_ms = now_ms() + ctl_timeout_ms();
+	}
+	c->out_tail = o;
+	c->out_bytes += len;
+	out_total += len;
+	return 0;
+}
+
+static int
+reply_fd(struct ctl_client *c, enum msg_type t, const void *d, size_t len, int fd)
+{
+	if (c->dead)
+		return -1;
+	if (c->out_head == NULL) {
+		if (msg_send(c->fd, t, d, len, fd) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			c->dead = 1;
+			return -1;
+		}
+	}
+	return out_queue(c, t, d, len, fd);
 }
 
 static int
 reply(struct ctl_client *c, enum msg_type t, const void *d, size_t len)
 {
-	/* Blocking with SO_SNDTIMEO: a long list must not be cut short; but a
-	 * client that does not read costs the master one timeout, not one each. */
-	if (c->dead)
-		return -1;
-	if (msg_send(c->fd, t, d, len, -1) == -1) {
-		c->dead = 1;
-		return -1;
+	return reply_fd(c, t, d, len, -1);
+}
+
+/* The socket can take more: send what waits; an answered client goes. */
+static void
+out_flush(struct ctl_client *c)
+{
+	struct ctl_out *o;
+
+	while ((o = c->out_head) != NULL) {
+		if (msg_send(c->fd, o->type, o->data, o->len, o->fd) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				client_free(c);
+			return;
+		}
+		c->out_head = o->next;
+		if (c->out_head == NULL)
+			c->out_tail = NULL;
+		c->out_bytes -= o->len;
+		out_total -= o->len;
+		if (o->fd != -1)
+			close(o->fd);
+		free(o);
+		c->deadline_ms = now_ms() + ctl_timeout_ms();
 	}
-	return 0;
+	if (c->closing)
+		client_free(c);
+	else
+		ev_mod(c->fd, EPOLLIN, c);
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -141,7 +410,13 @@ done(struct ctl_client *c, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	reply(c, MSG_CTL_DONE, &d, sizeof(d));
-	client_free(c);
+	if (c->dead || c->out_head == NULL) {
+		client_free(c);
+		return;
+	}
+	/* The rest goes as the client reads; nothing more is read from it. */
+	c->closing = 1;
+	ev_mod(c->fd, EPOLLOUT, c);
 }
 
 static void
@@ -152,39 +427,70 @@ text(struct ctl_client *c, const char *s)
 
 /* ------------------------------------------------------------ who */
 
-/* The login name of a uid, from the password database. */
+/* The login name of a uid: NSS_OK, NSS_NONE, or NSS_NOANSWER (nss.c). */
 static int
 login_name(uid_t uid, char *out, size_t outsz)
 {
-	struct passwd	 pw, *res = NULL;
-	char		 buf[4096];
-
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
-	    strlen(pw.pw_name) >= outsz)
-		return -1;
-	snprintf(out, outsz, "%s", pw.pw_name);
-	return 0;
+	return nss_name_of_uid(uid, out, outsz);
 }
 
-/* A login user by name, or (allow_number) by a plain uid. */
+/*
+ * The same, for display only (admin lists, the audit trail), cached a
+ * minute, unanswered lookups too: a lookup may take up to nss.c's timeout,
+ * and a list of many rows must not cost one lookup a row.  Decisions
+ * (signup, admin add and remove) always ask afresh, once per request.
+ */
+#define NAME_CACHE	64
+#define NAME_TTL_MS	60000
+
+static void
+display_name(uid_t uid, char *out, size_t outsz)
+{
+	static struct {
+		uid_t		uid;
+		char		name[CTL_USER_MAX + 1];
+		uint64_t	until;
+	}		 cache[NAME_CACHE];
+	static unsigned	 next;
+	uint64_t	 now = now_ms();
+	unsigned	 i;
+
+	for (i = 0; i < NAME_CACHE; i++)
+		if (cache[i].until > now && cache[i].uid == uid) {
+			snprintf(out, outsz, "%s", cache[i].name);
+			return;
+		}
+	if (login_name(uid, out, outsz) != NSS_OK)
+		out[0] = '\0';
+	i = next++ % NAME_CACHE;
+	cache[i].uid = uid;
+	snprintf(cache[i].name, sizeof(cache[i].name), "%s", out);
+	cache[i].until = now + NAME_TTL_MS;
+}
+
+/* A login user by name, or (allow_number) by a plain uid: NSS_OK, NSS_NONE
+ * or NSS_NOANSWER. */
 static int
 login_uid(const char *user, int allow_number, uid_t *uid)
 {
-	struct passwd	 pw, *res = NULL;
-	char		 buf[4096];
-	uint64_t	 v;
+	uint64_t	v;
+	int		rc;
 
 	if (user[0] == '\0')
-		return -1;
-	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
-		*uid = pw.pw_uid;
-		return 0;
-	}
+		return NSS_NONE;
+	if ((rc = nss_uid_of_name(user, uid)) != NSS_NONE)
+		return rc;
 	if (allow_number && parse_uint(user, UINT32_MAX - 1, &v) == 0) {
 		*uid = (uid_t)v;
-		return 0;
+		return NSS_OK;
 	}
-	return -1;
+	return NSS_NONE;
+}
+
+static void
+nss_slow(struct ctl_client *c)
+{
+	done(c, 1, "the user database did not answer in time; try again");
 }
 
 /* root, or an admin of the locker. */
@@ -325,16 +631,11 @@ out:
 	return rc;
 }
 
-/* group-signup: may this login user start a group locker? */
+/* group-signup: may this login user start a group locker?  1 yes, 0 no
+ * (why says why). */
 static int
-group_signup_ok(const struct ctl_client *c, const char *login, char *why, size_t whylen)
+group_signup_ok(const struct ctl_client *c, char *why, size_t whylen)
 {
-	struct passwd	 pw, *pres = NULL;
-	struct group	 gr, *gres = NULL;
-	char		 buf[4096], gbuf[16384];
-	gid_t		 groups[256];
-	int		 n = 256, i;
-
 	switch (M->conf.group_signup) {
 	case GROUP_SIGNUP_YES:
 		return 1;
@@ -342,17 +643,17 @@ group_signup_ok(const struct ctl_client *c, const char *login, char *why, size_t
 		snprintf(why, whylen, "group lockers are signed up by an administrator here");
 		return 0;
 	}
-	if (getgrnam_r(M->conf.group_signup_group, &gr, gbuf, sizeof(gbuf), &gres) != 0 ||
-	    gres == NULL) {
+	switch (nss_in_group(c->uid, M->conf.group_signup_group)) {
+	case NSS_OK:
+		return 1;
+	case NSS_NOGROUP:
 		snprintf(why, whylen, "group-signup names group %s, which does not exist",
 		    M->conf.group_signup_group);
 		return 0;
+	case NSS_NOANSWER:
+		snprintf(why, whylen, "the user database did not answer in time; try again");
+		return 0;
 	}
-	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &pres) == 0 && pres != NULL &&
-	    getgrouplist(login, pw.pw_gid, groups, &n) != -1)
-		for (i = 0; i < n; i++)
-			if (groups[i] == gr.gr_gid)
-				return 1;
 	snprintf(why, whylen, "only members of group %s may sign up group lockers",
 	    M->conf.group_signup_group);
 	return 0;
@@ -365,18 +666,23 @@ do_signup(struct ctl_client *c)
 	char			 why[256], err[512], login[CTL_USER_MAX + 1];
 	int64_t			 admin = -1;
 	uid_t			 other;
+	int			 rc;
 
 	if (c->uid != 0) {
-		if (login_name(c->uid, login, sizeof(login)) == -1)
+		if ((rc = login_name(c->uid, login, sizeof(login))) == NSS_NOANSWER)
+			return nss_slow(c);
+		if (rc != NSS_OK)
 			return done(c, 77, "permission denied: uid %u has no login name",
 			    (unsigned)c->uid);
 		if (c->req.flags & CTL_F_GROUP) {
-			if (!group_signup_ok(c, login, why, sizeof(why)))
+			if (!group_signup_ok(c, why, sizeof(why)))
 				return done(c, 77, "permission denied: %s", why);
 			if (c->req.name[0] == '\0')
 				return done(c, 2, "usage: locker signup --group NAME");
 			/* A user's login is their personal locker's name: not for a group. */
-			if (login_uid(c->req.name, 0, &other) == 0 && other != c->uid)
+			if ((rc = login_uid(c->req.name, 0, &other)) == NSS_NOANSWER)
+				return nss_slow(c);
+			if (rc == NSS_OK && other != c->uid)
 				return done(c, 1, "\"%s\" is the login of another user; a group "
 				    "locker cannot take it", c->req.name);
 		} else {
@@ -543,6 +849,7 @@ do_remove(struct ctl_client *c)
 	}
 	if (dir_locker_remove(M->dir, lr.name, archive, err, sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
+	stats_forget(lr.name);
 	routes_push();
 	log_info("remove: locker %s, home %s %s", lr.name,
 	    (c->req.flags & CTL_F_PURGE) ? "purged from" : "archived to",
@@ -858,8 +1165,7 @@ admin_cb(const struct admin_rec *a, void *arg)
 	memcpy(m.locker, a->locker, sizeof(m.locker));
 	m.uid = a->uid;
 	m.added = a->added;
-	if (login_name(a->uid, m.user, sizeof(m.user)) == -1)
-		m.user[0] = '\0';
+	display_name(a->uid, m.user, sizeof(m.user));
 	reply(as->c, MSG_CTL_ADMIN, &m, sizeof(m));
 	as->n++;
 	return 0;
@@ -881,7 +1187,9 @@ do_admin(struct ctl_client *c)
 		return done(c, 0, NULL);
 	}
 	/* A user who is gone can still be removed by the uid `admin list` shows. */
-	if (login_uid(c->req.user, c->req.verb == CTL_ADMIN_REMOVE, &uid) == -1)
+	if ((rc = login_uid(c->req.user, c->req.verb == CTL_ADMIN_REMOVE, &uid)) == NSS_NOANSWER)
+		return nss_slow(c);
+	if (rc != NSS_OK)
 		return done(c, 1, "no login user named \"%s\"", c->req.user);
 	if (c->req.verb == CTL_ADMIN_ADD) {
 		if (uid >= M->conf.uid_low && uid <= M->conf.uid_high)
@@ -969,8 +1277,7 @@ do_logs(struct ctl_client *c)
 	if ((fd = log_open(lr.name, m.which, err, sizeof(err))) == -1)
 		return done(c, 1, "%s", err);
 	/* No file yet: no descriptor; a --follow asks again. */
-	if (msg_send(c->fd, MSG_CTL_LOG, &m, sizeof(m), fd >= 0 ? fd : -1) == -1)
-		c->dead = 1;
+	reply_fd(c, MSG_CTL_LOG, &m, sizeof(m), fd >= 0 ? fd : -1);
 	if (fd >= 0)
 		close(fd);
 	done(c, 0, NULL);
@@ -1036,7 +1343,7 @@ proc_fill(struct ctl_proc *p, pid_t pid)
 
 static void
 send_proc(struct ctl_client *c, pid_t pid, const char *role, const char *locker,
-    uint32_t uid, uint32_t restarts)
+    uint32_t uid, uint32_t restarts, const struct stats_total *served)
 {
 	struct ctl_proc p;
 
@@ -1047,7 +1354,36 @@ send_proc(struct ctl_client *c, pid_t pid, const char *role, const char *locker,
 	snprintf(p.locker, sizeof(p.locker), "%s", locker ? locker : "");
 	p.uid = uid;
 	p.restarts = restarts;
+	if (served != NULL) {
+		p.requests = served->requests;
+		p.errors_4xx = served->errors_4xx;
+		p.errors_5xx = served->errors_5xx;
+	}
 	reply(c, MSG_CTL_PROC, &p, sizeof(p));
+}
+
+static int
+send_stats_cb(const char *locker, const struct stats_total *t, void *arg)
+{
+	struct ctl_stats m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.locker, sizeof(m.locker), "%s", locker);
+	m.requests = t->requests;
+	m.errors_4xx = t->errors_4xx;
+	m.errors_5xx = t->errors_5xx;
+	reply(arg, MSG_CTL_STATS, &m, sizeof(m));
+	return 0;
+}
+
+/* A locker's requests and errors, as the fronts counted them (stats.c). */
+static void
+send_locker_stats(struct ctl_client *c, const char *locker)
+{
+	struct stats_total t;
+
+	stats_locker(locker, &t);
+	send_stats_cb(locker, &t, c);
 }
 
 /*
@@ -1076,7 +1412,7 @@ send_locker_procs(struct ctl_client *c, const struct locker_rec *lr)
 		for (w = M->workers; w != NULL; w = w->next)
 			if (w->pid == pid)
 				role = w->role == ROLE_WORKER ? "worker" : "task";
-		send_proc(c, pid, role, lr->name, lr->uid, 0);
+		send_proc(c, pid, role, lr->name, lr->uid, 0, NULL);
 	}
 	closedir(d);
 }
@@ -1091,10 +1427,20 @@ status_admin_cb(const struct admin_rec *a, void *arg)
 	return 0;
 }
 
+/* After every process: the CLI prints the lockers' counts as a table of
+ * their own. */
+static int
+stats_admin_cb(const struct admin_rec *a, void *arg)
+{
+	send_locker_stats(arg, a->locker);
+	return 0;
+}
+
 static void
 do_status(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
+	struct stats_total	 all;
 	struct child		*w;
 	int			 i;
 
@@ -1102,23 +1448,86 @@ do_status(struct ctl_client *c)
 		if (locker_for_caller(c, &lr) == -1)
 			return;
 		send_locker_procs(c, &lr);
+		send_locker_stats(c, lr.name);
 		return done(c, 0, NULL);
 	}
 	if (c->uid != 0) {
 		/* Everything of every locker the caller administers. */
 		dir_admin_foreach_uid(M->dir, c->uid, status_admin_cb, c);
+		dir_admin_foreach_uid(M->dir, c->uid, stats_admin_cb, c);
 		return done(c, 0, NULL);
 	}
-	send_proc(c, getpid(), "master", NULL, 0, 0);
+	memset(&all, 0, sizeof(all));
+	for (i = 0; i < M->nfronts; i++) {
+		all.requests += M->fronts[i].served.requests;
+		all.errors_4xx += M->fronts[i].served.errors_4xx;
+		all.errors_5xx += M->fronts[i].served.errors_5xx;
+	}
+	send_proc(c, getpid(), "master", NULL, 0, 0, &all);
 	for (i = 0; i < M->nfronts; i++)
 		if (M->fronts[i].pid > 0)
-			send_proc(c, M->fronts[i].pid, "front", NULL, 0, M->fronts[i].restarts);
+			send_proc(c, M->fronts[i].pid, "front", NULL, 0, M->fronts[i].restarts,
+			    &M->fronts[i].served);
 	if (M->logd.pid > 0)
-		send_proc(c, M->logd.pid, "logd", NULL, 0, M->logd.restarts);
+		send_proc(c, M->logd.pid, "logd", NULL, 0, M->logd.restarts, NULL);
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid > 0)
 			send_proc(c, w->pid, w->role == ROLE_WORKER ? "worker" : "task", w->locker,
-			    w->uid, 0);
+			    w->uid, 0, NULL);
+	stats_foreach(send_stats_cb, c);
+	done(c, 0, NULL);
+}
+
+/* ------------------------------------------------------------ audit */
+
+/* The newest rows at most: the whole trail of a big site would not fit
+ * in one client's reply queue. */
+#define AUDIT_ROWS_MAX	5000
+
+static int
+audit_cb(const struct audit_rec *a, void *arg)
+{
+	struct ctl_audit m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = a->id;
+	m.at = a->at;
+	m.uid = a->who;
+	if (a->who == 0)
+		snprintf(m.user, sizeof(m.user), "root");
+	else
+		display_name(a->who, m.user, sizeof(m.user));
+	snprintf(m.action, sizeof(m.action), "%s", a->action);
+	snprintf(m.locker, sizeof(m.locker), "%s", a->locker);
+	snprintf(m.detail, sizeof(m.detail), "%s", a->detail);
+	return reply(arg, MSG_CTL_AUDIT, &m, sizeof(m)) == -1 ? -1 : 0;
+}
+
+static int
+audit_admin_cb(const struct admin_rec *a, void *arg)
+{
+	dir_audit_foreach_last(M->dir, a->locker, AUDIT_ROWS_MAX, audit_cb, arg);
+	return 0;
+}
+
+/*
+ * Who changed what, when: root sees every row (or one locker's); an admin
+ * the rows of a locker they administer, or without a name, of each of
+ * theirs.  Rows of a removed locker are root's to read.
+ */
+static void
+do_audit(struct ctl_client *c)
+{
+	struct locker_rec lr;
+
+	if (c->req.name[0] != '\0') {
+		if (c->uid != 0 && locker_for_caller(c, &lr) == -1)
+			return;
+		dir_audit_foreach_last(M->dir, c->req.name, AUDIT_ROWS_MAX, audit_cb, c);
+	} else if (c->uid == 0)
+		dir_audit_foreach_last(M->dir, NULL, AUDIT_ROWS_MAX, audit_cb, c);
+	else
+		dir_admin_foreach_uid(M->dir, c->uid, audit_admin_cb, c);
 	done(c, 0, NULL);
 }
 
@@ -1312,6 +1721,8 @@ dispatch(struct ctl_client *c)
 		return do_logs(c);
 	case CTL_STATUS:
 		return do_status(c);
+	case CTL_AUDIT:
+		return do_audit(c);
 	case CTL_REMOVE:
 		if (c->uid != 0)
 			return done(c, 77, "permission denied: only root may remove a locker");
@@ -1326,29 +1737,16 @@ dispatch(struct ctl_client *c)
 	}
 }
 
-/*
- * A malformed message is refused and logged, at most once a second so
- * that a local user cannot flood the log; it never does more than close
- * that one connection.
- */
+/* A malformed message is refused and logged; it never does more than close
+ * that one connection. */
 static void
 malformed(struct ctl_client *c, const char *what)
 {
-	static uint64_t	 last_ms;
-	static unsigned	 quiet;
-	uint64_t	 now = now_ms();
-
-	if (last_ms == 0 || now - last_ms >= 1000) {
-		log_warnx("control: %s from uid %u (pid %d)%s", what, (unsigned)c->uid,
-		    (int)c->pid, quiet ? "; more were not logged" : "");
-		last_ms = now;
-		quiet = 0;
-	} else
-		quiet++;
+	ctl_warn("%s from uid %u (pid %d)", what, (unsigned)c->uid, (int)c->pid);
 	done(c, 2, "%s", what);
 }
 
-void
+static void
 control_read(struct ctl_client *c)
 {
 	union {
@@ -1412,4 +1810,61 @@ control_read(struct ctl_client *c)
 		return;
 	}
 	dispatch(c);
+}
+
+void
+control_event(struct ctl_client *c, uint32_t events)
+{
+	if (c->kind != EV_CONTROL_CLIENT)
+		return;		/* closed earlier in this round */
+	if (c->refused) {
+		drain(c->fd);
+		if (events & (EPOLLHUP | EPOLLERR))
+			client_free(c);
+		return;
+	}
+	if (events & EPOLLOUT)
+		out_flush(c);
+	if (c->kind != EV_CONTROL_CLIENT)
+		return;
+	if (c->closing) {
+		if (events & (EPOLLHUP | EPOLLERR))
+			client_free(c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		control_read(c);
+}
+
+/*
+ * A client that has sent no request, or reads no reply, for
+ * control-timeout is closed.  One waiting for its su or run does not time
+ * out: the process it started may rightly run for days.
+ */
+void
+control_timeouts(void)
+{
+	static uint64_t		 last;
+	struct ctl_client	*c, *next;
+	uint64_t		 now = now_ms();
+
+	if (now - last < 100)
+		return;
+	last = now;
+	for (c = clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->task != NULL || c->deadline_ms == 0 || now < c->deadline_ms)
+			continue;
+		if (c->refused) {
+			client_free(c);
+			continue;
+		}
+		ctl_warn("uid %u (pid %d) %s for %us; closed", (unsigned)c->uid, (int)c->pid,
+		    c->out_head != NULL ? "read none of its replies" : "sent no request",
+		    M->conf.control_timeout);
+		if (c->out_head == NULL && !c->closing)
+			done(c, 2, "timed out: no request within %us", M->conf.control_timeout);
+		else
+			client_free(c);
+	}
 }

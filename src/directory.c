@@ -211,11 +211,13 @@ static const char *const stmt_sql[ST_MAX] = {
 	    "SELECT locker, uid, added FROM locker_admins WHERE uid = ?1 ORDER BY locker",
 	[ST_AUDIT_INSERT] =
 	    "INSERT INTO audit (at, who, action, locker, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* The newest ?1 rows (-1: all), oldest first. */
 	[ST_AUDIT_LIST] =
-	    "SELECT id, at, who, action, locker, detail FROM audit ORDER BY id",
+	    "SELECT * FROM (SELECT id, at, who, action, locker, detail FROM audit"
+	    " ORDER BY id DESC LIMIT ?1) ORDER BY id",
 	[ST_AUDIT_LIST_LOCKER] =
-	    "SELECT id, at, who, action, locker, detail FROM audit WHERE locker = ?1"
-	    " ORDER BY id",
+	    "SELECT * FROM (SELECT id, at, who, action, locker, detail FROM audit"
+	    " WHERE locker = ?2 ORDER BY id DESC LIMIT ?1) ORDER BY id",
 	[ST_LIMIT_SET] =
 	    "INSERT OR REPLACE INTO locker_limits (locker, key, value) VALUES (?1, ?2, ?3)",
 	[ST_LIMIT_DELETE] = "DELETE FROM locker_limits WHERE locker = ?1 AND key = ?2",
@@ -1198,6 +1200,13 @@ int
 dir_audit_foreach(struct directory *d, const char *locker,
     int (*cb)(const struct audit_rec *, void *), void *arg)
 {
+	return dir_audit_foreach_last(d, locker, -1, cb, arg);
+}
+
+int
+dir_audit_foreach_last(struct directory *d, const char *locker, int64_t limit,
+    int (*cb)(const struct audit_rec *, void *), void *arg)
+{
 	struct audit_rec	 a;
 	sqlite3_stmt		*s;
 	int			 rc, ret = 0;
@@ -1207,7 +1216,8 @@ dir_audit_foreach(struct directory *d, const char *locker,
 	s = d->st[locker ? ST_AUDIT_LIST_LOCKER : ST_AUDIT_LIST];
 	if (sqlite3_stmt_busy(s))
 		return -1;
-	if (locker != NULL && bind_text(s, 1, locker) == -1) {
+	if (bind_int(s, 1, limit < 0 ? -1 : limit) == -1 ||
+	    (locker != NULL && bind_text(s, 2, locker) == -1)) {
 		st_done(s);
 		return -1;
 	}

@@ -114,6 +114,9 @@ int	dir_audit(struct directory *d, const char *action, const char *locker,
 	    const char *detail, char *err, size_t errlen);
 int	dir_audit_foreach(struct directory *d, const char *locker,
 	    int (*cb)(const struct audit_rec *, void *), void *arg);
+/* The same, for only the newest `limit` rows (-1: all), still oldest first. */
+int	dir_audit_foreach_last(struct directory *d, const char *locker, int64_t limit,
+	    int (*cb)(const struct audit_rec *, void *), void *arg);
 
 /*
  * A locker's own limits, overriding the configuration's defaults: key is

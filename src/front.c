@@ -272,6 +272,7 @@ log_access(struct conn *c)
 	uint16_t	 l16;
 	int		 n;
 
+	stats_count(F.master, c->locker, namelen, c->status);
 	if (c->have_req) {
 		size_t rl = (size_t)(c->req.version_minor >= 0 ?
 		    (c->req.target.p + c->req.target.len + 9) - c->req.method_str.p : 0);
@@ -2244,7 +2245,9 @@ front_main(int idx)
 	(void)logd_kind;
 
 	for (;;) {
-		int nev = epoll_wait(F.epfd, evs, 256, F.loglen ? 100 : 1000);
+		uint64_t since;
+		int nev = epoll_wait(F.epfd, evs, 256,
+		    F.loglen || stats_pending(&since) ? 100 : 1000);
 
 		update_date();
 		for (i = 0; i < nev; i++) {
@@ -2317,9 +2320,12 @@ front_main(int idx)
 		/* Log lines go to logd in batches: at most 100 ms late. */
 		if (F.loglen > 16384 || (F.loglen > 0 && loop_now - F.log_first >= 100))
 			log_flush();
+		if (stats_pending(&since) && loop_now - since >= STATS_EVERY_MS)
+			stats_flush(F.master);
 		graveyard_empty();
 		if (F.stopping && (F.nconns == 0 || loop_now > F.stop_deadline)) {
 			log_flush();
+			stats_flush(F.master);
 			exit(0);
 		}
 	}

@@ -52,7 +52,9 @@ static const struct verb verbs[] = {
 	{ "logs", CTL_LOGS, 1, 1, "NAME [--error] [--follow]",
 	  "NAME's access or error log; --follow waits for more (admins)" },
 	{ "status", CTL_STATUS, 0, 1, "[NAME]",
-	  "lockerd's processes (root), or a locker's with memory and CPU (admins)" },
+	  "processes, memory, CPU, requests served and errors (admins; root: all)" },
+	{ "audit", CTL_AUDIT, 0, 1, "[NAME]",
+	  "who changed what, when: every locker (root), or yours (admins)" },
 	{ "run", CTL_RUN, 1, -1, "NAME -- COMMAND [ARG...]",
 	  "run a command as the locker, in its sandbox (root)" },
 	{ "quota", CTL_QUOTA, 2, 2, "NAME SIZE|none|default",
@@ -72,7 +74,9 @@ usage(void)
 	for (v = verbs; v->name != NULL; v++)
 		fprintf(stderr, "  %-13s %-27s %s\n", v->name, v->args, v->help);
 	fprintf(stderr, "\n  -c file  lockerd's configuration (default " DEFAULT_CONFIG ")\n"
-	    "  --json   machine-readable output\n");
+	    "  --json   machine-readable output\n\n"
+	    "Exit status: 0 done; 1 failed; 2 usage; 77 permission denied; 75 lockerd\n"
+	    "busy (too many of your connections open); su and run: the command's.\n");
 	exit(2);
 }
 
@@ -124,7 +128,11 @@ struct out {
 	int		nadmins;
 	int		nprocs;
 	int		nlimits;
+	int		nstats;
+	int		naudit;
 	int		logfd;		/* logs: the descriptor lockerd sent, or -1 */
+	int		quiet_busy;	/* a "busy" refusal is not printed: we try again */
+	int		busy;		/* ... and this was one */
 	int		got_log;	/* logs: lockerd answered (with or without one) */
 };
 
@@ -236,19 +244,25 @@ print_proc(struct out *o, const struct ctl_proc *p)
 	uint64_t	s = p->uptime_ms / 1000;
 
 	if (json) {
-		printf("%s\n  {\"pid\":%d,\"role\":", o->nprocs ? "," : "[", p->pid);
+		printf("%s\n  {\"pid\":%d,\"role\":", o->nprocs ? "," : "{\"processes\": [",
+		    p->pid);
 		json_str(p->role);
 		printf(",\"command\":");
 		json_str(p->comm);
 		printf(",\"locker\":");
 		json_str(p->locker);
 		printf(",\"uid\":%u,\"uptime_ms\":%llu,\"restarts\":%u,\"rss_kb\":%llu,"
-		    "\"cpu_ms\":%llu}", p->uid, (unsigned long long)p->uptime_ms, p->restarts,
+		    "\"cpu_ms\":%llu", p->uid, (unsigned long long)p->uptime_ms, p->restarts,
 		    (unsigned long long)p->rss_kb, (unsigned long long)p->cpu_ms);
+		if (strcmp(p->role, "master") == 0 || strcmp(p->role, "front") == 0)
+			printf(",\"requests\":%llu,\"errors_4xx\":%llu,\"errors_5xx\":%llu",
+			    (unsigned long long)p->requests, (unsigned long long)p->errors_4xx,
+			    (unsigned long long)p->errors_5xx);
+		printf("}");
 	} else {
 		if (o->nprocs == 0)
-			printf("%7s %-8s %-16s %-20s %10s %8s %9s %9s\n", "PID", "ROLE", "COMMAND",
-			    "LOCKER", "UPTIME", "RESTARTS", "RSS", "CPU");
+			printf("%7s %-8s %-16s %-20s %10s %8s %9s %9s %10s\n", "PID", "ROLE",
+			    "COMMAND", "LOCKER", "UPTIME", "RESTARTS", "RSS", "CPU", "REQUESTS");
 		if (s >= 86400)
 			snprintf(up, sizeof(up), "%llud%02lluh", (unsigned long long)s / 86400,
 			    (unsigned long long)s % 86400 / 3600);
@@ -256,9 +270,13 @@ print_proc(struct out *o, const struct ctl_proc *p)
 			snprintf(up, sizeof(up), "%02llu:%02llu:%02llu",
 			    (unsigned long long)s / 3600, (unsigned long long)s % 3600 / 60,
 			    (unsigned long long)s % 60);
-		printf("%7d %-8s %-16s %-20s %10s %8u %7lluMB %8.2fs\n", p->pid, p->role,
+		printf("%7d %-8s %-16s %-20s %10s %8u %7lluMB %8.2fs", p->pid, p->role,
 		    p->comm, p->locker[0] ? p->locker : "-", up, p->restarts,
 		    (unsigned long long)(p->rss_kb + 512) / 1024, (double)p->cpu_ms / 1000);
+		if (strcmp(p->role, "master") == 0 || strcmp(p->role, "front") == 0)
+			printf(" %10llu\n", (unsigned long long)p->requests);
+		else
+			printf(" %10s\n", "-");
 	}
 	o->nprocs++;
 }
@@ -324,6 +342,63 @@ print_limit(struct out *o, const struct ctl_limit *l)
 	o->nlimits++;
 }
 
+/* `status --json` is {"processes": [...], "lockers": [...]}. */
+static void
+print_stats(struct out *o, const struct ctl_stats *st)
+{
+	if (json) {
+		if (o->nstats == 0)
+			printf("%s\"lockers\": [", o->nprocs ? "\n ],\n " : "{\"processes\": [], ");
+		printf("%s\n  {\"name\":", o->nstats ? "," : "");
+		json_str(st->locker);
+		printf(",\"requests\":%llu,\"errors_4xx\":%llu,\"errors_5xx\":%llu}",
+		    (unsigned long long)st->requests, (unsigned long long)st->errors_4xx,
+		    (unsigned long long)st->errors_5xx);
+	} else {
+		if (o->nstats == 0)
+			printf("%s%-24s %12s %10s %10s\n", o->nprocs ? "\n" : "", "LOCKER",
+			    "REQUESTS", "4XX", "5XX");
+		printf("%-24s %12llu %10llu %10llu\n", st->locker,
+		    (unsigned long long)st->requests, (unsigned long long)st->errors_4xx,
+		    (unsigned long long)st->errors_5xx);
+	}
+	o->nstats++;
+}
+
+static void
+print_audit(struct out *o, const struct ctl_audit *a)
+{
+	char		at[32], who[48];
+	time_t		t = (time_t)a->at;
+	struct tm	tm;
+
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (json) {
+		printf("%s\n  {\"id\":%lld,\"at\":\"%s\",\"uid\":%u,\"user\":",
+		    o->naudit ? "," : "[", (long long)a->id, at, a->uid);
+		json_str(a->user);
+		printf(",\"action\":");
+		json_str(a->action);
+		printf(",\"locker\":");
+		json_str(a->locker);
+		printf(",\"detail\":");
+		json_str(a->detail);
+		printf("}");
+	} else {
+		if (o->naudit == 0)
+			printf("%-20s %-16s %-13s %-20s %s\n", "WHEN", "WHO", "ACTION", "LOCKER",
+			    "DETAIL");
+		if (a->user[0])
+			snprintf(who, sizeof(who), "%s", a->user);
+		else
+			snprintf(who, sizeof(who), "uid %u", a->uid);
+		printf("%-20s %-16s %-13s %-20s %s\n", at, who, a->action,
+		    a->locker[0] ? a->locker : "-", a->detail);
+	}
+	o->naudit++;
+}
+
 static void
 print_end(struct out *o)
 {
@@ -335,8 +410,14 @@ print_end(struct out *o)
 		printf("%s]\n", o->nvhosts ? "\n" : "[");
 	else if (o->verb == CTL_ADMIN_LIST)
 		printf("%s]\n", o->nadmins ? "\n" : "[");
+	else if (o->verb == CTL_STATUS && o->nstats == 0 && o->nprocs == 0)
+		printf("{\"processes\": [], \"lockers\": []}\n");
+	else if (o->verb == CTL_STATUS && o->nstats == 0)
+		printf("\n ],\n \"lockers\": []}\n");
 	else if (o->verb == CTL_STATUS)
-		printf("%s]\n", o->nprocs ? "\n" : "[");
+		printf("\n ]}\n");
+	else if (o->verb == CTL_AUDIT)
+		printf("%s]\n", o->naudit ? "\n" : "[");
 	else if (o->verb == CTL_INFO && o->info_vhosts)
 		printf("]}\n");
 }
@@ -355,6 +436,8 @@ reply_one(int fd, struct out *o)
 		struct ctl_proc		p;
 		struct ctl_log		g;
 		struct ctl_limit	lim;
+		struct ctl_stats	s;
+		struct ctl_audit	u;
 		struct ctl_done		d;
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
@@ -400,6 +483,20 @@ reply_one(int fd, struct out *o)
 			print_limit(o, &m.lim);
 		}
 		break;
+	case MSG_CTL_STATS:
+		if ((size_t)n == sizeof(m.s)) {
+			m.s.locker[sizeof(m.s.locker) - 1] = '\0';
+			print_stats(o, &m.s);
+		}
+		break;
+	case MSG_CTL_AUDIT:
+		if ((size_t)n == sizeof(m.u)) {
+			m.u.user[sizeof(m.u.user) - 1] = m.u.action[sizeof(m.u.action) - 1] = '\0';
+			m.u.locker[sizeof(m.u.locker) - 1] = '\0';
+			m.u.detail[sizeof(m.u.detail) - 1] = '\0';
+			print_audit(o, &m.u);
+		}
+		break;
 	case MSG_CTL_LOG:
 		o->got_log = 1;
 		if (pfd != -1)
@@ -416,6 +513,10 @@ reply_one(int fd, struct out *o)
 		if ((size_t)n != sizeof(m.d))
 			return 1;
 		m.d.message[sizeof(m.d.message) - 1] = '\0';
+		if (m.d.code == 75 && o->quiet_busy && strncmp(m.d.message, "busy:", 5) == 0) {
+			o->busy = 1;
+			return m.d.code;
+		}
 		if (m.d.code == 0)
 			print_end(o);
 		if (m.d.message[0])
@@ -593,11 +694,13 @@ do_su(int sock, struct ctl_request *req)
 			ch[nch++] = (struct chan){ .from = p[0], .to = k, .out = 1 };
 		}
 	}
-	if (msg_send(sock, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1) {
+	/* If lockerd refused at once, even before our request (busy), its
+	 * answer is waiting: read it below. */
+	if (msg_send(sock, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET) {
 		perror("locker: send");
 		return 1;
 	}
-	/* If lockerd refused at once, its answer is waiting: read it below. */
 	for (k = 0; k < 3; k++)
 		if (msg_send(sock, MSG_CTL_STDIO, NULL, 0, pass[k]) == -1)
 			break;
@@ -685,18 +788,49 @@ do_su(int sock, struct ctl_request *req)
 
 /* ------------------------------------------------------------ logs */
 
+/*
+ * One request and its replies.  lockerd lets each user hold only so many
+ * connections at once (a script running many `locker` calls in parallel,
+ * say); when it says it is busy, wait a little and ask again, for up to
+ * about ten seconds.
+ */
+static int
+request(const struct ctl_request *req, struct out *o)
+{
+	struct timespec	 ts;
+	int		 fd, rc, i, attempt;
+
+	for (attempt = 0; ; attempt++) {
+		fd = connect_master();
+		/* If lockerd refused at once, even before our request (busy), its
+		 * answer is waiting: read it. */
+		if (msg_send(fd, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1 &&
+		    errno != EPIPE && errno != ECONNRESET) {
+			perror("locker: send");
+			exit(1);
+		}
+		if (req->verb == CTL_RUN)
+			for (i = 0; i < 3; i++)
+				if (msg_send(fd, MSG_CTL_STDIO, NULL, 0, i) == -1)
+					break;
+		o->quiet_busy = attempt < 40;
+		o->busy = 0;
+		rc = read_replies(fd, o);
+		close(fd);
+		if (!o->busy)
+			return rc;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (attempt < 9 ? attempt + 1 : 10) * 25 * 1000 * 1000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int
 log_request(const struct ctl_request *req, int *code)
 {
 	struct out	o = { .verb = CTL_LOGS, .logfd = -1 };
-	int		fd = connect_master();
 
-	if (msg_send(fd, MSG_CTL_REQUEST, req, sizeof(*req), -1) == -1) {
-		perror("locker: send");
-		exit(1);
-	}
-	*code = read_replies(fd, &o);
-	close(fd);
+	*code = request(req, &o);
 	if (*code != 0 && o.logfd != -1) {
 		close(o.logfd);
 		o.logfd = -1;
@@ -818,7 +952,7 @@ main(int argc, char **argv)
 	struct ctl_request	 req;
 	struct out		 o = { .logfd = -1 };
 	char			*pos[CTL_MAX_ARGV + 4], err[512];
-	int			 npos = 0, purge = 0, errlog = 0, follow = 0, i, fd;
+	int			 npos = 0, purge = 0, errlog = 0, follow = 0, i;
 	int			 dashdash = -1;
 
 	for (i = 1; i < argc; i++) {
@@ -940,18 +1074,8 @@ main(int argc, char **argv)
 	}
 	if (v->verb == CTL_LOGS)
 		return do_logs(&req, follow);
-	fd = connect_master();
 	if (v->verb == CTL_SU)
-		return do_su(fd, &req);
-	if (msg_send(fd, MSG_CTL_REQUEST, &req, sizeof(req), -1) == -1) {
-		perror("locker: send");
-		return 1;
-	}
-	/* If lockerd refused at once, its answer is waiting: read it. */
-	if (v->verb == CTL_RUN)
-		for (i = 0; i < 3; i++)
-			if (msg_send(fd, MSG_CTL_STDIO, NULL, 0, i) == -1)
-				break;
+		return do_su(connect_master(), &req);
 	o.verb = v->verb;
-	return read_replies(fd, &o);
+	return request(&req, &o);
 }

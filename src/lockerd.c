@@ -68,6 +68,15 @@ ev_add(int fd, void *ptr)
 }
 
 void
+ev_mod(int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	if (epoll_ctl(M->epfd, EPOLL_CTL_MOD, fd, &ev) == -1)
+		log_warn("epoll_ctl mod");
+}
+
+void
 ev_del(int fd)
 {
 	epoll_ctl(M->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -653,12 +662,22 @@ fail:
 	child_send(f, MSG_WORKER_CHAN, &rep, sizeof(rep), -1);
 }
 
+/* A front's counts name lockers; only those in the directory get a row. */
+static int
+stats_locker_ok(const char *name)
+{
+	struct locker_rec lr;
+
+	return dir_locker_get(M->dir, name, &lr) == 1;
+}
+
 static void
 child_read(struct child *c)
 {
-	union {
+	static union {
 		struct msg_worker	w;
-		char			buf[1024];
+		char			buf[sizeof(struct msg_stats) +
+					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
 	enum msg_type	 type;
 	ssize_t		 n;
@@ -685,6 +704,9 @@ child_read(struct child *c)
 		    (size_t)n == sizeof(struct msg_worker) &&
 		    memchr(m.w.locker, '\0', sizeof(m.w.locker)) != NULL)
 			handle_worker_get(c, &m.w);
+		else if (c->role == ROLE_FRONT && type == MSG_STATS &&
+		    stats_apply(m.buf, (size_t)n, &c->served, stats_locker_ok) == 0)
+			continue;
 		else if (c->role == ROLE_WORKER && type == MSG_IDLE && n == 0)
 			c->idle_exit = 1;
 		else {
@@ -1043,7 +1065,7 @@ master_loop(void)
 				control_accept();
 				break;
 			case EV_CONTROL_CLIENT:
-				control_read((struct ctl_client *)k);
+				control_event((struct ctl_client *)k, evs[i].events);
 				break;
 			case EV_CHILD:
 				child_read((struct child *)k);
@@ -1052,6 +1074,7 @@ master_loop(void)
 				break;
 			}
 		}
+		control_round_end();
 		while (M->graveyard != NULL) {
 			struct child *g = M->graveyard;
 
@@ -1059,6 +1082,7 @@ master_loop(void)
 			free(g);
 		}
 		restarts_due();
+		control_timeouts();
 		if (M->stopping && stop_step())
 			return;
 	}

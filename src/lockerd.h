@@ -110,6 +110,7 @@ struct config {
 	uint32_t	keepalive_requests;
 	uint32_t	max_connections;	/* per front process */
 	uint32_t	shutdown_timeout;
+	uint32_t	control_timeout;	/* seconds a control client may stay silent */
 	int		self_signup;		/* users may sign up their own locker */
 	int		group_signup;		/* GROUP_SIGNUP_* */
 	char		group_signup_group[CONF_USER_LEN];	/* GROUP_SIGNUP_GROUP */
@@ -184,6 +185,9 @@ enum msg_type {
 	MSG_CTL_PROC,		/* master -> locker: struct ctl_proc */
 	MSG_CTL_LOG,		/* master -> locker: struct ctl_log, fd = the log, read-only */
 	MSG_CTL_LIMIT,		/* master -> locker: struct ctl_limit */
+	MSG_STATS,		/* front -> master: struct msg_stats + msg_stats_locker[n] */
+	MSG_CTL_STATS,		/* master -> locker: struct ctl_stats */
+	MSG_CTL_AUDIT,		/* master -> locker: struct ctl_audit */
 	MSG_MAX
 };
 
@@ -234,6 +238,23 @@ struct msg_worker {
 	char		locker[LOCKER_NAME_MAX + 1];
 	int32_t		status;	/* in MSG_WORKER_CHAN: 0 ok, else an HTTP status to answer */
 };
+
+/*
+ * Requests served and errors, counted by front (stats.c) and sent to the
+ * master as increments since the last report: for the front process as a
+ * whole, then for each locker that had requests.
+ */
+struct msg_stats {
+	uint64_t	requests, errors_4xx, errors_5xx;
+	uint32_t	nlockers;
+	uint32_t	pad;
+};
+struct msg_stats_locker {
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint32_t	requests, errors_4xx, errors_5xx;
+};
+#define STATS_MAX_LOCKERS	512	/* per message: (64k - header) / entry */
+#define STATS_EVERY_MS		250	/* front reports at most this often */
 
 struct msg_worker_init {
 	char		locker[LOCKER_NAME_MAX + 1];
@@ -324,6 +345,7 @@ enum ctl_verb {
 	CTL_LOGS,
 	CTL_QUOTA,		/* argv: SIZE|none|default */
 	CTL_LIMIT,		/* argv: KEY, VALUE|none|default */
+	CTL_AUDIT,
 };
 
 #define CTL_F_PURGE	0x1
@@ -384,6 +406,26 @@ struct ctl_proc {
 	uint64_t	uptime_ms;
 	uint64_t	rss_kb;
 	uint64_t	cpu_ms;			/* user + system */
+	/* front: what this front slot served since the master started;
+	 * master: all fronts together.  0 for the others. */
+	uint64_t	requests, errors_4xx, errors_5xx;
+};
+
+/* One locker's requests and errors in `locker status`. */
+struct ctl_stats {
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint64_t	requests, errors_4xx, errors_5xx;
+};
+
+/* One row of the audit trail (`locker audit`). */
+struct ctl_audit {
+	int64_t		id;
+	int64_t		at;			/* unix time */
+	uint32_t	uid;			/* who: 0 root */
+	char		user[CTL_USER_MAX + 1];	/* their login name, "" if none */
+	char		action[33];
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		detail[256];		/* cut to fit */
 };
 
 /* One limit of a locker in `locker info`, with what it uses of it now. */
@@ -479,6 +521,24 @@ int	landlock_build(const char *home, int exe_fd, char *err, size_t errlen);
 int	landlock_enforce(int ruleset, char *err, size_t errlen);
 int	seccomp_compile(char *err, size_t errlen);
 int	seccomp_enforce(void);
+
+/* -------------------------------------------------------------- stats.c */
+/* front: count one logged request (status, locker or ""); cheap.  master_fd:
+ * where a full table goes. */
+void	stats_count(int master_fd, const char *locker, size_t namelen, int status);
+/* front: 1 if counts wait to be sent, and since when (ms). */
+int	stats_pending(uint64_t *since);
+/* front: send what was counted to the master (MSG_STATS), then start over. */
+void	stats_flush(int master_fd);
+/* master: add a front's report; -1 if it is malformed. */
+struct stats_total {
+	uint64_t	requests, errors_4xx, errors_5xx;
+};
+int	stats_apply(const void *msg, size_t len, struct stats_total *front,
+	    int (*locker_ok)(const char *));
+int	stats_locker(const char *locker, struct stats_total *out);	/* 1 if any */
+void	stats_forget(const char *locker);
+int	stats_foreach(int (*cb)(const char *, const struct stats_total *, void *), void *arg);
 
 /* --------------------------------------------------------------- mime.c */
 /*

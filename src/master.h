@@ -30,19 +30,29 @@ struct child {
 	int		 idle_exit;	/* said MSG_IDLE: starting a new one is fine */
 	uint64_t	 kill_at_ms;	/* asked to stop: SIGKILL if still there then */
 	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
+	struct stats_total served;	/* ROLE_FRONT: this slot's, across restarts */
 	struct child	*next;		/* workers and tasks: list links */
 };
 
+struct ctl_out;
+
 struct ctl_client {
-	enum ev_kind	 kind;		/* EV_CONTROL_CLIENT */
+	enum ev_kind	 kind;		/* EV_CONTROL_CLIENT; EV_NONE once freed */
 	int		 fd;
 	uid_t		 uid;
 	pid_t		 pid;
 	int		 want_stdio;	/* CTL_RUN, CTL_SU: descriptors still to come */
 	int		 dead;		/* a reply could not be sent: send no more */
+	int		 closing;	/* answered: goes once its replies are out */
+	int		 refused;	/* told "busy": goes when it hangs up */
 	int		 stdio[3];
 	struct ctl_request req;
 	struct child	*task;		/* the process it waits for */
+	/* Replies the socket could not take yet, sent as the client reads. */
+	struct ctl_out	*out_head, *out_tail;
+	size_t		 out_bytes;
+	uint64_t	 deadline_ms;	/* silent (or not reading) until then: dropped */
+	struct ctl_client *prev, *next;	/* every client, for the timeouts */
 };
 
 struct master {
@@ -75,6 +85,7 @@ struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), vo
 void	routes_push(void);
 void	routes_push_one(struct child *f);
 void	ev_add(int fd, void *ptr);
+void	ev_mod(int fd, uint32_t events, void *ptr);
 void	ev_del(int fd);
 void	locker_home(const char *name, char *out, size_t outsz);
 void	locker_conf(const char *name, struct config *out);
@@ -84,7 +95,18 @@ void	quota_apply_all(void);
 /* control.c */
 int	control_open(void);
 void	control_accept(void);
-void	control_read(struct ctl_client *c);
+void	control_event(struct ctl_client *c, uint32_t events);
+void	control_timeouts(void);
+void	control_round_end(void);	/* frees the clients closed in this round */
 void	control_task_done(struct ctl_client *c, int status);
+
+/* nss.c: answers within a bounded time. */
+#define NSS_OK		0
+#define NSS_NONE	(-1)	/* no such user (or not in the group) */
+#define NSS_NOANSWER	(-2)	/* the database did not answer in time */
+#define NSS_NOGROUP	(-3)	/* nss_in_group: no such group */
+int	nss_name_of_uid(uid_t uid, char *out, size_t outsz);
+int	nss_uid_of_name(const char *name, uid_t *uid);
+int	nss_in_group(uid_t uid, const char *group);
 
 #endif

@@ -414,6 +414,9 @@ def test_a_created_user_is_refused_too(d):
     ("signup", "abc", "--purge"),
     ("list", "--path", "x"),
     ("--bogus-option", "list"),
+    ("audit", "a", "b"),
+    ("audit", "--error"),
+    ("status", "a", "b"),
 ])
 def test_usage_errors_exit_2(d, args):
     r = d.locker(*args, check=False)

@@ -540,7 +540,7 @@ def test_logs_follow(d):
 # ---------------------------------------------------------------- status
 
 def test_status(d, users):
-    st = json.loads(d.locker("status", "--json").stdout)
+    st = json.loads(d.locker("status", "--json").stdout)["processes"]
     roles = [p["role"] for p in st]
     assert roles.count("master") == 1 and roles.count("front") == 1 and "logd" in roles
     master = [p for p in st if p["role"] == "master"][0]
@@ -553,7 +553,7 @@ def test_status(d, users):
 
     assert get(d.port, "/hello.txt", "alice2.test.example")[0] == 200
     info = d.info("alice2")
-    st = json.loads(L(d, "alice2", "status", "alice2", "--json").stdout)
+    st = json.loads(L(d, "alice2", "status", "alice2", "--json").stdout)["processes"]
     workers = [p for p in st if p["role"] == "worker"]
     assert len(workers) == 1, st
     w = workers[0]
@@ -562,12 +562,68 @@ def test_status(d, users):
     assert w["pid"] == info["worker_pid"]
     # no name: every locker alice2 administers, nothing of bob2's
     assert get(d.port, "/", "bob2.test.example")[0] == 200
-    st = json.loads(L(d, "alice2", "status", "--json").stdout)
+    st = json.loads(L(d, "alice2", "status", "--json").stdout)["processes"]
     assert {p["locker"] for p in st} <= {"alice2", "club"} and st
-    st = json.loads(L(d, "bob2", "status", "--json").stdout)
+    st = json.loads(L(d, "bob2", "status", "--json").stdout)["processes"]
     assert {p["locker"] for p in st} == {"bob2"}
     assert "worker" in L(d, "alice2", "status", "alice2").stdout
     refused(L(d, "bob2", "status", "alice2"), "not an admin of alice2")
+
+
+def _counts(d, user, name):
+    """(locker's requests, 4xx, 5xx) and the status JSON, as `user` sees it."""
+    r = L(d, user, "status", name, "--json")
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)
+    mine = [x for x in st["lockers"] if x["name"] == name]
+    assert len(mine) == 1, st
+    return (mine[0]["requests"], mine[0]["errors_4xx"], mine[0]["errors_5xx"]), st
+
+
+def test_status_counts_requests_and_errors(d, users):
+    """front counts every request it logs, per locker and per front process
+    (cached static files included, which the worker never sees), and
+    reports to the master a few times a second."""
+    d.locker("signup", "counted")
+    d.locker("admin", "add", "counted", "alice2")
+    d.put("counted", "count.txt", "count me\n")
+    d.put("counted", "broken.sh", "echo no head at all")
+    (r0, e40, e50), _ = _counts(d, "alice2", "counted")
+    assert (r0, e40, e50) == (0, 0, 0)
+    root0 = json.loads(d.locker("status", "--json").stdout)
+    front0 = sum(p["requests"] for p in root0["processes"] if p["role"] == "front")
+    for _ in range(7):      # the second and later from front's file cache
+        assert get(d.port, "/count.txt", "counted.test.example")[0] == 200
+    for i in range(3):
+        assert get(d.port, f"/no-such-{i}.txt", "counted.test.example")[0] == 404
+    for _ in range(2):
+        assert get(d.port, "/broken.sh", "counted.test.example")[0] == 502
+    want = (r0 + 12, e40 + 3, e50 + 2)
+    got = _wait_for(lambda: (lambda c: c if c[0] == want else None)(
+        _counts(d, "alice2", "counted")))
+    assert got is not None, (_counts(d, "alice2", "counted"), want)
+    # root sees the same per locker, and each front's (one here) and the sum
+    st = json.loads(d.locker("status", "--json").stdout)
+    assert [x for x in st["lockers"] if x["name"] == "counted"][0]["requests"] == want[0]
+    fronts = [p for p in st["processes"] if p["role"] == "front"]
+    master = [p for p in st["processes"] if p["role"] == "master"][0]
+    assert sum(p["requests"] for p in fronts) >= front0 + 12
+    assert master["requests"] == sum(p["requests"] for p in fronts)
+    assert master["errors_4xx"] >= e40 + 3 and master["errors_5xx"] >= 2
+    # the text form shows them too; bob2 sees only his own locker's counts
+    text = L(d, "alice2", "status", "counted").stdout
+    assert re.search(r"counted\s+%d\s+%d\s+%d" % want, text), text
+    st = json.loads(L(d, "bob2", "status", "--json").stdout)
+    assert {x["name"] for x in st["lockers"]} == {"bob2"}
+    # requests to no locker count for the front only
+    assert get(d.port, "/", "nobody-here.example.net")[0] == 404
+    assert _wait_for(lambda: [p for p in json.loads(d.locker("status", "--json").stdout)
+                              ["processes"] if p["role"] == "master"][0]["requests"]
+                     > master["requests"])
+    # a removed locker's counts go with it
+    d.locker("remove", "counted", "--purge")
+    st = json.loads(d.locker("status", "--json").stdout)
+    assert "counted" not in [x["name"] for x in st["lockers"]]
 
 
 # ---------------------------------------------------------------- audit
@@ -591,6 +647,36 @@ def test_the_audit_trail_names_who_did_what(d, users):
     # nothing a refused request tried is there
     assert not [r for r in rows if r[0] == users["bob2"].pw_uid and r[2] in ("alice2", "club")
                 and r[1] != "su"]
+
+
+def test_locker_audit_shows_who_did_what(d, users):
+    st = json.loads(d.locker("audit", "--json").stdout)
+    rows = [(a["user"], a["action"], a["locker"], a["detail"]) for a in st]
+    bob = users["bob2"].pw_uid
+    assert ("alice2", "signup", "alice2") in [r[:3] for r in rows]
+    assert ("bob2", "signup", "bob2") in [r[:3] for r in rows]
+    assert ("alice2", "admin-add", "club", f"uid {bob}") in rows
+    assert ("root", "admin-add", "club", f"uid {bob}") in rows
+    assert ("alice2", "admin-remove", "club", f"uid {bob}") in rows
+    assert ("alice2", "vhost-add", "alice2", "www.alice2-site.example.org") in rows
+    assert ("alice2", "vhost-remove", "alice2", "www.alice2-site.example.org") in rows
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", a["at"]) for a in st)
+    ids = [a["id"] for a in st]
+    assert ids == sorted(ids)
+    # an admin sees their lockers' rows, and only those
+    mine = json.loads(L(d, "alice2", "audit", "club", "--json").stdout)
+    assert mine and {a["locker"] for a in mine} == {"club"}
+    assert ("alice2", "signup") in [(a["user"], a["action"]) for a in mine]
+    every = json.loads(L(d, "alice2", "audit", "--json").stdout)
+    assert {a["locker"] for a in every} == {"alice2", "club"}
+    assert {a["locker"] for a in json.loads(L(d, "bob2", "audit", "--json").stdout)} \
+        == {"bob2"}
+    refused(L(d, "bob2", "audit", "alice2"), "not an admin of alice2")
+    refused(L(d, "bob2", "audit", "club"), "not an admin of club")
+    # the text form
+    text = L(d, "alice2", "audit", "alice2").stdout
+    assert re.search(r"alice2\s+vhost-add\s+alice2\s+www.alice2-site.example.org", text), text
+    assert d.locker("audit", "no-such-locker", "--json").stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------- migration
@@ -641,6 +727,17 @@ def test_a_version_1_directory_is_migrated(make_lockerd, users):
 
 
 # ---------------------------------------------------------------- concurrency
+
+def test_a_burst_of_one_users_calls_all_succeed(d):
+    """40 calls at once by one user all succeed: any over the per-user limit
+    are told busy and `locker` tries again (test_one_user_cannot_take_every_
+    connection makes sure that happens)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=40) as ex:
+        rs = list(ex.map(lambda _: L(d, "bob2", "list", "--json"), range(40)))
+    for r in rs:
+        assert r.returncode == 0, r.stderr
+        assert "bob2" in [e["name"] for e in json.loads(r.stdout)]
+
 
 def test_50_concurrent_cli_calls_leave_the_directory_consistent(d, users):
     calls = []
@@ -704,6 +801,25 @@ def test_50_concurrent_cli_calls_leave_the_directory_consistent(d, users):
     for v in conc:
         d.locker("vhost", "remove", v["host"])
     assert d.proc.poll() is None
+
+
+def test_login_users_read_nothing_of_the_state_but_reach_the_socket(d):
+    """The control socket is the one thing in the state directory a login user
+    can use; the directory, its journal and everything else stay unreadable."""
+    state = os.path.join(d.dir, "state")
+    found = []
+    for root, dirs, files in os.walk(state):
+        for f in files:
+            p = os.path.join(root, f)
+            found.append(p)
+            if f == "control.sock":
+                assert os.stat(p).st_mode & 0o777 == 0o666
+                continue
+            r = subprocess.run(["cat", p], user="bob2", capture_output=True)
+            assert r.returncode != 0, p
+    assert os.path.join(state, "directory.db") in found
+    r = subprocess.run(["ls", os.path.join(d.dir, "logs")], user="bob2", capture_output=True)
+    assert r.returncode != 0
 
 
 # ---------------------------------------------------------------- the socket
@@ -855,6 +971,8 @@ def test_garbage_on_the_control_socket(d):
     for s in idle:
         s.close()
     assert d.proc.poll() is None
+    # refused, and said so in lockerd's log
+    assert "control: malformed" in d.log()   # at most a line a second
     d.put("alice2", "garbage.txt", "still served\n")
     assert get(d.port, "/garbage.txt", "alice2.test.example")[2] == b"still served\n"
 
@@ -892,6 +1010,11 @@ def test_a_user_holding_many_connections_does_not_lock_root_out(d):
         r = d.locker("list", "--json")
         assert "alice2" in [e["name"] for e in json.loads(r.stdout)]
         assert d.locker("su", "alice2", "--", "id", "-un").stdout == "alice2\n"
+        # nor other users: bob2 may hold only so many
+        assert L(d, "alice2", "su", "alice2", "--", "true").returncode == 0
+        # bob2 himself is told lockerd is busy (su does not try again), cleanly
+        r = L(d, "bob2", "su", "bob2", "--", "true")
+        assert r.returncode == 75 and "busy" in r.stderr, (r.returncode, r.stderr)
     finally:
         hog.kill()
         hog.wait()
@@ -900,3 +1023,141 @@ def test_a_user_holding_many_connections_does_not_lock_root_out(d):
     while L(d, "alice2", "list").returncode != 0 and time.time() < deadline:
         time.sleep(0.1)
     assert L(d, "alice2", "list").returncode == 0
+
+
+# ---------------------------------------------------------------- slow clients
+
+def _request(verb, **kw):
+    return _frame(MSG["MSG_CTL_REQUEST"],
+                  bytes(CtlRequest(version=CTL_VERSION, verb=VERB[verb], **kw)))
+
+
+def _all_replies(s, timeout=10):
+    """Every message of a connection up to its ctl_done: ([types], code)."""
+    s.settimeout(timeout)
+    types = []
+    while True:
+        data = s.recv(70000)
+        assert data, "closed before its answer"
+        t = struct.unpack("=HHI", data[:8])[0]
+        types.append(t)
+        if t == MSG["MSG_CTL_DONE"]:
+            return types, struct.unpack("=i", data[8:12])[0]
+
+
+@pytest.fixture(scope="module")
+def quick(build_dir, users):
+    """A lockerd that closes silent control connections after 2 s, with 90
+    lockers and 250 vhosts: their audit trail of 340 rows is more than a
+    control socket's buffer holds."""
+    inst = Lockerd(build_dir, front_processes=1, extra="control-timeout 2s\n")
+    try:
+        inst.start()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:
+            list(ex.map(lambda i: inst.locker("signup", f"many{i}"), range(90)))
+            list(ex.map(lambda i: inst.locker("vhost", "add", "many0",
+                                              f"v{i}.many.example.org"), range(250)))
+        yield inst
+    finally:
+        inst.cleanup()
+
+
+def test_a_client_that_never_reads_stalls_nobody(quick):
+    """Its replies wait in the master's queue for it; everyone else is answered
+    meanwhile, and it still gets all of them once it reads."""
+    hog = _conn(quick)
+    hog.send(_request("CTL_AUDIT"))    # 340 rows: more than the socket holds
+    time.sleep(0.3)
+    for _ in range(10):
+        t = time.time()
+        r = quick.locker("list", "--json")
+        assert len(json.loads(r.stdout)) == 90
+        # the old master waited up to 5 s on such a client, once
+        assert time.time() - t < 2.5
+    types, code = _all_replies(hog)
+    assert code == 0 and types.count(MSG["MSG_CTL_AUDIT"]) == 340
+    hog.close()
+    # one that never reads at all is dropped after control-timeout
+    hog = _conn(quick)
+    hog.send(_request("CTL_AUDIT"))
+    deadline = time.time() + 15
+    while "read none of its replies" not in quick.log() and time.time() < deadline:
+        time.sleep(0.1)
+    assert "read none of its replies" in quick.log()
+    hog.close()
+    assert quick.proc.poll() is None
+
+
+def test_idle_control_connections_are_dropped(quick):
+    idle = [_conn(quick) for _ in range(40)]
+    t = time.time()
+    for s in idle:
+        s.settimeout(15)
+        a = _answer(s)
+        assert a is None or (a[0] == 2 and "timed out" in a[1]), a
+        s.close()
+    assert time.time() - t >= 1.0      # not before the timeout
+    assert "sent no request" in quick.log()
+    assert json.loads(quick.locker("list", "--json").stdout)
+    # a su session waits as long as its command runs, silent or not
+    r = quick.locker("su", "many0", "--", "sleep", "3")
+    assert r.returncode == 0, r.stderr
+
+
+def test_one_user_cannot_take_every_connection(quick):
+    sock = os.path.join(quick.dir, "state", "control.sock")
+    hog = subprocess.Popen(
+        ["/usr/bin/python3", "-c",
+         "import socket, sys, time\n"
+         "ss = []\n"
+         "for _ in range(40):\n"
+         "    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+         "    s.connect(sys.argv[1]); ss.append(s)\n"
+         "print('holding', flush=True)\n"
+         "time.sleep(60)\n", sock],
+        stdout=subprocess.PIPE, text=True, user="bob2")
+    try:
+        assert hog.stdout.readline().strip() == "holding"
+        # other users are not affected
+        r = L(quick, "alice2", "list", "--json")
+        assert r.returncode == 0 and len(json.loads(r.stdout)) == 90
+        # bob2's own command waits until his idle connections are closed
+        r = L(quick, "bob2", "list", "--json")
+        assert r.returncode == 0, r.stderr
+        assert "connections open; refused another" in quick.log()
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+# ---------------------------------------------------------------- a slow NSS
+
+def test_a_hanging_user_database_does_not_hang_the_master(build_dir, users, tmp_path):
+    """With the password database behind a network (LDAP, NIS) a lookup can
+    hang; the master asks in a child and waits for it only so long."""
+    so = str(tmp_path / "slow_nss.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", so,
+                    os.path.join(ROOT, "tests", "integration", "slow_nss.c"), "-ldl"],
+                   check=True)
+    env = dict(os.environ)
+    os.environ["LD_PRELOAD"] = so
+    os.environ["ASAN_OPTIONS"] = "verify_asan_link_order=0:" + env.get("ASAN_OPTIONS", "")
+    m = Lockerd(build_dir, front_processes=1, extra="self-signup yes\n")
+    try:
+        m.start()
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    try:
+        m.locker("signup", user="alice2")
+        m.put("alice2", "i.txt", "up\n")
+        t = time.time()
+        r = L(m, "alice2", "admin", "add", "alice2", "slownss1")
+        assert r.returncode == 1 and "did not answer in time" in r.stderr, r.stderr
+        assert time.time() - t < 20          # not the 30 s the lookup takes
+        # meanwhile and after, everything else goes on
+        assert get(m.port, "/i.txt", "alice2.test.example")[2] == b"up\n"
+        assert L(m, "alice2", "admin", "add", "alice2", "bob2").returncode == 0
+        assert "did not answer within" in m.log()
+    finally:
+        m.cleanup()
