@@ -137,17 +137,27 @@ cgroup_probe(char *missing, size_t missingsz)
 	}
 	if (!cg.v2_controllers) {
 		for (i = 0; i < CG_V2; i++) {
-			snprintf(path, sizeof(path), CG_ROOT "/%s/%s", cg_v1_name[i],
-			    i == CG_BLKIO ? "blkio.bfq.weight" : "cgroup.procs");
+			snprintf(path, sizeof(path), CG_ROOT "/%s/cgroup.procs", cg_v1_name[i]);
 			if (exists(path))
 				snprintf(cg.base[i], sizeof(cg.base[i]), CG_ROOT "/%s",
 				    cg_v1_name[i]);
 			else
 				snprintf(missing + strlen(missing), missingsz - strlen(missing),
 				    "%s%s", missing[0] ? ", " : "", i == CG_BLKIO ?
-				    "an I/O weight (blkio.bfq.weight: no BFQ scheduler)" :
-				    i == CG_CPUACCT ? "cpuacct (CPU time in locker info)" :
-				    cg_v1_name[i]);
+				    "blkio (io-weight)" : i == CG_CPUACCT ?
+				    "cpuacct (CPU time in locker info)" : cg_v1_name[i]);
+			/*
+			 * The root blkio cgroup has no blkio.bfq.weight (only
+			 * children do); the BFQ statistics say whether the
+			 * kernel has BFQ at all.  The weight then counts on
+			 * devices whose scheduler is bfq.
+			 */
+			snprintf(path, sizeof(path), CG_ROOT "/%s/blkio.bfq.io_service_bytes",
+			    cg_v1_name[i]);
+			if (i == CG_BLKIO && cg.base[i][0] && !exists(path))
+				snprintf(missing + strlen(missing), missingsz - strlen(missing),
+				    "%san I/O weight (no BFQ scheduler in this kernel)",
+				    missing[0] ? ", " : "");
 		}
 	}
 	if (cg.base[CG_V2][0] == '\0' || !cg.v2_kill)

@@ -104,6 +104,26 @@ def test_memory_limit_override_reaches_the_live_cgroup(d):
     assert lim["value"] == 48 * MiB and lim["default"] is False and lim["use"] > 0
 
 
+def test_cpu_and_io_weights_reach_the_live_cgroups(d):
+    """cpu-shares and io-weight land in mallory's cpu and blkio cgroups
+    (blkio.bfq.weight is in every child cgroup of a kernel with BFQ; it
+    counts on devices whose scheduler is bfq)."""
+    assert get(d.port, "/", "mallory.test.example")[0] == 200
+    if cgroup(d, "cpu", "mallory", "cpu.shares") is None:
+        pytest.skip("no cgroup v1 cpu controller here")
+    d.locker("limit", "mallory", "cpu-shares", "256")
+    assert int(cgroup(d, "cpu", "mallory", "cpu.shares")) == 256
+    assert get(d.port, "/", "victim.test.example")[0] == 200
+    assert int(cgroup(d, "cpu", "victim", "cpu.shares")) == 1024
+    weight = cgroup(d, "blkio", "mallory", "blkio.bfq.weight")
+    if weight is not None:
+        d.locker("limit", "mallory", "io-weight", "50")
+        assert cgroup(d, "blkio", "mallory", "blkio.bfq.weight").split()[-1] == "50"
+        assert cgroup(d, "blkio", "victim", "blkio.bfq.weight").split()[-1] == "100"
+        d.locker("limit", "mallory", "io-weight", "default")
+    d.locker("limit", "mallory", "cpu-shares", "default")
+
+
 def test_back_to_default(d):
     d.locker("limit", "mallory", "process-limit", "default")
     d.locker("limit", "mallory", "memory-limit", "default")
