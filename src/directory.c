@@ -346,6 +346,24 @@ tx_abort(struct directory *d)
 	return -1;
 }
 
+/* Begins a transaction in which locker is known to exist; -1 (and no
+ * transaction) if it does not. */
+static int
+tx_begin_locker(struct directory *d, const char *locker, char *err, size_t errlen)
+{
+	int rc;
+
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_locker_get(d, locker, NULL)) == 1)
+		return 0;
+	if (rc == 0)
+		fail(err, errlen, "no locker named \"%s\"", locker);
+	else
+		db_fail(d, err, errlen, "look up locker");
+	return tx_abort(d);
+}
+
 /* One row of the audit trail, inside the caller's transaction. */
 static int
 audit_insert(struct directory *d, const char *action, const char *locker,
@@ -908,15 +926,8 @@ dir_vhost_add(struct directory *d, const char *host, const char *locker,
 	if (subdir_check(subdir, why, sizeof(why)) == -1)
 		return fail(err, errlen, "%s", why);
 
-	if (tx_begin(d, err, errlen) == -1)
+	if (tx_begin_locker(d, locker, err, errlen) == -1)
 		return -1;
-	if ((rc = dir_locker_get(d, locker, NULL)) != 1) {
-		if (rc == 0)
-			fail(err, errlen, "no locker %s", locker);
-		else
-			db_fail(d, err, errlen, "look up locker");
-		return tx_abort(d);
-	}
 	if ((rc = dir_vhost_get(d, host, &old)) != 0) {
 		if (rc == 1)
 			fail(err, errlen, "%s is already a vhost of locker %s",
@@ -1058,15 +1069,8 @@ dir_admin_add(struct directory *d, const char *locker, uint32_t uid, char *err,
 
 	if (d == NULL || locker == NULL || uid == UINT32_MAX)
 		return fail(err, errlen, "dir_admin_add: bad arguments");
-	if (tx_begin(d, err, errlen) == -1)
+	if (tx_begin_locker(d, locker, err, errlen) == -1)
 		return -1;
-	if ((rc = dir_locker_get(d, locker, NULL)) != 1) {
-		if (rc == 0)
-			fail(err, errlen, "no locker named \"%s\"", locker);
-		else
-			db_fail(d, err, errlen, "look up locker");
-		return tx_abort(d);
-	}
 	if ((rc = admin_insert(d, locker, uid, time(NULL))) == -1) {
 		db_fail(d, err, errlen, "add admin");
 		return tx_abort(d);
@@ -1333,15 +1337,8 @@ dir_limit_set(struct directory *d, const char *locker, const char *key, int64_t 
 
 	if (d == NULL || locker == NULL || key == NULL || strlen(key) < 1 || strlen(key) > 32)
 		return fail(err, errlen, "dir_limit_set: bad arguments");
-	if (tx_begin(d, err, errlen) == -1)
+	if (tx_begin_locker(d, locker, err, errlen) == -1)
 		return -1;
-	if ((rc = dir_locker_get(d, locker, NULL)) != 1) {
-		if (rc == 0)
-			fail(err, errlen, "no locker named \"%s\"", locker);
-		else
-			db_fail(d, err, errlen, "look up locker");
-		return tx_abort(d);
-	}
 	if (value < 0) {
 		s = d->st[ST_LIMIT_DELETE];
 		rc = bind_text(s, 1, locker) == -1 || bind_text(s, 2, key) == -1 ? -1 :

@@ -46,6 +46,8 @@ int	write_all(int fd, const void *buf, size_t len);
 int	path_is_under(const char *path, const char *dir);	/* dir itself or below */
 int	str_is_printable(const char *s);
 void	closefrom_compat(int lowfd);
+int	errno_fail(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* ------------------------------------------------------------- config.c */
 #define CONF_MAX_LISTEN		16

@@ -65,21 +65,6 @@
 #define EXT4_IOC_RESIZE_FS	_IOW('f', 16, uint64_t)
 #endif
 
-static int __attribute__((format(printf, 3, 4)))
-qfail(char *err, size_t errlen, const char *fmt, ...)
-{
-	char	 msg[PATH_MAX + 100];
-	va_list	 ap;
-	int	 saved = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "%s: %s", msg, strerror(saved));
-	errno = saved;
-	return -1;
-}
-
 static int
 open_lockers(const struct config *c)
 {
@@ -136,7 +121,7 @@ btrfs_init(const struct config *c, char *err, size_t errlen)
 	int					 fd, rc;
 
 	if ((fd = open_lockers(c)) == -1)
-		return qfail(err, errlen, "disk-quota btrfs: lockers root %s", c->lockers);
+		return errno_fail(err, errlen, "disk-quota btrfs: lockers root %s", c->lockers);
 	if (fstatfs(fd, &sf) == -1 || sf.f_type != BTRFS_SUPER_MAGIC) {
 		close(fd);
 		snprintf(err, errlen, "disk-quota btrfs: the lockers root %s is not on a "
@@ -149,7 +134,7 @@ btrfs_init(const struct config *c, char *err, size_t errlen)
 	rc = ioctl(fd, BTRFS_IOC_QUOTA_CTL, &q);
 	close(fd);
 	if (rc == -1)
-		return qfail(err, errlen, "disk-quota btrfs: cannot enable quotas on %s "
+		return errno_fail(err, errlen, "disk-quota btrfs: cannot enable quotas on %s "
 		    "(btrfs quota enable)", c->lockers);
 	return 0;
 }
@@ -163,11 +148,11 @@ btrfs_home_create(const struct config *c, int lockers_fd, const char *name,
 	memset(&v, 0, sizeof(v));
 	if (snprintf(v.name, sizeof(v.name), "%s", name) >= (int)sizeof(v.name)) {
 		errno = ENAMETOOLONG;
-		return qfail(err, errlen, "create home %s/%s", c->lockers, name);
+		return errno_fail(err, errlen, "create home %s/%s", c->lockers, name);
 	}
 	/* Fails with EEXIST like mkdir when something has the name. */
 	if (ioctl(lockers_fd, BTRFS_IOC_SUBVOL_CREATE, &v) == -1)
-		return qfail(err, errlen, "create home subvolume %s/%s", c->lockers, name);
+		return errno_fail(err, errlen, "create home subvolume %s/%s", c->lockers, name);
 	return 0;
 }
 
@@ -179,7 +164,7 @@ btrfs_set(const struct config *c, const char *name, uint64_t bytes, char *err,
 	int					 fd, rc;
 
 	if ((fd = open_home(c, name)) == -1)
-		return qfail(err, errlen, "%s/%s", c->lockers, name);
+		return errno_fail(err, errlen, "%s/%s", c->lockers, name);
 	if (!is_subvol_root(fd)) {
 		close(fd);
 		snprintf(err, errlen, "%s/%s is not a btrfs subvolume (made before disk-quota "
@@ -193,7 +178,7 @@ btrfs_set(const struct config *c, const char *name, uint64_t bytes, char *err,
 	rc = ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &l);
 	close(fd);
 	if (rc == -1)
-		return qfail(err, errlen, "set the disk limit of %s", name);
+		return errno_fail(err, errlen, "set the disk limit of %s", name);
 	return 0;
 }
 
@@ -258,10 +243,10 @@ image_init(const struct config *c, char *err, size_t errlen)
 	int  fd;
 
 	if (access(MKFS_EXT4, X_OK) == -1)
-		return qfail(err, errlen, "disk-quota image: %s (install e2fsprogs)",
+		return errno_fail(err, errlen, "disk-quota image: %s (install e2fsprogs)",
 		    MKFS_EXT4);
 	if ((fd = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) == -1)
-		return qfail(err, errlen, "disk-quota image: /dev/loop-control (no loop "
+		return errno_fail(err, errlen, "disk-quota image: /dev/loop-control (no loop "
 		    "devices?)");
 	close(fd);
 	if (c->disk_limit < IMAGE_MIN) {
@@ -272,7 +257,7 @@ image_init(const struct config *c, char *err, size_t errlen)
 	}
 	snprintf(path, sizeof(path), "%s/" IMAGES_DIR, c->state);
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return qfail(err, errlen, "mkdir %s", path);
+		return errno_fail(err, errlen, "mkdir %s", path);
 	return 0;
 }
 
@@ -290,7 +275,7 @@ run_tool(char *const argv[], int ok_max, char *err, size_t errlen)
 	int		status, null;
 
 	if ((pid = fork()) == -1)
-		return qfail(err, errlen, "fork");
+		return errno_fail(err, errlen, "fork");
 	if (pid == 0) {
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -304,7 +289,7 @@ run_tool(char *const argv[], int ok_max, char *err, size_t errlen)
 	}
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
-			return qfail(err, errlen, "wait for %s", argv[0]);
+			return errno_fail(err, errlen, "wait for %s", argv[0]);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) > ok_max) {
 		snprintf(err, errlen, "%s %s failed (status %d)", argv[0],
 		    argv[1] ? argv[1] : "", status);
@@ -330,7 +315,7 @@ image_grow_offline(const char *path, uint64_t bytes, char *err, size_t errlen)
 	char *const	resize[] = { RESIZE2FS, "-p", (char *)path, NULL };
 
 	if (truncate(path, (off_t)bytes) == -1)
-		return qfail(err, errlen, "grow %s", path);
+		return errno_fail(err, errlen, "grow %s", path);
 	if (run_tool(fsck, 1, err, errlen) == -1 || run_tool(resize, 0, err, errlen) == -1)
 		return -1;
 	return 0;
@@ -363,12 +348,12 @@ image_make(const struct config *c, const char *name, uint64_t size, char *err,
 	image_path(c, name, path, sizeof(path));
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1)
-		return qfail(err, errlen, "create %s", path);
+		return errno_fail(err, errlen, "create %s", path);
 	/* Sparse: the disk holds only what the locker writes. */
 	if (ftruncate(fd, (off_t)size) == -1) {
 		close(fd);
 		unlink(path);
-		return qfail(err, errlen, "size %s", path);
+		return errno_fail(err, errlen, "size %s", path);
 	}
 	close(fd);
 	if (image_mkfs(path, err, errlen) == -1) {
@@ -444,15 +429,15 @@ image_mount(const struct config *c, const char *name, char *err, size_t errlen)
 	image_path(c, name, path, sizeof(path));
 	snprintf(home, sizeof(home), "%s/%s", c->lockers, name);
 	if ((img = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return qfail(err, errlen, "open %s", path);
+		return errno_fail(err, errlen, "open %s", path);
 	lfd = loop_attach(img, dev, sizeof(dev));
 	close(img);
 	if (lfd == -1)
-		return qfail(err, errlen, "attach %s to a loop device", path);
+		return errno_fail(err, errlen, "attach %s to a loop device", path);
 	/* The home's path is root's all the way (lockers root, 0755, root's). */
 	rc = mount(dev, home, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "");
 	if (rc == -1)
-		qfail(err, errlen, "mount %s on %s", dev, home);
+		errno_fail(err, errlen, "mount %s on %s", dev, home);
 	close(lfd);	/* autoclear: the mount holds it now */
 	return rc;
 }
@@ -464,7 +449,7 @@ image_home_create(const struct config *c, int lockers_fd, const char *name,
 	int home;
 
 	if (mkdirat(lockers_fd, name, 0700) == -1)
-		return qfail(err, errlen, "create home %s/%s", c->lockers, name);
+		return errno_fail(err, errlen, "create home %s/%s", c->lockers, name);
 	if (image_make(c, name, c->disk_limit, err, errlen) == -1 ||
 	    image_mount(c, name, err, errlen) == -1) {
 		quota_home_unmake(c, name);
@@ -507,7 +492,7 @@ image_grow(const struct config *c, const char *name, uint64_t bytes, char *err,
 	    fstatfs(home, &sf) == -1 || major(st.st_dev) != LOOP_MAJOR) {
 		if (home != -1)
 			close(home);
-		return qfail(err, errlen, "%s/%s: its image is not mounted", c->lockers, name);
+		return errno_fail(err, errlen, "%s/%s: its image is not mounted", c->lockers, name);
 	}
 	snprintf(dev, sizeof(dev), "/dev/loop%u", minor(st.st_dev));
 	img = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -517,7 +502,7 @@ image_grow(const struct config *c, const char *name, uint64_t bytes, char *err,
 	    ioctl(lfd, LOOP_SET_CAPACITY, 0) == -1 ||
 	    ioctl(home, EXT4_IOC_RESIZE_FS, &blocks) == -1 ? -1 : 0;
 	if (rc == -1)
-		qfail(err, errlen, "grow the image of %s", name);
+		errno_fail(err, errlen, "grow the image of %s", name);
 	if (img != -1)
 		close(img);
 	if (lfd != -1)
@@ -595,7 +580,7 @@ quota_home_create(const struct config *c, int lockers_fd, const char *name,
 		return image_home_create(c, lockers_fd, name, err, errlen);
 	}
 	if (mkdirat(lockers_fd, name, 0700) == -1)
-		return qfail(err, errlen, "create home %s/%s", c->lockers, name);
+		return errno_fail(err, errlen, "create home %s/%s", c->lockers, name);
 	return 0;
 }
 

@@ -73,21 +73,6 @@ struct sb_mount_attr {
 
 static int	have_landlock;
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	char	 msg[PATH_MAX + 100];
-	va_list	 ap;
-	int	 saved = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "%s: %s", msg, strerror(saved));
-	errno = saved;
-	return -1;
-}
-
 /* ---------------------------------------------------------------- master */
 
 int
@@ -197,17 +182,17 @@ setup_system(char *err, size_t errlen)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
 			if ((n = readlink(src, link, sizeof(link) - 1)) == -1)
-				return fail(err, errlen, "readlink %s", src);
+				return errno_fail(err, errlen, "readlink %s", src);
 			link[n] = '\0';
 			if (symlink(link, dst) == -1)
-				return fail(err, errlen, "symlink %s", dst);
+				return errno_fail(err, errlen, "symlink %s", dst);
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode))
 			continue;
 		if (mkdir(dst, 0755) == -1 ||
 		    mount(src, dst, NULL, MS_BIND | MS_REC, NULL) == -1)
-			return fail(err, errlen, "bind %s", src);
+			return errno_fail(err, errlen, "bind %s", src);
 	}
 	return 0;
 }
@@ -256,24 +241,24 @@ setup_etc(const struct sandbox_spec *s, char *err, size_t errlen)
 
 	if (mkdir(SCRATCH, 0755) == -1 || mkdir(SCRATCH "/dir", 0555) == -1 ||
 	    touch(SCRATCH "/file", 0444) == -1)
-		return fail(err, errlen, "scratch");
+		return errno_fail(err, errlen, "scratch");
 	snprintf(line, sizeof(line), "%s:x:%u:%u:locker %s:%s:/bin/bash\n",
 	    s->locker, s->uid, s->gid, s->locker, s->home);
 	if (write_account_file("/etc/passwd", SCRATCH "/passwd", line) == -1)
-		return fail(err, errlen, "write passwd");
+		return errno_fail(err, errlen, "write passwd");
 	snprintf(line, sizeof(line), "%s:x:%u:\n", s->locker, s->gid);
 	if (write_account_file("/etc/group", SCRATCH "/group", line) == -1)
-		return fail(err, errlen, "write group");
+		return errno_fail(err, errlen, "write group");
 	if (mount(SCRATCH "/passwd", JAIL "/etc/passwd", NULL, MS_BIND, NULL) == -1 ||
 	    mount(SCRATCH "/group", JAIL "/etc/group", NULL, MS_BIND, NULL) == -1)
-		return fail(err, errlen, "bind /etc/passwd");
+		return errno_fail(err, errlen, "bind /etc/passwd");
 	for (i = 0; hidden[i] != NULL; i++) {
 		snprintf(path, sizeof(path), JAIL "/etc/%s", hidden[i]);
 		if (lstat(path, &st) == -1 || S_ISLNK(st.st_mode))
 			continue;
 		if (mount(S_ISDIR(st.st_mode) ? SCRATCH "/dir" : SCRATCH "/file", path, NULL,
 		    MS_BIND, NULL) == -1)
-			return fail(err, errlen, "hide /etc/%s", hidden[i]);
+			return errno_fail(err, errlen, "hide /etc/%s", hidden[i]);
 	}
 	/* lockerd's own configuration, wherever under /etc it is. */
 	snprintf(conf, sizeof(conf), "%s", s->conf->path);
@@ -281,19 +266,19 @@ setup_etc(const struct sandbox_spec *s, char *err, size_t errlen)
 		snprintf(path, sizeof(path), JAIL "%s", conf);
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 		    mount(SCRATCH "/file", path, NULL, MS_BIND, NULL) == -1)
-			return fail(err, errlen, "hide %s", conf);
+			return errno_fail(err, errlen, "hide %s", conf);
 		if ((slash = strrchr(conf, '/')) != NULL && slash != conf + 4) {
 			*slash = '\0';
 			snprintf(path, sizeof(path), JAIL "%s", conf);
 			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
 			    mount(SCRATCH "/dir", path, NULL, MS_BIND, NULL) == -1)
-				return fail(err, errlen, "hide %s", conf);
+				return errno_fail(err, errlen, "hide %s", conf);
 		}
 	}
 	if (unlink(SCRATCH "/passwd") == -1 || unlink(SCRATCH "/group") == -1 ||
 	    unlink(SCRATCH "/file") == -1 || rmdir(SCRATCH "/dir") == -1 ||
 	    rmdir(SCRATCH) == -1)
-		return fail(err, errlen, "remove scratch");
+		return errno_fail(err, errlen, "remove scratch");
 	return 0;
 }
 
@@ -307,14 +292,14 @@ setup_mountpoints(const struct sandbox_spec *s, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), JAIL "%s", s->home);
 	if (mkdir_p(path, 0755) == -1)
-		return fail(err, errlen, "mkdir %s", s->home);
+		return errno_fail(err, errlen, "mkdir %s", s->home);
 	if (mkdir(JAIL "/tmp", 01777) == -1 || mkdir_p(JAIL "/var", 0755) == -1 ||
 	    mkdir(JAIL "/proc", 0555) == -1 || mkdir(JAIL "/dev", 0755) == -1)
-		return fail(err, errlen, "mkdir");
+		return errno_fail(err, errlen, "mkdir");
 	/* /var/tmp is the locker's /tmp too, unless the home's own path runs
 	 * through it (a lockers root under /var/tmp): then it stays that path. */
 	if (lstat(JAIL "/var/tmp", &st) == -1 && symlink("/tmp", JAIL "/var/tmp") == -1)
-		return fail(err, errlen, "symlink /var/tmp");
+		return errno_fail(err, errlen, "symlink /var/tmp");
 	return 0;
 }
 
@@ -327,7 +312,7 @@ setup_home(const struct sandbox_spec *s, int home, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), JAIL "%s", s->home);
 	if (bind_fd(home, path, MS_NOSUID | MS_NODEV) == -1)
-		return fail(err, errlen, "bind %s", s->home);
+		return errno_fail(err, errlen, "bind %s", s->home);
 	/* Never follow a symlink the locker put there: it would show its target. */
 	tmp = openat(home, "tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tmp != -1) {
@@ -335,10 +320,10 @@ setup_home(const struct sandbox_spec *s, int home, char *err, size_t errlen)
 
 		close(tmp);
 		if (rc == -1)
-			return fail(err, errlen, "bind %s/tmp", s->home);
+			return errno_fail(err, errlen, "bind %s/tmp", s->home);
 	} else if (mount("lockerd-tmp", JAIL "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
 	    "size=16m,mode=1777") == -1)
-		return fail(err, errlen, "tmpfs /tmp");
+		return errno_fail(err, errlen, "tmpfs /tmp");
 	return 0;
 }
 
@@ -362,28 +347,28 @@ setup_dev(char *err, size_t errlen)
 
 	if (mount("lockerd-dev", JAIL "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
 	    "size=64k,nr_inodes=64,mode=0755") == -1)
-		return fail(err, errlen, "tmpfs /dev");
+		return errno_fail(err, errlen, "tmpfs /dev");
 	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
 		snprintf(path, sizeof(path), JAIL "/dev/%s", nodes[i].name);
 		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) == -1)
-			return fail(err, errlen, "mknod %s", path);
+			return errno_fail(err, errlen, "mknod %s", path);
 	}
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		snprintf(path, sizeof(path), JAIL "/dev/%s", links[i][1]);
 		if (symlink(links[i][0], path) == -1)
-			return fail(err, errlen, "symlink %s", path);
+			return errno_fail(err, errlen, "symlink %s", path);
 	}
 	if (mkdir(JAIL "/dev/pts", 0755) == -1 || mkdir(JAIL "/dev/shm", 01777) == -1)
-		return fail(err, errlen, "mkdir /dev/pts");
+		return errno_fail(err, errlen, "mkdir /dev/pts");
 	if (mount("devpts", JAIL "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 	    "newinstance,ptmxmode=0666,mode=0620") == -1)
-		return fail(err, errlen, "devpts");
+		return errno_fail(err, errlen, "devpts");
 	if (mount("lockerd-shm", JAIL "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 	    "size=64m,mode=1777") == -1)
-		return fail(err, errlen, "tmpfs /dev/shm");
+		return errno_fail(err, errlen, "tmpfs /dev/shm");
 	if (mount(NULL, JAIL "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
 	    MS_NOEXEC, NULL) == -1)
-		return fail(err, errlen, "remount /dev");
+		return errno_fail(err, errlen, "remount /dev");
 	return 0;
 }
 
@@ -437,33 +422,33 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	}
 	umask(0);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-		return fail(err, errlen, "make / private");
+		return errno_fail(err, errlen, "make / private");
 	if (cgroup_join(s->locker, s->uid, err, errlen) == -1)
 		return -1;
 	if ((home = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return fail(err, errlen, "open %s", s->home);
+		return errno_fail(err, errlen, "open %s", s->home);
 	exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
 
 	if (mount("lockerd-jail", JAIL, "tmpfs", MS_NOSUID | MS_NODEV,
 	    "size=8m,nr_inodes=1024,mode=0755") == -1)
-		return fail(err, errlen, "tmpfs for the jail");
+		return errno_fail(err, errlen, "tmpfs for the jail");
 	if (setup_system(err, errlen) == -1 || setup_etc(s, err, errlen) == -1 ||
 	    setup_mountpoints(s, err, errlen) == -1)
 		return -1;
 	/* The skeleton so far, the jail's own tmpfs included, becomes read-only,
 	 * nosuid and nodev in one call; what is mounted after keeps its flags. */
 	if (syscall(SYS_mount_setattr, AT_FDCWD, JAIL, AT_RECURSIVE, &ro, sizeof(ro)) == -1)
-		return fail(err, errlen, "read-only jail");
+		return errno_fail(err, errlen, "read-only jail");
 	if (setup_home(s, home, err, errlen) == -1 || setup_dev(err, errlen) == -1)
 		return -1;
 	close(home);
 	if (mount("proc", JAIL "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)
-		return fail(err, errlen, "mount /proc");
+		return errno_fail(err, errlen, "mount /proc");
 
 	if (chdir(JAIL) == -1 || syscall(SYS_pivot_root, ".", ".") == -1)
-		return fail(err, errlen, "pivot_root");
+		return errno_fail(err, errlen, "pivot_root");
 	if (umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
-		return fail(err, errlen, "detach the old root");
+		return errno_fail(err, errlen, "detach the old root");
 
 	if (have_landlock &&
 	    (ruleset = landlock_build(s->home, exe, err, errlen)) == -1)
@@ -471,22 +456,22 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	if (exe != -1)
 		close(exe);
 	if (chdir(s->home) == -1)
-		return fail(err, errlen, "chdir %s", s->home);
+		return errno_fail(err, errlen, "chdir %s", s->home);
 	set_limits(s->conf);
 	if (setgroups(0, NULL) == -1)
-		return fail(err, errlen, "setgroups");
+		return errno_fail(err, errlen, "setgroups");
 	if (setresgid(s->gid, s->gid, s->gid) == -1)
-		return fail(err, errlen, "setresgid");
+		return errno_fail(err, errlen, "setresgid");
 	if (setresuid(s->uid, s->uid, s->uid) == -1)
-		return fail(err, errlen, "setresuid");
+		return errno_fail(err, errlen, "setresuid");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		return fail(err, errlen, "no_new_privs");
+		return errno_fail(err, errlen, "no_new_privs");
 	if (ruleset >= 0 && landlock_enforce(ruleset, err, errlen) == -1)
 		return -1;
 	if (seccomp_enforce() == -1)
-		return fail(err, errlen, "seccomp");
+		return errno_fail(err, errlen, "seccomp");
 	if (syscall(SYS_close_range, 3U + (unsigned)s->keep_fds, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
-		return fail(err, errlen, "close_range");
+		return errno_fail(err, errlen, "close_range");
 	umask(022);
 	return 0;
 }

@@ -2,6 +2,9 @@
 #include <sys/syscall.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,4 +122,20 @@ void
 closefrom_compat(int lowfd)
 {
 	syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0);
+}
+
+/* err = "what: strerror(errno)"; errno kept; always -1, for "return errno_fail(...)". */
+int
+errno_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	char	 msg[PATH_MAX + 100];
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s: %s", msg, strerror(saved));
+	errno = saved;
+	return -1;
 }
