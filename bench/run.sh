@@ -12,8 +12,13 @@
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
-#   BENCH_CGI=1               0: only the static-file cases (no hello.cgi,
-#                             hello.php, php-fpm)
+#   BENCH_CASES="static nocache cgi php cold"   which cases to run:
+#                             static: 1 KiB and 100 KiB files; nocache:
+#                             the same through lockerd without its file
+#                             cache; cgi: the compiled hello CGI; php:
+#                             hello.php (php-fpm, php-cgi per request,
+#                             lockerd's pool); cold: the cold-start test
+#   BENCH_CGI=1               0: no script cases (drops cgi and php)
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
 #   BENCH_LOCKERD_TMPDIR=/var/lib   parent of lockerd's lockers/state/logs
 #                             (not under /tmp, which lockerd refuses, nor
@@ -32,6 +37,11 @@ WARMUP=${BENCH_WARMUP_SECONDS:-2}
 NCOLD=${BENCH_COLD_LOCKERS:-50}
 ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
 CGI=${BENCH_CGI:-1}
+CASES=${BENCH_CASES:-static nocache cgi php cold}
+if [ "$CGI" != 1 ]; then
+	CASES=$(for c in $CASES; do case $c in cgi|php) ;; *) echo $c ;; esac; done)
+fi
+case " $(echo $CASES) " in *" cgi "*|*" php "*) CGI=1 ;; *) CGI=0 ;; esac
 THREADS=2
 CONNS=32
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -117,6 +127,7 @@ json_info() {
 }
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+has() { case " $(echo $CASES) " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # The throw-away user that Apache+suexec and the php-fpm pool run as.
 make_user() {
@@ -130,6 +141,18 @@ make_user() {
 	USER_MADE=1
 	[ "$(id -u $TESTUSER)" -ge 100 ] && [ "$(id -g $TESTUSER)" -ge 100 ] \
 	    || die "$TESTUSER got a uid or gid below 100, which suexec refuses"
+}
+
+# PHP processes left after a load run: php-fpm's children (not its master),
+# and the php-cgi processes of lockerd's pool (its parent included, which
+# only forks: it is counted apart).
+fpm_children() {
+	ps -eo ppid=,comm= | awk -v p="$1" '$1 == p && $2 ~ /^php-fpm/ { n++ } END { print n + 0 }'
+}
+pool_children() {
+	ps -eo uid=,ppid=,pid=,comm= | awk -v u="$1" '
+	    $1 == u && $4 ~ /^php-cgi/ { pp[$3] = $2; n++ }
+	    END { for (k in pp) if (pp[pp[k]] != "") c++; print c + 0, n - c }'
 }
 
 free_port() {
@@ -274,7 +297,7 @@ fi
 
 if want nginx; then
 	mkdir "$S/nginx" "$S/fpm" "$S/php"
-	if [ "$CGI" = 1 ]; then
+	if has php; then
 		# php-fpm as Debian runs it (its php.ini, opcache on), one pool
 		# running as the user, pm=ondemand with Debian's max_children;
 		# nginx's workers (www-data) talk to it on a Unix socket.
@@ -326,18 +349,21 @@ EOF
 	NGINX_PID=$!
 	wait_up nginx "$NGINX_PID" "$NPORT" "$S/nginx/error.log"
 	say "nginx $($NGINX -v 2>&1 | sed 's|.*/||') up on 127.0.0.1:$NPORT (pid $NGINX_PID)"
-	bench_wrk nginx "1 KiB" "http://127.0.0.1:$NPORT/1k.html" "" "$S/files/1k.html"
-	bench_wrk nginx "100 KiB" "http://127.0.0.1:$NPORT/100k.html" "" "$S/files/100k.html"
-	[ -s "$S/nginx/access.log" ] || die "nginx wrote no access log"
-	if [ "$CGI" = 1 ]; then
+	if has static; then
+		bench_wrk nginx "1 KiB" "http://127.0.0.1:$NPORT/1k.html" "" "$S/files/1k.html"
+		bench_wrk nginx "100 KiB" "http://127.0.0.1:$NPORT/100k.html" "" "$S/files/100k.html"
+		[ -s "$S/nginx/access.log" ] || die "nginx wrote no access log"
+	fi
+	if has php; then
 		bench_wrk nginx+fpm hello.php "http://127.0.0.1:$NPORT/hello.php" "" "$S/hello.out" \
 		    "$S/nginx/error.log"
+		fpm_children "$FPM_PID" >"$S/fpm-children"
 	fi
 	# Reference for the cold-start figures: one request on a new
 	# connection to a server that has nothing to start.
 	: >"$S/nginx-conn.txt"
 	i=0
-	while [ $i -lt "$NCOLD" ]; do
+	while has cold && [ $i -lt "$NCOLD" ]; do
 		curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$NPORT/1k.html" \
 		    >>"$S/nginx-conn.txt" || die "nginx: request failed"
 		i=$((i + 1))
@@ -394,11 +420,15 @@ if want static-cat; then
 		tail -n 5 /var/log/apache2/suexec.log >&2 2>/dev/null
 		die "Apache + suexec + static-cat does not work"
 	fi
-	bench_wrk static-cat "1 KiB" "http://127.0.0.1:$APORT/1k.html" "" "$S/files/1k.html"
-	bench_wrk static-cat "100 KiB" "http://127.0.0.1:$APORT/100k.html" "" "$S/files/100k.html"
-	if [ "$CGI" = 1 ]; then
+	if has static; then
+		bench_wrk static-cat "1 KiB" "http://127.0.0.1:$APORT/1k.html" "" "$S/files/1k.html"
+		bench_wrk static-cat "100 KiB" "http://127.0.0.1:$APORT/100k.html" "" "$S/files/100k.html"
+	fi
+	if has cgi; then
 		bench_wrk apache-suexec hello.c "http://127.0.0.1:$APORT/cgi/hello" "" "$S/hello.out" \
 		    "$WWW/apache/error.log"
+	fi
+	if has php; then
 		bench_wrk apache-suexec hello.php "http://127.0.0.1:$APORT/hello.php" "" "$S/hello.out" \
 		    "$WWW/apache/error.log"
 	fi
@@ -447,36 +477,43 @@ EOF
 		install -o "$LUID" -g "$LGID" -m 0600 "$S/files/$f" "$LHOME/web_scripts/$f"
 	done
 	H="bench.$DOMAIN"
-	bench_wrk lockerd "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
-	bench_wrk lockerd "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+	if has static; then
+		bench_wrk lockerd "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
+		bench_wrk lockerd "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+	fi
 
 	# The same with front's file cache off (file-cache-valid 0): every
 	# request then makes the round trip to the locker's worker.
-	echo "file-cache-valid 0" >>"$CONF"
-	kill -HUP "$LOCKERD_PID"
-	sleep 0.5
-	bench_wrk lockerd-nc "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
-	bench_wrk lockerd-nc "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
-	sed -i '/^file-cache-valid 0$/d' "$CONF"
-	kill -HUP "$LOCKERD_PID"
-	sleep 0.5
+	if has nocache; then
+		echo "file-cache-valid 0" >>"$CONF"
+		kill -HUP "$LOCKERD_PID"
+		sleep 0.5
+		bench_wrk lockerd-nc "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
+		bench_wrk lockerd-nc "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+		sed -i '/^file-cache-valid 0$/d' "$CONF"
+		kill -HUP "$LOCKERD_PID"
+		sleep 0.5
+	fi
 
 	# Scripts: the compiled program as hello.cgi (run directly, one fork
 	# per request), and hello.php through the locker's own persistent
 	# FastCGI pool (php-cgi; lockerd's default for .php).
-	if [ "$CGI" = 1 ]; then
+	if has cgi; then
 		install -o "$LUID" -g "$LGID" -m 0700 "$S/hello.cgi" "$LHOME/web_scripts/hello.cgi"
-		install -o "$LUID" -g "$LGID" -m 0600 "$S/hello.php" "$LHOME/web_scripts/hello.php"
 		bench_wrk lockerd hello.c "http://127.0.0.1:$LPORT/hello.cgi" "$H" "$S/hello.out" \
 		    "$LDIR/logs/lockers/bench/error.log"
+	fi
+	if has php; then
+		install -o "$LUID" -g "$LGID" -m 0600 "$S/hello.php" "$LHOME/web_scripts/hello.php"
 		bench_wrk lockerd hello.php "http://127.0.0.1:$LPORT/hello.php" "$H" "$S/hello.out" \
 		    "$LDIR/logs/lockers/bench/error.log"
+		pool_children "$LUID" >"$S/pool-children"
 	fi
 
 	# Cold start: the first request to a locker that has no worker yet.
-	say "cold start: signing up $NCOLD lockers"
+	has cold && say "cold start: signing up $NCOLD lockers"
 	i=0
-	while [ $i -lt "$NCOLD" ]; do
+	while has cold && [ $i -lt "$NCOLD" ]; do
 		n="bench-c$i"
 		$LOCKER signup "$n" >"$S/signup.out" 2>&1 \
 		    || { cat "$S/signup.out" >&2; die "locker signup $n failed"; }
@@ -492,6 +529,7 @@ EOF
 	done
 	: >"$S/cold.txt"; : >"$S/warm.txt"
 	for round in cold warm; do
+		has cold || break
 		i=0
 		while [ $i -lt "$NCOLD" ]; do
 			n="bench-c$i"
@@ -552,6 +590,13 @@ awk -F '\t' '
 	}
     }' "$S/results.tsv"
 echo
+if [ -s "$S/fpm-children" ] || [ -s "$S/pool-children" ]; then
+	echo "PHP processes serving after the load run (opcache as Debian configures it):"
+	[ -s "$S/fpm-children" ] && echo "  php-fpm pool (pm=ondemand):  $(cat "$S/fpm-children") children (+ its master)"
+	[ -s "$S/pool-children" ] && set -- $(cat "$S/pool-children") &&
+	    echo "  lockerd's php-cgi pool:      $1 children (+ $2 parent that only forks)"
+	echo
+fi
 if [ -s "$S/cold.txt" ]; then
 	set -- $(pct "$S/cold.txt"); c50=$1 c99=$2
 	set -- $(pct "$S/warm.txt"); w50=$1 w99=$2
@@ -562,7 +607,7 @@ if [ -s "$S/cold.txt" ]; then
 		set -- $(pct "$S/nginx-conn.txt")
 		echo "  reference, nginx, same way:         p50 $1 ms   p99 $2 ms"
 	fi
-elif want lockerd; then
+elif want lockerd && has cold; then
 	echo "cold start: n/a (lockerd skipped)"
 fi
 if [ -n "$LOAD_FAILED" ]; then

@@ -82,6 +82,7 @@ struct config {
 	char		front_user[CONF_USER_LEN];
 	char		log_user[CONF_USER_LEN];
 	int		front_processes;	/* 0 = auto */
+	int		nfronts;		/* how many run: set by the master */
 	char		static_ext[CONF_MAX_EXT][CONF_EXT_LEN];
 	int		nstatic_ext;
 	struct interpreter {
@@ -247,6 +248,7 @@ enum wire_str {
 
 #define WREQ_BODY	0x1	/* a body follows on the script's socket */
 #define WREQ_CHUNKED	0x2	/* ... of unknown length: the worker spools it */
+#define WREQ_CONNECT	0x4	/* FastCGI: pass a new connection to the pool */
 
 struct wire_request {
 	uint64_t	id;
@@ -265,7 +267,20 @@ enum wire_kind {
 	WIRE_SLASH,		/* a directory without a trailing slash: 301 */
 	WIRE_CGI,		/* fd: a stream socket to a running script */
 	WIRE_CGI_NPH,		/* the same, for an nph- script */
-	WIRE_FCGI,		/* fd: connected to the locker's FastCGI pool, request sent */
+	WIRE_FCGI,		/* a FastCGI script: struct wire_script follows; fd: a new
+				   connection to the locker's pool, if front asked for one */
+};
+
+/*
+ * How the worker resolved a FastCGI script, for front to build its
+ * environment (and to reuse for a while): the strings follow the struct,
+ * in order, without NULs.
+ */
+enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_MAX };
+
+struct wire_script {
+	uint32_t	len[WSC_MAX];
+	uint32_t	has_index;	/* a directory's index file ran */
 };
 
 struct wire_response {
@@ -274,6 +289,9 @@ struct wire_response {
 	uint16_t	status;
 	char		content_type[128];	/* NUL-terminated; checked by front */
 };
+
+#define WIRE_RESPONSE_MAX	(sizeof(struct wire_response) + sizeof(struct wire_script) + \
+				 WSC_MAX * PATH_MAX)
 
 /* Spawning. */
 int	exe_open(void);		/* an fd of our own binary, for re-exec */
@@ -404,7 +422,9 @@ struct script_req {
 
 const struct interpreter *script_interp(const struct config *c, const char *ext);
 int	script_start(const struct script_req *s);	/* front's socket end, or -status */
-int	script_fcgi_start(const struct script_req *s);	/* connected to the pool, or -status */
+int	script_fcgi_pool(const struct script_req *s, int want_conn);
+unsigned fcgi_children(const struct config *c);
+unsigned fcgi_front_share(const struct config *c);
 void	script_pool_stop(const char *interp);
 void	script_kill_all(void);
 void	script_set_log(int fd);
