@@ -578,13 +578,16 @@ awk -F '\t' '
     }
     END {
 	print "ratios (req/s):"
+	if (("lockerd/1 KiB") in r || ("nginx/1 KiB") in r || ("lockerd-nc/1 KiB") in r) {
 	ratio("lockerd / nginx, 1 KiB", "lockerd/1 KiB", "nginx/1 KiB", "1.0x")
 	ratio("lockerd / nginx, 100 KiB", "lockerd/100 KiB", "nginx/100 KiB", "-")
 	ratio("lockerd-nc / nginx, 1 KiB", "lockerd-nc/1 KiB", "nginx/1 KiB", "-")
 	ratio("lockerd-nc / nginx, 100 KiB", "lockerd-nc/100 KiB", "nginx/100 KiB", "-")
 	ratio("lockerd / static-cat, 1 KiB", "lockerd/1 KiB", "static-cat/1 KiB", "20x")
-	if (("lockerd/hello.c") in r || ("apache-suexec/hello.c") in r) {
+	}
+	if (("lockerd/hello.c") in r || ("apache-suexec/hello.c") in r)
 		ratio("lockerd / apache-suexec, C CGI", "lockerd/hello.c", "apache-suexec/hello.c", "2.0x")
+	if (("lockerd/hello.php") in r || ("nginx+fpm/hello.php") in r) {
 		ratio("lockerd / nginx+php-fpm, hello.php", "lockerd/hello.php", "nginx+fpm/hello.php", "1.0x")
 		ratio("lockerd / php-cgi per request, PHP", "lockerd/hello.php", "apache-suexec/hello.php", "100x")
 	}

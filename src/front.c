@@ -135,6 +135,7 @@ struct conn {
 	int			 fcgi;
 	int			 fcgi_error;
 	int			 fcgi_stdin_ended;
+	int			 fcgi_raw_up;	/* the body goes up raw, to a spooler */
 	struct fcgi_reader	 fr;
 	unsigned char		*fraw;		/* records as read */
 	size_t			 fraw_len, fraw_off;
@@ -1560,6 +1561,16 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 		cgi_start(c, fd, r->kind == WIRE_CGI_NPH, NULL, 0);
 		fd = -1;
 		break;
+	case WIRE_FCGI_SPOOL:
+		if (fd == -1) {
+			send_error(c, 502, 1);
+			break;
+		}
+		c->fcgi = 1;
+		c->fcgi_raw_up = 1;
+		cgi_start(c, fd, 0, NULL, 0);
+		fd = -1;
+		break;
 	case WIRE_FCGI:
 		fcgi_response(w, c, r, len, fd, asked);
 		fd = -1;
@@ -1665,7 +1676,8 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 static int
 cgi_upload(struct conn *c)
 {
-	size_t	hdr = c->fcgi ? FCGI_HEADER_LEN : 0;
+	int	framed = c->fcgi && !c->fcgi_raw_up;	/* as STDIN records */
+	size_t	hdr = framed ? FCGI_HEADER_LEN : 0;
 	int	progress = 0;
 
 	for (;;) {
@@ -1701,7 +1713,7 @@ cgi_upload(struct conn *c)
 		}
 		c->up_off = c->up_len = 0;
 		if (!c->body_pending) {
-			if (c->fcgi && !c->fcgi_stdin_ended && !c->up_discard) {
+			if (framed && !c->fcgi_stdin_ended && !c->up_discard) {
 				/* The empty STDIN record that ends the body. */
 				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1, 0, 0);
 				c->up_len = FCGI_HEADER_LEN;
@@ -1709,7 +1721,7 @@ cgi_upload(struct conn *c)
 				continue;
 			}
 			c->upload_done = 1;
-			if (!c->up_discard && !c->fcgi)
+			if (!c->up_discard && !framed)
 				shutdown(c->cgi_fd, SHUT_WR);
 			return 1;
 		}
@@ -2529,6 +2541,7 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 	c->kc = kc;
 	c->kc_reused = kc->used > 0;
 	c->fcgi = 1;
+	c->fcgi_raw_up = 0;
 	/* Until the reader has seen END_REQUEST, the connection is not reusable. */
 	fcgi_reader_init(&c->fr, 1);
 	cgi_start(c, kc->fd, 0, req, rl);

@@ -269,6 +269,8 @@ enum wire_kind {
 	WIRE_CGI_NPH,		/* the same, for an nph- script */
 	WIRE_FCGI,		/* a FastCGI script: struct wire_script follows; fd: a new
 				   connection to the locker's pool, if front asked for one */
+	WIRE_FCGI_SPOOL,	/* fd: the body goes up raw (as CGI), FastCGI records
+				   come down (a chunked body, spooled for PHP) */
 };
 
 /*
@@ -418,6 +420,7 @@ struct script_req {
 	const char			*docroot;	/* the locker's web_scripts */
 	const char			*path_info;	/* "" or "/more/of/the/path" */
 	const char			*index_name;	/* the index file a directory ran, or NULL */
+	int				 fcgi_spool;	/* spool a chunked body, then to the pool */
 };
 
 const struct interpreter *script_interp(const struct config *c, const char *ext);

@@ -84,8 +84,9 @@ script_interp(const struct config *c, const char *ext)
 /*
  * argv[0] of an interpreter, and for php-cgi the settings lockerd owns: the
  * body limit (so an upload lockerd accepts, PHP accepts too) and sessions in
- * the locker's own /tmp, not a directory shared by every locker.  Scripts
- * may still change what PHP lets them at run time (session_save_path()).
+ * the locker's own /tmp, not a directory shared by every locker; edits seen
+ * at once.  Scripts may still change what PHP lets them at run time
+ * (session_save_path()).
  * Returns the count put in argv.
  */
 static int
@@ -105,6 +106,12 @@ php_args(const struct script_req *s, char **argv)
 	    (unsigned long long)s->conf->max_body_size);
 	argv[n++] = "-d";
 	argv[n++] = "session.save_path=/tmp";
+	/* opcache checks a script's time stamp on every request, not every
+	 * 2 s (Debian's revalidate_freq): a file edited on disk is seen at
+	 * once.  (A file younger than file_update_protection, 2 s, is not
+	 * cached at all, so edits within one second are seen too.) */
+	argv[n++] = "-d";
+	argv[n++] = "opcache.revalidate_freq=0";
 	argv[n++] = "-d";
 	argv[n++] = upload;
 	argv[n++] = "-d";
@@ -112,7 +119,8 @@ php_args(const struct script_req *s, char **argv)
 	return n;
 }
 
-/* A chunked body has no length: spool it to the locker's own /tmp first. */
+/* A chunked body has no length: spool it to the locker's own /tmp first
+ * (it becomes stdin), and say its length in e if given. */
 static int
 spool_stdin(struct env *e)
 {
@@ -135,8 +143,10 @@ spool_stdin(struct env *e)
 		return -1;
 	}
 	close(fd);
-	env_add(e, "CONTENT_LENGTH=%lld", (long long)total);
-	e->v[e->n] = NULL;
+	if (e != NULL) {
+		env_add(e, "CONTENT_LENGTH=%lld", (long long)total);
+		e->v[e->n] = NULL;
+	}
 	return 0;
 }
 
@@ -196,6 +206,95 @@ exec_script(const struct script_req *s, struct env *e)
 	execve(s->filename, argv, e->v);
 }
 
+static void	pool_sock_path(const struct script_req *s, char *out, size_t outsz);
+
+/* Connect to the locker's running pool, blocking; -1 if it does not answer. */
+static int
+pool_connect(const struct script_req *s)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	pool_sock_path(s, sun.sun_path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A chunked body for a FastCGI script.  php-cgi ignores a body that comes
+ * without CONTENT_LENGTH, so this helper (forked by the worker, in the
+ * sandbox, as the locker) spools it to the locker's own /tmp, then sends
+ * the request with its length to the locker's pool and passes the records
+ * the pool answers back to front unchanged: the page still runs in the
+ * pool.  stdin and stdout are front's socket: the body comes de-chunked and
+ * ends with a shutdown; FastCGI records go back.
+ */
+static void __attribute__((noreturn))
+fcgi_relay(const struct script_req *s)
+{
+	static unsigned char	 req[FCGI_REQUEST_MAX], out[65536];
+	static unsigned char	 in[FCGI_HEADER_LEN + 32768];
+	struct wire_request	 q = *s->q;
+	struct script_req	 s2 = *s;
+	struct stat		 st;
+	size_t			 len, inlen = 0, inoff = 0;
+	int			 pool, stdin_done = 0;
+
+	if (spool_stdin(NULL) == -1 || fstat(0, &st) == -1) {
+		dprintf(2, "cannot spool the request body: %s\n", strerror(errno));
+		_exit(1);
+	}
+	q.content_length = st.st_size;
+	q.flags &= (uint8_t)~WREQ_CHUNKED;
+	s2.q = &q;
+	if ((len = cgi_fcgi_request(&s2, req, sizeof(req), 0, 0)) == 0 ||
+	    (pool = pool_connect(s)) == -1 || write_all(pool, req, len) == -1) {
+		dprintf(2, "cannot reach the FastCGI pool: %s\n", strerror(errno));
+		_exit(1);
+	}
+	set_nonblock(pool);
+	/* Both ways at once: PHP may answer before it reads all of its input. */
+	for (;;) {
+		struct pollfd	p = { .fd = pool, .events = POLLIN };
+		ssize_t		n;
+
+		if (!stdin_done && inoff == inlen) {
+			n = read(0, in + FCGI_HEADER_LEN, sizeof(in) - FCGI_HEADER_LEN);
+			if (n < 0)
+				_exit(1);
+			fcgi_header(in, FCGI_STDIN, 1, (uint16_t)n, 0);
+			inlen = FCGI_HEADER_LEN + (size_t)n;
+			inoff = 0;
+			stdin_done = n == 0;	/* the empty record ends STDIN */
+		}
+		if (inoff < inlen)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, -1) == -1 && errno != EINTR)
+			_exit(1);
+		if (p.revents & POLLOUT) {
+			n = send(pool, in + inoff, inlen - inoff, MSG_NOSIGNAL);
+			if (n > 0)
+				inoff += (size_t)n;
+			else if (n == -1 && errno != EAGAIN)
+				inoff = inlen = 0, stdin_done = 1;	/* it stopped reading */
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(pool, out, sizeof(out));
+			if (n == 0 || (n == -1 && errno != EAGAIN))
+				_exit(0);
+			if (n > 0 && write_all(1, out, (size_t)n) == -1)
+				_exit(1);
+		}
+	}
+}
+
 static void __attribute__((noreturn))
 child(const struct script_req *s, int sock, int err)
 {
@@ -210,6 +309,10 @@ child(const struct script_req *s, int sock, int err)
 	signal(SIGPIPE, SIG_DFL);
 	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 || dup2(err, 2) == -1)
 		_exit(127);
+	if (s->fcgi_spool) {
+		closefrom_compat(3);
+		fcgi_relay(s);
+	}
 	build_env(&e, s);
 	if ((s->q->flags & WREQ_CHUNKED) && spool_stdin(&e) == -1) {
 		dprintf(2, "cannot spool the request body: %s\n", strerror(errno));
