@@ -277,6 +277,13 @@ fi
 others=$(for p in $(pidof nginx apache2 2>/dev/null); do echo $p; done | wc -l)
 [ "$others" -gt 0 ] && say "NOTE: $others nginx/apache2 processes of the system are running; they use other ports but share the CPU"
 
+# lockerd's PHP pool per locker: each front process's share of kept
+# connections (4 / front processes, at least 1; max-scripts is 64 here),
+# and one process for a chunked upload's spooler.
+NCPU=$(nproc)
+PHP_SHARE=$((4 / NCPU)); [ $PHP_SHARE -ge 1 ] || PHP_SHARE=1
+PHP_CHILDREN=$((PHP_SHARE * NCPU + 1))
+
 S=$(mktemp -d /tmp/lockerd-bench.XXXXXX) || die "mktemp"
 chmod 0755 "$S"		# nginx's workers (www-data) read the files below it
 : >"$S/results.tsv"
@@ -299,8 +306,10 @@ if want nginx; then
 	mkdir "$S/nginx" "$S/fpm" "$S/php"
 	if has php; then
 		# php-fpm as Debian runs it (its php.ini, opcache on), one pool
-		# running as the user, pm=ondemand with Debian's max_children;
-		# nginx's workers (www-data) talk to it on a Unix socket.
+		# running as the user, pm=ondemand; nginx's workers (www-data)
+		# talk to it on a Unix socket.  max_children is the size of
+		# lockerd's pool, so both have as many PHP processes (Debian's
+		# default, 5, on 2 CPUs).
 		make_user
 		install -o "$TESTUSER" -g "$TESTUSER" -m 0600 "$S/hello.php" "$S/php/hello.php"
 		chown "$TESTUSER:$TESTUSER" "$S/php"; chmod 0711 "$S/php"
@@ -319,7 +328,7 @@ listen.owner = www-data
 listen.group = www-data
 listen.mode = 0660
 pm = ondemand
-pm.max_children = 5
+pm.max_children = $PHP_CHILDREN
 pm.process_idle_timeout = 10s
 EOF
 		$FPM -t -y "$S/fpm/php-fpm.conf" >"$S/fpm/configtest" 2>&1 \

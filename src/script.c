@@ -680,27 +680,27 @@ script_fcgi_pool(const struct script_req *s, int want_conn)
 }
 
 /*
- * PHP processes in a locker's pool: each serves one connection at a time
- * and front keeps its connections open, so there are at least as many as
- * front processes (each front gets its share: fcgi_front_share()).
+ * Connections one front process may hold to one locker's pool: each pins
+ * one PHP process (php-cgi serves one connection at a time, and front
+ * keeps them open), so the fronts' shares together never exceed the pool.
+ */
+unsigned
+fcgi_front_share(const struct config *c)
+{
+	unsigned want = c->max_scripts < 4 ? c->max_scripts : 4;
+	unsigned n = want / (unsigned)(c->nfronts > 0 ? c->nfronts : 1);
+
+	return n > 0 ? n : 1;
+}
+
+/*
+ * PHP processes in a locker's pool: the fronts' shares, and one more for
+ * the spooler of a chunked body (fcgi_relay), which connects on its own.
  */
 unsigned
 fcgi_children(const struct config *c)
 {
-	unsigned n = c->max_scripts < 4 ? c->max_scripts : 4;
-
-	if (c->nfronts > 0 && n < (unsigned)c->nfronts)
-		n = (unsigned)c->nfronts;
-	return n;
-}
-
-/* Connections one front process may hold to one locker's pool. */
-unsigned
-fcgi_front_share(const struct config *c)
-{
-	unsigned n = fcgi_children(c) / (unsigned)(c->nfronts > 0 ? c->nfronts : 1);
-
-	return n > 0 ? n : 1;
+	return fcgi_front_share(c) * (unsigned)(c->nfronts > 0 ? c->nfronts : 1) + 1;
 }
 
 /* Kill a pool (all of its process group); reaping removes it. */
