@@ -232,6 +232,7 @@ static void	cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t p
 static void	kconn_release(struct conn *c);
 static void	kconn_drop(struct kconn *kc);
 static void	fq_remove(struct conn *c);
+static void	fcgi_kick(struct wchan *w);
 static void	request_done(struct conn *c);
 
 /* ------------------------------------------------------------ helpers */
@@ -410,6 +411,13 @@ wchan_dequeue(struct wchan *w, struct conn *c)
 		}
 	c->wnext = NULL;
 	c->wc = NULL;
+	if (c->want_conn) {
+		/* Answered, timed out or gone: the connection asked for is not
+		 * pending any more (one that comes anyway is counted then). */
+		c->want_conn = 0;
+		w->npending--;
+		fcgi_kick(w);
+	}
 }
 
 static void
@@ -1470,7 +1478,6 @@ static struct fres	*fres_parse(const struct wire_response *r, size_t len);
 static void		 scache_put(const struct conn *c, const struct fres *r);
 static void		 fcgi_begin(struct conn *c, struct kconn *kc);
 static struct kconn	*kconn_new(struct wchan *w, int fd, const char *ext);
-static void		 fcgi_kick(struct wchan *w);
 
 /* A FastCGI script: build its request here, on a pool connection. */
 static void
@@ -1512,13 +1519,8 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 			close(fd);
 		return;
 	}
-	wchan_dequeue(w, c);
 	asked = c->want_conn;
-	if (c->want_conn) {
-		c->want_conn = 0;
-		w->npending--;
-		fcgi_kick(w);
-	}
+	wchan_dequeue(w, c);
 	if (r->kind != WIRE_FCGI && len != sizeof(*r)) {
 		if (fd != -1)
 			close(fd);

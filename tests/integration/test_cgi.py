@@ -525,6 +525,25 @@ def test_php_chunked_body_goes_to_the_pool(fdirect):
     assert s == 200 and b.startswith(b"cgi-fcgi 3 ")
 
 
+def test_php_a_worker_timeout_gives_back_the_connection_asked_for(make_lockerd):
+    """A request that asked the worker for a pool connection and timed out
+    must not hold front's share (here one connection) for ever."""
+    d = make_lockerd(front_processes=1, extra="max-scripts 1\nworker-timeout 2\n"
+                     "file-cache-valid 30\nworker-idle-timeout 300\n").start()
+    d.signup("uma")
+    d.put("uma", "a.html", "a")
+    d.put("uma", "ok.php", '<?php echo "ok";')
+    assert get(d.port, "/a.html", "uma.test.example")[0] == 200
+    w = worker_pid(d, "uma")
+    os.kill(w, 19)	# SIGSTOP
+    try:
+        assert get(d.port, "/ok.php", "uma.test.example")[0] == 504
+    finally:
+        os.kill(w, 18)
+    for _ in range(3):
+        assert get(d.port, "/ok.php", "uma.test.example")[:3:2] == (200, b"ok")
+
+
 def test_nothing_of_a_locker_outlives_lockerd(make_lockerd):
     d = make_lockerd(extra="file-cache-valid 0\n").start()
     d.signup("rex")
