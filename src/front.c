@@ -123,6 +123,8 @@ struct conn {
 	size_t			 ck_hlen, ck_hoff;
 	size_t			 ck_data;	/* its data bytes still to go, */
 	size_t			 ck_tail;	/* and its closing CRLF */
+	size_t			 ck_end;	/* the last chunk, still to send */
+	int			 ck_end_queued;
 	char			*up;		/* body bytes on their way to the script */
 	size_t			 up_len, up_off;
 	int			 upload_done;
@@ -1650,7 +1652,8 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 	}
 	c->chunked_out = 0;
 	c->out_left = -1;
-	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = 0;
+	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = c->ck_end = 0;
+	c->ck_end_queued = 0;
 	c->up_discard = 0;
 	c->upload_done = !c->body_pending && prelen == 0;
 	c->fcgi_error = 0;
@@ -1987,17 +1990,29 @@ cgi_fail(struct conn *c, int status, const char *why)
 	send_error(c, status, 1);
 }
 
+/* Take n written bytes off a piece still to send; returns what is left of n. */
+static size_t
+sent_off(size_t n, size_t *left)
+{
+	size_t k = n < *left ? n : *left;
+
+	*left -= k;
+	return n - k;
+}
+
 /*
- * Send the body bytes buffered, framed as chunks when we chose to; a chunk
- * cut short by a full socket is finished on the next call.  1 when all of
- * it is out, 0 when the socket is full, -1 on error.
+ * Send our head (while it is not out) and the body bytes buffered, framed
+ * as chunks when we chose to, and the last chunk when the script has
+ * finished: all in one writev, so that a small answer is one segment.  A
+ * piece cut short by a full socket is finished on the next call.  1 when
+ * all of it is out, 0 when the socket is full, -1 on error.
  */
 static int
 cgi_send_body(struct conn *c)
 {
 	for (;;) {
-		struct iovec	iov[3];
-		size_t		n;
+		struct iovec	iov[5];
+		size_t		n, left;
 		ssize_t		w;
 		int		niov = 0;
 
@@ -2007,14 +2022,22 @@ cgi_send_body(struct conn *c)
 			/* A script that says less than it sends is cut at its word. */
 			if (c->out_left >= 0 && (uint64_t)data > (uint64_t)c->out_left)
 				data = (size_t)c->out_left;
-			if (data == 0)
-				break;
 			c->ck_data = data;
 			c->ck_hoff = c->ck_hlen = 0;
-			if (c->chunked_out) {
+			if (c->chunked_out && data > 0) {
 				c->ck_hlen = (size_t)snprintf(c->ck_h, sizeof(c->ck_h), "%zx\r\n", data);
 				c->ck_tail = 2;
 			}
+		}
+		/* The script is done and this is the rest of its output. */
+		if (c->chunked_out && !c->ck_end_queued && c->cgi_eof &&
+		    c->ck_data == c->cgi_len - c->cgi_off) {
+			c->ck_end = 5;
+			c->ck_end_queued = 1;
+		}
+		if (c->outoff < c->outlen) {
+			iov[niov].iov_base = c->out + c->outoff;
+			iov[niov++].iov_len = c->outlen - c->outoff;
 		}
 		if (c->ck_hoff < c->ck_hlen) {
 			iov[niov].iov_base = c->ck_h + c->ck_hoff;
@@ -2028,15 +2051,21 @@ cgi_send_body(struct conn *c)
 			iov[niov].iov_base = (char *)"\r\n" + (2 - c->ck_tail);
 			iov[niov++].iov_len = c->ck_tail;
 		}
+		if (c->ck_end > 0) {
+			iov[niov].iov_base = (char *)"0\r\n\r\n" + (5 - c->ck_end);
+			iov[niov++].iov_len = c->ck_end;
+		}
+		if (niov == 0)
+			break;
 		if ((w = writev(c->fd, iov, niov)) == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		n = (size_t)w;
-		if (n > 0 && c->ck_hoff < c->ck_hlen) {
-			size_t k = n < c->ck_hlen - c->ck_hoff ? n : c->ck_hlen - c->ck_hoff;
-
-			c->ck_hoff += k;
-			n -= k;
-		}
+		left = c->outlen - c->outoff;
+		n = sent_off(n, &left);
+		c->outoff = c->outlen - left;
+		left = c->ck_hlen - c->ck_hoff;
+		n = sent_off(n, &left);
+		c->ck_hoff = c->ck_hlen - left;
 		if (n > 0 && c->ck_data > 0) {
 			size_t k = n < c->ck_data ? n : c->ck_data;
 
@@ -2047,8 +2076,8 @@ cgi_send_body(struct conn *c)
 				c->out_left -= (int64_t)k;
 			n -= k;
 		}
-		if (n > 0 && c->ck_tail > 0)
-			c->ck_tail -= n < c->ck_tail ? n : c->ck_tail;
+		n = sent_off(n, &c->ck_tail);
+		sent_off(n, &c->ck_end);
 		/* Next, either the client reads or the script writes: the longer. */
 		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > F.conf.script_timeout ?
 		    F.conf.send_timeout : F.conf.script_timeout) * 1000;
@@ -2136,18 +2165,7 @@ cgi_run(struct conn *c)
 				continue;
 			}
 		}
-		/* Our head first, then the body as it comes. */
-		while (c->outoff < c->outlen) {
-			ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-			    MSG_NOSIGNAL);
-
-			if (w == -1) {
-				if (errno == EAGAIN || errno == EINTR)
-					return;
-				return conn_close(c);
-			}
-			c->outoff += (size_t)w;
-		}
+		/* Our head, with the body as it comes. */
 		if ((r = cgi_send_body(c)) == -1)
 			return conn_close(c);
 		if (r == 0)
@@ -2155,7 +2173,8 @@ cgi_run(struct conn *c)
 		if (c->out_left == 0 || (c->cgi_eof && c->upload_done)) {
 			if (c->out_left > 0 || (!c->upload_done))
 				c->keep_alive = 0;	/* cut short: the length was a lie */
-			if (c->chunked_out && send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
+			if (c->chunked_out && !c->ck_end_queued &&
+			    send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
 				c->keep_alive = 0;
 			cgi_end(c);
 			return request_done(c);
