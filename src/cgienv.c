@@ -257,3 +257,55 @@ wire_view_of(const struct wire_request *q, const char *strs, size_t len, struct 
 	}
 	return off == len ? 0 : -1;
 }
+
+/* A path component ".." anywhere in p[0..len). */
+static int
+has_dotdot(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && p[j] != '/')
+			j++;
+		if (j - i == 2 && p[i] == '.' && p[i + 1] == '.')
+			return 1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+int
+wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX], size_t l[WSC_MAX],
+    int *has_index)
+{
+	struct wire_script	 ws;
+	const char		*p = (const char *)tail + sizeof(ws);
+	size_t			 total = 0, room;
+	int			 i;
+
+	if (len < sizeof(ws))
+		return -1;
+	memcpy(&ws, tail, sizeof(ws));	/* no alignment assumed */
+	if (ws.has_index > 1)
+		return -1;
+	room = len - sizeof(ws);
+	for (i = 0; i < WSC_MAX; i++) {
+		if (ws.len[i] >= PATH_MAX || ws.len[i] > room - total)
+			return -1;
+		s[i] = p + total;
+		l[i] = ws.len[i];
+		total += ws.len[i];
+	}
+	if (total != room || memchr(p, '\0', total) != NULL)
+		return -1;
+	/* An absolute web root, a script below it, a PATH_INFO that is a path. */
+	if (l[WSC_DOCROOT] == 0 || s[WSC_DOCROOT][0] != '/' || l[WSC_REL] == 0 ||
+	    s[WSC_REL][0] == '/' || has_dotdot(s[WSC_REL], l[WSC_REL]) ||
+	    has_dotdot(s[WSC_DOCROOT], l[WSC_DOCROOT]) ||
+	    (l[WSC_PATH_INFO] > 0 && s[WSC_PATH_INFO][0] != '/'))
+		return -1;
+	*has_index = (int)ws.has_index;
+	return 0;
+}

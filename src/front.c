@@ -2230,42 +2230,37 @@ file_ext(const char *path)
 	return dot + 1;
 }
 
-/* The tail of a WIRE_FCGI answer, checked: a worker is the locker's own process. */
+/* The tail of a WIRE_FCGI answer, checked (cgienv.c), as our own copy. */
 static struct fres *
 fres_parse(const struct wire_response *r, size_t len)
 {
-	const struct wire_script	*ws = (const void *)(r + 1);
-	const char			*p = (const char *)(ws + 1), *ext;
+	const char			*str[WSC_MAX], *ext;
 	const struct interpreter	*in;
 	struct fres			*f;
-	size_t				 total = 0, off, i;
+	size_t				 l[WSC_MAX], total = 0, i;
+	int				 has_index;
 	char				*d;
 
-	if (len < sizeof(*r) + sizeof(*ws) || ws->has_index > 1)
+	if (len < sizeof(*r) ||
+	    wire_script_parse(r + 1, len - sizeof(*r), str, l, &has_index) == -1)
 		return NULL;
-	for (i = 0; i < WSC_MAX; i++) {
-		if (ws->len[i] >= PATH_MAX)
-			return NULL;
-		total += ws->len[i];
-	}
-	if (len != sizeof(*r) + sizeof(*ws) + total || memchr(p, '\0', total) != NULL ||
-	    ws->len[WSC_DOCROOT] == 0 || p[0] != '/' || ws->len[WSC_REL] == 0)
+	for (i = 0; i < WSC_MAX; i++)
+		total += l[i] + 1;
+	if ((f = malloc(sizeof(*f) + total)) == NULL)
 		return NULL;
-	if ((f = malloc(sizeof(*f) + total + WSC_MAX)) == NULL)
-		return NULL;
-	f->size = sizeof(*f) + total + WSC_MAX;
+	f->size = sizeof(*f) + total;
 	d = (char *)(f + 1);
-	for (i = 0, off = 0; i < WSC_MAX; i++) {
-		memcpy(d, p + off, ws->len[i]);
-		d[ws->len[i]] = '\0';
+	for (i = 0; i < WSC_MAX; i++) {
+		memcpy(d, str[i], l[i]);
+		d[l[i]] = '\0';
 		f->s[i] = d;
-		d += ws->len[i] + 1;
-		off += ws->len[i];
+		d += l[i] + 1;
 	}
-	f->has_index = (int)ws->has_index;
+	f->has_index = has_index;
+	/* Only a script our configuration runs through FastCGI. */
 	ext = file_ext(f->s[WSC_REL]);
 	in = script_interp(&F.conf, ext);
-	if (in == NULL || !in->fastcgi) {
+	if (in == NULL || !in->fastcgi || strlen(ext) >= sizeof(f->ext)) {
 		free(f);
 		return NULL;
 	}
