@@ -429,6 +429,7 @@ int	script_fcgi_pool(const struct script_req *s, int want_conn);
 unsigned fcgi_children(const struct config *c);
 unsigned fcgi_front_share(const struct config *c);
 void	script_pool_stop(const char *interp);
+void	script_pools_reconfigure(const struct config *old, const struct config *new);
 void	script_kill_all(void);
 void	script_set_log(int fd);
 int	script_count(void);

@@ -715,6 +715,27 @@ script_pool_stop(const char *interp)
 	}
 }
 
+/*
+ * A new configuration that changes what a pool was started with (its size,
+ * which front shares depend on; the body limit; the interpreters): the
+ * pools go, and start again as the next request needs them.
+ */
+void
+script_pools_reconfigure(const struct config *old, const struct config *new)
+{
+	int i;
+
+	if (fcgi_children(old) == fcgi_children(new) &&
+	    old->max_body_size == new->max_body_size && old->ninterp == new->ninterp &&
+	    memcmp(old->interp, new->interp, sizeof(old->interp)) == 0)
+		return;
+	for (i = 0; i < nscripts; i++)
+		if (scripts[i].pool == 1) {
+			kill(-scripts[i].pid, SIGKILL);
+			scripts[i].pool = 2;
+		}
+}
+
 /* The worker is going: nothing it started may outlive it. */
 void
 script_kill_all(void)

@@ -526,8 +526,10 @@ master_read(void)
 		}
 		if (fd != -1)
 			close(fd);
-		if (type == MSG_CONFIG && (size_t)n == sizeof(*cp))
+		if (type == MSG_CONFIG && (size_t)n == sizeof(*cp)) {
+			script_pools_reconfigure(&W.conf, cp);
 			W.conf = *cp;
+		}
 		else if (type == MSG_MIME && (size_t)n == sizeof(u.m))
 			mime_set(&u.m);
 	}

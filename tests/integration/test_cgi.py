@@ -3,6 +3,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -542,6 +543,40 @@ def test_php_a_worker_timeout_gives_back_the_connection_asked_for(make_lockerd):
         os.kill(w, 18)
     for _ in range(3):
         assert get(d.port, "/ok.php", "uma.test.example")[:3:2] == (200, b"ok")
+
+
+def test_php_pool_follows_a_reload_that_changes_its_size(make_lockerd):
+    """front's share grows with max-scripts: the pool must grow with it, or
+    connections beyond its processes would wait for ever."""
+    d = make_lockerd(front_processes=1, extra="max-scripts 1\nfile-cache-valid 30\n"
+                     "worker-idle-timeout 300\n").start()
+    d.signup("vic")
+    d.put("vic", "slow.php", '<?php usleep(200000); echo "done";')
+    assert get(d.port, "/slow.php", "vic.test.example")[2] == b"done"
+    with open(d.conf) as f:
+        conf = f.read()
+    d.write_conf(conf.replace("max-scripts 1\n", "max-scripts 16\n"))
+    d.proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    socks = []
+    for _ in range(6):
+        c = socket.create_connection(("127.0.0.1", d.port))
+        c.sendall(b"GET /slow.php HTTP/1.1\r\nHost: vic.test.example\r\n"
+                  b"Connection: close\r\n\r\n")
+        socks.append(c)
+    for c in socks:
+        c.settimeout(15)
+        data = b""
+        while True:
+            x = c.recv(4096)
+            if not x:
+                break
+            data += x
+        c.close()
+        assert data.startswith(b"HTTP/1.1 200") and b"\r\ndone\r\n" in data, data
+    uid = uid_of(d, "vic")
+    kids = php_children(uid)
+    assert len([p for p, pp in kids.items() if pp in kids]) == 5	# 4 shared + 1
 
 
 def test_nothing_of_a_locker_outlives_lockerd(make_lockerd):
