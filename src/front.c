@@ -2416,7 +2416,8 @@ kconn_release(struct conn *c)
 
 	c->kc = NULL;
 	c->cgi_fd = -1;
-	if (kc->w != NULL && !kc->w->dead && !F.stopping && c->fr.ended &&
+	if (kc->w != NULL && !kc->w->dead && !F.stopping &&
+	    kc->w->nk <= fcgi_front_share(&F.conf) && c->fr.ended &&
 	    c->fr.protocol_status == 0 && c->upload_done && c->fcgi_stdin_ended &&
 	    !c->up_discard && c->up_off == c->up_len && c->fraw_off == c->fraw_len &&
 	    c->fpend_len == 0 && !c->fcgi_error) {
