@@ -12,8 +12,13 @@
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
-#   BENCH_CGI=1               0: only the static-file cases (no hello.cgi,
-#                             hello.php, php-fpm)
+#   BENCH_CASES="static nocache cgi php cold"   which cases to run:
+#                             static: 1 KiB and 100 KiB files; nocache:
+#                             the same through lockerd without its file
+#                             cache; cgi: the compiled hello CGI; php:
+#                             hello.php (php-fpm, php-cgi per request,
+#                             lockerd's pool); cold: the cold-start test
+#   BENCH_CGI=1               0: no script cases (drops cgi and php)
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
 #   BENCH_LOCKERD_TMPDIR=/var/lib   parent of lockerd's lockers/state/logs
 #                             (not under /tmp, which lockerd refuses, nor
@@ -32,6 +37,11 @@ WARMUP=${BENCH_WARMUP_SECONDS:-2}
 NCOLD=${BENCH_COLD_LOCKERS:-50}
 ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
 CGI=${BENCH_CGI:-1}
+CASES=${BENCH_CASES:-static nocache cgi php cold}
+if [ "$CGI" != 1 ]; then
+	CASES=$(for c in $CASES; do case $c in cgi|php) ;; *) echo $c ;; esac; done)
+fi
+case " $(echo $CASES) " in *" cgi "*|*" php "*) CGI=1 ;; *) CGI=0 ;; esac
 THREADS=2
 CONNS=32
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -117,6 +127,7 @@ json_info() {
 }
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+has() { case " $(echo $CASES) " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # The throw-away user that Apache+suexec and the php-fpm pool run as.
 make_user() {
@@ -130,6 +141,18 @@ make_user() {
 	USER_MADE=1
 	[ "$(id -u $TESTUSER)" -ge 100 ] && [ "$(id -g $TESTUSER)" -ge 100 ] \
 	    || die "$TESTUSER got a uid or gid below 100, which suexec refuses"
+}
+
+# PHP processes left after a load run: php-fpm's children (not its master),
+# and the php-cgi processes of lockerd's pool (its parent included, which
+# only forks: it is counted apart).
+fpm_children() {
+	ps -eo ppid=,comm= | awk -v p="$1" '$1 == p && $2 ~ /^php-fpm/ { n++ } END { print n + 0 }'
+}
+pool_children() {
+	ps -eo uid=,ppid=,pid=,comm= | awk -v u="$1" '
+	    $1 == u && $4 ~ /^php-cgi/ { pp[$3] = $2; n++ }
+	    END { for (k in pp) if (pp[pp[k]] != "") c++; print c + 0, n - c }'
 }
 
 free_port() {
@@ -254,6 +277,13 @@ fi
 others=$(for p in $(pidof nginx apache2 2>/dev/null); do echo $p; done | wc -l)
 [ "$others" -gt 0 ] && say "NOTE: $others nginx/apache2 processes of the system are running; they use other ports but share the CPU"
 
+# lockerd's PHP pool per locker: each front process's share of kept
+# connections (4 / front processes, at least 1; max-scripts is 64 here),
+# and one process for a chunked upload's spooler.
+NCPU=$(nproc)
+PHP_SHARE=$((4 / NCPU)); [ $PHP_SHARE -ge 1 ] || PHP_SHARE=1
+PHP_CHILDREN=$((PHP_SHARE * NCPU + 1))
+
 S=$(mktemp -d /tmp/lockerd-bench.XXXXXX) || die "mktemp"
 chmod 0755 "$S"		# nginx's workers (www-data) read the files below it
 : >"$S/results.tsv"
@@ -274,10 +304,12 @@ fi
 
 if want nginx; then
 	mkdir "$S/nginx" "$S/fpm" "$S/php"
-	if [ "$CGI" = 1 ]; then
+	if has php; then
 		# php-fpm as Debian runs it (its php.ini, opcache on), one pool
-		# running as the user, pm=ondemand with Debian's max_children;
-		# nginx's workers (www-data) talk to it on a Unix socket.
+		# running as the user, pm=ondemand; nginx's workers (www-data)
+		# talk to it on a Unix socket.  max_children is the size of
+		# lockerd's pool, so both have as many PHP processes (Debian's
+		# default, 5, on 2 CPUs).
 		make_user
 		install -o "$TESTUSER" -g "$TESTUSER" -m 0600 "$S/hello.php" "$S/php/hello.php"
 		chown "$TESTUSER:$TESTUSER" "$S/php"; chmod 0711 "$S/php"
@@ -296,7 +328,7 @@ listen.owner = www-data
 listen.group = www-data
 listen.mode = 0660
 pm = ondemand
-pm.max_children = 5
+pm.max_children = $PHP_CHILDREN
 pm.process_idle_timeout = 10s
 EOF
 		$FPM -t -y "$S/fpm/php-fpm.conf" >"$S/fpm/configtest" 2>&1 \
@@ -326,18 +358,21 @@ EOF
 	NGINX_PID=$!
 	wait_up nginx "$NGINX_PID" "$NPORT" "$S/nginx/error.log"
 	say "nginx $($NGINX -v 2>&1 | sed 's|.*/||') up on 127.0.0.1:$NPORT (pid $NGINX_PID)"
-	bench_wrk nginx "1 KiB" "http://127.0.0.1:$NPORT/1k.html" "" "$S/files/1k.html"
-	bench_wrk nginx "100 KiB" "http://127.0.0.1:$NPORT/100k.html" "" "$S/files/100k.html"
-	[ -s "$S/nginx/access.log" ] || die "nginx wrote no access log"
-	if [ "$CGI" = 1 ]; then
+	if has static; then
+		bench_wrk nginx "1 KiB" "http://127.0.0.1:$NPORT/1k.html" "" "$S/files/1k.html"
+		bench_wrk nginx "100 KiB" "http://127.0.0.1:$NPORT/100k.html" "" "$S/files/100k.html"
+		[ -s "$S/nginx/access.log" ] || die "nginx wrote no access log"
+	fi
+	if has php; then
 		bench_wrk nginx+fpm hello.php "http://127.0.0.1:$NPORT/hello.php" "" "$S/hello.out" \
 		    "$S/nginx/error.log"
+		fpm_children "$FPM_PID" >"$S/fpm-children"
 	fi
 	# Reference for the cold-start figures: one request on a new
 	# connection to a server that has nothing to start.
 	: >"$S/nginx-conn.txt"
 	i=0
-	while [ $i -lt "$NCOLD" ]; do
+	while has cold && [ $i -lt "$NCOLD" ]; do
 		curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$NPORT/1k.html" \
 		    >>"$S/nginx-conn.txt" || die "nginx: request failed"
 		i=$((i + 1))
@@ -394,11 +429,15 @@ if want static-cat; then
 		tail -n 5 /var/log/apache2/suexec.log >&2 2>/dev/null
 		die "Apache + suexec + static-cat does not work"
 	fi
-	bench_wrk static-cat "1 KiB" "http://127.0.0.1:$APORT/1k.html" "" "$S/files/1k.html"
-	bench_wrk static-cat "100 KiB" "http://127.0.0.1:$APORT/100k.html" "" "$S/files/100k.html"
-	if [ "$CGI" = 1 ]; then
+	if has static; then
+		bench_wrk static-cat "1 KiB" "http://127.0.0.1:$APORT/1k.html" "" "$S/files/1k.html"
+		bench_wrk static-cat "100 KiB" "http://127.0.0.1:$APORT/100k.html" "" "$S/files/100k.html"
+	fi
+	if has cgi; then
 		bench_wrk apache-suexec hello.c "http://127.0.0.1:$APORT/cgi/hello" "" "$S/hello.out" \
 		    "$WWW/apache/error.log"
+	fi
+	if has php; then
 		bench_wrk apache-suexec hello.php "http://127.0.0.1:$APORT/hello.php" "" "$S/hello.out" \
 		    "$WWW/apache/error.log"
 	fi
@@ -447,36 +486,43 @@ EOF
 		install -o "$LUID" -g "$LGID" -m 0600 "$S/files/$f" "$LHOME/web_scripts/$f"
 	done
 	H="bench.$DOMAIN"
-	bench_wrk lockerd "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
-	bench_wrk lockerd "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+	if has static; then
+		bench_wrk lockerd "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
+		bench_wrk lockerd "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+	fi
 
 	# The same with front's file cache off (file-cache-valid 0): every
 	# request then makes the round trip to the locker's worker.
-	echo "file-cache-valid 0" >>"$CONF"
-	kill -HUP "$LOCKERD_PID"
-	sleep 0.5
-	bench_wrk lockerd-nc "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
-	bench_wrk lockerd-nc "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
-	sed -i '/^file-cache-valid 0$/d' "$CONF"
-	kill -HUP "$LOCKERD_PID"
-	sleep 0.5
+	if has nocache; then
+		echo "file-cache-valid 0" >>"$CONF"
+		kill -HUP "$LOCKERD_PID"
+		sleep 0.5
+		bench_wrk lockerd-nc "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
+		bench_wrk lockerd-nc "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+		sed -i '/^file-cache-valid 0$/d' "$CONF"
+		kill -HUP "$LOCKERD_PID"
+		sleep 0.5
+	fi
 
 	# Scripts: the compiled program as hello.cgi (run directly, one fork
 	# per request), and hello.php through the locker's own persistent
 	# FastCGI pool (php-cgi; lockerd's default for .php).
-	if [ "$CGI" = 1 ]; then
+	if has cgi; then
 		install -o "$LUID" -g "$LGID" -m 0700 "$S/hello.cgi" "$LHOME/web_scripts/hello.cgi"
-		install -o "$LUID" -g "$LGID" -m 0600 "$S/hello.php" "$LHOME/web_scripts/hello.php"
 		bench_wrk lockerd hello.c "http://127.0.0.1:$LPORT/hello.cgi" "$H" "$S/hello.out" \
 		    "$LDIR/logs/lockers/bench/error.log"
+	fi
+	if has php; then
+		install -o "$LUID" -g "$LGID" -m 0600 "$S/hello.php" "$LHOME/web_scripts/hello.php"
 		bench_wrk lockerd hello.php "http://127.0.0.1:$LPORT/hello.php" "$H" "$S/hello.out" \
 		    "$LDIR/logs/lockers/bench/error.log"
+		pool_children "$LUID" >"$S/pool-children"
 	fi
 
 	# Cold start: the first request to a locker that has no worker yet.
-	say "cold start: signing up $NCOLD lockers"
+	has cold && say "cold start: signing up $NCOLD lockers"
 	i=0
-	while [ $i -lt "$NCOLD" ]; do
+	while has cold && [ $i -lt "$NCOLD" ]; do
 		n="bench-c$i"
 		$LOCKER signup "$n" >"$S/signup.out" 2>&1 \
 		    || { cat "$S/signup.out" >&2; die "locker signup $n failed"; }
@@ -492,6 +538,7 @@ EOF
 	done
 	: >"$S/cold.txt"; : >"$S/warm.txt"
 	for round in cold warm; do
+		has cold || break
 		i=0
 		while [ $i -lt "$NCOLD" ]; do
 			n="bench-c$i"
@@ -540,18 +587,28 @@ awk -F '\t' '
     }
     END {
 	print "ratios (req/s):"
+	if (("lockerd/1 KiB") in r || ("nginx/1 KiB") in r || ("lockerd-nc/1 KiB") in r) {
 	ratio("lockerd / nginx, 1 KiB", "lockerd/1 KiB", "nginx/1 KiB", "1.0x")
 	ratio("lockerd / nginx, 100 KiB", "lockerd/100 KiB", "nginx/100 KiB", "-")
 	ratio("lockerd-nc / nginx, 1 KiB", "lockerd-nc/1 KiB", "nginx/1 KiB", "-")
 	ratio("lockerd-nc / nginx, 100 KiB", "lockerd-nc/100 KiB", "nginx/100 KiB", "-")
 	ratio("lockerd / static-cat, 1 KiB", "lockerd/1 KiB", "static-cat/1 KiB", "20x")
-	if (("lockerd/hello.c") in r || ("apache-suexec/hello.c") in r) {
+	}
+	if (("lockerd/hello.c") in r || ("apache-suexec/hello.c") in r)
 		ratio("lockerd / apache-suexec, C CGI", "lockerd/hello.c", "apache-suexec/hello.c", "2.0x")
+	if (("lockerd/hello.php") in r || ("nginx+fpm/hello.php") in r) {
 		ratio("lockerd / nginx+php-fpm, hello.php", "lockerd/hello.php", "nginx+fpm/hello.php", "1.0x")
 		ratio("lockerd / php-cgi per request, PHP", "lockerd/hello.php", "apache-suexec/hello.php", "100x")
 	}
     }' "$S/results.tsv"
 echo
+if [ -s "$S/fpm-children" ] || [ -s "$S/pool-children" ]; then
+	echo "PHP processes serving after the load run (opcache as Debian configures it):"
+	[ -s "$S/fpm-children" ] && echo "  php-fpm pool (pm=ondemand):  $(cat "$S/fpm-children") children (+ its master)"
+	[ -s "$S/pool-children" ] && set -- $(cat "$S/pool-children") &&
+	    echo "  lockerd's php-cgi pool:      $1 children (+ $2 parent that only forks)"
+	echo
+fi
 if [ -s "$S/cold.txt" ]; then
 	set -- $(pct "$S/cold.txt"); c50=$1 c99=$2
 	set -- $(pct "$S/warm.txt"); w50=$1 w99=$2
@@ -562,7 +619,7 @@ if [ -s "$S/cold.txt" ]; then
 		set -- $(pct "$S/nginx-conn.txt")
 		echo "  reference, nginx, same way:         p50 $1 ms   p99 $2 ms"
 	fi
-elif want lockerd; then
+elif want lockerd && has cold; then
 	echo "cold start: n/a (lockerd skipped)"
 fi
 if [ -n "$LOAD_FAILED" ]; then

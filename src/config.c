@@ -84,7 +84,7 @@ static const struct directive directives[] = {
 	{ "worker-timeout", T_DURATION, F(worker_timeout), 1, 3600,
 	  "how long front waits for a worker's answer before 504" },
 	{ "file-cache-valid", T_DURATION, F(file_cache_valid), 0, 60,
-	  "front reuses a file a worker opened for this long (0: never)" },
+	  "front reuses a file a worker opened, or a PHP script's resolution, for this long (0: never)" },
 	{ "max-request-line", T_SIZE, F(max_request_line), 64, 1 << 20,
 	  "longest request line (414 beyond)" },
 	{ "max-header-size", T_SIZE, F(max_header_size), 256, 1 << 20,

@@ -29,6 +29,7 @@
 
 #include "lockerd.h"
 #include "cgi.h"
+#include "cgienv.h"
 #include "fcgi.h"
 #include "http.h"
 #include "route.h"
@@ -39,11 +40,21 @@ enum conn_state {
 	C_WAIT_WORKER,
 	C_SEND,
 	C_CGI,		/* a script runs: body up, output down */
+	C_WAIT_FCGI,	/* waiting for a connection to the locker's FastCGI pool */
 };
 
-enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_LOGD, K_CGI };
+enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_LOGD, K_CGI, K_FCONN };
 
 struct wchan;
+struct kconn;
+
+/* How the locker's worker resolved a FastCGI script (strings NUL-terminated). */
+struct fres {
+	char	*s[WSC_MAX];		/* docroot, rel, path_info, index name */
+	int	 has_index;
+	char	 ext[CONF_EXT_LEN];
+	size_t	 size;			/* of this allocation */
+};
 
 struct conn {
 	enum obj_kind		 kind;		/* K_CONN */
@@ -112,6 +123,8 @@ struct conn {
 	size_t			 ck_hlen, ck_hoff;
 	size_t			 ck_data;	/* its data bytes still to go, */
 	size_t			 ck_tail;	/* and its closing CRLF */
+	size_t			 ck_end;	/* the last chunk, still to send */
+	int			 ck_end_queued;
 	char			*up;		/* body bytes on their way to the script */
 	size_t			 up_len, up_off;
 	int			 upload_done;
@@ -124,11 +137,39 @@ struct conn {
 	int			 fcgi;
 	int			 fcgi_error;
 	int			 fcgi_stdin_ended;
+	int			 fcgi_raw_up;	/* the body goes up raw, to a spooler */
 	struct fcgi_reader	 fr;
 	unsigned char		*fraw;		/* records as read */
 	size_t			 fraw_len, fraw_off;
 	const unsigned char	*fpend;		/* stdout bytes of fraw not yet taken */
 	size_t			 fpend_len;
+	struct kconn		*kc;		/* the pool connection it uses */
+	int			 kc_reused;	/* ... which served a request before */
+	int			 fcgi_retried;
+	int			 want_conn;	/* asked the worker for a pool connection */
+	unsigned		 cgi_gen;	/* scripts started on this connection */
+	struct fres		*scr;		/* the script, as resolved */
+	struct wchan		*fqw;		/* waiting in this wchan's queue */
+	struct conn		*fnext;
+};
+
+/*
+ * A connection to a locker's FastCGI pool, kept open (FCGI_KEEP_CONN) for
+ * the next request: no worker round trip, no connect, no accept.  Each
+ * pins one PHP process of the pool while open, so a front process holds at
+ * most its share of them (fcgi_front_share()); requests beyond wait in
+ * front for one to be free.  It belongs to the locker's channel, and dies
+ * with it.
+ */
+struct kconn {
+	enum obj_kind	 kind;		/* K_FCONN */
+	int		 fd;
+	struct wchan	*w;		/* NULL once the channel is gone */
+	struct conn	*owner;		/* the request using it; NULL: idle */
+	char		 ext[CONF_EXT_LEN];
+	struct kconn	*next;
+	int		 dead;
+	unsigned	 used;		/* requests served */
 };
 
 struct wchan {
@@ -140,6 +181,12 @@ struct wchan {
 	struct wchan	*flush_next;	/* on F.flush: has requests to write */
 	int		 dirty;
 	int		 dead;
+	struct kconn	*kconns;	/* to the locker's FastCGI pools */
+	unsigned	 nk;		/* how many */
+	unsigned	 npending;	/* asked of the worker, not answered yet */
+	struct conn	*fq_head, *fq_tail;	/* requests waiting for one */
+	int		 kick;
+	struct wchan	*kick_next;
 };
 
 static struct {
@@ -156,6 +203,8 @@ static struct {
 	struct conn		*graveyard;	/* closed, freed at the end of the round */
 	struct wchan		*dead_wchans;
 	struct wchan		*flush;		/* written at the end of the round */
+	struct wchan		*kick;		/* a pool connection may be free */
+	struct kconn		*dead_kconns;
 	struct wchan		*wchans;
 	uint64_t		 next_id;
 	int			 stopping;
@@ -181,7 +230,11 @@ static void	wchan_fail(struct wchan *w, int status);
 static void	dispatch_worker(struct conn *c);
 static void	cgi_end(struct conn *c);
 static void	cgi_run(struct conn *c);
-static void	cgi_start(struct conn *c, int fd, int nph);
+static void	cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen);
+static void	kconn_release(struct conn *c);
+static void	kconn_drop(struct kconn *kc);
+static void	fq_remove(struct conn *c);
+static void	fcgi_kick(struct wchan *w);
 static void	request_done(struct conn *c);
 
 /* ------------------------------------------------------------ helpers */
@@ -210,11 +263,13 @@ update_date(void)
 }
 
 static void	fcache_clear(void);
+static void	scache_clear(void);
 
 static void
 apply_config(const struct config *c)
 {
 	fcache_clear();
+	scache_clear();
 	F.conf = *c;
 	F.limits.max_request_line = c->max_request_line;
 	F.limits.max_head = c->max_header_size;
@@ -359,6 +414,13 @@ wchan_dequeue(struct wchan *w, struct conn *c)
 		}
 	c->wnext = NULL;
 	c->wc = NULL;
+	if (c->want_conn) {
+		/* Answered, timed out or gone: the connection asked for is not
+		 * pending any more (one that comes anyway is counted then). */
+		c->want_conn = 0;
+		w->npending--;
+		fcgi_kick(w);
+	}
 }
 
 static void
@@ -366,6 +428,8 @@ conn_close(struct conn *c)
 {
 	if (c->wc != NULL)
 		wchan_dequeue(c->wc, c);
+	if (c->fqw != NULL)
+		fq_remove(c);
 	if (c->have_req && c->status != 0)
 		log_access(c);
 	if (c->file_fd != -1)
@@ -373,6 +437,8 @@ conn_close(struct conn *c)
 	cgi_end(c);
 	free(c->redirect_query);
 	c->redirect_query = NULL;
+	free(c->scr);
+	c->scr = NULL;
 	close(c->fd);
 	conn_unlink(c);
 	/* Another event of this round may still name it: free it afterwards. */
@@ -395,6 +461,12 @@ graveyard_empty(void)
 	while ((w = F.dead_wchans) != NULL) {
 		F.dead_wchans = w->next;
 		free(w);
+	}
+	while (F.dead_kconns != NULL) {
+		struct kconn *k = F.dead_kconns;
+
+		F.dead_kconns = k->next;
+		free(k);
 	}
 }
 
@@ -703,6 +775,9 @@ request_done(struct conn *c)
 	c->body_bytes = 0;
 	c->body_pending = 0;
 	c->retried = 0;
+	c->fcgi_retried = 0;
+	free(c->scr);
+	c->scr = NULL;
 	if (!c->keep_alive) {
 		shutdown(c->fd, SHUT_WR);
 		conn_close(c);
@@ -947,13 +1022,18 @@ conn_run(struct conn *c)
 			c->deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
 			break;
 		case C_WAIT_WORKER:
+		case C_WAIT_FCGI:
 			return;
-		case C_CGI:
+		case C_CGI: {
+			unsigned gen = c->cgi_gen;
+
 			cgi_run(c);
-			/* It may have answered otherwise (an error, a redirect). */
-			if (c->closed || c->state == C_CGI)
+			/* It may have answered otherwise (an error, a redirect), or
+			 * started another script (a redirect, a retry): run that. */
+			if (c->closed || (c->state == C_CGI && c->cgi_gen == gen))
 				return;
 			continue;
+		}
 		case C_SEND:
 			/*
 			 * An unread body would be taken for the next request: read
@@ -1019,6 +1099,16 @@ wchan_free(struct wchan *w)
 		close(w->fd);
 		w->fd = -1;
 	}
+	if (w->kick) {
+		struct wchan **kp;
+
+		for (kp = &F.kick; *kp != NULL; kp = &(*kp)->kick_next)
+			if (*kp == w) {
+				*kp = w->kick_next;
+				break;
+			}
+		w->kick = 0;
+	}
 	if (w->dirty) {
 		struct wchan **fp;
 
@@ -1032,6 +1122,18 @@ wchan_free(struct wchan *w)
 	w->dead = 1;
 	w->next = F.dead_wchans;
 	F.dead_wchans = w;
+	/* Its pool goes with its worker: idle connections now, busy ones when done. */
+	while (w->kconns != NULL) {
+		struct kconn *k = w->kconns;
+
+		w->kconns = k->next;
+		k->w = NULL;
+		if (k->owner == NULL) {
+			k->next = NULL;
+			kconn_drop(k);
+		}
+	}
+	w->nk = 0;
 }
 
 /*
@@ -1072,6 +1174,8 @@ wire_pack(struct conn *c, char *buf, size_t cap)
 	r->content_length = q->chunked ? -1 : q->content_length;
 	if (c->body_pending && c->redirects == 0)
 		r->flags |= WREQ_BODY | (q->chunked ? WREQ_CHUNKED : 0);
+	if (c->want_conn)
+		r->flags |= WREQ_CONNECT;
 	if (!pack_str(buf, cap, &off, r, WS_PATH, c->fs_path, strlen(c->fs_path)) ||
 	    !pack_str(buf, cap, &off, r, WS_URL, c->path, strlen(c->path)) ||
 	    !pack_str(buf, cap, &off, r, WS_TARGET, q->target.p, q->target.len) ||
@@ -1287,15 +1391,13 @@ fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *s
 	e->expires = loop_now + (uint64_t)F.conf.file_cache_valid * 1000;
 }
 
+/* Queue the request for the locker's worker; with want, ask for a pool connection. */
 static void
-dispatch_worker(struct conn *c)
+worker_send(struct conn *c, struct wchan *w, int want)
 {
-	struct wchan *w;
-
-	if ((c->req.method == HTTP_M_GET || c->req.method == HTTP_M_HEAD) && fcache_serve(c))
-		return;
-	if ((w = wchan_get(c->locker)) == NULL)
-		return send_error(c, 503, 1);
+	c->want_conn = want;
+	if (want)
+		w->npending++;
 	c->state = C_WAIT_WORKER;
 	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
 	c->req_id = ++F.next_id;
@@ -1313,6 +1415,26 @@ dispatch_worker(struct conn *c)
 		w->flush_next = F.flush;
 		F.flush = w;
 	}
+}
+
+static int	scache_get(struct conn *c);
+static void	fcgi_acquire(struct conn *c, struct wchan *w);
+
+static void
+dispatch_worker(struct conn *c)
+{
+	struct wchan *w;
+
+	free(c->scr);
+	c->scr = NULL;
+	if ((c->req.method == HTTP_M_GET || c->req.method == HTTP_M_HEAD) && fcache_serve(c))
+		return;
+	if ((w = wchan_get(c->locker)) == NULL)
+		return send_error(c, 503, 1);
+	/* A FastCGI script resolved a moment ago goes straight to its pool. */
+	if (!c->req.chunked && scache_get(c))
+		return fcgi_acquire(c, w);
+	worker_send(c, w, w->nk + w->npending < fcgi_front_share(&F.conf));
 }
 
 /*
@@ -1339,6 +1461,11 @@ wchan_fail(struct wchan *w, int status)
 			conn_run(c);
 		}
 	}
+	/* Those waiting for a pool connection never reached the worker. */
+	while ((c = w->fq_head) != NULL) {
+		fq_remove(c);
+		dispatch_worker(c);
+	}
 	wchan_free(w);
 }
 
@@ -1350,10 +1477,41 @@ ctype_ok(const char *s, size_t max)
 	return n > 0 && n < max && http_valid_field_value(s, n) && strchr(s, '/') != NULL;
 }
 
+static struct fres	*fres_parse(const struct wire_response *r, size_t len);
+static void		 scache_put(const struct conn *c, const struct fres *r);
+static void		 fcgi_begin(struct conn *c, struct kconn *kc);
+static struct kconn	*kconn_new(struct wchan *w, int fd, const char *ext);
+
+/* A FastCGI script: build its request here, on a pool connection. */
 static void
-handle_response(struct wchan *w, const struct wire_response *r, int fd)
+fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, size_t len,
+    int fd, int asked)
 {
-	struct conn *c;
+	struct kconn *kc;
+
+	if ((c->scr = fres_parse(r, len)) == NULL) {
+		log_warnx("front: bad FastCGI answer from worker %s", w->locker);
+		if (fd != -1)
+			close(fd);
+		return send_error(c, 502, 1);
+	}
+	if (fd != -1 && !asked) {
+		close(fd);	/* a connection we did not ask for would be over our share */
+		return send_error(c, 502, 1);
+	}
+	scache_put(c, c->scr);
+	if (fd == -1)
+		return fcgi_acquire(c, w);
+	if ((kc = kconn_new(w, fd, c->scr->ext)) == NULL)
+		return send_error(c, 503, 1);
+	fcgi_begin(c, kc);
+}
+
+static void
+handle_response(struct wchan *w, const struct wire_response *r, size_t len, int fd)
+{
+	struct conn	*c;
+	int		 asked;
 
 	for (c = w->qhead; c != NULL; c = c->wnext)
 		if (c->req_id == r->id && c->sent)
@@ -1364,7 +1522,16 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 			close(fd);
 		return;
 	}
+	asked = c->want_conn;
 	wchan_dequeue(w, c);
+	if (r->kind != WIRE_FCGI && len != sizeof(*r)) {
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+		send_error(c, 502, 1);
+		conn_run(c);
+		return;
+	}
 	switch (r->kind) {
 	case WIRE_FILE:
 		if (fd == -1 || !ctype_ok(r->content_type, sizeof(r->content_type))) {
@@ -1391,13 +1558,26 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 		break;
 	case WIRE_CGI:
 	case WIRE_CGI_NPH:
-	case WIRE_FCGI:
 		if (fd == -1) {
 			send_error(c, 502, 1);
 			break;
 		}
-		c->fcgi = r->kind == WIRE_FCGI;
-		cgi_start(c, fd, r->kind == WIRE_CGI_NPH);
+		c->fcgi = 0;
+		cgi_start(c, fd, r->kind == WIRE_CGI_NPH, NULL, 0);
+		fd = -1;
+		break;
+	case WIRE_FCGI_SPOOL:
+		if (fd == -1) {
+			send_error(c, 502, 1);
+			break;
+		}
+		c->fcgi = 1;
+		c->fcgi_raw_up = 1;
+		cgi_start(c, fd, 0, NULL, 0);
+		fd = -1;
+		break;
+	case WIRE_FCGI:
+		fcgi_response(w, c, r, len, fd, asked);
 		fd = -1;
 		break;
 	case WIRE_STATUS:
@@ -1425,6 +1605,8 @@ handle_response(struct wchan *w, const struct wire_response *r, int fd)
 static void
 cgi_end(struct conn *c)
 {
+	if (c->kc != NULL)
+		kconn_release(c);	/* kept for the next request, or closed */
 	if (c->cgi_fd != -1) {
 		/* Closing it tells the worker to kill a script still running. */
 		epoll_ctl(F.epfd, EPOLL_CTL_DEL, c->cgi_fd, NULL);
@@ -1442,28 +1624,39 @@ cgi_end(struct conn *c)
 }
 
 static void
-cgi_start(struct conn *c, int fd, int nph)
+cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 {
+	size_t upsz = CGI_BUF + FCGI_HEADER_LEN > prelen ? CGI_BUF + FCGI_HEADER_LEN : prelen;
+
+	c->cgi_fd = c->kc ? fd : -1;
 	if ((c->cgi_buf = malloc(CGI_BUF)) == NULL ||
-	    (c->body_pending && (c->up = malloc(CGI_BUF + FCGI_HEADER_LEN)) == NULL) ||
+	    ((c->body_pending || prelen) && (c->up = malloc(upsz)) == NULL) ||
 	    (c->fcgi && (c->fraw = malloc(CGI_BUF)) == NULL)) {
-		close(fd);
+		if (c->kc == NULL)
+			close(fd);
 		cgi_end(c);
 		return send_error(c, 503, 1);
 	}
 	set_nonblock(fd);
 	c->cgi_fd = fd;
 	c->cgi_nph = nph;
+	c->cgi_gen++;
 	c->cgi_head_done = 0;
 	c->cgi_readable = c->cgi_writable = 1;
 	c->cgi_eof = 0;
 	c->cgi_len = c->cgi_off = 0;
 	c->up_len = c->up_off = 0;
+	if (prelen) {
+		/* The FastCGI request's head goes up first, like body bytes. */
+		memcpy(c->up, pre, prelen);
+		c->up_len = prelen;
+	}
 	c->chunked_out = 0;
 	c->out_left = -1;
-	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = 0;
+	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = c->ck_end = 0;
+	c->ck_end_queued = 0;
 	c->up_discard = 0;
-	c->upload_done = !c->body_pending;
+	c->upload_done = !c->body_pending && prelen == 0;
 	c->fcgi_error = 0;
 	c->fcgi_stdin_ended = 0;
 	c->fraw_len = c->fraw_off = c->fpend_len = 0;
@@ -1475,7 +1668,8 @@ cgi_start(struct conn *c, int fd, int nph)
 		shutdown(fd, SHUT_WR);
 	else if (c->req.expect_continue && c->req.version_minor == 1)
 		send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
-	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
+	if (c->kc == NULL)
+		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
 	c->state = C_CGI;
 	c->deadline = loop_now + (uint64_t)F.conf.script_timeout * 1000;
 }
@@ -1488,7 +1682,8 @@ cgi_start(struct conn *c, int fd, int nph)
 static int
 cgi_upload(struct conn *c)
 {
-	size_t	hdr = c->fcgi ? FCGI_HEADER_LEN : 0;
+	int	framed = c->fcgi && !c->fcgi_raw_up;	/* as STDIN records */
+	size_t	hdr = framed ? FCGI_HEADER_LEN : 0;
 	int	progress = 0;
 
 	for (;;) {
@@ -1524,7 +1719,7 @@ cgi_upload(struct conn *c)
 		}
 		c->up_off = c->up_len = 0;
 		if (!c->body_pending) {
-			if (c->fcgi && !c->fcgi_stdin_ended && !c->up_discard) {
+			if (framed && !c->fcgi_stdin_ended && !c->up_discard) {
 				/* The empty STDIN record that ends the body. */
 				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1, 0, 0);
 				c->up_len = FCGI_HEADER_LEN;
@@ -1532,7 +1727,7 @@ cgi_upload(struct conn *c)
 				continue;
 			}
 			c->upload_done = 1;
-			if (!c->up_discard && !c->fcgi)
+			if (!c->up_discard && !framed)
 				shutdown(c->cgi_fd, SHUT_WR);
 			return 1;
 		}
@@ -1571,8 +1766,10 @@ cgi_upload(struct conn *c)
 				c->pos = c->inlen = c->head_len;
 			if (hdr) {
 				/* FastCGI: the piece goes up as one STDIN record. */
-				if (c->up_len == 0)
+				if (c->up_len == 0 || c->fcgi_stdin_ended) {
+					c->up_len = 0;
 					continue;
+				}
 				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1,
 				    (uint16_t)c->up_len, 0);
 				c->up_len += hdr;
@@ -1794,17 +1991,29 @@ cgi_fail(struct conn *c, int status, const char *why)
 	send_error(c, status, 1);
 }
 
+/* Take n written bytes off a piece still to send; returns what is left of n. */
+static size_t
+sent_off(size_t n, size_t *left)
+{
+	size_t k = n < *left ? n : *left;
+
+	*left -= k;
+	return n - k;
+}
+
 /*
- * Send the body bytes buffered, framed as chunks when we chose to; a chunk
- * cut short by a full socket is finished on the next call.  1 when all of
- * it is out, 0 when the socket is full, -1 on error.
+ * Send our head (while it is not out) and the body bytes buffered, framed
+ * as chunks when we chose to, and the last chunk when the script has
+ * finished: all in one writev, so that a small answer is one segment.  A
+ * piece cut short by a full socket is finished on the next call.  1 when
+ * all of it is out, 0 when the socket is full, -1 on error.
  */
 static int
 cgi_send_body(struct conn *c)
 {
 	for (;;) {
-		struct iovec	iov[3];
-		size_t		n;
+		struct iovec	iov[5];
+		size_t		n, left;
 		ssize_t		w;
 		int		niov = 0;
 
@@ -1814,14 +2023,22 @@ cgi_send_body(struct conn *c)
 			/* A script that says less than it sends is cut at its word. */
 			if (c->out_left >= 0 && (uint64_t)data > (uint64_t)c->out_left)
 				data = (size_t)c->out_left;
-			if (data == 0)
-				break;
 			c->ck_data = data;
 			c->ck_hoff = c->ck_hlen = 0;
-			if (c->chunked_out) {
+			if (c->chunked_out && data > 0) {
 				c->ck_hlen = (size_t)snprintf(c->ck_h, sizeof(c->ck_h), "%zx\r\n", data);
 				c->ck_tail = 2;
 			}
+		}
+		/* The script is done and this is the rest of its output. */
+		if (c->chunked_out && !c->ck_end_queued && c->cgi_eof &&
+		    c->ck_data == c->cgi_len - c->cgi_off) {
+			c->ck_end = 5;
+			c->ck_end_queued = 1;
+		}
+		if (c->outoff < c->outlen) {
+			iov[niov].iov_base = c->out + c->outoff;
+			iov[niov++].iov_len = c->outlen - c->outoff;
 		}
 		if (c->ck_hoff < c->ck_hlen) {
 			iov[niov].iov_base = c->ck_h + c->ck_hoff;
@@ -1835,15 +2052,21 @@ cgi_send_body(struct conn *c)
 			iov[niov].iov_base = (char *)"\r\n" + (2 - c->ck_tail);
 			iov[niov++].iov_len = c->ck_tail;
 		}
+		if (c->ck_end > 0) {
+			iov[niov].iov_base = (char *)"0\r\n\r\n" + (5 - c->ck_end);
+			iov[niov++].iov_len = c->ck_end;
+		}
+		if (niov == 0)
+			break;
 		if ((w = writev(c->fd, iov, niov)) == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		n = (size_t)w;
-		if (n > 0 && c->ck_hoff < c->ck_hlen) {
-			size_t k = n < c->ck_hlen - c->ck_hoff ? n : c->ck_hlen - c->ck_hoff;
-
-			c->ck_hoff += k;
-			n -= k;
-		}
+		left = c->outlen - c->outoff;
+		n = sent_off(n, &left);
+		c->outoff = c->outlen - left;
+		left = c->ck_hlen - c->ck_hoff;
+		n = sent_off(n, &left);
+		c->ck_hoff = c->ck_hlen - left;
 		if (n > 0 && c->ck_data > 0) {
 			size_t k = n < c->ck_data ? n : c->ck_data;
 
@@ -1854,13 +2077,36 @@ cgi_send_body(struct conn *c)
 				c->out_left -= (int64_t)k;
 			n -= k;
 		}
-		if (n > 0 && c->ck_tail > 0)
-			c->ck_tail -= n < c->ck_tail ? n : c->ck_tail;
+		n = sent_off(n, &c->ck_tail);
+		sent_off(n, &c->ck_end);
 		/* Next, either the client reads or the script writes: the longer. */
 		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > F.conf.script_timeout ?
 		    F.conf.send_timeout : F.conf.script_timeout) * 1000;
 	}
 	c->cgi_off = c->cgi_len = 0;
+	return 1;
+}
+
+/*
+ * A kept pool connection that closed before saying anything (its PHP
+ * process exited between two requests): the request went nowhere, and one
+ * without a body is sent again, once, on another connection.
+ */
+static int
+fcgi_retry(struct conn *c)
+{
+	struct wchan *w;
+
+	if (c->kc == NULL || !c->kc_reused || c->fcgi_retried || c->cgi_len > 0 ||
+	    c->req.content_length > 0 || c->req.chunked || c->scr == NULL)
+		return 0;
+	w = c->kc->w;
+	c->fcgi_retried = 1;
+	cgi_end(c);
+	if (w != NULL && !w->dead)
+		fcgi_acquire(c, w);
+	else
+		dispatch_worker(c);
 	return 1;
 }
 
@@ -1891,8 +2137,11 @@ cgi_run(struct conn *c)
 				return cgi_fail(c, 502, "malformed FastCGI records");
 			if (r == -1)
 				return cgi_fail(c, 502, "malformed script output head");
-			if (r == 0 && c->cgi_eof)
+			if (r == 0 && c->cgi_eof) {
+				if (fcgi_retry(c))
+					return;
 				return cgi_fail(c, 502, "script ended before its head");
+			}
 			if (r > 0) {
 				if (c->cgi_nph) {
 					/* nph: the script's own bytes, untouched; then close. */
@@ -1917,18 +2166,7 @@ cgi_run(struct conn *c)
 				continue;
 			}
 		}
-		/* Our head first, then the body as it comes. */
-		while (c->outoff < c->outlen) {
-			ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-			    MSG_NOSIGNAL);
-
-			if (w == -1) {
-				if (errno == EAGAIN || errno == EINTR)
-					return;
-				return conn_close(c);
-			}
-			c->outoff += (size_t)w;
-		}
+		/* Our head, with the body as it comes. */
 		if ((r = cgi_send_body(c)) == -1)
 			return conn_close(c);
 		if (r == 0)
@@ -1936,7 +2174,8 @@ cgi_run(struct conn *c)
 		if (c->out_left == 0 || (c->cgi_eof && c->upload_done)) {
 			if (c->out_left > 0 || (!c->upload_done))
 				c->keep_alive = 0;	/* cut short: the length was a lie */
-			if (c->chunked_out && send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
+			if (c->chunked_out && !c->ck_end_queued &&
+			    send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
 				c->keep_alive = 0;
 			cgi_end(c);
 			return request_done(c);
@@ -1961,10 +2200,383 @@ cgi_run(struct conn *c)
 	}
 }
 
+/* ------------------------------------------------------------ FastCGI pools */
+
+/*
+ * The script cache: how the worker resolved a FastCGI script (which file,
+ * PATH_INFO, index), kept for file-cache-valid seconds like the file cache,
+ * and dropped with it when the routes or the configuration change, so that
+ * a page of PHP needs no round trip to the worker either.  PHP reads the
+ * script itself, by name, on every request (opcache checks its time stamp):
+ * an edit shows at once.  What may lag by up to file-cache-valid is only a
+ * change of the resolution itself: a php.ini appearing beside the script
+ * (which switches it to CGI), or an index file replacing another.
+ */
+struct scache_ent {
+	char		*key;		/* "locker\0fs_path" */
+	size_t		 keylen;
+	struct fres	*r;
+	uint64_t	 expires;
+};
+
+static struct scache_ent scache[FCACHE_SLOTS];
+
+static const char *
+file_ext(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+
+	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0')
+		return NULL;
+	return dot + 1;
+}
+
+/* The tail of a WIRE_FCGI answer, checked (cgienv.c), as our own copy. */
+static struct fres *
+fres_parse(const struct wire_response *r, size_t len)
+{
+	const char			*str[WSC_MAX], *ext;
+	const struct interpreter	*in;
+	struct fres			*f;
+	size_t				 l[WSC_MAX], total = 0, i;
+	int				 has_index;
+	char				*d;
+
+	if (len < sizeof(*r) ||
+	    wire_script_parse(r + 1, len - sizeof(*r), str, l, &has_index) == -1)
+		return NULL;
+	for (i = 0; i < WSC_MAX; i++)
+		total += l[i] + 1;
+	if ((f = malloc(sizeof(*f) + total)) == NULL)
+		return NULL;
+	f->size = sizeof(*f) + total;
+	d = (char *)(f + 1);
+	for (i = 0; i < WSC_MAX; i++) {
+		memcpy(d, str[i], l[i]);
+		d[l[i]] = '\0';
+		f->s[i] = d;
+		d += l[i] + 1;
+	}
+	f->has_index = has_index;
+	/* Only a script our configuration runs through FastCGI. */
+	ext = file_ext(f->s[WSC_REL]);
+	in = script_interp(&F.conf, ext);
+	if (in == NULL || !in->fastcgi || strlen(ext) >= sizeof(f->ext)) {
+		free(f);
+		return NULL;
+	}
+	snprintf(f->ext, sizeof(f->ext), "%s", ext);
+	return f;
+}
+
+static struct fres *
+fres_dup(const struct fres *r)
+{
+	struct fres	*f = malloc(r->size);
+	int		 i;
+
+	if (f == NULL)
+		return NULL;
+	memcpy(f, r, r->size);
+	/* The strings live right after the struct: the same offsets in the copy. */
+	for (i = 0; i < WSC_MAX; i++)
+		f->s[i] = (char *)f + (r->s[i] - (const char *)r);
+	return f;
+}
+
+static void
+scache_drop(struct scache_ent *e)
+{
+	if (e->key == NULL)
+		return;
+	free(e->key);
+	free(e->r);
+	e->key = NULL;
+	e->r = NULL;
+}
+
+static void
+scache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < FCACHE_SLOTS; i++)
+		scache_drop(&scache[i]);
+}
+
+/* How long a resolution is reused: never as long as a worker stays idle,
+ * so that a locker's busy PHP still keeps its worker (and pool) alive. */
+static uint64_t
+scache_valid_ms(void)
+{
+	uint64_t v = (uint64_t)F.conf.file_cache_valid * 1000;
+	uint64_t idle = (uint64_t)F.conf.worker_idle_timeout * 1000 / 2;
+
+	return v < idle ? v : idle;
+}
+
+static int
+scache_get(struct conn *c)
+{
+	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	size_t			 kl;
+	struct scache_ent	*e;
+
+	if (scache_valid_ms() == 0 || (kl = fcache_key(c, key, sizeof(key))) == 0)
+		return 0;
+	e = &scache[fcache_hash(key, kl) % FCACHE_SLOTS];
+	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
+		return 0;
+	if (loop_now >= e->expires) {
+		scache_drop(e);
+		return 0;
+	}
+	return (c->scr = fres_dup(e->r)) != NULL;
+}
+
+static void
+scache_put(const struct conn *c, const struct fres *r)
+{
+	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	size_t			 kl;
+	struct scache_ent	*e;
+
+	if (scache_valid_ms() == 0 || (kl = fcache_key(c, key, sizeof(key))) == 0)
+		return;
+	e = &scache[fcache_hash(key, kl) % FCACHE_SLOTS];
+	scache_drop(e);
+	if ((e->key = malloc(kl)) == NULL)
+		return;
+	if ((e->r = fres_dup(r)) == NULL) {
+		free(e->key);
+		e->key = NULL;
+		return;
+	}
+	memcpy(e->key, key, kl);
+	e->keylen = kl;
+	e->expires = loop_now + scache_valid_ms();
+}
+
+static struct kconn *
+kconn_new(struct wchan *w, int fd, const char *ext)
+{
+	struct kconn *kc = calloc(1, sizeof(*kc));
+
+	if (kc == NULL) {
+		close(fd);
+		return NULL;
+	}
+	set_nonblock(fd);
+	kc->kind = K_FCONN;
+	kc->fd = fd;
+	kc->w = w;
+	snprintf(kc->ext, sizeof(kc->ext), "%s", ext);
+	kc->next = w->kconns;
+	w->kconns = kc;
+	w->nk++;
+	/* Registered for its whole life: no epoll_ctl per request. */
+	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, kc);
+	return kc;
+}
+
+/* Close it; freed at the end of the round (an event may still name it). */
+static void
+kconn_drop(struct kconn *kc)
+{
+	struct wchan *w = kc->w;
+
+	if (w != NULL) {
+		struct kconn **pp;
+
+		for (pp = &w->kconns; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == kc) {
+				*pp = kc->next;
+				break;
+			}
+		w->nk--;
+		fcgi_kick(w);
+	}
+	epoll_ctl(F.epfd, EPOLL_CTL_DEL, kc->fd, NULL);
+	close(kc->fd);
+	kc->dead = 1;
+	kc->w = NULL;
+	kc->owner = NULL;
+	kc->next = F.dead_kconns;
+	F.dead_kconns = kc;
+}
+
+/*
+ * The request is over: keep the connection for the next one only if the
+ * exchange ended cleanly (END_REQUEST complete, our whole STDIN sent,
+ * nothing after it); anything else may leave the stream out of step.
+ */
+static void
+kconn_release(struct conn *c)
+{
+	struct kconn *kc = c->kc;
+
+	c->kc = NULL;
+	c->cgi_fd = -1;
+	if (kc->w != NULL && !kc->w->dead && !F.stopping &&
+	    kc->w->nk <= fcgi_front_share(&F.conf) && c->fr.ended &&
+	    c->fr.protocol_status == 0 && c->upload_done && c->fcgi_stdin_ended &&
+	    !c->up_discard && c->up_off == c->up_len && c->fraw_off == c->fraw_len &&
+	    c->fpend_len == 0 && !c->fcgi_error) {
+		kc->owner = NULL;
+		kc->used++;
+		fcgi_kick(kc->w);
+		return;
+	}
+	kconn_drop(kc);
+}
+
+static void
+fcgi_kick(struct wchan *w)
+{
+	if (w->kick || w->dead || w->fq_head == NULL)
+		return;
+	w->kick = 1;
+	w->kick_next = F.kick;
+	F.kick = w;
+}
+
+static struct kconn *
+kconn_idle(struct wchan *w, const char *ext)
+{
+	struct kconn *kc;
+
+	for (kc = w->kconns; kc != NULL; kc = kc->next)
+		if (kc->owner == NULL && (ext == NULL || strcmp(kc->ext, ext) == 0))
+			return kc;
+	return NULL;
+}
+
+static void
+fq_remove(struct conn *c)
+{
+	struct wchan	*w = c->fqw;
+	struct conn	**pp, *prev = NULL;
+
+	for (pp = &w->fq_head; *pp != NULL; prev = *pp, pp = &(*pp)->fnext)
+		if (*pp == c) {
+			*pp = c->fnext;
+			if (w->fq_tail == c)
+				w->fq_tail = prev;
+			break;
+		}
+	c->fnext = NULL;
+	c->fqw = NULL;
+}
+
+/*
+ * A pool connection for a resolved script: an idle one of ours, or a new
+ * one from the worker while we hold less than our share, or else a place
+ * in the queue until one of ours is free.
+ */
+static void
+fcgi_acquire(struct conn *c, struct wchan *w)
+{
+	struct kconn *kc;
+
+	if (w->fq_head == NULL && (kc = kconn_idle(w, c->scr->ext)) != NULL)
+		return fcgi_begin(c, kc);
+	if (w->fq_head == NULL && w->nk + w->npending < fcgi_front_share(&F.conf))
+		return worker_send(c, w, 1);
+	c->state = C_WAIT_FCGI;
+	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
+	c->fqw = w;
+	c->fnext = NULL;
+	if (w->fq_tail)
+		w->fq_tail->fnext = c;
+	else
+		w->fq_head = c;
+	w->fq_tail = c;
+}
+
+/* Hand freed connections (or slots for new ones) to the requests waiting. */
+static void
+fcgi_kick_all(void)
+{
+	struct wchan	*w;
+	struct conn	*c;
+	struct kconn	*kc;
+
+	while ((w = F.kick) != NULL) {
+		F.kick = w->kick_next;
+		w->kick = 0;
+		while (!w->dead && (c = w->fq_head) != NULL) {
+			if ((kc = kconn_idle(w, c->scr->ext)) != NULL) {
+				fq_remove(c);
+				fcgi_begin(c, kc);
+				conn_run(c);
+				continue;
+			}
+			/* An idle one for another interpreter gives up its place. */
+			if (w->nk + w->npending >= fcgi_front_share(&F.conf) &&
+			    (kc = kconn_idle(w, NULL)) != NULL)
+				kconn_drop(kc);
+			if (w->nk + w->npending >= fcgi_front_share(&F.conf))
+				break;
+			fq_remove(c);
+			worker_send(c, w, 1);
+		}
+	}
+}
+
+/* Write the request (BEGIN_REQUEST, PARAMS) on kc and run it. */
+static void
+fcgi_begin(struct conn *c, struct kconn *kc)
+{
+	static char		 wbuf[MSG_MAX_PAYLOAD];
+	static unsigned char	 req[FCGI_REQUEST_MAX];
+	static char		 file[2 * PATH_MAX];
+	struct wire_request	*q = (struct wire_request *)wbuf;
+	struct wire_view	 v;
+	struct script_req	 s;
+	size_t			 wl, rl;
+	int			 end_stdin;
+
+	if ((wl = wire_pack(c, wbuf, sizeof(wbuf))) == 0 ||
+	    wire_view_of(q, wbuf + sizeof(*q), wl - sizeof(*q), &v) == -1) {
+		fcgi_kick(kc->w);	/* still idle: for whoever waits */
+		return send_error(c, 431, 0);
+	}
+	snprintf(file, sizeof(file), "%s/%s", c->scr->s[WSC_DOCROOT], c->scr->s[WSC_REL]);
+	memset(&s, 0, sizeof(s));
+	s.conf = &F.conf;
+	s.q = q;
+	s.view = &v;
+	s.filename = file;
+	s.docroot = c->scr->s[WSC_DOCROOT];
+	s.path_info = c->scr->s[WSC_PATH_INFO];
+	s.index_name = c->scr->has_index ? c->scr->s[WSC_INDEX] : NULL;
+	end_stdin = !(q->flags & WREQ_BODY);
+	if ((rl = cgi_fcgi_request(&s, req, sizeof(req), 1, end_stdin)) == 0) {
+		fcgi_kick(kc->w);
+		return send_error(c, 500, 1);
+	}
+	kc->owner = c;
+	c->kc = kc;
+	c->kc_reused = kc->used > 0;
+	c->fcgi = 1;
+	c->fcgi_raw_up = 0;
+	/* Until the reader has seen END_REQUEST, the connection is not reusable. */
+	fcgi_reader_init(&c->fr, 1);
+	cgi_start(c, kc->fd, 0, req, rl);
+	if (c->state != C_CGI)
+		return;
+	/* A body that is not for this script (a local redirect's) is read and
+	 * dropped: nothing may follow the end of STDIN (see cgi_upload). */
+	c->fcgi_stdin_ended = end_stdin;
+}
+
 static void
 wchan_read(struct wchan *w)
 {
-	static struct wire_response	 r[CHAN_BATCH];
+	static union {
+		struct wire_response	r;
+		char			buf[WIRE_RESPONSE_MAX];
+	}				 r[CHAN_BATCH];
 	struct msg_in			 in[CHAN_BATCH];
 	int				 i, k, round;
 
@@ -1991,7 +2603,7 @@ wchan_read(struct wchan *w)
 					close(in[i].fd);
 				continue;
 			}
-			if (in[i].type != MSG_RESPONSE || in[i].len != sizeof(r[i])) {
+			if (in[i].type != MSG_RESPONSE || in[i].len < sizeof(r[i].r)) {
 				if (in[i].fd != -1)
 					close(in[i].fd);
 				log_warnx("front: bad message from worker %s; dropping it",
@@ -1999,7 +2611,7 @@ wchan_read(struct wchan *w)
 				wchan_fail(w, 502);
 				continue;
 			}
-			handle_response(w, &r[i], in[i].fd);
+			handle_response(w, &r[i].r, in[i].len, in[i].fd);
 		}
 		if (k < CHAN_BATCH)
 			return;
@@ -2032,6 +2644,7 @@ load_routes(int fd)
 		route_table_free(F.routes);
 	F.routes = t;
 	fcache_clear();	/* a locker or vhost may be gone */
+	scache_clear();
 }
 
 static void
@@ -2142,6 +2755,11 @@ timeouts(void)
 		case C_WAIT_WORKER:
 			if (c->wc)
 				wchan_dequeue(c->wc, c);
+			send_error(c, 504, 1);
+			break;
+		case C_WAIT_FCGI:
+			if (c->fqw)
+				fq_remove(c);
 			send_error(c, 504, 1);
 			break;
 		case C_CGI:
@@ -2293,6 +2911,32 @@ front_main(int idx)
 				conn_run(c);
 				break;
 			}
+			case K_FCONN: {
+				struct kconn	*kc = p;
+				struct conn	*c = kc->owner;
+				char		 b;
+
+				if (kc->dead)
+					break;
+				if (c != NULL) {
+					if (c->closed)
+						break;
+					if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+						c->cgi_readable = 1;
+					if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+						c->cgi_writable = 1;
+					conn_run(c);
+					break;
+				}
+				/* Idle: the pool closed it (a child exited), or spoke
+				 * out of turn; an event left from its last request is not
+				 * either. */
+				if ((evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
+				    !(recv(kc->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+				    errno == EAGAIN))
+					kconn_drop(kc);
+				break;
+			}
 			case K_MASTER:
 				master_read();
 				break;
@@ -2316,6 +2960,7 @@ front_main(int idx)
 				timeouts();
 			}
 		}
+		fcgi_kick_all();
 		flush_all();
 		/* Log lines go to logd in batches: at most 100 ms late. */
 		if (F.loglen > 16384 || (F.loglen > 0 && loop_now - F.log_first >= 100))

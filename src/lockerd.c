@@ -296,6 +296,7 @@ child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd)
 static void
 child_send_config(struct child *c)
 {
+	M->conf.nfronts = M->nfronts;
 	child_send(c, MSG_CONFIG, &M->conf, sizeof(M->conf), -1);
 }
 

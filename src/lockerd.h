@@ -84,6 +84,7 @@ struct config {
 	char		front_user[CONF_USER_LEN];
 	char		log_user[CONF_USER_LEN];
 	int		front_processes;	/* 0 = auto */
+	int		nfronts;		/* how many run: set by the master */
 	char		static_ext[CONF_MAX_EXT][CONF_EXT_LEN];
 	int		nstatic_ext;
 	struct interpreter {
@@ -285,6 +286,7 @@ enum wire_str {
 
 #define WREQ_BODY	0x1	/* a body follows on the script's socket */
 #define WREQ_CHUNKED	0x2	/* ... of unknown length: the worker spools it */
+#define WREQ_CONNECT	0x4	/* FastCGI: pass a new connection to the pool */
 
 struct wire_request {
 	uint64_t	id;
@@ -303,7 +305,22 @@ enum wire_kind {
 	WIRE_SLASH,		/* a directory without a trailing slash: 301 */
 	WIRE_CGI,		/* fd: a stream socket to a running script */
 	WIRE_CGI_NPH,		/* the same, for an nph- script */
-	WIRE_FCGI,		/* fd: connected to the locker's FastCGI pool, request sent */
+	WIRE_FCGI,		/* a FastCGI script: struct wire_script follows; fd: a new
+				   connection to the locker's pool, if front asked for one */
+	WIRE_FCGI_SPOOL,	/* fd: the body goes up raw (as CGI), FastCGI records
+				   come down (a chunked body, spooled for PHP) */
+};
+
+/*
+ * How the worker resolved a FastCGI script, for front to build its
+ * environment (and to reuse for a while): the strings follow the struct,
+ * in order, without NULs.
+ */
+enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_MAX };
+
+struct wire_script {
+	uint32_t	len[WSC_MAX];
+	uint32_t	has_index;	/* a directory's index file ran */
 };
 
 struct wire_response {
@@ -312,6 +329,9 @@ struct wire_response {
 	uint16_t	status;
 	char		content_type[128];	/* NUL-terminated; checked by front */
 };
+
+#define WIRE_RESPONSE_MAX	(sizeof(struct wire_response) + sizeof(struct wire_script) + \
+				 WSC_MAX * PATH_MAX)
 
 /* Spawning. */
 int	exe_open(void);		/* an fd of our own binary, for re-exec */
@@ -470,12 +490,16 @@ struct script_req {
 	const char			*docroot;	/* the locker's web_scripts */
 	const char			*path_info;	/* "" or "/more/of/the/path" */
 	const char			*index_name;	/* the index file a directory ran, or NULL */
+	int				 fcgi_spool;	/* spool a chunked body, then to the pool */
 };
 
 const struct interpreter *script_interp(const struct config *c, const char *ext);
 int	script_start(const struct script_req *s);	/* front's socket end, or -status */
-int	script_fcgi_start(const struct script_req *s);	/* connected to the pool, or -status */
+int	script_fcgi_pool(const struct script_req *s, int want_conn);
+unsigned fcgi_children(const struct config *c);
+unsigned fcgi_front_share(const struct config *c);
 void	script_pool_stop(const char *interp);
+void	script_pools_reconfigure(const struct config *old, const struct config *new);
 void	script_kill_all(void);
 void	script_set_log(int fd);
 int	script_count(void);

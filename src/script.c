@@ -28,9 +28,8 @@
 #include "lockerd.h"
 #include "fcgi.h"
 #include "http.h"
+#include "cgienv.h"
 
-#define MAX_ENV		200
-#define ENV_BYTES	(64 * 1024)
 
 struct script {
 	int		 pool;		/* a FastCGI pool, not one run of a script */
@@ -45,7 +44,6 @@ struct script {
 };
 
 void	script_pool_stop(const char *interp);
-static int	write_all_nb(int fd, const void *buf, size_t len);
 
 static struct script	*scripts;
 static int		 nscripts, capscripts;
@@ -81,207 +79,14 @@ script_interp(const struct config *c, const char *ext)
 	return NULL;
 }
 
-/* ------------------------------------------------------------ the environment */
-
-struct env {
-	char	*v[MAX_ENV + 1];
-	int	 n;
-	char	 buf[ENV_BYTES];
-	size_t	 used;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-env_add(struct env *e, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	if (e->n == MAX_ENV || e->used >= sizeof(e->buf))
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(e->buf + e->used, sizeof(e->buf) - e->used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(e->buf) - e->used)
-		return;		/* dropped rather than cut */
-	e->v[e->n++] = e->buf + e->used;
-	e->used += (size_t)n + 1;
-}
-
-/* NAME=value where value is a counted string from the request. */
-static void
-env_str(struct env *e, const char *name, const char *p, size_t len)
-{
-	env_add(e, "%s=%.*s", name, (int)len, p ? p : "");
-}
-
-/*
- * HTTP_* for every header field, as Apache: names upper-cased with '-' as
- * '_', repeated fields joined with ", ".  Proxy is never passed (httpoxy),
- * nor Content-Length and Content-Type (they have their own variables), nor
- * a name with '_' in it, which could pose as another once translated.
- */
-static void
-env_headers(struct env *e, const char *h, size_t len)
-{
-	const char	*end = h + len, *line, *nl;
-	char		 name[128];
-	size_t		 i, nlen;
-	int		 k;
-
-	for (line = h; line < end; line = nl + 1) {
-		const char *colon, *val;
-		size_t vlen;
-
-		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
-			break;
-		if ((colon = memchr(line, ':', (size_t)(nl - line))) == NULL)
-			continue;
-		nlen = (size_t)(colon - line);
-		if (nlen == 0 || nlen + 6 > sizeof(name))
-			continue;
-		memcpy(name, "HTTP_", 5);
-		for (i = 0; i < nlen; i++) {
-			char ch = line[i];
-
-			if (ch == '_' || !(isalnum((unsigned char)ch) || ch == '-'))
-				break;
-			name[5 + i] = ch == '-' ? '_' : (char)toupper((unsigned char)ch);
-		}
-		if (i < nlen)
-			continue;
-		name[5 + nlen] = '\0';
-		if (strcmp(name, "HTTP_PROXY") == 0 || strcmp(name, "HTTP_CONTENT_LENGTH") == 0 ||
-		    strcmp(name, "HTTP_CONTENT_TYPE") == 0 || strcmp(name, "HTTP_HOST") == 0)
-			continue;	/* HTTP_HOST is the routed host, set above */
-		val = colon + 2 <= nl ? colon + 2 : nl;
-		vlen = (size_t)(nl - val);
-		/* A repeat is joined to the first. */
-		for (k = 0; k < e->n; k++) {
-			size_t l = strlen(name);
-
-			if (strncmp(e->v[k], name, l) == 0 && e->v[k][l] == '=')
-				break;
-		}
-		if (k < e->n) {
-			char joined[8192];
-
-			snprintf(joined, sizeof(joined), "%s, %.*s", e->v[k], (int)vlen, val);
-			e->v[k] = e->v[--e->n];
-			env_add(e, "%s", joined);
-		} else
-			env_add(e, "%s=%.*s", name, (int)vlen, val);
-	}
-}
-
-static const char *
-header_value(const struct wire_view *v, const char *want, size_t *len)
-{
-	const char	*h = v->s[WS_HEADERS], *end = h + v->l[WS_HEADERS], *nl;
-	size_t		 wl = strlen(want);
-
-	for (; h < end; h = nl + 1) {
-		if ((nl = memchr(h, '\n', (size_t)(end - h))) == NULL)
-			return NULL;
-		if ((size_t)(nl - h) > wl + 1 && strncasecmp(h, want, wl) == 0 && h[wl] == ':') {
-			const char *val = h + wl + 1;
-
-			while (val < nl && *val == ' ')
-				val++;
-			*len = (size_t)(nl - val);
-			return val;
-		}
-	}
-	return NULL;
-}
-
-static void
-build_env(struct env *e, const struct script_req *s)
-{
-	const struct wire_view		*v = s->view;
-	const struct wire_request	*q = s->q;
-	const char			*ct, *host = v->s[WS_HOST];
-	size_t				 ctl, hl = v->l[WS_HOST], url_script;
-	char				 dir[PATH_MAX], *slash;
-
-	memset(e, 0, sizeof(*e));
-	env_add(e, "GATEWAY_INTERFACE=CGI/1.1");
-	env_add(e, "SERVER_SOFTWARE=%s", SERVER_SOFTWARE);
-	env_add(e, "SERVER_PROTOCOL=HTTP/1.%d", q->version_minor ? 1 : 0);
-	env_str(e, "REQUEST_METHOD", v->s[WS_METHOD], v->l[WS_METHOD]);
-	env_str(e, "QUERY_STRING", v->s[WS_QUERY], v->l[WS_QUERY]);
-	env_str(e, "REQUEST_URI", v->s[WS_TARGET], v->l[WS_TARGET]);
-	env_add(e, "REQUEST_SCHEME=http");
-	/*
-	 * HTTP_HOST and SERVER_NAME come from the host the request was routed
-	 * by (an absolute-form target's, not a contradicting Host header);
-	 * SERVER_NAME lower-cased, without port or trailing dot, as Apache.
-	 */
-	if (hl > 0) {
-		char	name[HOSTNAME_MAX + 1];
-		size_t	k, nl = hl;
-
-		env_str(e, "HTTP_HOST", host, hl);
-		if (host[0] != '[') {
-			const char *colon = memchr(host, ':', hl);
-
-			if (colon != NULL)
-				nl = (size_t)(colon - host);
-		} else {
-			const char *close = memchr(host, ']', hl);
-
-			if (close != NULL)
-				nl = (size_t)(close - host) + 1;
-		}
-		if (nl > 1 && host[nl - 1] == '.')
-			nl--;
-		if (nl > HOSTNAME_MAX)
-			nl = HOSTNAME_MAX;
-		for (k = 0; k < nl; k++)
-			name[k] = (char)tolower((unsigned char)host[k]);
-		name[nl] = '\0';
-		env_add(e, "SERVER_NAME=%s", name);
-	} else
-		env_str(e, "SERVER_NAME", v->s[WS_LOCAL], v->l[WS_LOCAL]);
-	env_add(e, "SERVER_PORT=%u", q->local_port);
-	env_str(e, "SERVER_ADDR", v->s[WS_LOCAL], v->l[WS_LOCAL]);
-	env_str(e, "REMOTE_ADDR", v->s[WS_REMOTE], v->l[WS_REMOTE]);
-	env_add(e, "REMOTE_PORT=%u", q->remote_port);
-
-	/* The URL path up to the script is SCRIPT_NAME; PATH_INFO is what follows. */
-	url_script = v->l[WS_URL] >= strlen(s->path_info) ?
-	    v->l[WS_URL] - strlen(s->path_info) : v->l[WS_URL];
-	env_add(e, "SCRIPT_NAME=%.*s%s", (int)url_script, v->s[WS_URL],
-	    s->index_name ? s->index_name : "");
-	env_add(e, "SCRIPT_FILENAME=%s", s->filename);
-	if (s->path_info[0] != '\0') {
-		env_add(e, "PATH_INFO=%s", s->path_info);
-		env_add(e, "PATH_TRANSLATED=%s%s", s->docroot, s->path_info);
-	}
-	env_add(e, "DOCUMENT_ROOT=%s", s->docroot);
-	env_add(e, "CONTEXT_DOCUMENT_ROOT=%s", s->docroot);
-	env_str(e, "CONTEXT_PREFIX", v->s[WS_PREFIX], v->l[WS_PREFIX]);
-	/* Any Content-Length, 0 too; a chunked body's once it is spooled. */
-	if (q->content_length >= 0)
-		env_add(e, "CONTENT_LENGTH=%lld", (long long)q->content_length);
-	if ((ct = header_value(v, "Content-Type", &ctl)) != NULL)
-		env_str(e, "CONTENT_TYPE", ct, ctl);
-	env_add(e, "REDIRECT_STATUS=200");
-	snprintf(dir, sizeof(dir), "%s", s->filename);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	env_add(e, "PHPRC=%s", dir);
-	env_add(e, "PATH=/usr/local/bin:/usr/bin:/bin");
-	env_headers(e, v->s[WS_HEADERS], v->l[WS_HEADERS]);
-	e->v[e->n] = NULL;
-}
-
 /* ------------------------------------------------------------ starting one */
 
 /*
  * argv[0] of an interpreter, and for php-cgi the settings lockerd owns: the
  * body limit (so an upload lockerd accepts, PHP accepts too) and sessions in
- * the locker's own /tmp, not a directory shared by every locker.  Scripts
- * may still change what PHP lets them at run time (session_save_path()).
+ * the locker's own /tmp, not a directory shared by every locker; edits seen
+ * at once.  Scripts may still change what PHP lets them at run time
+ * (session_save_path()).
  * Returns the count put in argv.
  */
 static int
@@ -301,6 +106,12 @@ php_args(const struct script_req *s, char **argv)
 	    (unsigned long long)s->conf->max_body_size);
 	argv[n++] = "-d";
 	argv[n++] = "session.save_path=/tmp";
+	/* opcache checks a script's time stamp on every request, not every
+	 * 2 s (Debian's revalidate_freq): a file edited on disk is seen at
+	 * once.  (A file younger than file_update_protection, 2 s, is not
+	 * cached at all, so edits within one second are seen too.) */
+	argv[n++] = "-d";
+	argv[n++] = "opcache.revalidate_freq=0";
 	argv[n++] = "-d";
 	argv[n++] = upload;
 	argv[n++] = "-d";
@@ -308,7 +119,8 @@ php_args(const struct script_req *s, char **argv)
 	return n;
 }
 
-/* A chunked body has no length: spool it to the locker's own /tmp first. */
+/* A chunked body has no length: spool it to the locker's own /tmp first
+ * (it becomes stdin), and say its length in e if given. */
 static int
 spool_stdin(struct env *e)
 {
@@ -331,8 +143,10 @@ spool_stdin(struct env *e)
 		return -1;
 	}
 	close(fd);
-	env_add(e, "CONTENT_LENGTH=%lld", (long long)total);
-	e->v[e->n] = NULL;
+	if (e != NULL) {
+		env_add(e, "CONTENT_LENGTH=%lld", (long long)total);
+		e->v[e->n] = NULL;
+	}
 	return 0;
 }
 
@@ -392,6 +206,95 @@ exec_script(const struct script_req *s, struct env *e)
 	execve(s->filename, argv, e->v);
 }
 
+static void	pool_sock_path(const struct script_req *s, char *out, size_t outsz);
+
+/* Connect to the locker's running pool, blocking; -1 if it does not answer. */
+static int
+pool_connect(const struct script_req *s)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	pool_sock_path(s, sun.sun_path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A chunked body for a FastCGI script.  php-cgi ignores a body that comes
+ * without CONTENT_LENGTH, so this helper (forked by the worker, in the
+ * sandbox, as the locker) spools it to the locker's own /tmp, then sends
+ * the request with its length to the locker's pool and passes the records
+ * the pool answers back to front unchanged: the page still runs in the
+ * pool.  stdin and stdout are front's socket: the body comes de-chunked and
+ * ends with a shutdown; FastCGI records go back.
+ */
+static void __attribute__((noreturn))
+fcgi_relay(const struct script_req *s)
+{
+	static unsigned char	 req[FCGI_REQUEST_MAX], out[65536];
+	static unsigned char	 in[FCGI_HEADER_LEN + 32768];
+	struct wire_request	 q = *s->q;
+	struct script_req	 s2 = *s;
+	struct stat		 st;
+	size_t			 len, inlen = 0, inoff = 0;
+	int			 pool, stdin_done = 0;
+
+	if (spool_stdin(NULL) == -1 || fstat(0, &st) == -1) {
+		dprintf(2, "cannot spool the request body: %s\n", strerror(errno));
+		_exit(1);
+	}
+	q.content_length = st.st_size;
+	q.flags &= (uint8_t)~WREQ_CHUNKED;
+	s2.q = &q;
+	if ((len = cgi_fcgi_request(&s2, req, sizeof(req), 0, 0)) == 0 ||
+	    (pool = pool_connect(s)) == -1 || write_all(pool, req, len) == -1) {
+		dprintf(2, "cannot reach the FastCGI pool: %s\n", strerror(errno));
+		_exit(1);
+	}
+	set_nonblock(pool);
+	/* Both ways at once: PHP may answer before it reads all of its input. */
+	for (;;) {
+		struct pollfd	p = { .fd = pool, .events = POLLIN };
+		ssize_t		n;
+
+		if (!stdin_done && inoff == inlen) {
+			n = read(0, in + FCGI_HEADER_LEN, sizeof(in) - FCGI_HEADER_LEN);
+			if (n < 0)
+				_exit(1);
+			fcgi_header(in, FCGI_STDIN, 1, (uint16_t)n, 0);
+			inlen = FCGI_HEADER_LEN + (size_t)n;
+			inoff = 0;
+			stdin_done = n == 0;	/* the empty record ends STDIN */
+		}
+		if (inoff < inlen)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, -1) == -1 && errno != EINTR)
+			_exit(1);
+		if (p.revents & POLLOUT) {
+			n = send(pool, in + inoff, inlen - inoff, MSG_NOSIGNAL);
+			if (n > 0)
+				inoff += (size_t)n;
+			else if (n == -1 && errno != EAGAIN)
+				inoff = inlen = 0, stdin_done = 1;	/* it stopped reading */
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(pool, out, sizeof(out));
+			if (n == 0 || (n == -1 && errno != EAGAIN))
+				_exit(0);
+			if (n > 0 && write_all(1, out, (size_t)n) == -1)
+				_exit(1);
+		}
+	}
+}
+
 static void __attribute__((noreturn))
 child(const struct script_req *s, int sock, int err)
 {
@@ -406,6 +309,10 @@ child(const struct script_req *s, int sock, int err)
 	signal(SIGPIPE, SIG_DFL);
 	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 || dup2(err, 2) == -1)
 		_exit(127);
+	if (s->fcgi_spool) {
+		closefrom_compat(3);
+		fcgi_relay(s);
+	}
 	build_env(&e, s);
 	if ((s->q->flags & WREQ_CHUNKED) && spool_stdin(&e) == -1) {
 		dprintf(2, "cannot spool the request body: %s\n", strerror(errno));
@@ -705,8 +612,7 @@ pool_start(const struct script_req *s)
 		closefrom_compat(3);
 		if (chdir(s->docroot) == -1)
 			_exit(127);
-		snprintf(children, sizeof(children), "%u", s->conf->max_scripts < 4 ?
-		    s->conf->max_scripts : 4);
+		snprintf(children, sizeof(children), "%u", fcgi_children(s->conf));
 		snprintf(env[0], sizeof(env[0]), "PATH=/usr/local/bin:/usr/bin:/bin");
 		snprintf(env[1], sizeof(env[1]), "PHP_FCGI_CHILDREN=%s", children);
 		snprintf(env[2], sizeof(env[2]), "PHP_FCGI_MAX_REQUESTS=10000");
@@ -737,63 +643,19 @@ pool_start(const struct script_req *s)
 	return sc;
 }
 
-/* BEGIN_REQUEST, the environment as PARAMS, and (with no body) an empty STDIN. */
-static size_t
-fcgi_request(const struct script_req *s, unsigned char *buf, size_t cap)
-{
-	static struct env	 e;
-	static unsigned char	 params[ENV_BYTES + 4096];
-	size_t			 plen = 0, off = 0, k;
-	int			 i;
-
-	build_env(&e, s);
-	for (i = 0; i < e.n; i++) {
-		const char *eq = strchr(e.v[i], '=');
-
-		if (eq == NULL)
-			continue;
-		plen += fcgi_param(params + plen, sizeof(params) - plen, e.v[i],
-		    (size_t)(eq - e.v[i]), eq + 1, strlen(eq + 1));
-	}
-	if (cap < 16 + plen + (plen / FCGI_MAX_CONTENT + 3) * FCGI_HEADER_LEN)
-		return 0;
-	fcgi_begin_request(buf, 1, 0);
-	off = 16;
-	for (k = 0; k < plen; ) {
-		size_t n = plen - k > FCGI_MAX_CONTENT ? FCGI_MAX_CONTENT : plen - k;
-
-		fcgi_header(buf + off, FCGI_PARAMS, 1, (uint16_t)n, 0);
-		memcpy(buf + off + FCGI_HEADER_LEN, params + k, n);
-		off += FCGI_HEADER_LEN + n;
-		k += n;
-	}
-	fcgi_header(buf + off, FCGI_PARAMS, 1, 0, 0);
-	off += FCGI_HEADER_LEN;
-	if (!(s->q->flags & WREQ_BODY)) {
-		fcgi_header(buf + off, FCGI_STDIN, 1, 0, 0);
-		off += FCGI_HEADER_LEN;
-	}
-	return off;
-}
-
 /*
- * Connect to the locker's pool for this interpreter (starting it if it is
- * not running) and send the request's head; front sends the body and reads
- * the answer.  Returns the connected socket, or -status.
+ * Make sure the locker's pool for this interpreter runs (starting it if
+ * not), and with want_conn, connect a new socket to it: front writes the
+ * request on it and keeps it for more (FCGI_KEEP_CONN).  Returns the
+ * socket, -1 when none was asked for, or -status.
  */
 int
-script_fcgi_start(const struct script_req *s)
+script_fcgi_pool(const struct script_req *s, int want_conn)
 {
-	static unsigned char	 req[ENV_BYTES + 64 * 1024];
 	struct sockaddr_un	 sun;
 	char			 path[PATH_MAX];
-	size_t			 len;
-	int			 fd, tries;
+	int			 fd = -1, tries;
 
-	if (s->q->flags & WREQ_CHUNKED)
-		return -1;	/* no length to give PHP: the caller falls back to CGI */
-	if ((len = fcgi_request(s, req, sizeof(req))) == 0)
-		return -500;
 	pool_sock_path(s, path, sizeof(path));
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -801,10 +663,12 @@ script_fcgi_start(const struct script_req *s)
 	for (tries = 0; tries < 2; tries++) {
 		if (pool_find(s->interp->path) == NULL && pool_start(s) == NULL)
 			return -503;
+		if (!want_conn)
+			return -1;
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
 			return -500;
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			break;
+			return fd;
 		close(fd);
 		fd = -1;
 		if (errno == EAGAIN)
@@ -812,13 +676,31 @@ script_fcgi_start(const struct script_req *s)
 		/* The pool is gone (it crashed, or its socket was removed): anew. */
 		script_pool_stop(s->interp->path);
 	}
-	if (fd == -1)
-		return -503;
-	if (write_all_nb(fd, req, len) == -1) {
-		close(fd);
-		return -503;
-	}
-	return fd;
+	return -503;
+}
+
+/*
+ * Connections one front process may hold to one locker's pool: each pins
+ * one PHP process (php-cgi serves one connection at a time, and front
+ * keeps them open), so the fronts' shares together never exceed the pool.
+ */
+unsigned
+fcgi_front_share(const struct config *c)
+{
+	unsigned want = c->max_scripts < 4 ? c->max_scripts : 4;
+	unsigned n = want / (unsigned)(c->nfronts > 0 ? c->nfronts : 1);
+
+	return n > 0 ? n : 1;
+}
+
+/*
+ * PHP processes in a locker's pool: the fronts' shares, and one more for
+ * the spooler of a chunked body (fcgi_relay), which connects on its own.
+ */
+unsigned
+fcgi_children(const struct config *c)
+{
+	return fcgi_front_share(c) * (unsigned)(c->nfronts > 0 ? c->nfronts : 1) + 1;
 }
 
 /* Kill a pool (all of its process group); reaping removes it. */
@@ -833,6 +715,27 @@ script_pool_stop(const char *interp)
 	}
 }
 
+/*
+ * A new configuration that changes what a pool was started with (its size,
+ * which front shares depend on; the body limit; the interpreters): the
+ * pools go, and start again as the next request needs them.
+ */
+void
+script_pools_reconfigure(const struct config *old, const struct config *new)
+{
+	int i;
+
+	if (fcgi_children(old) == fcgi_children(new) &&
+	    old->max_body_size == new->max_body_size && old->ninterp == new->ninterp &&
+	    memcmp(old->interp, new->interp, sizeof(old->interp)) == 0)
+		return;
+	for (i = 0; i < nscripts; i++)
+		if (scripts[i].pool == 1) {
+			kill(-scripts[i].pid, SIGKILL);
+			scripts[i].pool = 2;
+		}
+}
+
 /* The worker is going: nothing it started may outlive it. */
 void
 script_kill_all(void)
@@ -841,27 +744,4 @@ script_kill_all(void)
 
 	for (i = 0; i < nscripts; i++)
 		kill(-scripts[i].pid, SIGKILL);
-}
-
-/* Write all of a small request to a non-blocking socket, waiting briefly. */
-static int
-write_all_nb(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	struct pollfd	 pf = { .fd = fd, .events = POLLOUT };
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN || poll(&pf, 1, 1000) != 1)
-				return -1;
-			continue;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "lockerd.h"
 #include "http.h"
+#include "cgienv.h"
 
 #define MAX_CHANNELS	256	/* one per front process, and a few being replaced */
 
@@ -143,7 +144,11 @@ content_type(const char *ext, char *out, size_t outsz)
  * so that a busy locker costs front one wake-up per batch, not per request.
  */
 static struct {
-	struct wire_response	r[CHAN_BATCH];
+	struct answer_buf {
+		struct wire_response	r;
+		struct wire_script	s;
+		char			str[WSC_MAX * PATH_MAX];
+	}			b[CHAN_BATCH];
 	struct msg_out		out[CHAN_BATCH];
 	int			n;
 } A;
@@ -152,12 +157,37 @@ static void
 answer(int chan, struct wire_response *r, int fd)
 {
 	(void)chan;
-	A.r[A.n] = *r;
+	A.b[A.n].r = *r;
 	A.out[A.n].type = MSG_RESPONSE;
-	A.out[A.n].data = &A.r[A.n];
-	A.out[A.n].len = sizeof(A.r[A.n]);
+	A.out[A.n].data = &A.b[A.n];
+	A.out[A.n].len = sizeof(A.b[A.n].r);
 	A.out[A.n].fd = fd;
 	A.n++;
+}
+
+/* A FastCGI script: where it is, so that front builds its request. */
+static void
+answer_fcgi(int chan, struct wire_response *r, const struct script_req *s, const char *rel,
+    int fd)
+{
+	struct answer_buf	*b = &A.b[A.n];
+	const char		*str[WSC_MAX] = { s->docroot, rel, s->path_info,
+				    s->index_name ? s->index_name : "" };
+	size_t			 off = 0, l;
+	int			 i;
+
+	r->kind = WIRE_FCGI;
+	r->status = 200;
+	answer(chan, r, fd);
+	memset(&b->s, 0, sizeof(b->s));
+	for (i = 0; i < WSC_MAX; i++) {
+		l = strnlen(str[i], PATH_MAX - 1);
+		memcpy(b->str + off, str[i], l);
+		b->s.len[i] = (uint32_t)l;
+		off += l;
+	}
+	b->s.has_index = s->index_name != NULL;
+	A.out[A.n - 1].len = sizeof(b->r) + sizeof(b->s) + off;
 }
 
 static int
@@ -274,27 +304,38 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	s.docroot = docroot;
 	s.path_info = path_info;
 	s.index_name = index_name;
-	/* PHP through the locker's persistent FastCGI pool, unless a php.ini
-	 * beside the script asks for its own settings (then CGI reads it). */
-	if (in->fastcgi && !has_own_ini(rel)) {
-		if ((fd = script_fcgi_start(&s)) >= 0) {
-			r->kind = WIRE_FCGI;
-			r->status = 200;
-			answer(chan, r, fd);
-			return;
-		}
-		if (fd != -1) {
+	/*
+	 * PHP through the locker's persistent FastCGI pool, unless a php.ini
+	 * beside the script asks for its own settings (then CGI reads it), or
+	 * the body is chunked (PHP needs its length: CGI spools it).  front
+	 * writes the request, on a connection we pass it if it asks for one.
+	 */
+	if (in->fastcgi && !has_own_ini(rel) && !(q->flags & WREQ_CHUNKED)) {
+		if ((fd = script_fcgi_pool(&s, (q->flags & WREQ_CONNECT) != 0)) < -1) {
 			r->status = (uint16_t)-fd;
 			answer(chan, r, -1);
 			return;
 		}
+		answer_fcgi(chan, r, &s, rel, fd);
+		return;
+	}
+	/* A chunked body to a FastCGI script: spooled first (PHP needs its
+	 * length), then to the pool all the same. */
+	if (in->fastcgi && (q->flags & WREQ_CHUNKED) && !has_own_ini(rel)) {
+		if ((fd = script_fcgi_pool(&s, 0)) < -1) {
+			r->status = (uint16_t)-fd;
+			answer(chan, r, -1);
+			return;
+		}
+		s.fcgi_spool = 1;
 	}
 	if ((fd = script_start(&s)) < 0) {
 		r->status = (uint16_t)-fd;
 		answer(chan, r, -1);
 		return;
 	}
-	r->kind = strncmp(base, "nph-", 4) == 0 ? WIRE_CGI_NPH : WIRE_CGI;
+	r->kind = s.fcgi_spool ? WIRE_FCGI_SPOOL :
+	    strncmp(base, "nph-", 4) == 0 ? WIRE_CGI_NPH : WIRE_CGI;
 	r->status = 200;
 	answer(chan, r, fd);
 }
@@ -381,23 +422,6 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	answer(chan, &r, fd);
 }
 
-/* Check that a request's string lengths add up to its message. */
-static int
-view_of(const struct wire_request *q, const char *strs, size_t len, struct wire_view *v)
-{
-	size_t	off = 0;
-	int	i;
-
-	for (i = 0; i < WS_MAX; i++) {
-		if (q->len[i] > len - off)
-			return -1;
-		v->s[i] = strs + off;
-		v->l[i] = q->len[i];
-		off += q->len[i];
-	}
-	return off == len ? 0 : -1;
-}
-
 /* The table comes from the master; a type must fit in a header field. */
 static void
 mime_set(const struct mime_map *m)
@@ -449,7 +473,7 @@ chan_serve(int chan)
 			if (in[i].fd != -1)
 				close(in[i].fd);
 			if (in[i].type != MSG_REQUEST || in[i].len < sizeof(m[i].q) ||
-			    view_of(&m[i].q, m[i].strs, in[i].len - sizeof(m[i].q), &v) == -1) {
+			    wire_view_of(&m[i].q, m[i].strs, in[i].len - sizeof(m[i].q), &v) == -1) {
 				answers_flush(chan);
 				return -1;
 			}
@@ -502,8 +526,10 @@ master_read(void)
 		}
 		if (fd != -1)
 			close(fd);
-		if (type == MSG_CONFIG && (size_t)n == sizeof(*cp))
+		if (type == MSG_CONFIG && (size_t)n == sizeof(*cp)) {
+			script_pools_reconfigure(&W.conf, cp);
 			W.conf = *cp;
+		}
 		else if (type == MSG_MIME && (size_t)n == sizeof(u.m))
 			mime_set(&u.m);
 	}

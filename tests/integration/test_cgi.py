@@ -3,6 +3,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -397,6 +398,186 @@ def test_php_pool_crash_is_repaired(fcgi):
         if s == 200:
             break
     assert (s, b) == (200, b"ok")
+
+
+# --- front's own FastCGI path: kept connections, no worker round trip ---
+
+@pytest.fixture(scope="module")
+def fdirect(build_dir):
+    """One front process, resolutions kept 30 s: PHP goes straight to the pool."""
+    from conftest import Lockerd
+    d = Lockerd(build_dir, front_processes=1, extra="file-cache-valid 30\n"
+                "worker-idle-timeout 300\n").start()
+    d.signup("tia")
+    yield d
+    d.cleanup()
+
+
+def php_children(uid):
+    """pid -> ppid of the locker's php-cgi processes."""
+    out = {}
+    for pid in locker_procs(uid, pools=True):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        if "(php-cgi" in st:
+            out[pid] = int(st[st.rindex(")") + 2:].split()[1])
+    return out
+
+
+def worker_pid(d, name):
+    uid = uid_of(d, name)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                st = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if re.search(rf"^Uid:\s+{uid}\s", st, re.M) and b"lockerd" in cmd:
+            return int(pid)
+    return None
+
+
+def test_php_connections_are_kept_and_the_worker_is_skipped(fdirect):
+    fdirect.put("tia", "pid.php", '<?php echo getmypid();')
+    assert get(fdirect.port, "/pid.php", "tia.test.example")[0] == 200
+    pids = {get(fdirect.port, "/pid.php", "tia.test.example")[2] for _ in range(40)}
+    # Sequential requests come back on front's kept connection: one PHP
+    # process serves them all, though the pool has several.
+    assert len(pids) == 1, pids
+    kids = php_children(uid_of(fdirect, "tia"))
+    assert len([p for p, pp in kids.items() if pp in kids]) >= 2
+    # With the script resolved and a connection kept, the worker is not asked.
+    w = worker_pid(fdirect, "tia")
+    os.kill(w, 19)	# SIGSTOP
+    try:
+        s, _, b = get(fdirect.port, "/pid.php", "tia.test.example")
+        assert (s, b) == (200, pids.pop())
+    finally:
+        os.kill(w, 18)	# SIGCONT
+
+
+def test_php_edit_is_seen_at_once(fdirect):
+    path = os.path.join(fdirect.lockers, "tia", "web_scripts", "ed.php")
+    fdirect.put("tia", "ed.php", '<?php echo "one";')
+    # Old enough for opcache to cache it (file_update_protection is 2 s).
+    os.utime(path, (time.time() - 60, time.time() - 60))
+    for _ in range(3):
+        assert get(fdirect.port, "/ed.php", "tia.test.example")[2] == b"one"
+    with open(path, "w") as f:
+        f.write('<?php echo "two";')
+    assert get(fdirect.port, "/ed.php", "tia.test.example")[2] == b"two"
+
+
+def test_php_children_killed_between_requests(fdirect):
+    fdirect.put("tia", "ok.php", '<?php echo "ok";')
+    assert get(fdirect.port, "/ok.php", "tia.test.example")[2] == b"ok"
+    kids = php_children(uid_of(fdirect, "tia"))
+    killed = [pid for pid, ppid in kids.items() if ppid in kids]
+    for pid in killed:	# the serving children, not their parent
+        os.kill(pid, 9)
+    # Gone for good (one killed while it accepts may still take a connection
+    # and drop it: that is a crash, not what this tests).
+    for _ in range(100):
+        if not any(os.path.exists(f"/proc/{pid}") for pid in killed):
+            break
+        time.sleep(0.05)
+    # Kept connections to them are dead: none of these may fail.
+    for _ in range(6):
+        assert get(fdirect.port, "/ok.php", "tia.test.example")[:3:2] == (200, b"ok")
+
+
+def test_php_more_requests_than_connections_wait_their_turn(fdirect):
+    fdirect.put("tia", "slow.php", '<?php usleep(300000); echo "done";')
+    assert get(fdirect.port, "/slow.php", "tia.test.example")[2] == b"done"
+    socks = []
+    for _ in range(8):
+        c = socket.create_connection(("127.0.0.1", fdirect.port))
+        c.sendall(b"GET /slow.php HTTP/1.1\r\nHost: tia.test.example\r\n"
+                  b"Connection: close\r\n\r\n")
+        socks.append(c)
+    for c in socks:
+        c.settimeout(20)
+        data = b""
+        while True:
+            d = c.recv(4096)
+            if not d:
+                break
+            data += d
+        c.close()
+        assert data.startswith(b"HTTP/1.1 200") and b"\r\ndone\r\n" in data, data
+
+
+def test_php_chunked_body_goes_to_the_pool(fdirect):
+    fdirect.put("tia", "sum.php", '<?php echo php_sapi_name(), " ", $_SERVER["CONTENT_LENGTH"],'
+                ' " ", hash("sha256", file_get_contents("php://input"));')
+    body = os.urandom(3 * 1024 * 1024 + 17)
+    for chunked in (False, True):
+        s, h, b = post(fdirect.port, "/sum.php", "tia.test.example", body, chunked=chunked)
+        assert s == 200, b
+        assert b.decode() == "cgi-fcgi %d %s" % (len(body), hashlib.sha256(body).hexdigest())
+    # A form, chunked, is parsed as one.
+    s, h, b = post(fdirect.port, "/sum.php", "tia.test.example", b"a=1", chunked=True)
+    assert s == 200 and b.startswith(b"cgi-fcgi 3 ")
+
+
+def test_php_a_worker_timeout_gives_back_the_connection_asked_for(make_lockerd):
+    """A request that asked the worker for a pool connection and timed out
+    must not hold front's share (here one connection) for ever."""
+    d = make_lockerd(front_processes=1, extra="max-scripts 1\nworker-timeout 2\n"
+                     "file-cache-valid 30\nworker-idle-timeout 300\n").start()
+    d.signup("uma")
+    d.put("uma", "a.html", "a")
+    d.put("uma", "ok.php", '<?php echo "ok";')
+    assert get(d.port, "/a.html", "uma.test.example")[0] == 200
+    w = worker_pid(d, "uma")
+    os.kill(w, 19)	# SIGSTOP
+    try:
+        assert get(d.port, "/ok.php", "uma.test.example")[0] == 504
+    finally:
+        os.kill(w, 18)
+    for _ in range(3):
+        assert get(d.port, "/ok.php", "uma.test.example")[:3:2] == (200, b"ok")
+
+
+def test_php_pool_follows_a_reload_that_changes_its_size(make_lockerd):
+    """front's share grows with max-scripts: the pool must grow with it, or
+    connections beyond its processes would wait for ever."""
+    d = make_lockerd(front_processes=1, extra="max-scripts 1\nfile-cache-valid 30\n"
+                     "worker-idle-timeout 300\n").start()
+    d.signup("vic")
+    d.put("vic", "slow.php", '<?php usleep(200000); echo "done";')
+    assert get(d.port, "/slow.php", "vic.test.example")[2] == b"done"
+    with open(d.conf) as f:
+        conf = f.read()
+    d.write_conf(conf.replace("max-scripts 1\n", "max-scripts 16\n"))
+    d.proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    socks = []
+    for _ in range(6):
+        c = socket.create_connection(("127.0.0.1", d.port))
+        c.sendall(b"GET /slow.php HTTP/1.1\r\nHost: vic.test.example\r\n"
+                  b"Connection: close\r\n\r\n")
+        socks.append(c)
+    for c in socks:
+        c.settimeout(15)
+        data = b""
+        while True:
+            x = c.recv(4096)
+            if not x:
+                break
+            data += x
+        c.close()
+        assert data.startswith(b"HTTP/1.1 200") and b"\r\ndone\r\n" in data, data
+    uid = uid_of(d, "vic")
+    kids = php_children(uid)
+    assert len([p for p, pp in kids.items() if pp in kids]) == 5	# 4 shared + 1
 
 
 def test_nothing_of_a_locker_outlives_lockerd(make_lockerd):
