@@ -1623,6 +1623,7 @@ limit_apply_live(const struct locker_rec *lr)
 		locker_conf(lr->name, &lc);
 		sandbox_prepare(&lc, lr->name, lr->uid);
 	}
+	fronts_send_limits(lr->name);
 }
 
 /* locker quota NAME SIZE|none|default, locker limit NAME KEY VALUE|none|default */

@@ -78,6 +78,7 @@ struct conn {
 
 	char			 path[4096];	/* normalised URL path */
 	char			 locker[LOCKER_NAME_MAX + 1];
+	unsigned		 script_s;	/* its script's time limit, seconds */
 
 	/* The worker exchange. */
 	struct wchan		*wc;
@@ -187,6 +188,9 @@ struct wchan {
 	struct conn	*fq_head, *fq_tail;	/* requests waiting for one */
 	int		 kick;
 	struct wchan	*kick_next;
+	/* The locker's own limits, from the master; 0: the configuration's. */
+	unsigned	 script_timeout;
+	unsigned	 max_scripts;
 };
 
 static struct {
@@ -1062,14 +1066,41 @@ conn_run(struct conn *c)
 /* ------------------------------------------------------------ workers */
 
 static struct wchan *
+wchan_find(const char *locker)
+{
+	struct wchan *w;
+
+	for (w = F.wchans; w != NULL; w = w->next)
+		if (!w->dead && strcmp(w->locker, locker) == 0)
+			return w;
+	return NULL;
+}
+
+/* How many kept pool connections this front may hold for w's locker. */
+static unsigned
+wchan_share(const struct wchan *w)
+{
+	return fcgi_front_share_of(w->max_scripts ? w->max_scripts : F.conf.max_scripts,
+	    (unsigned)F.conf.nfronts);
+}
+
+/* A script's time limit: its locker's own, or the configuration's. */
+static unsigned
+script_limit(const char *locker)
+{
+	const struct wchan *w = wchan_find(locker);
+
+	return w != NULL && w->script_timeout ? w->script_timeout : F.conf.script_timeout;
+}
+
+static struct wchan *
 wchan_get(const char *locker)
 {
 	struct wchan		*w;
 	struct msg_worker	 m;
 
-	for (w = F.wchans; w != NULL; w = w->next)
-		if (!w->dead && strcmp(w->locker, locker) == 0)
-			return w;
+	if ((w = wchan_find(locker)) != NULL)
+		return w;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
 	w->kind = K_WCHAN;
@@ -1434,7 +1465,7 @@ dispatch_worker(struct conn *c)
 	/* A FastCGI script resolved a moment ago goes straight to its pool. */
 	if (!c->req.chunked && scache_get(c))
 		return fcgi_acquire(c, w);
-	worker_send(c, w, w->nk + w->npending < fcgi_front_share(&F.conf));
+	worker_send(c, w, w->nk + w->npending < wchan_share(w));
 }
 
 /*
@@ -1671,7 +1702,8 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 	if (c->kc == NULL)
 		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
 	c->state = C_CGI;
-	c->deadline = loop_now + (uint64_t)F.conf.script_timeout * 1000;
+	c->script_s = script_limit(c->locker);
+	c->deadline = loop_now + (uint64_t)c->script_s * 1000;
 }
 
 /*
@@ -1783,7 +1815,7 @@ cgi_upload(struct conn *c)
 		case 0:
 			return progress;
 		default:
-			c->deadline = loop_now + (uint64_t)F.conf.script_timeout * 1000;
+			c->deadline = loop_now + (uint64_t)c->script_s * 1000;
 			progress = 1;
 		}
 	}
@@ -2080,8 +2112,8 @@ cgi_send_body(struct conn *c)
 		n = sent_off(n, &c->ck_tail);
 		sent_off(n, &c->ck_end);
 		/* Next, either the client reads or the script writes: the longer. */
-		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > F.conf.script_timeout ?
-		    F.conf.send_timeout : F.conf.script_timeout) * 1000;
+		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > c->script_s ?
+		    F.conf.send_timeout : c->script_s) * 1000;
 	}
 	c->cgi_off = c->cgi_len = 0;
 	return 1;
@@ -2190,7 +2222,7 @@ cgi_run(struct conn *c)
 		c->cgi_off = 0;
 		if (n > 0) {
 			/* A script that streams slowly is bounded by its own limit. */
-			c->deadline = loop_now + (uint64_t)F.conf.script_timeout * 1000;
+			c->deadline = loop_now + (uint64_t)c->script_s * 1000;
 			continue;
 		}
 		if (c->cgi_eof)
@@ -2418,7 +2450,7 @@ kconn_release(struct conn *c)
 	c->kc = NULL;
 	c->cgi_fd = -1;
 	if (kc->w != NULL && !kc->w->dead && !F.stopping &&
-	    kc->w->nk <= fcgi_front_share(&F.conf) && c->fr.ended &&
+	    kc->w->nk <= wchan_share(kc->w) && c->fr.ended &&
 	    c->fr.protocol_status == 0 && c->upload_done && c->fcgi_stdin_ended &&
 	    !c->up_discard && c->up_off == c->up_len && c->fraw_off == c->fraw_len &&
 	    c->fpend_len == 0 && !c->fcgi_error) {
@@ -2480,7 +2512,7 @@ fcgi_acquire(struct conn *c, struct wchan *w)
 
 	if (w->fq_head == NULL && (kc = kconn_idle(w, c->scr->ext)) != NULL)
 		return fcgi_begin(c, kc);
-	if (w->fq_head == NULL && w->nk + w->npending < fcgi_front_share(&F.conf))
+	if (w->fq_head == NULL && w->nk + w->npending < wchan_share(w))
 		return worker_send(c, w, 1);
 	c->state = C_WAIT_FCGI;
 	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
@@ -2512,10 +2544,10 @@ fcgi_kick_all(void)
 				continue;
 			}
 			/* An idle one for another interpreter gives up its place. */
-			if (w->nk + w->npending >= fcgi_front_share(&F.conf) &&
+			if (w->nk + w->npending >= wchan_share(w) &&
 			    (kc = kconn_idle(w, NULL)) != NULL)
 				kconn_drop(kc);
-			if (w->nk + w->npending >= fcgi_front_share(&F.conf))
+			if (w->nk + w->npending >= wchan_share(w))
 				break;
 			fq_remove(c);
 			worker_send(c, w, 1);
@@ -2669,8 +2701,23 @@ worker_chan(const struct msg_worker *m, int fd)
 	}
 	set_nonblock(fd);
 	w->fd = fd;
+	w->script_timeout = m->script_timeout;
+	w->max_scripts = m->max_scripts;
 	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLET, w);
 	wchan_flush(w);
+}
+
+/* A locker's own limits changed (locker limit): its channel takes them. */
+static void
+worker_limits(const struct msg_worker *m)
+{
+	struct wchan *w;
+
+	for (w = F.wchans; w != NULL; w = w->next)
+		if (!w->dead && strncmp(w->locker, m->locker, sizeof(w->locker)) == 0) {
+			w->script_timeout = m->script_timeout;
+			w->max_scripts = m->max_scripts;
+		}
 }
 
 static void
@@ -2706,6 +2753,10 @@ master_read(void)
 				worker_chan(&m->w, fd);
 				fd = -1;
 			}
+			break;
+		case MSG_WORKER_LIMITS:
+			if ((size_t)n == sizeof(struct msg_worker))
+				worker_limits(&m->w);
 			break;
 		case MSG_LOG_CHAN:
 			if (fd != -1) {

@@ -42,6 +42,7 @@ static int	 sigfd = -1;
 static void	front_start(struct child *f);
 static void	logd_start(void);
 static void	child_send_config(struct child *c);
+static int	child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd);
 static void	link_front_logd(struct child *f);
 static void	link_worker_logd(struct child *w);
 static void	mime_reload(void);
@@ -93,6 +94,41 @@ limit_cb(const char *key, uint64_t value, void *arg)
 {
 	config_limit_set(arg, key, value);	/* a key this build lacks: ignored */
 	return 0;
+}
+
+static int
+front_limit_cb(const char *key, uint64_t value, void *arg)
+{
+	struct msg_worker *m = arg;
+
+	if (strcmp(key, "script-timeout") == 0)
+		m->script_timeout = value > 86400 ? 86400 : (uint32_t)value;
+	else if (strcmp(key, "max-scripts") == 0)
+		m->max_scripts = value > 100000 ? 100000 : (uint32_t)value;
+	return 0;
+}
+
+/* The locker's own limits that front applies itself (0: the default's). */
+void
+locker_front_limits(const char *name, struct msg_worker *m)
+{
+	m->script_timeout = m->max_scripts = 0;
+	dir_limit_foreach(M->dir, name, front_limit_cb, m);
+}
+
+/* A locker's limits changed: every front hears it. */
+void
+fronts_send_limits(const char *name)
+{
+	struct msg_worker	m;
+	int			i;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.locker, sizeof(m.locker), "%s", name);
+	locker_front_limits(name, &m);
+	for (i = 0; i < M->nfronts; i++)
+		if (M->fronts[i].pid > 0)
+			child_send(&M->fronts[i], MSG_WORKER_LIMITS, &m, sizeof(m), -1);
 }
 
 /* The configuration as one locker sees it: the defaults, then its own limits. */
@@ -655,6 +691,7 @@ handle_worker_get(struct child *f, const struct msg_worker *req)
 		rep.status = 503;
 		goto fail;
 	}
+	locker_front_limits(lr.name, &rep);
 	child_send(f, MSG_WORKER_CHAN, &rep, sizeof(rep), sv[1]);
 	close(sv[0]);
 	close(sv[1]);

@@ -167,6 +167,7 @@ enum msg_type {
 	MSG_ROUTES,		/* master -> front: fd = memfd with the route blob */
 	MSG_WORKER_GET,		/* front -> master: struct msg_worker */
 	MSG_WORKER_CHAN,	/* master -> front: struct msg_worker, fd = channel (if ok) */
+	MSG_WORKER_LIMITS,	/* master -> front: struct msg_worker, a locker's limits changed */
 	MSG_CHANNEL,		/* master -> worker: fd = a channel from a front */
 	MSG_LOG_CHAN,		/* master -> front or logd: fd = a front<->logd channel */
 	MSG_WORKER_INIT,	/* master -> worker: struct msg_worker_init */
@@ -240,6 +241,11 @@ int	msg_send_many(int sock, const struct msg_out *m, int n);
 struct msg_worker {
 	char		locker[LOCKER_NAME_MAX + 1];
 	int32_t		status;	/* in MSG_WORKER_CHAN: 0 ok, else an HTTP status to answer */
+	/* From the master: the locker's own limits that front applies itself
+	 * (how long it waits for a script, its share of the PHP pool); 0
+	 * where the configuration's default holds. */
+	uint32_t	script_timeout;
+	uint32_t	max_scripts;
 };
 
 /*
@@ -498,6 +504,7 @@ int	script_start(const struct script_req *s);	/* front's socket end, or -status 
 int	script_fcgi_pool(const struct script_req *s, int want_conn);
 unsigned fcgi_children(const struct config *c);
 unsigned fcgi_front_share(const struct config *c);
+unsigned fcgi_front_share_of(unsigned max_scripts, unsigned nfronts);
 void	script_pool_stop(const char *interp);
 void	script_pools_reconfigure(const struct config *old, const struct config *new);
 void	script_kill_all(void);

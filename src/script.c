@@ -687,8 +687,14 @@ script_fcgi_pool(const struct script_req *s, int want_conn)
 unsigned
 fcgi_front_share(const struct config *c)
 {
-	unsigned want = c->max_scripts < 4 ? c->max_scripts : 4;
-	unsigned n = want / (unsigned)(c->nfronts > 0 ? c->nfronts : 1);
+	return fcgi_front_share_of(c->max_scripts, (unsigned)c->nfronts);
+}
+
+unsigned
+fcgi_front_share_of(unsigned max_scripts, unsigned nfronts)
+{
+	unsigned want = max_scripts < 4 ? max_scripts : 4;
+	unsigned n = want / (nfronts > 0 ? nfronts : 1);
 
 	return n > 0 ? n : 1;
 }

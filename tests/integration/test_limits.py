@@ -160,3 +160,48 @@ def test_limit_cli_checks(d):
     # Limits are for root and the locker's admins to see.
     r = d.locker("info", "mallory", "--json", check=False, user="nobody")
     assert r.returncode == 0 and "limits" not in r.stdout
+
+
+@pytest.fixture(scope="module")
+def short(build_dir):
+    """script-timeout 2 for all; a locker may have more, or less."""
+    d = Lockerd(build_dir, extra="script-timeout 2\n"
+                "interpreter php /usr/bin/php-cgi fastcgi\ninterpreter sh /bin/sh\n").start()
+    for name in ("mallory", "victim"):
+        d.signup(name)
+        d.put(name, "nap.php", '<?php sleep(4); echo "awake";', mode=0o644)
+        d.put(name, "nap.sh", 'sleep 4; echo "Content-Type: text/plain"; echo; echo awake',
+              mode=0o644)
+    yield d
+    d.cleanup()
+
+
+@pytest.mark.parametrize("script", ["nap.php", "nap.sh"])
+def test_a_longer_script_timeout_of_its_own(short, script):
+    """front waits for a locker's script as long as that locker's own
+    script-timeout, for PHP through front's kept pool connections too."""
+    short.locker("limit", "mallory", "script-timeout", "8")
+    try:
+        status, _, body = get(short.port, "/" + script, "mallory.test.example")
+        assert (status, body.strip()) == (200, b"awake")
+        status, _, _ = get(short.port, "/" + script, "victim.test.example")
+        assert status == 504
+    finally:
+        short.locker("limit", "mallory", "script-timeout", "default")
+    status, _, _ = get(short.port, "/" + script, "mallory.test.example")
+    assert status == 504
+
+
+def test_a_smaller_max_scripts_of_its_own_does_not_stall_php(short):
+    """max-scripts 1 for mallory: her pool is one PHP process (and a spare);
+    front's share of kept connections follows, so requests queue in front
+    rather than behind a process that will never accept them."""
+    short.put("mallory", "hi.php", '<?php echo "hi";', mode=0o644)
+    short.locker("limit", "mallory", "max-scripts", "1")
+    try:
+        import concurrent.futures as cf
+        with cf.ThreadPoolExecutor(8) as ex:
+            res = list(ex.map(lambda _: get(short.port, "/hi.php", "mallory.test.example")[:3:2], range(24)))
+        assert res == [(200, b"hi")] * 24
+    finally:
+        short.locker("limit", "mallory", "max-scripts", "default")
