@@ -179,6 +179,7 @@ struct wchan {
 	int		 fd;		/* -1 until the master hands it over */
 	struct conn	*qhead, *qtail;	/* requests outstanding, oldest first */
 	struct wchan	*next;
+	struct wchan	*hnext;		/* in its WCHAN_BUCKETS chain */
 	struct wchan	*flush_next;	/* on F.flush: has requests to write */
 	int		 dirty;
 	int		 dead;
@@ -1065,12 +1066,27 @@ conn_run(struct conn *c)
 
 /* ------------------------------------------------------------ workers */
 
+/* Channels by locker name: every request not served from the file cache
+ * looks its locker's up, among as many as there are active lockers. */
+#define WCHAN_BUCKETS	4096
+static struct wchan	*wbuckets[WCHAN_BUCKETS];
+
+static struct wchan **
+wchan_bucket(const char *locker)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*locker != '\0')
+		h = (h ^ (unsigned char)*locker++) * 16777619u;
+	return &wbuckets[h % WCHAN_BUCKETS];
+}
+
 static struct wchan *
 wchan_find(const char *locker)
 {
 	struct wchan *w;
 
-	for (w = F.wchans; w != NULL; w = w->next)
+	for (w = *wchan_bucket(locker); w != NULL; w = w->hnext)
 		if (!w->dead && strcmp(w->locker, locker) == 0)
 			return w;
 	return NULL;
@@ -1108,6 +1124,8 @@ wchan_get(const char *locker)
 	snprintf(w->locker, sizeof(w->locker), "%s", locker);
 	w->next = F.wchans;
 	F.wchans = w;
+	w->hnext = *wchan_bucket(w->locker);
+	*wchan_bucket(w->locker) = w;
 	memset(&m, 0, sizeof(m));
 	memcpy(m.locker, w->locker, sizeof(m.locker));
 	if (msg_send(F.master, MSG_WORKER_GET, &m, sizeof(m), -1) == -1)
@@ -1123,6 +1141,11 @@ wchan_free(struct wchan *w)
 	for (pp = &F.wchans; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == w) {
 			*pp = w->next;
+			break;
+		}
+	for (pp = wchan_bucket(w->locker); *pp != NULL; pp = &(*pp)->hnext)
+		if (*pp == w) {
+			*pp = w->hnext;
 			break;
 		}
 	if (w->fd != -1) {
