@@ -293,6 +293,47 @@ def test_symlinks_proc_root_and_dotdot_stay_inside(h, via):
         mal(h, f"cd {home} && rm -f tmp && mv tmp.real tmp")
 
 
+def test_openat2_and_file_handles_do_not_reach_outside(h, via):
+    """openat2 with every resolve mode, and file handles (name_to_handle_at
+    on her own file, open_by_handle_at with guessed inodes) find nothing of
+    victim's or of the host."""
+    vfile = h.victim["home"] + "/web_scripts/open.txt"
+    mhome = h.mallory["home"]
+    r = py(h, f"""
+import ctypes, os, errno, struct
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+AT_FDCWD = -100
+def openat2(dirfd, path, resolve):
+    how = struct.pack("QQQ", os.O_RDONLY, 0, resolve)
+    rc = libc.syscall(437, dirfd, path.encode(), how, len(how))
+    return "ok" if rc >= 0 else errno.errorcode.get(ctypes.get_errno(), "?")
+root = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+for resolve in (0, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20):
+    print("openat2", resolve, openat2(AT_FDCWD, "{vfile}", resolve),
+          openat2(root, "../../../..{vfile}", resolve),
+          openat2(root, "proc/1/root{vfile}", resolve))
+# file handles: asking for one of her own home, and forging others
+buf = ctypes.create_string_buffer(8 + 128)
+struct.pack_into("Ii", buf, 0, 8, 1)
+mnt = ctypes.c_int()
+rc = libc.name_to_handle_at(AT_FDCWD, b"{mhome}", buf, ctypes.byref(mnt), 0)
+print("name_to_handle_at", errno.errorcode.get(ctypes.get_errno(), "?") if rc else "GOT")
+for ino in (2, 11, 12, 100, 1000):
+    struct.pack_into("Q", buf, 8, ino)
+    fd = libc.open_by_handle_at(root, buf, os.O_RDONLY)
+    print("open_by_handle_at", ino, errno.errorcode.get(ctypes.get_errno(), "?") if fd < 0 else "OPENED")
+""")
+    lines = r.stdout.splitlines()
+    opens = [l for l in lines if l.startswith("openat2")]
+    assert len(opens) == 7, r.stdout + r.stderr
+    assert " ok" not in " ".join(opens), r.stdout
+    handles = [l for l in lines if l.startswith("open_by_handle_at")]
+    assert "name_to_handle_at EPERM" in lines and len(handles) == 5, r.stdout
+    assert all(l.endswith("EPERM") for l in handles), r.stdout
+    assert "OPENED" not in r.stdout
+
+
 def test_hard_links_to_system_files_fail(h, via):
     home = h.mallory["home"]
     r = mal(h, f"for f in /etc/passwd /usr/bin/su /bin/sh /etc/shadow; do "
