@@ -2891,7 +2891,7 @@ front_main(int idx)
 {
 	struct epoll_event	 evs[256];
 	struct config		 conf;
-	char			 root[PATH_MAX + 8];
+	char			 root[PATH_MAX + 8], err[256];
 	enum msg_type		 type;
 	sigset_t		 set;
 	ssize_t			 n;
@@ -2935,6 +2935,9 @@ front_main(int idx)
 		ev_add(F.listen[i], EPOLLIN, &listen_kind);
 	}
 	(void)logd_kind;
+	/* Everything front opens, it has opened by now. */
+	if (seccomp_front(err, sizeof(err)) == -1)
+		fatalx("front: %s", err);
 
 	for (;;) {
 		uint64_t since;

@@ -7,6 +7,7 @@ nothing outside its home is writable, lockerd's state and logs are out of
 sight, /tmp is its own, and no privilege can be regained.
 """
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -238,3 +239,37 @@ def test_lockers_root_where_the_jail_has_system_dirs_is_refused(make_lockerd):
         r = subprocess.run([os.path.join(d.build, "lockerd"), "-t", "-c", d.conf],
                            capture_output=True, text=True)
         assert r.returncode != 0 and "system directory" in r.stderr, (bad, r.stderr)
+
+
+def test_a_subverted_front_can_open_and_connect_nothing(make_lockerd):
+    """front (the process facing the internet) runs under an allow-list
+    seccomp filter.  Made (via gdb, as an exploit would) to open a file,
+    make a socket, connect out or start a program, it gets nothing, and it
+    still serves."""
+    if not shutil.which("gdb"):
+        import pytest
+        pytest.skip("gdb not installed")
+    d = make_lockerd(front_processes=1).start()
+    d.signup("alice")
+    d.put("alice", "a.txt", "alice\n", mode=0o644)
+    front = d.pids("front")[0]
+    with open(f"/proc/{front}/status") as f:
+        status = f.read()
+    assert "Seccomp:\t2" in status, status
+    calls = {"open": 'call (int)open("/", 0)',
+             "socket": "call (int)socket(2, 1, 0)",
+             "memfd": 'call (int)memfd_create("x", 0)',
+             "fork": "call (int)fork()",
+             "execve": 'call (int)execve("/bin/sh", 0, 0)',
+             "pipe": "call (int)pipe((int *)$sp - 64)",
+             "kill": f"call (int)kill({front}, 0)"}
+    cmds = []
+    for name, call in calls.items():
+        cmds += ["-ex", f"echo {name}=", "-ex", call]
+    r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "file " + os.path.join(d.build, "lockerd"),
+                        "-ex", f"attach {front}"] + cmds,
+                       capture_output=True, text=True, timeout=60)
+    results = dict(re.findall(r"(\w+)=\$\d+ = (-?\d+)", r.stdout))
+    assert results == {name: "-1" for name in calls}, r.stdout + r.stderr
+    assert d.pids("front") == [front]
+    assert get(d.port, "/a.txt", "alice.test.example")[2] == b"alice\n"
