@@ -2936,7 +2936,7 @@ front_main(int idx)
 	}
 	(void)logd_kind;
 	/* Everything front opens, it has opened by now. */
-	if (seccomp_front(err, sizeof(err)) == -1)
+	if (seccomp_service(0, err, sizeof(err)) == -1)
 		fatalx("front: %s", err);
 
 	for (;;) {

@@ -554,7 +554,7 @@ int	landlock_build(const char *home, int exe_fd, char *err, size_t errlen);
 int	landlock_enforce(int ruleset, char *err, size_t errlen);
 int	seccomp_compile(char *err, size_t errlen);
 int	seccomp_enforce(void);
-int	seccomp_front(char *err, size_t errlen);	/* front's allow-list, loaded */
+int	seccomp_service(int logd, char *err, size_t errlen);	/* front's or logd's allow-list */
 
 /* -------------------------------------------------------------- stats.c */
 /* front: count one logged request (status, locker or ""); cheap.  master_fd:

@@ -364,6 +364,7 @@ logd_main(void)
 	enum msg_type		type;
 	ssize_t			n;
 	int			fd, i;
+	char			err[256];
 
 	log_init("logd", 0);
 	memset(&L, 0, sizeof(L));
@@ -386,6 +387,9 @@ logd_main(void)
 	L.pfd[0].fd = CHILD_CHAN_FD;
 	L.pfd[0].events = POLLIN;
 	L.npfd = 1;
+	/* From here on: its log files, its inputs, nothing else. */
+	if (seccomp_service(1, err, sizeof(err)) == -1)
+		fatalx("logd: %s", err);
 
 	while (!L.stop) {
 		if (poll(L.pfd, (nfds_t)L.npfd, 1000) == -1 && errno != EINTR)

@@ -178,55 +178,78 @@ seccomp_enforce(void)
 }
 
 /*
- * front's own filter: an allow-list, since front runs only our code.  It
- * talks to the internet, so it is the process most likely to be subverted;
- * once started it needs only what its event loop does with descriptors it
- * already has or is handed (accept, receive, send, sendfile, fstat).  No
- * open, no socket or connect, no exec, no new process: a subverted front
- * can read and forge the traffic passing through it and nothing more.
- * Anything else fails with EPERM rather than killing front, so a call some
- * rare path of the C library makes degrades that path instead of dropping
- * every connection.
+ * front's and logd's own filters: allow-lists, since they run only our
+ * code.  front talks to the internet, so it is the process most likely to
+ * be subverted; once started it needs only what its event loop does with
+ * descriptors it already has or is handed (accept, receive, send,
+ * sendfile, fstat).  logd adds opening its log files, in the log directory
+ * it is chrooted into.  Neither may make a socket, connect, fork or exec:
+ * a subverted front can read and forge the traffic passing through it, a
+ * subverted logd the log lines, and nothing more.  Anything else fails
+ * with EPERM rather than killing the process, so a call some rare path of
+ * the C library makes degrades that path instead of dropping every
+ * connection.  The other ABIs (i386, x32) are in no list: refused too.
  */
-int
-seccomp_front(char *err, size_t errlen)
+static const char *const service_base[] = {
+	/* descriptors */
+	"close", "dup", "fcntl", "newfstatat", "fstat", "lseek",
+	/* moving bytes */
+	"read", "readv", "write", "writev", "pread64", "recvfrom", "recvmsg",
+	"recvmmsg", "sendto", "sendmsg", "sendmmsg",
+	/* memory (malloc, the routes' mapping; the sanitizers' allocator) */
+	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect",
+	/* time, signals, exit */
+	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday",
+	"rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack",
+	"getpid", "gettid", "tgkill", "sched_yield", "futex", "getrandom",
+	"exit", "exit_group", "restart_syscall",
+	NULL
+};
+
+static const char *const front_extra[] = {
+	"epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "shutdown",
+	"setsockopt", "getsockopt", "getsockname", "getpeername", "sendfile",
+	NULL
+};
+
+static const char *const logd_extra[] = {
+	"poll", "ppoll", "open", "openat", "mkdir", "mkdirat", "fsync",
+	"fdatasync",
+	NULL
+};
+
+static int
+allow_list(scmp_filter_ctx ctx, const char *const *names, char *err, size_t errlen)
 {
-	static const char *const allowed[] = {
-		/* the event loop and its descriptors */
-		"epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "close", "dup",
-		"fcntl", "shutdown", "setsockopt", "getsockopt", "getsockname",
-		"getpeername", "newfstatat", "fstat", "lseek",
-		/* moving bytes */
-		"read", "readv", "write", "writev", "pread64", "recvfrom", "recvmsg",
-		"recvmmsg", "sendto", "sendmsg", "sendmmsg", "sendfile",
-		/* memory (malloc, the routes' mapping; the sanitizers' allocator) */
-		"brk", "mmap", "munmap", "mremap", "madvise", "mprotect",
-		/* time, signals, exit */
-		"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday",
-		"rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack",
-		"getpid", "gettid", "tgkill", "sched_yield", "futex", "getrandom",
-		"exit", "exit_group", "restart_syscall",
-		NULL
-	};
+	int i, nr, rc;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((nr = seccomp_syscall_resolve_name(names[i])) == __NR_SCMP_ERROR)
+			continue;
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0) {
+			snprintf(err, errlen, "seccomp rule %s: %s", names[i], strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Loads the allow-list of front (logd == 0) or logd in this process. */
+int
+seccomp_service(int logd, char *err, size_t errlen)
+{
 	scmp_filter_ctx	ctx;
-	int		i, rc;
+	int		rc;
 
 	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL) {
 		snprintf(err, errlen, "seccomp_init failed");
 		return -1;
 	}
-	for (i = 0; allowed[i] != NULL; i++) {
-		int nr = seccomp_syscall_resolve_name(allowed[i]);
-
-		if (nr == __NR_SCMP_ERROR)
-			continue;
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0) {
-			snprintf(err, errlen, "seccomp rule %s: %s", allowed[i], strerror(-rc));
-			seccomp_release(ctx);
-			return -1;
-		}
+	if (allow_list(ctx, service_base, err, errlen) == -1 ||
+	    allow_list(ctx, logd ? logd_extra : front_extra, err, errlen) == -1) {
+		seccomp_release(ctx);
+		return -1;
 	}
-	/* The other ABIs (i386, x32) are not in the list: the default refuses. */
 	if ((rc = seccomp_load(ctx)) < 0) {
 		snprintf(err, errlen, "seccomp load: %s", strerror(-rc));
 		seccomp_release(ctx);

@@ -241,6 +241,24 @@ def test_lockers_root_where_the_jail_has_system_dirs_is_refused(make_lockerd):
         assert r.returncode != 0 and "system directory" in r.stderr, (bad, r.stderr)
 
 
+GDB_CALLS = {"socket": "call (int)socket(2, 1, 0)",
+             "memfd": 'call (int)memfd_create("x", 0)',
+             "fork": "call (int)fork()",
+             "execve": 'call (int)execve("/bin/sh", 0, 0)',
+             "pipe": "call (int)pipe((int *)$sp - 64)"}
+
+
+def gdb_calls(d, pid, calls):
+    """Make pid call each of calls (as an exploit in it would); name -> result."""
+    cmds = []
+    for name, call in calls.items():
+        cmds += ["-ex", f"echo {name}=", "-ex", call]
+    r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "file " + os.path.join(d.build, "lockerd"),
+                        "-ex", f"attach {pid}"] + cmds,
+                       capture_output=True, text=True, timeout=60)
+    return dict(re.findall(r"(\w+)=\$\d+ = (-?\d+)", r.stdout)), r.stdout + r.stderr
+
+
 def test_a_subverted_front_can_open_and_connect_nothing(make_lockerd):
     """front (the process facing the internet) runs under an allow-list
     seccomp filter.  Made (via gdb, as an exploit would) to open a file,
@@ -256,20 +274,34 @@ def test_a_subverted_front_can_open_and_connect_nothing(make_lockerd):
     with open(f"/proc/{front}/status") as f:
         status = f.read()
     assert "Seccomp:\t2" in status, status
-    calls = {"open": 'call (int)open("/", 0)',
-             "socket": "call (int)socket(2, 1, 0)",
-             "memfd": 'call (int)memfd_create("x", 0)',
-             "fork": "call (int)fork()",
-             "execve": 'call (int)execve("/bin/sh", 0, 0)',
-             "pipe": "call (int)pipe((int *)$sp - 64)",
-             "kill": f"call (int)kill({front}, 0)"}
-    cmds = []
-    for name, call in calls.items():
-        cmds += ["-ex", f"echo {name}=", "-ex", call]
-    r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "file " + os.path.join(d.build, "lockerd"),
-                        "-ex", f"attach {front}"] + cmds,
-                       capture_output=True, text=True, timeout=60)
-    results = dict(re.findall(r"(\w+)=\$\d+ = (-?\d+)", r.stdout))
-    assert results == {name: "-1" for name in calls}, r.stdout + r.stderr
+    calls = dict(GDB_CALLS, open='call (int)open("/", 0)', kill=f"call (int)kill({front}, 0)")
+    results, out = gdb_calls(d, front, calls)
+    assert results == {name: "-1" for name in calls}, out
     assert d.pids("front") == [front]
     assert get(d.port, "/a.txt", "alice.test.example")[2] == b"alice\n"
+
+
+def test_a_subverted_logd_can_only_write_logs(make_lockerd):
+    """logd, under its own allow-list: it may open files in its log
+    directory, but not make a socket, fork or exec; and it keeps logging."""
+    if not shutil.which("gdb"):
+        import pytest
+        pytest.skip("gdb not installed")
+    d = make_lockerd(front_processes=1).start()
+    d.signup("alice")
+    d.put("alice", "a.txt", "alice\n", mode=0o644)
+    logd = d.pids("logd")[0]
+    with open(f"/proc/{logd}/status") as f:
+        assert "Seccomp:\t2" in f.read()
+    results, out = gdb_calls(d, logd, GDB_CALLS)
+    assert results == {name: "-1" for name in GDB_CALLS}, out
+    assert d.pids("logd") == [logd]
+    assert get(d.port, "/a.txt", "alice.test.example")[0] == 200
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        with open(os.path.join(d.logs, "access.log")) as f:
+            if "/a.txt" in f.read():
+                break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("logd no longer logs")
