@@ -101,6 +101,28 @@ def test_a_larger_quota_grows_the_image(img_lockerd):
     assert get(d.port, "/", "victim.test.example")[2] == b"VICTIM-PAGE\n"
 
 
+def test_kill_9_keeps_every_home_and_a_restart_mounts_each_once(img_lockerd):
+    """lockerd killed with SIGKILL cannot unmount: the next start finds the
+    images still mounted, and neither mounts them twice nor loses a file."""
+    import signal
+    import time
+    d = img_lockerd
+    assert get(d.port, "/", "victim.test.example")[2] == b"VICTIM-PAGE\n"
+    kids = list(d.children())
+    d.stop(sig=signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in kids):
+        time.sleep(0.1)
+    assert len(mounts_under(d.lockers)) == 2       # still there: nobody unmounted
+    d.start()
+    assert len(mounts_under(d.lockers)) == 2, mounts_under(d.lockers)
+    assert len(loops_of(f"{d.dir}/state/images")) == 2, loops_of(f"{d.dir}/state/images")
+    assert get(d.port, "/", "victim.test.example")[2] == b"VICTIM-PAGE\n"
+    home = d.info("mallory")["home"]
+    r = cgi(d, "mallory", "after.sh", f"echo x > {home}/after && echo WROTE")
+    assert "WROTE" in r.out, r.out
+
+
 def test_remove_archives_the_image_and_purge_deletes_it(img_lockerd):
     d = img_lockerd
     out = d.locker("remove", "victim").stdout
