@@ -267,14 +267,12 @@ update_date(void)
 	}
 }
 
-static void	fcache_clear(void);
-static void	scache_clear(void);
+static void	caches_clear(void);
 
 static void
 apply_config(const struct config *c)
 {
-	fcache_clear();
-	scache_clear();
+	caches_clear();
 	F.conf = *c;
 	F.limits.max_request_line = c->max_request_line;
 	F.limits.max_head = c->max_header_size;
@@ -1339,16 +1337,24 @@ flush_all(void)
  */
 #define FCACHE_SLOTS	1024
 
-struct fcache_ent {
-	char		*key;		/* "locker\0fs_path" */
+/*
+ * One slot of front's caches: open files (fcache, below) and how workers
+ * resolved FastCGI scripts (scache).  Both are keyed by "locker\0fs_path",
+ * direct-mapped (a collision replaces), and age out at expires.
+ */
+struct cache_ent {
+	char		*key;		/* "locker\0fs_path", NULL: empty */
 	size_t		 keylen;
+	uint64_t	 expires;
+	/* fcache: the open file, its type, and its ctime when opened */
 	int		 fd;
 	char		 ctype[128];
 	struct timespec	 ctime;
-	uint64_t	 expires;
+	/* scache: the worker's resolution */
+	struct fres	*r;
 };
 
-static struct fcache_ent fcache[FCACHE_SLOTS];
+static struct cache_ent fcache[FCACHE_SLOTS];
 
 static uint64_t
 fcache_hash(const char *k, size_t len)
@@ -1362,7 +1368,7 @@ fcache_hash(const char *k, size_t len)
 }
 
 static size_t
-fcache_key(const struct conn *c, char *buf, size_t bufsz)
+cache_key(const struct conn *c, char *buf, size_t bufsz)
 {
 	size_t ll = strlen(c->locker), pl = strlen(c->fs_path);
 
@@ -1374,42 +1380,80 @@ fcache_key(const struct conn *c, char *buf, size_t bufsz)
 }
 
 static void
-fcache_drop(struct fcache_ent *e)
+cache_drop(struct cache_ent *e)
 {
 	if (e->key == NULL)
 		return;
-	close(e->fd);
+	if (e->r == NULL)
+		close(e->fd);
+	free(e->r);
 	free(e->key);
 	e->key = NULL;
+	e->r = NULL;
 }
 
 static void
-fcache_clear(void)
+cache_clear(struct cache_ent *tab)
 {
 	size_t i;
 
 	for (i = 0; i < FCACHE_SLOTS; i++)
-		fcache_drop(&fcache[i]);
+		cache_drop(&tab[i]);
+}
+
+/* c's entry in tab if there is a live one (an expired one is dropped). */
+static struct cache_ent *
+cache_get(struct cache_ent *tab, const struct conn *c)
+{
+	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	size_t			 kl;
+	struct cache_ent	*e;
+
+	if ((kl = cache_key(c, key, sizeof(key))) == 0)
+		return NULL;
+	e = &tab[fcache_hash(key, kl) % FCACHE_SLOTS];
+	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
+		return NULL;
+	if (loop_now >= e->expires) {
+		cache_drop(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* c's slot in tab, emptied and keyed for c, valid for valid_ms; or NULL. */
+static struct cache_ent *
+cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms)
+{
+	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	size_t			 kl;
+	struct cache_ent	*e;
+
+	if ((kl = cache_key(c, key, sizeof(key))) == 0)
+		return NULL;
+	e = &tab[fcache_hash(key, kl) % FCACHE_SLOTS];
+	cache_drop(e);
+	if ((e->key = malloc(kl)) == NULL)
+		return NULL;
+	memcpy(e->key, key, kl);
+	e->keylen = kl;
+	e->expires = loop_now + valid_ms;
+	return e;
 }
 
 /* Serve from the cache; 1 if it did. */
 static int
 fcache_serve(struct conn *c)
 {
-	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
-	size_t			 kl;
-	struct fcache_ent	*e;
+	struct cache_ent	*e;
 	struct stat		 st;
 	int			 fd;
 
-	if (F.conf.file_cache_valid == 0 || (kl = fcache_key(c, key, sizeof(key))) == 0)
+	if (F.conf.file_cache_valid == 0 || (e = cache_get(fcache, c)) == NULL)
 		return 0;
-	e = &fcache[fcache_hash(key, kl) % FCACHE_SLOTS];
-	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
-		return 0;
-	if (loop_now >= e->expires || fstat(e->fd, &st) == -1 || st.st_nlink == 0 ||
+	if (fstat(e->fd, &st) == -1 || st.st_nlink == 0 ||
 	    st.st_ctim.tv_sec != e->ctime.tv_sec || st.st_ctim.tv_nsec != e->ctime.tv_nsec) {
-		fcache_drop(e);
+		cache_drop(e);
 		return 0;
 	}
 	if ((fd = dup(e->fd)) == -1)
@@ -1421,28 +1465,19 @@ fcache_serve(struct conn *c)
 static void
 fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st)
 {
-	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
-	size_t			 kl;
-	struct fcache_ent	*e;
+	struct cache_ent	*e;
 	int			 dfd;
 
-	if (F.conf.file_cache_valid == 0 || (kl = fcache_key(c, key, sizeof(key))) == 0)
+	if (F.conf.file_cache_valid == 0 ||
+	    (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return;
-	e = &fcache[fcache_hash(key, kl) % FCACHE_SLOTS];
-	fcache_drop(e);
-	if ((e->key = malloc(kl)) == NULL)
-		return;
-	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		free(e->key);
-		e->key = NULL;
+	if ((e = cache_claim(fcache, c, (uint64_t)F.conf.file_cache_valid * 1000)) == NULL) {
+		close(dfd);
 		return;
 	}
-	memcpy(e->key, key, kl);
-	e->keylen = kl;
 	e->fd = dfd;
 	snprintf(e->ctype, sizeof(e->ctype), "%s", ctype);
 	e->ctime = st->st_ctim;
-	e->expires = loop_now + (uint64_t)F.conf.file_cache_valid * 1000;
 }
 
 /* Queue the request for the locker's worker; with want, ask for a pool connection. */
@@ -2267,14 +2302,14 @@ cgi_run(struct conn *c)
  * change of the resolution itself: a php.ini appearing beside the script
  * (which switches it to CGI), or an index file replacing another.
  */
-struct scache_ent {
-	char		*key;		/* "locker\0fs_path" */
-	size_t		 keylen;
-	struct fres	*r;
-	uint64_t	 expires;
-};
+static struct cache_ent scache[FCACHE_SLOTS];
 
-static struct scache_ent scache[FCACHE_SLOTS];
+static void
+caches_clear(void)
+{
+	cache_clear(fcache);
+	cache_clear(scache);
+}
 
 static const char *
 file_ext(const char *path)
@@ -2339,26 +2374,6 @@ fres_dup(const struct fres *r)
 	return f;
 }
 
-static void
-scache_drop(struct scache_ent *e)
-{
-	if (e->key == NULL)
-		return;
-	free(e->key);
-	free(e->r);
-	e->key = NULL;
-	e->r = NULL;
-}
-
-static void
-scache_clear(void)
-{
-	size_t i;
-
-	for (i = 0; i < FCACHE_SLOTS; i++)
-		scache_drop(&scache[i]);
-}
-
 /* How long a resolution is reused: never as long as a worker stays idle,
  * so that a locker's busy PHP still keeps its worker (and pool) alive. */
 static uint64_t
@@ -2373,43 +2388,26 @@ scache_valid_ms(void)
 static int
 scache_get(struct conn *c)
 {
-	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
-	size_t			 kl;
-	struct scache_ent	*e;
+	struct cache_ent *e;
 
-	if (scache_valid_ms() == 0 || (kl = fcache_key(c, key, sizeof(key))) == 0)
+	if (scache_valid_ms() == 0 || (e = cache_get(scache, c)) == NULL)
 		return 0;
-	e = &scache[fcache_hash(key, kl) % FCACHE_SLOTS];
-	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
-		return 0;
-	if (loop_now >= e->expires) {
-		scache_drop(e);
-		return 0;
-	}
 	return (c->scr = fres_dup(e->r)) != NULL;
 }
 
 static void
 scache_put(const struct conn *c, const struct fres *r)
 {
-	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
-	size_t			 kl;
-	struct scache_ent	*e;
+	struct cache_ent	*e;
+	struct fres		*copy;
 
-	if (scache_valid_ms() == 0 || (kl = fcache_key(c, key, sizeof(key))) == 0)
+	if (scache_valid_ms() == 0 || (copy = fres_dup(r)) == NULL)
 		return;
-	e = &scache[fcache_hash(key, kl) % FCACHE_SLOTS];
-	scache_drop(e);
-	if ((e->key = malloc(kl)) == NULL)
-		return;
-	if ((e->r = fres_dup(r)) == NULL) {
-		free(e->key);
-		e->key = NULL;
+	if ((e = cache_claim(scache, c, scache_valid_ms())) == NULL) {
+		free(copy);
 		return;
 	}
-	memcpy(e->key, key, kl);
-	e->keylen = kl;
-	e->expires = loop_now + scache_valid_ms();
+	e->r = copy;
 }
 
 static struct kconn *
@@ -2698,8 +2696,7 @@ load_routes(int fd)
 	if (F.routes)
 		route_table_free(F.routes);
 	F.routes = t;
-	fcache_clear();	/* a locker or vhost may be gone */
-	scache_clear();
+	caches_clear();	/* a locker or vhost may be gone */
 }
 
 static void
