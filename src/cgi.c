@@ -32,15 +32,6 @@ static const char *const owned_fields[] = {
 };
 
 static int
-is_tchar(int c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int
 is_digit(int c)
 {
 	return c >= '0' && c <= '9';
@@ -50,25 +41,6 @@ static int
 is_ows(int c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/*
- * The line starting at pos: *eol is where its content ends (before CR LF or
- * LF).  Returns the index after the LF, or 0 when no LF is found before end.
- * A CR anywhere else stays in the line, where the field check refuses it.
- */
-static size_t
-line_end(const char *buf, size_t pos, size_t end, size_t *eol)
-{
-	const char	*lf;
-	size_t		 i;
-
-	lf = memchr(buf + pos, '\n', end - pos);
-	if (lf == NULL)
-		return 0;
-	i = lf - buf;
-	*eol = (i > pos && buf[i - 1] == '\r') ? i - 1 : i;
-	return i + 1;
 }
 
 /*
@@ -126,33 +98,6 @@ parse_content_length(const char *p, size_t n, int64_t *out)
 		v = v * 10 + (p[i] - '0');
 	}
 	*out = v;
-	return 0;
-}
-
-/*
- * One field line p[0..n), line ending removed: a token, a colon with no
- * whitespace before it, then a value with its OWS trimmed and no CR, LF,
- * NUL or other CTL but HTAB.  That check is what stops header splitting.
- */
-static int
-parse_field_line(const char *p, size_t n, struct http_header *f)
-{
-	size_t	i, v, e;
-
-	for (i = 0; i < n && is_tchar((unsigned char)p[i]); i++)
-		;
-	if (i == 0 || i == n || p[i] != ':')
-		return -1;
-	for (v = i + 1; v < n && is_ows(p[v]); v++)
-		;
-	for (e = n; e > v && is_ows(p[e - 1]); e--)
-		;
-	if (!http_valid_field_value(p + v, e - v))
-		return -1;
-	f->name.p = p;
-	f->name.len = i;
-	f->value.p = p + v;
-	f->value.len = e - v;
 	return 0;
 }
 
@@ -275,7 +220,7 @@ cgi_parse_head(const char *buf, size_t len, size_t max, int nph,
 	end = len < lim ? len : lim;
 
 	if (nph) {
-		if ((next = line_end(buf, 0, end, &eol)) == 0)
+		if ((next = http_line_end(buf, 0, end, &eol)) == 0)
 			return len >= lim ? -1 : 0;
 		if (parse_status_line(buf, eol, h) == -1)
 			return -1;
@@ -288,7 +233,7 @@ cgi_parse_head(const char *buf, size_t len, size_t max, int nph,
 	 * fails early; a line still without its LF is not judged yet.
 	 */
 	for (;;) {
-		if ((next = line_end(buf, pos, end, &eol)) == 0)
+		if ((next = http_line_end(buf, pos, end, &eol)) == 0)
 			return len >= lim ? -1 : 0;
 		if (eol == pos)
 			break;
@@ -297,7 +242,7 @@ cgi_parse_head(const char *buf, size_t len, size_t max, int nph,
 			return -1;
 		if (++st.nfields > CGI_MAX_HEADERS)
 			return -1;
-		if (parse_field_line(buf + pos, eol - pos,
+		if (http_parse_field_line(buf + pos, eol - pos,
 		    &h->headers[h->nheaders]) == -1)
 			return -1;
 		if ((r = field_semantics(h, &st,

@@ -557,20 +557,16 @@ header_semantics(struct http_request *req, struct head_state *st,
 	return 0;
 }
 
-/*
- * One field line p[0..n), line ending removed.
- * field-line = field-name ":" OWS field-value OWS, with no whitespace
- * before the colon (RFC 9112 5.1: that is how smuggling starts).
- */
-static int
-parse_field_line(const char *p, size_t n, struct http_header *h)
+/* field-line = field-name ":" OWS field-value OWS (see http.h). */
+int
+http_parse_field_line(const char *p, size_t n, struct http_header *h)
 {
 	size_t	i, v, e;
 
 	for (i = 0; i < n && IS(p[i], CT_TCHAR); i++)
 		;
 	if (i == 0 || i == n || p[i] != ':')
-		return -400;
+		return -1;
 	h->name.p = p;
 	h->name.len = i;
 
@@ -580,7 +576,7 @@ parse_field_line(const char *p, size_t n, struct http_header *h)
 		;
 	/* Bare CR, NUL, and every other CTL end up here. */
 	if (span_field(p + v, e - v) != e - v)
-		return -400;
+		return -1;
 	h->value.p = p + v;
 	h->value.len = e - v;
 	return 0;
@@ -638,13 +634,8 @@ request_reset(struct http_request *req)
 	req->referer = str_none;
 }
 
-/*
- * The end of the line starting at pos: *eol is where its content ends
- * (before CR LF or LF), and the return value is the index after the LF,
- * or 0 if no LF is found before `end`.
- */
-static size_t
-line_end(const char *buf, size_t pos, size_t end, size_t *eol)
+size_t
+http_line_end(const char *buf, size_t pos, size_t end, size_t *eol)
 {
 	const char	*lf;
 	size_t		 i;
@@ -692,7 +683,7 @@ http_parse_head(const char *buf, size_t len, const struct http_limits *limits,
 	if (pos >= maxhead)
 		return -431;
 
-	if ((next = line_end(buf, pos, end, &eol)) == 0) {
+	if ((next = http_line_end(buf, pos, end, &eol)) == 0) {
 		if ((r = partial_request_line(buf + pos, len - pos,
 		    limits->max_request_line)) != 0)
 			return r;
@@ -705,7 +696,7 @@ http_parse_head(const char *buf, size_t len, const struct http_limits *limits,
 	pos = next;
 
 	for (;;) {
-		if ((next = line_end(buf, pos, end, &eol)) == 0)
+		if ((next = http_line_end(buf, pos, end, &eol)) == 0)
 			return len >= maxhead ? -431 : 0;
 		if (eol == pos)
 			break;
@@ -714,9 +705,9 @@ http_parse_head(const char *buf, size_t len, const struct http_limits *limits,
 			return -400;
 		if (req->nheaders >= maxhdrs)
 			return -431;
-		if ((r = parse_field_line(buf + pos, eol - pos,
-		    &req->headers[req->nheaders])) != 0)
-			return r;
+		if (http_parse_field_line(buf + pos, eol - pos,
+		    &req->headers[req->nheaders]) == -1)
+			return -400;
 		if ((r = header_semantics(req, &st,
 		    &req->headers[req->nheaders])) != 0)
 			return r;

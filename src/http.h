@@ -150,6 +150,21 @@ const char *http_reason(int status);
 /* Case-insensitive comparison of a counted string with a C string. */
 int	http_str_eq(struct http_str s, const char *cstr);
 
+/*
+ * The line starting at pos in buf: *eol is where its content ends (before
+ * CR LF or LF); returns the index after the LF, or 0 if no LF comes before
+ * end.  A CR anywhere else stays in the line, for the field check to refuse.
+ */
+size_t	http_line_end(const char *buf, size_t pos, size_t end, size_t *eol);
+
+/*
+ * One field line p[0..n), its line ending removed: a token, a colon with
+ * no whitespace before it (RFC 9112 5.1: that is how smuggling starts), a
+ * value with its OWS trimmed and no CR, LF, NUL or other CTL but HTAB
+ * (what stops header splitting).  0, or -1 if malformed.
+ */
+int	http_parse_field_line(const char *p, size_t n, struct http_header *h);
+
 /* True if s is a valid header field value (no CR, LF, NUL or other CTLs but HTAB). */
 int	http_valid_field_value(const char *s, size_t len);
 
