@@ -9,6 +9,7 @@
  * treated as hostile: a worker is the locker's own process.
  */
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/signalfd.h>
@@ -82,7 +83,7 @@ struct conn {
 
 	/* The worker exchange. */
 	struct wchan		*wc;
-	struct conn		*wnext;		/* in wc's queue */
+	TAILQ_ENTRY(conn)	 wlink;		/* in wc's queue */
 	uint64_t		 req_id;
 	int			 sent;		/* request written to the channel */
 	int			 retried;
@@ -151,7 +152,7 @@ struct conn {
 	unsigned		 cgi_gen;	/* scripts started on this connection */
 	struct fres		*scr;		/* the script, as resolved */
 	struct wchan		*fqw;		/* waiting in this wchan's queue */
-	struct conn		*fnext;
+	TAILQ_ENTRY(conn)	 flink;		/* in fqw's queue */
 };
 
 /*
@@ -177,7 +178,7 @@ struct wchan {
 	enum obj_kind	 kind;		/* K_WCHAN */
 	char		 locker[LOCKER_NAME_MAX + 1];
 	int		 fd;		/* -1 until the master hands it over */
-	struct conn	*qhead, *qtail;	/* requests outstanding, oldest first */
+	TAILQ_HEAD(, conn) wq;		/* requests outstanding, oldest first */
 	struct wchan	*next;
 	struct wchan	*hnext;		/* in its WCHAN_BUCKETS chain */
 	struct wchan	*flush_next;	/* on F.flush: has requests to write */
@@ -186,7 +187,7 @@ struct wchan {
 	struct kconn	*kconns;	/* to the locker's FastCGI pools */
 	unsigned	 nk;		/* how many */
 	unsigned	 npending;	/* asked of the worker, not answered yet */
-	struct conn	*fq_head, *fq_tail;	/* requests waiting for one */
+	TAILQ_HEAD(, conn) fq;		/* requests waiting for one */
 	int		 kick;
 	struct wchan	*kick_next;
 	/* The locker's own limits, from the master; 0: the configuration's. */
@@ -406,16 +407,7 @@ conn_unlink(struct conn *c)
 static void
 wchan_dequeue(struct wchan *w, struct conn *c)
 {
-	struct conn **pp, *prev = NULL;
-
-	for (pp = &w->qhead; *pp != NULL; prev = *pp, pp = &(*pp)->wnext)
-		if (*pp == c) {
-			*pp = c->wnext;
-			if (w->qtail == c)
-				w->qtail = prev;
-			break;
-		}
-	c->wnext = NULL;
+	TAILQ_REMOVE(&w->wq, c, wlink);
 	c->wc = NULL;
 	if (c->want_conn) {
 		/* Answered, timed out or gone: the connection asked for is not
@@ -1119,6 +1111,8 @@ wchan_get(const char *locker)
 		return NULL;
 	w->kind = K_WCHAN;
 	w->fd = -1;
+	TAILQ_INIT(&w->wq);
+	TAILQ_INIT(&w->fq);
 	snprintf(w->locker, sizeof(w->locker), "%s", locker);
 	w->next = F.wchans;
 	F.wchans = w;
@@ -1274,12 +1268,12 @@ wchan_flush(struct wchan *w)
 
 	if (w->fd == -1 || w->dead)
 		return;
-	for (c = w->qhead; c != NULL && c->sent; c = c->wnext)
+	for (c = TAILQ_FIRST(&w->wq); c != NULL && c->sent; c = TAILQ_NEXT(c, wlink))
 		;
 	while (c != NULL) {
 		used = 0;
 		for (n = 0; c != NULL && n < CHAN_BATCH; c = next) {
-			next = c->wnext;
+			next = TAILQ_NEXT(c, wlink);
 			len = wire_pack(c, scratch + used, sizeof(scratch) - used < MSG_MAX_PAYLOAD ?
 			    sizeof(scratch) - used : MSG_MAX_PAYLOAD);
 			if (len == 0) {
@@ -1492,12 +1486,7 @@ worker_send(struct conn *c, struct wchan *w, int want)
 	c->req_id = ++F.next_id;
 	c->sent = 0;
 	c->wc = w;
-	c->wnext = NULL;
-	if (w->qtail)
-		w->qtail->wnext = c;
-	else
-		w->qhead = c;
-	w->qtail = c;
+	TAILQ_INSERT_TAIL(&w->wq, c, wlink);
 	/* Written at the end of this round, with every other request for it. */
 	if (!w->dirty) {
 		w->dirty = 1;
@@ -1534,13 +1523,12 @@ dispatch_worker(struct conn *c)
 static void
 wchan_fail(struct wchan *w, int status)
 {
-	struct conn *c, *next, *list = w->qhead;
+	struct conn *c;
 
-	w->qhead = w->qtail = NULL;
 	w->dead = 1;
-	for (c = list; c != NULL; c = next) {
-		next = c->wnext;
-		c->wnext = NULL;
+	/* A retried request joins a fresh channel's queue, never this one. */
+	while ((c = TAILQ_FIRST(&w->wq)) != NULL) {
+		TAILQ_REMOVE(&w->wq, c, wlink);
 		c->wc = NULL;
 		if (status == 0 && !c->retried) {
 			c->retried = 1;
@@ -1551,7 +1539,7 @@ wchan_fail(struct wchan *w, int status)
 		}
 	}
 	/* Those waiting for a pool connection never reached the worker. */
-	while ((c = w->fq_head) != NULL) {
+	while ((c = TAILQ_FIRST(&w->fq)) != NULL) {
 		fq_remove(c);
 		dispatch_worker(c);
 	}
@@ -1602,7 +1590,7 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 	struct conn	*c;
 	int		 asked;
 
-	for (c = w->qhead; c != NULL; c = c->wnext)
+	TAILQ_FOREACH(c, &w->wq, wlink)
 		if (c->req_id == r->id && c->sent)
 			break;
 	if (c == NULL) {
@@ -2486,7 +2474,7 @@ kconn_release(struct conn *c)
 static void
 fcgi_kick(struct wchan *w)
 {
-	if (w->kick || w->dead || w->fq_head == NULL)
+	if (w->kick || w->dead || TAILQ_EMPTY(&w->fq))
 		return;
 	w->kick = 1;
 	w->kick_next = F.kick;
@@ -2507,17 +2495,7 @@ kconn_idle(struct wchan *w, const char *ext)
 static void
 fq_remove(struct conn *c)
 {
-	struct wchan	*w = c->fqw;
-	struct conn	**pp, *prev = NULL;
-
-	for (pp = &w->fq_head; *pp != NULL; prev = *pp, pp = &(*pp)->fnext)
-		if (*pp == c) {
-			*pp = c->fnext;
-			if (w->fq_tail == c)
-				w->fq_tail = prev;
-			break;
-		}
-	c->fnext = NULL;
+	TAILQ_REMOVE(&c->fqw->fq, c, flink);
 	c->fqw = NULL;
 }
 
@@ -2531,19 +2509,14 @@ fcgi_acquire(struct conn *c, struct wchan *w)
 {
 	struct kconn *kc;
 
-	if (w->fq_head == NULL && (kc = kconn_idle(w, c->scr->ext)) != NULL)
+	if (TAILQ_EMPTY(&w->fq) && (kc = kconn_idle(w, c->scr->ext)) != NULL)
 		return fcgi_begin(c, kc);
-	if (w->fq_head == NULL && w->nk + w->npending < wchan_share(w))
+	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending < wchan_share(w))
 		return worker_send(c, w, 1);
 	c->state = C_WAIT_FCGI;
 	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
 	c->fqw = w;
-	c->fnext = NULL;
-	if (w->fq_tail)
-		w->fq_tail->fnext = c;
-	else
-		w->fq_head = c;
-	w->fq_tail = c;
+	TAILQ_INSERT_TAIL(&w->fq, c, flink);
 }
 
 /* Hand freed connections (or slots for new ones) to the requests waiting. */
@@ -2557,7 +2530,7 @@ fcgi_kick_all(void)
 	while ((w = F.kick) != NULL) {
 		F.kick = w->kick_next;
 		w->kick = 0;
-		while (!w->dead && (c = w->fq_head) != NULL) {
+		while (!w->dead && (c = TAILQ_FIRST(&w->fq)) != NULL) {
 			if ((kc = kconn_idle(w, c->scr->ext)) != NULL) {
 				fq_remove(c);
 				fcgi_begin(c, kc);
