@@ -174,14 +174,15 @@ struct kconn {
 	unsigned	 used;		/* requests served */
 };
 
+LIST_HEAD(wchan_list, wchan);
+
 struct wchan {
 	enum obj_kind	 kind;		/* K_WCHAN */
 	char		 locker[LOCKER_NAME_MAX + 1];
 	int		 fd;		/* -1 until the master hands it over */
 	TAILQ_HEAD(, conn) wq;		/* requests outstanding, oldest first */
-	struct wchan	*next;
-	struct wchan	*hnext;		/* in its WCHAN_BUCKETS chain */
-	struct wchan	*flush_next;	/* on F.flush: has requests to write */
+	LIST_ENTRY(wchan) hlink;	/* in its bucket; on F.dead_wchans once dead */
+	LIST_ENTRY(wchan) flink;	/* on F.flush: has requests to write */
 	int		 dirty;
 	int		 dead;
 	struct kconn	*kconns;	/* to the locker's FastCGI pools */
@@ -189,7 +190,7 @@ struct wchan {
 	unsigned	 npending;	/* asked of the worker, not answered yet */
 	TAILQ_HEAD(, conn) fq;		/* requests waiting for one */
 	int		 kick;
-	struct wchan	*kick_next;
+	LIST_ENTRY(wchan) klink;	/* on F.kick */
 	/* The locker's own limits, from the master; 0: the configuration's. */
 	unsigned	 script_timeout;
 	unsigned	 max_scripts;
@@ -207,11 +208,10 @@ static struct {
 	struct conn		*conns;
 	unsigned		 nconns;
 	struct conn		*graveyard;	/* closed, freed at the end of the round */
-	struct wchan		*dead_wchans;
-	struct wchan		*flush;		/* written at the end of the round */
-	struct wchan		*kick;		/* a pool connection may be free */
+	struct wchan_list	 dead_wchans;
+	struct wchan_list	 flush;		/* written at the end of the round */
+	struct wchan_list	 kick;		/* a pool connection may be free */
 	struct kconn		*dead_kconns;
-	struct wchan		*wchans;
 	uint64_t		 next_id;
 	int			 stopping;
 	uint64_t		 stop_deadline;
@@ -453,8 +453,8 @@ graveyard_empty(void)
 		free(c->in);
 		free(c);
 	}
-	while ((w = F.dead_wchans) != NULL) {
-		F.dead_wchans = w->next;
+	while ((w = LIST_FIRST(&F.dead_wchans)) != NULL) {
+		LIST_REMOVE(w, hlink);
 		free(w);
 	}
 	while (F.dead_kconns != NULL) {
@@ -1059,9 +1059,9 @@ conn_run(struct conn *c)
 /* Channels by locker name: every request not served from the file cache
  * looks its locker's up, among as many as there are active lockers. */
 #define WCHAN_BUCKETS	4096
-static struct wchan	*wbuckets[WCHAN_BUCKETS];
+static struct wchan_list	wbuckets[WCHAN_BUCKETS];
 
-static struct wchan **
+static struct wchan_list *
 wchan_bucket(const char *locker)
 {
 	uint32_t h = 2166136261u;	/* FNV-1a */
@@ -1076,7 +1076,7 @@ wchan_find(const char *locker)
 {
 	struct wchan *w;
 
-	for (w = *wchan_bucket(locker); w != NULL; w = w->hnext)
+	LIST_FOREACH(w, wchan_bucket(locker), hlink)
 		if (!w->dead && strcmp(w->locker, locker) == 0)
 			return w;
 	return NULL;
@@ -1114,10 +1114,7 @@ wchan_get(const char *locker)
 	TAILQ_INIT(&w->wq);
 	TAILQ_INIT(&w->fq);
 	snprintf(w->locker, sizeof(w->locker), "%s", locker);
-	w->next = F.wchans;
-	F.wchans = w;
-	w->hnext = *wchan_bucket(w->locker);
-	*wchan_bucket(w->locker) = w;
+	LIST_INSERT_HEAD(wchan_bucket(w->locker), w, hlink);
 	memset(&m, 0, sizeof(m));
 	memcpy(m.locker, w->locker, sizeof(m.locker));
 	if (msg_send(F.master, MSG_WORKER_GET, &m, sizeof(m), -1) == -1)
@@ -1128,46 +1125,22 @@ wchan_get(const char *locker)
 static void
 wchan_free(struct wchan *w)
 {
-	struct wchan **pp;
-
-	for (pp = &F.wchans; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	for (pp = wchan_bucket(w->locker); *pp != NULL; pp = &(*pp)->hnext)
-		if (*pp == w) {
-			*pp = w->hnext;
-			break;
-		}
+	LIST_REMOVE(w, hlink);
 	if (w->fd != -1) {
 		epoll_ctl(F.epfd, EPOLL_CTL_DEL, w->fd, NULL);
 		close(w->fd);
 		w->fd = -1;
 	}
 	if (w->kick) {
-		struct wchan **kp;
-
-		for (kp = &F.kick; *kp != NULL; kp = &(*kp)->kick_next)
-			if (*kp == w) {
-				*kp = w->kick_next;
-				break;
-			}
+		LIST_REMOVE(w, klink);
 		w->kick = 0;
 	}
 	if (w->dirty) {
-		struct wchan **fp;
-
-		for (fp = &F.flush; *fp != NULL; fp = &(*fp)->flush_next)
-			if (*fp == w) {
-				*fp = w->flush_next;
-				break;
-			}
+		LIST_REMOVE(w, flink);
 		w->dirty = 0;
 	}
 	w->dead = 1;
-	w->next = F.dead_wchans;
-	F.dead_wchans = w;
+	LIST_INSERT_HEAD(&F.dead_wchans, w, hlink);
 	/* Its pool goes with its worker: idle connections now, busy ones when done. */
 	while (w->kconns != NULL) {
 		struct kconn *k = w->kconns;
@@ -1312,8 +1285,8 @@ flush_all(void)
 {
 	struct wchan *w;
 
-	while ((w = F.flush) != NULL) {
-		F.flush = w->flush_next;
+	while ((w = LIST_FIRST(&F.flush)) != NULL) {
+		LIST_REMOVE(w, flink);
 		w->dirty = 0;
 		wchan_flush(w);
 	}
@@ -1490,8 +1463,7 @@ worker_send(struct conn *c, struct wchan *w, int want)
 	/* Written at the end of this round, with every other request for it. */
 	if (!w->dirty) {
 		w->dirty = 1;
-		w->flush_next = F.flush;
-		F.flush = w;
+		LIST_INSERT_HEAD(&F.flush, w, flink);
 	}
 }
 
@@ -2477,8 +2449,7 @@ fcgi_kick(struct wchan *w)
 	if (w->kick || w->dead || TAILQ_EMPTY(&w->fq))
 		return;
 	w->kick = 1;
-	w->kick_next = F.kick;
-	F.kick = w;
+	LIST_INSERT_HEAD(&F.kick, w, klink);
 }
 
 static struct kconn *
@@ -2527,8 +2498,8 @@ fcgi_kick_all(void)
 	struct conn	*c;
 	struct kconn	*kc;
 
-	while ((w = F.kick) != NULL) {
-		F.kick = w->kick_next;
+	while ((w = LIST_FIRST(&F.kick)) != NULL) {
+		LIST_REMOVE(w, klink);
 		w->kick = 0;
 		while (!w->dead && (c = TAILQ_FIRST(&w->fq)) != NULL) {
 			if ((kc = kconn_idle(w, c->scr->ext)) != NULL) {
@@ -2675,12 +2646,13 @@ load_routes(int fd)
 static void
 worker_chan(const struct msg_worker *m, int fd)
 {
-	struct wchan *w;
+	char		 name[LOCKER_NAME_MAX + 1];
+	struct wchan	*w;
 
-	for (w = F.wchans; w != NULL; w = w->next)
-		if (!w->dead && w->fd == -1 &&
-		    strncmp(w->locker, m->locker, sizeof(w->locker)) == 0)
-			break;
+	/* Only the live channel of that locker, and only if still waiting. */
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(m->locker), m->locker);
+	if ((w = wchan_find(name)) != NULL && w->fd != -1)
+		w = NULL;
 	if (w == NULL) {
 		if (fd != -1)
 			close(fd);
@@ -2704,13 +2676,14 @@ worker_chan(const struct msg_worker *m, int fd)
 static void
 worker_limits(const struct msg_worker *m)
 {
-	struct wchan *w;
+	char		 name[LOCKER_NAME_MAX + 1];
+	struct wchan	*w;
 
-	for (w = F.wchans; w != NULL; w = w->next)
-		if (!w->dead && strncmp(w->locker, m->locker, sizeof(w->locker)) == 0) {
-			w->script_timeout = m->script_timeout;
-			w->max_scripts = m->max_scripts;
-		}
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(m->locker), m->locker);
+	if ((w = wchan_find(name)) != NULL) {
+		w->script_timeout = m->script_timeout;
+		w->max_scripts = m->max_scripts;
+	}
 }
 
 static void
