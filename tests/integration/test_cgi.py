@@ -493,17 +493,18 @@ def test_php_children_killed_between_requests(fdirect):
         assert get(fdirect.port, "/ok.php", "tia.test.example")[:3:2] == (200, b"ok")
 
 
-def test_php_more_requests_than_connections_wait_their_turn(fdirect):
-    fdirect.put("tia", "slow.php", '<?php usleep(300000); echo "done";')
-    assert get(fdirect.port, "/slow.php", "tia.test.example")[2] == b"done"
+def all_at_once(port, path, host, n, timeout=20):
+    """n requests on n connections sent before any answer is read; the
+    answers, each read to the end."""
     socks = []
-    for _ in range(8):
-        c = socket.create_connection(("127.0.0.1", fdirect.port))
-        c.sendall(b"GET /slow.php HTTP/1.1\r\nHost: tia.test.example\r\n"
-                  b"Connection: close\r\n\r\n")
+    for _ in range(n):
+        c = socket.create_connection(("127.0.0.1", port))
+        c.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n"
+                  f"Connection: close\r\n\r\n".encode())
         socks.append(c)
+    answers = []
     for c in socks:
-        c.settimeout(20)
+        c.settimeout(timeout)
         data = b""
         while True:
             d = c.recv(4096)
@@ -511,6 +512,14 @@ def test_php_more_requests_than_connections_wait_their_turn(fdirect):
                 break
             data += d
         c.close()
+        answers.append(data)
+    return answers
+
+
+def test_php_more_requests_than_connections_wait_their_turn(fdirect):
+    fdirect.put("tia", "slow.php", '<?php usleep(300000); echo "done";')
+    assert get(fdirect.port, "/slow.php", "tia.test.example")[2] == b"done"
+    for data in all_at_once(fdirect.port, "/slow.php", "tia.test.example", 8):
         assert data.startswith(b"HTTP/1.1 200") and b"\r\ndone\r\n" in data, data
 
 
@@ -559,21 +568,7 @@ def test_php_pool_follows_a_reload_that_changes_its_size(make_lockerd):
     d.write_conf(conf.replace("max-scripts 1\n", "max-scripts 16\n"))
     d.proc.send_signal(signal.SIGHUP)
     time.sleep(1)
-    socks = []
-    for _ in range(6):
-        c = socket.create_connection(("127.0.0.1", d.port))
-        c.sendall(b"GET /slow.php HTTP/1.1\r\nHost: vic.test.example\r\n"
-                  b"Connection: close\r\n\r\n")
-        socks.append(c)
-    for c in socks:
-        c.settimeout(15)
-        data = b""
-        while True:
-            x = c.recv(4096)
-            if not x:
-                break
-            data += x
-        c.close()
+    for data in all_at_once(d.port, "/slow.php", "vic.test.example", 6):
         assert data.startswith(b"HTTP/1.1 200") and b"\r\ndone\r\n" in data, data
     uid = uid_of(d, "vic")
     kids = php_children(uid)
