@@ -993,18 +993,24 @@ def test_signup_directives_are_checked(make_lockerd):
     assert "self-signup yes" in r.stdout and "group-signup staff" in r.stdout
 
 
-def test_a_user_holding_many_connections_does_not_lock_root_out(d):
-    sock = os.path.join(d.dir, "state", "control.sock")
-    hog = subprocess.Popen(
+def connection_hog(sock, n):
+    """bob2's process holding n idle connections to the control socket;
+    it prints "holding" once they are all open."""
+    return subprocess.Popen(
         ["/usr/bin/python3", "-c",
          "import socket, sys, time\n"
          "ss = []\n"
-         "for _ in range(300):\n"
+         "for _ in range(int(sys.argv[2])):\n"
          "    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
          "    s.connect(sys.argv[1]); ss.append(s)\n"
          "print('holding', flush=True)\n"
-         "time.sleep(60)\n", sock],
+         "time.sleep(60)\n", sock, str(n)],
         stdout=subprocess.PIPE, text=True, user="bob2")
+
+
+def test_a_user_holding_many_connections_does_not_lock_root_out(d):
+    sock = os.path.join(d.dir, "state", "control.sock")
+    hog = connection_hog(sock, 300)
     try:
         assert hog.stdout.readline().strip() == "holding"
         r = d.locker("list", "--json")
@@ -1106,16 +1112,7 @@ def test_idle_control_connections_are_dropped(quick):
 
 def test_one_user_cannot_take_every_connection(quick):
     sock = os.path.join(quick.dir, "state", "control.sock")
-    hog = subprocess.Popen(
-        ["/usr/bin/python3", "-c",
-         "import socket, sys, time\n"
-         "ss = []\n"
-         "for _ in range(40):\n"
-         "    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
-         "    s.connect(sys.argv[1]); ss.append(s)\n"
-         "print('holding', flush=True)\n"
-         "time.sleep(60)\n", sock],
-        stdout=subprocess.PIPE, text=True, user="bob2")
+    hog = connection_hog(sock, 40)
     try:
         assert hog.stdout.readline().strip() == "holding"
         # other users are not affected
