@@ -81,6 +81,8 @@ script_interp(const struct config *c, const char *ext)
 
 /* ------------------------------------------------------------ starting one */
 
+#define PHP_ARGV_MAX	20	/* php_args()'s, the file and NULL, with room */
+
 /*
  * argv[0] of an interpreter, and for php-cgi the settings lockerd owns: the
  * body limit (so an upload lockerd accepts, PHP accepts too) and sessions in
@@ -106,6 +108,18 @@ php_args(const struct script_req *s, char **argv)
 	    (unsigned long long)s->conf->max_body_size);
 	argv[n++] = "-d";
 	argv[n++] = "session.save_path=/tmp";
+	/* Debian turns PHP's own session GC off (gc_probability=0) and lets a
+	 * cron job clean /var/lib/php/sessions, which knows nothing of a
+	 * locker's /tmp: without this, sessions pile up there for ever,
+	 * against the locker's disk limit.  One request in 100 collects the
+	 * files older than session.gc_maxlifetime (PHP's 1440 s unless the
+	 * locker's php.ini, .user.ini or ini_set says otherwise).  A
+	 * .user.ini or ini_set may change these two as well; a php.ini beside
+	 * a script may not (-d wins over it). */
+	argv[n++] = "-d";
+	argv[n++] = "session.gc_probability=1";
+	argv[n++] = "-d";
+	argv[n++] = "session.gc_divisor=100";
 	/* opcache checks a script's time stamp on every request, not every
 	 * 2 s (Debian's revalidate_freq): a file edited on disk is seen at
 	 * once.  (A file younger than file_update_protection, 2 s, is not
@@ -163,7 +177,7 @@ exec_script(const struct script_req *s, struct env *e)
 	int	 fd, i = 0;
 
 	if (s->interp->path[0] != '\0') {
-		char	*pargv[12];
+		char	*pargv[PHP_ARGV_MAX];
 		int	 k = php_args(s, pargv);
 
 		pargv[k++] = (char *)s->filename;
@@ -621,7 +635,7 @@ pool_start(const struct script_req *s)
 		envp[2] = env[2];
 		envp[3] = NULL;
 		{
-			char	*pargv[12];
+			char	*pargv[PHP_ARGV_MAX];
 
 			pargv[php_args(s, pargv)] = NULL;
 			execve(s->interp->path, pargv, envp);
