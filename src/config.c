@@ -129,6 +129,10 @@ static const struct directive directives[] = {
 	  "image: each home an ext4 image of disk-limit bytes" },
 	{ "disk-limit", T_SIZE, F(disk_limit), 0, (uint64_t)1 << 50,
 	  "bytes a locker's home may hold, tmp/ included (needs disk-quota); 0: none" },
+	{ "log-rate", T_SIZE, F(log_rate), 0, (uint64_t)1 << 40,
+	  "bytes per second a locker may add to its error log (bursts of 4 s); 0: none" },
+	{ "log-size", T_SIZE, F(log_size), 0, (uint64_t)1 << 40,
+	  "size at which logd rotates a locker's error log (2 old ones kept); 0: never" },
 };
 
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
@@ -216,6 +220,8 @@ config_defaults(struct config *c)
 	c->io_weight = 100;
 	c->open_files_limit = 1024;
 	c->file_size_limit = (uint64_t)1 << 30;
+	c->log_rate = 64 << 10;
+	c->log_size = 16 << 20;
 }
 
 struct parse_ctx {
@@ -797,6 +803,8 @@ config_dump(const struct config *c, int fd)
 	    c->disk_quota == DISK_QUOTA_BTRFS ? "btrfs" :
 	    c->disk_quota == DISK_QUOTA_IMAGE ? "image" : "none",
 	    (unsigned long long)c->disk_limit);
+	dprintf(fd, "log-rate %llu\nlog-size %llu\n", (unsigned long long)c->log_rate,
+	    (unsigned long long)c->log_size);
 }
 
 /* ------------------------------------------------------------ limits */
@@ -804,7 +812,7 @@ config_dump(const struct config *c, int fd)
 const char *const config_limit_keys[] = {
 	"memory-limit", "process-limit", "cpu-shares", "io-weight", "open-files-limit",
 	"file-size-limit", "script-timeout", "script-cpu-limit", "max-scripts",
-	"disk-limit", NULL
+	"disk-limit", "log-rate", "log-size", NULL
 };
 
 static const struct directive *

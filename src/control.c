@@ -1624,6 +1624,7 @@ limit_apply_live(const struct locker_rec *lr)
 		sandbox_prepare(&lc, lr->name, lr->uid);
 	}
 	fronts_send_limits(lr->name);
+	logd_send_limits(lr->name);
 }
 
 /* locker quota NAME SIZE|none|default, locker limit NAME KEY VALUE|none|default */

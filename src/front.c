@@ -153,6 +153,7 @@ struct conn {
 	struct fres		*scr;		/* the script, as resolved */
 	struct wchan		*fqw;		/* waiting in this wchan's queue */
 	TAILQ_ENTRY(conn)	 flink;		/* in fqw's queue */
+	struct linebuf		 ferr;		/* a partial line of FastCGI STDERR */
 };
 
 /*
@@ -1651,9 +1652,12 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 #define CGI_MAX_HEAD	(16 * 1024)
 #define CGI_MAX_REDIRECTS 10
 
+static void	fcgi_stderr_end(struct conn *c);
+
 static void
 cgi_end(struct conn *c)
 {
+	fcgi_stderr_end(c);
 	if (c->kc != NULL)
 		kconn_release(c);	/* kept for the next request, or closed */
 	if (c->cgi_fd != -1) {
@@ -2007,21 +2011,40 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 	return 1;
 }
 
-/* A FastCGI application's error stream, to its locker's error log. */
+/* One line of a FastCGI application's error stream, to its locker's error log. */
+static void
+fcgi_stderr_line(void *arg, const char *line, size_t len)
+{
+	static char	 msg[1 + LOCKER_NAME_MAX + LOG_LINE_MAX];
+	struct conn	*c = arg;
+	size_t		 nl = strlen(c->locker);
+
+	if (F.logfd == -1)
+		return;
+	/* [u8 name length][name][line]: logd checks the name. */
+	msg[0] = (char)nl;
+	memcpy(msg + 1, c->locker, nl);
+	len = len < LOG_LINE_MAX ? len : LOG_LINE_MAX;
+	memcpy(msg + 1 + nl, line, len);
+	msg_send(F.logfd, MSG_LOG_LOCKER_ERROR, msg, 1 + nl + len, -1);
+}
+
+/*
+ * STDERR records cut a message wherever the pool's buffers or our reads
+ * cut it, and hold several messages (PHP's "error_log()" and the
+ * uncaught exception after it): logd gets it line by line, as written.
+ */
 static void
 fcgi_stderr(struct conn *c, const unsigned char *p, size_t len)
 {
-	char	msg[1200];
-	size_t	nl = strlen(c->locker), k;
+	linebuf_feed(&c->ferr, (const char *)p, len, fcgi_stderr_line, c);
+}
 
-	if (F.logfd == -1 || len == 0)
-		return;
-	/* [u8 name length][name][text]: logd checks the name. */
-	msg[0] = (char)nl;
-	memcpy(msg + 1, c->locker, nl);
-	k = len < sizeof(msg) - 1 - nl ? len : sizeof(msg) - 1 - nl;
-	memcpy(msg + 1 + nl, p, k);
-	msg_send(F.logfd, MSG_LOG_LOCKER_ERROR, msg, 1 + nl + k, -1);
+/* The request's error stream ended: its last line, even without a newline. */
+static void
+fcgi_stderr_end(struct conn *c)
+{
+	linebuf_flush(&c->ferr, fcgi_stderr_line, c);
 }
 
 static void

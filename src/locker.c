@@ -303,7 +303,8 @@ static int
 limit_is_size(const char *key)
 {
 	return strcmp(key, "memory-limit") == 0 || strcmp(key, "file-size-limit") == 0 ||
-	    strcmp(key, "disk-limit") == 0;
+	    strcmp(key, "disk-limit") == 0 || strcmp(key, "log-rate") == 0 ||
+	    strcmp(key, "log-size") == 0;
 }
 
 static void

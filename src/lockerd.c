@@ -131,6 +131,33 @@ fronts_send_limits(const char *name)
 			child_send(&M->fronts[i], MSG_WORKER_LIMITS, &m, sizeof(m), -1);
 }
 
+static int
+log_limit_cb(const char *key, uint64_t value, void *arg)
+{
+	struct msg_log_limits *m = arg;
+
+	if (strcmp(key, "log-rate") == 0)
+		m->log_rate = value;
+	else if (strcmp(key, "log-size") == 0)
+		m->log_size = value;
+	return 0;
+}
+
+/* A locker's own log budget, to logd, which keeps it (and parses nothing). */
+void
+logd_send_limits(const char *name)
+{
+	struct msg_log_limits m;
+
+	if (M->logd.pid <= 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.locker, sizeof(m.locker), "%s", name);
+	m.log_rate = m.log_size = LOG_LIMIT_DEFAULT;
+	dir_limit_foreach(M->dir, name, log_limit_cb, &m);
+	child_send(&M->logd, MSG_LOG_LIMITS, &m, sizeof(m), -1);
+}
+
 /* The configuration as one locker sees it: the defaults, then its own limits. */
 void
 locker_conf(const char *name, struct config *out)
@@ -462,6 +489,7 @@ link_worker_logd(struct child *w)
 
 	if (M->logd.pid <= 0 || w->pid <= 0 || chan_pair(sv) == -1)
 		return;
+	logd_send_limits(w->locker);
 	child_send(&M->logd, MSG_LOG_CHAN, w->locker, strlen(w->locker), sv[0]);
 	child_send(w, MSG_LOG_CHAN, NULL, 0, sv[1]);
 	close(sv[0]);

@@ -36,6 +36,32 @@ void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));	/* + errno */
 void	fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* ----------------------------------------------------------- linebuf.c */
+/* The longest line of an error log; a longer one is cut into pieces. */
+#define LOG_LINE_MAX		8192
+struct linebuf {
+	char	*buf;		/* LOG_LINE_MAX bytes, while a partial line waits */
+	size_t	 len;
+};
+typedef void line_fn(void *arg, const char *line, size_t len);
+/* Calls fn for each whole line (without its newline) of these bytes. */
+void	linebuf_feed(struct linebuf *lb, const char *p, size_t n, line_fn *fn, void *arg);
+void	linebuf_flush(struct linebuf *lb, line_fn *fn, void *arg);	/* and frees */
+
+/* ------------------------------------------------------------ errlog.c */
+/* logd: each locker's error log, with its budget (log-rate) and rotation. */
+#define LOG_LIMIT_DEFAULT	UINT64_MAX	/* the configuration's value holds */
+struct msg_log_limits {		/* master -> logd: a locker's own (MSG_LOG_LIMITS) */
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint64_t	log_rate, log_size;	/* LOG_LIMIT_DEFAULT where it has none */
+};
+struct config;
+void	errlog_init(const struct config *conf);	/* conf: logd's, kept current */
+void	errlog_write(const char *locker, const char *text, size_t len);
+void	errlog_limits(const char *locker, uint64_t rate, uint64_t size);
+void	errlog_tick(void);
+void	errlog_reopen(void);
+
 /* --------------------------------------------------------------- util.c */
 int	strlcpy_ok(char *dst, const char *src, size_t dstsz);	/* 0 if it fit */
 int	set_nonblock(int fd);
@@ -126,7 +152,13 @@ struct config {
 	uint64_t	file_size_limit;	/* RLIMIT_FSIZE */
 	int		disk_quota;		/* DISK_QUOTA_*: how disk-limit is kept */
 	uint64_t	disk_limit;		/* bytes in a locker's home; 0: none */
+	uint64_t	log_rate;		/* bytes/s into a locker's error log; 0: none */
+	uint64_t	log_size;		/* logd rotates a locker's error log past it */
 };
+/* logd keeps this many old error logs of a locker (error.log.1, .2). */
+#define LOG_GENERATIONS		2
+/* A locker's log budget may burst to this many seconds of log-rate. */
+#define LOG_BURST_SECONDS	4
 #define DISK_QUOTA_NONE		0
 #define DISK_QUOTA_BTRFS	1	/* each home a subvolume with a qgroup limit */
 #define DISK_QUOTA_IMAGE	2	/* each home an ext4 image on a loop device */
@@ -192,6 +224,7 @@ enum msg_type {
 	MSG_STATS,		/* front -> master: struct msg_stats + msg_stats_locker[n] */
 	MSG_CTL_STATS,		/* master -> locker: struct ctl_stats */
 	MSG_CTL_AUDIT,		/* master -> locker: struct ctl_audit */
+	MSG_LOG_LIMITS,		/* master -> logd: struct msg_log_limits */
 	MSG_MAX
 };
 

@@ -5,6 +5,8 @@
  * send batches of access-log lines; logd appends each to the global
  * access.log and to the locker's own lockers/<name>/access.log, and
  * reopens every file on SIGHUP (logrotate) or when the master says so.
+ * What a locker's programs write to their stderr goes to its error log,
+ * within its budget (errlog.c).
  */
 #include <sys/stat.h>
 #include <ctype.h>
@@ -223,33 +225,6 @@ buf_name(const void *b, size_t n)
 	return n <= LOCKER_NAME_MAX ? b : "";
 }
 
-/* A script's stderr line, into its locker's own error log. */
-static void
-locker_error_line(const char *owner, const char *b, size_t len)
-{
-	char	path[LOCKER_NAME_MAX + 32], line[1200], stamp[64];
-	time_t	t = time(NULL);
-	struct tm tm;
-	size_t	i;
-	int	fd, n;
-
-	mkdir("/lockers", 0750);
-	snprintf(path, sizeof(path), "/lockers/%s", owner);
-	mkdir(path, 0750);
-	snprintf(path, sizeof(path), "/lockers/%s/error.log", owner);
-	if ((fd = open_log(path)) == -1)
-		return;
-	localtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z", &tm);
-	n = snprintf(line, sizeof(line), "[%s] %.*s\n", stamp, (int)(len > 1024 ? 1024 : len), b);
-	for (i = 0; n > 0 && i + 1 < (size_t)n && i < sizeof(line) - 1; i++)
-		if ((unsigned char)line[i] < 0x20)
-			line[i] = '?';
-	if (n > 0)
-		write_all(fd, line, strlen(line));
-	close(fd);
-}
-
 /* Read everything an input has; -1 when it is finished. */
 static int
 input_read(int idx)
@@ -273,7 +248,7 @@ input_read(int idx)
 		if (L.owner[idx][0] != '\0') {
 			/* A worker: only error lines, only into its own log. */
 			if (type == MSG_LOG_ERROR)
-				locker_error_line(L.owner[idx], buf, (size_t)n);
+				errlog_write(L.owner[idx], buf, (size_t)n);
 		} else if (type == MSG_LOG_ACCESS)
 			write_batch(buf, (size_t)n);
 		else if (type == MSG_LOG_ERROR)
@@ -286,12 +261,22 @@ input_read(int idx)
 			if (nl > 0 && nl <= LOCKER_NAME_MAX && name_ok(buf + 1, nl)) {
 				memcpy(name, buf + 1, nl);
 				name[nl] = '\0';
-				locker_error_line(name, buf + 1 + nl, (size_t)n - 1 - nl);
+				errlog_write(name, buf + 1 + nl, (size_t)n - 1 - nl);
 			}
 		}
 		if (pfd != -1)
 			close(pfd);
 	}
+}
+
+/* A locker's own log-rate and log-size, from the master. */
+static void
+log_limits(const struct msg_log_limits *m)
+{
+	size_t nl = strnlen(m->locker, sizeof(m->locker));
+
+	if (nl < sizeof(m->locker) && name_ok(m->locker, nl))
+		errlog_limits(m->locker, m->log_rate, m->log_size);
 }
 
 static void
@@ -322,7 +307,9 @@ master_read(void)
 		}
 		if (fd != -1)
 			close(fd);
-		if (type == MSG_CONFIG && (size_t)n == sizeof(c))
+		if (type == MSG_LOG_LIMITS && (size_t)n == sizeof(struct msg_log_limits))
+			log_limits((const struct msg_log_limits *)(void *)&c);
+		else if (type == MSG_CONFIG && (size_t)n == sizeof(c))
 			L.conf = c;
 		else if (type == MSG_REOPEN)
 			L.reopen = 1;
@@ -365,9 +352,11 @@ logd_main(void)
 	ssize_t			n;
 	int			fd, i;
 	char			err[256];
+	uint64_t		next_tick = 0;
 
 	log_init("logd", 0);
 	memset(&L, 0, sizeof(L));
+	errlog_init(&L.conf);
 	n = msg_recv(CHILD_CHAN_FD, &type, &L.conf, sizeof(L.conf), &fd);
 	if (n != (ssize_t)sizeof(L.conf) || type != MSG_CONFIG)
 		fatalx("logd: no configuration from the master");
@@ -397,6 +386,11 @@ logd_main(void)
 		if (L.reopen) {
 			L.reopen = 0;
 			close_all();
+			errlog_reopen();
+		}
+		if (now_ms() >= next_tick) {
+			errlog_tick();
+			next_tick = now_ms() + 1000;
 		}
 		for (i = L.npfd - 1; i >= 1; i--) {
 			if (L.pfd[i].revents == 0)

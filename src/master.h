@@ -85,6 +85,7 @@ struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), vo
 void	routes_push(void);
 void	locker_front_limits(const char *name, struct msg_worker *m);
 void	fronts_send_limits(const char *name);
+void	logd_send_limits(const char *name);
 void	routes_push_one(struct child *f);
 void	ev_add(int fd, void *ptr);
 void	ev_mod(int fd, uint32_t events, void *ptr);

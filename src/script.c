@@ -39,8 +39,7 @@ struct script {
 	uint64_t	 deadline;
 	int		 exited;
 	char		 name[256];	/* for the error log */
-	char		 line[1024];	/* a partial stderr line */
-	size_t		 linelen;
+	struct linebuf	 errl;		/* a partial stderr line */
 };
 
 void	script_pool_stop(const char *interp);
@@ -399,52 +398,51 @@ script_start(const struct script_req *s)
 
 /* ------------------------------------------------------------ keeping them */
 
+/* One line of a script's stderr (whole: LOG_LINE_MAX at most), to logd. */
 static void
 log_line(struct script *sc, const char *line, size_t len)
 {
-	char	buf[1400];
-	int	n;
+	static char	buf[LOG_LINE_MAX + sizeof(sc->name) + 16];
+	int		n;
 
 	if (logfd == -1)
 		return;
 	n = snprintf(buf, sizeof(buf), "[script %s] %.*s", sc->name,
-	    (int)(len > 1024 ? 1024 : len), line);
+	    (int)(len > LOG_LINE_MAX ? LOG_LINE_MAX : len), line);
 	if (n > 0)
 		msg_send(logfd, MSG_LOG_ERROR, buf, (size_t)n < sizeof(buf) ? (size_t)n :
 		    sizeof(buf) - 1, -1);
 }
 
-/* Read a script's stderr; whole lines go to its locker's error log. */
+static void
+err_line(void *arg, const char *line, size_t len)
+{
+	log_line(arg, line, len);
+}
+
+/*
+ * Read a script's stderr; whole lines go to its locker's error log.  A few
+ * reads at a time: a script writing without pause (or a grandchild still
+ * holding the pipe after it exited) must not keep the worker in this loop.
+ */
 static void
 drain_err(struct script *sc)
 {
+	char	buf[16384];
 	ssize_t	n;
-	char	*nl;
+	int	reads = 0;
 
-	while (sc->err != -1) {
-		n = read(sc->err, sc->line + sc->linelen, sizeof(sc->line) - sc->linelen);
+	while (sc->err != -1 && reads++ < 16) {
+		n = read(sc->err, buf, sizeof(buf));
 		if (n == -1 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			if (sc->linelen)
-				log_line(sc, sc->line, sc->linelen);
-			sc->linelen = 0;
+			linebuf_flush(&sc->errl, err_line, sc);
 			close(sc->err);
 			sc->err = -1;
 			return;
 		}
-		sc->linelen += (size_t)n;
-		while ((nl = memchr(sc->line, '\n', sc->linelen)) != NULL) {
-			size_t l = (size_t)(nl - sc->line);
-
-			log_line(sc, sc->line, l);
-			memmove(sc->line, nl + 1, sc->linelen - l - 1);
-			sc->linelen -= l + 1;
-		}
-		if (sc->linelen == sizeof(sc->line)) {
-			log_line(sc, sc->line, sc->linelen);
-			sc->linelen = 0;
-		}
+		linebuf_feed(&sc->errl, buf, (size_t)n, err_line, sc);
 	}
 }
 
@@ -457,8 +455,10 @@ script_remove(int i)
 		close(sc->sock);
 	if (sc->err != -1) {
 		drain_err(sc);
-		if (sc->err != -1)
+		if (sc->err != -1) {
+			linebuf_flush(&sc->errl, err_line, sc);
 			close(sc->err);
+		}
 	}
 	scripts[i] = scripts[--nscripts];
 }

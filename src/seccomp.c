@@ -183,7 +183,7 @@ seccomp_enforce(void)
  * be subverted; once started it needs only what its event loop does with
  * descriptors it already has or is handed (accept, receive, send,
  * sendfile, fstat).  logd adds opening its log files, in the log directory
- * it is chrooted into.  Neither may make a socket, connect, fork or exec:
+ * it is chrooted into, and renaming them (a locker's error log rotated).  Neither may make a socket, connect, fork or exec:
  * a subverted front can read and forge the traffic passing through it, a
  * subverted logd the log lines, and nothing more.  Anything else fails
  * with EPERM rather than killing the process, so a call some rare path of
@@ -214,7 +214,7 @@ static const char *const front_extra[] = {
 
 static const char *const logd_extra[] = {
 	"poll", "ppoll", "open", "openat", "mkdir", "mkdirat", "fsync",
-	"fdatasync",
+	"fdatasync", "rename", "renameat", "renameat2",
 	NULL
 };
 

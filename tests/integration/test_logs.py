@@ -91,3 +91,122 @@ def test_php_sessions_are_collected(lg):
     assert (s, b) == (200, b"ok")
     assert not any(os.path.exists(p) for p in old), os.listdir(tmp)
     assert os.path.exists(fresh)
+
+
+# --- PHP's error lines, as PHP wrote them (issue 9, item 13) ---
+
+# Every line of a locker's error log: the time, and which script for CGI.
+STAMP = re.compile(rb"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] (\[script [^]]*\] )?")
+
+
+@pytest.mark.parametrize("where", ["fastcgi", "cgi"])
+def test_php_error_lines_arrive_as_written(lg, where):
+    # The pool (FastCGI STDERR records through front), and php-cgi as CGI
+    # (a php.ini beside the script: its stderr through the worker).
+    sub = "" if where == "fastcgi" else "cgi/"
+    if sub:   # it replaces Debian's php.ini: say what Debian's says of errors
+        lg.put("pia", "cgi/php.ini", "display_errors = Off\nlog_errors = On\n")
+    mark = f"{where}-mark"
+    lg.put("pia", f"{sub}trace.php", f'<?php error_log("first-{mark}\\nsecond-{mark}");'
+                                     ' throw new Exception(str_repeat("x", 3000));')
+    s, _, b = get(lg.port, f"/{sub}trace.php", "pia.test.example")
+    assert s == 500, b
+    assert wait_for(lambda: b"thrown in" in read_log(lg, "pia").split(mark.encode())[-1])
+    lines = read_log(lg, "pia").split(b"\n")
+    lines = lines[[i for i, l in enumerate(lines) if l.endswith(b"first-" + mark.encode())][-1]:]
+    assert all(STAMP.match(l) for l in lines if l), lines[:8]
+    text = [STAMP.sub(b"", l) for l in lines]
+    assert text[1] == b"second-" + mark.encode(), text[:3]
+    fatal = [t for t in text if b"Uncaught Exception" in t]
+    assert fatal and b"x" * 3000 in fatal[0], text[:4]
+    assert b"Stack trace:" in text and b"#0 {main}" in text, text
+    assert not any(b"?Stack" in t or b"\\x0a" in t for t in text)
+
+
+def test_control_characters_are_escaped_newlines_split(lg):
+    lg.put("pia", "ctl.sh", 'printf "Content-Type: text/plain\\n\\nok"; '
+                            'printf "esc-\\033[2J-bell\\007\\r\\nnext-ctl\\n" >&2')
+    assert get(lg.port, "/ctl.sh", "pia.test.example")[2] == b"ok"
+    assert wait_for(lambda: b"next-ctl" in read_log(lg, "pia"))
+    log = read_log(lg, "pia")
+    assert b"\x1b" not in log and b"\x07" not in log and b"\r" not in log
+    assert b"esc-\\x1b[2J-bell\\x07\n" in log
+
+
+# --- A locker's log budget (issue 9, item 6) ---
+
+def bucket_cap():
+    return max(LOG_RATE * 4, 2 * (8192 + 64))
+
+
+def log_bytes(d, name):
+    return sum(len(read_log(d, name, g)) for g in range(GENERATIONS + 2))
+
+
+def flood_then(lg, path, seconds, during=None):
+    """Fetch flood's flooding script; `during` runs meanwhile; returns the
+    seconds the flood took."""
+    import threading
+    t0 = time.time()
+    out = {}
+    th = threading.Thread(target=lambda: out.setdefault(
+        "r", get(lg.port, path, "flood.test.example")))
+    th.start()
+    if during:
+        time.sleep(0.5)
+        during()
+    th.join(timeout=seconds + 30)
+    assert out["r"][0] == 200, out["r"]
+    return time.time() - t0
+
+
+def test_a_flood_of_stderr_leaves_only_the_budget(lg):
+    lg.put("flood", "flood.sh", 'echo "Content-Type: text/plain"; echo;'
+                                ' timeout 3 yes "flood-line-$(head -c 60 /dev/zero | tr "\\0" x)" >&2;'
+                                ' echo done')
+    lg.put("flood", "flood.php", '<?php $end = microtime(true) + 2;'
+                                 ' while (microtime(true) < $end) error_log(str_repeat("p", 200));'
+                                 ' echo "done";')
+    lg.put("calm", "calm.sh", 'echo "Content-Type: text/plain"; echo; echo calm-cgi-mark >&2; echo ok')
+    lg.put("calm", "calm.php", '<?php error_log("calm-php-mark"); echo "ok";')
+
+    def calm():
+        assert get(lg.port, "/calm.sh", "calm.test.example")[2] == b"ok\n"
+        assert get(lg.port, "/calm.php", "calm.test.example")[2] == b"ok"
+
+    elapsed = flood_then(lg, "/flood.sh", 3, during=calm)
+    elapsed += flood_then(lg, "/flood.php", 2)
+    time.sleep(1.5)    # logd has drained what was sent, and said what it dropped
+    total = log_bytes(lg, "flood")
+    budget = bucket_cap() + LOG_RATE * (elapsed + 2)
+    print(f"flood: {total} bytes on disk in {elapsed:.1f} s, budget {budget:.0f}")
+    assert 0 < total <= budget, (total, budget)
+    log = read_log(lg, "flood") + read_log(lg, "flood", 1)
+    dropped = [int(n) for n in re.findall(rb"lockerd: dropped (\d+) bytes \(log-rate\)", log)]
+    assert dropped and sum(dropped) > 100 * budget, dropped[:5]
+    assert b"flood-line-" in log and b"ppppp" in log
+    calm_log = read_log(lg, "calm")
+    assert b"calm-cgi-mark" in calm_log and b"calm-php-mark" in calm_log, calm_log
+
+
+def test_error_log_rotates_at_its_own_log_size(lg):
+    lg.locker("limit", "flood", "log-rate", "none")
+    lg.locker("limit", "flood", "log-size", "16k")
+    try:
+        info = {l["key"]: l for l in lg.info("flood")["limits"]}
+        assert info["log-size"]["value"] == 16384 and not info["log-size"]["default"]
+        lg.put("flood", "burst.sh", 'echo "Content-Type: text/plain"; echo;'
+                                    ' yes "rotate-line-0123456789" | head -c 2000000 >&2; echo done')
+        assert get(lg.port, "/burst.sh", "flood.test.example")[2] == b"done\n"
+        assert wait_for(lambda: len(read_log(lg, "flood", 2)) > 0)
+        time.sleep(1)
+        sizes = [len(read_log(lg, "flood", g)) for g in range(GENERATIONS + 2)]
+        print("flood's error logs:", sizes)
+        assert all(0 < s <= 16384 for s in sizes[:GENERATIONS + 1]), sizes
+        assert not os.path.exists(error_log(lg, "flood", GENERATIONS + 1))
+        assert b"rotate-line-0123456789\n" in read_log(lg, "flood")
+        # the other lockers keep the configuration's size
+        assert not os.path.exists(error_log(lg, "calm", 1))
+    finally:
+        lg.locker("limit", "flood", "log-rate", "default")
+        lg.locker("limit", "flood", "log-size", "default")
