@@ -171,6 +171,14 @@ test_limits(void)
 	CHECK(v == 20);
 	CHECK_INT(config_limit_parse("script-timeout", "2m", &v, err, sizeof(err)), 0);
 	CHECK(v == 120);
+	CHECK_INT(config_limit_parse("log-rate", "16k", &v, err, sizeof(err)), 0);
+	CHECK(v == 16 << 10);
+	CHECK_INT(config_limit_parse("log-size", "none", &v, err, sizeof(err)), 0);
+	CHECK(v == 0);
+	parse(&c, "log-rate 1m\nlog-size 100m\n", err, sizeof(err));
+	CHECK(c.log_rate == 1 << 20 && c.log_size == (uint64_t)100 << 20);
+	CHECK_INT(config_parse(&c, "t", "log-size lots\n", 14, err, sizeof(err)), -1);
+	CHECK(strstr(err, "t:1: log-size") != NULL);
 	CHECK_INT(config_limit_parse("cpu-shares", "1", &v, err, sizeof(err)), -1);
 	CHECK(strncmp(err, "cpu-shares: expected", 20) == 0);
 	CHECK_INT(config_limit_parse("lockers", "/x", &v, err, sizeof(err)), -1);
