@@ -35,6 +35,7 @@
 #define ERRLOG_MAX	4096	/* lockers remembered: logd's most inputs */
 #define ERRLOG_OPEN	256	/* error logs kept open at once */
 #define ERRLOG_HASH	1024
+#define PREFIX_LEN	28	/* "[2026-12-06 20:13:42 +0000] ": at least that */
 
 struct errlog {
 	char		name[LOCKER_NAME_MAX + 1];
@@ -344,8 +345,10 @@ errlog_write(const char *locker, const char *text, size_t len)
 			l--;	/* CRLF: the CR is no character of the line */
 		do {	/* a line longer than LOG_LINE_MAX: in pieces of it */
 			k = l < LOG_LINE_MAX ? l : LOG_LINE_MAX;
-			n = format_line(out, text + i, k);
-			if (take(e, n, now))
+			/* Over budget even unescaped: dropped without the work. */
+			if (rate_of(e) != 0 && (refill(e, now), e->tokens < PREFIX_LEN + k + 1))
+				e->dropped += PREFIX_LEN + k + 1;
+			else if (take(e, n = format_line(out, text + i, k), now))
 				emit(e, out, n);
 			i += k;
 			l -= k;

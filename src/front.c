@@ -2011,11 +2011,11 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 	return 1;
 }
 
-/* One line of a FastCGI application's error stream, to its locker's error log. */
+/* Lines of a FastCGI application's error stream, to its locker's error log. */
 static void
 fcgi_stderr_line(void *arg, const char *line, size_t len)
 {
-	static char	 msg[1 + LOCKER_NAME_MAX + LOG_LINE_MAX];
+	static char	 msg[1 + LOCKER_NAME_MAX + LOG_RUN_MAX];
 	struct conn	*c = arg;
 	size_t		 nl = strlen(c->locker);
 
@@ -2024,7 +2024,7 @@ fcgi_stderr_line(void *arg, const char *line, size_t len)
 	/* [u8 name length][name][line]: logd checks the name. */
 	msg[0] = (char)nl;
 	memcpy(msg + 1, c->locker, nl);
-	len = len < LOG_LINE_MAX ? len : LOG_LINE_MAX;
+	len = len < LOG_RUN_MAX ? len : LOG_RUN_MAX;
 	memcpy(msg + 1 + nl, line, len);
 	msg_send(F.logfd, MSG_LOG_LOCKER_ERROR, msg, 1 + nl + len, -1);
 }
@@ -2032,12 +2032,15 @@ fcgi_stderr_line(void *arg, const char *line, size_t len)
 /*
  * STDERR records cut a message wherever the pool's buffers or our reads
  * cut it, and hold several messages (PHP's "error_log()" and the
- * uncaught exception after it): logd gets it line by line, as written.
+ * uncaught exception after it): logd gets whole lines, as written, and
+ * splits them.  The lines of a record go in one message: a locker's flood
+ * of errors costs front (shared by every locker) a send per record, not
+ * per line, and leaves room on the channel for the others' lines.
  */
 static void
 fcgi_stderr(struct conn *c, const unsigned char *p, size_t len)
 {
-	linebuf_feed(&c->ferr, (const char *)p, len, fcgi_stderr_line, c);
+	linebuf_feed_runs(&c->ferr, (const char *)p, len, fcgi_stderr_line, c);
 }
 
 /* The request's error stream ended: its last line, even without a newline. */

@@ -48,6 +48,41 @@ linebuf_feed(struct linebuf *lb, const char *p, size_t n, line_fn *fn, void *arg
 	}
 }
 
+/*
+ * The same, but whole lines that arrive together go to fn as one run (the
+ * newlines between them kept, the last one not), of at most LOG_RUN_MAX
+ * bytes: one message to logd for many lines, not one each.  A run may hold
+ * lines longer than LOG_LINE_MAX: logd cuts them.
+ */
+void
+linebuf_feed_runs(struct linebuf *lb, const char *p, size_t n, line_fn *fn, void *arg)
+{
+	const char	*nl, *last;
+	size_t		 k;
+
+	if (lb->len > 0) {	/* first, the end of the line that waits */
+		if ((nl = memchr(p, '\n', n)) == NULL) {
+			linebuf_feed(lb, p, n, fn, arg);
+			return;
+		}
+		k = (size_t)(nl - p) + 1;
+		linebuf_feed(lb, p, k, fn, arg);
+		p += k;
+		n -= k;
+	}
+	while (n > 0) {
+		k = n < LOG_RUN_MAX ? n : LOG_RUN_MAX;
+		if ((last = memrchr(p, '\n', k)) == NULL) {
+			linebuf_feed(lb, p, n, fn, arg);
+			return;
+		}
+		fn(arg, p, (size_t)(last - p));
+		k = (size_t)(last - p) + 1;
+		p += k;
+		n -= k;
+	}
+}
+
 /* The stream ended: what is left is a line of its own. */
 void
 linebuf_flush(struct linebuf *lb, line_fn *fn, void *arg)

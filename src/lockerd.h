@@ -46,6 +46,10 @@ struct linebuf {
 typedef void line_fn(void *arg, const char *line, size_t len);
 /* Calls fn for each whole line (without its newline) of these bytes. */
 void	linebuf_feed(struct linebuf *lb, const char *p, size_t n, line_fn *fn, void *arg);
+/* ... or for each run of whole lines that came together (LOG_RUN_MAX at most). */
+#define LOG_RUN_MAX		32768
+void	linebuf_feed_runs(struct linebuf *lb, const char *p, size_t n, line_fn *fn,
+	    void *arg);
 void	linebuf_flush(struct linebuf *lb, line_fn *fn, void *arg);	/* and frees */
 
 /* ------------------------------------------------------------ errlog.c */

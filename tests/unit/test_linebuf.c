@@ -11,8 +11,7 @@ static void
 take(void *arg, const char *line, size_t len)
 {
 	(void)arg;
-	CHECK(len <= LOG_LINE_MAX);
-	CHECK(memchr(line, '\n', len) == NULL);
+	CHECK(len <= LOG_RUN_MAX);
 	if (gotlen + len + 1 < sizeof(got)) {
 		memcpy(got + gotlen, line, len);
 		gotlen += len;
@@ -72,10 +71,27 @@ test_long_line(void)
 	CHECK_INT(nlines, 3);
 }
 
+/* Runs: the whole lines of a piece together, the partial one waits. */
+static void
+test_runs(void)
+{
+	const char	*text = "first\nsecond\n\nthird\npart";
+	struct linebuf	 lb = { NULL, 0 };
+
+	reset();
+	linebuf_feed_runs(&lb, text, strlen(text), take, NULL);
+	CHECK_STR(got, "first\nsecond\n\nthird|");
+	linebuf_feed_runs(&lb, "ial\nmore\nend", 12, take, NULL);
+	CHECK_STR(got, "first\nsecond\n\nthird|partial|more|");
+	linebuf_flush(&lb, take, NULL);
+	CHECK_STR(got, "first\nsecond\n\nthird|partial|more|end|");
+}
+
 int
 main(void)
 {
 	test_pieces();
+	test_runs();
 	test_long_line();
 	UNIT_DONE();
 }
