@@ -112,6 +112,14 @@ static const struct directive directives[] = {
 	  "yes: a login user may sign up a locker named after their login" },
 	{ "group-signup", T_GROUPSIGNUP, F(group_signup), 0, 0,
 	  "yes, no, or a Unix group: who may sign up group lockers (as first admin)" },
+	{ "max-group-lockers-per-user", T_UINT, F(max_group_lockers), 0, 1000000,
+	  "group lockers one login user may have signed up (root: any); 0: no limit" },
+	{ "change-rate", T_UINT, F(change_rate), 0, 1000000,
+	  "changes (signup, vhost, admin, su) a login user may make a minute; 0: no limit" },
+	{ "change-burst", T_UINT, F(change_burst), 1, 1000000,
+	  "changes a login user may make at once before change-rate applies" },
+	{ "max-workers", T_UINT, F(max_workers), 0, 1000000,
+	  "workers (with their PHP pools) warm at once on the machine; 0: no cap" },
 	{ "memory-limit", T_SIZE, F(memory_limit), 0, (uint64_t)1 << 40,
 	  "memory of all of a locker's processes together (its cgroup); 0: none" },
 	{ "process-limit", T_UINT, F(process_limit), 0, 1000000,
@@ -211,6 +219,10 @@ config_defaults(struct config *c)
 	c->keepalive_timeout = 15;
 	c->send_timeout = 60;
 	c->control_timeout = 10;
+	c->max_group_lockers = 5;
+	c->change_rate = 30;
+	c->change_burst = 20;
+	c->max_workers = 512;
 	c->keepalive_requests = 10000;
 	c->max_connections = 10000;
 	c->shutdown_timeout = 10;
@@ -794,6 +806,9 @@ config_dump(const struct config *c, int fd)
 	dprintf(fd, "self-signup %s\ngroup-signup %s\n", c->self_signup ? "yes" : "no",
 	    c->group_signup == GROUP_SIGNUP_YES ? "yes" : c->group_signup == GROUP_SIGNUP_NO ?
 	    "no" : c->group_signup_group);
+	dprintf(fd, "max-group-lockers-per-user %u\nchange-rate %u\nchange-burst %u\n",
+	    c->max_group_lockers, c->change_rate, c->change_burst);
+	dprintf(fd, "max-workers %u\n", c->max_workers);
 	dprintf(fd, "memory-limit %llu\nprocess-limit %u\ncpu-shares %u\nio-weight %u\n",
 	    (unsigned long long)c->memory_limit, c->process_limit, c->cpu_shares,
 	    c->io_weight);

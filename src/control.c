@@ -631,6 +631,63 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------ per user */
+
+/* What costs a token of the caller's bucket: whatever writes the directory
+ * and its audit trail (and mostly pushes new routes to every front). */
+static int
+verb_is_change(uint32_t verb)
+{
+	switch (verb) {
+	case CTL_SIGNUP:
+	case CTL_VHOST_ADD:
+	case CTL_VHOST_REMOVE:
+	case CTL_ADMIN_ADD:
+	case CTL_ADMIN_REMOVE:
+	case CTL_SU:
+	case CTL_RUN:
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 if a login user's change may go on; 0 if over change-rate (answered). */
+static int
+change_allowed(struct ctl_client *c)
+{
+	uint32_t retry = 1;
+
+	if (c->uid == 0 || !verb_is_change(c->req.verb) ||
+	    userlimit_take(c->uid, now_ms(), M->conf.change_rate, M->conf.change_burst,
+	    &retry) == 0)
+		return 1;
+	ctl_warn("uid %u: over change-rate; refused", (unsigned)c->uid);
+	done(c, 75, "too many changes: at most %u at once and %u a minute "
+	    "(change-burst, change-rate); try again in %us", M->conf.change_burst,
+	    M->conf.change_rate, retry);
+	return 0;
+}
+
+/* 1 if this login user may sign up one more group locker (else answered). */
+static int
+group_count_ok(struct ctl_client *c, const char *login)
+{
+	int64_t n;
+
+	if (c->uid == 0 || M->conf.max_group_lockers == 0)
+		return 1;
+	if ((n = dir_signups_by(M->dir, (uint32_t)c->uid, login)) == -1) {
+		done(c, 1, "cannot count your group lockers; try again");
+		return 0;
+	}
+	if (n < M->conf.max_group_lockers)
+		return 1;
+	done(c, 77, "permission denied: you have signed up %lld group lockers, the most "
+	    "one user may here (max-group-lockers-per-user %u)", (long long)n,
+	    M->conf.max_group_lockers);
+	return 0;
+}
+
 /* group-signup: may this login user start a group locker?  1 yes, 0 no
  * (why says why). */
 static int
@@ -679,6 +736,8 @@ do_signup(struct ctl_client *c)
 				return done(c, 77, "permission denied: %s", why);
 			if (c->req.name[0] == '\0')
 				return done(c, 2, "usage: locker signup --group NAME");
+			if (!group_count_ok(c, login))
+				return;
 			/* A user's login is their personal locker's name: not for a group. */
 			if ((rc = login_uid(c->req.name, 0, &other)) == NSS_NOANSWER)
 				return nss_slow(c);
@@ -1290,8 +1349,9 @@ static int
 proc_fill(struct ctl_proc *p, pid_t pid)
 {
 	static long	 hz, page_kb;
+	static double	 up;
+	static uint64_t	 up_at;
 	char		 path[64], buf[1024], *s, *tok, *save = NULL;
-	double		 up = 0;
 	uint64_t	 utime = 0, stime = 0, start = 0, rss = 0;
 	ssize_t		 n;
 	int		 fd, k;
@@ -1331,10 +1391,15 @@ proc_fill(struct ctl_proc *p, pid_t pid)
 	}
 	p->cpu_ms = (utime + stime) * 1000 / (uint64_t)hz;
 	p->rss_kb = rss * (uint64_t)page_kb;
-	if ((f = fopen("/proc/uptime", "re")) != NULL) {
-		if (fscanf(f, "%lf", &up) != 1)
-			up = 0;
-		fclose(f);
+	/* One read of the uptime per status, not one per process shown. */
+	if (up_at == 0 || now_ms() - up_at > 100) {
+		up = 0;
+		if ((f = fopen("/proc/uptime", "re")) != NULL) {
+			if (fscanf(f, "%lf", &up) != 1)
+				up = 0;
+			fclose(f);
+		}
+		up_at = now_ms();
 	}
 	if (up * 1000 > (double)(start * 1000 / (uint64_t)hz))
 		p->uptime_ms = (uint64_t)(up * 1000) - start * 1000 / (uint64_t)hz;
@@ -1387,34 +1452,92 @@ send_locker_stats(struct ctl_client *c, const char *locker)
 }
 
 /*
- * Every process running as a locker's uid: its worker, its scripts, su
- * sessions and whatever they started.  The uid is the locker's alone, so
- * this is exactly the locker's processes.
+ * The lockers whose processes one `locker status` shows, by uid: every
+ * process running as a locker's uid is exactly that locker's (its worker,
+ * its scripts, su sessions and whatever they started), so one pass over
+ * /proc finds them all, however many lockers the caller administers.
  */
+struct status_set {
+	struct status_locker {
+		uint32_t	uid;
+		char		name[LOCKER_NAME_MAX + 1];
+	}		*v;
+	size_t		 n, cap;
+};
+
+static void
+status_set_add(struct status_set *s, const struct locker_rec *lr)
+{
+	struct status_locker *v;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+
+		if ((v = reallocarray(s->v, cap, sizeof(*v))) == NULL)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].uid = lr->uid;
+	snprintf(s->v[s->n].name, sizeof(s->v[s->n].name), "%s", lr->name);
+	s->n++;
+}
+
+static int
+status_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct status_locker *)a)->uid;
+	uint32_t y = ((const struct status_locker *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The role of one of a locker's processes: the master started it, or not. */
+static const char *
+status_role(pid_t pid)
+{
+	struct child *w;
+
+	for (w = M->workers; w != NULL; w = w->next)
+		if (w->pid == pid)
+			return w->role == ROLE_WORKER ? "worker" : "task";
+	return "process";
+}
+
+/* Every process of the lockers in s, in one walk over /proc. */
+static void
+send_set_procs(struct ctl_client *c, struct status_set *s)
+{
+	struct status_locker	 key, *l;
+	struct dirent		*e;
+	struct stat		 st;
+	DIR			*d;
+	pid_t			 pid;
+
+	if (s->n == 0 || (d = opendir("/proc")) == NULL)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), status_uid_cmp);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    fstatat(dirfd(d), e->d_name, &st, 0) == -1)
+			continue;
+		key.uid = st.st_uid;
+		if ((l = bsearch(&key, s->v, s->n, sizeof(*s->v), status_uid_cmp)) == NULL)
+			continue;
+		pid = (pid_t)atoi(e->d_name);
+		send_proc(c, pid, status_role(pid), l->name, l->uid, 0, NULL);
+	}
+	closedir(d);
+}
+
 static void
 send_locker_procs(struct ctl_client *c, const struct locker_rec *lr)
 {
-	struct child	*w;
-	struct dirent	*e;
-	struct stat	 st;
-	DIR		*d;
-	const char	*role;
-	pid_t		 pid;
+	struct status_set s = { 0 };
 
-	if ((d = opendir("/proc")) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
-		    fstatat(dirfd(d), e->d_name, &st, 0) == -1 || st.st_uid != lr->uid)
-			continue;
-		pid = (pid_t)atoi(e->d_name);
-		role = "process";
-		for (w = M->workers; w != NULL; w = w->next)
-			if (w->pid == pid)
-				role = w->role == ROLE_WORKER ? "worker" : "task";
-		send_proc(c, pid, role, lr->name, lr->uid, 0, NULL);
-	}
-	closedir(d);
+	status_set_add(&s, lr);
+	send_set_procs(c, &s);
+	free(s.v);
 }
 
 static int
@@ -1423,7 +1546,7 @@ status_admin_cb(const struct admin_rec *a, void *arg)
 	struct locker_rec lr;
 
 	if (dir_locker_get(M->dir, a->locker, &lr) == 1)
-		send_locker_procs(arg, &lr);
+		status_set_add(arg, &lr);
 	return 0;
 }
 
@@ -1453,7 +1576,11 @@ do_status(struct ctl_client *c)
 	}
 	if (c->uid != 0) {
 		/* Everything of every locker the caller administers. */
-		dir_admin_foreach_uid(M->dir, c->uid, status_admin_cb, c);
+		struct status_set set = { 0 };
+
+		dir_admin_foreach_uid(M->dir, c->uid, status_admin_cb, &set);
+		send_set_procs(c, &set);
+		free(set.v);
 		dir_admin_foreach_uid(M->dir, c->uid, stats_admin_cb, c);
 		return done(c, 0, NULL);
 	}
@@ -1688,6 +1815,8 @@ dispatch(struct ctl_client *c)
 	struct locker_rec	lr;
 	int			may;
 
+	if (!change_allowed(c))
+		return;
 	dir_set_actor(M->dir, (uint32_t)c->uid);
 	switch (c->req.verb) {
 	case CTL_LIST:
@@ -1781,7 +1910,7 @@ control_read(struct ctl_client *c)
 	}
 	if (c->want_stdio > 0 && type == MSG_CTL_STDIO && n == 0 && fd != -1) {
 		c->stdio[3 - c->want_stdio] = fd;
-		if (--c->want_stdio == 0) {
+		if (--c->want_stdio == 0 && change_allowed(c)) {
 			dir_set_actor(M->dir, (uint32_t)c->uid);
 			do_run(c);
 		}

@@ -1390,3 +1390,30 @@ dir_limit_foreach(struct directory *d, const char *locker,
 	st_done(s);
 	return ret;
 }
+
+/* ------------------------------------------------------------ per user */
+
+/*
+ * How many lockers, other than one named except, uid signed up that still
+ * exist: the audit trail's signup rows by uid whose locker was not removed
+ * and signed up again since (by root, say).  Rare (a signup asks), so
+ * prepared here rather than kept with the others.  -1 on error.
+ */
+int64_t
+dir_signups_by(struct directory *d, uint32_t uid, const char *except)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM lockers l WHERE l.name != ?2 AND EXISTS ("
+	    " SELECT 1 FROM audit a WHERE a.locker = l.name AND a.action = 'signup'"
+	    " AND a.who = ?1 AND a.at >= l.created)";
+	sqlite3_stmt	*s;
+	int64_t		 n = -1;
+
+	if (d == NULL || sqlite3_prepare_v2(d->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (bind_int(s, 1, uid) == 0 && bind_text(s, 2, except ? except : "") == 0 &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}

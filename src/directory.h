@@ -129,6 +129,9 @@ int	dir_limit_set(struct directory *d, const char *locker, const char *key,
 int	dir_limit_foreach(struct directory *d, const char *locker,
 	    int (*cb)(const char *key, uint64_t value, void *), void *arg);
 
+/* Lockers uid signed up that still exist, but the one named except; -1 on error. */
+int64_t	dir_signups_by(struct directory *d, uint32_t uid, const char *except);
+
 /*
  * Locker names are DNS labels: 1..63 of [a-z0-9-], not starting or ending
  * with '-', not all digits, and not a reserved name (www, mail, root, admin,

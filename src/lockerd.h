@@ -147,6 +147,10 @@ struct config {
 	int		self_signup;		/* users may sign up their own locker */
 	int		group_signup;		/* GROUP_SIGNUP_* */
 	char		group_signup_group[CONF_USER_LEN];	/* GROUP_SIGNUP_GROUP */
+	uint32_t	max_group_lockers;	/* group lockers one login user signed up; 0: any */
+	uint32_t	change_rate;		/* changes a login user may make a minute; 0: any */
+	uint32_t	change_burst;		/* ... and at once, after a quiet while */
+	uint32_t	max_workers;		/* warm workers machine-wide; 0: no cap */
 	/* Limits of each locker (sandbox.c, cgroup.c); 0: none. */
 	uint64_t	memory_limit;		/* bytes, the locker's cgroup */
 	uint32_t	process_limit;		/* processes and threads (pids, NPROC) */

@@ -103,6 +103,11 @@ void	control_timeouts(void);
 void	control_round_end(void);	/* frees the clients closed in this round */
 void	control_task_done(struct ctl_client *c, int status);
 
+/* userlimit.c: a token of uid's bucket (change-rate); 0 taken, -1 none
+ * (*retry_s: seconds until there is one).  per_minute 0: no limit. */
+int	userlimit_take(uid_t uid, uint64_t now, uint32_t per_minute, uint32_t burst,
+	    uint32_t *retry_s);
+
 /* nss.c: answers within a bounded time. */
 #define NSS_OK		0
 #define NSS_NONE	(-1)	/* no such user (or not in the group) */
