@@ -1,0 +1,189 @@
+"""What one login user can make lockerd do for everyone: a loop of signups
+or vhost changes, `locker status` over many lockers, a route change that
+empties every front's caches.  Run as the attacker would: a real login user
+with the CLI, and plain HTTP.
+
+Login users of their own (not test_selfservice's, which another run may be
+adding and removing at the same time) are made here and removed after.
+"""
+import json
+import os
+import pwd
+import re
+import shutil
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from conftest import get
+
+MALLORY, VICTIM = "ulmallory", "ulvictim"
+MARK = "lockerd user-limits test user"
+
+
+def _remove_user(name):
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        return
+    if pw.pw_gecos == MARK:
+        subprocess.run(["userdel", "-r", name], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def users():
+    for u in (MALLORY, VICTIM):
+        try:
+            if pwd.getpwnam(u).pw_gecos != MARK:
+                pytest.skip(f"a real user {u} exists on this machine")
+        except KeyError:
+            pass
+        _remove_user(u)
+        subprocess.run(["useradd", "-m", "-c", MARK, "-s", "/bin/sh", u],
+                       check=True, capture_output=True)
+    yield {u: pwd.getpwnam(u) for u in (MALLORY, VICTIM)}
+    for u in (MALLORY, VICTIM):
+        _remove_user(u)
+
+
+def L(d, user, *args):
+    return d.locker(*args, user=user, check=False)
+
+
+def audit_rows(d, uid):
+    db = sqlite3.connect(f"file:{d.dir}/state/directory.db?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM audit WHERE who = ?", (uid,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_group_lockers_per_user_are_limited(make_lockerd, users):
+    """970 group lockers by one user used up the uid range (uids are never
+    reused): now a user may have signed up max-group-lockers-per-user."""
+    d = make_lockerd(front_processes=1, extra="self-signup yes\ngroup-signup yes\n"
+                     "max-group-lockers-per-user 3\nchange-rate 0\n").start()
+    assert L(d, MALLORY, "signup").returncode == 0     # her own: not a group locker
+    for i in range(3):
+        r = L(d, MALLORY, "signup", "--group", f"mal-club{i}")
+        assert r.returncode == 0, r.stderr
+    r = L(d, MALLORY, "signup", "--group", "mal-club3")
+    assert r.returncode == 77, (r.returncode, r.stderr)
+    assert "max-group-lockers-per-user 3" in r.stderr and "signed up 3" in r.stderr
+    names = [e["name"] for e in json.loads(d.locker("list", "--json").stdout)]
+    assert "mal-club3" not in names
+    # handing her lockers to someone else does not make room: she signed them up
+    for i in range(3):
+        assert L(d, MALLORY, "admin", "add", f"mal-club{i}", VICTIM).returncode == 0
+        assert L(d, MALLORY, "admin", "remove", f"mal-club{i}", MALLORY).returncode == 0
+    assert L(d, MALLORY, "signup", "--group", "mal-club3").returncode == 77
+    # others are not limited by her, and root by nobody
+    assert L(d, VICTIM, "signup", "--group", "vic-club").returncode == 0
+    for i in range(5):
+        d.locker("signup", f"root-made{i}")
+    # root removing one of hers gives her one back
+    d.locker("remove", "mal-club0")
+    assert L(d, MALLORY, "signup", "--group", "mal-club3").returncode == 0
+
+
+def test_a_loop_of_changes_is_cut_off(make_lockerd, users):
+    """A vhost add/remove loop grew the audit trail by 0.5 MB/s and flushed
+    every front's caches on each change: now each login user has a token
+    bucket (change-burst at once, change-rate a minute)."""
+    d = make_lockerd(front_processes=1, extra="self-signup yes\ngroup-signup yes\n"
+                     "change-rate 6\nchange-burst 5\n").start()
+    mal = users[MALLORY].pw_uid
+    assert L(d, MALLORY, "signup").returncode == 0            # 1 token
+    assert L(d, VICTIM, "signup").returncode == 0
+    results = []
+    t0 = time.monotonic()
+    for i in range(20):
+        r = L(d, MALLORY, "vhost", "add", MALLORY, f"h{i}.mallory-site.example.org")
+        results.append(r)
+        if r.returncode != 0:
+            break
+        r = L(d, MALLORY, "vhost", "remove", f"h{i}.mallory-site.example.org")
+        results.append(r)
+        if r.returncode != 0:
+            break
+    elapsed = time.monotonic() - t0
+    ok = [r for r in results if r.returncode == 0]
+    bad = results[-1]
+    assert bad.returncode == 75, (bad.returncode, bad.stderr)
+    assert "too many changes" in bad.stderr and "try again in" in bad.stderr
+    # 4 tokens were left after her signup, and one more comes every 10 s
+    assert len(ok) <= 4 + 1 + int(elapsed / 10), (len(ok), elapsed)
+    # refused changes leave no row in the audit trail
+    assert audit_rows(d, mal) == 1 + len(ok)
+    # signups (even refused ones) and su are changes too
+    r = L(d, MALLORY, "signup", "--group", "mal-more")
+    assert r.returncode == 75 and "too many changes" in r.stderr
+    r = L(d, MALLORY, "su", MALLORY, "--", "true")
+    assert r.returncode == 75 and "too many changes" in r.stderr
+    # what changes nothing is not counted
+    assert L(d, MALLORY, "list").returncode == 0
+    assert L(d, MALLORY, "vhost", "list").returncode == 0
+    # the victim has a bucket of her own; root is not counted
+    r = L(d, VICTIM, "vhost", "add", VICTIM, "www.victim-site.example.org")
+    assert r.returncode == 0, r.stderr
+    for i in range(10):
+        d.locker("vhost", "add", MALLORY, f"root{i}.mallory-site.example.org")
+
+
+def _strace_master(d, out):
+    p = subprocess.Popen(["strace", "-p", str(d.proc.pid), "-e", "trace=openat",
+                          "-o", out], stderr=subprocess.PIPE, text=True)
+    # strace says "Process N attached" once it is
+    line = p.stderr.readline()
+    assert "attached" in line, line
+    return p
+
+
+def test_status_of_many_lockers_is_one_walk_of_proc(make_lockerd, users, tmp_path):
+    """`locker status` walked /proc once per locker the caller administers
+    (970 walks for 970 lockers, delaying every other locker's cold start).
+    Counted in the master's own system calls, not timed."""
+    if not shutil.which("strace"):
+        pytest.skip("strace not installed")
+    d = make_lockerd(front_processes=1, extra="self-signup yes\ngroup-signup yes\n"
+                     "max-group-lockers-per-user 8\nchange-rate 0\n").start()
+    assert L(d, MALLORY, "signup").returncode == 0
+    for i in range(6):
+        assert L(d, MALLORY, "signup", "--group", f"mal-many{i}").returncode == 0
+    # a worker for some of them, so there is something to show
+    for name in (MALLORY, "mal-many0", "mal-many1"):
+        assert get(d.port, "/", f"{name}.test.example")[0] in (200, 403, 404)
+    out = str(tmp_path / "strace.out")
+    tracer = _strace_master(d, out)
+    try:
+        r = L(d, MALLORY, "status", "--json")
+    finally:
+        tracer.terminate()
+        tracer.wait(timeout=10)
+    assert r.returncode == 0, r.stderr
+    shown = {p["locker"] for p in json.loads(r.stdout)["processes"]}
+    assert {MALLORY, "mal-many0", "mal-many1"} <= shown
+    walks = [ln for ln in open(out) if re.search(r'openat\([^,]+, "/proc", .*O_DIRECTORY', ln)]
+    assert len(walks) == 1, (len(walks), walks)
+
+
+def test_limit_directives_are_checked(make_lockerd):
+    m = make_lockerd()
+    base = open(m.conf).read()
+    lockerd = os.path.join(m.build, "lockerd")
+    for bad in ("change-rate lots\n", "change-burst 0\n", "max-workers -1\n",
+                "max-group-lockers-per-user 1x\n"):
+        m.write_conf(base + bad)
+        r = subprocess.run([lockerd, "-t", "-c", m.conf], capture_output=True, text=True)
+        key = bad.split()[0]
+        assert r.returncode != 0 and re.search(r"lockerd\.conf:\d+: .*" + key, r.stderr), \
+            (bad, r.stderr)
+    m.write_conf(base + "change-rate 12\nchange-burst 3\nmax-workers 7\n"
+                 "max-group-lockers-per-user 2\n")
+    r = subprocess.run([lockerd, "-t", "-v", "-c", m.conf], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for line in ("change-rate 12", "change-burst 3", "max-workers 7",
+                 "max-group-lockers-per-user 2"):
+        assert line + "\n" in r.stdout, r.stdout
