@@ -2297,6 +2297,66 @@ caches_clear(void)
 	cache_clear(scache);
 }
 
+/*
+ * A new routing table drops only the entries of the lockers it changed
+ * (route_table_diff): one locker's vhost loop must not cost every other
+ * locker its cached files.  The entries are keyed by the locker and a path
+ * below its web_scripts, not by host, so only a locker that went (and a
+ * new one of the same name would be another home) strictly needs it; a
+ * locker whose vhosts changed loses its entries too, to be simple about
+ * it.  A change of the domain or the service names, or of more lockers
+ * than fit here, drops everything.
+ */
+#define CHANGED_MAX	64
+
+struct changed {
+	char	names[CHANGED_MAX][LOCKER_NAME_MAX + 1];
+	size_t	n;
+	int	all;
+};
+
+static void
+changed_cb(const char *locker, void *arg)
+{
+	struct changed	*ch = arg;
+	size_t		 i;
+
+	for (i = 0; i < ch->n; i++)
+		if (strcmp(ch->names[i], locker) == 0)
+			return;
+	if (ch->n == CHANGED_MAX) {
+		ch->all = 1;
+		return;
+	}
+	snprintf(ch->names[ch->n++], sizeof(ch->names[0]), "%s", locker);
+}
+
+static void
+cache_drop_lockers(struct cache_ent *tab, const struct changed *ch)
+{
+	size_t i, j;
+
+	for (i = 0; i < FCACHE_SLOTS; i++)
+		for (j = 0; tab[i].key != NULL && j < ch->n; j++)
+			if (strcmp(tab[i].key, ch->names[j]) == 0)	/* "locker\0path" */
+				cache_drop(&tab[i]);
+}
+
+static void
+caches_routes_changed(const struct route_table *old, const struct route_table *new)
+{
+	struct changed ch;
+
+	ch.n = 0;
+	ch.all = 0;
+	if (route_table_diff(old, new, changed_cb, &ch) == -1 || ch.all) {
+		caches_clear();
+		return;
+	}
+	cache_drop_lockers(fcache, &ch);
+	cache_drop_lockers(scache, &ch);
+}
+
 static const char *
 file_ext(const char *path)
 {
@@ -2663,10 +2723,10 @@ load_routes(int fd)
 		return;
 	}
 	free(buf);
+	caches_routes_changed(F.routes, t);	/* a locker or vhost may be gone */
 	if (F.routes)
 		route_table_free(F.routes);
 	F.routes = t;
-	caches_clear();	/* a locker or vhost may be gone */
 }
 
 static void

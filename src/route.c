@@ -880,3 +880,82 @@ route_lookup(const struct route_table *t, const char *host, size_t hostlen,
 		return ROUTE_NO_LOCKER;
 	return ROUTE_UNKNOWN_HOST;
 }
+
+/* ------------------------------------------------------------ diff */
+
+static int
+rt_str_eq(const struct rt_str *a, const struct rt_str *b)
+{
+	return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+}
+
+/* Lockers in only one of two sorted name lists. */
+static void
+diff_lockers(const struct route_table *a, const struct route_table *b,
+    void (*cb)(const char *, void *), void *arg)
+{
+	size_t	i = 0, j = 0;
+	int	r;
+
+	while (i < a->nlockers || j < b->nlockers) {
+		if (i == a->nlockers)
+			r = 1;
+		else if (j == b->nlockers)
+			r = -1;
+		else
+			r = str_cmp(a->lockers[i].s, a->lockers[i].len, b->lockers[j].s,
+			    b->lockers[j].len);
+		if (r < 0)
+			cb(a->lockers[i++].s, arg);
+		else if (r > 0)
+			cb(b->lockers[j++].s, arg);
+		else
+			i++, j++;
+	}
+}
+
+/* The lockers of vhosts added, removed, moved or given another subdir. */
+static void
+diff_vhosts(const struct route_table *a, const struct route_table *b,
+    void (*cb)(const char *, void *), void *arg)
+{
+	const struct rt_vhost	*va, *vb;
+	size_t			 i = 0, j = 0;
+	int			 r;
+
+	while (i < a->nvhosts || j < b->nvhosts) {
+		va = i < a->nvhosts ? &a->vhosts[i] : NULL;
+		vb = j < b->nvhosts ? &b->vhosts[j] : NULL;
+		if (va == NULL)
+			r = 1;
+		else if (vb == NULL)
+			r = -1;
+		else
+			r = str_cmp(va->host.s, va->host.len, vb->host.s, vb->host.len);
+		if (r <= 0 && (r < 0 || !rt_str_eq(&va->subdir, &vb->subdir) ||
+		    !rt_str_eq(&a->lockers[va->locker], &b->lockers[vb->locker])))
+			cb(a->lockers[va->locker].s, arg);
+		if (r >= 0 && (r > 0 || !rt_str_eq(&va->subdir, &vb->subdir) ||
+		    !rt_str_eq(&a->lockers[va->locker], &b->lockers[vb->locker])))
+			cb(b->lockers[vb->locker].s, arg);
+		i += r <= 0;
+		j += r >= 0;
+	}
+}
+
+int
+route_table_diff(const struct route_table *a, const struct route_table *b,
+    void (*cb)(const char *locker, void *arg), void *arg)
+{
+	size_t i;
+
+	if (a == NULL || b == NULL || !rt_str_eq(&a->domain, &b->domain) ||
+	    a->nhostnames != b->nhostnames)
+		return -1;
+	for (i = 0; i < a->nhostnames; i++)
+		if (!rt_str_eq(&a->hostnames[i], &b->hostnames[i]))
+			return -1;
+	diff_lockers(a, b, cb, arg);
+	diff_vhosts(a, b, cb, arg);
+	return 0;
+}

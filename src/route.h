@@ -38,6 +38,16 @@ struct route_table *route_table_load(const void *data, size_t len);
 void	route_table_free(struct route_table *t);
 size_t	route_table_nlockers(const struct route_table *t);
 
+/*
+ * What changed from table a to table b, for front's caches: cb is called
+ * with every locker in only one of them and every locker of a vhost added,
+ * removed or changed (a name may come more than once).  -1 if a or b is
+ * NULL or they differ in what routes every locker (the domain, the service
+ * host names): then take everything as changed.
+ */
+int	route_table_diff(const struct route_table *a, const struct route_table *b,
+	    void (*cb)(const char *locker, void *arg), void *arg);
+
 enum route_status {
 	ROUTE_LOCKER = 1,	/* out is filled in */
 	ROUTE_NO_LOCKER,	/* a locker host or /~name/ naming no locker: 404 */

@@ -187,3 +187,40 @@ def test_limit_directives_are_checked(make_lockerd):
     for line in ("change-rate 12", "change-burst 3", "max-workers 7",
                  "max-group-lockers-per-user 2"):
         assert line + "\n" in r.stdout, r.stdout
+
+
+def test_a_route_change_keeps_other_lockers_cached_files(make_lockerd, users):
+    """Every vhost change emptied every front's file and script caches, so
+    one user's vhost loop cut everybody's throughput.  Now only the entries
+    of the lockers the change touched go.  Seen structurally: once the
+    victim's web_scripts is made unreadable to her own worker, only front's
+    cache can still answer 200 for her file."""
+    d = make_lockerd(front_processes=1, extra="self-signup yes\nfile-cache-valid 60\n"
+                     "change-rate 0\n").start()
+    assert L(d, MALLORY, "signup").returncode == 0
+    assert L(d, VICTIM, "signup").returncode == 0
+    d.put(VICTIM, "v.html", "victim's\n")
+    d.put(MALLORY, "m.html", "mallory's\n")
+    vhost = f"{VICTIM}.test.example"
+    mhost = f"{MALLORY}.test.example"
+    assert get(d.port, "/v.html", vhost)[::2] == (200, b"victim's\n")
+    assert get(d.port, "/m.html", mhost)[::2] == (200, b"mallory's\n")
+    for who in (VICTIM, MALLORY):
+        os.chmod(os.path.join(d.info(who)["home"], "web_scripts"), 0)
+    # the control: both answered from the cache, their workers could not
+    assert get(d.port, "/v.html", vhost)[::2] == (200, b"victim's\n")
+    assert get(d.port, "/m.html", mhost)[::2] == (200, b"mallory's\n")
+    assert get(d.port, "/other.html", vhost)[0] != 200
+    for i in range(3):
+        r = L(d, MALLORY, "vhost", "add", MALLORY, f"loop{i}.mallory-site.example.org")
+        assert r.returncode == 0, r.stderr
+        assert L(d, MALLORY, "vhost", "remove", f"loop{i}.mallory-site.example.org") \
+            .returncode == 0
+        # the victim's entry survives mallory's changes ...
+        assert get(d.port, "/v.html", vhost)[::2] == (200, b"victim's\n")
+    # ... while mallory's own went with the first of them
+    assert get(d.port, "/m.html", mhost)[0] != 200
+    # a locker that goes takes its entries along (a new one of that name is
+    # another home)
+    d.locker("remove", VICTIM)
+    assert get(d.port, "/v.html", vhost)[0] == 404

@@ -509,6 +509,94 @@ test_huge_counts(void)
 	free(blob);
 }
 
+/* A table of the given lockers and "host=locker/subdir" vhosts. */
+static struct route_table *
+small_table(const char *domain, const char *const *lockers, const char *const *vhosts)
+{
+	struct route_builder	*b = route_builder_new(domain);
+	struct route_table	*t;
+	void			*blob = NULL;
+	size_t			 len;
+	char			 host[128], *locker, *subdir;
+
+	CHECK(b != NULL);
+	for (; *lockers != NULL; lockers++)
+		CHECK_INT(route_builder_add_locker(b, *lockers), 0);
+	for (; *vhosts != NULL; vhosts++) {
+		snprintf(host, sizeof(host), "%s", *vhosts);
+		locker = strchr(host, '=');
+		*locker++ = '\0';
+		subdir = strchr(locker, '/');
+		*subdir++ = '\0';
+		CHECK_INT(route_builder_add_vhost(b, host, locker, subdir), 0);
+	}
+	CHECK_INT(route_builder_finish(b, &blob, &len), 0);
+	route_builder_free(b);
+	t = route_table_load(blob, len);
+	CHECK(t != NULL);
+	free(blob);
+	return t;
+}
+
+static void
+diff_cb(const char *locker, void *arg)
+{
+	char *seen = arg;
+
+	strcat(seen, locker);
+	strcat(seen, " ");
+}
+
+static void
+test_diff(void)
+{
+	static const char *const lk[] = { "alice", "bob", "carol", NULL };
+	static const char *const lk2[] = { "alice", "bob", "dave", NULL };
+	static const char *const vh[] = { "a.net=alice/", "b.net=bob/x", NULL };
+	static const char *const vh_sub[] = { "a.net=alice/", "b.net=bob/y", NULL };
+	static const char *const vh_move[] = { "a.net=bob/", "b.net=bob/x", NULL };
+	static const char *const vh_add[] = { "a.net=alice/", "b.net=bob/x", "c.net=carol/",
+	    NULL };
+	static const char *const none[] = { NULL };
+	struct route_table	*t = small_table("example.org", lk, vh), *u;
+	char			 seen[256];
+
+	seen[0] = '\0';
+	u = small_table("example.org", lk, vh);
+	CHECK_INT(route_table_diff(t, u, diff_cb, seen), 0);
+	CHECK_STR(seen, "");			/* the same table: nothing */
+	route_table_free(u);
+	u = small_table("example.org", lk, vh_add);
+	CHECK_INT(route_table_diff(t, u, diff_cb, seen), 0);
+	CHECK_STR(seen, "carol ");		/* only the locker of the new vhost */
+	route_table_free(u);
+	seen[0] = '\0';
+	u = small_table("example.org", lk, vh_sub);
+	CHECK_INT(route_table_diff(t, u, diff_cb, seen), 0);
+	CHECK_STR(seen, "bob bob ");		/* another subdir */
+	route_table_free(u);
+	seen[0] = '\0';
+	u = small_table("example.org", lk, vh_move);
+	CHECK_INT(route_table_diff(t, u, diff_cb, seen), 0);
+	CHECK_STR(seen, "alice bob ");		/* a vhost moved: both */
+	route_table_free(u);
+	seen[0] = '\0';
+	u = small_table("example.org", lk2, vh);
+	CHECK_INT(route_table_diff(t, u, diff_cb, seen), 0);
+	CHECK_STR(seen, "carol dave ");		/* one gone, one new */
+	route_table_free(u);
+	seen[0] = '\0';
+	u = small_table("example.org", none, none);
+	CHECK_INT(route_table_diff(t, u, diff_cb, seen), 0);
+	CHECK_STR(seen, "alice bob carol alice bob ");
+	route_table_free(u);
+	u = small_table("example.net", lk, vh);	/* another domain: everything */
+	CHECK_INT(route_table_diff(t, u, diff_cb, seen), -1);
+	CHECK_INT(route_table_diff(NULL, u, diff_cb, seen), -1);
+	route_table_free(u);
+	route_table_free(t);
+}
+
 int
 main(void)
 {
@@ -531,5 +619,6 @@ main(void)
 	test_truncated();
 	test_corrupt();
 	test_huge_counts();
+	test_diff();
 	UNIT_DONE();
 }
