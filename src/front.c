@@ -608,6 +608,8 @@ send_error(struct conn *c, int status, int keep)
 	head_add(c, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n", blen);
 	if (status == 405)
 		head_add(c, "Allow: GET, HEAD\r\n");
+	if (status == 503)	/* busy (max-scripts, max-workers) or stopping */
+		head_add(c, "Retry-After: 1\r\n");
 	head_end(c);
 	if (!(c->have_req && c->req.method == HTTP_M_HEAD) &&
 	    c->outlen + (size_t)blen <= sizeof(c->out)) {

@@ -705,10 +705,12 @@ handle_worker_get(struct child *f, const struct msg_worker *req)
 		rep.status = 404;
 		goto fail;
 	}
-	if ((w = worker_find(lr.name)) == NULL && (w = worker_start(&lr)) == NULL) {
+	if ((w = worker_find(lr.name)) == NULL &&
+	    (warm_make_room() == -1 || (w = worker_start(&lr)) == NULL)) {
 		rep.status = 503;
 		goto fail;
 	}
+	warm_active(w);
 	if (chan_pair(sv) == -1) {
 		rep.status = 503;
 		goto fail;
@@ -775,6 +777,8 @@ child_read(struct child *c)
 			continue;
 		else if (c->role == ROLE_WORKER && type == MSG_IDLE && n == 0)
 			c->idle_exit = 1;
+		else if (c->role == ROLE_WORKER && type == MSG_ACTIVE && n == 0)
+			warm_active(c);
 		else {
 			log_warnx("unexpected message %d from pid %d; killing it",
 			    (int)type, (int)c->pid);

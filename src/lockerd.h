@@ -233,6 +233,7 @@ enum msg_type {
 	MSG_CTL_STATS,		/* master -> locker: struct ctl_stats */
 	MSG_CTL_AUDIT,		/* master -> locker: struct ctl_audit */
 	MSG_LOG_LIMITS,		/* master -> logd: struct msg_log_limits */
+	MSG_ACTIVE,		/* worker -> master: served or ran something just now */
 	MSG_MAX
 };
 

@@ -29,6 +29,7 @@ struct child {
 	uint64_t	 restart_at_ms;	/* 0: not scheduled */
 	int		 idle_exit;	/* said MSG_IDLE: starting a new one is fine */
 	uint64_t	 kill_at_ms;	/* asked to stop: SIGKILL if still there then */
+	uint64_t	 active_ms;	/* ROLE_WORKER: last known busy (warm.c) */
 	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
 	struct stats_total served;	/* ROLE_FRONT: this slot's, across restarts */
 	struct child	*next;		/* workers and tasks: list links */
@@ -102,6 +103,10 @@ void	control_event(struct ctl_client *c, uint32_t events);
 void	control_timeouts(void);
 void	control_round_end(void);	/* frees the clients closed in this round */
 void	control_task_done(struct ctl_client *c, int status);
+
+/* warm.c: the cap on warm workers (max-workers). */
+void	warm_active(struct child *w);
+int	warm_make_room(void);
 
 /* userlimit.c: a token of uid's bucket (change-rate); 0 taken, -1 none
  * (*retry_s: seconds until there is one).  per_minute 0: no limit. */

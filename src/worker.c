@@ -37,7 +37,27 @@ static struct {
 	struct pollfd		 pfd[MAX_CHANNELS + 1];
 	int			 npfd;
 	uint64_t		 last_request;
+	uint64_t		 told_active;	/* when the master last heard MSG_ACTIVE */
 } W;
+
+/*
+ * The master caps how many workers are warm (max-workers) and, to make
+ * room, retires the one that has been idle longest: it learns who is busy
+ * from this, sent at most once a second while requests come or scripts
+ * run.
+ */
+#define ACTIVE_EVERY_MS	1000
+
+static void
+tell_active(void)
+{
+	uint64_t now = now_ms();
+
+	if (now - W.told_active < ACTIVE_EVERY_MS)
+		return;
+	W.told_active = now;
+	msg_send(CHILD_CHAN_FD, MSG_ACTIVE, NULL, 0, -1);	/* full: next time */
+}
 
 /* ------------------------------------------------------------ opening */
 
@@ -590,6 +610,8 @@ worker_main(void)
 
 		if (script_count() > 0)
 			W.last_request = now_ms();	/* not idle while a script runs */
+		if (now_ms() - W.last_request < ACTIVE_EVERY_MS)
+			tell_active();
 		since = now_ms() - W.last_request;
 		if (since >= idle_ms) {
 			/* Tell the master first, so it starts a fresh worker if needed. */
@@ -600,6 +622,8 @@ worker_main(void)
 		timeout = (int)(idle_ms - since);
 		if ((st = script_timeouts()) >= 0 && st < timeout)
 			timeout = st;
+		if (script_count() > 0 && timeout > ACTIVE_EVERY_MS)
+			timeout = ACTIVE_EVERY_MS;	/* a quiet script is still work */
 
 		memcpy(all, W.pfd, sizeof(W.pfd[0]) * (size_t)W.npfd);
 		nall = W.npfd;

@@ -224,3 +224,57 @@ def test_a_route_change_keeps_other_lockers_cached_files(make_lockerd, users):
     # another home)
     d.locker("remove", VICTIM)
     assert get(d.port, "/v.html", vhost)[0] == 404
+
+
+def _wait_for(fn, within=10.0):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if fn():
+            return True
+        time.sleep(0.05)
+    return fn()
+
+
+SLOW_SH = "sleep 4\necho 'Content-Type: text/plain'\necho\necho slept\n"
+
+
+def test_warm_workers_are_capped_machine_wide(make_lockerd):
+    """One user with many lockers could keep a worker (and a PHP pool) warm
+    for each.  With max-workers 2, a third locker is served once the idlest
+    worker is retired, and gets 503 + Retry-After while both are busy."""
+    d = make_lockerd(front_processes=1, extra="max-workers 2\n").start()
+    for name in ("wa", "wb", "wc"):
+        d.signup(name)
+        d.put(name, "i.html", f"{name}\n")
+        d.put(name, "slow.sh", SLOW_SH)
+    workers = lambda: len(d.pids("worker"))
+    assert get(d.port, "/i.html", "wa.test.example")[::2] == (200, b"wa\n")
+    time.sleep(0.2)
+    assert get(d.port, "/i.html", "wb.test.example")[::2] == (200, b"wb\n")
+    assert workers() == 2
+    time.sleep(3)          # both quiet long enough to be retired
+    assert get(d.port, "/i.html", "wc.test.example")[::2] == (200, b"wc\n")
+    # wa's was the idlest: it went, and never were three warm for long
+    assert d.info("wa")["worker_pid"] == 0
+    assert d.info("wb")["worker_pid"] != 0 and d.info("wc")["worker_pid"] != 0
+    assert _wait_for(lambda: workers() == 2), d.children()
+
+    # both warm workers busy with a script: the third locker is refused,
+    # politely, and nobody's script is killed for it
+    time.sleep(3)
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        slow = [ex.submit(get, d.port, "/slow.sh", f"{n}.test.example")
+                for n in ("wb", "wc")]
+        assert _wait_for(lambda: len([p for p, (r, u) in d.children().items()]) > 0)
+        # the scripts run: each locker has more than its worker
+        assert _wait_for(lambda: all(len(json.loads(d.locker("status", n, "--json").stdout)
+                                         ["processes"]) >= 2 for n in ("wb", "wc")))
+        s, h, _ = get(d.port, "/i.html", "wa.test.example")
+        assert s == 503 and h.get("retry-after") == "1", (s, h, d.log()[-3000:], d.children())
+        for f in slow:
+            assert f.result()[::2] == (200, b"slept\n")
+    assert workers() == 2
+    time.sleep(3)
+    assert get(d.port, "/i.html", "wa.test.example")[::2] == (200, b"wa\n")
+    assert _wait_for(lambda: workers() == 2), d.children()
