@@ -220,8 +220,8 @@ config_defaults(struct config *c)
 	c->send_timeout = 60;
 	c->control_timeout = 10;
 	c->max_group_lockers = 5;
-	c->change_rate = 30;
-	c->change_burst = 20;
+	c->change_rate = 60;
+	c->change_burst = 60;
 	c->max_workers = 512;
 	c->keepalive_requests = 10000;
 	c->max_connections = 10000;
