@@ -76,7 +76,8 @@ usage(void)
 	fprintf(stderr, "\n  -c file  lockerd's configuration (default " DEFAULT_CONFIG ")\n"
 	    "  --json   machine-readable output\n\n"
 	    "Exit status: 0 done; 1 failed; 2 usage; 77 permission denied; 75 lockerd\n"
-	    "busy (too many of your connections open); su and run: the command's.\n");
+	    "busy (too many of your connections open, or of your changes a minute);\n"
+	    "su and run: the command's.\n");
 	exit(2);
 }
 
