@@ -749,9 +749,12 @@ child_read(struct child *c)
 	} m;
 	enum msg_type	 type;
 	ssize_t		 n;
-	int		 fd;
+	int		 fd, k;
 
-	while (c->chan != -1) {
+	/* A bounded number per round (epoll is level-triggered: the rest come
+	 * next round), so a child that keeps writing cannot keep the master
+	 * from everyone else. */
+	for (k = 0; c->chan != -1 && k < 64; k++) {
 		n = msg_recv(c->chan, &type, &m, sizeof(m), &fd);
 		if (fd != -1)
 			close(fd);	/* no child sends us descriptors */
