@@ -59,8 +59,13 @@ warm_make_room(void)
 	if (n < M->conf.max_workers)
 		return 0;
 	if (idlest == NULL) {
-		log_warnx("max-workers %u reached and every worker busy: 503",
-		    M->conf.max_workers);
+		static uint64_t logged;
+
+		if (now - logged >= 1000) {	/* once a second, not once a request */
+			log_warnx("max-workers %u reached and every worker busy: 503",
+			    M->conf.max_workers);
+			logged = now;
+		}
 		return -1;
 	}
 	log_info("max-workers %u reached: retiring the worker of %s, quiet for %" PRIu64
