@@ -96,6 +96,7 @@ struct conn {
 	/* The response. */
 	char			 out[8192];	/* our response head (and small error pages) */
 	size_t			 outlen, outoff;
+	int			 out_full;	/* a field did not fit in out: not sent */
 	int			 file_fd;
 	off_t			 file_off, file_left;
 	int			 status;
@@ -538,6 +539,7 @@ head_begin(struct conn *c, int status)
 	}
 	c->status = status;
 	c->outoff = 0;
+	c->out_full = 0;
 	c->outlen = (size_t)snprintf(c->out, sizeof(c->out),
 	    "HTTP/1.1 %d %s\r\nServer: " SERVER_SOFTWARE "\r\nDate: %s\r\n",
 	    status, http_reason(status), F.date);
@@ -554,6 +556,8 @@ head_add(struct conn *c, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0 && (size_t)n < sizeof(c->out) - c->outlen)
 		c->outlen += (size_t)n;
+	else if (n > 0)
+		c->out_full = 1;	/* the caller decides: never a head with a hole */
 }
 
 static void
@@ -1969,7 +1973,36 @@ cgi_local_redirect(struct conn *c, struct http_str loc)
 	dispatch_worker(c);
 }
 
-/* The script's head is complete: turn it into ours. */
+/*
+ * An nph- script's status line, as it wrote it (cgi_parse_head checked it:
+ * "HTTP/1.x NNN reason", no CTL), and front's Server and Date: the fields a
+ * script may not send were dropped by the parser as in any other head.
+ */
+static void
+nph_status_line(struct conn *c, const struct cgi_head *h)
+{
+	const char	*nl = memchr(c->cgi_buf, '\n', c->cgi_len);
+	size_t		 n = nl ? (size_t)(nl - c->cgi_buf) : 0;
+
+	if (n > 0 && c->cgi_buf[n - 1] == '\r')
+		n--;
+	head_begin(c, h->status);
+	c->outlen = (size_t)snprintf(c->out, sizeof(c->out),
+	    "%.*s\r\nServer: " SERVER_SOFTWARE "\r\nDate: %s\r\n", (int)n, c->cgi_buf, F.date);
+}
+
+/*
+ * The script's head is complete: turn it into ours.  1 when it is ours,
+ * 0 when the request went elsewhere (a local redirect), -1 when it does
+ * not fit in ours: refused whole (502), never sent with fields missing.
+ *
+ * An nph- script's answer is framed like any other: a script must not be
+ * able to write a second response that a pipelining client would take for
+ * the answer to its next request (to another locker, maybe).  It is cut at
+ * its Content-Length; without one it ends where the connection does; and
+ * the connection closes after it either way, as nph always did, so nothing
+ * the client pipelined behind it is answered on it.
+ */
 static int
 cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 {
@@ -1979,7 +2012,11 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 		cgi_local_redirect(c, h->location);
 		return 0;
 	}
-	head_begin(c, h->status);
+	if (c->cgi_nph) {
+		nph_status_line(c, h);
+		c->keep_alive = 0;
+	} else
+		head_begin(c, h->status);
 	if (h->content_type.p)
 		head_add(c, "Content-Type: %.*s\r\n", (int)h->content_type.len,
 		    h->content_type.p);
@@ -1995,15 +2032,14 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 			head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
 	} else if (h->content_length >= 0)
 		head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
-	else if (c->req.version_minor == 1) {
+	else if (c->req.version_minor == 1 && !c->cgi_nph) {
 		c->chunked_out = 1;
 		head_add(c, "Transfer-Encoding: chunked\r\n");
 	} else
 		c->keep_alive = 0;	/* the end of the body is the end of the connection */
-	if (c->outlen + 64 >= sizeof(c->out)) {
-		/* The script's head does not fit in ours: refuse it whole. */
+	/* Room left for head_end()'s Connection field and the empty line. */
+	if (c->out_full || c->outlen + 64 >= sizeof(c->out))
 		return -1;
-	}
 	head_end(c);
 	/* What came after the head is body: keep it at the front of the buffer. */
 	memmove(c->cgi_buf, c->cgi_buf + hlen, c->cgi_len - hlen);
@@ -2013,9 +2049,13 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 	return 1;
 }
 
-/* Lines of a FastCGI application's error stream, to its locker's error log. */
+/*
+ * A line for the error log of the request's locker: a FastCGI
+ * application's stderr, or front's word on why a script's answer was
+ * refused.
+ */
 static void
-fcgi_stderr_line(void *arg, const char *line, size_t len)
+locker_log_line(void *arg, const char *line, size_t len)
 {
 	static char	 msg[1 + LOCKER_NAME_MAX + LOG_RUN_MAX];
 	struct conn	*c = arg;
@@ -2042,16 +2082,21 @@ fcgi_stderr_line(void *arg, const char *line, size_t len)
 static void
 fcgi_stderr(struct conn *c, const unsigned char *p, size_t len)
 {
-	linebuf_feed_runs(&c->ferr, (const char *)p, len, fcgi_stderr_line, c);
+	linebuf_feed_runs(&c->ferr, (const char *)p, len, locker_log_line, c);
 }
 
 /* The request's error stream ended: its last line, even without a newline. */
 static void
 fcgi_stderr_end(struct conn *c)
 {
-	linebuf_flush(&c->ferr, fcgi_stderr_line, c);
+	linebuf_flush(&c->ferr, locker_log_line, c);
 }
 
+/*
+ * A script's answer refused: the server's error log says so, and for a
+ * 502 (the script's own fault) so does its locker's, which is where its
+ * owner looks (a page that "just says 502" is otherwise a mystery).
+ */
 static void
 cgi_fail(struct conn *c, int status, const char *why)
 {
@@ -2065,6 +2110,11 @@ cgi_fail(struct conn *c, int status, const char *why)
 		if (n > 0)
 			msg_send(F.logfd, MSG_LOG_ERROR, line, (size_t)n < sizeof(line) ?
 			    (size_t)n : sizeof(line) - 1, -1);
+		n = snprintf(line, sizeof(line), "[client %s] %d for %.300s: %s", c->peer,
+		    status, c->path, why);
+		if (status == 502 && n > 0)
+			locker_log_line(c, line, (size_t)n < sizeof(line) ? (size_t)n :
+			    sizeof(line) - 1);
 	}
 	send_error(c, status, 1);
 }
@@ -2213,6 +2263,8 @@ cgi_run(struct conn *c)
 			r = cgi_parse_head(c->cgi_buf, c->cgi_len, CGI_MAX_HEAD, c->cgi_nph, &h);
 			if (c->fcgi_error)
 				return cgi_fail(c, 502, "malformed FastCGI records");
+			if (r == -1 && c->cgi_len >= CGI_MAX_HEAD)
+				return cgi_fail(c, 502, "script head too large (over 16 KiB)");
 			if (r == -1)
 				return cgi_fail(c, 502, "malformed script output head");
 			if (r == 0 && c->cgi_eof) {
@@ -2221,22 +2273,13 @@ cgi_run(struct conn *c)
 				return cgi_fail(c, 502, "script ended before its head");
 			}
 			if (r > 0) {
-				if (c->cgi_nph) {
-					/* nph: the script's own bytes, untouched; then close. */
-					c->status = h.status;
-					c->keep_alive = 0;
-					c->cgi_head_done = 1;
-					c->cgi_off = 0;
-					c->outlen = c->outoff = 0;
-					c->out_left = -1;
-				} else {
-					int hr = cgi_head(c, &h, (size_t)r);
+				int hr = cgi_head(c, &h, (size_t)r);
 
-					if (hr == 0)
-						return;		/* re-dispatched */
-					if (hr == -1)
-						return cgi_fail(c, 502, "script head too large");
-				}
+				if (hr == 0)
+					return;		/* re-dispatched */
+				if (hr == -1)
+					return cgi_fail(c, 502, "script head too large (over 8 KiB "
+					    "with front's own fields)");
 			}
 			if (!c->cgi_head_done) {
 				if (!progress)

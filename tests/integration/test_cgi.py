@@ -202,6 +202,38 @@ def test_malformed_head_is_502_and_logged(cgi):
     assert get(cgi.port, "/silent.sh", "alice.test.example")[0] == 502
 
 
+def many_headers_sh(n):
+    """A CGI script printing n headers of about 200 bytes, then a CSP."""
+    return ('echo "Content-Type: text/plain"\n'
+            f'for i in $(seq 1 {n}); do printf "X-Pad-%03d: %0190d\\r\\n" $i 0; done\n'
+            'echo "Content-Security-Policy: default-src \'self\'"\n'
+            'echo; echo body\n')
+
+
+def locker_error_log(d, name):
+    time.sleep(0.5)
+    try:
+        with open(os.path.join(d.logs, "lockers", name, "error.log")) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def test_a_head_too_big_for_front_is_502_not_cut(cgi):
+    # Under the limit (8 KiB with front's own fields): every field arrives.
+    cgi.put("alice", "hdr-ok.sh", many_headers_sh(36))
+    s, h, b = get(cgi.port, "/hdr-ok.sh", "alice.test.example")
+    assert (s, b) == (200, b"body\n")
+    assert len([k for k in h if k.startswith("x-pad-")]) == 36
+    assert h["content-security-policy"] == "default-src 'self'"
+    # Over it: refused whole, as nginx's "upstream sent too big header",
+    # and the locker is told why in its own error log.
+    cgi.put("alice", "hdr-big.sh", many_headers_sh(60))
+    s, h, b = get(cgi.port, "/hdr-big.sh", "alice.test.example")
+    assert s == 502 and "x-pad-001" not in h and not b.startswith(b"body"), (s, h)
+    assert "script head too large" in locker_error_log(cgi, "alice")
+
+
 def test_stderr_goes_to_the_lockers_error_log(cgi):
     cgi.put("alice", "err.sh", 'echo "secret-stderr-line" >&2; echo "Content-Type: text/plain"; echo; echo out')
     s, h, b = get(cgi.port, "/err.sh", "alice.test.example")
@@ -370,6 +402,23 @@ def test_php_fastcgi_post_session_stderr_and_status(fcgi):
     time.sleep(0.5)
     with open(os.path.join(fcgi.logs, "lockers", "pia", "error.log")) as f:
         assert "php-stderr-marker" in f.read()
+
+
+def test_php_head_too_big_for_front_is_502(fcgi):
+    big = ('<?php for ($i = 1; $i <= %d; $i++) header(sprintf("X-Pad-%%03d: %%s", $i, '
+           'str_repeat("v", 190))); header("Content-Security-Policy: default-src \'self\'");'
+           ' echo "body";')
+    fcgi.put("pia", "hdr-ok.php", big % 36)
+    s, h, b = get(fcgi.port, "/hdr-ok.php", "pia.test.example")
+    assert (s, b) == (200, b"body")
+    assert len([k for k in h if k.startswith("x-pad-")]) == 36
+    assert h["content-security-policy"] == "default-src 'self'"
+    fcgi.put("pia", "hdr-big.php", big % 60)
+    s, h, b = get(fcgi.port, "/hdr-big.php", "pia.test.example")
+    assert s == 502 and "x-pad-001" not in h and not b.startswith(b"body"), (s, h)
+    assert "script head too large" in locker_error_log(fcgi, "pia")
+    # and the pool still answers
+    assert get(fcgi.port, "/hdr-ok.php", "pia.test.example")[0] == 200
 
 
 def test_php_ini_beside_the_script_applies(fcgi):

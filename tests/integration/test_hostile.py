@@ -444,6 +444,68 @@ def test_the_worker_itself_is_jailed(h):
         assert f"memory:/lockerd/mallory.{uid}" in cg, cg
 
 
+# ------------------------------------------------------------ responses
+
+def client_read(data):
+    """Responses as a pipelining HTTP/1.1 client takes them: framed by
+    Content-Length or chunks, else the body runs to the end of the stream."""
+    out = []
+    while data:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            break
+        lines = data[:end].decode("latin-1").split("\r\n")
+        hd = {k.strip().lower(): v.strip() for k, _, v in
+              (l.partition(":") for l in lines[1:])}
+        data = data[end + 4:]
+        if "content-length" in hd:
+            n = int(hd["content-length"])
+            body, data = data[:n], data[n:]
+        elif "chunked" in hd.get("transfer-encoding", ""):
+            body = b""
+            while data:
+                line, _, data = data.partition(b"\r\n")
+                size = int(line.split(b";")[0], 16)
+                if size == 0:
+                    data = data.partition(b"\r\n")[2]
+                    break
+                body, data = body + data[:size], data[size + 2:]
+        else:
+            body, data = data, b""
+        out.append((int(lines[0].split(" ")[1]), hd, body))
+    return out
+
+
+FORGED = ("HTTP/1.1 200 OK\\r\\nContent-Type: text/html\\r\\n"
+          "Content-Length: 7\\r\\n\\r\\nFORGED\\n")
+
+
+# Content-Length: cut at it; none: the body ends with the connection;
+# chunked: the script's own framing is not front's, so the same as none.
+@pytest.mark.parametrize("head,body", [
+    ("Content-Length: 3\\r\\n", "hi\\n"),
+    ("", "hi\\n"),
+    ("Transfer-Encoding: chunked\\r\\n", "3\\r\\nhi\\n\\r\\n0\\r\\n\\r\\n"),
+], ids=["length", "unframed", "chunked"])
+def test_nph_script_cannot_answer_the_next_request(h, head, body):
+    """mallory's nph- script writes a whole answer and then a forged second
+    one; a client pipelining a request for victim's page behind it must
+    never take the forgery for victim's answer."""
+    h.put("mallory", "nph-evil.sh", 'printf "HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\n'
+          + head + '\\r\\n' + body + FORGED + '"')
+    req = (b"GET /~mallory/nph-evil.sh HTTP/1.1\r\nHost: scripts.test.example\r\n\r\n"
+           b"GET /~victim/index.html HTTP/1.1\r\nHost: scripts.test.example\r\n"
+           b"Connection: close\r\n\r\n")
+    data = raw(h.port, req)
+    resp = client_read(data)
+    assert resp and resp[0][0] == 200 and b"hi\n" in resp[0][2], data
+    for st, _, b in resp[1:]:
+        assert b == b"VICTIM-PAGE\n", data
+    if len(resp) == 1:
+        # the connection closed after mallory's answer, which says so
+        assert resp[0][1].get("connection") == "close", data
+
+
 # ------------------------------------------------------------ exhaustion
 
 def wait_quiet(h):
