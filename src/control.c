@@ -931,7 +931,7 @@ do_remove(struct ctl_client *c)
 	if ((pc.home_fd = open(archive, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return done(c, 1, "purge %s: %s", archive, strerror(errno));
 	set_cloexec(pc.home_fd, 0);
-	c->task = task_spawn(&lr, purge_prepare, &pc);
+	c->task = task_spawn(&lr, purge_prepare, &pc, &pc.home_fd, 1);
 	close(pc.home_fd);
 	if (c->task == NULL)
 		return done(c, 1, "purge: cannot fork");
@@ -1176,7 +1176,7 @@ do_run(struct ctl_client *c)
 	r.spec.uid = lr.uid;
 	r.spec.gid = lr.gid;
 	r.c = c;
-	if ((c->task = task_spawn(&lr, run_prepare, &r)) == NULL)
+	if ((c->task = task_spawn(&lr, run_prepare, &r, c->stdio, 3)) == NULL)
 		return done(c, 1, "cannot start a process");
 	c->task->waiter = c;
 	if (c->req.verb == CTL_SU)

@@ -592,10 +592,13 @@ child_new(enum role role, const struct locker_rec *lr)
  * Start a process of the locker, tracked in the worker list: in new
  * namespaces (sandbox_clone), where prepare() calls sandbox_enter() and
  * executes the command; it is pid 1 of its pid namespace, so when it ends
- * whatever it left running ends with it.
+ * whatever it left running ends with it.  It keeps only the descriptors
+ * named in keep_fds (prepare's own), none of the master's: prepare runs as
+ * root, then as the locker before its exec (a purge never execs at all).
  */
 struct child *
-task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx)
+task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
+    const int *keep_fds, int nkeep)
 {
 	static struct config lc;
 	struct child	*t;
@@ -614,7 +617,8 @@ task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx)
 	if (t->pid == 0) {
 		sigset_t none;
 
-		close(sv[0]);
+		if (close_fds_except(3, keep_fds, nkeep) == -1)
+			_exit(127);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signals_default();

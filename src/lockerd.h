@@ -75,7 +75,8 @@ int	parse_uint(const char *s, uint64_t max, uint64_t *out);
 int	write_all(int fd, const void *buf, size_t len);
 int	path_is_under(const char *path, const char *dir);	/* dir itself or below */
 int	str_is_printable(const char *s);
-void	closefrom_compat(int lowfd);
+#define CLOSE_KEEP_MAX	72
+int	close_fds_except(int lowfd, const int *keep, int nkeep);	/* 0, or -1 */
 int	errno_fail(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

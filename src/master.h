@@ -82,7 +82,8 @@ extern struct master *M;
 /* lockerd.c */
 struct child *worker_find(const char *locker);
 void	worker_stop(struct child *w);
-struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx);
+struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
+		    const int *keep_fds, int nkeep);
 void	routes_push(void);
 void	locker_front_limits(const char *name, struct msg_worker *m);
 void	fronts_send_limits(const char *name);

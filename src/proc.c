@@ -283,10 +283,8 @@ child_fds_setup(int exe_fd, int *pexe, int chan, const int *extra, int nextra)
 		if (dup2(tmp[i + 1], CHILD_FIRST_LISTEN_FD + i) == -1)
 			_exit(126);
 	/* Close everything else we inherited but the exe descriptor. */
-	if (*pexe > CHILD_FIRST_LISTEN_FD + nextra)
-		syscall(SYS_close_range, (unsigned)(CHILD_FIRST_LISTEN_FD + nextra),
-		    (unsigned)(*pexe - 1), 0);
-	syscall(SYS_close_range, (unsigned)(*pexe + 1), ~0U, 0);
+	if (close_fds_except(CHILD_FIRST_LISTEN_FD + nextra, pexe, 1) == -1)
+		_exit(126);
 }
 
 /*

@@ -284,6 +284,8 @@ run_tool(char *const argv[], int ok_max, char *err, size_t errlen)
 			dup2(null, 0);
 			dup2(null, 1);
 		}
+		/* Close-on-exec would do, but for what the master holds without it. */
+		close_fds_except(3, NULL, 0);
 		execve(argv[0], argv, envp);
 		_exit(127);
 	}

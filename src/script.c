@@ -320,18 +320,23 @@ child(const struct script_req *s, int sock, int err)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 || dup2(err, 2) == -1)
+	/*
+	 * Nothing of the worker's past this point, not even while a chunked
+	 * body is spooled: a copy of front's end of our own socket would keep
+	 * us from seeing front hang up (and the worker from seeing it, so
+	 * nothing kills us), and one of another script's socket would keep
+	 * front from seeing that script end.
+	 */
+	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 || dup2(err, 2) == -1 ||
+	    close_fds_except(3, NULL, 0) == -1)
 		_exit(127);
-	if (s->fcgi_spool) {
-		closefrom_compat(3);
+	if (s->fcgi_spool)
 		fcgi_relay(s);
-	}
 	build_env(&e, s);
 	if ((s->q->flags & WREQ_CHUNKED) && spool_stdin(&e) == -1) {
 		dprintf(2, "cannot spool the request body: %s\n", strerror(errno));
 		_exit(127);
 	}
-	closefrom_compat(3);
 	snprintf(dir, sizeof(dir), "%s", s->filename);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
@@ -621,9 +626,9 @@ pool_start(const struct script_req *s)
 		signal(SIGPIPE, SIG_DFL);
 		/* FastCGI: the listening socket is the application's stdin. */
 		if (dup2(lfd, 0) == -1 || (null = open("/dev/null", O_WRONLY)) == -1 ||
-		    dup2(null, 1) == -1 || dup2(ep[1], 2) == -1)
+		    dup2(null, 1) == -1 || dup2(ep[1], 2) == -1 ||
+		    close_fds_except(3, NULL, 0) == -1)
 			_exit(127);
-		closefrom_compat(3);
 		if (chdir(s->docroot) == -1)
 			_exit(127);
 		snprintf(children, sizeof(children), "%u", fcgi_children(s->conf));

@@ -118,10 +118,38 @@ str_is_printable(const char *s)
 	return 1;
 }
 
-void
-closefrom_compat(int lowfd)
+/*
+ * Close every descriptor from lowfd up but those named in keep.  Every
+ * child lockerd forks calls it first, before it reads a byte or runs
+ * anyone's code: a child holds only what it was given on purpose, never its
+ * parent's channels, listeners or the sockets of other scripts (a copy of
+ * those keeps their peers from seeing the end of them).  Close-on-exec is
+ * not enough: it acts only at an exec, and some children never exec or do
+ * work first.  One close_range() per gap between the kept ones.
+ */
+int
+close_fds_except(int lowfd, const int *keep, int nkeep)
 {
-	syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0);
+	int	sorted[CLOSE_KEEP_MAX], n = 0, i, j, from = lowfd;
+
+	if (nkeep < 0 || nkeep > CLOSE_KEEP_MAX)
+		return -1;
+	for (i = 0; i < nkeep; i++) {
+		if (keep[i] < lowfd)
+			continue;
+		for (j = n; j > 0 && sorted[j - 1] > keep[i]; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = keep[i];
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		if (sorted[i] > from &&
+		    syscall(SYS_close_range, (unsigned)from, (unsigned)sorted[i] - 1, 0) == -1)
+			return -1;
+		if (sorted[i] >= from)
+			from = sorted[i] + 1;
+	}
+	return (int)syscall(SYS_close_range, (unsigned)from, ~0U, 0);
 }
 
 /* err = "what: strerror(errno)"; errno kept; always -1, for "return errno_fail(...)". */

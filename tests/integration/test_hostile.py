@@ -506,6 +506,106 @@ def test_nph_script_cannot_answer_the_next_request(h, head, body):
         assert resp[0][1].get("connection") == "close", data
 
 
+def chunked_upload_started(h, path):
+    """A chunked POST to mallory's script that sends one chunk and stalls:
+    the body has no length, so a CGI script's worker spools it first."""
+    s = socket.create_connection(("127.0.0.1", h.port), timeout=10)
+    s.sendall(f"POST {path} HTTP/1.1\r\nHost: mallory.test.example\r\n"
+              "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n".encode())
+    return s
+
+
+def worker_children(h):
+    """Processes of mallory's whose parent is its worker (seen from here)."""
+    uid = h.mallory["uid"]
+    w = [p for p, (role, u) in h.children().items() if role == "worker" and u == uid]
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                st = f.read()
+        except (OSError, ValueError):
+            continue
+        if pid.isdigit() and w and f"\nPPid:\t{w[0]}\n" in st:
+            out.append(int(pid))
+    return out
+
+
+def fd_targets(pid):
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            out[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            pass
+    return out
+
+
+def test_an_aborted_chunked_upload_delays_no_other_script(request, h):
+    """The child spooling a chunked body once kept the worker's descriptors,
+    the other running scripts' sockets among them: their answers hung until
+    it was killed (script-timeout + 2 s) after its client went away."""
+    h.put("mallory", "slow.sh", 'sleep 2; echo "Content-Type: text/plain"; echo; echo SLOW')
+    h.put("mallory", "quick.sh", 'echo "Content-Type: text/plain"; echo; echo QUICK')
+    h.put("mallory", "upload.sh", 'echo "Content-Type: text/plain"; echo; wc -c')
+    get(h.port, "/quick.sh", "mallory.test.example")
+    wait_quiet(h)
+    took = {}
+
+    def slow():
+        t0 = time.monotonic()
+        r = raw(h.port, b"GET /slow.sh HTTP/1.1\r\nHost: mallory.test.example\r\n"
+                b"Connection: close\r\n\r\n", timeout=15)
+        took["slow"] = (time.monotonic() - t0, r)
+    t = in_background(slow)
+    time.sleep(0.5)                         # slow.sh runs
+    s = chunked_upload_started(h, "/upload.sh")
+    time.sleep(0.5)                         # its spooler runs, forked after slow.sh
+    s.close()                               # and its client aborts
+    t0 = time.monotonic()
+    st, _, b = get(h.port, "/quick.sh", "mallory.test.example")
+    quick = time.monotonic() - t0
+    t.join(20)
+    slow_s, data = took["slow"]
+    say(request, f"  after an aborted chunked upload: slow.sh (2 s) answered in "
+                 f"{slow_s:.2f} s, quick.sh in {quick * 1000:.0f} ms")
+    assert (st, b) == (200, b"QUICK\n") and quick < 2
+    assert data.endswith(b"SLOW\n\r\n0\r\n\r\n") and slow_s < 4.5, (slow_s, data[-80:])
+
+
+def test_scripts_and_spoolers_hold_only_their_own_descriptors(h):
+    # The script, after its chunked body was spooled: its stdio, and the
+    # file of the script the shell reads.
+    h.put("mallory", "fds.sh", 'echo "Content-Type: text/plain"; echo; ls -l /proc/$$/fd')
+    r = raw(h.port, b"POST /fds.sh HTTP/1.1\r\nHost: mallory.test.example\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            b"5\r\nhello\r\n0\r\n\r\n")
+    st, _, body = parse_responses(r)[0]
+    fds = dict((l.split(" -> ")[0].split()[-1], l.split(" -> ")[1])
+               for l in body.decode().splitlines() if " -> " in l)
+    assert st == 200 and {"0", "1", "2"} <= set(fds), body
+    for fd, target in fds.items():
+        assert fd in ("0", "1", "2") or target.startswith(h.mallory["home"] + "/"), body
+    # The spooler, seen from outside while the body is still coming: the
+    # same three, none of the worker's (its channel, logd's, other scripts').
+    wait_quiet(h)
+    s = chunked_upload_started(h, "/fds.sh")
+    try:
+        deadline = time.time() + 5
+        while not worker_children(h) and time.time() < deadline:
+            time.sleep(0.05)
+        kids = worker_children(h)
+        assert len(kids) == 1, kids
+        fds = fd_targets(kids[0])
+        # 0 and 1 front's socket, 2 the pipe of its stderr, 3 the spool file
+        assert sorted(fds) in ([0, 1, 2], [0, 1, 2, 3]), fds
+        assert fds.get(3, "/tmp/").startswith("/tmp/"), fds
+        assert fds[0] == fds[1] and fds[0].startswith("socket:") and \
+            fds[2].startswith("pipe:"), fds
+    finally:
+        s.close()
+
+
 # ------------------------------------------------------------ exhaustion
 
 def wait_quiet(h):
