@@ -640,6 +640,9 @@ send_redirect(struct conn *c, const char *path)
 	else
 		head_add(c, "Location: %s\r\n", enc);
 	head_add(c, "Content-Length: 0\r\n");
+	/* Not a 301 without its Location: the URI is too long to send back. */
+	if (c->out_full)
+		return send_error(c, 414, 1);
 	head_end(c);
 	c->state = C_SEND;
 	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;

@@ -571,6 +571,12 @@ def test_an_aborted_chunked_upload_delays_no_other_script(request, h):
                  f"{slow_s:.2f} s, quick.sh in {quick * 1000:.0f} ms")
     assert (st, b) == (200, b"QUICK\n") and quick < 2
     assert data.endswith(b"SLOW\n\r\n0\r\n\r\n") and slow_s < 4.5, (slow_s, data[-80:])
+    # and the spooler went with its client, not at the backstop: it does not
+    # count against max-scripts for script-timeout more
+    deadline = time.time() + 3
+    while worker_children(h) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not worker_children(h)
 
 
 def test_scripts_and_spoolers_hold_only_their_own_descriptors(h):
