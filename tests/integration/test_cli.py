@@ -247,6 +247,35 @@ def test_remove_purge_deletes_the_home(d):
         assert not [n for n in os.listdir(archive) if n.startswith("hank")]
 
 
+def test_a_purge_holds_none_of_the_masters_descriptors(d):
+    """The purge runs as the locker, outside any jail and without an exec:
+    it must start with nothing of the master's (the directory, the control
+    and listening sockets, the workers' channels)."""
+    info = signup(d, "ivy")
+    many = os.path.join(info["home"], "web_scripts", "many")
+    os.mkdir(many)
+    for i in range(40000):
+        f = os.path.join(many, str(i))
+        open(f, "w").close()
+        os.chown(f, info["uid"], info["gid"])
+    os.chown(many, info["uid"], info["gid"])
+    p = subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "remove", "ivy",
+                          "--purge"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = {}
+    while p.poll() is None:
+        for pid, (_, uid) in d.children().items():
+            if uid != info["uid"]:
+                continue
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    seen[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                pass
+    assert p.wait() == 0 and seen, "the purge was not seen running"
+    for fd, target in seen.items():
+        assert fd <= 2 or target.startswith(d.lockers + "/.archive/ivy."), seen
+
+
 def test_remove_unknown_locker_fails(d):
     r = d.locker("remove", "never-was", check=False)
     assert r.returncode != 0 and "never-was" in r.stderr
