@@ -132,6 +132,22 @@ php_args(const struct script_req *s, char **argv)
 	return n;
 }
 
+/*
+ * The end of a body on stdin: front shuts its side down for writing once
+ * the body is complete, and closes the socket when its client went away or
+ * the body was broken or too large.  Only the first is a body to run a
+ * script with; the second shows as a hang-up.
+ */
+static int
+body_complete(int fd)
+{
+	struct pollfd	p = { .fd = fd, .events = 0 };
+
+	if (poll(&p, 1, 0) == -1)
+		return 0;
+	return !(p.revents & (POLLHUP | POLLERR));
+}
+
 /* A chunked body has no length: spool it to the locker's own /tmp first
  * (it becomes stdin), and say its length in e if given. */
 static int
@@ -150,6 +166,10 @@ spool_stdin(struct env *e)
 			return -1;
 		}
 		total += n;
+	}
+	if (n == 0 && !body_complete(0)) {
+		n = -1;
+		errno = ECONNRESET;	/* never a script run on half a body */
 	}
 	if (n == -1 || lseek(fd, 0, SEEK_SET) == -1 || dup2(fd, 0) == -1) {
 		close(fd);

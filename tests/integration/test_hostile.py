@@ -579,6 +579,29 @@ def test_an_aborted_chunked_upload_delays_no_other_script(request, h):
     assert not worker_children(h)
 
 
+def test_a_chunked_upload_cut_short_never_runs_its_script(h):
+    """A body whose client went away is not a body: the script must not run
+    with what arrived of it (a half-saved upload)."""
+    home = h.mallory["home"]
+    h.put("mallory", "keep.sh", 'cat > "$HOME/tmp/kept.$$"; echo "Content-Type: text/plain"; echo; echo kept')
+    # The worker kills a spooler whose front hung up, but a spooler could
+    # run the script first (a few times in 40 without the check).
+    for _ in range(40):
+        s = chunked_upload_started(h, "/keep.sh")
+        time.sleep(0.1)
+        s.close()
+    time.sleep(1)
+    kept = [n for n in os.listdir(os.path.join(home, "tmp")) if n.startswith("kept.")]
+    assert not kept, kept
+    r = raw(h.port, b"POST /keep.sh HTTP/1.1\r\nHost: mallory.test.example\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            b"5\r\nhello\r\n0\r\n\r\n")
+    assert parse_responses(r)[0][2] == b"kept\n"
+    kept = [n for n in os.listdir(os.path.join(home, "tmp")) if n.startswith("kept.")]
+    assert len(kept) == 1 and open(os.path.join(home, "tmp", kept[0])).read() == "hello"
+    os.unlink(os.path.join(home, "tmp", kept[0]))
+
+
 def test_scripts_and_spoolers_hold_only_their_own_descriptors(h):
     # The script, after its chunked body was spooled: its stdio, and the
     # file of the script the shell reads.
