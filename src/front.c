@@ -1986,12 +1986,19 @@ nph_status_line(struct conn *c, const struct cgi_head *h)
 {
 	const char	*nl = memchr(c->cgi_buf, '\n', c->cgi_len);
 	size_t		 n = nl ? (size_t)(nl - c->cgi_buf) : 0;
+	int		 k;
 
 	if (n > 0 && c->cgi_buf[n - 1] == '\r')
 		n--;
 	head_begin(c, h->status);
-	c->outlen = (size_t)snprintf(c->out, sizeof(c->out),
-	    "%.*s\r\nServer: " SERVER_SOFTWARE "\r\nDate: %s\r\n", (int)n, c->cgi_buf, F.date);
+	k = snprintf(c->out, sizeof(c->out), "%.*s\r\nServer: " SERVER_SOFTWARE
+	    "\r\nDate: %s\r\n", (int)n, c->cgi_buf, F.date);
+	/* A reason phrase as long as the head may be does not fit ours. */
+	if (k < 0 || (size_t)k >= sizeof(c->out)) {
+		c->outlen = 0;
+		c->out_full = 1;
+	} else
+		c->outlen = (size_t)k;
 }
 
 /*

@@ -301,6 +301,12 @@ def test_nph_script(cgi):
     cgi.put("alice", "nph-raw.sh", 'printf "HTTP/1.1 299 Mine\\r\\nContent-Type: text/plain\\r\\n\\r\\nraw"')
     data = raw(cgi.port, b"GET /nph-raw.sh HTTP/1.1\r\nHost: alice.test.example\r\n\r\n")
     assert data.startswith(b"HTTP/1.1 299 Mine\r\n") and data.endswith(b"raw")
+    # a status line longer than front's whole head is refused, not copied
+    cgi.put("alice", "nph-long.sh", 'printf "HTTP/1.1 200 %09000d\\r\\nContent-Type: text/plain'
+            '\\r\\nX-After: 1\\r\\n\\r\\nlong" 0')
+    s, h, b = get(cgi.port, "/nph-long.sh", "alice.test.example")
+    assert s == 502 and "x-after" not in h, (s, h)
+    assert get(cgi.port, "/nph-raw.sh", "alice.test.example")[0] == 299
 
 
 def test_php_session_and_post_form(cgi):
