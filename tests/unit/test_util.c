@@ -1,0 +1,73 @@
+/* test_util.c: close_fds_except(), the first thing every child does. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "lockerd.h"
+
+static int
+is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/* Descriptors 10..29 open (dup'ed from stdin), whatever was open before. */
+static void
+open_range(void)
+{
+	int fd;
+
+	for (fd = 10; fd < 30; fd++)
+		CHECK_INT(dup2(0, fd), fd);
+}
+
+static void
+test_keeps_only_the_named(void)
+{
+	/* Unsorted, repeated, below the low bound, not open: all fine. */
+	int	keep[] = { 25, 12, 25, 2, 29, 100 }, fd;
+
+	open_range();
+	CHECK_INT(close_fds_except(11, keep, 6), 0);
+	CHECK(is_open(10));		/* below lowfd: untouched */
+	for (fd = 11; fd < 30; fd++)
+		CHECK_INT(is_open(fd), fd == 12 || fd == 25 || fd == 29);
+	CHECK(is_open(0) && is_open(1) && is_open(2));
+}
+
+static void
+test_none_named_closes_all_from_low(void)
+{
+	int fd;
+
+	open_range();
+	CHECK_INT(close_fds_except(3, NULL, 0), 0);
+	for (fd = 3; fd < 30; fd++)
+		CHECK(!is_open(fd));
+	CHECK(is_open(0) && is_open(1) && is_open(2));
+}
+
+static void
+test_the_low_bound_itself_may_be_kept(void)
+{
+	int keep = 10, fd;
+
+	open_range();
+	CHECK_INT(close_fds_except(10, &keep, 1), 0);
+	CHECK(is_open(10));
+	for (fd = 11; fd < 30; fd++)
+		CHECK(!is_open(fd));
+	CHECK_INT(close_fds_except(3, NULL, -1), -1);
+	CHECK_INT(close_fds_except(3, &keep, CLOSE_KEEP_MAX + 1), -1);
+	CHECK(is_open(10));		/* a refused list closes nothing */
+	close(10);
+}
+
+int
+main(void)
+{
+	test_keeps_only_the_named();
+	test_none_named_closes_all_from_low();
+	test_the_low_bound_itself_may_be_kept();
+	UNIT_DONE();
+}
