@@ -1671,6 +1671,24 @@ override_cb(const char *key, uint64_t value, void *arg)
 	return 0;
 }
 
+/* Bytes of a locker's error logs (logd's, rotated ones included), by their size. */
+static int64_t
+errlog_bytes(const char *name)
+{
+	char		path[PATH_MAX];
+	struct stat	st;
+	int64_t		total = 0;
+	int		g;
+
+	for (g = 0; g <= LOG_GENERATIONS; g++) {
+		snprintf(path, sizeof(path), g ? "%s/lockers/%s/error.log.%d" :
+		    "%s/lockers/%s/error.log", M->conf.logs, name, g);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			total += st.st_size;
+	}
+	return total;
+}
+
 /* What the locker uses of the limit named key now, or -1. */
 static int64_t
 limit_use(const struct locker_rec *lr, const char *key, const struct config *lc)
@@ -1681,6 +1699,14 @@ limit_use(const struct locker_rec *lr, const char *key, const struct config *lc)
 		quota_usage(lc, lr->name, &used, &limit);
 		return used;
 	}
+	if (strcmp(key, "log-rate") == 0) {	/* bytes dropped since lockerd started */
+		struct stats_total t;
+
+		stats_locker(lr->name, &t);
+		return (int64_t)t.log_dropped;
+	}
+	if (strcmp(key, "log-size") == 0)
+		return errlog_bytes(lr->name);
 	cgroup_usage(lr->name, lr->uid, &mem, &procs, &cpu);
 	if (strcmp(key, "memory-limit") == 0)
 		return mem;

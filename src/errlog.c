@@ -43,8 +43,7 @@ struct errlog {
 	int		next;		/* in its hash chain; -1 ends it */
 	uint64_t	used;		/* when last written: the least recent goes */
 	uint64_t	size;		/* of error.log */
-	uint64_t	tokens;		/* in the bucket */
-	uint64_t	refilled_ms;
+	struct rate_bucket	b;		/* its log-rate */
 	uint64_t	dropped;	/* bytes, not said yet */
 	uint64_t	noticed_ms;	/* when that was last said */
 	uint64_t	own_rate, own_size;	/* LOG_LIMIT_DEFAULT: the configuration's */
@@ -52,6 +51,7 @@ struct errlog {
 
 static struct {
 	const struct config	*conf;
+	int			 report_fd;
 	struct errlog		 e[ERRLOG_MAX];
 	int			 n, nopen;
 	int			 hash[ERRLOG_HASH];
@@ -61,11 +61,12 @@ static struct {
 } E;
 
 void
-errlog_init(const struct config *conf)
+errlog_init(const struct config *conf, int report_fd)
 {
 	int i;
 
 	E.conf = conf;
+	E.report_fd = report_fd;
 	for (i = 0; i < ERRLOG_HASH; i++)
 		E.hash[i] = -1;
 }
@@ -90,14 +91,6 @@ static uint64_t
 size_of(const struct errlog *e)
 {
 	return e->own_size != LOG_LIMIT_DEFAULT ? e->own_size : E.conf->log_size;
-}
-
-static uint64_t
-bucket_cap(uint64_t rate)
-{
-	uint64_t cap = rate * LOG_BURST_SECONDS, least = 2 * (LOG_LINE_MAX + 64);
-
-	return cap > least ? cap : least;
 }
 
 static void
@@ -146,8 +139,7 @@ find(const char *name, int create)
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->fd = -1;
 	e->own_rate = e->own_size = LOG_LIMIT_DEFAULT;
-	e->tokens = bucket_cap(rate_of(e));
-	e->refilled_ms = now_ms();
+	bucket_fill(&e->b, rate_of(e), now_ms());
 	e->used = ++E.tick;
 	e->next = E.hash[h];
 	E.hash[h] = i;
@@ -233,33 +225,17 @@ emit(struct errlog *e, const char *line, size_t len)
 static void
 refill(struct errlog *e, uint64_t now)
 {
-	uint64_t rate = rate_of(e), cap = bucket_cap(rate), dt, add;
-
-	if (now <= e->refilled_ms)
-		return;
-	dt = now - e->refilled_ms;
-	if (dt > ((uint64_t)1 << 22))
-		dt = (uint64_t)1 << 22;		/* rate * dt stays far from overflowing */
-	add = rate * dt / 1000;
-	if (add == 0)
-		return;		/* keep the time: it adds up to a byte later */
-	e->tokens = e->tokens + add < cap ? e->tokens + add : cap;
-	e->refilled_ms = now;
+	bucket_refill(&e->b, rate_of(e), bucket_cap(rate_of(e)), now);
 }
 
 /* Take len bytes of the locker's budget; 0 (and counted) if they do not fit. */
 static int
 take(struct errlog *e, size_t len, uint64_t now)
 {
-	if (rate_of(e) == 0)
-		return 1;	/* log-rate 0: no limit */
-	refill(e, now);
-	if (e->tokens < len) {
-		e->dropped += len;
-		return 0;
-	}
-	e->tokens -= len;
-	return 1;
+	if (bucket_take(&e->b, rate_of(e), bucket_cap(rate_of(e)), now, len))
+		return 1;
+	e->dropped += len;
+	return 0;
 }
 
 static const char *
@@ -274,6 +250,18 @@ stamp(void)
 		E.stamp_t = t;
 	}
 	return E.stamp;
+}
+
+/* The master counts drops too, for `locker info` (a lost report is a lost count). */
+static void
+report(const struct errlog *e)
+{
+	struct msg_log_dropped m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.locker, sizeof(m.locker), "%s", e->name);
+	m.bytes = e->dropped;
+	msg_send(E.report_fd, MSG_LOG_DROPPED, &m, sizeof(m), -1);
 }
 
 /*
@@ -294,10 +282,11 @@ notice(struct errlog *e, int force)
 	    stamp(), (unsigned long long)e->dropped);
 	if (!force) {
 		refill(e, now);
-		if (e->tokens < (uint64_t)n)
+		if (e->b.tokens < (uint64_t)n)
 			return;
-		e->tokens -= (uint64_t)n;
+		e->b.tokens -= (uint64_t)n;
 	}
+	report(e);
 	e->dropped = 0;
 	e->noticed_ms = now;
 	emit(e, line, (size_t)n);
@@ -346,7 +335,7 @@ errlog_write(const char *locker, const char *text, size_t len)
 		do {	/* a line longer than LOG_LINE_MAX: in pieces of it */
 			k = l < LOG_LINE_MAX ? l : LOG_LINE_MAX;
 			/* Over budget even unescaped: dropped without the work. */
-			if (rate_of(e) != 0 && (refill(e, now), e->tokens < PREFIX_LEN + k + 1))
+			if (rate_of(e) != 0 && (refill(e, now), e->b.tokens < PREFIX_LEN + k + 1))
 				e->dropped += PREFIX_LEN + k + 1;
 			else if (take(e, n = format_line(out, text + i, k), now))
 				emit(e, out, n);
@@ -376,8 +365,17 @@ errlog_limits(const char *locker, uint64_t rate, uint64_t size)
 
 	e->own_rate = rate;
 	e->own_size = size;
-	if (e->tokens > bucket_cap(rate_of(e)))
-		e->tokens = bucket_cap(rate_of(e));
+	if (e->b.tokens > bucket_cap(rate_of(e)))
+		e->b.tokens = bucket_cap(rate_of(e));
+}
+
+/* Bytes of a locker's that front dropped over its budget: said with ours. */
+void
+errlog_dropped(const char *locker, uint64_t bytes)
+{
+	struct errlog *e = find(locker, 1);
+
+	e->dropped += bytes < UINT64_MAX - e->dropped ? bytes : 0;
 }
 
 /* SIGHUP (logrotate): every error log is opened anew at its next line. */

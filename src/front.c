@@ -196,6 +196,9 @@ struct wchan {
 	/* The locker's own limits, from the master; 0: the configuration's. */
 	unsigned	 script_timeout;
 	unsigned	 max_scripts;
+	uint64_t	 log_rate;	/* LOG_LIMIT_DEFAULT: the configuration's */
+	struct rate_bucket	 errb;		/* of the PHP errors front relays */
+	uint64_t	 err_dropped;	/* bytes of them dropped, not told logd yet */
 };
 
 static struct {
@@ -1121,6 +1124,8 @@ wchan_get(const char *locker)
 		return NULL;
 	w->kind = K_WCHAN;
 	w->fd = -1;
+	w->log_rate = LOG_LIMIT_DEFAULT;
+	bucket_fill(&w->errb, F.conf.log_rate * 2, loop_now);
 	TAILQ_INIT(&w->wq);
 	TAILQ_INIT(&w->fq);
 	snprintf(w->locker, sizeof(w->locker), "%s", locker);
@@ -2060,6 +2065,50 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 }
 
 /*
+ * [u8 name length][name][data] to logd (which checks the name).  -1 when
+ * it did not go: logd is behind, and this channel is every locker's.
+ */
+static int
+logd_send_locker(enum msg_type type, const char *locker, const void *data, size_t len)
+{
+	static char	msg[1 + LOCKER_NAME_MAX + LOG_RUN_MAX];
+	size_t		nl = strlen(locker);
+
+	if (F.logfd == -1 || len > LOG_RUN_MAX)
+		return -1;
+	msg[0] = (char)nl;
+	memcpy(msg + 1, locker, nl);
+	memcpy(msg + 1 + nl, data, len);
+	return msg_send(F.logfd, type, msg, 1 + nl + len, -1);
+}
+
+/*
+ * The budget front keeps for what it sends to a locker's error log (its
+ * PHP's errors, mostly): twice its log-rate,
+ * so that logd (which keeps it exactly, for every path) decides what is
+ * written, while a flood stops here, before the channel to logd, which
+ * every locker's lines share.  What front drops, logd is told, to count.
+ */
+static int
+locker_log_budget(struct wchan *w, size_t len)
+{
+	uint64_t	rate = w->log_rate != LOG_LIMIT_DEFAULT ? w->log_rate : F.conf.log_rate;
+	uint64_t	told;
+
+	if (!bucket_take(&w->errb, rate * 2, bucket_cap(rate * 2), loop_now, len)) {
+		w->err_dropped += len;
+		return 0;
+	}
+	if (w->err_dropped > 0) {
+		told = w->err_dropped;
+		if (logd_send_locker(MSG_LOG_LOCKER_DROPPED, w->locker, &told,
+		    sizeof(told)) == 0)
+			w->err_dropped = 0;
+	}
+	return 1;
+}
+
+/*
  * A line for the error log of the request's locker: a FastCGI
  * application's stderr, or front's word on why a script's answer was
  * refused.
@@ -2067,18 +2116,14 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 static void
 locker_log_line(void *arg, const char *line, size_t len)
 {
-	static char	 msg[1 + LOCKER_NAME_MAX + LOG_RUN_MAX];
 	struct conn	*c = arg;
-	size_t		 nl = strlen(c->locker);
+	struct wchan	*w = wchan_find(c->locker);
 
-	if (F.logfd == -1)
-		return;
-	/* [u8 name length][name][line]: logd checks the name. */
-	msg[0] = (char)nl;
-	memcpy(msg + 1, c->locker, nl);
 	len = len < LOG_RUN_MAX ? len : LOG_RUN_MAX;
-	memcpy(msg + 1 + nl, line, len);
-	msg_send(F.logfd, MSG_LOG_LOCKER_ERROR, msg, 1 + nl + len, -1);
+	if (w != NULL && !locker_log_budget(w, len))
+		return;
+	if (logd_send_locker(MSG_LOG_LOCKER_ERROR, c->locker, line, len) == -1 && w != NULL)
+		w->err_dropped += len;
 }
 
 /*
@@ -2809,6 +2854,7 @@ worker_chan(const struct msg_worker *m, int fd)
 	w->fd = fd;
 	w->script_timeout = m->script_timeout;
 	w->max_scripts = m->max_scripts;
+	w->log_rate = m->log_rate;
 	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLET, w);
 	wchan_flush(w);
 }
@@ -2824,6 +2870,7 @@ worker_limits(const struct msg_worker *m)
 	if ((w = wchan_find(name)) != NULL) {
 		w->script_timeout = m->script_timeout;
 		w->max_scripts = m->max_scripts;
+		w->log_rate = m->log_rate;
 	}
 }
 

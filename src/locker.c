@@ -331,7 +331,12 @@ print_limit(struct out *o, const struct ctl_limit *l)
 		snprintf(value, sizeof(value), "%llu%s", (unsigned long long)l->value,
 		    strncmp(l->key, "script-", 7) == 0 ? "s" : "");
 	use[0] = '\0';
-	if (l->use >= 0 && strcmp(l->key, "cpu-shares") == 0)
+	if (l->use >= 0 && (strcmp(l->key, "log-rate") == 0 || strcmp(l->key, "log-size") == 0)) {
+		human(use + 2, sizeof(use) - 2, (uint64_t)l->use);
+		memcpy(use, ", ", 2);
+		snprintf(use + strlen(use), sizeof(use) - strlen(use), "%s",
+		    l->key[4] == 'r' ? " dropped" : " in its error logs");
+	} else if (l->use >= 0 && strcmp(l->key, "cpu-shares") == 0)
 		snprintf(use, sizeof(use), ", %.2fs CPU used", (double)l->use / 1000);
 	else if (l->use >= 0 && limit_is_size(l->key)) {
 		human(use + 2, sizeof(use) - 2, (uint64_t)l->use);

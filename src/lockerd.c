@@ -105,6 +105,8 @@ front_limit_cb(const char *key, uint64_t value, void *arg)
 		m->script_timeout = value > 86400 ? 86400 : (uint32_t)value;
 	else if (strcmp(key, "max-scripts") == 0)
 		m->max_scripts = value > 100000 ? 100000 : (uint32_t)value;
+	else if (strcmp(key, "log-rate") == 0)
+		m->log_rate = value;
 	return 0;
 }
 
@@ -113,6 +115,7 @@ void
 locker_front_limits(const char *name, struct msg_worker *m)
 {
 	m->script_timeout = m->max_scripts = 0;
+	m->log_rate = LOG_LIMIT_DEFAULT;
 	dir_limit_foreach(M->dir, name, front_limit_cb, m);
 }
 
@@ -748,6 +751,7 @@ child_read(struct child *c)
 {
 	static union {
 		struct msg_worker	w;
+		struct msg_log_dropped	d;
 		char			buf[sizeof(struct msg_stats) +
 					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
@@ -786,6 +790,10 @@ child_read(struct child *c)
 			c->idle_exit = 1;
 		else if (c->role == ROLE_WORKER && type == MSG_ACTIVE && n == 0)
 			warm_active(c);
+		else if (c->role == ROLE_LOGD && type == MSG_LOG_DROPPED &&
+		    (size_t)n == sizeof(struct msg_log_dropped) &&
+		    memchr(m.d.locker, '\0', sizeof(m.d.locker)) != NULL)
+			stats_log_dropped(m.d.locker, m.d.bytes, stats_locker_ok);
 		else {
 			log_warnx("unexpected message %d from pid %d; killing it",
 			    (int)type, (int)c->pid);

@@ -52,6 +52,16 @@ void	linebuf_feed_runs(struct linebuf *lb, const char *p, size_t n, line_fn *fn,
 	    void *arg);
 void	linebuf_flush(struct linebuf *lb, line_fn *fn, void *arg);	/* and frees */
 
+/* ------------------------------------------------------------ bucket.c */
+struct rate_bucket {
+	uint64_t	tokens;		/* bytes that may go now */
+	uint64_t	stamp_ms;	/* last refilled */
+};
+uint64_t bucket_cap(uint64_t rate);
+void	bucket_fill(struct rate_bucket *b, uint64_t rate, uint64_t now);
+void	bucket_refill(struct rate_bucket *b, uint64_t rate, uint64_t cap, uint64_t now);
+int	bucket_take(struct rate_bucket *b, uint64_t rate, uint64_t cap, uint64_t now, uint64_t n);
+
 /* ------------------------------------------------------------ errlog.c */
 /* logd: each locker's error log, with its budget (log-rate) and rotation. */
 #define LOG_LIMIT_DEFAULT	UINT64_MAX	/* the configuration's value holds */
@@ -59,10 +69,16 @@ struct msg_log_limits {		/* master -> logd: a locker's own (MSG_LOG_LIMITS) */
 	char		locker[LOCKER_NAME_MAX + 1];
 	uint64_t	log_rate, log_size;	/* LOG_LIMIT_DEFAULT where it has none */
 };
+struct msg_log_dropped {	/* logd -> master: bytes a locker's log-rate dropped */
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint64_t	bytes;
+};
 struct config;
-void	errlog_init(const struct config *conf);	/* conf: logd's, kept current */
+/* conf: logd's, kept current; report_fd: where drops are counted (the master). */
+void	errlog_init(const struct config *conf, int report_fd);
 void	errlog_write(const char *locker, const char *text, size_t len);
 void	errlog_limits(const char *locker, uint64_t rate, uint64_t size);
+void	errlog_dropped(const char *locker, uint64_t bytes);	/* dropped before logd */
 void	errlog_tick(void);
 void	errlog_reopen(void);
 
@@ -219,7 +235,8 @@ enum msg_type {
 	MSG_RESPONSE,		/* worker -> front: struct wire_response, fd = body */
 	MSG_LOG_ACCESS,		/* front -> logd: packed access records */
 	MSG_LOG_ERROR,		/* front -> logd: one error line */
-	MSG_LOG_LOCKER_ERROR,	/* front -> logd: [u8 len][locker][line], its error log */
+	MSG_LOG_LOCKER_ERROR,	/* front -> logd: [u8 len][locker][lines], its error log */
+	MSG_LOG_LOCKER_DROPPED,	/* front -> logd: [u8 len][locker][u64], bytes of it front dropped */
 	MSG_CTL_REQUEST,	/* locker -> master: struct ctl_request */
 	MSG_CTL_LOCKER,		/* master -> locker: struct ctl_locker */
 	MSG_CTL_VHOST,		/* master -> locker: struct ctl_vhost */
@@ -235,6 +252,7 @@ enum msg_type {
 	MSG_CTL_AUDIT,		/* master -> locker: struct ctl_audit */
 	MSG_LOG_LIMITS,		/* master -> logd: struct msg_log_limits */
 	MSG_ACTIVE,		/* worker -> master: served or ran something just now */
+	MSG_LOG_DROPPED,	/* logd -> master: struct msg_log_dropped */
 	MSG_MAX
 };
 
@@ -289,6 +307,7 @@ struct msg_worker {
 	 * where the configuration's default holds. */
 	uint32_t	script_timeout;
 	uint32_t	max_scripts;
+	uint64_t	log_rate;	/* LOG_LIMIT_DEFAULT where the default holds */
 };
 
 /*
@@ -610,10 +629,13 @@ void	stats_flush(int master_fd);
 /* master: add a front's report; -1 if it is malformed. */
 struct stats_total {
 	uint64_t	requests, errors_4xx, errors_5xx;
+	uint64_t	log_dropped;	/* bytes of its error log over log-rate (logd) */
 };
 int	stats_apply(const void *msg, size_t len, struct stats_total *front,
 	    int (*locker_ok)(const char *));
 int	stats_locker(const char *locker, struct stats_total *out);	/* 1 if any */
+/* master: logd dropped bytes of a locker's error log. */
+void	stats_log_dropped(const char *locker, uint64_t bytes, int (*locker_ok)(const char *));
 void	stats_forget(const char *locker);
 int	stats_foreach(int (*cb)(const char *, const struct stats_total *, void *), void *arg);
 

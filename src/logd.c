@@ -225,6 +225,22 @@ buf_name(const void *b, size_t n)
 	return n <= LOCKER_NAME_MAX ? b : "";
 }
 
+/* [u8 len][locker][u64]: bytes of a locker's PHP errors front dropped. */
+static void
+front_dropped(const char *b, size_t n)
+{
+	size_t		nl = (unsigned char)b[0];
+	char		name[LOCKER_NAME_MAX + 1];
+	uint64_t	bytes;
+
+	if (nl == 0 || nl > LOCKER_NAME_MAX || !name_ok(b + 1, nl) || n != 1 + nl + sizeof(bytes))
+		return;
+	memcpy(name, b + 1, nl);
+	name[nl] = '\0';
+	memcpy(&bytes, b + 1 + nl, sizeof(bytes));
+	errlog_dropped(name, bytes);
+}
+
 /* Read everything an input has; -1 when it is finished. */
 static int
 input_read(int idx)
@@ -263,7 +279,9 @@ input_read(int idx)
 				name[nl] = '\0';
 				errlog_write(name, buf + 1 + nl, (size_t)n - 1 - nl);
 			}
-		}
+		} else if (type == MSG_LOG_LOCKER_DROPPED && n > 1 &&
+		    (size_t)n == 1 + (size_t)(unsigned char)buf[0] + sizeof(uint64_t))
+			front_dropped(buf, (size_t)n);
 		if (pfd != -1)
 			close(pfd);
 	}
@@ -356,7 +374,7 @@ logd_main(void)
 
 	log_init("logd", 0);
 	memset(&L, 0, sizeof(L));
-	errlog_init(&L.conf);
+	errlog_init(&L.conf, CHILD_CHAN_FD);
 	n = msg_recv(CHILD_CHAN_FD, &type, &L.conf, sizeof(L.conf), &fd);
 	if (n != (ssize_t)sizeof(L.conf) || type != MSG_CONFIG)
 		fatalx("logd: no configuration from the master");

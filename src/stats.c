@@ -180,6 +180,19 @@ stats_apply(const void *msg, size_t len, struct stats_total *front,
 	return 0;
 }
 
+void
+stats_log_dropped(const char *locker, uint64_t bytes, int (*locker_ok)(const char *))
+{
+	struct lstat **pp = lstat_find(locker);
+
+	if (*pp == NULL) {
+		if (!locker_ok(locker) || (*pp = calloc(1, sizeof(**pp))) == NULL)
+			return;
+		memcpy((*pp)->name, locker, strnlen(locker, sizeof((*pp)->name) - 1));
+	}
+	(*pp)->t.log_dropped += bytes;
+}
+
 int
 stats_locker(const char *locker, struct stats_total *out)
 {

@@ -187,6 +187,12 @@ def test_a_flood_of_stderr_leaves_only_the_budget(lg):
     dropped = [int(n) for n in re.findall(rb"lockerd: dropped (\d+) bytes \(log-rate\)", log)]
     assert dropped and sum(dropped) > 100 * budget, dropped[:5]
     assert b"flood-line-" in log and b"ppppp" in log
+    # `locker info`: the bytes dropped, and the bytes of its error logs
+    limits = {l["key"]: l for l in lg.info("flood")["limits"]}
+    assert limits["log-rate"]["use"] == sum(dropped), (limits["log-rate"], sum(dropped))
+    assert limits["log-size"]["use"] == log_bytes(lg, "flood")
+    text = lg.locker("info", "flood").stdout
+    assert re.search(r"log-rate +4K \(default, [0-9.]+[KMG] dropped\)", text), text
     calm_log = read_log(lg, "calm")
     # every line of calm's, during both floods
     assert calm_log.count(b"calm-cgi-mark") == 6 and calm_log.count(b"calm-php-mark") == 6, calm_log
