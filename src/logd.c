@@ -26,6 +26,7 @@
 #define MAX_INPUTS	4096
 #define MAX_OPEN_LOGS	256	/* per-locker files kept open at once */
 #define CHAN_STAGE_BYTES	(64 * 1024)
+#define INPUT_BATCH	256	/* messages read from one input per round */
 
 struct lockerlog {
 	char		name[LOCKER_NAME_MAX + 1];
@@ -241,18 +242,22 @@ front_dropped(const char *b, size_t n)
 	errlog_dropped(name, bytes);
 }
 
-/* Read everything an input has; -1 when it is finished. */
+/*
+ * Read what an input has, at most max messages (0: all): a worker whose
+ * scripts write without pause must not keep logd from the other inputs.
+ * -1 when it is finished.
+ */
 static int
-input_read(int idx)
+input_read(int idx, int max)
 {
 	int fd = L.pfd[idx].fd;
 
 	static char	buf[MSG_MAX_PAYLOAD];
 	enum msg_type	type;
 	ssize_t		n;
-	int		pfd;
+	int		pfd, got = 0;
 
-	for (;;) {
+	while (max == 0 || got++ < max) {
 		n = msg_recv(fd, &type, buf, sizeof(buf), &pfd);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return 0;
@@ -285,6 +290,7 @@ input_read(int idx)
 		if (pfd != -1)
 			close(pfd);
 	}
+	return 0;
 }
 
 /* A locker's own log-rate and log-size, from the master. */
@@ -358,7 +364,7 @@ drain_inputs(void)
 	int i;
 
 	for (i = L.npfd - 1; i >= 1; i--)
-		if (input_read(i) == -1)
+		if (input_read(i, 0) == -1)
 			input_drop(i);
 }
 
@@ -413,7 +419,7 @@ logd_main(void)
 		for (i = L.npfd - 1; i >= 1; i--) {
 			if (L.pfd[i].revents == 0)
 				continue;
-			if (input_read(i) == -1)
+			if (input_read(i, INPUT_BATCH) == -1)
 				input_drop(i);
 		}
 		if (L.pfd[0].revents)
