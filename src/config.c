@@ -74,7 +74,7 @@ static const struct directive directives[] = {
 	{ "script-timeout", T_DURATION, F(script_timeout), 1, 86400,
 	  "wall-clock limit of one script run; its process group is killed (504)" },
 	{ "script-cpu-limit", T_DURATION, F(script_cpu), 1, 86400,
-	  "CPU seconds a script may use (RLIMIT_CPU)" },
+	  "CPU seconds a script may use (soft RLIMIT_CPU)" },
 	{ "max-scripts", T_UINT, F(max_scripts), 1, 10000,
 	  "scripts one locker may run at once (503 beyond)" },
 	{ "index", T_INDEXLIST, F(index), 0, 0, "index file names, in order of preference" },
@@ -131,7 +131,7 @@ static const struct directive directives[] = {
 	{ "open-files-limit", T_UINT, F(open_files_limit), 0, 1000000,
 	  "open descriptors per process of a locker (RLIMIT_NOFILE); 0: inherited" },
 	{ "file-size-limit", T_SIZE, F(file_size_limit), 0, (uint64_t)1 << 50,
-	  "largest file a locker's process may write (RLIMIT_FSIZE); 0: none" },
+	  "largest file a locker's process may write (soft RLIMIT_FSIZE); 0: none" },
 	{ "disk-quota", T_DISKQUOTA, F(disk_quota), 0, 0,
 	  "none; btrfs: each home a subvolume whose qgroup keeps disk-limit; "
 	  "image: each home an ext4 image of disk-limit bytes" },

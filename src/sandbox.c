@@ -385,6 +385,31 @@ lower_limit(int resource, uint64_t value)
 	setrlimit(resource, &rl);
 }
 
+/*
+ * Only the soft limit, under whatever hard limit there is: for limits that
+ * are a guard against a runaway program rather than the bound on a locker.
+ * Applications set their own with `ulimit -f N` (MediaWiki's limit.sh does,
+ * before every shell command), which sets the hard limit too and fails if
+ * N is above the hard limit we left.
+ */
+static void
+soft_limit(int resource, uint64_t value)
+{
+	struct rlimit rl;
+
+	if (getrlimit(resource, &rl) == -1)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < value)
+		value = rl.rlim_max;
+	rl.rlim_cur = value;
+	setrlimit(resource, &rl);
+}
+
+/*
+ * NOFILE, NPROC and DATA bound what a locker takes from the machine: hard.
+ * FSIZE does not (a locker writes as many files as it likes: the disk limit
+ * is what bounds its space), so it is only the soft limit.
+ */
 static void
 set_limits(const struct config *c)
 {
@@ -393,7 +418,7 @@ set_limits(const struct config *c)
 	if (c->process_limit)
 		lower_limit(RLIMIT_NPROC, c->process_limit);
 	if (c->file_size_limit)
-		lower_limit(RLIMIT_FSIZE, c->file_size_limit);
+		soft_limit(RLIMIT_FSIZE, c->file_size_limit);
 #ifndef __SANITIZE_ADDRESS__
 	/* Per process, where the cgroup limit is per locker.  Not under ASan,
 	 * whose shadow memory is an enormous private mapping. */

@@ -362,8 +362,17 @@ child(const struct script_req *s, int sock, int err)
 		*slash = '\0';
 	if (chdir(dir) == -1)
 		_exit(127);
-	rl.rlim_cur = rl.rlim_max = s->conf->script_cpu;
-	setrlimit(RLIMIT_CPU, &rl);
+	/* The soft limit only: SIGXCPU stops a runaway script, but a script may
+	 * raise it (MediaWiki's limit.sh runs `ulimit -t 180`, which fails
+	 * above the hard limit).  What bounds a request is script-timeout (its
+	 * process group is killed) and the locker's cpu cgroup; a per-process
+	 * hard limit never bounded a locker, whose next process starts anew. */
+	if (getrlimit(RLIMIT_CPU, &rl) == 0) {
+		rl.rlim_cur = s->conf->script_cpu;
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < rl.rlim_cur)
+			rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_CPU, &rl);
+	}
 	exec_script(s, &e);
 	dprintf(2, "cannot run %s: %s\n", s->filename, strerror(errno));
 	_exit(127);

@@ -747,6 +747,22 @@ def test_file_size_and_tmp_are_bounded(request, h):
     assert not os.path.exists("/tmp/fill")
 
 
+def test_applications_may_set_their_own_limits(h, via):
+    """What MediaWiki's includes/shell/limit.sh runs before each shell
+    command (<syntaxhighlight>, ImageMagick): `ulimit -t`, `-v` and `-f`
+    set soft and hard limits at once and fail above the hard limit, even
+    when raising a limit (`-f` beyond file-size-limit 8m, `-t` beyond
+    script-cpu-limit).  The soft file-size limit still holds by default
+    (test_file_size_and_tmp_are_bounded)."""
+    r = mal(h, "exec 2>&1; (ulimit -t 180 && echo CPU-OK; ulimit -v 1228800 && echo MEM-OK; "
+               "ulimit -f 102400 && echo FSIZE-OK; "
+               "dd if=/dev/zero of=/tmp/big bs=1M count=12 2>/dev/null && echo WROTE); "
+               "rm -f /tmp/big; (ulimit -f 2097152 && echo RAISED); (ulimit -f 4096 && echo LOWERED)")
+    for ok in ("CPU-OK", "MEM-OK", "FSIZE-OK", "WROTE", "RAISED", "LOWERED"):
+        assert ok in r.stdout, (ok, r.stdout + r.stderr)
+    assert "error" not in r.stdout.lower(), r.stdout
+
+
 def test_many_slow_connections_from_inside(request, h):
     with VictimProbe(h) as probe:
         r = py(h, f"""
