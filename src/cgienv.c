@@ -122,6 +122,16 @@ header_value(const struct wire_view *v, const char *want, size_t *len)
 }
 
 void
+cgi_home_of(const char *docroot, char *out, size_t outsz)
+{
+	char *slash;
+
+	snprintf(out, outsz, "%s", docroot);
+	if ((slash = strrchr(out, '/')) != NULL && slash != out)
+		*slash = '\0';
+}
+
+void
 build_env(struct env *e, const struct script_req *s)
 {
 	const struct wire_view		*v = s->view;
@@ -198,6 +208,9 @@ build_env(struct env *e, const struct script_req *s)
 		*slash = '\0';
 	env_add(e, "PHPRC=%s", dir);
 	env_add(e, "PATH=/usr/local/bin:/usr/bin:/bin");
+	/* As Apache's suexec sets it: expanduser("~"), dotfiles of tools. */
+	cgi_home_of(s->docroot, dir, sizeof(dir));
+	env_add(e, "HOME=%s", dir);
 	env_headers(e, v->s[WS_HEADERS], v->l[WS_HEADERS]);
 	e->v[e->n] = NULL;
 }

@@ -18,6 +18,8 @@ struct env {
 
 /* NAME=value, formatted; dropped (not cut) when the environment is full. */
 void	env_add(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The locker's home, the directory its web root (docroot) is in. */
+void	cgi_home_of(const char *docroot, char *out, size_t outsz);
 /* The whole environment of s; e->v is NULL-terminated. */
 void	build_env(struct env *e, const struct script_req *s);
 /* A request's strings as a view, checked against its message: 0, or -1. */

@@ -644,7 +644,7 @@ pool_start(const struct script_req *s)
 		return NULL;
 	}
 	if (pid == 0) {
-		char		*argv[2], *envp[4], env[3][64];
+		char		*argv[2], *envp[5], env[3][64], home[PATH_MAX + 8];
 		sigset_t	 none;
 		int		 null;
 
@@ -667,7 +667,12 @@ pool_start(const struct script_req *s)
 		envp[0] = env[0];
 		envp[1] = env[1];
 		envp[2] = env[2];
-		envp[3] = NULL;
+		/* What PHP's own children (exec, proc_open) see: their HOME is
+		 * the process's, not a request's. */
+		memcpy(home, "HOME=", 5);
+		cgi_home_of(s->docroot, home + 5, sizeof(home) - 5);
+		envp[3] = home;
+		envp[4] = NULL;
 		{
 			char	*pargv[PHP_ARGV_MAX];
 

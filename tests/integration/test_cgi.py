@@ -435,6 +435,24 @@ def test_php_ini_beside_the_script_applies(fcgi):
     assert get(fcgi.port, "/noini/show.php", "pia.test.example")[2] == b"14"
 
 
+def test_scripts_have_the_lockers_home(fcgi):
+    """HOME is the locker's home, as suexec sets it: for a CGI script, a
+    Python one's expanduser("~"), a page of the PHP pool and what it runs."""
+    home = fcgi.info("pia")["home"]
+    fcgi.put("pia", "home.sh", 'echo "Content-Type: text/plain"; echo; echo "sh=$HOME"\n'
+             'python3 -c \'import os; print("py=" + os.path.expanduser("~"))\'')
+    fcgi.put("pia", "home.php", '<?php echo "env=", getenv("HOME"), "\\n", '
+             '"server=", $_SERVER["HOME"] ?? "", "\\n", "child=", shell_exec(\'echo $HOME\');')
+    s, _, b = get(fcgi.port, "/home.sh", "pia.test.example")
+    assert s == 200 and b.decode().split() == [f"sh={home}", f"py={home}"], b
+    for _ in range(3):      # every process of the pool
+        s, _, b = get(fcgi.port, "/home.php", "pia.test.example")
+        assert s == 200 and b.decode().split() == [f"env={home}", f"server={home}",
+                                                   f"child={home}"], b
+    r = fcgi.locker("run", "pia", "--", "sh", "-c", "echo $HOME")
+    assert r.stdout.strip() == home
+
+
 def test_php_pool_crash_is_repaired(fcgi):
     fcgi.put("pia", "ok.php", '<?php echo "ok";')
     assert get(fcgi.port, "/ok.php", "pia.test.example")[2] == b"ok"

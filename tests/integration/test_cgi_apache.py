@@ -38,6 +38,8 @@ anything else fails the test):
   minimal one.
 - PHPRC: lockerd sets it to the script's directory so that a php.ini next
   to the script applies (a scripts.mit.edu feature; issue 3).
+- HOME: lockerd sets it to the locker's home, so that `~` and tools'
+  dotfiles work (Apache passes its own environment's, if any).
 - REDIRECT_STATUS: lockerd always sets 200 because php-cgi refuses to run
   without it (cgi.force_redirect); Apache sets it only after an internal
   redirect.
@@ -83,6 +85,7 @@ INTENDED = {
     "SERVER_ADMIN": "Apache's ServerAdmin setting; lockerd has none",
     "PATH": "Apache passes on its own PATH; lockerd sets a fixed, minimal one",
     "PHPRC": "lockerd: the script's directory, so a php.ini next to it applies",
+    "HOME": "lockerd: the locker's home, so ~ works",
     "REDIRECT_STATUS": "lockerd always sets 200 for php-cgi's cgi.force_redirect",
     "REMOTE_PORT": "the client's ephemeral port differs per connection",
 }
