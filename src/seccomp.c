@@ -8,7 +8,8 @@
  * user namespaces are allowed by this kernel and cannot be turned off by
  * sysctl, so this filter is the only barrier), kernel modules, kexec, bpf,
  * perf, keyrings, userfaultfd, io_uring, ptrace and cross-process memory
- * access, terminal input injection, and the administrative calls.
+ * access, terminal input injection, the administrative calls, and socket
+ * families other than Unix, IPv4, IPv6 and netlink's NETLINK_ROUTE.
  *
  * The filter is compiled with libseccomp once, in the master, and kept as
  * BPF; a child loads it with one prctl(), so it costs nothing per spawn.
@@ -17,7 +18,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <linux/btrfs.h>
+#include <sys/socket.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <errno.h>
 #include <sched.h>
@@ -52,6 +55,44 @@ deny_btrfs_subvolumes(scmp_filter_ctx ctx, char *err, size_t errlen)
 			return -1;
 		}
 	return 0;
+}
+
+/*
+ * Sockets: an allow-list of families in a deny-list filter.  A web script
+ * needs Unix sockets, IPv4 and IPv6, and netlink's NETLINK_ROUTE (glibc's
+ * getaddrinfo asks it for the host's addresses with AI_ADDRCONFIG).  Every
+ * other family is kernel code no locker needs and some are known attack
+ * surface (AF_VSOCK reaches the hypervisor, AF_ALG the kernel's crypto,
+ * AF_KEY, AF_TIPC, AF_RDS, AF_CAN, AF_BLUETOOTH, AF_PACKET, AF_XDP...): they
+ * fail as on a kernel without them (EAFNOSUPPORT), and so do families added
+ * to the kernel later.  Other netlink protocols dump host state
+ * (NETLINK_SOCK_DIAG: every socket of the machine, with every visitor's
+ * address; connector, audit, netfilter, generic...): EPROTONOSUPPORT.
+ */
+static int
+allow_socket_families(scmp_filter_ctx ctx, int nr, char *err, size_t errlen)
+{
+	int	family, rc;
+
+	/* Families are small numbers: each one between the allowed ones, and
+	 * every number (or negative int) past AF_NETLINK. */
+	for (family = 0; family < AF_NETLINK; family++) {
+		if (family == AF_UNIX || family == AF_INET || family == AF_INET6)
+			continue;
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), nr, 1,
+		    SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)family))) < 0)
+			goto fail;
+	}
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), nr, 1,
+	    SCMP_A0_32(SCMP_CMP_GT, AF_NETLINK))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), nr, 2,
+	    SCMP_A0_32(SCMP_CMP_EQ, AF_NETLINK),
+	    SCMP_A2_32(SCMP_CMP_NE, NETLINK_ROUTE))) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "seccomp rule socket: %s", strerror(-rc));
+	return -1;
 }
 
 static struct sock_filter	*bpf;
@@ -133,7 +174,9 @@ seccomp_compile(char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp rule ioctl: %s", strerror(-rc));
 		goto fail;
 	}
-	if (deny_btrfs_subvolumes(ctx, err, errlen) == -1)
+	if (deny_btrfs_subvolumes(ctx, err, errlen) == -1 ||
+	    allow_socket_families(ctx, SCMP_SYS(socket), err, errlen) == -1 ||
+	    allow_socket_families(ctx, SCMP_SYS(socketpair), err, errlen) == -1)
 		goto fail;
 	/* Export the BPF once; children load it with prctl(). */
 	if ((fd = memfd_create("lockerd-seccomp", MFD_CLOEXEC)) == -1 ||

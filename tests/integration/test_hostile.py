@@ -224,6 +224,53 @@ except OSError as e:
         srv.close()
 
 
+def test_only_unix_inet_and_netlink_route_sockets(h, via):
+    """Socket families are an allow-list: AF_UNIX, AF_INET, AF_INET6 and
+    netlink's NETLINK_ROUTE (getaddrinfo's AI_ADDRCONFIG asks it).  vsock,
+    the kernel's crypto (AF_ALG), packet, key, TIPC, RDS, CAN, Bluetooth,
+    XDP, and any other netlink protocol (NETLINK_SOCK_DIAG lists every
+    socket of the host, visitors' addresses included) are refused, also
+    through socketpair()."""
+    r = py(h, """
+import errno, socket
+def try_(name, fam, typ, proto=0, pair=False):
+    try:
+        if pair:
+            socket.socketpair(fam, typ, proto)
+        else:
+            socket.socket(fam, typ, proto).close()
+        print(name, "OPENED")
+    except OSError as e:
+        print(name, errno.errorcode.get(e.errno, e.errno))
+try_("unix", socket.AF_UNIX, socket.SOCK_STREAM)
+try_("unixpair", socket.AF_UNIX, socket.SOCK_STREAM, pair=True)
+try_("inet", socket.AF_INET, socket.SOCK_STREAM)
+try_("udp", socket.AF_INET, socket.SOCK_DGRAM)
+try_("route", socket.AF_NETLINK, socket.SOCK_RAW, 0)
+for name, fam, typ, proto in (("vsock", 40, socket.SOCK_STREAM, 0), ("alg", 38, socket.SOCK_SEQPACKET, 0),
+                              ("packet", 17, socket.SOCK_DGRAM, 0), ("key", 15, socket.SOCK_RAW, 2),
+                              ("tipc", 30, socket.SOCK_RDM, 0), ("rds", 21, socket.SOCK_SEQPACKET, 0),
+                              ("can", 29, socket.SOCK_RAW, 1), ("bluetooth", 31, socket.SOCK_STREAM, 3),
+                              ("xdp", 44, socket.SOCK_RAW, 0), ("appletalk", 5, socket.SOCK_DGRAM, 0),
+                              ("family99", 99, socket.SOCK_STREAM, 0)):
+    try_(name, fam, typ, proto)
+try_("tipcpair", 30, socket.SOCK_SEQPACKET, pair=True)
+for name, proto in (("sock_diag", 4), ("audit", 9), ("connector", 11), ("netfilter", 12),
+                    ("uevent", 15), ("generic", 16)):
+    try_(name, socket.AF_NETLINK, socket.SOCK_RAW, proto)
+print("gai", len(socket.getaddrinfo("localhost", 80, flags=socket.AI_ADDRCONFIG)) > 0)
+""")
+    out = dict(l.split(" ", 1) for l in r.stdout.splitlines() if " " in l)
+    for ok in ("unix", "unixpair", "inet", "udp", "route"):
+        assert out.get(ok) == "OPENED", (ok, r.stdout, r.stderr)
+    assert out.get("gai") == "True", r.stdout + r.stderr
+    for bad in ("vsock", "alg", "packet", "key", "tipc", "rds", "can", "bluetooth", "xdp",
+                "appletalk", "family99", "tipcpair"):
+        assert out.get(bad) == "EAFNOSUPPORT", (bad, r.stdout, r.stderr)
+    for bad in ("sock_diag", "audit", "connector", "netfilter", "uevent", "generic"):
+        assert out.get(bad) == "EPROTONOSUPPORT", (bad, r.stdout, r.stderr)
+
+
 # -------------------------------------------------------------- processes
 
 def test_only_its_own_processes_are_visible(h, via):
