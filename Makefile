@@ -28,14 +28,15 @@ endif
 LOCKERD_SRCS = lockerd.c proc.c config.c directory.c control.c front.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
-	       linebuf.c errlog.c userlimit.c warm.c bucket.c
+	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
+	       cookie.c
 LOCKER_SRCS  = locker.c proc.c config.c route.c directory.c log.c util.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
-	       test_linebuf test_userlimit test_util
+	       test_linebuf test_userlimit test_util test_cookie
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker
@@ -59,6 +60,7 @@ $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
+$(B)/test_cookie: tests/unit/test_cookie.c $(B)/cookie.o
 $(B)/test_stats: tests/unit/test_stats.c $(B)/stats.o $(B)/proc.o $(B)/util.o $(B)/log.o
 $(B)/test_linebuf: tests/unit/test_linebuf.c $(B)/linebuf.o
 $(B)/test_userlimit: tests/unit/test_userlimit.c $(B)/userlimit.o
@@ -81,7 +83,7 @@ $(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/log.c src/util.c src/
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
-$(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c | $(B)/fuzz
+$(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c src/cookie.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_fcgi: fuzz/fuzz_fcgi.c src/fcgi.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cgi.h"
+#include "cookie.h"
 
 #define REQUIRE(c) do {							\
 	if (!(c)) {							\
@@ -50,6 +51,32 @@ check_value(struct http_str v)
 	REQUIRE(memchr(v.p, '\n', v.len) == NULL);
 	REQUIRE(memchr(v.p, '\0', v.len) == NULL);
 	REQUIRE(http_valid_field_value(v.p, v.len));
+}
+
+/*
+ * front strips a script's Set-Cookie of Domain attributes in place: the
+ * result is never longer, is still a valid field value, and stripping it
+ * again removes nothing (no attribute appears by the removal of another).
+ */
+static void
+check_cookie(struct http_str v)
+{
+	static const char *const owns[] = { "alice.test.example", NULL };
+	char	*b;
+	size_t	 i, n, n2;
+	int	 removed;
+
+	for (i = 0; i < 2; i++) {
+		if ((b = malloc(v.len ? v.len : 1)) == NULL)
+			abort();
+		memcpy(b, v.p, v.len);
+		n = cookie_strip_domain(b, v.len, owns[i], b, &removed);
+		REQUIRE(n <= v.len && (removed > 0 || n == v.len));
+		REQUIRE(http_valid_field_value(b, n));
+		n2 = cookie_strip_domain(b, n, owns[i], b, &removed);
+		REQUIRE(n2 == n && removed == 0);
+		free(b);
+	}
 }
 
 static void
@@ -91,6 +118,7 @@ check_head(const char *buf, size_t r, int nph)
 		    f->value.p[f->value.len - 1] != ' '));
 		for (j = 0; j < sizeof(not_listed) / sizeof(not_listed[0]); j++)
 			REQUIRE(!http_str_eq(f->name, not_listed[j]));
+		check_cookie(f->value);
 	}
 }
 

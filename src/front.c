@@ -31,6 +31,7 @@
 #include "lockerd.h"
 #include "cgi.h"
 #include "cgienv.h"
+#include "cookie.h"
 #include "fcgi.h"
 #include "http.h"
 #include "route.h"
@@ -2007,6 +2008,38 @@ nph_status_line(struct conn *c, const struct cgi_head *h)
 }
 
 /*
+ * The host a script's cookies may name in Domain= (cookie.h): the one the
+ * request came to when it is the locker's own (its subdomain or a vhost);
+ * none on the service's shared names, where /~locker/ pages of every
+ * locker share one origin.
+ */
+static const char *
+cookie_host(const struct conn *c, char *buf, size_t bufsz)
+{
+	if (c->url_prefix[0] != '\0' || c->req.host.p == NULL ||
+	    route_canon_host(c->req.host.p, c->req.host.len, buf, bufsz) == -1)
+		return NULL;
+	return buf;
+}
+
+/*
+ * Set-Cookie of a script (nph- too), without a Domain that reaches past
+ * the locker's own host.  Rewritten in the script's buffer: only ever
+ * shorter.
+ */
+static void
+cgi_cookie(struct conn *c, struct http_header *f)
+{
+	char	host[HOSTNAME_MAX + 1];
+	int	removed;
+
+	if (!http_str_eq(f->name, "Set-Cookie"))
+		return;
+	f->value.len = cookie_strip_domain(f->value.p, f->value.len,
+	    cookie_host(c, host, sizeof(host)), (char *)f->value.p, &removed);
+}
+
+/*
  * The script's head is complete: turn it into ours.  1 when it is ours,
  * 0 when the request went elsewhere (a local redirect), -1 when it does
  * not fit in ours: refused whole (502), never sent with fields missing.
@@ -2019,7 +2052,7 @@ nph_status_line(struct conn *c, const struct cgi_head *h)
  * the client pipelined behind it is answered on it.
  */
 static int
-cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
+cgi_head(struct conn *c, struct cgi_head *h, size_t hlen)
 {
 	size_t i;
 
@@ -2037,9 +2070,11 @@ cgi_head(struct conn *c, const struct cgi_head *h, size_t hlen)
 		    h->content_type.p);
 	if (h->location.p)
 		head_add(c, "Location: %.*s\r\n", (int)h->location.len, h->location.p);
-	for (i = 0; i < h->nheaders; i++)
+	for (i = 0; i < h->nheaders; i++) {
+		cgi_cookie(c, &h->headers[i]);
 		head_add(c, "%.*s: %.*s\r\n", (int)h->headers[i].name.len,
 		    h->headers[i].name.p, (int)h->headers[i].value.len, h->headers[i].value.p);
+	}
 	c->out_left = h->content_length;
 	if (c->req.method == HTTP_M_HEAD || h->status == 304 || h->status == 204) {
 		c->out_left = 0;
