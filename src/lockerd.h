@@ -571,6 +571,7 @@ void	script_pool_stop(const char *interp);
 void	script_pools_reconfigure(const struct config *old, const struct config *new);
 void	script_kill_all(void);
 void	script_set_log(int fd);
+void	script_note(const char *text);
 int	script_count(void);
 void	script_reap(void);
 struct pollfd;

@@ -56,6 +56,21 @@ script_set_log(int fd)
 	logfd = fd;
 }
 
+/* A line of lockerd's own in the locker's error log, for the locker. */
+void
+script_note(const char *text)
+{
+	char	buf[1400];
+	int	n;
+
+	if (logfd == -1)
+		return;
+	n = snprintf(buf, sizeof(buf), "[lockerd] %s", text);
+	if (n > 0)
+		msg_send(logfd, MSG_LOG_ERROR, buf, (size_t)n < sizeof(buf) ? (size_t)n :
+		    sizeof(buf) - 1, -1);
+}
+
 /* Runs of scripts going on (FastCGI pools are not counted). */
 int
 script_count(void)
@@ -125,6 +140,10 @@ php_args(const struct script_req *s, char **argv)
 	 * cached at all, so edits within one second are seen too.) */
 	argv[n++] = "-d";
 	argv[n++] = "opcache.revalidate_freq=0";
+	/* The same for a .user.ini (the per-directory settings of a page in
+	 * the pool): PHP looks at it again once a second, not every 300 s. */
+	argv[n++] = "-d";
+	argv[n++] = "user_ini.cache_ttl=0";
 	argv[n++] = "-d";
 	argv[n++] = upload;
 	argv[n++] = "-d";

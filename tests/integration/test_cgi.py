@@ -433,6 +433,42 @@ def test_php_ini_beside_the_script_applies(fcgi):
     fcgi.put("pia", "noini/show.php", '<?php echo ini_get("precision");')
     assert get(fcgi.port, "/ini/show.php", "pia.test.example")[2] == b"7"
     assert get(fcgi.port, "/noini/show.php", "pia.test.example")[2] == b"14"
+    # It costs a PHP start per request: the locker's error log says so, once.
+    assert get(fcgi.port, "/ini/show.php", "pia.test.example")[2] == b"7"
+    time.sleep(0.5)
+    with open(os.path.join(fcgi.logs, "lockers", "pia", "error.log")) as f:
+        assert f.read().count("ini/php.ini: PHP starts anew for every request") == 1
+
+
+def test_user_ini_applies_through_the_pool(fcgi):
+    """A .user.ini (PHP's own per-directory settings) applies to the pages
+    of its directory and below, served by the locker's running pool (the
+    same few PHP processes, not one per request), and an edit shows at
+    once, as an edit of a page does."""
+    page = ('<?php echo php_sapi_name(), " ", getmypid(), " ", ini_get("precision"), " ",'
+            ' ini_get("memory_limit"), " ", ini_get("display_errors");')
+    fcgi.put("pia", "uini/show.php", page)
+    fcgi.put("pia", "uini/sub/show.php", page)
+    fcgi.put("pia", "uini/.user.ini", "precision = 9\nmemory_limit = 99M\ndisplay_errors = On\n")
+    fcgi.put("pia", "nouini/show.php", page)
+    pids = set()
+    for _ in range(12):
+        for path in ("/uini/show.php", "/uini/sub/show.php"):
+            s, _, b = get(fcgi.port, path, "pia.test.example")
+            sapi, pid, precision, mem, disp = b.decode().split()
+            assert (s, sapi, precision, mem, disp) == (200, "cgi-fcgi", "9", "99M", "1"), b
+            pids.add(pid)
+    assert len(pids) <= 5, f"a PHP process per request, not the pool: {pids}"
+    s, _, b = get(fcgi.port, "/nouini/show.php", "pia.test.example")
+    assert b.decode().split()[2:4] == ["14", "128M"], b
+    fcgi.put("pia", "uini/.user.ini", "precision = 5\n")
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        b = get(fcgi.port, "/uini/show.php", "pia.test.example")[2]
+        if b.decode().split()[2] == "5":
+            break
+        time.sleep(0.1)
+    assert b.decode().split()[2:4] == ["5", "128M"], b
 
 
 def test_scripts_have_the_lockers_home(fcgi):
