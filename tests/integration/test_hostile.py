@@ -300,29 +300,32 @@ def set_cookie_of(raw_response):
 
 
 def test_cookies_cannot_be_set_for_other_lockers(h):
-    """A page of mallory's that sets a cookie with Domain=<the service
-    domain> (or a parent, or victim's host) would have victim's pages
-    receive it: the Domain goes, the cookie stays mallory's host's.  A
-    Domain naming mallory's own host, or a vhost's own name, is kept; on
-    the shared host (/~mallory/) no Domain is.  From a CGI script, from
-    PHP's pool, and from an nph script."""
-    h.locker("vhost", "add", "mallory", "www.mallory-vhost.example")
+    """A page that sets a cookie with Domain=<the service domain> (or a
+    parent, or victim's host) would have victim's pages receive it: the
+    Domain goes, the cookie stays the host's that set it.  A Domain naming
+    the page's own host, or a vhost's own name, is kept; on the shared host
+    (/~name/) no Domain is.  From a CGI script, from PHP's pool, and from an
+    nph script.  The pages are eve's, a
+    locker of their own, so that a PHP pool is not among mallory's
+    processes in the tests below."""
+    h.signup("eve")
+    h.locker("vhost", "add", "eve", "www.eve-vhost.example")
     bad = ("test.example", ".test.example", "TEST.Example", "example", "victim.test.example",
-           "scripts.test.example", "%74est.example", "mallory.test.example.")
+           "scripts.test.example", "%74est.example", "eve.test.example.")
     lines = [f"sid{i}=x; Domain={d}; Path=/" for i, d in enumerate(bad)] + \
-        ["own=1; Path=/; Domain=mallory.test.example; HttpOnly",
-         "vh=1; Domain=www.mallory-vhost.example", "plain=1; Path=/"]
+        ["own=1; Path=/; Domain=eve.test.example; HttpOnly",
+         "vh=1; Domain=www.eve-vhost.example", "plain=1; Path=/"]
     sh = "".join(f"echo 'Set-Cookie: {l}'; " for l in lines)
-    h.put("mallory", "c.sh", "echo 'Content-Type: text/plain'; " + sh + "echo; echo ok\n")
-    h.put("mallory", "c.php", "<?php " + "".join(f"header('Set-Cookie: {l}', false); " for l in lines)
+    h.put("eve", "c.sh", "echo 'Content-Type: text/plain'; " + sh + "echo; echo ok\n")
+    h.put("eve", "c.php", "<?php " + "".join(f"header('Set-Cookie: {l}', false); " for l in lines)
           + "echo 'ok';")
-    h.put("mallory", "nph-c.sh", "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n"
+    h.put("eve", "nph-c.sh", "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n"
           "Set-Cookie: a=1; Domain=test.example\\r\\n\\r\\nok'\n")
-    h.put("mallory", "nph-own.sh", "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n"
-          "Set-Cookie: a=1; Domain=mallory.test.example\\r\\n\\r\\nok'\n")
+    h.put("eve", "nph-own.sh", "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n"
+          "Set-Cookie: a=1; Domain=eve.test.example\\r\\n\\r\\nok'\n")
     for page in ("/c.sh", "/c.php"):
-        for host, kept_domains in (("mallory.test.example", {"mallory.test.example"}),
-                                   ("www.mallory-vhost.example", {"www.mallory-vhost.example"})):
+        for host, kept_domains in (("eve.test.example", {"eve.test.example"}),
+                                   ("www.eve-vhost.example", {"www.eve-vhost.example"})):
             resp = raw(h.port, f"GET {page} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
             assert resp.startswith(b"HTTP/1.1 200"), resp[:200]
             cookies = set_cookie_of(resp)
@@ -331,18 +334,18 @@ def test_cookies_cannot_be_set_for_other_lockers(h):
                 doms = [a.split("=", 1)[1].strip() for a in c.split(";")[1:]
                         if a.strip().lower().startswith("domain")]
                 assert set(doms) <= kept_domains, (page, host, c)
-            assert "own=1; Path=/; Domain=mallory.test.example; HttpOnly" in cookies or \
-                host != "mallory.test.example", cookies
-            assert ("vh=1; Domain=www.mallory-vhost.example" in cookies) == \
-                (host == "www.mallory-vhost.example"), cookies
+            assert "own=1; Path=/; Domain=eve.test.example; HttpOnly" in cookies or \
+                host != "eve.test.example", cookies
+            assert ("vh=1; Domain=www.eve-vhost.example" in cookies) == \
+                (host == "www.eve-vhost.example"), cookies
             assert "sid0=x; Path=/" in cookies and "plain=1; Path=/" in cookies, cookies
         # the shared host: every locker's /~name/ pages share it, no Domain at all
-        resp = raw(h.port, f"GET /~mallory{page} HTTP/1.1\r\nHost: scripts.test.example\r\n"
+        resp = raw(h.port, f"GET /~eve{page} HTTP/1.1\r\nHost: scripts.test.example\r\n"
                            f"Connection: close\r\n\r\n".encode())
         assert resp.startswith(b"HTTP/1.1 200"), resp[:200]
         assert not any("domain" in c.lower() for c in set_cookie_of(resp)), resp
-    for page, cookie in (("/nph-c.sh", "a=1"), ("/nph-own.sh", "a=1; Domain=mallory.test.example")):
-        resp = raw(h.port, f"GET {page} HTTP/1.1\r\nHost: mallory.test.example\r\n"
+    for page, cookie in (("/nph-c.sh", "a=1"), ("/nph-own.sh", "a=1; Domain=eve.test.example")):
+        resp = raw(h.port, f"GET {page} HTTP/1.1\r\nHost: eve.test.example\r\n"
                            f"Connection: close\r\n\r\n".encode())
         assert resp.startswith(b"HTTP/1.0 200") and resp.endswith(b"\r\n\r\nok"), resp
         assert set_cookie_of(resp) == [cookie], resp
