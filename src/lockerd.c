@@ -693,7 +693,9 @@ worker_start(const struct locker_rec *lr)
 	return w;
 }
 
-/* front asks for a channel to a locker's worker. */
+/* front asks for a channel to a locker's worker.  req is read before
+ * warm_make_room(), which reads other children's messages (into the same
+ * buffer req may be in). */
 static void
 handle_worker_get(struct child *f, const struct msg_worker *req)
 {
@@ -708,7 +710,7 @@ handle_worker_get(struct child *f, const struct msg_worker *req)
 		rep.status = 503;
 		goto fail;
 	}
-	if (dir_locker_get(M->dir, req->locker, &lr) != 1) {
+	if (dir_locker_get(M->dir, rep.locker, &lr) != 1) {
 		rep.status = 404;
 		goto fail;
 	}
@@ -746,7 +748,7 @@ stats_locker_ok(const char *name)
 	return dir_locker_get(M->dir, name, &lr) == 1;
 }
 
-static void
+void
 child_read(struct child *c)
 {
 	static union {

@@ -85,6 +85,7 @@ void	worker_stop(struct child *w);
 struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 		    const int *keep_fds, int nkeep);
 void	routes_push(void);
+void	child_read(struct child *c);	/* what it sent so far (level-triggered) */
 void	locker_front_limits(const char *name, struct msg_worker *m);
 void	fronts_send_limits(const char *name);
 void	logd_send_limits(const char *name);

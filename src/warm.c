@@ -48,7 +48,17 @@ warm_make_room(void)
 
 	if (M->conf.max_workers == 0)
 		return 0;
-	for (w = M->workers; w != NULL; w = w->next) {
+	for (w = M->workers; w != NULL; w = w->next)
+		n += warm(w);
+	if (n < M->conf.max_workers)
+		return 0;
+	/* At the cap: first what the workers said that this round has not
+	 * read yet (a front's request may come before a worker's MSG_ACTIVE
+	 * in the same round), then the idlest. */
+	for (w = M->workers; w != NULL; w = w->next)
+		if (warm(w) && w->chan != -1)
+			child_read(w);
+	for (n = 0, w = M->workers; w != NULL; w = w->next) {
 		if (!warm(w))
 			continue;
 		n++;

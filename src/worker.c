@@ -514,6 +514,7 @@ chan_serve(int chan)
 				answers_flush(chan);
 				return -1;
 			}
+			tell_active();	/* before any script it may start */
 			handle_request(chan, &m[i].q, &v);
 		}
 		if (answers_flush(chan) == -1)
