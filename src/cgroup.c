@@ -407,3 +407,46 @@ cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs,
 			*procs = strtoll(buf, NULL, 10);
 	}
 }
+
+/*
+ * Every process of a locker, from its cgroup's cgroup.procs: what it runs
+ * is in there from before its first instruction (cgroup_join), so `locker
+ * status` needs no walk over every process of the machine.  cb is called
+ * with each pid.  0 when read (a locker with no process has no cgroup: 0
+ * with no call), -1 when there is no hierarchy to ask, before any call.
+ */
+int
+cgroup_procs(const char *locker, uint32_t uid, void (*cb)(pid_t, void *), void *arg)
+{
+	static const int order[] = { CG_PIDS, CG_V2, CG_MEMORY, CG_CPU };
+	char		 leaf[LOCKER_NAME_MAX + 16], path[256], buf[4096], *p, *nl;
+	size_t		 have = 0, i;
+	ssize_t		 n;
+	int		 fd, which = -1;
+
+	if (!cg.probed)
+		return -1;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && which == -1; i++)
+		if (cg.base[order[i]][0] != '\0' && (order[i] != CG_V2 || cg.v2_controllers))
+			which = order[i];
+	if (which == -1)
+		return -1;
+	leaf_name(locker, uid, leaf, sizeof(leaf));
+	leaf_path(which, leaf, "cgroup.procs", path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	/* One pid a line; a line cut by the buffer is kept for the next read. */
+	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		have += (size_t)n;
+		buf[have] = '\0';
+		for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+			*nl = '\0';
+			if (*p >= '1' && *p <= '9')
+				cb((pid_t)strtol(p, NULL, 10), arg);
+		}
+		have = strlen(p);
+		memmove(buf, p, have);
+	}
+	close(fd);
+	return 0;	/* a read error: what was read is all there is */
+}

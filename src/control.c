@@ -1506,7 +1506,7 @@ status_role(pid_t pid)
 
 /* Every process of the lockers in s, in one walk over /proc. */
 static void
-send_set_procs(struct ctl_client *c, struct status_set *s)
+send_set_procs_walk(struct ctl_client *c, struct status_set *s)
 {
 	struct status_locker	 key, *l;
 	struct dirent		*e;
@@ -1528,6 +1528,40 @@ send_set_procs(struct ctl_client *c, struct status_set *s)
 		send_proc(c, pid, status_role(pid), l->name, l->uid, 0, NULL);
 	}
 	closedir(d);
+}
+
+struct status_cg {
+	struct ctl_client		*c;
+	const struct status_locker	*l;
+};
+
+static void
+status_cg_cb(pid_t pid, void *arg)
+{
+	struct status_cg *x = arg;
+
+	send_proc(x->c, pid, status_role(pid), x->l->name, x->l->uid, 0, NULL);
+}
+
+/*
+ * Every process of the lockers in s: from each one's cgroup (a file of
+ * its own pids; none at all for a locker with no process), or, where
+ * there are no cgroups, in one walk over /proc.
+ */
+static void
+send_set_procs(struct ctl_client *c, struct status_set *s)
+{
+	struct status_cg	x = { .c = c };
+	size_t			i;
+
+	for (i = 0; i < s->n; i++) {
+		x.l = &s->v[i];
+		if (cgroup_procs(x.l->name, x.l->uid, status_cg_cb, &x) == -1) {
+			if (i == 0)
+				send_set_procs_walk(c, s);
+			return;
+		}
+	}
 }
 
 static void

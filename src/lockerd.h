@@ -610,6 +610,8 @@ int	cgroup_prepare(const struct config *c, const char *locker, uint32_t uid);
 int	cgroup_join(const char *locker, uint32_t uid, char *err, size_t errlen);
 void	cgroup_release(const char *locker, uint32_t uid);
 void	cgroup_release_all(const struct config *c);
+int	cgroup_procs(const char *locker, uint32_t uid, void (*cb)(pid_t, void *),
+	    void *arg);
 void	cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs,
 	    int64_t *cpu_ms);
 int	landlock_probe(char *missing, size_t missingsz);	/* the ABI, 0: none */
