@@ -35,7 +35,6 @@
 #define ERRLOG_MAX	4096	/* lockers remembered: logd's most inputs */
 #define ERRLOG_OPEN	256	/* error logs kept open at once */
 #define ERRLOG_HASH	1024
-#define PREFIX_LEN	28	/* "[2026-12-06 20:13:42 +0000] ": at least that */
 
 struct errlog {
 	char		name[LOCKER_NAME_MAX + 1];
@@ -335,8 +334,9 @@ errlog_write(const char *locker, const char *text, size_t len)
 		do {	/* a line longer than LOG_LINE_MAX: in pieces of it */
 			k = l < LOG_LINE_MAX ? l : LOG_LINE_MAX;
 			/* Over budget even unescaped: dropped without the work. */
-			if (rate_of(e) != 0 && (refill(e, now), e->b.tokens < PREFIX_LEN + k + 1))
-				e->dropped += PREFIX_LEN + k + 1;
+			if (rate_of(e) != 0 && (refill(e, now),
+			    e->b.tokens < LOG_STAMP_LEN + k + 1))
+				e->dropped += LOG_STAMP_LEN + k + 1;
 			else if (take(e, n = format_line(out, text + i, k), now))
 				emit(e, out, n);
 			i += k;
@@ -376,6 +376,16 @@ errlog_dropped(const char *locker, uint64_t bytes)
 	struct errlog *e = find(locker, 1);
 
 	e->dropped += bytes < UINT64_MAX - e->dropped ? bytes : 0;
+}
+
+/* logd is stopping: what was dropped and not said yet is said now. */
+void
+errlog_flush(void)
+{
+	int i;
+
+	for (i = 0; i < E.n; i++)
+		notice(&E.e[i], 1);
 }
 
 /* SIGHUP (logrotate): every error log is opened anew at its next line. */

@@ -2125,13 +2125,13 @@ logd_send_locker(enum msg_type type, const char *locker, const void *data, size_
  * every locker's lines share.  What front drops, logd is told, to count.
  */
 static int
-locker_log_budget(struct wchan *w, size_t len)
+locker_log_budget(struct wchan *w, const char *line, size_t len)
 {
 	uint64_t	rate = w->log_rate != LOG_LIMIT_DEFAULT ? w->log_rate : F.conf.log_rate;
 	uint64_t	told;
 
 	if (!bucket_take(&w->errb, rate * 2, bucket_cap(rate * 2), loop_now, len)) {
-		w->err_dropped += len;
+		w->err_dropped += log_cost(line, len);
 		return 0;
 	}
 	if (w->err_dropped > 0) {
@@ -2155,10 +2155,10 @@ locker_log_line(void *arg, const char *line, size_t len)
 	struct wchan	*w = wchan_find(c->locker);
 
 	len = len < LOG_RUN_MAX ? len : LOG_RUN_MAX;
-	if (w != NULL && !locker_log_budget(w, len))
+	if (w != NULL && !locker_log_budget(w, line, len))
 		return;
 	if (logd_send_locker(MSG_LOG_LOCKER_ERROR, c->locker, line, len) == -1 && w != NULL)
-		w->err_dropped += len;
+		w->err_dropped += log_cost(line, len);
 }
 
 /*

@@ -83,6 +83,24 @@ linebuf_feed_runs(struct linebuf *lb, const char *p, size_t n, line_fn *fn, void
 	}
 }
 
+/*
+ * The bytes these lines would take in a log (unescaped), as the log
+ * budget counts them: what was dropped on the way is told in these units.
+ */
+uint64_t
+log_cost(const char *text, size_t len)
+{
+	const char	*p = text, *end = text + len;
+	uint64_t	 lines = 1;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p++;
+	}
+	/* Each newline becomes the end of a line; each line gets a stamp and a newline. */
+	return len - (lines - 1) + lines * (LOG_STAMP_LEN + 1);
+}
+
 /* The stream ended: what is left is a line of its own. */
 void
 linebuf_flush(struct linebuf *lb, line_fn *fn, void *arg)

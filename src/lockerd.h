@@ -46,6 +46,9 @@ struct linebuf {
 typedef void line_fn(void *arg, const char *line, size_t len);
 /* Calls fn for each whole line (without its newline) of these bytes. */
 void	linebuf_feed(struct linebuf *lb, const char *p, size_t n, line_fn *fn, void *arg);
+/* What lines cost in a log: each gets a time stamp "[...] " and a newline. */
+#define LOG_STAMP_LEN		28	/* "[2026-12-06 20:13:42 +0000] " */
+uint64_t log_cost(const char *text, size_t len);
 /* ... or for each run of whole lines that came together (LOG_RUN_MAX at most). */
 #define LOG_RUN_MAX		32768
 void	linebuf_feed_runs(struct linebuf *lb, const char *p, size_t n, line_fn *fn,
@@ -80,6 +83,7 @@ void	errlog_write(const char *locker, const char *text, size_t len);
 void	errlog_limits(const char *locker, uint64_t rate, uint64_t size);
 void	errlog_dropped(const char *locker, uint64_t bytes);	/* dropped before logd */
 void	errlog_tick(void);
+void	errlog_flush(void);	/* at stop */
 void	errlog_reopen(void);
 
 /* --------------------------------------------------------------- util.c */
@@ -236,7 +240,8 @@ enum msg_type {
 	MSG_LOG_ACCESS,		/* front -> logd: packed access records */
 	MSG_LOG_ERROR,		/* front -> logd: one error line */
 	MSG_LOG_LOCKER_ERROR,	/* front -> logd: [u8 len][locker][lines], its error log */
-	MSG_LOG_LOCKER_DROPPED,	/* front -> logd: [u8 len][locker][u64], bytes of it front dropped */
+	MSG_LOG_LOCKER_DROPPED,	/* front -> logd: [u8 len][locker][u64], bytes of it front dropped;
+				   worker -> logd: [u64], of its own */
 	MSG_CTL_REQUEST,	/* locker -> master: struct ctl_request */
 	MSG_CTL_LOCKER,		/* master -> locker: struct ctl_locker */
 	MSG_CTL_VHOST,		/* master -> locker: struct ctl_vhost */
@@ -572,6 +577,7 @@ void	script_pools_reconfigure(const struct config *old, const struct config *new
 void	script_kill_all(void);
 void	script_set_log(int fd);
 void	script_note(const char *text);
+int	script_log_lost_tell(void);
 int	script_count(void);
 void	script_reap(void);
 struct pollfd;

@@ -270,6 +270,12 @@ input_read(int idx, int max)
 			/* A worker: only error lines, only into its own log. */
 			if (type == MSG_LOG_ERROR)
 				errlog_write(L.owner[idx], buf, (size_t)n);
+			else if (type == MSG_LOG_LOCKER_DROPPED && (size_t)n == sizeof(uint64_t)) {
+				uint64_t bytes;
+
+				memcpy(&bytes, buf, sizeof(bytes));
+				errlog_dropped(L.owner[idx], bytes);
+			}
 		} else if (type == MSG_LOG_ACCESS)
 			write_batch(buf, (size_t)n);
 		else if (type == MSG_LOG_ERROR)
@@ -427,5 +433,6 @@ logd_main(void)
 	}
 	/* Whatever the fronts sent before they stopped is written before we go. */
 	drain_inputs();
+	errlog_flush();
 	return 0;
 }

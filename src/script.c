@@ -451,20 +451,39 @@ script_start(const struct script_req *s)
 
 /* ------------------------------------------------------------ keeping them */
 
+/*
+ * Bytes of lines that did not go to logd (its channel full: logd is
+ * behind), in the log budget's units: logd is told, so that its "dropped"
+ * line counts them too.  Returns 0 once nothing is left untold.
+ */
+static uint64_t	log_lost;
+
+int
+script_log_lost_tell(void)
+{
+	if (log_lost > 0 && logfd != -1 &&
+	    msg_send(logfd, MSG_LOG_LOCKER_DROPPED, &log_lost, sizeof(log_lost), -1) == 0)
+		log_lost = 0;
+	return log_lost > 0 ? -1 : 0;
+}
+
 /* One line of a script's stderr (whole: LOG_LINE_MAX at most), to logd. */
 static void
 log_line(struct script *sc, const char *line, size_t len)
 {
 	static char	buf[LOG_LINE_MAX + sizeof(sc->name) + 16];
+	size_t		k;
 	int		n;
 
 	if (logfd == -1)
 		return;
 	n = snprintf(buf, sizeof(buf), "[script %s] %.*s", sc->name,
 	    (int)(len > LOG_LINE_MAX ? LOG_LINE_MAX : len), line);
-	if (n > 0)
-		msg_send(logfd, MSG_LOG_ERROR, buf, (size_t)n < sizeof(buf) ? (size_t)n :
-		    sizeof(buf) - 1, -1);
+	if (n <= 0)
+		return;
+	k = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+	if (script_log_lost_tell() == -1 || msg_send(logfd, MSG_LOG_ERROR, buf, k, -1) == -1)
+		log_lost += log_cost(buf, k);
 }
 
 static void
@@ -576,13 +595,16 @@ script_events(const struct pollfd *p, int n)
 	}
 }
 
-/* Milliseconds to the next wall-clock limit, or -1; kills what is past it. */
+/* Milliseconds to the next wall-clock limit, or -1; kills what is past it.
+ * Lines lost on the way to logd are told it here too, until they are. */
 int
 script_timeouts(void)
 {
 	uint64_t	now = now_ms(), next = 0;
 	int		i;
 
+	if (script_log_lost_tell() == -1)
+		next = now + 100;
 	for (i = 0; i < nscripts; i++) {
 		if (scripts[i].pool)
 			continue;

@@ -219,3 +219,23 @@ def test_error_log_rotates_at_its_own_log_size(lg):
     finally:
         lg.locker("limit", "flood", "log-rate", "default")
         lg.locker("limit", "flood", "log-size", "default")
+
+
+def test_every_dropped_byte_is_said_even_at_stop(make_lockerd):
+    # What logd keeps and what it says it dropped add up to what was
+    # written, byte for byte, even when lockerd stops right after.
+    d = make_lockerd(extra="log-rate 1024\n").start()
+    d.signup("noisy")
+    d.put("noisy", "n.sh", 'echo "Content-Type: text/plain"; echo; i=0;'
+                           ' while [ $i -lt 3000 ]; do echo "noisy-line-$i-padding" >&2; i=$((i+1)); done;'
+                           ' echo done')
+    assert get(d.port, "/n.sh", "noisy.test.example")[2] == b"done\n"
+    time.sleep(0.3)    # the worker has read the script's last lines
+    d.stop()
+    log = read_log(d, "noisy")
+    kept = [l for l in log.split(b"\n") if b"noisy-line-" in l]
+    prefix = STAMP.match(kept[0]).group(0)
+    offered = sum(len(prefix) + len(b"noisy-line-%d-padding" % i) + 1 for i in range(3000))
+    dropped = sum(int(n) for n in re.findall(rb"lockerd: dropped (\d+) bytes \(log-rate\)", log))
+    assert len(kept) < 3000 and dropped > 0
+    assert sum(len(l) + 1 for l in kept) + dropped == offered, (len(kept), dropped, offered)
