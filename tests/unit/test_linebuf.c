@@ -87,9 +87,19 @@ test_runs(void)
 	CHECK_STR(got, "first\nsecond\n\nthird|partial|more|end|");
 }
 
+/* A line costs its bytes, a stamp and a newline. */
+static void
+test_cost(void)
+{
+	CHECK_INT(log_cost("abc", 3), 3 + LOG_STAMP_LEN + 1);
+	CHECK_INT(log_cost("a\nbc", 4), 3 + 2 * (LOG_STAMP_LEN + 1));
+	CHECK_INT(log_cost("", 0), LOG_STAMP_LEN + 1);
+}
+
 int
 main(void)
 {
+	test_cost();
 	test_pieces();
 	test_runs();
 	test_long_line();
