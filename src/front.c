@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "body.h"
 #include "cgi.h"
 #include "cgienv.h"
 #include "cookie.h"
@@ -77,6 +78,11 @@ struct conn {
 	uint64_t		 body_seen;	/* chunked: decoded bytes so far */
 	int			 body_chunked;
 	struct http_chunked	 chunk;
+	int			 body_keep;	/* held for a script (body.c), not dropped */
+	struct body		 body;		/* ... here, whole */
+	uint64_t		 body_deadline;	/* the whole body's, however it trickles */
+	int			 want_spool;	/* asked the worker for a spool for it */
+	int			 continued;	/* "100 Continue" sent for this request */
 
 	char			 path[4096];	/* normalised URL path */
 	char			 locker[LOCKER_NAME_MAX + 1];
@@ -131,6 +137,7 @@ struct conn {
 	int			 ck_end_queued;
 	char			*up;		/* body bytes on their way to the script */
 	size_t			 up_len, up_off;
+	uint64_t		 up_src;	/* of c->body, read into c->up so far */
 	int			 upload_done;
 	int			 up_discard;	/* the script stopped reading: drop the rest */
 	int			 then_send;	/* discard the body, then send the answer */
@@ -178,6 +185,20 @@ struct kconn {
 };
 
 LIST_HEAD(wchan_list, wchan);
+
+/* The body that goes to the script: none to a local redirect's target. */
+static inline uint64_t
+cgi_body_len(const struct conn *c)
+{
+	return c->redirects ? 0 : c->body.len;
+}
+
+static void	body_drop(struct conn *c);
+static void	body_expect(struct conn *c);
+static void	body_hold_begin(struct conn *c);
+static void	body_ask_spool(struct conn *c);
+static struct wchan	*wchan_get(const char *locker);
+static void	worker_send(struct conn *c, struct wchan *w, int want);
 
 struct wchan {
 	enum obj_kind	 kind;		/* K_WCHAN */
@@ -436,6 +457,7 @@ conn_close(struct conn *c)
 	if (c->file_fd != -1)
 		close(c->file_fd);
 	cgi_end(c);
+	body_drop(c);
 	free(c->redirect_query);
 	c->redirect_query = NULL;
 	free(c->scr);
@@ -519,6 +541,7 @@ accept_conns(int lfd)
 		c->keep_alive = 1;
 		c->deadline = loop_now + (uint64_t)F.conf.header_timeout * 1000;
 		c->cgi_fd = -1;
+		body_init(&c->body);
 		c->cgi_tag.kind = K_CGI;
 		c->cgi_tag.c = c;
 		sockaddr_text(&ss, c->peer, sizeof(c->peer), &c->peer_port);
@@ -783,6 +806,8 @@ request_done(struct conn *c)
 	c->status = 0;
 	c->body_bytes = 0;
 	c->body_pending = 0;
+	c->continued = 0;
+	body_drop(c);
 	c->retried = 0;
 	c->fcgi_retried = 0;
 	free(c->scr);
@@ -849,49 +874,140 @@ request_route(struct conn *c)
 	if (rr.fs_path[0] == '\0')
 		return send_redirect(c, c->path);
 
-	/*
-	 * The worker decides first: a script gets the body streamed to it, a
-	 * static answer has it read and dropped (or the connection closed).
-	 */
+	c->redirects = 0;
 	if (c->body_pending) {
 		if (c->req.content_length > 0 &&
 		    (uint64_t)c->req.content_length > F.conf.max_body_size)
 			return send_error(c, 413, 0);
-		c->body_left = c->req.content_length > 0 ? c->req.content_length : 0;
-		c->body_chunked = c->req.chunked;
-		c->body_seen = 0;
-		if (c->body_chunked)
-			http_chunked_init(&c->chunk);
+		body_expect(c);
+		/* The worker is asked only once the body is all in (body.c). */
+		return body_hold_begin(c);
 	}
-	c->redirects = 0;
+	dispatch_worker(c);
+}
+
+/* Where the next body bytes start: Content-Length's count or chunks. */
+static void
+body_expect(struct conn *c)
+{
+	c->body_left = c->req.content_length > 0 ? c->req.content_length : 0;
+	c->body_chunked = c->req.chunked;
+	c->body_seen = 0;
+	if (c->body_chunked)
+		http_chunked_init(&c->chunk);
+}
+
+/*
+ * Hold the body whole before the worker is asked to run anything (see
+ * src/body.c for why).  body-timeout bounds the whole body, not the gap
+ * between two bytes: a client that drips it a byte at a time gets 408 all
+ * the same.
+ */
+static void
+body_hold_begin(struct conn *c)
+{
+	c->body_keep = 1;
+	c->body_deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
+	c->deadline = c->body_deadline;
+	c->state = C_READ_BODY;
+	if (c->req.expect_continue && c->req.version_minor == 1 && !c->continued) {
+		send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+		c->continued = 1;
+	}
+	/* Too large for memory whatever comes: the spool at once. */
+	if (c->req.content_length > BODY_MEM_MAX)
+		body_ask_spool(c);
+}
+
+/* Ask the locker's worker for a file to hold a large body in. */
+static void
+body_ask_spool(struct conn *c)
+{
+	struct wchan *w;
+
+	if ((w = wchan_get(c->locker)) == NULL)
+		return send_error(c, 503, 0);
+	c->want_spool = 1;
+	worker_send(c, w, 0);
+}
+
+/* The worker's answer to body_ask_spool(): anything but an empty regular file is refused. */
+static void
+body_got_spool(struct conn *c, const struct wire_response *r, int fd)
+{
+	struct stat st;
+
+	c->want_spool = 0;
+	if (r->kind != WIRE_SPOOL || fd == -1 || fstat(fd, &st) == -1 ||
+	    !S_ISREG(st.st_mode) || st.st_size != 0) {
+		if (fd != -1)
+			close(fd);
+		return send_error(c, r->kind == WIRE_STATUS && r->status == 503 ? 503 : 502, 0);
+	}
+	if (body_spool(&c->body, fd) == -1) {
+		close(fd);
+		return send_error(c, 500, 0);
+	}
+	c->state = C_READ_BODY;
+	c->deadline = c->body_deadline;
+}
+
+/* The body held is not for any script after all: free it. */
+static void
+body_drop(struct conn *c)
+{
+	body_free(&c->body);
+	c->body_keep = 0;
+	c->want_spool = 0;
+}
+
+/* The whole body is in: from here on it has a length, whatever its framing was. */
+static void
+body_held(struct conn *c)
+{
+	c->body_keep = 0;
+	c->body_pending = 0;
+	c->req.content_length = (int64_t)c->body.len;
+	c->req.chunked = 0;
+	c->retried = 0;
 	dispatch_worker(c);
 }
 
 
 /*
- * Consume body bytes already in the buffer: 1 when the body is complete,
- * 0 for more, -1 for a malformed chunk, -2 for a body over the limit.
+ * Consume body bytes already in the buffer, into c->body when it is held
+ * for a script: 1 when the body is complete, 0 for more, -1 for a
+ * malformed chunk, -2 for a body over the limit, -3 when the rest needs a
+ * spool first, -4 when the spool refused bytes.
  */
 static int
 body_consume(struct conn *c)
 {
-	size_t avail = c->inlen - c->pos;
+	size_t avail = c->inlen - c->pos, room = avail;
 
+	if (c->body_keep && avail > 0 && (room = body_room(&c->body, avail)) == 0)
+		return -3;
 	if (c->body_chunked) {
 		size_t	out;
-		ssize_t	used = http_chunked_decode(&c->chunk, c->in + c->pos, avail, &out);
+		ssize_t	used = http_chunked_decode(&c->chunk, c->in + c->pos, room, &out);
 
 		if (used < 0)
 			return -1;
+		if (c->body_seen + out > F.conf.max_body_size)
+			return -2;
+		if (c->body_keep && body_append(&c->body, c->in + c->pos, out) == -1)
+			return -4;
 		c->pos += (size_t)used;
 		c->body_seen += out;
-		if (c->body_seen > F.conf.max_body_size)
-			return -2;
 		if (c->chunk.done)
 			return 1;
+		if (used == 0 && room < avail)
+			return -3;	/* what memory holds was not enough to go on */
 	} else {
-		size_t take = (uint64_t)c->body_left < avail ? (size_t)c->body_left : avail;
+		size_t take = (uint64_t)c->body_left < room ? (size_t)c->body_left : room;
 
+		if (c->body_keep && body_append(&c->body, c->in + c->pos, take) == -1)
+			return -4;
 		c->pos += take;
 		c->body_left -= (int64_t)take;
 		if (c->body_left == 0)
@@ -1012,7 +1128,15 @@ conn_run(struct conn *c)
 			break;
 		case C_READ_BODY:
 			if ((r = body_consume(c)) < 0) {
-				send_error(c, r == -2 ? 413 : 400, 0);
+				if (r == -3 && c->body_keep) {
+					body_ask_spool(c);
+					continue;
+				}
+				send_error(c, r == -2 ? 413 : r == -4 ? 500 : 400, 0);
+				continue;
+			}
+			if (r == 1 && c->body_keep) {
+				body_held(c);
 				continue;
 			}
 			if (r == 1) {
@@ -1022,13 +1146,13 @@ conn_run(struct conn *c)
 				c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
 				continue;
 			}
+			/* A client gone before the end of its body: nothing runs. */
 			if ((r = read_more(c)) == -1) {
 				conn_close(c);
 				return;
 			}
 			if (r == 0)
 				return;
-			c->deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
 			break;
 		case C_WAIT_WORKER:
 		case C_WAIT_FCGI:
@@ -1049,11 +1173,16 @@ conn_run(struct conn *c)
 			 * and drop it before answering, or close after the answer.
 			 */
 			if (c->body_pending && c->keep_alive) {
-				if (c->req.expect_continue && c->req.version_minor == 1)
+				if (c->req.expect_continue && c->req.version_minor == 1 &&
+				    !c->continued)
 					send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+				c->continued = 1;
+				body_drop(c);
 				c->then_send = 1;
 				c->state = C_READ_BODY;
-				c->deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
+				/* As for a body held: a total, not renewed by each byte. */
+				c->body_deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
+				c->deadline = c->body_deadline;
 				continue;
 			}
 			if ((r = send_some(c)) == -1) {
@@ -1207,10 +1336,12 @@ wire_pack(struct conn *c, char *buf, size_t cap)
 	r->remote_port = c->peer_port;
 	r->local_port = c->local_port;
 	r->content_length = q->chunked ? -1 : q->content_length;
-	if (c->body_pending && c->redirects == 0)
-		r->flags |= WREQ_BODY | (q->chunked ? WREQ_CHUNKED : 0);
+	if (cgi_body_len(c) > 0)
+		r->flags |= WREQ_BODY;
 	if (c->want_conn)
 		r->flags |= WREQ_CONNECT;
+	if (c->want_spool)
+		r->flags |= WREQ_SPOOL;
 	if (!pack_str(buf, cap, &off, r, WS_PATH, c->fs_path, strlen(c->fs_path)) ||
 	    !pack_str(buf, cap, &off, r, WS_URL, c->path, strlen(c->path)) ||
 	    !pack_str(buf, cap, &off, r, WS_TARGET, q->target.p, q->target.len) ||
@@ -1520,8 +1651,12 @@ wchan_fail(struct wchan *w, int status)
 		c->wc = NULL;
 		if (status == 0 && !c->retried) {
 			c->retried = 1;
-			dispatch_worker(c);
+			if (c->want_spool)
+				body_ask_spool(c);
+			else
+				dispatch_worker(c);
 		} else {
+			c->want_spool = 0;
 			send_error(c, status ? status : 502, 1);
 			conn_run(c);
 		}
@@ -1589,6 +1724,11 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 	}
 	asked = c->want_conn;
 	wchan_dequeue(w, c);
+	if (c->want_spool) {
+		body_got_spool(c, r, fd);
+		conn_run(c);
+		return;
+	}
 	if (r->kind != WIRE_FCGI && len != sizeof(*r)) {
 		if (fd != -1)
 			close(fd);
@@ -1698,7 +1838,7 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 
 	c->cgi_fd = c->kc ? fd : -1;
 	if ((c->cgi_buf = malloc(CGI_BUF)) == NULL ||
-	    ((c->body_pending || prelen) && (c->up = malloc(upsz)) == NULL) ||
+	    ((cgi_body_len(c) || prelen) && (c->up = malloc(upsz)) == NULL) ||
 	    (c->fcgi && (c->fraw = malloc(CGI_BUF)) == NULL)) {
 		if (c->kc == NULL)
 			close(fd);
@@ -1714,6 +1854,7 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 	c->cgi_eof = 0;
 	c->cgi_len = c->cgi_off = 0;
 	c->up_len = c->up_off = 0;
+	c->up_src = 0;
 	if (prelen) {
 		/* The FastCGI request's head goes up first, like body bytes. */
 		memcpy(c->up, pre, prelen);
@@ -1724,18 +1865,17 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = c->ck_end = 0;
 	c->ck_end_queued = 0;
 	c->up_discard = 0;
-	c->upload_done = !c->body_pending && prelen == 0;
+	c->upload_done = cgi_body_len(c) == 0 && prelen == 0;
 	c->fcgi_error = 0;
 	c->fcgi_stdin_ended = 0;
 	c->fraw_len = c->fraw_off = c->fpend_len = 0;
 	if (c->fcgi)
 		fcgi_reader_init(&c->fr, 1);
 	/* FastCGI ends stdin with an empty record (the worker sent it if there
-	 * is no body), not by closing. */
+	 * is no body), not by closing.  A body was held whole before (so
+	 * "100 Continue" went out then). */
 	if (c->upload_done && !c->fcgi)
 		shutdown(fd, SHUT_WR);
-	else if (c->req.expect_continue && c->req.version_minor == 1)
-		send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
 	if (c->kc == NULL)
 		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
 	c->state = C_CGI;
@@ -1744,16 +1884,17 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 }
 
 /*
- * Move request body bytes toward the script: from the client's buffer into
- * c->up (de-chunked), and from there into the script's socket.  Returns 1 on
- * progress, 0 when blocked, -1 on a broken body (-2: over max-body-size).
+ * Move the body held (c->body) toward the script: into c->up, as STDIN
+ * records for FastCGI, and from there into the script's socket.  Returns
+ * 1 on progress, 0 when blocked, -1 when the spool could not be read back.
  */
 static int
 cgi_upload(struct conn *c)
 {
-	int	framed = c->fcgi && !c->fcgi_raw_up;	/* as STDIN records */
-	size_t	hdr = framed ? FCGI_HEADER_LEN : 0;
-	int	progress = 0;
+	int		framed = c->fcgi && !c->fcgi_raw_up;	/* as STDIN records */
+	size_t		hdr = framed ? FCGI_HEADER_LEN : 0;
+	uint64_t	total = cgi_body_len(c);
+	int		progress = 0;
 
 	for (;;) {
 		if (c->up_off < c->up_len) {
@@ -1772,11 +1913,7 @@ cgi_upload(struct conn *c)
 					c->cgi_writable = 0;
 					return progress;
 				}
-				/*
-				 * The script stopped reading: the rest of the body
-				 * is read and dropped, so the client can finish
-				 * sending and read its answer.
-				 */
+				/* The script stopped reading: the rest is dropped. */
 				c->up_off = c->up_len;
 				c->up_discard = 1;
 				progress = 1;
@@ -1787,74 +1924,34 @@ cgi_upload(struct conn *c)
 			continue;
 		}
 		c->up_off = c->up_len = 0;
-		if (!c->body_pending) {
-			if (framed && !c->fcgi_stdin_ended && !c->up_discard) {
-				/* The empty STDIN record that ends the body. */
-				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1, 0, 0);
-				c->up_len = FCGI_HEADER_LEN;
-				c->fcgi_stdin_ended = 1;
-				continue;
-			}
-			c->upload_done = 1;
-			if (!c->up_discard && !framed)
-				shutdown(c->cgi_fd, SHUT_WR);
-			return 1;
-		}
-		if (c->pos < c->inlen) {
-			size_t avail = c->inlen - c->pos, take;
+		if (c->up_src < total && !c->up_discard && !(framed && c->fcgi_stdin_ended)) {
+			ssize_t n = body_read(&c->body, c->up_src, c->up + hdr,
+			    CGI_BUF - FCGI_HEADER_LEN);
 
-			if (c->body_chunked) {
-				size_t	out;
-				ssize_t	used;
-
-				if (avail > CGI_BUF - FCGI_HEADER_LEN)
-					avail = CGI_BUF - FCGI_HEADER_LEN;
-				used = http_chunked_decode(&c->chunk, c->in + c->pos, avail, &out);
-				if (used < 0)
-					return -1;
-				memcpy(c->up + hdr, c->in + c->pos, out);
-				c->up_len = out;
-				c->pos += (size_t)used;
-				c->body_seen += out;
-				if (c->body_seen > F.conf.max_body_size)
-					return -2;
-				if (c->chunk.done)
-					c->body_pending = 0;
-			} else {
-				take = (uint64_t)c->body_left < avail ? (size_t)c->body_left : avail;
-				if (take > CGI_BUF - FCGI_HEADER_LEN)
-					take = CGI_BUF - FCGI_HEADER_LEN;
-				memcpy(c->up + hdr, c->in + c->pos, take);
-				c->up_len = take;
-				c->pos += take;
-				c->body_left -= (int64_t)take;
-				if (c->body_left == 0)
-					c->body_pending = 0;
-			}
-			if (c->pos == c->inlen)
-				c->pos = c->inlen = c->head_len;
+			if (n <= 0)
+				return -1;	/* the locker's spool shrank under us */
+			c->up_src += (uint64_t)n;
+			c->up_len = (size_t)n;
 			if (hdr) {
 				/* FastCGI: the piece goes up as one STDIN record. */
-				if (c->up_len == 0 || c->fcgi_stdin_ended) {
-					c->up_len = 0;
-					continue;
-				}
 				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1,
-				    (uint16_t)c->up_len, 0);
+				    (uint16_t)n, 0);
 				c->up_len += hdr;
 			}
 			progress = 1;
 			continue;
 		}
-		switch (read_more(c)) {
-		case -1:
-			return -1;
-		case 0:
-			return progress;
-		default:
-			c->deadline = loop_now + (uint64_t)c->script_s * 1000;
-			progress = 1;
+		if (framed && !c->fcgi_stdin_ended && !c->up_discard) {
+			/* The empty STDIN record that ends the body. */
+			fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1, 0, 0);
+			c->up_len = FCGI_HEADER_LEN;
+			c->fcgi_stdin_ended = 1;
+			continue;
 		}
+		c->upload_done = 1;
+		if (!c->up_discard && !framed)
+			shutdown(c->cgi_fd, SHUT_WR);
+		return 1;
 	}
 }
 
@@ -2341,9 +2438,7 @@ cgi_run(struct conn *c)
 		if (!c->upload_done) {
 			r = cgi_upload(c);
 			if (r == -1)
-				return cgi_fail(c, 400, "broken request body");
-			if (r == -2)
-				return cgi_fail(c, 413, "request body too large");
+				return cgi_fail(c, 500, "request body spool unreadable");
 			progress |= r > 0;
 		}
 		if (!c->cgi_head_done) {

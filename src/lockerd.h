@@ -360,6 +360,7 @@ enum wire_str {
 #define WREQ_BODY	0x1	/* a body follows on the script's socket */
 #define WREQ_CHUNKED	0x2	/* ... of unknown length: the worker spools it */
 #define WREQ_CONNECT	0x4	/* FastCGI: pass a new connection to the pool */
+#define WREQ_SPOOL	0x8	/* no request: make a spool for its body (WIRE_SPOOL) */
 
 struct wire_request {
 	uint64_t	id;
@@ -382,6 +383,8 @@ enum wire_kind {
 				   connection to the locker's pool, if front asked for one */
 	WIRE_FCGI_SPOOL,	/* fd: the body goes up raw (as CGI), FastCGI records
 				   come down (a chunked body, spooled for PHP) */
+	WIRE_SPOOL,		/* fd: an empty unlinked file in the locker's /tmp, for
+				   front to hold a large request body in (body.c) */
 };
 
 /*

@@ -377,6 +377,26 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	answer(chan, r, fd);
 }
 
+/*
+ * front holds a large request body in a file of ours (src/body.c): an
+ * unlinked one in the locker's own /tmp, so that its bytes count against
+ * the locker's disk limit and vanish with the last descriptor.
+ */
+static void
+make_spool(int chan, struct wire_response *r)
+{
+	int fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd == -1) {
+		r->status = 500;
+		answer(chan, r, -1);
+		return;
+	}
+	r->kind = WIRE_SPOOL;
+	r->status = 200;
+	answer(chan, r, fd);
+}
+
 static void
 handle_request(int chan, const struct wire_request *q, const struct wire_view *v)
 {
@@ -393,6 +413,8 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	r.id = q->id;
 	r.kind = WIRE_STATUS;
 	W.last_request = now_ms();
+	if (q->flags & WREQ_SPOOL)
+		return make_spool(chan, &r);
 
 	if (plen >= sizeof(rel) - CONF_INDEX_LEN || !path_ok(path, plen)) {
 		r.status = 404;
