@@ -84,10 +84,11 @@ body_room(struct body *b, size_t want)
 {
 	if (b->fd != -1)
 		return want;
-	if (b->len + want > b->memcap && !mem_grow(b, (size_t)b->len + want))
-		/* Fill what is there; the rest needs the spool. */
-		return b->memcap - (size_t)b->len;
-	return want;
+	if (b->len + want <= b->memcap || mem_grow(b, (size_t)b->len + want))
+		return want;
+	/* Fill all memory may hold; the rest needs the spool. */
+	mem_grow(b, BODY_MEM_MAX);
+	return b->memcap - (size_t)b->len;
 }
 
 int

@@ -197,7 +197,7 @@ build_env(struct env *e, const struct script_req *s)
 	env_add(e, "DOCUMENT_ROOT=%s", s->docroot);
 	env_add(e, "CONTEXT_DOCUMENT_ROOT=%s", s->docroot);
 	env_str(e, "CONTEXT_PREFIX", v->s[WS_PREFIX], v->l[WS_PREFIX]);
-	/* Any Content-Length, 0 too; a chunked body's once it is spooled. */
+	/* Any Content-Length, 0 too; a chunked body's once front holds it whole. */
 	if (q->content_length >= 0)
 		env_add(e, "CONTENT_LENGTH=%lld", (long long)q->content_length);
 	if ((ct = header_value(v, "Content-Type", &ctl)) != NULL)

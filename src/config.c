@@ -96,6 +96,8 @@ static const struct directive directives[] = {
 	  "time to receive a whole request head (408 beyond)" },
 	{ "body-timeout", T_DURATION, F(body_timeout), 1, 3600,
 	  "longest pause while receiving a body (408 beyond)" },
+	{ "body-total-timeout", T_DURATION, F(body_total_timeout), 1, 86400,
+	  "time to receive a whole body, however steadily it comes (408 beyond)" },
 	{ "keepalive-timeout", T_DURATION, F(keepalive_timeout), 0, 3600,
 	  "idle time allowed between requests on a connection" },
 	{ "send-timeout", T_DURATION, F(send_timeout), 1, 3600,
@@ -216,6 +218,7 @@ config_defaults(struct config *c)
 	c->max_body_size = 100 << 20;
 	c->header_timeout = 20;
 	c->body_timeout = 30;
+	c->body_total_timeout = 300;
 	c->keepalive_timeout = 15;
 	c->send_timeout = 60;
 	c->control_timeout = 10;
@@ -797,8 +800,9 @@ config_dump(const struct config *c, int fd)
 	dprintf(fd, "max-request-line %u\nmax-header-size %u\nmax-headers %u\n",
 	    c->max_request_line, c->max_header_size, c->max_headers);
 	dprintf(fd, "max-body-size %llu\n", (unsigned long long)c->max_body_size);
-	dprintf(fd, "header-timeout %us\nbody-timeout %us\nkeepalive-timeout %us\n",
-	    c->header_timeout, c->body_timeout, c->keepalive_timeout);
+	dprintf(fd, "header-timeout %us\nbody-timeout %us\nbody-total-timeout %us\n"
+	    "keepalive-timeout %us\n", c->header_timeout, c->body_timeout,
+	    c->body_total_timeout, c->keepalive_timeout);
 	dprintf(fd, "send-timeout %us\nkeepalive-requests %u\nmax-connections %u\n",
 	    c->send_timeout, c->keepalive_requests, c->max_connections);
 	dprintf(fd, "shutdown-timeout %us\ncontrol-timeout %us\n", c->shutdown_timeout,

@@ -148,7 +148,6 @@ struct conn {
 	int			 fcgi;
 	int			 fcgi_error;
 	int			 fcgi_stdin_ended;
-	int			 fcgi_raw_up;	/* the body goes up raw, to a spooler */
 	struct fcgi_reader	 fr;
 	unsigned char		*fraw;		/* records as read */
 	size_t			 fraw_len, fraw_off;
@@ -196,6 +195,8 @@ cgi_body_len(const struct conn *c)
 static void	body_drop(struct conn *c);
 static void	body_expect(struct conn *c);
 static void	body_hold_begin(struct conn *c);
+static void	body_deadline_begin(struct conn *c);
+static void	body_deadline_renew(struct conn *c);
 static void	body_ask_spool(struct conn *c);
 static struct wchan	*wchan_get(const char *locker);
 static void	worker_send(struct conn *c, struct wchan *w, int want);
@@ -898,17 +899,31 @@ body_expect(struct conn *c)
 }
 
 /*
- * Hold the body whole before the worker is asked to run anything (see
- * src/body.c for why).  body-timeout bounds the whole body, not the gap
- * between two bytes: a client that drips it a byte at a time gets 408 all
- * the same.
+ * A body's deadline: body-timeout after the last bytes came, and never
+ * past body-total-timeout after it began, so that a client dripping it a
+ * byte at a time, each in time, gets 408 all the same.
  */
+static void
+body_deadline_begin(struct conn *c)
+{
+	c->body_deadline = loop_now + (uint64_t)F.conf.body_total_timeout * 1000;
+	body_deadline_renew(c);
+}
+
+static void
+body_deadline_renew(struct conn *c)
+{
+	uint64_t pause = loop_now + (uint64_t)F.conf.body_timeout * 1000;
+
+	c->deadline = pause < c->body_deadline ? pause : c->body_deadline;
+}
+
+/* Hold the body whole before the worker is asked to run anything (body.c). */
 static void
 body_hold_begin(struct conn *c)
 {
 	c->body_keep = 1;
-	c->body_deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
-	c->deadline = c->body_deadline;
+	body_deadline_begin(c);
 	c->state = C_READ_BODY;
 	if (c->req.expect_continue && c->req.version_minor == 1 && !c->continued) {
 		send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
@@ -949,7 +964,7 @@ body_got_spool(struct conn *c, const struct wire_response *r, int fd)
 		return send_error(c, 500, 0);
 	}
 	c->state = C_READ_BODY;
-	c->deadline = c->body_deadline;
+	body_deadline_renew(c);
 }
 
 /* The body held is not for any script after all: free it. */
@@ -1132,7 +1147,8 @@ conn_run(struct conn *c)
 					body_ask_spool(c);
 					continue;
 				}
-				send_error(c, r == -2 ? 413 : r == -4 ? 500 : 400, 0);
+				send_error(c, r == -2 || (r == -4 && (errno == EDQUOT ||
+				    errno == ENOSPC || errno == EFBIG)) ? 413 : r == -4 ? 500 : 400, 0);
 				continue;
 			}
 			if (r == 1 && c->body_keep) {
@@ -1153,6 +1169,7 @@ conn_run(struct conn *c)
 			}
 			if (r == 0)
 				return;
+			body_deadline_renew(c);
 			break;
 		case C_WAIT_WORKER:
 		case C_WAIT_FCGI:
@@ -1180,9 +1197,7 @@ conn_run(struct conn *c)
 				body_drop(c);
 				c->then_send = 1;
 				c->state = C_READ_BODY;
-				/* As for a body held: a total, not renewed by each byte. */
-				c->body_deadline = loop_now + (uint64_t)F.conf.body_timeout * 1000;
-				c->deadline = c->body_deadline;
+				body_deadline_begin(c);
 				continue;
 			}
 			if ((r = send_some(c)) == -1) {
@@ -1771,16 +1786,6 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 		cgi_start(c, fd, r->kind == WIRE_CGI_NPH, NULL, 0);
 		fd = -1;
 		break;
-	case WIRE_FCGI_SPOOL:
-		if (fd == -1) {
-			send_error(c, 502, 1);
-			break;
-		}
-		c->fcgi = 1;
-		c->fcgi_raw_up = 1;
-		cgi_start(c, fd, 0, NULL, 0);
-		fd = -1;
-		break;
 	case WIRE_FCGI:
 		fcgi_response(w, c, r, len, fd, asked);
 		fd = -1;
@@ -1891,7 +1896,7 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 static int
 cgi_upload(struct conn *c)
 {
-	int		framed = c->fcgi && !c->fcgi_raw_up;	/* as STDIN records */
+	int		framed = c->fcgi;	/* as STDIN records */
 	size_t		hdr = framed ? FCGI_HEADER_LEN : 0;
 	uint64_t	total = cgi_body_len(c);
 	int		progress = 0;
@@ -2872,7 +2877,6 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 	c->kc = kc;
 	c->kc_reused = kc->used > 0;
 	c->fcgi = 1;
-	c->fcgi_raw_up = 0;
 	/* Until the reader has seen END_REQUEST, the connection is not reusable. */
 	fcgi_reader_init(&c->fr, 1);
 	cgi_start(c, kc->fd, 0, req, rl);

@@ -159,6 +159,7 @@ struct config {
 	uint64_t	max_body_size;
 	uint32_t	header_timeout;
 	uint32_t	body_timeout;
+	uint32_t	body_total_timeout;
 	uint32_t	keepalive_timeout;
 	uint32_t	send_timeout;
 	uint32_t	keepalive_requests;
@@ -358,7 +359,6 @@ enum wire_str {
 };
 
 #define WREQ_BODY	0x1	/* a body follows on the script's socket */
-#define WREQ_CHUNKED	0x2	/* ... of unknown length: the worker spools it */
 #define WREQ_CONNECT	0x4	/* FastCGI: pass a new connection to the pool */
 #define WREQ_SPOOL	0x8	/* no request: make a spool for its body (WIRE_SPOOL) */
 
@@ -381,8 +381,6 @@ enum wire_kind {
 	WIRE_CGI_NPH,		/* the same, for an nph- script */
 	WIRE_FCGI,		/* a FastCGI script: struct wire_script follows; fd: a new
 				   connection to the locker's pool, if front asked for one */
-	WIRE_FCGI_SPOOL,	/* fd: the body goes up raw (as CGI), FastCGI records
-				   come down (a chunked body, spooled for PHP) */
 	WIRE_SPOOL,		/* fd: an empty unlinked file in the locker's /tmp, for
 				   front to hold a large request body in (body.c) */
 };
@@ -566,7 +564,6 @@ struct script_req {
 	const char			*docroot;	/* the locker's web_scripts */
 	const char			*path_info;	/* "" or "/more/of/the/path" */
 	const char			*index_name;	/* the index file a directory ran, or NULL */
-	int				 fcgi_spool;	/* spool a chunked body, then to the pool */
 };
 
 const struct interpreter *script_interp(const struct config *c, const char *ext);

@@ -152,57 +152,6 @@ php_args(const struct script_req *s, char **argv)
 }
 
 /*
- * The end of a body on stdin: front shuts its side down for writing once
- * the body is complete, and closes the socket when its client went away or
- * the body was broken or too large.  Only the first is a body to run a
- * script with; the second shows as a hang-up.
- */
-static int
-body_complete(int fd)
-{
-	struct pollfd	p = { .fd = fd, .events = 0 };
-
-	if (poll(&p, 1, 0) == -1)
-		return 0;
-	return !(p.revents & (POLLHUP | POLLERR));
-}
-
-/* A chunked body has no length: spool it to the locker's own /tmp first
- * (it becomes stdin), and say its length in e if given. */
-static int
-spool_stdin(struct env *e)
-{
-	char	buf[65536];
-	ssize_t	n;
-	off_t	total = 0;
-	int	fd;
-
-	if ((fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1)
-		return -1;
-	while ((n = read(0, buf, sizeof(buf))) > 0) {
-		if (write_all(fd, buf, (size_t)n) == -1) {
-			close(fd);
-			return -1;
-		}
-		total += n;
-	}
-	if (n == 0 && !body_complete(0)) {
-		n = -1;
-		errno = ECONNRESET;	/* never a script run on half a body */
-	}
-	if (n == -1 || lseek(fd, 0, SEEK_SET) == -1 || dup2(fd, 0) == -1) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if (e != NULL) {
-		env_add(e, "CONTENT_LENGTH=%lld", (long long)total);
-		e->v[e->n] = NULL;
-	}
-	return 0;
-}
-
-/*
  * How to run the file: with its extension's interpreter; or, for "run
  * itself" (.cgi), by its #! line read here, so that no execute bit is
  * needed; or directly, a compiled program.
@@ -258,95 +207,6 @@ exec_script(const struct script_req *s, struct env *e)
 	execve(s->filename, argv, e->v);
 }
 
-static void	pool_sock_path(const struct script_req *s, char *out, size_t outsz);
-
-/* Connect to the locker's running pool, blocking; -1 if it does not answer. */
-static int
-pool_connect(const struct script_req *s)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	pool_sock_path(s, sun.sun_path, sizeof(sun.sun_path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * A chunked body for a FastCGI script.  php-cgi ignores a body that comes
- * without CONTENT_LENGTH, so this helper (forked by the worker, in the
- * sandbox, as the locker) spools it to the locker's own /tmp, then sends
- * the request with its length to the locker's pool and passes the records
- * the pool answers back to front unchanged: the page still runs in the
- * pool.  stdin and stdout are front's socket: the body comes de-chunked and
- * ends with a shutdown; FastCGI records go back.
- */
-static void __attribute__((noreturn))
-fcgi_relay(const struct script_req *s)
-{
-	static unsigned char	 req[FCGI_REQUEST_MAX], out[65536];
-	static unsigned char	 in[FCGI_HEADER_LEN + 32768];
-	struct wire_request	 q = *s->q;
-	struct script_req	 s2 = *s;
-	struct stat		 st;
-	size_t			 len, inlen = 0, inoff = 0;
-	int			 pool, stdin_done = 0;
-
-	if (spool_stdin(NULL) == -1 || fstat(0, &st) == -1) {
-		dprintf(2, "cannot spool the request body: %s\n", strerror(errno));
-		_exit(1);
-	}
-	q.content_length = st.st_size;
-	q.flags &= (uint8_t)~WREQ_CHUNKED;
-	s2.q = &q;
-	if ((len = cgi_fcgi_request(&s2, req, sizeof(req), 0, 0)) == 0 ||
-	    (pool = pool_connect(s)) == -1 || write_all(pool, req, len) == -1) {
-		dprintf(2, "cannot reach the FastCGI pool: %s\n", strerror(errno));
-		_exit(1);
-	}
-	set_nonblock(pool);
-	/* Both ways at once: PHP may answer before it reads all of its input. */
-	for (;;) {
-		struct pollfd	p = { .fd = pool, .events = POLLIN };
-		ssize_t		n;
-
-		if (!stdin_done && inoff == inlen) {
-			n = read(0, in + FCGI_HEADER_LEN, sizeof(in) - FCGI_HEADER_LEN);
-			if (n < 0)
-				_exit(1);
-			fcgi_header(in, FCGI_STDIN, 1, (uint16_t)n, 0);
-			inlen = FCGI_HEADER_LEN + (size_t)n;
-			inoff = 0;
-			stdin_done = n == 0;	/* the empty record ends STDIN */
-		}
-		if (inoff < inlen)
-			p.events |= POLLOUT;
-		if (poll(&p, 1, -1) == -1 && errno != EINTR)
-			_exit(1);
-		if (p.revents & POLLOUT) {
-			n = send(pool, in + inoff, inlen - inoff, MSG_NOSIGNAL);
-			if (n > 0)
-				inoff += (size_t)n;
-			else if (n == -1 && errno != EAGAIN)
-				inoff = inlen = 0, stdin_done = 1;	/* it stopped reading */
-		}
-		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(pool, out, sizeof(out));
-			if (n == 0 || (n == -1 && errno != EAGAIN))
-				_exit(0);
-			if (n > 0 && write_all(1, out, (size_t)n) == -1)
-				_exit(1);
-		}
-	}
-}
-
 static void __attribute__((noreturn))
 child(const struct script_req *s, int sock, int err)
 {
@@ -360,8 +220,8 @@ child(const struct script_req *s, int sock, int err)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	/*
-	 * Nothing of the worker's past this point, not even while a chunked
-	 * body is spooled: a copy of front's end of our own socket would keep
+	 * Nothing of the worker's past this point: a copy of front's end of
+	 * our own socket would keep
 	 * us from seeing front hang up (and the worker from seeing it, so
 	 * nothing kills us), and one of another script's socket would keep
 	 * front from seeing that script end.
@@ -369,13 +229,9 @@ child(const struct script_req *s, int sock, int err)
 	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 || dup2(err, 2) == -1 ||
 	    close_fds_except(3, NULL, 0) == -1)
 		_exit(127);
-	if (s->fcgi_spool)
-		fcgi_relay(s);
+	/* The body comes whole and of known length (front holds it first,
+	 * src/body.c), or not at all. */
 	build_env(&e, s);
-	if ((s->q->flags & WREQ_CHUNKED) && spool_stdin(&e) == -1) {
-		dprintf(2, "cannot spool the request body: %s\n", strerror(errno));
-		_exit(127);
-	}
 	snprintf(dir, sizeof(dir), "%s", s->filename);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
@@ -793,14 +649,11 @@ fcgi_front_share_of(unsigned max_scripts, unsigned nfronts)
 	return n > 0 ? n : 1;
 }
 
-/*
- * PHP processes in a locker's pool: the fronts' shares, and one more for
- * the spooler of a chunked body (fcgi_relay), which connects on its own.
- */
+/* PHP processes in a locker's pool: the fronts' shares. */
 unsigned
 fcgi_children(const struct config *c)
 {
-	return fcgi_front_share(c) * (unsigned)(c->nfronts > 0 ? c->nfronts : 1) + 1;
+	return fcgi_front_share(c) * (unsigned)(c->nfronts > 0 ? c->nfronts : 1);
 }
 
 /* Kill a pool (all of its process group); reaping removes it. */

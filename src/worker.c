@@ -343,11 +343,11 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	s.index_name = index_name;
 	/*
 	 * PHP through the locker's persistent FastCGI pool, unless a php.ini
-	 * beside the script asks for its own settings (then CGI reads it), or
-	 * the body is chunked (PHP needs its length: CGI spools it).  front
-	 * writes the request, on a connection we pass it if it asks for one.
+	 * beside the script asks for its own settings (then CGI reads it).
+	 * front writes the request, on a connection we pass it if it asks for
+	 * one; a body comes whole, with its length (front held it first).
 	 */
-	if (in->fastcgi && !has_own_ini(rel) && !(q->flags & WREQ_CHUNKED)) {
+	if (in->fastcgi && !has_own_ini(rel)) {
 		if ((fd = script_fcgi_pool(&s, (q->flags & WREQ_CONNECT) != 0)) < -1) {
 			r->status = (uint16_t)-fd;
 			answer(chan, r, -1);
@@ -356,23 +356,12 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 		answer_fcgi(chan, r, &s, rel, fd);
 		return;
 	}
-	/* A chunked body to a FastCGI script: spooled first (PHP needs its
-	 * length), then to the pool all the same. */
-	if (in->fastcgi && (q->flags & WREQ_CHUNKED) && !has_own_ini(rel)) {
-		if ((fd = script_fcgi_pool(&s, 0)) < -1) {
-			r->status = (uint16_t)-fd;
-			answer(chan, r, -1);
-			return;
-		}
-		s.fcgi_spool = 1;
-	}
 	if ((fd = script_start(&s)) < 0) {
 		r->status = (uint16_t)-fd;
 		answer(chan, r, -1);
 		return;
 	}
-	r->kind = s.fcgi_spool ? WIRE_FCGI_SPOOL :
-	    strncmp(base, "nph-", 4) == 0 ? WIRE_CGI_NPH : WIRE_CGI;
+	r->kind = strncmp(base, "nph-", 4) == 0 ? WIRE_CGI_NPH : WIRE_CGI;
 	r->status = 200;
 	answer(chan, r, fd);
 }

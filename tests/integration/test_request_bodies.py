@@ -2,8 +2,8 @@
 front before any script runs (src/body.c), so that
 
 - clients dripping their bodies do not pin the locker's PHP pool (each kept
-  FastCGI connection pins one PHP process), and body-timeout bounds the
-  whole body, however regularly its bytes come;
+  FastCGI connection pins one PHP process), and body-total-timeout bounds
+  the whole body, however regularly its bytes come;
 - a body that never ended (a client gone mid-upload, Content-Length or
   chunked) never reaches a script, PHP or CGI.
 
@@ -27,7 +27,7 @@ def d(build_dir):
     # One front: its share of dana's pool is 4 kept connections.
     # worker-timeout bounds how long a request waits for one.
     d = Lockerd(build_dir, front_processes=1,
-                extra="worker-timeout 4s\nbody-timeout 6s\n").start()
+                extra="worker-timeout 4s\nbody-timeout 3s\nbody-total-timeout 6s\n").start()
     d.signup("dana")
     d.home = d.info("dana")["home"]
     d.put("dana", "p.php", '<?php echo "php:", strlen(file_get_contents("php://input"));')
@@ -102,9 +102,9 @@ def test_slow_bodies_do_not_pin_the_php_pool(d):
             x.close()
 
 
-def test_a_body_dripped_past_body_timeout_gets_408(d):
-    """Each byte comes in time (every 0.5 s), but the whole body takes
-    longer than body-timeout (6 s): 408, and nothing ran."""
+def test_a_body_dripped_past_body_total_timeout_gets_408(d):
+    """Each byte comes in time (every 0.5 s, body-timeout 3 s), but the
+    whole body takes longer than body-total-timeout (6 s): 408."""
     x = Dripper(d.port, "/p.php", 100, every=0.5)
     t0 = time.monotonic()
     try:
