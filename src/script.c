@@ -649,11 +649,17 @@ fcgi_front_share_of(unsigned max_scripts, unsigned nfronts)
 	return n > 0 ? n : 1;
 }
 
-/* PHP processes in a locker's pool: the fronts' shares. */
+/*
+ * PHP processes in a locker's pool: the fronts' shares, and one spare.
+ * Each child exits after PHP_FCGI_MAX_REQUESTS; the spare takes the kept
+ * connection made again at once, while php-cgi forks the next child.
+ * (It also served the chunked-body spooler, gone since front holds every
+ * body whole.)
+ */
 unsigned
 fcgi_children(const struct config *c)
 {
-	return fcgi_front_share(c) * (unsigned)(c->nfronts > 0 ? c->nfronts : 1);
+	return fcgi_front_share(c) * (unsigned)(c->nfronts > 0 ? c->nfronts : 1) + 1;
 }
 
 /* Kill a pool (all of its process group); reaping removes it. */
