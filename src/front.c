@@ -148,6 +148,7 @@ struct conn {
 	int			 fcgi;
 	int			 fcgi_error;
 	int			 fcgi_stdin_ended;
+	int			 fcgi_ended;	/* END_REQUEST came: the answer is whole */
 	struct fcgi_reader	 fr;
 	unsigned char		*fraw;		/* records as read */
 	size_t			 fraw_len, fraw_off;
@@ -1872,6 +1873,7 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 	c->up_discard = 0;
 	c->upload_done = cgi_body_len(c) == 0 && prelen == 0;
 	c->fcgi_error = 0;
+	c->fcgi_ended = 0;
 	c->fcgi_stdin_ended = 0;
 	c->fraw_len = c->fraw_off = c->fpend_len = 0;
 	if (c->fcgi)
@@ -1997,6 +1999,7 @@ fcgi_take(struct conn *c, size_t at, size_t room)
 				break;
 			case FCGI_EV_END:
 				c->cgi_eof = 1;
+				c->fcgi_ended = 1;
 				break;
 			case FCGI_EV_ERROR:
 				c->fcgi_error = 1;
@@ -2322,6 +2325,18 @@ sent_off(size_t n, size_t *left)
 }
 
 /*
+ * A FastCGI answer that ended without END_REQUEST (its PHP process died
+ * mid-way) is not passed off as whole: no last chunk, and the connection
+ * closes, so the client knows.  (A CGI script's end is its EOF: there is
+ * nothing else to tell.)
+ */
+static int
+cgi_cut_short(const struct conn *c)
+{
+	return c->fcgi && !c->fcgi_ended;
+}
+
+/*
  * Send our head (while it is not out) and the body bytes buffered, framed
  * as chunks when we chose to, and the last chunk when the script has
  * finished: all in one writev, so that a small answer is one segment.  A
@@ -2351,7 +2366,7 @@ cgi_send_body(struct conn *c)
 			}
 		}
 		/* The script is done and this is the rest of its output. */
-		if (c->chunked_out && !c->ck_end_queued && c->cgi_eof &&
+		if (c->chunked_out && !c->ck_end_queued && c->cgi_eof && !cgi_cut_short(c) &&
 		    c->ck_data == c->cgi_len - c->cgi_off) {
 			c->ck_end = 5;
 			c->ck_end_queued = 1;
@@ -2483,9 +2498,11 @@ cgi_run(struct conn *c)
 		if (r == 0)
 			return;
 		if (c->out_left == 0 || (c->cgi_eof && c->upload_done)) {
-			if (c->out_left > 0 || (!c->upload_done))
+			int cut = c->out_left != 0 && cgi_cut_short(c);
+
+			if (c->out_left > 0 || (!c->upload_done) || cut)
 				c->keep_alive = 0;	/* cut short: the length was a lie */
-			if (c->chunked_out && !c->ck_end_queued &&
+			if (c->chunked_out && !c->ck_end_queued && !cut &&
 			    send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
 				c->keep_alive = 0;
 			cgi_end(c);

@@ -154,3 +154,17 @@ def test_an_aborted_upload_never_reaches_a_script(d, kind):
     assert (st, body) == (200, b"ok")
     with open(log) as f:
         assert f.read().split() == (["5"] if kind == "php" else ["run", "5"])
+
+
+def test_a_php_answer_cut_short_is_not_passed_off_as_whole(d):
+    """The same mistake the other way: a PHP process that dies mid-answer
+    (no END_REQUEST) must not have its answer ended as if complete (the
+    last chunk); the connection is closed instead, so the client knows."""
+    d.put("dana", "die.php", '<?php echo str_repeat("a", 100000); while (ob_get_level()) ob_end_flush(); flush();'
+          ' posix_kill(getmypid(), 9); echo "never";')
+    data = raw(d.port, ("GET /die.php HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST).encode(),
+               timeout=10)
+    assert data.startswith(b"HTTP/1.1 200"), data[:80]
+    assert b"Transfer-Encoding: chunked" in data
+    assert not data.endswith(b"\r\n0\r\n\r\n"), data[-40:]
+    assert b"never" not in data
