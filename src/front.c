@@ -1001,6 +1001,9 @@ body_consume(struct conn *c)
 {
 	size_t avail = c->inlen - c->pos, room = avail;
 
+	/* What may follow a Content-Length body is the next request's. */
+	if (!c->body_chunked && (uint64_t)c->body_left < avail)
+		avail = room = (size_t)c->body_left;
 	if (c->body_keep && avail > 0 && (room = body_room(&c->body, avail)) == 0)
 		return -3;
 	if (c->body_chunked) {
@@ -1156,6 +1159,9 @@ conn_run(struct conn *c)
 				body_held(c);
 				continue;
 			}
+			/* Bytes left that memory had no room for: on to the spool. */
+			if (r == 0 && c->body_keep && c->pos < c->inlen)
+				continue;
 			if (r == 1) {
 				c->body_pending = 0;
 				c->then_send = 0;

@@ -168,3 +168,27 @@ def test_a_php_answer_cut_short_is_not_passed_off_as_whole(d):
     assert b"Transfer-Encoding: chunked" in data
     assert not data.endswith(b"\r\n0\r\n\r\n"), data[-40:]
     assert b"never" not in data
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+def test_bodies_around_the_memory_bound_arrive_whole(d, chunked):
+    """Bodies just under, at and over what front holds in memory (64 KiB),
+    sent in one write (so the last bytes wait in front's buffer when
+    memory fills), reach PHP whole, with their length."""
+    import hashlib
+    d.put("dana", "sum.php", '<?php $b = file_get_contents("php://input");'
+          ' echo $_SERVER["CONTENT_LENGTH"], " ", strlen($b), " ", hash("sha256", $b);')
+    for n in (1, 65535, 65536, 65537, 70000, 300000):
+        body = os.urandom(n)
+        if chunked:
+            frame = b"Transfer-Encoding: chunked\r\n"
+            data = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 5000]), body[i:i + 5000])
+                            for i in range(0, n, 5000)) + b"0\r\n\r\n"
+        else:
+            frame, data = b"Content-Length: %d\r\n" % n, body
+        req = (b"POST /sum.php HTTP/1.1\r\nHost: " + HOST.encode() +
+               b"\r\nConnection: close\r\n" + frame + b"\r\n" + data)
+        got = parse_responses(raw(d.port, req, timeout=10))
+        assert got, f"no answer for a body of {n}"
+        st, _, b = got[0]
+        assert (st, b.decode()) == (200, "%d %d %s" % (n, n, hashlib.sha256(body).hexdigest())), n
