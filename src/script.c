@@ -221,10 +221,9 @@ child(const struct script_req *s, int sock, int err)
 	signal(SIGPIPE, SIG_DFL);
 	/*
 	 * Nothing of the worker's past this point: a copy of front's end of
-	 * our own socket would keep
-	 * us from seeing front hang up (and the worker from seeing it, so
-	 * nothing kills us), and one of another script's socket would keep
-	 * front from seeing that script end.
+	 * our own socket would keep us from seeing front hang up (and the
+	 * worker from seeing it, so nothing kills us), and one of another
+	 * script's socket would keep front from seeing that script end.
 	 */
 	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 || dup2(err, 2) == -1 ||
 	    close_fds_except(3, NULL, 0) == -1)
