@@ -726,6 +726,10 @@ do_signup(struct ctl_client *c)
 	int			 rc;
 
 	if (c->uid != 0) {
+		/* A daemon's account signs up nothing (it would be the admin). */
+		if (!nss_is_login_uid(c->uid))
+			return done(c, 77, "permission denied: uid %u is a system account, "
+			    "not a login user", (unsigned)c->uid);
 		if ((rc = login_name(c->uid, login, sizeof(login))) == NSS_NOANSWER)
 			return nss_slow(c);
 		if (rc != NSS_OK)
@@ -1230,6 +1234,27 @@ admin_cb(const struct admin_rec *a, void *arg)
 	return 0;
 }
 
+/*
+ * Only a login user administers a locker: not a locker's uid, and not a
+ * system account (root, a daemon, nobody), which anyone able to subvert
+ * that daemon could then act through.  1 (and answered) if refused.
+ */
+static int
+admin_candidate_refused(struct ctl_client *c, uid_t uid)
+{
+	if (uid >= M->conf.uid_low && uid <= M->conf.uid_high) {
+		done(c, 1, "%s is a locker's uid, not a login user", c->req.user);
+		return 1;
+	}
+	if (!nss_is_login_uid(uid)) {
+		done(c, 1, "%s (uid %u) is a system account, not a login user (login "
+		    "users have uids from %u)", c->req.user, (unsigned)uid,
+		    (unsigned)nss_login_uid_min());
+		return 1;
+	}
+	return 0;
+}
+
 static void
 do_admin(struct ctl_client *c)
 {
@@ -1251,8 +1276,8 @@ do_admin(struct ctl_client *c)
 	if (rc != NSS_OK)
 		return done(c, 1, "no login user named \"%s\"", c->req.user);
 	if (c->req.verb == CTL_ADMIN_ADD) {
-		if (uid >= M->conf.uid_low && uid <= M->conf.uid_high)
-			return done(c, 1, "%s is a locker's uid, not a login user", c->req.user);
+		if (admin_candidate_refused(c, uid))
+			return;
 		if ((rc = dir_admin_add(M->dir, lr.name, uid, err, sizeof(err))) == -1)
 			return done(c, 1, "%s", err);
 		if (rc == 0)

@@ -232,16 +232,40 @@ struct directory {
 	uint32_t	 actor;		/* who the audit trail names */
 };
 
-/* Names a locker may not take: they are host names, mailboxes or system users. */
+/*
+ * Names a locker may not take: <name>.<domain> would be a host name that
+ * software or people trust by its name (wpad and isatap are fetched by
+ * clients on their own, autoconfig/autodiscover set up mail clients,
+ * login/sso/accounts invite phishing), a mailbox RFC 2142 gives a meaning,
+ * or a system user.  Names outside a-z0-9- (so every "_"-prefixed one)
+ * fail the syntax already.
+ */
 static const char *const reserved_names[] = {
-	"abuse", "admin", "administrator", "api", "autoconfig", "autodiscover",
-	"backup", "bin", "daemon", "ftp", "games", "git", "gnats", "hostmaster",
-	"imap", "irc", "list", "localhost", "locker", "lockerd", "lockers", "lp",
-	"mail", "mailer-daemon", "man", "mta-sts", "mx", "mysql", "news", "noc",
-	"nobody", "nogroup", "ns", "ns1", "ns2", "ns3", "operator", "pop",
-	"pop3", "postgres", "postmaster", "proxy", "root", "scripts", "security",
-	"smtp", "sql", "ssh", "sshd", "static", "sync", "sys", "uucp",
-	"webmaster", "webmail", "wpad", "www", "www-data",
+	"abuse", "account", "accounts", "acme", "admin", "administrator",
+	"api", "assets", "auth", "autoconfig", "autodiscover", "backup",
+	"billing", "bin", "ca", "caldav", "carddav", "cdn", "chat", "console",
+	"cpanel", "daemon", "dashboard", "dav", "dkim", "dmarc", "dns",
+	"download", "downloads", "exchange", "ftp", "games", "gateway", "git",
+	"gnats", "help", "helpdesk", "hostmaster", "id", "idp", "imap",
+	"imaps", "irc", "isatap", "kdc", "kerberos", "ldap", "list",
+	"localhost", "locker", "lockerd", "lockers", "login", "logon",
+	"logout", "lp", "lyncdiscover", "mail", "mailer-daemon", "man",
+	"media", "mta-sts", "mx", "my", "myaccount", "mysql", "news", "nobody",
+	"noc", "nogroup", "ns", "ntp", "oauth", "openid", "operator",
+	"outlook", "owa", "panel", "passwd", "password", "pay", "payment",
+	"pki", "pop", "pop3", "pop3s", "portal", "postgres", "postmaster",
+	"proxy", "root", "scripts", "secure", "security", "sftp", "signin",
+	"signon", "signup", "sip", "smtp", "smtps", "sql", "ssh", "sshd",
+	"sso", "static", "status", "submission", "support", "sync", "sys",
+	"update", "uucp", "verify", "vpn", "webdav", "webdisk", "webmail",
+	"webmaster", "whm", "wpad", "www", "www-data", "xmpp",
+	NULL
+};
+
+/* ...and these followed by digits (ns1, www2, mail3, mx10). */
+static const char *const reserved_numbered[] = {
+	"api", "cdn", "dns", "ftp", "imap", "mail", "mx", "ns", "pop", "smtp",
+	"static", "vpn", "web", "webmail", "www",
 	NULL
 };
 
@@ -1248,45 +1272,31 @@ dir_audit_foreach_last(struct directory *d, const char *locker, int64_t limit,
 /* ------------------------------------------------------------ names */
 
 static int
-is_reserved(const char *name)
+in_list(const char *const *list, const char *name, size_t len)
 {
-	const char *const *r;
-
-	for (r = reserved_names; *r != NULL; r++)
-		if (strcmp(*r, name) == 0)
+	for (; *list != NULL; list++)
+		if (strlen(*list) == len && strncmp(*list, name, len) == 0)
 			return 1;
 	return 0;
+}
+
+static int
+is_reserved(const char *name)
+{
+	size_t len = strlen(name), stem = len;
+
+	if (in_list(reserved_names, name, len))
+		return 1;
+	while (stem > 0 && name[stem - 1] >= '0' && name[stem - 1] <= '9')
+		stem--;
+	return stem < len && in_list(reserved_numbered, name, stem);
 }
 
 int
 locker_name_check(const char *name, char *why, size_t whylen)
 {
-	size_t	i, len;
-	int	digits = 1;
-
-	if (name == NULL || (len = strlen(name)) == 0)
-		return fail(why, whylen, "a locker name cannot be empty");
-	if (len > LOCKER_NAME_MAX)
-		return fail(why, whylen, "a locker name is at most %d characters",
-		    LOCKER_NAME_MAX);
-	for (i = 0; i < len; i++) {
-		if (name[i] >= 'A' && name[i] <= 'Z')
-			return fail(why, whylen, "a locker name is lower case");
-		if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == '-' ||
-		    (name[i] >= '0' && name[i] <= '9')))
-			return fail(why, whylen, "a locker name may contain only "
-			    "letters, digits and '-'");
-		if (name[i] < '0' || name[i] > '9')
-			digits = 0;
-	}
-	if (name[0] == '-' || name[len - 1] == '-')
-		return fail(why, whylen, "a locker name cannot start or end with '-'");
-	if (digits)
-		return fail(why, whylen, "a locker name cannot be all digits");
-	/* RFC 5891 4.2.3.1: "ab--" labels are punycode (xn--) and its kin. */
-	if (len >= 4 && name[2] == '-' && name[3] == '-')
-		return fail(why, whylen, "a locker name cannot have '--' as its "
-		    "third and fourth characters");
+	if (locker_label_check(name, name ? strlen(name) : 0, why, whylen) == -1)
+		return -1;
 	if (is_reserved(name))
 		return fail(why, whylen, "the name %s is reserved", name);
 	return 0;

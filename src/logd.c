@@ -9,7 +9,6 @@
  * within its budget (errlog.c).
  */
 #include <sys/stat.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -78,14 +77,7 @@ close_all(void)
 static int
 name_ok(const char *s, size_t len)
 {
-	size_t i;
-
-	if (len == 0 || len > LOCKER_NAME_MAX || s[0] == '-')
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return 0;
-	return 1;
+	return locker_label_check(s, len, NULL, 0) == 0;
 }
 
 static int

@@ -123,5 +123,8 @@ int	userlimit_take(uid_t uid, uint64_t now, uint32_t per_minute, uint32_t burst,
 int	nss_name_of_uid(uid_t uid, char *out, size_t outsz);
 int	nss_uid_of_name(const char *name, uid_t *uid);
 int	nss_in_group(uid_t uid, const char *group);
+#define NSS_LOGIN_UID_MIN	1000	/* without /etc/login.defs */
+uid_t	nss_login_uid_min(void);
+int	nss_is_login_uid(uid_t uid);
 
 #endif

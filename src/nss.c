@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -152,4 +153,34 @@ nss_in_group(uid_t uid, const char *group)
 	struct nss_answer a;
 
 	return nss_ask(NSS_IN_GROUP, uid, NULL, group, &a);
+}
+
+/*
+ * The lowest uid of a login user: UID_MIN of /etc/login.defs, as useradd
+ * uses it (1000 when it says nothing).  Below it are system accounts
+ * (root, daemons), which never administer a locker.  UID_MAX is not a
+ * bound here: directory users (LDAP) often sit above it.
+ */
+uid_t
+nss_login_uid_min(void)
+{
+	char		 line[256];
+	unsigned long	 v = NSS_LOGIN_UID_MIN;
+	FILE		*f;
+
+	if ((f = fopen("/etc/login.defs", "re")) == NULL)
+		return NSS_LOGIN_UID_MIN;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " UID_MIN %lu", &v) == 1)
+			break;
+	fclose(f);
+	/* A login.defs that says 0 would make root a login user: no. */
+	return v >= 1 && v < UINT32_MAX ? (uid_t)v : NSS_LOGIN_UID_MIN;
+}
+
+/* A login user's uid: not a system account, not nobody (65534). */
+int
+nss_is_login_uid(uid_t uid)
+{
+	return uid >= nss_login_uid_min() && uid != 65534;
 }

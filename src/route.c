@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,26 +92,57 @@ is_lower_alnum(int c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/*
- * The syntax of a locker name, without directory.c's reserved list: front
- * only needs to know the name is a label it can put in a path and a host.
- */
+/* why, if the caller wants it; always -1. */
 static int
-label_ok(const char *s, size_t len)
+name_refuse(char *why, size_t whylen, const char *what)
+{
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "%s", what);
+	return -1;
+}
+
+/*
+ * The one definition of a locker name's syntax, for every process: the
+ * master at signup (directory.c adds its reserved list), front's table
+ * loader, logd before a name becomes a path.  A name is a DNS label, since
+ * it is also a host name (<name>.<domain>).
+ */
+int
+locker_label_check(const char *s, size_t len, char *why, size_t whylen)
 {
 	size_t	i;
 	int	digits = 1;
 
-	if (len == 0 || len > RT_LABEL_MAX || s[0] == '-' || s[len - 1] == '-')
-		return 0;
+	if (s == NULL || len == 0)
+		return name_refuse(why, whylen, "a locker name cannot be empty");
+	if (len > RT_LABEL_MAX)
+		return name_refuse(why, whylen, "a locker name is at most 63 characters");
 	for (i = 0; i < len; i++) {
-		if (s[i] == '-' || (s[i] >= 'a' && s[i] <= 'z'))
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			return name_refuse(why, whylen, "a locker name is lower case");
+		if (!is_lower_alnum((unsigned char)s[i]) && s[i] != '-')
+			return name_refuse(why, whylen, "a locker name may contain only "
+			    "letters, digits and '-'");
+		if (s[i] < '0' || s[i] > '9')
 			digits = 0;
-		else if (s[i] < '0' || s[i] > '9')
-			return 0;
 	}
+	if (s[0] == '-' || s[len - 1] == '-')
+		return name_refuse(why, whylen, "a locker name cannot start or end "
+		    "with '-'");
 	/* An all-digit label would read as part of an IPv4 address. */
-	return !digits;
+	if (digits)
+		return name_refuse(why, whylen, "a locker name cannot be all digits");
+	/* RFC 5891 4.2.3.1: "ab--" labels are punycode (xn--) and its kin. */
+	if (len >= 4 && s[2] == '-' && s[3] == '-')
+		return name_refuse(why, whylen, "a locker name cannot have '--' as "
+		    "its third and fourth characters");
+	return 0;
+}
+
+static int
+label_ok(const char *s, size_t len)
+{
+	return locker_label_check(s, len, NULL, 0) == 0;
 }
 
 /*

@@ -75,6 +75,13 @@ struct route_result {
 enum route_status route_lookup(const struct route_table *t, const char *host, size_t hostlen,
 	    const char *path, struct route_result *out);
 
+/*
+ * A locker name's syntax (a DNS label: a-z 0-9 '-', not at either end, not
+ * all digits, no "ab--"), the one check every process uses; 0 or -1 with
+ * why (may be NULL).  directory.c's locker_name_check() adds reserved names.
+ */
+int	locker_label_check(const char *s, size_t len, char *why, size_t whylen);
+
 /* Lower-case host, strip :port and one trailing dot; -1 if not a valid host name. */
 int	route_canon_host(const char *host, size_t len, char *out, size_t outsz);
 

@@ -54,13 +54,15 @@ test_names(void)
 	char		 why[128], name[80];
 	const char	*good[] = {
 		"alice", "sipb-club", "a", "a1", "1a", "x-y-z", "b2b", "0-9",
-		"wwwx", "mail2", "a-b--c",
+		"wwwx", "mailroom2", "a-b--c", "ns1x", "rooted",
 	};
 	const char	*bad[] = {
 		"", "Alice", "ALICE", "-alice", "alice-", "-", "123", "0",
 		"al_ice", "al.ice", "al ice", "al/ice", "caf\xc3\xa9", "xn--nxasmq6b",
 		"ab--cd", "www", "root", "admin", "localhost", "lockerd", "postmaster",
-		"www-data", "nobody", "scripts",
+		"www-data", "nobody", "scripts", "mail2", "isatap", "wpad", "login",
+		"sso", "accounts", "auth", "autoconfig", "autodiscover", "ns1",
+		"ns12", "www2", "mx10", "webmail", "cdn", "api", "static", "_dmarc",
 	};
 	size_t		 i;
 

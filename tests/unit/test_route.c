@@ -146,6 +146,12 @@ test_builder_refuses(void)
 	CHECK_INT(route_builder_add_locker(b, "123"), -1);
 	CHECK_INT(route_builder_add_locker(b, ""), -1);
 	CHECK_INT(route_builder_add_locker(b, "a.b"), -1);
+	/* The one syntax of directory.c's signup check (locker_label_check). */
+	CHECK_INT(route_builder_add_locker(b, "ab--cd"), -1);
+	CHECK_INT(route_builder_add_locker(b, "xn--nxasmq6b"), -1);
+	CHECK_INT(locker_label_check("a-", 2, NULL, 0), -1);
+	CHECK_INT(locker_label_check("007", 3, NULL, 0), -1);
+	CHECK_INT(locker_label_check("a-b--c", 6, NULL, 0), 0);
 	CHECK_INT(route_builder_add_hostname(b, "Web.example.org"), -1);
 	CHECK_INT(route_builder_add_hostname(b, "a..b"), -1);
 	CHECK_INT(route_builder_add_locker(b, "alice"), 0);
