@@ -765,6 +765,11 @@ do_signup(struct ctl_client *c)
 	if (dir_locker_add_with_admin(M->dir, c->req.name, M->conf.uid_low, M->conf.uid_high,
 	    admin, &lr, err, sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
+	/* A new locker reads no log lines of an old one of the same name. */
+	if (logs_clear_for_signup(lr.name, err, sizeof(err)) == -1) {
+		dir_locker_remove(M->dir, lr.name, "", why, sizeof(why));
+		return done(c, 1, "%s", err);
+	}
 	if (home_make(&lr, why, sizeof(why)) == -1) {
 		dir_locker_remove(M->dir, lr.name, "", err, sizeof(err));
 		return done(c, 1, "%s", why);
@@ -840,6 +845,17 @@ purge_prepare(void *arg)
 	_exit(purge_tree(p->home_fd) == 0 ? 0 : 1);
 }
 
+/* Its logs follow its home into the archive, tagged alike (logarchive.c). */
+static void
+retire_logs(const struct locker_rec *lr, const char *stamp)
+{
+	char tag[64], err[256];
+
+	snprintf(tag, sizeof(tag), "%s.%u", stamp, lr->uid);
+	if (logs_archive(lr->name, tag, err, sizeof(err)) == -1)
+		log_warnx("remove %s: %s", lr->name, err);
+}
+
 /*
  * disk-quota image: the home is the image's mount point.  Unmounted, the
  * empty directory goes, and the image is archived beside the others or,
@@ -863,6 +879,7 @@ remove_image(struct ctl_client *c, const struct locker_rec *lr, const char *home
 	if (dir_locker_remove(M->dir, lr->name, archive, err, sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
 	routes_push();
+	retire_logs(lr, stamp);
 	log_info("remove: locker %s, image %s %s", lr->name, purge ? "deleted" :
 	    "archived to", archive);
 	if (purge)
@@ -914,6 +931,7 @@ do_remove(struct ctl_client *c)
 		return done(c, 1, "%s", err);
 	stats_forget(lr.name);
 	routes_push();
+	retire_logs(&lr, stamp);
 	log_info("remove: locker %s, home %s %s", lr.name,
 	    (c->req.flags & CTL_F_PURGE) ? "purged from" : "archived to",
 	    archive[0] ? archive : "(none)");
@@ -1132,26 +1150,28 @@ run_argv_ok(const struct ctl_request *r)
 	return 1;
 }
 
-/* "id -un" for the audit trail, cut to fit. */
+/*
+ * What the audit trail says of a su or run: the program and how many
+ * arguments it had ("mysql +3 args"), never the arguments.  Every admin of
+ * the locker reads the trail, and passwords get typed on command lines
+ * (mysql -pSECRET, htpasswd -b); the command itself says what kind of
+ * thing was done, which is what the trail is for.
+ */
 static void
 argv_summary(const struct ctl_request *r, char *out, size_t outsz)
 {
-	size_t		off = 0, len = 0;
-	uint32_t	i;
+	uint32_t n;
 
-	out[0] = '\0';
 	if (r->argc == 0) {
 		snprintf(out, outsz, "(shell)");
 		return;
 	}
-	for (i = 0; i < r->argc && len + 1 < outsz; i++) {
-		const char *a = r->argv + off;
-
-		len += (size_t)snprintf(out + len, outsz - len, "%s%s", i ? " " : "", a);
-		if (len >= outsz)
-			len = outsz - 1;
-		off += strlen(a) + 1;
-	}
+	n = r->argc - 1;
+	if (n == 0)
+		snprintf(out, outsz, "%.200s", r->argv);
+	else
+		snprintf(out, outsz, "%.200s +%u arg%s", r->argv, (unsigned)n,
+		    n == 1 ? "" : "s");
 }
 
 static void

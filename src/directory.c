@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		3
+#define SCHEMA_VERSION		4
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -117,10 +117,34 @@ static const char *const schema_v3[] = {
 	NULL
 };
 
+/*
+ * 4: an audit row belongs to a locker's uid, not to its name: a name can
+ * be signed up again after a removal, by anyone, and the new owner must
+ * not read the old one's trail.  Existing rows get the uid that held
+ * their name when they were written (uids keeps when each was allocated
+ * and released); at a second both held it, the older locker's, so a
+ * row in doubt stays hidden from the new owner.  The append-only triggers
+ * step aside for this one update only, inside the migration.
+ */
+static const char *const schema_v4[] = {
+	"ALTER TABLE audit ADD COLUMN uid INTEGER",
+	"DROP TRIGGER audit_fixed",
+	"UPDATE audit SET uid = (SELECT u.uid FROM uids u WHERE u.name = audit.locker"
+	"  AND u.allocated <= audit.at AND (u.released IS NULL OR u.released >= audit.at)"
+	"  ORDER BY u.allocated, u.uid LIMIT 1) WHERE locker != ''",
+	"CREATE TRIGGER audit_fixed BEFORE UPDATE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit trail is append-only');"
+	" END",
+	"CREATE INDEX audit_by_uid ON audit(uid, id)",
+	"PRAGMA user_version = 4",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 enum {
@@ -209,15 +233,18 @@ static const char *const stmt_sql[ST_MAX] = {
 	    "SELECT locker, uid, added FROM locker_admins WHERE locker = ?1 ORDER BY uid",
 	[ST_ADMIN_LIST_UID] =
 	    "SELECT locker, uid, added FROM locker_admins WHERE uid = ?1 ORDER BY locker",
+	/* The uid of the locker named, at the time of writing (NULL: none). */
 	[ST_AUDIT_INSERT] =
-	    "INSERT INTO audit (at, who, action, locker, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "INSERT INTO audit (at, who, action, locker, detail, uid) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, (SELECT uid FROM lockers WHERE name = ?4))",
 	/* The newest ?1 rows (-1: all), oldest first. */
 	[ST_AUDIT_LIST] =
 	    "SELECT * FROM (SELECT id, at, who, action, locker, detail FROM audit"
 	    " ORDER BY id DESC LIMIT ?1) ORDER BY id",
 	[ST_AUDIT_LIST_LOCKER] =
 	    "SELECT * FROM (SELECT id, at, who, action, locker, detail FROM audit"
-	    " WHERE locker = ?2 ORDER BY id DESC LIMIT ?1) ORDER BY id",
+	    " WHERE uid = (SELECT uid FROM lockers WHERE name = ?2)"
+	    " ORDER BY id DESC LIMIT ?1) ORDER BY id",
 	[ST_LIMIT_SET] =
 	    "INSERT OR REPLACE INTO locker_limits (locker, key, value) VALUES (?1, ?2, ?3)",
 	[ST_LIMIT_DELETE] = "DELETE FROM locker_limits WHERE locker = ?1 AND key = ?2",
@@ -806,15 +833,16 @@ dir_locker_remove(struct directory *d, const char *name, const char *archive,
 	s = d->st[ST_LIMIT_DELETE_LOCKER];
 	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_LIMIT_DELETE_LOCKER) == -1)
 		goto fail;
+	/* While the name still says whose uid the row is. */
+	s = d->st[ST_AUDIT_INSERT];
+	if (audit_insert(d, "remove", name, archive[0] ? archive : "home purged") == -1)
+		goto fail;
 	s = d->st[ST_LOCKER_DELETE];
 	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_LOCKER_DELETE) == -1)
 		goto fail;
 	s = d->st[ST_UID_RELEASE];
 	if (bind_int(s, 1, rec.uid) == -1 || bind_int(s, 2, time(NULL)) == -1 ||
 	    bind_text(s, 3, archive) == -1 || st_exec(d, ST_UID_RELEASE) == -1)
-		goto fail;
-	s = d->st[ST_AUDIT_INSERT];
-	if (audit_insert(d, "remove", name, archive[0] ? archive : "home purged") == -1)
 		goto fail;
 	return tx_commit(d, err, errlen);
  fail:

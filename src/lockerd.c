@@ -955,6 +955,13 @@ routes_push(void)
 	close(fd);
 }
 
+/* logd closes every file it keeps and opens them again by name. */
+void
+logd_reopen(void)
+{
+	child_send(&M->logd, MSG_REOPEN, NULL, 0, -1);
+}
+
 static void
 mime_reload(void)
 {

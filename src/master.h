@@ -97,6 +97,11 @@ void	locker_home(const char *name, char *out, size_t outsz);
 void	locker_conf(const char *name, struct config *out);
 void	worker_send_config(struct child *w);
 void	quota_apply_all(void);
+void	logd_reopen(void);
+
+/* logarchive.c: a locker's log directory goes with the locker. */
+int	logs_archive(const char *name, const char *tag, char *err, size_t errlen);
+int	logs_clear_for_signup(const char *name, char *err, size_t errlen);
 
 /* control.c */
 int	control_open(void);

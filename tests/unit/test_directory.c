@@ -602,7 +602,7 @@ test_migration(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 3);
+	CHECK_INT(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	/* Migrated to 3: the limits table is there, with its checks. */
 	CHECK(sqlite3_exec(db, "INSERT INTO locker_limits VALUES ('old', 'x', -1)", NULL,
@@ -646,7 +646,8 @@ test_migration_v2(void)
 	dir_close(d);
 	/* Back to what schema 2 was. */
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "DROP TABLE locker_limits; PRAGMA user_version = 2", NULL,
+	CHECK(sqlite3_exec(db, "DROP TABLE locker_limits; DROP INDEX audit_by_uid;"
+	    " ALTER TABLE audit DROP COLUMN uid; PRAGMA user_version = 2", NULL,
 	    NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	d = dir_open(path, err, sizeof(err));
@@ -657,6 +658,61 @@ test_migration_v2(void)
 	CHECK_INT(dir_limit_set(d, "two", "memory-limit", 1 << 20, err, sizeof(err)), 0);
 	CHECK_INT(dir_limit_foreach(d, "two", collect_limit, lim), 0);
 	CHECK_STR(lim, "memory-limit=1048576|");
+	dir_close(d);
+}
+
+/*
+ * Schema 3 kept the audit trail by name: a name signed up again showed the
+ * new owner the old one's rows.  Migrated, each row belongs to the uid that
+ * held the name when it was written, and nothing is lost.
+ */
+static void
+test_migration_v3_audit(void)
+{
+	const char *v3_rows =
+	    "DROP INDEX audit_by_uid; ALTER TABLE audit DROP COLUMN uid;"
+	    "PRAGMA user_version = 3;"
+	    "INSERT INTO uids VALUES (9700, 'club', 100, 200, '/a/club.1.9700');"
+	    "INSERT INTO uids VALUES (9701, 'club', 300, NULL, NULL);"
+	    "INSERT INTO lockers VALUES ('club', 9701, 9701, 300);"
+	    "INSERT INTO audit (at, who, action, locker, detail) VALUES"
+	    " (100, 0, 'signup', 'club', 'uid 9700'),"
+	    " (150, 1001, 'su', 'club', 'mysql -psecret'),"
+	    " (200, 0, 'remove', 'club', '/a/club.1.9700'),"
+	    " (300, 1666, 'signup', 'club', 'uid 9701'),"
+	    " (310, 1666, 'su', 'club', 'id');";
+	struct directory	*d;
+	sqlite3			*db;
+	char			 err[256], path[300], audit[2048] = "";
+
+	snprintf(path, sizeof(path), "%s/v3.db", tmpdir);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	dir_close(d);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, v3_rows, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	/* The new club sees its own rows only... */
+	CHECK_INT(dir_audit_foreach(d, "club", collect_audit, audit), 0);
+	CHECK_STR(audit, "1666 signup club uid 9701|1666 su club id|");
+	/* ...and root every row, none lost. */
+	audit[0] = '\0';
+	CHECK_INT(dir_audit_foreach(d, NULL, collect_audit, audit), 0);
+	CHECK_STR(audit, "0 signup club uid 9700|1001 su club mysql -psecret|"
+	    "0 remove club /a/club.1.9700|1666 signup club uid 9701|1666 su club id|");
+	/* A removal and a new signup of the name, after the migration. */
+	dir_set_actor(d, 0);
+	CHECK_INT(dir_locker_remove(d, "club", "", err, sizeof(err)), 0);
+	CHECK_INT(dir_locker_add(d, "club", 9700, 9800, NULL, err, sizeof(err)), 0);
+	audit[0] = '\0';
+	CHECK_INT(dir_audit_foreach(d, "club", collect_audit, audit), 0);
+	CHECK_STR(audit, "0 signup club uid 9702|");
 	dir_close(d);
 }
 
@@ -761,6 +817,7 @@ main(void)
 	test_admins();
 	test_migration();
 	test_migration_v2();
+	test_migration_v3_audit();
 	test_limits();
 	UNIT_DONE();
 }
