@@ -30,6 +30,7 @@
 #include "master.h"
 #include "directory.h"
 #include "quota.h"
+#include "vhost.h"
 
 static const char *home_subdirs[] = {
 	"web_scripts", "cron_scripts", "mail_scripts", "tmp", NULL
@@ -964,42 +965,6 @@ do_remove(struct ctl_client *c)
 
 /* ------------------------------------------------------------ vhosts */
 
-/* A name under the domain is a locker's own: only that locker may map it. */
-static int
-vhost_owner_ok(const char *host, const char *locker, char *why, size_t whylen)
-{
-	size_t	hl = strlen(host), dl = strlen(M->conf.domain);
-	int	i;
-
-	for (i = 0; i < M->conf.nhostnames; i++)
-		if (strcmp(host, M->conf.hostnames[i]) == 0)
-			goto service;
-	if (strcmp(host, M->conf.domain) == 0)
-		goto service;
-	if (hl > dl + 1 && host[hl - dl - 1] == '.' && strcmp(host + hl - dl, M->conf.domain) == 0) {
-		/* x.domain is locker x; a.b.domain belongs to locker b. */
-		const char *end = host + hl - dl - 1, *start = end;
-
-		while (start > host && start[-1] != '.')
-			start--;
-		if (start == host) {
-			snprintf(why, whylen, "%s is the address of locker \"%.*s\"", host,
-			    (int)(end - start), start);
-			return -1;
-		}
-		if ((size_t)(end - start) != strlen(locker) ||
-		    strncmp(start, locker, (size_t)(end - start)) != 0) {
-			snprintf(why, whylen, "%s is under locker \"%.*s\"'s name", host,
-			    (int)(end - start), start);
-			return -1;
-		}
-	}
-	return 0;
-service:
-	snprintf(why, whylen, "%s is a service host name", host);
-	return -1;
-}
-
 static void
 do_vhost_add(struct ctl_client *c)
 {
@@ -1014,7 +979,7 @@ do_vhost_add(struct ctl_client *c)
 		return;
 	if (c->req.subdir[0] != '\0' && subdir_check(c->req.subdir, why, sizeof(why)) == -1)
 		return done(c, 2, "invalid --path \"%s\": %s", c->req.subdir, why);
-	if (vhost_owner_ok(host, lr.name, why, sizeof(why)) == -1)
+	if (vhost_name_check(&M->conf, host, lr.name, why, sizeof(why)) == -1)
 		return done(c, 1, "cannot add %s: %s", host, why);
 	if (dir_vhost_get(M->dir, host, &old) == 1)
 		return done(c, 1, "vhost %s already belongs to %s", host,

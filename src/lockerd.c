@@ -27,6 +27,7 @@
 
 #include "lockerd.h"
 #include "master.h"
+#include "vhost.h"
 #include "directory.h"
 #include "route.h"
 #include "quota.h"
@@ -1023,6 +1024,7 @@ reload(void)
 			child_send(w, MSG_MIME, M->mime, sizeof(*M->mime), -1);
 		}
 	quota_apply_all();
+	vhosts_drop_refused();	/* a new hostname outranks a locker's vhost */
 	routes_push();
 	log_info("configuration and directory reloaded");
 }
@@ -1276,6 +1278,7 @@ main(int argc, char **argv)
 		if ((M->dir = dir_open(dbpath, err, sizeof(err))) == NULL)
 			fatalx("directory %s: %s", dbpath, err);
 	}
+	vhosts_drop_refused();
 	quota_apply_all();
 	M->nfronts = front_count();
 	setup_listeners();

@@ -896,18 +896,22 @@ route_lookup(const struct route_table *t, const char *host, size_t hostlen,
 		return ROUTE_UNKNOWN_HOST;
 	hlen = strlen(h);
 
-	if ((v = find_vhost(t, h, hlen)) != NULL)
-		return route_vhost(t, v, path, out);
+	/*
+	 * The service's own names first, whatever the directory says: a vhost
+	 * (or a locker) named like a host the administrator added later must
+	 * not take every /~locker/ URL on it.  A service host name may sit
+	 * under the domain (www.<domain>); reserved names keep lockers off
+	 * those labels.  Then <locker>.<domain>, which is that locker's by
+	 * construction, and only then the vhosts lockers chose.
+	 */
+	if (is_service_host(t, h, hlen))
+		return route_service(t, path, out);
 	label = subdomain_label(t, h, hlen, &labellen);
 	if (label != NULL &&
 	    (li = find_str(t->lockers, t->nlockers, label, labellen)) != -1)
 		return route_subdomain(t, li, path, out);
-	/*
-	 * A service host name may itself sit under the domain (www.<domain>);
-	 * the reserved names keep lockers from claiming those labels.
-	 */
-	if (is_service_host(t, h, hlen))
-		return route_service(t, path, out);
+	if ((v = find_vhost(t, h, hlen)) != NULL)
+		return route_vhost(t, v, path, out);
 	if (label != NULL)
 		return ROUTE_NO_LOCKER;
 	return ROUTE_UNKNOWN_HOST;

@@ -69,8 +69,9 @@ struct route_result {
  * host: the Host header value as received (any case, optional :port,
  * optional trailing dot; may be empty).  path: a path already normalised
  * by http_normalize_path() (absolute, no dot segments).
- * Lookup order: a vhost (exact host) first, then <locker>.<domain>, then
- * /~<locker>/ on a service host name.
+ * Lookup order: a service host name (/~<locker>/) first, then
+ * <locker>.<domain>, then a vhost (exact host): what the administrator
+ * configured wins over what a locker chose.
  */
 enum route_status route_lookup(const struct route_table *t, const char *host, size_t hostlen,
 	    const char *path, struct route_result *out);

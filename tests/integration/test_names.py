@@ -10,6 +10,7 @@ is on, as on a host that lets anyone make a group locker).
 import json
 import os
 import pwd
+import signal
 import subprocess
 import time
 
@@ -151,3 +152,67 @@ def test_names_that_invite_phishing_are_reserved(d, name):
     # (a system user's name may be refused as another user's login first)
     assert "invalid locker name" in r.stderr or "login of another user" in r.stderr, r.stderr
     assert d.locker("info", name, check=False).returncode != 0
+
+
+# ---------------------------------------------------------------- vhosts
+
+@pytest.fixture(scope="module")
+def mallory(d):
+    r = L(d, "lkmallory", "signup", "--group", "mallory")
+    assert r.returncode == 0, r.stderr
+    d.put("mallory", "index.html", "mallory's\n")
+    d.put("vclub", "index.html", "victim's\n")
+    return "mallory"
+
+
+@pytest.mark.parametrize("host", [
+    # the service's own names
+    "test.example", "scripts.test.example", "SCRIPTS.test.example.",
+    # addresses, in every form resolvers take
+    "127.0.0.1", "2130706433", "0x7f.1", "0x7f000001", "0177.0.0.1", "127.1",
+    "10.0.0.1", "1.2.3.4.5", "[::1]", "::1", "[::ffff:127.0.0.1]",
+    # nobody's names
+    "localhost", "a.localhost", "intranet", "printer.local", "x.invalid",
+    "1.0.0.127.in-addr.arpa",
+    # another locker's
+    "vclub.test.example", "www.vclub.test.example",
+])
+def test_a_vhost_cannot_be_a_service_name_an_address_or_nobodys(d, mallory, host):
+    r = L(d, "lkmallory", "vhost", "add", "mallory", host)
+    assert r.returncode in (1, 2), (host, r.stderr)
+    assert host.lower().strip(".") not in [
+        v["host"] for v in json.loads(d.locker("vhost", "list", "--json").stdout)]
+    # root cannot make one either: these are never a locker's
+    assert d.locker("vhost", "add", "mallory", host, check=False).returncode != 0
+    # and a request by that name still reaches the victim through /~vclub/
+    if host in ("test.example", "scripts.test.example"):
+        s, _, b = get(d.port, "/~vclub/", host)
+        assert (s, b) == (200, b"victim's\n"), host
+    if not host.startswith(("[", ":")):
+        assert get(d.port, "/", host)[2] != b"mallory's\n"
+
+
+def test_a_new_hostname_outranks_a_vhost_taken_before_it(d, mallory):
+    """mallory takes a name the administrator later adds as a `hostname`;
+    after the reload every /~victim/ URL on it is the victim's, and the
+    vhost is gone, logged."""
+    host = "portal.test-svc.example"
+    assert L(d, "lkmallory", "vhost", "add", "mallory", host).returncode == 0
+    assert get(d.port, "/", host)[2] == b"mallory's\n"
+    with open(d.conf) as f:
+        conf = f.read()
+    d.write_conf(conf + f"hostname {host}\n")
+    os.kill(d.proc.pid, signal.SIGHUP)
+    assert _wait_for(lambda: "configuration and directory reloaded" in d.log())
+    s, _, b = get(d.port, "/~vclub/", host)
+    assert (s, b) == (200, b"victim's\n")
+    assert get(d.port, "/", host)[2] != b"mallory's\n"
+    assert f"vhost {host} of mallory dropped: {host} is a service host name" in d.log()
+    assert host not in [v["host"] for v in json.loads(
+        d.locker("vhost", "list", "--json").stdout)]
+    audit = json.loads(d.locker("audit", "mallory", "--json").stdout)
+    assert ("root", "vhost-remove", host) in [(a["user"], a["action"], a["detail"])
+                                               for a in audit]
+    # and it cannot be taken again
+    r = L(d, "lkmallory", "vhost", "add", "mallory", host)
+    assert r.returncode == 1 and "service host name" in r.stderr

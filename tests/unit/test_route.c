@@ -25,9 +25,13 @@ build(size_t *len)
 	CHECK_INT(route_builder_add_vhost(b, "www.alice.net", "alice", ""), 0);
 	CHECK_INT(route_builder_add_vhost(b, "blog.alice.net", "alice", "blog"), 0);
 	CHECK_INT(route_builder_add_vhost(b, "deep.example.com", "bob", "a/b.c/d"), 0);
-	/* A vhost may even sit under the domain: it wins. */
+	/* A vhost may even sit under the domain, where no locker is. */
 	CHECK_INT(route_builder_add_vhost(b, "x.y.example.org", "bob", ""), 0);
 	CHECK_INT(route_builder_add_vhost(b, "carol.example.org", "bob", "carol"), 0);
+	/* Named like a service host, or a locker's own name: it loses. */
+	CHECK_INT(route_builder_add_vhost(b, "www.example.org", "bob", ""), 0);
+	CHECK_INT(route_builder_add_vhost(b, "web.example.net", "bob", ""), 0);
+	CHECK_INT(route_builder_add_vhost(b, "alice.example.org", "bob", ""), 0);
 	CHECK_INT(route_builder_finish(b, &blob, len), 0);
 	route_builder_free(b);
 	return blob;
@@ -199,7 +203,7 @@ test_vhosts(const struct route_table *t)
 	CHECK_ROUTE(t, "deep.example.com", "/i", "bob", "/a/b.c/d/i", "");
 	/* /~ means nothing special on a vhost. */
 	CHECK_ROUTE(t, "www.alice.net", "/~bob/x", "alice", "/~bob/x", "");
-	/* Vhosts win over the locker rule and the depth rule. */
+	/* Vhosts win over the depth rule and where no locker is. */
 	CHECK_ROUTE(t, "carol.example.org", "/", "bob", "/carol/", "");
 	CHECK_ROUTE(t, "x.y.example.org", "/z", "bob", "/z", "");
 	/* Case, port and trailing dot do not matter. */
