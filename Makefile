@@ -16,7 +16,7 @@ CFLAGS	?= -O2 -g
 # truncation warnings of snprintf into PATH_MAX buffers are noise.
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -D_GNU_SOURCE -Isrc \
 	   $(shell pkg-config --cflags $(PKGS))
-LDLIBS	+= $(shell pkg-config --libs $(PKGS))
+LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv
 
 ifeq ($(SAN),1)
 B	 = build-san

@@ -965,28 +965,111 @@ do_remove(struct ctl_client *c)
 
 /* ------------------------------------------------------------ vhosts */
 
+/*
+ * A host outside the domain, asked for by an admin: a claim, pending until
+ * the admin proves the name in the DNS (vhost.c), with what to publish.
+ */
+static void
+vhost_claim(struct ctl_client *c, const struct locker_rec *lr, const char *host)
+{
+	struct vhost_claim	 cl;
+	char			 token[VHOST_TOKEN_LEN + 1], rr[HOSTNAME_MAX + 32];
+	char			 line[1024], err[512];
+
+	if (vhost_token_new(token, sizeof(token)) == -1)
+		return done(c, 1, "no randomness for a token; try again");
+	if (dir_vhost_claim(M->dir, host, lr->name, c->req.subdir, token, &cl, err,
+	    sizeof(err)) == -1)
+		return done(c, 1, "%s", err);
+	vhost_proof_name(host, rr, sizeof(rr));
+	snprintf(line, sizeof(line), "%s is pending until you prove the name is yours: "
+	    "publish this DNS record,\n  %s. IN TXT \"%s\"\nthen run: locker vhost "
+	    "verify %s %s", host, rr, cl.token, lr->name, host);
+	log_info("vhost claim: %s by %s", host, lr->name);
+	text(c, line);
+	done(c, 0, NULL);
+}
+
+/* root's --force: the host leaves the locker that had it. */
+static int
+vhost_take(struct ctl_client *c, const struct vhost_rec *old)
+{
+	char err[512];
+
+	if (dir_vhost_remove(M->dir, old->host, err, sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return -1;
+	}
+	log_info("vhost %s taken from %s (--force)", old->host, old->locker);
+	return 0;
+}
+
 static void
 do_vhost_add(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
 	struct vhost_rec	 old;
 	char			 host[HOSTNAME_MAX + 1], why[256], err[512];
+	int			 force = (c->req.flags & CTL_F_FORCE) != 0;
 
 	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1 ||
 	    strchr(c->req.host, ':') != NULL || strchr(host, '.') == NULL)
 		return done(c, 2, "invalid host name \"%s\"", c->req.host);
+	if (force && c->uid != 0)
+		return done(c, 77, "permission denied: only root may --force a vhost");
 	if (locker_for_caller(c, &lr) == -1)
 		return;
 	if (c->req.subdir[0] != '\0' && subdir_check(c->req.subdir, why, sizeof(why)) == -1)
 		return done(c, 2, "invalid --path \"%s\": %s", c->req.subdir, why);
 	if (vhost_name_check(&M->conf, host, lr.name, why, sizeof(why)) == -1)
 		return done(c, 1, "cannot add %s: %s", host, why);
-	if (dir_vhost_get(M->dir, host, &old) == 1)
-		return done(c, 1, "vhost %s already belongs to %s", host,
-		    strcmp(old.locker, lr.name) == 0 ? "this locker" : "another locker");
+	if (dir_vhost_get(M->dir, host, &old) == 1) {
+		if (!force || strcmp(old.locker, lr.name) == 0)
+			return done(c, 1, "vhost %s already belongs to %s", host,
+			    strcmp(old.locker, lr.name) == 0 ? "this locker" : "another locker");
+		if (vhost_take(c, &old) == -1)
+			return;
+	}
+	/* root vouches for what it adds; a locker proves a name of the world. */
+	if (c->uid != 0 && vhost_needs_proof(&M->conf, host))
+		return vhost_claim(c, &lr, host);
 	if (dir_vhost_add(M->dir, host, lr.name, c->req.subdir, err, sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
 	log_info("vhost add: %s -> %s/%s", host, lr.name, c->req.subdir);
+	routes_push();
+	done(c, 0, NULL);
+}
+
+/* `locker vhost verify NAME HOST`: the claim's TXT record is in the DNS. */
+static void
+do_vhost_verify(struct ctl_client *c)
+{
+	struct locker_rec	 lr;
+	struct vhost_rec	 old;
+	struct vhost_claim	 cl;
+	char			 host[HOSTNAME_MAX + 1], rr[HOSTNAME_MAX + 32], err[512];
+
+	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1)
+		return done(c, 2, "invalid host name \"%s\"", c->req.host);
+	if (locker_for_caller(c, &lr) == -1)
+		return;
+	if (dir_vhost_get(M->dir, host, &old) == 1)
+		return done(c, strcmp(old.locker, lr.name) == 0 ? 0 : 1, "vhost %s already "
+		    "belongs to %s", host, strcmp(old.locker, lr.name) == 0 ? "this locker" :
+		    "another locker");
+	if (dir_vhost_claim_get(M->dir, host, lr.name, &cl) != 1)
+		return done(c, 1, "%s has no pending claim to %s (locker vhost add it first)",
+		    lr.name, host);
+	vhost_proof_name(host, rr, sizeof(rr));
+	switch (vhost_proof_check(host, cl.token)) {
+	case VHOST_PROOF_NOANSWER:
+		return done(c, 1, "the DNS gave no answer for %s; try again", rr);
+	case VHOST_PROOF_NO:
+		return done(c, 1, "no TXT record \"%s\" at %s (yet?)", cl.token, rr);
+	}
+	if (dir_vhost_add(M->dir, host, lr.name, cl.subdir, err, sizeof(err)) == -1)
+		return done(c, 1, "%s", err);
+	log_info("vhost add: %s -> %s/%s (proved in the DNS)", host, lr.name, cl.subdir);
 	routes_push();
 	done(c, 0, NULL);
 }
@@ -1912,6 +1995,8 @@ dispatch(struct ctl_client *c)
 		return do_signup(c);
 	case CTL_VHOST_ADD:
 		return do_vhost_add(c);
+	case CTL_VHOST_VERIFY:
+		return do_vhost_verify(c);
 	case CTL_VHOST_REMOVE:
 		return do_vhost_remove(c);
 	case CTL_ADMIN_ADD:

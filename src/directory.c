@@ -136,6 +136,20 @@ static const char *const schema_v4[] = {
 	"  SELECT RAISE(ABORT, 'the audit trail is append-only');"
 	" END",
 	"CREATE INDEX audit_by_uid ON audit(uid, id)",
+	/*
+	 * A locker's claim to a host outside the domain, until it proves the
+	 * name is its own (vhost.c); claims of several lockers to one host
+	 * may wait side by side, and the first proof takes the host.
+	 */
+	"CREATE TABLE vhost_claims ("
+	"  host    TEXT NOT NULL CHECK (length(host) BETWEEN 1 AND 253),"
+	"  locker  TEXT NOT NULL REFERENCES lockers(name),"
+	"  subdir  TEXT NOT NULL DEFAULT '' CHECK (length(subdir) <= 255),"
+	"  token   TEXT NOT NULL CHECK (length(token) = 32),"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (host, locker)"
+	") WITHOUT ROWID",
+	"CREATE INDEX vhost_claims_by_locker ON vhost_claims(locker, host)",
 	"PRAGMA user_version = 4",
 	NULL
 };
@@ -181,6 +195,10 @@ enum {
 	ST_LIMIT_DELETE,
 	ST_LIMIT_DELETE_LOCKER,
 	ST_LIMIT_LIST,
+	ST_CLAIM_GET,
+	ST_CLAIM_PUT,
+	ST_CLAIM_DELETE_HOST,
+	ST_CLAIM_DELETE_LOCKER,
 	ST_MAX
 };
 
@@ -251,6 +269,15 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_LIMIT_DELETE_LOCKER] = "DELETE FROM locker_limits WHERE locker = ?1",
 	[ST_LIMIT_LIST] =
 	    "SELECT key, value FROM locker_limits WHERE locker = ?1 ORDER BY key",
+	[ST_CLAIM_GET] =
+	    "SELECT subdir, token FROM vhost_claims WHERE host = ?1 AND locker = ?2",
+	/* A claim made again keeps its token: the record may be in the DNS. */
+	[ST_CLAIM_PUT] =
+	    "INSERT INTO vhost_claims (host, locker, subdir, token, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)"
+	    " ON CONFLICT (host, locker) DO UPDATE SET subdir = excluded.subdir",
+	[ST_CLAIM_DELETE_HOST] = "DELETE FROM vhost_claims WHERE host = ?1",
+	[ST_CLAIM_DELETE_LOCKER] = "DELETE FROM vhost_claims WHERE locker = ?1",
 };
 
 struct directory {
@@ -833,6 +860,9 @@ dir_locker_remove(struct directory *d, const char *name, const char *archive,
 	s = d->st[ST_LIMIT_DELETE_LOCKER];
 	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_LIMIT_DELETE_LOCKER) == -1)
 		goto fail;
+	s = d->st[ST_CLAIM_DELETE_LOCKER];
+	if (bind_text(s, 1, name) == -1 || st_exec(d, ST_CLAIM_DELETE_LOCKER) == -1)
+		goto fail;
 	/* While the name still says whose uid the row is. */
 	s = d->st[ST_AUDIT_INSERT];
 	if (audit_insert(d, "remove", name, archive[0] ? archive : "home purged") == -1)
@@ -995,6 +1025,13 @@ dir_vhost_add(struct directory *d, const char *host, const char *locker,
 		st_done(s);
 		return tx_abort(d);
 	}
+	/* Whoever else was waiting to prove it has lost the race. */
+	s = d->st[ST_CLAIM_DELETE_HOST];
+	if (bind_text(s, 1, host) == -1 || st_exec(d, ST_CLAIM_DELETE_HOST) == -1) {
+		db_fail(d, err, errlen, "drop claims");
+		st_done(s);
+		return tx_abort(d);
+	}
 	snprintf(why, sizeof(why), "%s", host);
 	if (subdir[0] != '\0' && strlen(host) + strlen(subdir) + 2 < sizeof(why))
 		snprintf(why, sizeof(why), "%s/%s", host, subdir);
@@ -1003,6 +1040,76 @@ dir_vhost_add(struct directory *d, const char *host, const char *locker,
 		return tx_abort(d);
 	}
 	return tx_commit(d, err, errlen);
+}
+
+int
+dir_vhost_claim(struct directory *d, const char *host, const char *locker,
+    const char *subdir, const char *token, struct vhost_claim *out, char *err,
+    size_t errlen)
+{
+	struct vhost_rec	 old;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	if (d == NULL || host == NULL || locker == NULL || token == NULL ||
+	    strlen(token) != VHOST_TOKEN_LEN || out == NULL)
+		return fail(err, errlen, "dir_vhost_claim: bad arguments");
+	if (subdir == NULL)
+		subdir = "";
+	if (vhost_host_check(host, err, errlen) == -1)
+		return -1;
+	if (tx_begin_locker(d, locker, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_vhost_get(d, host, &old)) != 0) {
+		if (rc == 1)
+			fail(err, errlen, "%s is already a vhost of locker %s", host,
+			    old.locker);
+		else
+			db_fail(d, err, errlen, "look up vhost");
+		return tx_abort(d);
+	}
+	s = d->st[ST_CLAIM_PUT];
+	if (bind_text(s, 1, host) == -1 || bind_text(s, 2, locker) == -1 ||
+	    bind_text(s, 3, subdir) == -1 || bind_text(s, 4, token) == -1 ||
+	    bind_int(s, 5, time(NULL)) == -1 || st_exec(d, ST_CLAIM_PUT) == -1) {
+		db_fail(d, err, errlen, "claim vhost");
+		st_done(s);
+		return tx_abort(d);
+	}
+	if ((rc = dir_vhost_claim_get(d, host, locker, out)) != 1 ||
+	    audit_insert(d, "vhost-claim", locker, host) == -1) {
+		db_fail(d, err, errlen, "claim vhost");
+		return tx_abort(d);
+	}
+	return tx_commit(d, err, errlen);
+}
+
+int
+dir_vhost_claim_get(struct directory *d, const char *host, const char *locker,
+    struct vhost_claim *out)
+{
+	sqlite3_stmt	*s;
+	int		 rc, ret = -1;
+
+	if (d == NULL || host == NULL || locker == NULL || out == NULL)
+		return -1;
+	s = d->st[ST_CLAIM_GET];
+	if (bind_text(s, 1, host) == -1 || bind_text(s, 2, locker) == -1)
+		goto done;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		ret = 0;
+	else if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->host, sizeof(out->host), "%s", host);
+		snprintf(out->locker, sizeof(out->locker), "%s", locker);
+		if (col_text(s, 0, out->subdir, sizeof(out->subdir)) == 0 &&
+		    col_text(s, 1, out->token, sizeof(out->token)) == 0)
+			ret = 1;
+	}
+ done:
+	st_done(s);
+	return ret;
 }
 
 int

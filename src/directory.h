@@ -67,6 +67,26 @@ int	dir_vhost_add(struct directory *d, const char *host, const char *locker,
 	    const char *subdir, char *err, size_t errlen);
 /* 1 removed, 0 no such host, -1 error. */
 int	dir_vhost_remove(struct directory *d, const char *host, char *err, size_t errlen);
+
+/*
+ * A claim to a host outside the domain, pending until the locker proves
+ * the name (vhost.c); dir_vhost_add() of the host, by a proof or by root,
+ * ends every claim to it.  dir_vhost_claim() records one (a claim made
+ * again keeps its first token, returned in out); it fails if the host is
+ * already a vhost.  dir_vhost_claim_get(): 1 found, 0 none, -1 error.
+ */
+#define VHOST_TOKEN_LEN	32
+struct vhost_claim {
+	char	host[HOSTNAME_MAX + 1];
+	char	locker[LOCKER_NAME_MAX + 1];
+	char	subdir[SUBDIR_MAX + 1];
+	char	token[VHOST_TOKEN_LEN + 1];
+};
+int	dir_vhost_claim(struct directory *d, const char *host, const char *locker,
+	    const char *subdir, const char *token, struct vhost_claim *out, char *err,
+	    size_t errlen);
+int	dir_vhost_claim_get(struct directory *d, const char *host, const char *locker,
+	    struct vhost_claim *out);
 int	dir_vhost_get(struct directory *d, const char *host, struct vhost_rec *out);
 /* All vhosts (locker == NULL) or one locker's, in host order. */
 int	dir_vhost_foreach(struct directory *d, const char *locker,

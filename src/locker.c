@@ -39,8 +39,11 @@ static const struct verb verbs[] = {
 	{ "info", CTL_INFO, 1, 1, "NAME", "show a locker, its vhosts and (to admins) admins" },
 	{ "remove", CTL_REMOVE, 1, 1, "NAME [--purge]",
 	  "remove a locker; its home is archived, or deleted with --purge (root)" },
-	{ "vhost add", CTL_VHOST_ADD, 2, 2, "NAME HOST [--path SUBDIR]",
-	  "serve HOST from NAME's web_scripts[/SUBDIR] (admins)" },
+	{ "vhost add", CTL_VHOST_ADD, 2, 2, "NAME HOST [--path SUBDIR] [--force]",
+	  "serve HOST from NAME's web_scripts[/SUBDIR] (admins; a name outside "
+	  "the domain once proved; root: at once, --force takes it from another)" },
+	{ "vhost verify", CTL_VHOST_VERIFY, 2, 2, "NAME HOST",
+	  "prove HOST is NAME's by its DNS TXT record (admins)" },
 	{ "vhost remove", CTL_VHOST_REMOVE, 1, 1, "HOST", "stop serving HOST (admins)" },
 	{ "vhost list", CTL_VHOST_LIST, 0, 1, "[NAME]", "list vhosts" },
 	{ "admin add", CTL_ADMIN_ADD, 2, 2, "NAME USER", "let login USER act for NAME (admins)" },
@@ -959,7 +962,7 @@ main(int argc, char **argv)
 	struct ctl_request	 req;
 	struct out		 o = { .logfd = -1 };
 	char			*pos[CTL_MAX_ARGV + 4], err[512];
-	int			 npos = 0, purge = 0, errlog = 0, follow = 0, i;
+	int			 npos = 0, purge = 0, errlog = 0, follow = 0, force = 0, i;
 	int			 dashdash = -1;
 
 	for (i = 1; i < argc; i++) {
@@ -974,6 +977,8 @@ main(int argc, char **argv)
 				json = 1;
 			else if (strcmp(argv[i], "--purge") == 0)
 				purge = 1;
+			else if (strcmp(argv[i], "--force") == 0)
+				force = 1;
 			else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc)
 				subdir = argv[++i];
 			else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc)
@@ -1015,6 +1020,7 @@ main(int argc, char **argv)
 	}
 	i = strchr(v->name, ' ') ? 2 : 1;	/* the first positional argument */
 	if ((purge && v->verb != CTL_REMOVE) || (subdir && v->verb != CTL_VHOST_ADD) ||
+	    (force && v->verb != CTL_VHOST_ADD) ||
 	    (group && v->verb != CTL_SIGNUP) || ((errlog || follow) && v->verb != CTL_LOGS))
 		return usage_of(v);
 	memset(&req, 0, sizeof(req));
@@ -1060,7 +1066,7 @@ main(int argc, char **argv)
 			copy_arg(req.host, sizeof(req.host), pos[i], "host name");
 		else if (npos - i >= 1)
 			copy_arg(req.name, sizeof(req.name), pos[i], "name");
-		if (v->verb == CTL_VHOST_ADD)
+		if (v->verb == CTL_VHOST_ADD || v->verb == CTL_VHOST_VERIFY)
 			copy_arg(req.host, sizeof(req.host), pos[i + 1], "host name");
 		if (v->verb == CTL_ADMIN_ADD || v->verb == CTL_ADMIN_REMOVE)
 			copy_arg(req.user, sizeof(req.user), pos[i + 1], "user name");
@@ -1071,6 +1077,8 @@ main(int argc, char **argv)
 		}
 		if (purge)
 			req.flags |= CTL_F_PURGE;
+		if (force)
+			req.flags |= CTL_F_FORCE;
 		if (errlog)
 			req.flags |= CTL_F_ERROR;
 	}

@@ -442,12 +442,14 @@ enum ctl_verb {
 	CTL_QUOTA,		/* argv: SIZE|none|default */
 	CTL_LIMIT,		/* argv: KEY, VALUE|none|default */
 	CTL_AUDIT,
+	CTL_VHOST_VERIFY,	/* name, host: a pending claim proved in the DNS */
 };
 
 #define CTL_F_PURGE	0x1
 #define CTL_F_GROUP	0x2	/* signup: a group locker, the caller its first admin */
 #define CTL_F_ERROR	0x4	/* logs: the error log */
 #define CTL_F_TTY	0x8	/* su: stdio is a terminal (a pty of the CLI's) */
+#define CTL_F_FORCE	0x10	/* vhost add (root): take the host from its locker */
 
 /* First field of every request: a CLI and a lockerd of different builds
  * refuse each other clearly instead of misreading the struct. */

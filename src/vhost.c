@@ -16,12 +16,35 @@
  * directory already holds that has come to collide (an administrator
  * adding a `hostname` a locker had taken first), with a log line and an
  * audit row; route.c looks service hosts up first anyway.
+ *
+ * A name outside the domain is the locker's only once it proves it holds
+ * the name in the DNS: `locker vhost add` records a claim with a random
+ * token, the admin publishes it as a TXT record of _lockerd-challenge.HOST,
+ * and `locker vhost verify` finds it there.  Until then the host does not
+ * route, and other lockers may claim it too: the first proof takes it,
+ * and from then on it is that locker's (root may move it, --force).  A
+ * file served from the locker could not prove anything: the host routes
+ * to whichever locker we say, so the proof would only show that the
+ * claimant can write its own web_scripts.  The query is the system
+ * resolver's, asked in a child that drops to the front user first, so
+ * the master parses no byte of the answer and waits for it at most
+ * PROOF_TIMEOUT_MS.
  */
+#include <sys/random.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <resolv.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "master.h"
 #include "vhost.h"
@@ -114,6 +137,16 @@ under_domain_refused(const struct config *c, const char *host, const char *locke
 	return 0;
 }
 
+/* Under the domain, vhost_name_check() let through only the locker's own. */
+int
+vhost_needs_proof(const struct config *c, const char *host)
+{
+	size_t hl = strlen(host), dl = strlen(c->domain);
+
+	return !(hl > dl + 1 && host[hl - dl - 1] == '.' &&
+	    strcmp(host + hl - dl, c->domain) == 0);
+}
+
 int
 vhost_name_check(const struct config *c, const char *host, const char *locker,
     char *why, size_t whylen)
@@ -192,4 +225,115 @@ vhosts_drop_refused(void)
 			    why);
 	}
 	free(r.v);
+}
+
+/* ------------------------------------------------------------- proof */
+
+#define PROOF_TIMEOUT_MS	3000
+#define PROOF_LABEL		"_lockerd-challenge"
+
+int
+vhost_token_new(char *out, size_t outsz)
+{
+	unsigned char	b[VHOST_TOKEN_LEN / 2];
+	size_t		i;
+
+	if (outsz < VHOST_TOKEN_LEN + 1 || getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return -1;
+	for (i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return 0;
+}
+
+void
+vhost_proof_name(const char *host, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s.%s", PROOF_LABEL, host);
+}
+
+/* One of the character-strings of a TXT record's rdata is exactly token. */
+static int
+txt_has(const unsigned char *p, size_t len, const char *token)
+{
+	size_t i = 0, n, tl = strlen(token);
+
+	while (i < len) {
+		n = p[i++];
+		if (n > len - i)
+			return 0;
+		if (n == tl && memcmp(p + i, token, tl) == 0)
+			return 1;
+		i += n;
+	}
+	return 0;
+}
+
+/* In the child, as the front user: the answer, parsed by libresolv. */
+static int
+proof_child(const char *host, const char *token)
+{
+	static unsigned char	 ans[NS_MAXMSG];
+	char			 qname[HOSTNAME_MAX + sizeof(PROOF_LABEL) + 1];
+	ns_msg			 msg;
+	ns_rr			 rr;
+	int			 n, i;
+
+	if (res_init() != 0)
+		return VHOST_PROOF_NOANSWER;
+	drop_privileges(M->conf.front_user, NULL);
+	vhost_proof_name(host, qname, sizeof(qname));
+	if ((n = res_query(qname, ns_c_in, ns_t_txt, ans, sizeof(ans))) < 0)
+		return h_errno == HOST_NOT_FOUND || h_errno == NO_DATA ? VHOST_PROOF_NO :
+		    VHOST_PROOF_NOANSWER;
+	if (ns_initparse(ans, n, &msg) < 0)
+		return VHOST_PROOF_NOANSWER;
+	for (i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
+		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+			break;
+		if (ns_rr_type(rr) == ns_t_txt &&
+		    txt_has(ns_rr_rdata(rr), ns_rr_rdlen(rr), token))
+			return VHOST_PROOF_YES;
+	}
+	return VHOST_PROOF_NO;
+}
+
+int
+vhost_proof_check(const char *host, const char *token)
+{
+	struct pollfd	 pf;
+	uint64_t	 end = now_ms() + PROOF_TIMEOUT_MS, now;
+	signed char	 answer = VHOST_PROOF_NOANSWER;
+	pid_t		 pid;
+	int		 p[2], r;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return VHOST_PROOF_NOANSWER;
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return VHOST_PROOF_NOANSWER;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		answer = (signed char)proof_child(host, token);
+		_exit(write(p[1], &answer, 1) == 1 ? 0 : 1);
+	}
+	close(p[1]);
+	pf.fd = p[0];
+	pf.events = POLLIN;
+	while ((now = now_ms()) < end) {
+		r = poll(&pf, 1, (int)(end - now));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r > 0 && read(p[0], &answer, 1) != 1)
+			answer = VHOST_PROOF_NOANSWER;
+		break;
+	}
+	close(p[0]);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	if (answer != VHOST_PROOF_YES && answer != VHOST_PROOF_NO)
+		answer = VHOST_PROOF_NOANSWER;
+	return answer;
 }

@@ -68,6 +68,7 @@ class Lockerd:
             f"shutdown-timeout 5\n" + extra)
         self.proc = None
         self.stderr_path = os.path.join(self.dir, "lockerd.stderr")
+        self.wrap = []      # a command lockerd is started through (its pid stays)
 
     def write_conf(self, text):
         with open(self.conf, "w") as f:
@@ -84,7 +85,8 @@ class Lockerd:
 
     def start(self):
         self.stderr = open(self.stderr_path, "ab")
-        self.proc = subprocess.Popen([os.path.join(self.build, "lockerd"), "-c", self.conf],
+        self.proc = subprocess.Popen(self.wrap + [os.path.join(self.build, "lockerd"), "-c",
+                                                  self.conf],
                                      stdout=self.stderr, stderr=self.stderr)
         deadline = time.time() + 10
         while time.time() < deadline:

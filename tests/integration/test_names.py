@@ -10,8 +10,12 @@ is on, as on a host that lets anyone make a group locker).
 import json
 import os
 import pwd
+import re
 import signal
+import socket
+import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -60,6 +64,12 @@ def d(build_dir, users):
 def L(d, user, *args, **kw):
     """`locker ARGS` as a login user, not checked."""
     return d.locker(*args, user=user, check=False, **kw)
+
+
+def refused(r, what):
+    assert r.returncode == 77, (r.returncode, r.stdout, r.stderr)
+    assert "permission denied" in r.stderr.lower(), r.stderr
+    assert what in r.stderr, r.stderr
 
 
 def _wait_for(fn, within=5.0):
@@ -197,7 +207,8 @@ def test_a_new_hostname_outranks_a_vhost_taken_before_it(d, mallory):
     after the reload every /~victim/ URL on it is the victim's, and the
     vhost is gone, logged."""
     host = "portal.test-svc.example"
-    assert L(d, "lkmallory", "vhost", "add", "mallory", host).returncode == 0
+    # in the directory from before (proved, or from before proofs were asked)
+    d.locker("vhost", "add", "mallory", host)
     assert get(d.port, "/", host)[2] == b"mallory's\n"
     with open(d.conf) as f:
         conf = f.read()
@@ -216,3 +227,142 @@ def test_a_new_hostname_outranks_a_vhost_taken_before_it(d, mallory):
     # and it cannot be taken again
     r = L(d, "lkmallory", "vhost", "add", "mallory", host)
     assert r.returncode == 1 and "service host name" in r.stderr
+
+
+# ---------------------------------------------------------------- proving a name
+
+class TinyDNS:
+    """A DNS server on a loopback address, port 53, answering TXT questions
+    from `records` ({name: [text, ...]}) and NXDOMAIN to anything else.
+    lockerd is started in a mount namespace of its own whose /etc/resolv.conf
+    names it, so the system resolver it uses asks nobody else."""
+
+    def __init__(self):
+        self.addr = f"127.83.{os.getpid() % 250 + 1}.1"
+        self.records = {}
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((self.addr, 53))
+        self.stop = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def qname(q, i):
+        labels = []
+        while q[i]:
+            labels.append(q[i + 1:i + 1 + q[i]].decode().lower())
+            i += 1 + q[i]
+        return ".".join(labels), i + 1
+
+    def answer(self, q):
+        name, end = self.qname(q, 12)
+        qtype = struct.unpack(">H", q[end:end + 2])[0]
+        question = q[12:end + 4]
+        texts = self.records.get(name, []) if qtype == 16 else []
+        rcode = 0 if name in self.records else 3
+        head = q[:2] + struct.pack(">HHHHH", 0x8180 | rcode, 1, len(texts), 0, 0)
+        rrs = b""
+        for t in texts:
+            rdata = bytes([len(t)]) + t.encode()
+            rrs += b"\xc0\x0c" + struct.pack(">HHIH", 16, 1, 60, len(rdata)) + rdata
+        return head + question + rrs
+
+    def serve(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+                self.sock.sendto(self.answer(q), peer)
+            except (socket.timeout, IndexError, struct.error, UnicodeDecodeError):
+                continue
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def dns(build_dir, users):
+    """(lockerd whose resolver is a TinyDNS, the TinyDNS)."""
+    ns = TinyDNS()
+    inst = Lockerd(build_dir, front_processes=1, extra="group-signup yes\n")
+    resolv = os.path.join(inst.dir, "resolv.conf")
+    with open(resolv, "w") as f:
+        f.write(f"nameserver {ns.addr}\noptions timeout:1 attempts:1\n")
+    inst.wrap = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv]
+    try:
+        inst.start()
+        assert L(inst, "lkvictim", "signup", "--group", "vsite").returncode == 0
+        assert L(inst, "lkmallory", "signup", "--group", "msite").returncode == 0
+        inst.put("vsite", "index.html", "victim's\n")
+        inst.put("msite", "index.html", "mallory's\n")
+        yield inst, ns
+    finally:
+        inst.cleanup()
+        ns.close()
+
+
+def _claim(d, user, locker, host):
+    r = L(d, user, "vhost", "add", locker, host)
+    assert r.returncode == 0, r.stderr
+    m = re.search(r'_lockerd-challenge\.(\S+)\. IN TXT "([0-9a-f]{32})"', r.stdout)
+    assert m and m.group(1) == host, r.stdout
+    return m.group(2)
+
+
+def test_a_name_outside_the_domain_routes_only_once_proved(dns):
+    d, ns = dns
+    host = "www.victim-company.example"
+    token = _claim(d, "lkvictim", "vsite", host)
+    # pending: not served, not listed
+    assert get(d.port, "/", host)[0] == 404
+    assert host not in [v["host"] for v in json.loads(d.locker("vhost", "list",
+                                                                "--json").stdout)]
+    # mallory claims it too, while it is nobody's yet
+    mtoken = _claim(d, "lkmallory", "msite", host)
+    assert mtoken != token
+    # no record yet: no proof
+    r = L(d, "lkvictim", "vhost", "verify", "vsite", host)
+    assert r.returncode == 1 and "no TXT record" in r.stderr, r.stderr
+    # the owner of the name publishes victim's token: only victim's claim proves
+    ns.records[f"_lockerd-challenge.{host}"] = [token]
+    r = L(d, "lkmallory", "vhost", "verify", "msite", host)
+    assert r.returncode == 1, r.stderr
+    refused(L(d, "lkmallory", "vhost", "verify", "vsite", host), "not an admin of vsite")
+    r = L(d, "lkvictim", "vhost", "verify", "vsite", host)
+    assert r.returncode == 0, r.stderr
+    assert get(d.port, "/", host)[2] == b"victim's\n"
+    # proved, it is victim's: mallory can neither claim nor prove it now
+    r = L(d, "lkmallory", "vhost", "add", "msite", host)
+    assert r.returncode == 1 and "another locker" in r.stderr, r.stderr
+    ns.records[f"_lockerd-challenge.{host}"] = [token, mtoken]
+    r = L(d, "lkmallory", "vhost", "verify", "msite", host)
+    assert r.returncode == 1 and "another locker" in r.stderr, r.stderr
+    assert get(d.port, "/", host)[2] == b"victim's\n"
+    audit = json.loads(L(d, "lkvictim", "audit", "vsite", "--json").stdout)
+    assert ("vhost-claim", host) in [(a["action"], a["detail"]) for a in audit]
+    assert ("vhost-add", host) in [(a["action"], a["detail"]) for a in audit]
+
+
+def test_root_adds_at_once_and_force_moves_a_name(dns):
+    d, ns = dns
+    host = "moved.example-org.example"
+    d.locker("vhost", "add", "msite", host)             # root: no proof asked
+    assert get(d.port, "/", host)[2] == b"mallory's\n"
+    r = L(d, "lkmallory", "vhost", "add", "msite", "other.example-org.example", "--force")
+    refused(r, "only root may --force")
+    r = d.locker("vhost", "add", "vsite", host, check=False)
+    assert r.returncode == 1 and "another locker" in r.stderr
+    d.locker("vhost", "add", "vsite", host, "--force")
+    assert get(d.port, "/", host)[2] == b"victim's\n"
+    assert [v["locker"] for v in json.loads(d.locker("vhost", "list", "--json").stdout)
+            if v["host"] == host] == ["vsite"]
+
+
+def test_a_locker_s_own_subdomain_needs_no_proof(dns):
+    d, ns = dns
+    r = L(d, "lkvictim", "vhost", "add", "vsite", "blog.vsite.test.example")
+    assert r.returncode == 0 and "pending" not in r.stdout, (r.stdout, r.stderr)
+    assert get(d.port, "/", "blog.vsite.test.example")[2] == b"victim's\n"

@@ -647,6 +647,7 @@ test_migration_v2(void)
 	/* Back to what schema 2 was. */
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, "DROP TABLE locker_limits; DROP INDEX audit_by_uid;"
+	    " DROP TABLE vhost_claims;"
 	    " ALTER TABLE audit DROP COLUMN uid; PRAGMA user_version = 2", NULL,
 	    NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
@@ -671,6 +672,7 @@ test_migration_v3_audit(void)
 {
 	const char *v3_rows =
 	    "DROP INDEX audit_by_uid; ALTER TABLE audit DROP COLUMN uid;"
+	    "DROP TABLE vhost_claims;"
 	    "PRAGMA user_version = 3;"
 	    "INSERT INTO uids VALUES (9700, 'club', 100, 200, '/a/club.1.9700');"
 	    "INSERT INTO uids VALUES (9701, 'club', 300, NULL, NULL);"
