@@ -879,6 +879,7 @@ remove_image(struct ctl_client *c, const struct locker_rec *lr, const char *home
 		    lr->name, strerror(errno));
 	if (dir_locker_remove(M->dir, lr->name, archive, err, sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
+	stats_forget(lr->name);		/* a new locker of the name counts from 0 */
 	routes_push();
 	retire_logs(lr, stamp);
 	log_info("remove: locker %s, image %s %s", lr->name, purge ? "deleted" :

@@ -5,6 +5,7 @@ mallory attacks with her own CGI scripts over HTTP, as in test_quota.py.
 Whatever lockerd leaves mounted if a test fails is unmounted by the
 fixture's finalizer before the test directory goes.
 """
+import json
 import os
 import subprocess
 
@@ -135,3 +136,8 @@ def test_remove_archives_the_image_and_purge_deletes_it(img_lockerd):
     # Names are free again.
     d.signup("mallory")
     assert limits(d, "mallory")["disk-limit"]["value"] == 24 * MiB
+    # and a new victim has nothing of the old one's: request counts, logs
+    d.signup("victim")
+    st = json.loads(d.locker("status", "--json").stdout)
+    assert [x["requests"] for x in st["lockers"] if x["name"] == "victim"] in ([], [0]), st
+    assert "GET" not in d.locker("logs", "victim").stdout
