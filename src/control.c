@@ -642,6 +642,7 @@ verb_is_change(uint32_t verb)
 	switch (verb) {
 	case CTL_SIGNUP:
 	case CTL_VHOST_ADD:
+	case CTL_VHOST_VERIFY:		/* and a DNS question, in a child */
 	case CTL_VHOST_REMOVE:
 	case CTL_ADMIN_ADD:
 	case CTL_ADMIN_REMOVE:

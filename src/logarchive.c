@@ -79,6 +79,8 @@ logs_archive(const char *name, const char *tag, char *err, size_t errlen)
 
 	if (rc == 1)
 		logd_reopen();
+	/* logd keeps a log budget by name too: the directory's, now the default. */
+	logd_send_limits(name);
 	return rc == -1 ? -1 : 0;
 }
 
