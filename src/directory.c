@@ -1540,8 +1540,9 @@ dir_limit_foreach(struct directory *d, const char *locker,
 
 /*
  * How many lockers, other than one named except, uid signed up that still
- * exist: the audit trail's signup rows by uid whose locker was not removed
- * and signed up again since (by root, say).  Rare (a signup asks), so
+ * exist: the audit trail's signup rows by uid of a locker that is still
+ * there (the row's locker uid, not its name: a name removed and signed up
+ * again by someone else is not the same locker).  Rare (a signup asks), so
  * prepared here rather than kept with the others.  -1 on error.
  */
 int64_t
@@ -1549,8 +1550,8 @@ dir_signups_by(struct directory *d, uint32_t uid, const char *except)
 {
 	static const char sql[] =
 	    "SELECT count(*) FROM lockers l WHERE l.name != ?2 AND EXISTS ("
-	    " SELECT 1 FROM audit a WHERE a.locker = l.name AND a.action = 'signup'"
-	    " AND a.who = ?1 AND a.at >= l.created)";
+	    " SELECT 1 FROM audit a WHERE a.uid = l.uid AND a.action = 'signup'"
+	    " AND a.who = ?1)";
 	sqlite3_stmt	*s;
 	int64_t		 n = -1;
 

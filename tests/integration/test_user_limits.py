@@ -100,11 +100,11 @@ def test_a_loop_of_changes_is_cut_off(make_lockerd, users):
     results = []
     t0 = time.monotonic()
     for i in range(20):
-        r = L(d, MALLORY, "vhost", "add", MALLORY, f"h{i}.mallory-site.example.org")
+        r = L(d, MALLORY, "vhost", "add", MALLORY, f"h{i}.{MALLORY}.test.example")
         results.append(r)
         if r.returncode != 0:
             break
-        r = L(d, MALLORY, "vhost", "remove", f"h{i}.mallory-site.example.org")
+        r = L(d, MALLORY, "vhost", "remove", f"h{i}.{MALLORY}.test.example")
         results.append(r)
         if r.returncode != 0:
             break
@@ -221,9 +221,9 @@ def test_a_route_change_keeps_other_lockers_cached_files(make_lockerd, users):
     assert get(d.port, "/m.html", mhost)[::2] == (200, b"mallory's\n")
     assert get(d.port, "/other.html", vhost)[0] != 200
     for i in range(3):
-        r = L(d, MALLORY, "vhost", "add", MALLORY, f"loop{i}.mallory-site.example.org")
+        r = L(d, MALLORY, "vhost", "add", MALLORY, f"loop{i}.{MALLORY}.test.example")
         assert r.returncode == 0, r.stderr
-        assert L(d, MALLORY, "vhost", "remove", f"loop{i}.mallory-site.example.org") \
+        assert L(d, MALLORY, "vhost", "remove", f"loop{i}.{MALLORY}.test.example") \
             .returncode == 0
         # the victim's entry survives mallory's changes ...
         assert get(d.port, "/v.html", vhost)[::2] == (200, b"victim's\n")
