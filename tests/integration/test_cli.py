@@ -446,6 +446,10 @@ def test_a_created_user_is_refused_too(d):
     ("audit", "a", "b"),
     ("audit", "--error"),
     ("status", "a", "b"),
+    ("vhost", "verify", "alice"),
+    ("vhost", "verify", "alice", "a.example.org", "extra"),
+    ("vhost", "remove", "a.example.org", "--force"),
+    ("list", "--force"),
 ])
 def test_usage_errors_exit_2(d, args):
     r = d.locker(*args, check=False)
@@ -457,7 +461,7 @@ def test_help_without_a_config_still_prints_usage(build_dir):
     r = subprocess.run([os.path.join(build_dir, "locker")], capture_output=True, text=True)
     assert r.returncode == 2 and "usage" in r.stderr.lower()
     for cmd in ("signup", "list", "info", "remove", "vhost add", "vhost remove",
-                "vhost list", "run"):
+                "vhost list", "vhost verify", "run"):
         assert cmd in r.stderr, cmd
 
 
