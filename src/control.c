@@ -776,6 +776,8 @@ do_signup(struct ctl_client *c)
 		dir_locker_remove(M->dir, lr.name, "", err, sizeof(err));
 		return done(c, 1, "%s", why);
 	}
+	/* Counts of an old locker of the name still in flight from front. */
+	stats_forget(lr.name);
 	log_info("signup: locker %s, uid %u (by uid %u)", lr.name, lr.uid, (unsigned)c->uid);
 	routes_push();
 	send_locker(c, &lr);
