@@ -1052,6 +1052,7 @@ do_vhost_verify(struct ctl_client *c)
 	struct vhost_rec	 old;
 	struct vhost_claim	 cl;
 	char			 host[HOSTNAME_MAX + 1], rr[HOSTNAME_MAX + 32], err[512];
+	char			 why[256];
 
 	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1)
 		return done(c, 2, "invalid host name \"%s\"", c->req.host);
@@ -1064,6 +1065,9 @@ do_vhost_verify(struct ctl_client *c)
 	if (dir_vhost_claim_get(M->dir, host, lr.name, &cl) != 1)
 		return done(c, 1, "%s has no pending claim to %s (locker vhost add it first)",
 		    lr.name, host);
+	/* The rules may have changed since the claim (a new hostname, say). */
+	if (vhost_name_check(&M->conf, host, lr.name, why, sizeof(why)) == -1)
+		return done(c, 1, "cannot add %s: %s", host, why);
 	vhost_proof_name(host, rr, sizeof(rr));
 	switch (vhost_proof_check(host, cl.token)) {
 	case VHOST_PROOF_NOANSWER:

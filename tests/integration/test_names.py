@@ -366,3 +366,21 @@ def test_a_locker_s_own_subdomain_needs_no_proof(dns):
     r = L(d, "lkvictim", "vhost", "add", "vsite", "blog.vsite.test.example")
     assert r.returncode == 0 and "pending" not in r.stdout, (r.stdout, r.stderr)
     assert get(d.port, "/", "blog.vsite.test.example")[2] == b"victim's\n"
+
+
+def test_a_claim_cannot_be_proved_once_the_name_is_a_service_host(dns):
+    """Claimed while it was nobody's, made a `hostname` by the administrator
+    before the proof: the proof no longer makes it a vhost."""
+    d, ns = dns
+    host = "later.svc-name.example"
+    token = _claim(d, "lkmallory", "msite", host)
+    with open(d.conf) as f:
+        conf = f.read()
+    d.write_conf(conf + f"hostname {host}\n")
+    n = d.log().count("configuration and directory reloaded")
+    os.kill(d.proc.pid, signal.SIGHUP)
+    assert _wait_for(lambda: d.log().count("configuration and directory reloaded") > n)
+    ns.records[f"_lockerd-challenge.{host}"] = [token]
+    r = L(d, "lkmallory", "vhost", "verify", "msite", host)
+    assert r.returncode == 1 and "service host name" in r.stderr, r.stderr
+    assert get(d.port, "/~vsite/", host)[2] == b"victim's\n"
