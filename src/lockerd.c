@@ -1025,6 +1025,7 @@ reload(void)
 		}
 	quota_apply_all();
 	vhosts_drop_refused();	/* a new hostname outranks a locker's vhost */
+	hostnames_check_lockers();
 	routes_push();
 	log_info("configuration and directory reloaded");
 }
@@ -1279,6 +1280,7 @@ main(int argc, char **argv)
 			fatalx("directory %s: %s", dbpath, err);
 	}
 	vhosts_drop_refused();
+	hostnames_check_lockers();
 	quota_apply_all();
 	M->nfronts = front_count();
 	setup_listeners();

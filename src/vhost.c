@@ -337,3 +337,32 @@ vhost_proof_check(const char *host, const char *token)
 		answer = VHOST_PROOF_NOANSWER;
 	return answer;
 }
+
+/*
+ * A `hostname` one label under the domain that is a locker's address:
+ * the service's now (route.c looks service hosts up first).  The reserved
+ * names keep lockers off the usual ones; this says so for the others.
+ */
+void
+hostnames_check_lockers(void)
+{
+	const struct config	*c = &M->conf;
+	size_t			 dl = strlen(c->domain), hl;
+	char			 label[LOCKER_NAME_MAX + 1];
+	int			 i;
+
+	for (i = 0; i < c->nhostnames; i++) {
+		const char *h = c->hostnames[i];
+
+		hl = strlen(h);
+		if (hl <= dl + 1 || hl - dl - 1 > LOCKER_NAME_MAX || h[hl - dl - 1] != '.' ||
+		    strcmp(h + hl - dl, c->domain) != 0)
+			continue;
+		memcpy(label, h, hl - dl - 1);
+		label[hl - dl - 1] = '\0';
+		if (strchr(label, '.') == NULL && dir_locker_get(M->dir, label, NULL) == 1)
+			log_warnx("hostname %s is the address of locker %s; the service "
+			    "answers there now, the locker at %s/~%s/", h, label, c->domain,
+			    label);
+	}
+}

@@ -14,6 +14,8 @@ int	vhost_name_check(const struct config *c, const char *host, const char *locke
 int	vhost_needs_proof(const struct config *c, const char *host);
 /* Master: drop (logged, audited) the directory's vhosts the rules refuse. */
 void	vhosts_drop_refused(void);
+/* Master: log each `hostname` that is a locker's <name>.<domain>. */
+void	hostnames_check_lockers(void);
 
 /* A fresh claim token (VHOST_TOKEN_LEN hex digits). */
 int	vhost_token_new(char *out, size_t outsz);

@@ -212,9 +212,13 @@ def test_a_new_hostname_outranks_a_vhost_taken_before_it(d, mallory):
     assert get(d.port, "/", host)[2] == b"mallory's\n"
     with open(d.conf) as f:
         conf = f.read()
-    d.write_conf(conf + f"hostname {host}\n")
+    d.write_conf(conf + f"hostname {host}\nhostname mallory.test.example\n")
     os.kill(d.proc.pid, signal.SIGHUP)
     assert _wait_for(lambda: "configuration and directory reloaded" in d.log())
+    # a hostname that is a locker's own address is the service's too, said so
+    assert "hostname mallory.test.example is the address of locker mallory" in d.log()
+    assert get(d.port, "/", "mallory.test.example")[2] != b"mallory's\n"
+    assert get(d.port, "/~mallory/", "mallory.test.example")[2] == b"mallory's\n"
     s, _, b = get(d.port, "/~vclub/", host)
     assert (s, b) == (200, b"victim's\n")
     assert get(d.port, "/", host)[2] != b"mallory's\n"
