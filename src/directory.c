@@ -1437,39 +1437,6 @@ locker_name_check(const char *name, char *why, size_t whylen)
 	return 0;
 }
 
-int
-subdir_check(const char *subdir, char *why, size_t whylen)
-{
-	const char	*p;
-	int		 segstart = 1;
-
-	if (subdir == NULL)
-		return fail(why, whylen, "no subdirectory");
-	if (strlen(subdir) > SUBDIR_MAX)
-		return fail(why, whylen, "a subdirectory is at most %d characters",
-		    SUBDIR_MAX);
-	if (subdir[0] == '/')
-		return fail(why, whylen, "a subdirectory is relative to web_scripts: "
-		    "no leading '/'");
-	for (p = subdir; *p != '\0'; p++) {
-		if (segstart && *p == '/')
-			return fail(why, whylen, "a subdirectory has no empty "
-			    "components ('//' or a trailing '/')");
-		if (segstart && *p == '.')
-			return fail(why, whylen, "no component of a subdirectory may "
-			    "start with '.'");
-		segstart = (*p == '/');
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("._~-/", *p) != NULL))
-			return fail(why, whylen, "a subdirectory may contain only "
-			    "letters, digits, '.', '_', '~', '-' and '/'");
-	}
-	if (p > subdir && p[-1] == '/')
-		return fail(why, whylen, "a subdirectory has no empty components "
-		    "('//' or a trailing '/')");
-	return 0;
-}
-
 /* ----------------------------------------------------------- limits */
 
 int

@@ -158,8 +158,5 @@ int64_t	dir_signups_by(struct directory *d, uint32_t uid, const char *except);
  * localhost, lockerd, ...).  0 if valid, else -1 with the reason in why.
  */
 int	locker_name_check(const char *name, char *why, size_t whylen);
-/* A vhost subdir: relative, no "." / ".." / empty segments, no leading '.'
- * in any segment, [A-Za-z0-9._~-] and '/' only. 0 if valid. */
-int	subdir_check(const char *subdir, char *why, size_t whylen);
 
 #endif

@@ -146,32 +146,46 @@ label_ok(const char *s, size_t len)
 }
 
 /*
- * The rules of subdir_check() in directory.c, repeated here because front
- * links no directory code.  A subdir is pasted in front of a request path,
- * so nothing in it may climb out of web_scripts or name a dot file.
+ * A vhost's subdir, the one check for the master (at vhost add) and
+ * front's table loader: it is pasted in front of a request path, so
+ * nothing in it may climb out of web_scripts or name a dot file.
  */
+int
+subdir_check(const char *subdir, char *why, size_t whylen)
+{
+	const char	*p;
+	int		 segstart = 1;
+
+	if (subdir == NULL)
+		return name_refuse(why, whylen, "no subdirectory");
+	if (strlen(subdir) > SUBDIR_MAX)
+		return name_refuse(why, whylen, "a subdirectory is at most 255 characters");
+	if (subdir[0] == '/')
+		return name_refuse(why, whylen, "a subdirectory is relative to web_scripts: "
+		    "no leading '/'");
+	for (p = subdir; *p != '\0'; p++) {
+		if (segstart && *p == '/')
+			return name_refuse(why, whylen, "a subdirectory has no empty "
+			    "components ('//' or a trailing '/')");
+		if (segstart && *p == '.')
+			return name_refuse(why, whylen, "no component of a subdirectory may "
+			    "start with '.'");
+		segstart = (*p == '/');
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._~-/", *p) != NULL))
+			return name_refuse(why, whylen, "a subdirectory may contain only "
+			    "letters, digits, '.', '_', '~', '-' and '/'");
+	}
+	if (p > subdir && p[-1] == '/')
+		return name_refuse(why, whylen, "a subdirectory has no empty components "
+		    "('//' or a trailing '/')");
+	return 0;
+}
+
 static int
 subdir_ok(const char *s, size_t len)
 {
-	size_t	i;
-	int	segstart = 1;
-
-	if (len == 0)
-		return 1;
-	if (len > SUBDIR_MAX || s[len - 1] == '/')
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = s[i];
-
-		if (segstart && (c == '/' || c == '.'))
-			return 0;
-		segstart = (c == '/');
-		if (c == '/' || c == '.' || c == '_' || c == '~' || c == '-' ||
-		    (c >= 'A' && c <= 'Z') || is_lower_alnum(c))
-			continue;
-		return 0;
-	}
-	return 1;
+	return strlen(s) == len && subdir_check(s, NULL, 0) == 0;
 }
 
 /* Already what route_canon_host() would make of it. */

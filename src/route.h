@@ -83,6 +83,11 @@ enum route_status route_lookup(const struct route_table *t, const char *host, si
  */
 int	locker_label_check(const char *s, size_t len, char *why, size_t whylen);
 
+/* A vhost subdir: relative, no "." / ".." / empty segments, no leading '.'
+ * in any segment, [A-Za-z0-9._~-] and '/' only ("" is web_scripts itself).
+ * 0 if valid, else -1 with why (may be NULL). */
+int	subdir_check(const char *subdir, char *why, size_t whylen);
+
 /* Lower-case host, strip :port and one trailing dot; -1 if not a valid host name. */
 int	route_canon_host(const char *host, size_t len, char *out, size_t outsz);
 
