@@ -958,7 +958,8 @@ body_got_spool(struct conn *c, const struct wire_response *r, int fd)
 	    !S_ISREG(st.st_mode) || st.st_size != 0) {
 		if (fd != -1)
 			close(fd);
-		return send_error(c, r->kind == WIRE_STATUS && r->status == 503 ? 503 : 502, 0);
+		return send_error(c, r->kind == WIRE_STATUS && (r->status == 500 ||
+		    r->status == 503) ? r->status : 502, 0);
 	}
 	if (body_spool(&c->body, fd) == -1) {
 		close(fd);
