@@ -1092,6 +1092,12 @@ do_vhost_remove(struct ctl_client *c)
 	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1)
 		return done(c, 2, "invalid host name \"%s\"", c->req.host);
 	if ((rc = dir_vhost_get(M->dir, host, &old)) != 1) {
+		/* Not a vhost: a pending claim of the caller's lockers, perhaps. */
+		if ((rc = dir_vhost_unclaim(M->dir, host, (uint32_t)c->uid, err,
+		    sizeof(err))) == -1)
+			return done(c, 1, "%s", err);
+		if (rc > 0)
+			return done(c, 0, NULL);
 		if (c->uid != 0)
 			return done(c, 77, "permission denied: %s is not a vhost of a locker "
 			    "you are an admin of", host);

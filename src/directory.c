@@ -197,6 +197,7 @@ enum {
 	ST_LIMIT_LIST,
 	ST_CLAIM_GET,
 	ST_CLAIM_PUT,
+	ST_CLAIM_DELETE,
 	ST_CLAIM_DELETE_HOST,
 	ST_CLAIM_DELETE_LOCKER,
 	ST_MAX
@@ -276,6 +277,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	    "INSERT INTO vhost_claims (host, locker, subdir, token, created)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)"
 	    " ON CONFLICT (host, locker) DO UPDATE SET subdir = excluded.subdir",
+	[ST_CLAIM_DELETE] = "DELETE FROM vhost_claims WHERE host = ?1 AND locker = ?2",
 	[ST_CLAIM_DELETE_HOST] = "DELETE FROM vhost_claims WHERE host = ?1",
 	[ST_CLAIM_DELETE_LOCKER] = "DELETE FROM vhost_claims WHERE locker = ?1",
 };
@@ -1082,6 +1084,50 @@ dir_vhost_claim(struct directory *d, const char *host, const char *locker,
 		return tx_abort(d);
 	}
 	return tx_commit(d, err, errlen);
+}
+
+/*
+ * Withdraw the claims to host of the lockers uid administers (0: root,
+ * every locker's), each with an audit row.  The number withdrawn, or -1.
+ */
+int
+dir_vhost_unclaim(struct directory *d, const char *host, uint32_t uid, char *err,
+    size_t errlen)
+{
+	static const char	 pick[] =
+	    "SELECT locker FROM vhost_claims WHERE host = ?1 AND (?2 = 0 OR locker IN"
+	    " (SELECT locker FROM locker_admins WHERE uid = ?2)) ORDER BY locker";
+	char			 lockers[16][LOCKER_NAME_MAX + 1];
+	sqlite3_stmt		*s = NULL, *del;
+	int			 n = 0, i;
+
+	if (d == NULL || host == NULL)
+		return fail(err, errlen, "dir_vhost_unclaim: bad arguments");
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(d->db, pick, -1, &s, NULL) != SQLITE_OK ||
+	    bind_text(s, 1, host) == -1 || bind_int(s, 2, uid) == -1)
+		goto fail;
+	while (n < 16 && sqlite3_step(s) == SQLITE_ROW)
+		if (col_text(s, 0, lockers[n], sizeof(lockers[n])) == 0)
+			n++;
+	sqlite3_finalize(s);
+	s = NULL;
+	for (i = 0; i < n; i++) {
+		del = d->st[ST_CLAIM_DELETE];
+		if (bind_text(del, 1, host) == -1 || bind_text(del, 2, lockers[i]) == -1 ||
+		    st_exec(d, ST_CLAIM_DELETE) == -1 ||
+		    audit_insert(d, "vhost-unclaim", lockers[i], host) == -1)
+			goto fail;
+	}
+	if (tx_commit(d, err, errlen) == -1)
+		return -1;
+	return n;
+ fail:
+	if (s != NULL)
+		sqlite3_finalize(s);
+	db_fail(d, err, errlen, "withdraw claims");
+	return tx_abort(d);
 }
 
 int

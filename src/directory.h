@@ -87,6 +87,9 @@ int	dir_vhost_claim(struct directory *d, const char *host, const char *locker,
 	    size_t errlen);
 int	dir_vhost_claim_get(struct directory *d, const char *host, const char *locker,
 	    struct vhost_claim *out);
+/* Withdraws uid's lockers' claims to host (uid 0: all); how many, or -1. */
+int	dir_vhost_unclaim(struct directory *d, const char *host, uint32_t uid, char *err,
+	    size_t errlen);
 int	dir_vhost_get(struct directory *d, const char *host, struct vhost_rec *out);
 /* All vhosts (locker == NULL) or one locker's, in host order. */
 int	dir_vhost_foreach(struct directory *d, const char *locker,

@@ -388,3 +388,20 @@ def test_a_claim_cannot_be_proved_once_the_name_is_a_service_host(dns):
     r = L(d, "lkmallory", "vhost", "verify", "msite", host)
     assert r.returncode == 1 and "service host name" in r.stderr, r.stderr
     assert get(d.port, "/~vsite/", host)[2] == b"victim's\n"
+
+
+def test_a_claim_is_withdrawn_by_its_own_admins_only(dns):
+    d, ns = dns
+    host = "withdrawn.example-x.example"
+    vtoken = _claim(d, "lkvictim", "vsite", host)
+    _claim(d, "lkmallory", "msite", host)
+    # mallory's `vhost remove` withdraws her own claim, never the victim's
+    assert L(d, "lkmallory", "vhost", "remove", host).returncode == 0
+    r = L(d, "lkmallory", "vhost", "verify", "msite", host)
+    assert r.returncode == 1 and "no pending claim" in r.stderr, r.stderr
+    refused(L(d, "lkmallory", "vhost", "remove", host), "not a vhost of a locker")
+    ns.records[f"_lockerd-challenge.{host}"] = [vtoken]
+    assert L(d, "lkvictim", "vhost", "verify", "vsite", host).returncode == 0
+    assert get(d.port, "/", host)[2] == b"victim's\n"
+    audit = json.loads(L(d, "lkmallory", "audit", "msite", "--json").stdout)
+    assert ("vhost-unclaim", host) in [(a["action"], a["detail"]) for a in audit]
