@@ -192,3 +192,52 @@ def test_bodies_around_the_memory_bound_arrive_whole(d, chunked):
         assert got, f"no answer for a body of {n}"
         st, _, b = got[0]
         assert (st, b.decode()) == (200, "%d %d %s" % (n, n, hashlib.sha256(body).hexdigest())), n
+
+
+def test_a_spooled_body_counts_against_the_lockers_disk_limit(request, build_dir):
+    """A large body is spooled in the locker's own /tmp: past its disk
+    limit (disk-quota image, 24 MiB) the upload gets 413, and a body that
+    fits still goes through."""
+    import subprocess
+    from conftest import Lockerd
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no loop devices here (/dev/loop-control)")
+    d = Lockerd(build_dir, extra="disk-quota image\ndisk-limit 24m\n")
+    request.addfinalizer(d.cleanup)
+
+    def leftovers():
+        d.stop()
+        with open("/proc/mounts") as f:
+            mounts = [ln.split()[1] for ln in f if ln.split()[1].startswith(d.dir + "/")]
+        for m in reversed(mounts):
+            subprocess.run(["umount", "-l", m])
+    request.addfinalizer(leftovers)
+    d.start()
+    d.signup("erin")
+    d.put("erin", "n.php", '<?php echo strlen(file_get_contents("php://input"));')
+    host = "erin.test.example"
+
+    def post(n):
+        s = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+        s.sendall(b"POST /n.php HTTP/1.1\r\nHost: " + host.encode() +
+                  b"\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % n)
+        block = b"x" * 65536
+        try:
+            for i in range(0, n, len(block)):
+                s.sendall(block[:min(len(block), n - i)])
+        except OSError:
+            pass    # front answered and closed before the end: read it
+        data = b""
+        try:
+            while True:
+                got = s.recv(65536)
+                if not got:
+                    break
+                data += got
+        except OSError:
+            pass
+        s.close()
+        return data
+    assert post(40 << 20).startswith(b"HTTP/1.1 413")
+    data = post(4 << 20)
+    assert data.startswith(b"HTTP/1.1 200") and b"\r\n%d\r\n" % (4 << 20) in data, data[:80]
