@@ -223,6 +223,7 @@ struct wchan {
 	uint64_t	 log_rate;	/* LOG_LIMIT_DEFAULT: the configuration's */
 	struct rate_bucket	 errb;		/* of the PHP errors front relays */
 	uint64_t	 err_dropped;	/* bytes of them dropped, not told logd yet */
+	uint64_t	 told_busy;	/* when the worker last had MSG_BUSY */
 };
 
 static struct {
@@ -253,6 +254,8 @@ static struct {
 	size_t			 loglen;
 	uint64_t		 log_first;	/* when the oldest unsent line was made */
 	unsigned long		 logdrops;
+	uint64_t		 busy_walked;	/* busy_tell_all(): when, */
+	int			 busy_seen;	/* ... and whether it found work */
 } F;
 
 static enum obj_kind master_kind = K_MASTER, signal_kind = K_SIGNAL;
@@ -1321,6 +1324,55 @@ wchan_free(struct wchan *w)
 		}
 	}
 	w->nk = 0;
+}
+
+/*
+ * A locker's worker is what max-workers retires (the quietest first) and
+ * what exits after worker-idle-timeout, and its PHP pool goes with it; both
+ * decisions go by what the worker hears.  A PHP page on a pool connection
+ * front keeps never passes through the worker, so a locker whose only work
+ * was one long page looked idle and lost it (502).  So while a request of
+ * a locker is in flight here, front says so to that locker's worker
+ * (MSG_BUSY, no payload, at most once a second per locker and channel),
+ * which counts it as a request and tells the master (MSG_ACTIVE) as for
+ * any other work.  Telling the worker rather than the master keeps one
+ * source of "busy", needs no new message the master must check, keeps the
+ * worker's own idle exit right, and reaches exactly the worker whose pool
+ * runs the request (after a retire, the locker's new worker is another).
+ */
+#define BUSY_EVERY_MS	1000	/* the master counts 2 s of silence as quiet */
+#define BUSY_WALK_MS	250	/* how often in-flight requests are looked at */
+
+static void
+wchan_busy(struct wchan *w)
+{
+	if (w == NULL || w->dead || w->fd == -1 || loop_now - w->told_busy < BUSY_EVERY_MS)
+		return;
+	/* A full channel holds requests of ours, which say the same. */
+	if (msg_send(w->fd, MSG_BUSY, NULL, 0, -1) == 0)
+		w->told_busy = loop_now;
+}
+
+/* Every request waiting for, or running in, a locker's worker or pool. */
+static void
+busy_tell_all(void)
+{
+	struct conn *c;
+
+	F.busy_walked = loop_now;
+	F.busy_seen = 0;
+	for (c = F.conns; c != NULL; c = c->next) {
+		if (c->closed)
+			continue;
+		if (c->kc != NULL) {
+			wchan_busy(c->kc->w);	/* the pool's own worker */
+			F.busy_seen = 1;
+		} else if (c->state == C_WAIT_WORKER || c->state == C_WAIT_FCGI ||
+		    c->state == C_CGI) {
+			wchan_busy(wchan_find(c->locker));
+			F.busy_seen = 1;
+		}
+	}
 }
 
 /*
@@ -2900,6 +2952,7 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 	kc->owner = c;
 	c->kc = kc;
 	c->kc_reused = kc->used > 0;
+	wchan_busy(kc->w);	/* at once: the worker may have been quiet for long */
 	c->fcgi = 1;
 	/* Until the reader has seen END_REQUEST, the connection is not reusable. */
 	fcgi_reader_init(&c->fr, 1);
@@ -3230,8 +3283,8 @@ front_main(int idx)
 
 	for (;;) {
 		uint64_t since;
-		int nev = epoll_wait(F.epfd, evs, 256,
-		    F.loglen || stats_pending(&since) ? 100 : 1000);
+		int nev = epoll_wait(F.epfd, evs, 256, F.loglen || stats_pending(&since) ? 100 :
+		    F.busy_seen ? BUSY_WALK_MS : 1000);
 
 		update_date();
 		for (i = 0; i < nev; i++) {
@@ -3328,6 +3381,8 @@ front_main(int idx)
 		}
 		fcgi_kick_all();
 		flush_all();
+		if (loop_now - F.busy_walked >= BUSY_WALK_MS)
+			busy_tell_all();
 		/* Log lines go to logd in batches: at most 100 ms late. */
 		if (F.loglen > 16384 || (F.loglen > 0 && loop_now - F.log_first >= 100))
 			log_flush();

@@ -518,18 +518,6 @@ link_front_logd(struct child *f)
 
 /* --- workers, by locker name --- */
 
-struct child *
-worker_find(const char *locker)
-{
-	struct child *w;
-
-	for (w = M->workers; w != NULL; w = w->next)
-		if (w->role == ROLE_WORKER && w->pid > 0 && !w->idle_exit &&
-		    strcmp(w->locker, locker) == 0)
-			return w;
-	return NULL;
-}
-
 static void
 worker_unlink(struct child *w)
 {
@@ -540,6 +528,8 @@ worker_unlink(struct child *w)
 			*pp = w->next;
 			break;
 		}
+	if (w->role == ROLE_WORKER)
+		warm_index_del(w);
 	child_closed(w);
 	/* A later event of this round may still point at it. */
 	w->kind = EV_NONE;
@@ -679,6 +669,7 @@ worker_start(const struct locker_rec *lr)
 	w->started_ms = now_ms();
 	w->next = M->workers;
 	M->workers = w;
+	warm_index_add(w);
 	ev_add(w->chan, w);
 
 	memset(&init, 0, sizeof(init));
@@ -1024,6 +1015,7 @@ reload(void)
 			child_send(w, MSG_MIME, M->mime, sizeof(*M->mime), -1);
 		}
 	quota_apply_all();
+	warm_trim();		/* a lower max-workers holds at once, not one per start */
 	vhosts_drop_refused();	/* a new hostname outranks a locker's vhost */
 	hostnames_check_lockers();
 	routes_push();
@@ -1179,6 +1171,7 @@ master_loop(void)
 			free(g);
 		}
 		restarts_due();
+		warm_tick();
 		control_timeouts();
 		if (M->stopping && stop_step())
 			return;

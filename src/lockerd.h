@@ -259,6 +259,7 @@ enum msg_type {
 	MSG_LOG_LIMITS,		/* master -> logd: struct msg_log_limits */
 	MSG_ACTIVE,		/* worker -> master: served or ran something just now */
 	MSG_LOG_DROPPED,	/* logd -> master: struct msg_log_dropped */
+	MSG_BUSY,		/* front -> worker: a request of the locker is in flight in front */
 	MSG_MAX
 };
 

@@ -33,6 +33,7 @@ struct child {
 	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
 	struct stats_total served;	/* ROLE_FRONT: this slot's, across restarts */
 	struct child	*next;		/* workers and tasks: list links */
+	struct child	*hnext;		/* ROLE_WORKER: in warm.c's index by name */
 };
 
 struct ctl_out;
@@ -80,7 +81,6 @@ struct master {
 extern struct master *M;
 
 /* lockerd.c */
-struct child *worker_find(const char *locker);
 void	worker_stop(struct child *w);
 struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 		    const int *keep_fds, int nkeep);
@@ -111,9 +111,14 @@ void	control_timeouts(void);
 void	control_round_end(void);	/* frees the clients closed in this round */
 void	control_task_done(struct ctl_client *c, int status);
 
-/* warm.c: the cap on warm workers (max-workers). */
+/* warm.c: the cap on warm workers (max-workers), and workers by name. */
 void	warm_active(struct child *w);
 int	warm_make_room(void);
+void	warm_trim(void);		/* after a reload: down to the (new) cap */
+void	warm_tick(void);		/* from the master's loop */
+void	warm_index_add(struct child *w);
+void	warm_index_del(struct child *w);
+struct child *worker_find(const char *locker);	/* its running worker, or NULL */
 
 /* userlimit.c: a token of uid's bucket (change-rate); 0 taken, -1 none
  * (*retry_s: seconds until there is one).  per_minute 0: no limit. */

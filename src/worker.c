@@ -43,8 +43,9 @@ static struct {
 /*
  * The master caps how many workers are warm (max-workers) and, to make
  * room, retires the one that has been idle longest: it learns who is busy
- * from this, sent at most once a second while requests come or scripts
- * run.
+ * from this, sent at most once a second while requests come, scripts run
+ * or front says a request of ours is in flight (MSG_BUSY: a PHP page on a
+ * pool connection front keeps never passes through us).
  */
 #define ACTIVE_EVERY_MS	1000
 
@@ -520,6 +521,12 @@ chan_serve(int chan)
 		for (i = 0; i < k; i++) {
 			if (in[i].fd != -1)
 				close(in[i].fd);
+			if (in[i].type == MSG_BUSY && in[i].len == 0) {
+				/* Work of ours in front: not idle, and the master hears it. */
+				W.last_request = now_ms();
+				tell_active();
+				continue;
+			}
 			if (in[i].type != MSG_REQUEST || in[i].len < sizeof(m[i].q) ||
 			    wire_view_of(&m[i].q, m[i].strs, in[i].len - sizeof(m[i].q), &v) == -1) {
 				answers_flush(chan);
@@ -635,13 +642,13 @@ worker_main(void)
 
 	for (;;) {
 		uint64_t idle_ms = (uint64_t)W.conf.worker_idle_timeout * 1000;
-		uint64_t since;
+		uint64_t since, now = now_ms();
 
 		if (script_count() > 0)
-			W.last_request = now_ms();	/* not idle while a script runs */
-		if (now_ms() - W.last_request < ACTIVE_EVERY_MS)
+			W.last_request = now;	/* not idle while a script runs */
+		if (now - W.last_request < ACTIVE_EVERY_MS)
 			tell_active();
-		since = now_ms() - W.last_request;
+		since = now - W.last_request;
 		if (since >= idle_ms) {
 			/* Tell the master first, so it starts a fresh worker if needed. */
 			msg_send(CHILD_CHAN_FD, MSG_IDLE, NULL, 0, -1);
@@ -651,8 +658,17 @@ worker_main(void)
 		timeout = (int)(idle_ms - since);
 		if ((st = script_timeouts()) >= 0 && st < timeout)
 			timeout = st;
-		if (script_count() > 0 && timeout > ACTIVE_EVERY_MS)
-			timeout = ACTIVE_EVERY_MS;	/* a quiet script is still work */
+		/* Busy (a quiet script, or front's MSG_BUSY): wake when the next
+		 * MSG_ACTIVE is due, not up to a second after, so the master never
+		 * goes much more than a second without hearing from a busy worker
+		 * (it takes 2 s of silence for quiet). */
+		if (script_count() > 0 || since < ACTIVE_EVERY_MS) {
+			uint64_t due = W.told_active + ACTIVE_EVERY_MS;
+
+			due = due > now ? due - now : 0;
+			if ((uint64_t)timeout > due)
+				timeout = (int)due;
+		}
 
 		memcpy(all, W.pfd, sizeof(W.pfd[0]) * (size_t)W.npfd);
 		nall = W.npfd;

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import get
+from conftest import get, parse_responses, raw
 
 MALLORY, VICTIM = "ulmallory", "ulvictim"
 MARK = "lockerd user-limits test user"
@@ -287,3 +287,63 @@ def test_warm_workers_are_capped_machine_wide(make_lockerd):
     time.sleep(3)
     assert get(d.port, "/i.html", "wa.test.example")[::2] == (200, b"wa\n")
     assert _wait_for(lambda: workers() == 2), d.children()
+
+
+SLOW_PHP = '<?php sleep(%d); echo "slept";'
+
+
+def _slow_get(port, path, host):
+    """A request that may take longer than get()'s 5 s."""
+    req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host))
+    r = parse_responses(raw(port, req.encode(), timeout=20))
+    return r[0] if r else (None, {}, b"")
+
+
+def test_a_php_request_keeps_its_worker_warm(make_lockerd):
+    """front talks to a locker's PHP pool over kept connections, without its
+    worker: a locker whose only work was one PHP page longer than 2 s looked
+    quiet, and under max-workers its worker, and the pool in it, was retired
+    in the middle of the page (502).  Now front tells the worker while a
+    request of its locker is in flight: the PHP page ends with 200, and the
+    cap still holds (503 while every warm worker is busy, then the idle one
+    goes)."""
+    import concurrent.futures
+    d = make_lockerd(front_processes=1, extra="max-workers 2\n").start()
+    for name in ("wa", "wb", "wc"):
+        d.signup(name)
+        d.put(name, "i.html", f"{name}\n")
+    d.put("wa", "slow.php", SLOW_PHP % 8)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as ex:
+        t0 = time.monotonic()
+        slow = ex.submit(_slow_get, d.port, "/slow.php", "wa.test.example")
+        assert _wait_for(lambda: d.info("wa")["worker_pid"])
+        wa = d.info("wa")["worker_pid"]
+        time.sleep(max(0, t0 + 3 - time.monotonic()))     # wa's worker heard nothing for 3 s
+        b = get(d.port, "/i.html", "wb.test.example")       # a second warm worker: the cap
+        c1 = get(d.port, "/i.html", "wc.test.example")      # wa busy, wb just now: none to retire
+        time.sleep(max(0, t0 + 5.6 - time.monotonic()))   # wb quiet for 2.5 s, wa still busy
+        c2 = get(d.port, "/i.html", "wc.test.example")
+        assert time.monotonic() < t0 + 7.5, "too slow a machine for this test's timing"
+        ps = d.pids("worker")
+        st, _, body = slow.result()
+    assert (st, body) == (200, b"slept"), (st, body, d.log()[-3000:])
+    assert d.info("wa")["worker_pid"] == wa
+    assert b[::2] == (200, b"wb\n")
+    assert c1[0] == 503 and c1[1].get("retry-after") == "1", (c1, d.log()[-3000:])
+    assert c2[::2] == (200, b"wc\n"), (c2, d.log()[-3000:])
+    assert d.info("wb")["worker_pid"] == 0
+    assert len(ps) <= 2 + 1, ps          # wb's on its way out at most
+    assert _wait_for(lambda: len(d.pids("worker")) == 2), d.children()
+
+
+def test_a_long_php_request_outlives_worker_idle_timeout(make_lockerd):
+    """The same blindness, without any cap: a worker exits after
+    worker-idle-timeout without a request, and its PHP pool with it, so a
+    PHP page longer than that (a locker's only traffic) ended in 502."""
+    d = make_lockerd(front_processes=1, extra="worker-idle-timeout 2s\n").start()
+    d.signup("wa")
+    d.put("wa", "slow.php", SLOW_PHP % 5)
+    st, _, body = _slow_get(d.port, "/slow.php", "wa.test.example")
+    assert (st, body) == (200, b"slept"), (st, body, d.log()[-3000:])
+    # and an idle worker still goes when it should
+    assert _wait_for(lambda: d.info("wa")["worker_pid"] == 0, within=6)
