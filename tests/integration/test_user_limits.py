@@ -336,6 +336,35 @@ def test_a_php_request_keeps_its_worker_warm(make_lockerd):
     assert _wait_for(lambda: len(d.pids("worker")) == 2), d.children()
 
 
+def test_a_lower_max_workers_holds_at_reload(make_lockerd):
+    """A reload that lowered max-workers retired the workers beyond it only
+    one per new start: the machine kept the old number warm.  Now the quiet
+    ones go at the reload, and the busy ones once they are quiet, with
+    their scripts finished."""
+    import concurrent.futures
+    import signal
+    d = make_lockerd(front_processes=1, extra="max-workers 3\n").start()
+    for name in ("wa", "wb", "wc"):
+        d.signup(name)
+        d.put(name, "i.html", f"{name}\n")
+        d.put(name, "slow.sh", SLOW_SH)
+    workers = lambda: len(d.pids("worker"))
+    assert get(d.port, "/i.html", "wa.test.example")[0] == 200
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        slow = [ex.submit(get, d.port, "/slow.sh", f"{n}.test.example") for n in ("wb", "wc")]
+        assert _wait_for(lambda: workers() == 3)
+        time.sleep(2.5)     # wa quiet; wb and wc run their scripts
+        with open(d.conf) as f:
+            conf = f.read()
+        d.write_conf(conf.replace("max-workers 3\n", "max-workers 1\n"))
+        os.kill(d.proc.pid, signal.SIGHUP)
+        assert _wait_for(lambda: d.info("wa")["worker_pid"] == 0, within=1.5), d.log()[-2000:]
+        assert workers() == 2, d.children()    # the busy ones are left to finish
+        for f in slow:
+            assert f.result()[::2] == (200, b"slept\n")
+    # and once quiet, one of them goes without any new start
+    assert _wait_for(lambda: workers() == 1, within=5), (d.children(), d.log()[-2000:])
+
 def test_a_long_php_request_outlives_worker_idle_timeout(make_lockerd):
     """The same blindness, without any cap: a worker exits after
     worker-idle-timeout without a request, and its PHP pool with it, so a
