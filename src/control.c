@@ -1599,16 +1599,16 @@ status_uid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The role of one of a locker's processes: the master started it, or not. */
+/* The role of one of a locker's processes: the master started it, or not
+ * (looked up by the locker's name, not in a walk of every child). */
 static const char *
-status_role(pid_t pid)
+status_role(pid_t pid, const char *locker)
 {
-	struct child *w;
+	struct child *w = locker_child(locker, pid);
 
-	for (w = M->workers; w != NULL; w = w->next)
-		if (w->pid == pid)
-			return w->role == ROLE_WORKER ? "worker" : "task";
-	return "process";
+	if (w == NULL)
+		return "process";
+	return w->role == ROLE_WORKER ? "worker" : "task";
 }
 
 /* Every process of the lockers in s, in one walk over /proc. */
@@ -1632,7 +1632,7 @@ send_set_procs_walk(struct ctl_client *c, struct status_set *s)
 		if ((l = bsearch(&key, s->v, s->n, sizeof(*s->v), status_uid_cmp)) == NULL)
 			continue;
 		pid = (pid_t)atoi(e->d_name);
-		send_proc(c, pid, status_role(pid), l->name, l->uid, 0, NULL);
+		send_proc(c, pid, status_role(pid, l->name), l->name, l->uid, 0, NULL);
 	}
 	closedir(d);
 }
@@ -1647,7 +1647,7 @@ status_cg_cb(pid_t pid, void *arg)
 {
 	struct status_cg *x = arg;
 
-	send_proc(x->c, pid, status_role(pid), x->l->name, x->l->uid, 0, NULL);
+	send_proc(x->c, pid, status_role(pid, x->l->name), x->l->name, x->l->uid, 0, NULL);
 }
 
 /*

@@ -528,8 +528,7 @@ worker_unlink(struct child *w)
 			*pp = w->next;
 			break;
 		}
-	if (w->role == ROLE_WORKER)
-		warm_index_del(w);
+	warm_index_del(w);
 	child_closed(w);
 	/* A later event of this round may still point at it. */
 	w->kind = EV_NONE;
@@ -630,6 +629,7 @@ task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 	t->started_ms = now_ms();
 	t->next = M->workers;
 	M->workers = t;
+	warm_index_add(t);
 	return t;
 }
 

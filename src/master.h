@@ -33,7 +33,7 @@ struct child {
 	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
 	struct stats_total served;	/* ROLE_FRONT: this slot's, across restarts */
 	struct child	*next;		/* workers and tasks: list links */
-	struct child	*hnext;		/* ROLE_WORKER: in warm.c's index by name */
+	struct child	*hnext;		/* workers and tasks: warm.c's index by name */
 };
 
 struct ctl_out;
@@ -119,6 +119,7 @@ void	warm_tick(void);		/* from the master's loop */
 void	warm_index_add(struct child *w);
 void	warm_index_del(struct child *w);
 struct child *worker_find(const char *locker);	/* its running worker, or NULL */
+struct child *locker_child(const char *locker, pid_t pid);	/* worker or task */
 
 /* userlimit.c: a token of uid's bucket (change-rate); 0 taken, -1 none
  * (*retry_s: seconds until there is one).  per_minute 0: no limit. */

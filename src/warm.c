@@ -29,8 +29,9 @@
 #define WARM_IDLE_MS	2000
 #define WARM_BUCKETS	1024
 
-/* Workers by locker name: front's asks, and `locker list` over every
- * locker, look one up without a walk of all of them. */
+/* The master's children of each locker (workers and tasks) by name:
+ * front's asks, `locker list` over every locker and `locker status` over
+ * every process look one up without a walk of all of them. */
 static struct child *by_name[WARM_BUCKETS];
 static int over;	/* past the cap with none quiet: warm_tick() tries again */
 
@@ -79,6 +80,17 @@ worker_find(const char *locker)
 
 	for (w = by_name[name_hash(locker)]; w != NULL; w = w->hnext)
 		if (warm(w) && strcmp(w->locker, locker) == 0)
+			return w;
+	return NULL;
+}
+
+struct child *
+locker_child(const char *locker, pid_t pid)
+{
+	struct child *w;
+
+	for (w = by_name[name_hash(locker)]; w != NULL; w = w->hnext)
+		if (w->pid == pid && strcmp(w->locker, locker) == 0)
 			return w;
 	return NULL;
 }

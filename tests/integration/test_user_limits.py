@@ -157,16 +157,31 @@ def test_status_of_many_lockers_is_one_walk_of_proc(make_lockerd, users, tmp_pat
     # a worker for some of them, so there is something to show
     for name in (MALLORY, "mal-many0", "mal-many1"):
         assert get(d.port, "/", f"{name}.test.example")[0] in (200, 403, 404)
-    out = str(tmp_path / "strace.out")
-    tracer = _strace_master(d, out)
+    # and a task (root's `locker run`), which the master started too
+    task = subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "run", "mal-many2",
+                             "--", "sleep", "5"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        r = L(d, MALLORY, "status", "--json")
+        assert _wait_for(lambda: any(p["role"] == "task" for p in json.loads(
+            L(d, MALLORY, "status", "mal-many2", "--json").stdout)["processes"]))
+        out = str(tmp_path / "strace.out")
+        tracer = _strace_master(d, out)
+        try:
+            r = L(d, MALLORY, "status", "--json")
+        finally:
+            tracer.terminate()
+            tracer.wait(timeout=10)
     finally:
-        tracer.terminate()
-        tracer.wait(timeout=10)
+        task.kill()
+        task.wait()
     assert r.returncode == 0, r.stderr
     shown = {p["locker"] for p in json.loads(r.stdout)["processes"]}
-    assert {MALLORY, "mal-many0", "mal-many1"} <= shown
+    assert {MALLORY, "mal-many0", "mal-many1", "mal-many2"} <= shown
+    # each process's role is looked up by its locker (no walk of every child
+    # per process): the workers and the task are named as such
+    roles = {(p["locker"], p["role"]) for p in json.loads(r.stdout)["processes"]}
+    assert {(n, "worker") for n in (MALLORY, "mal-many0", "mal-many1")} <= roles, roles
+    assert ("mal-many2", "task") in roles, roles
     calls = open(out).read().splitlines()
     walks = [ln for ln in calls if re.search(r'openat\([^,]+, "/proc", .*O_DIRECTORY', ln)]
     cgroups = [ln for ln in calls if "/cgroup.procs" in ln]
