@@ -110,6 +110,8 @@ static const struct directive directives[] = {
 	  "on SIGTERM, how long in-flight requests may take to finish" },
 	{ "control-timeout", T_DURATION, F(control_timeout), 1, 3600,
 	  "a `locker` connection that sends no request, or reads no reply, is closed" },
+	{ "dns-timeout", T_DURATION, F(dns_timeout), 1, 60,
+	  "how long `locker vhost verify` waits for the DNS's answer" },
 	{ "self-signup", T_YESNO, F(self_signup), 0, 0,
 	  "yes: a login user may sign up a locker named after their login" },
 	{ "group-signup", T_GROUPSIGNUP, F(group_signup), 0, 0,
@@ -222,6 +224,7 @@ config_defaults(struct config *c)
 	c->keepalive_timeout = 15;
 	c->send_timeout = 60;
 	c->control_timeout = 10;
+	c->dns_timeout = 3;
 	c->max_group_lockers = 5;
 	c->change_rate = 60;
 	c->change_burst = 60;
@@ -805,8 +808,8 @@ config_dump(const struct config *c, int fd)
 	    c->body_total_timeout, c->keepalive_timeout);
 	dprintf(fd, "send-timeout %us\nkeepalive-requests %u\nmax-connections %u\n",
 	    c->send_timeout, c->keepalive_requests, c->max_connections);
-	dprintf(fd, "shutdown-timeout %us\ncontrol-timeout %us\n", c->shutdown_timeout,
-	    c->control_timeout);
+	dprintf(fd, "shutdown-timeout %us\ncontrol-timeout %us\ndns-timeout %us\n",
+	    c->shutdown_timeout, c->control_timeout, c->dns_timeout);
 	dprintf(fd, "self-signup %s\ngroup-signup %s\n", c->self_signup ? "yes" : "no",
 	    c->group_signup == GROUP_SIGNUP_YES ? "yes" : c->group_signup == GROUP_SIGNUP_NO ?
 	    "no" : c->group_signup_group);

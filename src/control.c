@@ -173,6 +173,8 @@ client_free(struct ctl_client *c)
 			close(c->stdio[i]);
 	if (c->task != NULL)
 		c->task->waiter = NULL;
+	if (c->proof != NULL)
+		proof_cancel(c->proof);
 	out_free(c);
 	c->kind = EV_NONE;
 	c->next = closed;
@@ -1044,32 +1046,77 @@ do_vhost_add(struct ctl_client *c)
 	done(c, 0, NULL);
 }
 
-/* `locker vhost verify NAME HOST`: the claim's TXT record is in the DNS. */
+/*
+ * What verify needs, before the DNS is asked and again once it answered
+ * (the directory may have changed meanwhile: the host proved by another
+ * locker, the claim withdrawn, the caller no longer an admin, the name a
+ * service host since a reload): 0 with the claim, or -1 and answered.
+ */
+static int
+verify_ready(struct ctl_client *c, char *host, size_t hostsz, struct locker_rec *lr,
+    struct vhost_claim *cl)
+{
+	struct vhost_rec	old;
+	char			why[256];
+
+	if (route_canon_host(c->req.host, strlen(c->req.host), host, hostsz) == -1) {
+		done(c, 2, "invalid host name \"%s\"", c->req.host);
+		return -1;
+	}
+	if (locker_for_caller(c, lr) == -1)
+		return -1;
+	if (dir_vhost_get(M->dir, host, &old) == 1) {
+		done(c, strcmp(old.locker, lr->name) == 0 ? 0 : 1, "vhost %s already "
+		    "belongs to %s", host, strcmp(old.locker, lr->name) == 0 ?
+		    "this locker" : "another locker");
+		return -1;
+	}
+	if (dir_vhost_claim_get(M->dir, host, lr->name, cl) != 1) {
+		done(c, 1, "%s has no pending claim to %s (locker vhost add it first)",
+		    lr->name, host);
+		return -1;
+	}
+	/* The rules may have changed since the claim (a new hostname, say). */
+	if (vhost_name_check(&M->conf, host, lr->name, why, sizeof(why)) == -1) {
+		done(c, 1, "cannot add %s: %s", host, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * `locker vhost verify NAME HOST`: is the claim's TXT record in the DNS?
+ * The master does not wait for the answer (proof.c): control_proof_done()
+ * completes the claim when it comes.
+ */
 static void
 do_vhost_verify(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
-	struct vhost_rec	 old;
+	struct vhost_claim	 cl;
+	char			 host[HOSTNAME_MAX + 1], err[256];
+
+	if (verify_ready(c, host, sizeof(host), &lr, &cl) == -1)
+		return;
+	if (proof_start(c, host, cl.token, err, sizeof(err)) == -1)
+		return done(c, 75, "%s", err);	/* EX_TEMPFAIL */
+}
+
+void
+control_proof_done(struct ctl_client *c, const char *token, int answer)
+{
+	struct locker_rec	 lr;
 	struct vhost_claim	 cl;
 	char			 host[HOSTNAME_MAX + 1], rr[HOSTNAME_MAX + 32], err[512];
-	char			 why[256];
 
-	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1)
-		return done(c, 2, "invalid host name \"%s\"", c->req.host);
-	if (locker_for_caller(c, &lr) == -1)
+	dir_set_actor(M->dir, (uint32_t)c->uid);
+	if (verify_ready(c, host, sizeof(host), &lr, &cl) == -1)
 		return;
-	if (dir_vhost_get(M->dir, host, &old) == 1)
-		return done(c, strcmp(old.locker, lr.name) == 0 ? 0 : 1, "vhost %s already "
-		    "belongs to %s", host, strcmp(old.locker, lr.name) == 0 ? "this locker" :
-		    "another locker");
-	if (dir_vhost_claim_get(M->dir, host, lr.name, &cl) != 1)
-		return done(c, 1, "%s has no pending claim to %s (locker vhost add it first)",
-		    lr.name, host);
-	/* The rules may have changed since the claim (a new hostname, say). */
-	if (vhost_name_check(&M->conf, host, lr.name, why, sizeof(why)) == -1)
-		return done(c, 1, "cannot add %s: %s", host, why);
+	if (strcmp(cl.token, token) != 0)
+		return done(c, 1, "the claim to %s was made again while the DNS was asked; "
+		    "run verify again", host);
 	vhost_proof_name(host, rr, sizeof(rr));
-	switch (vhost_proof_check(host, cl.token)) {
+	switch (answer) {
 	case VHOST_PROOF_NOANSWER:
 		return done(c, 1, "the DNS gave no answer for %s; try again", rr);
 	case VHOST_PROOF_NO:
@@ -2139,7 +2186,8 @@ control_event(struct ctl_client *c, uint32_t events)
 /*
  * A client that has sent no request, or reads no reply, for
  * control-timeout is closed.  One waiting for its su or run does not time
- * out: the process it started may rightly run for days.
+ * out: the process it started may rightly run for days; nor one waiting
+ * for its verify's DNS lookup (dns-timeout bounds that).
  */
 void
 control_timeouts(void)
@@ -2153,7 +2201,8 @@ control_timeouts(void)
 	last = now;
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->task != NULL || c->deadline_ms == 0 || now < c->deadline_ms)
+		if (c->task != NULL || c->proof != NULL || c->deadline_ms == 0 ||
+		    now < c->deadline_ms)
 			continue;
 		if (c->refused) {
 			client_free(c);

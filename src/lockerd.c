@@ -837,8 +837,10 @@ reap(void)
 	char		 what[96];
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((c = child_by_pid(pid)) == NULL)
+		if ((c = child_by_pid(pid)) == NULL) {
+			proof_reaped(pid);
 			continue;
+		}
 		if (c->role == ROLE_FRONT)
 			snprintf(what, sizeof(what), "front %d", c->idx);
 		else if (c->role == ROLE_LOGD)
@@ -1159,6 +1161,9 @@ master_loop(void)
 			case EV_CHILD:
 				child_read((struct child *)k);
 				break;
+			case EV_PROOF:
+				proof_event((struct proof *)k);
+				break;
 			case EV_NONE:
 				break;
 			}
@@ -1173,6 +1178,7 @@ master_loop(void)
 		restarts_due();
 		warm_tick();
 		control_timeouts();
+		proof_tick();
 		if (M->stopping && stop_step())
 			return;
 	}

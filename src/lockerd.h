@@ -166,6 +166,7 @@ struct config {
 	uint32_t	max_connections;	/* per front process */
 	uint32_t	shutdown_timeout;
 	uint32_t	control_timeout;	/* seconds a control client may stay silent */
+	uint32_t	dns_timeout;		/* seconds a vhost proof waits for the DNS */
 	int		self_signup;		/* users may sign up their own locker */
 	int		group_signup;		/* GROUP_SIGNUP_* */
 	char		group_signup_group[CONF_USER_LEN];	/* GROUP_SIGNUP_GROUP */

@@ -11,9 +11,11 @@
 enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK };
 
 /* epoll data points at one of these: the first member says what it is. */
-enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD };
+enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD,
+	EV_PROOF };
 
 struct ctl_client;
+struct proof;
 
 struct child {
 	enum ev_kind	 kind;		/* EV_CHILD */
@@ -50,6 +52,7 @@ struct ctl_client {
 	int		 stdio[3];
 	struct ctl_request req;
 	struct child	*task;		/* the process it waits for */
+	struct proof	*proof;		/* the DNS lookup it waits for (proof.c) */
 	/* Replies the socket could not take yet, sent as the client reads. */
 	struct ctl_out	*out_head, *out_tail;
 	size_t		 out_bytes;
@@ -110,6 +113,18 @@ void	control_event(struct ctl_client *c, uint32_t events);
 void	control_timeouts(void);
 void	control_round_end(void);	/* frees the clients closed in this round */
 void	control_task_done(struct ctl_client *c, int status);
+/* The DNS answered c's vhost verify (VHOST_PROOF_*) for the claim's token. */
+void	control_proof_done(struct ctl_client *c, const char *token, int answer);
+
+/* proof.c: vhost verify's DNS lookups, answered through the master's loop.
+ * proof_start: 0 (c->proof is set; control_proof_done() comes later), or
+ * -1 with why (too many in flight, no fork). */
+int	proof_start(struct ctl_client *c, const char *host, const char *token,
+	    char *err, size_t errlen);
+void	proof_event(struct proof *p);	/* its pipe is readable */
+void	proof_cancel(struct proof *p);	/* its client hung up */
+int	proof_reaped(pid_t pid);	/* 1 if pid was a lookup's */
+void	proof_tick(void);		/* deadlines; frees what is done */
 
 /* warm.c: the cap on warm workers (max-workers), and workers by name. */
 void	warm_active(struct child *w);

@@ -27,20 +27,12 @@
  * to whichever locker we say, so the proof would only show that the
  * claimant can write its own web_scripts.  The query is the system
  * resolver's, asked in a child that drops to the front user first, so
- * the master parses no byte of the answer and waits for it at most
- * PROOF_TIMEOUT_MS.
+ * the master parses no byte of the answer, and never waits for it
+ * (proof.c).
  */
 #include <sys/random.h>
-#include <sys/wait.h>
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
 #include <netinet/in.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <resolv.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,7 +221,6 @@ vhosts_drop_refused(void)
 
 /* ------------------------------------------------------------- proof */
 
-#define PROOF_TIMEOUT_MS	3000
 #define PROOF_LABEL		"_lockerd-challenge"
 
 int
@@ -249,93 +240,6 @@ void
 vhost_proof_name(const char *host, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s.%s", PROOF_LABEL, host);
-}
-
-/* One of the character-strings of a TXT record's rdata is exactly token. */
-static int
-txt_has(const unsigned char *p, size_t len, const char *token)
-{
-	size_t i = 0, n, tl = strlen(token);
-
-	while (i < len) {
-		n = p[i++];
-		if (n > len - i)
-			return 0;
-		if (n == tl && memcmp(p + i, token, tl) == 0)
-			return 1;
-		i += n;
-	}
-	return 0;
-}
-
-/* In the child, as the front user: the answer, parsed by libresolv. */
-static int
-proof_child(const char *host, const char *token)
-{
-	static unsigned char	 ans[NS_MAXMSG];
-	char			 qname[HOSTNAME_MAX + sizeof(PROOF_LABEL) + 1];
-	ns_msg			 msg;
-	ns_rr			 rr;
-	int			 n, i;
-
-	if (res_init() != 0)
-		return VHOST_PROOF_NOANSWER;
-	drop_privileges(M->conf.front_user, NULL);
-	vhost_proof_name(host, qname, sizeof(qname));
-	if ((n = res_query(qname, ns_c_in, ns_t_txt, ans, sizeof(ans))) < 0)
-		return h_errno == HOST_NOT_FOUND || h_errno == NO_DATA ? VHOST_PROOF_NO :
-		    VHOST_PROOF_NOANSWER;
-	if (ns_initparse(ans, n, &msg) < 0)
-		return VHOST_PROOF_NOANSWER;
-	for (i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
-		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
-			break;
-		if (ns_rr_type(rr) == ns_t_txt &&
-		    txt_has(ns_rr_rdata(rr), ns_rr_rdlen(rr), token))
-			return VHOST_PROOF_YES;
-	}
-	return VHOST_PROOF_NO;
-}
-
-int
-vhost_proof_check(const char *host, const char *token)
-{
-	struct pollfd	 pf;
-	uint64_t	 end = now_ms() + PROOF_TIMEOUT_MS, now;
-	signed char	 answer = VHOST_PROOF_NOANSWER;
-	pid_t		 pid;
-	int		 p[2], r;
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return VHOST_PROOF_NOANSWER;
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return VHOST_PROOF_NOANSWER;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		answer = (signed char)proof_child(host, token);
-		_exit(write(p[1], &answer, 1) == 1 ? 0 : 1);
-	}
-	close(p[1]);
-	pf.fd = p[0];
-	pf.events = POLLIN;
-	while ((now = now_ms()) < end) {
-		r = poll(&pf, 1, (int)(end - now));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r > 0 && read(p[0], &answer, 1) != 1)
-			answer = VHOST_PROOF_NOANSWER;
-		break;
-	}
-	close(p[0]);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		;
-	if (answer != VHOST_PROOF_YES && answer != VHOST_PROOF_NO)
-		answer = VHOST_PROOF_NOANSWER;
-	return answer;
 }
 
 /*

@@ -21,10 +21,10 @@ void	hostnames_check_lockers(void);
 int	vhost_token_new(char *out, size_t outsz);
 /* Where the proof goes: the TXT record "_lockerd-challenge.HOST". */
 void	vhost_proof_name(const char *host, char *out, size_t outsz);
-/* Does that record hold token?  Asked of the system resolver in a child. */
+/* Does that record hold token?  Asked of the system resolver in a child
+ * (proof.c), which answers one of these. */
 #define VHOST_PROOF_YES		1
 #define VHOST_PROOF_NO		0
 #define VHOST_PROOF_NOANSWER	(-1)
-int	vhost_proof_check(const char *host, const char *token);
 
 #endif

@@ -238,12 +238,18 @@ def test_a_new_hostname_outranks_a_vhost_taken_before_it(d, mallory):
 class TinyDNS:
     """A DNS server on a loopback address, port 53, answering TXT questions
     from `records` ({name: [text, ...]}) and NXDOMAIN to anything else.
+    Questions for a name in `hold` get no answer until release(name): the
+    attacker's silent (or slow) DNS.  `asked` lists the names asked.
     lockerd is started in a mount namespace of its own whose /etc/resolv.conf
     names it, so the system resolver it uses asks nobody else."""
 
     def __init__(self):
         self.addr = f"127.83.{os.getpid() % 250 + 1}.1"
         self.records = {}
+        self.hold = set()
+        self.held = []          # (question, peer) not answered yet
+        self.asked = []
+        self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((self.addr, 53))
         self.stop = False
@@ -276,9 +282,28 @@ class TinyDNS:
         while not self.stop:
             try:
                 q, peer = self.sock.recvfrom(4096)
+                name = self.qname(q, 12)[0]
+                with self.lock:
+                    self.asked.append(name)
+                    if name in self.hold:
+                        self.held.append((q, peer))
+                        continue
                 self.sock.sendto(self.answer(q), peer)
             except (socket.timeout, IndexError, struct.error, UnicodeDecodeError):
                 continue
+
+    def release(self, name):
+        """Answer the held questions for name, and the next ones at once."""
+        with self.lock:
+            self.hold.discard(name)
+            held = [(q, p) for q, p in self.held if self.qname(q, 12)[0] == name]
+            self.held = [h for h in self.held if h not in held]
+        for q, peer in held:
+            self.sock.sendto(self.answer(q), peer)
+
+    def was_asked(self, name):
+        with self.lock:
+            return name in self.asked
 
     def close(self):
         self.stop = True
@@ -290,10 +315,13 @@ class TinyDNS:
 def dns(build_dir, users):
     """(lockerd whose resolver is a TinyDNS, the TinyDNS)."""
     ns = TinyDNS()
-    inst = Lockerd(build_dir, front_processes=1, extra="group-signup yes\n")
+    # The resolver waits for a held answer longer than any test needs; the
+    # master's own deadline (dns-timeout) longer still.
+    inst = Lockerd(build_dir, front_processes=1,
+                   extra="group-signup yes\ndns-timeout 30s\n")
     resolv = os.path.join(inst.dir, "resolv.conf")
     with open(resolv, "w") as f:
-        f.write(f"nameserver {ns.addr}\noptions timeout:1 attempts:1\n")
+        f.write(f"nameserver {ns.addr}\noptions timeout:20 attempts:1\n")
     inst.wrap = ["unshare", "-m", "--propagation", "private", "sh", "-c",
                  'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv]
     try:
@@ -405,3 +433,107 @@ def test_a_claim_is_withdrawn_by_its_own_admins_only(dns):
     assert get(d.port, "/", host)[2] == b"victim's\n"
     audit = json.loads(L(d, "lkmallory", "audit", "msite", "--json").stdout)
     assert ("vhost-unclaim", host) in [(a["action"], a["detail"]) for a in audit]
+
+
+# ------------------------------------------------- a slow DNS holds nobody else
+
+def _verify_bg(d, user, locker, host):
+    """`locker vhost verify` as user, left running."""
+    return subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "vhost",
+                             "verify", locker, host], user=user, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _lookups(d):
+    """The master's children running as the front user: its DNS lookups."""
+    front = pwd.getpwnam("lockerd").pw_uid
+    return [p for p, (role, uid) in d.children().items() if uid == front and role == "?"]
+
+
+def test_a_silent_dns_holds_no_one_but_its_asker(dns):
+    """mallory's name answers her proof's question never (until released):
+    while her verify waits for it, the master serves others at once: victim's
+    `locker info`, a cold start of victim's new locker over HTTP, victim's
+    own verify; mallory gets one lookup at a time.  Then her DNS answers
+    and her verify completes the claim."""
+    d, ns = dns
+    host = "slow.mallory-dns.example"
+    qname = f"_lockerd-challenge.{host}"
+    assert L(d, "lkvictim", "signup", "--group", "vcold").returncode == 0
+    d.put("vcold", "index.html", "cold start\n")
+    token = _claim(d, "lkmallory", "msite", host)
+    other = "other.mallory-dns.example"
+    _claim(d, "lkmallory", "msite", other)
+    vhost = "www.victim-dns.example"
+    _claim(d, "lkvictim", "vsite", vhost)
+    ns.records[qname] = [token]
+    ns.hold.add(qname)
+    v = _verify_bg(d, "lkmallory", "msite", host)
+    try:
+        assert _wait_for(lambda: ns.was_asked(qname), within=10), "the DNS was not asked"
+        # the master is free while the question waits
+        r = L(d, "lkvictim", "info", "vcold")
+        assert r.returncode == 0, r.stderr
+        st, _, body = get(d.port, "/", "vcold.test.example")
+        assert (st, body) == (200, b"cold start\n")
+        r = L(d, "lkvictim", "vhost", "verify", "vsite", vhost)
+        assert r.returncode == 1 and "no TXT record" in r.stderr, r.stderr
+        # one lookup at a time per user
+        r = L(d, "lkmallory", "vhost", "verify", "msite", other)
+        assert r.returncode == 75 and "busy" in r.stderr, (r.returncode, r.stderr)
+        # all of that while mallory's verify was still waiting for her DNS
+        assert v.poll() is None, ("verify ended before the others", v.communicate())
+        assert get(d.port, "/", host)[0] == 404
+    finally:
+        ns.release(qname)
+        out, err = v.communicate(timeout=30)
+    assert v.returncode == 0, err
+    assert get(d.port, "/", host)[2] == b"mallory's\n"
+    assert _wait_for(lambda: not _lookups(d)), _lookups(d)
+
+
+def test_a_lookup_goes_with_its_client_and_at_its_deadline(dns):
+    """A verify whose CLI is killed takes its lookup along (the user's slot
+    is free again and nothing is claimed); one whose DNS never answers is
+    answered at dns-timeout, and its lookup killed."""
+    d, ns = dns
+    host = "gone.mallory-dns.example"
+    qname = f"_lockerd-challenge.{host}"
+    token = _claim(d, "lkmallory", "msite", host)
+    ns.records[qname] = [token]
+    ns.hold.add(qname)
+    v = _verify_bg(d, "lkmallory", "msite", host)
+    try:
+        assert _wait_for(lambda: ns.was_asked(qname), within=10)
+        assert _lookups(d)
+        v.kill()
+        v.communicate()
+        assert _wait_for(lambda: not _lookups(d)), "the lookup outlived its client"
+        assert get(d.port, "/", host)[0] == 404
+        # the slot is free: a new verify asks again (and is held again)
+        n = ns.asked.count(qname)
+        v = _verify_bg(d, "lkmallory", "msite", host)
+        assert _wait_for(lambda: ns.asked.count(qname) > n, within=10), \
+            v.poll() is None or v.communicate()
+    finally:
+        v.kill()
+        v.communicate()
+    # the deadline: a DNS that never answers (the resolver would wait 20 s)
+    with open(d.conf) as f:
+        conf = f.read()
+    assert _wait_for(lambda: not _lookups(d))
+    try:
+        d.write_conf(conf.replace("dns-timeout 30s", "dns-timeout 1s"))
+        n = d.log().count("configuration and directory reloaded")
+        os.kill(d.proc.pid, signal.SIGHUP)
+        assert _wait_for(lambda: d.log().count("configuration and directory reloaded") > n)
+        t0 = time.monotonic()
+        r = L(d, "lkmallory", "vhost", "verify", "msite", host)
+        assert r.returncode == 1 and "gave no answer" in r.stderr, r.stderr
+        assert time.monotonic() - t0 < 20, "the master did not keep its deadline"
+        assert _wait_for(lambda: not _lookups(d)), "the lookup outlived its deadline"
+    finally:
+        d.write_conf(conf)
+        os.kill(d.proc.pid, signal.SIGHUP)
+        ns.release(qname)
+    assert get(d.port, "/", host)[0] == 404
