@@ -198,18 +198,18 @@ def test_limit_directives_are_checked(make_lockerd):
     base = open(m.conf).read()
     lockerd = os.path.join(m.build, "lockerd")
     for bad in ("change-rate lots\n", "change-burst 0\n", "max-workers -1\n",
-                "max-group-lockers-per-user 1x\n"):
+                "max-group-lockers-per-user 1x\n", "dns-timeout 0\n", "dns-timeout 2m\n"):
         m.write_conf(base + bad)
         r = subprocess.run([lockerd, "-t", "-c", m.conf], capture_output=True, text=True)
         key = bad.split()[0]
         assert r.returncode != 0 and re.search(r"lockerd\.conf:\d+: .*" + key, r.stderr), \
             (bad, r.stderr)
     m.write_conf(base + "change-rate 12\nchange-burst 3\nmax-workers 7\n"
-                 "max-group-lockers-per-user 2\n")
+                 "max-group-lockers-per-user 2\ndns-timeout 7s\n")
     r = subprocess.run([lockerd, "-t", "-v", "-c", m.conf], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     for line in ("change-rate 12", "change-burst 3", "max-workers 7",
-                 "max-group-lockers-per-user 2"):
+                 "max-group-lockers-per-user 2", "dns-timeout 7s"):
         assert line + "\n" in r.stdout, r.stdout
 
 
