@@ -148,13 +148,14 @@ proof_start(struct ctl_client *c, const char *host, const char *token, char *err
 	int		 fds[2];
 
 	if (c->uid != 0 && in_flight((long)c->uid) >= PROOF_PER_UID) {
-		snprintf(err, errlen, "busy: your other vhost verify is still waiting for "
-		    "the DNS; try again when it is done");
+		/* Not "busy:", which the CLI would ask again, quietly, 40 times. */
+		snprintf(err, errlen, "your other vhost verify is still waiting for the "
+		    "DNS; one at a time: try again when it has its answer");
 		return -1;
 	}
 	if (processes() >= (c->uid == 0 ? PROOF_MAX_ROOT : PROOF_MAX)) {
-		snprintf(err, errlen, "busy: %d vhost verifies are waiting for the DNS "
-		    "already; try again in a few seconds", PROOF_MAX);
+		snprintf(err, errlen, "%d vhost verifies are waiting for the DNS already, "
+		    "the most at once here; try again in a few seconds", PROOF_MAX);
 		return -1;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||

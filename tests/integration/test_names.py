@@ -438,7 +438,7 @@ def test_a_claim_is_withdrawn_by_its_own_admins_only(dns):
 # ------------------------------------------------- a slow DNS holds nobody else
 
 def _verify_bg(d, user, locker, host):
-    """`locker vhost verify` as user, left running."""
+    """`locker vhost verify` as user (None: root), left running."""
     return subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "vhost",
                              "verify", locker, host], user=user, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -481,7 +481,7 @@ def test_a_silent_dns_holds_no_one_but_its_asker(dns):
         assert r.returncode == 1 and "no TXT record" in r.stderr, r.stderr
         # one lookup at a time per user
         r = L(d, "lkmallory", "vhost", "verify", "msite", other)
-        assert r.returncode == 75 and "busy" in r.stderr, (r.returncode, r.stderr)
+        assert r.returncode == 75 and "one at a time" in r.stderr, (r.returncode, r.stderr)
         # all of that while mallory's verify was still waiting for her DNS
         assert v.poll() is None, ("verify ended before the others", v.communicate())
         assert get(d.port, "/", host)[0] == 404
@@ -538,3 +538,40 @@ def test_a_lookup_goes_with_its_client_and_at_its_deadline(dns):
         os.kill(d.proc.pid, signal.SIGHUP)
         ns.release(qname)
     assert get(d.port, "/", host)[0] == 404
+
+
+def test_lookups_in_flight_are_capped_machine_wide(dns):
+    """16 verifies waiting for a silent DNS (root's here: root has no
+    per-user bound) fill the machine's lookups: a login user's verify is
+    refused at once (exit 75), root still gets one of its reserve; all answer
+    once the DNS does."""
+    d, ns = dns
+    hosts = [f"h{i}.capped-dns.example" for i in range(17)]
+    for h in hosts:
+        ns.records[f"_lockerd-challenge.{h}"] = [_claim(d, "lkmallory", "msite", h)]
+        ns.hold.add(f"_lockerd-challenge.{h}")
+    vhost = "www.victim-capped.example"
+    _claim(d, "lkvictim", "vsite", vhost)
+    vs = []
+    try:
+        for h in hosts[:16]:
+            vs.append(_verify_bg(d, None, "msite", h))
+            q = f"_lockerd-challenge.{h}"
+            assert _wait_for(lambda: ns.was_asked(q), within=10), h
+        r = L(d, "lkvictim", "vhost", "verify", "vsite", vhost)
+        assert r.returncode == 75 and "waiting for the DNS already" in r.stderr, \
+            (r.returncode, r.stderr)
+        vs.append(_verify_bg(d, None, "msite", hosts[16]))
+        q = f"_lockerd-challenge.{hosts[16]}"
+        assert _wait_for(lambda: ns.was_asked(q), within=10), "root's reserve"
+        assert all(v.poll() is None for v in vs)
+    finally:
+        for h in hosts:
+            ns.release(f"_lockerd-challenge.{h}")
+        for v in vs:
+            v.communicate(timeout=30)
+    assert [v.returncode for v in vs] == [0] * 17, [v.stderr for v in vs]
+    assert get(d.port, "/", hosts[16])[2] == b"mallory's\n"
+    assert _wait_for(lambda: not _lookups(d))
+    r = L(d, "lkvictim", "vhost", "verify", "vsite", vhost)
+    assert r.returncode == 1 and "no TXT record" in r.stderr, r.stderr
