@@ -405,6 +405,9 @@ done(struct ctl_client *c, int code, const char *fmt, ...)
 	struct ctl_done	 d;
 	va_list		 ap;
 
+	/* Answered otherwise (a second, malformed request): its lookup ends. */
+	if (c->proof != NULL)
+		proof_cancel(c->proof);
 	memset(&d, 0, sizeof(d));
 	d.code = code;
 	if (fmt != NULL) {

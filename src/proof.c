@@ -222,10 +222,12 @@ proof_event(struct proof *p)
 	proof_finish(p, answer);
 }
 
-/* The client hung up: its lookup is of no more use. */
+/* The client hung up, or was answered otherwise: the lookup is of no use. */
 void
 proof_cancel(struct proof *p)
 {
+	if (p->waiter != NULL)
+		p->waiter->proof = NULL;
 	p->waiter = NULL;
 	if (p->fd != -1)
 		proof_finish(p, VHOST_PROOF_NOANSWER);
