@@ -29,7 +29,7 @@ LOCKERD_SRCS = lockerd.c proc.c config.c directory.c control.c front.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
-	       cookie.c body.c logarchive.c vhost.c proof.c
+	       cookie.c body.c logarchive.c vhost.c proof.c netns.c
 LOCKER_SRCS  = locker.c proc.c config.c route.c directory.c log.c util.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
@@ -124,7 +124,7 @@ bench: deps deps-bench
 
 # What entering a locker's sandbox costs, against a plain fork + exec.
 $(B)/bench-jail: bench/jail.c $(B)/sandbox.o $(B)/cgroup.o $(B)/landlock.o $(B)/seccomp.o \
-		 $(B)/proc.o $(B)/log.o $(B)/util.o $(B)/config.o $(B)/route.o
+		 $(B)/proc.o $(B)/log.o $(B)/util.o $(B)/config.o $(B)/route.o $(B)/netns.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 bench-jail: $(B)/bench-jail
 	$(B)/bench-jail

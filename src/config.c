@@ -37,6 +37,7 @@ enum conf_type {
 	T_YESNO,	/* yes or no, into an int */
 	T_GROUPSIGNUP,	/* yes, no, or a Unix group */
 	T_DISKQUOTA,	/* btrfs or none */
+	T_LOCKERNET,	/* private or host */
 };
 
 struct directive {
@@ -139,6 +140,9 @@ static const struct directive directives[] = {
 	{ "disk-quota", T_DISKQUOTA, F(disk_quota), 0, 0,
 	  "none; btrfs: each home a subvolume whose qgroup keeps disk-limit; "
 	  "image: each home an ext4 image of disk-limit bytes" },
+	{ "locker-network", T_LOCKERNET, F(locker_network), 0, 0,
+	  "private: a network namespace per locker, outbound through pasta; "
+	  "host: the host's network stack (default private where pasta is installed)" },
 	{ "disk-limit", T_SIZE, F(disk_limit), 0, (uint64_t)1 << 50,
 	  "bytes a locker's home may hold, tmp/ included (needs disk-quota); 0: none" },
 	{ "log-rate", T_SIZE, F(log_rate), 0, (uint64_t)1 << 40,
@@ -562,6 +566,14 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		else
 			return perr(p, "%s: expected btrfs, image or none", d->name);
 		return 0;
+	case T_LOCKERNET:
+		if (strcmp(words[1], "private") == 0)
+			c->locker_network = LOCKER_NET_PRIVATE;
+		else if (strcmp(words[1], "host") == 0)
+			c->locker_network = LOCKER_NET_HOST;
+		else
+			return perr(p, "%s: expected private or host", d->name);
+		return 0;
 	case T_PROCS:
 		if (strcmp(words[1], "auto") == 0) {
 			c->front_processes = 0;
@@ -745,12 +757,28 @@ config_validate(const struct config *c, char *err, size_t errlen)
 		    "btrfs (or disk-limit 0)", c->path);
 		return -1;
 	}
+	if (c->locker_network == LOCKER_NET_PRIVATE && access(PASTA_PATH, X_OK) == -1) {
+		snprintf(err, errlen, "%s: locker-network private needs %s (Debian package "
+		    "passt), which is not installed; or set locker-network host", c->path,
+		    PASTA_PATH);
+		return -1;
+	}
 	if (c->max_request_line > c->max_header_size) {
 		snprintf(err, errlen, "%s: max-request-line is larger than max-header-size",
 		    c->path);
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether each locker gets a network namespace of its own: asked for, or
+ * by default where pasta, which gives it outbound connectivity, is there. */
+int
+config_locker_netns(const struct config *c)
+{
+	if (c->locker_network == LOCKER_NET_DEFAULT)
+		return access(PASTA_PATH, X_OK) == 0;
+	return c->locker_network == LOCKER_NET_PRIVATE;
 }
 
 int
@@ -825,6 +853,9 @@ config_dump(const struct config *c, int fd)
 	    c->disk_quota == DISK_QUOTA_BTRFS ? "btrfs" :
 	    c->disk_quota == DISK_QUOTA_IMAGE ? "image" : "none",
 	    (unsigned long long)c->disk_limit);
+	dprintf(fd, "locker-network %s%s\n", config_locker_netns(c) ? "private" : "host",
+	    c->locker_network == LOCKER_NET_DEFAULT && !config_locker_netns(c) ?
+	    "  # default private, but " PASTA_PATH " (package passt) is missing" : "");
 	dprintf(fd, "log-rate %llu\nlog-size %llu\n", (unsigned long long)c->log_rate,
 	    (unsigned long long)c->log_size);
 }

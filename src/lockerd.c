@@ -838,7 +838,8 @@ reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((c = child_by_pid(pid)) == NULL) {
-			proof_reaped(pid);
+			if (!netns_reaped(pid, status))
+				proof_reaped(pid);
 			continue;
 		}
 		if (c->role == ROLE_FRONT)

@@ -183,6 +183,7 @@ struct config {
 	uint64_t	file_size_limit;	/* RLIMIT_FSIZE */
 	int		disk_quota;		/* DISK_QUOTA_*: how disk-limit is kept */
 	uint64_t	disk_limit;		/* bytes in a locker's home; 0: none */
+	int		locker_network;		/* LOCKER_NET_*: netns.c */
 	uint64_t	log_rate;		/* bytes/s into a locker's error log; 0: none */
 	uint64_t	log_size;		/* logd rotates a locker's error log past it */
 };
@@ -193,10 +194,16 @@ struct config {
 #define DISK_QUOTA_NONE		0
 #define DISK_QUOTA_BTRFS	1	/* each home a subvolume with a qgroup limit */
 #define DISK_QUOTA_IMAGE	2	/* each home an ext4 image on a loop device */
+#define LOCKER_NET_DEFAULT	0	/* private where pasta is installed, else host */
+#define LOCKER_NET_PRIVATE	1	/* a network namespace per locker, with pasta */
+#define LOCKER_NET_HOST		2	/* the host's network stack */
+#define PASTA_PATH		"/usr/bin/pasta"
 #define GROUP_SIGNUP_NO		0
 #define GROUP_SIGNUP_YES	1	/* any login user */
 #define GROUP_SIGNUP_GROUP	2	/* members of group_signup_group */
 
+/* locker-network in effect: 1 for a network namespace per locker. */
+int	config_locker_netns(const struct config *c);
 /* Fills in every default, then reads path.  On error, err holds "file:line: what". */
 int	config_load(struct config *c, const char *path, char *err, size_t errlen);
 /* Parse from memory (for tests and the fuzzer); name is used in messages. */
@@ -602,6 +609,9 @@ struct sandbox_spec {
 int	sandbox_init(const struct config *c);
 /* Master: fork into new namespaces; the child must call sandbox_enter. */
 pid_t	sandbox_clone(void);
+/* Called first in the child of sandbox_clone(): netns_join() in the master
+ * (a hook, since the CLI links proc.c without the sandbox). */
+extern int (*sandbox_clone_join)(void);
 /* Master, before starting a process of the locker: its cgroups and limits. */
 int	sandbox_prepare(const struct config *c, const char *locker, uint32_t uid);
 /* Master, when the locker's last process has been reaped; and at stop. */
@@ -613,6 +623,15 @@ void	sandbox_release_all(const struct config *c);
  * close-on-exec.
  */
 int	sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen);
+
+/* netns.c: a network namespace per locker (locker-network private), with
+ * pasta for outbound connectivity; used by sandbox.c and sandbox_clone(). */
+void	netns_init(void);
+int	netns_prepare(const struct config *c, const char *locker, uint32_t uid);
+int	netns_join(void);
+void	netns_release(const char *locker, uint32_t uid);
+void	netns_release_all(void);
+int	netns_reaped(pid_t pid, int status);
 
 /* cgroup.c, landlock.c, seccomp.c: the mechanisms, used by sandbox.c. */
 void	cgroup_probe(char *missing, size_t missingsz);

@@ -308,11 +308,21 @@ signals_default(void)
  * sandbox; here because the CLI links this file but not the sandbox).  The
  * raw system call continues on a copy of our stack, as fork() does.
  */
+int	(*sandbox_clone_join)(void);	/* netns_join, set by the master */
+
 pid_t
 sandbox_clone(void)
 {
-	return (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | SANDBOX_CLONE_FLAGS),
+	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | SANDBOX_CLONE_FLAGS),
 	    NULL, NULL, NULL, NULL);
+
+	/* The locker's network namespace, where locker-network is private. */
+	if (pid == 0 && sandbox_clone_join != NULL && sandbox_clone_join() == -1) {
+		dprintf(2, "lockerd: sandbox: join the locker's network namespace: %s\n",
+		    strerror(errno));
+		_exit(125);
+	}
+	return pid;
 }
 
 static pid_t

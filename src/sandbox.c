@@ -81,7 +81,7 @@ sandbox_init(const struct config *c)
 	char	missing[256], err[256];
 	int	abi;
 
-	(void)c;
+	netns_init();
 	if (seccomp_compile(err, sizeof(err)) == -1) {
 		log_warnx("sandbox: %s", err);
 		return -1;
@@ -94,26 +94,38 @@ sandbox_init(const struct config *c)
 	if (missing[0])
 		log_warnx("sandbox: this machine lacks %s; those limits are not applied",
 		    missing);
-	log_debug("sandbox: namespaces mnt pid ipc uts, seccomp, Landlock ABI %d", abi);
+	if (c->locker_network == LOCKER_NET_DEFAULT && !config_locker_netns(c))
+		log_warnx("sandbox: %s (package passt) is missing: lockers share the "
+		    "host's network stack and see its sockets (locker-network host)",
+		    PASTA_PATH);
+	log_debug("sandbox: namespaces mnt pid ipc uts%s, seccomp, Landlock ABI %d",
+	    config_locker_netns(c) ? " net" : "", abi);
 	return 0;
 }
 
 int
 sandbox_prepare(const struct config *c, const char *locker, uint32_t uid)
 {
-	return cgroup_prepare(c, locker, uid);
+	int rc = cgroup_prepare(c, locker, uid);
+
+	/* Without its namespace the locker would get the host's: refuse. */
+	if (netns_prepare(c, locker, uid) == -1)
+		return -1;
+	return rc;
 }
 
 void
 sandbox_release(const char *locker, uint32_t uid)
 {
 	cgroup_release(locker, uid);
+	netns_release(locker, uid);
 }
 
 void
 sandbox_release_all(const struct config *c)
 {
 	cgroup_release_all(c);
+	netns_release_all();
 }
 
 /* ---------------------------------------------------------------- child */

@@ -1,0 +1,345 @@
+/*
+ * netns.c: a network namespace per locker, with outbound connectivity.
+ *
+ * With `locker-network private`, every process of a locker (its worker,
+ * scripts, PHP pool, `locker run`/`su`) runs in one network namespace of
+ * that locker, made with its first process and gone with its last, like its
+ * cgroups.  The namespace hides the host's socket tables (/proc/net/tcp
+ * and unix show every visitor's address and other lockers' sockets) and
+ * the host's loopback services.  It holds lo and the tap device of pasta
+ * (Debian's passt): pasta, one per locker, started by the master, turns
+ * the locker's outbound TCP and UDP into ordinary sockets of its own on
+ * the host, so the host needs no veth, forwarding, NAT or firewall rule.
+ *
+ * Least privilege: the namespace belongs to a user namespace owned by
+ * nobody (a short-lived child becomes nobody, then unshares both), so pasta
+ * runs as nobody, with no capability on the host, and may still configure
+ * the locker's namespace; the locker's processes, in the host's user
+ * namespace as their own uid, have none over it.  pasta opens
+ * /dev/net/tun, which is root's alone where no udev made it 0666: it gets
+ * a node of its own, in a mount namespace of its own.
+ *
+ * The master does not wait for pasta: a worker serves files and runs
+ * scripts at once, and outbound connections work a few milliseconds later.
+ */
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <net/if.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+
+/* pasta's user: nobody, as pasta itself would pick when started as root. */
+#define NETNS_USER	"nobody"
+
+struct netns {
+	struct netns	*next;
+	char		 locker[LOCKER_NAME_MAX + 1];
+	uint32_t	 uid;
+	int		 userfd, netfd;
+	pid_t		 pasta;
+};
+
+static struct netns	*netns_list;
+/* For the next sandbox_clone(): -1 none (locker-network host), -2 the
+ * locker's could not be made, so the child must not start. */
+static int		 netns_next = -1;
+static uid_t		 net_uid = 65534;
+static gid_t		 net_gid = 65534;
+
+void
+netns_init(void)
+{
+	struct passwd *pw = getpwnam(NETNS_USER);
+
+	sandbox_clone_join = netns_join;
+	if (pw != NULL) {
+		net_uid = pw->pw_uid;
+		net_gid = pw->pw_gid;
+	}
+}
+
+/* In the new namespace, with the capabilities its user namespace gives. */
+static void
+lo_up(void)
+{
+	struct ifreq	ifr;
+	int		s;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+}
+
+/*
+ * A child becomes nobody, unshares a user and a network namespace (the
+ * user namespace first, so it owns the other), brings lo up and stops;
+ * the master opens both namespaces through its /proc and lets it go.
+ */
+static int
+netns_make(int *userfd, int *netfd)
+{
+	char	path[64];
+	pid_t	pid;
+	int	status, rc = -1;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 || setresgid(net_gid, net_gid, net_gid) == -1 ||
+		    setresuid(net_uid, net_uid, net_uid) == -1 ||
+		    unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1)
+			_exit(1);
+		lo_up();
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status)) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		*userfd = open(path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		*netfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*userfd != -1 && *netfd != -1)
+			rc = 0;
+		else {
+			if (*userfd != -1)
+				close(*userfd);
+			if (*netfd != -1)
+				close(*netfd);
+		}
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return rc;
+}
+
+/* In pasta's child: a /dev/net/tun of its own that its user may open. */
+static void
+private_tun(void)
+{
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("lockerd-tun", "/dev/net", "tmpfs", MS_NOSUID | MS_NOEXEC,
+	    "size=4k,nr_inodes=4,mode=0755") == -1)
+		return;
+	if (mknod("/dev/net/tun", S_IFCHR | 0600, makedev(10, 200)) == 0)
+		(void)chown("/dev/net/tun", net_uid, net_gid);
+}
+
+/*
+ * lockerd's own listening ports, as pasta's -T list: a locker reaches
+ * lockerd at 127.0.0.1:PORT (and [::1]) as before, since it is public
+ * anyway; "none" where lockerd listens on nothing.
+ */
+static void
+own_ports(const struct config *c, char *out, size_t outlen)
+{
+	size_t	len = 0;
+	int	i, j, dup;
+
+	out[0] = '\0';
+	for (i = 0; i < c->nlisten; i++) {
+		for (dup = 0, j = 0; j < i; j++)
+			dup |= strcmp(c->listen[j].port, c->listen[i].port) == 0;
+		if (dup || len + strlen(c->listen[i].port) + 2 > outlen)
+			continue;
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s", len ? "," : "",
+		    c->listen[i].port);
+	}
+	if (len == 0)
+		snprintf(out, outlen, "none");
+}
+
+/*
+ * pasta for the namespace, as nobody, in the foreground (its pid is the
+ * one the master stops).  It forwards no port from the host in (-t, -u
+ * none: a locker listening on a port opens none on the host), only
+ * lockerd's own TCP ports out to the host's loopback (-T), no UDP port
+ * (-U none), and does not map the gateway's address to the host's
+ * loopback (--no-map-gw): no locker reaches a service that listens on the
+ * host's loopback, but lockerd's.
+ */
+static pid_t
+pasta_start(const struct config *c, int userfd, int netfd)
+{
+	char		 runas[32], ports[CONF_MAX_LISTEN * 8];
+	char		*argv[32];
+	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
+	sigset_t	 none;
+	pid_t		 pid;
+	int		 i = 0, null;
+
+	snprintf(runas, sizeof(runas), "%u:%u", (unsigned)net_uid, (unsigned)net_gid);
+	own_ports(c, ports, sizeof(ports));
+	argv[i++] = "pasta";
+	argv[i++] = "--foreground";
+	argv[i++] = "--quiet";
+	argv[i++] = "--config-net";
+	argv[i++] = "--runas";
+	argv[i++] = runas;
+	argv[i++] = "--userns";
+	argv[i++] = "/proc/self/fd/3";
+	argv[i++] = "--netns";
+	argv[i++] = "/proc/self/fd/4";
+	argv[i++] = "--no-netns-quit";
+	argv[i++] = "-t";
+	argv[i++] = "none";
+	argv[i++] = "-u";
+	argv[i++] = "none";
+	argv[i++] = "-T";
+	argv[i++] = ports;
+	argv[i++] = "-U";
+	argv[i++] = "none";
+	argv[i++] = "--no-map-gw";
+	argv[i++] = "--no-dhcp";
+	argv[i++] = "--no-dhcpv6";
+	argv[i++] = "--no-ra";
+	argv[i] = NULL;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signals_default();
+	private_tun();
+	if (dup2(userfd, 3) == -1 || dup2(netfd, 4) == -1)
+		_exit(127);
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		dup2(null, 0);
+		dup2(null, 1);
+	}
+	syscall(SYS_close_range, 5U, ~0U, 0U);
+	execve(PASTA_PATH, argv, envp);
+	_exit(127);
+}
+
+static struct netns *
+netns_find(const char *locker, uint32_t uid)
+{
+	struct netns *n;
+
+	for (n = netns_list; n != NULL; n = n->next)
+		if (n->uid == uid && strcmp(n->locker, locker) == 0)
+			return n;
+	return NULL;
+}
+
+/*
+ * Master, before each process of the locker: its namespace, made (and its
+ * pasta started) if it has none yet.  The next sandbox_clone() joins it.
+ */
+int
+netns_prepare(const struct config *c, const char *locker, uint32_t uid)
+{
+	struct netns	*n;
+
+	netns_next = -1;
+	if (!config_locker_netns(c))
+		return 0;
+	if ((n = netns_find(locker, uid)) == NULL) {
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			return -1;
+		if (netns_make(&n->userfd, &n->netfd) == -1) {
+			log_warn("netns %s: cannot make its network namespace", locker);
+			free(n);
+			netns_next = -2;
+			return -1;
+		}
+		snprintf(n->locker, sizeof(n->locker), "%s", locker);
+		n->uid = uid;
+		if ((n->pasta = pasta_start(c, n->userfd, n->netfd)) == -1)
+			log_warn("netns %s: cannot start pasta; no outbound network", locker);
+		n->next = netns_list;
+		netns_list = n;
+		log_debug("netns %s: pasta pid %d", locker, (int)n->pasta);
+	}
+	netns_next = n->netfd;
+	return 0;
+}
+
+/* In the child of sandbox_clone(), first thing: the locker's namespace. */
+int
+netns_join(void)
+{
+	if (netns_next == -1)
+		return 0;
+	if (netns_next == -2) {
+		errno = ENONET;
+		return -1;
+	}
+	return setns(netns_next, CLONE_NEWNET);
+}
+
+static void
+netns_free(struct netns *n)
+{
+	if (n->pasta > 0)
+		kill(n->pasta, SIGTERM);
+	close(n->userfd);
+	close(n->netfd);
+	free(n);
+}
+
+/* Master, when the locker's last process has been reaped. */
+void
+netns_release(const char *locker, uint32_t uid)
+{
+	struct netns **pp, *n;
+
+	for (pp = &netns_list; (n = *pp) != NULL; pp = &n->next)
+		if (n->uid == uid && strcmp(n->locker, locker) == 0) {
+			*pp = n->next;
+			netns_free(n);
+			return;
+		}
+}
+
+void
+netns_release_all(void)
+{
+	struct netns *n;
+
+	while ((n = netns_list) != NULL) {
+		netns_list = n->next;
+		netns_free(n);
+	}
+	netns_next = -1;
+}
+
+/* Master, on reaping a child that is none of its roles: was it a pasta? */
+int
+netns_reaped(pid_t pid, int status)
+{
+	struct netns *n;
+
+	for (n = netns_list; n != NULL; n = n->next)
+		if (n->pasta == pid) {
+			log_warnx("netns %s: pasta (pid %d) ended (status %d); the locker "
+			    "has no outbound network until its processes end", n->locker,
+			    (int)pid, status);
+			n->pasta = 0;
+			return 1;
+		}
+	return 0;
+}
