@@ -9,6 +9,7 @@
 #   BENCH_SECONDS=10          length of each measured wrk run
 #   BENCH_WARMUP_SECONDS=2    length of the wrk warm-up before each run
 #   BENCH_COLD_LOCKERS=50     lockers signed up for the cold-start test
+#   BENCH_LOCKER_NETWORK=host lockerd's locker-network (default: lockerd's own)
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
@@ -465,6 +466,8 @@ front-processes auto
 # get 503 (Apache's MaxRequestWorkers is 150).
 max-scripts $((CONNS * 2))
 EOF
+	# private (a network namespace and a pasta per locker) or host.
+	[ -n "${BENCH_LOCKER_NETWORK:-}" ] && echo "locker-network $BENCH_LOCKER_NETWORK" >>"$CONF"
 	chmod 0644 "$CONF"
 	"$BUILD/lockerd" -c "$CONF" >"$S/lockerd.out" 2>&1 &
 	LOCKERD_PID=$!
