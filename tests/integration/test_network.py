@@ -214,3 +214,32 @@ def test_pasta_runs_as_nobody_and_goes_with_the_locker(build_dir):
         assert len(pastas(inst)) == 1
     finally:
         inst.cleanup()
+
+
+def test_config_check_says_when_pasta_is_missing(build_dir, tmp_path):
+    """`lockerd -t` refuses `locker-network private` without pasta; by
+    default it falls back to host and `-t -v` says why.  pasta is hidden
+    here in a mount namespace of the check's own."""
+    lockerd = os.path.join(build_dir, "lockerd")
+    conf = tmp_path / "l.conf"
+
+    def check(text, hide):
+        conf.write_text(text)
+        cmd = [lockerd, "-t", "-v", "-c", str(conf)]
+        if hide:
+            cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                   'mount --bind /dev/null /usr/bin/pasta && exec "$@"', "sh"] + cmd
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+
+    r = check("", False)
+    assert r.returncode == 0 and "locker-network private\n" in r.stdout, r.stdout + r.stderr
+    r = check("locker-network host\n", False)
+    assert "locker-network host\n" in r.stdout, r.stdout
+    r = check("", True)
+    assert r.returncode == 0 and "locker-network host  # default private, but" in r.stdout, \
+        r.stdout + r.stderr
+    r = check("locker-network private\n", True)
+    assert r.returncode != 0 and "locker-network private needs /usr/bin/pasta" in r.stderr, \
+        r.stderr
+    r = check("locker-network maybe\n", False)
+    assert r.returncode != 0 and ":1: locker-network: expected private or host" in r.stderr
