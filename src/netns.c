@@ -73,7 +73,12 @@ netns_init(void)
 	}
 }
 
-/* In the new namespace, with the capabilities its user namespace gives. */
+/*
+ * In the child of sandbox_clone() (root, so with every capability over the
+ * namespace), not in the master: it takes the kernel's rtnl lock, which
+ * pasta and the teardown of other namespaces hold for milliseconds.  pasta
+ * would bring lo up too, but later.
+ */
 static void
 lo_up(void)
 {
@@ -84,7 +89,7 @@ lo_up(void)
 		return;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
 		ifr.ifr_flags |= IFF_UP;
 		ioctl(s, SIOCSIFFLAGS, &ifr);
 	}
@@ -93,7 +98,7 @@ lo_up(void)
 
 /*
  * A child becomes nobody, unshares a user and a network namespace (the
- * user namespace first, so it owns the other), brings lo up and stops;
+ * user namespace first, so it owns the other) and stops;
  * the master opens both namespaces through its /proc and lets it go.
  */
 static int
@@ -110,7 +115,6 @@ netns_make(int *userfd, int *netfd)
 		    setresuid(net_uid, net_uid, net_uid) == -1 ||
 		    unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1)
 			_exit(1);
-		lo_up();
 		raise(SIGSTOP);
 		_exit(0);
 	}
@@ -288,7 +292,10 @@ netns_join(void)
 		errno = ENONET;
 		return -1;
 	}
-	return setns(netns_next, CLONE_NEWNET);
+	if (setns(netns_next, CLONE_NEWNET) == -1)
+		return -1;
+	lo_up();
+	return 0;
 }
 
 static void

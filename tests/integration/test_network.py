@@ -173,13 +173,21 @@ def ns_of(inst, locker, name):
 
 def test_one_namespace_per_locker_shared_by_its_processes(n):
     """A locker's scripts and its `locker run` share one network namespace
-    (so `ss` shows the same sockets), not the host's, not another locker's."""
+    (so `ss` shows the same sockets), not the host's, not another locker's;
+    its lo is up from the first process on."""
     web = ns_of(n, "netter", "ns1.py")
     assert web.startswith("net:["), web
     run = n.locker("run", "netter", "--", "readlink", "/proc/self/ns/net").stdout.strip()
     assert run == web
     assert web != os.readlink("/proc/self/ns/net")
     assert ns_of(n, "other", "ns2.py") not in (web, os.readlink("/proc/self/ns/net"))
+    out = script(n, "netter", "lo.py", """
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+socket.create_connection(s.getsockname(), timeout=2).close()
+print("lo is up")
+""")
+    assert "lo is up" in out, out
 
 
 def pastas(inst):
@@ -204,8 +212,11 @@ def test_pasta_runs_as_nobody_and_goes_with_the_locker(build_dir):
         inst.signup("brief")
         inst.put("brief", "index.html", "x\n", mode=0o644)
         assert get(inst.port, "/", "brief.test.example")[0] == 200
-        running = pastas(inst)
-        assert list(running.values()) == [65534], running
+        # Started without waiting for it: root until it has set itself up.
+        deadline = time.time() + 5
+        while list(pastas(inst).values()) != [65534] and time.time() < deadline:
+            time.sleep(0.02)
+        assert list(pastas(inst).values()) == [65534], pastas(inst)
         deadline = time.time() + 10
         while pastas(inst) and time.time() < deadline:
             time.sleep(0.1)
