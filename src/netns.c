@@ -30,6 +30,8 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -151,10 +153,29 @@ private_tun(void)
 		(void)chown("/dev/net/tun", net_uid, net_gid);
 }
 
+/* Whether lockerd answers on the host's loopback at this listen address. */
+static int
+on_loopback(const struct listen_addr *l)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (inet_pton(AF_INET, l->host, &a4) == 1)
+		return a4.s_addr == htonl(INADDR_ANY) || (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, l->host, &a6) == 1)
+		return IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
 /*
  * lockerd's own listening ports, as pasta's -T list: a locker reaches
  * lockerd at 127.0.0.1:PORT (and [::1]) as before, since it is public
- * anyway; "none" where lockerd listens on nothing.
+ * anyway.  pasta connects to the host's loopback, so only ports lockerd
+ * listens on there (or on every address): a port lockerd has on a public
+ * address only may be another service's on loopback.  pasta of this
+ * version takes ports, not addresses, so a port goes to both 127.0.0.1 and
+ * ::1.  "none" where there is no such port.
  */
 static void
 own_ports(const struct config *c, char *out, size_t outlen)
@@ -165,8 +186,10 @@ own_ports(const struct config *c, char *out, size_t outlen)
 	out[0] = '\0';
 	for (i = 0; i < c->nlisten; i++) {
 		for (dup = 0, j = 0; j < i; j++)
-			dup |= strcmp(c->listen[j].port, c->listen[i].port) == 0;
-		if (dup || len + strlen(c->listen[i].port) + 2 > outlen)
+			dup |= on_loopback(&c->listen[j]) &&
+			    strcmp(c->listen[j].port, c->listen[i].port) == 0;
+		if (dup || !on_loopback(&c->listen[i]) ||
+		    len + strlen(c->listen[i].port) + 2 > outlen)
 			continue;
 		len += (size_t)snprintf(out + len, outlen - len, "%s%s", len ? "," : "",
 		    c->listen[i].port);

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import Lockerd, get, parse_responses, raw
+from conftest import Lockerd, free_port, get, parse_responses, raw
 
 if not os.access("/usr/bin/pasta", os.X_OK):
     pytest.skip("pasta (package passt) is not installed", allow_module_level=True)
@@ -87,7 +87,11 @@ def internet():
 
 @pytest.fixture(scope="module")
 def n(build_dir, internet):
-    inst = Lockerd(build_dir, front_processes=1)
+    # lockerd also listens on a port of a non-loopback address only (the
+    # veth's): on the host's loopback that port may be another service's.
+    public_port = free_port()
+    inst = Lockerd(build_dir, front_processes=1, extra=f"listen {HOST_ADDR}:{public_port}\n")
+    inst.public_port = public_port
     resolv = os.path.join(inst.dir, "resolv.conf")
     with open(resolv, "w") as f:
         f.write(f"nameserver {internet}\noptions timeout:1 attempts:2\n")
@@ -117,13 +121,13 @@ def script(inst, locker, name, code, timeout=30):
 # cold locker may run before its default route is there.
 CONNECT = r'''
 import socket, time
-def connect(addr, port):
+def connect(addr, port, wait=(101, 113)):
     deadline = time.time() + 3
     while True:
         try:
             return socket.create_connection((addr, port), timeout=3)
         except OSError as e:
-            if time.time() > deadline or e.errno not in (101, 113):
+            if time.time() > deadline or e.errno not in wait:
                 raise
             time.sleep(0.02)
 '''
@@ -144,25 +148,32 @@ print("said", s.recv(100).decode().strip())
 
 def test_the_hosts_loopback_is_lockerds_port_only(n):
     """A service listening on the host's 127.0.0.1 (a database, an admin
-    interface) is out of a locker's reach; lockerd's own port, public
-    anyway, is at 127.0.0.1 as before."""
-    private = socket.socket()
-    private.bind(("127.0.0.1", 0))
-    private.listen(4)
+    interface) is out of a locker's reach, also on a port lockerd has on
+    another address only; lockerd's own port, public anyway, is at
+    127.0.0.1 as before."""
+    privates = []
+    for port in (0, n.public_port):
+        p = socket.socket()
+        p.bind(("127.0.0.1", port))
+        p.listen(4)
+        privates.append(p)
     try:
-        out = script(n, "netter", "lo.py", CONNECT + f"""
-try:
-    connect("127.0.0.1", {private.getsockname()[1]})
-    print("private service reached")
-except OSError as e:
-    print("private service refused", e)
-s = connect("127.0.0.1", {n.port})
+        out = script(n, "netter", "loop.py", CONNECT + f"""
+# lockerd's port first: it is there once pasta is (refused until then).
+s = connect("127.0.0.1", {n.port}, wait=(101, 111, 113))
 s.sendall(b"GET / HTTP/1.1\\r\\nHost: other.test.example\\r\\nConnection: close\\r\\n\\r\\n")
 print("lockerd said", s.recv(200).split(b"\\r\\n")[0].decode())
+for port in {[p.getsockname()[1] for p in privates]}:
+    try:
+        connect("127.0.0.1", port)
+        print("private service reached", port)
+    except OSError as e:
+        print("private service refused", port, e)
 """)
     finally:
-        private.close()
-    assert "private service refused" in out, out
+        for p in privates:
+            p.close()
+    assert "private service reached" not in out and out.count("private service refused") == 2, out
     assert "lockerd said HTTP/1.1 200" in out, out
 
 
