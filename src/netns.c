@@ -250,7 +250,10 @@ pasta_start(const struct config *c, int userfd, int netfd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signals_default();
 	private_tun();
-	if (dup2(userfd, 3) == -1 || dup2(netfd, 4) == -1)
+	/* Above 4 first, so that neither lands on the other. */
+	if ((userfd = fcntl(userfd, F_DUPFD, 5)) == -1 ||
+	    (netfd = fcntl(netfd, F_DUPFD, 5)) == -1 ||
+	    dup2(userfd, 3) == -1 || dup2(netfd, 4) == -1)
 		_exit(127);
 	if ((null = open("/dev/null", O_RDWR)) != -1) {
 		dup2(null, 0);
