@@ -20,7 +20,8 @@
  * a node of its own, in a mount namespace of its own.
  *
  * The master does not wait for pasta: a worker serves files and runs
- * scripts at once, and outbound connections work a few milliseconds later.
+ * scripts at once, and outbound connections work some tens of milliseconds
+ * later (pasta takes ~40 ms to come up; docs/SECURITY.md).
  */
 #include <sys/ioctl.h>
 #include <sys/mount.h>
