@@ -25,6 +25,7 @@
  */
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,7 +55,7 @@ struct netns {
 	char		 locker[LOCKER_NAME_MAX + 1];
 	uint32_t	 uid;
 	int		 userfd, netfd;
-	pid_t		 pasta;
+	pid_t		 pasta;		/* its keeper (pasta_start) */
 };
 
 static struct netns	*netns_list;
@@ -200,22 +201,19 @@ own_ports(const struct config *c, char *out, size_t outlen)
 }
 
 /*
- * pasta for the namespace, as nobody, in the foreground (its pid is the
- * one the master stops).  It forwards no port from the host in (-t, -u
- * none: a locker listening on a port opens none on the host), only
- * lockerd's own TCP ports out to the host's loopback (-T), no UDP port
- * (-U none), and does not map the gateway's address to the host's
- * loopback (--no-map-gw): no locker reaches a service that listens on the
- * host's loopback, but lockerd's.
+ * pasta for the namespace, as nobody, in the foreground.  It forwards no
+ * port from the host in (-t, -u none: a locker listening on a port opens
+ * none on the host), only lockerd's own TCP ports out to the host's
+ * loopback (-T), no UDP port (-U none), and does not map the gateway's
+ * address to the host's loopback (--no-map-gw): no locker reaches a
+ * service that listens on the host's loopback, but lockerd's.
  */
-static pid_t
-pasta_start(const struct config *c, int userfd, int netfd)
+static void
+pasta_exec(const struct config *c, int userfd, int netfd)
 {
 	char		 runas[32], ports[CONF_MAX_LISTEN * 8];
 	char		*argv[32];
 	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
-	sigset_t	 none;
-	pid_t		 pid;
 	int		 i = 0, null;
 
 	snprintf(runas, sizeof(runas), "%u:%u", (unsigned)net_uid, (unsigned)net_gid);
@@ -245,12 +243,6 @@ pasta_start(const struct config *c, int userfd, int netfd)
 	argv[i++] = "--no-ra";
 	argv[i] = NULL;
 
-	if ((pid = fork()) != 0)
-		return pid;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signals_default();
-	private_tun();
 	/* Above 4 first, so that neither lands on the other. */
 	if ((userfd = fcntl(userfd, F_DUPFD, 5)) == -1 ||
 	    (netfd = fcntl(netfd, F_DUPFD, 5)) == -1 ||
@@ -263,6 +255,40 @@ pasta_start(const struct config *c, int userfd, int netfd)
 	syscall(SYS_close_range, 5U, ~0U, 0U);
 	execve(PASTA_PATH, argv, envp);
 	_exit(127);
+}
+
+/*
+ * pasta's keeper: pid 1 of a pid namespace of its own, with pasta its one
+ * child.  pasta changes its uid, which clears a parent-death signal, so
+ * the keeper, which stays root, holds it: when the master dies, even by
+ * SIGKILL, the keeper is killed, and the kernel kills pasta with its pid
+ * namespace.  The master stops pasta the same way: SIGKILL to the keeper
+ * (pid 1 of a namespace takes no other signal it has no handler for).
+ */
+static pid_t
+pasta_start(const struct config *c, int userfd, int netfd)
+{
+	sigset_t	 none;
+	pid_t		 pid, child;
+	int		 status = 0;
+
+	pid = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | CLONE_NEWPID), NULL, NULL,
+	    NULL, NULL);
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signals_default();
+	private_tun();
+	if ((child = fork()) == -1)
+		_exit(127);
+	if (child == 0)
+		pasta_exec(c, userfd, netfd);
+	syscall(SYS_close_range, 0U, ~0U, 0U);
+	while (waitpid(child, &status, 0) == -1 && errno == EINTR)
+		;
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 static struct netns *
@@ -329,7 +355,7 @@ static void
 netns_free(struct netns *n)
 {
 	if (n->pasta > 0)
-		kill(n->pasta, SIGTERM);
+		kill(n->pasta, SIGKILL);	/* its keeper: pasta goes with it */
 	close(n->userfd);
 	close(n->netfd);
 	free(n);

@@ -9,6 +9,7 @@ namespace whose /etc/resolv.conf names that DNS server (its lockers' jails
 bind the host's /etc).
 """
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -201,41 +202,60 @@ print("lo is up")
     assert "lo is up" in out, out
 
 
-def pastas(inst):
-    """pids of the master's children that are pasta, with their uids."""
+def pastas(master_pid):
+    """{pid: uid} of the pasta processes under the master (each is the child
+    of a keeper, the master's child)."""
     out = {}
-    for pid, (_, uid) in inst.children().items():
+    for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
-        except OSError:
+            if not exe.startswith(("pasta", "passt")):
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+            with open(f"/proc/{int(st['PPid'])}/status") as f:
+                keeper = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except (OSError, KeyError, ValueError):
             continue
-        if exe.startswith(("pasta", "passt")):
-            out[pid] = uid
+        if int(keeper["PPid"]) == master_pid:
+            out[int(pid)] = int(st["Uid"].split()[0])
     return out
 
 
 def test_pasta_runs_as_nobody_and_goes_with_the_locker(build_dir):
     """pasta runs unprivileged (nobody), one per locker with processes, and
-    ends with the locker's last process."""
+    ends with the locker's last process, and with the master, even one
+    killed by SIGKILL."""
     inst = Lockerd(build_dir, front_processes=1, extra="worker-idle-timeout 1s\n")
     try:
         inst.start()
+        master = inst.proc.pid
         inst.signup("brief")
         inst.put("brief", "index.html", "x\n", mode=0o644)
         assert get(inst.port, "/", "brief.test.example")[0] == 200
         # Started without waiting for it: root until it has set itself up.
         deadline = time.time() + 5
-        while list(pastas(inst).values()) != [65534] and time.time() < deadline:
+        while list(pastas(master).values()) != [65534] and time.time() < deadline:
             time.sleep(0.02)
-        assert list(pastas(inst).values()) == [65534], pastas(inst)
+        assert list(pastas(master).values()) == [65534], pastas(master)
         deadline = time.time() + 10
-        while pastas(inst) and time.time() < deadline:
+        while pastas(master) and time.time() < deadline:
             time.sleep(0.1)
-        assert not pastas(inst), "pasta outlived the locker's worker"
+        assert not pastas(master), "pasta outlived the locker's worker"
         assert get(inst.port, "/", "brief.test.example")[0] == 200
-        assert len(pastas(inst)) == 1
+        deadline = time.time() + 5
+        while not pastas(master) and time.time() < deadline:
+            time.sleep(0.02)
+        left = list(pastas(master))
+        assert len(left) == 1
+        inst.stop(sig=signal.SIGKILL)
+        deadline = time.time() + 5
+        while any(os.path.exists(f"/proc/{p}") for p in left) and time.time() < deadline:
+            time.sleep(0.05)
+        assert not any(os.path.exists(f"/proc/{p}") for p in left), "pasta outlived the master"
     finally:
         inst.cleanup()
+
 
 
 def test_config_check_says_when_pasta_is_missing(build_dir, tmp_path):
