@@ -280,11 +280,15 @@ pasta_start(const struct config *c, int userfd, int netfd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signals_default();
-	private_tun();
 	if ((child = fork()) == -1)
 		_exit(127);
-	if (child == 0)
+	if (child == 0) {
+		/* Not in the keeper, which lives on: a mount namespace copied
+		 * from the host's holds every mount of it (a locker's disk
+		 * image) busy.  pasta leaves its copy for an empty root. */
+		private_tun();
 		pasta_exec(c, userfd, netfd);
+	}
 	syscall(SYS_close_range, 0U, ~0U, 0U);
 	while (waitpid(child, &status, 0) == -1 && errno == EINTR)
 		;
