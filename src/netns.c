@@ -277,6 +277,7 @@ pasta_start(const struct config *c, int userfd, int netfd)
 	if (pid != 0)
 		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "lockerd-pasta");	/* in ps: not another master */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signals_default();
