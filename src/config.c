@@ -142,7 +142,7 @@ static const struct directive directives[] = {
 	  "image: each home an ext4 image of disk-limit bytes" },
 	{ "locker-network", T_LOCKERNET, F(locker_network), 0, 0,
 	  "private: a network namespace per locker, outbound through pasta; "
-	  "host: the host's network stack (default private where pasta is installed)" },
+	  "host: the host's network stack (the default)" },
 	{ "disk-limit", T_SIZE, F(disk_limit), 0, (uint64_t)1 << 50,
 	  "bytes a locker's home may hold, tmp/ included (needs disk-quota); 0: none" },
 	{ "log-rate", T_SIZE, F(log_rate), 0, (uint64_t)1 << 40,
@@ -771,13 +771,15 @@ config_validate(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Whether each locker gets a network namespace of its own: asked for, or
- * by default where pasta, which gives it outbound connectivity, is there. */
+/* Whether each locker gets a network namespace of its own: only when asked
+ * for.  Not by default, because each warm locker then costs a pasta of
+ * ~29 MB and ~100 ms of CPU outside its cgroups (so anyone who requests
+ * many lockers' pages makes the machine spend 10x the memory a worker
+ * costs), a cold start triples, and a resolver on the machine's loopback
+ * or a page that fetches its own public URL stops working (SECURITY.md). */
 int
 config_locker_netns(const struct config *c)
 {
-	if (c->locker_network == LOCKER_NET_DEFAULT)
-		return access(PASTA_PATH, X_OK) == 0;
 	return c->locker_network == LOCKER_NET_PRIVATE;
 }
 
@@ -853,9 +855,7 @@ config_dump(const struct config *c, int fd)
 	    c->disk_quota == DISK_QUOTA_BTRFS ? "btrfs" :
 	    c->disk_quota == DISK_QUOTA_IMAGE ? "image" : "none",
 	    (unsigned long long)c->disk_limit);
-	dprintf(fd, "locker-network %s%s\n", config_locker_netns(c) ? "private" : "host",
-	    c->locker_network == LOCKER_NET_DEFAULT && !config_locker_netns(c) ?
-	    "  # default private, but " PASTA_PATH " (package passt) is missing" : "");
+	dprintf(fd, "locker-network %s\n", config_locker_netns(c) ? "private" : "host");
 	dprintf(fd, "log-rate %llu\nlog-size %llu\n", (unsigned long long)c->log_rate,
 	    (unsigned long long)c->log_size);
 }

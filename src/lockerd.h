@@ -194,7 +194,7 @@ struct config {
 #define DISK_QUOTA_NONE		0
 #define DISK_QUOTA_BTRFS	1	/* each home a subvolume with a qgroup limit */
 #define DISK_QUOTA_IMAGE	2	/* each home an ext4 image on a loop device */
-#define LOCKER_NET_DEFAULT	0	/* private where pasta is installed, else host */
+#define LOCKER_NET_DEFAULT	0	/* host: see config_locker_netns() */
 #define LOCKER_NET_PRIVATE	1	/* a network namespace per locker, with pasta */
 #define LOCKER_NET_HOST		2	/* the host's network stack */
 #define PASTA_PATH		"/usr/bin/pasta"
@@ -627,6 +627,7 @@ int	sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen);
 /* netns.c: a network namespace per locker (locker-network private), with
  * pasta for outbound connectivity; used by sandbox.c and sandbox_clone(). */
 void	netns_init(void);
+int	netns_resolver_on_loopback(void);
 int	netns_prepare(const struct config *c, const char *locker, uint32_t uid);
 int	netns_join(void);
 void	netns_release(const char *locker, uint32_t uid);

@@ -78,6 +78,32 @@ netns_init(void)
 }
 
 /*
+ * Whether every nameserver the machine's resolver asks is on its loopback
+ * (systemd-resolved's 127.0.0.53, a local dnsmasq): out of a locker's
+ * reach in its own namespace, so worth a warning at start.  The file is
+ * root's, not a locker's.
+ */
+int
+netns_resolver_on_loopback(void)
+{
+	char	 line[256], addr[64];
+	int	 any = 0, all_lo = 1;
+	FILE	*f = fopen("/etc/resolv.conf", "re");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, " nameserver %63s", addr) != 1)
+			continue;
+		any = 1;
+		if (strncmp(addr, "127.", 4) != 0 && strcmp(addr, "::1") != 0)
+			all_lo = 0;
+	}
+	fclose(f);
+	return any && all_lo;
+}
+
+/*
  * In the child of sandbox_clone() (root, so with every capability over the
  * namespace), not in the master: it takes the kernel's rtnl lock, which
  * pasta and the teardown of other namespaces hold for milliseconds.  pasta

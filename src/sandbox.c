@@ -94,10 +94,10 @@ sandbox_init(const struct config *c)
 	if (missing[0])
 		log_warnx("sandbox: this machine lacks %s; those limits are not applied",
 		    missing);
-	if (c->locker_network == LOCKER_NET_DEFAULT && !config_locker_netns(c))
-		log_warnx("sandbox: %s (package passt) is missing: lockers share the "
-		    "host's network stack and see its sockets (locker-network host)",
-		    PASTA_PATH);
+	if (config_locker_netns(c) && netns_resolver_on_loopback())
+		log_warnx("sandbox: every nameserver of /etc/resolv.conf is on the "
+		    "machine's loopback, which lockers cannot reach with locker-network "
+		    "private: their names will not resolve");
 	log_debug("sandbox: namespaces mnt pid ipc uts%s, seccomp, Landlock ABI %d",
 	    config_locker_netns(c) ? " net" : "", abi);
 	return 0;

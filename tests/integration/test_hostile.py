@@ -28,11 +28,14 @@ from conftest import Lockerd, get, parse_responses, raw
 
 LIMITS = ("memory-limit 64m\nprocess-limit 64\nopen-files-limit 512\n"
           "file-size-limit 8m\nscript-timeout 20s\nmax-scripts 64\n")
+# mallory and victim each in a network namespace of their own (not the
+# default): the socket-table test needs it, and every attack meets it.
+PRIVATE_NET = "locker-network private\n"
 
 
 @pytest.fixture(scope="module")
 def h(build_dir):
-    d = Lockerd(build_dir, extra=LIMITS).start()
+    d = Lockerd(build_dir, extra=LIMITS + PRIVATE_NET).start()
     d.signup("mallory")
     d.signup("victim")
     d.victim = d.info("victim")

@@ -91,7 +91,8 @@ def n(build_dir, internet):
     # lockerd also listens on a port of a non-loopback address only (the
     # veth's): on the host's loopback that port may be another service's.
     public_port = free_port()
-    inst = Lockerd(build_dir, front_processes=1, extra=f"listen {HOST_ADDR}:{public_port}\n")
+    inst = Lockerd(build_dir, front_processes=1,
+                   extra=f"locker-network private\nlisten {HOST_ADDR}:{public_port}\n")
     inst.public_port = public_port
     resolv = os.path.join(inst.dir, "resolv.conf")
     with open(resolv, "w") as f:
@@ -226,7 +227,8 @@ def test_pasta_runs_as_nobody_and_goes_with_the_locker(build_dir):
     """pasta runs unprivileged (nobody), one per locker with processes, and
     ends with the locker's last process, and with the master, even one
     killed by SIGKILL."""
-    inst = Lockerd(build_dir, front_processes=1, extra="worker-idle-timeout 1s\n")
+    inst = Lockerd(build_dir, front_processes=1,
+                   extra="locker-network private\nworker-idle-timeout 1s\n")
     try:
         inst.start()
         master = inst.proc.pid
@@ -259,9 +261,9 @@ def test_pasta_runs_as_nobody_and_goes_with_the_locker(build_dir):
 
 
 def test_config_check_says_when_pasta_is_missing(build_dir, tmp_path):
-    """`lockerd -t` refuses `locker-network private` without pasta; by
-    default it falls back to host and `-t -v` says why.  pasta is hidden
-    here in a mount namespace of the check's own."""
+    """`lockerd -t` refuses `locker-network private` without pasta; the
+    default is host, with or without it.  pasta is hidden here in a mount
+    namespace of the check's own."""
     lockerd = os.path.join(build_dir, "lockerd")
     conf = tmp_path / "l.conf"
 
@@ -274,12 +276,11 @@ def test_config_check_says_when_pasta_is_missing(build_dir, tmp_path):
         return subprocess.run(cmd, capture_output=True, text=True, timeout=10)
 
     r = check("", False)
+    assert r.returncode == 0 and "locker-network host\n" in r.stdout, r.stdout + r.stderr
+    r = check("locker-network private\n", False)
     assert r.returncode == 0 and "locker-network private\n" in r.stdout, r.stdout + r.stderr
-    r = check("locker-network host\n", False)
-    assert "locker-network host\n" in r.stdout, r.stdout
     r = check("", True)
-    assert r.returncode == 0 and "locker-network host  # default private, but" in r.stdout, \
-        r.stdout + r.stderr
+    assert r.returncode == 0 and "locker-network host\n" in r.stdout, r.stdout + r.stderr
     r = check("locker-network private\n", True)
     assert r.returncode != 0 and "locker-network private needs /usr/bin/pasta" in r.stderr, \
         r.stderr
