@@ -29,7 +29,7 @@ LOCKERD_SRCS = lockerd.c proc.c config.c directory.c control.c front.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
-	       cookie.c body.c logarchive.c vhost.c proof.c netns.c
+	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c netns.c
 LOCKER_SRCS  = locker.c proc.c config.c route.c directory.c log.c util.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)

@@ -35,6 +35,7 @@
 #include "cookie.h"
 #include "fcgi.h"
 #include "http.h"
+#include "respbuf.h"
 #include "route.h"
 
 enum conn_state {
@@ -163,6 +164,13 @@ struct conn {
 	struct wchan		*fqw;		/* waiting in this wchan's queue */
 	TAILQ_ENTRY(conn)	 flink;		/* in fqw's queue */
 	struct linebuf		 ferr;		/* a partial line of FastCGI STDERR */
+
+	/* The answer held while the client takes it (respbuf.h). */
+	struct respbuf		 rb;
+	int			 want_rspool;	/* asked the worker for a spool for it */
+	int			 sp_piece;	/* a piece from the spool is going out */
+	size_t			 sp_data;	/* ... its bytes still to send */
+	int			 detached;	/* the script is gone: its answer is here */
 };
 
 /*
@@ -274,6 +282,8 @@ static void	kconn_drop(struct kconn *kc);
 static void	fq_remove(struct conn *c);
 static void	fcgi_kick(struct wchan *w);
 static void	request_done(struct conn *c);
+static void	resp_spool_refused(struct conn *c);
+static void	resp_got_spool(struct conn *c, const struct wire_response *r, int fd);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -547,6 +557,7 @@ accept_conns(int lfd)
 		c->deadline = loop_now + (uint64_t)F.conf.header_timeout * 1000;
 		c->cgi_fd = -1;
 		body_init(&c->body);
+		respbuf_init(&c->rb);
 		c->cgi_tag.kind = K_CGI;
 		c->cgi_tag.c = c;
 		sockaddr_text(&ss, c->peer, sizeof(c->peer), &c->peer_port);
@@ -1415,7 +1426,7 @@ wire_pack(struct conn *c, char *buf, size_t cap)
 		r->flags |= WREQ_BODY;
 	if (c->want_conn)
 		r->flags |= WREQ_CONNECT;
-	if (c->want_spool)
+	if (c->want_spool || c->want_rspool)
 		r->flags |= WREQ_SPOOL;
 	if (!pack_str(buf, cap, &off, r, WS_PATH, c->fs_path, strlen(c->fs_path)) ||
 	    !pack_str(buf, cap, &off, r, WS_URL, c->path, strlen(c->path)) ||
@@ -1474,8 +1485,13 @@ wchan_flush(struct wchan *w)
 			if (len == 0) {
 				if (n > 0)
 					break;	/* no room left in this batch */
-				/* Too big for any message: this request alone fails. */
 				wchan_dequeue(w, c);
+				if (c->want_rspool) {
+					resp_spool_refused(c);
+					conn_run(c);
+					continue;
+				}
+				/* Too big for any message: this request alone fails. */
 				send_error(c, 431, 0);
 				conn_run(c);
 				continue;
@@ -1669,15 +1685,10 @@ fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *s
 	e->ctime = st->st_ctim;
 }
 
-/* Queue the request for the locker's worker; with want, ask for a pool connection. */
+/* Put the message for the worker in w's queue, to go at the end of the round. */
 static void
-worker_send(struct conn *c, struct wchan *w, int want)
+worker_queue(struct conn *c, struct wchan *w)
 {
-	c->want_conn = want;
-	if (want)
-		w->npending++;
-	c->state = C_WAIT_WORKER;
-	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
 	c->req_id = ++F.next_id;
 	c->sent = 0;
 	c->wc = w;
@@ -1687,6 +1698,18 @@ worker_send(struct conn *c, struct wchan *w, int want)
 		w->dirty = 1;
 		LIST_INSERT_HEAD(&F.flush, w, flink);
 	}
+}
+
+/* Queue the request for the locker's worker; with want, ask for a pool connection. */
+static void
+worker_send(struct conn *c, struct wchan *w, int want)
+{
+	c->want_conn = want;
+	if (want)
+		w->npending++;
+	c->state = C_WAIT_WORKER;
+	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
+	worker_queue(c, w);
 }
 
 static int	scache_get(struct conn *c);
@@ -1724,6 +1747,12 @@ wchan_fail(struct wchan *w, int status)
 	while ((c = TAILQ_FIRST(&w->wq)) != NULL) {
 		TAILQ_REMOVE(&w->wq, c, wlink);
 		c->wc = NULL;
+		if (c->want_rspool) {
+			/* An answer going out: it goes on without a spool. */
+			resp_spool_refused(c);
+			conn_run(c);
+			continue;
+		}
 		if (status == 0 && !c->retried) {
 			c->retried = 1;
 			if (c->want_spool)
@@ -1804,6 +1833,11 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 		conn_run(c);
 		return;
 	}
+	if (c->want_rspool) {
+		resp_got_spool(c, r, fd);
+		conn_run(c);
+		return;
+	}
 	if (r->kind != WIRE_FCGI && len != sizeof(*r)) {
 		if (fd != -1)
 			close(fd);
@@ -1873,6 +1907,23 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 #define CGI_MAX_REDIRECTS 10
 
 static void	fcgi_stderr_end(struct conn *c);
+static int	resp_fill(struct conn *c);
+static int	resp_send(struct conn *c);
+static void	resp_fail(struct conn *c);
+static void	cgi_detach(struct conn *c);
+
+/* The answer's spool and its place in the worker's queue go with it. */
+static void
+resp_end(struct conn *c)
+{
+	if (c->want_rspool && c->wc != NULL)
+		wchan_dequeue(c->wc, c);
+	c->want_rspool = 0;
+	respbuf_free(&c->rb);
+	c->sp_piece = 0;
+	c->sp_data = 0;
+	c->detached = 0;
+}
 
 static void
 cgi_end(struct conn *c)
@@ -1894,6 +1945,7 @@ cgi_end(struct conn *c)
 	c->fraw = NULL;
 	c->cgi_len = c->cgi_off = c->up_len = c->up_off = 0;
 	c->fraw_len = c->fraw_off = c->fpend_len = 0;
+	resp_end(c);
 }
 
 static void
@@ -2025,11 +2077,11 @@ static void	fcgi_stderr(struct conn *c, const unsigned char *p, size_t len);
 
 /*
  * FastCGI: take the STDOUT bytes out of the records the pool sends, into
- * cgi_buf at `at`; STDERR goes to the locker's error log; END_REQUEST is
- * the end of the output.
+ * dst; STDERR goes to the locker's error log; END_REQUEST is the end of
+ * the output.
  */
 static int
-fcgi_take(struct conn *c, size_t at, size_t room)
+fcgi_take(struct conn *c, char *dst, size_t room)
 {
 	size_t got = 0;
 
@@ -2040,7 +2092,7 @@ fcgi_take(struct conn *c, size_t at, size_t room)
 
 		if (c->fpend_len > 0) {
 			k = c->fpend_len < room - got ? c->fpend_len : room - got;
-			memcpy(c->cgi_buf + at + got, c->fpend, k);
+			memcpy(dst + got, c->fpend, k);
 			c->fpend += k;
 			c->fpend_len -= k;
 			got += k;
@@ -2086,18 +2138,18 @@ fcgi_take(struct conn *c, size_t at, size_t room)
 	return (int)got;
 }
 
-/* Read what the script wrote, after what is buffered; 1 on progress. */
+/* Read what the script wrote into dst; the bytes read. */
 static int
-cgi_read(struct conn *c, size_t at, size_t room)
+cgi_read(struct conn *c, char *dst, size_t room)
 {
 	ssize_t n;
 
 	if (c->fcgi)
-		return room == 0 ? 0 : fcgi_take(c, at, room);
+		return room == 0 ? 0 : fcgi_take(c, dst, room);
 
 	if (!c->cgi_readable || c->cgi_eof || room == 0)
 		return 0;
-	n = recv(c->cgi_fd, c->cgi_buf + at, room, 0);
+	n = recv(c->cgi_fd, dst, room, 0);
 	if (n > 0)
 		return (int)n;
 	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -2426,7 +2478,7 @@ cgi_send_body(struct conn *c)
 		}
 		/* The script is done and this is the rest of its output. */
 		if (c->chunked_out && !c->ck_end_queued && c->cgi_eof && !cgi_cut_short(c) &&
-		    c->ck_data == c->cgi_len - c->cgi_off) {
+		    c->ck_data == c->cgi_len - c->cgi_off && respbuf_pending(&c->rb) == 0) {
 			c->ck_end = 5;
 			c->ck_end_queued = 1;
 		}
@@ -2481,6 +2533,222 @@ cgi_send_body(struct conn *c)
 	return 1;
 }
 
+/* ------------------------------------------------------------ answers held */
+
+/* Ask the locker's worker for a spool for the rest of the answer. */
+static void
+resp_ask_spool(struct conn *c)
+{
+	struct wchan *w = wchan_get(c->locker);
+
+	if (w == NULL) {
+		c->rb.refused = 1;
+		return;
+	}
+	c->rb.asked = 1;
+	c->want_rspool = 1;
+	worker_queue(c, w);
+}
+
+/* No spool to be had: the script waits for the client, as it always did. */
+static void
+resp_spool_refused(struct conn *c)
+{
+	c->want_rspool = 0;
+	c->rb.asked = 0;
+	c->rb.refused = 1;
+}
+
+/* The worker's answer to resp_ask_spool(): anything but an empty regular file is refused. */
+static void
+resp_got_spool(struct conn *c, const struct wire_response *r, int fd)
+{
+	c->want_rspool = 0;
+	if (r->kind != WIRE_SPOOL && fd != -1) {
+		close(fd);
+		fd = -1;
+	}
+	respbuf_spool(&c->rb, fd);
+}
+
+/*
+ * Take what the script wrote into the answer held: into memory while
+ * nothing waits in the spool (what is in memory always goes out before
+ * what is in the spool), else into the spool.  The bytes taken; 0 when
+ * none (the script is silent or done, or there is no room: a spool is
+ * asked for); -1 when the spool refused them (errno).
+ */
+static int
+resp_fill(struct conn *c)
+{
+	static char	scratch[CGI_BUF];
+	size_t		room;
+	int		n;
+
+	if (c->cgi_eof)
+		return 0;
+	if (respbuf_pending(&c->rb) == 0) {
+		if (c->cgi_off == c->cgi_len)
+			c->cgi_off = c->cgi_len = 0;
+		else if (c->cgi_off >= CGI_BUF / 2) {
+			memmove(c->cgi_buf, c->cgi_buf + c->cgi_off, c->cgi_len - c->cgi_off);
+			c->cgi_len -= c->cgi_off;
+			c->cgi_off = 0;
+		}
+		if (c->cgi_len < CGI_BUF) {
+			n = cgi_read(c, c->cgi_buf + c->cgi_len, CGI_BUF - c->cgi_len);
+			c->cgi_len += (size_t)n;
+			return n;
+		}
+	}
+	if (c->rb.fd == -1) {
+		if (!c->rb.asked && !c->rb.refused)
+			resp_ask_spool(c);
+		return 0;
+	}
+	if ((room = respbuf_room(&c->rb, sizeof(scratch))) == 0)
+		return 0;
+	n = cgi_read(c, scratch, room);
+	if (n > 0 && respbuf_write(&c->rb, scratch, (size_t)n) == -1)
+		return -1;
+	return n;
+}
+
+/* The next piece of the answer comes from the spool: a chunk of its own. */
+static void
+resp_piece_begin(struct conn *c)
+{
+	uint64_t data = respbuf_pending(&c->rb);
+
+	if (data > (1 << 20))
+		data = 1 << 20;
+	if (c->out_left >= 0 && data > (uint64_t)c->out_left)
+		data = (uint64_t)c->out_left;
+	c->sp_data = (size_t)data;
+	c->ck_hoff = c->ck_hlen = c->ck_tail = 0;
+	if (c->chunked_out) {
+		c->ck_hlen = (size_t)snprintf(c->ck_h, sizeof(c->ck_h), "%zx\r\n", c->sp_data);
+		c->ck_tail = 2;
+	}
+	c->sp_piece = 1;
+}
+
+/* Send the piece from the spool: its chunk's size line, sendfile(), its CRLF. */
+static int
+resp_piece_send(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->ck_hoff < c->ck_hlen) {
+		n = send(c->fd, c->ck_h + c->ck_hoff, c->ck_hlen - c->ck_hoff,
+		    MSG_NOSIGNAL | MSG_MORE);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		c->ck_hoff += (size_t)n;
+	}
+	while (c->sp_data > 0) {
+		n = respbuf_sendfile(&c->rb, c->fd, c->sp_data);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		if (n == 0)
+			return -1;	/* the spool shrank: what we framed cannot come */
+		c->sp_data -= (size_t)n;
+		c->body_bytes += n;
+		if (c->out_left >= 0)
+			c->out_left -= n;
+		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > c->script_s ?
+		    F.conf.send_timeout : c->script_s) * 1000;
+	}
+	while (c->ck_tail > 0) {
+		n = send(c->fd, "\r\n" + (2 - c->ck_tail), c->ck_tail, MSG_NOSIGNAL);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		c->ck_tail -= (size_t)n;
+	}
+	c->sp_piece = 0;
+	return 1;
+}
+
+/*
+ * Send what is held: from memory (our head first), then from the spool.
+ * 1 when all of it is out, 0 when the socket is full, -1 on error.
+ */
+static int
+resp_send(struct conn *c)
+{
+	int r;
+
+	for (;;) {
+		if (c->sp_piece && (r = resp_piece_send(c)) != 1)
+			return r;
+		if ((r = cgi_send_body(c)) != 1)
+			return r;
+		if (respbuf_pending(&c->rb) == 0 || c->out_left == 0)
+			return 1;
+		resp_piece_begin(c);
+	}
+}
+
+/*
+ * The script's whole answer is held and the client is behind: let the
+ * script go (a pool connection back to the pool, a CGI script's slot
+ * free) and send the rest at the client's pace, bounded by send-timeout.
+ * The memory kept counts in front's total; past it, the script waits for
+ * the client, as before.
+ */
+static void
+cgi_detach(struct conn *c)
+{
+	size_t	 left = c->cgi_len - c->cgi_off;
+	char	*p;
+
+	if (!respbuf_mem_keep(&c->rb, left))
+		return;
+	if (c->cgi_off > 0)
+		memmove(c->cgi_buf, c->cgi_buf + c->cgi_off, left);
+	c->cgi_off = 0;
+	c->cgi_len = left;
+	if ((p = realloc(c->cgi_buf, left ? left : 1)) != NULL)
+		c->cgi_buf = p;
+	fcgi_stderr_end(c);
+	if (c->kc != NULL)
+		kconn_release(c);	/* kept for the next request, or closed */
+	else if (c->cgi_fd != -1) {
+		epoll_ctl(F.epfd, EPOLL_CTL_DEL, c->cgi_fd, NULL);
+		close(c->cgi_fd);
+		c->cgi_fd = -1;
+	}
+	free(c->up);
+	c->up = NULL;
+	free(c->fraw);
+	c->fraw = NULL;
+	c->up_len = c->up_off = 0;
+	c->fraw_len = c->fraw_off = 0;
+	body_drop(c);		/* the script read it all */
+	c->script_s = 0;	/* no script: send-timeout alone bounds the client */
+	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+	c->detached = 1;
+}
+
+/*
+ * The answer cannot be held whole (the spool hit the locker's disk limit):
+ * it cannot be completed either, so the connection closes; the locker's
+ * error log says why.
+ */
+static void
+resp_fail(struct conn *c)
+{
+	char	line[600];
+	int	n, e = errno;
+
+	n = snprintf(line, sizeof(line), "[client %s] answer to %.300s cut after %llu bytes: "
+	    "its spool: %s", c->peer, c->path, (unsigned long long)(c->body_bytes +
+	    (off_t)(c->cgi_len - c->cgi_off) + (off_t)respbuf_pending(&c->rb)), strerror(e));
+	if (n > 0)
+		locker_log_line(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	conn_close(c);
+}
+
 /*
  * A kept pool connection that closed before saying anything (its PHP
  * process exited between two requests): the request went nowhere, and one
@@ -2521,7 +2789,7 @@ cgi_run(struct conn *c)
 			progress |= r > 0;
 		}
 		if (!c->cgi_head_done) {
-			n = cgi_read(c, c->cgi_len, CGI_MAX_HEAD - c->cgi_len);
+			n = cgi_read(c, c->cgi_buf + c->cgi_len, CGI_MAX_HEAD - c->cgi_len);
 			c->cgi_len += (size_t)n;
 			progress |= n > 0;
 			r = cgi_parse_head(c->cgi_buf, c->cgi_len, CGI_MAX_HEAD, c->cgi_nph, &h);
@@ -2551,12 +2819,11 @@ cgi_run(struct conn *c)
 				continue;
 			}
 		}
-		/* Our head, with the body as it comes. */
-		if ((r = cgi_send_body(c)) == -1)
+		/* Our head, with the body as it comes; what the client does
+		 * not take yet is held (respbuf.h). */
+		if ((r = resp_send(c)) == -1)
 			return conn_close(c);
-		if (r == 0)
-			return;
-		if (c->out_left == 0 || (c->cgi_eof && c->upload_done)) {
+		if (r == 1 && (c->out_left == 0 || (c->cgi_eof && c->upload_done))) {
 			int cut = c->out_left != 0 && cgi_cut_short(c);
 
 			if (c->out_left > 0 || (!c->upload_done) || cut)
@@ -2572,13 +2839,19 @@ cgi_run(struct conn *c)
 				return;
 			continue;
 		}
-		n = cgi_read(c, 0, CGI_BUF);
-		c->cgi_len = (size_t)n;
-		c->cgi_off = 0;
+		if ((n = resp_fill(c)) == -1)
+			return resp_fail(c);
 		if (n > 0) {
 			/* A script that streams slowly is bounded by its own limit. */
 			c->deadline = loop_now + (uint64_t)c->script_s * 1000;
 			continue;
+		}
+		if (r == 0) {
+			/* The client is behind: once the whole answer is held,
+			 * the script need not wait for it. */
+			if (c->cgi_eof && c->upload_done && !c->detached)
+				cgi_detach(c);
+			return;
 		}
 		if (c->cgi_eof)
 			continue;
