@@ -36,7 +36,7 @@ LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
-	       test_linebuf test_userlimit test_util test_cookie test_body
+	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker
@@ -66,6 +66,7 @@ $(B)/test_linebuf: tests/unit/test_linebuf.c $(B)/linebuf.o
 $(B)/test_userlimit: tests/unit/test_userlimit.c $(B)/userlimit.o
 $(B)/test_util: tests/unit/test_util.c $(B)/util.o $(B)/log.o
 $(B)/test_body: tests/unit/test_body.c $(B)/body.o $(B)/util.o
+$(B)/test_respbuf: tests/unit/test_respbuf.c $(B)/respbuf.o $(B)/util.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
