@@ -156,3 +156,49 @@ def test_a_slow_reader_gets_the_whole_answer_with_length(d):
 def test_head_of_a_large_answer(d):
     status, h, body = get(d.port, "/big.py", HOST, method=b"HEAD")
     assert status == 200 and body == b"" and h["content-length"] == str(LINES * 1000)
+
+
+def test_an_answer_past_the_disk_limit_is_cut_and_said(request, build_dir):
+    """The spool is in the locker's own /tmp, against its disk limit
+    (disk-quota image, 24 MiB): a 40 MB answer to a client that does not
+    read is cut there (the connection closes without the last chunk, the
+    locker's error log says why), nothing lands outside the locker, and its
+    other pages go on."""
+    import os
+    import subprocess
+    from conftest import Lockerd
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no loop devices here (/dev/loop-control)")
+    d = Lockerd(build_dir, front_processes=1, extra="disk-quota image\ndisk-limit 24m\n")
+    request.addfinalizer(d.cleanup)
+
+    def leftovers():
+        d.stop()
+        with open("/proc/mounts") as f:
+            mounts = [ln.split()[1] for ln in f if ln.split()[1].startswith(d.dir + "/")]
+        for m in reversed(mounts):
+            subprocess.run(["umount", "-l", m])
+    request.addfinalizer(leftovers)
+    d.start()
+    d.signup("erin")
+    d.put("erin", "huge.php", BIG_PHP.replace(str(LINES), str(2 * LINES)))
+    d.put("erin", "small.php", '<?php echo "small";')
+    s = socket.create_connection(("127.0.0.1", d.port))
+    s.settimeout(30)
+    s.sendall(b"GET /huge.php HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\n\r\n")
+    time.sleep(4)
+    data = bytearray()
+    while (b := s.recv(1 << 20)):
+        data += b
+    s.close()
+    assert data.startswith(b"HTTP/1.1 200")
+    assert 0 < len(data) < 2 * LINES * 1000 and not data.endswith(b"\r\n0\r\n\r\n")
+    log = os.path.join(d.logs, "lockers", "erin", "error.log")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if os.path.exists(log) and "spool" in open(log, errors="replace").read():
+            break
+        time.sleep(0.1)
+    text = open(log, errors="replace").read()
+    assert "/huge.php cut after" in text and ("quota" in text or "space" in text), text
+    assert get(d.port, "/small.php", HOST)[::2] == (200, b"small")
