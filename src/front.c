@@ -1379,7 +1379,8 @@ busy_tell_all(void)
 			wchan_busy(c->kc->w);	/* the pool's own worker */
 			F.busy_seen = 1;
 		} else if (c->state == C_WAIT_WORKER || c->state == C_WAIT_FCGI ||
-		    c->state == C_CGI) {
+		    (c->state == C_CGI && !c->detached)) {
+			/* (An answer held after its script went needs no worker.) */
 			wchan_busy(wchan_find(c->locker));
 			F.busy_seen = 1;
 		}
