@@ -30,6 +30,7 @@
 
 #include "master.h"
 #include "vhost.h"
+#include "dnstxt.h"
 
 #define PROOF_MAX	16	/* in flight, for login users */
 #define PROOF_MAX_ROOT	24	/* ... and with root's */
@@ -48,32 +49,13 @@ struct proof {
 
 static struct proof	*proofs;
 
-/* One of the character-strings of a TXT record's rdata is exactly token. */
-static int
-txt_has(const unsigned char *p, size_t len, const char *token)
-{
-	size_t i = 0, n, tl = strlen(token);
-
-	while (i < len) {
-		n = p[i++];
-		if (n > len - i)
-			return 0;
-		if (n == tl && memcmp(p + i, token, tl) == 0)
-			return 1;
-		i += n;
-	}
-	return 0;
-}
-
 /* In the child, as the front user: the answer, parsed by libresolv. */
 static int
 proof_child(pid_t master, const char *host, const char *token)
 {
 	static unsigned char	 ans[NS_MAXMSG];
 	char			 qname[HOSTNAME_MAX + 32];
-	ns_msg			 msg;
-	ns_rr			 rr;
-	int			 n, i;
+	int			 n;
 
 	if (res_init() != 0)
 		return VHOST_PROOF_NOANSWER;
@@ -86,16 +68,13 @@ proof_child(pid_t master, const char *host, const char *token)
 	if ((n = res_query(qname, ns_c_in, ns_t_txt, ans, sizeof(ans))) < 0)
 		return h_errno == HOST_NOT_FOUND || h_errno == NO_DATA ? VHOST_PROOF_NO :
 		    VHOST_PROOF_NOANSWER;
-	if (ns_initparse(ans, n, &msg) < 0)
-		return VHOST_PROOF_NOANSWER;
-	for (i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
-		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
-			break;
-		if (ns_rr_type(rr) == ns_t_txt &&
-		    txt_has(ns_rr_rdata(rr), ns_rr_rdlen(rr), token))
-			return VHOST_PROOF_YES;
+	switch (dns_txt_answer_has(ans, n, token)) {
+	case 1:
+		return VHOST_PROOF_YES;
+	case 0:
+		return VHOST_PROOF_NO;
 	}
-	return VHOST_PROOF_NO;
+	return VHOST_PROOF_NOANSWER;
 }
 
 static void
