@@ -4,8 +4,10 @@ Every test directory lives under /var/lib/lockerd-test (lockerd refuses
 directories under /tmp: each locker gets its own /tmp).  Every lockerd a test
 starts is stopped by its pid when the test ends.
 """
+import contextlib
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -280,3 +282,41 @@ def get(port, path, host, extra=b"", method=b"GET"):
     r = parse_responses(raw(port, req), head_only=(0,) if method == b"HEAD" else ())
     assert r, "no response"
     return r[0]
+
+
+# ------------------------------------------------------------ login users
+
+def _login_user(name):
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
+
+
+def _remove_login_user(name, mark):
+    pw = _login_user(name)
+    if pw is not None and pw.pw_gecos == mark:
+        subprocess.run(["userdel", "-r", name], capture_output=True)
+
+
+@contextlib.contextmanager
+def login_users(names, mark, shell="/bin/bash", groups=None):
+    """Real login users (useradd -m) for a module, each marked by its GECOS
+    field so that only ours are ever removed, and removed after: {name:
+    pwent}.  groups: {name: [group, ...]}, groups that must exist.  Skips
+    when a real user of that name exists on the machine."""
+    for u in names:
+        pw = _login_user(u)
+        if pw is not None and pw.pw_gecos != mark:
+            pytest.skip(f"a real user {u} exists on this machine")
+    for u in names:
+        _remove_login_user(u, mark)
+        extra = ["-G", ",".join(groups[u])] if groups and u in groups else []
+        subprocess.run(["useradd", "-m", "-c", mark, "-s", shell] + extra + [u],
+                       check=True, capture_output=True)
+    try:
+        yield {u: pwd.getpwnam(u) for u in names}
+    finally:
+        for u in names:
+            _remove_login_user(u, mark)
+            assert _login_user(u) is None, u

@@ -20,37 +20,16 @@ import time
 
 import pytest
 
-from conftest import Lockerd, get
+from conftest import Lockerd, get, login_users
 
 USERS = ("lkvictim", "lkmallory")
 MARK = "lockerd names test user"
 
 
-def _user(name):
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        return None
-
-
-def _remove_user(name):
-    pw = _user(name)
-    if pw is not None and pw.pw_gecos == MARK:
-        subprocess.run(["userdel", "-r", name], capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def users():
-    for u in USERS:
-        if _user(u) is not None and _user(u).pw_gecos != MARK:
-            pytest.skip(f"a real user {u} exists on this machine")
-    for u in USERS:
-        _remove_user(u)
-        subprocess.run(["useradd", "-m", "-c", MARK, "-s", "/bin/bash", u],
-                       check=True, capture_output=True)
-    yield {u: pwd.getpwnam(u) for u in USERS}
-    for u in USERS:
-        _remove_user(u)
+    with login_users(USERS, MARK) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ carol2 is in the Unix group that group-signup names in one test.
 """
 import concurrent.futures
 import ctypes
-import errno
 import json
 import os
 import pty
@@ -27,7 +26,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, Lockerd, get
+from conftest import ROOT, Lockerd, get, login_users
 
 USERS = ("alice2", "bob2", "carol2")
 GROUP = "lkclubgrp"
@@ -36,36 +35,15 @@ MARK = "lockerd self-service test user"
 
 # ---------------------------------------------------------------- users
 
-def _user_exists(name):
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        return None
-
-
-def _remove_user(name):
-    pw = _user_exists(name)
-    if pw is not None and pw.pw_gecos == MARK:
-        subprocess.run(["userdel", "-r", name], capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def users():
-    for u in USERS:
-        if _user_exists(u) is not None and _user_exists(u).pw_gecos != MARK:
-            pytest.skip(f"a real user {u} exists on this machine")
     subprocess.run(["groupdel", GROUP], capture_output=True)
     subprocess.run(["groupadd", GROUP], check=True, capture_output=True)
-    for u in USERS:
-        _remove_user(u)
-        extra = ["-G", GROUP] if u == "carol2" else []
-        subprocess.run(["useradd", "-m", "-c", MARK, "-s", "/bin/bash"] + extra + [u],
-                       check=True, capture_output=True)
-    yield {u: pwd.getpwnam(u) for u in USERS}
-    for u in USERS:
-        _remove_user(u)
-        assert _user_exists(u) is None
-    subprocess.run(["groupdel", GROUP], capture_output=True)
+    try:
+        with login_users(USERS, MARK, groups={"carol2": [GROUP]}) as made:
+            yield made
+    finally:
+        subprocess.run(["groupdel", GROUP], capture_output=True)
 
 
 @pytest.fixture(scope="module")

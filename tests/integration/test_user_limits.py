@@ -8,7 +8,6 @@ adding and removing at the same time) are made here and removed after.
 """
 import json
 import os
-import pwd
 import re
 import shutil
 import sqlite3
@@ -17,35 +16,16 @@ import time
 
 import pytest
 
-from conftest import get, parse_responses, raw
+from conftest import get, login_users, parse_responses, raw
 
 MALLORY, VICTIM = "ulmallory", "ulvictim"
 MARK = "lockerd user-limits test user"
 
 
-def _remove_user(name):
-    try:
-        pw = pwd.getpwnam(name)
-    except KeyError:
-        return
-    if pw.pw_gecos == MARK:
-        subprocess.run(["userdel", "-r", name], capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def users():
-    for u in (MALLORY, VICTIM):
-        try:
-            if pwd.getpwnam(u).pw_gecos != MARK:
-                pytest.skip(f"a real user {u} exists on this machine")
-        except KeyError:
-            pass
-        _remove_user(u)
-        subprocess.run(["useradd", "-m", "-c", MARK, "-s", "/bin/sh", u],
-                       check=True, capture_output=True)
-    yield {u: pwd.getpwnam(u) for u in (MALLORY, VICTIM)}
-    for u in (MALLORY, VICTIM):
-        _remove_user(u)
+    with login_users((MALLORY, VICTIM), MARK, shell="/bin/sh") as made:
+        yield made
 
 
 def L(d, user, *args):
