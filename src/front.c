@@ -3288,7 +3288,7 @@ wchan_read(struct wchan *w)
 
 /* ------------------------------------------------------------ master */
 
-static void
+static int
 load_routes(int fd)
 {
 	struct route_table	*t;
@@ -3297,21 +3297,22 @@ load_routes(int fd)
 
 	if (fstat(fd, &st) == -1 || st.st_size <= 0 || st.st_size > (256 << 20)) {
 		log_warnx("front: bad routes descriptor");
-		return;
+		return -1;
 	}
 	if ((buf = malloc((size_t)st.st_size)) == NULL)
-		return;
+		return -1;
 	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size ||
 	    (t = route_table_load(buf, (size_t)st.st_size)) == NULL) {
 		log_warnx("front: routing table refused");
 		free(buf);
-		return;
+		return -1;
 	}
 	free(buf);
 	caches_routes_changed(F.routes, t);	/* a locker or vhost may be gone */
 	if (F.routes)
 		route_table_free(F.routes);
 	F.routes = t;
+	return 0;
 }
 
 static void
@@ -3365,6 +3366,7 @@ master_read(void)
 	union {
 		struct config		c;
 		struct msg_worker	w;
+		uint32_t		gen;	/* MSG_ROUTES: its generation */
 	} *m;
 	static char	 buf[sizeof(struct config) + 64];
 	enum msg_type	 type;
@@ -3384,8 +3386,12 @@ master_read(void)
 				apply_config(&m->c);
 			break;
 		case MSG_ROUTES:
-			if (fd != -1)
-				load_routes(fd);
+			/* What was logged under the old table goes first: a
+			 * removed locker's lines reach logd before its name can
+			 * be signed up again (a CLI round trip later). */
+			log_flush();
+			if (fd != -1 && (size_t)n == sizeof(uint32_t) && load_routes(fd) == 0)
+				stats_routes(F.master, m->gen);
 			break;
 		case MSG_WORKER_CHAN:
 			if ((size_t)n == sizeof(struct msg_worker)) {

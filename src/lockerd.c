@@ -933,7 +933,7 @@ routes_push_one(struct child *f)
 
 	if ((fd = routes_build()) == -1)
 		return;
-	child_send(f, MSG_ROUTES, NULL, 0, fd);
+	child_send(f, MSG_ROUTES, &M->route_gen, sizeof(M->route_gen), fd);
 	close(fd);
 }
 
@@ -944,9 +944,12 @@ routes_push(void)
 
 	if ((fd = routes_build()) == -1)
 		return;
+	M->route_gen++;
+	stats_routes_pushed(M->route_gen);
 	for (i = 0; i < M->nfronts; i++)
 		if (M->fronts[i].pid > 0)
-			child_send(&M->fronts[i], MSG_ROUTES, NULL, 0, fd);
+			child_send(&M->fronts[i], MSG_ROUTES, &M->route_gen,
+			    sizeof(M->route_gen), fd);
 	close(fd);
 }
 

@@ -234,7 +234,7 @@ int	config_limit_set(struct config *c, const char *key, uint64_t value);
 enum msg_type {
 	MSG_NONE = 0,
 	MSG_CONFIG,		/* master -> any: struct config */
-	MSG_ROUTES,		/* master -> front: fd = memfd with the route blob */
+	MSG_ROUTES,		/* master -> front: uint32 generation; fd = memfd with the route blob */
 	MSG_WORKER_GET,		/* front -> master: struct msg_worker */
 	MSG_WORKER_CHAN,	/* master -> front: struct msg_worker, fd = channel (if ok) */
 	MSG_WORKER_LIMITS,	/* master -> front: struct msg_worker, a locker's limits changed */
@@ -333,7 +333,7 @@ struct msg_worker {
 struct msg_stats {
 	uint64_t	requests, errors_4xx, errors_5xx;
 	uint32_t	nlockers;
-	uint32_t	pad;
+	uint32_t	route_gen;	/* of the routing table they were counted under */
 };
 struct msg_stats_locker {
 	char		locker[LOCKER_NAME_MAX + 1];
@@ -659,6 +659,9 @@ void	stats_count(int master_fd, const char *locker, size_t namelen, int status);
 int	stats_pending(uint64_t *since);
 /* front: send what was counted to the master (MSG_STATS), then start over. */
 void	stats_flush(int master_fd);
+/* front: a new routing table (its generation) is in force; what was counted
+ * under the old one goes first. */
+void	stats_routes(int master_fd, uint32_t gen);
 /* master: add a front's report; -1 if it is malformed. */
 struct stats_total {
 	uint64_t	requests, errors_4xx, errors_5xx;
@@ -669,7 +672,12 @@ int	stats_apply(const void *msg, size_t len, struct stats_total *front,
 int	stats_locker(const char *locker, struct stats_total *out);	/* 1 if any */
 /* master: logd dropped bytes of a locker's error log. */
 void	stats_log_dropped(const char *locker, uint64_t bytes, int (*locker_ok)(const char *));
+/* master: a locker of that name is removed or signed up: its counts go, and
+ * reports counted under a routing table older than the next one pushed are
+ * another locker's (the name's previous one), never this one's. */
 void	stats_forget(const char *locker);
+/* master: the routing table of generation gen was pushed to the fronts. */
+void	stats_routes_pushed(uint32_t gen);
 int	stats_foreach(int (*cb)(const char *, const struct stats_total *, void *), void *arg);
 
 /* --------------------------------------------------------------- mime.c */

@@ -72,6 +72,9 @@ struct master {
 	int		 listen_fds[64][CONF_MAX_LISTEN];
 	int		 nlisten;
 	int		 control_fd;
+	/* Of the last routing table pushed; fronts tag their counts with it
+	 * (stats.c: a reused name's new locker gets none of the old one's). */
+	uint32_t	 route_gen;
 	int		 nfronts;
 	struct child	 fronts[64];
 	struct child	 logd;

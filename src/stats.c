@@ -19,6 +19,7 @@
  * a forged report can only make the numbers wrong, and only lockers that
  * exist in the directory get a row.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ static struct {
 	uint32_t		 n;
 	uint64_t		 since;		/* when the first unsent count came */
 	int			 pending;
+	uint32_t		 gen;		/* of the routing table in force */
 } FS;
 
 /* FNV-1a: the names are short, the table small. */
@@ -108,6 +110,7 @@ stats_flush(int master_fd)
 	if (!FS.pending)
 		return;
 	FS.hdr.nlockers = FS.n;
+	FS.hdr.route_gen = FS.gen;
 	memcpy(buf, &FS.hdr, sizeof(FS.hdr));
 	for (i = 0; i < FS.n; i++) {
 		out[i] = FS.slot[FS.used[i]];
@@ -122,7 +125,49 @@ stats_flush(int master_fd)
 	FS.pending = 0;
 }
 
+void
+stats_routes(int master_fd, uint32_t gen)
+{
+	stats_flush(master_fd);
+	FS.gen = gen;
+}
+
 /* ------------------------------------------------------------ master */
+
+/*
+ * A name is reused: `locker remove club`, then a new `club`.  Counts front
+ * made for the old club may still be on their way (front reports every
+ * STATS_EVERY_MS) and must not be credited to the new one, whose history
+ * starts empty.  Each report says which routing table it was counted under;
+ * a report older than the table that first held the new locker is the old
+ * one's.  Only recent rebirths matter (the window is a fraction of a
+ * second), so a small ring of them is enough.
+ */
+#define BIRTHS	64
+
+static struct {
+	char		name[LOCKER_NAME_MAX + 1];
+	uint32_t	gen;		/* first table that may hold the new one */
+} births[BIRTHS];
+static unsigned	nbirth;
+static uint32_t	pushed_gen;
+
+void
+stats_routes_pushed(uint32_t gen)
+{
+	pushed_gen = gen;
+}
+
+static int
+counted_before_birth(const char *name, uint32_t gen)
+{
+	unsigned i;
+
+	for (i = 0; i < BIRTHS && i < nbirth; i++)
+		if (strcmp(births[i].name, name) == 0 && (int32_t)(gen - births[i].gen) < 0)
+			return 1;
+	return 0;
+}
 
 #define MASTER_BUCKETS	1024
 
@@ -167,6 +212,8 @@ stats_apply(const void *msg, size_t len, struct stats_total *front,
 	front->errors_4xx += h.errors_4xx;
 	front->errors_5xx += h.errors_5xx;
 	for (i = 0; i < h.nlockers; i++) {
+		if (counted_before_birth(e[i].locker, h.route_gen))
+			continue;
 		pp = lstat_find(e[i].locker);
 		if (*pp == NULL) {
 			if (!locker_ok(e[i].locker) || (*pp = calloc(1, sizeof(**pp))) == NULL)
@@ -210,6 +257,9 @@ stats_forget(const char *locker)
 {
 	struct lstat **pp = lstat_find(locker), *gone;
 
+	snprintf(births[nbirth % BIRTHS].name, sizeof(births[0].name), "%s", locker);
+	births[nbirth % BIRTHS].gen = pushed_gen + 1;
+	nbirth++;
 	if ((gone = *pp) != NULL) {
 		*pp = gone->next;
 		free(gone);

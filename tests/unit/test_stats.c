@@ -117,6 +117,47 @@ test_malformed(void)
 	CHECK_INT(front.requests, 5);
 }
 
+/* A name reused: the old club's counts, made under a table pushed before
+ * the new club's signup, still on their way, are not the new club's. */
+static void
+test_reused_name(int sv[2])
+{
+	struct stats_total	front = { 0 }, t;
+
+	stats_routes_pushed(7);
+	stats_routes(sv[0], 7);
+	stats_count(sv[0], "club", 4, 200);		/* the old club's page */
+	stats_forget("club");				/* removed, signed up again */
+	stats_routes_pushed(8);				/* the table with the new one */
+	stats_flush(sv[0]);				/* counted under 7: late */
+	CHECK_INT(take(sv[1], &front), 0);
+	CHECK_INT(front.requests, 1);			/* the front's own count */
+	CHECK_INT(stats_locker("club", &t), 0);
+	stats_count(sv[0], "club", 4, 200);		/* front has not seen 8 yet */
+	stats_routes(sv[0], 8);				/* ...goes before it does */
+	CHECK_INT(take(sv[1], &front), 0);
+	CHECK_INT(stats_locker("club", &t), 0);
+	stats_count(sv[0], "club", 4, 200);		/* the new club's page */
+	stats_count(sv[0], "other", 5, 200);
+	stats_flush(sv[0]);
+	CHECK_INT(take(sv[1], &front), 0);
+	CHECK_INT(stats_locker("club", &t), 1);
+	CHECK_INT(t.requests, 1);
+	CHECK_INT(stats_locker("other", &t), 1);
+	/* generations wrap: still ordered */
+	stats_routes_pushed(0xffffffffu);
+	stats_forget("wrap");
+	stats_routes(sv[0], 0xffffffffu);
+	stats_count(sv[0], "wrap", 4, 200);
+	stats_routes(sv[0], 0);
+	CHECK_INT(take(sv[1], &front), 0);
+	CHECK_INT(stats_locker("wrap", &t), 0);
+	stats_count(sv[0], "wrap", 4, 200);
+	stats_flush(sv[0]);
+	CHECK_INT(take(sv[1], &front), 0);
+	CHECK_INT(stats_locker("wrap", &t), 1);
+}
+
 int
 main(void)
 {
@@ -127,5 +168,6 @@ main(void)
 	test_counts(sv);
 	test_many_lockers(sv);
 	test_malformed();
+	test_reused_name(sv);
 	UNIT_DONE();
 }
