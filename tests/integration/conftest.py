@@ -320,3 +320,35 @@ def login_users(names, mark, shell="/bin/bash", groups=None):
         for u in names:
             _remove_login_user(u, mark)
             assert _login_user(u) is None, u
+
+
+def as_user(d, user, *args, **kw):
+    """`locker ARGS` as a login user, not checked."""
+    return d.locker(*args, user=user, check=False, **kw)
+
+
+def refused(r, what):
+    """A CLI refusal for want of rights: exit 77 and a message naming what."""
+    assert r.returncode == 77, (r.returncode, r.stdout, r.stderr)
+    assert "permission denied" in r.stderr.lower(), r.stderr
+    assert what in r.stderr, r.stderr
+
+
+def image_lockerd(request, build_dir, extra="", **kw):
+    """A started lockerd whose lockers have a 24 MiB disk limit of their own
+    (disk-quota image), stopped and its images unmounted after the test;
+    skips where there are no loop devices."""
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no loop devices here (/dev/loop-control)")
+    d = Lockerd(build_dir,
+                extra="disk-quota image\ndisk-limit 24m\n" + extra, **kw)
+    request.addfinalizer(d.cleanup)
+
+    def leftovers():
+        d.stop()
+        with open("/proc/mounts") as f:
+            mounts = [ln.split()[1] for ln in f if ln.split()[1].startswith(d.dir + "/")]
+        for m in reversed(mounts):
+            subprocess.run(["umount", "-l", m])
+    request.addfinalizer(leftovers)
+    return d.start()

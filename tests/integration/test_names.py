@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import Lockerd, get, login_users
+from conftest import Lockerd, as_user, get, login_users, refused
 
 USERS = ("lkvictim", "lkmallory")
 MARK = "lockerd names test user"
@@ -40,15 +40,7 @@ def d(build_dir, users):
     inst.cleanup()
 
 
-def L(d, user, *args, **kw):
-    """`locker ARGS` as a login user, not checked."""
-    return d.locker(*args, user=user, check=False, **kw)
-
-
-def refused(r, what):
-    assert r.returncode == 77, (r.returncode, r.stdout, r.stderr)
-    assert "permission denied" in r.stderr.lower(), r.stderr
-    assert what in r.stderr, r.stderr
+L = as_user
 
 
 def _wait_for(fn, within=5.0):

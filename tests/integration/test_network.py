@@ -11,7 +11,6 @@ bind the host's /etc).
 import os
 import signal
 import socket
-import struct
 import subprocess
 import time
 

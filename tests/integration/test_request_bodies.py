@@ -198,21 +198,8 @@ def test_a_spooled_body_counts_against_the_lockers_disk_limit(request, build_dir
     """A large body is spooled in the locker's own /tmp: past its disk
     limit (disk-quota image, 24 MiB) the upload gets 413, and a body that
     fits still goes through."""
-    import subprocess
-    from conftest import Lockerd
-    if not os.path.exists("/dev/loop-control"):
-        pytest.skip("no loop devices here (/dev/loop-control)")
-    d = Lockerd(build_dir, extra="disk-quota image\ndisk-limit 24m\n")
-    request.addfinalizer(d.cleanup)
-
-    def leftovers():
-        d.stop()
-        with open("/proc/mounts") as f:
-            mounts = [ln.split()[1] for ln in f if ln.split()[1].startswith(d.dir + "/")]
-        for m in reversed(mounts):
-            subprocess.run(["umount", "-l", m])
-    request.addfinalizer(leftovers)
-    d.start()
+    from conftest import image_lockerd
+    d = image_lockerd(request, build_dir)
     d.signup("erin")
     d.put("erin", "n.php", '<?php echo strlen(file_get_contents("php://input"));')
     host = "erin.test.example"

@@ -165,21 +165,8 @@ def test_an_answer_past_the_disk_limit_is_cut_and_said(request, build_dir):
     locker's error log says why), nothing lands outside the locker, and its
     other pages go on."""
     import os
-    import subprocess
-    from conftest import Lockerd
-    if not os.path.exists("/dev/loop-control"):
-        pytest.skip("no loop devices here (/dev/loop-control)")
-    d = Lockerd(build_dir, front_processes=1, extra="disk-quota image\ndisk-limit 24m\n")
-    request.addfinalizer(d.cleanup)
-
-    def leftovers():
-        d.stop()
-        with open("/proc/mounts") as f:
-            mounts = [ln.split()[1] for ln in f if ln.split()[1].startswith(d.dir + "/")]
-        for m in reversed(mounts):
-            subprocess.run(["umount", "-l", m])
-    request.addfinalizer(leftovers)
-    d.start()
+    from conftest import image_lockerd
+    d = image_lockerd(request, build_dir, front_processes=1)
     d.signup("erin")
     d.put("erin", "huge.php", BIG_PHP.replace(str(LINES), str(2 * LINES)))
     d.put("erin", "small.php", '<?php echo "small";')

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import get, login_users, parse_responses, raw
+from conftest import as_user, get, login_users, parse_responses, raw
 
 MALLORY, VICTIM = "ulmallory", "ulvictim"
 MARK = "lockerd user-limits test user"
@@ -28,8 +28,7 @@ def users():
         yield made
 
 
-def L(d, user, *args):
-    return d.locker(*args, user=user, check=False)
+L = as_user
 
 
 def audit_rows(d, uid):
