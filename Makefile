@@ -80,21 +80,21 @@ FUZZ_SECONDS ?= 15
 $(B)/fuzz:
 	mkdir -p $@
 $(B)/fuzz/fuzz_http: fuzz/fuzz_http.c src/http.c src/route.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/log.c src/util.c src/route.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c src/cookie.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_fcgi: fuzz/fuzz_fcgi.c src/fcgi.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/cgienv.c src/fcgi.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^ -lresolv
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^ -lresolv
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@for f in $(FUZZ_TARGETS); do \
 	  mkdir -p $(B)/fuzz/corpus-$$f; \

@@ -17,13 +17,7 @@
 
 #include "http.h"
 
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant %s broken\n",		\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 static struct http_request req;
 

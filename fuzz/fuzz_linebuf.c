@@ -20,13 +20,7 @@
 
 #include "lockerd.h"
 
-#define REQUIRE(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant %s broken\n",		\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 struct out {
 	unsigned char	*buf;

@@ -352,3 +352,15 @@ def image_lockerd(request, build_dir, extra="", **kw):
             subprocess.run(["umount", "-l", m])
     request.addfinalizer(leftovers)
     return d.start()
+
+
+def wait_for(fn, within=5.0):
+    """fn() until it gives something true (returned) or within seconds
+    pass (then its last answer)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    return fn()

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import Lockerd, get
+from conftest import wait_for as conftest_wait_for
 
 LOG_RATE = 4096          # bytes/s, the test's log-rate
 LOG_SIZE = 65536         # the test's log-size
@@ -45,12 +46,7 @@ def read_log(d, name, gen=0):
 
 
 def wait_for(pred, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
+    return conftest_wait_for(pred, timeout)
 
 
 # --- PHP sessions (issue 9, item 12) ---

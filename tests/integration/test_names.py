@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import Lockerd, as_user, get, login_users, refused
+from conftest import Lockerd, as_user, get, login_users, refused, wait_for
 
 USERS = ("lkvictim", "lkmallory")
 MARK = "lockerd names test user"
@@ -43,14 +43,7 @@ def d(build_dir, users):
 L = as_user
 
 
-def _wait_for(fn, within=5.0):
-    deadline = time.time() + within
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
+_wait_for = wait_for
 
 
 # ---------------------------------------------------------------- history

@@ -26,7 +26,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, Lockerd, as_user, get, login_users, refused
+from conftest import ROOT, Lockerd, as_user, get, login_users, refused, wait_for
 
 USERS = ("alice2", "bob2", "carol2")
 GROUP = "lkclubgrp"
@@ -458,14 +458,7 @@ def test_vhosts_by_admins(d):
 
 # ---------------------------------------------------------------- logs
 
-def _wait_for(fn, within=5.0):
-    deadline = time.time() + within
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
+_wait_for = wait_for
 
 
 def test_logs_for_admins_only(d):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import as_user, get, login_users, parse_responses, raw
+from conftest import as_user, get, login_users, parse_responses, raw, wait_for
 
 MALLORY, VICTIM = "ulmallory", "ulvictim"
 MARK = "lockerd user-limits test user"
@@ -230,12 +230,7 @@ def test_a_route_change_keeps_other_lockers_cached_files(make_lockerd, users):
 
 
 def _wait_for(fn, within=10.0):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return fn()
+    return wait_for(fn, within)
 
 
 SLOW_SH = "sleep 4\necho 'Content-Type: text/plain'\necho\necho slept\n"
