@@ -1912,6 +1912,7 @@ static int	resp_fill(struct conn *c);
 static int	resp_send(struct conn *c);
 static void	resp_fail(struct conn *c);
 static void	cgi_detach(struct conn *c);
+static void	upstream_release(struct conn *c);
 
 /* The answer's spool and its place in the worker's queue go with it. */
 static void
@@ -1929,21 +1930,9 @@ resp_end(struct conn *c)
 static void
 cgi_end(struct conn *c)
 {
-	fcgi_stderr_end(c);
-	if (c->kc != NULL)
-		kconn_release(c);	/* kept for the next request, or closed */
-	if (c->cgi_fd != -1) {
-		/* Closing it tells the worker to kill a script still running. */
-		epoll_ctl(F.epfd, EPOLL_CTL_DEL, c->cgi_fd, NULL);
-		close(c->cgi_fd);
-		c->cgi_fd = -1;
-	}
+	upstream_release(c);
 	free(c->cgi_buf);
 	c->cgi_buf = NULL;
-	free(c->up);
-	c->up = NULL;
-	free(c->fraw);
-	c->fraw = NULL;
 	c->cgi_len = c->cgi_off = c->up_len = c->up_off = 0;
 	c->fraw_len = c->fraw_off = c->fpend_len = 0;
 	resp_end(c);
@@ -2697,6 +2686,31 @@ resp_send(struct conn *c)
  * The memory kept counts in front's total; past it, the script waits for
  * the client, as before.
  */
+/*
+ * The script's side of a request goes: a kept PHP connection back to its
+ * pool (or closed), a CGI socket closed (which tells the worker to kill a
+ * script still running), and the upload's buffers.  At the end of a
+ * request (cgi_end), or once a held answer no longer needs it (cgi_detach).
+ */
+static void
+upstream_release(struct conn *c)
+{
+	fcgi_stderr_end(c);
+	if (c->kc != NULL)
+		kconn_release(c);	/* kept for the next request, or closed */
+	if (c->cgi_fd != -1) {
+		epoll_ctl(F.epfd, EPOLL_CTL_DEL, c->cgi_fd, NULL);
+		close(c->cgi_fd);
+		c->cgi_fd = -1;
+	}
+	free(c->up);
+	c->up = NULL;
+	free(c->fraw);
+	c->fraw = NULL;
+	c->up_len = c->up_off = 0;
+	c->fraw_len = c->fraw_off = 0;
+}
+
 static void
 cgi_detach(struct conn *c)
 {
@@ -2711,20 +2725,7 @@ cgi_detach(struct conn *c)
 	c->cgi_len = left;
 	if ((p = realloc(c->cgi_buf, left ? left : 1)) != NULL)
 		c->cgi_buf = p;
-	fcgi_stderr_end(c);
-	if (c->kc != NULL)
-		kconn_release(c);	/* kept for the next request, or closed */
-	else if (c->cgi_fd != -1) {
-		epoll_ctl(F.epfd, EPOLL_CTL_DEL, c->cgi_fd, NULL);
-		close(c->cgi_fd);
-		c->cgi_fd = -1;
-	}
-	free(c->up);
-	c->up = NULL;
-	free(c->fraw);
-	c->fraw = NULL;
-	c->up_len = c->up_off = 0;
-	c->fraw_len = c->fraw_off = 0;
+	upstream_release(c);
 	body_drop(c);		/* the script read it all */
 	c->script_s = 0;	/* no script: send-timeout alone bounds the client */
 	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
