@@ -25,7 +25,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # One object per process role or protocol.
-LOCKERD_SRCS = lockerd.c proc.c config.c directory.c control.c front.c http.c \
+LOCKERD_SRCS = lockerd.c proc.c become.c config.c directory.c control.c front.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
@@ -36,7 +36,7 @@ LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
-	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf
+	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_become
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker
@@ -67,6 +67,7 @@ $(B)/test_userlimit: tests/unit/test_userlimit.c $(B)/userlimit.o
 $(B)/test_util: tests/unit/test_util.c $(B)/util.o $(B)/log.o
 $(B)/test_body: tests/unit/test_body.c $(B)/body.o $(B)/util.o
 $(B)/test_respbuf: tests/unit/test_respbuf.c $(B)/respbuf.o $(B)/util.o
+$(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/util.o $(B)/log.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 

@@ -847,9 +847,9 @@ static int
 purge_prepare(void *arg)
 {
 	struct purge_ctx *p = arg;
+	char		 err[128];
 
-	if (setgroups(0, NULL) == -1 || setresgid(p->gid, p->gid, p->gid) == -1 ||
-	    setresuid(p->uid, p->uid, p->uid) == -1)
+	if (become(p->uid, p->gid, err, sizeof(err)) == -1)
 		_exit(1);
 	_exit(purge_tree(p->home_fd) == 0 ? 0 : 1);
 }

@@ -7,7 +7,6 @@
  */
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -608,14 +607,9 @@ task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 	sandbox_prepare(&lc, lr->name, lr->uid);
 	t->pid = sandbox_clone();
 	if (t->pid == 0) {
-		sigset_t none;
-
 		if (close_fds_except(3, keep_fds, nkeep) == -1)
 			_exit(127);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signals_default();
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		child_reset(CHILD_DIE_WITH_PARENT);
 		if (prepare(ctx) == -1)
 			_exit(127);
 		_exit(126);

@@ -428,8 +428,18 @@ pid_t	spawn_role(int exe_fd, const char *role, const char *arg, int chan,
 /* The same, the child created by sandbox_clone() (for a locker's worker). */
 pid_t	spawn_role_sandboxed(int exe_fd, const char *role, int chan,
 	    int (*prepare)(void *), void *ctx);
+
+/* ------------------------------------------------------------- become.c */
+/* Every drop of root: no groups, gid, uid, no_new_privs, each checked and
+ * then verified; uid or gid 0 refused.  0, or -1 with err. */
+int	become(uid_t uid, gid_t gid, char *err, size_t errlen);
+/* A role's start: become user (from the passwd file), chrooted first to
+ * root_dir unless NULL; fatal on any failure. */
 void	drop_privileges(const char *user, const char *root_dir);
-void	signals_default(void);	/* in a child: every signal SIG_DFL */
+
+/* A child's first step: no signal blocked or ignored; flags below. */
+void	child_reset(int flags);
+#define CHILD_DIE_WITH_PARENT	0x1	/* PR_SET_PDEATHSIG SIGKILL */
 
 /* ------------------------------------------------------------ control.c */
 enum ctl_verb {

@@ -141,8 +141,9 @@ netns_make(int *userfd, int *netfd)
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
-		if (setgroups(0, NULL) == -1 || setresgid(net_gid, net_gid, net_gid) == -1 ||
-		    setresuid(net_uid, net_uid, net_uid) == -1 ||
+		char err[128];
+
+		if (become(net_uid, net_gid, err, sizeof(err)) == -1 ||
 		    unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1)
 			_exit(1);
 		raise(SIGSTOP);
@@ -294,7 +295,6 @@ pasta_exec(const struct config *c, int userfd, int netfd)
 static pid_t
 pasta_start(const struct config *c, int userfd, int netfd)
 {
-	sigset_t	 none;
 	pid_t		 pid, child;
 	int		 status = 0;
 
@@ -302,11 +302,8 @@ pasta_start(const struct config *c, int userfd, int netfd)
 	    NULL, NULL);
 	if (pid != 0)
 		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	child_reset(CHILD_DIE_WITH_PARENT);
 	prctl(PR_SET_NAME, "lockerd-pasta");	/* in ps: not another master */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signals_default();
 	if ((child = fork()) == -1)
 		_exit(127);
 	if (child == 0) {

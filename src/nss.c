@@ -98,6 +98,7 @@ nss_ask(enum nss_op op, uid_t uid, const char *name, const char *group, struct n
 		/* Not the master's channels and sockets: only the answer's pipe. */
 		if (close_fds_except(3, &p[1], 1) == -1)
 			_exit(1);
+		child_reset(0);
 		nss_child(op, uid, name, group, a);
 		_exit(write(p[1], a, sizeof(*a)) == (ssize_t)sizeof(*a) ? 0 : 1);
 	}

@@ -11,8 +11,6 @@
 #include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -288,19 +286,28 @@ child_fds_setup(int exe_fd, int *pexe, int chan, const int *extra, int nextra)
 }
 
 /*
- * Every signal to its default action.  exec resets caught signals but keeps
- * ignored ones, and lockerd may have been started with some ignored (SIGPIPE
- * by the master itself; SIGINT and SIGQUIT by a shell's `&`, SIGHUP by
- * nohup): a locker's processes must not inherit that.
+ * The one reset of every child any lockerd process forks, first thing:
+ * no signal blocked, every signal to its default action.  exec keeps both
+ * the mask and ignored signals, and the parent has some of each (the master
+ * and the worker block what their signalfd reads and ignore SIGPIPE;
+ * lockerd itself may have been started with SIGINT and SIGQUIT ignored by
+ * a shell's `&`, SIGHUP by nohup): a locker's processes, and the tools the
+ * master runs, must not inherit that.  CHILD_DIE_WITH_PARENT: SIGKILL when
+ * the parent goes (a change of uid clears it: set it again after one).
  */
 void
-signals_default(void)
+child_reset(int flags)
 {
-	int sig;
+	sigset_t	none;
+	int		sig;
 
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
+	if (flags & CHILD_DIE_WITH_PARENT)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 /*
@@ -332,7 +339,6 @@ spawn_common(int exe_fd, const char *role, const char *arg, int chan,
 	char		*argv[6];
 	char		*envp[4];
 	char		 debugenv[32];
-	sigset_t	 none;
 	pid_t		 pid;
 	int		 i, exe;
 
@@ -340,11 +346,7 @@ spawn_common(int exe_fd, const char *role, const char *arg, int chan,
 	if (pid != 0)
 		return pid;
 
-	/* Child: undo the master's signal set-up before anything else. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signals_default();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	child_reset(CHILD_DIE_WITH_PARENT);
 
 	child_fds_setup(exe_fd, &exe, chan, extra_fds, nextra);
 	if (prepare != NULL && prepare(ctx) == -1)
@@ -384,39 +386,4 @@ pid_t
 spawn_role_sandboxed(int exe_fd, const char *role, int chan, int (*prepare)(void *), void *ctx)
 {
 	return spawn_common(exe_fd, role, NULL, chan, NULL, 0, prepare, ctx, 1);
-}
-
-/*
- * The one place a lockerd process gives up root: chroot, chdir, setgroups,
- * setresgid, setresuid, no_new_privs, each checked, in this order.
- */
-void
-drop_privileges(const char *user, const char *root_dir)
-{
-	struct passwd	*pw;
-	uid_t		 uid;
-	gid_t		 gid;
-
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("drop_privileges: no such user \"%s\"", user);
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	if (uid == 0)
-		fatalx("drop_privileges: user \"%s\" is root", user);
-	if (root_dir != NULL) {
-		if (chroot(root_dir) == -1)
-			fatal("drop_privileges: chroot %s", root_dir);
-		if (chdir("/") == -1)
-			fatal("drop_privileges: chdir /");
-	}
-	if (setgroups(0, NULL) == -1)
-		fatal("drop_privileges: setgroups");
-	if (setresgid(gid, gid, gid) == -1)
-		fatal("drop_privileges: setresgid");
-	if (setresuid(uid, uid, uid) == -1)
-		fatal("drop_privileges: setresuid");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("drop_privileges: no_new_privs");
-	if (setuid(0) != -1)
-		fatalx("drop_privileges: could regain root");
 }

@@ -80,15 +80,12 @@ proof_child(pid_t master, const char *host, const char *token)
 static void
 proof_fork_child(pid_t master, int wfd, const char *host, const char *token)
 {
-	sigset_t	none;
 	signed char	answer;
 
 	/* Not the master's channels, sockets and directory: only the pipe. */
 	if (close_fds_except(3, &wfd, 1) == -1)
 		_exit(1);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signals_default();
+	child_reset(0);
 	answer = (signed char)proof_child(master, host, token);
 	_exit(write(wfd, &answer, 1) == 1 ? 0 : 1);
 }

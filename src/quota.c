@@ -270,16 +270,13 @@ static int
 run_tool(char *const argv[], int ok_max, char *err, size_t errlen)
 {
 	char *const	envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	sigset_t	none;
 	pid_t		pid;
 	int		status, null;
 
 	if ((pid = fork()) == -1)
 		return errno_fail(err, errlen, "fork");
 	if (pid == 0) {
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signals_default();
+		child_reset(0);
 		if ((null = open("/dev/null", O_RDWR)) != -1) {
 			dup2(null, 0);
 			dup2(null, 1);

@@ -28,14 +28,12 @@
  * once per `locker run`/`su`, never per request: CGI children inherit it.
  */
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -495,14 +493,8 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	if (chdir(s->home) == -1)
 		return errno_fail(err, errlen, "chdir %s", s->home);
 	set_limits(s->conf);
-	if (setgroups(0, NULL) == -1)
-		return errno_fail(err, errlen, "setgroups");
-	if (setresgid(s->gid, s->gid, s->gid) == -1)
-		return errno_fail(err, errlen, "setresgid");
-	if (setresuid(s->uid, s->uid, s->uid) == -1)
-		return errno_fail(err, errlen, "setresuid");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		return errno_fail(err, errlen, "no_new_privs");
+	if (become(s->uid, s->gid, err, errlen) == -1)
+		return -1;
 	if (ruleset >= 0 && landlock_enforce(ruleset, err, errlen) == -1)
 		return -1;
 	if (seccomp_enforce() == -1)

@@ -9,7 +9,6 @@
  * wall-clock limit or when front hangs up, and sends its stderr to the
  * locker's error log.
  */
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -212,13 +211,10 @@ child(const struct script_req *s, int sock, int err)
 {
 	static struct env	 e;
 	struct rlimit		 rl;
-	sigset_t		 none;
 	char			 dir[PATH_MAX], *slash;
 
 	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	child_reset(0);
 	/*
 	 * Nothing of the worker's past this point: a copy of front's end of
 	 * our own socket would keep us from seeing front hang up (and the
@@ -541,14 +537,10 @@ pool_start(const struct script_req *s)
 	}
 	if (pid == 0) {
 		char		*argv[2], *envp[5], env[3][64], home[PATH_MAX + 8];
-		sigset_t	 none;
 		int		 null;
 
 		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		child_reset(CHILD_DIE_WITH_PARENT);
 		/* FastCGI: the listening socket is the application's stdin. */
 		if (dup2(lfd, 0) == -1 || (null = open("/dev/null", O_WRONLY)) == -1 ||
 		    dup2(null, 1) == -1 || dup2(ep[1], 2) == -1 ||
