@@ -25,12 +25,12 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # One object per process role or protocol.
-LOCKERD_SRCS = lockerd.c proc.c become.c config.c directory.c control.c front.c http.c \
+LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c directory.c control.c front.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c netns.c
-LOCKER_SRCS  = locker.c proc.c config.c route.c directory.c log.c util.c
+LOCKER_SRCS  = locker.c msg.c config.c route.c directory.c log.c util.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
@@ -61,7 +61,7 @@ $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/log.o $(B)/util.o 
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
 $(B)/test_cookie: tests/unit/test_cookie.c $(B)/cookie.o
-$(B)/test_stats: tests/unit/test_stats.c $(B)/stats.o $(B)/proc.o $(B)/util.o $(B)/log.o
+$(B)/test_stats: tests/unit/test_stats.c $(B)/stats.o $(B)/msg.o $(B)/util.o $(B)/log.o
 $(B)/test_linebuf: tests/unit/test_linebuf.c $(B)/linebuf.o
 $(B)/test_userlimit: tests/unit/test_userlimit.c $(B)/userlimit.o
 $(B)/test_util: tests/unit/test_util.c $(B)/util.o $(B)/log.o

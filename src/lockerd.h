@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <limits.h>
 
+#include "msg.h"
 #include "route.h"
 
 #define LOCKERD_VERSION		"0.1"
@@ -225,95 +226,8 @@ int	config_limit_parse(const char *key, const char *text, uint64_t *out,
 int	config_limit_get(const struct config *c, const char *key, uint64_t *out);
 int	config_limit_set(struct config *c, const char *key, uint64_t value);
 
-/* --------------------------------------------------------------- proc.c */
-/*
- * Every channel between lockerd's processes is a SOCK_SEQPACKET socketpair
- * carrying messages of one header and a bounded payload, with at most one
- * descriptor each.  The receiver checks every size.
- */
-enum msg_type {
-	MSG_NONE = 0,
-	MSG_CONFIG,		/* master -> any: struct config */
-	MSG_ROUTES,		/* master -> front: uint32 generation; fd = memfd with the route blob */
-	MSG_WORKER_GET,		/* front -> master: struct msg_worker */
-	MSG_WORKER_CHAN,	/* master -> front: struct msg_worker, fd = channel (if ok) */
-	MSG_WORKER_LIMITS,	/* master -> front: struct msg_worker, a locker's limits changed */
-	MSG_CHANNEL,		/* master -> worker: fd = a channel from a front */
-	MSG_LOG_CHAN,		/* master -> front or logd: fd = a front<->logd channel */
-	MSG_WORKER_INIT,	/* master -> worker: struct msg_worker_init */
-	MSG_REOPEN,		/* master -> logd: reopen log files */
-	MSG_IDLE,		/* worker -> master: exiting because idle */
-	MSG_MIME,		/* master -> worker: struct mime_map */
-	MSG_REQUEST,		/* front -> worker: struct wire_request + path */
-	MSG_RESPONSE,		/* worker -> front: struct wire_response, fd = body */
-	MSG_LOG_ACCESS,		/* front -> logd: packed access records */
-	MSG_LOG_ERROR,		/* front -> logd: one error line */
-	MSG_LOG_LOCKER_ERROR,	/* front -> logd: [u8 len][locker][lines], its error log */
-	MSG_LOG_LOCKER_DROPPED,	/* front -> logd: [u8 len][locker][u64], bytes of it front dropped;
-				   worker -> logd: [u64], of its own */
-	MSG_CTL_REQUEST,	/* locker -> master: struct ctl_request */
-	MSG_CTL_LOCKER,		/* master -> locker: struct ctl_locker */
-	MSG_CTL_VHOST,		/* master -> locker: struct ctl_vhost */
-	MSG_CTL_TEXT,		/* master -> locker: a line for the user */
-	MSG_CTL_DONE,		/* master -> locker: struct ctl_done */
-	MSG_CTL_STDIO,		/* locker -> master: fd = stdin, stdout, stderr in turn */
-	MSG_CTL_ADMIN,		/* master -> locker: struct ctl_admin */
-	MSG_CTL_PROC,		/* master -> locker: struct ctl_proc */
-	MSG_CTL_LOG,		/* master -> locker: struct ctl_log, fd = the log, read-only */
-	MSG_CTL_LIMIT,		/* master -> locker: struct ctl_limit */
-	MSG_STATS,		/* front -> master: struct msg_stats + msg_stats_locker[n] */
-	MSG_CTL_STATS,		/* master -> locker: struct ctl_stats */
-	MSG_CTL_AUDIT,		/* master -> locker: struct ctl_audit */
-	MSG_LOG_LIMITS,		/* master -> logd: struct msg_log_limits */
-	MSG_ACTIVE,		/* worker -> master: served or ran something just now */
-	MSG_LOG_DROPPED,	/* logd -> master: struct msg_log_dropped */
-	MSG_BUSY,		/* front -> worker: a request of the locker is in flight in front */
-	MSG_MAX
-};
-
-#define MSG_MAX_PAYLOAD		(64 * 1024)
-
-struct msg_hdr {
-	uint16_t	type;
-	uint16_t	flags;
-	uint32_t	len;	/* payload bytes after this header */
-};
-
-/* 0 on success; -1 with errno (EAGAIN on a full non-blocking socket). */
-int	msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd);
-/*
- * Receives one message.  Returns payload length (>= 0), 0 with *type ==
- * MSG_NONE at EOF, or -1 (errno set; EBADMSG for a malformed message).
- * *fd is -1 unless a descriptor came with it; any extra descriptors are
- * closed.
- */
-ssize_t	msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd);
-int	chan_pair(int sv[2]);	/* SOCK_SEQPACKET, close-on-exec */
-
-/* Batches, for the hot front<->worker path: one system call for many. */
-#define CHAN_BATCH	64
-struct msg_in {
-	void		*buf;		/* payload lands here */
-	size_t		 cap;
-	enum msg_type	 type;
-	size_t		 len;		/* payload length */
-	int		 fd;		/* -1 if none came */
-};
-struct msg_out {
-	enum msg_type	 type;
-	const void	*data;
-	size_t		 len;
-	int		 fd;		/* -1 for none */
-};
-/*
- * Receive up to n (<= CHAN_BATCH) messages without blocking.  Returns how
- * many (> 0), 0 at EOF, or -1 (EAGAIN: nothing there; EBADMSG: a malformed
- * message, every descriptor of the batch closed).
- */
-int	msg_recv_many(int sock, struct msg_in *m, int n);
-/* Send up to n messages; returns how many were sent, or -1. */
-int	msg_send_many(int sock, const struct msg_out *m, int n);
-
+/* ---------------------------------------------------- message payloads */
+/* The messages, their framing and who may send which to whom: msg.h. */
 struct msg_worker {
 	char		locker[LOCKER_NAME_MAX + 1];
 	int32_t		status;	/* in MSG_WORKER_CHAN: 0 ok, else an HTTP status to answer */
@@ -416,6 +330,7 @@ struct wire_response {
 #define WIRE_RESPONSE_MAX	(sizeof(struct wire_response) + sizeof(struct wire_script) + \
 				 WSC_MAX * PATH_MAX)
 
+/* --------------------------------------------------------------- proc.c */
 /* Spawning. */
 int	exe_open(void);		/* an fd of our own binary, for re-exec */
 /*
@@ -620,7 +535,7 @@ int	sandbox_init(const struct config *c);
 /* Master: fork into new namespaces; the child must call sandbox_enter. */
 pid_t	sandbox_clone(void);
 /* Called first in the child of sandbox_clone(): netns_join() in the master
- * (a hook, since the CLI links proc.c without the sandbox). */
+ * (a hook, so that proc.c links without the sandbox, as test_become does). */
 extern int (*sandbox_clone_join)(void);
 /* Master, before starting a process of the locker: its cgroups and limits. */
 int	sandbox_prepare(const struct config *c, const char *locker, uint32_t uid);

@@ -1,12 +1,13 @@
 /*
- * proc.c: the privilege-separation plumbing, shared by every role.
+ * proc.c: the process plumbing of lockerd's roles.
  *
- * Message framing, descriptor passing, spawning a role by re-executing our
- * own binary, and dropping privileges.  No role re-implements any of it.
+ * Spawning a role by re-executing our own binary, and the reset every
+ * child goes through.  No role re-implements any of it.  The messages
+ * between the roles are msg.c's (which the CLI links without this file);
+ * dropping root is become.c's.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
@@ -19,237 +20,6 @@
 #include <unistd.h>
 
 #include "lockerd.h"
-
-#ifdef __SANITIZE_ADDRESS__
-/*
- * LeakSanitizer reads /proc at exit, which a chrooted front or logd cannot
- * see; leaks are looked for by the unit tests instead.
- */
-const char *__asan_default_options(void);
-const char *
-__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-#endif
-
-int
-chan_pair(int sv[2])
-{
-	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
-}
-
-int
-msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd)
-{
-	struct msg_hdr	 hdr;
-	struct iovec	 iov[2];
-	struct msghdr	 mh;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cmsg;
-	ssize_t		 n;
-
-	if (len > MSG_MAX_PAYLOAD) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	hdr.type = (uint16_t)type;
-	hdr.flags = 0;
-	hdr.len = (uint32_t)len;
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = (void *)data;
-	iov[1].iov_len = len;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len ? 2 : 1;
-	if (fd != -1) {
-		memset(&cmsg, 0, sizeof(cmsg));
-		mh.msg_control = cmsg.buf;
-		mh.msg_controllen = sizeof(cmsg.buf);
-		cmsg.hdr.cmsg_level = SOL_SOCKET;
-		cmsg.hdr.cmsg_type = SCM_RIGHTS;
-		cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&cmsg.hdr), &fd, sizeof(int));
-	}
-	do {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	return 0;
-}
-
-/* Close every descriptor a peer sent beyond the one we accept. */
-static int
-take_fds(struct msghdr *mh)
-{
-	struct cmsghdr	*c;
-	int		 fd = -1;
-
-	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		size_t	 i, nfds;
-		int	 f;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++) {
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (fd == -1)
-				fd = f;
-			else
-				close(f);
-		}
-	}
-	return fd;
-}
-
-ssize_t
-msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd)
-{
-	struct msg_hdr	 hdr;
-	struct iovec	 iov[2];
-	struct msghdr	 mh;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(4 * sizeof(int))];
-	} cmsg;
-	ssize_t		 n;
-	int		 got;
-
-	*fd = -1;
-	*type = MSG_NONE;
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = buf;
-	iov[1].iov_len = bufsz;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	mh.msg_control = cmsg.buf;
-	mh.msg_controllen = sizeof(cmsg.buf);
-	do {
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	got = take_fds(&mh);
-	if (n == 0)
-		return 0;	/* EOF: *type stays MSG_NONE */
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(hdr) ||
-	    hdr.type == MSG_NONE || hdr.type >= MSG_MAX ||
-	    hdr.len != (size_t)n - sizeof(hdr)) {
-		if (got != -1)
-			close(got);
-		errno = EBADMSG;
-		return -1;
-	}
-	*type = (enum msg_type)hdr.type;
-	*fd = got;
-	return (ssize_t)hdr.len;
-}
-
-int
-msg_recv_many(int sock, struct msg_in *m, int n)
-{
-	struct mmsghdr	 mm[CHAN_BATCH];
-	struct iovec	 iov[CHAN_BATCH][2];
-	struct msg_hdr	 hdr[CHAN_BATCH];
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(4 * sizeof(int))];
-	} cmsg[CHAN_BATCH];
-	int		 i, got, bad = 0;
-
-	if (n > CHAN_BATCH)
-		n = CHAN_BATCH;
-	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
-	for (i = 0; i < n; i++) {
-		iov[i][0].iov_base = &hdr[i];
-		iov[i][0].iov_len = sizeof(hdr[i]);
-		iov[i][1].iov_base = m[i].buf;
-		iov[i][1].iov_len = m[i].cap;
-		mm[i].msg_hdr.msg_iov = iov[i];
-		mm[i].msg_hdr.msg_iovlen = 2;
-		mm[i].msg_hdr.msg_control = cmsg[i].buf;
-		mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
-	}
-	got = recvmmsg(sock, mm, (unsigned)n, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
-	if (got <= 0)
-		return got;
-	for (i = 0; i < got; i++) {
-		size_t len = mm[i].msg_len;
-
-		m[i].fd = take_fds(&mm[i].msg_hdr);
-		m[i].type = MSG_NONE;
-		if (len == 0) {
-			/* EOF after the messages before it. */
-			if (m[i].fd != -1)
-				close(m[i].fd);
-			got = i;
-			break;
-		}
-		if ((mm[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-		    len < sizeof(hdr[i]) || hdr[i].type == MSG_NONE || hdr[i].type >= MSG_MAX ||
-		    hdr[i].len != len - sizeof(hdr[i]))
-			bad = 1;
-		m[i].type = (enum msg_type)hdr[i].type;
-		m[i].len = hdr[i].len;
-	}
-	if (bad) {
-		for (i = 0; i < got; i++)
-			if (m[i].fd != -1)
-				close(m[i].fd);
-		errno = EBADMSG;
-		return -1;
-	}
-	return got;
-}
-
-int
-msg_send_many(int sock, const struct msg_out *m, int n)
-{
-	struct mmsghdr	 mm[CHAN_BATCH];
-	struct iovec	 iov[CHAN_BATCH][2];
-	struct msg_hdr	 hdr[CHAN_BATCH];
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cmsg[CHAN_BATCH];
-	int		 i, sent;
-
-	if (n > CHAN_BATCH)
-		n = CHAN_BATCH;
-	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
-	for (i = 0; i < n; i++) {
-		hdr[i].type = (uint16_t)m[i].type;
-		hdr[i].flags = 0;
-		hdr[i].len = (uint32_t)m[i].len;
-		iov[i][0].iov_base = &hdr[i];
-		iov[i][0].iov_len = sizeof(hdr[i]);
-		iov[i][1].iov_base = (void *)m[i].data;
-		iov[i][1].iov_len = m[i].len;
-		mm[i].msg_hdr.msg_iov = iov[i];
-		mm[i].msg_hdr.msg_iovlen = m[i].len ? 2 : 1;
-		if (m[i].fd != -1) {
-			memset(&cmsg[i], 0, sizeof(cmsg[i]));
-			cmsg[i].hdr.cmsg_level = SOL_SOCKET;
-			cmsg[i].hdr.cmsg_type = SCM_RIGHTS;
-			cmsg[i].hdr.cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(&cmsg[i].hdr), &m[i].fd, sizeof(int));
-			mm[i].msg_hdr.msg_control = cmsg[i].buf;
-			mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
-		}
-	}
-	do {
-		sent = sendmmsg(sock, mm, (unsigned)n, MSG_NOSIGNAL);
-	} while (sent == -1 && errno == EINTR);
-	return sent;
-}
 
 int
 exe_open(void)
@@ -312,7 +82,7 @@ child_reset(int flags)
 
 /*
  * fork() into new mount, pid, ipc and uts namespaces (declared with the
- * sandbox; here because the CLI links this file but not the sandbox).  The
+ * sandbox; here beside the spawning that uses it).  The
  * raw system call continues on a copy of our stack, as fork() does.
  */
 int	(*sandbox_clone_join)(void);	/* netns_join, set by the master */

@@ -1,0 +1,466 @@
+/*
+ * msg.c: the messages between lockerd's processes: their framing, with
+ * descriptor passing, and the one table of who may send which to whom.
+ *
+ * msg_rules[] is the trust graph of lockerd, declared once: for each
+ * message, the roles that may send it, the roles that may receive it, its
+ * payload's bounds and whether a descriptor comes with it.  Every receiver
+ * reads through msg_recv_checked() (or its batch form), which refuses
+ * what the table does not allow before any role's switch sees it; the
+ * receiver then checks only what a table cannot say (that a name is
+ * NUL-terminated, that a count matches a length).  A new message is a row
+ * here, or it is refused everywhere.
+ *
+ * What a breach means depends only on who sent it, and is decided in
+ * msg_breach(): the master kills a child that breaks the rules (front and
+ * logd are restarted, a worker starts again on the next request); front,
+ * a worker and logd drop a channel that does; a CLI connection is closed
+ * with an error; and a process whose master breaks them exits, to be
+ * restarted.
+ *
+ * The CLI links this file, and not proc.c (spawning, dropping privileges).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * LeakSanitizer reads /proc at exit, which a chrooted front or logd cannot
+ * see; leaks are looked for by the unit tests instead.  Here because every
+ * program of lockerd's links this file.
+ */
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+#endif
+
+/* Fixed-size messages: the struct, to the byte. */
+#define EXACT(t)	sizeof(t), sizeof(t)
+#define ROW(type, from, to, fd, ...) \
+	[type] = { #type, (from), (to), (fd), __VA_ARGS__ }
+#define CHILDREN	(MR_FRONT | MR_WORKER | MR_LOGD)
+#define NEVER		MSG_FD_NEVER
+#define MAY		MSG_FD_MAY
+#define MUST		MSG_FD_MUST
+
+/*
+ * Sender, receiver, descriptor, length.  A type without a row (MSG_NONE)
+ * has no sender and is refused from everyone.
+ */
+const struct msg_rule msg_rules[MSG_MAX] = {
+	/* master -> its children: configuration, channels, limits */
+	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN, NEVER, EXACT(struct config)),
+	ROW(MSG_ROUTES,		MR_MASTER, MR_FRONT, MUST, EXACT(uint32_t)),
+	ROW(MSG_WORKER_CHAN,	MR_MASTER, MR_FRONT, MAY, EXACT(struct msg_worker)),
+	ROW(MSG_WORKER_LIMITS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_worker)),
+	ROW(MSG_CHANNEL,	MR_MASTER, MR_WORKER, MUST, 0, 0),
+	/* to logd, the locker a worker's channel is bound to ("" for a front's) */
+	ROW(MSG_LOG_CHAN,	MR_MASTER, CHILDREN, MUST, 0, LOCKER_NAME_MAX),
+	ROW(MSG_WORKER_INIT,	MR_MASTER, MR_WORKER, NEVER, EXACT(struct msg_worker_init)),
+	ROW(MSG_MIME,		MR_MASTER, MR_WORKER, NEVER, EXACT(struct mime_map)),
+	ROW(MSG_REOPEN,		MR_MASTER, MR_LOGD, NEVER, 0, 0),
+	ROW(MSG_LOG_LIMITS,	MR_MASTER, MR_LOGD, NEVER, EXACT(struct msg_log_limits)),
+	/* children -> master */
+	ROW(MSG_WORKER_GET,	MR_FRONT, MR_MASTER, NEVER, EXACT(struct msg_worker)),
+	ROW(MSG_STATS,		MR_FRONT, MR_MASTER, NEVER, sizeof(struct msg_stats),
+	    sizeof(struct msg_stats) + STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)),
+	ROW(MSG_IDLE,		MR_WORKER, MR_MASTER, NEVER, 0, 0),
+	ROW(MSG_ACTIVE,		MR_WORKER, MR_MASTER, NEVER, 0, 0),
+	ROW(MSG_LOG_DROPPED,	MR_LOGD, MR_MASTER, NEVER, EXACT(struct msg_log_dropped)),
+	/* front <-> worker: WREQ_SPOOL and WIRE_SPOOL ride on these two */
+	ROW(MSG_REQUEST,	MR_FRONT, MR_WORKER, NEVER, sizeof(struct wire_request),
+	    MSG_MAX_PAYLOAD),
+	ROW(MSG_RESPONSE,	MR_WORKER, MR_FRONT, MAY, sizeof(struct wire_response),
+	    WIRE_RESPONSE_MAX),
+	ROW(MSG_BUSY,		MR_FRONT, MR_WORKER, NEVER, 0, 0),
+	/* front and workers -> logd */
+	ROW(MSG_LOG_ACCESS,	MR_FRONT, MR_LOGD, NEVER, 1, MSG_MAX_PAYLOAD),
+	ROW(MSG_LOG_ERROR,	MR_FRONT | MR_WORKER, MR_LOGD, NEVER, 1, MSG_MAX_PAYLOAD),
+	ROW(MSG_LOG_LOCKER_ERROR, MR_FRONT, MR_LOGD, NEVER, 2, MSG_MAX_PAYLOAD),
+	/* a worker's: the u64 alone; front's: [u8 len][locker][u64] */
+	ROW(MSG_LOG_LOCKER_DROPPED, MR_FRONT | MR_WORKER, MR_LOGD, NEVER, sizeof(uint64_t),
+	    1 + LOCKER_NAME_MAX + sizeof(uint64_t)),
+	/* CLI -> master; a request of another version is told so (control.c),
+	 * so the version word alone is enough to be read */
+	ROW(MSG_CTL_REQUEST,	MR_CLI, MR_MASTER, NEVER, sizeof(uint32_t),
+	    sizeof(struct ctl_request)),
+	ROW(MSG_CTL_STDIO,	MR_CLI, MR_MASTER, MUST, 0, 0),
+	/* master -> CLI */
+	ROW(MSG_CTL_LOCKER,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_locker)),
+	ROW(MSG_CTL_VHOST,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_vhost)),
+	ROW(MSG_CTL_TEXT,	MR_MASTER, MR_CLI, NEVER, 0, MSG_MAX_PAYLOAD),
+	ROW(MSG_CTL_DONE,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_done)),
+	ROW(MSG_CTL_ADMIN,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_admin)),
+	ROW(MSG_CTL_PROC,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_proc)),
+	ROW(MSG_CTL_LOG,	MR_MASTER, MR_CLI, MAY, EXACT(struct ctl_log)),
+	ROW(MSG_CTL_LIMIT,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_limit)),
+	ROW(MSG_CTL_STATS,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_stats)),
+	ROW(MSG_CTL_AUDIT,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_audit)),
+};
+
+const char *
+msg_role_name(enum msg_role r)
+{
+	switch (r) {
+	case MR_MASTER:	return "master";
+	case MR_FRONT:	return "front";
+	case MR_WORKER:	return "worker";
+	case MR_LOGD:	return "logd";
+	case MR_CLI:	return "cli";
+	}
+	return "?";
+}
+
+const char *
+msg_type_name(unsigned type)
+{
+	static char	 buf[24];
+
+	if (type < MSG_MAX && msg_rules[type].name != NULL)
+		return msg_rules[type].name;
+	snprintf(buf, sizeof(buf), "type %u", type);
+	return buf;
+}
+
+const char *
+msg_check(enum msg_role self, enum msg_role peer, unsigned type, size_t len, int has_fd)
+{
+	const struct msg_rule *r;
+
+	if (type == MSG_NONE || type >= MSG_MAX || msg_rules[type].name == NULL)
+		return "is no message";
+	r = &msg_rules[type];
+	if (!(r->from & peer))
+		return "may not come from it";
+	if (!(r->to & self))
+		return "is not for this receiver";
+	if (len < r->min)
+		return "is too short";
+	if (len > r->max)
+		return "is too long";
+	if (r->fd == MSG_FD_MUST && !has_fd)
+		return "came without its descriptor";
+	if (r->fd == MSG_FD_NEVER && has_fd)
+		return "came with a descriptor";
+	return NULL;
+}
+
+/* The breach policy: by the kind of peer alone (see the opening comment). */
+static enum msg_act
+breach_policy(enum msg_role self, enum msg_role peer)
+{
+	if (peer == MR_MASTER)
+		return MSG_ACT_EXIT;
+	if (peer == MR_CLI)
+		return MSG_ACT_CLOSE;
+	if (self == MR_MASTER)
+		return MSG_ACT_KILL;
+	return MSG_ACT_DROP;
+}
+
+enum msg_act
+msg_breach(enum msg_role self, enum msg_role peer, const char *who, unsigned type,
+    const char *why)
+{
+	static const char *const what[] = {
+		[MSG_ACT_KILL] = "killing it",
+		[MSG_ACT_DROP] = "dropping the channel",
+		[MSG_ACT_CLOSE] = "closing the connection",
+		[MSG_ACT_EXIT] = "exiting",
+	};
+	/* A line a second for each kind of peer: a CLI user (anyone) who
+	 * sends garbage in a loop must not fill the log, nor hide a child's. */
+	static uint64_t	 last_ms[8];
+	static unsigned	 quiet[8];
+	enum msg_act	 act = breach_policy(self, peer);
+	int		 k = ffs((int)peer) & 7;
+	uint64_t	 now = now_ms();
+
+	if (last_ms[k] != 0 && now - last_ms[k] < 1000) {
+		quiet[k]++;
+		return act;
+	}
+	log_warnx("%s: malformed message from %s %s: %s %s; %s%s",
+	    self == MR_MASTER && peer == MR_CLI ? "control" : msg_role_name(self),
+	    msg_role_name(peer), who, msg_type_name(type), why, what[act],
+	    quiet[k] ? " (and more not logged)" : "");
+	last_ms[k] = now;
+	quiet[k] = 0;
+	return act;
+}
+
+int
+chan_pair(int sv[2])
+{
+	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+}
+
+
+int
+msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd)
+{
+	struct msg_hdr	 hdr;
+	struct iovec	 iov[2];
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsg;
+	ssize_t		 n;
+
+	if (len > MSG_MAX_PAYLOAD) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	hdr.type = (uint16_t)type;
+	hdr.flags = 0;
+	hdr.len = (uint32_t)len;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)data;
+	iov[1].iov_len = len;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len ? 2 : 1;
+	if (fd != -1) {
+		memset(&cmsg, 0, sizeof(cmsg));
+		mh.msg_control = cmsg.buf;
+		mh.msg_controllen = sizeof(cmsg.buf);
+		cmsg.hdr.cmsg_level = SOL_SOCKET;
+		cmsg.hdr.cmsg_type = SCM_RIGHTS;
+		cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&cmsg.hdr), &fd, sizeof(int));
+	}
+	do {
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	return 0;
+}
+
+/* Close every descriptor a peer sent beyond the one we accept. */
+static int
+take_fds(struct msghdr *mh)
+{
+	struct cmsghdr	*c;
+	int		 fd = -1;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		size_t	 i, nfds;
+		int	 f;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++) {
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (fd == -1)
+				fd = f;
+			else
+				close(f);
+		}
+	}
+	return fd;
+}
+
+ssize_t
+msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd)
+{
+	struct msg_hdr	 hdr;
+	struct iovec	 iov[2];
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	} cmsg;
+	ssize_t		 n;
+	int		 got;
+
+	*fd = -1;
+	*type = MSG_NONE;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = buf;
+	iov[1].iov_len = bufsz;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	mh.msg_control = cmsg.buf;
+	mh.msg_controllen = sizeof(cmsg.buf);
+	do {
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	got = take_fds(&mh);
+	if (n == 0)
+		return 0;	/* EOF: *type stays MSG_NONE */
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(hdr) ||
+	    hdr.type == MSG_NONE || hdr.type >= MSG_MAX ||
+	    hdr.len != (size_t)n - sizeof(hdr)) {
+		if (got != -1)
+			close(got);
+		errno = EBADMSG;
+		return -1;
+	}
+	*type = (enum msg_type)hdr.type;
+	*fd = got;
+	return (ssize_t)hdr.len;
+}
+
+int
+msg_recv_many(int sock, struct msg_in *m, int n)
+{
+	struct mmsghdr	 mm[CHAN_BATCH];
+	struct iovec	 iov[CHAN_BATCH][2];
+	struct msg_hdr	 hdr[CHAN_BATCH];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	} cmsg[CHAN_BATCH];
+	int		 i, got, bad = 0;
+
+	if (n > CHAN_BATCH)
+		n = CHAN_BATCH;
+	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		iov[i][0].iov_base = &hdr[i];
+		iov[i][0].iov_len = sizeof(hdr[i]);
+		iov[i][1].iov_base = m[i].buf;
+		iov[i][1].iov_len = m[i].cap;
+		mm[i].msg_hdr.msg_iov = iov[i];
+		mm[i].msg_hdr.msg_iovlen = 2;
+		mm[i].msg_hdr.msg_control = cmsg[i].buf;
+		mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
+	}
+	got = recvmmsg(sock, mm, (unsigned)n, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
+	if (got <= 0)
+		return got;
+	for (i = 0; i < got; i++) {
+		size_t len = mm[i].msg_len;
+
+		m[i].fd = take_fds(&mm[i].msg_hdr);
+		m[i].type = MSG_NONE;
+		if (len == 0) {
+			/* EOF after the messages before it. */
+			if (m[i].fd != -1)
+				close(m[i].fd);
+			got = i;
+			break;
+		}
+		if ((mm[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+		    len < sizeof(hdr[i]) || hdr[i].type == MSG_NONE || hdr[i].type >= MSG_MAX ||
+		    hdr[i].len != len - sizeof(hdr[i]))
+			bad = 1;
+		m[i].type = (enum msg_type)hdr[i].type;
+		m[i].len = hdr[i].len;
+	}
+	if (bad) {
+		for (i = 0; i < got; i++)
+			if (m[i].fd != -1)
+				close(m[i].fd);
+		errno = EBADMSG;
+		return -1;
+	}
+	return got;
+}
+
+ssize_t
+msg_recv_checked(int sock, enum msg_role self, enum msg_role peer, enum msg_type *type,
+    void *buf, size_t bufsz, int *fd, const char **why)
+{
+	ssize_t n = msg_recv(sock, type, buf, bufsz, fd);
+
+	*why = NULL;
+	if (n == -1 && errno == EBADMSG) {
+		*why = "is malformed (its frame, its type or its length)";
+		return MSG_BREACH;
+	}
+	if (n == -1 || *type == MSG_NONE)
+		return n;
+	if ((*why = msg_check(self, peer, *type, (size_t)n, *fd != -1)) != NULL) {
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
+		return MSG_BREACH;
+	}
+	return n;
+}
+
+int
+msg_recv_many_checked(int sock, enum msg_role self, enum msg_role peer, struct msg_in *m,
+    int n, unsigned *bad_type, const char **why)
+{
+	int	 i, k = msg_recv_many(sock, m, n);
+
+	*why = NULL;
+	*bad_type = MSG_NONE;
+	if (k == -1 && errno == EBADMSG) {
+		*why = "is malformed (its frame, its type or its length)";
+		return MSG_BREACH;
+	}
+	for (i = 0; i < k && *why == NULL; i++)
+		if ((*why = msg_check(self, peer, m[i].type, m[i].len, m[i].fd != -1)) != NULL)
+			*bad_type = m[i].type;
+	if (*why == NULL)
+		return k;
+	for (i = 0; i < k; i++)
+		if (m[i].fd != -1) {
+			close(m[i].fd);
+			m[i].fd = -1;
+		}
+	return MSG_BREACH;
+}
+
+int
+msg_send_many(int sock, const struct msg_out *m, int n)
+{
+	struct mmsghdr	 mm[CHAN_BATCH];
+	struct iovec	 iov[CHAN_BATCH][2];
+	struct msg_hdr	 hdr[CHAN_BATCH];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsg[CHAN_BATCH];
+	int		 i, sent;
+
+	if (n > CHAN_BATCH)
+		n = CHAN_BATCH;
+	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		hdr[i].type = (uint16_t)m[i].type;
+		hdr[i].flags = 0;
+		hdr[i].len = (uint32_t)m[i].len;
+		iov[i][0].iov_base = &hdr[i];
+		iov[i][0].iov_len = sizeof(hdr[i]);
+		iov[i][1].iov_base = (void *)m[i].data;
+		iov[i][1].iov_len = m[i].len;
+		mm[i].msg_hdr.msg_iov = iov[i];
+		mm[i].msg_hdr.msg_iovlen = m[i].len ? 2 : 1;
+		if (m[i].fd != -1) {
+			memset(&cmsg[i], 0, sizeof(cmsg[i]));
+			cmsg[i].hdr.cmsg_level = SOL_SOCKET;
+			cmsg[i].hdr.cmsg_type = SCM_RIGHTS;
+			cmsg[i].hdr.cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(&cmsg[i].hdr), &m[i].fd, sizeof(int));
+			mm[i].msg_hdr.msg_control = cmsg[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
+		}
+	}
+	do {
+		sent = sendmmsg(sock, mm, (unsigned)n, MSG_NOSIGNAL);
+	} while (sent == -1 && errno == EINTR);
+	return sent;
+}

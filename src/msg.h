@@ -1,0 +1,169 @@
+/*
+ * msg.h: the messages between lockerd's processes, and who may send which.
+ *
+ * Every channel is a SOCK_SEQPACKET socketpair (or the control socket)
+ * carrying messages of one header and a bounded payload, with at most one
+ * descriptor each.  Which role may send each message to which, its length
+ * and its descriptor are declared once, in msg_rules[] (msg.c); every
+ * receiver goes through msg_recv_checked() or msg_recv_many_checked(), so
+ * no role's switch sees a message the table refuses, and what a breach
+ * means is decided once per kind of peer, by msg_breach().
+ *
+ * Apart from lockerd.h so that the CLI, which links msg.c and not the
+ * process plumbing of proc.c, shows what it depends on.
+ */
+#ifndef LOCKERD_MSG_H
+#define LOCKERD_MSG_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Who sends and who receives; msg_rules[] holds them as bit sets. */
+enum msg_role {
+	MR_MASTER	= 0x01,
+	MR_FRONT	= 0x02,
+	MR_WORKER	= 0x04,
+	MR_LOGD		= 0x08,
+	MR_CLI		= 0x10,	/* a `locker` command, any user's, on the control socket */
+};
+#define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI)
+
+/* The comment of each type says what it carries; msg_rules[] says the rest. */
+enum msg_type {
+	MSG_NONE = 0,
+	MSG_CONFIG,		/* struct config */
+	MSG_ROUTES,		/* uint32 generation; fd = memfd with the route blob */
+	MSG_WORKER_GET,		/* struct msg_worker */
+	MSG_WORKER_CHAN,	/* struct msg_worker, fd = channel (if ok) */
+	MSG_WORKER_LIMITS,	/* struct msg_worker, a locker's limits changed */
+	MSG_CHANNEL,		/* fd = a channel from a front */
+	MSG_LOG_CHAN,		/* fd = a channel to logd; to logd: the worker's locker, or "" */
+	MSG_WORKER_INIT,	/* struct msg_worker_init */
+	MSG_REOPEN,		/* reopen log files */
+	MSG_IDLE,		/* exiting because idle */
+	MSG_MIME,		/* struct mime_map */
+	MSG_REQUEST,		/* struct wire_request + its strings */
+	MSG_RESPONSE,		/* struct wire_response (+ wire_script), fd = body */
+	MSG_LOG_ACCESS,		/* packed access records */
+	MSG_LOG_ERROR,		/* one error line */
+	MSG_LOG_LOCKER_ERROR,	/* [u8 len][locker][lines], its error log */
+	MSG_LOG_LOCKER_DROPPED,	/* front: [u8 len][locker][u64], bytes of it front dropped;
+				   worker: [u64], of its own */
+	MSG_CTL_REQUEST,	/* struct ctl_request */
+	MSG_CTL_LOCKER,		/* struct ctl_locker */
+	MSG_CTL_VHOST,		/* struct ctl_vhost */
+	MSG_CTL_TEXT,		/* a line for the user */
+	MSG_CTL_DONE,		/* struct ctl_done */
+	MSG_CTL_STDIO,		/* fd = stdin, stdout, stderr in turn */
+	MSG_CTL_ADMIN,		/* struct ctl_admin */
+	MSG_CTL_PROC,		/* struct ctl_proc */
+	MSG_CTL_LOG,		/* struct ctl_log, fd = the log, read-only */
+	MSG_CTL_LIMIT,		/* struct ctl_limit */
+	MSG_STATS,		/* struct msg_stats + msg_stats_locker[n] */
+	MSG_CTL_STATS,		/* struct ctl_stats */
+	MSG_CTL_AUDIT,		/* struct ctl_audit */
+	MSG_LOG_LIMITS,		/* struct msg_log_limits */
+	MSG_ACTIVE,		/* served or ran something just now */
+	MSG_LOG_DROPPED,	/* struct msg_log_dropped */
+	MSG_BUSY,		/* a request of the locker is in flight in front */
+	MSG_MAX
+};
+
+#define MSG_MAX_PAYLOAD		(64 * 1024)
+
+struct msg_hdr {
+	uint16_t	type;
+	uint16_t	flags;
+	uint32_t	len;	/* payload bytes after this header */
+};
+
+/* Whether a descriptor comes with a message. */
+enum msg_fd { MSG_FD_NEVER, MSG_FD_MAY, MSG_FD_MUST };
+
+/* One edge of the trust graph. */
+struct msg_rule {
+	const char	*name;
+	uint8_t		 from;		/* enum msg_role bits that may send it */
+	uint8_t		 to;		/* ... and that may receive it */
+	uint8_t		 fd;		/* enum msg_fd */
+	uint32_t	 min, max;	/* payload bytes */
+};
+extern const struct msg_rule msg_rules[MSG_MAX];
+
+const char *msg_role_name(enum msg_role r);
+const char *msg_type_name(unsigned type);	/* "MSG_STATS", or "type 4711" */
+/*
+ * Whether self may take this message from peer: NULL if so, else why not
+ * (a static string).  The payload's contents are the receiver's to check.
+ */
+const char *msg_check(enum msg_role self, enum msg_role peer, unsigned type, size_t len,
+	    int has_fd);
+
+/* What a breach by a peer means to the receiver: msg_breach() decides. */
+enum msg_act {
+	MSG_ACT_KILL,		/* the master kills its child (front and logd restart) */
+	MSG_ACT_DROP,		/* the channel is closed, its requests fail */
+	MSG_ACT_CLOSE,		/* a CLI connection is answered with an error and closed */
+	MSG_ACT_EXIT,		/* the receiver exits: its master broke the rules */
+};
+/*
+ * Logs the breach in the one format, at most once a second for each kind
+ * of peer, and returns what the caller must do.  who: the peer, e.g.
+ * "front 0 (pid 12)" or "uid 1000 (pid 77)".
+ */
+enum msg_act msg_breach(enum msg_role self, enum msg_role peer, const char *who,
+	    unsigned type, const char *why);
+
+/* 0 on success; -1 with errno (EAGAIN on a full non-blocking socket). */
+int	msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd);
+/*
+ * Receives one message.  Returns payload length (>= 0), 0 with *type ==
+ * MSG_NONE at EOF, or -1 (errno set; EBADMSG for a malformed message).
+ * *fd is -1 unless a descriptor came with it; any extra descriptors are
+ * closed.
+ */
+ssize_t	msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd);
+/*
+ * msg_recv(), then msg_check() against msg_rules[]: the one receive of
+ * every role.  Returns the same, or MSG_BREACH with *why set (and *type,
+ * where the header could be read); the descriptor of a refused message is
+ * closed.  A malformed frame is a breach too.
+ */
+#define MSG_BREACH	(-2)
+ssize_t	msg_recv_checked(int sock, enum msg_role self, enum msg_role peer,
+	    enum msg_type *type, void *buf, size_t bufsz, int *fd, const char **why);
+int	chan_pair(int sv[2]);	/* SOCK_SEQPACKET, close-on-exec */
+
+/* Batches, for the hot front<->worker path: one system call for many. */
+#define CHAN_BATCH	64
+struct msg_in {
+	void		*buf;		/* payload lands here */
+	size_t		 cap;
+	enum msg_type	 type;
+	size_t		 len;		/* payload length */
+	int		 fd;		/* -1 if none came */
+};
+struct msg_out {
+	enum msg_type	 type;
+	const void	*data;
+	size_t		 len;
+	int		 fd;		/* -1 for none */
+};
+/*
+ * Receive up to n (<= CHAN_BATCH) messages without blocking.  Returns how
+ * many (> 0), 0 at EOF, or -1 (EAGAIN: nothing there; EBADMSG: a malformed
+ * message, every descriptor of the batch closed).
+ */
+int	msg_recv_many(int sock, struct msg_in *m, int n);
+/*
+ * The same, each message checked as msg_recv_checked() does: MSG_BREACH
+ * if any is refused, with *why and *bad_type set and every descriptor of
+ * the batch closed (the channel is going anyway).
+ */
+int	msg_recv_many_checked(int sock, enum msg_role self, enum msg_role peer,
+	    struct msg_in *m, int n, unsigned *bad_type, const char **why);
+/* Send up to n messages; returns how many were sent, or -1. */
+int	msg_send_many(int sock, const struct msg_out *m, int n);
+
+#endif
