@@ -36,7 +36,8 @@ LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
-	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_become
+	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_become \
+	       test_msg
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker
@@ -62,6 +63,7 @@ $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
 $(B)/test_cookie: tests/unit/test_cookie.c $(B)/cookie.o
 $(B)/test_stats: tests/unit/test_stats.c $(B)/stats.o $(B)/msg.o $(B)/util.o $(B)/log.o
+$(B)/test_msg: tests/unit/test_msg.c $(B)/msg.o $(B)/log.o $(B)/util.o
 $(B)/test_linebuf: tests/unit/test_linebuf.c $(B)/linebuf.o
 $(B)/test_userlimit: tests/unit/test_userlimit.c $(B)/userlimit.o
 $(B)/test_util: tests/unit/test_util.c $(B)/util.o $(B)/log.o

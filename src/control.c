@@ -2087,13 +2087,19 @@ dispatch(struct ctl_client *c)
 	}
 }
 
-/* A malformed message is refused and logged; it never does more than close
- * that one connection. */
+/*
+ * A message msg_rules[] or its contents refuse: logged by msg_breach() (a
+ * CLI's breach closes its connection), answered with what, closed.  It
+ * never does more than close that one connection.
+ */
 static void
-malformed(struct ctl_client *c, const char *what)
+malformed(struct ctl_client *c, unsigned type, const char *why, const char *what)
 {
-	ctl_warn("%s from uid %u (pid %d)", what, (unsigned)c->uid, (int)c->pid);
-	done(c, 2, "%s", what);
+	char	 who[64];
+
+	snprintf(who, sizeof(who), "uid %u (pid %d)", (unsigned)c->uid, (int)c->pid);
+	if (msg_breach(MR_MASTER, MR_CLI, who, type, why) == MSG_ACT_CLOSE)
+		done(c, 2, "%s", what);
 }
 
 static void
@@ -2105,19 +2111,18 @@ control_read(struct ctl_client *c)
 		char			buf[sizeof(struct ctl_request) + 1];
 	} m;
 	enum msg_type	 type;
+	const char	*why;
 	ssize_t		 n;
 	int		 fd;
 
-	n = msg_recv(c->fd, &type, &m, sizeof(m), &fd);
+	n = msg_recv_checked(c->fd, MR_MASTER, MR_CLI, &type, &m, sizeof(m), &fd, &why);
 	if (n == -1 && errno == EAGAIN)
 		return;
-	if (n == -1 && errno == EBADMSG) {
-		malformed(c, "malformed message");
+	if (n == MSG_BREACH) {
+		malformed(c, type, why, "malformed message");
 		return;
 	}
 	if (n == -1 || type == MSG_NONE) {
-		if (fd != -1)
-			close(fd);
 		if (c->task != NULL && c->task->pid > 0) {
 			/* The CLI went away: so does what it started. */
 			if (c->req.verb == CTL_SU)
@@ -2127,7 +2132,8 @@ control_read(struct ctl_client *c)
 		client_free(c);
 		return;
 	}
-	if (c->want_stdio > 0 && type == MSG_CTL_STDIO && n == 0 && fd != -1) {
+	/* msg_rules[]: a request without a descriptor, stdio with one. */
+	if (c->want_stdio > 0 && type == MSG_CTL_STDIO) {
 		c->stdio[3 - c->want_stdio] = fd;
 		if (--c->want_stdio == 0 && change_allowed(c)) {
 			dir_set_actor(M->dir, (uint32_t)c->uid);
@@ -2138,24 +2144,27 @@ control_read(struct ctl_client *c)
 	if (fd != -1)
 		close(fd);
 	if (c->req.verb != 0 || type != MSG_CTL_REQUEST) {
-		malformed(c, "malformed request");
+		malformed(c, type, "comes out of turn", "malformed request");
 		return;
 	}
-	if ((size_t)n >= sizeof(m.version) && m.version != CTL_VERSION) {
-		malformed(c, "protocol mismatch: this locker command and the running "
-		    "lockerd are of different versions");
+	if (m.version != CTL_VERSION) {
+		malformed(c, type, "is of another version", "protocol mismatch: this locker "
+		    "command and the running lockerd are of different versions");
 		return;
 	}
 	if ((size_t)n != sizeof(m.req) || !req_strings_ok(&m.req) || m.req.verb == 0) {
-		malformed(c, "malformed request");
+		malformed(c, type, "is of the wrong size, or a string lacks its NUL",
+		    "malformed request");
 		return;
 	}
 	c->req = m.req;
 	if (c->req.verb == CTL_RUN || c->req.verb == CTL_SU) {
 		/* The CLI sends its stdio next: take them before any answer, or
 		 * closing on unread descriptors resets the connection. */
-		if (!run_argv_ok(&c->req))
-			return done(c, 2, "malformed command");
+		if (!run_argv_ok(&c->req)) {
+			done(c, 2, "malformed command");
+			return;
+		}
 		c->want_stdio = 3;
 		return;
 	}

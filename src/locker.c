@@ -452,12 +452,17 @@ reply_one(int fd, struct out *o)
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
 	enum msg_type	 type;
+	const char	*why;
 	ssize_t		 n;
 	int		 pfd;
 
-	n = msg_recv(fd, &type, &m, sizeof(m) - 1, &pfd);
-	if (pfd != -1 && !(type == MSG_CTL_LOG && o->verb == CTL_LOGS && o->logfd == -1 &&
-	    n == sizeof(m.g))) {
+	/* msg_rules[]: only what lockerd may send a CLI, at its size. */
+	n = msg_recv_checked(fd, MR_CLI, MR_MASTER, &type, &m, sizeof(m) - 1, &pfd, &why);
+	if (n == MSG_BREACH) {
+		msg_breach(MR_CLI, MR_MASTER, "", type, why);	/* MSG_ACT_EXIT */
+		return 1;
+	}
+	if (pfd != -1 && !(type == MSG_CTL_LOG && o->verb == CTL_LOGS && o->logfd == -1)) {
 		close(pfd);
 		pfd = -1;
 	}
@@ -467,45 +472,35 @@ reply_one(int fd, struct out *o)
 	}
 	switch (type) {
 	case MSG_CTL_LOCKER:
-		if ((size_t)n == sizeof(m.l))
-			print_locker(o, &m.l);
+		print_locker(o, &m.l);
 		break;
 	case MSG_CTL_VHOST:
-		if ((size_t)n == sizeof(m.v))
-			print_vhost(o, &m.v, o->nvhosts++ == 0);
+		print_vhost(o, &m.v, o->nvhosts++ == 0);
 		break;
 	case MSG_CTL_ADMIN:
-		if ((size_t)n == sizeof(m.a)) {
-			m.a.locker[sizeof(m.a.locker) - 1] = m.a.user[sizeof(m.a.user) - 1] = '\0';
-			print_admin(o, &m.a);
-		}
+		m.a.locker[sizeof(m.a.locker) - 1] = m.a.user[sizeof(m.a.user) - 1] = '\0';
+		print_admin(o, &m.a);
 		break;
 	case MSG_CTL_PROC:
-		if ((size_t)n == sizeof(m.p)) {
-			m.p.role[sizeof(m.p.role) - 1] = m.p.comm[sizeof(m.p.comm) - 1] = '\0';
-			m.p.locker[sizeof(m.p.locker) - 1] = '\0';
-			print_proc(o, &m.p);
-		}
+		m.p.role[sizeof(m.p.role) - 1] = m.p.comm[sizeof(m.p.comm) - 1] = '\0';
+		m.p.locker[sizeof(m.p.locker) - 1] = '\0';
+		print_proc(o, &m.p);
 		break;
 	case MSG_CTL_LIMIT:
-		if ((size_t)n == sizeof(m.lim) && o->verb == CTL_INFO) {
+		if (o->verb == CTL_INFO) {
 			m.lim.key[sizeof(m.lim.key) - 1] = '\0';
 			print_limit(o, &m.lim);
 		}
 		break;
 	case MSG_CTL_STATS:
-		if ((size_t)n == sizeof(m.s)) {
-			m.s.locker[sizeof(m.s.locker) - 1] = '\0';
-			print_stats(o, &m.s);
-		}
+		m.s.locker[sizeof(m.s.locker) - 1] = '\0';
+		print_stats(o, &m.s);
 		break;
 	case MSG_CTL_AUDIT:
-		if ((size_t)n == sizeof(m.u)) {
-			m.u.user[sizeof(m.u.user) - 1] = m.u.action[sizeof(m.u.action) - 1] = '\0';
-			m.u.locker[sizeof(m.u.locker) - 1] = '\0';
-			m.u.detail[sizeof(m.u.detail) - 1] = '\0';
-			print_audit(o, &m.u);
-		}
+		m.u.user[sizeof(m.u.user) - 1] = m.u.action[sizeof(m.u.action) - 1] = '\0';
+		m.u.locker[sizeof(m.u.locker) - 1] = '\0';
+		m.u.detail[sizeof(m.u.detail) - 1] = '\0';
+		print_audit(o, &m.u);
 		break;
 	case MSG_CTL_LOG:
 		o->got_log = 1;
@@ -520,8 +515,6 @@ reply_one(int fd, struct out *o)
 			printf("%s\n", m.text);
 		break;
 	case MSG_CTL_DONE:
-		if ((size_t)n != sizeof(m.d))
-			return 1;
 		m.d.message[sizeof(m.d.message) - 1] = '\0';
 		if (m.d.code == 75 && o->quiet_busy && strncmp(m.d.message, "busy:", 5) == 0) {
 			o->busy = 1;

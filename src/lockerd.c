@@ -734,6 +734,47 @@ stats_locker_ok(const char *name)
 	return dir_locker_get(M->dir, name, &lr) == 1;
 }
 
+/* What the log calls a child: "front 0", "logd", "worker alice". */
+static void
+child_what(const struct child *c, char *buf, size_t len)
+{
+	if (c->role == ROLE_FRONT)
+		snprintf(buf, len, "front %d", c->idx);
+	else if (c->role == ROLE_LOGD)
+		snprintf(buf, len, "logd");
+	else
+		snprintf(buf, len, "%s %s", c->role == ROLE_WORKER ? "worker" : "task", c->locker);
+}
+
+static enum msg_role
+child_msg_role(const struct child *c)
+{
+	return c->role == ROLE_FRONT ? MR_FRONT : c->role == ROLE_LOGD ? MR_LOGD : MR_WORKER;
+}
+
+/* Stop listening to a child; SIGCHLD does the rest. */
+static void
+child_unlisten(struct child *c)
+{
+	ev_del(c->chan);
+	close(c->chan);
+	c->chan = -1;
+}
+
+/* A message msg_rules[] or its contents refuse: msg_breach() says what now. */
+static void
+child_breach(struct child *c, unsigned type, const char *why)
+{
+	char	 what[96], who[128];
+
+	child_what(c, what, sizeof(what));
+	snprintf(who, sizeof(who), "%s (pid %d)", what, (int)c->pid);
+	if (msg_breach(MR_MASTER, child_msg_role(c), who, type, why) == MSG_ACT_KILL &&
+	    c->pid > 0)
+		kill(c->pid, SIGKILL);
+	child_unlisten(c);
+}
+
 void
 child_read(struct child *c)
 {
@@ -744,50 +785,61 @@ child_read(struct child *c)
 					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
 	enum msg_type	 type;
+	const char	*why;
 	ssize_t		 n;
 	int		 fd, k;
 
 	/* A bounded number per round (epoll is level-triggered: the rest come
 	 * next round), so a child that keeps writing cannot keep the master
-	 * from everyone else. */
+	 * from everyone else.  msg_rules[] let through only what this kind of
+	 * child may send, at its size and without a descriptor. */
 	for (k = 0; c->chan != -1 && k < 64; k++) {
-		n = msg_recv(c->chan, &type, &m, sizeof(m), &fd);
-		if (fd != -1)
-			close(fd);	/* no child sends us descriptors */
+		n = msg_recv_checked(c->chan, MR_MASTER, child_msg_role(c), &type, &m,
+		    sizeof(m), &fd, &why);
+		if (n == MSG_BREACH) {
+			child_breach(c, type, why);
+			return;
+		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n == -1 || type == MSG_NONE) {
-			/* EOF or garbage: stop listening; SIGCHLD does the rest. */
-			if (n == -1)
-				log_warnx("bad message from pid %d; killing it", (int)c->pid);
-			if (c->pid > 0 && n == -1)
-				kill(c->pid, SIGKILL);
-			ev_del(c->chan);
-			close(c->chan);
-			c->chan = -1;
+			if (n == -1) {
+				log_warn("read from pid %d; killing it", (int)c->pid);
+				if (c->pid > 0)
+					kill(c->pid, SIGKILL);
+			}
+			child_unlisten(c);
 			return;
 		}
-		if (c->role == ROLE_FRONT && type == MSG_WORKER_GET &&
-		    (size_t)n == sizeof(struct msg_worker) &&
-		    memchr(m.w.locker, '\0', sizeof(m.w.locker)) != NULL)
+		switch (type) {
+		case MSG_WORKER_GET:
+			if (memchr(m.w.locker, '\0', sizeof(m.w.locker)) == NULL) {
+				child_breach(c, type, "names no locker");
+				return;
+			}
 			handle_worker_get(c, &m.w);
-		else if (c->role == ROLE_FRONT && type == MSG_STATS &&
-		    stats_apply(m.buf, (size_t)n, &c->served, stats_locker_ok) == 0)
-			continue;
-		else if (c->role == ROLE_WORKER && type == MSG_IDLE && n == 0)
+			break;
+		case MSG_STATS:
+			if (stats_apply(m.buf, (size_t)n, &c->served, stats_locker_ok) == -1) {
+				child_breach(c, type, "does not add up");
+				return;
+			}
+			break;
+		case MSG_IDLE:
 			c->idle_exit = 1;
-		else if (c->role == ROLE_WORKER && type == MSG_ACTIVE && n == 0)
+			break;
+		case MSG_ACTIVE:
 			warm_active(c);
-		else if (c->role == ROLE_LOGD && type == MSG_LOG_DROPPED &&
-		    (size_t)n == sizeof(struct msg_log_dropped) &&
-		    memchr(m.d.locker, '\0', sizeof(m.d.locker)) != NULL)
+			break;
+		case MSG_LOG_DROPPED:
+			if (memchr(m.d.locker, '\0', sizeof(m.d.locker)) == NULL) {
+				child_breach(c, type, "names no locker");
+				return;
+			}
 			stats_log_dropped(m.d.locker, m.d.bytes, stats_locker_ok);
-		else {
-			log_warnx("unexpected message %d from pid %d; killing it",
-			    (int)type, (int)c->pid);
-			if (c->pid > 0)
-				kill(c->pid, SIGKILL);
-			return;
+			break;
+		default:
+			break;	/* msg_rules[] let no other through */
 		}
 	}
 }
@@ -836,13 +888,7 @@ reap(void)
 				proof_reaped(pid);
 			continue;
 		}
-		if (c->role == ROLE_FRONT)
-			snprintf(what, sizeof(what), "front %d", c->idx);
-		else if (c->role == ROLE_LOGD)
-			snprintf(what, sizeof(what), "logd");
-		else
-			snprintf(what, sizeof(what), "%s %s",
-			    c->role == ROLE_WORKER ? "worker" : "task", c->locker);
+		child_what(c, what, sizeof(what));
 		if (WIFSIGNALED(status) && !M->stopping &&
 		    !(c->role != ROLE_FRONT && c->role != ROLE_LOGD && c->idle_exit))
 			log_warnx("%s (pid %d) killed by signal %d", what, (int)pid,

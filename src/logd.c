@@ -245,21 +245,30 @@ input_read(int idx, int max)
 	int fd = L.pfd[idx].fd;
 
 	static char	buf[MSG_MAX_PAYLOAD];
+	/* A worker's channel is bound to its locker; a front's to none. */
+	enum msg_role	peer = L.owner[idx][0] != '\0' ? MR_WORKER : MR_FRONT;
 	enum msg_type	type;
+	const char	*why;
 	ssize_t		n;
 	int		pfd, got = 0;
 
 	while (max == 0 || got++ < max) {
-		n = msg_recv(fd, &type, buf, sizeof(buf), &pfd);
+		n = msg_recv_checked(fd, MR_LOGD, peer, &type, buf, sizeof(buf), &pfd, &why);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return 0;
-		if (n == -1 || type == MSG_NONE) {
-			if (pfd != -1)
-				close(pfd);
-			return -1;
+		if (n == MSG_BREACH) {
+			char who[LOCKER_NAME_MAX + 16];
+
+			snprintf(who, sizeof(who), "%s%s", peer == MR_WORKER ? "worker " : "front",
+			    L.owner[idx]);
+			msg_breach(MR_LOGD, peer, who, type, why);
+			return -1;	/* MSG_ACT_DROP */
 		}
-		if (L.owner[idx][0] != '\0') {
-			/* A worker: only error lines, only into its own log. */
+		if (n == -1 || type == MSG_NONE)
+			return -1;
+		/* msg_rules[]: no descriptor, and a worker sends only its own
+		 * error lines and drops, which go into its own log. */
+		if (peer == MR_WORKER) {
 			if (type == MSG_LOG_ERROR)
 				errlog_write(L.owner[idx], buf, (size_t)n);
 			else if (type == MSG_LOG_LOCKER_DROPPED && (size_t)n == sizeof(uint64_t)) {
@@ -272,7 +281,7 @@ input_read(int idx, int max)
 			write_batch(buf, (size_t)n);
 		else if (type == MSG_LOG_ERROR)
 			error_line(buf, (size_t)n);
-		else if (type == MSG_LOG_LOCKER_ERROR && n > 1 &&
+		else if (type == MSG_LOG_LOCKER_ERROR &&
 		    (size_t)(unsigned char)buf[0] + 1 <= (size_t)n) {
 			size_t	nl = (unsigned char)buf[0];
 			char	name[LOCKER_NAME_MAX + 1];
@@ -282,11 +291,9 @@ input_read(int idx, int max)
 				name[nl] = '\0';
 				errlog_write(name, buf + 1 + nl, (size_t)n - 1 - nl);
 			}
-		} else if (type == MSG_LOG_LOCKER_DROPPED && n > 1 &&
+		} else if (type == MSG_LOG_LOCKER_DROPPED &&
 		    (size_t)n == 1 + (size_t)(unsigned char)buf[0] + sizeof(uint64_t))
 			front_dropped(buf, (size_t)n);
-		if (pfd != -1)
-			close(pfd);
 	}
 	return 0;
 }
@@ -306,18 +313,23 @@ master_read(void)
 {
 	static struct config	 c;
 	enum msg_type		 type;
+	const char		*why;
 	ssize_t			 n;
 	int			 fd;
 
 	for (;;) {
-		n = msg_recv(L.pfd[0].fd, &type, &c, sizeof(c), &fd);
+		n = msg_recv_checked(L.pfd[0].fd, MR_LOGD, MR_MASTER, &type, &c, sizeof(c), &fd,
+		    &why);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n == -1 || type == MSG_NONE) {
+		if (n == MSG_BREACH)
+			msg_breach(MR_LOGD, MR_MASTER, "", type, why);	/* MSG_ACT_EXIT */
+		if (n < 0 || type == MSG_NONE) {
 			L.stop = 1;
 			return;
 		}
-		if (type == MSG_LOG_CHAN && fd != -1 && L.npfd < MAX_INPUTS &&
+		/* A worker's channel names its locker; a front's nothing. */
+		if (type == MSG_LOG_CHAN && L.npfd < MAX_INPUTS &&
 		    (n == 0 || name_ok(buf_name(&c, (size_t)n), (size_t)n))) {
 			set_nonblock(fd);
 			L.pfd[L.npfd].fd = fd;
@@ -329,9 +341,9 @@ master_read(void)
 		}
 		if (fd != -1)
 			close(fd);
-		if (type == MSG_LOG_LIMITS && (size_t)n == sizeof(struct msg_log_limits))
+		if (type == MSG_LOG_LIMITS)
 			log_limits((const struct msg_log_limits *)(void *)&c);
-		else if (type == MSG_CONFIG && (size_t)n == sizeof(c))
+		else if (type == MSG_CONFIG)
 			L.conf = c;
 		else if (type == MSG_REOPEN)
 			L.reopen = 1;
@@ -371,6 +383,7 @@ logd_main(void)
 {
 	struct sigaction	sa;
 	enum msg_type		type;
+	const char		*why;
 	ssize_t			n;
 	int			fd, i;
 	char			err[256];
@@ -379,8 +392,9 @@ logd_main(void)
 	log_init("logd", 0);
 	memset(&L, 0, sizeof(L));
 	errlog_init(&L.conf, CHILD_CHAN_FD);
-	n = msg_recv(CHILD_CHAN_FD, &type, &L.conf, sizeof(L.conf), &fd);
-	if (n != (ssize_t)sizeof(L.conf) || type != MSG_CONFIG)
+	n = msg_recv_checked(CHILD_CHAN_FD, MR_LOGD, MR_MASTER, &type, &L.conf, sizeof(L.conf),
+	    &fd, &why);
+	if (n < 0 || type != MSG_CONFIG)
 		fatalx("logd: no configuration from the master");
 	tzset();
 	drop_privileges(L.conf.log_user, L.conf.logs);

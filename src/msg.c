@@ -190,9 +190,9 @@ msg_breach(enum msg_role self, enum msg_role peer, const char *who, unsigned typ
 		quiet[k]++;
 		return act;
 	}
-	log_warnx("%s: malformed message from %s %s: %s %s; %s%s",
+	log_warnx("%s: malformed message from %s: %s %s; %s%s",
 	    self == MR_MASTER && peer == MR_CLI ? "control" : msg_role_name(self),
-	    msg_role_name(peer), who, msg_type_name(type), why, what[act],
+	    who[0] != '\0' ? who : msg_role_name(peer), msg_type_name(type), why, what[act],
 	    quiet[k] ? " (and more not logged)" : "");
 	last_ms[k] = now;
 	quiet[k] = 0;

@@ -110,7 +110,7 @@ enum msg_act {
 /*
  * Logs the breach in the one format, at most once a second for each kind
  * of peer, and returns what the caller must do.  who: the peer, e.g.
- * "front 0 (pid 12)" or "uid 1000 (pid 77)".
+ * "front 0 (pid 12)" or "uid 1000 (pid 77)"; "": its role's name.
  */
 enum msg_act msg_breach(enum msg_role self, enum msg_role peer, const char *who,
 	    unsigned type, const char *why);

@@ -506,6 +506,8 @@ chan_serve(int chan)
 	} m[CHAN_BATCH];
 	struct wire_view v;
 	struct msg_in	in[CHAN_BATCH];
+	const char	*why;
+	unsigned	bad;
 	int		i, k, round;
 
 	for (round = 0; round < 4; round++) {
@@ -513,22 +515,26 @@ chan_serve(int chan)
 			in[i].buf = &m[i];
 			in[i].cap = sizeof(m[i]);
 		}
-		k = msg_recv_many(chan, in, CHAN_BATCH);
+		k = msg_recv_many_checked(chan, MR_WORKER, MR_FRONT, in, CHAN_BATCH, &bad, &why);
+		if (k == MSG_BREACH) {
+			msg_breach(MR_WORKER, MR_FRONT, "", bad, why);	/* MSG_ACT_DROP */
+			return -1;
+		}
 		if (k == -1 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (k <= 0)
 			return -1;
+		/* msg_rules[]: requests and busy notes, no descriptor. */
 		for (i = 0; i < k; i++) {
-			if (in[i].fd != -1)
-				close(in[i].fd);
-			if (in[i].type == MSG_BUSY && in[i].len == 0) {
+			if (in[i].type == MSG_BUSY) {
 				/* Work of ours in front: not idle, and the master hears it. */
 				W.last_request = now_ms();
 				tell_active();
 				continue;
 			}
-			if (in[i].type != MSG_REQUEST || in[i].len < sizeof(m[i].q) ||
-			    wire_view_of(&m[i].q, m[i].strs, in[i].len - sizeof(m[i].q), &v) == -1) {
+			if (wire_view_of(&m[i].q, m[i].strs, in[i].len - sizeof(m[i].q), &v) == -1) {
+				msg_breach(MR_WORKER, MR_FRONT, "", in[i].type,
+				    "has strings that do not add up");
 				answers_flush(chan);
 				return -1;
 			}
@@ -552,18 +558,23 @@ master_read(void)
 	} u;
 	struct config		*cp = &u.c;
 	enum msg_type		 type;
+	const char		*why;
 	ssize_t			 n;
 	int			 fd;
 
 	for (;;) {
-		n = msg_recv(W.pfd[0].fd, &type, &u, sizeof(u), &fd);
+		n = msg_recv_checked(W.pfd[0].fd, MR_WORKER, MR_MASTER, &type, &u, sizeof(u), &fd,
+		    &why);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n == -1 || type == MSG_NONE) {
+		if (n == MSG_BREACH)
+			msg_breach(MR_WORKER, MR_MASTER, "", type, why);	/* MSG_ACT_EXIT */
+		if (n < 0 || type == MSG_NONE) {
 			script_kill_all();
 			exit(0);	/* the master is gone or stopping us */
 		}
-		if (type == MSG_CHANNEL && fd != -1) {
+		/* msg_rules[]: both come with their descriptor, nothing else does. */
+		if (type == MSG_CHANNEL) {
 			if (W.npfd == MAX_CHANNELS + 1) {
 				close(fd);
 				continue;
@@ -572,21 +583,14 @@ master_read(void)
 			W.pfd[W.npfd].fd = fd;
 			W.pfd[W.npfd].events = POLLIN;
 			W.npfd++;
-			continue;
-		}
-		if (type == MSG_LOG_CHAN && fd != -1) {
+		} else if (type == MSG_LOG_CHAN) {
 			/* logd's end is bound to this locker: its error log only. */
 			set_nonblock(fd);
 			script_set_log(fd);
-			continue;
-		}
-		if (fd != -1)
-			close(fd);
-		if (type == MSG_CONFIG && (size_t)n == sizeof(*cp)) {
+		} else if (type == MSG_CONFIG) {
 			script_pools_reconfigure(&W.conf, cp);
 			W.conf = *cp;
-		}
-		else if (type == MSG_MIME && (size_t)n == sizeof(u.m))
+		} else if (type == MSG_MIME)
 			mime_set(&u.m);
 	}
 }
@@ -595,14 +599,17 @@ static void
 read_init(void)
 {
 	enum msg_type	type;
+	const char	*why;
 	ssize_t		n;
 	int		fd;
 
-	n = msg_recv(CHILD_CHAN_FD, &type, &W.conf, sizeof(W.conf), &fd);
-	if (n != (ssize_t)sizeof(W.conf) || type != MSG_CONFIG)
+	n = msg_recv_checked(CHILD_CHAN_FD, MR_WORKER, MR_MASTER, &type, &W.conf, sizeof(W.conf),
+	    &fd, &why);
+	if (n < 0 || type != MSG_CONFIG)
 		fatalx("worker: no configuration from the master");
-	n = msg_recv(CHILD_CHAN_FD, &type, &W.init, sizeof(W.init), &fd);
-	if (n != (ssize_t)sizeof(W.init) || type != MSG_WORKER_INIT ||
+	n = msg_recv_checked(CHILD_CHAN_FD, MR_WORKER, MR_MASTER, &type, &W.init, sizeof(W.init),
+	    &fd, &why);
+	if (n < 0 || type != MSG_WORKER_INIT ||
 	    memchr(W.init.locker, '\0', sizeof(W.init.locker)) == NULL ||
 	    memchr(W.init.home, '\0', sizeof(W.init.home)) == NULL)
 		fatalx("worker: no locker from the master");
