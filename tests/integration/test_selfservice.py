@@ -8,6 +8,7 @@ carol2 is in the Unix group that group-signup names in one test.
 """
 import concurrent.futures
 import ctypes
+import glob
 import json
 import os
 import pty
@@ -792,8 +793,8 @@ def test_login_users_read_nothing_of_the_state_but_reach_the_socket(d):
 # ---------------------------------------------------------------- the socket
 
 def _enum(name):
-    """The values of a C enum in lockerd.h, so the test follows the header."""
-    text = open(os.path.join(ROOT, "src", "lockerd.h")).read()
+    """The values of a C enum in src/*.h, so the test follows the headers."""
+    text = "".join(open(p).read() for p in sorted(glob.glob(os.path.join(ROOT, "src", "*.h"))))
     body = re.search(r"enum " + name + r" \{(.*?)\};", text, re.S).group(1)
     out, v = {}, 0
     for line in body.splitlines():
