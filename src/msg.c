@@ -326,9 +326,9 @@ msg_recv_many(int sock, struct msg_in *m, int n)
 	struct mmsghdr	 mm[CHAN_BATCH];
 	struct iovec	 iov[CHAN_BATCH][2];
 	struct msg_hdr	 hdr[CHAN_BATCH];
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	/* Not a union with struct cmsghdr: an array of those is not ISO C. */
+	struct {
+		_Alignas(struct cmsghdr) char buf[CMSG_SPACE(4 * sizeof(int))];
 	} cmsg[CHAN_BATCH];
 	int		 i, got, bad = 0;
 
@@ -430,9 +430,8 @@ msg_send_many(int sock, const struct msg_out *m, int n)
 	struct mmsghdr	 mm[CHAN_BATCH];
 	struct iovec	 iov[CHAN_BATCH][2];
 	struct msg_hdr	 hdr[CHAN_BATCH];
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+	struct {
+		_Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
 	} cmsg[CHAN_BATCH];
 	int		 i, sent;
 
@@ -450,13 +449,16 @@ msg_send_many(int sock, const struct msg_out *m, int n)
 		mm[i].msg_hdr.msg_iov = iov[i];
 		mm[i].msg_hdr.msg_iovlen = m[i].len ? 2 : 1;
 		if (m[i].fd != -1) {
+			struct cmsghdr *c;
+
 			memset(&cmsg[i], 0, sizeof(cmsg[i]));
-			cmsg[i].hdr.cmsg_level = SOL_SOCKET;
-			cmsg[i].hdr.cmsg_type = SCM_RIGHTS;
-			cmsg[i].hdr.cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(&cmsg[i].hdr), &m[i].fd, sizeof(int));
 			mm[i].msg_hdr.msg_control = cmsg[i].buf;
 			mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
+			c = CMSG_FIRSTHDR(&mm[i].msg_hdr);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &m[i].fd, sizeof(int));
 		}
 	}
 	do {

@@ -403,8 +403,10 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	r.id = q->id;
 	r.kind = WIRE_STATUS;
 	W.last_request = now_ms();
-	if (q->flags & WREQ_SPOOL)
-		return make_spool(chan, &r);
+	if (q->flags & WREQ_SPOOL) {
+		make_spool(chan, &r);
+		return;
+	}
 
 	if (plen >= sizeof(rel) - CONF_INDEX_LEN || !path_ok(path, plen)) {
 		r.status = 404;
@@ -453,7 +455,8 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	}
 	/* Anything neither static nor a script is not for the web. */
 	if (path_info[0] != '\0' || ext == NULL ||
-	    !config_ext_in(W.conf.static_ext, W.conf.nstatic_ext, ext)) {
+	    !config_ext_in((const char (*)[CONF_EXT_LEN])W.conf.static_ext, W.conf.nstatic_ext,
+	    ext)) {
 		close(fd);
 		r.status = path_info[0] != '\0' ? 404 : 403;
 		answer(chan, &r, -1);
