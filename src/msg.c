@@ -205,6 +205,65 @@ chan_pair(int sv[2])
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
 }
 
+/* Room for the descriptors a peer may send with one message (we keep one). */
+#define CMSG_ROOM	CMSG_SPACE(4 * sizeof(int))
+struct cmsg_buf {
+	/* Not a union with struct cmsghdr: an array of those is not ISO C. */
+	_Alignas(struct cmsghdr) char buf[CMSG_ROOM];
+};
+
+/* Header and payload of one message, and its descriptor if fd != -1. */
+static void
+frame_out(struct msghdr *mh, struct iovec iov[2], struct msg_hdr *hdr, struct cmsg_buf *cm,
+    enum msg_type type, const void *data, size_t len, int fd)
+{
+	struct cmsghdr *c;
+
+	hdr->type = (uint16_t)type;
+	hdr->flags = 0;
+	hdr->len = (uint32_t)len;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(*hdr);
+	iov[1].iov_base = (void *)data;
+	iov[1].iov_len = len;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_iov = iov;
+	mh->msg_iovlen = len ? 2 : 1;
+	if (fd == -1)
+		return;
+	memset(cm, 0, sizeof(*cm));
+	mh->msg_control = cm->buf;
+	mh->msg_controllen = CMSG_SPACE(sizeof(int));
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
+/* Where one message lands: its header, then the payload into buf. */
+static void
+frame_in(struct msghdr *mh, struct iovec iov[2], struct msg_hdr *hdr, struct cmsg_buf *cm,
+    void *buf, size_t bufsz)
+{
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(*hdr);
+	iov[1].iov_base = buf;
+	iov[1].iov_len = bufsz;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 2;
+	mh->msg_control = cm->buf;
+	mh->msg_controllen = sizeof(cm->buf);
+}
+
+/* 1 if n bytes received are one whole message of a type that exists. */
+static int
+frame_ok(const struct msghdr *mh, size_t n, const struct msg_hdr *hdr)
+{
+	return !(mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && n >= sizeof(*hdr) &&
+	    hdr->type != MSG_NONE && hdr->type < MSG_MAX && hdr->len == n - sizeof(*hdr);
+}
 
 int
 msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd)
@@ -212,42 +271,18 @@ msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd)
 	struct msg_hdr	 hdr;
 	struct iovec	 iov[2];
 	struct msghdr	 mh;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cmsg;
+	struct cmsg_buf	 cm;
 	ssize_t		 n;
 
 	if (len > MSG_MAX_PAYLOAD) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	hdr.type = (uint16_t)type;
-	hdr.flags = 0;
-	hdr.len = (uint32_t)len;
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = (void *)data;
-	iov[1].iov_len = len;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len ? 2 : 1;
-	if (fd != -1) {
-		memset(&cmsg, 0, sizeof(cmsg));
-		mh.msg_control = cmsg.buf;
-		mh.msg_controllen = sizeof(cmsg.buf);
-		cmsg.hdr.cmsg_level = SOL_SOCKET;
-		cmsg.hdr.cmsg_type = SCM_RIGHTS;
-		cmsg.hdr.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&cmsg.hdr), &fd, sizeof(int));
-	}
+	frame_out(&mh, iov, &hdr, &cm, type, data, len, fd);
 	do {
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	} while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	return 0;
+	return n == -1 ? -1 : 0;
 }
 
 /* Close every descriptor a peer sent beyond the one we accept. */
@@ -281,24 +316,13 @@ msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd)
 	struct msg_hdr	 hdr;
 	struct iovec	 iov[2];
 	struct msghdr	 mh;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(4 * sizeof(int))];
-	} cmsg;
+	struct cmsg_buf	 cm;
 	ssize_t		 n;
 	int		 got;
 
 	*fd = -1;
 	*type = MSG_NONE;
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = buf;
-	iov[1].iov_len = bufsz;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	mh.msg_control = cmsg.buf;
-	mh.msg_controllen = sizeof(cmsg.buf);
+	frame_in(&mh, iov, &hdr, &cm, buf, bufsz);
 	do {
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);
@@ -307,9 +331,7 @@ msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd)
 	got = take_fds(&mh);
 	if (n == 0)
 		return 0;	/* EOF: *type stays MSG_NONE */
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(hdr) ||
-	    hdr.type == MSG_NONE || hdr.type >= MSG_MAX ||
-	    hdr.len != (size_t)n - sizeof(hdr)) {
+	if (!frame_ok(&mh, (size_t)n, &hdr)) {
 		if (got != -1)
 			close(got);
 		errno = EBADMSG;
@@ -326,25 +348,14 @@ msg_recv_many(int sock, struct msg_in *m, int n)
 	struct mmsghdr	 mm[CHAN_BATCH];
 	struct iovec	 iov[CHAN_BATCH][2];
 	struct msg_hdr	 hdr[CHAN_BATCH];
-	/* Not a union with struct cmsghdr: an array of those is not ISO C. */
-	struct {
-		_Alignas(struct cmsghdr) char buf[CMSG_SPACE(4 * sizeof(int))];
-	} cmsg[CHAN_BATCH];
+	struct cmsg_buf	 cm[CHAN_BATCH];
 	int		 i, got, bad = 0;
 
 	if (n > CHAN_BATCH)
 		n = CHAN_BATCH;
 	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
-	for (i = 0; i < n; i++) {
-		iov[i][0].iov_base = &hdr[i];
-		iov[i][0].iov_len = sizeof(hdr[i]);
-		iov[i][1].iov_base = m[i].buf;
-		iov[i][1].iov_len = m[i].cap;
-		mm[i].msg_hdr.msg_iov = iov[i];
-		mm[i].msg_hdr.msg_iovlen = 2;
-		mm[i].msg_hdr.msg_control = cmsg[i].buf;
-		mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
-	}
+	for (i = 0; i < n; i++)
+		frame_in(&mm[i].msg_hdr, iov[i], &hdr[i], &cm[i], m[i].buf, m[i].cap);
 	got = recvmmsg(sock, mm, (unsigned)n, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
 	if (got <= 0)
 		return got;
@@ -360,9 +371,7 @@ msg_recv_many(int sock, struct msg_in *m, int n)
 			got = i;
 			break;
 		}
-		if ((mm[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-		    len < sizeof(hdr[i]) || hdr[i].type == MSG_NONE || hdr[i].type >= MSG_MAX ||
-		    hdr[i].len != len - sizeof(hdr[i]))
+		if (!frame_ok(&mm[i].msg_hdr, len, &hdr[i]))
 			bad = 1;
 		m[i].type = (enum msg_type)hdr[i].type;
 		m[i].len = hdr[i].len;
@@ -430,37 +439,15 @@ msg_send_many(int sock, const struct msg_out *m, int n)
 	struct mmsghdr	 mm[CHAN_BATCH];
 	struct iovec	 iov[CHAN_BATCH][2];
 	struct msg_hdr	 hdr[CHAN_BATCH];
-	struct {
-		_Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
-	} cmsg[CHAN_BATCH];
+	struct cmsg_buf	 cm[CHAN_BATCH];
 	int		 i, sent;
 
 	if (n > CHAN_BATCH)
 		n = CHAN_BATCH;
 	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
-	for (i = 0; i < n; i++) {
-		hdr[i].type = (uint16_t)m[i].type;
-		hdr[i].flags = 0;
-		hdr[i].len = (uint32_t)m[i].len;
-		iov[i][0].iov_base = &hdr[i];
-		iov[i][0].iov_len = sizeof(hdr[i]);
-		iov[i][1].iov_base = (void *)m[i].data;
-		iov[i][1].iov_len = m[i].len;
-		mm[i].msg_hdr.msg_iov = iov[i];
-		mm[i].msg_hdr.msg_iovlen = m[i].len ? 2 : 1;
-		if (m[i].fd != -1) {
-			struct cmsghdr *c;
-
-			memset(&cmsg[i], 0, sizeof(cmsg[i]));
-			mm[i].msg_hdr.msg_control = cmsg[i].buf;
-			mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
-			c = CMSG_FIRSTHDR(&mm[i].msg_hdr);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &m[i].fd, sizeof(int));
-		}
-	}
+	for (i = 0; i < n; i++)
+		frame_out(&mm[i].msg_hdr, iov[i], &hdr[i], &cm[i], m[i].type, m[i].data,
+		    m[i].len, m[i].fd);
 	do {
 		sent = sendmmsg(sock, mm, (unsigned)n, MSG_NOSIGNAL);
 	} while (sent == -1 && errno == EINTR);
