@@ -2,9 +2,14 @@
  * config.c: lockerd.conf.
  *
  * One directive per line: a keyword and its arguments, '#' to end of line
- * is a comment.  Every directive is declared once, in the table below, with
- * its type, bounds and default; the parser, the checker (`lockerd -t`) and
- * `lockerd -t -v` all follow from it.
+ * is a comment.  Every directive is declared once, in the table below: its
+ * type, bounds, default (the text a file would hold) and flags.  From that
+ * one row follow the parser, the defaults (each default's text is parsed
+ * like a line of the file), the checker (`lockerd -t`), the dump (`lockerd
+ * -t -v`, which prints every value as the file would say it), what SIGHUP
+ * keeps until a restart, which keys a locker may have its own value of
+ * (`locker limit`), and which of those front and logd apply themselves.
+ * A new directive is one row here (and its field in struct config).
  */
 #include <sys/stat.h>
 #include <arpa/inet.h>
@@ -34,10 +39,14 @@ enum conf_type {
 	T_UIDRANGE,	/* LOW-HIGH */
 	T_PROCS,	/* N or auto */
 	T_INTERP,	/* repeatable: EXT PATH|- [fastcgi] */
-	T_YESNO,	/* yes or no, into an int */
+	T_CHOICE,	/* one word of a list, into an int */
 	T_GROUPSIGNUP,	/* yes, no, or a Unix group */
-	T_DISKQUOTA,	/* btrfs or none */
-	T_LOCKERNET,	/* private or host */
+};
+
+/* The words a T_CHOICE directive takes, in the order its error lists them. */
+struct choice {
+	const char	*word;
+	int		 value;
 };
 
 struct directive {
@@ -46,205 +55,162 @@ struct directive {
 	size_t		 off;
 	size_t		 size;		/* of the field, for strings */
 	uint64_t	 min, max;	/* for numbers */
+	/* The default as the file would say it; "" for none.  A repeatable
+	 * directive's default may be several lines, each its arguments. */
+	const char	*dflt;
+	unsigned	 flags;		/* CONF_* */
 	const char	*help;
+	enum limit	 limit;		/* with CONF_LOCKER: which one it is */
+	const struct choice *choices;	/* T_CHOICE */
 };
 
 #define F(field)	offsetof(struct config, field), sizeof(((struct config *)0)->field)
 
+static const struct choice yes_no[] = { { "yes", 1 }, { "no", 0 }, { NULL, 0 } };
+static const struct choice disk_quotas[] = {
+	{ "btrfs", DISK_QUOTA_BTRFS }, { "image", DISK_QUOTA_IMAGE },
+	{ "none", DISK_QUOTA_NONE }, { NULL, 0 }
+};
+static const struct choice locker_nets[] = {
+	{ "private", LOCKER_NET_PRIVATE }, { "host", LOCKER_NET_HOST }, { NULL, 0 }
+};
+
+/* A row names only the fields it uses: .limit and .choices where they apply. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct directive directives[] = {
-	{ "listen", T_LISTEN, F(listen), 0, 0,
+	{ "listen", T_LISTEN, F(listen), 0, 0, "0.0.0.0:80", CONF_RESTART,
 	  "ADDR:PORT to accept HTTP on; repeatable ([::1]:80 for IPv6)" },
-	{ "domain", T_HOST, F(domain), 0, 0,
+	{ "domain", T_HOST, F(domain), 0, 0, "localhost", 0,
 	  "lockers are served at <name>.DOMAIN and DOMAIN/~<name>/" },
-	{ "hostname", T_HOSTNAMES, F(hostnames), 0, 0,
+	{ "hostname", T_HOSTNAMES, F(hostnames), 0, 0, "", 0,
 	  "more service host names that serve /~<name>/; repeatable" },
-	{ "lockers", T_PATH, F(lockers), 0, 0, "the lockers root: one home per locker" },
-	{ "state", T_PATH, F(state), 0, 0, "the directory database and control socket" },
-	{ "logs", T_PATH, F(logs), 0, 0, "access and error logs, written only by logd" },
-	{ "uid-range", T_UIDRANGE, F(uid_low), 1000, 4000000000u,
+	{ "lockers", T_PATH, F(lockers), 0, 0, "/srv/lockers", CONF_RESTART,
+	  "the lockers root: one home per locker" },
+	{ "state", T_PATH, F(state), 0, 0, "/var/lib/lockerd", CONF_RESTART,
+	  "the directory database and control socket" },
+	{ "logs", T_PATH, F(logs), 0, 0, "/var/log/lockerd", CONF_RESTART,
+	  "access and error logs, written only by logd" },
+	{ "uid-range", T_UIDRANGE, F(uid_low), 1000, 4000000000u, "100000-199999", 0,
 	  "LOW-HIGH: the uids (and gids) given to lockers; never reused" },
-	{ "front-user", T_WORD, F(front_user), 0, 0,
+	{ "front-user", T_WORD, F(front_user), 0, 0, "lockerd", CONF_RESTART,
 	  "the unprivileged system user the front processes run as" },
-	{ "log-user", T_WORD, F(log_user), 0, 0, "the system user logd runs as" },
-	{ "front-processes", T_PROCS, F(front_processes), 1, 64,
+	{ "log-user", T_WORD, F(log_user), 0, 0, "lockerd-log", CONF_RESTART,
+	  "the system user logd runs as" },
+	{ "front-processes", T_PROCS, F(front_processes), 1, 64, "auto", CONF_RESTART,
 	  "N front processes sharing the listeners, or auto (one per core)" },
 	{ "static-extensions", T_EXTLIST, F(static_ext), 0, 0,
+	  "html htm css js mjs json xml txt md csv png jpg jpeg gif webp avif svg "
+	  "ico bmp woff woff2 ttf otf eot pdf ps mp3 ogg oga wav flac mp4 m4a webm "
+	  "ogv mov zip gz tgz bz2 xz tar wasm map rss atom ics vcf bib tex asc sig "
+	  "doc docx odt xls xlsx ods ppt pptx odp epub", 0,
 	  "file extensions served as static files; repeat to add more" },
+	/* The binfmt_misc table of scripts.mit.edu: no shebang or chmod needed.
+	 * A page of PHP should not cost a fork: each locker's own pool. */
 	{ "interpreter", T_INTERP, F(interp), 0, 0,
+	  "php /usr/bin/php-cgi fastcgi\npy /usr/bin/python3\npl /usr/bin/perl\n"
+	  "rb /usr/bin/ruby\nsh /bin/sh\ncgi -", 0,
 	  "EXT PATH [fastcgi]: run *.EXT with PATH; PATH - runs the file itself" },
-	{ "script-timeout", T_DURATION, F(script_timeout), 1, 86400,
-	  "wall-clock limit of one script run; its process group is killed (504)" },
-	{ "script-cpu-limit", T_DURATION, F(script_cpu), 1, 86400,
-	  "CPU seconds a script may use (soft RLIMIT_CPU)" },
-	{ "max-scripts", T_UINT, F(max_scripts), 1, 10000,
-	  "scripts one locker may run at once (503 beyond)" },
-	{ "index", T_INDEXLIST, F(index), 0, 0, "index file names, in order of preference" },
-	{ "charset", T_WORD, F(charset), 0, 0, "charset added to text/* content types" },
-	{ "worker-idle-timeout", T_DURATION, F(worker_idle_timeout), 1, 86400,
+	{ "script-timeout", T_DURATION, F(script_timeout), 1, 86400, "60s",
+	  CONF_LOCKER | CONF_FRONT, .limit = LIMIT_SCRIPT_TIMEOUT,
+	  .help = "wall-clock limit of one script run; its process group is killed (504)" },
+	{ "script-cpu-limit", T_DURATION, F(script_cpu), 1, 86400, "30s",
+	  CONF_LOCKER, .limit = LIMIT_SCRIPT_CPU,
+	  .help = "CPU seconds a script may use (soft RLIMIT_CPU)" },
+	{ "max-scripts", T_UINT, F(max_scripts), 1, 10000, "16",
+	  CONF_LOCKER | CONF_FRONT, .limit = LIMIT_MAX_SCRIPTS,
+	  .help = "scripts one locker may run at once (503 beyond)" },
+	{ "index", T_INDEXLIST, F(index), 0, 0,
+	  "index.html index.htm index.php index.cgi index.pl index.py", 0,
+	  "index file names, in order of preference" },
+	{ "charset", T_WORD, F(charset), 0, 0, "utf-8", 0,
+	  "charset added to text/* content types" },
+	{ "worker-idle-timeout", T_DURATION, F(worker_idle_timeout), 1, 86400, "300s", 0,
 	  "a locker's worker exits after this long without a request" },
-	{ "worker-timeout", T_DURATION, F(worker_timeout), 1, 3600,
+	{ "worker-timeout", T_DURATION, F(worker_timeout), 1, 3600, "60s", 0,
 	  "how long front waits for a worker's answer before 504" },
-	{ "file-cache-valid", T_DURATION, F(file_cache_valid), 0, 60,
-	  "front reuses a file a worker opened, or a PHP script's resolution, for this long (0: never)" },
-	{ "max-request-line", T_SIZE, F(max_request_line), 64, 1 << 20,
+	{ "file-cache-valid", T_DURATION, F(file_cache_valid), 0, 60, "1s", 0,
+	  "front reuses a file a worker opened, or a PHP script's resolution, for this "
+	  "long (0: never)" },
+	{ "max-request-line", T_SIZE, F(max_request_line), 64, 1 << 20, "8192", 0,
 	  "longest request line (414 beyond)" },
-	{ "max-header-size", T_SIZE, F(max_header_size), 256, 1 << 20,
+	{ "max-header-size", T_SIZE, F(max_header_size), 256, 1 << 20, "16384", 0,
 	  "largest request head (431 beyond)" },
-	{ "max-headers", T_UINT, F(max_headers), 1, 128, "most header fields (431 beyond)" },
-	{ "max-body-size", T_SIZE, F(max_body_size), 0, (uint64_t)1 << 40,
+	{ "max-headers", T_UINT, F(max_headers), 1, 128, "100", 0,
+	  "most header fields (431 beyond)" },
+	{ "max-body-size", T_SIZE, F(max_body_size), 0, (uint64_t)1 << 40, "100m", 0,
 	  "largest request body (413 beyond)" },
-	{ "header-timeout", T_DURATION, F(header_timeout), 1, 3600,
+	{ "header-timeout", T_DURATION, F(header_timeout), 1, 3600, "20s", 0,
 	  "time to receive a whole request head (408 beyond)" },
-	{ "body-timeout", T_DURATION, F(body_timeout), 1, 3600,
+	{ "body-timeout", T_DURATION, F(body_timeout), 1, 3600, "30s", 0,
 	  "longest pause while receiving a body (408 beyond)" },
-	{ "body-total-timeout", T_DURATION, F(body_total_timeout), 1, 86400,
+	{ "body-total-timeout", T_DURATION, F(body_total_timeout), 1, 86400, "300s", 0,
 	  "time to receive a whole body, however steadily it comes (408 beyond)" },
-	{ "keepalive-timeout", T_DURATION, F(keepalive_timeout), 0, 3600,
+	{ "keepalive-timeout", T_DURATION, F(keepalive_timeout), 0, 3600, "15s", 0,
 	  "idle time allowed between requests on a connection" },
-	{ "send-timeout", T_DURATION, F(send_timeout), 1, 3600,
+	{ "send-timeout", T_DURATION, F(send_timeout), 1, 3600, "60s", 0,
 	  "longest pause of a client that does not read its response" },
-	{ "keepalive-requests", T_UINT, F(keepalive_requests), 1, 1000000,
+	{ "keepalive-requests", T_UINT, F(keepalive_requests), 1, 1000000, "10000", 0,
 	  "requests served on one connection before it is closed" },
-	{ "max-connections", T_UINT, F(max_connections), 1, 1000000,
+	{ "max-connections", T_UINT, F(max_connections), 1, 1000000, "10000", 0,
 	  "open client connections per front process" },
-	{ "shutdown-timeout", T_DURATION, F(shutdown_timeout), 0, 3600,
+	{ "shutdown-timeout", T_DURATION, F(shutdown_timeout), 0, 3600, "10s", 0,
 	  "on SIGTERM, how long in-flight requests may take to finish" },
-	{ "control-timeout", T_DURATION, F(control_timeout), 1, 3600,
+	{ "control-timeout", T_DURATION, F(control_timeout), 1, 3600, "10s", 0,
 	  "a `locker` connection that sends no request, or reads no reply, is closed" },
-	{ "dns-timeout", T_DURATION, F(dns_timeout), 1, 60,
+	{ "dns-timeout", T_DURATION, F(dns_timeout), 1, 60, "3s", 0,
 	  "how long `locker vhost verify` waits for the DNS's answer" },
-	{ "self-signup", T_YESNO, F(self_signup), 0, 0,
-	  "yes: a login user may sign up a locker named after their login" },
-	{ "group-signup", T_GROUPSIGNUP, F(group_signup), 0, 0,
+	{ "self-signup", T_CHOICE, F(self_signup), 0, 0, "no", 0,
+	  "yes: a login user may sign up a locker named after their login",
+	  .choices = yes_no },
+	{ "group-signup", T_GROUPSIGNUP, F(group_signup), 0, 0, "no", 0,
 	  "yes, no, or a Unix group: who may sign up group lockers (as first admin)" },
-	{ "max-group-lockers-per-user", T_UINT, F(max_group_lockers), 0, 1000000,
+	{ "max-group-lockers-per-user", T_UINT, F(max_group_lockers), 0, 1000000, "5", 0,
 	  "group lockers one login user may have signed up (root: any); 0: no limit" },
-	{ "change-rate", T_UINT, F(change_rate), 0, 1000000,
+	{ "change-rate", T_UINT, F(change_rate), 0, 1000000, "60", 0,
 	  "changes (signup, vhost, admin, su) a login user may make a minute; 0: no limit" },
-	{ "change-burst", T_UINT, F(change_burst), 1, 1000000,
+	{ "change-burst", T_UINT, F(change_burst), 1, 1000000, "60", 0,
 	  "changes a login user may make at once before change-rate applies" },
-	{ "max-workers", T_UINT, F(max_workers), 0, 1000000,
+	{ "max-workers", T_UINT, F(max_workers), 0, 1000000, "512", 0,
 	  "workers (with their PHP pools) warm at once on the machine; 0: no cap" },
-	{ "memory-limit", T_SIZE, F(memory_limit), 0, (uint64_t)1 << 40,
-	  "memory of all of a locker's processes together (its cgroup); 0: none" },
-	{ "process-limit", T_UINT, F(process_limit), 0, 1000000,
-	  "processes and threads of a locker (pids cgroup, RLIMIT_NPROC); 0: none" },
-	{ "cpu-shares", T_UINT, F(cpu_shares), 2, 262144,
-	  "a locker's CPU weight against the others when the CPUs are busy (1024)" },
-	{ "io-weight", T_UINT, F(io_weight), 1, 1000,
-	  "a locker's block I/O weight (cgroup blkio, BFQ only)" },
-	{ "open-files-limit", T_UINT, F(open_files_limit), 0, 1000000,
-	  "open descriptors per process of a locker (RLIMIT_NOFILE); 0: inherited" },
-	{ "file-size-limit", T_SIZE, F(file_size_limit), 0, (uint64_t)1 << 50,
-	  "largest file a locker's process may write (soft RLIMIT_FSIZE); 0: none" },
-	{ "disk-quota", T_DISKQUOTA, F(disk_quota), 0, 0,
+	{ "memory-limit", T_SIZE, F(memory_limit), 0, (uint64_t)1 << 40, "512m",
+	  CONF_LOCKER, .limit = LIMIT_MEMORY,
+	  .help = "memory of all of a locker's processes together (its cgroup); 0: none" },
+	{ "process-limit", T_UINT, F(process_limit), 0, 1000000, "512",
+	  CONF_LOCKER, .limit = LIMIT_PROCESS,
+	  .help = "processes and threads of a locker (pids cgroup, RLIMIT_NPROC); 0: none" },
+	{ "cpu-shares", T_UINT, F(cpu_shares), 2, 262144, "1024",
+	  CONF_LOCKER, .limit = LIMIT_CPU_SHARES,
+	  .help = "a locker's CPU weight against the others when the CPUs are busy (1024)" },
+	{ "io-weight", T_UINT, F(io_weight), 1, 1000, "100",
+	  CONF_LOCKER, .limit = LIMIT_IO_WEIGHT,
+	  .help = "a locker's block I/O weight (cgroup blkio, BFQ only)" },
+	{ "open-files-limit", T_UINT, F(open_files_limit), 0, 1000000, "1024",
+	  CONF_LOCKER, .limit = LIMIT_OPEN_FILES,
+	  .help = "open descriptors per process of a locker (RLIMIT_NOFILE); 0: inherited" },
+	{ "file-size-limit", T_SIZE, F(file_size_limit), 0, (uint64_t)1 << 50, "1g",
+	  CONF_LOCKER, .limit = LIMIT_FILE_SIZE,
+	  .help = "largest file a locker's process may write (soft RLIMIT_FSIZE); 0: none" },
+	{ "disk-quota", T_CHOICE, F(disk_quota), 0, 0, "none", CONF_RESTART,
 	  "none; btrfs: each home a subvolume whose qgroup keeps disk-limit; "
-	  "image: each home an ext4 image of disk-limit bytes" },
-	{ "locker-network", T_LOCKERNET, F(locker_network), 0, 0,
+	  "image: each home an ext4 image of disk-limit bytes", .choices = disk_quotas },
+	/* Not private by default: see config_locker_netns(). */
+	{ "locker-network", T_CHOICE, F(locker_network), 0, 0, "host", 0,
 	  "private: a network namespace per locker, outbound through pasta; "
-	  "host: the host's network stack (the default)" },
-	{ "disk-limit", T_SIZE, F(disk_limit), 0, (uint64_t)1 << 50,
-	  "bytes a locker's home may hold, tmp/ included (needs disk-quota); 0: none" },
-	{ "log-rate", T_SIZE, F(log_rate), 0, (uint64_t)1 << 40,
-	  "bytes per second a locker may add to its error log (bursts of 4 s); 0: none" },
-	{ "log-size", T_SIZE, F(log_size), 0, (uint64_t)1 << 40,
-	  "size at which logd rotates a locker's error log (2 old ones kept); 0: never" },
+	  "host: the host's network stack (the default)", .choices = locker_nets },
+	{ "disk-limit", T_SIZE, F(disk_limit), 0, (uint64_t)1 << 50, "0",
+	  CONF_LOCKER, .limit = LIMIT_DISK,
+	  .help = "bytes a locker's home may hold, tmp/ included (needs disk-quota); 0: none" },
+	{ "log-rate", T_SIZE, F(log_rate), 0, (uint64_t)1 << 40, "64k",
+	  CONF_LOCKER | CONF_FRONT | CONF_LOGD, .limit = LIMIT_LOG_RATE,
+	  .help = "bytes per second a locker may add to its error log (bursts of 4 s); 0: none" },
+	{ "log-size", T_SIZE, F(log_size), 0, (uint64_t)1 << 40, "16m",
+	  CONF_LOCKER | CONF_LOGD, .limit = LIMIT_LOG_SIZE,
+	  .help = "size at which logd rotates a locker's error log (2 old ones kept); 0: never" },
 };
+#pragma GCC diagnostic pop
 
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
-
-static const char *default_static[] = {
-	"html", "htm", "css", "js", "mjs", "json", "xml", "txt", "md", "csv",
-	"png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp",
-	"woff", "woff2", "ttf", "otf", "eot", "pdf", "ps", "mp3", "ogg",
-	"oga", "wav", "flac", "mp4", "m4a", "webm", "ogv", "mov", "zip",
-	"gz", "tgz", "bz2", "xz", "tar", "wasm", "map", "rss", "atom",
-	"ics", "vcf", "bib", "tex", "asc", "sig", "doc", "docx", "odt",
-	"xls", "xlsx", "ods", "ppt", "pptx", "odp", "epub", NULL
-};
-/* The binfmt_misc table of scripts.mit.edu: no shebang or chmod needed. */
-static const char *default_interp[][2] = {
-	{ "php", "/usr/bin/php-cgi" }, { "py", "/usr/bin/python3" },
-	{ "pl", "/usr/bin/perl" }, { "rb", "/usr/bin/ruby" }, { "sh", "/bin/sh" },
-	{ "cgi", "" }, { NULL, NULL }
-};
-static const char *default_index[] = {
-	"index.html", "index.htm", "index.php", "index.cgi", "index.pl",
-	"index.py", NULL
-};
-
-static void
-set_list(char (*dst)[CONF_EXT_LEN], int *n, const char **src)
-{
-	for (*n = 0; src[*n] != NULL; (*n)++)
-		snprintf(dst[*n], CONF_EXT_LEN, "%s", src[*n]);
-}
-
-void
-config_defaults(struct config *c)
-{
-	int i;
-
-	memset(c, 0, sizeof(*c));
-	snprintf(c->listen[0].host, sizeof(c->listen[0].host), "0.0.0.0");
-	snprintf(c->listen[0].port, sizeof(c->listen[0].port), "80");
-	c->listen[0].family = AF_INET;
-	c->nlisten = 1;
-	snprintf(c->domain, sizeof(c->domain), "localhost");
-	snprintf(c->lockers, sizeof(c->lockers), "/srv/lockers");
-	snprintf(c->state, sizeof(c->state), "/var/lib/lockerd");
-	snprintf(c->logs, sizeof(c->logs), "/var/log/lockerd");
-	c->uid_low = 100000;
-	c->uid_high = 199999;
-	snprintf(c->front_user, sizeof(c->front_user), "lockerd");
-	snprintf(c->log_user, sizeof(c->log_user), "lockerd-log");
-	c->front_processes = 0;
-	set_list(c->static_ext, &c->nstatic_ext, default_static);
-	for (i = 0; default_interp[i][0] != NULL; i++) {
-		snprintf(c->interp[i].ext, sizeof(c->interp[i].ext), "%s", default_interp[i][0]);
-		snprintf(c->interp[i].path, sizeof(c->interp[i].path), "%s",
-		    default_interp[i][1]);
-		/* A page of PHP should not cost a fork: each locker's own pool. */
-		c->interp[i].fastcgi = strcmp(default_interp[i][0], "php") == 0;
-	}
-	c->ninterp = i;
-	c->script_timeout = 60;
-	c->script_cpu = 30;
-	c->max_scripts = 16;
-	for (i = 0; default_index[i] != NULL; i++)
-		snprintf(c->index[i], CONF_INDEX_LEN, "%s", default_index[i]);
-	c->nindex = i;
-	snprintf(c->charset, sizeof(c->charset), "utf-8");
-	c->worker_idle_timeout = 300;
-	c->worker_timeout = 60;
-	c->file_cache_valid = 1;
-	c->max_request_line = 8192;
-	c->max_header_size = 16384;
-	c->max_headers = 100;
-	c->max_body_size = 100 << 20;
-	c->header_timeout = 20;
-	c->body_timeout = 30;
-	c->body_total_timeout = 300;
-	c->keepalive_timeout = 15;
-	c->send_timeout = 60;
-	c->control_timeout = 10;
-	c->dns_timeout = 3;
-	c->max_group_lockers = 5;
-	c->change_rate = 60;
-	c->change_burst = 60;
-	c->max_workers = 512;
-	c->keepalive_requests = 10000;
-	c->max_connections = 10000;
-	c->shutdown_timeout = 10;
-	c->memory_limit = (uint64_t)512 << 20;
-	c->process_limit = 512;
-	c->cpu_shares = 1024;
-	c->io_weight = 100;
-	c->open_files_limit = 1024;
-	c->file_size_limit = (uint64_t)1 << 30;
-	c->log_rate = 64 << 10;
-	c->log_size = 16 << 20;
-}
 
 struct parse_ctx {
 	const char	*name;
@@ -404,6 +370,28 @@ parse_interp(struct parse_ctx *p, struct config *c, int first, char **words, int
 	return 0;
 }
 
+/* One word of d's choices; the error lists them: "expected a, b or c". */
+static int
+parse_choice(struct parse_ctx *p, const struct directive *d, const char *word, int *out)
+{
+	const struct choice	*ch;
+	char			 expect[128];
+	size_t			 n = 0;
+
+	for (ch = d->choices; ch->word != NULL; ch++)
+		if (strcmp(ch->word, word) == 0) {
+			*out = ch->value;
+			return 0;
+		}
+	expect[0] = '\0';
+	for (ch = d->choices; ch->word != NULL; ch++) {
+		snprintf(expect + n, sizeof(expect) - n, "%s%s", ch == d->choices ? "" :
+		    ch[1].word == NULL ? " or " : ", ", ch->word);
+		n = strlen(expect);
+	}
+	return perr(p, "%s: expected %s", d->name, expect);
+}
+
 /* Apply one directive; words[0] is its name, nwords >= 1. */
 static int
 apply(struct parse_ctx *p, struct config *c, const struct directive *d,
@@ -537,11 +525,8 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		c->uid_high = (uint32_t)b;
 		return 0;
 	}
-	case T_YESNO:
-		if (strcmp(words[1], "yes") != 0 && strcmp(words[1], "no") != 0)
-			return perr(p, "%s: expected yes or no", d->name);
-		*(int *)field = strcmp(words[1], "yes") == 0;
-		return 0;
+	case T_CHOICE:
+		return parse_choice(p, d, words[1], (int *)field);
 	case T_GROUPSIGNUP:
 		if (strcmp(words[1], "yes") == 0)
 			c->group_signup = GROUP_SIGNUP_YES;
@@ -555,24 +540,6 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 			snprintf(c->group_signup_group, sizeof(c->group_signup_group), "%s",
 			    words[1]);
 		}
-		return 0;
-	case T_DISKQUOTA:
-		if (strcmp(words[1], "none") == 0)
-			c->disk_quota = DISK_QUOTA_NONE;
-		else if (strcmp(words[1], "btrfs") == 0)
-			c->disk_quota = DISK_QUOTA_BTRFS;
-		else if (strcmp(words[1], "image") == 0)
-			c->disk_quota = DISK_QUOTA_IMAGE;
-		else
-			return perr(p, "%s: expected btrfs, image or none", d->name);
-		return 0;
-	case T_LOCKERNET:
-		if (strcmp(words[1], "private") == 0)
-			c->locker_network = LOCKER_NET_PRIVATE;
-		else if (strcmp(words[1], "host") == 0)
-			c->locker_network = LOCKER_NET_HOST;
-		else
-			return perr(p, "%s: expected private or host", d->name);
 		return 0;
 	case T_PROCS:
 		if (strcmp(words[1], "auto") == 0) {
@@ -617,6 +584,57 @@ parse_line(struct parse_ctx *p, struct config *c, char *line)
 		}
 	}
 	return perr(p, "unknown directive \"%s\"", words[0]);
+}
+
+
+/*
+ * text, as the lines of a file holding only d would give it (one line per
+ * '\n'-separated part), applied to c.  p is the caller's: its seen[] says
+ * whether d was given before.
+ */
+static int
+apply_text(struct parse_ctx *p, struct config *c, const struct directive *d,
+    const char *text)
+{
+	char		 line[8192];
+	const char	*s;
+	size_t		 n;
+
+	for (s = text; *s != '\0'; s += n + (s[n] == '\n')) {
+		n = strcspn(s, "\n");
+		p->line++;
+		if ((size_t)snprintf(line, sizeof(line), "%s %.*s", d->name, (int)n, s) >=
+		    sizeof(line))
+			return perr(p, "line too long");
+		if (parse_line(p, c, line) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The defaults are the table's texts, parsed like a file's lines: they
+ * cannot take a value the parser would refuse.  One that fails is a bug
+ * in the table (test_config parses each).
+ */
+void
+config_defaults(struct config *c)
+{
+	struct parse_ctx	p;
+	char			err[512];
+	size_t			i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NDIRECTIVES; i++) {
+		memset(&p, 0, sizeof(p));
+		p.name = directives[i].name;
+		p.err = err;
+		p.errlen = sizeof(err);
+		if (apply_text(&p, c, &directives[i], directives[i].dflt) == -1) {
+			log_warnx("the default of %s", err);
+			abort();
+		}
+	}
 }
 
 int
@@ -794,95 +812,227 @@ config_ext_in(const char list[][CONF_EXT_LEN], int n, const char *ext)
 	return 0;
 }
 
-void
-config_dump(const struct config *c, int fd)
+
+/* ------------------------------------------------------------ dump */
+
+struct text {
+	char	buf[16384];	/* more than the longest directive takes */
+	size_t	len;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+put(struct text *t, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+	va_end(ap);
+	t->len += strlen(t->buf + t->len);
+}
+
+static void
+put_list(struct text *t, const char *name, const char *list, size_t stride, int n)
 {
 	int i;
 
+	put(t, "%s", name);
+	for (i = 0; i < n; i++)
+		put(t, " %s", list + (size_t)i * stride);
+	put(t, "\n");
+}
+
+static const char *
+choice_word(const struct directive *d, int value)
+{
+	const struct choice *ch;
+
+	for (ch = d->choices; ch->word != NULL; ch++)
+		if (ch->value == value)
+			return ch->word;
+	return "?";
+}
+
+/* d's value in c as the lines a file would hold ("" for none), appended to t. */
+static void
+put_directive(struct text *t, const struct config *c, const struct directive *d)
+{
+	const char	*field = (const char *)c + d->off;
+	int		 i;
+
+	switch (d->type) {
+	case T_LISTEN:
+		for (i = 0; i < c->nlisten; i++)
+			put(t, c->listen[i].family == AF_INET6 ? "%s [%s]:%s\n" : "%s %s:%s\n",
+			    d->name, c->listen[i].host, c->listen[i].port);
+		break;
+	case T_HOSTNAMES:
+		for (i = 0; i < c->nhostnames; i++)
+			put(t, "%s %s\n", d->name, c->hostnames[i]);
+		break;
+	case T_PATH:
+	case T_WORD:
+	case T_HOST:
+		put(t, "%s %s\n", d->name, field);
+		break;
+	case T_UINT:
+		put(t, "%s %u\n", d->name, *(const uint32_t *)(const void *)field);
+		break;
+	case T_DURATION:
+		put(t, "%s %us\n", d->name, *(const uint32_t *)(const void *)field);
+		break;
+	case T_SIZE:
+		put(t, "%s %llu\n", d->name, d->size == sizeof(uint64_t) ?
+		    (unsigned long long)*(const uint64_t *)(const void *)field :
+		    (unsigned long long)*(const uint32_t *)(const void *)field);
+		break;
+	case T_EXTLIST:
+		put_list(t, d->name, c->static_ext[0], CONF_EXT_LEN, c->nstatic_ext);
+		break;
+	case T_INDEXLIST:
+		put_list(t, d->name, c->index[0], CONF_INDEX_LEN, c->nindex);
+		break;
+	case T_INTERP:
+		for (i = 0; i < c->ninterp; i++)
+			put(t, "%s %s %s%s\n", d->name, c->interp[i].ext,
+			    c->interp[i].path[0] ? c->interp[i].path : "-",
+			    c->interp[i].fastcgi ? " fastcgi" : "");
+		break;
+	case T_UIDRANGE:
+		put(t, "%s %u-%u\n", d->name, c->uid_low, c->uid_high);
+		break;
+	case T_PROCS:
+		if (c->front_processes == 0)
+			put(t, "%s auto\n", d->name);
+		else
+			put(t, "%s %d\n", d->name, c->front_processes);
+		break;
+	case T_CHOICE:
+		put(t, "%s %s\n", d->name, choice_word(d, *(const int *)(const void *)field));
+		break;
+	case T_GROUPSIGNUP:
+		put(t, "%s %s\n", d->name, c->group_signup == GROUP_SIGNUP_YES ? "yes" :
+		    c->group_signup == GROUP_SIGNUP_NO ? "no" : c->group_signup_group);
+		break;
+	}
+}
+
+/* Every directive, in the table's order: a file that gives c back. */
+void
+config_dump(const struct config *c, int fd)
+{
+	struct text	*t;
+	size_t		 i;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return;
 	dprintf(fd, "# %s\n", c->path);
-	for (i = 0; i < c->nlisten; i++)
-		dprintf(fd, c->listen[i].family == AF_INET6 ? "listen [%s]:%s\n" :
-		    "listen %s:%s\n", c->listen[i].host, c->listen[i].port);
-	dprintf(fd, "domain %s\n", c->domain);
-	for (i = 0; i < c->nhostnames; i++)
-		dprintf(fd, "hostname %s\n", c->hostnames[i]);
-	dprintf(fd, "lockers %s\nstate %s\nlogs %s\n", c->lockers, c->state, c->logs);
-	dprintf(fd, "uid-range %u-%u\n", c->uid_low, c->uid_high);
-	dprintf(fd, "front-user %s\nlog-user %s\n", c->front_user, c->log_user);
-	if (c->front_processes == 0)
-		dprintf(fd, "front-processes auto\n");
-	else
-		dprintf(fd, "front-processes %d\n", c->front_processes);
-	dprintf(fd, "static-extensions");
-	for (i = 0; i < c->nstatic_ext; i++)
-		dprintf(fd, " %s", c->static_ext[i]);
-	dprintf(fd, "\n");
-	for (i = 0; i < c->ninterp; i++)
-		dprintf(fd, "interpreter %s %s%s\n", c->interp[i].ext,
-		    c->interp[i].path[0] ? c->interp[i].path : "-",
-		    c->interp[i].fastcgi ? " fastcgi" : "");
-	dprintf(fd, "script-timeout %us\nscript-cpu-limit %us\nmax-scripts %u",
-	    c->script_timeout, c->script_cpu, c->max_scripts);
-	dprintf(fd, "\nindex");
-	for (i = 0; i < c->nindex; i++)
-		dprintf(fd, " %s", c->index[i]);
-	dprintf(fd, "\ncharset %s\n", c->charset);
-	dprintf(fd, "worker-idle-timeout %us\nworker-timeout %us\n",
-	    c->worker_idle_timeout, c->worker_timeout);
-	dprintf(fd, "file-cache-valid %us\n", c->file_cache_valid);
-	dprintf(fd, "max-request-line %u\nmax-header-size %u\nmax-headers %u\n",
-	    c->max_request_line, c->max_header_size, c->max_headers);
-	dprintf(fd, "max-body-size %llu\n", (unsigned long long)c->max_body_size);
-	dprintf(fd, "header-timeout %us\nbody-timeout %us\nbody-total-timeout %us\n"
-	    "keepalive-timeout %us\n", c->header_timeout, c->body_timeout,
-	    c->body_total_timeout, c->keepalive_timeout);
-	dprintf(fd, "send-timeout %us\nkeepalive-requests %u\nmax-connections %u\n",
-	    c->send_timeout, c->keepalive_requests, c->max_connections);
-	dprintf(fd, "shutdown-timeout %us\ncontrol-timeout %us\ndns-timeout %us\n",
-	    c->shutdown_timeout, c->control_timeout, c->dns_timeout);
-	dprintf(fd, "self-signup %s\ngroup-signup %s\n", c->self_signup ? "yes" : "no",
-	    c->group_signup == GROUP_SIGNUP_YES ? "yes" : c->group_signup == GROUP_SIGNUP_NO ?
-	    "no" : c->group_signup_group);
-	dprintf(fd, "max-group-lockers-per-user %u\nchange-rate %u\nchange-burst %u\n",
-	    c->max_group_lockers, c->change_rate, c->change_burst);
-	dprintf(fd, "max-workers %u\n", c->max_workers);
-	dprintf(fd, "memory-limit %llu\nprocess-limit %u\ncpu-shares %u\nio-weight %u\n",
-	    (unsigned long long)c->memory_limit, c->process_limit, c->cpu_shares,
-	    c->io_weight);
-	dprintf(fd, "open-files-limit %u\nfile-size-limit %llu\n", c->open_files_limit,
-	    (unsigned long long)c->file_size_limit);
-	dprintf(fd, "disk-quota %s\ndisk-limit %llu\n",
-	    c->disk_quota == DISK_QUOTA_BTRFS ? "btrfs" :
-	    c->disk_quota == DISK_QUOTA_IMAGE ? "image" : "none",
-	    (unsigned long long)c->disk_limit);
-	dprintf(fd, "locker-network %s\n", config_locker_netns(c) ? "private" : "host");
-	dprintf(fd, "log-rate %llu\nlog-size %llu\n", (unsigned long long)c->log_rate,
-	    (unsigned long long)c->log_size);
+	for (i = 0; i < NDIRECTIVES; i++) {
+		t->len = 0;
+		put_directive(t, c, &directives[i]);
+		write_all(fd, t->buf, t->len);
+	}
+	free(t);
+}
+
+/*
+ * SIGHUP: a directive that needs a restart keeps its running value (old's,
+ * given back to nc as its dumped text).  The names of those the new file
+ * changed go in changed, comma-separated; returns how many.
+ */
+int
+config_keep_restart_only(struct config *nc, const struct config *old, char *changed,
+    size_t len)
+{
+	struct text		*was, *now;
+	struct parse_ctx	 p;
+	char			 err[512], line[8192];
+	const char		*s;
+	size_t			 i, k;
+	int			 n = 0;
+
+	changed[0] = '\0';
+	was = calloc(1, sizeof(*was));
+	now = calloc(1, sizeof(*now));
+	for (i = 0; was != NULL && now != NULL && i < NDIRECTIVES; i++) {
+		if (!(directives[i].flags & CONF_RESTART))
+			continue;
+		was->len = now->len = 0;
+		was->buf[0] = now->buf[0] = '\0';
+		put_directive(was, old, &directives[i]);
+		put_directive(now, nc, &directives[i]);
+		if (strcmp(was->buf, now->buf) == 0)
+			continue;
+		snprintf(changed + strlen(changed), len - strlen(changed), "%s%s",
+		    n++ ? ", " : "", directives[i].name);
+		/* Back to the running value: its own lines, parsed into nc. */
+		memset(&p, 0, sizeof(p));
+		p.name = "running";
+		p.err = err;
+		p.errlen = sizeof(err);
+		for (s = was->buf; *s != '\0'; s += k + 1) {
+			k = strcspn(s, "\n");
+			snprintf(line, sizeof(line), "%.*s", (int)k, s);
+			if (parse_line(&p, nc, line) == -1)
+				log_warnx("reload: keeping %s: %s", directives[i].name, err);
+		}
+	}
+	free(was);
+	free(now);
+	return n;
+}
+
+/* The i-th directive (NULL past the last), with its default text and flags. */
+const char *
+config_key(size_t i, const char **dflt, unsigned *flags)
+{
+	if (i >= NDIRECTIVES)
+		return NULL;
+	if (dflt != NULL)
+		*dflt = directives[i].dflt;
+	if (flags != NULL)
+		*flags = directives[i].flags;
+	return directives[i].name;
 }
 
 /* ------------------------------------------------------------ limits */
 
-const char *const config_limit_keys[] = {
-	"memory-limit", "process-limit", "cpu-shares", "io-weight", "open-files-limit",
-	"file-size-limit", "script-timeout", "script-cpu-limit", "max-scripts",
-	"disk-limit", "log-rate", "log-size", NULL
-};
-
 static const struct directive *
-limit_directive(const char *key)
+limit_directive(enum limit k)
 {
 	size_t i;
-	int k;
 
-	for (k = 0; config_limit_keys[k] != NULL; k++)
-		if (strcmp(config_limit_keys[k], key) == 0)
-			break;
-	if (config_limit_keys[k] == NULL)
-		return NULL;
 	for (i = 0; i < NDIRECTIVES; i++)
-		if (strcmp(directives[i].name, key) == 0)
+		if ((directives[i].flags & CONF_LOCKER) && directives[i].limit == k)
 			return &directives[i];
 	return NULL;
+}
+
+const char *
+config_limit_name(enum limit k)
+{
+	const struct directive *d = limit_directive(k);
+
+	return d != NULL ? d->name : NULL;
+}
+
+int
+config_limit_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NDIRECTIVES; i++)
+		if ((directives[i].flags & CONF_LOCKER) && strcmp(directives[i].name, name) == 0)
+			return (int)directives[i].limit;
+	return -1;
+}
+
+char
+config_limit_unit(enum limit k)
+{
+	const struct directive *d = limit_directive(k);
+
+	return d == NULL ? 0 : d->type == T_SIZE ? 'b' : d->type == T_DURATION ? 's' : 0;
 }
 
 /* The value as the configuration file would take it, with its bounds. */
@@ -890,13 +1040,13 @@ int
 config_limit_parse(const char *key, const char *text, uint64_t *out, char *err,
     size_t errlen)
 {
-	const struct directive	*d = limit_directive(key);
+	int			 k = config_limit_key(key);
 	struct parse_ctx	 p;
 	struct config		*c;
 	char			 name[40], value[40], *words[2] = { name, value };
 	int			 rc;
 
-	if (d == NULL) {
+	if (k == -1) {
 		snprintf(err, errlen, "\"%s\" is not a limit a locker may have of its own",
 		    key);
 		return -1;
@@ -916,40 +1066,80 @@ config_limit_parse(const char *key, const char *text, uint64_t *out, char *err,
 	p.name = "value";
 	p.err = err;
 	p.errlen = errlen;
-	rc = apply(&p, c, d, 1, words, 2);
+	rc = apply(&p, c, limit_directive((enum limit)k), 1, words, 2);
 	if (rc == 0)
-		config_limit_get(c, key, out);
+		*out = config_limit_get(c, (enum limit)k);
 	else if ((text = strstr(err, ": ")) != NULL)	/* no "value:0:" */
 		memmove(err, text + 2, strlen(text + 2) + 1);
 	free(c);
 	return rc;
 }
 
-int
-config_limit_get(const struct config *c, const char *key, uint64_t *out)
+uint64_t
+config_limit_get(const struct config *c, enum limit k)
 {
-	const struct directive *d = limit_directive(key);
+	const struct directive	*d = limit_directive(k);
+	const char		*field;
 
 	if (d == NULL)
-		return -1;
+		return 0;
+	field = (const char *)c + d->off;
 	if (d->size == sizeof(uint64_t))
-		*out = *(const uint64_t *)((const char *)c + d->off);
-	else
-		*out = *(const uint32_t *)((const char *)c + d->off);
-	return 0;
+		return *(const uint64_t *)(const void *)field;
+	return *(const uint32_t *)(const void *)field;
 }
 
-int
-config_limit_set(struct config *c, const char *key, uint64_t value)
+/* A value from the directory is held to the directive's bound: one an older
+ * build took, or a row edited by hand, cannot overflow a field. */
+void
+config_limit_set(struct config *c, enum limit k, uint64_t value)
 {
-	const struct directive *d = limit_directive(key);
+	const struct directive	*d = limit_directive(k);
+	char			*field;
 
 	if (d == NULL)
-		return -1;
+		return;
+	field = (char *)c + d->off;
+	if (value > d->max)
+		value = d->max;
 	if (d->size == sizeof(uint64_t))
-		*(uint64_t *)((char *)c + d->off) = value;
+		*(uint64_t *)(void *)field = value;
 	else
-		*(uint32_t *)((char *)c + d->off) = value > UINT32_MAX ? UINT32_MAX :
-		    (uint32_t)value;
-	return 0;
+		*(uint32_t *)(void *)field = (uint32_t)value;
+}
+
+/* A locker's value of k: its own (own[k], LIMIT_DEFAULT for none) or c's. */
+uint64_t
+config_limit_of(const struct config *c, const uint64_t *own, enum limit k)
+{
+	const struct directive *d = limit_directive(k);
+
+	if (own[k] == LIMIT_DEFAULT)
+		return config_limit_get(c, k);
+	return d != NULL && own[k] > d->max ? d->max : own[k];
+}
+
+/* c as the locker whose own values own holds sees it. */
+void
+config_limits_apply(struct config *c, const uint64_t *own)
+{
+	int k;
+
+	for (k = 0; k < LIMIT_N; k++)
+		if (own[k] != LIMIT_DEFAULT)
+			config_limit_set(c, (enum limit)k, own[k]);
+}
+
+/* Of a locker's own values, those of the directives flagged flag; the
+ * others LIMIT_DEFAULT (what front or logd is sent). */
+void
+config_limits_only(const uint64_t *own, unsigned flag, uint64_t *out)
+{
+	int k;
+
+	for (k = 0; k < LIMIT_N; k++) {
+		const struct directive *d = limit_directive((enum limit)k);
+
+		out[k] = d != NULL && (d->flags & flag) ? own[k] : LIMIT_DEFAULT;
+	}
 }

@@ -1917,10 +1917,10 @@ send_limits(struct ctl_client *c, const struct locker_rec *lr)
 	int			i;
 
 	locker_conf(lr->name, &lc);
-	for (i = 0; config_limit_keys[i] != NULL; i++) {
+	for (i = 0; i < LIMIT_N; i++) {
 		memset(&l, 0, sizeof(l));
-		snprintf(l.key, sizeof(l.key), "%s", config_limit_keys[i]);
-		config_limit_get(&lc, l.key, &l.value);
+		snprintf(l.key, sizeof(l.key), "%s", config_limit_name((enum limit)i));
+		l.value = config_limit_get(&lc, (enum limit)i);
 		dir_limit_foreach(M->dir, lr->name, override_cb, &l);
 		l.use = limit_use(lr, l.key, &lc);
 		reply(c, MSG_CTL_LIMIT, &l, sizeof(l));
@@ -2006,7 +2006,7 @@ do_limit(struct ctl_client *c)
 	    sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
 	locker_conf(lr.name, &lc);
-	config_limit_get(&lc, key, &v);
+	v = config_limit_get(&lc, (enum limit)config_limit_key(key));
 	log_info("limit: %s of %s = %llu%s (by uid %u)", key, lr.name, (unsigned long long)v,
 	    dflt ? " (the default)" : "", (unsigned)c->uid);
 	if (strcmp(key, "disk-limit") != 0)

@@ -92,7 +92,10 @@ locker_home(const char *name, char *out, size_t outsz)
 static int
 limit_cb(const char *key, uint64_t value, void *arg)
 {
-	config_limit_set(arg, key, value);	/* a key this build lacks: ignored */
+	int k = config_limit_key(key);
+
+	if (k >= 0)		/* a key this build lacks: ignored */
+		config_limit_set(arg, (enum limit)k, value);
 	return 0;
 }
 
@@ -1023,31 +1026,17 @@ reload(void)
 {
 	struct config	 nc;
 	struct child	*w;
-	char		 err[512];
+	char		 err[512], changed[256];
 	int		 i;
 
 	if (config_load(&nc, M->conf_path, err, sizeof(err)) == -1) {
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
-	if (nc.nlisten != M->conf.nlisten ||
-	    memcmp(nc.listen, M->conf.listen, sizeof(nc.listen)) != 0 ||
-	    strcmp(nc.lockers, M->conf.lockers) != 0 || strcmp(nc.state, M->conf.state) != 0 ||
-	    strcmp(nc.logs, M->conf.logs) != 0 || strcmp(nc.front_user, M->conf.front_user) ||
-	    strcmp(nc.log_user, M->conf.log_user) != 0)
-		log_warnx("reload: listen, lockers, state, logs and the users "
-		    "change only at restart; keeping the old values");
-	memcpy(nc.listen, M->conf.listen, sizeof(nc.listen));
-	nc.nlisten = M->conf.nlisten;
-	memcpy(nc.lockers, M->conf.lockers, sizeof(nc.lockers));
-	memcpy(nc.state, M->conf.state, sizeof(nc.state));
-	memcpy(nc.logs, M->conf.logs, sizeof(nc.logs));
-	memcpy(nc.front_user, M->conf.front_user, sizeof(nc.front_user));
-	memcpy(nc.log_user, M->conf.log_user, sizeof(nc.log_user));
-	if (nc.disk_quota != M->conf.disk_quota)
-		log_warnx("reload: disk-quota changes only at restart; keeping the "
-		    "running one");
-	nc.disk_quota = M->conf.disk_quota;
+	if (config_keep_restart_only(&nc, &M->conf, changed, sizeof(changed)) > 0)
+		log_warnx("reload: %s change%s only at restart; keeping the running "
+		    "value%s", changed, strchr(changed, ',') ? "" : "s",
+		    strchr(changed, ',') ? "s" : "");
 	M->conf = nc;
 	mime_reload();
 	for (i = 0; i < M->nfronts; i++)

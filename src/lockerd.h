@@ -195,9 +195,8 @@ struct config {
 #define DISK_QUOTA_NONE		0
 #define DISK_QUOTA_BTRFS	1	/* each home a subvolume with a qgroup limit */
 #define DISK_QUOTA_IMAGE	2	/* each home an ext4 image on a loop device */
-#define LOCKER_NET_DEFAULT	0	/* host: see config_locker_netns() */
 #define LOCKER_NET_PRIVATE	1	/* a network namespace per locker, with pasta */
-#define LOCKER_NET_HOST		2	/* the host's network stack */
+#define LOCKER_NET_HOST		2	/* the host's network stack (the default) */
 #define PASTA_PATH		"/usr/bin/pasta"
 #define GROUP_SIGNUP_NO		0
 #define GROUP_SIGNUP_YES	1	/* any login user */
@@ -216,15 +215,42 @@ int	config_validate(const struct config *c, char *err, size_t errlen);
 /* Print every directive with its current value (lockerd -t -v). */
 void	config_dump(const struct config *c, int fd);
 int	config_ext_in(const char list[][CONF_EXT_LEN], int n, const char *ext);
+/* The i-th directive of config.c's table (NULL past the last), its default
+ * as the file would say it, and its flags: */
+#define CONF_RESTART	0x01	/* SIGHUP keeps the running value */
+#define CONF_LOCKER	0x02	/* a locker may have its own (`locker limit`) */
+#define CONF_FRONT	0x04	/* ... which front applies itself (msg_worker) */
+#define CONF_LOGD	0x08	/* ... which logd applies itself (msg_log_limits) */
+const char *config_key(size_t i, const char **dflt, unsigned *flags);
+/* SIGHUP: nc keeps old's value of every CONF_RESTART directive; returns how
+ * many nc had changed, named in changed. */
+int	config_keep_restart_only(struct config *nc, const struct config *old,
+	    char *changed, size_t len);
+
 /*
- * The directives a locker may have its own value of (`locker limit`),
- * NULL-terminated, and their values as numbers (bytes, seconds, counts).
+ * The directives a locker may have its own value of (`locker limit`; each
+ * is a CONF_LOCKER row of config.c's table, which names it), in the order
+ * `locker info` lists them.  A locker's own values travel as an array
+ * own[LIMIT_N] of numbers (bytes, seconds, counts), LIMIT_DEFAULT where
+ * the configuration's value holds.
  */
-extern const char *const config_limit_keys[];
+enum limit {
+	LIMIT_MEMORY, LIMIT_PROCESS, LIMIT_CPU_SHARES, LIMIT_IO_WEIGHT,
+	LIMIT_OPEN_FILES, LIMIT_FILE_SIZE, LIMIT_SCRIPT_TIMEOUT, LIMIT_SCRIPT_CPU,
+	LIMIT_MAX_SCRIPTS, LIMIT_DISK, LIMIT_LOG_RATE, LIMIT_LOG_SIZE,
+	LIMIT_N
+};
+#define LIMIT_DEFAULT	UINT64_MAX
+const char *config_limit_name(enum limit k);
+int	config_limit_key(const char *name);		/* its enum limit, or -1 */
+char	config_limit_unit(enum limit k);		/* 'b'ytes, 's'econds or 0 */
 int	config_limit_parse(const char *key, const char *text, uint64_t *out,
 	    char *err, size_t errlen);
-int	config_limit_get(const struct config *c, const char *key, uint64_t *out);
-int	config_limit_set(struct config *c, const char *key, uint64_t value);
+uint64_t config_limit_get(const struct config *c, enum limit k);
+void	config_limit_set(struct config *c, enum limit k, uint64_t value);
+uint64_t config_limit_of(const struct config *c, const uint64_t *own, enum limit k);
+void	config_limits_apply(struct config *c, const uint64_t *own);
+void	config_limits_only(const uint64_t *own, unsigned flag, uint64_t *out);
 
 /* ---------------------------------------------------- message payloads */
 /* The messages, their framing and who may send which to whom: msg.h. */

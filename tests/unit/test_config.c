@@ -185,11 +185,142 @@ test_limits(void)
 	CHECK(strstr(err, "not a limit") != NULL);
 	CHECK_INT(config_limit_parse("memory-limit", "lots", &v, err, sizeof(err)), -1);
 	config_defaults(&c);
-	CHECK_INT(config_limit_set(&c, "process-limit", 9), 0);
+	config_limit_set(&c, LIMIT_PROCESS, 9);
 	CHECK_INT(c.process_limit, 9);
-	CHECK_INT(config_limit_get(&c, "max-scripts", &v), 0);
-	CHECK(v == c.max_scripts);
-	CHECK_INT(config_limit_get(&c, "domain", &v), -1);
+	CHECK(config_limit_get(&c, LIMIT_MAX_SCRIPTS) == c.max_scripts);
+	CHECK_INT(config_limit_key("domain"), -1);
+	/* A value beyond the directive's bound is held to it. */
+	config_limit_set(&c, LIMIT_SCRIPT_TIMEOUT, 1000000);
+	CHECK_INT(c.script_timeout, 86400);
+}
+
+/* Every directive's default text parses, alone, as a file would hold it. */
+static void
+test_defaults_parse(void)
+{
+	struct config	c;
+	const char	*name, *dflt;
+	char		text[4096], err[512];
+	size_t		i, n;
+
+	for (i = 0; (name = config_key(i, &dflt, NULL)) != NULL; i++) {
+		text[0] = '\0';
+		for (const char *s = dflt; *s != '\0'; s += n + (s[n] == '\n')) {
+			n = strcspn(s, "\n");
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s %.*s\n",
+			    name, (int)n, s);
+		}
+		if (parse(&c, text, err, sizeof(err)) != 0) {
+			fprintf(stderr, "default of %s: %s\n", name, err);
+			unit_failures++;
+		}
+	}
+	CHECK(i > 40);
+}
+
+/* The dump as a string, through a temporary file. */
+static void
+dump(const struct config *c, char *out, size_t outsz)
+{
+	FILE	*f = tmpfile();
+	size_t	 n;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	config_dump(c, fileno(f));
+	rewind(f);
+	n = fread(out, 1, outsz - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/* `lockerd -t -v` of a default configuration is a file that gives it back,
+ * and dumps to itself; likewise with every directive given. */
+static void
+test_dump_round_trip(void)
+{
+	static struct config	a, b;
+	static char		one[32768], two[32768];
+	char			err[512];
+	const char		*text[] = {
+		"",
+		"listen 127.0.0.1:8080 [::1]:8081\nhostname a.example\nhostname b.example\n"
+		"front-processes 3\ninterpreter php - \n"
+		"interpreter py /usr/bin/python3 fastcgi\nindex x.html\nself-signup yes\n"
+		"group-signup staff\ndisk-quota btrfs\ndisk-limit 1g\nlocker-network host\n"
+		"script-timeout 2m\nmax-body-size 1k\nstatic-extensions\n",
+		NULL
+	};
+	int			i;
+
+	for (i = 0; text[i] != NULL; i++) {
+		CHECK_INT(parse(&a, text[i], err, sizeof(err)), 0);
+		CHECK_STR(err, "");
+		dump(&a, one, sizeof(one));
+		CHECK_INT(parse(&b, one, err, sizeof(err)), 0);
+		CHECK_STR(err, "");
+		CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+		dump(&b, two, sizeof(two));
+		CHECK_STR(two, one);
+	}
+	CHECK(strstr(one, "\nscript-timeout 120s\n") != NULL);
+	CHECK(strstr(one, "\nstatic-extensions\n") != NULL);
+}
+
+/* The keys `locker limit` takes are exactly the table's CONF_LOCKER rows,
+ * each one of enum limit, once. */
+static void
+test_locker_keys(void)
+{
+	const char	*name, *dflt;
+	unsigned	 flags, seen = 0;
+	char		 err[256];
+	uint64_t	 v;
+	size_t		 i;
+	int		 k;
+
+	for (i = 0; (name = config_key(i, &dflt, &flags)) != NULL; i++) {
+		int taken = config_limit_parse(name, "1", &v, err, sizeof(err)) == 0 ||
+		    strstr(err, "not a limit") == NULL;
+
+		CHECK_INT(taken, (flags & CONF_LOCKER) != 0);
+		if (!(flags & CONF_LOCKER)) {
+			CHECK_INT(config_limit_key(name), -1);
+			CHECK(!(flags & (CONF_FRONT | CONF_LOGD)));
+			continue;
+		}
+		CHECK_INT(config_limit_parse(name, dflt, &v, err, sizeof(err)), 0);
+		k = config_limit_key(name);
+		CHECK(k >= 0 && k < LIMIT_N && !(seen & 1u << k));
+		if (k >= 0 && k < LIMIT_N) {
+			seen |= 1u << k;
+			CHECK_STR(config_limit_name((enum limit)k), name);
+		}
+	}
+	CHECK_INT(seen, (1u << LIMIT_N) - 1);
+}
+
+/* SIGHUP keeps what needs a restart, and says what it kept. */
+static void
+test_restart_only(void)
+{
+	static struct config	old, nc;
+	char			err[512], changed[256];
+
+	CHECK_INT(parse(&old, "listen 127.0.0.1:81\nlockers /srv/a\n", err, sizeof(err)), 0);
+	CHECK_INT(parse(&nc, "listen 127.0.0.1:82 127.0.0.1:83\nlockers /srv/b\n"
+	    "disk-quota btrfs\nhostname h.example\nmax-scripts 3\n", err, sizeof(err)), 0);
+	CHECK_INT(config_keep_restart_only(&nc, &old, changed, sizeof(changed)), 3);
+	CHECK_STR(changed, "listen, lockers, disk-quota");
+	CHECK_INT(nc.nlisten, 1);
+	CHECK_STR(nc.listen[0].port, "81");
+	CHECK_STR(nc.lockers, "/srv/a");
+	CHECK_INT(nc.disk_quota, DISK_QUOTA_NONE);
+	CHECK_INT(nc.nhostnames, 1);
+	CHECK_INT(nc.max_scripts, 3);
+	CHECK_INT(config_keep_restart_only(&nc, &old, changed, sizeof(changed)), 0);
+	CHECK_STR(changed, "");
 }
 
 int
@@ -201,5 +332,9 @@ main(void)
 	test_errors();
 	test_validate();
 	test_limits();
+	test_defaults_parse();
+	test_dump_round_trip();
+	test_locker_keys();
+	test_restart_only();
 	UNIT_DONE();
 }
