@@ -997,15 +997,21 @@ config_key(size_t i, const char **dflt, unsigned *flags)
 
 /* ------------------------------------------------------------ limits */
 
+/* front and logd ask for a locker's limit on every script and log line. */
 static const struct directive *
 limit_directive(enum limit k)
 {
-	size_t i;
+	static const struct directive	*by_limit[LIMIT_N];
+	static int			 indexed;
+	size_t				 i;
 
-	for (i = 0; i < NDIRECTIVES; i++)
-		if ((directives[i].flags & CONF_LOCKER) && directives[i].limit == k)
-			return &directives[i];
-	return NULL;
+	if (!indexed) {
+		for (i = 0; i < NDIRECTIVES; i++)
+			if ((directives[i].flags & CONF_LOCKER) && directives[i].limit < LIMIT_N)
+				by_limit[directives[i].limit] = &directives[i];
+		indexed = 1;
+	}
+	return (unsigned)k < LIMIT_N ? by_limit[k] : NULL;
 }
 
 const char *
@@ -1089,8 +1095,7 @@ config_limit_get(const struct config *c, enum limit k)
 	return *(const uint32_t *)(const void *)field;
 }
 
-/* A value from the directory is held to the directive's bound: one an older
- * build took, or a row edited by hand, cannot overflow a field. */
+/* Held to the directive's bound, like config_limits_only(). */
 void
 config_limit_set(struct config *c, enum limit k, uint64_t value)
 {
@@ -1108,15 +1113,11 @@ config_limit_set(struct config *c, enum limit k, uint64_t value)
 		*(uint32_t *)(void *)field = (uint32_t)value;
 }
 
-/* A locker's value of k: its own (own[k], LIMIT_DEFAULT for none) or c's. */
+/* A locker's value of k: its own (own[k]; LIMIT_DEFAULT for none) or c's. */
 uint64_t
 config_limit_of(const struct config *c, const uint64_t *own, enum limit k)
 {
-	const struct directive *d = limit_directive(k);
-
-	if (own[k] == LIMIT_DEFAULT)
-		return config_limit_get(c, k);
-	return d != NULL && own[k] > d->max ? d->max : own[k];
+	return own[k] != LIMIT_DEFAULT ? own[k] : config_limit_get(c, k);
 }
 
 /* c as the locker whose own values own holds sees it. */
@@ -1130,16 +1131,20 @@ config_limits_apply(struct config *c, const uint64_t *own)
 			config_limit_set(c, (enum limit)k, own[k]);
 }
 
-/* Of a locker's own values, those of the directives flagged flag; the
- * others LIMIT_DEFAULT (what front or logd is sent). */
+/* A value from the directory is held to its directive's bound (one an older
+ * build took, or a row edited by hand), and sent only where flag says the
+ * process applies it (CONF_FRONT, CONF_LOGD); LIMIT_DEFAULT elsewhere. */
 void
 config_limits_only(const uint64_t *own, unsigned flag, uint64_t *out)
 {
-	int k;
+	const struct directive	*d;
+	int			 k;
 
 	for (k = 0; k < LIMIT_N; k++) {
-		const struct directive *d = limit_directive((enum limit)k);
-
-		out[k] = d != NULL && (d->flags & flag) ? own[k] : LIMIT_DEFAULT;
+		d = limit_directive((enum limit)k);
+		if (d == NULL || !(d->flags & flag) || own[k] == LIMIT_DEFAULT)
+			out[k] = LIMIT_DEFAULT;
+		else
+			out[k] = own[k] > d->max ? d->max : own[k];
 	}
 }

@@ -1290,7 +1290,6 @@ static void
 do_run(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
-	static struct config	 run_conf;
 	struct run_ctx		 r;
 	char			 what[256], err[256];
 
@@ -1305,8 +1304,7 @@ do_run(struct ctl_client *c)
 		return done(c, 1, "%s", err);
 	memset(&r, 0, sizeof(r));
 	locker_home(lr.name, r.home, sizeof(r.home));
-	locker_conf(lr.name, &run_conf);	/* its own limits; copied at clone */
-	r.spec.conf = &run_conf;
+	r.spec.conf = locker_conf(lr.name, lr.uid);	/* copied at clone */
 	r.spec.locker = lr.name;
 	r.spec.home = r.home;
 	r.spec.uid = lr.uid;
@@ -1912,17 +1910,16 @@ limit_use(const struct locker_rec *lr, const char *key, const struct config *lc)
 static void
 send_limits(struct ctl_client *c, const struct locker_rec *lr)
 {
-	static struct config	lc;
-	struct ctl_limit	l;
-	int			i;
+	const struct config	*lc = locker_conf(lr->name, lr->uid);
+	struct ctl_limit	 l;
+	int			 i;
 
-	locker_conf(lr->name, &lc);
 	for (i = 0; i < LIMIT_N; i++) {
 		memset(&l, 0, sizeof(l));
 		snprintf(l.key, sizeof(l.key), "%s", config_limit_name((enum limit)i));
-		l.value = config_limit_get(&lc, (enum limit)i);
+		l.value = config_limit_get(lc, (enum limit)i);
 		dir_limit_foreach(M->dir, lr->name, override_cb, &l);
-		l.use = limit_use(lr, l.key, &lc);
+		l.use = limit_use(lr, l.key, lc);
 		reply(c, MSG_CTL_LIMIT, &l, sizeof(l));
 	}
 }
@@ -1953,9 +1950,8 @@ limit_args(const struct ctl_request *r, const char **out, uint32_t n)
 static void
 limit_apply_live(const struct locker_rec *lr)
 {
-	static struct config	 lc;
-	struct child		*w;
-	int			 running = 0;
+	struct child	*w;
+	int		 running = 0;
 
 	for (w = M->workers; w != NULL; w = w->next)
 		if (strcmp(w->locker, lr->name) == 0 && w->pid > 0) {
@@ -1963,10 +1959,8 @@ limit_apply_live(const struct locker_rec *lr)
 			if (w->role == ROLE_WORKER)
 				worker_send_config(w);
 		}
-	if (running) {
-		locker_conf(lr->name, &lc);
-		sandbox_prepare(&lc, lr->name, lr->uid);
-	}
+	if (running)
+		sandbox_prepare(locker_conf(lr->name, lr->uid), lr->name, lr->uid);
 	fronts_send_limits(lr->name);
 	logd_send_limits(lr->name);
 }
@@ -1975,7 +1969,6 @@ limit_apply_live(const struct locker_rec *lr)
 static void
 do_limit(struct ctl_client *c)
 {
-	static struct config	 lc;
 	struct locker_rec	 lr;
 	const char		*a[2], *key, *val;
 	char			 err[PATH_MAX + 200];
@@ -2005,8 +1998,8 @@ do_limit(struct ctl_client *c)
 	if (dir_limit_set(M->dir, lr.name, key, dflt ? -1 : (int64_t)v, err,
 	    sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
-	locker_conf(lr.name, &lc);
-	v = config_limit_get(&lc, (enum limit)config_limit_key(key));
+	locker_conf_forget();
+	v = config_limit_get(locker_conf(lr.name, lr.uid), (enum limit)config_limit_key(key));
 	log_info("limit: %s of %s = %llu%s (by uid %u)", key, lr.name, (unsigned long long)v,
 	    dflt ? " (the default)" : "", (unsigned)c->uid);
 	if (strcmp(key, "disk-limit") != 0)

@@ -45,7 +45,7 @@ struct errlog {
 	struct rate_bucket	b;		/* its log-rate */
 	uint64_t	dropped;	/* bytes, not said yet */
 	uint64_t	noticed_ms;	/* when that was last said */
-	uint64_t	own_rate, own_size;	/* LOG_LIMIT_DEFAULT: the configuration's */
+	uint64_t	own_rate, own_size;	/* LIMIT_DEFAULT: the configuration's */
 };
 
 static struct {
@@ -83,13 +83,13 @@ name_hash(const char *s)
 static uint64_t
 rate_of(const struct errlog *e)
 {
-	return e->own_rate != LOG_LIMIT_DEFAULT ? e->own_rate : E.conf->log_rate;
+	return e->own_rate != LIMIT_DEFAULT ? e->own_rate : E.conf->log_rate;
 }
 
 static uint64_t
 size_of(const struct errlog *e)
 {
-	return e->own_size != LOG_LIMIT_DEFAULT ? e->own_size : E.conf->log_size;
+	return e->own_size != LIMIT_DEFAULT ? e->own_size : E.conf->log_size;
 }
 
 static void
@@ -137,7 +137,7 @@ find(const char *name, int create)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->fd = -1;
-	e->own_rate = e->own_size = LOG_LIMIT_DEFAULT;
+	e->own_rate = e->own_size = LIMIT_DEFAULT;
 	bucket_fill(&e->b, rate_of(e), now_ms());
 	e->used = ++E.tick;
 	e->next = E.hash[h];
@@ -357,14 +357,14 @@ errlog_tick(void)
 			notice(&E.e[i], 0);
 }
 
-/* A locker's own log-rate and log-size (LOG_LIMIT_DEFAULT: the configuration's). */
+/* A locker's own log-rate and log-size (LIMIT_DEFAULT: the configuration's). */
 void
-errlog_limits(const char *locker, uint64_t rate, uint64_t size)
+errlog_limits(const char *locker, const uint64_t *own)
 {
 	struct errlog *e = find(locker, 1);
 
-	e->own_rate = rate;
-	e->own_size = size;
+	e->own_rate = own[LIMIT_LOG_RATE];
+	e->own_size = own[LIMIT_LOG_SIZE];
 	if (e->b.tokens > bucket_cap(rate_of(e)))
 		e->b.tokens = bucket_cap(rate_of(e));
 }

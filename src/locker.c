@@ -303,12 +303,13 @@ human(char *out, size_t outsz, uint64_t v)
 		snprintf(out, outsz, "%.*f%c", d < 10 && d != (uint64_t)d ? 1 : 0, d, units[u]);
 }
 
-static int
-limit_is_size(const char *key)
+/* 'b' for a limit in bytes, 's' in seconds, 0 for a count (config.c's table). */
+static char
+limit_unit(const char *key)
 {
-	return strcmp(key, "memory-limit") == 0 || strcmp(key, "file-size-limit") == 0 ||
-	    strcmp(key, "disk-limit") == 0 || strcmp(key, "log-rate") == 0 ||
-	    strcmp(key, "log-size") == 0;
+	int k = config_limit_key(key);
+
+	return k < 0 ? 0 : config_limit_unit((enum limit)k);
 }
 
 static void
@@ -328,11 +329,11 @@ print_limit(struct out *o, const struct ctl_limit *l)
 	}
 	if (l->value == 0 && strcmp(l->key, "cpu-shares") != 0)
 		snprintf(value, sizeof(value), "none");
-	else if (limit_is_size(l->key))
+	else if (limit_unit(l->key) == 'b')
 		human(value, sizeof(value), l->value);
 	else
 		snprintf(value, sizeof(value), "%llu%s", (unsigned long long)l->value,
-		    strncmp(l->key, "script-", 7) == 0 ? "s" : "");
+		    limit_unit(l->key) == 's' ? "s" : "");
 	use[0] = '\0';
 	if (l->use >= 0 && (strcmp(l->key, "log-rate") == 0 || strcmp(l->key, "log-size") == 0)) {
 		human(use + 2, sizeof(use) - 2, (uint64_t)l->use);
@@ -341,7 +342,7 @@ print_limit(struct out *o, const struct ctl_limit *l)
 		    l->key[4] == 'r' ? " dropped" : " in its error logs");
 	} else if (l->use >= 0 && strcmp(l->key, "cpu-shares") == 0)
 		snprintf(use, sizeof(use), ", %.2fs CPU used", (double)l->use / 1000);
-	else if (l->use >= 0 && limit_is_size(l->key)) {
+	else if (l->use >= 0 && limit_unit(l->key) == 'b') {
 		human(use + 2, sizeof(use) - 2, (uint64_t)l->use);
 		memcpy(use, ", ", 2);
 		snprintf(use + strlen(use), sizeof(use) - strlen(use), " used");

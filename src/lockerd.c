@@ -90,36 +90,40 @@ locker_home(const char *name, char *out, size_t outsz)
 }
 
 static int
-limit_cb(const char *key, uint64_t value, void *arg)
+own_cb(const char *key, uint64_t value, void *arg)
 {
-	int k = config_limit_key(key);
+	uint64_t	*own = arg;
+	int		 k = config_limit_key(key);
 
 	if (k >= 0)		/* a key this build lacks: ignored */
-		config_limit_set(arg, (enum limit)k, value);
+		own[k] = value;
 	return 0;
 }
 
-static int
-front_limit_cb(const char *key, uint64_t value, void *arg)
+/* A locker's own limits, from the directory: LIMIT_DEFAULT where it has none. */
+static void
+locker_own(const char *name, uint64_t *own)
 {
-	struct msg_worker *m = arg;
+	int k;
 
-	if (strcmp(key, "script-timeout") == 0)
-		m->script_timeout = value > 86400 ? 86400 : (uint32_t)value;
-	else if (strcmp(key, "max-scripts") == 0)
-		m->max_scripts = value > 100000 ? 100000 : (uint32_t)value;
-	else if (strcmp(key, "log-rate") == 0)
-		m->log_rate = value;
-	return 0;
+	for (k = 0; k < LIMIT_N; k++)
+		own[k] = LIMIT_DEFAULT;
+	dir_limit_foreach(M->dir, name, own_cb, own);
 }
 
-/* The locker's own limits that front applies itself (0: the default's). */
+/* The locker's own limits that front applies itself. */
 void
 locker_front_limits(const char *name, struct msg_worker *m)
 {
-	m->script_timeout = m->max_scripts = 0;
-	m->log_rate = LOG_LIMIT_DEFAULT;
-	dir_limit_foreach(M->dir, name, front_limit_cb, m);
+	uint64_t own[LIMIT_N], front[LIMIT_N];
+
+	locker_own(name, own);
+	config_limits_only(own, CONF_FRONT, front);
+	m->script_timeout = front[LIMIT_SCRIPT_TIMEOUT] == LIMIT_DEFAULT ? 0 :
+	    (uint32_t)front[LIMIT_SCRIPT_TIMEOUT];
+	m->max_scripts = front[LIMIT_MAX_SCRIPTS] == LIMIT_DEFAULT ? 0 :
+	    (uint32_t)front[LIMIT_MAX_SCRIPTS];
+	m->log_rate = front[LIMIT_LOG_RATE];
 }
 
 /* A locker's limits changed: every front hears it. */
@@ -137,39 +141,56 @@ fronts_send_limits(const char *name)
 			child_send(&M->fronts[i], MSG_WORKER_LIMITS, &m, sizeof(m), -1);
 }
 
-static int
-log_limit_cb(const char *key, uint64_t value, void *arg)
-{
-	struct msg_log_limits *m = arg;
-
-	if (strcmp(key, "log-rate") == 0)
-		m->log_rate = value;
-	else if (strcmp(key, "log-size") == 0)
-		m->log_size = value;
-	return 0;
-}
-
 /* A locker's own log budget, to logd, which keeps it (and parses nothing). */
 void
 logd_send_limits(const char *name)
 {
-	struct msg_log_limits m;
+	struct msg_log_limits	m;
+	uint64_t		own[LIMIT_N];
 
 	if (M->logd.pid <= 0)
 		return;
 	memset(&m, 0, sizeof(m));
 	snprintf(m.locker, sizeof(m.locker), "%s", name);
-	m.log_rate = m.log_size = LOG_LIMIT_DEFAULT;
-	dir_limit_foreach(M->dir, name, log_limit_cb, &m);
+	locker_own(name, own);
+	config_limits_only(own, CONF_LOGD, m.own);
 	child_send(&M->logd, MSG_LOG_LIMITS, &m, sizeof(m), -1);
 }
 
-/* The configuration as one locker sees it: the defaults, then its own limits. */
-void
-locker_conf(const char *name, struct config *out)
+/*
+ * The configuration as one locker sees it: the defaults, then its own
+ * limits.  One view is kept (about 30 KB: not one per locker), for the
+ * locker last asked about; the uid tells a new locker from a removed one of
+ * the same name.  locker_conf_forget() drops it when the configuration or
+ * a locker's limits change.  The pointer is good until the next call.
+ */
+static struct {
+	char		name[LOCKER_NAME_MAX + 1];
+	uid_t		uid;
+	int		valid;
+	struct config	conf;
+} view;
+
+const struct config *
+locker_conf(const char *name, uid_t uid)
 {
-	*out = M->conf;
-	dir_limit_foreach(M->dir, name, limit_cb, out);
+	uint64_t own[LIMIT_N];
+
+	if (view.valid && view.uid == uid && strcmp(view.name, name) == 0)
+		return &view.conf;
+	snprintf(view.name, sizeof(view.name), "%s", name);
+	view.uid = uid;
+	view.conf = M->conf;
+	locker_own(name, own);
+	config_limits_apply(&view.conf, own);
+	view.valid = 1;
+	return &view.conf;
+}
+
+void
+locker_conf_forget(void)
+{
+	view.valid = 0;
 }
 
 /*
@@ -179,10 +200,10 @@ locker_conf(const char *name, struct config *out)
 static int
 quota_apply_cb(const struct locker_rec *lr, void *arg)
 {
-	struct config	*lc = arg;
-	char		 err[PATH_MAX + 200];
+	const struct config	*lc = locker_conf(lr->name, lr->uid);
+	char			 err[PATH_MAX + 200];
 
-	locker_conf(lr->name, lc);
+	(void)arg;
 	/* An image grows before it is mounted (offline). */
 	if (quota_set(lc, lr->name, lc->disk_limit, err, sizeof(err)) == -1)
 		log_warnx("disk limit of %s: %s", lr->name, err);
@@ -202,10 +223,8 @@ quota_detach_cb(const struct locker_rec *lr, void *arg)
 void
 quota_apply_all(void)
 {
-	static struct config lc;
-
 	if (M->conf.disk_quota != DISK_QUOTA_NONE)
-		dir_locker_foreach(M->dir, quota_apply_cb, &lc);
+		dir_locker_foreach(M->dir, quota_apply_cb, NULL);
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -373,10 +392,7 @@ child_send_config(struct child *c)
 void
 worker_send_config(struct child *w)
 {
-	static struct config lc;
-
-	locker_conf(w->locker, &lc);
-	child_send(w, MSG_CONFIG, &lc, sizeof(lc), -1);
+	child_send(w, MSG_CONFIG, locker_conf(w->locker, w->uid), sizeof(struct config), -1);
 }
 
 static int
@@ -595,7 +611,6 @@ struct child *
 task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
     const int *keep_fds, int nkeep)
 {
-	static struct config lc;
 	struct child	*t;
 	int		 sv[2];
 
@@ -606,8 +621,7 @@ task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 		return NULL;
 	}
 	/* The locker's cgroups first: the child joins them before its jail. */
-	locker_conf(lr->name, &lc);
-	sandbox_prepare(&lc, lr->name, lr->uid);
+	sandbox_prepare(locker_conf(lr->name, lr->uid), lr->name, lr->uid);
 	t->pid = sandbox_clone();
 	if (t->pid == 0) {
 		if (close_fds_except(3, keep_fds, nkeep) == -1)
@@ -636,7 +650,7 @@ worker_start(const struct locker_rec *lr)
 	struct child		*w;
 	struct sandbox_ctx	 ctx;
 	struct msg_worker_init	 init;
-	static struct config	 lc;	/* large; the child gets a copy at clone */
+	const struct config	*lc;	/* the child gets a copy at clone */
 	int			 end;
 
 	if ((w = child_new(ROLE_WORKER, lr)) == NULL)
@@ -647,14 +661,14 @@ worker_start(const struct locker_rec *lr)
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	locker_home(lr->name, ctx.home, sizeof(ctx.home));
-	locker_conf(lr->name, &lc);
-	ctx.spec.conf = &lc;
+	lc = locker_conf(lr->name, lr->uid);
+	ctx.spec.conf = lc;
 	ctx.spec.locker = lr->name;
 	ctx.spec.home = ctx.home;
 	ctx.spec.uid = lr->uid;
 	ctx.spec.gid = lr->gid;
 	ctx.spec.keep_fds = 1;		/* its channel, CHILD_CHAN_FD */
-	sandbox_prepare(&lc, lr->name, lr->uid);
+	sandbox_prepare(lc, lr->name, lr->uid);
 	w->pid = spawn_role_sandboxed(M->exe_fd, "worker", end, worker_prepare, &ctx);
 	close(end);
 	if (w->pid == -1) {
@@ -674,7 +688,7 @@ worker_start(const struct locker_rec *lr)
 	snprintf(init.home, sizeof(init.home), "%s", ctx.home);
 	init.uid = lr->uid;
 	init.gid = lr->gid;
-	child_send(w, MSG_CONFIG, &lc, sizeof(lc), -1);
+	child_send(w, MSG_CONFIG, lc, sizeof(*lc), -1);
 	child_send(w, MSG_WORKER_INIT, &init, sizeof(init), -1);
 	child_send(w, MSG_MIME, M->mime, sizeof(*M->mime), -1);
 	link_worker_logd(w);
@@ -1038,6 +1052,7 @@ reload(void)
 		    "value%s", changed, strchr(changed, ',') ? "" : "s",
 		    strchr(changed, ',') ? "s" : "");
 	M->conf = nc;
+	locker_conf_forget();
 	mime_reload();
 	for (i = 0; i < M->nfronts; i++)
 		child_send_config(&M->fronts[i]);

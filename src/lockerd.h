@@ -68,11 +68,6 @@ int	bucket_take(struct rate_bucket *b, uint64_t rate, uint64_t cap, uint64_t now
 
 /* ------------------------------------------------------------ errlog.c */
 /* logd: each locker's error log, with its budget (log-rate) and rotation. */
-#define LOG_LIMIT_DEFAULT	UINT64_MAX	/* the configuration's value holds */
-struct msg_log_limits {		/* master -> logd: a locker's own (MSG_LOG_LIMITS) */
-	char		locker[LOCKER_NAME_MAX + 1];
-	uint64_t	log_rate, log_size;	/* LOG_LIMIT_DEFAULT where it has none */
-};
 struct msg_log_dropped {	/* logd -> master: bytes a locker's log-rate dropped */
 	char		locker[LOCKER_NAME_MAX + 1];
 	uint64_t	bytes;
@@ -81,7 +76,7 @@ struct config;
 /* conf: logd's, kept current; report_fd: where drops are counted (the master). */
 void	errlog_init(const struct config *conf, int report_fd);
 void	errlog_write(const char *locker, const char *text, size_t len);
-void	errlog_limits(const char *locker, uint64_t rate, uint64_t size);
+void	errlog_limits(const char *locker, const uint64_t *own);	/* [LIMIT_N] */
 void	errlog_dropped(const char *locker, uint64_t bytes);	/* dropped before logd */
 void	errlog_tick(void);
 void	errlog_flush(void);	/* at stop */
@@ -241,6 +236,11 @@ enum limit {
 	LIMIT_N
 };
 #define LIMIT_DEFAULT	UINT64_MAX
+/* master -> logd (MSG_LOG_LIMITS): a locker's own log-rate and log-size. */
+struct msg_log_limits {
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint64_t	own[LIMIT_N];	/* its CONF_LOGD ones; LIMIT_DEFAULT the rest */
+};
 const char *config_limit_name(enum limit k);
 int	config_limit_key(const char *name);		/* its enum limit, or -1 */
 char	config_limit_unit(enum limit k);		/* 'b'ytes, 's'econds or 0 */
@@ -264,6 +264,7 @@ struct msg_worker {
 	uint32_t	max_scripts;
 	uint64_t	log_rate;	/* LOG_LIMIT_DEFAULT where the default holds */
 };
+#define LOG_LIMIT_DEFAULT	LIMIT_DEFAULT	/* front's name for it, for now */
 
 /*
  * Requests served and errors, counted by front (stats.c) and sent to the

@@ -305,7 +305,7 @@ log_limits(const struct msg_log_limits *m)
 	size_t nl = strnlen(m->locker, sizeof(m->locker));
 
 	if (nl < sizeof(m->locker) && name_ok(m->locker, nl))
-		errlog_limits(m->locker, m->log_rate, m->log_size);
+		errlog_limits(m->locker, m->own);
 }
 
 static void

@@ -100,7 +100,8 @@ void	ev_add(int fd, void *ptr);
 void	ev_mod(int fd, uint32_t events, void *ptr);
 void	ev_del(int fd);
 void	locker_home(const char *name, char *out, size_t outsz);
-void	locker_conf(const char *name, struct config *out);
+const struct config *locker_conf(const char *name, uid_t uid);
+void	locker_conf_forget(void);	/* the configuration or a locker's limits changed */
 void	worker_send_config(struct child *w);
 void	quota_apply_all(void);
 void	logd_reopen(void);
