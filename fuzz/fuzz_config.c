@@ -5,6 +5,22 @@
 
 #include "lockerd.h"
 
+/* What `lockerd -t -v` prints of a configuration is a file that gives it
+ * back, byte for byte. */
+static void
+round_trip(const struct config *c)
+{
+	static struct config	back;
+	char			err[512], *text = config_text(c);
+
+	if (text == NULL)
+		return;
+	if (config_parse(&back, c->path, text, strlen(text), err, sizeof(err)) != 0 ||
+	    memcmp(c, &back, sizeof(back)) != 0)
+		abort();
+	free(text);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    c.nindex > CONF_MAX_INDEX || c.uid_low > c.uid_high)
 			abort();
 		config_validate(&c, err, sizeof(err));
+		round_trip(&c);
 	} else if (strncmp(err, "fuzz.conf:", 10) != 0)
 		abort();	/* every error names the file */
 	return 0;

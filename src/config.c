@@ -303,9 +303,19 @@ parse_listen(struct parse_ctx *p, struct config *c, const char *arg)
 	return 0;
 }
 
+/* The bytes past the string zeroed too: the same value is the same bytes,
+ * whatever the field held before (the dump's round trip compares them). */
+static void
+set_str(char *field, size_t size, const char *s)
+{
+	memset(field, 0, size);
+	snprintf(field, size, "%s", s);
+}
+
 static int
 check_host(struct parse_ctx *p, const char *dname, const char *arg, char *out, size_t outsz)
 {
+	memset(out, 0, outsz);
 	if (route_canon_host(arg, strlen(arg), out, outsz) == -1 || strchr(arg, ':') != NULL)
 		return perr(p, "%s: \"%s\" is not a valid host name", dname, arg);
 	return 0;
@@ -436,7 +446,7 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 				return -1;
 			if (*n >= CONF_MAX_EXT)
 				return perr(p, "%s: at most %d extensions", d->name, CONF_MAX_EXT);
-			snprintf(list[(*n)++], CONF_EXT_LEN, "%s", w);
+			set_str(list[(*n)++], CONF_EXT_LEN, w);
 			for (char *s = list[*n - 1]; *s; s++)
 				*s = (char)tolower((unsigned char)*s);
 		}
@@ -454,7 +464,7 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 				return -1;
 			if (c->nindex >= CONF_MAX_INDEX)
 				return perr(p, "index: at most %d names", CONF_MAX_INDEX);
-			snprintf(c->index[c->nindex++], CONF_INDEX_LEN, "%s", words[i]);
+			set_str(c->index[c->nindex++], CONF_INDEX_LEN, words[i]);
 		}
 		return 0;
 	default:
@@ -473,14 +483,14 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 			return perr(p, "%s: \"%s\" is not an absolute path", d->name, words[1]);
 		if (strlen(words[1]) >= d->size || strlen(words[1]) > PATH_MAX / 2)
 			return perr(p, "%s: path too long", d->name);
-		snprintf(field, d->size, "%s", words[1]);
+		set_str(field, d->size, words[1]);
 		while (strlen(field) > 1 && field[strlen(field) - 1] == '/')
 			field[strlen(field) - 1] = '\0';
 		return 0;
 	case T_WORD:
 		if (strlen(words[1]) >= d->size || !str_is_printable(words[1]))
 			return perr(p, "%s: bad value \"%s\"", d->name, words[1]);
-		snprintf(field, d->size, "%s", words[1]);
+		set_str(field, d->size, words[1]);
 		return 0;
 	case T_HOST:
 		return check_host(p, d->name, words[1], field, d->size);
@@ -537,7 +547,7 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 			    !str_is_printable(words[1]) || strchr(words[1], ':') != NULL)
 				return perr(p, "%s: expected yes, no or a group name", d->name);
 			c->group_signup = GROUP_SIGNUP_GROUP;
-			snprintf(c->group_signup_group, sizeof(c->group_signup_group), "%s",
+			set_str(c->group_signup_group, sizeof(c->group_signup_group),
 			    words[1]);
 		}
 		return 0;
@@ -917,22 +927,42 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 	}
 }
 
-/* Every directive, in the table's order: a file that gives c back. */
-void
-config_dump(const struct config *c, int fd)
+/* Every directive, in the table's order: a file that gives c back
+ * (malloc'd; NULL if out of memory). */
+char *
+config_text(const struct config *c)
 {
 	struct text	*t;
-	size_t		 i;
+	char		*out = NULL, *p;
+	size_t		 i, len = 0;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return;
-	dprintf(fd, "# %s\n", c->path);
+		return NULL;
 	for (i = 0; i < NDIRECTIVES; i++) {
 		t->len = 0;
 		put_directive(t, c, &directives[i]);
-		write_all(fd, t->buf, t->len);
+		if ((p = realloc(out, len + t->len + 1)) == NULL) {
+			free(out);
+			out = NULL;
+			break;
+		}
+		out = p;
+		memcpy(out + len, t->buf, t->len);
+		out[len += t->len] = '\0';
 	}
 	free(t);
+	return out;
+}
+
+void
+config_dump(const struct config *c, int fd)
+{
+	char *text = config_text(c);
+
+	dprintf(fd, "# %s\n", c->path);
+	if (text != NULL)
+		write_all(fd, text, strlen(text));
+	free(text);
 }
 
 /*

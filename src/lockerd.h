@@ -209,6 +209,7 @@ void	config_defaults(struct config *c);
 int	config_validate(const struct config *c, char *err, size_t errlen);
 /* Print every directive with its current value (lockerd -t -v). */
 void	config_dump(const struct config *c, int fd);
+char	*config_text(const struct config *c);	/* the same, malloc'd */
 int	config_ext_in(const char list[][CONF_EXT_LEN], int n, const char *ext);
 /* The i-th directive of config.c's table (NULL past the last), its default
  * as the file would say it, and its flags: */
