@@ -812,12 +812,12 @@ config_locker_netns(const struct config *c)
 }
 
 int
-config_ext_in(const char list[][CONF_EXT_LEN], int n, const char *ext)
+config_static_ext(const struct config *c, const char *ext)
 {
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (strcasecmp(list[i], ext) == 0)
+	for (i = 0; i < c->nstatic_ext; i++)
+		if (strcasecmp(c->static_ext[i], ext) == 0)
 			return 1;
 	return 0;
 }

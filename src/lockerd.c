@@ -1020,8 +1020,7 @@ logd_reopen(void)
 static void
 mime_reload(void)
 {
-	struct mime_map *m = mime_load("/etc/mime.types",
-	    (const char (*)[CONF_EXT_LEN])M->conf.static_ext, M->conf.nstatic_ext);
+	struct mime_map *m = mime_load("/etc/mime.types", &M->conf);
 
 	if (m == NULL)
 		return;

@@ -210,7 +210,8 @@ int	config_validate(const struct config *c, char *err, size_t errlen);
 /* Print every directive with its current value (lockerd -t -v). */
 void	config_dump(const struct config *c, int fd);
 char	*config_text(const struct config *c);	/* the same, malloc'd */
-int	config_ext_in(const char list[][CONF_EXT_LEN], int n, const char *ext);
+/* Whether files named *.ext are served as they are (static-extensions). */
+int	config_static_ext(const struct config *c, const char *ext);
 /* The i-th directive of config.c's table (NULL past the last), its default
  * as the file would say it, and its flags: */
 #define CONF_RESTART	0x01	/* SIGHUP keeps the running value */
@@ -644,7 +645,7 @@ struct mime_map {
 	char	type[CONF_MAX_EXT][100];
 };
 /* Loads only the extensions on the given list; missing file is not an error. */
-struct mime_map *mime_load(const char *path, const char exts[][CONF_EXT_LEN], int n);
+struct mime_map *mime_load(const char *path, const struct config *c);	/* its static-extensions */
 const char *mime_lookup(const struct mime_map *m, const char *ext);
 void	mime_free(struct mime_map *m);
 

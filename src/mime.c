@@ -49,7 +49,7 @@ set(struct mime_map *m, const char *ext, const char *type, int overwrite)
 }
 
 struct mime_map *
-mime_load(const char *path, const char exts[][CONF_EXT_LEN], int n)
+mime_load(const char *path, const struct config *c)
 {
 	struct mime_map	*m;
 	FILE		*fp;
@@ -70,13 +70,13 @@ mime_load(const char *path, const char exts[][CONF_EXT_LEN], int n)
 		if (strlen(type) >= 100 || strchr(type, '/') == NULL)
 			continue;
 		while ((ext = strtok_r(NULL, " \t\r\n", &save)) != NULL)
-			if (config_ext_in(exts, n, ext))
+			if (config_static_ext(c, ext))
 				set(m, ext, type, 0);	/* the first mention wins */
 	}
 	fclose(fp);
 fallbacks:
 	for (i = 0; fallback[i][0] != NULL; i++)
-		if (config_ext_in(exts, n, fallback[i][0]))
+		if (config_static_ext(c, fallback[i][0]))
 			set(m, fallback[i][0], fallback[i][1], 0);
 	return m;
 }

@@ -455,8 +455,7 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	}
 	/* Anything neither static nor a script is not for the web. */
 	if (path_info[0] != '\0' || ext == NULL ||
-	    !config_ext_in((const char (*)[CONF_EXT_LEN])W.conf.static_ext, W.conf.nstatic_ext,
-	    ext)) {
+	    !config_static_ext(&W.conf, ext)) {
 		close(fd);
 		r.status = path_info[0] != '\0' ? 404 : 403;
 		answer(chan, &r, -1);

@@ -23,10 +23,10 @@ test_defaults(void)
 	CHECK_STR(c.lockers, "/srv/lockers");
 	CHECK_INT(c.uid_low, 100000);
 	CHECK_INT(c.front_processes, 0);
-	CHECK(config_ext_in(c.static_ext, c.nstatic_ext, "html"));
-	CHECK(config_ext_in(c.static_ext, c.nstatic_ext, "CSS"));
-	CHECK(!config_ext_in(c.static_ext, c.nstatic_ext, "php"));
-	CHECK(!config_ext_in(c.static_ext, c.nstatic_ext, "db"));
+	CHECK(config_static_ext(&c, "html"));
+	CHECK(config_static_ext(&c, "CSS"));
+	CHECK(!config_static_ext(&c, "php"));
+	CHECK(!config_static_ext(&c, "db"));
 	CHECK_STR(c.index[0], "index.html");
 	CHECK_INT(c.max_header_size, 16384);
 }
