@@ -30,7 +30,8 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c directory.c control.c fr
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c netns.c
-LOCKER_SRCS  = locker.c msg.c config.c route.c directory.c log.c util.c
+# The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
+LOCKER_SRCS  = locker.c msg.c config.c route.c log.c util.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
@@ -52,7 +53,7 @@ $(B)/lockerd: $(LOCKERD_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/locker: $(LOCKER_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests: one test file per module, linked against that module.
 $(B)/test_http: tests/unit/test_http.c $(B)/http.o

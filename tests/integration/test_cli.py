@@ -276,6 +276,46 @@ def test_a_purge_holds_none_of_the_masters_descriptors(d):
         assert fd <= 2 or target.startswith(d.lockers + "/.archive/ivy."), seen
 
 
+def test_a_purge_runs_as_the_locker_with_no_new_privs(d):
+    """The purge drops root through become(), as every other drop does: the
+    locker's uid alone, and no_new_privs (it once skipped it)."""
+    info = signup(d, "ivo")
+    many = os.path.join(info["home"], "web_scripts", "many")
+    os.mkdir(many)
+    for i in range(20000):
+        f = os.path.join(many, str(i))
+        open(f, "w").close()
+        os.chown(f, info["uid"], info["gid"])
+    os.chown(many, info["uid"], info["gid"])
+    p = subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "remove", "ivo",
+                          "--purge"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = []
+    while p.poll() is None:
+        for pid, (_, uid) in d.children().items():
+            if uid != info["uid"]:
+                continue
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    st = dict(line.split(":", 1) for line in f if ":" in line)
+            except OSError:
+                continue
+            seen.append((st["Uid"].split(), st["Gid"].split(), st["Groups"].split(),
+                         st["NoNewPrivs"].strip()))
+    assert p.wait() == 0 and seen, "the purge was not seen running"
+    u, g = str(info["uid"]), str(info["gid"])
+    for uids, gids, groups, nnp in seen:
+        assert uids == [u] * 4 and gids == [g] * 4 and groups == [] and nnp == "1", seen
+
+
+def test_the_cli_links_neither_the_directory_nor_sqlite(d):
+    """`locker` only talks to the master: no SQLite, no directory code."""
+    cli = os.path.join(d.build, "locker")
+    out = subprocess.run(["ldd", cli], capture_output=True, text=True).stdout
+    assert "libsqlite3" not in out and "libseccomp" not in out, out
+    syms = subprocess.run(["nm", cli], capture_output=True, text=True).stdout
+    assert " dir_locker_get" not in syms and "sqlite3_" not in syms
+
+
 def test_remove_unknown_locker_fails(d):
     r = d.locker("remove", "never-was", check=False)
     assert r.returncode != 0 and "never-was" in r.stderr
