@@ -25,20 +25,20 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # One object per process role or protocol.
-LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c directory.c control.c front.c http.c \
+LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c control.c front.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c netns.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
-LOCKER_SRCS  = locker.c msg.c config.c route.c log.c util.c
+LOCKER_SRCS  = locker.c msg.c config.c jail.c route.c log.c util.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_become \
-	       test_msg
+	       test_msg test_jail
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker
@@ -59,7 +59,7 @@ $(B)/locker: $(LOCKER_OBJS)
 $(B)/test_http: tests/unit/test_http.c $(B)/http.o
 $(B)/test_route: tests/unit/test_route.c $(B)/route.o
 $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
-$(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/log.o $(B)/util.o $(B)/route.o
+$(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
 $(B)/test_cookie: tests/unit/test_cookie.c $(B)/cookie.o
@@ -71,6 +71,8 @@ $(B)/test_util: tests/unit/test_util.c $(B)/util.o $(B)/log.o
 $(B)/test_body: tests/unit/test_body.c $(B)/body.o $(B)/util.o
 $(B)/test_respbuf: tests/unit/test_respbuf.c $(B)/respbuf.o $(B)/util.o
 $(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/util.o $(B)/log.o
+$(B)/test_jail: tests/unit/test_jail.c $(B)/jail.o $(B)/landlock.o $(B)/config.o $(B)/route.o $(B)/util.o \
+		  $(B)/log.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
@@ -85,7 +87,7 @@ $(B)/fuzz:
 	mkdir -p $@
 $(B)/fuzz/fuzz_http: fuzz/fuzz_http.c src/http.c src/route.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
-$(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/log.c src/util.c src/route.c | $(B)/fuzz
+$(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/jail.c src/log.c src/util.c src/route.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
@@ -131,7 +133,8 @@ bench: deps deps-bench
 
 # What entering a locker's sandbox costs, against a plain fork + exec.
 $(B)/bench-jail: bench/jail.c $(B)/sandbox.o $(B)/cgroup.o $(B)/landlock.o $(B)/seccomp.o \
-		 $(B)/proc.o $(B)/log.o $(B)/util.o $(B)/config.o $(B)/route.o $(B)/netns.o
+		 $(B)/proc.o $(B)/become.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/config.o $(B)/route.o \
+		 $(B)/netns.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 bench-jail: $(B)/bench-jail
 	$(B)/bench-jail

@@ -730,29 +730,6 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-/*
- * A directory that holds a system directory, or (the lockers root only)
- * lies below one the jail (sandbox.c) binds or mounts itself: a home there
- * would be hidden by /dev's tmpfs, or made through /lib's symlink into the
- * system's /usr.
- */
-static int
-system_dir_clash(const char *dir, int below_too)
-{
-	static const char *const sys[] = {
-		"/etc", "/usr", "/proc", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-		"/libx32", "/dev", "/sys", NULL
-	};
-	int i;
-
-	if (strcmp(dir, "/") == 0)
-		return 1;
-	for (i = 0; sys[i] != NULL; i++)
-		if (path_is_under(sys[i], dir) || (below_too && path_is_under(dir, sys[i])))
-			return 1;
-	return 0;
-}
-
 int
 config_validate(const struct config *c, char *err, size_t errlen)
 {
@@ -768,14 +745,14 @@ config_validate(const struct config *c, char *err, size_t errlen)
 				return -1;
 			}
 	for (i = 0; i < 3; i++)
-		if (system_dir_clash(dirs[i], i == 0)) {
+		if (jail_system_clash(dirs[i], i == 0)) {
 			snprintf(err, errlen, "%s: %s (%s) would hide a system directory, or "
 			    "be under one that each locker's jail builds itself", c->path,
 			    names[i], dirs[i]);
 			return -1;
 		}
 	for (i = 0; i < 3; i++)
-		if (path_is_under(dirs[i], "/tmp")) {
+		if (jail_tmp_clash(dirs[i])) {
 			snprintf(err, errlen, "%s: %s (%s) must not be under /tmp: every "
 			    "locker gets its own /tmp", c->path, names[i], dirs[i]);
 			return -1;

@@ -1,5 +1,6 @@
 /*
- * landlock.c: Landlock rules repeating a locker's file-system view, and
+ * landlock.c: Landlock rules repeating a locker's file-system view (made
+ * from jail_view[], the list the jail's mounts are made from), and
  * (ABI 6) scoping of signals and abstract Unix sockets to the locker's own
  * processes.  Defence in depth: the mount namespace already shows nothing
  * else, so a mistake in one is not an escape.
@@ -117,38 +118,63 @@ add_rule(int ruleset, const char *path, uint64_t access)
 	return rc;
 }
 
+/* A jail_view[] row's access, in Landlock's terms (before fs_handled()). */
+uint64_t
+landlock_access(unsigned ja)
+{
+	uint64_t a = 0;
+
+	if (ja & JA_LIST)
+		a |= LL_FS_READ_DIR;
+	if (ja & JA_READ)
+		a |= LL_FS_READ_FILE | LL_FS_READ_DIR;
+	if (ja & JA_EXEC)
+		a |= LL_FS_EXECUTE;
+	if (ja & JA_WRITE)
+		a |= LL_FS_WRITE_FILE;
+	if (ja & JA_TRUNCATE)
+		a |= LL_FS_TRUNCATE;
+	if (ja & JA_IOCTL)
+		a |= LL_FS_IOCTL_DEV;
+	/* Never LL_FS_MAKE_CHAR or _BLOCK: no row allows device nodes. */
+	if (ja & JA_CHANGE)
+		a |= LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_DIR | LL_FS_MAKE_REG |
+		    LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SYM | LL_FS_REFER;
+	return a;
+}
+
+/* One rule per jail_view[] row, the home's at its path. */
+static int
+add_view_rules(int rs, const char *home, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < jail_view_n; i++) {
+		const struct jail_dir	*j = &jail_view[i];
+		const char		*path = j->kind == JAIL_HOME ? home : j->path;
+
+		if (j->access == 0)
+			continue;
+		if (add_rule(rs, path, landlock_access(j->access)) == -1) {
+			snprintf(err, errlen, "landlock rule %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Build the ruleset for a locker whose jail is the current root (after
- * pivot_root).  exe_fd: our own binary, which a worker is re-executed from
- * (-1 for none).  Returns the ruleset fd, -2 when Landlock is absent, -1 on
- * error.
+ * pivot_root): jail_view[]'s rows.  exe_fd: our own binary, which a worker
+ * is re-executed from (-1 for none).  Returns the ruleset fd, -2 when
+ * Landlock is absent, -1 on error.
  */
 int
 landlock_build(const char *home, int exe_fd, char *err, size_t errlen)
 {
-	const uint64_t	 rx = LL_FS_EXECUTE | LL_FS_READ_FILE | LL_FS_READ_DIR;
-	const uint64_t	 ro = LL_FS_READ_FILE | LL_FS_READ_DIR;
-	const uint64_t	 all = fs_handled();
-	const uint64_t	 dev = LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR |
-			     LL_FS_TRUNCATE | LL_FS_IOCTL_DEV;
 	struct ll_ruleset_attr attr;
 	size_t		 attrsz;
 	int		 rs;
-	struct {
-		const char	*path;
-		uint64_t	 access;
-	} rules[] = {
-		{ "/", LL_FS_READ_DIR },
-		{ "/usr", rx }, { "/bin", rx }, { "/sbin", rx },
-		{ "/lib", rx }, { "/lib32", rx }, { "/lib64", rx }, { "/libx32", rx },
-		{ "/etc", ro },
-		{ "/proc", ro | LL_FS_WRITE_FILE },
-		{ "/dev", dev },
-		{ "/dev/shm", all & ~(LL_FS_EXECUTE | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK) },
-		{ "/tmp", all & ~(LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK) },
-		{ home, all & ~(LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK) },
-	};
-	size_t		 i;
 
 	if (ll_abi == 0)
 		return -2;
@@ -165,13 +191,10 @@ landlock_build(const char *home, int exe_fd, char *err, size_t errlen)
 		snprintf(err, errlen, "landlock_create_ruleset: %s", strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (add_rule(rs, rules[i].path, rules[i].access) == -1) {
-			snprintf(err, errlen, "landlock rule %s: %s", rules[i].path,
-			    strerror(errno));
-			close(rs);
-			return -1;
-		}
+	if (add_view_rules(rs, home, err, errlen) == -1) {
+		close(rs);
+		return -1;
+	}
 	if (exe_fd != -1) {
 		struct ll_path_beneath_attr pb = {
 			.allowed_access = LL_FS_EXECUTE | LL_FS_READ_FILE,

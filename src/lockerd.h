@@ -550,6 +550,44 @@ int	script_pollfds(struct pollfd *p, int max, int *first);
 void	script_events(const struct pollfd *p, int n);
 int	script_timeouts(void);
 
+/* --------------------------------------------------------------- jail.c */
+/*
+ * The jail's file-system view, one row per directory: how the jail gets it
+ * (kind, for sandbox.c's mounts and config.c's clash check) and what a
+ * locker may do below it (access, for landlock.c's rules).
+ */
+enum jail_kind {
+	JAIL_LISTED = 1,	/* "/": its names may be listed, no more */
+	JAIL_SYSTEM,		/* the host's, bound (or the same symlink), read-only */
+	JAIL_ETC,		/* the same, with secrets hidden and passwd made */
+	JAIL_HOME,		/* the locker's home at its path (path NULL here) */
+	JAIL_TMP,		/* the home's tmp/, else a tmpfs */
+	JAIL_TMP_LINK,		/* a symlink to the JAIL_TMP row, unless in the home's path */
+	JAIL_DEV,		/* a tmpfs of a few device nodes, and a devpts */
+	JAIL_SHM,		/* a tmpfs for shared memory */
+	JAIL_PROC,		/* the pid namespace's own */
+	JAIL_ABSENT,		/* not in the jail; no lockerd directory may hold it */
+};
+/* What a locker may do below a row (landlock.c maps each to its bits). */
+#define JA_LIST		0x01	/* list directories */
+#define JA_READ		0x02	/* read files, list directories */
+#define JA_EXEC		0x04	/* execute files */
+#define JA_WRITE	0x08	/* write files */
+#define JA_TRUNCATE	0x10	/* truncate files */
+#define JA_IOCTL	0x20	/* ioctl on device files */
+#define JA_CHANGE	0x40	/* make, remove, rename (no device nodes) */
+struct jail_dir {
+	const char	*path;
+	enum jail_kind	 kind;
+	unsigned	 access;
+};
+extern const struct jail_dir jail_view[];
+extern const size_t jail_view_n;
+/* A directory of lockerd's that would hold one the jail shows or builds
+ * (below_too: or lie below one); one below the jail's /tmp. */
+int	jail_system_clash(const char *dir, int below_too);
+int	jail_tmp_clash(const char *dir);
+
 /* ------------------------------------------------------------ sandbox.c */
 struct sandbox_spec {
 	const struct config	*conf;
@@ -600,6 +638,7 @@ void	cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs
 	    int64_t *cpu_ms);
 int	landlock_probe(char *missing, size_t missingsz);	/* the ABI, 0: none */
 int	landlock_build(const char *home, int exe_fd, char *err, size_t errlen);
+uint64_t landlock_access(unsigned ja);	/* a jail_view[] row's, in Landlock bits */
 int	landlock_enforce(int ruleset, char *err, size_t errlen);
 int	seccomp_compile(char *err, size_t errlen);
 int	seccomp_enforce(void);

@@ -7,7 +7,9 @@
  * sandbox_enter():
  *
  *   1. joins the locker's cgroups (cgroup.c), while cgroupfs is visible;
- *   2. builds the jail on a tmpfs: /usr, /bin, /sbin, /lib* of the system
+ *   2. builds the jail on a tmpfs, as jail_view[] (jail.c) lists it, the
+ *      one list the Landlock rules and the configuration's check are also
+ *      made from: /usr, /bin, /sbin, /lib* of the system
  *      (bound, or the same symlinks where the system has usr-merged
  *      symlinks), /etc without the shadow files, sudoers, private keys or
  *      lockerd's configuration, with a generated passwd and group naming
@@ -17,9 +19,9 @@
  *      zero, full, random, urandom, tty, a private devpts and /dev/shm);
  *      no other locker, nothing of lockerd's state, logs or sockets;
  *   3. pivot_root()s into it and detaches the old root;
- *   4. builds the Landlock ruleset repeating that view (landlock.c);
- *   5. lowers the rlimits, clears supplementary groups, becomes the
- *      locker's uid and gid, sets no_new_privs;
+ *   4. builds the Landlock ruleset from the same jail_view[] (landlock.c);
+ *   5. lowers the rlimits; become() (become.c): no supplementary groups, the
+ *      locker's gid and uid, no_new_privs;
  *   6. enforces Landlock and the seccomp filter (seccomp.c);
  *   7. marks every descriptor but stdio and the intended ones close-on-exec.
  *
@@ -172,22 +174,22 @@ bind_fd(int fd, const char *target, unsigned long flags)
 	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
 }
 
-/* The system directories: bound where they are directories, the same
+/* jail_view[]'s system rows: bound where they are directories, the same
  * symlink where they are symlinks (Debian's merged /usr). */
 static int
 setup_system(char *err, size_t errlen)
 {
-	static const char *const dirs[] = {
-		"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", NULL
-	};
-	char		 src[64], dst[64], link[PATH_MAX];
+	char		 dst[64], link[PATH_MAX];
 	struct stat	 st;
 	ssize_t		 n;
-	int		 i;
+	size_t		 i;
 
-	for (i = 0; dirs[i] != NULL; i++) {
-		snprintf(src, sizeof(src), "/%s", dirs[i]);
-		snprintf(dst, sizeof(dst), JAIL "/%s", dirs[i]);
+	for (i = 0; i < jail_view_n; i++) {
+		const char *src = jail_view[i].path;
+
+		if (jail_view[i].kind != JAIL_SYSTEM && jail_view[i].kind != JAIL_ETC)
+			continue;
+		snprintf(dst, sizeof(dst), JAIL "%s", src);
 		if (lstat(src, &st) == -1)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
@@ -292,53 +294,115 @@ setup_etc(const struct sandbox_spec *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* /var/tmp is the locker's /tmp too, unless the home's own path runs
+ * through it (a lockers root under /var/tmp): then it stays that path. */
+static int
+tmp_link(const char *path, char *err, size_t errlen)
+{
+	char		 jpath[PATH_MAX], parent[PATH_MAX], *slash;
+	struct stat	 st;
+	size_t		 i;
+
+	snprintf(jpath, sizeof(jpath), JAIL "%s", path);
+	snprintf(parent, sizeof(parent), "%s", jpath);
+	if ((slash = strrchr(parent, '/')) != NULL)
+		*slash = '\0';
+	if (mkdir_p(parent, 0755) == -1)
+		return errno_fail(err, errlen, "mkdir %s", parent);
+	if (lstat(jpath, &st) == 0)
+		return 0;
+	for (i = 0; i < jail_view_n; i++)
+		if (jail_view[i].kind == JAIL_TMP && symlink(jail_view[i].path, jpath) == -1)
+			return errno_fail(err, errlen, "symlink %s", path);
+	return 0;
+}
+
 /* Mount points for what is mounted after the skeleton turns read-only. */
 static int
 setup_mountpoints(const struct sandbox_spec *s, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
+	char	path[PATH_MAX];
+	size_t	i;
+	int	rc;
 
-	struct stat st;
+	for (i = 0; i < jail_view_n; i++) {
+		const struct jail_dir *j = &jail_view[i];
 
-	snprintf(path, sizeof(path), JAIL "%s", s->home);
-	if (mkdir_p(path, 0755) == -1)
-		return errno_fail(err, errlen, "mkdir %s", s->home);
-	if (mkdir(JAIL "/tmp", 01777) == -1 || mkdir_p(JAIL "/var", 0755) == -1 ||
-	    mkdir(JAIL "/proc", 0555) == -1 || mkdir(JAIL "/dev", 0755) == -1)
-		return errno_fail(err, errlen, "mkdir");
-	/* /var/tmp is the locker's /tmp too, unless the home's own path runs
-	 * through it (a lockers root under /var/tmp): then it stays that path. */
-	if (lstat(JAIL "/var/tmp", &st) == -1 && symlink("/tmp", JAIL "/var/tmp") == -1)
-		return errno_fail(err, errlen, "symlink /var/tmp");
+		snprintf(path, sizeof(path), JAIL "%s", j->kind == JAIL_HOME ? s->home : j->path);
+		switch (j->kind) {
+		case JAIL_HOME:
+			rc = mkdir_p(path, 0755);
+			break;
+		case JAIL_TMP:
+			rc = mkdir(path, 01777);
+			break;
+		case JAIL_TMP_LINK:
+			if (tmp_link(j->path, err, errlen) == -1)
+				return -1;
+			continue;
+		case JAIL_DEV:
+			rc = mkdir(path, 0755);
+			break;
+		case JAIL_PROC:
+			rc = mkdir(path, 0555);
+			break;
+		default:
+			continue;	/* bound already, or inside another's mount */
+		}
+		if (rc == -1)
+			return errno_fail(err, errlen, "mkdir %s", path + strlen(JAIL));
+	}
 	return 0;
 }
 
-/* The locker's home at its usual path, and its tmp/ as /tmp (and /var/tmp). */
-static int
-setup_home(const struct sandbox_spec *s, int home, char *err, size_t errlen)
+/* Below the read-only skeleton: where a row's mount goes. */
+static void
+jail_path(char *buf, size_t bufsz, const char *path)
 {
-	char	path[PATH_MAX];
+	snprintf(buf, bufsz, JAIL "%s", path);
+}
+
+/* The home's own tmp/, else a small tmpfs. */
+static int
+setup_tmp(const char *path, int home, char *err, size_t errlen)
+{
+	char	dst[PATH_MAX];
 	int	tmp;
 
-	snprintf(path, sizeof(path), JAIL "%s", s->home);
-	if (bind_fd(home, path, MS_NOSUID | MS_NODEV) == -1)
-		return errno_fail(err, errlen, "bind %s", s->home);
+	jail_path(dst, sizeof(dst), path);
 	/* Never follow a symlink the locker put there: it would show its target. */
 	tmp = openat(home, "tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tmp != -1) {
-		int rc = bind_fd(tmp, JAIL "/tmp", MS_NOSUID | MS_NODEV);
+		int rc = bind_fd(tmp, dst, MS_NOSUID | MS_NODEV);
 
 		close(tmp);
 		if (rc == -1)
-			return errno_fail(err, errlen, "bind %s/tmp", s->home);
-	} else if (mount("lockerd-tmp", JAIL "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+			return errno_fail(err, errlen, "bind the home's tmp/ on %s", path);
+	} else if (mount("lockerd-tmp", dst, "tmpfs", MS_NOSUID | MS_NODEV,
 	    "size=16m,mode=1777") == -1)
-		return errno_fail(err, errlen, "tmpfs /tmp");
+		return errno_fail(err, errlen, "tmpfs %s", path);
+	return 0;
+}
+
+/* Mount points inside /dev's tmpfs for jail_view[]'s rows below it. */
+static int
+dev_mountpoints(const char *dev, char *err, size_t errlen)
+{
+	char	path[PATH_MAX];
+	size_t	i;
+
+	for (i = 0; i < jail_view_n; i++) {
+		if (jail_view[i].kind != JAIL_SHM || !path_is_under(jail_view[i].path, dev))
+			continue;
+		jail_path(path, sizeof(path), jail_view[i].path);
+		if (mkdir(path, 01777) == -1)
+			return errno_fail(err, errlen, "mkdir %s", jail_view[i].path);
+	}
 	return 0;
 }
 
 static int
-setup_dev(char *err, size_t errlen)
+setup_dev(const char *dev, char *err, size_t errlen)
 {
 	static const struct {
 		const char	*name;
@@ -352,33 +416,82 @@ setup_dev(char *err, size_t errlen)
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "pts/ptmx", "ptmx" },
 	};
-	char	path[64];
+	char	top[64], path[96];
 	size_t	i;
 
-	if (mount("lockerd-dev", JAIL "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+	jail_path(top, sizeof(top), dev);
+	if (mount("lockerd-dev", top, "tmpfs", MS_NOSUID | MS_NOEXEC,
 	    "size=64k,nr_inodes=64,mode=0755") == -1)
-		return errno_fail(err, errlen, "tmpfs /dev");
+		return errno_fail(err, errlen, "tmpfs %s", dev);
 	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-		snprintf(path, sizeof(path), JAIL "/dev/%s", nodes[i].name);
+		snprintf(path, sizeof(path), "%s/%s", top, nodes[i].name);
 		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) == -1)
 			return errno_fail(err, errlen, "mknod %s", path);
 	}
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		snprintf(path, sizeof(path), JAIL "/dev/%s", links[i][1]);
+		snprintf(path, sizeof(path), "%s/%s", top, links[i][1]);
 		if (symlink(links[i][0], path) == -1)
 			return errno_fail(err, errlen, "symlink %s", path);
 	}
-	if (mkdir(JAIL "/dev/pts", 0755) == -1 || mkdir(JAIL "/dev/shm", 01777) == -1)
-		return errno_fail(err, errlen, "mkdir /dev/pts");
-	if (mount("devpts", JAIL "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	snprintf(path, sizeof(path), "%s/pts", top);
+	if (mkdir(path, 0755) == -1)
+		return errno_fail(err, errlen, "mkdir %s/pts", dev);
+	if (dev_mountpoints(dev, err, errlen) == -1)
+		return -1;
+	if (mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
 	    "newinstance,ptmxmode=0666,mode=0620") == -1)
 		return errno_fail(err, errlen, "devpts");
-	if (mount("lockerd-shm", JAIL "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    "size=64m,mode=1777") == -1)
-		return errno_fail(err, errlen, "tmpfs /dev/shm");
-	if (mount(NULL, JAIL "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+	if (mount(NULL, top, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
 	    MS_NOEXEC, NULL) == -1)
-		return errno_fail(err, errlen, "remount /dev");
+		return errno_fail(err, errlen, "remount %s", dev);
+	return 0;
+}
+
+/*
+ * What is mounted after the skeleton turns read-only, row by row of
+ * jail_view[]: the locker's home at its usual path, its tmp/ as /tmp,
+ * /dev, /dev/shm (on /dev's mount point, though /dev is read-only by
+ * then), the pid namespace's /proc.
+ */
+static int
+setup_mounts(const struct sandbox_spec *s, int home, char *err, size_t errlen)
+{
+	char	path[PATH_MAX];
+	size_t	i;
+
+	for (i = 0; i < jail_view_n; i++) {
+		const struct jail_dir *j = &jail_view[i];
+
+		switch (j->kind) {
+		case JAIL_HOME:
+			jail_path(path, sizeof(path), s->home);
+			if (bind_fd(home, path, MS_NOSUID | MS_NODEV) == -1)
+				return errno_fail(err, errlen, "bind %s", s->home);
+			break;
+		case JAIL_TMP:
+			if (setup_tmp(j->path, home, err, errlen) == -1)
+				return -1;
+			break;
+		case JAIL_DEV:
+			if (setup_dev(j->path, err, errlen) == -1)
+				return -1;
+			break;
+		case JAIL_SHM:
+			jail_path(path, sizeof(path), j->path);
+			if (mount("lockerd-shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			    "size=64m,mode=1777") == -1)
+				return errno_fail(err, errlen, "tmpfs %s", j->path);
+			break;
+		case JAIL_PROC:
+			jail_path(path, sizeof(path), j->path);
+			if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			    NULL) == -1)
+				return errno_fail(err, errlen, "mount %s", j->path);
+			break;
+		default:
+			break;	/* part of the skeleton, or not in the jail */
+		}
+	}
 	return 0;
 }
 
@@ -474,11 +587,9 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	 * nosuid and nodev in one call; what is mounted after keeps its flags. */
 	if (syscall(SYS_mount_setattr, AT_FDCWD, JAIL, AT_RECURSIVE, &ro, sizeof(ro)) == -1)
 		return errno_fail(err, errlen, "read-only jail");
-	if (setup_home(s, home, err, errlen) == -1 || setup_dev(err, errlen) == -1)
+	if (setup_mounts(s, home, err, errlen) == -1)
 		return -1;
 	close(home);
-	if (mount("proc", JAIL "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)
-		return errno_fail(err, errlen, "mount /proc");
 
 	if (chdir(JAIL) == -1 || syscall(SYS_pivot_root, ".", ".") == -1)
 		return errno_fail(err, errlen, "pivot_root");
