@@ -8,8 +8,8 @@
  * no_new_privs), so the steps are written once, each checked, then the
  * result verified from the kernel's side rather than trusted.
  *
- * Its own file, not proc.c: the CLI links proc.c's message framing and has
- * no privileges to drop.
+ * Its own file, beside proc.c's plumbing of children: the rule is short
+ * and must be read whole, and the unit test (test_become) runs it alone.
  */
 #include <sys/prctl.h>
 #include <sys/types.h>

@@ -18,7 +18,8 @@
  * with an error; and a process whose master breaks them exits, to be
  * restarted.
  *
- * The CLI links this file, and not proc.c (spawning, dropping privileges).
+ * The CLI links this file, and not proc.c (spawning) or become.c (dropping
+ * privileges).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
