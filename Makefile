@@ -25,7 +25,8 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # One object per process role or protocol.
-LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c control.c front.c http.c \
+LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c control.c \
+	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \

@@ -1,0 +1,370 @@
+/*
+ * fcache.c: front's two small caches, of descriptors a worker opened
+ * (fcache) and of how a worker resolved a FastCGI script (scache), and how
+ * they are dropped when the routes or the configuration change.
+ *
+ * Apart from the connection code because both caches share one slot
+ * format and one invalidation, and neither needs to know about a request
+ * beyond its locker and path.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/uio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "body.h"
+#include "cgi.h"
+#include "cgienv.h"
+#include "cookie.h"
+#include "fcgi.h"
+#include "http.h"
+#include "respbuf.h"
+#include "route.h"
+#include "front.h"
+
+/*
+ * Descriptors a worker opened are kept for a short while (file-cache-valid)
+ * so that a hot file does not cost a round trip to the worker each time, as
+ * nginx's open_file_cache does.  front still opens nothing: it reuses what
+ * the locker's worker opened.  An entry is dropped as soon as its file
+ * changes (ctime: chmod, chown, a write) or is unlinked or replaced
+ * (nlink 0), when the routing table changes, and when it ages out.
+ */
+#define FCACHE_SLOTS	1024
+
+/*
+ * One slot of front's caches: open files (fcache, below) and how workers
+ * resolved FastCGI scripts (scache).  Both are keyed by "locker\0fs_path",
+ * direct-mapped (a collision replaces), and age out at expires.
+ */
+struct cache_ent {
+	char		*key;		/* "locker\0fs_path", NULL: empty */
+	size_t		 keylen;
+	uint64_t	 expires;
+	/* fcache: the open file, its type, and its ctime when opened */
+	int		 fd;
+	char		 ctype[128];
+	struct timespec	 ctime;
+	/* scache: the worker's resolution */
+	struct fres	*r;
+};
+
+static struct cache_ent fcache[FCACHE_SLOTS];
+
+static uint64_t
+fcache_hash(const char *k, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+	return h;
+}
+
+static size_t
+cache_key(const struct conn *c, char *buf, size_t bufsz)
+{
+	size_t ll = strlen(c->locker), pl = strlen(c->fs_path);
+
+	if (ll + 1 + pl > bufsz)
+		return 0;
+	memcpy(buf, c->locker, ll + 1);
+	memcpy(buf + ll + 1, c->fs_path, pl);
+	return ll + 1 + pl;
+}
+
+static void
+cache_drop(struct cache_ent *e)
+{
+	if (e->key == NULL)
+		return;
+	if (e->r == NULL)
+		close(e->fd);
+	free(e->r);
+	free(e->key);
+	e->key = NULL;
+	e->r = NULL;
+}
+
+static void
+cache_clear(struct cache_ent *tab)
+{
+	size_t i;
+
+	for (i = 0; i < FCACHE_SLOTS; i++)
+		cache_drop(&tab[i]);
+}
+
+/* c's entry in tab if there is a live one (an expired one is dropped). */
+static struct cache_ent *
+cache_get(struct cache_ent *tab, const struct conn *c)
+{
+	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	size_t			 kl;
+	struct cache_ent	*e;
+
+	if ((kl = cache_key(c, key, sizeof(key))) == 0)
+		return NULL;
+	e = &tab[fcache_hash(key, kl) % FCACHE_SLOTS];
+	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
+		return NULL;
+	if (loop_now >= e->expires) {
+		cache_drop(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* c's slot in tab, emptied and keyed for c, valid for valid_ms; or NULL. */
+static struct cache_ent *
+cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms)
+{
+	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	size_t			 kl;
+	struct cache_ent	*e;
+
+	if ((kl = cache_key(c, key, sizeof(key))) == 0)
+		return NULL;
+	e = &tab[fcache_hash(key, kl) % FCACHE_SLOTS];
+	cache_drop(e);
+	if ((e->key = malloc(kl)) == NULL)
+		return NULL;
+	memcpy(e->key, key, kl);
+	e->keylen = kl;
+	e->expires = loop_now + valid_ms;
+	return e;
+}
+
+/* Serve from the cache; 1 if it did. */
+int
+fcache_serve(struct conn *c)
+{
+	struct cache_ent	*e;
+	struct stat		 st;
+	int			 fd;
+
+	if (F.conf.file_cache_valid == 0 || (e = cache_get(fcache, c)) == NULL)
+		return 0;
+	if (fstat(e->fd, &st) == -1 || st.st_nlink == 0 ||
+	    st.st_ctim.tv_sec != e->ctime.tv_sec || st.st_ctim.tv_nsec != e->ctime.tv_nsec) {
+		cache_drop(e);
+		return 0;
+	}
+	if ((fd = dup(e->fd)) == -1)
+		return 0;
+	send_file(c, fd, e->ctype, &st);
+	return 1;
+}
+
+void
+fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st)
+{
+	struct cache_ent	*e;
+	int			 dfd;
+
+	if (F.conf.file_cache_valid == 0 ||
+	    (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return;
+	if ((e = cache_claim(fcache, c, (uint64_t)F.conf.file_cache_valid * 1000)) == NULL) {
+		close(dfd);
+		return;
+	}
+	e->fd = dfd;
+	snprintf(e->ctype, sizeof(e->ctype), "%s", ctype);
+	e->ctime = st->st_ctim;
+}
+
+/*
+ * The script cache: how the worker resolved a FastCGI script (which file,
+ * PATH_INFO, index), kept for file-cache-valid seconds like the file cache,
+ * and dropped with it when the routes or the configuration change, so that
+ * a page of PHP needs no round trip to the worker either.  PHP reads the
+ * script itself, by name, on every request (opcache checks its time stamp):
+ * an edit shows at once.  What may lag by up to file-cache-valid is only a
+ * change of the resolution itself: a php.ini appearing beside the script
+ * (which switches it to CGI), or an index file replacing another.
+ */
+static struct cache_ent scache[FCACHE_SLOTS];
+
+void
+caches_clear(void)
+{
+	cache_clear(fcache);
+	cache_clear(scache);
+}
+
+/*
+ * A new routing table drops only the entries of the lockers it changed
+ * (route_table_diff): one locker's vhost loop must not cost every other
+ * locker its cached files.  The entries are keyed by the locker and a path
+ * below its web_scripts, not by host, so only a locker that went (and a
+ * new one of the same name would be another home) strictly needs it; a
+ * locker whose vhosts changed loses its entries too, to be simple about
+ * it.  A change of the domain or the service names, or of more lockers
+ * than fit here, drops everything.
+ */
+#define CHANGED_MAX	64
+
+struct changed {
+	char	names[CHANGED_MAX][LOCKER_NAME_MAX + 1];
+	size_t	n;
+	int	all;
+};
+
+static void
+changed_cb(const char *locker, void *arg)
+{
+	struct changed	*ch = arg;
+	size_t		 i;
+
+	for (i = 0; i < ch->n; i++)
+		if (strcmp(ch->names[i], locker) == 0)
+			return;
+	if (ch->n == CHANGED_MAX) {
+		ch->all = 1;
+		return;
+	}
+	snprintf(ch->names[ch->n++], sizeof(ch->names[0]), "%s", locker);
+}
+
+static void
+cache_drop_lockers(struct cache_ent *tab, const struct changed *ch)
+{
+	size_t i, j;
+
+	for (i = 0; i < FCACHE_SLOTS; i++)
+		for (j = 0; tab[i].key != NULL && j < ch->n; j++)
+			if (strcmp(tab[i].key, ch->names[j]) == 0)	/* "locker\0path" */
+				cache_drop(&tab[i]);
+}
+
+void
+caches_routes_changed(const struct route_table *old, const struct route_table *new)
+{
+	struct changed ch;
+
+	ch.n = 0;
+	ch.all = 0;
+	if (route_table_diff(old, new, changed_cb, &ch) == -1 || ch.all) {
+		caches_clear();
+		return;
+	}
+	cache_drop_lockers(fcache, &ch);
+	cache_drop_lockers(scache, &ch);
+}
+
+static const char *
+file_ext(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+
+	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0')
+		return NULL;
+	return dot + 1;
+}
+
+/* The tail of a WIRE_FCGI answer, checked (cgienv.c), as our own copy. */
+struct fres *
+fres_parse(const struct wire_response *r, size_t len)
+{
+	const char			*str[WSC_MAX], *ext;
+	const struct interpreter	*in;
+	struct fres			*f;
+	size_t				 l[WSC_MAX], total = 0, i;
+	int				 has_index;
+	char				*d;
+
+	if (len < sizeof(*r) ||
+	    wire_script_parse(r + 1, len - sizeof(*r), str, l, &has_index) == -1)
+		return NULL;
+	for (i = 0; i < WSC_MAX; i++)
+		total += l[i] + 1;
+	if ((f = malloc(sizeof(*f) + total)) == NULL)
+		return NULL;
+	f->size = sizeof(*f) + total;
+	d = (char *)(f + 1);
+	for (i = 0; i < WSC_MAX; i++) {
+		memcpy(d, str[i], l[i]);
+		d[l[i]] = '\0';
+		f->s[i] = d;
+		d += l[i] + 1;
+	}
+	f->has_index = has_index;
+	/* Only a script our configuration runs through FastCGI. */
+	ext = file_ext(f->s[WSC_REL]);
+	in = script_interp(&F.conf, ext);
+	if (in == NULL || !in->fastcgi || strlen(ext) >= sizeof(f->ext)) {
+		free(f);
+		return NULL;
+	}
+	snprintf(f->ext, sizeof(f->ext), "%s", ext);
+	return f;
+}
+
+static struct fres *
+fres_dup(const struct fres *r)
+{
+	struct fres	*f = malloc(r->size);
+	int		 i;
+
+	if (f == NULL)
+		return NULL;
+	memcpy(f, r, r->size);
+	/* The strings live right after the struct: the same offsets in the copy. */
+	for (i = 0; i < WSC_MAX; i++)
+		f->s[i] = (char *)f + (r->s[i] - (const char *)r);
+	return f;
+}
+
+/* How long a resolution is reused: never as long as a worker stays idle,
+ * so that a locker's busy PHP still keeps its worker (and pool) alive. */
+static uint64_t
+scache_valid_ms(void)
+{
+	uint64_t v = (uint64_t)F.conf.file_cache_valid * 1000;
+	uint64_t idle = (uint64_t)F.conf.worker_idle_timeout * 1000 / 2;
+
+	return v < idle ? v : idle;
+}
+
+int
+scache_get(struct conn *c)
+{
+	struct cache_ent *e;
+
+	if (scache_valid_ms() == 0 || (e = cache_get(scache, c)) == NULL)
+		return 0;
+	return (c->scr = fres_dup(e->r)) != NULL;
+}
+
+void
+scache_put(const struct conn *c, const struct fres *r)
+{
+	struct cache_ent	*e;
+	struct fres		*copy;
+
+	if (scache_valid_ms() == 0 || (copy = fres_dup(r)) == NULL)
+		return;
+	if ((e = cache_claim(scache, c, scache_valid_ms())) == NULL) {
+		free(copy);
+		return;
+	}
+	e->r = copy;
+}

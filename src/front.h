@@ -1,0 +1,399 @@
+/*
+ * front.h: what the files of the front process share (front.c, conn.c,
+ * respond.c, wchan.c, fcache.c, front_cgi.c, front_fcgi.c): its objects,
+ * its state, and the functions one file calls in another.  Private to
+ * front: nothing outside these files includes it.
+ */
+#ifndef LOCKERD_FRONT_H
+#define LOCKERD_FRONT_H
+
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+
+#include "lockerd.h"
+#include "body.h"
+#include "cgi.h"
+#include "cgienv.h"
+#include "cookie.h"
+#include "fcgi.h"
+#include "http.h"
+#include "respbuf.h"
+#include "route.h"
+
+enum conn_state {
+	C_READ_HEAD,
+	C_READ_BODY,
+	C_WAIT_WORKER,
+	C_SEND,
+	C_CGI,		/* a script runs: body up, output down */
+	C_WAIT_FCGI,	/* waiting for a connection to the locker's FastCGI pool */
+};
+
+enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_LOGD, K_CGI, K_FCONN };
+
+struct wchan;
+struct kconn;
+
+/* How the locker's worker resolved a FastCGI script (strings NUL-terminated). */
+struct fres {
+	char	*s[WSC_MAX];		/* docroot, rel, path_info, index name */
+	int	 has_index;
+	char	 ext[CONF_EXT_LEN];
+	size_t	 size;			/* of this allocation */
+};
+
+struct conn {
+	enum obj_kind		 kind;		/* K_CONN */
+	int			 fd;
+	enum conn_state		 state;
+	struct conn		*prev, *next;	/* all connections, for timeouts */
+	uint64_t		 deadline;
+
+	char			*in;
+	size_t			 insz, inlen;
+	size_t			 head_len;	/* the current request's head */
+	size_t			 pos;		/* first unconsumed byte after it */
+	struct http_request	 req;
+	int			 have_req;
+
+	int			 body_pending;	/* a body not yet read: no keep-alive */
+	int64_t			 body_left;	/* Content-Length still to discard */
+	uint64_t		 body_seen;	/* chunked: decoded bytes so far */
+	int			 body_chunked;
+	struct http_chunked	 chunk;
+	int			 body_keep;	/* held for a script (body.c), not dropped */
+	struct body		 body;		/* ... here, whole */
+	uint64_t		 body_deadline;	/* the whole body's, however it trickles */
+	int			 want_spool;	/* asked the worker for a spool for it */
+	int			 continued;	/* "100 Continue" sent for this request */
+
+	char			 path[4096];	/* normalised URL path */
+	char			 locker[LOCKER_NAME_MAX + 1];
+	unsigned		 script_s;	/* its script's time limit, seconds */
+
+	/* The worker exchange. */
+	struct wchan		*wc;
+	TAILQ_ENTRY(conn)	 wlink;		/* in wc's queue */
+	uint64_t		 req_id;
+	int			 sent;		/* request written to the channel */
+	int			 retried;
+	int			 closed;	/* freed after this event-loop round */
+	int			 readable;	/* the kernel may hold more bytes for us */
+	int			 rdhup;		/* the peer has shut down its side */
+	char			 fs_path[4096];
+	char			 url_prefix[LOCKER_NAME_MAX + 3];
+
+	/* The response. */
+	char			 out[8192];	/* our response head (and small error pages) */
+	size_t			 outlen, outoff;
+	int			 out_full;	/* a field did not fit in out: not sent */
+	int			 file_fd;
+	off_t			 file_off, file_left;
+	int			 status;
+	off_t			 body_bytes;
+	int			 keep_alive;
+	unsigned		 nreq;
+	time_t			 started;
+
+	char			 peer[INET6_ADDRSTRLEN];
+	char			 local[INET6_ADDRSTRLEN];
+	uint16_t		 peer_port, local_port;
+
+	/* A script's socket: the body goes up it, the output comes down. */
+	struct cgi_tag {
+		enum obj_kind	 kind;		/* K_CGI: epoll's handle on it */
+		struct conn	*c;
+	}			 cgi_tag;
+	int			 cgi_fd;
+	int			 cgi_nph;
+	int			 cgi_head_done;
+	int			 cgi_readable, cgi_writable, cgi_eof;
+	char			*cgi_buf;	/* output of the script, framed */
+	size_t			 cgi_len, cgi_off;
+	int			 chunked_out;	/* we frame the output in chunks */
+	int64_t			 out_left;	/* Content-Length the script gave, or -1 */
+	char			 ck_h[24];	/* the chunk being sent: its size line, */
+	size_t			 ck_hlen, ck_hoff;
+	size_t			 ck_data;	/* its data bytes still to go, */
+	size_t			 ck_tail;	/* and its closing CRLF */
+	size_t			 ck_end;	/* the last chunk, still to send */
+	int			 ck_end_queued;
+	char			*up;		/* body bytes on their way to the script */
+	size_t			 up_len, up_off;
+	uint64_t		 up_src;	/* of c->body, read into c->up so far */
+	int			 upload_done;
+	int			 up_discard;	/* the script stopped reading: drop the rest */
+	int			 then_send;	/* discard the body, then send the answer */
+	int			 redirects;
+	char			*redirect_query;	/* a local redirect's query string */
+
+	/* The same, when the script is the locker's FastCGI pool. */
+	int			 fcgi;
+	int			 fcgi_error;
+	int			 fcgi_stdin_ended;
+	int			 fcgi_ended;	/* END_REQUEST came: the answer is whole */
+	struct fcgi_reader	 fr;
+	unsigned char		*fraw;		/* records as read */
+	size_t			 fraw_len, fraw_off;
+	const unsigned char	*fpend;		/* stdout bytes of fraw not yet taken */
+	size_t			 fpend_len;
+	struct kconn		*kc;		/* the pool connection it uses */
+	int			 kc_reused;	/* ... which served a request before */
+	int			 fcgi_retried;
+	int			 want_conn;	/* asked the worker for a pool connection */
+	unsigned		 cgi_gen;	/* scripts started on this connection */
+	struct fres		*scr;		/* the script, as resolved */
+	struct wchan		*fqw;		/* waiting in this wchan's queue */
+	TAILQ_ENTRY(conn)	 flink;		/* in fqw's queue */
+	struct linebuf		 ferr;		/* a partial line of FastCGI STDERR */
+
+	/* The answer held while the client takes it (respbuf.h). */
+	struct respbuf		 rb;
+	int			 want_rspool;	/* asked the worker for a spool for it */
+	int			 sp_piece;	/* a piece from the spool is going out */
+	size_t			 sp_data;	/* ... its bytes still to send */
+	int			 detached;	/* the script is gone: its answer is here */
+};
+
+/*
+ * A connection to a locker's FastCGI pool, kept open (FCGI_KEEP_CONN) for
+ * the next request: no worker round trip, no connect, no accept.  Each
+ * pins one PHP process of the pool while open, so a front process holds at
+ * most its share of them (fcgi_front_share()); requests beyond wait in
+ * front for one to be free.  It belongs to the locker's channel, and dies
+ * with it.
+ */
+struct kconn {
+	enum obj_kind	 kind;		/* K_FCONN */
+	int		 fd;
+	struct wchan	*w;		/* NULL once the channel is gone */
+	struct conn	*owner;		/* the request using it; NULL: idle */
+	char		 ext[CONF_EXT_LEN];
+	struct kconn	*next;
+	int		 dead;
+	unsigned	 used;		/* requests served */
+};
+
+LIST_HEAD(wchan_list, wchan);
+
+/* The body that goes to the script: none to a local redirect's target. */
+static inline uint64_t
+cgi_body_len(const struct conn *c)
+{
+	return c->redirects ? 0 : c->body.len;
+}
+
+struct wchan {
+	enum obj_kind	 kind;		/* K_WCHAN */
+	char		 locker[LOCKER_NAME_MAX + 1];
+	int		 fd;		/* -1 until the master hands it over */
+	TAILQ_HEAD(, conn) wq;		/* requests outstanding, oldest first */
+	LIST_ENTRY(wchan) hlink;	/* in its bucket; on F.dead_wchans once dead */
+	LIST_ENTRY(wchan) flink;	/* on F.flush: has requests to write */
+	int		 dirty;
+	int		 dead;
+	struct kconn	*kconns;	/* to the locker's FastCGI pools */
+	unsigned	 nk;		/* how many */
+	unsigned	 npending;	/* asked of the worker, not answered yet */
+	TAILQ_HEAD(, conn) fq;		/* requests waiting for one */
+	int		 kick;
+	LIST_ENTRY(wchan) klink;	/* on F.kick */
+	/* The locker's own limits, from the master; 0: the configuration's. */
+	unsigned	 script_timeout;
+	unsigned	 max_scripts;
+	uint64_t	 log_rate;	/* LOG_LIMIT_DEFAULT: the configuration's */
+	struct rate_bucket	 errb;		/* of the PHP errors front relays */
+	uint64_t	 err_dropped;	/* bytes of them dropped, not told logd yet */
+	uint64_t	 told_busy;	/* when the worker last had MSG_BUSY */
+};
+
+/* How often front looks at the requests in flight (wchan.c), and sleeps at most. */
+#define BUSY_WALK_MS	250	/* how often in-flight requests are looked at */
+/* A script's output and upload buffers (front_cgi.c, front_fcgi.c). */
+#define CGI_BUF		(64 * 1024)
+
+/* The front process's state; one per process (front.c). */
+struct front {
+	struct config		 conf;
+	int			 idx;
+	int			 epfd;
+	int			 master;
+	int			 logfd;
+	int			 listen[CONF_MAX_LISTEN];
+	int			 nlisten;
+	struct route_table	*routes;
+	struct conn		*conns;
+	unsigned		 nconns;
+	struct conn		*graveyard;	/* closed, freed at the end of the round */
+	struct wchan_list	 dead_wchans;
+	struct wchan_list	 flush;		/* written at the end of the round */
+	struct wchan_list	 kick;		/* a pool connection may be free */
+	struct kconn		*dead_kconns;
+	uint64_t		 next_id;
+	int			 stopping;
+	uint64_t		 stop_deadline;
+	struct http_limits	 limits;
+	char			 date[30];
+	time_t			 date_t;
+	char			 logtime[40];	/* the access log's time, per second */
+	time_t			 logtime_t;
+	char			 logbuf[60000];
+	size_t			 loglen;
+	uint64_t		 log_first;	/* when the oldest unsent line was made */
+	unsigned long		 logdrops;
+	uint64_t		 busy_walked;	/* busy_tell_all(): when, */
+	int			 busy_seen;	/* ... and whether it found work */
+};
+
+extern struct front F;
+
+/* Watch fd in the event loop with ptr (which starts with an obj_kind); fatal on failure. */
+static inline void
+ev_add(int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	if (epoll_ctl(F.epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		fatal("front: epoll_ctl add");
+}
+
+/* ------------------------------------------------------------ front.c */
+
+extern uint64_t	loop_now;
+
+/* ------------------------------------------------------------ conn.c */
+
+/* Close c and log it; freed at the end of the round (graveyard_empty). */
+void	conn_close(struct conn *c);
+/* Free the connections, channels and pool connections closed this round. */
+void	graveyard_empty(void);
+/* Accept what waits on a listening socket, up to 64 at a time. */
+void	accept_conns(int lfd);
+/* The request is answered: log it, then the next one (keep-alive) or close. */
+void	request_done(struct conn *c);
+/* Ask the locker's worker for a file to hold a large body in. */
+void	body_ask_spool(struct conn *c);
+/* The worker's answer to body_ask_spool(): anything but an empty regular file is refused. */
+void	body_got_spool(struct conn *c, const struct wire_response *r, int fd);
+/* The body held is not for any script after all: free it. */
+void	body_drop(struct conn *c);
+/* Drive c as far as it goes now; every event of a connection ends here. */
+void	conn_run(struct conn *c);
+
+/* ------------------------------------------------------------ respond.c */
+
+/* Send the batch of access-log lines to logd; kept a little longer if logd is busy. */
+void	log_flush(void);
+/* One combined-format line for c's request, batched; also counts it in the stats. */
+void	log_access(struct conn *c);
+/* Start c's response head with status, Date and Server. */
+void	head_begin(struct conn *c, int status);
+/* Append a field to c's head; one that does not fit sets c->out_full. */
+void	head_add(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Close c's head (Connection field and the blank line); ready for send_some(). */
+void	head_end(struct conn *c);
+/* A small HTML page for an error; keep says whether the stream is still in sync. */
+void	send_error(struct conn *c, int status, int keep);
+/* A 301 to path with a slash added (a directory asked without one). */
+void	send_redirect(struct conn *c, const char *path);
+/* Send an open file, the head from our own fstat; the descriptor is ours to close. */
+void	send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp);
+/* Write the head, then the file; 1 when done, 0 when the socket is full, -1 on error. */
+int	send_some(struct conn *c);
+/* A line for the error log of c (arg)'s locker, within its budget. */
+void	locker_log_line(void *arg, const char *line, size_t len);
+
+/* ------------------------------------------------------------ wchan.c */
+
+/* Take c out of w's queue (answered, timed out or gone). */
+void	wchan_dequeue(struct wchan *w, struct conn *c);
+/* The live channel of a locker, or NULL. */
+struct wchan	*wchan_find(const char *locker);
+/* How many kept pool connections this front may hold for w's locker. */
+unsigned	wchan_share(const struct wchan *w);
+/* A script's time limit: its locker's own, or the configuration's. */
+unsigned	script_limit(const char *locker);
+/* The locker's channel, created (and asked of the master) if need be; NULL: no memory. */
+struct wchan	*wchan_get(const char *locker);
+/* Tell w's worker it has work in hand (MSG_BUSY), at most every BUSY_EVERY_MS. */
+void	wchan_busy(struct wchan *w);
+/* Every request waiting for, or running in, a locker's worker or pool. */
+void	busy_tell_all(void);
+/* The request as the worker needs it; its length, or 0 if it does not fit. */
+size_t	wire_pack(struct conn *c, char *buf, size_t cap);
+/* Write w's queued requests, many per system call; stop at a full channel. */
+void	wchan_flush(struct wchan *w);
+/* wchan_flush() every channel written to this round. */
+void	flush_all(void);
+/* Put the message for the worker in w's queue, to go at the end of the round. */
+void	worker_queue(struct conn *c, struct wchan *w);
+/* Queue the request for the locker's worker; with want, ask for a pool connection. */
+void	worker_send(struct conn *c, struct wchan *w, int want);
+/* Serve c from the caches, or send it to its locker's worker or pool. */
+void	dispatch_worker(struct conn *c);
+/* The channel is gone: its requests are re-sent once (status 0) or answered with status. */
+void	wchan_fail(struct wchan *w, int status);
+/* Read and check what w's worker sent; a bad message drops the channel. */
+void	wchan_read(struct wchan *w);
+
+/* ------------------------------------------------------------ fcache.c */
+
+/* Serve c from the file cache; 1 if it did. */
+int	fcache_serve(struct conn *c);
+/* Keep a copy of fd (c's file, with its type and st's ctime) in the file cache. */
+void	fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st);
+/* Drop every entry of both caches. */
+void	caches_clear(void);
+/* Drop the entries of the lockers the new routing table changed. */
+void	caches_routes_changed(const struct route_table *old, const struct route_table *new);
+/* The tail of a WIRE_FCGI answer, checked (cgienv.c), as our own copy; NULL if bad. */
+struct fres	*fres_parse(const struct wire_response *r, size_t len);
+/* c's script as resolved a moment ago, into c->scr; 1 if it was cached. */
+int	scache_get(struct conn *c);
+/* Keep how c's script was resolved, for file-cache-valid. */
+void	scache_put(const struct conn *c, const struct fres *r);
+
+/* ------------------------------------------------------------ front_cgi.c */
+
+/* The script's side of c is over: release it and free its buffers. */
+void	cgi_end(struct conn *c);
+/* Start relaying a script on fd (nph: its head is its own; pre: bytes to send first). */
+void	cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen);
+/* A script's answer refused with status; why goes to both error logs. */
+void	cgi_fail(struct conn *c, int status, const char *why);
+/* No spool to be had: the script waits for the client, as it always did. */
+void	resp_spool_refused(struct conn *c);
+/* The worker's answer to resp_ask_spool(): anything but an empty regular file is refused. */
+void	resp_got_spool(struct conn *c, const struct wire_response *r, int fd);
+/* Drive a running script: body up, head and body down. */
+void	cgi_run(struct conn *c);
+
+/* ------------------------------------------------------------ front_fcgi.c */
+
+/* Take the STDOUT bytes of the pool's records into dst; STDERR to the locker's log. */
+int	fcgi_take(struct conn *c, char *dst, size_t room);
+/* The request's error stream ended: its last line, even without a newline. */
+void	fcgi_stderr_end(struct conn *c);
+/* Re-send a request a kept connection dropped unanswered, once; 1 if it did. */
+int	fcgi_retry(struct conn *c);
+/* A pool connection on fd for w's locker (ext: its pool); NULL and fd closed on failure. */
+struct kconn	*kconn_new(struct wchan *w, int fd, const char *ext);
+/* Close it; freed at the end of the round (an event may still name it). */
+void	kconn_drop(struct kconn *kc);
+/* The request is over: keep its pool connection for the next, or close it. */
+void	kconn_release(struct conn *c);
+/* w may have a pool connection free: serve its queue at the end of the round. */
+void	fcgi_kick(struct wchan *w);
+/* Take c out of the queue of requests waiting for a pool connection. */
+void	fq_remove(struct conn *c);
+/* A pool connection for c's resolved script: idle, new, or a place in w's queue. */
+void	fcgi_acquire(struct conn *c, struct wchan *w);
+/* Hand freed connections (or slots for new ones) to the requests waiting. */
+void	fcgi_kick_all(void);
+/* Write the request (BEGIN_REQUEST, PARAMS) on kc and run it. */
+void	fcgi_begin(struct conn *c, struct kconn *kc);
+
+#endif

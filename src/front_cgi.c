@@ -1,0 +1,821 @@
+/*
+ * front_cgi.c: the relay of a running script's answer: its body up the
+ * socket to the script, its head checked and rewritten, its output framed
+ * and sent, and the answer held (respbuf.h) when the client is slower than
+ * the script.
+ *
+ * The same relay serves CGI and FastCGI (front_fcgi.c only brings the
+ * records in and out); it is apart from conn.c because it runs its own
+ * small state machine (cgi_run) inside the C_CGI state.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/uio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "body.h"
+#include "cgi.h"
+#include "cgienv.h"
+#include "cookie.h"
+#include "fcgi.h"
+#include "http.h"
+#include "respbuf.h"
+#include "route.h"
+#include "front.h"
+
+static int	cgi_head(struct conn *c, struct cgi_head *h, size_t hlen);
+static void	upstream_release(struct conn *c);
+
+#define CGI_MAX_HEAD	(16 * 1024)
+#define CGI_MAX_REDIRECTS 10
+
+/* The answer's spool and its place in the worker's queue go with it. */
+static void
+resp_end(struct conn *c)
+{
+	if (c->want_rspool && c->wc != NULL)
+		wchan_dequeue(c->wc, c);
+	c->want_rspool = 0;
+	respbuf_free(&c->rb);
+	c->sp_piece = 0;
+	c->sp_data = 0;
+	c->detached = 0;
+}
+
+void
+cgi_end(struct conn *c)
+{
+	upstream_release(c);
+	free(c->cgi_buf);
+	c->cgi_buf = NULL;
+	c->cgi_len = c->cgi_off = c->up_len = c->up_off = 0;
+	c->fraw_len = c->fraw_off = c->fpend_len = 0;
+	resp_end(c);
+}
+
+void
+cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
+{
+	size_t upsz = CGI_BUF + FCGI_HEADER_LEN > prelen ? CGI_BUF + FCGI_HEADER_LEN : prelen;
+
+	c->cgi_fd = c->kc ? fd : -1;
+	if ((c->cgi_buf = malloc(CGI_BUF)) == NULL ||
+	    ((cgi_body_len(c) || prelen) && (c->up = malloc(upsz)) == NULL) ||
+	    (c->fcgi && (c->fraw = malloc(CGI_BUF)) == NULL)) {
+		if (c->kc == NULL)
+			close(fd);
+		cgi_end(c);
+		return send_error(c, 503, 1);
+	}
+	set_nonblock(fd);
+	c->cgi_fd = fd;
+	c->cgi_nph = nph;
+	c->cgi_gen++;
+	c->cgi_head_done = 0;
+	c->cgi_readable = c->cgi_writable = 1;
+	c->cgi_eof = 0;
+	c->cgi_len = c->cgi_off = 0;
+	c->up_len = c->up_off = 0;
+	c->up_src = 0;
+	if (prelen) {
+		/* The FastCGI request's head goes up first, like body bytes. */
+		memcpy(c->up, pre, prelen);
+		c->up_len = prelen;
+	}
+	c->chunked_out = 0;
+	c->out_left = -1;
+	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = c->ck_end = 0;
+	c->ck_end_queued = 0;
+	c->up_discard = 0;
+	c->upload_done = cgi_body_len(c) == 0 && prelen == 0;
+	c->fcgi_error = 0;
+	c->fcgi_ended = 0;
+	c->fcgi_stdin_ended = 0;
+	c->fraw_len = c->fraw_off = c->fpend_len = 0;
+	if (c->fcgi)
+		fcgi_reader_init(&c->fr, 1);
+	/* FastCGI ends stdin with an empty record (the worker sent it if there
+	 * is no body), not by closing.  A body was held whole before (so
+	 * "100 Continue" went out then). */
+	if (c->upload_done && !c->fcgi)
+		shutdown(fd, SHUT_WR);
+	if (c->kc == NULL)
+		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
+	c->state = C_CGI;
+	c->script_s = script_limit(c->locker);
+	c->deadline = loop_now + (uint64_t)c->script_s * 1000;
+}
+
+/*
+ * Move the body held (c->body) toward the script: into c->up, as STDIN
+ * records for FastCGI, and from there into the script's socket.  Returns
+ * 1 on progress, 0 when blocked, -1 when the spool could not be read back.
+ */
+static int
+cgi_upload(struct conn *c)
+{
+	int		framed = c->fcgi;	/* as STDIN records */
+	size_t		hdr = framed ? FCGI_HEADER_LEN : 0;
+	uint64_t	total = cgi_body_len(c);
+	int		progress = 0;
+
+	for (;;) {
+		if (c->up_off < c->up_len) {
+			ssize_t n;
+
+			if (!c->cgi_writable)
+				return progress;
+			if (c->up_discard) {
+				c->up_off = c->up_len;
+				continue;
+			}
+			n = send(c->cgi_fd, c->up + c->up_off, c->up_len - c->up_off,
+			    MSG_NOSIGNAL);
+			if (n == -1) {
+				if (errno == EAGAIN) {
+					c->cgi_writable = 0;
+					return progress;
+				}
+				/* The script stopped reading: the rest is dropped. */
+				c->up_off = c->up_len;
+				c->up_discard = 1;
+				progress = 1;
+				continue;
+			}
+			c->up_off += (size_t)n;
+			progress = 1;
+			continue;
+		}
+		c->up_off = c->up_len = 0;
+		if (c->up_src < total && !c->up_discard && !(framed && c->fcgi_stdin_ended)) {
+			ssize_t n = body_read(&c->body, c->up_src, c->up + hdr,
+			    CGI_BUF - FCGI_HEADER_LEN);
+
+			if (n <= 0)
+				return -1;	/* the locker's spool shrank under us */
+			c->up_src += (uint64_t)n;
+			c->up_len = (size_t)n;
+			if (hdr) {
+				/* FastCGI: the piece goes up as one STDIN record. */
+				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1,
+				    (uint16_t)n, 0);
+				c->up_len += hdr;
+			}
+			progress = 1;
+			continue;
+		}
+		if (framed && !c->fcgi_stdin_ended && !c->up_discard) {
+			/* The empty STDIN record that ends the body. */
+			fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1, 0, 0);
+			c->up_len = FCGI_HEADER_LEN;
+			c->fcgi_stdin_ended = 1;
+			continue;
+		}
+		c->upload_done = 1;
+		if (!c->up_discard && !framed)
+			shutdown(c->cgi_fd, SHUT_WR);
+		return 1;
+	}
+}
+
+/* Read what the script wrote into dst; the bytes read. */
+static int
+cgi_read(struct conn *c, char *dst, size_t room)
+{
+	ssize_t n;
+
+	if (c->fcgi)
+		return room == 0 ? 0 : fcgi_take(c, dst, room);
+
+	if (!c->cgi_readable || c->cgi_eof || room == 0)
+		return 0;
+	n = recv(c->cgi_fd, dst, room, 0);
+	if (n > 0)
+		return (int)n;
+	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		c->cgi_eof = 1;
+		return 0;
+	}
+	c->cgi_readable = 0;
+	return 0;
+}
+
+/* A Location: /path with no Status: the locker's own URL, served instead. */
+static void
+cgi_local_redirect(struct conn *c, struct http_str loc)
+{
+	struct route_result	rr;
+	const char		*q = memchr(loc.p, '?', loc.len);
+	size_t			plen = q ? (size_t)(q - loc.p) : loc.len;
+	size_t			qlen = q ? loc.len - plen - 1 : 0;
+
+	/* The location lives in the script's buffer, which goes with it. */
+	if (++c->redirects > CGI_MAX_REDIRECTS ||
+	    http_normalize_path(loc.p, plen, c->path, sizeof(c->path)) < 0) {
+		cgi_end(c);
+		return send_error(c, 500, 1);
+	}
+	free(c->redirect_query);
+	if ((c->redirect_query = malloc(qlen + 1)) == NULL) {
+		cgi_end(c);
+		return send_error(c, 503, 1);
+	}
+	if (qlen)
+		memcpy(c->redirect_query, q + 1, qlen);
+	c->redirect_query[qlen] = '\0';
+	cgi_end(c);
+	if (route_lookup(F.routes, c->req.host.p ? c->req.host.p : "",
+	    c->req.host.p ? c->req.host.len : 0, c->path, &rr) != ROUTE_LOCKER ||
+	    strcmp(rr.locker, c->locker) != 0 || rr.fs_path[0] == '\0')
+		return send_error(c, 500, 1);
+	memcpy(c->url_prefix, rr.url_prefix, sizeof(c->url_prefix));
+	memcpy(c->fs_path, rr.fs_path, sizeof(c->fs_path));
+	/* The redirected request is a GET without a body, as in Apache. */
+	c->req.method = HTTP_M_GET;	/* method_str stays: the log shows the request */
+	c->req.query.p = q ? c->redirect_query : NULL;
+	c->req.query.len = qlen;
+	c->req.range.p = c->req.if_none_match.p = c->req.if_modified_since.p = NULL;
+	dispatch_worker(c);
+}
+
+/*
+ * An nph- script's status line, as it wrote it (cgi_parse_head checked it:
+ * "HTTP/1.x NNN reason", no CTL), and front's Server and Date: the fields a
+ * script may not send were dropped by the parser as in any other head.
+ */
+static void
+nph_status_line(struct conn *c, const struct cgi_head *h)
+{
+	const char	*nl = memchr(c->cgi_buf, '\n', c->cgi_len);
+	size_t		 n = nl ? (size_t)(nl - c->cgi_buf) : 0;
+	int		 k;
+
+	if (n > 0 && c->cgi_buf[n - 1] == '\r')
+		n--;
+	head_begin(c, h->status);
+	k = snprintf(c->out, sizeof(c->out), "%.*s\r\nServer: " SERVER_SOFTWARE
+	    "\r\nDate: %s\r\n", (int)n, c->cgi_buf, F.date);
+	/* A reason phrase as long as the head may be does not fit ours. */
+	if (k < 0 || (size_t)k >= sizeof(c->out)) {
+		c->outlen = 0;
+		c->out_full = 1;
+	} else
+		c->outlen = (size_t)k;
+}
+
+/*
+ * The host a script's cookies may name in Domain= (cookie.h): the one the
+ * request came to when it is the locker's own (its subdomain or a vhost);
+ * none on the service's shared names, where /~locker/ pages of every
+ * locker share one origin.
+ */
+static const char *
+cookie_host(const struct conn *c, char *buf, size_t bufsz)
+{
+	if (c->url_prefix[0] != '\0' || c->req.host.p == NULL ||
+	    route_canon_host(c->req.host.p, c->req.host.len, buf, bufsz) == -1)
+		return NULL;
+	return buf;
+}
+
+/*
+ * Set-Cookie of a script (nph- too), without a Domain that reaches past
+ * the locker's own host.  Rewritten in the script's buffer: only ever
+ * shorter.
+ */
+static void
+cgi_cookie(struct conn *c, struct http_header *f)
+{
+	char	host[HOSTNAME_MAX + 1];
+	int	removed;
+
+	if (!http_str_eq(f->name, "Set-Cookie"))
+		return;
+	f->value.len = cookie_strip_domain(f->value.p, f->value.len,
+	    cookie_host(c, host, sizeof(host)), (char *)f->value.p, &removed);
+}
+
+/*
+ * The script's head is complete: turn it into ours.  1 when it is ours,
+ * 0 when the request went elsewhere (a local redirect), -1 when it does
+ * not fit in ours: refused whole (502), never sent with fields missing.
+ *
+ * An nph- script's answer is framed like any other: a script must not be
+ * able to write a second response that a pipelining client would take for
+ * the answer to its next request (to another locker, maybe).  It is cut at
+ * its Content-Length; without one it ends where the connection does; and
+ * the connection closes after it either way, as nph always did, so nothing
+ * the client pipelined behind it is answered on it.
+ */
+static int
+cgi_head(struct conn *c, struct cgi_head *h, size_t hlen)
+{
+	size_t i;
+
+	if (h->local_redirect) {
+		cgi_local_redirect(c, h->location);
+		return 0;
+	}
+	if (c->cgi_nph) {
+		nph_status_line(c, h);
+		c->keep_alive = 0;
+	} else
+		head_begin(c, h->status);
+	if (h->content_type.p)
+		head_add(c, "Content-Type: %.*s\r\n", (int)h->content_type.len,
+		    h->content_type.p);
+	if (h->location.p)
+		head_add(c, "Location: %.*s\r\n", (int)h->location.len, h->location.p);
+	for (i = 0; i < h->nheaders; i++) {
+		cgi_cookie(c, &h->headers[i]);
+		head_add(c, "%.*s: %.*s\r\n", (int)h->headers[i].name.len,
+		    h->headers[i].name.p, (int)h->headers[i].value.len, h->headers[i].value.p);
+	}
+	c->out_left = h->content_length;
+	if (c->req.method == HTTP_M_HEAD || h->status == 304 || h->status == 204) {
+		c->out_left = 0;
+		if (h->content_length >= 0)
+			head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
+	} else if (h->content_length >= 0)
+		head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
+	else if (c->req.version_minor == 1 && !c->cgi_nph) {
+		c->chunked_out = 1;
+		head_add(c, "Transfer-Encoding: chunked\r\n");
+	} else
+		c->keep_alive = 0;	/* the end of the body is the end of the connection */
+	/* Room left for head_end()'s Connection field and the empty line. */
+	if (c->out_full || c->outlen + 64 >= sizeof(c->out))
+		return -1;
+	head_end(c);
+	/* What came after the head is body: keep it at the front of the buffer. */
+	memmove(c->cgi_buf, c->cgi_buf + hlen, c->cgi_len - hlen);
+	c->cgi_len -= hlen;
+	c->cgi_off = 0;
+	c->cgi_head_done = 1;
+	return 1;
+}
+
+/*
+ * A script's answer refused: the server's error log says so, and for a
+ * 502 (the script's own fault) so does its locker's, which is where its
+ * owner looks (a page that "just says 502" is otherwise a mystery).
+ */
+void
+cgi_fail(struct conn *c, int status, const char *why)
+{
+	char	line[600];
+	int	n;
+
+	cgi_end(c);
+	if (F.logfd != -1) {
+		n = snprintf(line, sizeof(line), "[client %s] locker %s: %s: %.300s", c->peer,
+		    c->locker, why, c->path);
+		if (n > 0)
+			msg_send(F.logfd, MSG_LOG_ERROR, line, (size_t)n < sizeof(line) ?
+			    (size_t)n : sizeof(line) - 1, -1);
+		n = snprintf(line, sizeof(line), "[client %s] %d for %.300s: %s", c->peer,
+		    status, c->path, why);
+		if (status == 502 && n > 0)
+			locker_log_line(c, line, (size_t)n < sizeof(line) ? (size_t)n :
+			    sizeof(line) - 1);
+	}
+	send_error(c, status, 1);
+}
+
+/* Take n written bytes off a piece still to send; returns what is left of n. */
+static size_t
+sent_off(size_t n, size_t *left)
+{
+	size_t k = n < *left ? n : *left;
+
+	*left -= k;
+	return n - k;
+}
+
+/*
+ * A FastCGI answer that ended without END_REQUEST (its PHP process died
+ * mid-way) is not passed off as whole: no last chunk, and the connection
+ * closes, so the client knows.  (A CGI script's end is its EOF: there is
+ * nothing else to tell.)
+ */
+static int
+cgi_cut_short(const struct conn *c)
+{
+	return c->fcgi && !c->fcgi_ended;
+}
+
+/*
+ * Send our head (while it is not out) and the body bytes buffered, framed
+ * as chunks when we chose to, and the last chunk when the script has
+ * finished: all in one writev, so that a small answer is one segment.  A
+ * piece cut short by a full socket is finished on the next call.  1 when
+ * all of it is out, 0 when the socket is full, -1 on error.
+ */
+static int
+cgi_send_body(struct conn *c)
+{
+	for (;;) {
+		struct iovec	iov[5];
+		size_t		n, left;
+		ssize_t		w;
+		int		niov = 0;
+
+		if (c->ck_hoff == c->ck_hlen && c->ck_data == 0 && c->ck_tail == 0) {
+			size_t data = c->cgi_len - c->cgi_off;
+
+			/* A script that says less than it sends is cut at its word. */
+			if (c->out_left >= 0 && (uint64_t)data > (uint64_t)c->out_left)
+				data = (size_t)c->out_left;
+			c->ck_data = data;
+			c->ck_hoff = c->ck_hlen = 0;
+			if (c->chunked_out && data > 0) {
+				c->ck_hlen = (size_t)snprintf(c->ck_h, sizeof(c->ck_h), "%zx\r\n", data);
+				c->ck_tail = 2;
+			}
+		}
+		/* The script is done and this is the rest of its output. */
+		if (c->chunked_out && !c->ck_end_queued && c->cgi_eof && !cgi_cut_short(c) &&
+		    c->ck_data == c->cgi_len - c->cgi_off && respbuf_pending(&c->rb) == 0) {
+			c->ck_end = 5;
+			c->ck_end_queued = 1;
+		}
+		if (c->outoff < c->outlen) {
+			iov[niov].iov_base = c->out + c->outoff;
+			iov[niov++].iov_len = c->outlen - c->outoff;
+		}
+		if (c->ck_hoff < c->ck_hlen) {
+			iov[niov].iov_base = c->ck_h + c->ck_hoff;
+			iov[niov++].iov_len = c->ck_hlen - c->ck_hoff;
+		}
+		if (c->ck_data > 0) {
+			iov[niov].iov_base = c->cgi_buf + c->cgi_off;
+			iov[niov++].iov_len = c->ck_data;
+		}
+		if (c->ck_tail > 0) {
+			iov[niov].iov_base = (char *)"\r\n" + (2 - c->ck_tail);
+			iov[niov++].iov_len = c->ck_tail;
+		}
+		if (c->ck_end > 0) {
+			iov[niov].iov_base = (char *)"0\r\n\r\n" + (5 - c->ck_end);
+			iov[niov++].iov_len = c->ck_end;
+		}
+		if (niov == 0)
+			break;
+		if ((w = writev(c->fd, iov, niov)) == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		n = (size_t)w;
+		left = c->outlen - c->outoff;
+		n = sent_off(n, &left);
+		c->outoff = c->outlen - left;
+		left = c->ck_hlen - c->ck_hoff;
+		n = sent_off(n, &left);
+		c->ck_hoff = c->ck_hlen - left;
+		if (n > 0 && c->ck_data > 0) {
+			size_t k = n < c->ck_data ? n : c->ck_data;
+
+			c->ck_data -= k;
+			c->cgi_off += k;
+			c->body_bytes += (off_t)k;
+			if (c->out_left >= 0)
+				c->out_left -= (int64_t)k;
+			n -= k;
+		}
+		n = sent_off(n, &c->ck_tail);
+		sent_off(n, &c->ck_end);
+		/* Next, either the client reads or the script writes: the longer. */
+		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > c->script_s ?
+		    F.conf.send_timeout : c->script_s) * 1000;
+	}
+	c->cgi_off = c->cgi_len = 0;
+	return 1;
+}
+
+/* Ask the locker's worker for a spool for the rest of the answer. */
+static void
+resp_ask_spool(struct conn *c)
+{
+	struct wchan *w = wchan_get(c->locker);
+
+	if (w == NULL) {
+		c->rb.refused = 1;
+		return;
+	}
+	c->rb.asked = 1;
+	c->want_rspool = 1;
+	worker_queue(c, w);
+}
+
+/* No spool to be had: the script waits for the client, as it always did. */
+void
+resp_spool_refused(struct conn *c)
+{
+	c->want_rspool = 0;
+	c->rb.asked = 0;
+	c->rb.refused = 1;
+}
+
+/* The worker's answer to resp_ask_spool(): anything but an empty regular file is refused. */
+void
+resp_got_spool(struct conn *c, const struct wire_response *r, int fd)
+{
+	c->want_rspool = 0;
+	if (r->kind != WIRE_SPOOL && fd != -1) {
+		close(fd);
+		fd = -1;
+	}
+	respbuf_spool(&c->rb, fd);
+}
+
+/*
+ * Take what the script wrote into the answer held: into memory while
+ * nothing waits in the spool (what is in memory always goes out before
+ * what is in the spool), else into the spool.  The bytes taken; 0 when
+ * none (the script is silent or done, or there is no room: a spool is
+ * asked for); -1 when the spool refused them (errno).
+ */
+static int
+resp_fill(struct conn *c)
+{
+	static char	scratch[CGI_BUF];
+	size_t		room;
+	int		n;
+
+	if (c->cgi_eof)
+		return 0;
+	if (respbuf_pending(&c->rb) == 0) {
+		if (c->cgi_off == c->cgi_len)
+			c->cgi_off = c->cgi_len = 0;
+		else if (c->cgi_off >= CGI_BUF / 2) {
+			memmove(c->cgi_buf, c->cgi_buf + c->cgi_off, c->cgi_len - c->cgi_off);
+			c->cgi_len -= c->cgi_off;
+			c->cgi_off = 0;
+		}
+		if (c->cgi_len < CGI_BUF) {
+			n = cgi_read(c, c->cgi_buf + c->cgi_len, CGI_BUF - c->cgi_len);
+			c->cgi_len += (size_t)n;
+			return n;
+		}
+	}
+	if (c->rb.fd == -1) {
+		if (!c->rb.asked && !c->rb.refused)
+			resp_ask_spool(c);
+		return 0;
+	}
+	if ((room = respbuf_room(&c->rb, sizeof(scratch))) == 0)
+		return 0;
+	n = cgi_read(c, scratch, room);
+	if (n > 0 && respbuf_write(&c->rb, scratch, (size_t)n) == -1)
+		return -1;
+	return n;
+}
+
+/* The next piece of the answer comes from the spool: a chunk of its own. */
+static void
+resp_piece_begin(struct conn *c)
+{
+	uint64_t data = respbuf_pending(&c->rb);
+
+	if (data > (1 << 20))
+		data = 1 << 20;
+	if (c->out_left >= 0 && data > (uint64_t)c->out_left)
+		data = (uint64_t)c->out_left;
+	c->sp_data = (size_t)data;
+	c->ck_hoff = c->ck_hlen = c->ck_tail = 0;
+	if (c->chunked_out) {
+		c->ck_hlen = (size_t)snprintf(c->ck_h, sizeof(c->ck_h), "%zx\r\n", c->sp_data);
+		c->ck_tail = 2;
+	}
+	c->sp_piece = 1;
+}
+
+/* Send the piece from the spool: its chunk's size line, sendfile(), its CRLF. */
+static int
+resp_piece_send(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->ck_hoff < c->ck_hlen) {
+		n = send(c->fd, c->ck_h + c->ck_hoff, c->ck_hlen - c->ck_hoff,
+		    MSG_NOSIGNAL | MSG_MORE);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		c->ck_hoff += (size_t)n;
+	}
+	while (c->sp_data > 0) {
+		n = respbuf_sendfile(&c->rb, c->fd, c->sp_data);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		if (n == 0)
+			return -1;	/* the spool shrank: what we framed cannot come */
+		c->sp_data -= (size_t)n;
+		c->body_bytes += n;
+		if (c->out_left >= 0)
+			c->out_left -= n;
+		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > c->script_s ?
+		    F.conf.send_timeout : c->script_s) * 1000;
+	}
+	while (c->ck_tail > 0) {
+		n = send(c->fd, "\r\n" + (2 - c->ck_tail), c->ck_tail, MSG_NOSIGNAL);
+		if (n == -1)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		c->ck_tail -= (size_t)n;
+	}
+	c->sp_piece = 0;
+	return 1;
+}
+
+/*
+ * Send what is held: from memory (our head first), then from the spool.
+ * 1 when all of it is out, 0 when the socket is full, -1 on error.
+ */
+static int
+resp_send(struct conn *c)
+{
+	int r;
+
+	for (;;) {
+		if (c->sp_piece && (r = resp_piece_send(c)) != 1)
+			return r;
+		if ((r = cgi_send_body(c)) != 1)
+			return r;
+		if (respbuf_pending(&c->rb) == 0 || c->out_left == 0)
+			return 1;
+		resp_piece_begin(c);
+	}
+}
+
+/*
+ * The script's whole answer is held and the client is behind: let the
+ * script go (a pool connection back to the pool, a CGI script's slot
+ * free) and send the rest at the client's pace, bounded by send-timeout.
+ * The memory kept counts in front's total; past it, the script waits for
+ * the client, as before.
+ */
+/*
+ * The script's side of a request goes: a kept PHP connection back to its
+ * pool (or closed), a CGI socket closed (which tells the worker to kill a
+ * script still running), and the upload's buffers.  At the end of a
+ * request (cgi_end), or once a held answer no longer needs it (cgi_detach).
+ */
+static void
+upstream_release(struct conn *c)
+{
+	fcgi_stderr_end(c);
+	if (c->kc != NULL)
+		kconn_release(c);	/* kept for the next request, or closed */
+	if (c->cgi_fd != -1) {
+		epoll_ctl(F.epfd, EPOLL_CTL_DEL, c->cgi_fd, NULL);
+		close(c->cgi_fd);
+		c->cgi_fd = -1;
+	}
+	free(c->up);
+	c->up = NULL;
+	free(c->fraw);
+	c->fraw = NULL;
+	c->up_len = c->up_off = 0;
+	c->fraw_len = c->fraw_off = 0;
+}
+
+static void
+cgi_detach(struct conn *c)
+{
+	size_t	 left = c->cgi_len - c->cgi_off;
+	char	*p;
+
+	if (!respbuf_mem_keep(&c->rb, left))
+		return;
+	if (c->cgi_off > 0)
+		memmove(c->cgi_buf, c->cgi_buf + c->cgi_off, left);
+	c->cgi_off = 0;
+	c->cgi_len = left;
+	if ((p = realloc(c->cgi_buf, left ? left : 1)) != NULL)
+		c->cgi_buf = p;
+	upstream_release(c);
+	body_drop(c);		/* the script read it all */
+	c->script_s = 0;	/* no script: send-timeout alone bounds the client */
+	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+	c->detached = 1;
+}
+
+/*
+ * The answer cannot be held whole (the spool hit the locker's disk limit):
+ * it cannot be completed either, so the connection closes; the locker's
+ * error log says why.
+ */
+static void
+resp_fail(struct conn *c)
+{
+	char	line[600];
+	int	n, e = errno;
+
+	n = snprintf(line, sizeof(line), "[client %s] answer to %.300s cut after %llu bytes: "
+	    "its spool: %s", c->peer, c->path, (unsigned long long)(c->body_bytes +
+	    (off_t)(c->cgi_len - c->cgi_off) + (off_t)respbuf_pending(&c->rb)), strerror(e));
+	if (n > 0)
+		locker_log_line(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	conn_close(c);
+}
+
+/* Drive a running script: body up, head and body down. */
+void
+cgi_run(struct conn *c)
+{
+	struct cgi_head	h;
+	int		r, n;
+
+	for (;;) {
+		int progress = 0;
+
+		if (!c->upload_done) {
+			r = cgi_upload(c);
+			if (r == -1)
+				return cgi_fail(c, 500, "request body spool unreadable");
+			progress |= r > 0;
+		}
+		if (!c->cgi_head_done) {
+			n = cgi_read(c, c->cgi_buf + c->cgi_len, CGI_MAX_HEAD - c->cgi_len);
+			c->cgi_len += (size_t)n;
+			progress |= n > 0;
+			r = cgi_parse_head(c->cgi_buf, c->cgi_len, CGI_MAX_HEAD, c->cgi_nph, &h);
+			if (c->fcgi_error)
+				return cgi_fail(c, 502, "malformed FastCGI records");
+			if (r == -1 && c->cgi_len >= CGI_MAX_HEAD)
+				return cgi_fail(c, 502, "script head too large (over 16 KiB)");
+			if (r == -1)
+				return cgi_fail(c, 502, "malformed script output head");
+			if (r == 0 && c->cgi_eof) {
+				if (fcgi_retry(c))
+					return;
+				return cgi_fail(c, 502, "script ended before its head");
+			}
+			if (r > 0) {
+				int hr = cgi_head(c, &h, (size_t)r);
+
+				if (hr == 0)
+					return;		/* re-dispatched */
+				if (hr == -1)
+					return cgi_fail(c, 502, "script head too large (over 8 KiB "
+					    "with front's own fields)");
+			}
+			if (!c->cgi_head_done) {
+				if (!progress)
+					return;
+				continue;
+			}
+		}
+		/* Our head, with the body as it comes; what the client does
+		 * not take yet is held (respbuf.h). */
+		if ((r = resp_send(c)) == -1)
+			return conn_close(c);
+		if (r == 1 && (c->out_left == 0 || (c->cgi_eof && c->upload_done))) {
+			int cut = c->out_left != 0 && cgi_cut_short(c);
+
+			if (c->out_left > 0 || (!c->upload_done) || cut)
+				c->keep_alive = 0;	/* cut short: the length was a lie */
+			if (c->chunked_out && !c->ck_end_queued && !cut &&
+			    send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
+				c->keep_alive = 0;
+			cgi_end(c);
+			return request_done(c);
+		}
+		if (c->cgi_eof && !c->upload_done) {
+			if (!progress)
+				return;
+			continue;
+		}
+		if ((n = resp_fill(c)) == -1)
+			return resp_fail(c);
+		if (n > 0) {
+			/* A script that streams slowly is bounded by its own limit. */
+			c->deadline = loop_now + (uint64_t)c->script_s * 1000;
+			continue;
+		}
+		if (r == 0) {
+			/* The client is behind: once the whole answer is held,
+			 * the script need not wait for it. */
+			if (c->cgi_eof && c->upload_done && !c->detached)
+				cgi_detach(c);
+			return;
+		}
+		if (c->cgi_eof)
+			continue;
+		if (!progress)
+			return;
+	}
+}

@@ -1,0 +1,345 @@
+/*
+ * front_fcgi.c: front's FastCGI client, in the manner of OpenBSD httpd's
+ * server_fcgi.c: the request's records written, STDOUT and STDERR taken
+ * out of the records the pool sends, and the connections to a locker's
+ * pool kept open for the next request (and the requests queued for one).
+ *
+ * Apart from front_cgi.c because the kept connections outlive a request
+ * and belong to the locker's channel, not to a connection.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/uio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "body.h"
+#include "cgi.h"
+#include "cgienv.h"
+#include "cookie.h"
+#include "fcgi.h"
+#include "http.h"
+#include "respbuf.h"
+#include "route.h"
+#include "front.h"
+
+static void	fcgi_stderr(struct conn *c, const unsigned char *p, size_t len);
+
+/*
+ * FastCGI: take the STDOUT bytes out of the records the pool sends, into
+ * dst; STDERR goes to the locker's error log; END_REQUEST is the end of
+ * the output.
+ */
+int
+fcgi_take(struct conn *c, char *dst, size_t room)
+{
+	size_t got = 0;
+
+	while (got < room) {
+		const unsigned char	*data;
+		size_t			 used, dlen, k;
+		ssize_t			 n;
+
+		if (c->fpend_len > 0) {
+			k = c->fpend_len < room - got ? c->fpend_len : room - got;
+			memcpy(dst + got, c->fpend, k);
+			c->fpend += k;
+			c->fpend_len -= k;
+			got += k;
+			continue;
+		}
+		if (c->fraw_off < c->fraw_len) {
+			switch (fcgi_read(&c->fr, c->fraw + c->fraw_off, c->fraw_len - c->fraw_off,
+			    &used, &data, &dlen)) {
+			case FCGI_EV_STDOUT:
+				c->fpend = data;
+				c->fpend_len = dlen;
+				break;
+			case FCGI_EV_STDERR:
+				fcgi_stderr(c, data, dlen);
+				break;
+			case FCGI_EV_END:
+				c->cgi_eof = 1;
+				c->fcgi_ended = 1;
+				break;
+			case FCGI_EV_ERROR:
+				c->fcgi_error = 1;
+				c->cgi_eof = 1;
+				break;
+			case FCGI_EV_MORE:
+				break;
+			}
+			c->fraw_off += used;
+			if (c->cgi_eof && c->fpend_len == 0)
+				break;
+			continue;
+		}
+		if (c->cgi_eof || !c->cgi_readable)
+			break;
+		c->fraw_off = c->fraw_len = 0;
+		n = recv(c->cgi_fd, c->fraw, CGI_BUF, 0);
+		if (n > 0)
+			c->fraw_len = (size_t)n;
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			c->cgi_eof = 1;
+		else
+			c->cgi_readable = 0;
+	}
+	return (int)got;
+}
+
+/*
+ * STDERR records cut a message wherever the pool's buffers or our reads
+ * cut it, and hold several messages (PHP's "error_log()" and the
+ * uncaught exception after it): logd gets whole lines, as written, and
+ * splits them.  The lines of a record go in one message: a locker's flood
+ * of errors costs front (shared by every locker) a send per record, not
+ * per line, and leaves room on the channel for the others' lines.
+ */
+static void
+fcgi_stderr(struct conn *c, const unsigned char *p, size_t len)
+{
+	linebuf_feed_runs(&c->ferr, (const char *)p, len, locker_log_line, c);
+}
+
+/* The request's error stream ended: its last line, even without a newline. */
+void
+fcgi_stderr_end(struct conn *c)
+{
+	linebuf_flush(&c->ferr, locker_log_line, c);
+}
+
+/*
+ * A kept pool connection that closed before saying anything (its PHP
+ * process exited between two requests): the request went nowhere, and one
+ * without a body is sent again, once, on another connection.
+ */
+int
+fcgi_retry(struct conn *c)
+{
+	struct wchan *w;
+
+	if (c->kc == NULL || !c->kc_reused || c->fcgi_retried || c->cgi_len > 0 ||
+	    c->req.content_length > 0 || c->req.chunked || c->scr == NULL)
+		return 0;
+	w = c->kc->w;
+	c->fcgi_retried = 1;
+	cgi_end(c);
+	if (w != NULL && !w->dead)
+		fcgi_acquire(c, w);
+	else
+		dispatch_worker(c);
+	return 1;
+}
+
+struct kconn *
+kconn_new(struct wchan *w, int fd, const char *ext)
+{
+	struct kconn *kc = calloc(1, sizeof(*kc));
+
+	if (kc == NULL) {
+		close(fd);
+		return NULL;
+	}
+	set_nonblock(fd);
+	kc->kind = K_FCONN;
+	kc->fd = fd;
+	kc->w = w;
+	snprintf(kc->ext, sizeof(kc->ext), "%s", ext);
+	kc->next = w->kconns;
+	w->kconns = kc;
+	w->nk++;
+	/* Registered for its whole life: no epoll_ctl per request. */
+	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, kc);
+	return kc;
+}
+
+/* Close it; freed at the end of the round (an event may still name it). */
+void
+kconn_drop(struct kconn *kc)
+{
+	struct wchan *w = kc->w;
+
+	if (w != NULL) {
+		struct kconn **pp;
+
+		for (pp = &w->kconns; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == kc) {
+				*pp = kc->next;
+				break;
+			}
+		w->nk--;
+		fcgi_kick(w);
+	}
+	epoll_ctl(F.epfd, EPOLL_CTL_DEL, kc->fd, NULL);
+	close(kc->fd);
+	kc->dead = 1;
+	kc->w = NULL;
+	kc->owner = NULL;
+	kc->next = F.dead_kconns;
+	F.dead_kconns = kc;
+}
+
+/*
+ * The request is over: keep the connection for the next one only if the
+ * exchange ended cleanly (END_REQUEST complete, our whole STDIN sent,
+ * nothing after it); anything else may leave the stream out of step.
+ */
+void
+kconn_release(struct conn *c)
+{
+	struct kconn *kc = c->kc;
+
+	c->kc = NULL;
+	c->cgi_fd = -1;
+	if (kc->w != NULL && !kc->w->dead && !F.stopping &&
+	    kc->w->nk <= wchan_share(kc->w) && c->fr.ended &&
+	    c->fr.protocol_status == 0 && c->upload_done && c->fcgi_stdin_ended &&
+	    !c->up_discard && c->up_off == c->up_len && c->fraw_off == c->fraw_len &&
+	    c->fpend_len == 0 && !c->fcgi_error) {
+		kc->owner = NULL;
+		kc->used++;
+		fcgi_kick(kc->w);
+		return;
+	}
+	kconn_drop(kc);
+}
+
+void
+fcgi_kick(struct wchan *w)
+{
+	if (w->kick || w->dead || TAILQ_EMPTY(&w->fq))
+		return;
+	w->kick = 1;
+	LIST_INSERT_HEAD(&F.kick, w, klink);
+}
+
+static struct kconn *
+kconn_idle(struct wchan *w, const char *ext)
+{
+	struct kconn *kc;
+
+	for (kc = w->kconns; kc != NULL; kc = kc->next)
+		if (kc->owner == NULL && (ext == NULL || strcmp(kc->ext, ext) == 0))
+			return kc;
+	return NULL;
+}
+
+void
+fq_remove(struct conn *c)
+{
+	TAILQ_REMOVE(&c->fqw->fq, c, flink);
+	c->fqw = NULL;
+}
+
+/*
+ * A pool connection for a resolved script: an idle one of ours, or a new
+ * one from the worker while we hold less than our share, or else a place
+ * in the queue until one of ours is free.
+ */
+void
+fcgi_acquire(struct conn *c, struct wchan *w)
+{
+	struct kconn *kc;
+
+	if (TAILQ_EMPTY(&w->fq) && (kc = kconn_idle(w, c->scr->ext)) != NULL)
+		return fcgi_begin(c, kc);
+	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending < wchan_share(w))
+		return worker_send(c, w, 1);
+	c->state = C_WAIT_FCGI;
+	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
+	c->fqw = w;
+	TAILQ_INSERT_TAIL(&w->fq, c, flink);
+}
+
+/* Hand freed connections (or slots for new ones) to the requests waiting. */
+void
+fcgi_kick_all(void)
+{
+	struct wchan	*w;
+	struct conn	*c;
+	struct kconn	*kc;
+
+	while ((w = LIST_FIRST(&F.kick)) != NULL) {
+		LIST_REMOVE(w, klink);
+		w->kick = 0;
+		while (!w->dead && (c = TAILQ_FIRST(&w->fq)) != NULL) {
+			if ((kc = kconn_idle(w, c->scr->ext)) != NULL) {
+				fq_remove(c);
+				fcgi_begin(c, kc);
+				conn_run(c);
+				continue;
+			}
+			/* An idle one for another interpreter gives up its place. */
+			if (w->nk + w->npending >= wchan_share(w) &&
+			    (kc = kconn_idle(w, NULL)) != NULL)
+				kconn_drop(kc);
+			if (w->nk + w->npending >= wchan_share(w))
+				break;
+			fq_remove(c);
+			worker_send(c, w, 1);
+		}
+	}
+}
+
+/* Write the request (BEGIN_REQUEST, PARAMS) on kc and run it. */
+void
+fcgi_begin(struct conn *c, struct kconn *kc)
+{
+	static char		 wbuf[MSG_MAX_PAYLOAD];
+	static unsigned char	 req[FCGI_REQUEST_MAX];
+	static char		 file[2 * PATH_MAX];
+	struct wire_request	*q = (struct wire_request *)wbuf;
+	struct wire_view	 v;
+	struct script_req	 s;
+	size_t			 wl, rl;
+	int			 end_stdin;
+
+	if ((wl = wire_pack(c, wbuf, sizeof(wbuf))) == 0 ||
+	    wire_view_of(q, wbuf + sizeof(*q), wl - sizeof(*q), &v) == -1) {
+		fcgi_kick(kc->w);	/* still idle: for whoever waits */
+		return send_error(c, 431, 0);
+	}
+	snprintf(file, sizeof(file), "%s/%s", c->scr->s[WSC_DOCROOT], c->scr->s[WSC_REL]);
+	memset(&s, 0, sizeof(s));
+	s.conf = &F.conf;
+	s.q = q;
+	s.view = &v;
+	s.filename = file;
+	s.docroot = c->scr->s[WSC_DOCROOT];
+	s.path_info = c->scr->s[WSC_PATH_INFO];
+	s.index_name = c->scr->has_index ? c->scr->s[WSC_INDEX] : NULL;
+	end_stdin = !(q->flags & WREQ_BODY);
+	if ((rl = cgi_fcgi_request(&s, req, sizeof(req), 1, end_stdin)) == 0) {
+		fcgi_kick(kc->w);
+		return send_error(c, 500, 1);
+	}
+	kc->owner = c;
+	c->kc = kc;
+	c->kc_reused = kc->used > 0;
+	wchan_busy(kc->w);	/* at once: the worker may have been quiet for long */
+	c->fcgi = 1;
+	/* Until the reader has seen END_REQUEST, the connection is not reusable. */
+	fcgi_reader_init(&c->fr, 1);
+	cgi_start(c, kc->fd, 0, req, rl);
+	if (c->state != C_CGI)
+		return;
+	/* A body that is not for this script (a local redirect's) is read and
+	 * dropped: nothing may follow the end of STDIN (see cgi_upload). */
+	c->fcgi_stdin_ended = end_stdin;
+}

@@ -1,0 +1,602 @@
+/*
+ * wchan.c: the channels to the lockers' workers: one per locker, looked up
+ * by name; requests are packed onto it in batches at the end of an event
+ * round, and the answers read back and checked as hostile (a worker is the
+ * locker's own process) before a connection sees them.
+ *
+ * Both directions of front's side of the wire live here, so the one place
+ * that trusts nothing a worker says is one file.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/uio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "body.h"
+#include "cgi.h"
+#include "cgienv.h"
+#include "cookie.h"
+#include "fcgi.h"
+#include "http.h"
+#include "respbuf.h"
+#include "route.h"
+#include "front.h"
+
+void
+wchan_dequeue(struct wchan *w, struct conn *c)
+{
+	TAILQ_REMOVE(&w->wq, c, wlink);
+	c->wc = NULL;
+	if (c->want_conn) {
+		/* Answered, timed out or gone: the connection asked for is not
+		 * pending any more (one that comes anyway is counted then). */
+		c->want_conn = 0;
+		w->npending--;
+		fcgi_kick(w);
+	}
+}
+
+/* Channels by locker name: every request not served from the file cache
+ * looks its locker's up, among as many as there are active lockers. */
+#define WCHAN_BUCKETS	4096
+
+static struct wchan_list	wbuckets[WCHAN_BUCKETS];
+
+static struct wchan_list *
+wchan_bucket(const char *locker)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*locker != '\0')
+		h = (h ^ (unsigned char)*locker++) * 16777619u;
+	return &wbuckets[h % WCHAN_BUCKETS];
+}
+
+struct wchan *
+wchan_find(const char *locker)
+{
+	struct wchan *w;
+
+	LIST_FOREACH(w, wchan_bucket(locker), hlink)
+		if (!w->dead && strcmp(w->locker, locker) == 0)
+			return w;
+	return NULL;
+}
+
+/* How many kept pool connections this front may hold for w's locker. */
+unsigned
+wchan_share(const struct wchan *w)
+{
+	return fcgi_front_share_of(w->max_scripts ? w->max_scripts : F.conf.max_scripts,
+	    (unsigned)F.conf.nfronts);
+}
+
+/* A script's time limit: its locker's own, or the configuration's. */
+unsigned
+script_limit(const char *locker)
+{
+	const struct wchan *w = wchan_find(locker);
+
+	return w != NULL && w->script_timeout ? w->script_timeout : F.conf.script_timeout;
+}
+
+struct wchan *
+wchan_get(const char *locker)
+{
+	struct wchan		*w;
+	struct msg_worker	 m;
+
+	if ((w = wchan_find(locker)) != NULL)
+		return w;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->kind = K_WCHAN;
+	w->fd = -1;
+	w->log_rate = LOG_LIMIT_DEFAULT;
+	bucket_fill(&w->errb, F.conf.log_rate * 2, loop_now);
+	TAILQ_INIT(&w->wq);
+	TAILQ_INIT(&w->fq);
+	snprintf(w->locker, sizeof(w->locker), "%s", locker);
+	LIST_INSERT_HEAD(wchan_bucket(w->locker), w, hlink);
+	memset(&m, 0, sizeof(m));
+	memcpy(m.locker, w->locker, sizeof(m.locker));
+	if (msg_send(F.master, MSG_WORKER_GET, &m, sizeof(m), -1) == -1)
+		log_warn("front: ask master for worker %s", locker);
+	return w;
+}
+
+static void
+wchan_free(struct wchan *w)
+{
+	LIST_REMOVE(w, hlink);
+	if (w->fd != -1) {
+		epoll_ctl(F.epfd, EPOLL_CTL_DEL, w->fd, NULL);
+		close(w->fd);
+		w->fd = -1;
+	}
+	if (w->kick) {
+		LIST_REMOVE(w, klink);
+		w->kick = 0;
+	}
+	if (w->dirty) {
+		LIST_REMOVE(w, flink);
+		w->dirty = 0;
+	}
+	w->dead = 1;
+	LIST_INSERT_HEAD(&F.dead_wchans, w, hlink);
+	/* Its pool goes with its worker: idle connections now, busy ones when done. */
+	while (w->kconns != NULL) {
+		struct kconn *k = w->kconns;
+
+		w->kconns = k->next;
+		k->w = NULL;
+		if (k->owner == NULL) {
+			k->next = NULL;
+			kconn_drop(k);
+		}
+	}
+	w->nk = 0;
+}
+
+/*
+ * A locker's worker is what max-workers retires (the quietest first) and
+ * what exits after worker-idle-timeout, and its PHP pool goes with it; both
+ * decisions go by what the worker hears.  A PHP page on a pool connection
+ * front keeps never passes through the worker, so a locker whose only work
+ * was one long page looked idle and lost it (502).  So while a request of
+ * a locker is in flight here, front says so to that locker's worker
+ * (MSG_BUSY, no payload, at most once a second per locker and channel),
+ * which counts it as a request and tells the master (MSG_ACTIVE) as for
+ * any other work.  Telling the worker rather than the master keeps one
+ * source of "busy", needs no new message the master must check, keeps the
+ * worker's own idle exit right, and reaches exactly the worker whose pool
+ * runs the request (after a retire, the locker's new worker is another).
+ */
+#define BUSY_EVERY_MS	1000	/* the master counts 2 s of silence as quiet */
+
+void
+wchan_busy(struct wchan *w)
+{
+	if (w == NULL || w->dead || w->fd == -1 || loop_now - w->told_busy < BUSY_EVERY_MS)
+		return;
+	/* A full channel holds requests of ours, which say the same. */
+	if (msg_send(w->fd, MSG_BUSY, NULL, 0, -1) == 0)
+		w->told_busy = loop_now;
+}
+
+/* Every request waiting for, or running in, a locker's worker or pool. */
+void
+busy_tell_all(void)
+{
+	struct conn *c;
+
+	F.busy_walked = loop_now;
+	F.busy_seen = 0;
+	for (c = F.conns; c != NULL; c = c->next) {
+		if (c->closed)
+			continue;
+		if (c->kc != NULL) {
+			wchan_busy(c->kc->w);	/* the pool's own worker */
+			F.busy_seen = 1;
+		} else if (c->state == C_WAIT_WORKER || c->state == C_WAIT_FCGI ||
+		    (c->state == C_CGI && !c->detached)) {
+			/* (An answer held after its script went needs no worker.) */
+			wchan_busy(wchan_find(c->locker));
+			F.busy_seen = 1;
+		}
+	}
+}
+
+/*
+ * Write the queued requests not yet sent, many per system call; stop at a
+ * full channel (EPOLLOUT brings us back).
+ */
+/* Append one string of a request message; 0 if it did not fit. */
+static int
+pack_str(char *buf, size_t cap, size_t *off, struct wire_request *r, enum wire_str i,
+    const char *p, size_t len)
+{
+	if (len > cap - *off)
+		return 0;
+	if (len)
+		memcpy(buf + *off, p, len);
+	*off += len;
+	r->len[i] = (uint32_t)len;
+	return 1;
+}
+
+/* The request as the worker needs it; its length, or 0 if it does not fit. */
+size_t
+wire_pack(struct conn *c, char *buf, size_t cap)
+{
+	struct wire_request	*r = (struct wire_request *)buf;
+	struct http_request	*q = &c->req;
+	size_t			 off = sizeof(*r), i, hl = 0;
+	char			*h;
+
+	if (cap < sizeof(*r))
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->id = c->req_id;
+	r->method = (uint8_t)q->method;
+	r->version_minor = (uint8_t)q->version_minor;
+	r->remote_port = c->peer_port;
+	r->local_port = c->local_port;
+	r->content_length = q->chunked ? -1 : q->content_length;
+	if (cgi_body_len(c) > 0)
+		r->flags |= WREQ_BODY;
+	if (c->want_conn)
+		r->flags |= WREQ_CONNECT;
+	if (c->want_spool || c->want_rspool)
+		r->flags |= WREQ_SPOOL;
+	if (!pack_str(buf, cap, &off, r, WS_PATH, c->fs_path, strlen(c->fs_path)) ||
+	    !pack_str(buf, cap, &off, r, WS_URL, c->path, strlen(c->path)) ||
+	    !pack_str(buf, cap, &off, r, WS_TARGET, q->target.p, q->target.len) ||
+	    !pack_str(buf, cap, &off, r, WS_QUERY, q->query.p, q->query.p ? q->query.len : 0) ||
+	    !pack_str(buf, cap, &off, r, WS_HOST, q->host.p, q->host.p ? q->host.len : 0) ||
+	    !pack_str(buf, cap, &off, r, WS_PREFIX, c->url_prefix, strlen(c->url_prefix)) ||
+	    !pack_str(buf, cap, &off, r, WS_METHOD, c->redirects ? "GET" : q->method_str.p,
+	    c->redirects ? 3 : q->method_str.len) ||
+	    !pack_str(buf, cap, &off, r, WS_REMOTE, c->peer, strlen(c->peer)) ||
+	    !pack_str(buf, cap, &off, r, WS_LOCAL, c->local, strlen(c->local)))
+		return 0;
+	/* Header fields as "name: value\n": values were checked to hold no LF. */
+	h = buf + off;
+	for (i = 0; i < q->nheaders; i++) {
+		const struct http_header *f = &q->headers[i];
+		size_t need = f->name.len + 2 + f->value.len + 1;
+
+		if (need > cap - off - hl)
+			return 0;
+		memcpy(h + hl, f->name.p, f->name.len);
+		hl += f->name.len;
+		h[hl++] = ':';
+		h[hl++] = ' ';
+		memcpy(h + hl, f->value.p, f->value.len);
+		hl += f->value.len;
+		h[hl++] = '\n';
+	}
+	r->len[WS_HEADERS] = (uint32_t)hl;
+	return off + hl;
+}
+
+/*
+ * Write the queued requests not yet sent, many per system call; stop at a
+ * full channel (EPOLLOUT brings us back).
+ */
+void
+wchan_flush(struct wchan *w)
+{
+	static char	 scratch[CHAN_BATCH * 2048 + MSG_MAX_PAYLOAD];
+	struct msg_out	 out[CHAN_BATCH];
+	struct conn	*batch[CHAN_BATCH], *c, *next;
+	size_t		 used, len;
+	int		 n, k, i;
+
+	if (w->fd == -1 || w->dead)
+		return;
+	for (c = TAILQ_FIRST(&w->wq); c != NULL && c->sent; c = TAILQ_NEXT(c, wlink))
+		;
+	while (c != NULL) {
+		used = 0;
+		for (n = 0; c != NULL && n < CHAN_BATCH; c = next) {
+			next = TAILQ_NEXT(c, wlink);
+			len = wire_pack(c, scratch + used, sizeof(scratch) - used < MSG_MAX_PAYLOAD ?
+			    sizeof(scratch) - used : MSG_MAX_PAYLOAD);
+			if (len == 0) {
+				if (n > 0)
+					break;	/* no room left in this batch */
+				wchan_dequeue(w, c);
+				if (c->want_rspool) {
+					resp_spool_refused(c);
+					conn_run(c);
+					continue;
+				}
+				/* Too big for any message: this request alone fails. */
+				send_error(c, 431, 0);
+				conn_run(c);
+				continue;
+			}
+			out[n].type = MSG_REQUEST;
+			out[n].data = scratch + used;
+			out[n].len = len;
+			out[n].fd = -1;
+			used += (len + 7) & ~(size_t)7;
+			batch[n++] = c;
+		}
+		if (n == 0)
+			return;
+		k = msg_send_many(w->fd, out, n);
+		if (k == -1) {
+			if (errno != EAGAIN)
+				wchan_fail(w, 502);
+			return;
+		}
+		for (i = 0; i < k; i++)
+			batch[i]->sent = 1;
+		if (k < n)
+			return;
+	}
+}
+
+void
+flush_all(void)
+{
+	struct wchan *w;
+
+	while ((w = LIST_FIRST(&F.flush)) != NULL) {
+		LIST_REMOVE(w, flink);
+		w->dirty = 0;
+		wchan_flush(w);
+	}
+}
+
+/* Put the message for the worker in w's queue, to go at the end of the round. */
+void
+worker_queue(struct conn *c, struct wchan *w)
+{
+	c->req_id = ++F.next_id;
+	c->sent = 0;
+	c->wc = w;
+	TAILQ_INSERT_TAIL(&w->wq, c, wlink);
+	/* Written at the end of this round, with every other request for it. */
+	if (!w->dirty) {
+		w->dirty = 1;
+		LIST_INSERT_HEAD(&F.flush, w, flink);
+	}
+}
+
+/* Queue the request for the locker's worker; with want, ask for a pool connection. */
+void
+worker_send(struct conn *c, struct wchan *w, int want)
+{
+	c->want_conn = want;
+	if (want)
+		w->npending++;
+	c->state = C_WAIT_WORKER;
+	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
+	worker_queue(c, w);
+}
+
+void
+dispatch_worker(struct conn *c)
+{
+	struct wchan *w;
+
+	free(c->scr);
+	c->scr = NULL;
+	if ((c->req.method == HTTP_M_GET || c->req.method == HTTP_M_HEAD) && fcache_serve(c))
+		return;
+	if ((w = wchan_get(c->locker)) == NULL)
+		return send_error(c, 503, 1);
+	/* A FastCGI script resolved a moment ago goes straight to its pool. */
+	if (!c->req.chunked && scache_get(c))
+		return fcgi_acquire(c, w);
+	worker_send(c, w, w->nk + w->npending < wchan_share(w));
+}
+
+/*
+ * The channel is gone (a worker crashed, went idle, or misbehaved).
+ * Requests without an answer are re-sent once on a fresh channel: static
+ * requests are idempotent.
+ */
+void
+wchan_fail(struct wchan *w, int status)
+{
+	struct conn *c;
+
+	w->dead = 1;
+	/* A retried request joins a fresh channel's queue, never this one. */
+	while ((c = TAILQ_FIRST(&w->wq)) != NULL) {
+		TAILQ_REMOVE(&w->wq, c, wlink);
+		c->wc = NULL;
+		if (c->want_rspool) {
+			/* An answer going out: it goes on without a spool. */
+			resp_spool_refused(c);
+			conn_run(c);
+			continue;
+		}
+		if (status == 0 && !c->retried) {
+			c->retried = 1;
+			if (c->want_spool)
+				body_ask_spool(c);
+			else
+				dispatch_worker(c);
+		} else {
+			c->want_spool = 0;
+			send_error(c, status ? status : 502, 1);
+			conn_run(c);
+		}
+	}
+	/* Those waiting for a pool connection never reached the worker. */
+	while ((c = TAILQ_FIRST(&w->fq)) != NULL) {
+		fq_remove(c);
+		dispatch_worker(c);
+	}
+	wchan_free(w);
+}
+
+static int
+ctype_ok(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	return n > 0 && n < max && http_valid_field_value(s, n) && strchr(s, '/') != NULL;
+}
+
+/* A FastCGI script: build its request here, on a pool connection. */
+static void
+fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, size_t len,
+    int fd, int asked)
+{
+	struct kconn *kc;
+
+	if ((c->scr = fres_parse(r, len)) == NULL) {
+		log_warnx("front: bad FastCGI answer from worker %s", w->locker);
+		if (fd != -1)
+			close(fd);
+		return send_error(c, 502, 1);
+	}
+	if (fd != -1 && !asked) {
+		close(fd);	/* a connection we did not ask for would be over our share */
+		return send_error(c, 502, 1);
+	}
+	scache_put(c, c->scr);
+	if (fd == -1)
+		return fcgi_acquire(c, w);
+	if ((kc = kconn_new(w, fd, c->scr->ext)) == NULL)
+		return send_error(c, 503, 1);
+	fcgi_begin(c, kc);
+}
+
+static void
+handle_response(struct wchan *w, const struct wire_response *r, size_t len, int fd)
+{
+	struct conn	*c;
+	int		 asked;
+
+	TAILQ_FOREACH(c, &w->wq, wlink)
+		if (c->req_id == r->id && c->sent)
+			break;
+	if (c == NULL) {
+		/* An answer to a request that timed out, or a lie. */
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	asked = c->want_conn;
+	wchan_dequeue(w, c);
+	if (c->want_spool) {
+		body_got_spool(c, r, fd);
+		conn_run(c);
+		return;
+	}
+	if (c->want_rspool) {
+		resp_got_spool(c, r, fd);
+		conn_run(c);
+		return;
+	}
+	if (r->kind != WIRE_FCGI && len != sizeof(*r)) {
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+		send_error(c, 502, 1);
+		conn_run(c);
+		return;
+	}
+	switch (r->kind) {
+	case WIRE_FILE:
+		if (fd == -1 || !ctype_ok(r->content_type, sizeof(r->content_type))) {
+			if (fd != -1)
+				close(fd);
+			send_error(c, 502, 1);
+			break;
+		}
+		{
+			struct stat st;
+
+			if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+				send_error(c, 502, 1);
+				break;
+			}
+			if (!c->body_pending)
+				fcache_put(c, fd, r->content_type, &st);
+			send_file(c, fd, r->content_type, &st);
+			fd = -1;
+		}
+		break;
+	case WIRE_SLASH:
+		send_redirect(c, c->path);
+		break;
+	case WIRE_CGI:
+	case WIRE_CGI_NPH:
+		if (fd == -1) {
+			send_error(c, 502, 1);
+			break;
+		}
+		c->fcgi = 0;
+		cgi_start(c, fd, r->kind == WIRE_CGI_NPH, NULL, 0);
+		fd = -1;
+		break;
+	case WIRE_FCGI:
+		fcgi_response(w, c, r, len, fd, asked);
+		fd = -1;
+		break;
+	case WIRE_STATUS:
+		if (r->status == 403 || r->status == 404 || r->status == 405 ||
+		    r->status == 500 || r->status == 503 || r->status == 502)
+			send_error(c, r->status, 1);
+		else
+			send_error(c, 502, 1);
+		break;
+	default:
+		send_error(c, 502, 1);
+	}
+	if (fd != -1)
+		close(fd);
+	conn_run(c);
+}
+
+void
+wchan_read(struct wchan *w)
+{
+	static union {
+		struct wire_response	r;
+		char			buf[WIRE_RESPONSE_MAX];
+	}				 r[CHAN_BATCH];
+	struct msg_in			 in[CHAN_BATCH];
+	int				 i, k, round;
+
+	for (round = 0; round < 8 && !w->dead; round++) {
+		for (i = 0; i < CHAN_BATCH; i++) {
+			in[i].buf = &r[i];
+			in[i].cap = sizeof(r[i]);
+		}
+		k = msg_recv_many(w->fd, in, CHAN_BATCH);
+		if (k == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (k == -1 && errno == EBADMSG) {
+			log_warnx("front: malformed message from worker %s; dropping it", w->locker);
+			wchan_fail(w, 502);
+			return;
+		}
+		if (k <= 0) {
+			wchan_fail(w, 0);
+			return;
+		}
+		for (i = 0; i < k; i++) {
+			if (w->dead) {
+				if (in[i].fd != -1)
+					close(in[i].fd);
+				continue;
+			}
+			if (in[i].type != MSG_RESPONSE || in[i].len < sizeof(r[i].r)) {
+				if (in[i].fd != -1)
+					close(in[i].fd);
+				log_warnx("front: bad message from worker %s; dropping it",
+				    w->locker);
+				wchan_fail(w, 502);
+				continue;
+			}
+			handle_response(w, &r[i].r, in[i].len, in[i].fd);
+		}
+		if (k < CHAN_BATCH)
+			return;
+	}
+}
