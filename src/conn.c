@@ -220,10 +220,14 @@ request_route(struct conn *c)
 	c->keep_alive = c->req.keep_alive;
 	c->body_pending = c->req.content_length > 0 || c->req.chunked;
 	c->locker[0] = '\0';
-	if (c->req.method == HTTP_M_UNKNOWN)
-		return send_error(c, 501, 0);
-	if (c->req.method == HTTP_M_CONNECT || c->req.method == HTTP_M_TRACE)
-		return send_error(c, 405, 0);
+	if (c->req.method == HTTP_M_UNKNOWN) {
+		send_error(c, 501, 0);
+		return;
+	}
+	if (c->req.method == HTTP_M_CONNECT || c->req.method == HTTP_M_TRACE) {
+		send_error(c, 405, 0);
+		return;
+	}
 	if (c->req.method == HTTP_M_OPTIONS && c->req.path.p != NULL &&
 	    c->req.path.len == 1 && c->req.path.p[0] == '*') {
 		/* "OPTIONS *": the server's own options. */
@@ -234,30 +238,41 @@ request_route(struct conn *c)
 		return;
 	}
 	if (c->req.path.p == NULL ||
-	    http_normalize_path(c->req.path.p, c->req.path.len, c->path, sizeof(c->path)) < 0)
-		return send_error(c, 400, 0);
-	if (F.routes == NULL)
-		return send_error(c, 503, 1);
+	    http_normalize_path(c->req.path.p, c->req.path.len, c->path, sizeof(c->path)) < 0) {
+		send_error(c, 400, 0);
+		return;
+	}
+	if (F.routes == NULL) {
+		send_error(c, 503, 1);
+		return;
+	}
 	rs = route_lookup(F.routes, c->req.host.p ? c->req.host.p : "",
 	    c->req.host.p ? c->req.host.len : 0, c->path, &rr);
-	if (rs != ROUTE_LOCKER)
-		return send_error(c, rs == ROUTE_UNKNOWN_HOST && c->req.host.p &&
+	if (rs != ROUTE_LOCKER) {
+		send_error(c, rs == ROUTE_UNKNOWN_HOST && c->req.host.p &&
 		    route_canon_host(c->req.host.p, c->req.host.len, rr.fs_path,
 		    sizeof(rr.fs_path)) == -1 ? 400 : 404, 1);
+		return;
+	}
 	memcpy(c->locker, rr.locker, sizeof(c->locker));
 	memcpy(c->url_prefix, rr.url_prefix, sizeof(c->url_prefix));
 	memcpy(c->fs_path, rr.fs_path, sizeof(c->fs_path));
-	if (rr.fs_path[0] == '\0')
-		return send_redirect(c, c->path);
+	if (rr.fs_path[0] == '\0') {
+		send_redirect(c, c->path);
+		return;
+	}
 
 	c->redirects = 0;
 	if (c->body_pending) {
 		if (c->req.content_length > 0 &&
-		    (uint64_t)c->req.content_length > F.conf.max_body_size)
-			return send_error(c, 413, 0);
+		    (uint64_t)c->req.content_length > F.conf.max_body_size) {
+			send_error(c, 413, 0);
+			return;
+		}
 		body_expect(c);
 		/* The worker is asked only once the body is all in (body.c). */
-		return body_hold_begin(c);
+		body_hold_begin(c);
+		return;
 	}
 	dispatch_worker(c);
 }
@@ -315,8 +330,10 @@ body_ask_spool(struct conn *c)
 {
 	struct wchan *w;
 
-	if ((w = wchan_get(c->locker)) == NULL)
-		return send_error(c, 503, 0);
+	if ((w = wchan_get(c->locker)) == NULL) {
+		send_error(c, 503, 0);
+		return;
+	}
 	c->want_spool = 1;
 	worker_send(c, w, 0);
 }
@@ -332,12 +349,14 @@ body_got_spool(struct conn *c, const struct wire_response *r, int fd)
 	    !S_ISREG(st.st_mode) || st.st_size != 0) {
 		if (fd != -1)
 			close(fd);
-		return send_error(c, r->kind == WIRE_STATUS && (r->status == 500 ||
+		send_error(c, r->kind == WIRE_STATUS && (r->status == 500 ||
 		    r->status == 503) ? r->status : 502, 0);
+		return;
 	}
 	if (body_spool(&c->body, fd) == -1) {
 		close(fd);
-		return send_error(c, 500, 0);
+		send_error(c, 500, 0);
+		return;
 	}
 	c->state = C_READ_BODY;
 	body_deadline_renew(c);

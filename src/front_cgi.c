@@ -81,7 +81,8 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 		if (c->kc == NULL)
 			close(fd);
 		cgi_end(c);
-		return send_error(c, 503, 1);
+		send_error(c, 503, 1);
+		return;
 	}
 	set_nonblock(fd);
 	c->cgi_fd = fd;
@@ -229,12 +230,14 @@ cgi_local_redirect(struct conn *c, struct http_str loc)
 	if (++c->redirects > CGI_MAX_REDIRECTS ||
 	    http_normalize_path(loc.p, plen, c->path, sizeof(c->path)) < 0) {
 		cgi_end(c);
-		return send_error(c, 500, 1);
+		send_error(c, 500, 1);
+		return;
 	}
 	free(c->redirect_query);
 	if ((c->redirect_query = malloc(qlen + 1)) == NULL) {
 		cgi_end(c);
-		return send_error(c, 503, 1);
+		send_error(c, 503, 1);
+		return;
 	}
 	if (qlen)
 		memcpy(c->redirect_query, q + 1, qlen);
@@ -242,8 +245,10 @@ cgi_local_redirect(struct conn *c, struct http_str loc)
 	cgi_end(c);
 	if (route_lookup(F.routes, c->req.host.p ? c->req.host.p : "",
 	    c->req.host.p ? c->req.host.len : 0, c->path, &rr) != ROUTE_LOCKER ||
-	    strcmp(rr.locker, c->locker) != 0 || rr.fs_path[0] == '\0')
-		return send_error(c, 500, 1);
+	    strcmp(rr.locker, c->locker) != 0 || rr.fs_path[0] == '\0') {
+		send_error(c, 500, 1);
+		return;
+	}
 	memcpy(c->url_prefix, rr.url_prefix, sizeof(c->url_prefix));
 	memcpy(c->fs_path, rr.fs_path, sizeof(c->fs_path));
 	/* The redirected request is a GET without a body, as in Apache. */
@@ -744,8 +749,10 @@ cgi_run(struct conn *c)
 
 		if (!c->upload_done) {
 			r = cgi_upload(c);
-			if (r == -1)
-				return cgi_fail(c, 500, "request body spool unreadable");
+			if (r == -1) {
+				cgi_fail(c, 500, "request body spool unreadable");
+				return;
+			}
 			progress |= r > 0;
 		}
 		if (!c->cgi_head_done) {
@@ -753,25 +760,34 @@ cgi_run(struct conn *c)
 			c->cgi_len += (size_t)n;
 			progress |= n > 0;
 			r = cgi_parse_head(c->cgi_buf, c->cgi_len, CGI_MAX_HEAD, c->cgi_nph, &h);
-			if (c->fcgi_error)
-				return cgi_fail(c, 502, "malformed FastCGI records");
-			if (r == -1 && c->cgi_len >= CGI_MAX_HEAD)
-				return cgi_fail(c, 502, "script head too large (over 16 KiB)");
-			if (r == -1)
-				return cgi_fail(c, 502, "malformed script output head");
+			if (c->fcgi_error) {
+				cgi_fail(c, 502, "malformed FastCGI records");
+				return;
+			}
+			if (r == -1 && c->cgi_len >= CGI_MAX_HEAD) {
+				cgi_fail(c, 502, "script head too large (over 16 KiB)");
+				return;
+			}
+			if (r == -1) {
+				cgi_fail(c, 502, "malformed script output head");
+				return;
+			}
 			if (r == 0 && c->cgi_eof) {
 				if (fcgi_retry(c))
 					return;
-				return cgi_fail(c, 502, "script ended before its head");
+				cgi_fail(c, 502, "script ended before its head");
+				return;
 			}
 			if (r > 0) {
 				int hr = cgi_head(c, &h, (size_t)r);
 
 				if (hr == 0)
 					return;		/* re-dispatched */
-				if (hr == -1)
-					return cgi_fail(c, 502, "script head too large (over 8 KiB "
+				if (hr == -1) {
+					cgi_fail(c, 502, "script head too large (over 8 KiB "
 					    "with front's own fields)");
+					return;
+				}
 			}
 			if (!c->cgi_head_done) {
 				if (!progress)
@@ -781,8 +797,10 @@ cgi_run(struct conn *c)
 		}
 		/* Our head, with the body as it comes; what the client does
 		 * not take yet is held (respbuf.h). */
-		if ((r = resp_send(c)) == -1)
-			return conn_close(c);
+		if ((r = resp_send(c)) == -1) {
+			conn_close(c);
+			return;
+		}
 		if (r == 1 && (c->out_left == 0 || (c->cgi_eof && c->upload_done))) {
 			int cut = c->out_left != 0 && cgi_cut_short(c);
 
@@ -792,15 +810,18 @@ cgi_run(struct conn *c)
 			    send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
 				c->keep_alive = 0;
 			cgi_end(c);
-			return request_done(c);
+			request_done(c);
+			return;
 		}
 		if (c->cgi_eof && !c->upload_done) {
 			if (!progress)
 				return;
 			continue;
 		}
-		if ((n = resp_fill(c)) == -1)
-			return resp_fail(c);
+		if ((n = resp_fill(c)) == -1) {
+			resp_fail(c);
+			return;
+		}
 		if (n > 0) {
 			/* A script that streams slowly is bounded by its own limit. */
 			c->deadline = loop_now + (uint64_t)c->script_s * 1000;

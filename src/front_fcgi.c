@@ -257,10 +257,14 @@ fcgi_acquire(struct conn *c, struct wchan *w)
 {
 	struct kconn *kc;
 
-	if (TAILQ_EMPTY(&w->fq) && (kc = kconn_idle(w, c->scr->ext)) != NULL)
-		return fcgi_begin(c, kc);
-	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending < wchan_share(w))
-		return worker_send(c, w, 1);
+	if (TAILQ_EMPTY(&w->fq) && (kc = kconn_idle(w, c->scr->ext)) != NULL) {
+		fcgi_begin(c, kc);
+		return;
+	}
+	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending < wchan_share(w)) {
+		worker_send(c, w, 1);
+		return;
+	}
 	c->state = C_WAIT_FCGI;
 	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
 	c->fqw = w;
@@ -313,7 +317,8 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 	if ((wl = wire_pack(c, wbuf, sizeof(wbuf))) == 0 ||
 	    wire_view_of(q, wbuf + sizeof(*q), wl - sizeof(*q), &v) == -1) {
 		fcgi_kick(kc->w);	/* still idle: for whoever waits */
-		return send_error(c, 431, 0);
+		send_error(c, 431, 0);
+		return;
 	}
 	snprintf(file, sizeof(file), "%s/%s", c->scr->s[WSC_DOCROOT], c->scr->s[WSC_REL]);
 	memset(&s, 0, sizeof(s));
@@ -327,7 +332,8 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 	end_stdin = !(q->flags & WREQ_BODY);
 	if ((rl = cgi_fcgi_request(&s, req, sizeof(req), 1, end_stdin)) == 0) {
 		fcgi_kick(kc->w);
-		return send_error(c, 500, 1);
+		send_error(c, 500, 1);
+		return;
 	}
 	kc->owner = c;
 	c->kc = kc;

@@ -239,8 +239,10 @@ send_redirect(struct conn *c, const char *path)
 	const char *q = c->req.query.p;
 
 	snprintf(loc, sizeof(loc), "%s/", path);
-	if (http_encode_path(loc, enc, sizeof(enc)) < 0)
-		return send_error(c, 414, 1);
+	if (http_encode_path(loc, enc, sizeof(enc)) < 0) {
+		send_error(c, 414, 1);
+		return;
+	}
 	head_begin(c, 301);
 	if (q != NULL && c->req.query.len < 2048)
 		head_add(c, "Location: %s?%.*s\r\n", enc, (int)c->req.query.len, q);
@@ -248,8 +250,10 @@ send_redirect(struct conn *c, const char *path)
 		head_add(c, "Location: %s\r\n", enc);
 	head_add(c, "Content-Length: 0\r\n");
 	/* Not a 301 without its Location: the URI is too long to send back. */
-	if (c->out_full)
-		return send_error(c, 414, 1);
+	if (c->out_full) {
+		send_error(c, 414, 1);
+		return;
+	}
 	head_end(c);
 	c->state = C_SEND;
 	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;

@@ -383,11 +383,15 @@ dispatch_worker(struct conn *c)
 	c->scr = NULL;
 	if ((c->req.method == HTTP_M_GET || c->req.method == HTTP_M_HEAD) && fcache_serve(c))
 		return;
-	if ((w = wchan_get(c->locker)) == NULL)
-		return send_error(c, 503, 1);
+	if ((w = wchan_get(c->locker)) == NULL) {
+		send_error(c, 503, 1);
+		return;
+	}
 	/* A FastCGI script resolved a moment ago goes straight to its pool. */
-	if (!c->req.chunked && scache_get(c))
-		return fcgi_acquire(c, w);
+	if (!c->req.chunked && scache_get(c)) {
+		fcgi_acquire(c, w);
+		return;
+	}
 	worker_send(c, w, w->nk + w->npending < wchan_share(w));
 }
 
@@ -451,17 +455,23 @@ fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, si
 		log_warnx("front: bad FastCGI answer from worker %s", w->locker);
 		if (fd != -1)
 			close(fd);
-		return send_error(c, 502, 1);
+		send_error(c, 502, 1);
+		return;
 	}
 	if (fd != -1 && !asked) {
 		close(fd);	/* a connection we did not ask for would be over our share */
-		return send_error(c, 502, 1);
+		send_error(c, 502, 1);
+		return;
 	}
 	scache_put(c, c->scr);
-	if (fd == -1)
-		return fcgi_acquire(c, w);
-	if ((kc = kconn_new(w, fd, c->scr->ext)) == NULL)
-		return send_error(c, 503, 1);
+	if (fd == -1) {
+		fcgi_acquire(c, w);
+		return;
+	}
+	if ((kc = kconn_new(w, fd, c->scr->ext)) == NULL) {
+		send_error(c, 503, 1);
+		return;
+	}
 	fcgi_begin(c, kc);
 }
 
