@@ -289,6 +289,148 @@ raise_nofile(void)
 	}
 }
 
+/* A client's socket: note what the kernel said, then run the connection. */
+static void
+ev_conn(struct conn *c, uint32_t events)
+{
+	if (c->closed)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->rdhup = 1;
+	conn_run(c);
+}
+
+/* A worker's channel: requests still queued go out, answers come in. */
+static void
+ev_wchan(struct wchan *w, uint32_t events)
+{
+	if (w->dead)
+		return;
+	if (events & EPOLLOUT)
+		wchan_flush(w);
+	wchan_read(w);
+}
+
+/* The script side of c (a CGI socket, or a pool connection it uses). */
+static void
+ev_script(struct conn *c, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->cgi_readable = 1;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->cgi_writable = 1;
+	conn_run(c);
+}
+
+static void
+ev_cgi(struct cgi_tag *t, uint32_t events)
+{
+	struct conn *c = t->c;
+
+	if (c->closed || c->cgi_fd == -1)
+		return;
+	ev_script(c, events);
+}
+
+static void
+ev_fconn(struct kconn *kc, uint32_t events)
+{
+	struct conn	*c = kc->owner;
+	char		 b;
+
+	if (kc->dead)
+		return;
+	if (c != NULL) {
+		if (c->closed)
+			return;
+		ev_script(c, events);
+		return;
+	}
+	/* Idle: the pool closed it (a child exited), or spoke
+	 * out of turn; an event left from its last request is not
+	 * either. */
+	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
+	    !(recv(kc->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+	    errno == EAGAIN))
+		kconn_drop(kc);
+}
+
+/* SIGTERM or SIGINT: stop; SIGHUP is the master's business. */
+static void
+ev_signal(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo != SIGHUP)
+			stop_begin();
+}
+
+/* One event, by the kind of object it is for. */
+static void
+ev_one(void *p, uint32_t events, int sfd)
+{
+	switch (*(enum obj_kind *)p) {
+	case K_LISTEN:
+		for (int j = 0; j < F.nlisten; j++)
+			accept_conns(F.listen[j]);
+		break;
+	case K_CONN:
+		ev_conn(p, events);
+		break;
+	case K_WCHAN:
+		ev_wchan(p, events);
+		break;
+	case K_CGI:
+		ev_cgi(p, events);
+		break;
+	case K_FCONN:
+		ev_fconn(p, events);
+		break;
+	case K_MASTER:
+		master_read();
+		break;
+	case K_SIGNAL:
+		ev_signal(sfd);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * What is done once per round, after its events: timeouts (once a second),
+ * the queues written in batches, logs and counts sent, the closed freed.
+ */
+static void
+round_end(void)
+{
+	static time_t	last;
+	uint64_t	since;
+
+	if (F.date_t != last) {
+		last = F.date_t;
+		timeouts();
+	}
+	fcgi_kick_all();
+	flush_all();
+	if (loop_now - F.busy_walked >= BUSY_WALK_MS)
+		busy_tell_all();
+	/* Log lines go to logd in batches: at most 100 ms late. */
+	if (F.loglen > 16384 || (F.loglen > 0 && loop_now - F.log_first >= 100))
+		log_flush();
+	if (stats_pending(&since) && loop_now - since >= STATS_EVERY_MS)
+		stats_flush(F.master);
+	graveyard_empty();
+	if (F.stopping && (F.nconns == 0 || loop_now > F.stop_deadline)) {
+		log_flush();
+		stats_flush(F.master);
+		exit(0);
+	}
+}
+
 int
 front_main(int idx)
 {
@@ -348,112 +490,8 @@ front_main(int idx)
 		    F.busy_seen ? BUSY_WALK_MS : 1000);
 
 		update_date();
-		for (i = 0; i < nev; i++) {
-			void		*p = evs[i].data.ptr;
-			enum obj_kind	 k = *(enum obj_kind *)p;
-
-			switch (k) {
-			case K_LISTEN:
-				for (int j = 0; j < F.nlisten; j++)
-					accept_conns(F.listen[j]);
-				break;
-			case K_CONN: {
-				struct conn *c = p;
-
-				if (c->closed)
-					break;
-				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-					c->readable = 1;
-				if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-					c->rdhup = 1;
-				conn_run(c);
-				break;
-			}
-			case K_WCHAN: {
-				struct wchan *w = p;
-
-				if (w->dead)
-					break;
-				if (evs[i].events & EPOLLOUT)
-					wchan_flush(w);
-				wchan_read(w);
-				break;
-			}
-			case K_CGI: {
-				struct conn *c = ((struct cgi_tag *)p)->c;
-
-				if (c->closed || c->cgi_fd == -1)
-					break;
-				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-					c->cgi_readable = 1;
-				if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-					c->cgi_writable = 1;
-				conn_run(c);
-				break;
-			}
-			case K_FCONN: {
-				struct kconn	*kc = p;
-				struct conn	*c = kc->owner;
-				char		 b;
-
-				if (kc->dead)
-					break;
-				if (c != NULL) {
-					if (c->closed)
-						break;
-					if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-						c->cgi_readable = 1;
-					if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-						c->cgi_writable = 1;
-					conn_run(c);
-					break;
-				}
-				/* Idle: the pool closed it (a child exited), or spoke
-				 * out of turn; an event left from its last request is not
-				 * either. */
-				if ((evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
-				    !(recv(kc->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
-				    errno == EAGAIN))
-					kconn_drop(kc);
-				break;
-			}
-			case K_MASTER:
-				master_read();
-				break;
-			case K_SIGNAL: {
-				struct signalfd_siginfo si;
-
-				while (read(sfd, &si, sizeof(si)) == sizeof(si))
-					if (si.ssi_signo != SIGHUP)
-						stop_begin();
-				break;
-			}
-			default:
-				break;
-			}
-		}
-		{
-			static time_t last;
-
-			if (F.date_t != last) {
-				last = F.date_t;
-				timeouts();
-			}
-		}
-		fcgi_kick_all();
-		flush_all();
-		if (loop_now - F.busy_walked >= BUSY_WALK_MS)
-			busy_tell_all();
-		/* Log lines go to logd in batches: at most 100 ms late. */
-		if (F.loglen > 16384 || (F.loglen > 0 && loop_now - F.log_first >= 100))
-			log_flush();
-		if (stats_pending(&since) && loop_now - since >= STATS_EVERY_MS)
-			stats_flush(F.master);
-		graveyard_empty();
-		if (F.stopping && (F.nconns == 0 || loop_now > F.stop_deadline)) {
-			log_flush();
-			stats_flush(F.master);
-			exit(0);
-		}
+		for (i = 0; i < nev; i++)
+			ev_one(evs[i].data.ptr, evs[i].events, sfd);
+		round_end();
 	}
 }
