@@ -30,6 +30,7 @@
 #include "master.h"
 #include "directory.h"
 #include "quota.h"
+#include "verbs.h"
 #include "vhost.h"
 
 static const char *home_subdirs[] = {
@@ -506,24 +507,92 @@ caller_may(const struct ctl_client *c, const char *locker)
 	return c->uid == 0 || dir_admin_is(M->dir, locker, c->uid) == 1;
 }
 
-static void
-not_admin(struct ctl_client *c, const char *locker)
+/* Every refusal for want of rights: one log line, one answer, exit 77. */
+static void __attribute__((format(printf, 3, 4)))
+refuse(struct ctl_client *c, const struct verb *v, const char *fmt, ...)
 {
-	log_info("control: uid %u (pid %d) refused: not an admin of %s", (unsigned)c->uid,
-	    (int)c->pid, locker);
-	done(c, 77, "permission denied: you are not an admin of %s", locker);
+	char	why[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_info("control: uid %u (pid %d) refused %s: %s", (unsigned)c->uid, (int)c->pid,
+	    v->name, why);
+	done(c, 77, "permission denied: %s", why);
 }
 
-/* The locker named in the request, if it exists and the caller may act for it. */
+/* WHO_ADMIN: may the caller act for the locker the request is about?  1 yes,
+ * 0 answered (no such locker, or refused). */
 static int
-locker_for_caller(struct ctl_client *c, struct locker_rec *lr)
+admin_allowed(struct ctl_client *c, const struct verb *v)
+{
+	struct vhost_rec	old;
+	char			host[HOSTNAME_MAX + 1];
+
+	if (v->flags & VERB_BY_HOST) {
+		/* Not a vhost (yet): the handler looks among the caller's claims. */
+		if (route_canon_host(c->req.host, strlen(c->req.host), host,
+		    sizeof(host)) == -1 || dir_vhost_get(M->dir, host, &old) != 1 ||
+		    caller_may(c, old.locker))
+			return 1;
+		refuse(c, v, "you are not an admin of %s, which vhost %s belongs to",
+		    old.locker, host);
+		return 0;
+	}
+	if ((v->flags & VERB_ANY_ALL) && c->req.name[0] == '\0')
+		return 1;
+	/* Its existence is public (locker list): said before the refusal. */
+	if (dir_locker_get(M->dir, c->req.name, &(struct locker_rec){ 0 }) != 1) {
+		done(c, 1, "no locker named \"%s\"", c->req.name);
+		return 0;
+	}
+	if (caller_may(c, c->req.name))
+		return 1;
+	refuse(c, v, "you are not an admin of %s", c->req.name);
+	return 0;
+}
+
+/*
+ * Who may run the verb (its row in verbs.c): checked here once, before its
+ * handler runs, and again by a handler that answers later (a verify's DNS
+ * answer), when the caller may have lost the right meanwhile.  1 yes, 0
+ * answered.
+ */
+static int
+verb_allowed(struct ctl_client *c, const struct verb *v)
+{
+	if (c->uid == 0)
+		return 1;
+	if (c->req.flags & v->root_flags) {
+		refuse(c, v, "only root may %s", v->root_what);
+		return 0;
+	}
+	switch (v->who) {
+	case WHO_ANYONE:
+		return 1;
+	case WHO_LOGIN:
+		/* A daemon's account signs up nothing (it would be the admin). */
+		if (nss_is_login_uid(c->uid))
+			return 1;
+		refuse(c, v, "uid %u is a system account, not a login user",
+		    (unsigned)c->uid);
+		return 0;
+	case WHO_ADMIN:
+		return admin_allowed(c, v);
+	case WHO_ROOT:
+		break;
+	}
+	refuse(c, v, "only root may %s", v->root_what);
+	return 0;
+}
+
+/* The locker named in the request (who may act for it is checked before). */
+static int
+locker_get(struct ctl_client *c, struct locker_rec *lr)
 {
 	if (dir_locker_get(M->dir, c->req.name, lr) != 1) {
 		done(c, 1, "no locker named \"%s\"", c->req.name);
-		return -1;
-	}
-	if (!caller_may(c, lr->name)) {
-		not_admin(c, lr->name);
 		return -1;
 	}
 	return 0;
@@ -639,32 +708,18 @@ out:
 
 /* ------------------------------------------------------------ per user */
 
-/* What costs a token of the caller's bucket: whatever writes the directory
- * and its audit trail (and mostly pushes new routes to every front). */
+/*
+ * 1 if a login user's change may go on; 0 if over change-rate (answered).
+ * A change (VERB_CHANGE) is whatever writes the directory and its audit
+ * trail, and mostly pushes new routes to every front (verify: and asks the
+ * DNS, in a child).
+ */
 static int
-verb_is_change(uint32_t verb)
-{
-	switch (verb) {
-	case CTL_SIGNUP:
-	case CTL_VHOST_ADD:
-	case CTL_VHOST_VERIFY:		/* and a DNS question, in a child */
-	case CTL_VHOST_REMOVE:
-	case CTL_ADMIN_ADD:
-	case CTL_ADMIN_REMOVE:
-	case CTL_SU:
-	case CTL_RUN:
-		return 1;
-	}
-	return 0;
-}
-
-/* 1 if a login user's change may go on; 0 if over change-rate (answered). */
-static int
-change_allowed(struct ctl_client *c)
+change_allowed(struct ctl_client *c, const struct verb *v)
 {
 	uint32_t retry = 1;
 
-	if (c->uid == 0 || !verb_is_change(c->req.verb) ||
+	if (c->uid == 0 || !(v->flags & VERB_CHANGE) ||
 	    userlimit_take(c->uid, now_ms(), M->conf.change_rate, M->conf.change_burst,
 	    &retry) == 0)
 		return 1;
@@ -733,10 +788,6 @@ do_signup(struct ctl_client *c)
 	int			 rc;
 
 	if (c->uid != 0) {
-		/* A daemon's account signs up nothing (it would be the admin). */
-		if (!nss_is_login_uid(c->uid))
-			return done(c, 77, "permission denied: uid %u is a system account, "
-			    "not a login user", (unsigned)c->uid);
 		if ((rc = login_name(c->uid, login, sizeof(login))) == NSS_NOANSWER)
 			return nss_slow(c);
 		if (rc != NSS_OK)
@@ -1024,9 +1075,7 @@ do_vhost_add(struct ctl_client *c)
 	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1 ||
 	    strchr(c->req.host, ':') != NULL || strchr(host, '.') == NULL)
 		return done(c, 2, "invalid host name \"%s\"", c->req.host);
-	if (force && c->uid != 0)
-		return done(c, 77, "permission denied: only root may --force a vhost");
-	if (locker_for_caller(c, &lr) == -1)
+	if (locker_get(c, &lr) == -1)
 		return;
 	if (c->req.subdir[0] != '\0' && subdir_check(c->req.subdir, why, sizeof(why)) == -1)
 		return done(c, 2, "invalid --path \"%s\": %s", c->req.subdir, why);
@@ -1066,7 +1115,7 @@ verify_ready(struct ctl_client *c, char *host, size_t hostsz, struct locker_rec 
 		done(c, 2, "invalid host name \"%s\"", c->req.host);
 		return -1;
 	}
-	if (locker_for_caller(c, lr) == -1)
+	if (locker_get(c, lr) == -1)
 		return -1;
 	if (dir_vhost_get(M->dir, host, &old) == 1) {
 		done(c, strcmp(old.locker, lr->name) == 0 ? 0 : 1, "vhost %s already "
@@ -1113,7 +1162,8 @@ control_proof_done(struct ctl_client *c, const char *token, int answer)
 	char			 host[HOSTNAME_MAX + 1], rr[HOSTNAME_MAX + 32], err[512];
 
 	dir_set_actor(M->dir, (uint32_t)c->uid);
-	if (verify_ready(c, host, sizeof(host), &lr, &cl) == -1)
+	if (!verb_allowed(c, verb_by_id(CTL_VHOST_VERIFY)) ||
+	    verify_ready(c, host, sizeof(host), &lr, &cl) == -1)
 		return;
 	if (strcmp(cl.token, token) != 0)
 		return done(c, 1, "the claim to %s was made again while the DNS was asked; "
@@ -1148,16 +1198,11 @@ do_vhost_remove(struct ctl_client *c)
 			return done(c, 1, "%s", err);
 		if (rc > 0)
 			return done(c, 0, NULL);
+		/* Not "no vhost": whether another's claim exists is not theirs to learn. */
 		if (c->uid != 0)
 			return done(c, 77, "permission denied: %s is not a vhost of a locker "
 			    "you are an admin of", host);
 		return done(c, 1, "no vhost %s", host);
-	}
-	if (!caller_may(c, old.locker)) {
-		log_info("control: uid %u refused: vhost %s of %s", (unsigned)c->uid, host,
-		    old.locker);
-		return done(c, 77, "permission denied: vhost %s belongs to a locker you "
-		    "are not an admin of", host);
 	}
 	if ((rc = dir_vhost_remove(M->dir, host, err, sizeof(err))) == -1)
 		return done(c, 1, "%s", err);
@@ -1293,10 +1338,7 @@ do_run(struct ctl_client *c)
 	struct run_ctx		 r;
 	char			 what[256], err[256];
 
-	if (c->req.verb == CTL_RUN && c->uid != 0)
-		return done(c, 77, "permission denied: only root may do that; admins of a "
-		    "locker use locker su");
-	if (locker_for_caller(c, &lr) == -1)
+	if (locker_get(c, &lr) == -1)
 		return;
 	argv_summary(&c->req, what, sizeof(what));
 	if (dir_audit(M->dir, c->req.verb == CTL_SU ? "su" : "run", lr.name, what, err,
@@ -1394,7 +1436,7 @@ do_admin(struct ctl_client *c)
 	uid_t			 uid;
 	int			 rc;
 
-	if (locker_for_caller(c, &lr) == -1)
+	if (locker_get(c, &lr) == -1)
 		return;
 	if (c->req.verb == CTL_ADMIN_LIST) {
 		dir_admin_foreach(M->dir, lr.name, admin_cb, &as);
@@ -1482,7 +1524,7 @@ do_logs(struct ctl_client *c)
 	char			 err[512];
 	int			 fd;
 
-	if (locker_for_caller(c, &lr) == -1)
+	if (locker_get(c, &lr) == -1)
 		return;
 	memset(&m, 0, sizeof(m));
 	memcpy(m.locker, lr.name, sizeof(m.locker));
@@ -1757,7 +1799,7 @@ do_status(struct ctl_client *c)
 	int			 i;
 
 	if (c->req.name[0] != '\0') {
-		if (locker_for_caller(c, &lr) == -1)
+		if (locker_get(c, &lr) == -1)
 			return;
 		send_locker_procs(c, &lr);
 		send_locker_stats(c, lr.name);
@@ -1834,11 +1876,7 @@ audit_admin_cb(const struct admin_rec *a, void *arg)
 static void
 do_audit(struct ctl_client *c)
 {
-	struct locker_rec lr;
-
 	if (c->req.name[0] != '\0') {
-		if (c->uid != 0 && locker_for_caller(c, &lr) == -1)
-			return;
 		dir_audit_foreach_last(M->dir, c->req.name, AUDIT_ROWS_MAX, audit_cb, c);
 	} else if (c->uid == 0)
 		dir_audit_foreach_last(M->dir, NULL, AUDIT_ROWS_MAX, audit_cb, c);
@@ -2020,64 +2058,75 @@ req_strings_ok(const struct ctl_request *r)
 }
 
 static void
+do_list(struct ctl_client *c)
+{
+	dir_locker_foreach(M->dir, list_cb, c);
+	done(c, 0, NULL);
+}
+
+/* Anyone may ask; only root and its admins see its admins and limits. */
+static void
+do_info(struct ctl_client *c)
+{
+	struct locker_rec lr;
+
+	if (locker_get(c, &lr) == -1)
+		return;
+	send_locker(c, &lr);
+	dir_vhost_foreach(M->dir, lr.name, vhost_cb, c);
+	if (caller_may(c, lr.name)) {
+		struct admin_send as = { .c = c };
+
+		dir_admin_foreach(M->dir, lr.name, admin_cb, &as);
+		send_limits(c, &lr);
+	}
+	done(c, 0, NULL);
+}
+
+static void
+do_vhost_list(struct ctl_client *c)
+{
+	dir_vhost_foreach(M->dir, c->req.name[0] ? c->req.name : NULL, vhost_cb, c);
+	done(c, 0, NULL);
+}
+
+/* Each verb's handler; who may run it is the table's (verbs.c). */
+static void (*const handlers[])(struct ctl_client *) = {
+	[CTL_SIGNUP] = do_signup,
+	[CTL_LIST] = do_list,
+	[CTL_INFO] = do_info,
+	[CTL_REMOVE] = do_remove,
+	[CTL_VHOST_ADD] = do_vhost_add,
+	[CTL_VHOST_VERIFY] = do_vhost_verify,
+	[CTL_VHOST_REMOVE] = do_vhost_remove,
+	[CTL_VHOST_LIST] = do_vhost_list,
+	[CTL_RUN] = do_run,
+	[CTL_SU] = do_run,
+	[CTL_ADMIN_ADD] = do_admin,
+	[CTL_ADMIN_REMOVE] = do_admin,
+	[CTL_ADMIN_LIST] = do_admin,
+	[CTL_LOGS] = do_logs,
+	[CTL_STATUS] = do_status,
+	[CTL_AUDIT] = do_audit,
+	[CTL_QUOTA] = do_limit,
+	[CTL_LIMIT] = do_limit,
+};
+
+/* A request (and a su's or run's stdio) is in: rate, rights, then the verb. */
+static void
 dispatch(struct ctl_client *c)
 {
-	struct locker_rec	lr;
-	int			may;
+	const struct verb *v = verb_by_id(c->req.verb);
 
-	if (!change_allowed(c))
+	if (v == NULL || v->id >= sizeof(handlers) / sizeof(handlers[0]) ||
+	    handlers[v->id] == NULL)
+		return done(c, 2, "unknown request %u", c->req.verb);
+	if (!change_allowed(c, v))
 		return;
 	dir_set_actor(M->dir, (uint32_t)c->uid);
-	switch (c->req.verb) {
-	case CTL_LIST:
-		dir_locker_foreach(M->dir, list_cb, c);
-		return done(c, 0, NULL);
-	case CTL_INFO:
-		if (dir_locker_get(M->dir, c->req.name, &lr) != 1)
-			return done(c, 1, "no locker named \"%s\"", c->req.name);
-		may = caller_may(c, lr.name);
-		send_locker(c, &lr);
-		dir_vhost_foreach(M->dir, lr.name, vhost_cb, c);
-		if (may) {
-			struct admin_send as = { .c = c };
-
-			dir_admin_foreach(M->dir, lr.name, admin_cb, &as);
-			send_limits(c, &lr);
-		}
-		return done(c, 0, NULL);
-	case CTL_VHOST_LIST:
-		dir_vhost_foreach(M->dir, c->req.name[0] ? c->req.name : NULL, vhost_cb, c);
-		return done(c, 0, NULL);
-	case CTL_SIGNUP:
-		return do_signup(c);
-	case CTL_VHOST_ADD:
-		return do_vhost_add(c);
-	case CTL_VHOST_VERIFY:
-		return do_vhost_verify(c);
-	case CTL_VHOST_REMOVE:
-		return do_vhost_remove(c);
-	case CTL_ADMIN_ADD:
-	case CTL_ADMIN_REMOVE:
-	case CTL_ADMIN_LIST:
-		return do_admin(c);
-	case CTL_LOGS:
-		return do_logs(c);
-	case CTL_STATUS:
-		return do_status(c);
-	case CTL_AUDIT:
-		return do_audit(c);
-	case CTL_REMOVE:
-		if (c->uid != 0)
-			return done(c, 77, "permission denied: only root may remove a locker");
-		return do_remove(c);
-	case CTL_QUOTA:
-	case CTL_LIMIT:
-		if (c->uid != 0)
-			return done(c, 77, "permission denied: only root may change limits");
-		return do_limit(c);
-	default:
-		return done(c, 2, "unknown request %u", c->req.verb);
-	}
+	if (!verb_allowed(c, v))
+		return;
+	handlers[v->id](c);
 }
 
 /*
@@ -2128,10 +2177,8 @@ control_read(struct ctl_client *c)
 	/* msg_rules[]: a request without a descriptor, stdio with one. */
 	if (c->want_stdio > 0 && type == MSG_CTL_STDIO) {
 		c->stdio[3 - c->want_stdio] = fd;
-		if (--c->want_stdio == 0 && change_allowed(c)) {
-			dir_set_actor(M->dir, (uint32_t)c->uid);
-			do_run(c);
-		}
+		if (--c->want_stdio == 0)
+			dispatch(c);
 		return;
 	}
 	if (fd != -1)
@@ -2151,7 +2198,8 @@ control_read(struct ctl_client *c)
 		return;
 	}
 	c->req = m.req;
-	if (c->req.verb == CTL_RUN || c->req.verb == CTL_SU) {
+	if (verb_by_id(c->req.verb) != NULL &&
+	    (verb_by_id(c->req.verb)->flags & VERB_STDIO)) {
 		/* The CLI sends its stdio next: take them before any answer, or
 		 * closing on unread descriptors resets the connection. */
 		if (!run_argv_ok(&c->req)) {

@@ -19,53 +19,10 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "verbs.h"
 
 static int		 json;
 static struct config	 conf;
-
-struct verb {
-	const char	*name;		/* "vhost add" */
-	enum ctl_verb	 verb;
-	int		 min, max;	/* positional arguments */
-	const char	*args;		/* for usage */
-	const char	*help;
-};
-
-static const struct verb verbs[] = {
-	{ "signup", CTL_SIGNUP, 0, 1, "[NAME] [--group NAME]",
-	  "your own locker (named after your login), a group's with you as its "
-	  "admin (--group), or any (root)" },
-	{ "list", CTL_LIST, 0, 0, "", "list the lockers" },
-	{ "info", CTL_INFO, 1, 1, "NAME", "show a locker, its vhosts and (to admins) admins" },
-	{ "remove", CTL_REMOVE, 1, 1, "NAME [--purge]",
-	  "remove a locker; its home is archived, or deleted with --purge (root)" },
-	{ "vhost add", CTL_VHOST_ADD, 2, 2, "NAME HOST [--path SUBDIR] [--force]",
-	  "serve HOST from NAME's web_scripts[/SUBDIR] (admins; a name outside "
-	  "the domain once proved; root: at once, --force takes it from another)" },
-	{ "vhost verify", CTL_VHOST_VERIFY, 2, 2, "NAME HOST",
-	  "prove HOST is NAME's by its DNS TXT record (admins)" },
-	{ "vhost remove", CTL_VHOST_REMOVE, 1, 1, "HOST", "stop serving HOST (admins)" },
-	{ "vhost list", CTL_VHOST_LIST, 0, 1, "[NAME]", "list vhosts" },
-	{ "admin add", CTL_ADMIN_ADD, 2, 2, "NAME USER", "let login USER act for NAME (admins)" },
-	{ "admin remove", CTL_ADMIN_REMOVE, 2, 2, "NAME USER",
-	  "USER no longer acts for NAME; the last admin stays (admins)" },
-	{ "admin list", CTL_ADMIN_LIST, 1, 1, "NAME", "NAME's admins (admins)" },
-	{ "su", CTL_SU, 1, -1, "NAME [-- COMMAND [ARG...]]",
-	  "a shell, or a command, as NAME in its sandbox (admins)" },
-	{ "logs", CTL_LOGS, 1, 1, "NAME [--error] [--follow]",
-	  "NAME's access or error log; --follow waits for more (admins)" },
-	{ "status", CTL_STATUS, 0, 1, "[NAME]",
-	  "processes, memory, CPU, requests served and errors (admins; root: all)" },
-	{ "audit", CTL_AUDIT, 0, 1, "[NAME]",
-	  "who changed what, when: every locker (root), or yours (admins)" },
-	{ "run", CTL_RUN, 1, -1, "NAME -- COMMAND [ARG...]",
-	  "run a command as the locker, in its sandbox (root)" },
-	{ "quota", CTL_QUOTA, 2, 2, "NAME SIZE|none|default",
-	  "how much NAME's home may hold, like 500M or 2G (root)" },
-	{ "limit", CTL_LIMIT, 3, 3, "NAME KEY VALUE|none|default",
-	  "NAME's own memory-limit, process-limit, ... (root; see locker info)" },
-	{ NULL, 0, 0, 0, NULL, NULL }
-};
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -77,11 +34,27 @@ usage(void)
 	for (v = verbs; v->name != NULL; v++)
 		fprintf(stderr, "  %-13s %-27s %s\n", v->name, v->args, v->help);
 	fprintf(stderr, "\n  -c file  lockerd's configuration (default " DEFAULT_CONFIG ")\n"
-	    "  --json   machine-readable output\n\n"
+	    "  --json   machine-readable output\n"
+	    "  --verbs  the commands, one a line: name, who may run it, arguments\n\n"
 	    "Exit status: 0 done; 1 failed; 2 usage; 77 permission denied; 75 lockerd\n"
 	    "busy (too many of your connections open, or of your changes a minute);\n"
 	    "su and run: the command's.\n");
 	exit(2);
+}
+
+/* The table itself, for tests and scripts: each verb, who may run it (and
+ * how the master finds the locker it is about), and its arguments. */
+static __attribute__((noreturn)) void
+list_verbs(void)
+{
+	const struct verb *v;
+
+	for (v = verbs; v->name != NULL; v++)
+		printf("%s\t%s%s%s%s\t%s\n", v->name, verb_who_name(v->who),
+		    (v->flags & VERB_BY_HOST) ? ",by-host" : "",
+		    (v->flags & VERB_ANY_ALL) ? ",any-without-name" : "",
+		    v->root_flags ? ",root-options" : "", v->args);
+	exit(0);
 }
 
 static void
@@ -981,6 +954,8 @@ main(int argc, char **argv)
 				errlog = 1;
 			else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
 				follow = 1;
+			else if (strcmp(argv[i], "--verbs") == 0)
+				list_verbs();
 			else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 				usage();
 			else {
@@ -1013,26 +988,26 @@ main(int argc, char **argv)
 		usage();
 	}
 	i = strchr(v->name, ' ') ? 2 : 1;	/* the first positional argument */
-	if ((purge && v->verb != CTL_REMOVE) || (subdir && v->verb != CTL_VHOST_ADD) ||
-	    (force && v->verb != CTL_VHOST_ADD) ||
-	    (group && v->verb != CTL_SIGNUP) || ((errlog || follow) && v->verb != CTL_LOGS))
+	if (((purge ? VOPT_PURGE : 0) | (force ? VOPT_FORCE : 0) | (subdir ? VOPT_PATH : 0) |
+	    (group ? VOPT_GROUP : 0) | (errlog ? VOPT_ERROR : 0) |
+	    (follow ? VOPT_FOLLOW : 0)) & ~v->opts)
 		return usage_of(v);
 	memset(&req, 0, sizeof(req));
 	req.version = CTL_VERSION;
-	req.verb = v->verb;
-	if (v->verb == CTL_RUN) {
+	req.verb = v->id;
+	if (v->id == CTL_RUN) {
 		if (npos - i < 1 || dashdash != i + 1 || npos - dashdash < 1)
 			return usage_of(v);
 		copy_arg(req.name, sizeof(req.name), pos[i], "name");
 		if (pack_argv(&req, pos, dashdash, npos) == -1)
 			return 2;
-	} else if (v->verb == CTL_QUOTA || v->verb == CTL_LIMIT) {
+	} else if (v->id == CTL_QUOTA || v->id == CTL_LIMIT) {
 		if (dashdash != -1 || npos - i != v->min)
 			return usage_of(v);
 		copy_arg(req.name, sizeof(req.name), pos[i], "name");
 		if (pack_argv(&req, pos, i + 1, npos) == -1)
 			return 2;
-	} else if (v->verb == CTL_SU) {
+	} else if (v->id == CTL_SU) {
 		if (npos - i < 1 || (dashdash == -1 && npos - i != 1) ||
 		    (dashdash != -1 && dashdash != i + 1))
 			return usage_of(v);
@@ -1042,7 +1017,7 @@ main(int argc, char **argv)
 	} else {
 		if (dashdash != -1 || npos - i < v->min || (v->max >= 0 && npos - i > v->max))
 			return usage_of(v);
-		if (v->verb == CTL_SIGNUP) {
+		if (v->id == CTL_SIGNUP) {
 			/* root names the locker; a user's own is named after their login. */
 			if (group != NULL && npos - i != 0)
 				return usage_of(v);
@@ -1056,13 +1031,13 @@ main(int argc, char **argv)
 				req.flags |= CTL_F_GROUP;
 			}
 		}
-		if (v->verb == CTL_VHOST_REMOVE)
+		if (v->id == CTL_VHOST_REMOVE)
 			copy_arg(req.host, sizeof(req.host), pos[i], "host name");
 		else if (npos - i >= 1)
 			copy_arg(req.name, sizeof(req.name), pos[i], "name");
-		if (v->verb == CTL_VHOST_ADD || v->verb == CTL_VHOST_VERIFY)
+		if (v->id == CTL_VHOST_ADD || v->id == CTL_VHOST_VERIFY)
 			copy_arg(req.host, sizeof(req.host), pos[i + 1], "host name");
-		if (v->verb == CTL_ADMIN_ADD || v->verb == CTL_ADMIN_REMOVE)
+		if (v->id == CTL_ADMIN_ADD || v->id == CTL_ADMIN_REMOVE)
 			copy_arg(req.user, sizeof(req.user), pos[i + 1], "user name");
 		if (subdir != NULL) {
 			while (*subdir == '/')
@@ -1081,10 +1056,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "locker: %s\n", err);
 		return 1;
 	}
-	if (v->verb == CTL_LOGS)
+	if (v->id == CTL_LOGS)
 		return do_logs(&req, follow);
-	if (v->verb == CTL_SU)
+	if (v->id == CTL_SU)
 		return do_su(connect_master(), &req);
-	o.verb = v->verb;
+	o.verb = v->id;
 	return request(&req, &o);
 }

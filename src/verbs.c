@@ -1,0 +1,94 @@
+/*
+ * verbs.c: the control verbs' table (see verbs.h).  It lives apart from
+ * both ends so that `locker` and the master read the same rows: the usage
+ * the CLI prints and the rights the master enforces cannot drift apart.
+ */
+#include <stddef.h>
+
+#include "verbs.h"
+
+const struct verb verbs[] = {
+	{ .name = "signup", .id = CTL_SIGNUP, .who = WHO_LOGIN, .flags = VERB_CHANGE,
+	  .opts = VOPT_GROUP, .min = 0, .max = 1, .args = "[NAME] [--group NAME]",
+	  .help = "your own locker (named after your login), a group's with you as "
+	  "its admin (--group), or any (root)" },
+	{ .name = "list", .id = CTL_LIST, .who = WHO_ANYONE, .min = 0, .max = 0,
+	  .args = "", .help = "list the lockers" },
+	{ .name = "info", .id = CTL_INFO, .who = WHO_ANYONE, .min = 1, .max = 1,
+	  .args = "NAME", .help = "show a locker, its vhosts and (to admins) admins" },
+	{ .name = "remove", .id = CTL_REMOVE, .who = WHO_ROOT, .opts = VOPT_PURGE,
+	  .root_what = "remove a locker", .min = 1, .max = 1, .args = "NAME [--purge]",
+	  .help = "remove a locker; its home is archived, or deleted with --purge (root)" },
+	{ .name = "vhost add", .id = CTL_VHOST_ADD, .who = WHO_ADMIN, .flags = VERB_CHANGE,
+	  .opts = VOPT_PATH | VOPT_FORCE, .root_flags = CTL_F_FORCE,
+	  .root_what = "--force a vhost", .min = 2, .max = 2,
+	  .args = "NAME HOST [--path SUBDIR] [--force]",
+	  .help = "serve HOST from NAME's web_scripts[/SUBDIR] (admins; a name outside "
+	  "the domain once proved; root: at once, --force takes it from another)" },
+	{ .name = "vhost verify", .id = CTL_VHOST_VERIFY, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE, .min = 2, .max = 2, .args = "NAME HOST",
+	  .help = "prove HOST is NAME's by its DNS TXT record (admins)" },
+	{ .name = "vhost remove", .id = CTL_VHOST_REMOVE, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE | VERB_BY_HOST, .min = 1, .max = 1, .args = "HOST",
+	  .help = "stop serving HOST (admins)" },
+	{ .name = "vhost list", .id = CTL_VHOST_LIST, .who = WHO_ANYONE, .min = 0, .max = 1,
+	  .args = "[NAME]", .help = "list vhosts" },
+	{ .name = "admin add", .id = CTL_ADMIN_ADD, .who = WHO_ADMIN, .flags = VERB_CHANGE,
+	  .min = 2, .max = 2, .args = "NAME USER",
+	  .help = "let login USER act for NAME (admins)" },
+	{ .name = "admin remove", .id = CTL_ADMIN_REMOVE, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE, .min = 2, .max = 2, .args = "NAME USER",
+	  .help = "USER no longer acts for NAME; the last admin stays (admins)" },
+	{ .name = "admin list", .id = CTL_ADMIN_LIST, .who = WHO_ADMIN, .min = 1, .max = 1,
+	  .args = "NAME", .help = "NAME's admins (admins)" },
+	{ .name = "su", .id = CTL_SU, .who = WHO_ADMIN, .flags = VERB_CHANGE | VERB_STDIO,
+	  .min = 1, .max = -1, .args = "NAME [-- COMMAND [ARG...]]",
+	  .help = "a shell, or a command, as NAME in its sandbox (admins)" },
+	{ .name = "logs", .id = CTL_LOGS, .who = WHO_ADMIN, .opts = VOPT_ERROR | VOPT_FOLLOW,
+	  .min = 1, .max = 1, .args = "NAME [--error] [--follow]",
+	  .help = "NAME's access or error log; --follow waits for more (admins)" },
+	{ .name = "status", .id = CTL_STATUS, .who = WHO_ADMIN, .flags = VERB_ANY_ALL,
+	  .min = 0, .max = 1, .args = "[NAME]",
+	  .help = "processes, memory, CPU, requests served and errors (admins; root: all)" },
+	{ .name = "audit", .id = CTL_AUDIT, .who = WHO_ADMIN, .flags = VERB_ANY_ALL,
+	  .min = 0, .max = 1, .args = "[NAME]",
+	  .help = "who changed what, when: every locker (root), or yours (admins)" },
+	{ .name = "run", .id = CTL_RUN, .who = WHO_ROOT, .flags = VERB_CHANGE | VERB_STDIO,
+	  .root_what = "run a command as a locker; its admins use locker su",
+	  .min = 1, .max = -1, .args = "NAME -- COMMAND [ARG...]",
+	  .help = "run a command as the locker, in its sandbox (root)" },
+	{ .name = "quota", .id = CTL_QUOTA, .who = WHO_ROOT, .root_what = "change limits",
+	  .min = 2, .max = 2, .args = "NAME SIZE|none|default",
+	  .help = "how much NAME's home may hold, like 500M or 2G (root)" },
+	{ .name = "limit", .id = CTL_LIMIT, .who = WHO_ROOT, .root_what = "change limits",
+	  .min = 3, .max = 3, .args = "NAME KEY VALUE|none|default",
+	  .help = "NAME's own memory-limit, process-limit, ... (root; see locker info)" },
+	{ .name = NULL }
+};
+
+const struct verb *
+verb_by_id(uint32_t id)
+{
+	const struct verb *v;
+
+	for (v = verbs; v->name != NULL; v++)
+		if ((uint32_t)v->id == id)
+			return v;
+	return NULL;
+}
+
+const char *
+verb_who_name(enum verb_who who)
+{
+	switch (who) {
+	case WHO_ANYONE:
+		return "anyone";
+	case WHO_LOGIN:
+		return "login";
+	case WHO_ADMIN:
+		return "admin";
+	case WHO_ROOT:
+		return "root";
+	}
+	return "?";
+}

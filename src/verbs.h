@@ -1,0 +1,63 @@
+/*
+ * verbs.h: the control verbs, one table shared by `locker` and the master
+ * (verbs.c).  A row says what a verb is called, the arguments and options
+ * it takes, its usage line, and who may run it.  The CLI parses and prints
+ * its usage from the rows; the master checks "who" from them, once, before
+ * the verb's handler runs (control.c's verb_allowed()).  A new verb is one
+ * row here and one handler in control.c.
+ *
+ * Nothing here touches the directory: the CLI links this file and not the
+ * directory, so a rule that needs the directory (is the caller an admin of
+ * NAME?) is named here and applied by the master.
+ */
+#ifndef LOCKERD_VERBS_H
+#define LOCKERD_VERBS_H
+
+#include <stdint.h>
+
+#include "lockerd.h"
+
+/* Who may run a verb.  root may run every one. */
+enum verb_who {
+	WHO_ANYONE,	/* any local user */
+	WHO_LOGIN,	/* a login user: not a system account (a daemon, nobody) */
+	WHO_ADMIN,	/* an admin of the locker it names (VERB_BY_HOST: of the host's) */
+	WHO_ROOT,
+};
+
+/* What else the master needs to know of a verb. */
+#define VERB_CHANGE	0x1	/* costs a token of change-rate (userlimit.c) */
+#define VERB_STDIO	0x2	/* the CLI sends its stdin, stdout, stderr after it */
+#define VERB_BY_HOST	0x4	/* WHO_ADMIN: the locker is the one req.host belongs to */
+#define VERB_ANY_ALL	0x8	/* WHO_ADMIN: without a NAME, anyone (each sees their own) */
+
+/* The CLI's options; a verb lists those it takes. */
+#define VOPT_PURGE	0x01	/* --purge */
+#define VOPT_FORCE	0x02	/* --force */
+#define VOPT_PATH	0x04	/* --path SUBDIR */
+#define VOPT_GROUP	0x08	/* --group NAME */
+#define VOPT_ERROR	0x10	/* --error */
+#define VOPT_FOLLOW	0x20	/* --follow, -f */
+
+struct verb {
+	const char	*name;		/* "vhost add" */
+	enum ctl_verb	 id;
+	enum verb_who	 who;
+	unsigned	 flags;		/* VERB_* */
+	unsigned	 opts;		/* VOPT_* */
+	uint32_t	 root_flags;	/* CTL_F_* that only root may send */
+	const char	*root_what;	/* "only root may ...": the verb, or its root_flags */
+	int		 min, max;	/* positional arguments; max -1: no bound */
+	const char	*args;		/* for usage */
+	const char	*help;
+};
+
+extern const struct verb verbs[];	/* ends with a row whose name is NULL */
+
+/* The row of a request's verb, or NULL for one no table row has. */
+const struct verb *verb_by_id(uint32_t id);
+
+/* "anyone", "login", "admin", "root": for `locker --verbs` and the logs. */
+const char *verb_who_name(enum verb_who who);
+
+#endif
