@@ -2,12 +2,14 @@
  * control.c: the master's end of the control socket that `locker` talks to.
  *
  * Requests are fixed-size structs, versioned and length-checked; the master
- * knows who is asking from SO_PEERCRED.  root may do anything; a login user
- * may do what an admin of the named locker may do (su, vhosts, logs,
- * admins, status), sign up their own locker when self-signup is on, and a
- * group locker when group-signup lets them.  Anyone may list.  Every change
- * goes to the directory's audit trail under the caller's uid, and is pushed
- * to the fronts at once.
+ * knows who is asking from SO_PEERCRED.  Who may run each verb is its row
+ * in verbs.c (the CLI's table too), checked once by verb_allowed() before
+ * the verb's handler runs: root may do anything; a login user what an
+ * admin of the named locker may do (su, vhosts, logs, admins, status), and
+ * sign up (do_signup() adds the configuration's rules: their own locker
+ * when self-signup is on, a group locker when group-signup lets them).
+ * Anyone may list.  Every change goes to the directory's audit trail under
+ * the caller's uid, and is pushed to the fronts at once.
  */
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -1101,8 +1103,9 @@ do_vhost_add(struct ctl_client *c)
 /*
  * What verify needs, before the DNS is asked and again once it answered
  * (the directory may have changed meanwhile: the host proved by another
- * locker, the claim withdrawn, the caller no longer an admin, the name a
- * service host since a reload): 0 with the claim, or -1 and answered.
+ * locker, the claim withdrawn, the name a service host since a reload; the
+ * caller no longer an admin is verb_allowed()'s): 0 with the claim, or -1
+ * and answered.
  */
 static int
 verify_ready(struct ctl_client *c, char *host, size_t hostsz, struct locker_rec *lr,

@@ -43,17 +43,23 @@ usage(void)
 }
 
 /* The table itself, for tests and scripts: each verb, who may run it (and
- * how the master finds the locker it is about), and its arguments. */
+ * how the master finds the locker it is about, and which of its options
+ * are root's), and its arguments. */
 static __attribute__((noreturn)) void
 list_verbs(void)
 {
-	const struct verb *v;
+	const struct verb	*v;
+	uint32_t		 f;
 
-	for (v = verbs; v->name != NULL; v++)
-		printf("%s\t%s%s%s%s\t%s\n", v->name, verb_who_name(v->who),
+	for (v = verbs; v->name != NULL; v++) {
+		printf("%s\t%s%s%s", v->name, verb_who_name(v->who),
 		    (v->flags & VERB_BY_HOST) ? ",by-host" : "",
-		    (v->flags & VERB_ANY_ALL) ? ",any-without-name" : "",
-		    v->root_flags ? ",root-options" : "", v->args);
+		    (v->flags & VERB_ANY_ALL) ? ",any-without-name" : "");
+		for (f = 1; f != 0; f <<= 1)
+			if ((v->root_flags & f) && verb_flag_name(f) != NULL)
+				printf(",root:%s", verb_flag_name(f));
+		printf("\t%s\n", v->args);
+	}
 	exit(0);
 }
 

@@ -78,6 +78,22 @@ verb_by_id(uint32_t id)
 }
 
 const char *
+verb_flag_name(uint32_t flag)
+{
+	switch (flag) {
+	case CTL_F_PURGE:
+		return "--purge";
+	case CTL_F_GROUP:
+		return "--group";
+	case CTL_F_ERROR:
+		return "--error";
+	case CTL_F_FORCE:
+		return "--force";
+	}
+	return NULL;
+}
+
+const char *
 verb_who_name(enum verb_who who)
 {
 	switch (who) {

@@ -57,6 +57,10 @@ extern const struct verb verbs[];	/* ends with a row whose name is NULL */
 /* The row of a request's verb, or NULL for one no table row has. */
 const struct verb *verb_by_id(uint32_t id);
 
+/* The option that sends a CTL_F_* flag ("--force"), or NULL for one no
+ * option sends (CTL_F_TTY). */
+const char *verb_flag_name(uint32_t flag);
+
 /* "anyone", "login", "admin", "root": for `locker --verbs` and the logs. */
 const char *verb_who_name(enum verb_who who);
 
