@@ -20,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +33,6 @@
 #include "quota.h"
 #include "verbs.h"
 #include "vhost.h"
-
-static const char *home_subdirs[] = {
-	"web_scripts", "cron_scripts", "mail_scripts", "tmp", NULL
-};
 
 int
 control_open(void)
@@ -649,65 +644,6 @@ vhost_cb(const struct vhost_rec *v, void *arg)
 
 /* ------------------------------------------------------------ signup */
 
-/* Remove what a failed signup created; the tree is still empty. */
-static void
-home_unmake(int lockers_fd, const char *name)
-{
-	int i, home;
-
-	if ((home = openat(lockers_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
-		for (i = 0; home_subdirs[i] != NULL; i++)
-			unlinkat(home, home_subdirs[i], AT_REMOVEDIR);
-		close(home);
-	}
-	quota_home_unmake(&M->conf, name);	/* its image, if it has one */
-	unlinkat(lockers_fd, name, AT_REMOVEDIR);
-}
-
-/*
- * Create the home and its subdirectories, owned by the locker, mode 0700,
- * without ever following a symlink.
- */
-static int
-home_make(const struct locker_rec *lr, char *err, size_t errlen)
-{
-	int lockers, home = -1, i, rc = -1;
-
-	if ((lockers = open(M->conf.lockers, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", M->conf.lockers, strerror(errno));
-		return -1;
-	}
-	/* A btrfs subvolume with disk-quota btrfs: its qgroup holds the limit. */
-	if (quota_home_create(&M->conf, lockers, lr->name, err, errlen) == -1) {
-		if (errno == EEXIST)
-			snprintf(err, errlen, "create home %s/%s: it already exists (archive "
-			    "or remove it first)", M->conf.lockers, lr->name);
-		close(lockers);
-		return -1;
-	}
-	if ((home = openat(lockers, lr->name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    fchown(home, lr->uid, lr->gid) == -1 || fchmod(home, 0700) == -1)
-		goto fail;
-	for (i = 0; home_subdirs[i] != NULL; i++)
-		if (mkdirat(home, home_subdirs[i], 0700) == -1 ||
-		    fchownat(home, home_subdirs[i], lr->uid, lr->gid, AT_SYMLINK_NOFOLLOW) == -1)
-			goto fail;
-	if (quota_set(&M->conf, lr->name, M->conf.disk_limit, err, errlen) == -1)
-		goto unmake;
-	rc = 0;
-	goto out;
-fail:
-	snprintf(err, errlen, "create home %s/%s: %s", M->conf.lockers, lr->name,
-	    strerror(errno));
-unmake:
-	home_unmake(lockers, lr->name);
-out:
-	if (home != -1)
-		close(home);
-	close(lockers);
-	return rc;
-}
-
 /* ------------------------------------------------------------ per user */
 
 /*
@@ -855,58 +791,6 @@ stop_locker_processes(const char *name)
 			worker_stop(w);
 }
 
-/* Delete a tree below dirfd without following any symlink. */
-static int
-purge_tree(int dirfd)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 rc = 0;
-
-	if ((d = fdopendir(dirfd)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		int sub;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dirfd, e->d_name, 0) == 0)
-			continue;
-		if (errno != EISDIR && errno != EPERM)
-			rc = -1;
-		sub = openat(dirfd, e->d_name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub == -1) {
-			rc = -1;
-			continue;
-		}
-		/* A directory the locker made unwritable is still its own. */
-		fchmod(sub, 0700);
-		if (purge_tree(sub) == -1)
-			rc = -1;
-		if (unlinkat(dirfd, e->d_name, AT_REMOVEDIR) == -1)
-			rc = -1;
-	}
-	closedir(d);
-	return rc;
-}
-
-struct purge_ctx {
-	int		home_fd;
-	uint32_t	uid, gid;
-};
-
-/* In a child: become the locker, so the purge can only delete what it owns. */
-static int
-purge_prepare(void *arg)
-{
-	struct purge_ctx *p = arg;
-	char		 err[128];
-
-	if (become(p->uid, p->gid, err, sizeof(err)) == -1)
-		_exit(1);
-	_exit(purge_tree(p->home_fd) == 0 ? 0 : 1);
-}
-
 /* Its logs follow its home into the archive, tagged alike (logarchive.c). */
 static void
 retire_logs(const struct locker_rec *lr, const char *stamp)
@@ -918,111 +802,48 @@ retire_logs(const struct locker_rec *lr, const char *stamp)
 		log_warnx("remove %s: %s", lr->name, err);
 }
 
-/*
- * disk-quota image: the home is the image's mount point.  Unmounted, the
- * empty directory goes, and the image is archived beside the others or,
- * with --purge, deleted: no file of the locker's is ever walked.
- */
-static void
-remove_image(struct ctl_client *c, const struct locker_rec *lr, const char *home,
-    const char *stamp)
-{
-	char	tag[64], archive[PATH_MAX], err[512], line[PATH_MAX + 64];
-	int	purge = (c->req.flags & CTL_F_PURGE) != 0;
-
-	quota_detach(&M->conf, lr->name);
-	if (rmdir(home) == -1 && errno != ENOENT)
-		return done(c, 1, "remove %s: %s", home, strerror(errno));
-	snprintf(tag, sizeof(tag), "%s.%u", stamp, lr->uid);
-	if (quota_image_retire(&M->conf, lr->name, tag, purge, archive,
-	    sizeof(archive)) == -1)
-		return done(c, 1, "%s the image of %s: %s", purge ? "delete" : "archive",
-		    lr->name, strerror(errno));
-	if (dir_locker_remove(M->dir, lr->name, archive, err, sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
-	stats_forget(lr->name);		/* a new locker of the name counts from 0 */
-	routes_push();
-	retire_logs(lr, stamp);
-	log_info("remove: locker %s, image %s %s", lr->name, purge ? "deleted" :
-	    "archived to", archive);
-	if (purge)
-		snprintf(line, sizeof(line), "removed %s and purged its home", lr->name);
-	else
-		snprintf(line, sizeof(line), "removed %s; home archived to %s", lr->name,
-		    archive);
-	text(c, line);
-	done(c, 0, NULL);
-}
-
 static void
 do_remove(struct ctl_client *c)
 {
 	struct locker_rec	 lr;
-	struct purge_ctx	 pc;
-	char			 home[PATH_MAX], archive[PATH_MAX], err[512];
+	char			 archive[PATH_MAX], err[PATH_MAX + 64], line[PATH_MAX + 64];
+	char			 stamp[32];
 	time_t			 now = time(NULL);
 	struct tm		 tm;
-	char			 stamp[32];
-	int			 n;
+	int			 purge = (c->req.flags & CTL_F_PURGE) != 0;
+	int			 image = M->conf.disk_quota == DISK_QUOTA_IMAGE;
 
-	if (dir_locker_get(M->dir, c->req.name, &lr) != 1)
-		return done(c, 1, "no locker named \"%s\"", c->req.name);
+	if (locker_get(c, &lr) == -1)
+		return;
 	stop_locker_processes(lr.name);
-	locker_home(lr.name, home, sizeof(home));
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (M->conf.disk_quota == DISK_QUOTA_IMAGE)
-		return remove_image(c, &lr, home, stamp);
-	/* rename(2) is atomic: the home is either in place or archived, whole. */
-	for (n = 0; n < 100; n++) {
-		if (n == 0)
-			snprintf(archive, sizeof(archive), "%s/.archive/%s.%s.%u",
-			    M->conf.lockers, lr.name, stamp, lr.uid);
-		else
-			snprintf(archive, sizeof(archive), "%s/.archive/%s.%s.%u.%d",
-			    M->conf.lockers, lr.name, stamp, lr.uid, n);
-		if (renameat2(AT_FDCWD, home, AT_FDCWD, archive, RENAME_NOREPLACE) == 0)
-			break;
-		if (errno == ENOENT) {
-			archive[0] = '\0';	/* no home left: nothing to keep */
-			break;
-		}
-		if (errno != EEXIST)
-			return done(c, 1, "archive %s: %s", home, strerror(errno));
-	}
+	if (home_retire(&lr, stamp, purge, archive, sizeof(archive), err, sizeof(err)) == -1)
+		return done(c, 1, "%s", err);
 	if (dir_locker_remove(M->dir, lr.name, archive, err, sizeof(err)) == -1)
 		return done(c, 1, "%s", err);
-	stats_forget(lr.name);
+	stats_forget(lr.name);		/* a new locker of the name counts from 0 */
 	routes_push();
 	retire_logs(&lr, stamp);
-	log_info("remove: locker %s, home %s %s", lr.name,
-	    (c->req.flags & CTL_F_PURGE) ? "purged from" : "archived to",
+	log_info("remove: locker %s, %s %s %s", lr.name, image ? "image" : "home",
+	    !purge ? "archived to" : image ? "deleted" : "purged from",
 	    archive[0] ? archive : "(none)");
-	if (!(c->req.flags & CTL_F_PURGE) || archive[0] == '\0') {
-		char line[PATH_MAX + 64];
-
+	if (purge && !image && archive[0] != '\0') {
+		/* Emptied as the locker, in a child: control_task_done() answers. */
+		if ((c->task = home_purge_start(&lr, archive, err, sizeof(err))) == NULL)
+			return done(c, 1, "%s", err);
+		c->task->waiter = c;
+		snprintf(c->req.subdir, sizeof(c->req.subdir), "%s", "purge");
+		snprintf(c->req.argv, sizeof(c->req.argv), "%s", archive);
+		return;
+	}
+	if (purge && image)
+		snprintf(line, sizeof(line), "removed %s and purged its home", lr.name);
+	else
 		snprintf(line, sizeof(line), "removed %s; home archived to %s", lr.name,
 		    archive[0] ? archive : "(it had none)");
-		text(c, line);
-		return done(c, 0, NULL);
-	}
-	pc.uid = lr.uid;
-	pc.gid = lr.gid;
-	/* A home full to its limit must still be emptied. */
-	if (M->conf.disk_quota == DISK_QUOTA_BTRFS &&
-	    quota_set(&M->conf, archive + strlen(M->conf.lockers) + 1, 0, err,
-	    sizeof(err)) == -1)
-		log_warnx("purge %s: %s", lr.name, err);
-	if ((pc.home_fd = open(archive, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return done(c, 1, "purge %s: %s", archive, strerror(errno));
-	set_cloexec(pc.home_fd, 0);
-	c->task = task_spawn(&lr, purge_prepare, &pc, &pc.home_fd, 1);
-	close(pc.home_fd);
-	if (c->task == NULL)
-		return done(c, 1, "purge: cannot fork");
-	c->task->waiter = c;
-	snprintf(c->req.subdir, sizeof(c->req.subdir), "%s", "purge");
-	snprintf(c->req.argv, sizeof(c->req.argv), "%s", archive);
+	text(c, line);
+	done(c, 0, NULL);
 }
 
 /* ------------------------------------------------------------ vhosts */
@@ -1376,7 +1197,7 @@ control_task_done(struct ctl_client *c, int status)
 	if (strcmp(c->req.subdir, "purge") == 0 && c->req.verb == CTL_REMOVE) {
 		char line[PATH_MAX + 64];
 
-		if (code != 0 || rmdir(c->req.argv) == -1)
+		if (home_purge_done(c->req.argv, code) == -1)
 			return done(c, 1, "purge of %s incomplete; what is left stays there",
 			    c->req.argv);
 		snprintf(line, sizeof(line), "removed %s and purged its home", c->req.name);

@@ -106,6 +106,19 @@ void	worker_send_config(struct child *w);
 void	quota_apply_all(void);
 void	logd_reopen(void);
 
+/* home.c: a locker's home.  home_make: created, owned by the locker, with
+ * its limit (-1 and err, nothing left behind).  home_retire: out of the
+ * lockers root, whole, archived (archive: where; "" if it had none) or,
+ * with disk-quota image and purge, deleted.  home_purge_start: the
+ * archive emptied in a child as the locker (its task, or NULL and err);
+ * home_purge_done: with the task's exit code, 0 if the archive is gone. */
+int	home_make(const struct locker_rec *lr, char *err, size_t errlen);
+int	home_retire(const struct locker_rec *lr, const char *stamp, int purge,
+	    char *archive, size_t archivesz, char *err, size_t errlen);
+struct child *home_purge_start(const struct locker_rec *lr, const char *archive,
+	    char *err, size_t errlen);
+int	home_purge_done(const char *archive, int code);
+
 /* logarchive.c: a locker's log directory goes with the locker. */
 int	logs_archive(const char *name, const char *tag, char *err, size_t errlen);
 int	logs_clear_for_signup(const char *name, char *err, size_t errlen);
