@@ -491,7 +491,7 @@ struct ctl_audit {
 
 /* One limit of a locker in `locker info`, with what it uses of it now. */
 struct ctl_limit {
-	char		key[33];		/* a directive name (config_limit_keys) */
+	char		key[33];		/* config_limit_name() of an enum limit */
 	uint8_t		is_override;		/* the locker's own, not the default */
 	uint8_t		pad[6];
 	uint64_t	value;			/* bytes, seconds or a count; 0: none */
