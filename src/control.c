@@ -1711,17 +1711,6 @@ do_audit(struct ctl_client *c)
 
 /* ------------------------------------------------------------ limits */
 
-static int
-override_cb(const char *key, uint64_t value, void *arg)
-{
-	struct ctl_limit *l = arg;
-
-	(void)value;
-	if (strcmp(key, l->key) == 0)
-		l->is_override = 1;
-	return 0;
-}
-
 /* Bytes of a locker's error logs (logd's, rotated ones included), by their size. */
 static int64_t
 errlog_bytes(const char *name)
@@ -1773,6 +1762,7 @@ static void
 send_limits(struct ctl_client *c, const struct locker_rec *lr)
 {
 	const struct config	*lc = locker_conf(lr->name, lr->uid);
+	const uint64_t		*own = locker_own(lr->name, lr->uid);
 	struct ctl_limit	 l;
 	int			 i;
 
@@ -1780,7 +1770,7 @@ send_limits(struct ctl_client *c, const struct locker_rec *lr)
 		memset(&l, 0, sizeof(l));
 		snprintf(l.key, sizeof(l.key), "%s", config_limit_name((enum limit)i));
 		l.value = config_limit_get(lc, (enum limit)i);
-		dir_limit_foreach(M->dir, lr->name, override_cb, &l);
+		l.is_override = own[i] != LIMIT_DEFAULT;
 		l.use = limit_use(lr, l.key, lc);
 		reply(c, MSG_CTL_LIMIT, &l, sizeof(l));
 	}

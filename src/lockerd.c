@@ -102,7 +102,7 @@ own_cb(const char *key, uint64_t value, void *arg)
 
 /* A locker's own limits, from the directory: LIMIT_DEFAULT where it has none. */
 static void
-locker_own(const char *name, uint64_t *own)
+dir_own(const char *name, uint64_t *own)
 {
 	int k;
 
@@ -117,7 +117,7 @@ locker_front_limits(const char *name, struct msg_worker *m)
 {
 	uint64_t own[LIMIT_N], front[LIMIT_N];
 
-	locker_own(name, own);
+	dir_own(name, own);
 	config_limits_only(own, CONF_FRONT, front);
 	m->script_timeout = front[LIMIT_SCRIPT_TIMEOUT] == LIMIT_DEFAULT ? 0 :
 	    (uint32_t)front[LIMIT_SCRIPT_TIMEOUT];
@@ -152,7 +152,7 @@ logd_send_limits(const char *name)
 		return;
 	memset(&m, 0, sizeof(m));
 	snprintf(m.locker, sizeof(m.locker), "%s", name);
-	locker_own(name, own);
+	dir_own(name, own);
 	config_limits_only(own, CONF_LOGD, m.own);
 	child_send(&M->logd, MSG_LOG_LIMITS, &m, sizeof(m), -1);
 }
@@ -168,23 +168,30 @@ static struct {
 	char		name[LOCKER_NAME_MAX + 1];
 	uid_t		uid;
 	int		valid;
+	uint64_t	own[LIMIT_N];
 	struct config	conf;
 } view;
 
 const struct config *
 locker_conf(const char *name, uid_t uid)
 {
-	uint64_t own[LIMIT_N];
-
 	if (view.valid && view.uid == uid && strcmp(view.name, name) == 0)
 		return &view.conf;
 	snprintf(view.name, sizeof(view.name), "%s", name);
 	view.uid = uid;
 	view.conf = M->conf;
-	locker_own(name, own);
-	config_limits_apply(&view.conf, own);
+	dir_own(name, view.own);
+	config_limits_apply(&view.conf, view.own);
 	view.valid = 1;
 	return &view.conf;
+}
+
+/* The same view's own limits: LIMIT_DEFAULT where the configuration's holds. */
+const uint64_t *
+locker_own(const char *name, uid_t uid)
+{
+	locker_conf(name, uid);
+	return view.own;
 }
 
 void

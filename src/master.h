@@ -101,6 +101,7 @@ void	ev_mod(int fd, uint32_t events, void *ptr);
 void	ev_del(int fd);
 void	locker_home(const char *name, char *out, size_t outsz);
 const struct config *locker_conf(const char *name, uid_t uid);
+const uint64_t *locker_own(const char *name, uid_t uid);	/* [LIMIT_N] */
 void	locker_conf_forget(void);	/* the configuration or a locker's limits changed */
 void	worker_send_config(struct child *w);
 void	quota_apply_all(void);
