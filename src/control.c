@@ -726,49 +726,73 @@ do_signup(struct ctl_client *c)
 	int			 rc;
 
 	if (c->uid != 0) {
-		if ((rc = login_name(c->uid, login, sizeof(login))) == NSS_NOANSWER)
-			return nss_slow(c);
-		if (rc != NSS_OK)
-			return done(c, 77, "permission denied: uid %u has no login name",
+		if ((rc = login_name(c->uid, login, sizeof(login))) == NSS_NOANSWER) {
+			nss_slow(c);
+			return;
+		}
+		if (rc != NSS_OK) {
+			done(c, 77, "permission denied: uid %u has no login name",
 			    (unsigned)c->uid);
+			return;
+		}
 		if (c->req.flags & CTL_F_GROUP) {
-			if (!group_signup_ok(c, why, sizeof(why)))
-				return done(c, 77, "permission denied: %s", why);
-			if (c->req.name[0] == '\0')
-				return done(c, 2, "usage: locker signup --group NAME");
+			if (!group_signup_ok(c, why, sizeof(why))) {
+				done(c, 77, "permission denied: %s", why);
+				return;
+			}
+			if (c->req.name[0] == '\0') {
+				done(c, 2, "usage: locker signup --group NAME");
+				return;
+			}
 			if (!group_count_ok(c, login))
 				return;
 			/* A user's login is their personal locker's name: not for a group. */
-			if ((rc = login_uid(c->req.name, 0, &other)) == NSS_NOANSWER)
-				return nss_slow(c);
-			if (rc == NSS_OK && other != c->uid)
-				return done(c, 1, "\"%s\" is the login of another user; a group "
+			if ((rc = login_uid(c->req.name, 0, &other)) == NSS_NOANSWER) {
+				nss_slow(c);
+				return;
+			}
+			if (rc == NSS_OK && other != c->uid) {
+				done(c, 1, "\"%s\" is the login of another user; a group "
 				    "locker cannot take it", c->req.name);
+				return;
+			}
 		} else {
-			if (!M->conf.self_signup)
-				return done(c, 77, "permission denied: self-signup is off here; "
+			if (!M->conf.self_signup) {
+				done(c, 77, "permission denied: self-signup is off here; "
 				    "ask an administrator for a locker");
-			if (c->req.name[0] != '\0' && strcmp(c->req.name, login) != 0)
-				return done(c, 77, "permission denied: you may sign up only your "
+				return;
+			}
+			if (c->req.name[0] != '\0' && strcmp(c->req.name, login) != 0) {
+				done(c, 77, "permission denied: you may sign up only your "
 				    "own locker, \"%s\" (or a group locker with --group)", login);
+				return;
+			}
 			snprintf(c->req.name, sizeof(c->req.name), "%s", login);
 		}
 		admin = c->uid;
-	} else if (c->req.name[0] == '\0')
-		return done(c, 2, "usage: locker signup NAME (root names the locker)");
-	if (locker_name_check(c->req.name, why, sizeof(why)) == -1)
-		return done(c, 2, "invalid locker name \"%s\": %s", c->req.name, why);
+	} else if (c->req.name[0] == '\0') {
+		done(c, 2, "usage: locker signup NAME (root names the locker)");
+		return;
+	}
+	if (locker_name_check(c->req.name, why, sizeof(why)) == -1) {
+		done(c, 2, "invalid locker name \"%s\": %s", c->req.name, why);
+		return;
+	}
 	if (dir_locker_add_with_admin(M->dir, c->req.name, M->conf.uid_low, M->conf.uid_high,
-	    admin, &lr, err, sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
+	    admin, &lr, err, sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
 	/* A new locker reads no log lines of an old one of the same name. */
 	if (logs_clear_for_signup(lr.name, err, sizeof(err)) == -1) {
 		dir_locker_remove(M->dir, lr.name, "", why, sizeof(why));
-		return done(c, 1, "%s", err);
+		done(c, 1, "%s", err);
+		return;
 	}
 	if (home_make(&lr, why, sizeof(why)) == -1) {
 		dir_locker_remove(M->dir, lr.name, "", err, sizeof(err));
-		return done(c, 1, "%s", why);
+		done(c, 1, "%s", why);
+		return;
 	}
 	/* Counts of an old locker of the name still in flight from front. */
 	stats_forget(lr.name);
@@ -818,10 +842,14 @@ do_remove(struct ctl_client *c)
 	stop_locker_processes(lr.name);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (home_retire(&lr, stamp, purge, archive, sizeof(archive), err, sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
-	if (dir_locker_remove(M->dir, lr.name, archive, err, sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
+	if (home_retire(&lr, stamp, purge, archive, sizeof(archive), err, sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
+	if (dir_locker_remove(M->dir, lr.name, archive, err, sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
 	stats_forget(lr.name);		/* a new locker of the name counts from 0 */
 	routes_push();
 	retire_logs(&lr, stamp);
@@ -830,8 +858,10 @@ do_remove(struct ctl_client *c)
 	    archive[0] ? archive : "(none)");
 	if (purge && !image && archive[0] != '\0') {
 		/* Emptied as the locker, in a child: control_task_done() answers. */
-		if ((c->task = home_purge_start(&lr, archive, err, sizeof(err))) == NULL)
-			return done(c, 1, "%s", err);
+		if ((c->task = home_purge_start(&lr, archive, err, sizeof(err))) == NULL) {
+			done(c, 1, "%s", err);
+			return;
+		}
 		c->task->waiter = c;
 		snprintf(c->req.subdir, sizeof(c->req.subdir), "%s", "purge");
 		snprintf(c->req.argv, sizeof(c->req.argv), "%s", archive);
@@ -859,11 +889,15 @@ vhost_claim(struct ctl_client *c, const struct locker_rec *lr, const char *host)
 	char			 token[VHOST_TOKEN_LEN + 1], rr[HOSTNAME_MAX + 32];
 	char			 line[1024], err[512];
 
-	if (vhost_token_new(token, sizeof(token)) == -1)
-		return done(c, 1, "no randomness for a token; try again");
+	if (vhost_token_new(token, sizeof(token)) == -1) {
+		done(c, 1, "no randomness for a token; try again");
+		return;
+	}
 	if (dir_vhost_claim(M->dir, host, lr->name, c->req.subdir, token, &cl, err,
-	    sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
+	    sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
 	vhost_proof_name(host, rr, sizeof(rr));
 	snprintf(line, sizeof(line), "%s is pending until you prove the name is yours: "
 	    "publish this DNS record,\n  %s. IN TXT \"%s\"\nthen run: locker vhost "
@@ -896,26 +930,38 @@ do_vhost_add(struct ctl_client *c)
 	int			 force = (c->req.flags & CTL_F_FORCE) != 0;
 
 	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1 ||
-	    strchr(c->req.host, ':') != NULL || strchr(host, '.') == NULL)
-		return done(c, 2, "invalid host name \"%s\"", c->req.host);
+	    strchr(c->req.host, ':') != NULL || strchr(host, '.') == NULL) {
+		done(c, 2, "invalid host name \"%s\"", c->req.host);
+		return;
+	}
 	if (locker_get(c, &lr) == -1)
 		return;
-	if (c->req.subdir[0] != '\0' && subdir_check(c->req.subdir, why, sizeof(why)) == -1)
-		return done(c, 2, "invalid --path \"%s\": %s", c->req.subdir, why);
-	if (vhost_name_check(&M->conf, host, lr.name, why, sizeof(why)) == -1)
-		return done(c, 1, "cannot add %s: %s", host, why);
+	if (c->req.subdir[0] != '\0' && subdir_check(c->req.subdir, why, sizeof(why)) == -1) {
+		done(c, 2, "invalid --path \"%s\": %s", c->req.subdir, why);
+		return;
+	}
+	if (vhost_name_check(&M->conf, host, lr.name, why, sizeof(why)) == -1) {
+		done(c, 1, "cannot add %s: %s", host, why);
+		return;
+	}
 	if (dir_vhost_get(M->dir, host, &old) == 1) {
-		if (!force || strcmp(old.locker, lr.name) == 0)
-			return done(c, 1, "vhost %s already belongs to %s", host,
+		if (!force || strcmp(old.locker, lr.name) == 0) {
+			done(c, 1, "vhost %s already belongs to %s", host,
 			    strcmp(old.locker, lr.name) == 0 ? "this locker" : "another locker");
+			return;
+		}
 		if (vhost_take(c, &old) == -1)
 			return;
 	}
 	/* root vouches for what it adds; a locker proves a name of the world. */
-	if (c->uid != 0 && vhost_needs_proof(&M->conf, host))
-		return vhost_claim(c, &lr, host);
-	if (dir_vhost_add(M->dir, host, lr.name, c->req.subdir, err, sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
+	if (c->uid != 0 && vhost_needs_proof(&M->conf, host)) {
+		vhost_claim(c, &lr, host);
+		return;
+	}
+	if (dir_vhost_add(M->dir, host, lr.name, c->req.subdir, err, sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
 	log_info("vhost add: %s -> %s/%s", host, lr.name, c->req.subdir);
 	routes_push();
 	done(c, 0, NULL);
@@ -975,7 +1021,7 @@ do_vhost_verify(struct ctl_client *c)
 	if (verify_ready(c, host, sizeof(host), &lr, &cl) == -1)
 		return;
 	if (proof_start(c, host, cl.token, err, sizeof(err)) == -1)
-		return done(c, 75, "%s", err);	/* EX_TEMPFAIL */
+		done(c, 75, "%s", err);	/* EX_TEMPFAIL */
 }
 
 void
@@ -989,18 +1035,24 @@ control_proof_done(struct ctl_client *c, const char *token, int answer)
 	if (!verb_allowed(c, verb_by_id(CTL_VHOST_VERIFY)) ||
 	    verify_ready(c, host, sizeof(host), &lr, &cl) == -1)
 		return;
-	if (strcmp(cl.token, token) != 0)
-		return done(c, 1, "the claim to %s was made again while the DNS was asked; "
+	if (strcmp(cl.token, token) != 0) {
+		done(c, 1, "the claim to %s was made again while the DNS was asked; "
 		    "run verify again", host);
+		return;
+	}
 	vhost_proof_name(host, rr, sizeof(rr));
 	switch (answer) {
 	case VHOST_PROOF_NOANSWER:
-		return done(c, 1, "the DNS gave no answer for %s; try again", rr);
+		done(c, 1, "the DNS gave no answer for %s; try again", rr);
+		return;
 	case VHOST_PROOF_NO:
-		return done(c, 1, "no TXT record \"%s\" at %s (yet?)", cl.token, rr);
+		done(c, 1, "no TXT record \"%s\" at %s (yet?)", cl.token, rr);
+		return;
 	}
-	if (dir_vhost_add(M->dir, host, lr.name, cl.subdir, err, sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
+	if (dir_vhost_add(M->dir, host, lr.name, cl.subdir, err, sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
 	log_info("vhost add: %s -> %s/%s (proved in the DNS)", host, lr.name, cl.subdir);
 	routes_push();
 	done(c, 0, NULL);
@@ -1013,25 +1065,38 @@ do_vhost_remove(struct ctl_client *c)
 	char			host[HOSTNAME_MAX + 1], err[512];
 	int			rc;
 
-	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1)
-		return done(c, 2, "invalid host name \"%s\"", c->req.host);
+	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1) {
+		done(c, 2, "invalid host name \"%s\"", c->req.host);
+		return;
+	}
 	if ((rc = dir_vhost_get(M->dir, host, &old)) != 1) {
 		/* Not a vhost: a pending claim of the caller's lockers, perhaps. */
 		if ((rc = dir_vhost_unclaim(M->dir, host, (uint32_t)c->uid, err,
-		    sizeof(err))) == -1)
-			return done(c, 1, "%s", err);
-		if (rc > 0)
-			return done(c, 0, NULL);
+		    sizeof(err))) == -1) {
+			done(c, 1, "%s", err);
+			return;
+		}
+		if (rc > 0) {
+			done(c, 0, NULL);
+			return;
+		}
 		/* Not "no vhost": whether another's claim exists is not theirs to learn. */
-		if (c->uid != 0)
-			return done(c, 77, "permission denied: %s is not a vhost of a locker "
+		if (c->uid != 0) {
+			done(c, 77, "permission denied: %s is not a vhost of a locker "
 			    "you are an admin of", host);
-		return done(c, 1, "no vhost %s", host);
+			return;
+		}
+		done(c, 1, "no vhost %s", host);
+		return;
 	}
-	if ((rc = dir_vhost_remove(M->dir, host, err, sizeof(err))) == -1)
-		return done(c, 1, "%s", err);
-	if (rc == 0)
-		return done(c, 1, "no vhost %s", host);
+	if ((rc = dir_vhost_remove(M->dir, host, err, sizeof(err))) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
+	if (rc == 0) {
+		done(c, 1, "no vhost %s", host);
+		return;
+	}
 	log_info("vhost remove: %s", host);
 	routes_push();
 	done(c, 0, NULL);
@@ -1166,8 +1231,10 @@ do_run(struct ctl_client *c)
 		return;
 	argv_summary(&c->req, what, sizeof(what));
 	if (dir_audit(M->dir, c->req.verb == CTL_SU ? "su" : "run", lr.name, what, err,
-	    sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
+	    sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	locker_home(lr.name, r.home, sizeof(r.home));
 	r.spec.conf = locker_conf(lr.name, lr.uid);	/* copied at clone */
@@ -1176,8 +1243,10 @@ do_run(struct ctl_client *c)
 	r.spec.uid = lr.uid;
 	r.spec.gid = lr.gid;
 	r.c = c;
-	if ((c->task = task_spawn(&lr, run_prepare, &r, c->stdio, 3)) == NULL)
-		return done(c, 1, "cannot start a process");
+	if ((c->task = task_spawn(&lr, run_prepare, &r, c->stdio, 3)) == NULL) {
+		done(c, 1, "cannot start a process");
+		return;
+	}
 	c->task->waiter = c;
 	if (c->req.verb == CTL_SU)
 		log_info("su: uid %u into %s: %s", (unsigned)c->uid, lr.name, what);
@@ -1197,12 +1266,15 @@ control_task_done(struct ctl_client *c, int status)
 	if (strcmp(c->req.subdir, "purge") == 0 && c->req.verb == CTL_REMOVE) {
 		char line[PATH_MAX + 64];
 
-		if (home_purge_done(c->req.argv, code) == -1)
-			return done(c, 1, "purge of %s incomplete; what is left stays there",
+		if (home_purge_done(c->req.argv, code) == -1) {
+			done(c, 1, "purge of %s incomplete; what is left stays there",
 			    c->req.argv);
+			return;
+		}
 		snprintf(line, sizeof(line), "removed %s and purged its home", c->req.name);
 		text(c, line);
-		return done(c, 0, NULL);
+		done(c, 0, NULL);
+		return;
 	}
 	done(c, code, NULL);
 }
@@ -1264,28 +1336,42 @@ do_admin(struct ctl_client *c)
 		return;
 	if (c->req.verb == CTL_ADMIN_LIST) {
 		dir_admin_foreach(M->dir, lr.name, admin_cb, &as);
-		return done(c, 0, NULL);
+		done(c, 0, NULL);
+		return;
 	}
 	/* A user who is gone can still be removed by the uid `admin list` shows. */
-	if ((rc = login_uid(c->req.user, c->req.verb == CTL_ADMIN_REMOVE, &uid)) == NSS_NOANSWER)
-		return nss_slow(c);
-	if (rc != NSS_OK)
-		return done(c, 1, "no login user named \"%s\"", c->req.user);
+	if ((rc = login_uid(c->req.user, c->req.verb == CTL_ADMIN_REMOVE, &uid)) == NSS_NOANSWER) {
+		nss_slow(c);
+		return;
+	}
+	if (rc != NSS_OK) {
+		done(c, 1, "no login user named \"%s\"", c->req.user);
+		return;
+	}
 	if (c->req.verb == CTL_ADMIN_ADD) {
 		if (admin_candidate_refused(c, uid))
 			return;
-		if ((rc = dir_admin_add(M->dir, lr.name, uid, err, sizeof(err))) == -1)
-			return done(c, 1, "%s", err);
-		if (rc == 0)
-			return done(c, 0, "%s is already an admin of %s", c->req.user, lr.name);
+		if ((rc = dir_admin_add(M->dir, lr.name, uid, err, sizeof(err))) == -1) {
+			done(c, 1, "%s", err);
+			return;
+		}
+		if (rc == 0) {
+			done(c, 0, "%s is already an admin of %s", c->req.user, lr.name);
+			return;
+		}
 		log_info("admin add: %s (uid %u) to %s, by uid %u", c->req.user, (unsigned)uid,
 		    lr.name, (unsigned)c->uid);
-		return done(c, 0, NULL);
+		done(c, 0, NULL);
+		return;
 	}
-	if ((rc = dir_admin_remove(M->dir, lr.name, uid, err, sizeof(err))) == -1)
-		return done(c, 1, "%s", err);
-	if (rc == 0)
-		return done(c, 1, "%s is not an admin of %s", c->req.user, lr.name);
+	if ((rc = dir_admin_remove(M->dir, lr.name, uid, err, sizeof(err))) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
+	if (rc == 0) {
+		done(c, 1, "%s is not an admin of %s", c->req.user, lr.name);
+		return;
+	}
 	log_info("admin remove: %s (uid %u) from %s, by uid %u", c->req.user, (unsigned)uid,
 	    lr.name, (unsigned)c->uid);
 	done(c, 0, NULL);
@@ -1354,8 +1440,10 @@ do_logs(struct ctl_client *c)
 	memcpy(m.locker, lr.name, sizeof(m.locker));
 	snprintf(m.which, sizeof(m.which), "%s", (c->req.flags & CTL_F_ERROR) ? "error" :
 	    "access");
-	if ((fd = log_open(lr.name, m.which, err, sizeof(err))) == -1)
-		return done(c, 1, "%s", err);
+	if ((fd = log_open(lr.name, m.which, err, sizeof(err))) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
 	/* No file yet: no descriptor; a --follow asks again. */
 	reply_fd(c, MSG_CTL_LOG, &m, sizeof(m), fd >= 0 ? fd : -1);
 	if (fd >= 0)
@@ -1627,7 +1715,8 @@ do_status(struct ctl_client *c)
 			return;
 		send_locker_procs(c, &lr);
 		send_locker_stats(c, lr.name);
-		return done(c, 0, NULL);
+		done(c, 0, NULL);
+		return;
 	}
 	if (c->uid != 0) {
 		/* Everything of every locker the caller administers. */
@@ -1637,7 +1726,8 @@ do_status(struct ctl_client *c)
 		send_set_procs(c, &set);
 		free(set.v);
 		dir_admin_foreach_uid(M->dir, c->uid, stats_admin_cb, c);
-		return done(c, 0, NULL);
+		done(c, 0, NULL);
+		return;
 	}
 	memset(&all, 0, sizeof(all));
 	for (i = 0; i < M->nfronts; i++) {
@@ -1933,8 +2023,10 @@ dispatch(struct ctl_client *c)
 	const struct verb *v = verb_by_id(c->req.verb);
 
 	if (v == NULL || v->id >= sizeof(handlers) / sizeof(handlers[0]) ||
-	    handlers[v->id] == NULL)
-		return done(c, 2, "unknown request %u", c->req.verb);
+	    handlers[v->id] == NULL) {
+		done(c, 2, "unknown request %u", c->req.verb);
+		return;
+	}
 	if (!change_allowed(c, v))
 		return;
 	dir_set_actor(M->dir, (uint32_t)c->uid);
