@@ -1917,29 +1917,41 @@ do_limit(struct ctl_client *c)
 	uint64_t		 v = 0;
 	int			 dflt, later;
 
-	if (limit_args(&c->req, a, c->req.verb == CTL_QUOTA ? 1 : 2) == -1)
-		return done(c, 2, "malformed request");
+	if (limit_args(&c->req, a, c->req.verb == CTL_QUOTA ? 1 : 2) == -1) {
+		done(c, 2, "malformed request");
+		return;
+	}
 	key = c->req.verb == CTL_QUOTA ? "disk-limit" : a[0];
 	val = c->req.verb == CTL_QUOTA ? a[0] : a[1];
-	if (dir_locker_get(M->dir, c->req.name, &lr) != 1)
-		return done(c, 1, "no locker named \"%s\"", c->req.name);
+	if (dir_locker_get(M->dir, c->req.name, &lr) != 1) {
+		done(c, 1, "no locker named \"%s\"", c->req.name);
+		return;
+	}
 	dflt = strcmp(val, "default") == 0;
-	if (!dflt && config_limit_parse(key, val, &v, err, sizeof(err)) == -1)
-		return done(c, 2, "%s", err);
+	if (!dflt && config_limit_parse(key, val, &v, err, sizeof(err)) == -1) {
+		done(c, 2, "%s", err);
+		return;
+	}
 	if (strcmp(key, "disk-limit") == 0) {
-		if (M->conf.disk_quota == DISK_QUOTA_NONE)
-			return done(c, 1, "no disk quotas here: lockerd's configuration has "
+		if (M->conf.disk_quota == DISK_QUOTA_NONE) {
+			done(c, 1, "no disk quotas here: lockerd's configuration has "
 			    "disk-quota none");
+			return;
+		}
 		if (dflt)
 			v = M->conf.disk_limit;
-		if ((later = quota_set(&M->conf, lr.name, v, err, sizeof(err))) == -1)
-			return done(c, 1, "%s", err);
+		if ((later = quota_set(&M->conf, lr.name, v, err, sizeof(err))) == -1) {
+			done(c, 1, "%s", err);
+			return;
+		}
 		if (later == QUOTA_LATER)
 			text(c, err);
 	}
 	if (dir_limit_set(M->dir, lr.name, key, dflt ? -1 : (int64_t)v, err,
-	    sizeof(err)) == -1)
-		return done(c, 1, "%s", err);
+	    sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
 	locker_conf_forget();
 	v = config_limit_get(locker_conf(lr.name, lr.uid), (enum limit)config_limit_key(key));
 	log_info("limit: %s of %s = %llu%s (by uid %u)", key, lr.name, (unsigned long long)v,
