@@ -317,39 +317,42 @@ tmp_link(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* A mount point's mode; 0: the row needs none of its own (bound already,
+ * or inside another row's mount). */
+static mode_t
+mountpoint_mode(enum jail_kind kind)
+{
+	switch (kind) {
+	case JAIL_HOME:
+	case JAIL_DEV:
+		return 0755;
+	case JAIL_TMP:
+		return 01777;
+	case JAIL_PROC:
+		return 0555;
+	default:
+		return 0;
+	}
+}
+
 /* Mount points for what is mounted after the skeleton turns read-only. */
 static int
 setup_mountpoints(const struct sandbox_spec *s, char *err, size_t errlen)
 {
 	char	path[PATH_MAX];
 	size_t	i;
-	int	rc;
 
 	for (i = 0; i < jail_view_n; i++) {
-		const struct jail_dir *j = &jail_view[i];
+		const struct jail_dir	*j = &jail_view[i];
+		mode_t			 mode = mountpoint_mode(j->kind);
 
-		snprintf(path, sizeof(path), JAIL "%s", j->kind == JAIL_HOME ? s->home : j->path);
-		switch (j->kind) {
-		case JAIL_HOME:
-			rc = mkdir_p(path, 0755);
-			break;
-		case JAIL_TMP:
-			rc = mkdir(path, 01777);
-			break;
-		case JAIL_TMP_LINK:
-			if (tmp_link(j->path, err, errlen) == -1)
-				return -1;
+		if (j->kind == JAIL_TMP_LINK && tmp_link(j->path, err, errlen) == -1)
+			return -1;
+		if (mode == 0)
 			continue;
-		case JAIL_DEV:
-			rc = mkdir(path, 0755);
-			break;
-		case JAIL_PROC:
-			rc = mkdir(path, 0555);
-			break;
-		default:
-			continue;	/* bound already, or inside another's mount */
-		}
-		if (rc == -1)
+		snprintf(path, sizeof(path), JAIL "%s", j->kind == JAIL_HOME ? s->home : j->path);
+		/* The home's path may run through directories the skeleton lacks. */
+		if ((j->kind == JAIL_HOME ? mkdir_p(path, mode) : mkdir(path, mode)) == -1)
 			return errno_fail(err, errlen, "mkdir %s", path + strlen(JAIL));
 	}
 	return 0;

@@ -247,31 +247,41 @@ def test_remove_purge_deletes_the_home(d):
         assert not [n for n in os.listdir(archive) if n.startswith("hank")]
 
 
-def test_a_purge_holds_none_of_the_masters_descriptors(d):
-    """The purge runs as the locker, outside any jail and without an exec:
-    it must start with nothing of the master's (the directory, the control
-    and listening sockets, the workers' channels)."""
-    info = signup(d, "ivy")
+def purge_watched(d, name, files, look):
+    """Sign name up, give its home files, purge it, and call look(pid) on
+    each of its processes for as long as the purge runs; its exit status."""
+    info = signup(d, name)
     many = os.path.join(info["home"], "web_scripts", "many")
     os.mkdir(many)
-    for i in range(40000):
+    for i in range(files):
         f = os.path.join(many, str(i))
         open(f, "w").close()
         os.chown(f, info["uid"], info["gid"])
     os.chown(many, info["uid"], info["gid"])
-    p = subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "remove", "ivy",
+    p = subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "remove", name,
                           "--purge"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seen = {}
     while p.poll() is None:
         for pid, (_, uid) in d.children().items():
-            if uid != info["uid"]:
-                continue
-            try:
-                for fd in os.listdir(f"/proc/{pid}/fd"):
-                    seen[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                pass
-    assert p.wait() == 0 and seen, "the purge was not seen running"
+            if uid == info["uid"]:
+                try:
+                    look(pid)
+                except OSError:
+                    pass
+    return info, p.wait()
+
+
+def test_a_purge_holds_none_of_the_masters_descriptors(d):
+    """The purge runs as the locker, outside any jail and without an exec:
+    it must start with nothing of the master's (the directory, the control
+    and listening sockets, the workers' channels)."""
+    seen = {}
+
+    def look(pid):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            seen[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+
+    _, rc = purge_watched(d, "ivy", 40000, look)
+    assert rc == 0 and seen, "the purge was not seen running"
     for fd, target in seen.items():
         assert fd <= 2 or target.startswith(d.lockers + "/.archive/ivy."), seen
 
@@ -279,29 +289,16 @@ def test_a_purge_holds_none_of_the_masters_descriptors(d):
 def test_a_purge_runs_as_the_locker_with_no_new_privs(d):
     """The purge drops root through become(), as every other drop does: the
     locker's uid alone, and no_new_privs (it once skipped it)."""
-    info = signup(d, "ivo")
-    many = os.path.join(info["home"], "web_scripts", "many")
-    os.mkdir(many)
-    for i in range(20000):
-        f = os.path.join(many, str(i))
-        open(f, "w").close()
-        os.chown(f, info["uid"], info["gid"])
-    os.chown(many, info["uid"], info["gid"])
-    p = subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "remove", "ivo",
-                          "--purge"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen = []
-    while p.poll() is None:
-        for pid, (_, uid) in d.children().items():
-            if uid != info["uid"]:
-                continue
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    st = dict(line.split(":", 1) for line in f if ":" in line)
-            except OSError:
-                continue
-            seen.append((st["Uid"].split(), st["Gid"].split(), st["Groups"].split(),
-                         st["NoNewPrivs"].strip()))
-    assert p.wait() == 0 and seen, "the purge was not seen running"
+
+    def look(pid):
+        with open(f"/proc/{pid}/status") as f:
+            st = dict(line.split(":", 1) for line in f if ":" in line)
+        seen.append((st["Uid"].split(), st["Gid"].split(), st["Groups"].split(),
+                     st["NoNewPrivs"].strip()))
+
+    info, rc = purge_watched(d, "ivo", 20000, look)
+    assert rc == 0 and seen, "the purge was not seen running"
     u, g = str(info["uid"]), str(info["gid"])
     for uids, gids, groups, nnp in seen:
         assert uids == [u] * 4 and gids == [g] * 4 and groups == [] and nnp == "1", seen
