@@ -47,6 +47,13 @@ const struct jail_dir jail_view[] = {
 };
 const size_t jail_view_n = sizeof(jail_view) / sizeof(jail_view[0]);
 
+/* A row's path; the home row's is the locker's home. */
+const char *
+jail_dir_path(const struct jail_dir *j, const char *home)
+{
+	return j->kind == JAIL_HOME ? home : j->path;
+}
+
 /* Kinds the jail builds itself, or binds from the host: nothing of
  * lockerd's may be put where it would hide them or be hidden by them. */
 static int

@@ -151,7 +151,7 @@ add_view_rules(int rs, const char *home, char *err, size_t errlen)
 
 	for (i = 0; i < jail_view_n; i++) {
 		const struct jail_dir	*j = &jail_view[i];
-		const char		*path = j->kind == JAIL_HOME ? home : j->path;
+		const char		*path = jail_dir_path(j, home);
 
 		if (j->access == 0)
 			continue;

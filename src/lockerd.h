@@ -583,6 +583,7 @@ struct jail_dir {
 };
 extern const struct jail_dir jail_view[];
 extern const size_t jail_view_n;
+const char *jail_dir_path(const struct jail_dir *j, const char *home);
 /* A directory of lockerd's that would hold one the jail shows or builds
  * (below_too: or lie below one); one below the jail's /tmp. */
 int	jail_system_clash(const char *dir, int below_too);

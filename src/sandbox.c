@@ -174,6 +174,13 @@ bind_fd(int fd, const char *target, unsigned long flags)
 	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
 }
 
+/* Where a path of the jail is while it is built. */
+static void
+jail_path(char *buf, size_t bufsz, const char *path)
+{
+	snprintf(buf, bufsz, JAIL "%s", path);
+}
+
 /* jail_view[]'s system rows: bound where they are directories, the same
  * symlink where they are symlinks (Debian's merged /usr). */
 static int
@@ -189,7 +196,7 @@ setup_system(char *err, size_t errlen)
 
 		if (jail_view[i].kind != JAIL_SYSTEM && jail_view[i].kind != JAIL_ETC)
 			continue;
-		snprintf(dst, sizeof(dst), JAIL "%s", src);
+		jail_path(dst, sizeof(dst), src);
 		if (lstat(src, &st) == -1)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
@@ -303,7 +310,7 @@ tmp_link(const char *path, char *err, size_t errlen)
 	struct stat	 st;
 	size_t		 i;
 
-	snprintf(jpath, sizeof(jpath), JAIL "%s", path);
+	jail_path(jpath, sizeof(jpath), path);
 	snprintf(parent, sizeof(parent), "%s", jpath);
 	if ((slash = strrchr(parent, '/')) != NULL)
 		*slash = '\0';
@@ -350,19 +357,12 @@ setup_mountpoints(const struct sandbox_spec *s, char *err, size_t errlen)
 			return -1;
 		if (mode == 0)
 			continue;
-		snprintf(path, sizeof(path), JAIL "%s", j->kind == JAIL_HOME ? s->home : j->path);
+		jail_path(path, sizeof(path), jail_dir_path(j, s->home));
 		/* The home's path may run through directories the skeleton lacks. */
 		if ((j->kind == JAIL_HOME ? mkdir_p(path, mode) : mkdir(path, mode)) == -1)
 			return errno_fail(err, errlen, "mkdir %s", path + strlen(JAIL));
 	}
 	return 0;
-}
-
-/* Below the read-only skeleton: where a row's mount goes. */
-static void
-jail_path(char *buf, size_t bufsz, const char *path)
-{
-	snprintf(buf, bufsz, JAIL "%s", path);
 }
 
 /* The home's own tmp/, else a small tmpfs. */
