@@ -64,6 +64,18 @@ conn_unlink(struct conn *c)
 	F.nconns--;
 }
 
+/*
+ * Enter state with secs to leave it: timeouts() acts on the deadline by
+ * the state (408, 504, or a close).  With c->state, only the clock is
+ * wound on (a script or a client that made progress).
+ */
+void
+conn_set_state(struct conn *c, enum conn_state state, uint32_t secs)
+{
+	c->state = state;
+	c->deadline = loop_now + (uint64_t)secs * 1000;
+}
+
 void
 conn_close(struct conn *c)
 {
@@ -156,9 +168,8 @@ accept_conns(int lfd)
 		c->fd = fd;
 		c->readable = 1;
 		c->file_fd = -1;
-		c->state = C_READ_HEAD;
 		c->keep_alive = 1;
-		c->deadline = loop_now + (uint64_t)F.conf.header_timeout * 1000;
+		conn_set_state(c, C_READ_HEAD, F.conf.header_timeout);
 		c->cgi_fd = -1;
 		body_init(&c->body);
 		respbuf_init(&c->rb);
@@ -199,9 +210,8 @@ request_done(struct conn *c)
 	c->inlen -= c->pos;
 	c->pos = 0;
 	c->head_len = 0;
-	c->state = C_READ_HEAD;
-	c->deadline = loop_now + (uint64_t)(c->inlen ? F.conf.header_timeout :
-	    F.conf.keepalive_timeout) * 1000;
+	conn_set_state(c, C_READ_HEAD, c->inlen ? F.conf.header_timeout :
+	    F.conf.keepalive_timeout);
 	if (F.stopping && c->inlen == 0)
 		conn_close(c);
 	else
@@ -527,8 +537,7 @@ conn_run(struct conn *c)
 			if (r == 1) {
 				c->body_pending = 0;
 				c->then_send = 0;
-				c->state = C_SEND;
-				c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+				conn_set_state(c, C_SEND, F.conf.send_timeout);
 				continue;
 			}
 			/* A client gone before the end of its body: nothing runs. */

@@ -9,6 +9,7 @@
 
 #include <sys/epoll.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <time.h>
@@ -266,6 +267,8 @@ extern uint64_t	loop_now;
 
 /* ------------------------------------------------------------ conn.c */
 
+/* Enter state with secs (from now) to leave it; with c->state, renew the deadline only. */
+void	conn_set_state(struct conn *c, enum conn_state state, uint32_t secs);
 /* Close c and log it; freed at the end of the round (graveyard_empty). */
 void	conn_close(struct conn *c);
 /* Free the connections, channels and pool connections closed this round. */

@@ -118,9 +118,8 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 		shutdown(fd, SHUT_WR);
 	if (c->kc == NULL)
 		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
-	c->state = C_CGI;
 	c->script_s = script_limit(c->locker);
-	c->deadline = loop_now + (uint64_t)c->script_s * 1000;
+	conn_set_state(c, C_CGI, c->script_s);
 }
 
 /*
@@ -504,8 +503,8 @@ cgi_send_body(struct conn *c)
 		n = sent_off(n, &c->ck_tail);
 		sent_off(n, &c->ck_end);
 		/* Next, either the client reads or the script writes: the longer. */
-		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > c->script_s ?
-		    F.conf.send_timeout : c->script_s) * 1000;
+		conn_set_state(c, c->state, F.conf.send_timeout > c->script_s ?
+		    F.conf.send_timeout : c->script_s);
 	}
 	c->cgi_off = c->cgi_len = 0;
 	return 1;
@@ -632,8 +631,8 @@ resp_piece_send(struct conn *c)
 		c->body_bytes += n;
 		if (c->out_left >= 0)
 			c->out_left -= n;
-		c->deadline = loop_now + (uint64_t)(F.conf.send_timeout > c->script_s ?
-		    F.conf.send_timeout : c->script_s) * 1000;
+		conn_set_state(c, c->state, F.conf.send_timeout > c->script_s ?
+		    F.conf.send_timeout : c->script_s);
 	}
 	while (c->ck_tail > 0) {
 		n = send(c->fd, "\r\n" + (2 - c->ck_tail), c->ck_tail, MSG_NOSIGNAL);
@@ -714,7 +713,7 @@ cgi_detach(struct conn *c)
 	upstream_release(c);
 	body_drop(c);		/* the script read it all */
 	c->script_s = 0;	/* no script: send-timeout alone bounds the client */
-	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+	conn_set_state(c, c->state, F.conf.send_timeout);
 	c->detached = 1;
 }
 
@@ -824,7 +823,7 @@ cgi_run(struct conn *c)
 		}
 		if (n > 0) {
 			/* A script that streams slowly is bounded by its own limit. */
-			c->deadline = loop_now + (uint64_t)c->script_s * 1000;
+			conn_set_state(c, c->state, c->script_s);
 			continue;
 		}
 		if (r == 0) {

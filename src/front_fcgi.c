@@ -265,8 +265,7 @@ fcgi_acquire(struct conn *c, struct wchan *w)
 		worker_send(c, w, 1);
 		return;
 	}
-	c->state = C_WAIT_FCGI;
-	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
+	conn_set_state(c, C_WAIT_FCGI, F.conf.worker_timeout);
 	c->fqw = w;
 	TAILQ_INSERT_TAIL(&w->fq, c, flink);
 }

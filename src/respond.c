@@ -228,8 +228,7 @@ send_error(struct conn *c, int status, int keep)
 		c->outlen += (size_t)blen;
 		c->body_bytes = blen;
 	}
-	c->state = C_SEND;
-	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+	conn_set_state(c, C_SEND, F.conf.send_timeout);
 }
 
 void
@@ -255,8 +254,7 @@ send_redirect(struct conn *c, const char *path)
 		return;
 	}
 	head_end(c);
-	c->state = C_SEND;
-	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+	conn_set_state(c, C_SEND, F.conf.send_timeout);
 }
 
 /* Weak comparison of an If-None-Match list against our tag; '*' matches. */
@@ -376,8 +374,7 @@ send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp)
 		c->file_off = off;
 		c->file_left = count;
 	}
-	c->state = C_SEND;
-	c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+	conn_set_state(c, C_SEND, F.conf.send_timeout);
 }
 
 /* Write the head, then the file; 1 when done, 0 when the socket is full. */
@@ -402,7 +399,7 @@ send_some(struct conn *c)
 			return -1;	/* the file shrank under us: the length is a lie now */
 		c->file_left -= n;
 		c->body_bytes += n;
-		c->deadline = loop_now + (uint64_t)F.conf.send_timeout * 1000;
+		conn_set_state(c, c->state, F.conf.send_timeout);
 	}
 	if (c->file_fd != -1) {
 		close(c->file_fd);

@@ -369,8 +369,7 @@ worker_send(struct conn *c, struct wchan *w, int want)
 	c->want_conn = want;
 	if (want)
 		w->npending++;
-	c->state = C_WAIT_WORKER;
-	c->deadline = loop_now + (uint64_t)F.conf.worker_timeout * 1000;
+	conn_set_state(c, C_WAIT_WORKER, F.conf.worker_timeout);
 	worker_queue(c, w);
 }
 
