@@ -170,9 +170,7 @@ accept_conns(int lfd)
 		c->file_fd = -1;
 		c->keep_alive = 1;
 		conn_set_state(c, C_READ_HEAD, F.conf.header_timeout);
-		c->cgi_fd = -1;
 		body_init(&c->body);
-		respbuf_init(&c->rb);
 		c->cgi_tag.kind = K_CGI;
 		c->cgi_tag.c = c;
 		sockaddr_text(&ss, c->peer, sizeof(c->peer), &c->peer_port);

@@ -240,7 +240,7 @@ timeouts(void)
 			send_error(c, 504, 1);
 			break;
 		case C_CGI:
-			if (c->cgi_head_done) {
+			if (c->sc == NULL || c->sc->cgi_head_done) {
 				conn_close(c);
 				continue;
 			}
@@ -318,9 +318,9 @@ static void
 ev_script(struct conn *c, uint32_t events)
 {
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->cgi_readable = 1;
+		c->sc->cgi_readable = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-		c->cgi_writable = 1;
+		c->sc->cgi_writable = 1;
 	conn_run(c);
 }
 
@@ -329,7 +329,7 @@ ev_cgi(struct cgi_tag *t, uint32_t events)
 {
 	struct conn *c = t->c;
 
-	if (c->closed || c->cgi_fd == -1)
+	if (c->closed || c->sc == NULL || c->sc->cgi_fd == -1)
 		return;
 	ev_script(c, events);
 }

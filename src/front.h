@@ -73,7 +73,6 @@ struct conn {
 
 	char			 path[4096];	/* normalised URL path */
 	char			 locker[LOCKER_NAME_MAX + 1];
-	unsigned		 script_s;	/* its script's time limit, seconds */
 
 	/* The worker exchange. */
 	struct wchan		*wc;
@@ -103,15 +102,40 @@ struct conn {
 	char			 local[INET6_ADDRSTRLEN];
 	uint16_t		 peer_port, local_port;
 
-	/* A script's socket: the body goes up it, the output comes down. */
+	/* Epoll's handle on a script's socket: in the connection, not in sc,
+	 * because an event of this round may still name it after cgi_end(). */
 	struct cgi_tag {
-		enum obj_kind	 kind;		/* K_CGI: epoll's handle on it */
+		enum obj_kind	 kind;		/* K_CGI */
 		struct conn	*c;
 	}			 cgi_tag;
+	struct script		*sc;		/* the script running, or its answer held */
+	unsigned		 cgi_gen;	/* scripts started on this connection */
+	int			 then_send;	/* discard the body, then send the answer */
+	int			 redirects;
+	char			*redirect_query;	/* a local redirect's query string */
+
+	/* On the way to the locker's FastCGI pool, before a script starts. */
+	int			 fcgi_retried;
+	int			 want_conn;	/* asked the worker for a pool connection */
+	struct fres		*scr;		/* the script, as resolved */
+	struct wchan		*fqw;		/* waiting in this wchan's queue */
+	TAILQ_ENTRY(conn)	 flink;		/* in fqw's queue */
+	int			 want_rspool;	/* asked the worker for a spool for sc's answer */
+};
+
+/*
+ * What a connection holds only while a script runs (or its answer is held
+ * after it): allocated by script_new(), freed by cgi_end().  c->sc is never
+ * NULL in C_CGI.  Apart from struct conn because most connections never
+ * run a script, and this is most of what a script needs.
+ */
+struct script {
+	/* The script's socket: the body goes up it, the output comes down. */
 	int			 cgi_fd;
 	int			 cgi_nph;
 	int			 cgi_head_done;
 	int			 cgi_readable, cgi_writable, cgi_eof;
+	unsigned		 script_s;	/* its time limit, seconds */
 	char			*cgi_buf;	/* output of the script, framed */
 	size_t			 cgi_len, cgi_off;
 	int			 chunked_out;	/* we frame the output in chunks */
@@ -124,12 +148,9 @@ struct conn {
 	int			 ck_end_queued;
 	char			*up;		/* body bytes on their way to the script */
 	size_t			 up_len, up_off;
-	uint64_t		 up_src;	/* of c->body, read into c->up so far */
+	uint64_t		 up_src;	/* of c->body, read into up so far */
 	int			 upload_done;
 	int			 up_discard;	/* the script stopped reading: drop the rest */
-	int			 then_send;	/* discard the body, then send the answer */
-	int			 redirects;
-	char			*redirect_query;	/* a local redirect's query string */
 
 	/* The same, when the script is the locker's FastCGI pool. */
 	int			 fcgi;
@@ -143,17 +164,10 @@ struct conn {
 	size_t			 fpend_len;
 	struct kconn		*kc;		/* the pool connection it uses */
 	int			 kc_reused;	/* ... which served a request before */
-	int			 fcgi_retried;
-	int			 want_conn;	/* asked the worker for a pool connection */
-	unsigned		 cgi_gen;	/* scripts started on this connection */
-	struct fres		*scr;		/* the script, as resolved */
-	struct wchan		*fqw;		/* waiting in this wchan's queue */
-	TAILQ_ENTRY(conn)	 flink;		/* in fqw's queue */
 	struct linebuf		 ferr;		/* a partial line of FastCGI STDERR */
 
 	/* The answer held while the client takes it (respbuf.h). */
 	struct respbuf		 rb;
-	int			 want_rspool;	/* asked the worker for a spool for it */
 	int			 sp_piece;	/* a piece from the spool is going out */
 	size_t			 sp_data;	/* ... its bytes still to send */
 	int			 detached;	/* the script is gone: its answer is here */
@@ -361,7 +375,9 @@ void	scache_put(const struct conn *c, const struct fres *r);
 
 /* ------------------------------------------------------------ front_cgi.c */
 
-/* The script's side of c is over: release it and free its buffers. */
+/* A script starts on c: c->sc, zeroed; -1 without memory. */
+int	script_new(struct conn *c);
+/* The script's side of c is over: release it and free c->sc (none: nothing to do). */
 void	cgi_end(struct conn *c);
 /* Start relaying a script on fd (nph: its head is its own; pre: bytes to send first). */
 void	cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen);

@@ -45,28 +45,38 @@ static void	upstream_release(struct conn *c);
 #define CGI_MAX_HEAD	(16 * 1024)
 #define CGI_MAX_REDIRECTS 10
 
-/* The answer's spool and its place in the worker's queue go with it. */
+/* The answer's spool and its place in the worker's queue go with the script. */
 static void
 resp_end(struct conn *c)
 {
 	if (c->want_rspool && c->wc != NULL)
 		wchan_dequeue(c->wc, c);
 	c->want_rspool = 0;
-	respbuf_free(&c->rb);
-	c->sp_piece = 0;
-	c->sp_data = 0;
-	c->detached = 0;
+	respbuf_free(&c->sc->rb);
+}
+
+int
+script_new(struct conn *c)
+{
+	if (c->sc != NULL)
+		cgi_end(c);	/* not reached: every script ends in cgi_end() */
+	if ((c->sc = calloc(1, sizeof(*c->sc))) == NULL)
+		return -1;
+	c->sc->cgi_fd = -1;
+	respbuf_init(&c->sc->rb);
+	return 0;
 }
 
 void
 cgi_end(struct conn *c)
 {
+	if (c->sc == NULL)
+		return;
 	upstream_release(c);
-	free(c->cgi_buf);
-	c->cgi_buf = NULL;
-	c->cgi_len = c->cgi_off = c->up_len = c->up_off = 0;
-	c->fraw_len = c->fraw_off = c->fpend_len = 0;
+	free(c->sc->cgi_buf);
 	resp_end(c);
+	free(c->sc);
+	c->sc = NULL;
 }
 
 void
@@ -74,122 +84,123 @@ cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 {
 	size_t upsz = CGI_BUF + FCGI_HEADER_LEN > prelen ? CGI_BUF + FCGI_HEADER_LEN : prelen;
 
-	c->cgi_fd = c->kc ? fd : -1;
-	if ((c->cgi_buf = malloc(CGI_BUF)) == NULL ||
-	    ((cgi_body_len(c) || prelen) && (c->up = malloc(upsz)) == NULL) ||
-	    (c->fcgi && (c->fraw = malloc(CGI_BUF)) == NULL)) {
-		if (c->kc == NULL)
+	c->sc->cgi_fd = c->sc->kc ? fd : -1;
+	if ((c->sc->cgi_buf = malloc(CGI_BUF)) == NULL ||
+	    ((cgi_body_len(c) || prelen) && (c->sc->up = malloc(upsz)) == NULL) ||
+	    (c->sc->fcgi && (c->sc->fraw = malloc(CGI_BUF)) == NULL)) {
+		if (c->sc->kc == NULL)
 			close(fd);
 		cgi_end(c);
 		send_error(c, 503, 1);
 		return;
 	}
 	set_nonblock(fd);
-	c->cgi_fd = fd;
-	c->cgi_nph = nph;
+	c->sc->cgi_fd = fd;
+	c->sc->cgi_nph = nph;
 	c->cgi_gen++;
-	c->cgi_head_done = 0;
-	c->cgi_readable = c->cgi_writable = 1;
-	c->cgi_eof = 0;
-	c->cgi_len = c->cgi_off = 0;
-	c->up_len = c->up_off = 0;
-	c->up_src = 0;
+	c->sc->cgi_head_done = 0;
+	c->sc->cgi_readable = c->sc->cgi_writable = 1;
+	c->sc->cgi_eof = 0;
+	c->sc->cgi_len = c->sc->cgi_off = 0;
+	c->sc->up_len = c->sc->up_off = 0;
+	c->sc->up_src = 0;
 	if (prelen) {
 		/* The FastCGI request's head goes up first, like body bytes. */
-		memcpy(c->up, pre, prelen);
-		c->up_len = prelen;
+		memcpy(c->sc->up, pre, prelen);
+		c->sc->up_len = prelen;
 	}
-	c->chunked_out = 0;
-	c->out_left = -1;
-	c->ck_hlen = c->ck_hoff = c->ck_data = c->ck_tail = c->ck_end = 0;
-	c->ck_end_queued = 0;
-	c->up_discard = 0;
-	c->upload_done = cgi_body_len(c) == 0 && prelen == 0;
-	c->fcgi_error = 0;
-	c->fcgi_ended = 0;
-	c->fcgi_stdin_ended = 0;
-	c->fraw_len = c->fraw_off = c->fpend_len = 0;
-	if (c->fcgi)
-		fcgi_reader_init(&c->fr, 1);
+	c->sc->chunked_out = 0;
+	c->sc->out_left = -1;
+	c->sc->ck_hlen = c->sc->ck_hoff = c->sc->ck_data = c->sc->ck_tail = c->sc->ck_end = 0;
+	c->sc->ck_end_queued = 0;
+	c->sc->up_discard = 0;
+	c->sc->upload_done = cgi_body_len(c) == 0 && prelen == 0;
+	c->sc->fcgi_error = 0;
+	c->sc->fcgi_ended = 0;
+	c->sc->fcgi_stdin_ended = 0;
+	c->sc->fraw_len = c->sc->fraw_off = c->sc->fpend_len = 0;
+	if (c->sc->fcgi)
+		fcgi_reader_init(&c->sc->fr, 1);
 	/* FastCGI ends stdin with an empty record (the worker sent it if there
 	 * is no body), not by closing.  A body was held whole before (so
 	 * "100 Continue" went out then). */
-	if (c->upload_done && !c->fcgi)
+	if (c->sc->upload_done && !c->sc->fcgi)
 		shutdown(fd, SHUT_WR);
-	if (c->kc == NULL)
+	if (c->sc->kc == NULL)
 		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
-	c->script_s = script_limit(c->locker);
-	conn_set_state(c, C_CGI, c->script_s);
+	c->sc->script_s = script_limit(c->locker);
+	conn_set_state(c, C_CGI, c->sc->script_s);
 }
 
 /*
- * Move the body held (c->body) toward the script: into c->up, as STDIN
+ * Move the body held (c->body) toward the script: into c->sc->up, as STDIN
  * records for FastCGI, and from there into the script's socket.  Returns
  * 1 on progress, 0 when blocked, -1 when the spool could not be read back.
  */
 static int
 cgi_upload(struct conn *c)
 {
-	int		framed = c->fcgi;	/* as STDIN records */
+	struct script	*sc = c->sc;
+	int		framed = sc->fcgi;	/* as STDIN records */
 	size_t		hdr = framed ? FCGI_HEADER_LEN : 0;
 	uint64_t	total = cgi_body_len(c);
 	int		progress = 0;
 
 	for (;;) {
-		if (c->up_off < c->up_len) {
+		if (sc->up_off < sc->up_len) {
 			ssize_t n;
 
-			if (!c->cgi_writable)
+			if (!sc->cgi_writable)
 				return progress;
-			if (c->up_discard) {
-				c->up_off = c->up_len;
+			if (sc->up_discard) {
+				sc->up_off = sc->up_len;
 				continue;
 			}
-			n = send(c->cgi_fd, c->up + c->up_off, c->up_len - c->up_off,
+			n = send(sc->cgi_fd, sc->up + sc->up_off, sc->up_len - sc->up_off,
 			    MSG_NOSIGNAL);
 			if (n == -1) {
 				if (errno == EAGAIN) {
-					c->cgi_writable = 0;
+					sc->cgi_writable = 0;
 					return progress;
 				}
 				/* The script stopped reading: the rest is dropped. */
-				c->up_off = c->up_len;
-				c->up_discard = 1;
+				sc->up_off = sc->up_len;
+				sc->up_discard = 1;
 				progress = 1;
 				continue;
 			}
-			c->up_off += (size_t)n;
+			sc->up_off += (size_t)n;
 			progress = 1;
 			continue;
 		}
-		c->up_off = c->up_len = 0;
-		if (c->up_src < total && !c->up_discard && !(framed && c->fcgi_stdin_ended)) {
-			ssize_t n = body_read(&c->body, c->up_src, c->up + hdr,
+		sc->up_off = sc->up_len = 0;
+		if (sc->up_src < total && !sc->up_discard && !(framed && sc->fcgi_stdin_ended)) {
+			ssize_t n = body_read(&c->body, sc->up_src, sc->up + hdr,
 			    CGI_BUF - FCGI_HEADER_LEN);
 
 			if (n <= 0)
 				return -1;	/* the locker's spool shrank under us */
-			c->up_src += (uint64_t)n;
-			c->up_len = (size_t)n;
+			sc->up_src += (uint64_t)n;
+			sc->up_len = (size_t)n;
 			if (hdr) {
 				/* FastCGI: the piece goes up as one STDIN record. */
-				fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1,
+				fcgi_header((unsigned char *)sc->up, FCGI_STDIN, 1,
 				    (uint16_t)n, 0);
-				c->up_len += hdr;
+				sc->up_len += hdr;
 			}
 			progress = 1;
 			continue;
 		}
-		if (framed && !c->fcgi_stdin_ended && !c->up_discard) {
+		if (framed && !sc->fcgi_stdin_ended && !sc->up_discard) {
 			/* The empty STDIN record that ends the body. */
-			fcgi_header((unsigned char *)c->up, FCGI_STDIN, 1, 0, 0);
-			c->up_len = FCGI_HEADER_LEN;
-			c->fcgi_stdin_ended = 1;
+			fcgi_header((unsigned char *)sc->up, FCGI_STDIN, 1, 0, 0);
+			sc->up_len = FCGI_HEADER_LEN;
+			sc->fcgi_stdin_ended = 1;
 			continue;
 		}
-		c->upload_done = 1;
-		if (!c->up_discard && !framed)
-			shutdown(c->cgi_fd, SHUT_WR);
+		sc->upload_done = 1;
+		if (!sc->up_discard && !framed)
+			shutdown(sc->cgi_fd, SHUT_WR);
 		return 1;
 	}
 }
@@ -198,21 +209,22 @@ cgi_upload(struct conn *c)
 static int
 cgi_read(struct conn *c, char *dst, size_t room)
 {
+	struct script *sc = c->sc;
 	ssize_t n;
 
-	if (c->fcgi)
+	if (sc->fcgi)
 		return room == 0 ? 0 : fcgi_take(c, dst, room);
 
-	if (!c->cgi_readable || c->cgi_eof || room == 0)
+	if (!sc->cgi_readable || sc->cgi_eof || room == 0)
 		return 0;
-	n = recv(c->cgi_fd, dst, room, 0);
+	n = recv(sc->cgi_fd, dst, room, 0);
 	if (n > 0)
 		return (int)n;
 	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-		c->cgi_eof = 1;
+		sc->cgi_eof = 1;
 		return 0;
 	}
-	c->cgi_readable = 0;
+	sc->cgi_readable = 0;
 	return 0;
 }
 
@@ -266,15 +278,16 @@ cgi_local_redirect(struct conn *c, struct http_str loc)
 static void
 nph_status_line(struct conn *c, const struct cgi_head *h)
 {
-	const char	*nl = memchr(c->cgi_buf, '\n', c->cgi_len);
-	size_t		 n = nl ? (size_t)(nl - c->cgi_buf) : 0;
+	struct script	*sc = c->sc;
+	const char	*nl = memchr(sc->cgi_buf, '\n', sc->cgi_len);
+	size_t		 n = nl ? (size_t)(nl - sc->cgi_buf) : 0;
 	int		 k;
 
-	if (n > 0 && c->cgi_buf[n - 1] == '\r')
+	if (n > 0 && sc->cgi_buf[n - 1] == '\r')
 		n--;
 	head_begin(c, h->status);
 	k = snprintf(c->out, sizeof(c->out), "%.*s\r\nServer: " SERVER_SOFTWARE
-	    "\r\nDate: %s\r\n", (int)n, c->cgi_buf, F.date);
+	    "\r\nDate: %s\r\n", (int)n, sc->cgi_buf, F.date);
 	/* A reason phrase as long as the head may be does not fit ours. */
 	if (k < 0 || (size_t)k >= sizeof(c->out)) {
 		c->outlen = 0;
@@ -336,7 +349,7 @@ cgi_head(struct conn *c, struct cgi_head *h, size_t hlen)
 		cgi_local_redirect(c, h->location);
 		return 0;
 	}
-	if (c->cgi_nph) {
+	if (c->sc->cgi_nph) {
 		nph_status_line(c, h);
 		c->keep_alive = 0;
 	} else
@@ -351,15 +364,15 @@ cgi_head(struct conn *c, struct cgi_head *h, size_t hlen)
 		head_add(c, "%.*s: %.*s\r\n", (int)h->headers[i].name.len,
 		    h->headers[i].name.p, (int)h->headers[i].value.len, h->headers[i].value.p);
 	}
-	c->out_left = h->content_length;
+	c->sc->out_left = h->content_length;
 	if (c->req.method == HTTP_M_HEAD || h->status == 304 || h->status == 204) {
-		c->out_left = 0;
+		c->sc->out_left = 0;
 		if (h->content_length >= 0)
 			head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
 	} else if (h->content_length >= 0)
 		head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
-	else if (c->req.version_minor == 1 && !c->cgi_nph) {
-		c->chunked_out = 1;
+	else if (c->req.version_minor == 1 && !c->sc->cgi_nph) {
+		c->sc->chunked_out = 1;
 		head_add(c, "Transfer-Encoding: chunked\r\n");
 	} else
 		c->keep_alive = 0;	/* the end of the body is the end of the connection */
@@ -368,10 +381,10 @@ cgi_head(struct conn *c, struct cgi_head *h, size_t hlen)
 		return -1;
 	head_end(c);
 	/* What came after the head is body: keep it at the front of the buffer. */
-	memmove(c->cgi_buf, c->cgi_buf + hlen, c->cgi_len - hlen);
-	c->cgi_len -= hlen;
-	c->cgi_off = 0;
-	c->cgi_head_done = 1;
+	memmove(c->sc->cgi_buf, c->sc->cgi_buf + hlen, c->sc->cgi_len - hlen);
+	c->sc->cgi_len -= hlen;
+	c->sc->cgi_off = 0;
+	c->sc->cgi_head_done = 1;
 	return 1;
 }
 
@@ -421,7 +434,7 @@ sent_off(size_t n, size_t *left)
 static int
 cgi_cut_short(const struct conn *c)
 {
-	return c->fcgi && !c->fcgi_ended;
+	return c->sc->fcgi && !c->sc->fcgi_ended;
 }
 
 /*
@@ -434,50 +447,52 @@ cgi_cut_short(const struct conn *c)
 static int
 cgi_send_body(struct conn *c)
 {
+	struct script	*sc = c->sc;
+
 	for (;;) {
 		struct iovec	iov[5];
 		size_t		n, left;
 		ssize_t		w;
 		int		niov = 0;
 
-		if (c->ck_hoff == c->ck_hlen && c->ck_data == 0 && c->ck_tail == 0) {
-			size_t data = c->cgi_len - c->cgi_off;
+		if (sc->ck_hoff == sc->ck_hlen && sc->ck_data == 0 && sc->ck_tail == 0) {
+			size_t data = sc->cgi_len - sc->cgi_off;
 
 			/* A script that says less than it sends is cut at its word. */
-			if (c->out_left >= 0 && (uint64_t)data > (uint64_t)c->out_left)
-				data = (size_t)c->out_left;
-			c->ck_data = data;
-			c->ck_hoff = c->ck_hlen = 0;
-			if (c->chunked_out && data > 0) {
-				c->ck_hlen = (size_t)snprintf(c->ck_h, sizeof(c->ck_h), "%zx\r\n", data);
-				c->ck_tail = 2;
+			if (sc->out_left >= 0 && (uint64_t)data > (uint64_t)sc->out_left)
+				data = (size_t)sc->out_left;
+			sc->ck_data = data;
+			sc->ck_hoff = sc->ck_hlen = 0;
+			if (sc->chunked_out && data > 0) {
+				sc->ck_hlen = (size_t)snprintf(sc->ck_h, sizeof(sc->ck_h), "%zx\r\n", data);
+				sc->ck_tail = 2;
 			}
 		}
 		/* The script is done and this is the rest of its output. */
-		if (c->chunked_out && !c->ck_end_queued && c->cgi_eof && !cgi_cut_short(c) &&
-		    c->ck_data == c->cgi_len - c->cgi_off && respbuf_pending(&c->rb) == 0) {
-			c->ck_end = 5;
-			c->ck_end_queued = 1;
+		if (sc->chunked_out && !sc->ck_end_queued && sc->cgi_eof && !cgi_cut_short(c) &&
+		    sc->ck_data == sc->cgi_len - sc->cgi_off && respbuf_pending(&sc->rb) == 0) {
+			sc->ck_end = 5;
+			sc->ck_end_queued = 1;
 		}
 		if (c->outoff < c->outlen) {
 			iov[niov].iov_base = c->out + c->outoff;
 			iov[niov++].iov_len = c->outlen - c->outoff;
 		}
-		if (c->ck_hoff < c->ck_hlen) {
-			iov[niov].iov_base = c->ck_h + c->ck_hoff;
-			iov[niov++].iov_len = c->ck_hlen - c->ck_hoff;
+		if (sc->ck_hoff < sc->ck_hlen) {
+			iov[niov].iov_base = sc->ck_h + sc->ck_hoff;
+			iov[niov++].iov_len = sc->ck_hlen - sc->ck_hoff;
 		}
-		if (c->ck_data > 0) {
-			iov[niov].iov_base = c->cgi_buf + c->cgi_off;
-			iov[niov++].iov_len = c->ck_data;
+		if (sc->ck_data > 0) {
+			iov[niov].iov_base = sc->cgi_buf + sc->cgi_off;
+			iov[niov++].iov_len = sc->ck_data;
 		}
-		if (c->ck_tail > 0) {
-			iov[niov].iov_base = (char *)"\r\n" + (2 - c->ck_tail);
-			iov[niov++].iov_len = c->ck_tail;
+		if (sc->ck_tail > 0) {
+			iov[niov].iov_base = (char *)"\r\n" + (2 - sc->ck_tail);
+			iov[niov++].iov_len = sc->ck_tail;
 		}
-		if (c->ck_end > 0) {
-			iov[niov].iov_base = (char *)"0\r\n\r\n" + (5 - c->ck_end);
-			iov[niov++].iov_len = c->ck_end;
+		if (sc->ck_end > 0) {
+			iov[niov].iov_base = (char *)"0\r\n\r\n" + (5 - sc->ck_end);
+			iov[niov++].iov_len = sc->ck_end;
 		}
 		if (niov == 0)
 			break;
@@ -487,26 +502,26 @@ cgi_send_body(struct conn *c)
 		left = c->outlen - c->outoff;
 		n = sent_off(n, &left);
 		c->outoff = c->outlen - left;
-		left = c->ck_hlen - c->ck_hoff;
+		left = sc->ck_hlen - sc->ck_hoff;
 		n = sent_off(n, &left);
-		c->ck_hoff = c->ck_hlen - left;
-		if (n > 0 && c->ck_data > 0) {
-			size_t k = n < c->ck_data ? n : c->ck_data;
+		sc->ck_hoff = sc->ck_hlen - left;
+		if (n > 0 && sc->ck_data > 0) {
+			size_t k = n < sc->ck_data ? n : sc->ck_data;
 
-			c->ck_data -= k;
-			c->cgi_off += k;
+			sc->ck_data -= k;
+			sc->cgi_off += k;
 			c->body_bytes += (off_t)k;
-			if (c->out_left >= 0)
-				c->out_left -= (int64_t)k;
+			if (sc->out_left >= 0)
+				sc->out_left -= (int64_t)k;
 			n -= k;
 		}
-		n = sent_off(n, &c->ck_tail);
-		sent_off(n, &c->ck_end);
+		n = sent_off(n, &sc->ck_tail);
+		sent_off(n, &sc->ck_end);
 		/* Next, either the client reads or the script writes: the longer. */
-		conn_set_state(c, c->state, F.conf.send_timeout > c->script_s ?
-		    F.conf.send_timeout : c->script_s);
+		conn_set_state(c, c->state, F.conf.send_timeout > sc->script_s ?
+		    F.conf.send_timeout : sc->script_s);
 	}
-	c->cgi_off = c->cgi_len = 0;
+	sc->cgi_off = sc->cgi_len = 0;
 	return 1;
 }
 
@@ -517,10 +532,10 @@ resp_ask_spool(struct conn *c)
 	struct wchan *w = wchan_get(c->locker);
 
 	if (w == NULL) {
-		c->rb.refused = 1;
+		c->sc->rb.refused = 1;
 		return;
 	}
-	c->rb.asked = 1;
+	c->sc->rb.asked = 1;
 	c->want_rspool = 1;
 	worker_queue(c, w);
 }
@@ -530,8 +545,8 @@ void
 resp_spool_refused(struct conn *c)
 {
 	c->want_rspool = 0;
-	c->rb.asked = 0;
-	c->rb.refused = 1;
+	c->sc->rb.asked = 0;
+	c->sc->rb.refused = 1;
 }
 
 /* The worker's answer to resp_ask_spool(): anything but an empty regular file is refused. */
@@ -543,7 +558,7 @@ resp_got_spool(struct conn *c, const struct wire_response *r, int fd)
 		close(fd);
 		fd = -1;
 	}
-	respbuf_spool(&c->rb, fd);
+	respbuf_spool(&c->sc->rb, fd);
 }
 
 /*
@@ -556,35 +571,36 @@ resp_got_spool(struct conn *c, const struct wire_response *r, int fd)
 static int
 resp_fill(struct conn *c)
 {
+	struct script	*sc = c->sc;
 	static char	scratch[CGI_BUF];
 	size_t		room;
 	int		n;
 
-	if (c->cgi_eof)
+	if (sc->cgi_eof)
 		return 0;
-	if (respbuf_pending(&c->rb) == 0) {
-		if (c->cgi_off == c->cgi_len)
-			c->cgi_off = c->cgi_len = 0;
-		else if (c->cgi_off >= CGI_BUF / 2) {
-			memmove(c->cgi_buf, c->cgi_buf + c->cgi_off, c->cgi_len - c->cgi_off);
-			c->cgi_len -= c->cgi_off;
-			c->cgi_off = 0;
+	if (respbuf_pending(&sc->rb) == 0) {
+		if (sc->cgi_off == sc->cgi_len)
+			sc->cgi_off = sc->cgi_len = 0;
+		else if (sc->cgi_off >= CGI_BUF / 2) {
+			memmove(sc->cgi_buf, sc->cgi_buf + sc->cgi_off, sc->cgi_len - sc->cgi_off);
+			sc->cgi_len -= sc->cgi_off;
+			sc->cgi_off = 0;
 		}
-		if (c->cgi_len < CGI_BUF) {
-			n = cgi_read(c, c->cgi_buf + c->cgi_len, CGI_BUF - c->cgi_len);
-			c->cgi_len += (size_t)n;
+		if (sc->cgi_len < CGI_BUF) {
+			n = cgi_read(c, sc->cgi_buf + sc->cgi_len, CGI_BUF - sc->cgi_len);
+			sc->cgi_len += (size_t)n;
 			return n;
 		}
 	}
-	if (c->rb.fd == -1) {
-		if (!c->rb.asked && !c->rb.refused)
+	if (sc->rb.fd == -1) {
+		if (!sc->rb.asked && !sc->rb.refused)
 			resp_ask_spool(c);
 		return 0;
 	}
-	if ((room = respbuf_room(&c->rb, sizeof(scratch))) == 0)
+	if ((room = respbuf_room(&sc->rb, sizeof(scratch))) == 0)
 		return 0;
 	n = cgi_read(c, scratch, room);
-	if (n > 0 && respbuf_write(&c->rb, scratch, (size_t)n) == -1)
+	if (n > 0 && respbuf_write(&sc->rb, scratch, (size_t)n) == -1)
 		return -1;
 	return n;
 }
@@ -593,54 +609,57 @@ resp_fill(struct conn *c)
 static void
 resp_piece_begin(struct conn *c)
 {
-	uint64_t data = respbuf_pending(&c->rb);
+	struct script *sc = c->sc;
+	uint64_t data = respbuf_pending(&sc->rb);
 
 	if (data > (1 << 20))
 		data = 1 << 20;
-	if (c->out_left >= 0 && data > (uint64_t)c->out_left)
-		data = (uint64_t)c->out_left;
-	c->sp_data = (size_t)data;
-	c->ck_hoff = c->ck_hlen = c->ck_tail = 0;
-	if (c->chunked_out) {
-		c->ck_hlen = (size_t)snprintf(c->ck_h, sizeof(c->ck_h), "%zx\r\n", c->sp_data);
-		c->ck_tail = 2;
+	if (sc->out_left >= 0 && data > (uint64_t)sc->out_left)
+		data = (uint64_t)sc->out_left;
+	sc->sp_data = (size_t)data;
+	sc->ck_hoff = sc->ck_hlen = sc->ck_tail = 0;
+	if (sc->chunked_out) {
+		sc->ck_hlen = (size_t)snprintf(sc->ck_h, sizeof(sc->ck_h), "%zx\r\n",
+		    sc->sp_data);
+		sc->ck_tail = 2;
 	}
-	c->sp_piece = 1;
+	sc->sp_piece = 1;
 }
 
 /* Send the piece from the spool: its chunk's size line, sendfile(), its CRLF. */
 static int
 resp_piece_send(struct conn *c)
 {
+	struct script *sc = c->sc;
 	ssize_t n;
 
-	while (c->ck_hoff < c->ck_hlen) {
-		n = send(c->fd, c->ck_h + c->ck_hoff, c->ck_hlen - c->ck_hoff,
+	while (sc->ck_hoff < sc->ck_hlen) {
+		n = send(c->fd, sc->ck_h + sc->ck_hoff, sc->ck_hlen - sc->ck_hoff,
 		    MSG_NOSIGNAL | MSG_MORE);
 		if (n == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-		c->ck_hoff += (size_t)n;
+		sc->ck_hoff += (size_t)n;
 	}
-	while (c->sp_data > 0) {
-		n = respbuf_sendfile(&c->rb, c->fd, c->sp_data);
+	while (sc->sp_data > 0) {
+		n = respbuf_sendfile(&sc->rb, c->fd, sc->sp_data);
 		if (n == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		if (n == 0)
 			return -1;	/* the spool shrank: what we framed cannot come */
-		c->sp_data -= (size_t)n;
+		sc->sp_data -= (size_t)n;
 		c->body_bytes += n;
-		if (c->out_left >= 0)
-			c->out_left -= n;
-		conn_set_state(c, c->state, F.conf.send_timeout > c->script_s ?
-		    F.conf.send_timeout : c->script_s);
+		if (sc->out_left >= 0)
+			sc->out_left -= n;
+		conn_set_state(c, c->state, F.conf.send_timeout > sc->script_s ?
+		    F.conf.send_timeout : sc->script_s);
 	}
-	while (c->ck_tail > 0) {
-		n = send(c->fd, "\r\n" + (2 - c->ck_tail), c->ck_tail, MSG_NOSIGNAL);
+	while (sc->ck_tail > 0) {
+		n = send(c->fd, "\r\n" + (2 - sc->ck_tail), sc->ck_tail, MSG_NOSIGNAL);
 		if (n == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-		c->ck_tail -= (size_t)n;
+		sc->ck_tail -= (size_t)n;
 	}
-	c->sp_piece = 0;
+	sc->sp_piece = 0;
 	return 1;
 }
 
@@ -654,11 +673,11 @@ resp_send(struct conn *c)
 	int r;
 
 	for (;;) {
-		if (c->sp_piece && (r = resp_piece_send(c)) != 1)
+		if (c->sc->sp_piece && (r = resp_piece_send(c)) != 1)
 			return r;
 		if ((r = cgi_send_body(c)) != 1)
 			return r;
-		if (respbuf_pending(&c->rb) == 0 || c->out_left == 0)
+		if (respbuf_pending(&c->sc->rb) == 0 || c->sc->out_left == 0)
 			return 1;
 		resp_piece_begin(c);
 	}
@@ -680,41 +699,44 @@ resp_send(struct conn *c)
 static void
 upstream_release(struct conn *c)
 {
+	struct script	*sc = c->sc;
+
 	fcgi_stderr_end(c);
-	if (c->kc != NULL)
+	if (sc->kc != NULL)
 		kconn_release(c);	/* kept for the next request, or closed */
-	if (c->cgi_fd != -1) {
-		epoll_ctl(F.epfd, EPOLL_CTL_DEL, c->cgi_fd, NULL);
-		close(c->cgi_fd);
-		c->cgi_fd = -1;
+	if (sc->cgi_fd != -1) {
+		epoll_ctl(F.epfd, EPOLL_CTL_DEL, sc->cgi_fd, NULL);
+		close(sc->cgi_fd);
+		sc->cgi_fd = -1;
 	}
-	free(c->up);
-	c->up = NULL;
-	free(c->fraw);
-	c->fraw = NULL;
-	c->up_len = c->up_off = 0;
-	c->fraw_len = c->fraw_off = 0;
+	free(sc->up);
+	sc->up = NULL;
+	free(sc->fraw);
+	sc->fraw = NULL;
+	sc->up_len = sc->up_off = 0;
+	sc->fraw_len = sc->fraw_off = 0;
 }
 
 static void
 cgi_detach(struct conn *c)
 {
-	size_t	 left = c->cgi_len - c->cgi_off;
-	char	*p;
+	struct script	*sc = c->sc;
+	size_t		 left = sc->cgi_len - sc->cgi_off;
+	char		*p;
 
-	if (!respbuf_mem_keep(&c->rb, left))
+	if (!respbuf_mem_keep(&sc->rb, left))
 		return;
-	if (c->cgi_off > 0)
-		memmove(c->cgi_buf, c->cgi_buf + c->cgi_off, left);
-	c->cgi_off = 0;
-	c->cgi_len = left;
-	if ((p = realloc(c->cgi_buf, left ? left : 1)) != NULL)
-		c->cgi_buf = p;
+	if (sc->cgi_off > 0)
+		memmove(sc->cgi_buf, sc->cgi_buf + sc->cgi_off, left);
+	sc->cgi_off = 0;
+	sc->cgi_len = left;
+	if ((p = realloc(sc->cgi_buf, left ? left : 1)) != NULL)
+		sc->cgi_buf = p;
 	upstream_release(c);
 	body_drop(c);		/* the script read it all */
-	c->script_s = 0;	/* no script: send-timeout alone bounds the client */
+	sc->script_s = 0;	/* no script: send-timeout alone bounds the client */
 	conn_set_state(c, c->state, F.conf.send_timeout);
-	c->detached = 1;
+	sc->detached = 1;
 }
 
 /*
@@ -730,7 +752,8 @@ resp_fail(struct conn *c)
 
 	n = snprintf(line, sizeof(line), "[client %s] answer to %.300s cut after %llu bytes: "
 	    "its spool: %s", c->peer, c->path, (unsigned long long)(c->body_bytes +
-	    (off_t)(c->cgi_len - c->cgi_off) + (off_t)respbuf_pending(&c->rb)), strerror(e));
+	    (off_t)(c->sc->cgi_len - c->sc->cgi_off) + (off_t)respbuf_pending(&c->sc->rb)),
+	    strerror(e));
 	if (n > 0)
 		locker_log_line(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	conn_close(c);
@@ -746,7 +769,7 @@ cgi_run(struct conn *c)
 	for (;;) {
 		int progress = 0;
 
-		if (!c->upload_done) {
+		if (!c->sc->upload_done) {
 			r = cgi_upload(c);
 			if (r == -1) {
 				cgi_fail(c, 500, "request body spool unreadable");
@@ -754,16 +777,16 @@ cgi_run(struct conn *c)
 			}
 			progress |= r > 0;
 		}
-		if (!c->cgi_head_done) {
-			n = cgi_read(c, c->cgi_buf + c->cgi_len, CGI_MAX_HEAD - c->cgi_len);
-			c->cgi_len += (size_t)n;
+		if (!c->sc->cgi_head_done) {
+			n = cgi_read(c, c->sc->cgi_buf + c->sc->cgi_len, CGI_MAX_HEAD - c->sc->cgi_len);
+			c->sc->cgi_len += (size_t)n;
 			progress |= n > 0;
-			r = cgi_parse_head(c->cgi_buf, c->cgi_len, CGI_MAX_HEAD, c->cgi_nph, &h);
-			if (c->fcgi_error) {
+			r = cgi_parse_head(c->sc->cgi_buf, c->sc->cgi_len, CGI_MAX_HEAD, c->sc->cgi_nph, &h);
+			if (c->sc->fcgi_error) {
 				cgi_fail(c, 502, "malformed FastCGI records");
 				return;
 			}
-			if (r == -1 && c->cgi_len >= CGI_MAX_HEAD) {
+			if (r == -1 && c->sc->cgi_len >= CGI_MAX_HEAD) {
 				cgi_fail(c, 502, "script head too large (over 16 KiB)");
 				return;
 			}
@@ -771,7 +794,7 @@ cgi_run(struct conn *c)
 				cgi_fail(c, 502, "malformed script output head");
 				return;
 			}
-			if (r == 0 && c->cgi_eof) {
+			if (r == 0 && c->sc->cgi_eof) {
 				if (fcgi_retry(c))
 					return;
 				cgi_fail(c, 502, "script ended before its head");
@@ -788,7 +811,7 @@ cgi_run(struct conn *c)
 					return;
 				}
 			}
-			if (!c->cgi_head_done) {
+			if (!c->sc->cgi_head_done) {
 				if (!progress)
 					return;
 				continue;
@@ -800,19 +823,19 @@ cgi_run(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		if (r == 1 && (c->out_left == 0 || (c->cgi_eof && c->upload_done))) {
-			int cut = c->out_left != 0 && cgi_cut_short(c);
+		if (r == 1 && (c->sc->out_left == 0 || (c->sc->cgi_eof && c->sc->upload_done))) {
+			int cut = c->sc->out_left != 0 && cgi_cut_short(c);
 
-			if (c->out_left > 0 || (!c->upload_done) || cut)
+			if (c->sc->out_left > 0 || (!c->sc->upload_done) || cut)
 				c->keep_alive = 0;	/* cut short: the length was a lie */
-			if (c->chunked_out && !c->ck_end_queued && !cut &&
+			if (c->sc->chunked_out && !c->sc->ck_end_queued && !cut &&
 			    send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
 				c->keep_alive = 0;
 			cgi_end(c);
 			request_done(c);
 			return;
 		}
-		if (c->cgi_eof && !c->upload_done) {
+		if (c->sc->cgi_eof && !c->sc->upload_done) {
 			if (!progress)
 				return;
 			continue;
@@ -823,17 +846,17 @@ cgi_run(struct conn *c)
 		}
 		if (n > 0) {
 			/* A script that streams slowly is bounded by its own limit. */
-			conn_set_state(c, c->state, c->script_s);
+			conn_set_state(c, c->state, c->sc->script_s);
 			continue;
 		}
 		if (r == 0) {
 			/* The client is behind: once the whole answer is held,
 			 * the script need not wait for it. */
-			if (c->cgi_eof && c->upload_done && !c->detached)
+			if (c->sc->cgi_eof && c->sc->upload_done && !c->sc->detached)
 				cgi_detach(c);
 			return;
 		}
-		if (c->cgi_eof)
+		if (c->sc->cgi_eof)
 			continue;
 		if (!progress)
 			return;

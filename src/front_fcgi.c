@@ -48,6 +48,7 @@ static void	fcgi_stderr(struct conn *c, const unsigned char *p, size_t len);
 int
 fcgi_take(struct conn *c, char *dst, size_t room)
 {
+	struct script *sc = c->sc;
 	size_t got = 0;
 
 	while (got < room) {
@@ -55,50 +56,50 @@ fcgi_take(struct conn *c, char *dst, size_t room)
 		size_t			 used, dlen, k;
 		ssize_t			 n;
 
-		if (c->fpend_len > 0) {
-			k = c->fpend_len < room - got ? c->fpend_len : room - got;
-			memcpy(dst + got, c->fpend, k);
-			c->fpend += k;
-			c->fpend_len -= k;
+		if (sc->fpend_len > 0) {
+			k = sc->fpend_len < room - got ? sc->fpend_len : room - got;
+			memcpy(dst + got, sc->fpend, k);
+			sc->fpend += k;
+			sc->fpend_len -= k;
 			got += k;
 			continue;
 		}
-		if (c->fraw_off < c->fraw_len) {
-			switch (fcgi_read(&c->fr, c->fraw + c->fraw_off, c->fraw_len - c->fraw_off,
+		if (sc->fraw_off < sc->fraw_len) {
+			switch (fcgi_read(&sc->fr, sc->fraw + sc->fraw_off, sc->fraw_len - sc->fraw_off,
 			    &used, &data, &dlen)) {
 			case FCGI_EV_STDOUT:
-				c->fpend = data;
-				c->fpend_len = dlen;
+				sc->fpend = data;
+				sc->fpend_len = dlen;
 				break;
 			case FCGI_EV_STDERR:
 				fcgi_stderr(c, data, dlen);
 				break;
 			case FCGI_EV_END:
-				c->cgi_eof = 1;
-				c->fcgi_ended = 1;
+				sc->cgi_eof = 1;
+				sc->fcgi_ended = 1;
 				break;
 			case FCGI_EV_ERROR:
-				c->fcgi_error = 1;
-				c->cgi_eof = 1;
+				sc->fcgi_error = 1;
+				sc->cgi_eof = 1;
 				break;
 			case FCGI_EV_MORE:
 				break;
 			}
-			c->fraw_off += used;
-			if (c->cgi_eof && c->fpend_len == 0)
+			sc->fraw_off += used;
+			if (sc->cgi_eof && sc->fpend_len == 0)
 				break;
 			continue;
 		}
-		if (c->cgi_eof || !c->cgi_readable)
+		if (sc->cgi_eof || !sc->cgi_readable)
 			break;
-		c->fraw_off = c->fraw_len = 0;
-		n = recv(c->cgi_fd, c->fraw, CGI_BUF, 0);
+		sc->fraw_off = sc->fraw_len = 0;
+		n = recv(sc->cgi_fd, sc->fraw, CGI_BUF, 0);
 		if (n > 0)
-			c->fraw_len = (size_t)n;
+			sc->fraw_len = (size_t)n;
 		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			c->cgi_eof = 1;
+			sc->cgi_eof = 1;
 		else
-			c->cgi_readable = 0;
+			sc->cgi_readable = 0;
 	}
 	return (int)got;
 }
@@ -114,14 +115,14 @@ fcgi_take(struct conn *c, char *dst, size_t room)
 static void
 fcgi_stderr(struct conn *c, const unsigned char *p, size_t len)
 {
-	linebuf_feed_runs(&c->ferr, (const char *)p, len, locker_log_line, c);
+	linebuf_feed_runs(&c->sc->ferr, (const char *)p, len, locker_log_line, c);
 }
 
 /* The request's error stream ended: its last line, even without a newline. */
 void
 fcgi_stderr_end(struct conn *c)
 {
-	linebuf_flush(&c->ferr, locker_log_line, c);
+	linebuf_flush(&c->sc->ferr, locker_log_line, c);
 }
 
 /*
@@ -134,10 +135,10 @@ fcgi_retry(struct conn *c)
 {
 	struct wchan *w;
 
-	if (c->kc == NULL || !c->kc_reused || c->fcgi_retried || c->cgi_len > 0 ||
+	if (c->sc->kc == NULL || !c->sc->kc_reused || c->fcgi_retried || c->sc->cgi_len > 0 ||
 	    c->req.content_length > 0 || c->req.chunked || c->scr == NULL)
 		return 0;
-	w = c->kc->w;
+	w = c->sc->kc->w;
 	c->fcgi_retried = 1;
 	cgi_end(c);
 	if (w != NULL && !w->dead)
@@ -203,15 +204,16 @@ kconn_drop(struct kconn *kc)
 void
 kconn_release(struct conn *c)
 {
-	struct kconn *kc = c->kc;
+	struct script *sc = c->sc;
+	struct kconn *kc = sc->kc;
 
-	c->kc = NULL;
-	c->cgi_fd = -1;
+	sc->kc = NULL;
+	sc->cgi_fd = -1;
 	if (kc->w != NULL && !kc->w->dead && !F.stopping &&
-	    kc->w->nk <= wchan_share(kc->w) && c->fr.ended &&
-	    c->fr.protocol_status == 0 && c->upload_done && c->fcgi_stdin_ended &&
-	    !c->up_discard && c->up_off == c->up_len && c->fraw_off == c->fraw_len &&
-	    c->fpend_len == 0 && !c->fcgi_error) {
+	    kc->w->nk <= wchan_share(kc->w) && sc->fr.ended &&
+	    sc->fr.protocol_status == 0 && sc->upload_done && sc->fcgi_stdin_ended &&
+	    !sc->up_discard && sc->up_off == sc->up_len && sc->fraw_off == sc->fraw_len &&
+	    sc->fpend_len == 0 && !sc->fcgi_error) {
 		kc->owner = NULL;
 		kc->used++;
 		fcgi_kick(kc->w);
@@ -334,17 +336,22 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 		send_error(c, 500, 1);
 		return;
 	}
+	if (script_new(c) == -1) {
+		fcgi_kick(kc->w);
+		send_error(c, 503, 1);
+		return;
+	}
 	kc->owner = c;
-	c->kc = kc;
-	c->kc_reused = kc->used > 0;
+	c->sc->kc = kc;
+	c->sc->kc_reused = kc->used > 0;
 	wchan_busy(kc->w);	/* at once: the worker may have been quiet for long */
-	c->fcgi = 1;
+	c->sc->fcgi = 1;
 	/* Until the reader has seen END_REQUEST, the connection is not reusable. */
-	fcgi_reader_init(&c->fr, 1);
+	fcgi_reader_init(&c->sc->fr, 1);
 	cgi_start(c, kc->fd, 0, req, rl);
 	if (c->state != C_CGI)
 		return;
 	/* A body that is not for this script (a local redirect's) is read and
 	 * dropped: nothing may follow the end of STDIN (see cgi_upload). */
-	c->fcgi_stdin_ended = end_stdin;
+	c->sc->fcgi_stdin_ended = end_stdin;
 }

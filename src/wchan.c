@@ -191,11 +191,11 @@ busy_tell_all(void)
 	for (c = F.conns; c != NULL; c = c->next) {
 		if (c->closed)
 			continue;
-		if (c->kc != NULL) {
-			wchan_busy(c->kc->w);	/* the pool's own worker */
+		if (c->sc != NULL && c->sc->kc != NULL) {
+			wchan_busy(c->sc->kc->w);	/* the pool's own worker */
 			F.busy_seen = 1;
 		} else if (c->state == C_WAIT_WORKER || c->state == C_WAIT_FCGI ||
-		    (c->state == C_CGI && !c->detached)) {
+		    (c->state == C_CGI && !c->sc->detached)) {
 			/* (An answer held after its script went needs no worker.) */
 			wchan_busy(wchan_find(c->locker));
 			F.busy_seen = 1;
@@ -539,7 +539,11 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 			send_error(c, 502, 1);
 			break;
 		}
-		c->fcgi = 0;
+		if (script_new(c) == -1) {
+			close(fd);
+			send_error(c, 503, 1);
+			break;
+		}
 		cgi_start(c, fd, r->kind == WIRE_CGI_NPH, NULL, 0);
 		fd = -1;
 		break;
