@@ -143,6 +143,7 @@ netns_make(int *userfd, int *netfd)
 	if (pid == 0) {
 		char err[128];
 
+		child_reset(0);
 		if (become(net_uid, net_gid, err, sizeof(err)) == -1 ||
 		    unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1)
 			_exit(1);
