@@ -34,12 +34,16 @@
 #include "verbs.h"
 #include "vhost.h"
 
+static int	verbs_handled(void);
+
 int
 control_open(void)
 {
 	struct sockaddr_un	 sun;
 	int			 fd;
 
+	if (!verbs_handled())
+		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", M->conf.state,
@@ -2027,6 +2031,22 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_QUOTA] = do_limit,
 	[CTL_LIMIT] = do_limit,
 };
+
+/* Every row of the table has its handler: a verb added to verbs.c alone
+ * would be an "unknown request" to everyone; lockerd does not start. */
+static int
+verbs_handled(void)
+{
+	const struct verb *v;
+
+	for (v = verbs; v->name != NULL; v++)
+		if ((size_t)v->id >= sizeof(handlers) / sizeof(handlers[0]) ||
+		    handlers[v->id] == NULL) {
+			log_warnx("control: the verb %s has no handler", v->name);
+			return 0;
+		}
+	return 1;
+}
 
 /* A request (and a su's or run's stdio) is in: rate, rights, then the verb. */
 static void
