@@ -1334,7 +1334,7 @@ do_admin(struct ctl_client *c)
 	struct admin_send	 as = { .c = c };
 	char			 err[512];
 	uid_t			 uid;
-	int			 rc;
+	int			 rc, add;
 
 	if (locker_get(c, &lr) == -1)
 		return;
@@ -1352,32 +1352,22 @@ do_admin(struct ctl_client *c)
 		done(c, 1, "no login user named \"%s\"", c->req.user);
 		return;
 	}
-	if (c->req.verb == CTL_ADMIN_ADD) {
-		if (admin_candidate_refused(c, uid))
-			return;
-		if ((rc = dir_admin_add(M->dir, lr.name, uid, err, sizeof(err))) == -1) {
-			done(c, 1, "%s", err);
-			return;
-		}
-		if (rc == 0) {
-			done(c, 0, "%s is already an admin of %s", c->req.user, lr.name);
-			return;
-		}
-		log_info("admin add: %s (uid %u) to %s, by uid %u", c->req.user, (unsigned)uid,
-		    lr.name, (unsigned)c->uid);
-		done(c, 0, NULL);
+	add = c->req.verb == CTL_ADMIN_ADD;
+	if (add && admin_candidate_refused(c, uid))
 		return;
-	}
-	if ((rc = dir_admin_remove(M->dir, lr.name, uid, err, sizeof(err))) == -1) {
+	rc = add ? dir_admin_add(M->dir, lr.name, uid, err, sizeof(err)) :
+	    dir_admin_remove(M->dir, lr.name, uid, err, sizeof(err));
+	if (rc == -1) {
 		done(c, 1, "%s", err);
 		return;
 	}
 	if (rc == 0) {
-		done(c, 1, "%s is not an admin of %s", c->req.user, lr.name);
+		done(c, !add, add ? "%s is already an admin of %s" : "%s is not an admin of %s",
+		    c->req.user, lr.name);
 		return;
 	}
-	log_info("admin remove: %s (uid %u) from %s, by uid %u", c->req.user, (unsigned)uid,
-	    lr.name, (unsigned)c->uid);
+	log_info("admin %s: %s (uid %u) %s %s, by uid %u", add ? "add" : "remove",
+	    c->req.user, (unsigned)uid, add ? "to" : "from", lr.name, (unsigned)c->uid);
 	done(c, 0, NULL);
 }
 
