@@ -121,9 +121,7 @@ worker_chan(const struct msg_worker *m, int fd)
 	}
 	set_nonblock(fd);
 	w->fd = fd;
-	w->script_timeout = m->script_timeout;
-	w->max_scripts = m->max_scripts;
-	w->log_rate = m->log_rate;
+	memcpy(w->own, m->own, sizeof(w->own));
 	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLET, w);
 	wchan_flush(w);
 }
@@ -136,11 +134,8 @@ worker_limits(const struct msg_worker *m)
 	struct wchan	*w;
 
 	snprintf(name, sizeof(name), "%.*s", (int)sizeof(m->locker), m->locker);
-	if ((w = wchan_find(name)) != NULL) {
-		w->script_timeout = m->script_timeout;
-		w->max_scripts = m->max_scripts;
-		w->log_rate = m->log_rate;
-	}
+	if ((w = wchan_find(name)) != NULL)
+		memcpy(w->own, m->own, sizeof(w->own));
 }
 
 static void

@@ -216,10 +216,9 @@ struct wchan {
 	TAILQ_HEAD(, conn) fq;		/* requests waiting for one */
 	int		 kick;
 	LIST_ENTRY(wchan) klink;	/* on F.kick */
-	/* The locker's own limits, from the master; 0: the configuration's. */
-	unsigned	 script_timeout;
-	unsigned	 max_scripts;
-	uint64_t	 log_rate;	/* LOG_LIMIT_DEFAULT: the configuration's */
+	/* The locker's own limits, from the master (msg_worker); read them
+	 * with config_limit_of(&F.conf, own, ...). */
+	uint64_t	 own[LIMIT_N];
 	struct rate_bucket	 errb;		/* of the PHP errors front relays */
 	uint64_t	 err_dropped;	/* bytes of them dropped, not told logd yet */
 	uint64_t	 told_busy;	/* when the worker last had MSG_BUSY */

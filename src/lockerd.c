@@ -115,15 +115,10 @@ dir_own(const char *name, uint64_t *own)
 void
 locker_front_limits(const char *name, struct msg_worker *m)
 {
-	uint64_t own[LIMIT_N], front[LIMIT_N];
+	uint64_t own[LIMIT_N];
 
 	dir_own(name, own);
-	config_limits_only(own, CONF_FRONT, front);
-	m->script_timeout = front[LIMIT_SCRIPT_TIMEOUT] == LIMIT_DEFAULT ? 0 :
-	    (uint32_t)front[LIMIT_SCRIPT_TIMEOUT];
-	m->max_scripts = front[LIMIT_MAX_SCRIPTS] == LIMIT_DEFAULT ? 0 :
-	    (uint32_t)front[LIMIT_MAX_SCRIPTS];
-	m->log_rate = front[LIMIT_LOG_RATE];
+	config_limits_only(own, CONF_FRONT, m->own);
 }
 
 /* A locker's limits changed: every front hears it. */

@@ -259,14 +259,12 @@ void	config_limits_only(const uint64_t *own, unsigned flag, uint64_t *out);
 struct msg_worker {
 	char		locker[LOCKER_NAME_MAX + 1];
 	int32_t		status;	/* in MSG_WORKER_CHAN: 0 ok, else an HTTP status to answer */
-	/* From the master: the locker's own limits that front applies itself
-	 * (how long it waits for a script, its share of the PHP pool); 0
-	 * where the configuration's default holds. */
-	uint32_t	script_timeout;
-	uint32_t	max_scripts;
-	uint64_t	log_rate;	/* LOG_LIMIT_DEFAULT where the default holds */
+	/* From the master: the locker's own values of the directives front
+	 * applies itself (CONF_FRONT: how long it waits for a script, its
+	 * share of the PHP pool, its PHP errors' budget); LIMIT_DEFAULT
+	 * elsewhere, and where the configuration's value holds. */
+	uint64_t	own[LIMIT_N];
 };
-#define LOG_LIMIT_DEFAULT	LIMIT_DEFAULT	/* front's name for it, for now */
 
 /*
  * Requests served and errors, counted by front (stats.c) and sent to the

@@ -436,7 +436,7 @@ logd_send_locker(enum msg_type type, const char *locker, const void *data, size_
 static int
 locker_log_budget(struct wchan *w, const char *line, size_t len)
 {
-	uint64_t	rate = w->log_rate != LOG_LIMIT_DEFAULT ? w->log_rate : F.conf.log_rate;
+	uint64_t	rate = config_limit_of(&F.conf, w->own, LIMIT_LOG_RATE);
 	uint64_t	told;
 
 	if (!bucket_take(&w->errb, rate * 2, bucket_cap(rate * 2), loop_now, len)) {

@@ -83,8 +83,8 @@ wchan_find(const char *locker)
 unsigned
 wchan_share(const struct wchan *w)
 {
-	return fcgi_front_share_of(w->max_scripts ? w->max_scripts : F.conf.max_scripts,
-	    (unsigned)F.conf.nfronts);
+	return fcgi_front_share_of((unsigned)config_limit_of(&F.conf, w->own,
+	    LIMIT_MAX_SCRIPTS), (unsigned)F.conf.nfronts);
 }
 
 /* A script's time limit: its locker's own, or the configuration's. */
@@ -93,7 +93,8 @@ script_limit(const char *locker)
 {
 	const struct wchan *w = wchan_find(locker);
 
-	return w != NULL && w->script_timeout ? w->script_timeout : F.conf.script_timeout;
+	return w != NULL ? (unsigned)config_limit_of(&F.conf, w->own, LIMIT_SCRIPT_TIMEOUT) :
+	    F.conf.script_timeout;
 }
 
 struct wchan *
@@ -101,6 +102,7 @@ wchan_get(const char *locker)
 {
 	struct wchan		*w;
 	struct msg_worker	 m;
+	int			 k;
 
 	if ((w = wchan_find(locker)) != NULL)
 		return w;
@@ -108,7 +110,8 @@ wchan_get(const char *locker)
 		return NULL;
 	w->kind = K_WCHAN;
 	w->fd = -1;
-	w->log_rate = LOG_LIMIT_DEFAULT;
+	for (k = 0; k < LIMIT_N; k++)
+		w->own[k] = LIMIT_DEFAULT;
 	bucket_fill(&w->errb, F.conf.log_rate * 2, loop_now);
 	TAILQ_INIT(&w->wq);
 	TAILQ_INIT(&w->fq);
