@@ -26,7 +26,7 @@ endif
 
 # One object per process role or protocol.
 LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c control.c \
-	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c http.c \
+	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c wire.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
@@ -39,7 +39,7 @@ LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
-	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_become \
+	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
@@ -73,6 +73,7 @@ $(B)/test_util: tests/unit/test_util.c $(B)/util.o $(B)/log.o
 $(B)/test_body: tests/unit/test_body.c $(B)/body.o $(B)/util.o
 $(B)/test_respbuf: tests/unit/test_respbuf.c $(B)/respbuf.o $(B)/util.o
 $(B)/test_verbs: tests/unit/test_verbs.c $(B)/verbs.o
+$(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o
 $(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/util.o $(B)/log.o
 $(B)/test_jail: tests/unit/test_jail.c $(B)/jail.o $(B)/landlock.o $(B)/config.o $(B)/route.o $(B)/util.o \
 		  $(B)/log.o
@@ -83,7 +84,7 @@ unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; ./$$t || exit 1; done
 
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
-FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script \
+FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt
 FUZZ_SECONDS ?= 15
 $(B)/fuzz:
@@ -98,7 +99,9 @@ $(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c src/cookie.c | $(B)/fuz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_fcgi: fuzz/fuzz_fcgi.c src/fcgi.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
-$(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/cgienv.c src/fcgi.c | $(B)/fuzz
+$(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/wire.c | $(B)/fuzz
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+$(B)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/wire.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^

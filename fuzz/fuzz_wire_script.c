@@ -1,5 +1,5 @@
 /*
- * fuzz_wire_script.c: libFuzzer target for wire_script_parse() in cgienv.c,
+ * fuzz_wire_script.c: libFuzzer target for wire_script_parse() in wire.c,
  * front's reading of how a worker resolved a FastCGI script.
  *
  * The input is the tail of a WIRE_FCGI answer, as a hostile worker (the
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "lockerd.h"
-#include "cgienv.h"
+#include "wire.h"
 
 #include "fuzz.h"
 

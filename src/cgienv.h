@@ -22,9 +22,6 @@ void	env_add(struct env *e, const char *fmt, ...) __attribute__((format(printf, 
 void	cgi_home_of(const char *docroot, char *out, size_t outsz);
 /* The whole environment of s; e->v is NULL-terminated. */
 void	build_env(struct env *e, const struct script_req *s);
-/* A request's strings as a view, checked against its message: 0, or -1. */
-int	wire_view_of(const struct wire_request *q, const char *strs, size_t len,
-	    struct wire_view *v);
 /*
  * BEGIN_REQUEST (id 1, FCGI_KEEP_CONN as asked), the environment as PARAMS
  * and, with end_stdin, the empty STDIN record of a request without a body.
@@ -32,13 +29,6 @@ int	wire_view_of(const struct wire_request *q, const char *strs, size_t len,
  */
 size_t	cgi_fcgi_request(const struct script_req *s, unsigned char *buf, size_t cap,
 	    int keep_conn, int end_stdin);
-/*
- * The tail of a WIRE_FCGI answer (struct wire_script, then its strings) as
- * a worker sent it.  A worker is the locker's own process: everything is
- * checked.  0 with s/l pointing into tail (not NUL-terminated), or -1.
- */
-int	wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX],
-	    size_t l[WSC_MAX], int *has_index);
 /* Bytes cgi_fcgi_request may need at most. */
 #define FCGI_REQUEST_MAX	(ENV_BYTES + 2 * 4096 + 64)
 

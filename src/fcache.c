@@ -37,6 +37,7 @@
 #include "respbuf.h"
 #include "route.h"
 #include "front.h"
+#include "wire.h"
 
 /*
  * Descriptors a worker opened are kept for a short while (file-cache-valid)

@@ -338,7 +338,7 @@ struct wchan	*wchan_get(const char *locker);
 void	wchan_busy(struct wchan *w);
 /* Every request waiting for, or running in, a locker's worker or pool. */
 void	busy_tell_all(void);
-/* The request as the worker needs it; its length, or 0 if it does not fit. */
+/* The request as the worker needs it (wire.c); its length, or 0 if it does not fit. */
 size_t	wire_pack(struct conn *c, char *buf, size_t cap);
 /* Write w's queued requests, many per system call; stop at a full channel. */
 void	wchan_flush(struct wchan *w);

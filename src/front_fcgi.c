@@ -37,6 +37,7 @@
 #include "respbuf.h"
 #include "route.h"
 #include "front.h"
+#include "wire.h"
 
 static void	fcgi_stderr(struct conn *c, const unsigned char *p, size_t len);
 

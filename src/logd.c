@@ -21,6 +21,7 @@
 
 #include "lockerd.h"
 #include "route.h"
+#include "wire.h"
 
 #define MAX_INPUTS	4096
 #define MAX_OPEN_LOGS	256	/* per-locker files kept open at once */
@@ -162,25 +163,17 @@ stages_write(void)
 static void
 write_batch(const char *b, size_t len)
 {
-	size_t i = 0;
+	struct wire_log	r;
+	size_t		off = 0;
 
-	while (i < len) {
-		char		name[LOCKER_NAME_MAX + 1], line[4098];
-		size_t		nlen = (unsigned char)b[i], llen;
-		uint16_t	l16;
+	while (wire_log_next(b, len, &off, &r) == 1) {
+		char		name[LOCKER_NAME_MAX + 1], line[WIRE_LOG_LINE_MAX + 2];
+		size_t		nlen = r.nlen, llen = r.llen;
 		int		fd;
 
-		if (i + 1 + nlen + 2 > len || nlen > LOCKER_NAME_MAX)
-			break;
-		memcpy(name, b + i + 1, nlen);
+		memcpy(name, r.name, nlen);
 		name[nlen] = '\0';
-		memcpy(&l16, b + i + 1 + nlen, 2);
-		llen = l16;
-		i += 1 + nlen + 2;
-		if (i + llen > len || llen > 4096)
-			break;
-		memcpy(line, b + i, llen);
-		i += llen;
+		memcpy(line, r.line, llen);
 		if (memchr(line, '\n', llen) != NULL || memchr(line, '\0', llen) != NULL)
 			continue;	/* a line must stay one line */
 		line[llen++] = '\n';
@@ -222,16 +215,33 @@ buf_name(const void *b, size_t n)
 static void
 front_dropped(const char *b, size_t n)
 {
-	size_t		nl = (unsigned char)b[0];
-	char		name[LOCKER_NAME_MAX + 1];
-	uint64_t	bytes;
+	const char	*nm, *data;
+	size_t		 nl, dl;
+	char		 name[LOCKER_NAME_MAX + 1];
+	uint64_t	 bytes;
 
-	if (nl == 0 || nl > LOCKER_NAME_MAX || !name_ok(b + 1, nl) || n != 1 + nl + sizeof(bytes))
+	if (wire_locker_parse(b, n, &nm, &nl, &data, &dl) == -1 || !name_ok(nm, nl) ||
+	    dl != sizeof(bytes))
 		return;
-	memcpy(name, b + 1, nl);
+	memcpy(name, nm, nl);
 	name[nl] = '\0';
-	memcpy(&bytes, b + 1 + nl, sizeof(bytes));
+	memcpy(&bytes, data, sizeof(bytes));
 	errlog_dropped(name, bytes);
+}
+
+/* [u8 len][locker][text]: a line for a locker's error log (its PHP's, mostly). */
+static void
+front_error(const char *b, size_t n)
+{
+	const char	*nm, *data;
+	size_t		 nl, dl;
+	char		 name[LOCKER_NAME_MAX + 1];
+
+	if (wire_locker_parse(b, n, &nm, &nl, &data, &dl) == -1 || !name_ok(nm, nl))
+		return;
+	memcpy(name, nm, nl);
+	name[nl] = '\0';
+	errlog_write(name, data, dl);
 }
 
 /*
@@ -281,18 +291,9 @@ input_read(int idx, int max)
 			write_batch(buf, (size_t)n);
 		else if (type == MSG_LOG_ERROR)
 			error_line(buf, (size_t)n);
-		else if (type == MSG_LOG_LOCKER_ERROR &&
-		    (size_t)(unsigned char)buf[0] + 1 <= (size_t)n) {
-			size_t	nl = (unsigned char)buf[0];
-			char	name[LOCKER_NAME_MAX + 1];
-
-			if (nl > 0 && nl <= LOCKER_NAME_MAX && name_ok(buf + 1, nl)) {
-				memcpy(name, buf + 1, nl);
-				name[nl] = '\0';
-				errlog_write(name, buf + 1 + nl, (size_t)n - 1 - nl);
-			}
-		} else if (type == MSG_LOG_LOCKER_DROPPED &&
-		    (size_t)n == 1 + (size_t)(unsigned char)buf[0] + sizeof(uint64_t))
+		else if (type == MSG_LOG_LOCKER_ERROR)
+			front_error(buf, (size_t)n);
+		else if (type == MSG_LOG_LOCKER_DROPPED)
 			front_dropped(buf, (size_t)n);
 	}
 	return 0;

@@ -37,6 +37,7 @@
 #include "respbuf.h"
 #include "route.h"
 #include "front.h"
+#include "wire.h"
 
 /* Apache's escaping: quotes, backslashes and non-printing bytes as \xHH. */
 static size_t
@@ -83,8 +84,7 @@ log_access(struct conn *c)
 	char		 line[4096], reqline[1100], ref[600], ua[600], tbuf[40], bytes[24];
 	struct tm	 tm;
 	time_t		 t = c->started;
-	size_t		 namelen = strlen(c->locker), linelen;
-	uint16_t	 l16;
+	size_t		 namelen = strlen(c->locker), linelen, end;
 	int		 n;
 
 	stats_count(F.master, c->locker, namelen, c->status);
@@ -120,20 +120,15 @@ log_access(struct conn *c)
 	if (n < 0)
 		return;
 	linelen = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-	if (F.loglen + 1 + namelen + 2 + linelen > sizeof(F.logbuf))
+	/* A record (wire.c) that does not fit sends the batch first. */
+	if (1 + namelen + 2 + linelen > sizeof(F.logbuf) - F.loglen)
 		log_flush();
-	if (F.loglen + 1 + namelen + 2 + linelen > sizeof(F.logbuf))
+	if ((end = wire_log_put(F.logbuf, sizeof(F.logbuf), F.loglen, c->locker, namelen,
+	    line, linelen)) == 0)
 		return;
 	if (F.loglen == 0)
 		F.log_first = loop_now;
-	F.logbuf[F.loglen++] = (char)namelen;
-	memcpy(F.logbuf + F.loglen, c->locker, namelen);
-	F.loglen += namelen;
-	l16 = (uint16_t)linelen;
-	memcpy(F.logbuf + F.loglen, &l16, 2);
-	F.loglen += 2;
-	memcpy(F.logbuf + F.loglen, line, linelen);
-	F.loglen += linelen;
+	F.loglen = end;
 }
 
 void
@@ -409,21 +404,19 @@ send_some(struct conn *c)
 }
 
 /*
- * [u8 name length][name][data] to logd (which checks the name).  -1 when
+ * [u8 name length][name][data] to logd (wire.c; logd checks the name).  -1 when
  * it did not go: logd is behind, and this channel is every locker's.
  */
 static int
 logd_send_locker(enum msg_type type, const char *locker, const void *data, size_t len)
 {
 	static char	msg[1 + LOCKER_NAME_MAX + LOG_RUN_MAX];
-	size_t		nl = strlen(locker);
+	size_t		n;
 
-	if (F.logfd == -1 || len > LOG_RUN_MAX)
+	if (F.logfd == -1 || len > LOG_RUN_MAX ||
+	    (n = wire_locker_pack(msg, sizeof(msg), locker, data, len)) == 0)
 		return -1;
-	msg[0] = (char)nl;
-	memcpy(msg + 1, locker, nl);
-	memcpy(msg + 1 + nl, data, len);
-	return msg_send(F.logfd, type, msg, 1 + nl + len, -1);
+	return msg_send(F.logfd, type, msg, n, -1);
 }
 
 /*

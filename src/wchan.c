@@ -37,6 +37,7 @@
 #include "respbuf.h"
 #include "route.h"
 #include "front.h"
+#include "wire.h"
 
 void
 wchan_dequeue(struct wchan *w, struct conn *c)
@@ -206,77 +207,47 @@ busy_tell_all(void)
 	}
 }
 
-/*
- * Write the queued requests not yet sent, many per system call; stop at a
- * full channel (EPOLLOUT brings us back).
- */
-/* Append one string of a request message; 0 if it did not fit. */
-static int
-pack_str(char *buf, size_t cap, size_t *off, struct wire_request *r, enum wire_str i,
-    const char *p, size_t len)
+/* One string of the request: length 0 for an absent one. */
+static void
+view_set(struct wire_view *v, enum wire_str i, const char *p, size_t len)
 {
-	if (len > cap - *off)
-		return 0;
-	if (len)
-		memcpy(buf + *off, p, len);
-	*off += len;
-	r->len[i] = (uint32_t)len;
-	return 1;
+	v->s[i] = p;
+	v->l[i] = len;
 }
 
-/* The request as the worker needs it; its length, or 0 if it does not fit. */
+/* The request as the worker needs it (wire.c); its length, or 0 if it does not fit. */
 size_t
 wire_pack(struct conn *c, char *buf, size_t cap)
 {
-	struct wire_request	*r = (struct wire_request *)buf;
+	struct wire_request	 r;
+	struct wire_view	 v;
 	struct http_request	*q = &c->req;
-	size_t			 off = sizeof(*r), i, hl = 0;
-	char			*h;
 
-	if (cap < sizeof(*r))
-		return 0;
-	memset(r, 0, sizeof(*r));
-	r->id = c->req_id;
-	r->method = (uint8_t)q->method;
-	r->version_minor = (uint8_t)q->version_minor;
-	r->remote_port = c->peer_port;
-	r->local_port = c->local_port;
-	r->content_length = q->chunked ? -1 : q->content_length;
+	memset(&r, 0, sizeof(r));
+	r.id = c->req_id;
+	r.method = (uint8_t)q->method;
+	r.version_minor = (uint8_t)q->version_minor;
+	r.remote_port = c->peer_port;
+	r.local_port = c->local_port;
+	r.content_length = q->chunked ? -1 : q->content_length;
 	if (cgi_body_len(c) > 0)
-		r->flags |= WREQ_BODY;
+		r.flags |= WREQ_BODY;
 	if (c->want_conn)
-		r->flags |= WREQ_CONNECT;
+		r.flags |= WREQ_CONNECT;
 	if (c->want_spool || c->want_rspool)
-		r->flags |= WREQ_SPOOL;
-	if (!pack_str(buf, cap, &off, r, WS_PATH, c->fs_path, strlen(c->fs_path)) ||
-	    !pack_str(buf, cap, &off, r, WS_URL, c->path, strlen(c->path)) ||
-	    !pack_str(buf, cap, &off, r, WS_TARGET, q->target.p, q->target.len) ||
-	    !pack_str(buf, cap, &off, r, WS_QUERY, q->query.p, q->query.p ? q->query.len : 0) ||
-	    !pack_str(buf, cap, &off, r, WS_HOST, q->host.p, q->host.p ? q->host.len : 0) ||
-	    !pack_str(buf, cap, &off, r, WS_PREFIX, c->url_prefix, strlen(c->url_prefix)) ||
-	    !pack_str(buf, cap, &off, r, WS_METHOD, c->redirects ? "GET" : q->method_str.p,
-	    c->redirects ? 3 : q->method_str.len) ||
-	    !pack_str(buf, cap, &off, r, WS_REMOTE, c->peer, strlen(c->peer)) ||
-	    !pack_str(buf, cap, &off, r, WS_LOCAL, c->local, strlen(c->local)))
-		return 0;
-	/* Header fields as "name: value\n": values were checked to hold no LF. */
-	h = buf + off;
-	for (i = 0; i < q->nheaders; i++) {
-		const struct http_header *f = &q->headers[i];
-		size_t need = f->name.len + 2 + f->value.len + 1;
-
-		if (need > cap - off - hl)
-			return 0;
-		memcpy(h + hl, f->name.p, f->name.len);
-		hl += f->name.len;
-		h[hl++] = ':';
-		h[hl++] = ' ';
-		memcpy(h + hl, f->value.p, f->value.len);
-		hl += f->value.len;
-		h[hl++] = '\n';
-	}
-	r->len[WS_HEADERS] = (uint32_t)hl;
-	return off + hl;
+		r.flags |= WREQ_SPOOL;
+	memset(&v, 0, sizeof(v));
+	view_set(&v, WS_PATH, c->fs_path, strlen(c->fs_path));
+	view_set(&v, WS_URL, c->path, strlen(c->path));
+	view_set(&v, WS_TARGET, q->target.p, q->target.len);
+	view_set(&v, WS_QUERY, q->query.p, q->query.p ? q->query.len : 0);
+	view_set(&v, WS_HOST, q->host.p, q->host.p ? q->host.len : 0);
+	view_set(&v, WS_PREFIX, c->url_prefix, strlen(c->url_prefix));
+	view_set(&v, WS_METHOD, c->redirects ? "GET" : q->method_str.p,
+	    c->redirects ? 3 : q->method_str.len);
+	view_set(&v, WS_REMOTE, c->peer, strlen(c->peer));
+	view_set(&v, WS_LOCAL, c->local, strlen(c->local));
+	return wire_request_pack(buf, cap, &r, &v, q->headers, q->nheaders);
 }
 
 /*

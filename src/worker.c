@@ -26,6 +26,7 @@
 #include "lockerd.h"
 #include "http.h"
 #include "cgienv.h"
+#include "wire.h"
 
 #define MAX_CHANNELS	256	/* one per front process, and a few being replaced */
 
@@ -167,8 +168,7 @@ content_type(const char *ext, char *out, size_t outsz)
 static struct {
 	struct answer_buf {
 		struct wire_response	r;
-		struct wire_script	s;
-		char			str[WSC_MAX * PATH_MAX];
+		char			tail[sizeof(struct wire_script) + WSC_MAX * PATH_MAX];
 	}			b[CHAN_BATCH];
 	struct msg_out		out[CHAN_BATCH];
 	int			n;
@@ -194,21 +194,13 @@ answer_fcgi(int chan, struct wire_response *r, const struct script_req *s, const
 	struct answer_buf	*b = &A.b[A.n];
 	const char		*str[WSC_MAX] = { s->docroot, rel, s->path_info,
 				    s->index_name ? s->index_name : "" };
-	size_t			 off = 0, l;
-	int			 i;
 
 	r->kind = WIRE_FCGI;
 	r->status = 200;
 	answer(chan, r, fd);
-	memset(&b->s, 0, sizeof(b->s));
-	for (i = 0; i < WSC_MAX; i++) {
-		l = strnlen(str[i], PATH_MAX - 1);
-		memcpy(b->str + off, str[i], l);
-		b->s.len[i] = (uint32_t)l;
-		off += l;
-	}
-	b->s.has_index = s->index_name != NULL;
-	A.out[A.n - 1].len = sizeof(b->r) + sizeof(b->s) + off;
+	/* Always fits: each string is cut at PATH_MAX - 1 (wire.c). */
+	A.out[A.n - 1].len = sizeof(b->r) + wire_script_pack(b->tail, sizeof(b->tail), str,
+	    s->index_name != NULL);
 }
 
 static int

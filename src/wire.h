@@ -1,0 +1,89 @@
+/*
+ * wire.h: the bytes front says to a locker's worker and hears back, and
+ * the records it sends logd, each encoder beside its decoder (wire.c).
+ * The structs of the front <-> worker wire are in lockerd.h, which every
+ * role includes; this header says how they are put on the wire and read
+ * off it.
+ */
+#ifndef LOCKERD_WIRE_H
+#define LOCKERD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockerd.h"
+#include "http.h"
+
+/* ------------------------------------------------ MSG_REQUEST, front -> worker */
+
+/*
+ * Front: head (its len[] is filled here), then the strings of v (but
+ * WS_HEADERS, made of h[0..nh) as "Name: value\n"), into buf.  A string
+ * of length 0 may have a NULL pointer.  Returns the message's length, or
+ * 0 if it does not fit in cap.
+ */
+size_t	wire_request_pack(char *buf, size_t cap, const struct wire_request *head,
+	    const struct wire_view *v, const struct http_header *h, size_t nh);
+/*
+ * Worker: the strings that follow q (strs, len bytes) as a view into them.
+ * 0, or -1 unless the lengths add up to len exactly.
+ */
+int	wire_view_of(const struct wire_request *q, const char *strs, size_t len,
+	    struct wire_view *v);
+
+/* ------------------------------------------------ MSG_RESPONSE, worker -> front */
+
+/*
+ * Worker: the tail of a WIRE_FCGI answer (struct wire_script, then the
+ * strings s[], each cut at PATH_MAX - 1 bytes) into buf.  Returns its
+ * length, or 0 if it does not fit in cap.
+ */
+size_t	wire_script_pack(void *buf, size_t cap, const char *const s[WSC_MAX], int has_index);
+/*
+ * Front: that tail, as a worker sent it.  A worker is the locker's own
+ * process: everything is checked (lengths, no NUL, an absolute web root,
+ * a script below it without "..", a PATH_INFO that is a path).  0 with
+ * s/l pointing into tail (not NUL-terminated), or -1.
+ */
+int	wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX],
+	    size_t l[WSC_MAX], int *has_index);
+
+/* ------------------------------------------------ front -> logd */
+
+#define WIRE_LOG_LINE_MAX	4096	/* bytes of an access-log line */
+
+/* One access-log record as read: pointers into the batch. */
+struct wire_log {
+	const char	*name;		/* the locker's, "" for none */
+	size_t		 nlen;
+	const char	*line;		/* without its LF */
+	size_t		 llen;
+};
+
+/*
+ * Front: append one record of MSG_LOG_ACCESS to the batch buf[0..off).
+ * Returns the batch's new length, or 0 (nothing written) if the record
+ * does not fit in cap or breaks a bound (nlen <= LOCKER_NAME_MAX,
+ * llen <= WIRE_LOG_LINE_MAX).
+ */
+size_t	wire_log_put(char *buf, size_t cap, size_t off, const char *name, size_t nlen,
+	    const char *line, size_t llen);
+/*
+ * logd: the record at *off of the batch b[0..len), and *off moved past
+ * it.  1: a record (within the bounds above; the line may still hold any
+ * byte); 0: the end of the batch, or a malformed rest, which is dropped.
+ */
+int	wire_log_next(const char *b, size_t len, size_t *off, struct wire_log *r);
+
+/*
+ * MSG_LOG_LOCKER_ERROR and MSG_LOG_LOCKER_DROPPED: [u8 name length][name]
+ * [data].  Front: into buf; its length, or 0 if it does not fit or the
+ * name is empty or longer than LOCKER_NAME_MAX.
+ */
+size_t	wire_locker_pack(char *buf, size_t cap, const char *name, const void *data,
+	    size_t len);
+/* logd: the name (1 to LOCKER_NAME_MAX bytes, not checked further) and data; 0, or -1. */
+int	wire_locker_parse(const char *b, size_t n, const char **name, size_t *nlen,
+	    const char **data, size_t *dlen);
+
+#endif

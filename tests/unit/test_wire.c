@@ -1,0 +1,162 @@
+/* test_wire.c: both ends of each message of wire.c; what each decoder refuses. */
+#include <limits.h>
+#include <string.h>
+
+#include "unit.h"
+#include "wire.h"
+
+static void
+test_request(void)
+{
+	static const char *strs[WS_HEADERS] = { "a/index.html", "/a/index.html",
+	    "/a/index.html?x=1", "x=1", "example.org", "/~alice", "GET", "192.0.2.1",
+	    "192.0.2.2" };
+	struct http_header	 h[2] = {
+		{ { "Host", 4 }, { "example.org", 11 } },
+		{ { "Accept", 6 }, { "*/*", 3 } },
+	};
+	struct wire_request	 head, q;
+	struct wire_view	 v, back;
+	char			 buf[512];
+	size_t			 n, i;
+
+	memset(&head, 0, sizeof(head));
+	head.id = 42;
+	head.flags = WREQ_BODY;
+	head.content_length = 5;
+	memset(&v, 0, sizeof(v));
+	for (i = 0; i < WS_HEADERS; i++) {
+		v.s[i] = strs[i];
+		v.l[i] = strlen(strs[i]);
+	}
+	v.s[WS_QUERY] = NULL;		/* an absent string packs as empty */
+	v.l[WS_QUERY] = 0;
+	n = wire_request_pack(buf, sizeof(buf), &head, &v, h, 2);
+	CHECK(n > sizeof(q));
+	memcpy(&q, buf, sizeof(q));
+	CHECK_INT(q.id, 42);
+	CHECK_INT(q.flags, WREQ_BODY);
+	CHECK_INT(q.len[WS_QUERY], 0);
+	CHECK_INT(wire_view_of(&q, buf + sizeof(q), n - sizeof(q), &back), 0);
+	CHECK(back.l[WS_URL] == strlen(strs[WS_URL]) &&
+	    memcmp(back.s[WS_URL], strs[WS_URL], back.l[WS_URL]) == 0);
+	CHECK(back.l[WS_HEADERS] == 30 &&
+	    memcmp(back.s[WS_HEADERS], "Host: example.org\nAccept: */*\n", 30) == 0);
+	/* One byte short of room: nothing. */
+	CHECK_INT(wire_request_pack(buf, n - 1, &head, &v, h, 2), 0);
+	CHECK_INT(wire_request_pack(buf, sizeof(q) - 1, &head, &v, h, 0), 0);
+	/* The worker's side: lengths must add up to the message exactly. */
+	CHECK_INT(wire_view_of(&q, buf + sizeof(q), n - sizeof(q) - 1, &back), -1);
+	CHECK_INT(wire_view_of(&q, buf + sizeof(q), n - sizeof(q) + 1, &back), -1);
+	q.len[WS_PATH] = UINT32_MAX;
+	CHECK_INT(wire_view_of(&q, buf + sizeof(q), n - sizeof(q), &back), -1);
+}
+
+static void
+test_script(void)
+{
+	static char	 buf[sizeof(struct wire_script) + WSC_MAX * PATH_MAX];
+	static char	 lng[PATH_MAX + 10];
+	const char	*in[WSC_MAX] = { "/home/alice/web_scripts", "blog/index.php", "/x",
+			    "index.php" };
+	const char	*s[WSC_MAX];
+	size_t		 l[WSC_MAX], n;
+	int		 has_index = -1;
+
+	n = wire_script_pack(buf, sizeof(buf), in, 1);
+	CHECK_INT(n, sizeof(struct wire_script) + 23 + 14 + 2 + 9);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), 0);
+	CHECK_INT(has_index, 1);
+	CHECK(l[WSC_REL] == 14 && memcmp(s[WSC_REL], "blog/index.php", 14) == 0);
+	CHECK_INT(wire_script_parse(buf, n - 1, s, l, &has_index), -1);
+	CHECK_INT(wire_script_pack(buf, n - 1, in, 1), 0);
+	/* A hostile worker: a script above the web root, a relative root, a NUL. */
+	in[WSC_REL] = "../../etc/passwd";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	in[WSC_REL] = "index.php";
+	in[WSC_DOCROOT] = "home/alice";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	in[WSC_DOCROOT] = "/home/alice";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), 0);
+	buf[sizeof(struct wire_script) + 3] = '\0';
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	/* A string longer than a path is cut, as the worker always did. */
+	memset(lng, 'a', sizeof(lng) - 1);
+	in[WSC_PATH_INFO] = "";
+	in[WSC_INDEX] = lng;
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), 0);
+	CHECK_INT(l[WSC_INDEX], PATH_MAX - 1);
+}
+
+static void
+test_log(void)
+{
+	char		 b[64], line[WIRE_LOG_LINE_MAX + 1];
+	struct wire_log	 r;
+	size_t		 n, off = 0;
+
+	n = wire_log_put(b, sizeof(b), 0, "alice", 5, "GET / 200", 9);
+	CHECK_INT(n, 1 + 5 + 2 + 9);
+	n = wire_log_put(b, sizeof(b), n, "", 0, "x", 1);
+	CHECK_INT(n, 17 + 1 + 0 + 2 + 1);
+	CHECK_INT(wire_log_put(b, sizeof(b), n, "bob", 3, "a line too long for what is left of b "
+	    "by some margin", 52), 0);
+	CHECK_INT(wire_log_next(b, n, &off, &r), 1);
+	CHECK(r.nlen == 5 && memcmp(r.name, "alice", 5) == 0);
+	CHECK(r.llen == 9 && memcmp(r.line, "GET / 200", 9) == 0);
+	CHECK_INT(wire_log_next(b, n, &off, &r), 1);
+	CHECK(r.nlen == 0 && r.llen == 1 && r.line[0] == 'x');
+	CHECK_INT(wire_log_next(b, n, &off, &r), 0);
+	CHECK_INT(off, n);
+	/* A batch cut in a record: the rest is dropped. */
+	off = 0;
+	CHECK_INT(wire_log_next(b, 17 + 2, &off, &r), 1);
+	CHECK_INT(wire_log_next(b, 17 + 2, &off, &r), 0);
+	/* Bounds: a name longer than a locker's, a line longer than a log's. */
+	memset(line, 'a', sizeof(line));
+	CHECK_INT(wire_log_put(line, sizeof(line), 0, line, LOCKER_NAME_MAX + 1, "", 0), 0);
+	{
+		static char big[WIRE_LOG_LINE_MAX + 64];
+
+		CHECK_INT(wire_log_put(big, sizeof(big), 0, "", 0, line, WIRE_LOG_LINE_MAX + 1), 0);
+		n = wire_log_put(big, sizeof(big), 0, "", 0, line, WIRE_LOG_LINE_MAX);
+		CHECK_INT(n, 3 + WIRE_LOG_LINE_MAX);
+		big[1] = (char)0xff;	/* the length now says 4096 + 255 */
+		big[2] = 0x10;
+		off = 0;
+		CHECK_INT(wire_log_next(big, n, &off, &r), 0);
+	}
+}
+
+static void
+test_locker(void)
+{
+	char		 b[64];
+	const char	*nm, *data;
+	size_t		 nl, dl, n;
+
+	n = wire_locker_pack(b, sizeof(b), "alice", "oops\n", 5);
+	CHECK_INT(n, 1 + 5 + 5);
+	CHECK_INT(wire_locker_parse(b, n, &nm, &nl, &data, &dl), 0);
+	CHECK(nl == 5 && memcmp(nm, "alice", 5) == 0 && dl == 5 && memcmp(data, "oops\n", 5) == 0);
+	CHECK_INT(wire_locker_pack(b, sizeof(b), "", "x", 1), 0);
+	CHECK_INT(wire_locker_pack(b, 8, "alice", "oops\n", 5), 0);
+	CHECK_INT(wire_locker_parse(b, 3, &nm, &nl, &data, &dl), -1);	/* name cut */
+	b[0] = 0;
+	CHECK_INT(wire_locker_parse(b, n, &nm, &nl, &data, &dl), -1);
+	CHECK_INT(wire_locker_parse(b, 0, &nm, &nl, &data, &dl), -1);
+}
+
+int
+main(void)
+{
+	test_request();
+	test_script();
+	test_log();
+	test_locker();
+	UNIT_DONE();
+}
