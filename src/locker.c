@@ -902,29 +902,61 @@ usage_of(const struct verb *v)
 	return 2;
 }
 
-/* Pack argv[from..to) NUL-separated into req->argv. */
+/* Pack words[0..n) NUL-separated into req->argv. */
 static int
-pack_argv(struct ctl_request *req, char **pos, int from, int to)
+pack_argv(struct ctl_request *req, char **words, int n)
 {
 	size_t	off = 0;
 	int	k;
 
-	if (to - from > CTL_MAX_ARGV) {
+	if (n > CTL_MAX_ARGV) {
 		fprintf(stderr, "locker: command too long\n");
 		return -1;
 	}
-	for (k = from; k < to; k++) {
-		size_t l = strlen(pos[k]) + 1;
+	for (k = 0; k < n; k++) {
+		size_t l = strlen(words[k]) + 1;
 
 		if (off + l > sizeof(req->argv)) {
 			fprintf(stderr, "locker: command too long\n");
 			return -1;
 		}
-		memcpy(req->argv + off, pos[k], l);
+		memcpy(req->argv + off, words[k], l);
 		off += l;
 	}
-	req->argc = (uint32_t)(to - from);
+	req->argc = (uint32_t)n;
 	return 0;
+}
+
+/*
+ * The positional words into the request, each where the verb's usage line
+ * says (verb_args()): NAME, HOST, USER into their fields, any other word,
+ * and the command after a "--" (cmd, ncmd; NULL if none), into its argv.
+ */
+static int
+place_words(struct ctl_request *req, const struct verb_args *va, char **words, int n,
+    char **cmd, int ncmd)
+{
+	char	*argv[CTL_MAX_ARGV + 4];
+	int	 k, nargv = 0;
+
+	for (k = 0; k < n; k++)
+		switch (va->word[k]) {
+		case VW_NAME:
+			copy_arg(req->name, sizeof(req->name), words[k], "name");
+			break;
+		case VW_HOST:
+			copy_arg(req->host, sizeof(req->host), words[k], "host name");
+			break;
+		case VW_USER:
+			copy_arg(req->user, sizeof(req->user), words[k], "user name");
+			break;
+		case VW_ARGV:
+			argv[nargv++] = words[k];
+			break;
+		}
+	if (cmd == NULL)
+		return nargv > 0 ? pack_argv(req, argv, nargv) : 0;
+	return pack_argv(req, cmd, ncmd);
 }
 
 int
@@ -936,7 +968,8 @@ main(int argc, char **argv)
 	struct out		 o = { .logfd = -1 };
 	char			*pos[CTL_MAX_ARGV + 4], err[512];
 	int			 npos = 0, purge = 0, errlog = 0, follow = 0, force = 0, i;
-	int			 dashdash = -1;
+	int			 dashdash = -1, n;
+	struct verb_args	 va;
 
 	for (i = 1; i < argc; i++) {
 		if (dashdash == -1 && strcmp(argv[i], "--") == 0) {
@@ -994,6 +1027,7 @@ main(int argc, char **argv)
 		usage();
 	}
 	i = strchr(v->name, ' ') ? 2 : 1;	/* the first positional argument */
+	n = (dashdash == -1 ? npos : dashdash) - i;	/* how many, before any "--" */
 	if (((purge ? VOPT_PURGE : 0) | (force ? VOPT_FORCE : 0) | (subdir ? VOPT_PATH : 0) |
 	    (group ? VOPT_GROUP : 0) | (errlog ? VOPT_ERROR : 0) |
 	    (follow ? VOPT_FOLLOW : 0)) & ~v->opts)
@@ -1001,62 +1035,38 @@ main(int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	req.version = CTL_VERSION;
 	req.verb = v->id;
-	if (v->id == CTL_RUN) {
-		if (npos - i < 1 || dashdash != i + 1 || npos - dashdash < 1)
+	if (verb_args(v, &va) == -1 || (dashdash != -1 && va.dash == VERB_DASH_NO) ||
+	    (dashdash == -1 && va.dash == VERB_DASH_MUST) || n < va.n - va.nopt || n > va.n ||
+	    (dashdash != -1 && npos - dashdash < va.cmd_min))
+		return usage_of(v);
+	if (v->id == CTL_SIGNUP) {
+		/* root names the locker; a user's own is named after their login. */
+		if (group != NULL && n != 0)
 			return usage_of(v);
-		copy_arg(req.name, sizeof(req.name), pos[i], "name");
-		if (pack_argv(&req, pos, dashdash, npos) == -1)
+		if (group == NULL && n == 0 && getuid() == 0) {
+			fprintf(stderr, "locker: usage: locker signup NAME (as root, name "
+			    "the locker)\n");
 			return 2;
-	} else if (v->id == CTL_QUOTA || v->id == CTL_LIMIT) {
-		if (dashdash != -1 || npos - i != v->min)
-			return usage_of(v);
-		copy_arg(req.name, sizeof(req.name), pos[i], "name");
-		if (pack_argv(&req, pos, i + 1, npos) == -1)
-			return 2;
-	} else if (v->id == CTL_SU) {
-		if (npos - i < 1 || (dashdash == -1 && npos - i != 1) ||
-		    (dashdash != -1 && dashdash != i + 1))
-			return usage_of(v);
-		copy_arg(req.name, sizeof(req.name), pos[i], "name");
-		if (dashdash != -1 && pack_argv(&req, pos, dashdash, npos) == -1)
-			return 2;
-	} else {
-		if (dashdash != -1 || npos - i < v->min || (v->max >= 0 && npos - i > v->max))
-			return usage_of(v);
-		if (v->id == CTL_SIGNUP) {
-			/* root names the locker; a user's own is named after their login. */
-			if (group != NULL && npos - i != 0)
-				return usage_of(v);
-			if (group == NULL && npos - i == 0 && getuid() == 0) {
-				fprintf(stderr, "locker: usage: locker signup NAME (as root, name "
-				    "the locker)\n");
-				return 2;
-			}
-			if (group != NULL) {
-				copy_arg(req.name, sizeof(req.name), group, "name");
-				req.flags |= CTL_F_GROUP;
-			}
 		}
-		if (v->id == CTL_VHOST_REMOVE)
-			copy_arg(req.host, sizeof(req.host), pos[i], "host name");
-		else if (npos - i >= 1)
-			copy_arg(req.name, sizeof(req.name), pos[i], "name");
-		if (v->id == CTL_VHOST_ADD || v->id == CTL_VHOST_VERIFY)
-			copy_arg(req.host, sizeof(req.host), pos[i + 1], "host name");
-		if (v->id == CTL_ADMIN_ADD || v->id == CTL_ADMIN_REMOVE)
-			copy_arg(req.user, sizeof(req.user), pos[i + 1], "user name");
-		if (subdir != NULL) {
-			while (*subdir == '/')
-				subdir++;
-			copy_arg(req.subdir, sizeof(req.subdir), subdir, "path");
+		if (group != NULL) {
+			copy_arg(req.name, sizeof(req.name), group, "name");
+			req.flags |= CTL_F_GROUP;
 		}
-		if (purge)
-			req.flags |= CTL_F_PURGE;
-		if (force)
-			req.flags |= CTL_F_FORCE;
-		if (errlog)
-			req.flags |= CTL_F_ERROR;
 	}
+	if (place_words(&req, &va, pos + i, n, dashdash == -1 ? NULL : pos + dashdash,
+	    npos - dashdash) == -1)
+		return 2;
+	if (subdir != NULL) {
+		while (*subdir == '/')
+			subdir++;
+		copy_arg(req.subdir, sizeof(req.subdir), subdir, "path");
+	}
+	if (purge)
+		req.flags |= CTL_F_PURGE;
+	if (force)
+		req.flags |= CTL_F_FORCE;
+	if (errlog)
+		req.flags |= CTL_F_ERROR;
 
 	if (config_load(&conf, path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "locker: %s\n", err);

@@ -4,67 +4,134 @@
  * the CLI prints and the rights the master enforces cannot drift apart.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "verbs.h"
 
 const struct verb verbs[] = {
 	{ .name = "signup", .id = CTL_SIGNUP, .who = WHO_LOGIN, .flags = VERB_CHANGE,
-	  .opts = VOPT_GROUP, .min = 0, .max = 1, .args = "[NAME] [--group NAME]",
+	  .opts = VOPT_GROUP, .args = "[NAME] [--group NAME]",
 	  .help = "your own locker (named after your login), a group's with you as "
 	  "its admin (--group), or any (root)" },
-	{ .name = "list", .id = CTL_LIST, .who = WHO_ANYONE, .min = 0, .max = 0,
-	  .args = "", .help = "list the lockers" },
-	{ .name = "info", .id = CTL_INFO, .who = WHO_ANYONE, .min = 1, .max = 1,
-	  .args = "NAME", .help = "show a locker, its vhosts and (to admins) admins" },
+	{ .name = "list", .id = CTL_LIST, .who = WHO_ANYONE, .args = "",
+	  .help = "list the lockers" },
+	{ .name = "info", .id = CTL_INFO, .who = WHO_ANYONE, .args = "NAME",
+	  .help = "show a locker, its vhosts and (to admins) admins" },
 	{ .name = "remove", .id = CTL_REMOVE, .who = WHO_ROOT, .opts = VOPT_PURGE,
-	  .root_what = "remove a locker", .min = 1, .max = 1, .args = "NAME [--purge]",
+	  .root_what = "remove a locker", .args = "NAME [--purge]",
 	  .help = "remove a locker; its home is archived, or deleted with --purge (root)" },
 	{ .name = "vhost add", .id = CTL_VHOST_ADD, .who = WHO_ADMIN, .flags = VERB_CHANGE,
 	  .opts = VOPT_PATH | VOPT_FORCE, .root_flags = CTL_F_FORCE,
-	  .root_what = "--force a vhost", .min = 2, .max = 2,
-	  .args = "NAME HOST [--path SUBDIR] [--force]",
+	  .root_what = "--force a vhost", .args = "NAME HOST [--path SUBDIR] [--force]",
 	  .help = "serve HOST from NAME's web_scripts[/SUBDIR] (admins; a name outside "
 	  "the domain once proved; root: at once, --force takes it from another)" },
 	{ .name = "vhost verify", .id = CTL_VHOST_VERIFY, .who = WHO_ADMIN,
-	  .flags = VERB_CHANGE, .min = 2, .max = 2, .args = "NAME HOST",
+	  .flags = VERB_CHANGE, .args = "NAME HOST",
 	  .help = "prove HOST is NAME's by its DNS TXT record (admins)" },
 	{ .name = "vhost remove", .id = CTL_VHOST_REMOVE, .who = WHO_ADMIN,
-	  .flags = VERB_CHANGE | VERB_BY_HOST, .min = 1, .max = 1, .args = "HOST",
+	  .flags = VERB_CHANGE | VERB_BY_HOST, .args = "HOST",
 	  .help = "stop serving HOST (admins)" },
-	{ .name = "vhost list", .id = CTL_VHOST_LIST, .who = WHO_ANYONE, .min = 0, .max = 1,
-	  .args = "[NAME]", .help = "list vhosts" },
+	{ .name = "vhost list", .id = CTL_VHOST_LIST, .who = WHO_ANYONE, .args = "[NAME]",
+	  .help = "list vhosts" },
 	{ .name = "admin add", .id = CTL_ADMIN_ADD, .who = WHO_ADMIN, .flags = VERB_CHANGE,
-	  .min = 2, .max = 2, .args = "NAME USER",
-	  .help = "let login USER act for NAME (admins)" },
+	  .args = "NAME USER", .help = "let login USER act for NAME (admins)" },
 	{ .name = "admin remove", .id = CTL_ADMIN_REMOVE, .who = WHO_ADMIN,
-	  .flags = VERB_CHANGE, .min = 2, .max = 2, .args = "NAME USER",
+	  .flags = VERB_CHANGE, .args = "NAME USER",
 	  .help = "USER no longer acts for NAME; the last admin stays (admins)" },
-	{ .name = "admin list", .id = CTL_ADMIN_LIST, .who = WHO_ADMIN, .min = 1, .max = 1,
-	  .args = "NAME", .help = "NAME's admins (admins)" },
+	{ .name = "admin list", .id = CTL_ADMIN_LIST, .who = WHO_ADMIN, .args = "NAME",
+	  .help = "NAME's admins (admins)" },
 	{ .name = "su", .id = CTL_SU, .who = WHO_ADMIN, .flags = VERB_CHANGE | VERB_STDIO,
-	  .min = 1, .max = -1, .args = "NAME [-- COMMAND [ARG...]]",
+	  .args = "NAME [-- COMMAND [ARG...]]",
 	  .help = "a shell, or a command, as NAME in its sandbox (admins)" },
 	{ .name = "logs", .id = CTL_LOGS, .who = WHO_ADMIN, .opts = VOPT_ERROR | VOPT_FOLLOW,
-	  .min = 1, .max = 1, .args = "NAME [--error] [--follow]",
+	  .args = "NAME [--error] [--follow]",
 	  .help = "NAME's access or error log; --follow waits for more (admins)" },
 	{ .name = "status", .id = CTL_STATUS, .who = WHO_ADMIN, .flags = VERB_ANY_ALL,
-	  .min = 0, .max = 1, .args = "[NAME]",
+	  .args = "[NAME]",
 	  .help = "processes, memory, CPU, requests served and errors (admins; root: all)" },
 	{ .name = "audit", .id = CTL_AUDIT, .who = WHO_ADMIN, .flags = VERB_ANY_ALL,
-	  .min = 0, .max = 1, .args = "[NAME]",
+	  .args = "[NAME]",
 	  .help = "who changed what, when: every locker (root), or yours (admins)" },
 	{ .name = "run", .id = CTL_RUN, .who = WHO_ROOT, .flags = VERB_CHANGE | VERB_STDIO,
 	  .root_what = "run a command as a locker; its admins use locker su",
-	  .min = 1, .max = -1, .args = "NAME -- COMMAND [ARG...]",
+	  .args = "NAME -- COMMAND [ARG...]",
 	  .help = "run a command as the locker, in its sandbox (root)" },
 	{ .name = "quota", .id = CTL_QUOTA, .who = WHO_ROOT, .root_what = "change limits",
-	  .min = 2, .max = 2, .args = "NAME SIZE|none|default",
+	  .args = "NAME SIZE|none|default",
 	  .help = "how much NAME's home may hold, like 500M or 2G (root)" },
 	{ .name = "limit", .id = CTL_LIMIT, .who = WHO_ROOT, .root_what = "change limits",
-	  .min = 3, .max = 3, .args = "NAME KEY VALUE|none|default",
+	  .args = "NAME KEY VALUE|none|default",
 	  .help = "NAME's own memory-limit, process-limit, ... (root; see locker info)" },
 	{ .name = NULL }
 };
+
+static enum verb_word
+word_kind(const char *w, size_t len)
+{
+	if (len == 4 && memcmp(w, "NAME", 4) == 0)
+		return VW_NAME;
+	if (len == 4 && memcmp(w, "HOST", 4) == 0)
+		return VW_HOST;
+	if (len == 4 && memcmp(w, "USER", 4) == 0)
+		return VW_USER;
+	return VW_ARGV;
+}
+
+/* One word of the usage line, w[0..len), that starts at bracket depth
+ * depth: what it adds to a.  -1 if the line says what cannot be parsed. */
+static int
+args_word(struct verb_args *a, const char *w, size_t len, int depth, int *option)
+{
+	int optional = w[0] == '[';
+
+	if (depth > 0)
+		return 0;		/* inside an option's or the command's brackets */
+	if (len > 3 && memcmp(w, "[--", 3) == 0) {
+		*option = 1;		/* [--path SUBDIR]: an option, the CLI's own */
+		return 0;
+	}
+	if ((len == 3 && memcmp(w, "[--", 3) == 0) || (len == 2 && memcmp(w, "--", 2) == 0)) {
+		a->dash = len == 3 ? VERB_DASH_MAY : VERB_DASH_MUST;
+		return 0;
+	}
+	if (a->dash != VERB_DASH_NO) {
+		a->cmd_min += !optional;	/* COMMAND; [ARG...] may be left out */
+		return 0;
+	}
+	/* A word before any "--": [NAME] may be left out, at the end only. */
+	if (optional && (len < 3 || w[len - 1] != ']'))
+		return -1;
+	if ((!optional && a->nopt > 0) || a->n == VERB_WORDS_MAX)
+		return -1;
+	a->word[a->n++] = optional ? word_kind(w + 1, len - 2) : word_kind(w, len);
+	a->nopt += optional;
+	return 0;
+}
+
+int
+verb_args(const struct verb *v, struct verb_args *a)
+{
+	const char	*p = v->args, *w;
+	int		 depth = 0, option = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			return depth == 0 ? 0 : -1;
+		for (w = p; *p != '\0' && *p != ' '; p++)
+			;
+		if (!option && args_word(a, w, (size_t)(p - w), depth, &option) == -1)
+			return -1;
+		for (; w < p; w++)
+			depth += (*w == '[') - (*w == ']');
+		if (depth < 0)
+			return -1;
+		if (depth == 0)
+			option = 0;
+	}
+}
 
 const struct verb *
 verb_by_id(uint32_t id)

@@ -47,12 +47,36 @@ struct verb {
 	unsigned	 opts;		/* VOPT_* */
 	uint32_t	 root_flags;	/* CTL_F_* that only root may send */
 	const char	*root_what;	/* "only root may ...": the verb, or its root_flags */
-	int		 min, max;	/* positional arguments; max -1: no bound */
-	const char	*args;		/* for usage */
+	const char	*args;		/* its usage line, and what verb_args() reads */
 	const char	*help;
 };
 
+/*
+ * A verb's positional arguments, read from its usage line so that the
+ * line the CLI prints is the one it parses: the words before any "--"
+ * (NAME, HOST and USER go into the request's fields of those names, any
+ * other word, like SIZE, into its argv), the last nopt of them optional
+ * ("[NAME]"); then whether a "--" and a command follow ("-- COMMAND", or
+ * "[-- COMMAND ...]"), and how many words the command needs at least.
+ * "[--path SUBDIR]" is an option, the CLI's business.
+ */
+enum verb_word { VW_NAME, VW_HOST, VW_USER, VW_ARGV };
+#define VERB_WORDS_MAX	4
+#define VERB_DASH_NO	0
+#define VERB_DASH_MAY	1
+#define VERB_DASH_MUST	2
+
+struct verb_args {
+	int		 n, nopt;
+	enum verb_word	 word[VERB_WORDS_MAX];
+	int		 dash;		/* VERB_DASH_* */
+	int		 cmd_min;
+};
+
 extern const struct verb verbs[];	/* ends with a row whose name is NULL */
+
+/* 0, or -1 if v's usage line cannot be read so (test_verbs.c reads every one). */
+int	verb_args(const struct verb *v, struct verb_args *a);
 
 /* The row of a request's verb, or NULL for one no table row has. */
 const struct verb *verb_by_id(uint32_t id);

@@ -10,6 +10,7 @@ static void
 test_rows(void)
 {
 	const struct verb	*v, *w;
+	struct verb_args	 a;
 	uint32_t		 f;
 	int			 n = 0;
 
@@ -30,15 +31,18 @@ test_rows(void)
 		/* How the master finds the locker is an admin verb's business. */
 		if (v->flags & (VERB_BY_HOST | VERB_ANY_ALL))
 			CHECK(v->who == WHO_ADMIN);
+		/* Its usage line is what the CLI parses. */
+		CHECK_INT(verb_args(v, &a), 0);
 		/* Without a NAME, anyone: so NAME must be optional. */
 		if (v->flags & VERB_ANY_ALL)
-			CHECK(v->min == 0 && strncmp(v->args, "[NAME]", 6) == 0);
-		CHECK(v->max == -1 || v->max >= v->min);
+			CHECK(a.n == 1 && a.nopt == 1 && a.word[0] == VW_NAME);
 		/* An admin verb names its locker: first argument, or a HOST's. */
 		if (v->who == WHO_ADMIN && !(v->flags & (VERB_BY_HOST | VERB_ANY_ALL)))
-			CHECK(strncmp(v->args, "NAME", 4) == 0);
+			CHECK(a.n >= 1 && a.nopt == 0 && a.word[0] == VW_NAME);
 		if (v->flags & VERB_BY_HOST)
-			CHECK(strncmp(v->args, "HOST", 4) == 0);
+			CHECK(a.n == 1 && a.word[0] == VW_HOST);
+		/* A command comes after a "--" only, and only su and run have one. */
+		CHECK((a.dash != VERB_DASH_NO) == ((v->flags & VERB_STDIO) != 0));
 		CHECK(strcmp(verb_who_name(v->who), "?") != 0);
 	}
 	CHECK(n >= 18);
@@ -78,10 +82,45 @@ test_policy(void)
 	CHECK(verb_by_id(CTL_RUN)->flags & VERB_STDIO);
 }
 
+/* The usage lines as the CLI reads them. */
+static void
+test_args(void)
+{
+	struct verb_args	a;
+	struct verb		v = { .name = "x" };
+
+	CHECK_INT(verb_args(verb_by_id(CTL_RUN), &a), 0);
+	CHECK(a.n == 1 && a.nopt == 0 && a.word[0] == VW_NAME);
+	CHECK(a.dash == VERB_DASH_MUST && a.cmd_min == 1);
+	CHECK_INT(verb_args(verb_by_id(CTL_SU), &a), 0);
+	CHECK(a.n == 1 && a.dash == VERB_DASH_MAY && a.cmd_min == 0);
+	CHECK_INT(verb_args(verb_by_id(CTL_LIMIT), &a), 0);
+	CHECK(a.n == 3 && a.word[0] == VW_NAME && a.word[1] == VW_ARGV &&
+	    a.word[2] == VW_ARGV && a.dash == VERB_DASH_NO);
+	CHECK_INT(verb_args(verb_by_id(CTL_SIGNUP), &a), 0);	/* [--group NAME]: an option */
+	CHECK(a.n == 1 && a.nopt == 1 && a.word[0] == VW_NAME);
+	CHECK_INT(verb_args(verb_by_id(CTL_VHOST_ADD), &a), 0);
+	CHECK(a.n == 2 && a.nopt == 0 && a.word[1] == VW_HOST);
+	CHECK_INT(verb_args(verb_by_id(CTL_ADMIN_ADD), &a), 0);
+	CHECK(a.n == 2 && a.word[1] == VW_USER);
+	CHECK_INT(verb_args(verb_by_id(CTL_LIST), &a), 0);
+	CHECK(a.n == 0 && a.dash == VERB_DASH_NO);
+	/* Lines no CLI could parse. */
+	v.args = "[NAME] HOST";		/* a required word after an optional one */
+	CHECK_INT(verb_args(&v, &a), -1);
+	v.args = "NAME [HOST";
+	CHECK_INT(verb_args(&v, &a), -1);
+	v.args = "NAME] HOST";
+	CHECK_INT(verb_args(&v, &a), -1);
+	v.args = "A B C D E";
+	CHECK_INT(verb_args(&v, &a), -1);
+}
+
 int
 main(void)
 {
 	test_rows();
+	test_args();
 	test_policy();
 	UNIT_DONE();
 }
