@@ -625,10 +625,11 @@ apply_text(struct parse_ctx *p, struct config *c, const struct directive *d,
 /*
  * The defaults are the table's texts, parsed like a file's lines: they
  * cannot take a value the parser would refuse.  One that fails is a bug
- * in the table (test_config parses each).
+ * in the table (test_config parses each).  Parsed once, then copied: every
+ * config_parse() starts from them (the fuzzer's too).
  */
-void
-config_defaults(struct config *c)
+static void
+defaults_build(struct config *c)
 {
 	struct parse_ctx	p;
 	char			err[512];
@@ -645,6 +646,19 @@ config_defaults(struct config *c)
 			abort();
 		}
 	}
+}
+
+void
+config_defaults(struct config *c)
+{
+	static struct config	dflt;
+	static int		built;
+
+	if (!built) {
+		defaults_build(&dflt);
+		built = 1;
+	}
+	*c = dflt;
 }
 
 int
