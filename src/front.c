@@ -148,49 +148,51 @@ master_read(void)
 	} *m;
 	static char	 buf[sizeof(struct config) + 64];
 	enum msg_type	 type;
+	const char	*why;
 	ssize_t		 n;
 	int		 fd;
 
 	m = (void *)buf;
 	for (;;) {
-		n = msg_recv(F.master, &type, buf, sizeof(buf), &fd);
+		n = msg_recv_checked(F.master, MR_FRONT, MR_MASTER, &type, buf, sizeof(buf), &fd,
+		    &why);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
+		if (n == MSG_BREACH) {
+			msg_breach(MR_FRONT, MR_MASTER, "", type, why);	/* MSG_ACT_EXIT */
+			exit(1);
+		}
 		if (n == -1 || type == MSG_NONE)
 			fatalx("front %d: master went away", F.idx);
+		/* msg_rules[]: each at its size; MSG_ROUTES and MSG_LOG_CHAN with
+		 * their descriptor, MSG_WORKER_CHAN with one if the worker is up. */
 		switch (type) {
 		case MSG_CONFIG:
-			if ((size_t)n == sizeof(struct config))
-				apply_config(&m->c);
+			apply_config(&m->c);
 			break;
 		case MSG_ROUTES:
 			/* What was logged under the old table goes first: a
 			 * removed locker's lines reach logd before its name can
 			 * be signed up again (a CLI round trip later). */
 			log_flush();
-			if (fd != -1 && (size_t)n == sizeof(uint32_t) && load_routes(fd) == 0)
+			if (load_routes(fd) == 0)
 				stats_routes(F.master, m->gen);
 			break;
 		case MSG_WORKER_CHAN:
-			if ((size_t)n == sizeof(struct msg_worker)) {
-				worker_chan(&m->w, fd);
-				fd = -1;
-			}
+			worker_chan(&m->w, fd);
+			fd = -1;
 			break;
 		case MSG_WORKER_LIMITS:
-			if ((size_t)n == sizeof(struct msg_worker))
-				worker_limits(&m->w);
+			worker_limits(&m->w);
 			break;
 		case MSG_LOG_CHAN:
-			if (fd != -1) {
-				if (F.logfd != -1) {
-					epoll_ctl(F.epfd, EPOLL_CTL_DEL, F.logfd, NULL);
-					close(F.logfd);
-				}
-				F.logfd = fd;
-				set_nonblock(fd);
-				fd = -1;
+			if (F.logfd != -1) {
+				epoll_ctl(F.epfd, EPOLL_CTL_DEL, F.logfd, NULL);
+				close(F.logfd);
 			}
+			F.logfd = fd;
+			set_nonblock(fd);
+			fd = -1;
 			break;
 		default:
 			break;
@@ -433,6 +435,7 @@ front_main(int idx)
 	struct config		 conf;
 	char			 root[PATH_MAX + 8], err[256];
 	enum msg_type		 type;
+	const char		*why;
 	sigset_t		 set;
 	ssize_t			 n;
 	int			 i, fd, sfd, nlisten;
@@ -443,8 +446,9 @@ front_main(int idx)
 	F.logfd = -1;
 	log_init("front", 0);
 	/* The first message is always the configuration. */
-	n = msg_recv(F.master, &type, &conf, sizeof(conf), &fd);
-	if (n != (ssize_t)sizeof(conf) || type != MSG_CONFIG)
+	n = msg_recv_checked(F.master, MR_FRONT, MR_MASTER, &type, &conf, sizeof(conf), &fd,
+	    &why);
+	if (n < 0 || type != MSG_CONFIG)
 		fatalx("front: no configuration from the master");
 	apply_config(&conf);
 	nlisten = F.conf.nlisten;

@@ -540,6 +540,17 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 	conn_run(c);
 }
 
+/* A message msg_rules[] refuses: msg_breach() logs it; the channel goes. */
+static void
+wchan_breach(struct wchan *w, unsigned type, const char *why)
+{
+	char who[LOCKER_NAME_MAX + 16];
+
+	snprintf(who, sizeof(who), "worker %s", w->locker);
+	msg_breach(MR_FRONT, MR_WORKER, who, type, why);	/* MSG_ACT_DROP */
+	wchan_fail(w, 502);
+}
+
 void
 wchan_read(struct wchan *w)
 {
@@ -548,6 +559,8 @@ wchan_read(struct wchan *w)
 		char			buf[WIRE_RESPONSE_MAX];
 	}				 r[CHAN_BATCH];
 	struct msg_in			 in[CHAN_BATCH];
+	const char			*why;
+	unsigned			 bad;
 	int				 i, k, round;
 
 	for (round = 0; round < 8 && !w->dead; round++) {
@@ -555,30 +568,22 @@ wchan_read(struct wchan *w)
 			in[i].buf = &r[i];
 			in[i].cap = sizeof(r[i]);
 		}
-		k = msg_recv_many(w->fd, in, CHAN_BATCH);
-		if (k == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (k == -1 && errno == EBADMSG) {
-			log_warnx("front: malformed message from worker %s; dropping it", w->locker);
-			wchan_fail(w, 502);
+		k = msg_recv_many_checked(w->fd, MR_FRONT, MR_WORKER, in, CHAN_BATCH, &bad, &why);
+		if (k == MSG_BREACH) {
+			wchan_breach(w, bad, why);
 			return;
 		}
+		if (k == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
 		if (k <= 0) {
 			wchan_fail(w, 0);
 			return;
 		}
+		/* msg_rules[]: only MSG_RESPONSE, at least a wire_response long. */
 		for (i = 0; i < k; i++) {
 			if (w->dead) {
 				if (in[i].fd != -1)
 					close(in[i].fd);
-				continue;
-			}
-			if (in[i].type != MSG_RESPONSE || in[i].len < sizeof(r[i].r)) {
-				if (in[i].fd != -1)
-					close(in[i].fd);
-				log_warnx("front: bad message from worker %s; dropping it",
-				    w->locker);
-				wchan_fail(w, 502);
 				continue;
 			}
 			handle_response(w, &r[i].r, in[i].len, in[i].fd);
