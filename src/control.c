@@ -201,10 +201,12 @@ drain(int fd)
 {
 	char		 buf[sizeof(struct ctl_request) + 64];
 	enum msg_type	 type;
+	const char	*why;
 	int		 pfd, i;
 
 	for (i = 0; i < 8; i++) {
-		if (msg_recv(fd, &type, buf, sizeof(buf), &pfd) == -1 && errno != EBADMSG)
+		if (msg_recv_checked(fd, MR_MASTER, MR_CLI, &type, buf, sizeof(buf), &pfd,
+		    &why) == -1)
 			return;
 		if (pfd != -1)
 			close(pfd);

@@ -311,7 +311,7 @@ take_fds(struct msghdr *mh)
 	return fd;
 }
 
-ssize_t
+static ssize_t
 msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd)
 {
 	struct msg_hdr	 hdr;
@@ -343,7 +343,7 @@ msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd)
 	return (ssize_t)hdr.len;
 }
 
-int
+static int
 msg_recv_many(int sock, struct msg_in *m, int n)
 {
 	struct mmsghdr	 mm[CHAN_BATCH];

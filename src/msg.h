@@ -118,17 +118,13 @@ enum msg_act msg_breach(enum msg_role self, enum msg_role peer, const char *who,
 /* 0 on success; -1 with errno (EAGAIN on a full non-blocking socket). */
 int	msg_send(int sock, enum msg_type type, const void *data, size_t len, int fd);
 /*
- * Receives one message.  Returns payload length (>= 0), 0 with *type ==
- * MSG_NONE at EOF, or -1 (errno set; EBADMSG for a malformed message).
- * *fd is -1 unless a descriptor came with it; any extra descriptors are
- * closed.
- */
-ssize_t	msg_recv(int sock, enum msg_type *type, void *buf, size_t bufsz, int *fd);
-/*
- * msg_recv(), then msg_check() against msg_rules[]: the one receive of
- * every role.  Returns the same, or MSG_BREACH with *why set (and *type,
- * where the header could be read); the descriptor of a refused message is
- * closed.  A malformed frame is a breach too.
+ * Receives one message and checks it against msg_rules[]: the one receive
+ * of every role (there is no unchecked one).  Returns the payload length
+ * (>= 0), 0 with *type == MSG_NONE at EOF, -1 with errno (EAGAIN on an
+ * empty non-blocking socket), or MSG_BREACH with *why set (and *type,
+ * where the header could be read).  A malformed frame is a breach too.
+ * *fd is -1 unless a descriptor came with an accepted message; any extra
+ * descriptors, and that of a refused message, are closed.
  */
 #define MSG_BREACH	(-2)
 ssize_t	msg_recv_checked(int sock, enum msg_role self, enum msg_role peer,
@@ -151,15 +147,11 @@ struct msg_out {
 	int		 fd;		/* -1 for none */
 };
 /*
- * Receive up to n (<= CHAN_BATCH) messages without blocking.  Returns how
- * many (> 0), 0 at EOF, or -1 (EAGAIN: nothing there; EBADMSG: a malformed
- * message, every descriptor of the batch closed).
- */
-int	msg_recv_many(int sock, struct msg_in *m, int n);
-/*
- * The same, each message checked as msg_recv_checked() does: MSG_BREACH
- * if any is refused, with *why and *bad_type set and every descriptor of
- * the batch closed (the channel is going anyway).
+ * Receive up to n (<= CHAN_BATCH) messages without blocking, each checked
+ * as msg_recv_checked() does.  Returns how many (> 0), 0 at EOF, -1
+ * (EAGAIN: nothing there), or MSG_BREACH if any is refused, with *why and
+ * *bad_type set and every descriptor of the batch closed (the channel is
+ * going anyway).
  */
 int	msg_recv_many_checked(int sock, enum msg_role self, enum msg_role peer,
 	    struct msg_in *m, int n, unsigned *bad_type, const char **why);

@@ -19,10 +19,11 @@ take(int fd, struct stats_total *front)
 	static char	 buf[sizeof(struct msg_stats) +
 			     STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	enum msg_type	 type;
+	const char	*why;
 	ssize_t		 n;
 	int		 pfd;
 
-	n = msg_recv(fd, &type, buf, sizeof(buf), &pfd);
+	n = msg_recv_checked(fd, MR_MASTER, MR_FRONT, &type, buf, sizeof(buf), &pfd, &why);
 	if (n < 0 || type != MSG_STATS)
 		return -1;
 	return stats_apply(buf, (size_t)n, front, ok_all);
