@@ -284,6 +284,55 @@ test_policy(void)
 	CHECK_INT(msg_breach(MR_CLI, MR_MASTER, "", MSG_IDLE, "test"), MSG_ACT_EXIT);
 }
 
+/* What msg_breach() writes to stderr while fn runs. */
+static void
+captured(char *out, size_t outsz, void (*fn)(void))
+{
+	int	 p[2], saved = dup(2);
+	ssize_t	 n;
+
+	out[0] = '\0';
+	if (pipe2(p, O_NONBLOCK) == -1 || saved == -1)
+		return;
+	dup2(p[1], 2);
+	fn();
+	dup2(saved, 2);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], out, outsz - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+}
+
+static void
+breach_twice(void)
+{
+	msg_breach(MR_FRONT, MR_WORKER, "worker alice", MSG_CONFIG, "may not come from it");
+	msg_breach(MR_FRONT, MR_WORKER, "worker bob", MSG_IDLE, "may not come from it");
+}
+
+static void
+breach_by_cli(void)
+{
+	msg_breach(MR_MASTER, MR_CLI, "uid 1000 (pid 7)", 60000, "is no message");
+}
+
+/* One line format, naming receiver, peer, type and reason; a line a second
+ * for each kind of peer, so another kind's breach is not hidden. */
+static void
+test_log_line(void)
+{
+	char out[1024];
+
+	captured(out, sizeof(out), breach_twice);
+	CHECK(strstr(out, "front: malformed message from worker alice: MSG_CONFIG may not "
+	    "come from it; dropping the channel\n") != NULL);
+	CHECK(strstr(out, "bob") == NULL);
+	captured(out, sizeof(out), breach_by_cli);
+	CHECK(strstr(out, "control: malformed message from uid 1000 (pid 7): type 60000 is "
+	    "no message; closing the connection\n") != NULL);
+}
+
 int
 main(void)
 {
@@ -294,6 +343,7 @@ main(void)
 	test_bounds_and_descriptors();
 	test_no_such_message();
 	test_batch();
+	test_log_line();
 	test_policy();
 	UNIT_DONE();
 }
