@@ -1,4 +1,5 @@
 /* test_config.c: the configuration parser, from text. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "lockerd.h"
@@ -287,6 +288,47 @@ test_locker_keys(void)
 	CHECK_INT(seen, (1u << LIMIT_N) - 1);
 }
 
+/* etc/lockerd.conf.example, which shows every directive with its default,
+ * says what the table says (tests run from the source tree's top). */
+static void
+test_example_file(void)
+{
+	static struct config	ex, dflt;
+	char			err[512], *a, *b, *text;
+	const char		*name;
+	FILE			*f = fopen("etc/lockerd.conf.example", "r");
+	long			n;
+	size_t			i;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	CHECK(text != NULL && fread(text, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	CHECK_INT(config_parse(&ex, "t.conf", text, (size_t)n, err, sizeof(err)), 0);
+	CHECK_INT(parse(&dflt, "", err, sizeof(err)), 0);
+	a = config_text(&ex);
+	b = config_text(&dflt);
+	CHECK_STR(a, b);
+	for (i = 0; (name = config_key(i, NULL, NULL)) != NULL; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\n%s ", name);
+		if (strstr(text, want) == NULL && (snprintf(want, sizeof(want), "\n#%s ",
+		    name), strstr(text, want) == NULL)) {
+			fprintf(stderr, "lockerd.conf.example does not show %s\n", name);
+			unit_failures++;
+		}
+	}
+	free(a);
+	free(b);
+	free(text);
+}
+
 /* SIGHUP keeps what needs a restart, and says what it kept. */
 static void
 test_restart_only(void)
@@ -322,5 +364,6 @@ main(void)
 	test_dump_round_trip();
 	test_locker_keys();
 	test_restart_only();
+	test_example_file();
 	UNIT_DONE();
 }
