@@ -498,28 +498,16 @@ setup_mounts(const struct sandbox_spec *s, int home, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-lower_limit(int resource, uint64_t value)
-{
-	struct rlimit rl;
-
-	if (getrlimit(resource, &rl) == -1)
-		return;
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < value)
-		value = rl.rlim_max;	/* hard limits only go down */
-	rl.rlim_cur = rl.rlim_max = value;
-	setrlimit(resource, &rl);
-}
-
 /*
- * Only the soft limit, under whatever hard limit there is: for limits that
- * are a guard against a runaway program rather than the bound on a locker.
- * Applications set their own with `ulimit -f N` (MediaWiki's limit.sh does,
- * before every shell command), which sets the hard limit too and fails if
- * N is above the hard limit we left.
+ * Lower a limit to value, under whatever hard limit there is (hard limits
+ * only go down).  hard: the hard limit too.  Otherwise only the soft
+ * limit: for limits that are a guard against a runaway program rather than
+ * the bound on a locker.  Applications set their own with `ulimit -f N`
+ * (MediaWiki's limit.sh does, before every shell command), which sets the
+ * hard limit too and fails if N is above the hard limit we left.
  */
 static void
-soft_limit(int resource, uint64_t value)
+lower_limit(int resource, uint64_t value, int hard)
 {
 	struct rlimit rl;
 
@@ -528,6 +516,8 @@ soft_limit(int resource, uint64_t value)
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < value)
 		value = rl.rlim_max;
 	rl.rlim_cur = value;
+	if (hard)
+		rl.rlim_max = value;
 	setrlimit(resource, &rl);
 }
 
@@ -540,18 +530,18 @@ static void
 set_limits(const struct config *c)
 {
 	if (c->open_files_limit)
-		lower_limit(RLIMIT_NOFILE, c->open_files_limit);
+		lower_limit(RLIMIT_NOFILE, c->open_files_limit, 1);
 	if (c->process_limit)
-		lower_limit(RLIMIT_NPROC, c->process_limit);
+		lower_limit(RLIMIT_NPROC, c->process_limit, 1);
 	if (c->file_size_limit)
-		soft_limit(RLIMIT_FSIZE, c->file_size_limit);
+		lower_limit(RLIMIT_FSIZE, c->file_size_limit, 0);
 #ifndef __SANITIZE_ADDRESS__
 	/* Per process, where the cgroup limit is per locker.  Not under ASan,
 	 * whose shadow memory is an enormous private mapping. */
 	if (c->memory_limit)
-		lower_limit(RLIMIT_DATA, c->memory_limit);
+		lower_limit(RLIMIT_DATA, c->memory_limit, 1);
 #endif
-	lower_limit(RLIMIT_CORE, 0);
+	lower_limit(RLIMIT_CORE, 0, 1);
 }
 
 int
