@@ -15,7 +15,10 @@ running lockerd:
 - front and logd send the master what they may not: it kills them, they
   are restarted;
 - a worker, and a front, send logd what they may not: logd drops that
-  input.
+  input;
+- front sends a worker what it may not: the worker drops that channel;
+- the master sends front and logd what they may not take: each exits (a
+  breach by the master, root, is a bug) and is restarted.
 
 A locker's code cannot reach any of these channels from inside its sandbox
 (test_hostile.py: no ptrace, no pidfd_getfd, no descriptor leaks), so the
@@ -339,3 +342,44 @@ def test_a_front_sends_logd_what_it_may_not(t):
     assert any("from front" in l and "dropping the channel" in l for l in breaches(t, "logd"))
     assert t.pids("logd") == [logd]
     assert wait_for(lambda: victim_ok(t))
+
+
+def test_front_sends_a_worker_what_it_may_not(t):
+    """The worker drops that channel; front takes a new one next time."""
+    w = mallory_worker(t)
+    for ty in refused_types("MR_FRONT", "MR_WORKER")[:6]:
+        w = mallory_worker(t)
+        chans = [(fd, f) for f in t.pids("front") for fd, p in peers(f).items() if p == w]
+        assert chans, "no front has a channel to the worker"
+        fd, f = chans[0]
+        s = steal(f, fd)
+        try:
+            s.send(frame(ty))
+            assert hung_up(s), f"the worker kept the channel after type {ty}"
+        finally:
+            s.close()
+        assert wait_for(lambda: get(t.port, "/", "mallory.test.example")[0] == 200)
+    assert any("worker: malformed message from front" in l for l in t.log().splitlines())
+    assert os.path.exists(f"/proc/{w}"), "the worker itself goes on"
+
+
+def test_the_master_breaking_the_rules_ends_the_receiver(t):
+    """A child takes from the master only what the master may send it: a
+    breach is the master's bug, and the child exits, to be restarted."""
+    master = t.proc.pid
+    for role, mr in (("front", "MR_FRONT"), ("logd", "MR_LOGD")):
+        pid = wait_for(lambda: t.pids(role) and t.pids(role)[0], within=15)
+        chans = [fd for fd, p in peers(master).items() if p == pid]
+        assert chans, f"the master has no channel to {role}"
+        bad = refused_types("MR_MASTER", mr)
+        s = steal(master, chans[0])
+        try:
+            s.send(frame(bad[0]))
+        finally:
+            s.close()
+        assert gone(pid), f"{role} did not exit"
+        assert any(f"{role}: malformed message from master" in l and "exiting" in l
+                   for l in t.log().splitlines())
+    assert wait_for(lambda: len(t.pids("front")) == 2 and len(t.pids("logd")) == 1,
+                    within=15)
+    assert wait_for(lambda: victim_ok(t), within=15)
