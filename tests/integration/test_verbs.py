@@ -129,3 +129,21 @@ def test_admin_verbs_without_a_name_show_only_ones_own(d, build_dir, users):
         r = as_user(d, "lkvother", *name.split(), "--json")
         assert r.returncode == 0, (name, r.stderr)
         assert LOCKER not in r.stdout, name
+
+
+def test_a_mistake_prints_that_verbs_usage(build_dir):
+    """One word too many, before any "--": exit 2 and the verb's own usage
+    line, for every verb of the table, before any configuration is read."""
+    for name, who, marks, args in table(build_dir):
+        words, depth = [], 0
+        for w in args.split():
+            if depth == 0 and w in ("--", "[--"):
+                break                   # what a command may hold is not counted
+            if depth == 0 and not w.startswith("[--"):
+                words.append(VALUES[w.strip("[]")])
+            depth += w.count("[") - w.count("]")
+        r = subprocess.run([os.path.join(build_dir, "locker"), "-c", "/nonexistent",
+                            *name.split(), *words, "extra"],
+                           capture_output=True, text=True)
+        assert r.returncode == 2, (name, r.stderr)
+        assert f"usage: locker {name} {args}" in r.stderr, (name, r.stderr)
