@@ -14,7 +14,7 @@ B	 = build
 CFLAGS	?= -O2 -g
 # Paths are bounded when the configuration is read (PATH_MAX / 2), so the
 # truncation warnings of snprintf into PATH_MAX buffers are noise.
-CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -D_GNU_SOURCE -Isrc \
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Wpedantic -Werror -Wno-format-truncation -Wno-unknown-warning-option -D_GNU_SOURCE -Isrc \
 	   $(shell pkg-config --cflags $(PKGS))
 LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv
 
@@ -87,26 +87,30 @@ unit: $(UNIT_BINS)
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt
 FUZZ_SECONDS ?= 15
+# Every target is built the same way: libFuzzer with ASan and UBSan.
+FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
+	  -fsanitize=fuzzer,address,undefined
+
 $(B)/fuzz:
 	mkdir -p $@
 $(B)/fuzz/fuzz_http: fuzz/fuzz_http.c src/http.c src/route.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/jail.c src/log.c src/util.c src/route.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c src/cookie.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_fcgi: fuzz/fuzz_fcgi.c src/fcgi.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/wire.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/wire.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $^ -lresolv
+	$(FUZZ_CC) -o $@ $^ -lresolv
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@for f in $(FUZZ_TARGETS); do \
 	  mkdir -p $(B)/fuzz/corpus-$$f; \
