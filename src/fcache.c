@@ -7,34 +7,14 @@
  * format and one invalidation, and neither needs to know about a request
  * beyond its locker and path.
  */
-#include <sys/epoll.h>
-#include <sys/queue.h>
-#include <sys/resource.h>
-#include <sys/sendfile.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/uio.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lockerd.h"
-#include "body.h"
-#include "cgi.h"
-#include "cgienv.h"
-#include "cookie.h"
-#include "fcgi.h"
-#include "http.h"
-#include "respbuf.h"
 #include "route.h"
 #include "front.h"
 #include "wire.h"

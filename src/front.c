@@ -13,18 +13,11 @@
  * each file saying what it holds (front.h lists them).
  */
 #include <sys/epoll.h>
-#include <sys/queue.h>
 #include <sys/resource.h>
-#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/uio.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,19 +26,13 @@
 #include <unistd.h>
 
 #include "lockerd.h"
-#include "body.h"
-#include "cgi.h"
-#include "cgienv.h"
-#include "cookie.h"
-#include "fcgi.h"
 #include "http.h"
-#include "respbuf.h"
 #include "route.h"
 #include "front.h"
 
 struct front F;
 static enum obj_kind master_kind = K_MASTER, signal_kind = K_SIGNAL;
-static enum obj_kind listen_kind = K_LISTEN, logd_kind = K_LOGD;
+static enum obj_kind listen_kind = K_LISTEN;
 
 uint64_t	loop_now;
 
@@ -478,7 +465,6 @@ front_main(int idx)
 		set_nonblock(F.listen[i]);
 		ev_add(F.listen[i], EPOLLIN, &listen_kind);
 	}
-	(void)logd_kind;
 	/* Everything front opens, it has opened by now. */
 	if (seccomp_service(0, err, sizeof(err)) == -1)
 		fatalx("front: %s", err);

@@ -16,9 +16,6 @@
 
 #include "lockerd.h"
 #include "body.h"
-#include "cgi.h"
-#include "cgienv.h"
-#include "cookie.h"
 #include "fcgi.h"
 #include "http.h"
 #include "respbuf.h"
@@ -33,7 +30,7 @@ enum conn_state {
 	C_WAIT_FCGI,	/* waiting for a connection to the locker's FastCGI pool */
 };
 
-enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_LOGD, K_CGI, K_FCONN };
+enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_CGI, K_FCONN };
 
 struct wchan;
 struct kconn;
