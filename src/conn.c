@@ -484,6 +484,15 @@ read_more(struct conn *c)
 	return -1;
 }
 
+/* What read_more() or send_some() returned: -1 closes c, 0 waits for an event. */
+static int
+conn_io_ok(struct conn *c, int r)
+{
+	if (r == -1)
+		conn_close(c);
+	return r > 0;
+}
+
 void
 conn_run(struct conn *c)
 {
@@ -497,11 +506,7 @@ conn_run(struct conn *c)
 				if (c->state != C_READ_HEAD)
 					continue;
 			}
-			if ((r = read_more(c)) == -1) {
-				conn_close(c);
-				return;
-			}
-			if (r == 0)
+			if (!conn_io_ok(c, read_more(c)))
 				return;
 			break;
 		case C_READ_BODY:
@@ -528,11 +533,7 @@ conn_run(struct conn *c)
 				continue;
 			}
 			/* A client gone before the end of its body: nothing runs. */
-			if ((r = read_more(c)) == -1) {
-				conn_close(c);
-				return;
-			}
-			if (r == 0)
+			if (!conn_io_ok(c, read_more(c)))
 				return;
 			body_deadline_renew(c);
 			break;
@@ -565,11 +566,7 @@ conn_run(struct conn *c)
 				body_deadline_begin(c);
 				continue;
 			}
-			if ((r = send_some(c)) == -1) {
-				conn_close(c);
-				return;
-			}
-			if (r == 0)
+			if (!conn_io_ok(c, send_some(c)))
 				return;
 			request_done(c);
 			return;

@@ -93,17 +93,27 @@ cache_clear(struct cache_ent *tab)
 		cache_drop(&tab[i]);
 }
 
+#define CACHE_KEY_MAX	(LOCKER_NAME_MAX + 1 + sizeof(((struct conn *)0)->fs_path))
+
+/* c's slot in tab, and c's key (kl bytes of key[CACHE_KEY_MAX]); NULL if c has none. */
+static struct cache_ent *
+cache_slot(struct cache_ent *tab, const struct conn *c, char *key, size_t *kl)
+{
+	if ((*kl = cache_key(c, key, CACHE_KEY_MAX)) == 0)
+		return NULL;
+	return &tab[fcache_hash(key, *kl) % FCACHE_SLOTS];
+}
+
 /* c's entry in tab if there is a live one (an expired one is dropped). */
 static struct cache_ent *
 cache_get(struct cache_ent *tab, const struct conn *c)
 {
-	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	char			 key[CACHE_KEY_MAX];
 	size_t			 kl;
 	struct cache_ent	*e;
 
-	if ((kl = cache_key(c, key, sizeof(key))) == 0)
+	if ((e = cache_slot(tab, c, key, &kl)) == NULL)
 		return NULL;
-	e = &tab[fcache_hash(key, kl) % FCACHE_SLOTS];
 	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
 		return NULL;
 	if (loop_now >= e->expires) {
@@ -117,13 +127,12 @@ cache_get(struct cache_ent *tab, const struct conn *c)
 static struct cache_ent *
 cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms)
 {
-	char			 key[LOCKER_NAME_MAX + 1 + sizeof(c->fs_path)];
+	char			 key[CACHE_KEY_MAX];
 	size_t			 kl;
 	struct cache_ent	*e;
 
-	if ((kl = cache_key(c, key, sizeof(key))) == 0)
+	if ((e = cache_slot(tab, c, key, &kl)) == NULL)
 		return NULL;
-	e = &tab[fcache_hash(key, kl) % FCACHE_SLOTS];
 	cache_drop(e);
 	if ((e->key = malloc(kl)) == NULL)
 		return NULL;
