@@ -31,10 +31,11 @@
 #include "front.h"
 
 struct front F;
+uint64_t	loop_now;
+
+/* epoll's handles on what is not an object of its own (a listener is one kind for all). */
 static enum obj_kind master_kind = K_MASTER, signal_kind = K_SIGNAL;
 static enum obj_kind listen_kind = K_LISTEN;
-
-uint64_t	loop_now;
 
 static void
 update_date(void)

@@ -273,6 +273,7 @@ ev_add(int fd, uint32_t events, void *ptr)
 
 /* ------------------------------------------------------------ front.c */
 
+/* The clock of this round of events (ms, now_ms()): every deadline counts from it. */
 extern uint64_t	loop_now;
 
 /* ------------------------------------------------------------ conn.c */
