@@ -596,15 +596,13 @@ parse_line(struct parse_ctx *p, struct config *c, char *line)
 	return perr(p, "unknown directive \"%s\"", words[0]);
 }
 
-
 /*
- * text, as the lines of a file holding only d would give it (one line per
- * '\n'-separated part), applied to c.  p is the caller's: its seen[] says
- * whether d was given before.
+ * text's lines ('\n'-separated) applied to c as a file's would be; each
+ * starts with name where name is not NULL (a default's text is only the
+ * arguments).  p is the caller's: its seen[] says what was given before.
  */
 static int
-apply_text(struct parse_ctx *p, struct config *c, const struct directive *d,
-    const char *text)
+apply_lines(struct parse_ctx *p, struct config *c, const char *name, const char *text)
 {
 	char		 line[8192];
 	const char	*s;
@@ -613,8 +611,8 @@ apply_text(struct parse_ctx *p, struct config *c, const struct directive *d,
 	for (s = text; *s != '\0'; s += n + (s[n] == '\n')) {
 		n = strcspn(s, "\n");
 		p->line++;
-		if ((size_t)snprintf(line, sizeof(line), "%s %.*s", d->name, (int)n, s) >=
-		    sizeof(line))
+		if ((size_t)snprintf(line, sizeof(line), "%s%s%.*s", name ? name : "",
+		    name ? " " : "", (int)n, s) >= sizeof(line))
 			return perr(p, "line too long");
 		if (parse_line(p, c, line) == -1)
 			return -1;
@@ -641,7 +639,7 @@ defaults_build(struct config *c)
 		p.name = directives[i].name;
 		p.err = err;
 		p.errlen = sizeof(err);
-		if (apply_text(&p, c, &directives[i], directives[i].dflt) == -1) {
+		if (apply_lines(&p, c, directives[i].name, directives[i].dflt) == -1) {
 			log_warnx("the default of %s", err);
 			abort();
 		}
@@ -967,9 +965,8 @@ config_keep_restart_only(struct config *nc, const struct config *old, char *chan
 {
 	struct text		*was, *now;
 	struct parse_ctx	 p;
-	char			 err[512], line[8192];
-	const char		*s;
-	size_t			 i, k;
+	char			 err[512];
+	size_t			 i;
 	int			 n = 0;
 
 	changed[0] = '\0';
@@ -991,12 +988,8 @@ config_keep_restart_only(struct config *nc, const struct config *old, char *chan
 		p.name = "running";
 		p.err = err;
 		p.errlen = sizeof(err);
-		for (s = was->buf; *s != '\0'; s += k + 1) {
-			k = strcspn(s, "\n");
-			snprintf(line, sizeof(line), "%.*s", (int)k, s);
-			if (parse_line(&p, nc, line) == -1)
-				log_warnx("reload: keeping %s: %s", directives[i].name, err);
-		}
+		if (apply_lines(&p, nc, NULL, was->buf) == -1)
+			log_warnx("reload: keeping %s: %s", directives[i].name, err);
 	}
 	free(was);
 	free(now);

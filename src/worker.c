@@ -576,6 +576,7 @@ master_read(void)
 			set_nonblock(fd);
 			W.pfd[W.npfd].fd = fd;
 			W.pfd[W.npfd].events = POLLIN;
+			W.pfd[W.npfd].revents = 0;	/* polled from the next round */
 			W.npfd++;
 		} else if (type == MSG_LOG_CHAN) {
 			/* logd's end is bound to this locker: its error log only. */
@@ -693,13 +694,15 @@ worker_main(void)
 				}
 			script_reap();
 		}
+		/* The master's first: a configuration it sent (`locker limit` just
+		 * set) holds for the requests that came in the same round. */
+		if (W.pfd[0].revents)
+			master_read();
 		for (i = W.npfd - 1; i >= 1; i--) {
 			if (W.pfd[i].revents == 0)
 				continue;
 			if (chan_serve(W.pfd[i].fd) == -1)
 				chan_drop(i);
 		}
-		if (W.pfd[0].revents)
-			master_read();
 	}
 }
