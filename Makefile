@@ -73,7 +73,7 @@ $(B)/test_util: tests/unit/test_util.c $(B)/util.o $(B)/log.o
 $(B)/test_body: tests/unit/test_body.c $(B)/body.o $(B)/util.o
 $(B)/test_respbuf: tests/unit/test_respbuf.c $(B)/respbuf.o $(B)/util.o
 $(B)/test_verbs: tests/unit/test_verbs.c $(B)/verbs.o
-$(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o
+$(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o $(B)/http.o
 $(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/util.o $(B)/log.o
 $(B)/test_jail: tests/unit/test_jail.c $(B)/jail.o $(B)/landlock.o $(B)/config.o $(B)/route.o $(B)/util.o \
 		  $(B)/log.o
@@ -103,9 +103,9 @@ $(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c src/cookie.c | $(B)/fuz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_fcgi: fuzz/fuzz_fcgi.c src/fcgi.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/wire.c | $(B)/fuzz
+$(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/wire.c src/http.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/wire.c | $(B)/fuzz
+$(B)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/wire.c src/http.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^

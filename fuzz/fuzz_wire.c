@@ -12,6 +12,7 @@
  *	3  a WIRE_FCGI tail packed from strings, and parsed back
  *	4  an access-log batch from anywhere, each record put again
  *	5  a locker's error-log message from anywhere, and packed again
+ *	6  a worker's answer from anywhere (wire_response_check)
  */
 #include <limits.h>
 #include <stdint.h>
@@ -246,6 +247,30 @@ locker_msg(struct in in)
 	free(b);
 }
 
+static void
+response(struct in in)
+{
+	struct wire_response	*r;
+	char			*b = malloc(in.n ? in.n : 1);
+
+	if (b == NULL)
+		return;
+	memcpy(b, in.p, in.n);
+	r = (struct wire_response *)b;
+	if (in.n >= sizeof(*r) && wire_response_check(r, in.n) == 0) {
+		REQUIRE(r->kind >= WIRE_FILE && r->kind <= WIRE_SPOOL);
+		REQUIRE(r->kind == WIRE_FCGI || in.n == sizeof(*r));
+		if (r->kind == WIRE_FILE) {
+			size_t n = strnlen(r->content_type, sizeof(r->content_type));
+
+			REQUIRE(n > 0 && n < sizeof(r->content_type));
+			REQUIRE(memchr(r->content_type, '\n', n) == NULL &&
+			    memchr(r->content_type, '\r', n) == NULL);
+		}
+	}
+	free(b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -253,7 +278,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		request_round_trip(in);
 		break;
@@ -269,8 +294,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 4:
 		log_batch(in);
 		break;
-	default:
+	case 5:
 		locker_msg(in);
+		break;
+	default:
+		response(in);
 		break;
 	}
 	return 0;

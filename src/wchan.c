@@ -392,14 +392,6 @@ wchan_fail(struct wchan *w, int status)
 	wchan_free(w);
 }
 
-static int
-ctype_ok(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-
-	return n > 0 && n < max && http_valid_field_value(s, n) && strchr(s, '/') != NULL;
-}
-
 /* A FastCGI script: build its request here, on a pool connection. */
 static void
 fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, size_t len,
@@ -458,7 +450,7 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 		conn_run(c);
 		return;
 	}
-	if (r->kind != WIRE_FCGI && len != sizeof(*r)) {
+	if (wire_response_check(r, len) == -1) {
 		if (fd != -1)
 			close(fd);
 		fd = -1;
@@ -468,9 +460,7 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 	}
 	switch (r->kind) {
 	case WIRE_FILE:
-		if (fd == -1 || !ctype_ok(r->content_type, sizeof(r->content_type))) {
-			if (fd != -1)
-				close(fd);
+		if (fd == -1) {
 			send_error(c, 502, 1);
 			break;
 		}

@@ -95,7 +95,26 @@ wire_view_of(const struct wire_request *q, const char *strs, size_t len, struct 
 	return off == len ? 0 : -1;
 }
 
-/* ------------------------------------------------------------ FastCGI answers */
+/* ------------------------------------------------------------ answers */
+
+int
+wire_response_check(const struct wire_response *r, size_t len)
+{
+	size_t n;
+
+	if (len < sizeof(*r) || r->kind < WIRE_FILE || r->kind > WIRE_SPOOL)
+		return -1;
+	if (r->kind != WIRE_FCGI && len != sizeof(*r))
+		return -1;
+	if (r->kind == WIRE_FILE) {
+		n = strnlen(r->content_type, sizeof(r->content_type));
+		if (n == 0 || n == sizeof(r->content_type) ||
+		    !http_valid_field_value(r->content_type, n) ||
+		    memchr(r->content_type, '/', n) == NULL)
+			return -1;
+	}
+	return 0;
+}
 
 size_t
 wire_script_pack(void *buf, size_t cap, const char *const s[WSC_MAX], int has_index)

@@ -34,6 +34,14 @@ int	wire_view_of(const struct wire_request *q, const char *strs, size_t len,
 /* ------------------------------------------------ MSG_RESPONSE, worker -> front */
 
 /*
+ * Front: an answer as a worker sent it (len bytes, at least the struct:
+ * msg_rules[] says so), checked before it meets its request: a known kind;
+ * nothing after the struct but for WIRE_FCGI (whose tail is read by
+ * wire_script_parse()); for WIRE_FILE, a content type that may go in our
+ * head (NUL-terminated, a valid field value, with a '/').  0, or -1.
+ */
+int	wire_response_check(const struct wire_response *r, size_t len);
+/*
  * Worker: the tail of a WIRE_FCGI answer (struct wire_script, then the
  * strings s[], each cut at PATH_MAX - 1 bytes) into buf.  Returns its
  * length, or 0 if it does not fit in cap.

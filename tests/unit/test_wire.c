@@ -93,6 +93,33 @@ test_script(void)
 }
 
 static void
+test_response(void)
+{
+	struct wire_response	r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = WIRE_FILE;
+	strcpy(r.content_type, "text/html; charset=utf-8");
+	CHECK_INT(wire_response_check(&r, sizeof(r)), 0);
+	CHECK_INT(wire_response_check(&r, sizeof(r) + 1), -1);	/* only FCGI has a tail */
+	strcpy(r.content_type, "text/html\r\nSet-Cookie: x=1");
+	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+	strcpy(r.content_type, "texthtml");
+	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+	memset(r.content_type, 'a', sizeof(r.content_type));	/* no NUL */
+	r.content_type[3] = '/';
+	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+	r.kind = WIRE_FCGI;
+	CHECK_INT(wire_response_check(&r, sizeof(r) + 40), 0);
+	r.kind = WIRE_SPOOL + 1;
+	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+	r.kind = 0;
+	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+	r.kind = WIRE_STATUS;
+	CHECK_INT(wire_response_check(&r, sizeof(r) - 1), -1);
+}
+
+static void
 test_log(void)
 {
 	char		 b[64], line[WIRE_LOG_LINE_MAX + 1];
@@ -156,6 +183,7 @@ main(void)
 {
 	test_request();
 	test_script();
+	test_response();
 	test_log();
 	test_locker();
 	UNIT_DONE();
