@@ -79,11 +79,11 @@ static const struct choice locker_nets[] = {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct directive directives[] = {
-	{ "listen", T_LISTEN, F(listen), 0, 0, "0.0.0.0:80", CONF_RESTART,
+	{ "listen", T_LISTEN, F(listen), 0, 0, "0.0.0.0:80", CONF_RESTART | CONF_REPEAT,
 	  "ADDR:PORT to accept HTTP on; repeatable ([::1]:80 for IPv6)" },
 	{ "domain", T_HOST, F(domain), 0, 0, "localhost", 0,
 	  "lockers are served at <name>.DOMAIN and DOMAIN/~<name>/" },
-	{ "hostname", T_HOSTNAMES, F(hostnames), 0, 0, "", 0,
+	{ "hostname", T_HOSTNAMES, F(hostnames), 0, 0, "", CONF_REPEAT,
 	  "more service host names that serve /~<name>/; repeatable" },
 	{ "lockers", T_PATH, F(lockers), 0, 0, "/srv/lockers", CONF_RESTART,
 	  "the lockers root: one home per locker" },
@@ -103,13 +103,13 @@ static const struct directive directives[] = {
 	  "html htm css js mjs json xml txt md csv png jpg jpeg gif webp avif svg "
 	  "ico bmp woff woff2 ttf otf eot pdf ps mp3 ogg oga wav flac mp4 m4a webm "
 	  "ogv mov zip gz tgz bz2 xz tar wasm map rss atom ics vcf bib tex asc sig "
-	  "doc docx odt xls xlsx ods ppt pptx odp epub", 0,
+	  "doc docx odt xls xlsx ods ppt pptx odp epub", CONF_REPEAT,
 	  "file extensions served as static files; repeat to add more" },
 	/* The binfmt_misc table of scripts.mit.edu: no shebang or chmod needed.
 	 * A page of PHP should not cost a fork: each locker's own pool. */
 	{ "interpreter", T_INTERP, F(interp), 0, 0,
 	  "php /usr/bin/php-cgi fastcgi\npy /usr/bin/python3\npl /usr/bin/perl\n"
-	  "rb /usr/bin/ruby\nsh /bin/sh\ncgi -", 0,
+	  "rb /usr/bin/ruby\nsh /bin/sh\ncgi -", CONF_REPEAT,
 	  "EXT PATH [fastcgi]: run *.EXT with PATH; PATH - runs the file itself" },
 	{ "script-timeout", T_DURATION, F(script_timeout), 1, 86400, "60s",
 	  CONF_LOCKER | CONF_FRONT, .limit = LIMIT_SCRIPT_TIMEOUT,
@@ -121,7 +121,7 @@ static const struct directive directives[] = {
 	  CONF_LOCKER | CONF_FRONT, .limit = LIMIT_MAX_SCRIPTS,
 	  .help = "scripts one locker may run at once (503 beyond)" },
 	{ "index", T_INDEXLIST, F(index), 0, 0,
-	  "index.html index.htm index.php index.cgi index.pl index.py", 0,
+	  "index.html index.htm index.php index.cgi index.pl index.py", CONF_REPEAT,
 	  "index file names, in order of preference" },
 	{ "charset", T_WORD, F(charset), 0, 0, "utf-8", 0,
 	  "charset added to text/* content types" },
@@ -402,16 +402,13 @@ parse_choice(struct parse_ctx *p, const struct directive *d, const char *word, i
 	return perr(p, "%s: expected %s", d->name, expect);
 }
 
-/* Apply one directive; words[0] is its name, nwords >= 1. */
+/* A CONF_REPEAT directive's line; its first line replaces the default. */
 static int
-apply(struct parse_ctx *p, struct config *c, const struct directive *d,
+apply_list(struct parse_ctx *p, struct config *c, const struct directive *d,
     int first, char **words, int nwords)
 {
-	char		*field = (char *)c + d->off;
-	uint64_t	 v;
-	int		 i;
-	static const uint64_t dur_f[] = { 1, 60, 3600, 86400 };
-	static const uint64_t size_f[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024 };
+	char	*field = (char *)c + d->off;
+	int	 i;
 
 	switch (d->type) {
 	case T_LISTEN:
@@ -468,47 +465,51 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		}
 		return 0;
 	default:
-		break;
+		return perr(p, "%s: internal error", d->name);
 	}
+}
 
-	/* The rest take exactly one argument and may appear once. */
-	if (nwords != 2)
-		return perr(p, "%s: expected one argument", d->name);
-	if (!first)
-		return perr(p, "%s: given twice", d->name);
+/* The one argument of a directive that may appear once. */
+static int
+apply_one(struct parse_ctx *p, struct config *c, const struct directive *d, char *arg)
+{
+	char		*field = (char *)c + d->off;
+	uint64_t	 v;
+	static const uint64_t dur_f[] = { 1, 60, 3600, 86400 };
+	static const uint64_t size_f[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024 };
 
 	switch (d->type) {
 	case T_PATH:
-		if (words[1][0] != '/')
-			return perr(p, "%s: \"%s\" is not an absolute path", d->name, words[1]);
-		if (strlen(words[1]) >= d->size || strlen(words[1]) > PATH_MAX / 2)
+		if (arg[0] != '/')
+			return perr(p, "%s: \"%s\" is not an absolute path", d->name, arg);
+		if (strlen(arg) >= d->size || strlen(arg) > PATH_MAX / 2)
 			return perr(p, "%s: path too long", d->name);
-		set_str(field, d->size, words[1]);
+		set_str(field, d->size, arg);
 		while (strlen(field) > 1 && field[strlen(field) - 1] == '/')
 			field[strlen(field) - 1] = '\0';
 		return 0;
 	case T_WORD:
-		if (strlen(words[1]) >= d->size || !str_is_printable(words[1]))
-			return perr(p, "%s: bad value \"%s\"", d->name, words[1]);
-		set_str(field, d->size, words[1]);
+		if (strlen(arg) >= d->size || !str_is_printable(arg))
+			return perr(p, "%s: bad value \"%s\"", d->name, arg);
+		set_str(field, d->size, arg);
 		return 0;
 	case T_HOST:
-		return check_host(p, d->name, words[1], field, d->size);
+		return check_host(p, d->name, arg, field, d->size);
 	case T_UINT:
-		if (parse_uint(words[1], d->max, &v) == -1 || v < d->min)
+		if (parse_uint(arg, d->max, &v) == -1 || v < d->min)
 			return perr(p, "%s: expected a number from %llu to %llu", d->name,
 			    (unsigned long long)d->min, (unsigned long long)d->max);
 		*(uint32_t *)field = (uint32_t)v;
 		return 0;
 	case T_DURATION:
-		if (parse_scaled(words[1], "smhd", dur_f, &v) == -1 || v < d->min || v > d->max)
+		if (parse_scaled(arg, "smhd", dur_f, &v) == -1 || v < d->min || v > d->max)
 			return perr(p, "%s: expected a duration from %llus to %llus "
 			    "(like 30, 30s, 5m, 1h)", d->name,
 			    (unsigned long long)d->min, (unsigned long long)d->max);
 		*(uint32_t *)field = (uint32_t)v;
 		return 0;
 	case T_SIZE:
-		if (parse_scaled(words[1], "kmg", size_f, &v) == -1 || v < d->min || v > d->max)
+		if (parse_scaled(arg, "kmg", size_f, &v) == -1 || v < d->min || v > d->max)
 			return perr(p, "%s: expected a size from %llu to %llu bytes "
 			    "(like 16384, 16k, 1m)", d->name,
 			    (unsigned long long)d->min, (unsigned long long)d->max);
@@ -521,11 +522,11 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		char		 lo[24], *dash;
 		uint64_t	 a, b;
 
-		if ((dash = strchr(words[1], '-')) == NULL ||
-		    (size_t)(dash - words[1]) >= sizeof(lo))
+		if ((dash = strchr(arg, '-')) == NULL ||
+		    (size_t)(dash - arg) >= sizeof(lo))
 			return perr(p, "uid-range: expected LOW-HIGH");
-		memcpy(lo, words[1], (size_t)(dash - words[1]));
-		lo[dash - words[1]] = '\0';
+		memcpy(lo, arg, (size_t)(dash - arg));
+		lo[dash - arg] = '\0';
 		if (parse_uint(lo, d->max, &a) == -1 || parse_uint(dash + 1, d->max, &b) == -1)
 			return perr(p, "uid-range: expected LOW-HIGH");
 		if (a < d->min || b < a)
@@ -536,27 +537,27 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		return 0;
 	}
 	case T_CHOICE:
-		return parse_choice(p, d, words[1], (int *)field);
+		return parse_choice(p, d, arg, (int *)field);
 	case T_GROUPSIGNUP:
-		if (strcmp(words[1], "yes") == 0)
+		if (strcmp(arg, "yes") == 0)
 			c->group_signup = GROUP_SIGNUP_YES;
-		else if (strcmp(words[1], "no") == 0)
+		else if (strcmp(arg, "no") == 0)
 			c->group_signup = GROUP_SIGNUP_NO;
 		else {
-			if (strlen(words[1]) >= sizeof(c->group_signup_group) ||
-			    !str_is_printable(words[1]) || strchr(words[1], ':') != NULL)
+			if (strlen(arg) >= sizeof(c->group_signup_group) ||
+			    !str_is_printable(arg) || strchr(arg, ':') != NULL)
 				return perr(p, "%s: expected yes, no or a group name", d->name);
 			c->group_signup = GROUP_SIGNUP_GROUP;
 			set_str(c->group_signup_group, sizeof(c->group_signup_group),
-			    words[1]);
+			    arg);
 		}
 		return 0;
 	case T_PROCS:
-		if (strcmp(words[1], "auto") == 0) {
+		if (strcmp(arg, "auto") == 0) {
 			c->front_processes = 0;
 			return 0;
 		}
-		if (parse_uint(words[1], d->max, &v) == -1 || v < d->min)
+		if (parse_uint(arg, d->max, &v) == -1 || v < d->min)
 			return perr(p, "front-processes: expected auto or 1..%llu",
 			    (unsigned long long)d->max);
 		c->front_processes = (int)v;
@@ -564,6 +565,20 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 	default:
 		return perr(p, "%s: internal error", d->name);
 	}
+}
+
+/* Apply one directive; words[0] is its name, nwords >= 1. */
+static int
+apply(struct parse_ctx *p, struct config *c, const struct directive *d,
+    int first, char **words, int nwords)
+{
+	if (d->flags & CONF_REPEAT)
+		return apply_list(p, c, d, first, words, nwords);
+	if (nwords != 2)
+		return perr(p, "%s: expected one argument", d->name);
+	if (!first)
+		return perr(p, "%s: given twice", d->name);
+	return apply_one(p, c, d, words[1]);
 }
 
 static int

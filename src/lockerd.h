@@ -218,6 +218,8 @@ int	config_static_ext(const struct config *c, const char *ext);
 #define CONF_LOCKER	0x02	/* a locker may have its own (`locker limit`) */
 #define CONF_FRONT	0x04	/* ... which front applies itself (msg_worker) */
 #define CONF_LOGD	0x08	/* ... which logd applies itself (msg_log_limits) */
+#define CONF_REPEAT	0x10	/* may be given on several lines (the first
+				 * replaces the default); else once, one argument */
 const char *config_key(size_t i, const char **dflt, unsigned *flags);
 /* SIGHUP: nc keeps old's value of every CONF_RESTART directive; returns how
  * many nc had changed, named in changed. */

@@ -329,6 +329,31 @@ test_example_file(void)
 	free(text);
 }
 
+/* A directive not flagged CONF_REPEAT may be given once; one flagged may
+ * be given on several lines. */
+static void
+test_repeat(void)
+{
+	struct config	 c;
+	const char	*name, *dflt;
+	char		 text[8192], err[512], twice[80];
+	unsigned	 flags;
+	size_t		 i;
+
+	for (i = 0; (name = config_key(i, &dflt, &flags)) != NULL; i++) {
+		if (strchr(dflt, '\n') != NULL || dflt[0] == '\0')
+			continue;	/* interpreter, hostname: below */
+		snprintf(text, sizeof(text), "%s %s\n%s %s\n", name, dflt, name, dflt);
+		snprintf(twice, sizeof(twice), "%s: given twice", name);
+		parse(&c, text, err, sizeof(err));
+		CHECK_INT(strstr(err, twice) != NULL, !(flags & CONF_REPEAT));
+	}
+	CHECK_INT(parse(&c, "hostname a.example\nhostname b.example\ninterpreter a -\n"
+	    "interpreter b -\n", err, sizeof(err)), 0);
+	CHECK_INT(c.nhostnames, 2);
+	CHECK_INT(c.ninterp, 2);
+}
+
 /* SIGHUP keeps what needs a restart, and says what it kept. */
 static void
 test_restart_only(void)
@@ -365,5 +390,6 @@ main(void)
 	test_locker_keys();
 	test_restart_only();
 	test_example_file();
+	test_repeat();
 	UNIT_DONE();
 }
