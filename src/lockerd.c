@@ -175,6 +175,9 @@ locker_conf(const char *name, uid_t uid)
 	snprintf(view.name, sizeof(view.name), "%s", name);
 	view.uid = uid;
 	view.conf = M->conf;
+	/* M->conf's is set as it is sent; a view made before (quota_apply_all()
+	 * at start-up) would size a worker's PHP pool for no front. */
+	view.conf.nfronts = M->nfronts;
 	dir_own(name, view.own);
 	config_limits_apply(&view.conf, view.own);
 	view.valid = 1;
