@@ -170,13 +170,15 @@ static struct {
 const struct config *
 locker_conf(const char *name, uid_t uid)
 {
-	if (view.valid && view.uid == uid && strcmp(view.name, name) == 0)
+	/* The count of fronts is the master's (M->conf's is set only as it is
+	 * sent): a view made before they start, by quota_apply_all(), would
+	 * size a worker's PHP pool for one. */
+	if (view.valid && view.uid == uid && view.conf.nfronts == M->nfronts &&
+	    strcmp(view.name, name) == 0)
 		return &view.conf;
 	snprintf(view.name, sizeof(view.name), "%s", name);
 	view.uid = uid;
 	view.conf = M->conf;
-	/* M->conf's is set as it is sent; a view made before (quota_apply_all()
-	 * at start-up) would size a worker's PHP pool for no front. */
 	view.conf.nfronts = M->nfronts;
 	dir_own(name, view.own);
 	config_limits_apply(&view.conf, view.own);
