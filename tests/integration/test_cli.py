@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import Lockerd, get
+from conftest import Lockerd, get, wait_for
 
 # Every locker uid any test here saw: none may be left as an account.
 SEEN_UIDS = set()
@@ -685,6 +685,32 @@ def test_sighup_adds_a_hostname_without_restart(make_lockerd):
     assert get(m.port, "/hup.txt", "alice.test.example")[2] == b"hup\n"
     assert get(m.port, "/~alice/hup.txt", "scripts.test.example")[2] == b"hup\n"
     m.locker("remove", "alice", "--purge")
+
+
+def test_sighup_keeps_what_needs_a_restart(make_lockerd):
+    """A directive flagged CONF_RESTART in config.c's table (listen, the
+    directories, the users, front-processes, disk-quota) keeps its running
+    value on SIGHUP, and the log names those the file changed; the rest of
+    the file takes effect."""
+    m = make_lockerd(front_processes=1).start()
+    info = m.signup("hugo")
+    SEEN_UIDS.add(info["uid"])
+    m.put("hugo", "h.txt", "hugo\n")
+    with open(m.conf) as f:
+        good = f.read()
+    moved = good.replace(f"state {m.dir}/state\n", f"state {m.dir}/state2\n")
+    m.write_conf(moved.replace("front-processes 1\n", "front-processes 3\n") +
+                 "hostname late.example\n")
+    n = m.log().count("configuration and directory reloaded")
+    m.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: m.log().count("configuration and directory reloaded") > n)
+    assert "reload: state, front-processes change only at restart; keeping the " \
+        "running values" in m.log(), m.log()[-2000:]
+    assert len(m.pids("front")) == 1
+    assert get(m.port, "/~hugo/h.txt", "late.example")[2] == b"hugo\n"
+    assert not os.path.exists(os.path.join(m.dir, "state2"))
+    m.write_conf(good)
+    m.locker("remove", "hugo", "--purge")
 
 
 def test_sighup_with_a_broken_config_keeps_serving(make_lockerd):
