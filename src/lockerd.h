@@ -204,7 +204,7 @@ int	config_load(struct config *c, const char *path, char *err, size_t errlen);
 /* Parse from memory (for tests and the fuzzer); name is used in messages. */
 int	config_parse(struct config *c, const char *name, const char *text, size_t len,
 	    char *err, size_t errlen);
-void	config_defaults(struct config *c);
+void	config_defaults(struct config *c);	/* every row's default text, parsed */
 /* Cross-directive checks (dirs not nested, range sane, ...). */
 int	config_validate(const struct config *c, char *err, size_t errlen);
 /* Print every directive with its current value (lockerd -t -v). */
@@ -245,15 +245,20 @@ struct msg_log_limits {
 	char		locker[LOCKER_NAME_MAX + 1];
 	uint64_t	own[LIMIT_N];	/* its CONF_LOGD ones; LIMIT_DEFAULT the rest */
 };
-const char *config_limit_name(enum limit k);
+const char *config_limit_name(enum limit k);		/* its directive's name */
 int	config_limit_key(const char *name);		/* its enum limit, or -1 */
 char	config_limit_unit(enum limit k);		/* 'b'ytes, 's'econds or 0 */
+/* text ("none": 0) as the file would take it for key, with its bounds; 0, or
+ * -1 with err saying why ("... is not a limit ..." for a key that is not). */
 int	config_limit_parse(const char *key, const char *text, uint64_t *out,
 	    char *err, size_t errlen);
 uint64_t config_limit_get(const struct config *c, enum limit k);
-void	config_limit_set(struct config *c, enum limit k, uint64_t value);
+void	config_limit_set(struct config *c, enum limit k, uint64_t value);	/* <= max */
+/* A locker's value: own[k], or c's where that is LIMIT_DEFAULT. */
 uint64_t config_limit_of(const struct config *c, const uint64_t *own, enum limit k);
-void	config_limits_apply(struct config *c, const uint64_t *own);
+void	config_limits_apply(struct config *c, const uint64_t *own);	/* c as it sees it */
+/* Of own, the values of the directives flagged flag (held to their bounds);
+ * LIMIT_DEFAULT the rest: what front (CONF_FRONT) or logd (CONF_LOGD) gets. */
 void	config_limits_only(const uint64_t *own, unsigned flag, uint64_t *out);
 
 /* ---------------------------------------------------- message payloads */
