@@ -1086,7 +1086,12 @@ config_limit_parse(const char *key, const char *text, uint64_t *out, char *err,
 		    key);
 		return -1;
 	}
-	/* "none" reads better than 0 for a limit that is off. */
+	/* "default": the configuration's (LIMIT_DEFAULT); "none" reads better
+	 * than 0 for a limit that is off. */
+	if (strcmp(text, "default") == 0) {
+		*out = LIMIT_DEFAULT;
+		return 0;
+	}
 	if (snprintf(value, sizeof(value), "%s", strcmp(text, "none") == 0 ? "0" : text) >=
 	    (int)sizeof(value)) {
 		snprintf(err, errlen, "%s: value too long", key);

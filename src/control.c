@@ -1923,11 +1923,11 @@ do_limit(struct ctl_client *c)
 		done(c, 1, "no locker named \"%s\"", c->req.name);
 		return;
 	}
-	dflt = strcmp(val, "default") == 0;
-	if (!dflt && config_limit_parse(key, val, &v, err, sizeof(err)) == -1) {
+	if (config_limit_parse(key, val, &v, err, sizeof(err)) == -1) {
 		done(c, 2, "%s", err);
 		return;
 	}
+	dflt = v == LIMIT_DEFAULT;
 	if (strcmp(key, "disk-limit") == 0) {
 		if (M->conf.disk_quota == DISK_QUOTA_NONE) {
 			done(c, 1, "no disk quotas here: lockerd's configuration has "

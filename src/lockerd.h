@@ -248,8 +248,9 @@ struct msg_log_limits {
 const char *config_limit_name(enum limit k);		/* its directive's name */
 int	config_limit_key(const char *name);		/* its enum limit, or -1 */
 char	config_limit_unit(enum limit k);		/* 'b'ytes, 's'econds or 0 */
-/* text ("none": 0) as the file would take it for key, with its bounds; 0, or
- * -1 with err saying why ("... is not a limit ..." for a key that is not). */
+/* text as the file would take it for key, with its bounds ("none": 0;
+ * "default": LIMIT_DEFAULT); 0, or -1 with err saying why ("... is not a
+ * limit ..." for a key that is not one). */
 int	config_limit_parse(const char *key, const char *text, uint64_t *out,
 	    char *err, size_t errlen);
 uint64_t config_limit_get(const struct config *c, enum limit k);

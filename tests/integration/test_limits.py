@@ -149,6 +149,8 @@ def test_overrides_survive_a_restart(d):
 def test_limit_cli_checks(d):
     r = d.locker("limit", "mallory", "lockers", "/x", check=False)
     assert r.returncode == 2 and "not a limit" in r.stderr, r.stderr
+    r = d.locker("limit", "mallory", "lockers", "default", check=False)
+    assert r.returncode == 2 and "not a limit" in r.stderr, r.stderr
     r = d.locker("limit", "mallory", "cpu-shares", "1", check=False)
     assert r.returncode == 2 and "cpu-shares" in r.stderr, r.stderr
     r = d.locker("limit", "nosuch", "process-limit", "5", check=False)

@@ -184,6 +184,10 @@ test_limits(void)
 	CHECK(strncmp(err, "cpu-shares: expected", 20) == 0);
 	CHECK_INT(config_limit_parse("lockers", "/x", &v, err, sizeof(err)), -1);
 	CHECK(strstr(err, "not a limit") != NULL);
+	CHECK_INT(config_limit_parse("cpu-shares", "default", &v, err, sizeof(err)), 0);
+	CHECK(v == LIMIT_DEFAULT);
+	CHECK_INT(config_limit_parse("lockers", "default", &v, err, sizeof(err)), -1);
+	CHECK(strstr(err, "not a limit") != NULL);
 	CHECK_INT(config_limit_parse("memory-limit", "lots", &v, err, sizeof(err)), -1);
 	config_defaults(&c);
 	config_limit_set(&c, LIMIT_PROCESS, 9);
