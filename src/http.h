@@ -2,7 +2,7 @@
  * http.h: the HTTP/1.1 wire format, as pure functions over byte buffers.
  *
  * Nothing here allocates, does I/O or keeps global state, so the parser can
- * be unit-tested and fuzzed on its own.  front.c owns the sockets.
+ * be unit-tested and fuzzed on its own.  front (conn.c) owns the sockets.
  */
 #ifndef LOCKERD_HTTP_H
 #define LOCKERD_HTTP_H

@@ -422,7 +422,7 @@ chunked_feed(const char *in, size_t len, size_t step, char *out, size_t *outlen,
 	*outlen = 0;
 	while (pos < len && !c.done) {
 		n = len - pos < step ? len - pos : step;
-		/* Unconsumed bytes stay at the front, as front.c keeps them. */
+		/* Unconsumed bytes stay at the front, as conn.c keeps them. */
 		memcpy(buf + have, in + pos, n);
 		pos += n;
 		have += n;
