@@ -70,54 +70,44 @@ cgi_end(struct conn *c)
 void
 cgi_start(struct conn *c, int fd, int nph, const void *pre, size_t prelen)
 {
-	size_t upsz = CGI_BUF + FCGI_HEADER_LEN > prelen ? CGI_BUF + FCGI_HEADER_LEN : prelen;
+	struct script	*sc = c->sc;
+	size_t		 upsz = CGI_BUF + FCGI_HEADER_LEN > prelen ? CGI_BUF + FCGI_HEADER_LEN :
+			    prelen;
 
-	c->sc->cgi_fd = c->sc->kc ? fd : -1;
-	if ((c->sc->cgi_buf = malloc(CGI_BUF)) == NULL ||
-	    ((cgi_body_len(c) || prelen) && (c->sc->up = malloc(upsz)) == NULL) ||
-	    (c->sc->fcgi && (c->sc->fraw = malloc(CGI_BUF)) == NULL)) {
-		if (c->sc->kc == NULL)
+	sc->cgi_fd = sc->kc ? fd : -1;
+	if ((sc->cgi_buf = malloc(CGI_BUF)) == NULL ||
+	    ((cgi_body_len(c) || prelen) && (sc->up = malloc(upsz)) == NULL) ||
+	    (sc->fcgi && (sc->fraw = malloc(CGI_BUF)) == NULL)) {
+		if (sc->kc == NULL)
 			close(fd);
 		cgi_end(c);
 		send_error(c, 503, 1);
 		return;
 	}
 	set_nonblock(fd);
-	c->sc->cgi_fd = fd;
-	c->sc->cgi_nph = nph;
+	sc->cgi_fd = fd;
+	sc->cgi_nph = nph;
 	c->cgi_gen++;
-	c->sc->cgi_head_done = 0;
-	c->sc->cgi_readable = c->sc->cgi_writable = 1;
-	c->sc->cgi_eof = 0;
-	c->sc->cgi_len = c->sc->cgi_off = 0;
-	c->sc->up_len = c->sc->up_off = 0;
-	c->sc->up_src = 0;
+	/* The rest of sc starts at zero (script_new()). */
+	sc->cgi_readable = sc->cgi_writable = 1;
 	if (prelen) {
 		/* The FastCGI request's head goes up first, like body bytes. */
-		memcpy(c->sc->up, pre, prelen);
-		c->sc->up_len = prelen;
+		memcpy(sc->up, pre, prelen);
+		sc->up_len = prelen;
 	}
-	c->sc->chunked_out = 0;
-	c->sc->out_left = -1;
-	c->sc->ck_hlen = c->sc->ck_hoff = c->sc->ck_data = c->sc->ck_tail = c->sc->ck_end = 0;
-	c->sc->ck_end_queued = 0;
-	c->sc->up_discard = 0;
-	c->sc->upload_done = cgi_body_len(c) == 0 && prelen == 0;
-	c->sc->fcgi_error = 0;
-	c->sc->fcgi_ended = 0;
-	c->sc->fcgi_stdin_ended = 0;
-	c->sc->fraw_len = c->sc->fraw_off = c->sc->fpend_len = 0;
-	if (c->sc->fcgi)
-		fcgi_reader_init(&c->sc->fr, 1);
+	sc->out_left = -1;
+	sc->upload_done = cgi_body_len(c) == 0 && prelen == 0;
+	if (sc->fcgi)
+		fcgi_reader_init(&sc->fr, 1);
 	/* FastCGI ends stdin with an empty record (the worker sent it if there
 	 * is no body), not by closing.  A body was held whole before (so
 	 * "100 Continue" went out then). */
-	if (c->sc->upload_done && !c->sc->fcgi)
+	if (sc->upload_done && !sc->fcgi)
 		shutdown(fd, SHUT_WR);
-	if (c->sc->kc == NULL)
+	if (sc->kc == NULL)
 		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->cgi_tag);
-	c->sc->script_s = script_limit(c->locker);
-	conn_set_state(c, C_CGI, c->sc->script_s);
+	sc->script_s = script_limit(c->locker);
+	conn_set_state(c, C_CGI, sc->script_s);
 }
 
 /*
@@ -751,13 +741,14 @@ resp_fail(struct conn *c)
 void
 cgi_run(struct conn *c)
 {
-	struct cgi_head	h;
-	int		r, n;
+	struct script	*sc = c->sc;	/* until the script ends: then we return */
+	struct cgi_head	 h;
+	int		 r, n;
 
 	for (;;) {
 		int progress = 0;
 
-		if (!c->sc->upload_done) {
+		if (!sc->upload_done) {
 			r = cgi_upload(c);
 			if (r == -1) {
 				cgi_fail(c, 500, "request body spool unreadable");
@@ -765,16 +756,16 @@ cgi_run(struct conn *c)
 			}
 			progress |= r > 0;
 		}
-		if (!c->sc->cgi_head_done) {
-			n = cgi_read(c, c->sc->cgi_buf + c->sc->cgi_len, CGI_MAX_HEAD - c->sc->cgi_len);
-			c->sc->cgi_len += (size_t)n;
+		if (!sc->cgi_head_done) {
+			n = cgi_read(c, sc->cgi_buf + sc->cgi_len, CGI_MAX_HEAD - sc->cgi_len);
+			sc->cgi_len += (size_t)n;
 			progress |= n > 0;
-			r = cgi_parse_head(c->sc->cgi_buf, c->sc->cgi_len, CGI_MAX_HEAD, c->sc->cgi_nph, &h);
-			if (c->sc->fcgi_error) {
+			r = cgi_parse_head(sc->cgi_buf, sc->cgi_len, CGI_MAX_HEAD, sc->cgi_nph, &h);
+			if (sc->fcgi_error) {
 				cgi_fail(c, 502, "malformed FastCGI records");
 				return;
 			}
-			if (r == -1 && c->sc->cgi_len >= CGI_MAX_HEAD) {
+			if (r == -1 && sc->cgi_len >= CGI_MAX_HEAD) {
 				cgi_fail(c, 502, "script head too large (over 16 KiB)");
 				return;
 			}
@@ -782,7 +773,7 @@ cgi_run(struct conn *c)
 				cgi_fail(c, 502, "malformed script output head");
 				return;
 			}
-			if (r == 0 && c->sc->cgi_eof) {
+			if (r == 0 && sc->cgi_eof) {
 				if (fcgi_retry(c))
 					return;
 				cgi_fail(c, 502, "script ended before its head");
@@ -799,7 +790,7 @@ cgi_run(struct conn *c)
 					return;
 				}
 			}
-			if (!c->sc->cgi_head_done) {
+			if (!sc->cgi_head_done) {
 				if (!progress)
 					return;
 				continue;
@@ -811,19 +802,19 @@ cgi_run(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		if (r == 1 && (c->sc->out_left == 0 || (c->sc->cgi_eof && c->sc->upload_done))) {
-			int cut = c->sc->out_left != 0 && cgi_cut_short(c);
+		if (r == 1 && (sc->out_left == 0 || (sc->cgi_eof && sc->upload_done))) {
+			int cut = sc->out_left != 0 && cgi_cut_short(c);
 
-			if (c->sc->out_left > 0 || (!c->sc->upload_done) || cut)
+			if (sc->out_left > 0 || (!sc->upload_done) || cut)
 				c->keep_alive = 0;	/* cut short: the length was a lie */
-			if (c->sc->chunked_out && !c->sc->ck_end_queued && !cut &&
+			if (sc->chunked_out && !sc->ck_end_queued && !cut &&
 			    send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
 				c->keep_alive = 0;
 			cgi_end(c);
 			request_done(c);
 			return;
 		}
-		if (c->sc->cgi_eof && !c->sc->upload_done) {
+		if (sc->cgi_eof && !sc->upload_done) {
 			if (!progress)
 				return;
 			continue;
@@ -834,17 +825,17 @@ cgi_run(struct conn *c)
 		}
 		if (n > 0) {
 			/* A script that streams slowly is bounded by its own limit. */
-			conn_set_state(c, c->state, c->sc->script_s);
+			conn_set_state(c, c->state, sc->script_s);
 			continue;
 		}
 		if (r == 0) {
 			/* The client is behind: once the whole answer is held,
 			 * the script need not wait for it. */
-			if (c->sc->cgi_eof && c->sc->upload_done && !c->sc->detached)
+			if (sc->cgi_eof && sc->upload_done && !sc->detached)
 				cgi_detach(c);
 			return;
 		}
-		if (c->sc->cgi_eof)
+		if (sc->cgi_eof)
 			continue;
 		if (!progress)
 			return;
