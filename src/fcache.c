@@ -260,16 +260,6 @@ caches_routes_changed(const struct route_table *old, const struct route_table *n
 	cache_drop_lockers(scache, &ch);
 }
 
-static const char *
-file_ext(const char *path)
-{
-	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-
-	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0')
-		return NULL;
-	return dot + 1;
-}
-
 /* The tail of a WIRE_FCGI answer, checked (cgienv.c), as our own copy. */
 struct fres *
 fres_parse(const struct wire_response *r, size_t len)
@@ -298,7 +288,7 @@ fres_parse(const struct wire_response *r, size_t len)
 	}
 	f->has_index = has_index;
 	/* Only a script our configuration runs through FastCGI. */
-	ext = file_ext(f->s[WSC_REL]);
+	ext = path_ext(f->s[WSC_REL]);
 	in = script_interp(&F.conf, ext);
 	if (in == NULL || !in->fastcgi || strlen(ext) >= sizeof(f->ext)) {
 		free(f);

@@ -189,40 +189,24 @@ struct head_state {
 
 static const struct http_str str_none = { NULL, 0 };
 
+static const struct {
+	const char		*name;
+	enum http_method	 m;
+} methods[] = {
+	{ "GET", HTTP_M_GET }, { "HEAD", HTTP_M_HEAD }, { "POST", HTTP_M_POST },
+	{ "PUT", HTTP_M_PUT }, { "DELETE", HTTP_M_DELETE }, { "OPTIONS", HTTP_M_OPTIONS },
+	{ "PATCH", HTTP_M_PATCH }, { "CONNECT", HTTP_M_CONNECT }, { "TRACE", HTTP_M_TRACE },
+};
+
 static enum http_method
 method_lookup(const char *m, size_t n)
 {
+	size_t i;
+
 	/* Methods are case-sensitive (RFC 9110 9.1). */
-	switch (n) {
-	case 3:
-		if (memcmp(m, "GET", 3) == 0)
-			return HTTP_M_GET;
-		if (memcmp(m, "PUT", 3) == 0)
-			return HTTP_M_PUT;
-		break;
-	case 4:
-		if (memcmp(m, "HEAD", 4) == 0)
-			return HTTP_M_HEAD;
-		if (memcmp(m, "POST", 4) == 0)
-			return HTTP_M_POST;
-		break;
-	case 5:
-		if (memcmp(m, "PATCH", 5) == 0)
-			return HTTP_M_PATCH;
-		if (memcmp(m, "TRACE", 5) == 0)
-			return HTTP_M_TRACE;
-		break;
-	case 6:
-		if (memcmp(m, "DELETE", 6) == 0)
-			return HTTP_M_DELETE;
-		break;
-	case 7:
-		if (memcmp(m, "OPTIONS", 7) == 0)
-			return HTTP_M_OPTIONS;
-		if (memcmp(m, "CONNECT", 7) == 0)
-			return HTTP_M_CONNECT;
-		break;
-	}
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strlen(methods[i].name) == n && memcmp(m, methods[i].name, n) == 0)
+			return methods[i].m;
 	return HTTP_M_UNKNOWN;
 }
 

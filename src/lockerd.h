@@ -90,6 +90,8 @@ uint64_t now_ms(void);		/* CLOCK_MONOTONIC */
 int	parse_uint(const char *s, uint64_t max, uint64_t *out);
 int	write_all(int fd, const void *buf, size_t len);
 int	path_is_under(const char *path, const char *dir);	/* dir itself or below */
+/* After the last name's last dot; NULL if there is none or nothing follows. */
+const char *path_ext(const char *path);
 int	str_is_printable(const char *s);
 #define CLOSE_KEEP_MAX	72
 int	close_fds_except(int lowfd, const int *keep, int nkeep);	/* 0, or -1 */

@@ -239,36 +239,19 @@ static void
 pasta_exec(const struct config *c, int userfd, int netfd)
 {
 	char		 runas[32], ports[CONF_MAX_LISTEN * 8];
-	char		*argv[32];
+	char		*argv[] = {
+		"pasta", "--foreground", "--quiet", "--config-net",
+		"--runas", runas,
+		"--userns", "/proc/self/fd/3", "--netns", "/proc/self/fd/4",
+		"--no-netns-quit",
+		"-t", "none", "-u", "none", "-T", ports, "-U", "none",
+		"--no-map-gw", "--no-dhcp", "--no-dhcpv6", "--no-ra", NULL
+	};
 	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
-	int		 i = 0, null;
+	int		 null;
 
 	snprintf(runas, sizeof(runas), "%u:%u", (unsigned)net_uid, (unsigned)net_gid);
 	own_ports(c, ports, sizeof(ports));
-	argv[i++] = "pasta";
-	argv[i++] = "--foreground";
-	argv[i++] = "--quiet";
-	argv[i++] = "--config-net";
-	argv[i++] = "--runas";
-	argv[i++] = runas;
-	argv[i++] = "--userns";
-	argv[i++] = "/proc/self/fd/3";
-	argv[i++] = "--netns";
-	argv[i++] = "/proc/self/fd/4";
-	argv[i++] = "--no-netns-quit";
-	argv[i++] = "-t";
-	argv[i++] = "none";
-	argv[i++] = "-u";
-	argv[i++] = "none";
-	argv[i++] = "-T";
-	argv[i++] = ports;
-	argv[i++] = "-U";
-	argv[i++] = "none";
-	argv[i++] = "--no-map-gw";
-	argv[i++] = "--no-dhcp";
-	argv[i++] = "--no-dhcpv6";
-	argv[i++] = "--no-ra";
-	argv[i] = NULL;
 
 	/* Above 4 first, so that neither lands on the other. */
 	if ((userfd = fcntl(userfd, F_DUPFD, 5)) == -1 ||

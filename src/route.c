@@ -346,38 +346,35 @@ route_builder_new(const char *domain)
 	return b;
 }
 
+/* A copy of str appended to the list *v of *n names: 0, or -1 (no memory). */
+static int
+names_add(char ***v, size_t *cap, size_t *n, const char *str)
+{
+	char **nv, *s;
+
+	if ((nv = grow(*v, cap, *n, sizeof(*nv))) == NULL)
+		return -1;
+	*v = nv;
+	if ((s = strdup(str)) == NULL)
+		return -1;
+	nv[(*n)++] = s;
+	return 0;
+}
+
 int
 route_builder_add_hostname(struct route_builder *b, const char *host)
 {
-	char **v, *s;
-
 	if (b == NULL || host == NULL || !canon_ok(host, strlen(host)))
 		return -1;
-	v = grow(b->hostnames, &b->caphostnames, b->nhostnames, sizeof(*v));
-	if (v == NULL)
-		return -1;
-	b->hostnames = v;
-	if ((s = strdup(host)) == NULL)
-		return -1;
-	b->hostnames[b->nhostnames++] = s;
-	return 0;
+	return names_add(&b->hostnames, &b->caphostnames, &b->nhostnames, host);
 }
 
 int
 route_builder_add_locker(struct route_builder *b, const char *name)
 {
-	char **v, *s;
-
 	if (b == NULL || name == NULL || !label_ok(name, strlen(name)))
 		return -1;
-	v = grow(b->lockers, &b->caplockers, b->nlockers, sizeof(*v));
-	if (v == NULL)
-		return -1;
-	b->lockers = v;
-	if ((s = strdup(name)) == NULL)
-		return -1;
-	b->lockers[b->nlockers++] = s;
-	return 0;
+	return names_add(&b->lockers, &b->caplockers, &b->nlockers, name);
 }
 
 int

@@ -109,6 +109,16 @@ path_is_under(const char *path, const char *dir)
 	return path[n] == '\0' || path[n] == '/';
 }
 
+const char *
+path_ext(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+
+	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0')
+		return NULL;
+	return dot + 1;
+}
+
 int
 str_is_printable(const char *s)
 {

@@ -136,16 +136,6 @@ path_ok(const char *p, size_t len)
 	return 1;
 }
 
-static const char *
-extension(const char *path)
-{
-	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-
-	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0')
-		return NULL;
-	return dot + 1;
-}
-
 static void
 content_type(const char *ext, char *out, size_t outsz)
 {
@@ -439,7 +429,7 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 		return;
 	}
 
-	ext = extension(rel);
+	ext = path_ext(rel);
 	if ((in = script_interp(&W.conf, ext)) != NULL) {
 		close(fd);
 		run_script(chan, q, v, rel, path_info, index_name, in, &r);
