@@ -360,6 +360,24 @@ st_done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
+/* Always -1, so that a failed bind can end with "return st_fail(s)". */
+static int
+st_fail(sqlite3_stmt *s)
+{
+	st_done(s);
+	return -1;
+}
+
+/* One step of a statement that yields at most one row: 1 a row (its
+ * columns readable until st_done), 0 none, -1 error. */
+static int
+st_row(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int
 bind_text(sqlite3_stmt *s, int i, const char *v)
 {
@@ -453,10 +471,8 @@ audit_insert(struct directory *d, const char *action, const char *locker,
 
 	if (bind_int(s, 1, time(NULL)) == -1 || bind_int(s, 2, d->actor) == -1 ||
 	    bind_text(s, 3, action) == -1 || bind_text(s, 4, locker ? locker : "") == -1 ||
-	    bind_text(s, 5, detail ? detail : "") == -1) {
-		st_done(s);
-		return -1;
-	}
+	    bind_text(s, 5, detail ? detail : "") == -1)
+		return st_fail(s);
 	return st_exec(d, ST_AUDIT_INSERT);
 }
 
@@ -657,19 +673,14 @@ locker_fetch(struct directory *d, int which, const char *name, int64_t uid,
 {
 	sqlite3_stmt		*s = d->st[which];
 	struct locker_rec	 rec;
-	int			 rc, ret = -1;
+	int			 ret = -1;
 
-	if ((name ? bind_text(s, 1, name) : bind_int(s, 1, uid)) == -1)
-		goto done;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		ret = 0;
-	else if (rc == SQLITE_ROW && row_locker(s, &rec) == 0) {
-		if (out != NULL)
-			*out = rec;
-		ret = 1;
-	}
- done:
+	if ((name ? bind_text(s, 1, name) : bind_int(s, 1, uid)) == 0)
+		ret = st_row(s);
+	if (ret == 1 && row_locker(s, &rec) == -1)
+		ret = -1;
+	if (ret == 1 && out != NULL)
+		*out = rec;
 	st_done(s);
 	return ret;
 }
@@ -703,10 +714,8 @@ uid_pick(struct directory *d, uint32_t lo, uint32_t hi, uint32_t *uid)
 	int64_t		 count = 0, min = 0, max = 0;
 	int		 rc;
 
-	if (bind_int(s, 1, lo) == -1 || bind_int(s, 2, hi) == -1) {
-		st_done(s);
-		return -1;
-	}
+	if (bind_int(s, 1, lo) == -1 || bind_int(s, 2, hi) == -1)
+		return st_fail(s);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		count = sqlite3_column_int64(s, 0);
 		min = sqlite3_column_int64(s, 1);
@@ -728,10 +737,8 @@ uid_pick(struct directory *d, uint32_t lo, uint32_t hi, uint32_t *uid)
 	}
 
 	s = d->st[ST_UID_GAP];
-	if (bind_int(s, 1, lo) == -1 || bind_int(s, 2, hi) == -1) {
-		st_done(s);
-		return -1;
-	}
+	if (bind_int(s, 1, lo) == -1 || bind_int(s, 2, hi) == -1)
+		return st_fail(s);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*uid = (uint32_t)sqlite3_column_int64(s, 0);
@@ -887,23 +894,60 @@ dir_locker_remove(struct directory *d, const char *name, const char *archive,
 struct listing {
 	int	(*locker_cb)(const struct locker_rec *, void *);
 	int	(*vhost_cb)(const struct vhost_rec *, void *);
+	int	(*admin_cb)(const struct admin_rec *, void *);
+	int	(*audit_cb)(const struct audit_rec *, void *);
+	int	(*limit_cb)(const char *key, uint64_t value, void *);
 	void	*arg;
 };
 
+static int
+row_admin(sqlite3_stmt *s, struct admin_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (col_text(s, 0, out->locker, sizeof(out->locker)) == -1)
+		return -1;
+	out->uid = (uint32_t)sqlite3_column_int64(s, 1);
+	out->added = sqlite3_column_int64(s, 2);
+	return 0;
+}
+
+static int
+row_audit(sqlite3_stmt *s, struct audit_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	out->at = sqlite3_column_int64(s, 1);
+	out->who = (uint32_t)sqlite3_column_int64(s, 2);
+	if (col_text(s, 3, out->action, sizeof(out->action)) == -1 ||
+	    col_text(s, 4, out->locker, sizeof(out->locker)) == -1 ||
+	    col_text(s, 5, out->detail, sizeof(out->detail)) == -1)
+		return -1;
+	return 0;
+}
+
+/* The row read as its listing's kind and handed on: the callback's
+ * answer, or -1 for a row that does not read back. */
 static int
 row_to_cb(sqlite3_stmt *s, struct listing *l)
 {
 	struct locker_rec	lrec;
 	struct vhost_rec	vrec;
+	struct admin_rec	arec;
+	struct audit_rec	urec;
+	char			key[33];
 
-	if (l->locker_cb != NULL) {
-		if (row_locker(s, &lrec) == -1)
+	if (l->locker_cb != NULL)
+		return row_locker(s, &lrec) == -1 ? -1 : l->locker_cb(&lrec, l->arg);
+	if (l->admin_cb != NULL)
+		return row_admin(s, &arec) == -1 ? -1 : l->admin_cb(&arec, l->arg);
+	if (l->audit_cb != NULL)
+		return row_audit(s, &urec) == -1 ? -1 : l->audit_cb(&urec, l->arg);
+	if (l->limit_cb != NULL) {
+		if (col_text(s, 0, key, sizeof(key)) == -1 || sqlite3_column_int64(s, 1) < 0)
 			return -1;
-		return l->locker_cb(&lrec, l->arg);
+		return l->limit_cb(key, (uint64_t)sqlite3_column_int64(s, 1), l->arg);
 	}
-	if (row_vhost(s, &vrec) == -1)
-		return -1;
-	return l->vhost_cb(&vrec, l->arg);
+	return row_vhost(s, &vrec) == -1 ? -1 : l->vhost_cb(&vrec, l->arg);
 }
 
 /*
@@ -958,22 +1002,17 @@ dir_vhost_get(struct directory *d, const char *host, struct vhost_rec *out)
 {
 	sqlite3_stmt	*s;
 	struct vhost_rec rec;
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	if (d == NULL || host == NULL)
 		return -1;
 	s = d->st[ST_VHOST_GET];
-	if (bind_text(s, 1, host) == -1)
-		goto done;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		ret = 0;
-	else if (rc == SQLITE_ROW && row_vhost(s, &rec) == 0) {
-		if (out != NULL)
-			*out = rec;
-		ret = 1;
-	}
- done:
+	if (bind_text(s, 1, host) == 0)
+		ret = st_row(s);
+	if (ret == 1 && row_vhost(s, &rec) == -1)
+		ret = -1;
+	if (ret == 1 && out != NULL)
+		*out = rec;
 	st_done(s);
 	return ret;
 }
@@ -1135,25 +1174,21 @@ dir_vhost_claim_get(struct directory *d, const char *host, const char *locker,
     struct vhost_claim *out)
 {
 	sqlite3_stmt	*s;
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	if (d == NULL || host == NULL || locker == NULL || out == NULL)
 		return -1;
 	s = d->st[ST_CLAIM_GET];
-	if (bind_text(s, 1, host) == -1 || bind_text(s, 2, locker) == -1)
-		goto done;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		ret = 0;
-	else if (rc == SQLITE_ROW) {
+	if (bind_text(s, 1, host) == 0 && bind_text(s, 2, locker) == 0)
+		ret = st_row(s);
+	if (ret == 1) {
 		memset(out, 0, sizeof(*out));
 		snprintf(out->host, sizeof(out->host), "%s", host);
 		snprintf(out->locker, sizeof(out->locker), "%s", locker);
-		if (col_text(s, 0, out->subdir, sizeof(out->subdir)) == 0 &&
-		    col_text(s, 1, out->token, sizeof(out->token)) == 0)
-			ret = 1;
+		if (col_text(s, 0, out->subdir, sizeof(out->subdir)) == -1 ||
+		    col_text(s, 1, out->token, sizeof(out->token)) == -1)
+			ret = -1;
 	}
- done:
 	st_done(s);
 	return ret;
 }
@@ -1203,10 +1238,8 @@ dir_vhost_foreach(struct directory *d, const char *locker,
 	s = d->st[locker ? ST_VHOST_LIST_LOCKER : ST_VHOST_LIST];
 	if (sqlite3_stmt_busy(s))
 		return -1;
-	if (locker != NULL && bind_text(s, 1, locker) == -1) {
-		st_done(s);
-		return -1;
-	}
+	if (locker != NULL && bind_text(s, 1, locker) == -1)
+		return st_fail(s);
 	return st_foreach(s, &l);
 }
 
@@ -1226,10 +1259,8 @@ admin_insert(struct directory *d, const char *locker, uint32_t uid, int64_t now)
 	sqlite3_stmt *s = d->st[ST_ADMIN_INSERT];
 
 	if (bind_text(s, 1, locker) == -1 || bind_int(s, 2, uid) == -1 ||
-	    bind_int(s, 3, now) == -1) {
-		st_done(s);
-		return -1;
-	}
+	    bind_int(s, 3, now) == -1)
+		return st_fail(s);
 	if (st_exec(d, ST_ADMIN_INSERT) == -1)
 		return -1;
 	return sqlite3_changes(d->db) > 0 ? 1 : 0;
@@ -1244,13 +1275,11 @@ dir_admin_is(struct directory *d, const char *locker, uint32_t uid)
 	if (d == NULL || locker == NULL)
 		return -1;
 	s = d->st[ST_ADMIN_GET];
-	if (bind_text(s, 1, locker) == -1 || bind_int(s, 2, uid) == -1) {
-		st_done(s);
-		return -1;
-	}
-	rc = sqlite3_step(s);
+	if (bind_text(s, 1, locker) == -1 || bind_int(s, 2, uid) == -1)
+		return st_fail(s);
+	rc = st_row(s);
 	st_done(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc;
 }
 
 static int64_t
@@ -1331,61 +1360,34 @@ dir_admin_remove(struct directory *d, const char *locker, uint32_t uid, char *er
 	return 1;
 }
 
-static int
-admin_foreach(struct directory *d, sqlite3_stmt *s,
-    int (*cb)(const struct admin_rec *, void *), void *arg)
-{
-	struct admin_rec	a;
-	int			rc, ret = 0;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&a, 0, sizeof(a));
-		if (col_text(s, 0, a.locker, sizeof(a.locker)) == -1) {
-			ret = -1;
-			break;
-		}
-		a.uid = (uint32_t)sqlite3_column_int64(s, 1);
-		a.added = sqlite3_column_int64(s, 2);
-		if ((ret = cb(&a, arg)) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = -1;
-	st_done(s);
-	(void)d;
-	return ret;
-}
-
 int
 dir_admin_foreach(struct directory *d, const char *locker,
     int (*cb)(const struct admin_rec *, void *), void *arg)
 {
-	sqlite3_stmt *s;
+	struct listing	 l = { .admin_cb = cb, .arg = arg };
+	sqlite3_stmt	*s;
 
 	if (d == NULL || locker == NULL || cb == NULL)
 		return -1;
 	s = d->st[ST_ADMIN_LIST];
-	if (sqlite3_stmt_busy(s) || bind_text(s, 1, locker) == -1) {
-		st_done(s);
-		return -1;
-	}
-	return admin_foreach(d, s, cb, arg);
+	if (sqlite3_stmt_busy(s) || bind_text(s, 1, locker) == -1)
+		return st_fail(s);
+	return st_foreach(s, &l);
 }
 
 int
 dir_admin_foreach_uid(struct directory *d, uint32_t uid,
     int (*cb)(const struct admin_rec *, void *), void *arg)
 {
-	sqlite3_stmt *s;
+	struct listing	 l = { .admin_cb = cb, .arg = arg };
+	sqlite3_stmt	*s;
 
 	if (d == NULL || cb == NULL)
 		return -1;
 	s = d->st[ST_ADMIN_LIST_UID];
-	if (sqlite3_stmt_busy(s) || bind_int(s, 1, uid) == -1) {
-		st_done(s);
-		return -1;
-	}
-	return admin_foreach(d, s, cb, arg);
+	if (sqlite3_stmt_busy(s) || bind_int(s, 1, uid) == -1)
+		return st_fail(s);
+	return st_foreach(s, &l);
 }
 
 /* ------------------------------------------------------------ audit */
@@ -1416,9 +1418,8 @@ int
 dir_audit_foreach_last(struct directory *d, const char *locker, int64_t limit,
     int (*cb)(const struct audit_rec *, void *), void *arg)
 {
-	struct audit_rec	 a;
-	sqlite3_stmt		*s;
-	int			 rc, ret = 0;
+	struct listing	 l = { .audit_cb = cb, .arg = arg };
+	sqlite3_stmt	*s;
 
 	if (d == NULL || cb == NULL)
 		return -1;
@@ -1426,28 +1427,9 @@ dir_audit_foreach_last(struct directory *d, const char *locker, int64_t limit,
 	if (sqlite3_stmt_busy(s))
 		return -1;
 	if (bind_int(s, 1, limit < 0 ? -1 : limit) == -1 ||
-	    (locker != NULL && bind_text(s, 2, locker) == -1)) {
-		st_done(s);
-		return -1;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&a, 0, sizeof(a));
-		a.id = sqlite3_column_int64(s, 0);
-		a.at = sqlite3_column_int64(s, 1);
-		a.who = (uint32_t)sqlite3_column_int64(s, 2);
-		if (col_text(s, 3, a.action, sizeof(a.action)) == -1 ||
-		    col_text(s, 4, a.locker, sizeof(a.locker)) == -1 ||
-		    col_text(s, 5, a.detail, sizeof(a.detail)) == -1) {
-			ret = -1;
-			break;
-		}
-		if ((ret = cb(&a, arg)) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = -1;
-	st_done(s);
-	return ret;
+	    (locker != NULL && bind_text(s, 2, locker) == -1))
+		return st_fail(s);
+	return st_foreach(s, &l);
 }
 
 /* ------------------------------------------------------------ names */
@@ -1524,29 +1506,15 @@ int
 dir_limit_foreach(struct directory *d, const char *locker,
     int (*cb)(const char *key, uint64_t value, void *), void *arg)
 {
+	struct listing	 l = { .limit_cb = cb, .arg = arg };
 	sqlite3_stmt	*s;
-	char		 key[33];
-	int		 rc, ret = 0;
 
 	if (d == NULL || locker == NULL || cb == NULL)
 		return -1;
 	s = d->st[ST_LIMIT_LIST];
-	if (sqlite3_stmt_busy(s) || bind_text(s, 1, locker) == -1) {
-		st_done(s);
-		return -1;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (col_text(s, 0, key, sizeof(key)) == -1 || sqlite3_column_int64(s, 1) < 0) {
-			ret = -1;
-			break;
-		}
-		if ((ret = cb(key, (uint64_t)sqlite3_column_int64(s, 1), arg)) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = -1;
-	st_done(s);
-	return ret;
+	if (sqlite3_stmt_busy(s) || bind_text(s, 1, locker) == -1)
+		return st_fail(s);
+	return st_foreach(s, &l);
 }
 
 /* ------------------------------------------------------------ per user */
