@@ -446,6 +446,26 @@ schedule_restart(struct child *c, const char *what)
 	c->restart_at_ms = now + delay;
 }
 
+/*
+ * After spawn_role(): a child that did not fork is tried again in a
+ * second (-1); one that did is watched and has its configuration (0).
+ */
+static int
+child_spawned(struct child *c, const char *what)
+{
+	if (c->pid == -1) {
+		log_warn("fork %s", what);
+		child_closed(c);
+		c->restart_at_ms = now_ms() + 1000;
+		return -1;
+	}
+	c->started_ms = now_ms();
+	c->restart_at_ms = 0;
+	ev_add(c->chan, c);
+	child_send_config(c);
+	return 0;
+}
+
 static void
 front_start(struct child *f)
 {
@@ -460,16 +480,8 @@ front_start(struct child *f)
 	f->pid = spawn_role(M->exe_fd, "front", arg, end, M->listen_fds[f->idx], M->nlisten,
 	    NULL, NULL);
 	close(end);
-	if (f->pid == -1) {
-		log_warn("fork front");
-		child_closed(f);
-		f->restart_at_ms = now_ms() + 1000;
+	if (child_spawned(f, "front") == -1)
 		return;
-	}
-	f->started_ms = now_ms();
-	f->restart_at_ms = 0;
-	ev_add(f->chan, f);
-	child_send_config(f);
 	routes_push_one(f);
 	if (M->logd.pid > 0)
 		link_front_logd(f);
@@ -488,16 +500,8 @@ logd_start(void)
 	}
 	l->pid = spawn_role(M->exe_fd, "logd", NULL, end, NULL, 0, NULL, NULL);
 	close(end);
-	if (l->pid == -1) {
-		log_warn("fork logd");
-		child_closed(l);
-		l->restart_at_ms = now_ms() + 1000;
+	if (child_spawned(l, "logd") == -1)
 		return;
-	}
-	l->started_ms = now_ms();
-	l->restart_at_ms = 0;
-	ev_add(l->chan, l);
-	child_send_config(l);
 	for (i = 0; i < M->nfronts; i++)
 		if (M->fronts[i].pid > 0)
 			link_front_logd(&M->fronts[i]);

@@ -211,20 +211,33 @@ buf_name(const void *b, size_t n)
 	return n <= LOCKER_NAME_MAX ? b : "";
 }
 
+/* A [u8 len][locker][data] message's locker, as a string, and its data;
+ * -1 if it is malformed or names no possible locker. */
+static int
+locker_msg(const char *b, size_t n, char name[LOCKER_NAME_MAX + 1], const char **data,
+    size_t *dl)
+{
+	const char	*nm;
+	size_t		 nl;
+
+	if (wire_locker_parse(b, n, &nm, &nl, data, dl) == -1 || !name_ok(nm, nl))
+		return -1;
+	memcpy(name, nm, nl);
+	name[nl] = '\0';
+	return 0;
+}
+
 /* [u8 len][locker][u64]: bytes of a locker's PHP errors front dropped. */
 static void
 front_dropped(const char *b, size_t n)
 {
-	const char	*nm, *data;
-	size_t		 nl, dl;
+	const char	*data;
+	size_t		 dl;
 	char		 name[LOCKER_NAME_MAX + 1];
 	uint64_t	 bytes;
 
-	if (wire_locker_parse(b, n, &nm, &nl, &data, &dl) == -1 || !name_ok(nm, nl) ||
-	    dl != sizeof(bytes))
+	if (locker_msg(b, n, name, &data, &dl) == -1 || dl != sizeof(bytes))
 		return;
-	memcpy(name, nm, nl);
-	name[nl] = '\0';
 	memcpy(&bytes, data, sizeof(bytes));
 	errlog_dropped(name, bytes);
 }
@@ -233,15 +246,12 @@ front_dropped(const char *b, size_t n)
 static void
 front_error(const char *b, size_t n)
 {
-	const char	*nm, *data;
-	size_t		 nl, dl;
+	const char	*data;
+	size_t		 dl;
 	char		 name[LOCKER_NAME_MAX + 1];
 
-	if (wire_locker_parse(b, n, &nm, &nl, &data, &dl) == -1 || !name_ok(nm, nl))
-		return;
-	memcpy(name, nm, nl);
-	name[nl] = '\0';
-	errlog_write(name, data, dl);
+	if (locker_msg(b, n, name, &data, &dl) == 0)
+		errlog_write(name, data, dl);
 }
 
 /*
