@@ -96,11 +96,34 @@ script_interp(const struct config *c, const char *ext)
 
 #define PHP_ARGV_MAX	20	/* php_args()'s, the file and NULL, with room */
 
+/* What lockerd sets in every php-cgi with -d, before the body limits. */
+static const char *const php_settings[] = {
+	/* Sessions in the locker's own /tmp, not a directory every locker shares. */
+	"session.save_path=/tmp",
+	/* Debian turns PHP's own session GC off (gc_probability=0) and lets a
+	 * cron job clean /var/lib/php/sessions, which knows nothing of a
+	 * locker's /tmp: without this, sessions pile up there for ever,
+	 * against the locker's disk limit.  One request in 100 collects the
+	 * files older than session.gc_maxlifetime (PHP's 1440 s unless the
+	 * locker's php.ini, .user.ini or ini_set says otherwise).  A
+	 * .user.ini or ini_set may change these two as well; a php.ini beside
+	 * a script may not (-d wins over it). */
+	"session.gc_probability=1",
+	"session.gc_divisor=100",
+	/* opcache checks a script's time stamp on every request, not every
+	 * 2 s (Debian's revalidate_freq): a file edited on disk is seen at
+	 * once.  (A file younger than file_update_protection, 2 s, is not
+	 * cached at all, so edits within one second are seen too.) */
+	"opcache.revalidate_freq=0",
+	/* The same for a .user.ini (the per-directory settings of a page in
+	 * the pool): PHP looks at it again once a second, not every 300 s. */
+	"user_ini.cache_ttl=0",
+};
+
 /*
- * argv[0] of an interpreter, and for php-cgi the settings lockerd owns: the
- * body limit (so an upload lockerd accepts, PHP accepts too) and sessions in
- * the locker's own /tmp, not a directory shared by every locker; edits seen
- * at once.  Scripts may still change what PHP lets them at run time
+ * argv[0] of an interpreter, and for php-cgi the settings lockerd owns:
+ * php_settings[], and the body limit (so an upload lockerd accepts, PHP
+ * accepts too).  Scripts may still change what PHP lets them at run time
  * (session_save_path()).
  * Returns the count put in argv.
  */
@@ -109,6 +132,7 @@ php_args(const struct script_req *s, char **argv)
 {
 	static char	 upload[64], post[64];
 	const char	*base = strrchr(s->interp->path, '/');
+	size_t		 i;
 	int		 n = 0;
 
 	argv[n++] = (char *)s->interp->path;
@@ -119,30 +143,10 @@ php_args(const struct script_req *s, char **argv)
 	    (unsigned long long)s->conf->max_body_size);
 	snprintf(post, sizeof(post), "post_max_size=%llu",
 	    (unsigned long long)s->conf->max_body_size);
-	argv[n++] = "-d";
-	argv[n++] = "session.save_path=/tmp";
-	/* Debian turns PHP's own session GC off (gc_probability=0) and lets a
-	 * cron job clean /var/lib/php/sessions, which knows nothing of a
-	 * locker's /tmp: without this, sessions pile up there for ever,
-	 * against the locker's disk limit.  One request in 100 collects the
-	 * files older than session.gc_maxlifetime (PHP's 1440 s unless the
-	 * locker's php.ini, .user.ini or ini_set says otherwise).  A
-	 * .user.ini or ini_set may change these two as well; a php.ini beside
-	 * a script may not (-d wins over it). */
-	argv[n++] = "-d";
-	argv[n++] = "session.gc_probability=1";
-	argv[n++] = "-d";
-	argv[n++] = "session.gc_divisor=100";
-	/* opcache checks a script's time stamp on every request, not every
-	 * 2 s (Debian's revalidate_freq): a file edited on disk is seen at
-	 * once.  (A file younger than file_update_protection, 2 s, is not
-	 * cached at all, so edits within one second are seen too.) */
-	argv[n++] = "-d";
-	argv[n++] = "opcache.revalidate_freq=0";
-	/* The same for a .user.ini (the per-directory settings of a page in
-	 * the pool): PHP looks at it again once a second, not every 300 s. */
-	argv[n++] = "-d";
-	argv[n++] = "user_ini.cache_ttl=0";
+	for (i = 0; i < sizeof(php_settings) / sizeof(php_settings[0]); i++) {
+		argv[n++] = "-d";
+		argv[n++] = (char *)php_settings[i];
+	}
 	argv[n++] = "-d";
 	argv[n++] = upload;
 	argv[n++] = "-d";
