@@ -424,7 +424,7 @@ front_main(int idx)
 	char			 root[PATH_MAX + 8], err[256];
 	enum msg_type		 type;
 	const char		*why;
-	sigset_t		 set;
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP, 0 };
 	ssize_t			 n;
 	int			 i, fd, sfd, nlisten;
 
@@ -450,12 +450,7 @@ front_main(int idx)
 	drop_privileges(F.conf.front_user, root);
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+	if ((sfd = signals_fd(sigs)) == -1)
 		fatal("front: signalfd");
 	if ((F.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("front: epoll_create1");

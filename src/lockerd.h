@@ -92,6 +92,8 @@ int	write_all(int fd, const void *buf, size_t len);
 int	path_is_under(const char *path, const char *dir);	/* dir itself or below */
 /* After the last name's last dot; NULL if there is none or nothing follows. */
 const char *path_ext(const char *path);
+/* sigs (ended by 0) blocked, and a nonblocking signalfd that reads them; -1 on failure. */
+int	signals_fd(const int *sigs);
 int	str_is_printable(const char *s);
 #define CLOSE_KEEP_MAX	72
 int	close_fds_except(int lowfd, const int *keep, int nkeep);	/* 0, or -1 */

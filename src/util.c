@@ -1,6 +1,8 @@
 /* util.c: small helpers shared by every process. */
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <ctype.h>
+#include <signal.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -107,6 +109,19 @@ path_is_under(const char *path, const char *dir)
 	if (strncmp(path, dir, n) != 0)
 		return 0;
 	return path[n] == '\0' || path[n] == '/';
+}
+
+int
+signals_fd(const int *sigs)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (; *sigs != 0; sigs++)
+		sigaddset(&set, *sigs);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
 const char *

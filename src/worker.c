@@ -605,7 +605,7 @@ worker_main(void)
 {
 	struct pollfd	 all[MAX_CHANNELS + 2 + 512];
 	char		 web[PATH_MAX + 16];
-	sigset_t	 set;
+	static const int sigs[] = { SIGCHLD, SIGTERM, 0 };
 	int		 i, timeout, sfd, nall, sfirst, st;
 
 	log_init("worker", 0);
@@ -619,11 +619,7 @@ worker_main(void)
 	/* What a script leaves behind is reparented to us, and reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* Scripts end with SIGCHLD, read here rather than in a handler. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+	if ((sfd = signals_fd(sigs)) == -1)
 		fatal("worker: signalfd");
 	signal(SIGPIPE, SIG_IGN);
 	set_nonblock(CHILD_CHAN_FD);
