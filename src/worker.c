@@ -349,6 +349,17 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	answer(chan, r, fd);
 }
 
+/* A status and no body; fd, a file that will not be served, closed first
+ * (-1: none). */
+static void
+answer_status(int chan, struct wire_response *r, int fd, int status)
+{
+	if (fd != -1)
+		close(fd);
+	r->status = (uint16_t)status;
+	answer(chan, r, -1);
+}
+
 /*
  * front holds a large request body in a file of ours (src/body.c): an
  * unlinked one in the locker's own /tmp, so that its bytes count against
@@ -360,8 +371,7 @@ make_spool(int chan, struct wire_response *r)
 	int fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 
 	if (fd == -1) {
-		r->status = 500;
-		answer(chan, r, -1);
+		answer_status(chan, r, -1, 500);
 		return;
 	}
 	r->kind = WIRE_SPOOL;
@@ -391,8 +401,7 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	}
 
 	if (plen >= sizeof(rel) - CONF_INDEX_LEN || !path_ok(path, plen)) {
-		r.status = 404;
-		answer(chan, &r, -1);
+		answer_status(chan, &r, -1, 404);
 		return;
 	}
 	memcpy(rel, path + 1, plen - 1);
@@ -402,10 +411,7 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	if (fd == -1 && errno == ENOTDIR)
 		fd = open_script_prefix(rel, path_info, sizeof(path_info));
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		r.status = (uint16_t)errno_status(errno);
-		if (fd != -1)
-			close(fd);
-		answer(chan, &r, -1);
+		answer_status(chan, &r, fd, errno_status(errno));
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -416,16 +422,13 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 			return;
 		}
 		if ((fd = open_index(rel, chosen, sizeof(chosen))) == -1) {
-			r.status = (uint16_t)errno_status(errno);
-			answer(chan, &r, -1);
+			answer_status(chan, &r, -1, errno_status(errno));
 			return;
 		}
 		index_name = chosen + strlen(rel);
 		snprintf(rel, sizeof(rel), "%s", chosen);
 	} else if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		r.status = 403;
-		answer(chan, &r, -1);
+		answer_status(chan, &r, fd, 403);
 		return;
 	}
 
@@ -438,15 +441,11 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	/* Anything neither static nor a script is not for the web. */
 	if (path_info[0] != '\0' || ext == NULL ||
 	    !config_static_ext(&W.conf, ext)) {
-		close(fd);
-		r.status = path_info[0] != '\0' ? 404 : 403;
-		answer(chan, &r, -1);
+		answer_status(chan, &r, fd, path_info[0] != '\0' ? 404 : 403);
 		return;
 	}
 	if (q->method != HTTP_M_GET && q->method != HTTP_M_HEAD) {
-		close(fd);
-		r.status = 405;
-		answer(chan, &r, -1);
+		answer_status(chan, &r, fd, 405);
 		return;
 	}
 	r.kind = WIRE_FILE;
