@@ -252,6 +252,22 @@ child(const struct script_req *s, int sock, int err)
 	_exit(127);
 }
 
+/* Room in scripts[] for one more: 0, or -1 (no memory). */
+static int
+scripts_room(void)
+{
+	int		 ncap = capscripts ? capscripts * 2 : 16;
+	struct script	*n;
+
+	if (nscripts < capscripts)
+		return 0;
+	if ((n = realloc(scripts, sizeof(*n) * (size_t)ncap)) == NULL)
+		return -1;
+	scripts = n;
+	capscripts = ncap;
+	return 0;
+}
+
 /*
  * Start a script.  Returns front's end of its socket, or -status when it
  * cannot run (503: too many at once; 500: no resources).
@@ -265,15 +281,8 @@ script_start(const struct script_req *s)
 
 	if (script_count() >= (int)s->conf->max_scripts)
 		return -503;
-	if (nscripts == capscripts) {
-		int		 ncap = capscripts ? capscripts * 2 : 16;
-		struct script	*n = realloc(scripts, sizeof(*n) * (size_t)ncap);
-
-		if (n == NULL)
-			return -500;
-		scripts = n;
-		capscripts = ncap;
-	}
+	if (scripts_room() == -1)
+		return -500;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		return -500;
 	if (pipe2(ep, O_CLOEXEC) == -1) {
@@ -510,15 +519,8 @@ pool_start(const struct script_req *s)
 	int			 lfd, ep[2];
 	pid_t			 pid;
 
-	if (nscripts == capscripts) {
-		int		 ncap = capscripts ? capscripts * 2 : 16;
-		struct script	*n = realloc(scripts, sizeof(*n) * (size_t)ncap);
-
-		if (n == NULL)
-			return NULL;
-		scripts = n;
-		capscripts = ncap;
-	}
+	if (scripts_room() == -1)
+		return NULL;
 	pool_sock_path(s, path, sizeof(path));
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
