@@ -295,19 +295,15 @@ notice(struct errlog *e, int force)
 static size_t
 format_line(char *out, const char *p, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t	o, i;
 
 	o = (size_t)sprintf(out, "[%s] ", stamp());
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)p[i];
 
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		} else
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			o += hex_escape(out + o, ch);
+		else
 			out[o++] = (char)ch;
 	}
 	out[o++] = '\n';

@@ -95,6 +95,7 @@ const char *path_ext(const char *path);
 /* sigs (ended by 0) blocked, and a nonblocking signalfd that reads them; -1 on failure. */
 int	signals_fd(const int *sigs);
 int	str_is_printable(const char *s);
+size_t	hex_escape(char *out, unsigned char ch);	/* \xhh at out, no NUL: 4 */
 #define CLOSE_KEEP_MAX	72
 int	close_fds_except(int lowfd, const int *keep, int nkeep);	/* 0, or -1 */
 int	errno_fail(char *err, size_t errlen, const char *fmt, ...)

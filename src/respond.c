@@ -25,18 +25,14 @@
 static size_t
 log_escape(char *dst, size_t dstsz, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0;
 
 	for (i = 0; i < len && o + 5 < dstsz; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[ch >> 4];
-			dst[o++] = hex[ch & 15];
-		} else
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+			o += hex_escape(dst + o, ch);
+		else
 			dst[o++] = (char)ch;
 	}
 	dst[o] = '\0';

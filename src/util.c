@@ -111,6 +111,18 @@ path_is_under(const char *path, const char *dir)
 	return path[n] == '\0' || path[n] == '/';
 }
 
+size_t
+hex_escape(char *out, unsigned char ch)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[ch >> 4];
+	out[3] = hex[ch & 15];
+	return 4;
+}
+
 int
 signals_fd(const int *sigs)
 {

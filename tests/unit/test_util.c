@@ -63,11 +63,35 @@ test_the_low_bound_itself_may_be_kept(void)
 	close(10);
 }
 
+static void
+test_path_ext_is_after_the_last_names_last_dot(void)
+{
+	CHECK(strcmp(path_ext("a/b.php"), "php") == 0);
+	CHECK(strcmp(path_ext("a.b/c.tar.gz"), "gz") == 0);
+	CHECK(path_ext("a.d/index") == NULL);	/* a dot in a directory only */
+	CHECK(path_ext("a/b.") == NULL);
+	CHECK(path_ext("noext") == NULL);
+}
+
+static void
+test_hex_escape_writes_four_bytes(void)
+{
+	char out[5] = "....";
+
+	CHECK_INT((int)hex_escape(out, 0x1f), 4);
+	CHECK(memcmp(out, "\\x1f", 4) == 0);
+	CHECK_INT((int)hex_escape(out, 0xff), 4);
+	CHECK(memcmp(out, "\\xff", 4) == 0);
+	CHECK(out[4] == '\0');		/* no NUL of its own */
+}
+
 int
 main(void)
 {
 	test_keeps_only_the_named();
 	test_none_named_closes_all_from_low();
 	test_the_low_bound_itself_may_be_kept();
+	test_path_ext_is_after_the_last_names_last_dot();
+	test_hex_escape_writes_four_bytes();
 	UNIT_DONE();
 }
