@@ -476,6 +476,19 @@ audit_insert(struct directory *d, const char *action, const char *locker,
 	return st_exec(d, ST_AUDIT_INSERT);
 }
 
+/* The audit row, then the commit: 0, or -1 (err says why) with the
+ * transaction rolled back. */
+static int
+tx_audit_commit(struct directory *d, const char *action, const char *locker,
+    const char *detail, char *err, size_t errlen)
+{
+	if (audit_insert(d, action, locker, detail) == -1) {
+		db_fail(d, err, errlen, "audit");
+		return tx_abort(d);
+	}
+	return tx_commit(d, err, errlen);
+}
+
 /* ------------------------------------------------------------- open */
 
 /*
@@ -822,11 +835,7 @@ dir_locker_add_with_admin(struct directory *d, const char *name, uint32_t lo, ui
 		}
 	} else
 		snprintf(detail, sizeof(detail), "uid %u", uid);
-	if (audit_insert(d, "signup", name, detail) == -1) {
-		db_fail(d, err, errlen, "audit");
-		return tx_abort(d);
-	}
-	if (tx_commit(d, err, errlen) == -1)
+	if (tx_audit_commit(d, "signup", name, detail, err, errlen) == -1)
 		return -1;
 
 	if (out != NULL) {
@@ -1076,11 +1085,7 @@ dir_vhost_add(struct directory *d, const char *host, const char *locker,
 	snprintf(why, sizeof(why), "%s", host);
 	if (subdir[0] != '\0' && strlen(host) + strlen(subdir) + 2 < sizeof(why))
 		snprintf(why, sizeof(why), "%s/%s", host, subdir);
-	if (audit_insert(d, "vhost-add", locker, why) == -1) {
-		db_fail(d, err, errlen, "audit");
-		return tx_abort(d);
-	}
-	return tx_commit(d, err, errlen);
+	return tx_audit_commit(d, "vhost-add", locker, why, err, errlen);
 }
 
 int
@@ -1217,11 +1222,7 @@ dir_vhost_remove(struct directory *d, const char *host, char *err, size_t errlen
 		return tx_abort(d);
 	}
 	n = sqlite3_changes(d->db);
-	if (audit_insert(d, "vhost-remove", old.locker, host) == -1) {
-		db_fail(d, err, errlen, "audit");
-		return tx_abort(d);
-	}
-	if (tx_commit(d, err, errlen) == -1)
+	if (tx_audit_commit(d, "vhost-remove", old.locker, host, err, errlen) == -1)
 		return -1;
 	return n > 0 ? 1 : 0;
 }
@@ -1310,11 +1311,8 @@ dir_admin_add(struct directory *d, const char *locker, uint32_t uid, char *err,
 		return tx_abort(d);
 	}
 	snprintf(detail, sizeof(detail), "uid %u", uid);
-	if (rc == 1 && audit_insert(d, "admin-add", locker, detail) == -1) {
-		db_fail(d, err, errlen, "audit");
-		return tx_abort(d);
-	}
-	if (tx_commit(d, err, errlen) == -1)
+	if ((rc == 1 ? tx_audit_commit(d, "admin-add", locker, detail, err, errlen) :
+	    tx_commit(d, err, errlen)) == -1)
 		return -1;
 	return rc;
 }
@@ -1351,11 +1349,7 @@ dir_admin_remove(struct directory *d, const char *locker, uint32_t uid, char *er
 		return tx_abort(d);
 	}
 	snprintf(detail, sizeof(detail), "uid %u", uid);
-	if (audit_insert(d, "admin-remove", locker, detail) == -1) {
-		db_fail(d, err, errlen, "audit");
-		return tx_abort(d);
-	}
-	if (tx_commit(d, err, errlen) == -1)
+	if (tx_audit_commit(d, "admin-remove", locker, detail, err, errlen) == -1)
 		return -1;
 	return 1;
 }
@@ -1400,11 +1394,7 @@ dir_audit(struct directory *d, const char *action, const char *locker, const cha
 		return fail(err, errlen, "dir_audit: bad arguments");
 	if (tx_begin(d, err, errlen) == -1)
 		return -1;
-	if (audit_insert(d, action, locker, detail) == -1) {
-		db_fail(d, err, errlen, "audit");
-		return tx_abort(d);
-	}
-	return tx_commit(d, err, errlen);
+	return tx_audit_commit(d, action, locker, detail, err, errlen);
 }
 
 int
@@ -1495,11 +1485,7 @@ dir_limit_set(struct directory *d, const char *locker, const char *key, int64_t 
 		st_done(s);
 		return tx_abort(d);
 	}
-	if (audit_insert(d, "limit", locker, detail) == -1) {
-		db_fail(d, err, errlen, "audit");
-		return tx_abort(d);
-	}
-	return tx_commit(d, err, errlen);
+	return tx_audit_commit(d, "limit", locker, detail, err, errlen);
 }
 
 int
