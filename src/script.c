@@ -268,6 +268,22 @@ scripts_room(void)
 	return 0;
 }
 
+/* The entry of a child just forked, in a process group of its own, with
+ * the read end of its stderr pipe ep; scripts_room() has made the room. */
+static struct script *
+script_add(pid_t pid, int ep[2])
+{
+	struct script *sc = &scripts[nscripts++];
+
+	setpgid(pid, pid);	/* also here: no window before the child does it */
+	close(ep[1]);
+	set_nonblock(ep[0]);
+	memset(sc, 0, sizeof(*sc));
+	sc->pid = pid;
+	sc->err = ep[0];
+	return sc;
+}
+
 /*
  * Start a script.  Returns front's end of its socket, or -status when it
  * cannot run (503: too many at once; 500: no resources).
@@ -299,14 +315,8 @@ script_start(const struct script_req *s)
 	}
 	if (pid == 0)
 		child(s, sv[1], ep[1]);
-	setpgid(pid, pid);	/* also here: no window before the child does it */
-	close(ep[1]);
-	set_nonblock(ep[0]);
-	sc = &scripts[nscripts++];
-	memset(sc, 0, sizeof(*sc));
-	sc->pid = pid;
+	sc = script_add(pid, ep);
 	sc->sock = sv[1];
-	sc->err = ep[0];
 	/* front answers 504 at the limit and hangs up; this is the backstop. */
 	sc->deadline = now_ms() + (uint64_t)s->conf->script_timeout * 1000 + 2000;
 	snprintf(sc->name, sizeof(sc->name), "%s", s->filename);
@@ -576,16 +586,10 @@ pool_start(const struct script_req *s)
 		(void)argv;
 		_exit(127);
 	}
-	setpgid(pid, pid);
 	close(lfd);
-	close(ep[1]);
-	set_nonblock(ep[0]);
-	sc = &scripts[nscripts++];
-	memset(sc, 0, sizeof(*sc));
+	sc = script_add(pid, ep);
 	sc->pool = 1;
-	sc->pid = pid;
 	sc->sock = -1;
-	sc->err = ep[0];
 	snprintf(sc->name, sizeof(sc->name), "%s", s->interp->path);
 	return sc;
 }
