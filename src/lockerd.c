@@ -502,6 +502,17 @@ logd_start(void)
 			link_worker_logd(w);
 }
 
+/* The ends of the pair sv to logd, bound to the locker owner (NULL: to
+ * none), and to c. */
+static void
+logd_link(struct child *c, const char *owner, int sv[2])
+{
+	child_send(&M->logd, MSG_LOG_CHAN, owner, owner ? strlen(owner) : 0, sv[0]);
+	child_send(c, MSG_LOG_CHAN, NULL, 0, sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /*
  * A worker's channel to logd carries its scripts' stderr.  logd binds it to
  * the locker named here, by the master: a worker cannot write in another
@@ -515,10 +526,7 @@ link_worker_logd(struct child *w)
 	if (M->logd.pid <= 0 || w->pid <= 0 || chan_pair(sv) == -1)
 		return;
 	logd_send_limits(w->locker);
-	child_send(&M->logd, MSG_LOG_CHAN, w->locker, strlen(w->locker), sv[0]);
-	child_send(w, MSG_LOG_CHAN, NULL, 0, sv[1]);
-	close(sv[0]);
-	close(sv[1]);
+	logd_link(w, w->locker, sv);
 }
 
 /* A fresh front<->logd channel, one end to each. */
@@ -531,10 +539,7 @@ link_front_logd(struct child *f)
 		log_warn("socketpair");
 		return;
 	}
-	child_send(&M->logd, MSG_LOG_CHAN, NULL, 0, sv[0]);
-	child_send(f, MSG_LOG_CHAN, NULL, 0, sv[1]);
-	close(sv[0]);
-	close(sv[1]);
+	logd_link(f, NULL, sv);
 }
 
 /* --- workers, by locker name --- */
