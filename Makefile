@@ -26,6 +26,7 @@ endif
 
 # One object per process role or protocol.
 LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c control.c \
+	       ctl_lockers.c ctl_vhosts.c ctl_run.c ctl_status.c ctl_limits.c \
 	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c wire.c http.c \
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
