@@ -10,6 +10,10 @@
  * when self-signup is on, a group locker when group-signup lets them).
  * Anyone may list.  Every change goes to the directory's audit trail under
  * the caller's uid, and is pushed to the fronts at once.
+ *
+ * The verbs' handlers live in ctl_*.c, one file per kind of job (ctl.h
+ * lists them and what this file lends them); this file is the socket, its
+ * clients and their queues, "who", the dispatch and the timeouts.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>

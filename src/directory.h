@@ -143,7 +143,7 @@ int	dir_audit_foreach_last(struct directory *d, const char *locker, int64_t limi
 
 /*
  * A locker's own limits, overriding the configuration's defaults: key is
- * a directive name (control.c checks it), value >= 0; value -1 removes the
+ * a directive name (ctl_limits.c checks it), value >= 0; value -1 removes the
  * override (back to the default).  Each change is audited.
  */
 int	dir_limit_set(struct directory *d, const char *locker, const char *key,

@@ -10,8 +10,8 @@
  * become the locker, so that it can only delete what the locker owns.
  * Nothing here follows a symlink.
  *
- * control.c decides who may and answers the CLI; this file does the
- * file-system work and knows nothing of the control connection.
+ * control.c decides who may and ctl_lockers.c answers the CLI; this file
+ * does the file-system work and knows nothing of the control connection.
  */
 #include <sys/stat.h>
 #include <dirent.h>

@@ -1,6 +1,6 @@
 /*
- * master.h: state shared by lockerd.c (supervision) and control.c (the
- * control socket); both run in the root master process only.
+ * master.h: state shared by lockerd.c (supervision) and control.c with its
+ * ctl_*.c (the control socket); all run in the root master process only.
  */
 #ifndef LOCKERD_MASTER_H
 #define LOCKERD_MASTER_H
@@ -124,7 +124,8 @@ int	home_purge_done(const char *archive, int code);
 int	logs_archive(const char *name, const char *tag, char *err, size_t errlen);
 int	logs_clear_for_signup(const char *name, char *err, size_t errlen);
 
-/* control.c */
+/* control.c (control_task_done() is ctl_run.c's, control_proof_done()
+ * ctl_vhosts.c's) */
 int	control_open(void);
 void	control_accept(void);
 void	control_event(struct ctl_client *c, uint32_t events);

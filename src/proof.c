@@ -8,7 +8,7 @@
  * the question is asked in a child that drops to the front user, and the
  * master goes on: the child's answer, one byte (VHOST_PROOF_*, never a
  * byte of the DNS's), comes back on a pipe through the master's loop, and
- * control.c then completes the claim and answers the client.
+ * ctl_vhosts.c then completes the claim and answers the client.
  *
  * Bounded: PROOF_MAX lookups in flight on the machine (root has a few
  * more, so users cannot lock it out), one per login user; each is killed

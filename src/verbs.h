@@ -4,7 +4,7 @@
  * it takes, its usage line, and who may run it.  The CLI parses and prints
  * its usage from the rows; the master checks "who" from them, once, before
  * the verb's handler runs (control.c's verb_allowed()).  A new verb is one
- * row here and one handler in control.c.
+ * row here and one handler in a ctl_*.c, named in control.c's handlers[].
  *
  * Nothing here touches the directory: the CLI links this file and not the
  * directory, so a rule that needs the directory (is the caller an admin of
