@@ -359,6 +359,8 @@ do_admin(struct ctl_client *c)
 	done(c, 0, NULL);
 }
 
+/* ------------------------------------------------------------ list, info */
+
 void
 do_list(struct ctl_client *c)
 {
