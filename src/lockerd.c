@@ -544,6 +544,16 @@ link_front_logd(struct child *f)
 
 /* --- workers, by locker name --- */
 
+/* A worker (or a locker's task) just started, on the list of workers. */
+static void
+worker_link(struct child *w)
+{
+	w->started_ms = now_ms();
+	w->next = M->workers;
+	M->workers = w;
+	warm_index_add(w);
+}
+
 static void
 worker_unlink(struct child *w)
 {
@@ -645,10 +655,7 @@ task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 		free(t);
 		return NULL;
 	}
-	t->started_ms = now_ms();
-	t->next = M->workers;
-	M->workers = t;
-	warm_index_add(t);
+	worker_link(t);
 	return t;
 }
 
@@ -685,10 +692,7 @@ worker_start(const struct locker_rec *lr)
 		free(w);
 		return NULL;
 	}
-	w->started_ms = now_ms();
-	w->next = M->workers;
-	M->workers = w;
-	warm_index_add(w);
+	worker_link(w);
 	ev_add(w->chan, w);
 
 	memset(&init, 0, sizeof(init));
