@@ -1364,7 +1364,9 @@ dir_admin_foreach(struct directory *d, const char *locker,
 	if (d == NULL || locker == NULL || cb == NULL)
 		return -1;
 	s = d->st[ST_ADMIN_LIST];
-	if (sqlite3_stmt_busy(s) || bind_text(s, 1, locker) == -1)
+	if (sqlite3_stmt_busy(s))
+		return -1;	/* a listing from inside a listing's callback */
+	if (bind_text(s, 1, locker) == -1)
 		return st_fail(s);
 	return st_foreach(s, &l);
 }
@@ -1379,7 +1381,9 @@ dir_admin_foreach_uid(struct directory *d, uint32_t uid,
 	if (d == NULL || cb == NULL)
 		return -1;
 	s = d->st[ST_ADMIN_LIST_UID];
-	if (sqlite3_stmt_busy(s) || bind_int(s, 1, uid) == -1)
+	if (sqlite3_stmt_busy(s))
+		return -1;	/* a listing from inside a listing's callback */
+	if (bind_int(s, 1, uid) == -1)
 		return st_fail(s);
 	return st_foreach(s, &l);
 }
@@ -1498,7 +1502,9 @@ dir_limit_foreach(struct directory *d, const char *locker,
 	if (d == NULL || locker == NULL || cb == NULL)
 		return -1;
 	s = d->st[ST_LIMIT_LIST];
-	if (sqlite3_stmt_busy(s) || bind_text(s, 1, locker) == -1)
+	if (sqlite3_stmt_busy(s))
+		return -1;	/* a listing from inside a listing's callback */
+	if (bind_text(s, 1, locker) == -1)
 		return st_fail(s);
 	return st_foreach(s, &l);
 }

@@ -464,6 +464,25 @@ collect_audit(const struct audit_rec *a, void *arg)
 	return 0;
 }
 
+/* A listing asked for from inside a listing's callback of the same kind:
+ * refused, and the outer one goes on from where it was. */
+struct nested {
+	struct directory	*d;
+	char			 list[256];
+	int			 inner;
+};
+
+static int
+nested_admins(const struct admin_rec *a, void *arg)
+{
+	struct nested *n = arg;
+
+	snprintf(n->list + strlen(n->list), sizeof(n->list) - strlen(n->list), "%s:%u ",
+	    a->locker, a->uid);
+	n->inner = dir_admin_foreach(n->d, a->locker, collect_admins, n->list);
+	return 0;
+}
+
 /* Admins: added with the locker or later, never fewer than one, gone with it. */
 static void
 test_admins(void)
@@ -500,6 +519,13 @@ test_admins(void)
 	list[0] = '\0';
 	CHECK_INT(dir_admin_foreach_uid(d, 1002, collect_admins, list), 0);
 	CHECK_STR(list, "club:1002 plain:1002 ");
+	{
+		struct nested n = { .d = d };
+
+		CHECK_INT(dir_admin_foreach(d, "club", nested_admins, &n), 0);
+		CHECK_INT(n.inner, -1);
+		CHECK_STR(n.list, "club:1001 club:1002 ");
+	}
 
 	/* the last admin stays */
 	CHECK_INT(dir_admin_remove(d, "club", 1003, err, sizeof(err)), 0);
