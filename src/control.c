@@ -508,18 +508,34 @@ caller_may(const struct ctl_client *c, const char *locker)
 	return c->uid == 0 || dir_admin_is(M->dir, locker, c->uid) == 1;
 }
 
+/*
+ * Refusals are worth a line each (who tried what), but any local user can
+ * cause them in a loop: REFUSALS_BURST lines at once, then one a second,
+ * for all users together; the lines not written are counted in the next.
+ */
+#define REFUSALS_RATE	1
+#define REFUSALS_BURST	64
+
 /* Every refusal for want of rights: one log line, one answer, exit 77. */
 static void __attribute__((format(printf, 3, 4)))
 refuse(struct ctl_client *c, const struct verb *v, const char *fmt, ...)
 {
-	char	why[512];
-	va_list	ap;
+	static struct rate_bucket	 b = { REFUSALS_BURST, 0 };
+	static unsigned			 quiet;
+	char				 why[512];
+	va_list				 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_info("control: uid %u (pid %d) refused %s: %s", (unsigned)c->uid, (int)c->pid,
-	    v->name, why);
+	if (bucket_take(&b, REFUSALS_RATE, REFUSALS_BURST, now_ms(), 1)) {
+		if (quiet)
+			log_info("control: %u refusals not logged", quiet);
+		log_info("control: uid %u (pid %d) refused %s: %s", (unsigned)c->uid,
+		    (int)c->pid, v->name, why);
+		quiet = 0;
+	} else
+		quiet++;
 	done(c, 77, "permission denied: %s", why);
 }
 

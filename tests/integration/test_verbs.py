@@ -147,3 +147,24 @@ def test_a_mistake_prints_that_verbs_usage(build_dir):
                            capture_output=True, text=True)
         assert r.returncode == 2, (name, r.stderr)
         assert f"usage: locker {name} {args}" in r.stderr, (name, r.stderr)
+
+
+def test_refusals_in_a_loop_do_not_flood_the_log(d, users):
+    """Any local user can be refused in a loop; each refusal was a line of
+    lockerd's log.  Now a burst of them is logged, then one a second, and
+    the count of the rest is."""
+    import time
+    t0 = time.monotonic()
+    before = d.log().count(" refused ")
+    n = 150
+    for _ in range(n):
+        refused(as_user(d, "lkvother", "logs", LOCKER, input=""), "not an admin")
+    elapsed = time.monotonic() - t0
+    log = d.log()
+    logged = log.count(" refused ") - before
+    assert logged <= 64 + elapsed + 2, (logged, elapsed)
+    assert logged < n
+    # the next one logged says how many were not
+    time.sleep(1.1)
+    refused(as_user(d, "lkvother", "logs", LOCKER, input=""), "not an admin")
+    assert re.search(r"control: \d+ refusals not logged", d.log()), d.log()[-2000:]
