@@ -1,5 +1,6 @@
 /*
- * bucket.c: a token bucket, for a locker's log budget (log-rate).
+ * bucket.c: a token bucket, for a locker's log budget (log-rate) and for
+ * the master's lines about refused verbs (control.c).
  *
  * logd keeps the budget itself, exactly; front keeps a looser one of the
  * same rate for what it relays (PHP's STDERR), so that a flood stops
