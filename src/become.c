@@ -44,17 +44,26 @@ became(uid_t uid, gid_t gid)
 int
 become(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
+	int pdeath = 0;
+
 	if (uid == 0 || gid == 0 || uid == (uid_t)-1 || gid == (gid_t)-1) {
 		snprintf(err, errlen, "become: refusing uid %u gid %u", (unsigned)uid,
 		    (unsigned)gid);
 		return -1;
 	}
+	if (prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0) == -1)
+		return errno_fail(err, errlen, "parent-death signal");
 	if (setgroups(0, NULL) == -1)
 		return errno_fail(err, errlen, "setgroups");
 	if (setresgid(gid, gid, gid) == -1)
 		return errno_fail(err, errlen, "setresgid");
 	if (setresuid(uid, uid, uid) == -1)
 		return errno_fail(err, errlen, "setresuid");
+	/* The kernel clears the parent-death signal at a change of uid: armed
+	 * before (child_reset), it is armed again, so that front, logd and the
+	 * workers still die with a master that was killed. */
+	if (pdeath != 0 && prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) == -1)
+		return errno_fail(err, errlen, "parent-death signal");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return errno_fail(err, errlen, "no_new_privs");
 	if (!became(uid, gid) || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {

@@ -63,7 +63,7 @@ child_fds_setup(int exe_fd, int *pexe, int chan, const int *extra, int nextra)
  * lockerd itself may have been started with SIGINT and SIGQUIT ignored by
  * a shell's `&`, SIGHUP by nohup): a locker's processes, and the tools the
  * master runs, must not inherit that.  CHILD_DIE_WITH_PARENT: SIGKILL when
- * the parent goes (a change of uid clears it: set it again after one).
+ * the parent goes (a change of uid clears it: become() arms it again).
  */
 void
 child_reset(int flags)

@@ -38,9 +38,15 @@ drop_and_verify(void)
 	uid_t	r, e, s;
 	gid_t	gr, ge, gs;
 
+	int	sig = 0;
+
 	CHECK_INT(setgroups(1, (gid_t[]){ 4 }), 0);	/* a group to lose */
+	CHECK_INT(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), 0);
 	CHECK_INT(become(NOBODY, NOBODY, err, sizeof(err)), 0);
 	CHECK_STR(err, "");
+	/* still dies with its parent: the kernel cleared it, become() kept it */
+	CHECK_INT(prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0), 0);
+	CHECK_INT(sig, SIGKILL);
 	CHECK_INT(getresuid(&r, &e, &s), 0);
 	CHECK(r == NOBODY && e == NOBODY && s == NOBODY);
 	CHECK_INT(getresgid(&gr, &ge, &gs), 0);
