@@ -8,7 +8,7 @@ BINDIR	 = $(PREFIX)/bin
 SYSCONFDIR ?= /etc/lockerd
 
 CC	?= cc
-PKGS	 = sqlite3 libseccomp
+PKGS	 = sqlite3 libseccomp openssl
 B	 = build
 
 CFLAGS	?= -O2 -g
@@ -32,7 +32,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c netns.c \
-	       verbs.c home.c
+	       verbs.c home.c keyd.c keyop.c keyclient.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c
 
@@ -41,7 +41,7 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
-	       test_msg test_jail test_verbs
+	       test_msg test_jail test_verbs test_keyclient
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker
@@ -78,6 +78,8 @@ $(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o $(B)/http.o
 $(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/util.o $(B)/log.o
 $(B)/test_jail: tests/unit/test_jail.c $(B)/jail.o $(B)/landlock.o $(B)/config.o $(B)/route.o $(B)/util.o \
 		  $(B)/log.o
+$(B)/test_keyclient: tests/unit/test_keyclient.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o \
+		  $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/seccomp.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 

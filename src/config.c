@@ -97,6 +97,10 @@ static const struct directive directives[] = {
 	  "the unprivileged system user the front processes run as" },
 	{ "log-user", T_WORD, F(log_user), 0, 0, "lockerd-log", CONF_RESTART,
 	  "the system user logd runs as" },
+	{ "key-user", T_WORD, F(key_user), 0, 0, "lockerd-key", CONF_RESTART,
+	  "the system user of the key process (keyd) and the ACME client" },
+	{ "tls-dir", T_PATH, F(tls_dir), 0, 0, "/var/lib/lockerd/tls", CONF_RESTART,
+	  "TLS private keys and certificates (mode 0700, key-user's); keyd's root" },
 	{ "front-processes", T_PROCS, F(front_processes), 1, 64, "auto", CONF_RESTART,
 	  "N front processes sharing the listeners, or auto (one per core)" },
 	{ "static-extensions", T_EXTLIST, F(static_ext), 0, 0,
@@ -757,6 +761,32 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * tls-dir may be inside state (its default is), but never where a locker
+ * or logd writes, nor where a locker's jail shows the host's files: the
+ * private keys would be theirs to read or replace.
+ */
+static int
+tls_dir_validate(const struct config *c, char *err, size_t errlen)
+{
+	const char	*why = NULL;
+
+	if (path_is_under(c->tls_dir, c->lockers) || path_is_under(c->lockers, c->tls_dir))
+		why = "must not be inside lockers, nor hold it";
+	else if (path_is_under(c->tls_dir, c->logs) || path_is_under(c->logs, c->tls_dir))
+		why = "must not be inside logs, nor hold it";
+	else if (strcmp(c->tls_dir, c->state) == 0 || path_is_under(c->state, c->tls_dir))
+		why = "must not be state, nor hold it";
+	else if (jail_system_clash(c->tls_dir, 1))
+		why = "must not be where each locker's jail shows the host's files";
+	else if (jail_tmp_clash(c->tls_dir))
+		why = "must not be under /tmp";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s: tls-dir (%s) %s", c->path, c->tls_dir, why);
+	return -1;
+}
+
 int
 config_validate(const struct config *c, char *err, size_t errlen)
 {
@@ -784,6 +814,8 @@ config_validate(const struct config *c, char *err, size_t errlen)
 			    "locker gets its own /tmp", c->path, names[i], dirs[i]);
 			return -1;
 		}
+	if (tls_dir_validate(c, err, errlen) == -1)
+		return -1;
 	if (c->disk_limit != 0 && c->disk_quota == DISK_QUOTA_NONE) {
 		snprintf(err, errlen, "%s: disk-limit needs a way to keep it: set disk-quota "
 		    "btrfs (or disk-limit 0)", c->path);

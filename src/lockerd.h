@@ -135,6 +135,8 @@ struct config {
 	uint32_t	uid_low, uid_high;
 	char		front_user[CONF_USER_LEN];
 	char		log_user[CONF_USER_LEN];
+	char		key_user[CONF_USER_LEN];	/* keyd's (and the ACME client's) */
+	char		tls_dir[PATH_MAX];	/* the keys and certificates: keyd's root */
 	int		front_processes;	/* 0 = auto */
 	int		nfronts;		/* how many run: set by the master */
 	char		static_ext[CONF_MAX_EXT][CONF_EXT_LEN];
@@ -369,6 +371,49 @@ struct wire_response {
 
 #define WIRE_RESPONSE_MAX	(sizeof(struct wire_response) + sizeof(struct wire_script) + \
 				 WSC_MAX * PATH_MAX)
+
+/*
+ * front <-> keyd (keyd.c, keyop.c, keyclient.c): one private-key operation
+ * of a TLS handshake, and its answer.  The input follows the struct (a
+ * digest to sign, or an RSA block already padded by OpenSSL).
+ */
+#define KEY_OP_MAX_IN		1024	/* an RSA block of 8192 bits */
+#define KEY_RESULT_MAX		1024
+enum key_op_kind {
+	KEY_OP_ECDSA_SIGN = 1,	/* a digest -> a DER ECDSA-Sig-Value */
+	KEY_OP_RSA_PRIV_ENC,	/* RSA_private_encrypt of the input, padding below */
+};
+enum key_pad { KEY_PAD_PKCS1 = 1, KEY_PAD_NONE };
+struct key_op {
+	uint32_t	key_id;
+	uint32_t	seq;		/* echoed: a late answer is not taken for the next */
+	uint16_t	op;		/* enum key_op_kind */
+	uint16_t	pad;		/* enum key_pad (RSA) */
+};
+enum key_status {
+	KEY_OK = 0,
+	KEY_ENOKEY,		/* no key of that id (never loaded, or forgotten) */
+	KEY_EOP,		/* no such operation, or not for this key's type */
+	KEY_ELEN,		/* input of the wrong length for the operation */
+	KEY_EFAIL,		/* the operation itself failed */
+};
+struct key_result {
+	uint32_t	seq;
+	int32_t		status;		/* enum key_status */
+};
+
+/* keyop.c: keyd's keys, by id, and the answer to one operation. */
+int	keyop_load(uint32_t key_id, int fd, char *err, size_t errlen);	/* 0 or -1 */
+void	keyop_forget_before(uint32_t key_id);
+size_t	keyop_count(void);
+/* req: a MSG_KEY_OP payload of len bytes (any bytes); out: room for a
+ * struct key_result + KEY_RESULT_MAX.  Returns the answer's length. */
+size_t	keyop_answer(const void *req, size_t len, void *out);
+void	keyop_warm(void);	/* OpenSSL's algorithms fetched before the sandbox */
+
+/* keyd.c: the role.  keyd_loop is its event loop, apart from the sandbox. */
+int	keyd_main(void);
+int	keyd_loop(int master);
 
 /* --------------------------------------------------------------- proc.c */
 /* Spawning. */
@@ -655,6 +700,7 @@ int	landlock_enforce(int ruleset, char *err, size_t errlen);
 int	seccomp_compile(char *err, size_t errlen);
 int	seccomp_enforce(void);
 int	seccomp_service(int logd, char *err, size_t errlen);	/* front's or logd's allow-list */
+int	seccomp_keyd(char *err, size_t errlen);			/* keyd's */
 
 /* -------------------------------------------------------------- stats.c */
 /* front: count one logged request (status, locker or ""); cheap.  master_fd:

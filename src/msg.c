@@ -60,7 +60,7 @@ __asan_default_options(void)
  */
 const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> its children: configuration, channels, limits */
-	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN, NEVER, EXACT(struct config)),
+	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD, NEVER, EXACT(struct config)),
 	ROW(MSG_ROUTES,		MR_MASTER, MR_FRONT, MUST, EXACT(uint32_t)),
 	ROW(MSG_WORKER_CHAN,	MR_MASTER, MR_FRONT, MAY, EXACT(struct msg_worker)),
 	ROW(MSG_WORKER_LIMITS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_worker)),
@@ -71,6 +71,15 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_MIME,		MR_MASTER, MR_WORKER, NEVER, EXACT(struct mime_map)),
 	ROW(MSG_REOPEN,		MR_MASTER, MR_LOGD, NEVER, 0, 0),
 	ROW(MSG_LOG_LIMITS,	MR_MASTER, MR_LOGD, NEVER, EXACT(struct msg_log_limits)),
+	/* master -> keyd: the keys; master -> keyd and a front: their channel */
+	ROW(MSG_KEY_LOAD,	MR_MASTER, MR_KEYD, MUST, EXACT(uint32_t)),
+	ROW(MSG_KEY_FORGET,	MR_MASTER, MR_KEYD, NEVER, EXACT(uint32_t)),
+	ROW(MSG_KEY_CHAN,	MR_MASTER, MR_FRONT | MR_KEYD, MUST, EXACT(uint32_t)),
+	/* front <-> keyd: one private-key operation and its answer */
+	ROW(MSG_KEY_OP,		MR_FRONT, MR_KEYD, NEVER, sizeof(struct key_op),
+	    sizeof(struct key_op) + KEY_OP_MAX_IN),
+	ROW(MSG_KEY_RESULT,	MR_KEYD, MR_FRONT, NEVER, sizeof(struct key_result),
+	    sizeof(struct key_result) + KEY_RESULT_MAX),
 	/* children -> master */
 	ROW(MSG_WORKER_GET,	MR_FRONT, MR_MASTER, NEVER, EXACT(struct msg_worker)),
 	ROW(MSG_STATS,		MR_FRONT, MR_MASTER, NEVER, sizeof(struct msg_stats),
@@ -118,6 +127,7 @@ msg_role_name(enum msg_role r)
 	case MR_WORKER:	return "worker";
 	case MR_LOGD:	return "logd";
 	case MR_CLI:	return "cli";
+	case MR_KEYD:	return "keyd";
 	}
 	return "?";
 }

@@ -26,8 +26,9 @@ enum msg_role {
 	MR_WORKER	= 0x04,
 	MR_LOGD		= 0x08,
 	MR_CLI		= 0x10,	/* a `locker` command, any user's, on the control socket */
+	MR_KEYD		= 0x20,	/* the key process: the only holder of TLS private keys */
 };
-#define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI)
+#define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -67,6 +68,11 @@ enum msg_type {
 	MSG_ACTIVE,		/* served or ran something just now */
 	MSG_LOG_DROPPED,	/* struct msg_log_dropped */
 	MSG_BUSY,		/* a request of the locker is in flight in front */
+	MSG_KEY_LOAD,		/* uint32 key_id; fd = the PEM private key, read-only */
+	MSG_KEY_FORGET,		/* uint32 key_id: keys below it are dropped */
+	MSG_KEY_CHAN,		/* uint32 front number; fd = a front<->keyd channel */
+	MSG_KEY_OP,		/* struct key_op + its input */
+	MSG_KEY_RESULT,		/* struct key_result + its output */
 	MSG_MAX
 };
 

@@ -253,6 +253,7 @@ static const char *const front_extra[] = {
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "shutdown",
 	"setsockopt", "getsockopt", "getsockname", "getpeername", "sendfile",
 	"ftruncate",	/* emptying an answer's spool (respbuf.c) */
+	"poll", "ppoll",	/* waiting for keyd's signature within a handshake (keyclient.c) */
 	NULL
 };
 
@@ -278,9 +279,29 @@ allow_list(scmp_filter_ctx ctx, const char *const *names, char *err, size_t errl
 	return 0;
 }
 
-/* Loads the allow-list of front (logd == 0) or logd in this process. */
-int
-seccomp_service(int logd, char *err, size_t errlen)
+/*
+ * keyd's: narrower than front's.  It reads the key files the master opens
+ * for it and its channels, signs, and answers: no file is opened, no
+ * socket made, nothing accepted, no process started.  Its own list, not
+ * service_base plus more, so that what keyd may do is read in one place.
+ */
+static const char *const keyd_list[] = {
+	/* the channels and the key descriptors it is handed */
+	"read", "recvmsg", "sendmsg", "poll", "ppoll", "close", "fcntl",
+	/* diagnostics to stderr */
+	"write",
+	/* memory: OpenSSL's and the sanitizers' allocators */
+	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect",
+	/* OpenSSL's locks and random numbers (ECDSA's nonce, RSA's blinding) */
+	"futex", "getrandom",
+	/* time, signals, exit */
+	"clock_gettime", "gettimeofday", "rt_sigreturn", "rt_sigprocmask", "getpid",
+	"gettid", "exit", "exit_group", "restart_syscall",
+	NULL
+};
+
+static int
+load_list(const char *const *names, const char *const *more, char *err, size_t errlen)
 {
 	scmp_filter_ctx	ctx;
 	int		rc;
@@ -289,8 +310,8 @@ seccomp_service(int logd, char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp_init failed");
 		return -1;
 	}
-	if (allow_list(ctx, service_base, err, errlen) == -1 ||
-	    allow_list(ctx, logd ? logd_extra : front_extra, err, errlen) == -1) {
+	if (allow_list(ctx, names, err, errlen) == -1 ||
+	    (more != NULL && allow_list(ctx, more, err, errlen) == -1)) {
 		seccomp_release(ctx);
 		return -1;
 	}
@@ -301,4 +322,17 @@ seccomp_service(int logd, char *err, size_t errlen)
 	}
 	seccomp_release(ctx);
 	return 0;
+}
+
+int
+seccomp_keyd(char *err, size_t errlen)
+{
+	return load_list(keyd_list, NULL, err, errlen);
+}
+
+/* Loads the allow-list of front (logd == 0) or logd in this process. */
+int
+seccomp_service(int logd, char *err, size_t errlen)
+{
+	return load_list(service_base, logd ? logd_extra : front_extra, err, errlen);
 }

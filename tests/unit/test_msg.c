@@ -13,7 +13,8 @@
 #include "unit.h"
 #include "lockerd.h"
 
-static const enum msg_role roles[] = { MR_MASTER, MR_FRONT, MR_WORKER, MR_LOGD, MR_CLI };
+static const enum msg_role roles[] = { MR_MASTER, MR_FRONT, MR_WORKER, MR_LOGD, MR_CLI,
+	MR_KEYD };
 #define NROLES	(sizeof(roles) / sizeof(roles[0]))
 
 static char	payload[MSG_MAX_PAYLOAD];
