@@ -5,9 +5,11 @@
 # `make bench` compares against.
 set -eu
 
-# build: compiler pieces and libraries; run: mime types, pasta (passt: each
-# locker's outbound network); test: clients and the fuzzer runtime.
-PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev media-types curl python3 python3-pytest
+# build: compiler pieces and libraries (libssl-dev: OpenSSL 3, for TLS in
+# front and keyd's signatures); run: mime types, pasta (passt: each
+# locker's outbound network); test: clients (openssl: certificates and
+# s_client) and the fuzzer runtime.
+PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl media-types curl python3 python3-pytest
       clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi btrfs-progs passt"
 if [ "${1:-}" = bench ]; then
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm"

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "keyclient.h"
 #include "http.h"
 #include "route.h"
 #include "front.h"
@@ -172,6 +173,10 @@ master_read(void)
 			break;
 		case MSG_WORKER_LIMITS:
 			worker_limits(&m->w);
+			break;
+		case MSG_KEY_CHAN:
+			keyclient_set_chan(fd);
+			fd = -1;
 			break;
 		case MSG_LOG_CHAN:
 			if (F.logfd != -1) {

@@ -1268,6 +1268,8 @@ role_main(const char *role, const char *arg)
 		return logd_main();
 	if (strcmp(role, "worker") == 0)
 		return worker_main();
+	if (strcmp(role, "keyd") == 0)
+		return keyd_main();
 	fatalx("unknown role %s", role);
 }
 
