@@ -8,7 +8,7 @@ BINDIR	 = $(PREFIX)/bin
 SYSCONFDIR ?= /etc/lockerd
 
 CC	?= cc
-PKGS	 = sqlite3 libseccomp openssl
+PKGS	 = sqlite3 libseccomp openssl ldns
 B	 = build
 
 CFLAGS	?= -O2 -g
@@ -31,7 +31,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
-	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c netns.c \
+	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \
 	       verbs.c home.c keyd.c keyop.c keyclient.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c
@@ -44,7 +44,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_msg test_jail test_verbs test_keyclient
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
-all: $(B)/lockerd $(B)/locker
+all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
 
 $(B):
 	mkdir -p $(B)
@@ -57,6 +57,11 @@ $(B)/lockerd: $(LOCKERD_OBJS)
 
 $(B)/locker: $(LOCKER_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^
+
+# For the integration tests: dns01.c against a real DNS server.
+$(B)/dns01-tool: tests/tools/dns01_tool.c $(B)/dns01.o $(B)/config.o $(B)/jail.o $(B)/log.o \
+		 $(B)/util.o $(B)/route.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests: one test file per module, linked against that module.
 $(B)/test_http: tests/unit/test_http.c $(B)/http.o

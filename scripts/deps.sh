@@ -6,11 +6,13 @@
 set -eu
 
 # build: compiler pieces and libraries (libssl-dev: OpenSSL 3, for TLS in
-# front and keyd's signatures); run: mime types, pasta (passt: each
-# locker's outbound network); test: clients (openssl: certificates and
-# s_client) and the fuzzer runtime.
-PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl media-types curl python3 python3-pytest
-      clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi btrfs-progs passt"
+# front and keyd's signatures; libldns-dev: DNS-01's RFC 2136 updates);
+# run: mime types, pasta (passt: each locker's outbound network); test:
+# clients (openssl: certificates and s_client), the fuzzer runtime, and
+# knot (a real DNS server for DNS-01).
+PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev media-types
+      curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
+      btrfs-progs passt knot knot-dnsutils ldnsutils"
 if [ "${1:-}" = bench ]; then
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm"
 fi

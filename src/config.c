@@ -41,6 +41,8 @@ enum conf_type {
 	T_INTERP,	/* repeatable: EXT PATH|- [fastcgi] */
 	T_CHOICE,	/* one word of a list, into an int */
 	T_GROUPSIGNUP,	/* yes, no, or a Unix group */
+	T_ADDR,		/* ADDR:PORT, once */
+	T_DNSUPDATE,	/* acme-dns-update SERVER:PORT ZONE KEYNAME ALGORITHM FILE */
 };
 
 /* The words a T_CHOICE directive takes, in the order its error lists them. */
@@ -163,7 +165,16 @@ static const struct directive directives[] = {
 	{ "control-timeout", T_DURATION, F(control_timeout), 1, 3600, "10s", 0,
 	  "a `locker` connection that sends no request, or reads no reply, is closed" },
 	{ "dns-timeout", T_DURATION, F(dns_timeout), 1, 60, "3s", 0,
-	  "how long `locker vhost verify` waits for the DNS's answer" },
+	  "how long an answer of the DNS is waited for (`locker vhost verify`, "
+	  "DNS-01's updates, whether a name resolves here)" },
+	/* The wildcard for the locker subdomains can only be had by DNS-01. */
+	{ "acme-dns-update", T_DNSUPDATE, F(acme_dns), 0, 0, "", 0,
+	  "SERVER:PORT ZONE KEYNAME hmac-sha256|hmac-sha512 SECRET-FILE: RFC 2136 "
+	  "updates with TSIG for DNS-01 (the wildcard *.DOMAIN); the file holds the "
+	  "key's base64 secret, readable by root only" },
+	{ "acme-resolver", T_ADDR, F(acme_resolver), 0, 0, "", 0,
+	  "ADDR:PORT of the resolver asked whether a name resolves here before "
+	  "ordering its certificate; unset: the system's (/etc/resolv.conf)" },
 	{ "self-signup", T_CHOICE, F(self_signup), 0, 0, "no", 0,
 	  "yes: a login user may sign up a locker named after their login",
 	  .choices = yes_no },
@@ -216,9 +227,14 @@ static const struct directive directives[] = {
 
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
 
+/* Where the last file parsed gave each directive, for config_where(). */
+static char	where_file[PATH_MAX];
+static int	where_line[NDIRECTIVES];
+
 struct parse_ctx {
 	const char	*name;
 	int		 line;
+	int		 record;	/* a file's: config_where() remembers its lines */
 	char		*err;
 	size_t		 errlen;
 	unsigned char	 seen[NDIRECTIVES];
@@ -260,32 +276,30 @@ parse_scaled(const char *s, const char *units, const uint64_t *factors, uint64_t
 	return 0;
 }
 
+/* ADDR:PORT or [IPV6]:PORT, numeric, into l; dname names it in errors. */
 static int
-parse_listen(struct parse_ctx *p, struct config *c, const char *arg)
+parse_addr(struct parse_ctx *p, const char *dname, const char *arg, struct listen_addr *l)
 {
-	struct listen_addr	*l;
 	char			 host[64];
 	const char		*colon, *port;
 	unsigned char		 buf[16];
 	uint64_t		 portnum;
 
-	if (c->nlisten >= CONF_MAX_LISTEN)
-		return perr(p, "listen: at most %d addresses", CONF_MAX_LISTEN);
 	if (arg[0] == '[') {
 		const char *close = strchr(arg, ']');
 
 		if (close == NULL || close[1] != ':')
-			return perr(p, "listen: expected [IPV6]:PORT, got \"%s\"", arg);
+			return perr(p, "%s: expected [IPV6]:PORT, got \"%s\"", dname, arg);
 		if ((size_t)(close - arg - 1) >= sizeof(host))
-			return perr(p, "listen: address too long");
+			return perr(p, "%s: address too long", dname);
 		memcpy(host, arg + 1, (size_t)(close - arg - 1));
 		host[close - arg - 1] = '\0';
 		port = close + 2;
 	} else {
 		if ((colon = strrchr(arg, ':')) == NULL)
-			return perr(p, "listen: expected ADDR:PORT, got \"%s\"", arg);
+			return perr(p, "%s: expected ADDR:PORT, got \"%s\"", dname, arg);
 		if ((size_t)(colon - arg) >= sizeof(host))
-			return perr(p, "listen: address too long");
+			return perr(p, "%s: address too long", dname);
 		memcpy(host, arg, (size_t)(colon - arg));
 		host[colon - arg] = '\0';
 		port = colon + 1;
@@ -293,19 +307,31 @@ parse_listen(struct parse_ctx *p, struct config *c, const char *arg)
 			snprintf(host, sizeof(host), "0.0.0.0");
 	}
 	if (parse_uint(port, 65535, &portnum) == -1 || portnum == 0)
-		return perr(p, "listen: bad port \"%s\"", port);
-	l = &c->listen[c->nlisten];
+		return perr(p, "%s: bad port \"%s\"", dname, port);
+	memset(l, 0, sizeof(*l));
 	if (inet_pton(AF_INET, host, buf) == 1)
 		l->family = AF_INET;
 	else if (inet_pton(AF_INET6, host, buf) == 1)
 		l->family = AF_INET6;
 	else
-		return perr(p, "listen: \"%s\" is not a numeric IPv4 or IPv6 address", host);
+		return perr(p, "%s: \"%s\" is not a numeric IPv4 or IPv6 address", dname,
+		    host);
 	snprintf(l->host, sizeof(l->host), "%s", host);
 	snprintf(l->port, sizeof(l->port), "%u", (unsigned)portnum);
+	return 0;
+}
+
+static int
+parse_listen(struct parse_ctx *p, struct config *c, const char *arg)
+{
+	if (c->nlisten >= CONF_MAX_LISTEN)
+		return perr(p, "listen: at most %d addresses", CONF_MAX_LISTEN);
+	if (parse_addr(p, "listen", arg, &c->listen[c->nlisten]) == -1)
+		return -1;
 	c->nlisten++;
 	return 0;
 }
+
 
 /* The bytes past the string zeroed too: the same value is the same bytes,
  * whatever the field held before (the dump's round trip compares them). */
@@ -404,6 +430,38 @@ parse_choice(struct parse_ctx *p, const struct directive *d, const char *word, i
 		n = strlen(expect);
 	}
 	return perr(p, "%s: expected %s", d->name, expect);
+}
+
+static const struct choice tsig_algs[] = {
+	{ "hmac-sha256", TSIG_HMAC_SHA256 }, { "hmac-sha512", TSIG_HMAC_SHA512 },
+	{ NULL, 0 }
+};
+
+/* acme-dns-update SERVER:PORT ZONE KEYNAME ALGORITHM SECRET-FILE.  The file
+ * is only named here: lockerd -t and the master's start read it (dns01.c). */
+static int
+parse_dns_update(struct parse_ctx *p, struct config *c, const struct directive *d,
+    char **words, int nwords)
+{
+	struct acme_dns_update	*u = &c->acme_dns;
+	struct directive	 alg = *d;
+
+	if (nwords != 6)
+		return perr(p, "%s: expected SERVER:PORT ZONE KEYNAME hmac-sha256|hmac-sha512 "
+		    "SECRET-FILE", d->name);
+	memset(u, 0, sizeof(*u));
+	if (parse_addr(p, d->name, words[1], &u->server) == -1 ||
+	    check_host(p, d->name, words[2], u->zone, sizeof(u->zone)) == -1 ||
+	    check_host(p, d->name, words[3], u->keyname, sizeof(u->keyname)) == -1)
+		return -1;
+	alg.choices = tsig_algs;
+	if (parse_choice(p, &alg, words[4], &u->alg) == -1)
+		return -1;
+	if (words[5][0] != '/' || strlen(words[5]) >= sizeof(u->secret_file) ||
+	    !str_is_printable(words[5]))
+		return perr(p, "%s: \"%s\" is not an absolute path", d->name, words[5]);
+	set_str(u->secret_file, sizeof(u->secret_file), words[5]);
+	return 0;
 }
 
 /* A CONF_REPEAT directive's line; its first line replaces the default. */
@@ -556,6 +614,8 @@ apply_one(struct parse_ctx *p, struct config *c, const struct directive *d, char
 			    arg);
 		}
 		return 0;
+	case T_ADDR:
+		return parse_addr(p, d->name, arg, (struct listen_addr *)(void *)field);
 	case T_PROCS:
 		if (strcmp(arg, "auto") == 0) {
 			c->front_processes = 0;
@@ -578,6 +638,9 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 {
 	if (d->flags & CONF_REPEAT)
 		return apply_list(p, c, d, first, words, nwords);
+	if (d->type == T_DNSUPDATE)
+		return first ? parse_dns_update(p, c, d, words, nwords) :
+		    perr(p, "%s: given twice", d->name);
 	if (nwords != 2)
 		return perr(p, "%s: expected one argument", d->name);
 	if (!first)
@@ -608,6 +671,8 @@ parse_line(struct parse_ctx *p, struct config *c, char *line)
 		if (strcmp(words[0], directives[i].name) == 0) {
 			int first = !p->seen[i];
 
+			if (first && p->record)
+				where_line[i] = p->line;
 			p->seen[i] = 1;
 			return apply(p, c, &directives[i], first, words, nwords);
 		}
@@ -690,6 +755,9 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 	p.name = name;
 	p.err = err;
 	p.errlen = errlen;
+	p.record = 1;
+	snprintf(where_file, sizeof(where_file), "%s", name);
+	memset(where_line, 0, sizeof(where_line));
 	config_defaults(c);
 	while (i < len) {
 		const char	*nl = memchr(text + i, '\n', len - i);
@@ -888,6 +956,16 @@ put_list(struct text *t, const char *name, const char *list, size_t stride, int 
 	put(t, "\n");
 }
 
+/* "name ADDR:PORT" (nothing for an unset address), then end. */
+static void
+put_addr(struct text *t, const char *name, const struct listen_addr *l, const char *end)
+{
+	if (l->host[0] == '\0')
+		return;
+	put(t, l->family == AF_INET6 ? "%s [%s]:%s%s" : "%s %s:%s%s", name, l->host, l->port,
+	    end);
+}
+
 static const char *
 choice_word(const struct directive *d, int value)
 {
@@ -960,6 +1038,19 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 		put(t, "%s %s\n", d->name, c->group_signup == GROUP_SIGNUP_YES ? "yes" :
 		    c->group_signup == GROUP_SIGNUP_NO ? "no" : c->group_signup_group);
 		break;
+	case T_ADDR:
+		put_addr(t, d->name, (const struct listen_addr *)(const void *)field, "\n");
+		break;
+	case T_DNSUPDATE: {
+		const struct acme_dns_update *u = &c->acme_dns;
+
+		if (u->server.host[0] == '\0')
+			break;
+		put_addr(t, d->name, &u->server, "");
+		put(t, " %s %s %s %s\n", u->zone, u->keyname,
+		    u->alg == TSIG_HMAC_SHA512 ? "hmac-sha512" : "hmac-sha256", u->secret_file);
+		break;
+	}
 	}
 }
 
@@ -1041,6 +1132,20 @@ config_keep_restart_only(struct config *nc, const struct config *old, char *chan
 	free(was);
 	free(now);
 	return n;
+}
+
+const char *
+config_where(const char *name)
+{
+	static char	buf[PATH_MAX + 16];
+	size_t		i;
+
+	for (i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(directives[i].name, name) == 0 && where_line[i] > 0) {
+			snprintf(buf, sizeof(buf), "%s:%d", where_file, where_line[i]);
+			return buf;
+		}
+	return where_file;
 }
 
 /* The i-th directive (NULL past the last), with its default text and flags. */

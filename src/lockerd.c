@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "dns01.h"
 #include "master.h"
 #include "vhost.h"
 #include "directory.h"
@@ -1042,6 +1043,22 @@ mime_reload(void)
 
 /* ------------------------------------------------------------ signals */
 
+/* The files the configuration names that only root reads (so not in
+ * config_load(), which `locker` calls too): FILE:LINE: what is wrong. */
+static int
+check_secrets(const struct config *c, char *err, size_t errlen)
+{
+	char	why[400];
+
+	if (c->acme_dns.server.host[0] != '\0' &&
+	    dns01_secret_check(c->acme_dns.secret_file, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: acme-dns-update: %s", config_where("acme-dns-update"),
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * SIGHUP: a new configuration and the directory, pushed to everyone.
  * A configuration that fails to load changes nothing.
@@ -1054,7 +1071,8 @@ reload(void)
 	char		 err[512], changed[256];
 	int		 i;
 
-	if (config_load(&nc, M->conf_path, err, sizeof(err)) == -1) {
+	if (config_load(&nc, M->conf_path, err, sizeof(err)) == -1 ||
+	    check_secrets(&nc, err, sizeof(err)) == -1) {
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
@@ -1249,7 +1267,8 @@ check_config(const char *path, int verbose)
 	struct config	 c;
 	char		 err[512];
 
-	if (config_load(&c, path, err, sizeof(err)) == -1) {
+	if (config_load(&c, path, err, sizeof(err)) == -1 ||
+	    check_secrets(&c, err, sizeof(err)) == -1) {
 		fprintf(stderr, "lockerd: %s\n", err);
 		return 1;
 	}
@@ -1314,7 +1333,8 @@ main(int argc, char **argv)
 	M->control_fd = -1;
 	if (realpath(path, M->conf_path) == NULL)
 		fatal("%s", path);
-	if (config_load(&M->conf, M->conf_path, err, sizeof(err)) == -1)
+	if (config_load(&M->conf, M->conf_path, err, sizeof(err)) == -1 ||
+	    check_secrets(&M->conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (geteuid() != 0)
 		fatalx("must be started as root (it starts each locker's worker as that locker)");

@@ -189,7 +189,20 @@ struct config {
 	int		locker_network;		/* LOCKER_NET_*: netns.c */
 	uint64_t	log_rate;		/* bytes/s into a locker's error log; 0: none */
 	uint64_t	log_size;		/* logd rotates a locker's error log past it */
+	/* acme-dns-update: where DNS-01's TXT records go (dns01.c); no
+	 * server ("") when not configured.  The secret's file name only: the
+	 * secret itself never enters this struct, which every process has. */
+	struct acme_dns_update {
+		struct listen_addr server;
+		char	zone[HOSTNAME_MAX + 1];
+		char	keyname[HOSTNAME_MAX + 1];
+		int	alg;			/* TSIG_HMAC_* */
+		char	secret_file[PATH_MAX / 2];
+	}		acme_dns;
+	struct listen_addr acme_resolver;	/* host "": the system's (resolv.conf) */
 };
+#define TSIG_HMAC_SHA256	1
+#define TSIG_HMAC_SHA512	2
 /* logd keeps this many old error logs of a locker (error.log.1, .2). */
 #define LOG_GENERATIONS		2
 /* A locker's log budget may burst to this many seconds of log-rate. */
@@ -216,6 +229,9 @@ void	config_defaults(struct config *c);	/* every row's default text, parsed */
 int	config_validate(const struct config *c, char *err, size_t errlen);
 /* Print every directive with its current value (lockerd -t -v). */
 void	config_dump(const struct config *c, int fd);
+/* "FILE:LINE" of where the last file parsed gave directive name (its
+ * first line), or the file alone: for checks made after parsing. */
+const char *config_where(const char *name);
 char	*config_text(const struct config *c);	/* the same, malloc'd */
 /* Whether files named *.ext are served as they are (static-extensions). */
 int	config_static_ext(const struct config *c, const char *ext);

@@ -237,7 +237,9 @@ test_dump_round_trip(void)
 		"front-processes 3\ninterpreter php - \n"
 		"interpreter py /usr/bin/python3 fastcgi\nindex x.html\nself-signup yes\n"
 		"group-signup staff\ndisk-quota btrfs\ndisk-limit 1g\nlocker-network host\n"
-		"script-timeout 2m\nmax-body-size 1k\nstatic-extensions\n",
+		"script-timeout 2m\nmax-body-size 1k\nstatic-extensions\n"
+		"acme-dns-update [::1]:53 Example.ORG k.example hmac-sha512 /etc/k\n"
+		"acme-resolver 127.0.0.1:5353\n",
 		NULL
 	};
 	int			i;
@@ -256,6 +258,9 @@ test_dump_round_trip(void)
 	}
 	CHECK(strstr(one, "\nscript-timeout 120s\n") != NULL);
 	CHECK(strstr(one, "\nstatic-extensions\n") != NULL);
+	CHECK(strstr(one, "\nacme-dns-update [::1]:53 example.org k.example hmac-sha512 /etc/k\n")
+	    != NULL);
+	CHECK(strstr(one, "\nacme-resolver 127.0.0.1:5353\n") != NULL);
 	free(one);
 }
 
