@@ -32,7 +32,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \
-	       verbs.c home.c keyd.c keyop.c keyclient.c
+	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c
 

@@ -380,6 +380,8 @@ do_status(struct ctl_client *c)
 			    &M->fronts[i].served);
 	if (M->logd.pid > 0)
 		send_proc(c, M->logd.pid, "logd", NULL, 0, M->logd.restarts, NULL);
+	if (M->keyd.pid > 0)
+		send_proc(c, M->keyd.pid, "keyd", NULL, 0, M->keyd.restarts, NULL);
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid > 0)
 			send_proc(c, w->pid, w->role == ROLE_WORKER ? "worker" : "task", w->locker,

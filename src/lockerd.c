@@ -43,7 +43,7 @@ static int	 sigfd = -1;
 static void	front_start(struct child *f);
 static void	logd_start(void);
 static void	child_send_config(struct child *c);
-static int	child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd);
+static void	child_what(const struct child *c, char *buf, size_t len);
 static void	link_front_logd(struct child *f);
 static void	link_worker_logd(struct child *w);
 static void	mime_reload(void);
@@ -274,8 +274,8 @@ setup_dirs(void)
 	struct config	*c = &M->conf;
 	struct passwd	*pw;
 	char		 p[PATH_MAX];
-	uid_t		 log_uid;
-	gid_t		 log_gid;
+	uid_t		 log_uid, key_uid, front_uid;
+	gid_t		 log_gid, key_gid;
 
 	if ((pw = getpwnam(c->log_user)) == NULL)
 		fatalx("log-user \"%s\" does not exist (create it with: "
@@ -283,17 +283,30 @@ setup_dirs(void)
 		    c->log_user, c->log_user);
 	log_uid = pw->pw_uid;
 	log_gid = pw->pw_gid;
-	if (getpwnam(c->front_user) == NULL)
+	if ((pw = getpwnam(c->front_user)) == NULL)
 		fatalx("front-user \"%s\" does not exist (create it with: "
 		    "useradd --system --no-create-home --shell /usr/sbin/nologin %s)",
 		    c->front_user, c->front_user);
+	front_uid = pw->pw_uid;
 	ensure_dir(c->lockers, 0755, 0, 0);
 	snprintf(p, sizeof(p), "%s/.archive", c->lockers);
 	ensure_dir(p, 0700, 0, 0);
 	ensure_dir(c->state, 0755, 0, 0);
 	snprintf(p, sizeof(p), "%s/empty", c->state);
 	ensure_dir(p, 0555, 0, 0);
+	if ((pw = getpwnam(c->key_user)) == NULL)
+		fatalx("key-user \"%s\" does not exist (create it with: "
+		    "useradd --system --no-create-home --shell /usr/sbin/nologin %s)",
+		    c->key_user, c->key_user);
+	key_uid = pw->pw_uid;
+	key_gid = pw->pw_gid;
+	/* A front of keyd's uid could read keyd's memory: the keys. */
+	if (key_uid == 0 || key_uid == log_uid || key_uid == front_uid)
+		fatalx("key-user \"%s\" must be a user of its own (not root, front-user "
+		    "or log-user)", c->key_user);
 	ensure_dir(c->logs, 0750, log_uid, log_gid);
+	/* Only keyd (and the ACME client, its user too) may read the keys. */
+	ensure_dir(c->tls_dir, 0700, key_uid, key_gid);
 }
 
 static int
@@ -366,14 +379,16 @@ front_count(void)
  * A child's channel is non-blocking on our side: a child that stops
  * reading must not stall the master.  Such a child is killed.
  */
-static int
+int
 child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd)
 {
+	char what[96];
+
 	if (c->chan == -1)
 		return -1;
 	if (msg_send(c->chan, t, d, len, fd) == -1) {
-		log_warn("send to %s %s[%d]", c->role == ROLE_WORKER ? "worker" :
-		    c->role == ROLE_FRONT ? "front" : "logd", c->locker, (int)c->pid);
+		child_what(c, what, sizeof(what));
+		log_warn("send to %s[%d]", what, (int)c->pid);
 		if (c->pid > 0)
 			kill(c->pid, SIGKILL);
 		return -1;
@@ -395,7 +410,7 @@ worker_send_config(struct child *w)
 	child_send(w, MSG_CONFIG, locker_conf(w->locker, w->uid), sizeof(struct config), -1);
 }
 
-static int
+int
 new_channel(struct child *c)
 {
 	int sv[2];
@@ -443,7 +458,7 @@ schedule_restart(struct child *c, const char *what)
  * After spawn_role(): a child that did not fork is tried again in a
  * second (-1); one that did is watched and has its configuration (0).
  */
-static int
+int
 child_spawned(struct child *c, const char *what)
 {
 	if (c->pid == -1) {
@@ -478,6 +493,8 @@ front_start(struct child *f)
 	routes_push_one(f);
 	if (M->logd.pid > 0)
 		link_front_logd(f);
+	if (M->keyd.pid > 0)
+		keyd_link_front(f);
 	log_debug("front %d started, pid %d", f->idx, (int)f->pid);
 }
 
@@ -772,6 +789,8 @@ child_what(const struct child *c, char *buf, size_t len)
 		snprintf(buf, len, "front %d", c->idx);
 	else if (c->role == ROLE_LOGD)
 		snprintf(buf, len, "logd");
+	else if (c->role == ROLE_KEYD)
+		snprintf(buf, len, "keyd");
 	else
 		snprintf(buf, len, "%s %s", c->role == ROLE_WORKER ? "worker" : "task", c->locker);
 }
@@ -779,7 +798,14 @@ child_what(const struct child *c, char *buf, size_t len)
 static enum msg_role
 child_msg_role(const struct child *c)
 {
-	return c->role == ROLE_FRONT ? MR_FRONT : c->role == ROLE_LOGD ? MR_LOGD : MR_WORKER;
+	switch (c->role) {
+	case ROLE_FRONT:	return MR_FRONT;
+	case ROLE_LOGD:		return MR_LOGD;
+	case ROLE_KEYD:		return MR_KEYD;
+	case ROLE_WORKER:
+	case ROLE_TASK:		break;
+	}
+	return MR_WORKER;
 }
 
 /* Stop listening to a child; SIGCHLD does the rest. */
@@ -885,6 +911,8 @@ child_by_pid(pid_t pid)
 			return &M->fronts[i];
 	if (M->logd.pid == pid)
 		return &M->logd;
+	if (M->keyd.pid == pid)
+		return &M->keyd;
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid == pid)
 			return w;
@@ -920,7 +948,7 @@ reap(void)
 		}
 		child_what(c, what, sizeof(what));
 		if (WIFSIGNALED(status) && !M->stopping &&
-		    !(c->role != ROLE_FRONT && c->role != ROLE_LOGD && c->idle_exit))
+		    !((c->role == ROLE_WORKER || c->role == ROLE_TASK) && c->idle_exit))
 			log_warnx("%s (pid %d) killed by signal %d", what, (int)pid,
 			    WTERMSIG(status));
 		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !M->stopping)
@@ -932,6 +960,7 @@ reap(void)
 		switch (c->role) {
 		case ROLE_FRONT:
 		case ROLE_LOGD:
+		case ROLE_KEYD:
 			if (!M->stopping)
 				schedule_restart(c, what);
 			break;
@@ -1146,12 +1175,17 @@ stop_step(void)
 	}
 	if (fronts > 0)
 		return 0;
-	/* Workers are asked first (they take their scripts with them). */
+	/* Workers are asked first (they take their scripts with them); keyd
+	 * has no one left to sign for. */
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid > 0) {
 			kill(w->pid, now_ms() > M->stop_deadline_ms + 1000 ? SIGKILL : SIGTERM);
 			others++;
 		}
+	if (M->keyd.pid > 0) {
+		kill(M->keyd.pid, now_ms() > M->stop_deadline_ms + 1000 ? SIGKILL : SIGTERM);
+		others++;
+	}
 	if (others > 0)
 		return 0;
 	if (M->logd.pid > 0) {
@@ -1204,6 +1238,8 @@ restarts_due(void)
 		return;
 	if (M->logd.pid == 0 && M->logd.restart_at_ms && now >= M->logd.restart_at_ms)
 		logd_start();
+	if (M->keyd.pid == 0 && M->keyd.restart_at_ms && now >= M->keyd.restart_at_ms)
+		keyd_start();
 	for (i = 0; i < M->nfronts; i++) {
 		struct child *f = &M->fronts[i];
 
@@ -1373,6 +1409,10 @@ main(int argc, char **argv)
 	M->logd.role = ROLE_LOGD;
 	M->logd.chan = -1;
 	logd_start();
+	M->keyd.kind = EV_CHILD;
+	M->keyd.role = ROLE_KEYD;
+	M->keyd.chan = -1;
+	keyd_start();
 	for (i = 0; i < M->nfronts; i++) {
 		M->fronts[i].kind = EV_CHILD;
 		M->fronts[i].role = ROLE_FRONT;

@@ -8,7 +8,7 @@
 #include "lockerd.h"
 #include "directory.h"
 
-enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK };
+enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD };
 
 /* epoll data points at one of these: the first member says what it is. */
 enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD,
@@ -78,6 +78,7 @@ struct master {
 	int		 nfronts;
 	struct child	 fronts[64];
 	struct child	 logd;
+	struct child	 keyd;		/* the key process (keys.c) */
 	struct child	*workers;	/* ROLE_WORKER and ROLE_TASK */
 	struct child	*graveyard;	/* reaped, freed after this round's events */
 	int		 stopping;
@@ -87,6 +88,9 @@ struct master {
 extern struct master *M;
 
 /* lockerd.c */
+int	child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd);
+int	new_channel(struct child *c);	/* the child's end, or -1 */
+int	child_spawned(struct child *c, const char *what);
 void	worker_stop(struct child *w);
 struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 		    const int *keep_fds, int nkeep);
@@ -106,6 +110,19 @@ void	locker_conf_forget(void);	/* the configuration or a locker's limits changed
 void	worker_send_config(struct child *w);
 void	quota_apply_all(void);
 void	logd_reopen(void);
+
+/*
+ * keys.c: the master's side of keyd.  keyd_start: (re)started, linked to
+ * every front, its keys sent again.  keyd_link_front: a fresh channel
+ * between keyd and that front.  keyd_load: the key file opened as root
+ * (fd, which the caller still closes) becomes key_id's in keyd.
+ * keyd_forget_before: keyd drops every key of a lower id.  0, or -1 if
+ * keyd is not running (its restart sends the keys again).
+ */
+void	keyd_start(void);
+void	keyd_link_front(struct child *f);
+int	keyd_load(uint32_t key_id, int fd);
+int	keyd_forget_before(uint32_t key_id);
 
 /* home.c: a locker's home.  home_make: created, owned by the locker, with
  * its limit (-1 and err, nothing left behind).  home_retire: out of the

@@ -65,6 +65,7 @@ class Lockerd:
             f"lockers {self.dir}/lockers\n"
             f"state {self.dir}/state\n"
             f"logs {self.dir}/logs\n"
+            f"tls-dir {self.dir}/state/tls\n"
             f"uid-range {low}-{low + 99}\n"
             f"front-processes {front_processes}\n"
             f"shutdown-timeout 5\n" + extra)

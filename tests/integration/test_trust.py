@@ -17,8 +17,11 @@ running lockerd:
 - a worker, and a front, send logd what they may not: logd drops that
   input;
 - front sends a worker what it may not: the worker drops that channel;
-- the master sends front and logd what they may not take: each exits (a
-  breach by the master, root, is a bug) and is restarted.
+- a front sends keyd what it may not: keyd drops that front's channel and
+  goes on serving the others;
+- keyd sends the master what it may not: it is killed and restarted;
+- the master sends front, logd and keyd what they may not take: each exits
+  (a breach by the master, root, is a bug) and is restarted.
 
 A locker's code cannot reach any of these channels from inside its sandbox
 (test_hostile.py: no ptrace, no pidfd_getfd, no descriptor leaks), so the
@@ -29,6 +32,7 @@ import ctypes
 import os
 import re
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -39,7 +43,7 @@ import pytest
 from conftest import Lockerd, get, wait_for
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-ROLES = ("MR_MASTER", "MR_FRONT", "MR_WORKER", "MR_LOGD", "MR_CLI")
+ROLES = ("MR_MASTER", "MR_FRONT", "MR_WORKER", "MR_LOGD", "MR_CLI", "MR_KEYD")
 
 
 def _enum_msg_type():
@@ -308,9 +312,14 @@ def test_a_worker_sends_logd_what_it_may_not(t):
 SAMPLE = ("MSG_CONFIG", "MSG_IDLE", "MSG_RESPONSE", "MSG_CTL_REQUEST", "MSG_LOG_DROPPED")
 
 
+def all_up(t):
+    return (len(t.pids("front")) == 2 and len(t.pids("logd")) == 1 and
+            len(t.pids("keyd")) == 1)
+
+
 def test_front_and_logd_send_the_master_what_they_may_not(t):
     """A sample (each kill slows the next restart): killed, restarted."""
-    for role, mr in (("front", "MR_FRONT"), ("logd", "MR_LOGD")):
+    for role, mr in (("front", "MR_FRONT"), ("logd", "MR_LOGD"), ("keyd", "MR_KEYD")):
         bad = [MSG[n] for n in SAMPLE if MSG[n] in refused_types(mr, "MR_MASTER")]
         for ty in bad + [60000]:
             pid = wait_for(lambda: t.pids(role) and t.pids(role)[0], within=15)
@@ -323,8 +332,7 @@ def test_front_and_logd_send_the_master_what_they_may_not(t):
                 s.close()
             assert wait_for(lambda: victim_ok(t), within=15)
         assert any(f"from {role}" in l and "killing it" in l for l in breaches(t, "master"))
-    assert wait_for(lambda: len(t.pids("front")) == 2 and len(t.pids("logd")) == 1,
-                    within=15)
+    assert wait_for(lambda: all_up(t), within=15)
     assert t.proc.poll() is None
 
 
@@ -342,6 +350,43 @@ def test_a_front_sends_logd_what_it_may_not(t):
     assert any("from front" in l and "dropping the channel" in l for l in breaches(t, "logd"))
     assert t.pids("logd") == [logd]
     assert wait_for(lambda: victim_ok(t))
+
+
+def test_a_front_sends_keyd_what_it_may_not(t):
+    """keyd drops that channel, and only that one: the other front's still
+    gets answers (an operation on a key it does not hold: KEY_ENOKEY).  A
+    sample: the front that lost its channel is killed for the next round."""
+    keyd = t.pids("keyd")[0]
+    sample = ("MSG_CONFIG", "MSG_KEY_RESULT", "MSG_KEY_LOAD", "MSG_KEY_CHAN", "MSG_REQUEST")
+    bad = [MSG[n] for n in sample if MSG[n] in refused_types("MR_FRONT", "MR_KEYD")]
+    assert len(bad) == len(sample)
+    for ty in bad + [60000]:
+        fronts = t.pids("front")
+        chans = [(f, fd) for f in fronts for fd, p in peers(f).items() if p == keyd]
+        assert len(chans) == 2, "each front has a channel to keyd"
+        s = steal(*chans[0])
+        try:
+            s.send(frame(ty))
+            assert hung_up(s), f"keyd kept the channel after type {ty}"
+        finally:
+            s.close()
+        s = steal(*chans[1])
+        try:
+            op = struct.pack("=IIHH", 0xfffffff0, 77, 1, 0) + b"\1" * 32
+            s.send(frame(MSG["MSG_KEY_OP"], op))
+            s.settimeout(5)
+            ans = s.recv(4096)
+            assert struct.unpack("=HHIIi", ans[:16]) == (MSG["MSG_KEY_RESULT"], 0, 8, 77, 1)
+        finally:
+            s.close()
+        # The front whose channel went is restarted, so the next round has two.
+        os.kill(chans[0][0], signal.SIGKILL)
+        assert wait_for(lambda: all_up(t) and chans[0][0] not in t.pids("front"), within=15)
+        assert wait_for(lambda: len([1 for f in t.pids("front")
+                                     for p in peers(f).values() if p == keyd]) == 2)
+    assert any("keyd: malformed message from front" in l and "dropping the channel" in l
+               for l in t.log().splitlines())
+    assert t.pids("keyd") == [keyd]
 
 
 def test_front_sends_a_worker_what_it_may_not(t):
@@ -367,7 +412,7 @@ def test_the_master_breaking_the_rules_ends_the_receiver(t):
     """A child takes from the master only what the master may send it: a
     breach is the master's bug, and the child exits, to be restarted."""
     master = t.proc.pid
-    for role, mr in (("front", "MR_FRONT"), ("logd", "MR_LOGD")):
+    for role, mr in (("front", "MR_FRONT"), ("logd", "MR_LOGD"), ("keyd", "MR_KEYD")):
         pid = wait_for(lambda: t.pids(role) and t.pids(role)[0], within=15)
         chans = [fd for fd, p in peers(master).items() if p == pid]
         assert chans, f"the master has no channel to {role}"
@@ -380,6 +425,5 @@ def test_the_master_breaking_the_rules_ends_the_receiver(t):
         assert gone(pid), f"{role} did not exit"
         assert any(f"{role}: malformed message from master" in l and "exiting" in l
                    for l in t.log().splitlines())
-    assert wait_for(lambda: len(t.pids("front")) == 2 and len(t.pids("logd")) == 1,
-                    within=15)
+    assert wait_for(lambda: all_up(t), within=15)
     assert wait_for(lambda: victim_ok(t), within=15)
