@@ -172,6 +172,13 @@ static const struct directive directives[] = {
 	  "SERVER:PORT ZONE KEYNAME hmac-sha256|hmac-sha512 SECRET-FILE: RFC 2136 "
 	  "updates with TSIG for DNS-01 (the wildcard *.DOMAIN); the file holds the "
 	  "key's base64 secret, readable by root only" },
+	/* A vhost's own choice (locker vhost add --https-only) wins over it. */
+	{ "https-only", T_CHOICE, F(https_only), 0, 0, "no", 0,
+	  "yes: plain HTTP requests get a 301 to https:// (but ACME's HTTP-01 "
+	  "challenges), and HTTPS answers HSTS; for every name without its own choice",
+	  .choices = yes_no },
+	{ "hsts-max-age", T_DURATION, F(hsts_max_age), 0, 63072000, "365d", 0,
+	  "Strict-Transport-Security max-age on HTTPS answers of https-only names; 0: none" },
 	{ "acme-resolver", T_ADDR, F(acme_resolver), 0, 0, "", 0,
 	  "ADDR:PORT of the resolver asked whether a name resolves here before "
 	  "ordering its certificate; unset: the system's (/etc/resolv.conf)" },

@@ -57,6 +57,9 @@ vhost_cb(const struct vhost_rec *v, void *arg)
 	memcpy(vh.host, v->host, sizeof(vh.host));
 	memcpy(vh.locker, v->locker, sizeof(vh.locker));
 	memcpy(vh.subdir, v->subdir, sizeof(vh.subdir));
+	vh.https = v->https;
+	vh.https_only = v->https == ROUTE_HTTPS_ONLY ||
+	    (v->https == ROUTE_HTTPS_DEFAULT && M->conf.https_only);
 	reply(arg, MSG_CTL_VHOST, &vh, sizeof(vh));
 	return 0;
 }

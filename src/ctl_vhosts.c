@@ -13,6 +13,34 @@
 
 /* ------------------------------------------------------------ vhosts */
 
+/* The vhost's own choice of HTTPS the request makes (ROUTE_HTTPS_*). */
+static int
+vhost_https(const struct ctl_client *c)
+{
+	if (c->req.flags & CTL_F_HTTPS_ONLY)
+		return ROUTE_HTTPS_ONLY;
+	if (c->req.flags & CTL_F_PLAIN_OK)
+		return ROUTE_HTTPS_PLAIN_OK;
+	return ROUTE_HTTPS_DEFAULT;
+}
+
+/* `vhost add` again of a locker's own vhost, with --https-only or
+ * --no-https-only and no other change: that choice alone changes. */
+static void
+vhost_rechoose(struct ctl_client *c, const struct vhost_rec *old)
+{
+	char err[512];
+
+	if (dir_vhost_set_https(M->dir, old->host, vhost_https(c), err, sizeof(err)) == -1) {
+		done(c, 1, "%s", err);
+		return;
+	}
+	log_info("vhost %s: %s", old->host, vhost_https(c) == ROUTE_HTTPS_ONLY ?
+	    "https-only" : "no-https-only");
+	routes_push();
+	done(c, 0, NULL);
+}
+
 /*
  * A host outside the domain, asked for by an admin: a claim, pending until
  * the admin proves the name in the DNS (vhost.c), with what to publish.
@@ -28,8 +56,8 @@ vhost_claim(struct ctl_client *c, const struct locker_rec *lr, const char *host)
 		done(c, 1, "no randomness for a token; try again");
 		return;
 	}
-	if (dir_vhost_claim(M->dir, host, lr->name, c->req.subdir, token, &cl, err,
-	    sizeof(err)) == -1) {
+	if (dir_vhost_claim(M->dir, host, lr->name, c->req.subdir, vhost_https(c), token, &cl,
+	    err, sizeof(err)) == -1) {
 		done(c, 1, "%s", err);
 		return;
 	}
@@ -80,6 +108,11 @@ do_vhost_add(struct ctl_client *c)
 		return;
 	}
 	if (dir_vhost_get(M->dir, host, &old) == 1) {
+		if (strcmp(old.locker, lr.name) == 0 && vhost_https(c) != ROUTE_HTTPS_DEFAULT &&
+		    strcmp(old.subdir, c->req.subdir) == 0) {
+			vhost_rechoose(c, &old);
+			return;
+		}
 		if (!force || strcmp(old.locker, lr.name) == 0) {
 			done(c, 1, "vhost %s already belongs to %s", host,
 			    strcmp(old.locker, lr.name) == 0 ? "this locker" : "another locker");
@@ -93,7 +126,8 @@ do_vhost_add(struct ctl_client *c)
 		vhost_claim(c, &lr, host);
 		return;
 	}
-	if (dir_vhost_add(M->dir, host, lr.name, c->req.subdir, err, sizeof(err)) == -1) {
+	if (dir_vhost_add(M->dir, host, lr.name, c->req.subdir, vhost_https(c), err,
+	    sizeof(err)) == -1) {
 		done(c, 1, "%s", err);
 		return;
 	}
@@ -184,7 +218,7 @@ control_proof_done(struct ctl_client *c, const char *token, int answer)
 		done(c, 1, "no TXT record \"%s\" at %s (yet?)", cl.token, rr);
 		return;
 	}
-	if (dir_vhost_add(M->dir, host, lr.name, cl.subdir, err, sizeof(err)) == -1) {
+	if (dir_vhost_add(M->dir, host, lr.name, cl.subdir, cl.https, err, sizeof(err)) == -1) {
 		done(c, 1, "%s", err);
 		return;
 	}

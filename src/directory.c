@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		4
+#define SCHEMA_VERSION		5
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -154,11 +154,26 @@ static const char *const schema_v4[] = {
 	NULL
 };
 
+/*
+ * 5: a vhost's own choice of HTTPS (`locker vhost add --https-only` or
+ * --no-https-only; ROUTE_HTTPS_*, 0 the configuration's), kept on its
+ * claim too until the name is proved.
+ */
+static const char *const schema_v5[] = {
+	"ALTER TABLE vhosts ADD COLUMN https INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (https BETWEEN 0 AND 2)",
+	"ALTER TABLE vhost_claims ADD COLUMN https INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (https BETWEEN 0 AND 2)",
+	"PRAGMA user_version = 5",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 
 enum {
@@ -181,6 +196,7 @@ enum {
 	ST_VHOST_DELETE_LOCKER,
 	ST_VHOST_LIST,
 	ST_VHOST_LIST_LOCKER,
+	ST_VHOST_SET_HTTPS,
 	ST_ADMIN_GET,
 	ST_ADMIN_INSERT,
 	ST_ADMIN_DELETE,
@@ -230,16 +246,17 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_UID_RELEASE] =
 	    "UPDATE uids SET released = ?2, archive = ?3 WHERE uid = ?1",
 	[ST_VHOST_GET] =
-	    "SELECT host, locker, subdir FROM vhosts WHERE host = ?1",
+	    "SELECT host, locker, subdir, https FROM vhosts WHERE host = ?1",
 	[ST_VHOST_INSERT] =
-	    "INSERT INTO vhosts (host, locker, subdir) VALUES (?1, ?2, ?3)",
+	    "INSERT INTO vhosts (host, locker, subdir, https) VALUES (?1, ?2, ?3, ?4)",
 	[ST_VHOST_DELETE] = "DELETE FROM vhosts WHERE host = ?1",
 	[ST_VHOST_DELETE_LOCKER] = "DELETE FROM vhosts WHERE locker = ?1",
 	[ST_VHOST_LIST] =
-	    "SELECT host, locker, subdir FROM vhosts ORDER BY host",
+	    "SELECT host, locker, subdir, https FROM vhosts ORDER BY host",
 	[ST_VHOST_LIST_LOCKER] =
-	    "SELECT host, locker, subdir FROM vhosts WHERE locker = ?1"
+	    "SELECT host, locker, subdir, https FROM vhosts WHERE locker = ?1"
 	    " ORDER BY host",
+	[ST_VHOST_SET_HTTPS] = "UPDATE vhosts SET https = ?2 WHERE host = ?1",
 	[ST_ADMIN_GET] =
 	    "SELECT 1 FROM locker_admins WHERE locker = ?1 AND uid = ?2",
 	[ST_ADMIN_INSERT] =
@@ -271,12 +288,13 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_LIMIT_LIST] =
 	    "SELECT key, value FROM locker_limits WHERE locker = ?1 ORDER BY key",
 	[ST_CLAIM_GET] =
-	    "SELECT subdir, token FROM vhost_claims WHERE host = ?1 AND locker = ?2",
+	    "SELECT subdir, token, https FROM vhost_claims WHERE host = ?1 AND locker = ?2",
 	/* A claim made again keeps its token: the record may be in the DNS. */
 	[ST_CLAIM_PUT] =
-	    "INSERT INTO vhost_claims (host, locker, subdir, token, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)"
-	    " ON CONFLICT (host, locker) DO UPDATE SET subdir = excluded.subdir",
+	    "INSERT INTO vhost_claims (host, locker, subdir, token, created, https)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT (host, locker) DO UPDATE SET subdir = excluded.subdir,"
+	    " https = excluded.https",
 	[ST_CLAIM_DELETE] = "DELETE FROM vhost_claims WHERE host = ?1 AND locker = ?2",
 	[ST_CLAIM_DELETE_HOST] = "DELETE FROM vhost_claims WHERE host = ?1",
 	[ST_CLAIM_DELETE_LOCKER] = "DELETE FROM vhost_claims WHERE locker = ?1",
@@ -676,6 +694,7 @@ row_vhost(sqlite3_stmt *s, struct vhost_rec *out)
 	    col_text(s, 1, out->locker, sizeof(out->locker)) == -1 ||
 	    col_text(s, 2, out->subdir, sizeof(out->subdir)) == -1)
 		return -1;
+	out->https = sqlite3_column_int(s, 3);
 	return 0;
 }
 
@@ -1042,7 +1061,7 @@ vhost_host_check(const char *host, char *err, size_t errlen)
 
 int
 dir_vhost_add(struct directory *d, const char *host, const char *locker,
-    const char *subdir, char *err, size_t errlen)
+    const char *subdir, int https, char *err, size_t errlen)
 {
 	struct vhost_rec	 old;
 	sqlite3_stmt		*s;
@@ -1057,6 +1076,8 @@ dir_vhost_add(struct directory *d, const char *host, const char *locker,
 		return -1;
 	if (subdir_check(subdir, why, sizeof(why)) == -1)
 		return fail(err, errlen, "%s", why);
+	if (https < ROUTE_HTTPS_DEFAULT || https > ROUTE_HTTPS_PLAIN_OK)
+		return fail(err, errlen, "dir_vhost_add: bad https choice");
 
 	if (tx_begin_locker(d, locker, err, errlen) == -1)
 		return -1;
@@ -1070,7 +1091,8 @@ dir_vhost_add(struct directory *d, const char *host, const char *locker,
 	}
 	s = d->st[ST_VHOST_INSERT];
 	if (bind_text(s, 1, host) == -1 || bind_text(s, 2, locker) == -1 ||
-	    bind_text(s, 3, subdir) == -1 || st_exec(d, ST_VHOST_INSERT) == -1) {
+	    bind_text(s, 3, subdir) == -1 || bind_int(s, 4, https) == -1 ||
+	    st_exec(d, ST_VHOST_INSERT) == -1) {
 		db_fail(d, err, errlen, "add vhost");
 		st_done(s);
 		return tx_abort(d);
@@ -1085,12 +1107,47 @@ dir_vhost_add(struct directory *d, const char *host, const char *locker,
 	snprintf(why, sizeof(why), "%s", host);
 	if (subdir[0] != '\0' && strlen(host) + strlen(subdir) + 2 < sizeof(why))
 		snprintf(why, sizeof(why), "%s/%s", host, subdir);
+	if (https != ROUTE_HTTPS_DEFAULT)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " %s",
+		    https == ROUTE_HTTPS_ONLY ? "https-only" : "no-https-only");
 	return tx_audit_commit(d, "vhost-add", locker, why, err, errlen);
 }
 
 int
+dir_vhost_set_https(struct directory *d, const char *host, int https, char *err,
+    size_t errlen)
+{
+	struct vhost_rec	 old;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	if (d == NULL || host == NULL || https < ROUTE_HTTPS_DEFAULT ||
+	    https > ROUTE_HTTPS_PLAIN_OK)
+		return fail(err, errlen, "dir_vhost_set_https: bad arguments");
+	if (tx_begin(d, err, errlen) == -1)
+		return -1;
+	if ((rc = dir_vhost_get(d, host, &old)) != 1) {
+		if (rc == 0)
+			fail(err, errlen, "no vhost %s", host);
+		else
+			db_fail(d, err, errlen, "look up vhost");
+		return tx_abort(d);
+	}
+	s = d->st[ST_VHOST_SET_HTTPS];
+	if (bind_text(s, 1, host) == -1 || bind_int(s, 2, https) == -1 ||
+	    st_exec(d, ST_VHOST_SET_HTTPS) == -1) {
+		db_fail(d, err, errlen, "set https");
+		st_done(s);
+		return tx_abort(d);
+	}
+	return tx_audit_commit(d, "vhost-https", old.locker, https == ROUTE_HTTPS_ONLY ?
+	    "https-only" : https == ROUTE_HTTPS_PLAIN_OK ? "no-https-only" : "default",
+	    err, errlen);
+}
+
+int
 dir_vhost_claim(struct directory *d, const char *host, const char *locker,
-    const char *subdir, const char *token, struct vhost_claim *out, char *err,
+    const char *subdir, int https, const char *token, struct vhost_claim *out, char *err,
     size_t errlen)
 {
 	struct vhost_rec	 old;
@@ -1117,7 +1174,8 @@ dir_vhost_claim(struct directory *d, const char *host, const char *locker,
 	s = d->st[ST_CLAIM_PUT];
 	if (bind_text(s, 1, host) == -1 || bind_text(s, 2, locker) == -1 ||
 	    bind_text(s, 3, subdir) == -1 || bind_text(s, 4, token) == -1 ||
-	    bind_int(s, 5, time(NULL)) == -1 || st_exec(d, ST_CLAIM_PUT) == -1) {
+	    bind_int(s, 5, time(NULL)) == -1 || bind_int(s, 6, https) == -1 ||
+	    st_exec(d, ST_CLAIM_PUT) == -1) {
 		db_fail(d, err, errlen, "claim vhost");
 		st_done(s);
 		return tx_abort(d);
@@ -1193,6 +1251,7 @@ dir_vhost_claim_get(struct directory *d, const char *host, const char *locker,
 		if (col_text(s, 0, out->subdir, sizeof(out->subdir)) == -1 ||
 		    col_text(s, 1, out->token, sizeof(out->token)) == -1)
 			ret = -1;
+		out->https = sqlite3_column_int(s, 2);
 	}
 	st_done(s);
 	return ret;

@@ -28,6 +28,7 @@ struct vhost_rec {
 	char	host[HOSTNAME_MAX + 1];		/* canonical: lower case, no port, no trailing dot */
 	char	locker[LOCKER_NAME_MAX + 1];
 	char	subdir[SUBDIR_MAX + 1];		/* "" or relative path without dot segments */
+	int	https;				/* ROUTE_HTTPS_*: its own, or the default */
 };
 
 /* Error text goes to err (always NUL-terminated) when a call returns -1. */
@@ -64,7 +65,10 @@ int	dir_locker_add_with_admin(struct directory *d, const char *name, uint32_t lo
 
 /* host must already be canonical (route_canon_host). Fails if the host exists. */
 int	dir_vhost_add(struct directory *d, const char *host, const char *locker,
-	    const char *subdir, char *err, size_t errlen);
+	    const char *subdir, int https, char *err, size_t errlen);
+/* A vhost's own ROUTE_HTTPS_* choice changed; -1 (err) also if no such host. */
+int	dir_vhost_set_https(struct directory *d, const char *host, int https, char *err,
+	    size_t errlen);
 /* 1 removed, 0 no such host, -1 error. */
 int	dir_vhost_remove(struct directory *d, const char *host, char *err, size_t errlen);
 
@@ -81,10 +85,11 @@ struct vhost_claim {
 	char	locker[LOCKER_NAME_MAX + 1];
 	char	subdir[SUBDIR_MAX + 1];
 	char	token[VHOST_TOKEN_LEN + 1];
+	int	https;
 };
 int	dir_vhost_claim(struct directory *d, const char *host, const char *locker,
-	    const char *subdir, const char *token, struct vhost_claim *out, char *err,
-	    size_t errlen);
+	    const char *subdir, int https, const char *token, struct vhost_claim *out,
+	    char *err, size_t errlen);
 int	dir_vhost_claim_get(struct directory *d, const char *host, const char *locker,
 	    struct vhost_claim *out);
 /* Withdraws uid's lockers' claims to host (uid 0: all); how many, or -1. */

@@ -181,13 +181,17 @@ print_vhost(struct out *o, const struct ctl_vhost *v, int first)
 		json_str(v->locker);
 		printf(",\"path\":");
 		json_str(v->subdir);
-		printf("}");
+		printf(",\"https_only\":%s,\"https\":\"%s\"}", v->https_only ? "true" : "false",
+		    v->https == ROUTE_HTTPS_ONLY ? "only" : v->https == ROUTE_HTTPS_PLAIN_OK ?
+		    "plain-ok" : "default");
 	} else if (o->verb == CTL_VHOST_LIST) {
 		if (first)
 			printf("%-40s %-24s %s\n", "HOST", "LOCKER", "PATH");
-		printf("%-40s %-24s /%s\n", v->host, v->locker, v->subdir);
+		printf("%-40s %-24s /%s%s\n", v->host, v->locker, v->subdir,
+		    v->https_only ? "  (https-only)" : "");
 	} else
-		printf("vhost:   http://%s/ -> web_scripts/%s\n", v->host, v->subdir);
+		printf("vhost:   %s://%s/ -> web_scripts/%s\n", v->https_only ? "https" : "http",
+		    v->host, v->subdir);
 }
 
 static void
@@ -968,6 +972,7 @@ main(int argc, char **argv)
 	struct out		 o = { .logfd = -1 };
 	char			*pos[CTL_MAX_ARGV + 4], err[512];
 	int			 npos = 0, purge = 0, errlog = 0, follow = 0, force = 0, i;
+	uint32_t		 https = 0;
 	int			 dashdash = -1, n;
 	struct verb_args	 va;
 
@@ -985,6 +990,10 @@ main(int argc, char **argv)
 				purge = 1;
 			else if (strcmp(argv[i], "--force") == 0)
 				force = 1;
+			else if (strcmp(argv[i], "--https-only") == 0 && https == 0)
+				https = CTL_F_HTTPS_ONLY;
+			else if (strcmp(argv[i], "--no-https-only") == 0 && https == 0)
+				https = CTL_F_PLAIN_OK;
 			else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc)
 				subdir = argv[++i];
 			else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc)
@@ -1030,7 +1039,7 @@ main(int argc, char **argv)
 	n = (dashdash == -1 ? npos : dashdash) - i;	/* how many, before any "--" */
 	if (((purge ? VOPT_PURGE : 0) | (force ? VOPT_FORCE : 0) | (subdir ? VOPT_PATH : 0) |
 	    (group ? VOPT_GROUP : 0) | (errlog ? VOPT_ERROR : 0) |
-	    (follow ? VOPT_FOLLOW : 0)) & ~v->opts)
+	    (follow ? VOPT_FOLLOW : 0) | (https ? VOPT_HTTPS : 0)) & ~v->opts)
 		return usage_of(v);
 	memset(&req, 0, sizeof(req));
 	req.version = CTL_VERSION;
@@ -1065,6 +1074,7 @@ main(int argc, char **argv)
 		req.flags |= CTL_F_PURGE;
 	if (force)
 		req.flags |= CTL_F_FORCE;
+	req.flags |= https;
 	if (errlog)
 		req.flags |= CTL_F_ERROR;
 

@@ -989,7 +989,8 @@ add_locker_cb(const struct locker_rec *lr, void *arg)
 static int
 add_vhost_cb(const struct vhost_rec *v, void *arg)
 {
-	return route_builder_add_vhost(arg, v->host, v->locker, v->subdir) == -1 ? -1 : 0;
+	return route_builder_add_vhost_https(arg, v->host, v->locker, v->subdir, v->https) ==
+	    -1 ? -1 : 0;
 }
 
 /* The current routing table, in a sealed memfd every front can read. */

@@ -200,6 +200,8 @@ struct config {
 		char	secret_file[PATH_MAX / 2];
 	}		acme_dns;
 	struct listen_addr acme_resolver;	/* host "": the system's (resolv.conf) */
+	int		https_only;		/* for names without their own choice */
+	uint32_t	hsts_max_age;		/* seconds; 0: no Strict-Transport-Security */
 };
 #define TSIG_HMAC_SHA256	1
 #define TSIG_HMAC_SHA512	2
@@ -485,10 +487,12 @@ enum ctl_verb {
 #define CTL_F_ERROR	0x4	/* logs: the error log */
 #define CTL_F_TTY	0x8	/* su: stdio is a terminal (a pty of the CLI's) */
 #define CTL_F_FORCE	0x10	/* vhost add (root): take the host from its locker */
+#define CTL_F_HTTPS_ONLY 0x20	/* vhost add: plain HTTP redirected to HTTPS, HSTS */
+#define CTL_F_PLAIN_OK	0x40	/* vhost add: served over plain HTTP too */
 
 /* First field of every request: a CLI and a lockerd of different builds
  * refuse each other clearly instead of misreading the struct. */
-#define CTL_VERSION	0x4c4b0003u	/* "LK", 3 */
+#define CTL_VERSION	0x4c4b0004u	/* "LK", 4 */
 #define CTL_USER_MAX	32
 
 #define CTL_MAX_ARGV	32
@@ -519,6 +523,8 @@ struct ctl_vhost {
 	char	host[HOSTNAME_MAX + 1];
 	char	locker[LOCKER_NAME_MAX + 1];
 	char	subdir[SUBDIR_MAX + 1];
+	int32_t	https;		/* ROUTE_HTTPS_*: its own choice */
+	int32_t	https_only;	/* what holds, the configuration's default applied */
 };
 
 struct ctl_admin {

@@ -12,9 +12,11 @@
  *	str domain
  *	str hostname				nhostnames times, strictly ascending
  *	str locker				nlockers times, strictly ascending
- *	str host  u32 locker-index  str subdir	nvhosts times, host strictly ascending
+ *	str host  u32 locker-index  str subdir  u8 https
+ *						nvhosts times, host strictly ascending
  *
- * where str is a u16 length followed by that many bytes (no NUL), and
+ * where str is a u16 length followed by that many bytes (no NUL), https is
+ * the vhost's own ROUTE_HTTPS_* (version 2 added it), and
  * nothing follows the last record.  "Ascending" is bytewise, a prefix
  * first, which is strcmp() order; the loader insists on it so that lookups
  * can binary-search without sorting anything.
@@ -30,7 +32,7 @@
 #include "route.h"
 
 #define RT_MAGIC	"LKRT"
-#define RT_VERSION	1
+#define RT_VERSION	2
 #define RT_HDRLEN	20
 #define RT_LABEL_MAX	63
 
@@ -44,6 +46,7 @@ struct rt_vhost {
 	struct rt_str	host;
 	struct rt_str	subdir;
 	uint32_t	locker;		/* index into lockers */
+	int		https;		/* ROUTE_HTTPS_* */
 };
 
 struct route_table {
@@ -61,6 +64,7 @@ struct rb_vhost {
 	char	*host;
 	char	*locker;
 	char	*subdir;
+	int	 https;
 };
 
 struct route_builder {
@@ -381,10 +385,19 @@ int
 route_builder_add_vhost(struct route_builder *b, const char *host,
     const char *locker, const char *subdir)
 {
+	return route_builder_add_vhost_https(b, host, locker, subdir, ROUTE_HTTPS_DEFAULT);
+}
+
+int
+route_builder_add_vhost_https(struct route_builder *b, const char *host,
+    const char *locker, const char *subdir, int https)
+{
 	struct rb_vhost v, *vv;
 
 	if (subdir == NULL)
 		subdir = "";
+	if (https < ROUTE_HTTPS_DEFAULT || https > ROUTE_HTTPS_PLAIN_OK)
+		return -1;
 	if (b == NULL || host == NULL || locker == NULL ||
 	    !dns_name_ok(host, strlen(host)) || !label_ok(locker, strlen(locker)) ||
 	    !subdir_ok(subdir, strlen(subdir)))
@@ -396,6 +409,7 @@ route_builder_add_vhost(struct route_builder *b, const char *host,
 	v.host = strdup(host);
 	v.locker = strdup(locker);
 	v.subdir = strdup(subdir);
+	v.https = https;
 	if (v.host == NULL || v.locker == NULL || v.subdir == NULL) {
 		free(v.host);
 		free(v.locker);
@@ -520,7 +534,7 @@ route_builder_finish(struct route_builder *b, void **out, size_t *outlen)
 	sz = RT_HDRLEN + 2 + strlen(b->domain) +
 	    strs_size(b->hostnames, b->nhostnames) + strs_size(b->lockers, b->nlockers);
 	for (i = 0; i < b->nvhosts; i++)
-		sz += 2 + strlen(b->vhosts[i].host) + 4 + 2 + strlen(b->vhosts[i].subdir);
+		sz += 2 + strlen(b->vhosts[i].host) + 4 + 2 + strlen(b->vhosts[i].subdir) + 1;
 	if ((w.p = malloc(sz)) == NULL) {
 		free(vlocker);
 		return -1;
@@ -542,6 +556,7 @@ route_builder_finish(struct route_builder *b, void **out, size_t *outlen)
 		put_str(&w, b->vhosts[i].host);
 		put_u32(&w, vlocker[i]);
 		put_str(&w, b->vhosts[i].subdir);
+		w.p[w.off++] = (unsigned char)b->vhosts[i].https;
 	}
 	free(vlocker);
 
@@ -653,8 +668,10 @@ load_vhosts(struct rbuf *r, struct route_table *t)
 		v = &t->vhosts[i];
 		if (get_str(r, &v->host) == -1 || !dns_name_ok(v->host.s, v->host.len) ||
 		    get_u32(r, &v->locker) == -1 || v->locker >= t->nlockers ||
-		    get_str(r, &v->subdir) == -1 || !subdir_ok(v->subdir.s, v->subdir.len))
+		    get_str(r, &v->subdir) == -1 || !subdir_ok(v->subdir.s, v->subdir.len) ||
+		    r->off == r->len || r->p[r->off] > ROUTE_HTTPS_PLAIN_OK)
 			return -1;
+		v->https = r->p[r->off++];
 		if (i > 0 && !ascending(&t->vhosts[i - 1].host, &v->host))
 			return -1;
 	}
@@ -677,7 +694,7 @@ load_header(struct rbuf *r, struct route_table *t)
 	if (get_u32(r, &version) == -1 || version != RT_VERSION ||
 	    get_u32(r, &nh) == -1 || get_u32(r, &nl) == -1 || get_u32(r, &nv) == -1)
 		return -1;
-	need = RT_HDRLEN + 2 + 2 * (uint64_t)nh + 2 * (uint64_t)nl + 8 * (uint64_t)nv;
+	need = RT_HDRLEN + 2 + 2 * (uint64_t)nh + 2 * (uint64_t)nl + 9 * (uint64_t)nv;
 	if (need > r->len)
 		return -1;
 	t->nhostnames = nh;
@@ -847,6 +864,7 @@ route_vhost(const struct route_table *t, const struct rt_vhost *v,
 	if (set_fs_path(out, prefix, plen, path) == -1)
 		return ROUTE_NO_LOCKER;
 	set_locker(out, &t->lockers[v->locker]);
+	out->https = v->https;
 	return ROUTE_LOCKER;
 }
 
@@ -896,6 +914,7 @@ route_lookup(const struct route_table *t, const char *host, size_t hostlen,
 	ssize_t			 li = -1;
 
 	out->locker[0] = out->fs_path[0] = out->url_prefix[0] = '\0';
+	out->https = ROUTE_HTTPS_DEFAULT;
 	if (t == NULL)
 		return ROUTE_UNKNOWN_HOST;
 	if (path == NULL)

@@ -28,6 +28,13 @@ int	route_builder_add_locker(struct route_builder *b, const char *name);
 /* subdir: "" for the web_scripts root, else a relative path like "blog" or "a/b". */
 int	route_builder_add_vhost(struct route_builder *b, const char *host,
 	    const char *locker, const char *subdir);
+/* A vhost's own choice (`locker vhost add --https-only`, `--no-https-only`);
+ * the others follow the configuration's https-only. */
+#define ROUTE_HTTPS_DEFAULT	0
+#define ROUTE_HTTPS_ONLY	1	/* plain HTTP gets a 301 to https:// */
+#define ROUTE_HTTPS_PLAIN_OK	2	/* served over both */
+int	route_builder_add_vhost_https(struct route_builder *b, const char *host,
+	    const char *locker, const char *subdir, int https);
 /* Serialise; *out is malloc'd, caller frees. 0 on success, -1 on error. */
 int	route_builder_finish(struct route_builder *b, void **out, size_t *outlen);
 void	route_builder_free(struct route_builder *b);
@@ -63,6 +70,7 @@ struct route_result {
 	/* What the client sees before the part of the path that maps into
 	 * fs_path: "/~alice" for /~alice/x, "" for a subdomain or a vhost. */
 	char	url_prefix[LOCKER_NAME_MAX + 3];
+	int	https;		/* a vhost's ROUTE_HTTPS_*; DEFAULT for the rest */
 };
 
 /*

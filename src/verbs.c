@@ -21,10 +21,13 @@ const struct verb verbs[] = {
 	  .root_what = "remove a locker", .args = "NAME [--purge]",
 	  .help = "remove a locker; its home is archived, or deleted with --purge (root)" },
 	{ .name = "vhost add", .id = CTL_VHOST_ADD, .who = WHO_ADMIN, .flags = VERB_CHANGE,
-	  .opts = VOPT_PATH | VOPT_FORCE, .root_flags = CTL_F_FORCE,
-	  .root_what = "--force a vhost", .args = "NAME HOST [--path SUBDIR] [--force]",
+	  .opts = VOPT_PATH | VOPT_FORCE | VOPT_HTTPS, .root_flags = CTL_F_FORCE,
+	  .root_what = "--force a vhost",
+	  .args = "NAME HOST [--path SUBDIR] [--force] [--https-only|--no-https-only]",
 	  .help = "serve HOST from NAME's web_scripts[/SUBDIR] (admins; a name outside "
-	  "the domain once proved; root: at once, --force takes it from another)" },
+	  "the domain once proved; root: at once, --force takes it from another); "
+	  "--https-only: plain HTTP is redirected to HTTPS, with HSTS (again on a vhost "
+	  "of NAME's: changes only that)" },
 	{ .name = "vhost verify", .id = CTL_VHOST_VERIFY, .who = WHO_ADMIN,
 	  .flags = VERB_CHANGE, .args = "NAME HOST",
 	  .help = "prove HOST is NAME's by its DNS TXT record (admins)" },
@@ -156,6 +159,10 @@ verb_flag_name(uint32_t flag)
 		return "--error";
 	case CTL_F_FORCE:
 		return "--force";
+	case CTL_F_HTTPS_ONLY:
+		return "--https-only";
+	case CTL_F_PLAIN_OK:
+		return "--no-https-only";
 	}
 	return NULL;
 }

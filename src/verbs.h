@@ -38,6 +38,7 @@ enum verb_who {
 #define VOPT_GROUP	0x08	/* --group NAME */
 #define VOPT_ERROR	0x10	/* --error */
 #define VOPT_FOLLOW	0x20	/* --follow, -f */
+#define VOPT_HTTPS	0x40	/* --https-only, --no-https-only */
 
 struct verb {
 	const char	*name;		/* "vhost add" */

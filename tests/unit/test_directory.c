@@ -316,24 +316,24 @@ test_vhosts(struct directory *d)
 	struct vhost_rec	v;
 	char			err[256], list[512];
 
-	CHECK_INT(dir_vhost_add(d, "www.bob.net", "bob", "", err, sizeof(err)), 0);
-	CHECK_INT(dir_vhost_add(d, "blog.bob.net", "bob", "blog", err, sizeof(err)), 0);
-	CHECK_INT(dir_vhost_add(d, "dave.com", "dave", "a/b", err, sizeof(err)), 0);
-	CHECK_INT(dir_vhost_add(d, "x.dave.com", "dave", NULL, err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "www.bob.net", "bob", "", 0, err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "blog.bob.net", "bob", "blog", 0, err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "dave.com", "dave", "a/b", 0, err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "x.dave.com", "dave", NULL, 0, err, sizeof(err)), 0);
 
-	CHECK_INT(dir_vhost_add(d, "www.bob.net", "dave", "", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "www.bob.net", "dave", "", 0, err, sizeof(err)), -1);
 	CHECK(strstr(err, "already a vhost of locker bob") != NULL);
-	CHECK_INT(dir_vhost_add(d, "new.net", "nobody-here", "", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "new.net", "nobody-here", "", 0, err, sizeof(err)), -1);
 	CHECK(strstr(err, "no locker") != NULL);
-	CHECK_INT(dir_vhost_add(d, "WWW.bob.org", "bob", "", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "WWW.bob.org", "bob", "", 0, err, sizeof(err)), -1);
 	CHECK(strstr(err, "canonical") != NULL);
-	CHECK_INT(dir_vhost_add(d, "bob.org.", "bob", "", err, sizeof(err)), -1);
-	CHECK_INT(dir_vhost_add(d, "bob.org:80", "bob", "", err, sizeof(err)), -1);
-	CHECK_INT(dir_vhost_add(d, "bob_.org", "bob", "", err, sizeof(err)), -1);
-	CHECK_INT(dir_vhost_add(d, "[::1]", "bob", "", err, sizeof(err)), -1);
-	CHECK_INT(dir_vhost_add(d, "", "bob", "", err, sizeof(err)), -1);
-	CHECK_INT(dir_vhost_add(d, "bob.org", "bob", "../etc", err, sizeof(err)), -1);
-	CHECK_INT(dir_vhost_add(d, "bob.org", "bob", "/abs", err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob.org.", "bob", "", 0, err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob.org:80", "bob", "", 0, err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob_.org", "bob", "", 0, err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "[::1]", "bob", "", 0, err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "", "bob", "", 0, err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob.org", "bob", "../etc", 0, err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_add(d, "bob.org", "bob", "/abs", 0, err, sizeof(err)), -1);
 	CHECK_INT(dir_vhost_get(d, "bob.org", &v), 0);
 
 	CHECK_INT(dir_vhost_get(d, "blog.bob.net", &v), 1);
@@ -358,7 +358,7 @@ test_vhosts(struct directory *d)
 	CHECK_INT(dir_vhost_remove(d, "www.bob.net", err, sizeof(err)), 0);
 	CHECK_INT(dir_vhost_get(d, "www.bob.net", &v), 0);
 	/* Its host is free for someone else now. */
-	CHECK_INT(dir_vhost_add(d, "www.bob.net", "dave", "", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "www.bob.net", "dave", "", 0, err, sizeof(err)), 0);
 	list[0] = '\0';
 	CHECK_INT(dir_vhost_foreach(d, "dave", collect_vhosts, list), 0);
 	CHECK_STR(list, "dave.com=dave/a/b www.bob.net=dave x.dave.com=dave ");
@@ -546,7 +546,7 @@ test_admins(void)
 	/* ... and every change is in the audit trail, under its actor */
 	dir_set_actor(d, 1002);
 	CHECK_INT(dir_audit(d, "su", "plain", "id -un", err, sizeof(err)), 0);
-	CHECK_INT(dir_vhost_add(d, "plain.example.org", "plain", "", err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "plain.example.org", "plain", "", 0, err, sizeof(err)), 0);
 	CHECK_INT(dir_vhost_remove(d, "plain.example.org", err, sizeof(err)), 1);
 	CHECK_INT(dir_vhost_remove(d, "plain.example.org", err, sizeof(err)), 0);
 	audit[0] = '\0';
@@ -628,7 +628,7 @@ test_migration(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 4);
+	CHECK_INT(sqlite3_column_int(st, 0), 5);
 	sqlite3_finalize(st);
 	/* Migrated to 3: the limits table is there, with its checks. */
 	CHECK(sqlite3_exec(db, "INSERT INTO locker_limits VALUES ('old', 'x', -1)", NULL,
@@ -673,7 +673,7 @@ test_migration_v2(void)
 	/* Back to what schema 2 was. */
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, "DROP TABLE locker_limits; DROP INDEX audit_by_uid;"
-	    " DROP TABLE vhost_claims;"
+	    " DROP TABLE vhost_claims; ALTER TABLE vhosts DROP COLUMN https;"
 	    " ALTER TABLE audit DROP COLUMN uid; PRAGMA user_version = 2", NULL,
 	    NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
@@ -688,6 +688,55 @@ test_migration_v2(void)
 	dir_close(d);
 }
 
+/* A vhost's own choice of HTTPS, kept in the directory and on a claim;
+ * a database of schema 4 gains it as the configuration's default. */
+static void
+test_vhost_https(void)
+{
+	struct directory	*d;
+	struct locker_rec	 l;
+	struct vhost_rec	 v;
+	struct vhost_claim	 cl;
+	sqlite3			*db;
+	char			 err[256], path[300];
+	const char		*tok = "0123456789abcdef0123456789abcdef";
+
+	snprintf(path, sizeof(path), "%s/https.db", tmpdir);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	CHECK_INT(dir_locker_add(d, "web", 9200, 9300, &l, err, sizeof(err)), 0);
+	CHECK_INT(dir_vhost_add(d, "a.web.net", "web", "", ROUTE_HTTPS_ONLY, err, sizeof(err)),
+	    0);
+	CHECK_INT(dir_vhost_add(d, "b.web.net", "web", "", 3, err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_get(d, "a.web.net", &v), 1);
+	CHECK_INT(v.https, ROUTE_HTTPS_ONLY);
+	CHECK_INT(dir_vhost_set_https(d, "a.web.net", ROUTE_HTTPS_PLAIN_OK, err, sizeof(err)),
+	    0);
+	CHECK_INT(dir_vhost_get(d, "a.web.net", &v), 1);
+	CHECK_INT(v.https, ROUTE_HTTPS_PLAIN_OK);
+	CHECK_INT(dir_vhost_set_https(d, "nope.web.net", 1, err, sizeof(err)), -1);
+	CHECK_INT(dir_vhost_claim(d, "c.web.org", "web", "", ROUTE_HTTPS_ONLY, tok, &cl, err,
+	    sizeof(err)), 0);
+	CHECK_INT(cl.https, ROUTE_HTTPS_ONLY);
+	dir_close(d);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "ALTER TABLE vhosts DROP COLUMN https;"
+	    "ALTER TABLE vhost_claims DROP COLUMN https; PRAGMA user_version = 4", NULL, NULL,
+	    NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	CHECK_INT(dir_vhost_get(d, "a.web.net", &v), 1);
+	CHECK_INT(v.https, ROUTE_HTTPS_DEFAULT);
+	CHECK_INT(dir_vhost_claim_get(d, "c.web.org", "web", &cl), 1);
+	CHECK_INT(cl.https, ROUTE_HTTPS_DEFAULT);
+	dir_close(d);
+}
+
 /*
  * Schema 3 kept the audit trail by name: a name signed up again showed the
  * new owner the old one's rows.  Migrated, each row belongs to the uid that
@@ -698,7 +747,7 @@ test_migration_v3_audit(void)
 {
 	const char *v3_rows =
 	    "DROP INDEX audit_by_uid; ALTER TABLE audit DROP COLUMN uid;"
-	    "DROP TABLE vhost_claims;"
+	    "DROP TABLE vhost_claims; ALTER TABLE vhosts DROP COLUMN https;"
 	    "PRAGMA user_version = 3;"
 	    "INSERT INTO uids VALUES (9700, 'club', 100, 200, '/a/club.1.9700');"
 	    "INSERT INTO uids VALUES (9701, 'club', 300, NULL, NULL);"
@@ -846,6 +895,7 @@ main(void)
 	test_migration();
 	test_migration_v2();
 	test_migration_v3_audit();
+	test_vhost_https();
 	test_limits();
 	UNIT_DONE();
 }

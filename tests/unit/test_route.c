@@ -23,8 +23,10 @@ build(size_t *len)
 	CHECK_INT(route_builder_add_locker(b, "alice"), 0);
 	CHECK_INT(route_builder_add_locker(b, "sipb-club"), 0);
 	CHECK_INT(route_builder_add_vhost(b, "www.alice.net", "alice", ""), 0);
-	CHECK_INT(route_builder_add_vhost(b, "blog.alice.net", "alice", "blog"), 0);
-	CHECK_INT(route_builder_add_vhost(b, "deep.example.com", "bob", "a/b.c/d"), 0);
+	CHECK_INT(route_builder_add_vhost_https(b, "blog.alice.net", "alice", "blog",
+	    ROUTE_HTTPS_ONLY), 0);
+	CHECK_INT(route_builder_add_vhost_https(b, "deep.example.com", "bob", "a/b.c/d",
+	    ROUTE_HTTPS_PLAIN_OK), 0);
 	/* A vhost may even sit under the domain, where no locker is. */
 	CHECK_INT(route_builder_add_vhost(b, "x.y.example.org", "bob", ""), 0);
 	CHECK_INT(route_builder_add_vhost(b, "carol.example.org", "bob", "carol"), 0);
@@ -193,6 +195,29 @@ test_builder_refuses(void)
 	route_builder_free(NULL);
 }
 
+/* Each vhost's own choice of HTTPS reaches front; other names have none. */
+static void
+test_vhost_https(const struct route_table *t)
+{
+	struct route_result	r;
+	struct route_builder	*b;
+
+	CHECK_INT(look(t, "blog.alice.net", "/", &r), ROUTE_LOCKER);
+	CHECK_INT(r.https, ROUTE_HTTPS_ONLY);
+	CHECK_INT(look(t, "deep.example.com", "/", &r), ROUTE_LOCKER);
+	CHECK_INT(r.https, ROUTE_HTTPS_PLAIN_OK);
+	CHECK_INT(look(t, "www.alice.net", "/", &r), ROUTE_LOCKER);
+	CHECK_INT(r.https, ROUTE_HTTPS_DEFAULT);
+	CHECK_INT(look(t, "alice.example.org", "/", &r), ROUTE_LOCKER);
+	CHECK_INT(r.https, ROUTE_HTTPS_DEFAULT);
+	CHECK_INT(look(t, "example.org", "/~alice/", &r), ROUTE_LOCKER);
+	CHECK_INT(r.https, ROUTE_HTTPS_DEFAULT);
+	b = route_builder_new("example.org");
+	CHECK_INT(route_builder_add_vhost_https(b, "a.net", "alice", "", 3), -1);
+	CHECK_INT(route_builder_add_vhost_https(b, "a.net", "alice", "", -1), -1);
+	route_builder_free(b);
+}
+
 static void
 test_vhosts(const struct route_table *t)
 {
@@ -211,6 +236,7 @@ test_vhosts(const struct route_table *t)
 	CHECK_ROUTE(t, "blog.alice.net:8080", "/p", "alice", "/blog/p", "");
 	CHECK_ROUTE(t, "blog.alice.net.", "/p", "alice", "/blog/p", "");
 	CHECK_ROUTE(t, "Blog.Alice.Net.:443", "/p", "alice", "/blog/p", "");
+	test_vhost_https(t);
 }
 
 static void
@@ -481,6 +507,14 @@ test_corrupt(void)
 			rejected++;
 		route_table_free(t);
 	}
+	/* A vhost's https byte past ROUTE_HTTPS_PLAIN_OK: refused.  The blob
+	 * ends with the last vhost's. */
+	memcpy(copy, blob, len);
+	copy[len - 1] = 3;
+	CHECK(route_table_load(copy, len) == NULL);
+	copy[len - 1] = ROUTE_HTTPS_PLAIN_OK;
+	CHECK((t = route_table_load(copy, len)) != NULL);
+	route_table_free(t);
 	/* Flips of the magic, version and counts must all be refused. */
 	for (i = 0; i < 20; i++) {
 		memcpy(copy, blob, len);
