@@ -93,7 +93,7 @@ unit: $(UNIT_BINS)
 
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
-	       fuzz_linebuf fuzz_dnstxt fuzz_keyd
+	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01
 FUZZ_SECONDS ?= 15
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -119,6 +119,8 @@ $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lresolv
+$(B)/fuzz/fuzz_dns01: fuzz/fuzz_dns01.c src/dns01.c src/route.c src/util.c src/log.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^ -lldns
 $(B)/fuzz/fuzz_keyd: fuzz/fuzz_keyd.c src/keyop.c src/util.c src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lcrypto
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)

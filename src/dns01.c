@@ -208,15 +208,79 @@ server_addr(const struct dns01_conf *dc, struct sockaddr_storage *ss)
 	return sizeof(*sin);
 }
 
+/* The answer's TSIG error, when it carries a TSIG: what the server thought
+ * of our signature (BADSIG: the secret differs; BADKEY: no such key). */
+static unsigned
+tsig_error(const ldns_pkt *ans)
+{
+	const ldns_rr	*t = ldns_pkt_tsig(ans);
+	const ldns_rdf	*e = t != NULL && ldns_rr_rd_count(t) > 5 ? ldns_rr_rdf(t, 5) : NULL;
+
+	return e != NULL && ldns_rdf_size(e) == 2 ? ldns_rdf2native_int16(e) : 0;
+}
+
+/* Whether ans's answer section holds a TXT whose one string is txt. */
+static int
+answer_has_txt(const ldns_pkt *ans, const char *txt)
+{
+	ldns_rr_list	*an = ldns_pkt_answer(ans);
+	const ldns_rdf	*rd;
+	size_t		 i, n = strlen(txt);
+
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT || ldns_rr_rd_count(rr) != 1)
+			continue;
+		rd = ldns_rr_rdf(rr, 0);
+		/* One character-string: a length byte, then the text. */
+		if (ldns_rdf_size(rd) == n + 1 && ldns_rdf_data(rd)[0] == n &&
+		    memcmp(ldns_rdf_data(rd) + 1, txt, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The server's bytes, as ldns parses them: -1 if they do not parse; the
+ * packet kept in *keep for its TSIG's check if keep is not NULL. */
+static int
+answer_parse(const uint8_t *wire, size_t len, const char *txt, struct dns01_answer *a,
+    ldns_pkt **keep)
+{
+	ldns_pkt *ans = NULL;
+
+	memset(a, 0, sizeof(*a));
+	if (ldns_wire2pkt(&ans, wire, len) != LDNS_STATUS_OK || ans == NULL)
+		return -1;
+	a->id = ldns_pkt_id(ans);
+	a->qr = ldns_pkt_qr(ans);
+	a->rcode = ldns_pkt_get_rcode(ans);
+	a->signed_ = ldns_pkt_tsig(ans) != NULL;
+	a->tsig_error = tsig_error(ans);
+	a->has_txt = txt != NULL && answer_has_txt(ans, txt);
+	if (keep != NULL)
+		*keep = ans;
+	else
+		ldns_pkt_free(ans);
+	return 0;
+}
+
+int
+dns01_answer_parse(const uint8_t *wire, size_t len, const char *txt, struct dns01_answer *a)
+{
+	return answer_parse(wire, len, txt, a, NULL);
+}
+
 /*
  * q to the zone's server over TCP (an UPDATE must not be lost or
  * truncated, and TCP makes a forged answer harder than UDP does); the
- * answer parsed in *ans and as bytes in *wire (the TSIG is computed over
- * them).  0, or -1 with err.
+ * answer read into *a, parsed in *ans and as bytes in *wire (the TSIG is
+ * computed over them).  0, or -1 with err.
  */
 static int
-exchange(const struct dns01_conf *dc, const ldns_pkt *q, ldns_pkt **ans, uint8_t **wire,
-    size_t *wlen, char *err, size_t errlen)
+exchange(const struct dns01_conf *dc, const ldns_pkt *q, const char *txt,
+    struct dns01_answer *a, ldns_pkt **ans, uint8_t **wire, size_t *wlen, char *err,
+    size_t errlen)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = server_addr(dc, &ss);
@@ -239,12 +303,12 @@ exchange(const struct dns01_conf *dc, const ldns_pkt *q, ldns_pkt **ans, uint8_t
 		    dc->port, (unsigned)dc->timeout_ms, ldns_get_errorstr_by_id(st));
 		return -1;
 	}
-	if (ldns_wire2pkt(ans, *wire, *wlen) != LDNS_STATUS_OK) {
+	if (answer_parse(*wire, *wlen, txt, a, ans) == -1) {
 		snprintf(err, errlen, "%s port %s: an answer that does not parse", dc->server,
 		    dc->port);
 		return -1;
 	}
-	if (ldns_pkt_id(*ans) != ldns_pkt_id(q) || !ldns_pkt_qr(*ans)) {
+	if (a->id != ldns_pkt_id(q) || !a->qr) {
 		snprintf(err, errlen, "%s port %s: an answer to another question", dc->server,
 		    dc->port);
 		return -1;
@@ -346,24 +410,13 @@ update_pkt(const struct dns01_conf *dc, ldns_rr *rr)
 	return q;
 }
 
-/* The answer's TSIG error, when it carries a TSIG: what the server thought
- * of our signature (BADSIG: the secret differs; BADKEY: no such key). */
-static unsigned
-tsig_error(const ldns_pkt *ans)
-{
-	const ldns_rr	*t = ldns_pkt_tsig(ans);
-	const ldns_rdf	*e = t != NULL ? ldns_rr_rdf(t, 5) : NULL;
-
-	return e != NULL && ldns_rdf_size(e) == 2 ? ldns_rdf2native_int16(e) : 0;
-}
-
 /* NOERROR, signed by the key, over the question we signed. */
 static int
-answer_check(const struct dns01_conf *dc, const ldns_pkt *q, ldns_pkt *ans, uint8_t *wire,
-    size_t wlen, char *err, size_t errlen)
+answer_check(const struct dns01_conf *dc, const ldns_pkt *q, const struct dns01_answer *a,
+    ldns_pkt *ans, uint8_t *wire, size_t wlen, char *err, size_t errlen)
 {
 	char		 key[HOSTNAME_MAX + 2];
-	unsigned	 rc = ldns_pkt_get_rcode(ans), te = tsig_error(ans);
+	unsigned	 rc = a->rcode, te = a->tsig_error;
 	const ldns_rdf	*qmac = ldns_rr_rdf(ldns_pkt_tsig(q), 3);
 
 	if (rc != LDNS_RCODE_NOERROR || te != 0) {
@@ -372,8 +425,7 @@ answer_check(const struct dns01_conf *dc, const ldns_pkt *q, ldns_pkt *ans, uint
 		return -1;
 	}
 	snprintf(key, sizeof(key), "%s.", dc->keyname);
-	if (ldns_pkt_tsig(ans) == NULL ||
-	    !ldns_pkt_tsig_verify(ans, wire, wlen, key, dc->secret, qmac)) {
+	if (!a->signed_ || !ldns_pkt_tsig_verify(ans, wire, wlen, key, dc->secret, qmac)) {
 		snprintf(err, errlen, "%s port %s: the answer is not signed with the key %s",
 		    dc->server, dc->port, dc->keyname);
 		return -1;
@@ -385,12 +437,13 @@ int
 dns01_update(const struct dns01_conf *dc, const char *name, const char *txt, int add,
     char *err, size_t errlen)
 {
-	char		 owner[HOSTNAME_MAX + 32], key[HOSTNAME_MAX + 2];
-	ldns_rr		*rr;
-	ldns_pkt	*q, *ans;
-	uint8_t		*wire;
-	size_t		 wlen;
-	int		 rc;
+	char			 owner[HOSTNAME_MAX + 32], key[HOSTNAME_MAX + 2];
+	struct dns01_answer	 a;
+	ldns_rr			*rr;
+	ldns_pkt		*q, *ans;
+	uint8_t			*wire;
+	size_t			 wlen;
+	int			 rc;
 
 	if (challenge_owner(dc, name, owner, sizeof(owner), err, errlen) == -1)
 		return -1;
@@ -411,9 +464,9 @@ dns01_update(const struct dns01_conf *dc, const char *name, const char *txt, int
 		snprintf(err, errlen, "cannot sign the update with the key %s", dc->keyname);
 		return -1;
 	}
-	rc = exchange(dc, q, &ans, &wire, &wlen, err, errlen);
+	rc = exchange(dc, q, NULL, &a, &ans, &wire, &wlen, err, errlen);
 	if (rc == 0)
-		rc = answer_check(dc, q, ans, wire, wlen, err, errlen);
+		rc = answer_check(dc, q, &a, ans, wire, wlen, err, errlen);
 	exchange_free(ans, wire);
 	ldns_pkt_free(q);
 	return rc;
@@ -421,37 +474,16 @@ dns01_update(const struct dns01_conf *dc, const char *name, const char *txt, int
 
 /* ------------------------------------------------------ is it there */
 
-/* Whether ans's answer section holds a TXT of owner whose text is txt. */
-static int
-answer_has_txt(const ldns_pkt *ans, const char *txt)
-{
-	ldns_rr_list	*an = ldns_pkt_answer(ans);
-	const ldns_rdf	*rd;
-	size_t		 i, n = strlen(txt);
-
-	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(an, i);
-
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT || ldns_rr_rd_count(rr) != 1)
-			continue;
-		rd = ldns_rr_rdf(rr, 0);
-		/* One character-string: a length byte, then the text. */
-		if (ldns_rdf_size(rd) == n + 1 && ldns_rdf_data(rd)[0] == n &&
-		    memcmp(ldns_rdf_data(rd) + 1, txt, n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static int
 txt_there(const struct dns01_conf *dc, const char *owner, const char *txt, char *err,
     size_t errlen)
 {
-	ldns_rdf	*dname = ldns_dname_new_frm_str(owner);
-	ldns_pkt	*q, *ans;
-	uint8_t		*wire;
-	size_t		 wlen;
-	int		 rc;
+	ldns_rdf		*dname = ldns_dname_new_frm_str(owner);
+	struct dns01_answer	 a;
+	ldns_pkt		*q, *ans;
+	uint8_t			*wire;
+	size_t			 wlen;
+	int			 rc;
 
 	q = dname != NULL ? ldns_pkt_query_new(dname, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0) :
 	    NULL;
@@ -460,9 +492,9 @@ txt_there(const struct dns01_conf *dc, const char *owner, const char *txt, char 
 		return -1;
 	}
 	ldns_pkt_set_random_id(q);
-	rc = exchange(dc, q, &ans, &wire, &wlen, err, errlen);
+	rc = exchange(dc, q, txt, &a, &ans, &wire, &wlen, err, errlen);
 	if (rc == 0)
-		rc = answer_has_txt(ans, txt);
+		rc = a.has_txt;
 	exchange_free(ans, wire);
 	ldns_pkt_free(q);
 	return rc;

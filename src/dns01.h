@@ -44,6 +44,17 @@ int	dns01_secret_check(const char *path, char *err, size_t errlen);
  */
 int	dns01_update(const struct dns01_conf *dc, const char *name, const char *txt,
 	    int add, char *err, size_t errlen);
+/*
+ * What the server's answer says, as dns01.c reads it from ldns's parse
+ * (the fuzzer's entry too): -1 when the bytes do not parse.  has_txt: its
+ * answer section holds a TXT record whose one string is txt (not NULL).
+ */
+struct dns01_answer {
+	unsigned	id, rcode, tsig_error;
+	int		qr, signed_, has_txt;
+};
+int	dns01_answer_parse(const uint8_t *wire, size_t len, const char *txt,
+	    struct dns01_answer *a);
 /* Asks the zone's server until _acme-challenge.NAME holds txt: 1 when it
  * does, 0 when wait_ms passed without it, -1 on an error (err). */
 int	dns01_visible(const struct dns01_conf *dc, const char *name, const char *txt,
