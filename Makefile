@@ -8,7 +8,7 @@ BINDIR	 = $(PREFIX)/bin
 SYSCONFDIR ?= /etc/lockerd
 
 CC	?= cc
-PKGS	 = sqlite3 libseccomp openssl ldns
+PKGS	 = sqlite3 libseccomp openssl ldns jansson
 B	 = build
 
 CFLAGS	?= -O2 -g
@@ -32,9 +32,11 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \
-	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c
+	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c \
+	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
+	       ctl_certs.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
-LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c
+LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)

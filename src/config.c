@@ -73,6 +73,13 @@ static const struct choice disk_quotas[] = {
 	{ "btrfs", DISK_QUOTA_BTRFS }, { "image", DISK_QUOTA_IMAGE },
 	{ "none", DISK_QUOTA_NONE }, { NULL, 0 }
 };
+static const struct choice acme_challenges[] = {
+	{ "http-01", ACME_CHAL_HTTP01 }, { "tls-alpn-01", ACME_CHAL_TLSALPN01 }, { NULL, 0 }
+};
+static const struct choice acme_key_types[] = {
+	{ "ecdsa", ACME_KEY_ECDSA }, { "rsa", ACME_KEY_RSA }, { "both", ACME_KEY_BOTH },
+	{ NULL, 0 }
+};
 static const struct choice locker_nets[] = {
 	{ "private", LOCKER_NET_PRIVATE }, { "host", LOCKER_NET_HOST }, { NULL, 0 }
 };
@@ -229,6 +236,28 @@ static const struct directive directives[] = {
 	{ "log-size", T_SIZE, F(log_size), 0, (uint64_t)1 << 40, "16m",
 	  CONF_LOCKER | CONF_LOGD, .limit = LIMIT_LOG_SIZE,
 	  .help = "size at which logd rotates a locker's error log (2 old ones kept); 0: never" },
+	{ "acme-ca", T_WORD, F(acme_ca), 0, 0, "", 0,
+	  "the ACME CA's directory URL (https://...); none: no certificates by ACME" },
+	{ "acme-ca-fallback", T_WORD, F(acme_ca_fallback), 0, 0, "", 0,
+	  "a second CA's directory URL, asked once the first has failed a host "
+	  "acme-fallback-after times" },
+	{ "acme-fallback-after", T_UINT, F(acme_fallback_after), 1, 100, "3", 0,
+	  "failures of a host at acme-ca before acme-ca-fallback is tried" },
+	{ "acme-ca-bundle", T_PATH, F(acme_ca_bundle), 0, 0, "", 0,
+	  "roots to trust for the CA's own HTTPS (default: the system's)" },
+	{ "acme-email", T_WORD, F(acme_email), 0, 0, "", 0,
+	  "the ACME account's contact address" },
+	{ "acme-challenge", T_CHOICE, F(acme_challenge), 0, 0, "http-01", 0,
+	  "the challenge to prefer: http-01 or tls-alpn-01", .choices = acme_challenges },
+	{ "acme-key-type", T_CHOICE, F(acme_key_type), 0, 0, "ecdsa", 0,
+	  "certificate keys: ecdsa (P-256), rsa (2048), or both", .choices = acme_key_types },
+	{ "acme-names-per-week", T_UINT, F(acme_names_per_week), 0, 100000, "20",
+	  CONF_LOCKER, .limit = LIMIT_ACME_NAMES,
+	  .help = "new vhost names a locker may have certificates issued for a week; 0: none" },
+	{ "acme-orders-per-3h", T_UINT, F(acme_orders_per_3h), 1, 100000, "250", 0,
+	  "orders lockerd's account places in 3 hours (Let's Encrypt allows 300)" },
+	{ "acme-retry", T_DURATION, F(acme_retry), 1, 86400, "60s", 0,
+	  "first wait after a failed order, doubled (with jitter) up to a day" },
 };
 #pragma GCC diagnostic pop
 
@@ -862,6 +891,28 @@ tls_dir_validate(const struct config *c, char *err, size_t errlen)
 	return -1;
 }
 
+/* The CA's URLs: HTTPS only (its answers and our account key travel there). */
+static int
+acme_url_check(const struct config *c, char *err, size_t errlen)
+{
+	const char	*urls[2] = { c->acme_ca, c->acme_ca_fallback };
+	const char	*names[2] = { "acme-ca", "acme-ca-fallback" };
+	int		 i;
+
+	for (i = 0; i < 2; i++)
+		if (urls[i][0] != '\0' && (strncmp(urls[i], "https://", 8) != 0 ||
+		    urls[i][8] == '\0' || urls[i][8] == '/')) {
+			snprintf(err, errlen, "%s: %s: \"%s\" is not an https:// URL", c->path,
+			    names[i], urls[i]);
+			return -1;
+		}
+	if (c->acme_ca[0] == '\0' && c->acme_ca_fallback[0] != '\0') {
+		snprintf(err, errlen, "%s: acme-ca-fallback needs acme-ca", c->path);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_validate(const struct config *c, char *err, size_t errlen)
 {
@@ -902,6 +953,8 @@ config_validate(const struct config *c, char *err, size_t errlen)
 		    PASTA_PATH);
 		return -1;
 	}
+	if (acme_url_check(c, err, errlen) == -1)
+		return -1;
 	if (c->max_request_line > c->max_header_size) {
 		snprintf(err, errlen, "%s: max-request-line is larger than max-header-size",
 		    c->path);
@@ -1004,7 +1057,8 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 	case T_PATH:
 	case T_WORD:
 	case T_HOST:
-		put(t, "%s %s\n", d->name, field);
+		if (field[0] != '\0')	/* "" is none, as no line says */
+			put(t, "%s %s\n", d->name, field);
 		break;
 	case T_UINT:
 		put(t, "%s %u\n", d->name, *(const uint32_t *)(const void *)field);

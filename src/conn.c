@@ -26,6 +26,7 @@
 #include "http.h"
 #include "route.h"
 #include "front.h"
+#include "acme.h"
 
 static void	body_expect(struct conn *c);
 static void	body_deadline_renew(struct conn *c);
@@ -239,6 +240,8 @@ request_route(struct conn *c)
 		send_error(c, 400, 0);
 		return;
 	}
+	if (challenge_answer(c))
+		return;
 	if (F.routes == NULL) {
 		send_error(c, 503, 1);
 		return;

@@ -671,6 +671,8 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_AUDIT] = do_audit,
 	[CTL_QUOTA] = do_limit,
 	[CTL_LIMIT] = do_limit,
+	[CTL_CERT_LIST] = do_cert,
+	[CTL_CERT_STATUS] = do_cert,
 };
 
 /* Every row of the table has its handler: a verb added to verbs.c alone

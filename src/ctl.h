@@ -64,6 +64,7 @@ void	do_logs(struct ctl_client *c);			/* ctl_status.c */
 void	do_status(struct ctl_client *c);
 void	do_audit(struct ctl_client *c);
 void	do_limit(struct ctl_client *c);			/* ctl_limits.c */
+void	do_cert(struct ctl_client *c);			/* ctl_certs.c */
 
 /* ------------------------------------------------------------ shared */
 

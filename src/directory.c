@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		5
+#define SCHEMA_VERSION		6
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -168,12 +168,29 @@ static const char *const schema_v5[] = {
 	NULL
 };
 
+/*
+ * 6: the vhost names each locker has had certificates asked for, and
+ * since when: acme-names-per-week is counted from here, and a name
+ * counted once is not counted again (its renewals are free).
+ */
+static const char *const schema_v6[] = {
+	"CREATE TABLE acme_names ("
+	"  host    TEXT PRIMARY KEY CHECK (length(host) BETWEEN 1 AND 253),"
+	"  locker  TEXT NOT NULL CHECK (length(locker) BETWEEN 1 AND 63),"
+	"  first   INTEGER NOT NULL"
+	")",
+	"CREATE INDEX acme_names_by_locker ON acme_names(locker, first)",
+	"PRAGMA user_version = 6",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
 	schema_v5,
+	schema_v6,
 };
 
 enum {
@@ -216,6 +233,9 @@ enum {
 	ST_CLAIM_DELETE,
 	ST_CLAIM_DELETE_HOST,
 	ST_CLAIM_DELETE_LOCKER,
+	ST_ACME_NAME_GET,
+	ST_ACME_NAME_PUT,
+	ST_ACME_NAME_COUNT,
 	ST_MAX
 };
 
@@ -298,6 +318,12 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_CLAIM_DELETE] = "DELETE FROM vhost_claims WHERE host = ?1 AND locker = ?2",
 	[ST_CLAIM_DELETE_HOST] = "DELETE FROM vhost_claims WHERE host = ?1",
 	[ST_CLAIM_DELETE_LOCKER] = "DELETE FROM vhost_claims WHERE locker = ?1",
+	[ST_ACME_NAME_GET] = "SELECT 1 FROM acme_names WHERE host = ?1 AND locker = ?2",
+	/* A name another locker had counted starts afresh for this one. */
+	[ST_ACME_NAME_PUT] =
+	    "INSERT OR REPLACE INTO acme_names (host, locker, first) VALUES (?1, ?2, ?3)",
+	[ST_ACME_NAME_COUNT] =
+	    "SELECT count(*) FROM acme_names WHERE locker = ?1 AND first >= ?2",
 };
 
 struct directory {
@@ -1594,4 +1620,51 @@ dir_signups_by(struct directory *d, uint32_t uid, const char *except)
 		n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return n;
+}
+
+/* ------------------------------------------------------------ acme names */
+
+int
+dir_acme_name_counted(struct directory *d, const char *host, const char *locker)
+{
+	sqlite3_stmt	*s;
+	int		 ret = -1;
+
+	if (d == NULL)
+		return -1;
+	s = d->st[ST_ACME_NAME_GET];
+	if (bind_text(s, 1, host) == 0 && bind_text(s, 2, locker) == 0)
+		ret = st_row(s);
+	st_done(s);
+	return ret;
+}
+
+int64_t
+dir_acme_names_since(struct directory *d, const char *locker, int64_t since)
+{
+	sqlite3_stmt	*s;
+	int64_t		 n = -1;
+
+	if (d == NULL)
+		return -1;
+	s = d->st[ST_ACME_NAME_COUNT];
+	if (bind_text(s, 1, locker) == 0 && bind_int(s, 2, since) == 0 && st_row(s) == 1)
+		n = sqlite3_column_int64(s, 0);
+	st_done(s);
+	return n;
+}
+
+int
+dir_acme_name_count(struct directory *d, const char *host, const char *locker, int64_t at)
+{
+	sqlite3_stmt	*s;
+	int		 ret = -1;
+
+	if (d == NULL)
+		return -1;
+	s = d->st[ST_ACME_NAME_PUT];
+	if (bind_text(s, 1, host) == 0 && bind_text(s, 2, locker) == 0 && bind_int(s, 3, at) == 0)
+		ret = st_row(s) == 0 ? 0 : -1;
+	st_done(s);
+	return ret;
 }

@@ -167,4 +167,14 @@ int64_t	dir_signups_by(struct directory *d, uint32_t uid, const char *except);
  */
 int	locker_name_check(const char *name, char *why, size_t whylen);
 
+/*
+ * The vhost names a locker has had certificates asked for (acme-names-per-
+ * week): whether host is counted for locker (1, 0, -1 error); how many
+ * since a time; counting one now (0, -1).
+ */
+int	dir_acme_name_counted(struct directory *d, const char *host, const char *locker);
+int64_t	dir_acme_names_since(struct directory *d, const char *locker, int64_t since);
+int	dir_acme_name_count(struct directory *d, const char *host, const char *locker,
+	    int64_t at);
+
 #endif

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "route.h"
 #include "front.h"
+#include "acme.h"
 
 struct front F;
 uint64_t	loop_now;
@@ -134,6 +135,7 @@ master_read(void)
 		struct config		c;
 		struct msg_worker	w;
 		uint32_t		gen;	/* MSG_ROUTES: its generation */
+		struct msg_acme_token	t;
 	} *m;
 	static char	 buf[sizeof(struct config) + 64];
 	enum msg_type	 type;
@@ -177,6 +179,9 @@ master_read(void)
 		case MSG_KEY_CHAN:
 			keyclient_set_chan(fd);
 			fd = -1;
+			break;
+		case MSG_CHALLENGE:
+			challenge_set(&m->t);
 			break;
 		case MSG_LOG_CHAN:
 			if (F.logfd != -1) {

@@ -113,6 +113,7 @@ struct out {
 	int		nlimits;
 	int		nstats;
 	int		naudit;
+	int		ncerts;
 	int		logfd;		/* logs: the descriptor lockerd sent, or -1 */
 	int		quiet_busy;	/* a "busy" refusal is not printed: we try again */
 	int		busy;		/* ... and this was one */
@@ -414,6 +415,8 @@ print_end(struct out *o)
 		printf("%s]\n", o->naudit ? "\n" : "[");
 	else if (o->verb == CTL_INFO && o->info_vhosts)
 		printf("]}\n");
+	else if (o->verb == CTL_CERT_LIST || o->verb == CTL_CERT_STATUS)
+		cli_cert_end(json, o->ncerts);
 }
 
 /*
@@ -432,6 +435,7 @@ reply_one(int fd, struct out *o)
 		struct ctl_limit	lim;
 		struct ctl_stats	s;
 		struct ctl_audit	u;
+		struct ctl_cert		c;
 		struct ctl_done		d;
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
@@ -485,6 +489,12 @@ reply_one(int fd, struct out *o)
 		m.u.locker[sizeof(m.u.locker) - 1] = '\0';
 		m.u.detail[sizeof(m.u.detail) - 1] = '\0';
 		print_audit(o, &m.u);
+		break;
+	case MSG_CTL_CERT:
+		m.c.host[sizeof(m.c.host) - 1] = m.c.locker[sizeof(m.c.locker) - 1] = '\0';
+		m.c.source[sizeof(m.c.source) - 1] = m.c.state[sizeof(m.c.state) - 1] = '\0';
+		m.c.issuer[sizeof(m.c.issuer) - 1] = m.c.error[sizeof(m.c.error) - 1] = '\0';
+		cli_print_cert(&m.c, json, o->ncerts++ == 0);
 		break;
 	case MSG_CTL_LOG:
 		o->got_log = 1;

@@ -31,6 +31,7 @@
 #include "directory.h"
 #include "route.h"
 #include "quota.h"
+#include "acme.h"
 
 struct master	*M;
 static struct master master_state;
@@ -42,6 +43,7 @@ static int	 sigfd = -1;
 
 static void	front_start(struct child *f);
 static void	logd_start(void);
+static void	acme_start(void);
 static void	child_send_config(struct child *c);
 static void	child_what(const struct child *c, char *buf, size_t len);
 static void	link_front_logd(struct child *f);
@@ -491,6 +493,7 @@ front_start(struct child *f)
 	if (child_spawned(f, "front") == -1)
 		return;
 	routes_push_one(f);
+	acme_front_started(f);
 	if (M->logd.pid > 0)
 		link_front_logd(f);
 	if (M->keyd.pid > 0)
@@ -518,6 +521,27 @@ logd_start(void)
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->role == ROLE_WORKER && w->pid > 0)
 			link_worker_logd(w);
+}
+
+/* The ACME client (acme.c), when a CA is configured; it gets the names
+ * the directory allows it at once. */
+static void
+acme_start(void)
+{
+	struct child	*a = &M->acme;
+	int		 end;
+
+	if (M->conf.acme_ca[0] == '\0')
+		return;
+	if ((end = new_channel(a)) == -1) {
+		a->restart_at_ms = now_ms() + 1000;
+		return;
+	}
+	a->pid = spawn_role(M->exe_fd, "acme", NULL, end, NULL, 0, NULL, NULL);
+	close(end);
+	if (child_spawned(a, "acme") == -1)
+		return;
+	acme_started();
 }
 
 /* The ends of the pair sv to logd, bound to the locker owner (NULL: to
@@ -791,6 +815,8 @@ child_what(const struct child *c, char *buf, size_t len)
 		snprintf(buf, len, "logd");
 	else if (c->role == ROLE_KEYD)
 		snprintf(buf, len, "keyd");
+	else if (c->role == ROLE_ACME)
+		snprintf(buf, len, "acme");
 	else
 		snprintf(buf, len, "%s %s", c->role == ROLE_WORKER ? "worker" : "task", c->locker);
 }
@@ -802,6 +828,7 @@ child_msg_role(const struct child *c)
 	case ROLE_FRONT:	return MR_FRONT;
 	case ROLE_LOGD:		return MR_LOGD;
 	case ROLE_KEYD:		return MR_KEYD;
+	case ROLE_ACME:		return MR_ACME;
 	case ROLE_WORKER:
 	case ROLE_TASK:		break;
 	}
@@ -837,6 +864,7 @@ child_read(struct child *c)
 	static union {
 		struct msg_worker	w;
 		struct msg_log_dropped	d;
+		struct msg_acme_status	s;
 		char			buf[sizeof(struct msg_stats) +
 					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
@@ -894,6 +922,14 @@ child_read(struct child *c)
 			}
 			stats_log_dropped(m.d.locker, m.d.bytes, stats_locker_ok);
 			break;
+		case MSG_ACME_TOKEN:
+		case MSG_ACME_STATUS:
+		case MSG_ACME_ISSUED:
+			if ((why = acme_master_msg(type, &m, (size_t)n)) != NULL) {
+				child_breach(c, type, why);
+				return;
+			}
+			break;
 		default:
 			break;	/* msg_rules[] let no other through */
 		}
@@ -913,6 +949,8 @@ child_by_pid(pid_t pid)
 		return &M->logd;
 	if (M->keyd.pid == pid)
 		return &M->keyd;
+	if (M->acme.pid == pid)
+		return &M->acme;
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid == pid)
 			return w;
@@ -961,6 +999,7 @@ reap(void)
 		case ROLE_FRONT:
 		case ROLE_LOGD:
 		case ROLE_KEYD:
+		case ROLE_ACME:
 			if (!M->stopping)
 				schedule_restart(c, what);
 			break;
@@ -1051,6 +1090,7 @@ routes_push(void)
 			child_send(&M->fronts[i], MSG_ROUTES, &M->route_gen,
 			    sizeof(M->route_gen), fd);
 	close(fd);
+	acme_names_push();	/* the names changed with the routes */
 }
 
 /* logd closes every file it keeps and opens them again by name. */
@@ -1117,6 +1157,10 @@ reload(void)
 		child_send_config(&M->fronts[i]);
 	child_send_config(&M->logd);
 	child_send(&M->logd, MSG_REOPEN, NULL, 0, -1);
+	if (M->acme.pid > 0)
+		child_send_config(&M->acme);
+	else if (M->conf.acme_ca[0] != '\0' && M->acme.restart_at_ms == 0)
+		acme_start();
 	/* Workers pick up the new configuration by being replaced. */
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->role == ROLE_WORKER && w->pid > 0) {
@@ -1145,6 +1189,8 @@ stop_begin(void)
 	for (i = 0; i < M->nfronts; i++)
 		if (M->fronts[i].pid > 0)
 			kill(M->fronts[i].pid, SIGTERM);
+	if (M->acme.pid > 0)
+		kill(M->acme.pid, SIGTERM);	/* an order in flight is simply left */
 	if (M->control_fd != -1) {
 		char p[PATH_MAX];
 
@@ -1185,6 +1231,11 @@ stop_step(void)
 		}
 	if (M->keyd.pid > 0) {
 		kill(M->keyd.pid, now_ms() > M->stop_deadline_ms + 1000 ? SIGKILL : SIGTERM);
+		others++;
+	}
+	if (M->acme.pid > 0) {
+		if (now_ms() > M->stop_deadline_ms)
+			kill(M->acme.pid, SIGKILL);
 		others++;
 	}
 	if (others > 0)
@@ -1241,6 +1292,8 @@ restarts_due(void)
 		logd_start();
 	if (M->keyd.pid == 0 && M->keyd.restart_at_ms && now >= M->keyd.restart_at_ms)
 		keyd_start();
+	if (M->acme.pid == 0 && M->acme.restart_at_ms && now >= M->acme.restart_at_ms)
+		acme_start();
 	for (i = 0; i < M->nfronts; i++) {
 		struct child *f = &M->fronts[i];
 
@@ -1322,6 +1375,8 @@ role_main(const char *role, const char *arg)
 		return front_main(atoi(arg));
 	if (strcmp(role, "logd") == 0)
 		return logd_main();
+	if (strcmp(role, "acme") == 0)
+		return acme_main();
 	if (strcmp(role, "worker") == 0)
 		return worker_main();
 	if (strcmp(role, "keyd") == 0)
@@ -1414,6 +1469,11 @@ main(int argc, char **argv)
 	M->keyd.role = ROLE_KEYD;
 	M->keyd.chan = -1;
 	keyd_start();
+	M->acme.kind = EV_CHILD;
+	M->acme.role = ROLE_ACME;
+	M->acme.chan = -1;
+	acme_names_push();
+	acme_start();
 	for (i = 0; i < M->nfronts; i++) {
 		M->fronts[i].kind = EV_CHILD;
 		M->fronts[i].role = ROLE_FRONT;

@@ -110,6 +110,7 @@ int	errno_fail(char *err, size_t errlen, const char *fmt, ...)
 #define CONF_INDEX_LEN		64
 #define CONF_USER_LEN		32
 #define CONF_MAX_INTERP		32
+#define CONF_URL_LEN		256
 
 struct listen_addr {
 	char	host[64];	/* numeric IPv4 or IPv6 */
@@ -202,9 +203,25 @@ struct config {
 	struct listen_addr acme_resolver;	/* host "": the system's (resolv.conf) */
 	int		https_only;		/* for names without their own choice */
 	uint32_t	hsts_max_age;		/* seconds; 0: no Strict-Transport-Security */
+	/* ACME (acme.c, acme_master.c). */
+	char		acme_ca[CONF_URL_LEN];	/* directory URL; "": no ACME */
+	char		acme_ca_fallback[CONF_URL_LEN];
+	char		acme_ca_bundle[PATH_MAX];	/* roots for the CA's own HTTPS */
+	char		acme_email[CONF_URL_LEN];
+	int		acme_challenge;		/* ACME_CHAL_* */
+	int		acme_key_type;		/* ACME_KEY_* */
+	uint32_t	acme_names_per_week;	/* new vhost names a locker may have issued */
+	uint32_t	acme_orders_per_3h;	/* account-wide, below the CA's own */
+	uint32_t	acme_retry;		/* first backoff, seconds */
+	uint32_t	acme_fallback_after;	/* failures at the first CA before the second */
 };
 #define TSIG_HMAC_SHA256	1
 #define TSIG_HMAC_SHA512	2
+#define ACME_CHAL_HTTP01	1
+#define ACME_CHAL_TLSALPN01	2
+#define ACME_KEY_ECDSA		1
+#define ACME_KEY_RSA		2
+#define ACME_KEY_BOTH		3
 /* logd keeps this many old error logs of a locker (error.log.1, .2). */
 #define LOG_GENERATIONS		2
 /* A locker's log budget may burst to this many seconds of log-rate. */
@@ -262,6 +279,7 @@ enum limit {
 	LIMIT_MEMORY, LIMIT_PROCESS, LIMIT_CPU_SHARES, LIMIT_IO_WEIGHT,
 	LIMIT_OPEN_FILES, LIMIT_FILE_SIZE, LIMIT_SCRIPT_TIMEOUT, LIMIT_SCRIPT_CPU,
 	LIMIT_MAX_SCRIPTS, LIMIT_DISK, LIMIT_LOG_RATE, LIMIT_LOG_SIZE,
+	LIMIT_ACME_NAMES,
 	LIMIT_N
 };
 #define LIMIT_DEFAULT	UINT64_MAX
@@ -480,6 +498,8 @@ enum ctl_verb {
 	CTL_LIMIT,		/* argv: KEY, VALUE|none|default */
 	CTL_AUDIT,
 	CTL_VHOST_VERIFY,	/* name, host: a pending claim proved in the DNS */
+	CTL_CERT_LIST,
+	CTL_CERT_STATUS,	/* host */
 };
 
 #define CTL_F_PURGE	0x1
@@ -566,6 +586,23 @@ struct ctl_audit {
 	char		locker[LOCKER_NAME_MAX + 1];
 	char		detail[256];		/* cut to fit */
 };
+
+/* One certificate in `locker cert list|status` (acme_master.c's state). */
+struct ctl_cert {
+	char		host[HOSTNAME_MAX + 1];
+	char		locker[LOCKER_NAME_MAX + 1];	/* "" for the service's names */
+	char		source[8];		/* "acme" or "file" */
+	char		state[16];		/* acme_state_name() */
+	uint8_t		renew_failed;
+	int64_t		not_after;		/* 0: none yet */
+	int64_t		next_renewal;		/* or next try */
+	char		issuer[128];
+	char		error[256];
+};
+
+/* cli_cert.c: the CLI's printing of them (first: the first one). */
+void	cli_print_cert(const struct ctl_cert *c, int json, int first);
+void	cli_cert_end(int json, int n);
 
 /* One limit of a locker in `locker info`, with what it uses of it now. */
 struct ctl_limit {

@@ -8,7 +8,7 @@
 #include "lockerd.h"
 #include "directory.h"
 
-enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD };
+enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD, ROLE_ACME };
 
 /* epoll data points at one of these: the first member says what it is. */
 enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD,
@@ -79,6 +79,7 @@ struct master {
 	struct child	 fronts[64];
 	struct child	 logd;
 	struct child	 keyd;		/* the key process (keys.c) */
+	struct child	 acme;		/* ROLE_ACME, when acme-ca is set */
 	struct child	*workers;	/* ROLE_WORKER and ROLE_TASK */
 	struct child	*graveyard;	/* reaped, freed after this round's events */
 	int		 stopping;
@@ -91,6 +92,8 @@ extern struct master *M;
 int	child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd);
 int	new_channel(struct child *c);	/* the child's end, or -1 */
 int	child_spawned(struct child *c, const char *what);
+/* 0, or -1 (and a child that stopped reading is killed). */
+int	child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd);
 void	worker_stop(struct child *w);
 struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 		    const int *keep_fds, int nkeep);
@@ -123,6 +126,17 @@ void	keyd_start(void);
 void	keyd_link_front(struct child *f);
 int	keyd_load(uint32_t key_id, int fd);
 int	keyd_forget_before(uint32_t key_id);
+/* acme_master.c: what acme may ask for (the directory's names), its
+ * tokens relayed to every front, each host's state for `locker cert`.
+ * acme_master_msg: NULL, or why acme's message is refused (a breach). */
+struct acme_name;
+struct msg_acme_status;
+void	acme_names_push(void);		/* after any change of names or limits */
+void	acme_started(void);
+void	acme_front_started(struct child *f);
+const char *acme_master_msg(enum msg_type type, const void *buf, size_t len);
+int	acme_status_foreach(int (*cb)(const struct acme_name *,
+	    const struct msg_acme_status *, void *), void *arg);
 
 /* home.c: a locker's home.  home_make: created, owned by the locker, with
  * its limit (-1 and err, nothing left behind).  home_retire: out of the

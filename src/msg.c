@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "acme.h"
 
 #ifdef __SANITIZE_ADDRESS__
 /*
@@ -49,7 +50,7 @@ __asan_default_options(void)
 #define EXACT(t)	sizeof(t), sizeof(t)
 #define ROW(type, from, to, fd, ...) \
 	[type] = { #type, (from), (to), (fd), __VA_ARGS__ }
-#define CHILDREN	(MR_FRONT | MR_WORKER | MR_LOGD)
+#define CHILDREN	(MR_FRONT | MR_WORKER | MR_LOGD | MR_ACME)
 #define NEVER		MSG_FD_NEVER
 #define MAY		MSG_FD_MAY
 #define MUST		MSG_FD_MUST
@@ -66,7 +67,7 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_WORKER_LIMITS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_worker)),
 	ROW(MSG_CHANNEL,	MR_MASTER, MR_WORKER, MUST, 0, 0),
 	/* to logd, the locker a worker's channel is bound to ("" for a front's) */
-	ROW(MSG_LOG_CHAN,	MR_MASTER, CHILDREN, MUST, 0, LOCKER_NAME_MAX),
+	ROW(MSG_LOG_CHAN,	MR_MASTER, MR_FRONT | MR_WORKER | MR_LOGD, MUST, 0, LOCKER_NAME_MAX),
 	ROW(MSG_WORKER_INIT,	MR_MASTER, MR_WORKER, NEVER, EXACT(struct msg_worker_init)),
 	ROW(MSG_MIME,		MR_MASTER, MR_WORKER, NEVER, EXACT(struct mime_map)),
 	ROW(MSG_REOPEN,		MR_MASTER, MR_LOGD, NEVER, 0, 0),
@@ -116,6 +117,15 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_CTL_LIMIT,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_limit)),
 	ROW(MSG_CTL_STATS,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_stats)),
 	ROW(MSG_CTL_AUDIT,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_audit)),
+	ROW(MSG_CTL_CERT,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_cert)),
+	/* master <-> acme: the names it may ask for, from the directory; its
+	 * tokens, which the master relays to every front; what it got */
+	ROW(MSG_ACME_NAMES,	MR_MASTER, MR_ACME, NEVER, sizeof(struct msg_acme_names),
+	    sizeof(struct msg_acme_names) + ACME_NAMES_BATCH * sizeof(struct acme_name)),
+	ROW(MSG_ACME_TOKEN,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_token)),
+	ROW(MSG_CHALLENGE,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_acme_token)),
+	ROW(MSG_ACME_STATUS,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_status)),
+	ROW(MSG_ACME_ISSUED,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_issued)),
 };
 
 const char *
@@ -128,6 +138,7 @@ msg_role_name(enum msg_role r)
 	case MR_LOGD:	return "logd";
 	case MR_CLI:	return "cli";
 	case MR_KEYD:	return "keyd";
+	case MR_ACME:	return "acme";
 	}
 	return "?";
 }

@@ -27,8 +27,9 @@ enum msg_role {
 	MR_LOGD		= 0x08,
 	MR_CLI		= 0x10,	/* a `locker` command, any user's, on the control socket */
 	MR_KEYD		= 0x20,	/* the key process: the only holder of TLS private keys */
+	MR_ACME		= 0x40,	/* the ACME client (acme.c) */
 };
-#define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD)
+#define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -73,6 +74,12 @@ enum msg_type {
 	MSG_KEY_CHAN,		/* uint32 front number; fd = a front<->keyd channel */
 	MSG_KEY_OP,		/* struct key_op + its input */
 	MSG_KEY_RESULT,		/* struct key_result + its output */
+	MSG_ACME_NAMES,		/* struct msg_acme_names + acme_name[n] */
+	MSG_ACME_TOKEN,		/* struct msg_acme_token */
+	MSG_CHALLENGE,		/* struct msg_acme_token, relayed to front */
+	MSG_ACME_STATUS,	/* struct msg_acme_status */
+	MSG_ACME_ISSUED,	/* struct msg_acme_issued */
+	MSG_CTL_CERT,		/* struct ctl_cert */
 	MSG_MAX
 };
 

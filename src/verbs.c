@@ -65,6 +65,11 @@ const struct verb verbs[] = {
 	{ .name = "limit", .id = CTL_LIMIT, .who = WHO_ROOT, .root_what = "change limits",
 	  .args = "NAME KEY VALUE|none|default",
 	  .help = "NAME's own memory-limit, process-limit, ... (root; see locker info)" },
+	{ .name = "cert list", .id = CTL_CERT_LIST, .who = WHO_ANYONE, .args = "",
+	  .help = "certificates: state, issuer, expiry, next renewal, last error (root: "
+	  "all; others: the service's and their lockers' vhosts')" },
+	{ .name = "cert status", .id = CTL_CERT_STATUS, .who = WHO_ANYONE, .args = "HOST",
+	  .help = "one certificate's state (as cert list)" },
 	{ .name = NULL }
 };
 

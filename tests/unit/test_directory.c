@@ -628,7 +628,7 @@ test_migration(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 5);
+	CHECK_INT(sqlite3_column_int(st, 0), 6);
 	sqlite3_finalize(st);
 	/* Migrated to 3: the limits table is there, with its checks. */
 	CHECK(sqlite3_exec(db, "INSERT INTO locker_limits VALUES ('old', 'x', -1)", NULL,
@@ -674,6 +674,7 @@ test_migration_v2(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, "DROP TABLE locker_limits; DROP INDEX audit_by_uid;"
 	    " DROP TABLE vhost_claims; ALTER TABLE vhosts DROP COLUMN https;"
+	    " DROP TABLE acme_names;"
 	    " ALTER TABLE audit DROP COLUMN uid; PRAGMA user_version = 2", NULL,
 	    NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
@@ -723,7 +724,8 @@ test_vhost_https(void)
 	dir_close(d);
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, "ALTER TABLE vhosts DROP COLUMN https;"
-	    "ALTER TABLE vhost_claims DROP COLUMN https; PRAGMA user_version = 4", NULL, NULL,
+	    "ALTER TABLE vhost_claims DROP COLUMN https; DROP TABLE acme_names;"
+	    "PRAGMA user_version = 4", NULL, NULL,
 	    NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	d = dir_open(path, err, sizeof(err));
@@ -748,6 +750,7 @@ test_migration_v3_audit(void)
 	const char *v3_rows =
 	    "DROP INDEX audit_by_uid; ALTER TABLE audit DROP COLUMN uid;"
 	    "DROP TABLE vhost_claims; ALTER TABLE vhosts DROP COLUMN https;"
+	    "DROP TABLE acme_names;"
 	    "PRAGMA user_version = 3;"
 	    "INSERT INTO uids VALUES (9700, 'club', 100, 200, '/a/club.1.9700');"
 	    "INSERT INTO uids VALUES (9701, 'club', 300, NULL, NULL);"

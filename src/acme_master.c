@@ -1,0 +1,283 @@
+/*
+ * acme_master.c: the master's side of ACME.  What the ACME process may
+ * ask a CA for is decided here, from the configuration and the directory
+ * alone: the service's names, and every vhost the directory holds, each
+ * new one within its locker's acme-names-per-week (counted in the
+ * directory).  There is no on-demand path that bypasses this: a name the
+ * directory does not hold is never sent, so acme can never order it.
+ *
+ * It also relays acme's HTTP-01 tokens to every front (and to a front
+ * that starts later), and keeps each host's last state for `locker cert`
+ * and `locker status`.  Everything acme sends is checked here as coming
+ * from a process that may have been subverted by a hostile CA: strings
+ * bounded and NUL-terminated, tokens base64url, statuses only for names
+ * this master sent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lockerd.h"
+#include "master.h"
+#include "directory.h"
+#include "acme.h"
+
+#define WEEK	(7 * 86400)
+
+static struct msg_acme_token	 tokens[ACME_TOKENS_MAX];
+static struct acme_name		*names;		/* the list last sent */
+static size_t			 nnames;
+static struct msg_acme_status	*statuses;	/* [nnames], by the index of names */
+
+/* ------------------------------------------------------------ names */
+
+struct collect {
+	struct acme_name	*v;
+	size_t			 n;
+};
+
+static void
+collect_one(struct collect *c, int kind, const char *host, const char *locker)
+{
+	struct acme_name	*a;
+	size_t			 i;
+
+	if (c->n == ACME_NAMES_MAX || host[0] == '\0')
+		return;
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].host, host) == 0)
+			return;
+	a = &c->v[c->n++];
+	memset(a, 0, sizeof(*a));
+	a->kind = (uint8_t)kind;
+	snprintf(a->host, sizeof(a->host), "%s", host);
+	snprintf(a->locker, sizeof(a->locker), "%s", locker);
+}
+
+static int
+collect_vhost(const struct vhost_rec *v, void *arg)
+{
+	collect_one(arg, ACME_VHOST, v->host, v->locker);
+	return 0;
+}
+
+/* A vhost name new to its locker costs one of acme-names-per-week. */
+static void
+budget(struct acme_name *a, int64_t now)
+{
+	struct locker_rec	 lr;
+	uint64_t		 per_week;
+	int64_t			 used;
+
+	if (dir_acme_name_counted(M->dir, a->host, a->locker) == 1)
+		return;
+	if (dir_locker_get(M->dir, a->locker, &lr) != 1) {
+		a->over_budget = 1;
+		return;
+	}
+	per_week = locker_conf(lr.name, lr.uid)->acme_names_per_week;
+	used = dir_acme_names_since(M->dir, a->locker, now - WEEK);
+	if (used < 0 || (uint64_t)used >= per_week) {
+		a->over_budget = 1;
+		return;
+	}
+	if (dir_acme_name_count(M->dir, a->host, a->locker, now) == -1)
+		log_warnx("acme: cannot count %s for locker %s", a->host, a->locker);
+}
+
+/* Statuses move with their names; a new name starts "pending". */
+static void
+statuses_follow(struct acme_name *v, size_t n)
+{
+	struct msg_acme_status	*s = calloc(n ? n : 1, sizeof(*s));
+	size_t			 i, j;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		snprintf(s[i].host, sizeof(s[i].host), "%s", v[i].host);
+		s[i].state = v[i].over_budget ? ACME_ST_RATE_LIMITED : ACME_ST_PENDING;
+		for (j = 0; j < nnames; j++)
+			if (strcmp(names[j].host, v[i].host) == 0)
+				s[i] = statuses[j];
+	}
+	free(statuses);
+	free(names);
+	statuses = s;
+	names = v;
+	nnames = n;
+}
+
+static void
+names_send(void)
+{
+	struct msg_acme_names	*m;
+	size_t			 off = 0, k;
+
+	m = malloc(sizeof(*m) + ACME_NAMES_BATCH * sizeof(struct acme_name));
+	if (m == NULL)
+		return;
+	do {
+		k = nnames - off > ACME_NAMES_BATCH ? ACME_NAMES_BATCH : nnames - off;
+		m->n = (uint32_t)k;
+		m->flags = off + k == nnames ? ACME_NAMES_LAST : 0;
+		memcpy(m->names, names + off, k * sizeof(struct acme_name));
+		if (child_send(&M->acme, MSG_ACME_NAMES, m, sizeof(*m) + k *
+		    sizeof(struct acme_name), -1) == -1)
+			break;
+		off += k;
+	} while (off < nnames);
+	free(m);
+}
+
+void
+acme_names_push(void)
+{
+	struct collect	 c;
+	int64_t		 now = time(NULL);
+	size_t		 i;
+	int		 h;
+
+	if (M->conf.acme_ca[0] == '\0')
+		return;
+	if ((c.v = calloc(ACME_NAMES_MAX, sizeof(*c.v))) == NULL)
+		return;
+	c.n = 0;
+	collect_one(&c, ACME_SERVICE, M->conf.domain, "");
+	for (h = 0; h < M->conf.nhostnames; h++)
+		collect_one(&c, ACME_SERVICE, M->conf.hostnames[h], "");
+	if (dir_vhost_foreach(M->dir, NULL, collect_vhost, &c) != 0)
+		log_warnx("acme: cannot list the vhosts; some names wait");
+	for (i = 0; i < c.n; i++)
+		if (c.v[i].kind == ACME_VHOST)
+			budget(&c.v[i], now);
+	statuses_follow(c.v, c.n);
+	if (M->acme.pid > 0)
+		names_send();
+}
+
+/* ------------------------------------------------------------ from acme */
+
+static int
+name_index(const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < nnames; i++)
+		if (strcmp(names[i].host, host) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+str_ok(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL && str_is_printable(s);
+}
+
+static const char *
+token_msg(const struct msg_acme_token *t)
+{
+	struct msg_acme_token	*slot = NULL;
+	int			 i, f;
+
+	if (!str_ok(t->token, sizeof(t->token)) || !str_ok(t->keyauth, sizeof(t->keyauth)) ||
+	    !acme_token_ok(t->token) || (t->set && !acme_keyauth_ok(t->keyauth)))
+		return "is not a token";
+	for (i = 0; i < ACME_TOKENS_MAX; i++)
+		if (tokens[i].set && strcmp(tokens[i].token, t->token) == 0)
+			slot = &tokens[i];
+	if (slot == NULL && t->set) {
+		for (i = 0; i < ACME_TOKENS_MAX && tokens[i].set; i++)
+			;
+		if (i == ACME_TOKENS_MAX)
+			return "is one token too many";
+		slot = &tokens[i];
+	}
+	if (slot != NULL) {
+		if (t->set)
+			*slot = *t;
+		else
+			memset(slot, 0, sizeof(*slot));
+	}
+	for (f = 0; f < M->nfronts; f++)
+		if (M->fronts[f].pid > 0)
+			child_send(&M->fronts[f], MSG_CHALLENGE, t, sizeof(*t), -1);
+	return NULL;
+}
+
+/* New handshakes get the new certificate at once: the tls part's registry
+ * reads tls-dir again and pushes every front its set.  Until it is on
+ * main, the files wait for it. */
+static void
+registry_rerun(void)
+{
+}
+
+static const char *
+status_msg(const struct msg_acme_status *s)
+{
+	int i;
+
+	if (!str_ok(s->host, sizeof(s->host)) || !str_ok(s->issuer, sizeof(s->issuer)) ||
+	    !str_ok(s->error, sizeof(s->error)) || s->state < ACME_ST_PENDING ||
+	    s->state > ACME_ST_EXPIRED)
+		return "is malformed";
+	if ((i = name_index(s->host)) == -1)
+		return NULL;	/* a name dropped since: old news */
+	statuses[i] = *s;
+	return NULL;
+}
+
+const char *
+acme_master_msg(enum msg_type type, const void *buf, size_t len)
+{
+	const struct msg_acme_issued *is = buf;
+
+	(void)len;	/* msg_rules[]: each exactly its struct */
+	switch (type) {
+	case MSG_ACME_TOKEN:
+		return token_msg(buf);
+	case MSG_ACME_STATUS:
+		return status_msg(buf);
+	case MSG_ACME_ISSUED:
+		if (!str_ok(is->host, sizeof(is->host)) || name_index(is->host) == -1)
+			return "names no host it was given";
+		log_info("acme: a certificate for %s is in %s", is->host, M->conf.tls_dir);
+		registry_rerun();
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* ------------------------------------------------------------ others */
+
+void
+acme_started(void)
+{
+	names_send();
+}
+
+void
+acme_front_started(struct child *f)
+{
+	int i;
+
+	for (i = 0; i < ACME_TOKENS_MAX; i++)
+		if (tokens[i].set)
+			child_send(f, MSG_CHALLENGE, &tokens[i], sizeof(tokens[i]), -1);
+}
+
+int
+acme_status_foreach(int (*cb)(const struct acme_name *, const struct msg_acme_status *,
+    void *), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < nnames; i++)
+		if (cb(&names[i], &statuses[i], arg) != 0)
+			return -1;
+	return 0;
+}

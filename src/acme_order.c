@@ -1,0 +1,446 @@
+/*
+ * acme_order.c: one certificate, the RFC 8555 way: the directory, a nonce,
+ * the account (made or found again: newAccount is idempotent for a key),
+ * an order, its authorizations with their HTTP-01 challenges (the token
+ * goes to the master, which hands it to every front), the CSR, the
+ * certificate, checked, then written atomically into tls-dir.
+ *
+ * Each request is one blocking exchange with its own deadline
+ * (acme_http.c); between them the master's channel is read (acme_pump),
+ * and a host the master no longer lists is given up at the next step.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+
+#include "lockerd.h"
+#include "acme_int.h"
+
+#define BADNONCE_RETRIES	5
+#define POLL_LIMIT_S		60	/* an authorization or order that is still pending */
+
+static const char badnonce[] = "urn:ietf:params:acme:error:badNonce";
+static const char ratelimited[] = "urn:ietf:params:acme:error:rateLimited";
+
+/* What a failed exchange says, in err: the CA's problem if it sent one. */
+static int
+fail_resp(const struct acme_resp *r, const char *what, char *err, size_t errlen)
+{
+	struct acme_problem p;
+
+	acme_parse_problem(r->body, r->body_len, &p);
+	snprintf(err, errlen, "%s: HTTP %d%s%s", what, r->status, p.detail[0] ? ": " : "",
+	    p.detail);
+	return r->status == 429 || strcmp(p.type, ratelimited) == 0 ? ACME_RATE_LIMITED : -1;
+}
+
+static int
+get_directory(struct acme_ctx *A, struct acme_ca *ca, char *err, size_t errlen)
+{
+	struct acme_resp r;
+	char		 e[200];
+	int		 rc;
+
+	if (ca->have_dir)
+		return 0;
+	if (acme_http_request(&A->http, "GET", ca->url, NULL, &r, err, errlen) == -1)
+		return -1;
+	if (r.status != 200)
+		rc = fail_resp(&r, "the CA's directory", err, errlen);
+	else if ((rc = acme_parse_directory(r.body, r.body_len, &ca->dir, e, sizeof(e))) == -1)
+		snprintf(err, errlen, "the CA's directory: %s", e);
+	else
+		ca->have_dir = 1;
+	acme_resp_free(&r);
+	return rc;
+}
+
+static int
+get_nonce(struct acme_ctx *A, struct acme_ca *ca, char *err, size_t errlen)
+{
+	struct acme_resp r;
+
+	if (ca->nonce[0] != '\0')
+		return 0;
+	if (acme_http_request(&A->http, "GET", ca->dir.new_nonce, NULL, &r, err, errlen) == -1)
+		return -1;
+	snprintf(ca->nonce, sizeof(ca->nonce), "%s", r.nonce);
+	acme_resp_free(&r);
+	if (ca->nonce[0] == '\0' || !str_is_printable(ca->nonce) || strchr(ca->nonce, '"')) {
+		ca->nonce[0] = '\0';
+		snprintf(err, errlen, "the CA gave no usable nonce");
+		return -1;
+	}
+	return 0;
+}
+
+/* A signed POST (payload NULL: POST-as-GET); a badNonce is retried with the
+ * nonce that came with it, as RFC 8555 6.5 asks. */
+static int
+post(struct acme_ctx *A, struct acme_ca *ca, const char *url, const char *payload,
+    struct acme_resp *r, char *err, size_t errlen)
+{
+	struct acme_problem	 p;
+	char			*jws;
+	int			 i, rc;
+
+	for (i = 0; i <= BADNONCE_RETRIES; i++) {
+		if (get_nonce(A, ca, err, errlen) == -1)
+			return -1;
+		jws = acme_jws(A->account, ca->kid[0] ? ca->kid : NULL, ca->nonce, url,
+		    payload);
+		ca->nonce[0] = '\0';
+		if (jws == NULL) {
+			snprintf(err, errlen, "cannot sign a request");
+			return -1;
+		}
+		rc = acme_http_request(&A->http, "POST", url, jws, r, err, errlen);
+		free(jws);
+		if (rc == -1)
+			return -1;
+		if (r->nonce[0] != '\0' && str_is_printable(r->nonce) && !strchr(r->nonce, '"'))
+			snprintf(ca->nonce, sizeof(ca->nonce), "%s", r->nonce);
+		if (r->status != 400)
+			return 0;
+		acme_parse_problem(r->body, r->body_len, &p);
+		if (strcmp(p.type, badnonce) != 0)
+			return 0;
+		acme_resp_free(r);
+		acme_pump(A);
+	}
+	snprintf(err, errlen, "the CA refused %d nonces in a row", BADNONCE_RETRIES + 1);
+	return -1;
+}
+
+static int
+account(struct acme_ctx *A, struct acme_ca *ca, char *err, size_t errlen)
+{
+	struct acme_resp r;
+	json_t		*j;
+	char		*payload;
+	int		 rc = -1;
+
+	if (ca->kid[0] != '\0')
+		return 0;
+	j = json_pack("{s:b}", "termsOfServiceAgreed", 1);
+	if (A->conf.acme_email[0] != '\0') {
+		char mailto[CONF_URL_LEN + 8];
+
+		snprintf(mailto, sizeof(mailto), "mailto:%s", A->conf.acme_email);
+		json_object_set_new(j, "contact", json_pack("[s]", mailto));
+	}
+	payload = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (payload == NULL)
+		return -1;
+	rc = post(A, ca, ca->dir.new_account, payload, &r, err, errlen);
+	free(payload);
+	if (rc == -1)
+		return -1;
+	if ((r.status == 200 || r.status == 201) && r.location[0] != '\0' &&
+	    str_is_printable(r.location) && !strchr(r.location, '"')) {
+		snprintf(ca->kid, sizeof(ca->kid), "%s", r.location);
+		j = json_pack("{s:s,s:s}", "ca", ca->url, "account", ca->kid);
+		payload = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		if (payload != NULL)
+			acme_store_write(ca == &A->ca[0] ? "account.json" : "account-fallback.json",
+			    payload, strlen(payload), err, errlen);
+		free(payload);
+		rc = 0;
+	} else
+		rc = fail_resp(&r, "newAccount", err, errlen);
+	acme_resp_free(&r);
+	return rc;
+}
+
+/* POST-as-GET of url until its status is no longer pending/processing. */
+static int
+poll_status(struct acme_ctx *A, struct acme_ca *ca, const char *url, const char *what,
+    struct acme_resp *r, char *status, size_t statussz, char *err, size_t errlen)
+{
+	time_t	 until = time(NULL) + POLL_LIMIT_S;
+	char	 e[200];
+
+	for (;;) {
+		if (post(A, ca, url, NULL, r, err, errlen) == -1)
+			return -1;
+		if (r->status != 200)
+			return fail_resp(r, what, err, errlen);
+		if (acme_parse_status(r->body, r->body_len, status, statussz, e, sizeof(e)) == -1) {
+			snprintf(err, errlen, "%s: %s", what, e);
+			acme_resp_free(r);
+			return -1;
+		}
+		if (strcmp(status, "pending") != 0 && strcmp(status, "processing") != 0)
+			return 0;
+		acme_resp_free(r);
+		if (time(NULL) >= until) {
+			snprintf(err, errlen, "%s: still %s after %ds", what, status, POLL_LIMIT_S);
+			return -1;
+		}
+		acme_sleep(A, r->retry_after >= 1 && r->retry_after <= 5 ?
+		    r->retry_after * 1000 : 500);
+	}
+}
+
+static const struct acme_chal *
+pick_chal(const struct acme_authz *a)
+{
+	int i;
+
+	/* tls-alpn-01 waits for front's TLS listener: http-01 alone for now. */
+	for (i = 0; i < a->nchal; i++)
+		if (strcmp(a->chal[i].type, "http-01") == 0 && a->chal[i].token[0] != '\0')
+			return &a->chal[i];
+	return NULL;
+}
+
+/* One authorization: its challenge answered through the master and front. */
+static int
+authorize(struct acme_ctx *A, struct acme_ca *ca, struct acme_host *h, const char *url,
+    char *err, size_t errlen)
+{
+	const struct acme_chal	*c;
+	struct acme_authz	 a;
+	struct acme_resp	 r;
+	char			 keyauth[ACME_KEYAUTH_MAX + 1], status[16], e[200];
+	int			 rc;
+
+	if (post(A, ca, url, NULL, &r, err, errlen) == -1)
+		return -1;
+	if (r.status != 200)
+		return fail_resp(&r, "authorization", err, errlen);
+	rc = acme_parse_authz(r.body, r.body_len, &a, e, sizeof(e));
+	acme_resp_free(&r);
+	if (rc == -1) {
+		snprintf(err, errlen, "authorization: %s", e);
+		return -1;
+	}
+	if (strcmp(a.status, "valid") == 0)
+		return 0;
+	if (strcmp(a.ident, h->host[0] == '*' ? h->host + 2 : h->host) != 0) {
+		snprintf(err, errlen, "the CA's authorization is for another name");
+		return -1;
+	}
+	if ((c = pick_chal(&a)) == NULL) {
+		snprintf(err, errlen, "the CA offers no challenge lockerd can answer");
+		return -1;
+	}
+	snprintf(keyauth, sizeof(keyauth), "%s.%s", c->token, A->thumb);
+	if (acme_send_token(A, 1, c->token, keyauth) == -1) {
+		snprintf(err, errlen, "cannot hand the token to the master");
+		return -1;
+	}
+	acme_sleep(A, 200);	/* the master relays it to every front meanwhile */
+	if ((rc = post(A, ca, c->url, "{}", &r, err, errlen)) == 0) {
+		if (r.status != 200)
+			rc = fail_resp(&r, "challenge", err, errlen);
+		acme_resp_free(&r);
+	}
+	if (rc == 0 && (rc = poll_status(A, ca, url, "authorization", &r, status,
+	    sizeof(status), err, errlen)) == 0) {
+		if (strcmp(status, "valid") != 0) {
+			struct acme_authz	 done;
+			struct acme_problem	 p;
+			json_t			*j = json_loadb(r.body, r.body_len, 0, NULL);
+
+			(void)done;
+			memset(&p, 0, sizeof(p));
+			snprintf(err, errlen, "authorization %s", status);
+			if (j != NULL) {
+				size_t	 i;
+				json_t	*ch;
+
+				json_array_foreach(json_object_get(j, "challenges"), i, ch) {
+					char *s = json_dumps(json_object_get(ch, "error"),
+					    JSON_COMPACT);
+
+					if (s != NULL) {
+						acme_parse_problem(s, strlen(s), &p);
+						free(s);
+					}
+					if (p.detail[0])
+						break;
+				}
+				json_decref(j);
+			}
+			if (p.detail[0])
+				snprintf(err, errlen, "authorization %s: %s", status, p.detail);
+			rc = -1;
+		}
+		acme_resp_free(&r);
+	}
+	acme_send_token(A, 0, c->token, keyauth);
+	return rc;
+}
+
+static int
+new_order(struct acme_ctx *A, struct acme_ca *ca, const char *host, struct acme_order *o,
+    char *order_url, size_t urlsz, char *err, size_t errlen)
+{
+	struct acme_resp r;
+	json_t		*j;
+	char		*payload, e[200];
+	int		 rc;
+
+	j = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "dns", "value", host);
+	payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (payload == NULL)
+		return -1;
+	rc = post(A, ca, ca->dir.new_order, payload, &r, err, errlen);
+	free(payload);
+	if (rc == -1)
+		return -1;
+	if (r.status != 201)
+		return fail_resp(&r, "newOrder", err, errlen);
+	if ((rc = acme_parse_order(r.body, r.body_len, o, e, sizeof(e))) == -1)
+		snprintf(err, errlen, "newOrder: %s", e);
+	else if (r.location[0] == '\0' || strlen(r.location) >= urlsz) {
+		snprintf(err, errlen, "newOrder: no order URL");
+		rc = -1;
+	} else
+		snprintf(order_url, urlsz, "%s", r.location);
+	acme_resp_free(&r);
+	return rc;
+}
+
+/* The CSR, then the order polled until it is valid. */
+static int
+finalize(struct acme_ctx *A, struct acme_ca *ca, EVP_PKEY *key, const char *host,
+    const char *order_url, struct acme_order *o, char *err, size_t errlen)
+{
+	struct acme_resp r;
+	char		*csr, *payload = NULL, status[16], e[200];
+	int		 rc;
+
+	if ((csr = acme_csr(key, host)) == NULL || asprintf(&payload, "{\"csr\":\"%s\"}", csr) < 0) {
+		free(csr);
+		snprintf(err, errlen, "cannot make the CSR");
+		return -1;
+	}
+	free(csr);
+	rc = post(A, ca, o->finalize, payload, &r, err, errlen);
+	free(payload);
+	if (rc == -1)
+		return -1;
+	if (r.status != 200)
+		return fail_resp(&r, "finalize", err, errlen);
+	acme_resp_free(&r);
+	if (poll_status(A, ca, order_url, "order", &r, status, sizeof(status), err, errlen) == -1)
+		return -1;
+	rc = acme_parse_order(r.body, r.body_len, o, e, sizeof(e));
+	acme_resp_free(&r);
+	if (rc == -1 || strcmp(status, "valid") != 0 || o->certificate[0] == '\0') {
+		snprintf(err, errlen, "order %s%s%s", status, rc == -1 ? ": " : "",
+		    rc == -1 ? e : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* The key and chain, checked, into tls-dir: the key first, so that a
+ * chain is never there without its key. */
+static int
+store(struct acme_ctx *A, struct acme_host *h, EVP_PKEY *key, int keytype, const char *pem,
+    size_t len, char *err, size_t errlen)
+{
+	char	 name[HOSTNAME_MAX + 32], *kp = NULL;
+	BIO	*b;
+	long	 kl;
+	int	 rc = -1;
+
+	(void)A;
+	if (acme_chain_check(pem, len, key, h->host, &h->not_before, &h->not_after, h->issuer,
+	    sizeof(h->issuer), err, errlen) == -1)
+		return -1;
+	if ((b = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    (kl = BIO_get_mem_data(b, &kp)) <= 0) {
+		snprintf(err, errlen, "cannot write the key");
+		goto done;
+	}
+	snprintf(name, sizeof(name), "%s%s.key", h->file, keytype == ACME_KEY_RSA ? ".rsa" : "");
+	if (acme_store_write(name, kp, (size_t)kl, err, errlen) == -1)
+		goto done;
+	snprintf(name, sizeof(name), "%s%s.crt", h->file, keytype == ACME_KEY_RSA ? ".rsa" : "");
+	rc = acme_store_write(name, pem, len, err, errlen);
+done:
+	BIO_free(b);
+	return rc;
+}
+
+static void
+count_order(struct acme_ctx *A)
+{
+	A->orders[A->norders % ACME_ORDERS_KEPT] = time(NULL);
+	A->norders++;
+}
+
+int
+acme_issue(struct acme_ctx *A, struct acme_host *h, int cai, int keytype, char *err,
+    size_t errlen)
+{
+	struct acme_ca		*ca = &A->ca[cai];
+	struct acme_order	 o;
+	struct acme_resp	 r;
+	EVP_PKEY		*key = NULL;
+	char			 order_url[ACME_URL_MAX];
+	int			 i, rc;
+
+	if ((rc = get_directory(A, ca, err, errlen)) != 0 ||
+	    (rc = account(A, ca, err, errlen)) != 0)
+		return rc;
+	count_order(A);
+	if ((rc = new_order(A, ca, h->host, &o, order_url, sizeof(order_url), err, errlen)) != 0)
+		return rc;
+	for (i = 0; i < o.nauthz; i++) {
+		acme_pump(A);
+		if (!h->listed) {
+			snprintf(err, errlen, "no longer in the directory");
+			return -1;
+		}
+		if ((rc = authorize(A, ca, h, o.authz[i], err, errlen)) != 0)
+			return rc;
+	}
+	if ((key = acme_key_new(keytype)) == NULL) {
+		snprintf(err, errlen, "cannot make a key");
+		return -1;
+	}
+	if ((rc = finalize(A, ca, key, h->host, order_url, &o, err, errlen)) == 0 &&
+	    (rc = post(A, ca, o.certificate, NULL, &r, err, errlen)) == 0) {
+		if (r.status != 200)
+			rc = fail_resp(&r, "certificate", err, errlen);
+		else
+			rc = store(A, h, key, keytype, r.body, r.body_len, err, errlen);
+		acme_resp_free(&r);
+	}
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+int64_t
+acme_ari_start(struct acme_ctx *A, int cai, const char *pem, size_t len)
+{
+	struct acme_ca	*ca = &A->ca[cai];
+	struct acme_resp r;
+	char		 id[300], url[ACME_URL_MAX + 300], err[200];
+	int64_t		 t = 0;
+
+	if (!ca->have_dir || ca->dir.renewal_info[0] == '\0' ||
+	    acme_ari_id(pem, len, id, sizeof(id)) == -1)
+		return 0;
+	snprintf(url, sizeof(url), "%s%s%s", ca->dir.renewal_info,
+	    ca->dir.renewal_info[strlen(ca->dir.renewal_info) - 1] == '/' ? "" : "/", id);
+	if (acme_http_request(&A->http, "GET", url, NULL, &r, err, sizeof(err)) == 0) {
+		if (r.status == 200)
+			t = acme_parse_renewal_info(r.body, r.body_len);
+		acme_resp_free(&r);
+	}
+	return t;
+}

@@ -1,0 +1,80 @@
+/*
+ * cli_cert.c: how `locker cert list|status` prints a certificate, as a
+ * table or (--json) a list of objects.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lockerd.h"
+
+static void
+jstr(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void
+when(char *out, size_t outsz, int64_t t)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	if (t <= 0) {
+		snprintf(out, outsz, "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+cli_print_cert(const struct ctl_cert *c, int json, int first)
+{
+	char	na[32], nr[32];
+
+	when(na, sizeof(na), c->not_after);
+	when(nr, sizeof(nr), c->next_renewal);
+	if (json) {
+		printf("%s\n  {\"host\":", first ? "[" : ",");
+		jstr(c->host);
+		printf(",\"locker\":");
+		jstr(c->locker);
+		printf(",\"source\":");
+		jstr(c->source);
+		printf(",\"state\":");
+		jstr(c->state);
+		printf(",\"renew_failed\":%s,\"not_after\":%lld,\"next_renewal\":%lld,\"issuer\":",
+		    c->renew_failed ? "true" : "false", (long long)c->not_after,
+		    (long long)c->next_renewal);
+		jstr(c->issuer);
+		printf(",\"error\":");
+		jstr(c->error);
+		printf("}");
+		return;
+	}
+	if (first)
+		printf("%-32s %-12s %-13s %-20s %-20s %-20s %s\n", "HOST", "LOCKER", "STATE",
+		    "EXPIRES", "NEXT", "ISSUER", "LAST ERROR");
+	printf("%-32s %-12s %-13s %-20s %-20s %-20s %s%s\n", c->host,
+	    c->locker[0] ? c->locker : "-", c->state, na, nr, c->issuer[0] ? c->issuer : "-",
+	    c->renew_failed ? "renewal failed: " : "", c->error[0] ? c->error : "-");
+}
+
+void
+cli_cert_end(int json, int n)
+{
+	if (json)
+		printf("%s]\n", n ? "\n" : "[");
+}

@@ -1,0 +1,65 @@
+/*
+ * ctl_certs.c: `locker cert list` and `locker cert status HOST`: each
+ * certificate's state as the ACME process last told the master
+ * (acme_master.c).  root sees every one; anyone else the service's own
+ * names and the vhosts of the lockers they are an admin of, so a
+ * locker's admins cannot learn which names another locker serves.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "route.h"
+#include "acme.h"
+
+struct cert_walk {
+	struct ctl_client	*c;
+	const char		*host;		/* status: the one asked for */
+	int			 sent;
+};
+
+static int
+cert_cb(const struct acme_name *n, const struct msg_acme_status *s, void *arg)
+{
+	struct cert_walk	*w = arg;
+	struct ctl_cert		 cc;
+
+	if (w->host != NULL && strcmp(w->host, n->host) != 0)
+		return 0;
+	if (n->locker[0] != '\0' && !caller_may(w->c, n->locker))
+		return 0;
+	memset(&cc, 0, sizeof(cc));
+	snprintf(cc.host, sizeof(cc.host), "%s", n->host);
+	snprintf(cc.locker, sizeof(cc.locker), "%s", n->locker);
+	snprintf(cc.source, sizeof(cc.source), "acme");
+	snprintf(cc.state, sizeof(cc.state), "%s", acme_state_name(s->state));
+	cc.renew_failed = s->renew_failed;
+	cc.not_after = s->not_after;
+	cc.next_renewal = s->next_renewal;
+	snprintf(cc.issuer, sizeof(cc.issuer), "%s", s->issuer);
+	snprintf(cc.error, sizeof(cc.error), "%s", s->error);
+	w->sent++;
+	return reply(w->c, MSG_CTL_CERT, &cc, sizeof(cc)) == -1 ? -1 : 0;
+}
+
+void
+do_cert(struct ctl_client *c)
+{
+	struct cert_walk w = { .c = c };
+	char		 host[HOSTNAME_MAX + 1];
+
+	if (c->req.verb == CTL_CERT_STATUS) {
+		if (route_canon_host(c->req.host, strnlen(c->req.host, sizeof(c->req.host)),
+		    host, sizeof(host)) == -1) {
+			done(c, 2, "\"%s\" is not a host name", c->req.host);
+			return;
+		}
+		w.host = host;
+	}
+	acme_status_foreach(cert_cb, &w);
+	if (w.host != NULL && w.sent == 0) {
+		done(c, 1, "no certificate for %s that you may see", w.host);
+		return;
+	}
+	done(c, 0, NULL);
+}
