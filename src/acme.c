@@ -500,6 +500,10 @@ start(struct acme_ctx *A)
 	    sizeof(A->conf), &fd, &why);
 	if (n < 0 || type != MSG_CONFIG)
 		fatalx("acme: no configuration from the master");
+	/* The roots are read as root: acme-ca-bundle is root's choice, and
+	 * may be where key-user cannot read. */
+	if (acme_http_init(&A->http, A->conf.acme_ca_bundle, err, sizeof(err)) == -1)
+		fatalx("acme: %s", err);
 	drop_privileges(A->conf.key_user, NULL);
 	if (chdir(A->conf.tls_dir) == -1)
 		fatal("acme: chdir %s", A->conf.tls_dir);
@@ -508,8 +512,6 @@ start(struct acme_ctx *A)
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	set_nonblock(CHILD_CHAN_FD);
-	if (acme_http_init(&A->http, A->conf.acme_ca_bundle, err, sizeof(err)) == -1)
-		fatalx("acme: %s", err);
 	A->account = account_key();
 	if (acme_thumbprint(A->account, A->thumb, sizeof(A->thumb)) == -1)
 		fatalx("acme: cannot compute the account key's thumbprint");

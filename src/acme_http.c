@@ -24,6 +24,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "lockerd.h"
 #include "acme_int.h"
@@ -423,7 +424,7 @@ acme_http_request(struct acme_http *h, const char *method, const char *url, cons
 	unsigned char	 ip[16];
 	char		*req, clen[96];
 	SSL		*ssl = NULL;
-	int		 fd, n, rc = -1, len;
+	int		 fd, n, rc = -1, len, is_ip;
 
 	memset(r, 0, sizeof(*r));
 	if (acme_url_parse(url, &u) == -1) {
@@ -444,10 +445,12 @@ acme_http_request(struct acme_http *h, const char *method, const char *url, cons
 		close(fd);
 		return errno_fail(err, errlen, "asprintf");
 	}
+	is_ip = inet_pton(AF_INET, u.host, ip) == 1 || inet_pton(AF_INET6, u.host, ip) == 1;
+	/* An address is checked against the certificate's IP names, a name
+	 * against its DNS names (and sent as SNI). */
 	if ((ssl = SSL_new(h->ctx)) == NULL || SSL_set_fd(ssl, fd) != 1 ||
-	    SSL_set1_host(ssl, u.host) != 1 ||
-	    (inet_pton(AF_INET, u.host, ip) != 1 && inet_pton(AF_INET6, u.host, ip) != 1 &&
-	    SSL_set_tlsext_host_name(ssl, u.host) != 1)) {
+	    (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), u.host) != 1 :
+	    (SSL_set1_host(ssl, u.host) != 1 || SSL_set_tlsext_host_name(ssl, u.host) != 1))) {
 		snprintf(err, errlen, "TLS set-up failed");
 		goto done;
 	}

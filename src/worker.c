@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -120,6 +121,28 @@ errno_status(int e)
 	}
 }
 
+#define ACME_WEBROOT	"/.well-known/acme-challenge/"
+
+/*
+ * An HTTP-01 answer a locker keeps itself (certbot's or lego's --webroot):
+ * one file, any name of base64url characters, right under ACME_WEBROOT;
+ * served as text whatever its name, never run.  front answers lockerd's
+ * own tokens before a request gets here (challenge.c).
+ */
+static int
+acme_webroot_file(const char *p, size_t len)
+{
+	size_t n = sizeof(ACME_WEBROOT) - 1, i;
+
+	if (len <= n || memcmp(p, ACME_WEBROOT, n) != 0)
+		return 0;
+	for (i = n; i < len; i++)
+		if (!isalnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '_' &&
+		    !(p[i] == '.' && i > n))
+			return 0;
+	return 1;
+}
+
 /* Dotfiles (.htaccess, .git/...) and anything odd in a path are never served. */
 static int
 path_ok(const char *p, size_t len)
@@ -128,6 +151,8 @@ path_ok(const char *p, size_t len)
 
 	if (len == 0 || p[0] != '/' || memchr(p, '\0', len) != NULL)
 		return 0;
+	if (acme_webroot_file(p, len))
+		return 1;
 	for (i = 0; i < len; i++)
 		if (p[i] == '/' && i + 1 < len && p[i + 1] == '.')
 			return 0;
@@ -379,6 +404,21 @@ make_spool(int chan, struct wire_response *r)
 	answer(chan, r, fd);
 }
 
+/* An ACME_WEBROOT file: text, whatever its name says. */
+static void
+answer_acme_file(int chan, const struct wire_request *q, struct wire_response *r, int fd)
+{
+	if (q->method != HTTP_M_GET && q->method != HTTP_M_HEAD) {
+		answer_status(chan, r, fd, 405);
+		return;
+	}
+	r->kind = WIRE_FILE;
+	r->status = 200;
+	snprintf(r->content_type, sizeof(r->content_type), "text/plain");
+	answer(chan, r, fd);
+}
+
+
 static void
 handle_request(int chan, const struct wire_request *q, const struct wire_view *v)
 {
@@ -433,6 +473,10 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	}
 
 	ext = path_ext(rel);
+	if (acme_webroot_file(path, plen) && path_info[0] == '\0') {
+		answer_acme_file(chan, q, &r, fd);
+		return;
+	}
 	if ((in = script_interp(&W.conf, ext)) != NULL) {
 		close(fd);
 		run_script(chan, q, v, rel, path_info, index_name, in, &r);

@@ -1,0 +1,311 @@
+"""ACME: certificates that arrive by themselves, against Debian's pebble.
+
+pebble (the CA) and pebble-challtestsrv (its DNS: every name is 127.0.0.1)
+are started once for the module and stopped by their pids.  pebble checks
+HTTP-01 on lockerd's own plain listener, so every certificate here was
+really answered by front from the token the ACME process handed the
+master.  pebble's certificates last 60 s, so renewal happens within the
+module; it rejects a share of nonces, so every exchange also goes through
+the badNonce retry.
+"""
+import json
+import os
+import pwd
+import socket
+import ssl
+import stat
+import subprocess
+import threading
+import time
+import http.server
+import urllib.request
+
+import pytest
+
+from conftest import Lockerd, free_port, get, login_users, wait_for
+
+VALIDITY = 60          # seconds pebble's certificates last
+MARK = "lockerd test_acme"
+
+
+def _wait_tcp(port, within=10):
+    deadline = time.time() + within
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def _openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+
+
+def make_pki(d):
+    """A CA and a certificate for 127.0.0.1 signed by it: pebble's own HTTPS."""
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem", "-days", "2",
+             "-subj", "/CN=test_acme CA")
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", f"{d}/pebble.key", "-out", f"{d}/pebble.csr", "-subj", "/CN=pebble")
+    with open(f"{d}/ext", "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    _openssl("x509", "-req", "-in", f"{d}/pebble.csr", "-CA", f"{d}/ca.pem", "-CAkey",
+             f"{d}/ca.key", "-CAcreateserial", "-out", f"{d}/pebble.pem", "-days", "2",
+             "-extfile", f"{d}/ext")
+
+
+class Pebble:
+    def __init__(self, d, http_port, tls_port, dns_port, nonce_reject=0):
+        self.dir = d
+        self.port = free_port()
+        self.mport = free_port()
+        conf = {"pebble": {
+            "listenAddress": f"127.0.0.1:{self.port}",
+            "managementListenAddress": f"127.0.0.1:{self.mport}",
+            "certificate": f"{d}/pebble.pem", "privateKey": f"{d}/pebble.key",
+            "httpPort": http_port, "tlsPort": tls_port,
+            "ocspResponderURL": "", "externalAccountBindingRequired": False,
+            "certificateValidityPeriod": VALIDITY}}
+        with open(f"{d}/pebble.json", "w") as f:
+            json.dump(conf, f)
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1",
+                   PEBBLE_WFE_NONCEREJECT=str(nonce_reject), PEBBLE_AUTHZREUSE="0")
+        self.log = open(f"{d}/pebble.log", "wb")
+        self.proc = subprocess.Popen(["pebble", "-config", f"{d}/pebble.json",
+                                      "-dnsserver", f"127.0.0.1:{dns_port}"],
+                                     stdout=self.log, stderr=self.log, env=env, cwd=d)
+        _wait_tcp(self.port)
+        _wait_tcp(self.mport)
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.port}/dir"
+
+    def root(self):
+        ctx = ssl.create_default_context(cafile=f"{self.dir}/ca.pem")
+        with urllib.request.urlopen(f"https://127.0.0.1:{self.mport}/roots/0",
+                                    context=ctx, timeout=5) as r:
+            pem = r.read().decode()
+        with open(f"{self.dir}/root.pem", "w") as f:
+            f.write(pem)
+        return f"{self.dir}/root.pem"
+
+    def orders_for(self, host):
+        """How many orders pebble's log shows for host."""
+        with open(f"{self.dir}/pebble.log", errors="replace") as f:
+            return sum(1 for line in f if "order" in line.lower() and host in line)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class ChallTestSrv:
+    """pebble's DNS: every A query answered 127.0.0.1."""
+    def __init__(self, d):
+        self.port = free_port()
+        self.log = open(f"{d}/challtestsrv.log", "wb")
+        self.proc = subprocess.Popen(
+            ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+             "-dns01", f"127.0.0.1:{self.port}", "-http01", "", "-https01", "",
+             "-tlsalpn01", "", "-management", f"127.0.0.1:{free_port()}"],
+            stdout=self.log, stderr=self.log)
+        time.sleep(0.3)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
+        self.log.close()
+
+
+def acme_conf(d, ca_url, bundle, extra=""):
+    return (f"acme-ca {ca_url}\nacme-ca-bundle {bundle}\ntls-dir {d.dir}/tls\n"
+            f"acme-retry 2s\nacme-email hostmaster@test.example\n" + extra)
+
+
+@pytest.fixture(scope="module")
+def users():
+    with login_users(["acmeadm"], MARK) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def env(build_dir, tmp_path_factory, users):
+    tmp = str(tmp_path_factory.mktemp("pebble"))
+    make_pki(tmp)
+    dns = ChallTestSrv(tmp)
+    d = Lockerd(build_dir)
+    peb = Pebble(tmp, d.port, free_port(), dns.port, nonce_reject=15)
+    d.write_conf(open(d.conf).read() + acme_conf(d, peb.url, f"{tmp}/ca.pem"))
+    try:
+        d.start()
+        d.signup("alice")
+        d.signup("bob")
+        d.locker("admin", "add", "bob", "acmeadm")
+        yield d, peb
+    finally:
+        d.cleanup()
+        peb.stop()
+        dns.stop()
+
+
+def tls_dir(d):
+    return os.path.join(d.dir, "tls")
+
+
+def have_cert(d, host):
+    return os.path.exists(os.path.join(tls_dir(d), host + ".crt"))
+
+
+def cert_status(d, host, user=None):
+    r = d.locker("--json", "cert", "status", host, check=False, user=user)
+    return json.loads(r.stdout)[0] if r.returncode == 0 else None
+
+
+def verify(root, crt):
+    """openssl verify of a stored chain against pebble's root: (ok, output)."""
+    r = subprocess.run(["openssl", "verify", "-CAfile", root, "-untrusted", crt, crt],
+                       capture_output=True, text=True)
+    return r.returncode == 0, r.stdout + r.stderr
+
+
+def test_vhost_gets_a_certificate_by_http01(env):
+    d, peb = env
+    t0 = time.time()
+    d.locker("vhost", "add", "alice", "www.alice-site.test")
+    assert wait_for(lambda: have_cert(d, "www.alice-site.test"), within=30), d.log()
+    took = time.time() - t0
+    crt = os.path.join(tls_dir(d), "www.alice-site.test.crt")
+    ok, out = verify(peb.root(), crt)
+    assert ok, out
+    # The key matches, both are key-user's alone.
+    key = os.path.join(tls_dir(d), "www.alice-site.test.key")
+    pub_c = subprocess.run(["openssl", "x509", "-in", crt, "-noout", "-pubkey"],
+                           capture_output=True, text=True).stdout
+    pub_k = subprocess.run(["openssl", "pkey", "-in", key, "-pubout"],
+                           capture_output=True, text=True).stdout
+    assert pub_c and pub_c == pub_k
+    ku = pwd.getpwnam("lockerd-key").pw_uid
+    for p in (crt, key, os.path.join(tls_dir(d), "account.key")):
+        st = os.stat(p)
+        assert st.st_uid == ku and stat.S_IMODE(st.st_mode) == 0o600, p
+    st = os.stat(tls_dir(d))
+    assert st.st_uid == ku and stat.S_IMODE(st.st_mode) == 0o700
+    s = wait_for(lambda: (cert_status(d, "www.alice-site.test") or {}).get("state") ==
+                 "issued" and cert_status(d, "www.alice-site.test"), within=5)
+    assert s and s["locker"] == "alice" and "Pebble" in s["issuer"], s
+    assert s["not_after"] > time.time() and s["next_renewal"] < s["not_after"]
+    print(f"vhost add -> certificate on disk: {took:.2f}s")
+
+
+def test_the_service_names_get_certificates(env):
+    d, peb = env
+    root = peb.root()
+    for host in ("test.example", "scripts.test.example"):
+        assert wait_for(lambda: have_cert(d, host), within=30), d.log()
+        ok, out = verify(root, os.path.join(tls_dir(d), host + ".crt"))
+        assert ok, (host, out)
+        assert cert_status(d, host)["locker"] == ""
+
+
+def test_front_answers_only_live_tokens(env):
+    d, _ = env
+    # No token is live between orders: an unknown one falls through to routing.
+    st, _, body = get(d.port, "/.well-known/acme-challenge/" + "A" * 43, "test.example")
+    assert st == 404
+
+
+def test_a_locker_webroot_serves_the_challenge_path_when_no_token_matches(env):
+    """certbot or lego --webroot: their token files, with no extension, are
+    served as text; a script there is shown, never run; other dotfiles stay
+    hidden."""
+    d, _ = env
+    d.put("alice", ".well-known/acme-challenge/certbot_Tok-en1", "certbot's answer\n",
+          mode=0o644)
+    d.put("alice", ".well-known/acme-challenge/x.php", "<?php echo 6*7; ?>", mode=0o644)
+    d.put("alice", ".well-known/secret.txt", "hidden", mode=0o644)
+    st, h, body = get(d.port, "/.well-known/acme-challenge/certbot_Tok-en1",
+                      "www.alice-site.test")
+    assert st == 200 and body == b"certbot's answer\n"
+    assert h["content-type"].startswith("text/plain")
+    st, _, body = get(d.port, "/.well-known/acme-challenge/x.php", "www.alice-site.test")
+    assert st == 200 and body == b"<?php echo 6*7; ?>"
+    st, _, _ = get(d.port, "/.well-known/secret.txt", "www.alice-site.test")
+    assert st == 404
+
+
+def test_a_name_not_in_the_directory_is_never_ordered(env):
+    d, peb = env
+    # Requests for it, on every path, change nothing.
+    for path in ("/", "/.well-known/acme-challenge/x"):
+        get(d.port, path, "stranger.test")
+    time.sleep(2)
+    assert not have_cert(d, "stranger.test")
+    assert peb.orders_for("stranger.test") == 0
+    assert cert_status(d, "stranger.test") is None
+    names = {f[:-4] for f in os.listdir(tls_dir(d)) if f.endswith(".crt")}
+    allowed = {"test.example", "scripts.test.example"} | \
+        {v["host"] for v in json.loads(d.locker("--json", "vhost", "list").stdout)}
+    assert names <= allowed, names
+
+
+def test_a_locker_over_its_weekly_budget_is_rate_limited(env):
+    d, peb = env
+    d.locker("limit", "bob", "acme-names-per-week", "1")
+    d.locker("vhost", "add", "bob", "one.bob-site.test")
+    d.locker("vhost", "add", "bob", "two.bob-site.test")
+    assert wait_for(lambda: have_cert(d, "one.bob-site.test"), within=30), d.log()
+    s = wait_for(lambda: cert_status(d, "two.bob-site.test"), within=5)
+    assert s["state"] == "rate-limited", s
+    assert "acme-names-per-week" in s["error"]
+    time.sleep(1)
+    assert not have_cert(d, "two.bob-site.test")
+    assert peb.orders_for("two.bob-site.test") == 0
+    # The text form says the same.
+    out = d.locker("cert", "status", "two.bob-site.test").stdout
+    assert "rate-limited" in out
+
+
+def test_an_admin_sees_the_service_and_their_lockers_certificates_only(env, users):
+    d, _ = env
+    assert wait_for(lambda: have_cert(d, "one.bob-site.test"), within=30)
+    r = d.locker("--json", "cert", "list", user="acmeadm")
+    assert r.returncode == 0, r.stderr
+    hosts = {c["host"]: c["locker"] for c in json.loads(r.stdout)}
+    assert "one.bob-site.test" in hosts and "test.example" in hosts
+    assert "www.alice-site.test" not in hosts, hosts
+    assert set(hosts.values()) <= {"bob", ""}
+    r = d.locker("cert", "status", "www.alice-site.test", user="acmeadm", check=False)
+    assert r.returncode != 0 and "www.alice-site.test" in r.stderr
+    # root sees alice's too.
+    hosts = {c["host"] for c in json.loads(d.locker("--json", "cert", "list").stdout)}
+    assert "www.alice-site.test" in hosts
+
+
+def test_a_short_lived_certificate_is_renewed(env):
+    d, peb = env
+    host = "www.alice-site.test"
+    assert wait_for(lambda: have_cert(d, host), within=30)
+    first = cert_status(d, host)
+    assert first["next_renewal"] <= first["not_after"] - VALIDITY // 3 + 2
+    s = wait_for(lambda: (cert_status(d, host) or {}).get("not_after", 0) >
+                 first["not_after"] and cert_status(d, host), within=VALIDITY)
+    assert s, (first, cert_status(d, host), d.log())
+    ok, out = verify(peb.root(), os.path.join(tls_dir(d), host + ".crt"))
+    assert ok, out
+
+
+def test_a_removed_vhost_is_no_longer_ordered(env):
+    d, peb = env
+    d.locker("vhost", "add", "alice", "gone.alice-site.test")
+    assert wait_for(lambda: have_cert(d, "gone.alice-site.test"), within=30)
+    d.locker("vhost", "remove", "gone.alice-site.test")
+    assert wait_for(lambda: cert_status(d, "gone.alice-site.test") is None, within=5)
