@@ -58,8 +58,14 @@ do_cert(struct ctl_client *c)
 	}
 	acme_status_foreach(cert_cb, &w);
 	if (w.host != NULL && w.sent == 0) {
-		done(c, 1, "no certificate for %s that you may see", w.host);
-		return;
+		/* The same answer for a name unknown and one not the caller's. */
+		struct ctl_cert cc;
+
+		memset(&cc, 0, sizeof(cc));
+		snprintf(cc.host, sizeof(cc.host), "%s", w.host);
+		snprintf(cc.state, sizeof(cc.state), "none");
+		snprintf(cc.error, sizeof(cc.error), "no certificate for this name that you may see");
+		reply(c, MSG_CTL_CERT, &cc, sizeof(cc));
 	}
 	done(c, 0, NULL);
 }
