@@ -127,7 +127,7 @@ class ChallTestSrv:
 
 
 def acme_conf(d, ca_url, bundle, extra=""):
-    return (f"acme-ca {ca_url}\nacme-ca-bundle {bundle}\ntls-dir {d.dir}/tls\n"
+    return (f"acme-ca {ca_url}\nacme-ca-bundle {bundle}\n"
             f"acme-retry 2s\nacme-email hostmaster@test.example\n" + extra)
 
 
@@ -158,7 +158,7 @@ def env(build_dir, tmp_path_factory, users):
 
 
 def tls_dir(d):
-    return os.path.join(d.dir, "tls")
+    return os.path.join(d.dir, "state", "tls")
 
 
 def have_cert(d, host):
