@@ -163,6 +163,13 @@ $(B)/bench-jail: bench/jail.c $(B)/sandbox.o $(B)/cgroup.o $(B)/landlock.o $(B)/
 bench-jail: $(B)/bench-jail
 	$(B)/bench-jail
 
+# What a signature costs through keyd, against the key in-process.
+$(B)/bench-keyd: bench/keyd.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o $(B)/msg.o $(B)/log.o \
+		 $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/seccomp.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+bench-keyd: $(B)/bench-keyd
+	$(B)/bench-keyd
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(B)/lockerd $(DESTDIR)$(SBINDIR)/lockerd
@@ -172,4 +179,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit fuzz-smoke deps deps-bench check run bench bench-jail install clean
+.PHONY: all unit fuzz-smoke deps deps-bench check run bench bench-jail bench-keyd install clean
