@@ -1,5 +1,7 @@
-"""keyd, the key process, from the outside: its sandbox as the kernel
-shows it, its restart after kill -9, and a hostile front on its channel.
+"""keyd, the key process, from the outside: the private keys are in its
+memory and in no other process's, HTTPS is served again within 2 s of a
+kill -9, its sandbox as the kernel shows it, and a hostile front on its
+channel.
 
 keyd holds every TLS private key and answers front's private-key
 operations (src/keyd.c, src/keyop.c; front's side is src/keyclient.c).
@@ -13,12 +15,14 @@ import os
 import pwd
 import re
 import socket
+import ssl
 import struct
+import subprocess
 import time
 
 import pytest
 
-from conftest import Lockerd, wait_for
+from conftest import TEST_BASE, Lockerd, free_port, wait_for
 from test_trust import MSG, frame, peers, steal
 
 KEY_OK, KEY_ENOKEY, KEY_EOP, KEY_ELEN = 0, 1, 2, 3
@@ -192,3 +196,151 @@ def test_key_user_must_be_its_own(make_lockerd):
         f.write("key-user lockerd\n")
     with pytest.raises(RuntimeError, match="key-user .lockerd. must be a user of its own"):
         d.start()
+
+
+# ------------------------------------------------------------ with HTTPS
+
+def key_numbers(path):
+    """{name: int} of a PEM private key's secret numbers (openssl's text)."""
+    text = subprocess.run(["openssl", "pkey", "-in", path, "-text", "-noout"],
+                          capture_output=True, text=True, check=True).stdout
+    out, name = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^(\w+):\s*$", line)
+        if m:
+            name = m.group(1)
+            out[name] = ""
+        elif name and line.startswith(" "):
+            out[name] += line.strip().replace(":", "")
+        else:
+            name = None
+    return {k: int(v, 16) for k, v in out.items() if v}
+
+
+def needles(path):
+    """The secret numbers as bytes, each both ways: big-endian as in the
+    file and on the wire, little-endian as a BIGNUM holds it in memory (no
+    leading zeros: they are in both or in neither)."""
+    nums = key_numbers(path)
+    secret = [nums["priv"]] if "priv" in nums else \
+        [nums["privateExponent"], nums["prime1"], nums["prime2"]]
+    out = []
+    for n in secret:
+        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        assert len(b) >= 30
+        out += [b, b[::-1]]
+    return out
+
+
+def memory_has(pid, pats):
+    """Which of pats the process's readable memory holds (as root)."""
+    found = set()
+    with open(f"/proc/{pid}/maps") as f:
+        maps = f.read().splitlines()
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if "r" not in f[1] or (len(f) > 5 and f[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            at, tail = lo, b""
+            while at < hi:
+                n = min(hi - at, 16 << 20)
+                try:
+                    mem.seek(at)
+                    chunk = tail + mem.read(n)
+                except OSError:
+                    break
+                for i, p in enumerate(pats):
+                    if i not in found and p in chunk:
+                        found.add(i)
+                tail = chunk[-1024:]
+                at += n
+    return found
+
+
+@pytest.fixture(scope="module")
+def h(build_dir):
+    d = os.path.join(TEST_BASE, f"keyd-pki{os.getpid()}")
+    os.makedirs(d, exist_ok=True)
+    keys = {}
+    for kind, newkey in (("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+                         ("rsa", ["-newkey", "rsa:2048"])):
+        crt, key = os.path.join(d, kind + ".crt"), os.path.join(d, kind + ".key")
+        subprocess.run(["openssl", "req", "-x509", *newkey, "-nodes", "-keyout", key,
+                        "-out", crt, "-days", "2", "-subj", "/CN=test.example",
+                        "-addext", "subjectAltName=DNS:test.example"],
+                       capture_output=True, check=True)
+        keys[kind] = (crt, key)
+    port = free_port()
+    ld = Lockerd(build_dir, extra=f"listen 127.0.0.1:{port} tls\n" + "".join(
+        f"certificate test.example {c} {k}\n" for c, k in keys.values()))
+    ld.tls_port, ld.keys = port, keys
+    ld.start()
+    ld.signup("alice")
+    ld.put("alice", "index.html", "over TLS\n", mode=0o644)
+    yield ld
+    ld.cleanup()
+    subprocess.run(["rm", "-rf", d])
+
+
+def https(h, kind, timeout=2.0):
+    """A GET over TLS 1.2 with the cipher of that kind of key (so the server
+    must sign with it); the body, verified against that certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(h.keys[kind][0])
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256" if kind == "ec" else
+                    "ECDHE-RSA-AES128-GCM-SHA256")
+    with socket.create_connection(("127.0.0.1", h.tls_port), timeout=timeout) as raw:
+        with ctx.wrap_socket(raw, server_hostname="test.example") as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: alice.test.example\r\n"
+                      b"Connection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+    return data.split(b"\r\n\r\n", 1)[1]
+
+
+def https13(h):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    with socket.create_connection(("127.0.0.1", h.tls_port), timeout=2) as raw:
+        with ctx.wrap_socket(raw, server_hostname="test.example") as s:
+            return s.version()
+
+
+def test_no_private_key_byte_in_any_process_but_keyd(h):
+    for _ in range(3):
+        assert https(h, "ec") == b"over TLS\n"
+        assert https(h, "rsa") == b"over TLS\n"
+        assert https13(h) == "TLSv1.3"
+    pats = needles(h.keys["ec"][1]) + needles(h.keys["rsa"][1])
+    keyd = keyd_pid(h)
+    others = [p for p, (role, _) in h.children().items() if p != keyd]
+    assert len([p for p in others if h.children()[p][0] == "front"]) == 2
+    # The search works: keyd holds every number (a BIGNUM: little-endian).
+    held = memory_has(keyd, pats)
+    assert all(i in held or (i ^ 1) in held for i in range(0, len(pats), 2)), held
+    for pid in others:
+        assert memory_has(pid, pats) == set(), f"{h.children()[pid][0]} {pid} holds key bytes"
+
+
+def test_https_again_within_2s_of_kill_9(h):
+    assert https(h, "ec") == b"over TLS\n"
+    old = keyd_pid(h)
+    t0 = time.monotonic()
+    os.kill(old, 9)
+
+    def served():
+        try:
+            return https(h, "ec", timeout=0.5) == b"over TLS\n" and \
+                https(h, "rsa", timeout=0.5) == b"over TLS\n"
+        except (OSError, ssl.SSLError):
+            return False
+    assert wait_for(served, within=2.0), "HTTPS not served again within 2 s"
+    took = time.monotonic() - t0
+    assert keyd_pid(h) != old
+    assert re.search(rf"keyd \(pid {old}\) killed by signal 9", h.log())
+    print(f"HTTPS served again {took * 1000:.0f} ms after kill -9 of keyd")
