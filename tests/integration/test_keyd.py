@@ -294,7 +294,7 @@ def https(h, kind, timeout=2.0):
                     "ECDHE-RSA-AES128-GCM-SHA256")
     with socket.create_connection(("127.0.0.1", h.tls_port), timeout=timeout) as raw:
         with ctx.wrap_socket(raw, server_hostname="test.example") as s:
-            s.sendall(b"GET / HTTP/1.1\r\nHost: alice.test.example\r\n"
+            s.sendall(b"GET /~alice/ HTTP/1.1\r\nHost: test.example\r\n"
                       b"Connection: close\r\n\r\n")
             data = b""
             while chunk := s.recv(65536):
@@ -325,6 +325,12 @@ def test_no_private_key_byte_in_any_process_but_keyd(h):
     assert all(i in held or (i ^ 1) in held for i in range(0, len(pats), 2)), held
     for pid in others:
         assert memory_has(pid, pats) == set(), f"{h.children()[pid][0]} {pid} holds key bytes"
+    # And it reads a front's memory: the public halves are there, in the
+    # certificates it serves.
+    pubs = [key_numbers(h.keys[k][1])[n] for k, n in (("ec", "pub"), ("rsa", "modulus"))]
+    pubs = [n.to_bytes((n.bit_length() + 7) // 8, "big") for n in pubs]
+    for pid in h.pids("front"):
+        assert memory_has(pid, pubs) == {0, 1}
 
 
 def test_https_again_within_2s_of_kill_9(h):
