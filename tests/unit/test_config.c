@@ -147,6 +147,22 @@ test_validate(void)
 	parse(&c, "disk-limit 1g\n", err, sizeof(err));
 	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
 	CHECK(strstr(err, "disk-quota") != NULL);
+	/* tls-dir: in state is its default; never where a locker or logd writes. */
+	parse(&c, "state /srv/s\ntls-dir /srv/s/tls\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), 0);
+	parse(&c, "lockers /srv/l\ntls-dir /srv/l/alice/tls\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "tls-dir (/srv/l/alice/tls) must not be inside lockers") != NULL);
+	parse(&c, "logs /srv/g\ntls-dir /srv/g/k\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "inside logs") != NULL);
+	parse(&c, "state /srv/s\ntls-dir /srv\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	parse(&c, "tls-dir /tmp/keys\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	parse(&c, "tls-dir /etc/ssl/lockerd\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "jail") != NULL);
 }
 
 /* A locker's own limits: parsed with the directive's own units and bounds. */
