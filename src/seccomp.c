@@ -294,9 +294,10 @@ static const char *const keyd_list[] = {
 	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect",
 	/* OpenSSL's locks and random numbers (ECDSA's nonce, RSA's blinding) */
 	"futex", "getrandom",
-	/* time, signals, exit */
-	"clock_gettime", "gettimeofday", "rt_sigreturn", "rt_sigprocmask", "getpid",
-	"gettid", "exit", "exit_group", "restart_syscall",
+	/* time, signals (abort()'s tgkill, the sanitizers' handlers), exit */
+	"clock_gettime", "gettimeofday", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
+	"sigaltstack", "tgkill", "sched_yield", "getpid", "gettid", "exit", "exit_group",
+	"restart_syscall",
 	NULL
 };
 
