@@ -88,6 +88,12 @@ request_round_trip(struct in in)
 		nh++;
 	}
 	need += wl;
+	/* The strings after the header fields (WS_TLS). */
+	for (i = WS_HEADERS + 1; i < WS_MAX; i++) {
+		v.l[i] = take_len(&in, 64);
+		v.s[i] = v.l[i] ? take(&in, v.l[i]) : NULL;
+		need += v.l[i];
+	}
 	n = wire_request_pack(buf, cap, &head, &v, h, nh);
 	if (n == 0) {
 		REQUIRE(need > cap);
@@ -103,6 +109,9 @@ request_round_trip(struct in in)
 		REQUIRE(back.l[i] == v.l[i] && (v.l[i] == 0 ||
 		    memcmp(back.s[i], v.s[i], v.l[i]) == 0));
 	REQUIRE(back.l[WS_HEADERS] == wl && memcmp(back.s[WS_HEADERS], want, wl) == 0);
+	for (i = WS_HEADERS + 1; i < WS_MAX; i++)
+		REQUIRE(back.l[i] == v.l[i] && (v.l[i] == 0 ||
+		    memcmp(back.s[i], v.s[i], v.l[i]) == 0));
 }
 
 static void

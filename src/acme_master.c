@@ -20,6 +20,7 @@
 
 #include "lockerd.h"
 #include "master.h"
+#include "certs.h"
 #include "directory.h"
 #include "acme.h"
 
@@ -207,12 +208,12 @@ token_msg(const struct msg_acme_token *t)
 	return NULL;
 }
 
-/* New handshakes get the new certificate at once: the tls part's registry
- * reads tls-dir again and pushes every front its set.  Until it is on
- * main, the files wait for it. */
+/* New handshakes get the new certificate at once: the registry (certs.c)
+ * reads tls-dir again and pushes every front its set. */
 static void
 registry_rerun(void)
 {
+	certs_load(&M->conf);
 }
 
 static const char *

@@ -42,6 +42,41 @@ env_str(struct env *e, const char *name, const char *p, size_t len)
 }
 
 /*
+ * HTTPS and mod_ssl's SSL_* (StdEnvVars) of a request that came over TLS:
+ * front's "SSL_NAME=value" lines, each checked again here (a name of
+ * SSL_ and [A-Z0-9_], a value without control bytes), so that nothing
+ * but SSL_* variables can come of them.
+ */
+static void
+env_tls(struct env *e, const struct wire_request *q, const char *t, size_t len)
+{
+	const char *end = t + len, *line, *nl, *s;
+
+	if (!(q->flags & WREQ_TLS)) {
+		env_add(e, "REQUEST_SCHEME=http");
+		return;
+	}
+	env_add(e, "HTTPS=on");
+	env_add(e, "REQUEST_SCHEME=https");
+	for (line = t; line < end; line = nl + 1) {
+		const char *eq;
+		int ok = 1;
+
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		if ((size_t)(nl - line) < 5 || strncmp(line, "SSL_", 4) != 0 ||
+		    (eq = memchr(line, '=', (size_t)(nl - line))) == NULL)
+			continue;
+		for (s = line; s < eq && ok; s++)
+			ok = isupper((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_';
+		for (s = eq + 1; s < nl && ok; s++)
+			ok = (unsigned char)*s >= 0x20 && *s != 0x7f;
+		if (ok)
+			env_add(e, "%.*s", (int)(nl - line), line);
+	}
+}
+
+/*
  * HTTP_* for every header field, as Apache: names upper-cased with '-' as
  * '_', repeated fields joined with ", ".  Proxy is never passed (httpoxy),
  * nor Content-Length and Content-Type (they have their own variables), nor
@@ -147,7 +182,7 @@ build_env(struct env *e, const struct script_req *s)
 	env_str(e, "REQUEST_METHOD", v->s[WS_METHOD], v->l[WS_METHOD]);
 	env_str(e, "QUERY_STRING", v->s[WS_QUERY], v->l[WS_QUERY]);
 	env_str(e, "REQUEST_URI", v->s[WS_TARGET], v->l[WS_TARGET]);
-	env_add(e, "REQUEST_SCHEME=http");
+	env_tls(e, q, v->s[WS_TLS], v->l[WS_TLS]);
 	/*
 	 * HTTP_HOST and SERVER_NAME come from the host the request was routed
 	 * by (an absolute-form target's, not a contradicting Host header);

@@ -43,6 +43,9 @@ enum conf_type {
 	T_GROUPSIGNUP,	/* yes, no, or a Unix group */
 	T_ADDR,		/* ADDR:PORT, once */
 	T_DNSUPDATE,	/* acme-dns-update SERVER:PORT ZONE KEYNAME ALGORITHM FILE */
+	T_CERT,		/* repeatable: HOST CERT KEY */
+	T_TLSPROTO,	/* TLSv1.2 and/or TLSv1.3 */
+	T_TLSFILE,	/* an absolute path, with the line that named it */
 };
 
 /* The words a T_CHOICE directive takes, in the order its error lists them. */
@@ -89,7 +92,8 @@ static const struct choice locker_nets[] = {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct directive directives[] = {
 	{ "listen", T_LISTEN, F(listen), 0, 0, "0.0.0.0:80", CONF_RESTART | CONF_REPEAT,
-	  "ADDR:PORT to accept HTTP on; repeatable ([::1]:80 for IPv6)" },
+	  "ADDR:PORT... [tls [verify-client]] to accept HTTP (or HTTPS) on; repeatable "
+	  "([::1]:80 for IPv6); verify-client asks for an optional client certificate" },
 	{ "domain", T_HOST, F(domain), 0, 0, "localhost", 0,
 	  "lockers are served at <name>.DOMAIN and DOMAIN/~<name>/" },
 	{ "hostname", T_HOSTNAMES, F(hostnames), 0, 0, "", CONF_REPEAT,
@@ -258,6 +262,30 @@ static const struct directive directives[] = {
 	  "orders lockerd's account places in 3 hours (Let's Encrypt allows 300)" },
 	{ "acme-retry", T_DURATION, F(acme_retry), 1, 86400, "60s", 0,
 	  "first wait after a failed order, doubled (with jitter) up to a day" },
+	/* TLS: Mozilla's "intermediate" choices (nothing below TLS 1.2, forward
+	 * secrecy and AEAD only), which every browser of the last decade speaks. */
+	{ "certificate", T_CERT, F(certs), 0, 0, "", CONF_REPEAT,
+	  "HOST CERT KEY: a certificate chain and its key (PEM) for HOST or *.DOMAIN; "
+	  "repeatable (an ECDSA and an RSA one for the same HOST go side by side)" },
+	{ "tls-protocols", T_TLSPROTO, F(tls_protocols), 0, 0, "TLSv1.2 TLSv1.3", CONF_REPEAT,
+	  "TLS versions spoken: TLSv1.2 and/or TLSv1.3 (nothing older)" },
+	{ "tls-ciphers", T_WORD, F(tls_ciphers), 0, 0,
+	  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305", 0,
+	  "TLS 1.2 cipher list (OpenSSL's syntax)" },
+	{ "tls-ciphersuites", T_WORD, F(tls_ciphersuites), 0, 0,
+	  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256", 0,
+	  "TLS 1.3 cipher suites (OpenSSL's syntax)" },
+	{ "tls-handshake-timeout", T_DURATION, F(tls_handshake_timeout), 1, 300, "10s", 0,
+	  "time a client has to finish its TLS handshake" },
+	{ "tls-max-handshakes", T_UINT, F(tls_max_handshakes), 1, 1000000, "512", 0,
+	  "TLS handshakes in progress per front process; new TLS connections beyond are "
+	  "closed at once" },
+	{ "tls-client-ca", T_TLSFILE, F(tls_client_ca), 0, 0, "", 0,
+	  "CA bundle (PEM) that verify-client listeners check client certificates against" },
+	{ "tls-ticket-lifetime", T_DURATION, F(tls_ticket_lifetime), 60, 7 * 86400, "1h", 0,
+	  "how often the session-ticket key is replaced (a ticket lives twice this)" },
 };
 #pragma GCC diagnostic pop
 
@@ -368,6 +396,103 @@ parse_listen(struct parse_ctx *p, struct config *c, const char *arg)
 	return 0;
 }
 
+static void	set_str(char *field, size_t size, const char *s);
+
+/*
+ * listen ADDR:PORT... [tls [verify-client]]: the words after the addresses
+ * apply to every address of the line.
+ */
+static int
+apply_listen(struct parse_ctx *p, struct config *c, int first, char **words, int nwords)
+{
+	int	i, n = nwords, flags = 0, from;
+
+	if (n > 1 && strcmp(words[n - 1], "verify-client") == 0) {
+		flags |= LISTEN_VERIFY;
+		n--;
+	}
+	if (n > 1 && strcmp(words[n - 1], "tls") == 0) {
+		flags |= LISTEN_TLS;
+		n--;
+	}
+	if ((flags & LISTEN_VERIFY) && !(flags & LISTEN_TLS))
+		return perr(p, "listen: verify-client needs tls (ADDR:PORT tls verify-client)");
+	if (n < 2)
+		return perr(p, "listen: expected ADDR:PORT");
+	if (first)
+		c->nlisten = 0;
+	from = c->nlisten;
+	for (i = 1; i < n; i++)
+		if (parse_listen(p, c, words[i]) == -1)
+			return -1;
+	for (i = from; i < c->nlisten; i++)
+		c->listen[i].flags = flags;
+	return 0;
+}
+
+/* An absolute path a TLS file may have (CONF_TLS_PATH). */
+static int
+set_tls_file(struct parse_ctx *p, const char *dname, char *f, const char *arg)
+{
+	if (arg[0] != '/' || !str_is_printable(arg))
+		return perr(p, "%s: \"%s\" is not an absolute path", dname, arg);
+	if (strlen(arg) >= CONF_TLS_PATH)
+		return perr(p, "%s: path too long (at most %d bytes)", dname,
+		    CONF_TLS_PATH - 1);
+	set_str(f, CONF_TLS_PATH, arg);
+	return 0;
+}
+
+/* certificate HOST CERT KEY; HOST may be *.DOMAIN (one label deep). */
+static int
+parse_cert(struct parse_ctx *p, struct config *c, int first, char **words, int nwords)
+{
+	struct conf_cert	*e;
+	const char		*host;
+	int			 wild;
+
+	if (nwords != 4)
+		return perr(p, "certificate: expected HOST CERT KEY");
+	if (first)
+		c->ncerts = 0;
+	if (c->ncerts == CONF_MAX_CERTS)
+		return perr(p, "certificate: at most %d (more go in the TLS directory)",
+		    CONF_MAX_CERTS);
+	e = &c->certs[c->ncerts];
+	memset(e, 0, sizeof(*e));
+	wild = strncmp(words[1], "*.", 2) == 0;
+	host = wild ? words[1] + 2 : words[1];
+	if (route_canon_host(host, strlen(host), e->host + (wild ? 2 : 0),
+	    sizeof(e->host) - 2) == -1 || strchr(host, ':') != NULL || strchr(host, '*'))
+		return perr(p, "certificate: \"%s\" is not a host name or *.DOMAIN", words[1]);
+	if (wild)
+		memcpy(e->host, "*.", 2);
+	if (set_tls_file(p, "certificate", e->crt, words[2]) == -1 ||
+	    set_tls_file(p, "certificate", e->key, words[3]) == -1)
+		return -1;
+	c->ncerts++;
+	return 0;
+}
+
+static int
+parse_tls_protocols(struct parse_ctx *p, struct config *c, char **words, int nwords)
+{
+	int i;
+
+	c->tls_protocols = 0;
+	for (i = 1; i < nwords; i++) {
+		if (strcmp(words[i], "TLSv1.2") == 0)
+			c->tls_protocols |= TLS_PROTO_12;
+		else if (strcmp(words[i], "TLSv1.3") == 0)
+			c->tls_protocols |= TLS_PROTO_13;
+		else
+			return perr(p, "tls-protocols: \"%s\" is not TLSv1.2 or TLSv1.3 "
+			    "(nothing older is spoken)", words[i]);
+	}
+	if (c->tls_protocols == 0)
+		return perr(p, "tls-protocols: expected TLSv1.2 and/or TLSv1.3");
+	return 0;
+}
 
 /* The bytes past the string zeroed too: the same value is the same bytes,
  * whatever the field held before (the dump's round trip compares them). */
@@ -510,12 +635,11 @@ apply_list(struct parse_ctx *p, struct config *c, const struct directive *d,
 
 	switch (d->type) {
 	case T_LISTEN:
-		if (first)
-			c->nlisten = 0;
-		for (i = 1; i < nwords; i++)
-			if (parse_listen(p, c, words[i]) == -1)
-				return -1;
-		return nwords < 2 ? perr(p, "listen: expected ADDR:PORT") : 0;
+		return apply_listen(p, c, first, words, nwords);
+	case T_CERT:
+		return parse_cert(p, c, first, words, nwords);
+	case T_TLSPROTO:
+		return parse_tls_protocols(p, c, words, nwords);
 	case T_HOSTNAMES:
 		if (nwords < 2)
 			return perr(p, "hostname: expected a host name");
@@ -636,6 +760,8 @@ apply_one(struct parse_ctx *p, struct config *c, const struct directive *d, char
 	}
 	case T_CHOICE:
 		return parse_choice(p, d, arg, (int *)field);
+	case T_TLSFILE:
+		return set_tls_file(p, d->name, field, arg);
 	case T_GROUPSIGNUP:
 		if (strcmp(arg, "yes") == 0)
 			c->group_signup = GROUP_SIGNUP_YES;
@@ -963,6 +1089,30 @@ config_validate(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+int
+config_line_of(const struct config *c, const char *directive, int nth)
+{
+	FILE	*f;
+	char	 line[8192];
+	size_t	 n = strlen(directive);
+	int	 no = 0, found = 0;
+
+	if ((f = fopen(c->path, "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *s = line + strspn(line, " \t");
+
+		no++;
+		if (strncmp(s, directive, n) == 0 && (s[n] == ' ' || s[n] == '\t') &&
+		    nth-- == 0) {
+			found = no;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* Whether each locker gets a network namespace of its own: only when asked
  * for.  Not by default, because each warm locker then costs a pasta of
  * ~29 MB and ~100 ms of CPU outside its cgroups (so anyone who requests
@@ -1047,8 +1197,23 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 	switch (d->type) {
 	case T_LISTEN:
 		for (i = 0; i < c->nlisten; i++)
-			put(t, c->listen[i].family == AF_INET6 ? "%s [%s]:%s\n" : "%s %s:%s\n",
-			    d->name, c->listen[i].host, c->listen[i].port);
+			put(t, c->listen[i].family == AF_INET6 ? "%s [%s]:%s%s%s\n" :
+			    "%s %s:%s%s%s\n", d->name, c->listen[i].host, c->listen[i].port,
+			    c->listen[i].flags & LISTEN_TLS ? " tls" : "",
+			    c->listen[i].flags & LISTEN_VERIFY ? " verify-client" : "");
+		break;
+	case T_CERT:
+		for (i = 0; i < c->ncerts; i++)
+			put(t, "%s %s %s %s\n", d->name, c->certs[i].host, c->certs[i].crt,
+			    c->certs[i].key);
+		break;
+	case T_TLSPROTO:
+		put(t, "%s%s%s\n", d->name, c->tls_protocols & TLS_PROTO_12 ? " TLSv1.2" : "",
+		    c->tls_protocols & TLS_PROTO_13 ? " TLSv1.3" : "");
+		break;
+	case T_TLSFILE:
+		if (field[0] != '\0')
+			put(t, "%s %s\n", d->name, field);
 		break;
 	case T_HOSTNAMES:
 		for (i = 0; i < c->nhostnames; i++)

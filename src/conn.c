@@ -83,6 +83,7 @@ conn_close(struct conn *c)
 	c->redirect_query = NULL;
 	free(c->scr);
 	c->scr = NULL;
+	tls_conn_free(c);
 	close(c->fd);
 	conn_unlink(c);
 	/* Another event of this round may still name it: free it afterwards. */
@@ -133,12 +134,12 @@ sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outsz, uint16
 }
 
 void
-accept_conns(int lfd)
+accept_conns(int li)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
 	struct conn		*c;
-	int			 fd, i, one = 1;
+	int			 fd, i, one = 1, lfd = F.listen[li];
 
 	for (i = 0; i < 64; i++) {
 		sl = sizeof(ss);
@@ -167,6 +168,12 @@ accept_conns(int lfd)
 		sl = sizeof(ss);
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 			sockaddr_text(&ss, c->local, sizeof(c->local), &c->local_port);
+		c->lflags = (uint8_t)F.lflags[li];
+		if ((c->lflags & LISTEN_TLS) && tls_conn_new(c) == -1) {
+			close(fd);
+			free(c);
+			continue;
+		}
 		conn_link(c);
 		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, c);
 		conn_run(c);
@@ -188,7 +195,7 @@ request_done(struct conn *c)
 	free(c->scr);
 	c->scr = NULL;
 	if (!c->keep_alive) {
-		shutdown(c->fd, SHUT_WR);
+		cio_shutdown(c);
 		conn_close(c);
 		return;
 	}
@@ -244,6 +251,11 @@ request_route(struct conn *c)
 		return;
 	if (F.routes == NULL) {
 		send_error(c, 503, 1);
+		return;
+	}
+	/* SNI named another site than Host: its certificate was not this one's. */
+	if (c->tls != NULL && tls_misdirected(c)) {
+		send_error(c, 421, 1);
 		return;
 	}
 	rs = route_lookup(F.routes, c->req.host.p ? c->req.host.p : "",
@@ -316,7 +328,7 @@ body_hold_begin(struct conn *c)
 	body_deadline_begin(c);
 	c->state = C_READ_BODY;
 	if (c->req.expect_continue && c->req.version_minor == 1 && !c->continued) {
-		send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+		cio_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25, 0);
 		c->continued = 1;
 	}
 	/* Too large for memory whatever comes: the spool at once. */
@@ -471,9 +483,10 @@ read_more(struct conn *c)
 	 */
 	if (!c->readable)
 		return 0;
-	n = recv(c->fd, c->in + c->inlen, c->insz - c->inlen, 0);
+	n = cio_recv(c, c->in + c->inlen, c->insz - c->inlen);
 	if (n > 0) {
-		if ((size_t)n < c->insz - c->inlen && !c->rdhup)
+		/* (TLS reads a record at a time: short says nothing.) */
+		if ((size_t)n < c->insz - c->inlen && !c->rdhup && c->tls == NULL)
 			c->readable = 0;
 		c->inlen += (size_t)n;
 		return 1;
@@ -503,6 +516,14 @@ conn_run(struct conn *c)
 
 	for (;;) {
 		switch (c->state) {
+		case C_HANDSHAKE:
+			if ((r = tls_handshake(c)) <= 0) {
+				if (r == -1)
+					conn_close(c);
+				return;
+			}
+			conn_set_state(c, C_READ_HEAD, F.conf.header_timeout);
+			continue;
 		case C_READ_HEAD:
 			if (c->inlen > 0) {
 				parse_head(c);
@@ -561,7 +582,7 @@ conn_run(struct conn *c)
 			if (c->body_pending && c->keep_alive) {
 				if (c->req.expect_continue && c->req.version_minor == 1 &&
 				    !c->continued)
-					send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+					cio_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25, 0);
 				c->continued = 1;
 				body_drop(c);
 				c->then_send = 1;

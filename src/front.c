@@ -31,6 +31,7 @@
 #include "route.h"
 #include "front.h"
 #include "acme.h"
+#include "tls.h"
 
 struct front F;
 uint64_t	loop_now;
@@ -183,6 +184,11 @@ master_read(void)
 		case MSG_CHALLENGE:
 			challenge_set(&m->t);
 			break;
+		case MSG_TLS_CERT:
+		case MSG_TLS_COMMIT:
+		case MSG_TLS_TICKETS:
+			tls_master_msg(type, buf, (size_t)n, fd);
+			break;
 		case MSG_LOG_CHAN:
 			if (F.logfd != -1) {
 				epoll_ctl(F.epfd, EPOLL_CTL_DEL, F.logfd, NULL);
@@ -242,6 +248,7 @@ timeouts(void)
 			cgi_fail(c, 504, "script timed out");
 			break;
 		case C_SEND:
+		case C_HANDSHAKE:	/* tls-handshake-timeout: a slow hello */
 			conn_close(c);
 			continue;
 		}
@@ -266,7 +273,7 @@ stop_begin(void)
 	F.nlisten = 0;
 	for (c = F.conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->state == C_READ_HEAD && c->inlen == 0)
+		if ((c->state == C_READ_HEAD && c->inlen == 0) || c->state == C_HANDSHAKE)
 			conn_close(c);
 	}
 }
@@ -294,6 +301,9 @@ ev_conn(struct conn *c, uint32_t events)
 		c->readable = 1;
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->rdhup = 1;
+	/* A TLS read that waited for room to write (cio.c). */
+	if ((events & EPOLLOUT) && c->tls != NULL && c->tls->rd_wants_write)
+		c->readable = 1;
 	conn_run(c);
 }
 
@@ -370,7 +380,7 @@ ev_one(void *p, uint32_t events, int sfd)
 	switch (*(enum obj_kind *)p) {
 	case K_LISTEN:
 		for (int j = 0; j < F.nlisten; j++)
-			accept_conns(F.listen[j]);
+			accept_conns(j);
 		break;
 	case K_CONN:
 		ev_conn(p, events);
@@ -450,11 +460,14 @@ front_main(int idx)
 		fatalx("front: no configuration from the master");
 	apply_config(&conf);
 	nlisten = F.conf.nlisten;
-	for (i = 0; i < nlisten && i < CONF_MAX_LISTEN; i++)
+	for (i = 0; i < nlisten && i < CONF_MAX_LISTEN; i++) {
+		F.lflags[F.nlisten] = F.conf.listen[i].flags;
 		F.listen[F.nlisten++] = CHILD_FIRST_LISTEN_FD + i;
+	}
 
 	raise_nofile();
 	tzset();	/* before the chroot hides /etc/localtime */
+	tls_init();
 	update_date();
 	snprintf(root, sizeof(root), "%s/empty", F.conf.state);
 	drop_privileges(F.conf.front_user, root);

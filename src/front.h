@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "route.h"
 
 enum conn_state {
+	C_HANDSHAKE,	/* TLS: the handshake, with its own deadline (tls.c) */
 	C_READ_HEAD,
 	C_READ_BODY,
 	C_WAIT_WORKER,
@@ -34,6 +36,7 @@ enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_CGI, K_FCON
 
 struct wchan;
 struct kconn;
+struct tls_conn;
 
 /* How the locker's worker resolved a FastCGI script (strings NUL-terminated). */
 struct fres {
@@ -98,6 +101,10 @@ struct conn {
 	char			 peer[INET6_ADDRSTRLEN];
 	char			 local[INET6_ADDRSTRLEN];
 	uint16_t		 peer_port, local_port;
+	/* A TLS connection's session and buffers (tls.c); NULL on a plain
+	 * one, which pays nothing else for TLS. */
+	struct tls_conn		*tls;
+	uint8_t			 lflags;	/* its listener's LISTEN_* */
 
 	/* Epoll's handle on a script's socket: in the connection, not in sc,
 	 * because an event of this round may still name it after cgi_end(). */
@@ -235,6 +242,8 @@ struct front {
 	int			 logfd;
 	int			 listen[CONF_MAX_LISTEN];
 	int			 nlisten;
+	int			 lflags[CONF_MAX_LISTEN];	/* each one's LISTEN_* */
+	unsigned		 handshakes;	/* TLS handshakes in progress */
 	struct route_table	*routes;
 	struct conn		*conns;
 	unsigned		 nconns;
@@ -284,8 +293,8 @@ void	conn_set_state(struct conn *c, enum conn_state state, uint32_t secs);
 void	conn_close(struct conn *c);
 /* Free the connections, channels and pool connections closed this round. */
 void	graveyard_empty(void);
-/* Accept what waits on a listening socket, up to 64 at a time. */
-void	accept_conns(int lfd);
+/* Accept what waits on the i-th listening socket, up to 64 at a time. */
+void	accept_conns(int i);
 /* The request is answered: log it, then the next one (keep-alive) or close. */
 void	request_done(struct conn *c);
 /* Ask the locker's worker for a file to hold a large body in. */
@@ -296,6 +305,47 @@ void	body_got_spool(struct conn *c, const struct wire_response *r, int fd);
 void	body_drop(struct conn *c);
 /* Drive c as far as it goes now; every event of a connection ends here. */
 void	conn_run(struct conn *c);
+
+/* ------------------------------------------------------------ cio.c */
+
+/*
+ * Every byte to or from a client goes through these: the socket itself on
+ * a plain connection (no extra system call, no allocation), the TLS
+ * session on a TLS one.  Each returns what the system call it stands for
+ * would (-1 with EAGAIN when the connection must wait for an event).
+ */
+ssize_t	cio_recv(struct conn *c, void *buf, size_t n);
+ssize_t	cio_send(struct conn *c, const void *buf, size_t n, int more);
+ssize_t	cio_writev(struct conn *c, const struct iovec *iov, int niov);
+/* sendfile(): through a buffer of the connection's on TLS (no kTLS here). */
+ssize_t	cio_sendfile(struct conn *c, int fd, off_t *off, size_t n);
+/* The same for respbuf_send(): arg is the connection. */
+ssize_t	cio_sendfile_cb(void *arg, int fd, off_t *off, size_t n);
+/* Our side is done: TLS's close_notify, then the socket's FIN. */
+void	cio_shutdown(struct conn *c);
+/* Whether c is a TLS connection (for --https-only, HSTS, the CGI variables). */
+static inline int
+conn_is_tls(const struct conn *c)
+{
+	return c->tls != NULL;
+}
+
+/* ------------------------------------------------------------ tls.c */
+
+/* Before the chroot: OpenSSL's own start (it reads its configuration). */
+void	tls_init(void);
+/* A TLS session for c, accepted on a TLS listener; -1: close c. */
+int	tls_conn_new(struct conn *c);
+/* Run c's handshake: 1 done, 0 wait for an event, -1 failed (close c). */
+int	tls_handshake(struct conn *c);
+/* Free c's session (at its close). */
+void	tls_conn_free(struct conn *c);
+/* 421 is due: c's SNI names another target than its Host (conn.c). */
+int	tls_misdirected(const struct conn *c);
+/* The master's messages of TLS (MSG_TLS_*). */
+void	tls_master_msg(enum msg_type type, const void *m, size_t len, int fd);
+/* The lines "SSL_NAME=value\n" of c's session for a script; their length. */
+size_t	tls_env(const struct conn *c, char *buf, size_t cap);
 
 /* ------------------------------------------------------------ respond.c */
 

@@ -474,7 +474,7 @@ cgi_send_body(struct conn *c)
 		}
 		if (niov == 0)
 			break;
-		if ((w = writev(c->fd, iov, niov)) == -1)
+		if ((w = cio_writev(c, iov, niov)) == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		n = (size_t)w;
 		left = c->outlen - c->outoff;
@@ -612,14 +612,13 @@ resp_piece_send(struct conn *c)
 	ssize_t n;
 
 	while (sc->ck_hoff < sc->ck_hlen) {
-		n = send(c->fd, sc->ck_h + sc->ck_hoff, sc->ck_hlen - sc->ck_hoff,
-		    MSG_NOSIGNAL | MSG_MORE);
+		n = cio_send(c, sc->ck_h + sc->ck_hoff, sc->ck_hlen - sc->ck_hoff, 1);
 		if (n == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		sc->ck_hoff += (size_t)n;
 	}
 	while (sc->sp_data > 0) {
-		n = respbuf_sendfile(&sc->rb, c->fd, sc->sp_data);
+		n = respbuf_send(&sc->rb, sc->sp_data, cio_sendfile_cb, c);
 		if (n == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		if (n == 0)
@@ -632,7 +631,7 @@ resp_piece_send(struct conn *c)
 		    F.conf.send_timeout : sc->script_s);
 	}
 	while (sc->ck_tail > 0) {
-		n = send(c->fd, "\r\n" + (2 - sc->ck_tail), sc->ck_tail, MSG_NOSIGNAL);
+		n = cio_send(c, "\r\n" + (2 - sc->ck_tail), sc->ck_tail, 0);
 		if (n == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		sc->ck_tail -= (size_t)n;
@@ -808,7 +807,7 @@ cgi_run(struct conn *c)
 			if (sc->out_left > 0 || (!sc->upload_done) || cut)
 				c->keep_alive = 0;	/* cut short: the length was a lie */
 			if (sc->chunked_out && !sc->ck_end_queued && !cut &&
-			    send(c->fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
+			    cio_send(c, "0\r\n\r\n", 5, 0) != 5)
 				c->keep_alive = 0;
 			cgi_end(c);
 			request_done(c);

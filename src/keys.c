@@ -16,6 +16,7 @@
 
 #include "lockerd.h"
 #include "master.h"
+#include "certs.h"
 
 void
 keyd_link_front(struct child *f)
@@ -54,8 +55,7 @@ keyd_start(void)
 		    "and it gets the keys", (int)k->pid);
 	for (i = 0; i < M->nfronts; i++)
 		keyd_link_front(&M->fronts[i]);
-	/* TODO(tls): certs_send_keys(), the registry's keyd_load() of every
-	 * key it lists, once certs.c is on main. */
+	certs_send_keys();
 }
 
 int

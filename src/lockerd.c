@@ -27,6 +27,7 @@
 #include "lockerd.h"
 #include "dns01.h"
 #include "master.h"
+#include "certs.h"
 #include "vhost.h"
 #include "directory.h"
 #include "route.h"
@@ -494,6 +495,8 @@ front_start(struct child *f)
 		return;
 	routes_push_one(f);
 	acme_front_started(f);
+	tickets_send_front(f);
+	certs_send_front(f);
 	if (M->logd.pid > 0)
 		link_front_logd(f);
 	if (M->keyd.pid > 0)
@@ -1142,7 +1145,8 @@ reload(void)
 	int		 i;
 
 	if (config_load(&nc, M->conf_path, err, sizeof(err)) == -1 ||
-	    check_secrets(&nc, err, sizeof(err)) == -1) {
+	    check_secrets(&nc, err, sizeof(err)) == -1 ||
+	    certs_check(&nc, 0, err, sizeof(err)) == -1) {
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		return;
 	}
@@ -1172,6 +1176,7 @@ reload(void)
 	vhosts_drop_refused();	/* a new hostname outranks a locker's vhost */
 	hostnames_check_lockers();
 	routes_push();
+	certs_load(&M->conf);
 	log_info("configuration and directory reloaded");
 }
 
@@ -1344,6 +1349,8 @@ master_loop(void)
 		}
 		restarts_due();
 		warm_tick();
+		certs_tick();
+		tickets_tick(&M->conf);
 		control_timeouts();
 		proof_tick();
 		if (M->stopping && stop_step())
@@ -1358,7 +1365,8 @@ check_config(const char *path, int verbose)
 	char		 err[512];
 
 	if (config_load(&c, path, err, sizeof(err)) == -1 ||
-	    check_secrets(&c, err, sizeof(err)) == -1) {
+	    check_secrets(&c, err, sizeof(err)) == -1 ||
+	    certs_check(&c, 1, err, sizeof(err)) == -1) {
 		fprintf(stderr, "lockerd: %s\n", err);
 		return 1;
 	}
@@ -1426,7 +1434,8 @@ main(int argc, char **argv)
 	if (realpath(path, M->conf_path) == NULL)
 		fatal("%s", path);
 	if (config_load(&M->conf, M->conf_path, err, sizeof(err)) == -1 ||
-	    check_secrets(&M->conf, err, sizeof(err)) == -1)
+	    check_secrets(&M->conf, err, sizeof(err)) == -1 ||
+	    certs_check(&M->conf, 0, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (geteuid() != 0)
 		fatalx("must be started as root (it starts each locker's worker as that locker)");
@@ -1461,6 +1470,7 @@ main(int argc, char **argv)
 		fatalx("cannot open the control socket");
 	ev_add(M->control_fd, &listen_marker);
 
+	tickets_init();
 	M->logd.kind = EV_CHILD;
 	M->logd.role = ROLE_LOGD;
 	M->logd.chan = -1;
@@ -1481,8 +1491,10 @@ main(int argc, char **argv)
 		M->fronts[i].chan = -1;
 		front_start(&M->fronts[i]);
 	}
+	certs_load(&M->conf);
 	for (i = 0; i < M->conf.nlisten; i++)
-		log_info("listening on %s:%s", M->conf.listen[i].host, M->conf.listen[i].port);
+		log_info("listening on %s:%s%s", M->conf.listen[i].host, M->conf.listen[i].port,
+		    M->conf.listen[i].flags & LISTEN_TLS ? " (TLS)" : "");
 	log_info("started: %d front process%s, %zu lockers, domain %s", M->nfronts,
 	    M->nfronts == 1 ? "" : "es", dir_locker_count(M->dir), M->conf.domain);
 

@@ -116,6 +116,20 @@ struct listen_addr {
 	char	host[64];	/* numeric IPv4 or IPv6 */
 	char	port[8];
 	int	family;
+	int	flags;		/* LISTEN_* */
+};
+#define LISTEN_TLS	0x1	/* `listen ADDR:PORT tls` */
+#define LISTEN_VERIFY	0x2	/* ... verify-client: asks for a client certificate */
+
+/* TLS: certificates from files, and the files TLS reads (a config line's). */
+#define CONF_MAX_CERTS		16
+#define CONF_TLS_PATH		256
+#define TLS_PROTO_12		0x1
+#define TLS_PROTO_13		0x2
+struct conf_cert {
+	char	host[HOSTNAME_MAX + 1];	/* a name, or *.DOMAIN */
+	char	crt[CONF_TLS_PATH];	/* the chain, leaf first (PEM) */
+	char	key[CONF_TLS_PATH];	/* its private key (PEM) */
 };
 
 /*
@@ -214,6 +228,16 @@ struct config {
 	uint32_t	acme_orders_per_3h;	/* account-wide, below the CA's own */
 	uint32_t	acme_retry;		/* first backoff, seconds */
 	uint32_t	acme_fallback_after;	/* failures at the first CA before the second */
+	/* TLS (certs.c, tls.c) */
+	struct conf_cert certs[CONF_MAX_CERTS];
+	int		ncerts;
+	int		tls_protocols;		/* TLS_PROTO_* */
+	char		tls_ciphers[512];	/* TLS 1.2's, OpenSSL's syntax */
+	char		tls_ciphersuites[256];	/* TLS 1.3's */
+	uint32_t	tls_handshake_timeout;	/* seconds */
+	uint32_t	tls_max_handshakes;	/* in progress, per front process */
+	char		tls_client_ca[CONF_TLS_PATH];	/* "" : none */
+	uint32_t	tls_ticket_lifetime;	/* seconds a ticket key encrypts */
 };
 #define TSIG_HMAC_SHA256	1
 #define TSIG_HMAC_SHA512	2
@@ -246,6 +270,9 @@ int	config_parse(struct config *c, const char *name, const char *text, size_t le
 void	config_defaults(struct config *c);	/* every row's default text, parsed */
 /* Cross-directive checks (dirs not nested, range sane, ...). */
 int	config_validate(const struct config *c, char *err, size_t errlen);
+/* The line of c's file where the nth (from 0) line of directive is; 0: none.
+ * (Lines are not kept in struct config: the dump's round trip would differ.) */
+int	config_line_of(const struct config *c, const char *directive, int nth);
 /* Print every directive with its current value (lockerd -t -v). */
 void	config_dump(const struct config *c, int fd);
 /* "FILE:LINE" of where the last file parsed gave directive name (its
@@ -307,6 +334,26 @@ void	config_limits_only(const uint64_t *own, unsigned flag, uint64_t *out);
 
 /* ---------------------------------------------------- message payloads */
 /* The messages, their framing and who may send which to whom: msg.h. */
+
+/* MSG_TLS_CERT: a file for front's next certificate set (certs.c, tls.c). */
+struct msg_tls_cert {
+	uint32_t	key_id;		/* the key process's name for its key */
+	uint32_t	flags;		/* TLSC_* */
+	char		host[HOSTNAME_MAX + 1];	/* NUL-terminated: a name or *.DOMAIN */
+};
+#define TLSC_CHAIN	0x1	/* fd: the chain (PEM, leaf first) of host's key_id */
+#define TLSC_CLIENT_CA	0x2	/* fd: tls-client-ca's bundle (PEM) */
+
+/* MSG_TLS_TICKETS: the session-ticket keys, current first (tickets.c). */
+#define TLS_TICKET_KEYS	2
+struct msg_tls_tickets {
+	struct tls_ticket_key {
+		uint8_t	name[16];
+		uint8_t	aes[32];	/* AES-256-CBC */
+		uint8_t	hmac[32];	/* HMAC-SHA256 */
+	}		key[TLS_TICKET_KEYS];
+	uint32_t	n;		/* how many of key[] are set */
+};
 struct msg_worker {
 	char		locker[LOCKER_NAME_MAX + 1];
 	int32_t		status;	/* in MSG_WORKER_CHAN: 0 ok, else an HTTP status to answer */
@@ -356,12 +403,14 @@ enum wire_str {
 	WS_REMOTE,	/* client address */
 	WS_LOCAL,	/* our address on this connection */
 	WS_HEADERS,	/* "Name: value\n" for every header field */
+	WS_TLS,		/* "SSL_NAME=value\n" for the session's (HTTPS only) */
 	WS_MAX
 };
 
 #define WREQ_BODY	0x1	/* a body follows on the script's socket */
 #define WREQ_CONNECT	0x4	/* FastCGI: pass a new connection to the pool */
 #define WREQ_SPOOL	0x8	/* no request: make a spool for its body (WIRE_SPOOL) */
+#define WREQ_TLS	0x10	/* it came over TLS: HTTPS=on */
 
 struct wire_request {
 	uint64_t	id;

@@ -81,6 +81,10 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	    sizeof(struct key_op) + KEY_OP_MAX_IN),
 	ROW(MSG_KEY_RESULT,	MR_KEYD, MR_FRONT, NEVER, sizeof(struct key_result),
 	    sizeof(struct key_result) + KEY_RESULT_MAX),
+	/* TLS: certificate chains (never a key: those go to the key process) */
+	ROW(MSG_TLS_CERT,	MR_MASTER, MR_FRONT, MUST, EXACT(struct msg_tls_cert)),
+	ROW(MSG_TLS_COMMIT,	MR_MASTER, MR_FRONT, NEVER, EXACT(uint32_t)),
+	ROW(MSG_TLS_TICKETS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_tls_tickets)),
 	/* children -> master */
 	ROW(MSG_WORKER_GET,	MR_FRONT, MR_MASTER, NEVER, EXACT(struct msg_worker)),
 	ROW(MSG_STATS,		MR_FRONT, MR_MASTER, NEVER, sizeof(struct msg_stats),

@@ -90,15 +90,28 @@ respbuf_write(struct respbuf *rb, const void *p, size_t n)
 	return 0;
 }
 
+static ssize_t
+plain_sendfile(void *arg, int fd, off_t *off, size_t n)
+{
+	return sendfile(*(int *)arg, fd, off, n);
+}
+
 ssize_t
 respbuf_sendfile(struct respbuf *rb, int sock, size_t n)
+{
+	return respbuf_send(rb, n, plain_sendfile, &sock);
+}
+
+ssize_t
+respbuf_send(struct respbuf *rb, size_t n,
+    ssize_t (*send)(void *arg, int fd, off_t *off, size_t n), void *arg)
 {
 	off_t	off = (off_t)rb->rd;
 	ssize_t	k;
 
 	if (n > respbuf_pending(rb))
 		n = (size_t)respbuf_pending(rb);
-	if ((k = sendfile(sock, rb->fd, &off, n)) <= 0)
+	if ((k = send(arg, rb->fd, &off, n)) <= 0)
 		return k;
 	rb->rd += (uint64_t)k;
 	/* Caught up: start the file again, so that it holds only what waits.

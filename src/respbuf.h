@@ -46,6 +46,10 @@ int	 respbuf_write(struct respbuf *, const void *, size_t);
 /* sendfile() up to n spooled bytes to sock; as sendfile(), and 0 when the
  * spool shrank under us (the locker's doing). */
 ssize_t	 respbuf_sendfile(struct respbuf *, int sock, size_t n);
+/* The same through send (sendfile()'s signature, arg first): a TLS
+ * connection's goes through its own buffer (cio.c). */
+ssize_t	 respbuf_send(struct respbuf *, size_t n,
+	    ssize_t (*send)(void *arg, int fd, off_t *off, size_t n), void *arg);
 /* Count n bytes of memory kept by an answer whose script is gone; 0 if
  * that would pass RESP_MEM_TOTAL. */
 int	 respbuf_mem_keep(struct respbuf *, size_t n);

@@ -355,15 +355,15 @@ int
 send_some(struct conn *c)
 {
 	while (c->outoff < c->outlen) {
-		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-		    MSG_NOSIGNAL | (c->file_fd != -1 ? MSG_MORE : 0));
+		ssize_t n = cio_send(c, c->out + c->outoff, c->outlen - c->outoff,
+		    c->file_fd != -1);
 
 		if (n == -1)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		c->outoff += (size_t)n;
 	}
 	while (c->file_fd != -1 && c->file_left > 0) {
-		ssize_t n = sendfile(c->fd, c->file_fd, &c->file_off,
+		ssize_t n = cio_sendfile(c, c->file_fd, &c->file_off,
 		    c->file_left > (1 << 20) ? (1 << 20) : (size_t)c->file_left);
 
 		if (n == -1)

@@ -202,6 +202,7 @@ view_set(struct wire_view *v, enum wire_str i, const char *p, size_t len)
 size_t
 wire_pack(struct conn *c, char *buf, size_t cap)
 {
+	static char		 tls_env_buf[4096];
 	struct wire_request	 r;
 	struct wire_view	 v;
 	struct http_request	*q = &c->req;
@@ -230,6 +231,10 @@ wire_pack(struct conn *c, char *buf, size_t cap)
 	    c->redirects ? 3 : q->method_str.len);
 	view_set(&v, WS_REMOTE, c->peer, strlen(c->peer));
 	view_set(&v, WS_LOCAL, c->local, strlen(c->local));
+	if (c->tls != NULL) {
+		r.flags |= WREQ_TLS;
+		view_set(&v, WS_TLS, tls_env_buf, tls_env(c, tls_env_buf, sizeof(tls_env_buf)));
+	}
 	return wire_request_pack(buf, cap, &r, &v, q->headers, q->nheaders);
 }
 

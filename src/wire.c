@@ -8,7 +8,8 @@
  *	MSG_REQUEST (front -> worker)
  *		struct wire_request, then its WS_MAX strings in field order,
  *		len[i] bytes each, no NUL, nothing after them; WS_HEADERS is
- *		"Name: value\n" for every header field.
+ *		"Name: value\n" for every header field, WS_TLS the session's
+ *		"SSL_NAME=value\n" (empty on plain HTTP).
  *	MSG_RESPONSE (worker -> front)
  *		struct wire_response; for WIRE_FCGI, then struct wire_script and
  *		its WSC_MAX strings, the same way, each shorter than PATH_MAX.
@@ -75,8 +76,14 @@ wire_request_pack(char *buf, size_t cap, const struct wire_request *head,
 		p[hl++] = '\n';
 	}
 	r.len[WS_HEADERS] = (uint32_t)hl;
+	off += hl;
+	for (i = WS_HEADERS + 1; i < WS_MAX; i++) {
+		if (!put_str(buf, cap, &off, v->s[i], v->l[i]))
+			return 0;
+		r.len[i] = (uint32_t)v->l[i];
+	}
 	memcpy(buf, &r, sizeof(r));
-	return off + hl;
+	return off;
 }
 
 int

@@ -31,6 +31,8 @@ test_request(void)
 	}
 	v.s[WS_QUERY] = NULL;		/* an absent string packs as empty */
 	v.l[WS_QUERY] = 0;
+	v.s[WS_TLS] = "SSL_PROTOCOL=TLSv1.3\n";	/* after the header fields */
+	v.l[WS_TLS] = 21;
 	n = wire_request_pack(buf, sizeof(buf), &head, &v, h, 2);
 	CHECK(n > sizeof(q));
 	memcpy(&q, buf, sizeof(q));
@@ -42,6 +44,7 @@ test_request(void)
 	    memcmp(back.s[WS_URL], strs[WS_URL], back.l[WS_URL]) == 0);
 	CHECK(back.l[WS_HEADERS] == 30 &&
 	    memcmp(back.s[WS_HEADERS], "Host: example.org\nAccept: */*\n", 30) == 0);
+	CHECK(back.l[WS_TLS] == 21 && memcmp(back.s[WS_TLS], "SSL_PROTOCOL=TLSv1.3\n", 21) == 0);
 	/* One byte short of room: nothing. */
 	CHECK_INT(wire_request_pack(buf, n - 1, &head, &v, h, 2), 0);
 	CHECK_INT(wire_request_pack(buf, sizeof(q) - 1, &head, &v, h, 0), 0);
