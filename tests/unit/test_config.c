@@ -105,6 +105,16 @@ test_errors(void)
 	expect_error("uid-range 10-20\n", "uid-range");
 	expect_error("uid-range 3000-2000\n", "uid-range");
 	expect_error("uid-range 2000\n", "LOW-HIGH");
+	expect_error("listen 1.2.3.4:443 verify-client\n", "t.conf:1: listen: verify-client "
+	    "needs tls");
+	expect_error("listen tls\n", "t.conf:1: listen: expected ADDR:PORT");
+	expect_error("\ncertificate a.example /a.crt\n", "t.conf:2: certificate: expected HOST");
+	expect_error("certificate a..example /a.crt /a.key\n", "not a host name");
+	expect_error("certificate *.*.example /a.crt /a.key\n", "not a host name");
+	expect_error("certificate a.example a.crt /a.key\n", "not an absolute path");
+	expect_error("tls-protocols TLSv1.1 TLSv1.2\n", "t.conf:1: tls-protocols: \"TLSv1.1\"");
+	expect_error("tls-protocols\n", "tls-protocols: expected");
+	expect_error("tls-max-handshakes 0\n", "tls-max-handshakes");
 	expect_error("front-processes 0\n", "front-processes");
 	expect_error("front-processes many\n", "front-processes");
 	expect_error("max-headers 100000\n", "max-headers");
@@ -253,7 +263,11 @@ test_dump_round_trip(void)
 		"front-processes 3\ninterpreter php - \n"
 		"interpreter py /usr/bin/python3 fastcgi\nindex x.html\nself-signup yes\n"
 		"group-signup staff\ndisk-quota btrfs\ndisk-limit 1g\nlocker-network host\n"
-		"script-timeout 2m\nmax-body-size 1k\nstatic-extensions\n"
+		"listen 127.0.0.1:80\nlisten 127.0.0.1:443 [::1]:443 tls\n"
+		"listen 0.0.0.0:444 tls verify-client\ncertificate *.A.example /a.crt /a.key\n"
+		"certificate b.example /b.crt /b.key\ntls-protocols TLSv1.3\n"
+		"tls-client-ca /etc/ca.pem\ntls-ticket-lifetime 10m\n"
+				"script-timeout 2m\nmax-body-size 1k\nstatic-extensions\n"
 		"acme-dns-update [::1]:53 Example.ORG k.example hmac-sha512 /etc/k\n"
 		"acme-resolver 127.0.0.1:5353\n",
 		NULL
@@ -272,7 +286,6 @@ test_dump_round_trip(void)
 		CHECK_STR(two, one);
 		free(two);
 	}
-	CHECK(strstr(one, "\nscript-timeout 120s\n") != NULL);
 	CHECK(strstr(one, "\nstatic-extensions\n") != NULL);
 	CHECK(strstr(one, "\nacme-dns-update [::1]:53 example.org k.example hmac-sha512 /etc/k\n")
 	    != NULL);
