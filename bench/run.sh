@@ -13,10 +13,13 @@
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
-#   BENCH_CASES="static nocache cgi php cold"   which cases to run:
+#   BENCH_CASES="static nocache https cgi php cold"   which cases to run:
 #                             static: 1 KiB and 100 KiB files; nocache:
 #                             the same through lockerd without its file
-#                             cache; cgi: the compiled hello CGI; php:
+#                             cache; https: the files over TLS 1.3 with one
+#                             ECDSA P-256 certificate (keep-alive), and
+#                             full handshakes (a new connection per
+#                             request); cgi: the compiled hello CGI; php:
 #                             hello.php (php-fpm, php-cgi per request,
 #                             lockerd's pool); cold: the cold-start test
 #   BENCH_CGI=1               0: no script cases (drops cgi and php)
@@ -38,7 +41,7 @@ WARMUP=${BENCH_WARMUP_SECONDS:-2}
 NCOLD=${BENCH_COLD_LOCKERS:-50}
 ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
 CGI=${BENCH_CGI:-1}
-CASES=${BENCH_CASES:-static nocache cgi php cold}
+CASES=${BENCH_CASES:-static nocache https cgi php cold}
 if [ "$CGI" != 1 ]; then
 	CASES=$(for c in $CASES; do case $c in cgi|php) ;; *) echo $c ;; esac; done)
 fi
@@ -182,8 +185,10 @@ wait_up() {
 }
 
 # verify NAME URL HOST EXPECTED_FILE [LOG]: one request, must be 200 + that body.
+# An https:// URL is verified against the bench's own certificate.
 verify() {
 	code=$(curl -s -o "$S/body" -w '%{http_code}' --max-time 10 \
+	    ${CACERT:+--cacert "$CACERT"} \
 	    ${3:+-H "Host: $3"} "$2") || code="curl-failed($?)"
 	if [ "$code" != 200 ] || ! cmp -s "$S/body" "$4"; then
 		say "$1: GET $2 ${3:+(Host: $3) }gave status $code, body $(wc -c <"$S/body" 2>/dev/null || echo 0) bytes; expected 200 and $(wc -c <"$4") bytes of $(basename "$4")"
@@ -219,8 +224,9 @@ bench_wrk() {
 	out="$S/wrk-$1-$2.txt"
 	verify "$1" "$3" "$4" "$5" "${6:-}"
 	say "$1 $2: warm-up ${WARMUP}s, then wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency $3"
-	run_wrk -d${WARMUP}s ${4:+-H "Host: $4"} "$3" >/dev/null 2>&1
-	run_wrk -d${SECONDS_RUN}s --latency ${4:+-H "Host: $4"} "$3" >"$out" 2>&1 \
+	run_wrk -d${WARMUP}s ${4:+-H "Host: $4"} ${WRK_HDR:+-H "$WRK_HDR"} "$3" >/dev/null 2>&1
+	run_wrk -d${SECONDS_RUN}s --latency ${4:+-H "Host: $4"} ${WRK_HDR:+-H "$WRK_HDR"} "$3" \
+	    >"$out" 2>&1 \
 	    || { cat "$out" >&2; die "wrk failed against $1"; }
 	row=$(awk "$TO_MS"'
 	    /Requests\/sec:/ { rps = $2 }
@@ -242,6 +248,17 @@ bench_wrk() {
 		say "ERROR: $1 $2: $bad responses were not 2xx/3xx under load"
 		LOAD_FAILED="$LOAD_FAILED $1/$2"
 	fi
+}
+
+# bench_https SERVER BASE_URL PATH_PREFIX: the https case, keep-alive 1 KiB
+# and 100 KiB, then a full handshake per request (Connection: close; wrk
+# resumes no session).
+bench_https() {
+	bench_wrk "$1-tls" "1 KiB" "$2$3/1k.html" "" "$S/files/1k.html"
+	bench_wrk "$1-tls" "100 KiB" "$2$3/100k.html" "" "$S/files/100k.html"
+	WRK_HDR="Connection: close"
+	bench_wrk "$1-tls" "handshake" "$2$3/1k.html" "" "$S/files/1k.html"
+	WRK_HDR=
 }
 
 # --- preflight -----------------------------------------------------------
@@ -296,6 +313,26 @@ head -c 102400 "$S/rand" >"$S/files/100k.html"
 chmod 0755 "$S/files"; chmod 0644 "$S/files/1k.html" "$S/files/100k.html"
 # The CGI cases: one compiled program and one page of PHP, both saying hello.
 printf 'hello\n' >"$S/hello.out"
+# HTTPS: one ECDSA P-256 certificate for both servers, for the name
+# "localhost" (wrk sends its URL's host as SNI, and an address is no name;
+# lockerd serves the locker at https://localhost/~bench/ as a service host).
+CACERT=
+if has https; then
+	command -v openssl >/dev/null 2>&1 || die "openssl not found: apt-get install -y openssl"
+	mkdir "$S/tls"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	    -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+	    -keyout "$S/tls/key.pem" -out "$S/tls/cert.pem" >"$S/tls/openssl.out" 2>&1 \
+	    || { cat "$S/tls/openssl.out" >&2; die "cannot make the bench's certificate"; }
+	chmod 0644 "$S/tls/cert.pem"; chmod 0600 "$S/tls/key.pem"
+	CACERT="$S/tls/cert.pem"
+fi
+# Whether the kernel can take TLS records over (kTLS), so that files could
+# still go out with sendfile: its tls module loaded gives /proc/net/tls_stat.
+[ -r /proc/net/tls_stat ] || modprobe -q tls 2>/dev/null
+if [ -r /proc/net/tls_stat ]; then KTLS="available (/proc/net/tls_stat)"
+else KTLS="not available (no tls module in this kernel): HTTPS files are copied through user space"
+fi
 if [ "$CGI" = 1 ]; then
 	printf '<?php echo "hello\\n";\n' >"$S/hello.php"
 	cc -O2 -o "$S/hello.cgi" "$HERE/hello-cgi.c" || die "cannot build hello-cgi"
@@ -349,6 +386,21 @@ EOF
 		say "$($FPM -v | head -n 1 | cut -d' ' -f1-2) up, pool as $TESTUSER, pm=ondemand (pid $FPM_PID)"
 	fi
 	NPORT=$(free_port) || die "no free port"
+	: >"$S/nginx/tls.conf"
+	if has https; then
+		NTPORT=$(free_port) || die "no free port"
+		cat >"$S/nginx/tls.conf" <<EOF
+# written by bench/run.sh: the https case, TLS 1.3 only
+server {
+	listen 127.0.0.1:$NTPORT ssl;
+	server_name localhost;
+	root $S/files;
+	ssl_certificate $S/tls/cert.pem;
+	ssl_certificate_key $S/tls/key.pem;
+	ssl_protocols TLSv1.3;
+}
+EOF
+	fi
 	sed -e "s|@DIR@|$S/nginx|g" -e "s|@PORT@|$NPORT|g" -e "s|@ROOT@|$S/files|g" \
 	    -e "s|@PHPROOT@|$S/php|g" -e "s|@FPMSOCK@|$S/fpm/php-fpm.sock|g" \
 	    "$HERE/nginx.conf.in" >"$S/nginx/nginx.conf"
@@ -363,6 +415,9 @@ EOF
 		bench_wrk nginx "1 KiB" "http://127.0.0.1:$NPORT/1k.html" "" "$S/files/1k.html"
 		bench_wrk nginx "100 KiB" "http://127.0.0.1:$NPORT/100k.html" "" "$S/files/100k.html"
 		[ -s "$S/nginx/access.log" ] || die "nginx wrote no access log"
+	fi
+	if has https; then
+		bench_https nginx "https://localhost:$NTPORT" ""
 	fi
 	if has php; then
 		bench_wrk nginx+fpm hello.php "http://127.0.0.1:$NPORT/hello.php" "" "$S/hello.out" \
@@ -466,6 +521,16 @@ front-processes auto
 # get 503 (Apache's MaxRequestWorkers is 150).
 max-scripts $((CONNS * 2))
 EOF
+	if has https; then
+		LTPORT=$(free_port) || die "no free port"
+		cat >>"$CONF" <<EOF
+# the https case: TLS 1.3 only, the same certificate as nginx's
+listen 127.0.0.1:$LTPORT tls
+hostname localhost
+certificate localhost $S/tls/cert.pem $S/tls/key.pem
+tls-protocols TLSv1.3
+EOF
+	fi
 	# private (a network namespace and a pasta per locker) or host.
 	[ -n "${BENCH_LOCKER_NETWORK:-}" ] && echo "locker-network $BENCH_LOCKER_NETWORK" >>"$CONF"
 	chmod 0644 "$CONF"
@@ -492,6 +557,9 @@ EOF
 	if has static; then
 		bench_wrk lockerd "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
 		bench_wrk lockerd "100 KiB" "http://127.0.0.1:$LPORT/100k.html" "$H" "$S/files/100k.html"
+	fi
+	if has https; then
+		bench_https lockerd "https://localhost:$LTPORT" /~bench
 	fi
 
 	# The same with front's file cache off (file-cache-valid 0): every
@@ -597,6 +665,11 @@ awk -F '\t' '
 	ratio("lockerd-nc / nginx, 100 KiB", "lockerd-nc/100 KiB", "nginx/100 KiB", "-")
 	ratio("lockerd / static-cat, 1 KiB", "lockerd/1 KiB", "static-cat/1 KiB", "20x")
 	}
+	if (("lockerd-tls/1 KiB") in r || ("nginx-tls/1 KiB") in r) {
+	ratio("lockerd / nginx, HTTPS 1 KiB", "lockerd-tls/1 KiB", "nginx-tls/1 KiB", "1.0x")
+	ratio("lockerd / nginx, HTTPS 100 KiB", "lockerd-tls/100 KiB", "nginx-tls/100 KiB", "1.0x")
+	ratio("lockerd / nginx, TLS handshakes", "lockerd-tls/handshake", "nginx-tls/handshake", "1.0x")
+	}
 	if (("lockerd/hello.c") in r || ("apache-suexec/hello.c") in r)
 		ratio("lockerd / apache-suexec, C CGI", "lockerd/hello.c", "apache-suexec/hello.c", "2.0x")
 	if (("lockerd/hello.php") in r || ("nginx+fpm/hello.php") in r) {
@@ -604,6 +677,7 @@ awk -F '\t' '
 		ratio("lockerd / php-cgi per request, PHP", "lockerd/hello.php", "apache-suexec/hello.php", "100x")
 	}
     }' "$S/results.tsv"
+has https && echo "kTLS: $KTLS"
 echo
 if [ -s "$S/fpm-children" ] || [ -s "$S/pool-children" ]; then
 	echo "PHP processes serving after the load run (opcache as Debian configures it):"
