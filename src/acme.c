@@ -279,6 +279,17 @@ hosts_compact(struct acme_ctx *A)
 	A->nhosts = j;
 }
 
+/* DNS-01's key, from the descriptor of its file the master opened. */
+static void
+tsig_read(struct acme_ctx *A, int fd)
+{
+	char err[400];
+
+	A->have_dns = dns01_conf_init(&A->dns, &A->conf, fd, err, sizeof(err)) == 0;
+	if (!A->have_dns)
+		log_warnx("acme: DNS-01: %s; the wildcard waits", err);
+}
+
 void
 acme_pump(struct acme_ctx *A)
 {
@@ -305,10 +316,16 @@ acme_pump(struct acme_ctx *A)
 		}
 		if (n == -1 || type == MSG_NONE)
 			fatalx("acme: the master went away");
-		if (type == MSG_CONFIG)
+		if (type == MSG_CONFIG) {
 			A->conf = m.c;	/* CONF_RESTART keys kept by the master */
-		else if (type == MSG_ACME_NAMES)
+			if (A->conf.acme_dns.server.host[0] == '\0')
+				A->have_dns = 0;
+		} else if (type == MSG_ACME_NAMES)
 			names_batch(A, &m.n, (size_t)n, &in_list);
+		else if (type == MSG_ACME_TSIG)
+			tsig_read(A, fd);
+		if (fd != -1)
+			close(fd);
 	}
 	if (stop_signal)
 		exit(0);
@@ -364,13 +381,14 @@ order_budget(struct acme_ctx *A, int64_t now)
 	return used < A->conf.acme_orders_per_3h ? 0 : oldest + ORDER_WINDOW;
 }
 
-/* Whether host's name leads here.  The dns part's resolves_here() takes
- * this place; until then every name does. */
+/* Whether h may be ordered yet: a wildcard is proved in the DNS, any
+ * other name by a challenge the CA sends here, which it must find. */
 static int
-resolves_here(const char *host)
+leads_here(struct acme_ctx *A, struct acme_host *h, char *err, size_t errlen)
 {
-	(void)host;
-	return 1;
+	if (h->kind == ACME_WILDCARD)
+		return 1;
+	return resolves_here(h->host, &A->conf, err, errlen) == 1;
 }
 
 static void
@@ -432,7 +450,7 @@ static void
 run_host(struct acme_ctx *A, struct acme_host *h)
 {
 	int64_t	now = time(NULL), when;
-	char	err[ACME_ERROR_MAX + 1];
+	char	err[ACME_ERROR_MAX + 1], why[ACME_ERROR_MAX + 1];
 	int	rc;
 
 	if (h->over_budget) {
@@ -445,9 +463,9 @@ run_host(struct acme_ctx *A, struct acme_host *h)
 		snprintf(h->error, sizeof(h->error), "acme-orders-per-3h (%u) reached",
 		    A->conf.acme_orders_per_3h);
 		h->next_at = when;
-	} else if (!resolves_here(h->host)) {
+	} else if (!leads_here(A, h, why, sizeof(why))) {
 		h->state = h->not_after > now ? h->state : ACME_ST_PENDING;
-		snprintf(h->error, sizeof(h->error), "the name does not lead here yet");
+		snprintf(h->error, sizeof(h->error), "the name does not lead here yet: %s", why);
 		h->failures++;
 		h->next_at = now + backoff(A, h->failures);
 	} else {

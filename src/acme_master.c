@@ -13,10 +13,12 @@
  * bounded and NUL-terminated, tokens base64url, statuses only for names
  * this master sent.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lockerd.h"
 #include "master.h"
@@ -139,6 +141,7 @@ acme_names_push(void)
 	int64_t		 now = time(NULL);
 	size_t		 i;
 	int		 h;
+	char		 wild[HOSTNAME_MAX + 1];
 
 	if (M->conf.acme_ca[0] == '\0')
 		return;
@@ -148,6 +151,11 @@ acme_names_push(void)
 	collect_one(&c, ACME_SERVICE, M->conf.domain, "");
 	for (h = 0; h < M->conf.nhostnames; h++)
 		collect_one(&c, ACME_SERVICE, M->conf.hostnames[h], "");
+	/* One certificate for every locker's subdomain: a CA's per-domain
+	 * limit would not allow one each.  Only DNS-01 can prove it. */
+	if (M->conf.acme_dns.server.host[0] != '\0' &&
+	    (size_t)snprintf(wild, sizeof(wild), "*.%s", M->conf.domain) < sizeof(wild))
+		collect_one(&c, ACME_WILDCARD, wild, "");
 	if (dir_vhost_foreach(M->dir, NULL, collect_vhost, &c) != 0)
 		log_warnx("acme: cannot list the vhosts; some names wait");
 	for (i = 0; i < c.n; i++)
@@ -255,9 +263,30 @@ acme_master_msg(enum msg_type type, const void *buf, size_t len)
 
 /* ------------------------------------------------------------ others */
 
+/*
+ * DNS-01's TSIG key (acme-dns-update): its file is root's alone, so the
+ * master opens it and hands acme the descriptor, at acme's start and at
+ * each reload (after the configuration, which names the server).
+ */
+void
+acme_tsig_send(void)
+{
+	int fd;
+
+	if (M->acme.pid <= 0 || M->conf.acme_dns.server.host[0] == '\0')
+		return;
+	if ((fd = open(M->conf.acme_dns.secret_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		log_warn("acme-dns-update: %s", M->conf.acme_dns.secret_file);
+		return;
+	}
+	child_send(&M->acme, MSG_ACME_TSIG, NULL, 0, fd);
+	close(fd);
+}
+
 void
 acme_started(void)
 {
+	acme_tsig_send();
 	names_send();
 }
 

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include "lockerd.h"
 #include "acme_int.h"
@@ -188,16 +189,72 @@ poll_status(struct acme_ctx *A, struct acme_ca *ca, const char *url, const char 
 	}
 }
 
+/* A wildcard can be proved only in the DNS (RFC 8555 8.4 and 7.1.3), the
+ * other names by HTTP-01 (tls-alpn-01 waits for front's TLS listener). */
 static const struct acme_chal *
-pick_chal(const struct acme_authz *a)
+pick_chal(struct acme_ctx *A, const struct acme_authz *a)
 {
-	int i;
+	const char	*want = a->wildcard ? "dns-01" : "http-01";
+	int		 i;
 
-	/* tls-alpn-01 waits for front's TLS listener: http-01 alone for now. */
+	if (a->wildcard && !A->have_dns)
+		return NULL;
 	for (i = 0; i < a->nchal; i++)
-		if (strcmp(a->chal[i].type, "http-01") == 0 && a->chal[i].token[0] != '\0')
+		if (strcmp(a->chal[i].type, want) == 0 && a->chal[i].token[0] != '\0')
 			return &a->chal[i];
 	return NULL;
+}
+
+#define DNS01_VISIBLE_S		60	/* for the zone's server to have the TXT */
+
+/*
+ * DNS-01: the TXT record base64url(SHA-256(key authorization)) added (set)
+ * at _acme-challenge.NAME through an RFC 2136 update (dns01.c), then asked
+ * of the zone's server until it is there, so the CA is not asked to look
+ * too soon; or deleted again (set 0).
+ */
+static int
+dns_chal(struct acme_ctx *A, const char *name, const char *keyauth, int set, char *err,
+    size_t errlen)
+{
+	unsigned char	md[32];
+	char		txt[64];
+	uint64_t	until = now_ms() + DNS01_VISIBLE_S * 1000;
+	int		rc;
+
+	if (SHA256((const unsigned char *)keyauth, strlen(keyauth), md) == NULL ||
+	    acme_b64url(md, sizeof(md), txt, sizeof(txt)) == -1) {
+		snprintf(err, errlen, "DNS-01: cannot compute the digest");
+		return -1;
+	}
+	if (dns01_update(&A->dns, name, txt, set, err, errlen) == -1 || !set)
+		return set ? -1 : 0;
+	while ((rc = dns01_visible(&A->dns, name, txt, 0, err, errlen)) == 0) {
+		if (now_ms() >= until) {
+			snprintf(err, errlen, "DNS-01: %s's server did not serve the TXT "
+			    "record within %ds", A->dns.zone, DNS01_VISIBLE_S);
+			return -1;
+		}
+		acme_sleep(A, 500);	/* the master's channel read meanwhile */
+	}
+	return rc == 1 ? 0 : -1;
+}
+
+/* The challenge's answer put where the CA will look (set 1), or taken
+ * away (set 0): a DNS record, or a token handed to every front. */
+static int
+chal_publish(struct acme_ctx *A, const struct acme_chal *c, const char *ident,
+    const char *keyauth, int set, char *err, size_t errlen)
+{
+	if (strcmp(c->type, "dns-01") == 0)
+		return dns_chal(A, ident, keyauth, set, err, errlen);
+	if (acme_send_token(A, set, c->token, keyauth) == -1) {
+		snprintf(err, errlen, "cannot hand the token to the master");
+		return -1;
+	}
+	if (set)
+		acme_sleep(A, 200);	/* the master relays it to every front meanwhile */
+	return 0;
 }
 
 /* One authorization: its challenge answered through the master and front. */
@@ -227,16 +284,16 @@ authorize(struct acme_ctx *A, struct acme_ca *ca, struct acme_host *h, const cha
 		snprintf(err, errlen, "the CA's authorization is for another name");
 		return -1;
 	}
-	if ((c = pick_chal(&a)) == NULL) {
-		snprintf(err, errlen, "the CA offers no challenge lockerd can answer");
+	if ((c = pick_chal(A, &a)) == NULL) {
+		snprintf(err, errlen, a.wildcard && !A->have_dns ? "a wildcard needs DNS-01: "
+		    "configure acme-dns-update" : "the CA offers no challenge lockerd can answer");
 		return -1;
 	}
 	snprintf(keyauth, sizeof(keyauth), "%s.%s", c->token, A->thumb);
-	if (acme_send_token(A, 1, c->token, keyauth) == -1) {
-		snprintf(err, errlen, "cannot hand the token to the master");
+	if (chal_publish(A, c, a.ident, keyauth, 1, err, errlen) == -1) {
+		chal_publish(A, c, a.ident, keyauth, 0, e, sizeof(e));
 		return -1;
 	}
-	acme_sleep(A, 200);	/* the master relays it to every front meanwhile */
 	if ((rc = post(A, ca, c->url, "{}", &r, err, errlen)) == 0) {
 		if (r.status != 200)
 			rc = fail_resp(&r, "challenge", err, errlen);
@@ -275,7 +332,8 @@ authorize(struct acme_ctx *A, struct acme_ca *ca, struct acme_host *h, const cha
 		}
 		acme_resp_free(&r);
 	}
-	acme_send_token(A, 0, c->token, keyauth);
+	if (chal_publish(A, c, a.ident, keyauth, 0, e, sizeof(e)) == -1)
+		log_warnx("acme: %s: the challenge's answer stays published: %s", h->host, e);
 	return rc;
 }
 

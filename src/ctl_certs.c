@@ -49,8 +49,13 @@ do_cert(struct ctl_client *c)
 	char		 host[HOSTNAME_MAX + 1];
 
 	if (c->req.verb == CTL_CERT_STATUS) {
-		if (route_canon_host(c->req.host, strnlen(c->req.host, sizeof(c->req.host)),
-		    host, sizeof(host)) == -1) {
+		/* "*.DOMAIN": the wildcard's own certificate (DNS-01). */
+		const char	*name = c->req.host;
+		size_t		 wild = strncmp(name, "*.", 2) == 0 ? 2 : 0;
+
+		memcpy(host, "*.", wild);
+		if (route_canon_host(name + wild, strnlen(name + wild, sizeof(c->req.host) - wild),
+		    host + wild, sizeof(host) - wild) == -1) {
 			done(c, 2, "\"%s\" is not a host name", c->req.host);
 			return;
 		}

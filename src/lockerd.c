@@ -1161,8 +1161,10 @@ reload(void)
 		child_send_config(&M->fronts[i]);
 	child_send_config(&M->logd);
 	child_send(&M->logd, MSG_REOPEN, NULL, 0, -1);
-	if (M->acme.pid > 0)
+	if (M->acme.pid > 0) {
 		child_send_config(&M->acme);
+		acme_tsig_send();
+	}
 	else if (M->conf.acme_ca[0] != '\0' && M->acme.restart_at_ms == 0)
 		acme_start();
 	/* Workers pick up the new configuration by being replaced. */

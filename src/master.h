@@ -133,6 +133,7 @@ struct acme_name;
 struct msg_acme_status;
 void	acme_names_push(void);		/* after any change of names or limits */
 void	acme_started(void);
+void	acme_tsig_send(void);		/* acme-dns-update's key file, as a descriptor */
 void	acme_front_started(struct child *f);
 const char *acme_master_msg(enum msg_type type, const void *buf, size_t len);
 int	acme_status_foreach(int (*cb)(const struct acme_name *,

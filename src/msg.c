@@ -130,6 +130,8 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_CHALLENGE,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_acme_token)),
 	ROW(MSG_ACME_STATUS,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_status)),
 	ROW(MSG_ACME_ISSUED,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_issued)),
+	/* master -> acme: the TSIG key's file, which only root may open (DNS-01) */
+	ROW(MSG_ACME_TSIG,	MR_MASTER, MR_ACME, MUST, 0, 0),
 };
 
 const char *

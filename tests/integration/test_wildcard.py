@@ -1,0 +1,94 @@
+"""The wildcard *.DOMAIN by DNS-01: lockerd's ACME client writes the TXT record
+with a TSIG-signed RFC 2136 update to a real knotd (knot.py), which is also
+pebble's resolver; pebble checks the record there and issues.  A vhost whose
+name points elsewhere is not ordered, and says why."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import TEST_BASE, Lockerd, free_port, wait_for
+from knot import Knot
+from test_acme import Pebble, make_pki, verify
+
+DOMAIN = "lockerd.test"
+
+
+@pytest.fixture(scope="module")
+def env(build_dir, tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("wildcard"))
+    make_pki(tmp)
+    os.makedirs(TEST_BASE, exist_ok=True)
+    import tempfile
+    k = Knot(tempfile.mkdtemp(prefix="knot", dir=TEST_BASE), zone=DOMAIN)
+    k.start()
+    k.set(f"elsewhere.alice.{DOMAIN}.", "A", "192.0.2.1")
+    d = Lockerd(build_dir, domain=DOMAIN)
+    peb = Pebble(tmp, d.port, free_port(), k.port)
+    d.write_conf(open(d.conf).read() +
+                 f"acme-ca {peb.url}\nacme-ca-bundle {tmp}/ca.pem\nacme-retry 2s\n"
+                 f"acme-dns-update {k.address} {DOMAIN} {k.key_name} hmac-sha256 "
+                 f"{k.secret_file}\n"
+                 f"acme-resolver {k.address}\n")
+    try:
+        d.start()
+        d.signup("alice")
+        d.put("alice", "index.html", "alice's page\n", mode=0o644)
+        yield d, peb, k
+    finally:
+        d.cleanup()
+        peb.stop()
+        k.stop()
+
+
+def tls_dir(d):
+    return os.path.join(d.dir, "state", "tls")
+
+
+def cert_state(d, host):
+    import json
+    r = d.locker("--json", "cert", "status", host, check=False)
+    try:
+        return json.loads(r.stdout)[0]
+    except (ValueError, IndexError):
+        return {}
+
+
+def test_the_wildcard_is_issued_by_dns01(env):
+    d, peb, k = env
+    crt = os.path.join(tls_dir(d), f"_wildcard.{DOMAIN}.crt")
+    assert wait_for(lambda: os.path.exists(crt), within=60), d.log()
+    ok, out = verify(peb.root(), crt)
+    assert ok, out
+    text = subprocess.run(["openssl", "x509", "-in", crt, "-noout", "-ext", "subjectAltName"],
+                          capture_output=True, text=True).stdout
+    assert f"DNS:*.{DOMAIN}" in text, text
+    s = wait_for(lambda: cert_state(d, f"*.{DOMAIN}").get("state") == "issued" and
+                 cert_state(d, f"*.{DOMAIN}"), within=10)
+    assert s, cert_state(d, f"*.{DOMAIN}")
+    # The challenge's record is taken away once the CA has looked.
+    assert wait_for(lambda: k.dig(f"_acme-challenge.{DOMAIN}", "TXT") == [], within=10)
+    # knotd took the update signed with the key, and nothing unsigned.
+    log = k.logs()
+    assert "DDNS, processing 1 updates" in log, log[-2000:]
+
+
+def test_the_service_name_beside_it_by_http01(env):
+    d, peb, _ = env
+    crt = os.path.join(tls_dir(d), f"{DOMAIN}.crt")
+    assert wait_for(lambda: os.path.exists(crt), within=60), d.log()
+    assert verify(peb.root(), crt)[0]
+
+
+def test_a_vhost_pointing_elsewhere_is_pending_and_not_ordered(env):
+    d, peb, _ = env
+    host = f"elsewhere.alice.{DOMAIN}"
+    d.locker("vhost", "add", "alice", host)
+    s = wait_for(lambda: "does not lead here" in cert_state(d, host).get("error", "") and
+                 cert_state(d, host), within=20)
+    assert s and s["state"] == "pending", cert_state(d, host)
+    assert "192.0.2.1" in s["error"], s
+    time.sleep(1)
+    assert not os.path.exists(os.path.join(tls_dir(d), host + ".crt"))
+    assert peb.orders_for(host) == 0
