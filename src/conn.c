@@ -221,6 +221,7 @@ request_route(struct conn *c)
 	enum route_status	 rs;
 
 	c->nreq++;
+	c->hsts = 0;
 	c->started = time(NULL);
 	c->keep_alive = c->req.keep_alive;
 	c->body_pending = c->req.content_length > 0 || c->req.chunked;
@@ -266,6 +267,8 @@ request_route(struct conn *c)
 		    sizeof(rr.fs_path)) == -1 ? 400 : 404, 1);
 		return;
 	}
+	if (https_only_check(c, &rr))
+		return;
 	memcpy(c->locker, rr.locker, sizeof(c->locker));
 	memcpy(c->url_prefix, rr.url_prefix, sizeof(c->url_prefix));
 	memcpy(c->fs_path, rr.fs_path, sizeof(c->fs_path));

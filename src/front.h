@@ -116,6 +116,7 @@ struct conn {
 	unsigned		 cgi_gen;	/* scripts started on this connection */
 	int			 then_send;	/* discard the body, then send the answer */
 	int			 redirects;
+	int			 hsts;		/* this answer carries Strict-Transport-Security */
 	char			*redirect_query;	/* a local redirect's query string */
 
 	/* On the way to the locker's FastCGI pool, before a script starts. */
@@ -363,6 +364,9 @@ void	head_end(struct conn *c);
 void	send_error(struct conn *c, int status, int keep);
 /* A 301 to path with a slash added (a directory asked without one). */
 void	send_redirect(struct conn *c, const char *path);
+/* https-only (a vhost's, or the configuration's): plain HTTP gets a 301 to
+ * the same URL on https://, HTTPS answers carry HSTS; 1 if answered. */
+int	https_only_check(struct conn *c, const struct route_result *rr);
 /* Send an open file, the head from our own fstat; the descriptor is ours to close. */
 void	send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp);
 /* Write the head, then the file; 1 when done, 0 when the socket is full, -1 on error. */

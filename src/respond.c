@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -123,6 +124,8 @@ head_begin(struct conn *c, int status)
 	c->outlen = (size_t)snprintf(c->out, sizeof(c->out),
 	    "HTTP/1.1 %d %s\r\nServer: " SERVER_SOFTWARE "\r\nDate: %s\r\n",
 	    status, http_reason(status), F.date);
+	if (c->hsts)
+		head_add(c, "Strict-Transport-Security: max-age=%u\r\n", F.conf.hsts_max_age);
 }
 
 void __attribute__((format(printf, 2, 3)))
@@ -228,6 +231,56 @@ send_redirect(struct conn *c, const char *path)
 	}
 	head_end(c);
 	conn_set_state(c, C_SEND, F.conf.send_timeout);
+}
+
+/* The port of the first TLS listener; 0 if there is none. */
+static unsigned
+https_port(void)
+{
+	int i;
+
+	for (i = 0; i < F.conf.nlisten; i++)
+		if (F.conf.listen[i].flags & LISTEN_TLS)
+			return (unsigned)atoi(F.conf.listen[i].port);
+	return 0;
+}
+
+int
+https_only_check(struct conn *c, const struct route_result *rr)
+{
+	char		host[HOSTNAME_MAX + 1], port[8] = "";
+	unsigned	p = https_port();
+	const char	*q = c->req.query.p;
+
+	if (!(rr->https == ROUTE_HTTPS_ONLY ||
+	    (rr->https == ROUTE_HTTPS_DEFAULT && F.conf.https_only)))
+		return 0;
+	if (conn_is_tls(c)) {
+		c->hsts = F.conf.hsts_max_age > 0;
+		return 0;
+	}
+	/* The CA asks for HTTP-01's token over plain HTTP (RFC 8555 8.3);
+	 * without a TLS listener there is nowhere to send anyone. */
+	if (strncmp(c->path, "/.well-known/acme-challenge/", 28) == 0 || p == 0 ||
+	    c->req.host.p == NULL ||
+	    route_canon_host(c->req.host.p, c->req.host.len, host, sizeof(host)) == -1)
+		return 0;
+	if (p != 443)
+		snprintf(port, sizeof(port), ":%u", p);
+	/* The path and query as the client sent them: the parser let through
+	 * only what a request-target may hold, so they go back as they came. */
+	head_begin(c, 301);
+	head_add(c, "Location: https://%s%s%.*s%s%.*s\r\nContent-Length: 0\r\n", host, port,
+	    (int)c->req.path.len, c->req.path.p, q != NULL ? "?" : "",
+	    q != NULL ? (int)c->req.query.len : 0, q != NULL ? q : "");
+	/* Not a 301 without its Location: the URI is too long to send back. */
+	if (c->out_full) {
+		send_error(c, 414, 1);
+		return 1;
+	}
+	head_end(c);
+	conn_set_state(c, C_SEND, F.conf.send_timeout);
+	return 1;
 }
 
 /* Weak comparison of an If-None-Match list against our tag; '*' matches. */
