@@ -25,8 +25,9 @@ def env(build_dir, tmp_path_factory):
     k.start()
     k.set(f"elsewhere.alice.{DOMAIN}.", "A", "192.0.2.1")
     d = Lockerd(build_dir, domain=DOMAIN)
-    peb = Pebble(tmp, d.port, free_port(), k.port)
-    d.write_conf(open(d.conf).read() +
+    d.tls_port = free_port()
+    peb = Pebble(tmp, d.port, d.tls_port, k.port)
+    d.write_conf(open(d.conf).read() + f"listen 127.0.0.1:{d.tls_port} tls\n" +
                  f"acme-ca {peb.url}\nacme-ca-bundle {tmp}/ca.pem\nacme-retry 2s\n"
                  f"acme-dns-update {k.address} {DOMAIN} {k.key_name} hmac-sha256 "
                  f"{k.secret_file}\n"
@@ -72,6 +73,25 @@ def test_the_wildcard_is_issued_by_dns01(env):
     # knotd took the update signed with the key, and nothing unsigned.
     log = k.logs()
     assert "DDNS, processing 1 updates" in log, log[-2000:]
+
+
+def test_a_locker_subdomain_is_served_over_https_with_it(env):
+    d, peb, _ = env
+    root = peb.root()
+    host = f"alice.{DOMAIN}"
+
+    def fetch():
+        r = subprocess.run(["curl", "-sS", "--cacert", root, "--resolve",
+                            f"{host}:{d.tls_port}:127.0.0.1", f"https://{host}:{d.tls_port}/"],
+                           capture_output=True, text=True, timeout=10)
+        return r.stdout if r.returncode == 0 else None
+    # The master loads tls-dir again when acme says a certificate is new.
+    assert wait_for(lambda: fetch() == "alice's page\n", within=30), d.log()[-3000:]
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{d.tls_port}",
+                        "-servername", host, "-CAfile", root], input="",
+                       capture_output=True, text=True, timeout=10)
+    assert f"CN = *.{DOMAIN}" in r.stdout or f"*.{DOMAIN}" in r.stdout, r.stdout[-2000:]
+    assert "Verify return code: 0 (ok)" in r.stdout, r.stdout[-2000:]
 
 
 def test_the_service_name_beside_it_by_http01(env):
