@@ -14,7 +14,7 @@ set -eu
 # pebble-challtestsrv as its DNS).
 PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev media-types
       curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
-      btrfs-progs passt knot knot-dnsutils ldnsutils pebble"
+      btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh"
 if [ "${1:-}" = bench ]; then
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm"
 fi
