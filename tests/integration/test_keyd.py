@@ -259,24 +259,8 @@ def memory_has(pid, pats):
     return found
 
 
-def tls_in_front(build_dir):
-    """Whether this build's front speaks TLS (`listen ... tls`): the HTTPS
-    tests below need it, the rest of keyd does not."""
-    d = os.path.join(TEST_BASE, f"keyd-t{os.getpid()}.conf")
-    os.makedirs(TEST_BASE, exist_ok=True)
-    with open(d, "w") as f:
-        f.write("listen 127.0.0.1:1 tls\n")
-    os.chmod(d, 0o644)
-    r = subprocess.run([os.path.join(build_dir, "lockerd"), "-t", "-c", d],
-                       capture_output=True, text=True)
-    os.unlink(d)
-    return 'got "tls"' not in r.stderr
-
-
 @pytest.fixture(scope="module")
 def h(build_dir):
-    if not tls_in_front(build_dir):
-        pytest.skip("front does not speak TLS in this build yet")
     d = os.path.join(TEST_BASE, f"keyd-pki{os.getpid()}")
     os.makedirs(d, exist_ok=True)
     keys = {}
