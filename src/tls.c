@@ -40,7 +40,10 @@
 struct tls_site {
 	char	 host[HOSTNAME_MAX + 1];
 	SSL_CTX	*ctx;
+	int	 types;		/* SITE_EC, SITE_RSA: the key types it has */
 };
+#define SITE_EC		0x1
+#define SITE_RSA	0x2
 
 /* A whole certificate set, as one commit made it. */
 struct tls_set {
@@ -305,15 +308,22 @@ chain_add(const struct msg_tls_cert *m, BIO *b)
 	struct tls_site	*st;
 	X509		*leaf, *x;
 	EVP_PKEY	*pk;
-	int		 ok;
+	int		 ok, type;
 
 	if ((leaf = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL)
 		return -1;
-	if ((st = site_get(&staged, m->host)) == NULL ||
-	    (pk = keyclient_pkey(leaf, m->key_id)) == NULL) {
+	type = EVP_PKEY_get_base_id(X509_get0_pubkey(leaf)) == EVP_PKEY_RSA ? SITE_RSA : SITE_EC;
+	if ((st = site_get(&staged, m->host)) != NULL && (st->types & type)) {
+		/* The first of a type wins: the configuration's lines come
+		 * before the TLS directory's (certs.c). */
+		X509_free(leaf);
+		return 0;
+	}
+	if (st == NULL || (pk = keyclient_pkey(leaf, m->key_id)) == NULL) {
 		X509_free(leaf);
 		return -1;
 	}
+	st->types |= type;
 	ok = SSL_CTX_use_certificate(st->ctx, leaf) == 1 &&
 	    SSL_CTX_use_PrivateKey(st->ctx, pk) == 1;
 	X509_free(leaf);

@@ -345,6 +345,25 @@ def test_a_restarted_front_gets_the_certificates_and_ticket_keys(d):
         assert reused and data.startswith(b"HTTP/1.1 200")
 
 
+def test_tls_dir_certificates_served_the_configuration_s_first(d, pki):
+    """HOST.crt/HOST.key in tls-dir (ACME's, or an administrator's), picked
+    up at SIGHUP; a name the configuration has a certificate for keeps it."""
+    tls_dir = os.path.join(d.dir, "state", "tls")
+    bob_vhost = "www.bob-site.org"
+    d.locker("vhost", "add", "bob", bob_vhost)
+    for name, cn, sans in ((bob_vhost, bob_vhost, [bob_vhost]),
+                           (DOMAIN, "tls-dir's own", [DOMAIN])):
+        crt, key = pki["ca"].leaf("dir-" + name, f"/CN={cn}", sans)
+        for src, ext in ((crt, ".crt"), (key, ".key")):
+            with open(src, "rb") as f, open(os.path.join(tls_dir, name + ext), "wb") as g:
+                g.write(f.read())
+    d.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: f"CN = {bob_vhost}" in peer_subject(d.tls_port, bob_vhost)[0],
+             within=5)
+    assert curl(d, bob_vhost)[:2] == (200, "bob's page\n")
+    assert f"CN = {DOMAIN}" in peer_subject(d.tls_port, DOMAIN)[0]
+
+
 # --- hostile handshakes ---
 
 def closed_within(s, secs):
