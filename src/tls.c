@@ -15,6 +15,7 @@
  * OpenSSL choosing by the signature algorithms the client offers.
  */
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,8 +125,13 @@ sni_cb(SSL *ssl, int *al, void *arg)
 	struct route_result rr;
 	const char	*name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 
+	unsigned char	 addr[16];
+
 	(void)arg;
-	if (c == NULL || name == NULL)
+	/* An address is no host name (RFC 6066), though some clients send
+	 * one: as if none were named. */
+	if (c == NULL || name == NULL || inet_pton(AF_INET, name, addr) == 1 ||
+	    inet_pton(AF_INET6, name, addr) == 1)
 		return SSL_TLSEXT_ERR_NOACK;
 	if (route_canon_host(name, strlen(name), c->tls->sni, sizeof(c->tls->sni)) == -1 ||
 	    strchr(name, ':') != NULL) {

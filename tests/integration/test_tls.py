@@ -157,6 +157,8 @@ def test_sni_picks_the_certificate_of_the_name(d):
     assert "CN = *.test.example" in peer_subject(d.tls_port, "alice." + DOMAIN)[0]
     assert f"CN = {VHOST}" in peer_subject(d.tls_port, VHOST)[0]
     assert f"CN = {DOMAIN}" in peer_subject(d.tls_port, DOMAIN)[0]
+    # An address named as if it were a host (wrk, some scripts): as none.
+    assert f"CN = {DOMAIN}" in peer_subject(d.tls_port, "127.0.0.1")[0]
     # No SNI at all: the service domain's.
     r = run("openssl", "s_client", "-connect", f"127.0.0.1:{d.tls_port}", "-noservername",
             input="")
