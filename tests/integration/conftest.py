@@ -239,6 +239,39 @@ def raw(port, data, timeout=5.0, shut=False):
     return b"".join(chunks)
 
 
+def raw_tls(port, data, host, timeout=5.0):
+    """raw() over TLS, naming host by SNI; the certificate is not checked
+    (test_tls.py checks certificates)."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=timeout),
+                        server_hostname=host)
+    s.sendall(data)
+    chunks = []
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    except (socket.timeout, ssl.SSLError):
+        pass
+    s.close()
+    return b"".join(chunks)
+
+
+def self_signed(d, name):
+    """A self-signed ECDSA certificate for name in directory d: (crt, key)."""
+    crt, key = os.path.join(d, "self.crt"), os.path.join(d, "self.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", f"/CN={name}", "-addext",
+                    f"subjectAltName=DNS:{name}"], check=True, capture_output=True)
+    return crt, key
+
+
 def parse_responses(data, head_only=()):
     """Split a byte stream into (status, headers, body) triples by Content-Length.
     head_only: indexes of responses to HEAD requests (no body)."""

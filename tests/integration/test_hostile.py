@@ -1,12 +1,12 @@
 """The hostile-tenant suite: locker `mallory` attacks, locker `victim` must
 keep being served.
 
-Each attack is a shell script of mallory's, run two ways (the `via`
+Each attack is a shell script of mallory's, run three ways (the `via`
 parameter): as a CGI script fetched over HTTP, as a real attacker would
 (http://mallory.test.example/atkN.sh, run by mallory's worker inside its
-sandbox), and through `locker run mallory -- sh -c ...`, which enters the
-same sandbox (sandbox_clone + sandbox_enter) as a new process.  The
-exhaustion attacks run over HTTP.  docs/SECURITY.md links each promise to
+sandbox), the same over HTTPS (front's TLS listener), and through `locker
+run mallory -- sh -c ...`, which enters the same sandbox (sandbox_clone +
+sandbox_enter) as a new process.  The exhaustion attacks run over HTTP.  docs/SECURITY.md links each promise to
 the test below that checks it.
 
 The exhaustion tests measure victim's request latency during the attack and
@@ -24,7 +24,7 @@ import types
 
 import pytest
 
-from conftest import Lockerd, get, parse_responses, raw
+from conftest import Lockerd, free_port, get, parse_responses, raw, raw_tls, self_signed
 
 LIMITS = ("memory-limit 64m\nprocess-limit 64\nopen-files-limit 512\n"
           "file-size-limit 8m\nscript-timeout 20s\nmax-scripts 64\n")
@@ -35,7 +35,12 @@ PRIVATE_NET = "locker-network private\n"
 
 @pytest.fixture(scope="module")
 def h(build_dir):
-    d = Lockerd(build_dir, extra=LIMITS + PRIVATE_NET).start()
+    d = Lockerd(build_dir, extra=LIMITS + PRIVATE_NET)
+    d.tls_port = free_port()
+    crt, key = self_signed(d.dir, "*.test.example")
+    with open(d.conf, "a") as f:
+        f.write(f"listen 127.0.0.1:{d.tls_port} tls\ncertificate *.test.example {crt} {key}\n")
+    d.start()
     d.signup("mallory")
     d.signup("victim")
     d.victim = d.info("victim")
@@ -64,7 +69,8 @@ def cgi(h, script, timeout=30):
     h.put("mallory", name, 'echo "Content-Type: text/plain"; echo; exec 2>&1\n' + script + "\n")
     req = (f"GET /{name} HTTP/1.1\r\nHost: mallory.test.example\r\n"
            f"Connection: close\r\n\r\n").encode()
-    resp = parse_responses(raw(h.port, req, timeout=timeout))
+    resp = parse_responses(raw_tls(h.tls_port, req, "mallory.test.example", timeout=timeout)
+                           if VIA[0] == "https" else raw(h.port, req, timeout=timeout))
     assert resp, "no response from mallory's script"
     status, _, body = resp[0]
     return types.SimpleNamespace(stdout=body.decode(errors="replace"), stderr="",
@@ -80,17 +86,18 @@ def run(h, script, timeout=30):
 VIA = ["http"]
 
 
-@pytest.fixture(params=["http", "run"])
+@pytest.fixture(params=["http", "https", "run"])
 def via(request):
-    """Tests taking this fixture run twice: attacks over HTTP, then by
-    `locker run`; mal() and py() follow it (HTTP for every other test)."""
+    """Tests taking this fixture run three times: attacks over HTTP, over
+    HTTPS, then by `locker run`; mal() and py() follow it (HTTP for every
+    other test)."""
     VIA[0] = request.param
     yield request.param
     VIA[0] = "http"
 
 
 def mal(h, script, timeout=30):
-    return cgi(h, script, timeout) if VIA[0] == "http" else run(h, script, timeout)
+    return run(h, script, timeout) if VIA[0] == "run" else cgi(h, script, timeout)
 
 
 def py(h, code, timeout=30):
@@ -367,10 +374,10 @@ def test_only_its_own_processes_are_visible(h, via):
         assert lines[0] == "1", "the command is pid 1 of its own pid namespace"
     pids = {int(p) for p in lines[1].split()}
     assert 1 in pids and len(pids) < 10, pids
-    # only mallory's own: over HTTP, pid 1 is mallory's worker (lockerd -R worker)
+    # only mallory's own: over HTTP(S), pid 1 is mallory's worker (lockerd -R worker)
     for l in lines[2:]:
         pid, comm = l.split(None, 1)
-        assert comm != "lockerd" or (via == "http" and pid == "1"), lines
+        assert comm != "lockerd" or (via != "run" and pid == "1"), lines
     for pid in others:
         r = mal(h, f"kill -0 {pid} && echo SIGNALLED; cat /proc/{pid}/cmdline && echo READ; "
                    f"ls /proc/{pid}/root/ && echo LISTED")
