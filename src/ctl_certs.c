@@ -7,10 +7,12 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "route.h"
 #include "acme.h"
+#include "certs.h"
 
 struct cert_walk {
 	struct ctl_client	*c;
@@ -42,6 +44,27 @@ cert_cb(const struct acme_name *n, const struct msg_acme_status *s, void *arg)
 	return reply(w->c, MSG_CTL_CERT, &cc, sizeof(cc)) == -1 ? -1 : 0;
 }
 
+/* A certificate of the configuration's (certs.c): root's business alone,
+ * as the configuration is; what it serves is what the file says. */
+static int
+file_cb(const struct cert_info *ci, void *arg)
+{
+	struct cert_walk	*w = arg;
+	struct ctl_cert		 cc;
+
+	if (ci->from_dir || w->c->uid != 0 || (w->host != NULL && strcmp(w->host, ci->host) != 0))
+		return 0;
+	memset(&cc, 0, sizeof(cc));
+	snprintf(cc.host, sizeof(cc.host), "%s", ci->host);
+	snprintf(cc.source, sizeof(cc.source), "file");
+	snprintf(cc.state, sizeof(cc.state), "%s", ci->not_after < time(NULL) ? "expired" :
+	    "valid");
+	cc.not_after = ci->not_after;
+	snprintf(cc.issuer, sizeof(cc.issuer), "%s", ci->issuer);
+	w->sent++;
+	return reply(w->c, MSG_CTL_CERT, &cc, sizeof(cc)) == -1 ? -1 : 0;
+}
+
 void
 do_cert(struct ctl_client *c)
 {
@@ -61,7 +84,8 @@ do_cert(struct ctl_client *c)
 		}
 		w.host = host;
 	}
-	acme_status_foreach(cert_cb, &w);
+	if (acme_status_foreach(cert_cb, &w) == 0)
+		certs_foreach(file_cb, &w);
 	if (w.host != NULL && w.sent == 0) {
 		/* The same answer for a name unknown and one not the caller's. */
 		struct ctl_cert cc;

@@ -366,6 +366,17 @@ def test_tls_dir_certificates_served_the_configuration_s_first(d, pki):
     assert f"CN = {DOMAIN}" in peer_subject(d.tls_port, DOMAIN)[0]
 
 
+def test_cert_list_shows_the_configuration_s_certificates_to_root(d):
+    import json
+    certs = json.loads(d.locker("--json", "cert", "list").stdout)
+    files = {(c["host"], c["source"], c["state"]) for c in certs if c["source"] == "file"}
+    assert (f"*.{DOMAIN}", "file", "valid") in files
+    assert (VHOST, "file", "valid") in files
+    assert sum(1 for c in certs if c["host"] == DOMAIN and c["source"] == "file") == 2
+    one = [c for c in certs if c["host"] == VHOST][0]
+    assert "lockerd test CA" in one["issuer"] and one["not_after"]
+
+
 # --- hostile handshakes ---
 
 def closed_within(s, secs):
