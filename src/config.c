@@ -1081,6 +1081,11 @@ config_validate(const struct config *c, char *err, size_t errlen)
 	}
 	if (acme_url_check(c, err, errlen) == -1)
 		return -1;
+	if (c->https_only && !config_has_tls(c)) {
+		snprintf(err, errlen, "%s: https-only yes needs a TLS listener (listen ADDR:PORT "
+		    "tls): plain HTTP would be sent nowhere", c->path);
+		return -1;
+	}
 	if (c->max_request_line > c->max_header_size) {
 		snprintf(err, errlen, "%s: max-request-line is larger than max-header-size",
 		    c->path);
@@ -1111,6 +1116,17 @@ config_line_of(const struct config *c, const char *directive, int nth)
 	}
 	fclose(f);
 	return found;
+}
+
+int
+config_has_tls(const struct config *c)
+{
+	int i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].flags & LISTEN_TLS)
+			return 1;
+	return 0;
 }
 
 /* Whether each locker gets a network namespace of its own: only when asked

@@ -99,6 +99,11 @@ do_vhost_add(struct ctl_client *c)
 	}
 	if (locker_get(c, &lr) == -1)
 		return;
+	if (vhost_https(c) == ROUTE_HTTPS_ONLY && !config_has_tls(&M->conf)) {
+		done(c, 1, "--https-only needs a TLS listener (listen ADDR:PORT tls in %s)",
+		    M->conf.path);
+		return;
+	}
 	if (c->req.subdir[0] != '\0' && subdir_check(c->req.subdir, why, sizeof(why)) == -1) {
 		done(c, 2, "invalid --path \"%s\": %s", c->req.subdir, why);
 		return;

@@ -338,6 +338,11 @@ cgi_head(struct conn *c, struct cgi_head *h, size_t hlen)
 	if (h->location.p)
 		head_add(c, "Location: %.*s\r\n", (int)h->location.len, h->location.p);
 	for (i = 0; i < h->nheaders; i++) {
+		/* An https-only name's HSTS is the service's (head_begin()): a
+		 * script's own would make two, which browsers may both ignore. */
+		if (c->hsts && h->headers[i].name.len == 25 &&
+		    strncasecmp(h->headers[i].name.p, "Strict-Transport-Security", 25) == 0)
+			continue;
 		cgi_cookie(c, &h->headers[i]);
 		head_add(c, "%.*s: %.*s\r\n", (int)h->headers[i].name.len,
 		    h->headers[i].name.p, (int)h->headers[i].value.len, h->headers[i].value.p);

@@ -260,6 +260,8 @@ struct config {
 #define GROUP_SIGNUP_YES	1	/* any login user */
 #define GROUP_SIGNUP_GROUP	2	/* members of group_signup_group */
 
+/* Whether any listener is `listen ... tls`. */
+int	config_has_tls(const struct config *c);
 /* locker-network in effect: 1 for a network namespace per locker. */
 int	config_locker_netns(const struct config *c);
 /* Fills in every default, then reads path.  On error, err holds "file:line: what". */

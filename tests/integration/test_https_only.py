@@ -9,9 +9,25 @@ import pytest
 
 @pytest.fixture
 def d(make_lockerd):
-    m = make_lockerd().start()
+    from conftest import free_port
+    m = make_lockerd(extra=f"listen 127.0.0.1:{free_port()} tls\n").start()
     m.signup("alice")
     return m
+
+
+def test_https_only_needs_a_tls_listener(make_lockerd, build_dir):
+    import os
+    import subprocess
+    m = make_lockerd().start()
+    m.signup("alice")
+    r = m.locker("vhost", "add", "alice", "x.alice.org", "--https-only", check=False)
+    assert r.returncode == 1 and "--https-only needs a TLS listener" in r.stderr, r.stderr
+    assert m.locker("vhost", "add", "alice", "x.alice.org", "--no-https-only").returncode == 0
+    with open(m.conf, "a") as f:
+        f.write("https-only yes\n")
+    r = subprocess.run([os.path.join(build_dir, "lockerd"), "-t", "-c", m.conf],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "https-only yes needs a TLS listener" in r.stderr, r.stderr
 
 
 def vhosts(d):
@@ -104,6 +120,8 @@ def tls(build_dir):
     ld.start()
     ld.signup("alice")
     ld.put("alice", "index.html", "alice's page\n", mode=0o644)
+    ld.put("alice", "sts.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n"
+           "Strict-Transport-Security: max-age=1\\n\\nhi\\n'\n", mode=0o755)
     ld.locker("vhost", "add", "alice", SECURE, "--https-only")
     ld.locker("vhost", "add", "alice", PLAIN, "--no-https-only")
     ld.locker("vhost", "add", "alice", EITHER)
@@ -148,6 +166,15 @@ def test_https_only_vhost_redirects_plain_http_and_sends_hsts(tls):
     # ACME's HTTP-01 is asked over plain HTTP: never redirected.
     s, h, _ = get(tls.port, "/.well-known/acme-challenge/tok", SECURE)
     assert s != 301
+
+
+def test_a_script_cannot_add_a_second_hsts_header(tls):
+    status, heads = https_get(tls, SECURE, "/sts.cgi")
+    assert status == 200
+    assert heads["strict-transport-security"] == ["max-age=31536000"], heads
+    # Where the name is not https-only, the script's own goes out as it is.
+    status, heads = https_get(tls, EITHER, "/sts.cgi")
+    assert heads["strict-transport-security"] == ["max-age=1"], heads
 
 
 def test_other_vhosts_are_served_over_both_without_hsts(tls):
