@@ -290,6 +290,22 @@ tsig_read(struct acme_ctx *A, int fd)
 		log_warnx("acme: DNS-01: %s; the wildcard waits", err);
 }
 
+/* SIGHUP: a CA whose URL changed is a new CA (its directory, our account
+ * there, its nonces); the master kept every CONF_RESTART key. */
+static void
+config_changed(struct acme_ctx *A, const struct config *c)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (strcmp(i ? A->conf.acme_ca_fallback : A->conf.acme_ca,
+		    i ? c->acme_ca_fallback : c->acme_ca) != 0)
+			memset(&A->ca[i], 0, sizeof(A->ca[i]));
+	A->conf = *c;
+	A->ca[0].url = A->conf.acme_ca;
+	A->ca[1].url = A->conf.acme_ca_fallback;
+}
+
 void
 acme_pump(struct acme_ctx *A)
 {
@@ -317,7 +333,7 @@ acme_pump(struct acme_ctx *A)
 		if (n == -1 || type == MSG_NONE)
 			fatalx("acme: the master went away");
 		if (type == MSG_CONFIG) {
-			A->conf = m.c;	/* CONF_RESTART keys kept by the master */
+			config_changed(A, &m.c);
 			if (A->conf.acme_dns.server.host[0] == '\0')
 				A->have_dns = 0;
 		} else if (type == MSG_ACME_NAMES)

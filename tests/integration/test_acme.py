@@ -314,3 +314,112 @@ def test_a_removed_vhost_is_no_longer_ordered(env):
     assert wait_for(lambda: have_cert(d, "gone.alice-site.test"), within=30)
     d.locker("vhost", "remove", "gone.alice-site.test")
     assert wait_for(lambda: cert_status(d, "gone.alice-site.test") is None, within=5)
+
+
+# ---------------------------------------------------------------- a hostile CA
+
+class HostileCA(http.server.BaseHTTPRequestHandler):
+    """Answers by the path's first word: garbage JSON, a 10 MB body, a
+    redirect to another host, an answer that trickles a byte a second."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        mode = self.path.split("/")[1]
+        self.server.seen.append(mode)
+        try:
+            if mode == "garbage":
+                body = b'{"newNonce": [1, 2, {"\\u0000": nul}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            elif mode == "huge":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(10 << 20))
+                self.end_headers()
+                chunk = b"[" * 65536
+                for _ in range(160):
+                    self.wfile.write(chunk)
+            elif mode == "redirect":
+                self.send_response(302)
+                self.send_header("Location", "https://evil.example/dir")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif mode == "slow":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                for _ in range(60):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(1)
+        except OSError:
+            pass      # the client gave up: that is the point
+
+
+def test_a_hostile_ca_stalls_nothing_and_writes_nowhere(make_lockerd, tmp_path):
+    tmp = str(tmp_path)
+    os.chmod(tmp, 0o755)
+    make_pki(tmp)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HostileCA)
+    srv.daemon_threads = True
+    srv.seen = []
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(f"{tmp}/pebble.pem", f"{tmp}/pebble.key")
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = srv.server_address[1]
+    dns = ChallTestSrv(tmp)
+    d = make_lockerd()
+    base = open(d.conf).read() + f"acme-resolver 127.0.0.1:{dns.port}\n"
+    ku = pwd.getpwnam("lockerd-key").pw_uid
+    try:
+        d.write_conf(base + acme_conf(d, f"https://127.0.0.1:{port}/garbage/dir",
+                                      f"{tmp}/ca.pem"))
+        d.start()
+        d.signup("alice")
+        d.put("alice", "index.html", "hello\n", mode=0o644)
+        errors = {}
+        for mode, says in (("garbage", "not JSON"), ("huge", "oversized"),
+                           ("redirect", "HTTP 302"), ("slow", "no whole answer")):
+            if mode != "garbage":
+                d.write_conf(base + acme_conf(d, f"https://127.0.0.1:{port}/{mode}/dir",
+                                              f"{tmp}/ca.pem"))
+                d.proc.send_signal(1)
+            # While acme talks to it, lockerd answers at once, every time.
+            t_end = time.time() + (12 if mode == "slow" else 3)
+            worst = 0
+            while time.time() < t_end:
+                t0 = time.time()
+                st, _, body = get(d.port, "/~alice/index.html", "scripts.test.example")
+                worst = max(worst, time.time() - t0)
+                assert st == 200 and body == b"hello\n"
+                time.sleep(0.1)
+            assert worst < 1.0, (mode, worst)
+            s = wait_for(lambda: says in ((cert_status(d, "test.example") or {})
+                                          .get("error", "")), within=15)
+            assert s, (mode, cert_status(d, "test.example"), d.log())
+            errors[mode] = cert_status(d, "test.example")["error"]
+            assert cert_status(d, "test.example")["state"] == "failed"
+        assert set(srv.seen) >= {"garbage", "huge", "redirect", "slow"}
+        assert "evil.example" not in "".join(srv.seen)
+        # Nothing of key-user's outside tls-dir; in it, its own files only.
+        for root, dirs, files in os.walk(d.dir):
+            for f in dirs + files:
+                p = os.path.join(root, f)
+                if os.lstat(p).st_uid == ku:
+                    assert p == tls_dir(d) or p.startswith(tls_dir(d) + "/"), p
+        names = sorted(os.listdir(tls_dir(d)))
+        assert set(names) <= {"account.key", "test.example.state",
+                              "scripts.test.example.state"}, names
+        assert d.pids("acme"), "the acme process is gone"
+        print("errors shown:", errors)
+    finally:
+        srv.shutdown()
+        dns.stop()
