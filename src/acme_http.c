@@ -274,6 +274,8 @@ acme_http_parse(const char *buf, size_t len, int eof, struct acme_resp *r)
 		first = 0;
 		p = nl + 2;
 	}
+	if (first)
+		return -1;	/* no status line */
 	return parse_body(r, end + 4, len - (size_t)(end + 4 - buf), eof, chunked, clen);
 }
 
