@@ -295,12 +295,18 @@ tsig_read(struct acme_ctx *A, int fd)
 static void
 config_changed(struct acme_ctx *A, const struct config *c)
 {
-	int i;
+	size_t	h;
+	int	i;
 
 	for (i = 0; i < 2; i++)
 		if (strcmp(i ? A->conf.acme_ca_fallback : A->conf.acme_ca,
-		    i ? c->acme_ca_fallback : c->acme_ca) != 0)
+		    i ? c->acme_ca_fallback : c->acme_ca) != 0) {
 			memset(&A->ca[i], 0, sizeof(A->ca[i]));
+			/* What failed at the old CA is tried at the new one now. */
+			for (h = 0; h < A->nhosts; h++)
+				if (A->hosts[h].failures > 0 && A->hosts[h].ca == i)
+					A->hosts[h].next_at = time(NULL);
+		}
 	A->conf = *c;
 	A->ca[0].url = A->conf.acme_ca;
 	A->ca[1].url = A->conf.acme_ca_fallback;
