@@ -1039,6 +1039,16 @@ acme_url_check(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* name is zone or below it (both canonical). */
+static int
+name_in_zone(const char *name, const char *zone)
+{
+	size_t n = strlen(name), z = strlen(zone);
+
+	return strcmp(name, zone) == 0 ||
+	    (n > z && name[n - z - 1] == '.' && strcmp(name + n - z, zone) == 0);
+}
+
 int
 config_validate(const struct config *c, char *err, size_t errlen)
 {
@@ -1081,6 +1091,12 @@ config_validate(const struct config *c, char *err, size_t errlen)
 	}
 	if (acme_url_check(c, err, errlen) == -1)
 		return -1;
+	if (c->acme_dns.server.host[0] != '\0' && !name_in_zone(c->domain, c->acme_dns.zone)) {
+		snprintf(err, errlen, "%s: acme-dns-update: the zone %s does not hold the domain "
+		    "%s, whose wildcard's challenge is _acme-challenge.%s", c->path,
+		    c->acme_dns.zone, c->domain, c->domain);
+		return -1;
+	}
 	if (c->https_only && !config_has_tls(c)) {
 		snprintf(err, errlen, "%s: https-only yes needs a TLS listener (listen ADDR:PORT "
 		    "tls): plain HTTP would be sent nowhere", c->path);

@@ -29,7 +29,7 @@ def knot():
 def write_conf(tmp_path, server, secret_file, extra="", alg="hmac-sha256",
                key="lockerd-key", zone="lockerd.test", listen="127.0.0.1:8080"):
     conf = tmp_path / "lockerd.conf"
-    conf.write_text(f"listen {listen}\n"
+    conf.write_text(f"listen {listen}\ndomain {zone}\n"
                     f"# the zone's server, for DNS-01\n"
                     f"acme-dns-update {server} {zone} {key} {alg} {secret_file}\n"
                     + extra)
@@ -197,7 +197,7 @@ def test_lockerd_t_checks_the_secret_file(build_dir, knot, tmp_path):
         r = check(build_dir, conf)
         assert r.returncode == 1, text
         # FILE:LINE of the directive, then what is wrong with the file.
-        assert f"{conf}:3: acme-dns-update: {secret}: " in r.stderr, r.stderr
+        assert f"{conf}:4: acme-dns-update: {secret}: " in r.stderr, r.stderr
         assert want in r.stderr, (text, r.stderr)
     Knot.write_secret(str(secret), knot.secret)
     os.chmod(secret, 0o640)
@@ -213,10 +213,21 @@ def test_lockerd_t_checks_the_directive(build_dir, knot, tmp_path):
             ("127.0.0.1:53 lockerd.test k hmac-sha256 rel/x", "is not an absolute path"),
             ("127.0.0.1:53 bad_zone! k hmac-sha256 /x", "is not a valid host name")):
         conf = tmp_path / "c.conf"
-        conf.write_text(f"listen 127.0.0.1:8080\nacme-dns-update {args}\n")
+        conf.write_text(f"listen 127.0.0.1:8080\ndomain lockerd.test\nacme-dns-update {args}\n")
         r = check(build_dir, str(conf))
         assert r.returncode == 1
-        assert f"{conf}:2: acme-dns-update: " in r.stderr and want in r.stderr, r.stderr
+        assert f"{conf}:3: acme-dns-update: " in r.stderr and want in r.stderr, r.stderr
+    # The domain's wildcard is proved in the zone: it must be the domain's.
+    conf = tmp_path / "c.conf"
+    conf.write_text(f"listen 127.0.0.1:8080\ndomain scripts.example.org\n"
+                    f"acme-dns-update 127.0.0.1:53 example.net k hmac-sha256 /x\n")
+    r = check(build_dir, str(conf))
+    assert r.returncode == 1
+    assert "the zone example.net does not hold the domain scripts.example.org" in r.stderr
+    conf.write_text(f"listen 127.0.0.1:8080\ndomain scripts.example.org\n"
+                    f"acme-dns-update 127.0.0.1:53 example.org k hmac-sha256 "
+                    f"{knot.secret_file}\n")
+    assert check(build_dir, str(conf)).returncode == 0
     # What `lockerd -t -v` prints gives the same back.
     conf = write_conf(tmp_path, f"[::1]:5353", knot.secret_file, alg="hmac-sha512",
                       extra=f"acme-resolver {knot.address}\n")
