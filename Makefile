@@ -123,7 +123,7 @@ $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lresolv
 $(B)/fuzz/fuzz_dns01: fuzz/fuzz_dns01.c src/dns01.c src/route.c src/util.c src/log.c | $(B)/fuzz
-	$(FUZZ_CC) -o $@ $^ -lldns
+	$(FUZZ_CC) -o $@ $^ -lldns -lcrypto
 $(B)/fuzz/fuzz_keyd: fuzz/fuzz_keyd.c src/keyop.c src/util.c src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lcrypto
 $(B)/fuzz/fuzz_acme: fuzz/fuzz_acme.c src/acme_http.c src/acme_proto.c src/route.c src/util.c \

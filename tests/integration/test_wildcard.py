@@ -112,3 +112,29 @@ def test_a_vhost_pointing_elsewhere_is_pending_and_not_ordered(env):
     time.sleep(1)
     assert not os.path.exists(os.path.join(tls_dir(d), host + ".crt"))
     assert peb.orders_for(host) == 0
+
+
+def test_the_tsig_secret_is_in_no_process_but_acme(env):
+    """The key that writes the zone: the master opens its file and hands acme
+    the descriptor; no other process ever holds it (read as root, through
+    /proc/PID/mem, as an attacker who took one of them would)."""
+    import base64
+    from test_keyd import memory_has
+    d, _, k = env
+    text = k.secret.encode()
+    raw = base64.b64decode(text)
+    pats = [text, raw]
+    kids = d.children()
+    acme = [p for p, (role, _) in kids.items() if role == "acme"]
+    assert len(acme) == 1, kids
+    # The search works: acme holds the key (it signs every update with it).
+    assert 0 in memory_has(acme[0], pats)
+    for pid, (role, _) in kids.items():
+        if pid != acme[0]:
+            assert memory_has(pid, pats) == set(), f"{role} {pid} holds the TSIG key"
+        fds = os.listdir(f"/proc/{pid}/fd")
+        assert all(os.readlink(f"/proc/{pid}/fd/{n}") != k.secret_file for n in fds), role
+    # Nor does the master keep it, or the file open, after handing it over.
+    assert memory_has(d.proc.pid, pats) == set(), "the master holds the TSIG key"
+    fds = os.listdir(f"/proc/{d.proc.pid}/fd")
+    assert all(os.readlink(f"/proc/{d.proc.pid}/fd/{n}") != k.secret_file for n in fds)
