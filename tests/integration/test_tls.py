@@ -339,8 +339,8 @@ def test_a_restarted_front_gets_the_certificates_and_ticket_keys(d):
     session = handshake()[0]
     fronts = d.pids("front")
     os.kill(fronts[0], signal.SIGKILL)
-    wait_for(lambda: len(d.pids("front")) == 2 and fronts[0] not in d.pids("front"),
-             within=5)
+    assert wait_for(lambda: len(d.pids("front")) == 2 and fronts[0] not in d.pids("front"),
+                    within=10)
     # Both fronts, the new one too: every handshake verifies, every session resumes.
     for _ in range(16):
         _, reused, data = handshake(session)
@@ -360,8 +360,8 @@ def test_tls_dir_certificates_served_the_configuration_s_first(d, pki):
             with open(src, "rb") as f, open(os.path.join(tls_dir, name + ext), "wb") as g:
                 g.write(f.read())
     d.proc.send_signal(signal.SIGHUP)
-    wait_for(lambda: f"CN = {bob_vhost}" in peer_subject(d.tls_port, bob_vhost)[0],
-             within=5)
+    assert wait_for(lambda: f"CN = {bob_vhost}" in peer_subject(d.tls_port, bob_vhost)[0],
+                    within=15)
     assert curl(d, bob_vhost)[:2] == (200, "bob's page\n")
     assert f"CN = {DOMAIN}" in peer_subject(d.tls_port, DOMAIN)[0]
 
@@ -414,9 +414,9 @@ def test_slow_hello_closed_at_the_handshake_timeout_others_served(d):
     slow.sendall(b"\x16\x03\x01")     # a record header, then nothing
     t0 = time.time()
     assert curl(d, "alice." + DOMAIN)[0] == 200
-    assert closed_within(slow, 6)
+    assert closed_within(slow, 10)
     took = time.time() - t0
-    assert 1.0 <= took <= 4.5, took    # tls-handshake-timeout 2s, checked each second
+    assert 1.0 <= took <= 8, took    # tls-handshake-timeout 2s, checked each second
 
 
 def test_handshakes_in_progress_are_bounded(d):
@@ -478,7 +478,7 @@ def test_sighup_new_certificate_new_handshakes_see_it_old_connection_lives(
                         r.stdout, re.S)
         return pem and run("openssl", "x509", "-noout", "-serial",
                            input=pem.group(0)).stdout.strip()
-    wait_for(lambda: served_serial() == after, within=5)
+    assert wait_for(lambda: served_serial() == after, within=15)
     assert get(held).startswith(b"HTTP/1.1 200")    # the one in flight lives on
     held.close()
 
