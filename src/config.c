@@ -284,7 +284,7 @@ static const struct directive directives[] = {
 	  "closed at once" },
 	{ "tls-client-ca", T_TLSFILE, F(tls_client_ca), 0, 0, "", 0,
 	  "CA bundle (PEM) that verify-client listeners check client certificates against" },
-	{ "tls-ticket-lifetime", T_DURATION, F(tls_ticket_lifetime), 60, 7 * 86400, "1h", 0,
+	{ "tls-ticket-lifetime", T_DURATION, F(tls_ticket_lifetime), 1, 7 * 86400, "1h", 0,
 	  "how often the session-ticket key is replaced (a ticket lives twice this)" },
 };
 #pragma GCC diagnostic pop

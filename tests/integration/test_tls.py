@@ -377,6 +377,32 @@ def test_cert_list_shows_the_configuration_s_certificates_to_root(d):
     assert "lockerd test CA" in one["issuer"] and one["not_after"]
 
 
+def test_ticket_keys_rotate_a_ticket_lives_two_periods(build_dir, pki, make_lockerd):
+    d = make_lockerd(extra=tls_conf(pki, free_port(), free_port()) +
+                     "tls-ticket-lifetime 4s\n", domain=DOMAIN)
+    d.tls_port = int(re.search(r"listen 127.0.0.1:(\d+) tls\n", open(d.conf).read()).group(1))
+    d.start()
+    ctx = ssl.create_default_context(cafile=pki["ca"].crt)
+
+    def one(session=None):
+        with socket.create_connection(("127.0.0.1", d.tls_port), timeout=5) as s:
+            with ctx.wrap_socket(s, server_hostname=DOMAIN, session=session) as t:
+                t.sendall(b"GET / HTTP/1.1\r\nHost: test.example\r\nConnection: close\r\n\r\n")
+                while t.recv(65536):
+                    pass
+                return t.session, t.session_reused
+    t0 = time.monotonic()
+    first, _ = one()
+    assert one(first)[1]
+    # Made less than a period after the master started: one rotation later
+    # its key still decrypts (and a new ticket comes under the new one)...
+    time.sleep(max(0, t0 + 4.2 - time.monotonic()))
+    assert one(first)[1]
+    # ... two later, it is gone: a full handshake.
+    time.sleep(max(0, t0 + 8.5 - time.monotonic()))
+    assert not one(first)[1]
+
+
 # --- hostile handshakes ---
 
 def closed_within(s, secs):
