@@ -129,7 +129,9 @@ def test_silent_server_times_out(build_dir, knot, tmp_path):
         s.close()
     assert r.returncode == 2
     assert "no answer within 2000 ms" in r.stderr, r.stderr
-    assert 1.5 < took < 4.5, took
+    # dns-timeout bounds each step (connect, then the answer); the tool's
+    # own start on a loaded machine is the rest.
+    assert 1.5 < took < 6, took
 
 
 def test_resolves_here(build_dir, knot, tmp_path):
