@@ -53,6 +53,19 @@ struct msg_acme_token {
 	char		keyauth[ACME_KEYAUTH_MAX + 1];
 };
 
+/* MSG_ACME_ALPN: acme -> master; MSG_CHALLENGE_ALPN: master -> front.  A
+ * TLS-ALPN-01 challenge (RFC 8737): the self-signed certificate with the
+ * acmeIdentifier extension and its throwaway key, both PEM, for front to
+ * present to a ClientHello that offers ALPN acme-tls/1 alone for host. */
+#define ACME_ALPN_PEM_MAX	4096
+#define ACME_ALPN_MAX		16	/* live at once */
+struct msg_acme_alpn {
+	uint8_t		set;			/* 1 set, 0 clear */
+	char		host[HOSTNAME_MAX + 1];
+	uint16_t	cert_len, key_len;	/* cert's PEM then the key's, in pem */
+	char		pem[ACME_ALPN_PEM_MAX];
+};
+
 /* MSG_ACME_STATUS: acme -> master, one host's state. */
 enum acme_state { ACME_ST_NONE = 0, ACME_ST_PENDING, ACME_ST_ISSUED, ACME_ST_FAILED,
 	ACME_ST_RATE_LIMITED, ACME_ST_EXPIRED };
@@ -91,5 +104,14 @@ int	challenge_lookup(const char *path, const char **keyauth);
 struct conn;
 /* 1 if c's request was a live token's and is answered (before routing). */
 int	challenge_answer(struct conn *c);
+/* TLS-ALPN-01 in front: the challenges the master relayed; a ClientHello
+ * callback that takes such a handshake to its challenge's certificate
+ * (every site's SSL_CTX has it); any challenge's context, for a front
+ * that has no certificate of its own yet. */
+void	challenge_alpn_set(const struct msg_acme_alpn *m);
+struct ssl_st;
+struct ssl_ctx_st;
+int	challenge_hello_cb(struct ssl_st *ssl, int *al, void *arg);
+struct ssl_ctx_st *challenge_alpn_any(void);
 
 #endif

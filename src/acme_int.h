@@ -116,6 +116,9 @@ int	acme_chain_check(const char *pem, size_t len, EVP_PKEY *k, const char *host,
 	    char *err, size_t errlen);
 /* ARI's certificate id: base64url(AKI) "." base64url(serial); -1 if none. */
 int	acme_ari_id(const char *pem, size_t len, char *out, size_t outsz);
+/* TLS-ALPN-01's self-signed certificate for host and its throwaway key
+ * (RFC 8737), both PEM, malloc'd; 0, or -1. */
+int	acme_alpn_cert(const char *host, const char *keyauth, char **cert_pem, char **key_pem);
 /* A file's certificate (the first of a chain): its dates and issuer; -1 if none. */
 int	acme_cert_file_info(const char *path, int64_t *not_before, int64_t *not_after,
 	    char *issuer, size_t issuersz);

@@ -310,3 +310,88 @@ acme_ari_id(const char *pem, size_t len, char *out, size_t outsz)
 	BIO_free(b);
 	return rc;
 }
+
+/* The acmeIdentifier extension (RFC 8737 3): critical, the DER of an
+ * OCTET STRING holding SHA-256 of the key authorization. */
+static X509_EXTENSION *
+acme_identifier(const char *keyauth)
+{
+	unsigned char		 der[34];
+	unsigned int		 mdlen = 0;
+	ASN1_OBJECT		*obj = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
+	ASN1_OCTET_STRING	*os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION		*ext = NULL;
+
+	der[0] = 0x04;
+	der[1] = 0x20;
+	if (obj != NULL && os != NULL &&
+	    EVP_Digest(keyauth, strlen(keyauth), der + 2, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    mdlen == 32 && ASN1_OCTET_STRING_set(os, der, sizeof(der)) == 1)
+		ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 1, os);
+	ASN1_OBJECT_free(obj);
+	ASN1_OCTET_STRING_free(os);
+	return ext;
+}
+
+static char *
+pem_of(int (*w)(BIO *, const void *), const void *what)
+{
+	BIO	*b = BIO_new(BIO_s_mem());
+	char	*p = NULL, *out = NULL;
+	long	 n;
+
+	if (b != NULL && w(b, what) == 1 && (n = BIO_get_mem_data(b, &p)) > 0 &&
+	    (out = malloc((size_t)n + 1)) != NULL) {
+		memcpy(out, p, (size_t)n);
+		out[n] = '\0';
+	}
+	BIO_free(b);
+	return out;
+}
+
+static int
+w_x509(BIO *b, const void *x)
+{
+	return PEM_write_bio_X509(b, (X509 *)x);
+}
+
+static int
+w_key(BIO *b, const void *k)
+{
+	return PEM_write_bio_PrivateKey(b, (EVP_PKEY *)k, NULL, NULL, 0, NULL, NULL);
+}
+
+int
+acme_alpn_cert(const char *host, const char *keyauth, char **cert_pem, char **key_pem)
+{
+	EVP_PKEY	*k = acme_key_new(ACME_KEY_ECDSA);
+	X509		*x = X509_new();
+	X509_EXTENSION	*id = acme_identifier(keyauth), *san = NULL;
+	char		 sanv[HOSTNAME_MAX + 8];
+	int		 rc = -1;
+
+	*cert_pem = *key_pem = NULL;
+	snprintf(sanv, sizeof(sanv), "DNS:%s", host);
+	if (k == NULL || x == NULL || id == NULL || X509_set_version(x, 2) != 1 ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)time(NULL)) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 7 * 86400) == NULL ||
+	    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)host, -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, X509_get_subject_name(x)) != 1 ||
+	    X509_set_pubkey(x, k) != 1 ||
+	    (san = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, sanv)) == NULL ||
+	    X509_add_ext(x, san, -1) != 1 || X509_add_ext(x, id, -1) != 1 ||
+	    X509_sign(x, k, EVP_sha256()) <= 0)
+		goto done;
+	*cert_pem = pem_of(w_x509, x);
+	*key_pem = pem_of(w_key, k);
+	if (*cert_pem != NULL && *key_pem != NULL)
+		rc = 0;
+done:
+	X509_EXTENSION_free(san);
+	X509_EXTENSION_free(id);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return rc;
+}

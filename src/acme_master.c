@@ -29,6 +29,7 @@
 #define WEEK	(7 * 86400)
 
 static struct msg_acme_token	 tokens[ACME_TOKENS_MAX];
+static struct msg_acme_alpn	 alpns[ACME_ALPN_MAX];	/* live TLS-ALPN-01 challenges */
 static struct acme_name		*names;		/* the list last sent */
 static size_t			 nnames;
 static struct msg_acme_status	*statuses;	/* [nnames], by the index of names */
@@ -239,6 +240,37 @@ status_msg(const struct msg_acme_status *s)
 	return NULL;
 }
 
+/* A TLS-ALPN-01 challenge: for a name this master listed, PEM that fits;
+ * kept for fronts that start later, relayed to every front now. */
+static const char *
+alpn_msg(const struct msg_acme_alpn *a)
+{
+	struct msg_acme_alpn	*slot = NULL;
+	int			 i, f;
+
+	if (!str_ok(a->host, sizeof(a->host)) || a->set > 1 ||
+	    (size_t)a->cert_len + a->key_len > sizeof(a->pem))
+		return "is malformed";
+	if (name_index(a->host) == -1)
+		return "names no host it was given";
+	for (i = 0; i < ACME_ALPN_MAX && slot == NULL; i++)
+		if (alpns[i].set && strcmp(alpns[i].host, a->host) == 0)
+			slot = &alpns[i];
+	for (i = 0; i < ACME_ALPN_MAX && slot == NULL && a->set; i++)
+		if (!alpns[i].set)
+			slot = &alpns[i];
+	if (slot == NULL && a->set)
+		return "is one challenge too many";
+	if (slot != NULL && a->set)
+		*slot = *a;
+	else if (slot != NULL)
+		memset(slot, 0, sizeof(*slot));
+	for (f = 0; f < M->nfronts; f++)
+		if (M->fronts[f].pid > 0)
+			child_send(&M->fronts[f], MSG_CHALLENGE_ALPN, a, sizeof(*a), -1);
+	return NULL;
+}
+
 const char *
 acme_master_msg(enum msg_type type, const void *buf, size_t len)
 {
@@ -248,6 +280,8 @@ acme_master_msg(enum msg_type type, const void *buf, size_t len)
 	switch (type) {
 	case MSG_ACME_TOKEN:
 		return token_msg(buf);
+	case MSG_ACME_ALPN:
+		return alpn_msg(buf);
 	case MSG_ACME_STATUS:
 		return status_msg(buf);
 	case MSG_ACME_ISSUED:
@@ -298,6 +332,9 @@ acme_front_started(struct child *f)
 	for (i = 0; i < ACME_TOKENS_MAX; i++)
 		if (tokens[i].set)
 			child_send(f, MSG_CHALLENGE, &tokens[i], sizeof(tokens[i]), -1);
+	for (i = 0; i < ACME_ALPN_MAX; i++)
+		if (alpns[i].set)
+			child_send(f, MSG_CHALLENGE_ALPN, &alpns[i], sizeof(alpns[i]), -1);
 }
 
 int

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
@@ -195,13 +196,17 @@ static const struct acme_chal *
 pick_chal(struct acme_ctx *A, const struct acme_authz *a)
 {
 	const char	*want = a->wildcard ? "dns-01" : "http-01";
-	int		 i;
+	int		 i, pass;
 
 	if (a->wildcard && !A->have_dns)
 		return NULL;
-	for (i = 0; i < a->nchal; i++)
-		if (strcmp(a->chal[i].type, want) == 0 && a->chal[i].token[0] != '\0')
-			return &a->chal[i];
+	/* acme-challenge tls-alpn-01 where the CA offers it, else http-01. */
+	for (pass = a->wildcard || A->conf.acme_challenge != ACME_CHAL_TLSALPN01; pass < 2;
+	    pass++)
+		for (i = 0; i < a->nchal; i++)
+			if (strcmp(a->chal[i].type, pass == 0 ? "tls-alpn-01" : want) == 0 &&
+			    a->chal[i].token[0] != '\0')
+				return &a->chal[i];
 	return NULL;
 }
 
@@ -240,6 +245,47 @@ dns_chal(struct acme_ctx *A, const char *name, const char *keyauth, int set, cha
 	return rc == 1 ? 0 : -1;
 }
 
+/* TLS-ALPN-01: the challenge's certificate and throwaway key to the
+ * master, which hands them to every front (set), or takes them back. */
+static int
+alpn_chal(struct acme_ctx *A, const char *ident, const char *keyauth, int set, char *err,
+    size_t errlen)
+{
+	struct msg_acme_alpn	 m;
+	char			*cert = NULL, *key = NULL;
+	size_t			 cl, kl;
+	int			 rc = -1;
+
+	memset(&m, 0, sizeof(m));
+	m.set = (uint8_t)set;
+	snprintf(m.host, sizeof(m.host), "%s", ident);
+	if (set) {
+		if (acme_alpn_cert(ident, keyauth, &cert, &key) == -1 ||
+		    (cl = strlen(cert)) + (kl = strlen(key)) > sizeof(m.pem)) {
+			snprintf(err, errlen, "cannot make the TLS-ALPN-01 certificate");
+			goto done;
+		}
+		memcpy(m.pem, cert, cl);
+		memcpy(m.pem + cl, key, kl);
+		m.cert_len = (uint16_t)cl;
+		m.key_len = (uint16_t)kl;
+	}
+	if (msg_send(CHILD_CHAN_FD, MSG_ACME_ALPN, &m, sizeof(m), -1) == -1) {
+		snprintf(err, errlen, "cannot hand the challenge to the master");
+		goto done;
+	}
+	if (set)
+		acme_sleep(A, 200);	/* the master relays it to every front meanwhile */
+	rc = 0;
+done:
+	free(cert);
+	if (key != NULL)
+		OPENSSL_cleanse(key, strlen(key));
+	free(key);
+	OPENSSL_cleanse(&m, sizeof(m));
+	return rc;
+}
+
 /* The challenge's answer put where the CA will look (set 1), or taken
  * away (set 0): a DNS record, or a token handed to every front. */
 static int
@@ -248,6 +294,8 @@ chal_publish(struct acme_ctx *A, const struct acme_chal *c, const char *ident,
 {
 	if (strcmp(c->type, "dns-01") == 0)
 		return dns_chal(A, ident, keyauth, set, err, errlen);
+	if (strcmp(c->type, "tls-alpn-01") == 0)
+		return alpn_chal(A, ident, keyauth, set, err, errlen);
 	if (acme_send_token(A, set, c->token, keyauth) == -1) {
 		snprintf(err, errlen, "cannot hand the token to the master");
 		return -1;
@@ -290,6 +338,7 @@ authorize(struct acme_ctx *A, struct acme_ca *ca, struct acme_host *h, const cha
 		return -1;
 	}
 	snprintf(keyauth, sizeof(keyauth), "%s.%s", c->token, A->thumb);
+	log_info("acme: %s: answering %s", h->host, c->type);
 	if (chal_publish(A, c, a.ident, keyauth, 1, err, errlen) == -1) {
 		chal_publish(A, c, a.ident, keyauth, 0, e, sizeof(e));
 		return -1;

@@ -137,6 +137,7 @@ master_read(void)
 		struct msg_worker	w;
 		uint32_t		gen;	/* MSG_ROUTES: its generation */
 		struct msg_acme_token	t;
+		struct msg_acme_alpn	a;
 	} *m;
 	static char	 buf[sizeof(struct config) + 64];
 	enum msg_type	 type;
@@ -183,6 +184,9 @@ master_read(void)
 			break;
 		case MSG_CHALLENGE:
 			challenge_set(&m->t);
+			break;
+		case MSG_CHALLENGE_ALPN:
+			challenge_alpn_set(&m->a);
 			break;
 		case MSG_TLS_CERT:
 		case MSG_TLS_COMMIT:

@@ -868,6 +868,7 @@ child_read(struct child *c)
 		struct msg_worker	w;
 		struct msg_log_dropped	d;
 		struct msg_acme_status	s;
+		struct msg_acme_alpn	a;
 		char			buf[sizeof(struct msg_stats) +
 					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
@@ -928,6 +929,7 @@ child_read(struct child *c)
 		case MSG_ACME_TOKEN:
 		case MSG_ACME_STATUS:
 		case MSG_ACME_ISSUED:
+		case MSG_ACME_ALPN:
 			if ((why = acme_master_msg(type, &m, (size_t)n)) != NULL) {
 				child_breach(c, type, why);
 				return;

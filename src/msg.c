@@ -128,6 +128,8 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	    sizeof(struct msg_acme_names) + ACME_NAMES_BATCH * sizeof(struct acme_name)),
 	ROW(MSG_ACME_TOKEN,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_token)),
 	ROW(MSG_CHALLENGE,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_acme_token)),
+	ROW(MSG_ACME_ALPN,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_alpn)),
+	ROW(MSG_CHALLENGE_ALPN,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_acme_alpn)),
 	ROW(MSG_ACME_STATUS,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_status)),
 	ROW(MSG_ACME_ISSUED,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_issued)),
 	/* master -> acme: the TSIG key's file, which only root may open (DNS-01) */

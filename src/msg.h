@@ -80,6 +80,8 @@ enum msg_type {
 	MSG_ACME_STATUS,	/* struct msg_acme_status */
 	MSG_ACME_ISSUED,	/* struct msg_acme_issued */
 	MSG_CTL_CERT,		/* struct ctl_cert */
+	MSG_ACME_ALPN,		/* struct msg_acme_alpn */
+	MSG_CHALLENGE_ALPN,	/* struct msg_acme_alpn, relayed to front */
 	MSG_TLS_CERT,		/* struct msg_tls_cert, fd = the file it names */
 	MSG_TLS_COMMIT,		/* uint32 generation: the files sent are the new set */
 	MSG_TLS_TICKETS,	/* struct msg_tls_tickets */

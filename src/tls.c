@@ -36,6 +36,7 @@
 #include "front.h"
 #include "keyclient.h"
 #include "tls.h"
+#include "acme.h"
 
 /* One name's certificates (a host, or *.DOMAIN). */
 struct tls_site {
@@ -245,6 +246,7 @@ ctx_new(void)
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+	SSL_CTX_set_client_hello_cb(ctx, challenge_hello_cb, NULL);	/* TLS-ALPN-01 */
 	return ctx;
 }
 
@@ -435,8 +437,10 @@ int
 tls_conn_new(struct conn *c)
 {
 	struct tls_conn *t;
+	SSL_CTX		*first;
 
-	if (dflt == NULL) {
+	/* Before the first certificate, only a TLS-ALPN-01 validation can go on. */
+	if ((first = dflt != NULL ? dflt : challenge_alpn_any()) == NULL) {
 		tls_note("a TLS connection closed: no certificate yet");
 		return -1;
 	}
@@ -444,7 +448,7 @@ tls_conn_new(struct conn *c)
 		return -1;	/* tls-max-handshakes: the rest wait for none */
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return -1;
-	if ((t->ssl = SSL_new(dflt)) == NULL || SSL_set_fd(t->ssl, c->fd) != 1) {
+	if ((t->ssl = SSL_new(first)) == NULL || SSL_set_fd(t->ssl, c->fd) != 1) {
 		SSL_free(t->ssl);
 		free(t);
 		ERR_clear_error();
@@ -476,6 +480,8 @@ tls_handshake(struct conn *c)
 	struct tls_conn	*t = c->tls;
 	int		 r = SSL_do_handshake(t->ssl);
 
+	if (r == 1 && t->acme)
+		return -1;	/* the validation was the handshake: nothing follows */
 	if (r == 1) {
 		handshake_uncount(t);
 		t->ktls = BIO_get_ktls_send(SSL_get_wbio(t->ssl));

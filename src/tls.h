@@ -26,6 +26,7 @@ struct tls_conn {
 	int		 rd_wants_write;	/* SSL_read() waits for the socket's room */
 	int		 ktls;			/* the kernel encrypts: sendfile() works */
 	int		 counted;		/* in F.handshakes */
+	int		 acme;			/* a TLS-ALPN-01 validation (challenge.c) */
 	char		 sni[HOSTNAME_MAX + 1];	/* "" if the client named none */
 };
 

@@ -143,10 +143,13 @@ def env(build_dir, tmp_path_factory, users):
     make_pki(tmp)
     dns = ChallTestSrv(tmp)
     d = Lockerd(build_dir)
-    peb = Pebble(tmp, d.port, free_port(), dns.port, nonce_reject=15)
+    d.tls_port = free_port()
+    peb = Pebble(tmp, d.port, d.tls_port, dns.port, nonce_reject=15)
     # Whether a name leads here is asked of pebble's DNS too (dns01.c).
-    d.write_conf(open(d.conf).read() + acme_conf(d, peb.url, f"{tmp}/ca.pem") +
-                 f"acme-resolver 127.0.0.1:{dns.port}\n")
+    d.base_conf = (open(d.conf).read() + f"listen 127.0.0.1:{d.tls_port} tls\n" +
+                   acme_conf(d, peb.url, f"{tmp}/ca.pem") +
+                   f"acme-resolver 127.0.0.1:{dns.port}\n")
+    d.write_conf(d.base_conf)
     try:
         d.start()
         d.signup("alice")
@@ -314,6 +317,56 @@ def test_a_removed_vhost_is_no_longer_ordered(env):
     assert wait_for(lambda: have_cert(d, "gone.alice-site.test"), within=30)
     d.locker("vhost", "remove", "gone.alice-site.test")
     assert wait_for(lambda: cert_status(d, "gone.alice-site.test") is None, within=5)
+
+
+def https_get(d, root, host, path="/"):
+    """A page over lockerd's TLS listener, verified against pebble's root."""
+    r = subprocess.run(["curl", "-sS", "--cacert", root, "--resolve",
+                        f"{host}:{d.tls_port}:127.0.0.1", f"https://{host}:{d.tls_port}{path}"],
+                       capture_output=True, text=True, timeout=10)
+    return r.stdout if r.returncode == 0 else None
+
+
+def test_an_issued_certificate_is_served_at_once(env):
+    """MSG_ACME_ISSUED: the master reads tls-dir again; new handshakes get it."""
+    d, peb = env
+    d.put("alice", "index.html", "alice over https\n", mode=0o644)
+    root = peb.root()
+    d.locker("vhost", "add", "alice", "fresh.alice-site.test")
+    assert wait_for(lambda: https_get(d, root, "fresh.alice-site.test") ==
+                    "alice over https\n", within=30), d.log()[-3000:]
+    ctx = ssl.create_default_context(cafile=root)
+    with socket.create_connection(("127.0.0.1", d.tls_port), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname="fresh.alice-site.test") as t:
+            assert t.getpeercert()["subjectAltName"] == (("DNS", "fresh.alice-site.test"),)
+
+
+def test_a_vhost_by_tls_alpn01(env):
+    d, peb = env
+    d.write_conf(d.base_conf + "acme-challenge tls-alpn-01\n")
+    d.proc.send_signal(1)
+    time.sleep(0.5)
+    d.locker("vhost", "add", "alice", "alpn.alice-site.test")
+    root = peb.root()
+    assert wait_for(lambda: have_cert(d, "alpn.alice-site.test"), within=30), d.log()[-3000:]
+    ok, out = verify(root, os.path.join(tls_dir(d), "alpn.alice-site.test.crt"))
+    assert ok, out
+    assert "alpn.alice-site.test: answering tls-alpn-01" in d.log(), d.log()[-3000:]
+    assert "alpn.alice-site.test: answering http-01" not in d.log()
+    assert wait_for(lambda: https_get(d, root, "alpn.alice-site.test") ==
+                    "alice over https\n", within=10)
+    # A ClientHello offering acme-tls/1 for a name with no live challenge
+    # gets no challenge certificate (the handshake fails or is the site's).
+    ctx = ssl.create_default_context(cafile=root)
+    ctx.set_alpn_protocols(["acme-tls/1"])
+    try:
+        with socket.create_connection(("127.0.0.1", d.tls_port), timeout=5) as s:
+            with ctx.wrap_socket(s, server_hostname="alpn.alice-site.test") as t:
+                assert t.selected_alpn_protocol() != "acme-tls/1"
+    except (ssl.SSLError, OSError):
+        pass
+    d.write_conf(d.base_conf)
+    d.proc.send_signal(1)
 
 
 # ---------------------------------------------------------------- a hostile CA
