@@ -138,3 +138,24 @@ def test_the_tsig_secret_is_in_no_process_but_acme(env):
     assert memory_has(d.proc.pid, pats) == set(), "the master holds the TSIG key"
     fds = os.listdir(f"/proc/{d.proc.pid}/fd")
     assert all(os.readlink(f"/proc/{d.proc.pid}/fd/{n}") != k.secret_file for n in fds)
+
+
+def test_a_restarted_acme_renews_the_wildcard_with_the_key_again(env):
+    """pebble's certificates last 60 s, so the wildcard is renewed within the
+    module; after a kill -9 of the ACME process, the one the master starts
+    again is handed the key again and renews it by DNS-01 all the same."""
+    import signal
+    d, peb, _ = env
+    wild = f"*.{DOMAIN}"
+    first = wait_for(lambda: cert_state(d, wild).get("not_after"), within=30)
+    assert first, cert_state(d, wild)
+    old = [p for p, (role, _) in d.children().items() if role == "acme"]
+    assert len(old) == 1
+    os.kill(old[0], signal.SIGKILL)
+    assert wait_for(lambda: [p for p, (role, _) in d.children().items()
+                             if role == "acme" and p != old[0]], within=10), d.children()
+    renewed = wait_for(lambda: cert_state(d, wild).get("not_after", 0) > first and
+                       cert_state(d, wild), within=90)
+    assert renewed and renewed["state"] == "issued", (cert_state(d, wild), d.log()[-3000:])
+    crt = os.path.join(tls_dir(d), f"_wildcard.{DOMAIN}.crt")
+    assert verify(peb.root(), crt)[0]
