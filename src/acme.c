@@ -424,7 +424,7 @@ issued(struct acme_ctx *A, struct acme_host *h)
 
 	h->state = ACME_ST_ISSUED;
 	h->renew_failed = 0;
-	h->failures = 0;
+	h->failures = h->ca_failures = 0;
 	h->error[0] = '\0';
 	h->next_at = h->not_before + (h->not_after - h->not_before) * 2 / 3;
 	snprintf(name, sizeof(name), "%s.crt", h->file);
@@ -451,20 +451,26 @@ failed(struct acme_ctx *A, struct acme_host *h, int rc, const char *err)
 
 	snprintf(h->error, sizeof(h->error), "%s", err);
 	h->failures++;
+	h->ca_failures++;
 	h->next_at = now + backoff(A, h->failures);
+	/* acme-fallback-after failures at one CA: the other gets a prompt first
+	 * try; the backoff counts them all, so two CAs are not tried twice as
+	 * often as one. */
+	if (A->ca[1].url[0] != '\0' && h->ca_failures >= A->conf.acme_fallback_after) {
+		h->ca = !h->ca;
+		h->ca_failures = 0;
+		h->next_at = now + jitter(A->conf.acme_retry);
+	}
 	if (h->not_after > now) {
 		h->renew_failed = 1;
 		log_warnx("acme: %s: renewal failed (%s); the certificate served until "
 		    "now stays until it expires at %lld", h->host, err, (long long)h->not_after);
 	} else {
-		h->state = rc == ACME_RATE_LIMITED ? ACME_ST_RATE_LIMITED : ACME_ST_FAILED;
+		h->state = rc == ACME_RATE_LIMITED ? ACME_ST_RATE_LIMITED :
+		    h->not_after != 0 ? ACME_ST_EXPIRED : ACME_ST_FAILED;
 		log_warnx("acme: %s: %s; next try in %llds", h->host, err,
 		    (long long)(h->next_at - now));
 	}
-	if (A->ca[1].url[0] != '\0' && h->failures >= A->conf.acme_fallback_after)
-		h->ca = !h->ca;	/* the other CA, until it fails as many times */
-	if (h->ca && h->failures >= A->conf.acme_fallback_after)
-		h->failures = 1;
 }
 
 /* A host whose turn it is: budgets first, then the CA. */

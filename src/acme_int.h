@@ -132,7 +132,8 @@ struct acme_host {
 	int		state;			/* enum acme_state */
 	int		renew_failed;
 	int		ca;			/* 0 acme-ca, 1 acme-ca-fallback */
-	uint32_t	failures;		/* in a row */
+	uint32_t	failures;		/* in a row, at either CA: the backoff's */
+	uint32_t	ca_failures;		/* ... at this one: acme-fallback-after's */
 	int64_t		not_before, not_after;	/* of the certificate served, 0 none */
 	int64_t		next_at;		/* next order or renewal */
 	char		issuer[ACME_ISSUER_MAX + 1];

@@ -68,6 +68,10 @@ void	do_cert(struct ctl_client *c);			/* ctl_certs.c */
 
 /* ------------------------------------------------------------ shared */
 
+/* `locker status`: a line for each certificate the caller may see (of
+ * locker, or NULL: all theirs) that could not be renewed.  ctl_certs.c */
+void	cert_warnings(struct ctl_client *c, const char *locker);
+
 /* dir_vhost_foreach() callback: one MSG_CTL_VHOST to the client in arg; 0. */
 int	vhost_cb(const struct vhost_rec *v, void *arg);	/* ctl_lockers.c */
 /* 1 if a CTL_RUN/CTL_SU request's packed argv and TERM are well formed. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "route.h"
@@ -97,4 +98,41 @@ do_cert(struct ctl_client *c)
 		reply(c, MSG_CTL_CERT, &cc, sizeof(cc));
 	}
 	done(c, 0, NULL);
+}
+
+/* ------------------------------------------------------------ status */
+
+struct warn_walk {
+	struct ctl_client	*c;
+	const char		*locker;	/* NULL: every one the caller may see */
+};
+
+static int
+warn_cb(const struct acme_name *n, const struct msg_acme_status *s, void *arg)
+{
+	struct warn_walk	*w = arg;
+	char			 line[600], when[32];
+	time_t			 t = (time_t)s->not_after;
+	struct tm		 tm;
+
+	if (!s->renew_failed && s->state != ACME_ST_EXPIRED)
+		return 0;
+	if (w->locker != NULL ? strcmp(n->locker, w->locker) != 0 :
+	    n->locker[0] != '\0' && !caller_may(w->c, n->locker))
+		return 0;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	snprintf(line, sizeof(line), "warning: the certificate of %s %s %s and could not be "
+	    "renewed: %s", n->host, t > time(NULL) ? "expires" : "expired", when,
+	    s->error[0] ? s->error : "(no error given)");
+	text(w->c, line);
+	return 0;
+}
+
+void
+cert_warnings(struct ctl_client *c, const char *locker)
+{
+	struct warn_walk w = { .c = c, .locker = locker };
+
+	acme_status_foreach(warn_cb, &w);
 }

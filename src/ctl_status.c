@@ -353,6 +353,7 @@ do_status(struct ctl_client *c)
 			return;
 		send_locker_procs(c, &lr);
 		send_locker_stats(c, lr.name);
+		cert_warnings(c, lr.name);
 		done(c, 0, NULL);
 		return;
 	}
@@ -364,6 +365,7 @@ do_status(struct ctl_client *c)
 		send_set_procs(c, &set);
 		free(set.v);
 		dir_admin_foreach_uid(M->dir, c->uid, stats_admin_cb, c);
+		cert_warnings(c, NULL);
 		done(c, 0, NULL);
 		return;
 	}
@@ -382,11 +384,14 @@ do_status(struct ctl_client *c)
 		send_proc(c, M->logd.pid, "logd", NULL, 0, M->logd.restarts, NULL);
 	if (M->keyd.pid > 0)
 		send_proc(c, M->keyd.pid, "keyd", NULL, 0, M->keyd.restarts, NULL);
+	if (M->acme.pid > 0)
+		send_proc(c, M->acme.pid, "acme", NULL, 0, M->acme.restarts, NULL);
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid > 0)
 			send_proc(c, w->pid, w->role == ROLE_WORKER ? "worker" : "task", w->locker,
 			    w->uid, 0, NULL);
 	stats_foreach(send_stats_cb, c);
+	cert_warnings(c, NULL);
 	done(c, 0, NULL);
 }
 

@@ -369,6 +369,38 @@ def test_a_vhost_by_tls_alpn01(env):
     d.proc.send_signal(1)
 
 
+def test_a_failed_renewal_keeps_serving_warns_and_falls_back(env):
+    """The CA goes away: renewals fail, the certificates already there are
+    still served, `locker status` says so; a fallback CA renews them."""
+    d, peb = env
+    root = peb.root()
+    host = "fresh.alice-site.test"
+    assert wait_for(lambda: have_cert(d, host), within=30)
+    d.write_conf(d.base_conf.replace(f"acme-ca {peb.url}", "acme-ca https://127.0.0.1:1/dir"))
+    d.proc.send_signal(1)
+    s = wait_for(lambda: (cert_status(d, host) or {}).get("renew_failed") and
+                 cert_status(d, host), within=VALIDITY)
+    assert s, cert_status(d, host)
+    assert s["state"] == "issued" and "127.0.0.1" in s["error"], s
+    assert s["not_after"] > time.time()
+    out = d.locker("status").stdout
+    assert f"the certificate of {host} expires" in out and "could not be renewed" in out, out
+    assert https_get(d, root, host) == "alice over https\n"
+    # An admin of bob is not told of alice's.
+    out = d.locker("status", user="acmeadm", check=False).stdout
+    assert host not in out
+    old_after = s["not_after"]
+    d.write_conf(d.base_conf.replace(f"acme-ca {peb.url}", "acme-ca https://127.0.0.1:1/dir") +
+                 f"acme-ca-fallback {peb.url}\nacme-fallback-after 1\n")
+    d.proc.send_signal(1)
+    s = wait_for(lambda: (cert_status(d, host) or {}).get("not_after", 0) > old_after and
+                 cert_status(d, host), within=30)
+    assert s and not s["renew_failed"] and s["error"] == "", (s, d.log()[-3000:])
+    assert f"the certificate of {host}" not in d.locker("status", "alice").stdout
+    d.write_conf(d.base_conf)
+    d.proc.send_signal(1)
+
+
 # ---------------------------------------------------------------- a hostile CA
 
 class HostileCA(http.server.BaseHTTPRequestHandler):
