@@ -26,6 +26,7 @@
 #include "http.h"
 #include "route.h"
 #include "front.h"
+#include "tls.h"
 #include "acme.h"
 
 static void	body_expect(struct conn *c);
@@ -195,10 +196,15 @@ request_done(struct conn *c)
 	free(c->scr);
 	c->scr = NULL;
 	if (!c->keep_alive) {
+		if (cio_flushed(c) == 0) {
+			conn_set_state(c, C_FLUSH, F.conf.send_timeout);
+			return;
+		}
 		cio_shutdown(c);
 		conn_close(c);
 		return;
 	}
+	cio_idle(c);
 	/* Keep what the client pipelined after this request. */
 	if (c->pos < c->inlen)
 		memmove(c->in, c->in + c->pos, c->inlen - c->pos);
@@ -527,7 +533,23 @@ conn_run(struct conn *c)
 			}
 			conn_set_state(c, C_READ_HEAD, F.conf.header_timeout);
 			continue;
+		case C_FLUSH:
+			if ((r = cio_flushed(c)) == 0)
+				return;
+			if (r == 1)
+				cio_shutdown(c);
+			conn_close(c);
+			return;
 		case C_READ_HEAD:
+			/* TLS: what the last answer left in the buffer goes first. */
+			if (c->tls != NULL && c->tls->wbuf != NULL) {
+				if ((r = cio_flushed(c)) == -1) {
+					conn_close(c);
+					return;
+				}
+				if (r == 1)
+					cio_idle(c);
+			}
 			if (c->inlen > 0) {
 				parse_head(c);
 				if (c->state != C_READ_HEAD)

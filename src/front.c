@@ -252,6 +252,7 @@ timeouts(void)
 			cgi_fail(c, 504, "script timed out");
 			break;
 		case C_SEND:
+		case C_FLUSH:
 		case C_HANDSHAKE:	/* tls-handshake-timeout: a slow hello */
 			conn_close(c);
 			continue;

@@ -30,6 +30,7 @@ enum conn_state {
 	C_SEND,
 	C_CGI,		/* a script runs: body up, output down */
 	C_WAIT_FCGI,	/* waiting for a connection to the locker's FastCGI pool */
+	C_FLUSH,	/* TLS: the last bytes on their way out, then the close */
 };
 
 enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_CGI, K_FCONN };
@@ -324,6 +325,11 @@ ssize_t	cio_sendfile(struct conn *c, int fd, off_t *off, size_t n);
 ssize_t	cio_sendfile_cb(void *arg, int fd, off_t *off, size_t n);
 /* Our side is done: TLS's close_notify, then the socket's FIN. */
 void	cio_shutdown(struct conn *c);
+/* Whether every byte said sent is in the kernel's hands: 1, 0 (wait for
+ * room: EAGAIN), -1 (error).  Always 1 on a plain connection. */
+int	cio_flushed(struct conn *c);
+/* Between requests: a TLS connection's response buffers go, once flushed. */
+void	cio_idle(struct conn *c);
 /* Whether c is a TLS connection (for --https-only, HSTS, the CGI variables). */
 static inline int
 conn_is_tls(const struct conn *c)

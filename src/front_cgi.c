@@ -505,7 +505,7 @@ cgi_send_body(struct conn *c)
 		    F.conf.send_timeout : sc->script_s);
 	}
 	sc->cgi_off = sc->cgi_len = 0;
-	return 1;
+	return cio_flushed(c);
 }
 
 /* Ask the locker's worker for a spool for the rest of the answer. */

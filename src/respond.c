@@ -431,7 +431,8 @@ send_some(struct conn *c)
 		close(c->file_fd);
 		c->file_fd = -1;
 	}
-	return 1;
+	/* TLS: the last records may still wait for room in the socket. */
+	return cio_flushed(c);
 }
 
 /*

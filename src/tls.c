@@ -244,6 +244,8 @@ ctx_new(void)
 	/* Tickets only: a session cache would be this process's alone. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
+	/* A request's records in one read(), not a header and then a body. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
 	SSL_CTX_set_client_hello_cb(ctx, challenge_hello_cb, NULL);	/* TLS-ALPN-01 */
@@ -454,6 +456,7 @@ tls_conn_new(struct conn *c)
 		ERR_clear_error();
 		return -1;
 	}
+	t->sock = SSL_get_rbio(t->ssl);
 	SSL_set_app_data(t->ssl, c);
 	SSL_set_accept_state(t->ssl);
 	if (c->lflags & LISTEN_VERIFY)

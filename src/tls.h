@@ -10,19 +10,33 @@
 
 #include "route.h"
 
-/* One TLS record's worth: what a file or a gathered write goes out in. */
-#define TLS_BUF		16384
+/* A TLS record's plaintext at most. */
+#define TLS_RECORD	16384
+/* What a response's bytes go out in, while it is being sent: four records
+ * of a file per pread(), and four records per write() of the socket. */
+#define TLS_BUF		(4 * TLS_RECORD)
 
 struct tls_conn {
 	SSL		*ssl;
+	BIO		*sock;		/* the socket's BIO (also SSL's read BIO) */
 	/*
-	 * Bytes of a gathered write or of a file on their way, made only on
-	 * the first such write.  pend: how many were handed to SSL_write()
-	 * that wants to be called again; OpenSSL has them encrypted already,
-	 * so the retry must offer at least as many (it gets the same back).
+	 * A buffer in front of sock, so that several records go out in one
+	 * write(): pushed for a handshake and for a response, popped once
+	 * empty between requests (cio_idle()), so that an idle connection
+	 * holds none.
+	 */
+	BIO		*wbuf;
+	/*
+	 * Plaintext on its way (a gathered write, or a file's bytes read
+	 * ahead: [boff, boff + blen) of file bfd), made when a response needs
+	 * it.  An SSL_write() that must be called again is offered the same
+	 * bytes (OpenSSL has them encrypted already): the caller's are where
+	 * they were, and a file's are read ahead from the same offset.
 	 */
 	char		*buf;
-	size_t		 pend;
+	int		 bfd;
+	off_t		 boff;
+	size_t		 blen;
 	int		 rd_wants_write;	/* SSL_read() waits for the socket's room */
 	int		 ktls;			/* the kernel encrypts: sendfile() works */
 	int		 counted;		/* in F.handshakes */
