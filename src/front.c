@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,6 +310,10 @@ ev_conn(struct conn *c, uint32_t events)
 	/* A TLS read that waited for room to write (cio.c). */
 	if ((events & EPOLLOUT) && c->tls != NULL && c->tls->rd_wants_write)
 		c->readable = 1;
+	/* Room alone does nothing for a handshake waiting for the client's
+	 * bytes (its own flight just made that room's edge). */
+	if (c->state == C_HANDSHAKE && !c->readable && !c->tls->hs_wants_write)
+		return;
 	conn_run(c);
 }
 
@@ -471,6 +476,11 @@ front_main(int idx)
 	}
 
 	raise_nofile();
+	/* Connections come and go by the thousand a second, a TLS one with
+	 * OpenSSL's tens of KiB: the heap's top is kept rather than given
+	 * back and taken again (a brk() or two per connection). */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_TOP_PAD, 4 << 20);
 	tzset();	/* before the chroot hides /etc/localtime */
 	tls_init();
 	update_date();

@@ -15,8 +15,10 @@
  * OpenSSL choosing by the signature algorithms the client offers.
  */
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,7 @@ struct tls_set {
 static struct tls_set	cur, staged;
 static SSL_CTX		*dflt;		/* cur's site of the service domain, or its first */
 static struct msg_tls_tickets tickets;
+static int		 ktls_ok;	/* the kernel has TLS (its "tls" ULP) */
 static const unsigned char sid_ctx[] = "lockerd";
 
 /* One line a minute at most for what any client can cause again and again. */
@@ -73,6 +76,33 @@ tls_note(const char *what)
 	ERR_clear_error();
 }
 
+/*
+ * Whether the kernel can take over a connection's records (kTLS): its
+ * "tls" upper-layer protocol loaded, or there to load.  Asked once,
+ * before the chroot: OpenSSL would otherwise try, and fail, two
+ * setsockopt() calls on every connection of a kernel without it.
+ */
+static int
+ktls_available(void)
+{
+	struct utsname	 u;
+	char		 line[256], mod[PATH_MAX];
+	FILE		*f;
+	int		 ok = 0;
+
+	if ((f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re")) != NULL) {
+		if (fgets(line, sizeof(line), f) != NULL)
+			for (char *w = strtok(line, " \n"); w != NULL; w = strtok(NULL, " \n"))
+				ok |= strcmp(w, "tls") == 0;
+		fclose(f);
+	}
+	if (!ok && uname(&u) == 0) {
+		snprintf(mod, sizeof(mod), "/lib/modules/%s/kernel/net/tls", u.release);
+		ok = access(mod, F_OK) == 0;
+	}
+	return ok;
+}
+
 void
 tls_init(void)
 {
@@ -82,6 +112,7 @@ tls_init(void)
 	 * the files are still there to read (front is chrooted next). */
 	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1 || RAND_bytes(&b, 1) != 1)
 		fatalx("front: OpenSSL does not start");
+	ktls_ok = ktls_available();
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -237,7 +268,8 @@ ctx_new(void)
 		return NULL;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_ENABLE_KTLS);
+	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    (ktls_ok ? SSL_OP_ENABLE_KTLS : 0));
 	/* Partial writes: a full socket keeps what went, as send() does. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
@@ -493,7 +525,11 @@ tls_handshake(struct conn *c)
 	}
 	switch (SSL_get_error(t->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
+		t->hs_wants_write = 0;
+		c->readable = 0;	/* until EPOLLIN: its edge brings the bytes */
+		return 0;
 	case SSL_ERROR_WANT_WRITE:
+		t->hs_wants_write = 1;
 		return 0;
 	default:
 		/* Garbage, a truncated hello, no shared cipher: this one only. */

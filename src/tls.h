@@ -26,6 +26,7 @@ struct tls_conn {
 	 * holds none.
 	 */
 	BIO		*wbuf;
+	int		 hs_wants_write;	/* the handshake waits for room, not bytes */
 	/*
 	 * Plaintext on its way (a gathered write, or a file's bytes read
 	 * ahead: [boff, boff + blen) of file bfd), made when a response needs
