@@ -225,7 +225,14 @@ request_route(struct conn *c)
 {
 	struct route_result	 rr;
 	enum route_status	 rs;
+	const char		*host = c->req.host.p ? c->req.host.p : "";
+	size_t			 hostlen = c->req.host.p ? c->req.host.len : 0;
 
+	/* HTTP/1.0 without Host over TLS: the name of the hello, as nginx. */
+	if (c->req.host.p == NULL && c->tls != NULL && c->tls->sni[0] != '\0') {
+		host = c->tls->sni;
+		hostlen = strlen(host);
+	}
 	c->nreq++;
 	c->hsts = 0;
 	c->started = time(NULL);
@@ -265,8 +272,7 @@ request_route(struct conn *c)
 		send_error(c, 421, 1);
 		return;
 	}
-	rs = route_lookup(F.routes, c->req.host.p ? c->req.host.p : "",
-	    c->req.host.p ? c->req.host.len : 0, c->path, &rr);
+	rs = route_lookup(F.routes, host, hostlen, c->path, &rr);
 	if (rs != ROUTE_LOCKER) {
 		send_error(c, rs == ROUTE_UNKNOWN_HOST && c->req.host.p &&
 		    route_canon_host(c->req.host.p, c->req.host.len, rr.fs_path,

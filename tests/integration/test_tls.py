@@ -205,6 +205,17 @@ def test_sni_naming_another_site_than_host_is_421(d):
     assert code == 200
 
 
+def test_http10_without_host_is_routed_by_sni(d):
+    ctx = ssl.create_default_context(cafile=d.ca)
+    with socket.create_connection(("127.0.0.1", d.tls_port), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname="bob." + DOMAIN) as t:
+            t.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            data = b""
+            while chunk := t.recv(65536):
+                data += chunk
+    assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"bob's page\n"), data[:200]
+
+
 def test_tls_below_1_2_refused_and_weak_ciphers_too(d):
     for old in ("-tls1", "-tls1_1"):
         r = run("openssl", "s_client", "-connect", f"127.0.0.1:{d.tls_port}", "-servername",
@@ -492,7 +503,7 @@ def test_sighup_new_certificate_new_handshakes_see_it_old_connection_lives(
     crt, key = pki["ca"].leaf("renewed/wild", f"/CN=*.{DOMAIN}", ["*." + DOMAIN])
     conf = open(d.conf).read().replace(pki["certs"]["wild"][0], crt).replace(
         pki["certs"]["wild"][1], key)
-    d.write_conf(conf)
+    d.write_conf(conf + "tls-protocols TLSv1.3\n")
     after = run("openssl", "x509", "-in", crt, "-noout", "-serial").stdout.strip()
     assert after != before
     d.proc.send_signal(signal.SIGHUP)
@@ -507,6 +518,10 @@ def test_sighup_new_certificate_new_handshakes_see_it_old_connection_lives(
     assert wait_for(lambda: served_serial() == after, within=15)
     assert get(held).startswith(b"HTTP/1.1 200")    # the one in flight lives on
     held.close()
+    # The reloaded tls-protocols holds for new handshakes too.
+    r = run("openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername",
+            "alice." + DOMAIN, "-tls1_2", input="")
+    assert "BEGIN CERTIFICATE" not in r.stdout
 
 
 def check(build_dir, conf_path):
