@@ -44,7 +44,7 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
-	       test_msg test_jail test_verbs test_keyclient
+	       test_msg test_jail test_verbs test_keyclient test_acme
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
@@ -86,6 +86,8 @@ $(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o $(B)/http.o
 $(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/util.o $(B)/log.o
 $(B)/test_jail: tests/unit/test_jail.c $(B)/jail.o $(B)/landlock.o $(B)/config.o $(B)/route.o $(B)/util.o \
 		  $(B)/log.o
+$(B)/test_acme: tests/unit/test_acme.c $(B)/acme_http.o $(B)/acme_proto.o $(B)/acme_jws.o \
+		  $(B)/route.o $(B)/util.o $(B)/log.o
 $(B)/test_keyclient: tests/unit/test_keyclient.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o \
 		  $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/seccomp.o
 $(UNIT_BINS): tests/unit/unit.h

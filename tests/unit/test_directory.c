@@ -691,6 +691,33 @@ test_migration_v2(void)
 
 /* A vhost's own choice of HTTPS, kept in the directory and on a claim;
  * a database of schema 4 gains it as the configuration's default. */
+/* acme-names-per-week: a name counts once for its locker, then is free. */
+static void
+test_acme_names(void)
+{
+	struct directory	*d;
+	char			 err[256], path[300];
+
+	snprintf(path, sizeof(path), "%s/acme.db", tmpdir);
+	if ((d = dir_open(path, err, sizeof(err))) == NULL) {
+		CHECK(d != NULL);
+		return;
+	}
+	CHECK_INT(dir_acme_names_since(d, "web", 0), 0);
+	CHECK_INT(dir_acme_name_counted(d, "a.web.net", "web"), 0);
+	CHECK_INT(dir_acme_name_count(d, "a.web.net", "web", 1000), 0);
+	CHECK_INT(dir_acme_name_count(d, "b.web.net", "web", 2000), 0);
+	CHECK_INT(dir_acme_name_counted(d, "a.web.net", "web"), 1);
+	CHECK_INT(dir_acme_name_counted(d, "a.web.net", "other"), 0);
+	CHECK_INT(dir_acme_names_since(d, "web", 0), 2);
+	CHECK_INT(dir_acme_names_since(d, "web", 1500), 1);
+	/* The name goes to another locker: it counts for that one afresh. */
+	CHECK_INT(dir_acme_name_count(d, "a.web.net", "other", 3000), 0);
+	CHECK_INT(dir_acme_names_since(d, "web", 0), 1);
+	CHECK_INT(dir_acme_names_since(d, "other", 0), 1);
+	dir_close(d);
+}
+
 static void
 test_vhost_https(void)
 {
@@ -899,6 +926,7 @@ main(void)
 	test_migration_v2();
 	test_migration_v3_audit();
 	test_vhost_https();
+	test_acme_names();
 	test_limits();
 	UNIT_DONE();
 }
