@@ -565,6 +565,8 @@ start(struct acme_ctx *A)
 		fatal("acme: calloc");
 	A->ca[0].url = A->conf.acme_ca;
 	A->ca[1].url = A->conf.acme_ca_fallback;
+	if (seccomp_acme(err, sizeof(err)) == -1)
+		fatalx("acme: %s", err);
 }
 
 int

@@ -811,6 +811,7 @@ int	seccomp_compile(char *err, size_t errlen);
 int	seccomp_enforce(void);
 int	seccomp_service(int logd, char *err, size_t errlen);	/* front's or logd's allow-list */
 int	seccomp_keyd(char *err, size_t errlen);			/* keyd's */
+int	seccomp_acme(char *err, size_t errlen);			/* the ACME client's */
 
 /* -------------------------------------------------------------- stats.c */
 /* front: count one logged request (status, locker or ""); cheap.  master_fd:

@@ -331,6 +331,30 @@ seccomp_keyd(char *err, size_t errlen)
 	return load_list(keyd_list, NULL, err, errlen);
 }
 
+/*
+ * The ACME client's: the base, and what talking to a CA and a DNS server
+ * and keeping tls-dir take (sockets it makes and connects; the resolver's
+ * files and the NSS modules getaddrinfo() loads; its own files, written
+ * and renamed; interfaces for resolves_here()).  Never exec, fork, ptrace,
+ * mount or change its ids: a CA that found a hole in the client gets a
+ * process that can talk and write tls-dir, and no more.
+ */
+static const char *const acme_extra[] = {
+	"poll", "ppoll", "select", "pselect6",
+	"socket", "connect", "bind", "shutdown", "setsockopt", "getsockopt", "getsockname",
+	"getpeername",
+	"open", "openat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2",
+	"readlink", "getdents64", "uname", "ioctl",
+	"fsync", "fdatasync", "rename", "renameat", "renameat2", "unlink", "unlinkat",
+	NULL
+};
+
+int
+seccomp_acme(char *err, size_t errlen)
+{
+	return load_list(service_base, acme_extra, err, errlen);
+}
+
 /* Loads the allow-list of front (logd == 0) or logd in this process. */
 int
 seccomp_service(int logd, char *err, size_t errlen)

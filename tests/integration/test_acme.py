@@ -11,6 +11,7 @@ the badNonce retry.
 import json
 import os
 import pwd
+import re
 import socket
 import ssl
 import stat
@@ -343,6 +344,7 @@ def test_an_issued_certificate_is_served_at_once(env):
 
 def test_a_vhost_by_tls_alpn01(env):
     d, peb = env
+    d.put("alice", "index.html", "alice over https\n", mode=0o644)
     d.write_conf(d.base_conf + "acme-challenge tls-alpn-01\n")
     d.proc.send_signal(1)
     time.sleep(0.5)
@@ -511,3 +513,18 @@ def test_a_hostile_ca_stalls_nothing_and_writes_nowhere(make_lockerd, tmp_path):
     finally:
         srv.shutdown()
         dns.stop()
+
+
+def test_the_acme_process_runs_as_key_user_under_its_filter(env):
+    d, _ = env
+    pids = d.pids("acme")
+    assert len(pids) == 1, d.children()
+    with open(f"/proc/{pids[0]}/status") as f:
+        st = f.read()
+    ku = pwd.getpwnam("lockerd-key").pw_uid
+    uids = [int(x) for x in re.search(r"Uid:\s+(.*)", st).group(1).split()]
+    assert uids == [ku] * 4, st
+    assert re.search(r"Seccomp:\s+2", st) and re.search(r"NoNewPrivs:\s+1", st), st
+    assert os.readlink(f"/proc/{pids[0]}/cwd") == tls_dir(d)
+    # Its filter refuses what it never needs: no program can be started.
+    assert re.search(r"CapEff:\s+0+$", st, re.M), st
