@@ -10,6 +10,7 @@ sandbox (uid, root, seccomp, dumpable, core size, descriptors), the real
 channel of a front (taken with pidfd_getfd, as test_trust.py does) for
 what a subverted front can send.
 """
+import ctypes
 import json
 import os
 import pwd
@@ -67,6 +68,30 @@ def answer(s, within=5.0):
     return seq, status, m[16:]
 
 
+def as_user_can_read_mem(pw, pid):
+    """Whether a process of pw's uid can open pid's memory or attach to it."""
+    child = os.fork()
+    if child == 0:
+        code = 0
+        try:
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+            try:
+                with open(f"/proc/{pid}/mem", "rb") as f:
+                    f.read(1)
+                code |= 1
+            except OSError:
+                pass
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.ptrace(16, pid, None, None) == 0:     # PTRACE_ATTACH
+                code |= 2
+        finally:
+            os._exit(code)
+    _, st = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(st) != 0
+
+
 def test_sandbox(k):
     pid = keyd_pid(k)
     assert pid
@@ -95,6 +120,26 @@ def test_sandbox(k):
     assert sorted(ends.values()) == sorted([k.proc.pid] + k.pids("front"))
     for fd in fds:
         assert os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+    # Neither a process of key-user's own (the ACME client is one) nor one
+    # of front's user may read its memory or trace it.
+    for user in ("lockerd-key", "lockerd"):
+        assert not as_user_can_read_mem(pwd.getpwnam(user), pid), user
+    # (The check works: a dumpable process of key-user's is open to it,
+    # where Yama lets a process trace more than its own children.)
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            yama = int(f.read())
+    except OSError:
+        yama = 0
+    sleeper = yama == 0 and subprocess.Popen(["setpriv", f"--reuid={key.pw_uid}", f"--regid={key.pw_gid}",
+                                "--clear-groups", "sleep", "30"])
+    if sleeper:
+        try:
+            time.sleep(0.2)
+            assert as_user_can_read_mem(key, sleeper.pid)
+        finally:
+            sleeper.kill()
+            sleeper.wait()
     # `locker status` shows it, like logd.
     st = json.loads(k.locker("status", "--json").stdout)["processes"]
     assert [p["pid"] for p in st if p["role"] == "keyd"] == [pid]
