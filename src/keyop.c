@@ -207,20 +207,107 @@ keyop_count(void)
 	return nkeys;
 }
 
+/* The PSS hashes of TLS (rsa_pss_rsae_sha256/384/512), fetched once. */
+static const EVP_MD *
+pss_md(int i)
+{
+	static const char *const names[] = { "SHA256", "SHA384", "SHA512" };
+	static EVP_MD *md[3];
+
+	if (i < 0 || i >= 3)
+		return NULL;
+	if (md[i] == NULL)
+		md[i] = EVP_MD_fetch(NULL, names[i], NULL);
+	return md[i];
+}
+
+/* MGF1 (RFC 8017, B.2.1) of seed, xored into out. */
+static int
+mgf1_xor(unsigned char *out, size_t len, const unsigned char *seed, size_t seedlen,
+    const EVP_MD *md)
+{
+	static EVP_MD_CTX	*m;
+	unsigned char		 h[EVP_MAX_MD_SIZE], cnt[4];
+	unsigned int		 hl, i;
+	uint32_t		 c;
+	size_t			 done = 0;
+
+	if (m == NULL && (m = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	for (c = 0; done < len; c++) {
+		cnt[0] = (unsigned char)(c >> 24);
+		cnt[1] = (unsigned char)(c >> 16);
+		cnt[2] = (unsigned char)(c >> 8);
+		cnt[3] = (unsigned char)c;
+		if (EVP_DigestInit_ex(m, md, NULL) != 1 || EVP_DigestUpdate(m, seed, seedlen) != 1 ||
+		    EVP_DigestUpdate(m, cnt, 4) != 1 || EVP_DigestFinal_ex(m, h, &hl) != 1)
+			return -1;
+		for (i = 0; i < hl && done < len; i++)
+			out[done++] ^= h[i];
+	}
+	return 0;
+}
+
+/* 1 if em (emlen bytes, emBits significant) is EMSA-PSS-ENCODE's output
+ * for a hash of md and a salt as long as the hash, whatever the message. */
+static int
+pss_encoded(const unsigned char *em, size_t emlen, size_t embits, const EVP_MD *md)
+{
+	unsigned char	 db[KEY_OP_MAX_IN];
+	size_t		 hlen = (size_t)EVP_MD_get_size(md), dblen, zeros, i;
+
+	if (emlen < 2 * hlen + 2 || em[emlen - 1] != 0xbc)
+		return 0;
+	dblen = emlen - hlen - 1;
+	memcpy(db, em, dblen);
+	if (mgf1_xor(db, dblen, em + dblen, hlen, md) == -1)
+		return 0;
+	db[0] &= (unsigned char)(0xff >> (8 * emlen - embits));
+	zeros = dblen - hlen - 1;
+	for (i = 0; i < zeros; i++)
+		if (db[i] != 0)
+			return 0;
+	return db[zeros] == 0x01;
+}
+
+/*
+ * An RSA block without padding is signed only if it is a PSS encoding, as
+ * TLS's are: the raw private operation on any block would be a decryption
+ * oracle for a subverted front (anything ever encrypted to the key, with
+ * Chaum's blinding too), where a PSS block, whose shape a front cannot
+ * steer to a chosen ciphertext, gives it a signature and nothing more.
+ */
+static int
+pss_shaped(const struct key *k, const unsigned char *in, size_t inlen)
+{
+	size_t	embits = (size_t)EVP_PKEY_get_bits(k->pkey) - 1, emlen = (embits + 7) / 8;
+	int	i;
+
+	if (emlen > inlen || (inlen > emlen && in[0] != 0))
+		return 0;
+	for (i = 0; pss_md(i) != NULL; i++)
+		if (pss_encoded(in + (inlen - emlen), emlen, embits, pss_md(i)))
+			return 1;
+	return 0;
+}
+
 /*
  * The checks a table cannot make: the operation fits the key's type, the
- * input its length (an RSA block without padding is exactly the modulus;
- * PKCS#1 type 1 needs 11 bytes of it; an ECDSA digest is at most SHA-512's).
+ * input its length (an RSA block without padding is exactly the modulus,
+ * and PSS-shaped; PKCS#1 type 1 needs 11 bytes of it; an ECDSA digest is at
+ * most SHA-512's).
  */
 static enum key_status
-op_check(const struct key *k, const struct key_op *op, size_t inlen)
+op_check(const struct key *k, const struct key_op *op, const unsigned char *in, size_t inlen)
 {
 	if (op->op == KEY_OP_ECDSA_SIGN && k->type == EVP_PKEY_EC)
 		return inlen >= 1 && inlen <= 64 ? KEY_OK : KEY_ELEN;
 	if (op->op != KEY_OP_RSA_PRIV_ENC || k->type != EVP_PKEY_RSA)
 		return KEY_EOP;
+	if (op->pad == KEY_PAD_NONE && inlen != k->size)
+		return KEY_ELEN;
 	if (op->pad == KEY_PAD_NONE)
-		return inlen == k->size ? KEY_OK : KEY_ELEN;
+		return pss_shaped(k, in, inlen) ? KEY_OK : KEY_EOP;
 	if (op->pad == KEY_PAD_PKCS1)
 		return inlen >= 1 && inlen + 11 <= k->size ? KEY_OK : KEY_ELEN;
 	return KEY_EOP;
@@ -260,7 +347,8 @@ keyop_answer(const void *req, size_t len, void *out)
 	res.seq = op.seq;
 	if ((k = key_find(op.key_id)) == NULL)
 		res.status = KEY_ENOKEY;
-	else if ((res.status = op_check(k, &op, len - sizeof(op))) == KEY_OK)
+	else if ((res.status = op_check(k, &op, (const unsigned char *)req + sizeof(op),
+	    len - sizeof(op))) == KEY_OK)
 		res.status = op_run(k, &op, (const unsigned char *)req + sizeof(op),
 		    len - sizeof(op), body, &outlen);
 	if (res.status != KEY_OK)
@@ -302,5 +390,7 @@ keyop_warm(void)
 		BIO_free(b);
 		EVP_PKEY_CTX_free(c);
 	}
+	for (i = 0; pss_md((int)i) != NULL; i++)
+		;
 	ERR_clear_error();
 }

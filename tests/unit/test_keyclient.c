@@ -104,7 +104,16 @@ keyd_fork(void)
 
 /* Sign msg with the proxy, verify with the real public key. */
 static int
+sign_verify_salt(EVP_PKEY *proxy, EVP_PKEY *pub, int pss, int salt);
+
+static int
 sign_verify(EVP_PKEY *proxy, EVP_PKEY *pub, int pss)
+{
+	return sign_verify_salt(proxy, pub, pss, RSA_PSS_SALTLEN_DIGEST);
+}
+
+static int
+sign_verify_salt(EVP_PKEY *proxy, EVP_PKEY *pub, int pss, int salt)
 {
 	static const unsigned char msg[] = "a handshake's transcript";
 	unsigned char	 sig[1024];
@@ -115,7 +124,7 @@ sign_verify(EVP_PKEY *proxy, EVP_PKEY *pub, int pss)
 
 	ok = EVP_DigestSignInit(m, &pc, EVP_sha256(), NULL, proxy) == 1 &&
 	    (!pss || (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) == 1)) &&
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, salt) == 1)) &&
 	    EVP_DigestSign(m, sig, &siglen, msg, sizeof(msg)) == 1;
 	EVP_MD_CTX_free(m);
 	if (!ok) {
@@ -125,7 +134,7 @@ sign_verify(EVP_PKEY *proxy, EVP_PKEY *pub, int pss)
 	m = EVP_MD_CTX_new();
 	ok = EVP_DigestVerifyInit(m, &pc, EVP_sha256(), NULL, pub) == 1 &&
 	    (!pss || (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) == 1)) &&
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, salt) == 1)) &&
 	    EVP_DigestVerify(m, sig, siglen, msg, sizeof(msg)) == 1;
 	EVP_MD_CTX_free(m);
 	ERR_clear_error();
@@ -233,7 +242,9 @@ test_hostile_front(void)
 	CHECK_INT(raw_op(fd, RSA_ID, KEY_OP_RSA_PRIV_ENC, KEY_PAD_NONE, 255, 7), KEY_ELEN);
 	CHECK_INT(raw_op(fd, RSA_ID, KEY_OP_RSA_PRIV_ENC, KEY_PAD_PKCS1, 246, 8), KEY_ELEN);
 	CHECK_INT(raw_op(fd, RSA_ID, KEY_OP_RSA_PRIV_ENC, 77, 32, 9), KEY_EOP);
-	CHECK_INT(raw_op(fd, RSA_ID, KEY_OP_RSA_PRIV_ENC, KEY_PAD_NONE, 256, 10), KEY_OK);
+	/* A raw block that is not a PSS encoding: no decryption oracle. */
+	CHECK_INT(raw_op(fd, RSA_ID, KEY_OP_RSA_PRIV_ENC, KEY_PAD_NONE, 256, 10), KEY_EOP);
+	CHECK_INT(raw_op(fd, RSA_ID, KEY_OP_RSA_PRIV_ENC, KEY_PAD_PKCS1, 51, 12), KEY_OK);
 	CHECK_INT(raw_op(fd, EC_ID, KEY_OP_ECDSA_SIGN, 0, 32, 11), KEY_OK);
 	/* A frame msg_rules[] refuses: keyd drops that channel, and only it. */
 	memset(junk, 0xff, sizeof(junk));
@@ -288,6 +299,11 @@ main(void)
 	CHECK(sign_verify(ec_proxy, ec_pub, 0));
 	CHECK(sign_verify(rsa_proxy, rsa_pub, 0));
 	CHECK(sign_verify(rsa_proxy, rsa_pub, 1));
+	/* PSS as TLS makes it (a salt as long as the hash) and no other: a
+	 * longer salt leaves too little of the block fixed to rule out a
+	 * ciphertext. */
+	CHECK(!sign_verify_salt(rsa_proxy, rsa_pub, 1, RSA_PSS_SALTLEN_MAX));
+	CHECK(sign_verify(rsa_proxy, rsa_pub, 1));
 	/* The proxy signs nothing of its own: the wrong key's public half. */
 	CHECK(!sign_verify(ec_proxy, X509_get0_pubkey(self_signed(
 	    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), "other")), 0));
@@ -307,6 +323,22 @@ main(void)
 
 		CHECK(!handshake(ec_cert, none, TLS1_3_VERSION, NULL, NULL));
 		EVP_PKEY_free(none);
+	}
+
+	/* A modulus of 8n+1 bits: its PSS block is a byte shorter than the
+	 * modulus, after a zero (RFC 8017, 9.1.1). */
+	{
+		EVP_PKEY	*odd = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2049);
+		X509		*odd_cert = self_signed(odd, "odd.test");
+		EVP_PKEY	*odd_proxy;
+
+		load(13, pem_fd(odd));
+		odd_proxy = keyclient_pkey(odd_cert, 13);
+		CHECK(sign_verify(odd_proxy, X509_get0_pubkey(odd_cert), 1));
+		CHECK(handshake(odd_cert, odd_proxy, TLS1_3_VERSION, NULL, NULL));
+		EVP_PKEY_free(odd_proxy);
+		X509_free(odd_cert);
+		EVP_PKEY_free(odd);
 	}
 
 	test_hostile_front();
