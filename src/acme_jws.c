@@ -297,15 +297,20 @@ acme_ari_id(const char *pem, size_t len, char *out, size_t outsz)
 	X509			*x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
 	const ASN1_OCTET_STRING	*aki = x ? X509_get0_authority_key_id(x) : NULL;
 	const ASN1_INTEGER	*ser = x ? X509_get0_serialNumber(x) : NULL;
+	unsigned char		*der = NULL;
 	char			 a[128], s[128];
-	int			 rc = -1;
+	int			 rc = -1, n;
 
-	if (aki != NULL && ser != NULL &&
+	/* The serial as DER encodes it (a leading 0 when its top bit is set),
+	 * without the tag and the one-byte length: the serial is 20 bytes at most. */
+	if (aki != NULL && ser != NULL && (n = i2d_ASN1_INTEGER(ser, &der)) > 2 &&
+	    der[1] < 0x80 &&
 	    acme_b64url(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki), a,
 	    sizeof(a)) == 0 &&
-	    acme_b64url(ASN1_STRING_get0_data(ser), (size_t)ASN1_STRING_length(ser), s,
-	    sizeof(s)) == 0 && snprintf(out, outsz, "%s.%s", a, s) < (int)outsz)
+	    acme_b64url(der + 2, (size_t)n - 2, s, sizeof(s)) == 0 &&
+	    snprintf(out, outsz, "%s.%s", a, s) < (int)outsz)
 		rc = 0;
+	OPENSSL_free(der);
 	X509_free(x);
 	BIO_free(b);
 	return rc;

@@ -1028,12 +1028,26 @@ acme_url_check(const struct config *c, char *err, size_t errlen)
 	for (i = 0; i < 2; i++)
 		if (urls[i][0] != '\0' && (strncmp(urls[i], "https://", 8) != 0 ||
 		    urls[i][8] == '\0' || urls[i][8] == '/')) {
-			snprintf(err, errlen, "%s: %s: \"%s\" is not an https:// URL", c->path,
-			    names[i], urls[i]);
+			snprintf(err, errlen, "%s: %s: \"%s\" is not an https:// URL",
+			    config_where(names[i]), names[i], urls[i]);
 			return -1;
 		}
 	if (c->acme_ca[0] == '\0' && c->acme_ca_fallback[0] != '\0') {
-		snprintf(err, errlen, "%s: acme-ca-fallback needs acme-ca", c->path);
+		snprintf(err, errlen, "%s: acme-ca-fallback needs acme-ca",
+		    config_where("acme-ca-fallback"));
+		return -1;
+	}
+	/* The ACME client reads it as root at its start: missing, it would
+	 * only fail there, in a log line. */
+	if (c->acme_ca_bundle[0] != '\0' && access(c->acme_ca_bundle, R_OK) == -1) {
+		snprintf(err, errlen, "%s: acme-ca-bundle %s: %s", config_where("acme-ca-bundle"),
+		    c->acme_ca_bundle, strerror(errno));
+		return -1;
+	}
+	if (c->acme_ca[0] != '\0' && !config_has_tls(c) &&
+	    c->acme_challenge == ACME_CHAL_TLSALPN01) {
+		snprintf(err, errlen, "%s: acme-challenge tls-alpn-01 needs a TLS listener "
+		    "(listen ADDR:PORT tls)", config_where("acme-challenge"));
 		return -1;
 	}
 	return 0;

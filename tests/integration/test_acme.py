@@ -403,6 +403,39 @@ def test_a_failed_renewal_keeps_serving_warns_and_falls_back(env):
     d.proc.send_signal(1)
 
 
+def test_key_type_both_gives_an_rsa_certificate_beside(env):
+    d, peb = env
+    d.put("alice", "index.html", "alice over https\n", mode=0o644)
+    d.write_conf(d.base_conf + "acme-key-type both\n")
+    d.proc.send_signal(1)
+    time.sleep(0.5)
+    host = "dual.alice-site.test"
+    d.locker("vhost", "add", "alice", host)
+    rsa = os.path.join(tls_dir(d), host + ".rsa.crt")
+    assert wait_for(lambda: os.path.exists(rsa) and have_cert(d, host), within=40), \
+        d.log()[-3000:]
+    root = peb.root()
+    assert verify(root, rsa)[0]
+    text = subprocess.run(["openssl", "x509", "-in", rsa, "-noout", "-text"],
+                          capture_output=True, text=True).stdout
+    assert "rsaEncryption" in text
+    # A client that takes RSA only gets it; any other the ECDSA one.
+    for ciphers, want in (("ECDHE-RSA-AES128-GCM-SHA256", "rsaEncryption"),
+                          ("ECDHE-ECDSA-AES128-GCM-SHA256", "id-ecPublicKey")):
+        def served():
+            ctx = ssl.create_default_context(cafile=root)
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers(ciphers)
+            with socket.create_connection(("127.0.0.1", d.tls_port), timeout=5) as s:
+                with ctx.wrap_socket(s, server_hostname=host) as t:
+                    der = t.getpeercert(binary_form=True)
+            return subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-text"],
+                                  input=der, capture_output=True).stdout.decode()
+        assert wait_for(lambda: want in served(), within=10), ciphers
+    d.write_conf(d.base_conf)
+    d.proc.send_signal(1)
+
+
 # ---------------------------------------------------------------- a hostile CA
 
 class HostileCA(http.server.BaseHTTPRequestHandler):
@@ -528,3 +561,27 @@ def test_the_acme_process_runs_as_key_user_under_its_filter(env):
     assert os.readlink(f"/proc/{pids[0]}/cwd") == tls_dir(d)
     # Its filter refuses what it never needs: no program can be started.
     assert re.search(r"CapEff:\s+0+$", st, re.M), st
+
+
+def test_lockerd_t_checks_the_acme_keys(make_lockerd, tmp_path):
+    d = make_lockerd()
+    base = open(d.conf).read()
+    for extra, says in (
+            ("acme-ca http://ca.example/dir\n",
+             f":{len(base.splitlines()) + 1}: acme-ca: \"http://ca.example/dir\" is not an "
+             "https:// URL"),
+            ("acme-ca-fallback https://ca.example/dir\n", "needs acme-ca"),
+            ("acme-ca https://ca.example/dir\nacme-ca-bundle /nonexistent/roots.pem\n",
+             "acme-ca-bundle /nonexistent/roots.pem"),
+            ("acme-ca https://ca.example/dir\nacme-challenge tls-alpn-01\n",
+             "needs a TLS listener"),
+            ("acme-key-type dsa\n", "acme-key-type")):
+        d.write_conf(base + extra)
+        r = subprocess.run([os.path.join(d.build, "lockerd"), "-t", "-c", d.conf],
+                           capture_output=True, text=True)
+        assert r.returncode != 0 and says in r.stderr, (extra, r.stderr)
+        assert f"{d.conf}:" in r.stderr, r.stderr
+    d.write_conf(base + "acme-ca https://ca.example/dir\nacme-key-type both\n")
+    r = subprocess.run([os.path.join(d.build, "lockerd"), "-t", "-c", d.conf],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
