@@ -1037,13 +1037,6 @@ acme_url_check(const struct config *c, char *err, size_t errlen)
 		    config_where("acme-ca-fallback"));
 		return -1;
 	}
-	/* The ACME client reads it as root at its start: missing, it would
-	 * only fail there, in a log line. */
-	if (c->acme_ca_bundle[0] != '\0' && access(c->acme_ca_bundle, R_OK) == -1) {
-		snprintf(err, errlen, "%s: acme-ca-bundle %s: %s", config_where("acme-ca-bundle"),
-		    c->acme_ca_bundle, strerror(errno));
-		return -1;
-	}
 	if (c->acme_ca[0] != '\0' && !config_has_tls(c) &&
 	    c->acme_challenge == ACME_CHAL_TLSALPN01) {
 		snprintf(err, errlen, "%s: acme-challenge tls-alpn-01 needs a TLS listener "

@@ -1131,6 +1131,14 @@ check_secrets(const struct config *c, char *err, size_t errlen)
 		    why);
 		return -1;
 	}
+	/* The ACME client reads it as root at its start: missing, it would
+	 * only fail there, in a log line. */
+	if (c->acme_ca[0] != '\0' && c->acme_ca_bundle[0] != '\0' &&
+	    access(c->acme_ca_bundle, R_OK) == -1) {
+		snprintf(err, errlen, "%s: acme-ca-bundle %s: %s", config_where("acme-ca-bundle"),
+		    c->acme_ca_bundle, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
