@@ -116,6 +116,8 @@ def d(build_dir, pki):
     ld.put("alice", "big.pdf", os.urandom(3 << 20), mode=0o644)
     ld.put("alice", "env.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
            "env | grep -E '^(HTTPS|REQUEST_SCHEME|SERVER_PORT|SSL_)' | sort\n", mode=0o755)
+    ld.put("alice", "big.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+           "head -c 3000000 /dev/zero | tr '\\0' a\n", mode=0o755)
     ld.put("alice", "echo.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
            "md5sum\n", mode=0o755)
     yield ld
@@ -269,6 +271,27 @@ def test_large_file_range_and_upload_over_tls(d):
                         f"https://alice.{DOMAIN}:{d.tls_port}/echo.cgi"],
                        input=up, capture_output=True, timeout=60)
     assert r.stdout.decode().split()[0] == hashlib.md5(up).hexdigest()
+
+
+def test_pipelined_requests_and_a_slow_reader_of_a_script_over_tls(d):
+    ctx = ssl.create_default_context(cafile=d.ca)
+    with socket.create_connection(("127.0.0.1", d.tls_port), timeout=10) as s:
+        with ctx.wrap_socket(s, server_hostname="alice." + DOMAIN) as t:
+            one = b"GET /index.html HTTP/1.1\r\nHost: alice.test.example\r\n\r\n"
+            t.sendall(one * 3 + b"GET /big.pdf HTTP/1.1\r\nHost: alice.test.example\r\n"
+                      b"Connection: close\r\n\r\n")
+            data = b""
+            while chunk := t.recv(65536):
+                data += chunk
+    assert data.count(b"HTTP/1.1 200") == 4
+    assert data.count(b"alice's page\n") == 3
+    assert len(data.split(b"\r\n\r\n", 4)[4]) == 3 << 20
+    # A script's 3 MB, chunked, read at 1 MB/s: held by front, out in order.
+    r = subprocess.run(["curl", "-sS", "--cacert", d.ca, "--resolve",
+                        f"alice.{DOMAIN}:{d.tls_port}:127.0.0.1", "--limit-rate", "1M",
+                        f"https://alice.{DOMAIN}:{d.tls_port}/big.cgi"],
+                       capture_output=True, timeout=60)
+    assert r.stdout == b"a" * 3000000, (len(r.stdout), r.stderr)
 
 
 # --- scripts ---
