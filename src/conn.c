@@ -134,6 +134,30 @@ sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outsz, uint16
 	}
 }
 
+/*
+ * A listener bound to one address is every connection's local address:
+ * known once, not asked of the kernel per connection.  A wildcard one's
+ * connections each have their own ("" here: getsockname() each time).
+ */
+void
+listener_addr(int li)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+
+	F.laddr[li][0] = '\0';
+	if (getsockname(F.listen[li], (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if ((ss.ss_family == AF_INET &&
+	    ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
+	    (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr)))
+		return;
+	sockaddr_text(&ss, F.laddr[li], sizeof(F.laddr[li]), &F.lport[li]);
+	if (strcmp(F.laddr[li], "-") == 0)
+		F.laddr[li][0] = '\0';
+}
+
 void
 accept_conns(int li)
 {
@@ -166,9 +190,14 @@ accept_conns(int li)
 		c->cgi_tag.kind = K_CGI;
 		c->cgi_tag.c = c;
 		sockaddr_text(&ss, c->peer, sizeof(c->peer), &c->peer_port);
-		sl = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-			sockaddr_text(&ss, c->local, sizeof(c->local), &c->local_port);
+		if (F.laddr[li][0] != '\0') {
+			memcpy(c->local, F.laddr[li], sizeof(c->local));
+			c->local_port = F.lport[li];
+		} else {
+			sl = sizeof(ss);
+			if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+				sockaddr_text(&ss, c->local, sizeof(c->local), &c->local_port);
+		}
 		c->lflags = (uint8_t)F.lflags[li];
 		if ((c->lflags & LISTEN_TLS) && tls_conn_new(c) == -1) {
 			close(fd);

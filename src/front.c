@@ -497,6 +497,7 @@ front_main(int idx)
 	ev_add(sfd, EPOLLIN, &signal_kind);
 	for (i = 0; i < F.nlisten; i++) {
 		set_nonblock(F.listen[i]);
+		listener_addr(i);
 		ev_add(F.listen[i], EPOLLIN, &listen_kind);
 	}
 	/* Everything front opens, it has opened by now. */

@@ -245,6 +245,8 @@ struct front {
 	int			 listen[CONF_MAX_LISTEN];
 	int			 nlisten;
 	int			 lflags[CONF_MAX_LISTEN];	/* each one's LISTEN_* */
+	char			 laddr[CONF_MAX_LISTEN][INET6_ADDRSTRLEN];	/* "": wildcard */
+	uint16_t		 lport[CONF_MAX_LISTEN];
 	unsigned		 handshakes;	/* TLS handshakes in progress */
 	struct route_table	*routes;
 	struct conn		*conns;
@@ -295,6 +297,8 @@ void	conn_set_state(struct conn *c, enum conn_state state, uint32_t secs);
 void	conn_close(struct conn *c);
 /* Free the connections, channels and pool connections closed this round. */
 void	graveyard_empty(void);
+/* The i-th listener's own address, if it has one (not a wildcard). */
+void	listener_addr(int i);
 /* Accept what waits on the i-th listening socket, up to 64 at a time. */
 void	accept_conns(int i);
 /* The request is answered: log it, then the next one (keep-alive) or close. */
