@@ -312,12 +312,31 @@ config_changed(struct acme_ctx *A, const struct config *c)
 	A->ca[1].url = A->conf.acme_ca_fallback;
 }
 
+/* A visitor asked for a waiting name (the master checked it is a vhost
+ * of the directory within its budget): its next try is now. */
+static void
+wanted(struct acme_ctx *A, const struct msg_acme_issued *m)
+{
+	struct acme_host	*h;
+	int64_t			 now = time(NULL);
+
+	/* A name that did not resolve here cost only a DNS question; one the
+	 * CA refused, an order: a minute between those. */
+	if (memchr(m->host, '\0', sizeof(m->host)) == NULL ||
+	    (h = host_find(A, m->host)) == NULL || h->state == ACME_ST_ISSUED ||
+	    h->over_budget || now - h->last_try < (h->state == ACME_ST_PENDING ? 5 : 60))
+		return;
+	if (h->next_at > now)
+		h->next_at = now;
+}
+
 void
 acme_pump(struct acme_ctx *A)
 {
 	static union {
 		struct config		c;
 		struct msg_acme_names	n;
+		struct msg_acme_issued	w;
 		char			buf[sizeof(struct msg_acme_names) +
 					    ACME_NAMES_BATCH * sizeof(struct acme_name)];
 	} m;
@@ -344,6 +363,8 @@ acme_pump(struct acme_ctx *A)
 				A->have_dns = 0;
 		} else if (type == MSG_ACME_NAMES)
 			names_batch(A, &m.n, (size_t)n, &in_list);
+		else if (type == MSG_ACME_NOW)
+			wanted(A, &m.w);
 		else if (type == MSG_ACME_TSIG)
 			tsig_read(A, fd);
 		if (fd != -1)
@@ -481,6 +502,7 @@ run_host(struct acme_ctx *A, struct acme_host *h)
 	char	err[ACME_ERROR_MAX + 1], why[ACME_ERROR_MAX + 1];
 	int	rc;
 
+	h->last_try = now;
 	if (h->over_budget) {
 		h->state = h->not_after > now ? h->state : ACME_ST_RATE_LIMITED;
 		snprintf(h->error, sizeof(h->error), "locker %s has had acme-names-per-week new "

@@ -81,7 +81,8 @@ struct msg_acme_status {
 	char		error[ACME_ERROR_MAX + 1];	/* the last one, "" if none */
 };
 
-/* MSG_ACME_ISSUED: acme -> master, a host's files in tls-dir are new. */
+/* MSG_ACME_ISSUED: acme -> master, a host's files in tls-dir are new; the
+ * same struct for MSG_ACME_NOW, master -> acme: a visitor asked for it. */
 struct msg_acme_issued {
 	char		host[HOSTNAME_MAX + 1];
 };
@@ -113,5 +114,8 @@ struct ssl_st;
 struct ssl_ctx_st;
 int	challenge_hello_cb(struct ssl_st *ssl, int *al, void *arg);
 struct ssl_ctx_st *challenge_alpn_any(void);
+/* A handshake named host, which has no certificate of its own: told to the
+ * master, at most once a minute per name and five times a second in all. */
+void	challenge_want(const char *host);
 
 #endif

@@ -136,6 +136,7 @@ struct acme_host {
 	uint32_t	ca_failures;		/* ... at this one: acme-fallback-after's */
 	int64_t		not_before, not_after;	/* of the certificate served, 0 none */
 	int64_t		next_at;		/* next order or renewal */
+	int64_t		last_try;		/* of an order, or of the DNS check */
 	char		issuer[ACME_ISSUER_MAX + 1];
 	char		error[ACME_ERROR_MAX + 1];
 };

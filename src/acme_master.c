@@ -271,13 +271,53 @@ alpn_msg(const struct msg_acme_alpn *a)
 	return NULL;
 }
 
+/*
+ * On demand: a handshake named a name without a certificate.  Passed on
+ * only for a vhost of the directory (the list is the directory's) that is
+ * waiting, within its budget, once a minute at most: a visitor arriving
+ * is a sign its DNS leads here now.  Any other name is dropped here.
+ */
+static const char *
+want_msg(const char *host, size_t len)
+{
+	/* Once a minute per name, whatever the number of fronts: the channel
+	 * to acme never fills while acme waits on its CA. */
+	static struct {
+		char		host[HOSTNAME_MAX + 1];
+		uint64_t	at;
+	}			 sent[64];
+	struct msg_acme_issued	 m;
+	uint64_t		 now = now_ms();
+	int			 i, k, oldest = 0;
+
+	if (len < 2 || host[len - 1] != '\0' || strlen(host) != len - 1)
+		return "is not a name";
+	if ((i = name_index(host)) == -1 || names[i].kind != ACME_VHOST ||
+	    names[i].over_budget || statuses[i].state == ACME_ST_ISSUED ||
+	    statuses[i].state == ACME_ST_RATE_LIMITED || M->acme.pid <= 0)
+		return NULL;
+	for (k = 0; k < 64; k++) {
+		if (strcmp(sent[k].host, host) == 0 && now - sent[k].at < 60000)
+			return NULL;
+		if (sent[k].at < sent[oldest].at)
+			oldest = k;
+	}
+	snprintf(sent[oldest].host, sizeof(sent[oldest].host), "%s", host);
+	sent[oldest].at = now;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.host, sizeof(m.host), "%s", host);
+	child_send(&M->acme, MSG_ACME_NOW, &m, sizeof(m), -1);
+	return NULL;
+}
+
 const char *
 acme_master_msg(enum msg_type type, const void *buf, size_t len)
 {
 	const struct msg_acme_issued *is = buf;
 
-	(void)len;	/* msg_rules[]: each exactly its struct */
-	switch (type) {
+	switch (type) {	/* msg_rules[]: each exactly its struct, but the name */
+	case MSG_TLS_WANT:
+		return want_msg(buf, len);
 	case MSG_ACME_TOKEN:
 		return token_msg(buf);
 	case MSG_ACME_ALPN:

@@ -233,3 +233,33 @@ challenge_hello_cb(SSL *ssl, int *al, void *arg)
 		}
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
+
+/* ------------------------------------------------------------ on demand */
+
+#define WANT_NAMES	64
+#define WANT_QUIET_MS	60000
+#define WANT_GAP_MS	200
+
+void
+challenge_want(const char *host)
+{
+	static struct {
+		char		host[HOSTNAME_MAX + 1];
+		uint64_t	at;
+	}		 told[WANT_NAMES];
+	static uint64_t	 last;
+	int		 i, oldest = 0;
+
+	if (loop_now - last < WANT_GAP_MS)
+		return;
+	for (i = 0; i < WANT_NAMES; i++) {
+		if (strcmp(told[i].host, host) == 0 && loop_now - told[i].at < WANT_QUIET_MS)
+			return;
+		if (told[i].at < told[oldest].at)
+			oldest = i;
+	}
+	snprintf(told[oldest].host, sizeof(told[oldest].host), "%s", host);
+	told[oldest].at = loop_now;
+	last = loop_now;
+	msg_send(F.master, MSG_TLS_WANT, host, strlen(host) + 1, -1);
+}

@@ -926,6 +926,7 @@ child_read(struct child *c)
 			}
 			stats_log_dropped(m.d.locker, m.d.bytes, stats_locker_ok);
 			break;
+		case MSG_TLS_WANT:
 		case MSG_ACME_TOKEN:
 		case MSG_ACME_STATUS:
 		case MSG_ACME_ISSUED:

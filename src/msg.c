@@ -130,6 +130,10 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_CHALLENGE,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_acme_token)),
 	ROW(MSG_ACME_ALPN,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_alpn)),
 	ROW(MSG_CHALLENGE_ALPN,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_acme_alpn)),
+	/* on demand: front -> master a name without a certificate; the master
+	 * passes it on only for a vhost of the directory that waits */
+	ROW(MSG_TLS_WANT,	MR_FRONT, MR_MASTER, NEVER, 2, HOSTNAME_MAX + 1),
+	ROW(MSG_ACME_NOW,	MR_MASTER, MR_ACME, NEVER, EXACT(struct msg_acme_issued)),
 	ROW(MSG_ACME_STATUS,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_status)),
 	ROW(MSG_ACME_ISSUED,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_issued)),
 	/* master -> acme: the TSIG key's file, which only root may open (DNS-01) */

@@ -82,6 +82,8 @@ enum msg_type {
 	MSG_CTL_CERT,		/* struct ctl_cert */
 	MSG_ACME_ALPN,		/* struct msg_acme_alpn */
 	MSG_CHALLENGE_ALPN,	/* struct msg_acme_alpn, relayed to front */
+	MSG_TLS_WANT,		/* a name (NUL-terminated) a handshake found no certificate for */
+	MSG_ACME_NOW,		/* struct msg_acme_issued: the name is wanted, try it now */
 	MSG_TLS_CERT,		/* struct msg_tls_cert, fd = the file it names */
 	MSG_TLS_COMMIT,		/* uint32 generation: the files sent are the new set */
 	MSG_TLS_TICKETS,	/* struct msg_tls_tickets */

@@ -181,6 +181,7 @@ sni_cb(SSL *ssl, int *al, void *arg)
 		*al = SSL_AD_UNRECOGNIZED_NAME;
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	}
+	challenge_want(c->tls->sni);	/* ours, without its own: the master may ask */
 	return SSL_TLSEXT_ERR_OK;
 }
 

@@ -110,16 +110,26 @@ class Pebble:
 
 
 class ChallTestSrv:
-    """pebble's DNS: every A query answered 127.0.0.1."""
+    """pebble's DNS: every A query answered 127.0.0.1, unless set_a() says
+    otherwise."""
     def __init__(self, d):
         self.port = free_port()
+        self.mport = free_port()
         self.log = open(f"{d}/challtestsrv.log", "wb")
         self.proc = subprocess.Popen(
             ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
              "-dns01", f"127.0.0.1:{self.port}", "-http01", "", "-https01", "",
-             "-tlsalpn01", "", "-management", f"127.0.0.1:{free_port()}"],
+             "-tlsalpn01", "", "-management", f"127.0.0.1:{self.mport}"],
             stdout=self.log, stderr=self.log)
-        time.sleep(0.3)
+        _wait_tcp(self.mport)
+
+    def set_a(self, host, addr):
+        """host's A record is addr (and no other)."""
+        host = host.rstrip(".") + "."
+        for path, body in (("clear-a", {"host": host}),
+                           ("add-a", {"host": host, "addresses": [addr]})):
+            urllib.request.urlopen(f"http://127.0.0.1:{self.mport}/{path}",
+                                   data=json.dumps(body).encode(), timeout=5).read()
 
     def stop(self):
         self.proc.terminate()
@@ -151,6 +161,7 @@ def env(build_dir, tmp_path_factory, users):
                    acme_conf(d, peb.url, f"{tmp}/ca.pem") +
                    f"acme-resolver 127.0.0.1:{dns.port}\n")
     d.write_conf(d.base_conf)
+    d.dns = dns
     try:
         d.start()
         d.signup("alice")
@@ -377,11 +388,13 @@ def test_a_failed_renewal_keeps_serving_warns_and_falls_back(env):
     d, peb = env
     root = peb.root()
     host = "fresh.alice-site.test"
+    d.put("alice", "index.html", "alice over https\n", mode=0o644)
+    d.locker("vhost", "add", "alice", host, check=False)
     assert wait_for(lambda: have_cert(d, host), within=30)
     d.write_conf(d.base_conf.replace(f"acme-ca {peb.url}", "acme-ca https://127.0.0.1:1/dir"))
     d.proc.send_signal(1)
     s = wait_for(lambda: (cert_status(d, host) or {}).get("renew_failed") and
-                 cert_status(d, host), within=VALIDITY)
+                 cert_status(d, host), within=VALIDITY + 15)
     assert s, cert_status(d, host)
     assert s["state"] == "issued" and "127.0.0.1" in s["error"], s
     assert s["not_after"] > time.time()
@@ -396,7 +409,7 @@ def test_a_failed_renewal_keeps_serving_warns_and_falls_back(env):
                  f"acme-ca-fallback {peb.url}\nacme-fallback-after 1\n")
     d.proc.send_signal(1)
     s = wait_for(lambda: (cert_status(d, host) or {}).get("not_after", 0) > old_after and
-                 cert_status(d, host), within=30)
+                 cert_status(d, host), within=45)
     assert s and not s["renew_failed"] and s["error"] == "", (s, d.log()[-3000:])
     assert f"the certificate of {host}" not in d.locker("status", "alice").stdout
     d.write_conf(d.base_conf)
@@ -432,6 +445,40 @@ def test_key_type_both_gives_an_rsa_certificate_beside(env):
             return subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-text"],
                                   input=der, capture_output=True).stdout.decode()
         assert wait_for(lambda: want in served(), within=10), ciphers
+    d.write_conf(d.base_conf)
+    d.proc.send_signal(1)
+
+
+def test_a_visitor_brings_a_waiting_vhost_forward_and_a_stranger_nothing(env):
+    """On demand, from the directory only: a handshake naming a vhost that
+    waits (its DNS pointed elsewhere, its next try an hour away) has it
+    tried at once; names that are no vhost cost nothing."""
+    d, peb = env
+    host = "late.alice-site.test"
+    d.dns.set_a(host, "192.0.2.9")
+    d.write_conf(d.base_conf.replace("acme-retry 2s", "acme-retry 1h"))
+    d.proc.send_signal(1)
+    time.sleep(0.5)
+    d.locker("vhost", "add", "alice", host)
+    s = wait_for(lambda: (cert_status(d, host) or {}).get("error") and
+                 cert_status(d, host), within=10)
+    assert s["state"] == "pending" and s["next_renewal"] > time.time() + 600, s
+    d.dns.set_a(host, "127.0.0.1")
+    time.sleep(5)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    for name in (host, "stranger-on-demand.test", "alice.test.example"):
+        try:
+            with socket.create_connection(("127.0.0.1", d.tls_port), timeout=5) as so:
+                with ctx.wrap_socket(so, server_hostname=name):
+                    pass
+        except (ssl.SSLError, OSError):
+            pass
+    assert wait_for(lambda: have_cert(d, host), within=20), (cert_status(d, host),
+                                                             d.log()[-2000:])
+    assert peb.orders_for("stranger-on-demand.test") == 0
+    assert cert_status(d, "stranger-on-demand.test") is None
     d.write_conf(d.base_conf)
     d.proc.send_signal(1)
 
