@@ -32,7 +32,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \
-	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c \
+	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c outq.c \
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c

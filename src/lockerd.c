@@ -380,7 +380,9 @@ front_count(void)
 
 /*
  * A child's channel is non-blocking on our side: a child that stops
- * reading must not stall the master.  Such a child is killed.
+ * reading must not stall the master.  What the channel cannot take yet
+ * waits in the child's queue (outq.c), up to a bound; a child that lets
+ * more pile up, or whose channel broke, is killed.
  */
 int
 child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd)
@@ -389,7 +391,7 @@ child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd)
 
 	if (c->chan == -1)
 		return -1;
-	if (msg_send(c->chan, t, d, len, fd) == -1) {
+	if (outq_send(c, t, d, len, fd) == -1) {
 		child_what(c, what, sizeof(what));
 		log_warn("send to %s[%d]", what, (int)c->pid);
 		if (c->pid > 0)
@@ -430,6 +432,7 @@ new_channel(struct child *c)
 static void
 child_closed(struct child *c)
 {
+	outq_clear(c);
 	if (c->chan != -1) {
 		ev_del(c->chan);
 		close(c->chan);
@@ -842,6 +845,7 @@ child_msg_role(const struct child *c)
 static void
 child_unlisten(struct child *c)
 {
+	outq_clear(c);
 	ev_del(c->chan);
 	close(c->chan);
 	c->chan = -1;
@@ -857,6 +861,21 @@ child_breach(struct child *c, unsigned type, const char *why)
 	snprintf(who, sizeof(who), "%s (pid %d)", what, (int)c->pid);
 	if (msg_breach(MR_MASTER, child_msg_role(c), who, type, why) == MSG_ACT_KILL &&
 	    c->pid > 0)
+		kill(c->pid, SIGKILL);
+	child_unlisten(c);
+}
+
+/* Its channel has room again: what waited goes. */
+static void
+child_flush(struct child *c)
+{
+	char what[96];
+
+	if (c->chan == -1 || outq_flush(c) == 0)
+		return;
+	child_what(c, what, sizeof(what));
+	log_warn("send to %s[%d]", what, (int)c->pid);
+	if (c->pid > 0)
 		kill(c->pid, SIGKILL);
 	child_unlisten(c);
 }
@@ -1344,6 +1363,8 @@ master_loop(void)
 				control_event((struct ctl_client *)k, evs[i].events);
 				break;
 			case EV_CHILD:
+				if (evs[i].events & EPOLLOUT)
+					child_flush((struct child *)k);
 				child_read((struct child *)k);
 				break;
 			case EV_PROOF:

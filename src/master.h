@@ -16,6 +16,7 @@ enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_
 
 struct ctl_client;
 struct proof;
+struct outq_msg;
 
 struct child {
 	enum ev_kind	 kind;		/* EV_CHILD */
@@ -34,6 +35,9 @@ struct child {
 	uint64_t	 active_ms;	/* ROLE_WORKER: last known busy (warm.c) */
 	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
 	struct stats_total served;	/* ROLE_FRONT: this slot's, across restarts */
+	/* Messages its channel could not take yet (outq.c). */
+	struct outq_msg	*out_head, *out_tail;
+	size_t		 out_bytes;
 	struct child	*next;		/* workers and tasks: list links */
 	struct child	*hnext;		/* workers and tasks: warm.c's index by name */
 };
@@ -115,12 +119,23 @@ void	quota_apply_all(void);
 void	logd_reopen(void);
 
 /*
+ * outq.c: what a child's channel cannot take yet waits, in order, and goes
+ * as it reads.  outq_send: sent or queued (0), or -1: a broken channel, or
+ * a child that has let too much pile up (ENOBUFS): kill it.  outq_flush:
+ * on EPOLLOUT; -1 likewise.  outq_clear: the child's channel is gone.
+ */
+int	outq_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd);
+int	outq_flush(struct child *c);
+void	outq_clear(struct child *c);
+
+/*
  * keys.c: the master's side of keyd.  keyd_start: (re)started, linked to
  * every front, its keys sent again.  keyd_link_front: a fresh channel
  * between keyd and that front.  keyd_load: the key file opened as root
  * (fd, which the caller still closes) becomes key_id's in keyd.
- * keyd_forget_before: keyd drops every key of a lower id.  0, or -1 if
- * keyd is not running (its restart sends the keys again).
+ * keyd_forget_before: keyd drops every key of a lower id.  0 (sent, or
+ * queued until keyd's channel has room), or -1 if keyd is not running
+ * (its restart sends the keys again).
  */
 void	keyd_start(void);
 void	keyd_link_front(struct child *f);

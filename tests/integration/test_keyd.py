@@ -409,3 +409,53 @@ def test_https_again_within_2s_of_kill_9(h):
     assert keyd_pid(h) != old
     assert re.search(rf"keyd \(pid {old}\) killed by signal 9", h.log())
     print(f"HTTPS served again {took * 1000:.0f} ms after kill -9 of keyd")
+
+
+def test_a_thousand_certificates(build_dir):
+    """A registry of a thousand certificates (the TLS directory's, a vhost
+    each) sends keyd a key and each front a chain for every one at once:
+    more than a channel's buffer holds.  What does not fit waits and goes
+    as they read (src/outq.c): no child is taken for one that stopped
+    reading, and the last name is served."""
+    n = 1000
+    d = Lockerd(build_dir, extra="")
+    try:
+        port = free_port()
+        d.write_conf(open(d.conf).read() + f"listen 127.0.0.1:{port} tls\n")
+        tls = os.path.join(d.dir, "state", "tls")
+        os.makedirs(tls)
+        crt, key = os.path.join(d.dir, "c.crt"), os.path.join(d.dir, "c.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "2", "-subj", "/CN=test.example",
+                        "-addext", "subjectAltName=DNS:*.test.example"],
+                       capture_output=True, check=True)
+        pem = {s: open(p, "rb").read() for s, p in (("crt", crt), ("key", key))}
+        for i in range(n):
+            for s in ("crt", "key"):
+                with open(os.path.join(tls, f"h{i}.test.example.{s}"), "wb") as f:
+                    f.write(pem[s])
+        d.start()
+        kids = wait_for(lambda: len(d.children()) == 4 and keyd_pid(d, 0.1) and d.children(),
+                        within=20)
+        assert kids
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(crt)
+
+        def served(name):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as raw:
+                    with ctx.wrap_socket(raw, server_hostname=name) as s:
+                        s.sendall(f"GET / HTTP/1.1\r\nHost: {name}\r\n"
+                                  "Connection: close\r\n\r\n".encode())
+                        return s.recv(100).startswith(b"HTTP/1.1 ")
+            except (OSError, ssl.SSLError):
+                return False
+        assert wait_for(lambda: served(f"h{n - 1}.test.example"), within=20)
+        assert served("h0.test.example")
+        time.sleep(1)
+        assert d.children() == kids, "a child was restarted"
+        log = d.log()
+        assert "send to" not in log and "killed by signal" not in log, log[-2000:]
+    finally:
+        d.cleanup()
