@@ -22,6 +22,7 @@ def knot():
     k.start()
     k.set("elsewhere.lockerd.test.", "A", "192.0.2.1")
     k.set("both.lockerd.test.", "AAAA", "2001:db8::1")
+    k.set("six.lockerd.test.", "AAAA", "::1")
     yield k
     k.stop()
 
@@ -155,6 +156,19 @@ def test_resolves_here_on_a_wildcard_listener(build_dir, knot, tmp_path):
         conf = write_conf(tmp_path, knot.address, knot.secret_file, listen=listen,
                           extra=f"acme-resolver {knot.address}\n")
         r = tool(build_dir, conf, "resolves", "alice.lockerd.test")
+        assert r.returncode == want, (listen, r.stderr)
+
+
+def test_resolves_here_over_ipv6(build_dir, knot, tmp_path):
+    from test_tls import ipv6_ok
+    if not ipv6_ok():
+        pytest.skip("no IPv6 loopback")
+    # An AAAA record of ::1: served by a [::1] listener and by [::] (an
+    # address of an interface), not by IPv4 listeners alone.
+    for listen, want in (("[::1]:8080", 0), ("[::]:8080", 0), ("0.0.0.0:8080", 1)):
+        conf = write_conf(tmp_path, knot.address, knot.secret_file, listen=listen,
+                          extra=f"acme-resolver {knot.address}\n")
+        r = tool(build_dir, conf, "resolves", "six.lockerd.test")
         assert r.returncode == want, (listen, r.stderr)
 
 
