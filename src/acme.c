@@ -240,11 +240,19 @@ name_add(struct acme_ctx *A, const struct acme_name *n)
 		h->over_budget = n->over_budget;
 		snprintf(h->locker, sizeof(h->locker), "%s", n->locker);
 		h->kind = n->kind;
+		if (h->over_budget && h->state != ACME_ST_ISSUED) {
+			/* Said at once, as the master does: never "pending" first. */
+			h->state = ACME_ST_RATE_LIMITED;
+			snprintf(h->error, sizeof(h->error), "locker %s has had "
+			    "acme-names-per-week new names issued this week", h->locker);
+		}
 		send_status(A, h);
 		return;
 	}
 	h->listed = 1;
 	h->kind = n->kind;
+	if (h->over_budget && !n->over_budget)
+		h->next_at = time(NULL);	/* its locker's budget grew */
 	h->over_budget = n->over_budget;
 	snprintf(h->locker, sizeof(h->locker), "%s", n->locker);
 }

@@ -105,6 +105,11 @@ statuses_follow(struct acme_name *v, size_t n)
 		for (j = 0; j < nnames; j++)
 			if (strcmp(names[j].host, v[i].host) == 0)
 				s[i] = statuses[j];
+		if (v[i].over_budget && s[i].state != ACME_ST_ISSUED) {
+			s[i].state = ACME_ST_RATE_LIMITED;
+			snprintf(s[i].error, sizeof(s[i].error), "locker %s has had "
+			    "acme-names-per-week new names issued this week", v[i].locker);
+		}
 	}
 	free(statuses);
 	free(names);

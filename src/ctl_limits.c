@@ -119,6 +119,7 @@ limit_apply_live(const struct locker_rec *lr)
 		sandbox_prepare(locker_conf(lr->name, lr->uid), lr->name, lr->uid);
 	fronts_send_limits(lr->name);
 	logd_send_limits(lr->name);
+	acme_names_push();	/* acme-names-per-week: its waiting names, again */
 }
 
 /* locker quota NAME SIZE|none|default, locker limit NAME KEY VALUE|none|default */

@@ -284,6 +284,9 @@ def test_a_locker_over_its_weekly_budget_is_rate_limited(env):
     assert wait_for(lambda: have_cert(d, "one.bob-site.test"), within=30), d.log()
     s = wait_for(lambda: cert_status(d, "two.bob-site.test"), within=5)
     assert s["state"] == "rate-limited", s
+    s = wait_for(lambda: (cert_status(d, "two.bob-site.test") or {}).get("error") and
+                 cert_status(d, "two.bob-site.test"), within=5)
+    assert s["state"] == "rate-limited", s
     assert "acme-names-per-week" in s["error"]
     time.sleep(1)
     assert not have_cert(d, "two.bob-site.test")
@@ -291,11 +294,17 @@ def test_a_locker_over_its_weekly_budget_is_rate_limited(env):
     # The text form says the same.
     out = d.locker("cert", "status", "two.bob-site.test").stdout
     assert "rate-limited" in out
+    # A larger budget lets it through at once.
+    d.locker("limit", "bob", "acme-names-per-week", "2")
+    assert wait_for(lambda: have_cert(d, "two.bob-site.test"), within=30), d.log()[-2000:]
 
 
 def test_an_admin_sees_the_service_and_their_lockers_certificates_only(env, users):
     d, _ = env
+    d.locker("vhost", "add", "alice", "www.alice-site.test", check=False)
+    d.locker("vhost", "add", "bob", "one.bob-site.test", check=False)
     assert wait_for(lambda: have_cert(d, "one.bob-site.test"), within=30)
+    assert wait_for(lambda: cert_status(d, "www.alice-site.test"), within=10)
     r = d.locker("--json", "cert", "list", user="acmeadm")
     assert r.returncode == 0, r.stderr
     hosts = {c["host"]: c["locker"] for c in json.loads(r.stdout)}
