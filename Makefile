@@ -44,7 +44,7 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
-	       test_msg test_jail test_verbs test_keyclient test_acme
+	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
@@ -83,6 +83,7 @@ $(B)/test_body: tests/unit/test_body.c $(B)/body.o $(B)/util.o
 $(B)/test_respbuf: tests/unit/test_respbuf.c $(B)/respbuf.o $(B)/util.o
 $(B)/test_verbs: tests/unit/test_verbs.c $(B)/verbs.o
 $(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o $(B)/http.o
+$(B)/test_cgienv: tests/unit/test_cgienv.c $(B)/cgienv.o $(B)/fcgi.o $(B)/http.o
 $(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/util.o $(B)/log.o
 $(B)/test_jail: tests/unit/test_jail.c $(B)/jail.o $(B)/landlock.o $(B)/config.o $(B)/route.o $(B)/util.o \
 		  $(B)/log.o
