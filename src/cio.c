@@ -269,7 +269,10 @@ cio_sendfile(struct conn *c, int fd, off_t *off, size_t n)
 	avail = t->blen - (size_t)(*off - t->boff);
 	if ((k = tls_write(c, t->buf + (*off - t->boff), avail < n ? avail : n)) > 0) {
 		*off += k;
-		cio_flushed(c);
+		/* The end of a connection's last response waits for its
+		 * close_notify (cio_done(), which its callers come to next). */
+		if ((size_t)k < n || c->keep_alive)
+			cio_flushed(c);
 	}
 	return k;
 }
@@ -280,13 +283,31 @@ cio_sendfile_cb(void *arg, int fd, off_t *off, size_t n)
 	return cio_sendfile(arg, fd, off, n);
 }
 
+/* TLS's close_notify, once; OpenSSL flushes what waits with it. */
+static void
+tls_close_notify(struct tls_conn *t)
+{
+	if (SSL_is_init_finished(t->ssl) && !(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN) &&
+	    SSL_shutdown(t->ssl) < 0)
+		ERR_clear_error();
+}
+
+int
+cio_done(struct conn *c)
+{
+	/* The last response of the connection: its close_notify goes out in
+	 * the same write() as its last records. */
+	if (c->tls != NULL && !c->keep_alive && c->tls->wbuf != NULL)
+		tls_close_notify(c->tls);
+	return cio_flushed(c);
+}
+
 void
 cio_shutdown(struct conn *c)
 {
 	/* One try: a client that does not take the alert loses nothing. */
-	if (c->tls != NULL && SSL_is_init_finished(c->tls->ssl)) {
-		if (SSL_shutdown(c->tls->ssl) < 0)
-			ERR_clear_error();
+	if (c->tls != NULL) {
+		tls_close_notify(c->tls);
 		cio_flushed(c);
 	}
 	shutdown(c->fd, SHUT_WR);

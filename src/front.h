@@ -332,6 +332,9 @@ void	cio_shutdown(struct conn *c);
 /* Whether every byte said sent is in the kernel's hands: 1, 0 (wait for
  * room: EAGAIN), -1 (error).  Always 1 on a plain connection. */
 int	cio_flushed(struct conn *c);
+/* A response's last bytes are handed over: cio_flushed(), and on a TLS
+ * connection that closes after it, its close_notify sent with them. */
+int	cio_done(struct conn *c);
 /* Between requests: a TLS connection's response buffers go, once flushed. */
 void	cio_idle(struct conn *c);
 /* Whether c is a TLS connection (for --https-only, HSTS, the CGI variables). */

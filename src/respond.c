@@ -432,7 +432,7 @@ send_some(struct conn *c)
 		c->file_fd = -1;
 	}
 	/* TLS: the last records may still wait for room in the socket. */
-	return cio_flushed(c);
+	return cio_done(c);
 }
 
 /*
