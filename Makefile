@@ -8,7 +8,7 @@ BINDIR	 = $(PREFIX)/bin
 SYSCONFDIR ?= /etc/lockerd
 
 CC	?= cc
-PKGS	 = sqlite3 libseccomp openssl ldns jansson
+PKGS	 = sqlite3 libseccomp openssl ldns jansson libpcre2-8
 B	 = build
 
 CFLAGS	?= -O2 -g
@@ -35,7 +35,8 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c outq.c \
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
-	       cio.c tls.c certs.c tickets.c
+	       cio.c tls.c certs.c tickets.c \
+	       htaccess.c httable.c htreq.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 
@@ -44,7 +45,8 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
-	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme
+	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
+	       test_htaccess
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
@@ -91,6 +93,7 @@ $(B)/test_acme: tests/unit/test_acme.c $(B)/acme_http.o $(B)/acme_proto.o $(B)/a
 		  $(B)/route.o $(B)/util.o $(B)/log.o
 $(B)/test_keyclient: tests/unit/test_keyclient.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o \
 		  $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/seccomp.o
+$(B)/test_htaccess: tests/unit/test_htaccess.c $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 

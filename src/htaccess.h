@@ -1,0 +1,274 @@
+/*
+ * htaccess.h: .htaccess files as Apache 2.4 reads them (AllowOverride All),
+ * read, parsed, cached and evaluated only in the locker's worker.
+ *
+ * Parsing (htaccess.c) turns one file into a struct ht_dir: each module's
+ * per-directory part, and its sections (<Files>, <If>, <Limit> ...), each
+ * an ht_dir of its own.  The directives are rows of ht_directives[]
+ * (httable.c), where every module adds its own; the module hooks (merge,
+ * free) are rows of ht_modules[] there too.
+ *
+ * For a request, the worker merges the files from web_scripts/ down to
+ * the target's directory, then the sections that match, into a struct
+ * ht_conf, and runs the phases in Apache's order on a struct ht_req:
+ * access_check() -> rewrite_fixup()/alias_fixup() -> types, handler,
+ * headers, error documents -> serve.
+ */
+#ifndef LOCKERD_HTACCESS_H
+#define LOCKERD_HTACCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bounds on one file; past any of them the file is an error (500). */
+#define HT_MAX_FILE		(512 * 1024)	/* bytes */
+#define HT_MAX_LINE		16384		/* bytes of a logical line, continuations joined */
+#define HT_MAX_ARGS		64		/* arguments of one directive */
+#define HT_MAX_DEPTH		16		/* nested sections */
+#define HT_MAX_DIRECTIVES	4096		/* directives and sections in one file */
+#define HT_MAX_RECURSION	10		/* internal redirects (LimitInternalRecursion) */
+
+/* Where a directive may appear (a row's `where`), and where the parser is. */
+#define HT_FILE		0x01	/* at the top of the file */
+#define HT_IN_FILES	0x02	/* in <Files>, <FilesMatch> */
+#define HT_IN_LIMIT	0x04	/* in <Limit>, <LimitExcept> */
+#define HT_IN_IF	0x08	/* in <If>, <ElseIf>, <Else> */
+#define HT_ANYWHERE	(HT_FILE | HT_IN_FILES | HT_IN_LIMIT | HT_IN_IF)
+
+/* Methods, as <Limit> names them: a bit per method (bit 0: any other). */
+#define HT_M_BIT(m)	(1u << (m))	/* m: enum http_method */
+
+struct ht_dir;
+struct ht_expr;
+
+/* What a directive's parse function sees of the parser. */
+struct ht_parse {
+	const char	*file;		/* as messages name it: "web_scripts/a/.htaccess" */
+	const char	*dir;		/* the directory the file applies to, below web_scripts:
+					   "" or "a/b/" */
+	int		 line;		/* of the directive (its first physical line) */
+	unsigned	 where;		/* HT_FILE or the innermost section's HT_IN_* */
+	uint32_t	 limit;		/* in <Limit>: its methods; <LimitExcept>: the others;
+					   0 outside both */
+	int		 depth;
+	int		 ndirectives;
+	char		 err[512];	/* the first error, "FILE:LINE: what" */
+};
+
+/*
+ * Report a parse error: formats into p->err with the "FILE:LINE: " prefix
+ * (the first error wins) and returns -1, for `return ht_error(p, ...)`.
+ */
+int	ht_error(struct ht_parse *p, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * A directive: its name (compared case-insensitively), the module that
+ * owns it (for messages), where it may appear, and its parser, which
+ * fills d's part of that module: 0, or -1 after ht_error().  argv[] holds
+ * the arguments, unquoted and unescaped, argv[argc] is NULL.  A section's
+ * row (its name starting with '<') is htaccess.c's, not a module's.
+ */
+struct ht_directive {
+	const char	*name;
+	const char	*module;
+	unsigned	 where;
+	int		(*parse)(struct ht_parse *p, struct ht_dir *d, int argc, char **argv);
+};
+extern const struct ht_directive ht_directives[];	/* ends with a NULL name */
+
+/* ---------------------------------------------------------------- core */
+
+/* The directives htcore keeps itself (Options, DirectoryIndex, ErrorDocument,
+ * types and handlers, SetEnv*, php_*, Header, Expires*), see htaccess.c. */
+struct ht_core;
+
+/* Each module's per-directory part: NULL while a file has none of its directives. */
+struct ht_rewrite;	/* rewrite.c: RewriteEngine ... RewriteRule */
+struct ht_alias;	/* rewrite.c: Redirect, RedirectMatch ... */
+struct ht_access;	/* access.c: Require, Order/Allow/Deny, Satisfy */
+struct ht_auth;		/* authbasic.c: AuthType, AuthName, AuthUserFile ... */
+struct ht_docs;		/* the htaccess part's documents and types, if it takes some */
+
+enum ht_section_kind {
+	HT_SEC_FILES = 1,	/* <Files>, <FilesMatch>, <Files ~>: on the target's base name */
+	HT_SEC_LIMIT,		/* <Limit>, <LimitExcept>: on the method */
+	HT_SEC_IF,		/* <If>: on an expression, per request */
+	HT_SEC_ELSEIF,		/* <ElseIf>: after an <If>/<ElseIf> that did not hold */
+	HT_SEC_ELSE,
+};
+
+struct ht_section {
+	enum ht_section_kind	 kind;
+	char			*pattern;	/* <Files>: a glob, or a regex when is_regex */
+	int			 is_regex;
+	void			*re;		/* compiled (pcre2_code *), NULL when none */
+	uint32_t		 methods;	/* <Limit>: HT_M_BIT()s it applies to */
+	struct ht_expr		*expr;		/* <If>, <ElseIf> */
+	struct ht_dir		*dir;		/* what is inside */
+	int			 line;
+};
+
+/* One file's, or one section's, configuration. */
+struct ht_dir {
+	struct ht_core		*core;
+	struct ht_rewrite	*rw;
+	struct ht_alias		*alias;
+	struct ht_access	*access;
+	struct ht_auth		*auth;
+	struct ht_docs		*docs;
+	struct ht_section	*sec;		/* in file order */
+	int			 nsec;
+	char			 path[256];	/* the directory, below web_scripts: "" or "a/b/" */
+};
+
+/* The phases, in Apache's order; a module's row names the one it runs in. */
+enum ht_phase {
+	HT_PH_NONE = 0,
+	HT_PH_ACCESS,		/* access.c: Require ..., 401 with WWW-Authenticate in r->hdr */
+	HT_PH_FIXUP,		/* rewrite.c then alias: an ht_fixup result */
+	HT_PH_DOCS,		/* types, handler, headers, error documents */
+};
+
+/* What a HT_PH_FIXUP hook decided. */
+enum ht_fixup {
+	HT_FIX_NONE = 0,	/* nothing: serve r->path */
+	HT_FIX_INTERNAL,	/* r->uri and r->query replaced: htcore walks again (at
+				   most HT_MAX_RECURSION times, then 500) */
+	HT_FIX_STATUS,		/* r->status set: a redirect (r->location), 403, 410, 500 */
+};
+
+/*
+ * A module's hooks on its part of struct ht_dir (at `off`).  merge()
+ * returns a new part for a directory below `parent` whose own is `child`
+ * (both non-NULL; neither is changed, and both outlive what merge()
+ * returns, which may point into them), or NULL on allocation failure;
+ * merged_free() frees what merge() returned (not what it points into);
+ * free() frees a part the parser made, all of it.  A directory without a
+ * part of a module keeps its parent's as it is.  run() is the module's
+ * phase on the merged configuration: 0 (or HT_FIX_NONE) to go on, else a
+ * status set in r (HT_PH_ACCESS, HT_PH_DOCS) or an ht_fixup (HT_PH_FIXUP).
+ * Rows run in table order within a phase.
+ */
+struct ht_conf;
+struct ht_req;
+struct ht_module {
+	const char	*name;
+	size_t		 off;
+	void		*(*merge)(const void *parent, const void *child);
+	void		(*merged_free)(void *part);
+	void		(*free)(void *part);
+	enum ht_phase	 phase;
+	int		(*run)(const struct ht_conf *c, struct ht_req *r);
+};
+extern const struct ht_module ht_modules[];	/* ends with a NULL name */
+
+/* A merged configuration: struct ht_dir's parts, as they hold for a request. */
+struct ht_conf {
+	struct ht_dir	 d;		/* the merged parts (sec unused) */
+	void		*owned[32];	/* what merges made, freed by ht_conf_free() */
+	int		 nowned;
+};
+
+/*
+ * Parse one file's bytes (not NUL-terminated) into a new ht_dir.  p->file
+ * and p->dir are the caller's; the rest is set here.  Returns the dir, or
+ * NULL with p->err set ("FILE:LINE: unknown directive Foo", "FILE:LINE:
+ * <Files> not closed", "FILE: larger than 524288 bytes" ...).
+ */
+struct ht_dir *ht_parse_file(struct ht_parse *p, const char *buf, size_t len);
+void	ht_dir_free(struct ht_dir *d);
+
+/* Is a module of that name (<IfModule>'s argument) one lockerd implements? */
+int	ht_have_module(const char *name);
+
+/* ---------------------------------------------------------------- request */
+
+#define HT_HDR_MAX		32	/* extra response headers */
+#define HT_ENV_MAX		64	/* environment variables */
+#define HT_PHP_MAX		32	/* php_value and friends */
+
+struct ht_kv {
+	char	*name;
+	char	*value;
+	int	 flag;		/* headers: HT_HDR_ALWAYS; PHP: HT_PHP_ADMIN */
+};
+#define HT_HDR_ALWAYS	0x1	/* also on errors and redirects (Header always) */
+#define HT_PHP_ADMIN	0x1	/* php_admin_value/flag: PHP_ADMIN_VALUE */
+
+/*
+ * A request as the modules see it.  The inputs point into the worker's
+ * request message and stay valid while it is handled; uri, path, query,
+ * filename and what the phases set are the request's own (ht_req_free()).
+ */
+struct ht_req {
+	/* in */
+	int		 method;	/* enum http_method */
+	const char	*method_str;
+	const char	*raw_uri;	/* the request-target as sent (REQUEST_URI) */
+	const char	*host;		/* Host as sent, "" if none */
+	int		 https;		/* 1 over TLS */
+	const char	*remote;	/* client address */
+	unsigned	 remote_port;
+	const char	*local;		/* our address */
+	unsigned	 server_port;
+	const char	*headers;	/* "Name: value\n"... (ht_req_header()) */
+	size_t		 headers_len;
+	const char	*tls;		/* "SSL_NAME=value\n"... (ht_req_ssl()) */
+	size_t		 tls_len;
+	const char	*docroot;	/* the locker's web_scripts, absolute, no trailing '/' */
+	const char	*url_prefix;	/* "/~name" or "", before every URL of this locker */
+
+	/* in, and replaced by an internal redirect */
+	char		*uri;		/* the URL path, decoded and normalised */
+	char		*query;		/* after '?', "" if none */
+	char		*path;		/* uri's file below web_scripts: "/a/b.php" (vhost
+					   subdir included); may be a directory */
+	char		*dir;		/* the directory whose .htaccess is applied, below
+					   web_scripts, with its trailing '/': "/a/" */
+	char		*filename;	/* docroot + path */
+	int		 redirects;	/* internal redirects so far */
+
+	/* set by the phases */
+	int		 status;	/* 0: go on; else answer with it */
+	char		*location;	/* a redirect's absolute URL */
+	struct ht_kv	 hdr[HT_HDR_MAX];	/* extra response headers */
+	int		 nhdr;
+	struct ht_kv	 env[HT_ENV_MAX];	/* SetEnv, SetEnvIf, E= */
+	int		 nenv;
+	struct ht_kv	 php[HT_PHP_MAX];	/* php_value, php_flag (value "on"/"off") */
+	int		 nphp;
+	char		*content_type;	/* ForceType, AddType, T= */
+	char		*handler;	/* SetHandler, AddHandler, H= */
+	char		*user;		/* the authenticated user */
+	char		*error_doc;	/* ErrorDocument for status: a local URL, a text
+					   ("\"...") or an external URL */
+	int		 cacheable;	/* 1 until something beyond the path decided */
+};
+
+/*
+ * A request header's value (the first field of that name, compared
+ * case-insensitively), NUL-terminated in a per-request copy; NULL if
+ * absent.  Asking clears r->cacheable: the answer depended on it.
+ */
+const char *ht_req_header(struct ht_req *r, const char *name);
+/* An SSL_* value of the TLS session, or NULL; clears r->cacheable. */
+const char *ht_req_ssl(struct ht_req *r, const char *name);
+/* Environment: get (NULL if unset), set (replaces; -1 when full), unset. */
+const char *ht_req_getenv(const struct ht_req *r, const char *name);
+int	ht_req_setenv(struct ht_req *r, const char *name, const char *value);
+void	ht_req_unsetenv(struct ht_req *r, const char *name);
+/* An extra response header (no CR, LF or NUL, bounded): 0, or -1 (refused). */
+int	ht_req_add_header(struct ht_req *r, const char *name, const char *value, int flag);
+/* Replace a string field of r (uri, query, location ...) with a copy of s. */
+int	ht_req_set(char **field, const char *s);
+void	ht_req_free(struct ht_req *r);
+
+/* ---------------------------------------------------------------- <If> */
+
+/* <If> expressions (htaccess.c): parse at load, evaluate per request. */
+struct ht_expr *ht_expr_parse(struct ht_parse *p, const char *text);
+int	ht_expr_eval(const struct ht_expr *e, struct ht_req *r);	/* 1, 0, or -1: error */
+void	ht_expr_free(struct ht_expr *e);
+
+#endif
