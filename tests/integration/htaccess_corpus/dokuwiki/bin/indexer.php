@@ -1,0 +1,1 @@
+source: bin/indexer.php

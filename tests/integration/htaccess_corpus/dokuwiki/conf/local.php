@@ -1,0 +1,1 @@
+source: conf/local.php

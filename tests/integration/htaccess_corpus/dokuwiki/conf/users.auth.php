@@ -1,0 +1,1 @@
+source: conf/users.auth.php

@@ -1,0 +1,1 @@
+source: inc/init.php

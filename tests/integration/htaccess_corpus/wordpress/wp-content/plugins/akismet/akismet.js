@@ -1,0 +1,1 @@
+source: wp-content/plugins/akismet/akismet.js
