@@ -7,7 +7,7 @@
 header("Content-Type: text/plain");
 $root = rtrim(realpath($_SERVER["DOCUMENT_ROOT"]), "/");
 echo "script: ", substr(realpath(__FILE__), strlen($root)), "\n";
-foreach (array("PATH_INFO", "QUERY_STRING", "REQUEST_URI") as $k)
+foreach (array("PATH_INFO", "QUERY_STRING", "REQUEST_URI", "REMOTE_USER") as $k)
 	echo $k, "=", isset($_SERVER[$k]) ? $_SERVER[$k] : "(unset)", "\n";
 $env = array();
 foreach ($_SERVER as $k => $v)

@@ -1,0 +1,1 @@
+source: w/includes/Setup.php

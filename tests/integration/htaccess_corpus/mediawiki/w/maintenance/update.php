@@ -1,0 +1,1 @@
+source: w/maintenance/update.php

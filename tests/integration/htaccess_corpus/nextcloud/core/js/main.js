@@ -1,0 +1,1 @@
+source: core/js/main.js

@@ -1,0 +1,1 @@
+source: SQL/sqlite.initial.sql

@@ -1,0 +1,1 @@
+source: program/include/iniset.php

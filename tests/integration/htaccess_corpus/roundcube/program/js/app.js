@@ -1,0 +1,1 @@
+source: program/js/app.js
