@@ -36,7 +36,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c \
-	       htaccess.c httable.c htreq.c
+	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_ht.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 
@@ -46,7 +46,7 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
-	       test_htaccess
+	       test_htaccess test_rewrite
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 
 all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
@@ -75,6 +75,7 @@ $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
+$(B)/test_rewrite: tests/unit/test_rewrite.c $(B)/rewrite.o $(B)/rw_eval.o
 $(B)/test_cookie: tests/unit/test_cookie.c $(B)/cookie.o
 $(B)/test_stats: tests/unit/test_stats.c $(B)/stats.o $(B)/msg.o $(B)/util.o $(B)/log.o
 $(B)/test_msg: tests/unit/test_msg.c $(B)/msg.o $(B)/log.o $(B)/util.o

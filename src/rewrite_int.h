@@ -1,0 +1,80 @@
+/* rewrite_int.h: what rewrite.c (parsing) and rw_eval.c (requests) share. */
+#ifndef LOCKERD_REWRITE_INT_H
+#define LOCKERD_REWRITE_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "rewrite.h"
+
+enum cond_kind {
+	CK_REGEX, CK_STREQ, CK_STRLT, CK_STRGT, CK_STRLE, CK_STRGE,
+	CK_FILE, CK_DIR, CK_LINK, CK_SIZE, CK_EXEC,
+	CK_EQ, CK_NE, CK_LT, CK_LE, CK_GT, CK_GE,	/* CK_EQ first: they take an operand */
+};
+
+struct rw_cond {
+	char		*test;		/* expanded for each request */
+	char		*arg;		/* the string or number compared with */
+	pcre2_code	*re;
+	enum cond_kind	 kind;
+	int		 neg, nocase, ornext;
+};
+
+#define RF_LAST		0x0001
+#define RF_END		0x0002
+#define RF_QSA		0x0004
+#define RF_QSD		0x0008
+#define RF_QSL		0x0010
+#define RF_NC		0x0020
+#define RF_F		0x0040
+#define RF_G		0x0080
+#define RF_NE		0x0100
+#define RF_PT		0x0200
+#define RF_CHAIN	0x0400
+#define RF_NEXT		0x0800
+#define RF_B		0x1000
+#define RF_BNP		0x2000
+#define RF_DPI		0x4000
+#define RF_NS		0x8000
+
+struct rw_rule {
+	int		 refs;		/* merged sets share their rules */
+	pcre2_code	*re;
+	int		 neg;
+	char		*subst;
+	struct rw_cond	*conds;
+	size_t		 nconds;
+	unsigned	 flags;
+	int		 redirect;	/* R=: 3xx, 0 for none */
+	int		 skip;		/* S= */
+	char		**env;		/* E=: "VAR:VALUE" or "!VAR" */
+	size_t		 nenv;
+	char		*type;		/* T= */
+	char		*handler;	/* H= */
+};
+
+struct rw_redirect {
+	int		 refs;
+	int		 code;		/* 3xx or 410 */
+	pcre2_code	*re;		/* RedirectMatch */
+	char		*path;		/* the URL-path or the regex's text */
+	char		*url;		/* NULL with 410 */
+};
+
+#define INHERIT_AFTER	1
+#define INHERIT_BEFORE	2
+
+struct rw_dir {
+	int		 engine;	/* -1: not said here */
+	char		*base;		/* RewriteBase */
+	int		 inherit;
+	struct rw_rule	**rules;
+	size_t		 nrules;
+	struct rw_cond	*pending;	/* conditions waiting for their rule */
+	size_t		 npending;
+	struct rw_redirect **redirects;
+	size_t		 nredirects;
+};
+
+#endif
