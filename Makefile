@@ -36,7 +36,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c \
-	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_ht.c
+	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 

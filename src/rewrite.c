@@ -131,6 +131,7 @@ rw_dir_free(struct rw_dir *d)
 		redir_unref(d->redirects[i]);
 	free(d->redirects);
 	free(d->base);
+	free(d->dir);
 	free(d);
 }
 
@@ -620,6 +621,12 @@ rw_merge(const struct rw_dir *parent, const struct rw_dir *child)
 	struct rw_dir	*m = dir_new();
 	const char	*base = NULL;
 
+	/* A file without rewrite lines keeps its parent's part as it is
+	 * (Apache creates a module's part only for its directives). */
+	if (child == NULL) {
+		child = parent;
+		parent = NULL;
+	}
 	m->engine = parent != NULL ? parent->engine : -1;
 	if (child != NULL && child->engine != -1)
 		m->engine = child->engine;
@@ -628,6 +635,7 @@ rw_merge(const struct rw_dir *parent, const struct rw_dir *child)
 	if (child != NULL && child->base != NULL)
 		base = child->base;
 	m->base = base != NULL ? xstrdup(base) : NULL;
+	m->dir = child != NULL && child->dir != NULL ? xstrdup(child->dir) : NULL;
 	m->inherit = child != NULL ? child->inherit : 0;
 	if (m->inherit == INHERIT_BEFORE)
 		append_rules(m, parent);
@@ -637,4 +645,17 @@ rw_merge(const struct rw_dir *parent, const struct rw_dir *child)
 	append_redirects(m, child);
 	append_redirects(m, parent);
 	return m;
+}
+
+void
+rw_set_dir(struct rw_dir *d, const char *dir)
+{
+	if (d != NULL && d->dir == NULL)
+		d->dir = xstrdup(dir);
+}
+
+const char *
+rw_get_dir(const struct rw_dir *d)
+{
+	return d != NULL ? d->dir : NULL;
 }

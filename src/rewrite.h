@@ -27,14 +27,20 @@ int	rw_directive(struct rw_dir **dp, const char *name, int argc, char **argv,
 int	rw_is_directive(const char *name);
 void	rw_dir_free(struct rw_dir *d);
 /*
- * Apache's merge, parent first.  child is the next .htaccess down, NULL if
- * that file had no rewrite directive: in Apache a .htaccess replaces its
- * parent's rules all the same (engine and base are kept), unless the
- * child says RewriteOptions Inherit (its rules, then the parent's).
- * Redirect and RedirectMatch accumulate, the child's first.  The result
- * shares nothing with either: free it with rw_dir_free().
+ * Apache's merge, parent first.  child is the next .htaccess down; NULL
+ * if that file had no rewrite or redirect line: then the parent's part
+ * holds as it is, its directory included (Apache makes a module's part
+ * only for its directives).  A child's rules replace its parent's unless
+ * it says RewriteOptions Inherit (its rules, then the parent's) or
+ * InheritBefore; engine and base are inherited.  Redirect and
+ * RedirectMatch accumulate, the child's first.  The result shares nothing
+ * that rw_dir_free() of either would free.
  */
 struct rw_dir *rw_merge(const struct rw_dir *parent, const struct rw_dir *child);
+/* The directory (below web_scripts, "" or "a/b/") whose file said it:
+ * set once, by the parser; rules match below it. */
+void	rw_set_dir(struct rw_dir *d, const char *dir);
+const char *rw_get_dir(const struct rw_dir *d);
 
 #define RW_MAX_INTERNAL	10	/* Apache's LimitInternalRecursion */
 #define RW_MAX_NEXT	100	/* passes of one rule set through [N] */

@@ -68,6 +68,7 @@ struct rw_redirect {
 struct rw_dir {
 	int		 engine;	/* -1: not said here */
 	char		*base;		/* RewriteBase */
+	char		*dir;		/* the .htaccess's directory, below web_scripts */
 	int		 inherit;
 	struct rw_rule	**rules;
 	size_t		 nrules;

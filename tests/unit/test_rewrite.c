@@ -718,9 +718,16 @@ test_merge(void)
 	rw_dir_free(m);
 	rw_dir_free(c);
 
-	m = rw_merge(p, NULL);	/* a .htaccess without rewrite lines */
-	req_init(&r, "/sub/x", NULL, "", "/sub/");
-	CHECK_INT(rewrite_fixup(m, &r), RW_NONE);
+	/* A .htaccess without rewrite lines: the parent's part as it is. */
+	rw_set_dir(p, "");
+	m = rw_merge(p, NULL);
+	CHECK_STR(rw_get_dir(m), "");
+	req_init(&r, "/sub/x", NULL, "", "/");
+	CHECK_INT(rewrite_fixup(m, &r), RW_NONE);	/* "sub/x", not "x" */
+	rw_req_clear(&r);
+	req_init(&r, "/x", NULL, "", "/");
+	CHECK_INT(rewrite_fixup(m, &r), RW_INTERNAL);
+	CHECK_STR(r.new_uri, "/parent");
 	rw_req_clear(&r);
 	rw_dir_free(m);
 	rw_dir_free(p);
