@@ -113,6 +113,8 @@ docs(uint8_t kind, const char *b, size_t len)
 		break;
 	case 5:
 		REQUIRE(acme_parse_renewal_info(b, len) >= 0);
+		acme_parse_authz_error(b, len, err, sizeof(err));
+		REQUIRE(memchr(err, '\0', sizeof(err)) != NULL && str_is_printable(err));
 		break;
 	}
 }

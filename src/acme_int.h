@@ -97,6 +97,9 @@ int	acme_parse_status(const char *body, size_t len, char *status, size_t statuss
 	    char *err, size_t errlen);
 /* A problem document (RFC 7807) or what can be said of a body that is none. */
 void	acme_parse_problem(const char *body, size_t len, struct acme_problem *p);
+/* Why an authorization failed: its first challenge error's detail,
+ * printable, or "". */
+void	acme_parse_authz_error(const char *body, size_t len, char *out, size_t outsz);
 /* ARI (draft-ietf-acme-ari): the window's start, or 0. */
 int64_t	acme_parse_renewal_info(const char *body, size_t len);
 

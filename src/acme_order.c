@@ -351,32 +351,8 @@ authorize(struct acme_ctx *A, struct acme_ca *ca, struct acme_host *h, const cha
 	if (rc == 0 && (rc = poll_status(A, ca, url, "authorization", &r, status,
 	    sizeof(status), err, errlen)) == 0) {
 		if (strcmp(status, "valid") != 0) {
-			struct acme_authz	 done;
-			struct acme_problem	 p;
-			json_t			*j = json_loadb(r.body, r.body_len, 0, NULL);
-
-			(void)done;
-			memset(&p, 0, sizeof(p));
-			snprintf(err, errlen, "authorization %s", status);
-			if (j != NULL) {
-				size_t	 i;
-				json_t	*ch;
-
-				json_array_foreach(json_object_get(j, "challenges"), i, ch) {
-					char *s = json_dumps(json_object_get(ch, "error"),
-					    JSON_COMPACT);
-
-					if (s != NULL) {
-						acme_parse_problem(s, strlen(s), &p);
-						free(s);
-					}
-					if (p.detail[0])
-						break;
-				}
-				json_decref(j);
-			}
-			if (p.detail[0])
-				snprintf(err, errlen, "authorization %s: %s", status, p.detail);
+			acme_parse_authz_error(r.body, r.body_len, e, sizeof(e));
+			snprintf(err, errlen, "authorization %s%s%s", status, e[0] ? ": " : "", e);
 			rc = -1;
 		}
 		acme_resp_free(&r);

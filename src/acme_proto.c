@@ -258,6 +258,22 @@ done:
 	return rc;
 }
 
+/* A problem's detail, printable, cut to fit. */
+static void
+detail_of(json_t *prob, char *out, size_t outsz)
+{
+	json_t	*d = json_is_object(prob) ? json_object_get(prob, "detail") : NULL;
+	size_t	 i;
+
+	out[0] = '\0';
+	if (!json_is_string(d))
+		return;
+	snprintf(out, outsz, "%s", json_string_value(d));
+	for (i = 0; out[i]; i++)
+		if (!isprint((unsigned char)out[i]))
+			out[i] = '?';
+}
+
 void
 acme_parse_problem(const char *body, size_t len, struct acme_problem *p)
 {
@@ -271,18 +287,24 @@ acme_parse_problem(const char *body, size_t len, struct acme_problem *p)
 	}
 	if (get_str(j, "type", p->type, sizeof(p->type), 0, 0, err, sizeof(err)) == -1)
 		p->type[0] = '\0';
-	if (get_str(j, "detail", p->detail, sizeof(p->detail), 0, 0, err, sizeof(err)) == -1) {
-		json_t *d = json_object_get(j, "detail");
+	detail_of(j, p->detail, sizeof(p->detail));
+	json_decref(j);
+}
 
-		/* too long: its start, printable only */
-		if (json_is_string(d)) {
-			size_t i;
+void
+acme_parse_authz_error(const char *body, size_t len, char *out, size_t outsz)
+{
+	char	 err[64];
+	json_t	*j, *ch;
+	size_t	 i;
 
-			snprintf(p->detail, sizeof(p->detail), "%s", json_string_value(d));
-			for (i = 0; p->detail[i]; i++)
-				if (!isprint((unsigned char)p->detail[i]))
-					p->detail[i] = '?';
-		}
+	out[0] = '\0';
+	if (body == NULL || (j = load(body, len, err, sizeof(err))) == NULL)
+		return;
+	json_array_foreach(json_object_get(j, "challenges"), i, ch) {
+		detail_of(json_object_get(ch, "error"), out, outsz);
+		if (out[0] != '\0')
+			break;
 	}
 	json_decref(j);
 }
