@@ -12,10 +12,14 @@ set -eu
 # run: mime types, pasta (passt: each locker's outbound network); test:
 # clients (openssl: certificates and s_client), the fuzzer runtime, and
 # knot (a real DNS server for DNS-01), pebble (a test ACME CA, with
-# pebble-challtestsrv as its DNS).
+# pebble-challtestsrv as its DNS); issue 12's tests: Debian's Apache with
+# mod_php (the .htaccess differential test) and the applications whose
+# .htaccess files lockerd must honour as Apache does (DokuWiki, MediaWiki,
+# WordPress, deployed into a locker from their packages).
 PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev media-types
       curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
-      btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh"
+      btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
+      apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress"
 if [ "${1:-}" = bench ]; then
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm"
 fi
