@@ -13,7 +13,7 @@
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
-#   BENCH_CASES="static nocache https cgi php cold"   which cases to run:
+#   BENCH_CASES="static nocache https cgi php cold htaccess"   which cases to run:
 #                             static: 1 KiB and 100 KiB files; nocache:
 #                             the same through lockerd without its file
 #                             cache; https: the files over TLS 1.3 with one
@@ -21,7 +21,12 @@
 #                             full handshakes (a new connection per
 #                             request); cgi: the compiled hello CGI; php:
 #                             hello.php (php-fpm, php-cgi per request,
-#                             lockerd's pool); cold: the cold-start test
+#                             lockerd's pool); cold: the cold-start test;
+#                             htaccess: WordPress's .htaccess in front of
+#                             the 1 KiB file and of a permalink rewritten
+#                             to index.php (hello.php), lockerd with and
+#                             without it, and Apache + suexec with
+#                             AllowOverride All (as scripts.mit.edu)
 #   BENCH_CGI=1               0: no script cases (drops cgi and php)
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
 #   BENCH_LOCKERD_TMPDIR=/var/lib   parent of lockerd's lockers/state/logs
@@ -41,11 +46,11 @@ WARMUP=${BENCH_WARMUP_SECONDS:-2}
 NCOLD=${BENCH_COLD_LOCKERS:-50}
 ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
 CGI=${BENCH_CGI:-1}
-CASES=${BENCH_CASES:-static nocache https cgi php cold}
+CASES=${BENCH_CASES:-static nocache https cgi php cold htaccess}
 if [ "$CGI" != 1 ]; then
-	CASES=$(for c in $CASES; do case $c in cgi|php) ;; *) echo $c ;; esac; done)
+	CASES=$(for c in $CASES; do case $c in cgi|php|htaccess) ;; *) echo $c ;; esac; done)
 fi
-case " $(echo $CASES) " in *" cgi "*|*" php "*) CGI=1 ;; *) CGI=0 ;; esac
+case " $(echo $CASES) " in *" cgi "*|*" php "*|*" htaccess "*) CGI=1 ;; *) CGI=0 ;; esac
 THREADS=2
 CONNS=32
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -333,6 +338,21 @@ fi
 if [ -r /proc/net/tls_stat ]; then KTLS="available (/proc/net/tls_stat)"
 else KTLS="not available (no tls module in this kernel): HTTPS files are copied through user space"
 fi
+# The htaccess case: the .htaccess WordPress writes for pretty permalinks.
+cat >"$S/wp.htaccess" <<'EOF'
+# BEGIN WordPress
+<IfModule mod_rewrite.c>
+RewriteEngine On
+RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]
+RewriteBase /
+RewriteRule ^index\.php$ - [L]
+RewriteCond %{REQUEST_FILENAME} !-f
+RewriteCond %{REQUEST_FILENAME} !-d
+RewriteRule . /index.php [L]
+</IfModule>
+# END WordPress
+EOF
+PERMALINK=/2026/12/hello-world/
 if [ "$CGI" = 1 ]; then
 	printf '<?php echo "hello\\n";\n' >"$S/hello.php"
 	cc -O2 -o "$S/hello.cgi" "$HERE/hello-cgi.c" || die "cannot build hello-cgi"
@@ -470,6 +490,38 @@ if want static-cat; then
 	APORT=$(free_port) || die "no free port"
 	sed -e "s|@DIR@|$WWW/apache|g" -e "s|@PORT@|$APORT|g" -e "s|@DOCROOT@|$WWW|g" \
 	    -e "s|@USER@|$TESTUSER|g" "$HERE/apache2.conf.in" >"$WWW/apache/apache2.conf"
+	if has htaccess; then
+		# The same site as scripts.mit.edu serves it, AllowOverride All,
+		# with WordPress's .htaccess: a virtual host of its own.
+		AHPORT=$(free_port) || die "no free port"
+		mkdir "$WWW/wp"
+		cp "$S/files/1k.html" "$WWW/wp/1k.html"
+		cp "$S/hello.php" "$WWW/wp/index.php"
+		cp "$S/wp.htaccess" "$WWW/wp/.htaccess"
+		chown "$TESTUSER:$TESTUSER" "$WWW/wp" "$WWW/wp/1k.html" "$WWW/wp/index.php" \
+		    "$WWW/wp/.htaccess"
+		chmod 0711 "$WWW/wp"
+		chmod 0600 "$WWW/wp/1k.html" "$WWW/wp/index.php"
+		chmod 0644 "$WWW/wp/.htaccess"	# Apache reads it as www-data
+		cat >>"$WWW/apache/apache2.conf" <<EOF
+
+# written by bench/run.sh: the htaccess case
+LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+Listen 127.0.0.1:$AHPORT
+<VirtualHost 127.0.0.1:$AHPORT>
+	DocumentRoot $WWW/wp
+</VirtualHost>
+<Directory $WWW/wp>
+	Options FollowSymLinks
+	AllowOverride All
+	Require all granted
+	AddHandler static-cat .html .txt .css .js .png .jpg .gif
+	Action static-cat /cgi/static-cat
+	AddHandler php-cgi .php
+	Action php-cgi /cgi/php-cgi
+</Directory>
+EOF
+	fi
 	APACHE_ENV="APACHE_RUN_DIR=$WWW/apache APACHE_LOCK_DIR=$WWW/apache APACHE_LOG_DIR=$WWW/apache APACHE_PID_FILE=$WWW/apache/apache2.pid APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data LANG=C"
 	env $APACHE_ENV $APACHE -t -f "$WWW/apache/apache2.conf" >"$WWW/apache/configtest" 2>&1 \
 	    || { cat "$WWW/apache/configtest" >&2; die "apache2 refused its configuration"; }
@@ -495,6 +547,12 @@ if want static-cat; then
 	fi
 	if has php; then
 		bench_wrk apache-suexec hello.php "http://127.0.0.1:$APORT/hello.php" "" "$S/hello.out" \
+		    "$WWW/apache/error.log"
+	fi
+	if has htaccess; then
+		bench_wrk apache-ht "1 KiB" "http://127.0.0.1:$AHPORT/1k.html" "" "$S/files/1k.html" \
+		    "$WWW/apache/error.log"
+		bench_wrk apache-ht permalink "http://127.0.0.1:$AHPORT$PERMALINK" "" "$S/hello.out" \
 		    "$WWW/apache/error.log"
 	fi
 	stop_pid apache2 "$APACHE_PID"; APACHE_PID=
@@ -590,6 +648,40 @@ EOF
 		pool_children "$LUID" >"$S/pool-children"
 	fi
 
+	# The htaccess case: the locker "wp" has WordPress's .htaccess in
+	# front of the same 1 KiB file and of index.php (hello.php); "bench"
+	# has none, and serves the same page asked for by name.
+	if has htaccess; then
+		$LOCKER signup wp >"$S/signup.out" 2>&1 \
+		    || { cat "$S/signup.out" >&2; die "locker signup wp failed"; }
+		$LOCKER info wp --json >"$S/info.json" 2>"$S/info.err" \
+		    || { cat "$S/info.err" >&2; die "locker info wp --json failed"; }
+		h=$(json_info <"$S/info.json") || die "cannot read locker info wp --json"
+		set -- $h
+		install -d -o "$1" -g "$2" -m 0700 "$3/web_scripts"
+		install -o "$1" -g "$2" -m 0600 "$S/files/1k.html" "$3/web_scripts/1k.html"
+		install -o "$1" -g "$2" -m 0600 "$S/hello.php" "$3/web_scripts/index.php"
+		install -o "$1" -g "$2" -m 0644 "$S/wp.htaccess" "$3/web_scripts/.htaccess"
+		install -o "$LUID" -g "$LGID" -m 0600 "$S/hello.php" "$LHOME/web_scripts/hello.php"
+		if ! has static; then
+			bench_wrk lockerd "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "$H" "$S/files/1k.html"
+		fi
+		if ! has php; then
+			bench_wrk lockerd hello.php "http://127.0.0.1:$LPORT/hello.php" "$H" \
+			    "$S/hello.out" "$LDIR/logs/lockers/bench/error.log"
+		fi
+		bench_wrk lockerd-ht "1 KiB" "http://127.0.0.1:$LPORT/1k.html" "wp.$DOMAIN" \
+		    "$S/files/1k.html" "$LDIR/logs/lockers/wp/error.log"
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Host: wp.$DOMAIN" \
+		    "http://127.0.0.1:$LPORT$PERMALINK")
+		if [ "$code" = 404 ]; then
+			say "NOTE: lockerd answers 404 to $PERMALINK: it does not apply .htaccess rewrites yet; no permalink figure"
+		else
+			bench_wrk lockerd-ht permalink "http://127.0.0.1:$LPORT$PERMALINK" "wp.$DOMAIN" \
+			    "$S/hello.out" "$LDIR/logs/lockers/wp/error.log"
+		fi
+	fi
+
 	# Cold start: the first request to a locker that has no worker yet.
 	has cold && say "cold start: signing up $NCOLD lockers"
 	i=0
@@ -672,6 +764,12 @@ awk -F '\t' '
 	}
 	if (("lockerd/hello.c") in r || ("apache-suexec/hello.c") in r)
 		ratio("lockerd / apache-suexec, C CGI", "lockerd/hello.c", "apache-suexec/hello.c", "2.0x")
+	if (("lockerd-ht/1 KiB") in r || ("apache-ht/1 KiB") in r) {
+		ratio("lockerd .htaccess / none, 1 KiB", "lockerd-ht/1 KiB", "lockerd/1 KiB", "0.9x")
+		ratio("lockerd .htaccess / none, PHP", "lockerd-ht/permalink", "lockerd/hello.php", "0.9x")
+		ratio("lockerd / Apache AllowOverride, 1 KiB", "lockerd-ht/1 KiB", "apache-ht/1 KiB", "3x")
+		ratio("lockerd / Apache AllowOverride, PHP", "lockerd-ht/permalink", "apache-ht/permalink", "3x")
+	}
 	if (("lockerd/hello.php") in r || ("nginx+fpm/hello.php") in r) {
 		ratio("lockerd / nginx+php-fpm, hello.php", "lockerd/hello.php", "nginx+fpm/hello.php", "1.0x")
 		ratio("lockerd / php-cgi per request, PHP", "lockerd/hello.php", "apache-suexec/hello.php", "100x")
