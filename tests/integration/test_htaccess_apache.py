@@ -428,14 +428,18 @@ def missing_features(pair, case):
 def unknown_directive(pair, case):
     """The directive lockerd's error log calls unknown for this case's locker."""
     logs = os.path.join(pair["lockerd"].logs, "lockers", locker_of(case["name"]))
-    text = ""
-    for top, _, names in os.walk(logs):
-        for n in names:
-            if "error" in n:
-                with open(os.path.join(top, n), errors="replace") as f:
-                    text += f.read()
-    m = re.search(r"unknown directive[:\s]+'?\"?([\w<>]+)", text)
-    return m.group(1).strip("<>") if m else None
+    deadline = time.time() + 2      # the line goes through logd
+    while True:
+        text = ""
+        for top, _, names in os.walk(logs):
+            for n in names:
+                if "error" in n:
+                    with open(os.path.join(top, n), errors="replace") as f:
+                        text += f.read()
+        m = re.search(r"unknown directive[:\s]+'?\"?([\w<>]+)", text)
+        if m or time.time() > deadline:
+            return m.group(1).strip("<>") if m else None
+        time.sleep(0.1)
 
 
 # --- comparing ----------------------------------------------------------------
