@@ -345,3 +345,74 @@ def test_wordpress_index_php_without_database(lockerd, wordpress):
     asked for by name, says it cannot reach its database."""
     st, _, body = get(lockerd.port, wordpress["host"], "/index.php")
     assert b"Error establishing a database connection" in body, (st, body[:1500])
+
+
+# --- front's caches, from the attacker's side ---------------------------------
+
+def get_from(port, host, path, source, extra=b""):
+    """get() from a chosen loopback source address."""
+    import socket
+    s = socket.socket()
+    s.bind((source, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() +
+              b"\r\nConnection: close\r\n" + extra + b"\r\n")
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    return int(data.split(b" ", 2)[1]), data
+
+
+@pytest.fixture(scope="module")
+def guarded(lockerd):
+    name = "guarded"
+    info = lockerd.signup(name)
+    htpasswd = os.path.join(info["home"], "web_scripts", "auth", ".htpasswd")
+    lockerd.put(name, "auth/.htpasswd", "", mode=0o600)
+    subprocess.run(["htpasswd", "-b", "-B", "-C", "5", htpasswd, "alice", "pw-alice"],
+                   check=True, capture_output=True)
+    os.chown(htpasswd, info["uid"], info["gid"])
+    lockerd.put(name, "auth/.htaccess", "AuthType Basic\nAuthName guarded\n"
+                f"AuthUserFile {htpasswd}\nRequire valid-user\n", mode=0o644)
+    lockerd.put(name, "auth/secret.txt", f"auth-{SECRET}\n", mode=0o600)
+    lockerd.put(name, "ip/.htaccess", "Require ip 127.0.0.2\n", mode=0o644)
+    lockerd.put(name, "ip/secret.txt", f"ip-{SECRET}\n", mode=0o600)
+    return dict(name=name, host=f"{name}.{DOMAIN}")
+
+
+def test_credentials_never_cached_for_others(lockerd, guarded):
+    """A protected file served to a request with credentials is never
+    served to one without (or with wrong ones) after it: front's file cache
+    and descriptor cache must not answer for the worker here, whichever
+    front process gets the connection."""
+    why = reads_htaccess(lockerd, guarded["name"], "AuthType Basic")
+    if why:
+        pytest.skip(why)
+    import base64
+    good = b"Authorization: Basic " + base64.b64encode(b"alice:pw-alice") + b"\r\n"
+    bad = b"Authorization: Basic " + base64.b64encode(b"alice:wrong") + b"\r\n"
+    for _ in range(10):
+        st, _, body = get(lockerd.port, guarded["host"], "/auth/secret.txt", good)
+        assert st == 200 and SECRET.encode() in body, st
+        for extra in (b"", bad):
+            st, hdrs, body = get(lockerd.port, guarded["host"], "/auth/secret.txt", extra)
+            assert st == 401 and SECRET.encode() not in body, (st, body[:200])
+            assert hdrs.get("www-authenticate") == 'Basic realm="guarded"', hdrs
+
+
+def test_address_decision_never_cached_for_others(lockerd, guarded):
+    """Require ip: served to 127.0.0.2, refused to 127.0.0.1 right after,
+    again and again (the answer depends on the address, not the path)."""
+    why = reads_htaccess(lockerd, guarded["name"], "Require ip 127.0.0.2")
+    if why:
+        pytest.skip(why)
+    for _ in range(10):
+        st, data = get_from(lockerd.port, guarded["host"], "/ip/secret.txt", "127.0.0.2")
+        assert st == 200 and SECRET.encode() in data, data[:300]
+        st, data = get_from(lockerd.port, guarded["host"], "/ip/secret.txt", "127.0.0.1")
+        assert st == 403 and SECRET.encode() not in data, data[:300]
