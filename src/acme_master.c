@@ -362,9 +362,24 @@ acme_tsig_send(void)
 	close(fd);
 }
 
+/* The ACME client (acme.c), when a CA is configured; it gets the names
+ * the directory allows it at once. */
 void
-acme_started(void)
+acme_start(void)
 {
+	struct child	*a = &M->acme;
+	int		 end;
+
+	if (M->conf.acme_ca[0] == '\0')
+		return;
+	if ((end = new_channel(a)) == -1) {
+		a->restart_at_ms = now_ms() + 1000;
+		return;
+	}
+	a->pid = spawn_role(M->exe_fd, "acme", NULL, end, NULL, 0, NULL, NULL);
+	close(end);
+	if (child_spawned(a, "acme") == -1)
+		return;
 	acme_tsig_send();
 	names_send();
 }

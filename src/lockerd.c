@@ -44,7 +44,6 @@ static int	 sigfd = -1;
 
 static void	front_start(struct child *f);
 static void	logd_start(void);
-static void	acme_start(void);
 static void	child_send_config(struct child *c);
 static void	child_what(const struct child *c, char *buf, size_t len);
 static void	link_front_logd(struct child *f);
@@ -527,27 +526,6 @@ logd_start(void)
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->role == ROLE_WORKER && w->pid > 0)
 			link_worker_logd(w);
-}
-
-/* The ACME client (acme.c), when a CA is configured; it gets the names
- * the directory allows it at once. */
-static void
-acme_start(void)
-{
-	struct child	*a = &M->acme;
-	int		 end;
-
-	if (M->conf.acme_ca[0] == '\0')
-		return;
-	if ((end = new_channel(a)) == -1) {
-		a->restart_at_ms = now_ms() + 1000;
-		return;
-	}
-	a->pid = spawn_role(M->exe_fd, "acme", NULL, end, NULL, 0, NULL, NULL);
-	close(end);
-	if (child_spawned(a, "acme") == -1)
-		return;
-	acme_started();
 }
 
 /* The ends of the pair sv to logd, bound to the locker owner (NULL: to

@@ -146,8 +146,8 @@ int	keyd_forget_before(uint32_t key_id);
  * acme_master_msg: NULL, or why acme's message is refused (a breach). */
 struct acme_name;
 struct msg_acme_status;
+void	acme_start(void);		/* (re)started when acme-ca is set */
 void	acme_names_push(void);		/* after any change of names or limits */
-void	acme_started(void);
 void	acme_tsig_send(void);		/* acme-dns-update's key file, as a descriptor */
 void	acme_front_started(struct child *f);
 const char *acme_master_msg(enum msg_type type, const void *buf, size_t len);

@@ -578,6 +578,7 @@ def test_a_hostile_ca_stalls_nothing_and_writes_nowhere(make_lockerd, tmp_path):
                 assert st == 200 and body == b"hello\n"
                 time.sleep(0.1)
             assert worst < 1.0, (mode, worst)
+            print(f"hostile CA {mode}: slowest plain request {worst * 1000:.1f} ms")
             def shown():
                 for c in json.loads(d.locker("--json", "cert", "list").stdout):
                     if says in c["error"]:
