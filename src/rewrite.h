@@ -80,14 +80,19 @@ struct rw_req {
 	const char	*filename;	/* REQUEST_FILENAME; NULL: from uri */
 	/* Any request header by name, NULL if absent. */
 	const char	*(*header)(void *ctx, const char *name);
+	/* An SSL_* value of the connection (%{SSL:x}), NULL if none. */
+	const char	*(*ssl)(void *ctx, const char *name);
 	/* A line for the locker's error log (a bounded regex, a refusal). */
 	void		 (*log)(void *ctx, const char *msg);
+	/* The request's environment (E=, %{ENV:x}); without these, env[]. */
+	const char	*(*getenv)(void *ctx, const char *name);
+	void		 (*setenv)(void *ctx, const char *name, const char *value);	/* NULL: unset */
 	void		*ctx;
 
 	/* Carried from pass to pass by the caller: */
 	int		 ended;		/* a rule with [END] matched */
 	int		 internal;	/* internal redirects so far */
-	struct rw_env	*env;		/* E= and REDIRECT_ ones */
+	struct rw_env	*env;
 	size_t		 nenv;
 
 	/* Outputs. */

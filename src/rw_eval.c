@@ -272,7 +272,7 @@ other_var(struct rw_req *r, const char *name, char *buf, size_t sz)
 	if (strncmp(name, "HTTP_", 5) == 0)
 		return http_var(r, name + 5, buf, sz);
 	if (strncmp(name, "SSL:", 4) == 0 || strncmp(name, "SSL_", 4) == 0)
-		return rw_env_get(r, name + (name[3] == ':' ? 4 : 0));
+		return r->ssl != NULL ? r->ssl(r->ctx, name + (name[3] == ':' ? 4 : 0)) : NULL;
 	return time_var(name, buf, sz);
 }
 
@@ -488,6 +488,8 @@ rw_env_get(const struct rw_req *r, const char *name)
 {
 	size_t i;
 
+	if (r->getenv != NULL)
+		return r->getenv(r->ctx, name);
 	for (i = 0; i < r->nenv; i++)
 		if (strcmp(r->env[i].name, name) == 0)
 			return r->env[i].value;
@@ -500,6 +502,10 @@ env_set(struct rw_req *r, const char *name, const char *value)
 	struct rw_env	*e;
 	size_t		 i;
 
+	if (r->setenv != NULL) {
+		r->setenv(r->ctx, name, value);
+		return;
+	}
 	for (i = 0; i < r->nenv; i++)
 		if (strcmp(r->env[i].name, name) == 0)
 			break;
