@@ -497,27 +497,53 @@ parse_options(struct rw_dir *d, int argc, char **argv, char *err, size_t errlen)
 	return 0;
 }
 
-/* Redirect [status] URL-path [URL], and its relatives. */
+/* Redirect's status: a keyword or any number; "permanent" etc. are 3xx. */
+static int
+alias_status(const char *v, int *code, char *err, size_t errlen)
+{
+	char *end;
+	long  n;
+
+	if (strcasecmp(v, "gone") == 0) {
+		*code = 410;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*v))
+		return redirect_code(v, code, err, errlen);
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || n < 100 || n > 599)
+		return fail(err, errlen, "redirect status '%s' is not a status", v);
+	*code = (int)n;
+	return 0;
+}
+
+/*
+ * Redirect [status] URL-path [URL], and its relatives.  As in Apache, a
+ * 3xx takes a URL and any other status none.
+ */
 static int
 parse_redirect(struct rw_dir *d, int code, int match, int argc, char **argv, char *err,
     size_t errlen)
 {
 	struct rw_redirect	*x;
-	int			 i = 0;
+	int			 i = 0, is3xx;
 
-	if (code == 0 && argc >= 2 && argv[0][0] != '/' && !(match && argv[0][0] == '^')) {
-		if (strcasecmp(argv[0], "gone") == 0)
-			code = 410;
-		else if (redirect_code(argv[0], &code, err, errlen) == -1)
+	/* Apache's test: a keyword or a number is a status, anything else the
+	 * path or the regex. */
+	if (code == 0 && argc >= 2 && (isdigit((unsigned char)argv[0][0]) ||
+	    strcasecmp(argv[0], "permanent") == 0 || strcasecmp(argv[0], "temp") == 0 ||
+	    strcasecmp(argv[0], "seeother") == 0 || strcasecmp(argv[0], "gone") == 0)) {
+		if (alias_status(argv[0], &code, err, errlen) == -1)
 			return -1;
 		i = 1;
 	}
 	if (code == 0)
 		code = 302;
-	if (argc - i != (code == 410 ? 1 : 2))
-		return fail(err, errlen, code == 410 ? "a 410 redirect takes no URL" :
-		    "Redirect takes [status] URL-path URL");
-	if (code != 410 && strchr(argv[i + 1], ':') == NULL && argv[i + 1][0] != '/')
+	is3xx = code >= 300 && code <= 399;
+	if (argc - i != (is3xx ? 2 : 1))
+		return fail(err, errlen, is3xx ? "Redirect takes [status] URL-path URL" :
+		    "a redirect with status %d takes no URL", code);
+	if (is3xx && strchr(argv[i + 1], ':') == NULL && argv[i + 1][0] != '/')
 		return fail(err, errlen, "redirect target '%s' is neither a URL nor a path",
 		    argv[i + 1]);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
@@ -529,7 +555,7 @@ parse_redirect(struct rw_dir *d, int code, int match, int argc, char **argv, cha
 		return -1;
 	}
 	x->path = xstrdup(argv[i]);
-	x->url = code == 410 ? NULL : xstrdup(argv[i + 1]);
+	x->url = is3xx ? xstrdup(argv[i + 1]) : NULL;
 	d->redirects = xreallocarray(d->redirects, d->nredirects + 1, sizeof(x));
 	d->redirects[d->nredirects++] = x;
 	return 0;

@@ -951,7 +951,7 @@ redirect_target(struct state *s, const struct rw_redirect *x)
 	if (x->re == NULL) {
 		if ((rest = prefix_rest(s->r->uri, x->path)) == NULL)
 			return NULL;
-		if (x->code == 410)
+		if (x->url == NULL)
 			return xstrdup("");
 		sb_str(&b, x->url);
 		add_location_part(&b, rest, strlen(rest), 1);
@@ -961,7 +961,7 @@ redirect_target(struct state *s, const struct rw_redirect *x)
 	s->flags = 0;
 	if (!rx_match(s, x->re, s->r->uri, &s->rule))
 		return NULL;
-	if (x->code == 410)
+	if (x->url == NULL)
 		return xstrdup("");
 	/* RedirectMatch: $N only; a '%' is just a '%' there. */
 	for (rest = x->url; *rest != '\0'; rest++) {
@@ -988,9 +988,9 @@ alias_fixup(const struct rw_dir *d, struct rw_req *r)
 		if ((t = redirect_target(&s, d->redirects[i])) == NULL)
 			continue;
 		state_clear(&s);
-		if (d->redirects[i]->code == 410) {
+		if (d->redirects[i]->url == NULL) {	/* gone, or any non-3xx */
 			free(t);
-			return status(r, 410, NULL);
+			return status(r, d->redirects[i]->code, NULL);
 		}
 		/* mod_alias passes the query on unless the target has its own. */
 		loc = location(r, t, strchr(t, '?') == NULL ? r->query : NULL, 0, 0);

@@ -652,7 +652,11 @@ test_alias(void)
 	    "Redirect gone /dead\n"
 	    "RedirectMatch 301 ^/img/(.*)\\.gif$ /png/$1.png\n"
 	    "RedirectPermanent /p2 https://x.example/p2\n"
-	    "RedirectTemp /t2 https://x.example/t2\n", err, sizeof(err));
+	    "RedirectTemp /t2 https://x.example/t2\n"
+	    "Redirect 410 /gone-too\n"
+	    "RedirectMatch 404 /\\.svn\n"
+	    "RedirectMatch (?i)\\.PDF$ /documents.html\n"
+	    "Redirect seeother /other /target-other\n", err, sizeof(err));
 	CHECK(d != NULL);
 	req_init(&r, "/old/a b", "q=1", "", "/");
 	CHECK_INT(run(d, &r), RW_STATUS);
@@ -679,6 +683,24 @@ test_alias(void)
 	req_init(&r, "/p2", NULL, "", "/");
 	CHECK_INT(run(d, &r), RW_STATUS);
 	CHECK_INT(r.status, 301);
+	rw_req_clear(&r);
+	req_init(&r, "/gone-too", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_STATUS);
+	CHECK_INT(r.status, 410);
+	rw_req_clear(&r);
+	req_init(&r, "/x/.svn/entries", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_STATUS);
+	CHECK_INT(r.status, 404);
+	CHECK(r.location == NULL);
+	rw_req_clear(&r);
+	req_init(&r, "/report.pdf", "a=1", "", "/");
+	CHECK_INT(run(d, &r), RW_STATUS);
+	CHECK_INT(r.status, 302);
+	CHECK_STR(r.location, "http://alice.example.org/documents.html?a=1");
+	rw_req_clear(&r);
+	req_init(&r, "/other", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_STATUS);
+	CHECK_INT(r.status, 303);
 	rw_req_clear(&r);
 	rw_dir_free(d);
 }
@@ -753,8 +775,9 @@ test_errors(void)
 		{ "RewriteOptions MergeBase", "not offered" },
 		{ "RewriteMap m txt:/etc/passwd", "not allowed here" },
 		{ "Redirect gone /x http://y/", "takes no URL" },
+		{ "Redirect 404 /x http://y/", "takes no URL" },
+		{ "Redirect 700 /x", "not a status" },
 		{ "Redirect /x", "Redirect takes" },
-		{ "Redirect 200 /x http://y", "not 3xx" },
 		{ "RedirectMatch ^(x http://y", "bad regular expression" },
 		{ "RewriteRule ^a$ b [S=x]", "S= needs" },
 		{ "RewriteRule ^a$ b [E=]", "needs a value" },
