@@ -36,7 +36,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c \
-	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c
+	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 
@@ -75,7 +75,7 @@ $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
-$(B)/test_rewrite: tests/unit/test_rewrite.c $(B)/rewrite.o $(B)/rw_eval.o
+$(B)/test_rewrite: tests/unit/test_rewrite.c $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o
 $(B)/test_cookie: tests/unit/test_cookie.c $(B)/cookie.o
 $(B)/test_stats: tests/unit/test_stats.c $(B)/stats.o $(B)/msg.o $(B)/util.o $(B)/log.o
 $(B)/test_msg: tests/unit/test_msg.c $(B)/msg.o $(B)/log.o $(B)/util.o
@@ -136,7 +136,7 @@ $(B)/fuzz/fuzz_keyd: fuzz/fuzz_keyd.c src/keyop.c src/util.c src/log.c | $(B)/fu
 $(B)/fuzz/fuzz_acme: fuzz/fuzz_acme.c src/acme_http.c src/acme_proto.c src/route.c src/util.c \
 		      src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lssl -lcrypto -ljansson
-$(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c | $(B)/fuzz
+$(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c src/rw_vars.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@for f in $(FUZZ_TARGETS); do \

@@ -78,4 +78,9 @@ struct rw_dir {
 	size_t		 nredirects;
 };
 
+/* rw_vars.c: a variable that follows from the request's path alone, or
+ * NULL; any other (NULL if unknown).  buf holds what is built. */
+const char *rw_path_var(struct rw_req *r, const char *name, char *buf, size_t sz);
+const char *rw_other_var(struct rw_req *r, const char *name, char *buf, size_t sz);
+
 #endif

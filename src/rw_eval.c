@@ -18,7 +18,9 @@
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,106 +178,6 @@ rx_match(struct state *s, const pcre2_code *re, const char *subj, struct caps *c
 	return rc > 0;
 }
 
-/* ------------------------------------------------------------ variables */
-
-/* "HTTP_USER_AGENT" -> "User-Agent" (header lookups ignore case anyway). */
-static const char *
-http_var(struct rw_req *r, const char *name, char *buf, size_t sz)
-{
-	size_t i;
-
-	for (i = 0; name[i] != '\0' && i + 1 < sz; i++)
-		buf[i] = name[i] == '_' ? '-' : name[i];
-	buf[i] = '\0';
-	return r->header != NULL ? r->header(r->ctx, buf) : NULL;
-}
-
-static const char *
-time_var(const char *name, char *buf, size_t sz)
-{
-	static const struct {
-		const char *n, *f;
-	} tv[] = {
-		{ "TIME_YEAR", "%Y" }, { "TIME_MON", "%m" }, { "TIME_DAY", "%d" },
-		{ "TIME_HOUR", "%H" }, { "TIME_MIN", "%M" }, { "TIME_SEC", "%S" },
-		{ "TIME_WDAY", "%w" }, { "TIME", "%Y%m%d%H%M%S" },
-	};
-	struct tm	tm;
-	time_t		now = time(NULL);
-	size_t		i;
-
-	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++)
-		if (strcmp(name, tv[i].n) == 0) {
-			localtime_r(&now, &tm);
-			strftime(buf, sz, tv[i].f, &tm);
-			return buf;
-		}
-	return NULL;
-}
-
-/* The variables that follow from the request's path alone. */
-static const char *
-path_var(struct rw_req *r, const char *name, char *buf, size_t sz)
-{
-	const char *under;
-
-	if (strcmp(name, "REQUEST_URI") == 0)
-		return r->uri;
-	if (strcmp(name, "DOCUMENT_ROOT") == 0 || strcmp(name, "CONTEXT_DOCUMENT_ROOT") == 0)
-		return r->document_root;
-	if (strcmp(name, "CONTEXT_PREFIX") == 0)
-		return r->root_url;
-	if (strcmp(name, "REQUEST_FILENAME") == 0 || strcmp(name, "SCRIPT_FILENAME") == 0) {
-		if (r->filename != NULL)
-			return r->filename;
-		under = r->uri + (strncmp(r->uri, r->root_url, strlen(r->root_url)) == 0 ?
-		    strlen(r->root_url) : 0);
-		snprintf(buf, sz, "%s%s", r->document_root, under);
-		return buf;
-	}
-	return NULL;
-}
-
-static const char *
-other_var(struct rw_req *r, const char *name, char *buf, size_t sz)
-{
-	if (strcmp(name, "QUERY_STRING") == 0)
-		return r->query;
-	if (strcmp(name, "REQUEST_METHOD") == 0)
-		return r->method;
-	if (strcmp(name, "REMOTE_ADDR") == 0 || strcmp(name, "REMOTE_HOST") == 0)
-		return r->remote_addr;
-	if (strcmp(name, "HTTPS") == 0)
-		return r->https ? "on" : "off";
-	if (strcmp(name, "REQUEST_SCHEME") == 0)
-		return r->https ? "https" : "http";
-	if (strcmp(name, "SERVER_PORT") == 0) {
-		snprintf(buf, sz, "%u", r->port);
-		return buf;
-	}
-	if (strcmp(name, "SERVER_NAME") == 0)
-		return r->server_name;
-	if (strcmp(name, "THE_REQUEST") == 0)
-		return r->the_request;
-	if (strcmp(name, "SERVER_PROTOCOL") == 0)
-		return r->protocol;
-	if (strcmp(name, "SERVER_SOFTWARE") == 0)
-		return "lockerd";
-	if (strcmp(name, "API_VERSION") == 0)
-		return "20120211:0";
-	if (strcmp(name, "IS_SUBREQ") == 0)
-		return "false";
-	if (strncmp(name, "ENV:", 4) == 0)
-		return rw_env_get(r, name + 4);
-	if (strncmp(name, "HTTP:", 5) == 0)
-		return r->header != NULL ? r->header(r->ctx, name + 5) : NULL;
-	if (strncmp(name, "HTTP_", 5) == 0)
-		return http_var(r, name + 5, buf, sz);
-	if (strncmp(name, "SSL:", 4) == 0 || strncmp(name, "SSL_", 4) == 0)
-		return r->ssl != NULL ? r->ssl(r->ctx, name + (name[3] == ':' ? 4 : 0)) : NULL;
-	return time_var(name, buf, sz);
-}
-
 /* Unknown names are empty, as in Apache. */
 static void
 add_var(struct state *s, struct sbuf *b, const char *name)
@@ -283,10 +185,10 @@ add_var(struct state *s, struct sbuf *b, const char *name)
 	char		 buf[4096];
 	const char	*v;
 
-	if ((v = path_var(s->r, name, buf, sizeof(buf))) == NULL) {
+	if ((v = rw_path_var(s->r, name, buf, sizeof(buf))) == NULL) {
 		/* Anything else can differ between two requests for one path. */
 		s->r->uncacheable = 1;
-		v = other_var(s->r, name, buf, sizeof(buf));
+		v = rw_other_var(s->r, name, buf, sizeof(buf));
 	}
 	if (v != NULL)
 		sb_str(b, v);
@@ -367,6 +269,35 @@ expand(struct state *s, const char *t)
 
 /* ------------------------------------------------------------ conditions */
 
+/*
+ * An absolute symlink (RESOLVE_BENEATH refuses them all) counts if where
+ * it lands, read back from the open descriptor, is still in web_scripts,
+ * as the worker's own open_beneath() allows.
+ */
+static int
+absolute_link(const struct rw_req *r, const char *rel, int nofollow)
+{
+	char	self[64], real[PATH_MAX];
+	ssize_t	n;
+	size_t	dl = strlen(r->document_root);
+	int	fd;
+
+	fd = openat(r->webroot_fd, *rel ? rel : ".", O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd == -1)
+		return -1;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if ((n = readlink(self, real, sizeof(real) - 1)) == -1) {
+		close(fd);
+		return -1;
+	}
+	real[n] = '\0';
+	if (strncmp(real, r->document_root, dl) != 0 || (real[dl] != '/' && real[dl] != '\0')) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* stat() below web_scripts only: anything else does not exist here. */
 static int
 stat_beneath(struct rw_req *r, const char *path, int nofollow, struct stat *st)
@@ -389,6 +320,8 @@ stat_beneath(struct rw_req *r, const char *path, int nofollow, struct stat *st)
 	how.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	fd = (int)syscall(SYS_openat2, r->webroot_fd, *rel ? rel : ".", &how, sizeof(how));
+	if (fd == -1 && errno == EXDEV)
+		fd = absolute_link(r, rel, nofollow);
 	if (fd == -1)
 		return -1;
 	rc = fstat(fd, st);

@@ -143,6 +143,15 @@ mkdirs(void)
 	snprintf(path, sizeof(path), "%s/link", root);
 	if (symlink("/etc/passwd", path) == -1)
 		abort();
+	{
+		char target[256];
+
+		/* An absolute link that lands inside web_scripts is a file. */
+		snprintf(path, sizeof(path), "%s/abslink", root);
+		snprintf(target, sizeof(target), "%s/index.php", root);
+		if (symlink(target, path) == -1)
+			abort();
+	}
 }
 
 static const char wordpress[] =
@@ -605,6 +614,7 @@ test_file_tests(void)
 	d = load("RewriteEngine On\n"
 	    "RewriteCond %{DOCUMENT_ROOT}/link -l\nRewriteRule ^l$ islink [L]\n"
 	    "RewriteCond %{DOCUMENT_ROOT}/link -f\nRewriteRule ^lf$ linkfile [L]\n"
+	    "RewriteCond %{DOCUMENT_ROOT}/abslink -f\nRewriteRule ^af$ abslink [L]\n"
 	    "RewriteCond %{DOCUMENT_ROOT}/empty !-s\nRewriteRule ^s$ empty [L]\n"
 	    "RewriteCond /etc/passwd -f\nRewriteRule ^etc$ outside [L]\n"
 	    "RewriteCond %{DOCUMENT_ROOT}/../../etc/passwd -f\nRewriteRule ^up$ up [L]\n"
@@ -618,6 +628,9 @@ test_file_tests(void)
 	/* The link points out of web_scripts: not a file as far as we see. */
 	req_init(&r, "/lf", NULL, "", "/");
 	CHECK_INT(run(d, &r), RW_NONE);
+	rw_req_clear(&r);
+	req_init(&r, "/af", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_INTERNAL);
 	rw_req_clear(&r);
 	req_init(&r, "/s", NULL, "", "/");
 	CHECK_INT(run(d, &r), RW_INTERNAL);
