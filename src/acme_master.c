@@ -47,8 +47,17 @@ collect_one(struct collect *c, int kind, const char *host, const char *locker)
 	struct acme_name	*a;
 	size_t			 i;
 
-	if (c->n == ACME_NAMES_MAX || host[0] == '\0')
+	if (host[0] == '\0')
 		return;
+	if (c->n == ACME_NAMES_MAX) {
+		static uint64_t warned;
+
+		if (now_ms() - warned > 3600 * 1000 || warned == 0) {
+			warned = now_ms();
+			log_warnx("acme: more than %d names; the rest wait", ACME_NAMES_MAX);
+		}
+		return;
+	}
 	for (i = 0; i < c->n; i++)
 		if (strcmp(c->v[i].host, host) == 0)
 			return;
