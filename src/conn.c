@@ -84,6 +84,7 @@ conn_close(struct conn *c)
 	c->redirect_query = NULL;
 	free(c->scr);
 	c->scr = NULL;
+	xhdr_clear(c);
 	tls_conn_free(c);
 	close(c->fd);
 	conn_unlink(c);
@@ -224,6 +225,7 @@ request_done(struct conn *c)
 	c->fcgi_retried = 0;
 	free(c->scr);
 	c->scr = NULL;
+	xhdr_clear(c);
 	if (!c->keep_alive) {
 		if (cio_flushed(c) == 0) {
 			conn_set_state(c, C_FLUSH, F.conf.send_timeout);

@@ -271,8 +271,9 @@ fres_parse(const struct wire_response *r, size_t len)
 	int				 has_index;
 	char				*d;
 
-	if (len < sizeof(*r) ||
-	    wire_script_parse(r + 1, len - sizeof(*r), str, l, &has_index) == -1)
+	if (len < sizeof(*r) + r->hlen ||
+	    wire_script_parse(wire_response_tail(r), len - sizeof(*r) - r->hlen, str, l,
+	    &has_index) == -1)
 		return NULL;
 	for (i = 0; i < WSC_MAX; i++)
 		total += l[i] + 1;

@@ -118,6 +118,9 @@ struct conn {
 	int			 then_send;	/* discard the body, then send the answer */
 	int			 redirects;
 	int			 hsts;		/* this answer carries Strict-Transport-Security */
+	char			*xhdr;		/* a worker's extra fields for this answer (a
+						   .htaccess's): checked "Name: value\r\n" lines */
+	size_t			 xhdr_len;
 	char			*redirect_query;	/* a local redirect's query string */
 
 	/* On the way to the locker's FastCGI pool, before a script starts. */
@@ -375,6 +378,9 @@ void	head_add(struct conn *c, const char *fmt, ...) __attribute__((format(printf
 void	head_end(struct conn *c);
 /* A small HTML page for an error; keep says whether the stream is still in sync. */
 void	send_error(struct conn *c, int status, int keep);
+/* A worker's extra fields go into every head of this answer (head_begin()). */
+void	xhdr_set(struct conn *c, const char *p, size_t len);
+void	xhdr_clear(struct conn *c);
 /* A 301 to path with a slash added (a directory asked without one). */
 void	send_redirect(struct conn *c, const char *path);
 /* https-only (a vhost's, or the configuration's): plain HTTP gets a 301 to

@@ -305,6 +305,13 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 		send_error(c, 431, 0);
 		return;
 	}
+	/* A .htaccess rewrite's URL and query are the script's. */
+	if (c->scr->s[WSC_URL][0] != '\0') {
+		v.s[WS_URL] = c->scr->s[WSC_URL];
+		v.l[WS_URL] = strlen(c->scr->s[WSC_URL]);
+		v.s[WS_QUERY] = c->scr->s[WSC_QUERY];
+		v.l[WS_QUERY] = strlen(c->scr->s[WSC_QUERY]);
+	}
 	snprintf(file, sizeof(file), "%s/%s", c->scr->s[WSC_DOCROOT], c->scr->s[WSC_REL]);
 	memset(&s, 0, sizeof(s));
 	s.conf = &F.conf;

@@ -166,8 +166,10 @@ extern const struct ht_module ht_modules[];	/* ends with a NULL name */
 /* A merged configuration: struct ht_dir's parts, as they hold for a request. */
 struct ht_conf {
 	struct ht_dir	 d;		/* the merged parts (sec unused) */
-	void		*owned[32];	/* what merges made, freed by ht_conf_free() */
-	int		 nowned;
+	void		**owned;	/* what merges made, freed by ht_conf_free() */
+	const struct ht_module **owner;
+	int		 nowned, cap;
+	int		 nfiles;	/* .htaccess files that applied */
 };
 
 /*
@@ -218,6 +220,8 @@ struct ht_req {
 	size_t		 tls_len;
 	const char	*docroot;	/* the locker's web_scripts, absolute, no trailing '/' */
 	const char	*url_prefix;	/* "/~name" or "", before every URL of this locker */
+	const char	*path_base;	/* "/blog" for a vhost on web_scripts/blog, else "":
+					   path is path_base + (uri without url_prefix) */
 
 	/* in, and replaced by an internal redirect */
 	char		*uri;		/* the URL path, decoded and normalised */
@@ -228,11 +232,16 @@ struct ht_req {
 					   web_scripts, with its trailing '/': "/a/" */
 	char		*filename;	/* docroot + path */
 	int		 redirects;	/* internal redirects so far */
+	char		**kept;		/* what ht_req_header() and ht_req_ssl() returned */
+	int		 nkept;
 
 	/* set by the phases */
 	int		 status;	/* 0: go on; else answer with it */
-	char		*location;	/* a redirect's absolute URL */
-	struct ht_kv	 hdr[HT_HDR_MAX];	/* extra response headers */
+	char		*location;	/* a redirect's URL (sent with any 3xx status) */
+	/* Extra response fields: a success's all of them; an error's or a
+	 * redirect's only those flagged HT_HDR_ALWAYS (a 401's WWW-Authenticate
+	 * must be). */
+	struct ht_kv	 hdr[HT_HDR_MAX];
 	int		 nhdr;
 	struct ht_kv	 env[HT_ENV_MAX];	/* SetEnv, SetEnvIf, E= */
 	int		 nenv;
@@ -263,6 +272,14 @@ int	ht_req_add_header(struct ht_req *r, const char *name, const char *value, int
 /* Replace a string field of r (uri, query, location ...) with a copy of s. */
 int	ht_req_set(char **field, const char *s);
 void	ht_req_free(struct ht_req *r);
+
+/*
+ * PCRE2's match context for every regex of a .htaccess (pass it to
+ * pcre2_match()): match and depth limits set, so that a regex that
+ * backtracks catastrophically fails (PCRE2_ERROR_MATCHLIMIT) instead of
+ * stalling the worker.  A (pcre2_match_context *).
+ */
+void	*ht_match_context(void);
 
 /* ---------------------------------------------------------------- <If> */
 

@@ -442,22 +442,35 @@ enum wire_kind {
  * environment (and to reuse for a while): the strings follow the struct,
  * in order, without NULs.
  */
-enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_MAX };
+/* WSC_URL, WSC_QUERY: a .htaccess rewrite's URL path and query for the
+ * script's environment, both empty when nothing was rewritten. */
+enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_URL, WSC_QUERY,
+	WSC_MAX };
 
 struct wire_script {
 	uint32_t	len[WSC_MAX];
 	uint32_t	has_index;	/* a directory's index file ran */
 };
 
+/*
+ * hlen bytes of extra response fields follow the struct ("Name: value\r\n"
+ * each: a .htaccess's Header and Expires, a 401's WWW-Authenticate, a
+ * redirect's Location), then a WIRE_FCGI's struct wire_script.
+ */
+#define WRESP_NOCACHE	0x1	/* decided by more than the path, or under a .htaccess:
+				   front keeps neither the file nor the resolution */
+#define WIRE_HDR_MAX	4096	/* bytes of extra fields */
 struct wire_response {
 	uint64_t	id;
 	uint16_t	kind;		/* enum wire_kind */
 	uint16_t	status;
+	uint16_t	flags;		/* WRESP_* */
+	uint16_t	hlen;		/* <= WIRE_HDR_MAX */
 	char		content_type[128];	/* NUL-terminated; checked by front */
 };
 
-#define WIRE_RESPONSE_MAX	(sizeof(struct wire_response) + sizeof(struct wire_script) + \
-				 WSC_MAX * PATH_MAX)
+#define WIRE_RESPONSE_MAX	(sizeof(struct wire_response) + WIRE_HDR_MAX + \
+				 sizeof(struct wire_script) + WSC_MAX * PATH_MAX)
 
 /*
  * front <-> keyd (keyd.c, keyop.c, keyclient.c): one private-key operation

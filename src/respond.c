@@ -126,6 +126,27 @@ head_begin(struct conn *c, int status)
 	    status, http_reason(status), F.date);
 	if (c->hsts)
 		head_add(c, "Strict-Transport-Security: max-age=%u\r\n", F.conf.hsts_max_age);
+	if (c->xhdr != NULL)
+		head_add(c, "%.*s", (int)c->xhdr_len, c->xhdr);
+}
+
+/* The extra fields of a worker's answer (checked by wire_response_check()). */
+void
+xhdr_set(struct conn *c, const char *p, size_t len)
+{
+	xhdr_clear(c);
+	if (len == 0 || (c->xhdr = malloc(len)) == NULL)
+		return;
+	memcpy(c->xhdr, p, len);
+	c->xhdr_len = len;
+}
+
+void
+xhdr_clear(struct conn *c)
+{
+	free(c->xhdr);
+	c->xhdr = NULL;
+	c->xhdr_len = 0;
 }
 
 void __attribute__((format(printf, 2, 3)))

@@ -342,6 +342,7 @@ dispatch_worker(struct conn *c)
 
 	free(c->scr);
 	c->scr = NULL;
+	xhdr_clear(c);
 	if ((c->req.method == HTTP_M_GET || c->req.method == HTTP_M_HEAD) && fcache_serve(c))
 		return;
 	if ((w = wchan_get(c->locker)) == NULL) {
@@ -416,7 +417,8 @@ fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, si
 		send_error(c, 502, 1);
 		return;
 	}
-	scache_put(c, c->scr);
+	if (!(r->flags & WRESP_NOCACHE))
+		scache_put(c, c->scr);
 	if (fd == -1) {
 		fcgi_acquire(c, w);
 		return;
@@ -426,6 +428,32 @@ fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, si
 		return;
 	}
 	fcgi_begin(c, kc);
+}
+
+/*
+ * A status a worker may answer with: its own errors, and what a .htaccess
+ * decides (401, 410, a redirect, which must come with its Location).
+ */
+static int
+status_ok(const struct wire_response *r)
+{
+	static const char	loc[] = "Location: ";
+	const char		*p = (const char *)(r + 1);
+	size_t			 i;
+
+	switch (r->status) {
+	case 400: case 401: case 403: case 404: case 405: case 410:
+	case 500: case 502: case 503:
+		return 1;
+	case 301: case 302: case 303: case 307: case 308:
+		for (i = 0; i + sizeof(loc) - 1 <= r->hlen; i++)
+			if ((i == 0 || p[i - 1] == '\n') &&
+			    strncasecmp(p + i, loc, sizeof(loc) - 1) == 0)
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 static void
@@ -463,6 +491,7 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 		conn_run(c);
 		return;
 	}
+	xhdr_set(c, (const char *)(r + 1), r->hlen);
 	switch (r->kind) {
 	case WIRE_FILE:
 		if (fd == -1) {
@@ -476,7 +505,7 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 				send_error(c, 502, 1);
 				break;
 			}
-			if (!c->body_pending)
+			if (!c->body_pending && !(r->flags & WRESP_NOCACHE))
 				fcache_put(c, fd, r->content_type, &st);
 			send_file(c, fd, r->content_type, &st);
 			fd = -1;
@@ -504,11 +533,7 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 		fd = -1;
 		break;
 	case WIRE_STATUS:
-		if (r->status == 403 || r->status == 404 || r->status == 405 ||
-		    r->status == 500 || r->status == 503 || r->status == 502)
-			send_error(c, r->status, 1);
-		else
-			send_error(c, 502, 1);
+		send_error(c, status_ok(r) ? r->status : 502, 1);
 		break;
 	default:
 		send_error(c, 502, 1);

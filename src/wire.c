@@ -109,9 +109,13 @@ wire_response_check(const struct wire_response *r, size_t len)
 {
 	size_t n;
 
-	if (len < sizeof(*r) || r->kind < WIRE_FILE || r->kind > WIRE_SPOOL)
+	if (len < sizeof(*r) || r->kind < WIRE_FILE || r->kind > WIRE_SPOOL ||
+	    (r->flags & ~WRESP_NOCACHE) != 0 || r->hlen > WIRE_HDR_MAX ||
+	    r->hlen > len - sizeof(*r))
 		return -1;
-	if (r->kind != WIRE_FCGI && len != sizeof(*r))
+	if (r->kind != WIRE_FCGI && len != sizeof(*r) + r->hlen)
+		return -1;
+	if (wire_fields_check((const char *)(r + 1), r->hlen) == -1)
 		return -1;
 	if (r->kind == WIRE_FILE) {
 		n = strnlen(r->content_type, sizeof(r->content_type));
@@ -119,6 +123,38 @@ wire_response_check(const struct wire_response *r, size_t len)
 		    !http_valid_field_value(r->content_type, n) ||
 		    memchr(r->content_type, '/', n) == NULL)
 			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Fields a worker may add to our head: none that frames the message or
+ * speaks for the connection (a script could split a response with them),
+ * none that front writes itself.
+ */
+static const char *const fields_refused[] = {
+	"Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length", "TE", "Trailer",
+	"Upgrade", "Proxy-Connection", "Date", "Server", "Strict-Transport-Security",
+	"Content-Range", NULL
+};
+
+int
+wire_fields_check(const char *p, size_t len)
+{
+	const char		*end = p + len;
+	struct http_header	 h;
+	int			 i;
+
+	while (p < end) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+
+		if (cr == NULL || cr + 1 >= end || cr[1] != '\n' ||
+		    http_parse_field_line(p, (size_t)(cr - p), &h) == -1)
+			return -1;
+		for (i = 0; fields_refused[i] != NULL; i++)
+			if (http_str_eq(h.name, fields_refused[i]))
+				return -1;
+		p = cr + 2;
 	}
 	return 0;
 }
@@ -165,6 +201,18 @@ has_dotdot(const char *p, size_t len)
 	return 0;
 }
 
+/* No control byte: what goes into a script's environment. */
+static int
+visible(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 int
 wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX], size_t l[WSC_MAX],
     int *has_index)
@@ -193,7 +241,9 @@ wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX], size_t l
 	if (l[WSC_DOCROOT] == 0 || s[WSC_DOCROOT][0] != '/' || l[WSC_REL] == 0 ||
 	    s[WSC_REL][0] == '/' || has_dotdot(s[WSC_REL], l[WSC_REL]) ||
 	    has_dotdot(s[WSC_DOCROOT], l[WSC_DOCROOT]) ||
-	    (l[WSC_PATH_INFO] > 0 && s[WSC_PATH_INFO][0] != '/'))
+	    (l[WSC_PATH_INFO] > 0 && s[WSC_PATH_INFO][0] != '/') ||
+	    (l[WSC_URL] > 0 && s[WSC_URL][0] != '/') ||
+	    !visible(s[WSC_URL], l[WSC_URL]) || !visible(s[WSC_QUERY], l[WSC_QUERY]))
 		return -1;
 	*has_index = (int)ws.has_index;
 	return 0;

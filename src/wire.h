@@ -42,6 +42,16 @@ int	wire_view_of(const struct wire_request *q, const char *strs, size_t len,
  */
 int	wire_response_check(const struct wire_response *r, size_t len);
 /*
+ * Extra response fields as a worker sends them (p[0..len), after the
+ * struct): "Name: value\r\n" lines of a token, ": " and a valid field
+ * value, none of the fields that frame a message or that front writes
+ * itself (Connection, Content-Length, Transfer-Encoding, Date, Server
+ * ...).  0, or -1.
+ */
+int	wire_fields_check(const char *p, size_t len);
+/* The WIRE_FCGI tail of an answer: after its extra fields. */
+#define wire_response_tail(r)	((const char *)((r) + 1) + (r)->hlen)
+/*
  * Worker: the tail of a WIRE_FCGI answer (struct wire_script, then the
  * strings s[], each cut at PATH_MAX - 1 bytes) into buf.  Returns its
  * length, or 0 if it does not fit in cap.

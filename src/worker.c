@@ -28,6 +28,8 @@
 #include "http.h"
 #include "cgienv.h"
 #include "wire.h"
+#include "htaccess.h"
+#include "htwalk.h"
 
 #define MAX_CHANNELS	256	/* one per front process, and a few being replaced */
 
@@ -40,7 +42,18 @@ static struct {
 	int			 npfd;
 	uint64_t		 last_request;
 	uint64_t		 told_active;	/* when the master last heard MSG_ACTIVE */
+	struct ht_walker	 ht;
 } W;
+
+/*
+ * What a .htaccess decided for the answer being made: its extra fields
+ * and whether front may keep it (answer() puts both on the wire).
+ */
+static struct {
+	char		hdr[WIRE_HDR_MAX];
+	size_t		hlen;
+	uint16_t	flags;
+} X;
 
 /*
  * The master caps how many workers are warm (max-workers) and, to make
@@ -183,7 +196,8 @@ content_type(const char *ext, char *out, size_t outsz)
 static struct {
 	struct answer_buf {
 		struct wire_response	r;
-		char			tail[sizeof(struct wire_script) + WSC_MAX * PATH_MAX];
+		char			tail[WIRE_HDR_MAX + sizeof(struct wire_script) +
+					    WSC_MAX * PATH_MAX];
 	}			b[CHAN_BATCH];
 	struct msg_out		out[CHAN_BATCH];
 	int			n;
@@ -193,10 +207,13 @@ static void
 answer(int chan, struct wire_response *r, int fd)
 {
 	(void)chan;
+	r->flags = X.flags;
+	r->hlen = (uint16_t)X.hlen;
 	A.b[A.n].r = *r;
+	memcpy(A.b[A.n].tail, X.hdr, X.hlen);
 	A.out[A.n].type = MSG_RESPONSE;
 	A.out[A.n].data = &A.b[A.n];
-	A.out[A.n].len = sizeof(A.b[A.n].r);
+	A.out[A.n].len = sizeof(A.b[A.n].r) + X.hlen;
 	A.out[A.n].fd = fd;
 	A.n++;
 }
@@ -204,18 +221,18 @@ answer(int chan, struct wire_response *r, int fd)
 /* A FastCGI script: where it is, so that front builds its request. */
 static void
 answer_fcgi(int chan, struct wire_response *r, const struct script_req *s, const char *rel,
-    int fd)
+    int fd, const char *url, const char *query)
 {
 	struct answer_buf	*b = &A.b[A.n];
 	const char		*str[WSC_MAX] = { s->docroot, rel, s->path_info,
-				    s->index_name ? s->index_name : "" };
+				    s->index_name ? s->index_name : "", url, query };
 
 	r->kind = WIRE_FCGI;
 	r->status = 200;
 	answer(chan, r, fd);
 	/* Always fits: each string is cut at PATH_MAX - 1 (wire.c). */
-	A.out[A.n - 1].len = sizeof(b->r) + wire_script_pack(b->tail, sizeof(b->tail), str,
-	    s->index_name != NULL);
+	A.out[A.n - 1].len = sizeof(b->r) + X.hlen + wire_script_pack(b->tail + X.hlen,
+	    sizeof(b->tail) - X.hlen, str, s->index_name != NULL);
 }
 
 static int
@@ -331,7 +348,7 @@ has_own_ini(const char *rel)
 static void
 run_script(int chan, const struct wire_request *q, const struct wire_view *v,
     const char *rel, const char *path_info, const char *index_name,
-    const struct interpreter *in, struct wire_response *r)
+    const struct interpreter *in, struct wire_response *r, const struct ht_req *hr)
 {
 	struct script_req	s;
 	char			file[PATH_MAX], docroot[PATH_MAX];
@@ -361,7 +378,10 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 			answer(chan, r, -1);
 			return;
 		}
-		answer_fcgi(chan, r, &s, rel, fd);
+		/* A rewritten request's URL and query are the script's (front
+		 * builds its FastCGI request from its own copy of the rest). */
+		answer_fcgi(chan, r, &s, rel, fd, hr->redirects ? hr->uri : "",
+		    hr->redirects ? hr->query : "");
 		return;
 	}
 	if ((fd = script_start(&s)) < 0) {
@@ -419,30 +439,47 @@ answer_acme_file(int chan, const struct wire_request *q, struct wire_response *r
 }
 
 
-static void
-handle_request(int chan, const struct wire_request *q, const struct wire_view *v)
+/*
+ * The interpreter of a .htaccess's SetHandler/AddHandler (PHP's names, and
+ * cgi-script) when the locker's configuration has one for it; NULL: as
+ * the extension says.
+ */
+static const struct interpreter *
+handler_interp(const char *h)
 {
-	struct wire_response		 r;
+	if (h == NULL)
+		return NULL;
+	if (strstr(h, "php") != NULL)
+		return script_interp(&W.conf, "php");
+	if (strcmp(h, "cgi-script") == 0)
+		return script_interp(&W.conf, "cgi");
+	return NULL;
+}
+
+static void answer_ht(int chan, struct wire_response *r, const struct ht_req *hr, int status);
+
+/* Serve hr->path: a file, a script, a directory's index, or an error. */
+static void
+serve(int chan, const struct wire_request *q, const struct wire_view *v0,
+    struct wire_response *r, struct ht_req *hr)
+{
 	struct stat			 st;
+	struct wire_view		 vv = *v0, *v = &vv;
 	const struct interpreter	*in;
-	const char			*path = v->s[WS_PATH], *index_name = NULL;
-	size_t				 plen = v->l[WS_PATH];
+	const char			*path = hr->path, *index_name = NULL;
+	size_t				 plen = strlen(hr->path);
 	char				 rel[PATH_MAX], chosen[PATH_MAX], path_info[PATH_MAX] = "";
 	const char			*ext;
 	int				 fd;
 
-	memset(&r, 0, sizeof(r));
-	r.id = q->id;
-	r.kind = WIRE_STATUS;
-	W.last_request = now_ms();
-	if (q->flags & WREQ_SPOOL) {
-		make_spool(chan, &r);
-		return;
-	}
-
-	if (plen >= sizeof(rel) - CONF_INDEX_LEN || !path_ok(path, plen)) {
-		answer_status(chan, &r, -1, 404);
-		return;
+	if (hr->redirects > 0) {
+		/* A script sees the URL and query it was rewritten to. */
+		vv.s[WS_PATH] = hr->path;
+		vv.l[WS_PATH] = plen;
+		vv.s[WS_URL] = hr->uri;
+		vv.l[WS_URL] = strlen(hr->uri);
+		vv.s[WS_QUERY] = hr->query;
+		vv.l[WS_QUERY] = strlen(hr->query);
 	}
 	memcpy(rel, path + 1, plen - 1);
 	rel[plen - 1] = '\0';
@@ -451,51 +488,149 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	if (fd == -1 && errno == ENOTDIR)
 		fd = open_script_prefix(rel, path_info, sizeof(path_info));
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		answer_status(chan, &r, fd, errno_status(errno));
+		answer_ht(chan, r, hr, errno_status(errno));
+		if (fd != -1)
+			close(fd);
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		if (path[plen - 1] != '/') {
-			r.kind = WIRE_SLASH;
-			answer(chan, &r, -1);
+			X.hlen = (size_t)ht_fields(hr, 301, X.hdr, sizeof(X.hdr));
+			r->kind = WIRE_SLASH;
+			answer(chan, r, -1);
 			return;
 		}
 		if ((fd = open_index(rel, chosen, sizeof(chosen))) == -1) {
-			answer_status(chan, &r, -1, errno_status(errno));
+			answer_ht(chan, r, hr, errno_status(errno));
 			return;
 		}
 		index_name = chosen + strlen(rel);
 		snprintf(rel, sizeof(rel), "%s", chosen);
 	} else if (!S_ISREG(st.st_mode)) {
-		answer_status(chan, &r, fd, 403);
+		close(fd);
+		answer_ht(chan, r, hr, 403);
 		return;
 	}
 
 	ext = path_ext(rel);
 	if (acme_webroot_file(path, plen) && path_info[0] == '\0') {
-		answer_acme_file(chan, q, &r, fd);
+		answer_acme_file(chan, q, r, fd);
 		return;
 	}
-	if ((in = script_interp(&W.conf, ext)) != NULL) {
+	if ((in = handler_interp(hr->handler)) != NULL ||
+	    (in = script_interp(&W.conf, ext)) != NULL) {
 		close(fd);
-		run_script(chan, q, v, rel, path_info, index_name, in, &r);
+		run_script(chan, q, v, rel, path_info, index_name, in, r, hr);
 		return;
 	}
 	/* Anything neither static nor a script is not for the web. */
-	if (path_info[0] != '\0' || ext == NULL ||
-	    !config_static_ext(&W.conf, ext)) {
-		answer_status(chan, &r, fd, path_info[0] != '\0' ? 404 : 403);
+	if (path_info[0] != '\0' || ((ext == NULL || !config_static_ext(&W.conf, ext)) &&
+	    hr->content_type == NULL)) {
+		close(fd);
+		answer_ht(chan, r, hr, path_info[0] != '\0' ? 404 : 403);
 		return;
 	}
 	if (q->method != HTTP_M_GET && q->method != HTTP_M_HEAD) {
-		answer_status(chan, &r, fd, 405);
+		close(fd);
+		answer_ht(chan, r, hr, 405);
 		return;
 	}
-	r.kind = WIRE_FILE;
-	r.status = 200;
-	content_type(ext, r.content_type, sizeof(r.content_type));
-	answer(chan, &r, fd);
+	r->kind = WIRE_FILE;
+	r->status = 200;
+	if (hr->content_type != NULL && strlen(hr->content_type) < sizeof(r->content_type) &&
+	    http_valid_field_value(hr->content_type, strlen(hr->content_type)) &&
+	    strchr(hr->content_type, '/') != NULL)
+		snprintf(r->content_type, sizeof(r->content_type), "%s", hr->content_type);
+	else
+		content_type(ext, r->content_type, sizeof(r->content_type));
+	answer(chan, r, fd);
+}
+
+/* The locker's error log, for what its .htaccess files got wrong. */
+static void
+ht_note(const char *text)
+{
+	script_note(text);
+}
+
+/* An answer of status, with what the .htaccess phases add to it. */
+static void
+answer_ht(int chan, struct wire_response *r, const struct ht_req *hr, int status)
+{
+	ssize_t n = ht_fields(hr, status, X.hdr, sizeof(X.hdr));
+
+	if (n < 0) {
+		ht_note("a .htaccess's response fields do not fit in 4096 bytes");
+		status = 500;
+		n = 0;
+	}
+	X.hlen = (size_t)n;
+	answer_status(chan, r, -1, status);
+}
+
+/*
+ * The .htaccess phases for the request: 0 to serve hr->path (with hr's
+ * fields), or 1 when answered already.
+ */
+static int
+htaccess(int chan, const struct wire_request *q, const struct wire_view *v,
+    struct wire_response *r, struct ht_req *hr)
+{
+	char		 docroot[PATH_MAX];
+	const char	*base;
+	int		 applied, rc;
+
+	snprintf(docroot, sizeof(docroot), "%s/web_scripts", W.init.home);
+	if (ht_request_init(hr, q, v, docroot) == -1) {
+		answer_status(chan, r, -1, 500);
+		return 1;
+	}
+	base = strrchr(hr->path, '/') + 1;
+	rc = ht_request_run(&W.ht, hr, base, ht_note, &applied);
+	/* A changed .htaccess applies at once: front keeps nothing it decided. */
+	if (applied || !hr->cacheable)
+		X.flags |= WRESP_NOCACHE;
+	if (rc != HT_RUN_SERVE) {
+		answer_ht(chan, r, hr, rc);
+		return 1;
+	}
+	if (ht_fields(hr, 200, X.hdr, sizeof(X.hdr)) < 0) {
+		answer_ht(chan, r, hr, 500);
+		return 1;
+	}
+	X.hlen = (size_t)ht_fields(hr, 200, X.hdr, sizeof(X.hdr));
+	if (hr->redirects > 0 &&
+	    (strlen(hr->path) >= PATH_MAX - CONF_INDEX_LEN || !path_ok(hr->path, strlen(hr->path)))) {
+		answer_ht(chan, r, hr, 404);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+handle_request(int chan, const struct wire_request *q, const struct wire_view *v)
+{
+	struct wire_response		 r;
+	struct ht_req			 hr;
+
+	memset(&r, 0, sizeof(r));
+	r.id = q->id;
+	r.kind = WIRE_STATUS;
+	X.hlen = 0;
+	X.flags = 0;
+	W.last_request = now_ms();
+	if (q->flags & WREQ_SPOOL) {
+		make_spool(chan, &r);
+		return;
+	}
+	if (v->l[WS_PATH] >= PATH_MAX - CONF_INDEX_LEN || !path_ok(v->s[WS_PATH], v->l[WS_PATH])) {
+		answer_status(chan, &r, -1, 404);
+		return;
+	}
+	if (htaccess(chan, q, v, &r, &hr) == 0)
+		serve(chan, q, v, &r, &hr);
+	ht_req_free(&hr);
 }
 
 /* The table comes from the master; a type must fit in a header field. */
@@ -659,6 +794,8 @@ worker_main(void)
 	snprintf(web, sizeof(web), "%s/web_scripts", W.init.home);
 	if ((W.webroot = open(web, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		log_warn("worker %s: %s", W.init.locker, web);
+	W.ht.webroot = W.webroot;
+	W.ht.open_beneath = open_beneath;
 	/* What a script leaves behind is reparented to us, and reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* Scripts end with SIGCHLD, read here rather than in a handler. */
