@@ -88,7 +88,8 @@ struct ht_rewrite;	/* rewrite.c: RewriteEngine ... RewriteRule */
 struct ht_alias;	/* rewrite.c: Redirect, RedirectMatch ... */
 struct ht_access;	/* access.c: Require, Order/Allow/Deny, Satisfy */
 struct ht_auth;		/* authbasic.c: AuthType, AuthName, AuthUserFile ... */
-struct ht_docs;		/* the htaccess part's documents and types, if it takes some */
+struct ht_docs;		/* the htaccess part's: ErrorDocument, Header, Expires* */
+struct ht_env;		/* htcore.c: SetEnv, SetEnvIf, UnsetEnv (before access) */
 
 enum ht_section_kind {
 	HT_SEC_FILES = 1,	/* <Files>, <FilesMatch>, <Files ~>: on the target's base name */
@@ -117,6 +118,7 @@ struct ht_dir {
 	struct ht_access	*access;
 	struct ht_auth		*auth;
 	struct ht_docs		*docs;
+	struct ht_env		*env;
 	struct ht_section	*sec;		/* in file order */
 	int			 nsec;
 	char			 path[256];	/* the directory, below web_scripts: "" or "a/b/" */
@@ -253,7 +255,18 @@ struct ht_req {
 	char		*error_doc;	/* ErrorDocument for status: a local URL, a text
 					   ("\"...") or an external URL */
 	int		 cacheable;	/* 1 until something beyond the path decided */
+	/* htcore.c's, for serving */
+	unsigned	 options;	/* HT_OPT_* (Options) */
+	char		*index;		/* DirectoryIndex: names separated by ' ', NULL: the
+					   configuration's */
 };
+
+#define HT_OPT_INDEXES		0x1	/* a directory without an index is listed */
+#define HT_OPT_FOLLOW		0x2	/* FollowSymLinks (lockerd follows within the home anyway) */
+#define HT_OPT_OWNER		0x4	/* SymLinksIfOwnerMatch */
+#define HT_OPT_EXECCGI		0x8
+#define HT_OPT_MULTIVIEWS	0x10	/* accepted, not implemented */
+#define HT_OPT_INCLUDES		0x20	/* accepted, not implemented */
 
 /*
  * A request header's value (the first field of that name, compared

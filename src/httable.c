@@ -7,11 +7,37 @@
 #include <stddef.h>
 
 #include "htaccess.h"
+#include "htcore.h"
 
 const struct ht_directive ht_directives[] = {
+	/* htcore.c: core, mod_dir, mod_mime, mod_env, mod_setenvif, mod_php */
+	{ "Options",		"core",		HT_ANYWHERE,	dir_options },
+	{ "DirectoryIndex",	"mod_dir",	HT_ANYWHERE,	dir_index },
+	{ "AddType",		"mod_mime",	HT_ANYWHERE,	dir_addtype },
+	{ "ForceType",		"core",		HT_ANYWHERE,	dir_forcetype },
+	{ "DefaultType",	"core",		HT_ANYWHERE,	dir_defaulttype },
+	{ "AddCharset",		"mod_mime",	HT_ANYWHERE,	dir_addcharset },
+	{ "AddDefaultCharset",	"core",		HT_ANYWHERE,	dir_defaultcharset },
+	{ "AddHandler",		"mod_mime",	HT_ANYWHERE,	dir_addhandler },
+	{ "SetHandler",		"core",		HT_ANYWHERE,	dir_sethandler },
+	{ "RemoveHandler",	"mod_mime",	HT_ANYWHERE,	dir_removehandler },
+	{ "SetEnv",		"mod_env",	HT_ANYWHERE,	dir_setenv },
+	{ "UnsetEnv",		"mod_env",	HT_ANYWHERE,	dir_unsetenv },
+	{ "SetEnvIf",		"mod_setenvif",	HT_ANYWHERE,	dir_setenvif },
+	{ "SetEnvIfNoCase",	"mod_setenvif",	HT_ANYWHERE,	dir_setenvifnocase },
+	{ "php_value",		"mod_php",	HT_ANYWHERE,	dir_php_value },
+	{ "php_flag",		"mod_php",	HT_ANYWHERE,	dir_php_flag },
+	{ "php_admin_value",	"mod_php",	HT_ANYWHERE,	dir_php_admin_value },
+	{ "php_admin_flag",	"mod_php",	HT_ANYWHERE,	dir_php_admin_flag },
 	{ NULL, NULL, 0, NULL }
 };
 
 const struct ht_module ht_modules[] = {
+	/* htcore.c: the environment first, as Apache's header parser sets it
+	 * before access is checked; types and handlers with the documents. */
+	{ "env", offsetof(struct ht_dir, env), htenv_merge, ht_merged_free, htenv_free,
+	  HT_PH_ACCESS, htenv_run },
+	{ "core", offsetof(struct ht_dir, core), htcore_merge, ht_merged_free, htcore_free,
+	  HT_PH_DOCS, htcore_run },
 	{ NULL, 0, NULL, NULL, NULL, HT_PH_NONE, NULL }
 };

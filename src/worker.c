@@ -263,24 +263,49 @@ answers_flush(int chan)
 	return rc;
 }
 
-/* Find the index file of a directory; -1 with errno if none. */
+/* dirrel's file name, if a regular file: its descriptor, or -1. */
 static int
-open_index(const char *dirrel, char *chosen, size_t chosensz)
+open_index_file(const char *dirrel, const char *name, size_t nlen, char *chosen,
+    size_t chosensz)
 {
 	char		rel[PATH_MAX];
 	struct stat	st;
-	int		i, fd;
+	int		fd;
 
-	for (i = 0; i < W.conf.nindex; i++) {
-		snprintf(rel, sizeof(rel), "%s%s", dirrel, W.conf.index[i]);
-		if ((fd = open_beneath(rel)) == -1)
-			continue;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-			snprintf(chosen, chosensz, "%s", rel);
-			return fd;
-		}
-		close(fd);
+	snprintf(rel, sizeof(rel), "%s%.*s", dirrel, (int)nlen, name);
+	if ((fd = open_beneath(rel)) == -1)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(chosen, chosensz, "%s", rel);
+		return fd;
 	}
+	close(fd);
+	return -1;
+}
+
+/*
+ * Find the index file of a directory, among a .htaccess's DirectoryIndex
+ * (names separated by ' '; "disabled": none) or the configuration's; -1
+ * with errno if none.
+ */
+static int
+open_index(const char *dirrel, const char *list, char *chosen, size_t chosensz)
+{
+	int i, fd;
+
+	if (list != NULL) {
+		while (*list != '\0' && strcmp(list, "disabled") != 0) {
+			size_t n = strcspn(list, " ");
+
+			if ((fd = open_index_file(dirrel, list, n, chosen, chosensz)) != -1)
+				return fd;
+			list += n + (list[n] == ' ');
+		}
+	} else
+		for (i = 0; i < W.conf.nindex; i++)
+			if ((fd = open_index_file(dirrel, W.conf.index[i], strlen(W.conf.index[i]),
+			    chosen, chosensz)) != -1)
+				return fd;
 	errno = EACCES;	/* a directory without an index: no listing */
 	return -1;
 }
@@ -372,7 +397,12 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	 * front writes the request, on a connection we pass it if it asks for
 	 * one; a body comes whole, with its length (front held it first).
 	 */
-	if (in->fastcgi && !has_own_ini(rel)) {
+	/*
+	 * A script run by a .htaccess's handler, not its extension, goes by
+	 * CGI: front keys its FastCGI pools (and checks what the worker
+	 * says) by extension.
+	 */
+	if (in->fastcgi && !has_own_ini(rel) && script_interp(&W.conf, path_ext(rel)) == in) {
 		if ((fd = script_fcgi_pool(&s, (q->flags & WREQ_CONNECT) != 0)) < -1) {
 			r->status = (uint16_t)-fd;
 			answer(chan, r, -1);
@@ -458,10 +488,40 @@ handler_interp(const char *h)
 
 static void answer_ht(int chan, struct wire_response *r, const struct ht_req *hr, int status);
 
+static int ht_apply(int chan, struct wire_response *r, struct ht_req *hr);
+
+/*
+ * A directory's index file under a .htaccess: the phases again for it
+ * (hr->path and uri now the index's); 0 to serve it, 1 when answered.
+ */
+static int
+index_again(int chan, struct ht_req *hr, struct wire_response *r, const char *chosen,
+    const char *index_name)
+{
+	char buf[2 * PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "/%s", chosen);
+	if (ht_req_set(&hr->path, buf) == -1) {
+		answer_status(chan, r, -1, 500);
+		return 1;
+	}
+	snprintf(buf, sizeof(buf), "%s%s", hr->uri, index_name);
+	if (ht_req_set(&hr->uri, buf) == -1) {
+		answer_status(chan, r, -1, 500);
+		return 1;
+	}
+	hr->redirects++;	/* a script sees the index's URL */
+	free(hr->handler);
+	hr->handler = NULL;
+	free(hr->content_type);
+	hr->content_type = NULL;
+	return ht_apply(chan, r, hr);
+}
+
 /* Serve hr->path: a file, a script, a directory's index, or an error. */
 static void
 serve(int chan, const struct wire_request *q, const struct wire_view *v0,
-    struct wire_response *r, struct ht_req *hr)
+    struct wire_response *r, struct ht_req *hr, int depth)
 {
 	struct stat			 st;
 	struct wire_view		 vv = *v0, *v = &vv;
@@ -501,11 +561,20 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 			answer(chan, r, -1);
 			return;
 		}
-		if ((fd = open_index(rel, chosen, sizeof(chosen))) == -1) {
+		if ((fd = open_index(rel, hr->index, chosen,
+		    sizeof(chosen))) == -1) {
 			answer_ht(chan, r, hr, errno_status(errno));
 			return;
 		}
 		index_name = chosen + strlen(rel);
+		/* Under a .htaccess, the index is a request of its own, as
+		 * mod_dir makes it: its <Files>, types, handler and rules. */
+		if ((X.flags & WRESP_NOCACHE) && depth == 0) {
+			close(fd);
+			if (index_again(chan, hr, r, chosen, index_name) == 0)
+				serve(chan, q, v0, r, hr, 1);
+			return;
+		}
 		snprintf(rel, sizeof(rel), "%s", chosen);
 	} else if (!S_ISREG(st.st_mode)) {
 		close(fd);
@@ -574,19 +643,11 @@ answer_ht(int chan, struct wire_response *r, const struct ht_req *hr, int status
  * fields), or 1 when answered already.
  */
 static int
-htaccess(int chan, const struct wire_request *q, const struct wire_view *v,
-    struct wire_response *r, struct ht_req *hr)
+ht_apply(int chan, struct wire_response *r, struct ht_req *hr)
 {
-	char		 docroot[PATH_MAX];
-	const char	*base;
+	const char	*base = strrchr(hr->path, '/') + 1;
 	int		 applied, rc;
 
-	snprintf(docroot, sizeof(docroot), "%s/web_scripts", W.init.home);
-	if (ht_request_init(hr, q, v, docroot) == -1) {
-		answer_status(chan, r, -1, 500);
-		return 1;
-	}
-	base = strrchr(hr->path, '/') + 1;
 	rc = ht_request_run(&W.ht, hr, base, ht_note, &applied);
 	/* A changed .htaccess applies at once: front keeps nothing it decided. */
 	if (applied || !hr->cacheable)
@@ -606,6 +667,20 @@ htaccess(int chan, const struct wire_request *q, const struct wire_view *v,
 		return 1;
 	}
 	return 0;
+}
+
+static int
+htaccess(int chan, const struct wire_request *q, const struct wire_view *v,
+    struct wire_response *r, struct ht_req *hr)
+{
+	static char docroot[PATH_MAX];
+
+	snprintf(docroot, sizeof(docroot), "%s/web_scripts", W.init.home);
+	if (ht_request_init(hr, q, v, docroot) == -1) {
+		answer_status(chan, r, -1, 500);
+		return 1;
+	}
+	return ht_apply(chan, r, hr);
 }
 
 static void
@@ -629,7 +704,7 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 		return;
 	}
 	if (htaccess(chan, q, v, &r, &hr) == 0)
-		serve(chan, q, v, &r, &hr);
+		serve(chan, q, v, &r, &hr, 0);
 	ht_req_free(&hr);
 }
 

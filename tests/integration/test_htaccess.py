@@ -1,0 +1,170 @@
+""".htaccess as the worker walks it (htcore): which files apply, the
+parser's errors as Apache's (500 and FILE:LINE in the locker's error log),
+<IfModule> fallbacks, a change that applies at once, answers decided by
+the request never served from front's caches to another, and a hostile
+file that costs only its own locker."""
+import os
+import time
+
+from conftest import get, wait_for
+
+
+def error_log(d, name):
+    try:
+        with open(os.path.join(d.logs, "lockers", name, "error.log"), "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return b""
+
+
+def ctype(r):
+    return r[1].get("content-type", "")
+
+
+def test_without_htaccess_unchanged(srv):
+    srv.put("alice", "plain/a.txt", "plain\n")
+    for _ in range(3):
+        s, h, b = get(srv.port, "/plain/a.txt", "alice.test.example")
+        assert (s, b) == (200, b"plain\n")
+        assert h["content-type"].startswith("text/plain")
+
+
+def test_unknown_directive_is_500_with_file_and_line(srv):
+    srv.put("alice", "bad/.htaccess", "# WordPress\n\nFrobnicate on\n", mode=0o644)
+    srv.put("alice", "bad/x.txt", "x\n")
+    srv.put("alice", "bad/sub/y.txt", "y\n")
+    assert get(srv.port, "/bad/x.txt", "alice.test.example")[0] == 500
+    # Below it too: the file applies to its whole tree.
+    assert get(srv.port, "/bad/sub/y.txt", "alice.test.example")[0] == 500
+    line = b"web_scripts/bad/.htaccess:3: unknown directive Frobnicate"
+    assert wait_for(lambda: line in error_log(srv, "alice")), error_log(srv, "alice")
+    # Not bob's business, nor a neighbour directory's.
+    assert line not in error_log(srv, "bob")
+    srv.put("alice", "good/x.txt", "x\n")
+    assert get(srv.port, "/good/x.txt", "alice.test.example")[0] == 200
+
+
+def test_ifmodule_fallbacks(srv):
+    # What lockerd lacks, and the fallback for what it has, are never read.
+    srv.put("alice", "ifm/.htaccess",
+            "<IfModule !mod_rewrite.c>\n  Frobnicate on\n</IfModule>\n"
+            "<IfModule mod_deflate.c>\n  AddOutputFilterByType DEFLATE text/html\n</IfModule>\n"
+            "<IfModule mod_mime.c>\n  AddType text/x-lockerd-test .txt\n</IfModule>\n",
+            mode=0o644)
+    srv.put("alice", "ifm/x.txt", "x\n")
+    r = get(srv.port, "/ifm/x.txt", "alice.test.example")
+    assert r[0] == 200 and ctype(r) == "text/x-lockerd-test"
+
+
+def test_change_applies_at_once(srv):
+    srv.put("alice", "chg/x.txt", "x\n")
+    srv.put("alice", "chg/.htaccess", "ForceType text/x-one\n", mode=0o644)
+    for _ in range(3):
+        assert ctype(get(srv.port, "/chg/x.txt", "alice.test.example")) == "text/x-one"
+    # Same size, same second: the stamps (mtime, ctime to the ns) still tell.
+    srv.put("alice", "chg/.htaccess", "ForceType text/x-two\n", mode=0o644)
+    assert ctype(get(srv.port, "/chg/x.txt", "alice.test.example")) == "text/x-two"
+    srv.put("alice", "chg/.htaccess", "Frobnicate\n", mode=0o644)
+    assert get(srv.port, "/chg/x.txt", "alice.test.example")[0] == 500
+    os.unlink(os.path.join(srv.info("alice")["home"], "web_scripts", "chg", ".htaccess"))
+    r = get(srv.port, "/chg/x.txt", "alice.test.example")
+    assert r[0] == 200 and ctype(r).startswith("text/plain")
+
+
+def test_answer_decided_by_a_header_is_never_cached_for_another(srv):
+    srv.put("alice", "hdr/x.txt", "x\n")
+    srv.put("alice", "hdr/.htaccess",
+            "<If \"%{HTTP:X-Mode} == 'odd'\">\n  ForceType text/x-odd\n</If>\n"
+            "<ElseIf \"%{QUERY_STRING} =~ /^q=/\">\n  ForceType text/x-query\n</ElseIf>\n",
+            mode=0o644)
+    for _ in range(4):
+        r = get(srv.port, "/hdr/x.txt", "alice.test.example", extra=b"X-Mode: odd\r\n")
+        assert ctype(r) == "text/x-odd"
+        r = get(srv.port, "/hdr/x.txt", "alice.test.example")
+        assert ctype(r).startswith("text/plain")
+        r = get(srv.port, "/hdr/x.txt?q=1", "alice.test.example")
+        assert ctype(r) == "text/x-query"
+
+
+def test_sections_files_and_limit(srv):
+    srv.put("alice", "sec/a.txt", "a\n")
+    srv.put("alice", "sec/b.txt", "b\n")
+    srv.put("alice", "sec/.htaccess",
+            "<Files a.txt>\n  ForceType text/x-a\n</Files>\n"
+            "<FilesMatch \"^b\\.\">\n  <Limit GET>\n    ForceType text/x-b\n  </Limit>\n"
+            "</FilesMatch>\n", mode=0o644)
+    assert ctype(get(srv.port, "/sec/a.txt", "alice.test.example")) == "text/x-a"
+    assert ctype(get(srv.port, "/sec/b.txt", "alice.test.example")) == "text/x-b"
+    r = get(srv.port, "/sec/b.txt", "alice.test.example", method=b"HEAD")
+    assert r[0] == 200 and ctype(r) == "text/x-b"   # <Limit GET> is HEAD's too
+
+
+def test_directory_index_and_handler(srv):
+    srv.put("alice", "di/home.html", "<?php echo 'php ', 6*7; ?>\n")
+    srv.put("alice", "di/.htaccess", "DirectoryIndex missing.html home.html\n"
+            "AddHandler application/x-httpd-php .html\n", mode=0o644)
+    s, h, b = get(srv.port, "/di/", "alice.test.example")
+    assert (s, b.strip()) == (200, b"php 42")
+
+
+def test_hostile_htaccess_costs_only_its_locker(srv):
+    home = srv.info("alice")["home"]
+    srv.put("bob", "calm.txt", "calm\n")
+    srv.put("alice", "huge/x.txt", "x\n")
+    srv.put("alice", "huge/.htaccess", "#" * (10 << 20), mode=0o644)
+    srv.put("alice", "deep/x.txt", "x\n")
+    srv.put("alice", "deep/.htaccess", "<IfModule mod_rewrite.c>\n" * 10000 +
+            "</IfModule>\n" * 10000, mode=0o644)
+    srv.put("alice", "long/x.txt", "x\n")
+    srv.put("alice", "long/.htaccess", "ForceType " + "a" * 100000 + "\n", mode=0o644)
+    for path in ("/huge/x.txt", "/deep/x.txt", "/long/x.txt"):
+        t = time.monotonic()
+        assert get(srv.port, path, "alice.test.example")[0] == 500
+        assert time.monotonic() - t < 2
+        assert get(srv.port, "/calm.txt", "bob.test.example")[:3:2] == (200, b"calm\n")
+    log = wait_for(lambda: b"nested deeper" in error_log(srv, "alice") and
+                   error_log(srv, "alice"))
+    assert b"web_scripts/huge/.htaccess: larger than" in log
+    assert b"web_scripts/deep/.htaccess:17: sections nested deeper than 16" in log
+    assert b"web_scripts/long/.htaccess:1: line longer than" in log
+    assert os.path.exists(home)
+
+
+def test_htaccess_never_served_and_symlink_out_refused(srv):
+    srv.put("alice", "own/.htaccess", "ForceType text/x-own\n", mode=0o644)
+    srv.put("alice", "own/x.txt", "x\n")
+    assert get(srv.port, "/own/.htaccess", "alice.test.example")[0] == 404
+    # A .htaccess that is a symlink to another locker's: bob's home is not
+    # in alice's sandbox, so it is none (as Apache takes a dangling one).
+    bob = srv.info("bob")["home"]
+    srv.put("bob", "secret/.htaccess", "ForceType text/x-bob\n", mode=0o600)
+    alice = srv.info("alice")["home"]
+    os.makedirs(os.path.join(alice, "web_scripts", "lnk"), exist_ok=True)
+    srv.put("alice", "lnk/x.txt", "x\n")
+    link = os.path.join(alice, "web_scripts", "lnk", ".htaccess")
+    if os.path.lexists(link):
+        os.unlink(link)
+    os.symlink(os.path.join(bob, "web_scripts", "secret", ".htaccess"), link)
+    r = get(srv.port, "/lnk/x.txt", "alice.test.example")
+    assert r[0] == 200 and ctype(r).startswith("text/plain")
+    # One to the locker's own file beside web_scripts applies.
+    with open(os.path.join(alice, "mine.htaccess"), "w") as f:
+        f.write("ForceType text/x-mine\n")
+    os.chown(os.path.join(alice, "mine.htaccess"), srv.info("alice")["uid"],
+             srv.info("alice")["gid"])
+    os.unlink(link)
+    os.symlink(os.path.join(alice, "mine.htaccess"), link)
+    # Where there was none, front may hold the file for file-cache-valid (1 s).
+    assert wait_for(lambda: ctype(get(srv.port, "/lnk/x.txt", "alice.test.example")) ==
+                    "text/x-mine", within=2.5)
+
+
+def test_new_htaccess_applies_within_file_cache_valid(srv):
+    srv.put("alice", "late/x.txt", "x\n")
+    for _ in range(3):
+        assert get(srv.port, "/late/x.txt", "alice.test.example")[0] == 200
+    t = time.monotonic()
+    srv.put("alice", "late/.htaccess", "ForceType text/x-late\n", mode=0o644)
+    assert wait_for(lambda: ctype(get(srv.port, "/late/x.txt", "alice.test.example")) ==
+                    "text/x-late", within=2.5)
+    assert time.monotonic() - t < 1.5
