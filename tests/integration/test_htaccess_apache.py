@@ -94,9 +94,9 @@ ERROR_PAGE = "(" + INTENDED["error page bodies"] + ")"
 PART_OF_DIRECTIVE = [
     (r"^(Rewrite\w*|Redirect\w*)$", "htrw (mod_rewrite, mod_alias)"),
     (r"^(Require|Order|Allow|Deny|Satisfy|Auth\w*|SSL\w*)$", "htaccess (access, passwords)"),
-    (r"^(DirectoryIndex|ErrorDocument|Options|Index\w*|Add\w*|ForceType|DefaultType|"
-     r"SetHandler|RemoveHandler|Header|RequestHeader|Expires\w*|php_\w*)$",
-     "htaccess/htcore (documents and types)"),
+    (r"^(ErrorDocument|Header|Expires\w*|Index\w*)$", "htaccess (documents)"),
+    (r"^(DirectoryIndex|Options|Add(Type|Charset|DefaultCharset|Handler)|ForceType|"
+     r"DefaultType|SetHandler|RemoveHandler|SetEnv\w*|UnsetEnv|php_\w*)$", "htcore (types)"),
 ]
 PART_OF_MODULE = {
     "rewrite": "htrw", "alias": "htrw", "authz_core": "htaccess", "access_compat": "htaccess",
