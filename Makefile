@@ -105,7 +105,8 @@ unit: $(UNIT_BINS)
 
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
-	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite
+	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
+	       fuzz_htaccess
 FUZZ_SECONDS ?= 15
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -139,6 +140,12 @@ $(B)/fuzz/fuzz_acme: fuzz/fuzz_acme.c src/acme_http.c src/acme_proto.c src/route
 		      src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lssl -lcrypto -ljansson
 $(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c src/rw_vars.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^ -lpcre2-8
+# Every file ht_directives[] and ht_modules[] (httable.c) reach: a part
+# that adds rows adds its sources here too.
+HT_FUZZ_SRCS = src/htaccess.c src/httable.c src/htreq.c src/htexpr.c src/htcore.c src/htwalk.c \
+	       src/http.c
+$(B)/fuzz/fuzz_htaccess: fuzz/fuzz_htaccess.c $(HT_FUZZ_SRCS) | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@for f in $(FUZZ_TARGETS); do \

@@ -222,5 +222,6 @@ ht_req_free(struct ht_req *r)
 	free(r->handler);
 	free(r->user);
 	free(r->error_doc);
+	free(r->index);
 	memset(r, 0, sizeof(*r));
 }
