@@ -29,6 +29,10 @@ requests.txt, one item a line (shell-like quoting, # comments):
         body=text           compare the whole body (an ErrorDocument text)
         differ=WHAT:REASON  an intended difference: WHAT (status, location,
                             body or a header) is not compared, for REASON
+        gap=PART:REASON     a known gap of lockerd, on main now, that PART of
+                            issue 12 owns: the request is compared and must
+                            still differ (the case fails once it agrees, so
+                            that the gap is struck off); it is shown among pytest's warnings
 
 `@DOCROOT@` in a corpus file is replaced by the site's directory on each
 server (AuthUserFile and AuthGroupFile want absolute paths, and the two
@@ -58,6 +62,7 @@ import html
 import os
 import re
 import urllib.parse
+import warnings
 import shlex
 import shutil
 import signal
@@ -174,6 +179,10 @@ def load_case(name):
                         req["compare"] += [h.lower() for h in v.split(",")]
                     elif k == "body":
                         req["body"] = v
+                    elif k == "gap":
+                        part, _, why = v.partition(":")
+                        assert why, f"{name}: {line}: gap= needs PART:REASON"
+                        req["gap"] = v
                     elif k == "differ":
                         what, _, why = v.partition(":")
                         assert why, f"{name}: {line}: differ= needs a reason"
@@ -565,6 +574,14 @@ def test_htaccess_matches_apache(pair, name):
             if d:
                 pytest.skip(f"lockerd: unknown directive {d} ({part_of_directive(d)})")
         diffs = compare(case, req, a, l)
+        if req.get("gap"):
+            if diffs:
+                where = req["line"].split(" gap=")[0].split(' "gap=')[0]
+                warnings.warn(f"{name}: known gap ({req['gap']}): {where}: " +
+                              "; ".join(diffs))
+            else:
+                report.append(req["line"] + "\n    lockerd now agrees with Apache: strike the gap")
+            continue
         if diffs:
             report.append(req["line"] + "\n    " + "\n    ".join(diffs))
             if a["status"] >= 500:

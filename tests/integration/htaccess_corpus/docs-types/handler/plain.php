@@ -1,0 +1,1 @@
+source: handler/plain.php <?php echo "(this ran as PHP)"; ?>

@@ -1,1 +1,0 @@
-source: handler/plain.php
