@@ -1,0 +1,1 @@
+source: ifmodule/x.m2
