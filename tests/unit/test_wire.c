@@ -61,7 +61,7 @@ test_script(void)
 	static char	 buf[sizeof(struct wire_script) + WSC_MAX * PATH_MAX];
 	static char	 lng[PATH_MAX + 10];
 	const char	*in[WSC_MAX] = { "/home/alice/web_scripts", "blog/index.php", "/x",
-			    "index.php" };
+			    "index.php", "", "" };
 	const char	*s[WSC_MAX];
 	size_t		 l[WSC_MAX], n;
 	int		 has_index = -1;
@@ -93,6 +93,70 @@ test_script(void)
 	n = wire_script_pack(buf, sizeof(buf), in, 0);
 	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), 0);
 	CHECK_INT(l[WSC_INDEX], PATH_MAX - 1);
+	/* A rewrite's URL and query: a path, and no control byte in either. */
+	in[WSC_INDEX] = "";
+	in[WSC_URL] = "/~alice/index.php";
+	in[WSC_QUERY] = "title=Main_Page&x=%20";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), 0);
+	CHECK(l[WSC_QUERY] == 21 && memcmp(s[WSC_QUERY], "title=Main_Page&x=%20", 21) == 0);
+	in[WSC_URL] = "index.php";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	in[WSC_URL] = "/x";
+	in[WSC_QUERY] = "a\nLD_PRELOAD=/tmp/x";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+}
+
+/* A response with extra fields after it, as a worker sends one. */
+static int
+check_fields(const char *fields)
+{
+	static struct {
+		struct wire_response	r;
+		char			f[WIRE_HDR_MAX + 16];
+	} m;
+	size_t n = strlen(fields);
+
+	memset(&m, 0, sizeof(m));
+	m.r.kind = WIRE_STATUS;
+	m.r.status = 401;
+	m.r.hlen = (uint16_t)n;
+	memcpy(m.f, fields, n);
+	return wire_response_check(&m.r, sizeof(m.r) + n);
+}
+
+static void
+test_fields(void)
+{
+	CHECK_INT(check_fields(""), 0);
+	CHECK_INT(check_fields("WWW-Authenticate: Basic realm=\"x\"\r\n"), 0);
+	CHECK_INT(check_fields("Location: /x\r\nX-A: b\tc\r\n"), 0);
+	/* Splitting the head, framing it, or speaking for front: refused. */
+	CHECK_INT(check_fields("X-A: b\r\nSet-Cookie: x\n"), -1);
+	CHECK_INT(check_fields("X-A: b\nc\r\n"), -1);
+	CHECK_INT(check_fields("X-A: b\r\n\r\nHTTP/1.1 200 OK\r\n"), -1);
+	CHECK_INT(check_fields("Content-Length: 0\r\n"), -1);
+	CHECK_INT(check_fields("transfer-encoding: chunked\r\n"), -1);
+	CHECK_INT(check_fields("Connection: close\r\n"), -1);
+	CHECK_INT(check_fields("X A: b\r\n"), -1);
+	CHECK_INT(check_fields("X-A : b\r\n"), -1);
+	CHECK_INT(check_fields("X-A: b"), -1);
+	CHECK_INT(check_fields("X-A: \x01\r\n"), -1);
+	{
+		struct wire_response r;
+
+		memset(&r, 0, sizeof(r));
+		r.kind = WIRE_STATUS;
+		r.hlen = 10;	/* more than there is */
+		CHECK_INT(wire_response_check(&r, sizeof(r) + 5), -1);
+		r.hlen = 0;
+		r.flags = 0x80;	/* an unknown flag */
+		CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+		r.flags = WRESP_NOCACHE;
+		CHECK_INT(wire_response_check(&r, sizeof(r)), 0);
+	}
 }
 
 static void
@@ -186,6 +250,7 @@ main(void)
 {
 	test_request();
 	test_script();
+	test_fields();
 	test_response();
 	test_log();
 	test_locker();
