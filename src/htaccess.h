@@ -259,6 +259,8 @@ struct ht_req {
 	unsigned	 options;	/* HT_OPT_* (Options) */
 	char		*index;		/* DirectoryIndex: names separated by ' ', NULL: the
 					   configuration's */
+	char		*charset;	/* AddCharset's for the extension, or AddDefaultCharset's
+					   (for text/plain and text/html only); NULL: none */
 };
 
 #define HT_OPT_INDEXES		0x1	/* a directory without an index is listed */

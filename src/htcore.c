@@ -687,6 +687,13 @@ type_handler(const char *type)
 	    "application/x-httpd-php" : NULL;
 }
 
+/* AddDefaultCharset's types, as Apache has them. */
+int
+ht_charset_type(const char *type)
+{
+	return strcasecmp(type, "text/plain") == 0 || strcasecmp(type, "text/html") == 0;
+}
+
 static int
 set_type(struct ht_req *r, const void **parts, int n, const char *ext)
 {
@@ -705,13 +712,16 @@ set_type(struct ht_req *r, const void **parts, int n, const char *ext)
 	cs = ext == NULL ? NULL : lookup_ext(parts, n, offsetof(struct ht_core, charsets),
 	    offsetof(struct ht_core, ncharsets), ext);
 	dcs = last_str(parts, n, offsetof(struct ht_core, default_charset));
-	if (type == NULL && cs == NULL && dcs == NULL)
-		return 0;
+	/* The worker applies it to the configuration's type when none is set here. */
+	if (cs != NULL && ht_req_set(&r->charset, cs->v) == -1)
+		return -1;
+	if (cs == NULL && dcs != NULL && ht_req_set(&r->charset, dcs) == -1)
+		return -1;
 	if (type == NULL)
-		return 0;	/* a charset for the configuration's type: left to it */
+		return 0;
 	if (cs != NULL)
 		snprintf(buf, sizeof(buf), "%s; charset=%s", type, cs->v);
-	else if (dcs != NULL && strcasecmp(dcs, "off") != 0 && strncasecmp(type, "text/", 5) == 0)
+	else if (dcs != NULL && strcasecmp(dcs, "off") != 0 && ht_charset_type(type))
 		snprintf(buf, sizeof(buf), "%s; charset=%s", type, dcs);
 	else
 		snprintf(buf, sizeof(buf), "%s", type);
@@ -724,8 +734,9 @@ set_handler(struct ht_req *r, const void **parts, int n, const char *ext)
 	const struct pair	*h;
 	const char		*s = last_str(parts, n, offsetof(struct ht_core, set_handler));
 
-	if (s != NULL && strcasecmp(s, "none") != 0)
-		return ht_req_set(&r->handler, s);
+	/* SetHandler None: no script runs, whatever the extension says. */
+	if (s != NULL)
+		return ht_req_set(&r->handler, strcasecmp(s, "none") == 0 ? "none" : s);
 	if (ext != NULL && (h = lookup_ext(parts, n, offsetof(struct ht_core, handlers),
 	    offsetof(struct ht_core, nhandlers), ext)) != NULL && h->v != NULL)
 		return ht_req_set(&r->handler, h->v);

@@ -35,6 +35,8 @@ void	 htcore_free(void *part);
 void	 htenv_free(void *part);
 /* HT_PH_ACCESS, before access: SetEnv, UnsetEnv, SetEnvIf in file order. */
 int	 htenv_run(const struct ht_conf *c, struct ht_req *r);
+/* text/plain and text/html: what AddDefaultCharset applies to. */
+int	 ht_charset_type(const char *type);
 /* HT_PH_DOCS: r's options, index, content type, handler and PHP settings. */
 int	 htcore_run(const struct ht_conf *c, struct ht_req *r);
 

@@ -223,5 +223,6 @@ ht_req_free(struct ht_req *r)
 	free(r->user);
 	free(r->error_doc);
 	free(r->index);
+	free(r->charset);
 	memset(r, 0, sizeof(*r));
 }

@@ -30,6 +30,7 @@
 #include "wire.h"
 #include "htaccess.h"
 #include "htwalk.h"
+#include "htcore.h"
 
 #define MAX_CHANNELS	256	/* one per front process, and a few being replaced */
 
@@ -174,12 +175,22 @@ path_ok(const char *p, size_t len)
 	return 1;
 }
 
+/*
+ * The type of a static file; charset, a .htaccess's AddCharset or
+ * AddDefaultCharset (NULL: none), goes before the configuration's.
+ */
 static void
-content_type(const char *ext, char *out, size_t outsz)
+content_type(const char *ext, const char *charset, char *out, size_t outsz)
 {
 	const char *t = mime_lookup(&W.mime, ext);
 
-	if (W.conf.charset[0] != '\0' && (strncmp(t, "text/", 5) == 0 ||
+	if (charset != NULL && strcasecmp(charset, "off") != 0 &&
+	    http_valid_field_value(charset, strlen(charset)) && strlen(charset) < 64 &&
+	    strchr(charset, ';') == NULL && ht_charset_type(t))
+		snprintf(out, outsz, "%s; charset=%s", t, charset);
+	else if (charset != NULL && strcasecmp(charset, "off") == 0)
+		snprintf(out, outsz, "%s", t);
+	else if (W.conf.charset[0] != '\0' && (strncmp(t, "text/", 5) == 0 ||
 	    strcmp(t, "application/json") == 0 || strcmp(t, "application/xml") == 0 ||
 	    strcmp(t, "image/svg+xml") == 0 || strcmp(t, "application/javascript") == 0))
 		snprintf(out, outsz, "%s; charset=%s", t, W.conf.charset);
@@ -587,8 +598,8 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 		answer_acme_file(chan, q, r, fd);
 		return;
 	}
-	if ((in = handler_interp(hr->handler)) != NULL ||
-	    (in = script_interp(&W.conf, ext)) != NULL) {
+	if ((in = handler_interp(hr->handler)) != NULL || (!(hr->handler != NULL &&
+	    strcmp(hr->handler, "none") == 0) && (in = script_interp(&W.conf, ext)) != NULL)) {
 		close(fd);
 		run_script(chan, q, v, rel, path_info, index_name, in, r, hr);
 		return;
@@ -612,7 +623,7 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 	    strchr(hr->content_type, '/') != NULL)
 		snprintf(r->content_type, sizeof(r->content_type), "%s", hr->content_type);
 	else
-		content_type(ext, r->content_type, sizeof(r->content_type));
+		content_type(ext, hr->charset, r->content_type, sizeof(r->content_type));
 	answer(chan, r, fd);
 }
 

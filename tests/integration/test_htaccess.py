@@ -168,3 +168,15 @@ def test_new_htaccess_applies_within_file_cache_valid(srv):
     assert wait_for(lambda: ctype(get(srv.port, "/late/x.txt", "alice.test.example")) ==
                     "text/x-late", within=2.5)
     assert time.monotonic() - t < 1.5
+
+
+def test_sethandler_none_and_default_charset(srv):
+    srv.put("alice", "up/evil.php", "<?php echo 'ran'; ?>\n")
+    srv.put("alice", "up/a.txt", "a\n")
+    srv.put("alice", "up/.htaccess", "SetHandler None\nAddDefaultCharset ISO-8859-1\n",
+            mode=0o644)
+    # An upload directory's scripts never run (nor are they served: not static).
+    s, h, b = get(srv.port, "/up/evil.php", "alice.test.example")
+    assert s == 403 and b"ran" not in b
+    r = get(srv.port, "/up/a.txt", "alice.test.example")
+    assert ctype(r) == "text/plain; charset=ISO-8859-1"
