@@ -17,7 +17,7 @@ from conftest import get, wait_for
 
 ECHO_PHP = """<?php
 header("Content-Type: text/plain");
-foreach (["SCRIPT_NAME", "REQUEST_URI", "PATH_INFO", "QUERY_STRING", "HT_FLAG"] as $k)
+foreach (["SCRIPT_NAME", "REQUEST_URI", "PATH_INFO", "QUERY_STRING", "HT_FLAG", "REDIRECT_HT_FLAG"] as $k)
     echo $k, "=", isset($_SERVER[$k]) ? $_SERVER[$k] : "", "\\n";
 """
 
@@ -119,8 +119,11 @@ Redirect /moved http://elsewhere.example/here
     assert s == 410
     s, h, _ = get(rw.port, "/moved/x?y=2", host("rwbob"))
     assert s == 302 and h["location"] == "http://elsewhere.example/here/x?y=2", (s, h)
+    # Apache renames a request's variables REDIRECT_* at an internal
+    # redirect; either way the script sees the value E= set.
     s, _, b = get(rw.port, "/flag", host("rwbob"))
-    assert s == 200 and fields(b)["HT_FLAG"] == "yes", b
+    f = fields(b)
+    assert s == 200 and "yes" in (f["HT_FLAG"], f["REDIRECT_HT_FLAG"]), b
 
 
 def test_rule_change_applies_at_once(rw):
