@@ -69,6 +69,13 @@ header(void *ctx, const char *name)
 	return hdr_name != NULL && strcasecmp(name, hdr_name) == 0 ? hdr_value : NULL;
 }
 
+static const char *
+sslvar(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "SSL_CLIENT_S_DN_CN") == 0 ? "alice" : NULL;
+}
+
 static void
 logline(void *ctx, const char *msg)
 {
@@ -457,6 +464,22 @@ test_https_www(void)
 	r.https = 1;
 	CHECK_INT(run(d, &r), RW_NONE);
 	rw_req_clear(&r);
+	/* A client certificate's name through %{SSL:...}. */
+	rw_dir_free(d);
+	d = load("RewriteEngine On\nRewriteCond %{SSL:SSL_CLIENT_S_DN_CN} !=alice\n"
+	    "RewriteRule ^admin - [F]\n", err, sizeof(err));
+	req_init(&r, "/admin/x", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_STATUS);
+	rw_req_clear(&r);
+	req_init(&r, "/admin/x", NULL, "", "/");
+	r.ssl = sslvar;
+	CHECK_INT(run(d, &r), RW_NONE);
+	CHECK(r.uncacheable);
+	rw_req_clear(&r);
+	rw_dir_free(d);
+	d = load("RewriteEngine On\n"
+	    "RewriteRule ^ https://www.%{HTTP_HOST}%{REQUEST_URI} [L,R=301,NE]\n", err,
+	    sizeof(err));
 	/* A header cannot bend the Location line, [NE] or not. */
 	hdr_value = "evil\r\nSet-Cookie: a=b";
 	req_init(&r, "/p", NULL, "", "/");
