@@ -153,11 +153,13 @@ match_context(void)
 static int
 rx_match(struct state *s, const pcre2_code *re, const char *subj, struct caps *c)
 {
-	pcre2_match_data	*md;
+	static pcre2_match_data	*md;
 	PCRE2_SIZE		*ov;
 	int			 rc, i;
 
-	if ((md = pcre2_match_data_create_from_pattern(re, NULL)) == NULL)
+	/* One match block for every pattern: $0-$9 are all a rule can name,
+	 * and a pattern with more groups still matches (rc 0: ovector full). */
+	if (md == NULL && (md = pcre2_match_data_create(NCAPS, NULL)) == NULL)
 		abort();
 	rc = pcre2_match(re, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, match_context());
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
@@ -166,6 +168,8 @@ rx_match(struct state *s, const pcre2_code *re, const char *subj, struct caps *c
 		    subj);
 		s->r->uncacheable = 1;	/* that is not a property of the path alone */
 	}
+	if (rc == 0)
+		rc = NCAPS;
 	if (rc > 0 && c != NULL) {
 		free(c->subj);
 		c->subj = xstrdup(subj);
@@ -174,7 +178,6 @@ rx_match(struct state *s, const pcre2_code *re, const char *subj, struct caps *c
 		for (i = 0; i < NCAPS * 2; i++)
 			c->ov[i] = i < c->n * 2 ? ov[i] : PCRE2_UNSET;
 	}
-	pcre2_match_data_free(md);
 	return rc > 0;
 }
 

@@ -512,6 +512,7 @@ test_flags(void)
 	    "RewriteRule ^n/(.*)/(.*)$ n/$1-$2 [N]\n"
 	    "RewriteRule ^n/(.*)$ done-$1 [L]\n"
 	    "RewriteRule ^self$ self [L]\n"
+	    "RewriteRule ^(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)(l)$ $9$8-$1 [L]\n"
 	    "RewriteRule ^u/(.*) http://elsewhere.example/$1 [L]\n"
 	    "RewriteRule ^h/(.*) http://alice.example.org/h2/$1 [L]\n", err, sizeof(err));
 	CHECK(d != NULL);
@@ -565,6 +566,10 @@ test_flags(void)
 	req_init(&r, "/n/a/b/c", NULL, "", "/");
 	CHECK_INT(run(d, &r), RW_INTERNAL);
 	CHECK_STR(r.new_uri, "/done-a-b-c");
+	rw_req_clear(&r);
+	req_init(&r, "/abcdefghijkl", NULL, "", "/");	/* more groups than $0-$9 */
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_STR(r.new_uri, "/ih-a");
 	rw_req_clear(&r);
 	req_init(&r, "/self", NULL, "", "/");
 	CHECK_INT(run(d, &r), RW_NONE);	/* the same URI back: Apache ignores it */
