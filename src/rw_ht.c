@@ -5,12 +5,12 @@
  * terms and the decision back.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "lockerd.h"
 #include "htaccess.h"
 #include "rewrite.h"
 #include "rw_ht.h"
@@ -125,6 +125,22 @@ struct ctx {
 	struct ht_req	*r;
 };
 
+static void	(*note)(const char *);
+
+void
+rw_ht_set_note(void (*fn)(const char *))
+{
+	note = fn;
+}
+
+static void
+log_cb(void *arg, const char *msg)
+{
+	(void)arg;
+	if (note != NULL)
+		note(msg);
+}
+
 /* What the rules ask of the request's headers decides through rw_req's
  * own uncacheable (E= does not count): ht_req's is left to us. */
 static const char *
@@ -163,14 +179,7 @@ setenv_cb(void *arg, const char *name, const char *value)
 	if (value == NULL)
 		ht_req_unsetenv(c->r, name);
 	else if (ht_req_setenv(c->r, name, value) == -1)
-		script_note("rewrite: E=: too many environment variables");
-}
-
-static void
-log_cb(void *arg, const char *msg)
-{
-	(void)arg;
-	script_note(msg);
+		log_cb(c, "rewrite: E=: too many environment variables");
 }
 
 /* web_scripts as an O_PATH descriptor, for -f and friends: opened once. */
@@ -261,18 +270,21 @@ decided(struct ht_req *r, struct rw_req *q, enum rw_result res)
 		r->cacheable = 0;
 	if (q->ended)
 		ht_req_setenv(r, RW_HT_END, "1");
-	if (q->content_type != NULL)
-		ht_req_set(&r->content_type, q->content_type);
-	if (q->handler != NULL)
-		ht_req_set(&r->handler, q->handler);
+	if ((q->content_type != NULL && ht_req_set(&r->content_type, q->content_type) == -1) ||
+	    (q->handler != NULL && ht_req_set(&r->handler, q->handler) == -1))
+		r->status = 500;
 	if (res == RW_STATUS) {
 		r->status = q->status;
-		ht_req_set(&r->location, q->location);
+		if (q->location != NULL && ht_req_set(&r->location, q->location) == -1)
+			r->status = 500;
 		rc = HT_FIX_STATUS;
 	} else if (res == RW_INTERNAL) {
-		ht_req_set(&r->uri, q->new_uri);
-		ht_req_set(&r->query, q->new_query != NULL ? q->new_query : "");
-		rc = HT_FIX_INTERNAL;
+		if (ht_req_set(&r->uri, q->new_uri) == -1 ||
+		    ht_req_set(&r->query, q->new_query != NULL ? q->new_query : "") == -1) {
+			r->status = 500;
+			rc = HT_FIX_STATUS;
+		} else
+			rc = HT_FIX_INTERNAL;
 	}
 	rw_req_clear(q);
 	return rc;
