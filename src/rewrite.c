@@ -487,13 +487,16 @@ parse_options(struct rw_dir *d, int argc, char **argv, char *err, size_t errlen)
 			d->inherit = INHERIT_AFTER;
 		else if (strcasecmp(argv[i], "InheritBefore") == 0)
 			d->inherit = INHERIT_BEFORE;
+		else if (strcasecmp(argv[i], "MergeBase") == 0)
+			d->mergebase = 1;
 		else if (strcasecmp(argv[i], "AllowNoSlash") == 0 ||
 		    strcasecmp(argv[i], "IgnoreInherit") == 0)
 			;	/* they change nothing a .htaccess can see here */
 		else
 			return fail(err, errlen, "RewriteOptions '%s' is not offered "
-			    "(Inherit, InheritBefore are)", argv[i]);
+			    "(Inherit, InheritBefore, MergeBase are)", argv[i]);
 	}
+	d->options_set = 1;
 	return 0;
 }
 
@@ -644,8 +647,9 @@ append_redirects(struct rw_dir *m, const struct rw_dir *from)
 struct rw_dir *
 rw_merge(const struct rw_dir *parent, const struct rw_dir *child)
 {
-	struct rw_dir	*m = dir_new();
-	const char	*base = NULL;
+	struct rw_dir		*m = dir_new();
+	const struct rw_dir	*opts;
+	const char		*base = NULL;
 
 	/* A file without rewrite lines keeps its parent's part as it is
 	 * (Apache creates a module's part only for its directives). */
@@ -656,13 +660,21 @@ rw_merge(const struct rw_dir *parent, const struct rw_dir *child)
 	m->engine = parent != NULL ? parent->engine : -1;
 	if (child != NULL && child->engine != -1)
 		m->engine = child->engine;
-	if (parent != NULL)
-		base = parent->base;
-	if (child != NULL && child->base != NULL)
+	/* Options hold downwards until a file says its own. */
+	opts = child != NULL && child->options_set ? child : parent;
+	if (opts != NULL) {
+		m->inherit = opts->inherit;
+		m->mergebase = opts->mergebase;
+		m->options_set = opts->options_set;
+	}
+	/* RewriteBase is the file's own: since Apache 2.4.4 a subdirectory
+	 * gets its parent's only with RewriteOptions MergeBase. */
+	if (child != NULL)
 		base = child->base;
+	if (base == NULL && parent != NULL && m->mergebase)
+		base = parent->base;
 	m->base = base != NULL ? xstrdup(base) : NULL;
 	m->dir = child != NULL && child->dir != NULL ? xstrdup(child->dir) : NULL;
-	m->inherit = child != NULL ? child->inherit : 0;
 	if (m->inherit == INHERIT_BEFORE)
 		append_rules(m, parent);
 	append_rules(m, child);

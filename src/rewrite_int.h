@@ -70,6 +70,8 @@ struct rw_dir {
 	char		*base;		/* RewriteBase */
 	char		*dir;		/* the .htaccess's directory, below web_scripts */
 	int		 inherit;
+	int		 mergebase;	/* RewriteOptions MergeBase */
+	int		 options_set;	/* RewriteOptions said here */
 	struct rw_rule	**rules;
 	size_t		 nrules;
 	struct rw_cond	*pending;	/* conditions waiting for their rule */

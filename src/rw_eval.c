@@ -685,12 +685,21 @@ url_path(const char *url)
 	return h + strcspn(h, "/");
 }
 
+static int
+host_has_port(const char *host)
+{
+	const char *c = strrchr(host, ':');
+
+	return c != NULL && (host[0] != '[' || c > strchr(host, ']'));
+}
+
 static char *
 location(const struct rw_req *r, const char *target, const char *query, int escape_path,
     int escape_query)
 {
 	struct sbuf	 b = { 0 };
 	const char	*path = target, *host;
+	char		 port[16];
 
 	if (is_url(target)) {
 		path = url_path(target);
@@ -700,6 +709,13 @@ location(const struct rw_req *r, const char *target, const char *query, int esca
 		sb_str(&b, r->https ? "https://" : "http://");
 		if (host != NULL)
 			add_location_part(&b, host, strlen(host), 0);
+		/* Apache's: a Host without a port gets the listener's, unless it
+		 * is the scheme's own. */
+		if (host != NULL && !host_has_port(host) && r->port != 0 &&
+		    r->port != (r->https ? 443u : 80u)) {
+			snprintf(port, sizeof(port), ":%u", r->port);
+			sb_str(&b, port);
+		}
 	}
 	add_location_part(&b, path, strlen(path), escape_path);
 	if (query != NULL && *query != '\0') {
@@ -857,6 +873,12 @@ rewrite_fixup(const struct rw_dir *d, struct rw_req *r)
 	run.query = r->query != NULL && *r->query ? xstrdup(r->query) : NULL;
 	apply_rules(&s, d, &run);
 	res = s.error ? status(r, 500, NULL) : finish(d, r, &run);
+	/* T= and H= are this request's: an internal redirect makes a new one
+	 * (Apache loses them there too; they work with a "-" substitution). */
+	if (res == RW_INTERNAL) {
+		set_str(&r->content_type, NULL);
+		set_str(&r->handler, NULL);
+	}
 	free(run.cur);
 	free(run.query);
 	state_clear(&s);
