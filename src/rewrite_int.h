@@ -85,4 +85,8 @@ struct rw_dir {
 const char *rw_path_var(struct rw_req *r, const char *name, char *buf, size_t sz);
 const char *rw_other_var(struct rw_req *r, const char *name, char *buf, size_t sz);
 
+/* rw_eval.c: cut path where Apache's directory walk would, leaving out
+ * what becomes PATH_INFO (after a file, or after the first missing part). */
+void	rw_split_path_info(struct rw_req *r, char *path);
+
 #endif

@@ -332,6 +332,36 @@ stat_beneath(struct rw_req *r, const char *path, int nofollow, struct stat *st)
 	return rc;
 }
 
+/*
+ * REQUEST_FILENAME as Apache's directory walk leaves it: up to the first
+ * part that is a file or does not exist, the rest being PATH_INFO, so
+ * that /index.php/users/1 is -f (Laravel's, WordPress's front
+ * controllers) and /2026/12/x/ is /2026 when that does not exist.
+ */
+void
+rw_split_path_info(struct rw_req *r, char *path)
+{
+	struct stat	 st;
+	size_t		 n;
+	char		*p, save;
+
+	if (r->document_root == NULL || r->webroot_fd < 0)
+		return;
+	n = strlen(r->document_root);
+	if (strncmp(path, r->document_root, n) != 0 || path[n] != '/')
+		return;
+	for (p = path + n + 1; *p != '\0'; p++) {
+		p += strcspn(p, "/");
+		save = *p;
+		*p = '\0';
+		if (stat_beneath(r, path, 0, &st) == -1 || !S_ISDIR(st.st_mode))
+			return;	/* cut here: the file, or the first missing part */
+		*p = save;
+		if (save == '\0')
+			return;
+	}
+}
+
 static int
 file_test(struct rw_req *r, enum cond_kind k, const char *path)
 {

@@ -57,10 +57,13 @@ rw_path_var(struct rw_req *r, const char *name, char *buf, size_t sz)
 		return r->root_url;
 	if (strcmp(name, "REQUEST_FILENAME") == 0 || strcmp(name, "SCRIPT_FILENAME") == 0) {
 		if (r->filename != NULL)
-			return r->filename;
-		under = r->uri + (strncmp(r->uri, r->root_url, strlen(r->root_url)) == 0 ?
-		    strlen(r->root_url) : 0);
-		snprintf(buf, sz, "%s%s", r->document_root, under);
+			snprintf(buf, sz, "%s", r->filename);
+		else {
+			under = r->uri + (strncmp(r->uri, r->root_url, strlen(r->root_url)) == 0 ?
+			    strlen(r->root_url) : 0);
+			snprintf(buf, sz, "%s%s", r->document_root, under);
+		}
+		rw_split_path_info(r, buf);
 		return buf;
 	}
 	return NULL;

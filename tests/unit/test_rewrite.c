@@ -205,6 +205,18 @@ test_wordpress(void)
 	CHECK_INT(run(d, &r), RW_NONE);
 	rw_req_clear(&r);
 
+	/* A path through a script: REQUEST_FILENAME stops at the file, as
+	 * Apache's walk leaves it, so PATH_INFO reaches index.php. */
+	snprintf(fn, sizeof(fn), "%s/index.php/users/1", root);
+	req_init(&r, "/index.php/users/1", NULL, "", "/");
+	r.filename = fn;
+	CHECK_INT(rewrite_fixup(d, &r), RW_NONE);
+	rw_req_clear(&r);
+	snprintf(fn, sizeof(fn), "%s/wp-content/style.css/x", root);
+	req_init(&r, "/wp-content/style.css/x", NULL, "", "/");
+	r.filename = fn;
+	CHECK_INT(rewrite_fixup(d, &r), RW_NONE);
+	rw_req_clear(&r);
 	/* The Authorization header reaches the environment (E=). */
 	hdr_name = "Authorization";
 	hdr_value = "Basic YTpi";
