@@ -36,7 +36,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c \
-	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c \
+	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_ht.c \
 	       htwalk.c htexpr.c htcore.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
@@ -96,7 +96,8 @@ $(B)/test_acme: tests/unit/test_acme.c $(B)/acme_http.o $(B)/acme_proto.o $(B)/a
 $(B)/test_keyclient: tests/unit/test_keyclient.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o \
 		  $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/seccomp.o
 $(B)/test_htaccess: tests/unit/test_htaccess.c $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o \
-		  $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o $(B)/http.o
+		  $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o $(B)/http.o \
+		  $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 

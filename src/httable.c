@@ -8,6 +8,10 @@
 
 #include "htaccess.h"
 #include "htcore.h"
+#include "rw_ht.h"
+
+/* mod_rewrite and mod_alias: anywhere a file or a <Files>/<If> section says them. */
+#define RW_WHERE	(HT_FILE | HT_IN_FILES | HT_IN_IF)
 
 const struct ht_directive ht_directives[] = {
 	/* htcore.c: core, mod_dir, mod_mime, mod_env, mod_setenvif, mod_php */
@@ -29,6 +33,17 @@ const struct ht_directive ht_directives[] = {
 	{ "php_flag",		"mod_php",	HT_ANYWHERE,	dir_php_flag },
 	{ "php_admin_value",	"mod_php",	HT_ANYWHERE,	dir_php_admin_value },
 	{ "php_admin_flag",	"mod_php",	HT_ANYWHERE,	dir_php_admin_flag },
+	/* rw_ht.c: mod_rewrite, mod_alias */
+	{ "RewriteEngine", "mod_rewrite", RW_WHERE, rw_ht_engine },
+	{ "RewriteBase", "mod_rewrite", RW_WHERE, rw_ht_base },
+	{ "RewriteOptions", "mod_rewrite", RW_WHERE, rw_ht_options },
+	{ "RewriteCond", "mod_rewrite", RW_WHERE, rw_ht_cond },
+	{ "RewriteRule", "mod_rewrite", RW_WHERE, rw_ht_rule },
+	{ "RewriteMap", "mod_rewrite", RW_WHERE, rw_ht_map },
+	{ "Redirect", "mod_alias", RW_WHERE, rw_ht_redirect },
+	{ "RedirectMatch", "mod_alias", RW_WHERE, rw_ht_redirect_match },
+	{ "RedirectPermanent", "mod_alias", RW_WHERE, rw_ht_redirect_perm },
+	{ "RedirectTemp", "mod_alias", RW_WHERE, rw_ht_redirect_temp },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -39,5 +54,10 @@ const struct ht_module ht_modules[] = {
 	  HT_PH_ACCESS, htenv_run },
 	{ "core", offsetof(struct ht_dir, core), htcore_merge, ht_merged_free, htcore_free,
 	  HT_PH_DOCS, htcore_run },
+	/* Apache's order in the fixups: mod_rewrite first, then mod_alias. */
+	{ "rewrite", offsetof(struct ht_dir, rw), rw_ht_merge_rewrite, rw_ht_free_rewrite,
+	  rw_ht_free_rewrite, HT_PH_FIXUP, rw_ht_rewrite },
+	{ "alias", offsetof(struct ht_dir, alias), rw_ht_merge_alias, rw_ht_free_alias,
+	  rw_ht_free_alias, HT_PH_FIXUP, rw_ht_alias },
 	{ NULL, 0, NULL, NULL, NULL, HT_PH_NONE, NULL }
 };

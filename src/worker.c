@@ -27,6 +27,7 @@
 #include "lockerd.h"
 #include "http.h"
 #include "cgienv.h"
+#include "rw_ht.h"
 #include "wire.h"
 #include "htaccess.h"
 #include "htwalk.h"
@@ -882,6 +883,7 @@ worker_main(void)
 		log_warn("worker %s: %s", W.init.locker, web);
 	W.ht.webroot = W.webroot;
 	W.ht.open_beneath = open_beneath;
+	rw_ht_set_note(ht_note);
 	/* What a script leaves behind is reparented to us, and reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* Scripts end with SIGCHLD, read here rather than in a handler. */
