@@ -234,6 +234,7 @@ struct ht_req {
 					   web_scripts, with its trailing '/': "/a/" */
 	char		*filename;	/* docroot + path */
 	int		 redirects;	/* internal redirects so far */
+	int		 rewrite_ended;	/* a RewriteRule with [END] matched: no more rules */
 	char		**kept;		/* what ht_req_header() and ht_req_ssl() returned */
 	int		 nkept;
 

@@ -257,7 +257,7 @@ fill(struct rw_req *q, struct ht_req *r, struct ctx *c, const struct rw_dir *d,
 	q->setenv = setenv_cb;
 	q->ctx = c;
 	q->internal = r->redirects;
-	q->ended = rw_ht_ended(r);
+	q->ended = r->rewrite_ended;
 }
 
 /* rw_req's decision into ht_req. */
@@ -269,7 +269,7 @@ decided(struct ht_req *r, struct rw_req *q, enum rw_result res)
 	if (q->uncacheable)
 		r->cacheable = 0;
 	if (q->ended)
-		ht_req_setenv(r, RW_HT_END, "1");
+		r->rewrite_ended = 1;
 	if ((q->content_type != NULL && ht_req_set(&r->content_type, q->content_type) == -1) ||
 	    (q->handler != NULL && ht_req_set(&r->handler, q->handler) == -1))
 		r->status = 500;
@@ -314,11 +314,4 @@ int
 rw_ht_alias(const struct ht_conf *c, struct ht_req *r)
 {
 	return run(c->d.alias != NULL ? c->d.alias->d : NULL, r, 1);
-}
-
-/* [END] holds for the rest of the request, across internal redirects. */
-int
-rw_ht_ended(const struct ht_req *r)
-{
-	return ht_req_getenv(r, RW_HT_END) != NULL;
 }

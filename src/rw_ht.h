@@ -26,10 +26,6 @@ void	 rw_ht_free_alias(void *part);
 int	rw_ht_rewrite(const struct ht_conf *c, struct ht_req *r);
 int	rw_ht_alias(const struct ht_conf *c, struct ht_req *r);
 
-/* [END] seen earlier in this request (kept in its environment). */
-#define RW_HT_END	"LOCKERD_REWRITE_END"
-int	rw_ht_ended(const struct ht_req *r);
-
 /* Where a rule's log lines go: the locker's error log (the worker's). */
 void	rw_ht_set_note(void (*fn)(const char *));
 

@@ -121,6 +121,18 @@ Redirect /moved http://elsewhere.example/here
     assert s == 302 and h["location"] == "http://elsewhere.example/here/x?y=2", (s, h)
 
 
+def test_end_stops_the_second_pass_too(rw):
+    rw.put("rwbob", "endd/.htaccess", "RewriteEngine On\n"
+           "RewriteRule ^ended$ show.php?ended=1 [END]\n"
+           "RewriteRule ^lasted$ show.php?lasted=1 [L]\n"
+           "RewriteRule ^show\\.php$ gone.txt [G]\n", mode=0o644)
+    rw.put("rwbob", "endd/show.php", ECHO_PHP)
+    s, _, b = get(rw.port, "/endd/ended", host("rwbob"))
+    assert s == 200 and fields(b)["QUERY_STRING"] == "ended=1", (s, b)
+    # [L] ends this pass only: the next one sees show.php and says 410.
+    assert get(rw.port, "/endd/lasted", host("rwbob"))[0] == 410
+
+
 @pytest.mark.xfail(reason="the worker does not pass E=/SetEnv variables to scripts yet "
                    "(htcore's part)", strict=True)
 def test_e_flag_reaches_the_script(rw):
