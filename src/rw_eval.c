@@ -203,14 +203,14 @@ add_var(struct state *s, struct sbuf *b, const char *name)
 static void
 add_escaped(struct sbuf *b, const char *p, size_t n, int plus)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	static const char hex[] = "0123456789abcdef";	/* Apache's c2x() is lower case */
 	char	 e[3];
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)p[i];
 
-		if (isalnum(ch) || strchr("-_.~", ch) != NULL)
+		if (isalnum(ch) || ch == '_')	/* Apache's escape_backref() keeps these */
 			sb_add(b, p + i, 1);
 		else if (ch == ' ' && plus)
 			sb_add(b, "+", 1);
@@ -687,7 +687,7 @@ apply_rules(struct state *s, const struct rw_dir *d, struct run *run)
 static void
 add_location_part(struct sbuf *b, const char *p, size_t n, int escape)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	static const char hex[] = "0123456789abcdef";	/* Apache's c2x() is lower case */
 	char	e[3];
 	size_t	i;
 

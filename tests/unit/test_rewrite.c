@@ -570,9 +570,9 @@ test_flags(void)
 	CHECK_INT(run(d, &r), RW_INTERNAL);
 	CHECK_STR(r.new_uri, "/nocase");
 	rw_req_clear(&r);
-	req_init(&r, "/b/a b&c", NULL, "", "/");
+	req_init(&r, "/b/a b&c.d_e", NULL, "", "/");
 	CHECK_INT(run(d, &r), RW_INTERNAL);
-	CHECK_STR(r.new_query, "v=a+b%26c");
+	CHECK_STR(r.new_query, "v=a+b%26c%2ed_e");
 	rw_req_clear(&r);
 	req_init(&r, "/end", NULL, "", "/");
 	CHECK_INT(run(d, &r), RW_INTERNAL);
