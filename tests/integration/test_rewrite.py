@@ -113,6 +113,13 @@ Redirect /moved http://elsewhere.example/here
     s, h, _ = get(rw.port, "/old/a%20b?q=1", host("rwbob"))
     # The Host said no port: the listener's goes in, as Apache writes it.
     assert s == 301 and h["location"] == f"http://{host('rwbob')}:{rw.port}/new/a%20b?q=1", (s, h)
+    # A CR LF the client encoded never becomes a header of its making:
+    # front refuses it in a path (400), and in a query it stays encoded.
+    s, h, _ = get(rw.port, "/old/a%0d%0aX-Injected:%20yes", host("rwbob"))
+    assert s in (301, 400) and "x-injected" not in h, (s, h)
+    s, h, _ = get(rw.port, "/old/a?q=%0d%0aX-Injected:%20yes", host("rwbob"))
+    assert s == 301 and "x-injected" not in h, (s, h)
+    assert h["location"].endswith("/new/a?q=%0d%0aX-Injected:%20yes"), h
     s, _, _ = get(rw.port, "/secret.txt", host("rwbob"))
     assert s == 403
     s, _, _ = get(rw.port, "/removed", host("rwbob"))
