@@ -166,6 +166,52 @@ cgi_home_of(const char *docroot, char *out, size_t outsz)
 		*slash = '\0';
 }
 
+/* Is NAME (len bytes) in e already? */
+static int
+env_has(const struct env *e, const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < e->n; i++)
+		if (strncmp(e->v[i], name, len) == 0 && e->v[i][len] == '=')
+			return 1;
+	return 0;
+}
+
+/*
+ * A .htaccess's variables (SetEnv, SetEnvIf, a rule's E=), after every
+ * variable of lockerd's own, which they never replace: a name of letters,
+ * digits and '_' not starting with a digit, none of the loader's or the
+ * shell's search paths, a value without control bytes.
+ */
+static void
+env_htaccess(struct env *e, const char *p, size_t len)
+{
+	const char *end = p + len, *nl, *eq;
+
+	for (; p < end; p = nl + 1) {
+		size_t n, i;
+
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return;
+		if ((eq = memchr(p, '=', (size_t)(nl - p))) == NULL || eq == p ||
+		    isdigit((unsigned char)*p))
+			continue;
+		n = (size_t)(eq - p);
+		for (i = 0; i < n; i++)
+			if (!isalnum((unsigned char)p[i]) && p[i] != '_')
+				break;
+		if (i < n || (n >= 3 && strncmp(p, "LD_", 3) == 0) ||
+		    (n == 4 && strncmp(p, "PATH", 4) == 0) || env_has(e, p, n))
+			continue;
+		for (i = n + 1; p + i < nl; i++)
+			if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+				break;
+		if (p + i == nl)
+			env_add(e, "%.*s", (int)(nl - p), p);
+	}
+}
+
 void
 build_env(struct env *e, const struct script_req *s)
 {
@@ -247,6 +293,8 @@ build_env(struct env *e, const struct script_req *s)
 	cgi_home_of(s->docroot, dir, sizeof(dir));
 	env_add(e, "HOME=%s", dir);
 	env_headers(e, v->s[WS_HEADERS], v->l[WS_HEADERS]);
+	if (s->ht_env != NULL)
+		env_htaccess(e, s->ht_env, s->ht_env_len);
 	e->v[e->n] = NULL;
 }
 

@@ -321,6 +321,8 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 	s.docroot = c->scr->s[WSC_DOCROOT];
 	s.path_info = c->scr->s[WSC_PATH_INFO];
 	s.index_name = c->scr->has_index ? c->scr->s[WSC_INDEX] : NULL;
+	s.ht_env = c->scr->s[WSC_ENV];
+	s.ht_env_len = strlen(c->scr->s[WSC_ENV]);
 	end_stdin = !(q->flags & WREQ_BODY);
 	if ((rl = cgi_fcgi_request(&s, req, sizeof(req), 1, end_stdin)) == 0) {
 		fcgi_kick(kc->w);

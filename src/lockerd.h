@@ -443,9 +443,10 @@ enum wire_kind {
  * in order, without NULs.
  */
 /* WSC_URL, WSC_QUERY: a .htaccess rewrite's URL path and query for the
- * script's environment, both empty when nothing was rewritten. */
+ * script's environment, both empty when nothing was rewritten; WSC_ENV:
+ * what a .htaccess set (SetEnv, SetEnvIf, E=), "NAME=value\n" lines. */
 enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_URL, WSC_QUERY,
-	WSC_MAX };
+	WSC_ENV, WSC_MAX };
 
 struct wire_script {
 	uint32_t	len[WSC_MAX];
@@ -708,6 +709,9 @@ struct script_req {
 	const char			*docroot;	/* the locker's web_scripts */
 	const char			*path_info;	/* "" or "/more/of/the/path" */
 	const char			*index_name;	/* the index file a directory ran, or NULL */
+	const char			*ht_env;	/* a .htaccess's variables, "NAME=value\n"
+							   lines (checked again here); NULL: none */
+	size_t				 ht_env_len;
 };
 
 const struct interpreter *script_interp(const struct config *c, const char *ext);

@@ -243,7 +243,8 @@ wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX], size_t l
 	    has_dotdot(s[WSC_DOCROOT], l[WSC_DOCROOT]) ||
 	    (l[WSC_PATH_INFO] > 0 && s[WSC_PATH_INFO][0] != '/') ||
 	    (l[WSC_URL] > 0 && s[WSC_URL][0] != '/') ||
-	    !visible(s[WSC_URL], l[WSC_URL]) || !visible(s[WSC_QUERY], l[WSC_QUERY]))
+	    !visible(s[WSC_URL], l[WSC_URL]) || !visible(s[WSC_QUERY], l[WSC_QUERY]) ||
+	    (l[WSC_ENV] > 0 && s[WSC_ENV][l[WSC_ENV] - 1] != '\n'))
 		return -1;
 	*has_index = (int)ws.has_index;
 	return 0;

@@ -237,7 +237,8 @@ answer_fcgi(int chan, struct wire_response *r, const struct script_req *s, const
 {
 	struct answer_buf	*b = &A.b[A.n];
 	const char		*str[WSC_MAX] = { s->docroot, rel, s->path_info,
-				    s->index_name ? s->index_name : "", url, query };
+				    s->index_name ? s->index_name : "", url, query,
+				    s->ht_env ? s->ht_env : "" };
 
 	r->kind = WIRE_FCGI;
 	r->status = 200;
@@ -382,11 +383,31 @@ has_own_ini(const char *rel)
 	return 1;
 }
 
+/* hr's variables as "NAME=value\n" lines, as many whole ones as fit. */
+static size_t
+env_blob(const struct ht_req *hr, char *buf, size_t cap)
+{
+	size_t	n = 0;
+	int	i, k;
+
+	buf[0] = '\0';
+	for (i = 0; i < hr->nenv; i++) {
+		k = snprintf(buf + n, cap - n, "%s=%s\n", hr->env[i].name, hr->env[i].value);
+		if (k < 0 || (size_t)k >= cap - n) {
+			buf[n] = '\0';
+			break;
+		}
+		n += (size_t)k;
+	}
+	return n;
+}
+
 static void
 run_script(int chan, const struct wire_request *q, const struct wire_view *v,
     const char *rel, const char *path_info, const char *index_name,
     const struct interpreter *in, struct wire_response *r, const struct ht_req *hr)
 {
+	static char		envb[PATH_MAX - 1];	/* a wire string's bound */
 	struct script_req	s;
 	char			file[PATH_MAX], docroot[PATH_MAX];
 	const char		*base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
@@ -403,6 +424,10 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	s.docroot = docroot;
 	s.path_info = path_info;
 	s.index_name = index_name;
+	if (env_blob(hr, envb, sizeof(envb)) > 0) {
+		s.ht_env = envb;
+		s.ht_env_len = strlen(envb);
+	}
 	/*
 	 * PHP through the locker's persistent FastCGI pool, unless a php.ini
 	 * beside the script asks for its own settings (then CGI reads it).

@@ -180,3 +180,23 @@ def test_sethandler_none_and_default_charset(srv):
     assert s == 403 and b"ran" not in b
     r = get(srv.port, "/up/a.txt", "alice.test.example")
     assert ctype(r) == "text/plain; charset=ISO-8859-1"
+
+
+def test_setenv_reaches_scripts_but_never_replaces_lockerds(srv):
+    srv.put("alice", "env/e.php",
+            "<?php foreach (['GREETING', 'BOT', 'SCRIPT_NAME', 'LD_PRELOAD', 'PATH']"
+            " as $k) echo $k, '=', $_SERVER[$k] ?? '', \"\\n\";")
+    srv.put("alice", "env/e.cgi",
+            "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nGREETING=%s\\nBOT=%s\\n"
+            "SCRIPT_NAME=%s\\n' \"$GREETING\" \"$BOT\" \"$SCRIPT_NAME\"\n", mode=0o700)
+    srv.put("alice", "env/.htaccess",
+            "SetEnv GREETING hello\nSetEnv SCRIPT_NAME /forged\nSetEnv LD_PRELOAD /tmp/x.so\n"
+            "SetEnv PATH /tmp\nSetEnvIfNoCase User-Agent ^corpus BOT=yes\n", mode=0o644)
+    for path in ("/env/e.php", "/env/e.cgi"):
+        s, h, b = get(srv.port, path, "alice.test.example", extra=b"User-Agent: Corpus/1\r\n")
+        assert s == 200, (path, b)
+        assert b"GREETING=hello\n" in b and b"BOT=yes\n" in b, (path, b)
+        assert b"SCRIPT_NAME=/env/e." in b and b"/forged" not in b, (path, b)
+        assert b"/tmp/x.so" not in b and b"PATH=/tmp\n" not in b, (path, b)
+        s, h, b = get(srv.port, path, "alice.test.example")
+        assert b"GREETING=hello\n" in b and b"BOT=yes" not in b, (path, b)

@@ -61,7 +61,7 @@ test_script(void)
 	static char	 buf[sizeof(struct wire_script) + WSC_MAX * PATH_MAX];
 	static char	 lng[PATH_MAX + 10];
 	const char	*in[WSC_MAX] = { "/home/alice/web_scripts", "blog/index.php", "/x",
-			    "index.php", "", "" };
+			    "index.php", "", "", "" };
 	const char	*s[WSC_MAX];
 	size_t		 l[WSC_MAX], n;
 	int		 has_index = -1;
