@@ -709,6 +709,9 @@ struct script_req {
 	const char			*docroot;	/* the locker's web_scripts */
 	const char			*path_info;	/* "" or "/more/of/the/path" */
 	const char			*index_name;	/* the index file a directory ran, or NULL */
+	const char *const		*php_d;		/* a .htaccess's php_value/php_flag as
+							   "name=value", for php-cgi's -d */
+	int				 nphp_d;
 	const char			*ht_env;	/* a .htaccess's variables, "NAME=value\n"
 							   lines (checked again here); NULL: none */
 	size_t				 ht_env_len;

@@ -94,7 +94,8 @@ script_interp(const struct config *c, const char *ext)
 
 /* ------------------------------------------------------------ starting one */
 
-#define PHP_ARGV_MAX	20	/* php_args()'s, the file and NULL, with room */
+#define PHP_ARGV_MAX	(20 + 2 * PHP_D_MAX)	/* php_args()'s, the file and NULL, with room */
+#define PHP_D_MAX	32	/* a .htaccess's settings (HT_PHP_MAX) */
 
 /* What lockerd sets in every php-cgi with -d, before the body limits. */
 static const char *const php_settings[] = {
@@ -143,6 +144,12 @@ php_args(const struct script_req *s, char **argv)
 	    (unsigned long long)s->conf->max_body_size);
 	snprintf(post, sizeof(post), "post_max_size=%llu",
 	    (unsigned long long)s->conf->max_body_size);
+	/* A .htaccess's php_value and php_flag first: lockerd's own, after
+	 * them, win. */
+	for (i = 0; s->php_d != NULL && i < (size_t)s->nphp_d && i < PHP_D_MAX; i++) {
+		argv[n++] = "-d";
+		argv[n++] = (char *)s->php_d[i];
+	}
 	for (i = 0; i < sizeof(php_settings) / sizeof(php_settings[0]); i++) {
 		argv[n++] = "-d";
 		argv[n++] = (char *)php_settings[i];

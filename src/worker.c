@@ -383,6 +383,48 @@ has_own_ini(const char *rel)
 	return 1;
 }
 
+/*
+ * A .htaccess's php_value and php_flag as php-cgi's -d arguments: they
+ * reach PHP by CGI only (php-cgi's pool ignores FastCGI's PHP_VALUE, and
+ * a setting would outlive its request in a pooled process).  Returns
+ * their count.
+ */
+static int
+php_d_of(const struct ht_req *hr, struct script_req *s)
+{
+	static char	 d[HT_PHP_MAX][1024];
+	static char	*dp[HT_PHP_MAX];
+	int		 i, n = 0;
+
+	for (i = 0; i < hr->nphp && n < HT_PHP_MAX; i++) {
+		int k = snprintf(d[n], sizeof(d[n]), "%s=%s", hr->php[i].name, hr->php[i].value);
+
+		if (k > 0 && (size_t)k < sizeof(d[n])) {
+			dp[n] = d[n];
+			n++;
+		}
+	}
+	s->php_d = (const char *const *)dp;
+	s->nphp_d = n;
+	return n;
+}
+
+/* Once per worker: why a page with php_value runs slower. */
+static void
+note_php_values(const char *rel)
+{
+	static int	told;
+	char		note[PATH_MAX + 200];
+
+	if (told)
+		return;
+	told = 1;
+	snprintf(note, sizeof(note), "web_scripts/%s: PHP starts anew for every request of a "
+	    "page under a .htaccess's php_value or php_flag (CGI); a .user.ini beside it "
+	    "applies in the locker's PHP pool, at full speed", rel);
+	script_note(note);
+}
+
 /* hr's variables as "NAME=value\n" lines, as many whole ones as fit. */
 static size_t
 env_blob(const struct ht_req *hr, char *buf, size_t cap)
@@ -439,7 +481,10 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	 * CGI: front keys its FastCGI pools (and checks what the worker
 	 * says) by extension.
 	 */
-	if (in->fastcgi && !has_own_ini(rel) && script_interp(&W.conf, path_ext(rel)) == in) {
+	if (php_d_of(hr, &s) > 0)
+		note_php_values(rel);
+	else if (in->fastcgi && !has_own_ini(rel) &&
+	    script_interp(&W.conf, path_ext(rel)) == in) {
 		if ((fd = script_fcgi_pool(&s, (q->flags & WREQ_CONNECT) != 0)) < -1) {
 			r->status = (uint16_t)-fd;
 			answer(chan, r, -1);

@@ -200,3 +200,13 @@ def test_setenv_reaches_scripts_but_never_replaces_lockerds(srv):
         assert b"/tmp/x.so" not in b and b"PATH=/tmp\n" not in b, (path, b)
         s, h, b = get(srv.port, path, "alice.test.example")
         assert b"GREETING=hello\n" in b and b"BOT=yes" not in b, (path, b)
+
+
+def test_php_value_and_flag_reach_php(srv):
+    srv.put("alice", "phpv/i.php", "<?php echo ini_get('precision'), '|', "
+            "ini_get('short_open_tag'), '|', ini_get('post_max_size') === '1M' ? 'mine' : 'lockerd';")
+    srv.put("alice", "phpv/.htaccess", "php_value precision 7\nphp_flag short_open_tag on\n"
+            "php_value post_max_size 1M\n", mode=0o644)
+    s, h, b = get(srv.port, "/phpv/i.php", "alice.test.example")
+    # lockerd's own settings (the body limit) still win over the locker's.
+    assert (s, b) == (200, b"7|1|lockerd")
