@@ -140,8 +140,6 @@ def test_end_stops_the_second_pass_too(rw):
     assert get(rw.port, "/endd/lasted", host("rwbob"))[0] == 410
 
 
-@pytest.mark.xfail(reason="the worker does not pass E=/SetEnv variables to scripts yet "
-                   "(htcore's part)", strict=True)
 def test_e_flag_reaches_the_script(rw):
     rw.put("rwbob", "envd/.htaccess", "RewriteEngine On\n"
            "RewriteRule ^flag$ show.php [E=HT_FLAG:yes,L]\n", mode=0o644)
