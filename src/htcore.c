@@ -649,6 +649,46 @@ lookup_ext(const void **parts, int n, size_t off, size_t noff, const char *ext)
 	return NULL;
 }
 
+/*
+ * The extensions of a file name, as mod_mime reads them: every one after
+ * the first dot ("c.txt.utf8": txt, utf8), lower-cased.
+ */
+#define EXTS_MAX	8
+struct exts {
+	char	e[EXTS_MAX][32];
+	int	n;
+};
+
+static void
+exts_of(const char *base, struct exts *x)
+{
+	const char *p = *base == '.' ? base + 1 : base;
+
+	x->n = 0;
+	while ((p = strchr(p, '.')) != NULL && x->n < EXTS_MAX) {
+		size_t i, len = strcspn(++p, ".");
+
+		if (len == 0 || len >= sizeof(x->e[0]))
+			continue;
+		for (i = 0; i < len; i++)
+			x->e[x->n][i] = (char)tolower((unsigned char)p[i]);
+		x->e[x->n++][len] = '\0';
+	}
+}
+
+/* The value of the last extension that has one in a map; NULL if none. */
+static const struct pair *
+lookup_exts(const void **parts, int n, size_t off, size_t noff, const struct exts *x)
+{
+	const struct pair	*found = NULL, *p;
+	int			 i;
+
+	for (i = 0; i < x->n; i++)
+		if ((p = lookup_ext(parts, n, off, noff, x->e[i])) != NULL)
+			found = p;
+	return found;
+}
+
 static const char *
 last_str(const void **parts, int n, size_t off)
 {
@@ -695,7 +735,7 @@ ht_charset_type(const char *type)
 }
 
 static int
-set_type(struct ht_req *r, const void **parts, int n, const char *ext)
+set_type(struct ht_req *r, const void **parts, int n, const struct exts *ext)
 {
 	const struct pair	*t, *cs;
 	const char		*type = last_str(parts, n, offsetof(struct ht_core, force_type));
@@ -704,12 +744,12 @@ set_type(struct ht_req *r, const void **parts, int n, const char *ext)
 
 	if (type != NULL && strcasecmp(type, "none") == 0)
 		type = NULL;
-	if (type == NULL && ext != NULL && (t = lookup_ext(parts, n,
+	if (type == NULL && (t = lookup_exts(parts, n,
 	    offsetof(struct ht_core, types), offsetof(struct ht_core, ntypes), ext)) != NULL)
 		type = t->v;
 	if (type_handler(type) != NULL)
 		return ht_req_set(&r->handler, type_handler(type));
-	cs = ext == NULL ? NULL : lookup_ext(parts, n, offsetof(struct ht_core, charsets),
+	cs = lookup_exts(parts, n, offsetof(struct ht_core, charsets),
 	    offsetof(struct ht_core, ncharsets), ext);
 	dcs = last_str(parts, n, offsetof(struct ht_core, default_charset));
 	/* The worker applies it to the configuration's type when none is set here. */
@@ -729,7 +769,7 @@ set_type(struct ht_req *r, const void **parts, int n, const char *ext)
 }
 
 static int
-set_handler(struct ht_req *r, const void **parts, int n, const char *ext)
+set_handler(struct ht_req *r, const void **parts, int n, const struct exts *ext)
 {
 	const struct pair	*h;
 	const char		*s = last_str(parts, n, offsetof(struct ht_core, set_handler));
@@ -737,7 +777,7 @@ set_handler(struct ht_req *r, const void **parts, int n, const char *ext)
 	/* SetHandler None: no script runs, whatever the extension says. */
 	if (s != NULL)
 		return ht_req_set(&r->handler, strcasecmp(s, "none") == 0 ? "none" : s);
-	if (ext != NULL && (h = lookup_ext(parts, n, offsetof(struct ht_core, handlers),
+	if ((h = lookup_exts(parts, n, offsetof(struct ht_core, handlers),
 	    offsetof(struct ht_core, nhandlers), ext)) != NULL && h->v != NULL)
 		return ht_req_set(&r->handler, h->v);
 	return 0;
@@ -780,27 +820,21 @@ int
 htcore_run(const struct ht_conf *c, struct ht_req *r)
 {
 	const void	*parts[CHAIN_MAX];
-	const char	*base, *dot, *idx;
-	char		 ext[32];
-	int		 n, i;
+	const char	*base, *idx;
+	struct exts	 ext;
+	int		 n;
 
 	if (c->d.core == NULL)
 		return 0;
 	n = chain_of(c->d.core, parts);
 	base = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
-	dot = strrchr(base, '.');
-	ext[0] = '\0';
-	if (dot != NULL && dot != base && strlen(dot + 1) < sizeof(ext)) {
-		for (i = 0; dot[i + 1] != '\0'; i++)
-			ext[i] = (char)tolower((unsigned char)dot[i + 1]);
-		ext[i] = '\0';
-	}
+	exts_of(base, &ext);
 	r->options = fold_options(parts, n);
 	if ((idx = last_str(parts, n, offsetof(struct ht_core, index))) != NULL &&
 	    ht_req_set(&r->index, idx) == -1)
 		return 500;
-	if (set_type(r, parts, n, ext[0] ? ext : NULL) == -1 ||
-	    (r->handler == NULL && set_handler(r, parts, n, ext[0] ? ext : NULL) == -1) ||
+	if (set_type(r, parts, n, &ext) == -1 ||
+	    (r->handler == NULL && set_handler(r, parts, n, &ext) == -1) ||
 	    set_php(r, parts, n) == -1)
 		return 500;
 	return 0;

@@ -210,3 +210,13 @@ def test_php_value_and_flag_reach_php(srv):
     s, h, b = get(srv.port, "/phpv/i.php", "alice.test.example")
     # lockerd's own settings (the body limit) still win over the locker's.
     assert (s, b) == (200, b"7|1|lockerd")
+
+
+def test_every_extension_of_a_name_counts(srv):
+    srv.put("alice", "ext/c.txt.utf8", "c\n")
+    srv.put("alice", "ext/page.html.php", "<?php echo 'ran';")
+    srv.put("alice", "ext/.htaccess", "AddType text/plain .txt\nAddCharset UTF-8 .utf8\n",
+            mode=0o644)
+    r = get(srv.port, "/ext/c.txt.utf8", "alice.test.example")
+    assert (r[0], ctype(r), r[2]) == (200, "text/plain; charset=UTF-8", b"c\n")
+    assert get(srv.port, "/ext/page.html.php", "alice.test.example")[2] == b"ran"
