@@ -57,6 +57,7 @@ static const char *const have_modules[] = {
 	"mod_authz_groupfile", "authz_groupfile_module", "mod_env", "env_module",
 	"mod_setenvif", "setenvif_module", "mod_php", "mod_php5", "mod_php7", "mod_php8",
 	"php_module", "php5_module", "php7_module", "php8_module",
+	"mod_ssl", "ssl_module",
 	NULL
 };
 
@@ -453,6 +454,46 @@ section_ifmodule(struct ht_parse *p, struct reader *rd, struct ht_dir *d, const 
 	return 0;
 }
 
+/*
+ * A module's own container (<RequireAll>, <RequireAny>, <RequireNone>):
+ * rows "<Name" and "</Name" of ht_directives[] bracket its body, which is
+ * read in place into d (the module keeps its own nesting).
+ */
+static const struct ht_directive *
+module_section(const char *name)
+{
+	const struct ht_directive	*t;
+	char				 row[40];
+
+	snprintf(row, sizeof(row), "<%s", name);
+	for (t = ht_directives; t->name != NULL; t++)
+		if (strcasecmp(t->name, row) == 0)
+			return t;
+	return NULL;
+}
+
+static int
+section_module(struct ht_parse *p, struct reader *rd, struct ht_dir *d, const char *name,
+    int argc, char **argv)
+{
+	const struct ht_directive	*open = module_section(name), *close;
+	char				 row[40];
+
+	snprintf(row, sizeof(row), "/%s", name);
+	if ((close = module_section(row)) == NULL)
+		return ht_error(p, "<%s> has no closing row", name);
+	if ((open->where & p->where) == 0)
+		return ht_error(p, "<%s> is not allowed here", name);
+	if (open->parse(p, d, argc, argv) == -1)
+		return -1;
+	if (++p->depth > HT_MAX_DEPTH)
+		return ht_error(p, "sections nested deeper than %d", HT_MAX_DEPTH);
+	if (parse_block(p, rd, d, name) == -1)
+		return -1;
+	p->depth--;
+	return close->parse(p, d, 0, argv + argc);
+}
+
 static int
 section(struct ht_parse *p, struct reader *rd, struct ht_dir *d, char *line)
 {
@@ -475,6 +516,8 @@ section(struct ht_parse *p, struct reader *rd, struct ht_dir *d, char *line)
 	if (strcasecmp(name, "If") == 0 || strcasecmp(name, "ElseIf") == 0 ||
 	    strcasecmp(name, "Else") == 0)
 		return section_if(p, rd, d, closing, copy + 1 + strlen(closing));
+	if (module_section(name) != NULL)
+		return section_module(p, rd, d, closing, argc, argv);
 	/* <Directory>, <Location>, <VirtualHost>: the server's, never a .htaccess's. */
 	return ht_error(p, "unknown directive <%s", name);
 }
@@ -495,10 +538,30 @@ lookup(const char *name)
 static int
 directive(struct ht_parse *p, struct ht_dir *d, char *line)
 {
+	static char			 raw[HT_MAX_LINE + 1];
 	const struct ht_directive	*t;
 	char				*argv[HT_MAX_ARGS + 1];
+	const char			*s;
+	size_t				 cut;
 	int				 argc;
+	char				 c;
 
+	/* The arguments unsplit, before split_words() cuts the line up. */
+	s = line + strspn(line, " \t");
+	s += strcspn(s, " \t");
+	snprintf(raw, sizeof(raw), "%s", s + strspn(s, " \t"));
+	p->raw = raw;
+	cut = (size_t)(s - line);
+	c = line[cut];
+	line[cut] = '\0';		/* the name alone, for a row taking raw arguments */
+	t = lookup(line + strspn(line, " \t"));
+	line[cut] = c;
+	if (t != NULL && (t->where & HT_RAW)) {
+		if ((t->where & p->where) == 0)
+			return ht_error(p, "%s is not allowed here", t->name);
+		argv[0] = NULL;
+		return t->parse(p, d, 0, argv);
+	}
 	if ((argc = split_words(p, line, argv)) <= 0)
 		return argc;
 	if ((t = lookup(argv[0])) == NULL)
@@ -547,6 +610,7 @@ struct ht_dir *
 ht_parse_file(struct ht_parse *p, const char *buf, size_t len)
 {
 	static struct reader	 rd;	/* a line buffer too large for the stack */
+	static unsigned		 serial;
 	struct ht_dir		*d;
 
 	p->line = 0;
@@ -554,6 +618,7 @@ ht_parse_file(struct ht_parse *p, const char *buf, size_t len)
 	p->limit = 0;
 	p->depth = 0;
 	p->ndirectives = 0;
+	p->serial = ++serial;
 	p->err[0] = '\0';
 	if (len > HT_MAX_FILE) {
 		snprintf(p->err, sizeof(p->err), "%s: larger than %d bytes", p->file, HT_MAX_FILE);

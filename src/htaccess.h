@@ -34,6 +34,9 @@
 #define HT_IN_LIMIT	0x04	/* in <Limit>, <LimitExcept> */
 #define HT_IN_IF	0x08	/* in <If>, <ElseIf>, <Else> */
 #define HT_ANYWHERE	(HT_FILE | HT_IN_FILES | HT_IN_LIMIT | HT_IN_IF)
+/* A row's flag: its arguments are not split (Apache's RAW_ARGS): parse()
+ * gets argc 0 and reads p->raw, as an expression with quotes and braces. */
+#define HT_RAW		0x100
 
 /* Methods, as <Limit> names them: a bit per method (bit 0: any other). */
 #define HT_M_BIT(m)	(1u << (m))	/* m: enum http_method */
@@ -52,6 +55,10 @@ struct ht_parse {
 					   0 outside both */
 	int		 depth;
 	int		 ndirectives;
+	unsigned	 serial;	/* which parse of a file: its parts and its <Limit>s'
+					   share it (access.c joins those, as Apache does) */
+	const char	*raw;		/* the directive's arguments as written, quotes and
+					   all (Apache's RAW_ARGS: Require expr, SSLRequire) */
 	char		 err[512];	/* the first error, "FILE:LINE: what" */
 };
 

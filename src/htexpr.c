@@ -143,7 +143,8 @@ parse_var(struct lex *l, struct word *w)
 		return ht_error(l->p, "<If>: %%{ not closed");
 	n = (size_t)(end - l->s);
 	if (!in_list(vars, l->s, n) && !(n > 5 && strncasecmp(l->s, "HTTP_", 5) == 0) &&
-	    !(n > 5 && strncasecmp(l->s, "HTTP:", 5) == 0))
+	    !(n > 5 && strncasecmp(l->s, "HTTP:", 5) == 0) &&
+	    !(n > 4 && strncmp(l->s, "SSL_", 4) == 0))
 		return ht_error(l->p, "<If>: unknown variable %%{%.*s}", (int)n, l->s);
 	if (add_part(w, P_VAR, l->s, n, NULL) == -1)
 		return ht_error(l->p, "out of memory");
@@ -574,6 +575,8 @@ var_value(struct ht_req *r, const char *v, char *out, size_t outsz)
 		return;
 	} else if (strncasecmp(v, "HTTP_", 5) == 0)
 		s = header_var(r, v + 5);
+	else if (strncmp(v, "SSL_", 4) == 0)
+		s = ht_req_ssl(r, v);	/* the TLS session's, as mod_ssl names them */
 	snprintf(out, outsz, "%s", s != NULL ? s : "");
 }
 
