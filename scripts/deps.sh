@@ -8,7 +8,8 @@ set -eu
 # build: compiler pieces and libraries (libssl-dev: OpenSSL 3, for TLS in
 # front and keyd's signatures; libldns-dev: DNS-01's RFC 2136 updates;
 # libjansson-dev: the JSON of the ACME client's exchanges with the CA;
-# libpcre2-dev: .htaccess regexes, as Apache's own PCRE2 reads them);
+# libpcre2-dev: .htaccess regexes, as Apache's own PCRE2 reads them;
+# libcrypt-dev: htpasswd's bcrypt, SHA-crypt and DES hashes, crypt_rn());
 # run: mime types, pasta (passt: each locker's outbound network); test:
 # clients (openssl: certificates and s_client), the fuzzer runtime, and
 # knot (a real DNS server for DNS-01), pebble (a test ACME CA, with
@@ -16,8 +17,8 @@ set -eu
 # mod_php (the .htaccess differential test) and the applications whose
 # .htaccess files lockerd must honour as Apache does (DokuWiki, MediaWiki,
 # WordPress, deployed into a locker from their packages).
-PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev media-types
-      curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
+PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev libcrypt-dev media-types
+      apache2-utils curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
       btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
       apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress"
 if [ "${1:-}" = bench ]; then
