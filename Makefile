@@ -16,7 +16,7 @@ CFLAGS	?= -O2 -g
 # truncation warnings of snprintf into PATH_MAX buffers are noise.
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Wpedantic -Werror -Wno-format-truncation -Wno-unknown-warning-option -D_GNU_SOURCE -Isrc \
 	   $(shell pkg-config --cflags $(PKGS))
-LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv
+LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lresolv -lcrypt
 
 ifeq ($(SAN),1)
 B	 = build-san
@@ -37,7 +37,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c \
 	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_ht.c \
-	       htwalk.c htexpr.c htcore.c
+	       htwalk.c htexpr.c htcore.c access.c access_host.c authbasic.c autoindex.c htdocs.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 
@@ -47,8 +47,12 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
-	       test_htaccess test_rewrite
+	       test_htaccess test_rewrite test_access test_autoindex test_htdocs
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
+# What a .htaccess test links: the parser, its table and every part's rows.
+HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
+	       $(B)/http.o $(B)/access.o $(B)/access_host.o $(B)/authbasic.o $(B)/htdocs.o \
+	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o
 
 all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
 
@@ -95,9 +99,10 @@ $(B)/test_acme: tests/unit/test_acme.c $(B)/acme_http.o $(B)/acme_proto.o $(B)/a
 		  $(B)/route.o $(B)/util.o $(B)/log.o
 $(B)/test_keyclient: tests/unit/test_keyclient.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o \
 		  $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/seccomp.o
-$(B)/test_htaccess: tests/unit/test_htaccess.c $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o \
-		  $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o $(B)/http.o \
-		  $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o
+$(B)/test_htaccess: tests/unit/test_htaccess.c $(HT_OBJS)
+$(B)/test_access: tests/unit/test_access.c $(HT_OBJS)
+$(B)/test_htdocs: tests/unit/test_htdocs.c $(HT_OBJS)
+$(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 

@@ -6,12 +6,14 @@
  */
 #include <stddef.h>
 
+#include "access.h"
 #include "htaccess.h"
 #include "htcore.h"
 #include "rw_ht.h"
 
 /* mod_rewrite and mod_alias: anywhere a file or a <Files>/<If> section says them. */
 #define RW_WHERE	(HT_FILE | HT_IN_FILES | HT_IN_IF)
+#include "htdocs.h"
 
 const struct ht_directive ht_directives[] = {
 	/* htcore.c: core, mod_dir, mod_mime, mod_env, mod_setenvif, mod_php */
@@ -44,6 +46,35 @@ const struct ht_directive ht_directives[] = {
 	{ "RedirectMatch", "mod_alias", RW_WHERE, rw_ht_redirect_match },
 	{ "RedirectPermanent", "mod_alias", RW_WHERE, rw_ht_redirect_perm },
 	{ "RedirectTemp", "mod_alias", RW_WHERE, rw_ht_redirect_temp },
+	/* access.c: mod_authz_core, mod_authz_host, mod_access_compat, mod_ssl */
+	{ "Require",		"mod_authz_core",	HT_ANYWHERE | HT_RAW, access_require },
+	{ "<RequireAll",	"mod_authz_core",	HT_ANYWHERE,	access_open_all },
+	{ "</RequireAll",	"mod_authz_core",	HT_ANYWHERE,	access_close },
+	{ "<RequireAny",	"mod_authz_core",	HT_ANYWHERE,	access_open_any },
+	{ "</RequireAny",	"mod_authz_core",	HT_ANYWHERE,	access_close },
+	{ "<RequireNone",	"mod_authz_core",	HT_ANYWHERE,	access_open_none },
+	{ "</RequireNone",	"mod_authz_core",	HT_ANYWHERE,	access_close },
+	{ "AuthMerging",	"mod_authz_core",	HT_ANYWHERE,	access_merging },
+	{ "AuthzSendForbiddenOnFailure", "mod_authz_core", HT_ANYWHERE, access_forbidden_on_fail },
+	{ "Order",		"mod_access_compat",	HT_ANYWHERE,	access_order },
+	{ "Allow",		"mod_access_compat",	HT_ANYWHERE,	access_allow },
+	{ "Deny",		"mod_access_compat",	HT_ANYWHERE,	access_deny },
+	{ "Satisfy",		"core",			HT_ANYWHERE,	access_satisfy },
+	{ "SSLVerifyClient",	"mod_ssl",		HT_FILE | HT_IN_FILES | HT_IN_IF, access_ssl_verify },
+	{ "SSLRequire",		"mod_ssl",		HT_FILE | HT_IN_FILES | HT_IN_IF | HT_RAW,
+	  access_ssl_require },
+	/* authbasic.c: mod_auth_basic, mod_authn_file, mod_authz_groupfile */
+	{ "AuthType",		"core",			HT_ANYWHERE,	auth_type },
+	{ "AuthName",		"core",			HT_ANYWHERE,	auth_name },
+	{ "AuthUserFile",	"mod_authn_file",	HT_ANYWHERE,	auth_user_file },
+	{ "AuthGroupFile",	"mod_authz_groupfile",	HT_ANYWHERE,	auth_group_file },
+	{ "AuthBasicProvider",	"mod_auth_basic",	HT_ANYWHERE,	auth_provider },
+	/* htdocs.c: mod_headers, mod_expires, core's ErrorDocument */
+	{ "Header",		"mod_headers",		HT_ANYWHERE,	htdocs_header },
+	{ "ExpiresActive",	"mod_expires",		HT_ANYWHERE,	htdocs_expires_active },
+	{ "ExpiresDefault",	"mod_expires",		HT_ANYWHERE,	htdocs_expires_default },
+	{ "ExpiresByType",	"mod_expires",		HT_ANYWHERE,	htdocs_expires_by_type },
+	{ "ErrorDocument",	"core",			HT_ANYWHERE,	htdocs_error_document },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -59,5 +90,13 @@ const struct ht_module ht_modules[] = {
 	  rw_ht_free_rewrite, HT_PH_FIXUP, rw_ht_rewrite },
 	{ "alias", offsetof(struct ht_dir, alias), rw_ht_merge_alias, rw_ht_free_alias,
 	  rw_ht_free_alias, HT_PH_FIXUP, rw_ht_alias },
+	/* authbasic.c first: access_run() reads its merged part. */
+	{ "auth", offsetof(struct ht_dir, auth), auth_merge, auth_merged_free, auth_free,
+	  HT_PH_NONE, NULL },
+	{ "access", offsetof(struct ht_dir, access), access_merge, access_merged_free, access_free,
+	  HT_PH_ACCESS, access_run },
+	/* after the types (Expires reads the content type) */
+	{ "docs", offsetof(struct ht_dir, docs), htdocs_merge, htdocs_merged_free, htdocs_free,
+	  HT_PH_DOCS, htdocs_run },
 	{ NULL, 0, NULL, NULL, NULL, HT_PH_NONE, NULL }
 };

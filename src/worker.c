@@ -29,7 +29,9 @@
 #include "cgienv.h"
 #include "rw_ht.h"
 #include "wire.h"
+#include "access.h"
 #include "htaccess.h"
+#include "htdocs.h"
 #include "htwalk.h"
 #include "htcore.h"
 
@@ -197,6 +199,13 @@ content_type(const char *ext, const char *charset, char *out, size_t outsz)
 		snprintf(out, outsz, "%s; charset=%s", t, W.conf.charset);
 	else
 		snprintf(out, outsz, "%s", t);
+}
+
+/* ExpiresByType's view of a file's type: its extension's, as served. */
+static const char *
+ht_type_of(const char *path)
+{
+	return mime_lookup(&W.mime, path_ext(path));
 }
 
 /* ------------------------------------------------------------ requests */
@@ -954,6 +963,10 @@ worker_main(void)
 	W.ht.webroot = W.webroot;
 	W.ht.open_beneath = open_beneath;
 	rw_ht_set_note(ht_note);
+	/* AuthUserFile and AuthGroupFile: beneath the home; their errors to its log. */
+	auth_set_home(W.init.home);
+	access_log_fn = ht_note;
+	htdocs_type_fn = ht_type_of;
 	/* What a script leaves behind is reparented to us, and reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* Scripts end with SIGCHLD, read here rather than in a handler. */
