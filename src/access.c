@@ -111,6 +111,9 @@ access_free(void *v)
 
 	if (a == NULL)
 		return;
+	/* containers a parse error left open */
+	for (i = 0; i < a->nopen; i++)
+		node_free(a->open[i]);
 	node_free(a->section);
 	az_from_free(a->allows);
 	az_from_free(a->denys);
@@ -423,29 +426,28 @@ int
 access_close(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 {
 	struct ht_access	*a = d->access;
-	struct az_node		*n, *parent;
+	struct az_node		*n, *parent = NULL;
+	const char		*name;
+	int			 rc;
 
 	(void)argc, (void)argv;
 	if (a == NULL || a->nopen == 0)
 		return ht_error(p, "closing a Require container that is not open");
 	n = a->open[--a->nopen];
-	if (n->first == NULL) {
+	name = op_name(n);	/* a string constant: it outlives n */
+	if (n->first == NULL)
+		rc = ht_error(p, "%s directive contains no authorization directives", name);
+	else if (!has_positive(n))
+		rc = ht_error(p, "%s directive contains only negative authorization directives", name);
+	else if ((parent = current(a)) == NULL)
+		rc = ht_error(p, "out of memory");
+	else if (n->negate && parent->op == AZ_OR)
+		rc = ht_error(p, "%s directive has no effect in %s directive", name, op_name(parent));
+	else
+		rc = 0;
+	if (rc == -1) {
 		node_free(n);
-		return ht_error(p, "%s directive contains no authorization directives", op_name(n));
-	}
-	if (!has_positive(n)) {
-		node_free(n);
-		return ht_error(p, "%s directive contains only negative authorization directives",
-		    op_name(n));
-	}
-	if ((parent = current(a)) == NULL) {
-		node_free(n);
-		return ht_error(p, "out of memory");
-	}
-	if (n->negate && parent->op == AZ_OR) {
-		node_free(n);
-		return ht_error(p, "<RequireNone> directive has no effect in %s directive",
-		    op_name(parent));
+		return -1;
 	}
 	append(parent, n);
 	return 0;
