@@ -392,32 +392,6 @@ has_own_ini(const char *rel)
 	return 1;
 }
 
-/*
- * A .htaccess's php_value and php_flag as php-cgi's -d arguments: they
- * reach PHP by CGI only (php-cgi's pool ignores FastCGI's PHP_VALUE, and
- * a setting would outlive its request in a pooled process).  Returns
- * their count.
- */
-static int
-php_d_of(const struct ht_req *hr, struct script_req *s)
-{
-	static char	 d[HT_PHP_MAX][1024];
-	static char	*dp[HT_PHP_MAX];
-	int		 i, n = 0;
-
-	for (i = 0; i < hr->nphp && n < HT_PHP_MAX; i++) {
-		int k = snprintf(d[n], sizeof(d[n]), "%s=%s", hr->php[i].name, hr->php[i].value);
-
-		if (k > 0 && (size_t)k < sizeof(d[n])) {
-			dp[n] = d[n];
-			n++;
-		}
-	}
-	s->php_d = (const char *const *)dp;
-	s->nphp_d = n;
-	return n;
-}
-
 /* Once per worker: why a page with php_value runs slower. */
 static void
 note_php_values(const char *rel)
@@ -432,25 +406,6 @@ note_php_values(const char *rel)
 	    "page under a .htaccess's php_value or php_flag (CGI); a .user.ini beside it "
 	    "applies in the locker's PHP pool, at full speed", rel);
 	script_note(note);
-}
-
-/* hr's variables as "NAME=value\n" lines, as many whole ones as fit. */
-static size_t
-env_blob(const struct ht_req *hr, char *buf, size_t cap)
-{
-	size_t	n = 0;
-	int	i, k;
-
-	buf[0] = '\0';
-	for (i = 0; i < hr->nenv; i++) {
-		k = snprintf(buf + n, cap - n, "%s=%s\n", hr->env[i].name, hr->env[i].value);
-		if (k < 0 || (size_t)k >= cap - n) {
-			buf[n] = '\0';
-			break;
-		}
-		n += (size_t)k;
-	}
-	return n;
 }
 
 static void
@@ -475,7 +430,7 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	s.docroot = docroot;
 	s.path_info = path_info;
 	s.index_name = index_name;
-	if (env_blob(hr, envb, sizeof(envb)) > 0) {
+	if (ht_env_lines(hr, envb, sizeof(envb)) > 0) {
 		s.ht_env = envb;
 		s.ht_env_len = strlen(envb);
 	}
@@ -490,7 +445,7 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	 * CGI: front keys its FastCGI pools (and checks what the worker
 	 * says) by extension.
 	 */
-	if (php_d_of(hr, &s) > 0)
+	if (ht_php_args(hr, &s) > 0)
 		note_php_values(rel);
 	else if (in->fastcgi && !has_own_ini(rel) &&
 	    script_interp(&W.conf, path_ext(rel)) == in) {
