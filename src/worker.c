@@ -34,6 +34,7 @@
 #include "htdocs.h"
 #include "htwalk.h"
 #include "htcore.h"
+#include "autoindex.h"
 
 #define MAX_CHANNELS	256	/* one per front process, and a few being replaced */
 
@@ -537,6 +538,49 @@ static void answer_ht(int chan, struct wire_response *r, const struct ht_req *hr
 static int ht_apply(int chan, struct wire_response *r, struct ht_req *hr);
 
 /*
+ * Options Indexes, a directory without an index: mod_autoindex's listing,
+ * made here from the directory opened as the locker, handed to front as
+ * a file of the locker's own /tmp (unlinked), as any file is.
+ */
+static void
+answer_listing(int chan, const struct wire_request *q, struct wire_response *r,
+    struct ht_req *hr, const char *rel)
+{
+	char	*html;
+	size_t	 len;
+	int	 dfd, fd;
+
+	if (q->method != HTTP_M_GET && q->method != HTTP_M_HEAD) {
+		answer_ht(chan, r, hr, 405);
+		return;
+	}
+	if ((dfd = open_beneath(rel)) == -1) {
+		answer_ht(chan, r, hr, errno_status(errno));
+		return;
+	}
+	html = autoindex_render(dfd, hr->uri, hr->query, NULL, &len);
+	close(dfd);
+	if (html == NULL ||
+	    (fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) {
+		free(html);
+		answer_ht(chan, r, hr, 500);
+		return;
+	}
+	if (write(fd, html, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) == -1) {
+		free(html);
+		close(fd);
+		answer_ht(chan, r, hr, 500);
+		return;
+	}
+	free(html);
+	X.flags |= WRESP_NOCACHE;
+	r->kind = WIRE_FILE;
+	r->status = 200;
+	snprintf(r->content_type, sizeof(r->content_type), "text/html;charset=UTF-8");
+	answer(chan, r, fd);
+}
+
+/*
  * A directory's index file under a .htaccess: the phases again for it
  * (hr->path and uri now the index's); 0 to serve it, 1 when answered.
  */
@@ -609,7 +653,10 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 		}
 		if ((fd = open_index(rel, hr->index, chosen,
 		    sizeof(chosen))) == -1) {
-			answer_ht(chan, r, hr, errno_status(errno));
+			if ((hr->options & HT_OPT_INDEXES) && errno == EACCES)
+				answer_listing(chan, q, r, hr, rel);
+			else
+				answer_ht(chan, r, hr, errno_status(errno));
 			return;
 		}
 		index_name = chosen + strlen(rel);

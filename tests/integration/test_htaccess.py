@@ -220,3 +220,17 @@ def test_every_extension_of_a_name_counts(srv):
     r = get(srv.port, "/ext/c.txt.utf8", "alice.test.example")
     assert (r[0], ctype(r), r[2]) == (200, "text/plain; charset=UTF-8", b"c\n")
     assert get(srv.port, "/ext/page.html.php", "alice.test.example")[2] == b"ran"
+
+
+def test_options_indexes_lists_a_directory_without_index(srv):
+    srv.put("alice", "lst/one.txt", "1\n")
+    srv.put("alice", "lst/<b>.txt", "2\n")
+    srv.put("alice", "lst/.hidden", "3\n")
+    assert get(srv.port, "/lst/", "alice.test.example")[0] == 403
+    srv.put("alice", "lst/.htaccess", "Options +Indexes\n", mode=0o644)
+    s, h, b = get(srv.port, "/lst/", "alice.test.example")
+    assert s == 200 and h["content-type"].startswith("text/html")
+    assert b"one.txt" in b and b"&lt;b&gt;.txt" in b and b"<b>.txt" not in b
+    assert b".hidden" not in b and b".htaccess" not in b
+    srv.put("alice", "lst/.htaccess", "Options -Indexes\n", mode=0o644)
+    assert get(srv.port, "/lst/", "alice.test.example")[0] == 403
