@@ -37,7 +37,9 @@ FILES = {
     "secret.db": "SQLITE DATABASE\n",
     "config.inc": "<?php $password = 'hunter2'; ?>\n",
     "page.php": "<?php echo 'hi'; ?>\n",
-    ".htaccess": "HTACCESS CONTENT\n",
+    # A comment: a .htaccess is read now (issue 12), and a line that is no
+    # directive would make every page of the locker a 500, as in Apache.
+    ".htaccess": "# HTACCESS CONTENT\n",
     ".git/config": "[core] GIT CONFIG\n",
     "dir/index.html": "dir index\n",
     "dir/x.txt": "in dir\n",
