@@ -230,7 +230,8 @@ bench_wrk() {
 	verify "$1" "$3" "$4" "$5" "${6:-}"
 	say "$1 $2: warm-up ${WARMUP}s, then wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency $3"
 	run_wrk -d${WARMUP}s ${4:+-H "Host: $4"} ${WRK_HDR:+-H "$WRK_HDR"} "$3" >/dev/null 2>&1
-	run_wrk -d${SECONDS_RUN}s --latency ${4:+-H "Host: $4"} ${WRK_HDR:+-H "$WRK_HDR"} "$3" \
+	run_wrk -d${SECONDS_RUN}s --latency ${WRK_TIMEOUT:+--timeout $WRK_TIMEOUT} \
+	    ${4:+-H "Host: $4"} ${WRK_HDR:+-H "$WRK_HDR"} "$3" \
 	    >"$out" 2>&1 \
 	    || { cat "$out" >&2; die "wrk failed against $1"; }
 	row=$(awk "$TO_MS"'
@@ -243,7 +244,13 @@ bench_wrk() {
 	    END {
 		if (rps == "" || n == 0) exit 1
 		printf "%s\t%.3f\t%.3f\t%d\t%d\t%d\n", rps, p50, p99, bad, errs, n
-	    }' "$out") || { cat "$out" >&2; die "could not read wrk's output for $1 $2"; }
+	    }' "$out") || {
+		cat "$out" >&2
+		# A peer that completed nothing is reported, not fatal, where the
+		# case allows it (WRK_SOFT): its ratios say "not measured".
+		[ -n "${WRK_SOFT:-}" ] && { say "WARNING: $1 $2 completed no request: not measured"; return 0; }
+		die "could not read wrk's output for $1 $2"
+	    }
 	printf '%s\t%s\t%s\n' "$1" "$2" "$row" >>"$S/results.tsv"
 	# The body must still be right after the load.
 	verify "$1" "$3" "$4" "$5" "${6:-}"
@@ -552,8 +559,12 @@ EOF
 	if has htaccess; then
 		bench_wrk apache-ht "1 KiB" "http://127.0.0.1:$AHPORT/1k.html" "" "$S/files/1k.html" \
 		    "$WWW/apache/error.log"
+		# php-cgi forked per request through suexec, 32 at once: on a
+		# loaded machine one can take more than wrk's 2 s.
+		WRK_TIMEOUT=20s WRK_SOFT=1
 		bench_wrk apache-ht permalink "http://127.0.0.1:$AHPORT$PERMALINK" "" "$S/hello.out" \
 		    "$WWW/apache/error.log"
+		WRK_TIMEOUT= WRK_SOFT=
 	fi
 	stop_pid apache2 "$APACHE_PID"; APACHE_PID=
 fi
