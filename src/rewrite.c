@@ -514,8 +514,10 @@ alias_status(const char *v, int *code, char *err, size_t errlen)
 	if (!isdigit((unsigned char)*v))
 		return redirect_code(v, code, err, errlen);
 	n = strtol(v, &end, 10);
-	if (*end != '\0' || n < 100 || n > 599)
-		return fail(err, errlen, "redirect status '%s' is not a status", v);
+	/* A 1xx or 2xx from a redirect means nothing, and a 101 would lie
+	 * about the connection: 3xx, 4xx and 5xx only. */
+	if (*end != '\0' || n < 300 || n > 599)
+		return fail(err, errlen, "redirect status '%s' is not a status of 300 to 599", v);
 	*code = (int)n;
 	return 0;
 }

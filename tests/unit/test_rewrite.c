@@ -860,6 +860,8 @@ test_errors(void)
 		{ "Redirect gone /x http://y/", "takes no URL" },
 		{ "Redirect 404 /x http://y/", "takes no URL" },
 		{ "Redirect 700 /x", "not a status" },
+		{ "Redirect 101 /x", "not a status" },
+		{ "RedirectMatch 200 ^/x", "not a status" },
 		{ "Redirect /x", "Redirect takes" },
 		{ "RedirectMatch ^(x http://y", "bad regular expression" },
 		{ "RewriteRule ^a$ b [S=x]", "S= needs" },
