@@ -9,23 +9,6 @@
 #include "lockerd.h"
 
 static void
-jstr(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
-static void
 when(char *out, size_t outsz, int64_t t)
 {
 	time_t		tt = (time_t)t;
@@ -48,19 +31,19 @@ cli_print_cert(const struct ctl_cert *c, int json, int first)
 	when(nr, sizeof(nr), c->next_renewal);
 	if (json) {
 		printf("%s\n  {\"host\":", first ? "[" : ",");
-		jstr(c->host);
+		json_str(c->host);
 		printf(",\"locker\":");
-		jstr(c->locker);
+		json_str(c->locker);
 		printf(",\"source\":");
-		jstr(c->source);
+		json_str(c->source);
 		printf(",\"state\":");
-		jstr(c->state);
+		json_str(c->state);
 		printf(",\"renew_failed\":%s,\"not_after\":%lld,\"next_renewal\":%lld,\"issuer\":",
 		    c->renew_failed ? "true" : "false", (long long)c->not_after,
 		    (long long)c->next_renewal);
-		jstr(c->issuer);
+		json_str(c->issuer);
 		printf(",\"error\":");
-		jstr(c->error);
+		json_str(c->error);
 		printf("}");
 		return;
 	}

@@ -63,7 +63,8 @@ list_verbs(void)
 	exit(0);
 }
 
-static void
+/* A JSON string of s; cli_cert.c prints with it too. */
+void
 json_str(const char *s)
 {
 	putchar('"');

@@ -668,6 +668,7 @@ struct ctl_cert {
 /* cli_cert.c: the CLI's printing of them (first: the first one). */
 void	cli_print_cert(const struct ctl_cert *c, int json, int first);
 void	cli_cert_end(int json, int n);
+void	json_str(const char *s);	/* locker.c: s as a JSON string, to stdout */
 
 /* One limit of a locker in `locker info`, with what it uses of it now. */
 struct ctl_limit {
