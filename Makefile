@@ -37,7 +37,8 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c \
 	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_ht.c \
-	       htwalk.c htexpr.c htcore.c access.c access_host.c authbasic.c autoindex.c htdocs.c
+	       htwalk.c htexpr.c htcore.c access.c access_host.c authbasic.c autoindex.c htdocs.c \
+	       phpini.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 
@@ -47,7 +48,7 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
-	       test_htaccess test_rewrite test_access test_autoindex test_htdocs
+	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -103,6 +104,7 @@ $(B)/test_htaccess: tests/unit/test_htaccess.c $(HT_OBJS)
 $(B)/test_access: tests/unit/test_access.c $(HT_OBJS)
 $(B)/test_htdocs: tests/unit/test_htdocs.c $(HT_OBJS)
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
+$(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 

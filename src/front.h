@@ -196,6 +196,7 @@ struct kconn {
 	struct wchan	*w;		/* NULL once the channel is gone */
 	struct conn	*owner;		/* the request using it; NULL: idle */
 	char		 ext[CONF_EXT_LEN];
+	char		 pool[WSC_POOL_MAX + 1];	/* which pool of ext's (WSC_POOL) */
 	struct kconn	*next;
 	int		 dead;
 	unsigned	 used;		/* requests served */
@@ -469,7 +470,7 @@ void	fcgi_stderr_end(struct conn *c);
 /* Re-send a request a kept connection dropped unanswered, once; 1 if it did. */
 int	fcgi_retry(struct conn *c);
 /* A pool connection on fd for w's locker (ext: its pool); NULL and fd closed on failure. */
-struct kconn	*kconn_new(struct wchan *w, int fd, const char *ext);
+struct kconn	*kconn_new(struct wchan *w, int fd, const struct fres *r);
 /* Close it; freed at the end of the round (an event may still name it). */
 void	kconn_drop(struct kconn *kc);
 /* The request is over: keep its pool connection for the next, or close it. */

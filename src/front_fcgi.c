@@ -133,7 +133,7 @@ fcgi_retry(struct conn *c)
 }
 
 struct kconn *
-kconn_new(struct wchan *w, int fd, const char *ext)
+kconn_new(struct wchan *w, int fd, const struct fres *r)
 {
 	struct kconn *kc = calloc(1, sizeof(*kc));
 
@@ -145,7 +145,8 @@ kconn_new(struct wchan *w, int fd, const char *ext)
 	kc->kind = K_FCONN;
 	kc->fd = fd;
 	kc->w = w;
-	snprintf(kc->ext, sizeof(kc->ext), "%s", ext);
+	snprintf(kc->ext, sizeof(kc->ext), "%s", r->ext);
+	snprintf(kc->pool, sizeof(kc->pool), "%s", r->s[WSC_POOL]);
 	kc->next = w->kconns;
 	w->kconns = kc;
 	w->nk++;
@@ -215,13 +216,16 @@ fcgi_kick(struct wchan *w)
 	LIST_INSERT_HEAD(&F.kick, w, klink);
 }
 
+/* An idle connection to r's pool (a locker's interpreter may have several,
+ * one per set of .htaccess PHP settings); r NULL: to any pool. */
 static struct kconn *
-kconn_idle(struct wchan *w, const char *ext)
+kconn_idle(struct wchan *w, const struct fres *r)
 {
 	struct kconn *kc;
 
 	for (kc = w->kconns; kc != NULL; kc = kc->next)
-		if (kc->owner == NULL && (ext == NULL || strcmp(kc->ext, ext) == 0))
+		if (kc->owner == NULL && (r == NULL || (strcmp(kc->ext, r->ext) == 0 &&
+		    strcmp(kc->pool, r->s[WSC_POOL]) == 0)))
 			return kc;
 	return NULL;
 }
@@ -243,7 +247,7 @@ fcgi_acquire(struct conn *c, struct wchan *w)
 {
 	struct kconn *kc;
 
-	if (TAILQ_EMPTY(&w->fq) && (kc = kconn_idle(w, c->scr->ext)) != NULL) {
+	if (TAILQ_EMPTY(&w->fq) && (kc = kconn_idle(w, c->scr)) != NULL) {
 		fcgi_begin(c, kc);
 		return;
 	}
@@ -268,13 +272,13 @@ fcgi_kick_all(void)
 		LIST_REMOVE(w, klink);
 		w->kick = 0;
 		while (!w->dead && (c = TAILQ_FIRST(&w->fq)) != NULL) {
-			if ((kc = kconn_idle(w, c->scr->ext)) != NULL) {
+			if ((kc = kconn_idle(w, c->scr)) != NULL) {
 				fq_remove(c);
 				fcgi_begin(c, kc);
 				conn_run(c);
 				continue;
 			}
-			/* An idle one for another interpreter gives up its place. */
+			/* An idle one for another pool gives up its place. */
 			if (w->nk + w->npending >= wchan_share(w) &&
 			    (kc = kconn_idle(w, NULL)) != NULL)
 				kconn_drop(kc);

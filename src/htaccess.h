@@ -202,10 +202,9 @@ int	ht_have_module(const char *name);
 struct ht_kv {
 	char	*name;
 	char	*value;
-	int	 flag;		/* headers: HT_HDR_ALWAYS; PHP: HT_PHP_ADMIN */
+	int	 flag;		/* headers: HT_HDR_ALWAYS */
 };
 #define HT_HDR_ALWAYS	0x1	/* also on errors and redirects (Header always) */
-#define HT_PHP_ADMIN	0x1	/* php_admin_value/flag: PHP_ADMIN_VALUE */
 
 /*
  * A request as the modules see it.  The inputs point into the worker's
@@ -255,7 +254,7 @@ struct ht_req {
 	int		 nhdr;
 	struct ht_kv	 env[HT_ENV_MAX];	/* SetEnv, SetEnvIf, E= */
 	int		 nenv;
-	struct ht_kv	 php[HT_PHP_MAX];	/* php_value, php_flag (value "on"/"off") */
+	struct ht_kv	 php[HT_PHP_MAX];	/* php_value, php_flag (a flag's value "1"/"0") */
 	int		 nphp;
 	char		*content_type;	/* ForceType, AddType, T= */
 	char		*handler;	/* SetHandler, AddHandler, H= */

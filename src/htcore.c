@@ -32,7 +32,7 @@ struct chain {
 struct pair {
 	char	*k;
 	char	*v;		/* NULL: RemoveHandler */
-	int	 flag;		/* php: HT_PHP_ADMIN */
+	int	 flag;		/* unused for php */
 };
 
 struct ht_core {
@@ -402,9 +402,13 @@ dir_defaultcharset(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 	    argv[0]);
 }
 
-/* php_value name value; php_flag name on|off; the admin forms alike. */
+/*
+ * php_value NAME VALUE; php_flag NAME on|off; as mod_php reads them: a
+ * value "none" is empty, and a flag is 1 for "on" (any case) or "1" and 0
+ * for anything else.  Which settings PHP takes from them is phpini.c's.
+ */
 static int
-dir_php(struct ht_parse *p, struct ht_dir *d, int argc, char **argv, int flag, int admin)
+dir_php(struct ht_parse *p, struct ht_dir *d, int argc, char **argv, int flag)
 {
 	struct ht_core	*c = core(p, d);
 	const char	*v;
@@ -413,46 +417,53 @@ dir_php(struct ht_parse *p, struct ht_dir *d, int argc, char **argv, int flag, i
 	if (c == NULL)
 		return -1;
 	if (argc != 2)
-		return ht_error(p, "php_%s takes a name and a value", flag ? "flag" : "value");
+		return ht_error(p, "php_%s takes two arguments", flag ? "flag" : "value");
 	for (i = 0; argv[0][i] != '\0'; i++)
 		if (!isalnum((unsigned char)argv[0][i]) && argv[0][i] != '_' && argv[0][i] != '.')
 			return ht_error(p, "php: %s is not a setting's name", argv[0]);
 	v = argv[1];
-	if (flag) {
-		if (strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
-			v = "1";
-		else if (strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
-			v = "0";
-		else
-			return ht_error(p, "php_flag: %s is neither on nor off", v);
-	}
+	if (flag)
+		v = strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0 ? "1" : "0";
+	else if (strcasecmp(v, "none") == 0)
+		v = "";
 	if (strpbrk(v, "\n\r") != NULL)
 		return ht_error(p, "php: a value of more than one line");
-	return add_pair(p, &c->php, &c->nphp, argv[0], v, admin ? HT_PHP_ADMIN : 0, 0);
+	return add_pair(p, &c->php, &c->nphp, argv[0], v, 0, 0);
 }
 
 int
 dir_php_value(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 {
-	return dir_php(p, d, argc, argv, 0, 0);
+	return dir_php(p, d, argc, argv, 0);
 }
 
 int
 dir_php_flag(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 {
-	return dir_php(p, d, argc, argv, 1, 0);
+	return dir_php(p, d, argc, argv, 1);
 }
 
+/*
+ * mod_php takes the admin forms only in the server's configuration: in a
+ * .htaccess they are Apache's "not allowed here", a 500.  (Were they
+ * honoured, a locker could set what its administrator meant to fix.)
+ */
 int
 dir_php_admin_value(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 {
-	return dir_php(p, d, argc, argv, 0, 1);
+	(void)d;
+	(void)argc;
+	(void)argv;
+	return ht_error(p, "php_admin_value not allowed here");
 }
 
 int
 dir_php_admin_flag(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 {
-	return dir_php(p, d, argc, argv, 1, 1);
+	(void)d;
+	(void)argc;
+	(void)argv;
+	return ht_error(p, "php_admin_flag not allowed here");
 }
 
 /* ------------------------------------------------------------ mod_env */
@@ -796,12 +807,8 @@ set_php(struct ht_req *r, const void **parts, int n)
 				if (strcmp(r->php[k].name, c->php[j].k) == 0)
 					break;
 			if (k < r->nphp) {
-				/* An admin value is not overridden below. */
-				if ((r->php[k].flag & HT_PHP_ADMIN) && !(c->php[j].flag & HT_PHP_ADMIN))
-					continue;
 				if (ht_req_set(&r->php[k].value, c->php[j].v) == -1)
 					return -1;
-				r->php[k].flag = c->php[j].flag;
 				continue;
 			}
 			if (r->nphp == HT_PHP_MAX)
@@ -809,7 +816,7 @@ set_php(struct ht_req *r, const void **parts, int n)
 			if ((r->php[k].name = strdup(c->php[j].k)) == NULL ||
 			    (r->php[k].value = strdup(c->php[j].v)) == NULL)
 				return -1;
-			r->php[k].flag = c->php[j].flag;
+			r->php[k].flag = 0;
 			r->nphp++;
 		}
 	}

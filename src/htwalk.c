@@ -630,32 +630,6 @@ ht_fields(const struct ht_req *r, int status, char *buf, size_t cap)
 
 /* ------------------------------------------------------------ to scripts */
 
-/*
- * A .htaccess's php_value and php_flag as php-cgi's -d arguments: they
- * reach PHP by CGI only (php-cgi's pool ignores FastCGI's PHP_VALUE, and
- * a setting would outlive its request in a pooled process).  Returns
- * their count.
- */
-int
-ht_php_args(const struct ht_req *hr, struct script_req *s)
-{
-	static char	 d[HT_PHP_MAX][1024];
-	static char	*dp[HT_PHP_MAX];
-	int		 i, n = 0;
-
-	for (i = 0; i < hr->nphp && n < HT_PHP_MAX; i++) {
-		int k = snprintf(d[n], sizeof(d[n]), "%s=%s", hr->php[i].name, hr->php[i].value);
-
-		if (k > 0 && (size_t)k < sizeof(d[n])) {
-			dp[n] = d[n];
-			n++;
-		}
-	}
-	s->php_d = (const char *const *)dp;
-	s->nphp_d = n;
-	return n;
-}
-
 /* hr's variables as "NAME=value\n" lines, as many whole ones as fit. */
 size_t
 ht_env_lines(const struct ht_req *hr, char *buf, size_t cap)

@@ -77,13 +77,6 @@ int	ht_request_run(const struct ht_walker *w, struct ht_req *r, const char *base
 ssize_t	ht_fields(const struct ht_req *r, int status, char *buf, size_t cap);
 
 struct script_req;
-/*
- * r's php_value and php_flag as "name=value" for php-cgi's -d, in s
- * (static storage, until the next call): their count.  They reach PHP by
- * CGI only: php-cgi's pool ignores FastCGI's PHP_VALUE, and a setting
- * would outlive its request in a pooled process.
- */
-int	ht_php_args(const struct ht_req *r, struct script_req *s);
 /* r's variables as "NAME=value\n" lines into buf, as many whole ones as fit. */
 size_t	ht_env_lines(const struct ht_req *r, char *buf, size_t cap);
 

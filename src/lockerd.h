@@ -444,9 +444,12 @@ enum wire_kind {
  */
 /* WSC_URL, WSC_QUERY: a .htaccess rewrite's URL path and query for the
  * script's environment, both empty when nothing was rewritten; WSC_ENV:
- * what a .htaccess set (SetEnv, SetEnvIf, E=), "NAME=value\n" lines. */
+ * what a .htaccess set (SetEnv, SetEnvIf, E=), "NAME=value\n" lines;
+ * WSC_POOL: which of the locker's pools of that interpreter, "" or the tag
+ * of a .htaccess's PHP settings (phpini.c), at most WSC_POOL_MAX hex digits. */
 enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_URL, WSC_QUERY,
-	WSC_ENV, WSC_MAX };
+	WSC_ENV, WSC_POOL, WSC_MAX };
+#define WSC_POOL_MAX	16
 
 struct wire_script {
 	uint32_t	len[WSC_MAX];
@@ -713,6 +716,8 @@ struct script_req {
 	const char *const		*php_d;		/* a .htaccess's php_value/php_flag as
 							   "name=value", for php-cgi's -d */
 	int				 nphp_d;
+	const char			*pool_tag;	/* "" or NULL: the interpreter's pool;
+							   else the pool of php_d (phpini.c) */
 	const char			*ht_env;	/* a .htaccess's variables, "NAME=value\n"
 							   lines (checked again here); NULL: none */
 	size_t				 ht_env_len;
@@ -724,7 +729,7 @@ int	script_fcgi_pool(const struct script_req *s, int want_conn);
 unsigned fcgi_children(const struct config *c);
 unsigned fcgi_front_share(const struct config *c);
 unsigned fcgi_front_share_of(unsigned max_scripts, unsigned nfronts);
-void	script_pool_stop(const char *interp);
+int	script_fcgi_pool_room(const struct script_req *s);
 void	script_pools_reconfigure(const struct config *old, const struct config *new);
 void	script_kill_all(void);
 void	script_set_log(int fd);

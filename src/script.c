@@ -38,10 +38,12 @@ struct script {
 	uint64_t	 deadline;
 	int		 exited;
 	char		 name[256];	/* for the error log */
+	char		 tag[24];	/* a pool's: "" or its settings' (phpini.c) */
+	uint64_t	 used;		/* a pool's: last handed out */
 	struct linebuf	 errl;		/* a partial stderr line */
 };
 
-void	script_pool_stop(const char *interp);
+static void	pool_stop(struct script *p);
 
 static struct script	*scripts;
 static int		 nscripts, capscripts;
@@ -510,21 +512,33 @@ script_timeouts(void)
  * all that names it: which process serves a request is decided by whose
  * worker connects, never by anything a locker writes.
  */
+static const char *
+pool_tag(const struct script_req *s)
+{
+	return s->pool_tag != NULL ? s->pool_tag : "";
+}
+
 static struct script *
-pool_find(const char *interp)
+pool_find(const char *interp, const char *tag)
 {
 	int i;
 
 	for (i = 0; i < nscripts; i++)
-		if (scripts[i].pool == 1 && strcmp(scripts[i].name, interp) == 0)
+		if (scripts[i].pool == 1 && strcmp(scripts[i].name, interp) == 0 &&
+		    strcmp(scripts[i].tag, tag) == 0)
 			return &scripts[i];
 	return NULL;
 }
 
+/* A pool of a .htaccess's settings listens in /tmp (the home's tmp/ too):
+ * the home's path and a tag would not always fit in sun_path. */
 static void
 pool_sock_path(const struct script_req *s, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "%s/../tmp/.lockerd-fcgi-%s.sock", s->docroot, s->interp->ext);
+	if (pool_tag(s)[0] != '\0')
+		snprintf(out, outsz, "/tmp/.lockerd-fcgi-%s-%s.sock", s->interp->ext, pool_tag(s));
+	else
+		snprintf(out, outsz, "%s/../tmp/.lockerd-fcgi-%s.sock", s->docroot, s->interp->ext);
 }
 
 static struct script *
@@ -598,6 +612,7 @@ pool_start(const struct script_req *s)
 	sc->pool = 1;
 	sc->sock = -1;
 	snprintf(sc->name, sizeof(sc->name), "%s", s->interp->path);
+	snprintf(sc->tag, sizeof(sc->tag), "%s", pool_tag(s));
 	return sc;
 }
 
@@ -611,6 +626,7 @@ int
 script_fcgi_pool(const struct script_req *s, int want_conn)
 {
 	struct sockaddr_un	 sun;
+	struct script		*p;
 	char			 path[PATH_MAX];
 	int			 fd = -1, tries;
 
@@ -619,8 +635,10 @@ script_fcgi_pool(const struct script_req *s, int want_conn)
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	for (tries = 0; tries < 2; tries++) {
-		if (pool_find(s->interp->path) == NULL && pool_start(s) == NULL)
+		if ((p = pool_find(s->interp->path, pool_tag(s))) == NULL &&
+		    (p = pool_start(s)) == NULL)
 			return -503;
+		p->used = now_ms();
 		if (!want_conn)
 			return -1;
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
@@ -632,7 +650,7 @@ script_fcgi_pool(const struct script_req *s, int want_conn)
 		if (errno == EAGAIN)
 			return -503;	/* its backlog is full: busy */
 		/* The pool is gone (it crashed, or its socket was removed): anew. */
-		script_pool_stop(s->interp->path);
+		pool_stop(p);
 	}
 	return -503;
 }
@@ -671,15 +689,49 @@ fcgi_children(const struct config *c)
 }
 
 /* Kill a pool (all of its process group); reaping removes it. */
-void
-script_pool_stop(const char *interp)
+static void
+pool_stop(struct script *p)
 {
-	struct script *p = pool_find(interp);
+	kill(-p->pid, SIGKILL);
+	p->pool = 2;	/* dying: pool_find no longer sees it */
+}
 
-	if (p != NULL) {
-		kill(-p->pid, SIGKILL);
-		p->pool = 2;	/* dying: pool_find no longer sees it */
+/*
+ * Pools of a .htaccess's settings a locker may have besides each
+ * interpreter's own: each holds as many PHP processes as the plain pool.
+ */
+#define TAGGED_POOLS_MAX	4
+
+/*
+ * Whether s's pool runs or may start: a pool of settings is one of at
+ * most TAGGED_POOLS_MAX; past them, the one handed out least recently
+ * goes, if no request can be on it still (not handed out for a whole
+ * script-timeout and front's resolution cache).  1, or 0: the page runs
+ * by CGI this time.
+ */
+int
+script_fcgi_pool_room(const struct script_req *s)
+{
+	struct script	*lru = NULL;
+	uint64_t	 quiet = ((uint64_t)s->conf->script_timeout +
+			    (uint64_t)s->conf->file_cache_valid + 1) * 1000;
+	int		 i, n = 0;
+
+	if (pool_tag(s)[0] == '\0' || pool_find(s->interp->path, pool_tag(s)) != NULL)
+		return 1;
+	for (i = 0; i < nscripts; i++) {
+		if (scripts[i].pool != 1 || scripts[i].tag[0] == '\0')
+			continue;
+		n++;
+		if (lru == NULL || scripts[i].used < lru->used)
+			lru = &scripts[i];
 	}
+	if (n < TAGGED_POOLS_MAX)
+		return 1;
+	if (lru->used + quiet > now_ms())
+		return 0;
+	pool_stop(lru);
+	return 1;
 }
 
 /*
@@ -697,10 +749,8 @@ script_pools_reconfigure(const struct config *old, const struct config *new)
 	    memcmp(old->interp, new->interp, sizeof(old->interp)) == 0)
 		return;
 	for (i = 0; i < nscripts; i++)
-		if (scripts[i].pool == 1) {
-			kill(-scripts[i].pid, SIGKILL);
-			scripts[i].pool = 2;
-		}
+		if (scripts[i].pool == 1)
+			pool_stop(&scripts[i]);
 }
 
 /* The worker is going: nothing it started may outlive it. */

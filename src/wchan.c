@@ -423,7 +423,7 @@ fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, si
 		fcgi_acquire(c, w);
 		return;
 	}
-	if ((kc = kconn_new(w, fd, c->scr->ext)) == NULL) {
+	if ((kc = kconn_new(w, fd, c->scr)) == NULL) {
 		send_error(c, 503, 1);
 		return;
 	}

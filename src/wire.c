@@ -213,6 +213,20 @@ visible(const char *p, size_t len)
 	return 1;
 }
 
+/* A pool's tag: what front keys its kept connections by, nothing more. */
+static int
+pool_tag_ok(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len > WSC_POOL_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 int
 wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX], size_t l[WSC_MAX],
     int *has_index)
@@ -244,7 +258,8 @@ wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX], size_t l
 	    (l[WSC_PATH_INFO] > 0 && s[WSC_PATH_INFO][0] != '/') ||
 	    (l[WSC_URL] > 0 && s[WSC_URL][0] != '/') ||
 	    !visible(s[WSC_URL], l[WSC_URL]) || !visible(s[WSC_QUERY], l[WSC_QUERY]) ||
-	    (l[WSC_ENV] > 0 && s[WSC_ENV][l[WSC_ENV] - 1] != '\n'))
+	    (l[WSC_ENV] > 0 && s[WSC_ENV][l[WSC_ENV] - 1] != '\n') ||
+	    !pool_tag_ok(s[WSC_POOL], l[WSC_POOL]))
 		return -1;
 	*has_index = (int)ws.has_index;
 	return 0;

@@ -33,6 +33,7 @@
 #include "htaccess.h"
 #include "htdocs.h"
 #include "htwalk.h"
+#include "phpini.h"
 #include "htcore.h"
 #include "autoindex.h"
 
@@ -248,7 +249,7 @@ answer_fcgi(int chan, struct wire_response *r, const struct script_req *s, const
 	struct answer_buf	*b = &A.b[A.n];
 	const char		*str[WSC_MAX] = { s->docroot, rel, s->path_info,
 				    s->index_name ? s->index_name : "", url, query,
-				    s->ht_env ? s->ht_env : "" };
+				    s->ht_env ? s->ht_env : "", s->pool_tag ? s->pool_tag : "" };
 
 	r->kind = WIRE_FCGI;
 	r->status = 200;
@@ -393,20 +394,24 @@ has_own_ini(const char *rel)
 	return 1;
 }
 
-/* Once per worker: why a page with php_value runs slower. */
+/* Once per worker each: a .htaccess's PHP setting left out, and pages of
+ * settings that ran by CGI (more sets in use at once than pools). */
 static void
-note_php_values(const char *rel)
+note_php_values(const char *rel, const struct phpini *ini, int by_cgi)
 {
-	static int	told;
-	char		note[PATH_MAX + 200];
+	static int	told_left, told_cgi;
+	char		note[PATH_MAX + 300];
 
-	if (told)
-		return;
-	told = 1;
-	snprintf(note, sizeof(note), "web_scripts/%s: PHP starts anew for every request of a "
-	    "page under a .htaccess's php_value or php_flag (CGI); a .user.ini beside it "
-	    "applies in the locker's PHP pool, at full speed", rel);
-	script_note(note);
+	if (ini->left_out[0] != '\0' && !told_left++) {
+		snprintf(note, sizeof(note), "web_scripts/%s: php_value %s", rel, ini->left_out);
+		script_note(note);
+	}
+	if (by_cgi && !told_cgi++) {
+		snprintf(note, sizeof(note), "web_scripts/%s: PHP started anew for a page (CGI): "
+		    "more sets of .htaccess php_value/php_flag in use at once than PHP pools",
+		    rel);
+		script_note(note);
+	}
 }
 
 static void
@@ -415,10 +420,11 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
     const struct interpreter *in, struct wire_response *r, const struct ht_req *hr)
 {
 	static char		envb[PATH_MAX - 1];	/* a wire string's bound */
+	static struct phpini	ini;
 	struct script_req	s;
 	char			file[PATH_MAX], docroot[PATH_MAX];
 	const char		*base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	int			fd;
+	int			fd, fast;
 
 	snprintf(docroot, sizeof(docroot), "%s/web_scripts", W.init.home);
 	snprintf(file, sizeof(file), "%s/%s", docroot, rel);
@@ -444,12 +450,16 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	/*
 	 * A script run by a .htaccess's handler, not its extension, goes by
 	 * CGI: front keys its FastCGI pools (and checks what the worker
-	 * says) by extension.
+	 * says) by extension.  A .htaccess's php_value set has a pool of its
+	 * own (phpini.c), while there is room for one.
 	 */
-	if (ht_php_args(hr, &s) > 0)
-		note_php_values(rel);
-	else if (in->fastcgi && !has_own_ini(rel) &&
-	    script_interp(&W.conf, path_ext(rel)) == in) {
+	phpini_build(hr, &ini);
+	s.php_d = ini.d;
+	s.nphp_d = ini.n;
+	s.pool_tag = ini.tag;
+	fast = in->fastcgi && !has_own_ini(rel) && script_interp(&W.conf, path_ext(rel)) == in;
+	if (fast && script_fcgi_pool_room(&s)) {
+		note_php_values(rel, &ini, 0);
 		if ((fd = script_fcgi_pool(&s, (q->flags & WREQ_CONNECT) != 0)) < -1) {
 			r->status = (uint16_t)-fd;
 			answer(chan, r, -1);
@@ -461,6 +471,7 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 		    hr->redirects ? hr->query : "");
 		return;
 	}
+	note_php_values(rel, &ini, fast);
 	if ((fd = script_start(&s)) < 0) {
 		r->status = (uint16_t)-fd;
 		answer(chan, r, -1);

@@ -61,7 +61,7 @@ test_script(void)
 	static char	 buf[sizeof(struct wire_script) + WSC_MAX * PATH_MAX];
 	static char	 lng[PATH_MAX + 10];
 	const char	*in[WSC_MAX] = { "/home/alice/web_scripts", "blog/index.php", "/x",
-			    "index.php", "", "", "" };
+			    "index.php", "", "", "", "" };
 	const char	*s[WSC_MAX];
 	size_t		 l[WSC_MAX], n;
 	int		 has_index = -1;
@@ -105,6 +105,18 @@ test_script(void)
 	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
 	in[WSC_URL] = "/x";
 	in[WSC_QUERY] = "a\nLD_PRELOAD=/tmp/x";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	/* A pool's tag: at most 16 lower-case hex digits, nothing else. */
+	in[WSC_QUERY] = "";
+	in[WSC_POOL] = "0123456789abcdef";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), 0);
+	CHECK(l[WSC_POOL] == 16 && memcmp(s[WSC_POOL], "0123456789abcdef", 16) == 0);
+	in[WSC_POOL] = "0123456789abcdef0";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	in[WSC_POOL] = "../php";
 	n = wire_script_pack(buf, sizeof(buf), in, 0);
 	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
 }
