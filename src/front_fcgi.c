@@ -251,6 +251,12 @@ fcgi_acquire(struct conn *c, struct wchan *w)
 		fcgi_begin(c, kc);
 		return;
 	}
+	/* At our share, an idle one to another pool (another interpreter's, or
+	 * another .htaccess's PHP settings) gives up its place: nothing would
+	 * ever free it for this request. */
+	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending >= wchan_share(w) &&
+	    (kc = kconn_idle(w, NULL)) != NULL)
+		kconn_drop(kc);
 	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending < wchan_share(w)) {
 		worker_send(c, w, 1);
 		return;
