@@ -154,7 +154,7 @@ $(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c src/rw_v
 HT_FUZZ_SRCS = src/htaccess.c src/httable.c src/htreq.c src/htexpr.c src/htcore.c src/htwalk.c \
 	       src/http.c src/rw_ht.c src/rewrite.c src/rw_eval.c src/rw_vars.c \
 	       src/access.c src/access_host.c src/authbasic.c src/htdocs.c src/autoindex.c
-$(B)/fuzz/fuzz_htaccess: fuzz/fuzz_htaccess.c $(HT_FUZZ_SRCS) | $(B)/fuzz
+$(B)/fuzz/fuzz_htaccess: fuzz/fuzz_htaccess.c $(HT_FUZZ_SRCS) src/phpini.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8 -lcrypt -lcrypto
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@for f in $(FUZZ_TARGETS); do \

@@ -2,7 +2,8 @@
  * fuzz_htaccess.c: any bytes as a .htaccess: the parser refuses or accepts
  * them without reading outside them, with an error that names the file
  * and a line; what it accepts merges (twice over, as a parent and its
- * child would) and runs its phases on a request without fault or leak.
+ * child would) and runs its phases on a request without fault or leak;
+ * its PHP settings become php-cgi's -d arguments, one line each, quoted.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,25 @@
 #include "lockerd.h"
 #include "htaccess.h"
 #include "htwalk.h"
+#include "phpini.h"
+
+/* What phpini.c makes of r's php_value and php_flag. */
+static void
+php_args(const struct ht_req *r)
+{
+	static struct phpini	ini;
+	int			i, n = phpini_build(r, &ini);
+
+	REQUIRE(n <= r->nphp && n == ini.n);
+	REQUIRE(strlen(ini.tag) == (n > 0 ? PHPINI_TAG_LEN : 0));
+	for (i = 0; i < n; i++) {
+		const char *eq = strchr(ini.d[i], '=');
+
+		REQUIRE(eq != NULL && eq > ini.d[i] && strpbrk(ini.d[i], "\n\r") == NULL);
+		REQUIRE((eq[1] == '\'' || eq[1] == '"') && eq[strlen(eq) - 1] == eq[1]);
+		REQUIRE(i == 0 || strcmp(ini.d[i - 1], ini.d[i]) < 0);
+	}
+}
 
 static void
 request(struct ht_req *r, char *method)
@@ -64,6 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ht_conf_build(&ch, "b.txt", &r, &c) == 0) {
 		ht_run_phase(&c, HT_PH_ACCESS, &r);
 		ht_run_phase(&c, HT_PH_DOCS, &r);
+		php_args(&r);
 	}
 	ht_conf_free(&c);
 	ht_req_free(&r);
