@@ -730,6 +730,9 @@ unsigned fcgi_children(const struct config *c);
 unsigned fcgi_front_share(const struct config *c);
 unsigned fcgi_front_share_of(unsigned max_scripts, unsigned nfronts);
 int	script_fcgi_pool_room(const struct script_req *s);
+struct ht_req;
+int	php_by_pool(struct script_req *s, const struct ht_req *hr, const char *rel,
+	    int webroot);	/* phprun.c */
 void	script_pools_reconfigure(const struct config *old, const struct config *new);
 void	script_kill_all(void);
 void	script_set_log(int fd);

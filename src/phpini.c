@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "phpini.h"
 
@@ -117,6 +118,23 @@ tag_of(struct phpini *out)
 	snprintf(out->tag, sizeof(out->tag), "%016llx", (unsigned long long)h);
 }
 
+/* As PHP reads a boolean setting (OnUpdateBool): "on", "yes", "true" or
+ * a non-zero number are true. */
+int
+phpini_engine_off(const struct ht_req *r)
+{
+	int i;
+
+	for (i = 0; i < r->nphp; i++)
+		if (strcmp(r->php[i].name, "engine") == 0) {
+			const char *v = r->php[i].value;
+
+			return !(strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0 ||
+			    strcasecmp(v, "true") == 0 || atoi(v) != 0);
+		}
+	return 0;
+}
+
 int
 phpini_build(const struct ht_req *r, struct phpini *out)
 {
@@ -128,7 +146,7 @@ phpini_build(const struct ht_req *r, struct phpini *out)
 	for (i = 0; i < r->nphp && out->n < HT_PHP_MAX; i++) {
 		const char *name = r->php[i].name, *value = r->php[i].value;
 
-		if (name[0] == '\0')
+		if (name[0] == '\0' || strcmp(name, "engine") == 0)
 			continue;
 		if (!phpini_perdir(name)) {
 			left_out(out, name, "PHP takes it from php.ini only (as mod_php, "

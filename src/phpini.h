@@ -28,6 +28,11 @@ struct phpini {
  * it as is.  Returns out->n.
  */
 int	phpini_build(const struct ht_req *r, struct phpini *out);
+/*
+ * 1 if r turns PHP off (php_flag engine off, php_value engine 0): mod_php's
+ * own setting, which php-cgi lacks, so the worker runs no PHP there.
+ */
+int	phpini_engine_off(const struct ht_req *r);
 /* 1 if PHP lets a directory's settings (php_value, .user.ini) set name. */
 int	phpini_perdir(const char *name);
 

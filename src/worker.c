@@ -365,66 +365,16 @@ open_script_prefix(char *rel, char *path_info, size_t pisz)
 	return -1;
 }
 
-/*
- * A php.ini in the script's own directory (PHPRC): honoured by CGI only,
- * since it replaces PHP's whole configuration, which a running pool has
- * read once.  That costs a PHP start per request (tens of milliseconds
- * against a fraction of one): the locker's error log says so, once per
- * worker, and that a .user.ini, which PHP reads per directory in the pool
- * too, is the fast way.
- */
-static int
-has_own_ini(const char *rel)
-{
-	static int	told;
-	char		ini[PATH_MAX], note[PATH_MAX + 200];
-	const char	*slash = strrchr(rel, '/');
-	struct stat	st;
-
-	snprintf(ini, sizeof(ini), "%.*sphp.ini", slash ? (int)(slash - rel + 1) : 0, rel);
-	if (fstatat(W.webroot, ini, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return 0;
-	if (!told) {
-		told = 1;
-		snprintf(note, sizeof(note), "web_scripts/%s: PHP starts anew for every "
-		    "request of a page with a php.ini beside it (CGI); settings in a "
-		    ".user.ini there apply in the locker's PHP pool, at full speed", ini);
-		script_note(note);
-	}
-	return 1;
-}
-
-/* Once per worker each: a .htaccess's PHP setting left out, and pages of
- * settings that ran by CGI (more sets in use at once than pools). */
-static void
-note_php_values(const char *rel, const struct phpini *ini, int by_cgi)
-{
-	static int	told_left, told_cgi;
-	char		note[PATH_MAX + 300];
-
-	if (ini->left_out[0] != '\0' && !told_left++) {
-		snprintf(note, sizeof(note), "web_scripts/%s: php_value %s", rel, ini->left_out);
-		script_note(note);
-	}
-	if (by_cgi && !told_cgi++) {
-		snprintf(note, sizeof(note), "web_scripts/%s: PHP started anew for a page (CGI): "
-		    "more sets of .htaccess php_value/php_flag in use at once than PHP pools",
-		    rel);
-		script_note(note);
-	}
-}
-
 static void
 run_script(int chan, const struct wire_request *q, const struct wire_view *v,
     const char *rel, const char *path_info, const char *index_name,
     const struct interpreter *in, struct wire_response *r, const struct ht_req *hr)
 {
 	static char		envb[PATH_MAX - 1];	/* a wire string's bound */
-	static struct phpini	ini;
 	struct script_req	s;
 	char			file[PATH_MAX], docroot[PATH_MAX];
 	const char		*base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	int			fd, fast;
+	int			fd;
 
 	snprintf(docroot, sizeof(docroot), "%s/web_scripts", W.init.home);
 	snprintf(file, sizeof(file), "%s/%s", docroot, rel);
@@ -442,24 +392,12 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 		s.ht_env_len = strlen(envb);
 	}
 	/*
-	 * PHP through the locker's persistent FastCGI pool, unless a php.ini
-	 * beside the script asks for its own settings (then CGI reads it).
-	 * front writes the request, on a connection we pass it if it asks for
-	 * one; a body comes whole, with its length (front held it first).
+	 * PHP through the locker's persistent FastCGI pool (phprun.c says
+	 * which, and when CGI instead).  front writes the request, on a
+	 * connection we pass it if it asks for one; a body comes whole, with
+	 * its length (front held it first).
 	 */
-	/*
-	 * A script run by a .htaccess's handler, not its extension, goes by
-	 * CGI: front keys its FastCGI pools (and checks what the worker
-	 * says) by extension.  A .htaccess's php_value set has a pool of its
-	 * own (phpini.c), while there is room for one.
-	 */
-	phpini_build(hr, &ini);
-	s.php_d = ini.d;
-	s.nphp_d = ini.n;
-	s.pool_tag = ini.tag;
-	fast = in->fastcgi && !has_own_ini(rel) && script_interp(&W.conf, path_ext(rel)) == in;
-	if (fast && script_fcgi_pool_room(&s)) {
-		note_php_values(rel, &ini, 0);
+	if (php_by_pool(&s, hr, rel, W.webroot)) {
 		if ((fd = script_fcgi_pool(&s, (q->flags & WREQ_CONNECT) != 0)) < -1) {
 			r->status = (uint16_t)-fd;
 			answer(chan, r, -1);
@@ -471,7 +409,6 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 		    hr->redirects ? hr->query : "");
 		return;
 	}
-	note_php_values(rel, &ini, fast);
 	if ((fd = script_start(&s)) < 0) {
 		r->status = (uint16_t)-fd;
 		answer(chan, r, -1);
@@ -691,8 +628,14 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 		answer_acme_file(chan, q, r, fd);
 		return;
 	}
-	if ((in = handler_interp(hr->handler)) != NULL || (!(hr->handler != NULL &&
-	    strcmp(hr->handler, "none") == 0) && (in = script_interp(&W.conf, ext)) != NULL)) {
+	if ((in = handler_interp(hr->handler)) == NULL && !(hr->handler != NULL &&
+	    strcmp(hr->handler, "none") == 0))
+		in = script_interp(&W.conf, ext);
+	/* php_flag engine off: mod_php runs nothing there (an upload
+	 * directory's guard); the file is then what its type says. */
+	if (in != NULL && in == script_interp(&W.conf, "php") && phpini_engine_off(hr))
+		in = NULL;
+	if (in != NULL) {
 		close(fd);
 		run_script(chan, q, v, rel, path_info, index_name, in, r, hr);
 		return;

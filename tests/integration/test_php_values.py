@@ -171,6 +171,25 @@ def test_lockerd_settings_still_win(srv, me):
     assert r["upload_max_filesize"] != "'2G'", r
 
 
+def test_engine_off_runs_no_php(srv, me):
+    # An upload directory's guard: an uploaded .php is not run there (403:
+    # lockerd serves no file it has no type for), unless a type is given.
+    srv.put(me, "up/evil.php", "<?php echo 'ran';")
+    srv.put(me, "up/sub/evil.php", "<?php echo 'ran';")
+    srv.put(me, "up/txt/evil.php", "<?php echo 'ran';")
+    srv.put(me, "up/on/evil.php", "<?php echo 'ran';")
+    ht(srv, me, "up/.htaccess", "php_flag engine off\n")
+    ht(srv, me, "up/txt/.htaccess", "AddType text/plain .php\n")
+    ht(srv, me, "up/on/.htaccess", "php_value engine on\n")
+    for path in ("up/evil.php", "up/sub/evil.php"):
+        s, h, b = get(srv.port, "/" + path, f"{me}.test.example")
+        assert s == 403 and b"ran" not in b, (path, s, b)
+    s, h, b = get(srv.port, "/up/txt/evil.php", f"{me}.test.example")
+    assert (s, b) == (200, b"<?php echo 'ran';"), (s, b)
+    assert h["content-type"].startswith("text/plain"), h
+    assert get(srv.port, "/up/on/evil.php", f"{me}.test.example")[2] == b"ran"
+
+
 def test_user_ini_still_applies_under_php_values(srv, me):
     srv.put(me, "ui/i.php", SHOW)
     srv.put(me, "ui/.user.ini", "precision = 13\n", mode=0o644)

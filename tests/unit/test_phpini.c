@@ -85,6 +85,26 @@ test_unquotable_left_out(void)
 	CHECK(strncmp(ini.left_out, "highlight.html: ", 16) == 0);
 }
 
+static void
+test_engine(void)
+{
+	const char *off[] = { "engine", "0", "precision", "7", NULL };
+	const char *off2[] = { "engine", "Off", NULL };
+	const char *on[] = { "engine", "yes", NULL };
+
+	set(off);
+	CHECK(phpini_engine_off(&r));
+	/* mod_php's own setting: not one for php-cgi's -d. */
+	CHECK_INT(phpini_build(&r, &ini), 1);
+	CHECK_STR(ini.d[0], "precision='7'");
+	set(off2);
+	CHECK(phpini_engine_off(&r));
+	set(on);
+	CHECK(!phpini_engine_off(&r));
+	set(on + 2);
+	CHECK(!phpini_engine_off(&r));
+}
+
 int
 main(void)
 {
@@ -92,5 +112,6 @@ main(void)
 	test_tag_names_the_set();
 	test_system_settings_left_out();
 	test_unquotable_left_out();
+	test_engine();
 	UNIT_DONE();
 }
