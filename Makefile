@@ -36,7 +36,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c \
-	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_ht.c \
+	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_flags.c rw_files.c rw_ht.c \
 	       htwalk.c htexpr.c htcore.c access.c access_host.c authbasic.c autoindex.c htdocs.c \
 	       phpini.c phprun.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
@@ -53,7 +53,7 @@ UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
 	       $(B)/http.o $(B)/access.o $(B)/access_host.o $(B)/authbasic.o $(B)/htdocs.o \
-	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o
+	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o
 
 all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
 
@@ -81,7 +81,7 @@ $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
-$(B)/test_rewrite: tests/unit/test_rewrite.c $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o
+$(B)/test_rewrite: tests/unit/test_rewrite.c $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o
 $(B)/test_cookie: tests/unit/test_cookie.c $(B)/cookie.o
 $(B)/test_stats: tests/unit/test_stats.c $(B)/stats.o $(B)/msg.o $(B)/util.o $(B)/log.o
 $(B)/test_msg: tests/unit/test_msg.c $(B)/msg.o $(B)/log.o $(B)/util.o
@@ -147,12 +147,12 @@ $(B)/fuzz/fuzz_keyd: fuzz/fuzz_keyd.c src/keyop.c src/util.c src/log.c | $(B)/fu
 $(B)/fuzz/fuzz_acme: fuzz/fuzz_acme.c src/acme_http.c src/acme_proto.c src/route.c src/util.c \
 		      src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lssl -lcrypto -ljansson
-$(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c src/rw_vars.c | $(B)/fuzz
+$(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c src/rw_vars.c src/rw_flags.c src/rw_files.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8
 # Every file ht_directives[] and ht_modules[] (httable.c) reach: a part
 # that adds rows adds its sources here too.
 HT_FUZZ_SRCS = src/htaccess.c src/httable.c src/htreq.c src/htexpr.c src/htcore.c src/htwalk.c \
-	       src/http.c src/rw_ht.c src/rewrite.c src/rw_eval.c src/rw_vars.c \
+	       src/http.c src/rw_ht.c src/rewrite.c src/rw_eval.c src/rw_vars.c src/rw_flags.c src/rw_files.c \
 	       src/access.c src/access_host.c src/authbasic.c src/htdocs.c src/autoindex.c
 $(B)/fuzz/fuzz_htaccess: fuzz/fuzz_htaccess.c $(HT_FUZZ_SRCS) src/phpini.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8 -lcrypt -lcrypto

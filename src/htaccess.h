@@ -216,6 +216,7 @@ struct ht_req {
 	int		 method;	/* enum http_method */
 	const char	*method_str;
 	const char	*raw_uri;	/* the request-target as sent (REQUEST_URI) */
+	const char	*protocol;	/* "HTTP/1.0" or "HTTP/1.1", as the request line said */
 	const char	*host;		/* Host as sent, "" if none */
 	int		 https;		/* 1 over TLS */
 	const char	*remote;	/* client address */

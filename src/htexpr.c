@@ -569,9 +569,10 @@ var_value(struct ht_req *r, const char *v, char *out, size_t outsz)
 	else if (strcasecmp(v, "IPV6") == 0)
 		s = r->remote != NULL && strchr(r->remote, ':') != NULL ? "on" : "off";
 	else if (strcasecmp(v, "SERVER_PROTOCOL") == 0)
-		s = "HTTP/1.1";
+		s = r->protocol != NULL ? r->protocol : "HTTP/1.1";
 	else if (strcasecmp(v, "THE_REQUEST") == 0) {
-		snprintf(out, outsz, "%s %s HTTP/1.1", r->method_str, r->raw_uri);
+		snprintf(out, outsz, "%s %s %s", r->method_str, r->raw_uri,
+		    r->protocol != NULL ? r->protocol : "HTTP/1.1");
 		return;
 	} else if (strncasecmp(v, "HTTP_", 5) == 0)
 		s = header_var(r, v + 5);

@@ -94,6 +94,9 @@ rule_unref(struct rw_rule *u)
 	for (i = 0; i < u->nenv; i++)
 		free(u->env[i]);
 	free(u->env);
+	for (i = 0; i < u->ncookies; i++)
+		free(u->cookies[i]);
+	free(u->cookies);
 	if (u->re != NULL)
 		pcre2_code_free(u->re);
 	free(u->subst);
@@ -261,7 +264,7 @@ rule_flag_value(struct rw_rule *u, const char *f, char *err, size_t errlen)
 	if (flag_is(f, "R", "redirect"))
 		return redirect_code(v, &u->redirect, err, errlen);
 	if (!flag_is(f, "E", "env") && !flag_is(f, "T", "type") && !flag_is(f, "H", "handler") &&
-	    !flag_is(f, "S", "skip"))
+	    !flag_is(f, "S", "skip") && !flag_is(f, "CO", "cookie"))
 		return fail(err, errlen, "unknown RewriteRule flag '%s'", f);
 	if (v == NULL || *v == '\0')
 		return fail(err, errlen, "RewriteRule flag '%s' needs a value", f);
@@ -270,6 +273,11 @@ rule_flag_value(struct rw_rule *u, const char *f, char *err, size_t errlen)
 			return fail(err, errlen, "E= needs VAR:VALUE or !VAR");
 		u->env = xreallocarray(u->env, u->nenv + 1, sizeof(char *));
 		u->env[u->nenv++] = xstrdup(v);
+	} else if (flag_is(f, "CO", "cookie")) {
+		/* Checked when expanded: a line with fewer than three fields
+		 * sets nothing, as in Apache. */
+		u->cookies = xreallocarray(u->cookies, u->ncookies + 1, sizeof(char *));
+		u->cookies[u->ncookies++] = xstrdup(v);
 	} else if (flag_is(f, "T", "type")) {
 		free(u->type);
 		u->type = xstrdup(v);
@@ -318,8 +326,6 @@ rule_flags(struct rw_rule *u, const char *arg, char *err, size_t errlen)
 			u->flags |= rule_bits[k].bit;
 		else if (flag_is(v[i], "P", "proxy"))
 			rc = fail(err, errlen, "[P]: proxying is not offered here");
-		else if (flag_is(v[i], "CO", "cookie"))
-			rc = fail(err, errlen, "[CO]: setting cookies from rewrite rules is not offered");
 		else
 			rc = rule_flag_value(u, v[i], err, errlen);
 	}
@@ -475,26 +481,37 @@ parse_base(struct rw_dir *d, int argc, char **argv, char *err, size_t errlen)
 	return 0;
 }
 
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} rw_options[] = {
+	{ "Inherit", OPT_INHERIT },		{ "InheritBefore", OPT_INHERIT_BEFORE },
+	{ "InheritDown", OPT_INHERIT_DOWN },	{ "InheritDownBefore", OPT_INHERIT_DOWN_BEFORE },
+	{ "IgnoreInherit", OPT_IGNORE_INHERIT }, { "MergeBase", OPT_MERGEBASE },
+	/* Taken and without effect here: lockerd's paths are its own
+	 * (LegacyPrefixDocRoot, IgnoreContextInfo), any URI is one
+	 * (AllowAnyURI), and a directory's own rules never see it without
+	 * its slash (AllowNoSlash; see the README's differences). */
+	{ "AllowNoSlash", 0 },			{ "AllowAnyURI", 0 },
+	{ "IgnoreContextInfo", 0 },		{ "LegacyPrefixDocRoot", 0 },
+};
+
 static int
 parse_options(struct rw_dir *d, int argc, char **argv, char *err, size_t errlen)
 {
-	int i;
+	size_t	k;
+	int	i;
 
 	if (argc < 1)
 		return fail(err, errlen, "RewriteOptions needs an option");
 	for (i = 0; i < argc; i++) {
-		if (strcasecmp(argv[i], "Inherit") == 0)
-			d->inherit = INHERIT_AFTER;
-		else if (strcasecmp(argv[i], "InheritBefore") == 0)
-			d->inherit = INHERIT_BEFORE;
-		else if (strcasecmp(argv[i], "MergeBase") == 0)
-			d->mergebase = 1;
-		else if (strcasecmp(argv[i], "AllowNoSlash") == 0 ||
-		    strcasecmp(argv[i], "IgnoreInherit") == 0)
-			;	/* they change nothing a .htaccess can see here */
-		else
-			return fail(err, errlen, "RewriteOptions '%s' is not offered "
-			    "(Inherit, InheritBefore, MergeBase are)", argv[i]);
+		for (k = 0; k < sizeof(rw_options) / sizeof(rw_options[0]); k++)
+			if (strcasecmp(argv[i], rw_options[k].name) == 0)
+				break;
+		if (k < sizeof(rw_options) / sizeof(rw_options[0]))
+			d->options |= rw_options[k].bit;
+		else if (strncasecmp(argv[i], "MaxRedirects=", 13) != 0)	/* Apache ignores it */
+			return fail(err, errlen, "unknown option '%s'", argv[i]);
 	}
 	d->options_set = 1;
 	return 0;
@@ -646,6 +663,25 @@ append_redirects(struct rw_dir *m, const struct rw_dir *from)
 	}
 }
 
+/* Apache's order: Inherit (or a parent's InheritDown) puts the parent's
+ * rules after the child's, InheritBefore (InheritDownBefore) before;
+ * IgnoreInherit refuses only what a parent pushes down. */
+static void
+append_merged_rules(struct rw_dir *m, const struct rw_dir *parent, const struct rw_dir *child)
+{
+	unsigned	pushed = parent != NULL && !(m->options & OPT_IGNORE_INHERIT) ?
+			    parent->options : 0;
+
+	if ((m->options & OPT_INHERIT) || (pushed & OPT_INHERIT_DOWN)) {
+		append_rules(m, child);
+		append_rules(m, parent);
+	} else if ((m->options & OPT_INHERIT_BEFORE) || (pushed & OPT_INHERIT_DOWN_BEFORE)) {
+		append_rules(m, parent);
+		append_rules(m, child);
+	} else
+		append_rules(m, child);
+}
+
 struct rw_dir *
 rw_merge(const struct rw_dir *parent, const struct rw_dir *child)
 {
@@ -665,23 +701,18 @@ rw_merge(const struct rw_dir *parent, const struct rw_dir *child)
 	/* Options hold downwards until a file says its own. */
 	opts = child != NULL && child->options_set ? child : parent;
 	if (opts != NULL) {
-		m->inherit = opts->inherit;
-		m->mergebase = opts->mergebase;
+		m->options = opts->options;
 		m->options_set = opts->options_set;
 	}
 	/* RewriteBase is the file's own: since Apache 2.4.4 a subdirectory
 	 * gets its parent's only with RewriteOptions MergeBase. */
 	if (child != NULL)
 		base = child->base;
-	if (base == NULL && parent != NULL && m->mergebase)
+	if (base == NULL && parent != NULL && (m->options & OPT_MERGEBASE))
 		base = parent->base;
 	m->base = base != NULL ? xstrdup(base) : NULL;
 	m->dir = child != NULL && child->dir != NULL ? xstrdup(child->dir) : NULL;
-	if (m->inherit == INHERIT_BEFORE)
-		append_rules(m, parent);
-	append_rules(m, child);
-	if (m->inherit == INHERIT_AFTER)
-		append_rules(m, parent);
+	append_merged_rules(m, parent, child);
 	append_redirects(m, child);
 	append_redirects(m, parent);
 	return m;

@@ -102,6 +102,8 @@ struct rw_req {
 	char		*new_query;	/* and its query (NULL: none) */
 	char		*content_type;	/* T= */
 	char		*handler;	/* H= */
+	char		**cookies;	/* CO=: Set-Cookie values, one per name */
+	size_t		 ncookies;
 	int		 uncacheable;	/* decided on more than the path */
 };
 
@@ -115,5 +117,7 @@ enum rw_result rewrite_fixup(const struct rw_dir *d, struct rw_req *r);
 enum rw_result alias_fixup(const struct rw_dir *d, struct rw_req *r);
 const char *rw_env_get(const struct rw_req *r, const char *name);
 void	rw_req_clear(struct rw_req *r);	/* outputs and env */
+/* Whether two Set-Cookie values set the same cookie (name before '='). */
+int	rw_cookie_same(const char *a, const char *b);
 
 #endif

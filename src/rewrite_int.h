@@ -50,6 +50,8 @@ struct rw_rule {
 	int		 skip;		/* S= */
 	char		**env;		/* E=: "VAR:VALUE" or "!VAR" */
 	size_t		 nenv;
+	char		**cookies;	/* CO=: "NAME:VALUE:DOMAIN[:...]", expanded per request */
+	size_t		 ncookies;
 	char		*type;		/* T= */
 	char		*handler;	/* H= */
 };
@@ -62,15 +64,19 @@ struct rw_redirect {
 	char		*url;		/* NULL with 410 */
 };
 
-#define INHERIT_AFTER	1
-#define INHERIT_BEFORE	2
+/* RewriteOptions, as bits: a file's lines add up. */
+#define OPT_INHERIT		0x01	/* this file's rules, then its parent's */
+#define OPT_INHERIT_BEFORE	0x02	/* its parent's, then this file's */
+#define OPT_INHERIT_DOWN	0x04	/* every directory below: as Inherit */
+#define OPT_INHERIT_DOWN_BEFORE	0x08
+#define OPT_IGNORE_INHERIT	0x10	/* refuse what a parent's ...Down pushes */
+#define OPT_MERGEBASE		0x20
 
 struct rw_dir {
 	int		 engine;	/* -1: not said here */
 	char		*base;		/* RewriteBase */
 	char		*dir;		/* the .htaccess's directory, below web_scripts */
-	int		 inherit;
-	int		 mergebase;	/* RewriteOptions MergeBase */
+	unsigned	 options;	/* OPT_*: this file's, or what it inherited */
 	int		 options_set;	/* RewriteOptions said here */
 	struct rw_rule	**rules;
 	size_t		 nrules;
@@ -84,8 +90,23 @@ struct rw_dir {
  * NULL; any other (NULL if unknown).  buf holds what is built. */
 const char *rw_path_var(struct rw_req *r, const char *name, char *buf, size_t sz);
 const char *rw_other_var(struct rw_req *r, const char *name, char *buf, size_t sz);
+/* PATH_INFO as Apache's directory walk leaves it for the request's path:
+ * what follows the first file or missing part ("" if none), in buf. */
+const char *rw_path_info(struct rw_req *r, char *buf, size_t sz);
 
-/* rw_eval.c: cut path where Apache's directory walk would, leaving out
+/* rw_flags.c: [CO]'s Set-Cookie value from the expanded flag (NULL: not
+ * the three fields Apache needs, which sets nothing then); now: the
+ * request's time.  rw_add_cookie() puts it in r->cookies unless a cookie
+ * of that name is there. */
+char	*rw_cookie_line(const char *spec, long long now);
+void	rw_add_cookie(struct rw_req *r, const char *spec);
+void	rw_cookies_clear(struct rw_req *r);
+
+/* rw_files.c: a file test of a condition on path (under web_scripts
+ * only): 1 or 0. */
+int	rw_file_test(struct rw_req *r, enum cond_kind k, const char *path);
+
+/* rw_files.c: cut path where Apache's directory walk would, leaving out
  * what becomes PATH_INFO (after a file, or after the first missing part). */
 void	rw_split_path_info(struct rw_req *r, char *path);
 

@@ -14,20 +14,13 @@
  * its path, dot segments resolved, must be under root_url, or the answer
  * is 403 and a line in the locker's error log.
  */
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <linux/openat2.h>
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "rewrite_int.h"
 
@@ -272,119 +265,6 @@ expand(struct state *s, const char *t)
 
 /* ------------------------------------------------------------ conditions */
 
-/*
- * An absolute symlink (RESOLVE_BENEATH refuses them all) counts if where
- * it lands, read back from the open descriptor, is still in web_scripts,
- * as the worker's own open_beneath() allows.
- */
-static int
-absolute_link(const struct rw_req *r, const char *rel, int nofollow)
-{
-	char	self[64], real[PATH_MAX];
-	ssize_t	n;
-	size_t	dl = strlen(r->document_root);
-	int	fd;
-
-	fd = openat(r->webroot_fd, *rel ? rel : ".", O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
-	if (fd == -1)
-		return -1;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	if ((n = readlink(self, real, sizeof(real) - 1)) == -1) {
-		close(fd);
-		return -1;
-	}
-	real[n] = '\0';
-	if (strncmp(real, r->document_root, dl) != 0 || (real[dl] != '/' && real[dl] != '\0')) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* stat() below web_scripts only: anything else does not exist here. */
-static int
-stat_beneath(struct rw_req *r, const char *path, int nofollow, struct stat *st)
-{
-	struct open_how	 how;
-	const char	*rel;
-	size_t		 n;
-	int		 fd, rc;
-
-	if (r->webroot_fd < 0 || r->document_root == NULL)
-		return -1;
-	n = strlen(r->document_root);
-	while (n > 1 && r->document_root[n - 1] == '/')
-		n--;
-	if (strncmp(path, r->document_root, n) != 0 || (path[n] != '\0' && path[n] != '/'))
-		return -1;
-	for (rel = path + n; *rel == '/'; rel++)
-		;
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	fd = (int)syscall(SYS_openat2, r->webroot_fd, *rel ? rel : ".", &how, sizeof(how));
-	if (fd == -1 && errno == EXDEV)
-		fd = absolute_link(r, rel, nofollow);
-	if (fd == -1)
-		return -1;
-	rc = fstat(fd, st);
-	close(fd);
-	return rc;
-}
-
-/*
- * REQUEST_FILENAME as Apache's directory walk leaves it: up to the first
- * part that is a file or does not exist, the rest being PATH_INFO, so
- * that /index.php/users/1 is -f (Laravel's, WordPress's front
- * controllers) and /2026/12/x/ is /2026 when that does not exist.
- */
-void
-rw_split_path_info(struct rw_req *r, char *path)
-{
-	struct stat	 st;
-	size_t		 n;
-	char		*p, save;
-
-	if (r->document_root == NULL || r->webroot_fd < 0)
-		return;
-	n = strlen(r->document_root);
-	if (strncmp(path, r->document_root, n) != 0 || path[n] != '/')
-		return;
-	for (p = path + n + 1; *p != '\0'; p++) {
-		p += strcspn(p, "/");
-		save = *p;
-		*p = '\0';
-		if (stat_beneath(r, path, 0, &st) == -1 || !S_ISDIR(st.st_mode))
-			return;	/* cut here: the file, or the first missing part */
-		*p = save;
-		if (save == '\0')
-			return;
-	}
-}
-
-static int
-file_test(struct rw_req *r, enum cond_kind k, const char *path)
-{
-	struct stat st;
-
-	if (stat_beneath(r, path, k == CK_LINK, &st) == -1)
-		return 0;
-	switch (k) {
-	case CK_FILE:
-		return S_ISREG(st.st_mode);
-	case CK_DIR:
-		return S_ISDIR(st.st_mode);
-	case CK_LINK:
-		return S_ISLNK(st.st_mode);
-	case CK_SIZE:
-		return S_ISREG(st.st_mode) && st.st_size > 0;
-	case CK_EXEC:
-		return S_ISREG(st.st_mode) && (st.st_mode & 0111);
-	default:
-		return 0;
-	}
-}
-
 static int
 compare(const struct rw_cond *c, const char *v)
 {
@@ -420,7 +300,7 @@ cond_true(struct state *s, const struct rw_cond *c)
 		}
 		free(got.subj);
 	} else if (c->kind >= CK_FILE && c->kind <= CK_EXEC)
-		rc = file_test(s->r, c->kind, v);
+		rc = rw_file_test(s->r, c->kind, v);
 	else
 		rc = compare(c, v);
 	free(v);
@@ -522,6 +402,8 @@ struct run {
 	int	 redirect;	/* R='s code */
 	int	 status;	/* F, G */
 	int	 noescape;
+	int	 substituted;	/* cur is a substitution's, no longer the request's */
+	int	 discard_pi;	/* [DPI] */
 };
 
 static int
@@ -544,6 +426,23 @@ join(const char *a, const char *b)
 	if (asprintf(&p, "%s%s", a, b) == -1)
 		abort();
 	return p;
+}
+
+/*
+ * What a rule matches: Apache's per-directory subject is the file name so
+ * far with the PATH_INFO of the directory walk appended, so after a
+ * substitution that copied it, it is there twice, unless [DPI] discarded
+ * it (Apache's documented pitfall, kept).  Before any substitution the
+ * request's path is both.
+ */
+static char *
+subject(struct state *s, const struct run *run)
+{
+	char buf[PATH_MAX];
+
+	if (!run->substituted || run->discard_pi || is_url(run->cur))
+		return xstrdup(run->cur);
+	return join(run->cur, rw_path_info(s->r, buf, sizeof(buf)));
 }
 
 /* Apache's splitout_queryargs(): a '?' in the substitution. */
@@ -598,15 +497,18 @@ apply_rule(struct state *s, const struct rw_rule *u, struct run *run)
 {
 	struct rw_req	*r = s->r;
 	size_t		 dl = strlen(r->dir_url);
-	const char	*subj = run->cur;
-	char		*news;
+	const char	*subj;
+	char		*news, *x, *whole;
+	size_t		 i;
 	int		 m, was;
 
+	subj = whole = subject(s, run);
 	if (strncmp(subj, r->dir_url, dl) == 0)
 		subj += dl;
 	s->rule.n = s->cond.n = 0;
 	s->flags = u->flags;
 	m = rx_match(s, u->re, subj, u->neg ? NULL : &s->rule);
+	free(whole);
 	if (u->neg ? m : !m)
 		return 0;
 	if (!conds_true(s, u))
@@ -616,6 +518,11 @@ apply_rule(struct state *s, const struct rw_rule *u, struct run *run)
 	was = r->uncacheable;
 	apply_env(s, u);
 	r->uncacheable = was;
+	for (i = 0; i < u->ncookies; i++) {
+		x = expand(s, u->cookies[i]);
+		rw_add_cookie(r, x);
+		free(x);
+	}
 	if (u->type != NULL)
 		set_str(&r->content_type, u->type);
 	if (u->handler != NULL)
@@ -629,7 +536,9 @@ apply_rule(struct state *s, const struct rw_rule *u, struct run *run)
 		split_query(run, news, u->flags);
 		free(run->cur);
 		run->cur = place(r, news);
-		run->changed = 1;
+		run->changed = run->substituted = 1;
+		if (u->flags & RF_DPI)
+			run->discard_pi = 1;
 	} else if (u->flags & RF_QSD) {
 		set_str(&run->query, NULL);
 		run->changed = 1;
@@ -1008,6 +917,7 @@ rw_req_clear(struct rw_req *r)
 	free(r->new_query);
 	free(r->content_type);
 	free(r->handler);
+	rw_cookies_clear(r);
 	r->location = r->new_uri = r->new_query = r->content_type = r->handler = NULL;
 	r->status = 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "htaccess.h"
@@ -232,9 +233,9 @@ fill(struct rw_req *q, struct ht_req *r, struct ctx *c, const struct rw_dir *d,
 	q->method = r->method_str;
 	q->uri = r->uri;
 	q->query = r->query;
-	snprintf(the_request, tsz, "%s %s HTTP/1.1", r->method_str, r->raw_uri);
+	q->protocol = r->protocol != NULL ? r->protocol : "HTTP/1.1";
+	snprintf(the_request, tsz, "%s %s %s", r->method_str, r->raw_uri, q->protocol);
 	q->the_request = the_request;
-	q->protocol = "HTTP/1.1";
 	q->host = r->host;
 	snprintf(name, nsz, "%.*s", (int)strcspn(r->host, r->host[0] == '[' ? "]" : ":"),
 	    r->host);
@@ -260,12 +261,33 @@ fill(struct rw_req *q, struct ht_req *r, struct ctx *c, const struct rw_dir *d,
 	q->ended = r->rewrite_ended;
 }
 
+/* [CO]'s cookies onto every answer, as mod_rewrite's err_headers_out:
+ * a name an earlier pass of this request set stays as that pass set it. */
+static void
+add_cookies(struct ht_req *r, const struct rw_req *q)
+{
+	size_t	i;
+	int	k;
+
+	for (i = 0; i < q->ncookies; i++) {
+		for (k = 0; k < r->nhdr; k++)
+			if (strcasecmp(r->hdr[k].name, "Set-Cookie") == 0 &&
+			    rw_cookie_same(q->cookies[i], r->hdr[k].value))
+				break;
+		if (k == r->nhdr &&
+		    ht_req_add_header(r, "Set-Cookie", q->cookies[i], HT_HDR_ALWAYS) == -1)
+			log_cb(NULL, "rewrite: [CO]: a cookie refused (a control character in it, "
+			    "or too many fields)");
+	}
+}
+
 /* rw_req's decision into ht_req. */
 static int
 decided(struct ht_req *r, struct rw_req *q, enum rw_result res)
 {
 	int rc = HT_FIX_NONE;
 
+	add_cookies(r, q);
 	if (q->uncacheable)
 		r->cacheable = 0;
 	if (q->ended)

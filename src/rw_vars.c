@@ -2,6 +2,7 @@
  * rw_vars.c: the server variables of %{NAME} in rewrite rules, as Apache's
  * mod_rewrite names them.  Unknown names are NULL (empty in a rule).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -43,12 +44,39 @@ time_var(const char *name, char *buf, size_t sz)
 	return NULL;
 }
 
+/* REQUEST_FILENAME before the walk cuts it: the whole path as a file. */
+static void
+full_filename(const struct rw_req *r, char *buf, size_t sz)
+{
+	const char *under;
+
+	if (r->filename != NULL) {
+		snprintf(buf, sz, "%s", r->filename);
+		return;
+	}
+	under = r->uri + (strncmp(r->uri, r->root_url, strlen(r->root_url)) == 0 ?
+	    strlen(r->root_url) : 0);
+	snprintf(buf, sz, "%s%s", r->document_root, under);
+}
+
+const char *
+rw_path_info(struct rw_req *r, char *buf, size_t sz)
+{
+	char	cut[PATH_MAX];
+	size_t	n;
+
+	full_filename(r, buf, sz);
+	snprintf(cut, sizeof(cut), "%s", buf);
+	rw_split_path_info(r, cut);
+	n = strlen(cut);
+	memmove(buf, buf + n, strlen(buf + n) + 1);
+	return buf;
+}
+
 /* The variables that follow from the request's path alone. */
 const char *
 rw_path_var(struct rw_req *r, const char *name, char *buf, size_t sz)
 {
-	const char *under;
-
 	if (strcmp(name, "REQUEST_URI") == 0)
 		return r->uri;
 	if (strcmp(name, "DOCUMENT_ROOT") == 0 || strcmp(name, "CONTEXT_DOCUMENT_ROOT") == 0)
@@ -56,16 +84,12 @@ rw_path_var(struct rw_req *r, const char *name, char *buf, size_t sz)
 	if (strcmp(name, "CONTEXT_PREFIX") == 0)
 		return r->root_url;
 	if (strcmp(name, "REQUEST_FILENAME") == 0 || strcmp(name, "SCRIPT_FILENAME") == 0) {
-		if (r->filename != NULL)
-			snprintf(buf, sz, "%s", r->filename);
-		else {
-			under = r->uri + (strncmp(r->uri, r->root_url, strlen(r->root_url)) == 0 ?
-			    strlen(r->root_url) : 0);
-			snprintf(buf, sz, "%s%s", r->document_root, under);
-		}
+		full_filename(r, buf, sz);
 		rw_split_path_info(r, buf);
 		return buf;
 	}
+	if (strcmp(name, "PATH_INFO") == 0)
+		return rw_path_info(r, buf, sz);
 	return NULL;
 }
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "rewrite.h"
+#include "rewrite_int.h"
 
 static char	root[64];
 static int	rootfd = -1;
@@ -522,7 +522,7 @@ test_flags(void)
 	    "RewriteRule ^NC$ nocase [NC,L]\n"
 	    "RewriteRule ^b/(.*)$ x?v=$1 [B,L]\n"
 	    "RewriteRule ^end$ final [END]\n"
-	    "RewriteRule ^n/(.*)/(.*)$ n/$1-$2 [N]\n"
+	    "RewriteRule ^n/(.*)/(.*)$ n/$1-$2 [N,DPI]\n"
 	    "RewriteRule ^n/(.*)$ done-$1 [L]\n"
 	    "RewriteRule ^self$ self [L]\n"
 	    "RewriteRule ^(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)(l)$ $9$8-$1 [L]\n"
@@ -838,6 +838,143 @@ test_merge(void)
 	rw_dir_free(p);
 }
 
+/* [CO]: Apache's Set-Cookie line, set once per name, also with [F] and [R]. */
+static void
+test_cookie_flag(void)
+{
+	struct rw_dir	*d;
+	struct rw_req	 r;
+	char		 err[256], *line;
+
+	line = rw_cookie_line("sid:abc:.example.org", 0);
+	CHECK_STR(line, "sid=abc; path=/; domain=.example.org");
+	free(line);
+	/* 1,000,000 minutes after the epoch, secure, HttpOnly, SameSite. */
+	line = rw_cookie_line("a:b:ex.org:1000000:/p:true:1:Strict", 0);
+	CHECK_STR(line, "a=b; path=/p; domain=ex.org; expires=Fri, 26-Nov-1971 10:40:00 GMT; "
+	    "secure; HttpOnly; SameSite=Strict");
+	free(line);
+	line = rw_cookie_line("a:b:ex.org:0:/:no:no:false", 0);
+	CHECK_STR(line, "a=b; path=/; domain=ex.org");
+	free(line);
+	line = rw_cookie_line(";a;b:c;ex.org", 0);	/* ';' between, so a ':' in the value */
+	CHECK_STR(line, "a=b:c; path=/; domain=ex.org");
+	free(line);
+	CHECK(rw_cookie_line("a:b", 0) == NULL);	/* no domain: Apache sets nothing */
+	CHECK(rw_cookie_same("a=1; path=/", "a=2"));
+	CHECK(!rw_cookie_same("a=1", "ab=1"));
+
+	d = load("RewriteEngine On\n"
+	    "RewriteRule ^co$ show.php [CO=seen:%{QUERY_STRING}:.example.org,CO=seen:again:x.org,"
+	    "CO=lang:en:x.org:60,L]\n"
+	    "RewriteRule ^deny$ - [CO=tried:1:x.org,F]\n"
+	    "RewriteRule ^go$ /there [CO=went:1:x.org,R=302,L]\n"
+	    "RewriteRule ^short$ - [CO=x:y]\n", err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	req_init(&r, "/co", "v=1", "", "/");
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_INT((int)r.ncookies, 2);
+	if (r.ncookies == 2) {
+		CHECK_STR(r.cookies[0], "seen=v=1; path=/; domain=.example.org");
+		CHECK(strncmp(r.cookies[1], "lang=en; path=/; domain=x.org; expires=", 39) == 0);
+	}
+	CHECK(r.uncacheable);
+	rw_req_clear(&r);
+	req_init(&r, "/deny", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_STATUS);
+	CHECK_INT(r.status, 403);
+	CHECK_INT((int)r.ncookies, 1);
+	rw_req_clear(&r);
+	req_init(&r, "/go", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_STATUS);
+	CHECK_INT(r.status, 302);
+	CHECK_INT((int)r.ncookies, 1);
+	rw_req_clear(&r);
+	req_init(&r, "/short", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_NONE);
+	CHECK_INT((int)r.ncookies, 0);
+	rw_req_clear(&r);
+	rw_dir_free(d);
+}
+
+/*
+ * [DPI]: after a substitution, a per-directory rule sees the file name
+ * so far with the walk's PATH_INFO appended (Apache's), so a rule that
+ * copied it sees it twice unless [DPI] dropped it; %{PATH_INFO}.
+ */
+static void
+test_discard_path(void)
+{
+	struct rw_dir	*d;
+	struct rw_req	 r;
+	char		 err[256];
+
+	d = load("RewriteEngine On\n"
+	    "RewriteRule ^twice/(.*)$ show.php/$1\n"
+	    "RewriteRule ^once/(.*)$ show.php/$1 [DPI]\n"
+	    "RewriteRule ^show\\.php/(.*)$ show.php?got=$1 [L]\n"
+	    "RewriteRule ^pi/ show.php?pi=%{PATH_INFO} [L]\n", err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	req_init(&r, "/twice/a/b", NULL, "", "/");	/* twice/ does not exist */
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_STR(r.new_query, "got=a/b/a/b");
+	rw_req_clear(&r);
+	req_init(&r, "/once/a/b", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_STR(r.new_query, "got=a/b");
+	rw_req_clear(&r);
+	req_init(&r, "/pi/x/y", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_STR(r.new_query, "pi=/x/y");
+	rw_req_clear(&r);
+	rw_dir_free(d);
+}
+
+/* RewriteOptions InheritDown(Before) push a parent's rules down; IgnoreInherit refuses them. */
+static void
+test_inherit_down(void)
+{
+	struct rw_dir	*p, *c, *m, *c2, *m2;
+	struct rw_req	 r;
+	char		 err[256];
+
+	p = load("RewriteEngine On\nRewriteOptions InheritDown\nRewriteRule ^x$ parent [L]\n",
+	    err, sizeof(err));
+	c = load("RewriteRule ^y$ child [L]\n", err, sizeof(err));
+	m = rw_merge(p, c);
+	req_init(&r, "/sub/x", NULL, "", "/sub/");
+	CHECK_INT(run(m, &r), RW_INTERNAL);
+	CHECK_STR(r.new_uri, "/sub/parent");
+	rw_req_clear(&r);
+	/* and further down, through a child that said nothing of it */
+	c2 = load("RewriteRule ^z$ grandchild [L]\n", err, sizeof(err));
+	m2 = rw_merge(m, c2);
+	req_init(&r, "/sub/deeper/x", NULL, "", "/sub/deeper/");
+	CHECK_INT(run(m2, &r), RW_INTERNAL);
+	rw_req_clear(&r);
+	rw_dir_free(m2);
+	rw_dir_free(c2);
+	rw_dir_free(m);
+	rw_dir_free(c);
+	c = load("RewriteOptions IgnoreInherit\nRewriteRule ^y$ child [L]\n", err, sizeof(err));
+	m = rw_merge(p, c);
+	req_init(&r, "/sub/x", NULL, "", "/sub/");
+	CHECK_INT(run(m, &r), RW_NONE);
+	rw_req_clear(&r);
+	rw_dir_free(m);
+	rw_dir_free(c);
+	rw_dir_free(p);
+	/* Apache takes and ignores these. */
+	p = load("RewriteOptions AllowAnyURI MaxRedirects=5 LegacyPrefixDocRoot\n", err,
+	    sizeof(err));
+	CHECK(p != NULL);
+	rw_dir_free(p);
+}
+
 static void
 test_errors(void)
 {
@@ -855,7 +992,7 @@ test_errors(void)
 		{ "RewriteCond %{X} a [XX]", "unknown RewriteCond flag" },
 		{ "RewriteCond %{X}", "TESTSTRING CONDPATTERN" },
 		{ "RewriteBase relative/", "starting with '/'" },
-		{ "RewriteOptions LongURLOptimization", "not offered" },
+		{ "RewriteOptions LongURLOptimization", "unknown option 'LongURLOptimization'" },
 		{ "RewriteMap m txt:/etc/passwd", "not allowed here" },
 		{ "Redirect gone /x http://y/", "takes no URL" },
 		{ "Redirect 404 /x http://y/", "takes no URL" },
@@ -903,6 +1040,9 @@ main(void)
 	test_file_tests();
 	test_alias();
 	test_merge();
+	test_cookie_flag();
+	test_discard_path();
+	test_inherit_down();
 	test_errors();
 	{
 		char cmd[128];
