@@ -729,6 +729,21 @@ status(struct rw_req *r, int code, char *loc)
 	return RW_STATUS;
 }
 
+/* p is the file the request's path named: the path itself, or the path
+ * without what the walk makes PATH_INFO (Apache compares file names). */
+static int
+same_file(struct rw_req *r, const char *p)
+{
+	char	pi[PATH_MAX];
+	size_t	n = strlen(p);
+
+	if (strcmp(p, r->uri) == 0)
+		return 1;
+	if (strncmp(p, r->uri, n) != 0 || r->uri[n] != '/')
+		return 0;
+	return strcmp(r->uri + n, rw_path_info(r, pi, sizeof(pi))) == 0;
+}
+
 static enum rw_result
 internal(const struct rw_dir *d, struct rw_req *r, struct run *run)
 {
@@ -742,12 +757,17 @@ internal(const struct rw_dir *d, struct rw_req *r, struct run *run)
 		free(p);
 		return status(r, 403, NULL);
 	}
-	/* Apache's guard: a rule that gives back what it got does nothing. */
-	if (strcmp(p, r->uri) == 0 && ((run->query == NULL && (r->query == NULL ||
-	    *r->query == '\0')) || (run->query != NULL && r->query != NULL &&
-	    strcmp(run->query, r->query) == 0))) {
+	/* Apache's guard: a rule that gives back the file it got does
+	 * nothing, whatever the query. */
+	if (same_file(r, p)) {
 		free(p);
-		return RW_NONE;
+		if ((run->query == NULL && (r->query == NULL || *r->query == '\0')) ||
+		    (run->query != NULL && r->query != NULL && strcmp(run->query, r->query) == 0))
+			return RW_NONE;
+		/* Apache keeps the new query (and the PATH_INFO) and makes no
+		 * second pass: served again, with no more rules. */
+		p = xstrdup(r->uri);
+		r->ended = 1;
 	}
 	if (++r->internal > RW_MAX_INTERNAL) {
 		rlog(r, "rewrite: more than %d internal redirects (a loop?)", RW_MAX_INTERNAL);

@@ -26,6 +26,7 @@ requests.txt, one item a line (shell-like quoting, # comments):
         auth=USER:PASSWORD  Basic credentials
         h=NAME:VALUE        a request header (repeatable)
         compare=H1,H2       more response headers compared for this one
+        proto=HTTP/1.0      the request line's protocol (HTTP/1.1 unless told)
         body=text           compare the whole body (an ErrorDocument text)
         differ=WHAT:REASON  an intended difference: WHAT (status, location,
                             body or a header) is not compared, for REASON
@@ -179,6 +180,9 @@ def load_case(name):
                         req["compare"] += [h.lower() for h in v.split(",")]
                     elif k == "body":
                         req["body"] = v
+                    elif k == "proto":
+                        assert v in ("HTTP/1.0", "HTTP/1.1"), f"{name}: {line}: proto={v}"
+                        req["proto"] = v
                     elif k == "gap":
                         part, _, why = v.partition(":")
                         assert why, f"{name}: {line}: gap= needs PART:REASON"
@@ -520,7 +524,8 @@ def expires_close(a, b):
 
 
 def ask(srv, case, req):
-    lines = [f"{req['method']} {req['path']} HTTP/1.1", f"Host: {host_of(case['name'])}",
+    lines = [f"{req['method']} {req['path']} {req.get('proto', 'HTTP/1.1')}",
+             f"Host: {host_of(case['name'])}",
              "Connection: close"] + req["headers"]
     if req["method"] in ("POST", "PUT"):
         lines.append("Content-Length: 0")
@@ -566,9 +571,11 @@ def test_htaccess_matches_apache(pair, name):
         before = error_logs(pair, case)
         l = ask(pair["lockerd"], case, req)
         if os.environ.get("HTACCESS_DIFF_SHOW"):
+            extra = lambda x: "".join(f"\n    {h}: {x['hdrs'].get(h)!r}" for h in
+                                      case["compare"] + req["compare"] if h != "content-type")
             print(f"\n== {name}: {req['line']}\n  apache:  {a['status']} {a['location']} "
-                  f"{a['source'][:300]!r}\n  lockerd: {l['status']} {l['location']} "
-                  f"{l['source'][:300]!r}")
+                  f"{a['source'][:300]!r}{extra(a)}\n  lockerd: {l['status']} {l['location']} "
+                  f"{l['source'][:300]!r}{extra(l)}")
         if l["status"] == 500 and a["status"] != 500:
             d = unknown_directive(pair, case, before)
             if d:
