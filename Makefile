@@ -37,7 +37,7 @@ LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c contr
 	       ctl_certs.c \
 	       cio.c tls.c certs.c tickets.c \
 	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_flags.c rw_files.c rw_ht.c \
-	       htwalk.c htexpr.c htcore.c access.c access_host.c authbasic.c autoindex.c htdocs.c \
+	       htwalk.c htexpr.c htcore.c access.c access_host.c access_dns.c authbasic.c autoindex.c htdocs.c \
 	       phpini.c phprun.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
@@ -52,7 +52,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
-	       $(B)/http.o $(B)/access.o $(B)/access_host.o $(B)/authbasic.o $(B)/htdocs.o \
+	       $(B)/http.o $(B)/access.o $(B)/access_host.o $(B)/access_dns.o $(B)/authbasic.o $(B)/htdocs.o \
 	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o
 
 all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
@@ -153,7 +153,7 @@ $(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c src/rw_v
 # that adds rows adds its sources here too.
 HT_FUZZ_SRCS = src/htaccess.c src/httable.c src/htreq.c src/htexpr.c src/htcore.c src/htwalk.c \
 	       src/http.c src/rw_ht.c src/rewrite.c src/rw_eval.c src/rw_vars.c src/rw_flags.c src/rw_files.c \
-	       src/access.c src/access_host.c src/authbasic.c src/htdocs.c src/autoindex.c
+	       src/access.c src/access_host.c src/access_dns.c src/authbasic.c src/htdocs.c src/autoindex.c
 $(B)/fuzz/fuzz_htaccess: fuzz/fuzz_htaccess.c $(HT_FUZZ_SRCS) src/phpini.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8 -lcrypt -lcrypto
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)

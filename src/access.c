@@ -228,6 +228,7 @@ leaf_parse(struct ht_parse *p, struct az_node *n, const char *what, int argc, ch
 		{ "local", AK_LOCAL, 0 }, { "valid-user", AK_VALID_USER, 0 },
 		{ "user", AK_USER, -1 }, { "group", AK_GROUP, -1 }, { "env", AK_ENV, -1 },
 		{ "method", AK_METHOD, -1 }, { "expr", AK_EXPR, -1 },
+		{ "forward-dns", AK_FWD_DNS, -1 },
 	};
 	size_t	i;
 
@@ -253,6 +254,7 @@ leaf_parse(struct ht_parse *p, struct az_node *n, const char *what, int argc, ch
 	case AK_EXPR:
 		return leaf_expr(p, n, argc, argv);
 	case AK_HOST:
+	case AK_FWD_DNS:
 	case AK_USER:
 	case AK_GROUP:
 	case AK_ENV:
@@ -687,6 +689,12 @@ leaf_check(const struct ht_conf *c, const struct az_node *n, struct ht_req *r)
 		for (i = 0; i < n->nargs; i++)
 			if (az_remote_name(r) != NULL && az_host_match(n->args[i], az_remote_name(r)))
 				return AZ_GRANTED;
+		return AZ_DENIED;
+	case AK_FWD_DNS:
+		if (az_remote_addr(r, a) == 0)
+			for (i = 0; i < n->nargs; i++)
+				if (az_name_has_addr(n->args[i], a))
+					return AZ_GRANTED;
 		return AZ_DENIED;
 	case AK_ENV:
 		for (i = 0; i < n->nargs; i++)

@@ -94,4 +94,8 @@ int	auth_hash_check(const char *hash, const char *password);
 /* Bound a line of a password file may not pass. */
 #define AUTH_LINE_MAX	1024
 
+/* ap_expr's -ipmatch and -R: whether addr (text) is in net ("a", "a/len",
+ * "a/mask", "10.1"): 1 or 0, -1 if either is not an address. */
+int	access_ip_match(const char *addr, const char *net);
+
 #endif

@@ -4,9 +4,8 @@
  * forms of mod_access_compat (Order, Allow, Deny, Satisfy) and mod_ssl's
  * per-directory client-certificate checks (SSLVerifyClient, SSLRequire).
  *
- * Nothing here does DNS: a client's only name is "localhost", for a
- * loopback address (what /etc/hosts says); every other name requirement
- * fails, as Apache's does when the double-reverse lookup fails.
+ * The client's name itself (a double-reverse lookup in the hosts file,
+ * never DNS) is access_dns.c's.
  */
 #include <sys/types.h>
 
@@ -156,21 +155,24 @@ az_net_match(const struct az_net *n, const uint8_t a[16])
 }
 
 int
+access_ip_match(const char *addr, const char *net)
+{
+	struct az_net	n, one;
+	uint8_t		a[16];
+
+	if (az_parse_net(net, &n) == -1 || az_parse_net(addr, &one) == -1)
+		return -1;
+	memcpy(a, one.addr, 16);
+	return az_net_match(&n, a);
+}
+
+int
 az_is_loopback(const uint8_t a[16])
 {
 	static const uint8_t	one6[16] = { [15] = 1 };
 	static const uint8_t	pre4[12] = { [10] = 0xff, [11] = 0xff };
 
 	return memcmp(a, one6, 16) == 0 || (memcmp(a, pre4, 12) == 0 && a[12] == 127);
-}
-
-/* The client's name as a double-reverse lookup would give it (see the top). */
-const char *
-az_remote_name(const struct ht_req *r)
-{
-	uint8_t	a[16];
-
-	return az_remote_addr(r, a) == 0 && az_is_loopback(a) ? "localhost" : NULL;
 }
 
 /* Apache's host match: the whole name, or a tail at a dot boundary. */

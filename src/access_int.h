@@ -13,7 +13,7 @@
 enum az_result { AZ_DENIED, AZ_GRANTED, AZ_NEUTRAL, AZ_NO_USER, AZ_ERROR };
 enum az_op { AZ_LEAF, AZ_AND, AZ_OR };
 enum az_kind { AK_ALL, AK_IP, AK_HOST, AK_LOCAL, AK_VALID_USER, AK_USER, AK_GROUP,
-	AK_ENV, AK_METHOD, AK_EXPR };
+	AK_ENV, AK_METHOD, AK_EXPR, AK_FWD_DNS };
 enum { MERGE_UNSET, MERGE_OFF, MERGE_AND, MERGE_OR };
 enum { ORDER_DENY_ALLOW, ORDER_ALLOW_DENY, ORDER_MUTUAL };	/* 0: Apache's default */
 enum { SAT_UNSET, SAT_ALL, SAT_ANY };
@@ -91,8 +91,12 @@ int	az_parse_net(const char *arg, struct az_net *n);
 int	az_remote_addr(const struct ht_req *r, uint8_t out[16]);
 int	az_net_match(const struct az_net *n, const uint8_t a[16]);
 int	az_is_loopback(const uint8_t a[16]);
-const char *az_remote_name(const struct ht_req *r);
 int	az_host_match(const char *want, const char *name);
+
+/* access_dns.c: the client's name by a double-reverse lookup of the hosts
+ * file (NULL: none), and whether a name's addresses there include a. */
+const char *az_remote_name(const struct ht_req *r);
+int	az_name_has_addr(const char *name, const uint8_t a[16]);
 int	az_method_index(const char *name);
 int	az_req_method(const struct ht_req *r);
 int	az_join_args(char *out, size_t cap, int argc, char **argv);

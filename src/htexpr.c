@@ -2,7 +2,8 @@
  * htexpr.c: <If>'s expressions, the part of Apache's ap_expr that .htaccess
  * files use: %{VAR}, 'strings' with %{VAR} in them, ==, !=, <, >, =~, !~
  * against /regex/ or m#regex#(i), -eq and the other integer tests, in
- * {...}, the file tests -f -d -s -l -e, -n and -z, the functions req(),
+ * {...}, the file tests -f -d -s -l -e, -n, -z and -T, the client's
+ * address tests -R and -ipmatch, the functions req(),
  * http(), env(), reqenv(), tolower(), toupper(), joined by !, && and ||
  * with parentheses.  Parsed once with the file, evaluated per request.
  */
@@ -17,6 +18,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "access.h"
 #include "htaccess.h"
 
 #define EXPR_MAX_DEPTH	32	/* nested ( and ! */
@@ -301,10 +303,10 @@ node(struct lex *l, enum node_kind k)
 
 static const char *const binops[] = {
 	"==", "!=", "<=", ">=", "=~", "!~", "=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt",
-	"-ge", "-strmatch", "-strcmatch", NULL
+	"-ge", "-strmatch", "-strcmatch", "-ipmatch", NULL
 };
 static const char *const unops[] = {
-	"-f", "-d", "-s", "-l", "-L", "-h", "-e", "-n", "-z", "-F", "-U", NULL
+	"-f", "-d", "-s", "-l", "-L", "-h", "-e", "-n", "-z", "-F", "-U", "-R", "-T", NULL
 };
 
 /* An operator at l->s from list (the longest first in list order); NULL if none. */
@@ -683,6 +685,8 @@ compare(const char *op, const char *a, const char *b)
 		return x >= y;
 	if (strcmp(op, "-strcmatch") == 0)
 		return fnmatch_ci(b, a);
+	if (strcmp(op, "-ipmatch") == 0)
+		return access_ip_match(a, b);
 	return fnmatch_cs(b, a);	/* -strmatch */
 }
 
@@ -712,6 +716,11 @@ eval(const struct ht_expr *e, struct ht_req *r)
 			return a[0] != '\0';
 		if (strcmp(e->op, "-z") == 0)
 			return a[0] == '\0';
+		if (strcmp(e->op, "-R") == 0)
+			return access_ip_match(r->remote != NULL ? r->remote : "", a);
+		if (strcmp(e->op, "-T") == 0)
+			return a[0] != '\0' && strcmp(a, "0") != 0 && strcasecmp(a, "off") != 0 &&
+			    strcasecmp(a, "false") != 0 && strcasecmp(a, "no") != 0;
 		return file_test(e->op, a);
 	case N_IN:
 		word_value(r, e->w1, a, sizeof(a));

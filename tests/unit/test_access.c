@@ -192,6 +192,47 @@ run_tls(const char *text, const char *tls, const char *query)
 
 /* ------------------------------------------------------------ Require */
 
+/* Whether the hosts file names addr (the tests below take the machine's). */
+static int
+hosts_has(const char *addr)
+{
+	char	line[512];
+	FILE	*f = fopen("/etc/hosts", "r");
+	int	found = 0;
+
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
+		found = strncmp(line, addr, strlen(addr)) == 0 &&
+		    (line[strlen(addr)] == ' ' || line[strlen(addr)] == '\t');
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+/*
+ * Require host and forward-dns by the hosts file only: 127.0.0.1 is
+ * "localhost" there (its double-reverse holds), an address the file does
+ * not name has no name at all, even on loopback, and a name the file
+ * does not know has no address (no DNS asked).
+ */
+static void
+test_host_names(void)
+{
+	if (!hosts_has("127.0.0.1")) {
+		fprintf(stderr, "test_host_names: /etc/hosts names no 127.0.0.1: skipped\n");
+		return;
+	}
+	CHECK_INT(run("Require host LocalHost", HTTP_M_GET, "127.0.0.1"), 0);
+	CHECK_INT(run("Require host host", HTTP_M_GET, "127.0.0.1"), 403);	/* not a dot's tail */
+	CHECK_INT(run("Require forward-dns localhost", HTTP_M_GET, "127.0.0.1"), 0);
+	CHECK_INT(run("Require forward-dns no-such-name.invalid", HTTP_M_GET, "127.0.0.1"), 403);
+	CHECK_INT(run("Require forward-dns", HTTP_M_GET, "127.0.0.1"), -2);	/* a parse error */
+	if (!hosts_has("127.0.0.77")) {
+		CHECK_INT(run("Require host localhost", HTTP_M_GET, "127.0.0.77"), 403);
+		CHECK_INT(run("Require forward-dns localhost", HTTP_M_GET, "127.0.0.77"), 403);
+		CHECK_INT(run("Order allow,deny\nAllow from localhost", HTTP_M_GET, "127.0.0.77"), 403);
+	}
+}
+
 static void
 test_require_table(void)
 {
@@ -213,6 +254,16 @@ test_require_table(void)
 	CHECK_INT(run("Require local", HTTP_M_GET, "10.0.0.1"), 403);
 	CHECK_INT(run("Require host localhost", HTTP_M_GET, "127.0.0.1"), 0);
 	CHECK_INT(run("Require host example.org", HTTP_M_GET, "93.184.216.34"), 403);
+	/* ap_expr's address tests, and -T. */
+	CHECK_INT(run("Require expr -R '127.0.0.0/8'", HTTP_M_GET, "127.0.0.1"), 0);
+	CHECK_INT(run("Require expr -R '10.1'", HTTP_M_GET, "127.0.0.1"), 403);
+	CHECK_INT(run("Require expr -R '2001:db8::/32'", HTTP_M_GET, "2001:db8::7"), 0);
+	CHECK_INT(run("Require expr %{REMOTE_ADDR} -ipmatch '192.168.0.0/255.255.0.0'",
+	    HTTP_M_GET, "192.168.4.4"), 0);
+	CHECK_INT(run("Require expr -R 'not-an-address'", HTTP_M_GET, "127.0.0.1"), 500);
+	CHECK_INT(run("Require expr -T 'off'", HTTP_M_GET, "127.0.0.1"), 403);
+	CHECK_INT(run("Require expr -T 'yes'", HTTP_M_GET, "127.0.0.1"), 0);
+	test_host_names();
 	CHECK_INT(run("Require method GET", HTTP_M_HEAD, "1.2.3.4"), 0);
 	CHECK_INT(run("Require method GET", HTTP_M_POST, "1.2.3.4"), 403);
 	CHECK_INT(run("Require env NOPE", HTTP_M_GET, "1.2.3.4"), 403);
