@@ -4,7 +4,8 @@
  * words split on blanks), the rest is the request's path, a '?' and its
  * query.  Whatever the rules, parsing and evaluation must not crash or
  * leak, an internal redirect stays under the locker's URL prefix with no
- * dot segment left, and a Location carries no byte that ends a header.
+ * dot segment left, and a Location or a [CO] cookie carries no byte that
+ * ends a header.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,8 @@ header(void *ctx, const char *name)
 static void
 check(const struct rw_req *r, enum rw_result res)
 {
+	size_t i;
+
 	if (res == RW_INTERNAL) {
 		REQUIRE(strncmp(r->new_uri, "/~alice", 7) == 0);
 		REQUIRE(r->new_uri[7] == '/' || r->new_uri[7] == '\0');
@@ -63,6 +66,8 @@ check(const struct rw_req *r, enum rw_result res)
 		REQUIRE(r->status >= 300 && r->status <= 599);
 	if (r->location != NULL)
 		REQUIRE(strpbrk(r->location, "\r\n") == NULL);
+	for (i = 0; i < r->ncookies; i++)
+		REQUIRE(strpbrk(r->cookies[i], "\r\n") == NULL);
 }
 
 int

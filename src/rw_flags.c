@@ -114,6 +114,11 @@ rw_add_cookie(struct rw_req *r, const char *spec)
 	r->uncacheable = 1;
 	if ((line = rw_cookie_line(spec, (long long)time(NULL))) == NULL)
 		return;
+	/* A value taken from the request must not end the header line. */
+	if (strpbrk(line, "\r\n") != NULL) {
+		free(line);
+		return;
+	}
 	for (i = 0; i < r->ncookies; i++)
 		if (rw_cookie_same(r->cookies[i], line)) {
 			free(line);
