@@ -53,6 +53,8 @@ struct tls_site {
 struct tls_set {
 	struct tls_site	*sites;
 	size_t		 n, cap;
+	uint32_t	*index;		/* open addressing: site number + 1, or 0 */
+	size_t		 icap;		/* a power of two, at least twice n */
 	X509_STORE	*client_ca;		/* tls-client-ca's, or NULL */
 	STACK_OF(X509_NAME) *client_ca_names;	/* ... named in the request */
 };
@@ -117,15 +119,64 @@ tls_init(void)
 
 /* ------------------------------------------------------------ callbacks */
 
+/*
+ * Names to sites by hash: SNI looks one up on every handshake, and a host
+ * of many vhosts has thousands (a walk over them all per handshake, and per
+ * certificate while a set is built, grew with the square of their number).
+ */
+static uint32_t
+host_hash(const char *host)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*host != '\0')
+		h = (h ^ (unsigned char)*host++) * 16777619u;
+	return h;
+}
+
 static struct tls_site *
 site_find(const struct tls_set *s, const char *host)
 {
+	size_t		i;
+	uint32_t	v;
+
+	if (s->icap == 0)
+		return NULL;
+	for (i = host_hash(host) & (s->icap - 1); (v = s->index[i]) != 0;
+	    i = (i + 1) & (s->icap - 1))
+		if (strcmp(s->sites[v - 1].host, host) == 0)
+			return &s->sites[v - 1];
+	return NULL;
+}
+
+static void
+index_put(uint32_t *index, size_t icap, const char *host, uint32_t v)
+{
 	size_t i;
 
+	for (i = host_hash(host) & (icap - 1); index[i] != 0; i = (i + 1) & (icap - 1))
+		;
+	index[i] = v;
+}
+
+/* Room for one more site in the index, rebuilt twice as large when full. */
+static int
+index_grow(struct tls_set *s)
+{
+	size_t		 icap, i;
+	uint32_t	*index;
+
+	if (2 * (s->n + 1) <= s->icap)
+		return 0;
+	icap = s->icap ? 2 * s->icap : 64;
+	if ((index = calloc(icap, sizeof(*index))) == NULL)
+		return -1;
 	for (i = 0; i < s->n; i++)
-		if (strcmp(s->sites[i].host, host) == 0)
-			return &s->sites[i];
-	return NULL;
+		index_put(index, icap, s->sites[i].host, (uint32_t)i + 1);
+	free(s->index);
+	s->index = index;
+	s->icap = icap;
+	return 0;
 }
 
 /* The exact name, then *.parent one label deep; NULL: the default. */
@@ -293,6 +344,7 @@ set_free(struct tls_set *s)
 	for (i = 0; i < s->n; i++)
 		SSL_CTX_free(s->sites[i].ctx);
 	free(s->sites);
+	free(s->index);
 	X509_STORE_free(s->client_ca);
 	sk_X509_NAME_pop_free(s->client_ca_names, X509_NAME_free);
 	memset(s, 0, sizeof(*s));
@@ -326,6 +378,8 @@ site_get(struct tls_set *s, const char *host)
 
 	if ((st = site_find(s, host)) != NULL)
 		return st;
+	if (index_grow(s) == -1)
+		return NULL;
 	if (s->n == s->cap) {
 		size_t	 cap = s->cap ? s->cap * 2 : 16;
 		void	*p = realloc(s->sites, cap * sizeof(*s->sites));
@@ -340,7 +394,7 @@ site_get(struct tls_set *s, const char *host)
 	snprintf(st->host, sizeof(st->host), "%s", host);
 	if ((st->ctx = ctx_new()) == NULL)
 		return NULL;
-	s->n++;
+	index_put(s->index, s->icap, st->host, (uint32_t)++s->n);
 	return st;
 }
 
