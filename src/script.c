@@ -40,6 +40,7 @@ struct script {
 	char		 name[256];	/* for the error log */
 	char		 tag[24];	/* a pool's: "" or its settings' (phpini.c) */
 	uint64_t	 used;		/* a pool's: last handed out */
+	uint64_t	 quiet_ms;	/* a settings' pool: retired after this unused */
 	struct linebuf	 errl;		/* a partial stderr line */
 };
 
@@ -478,6 +479,24 @@ script_events(const struct pollfd *p, int n)
 	}
 }
 
+/*
+ * A pool of a .htaccess's settings that nothing has used for its quiet
+ * time goes (an edit leaves the old set's behind), as an idle worker goes
+ * with its plain pool; *next is when to look again.
+ */
+static void
+pool_retire(struct script *p, uint64_t now, uint64_t *next)
+{
+	if (p->pool != 1 || p->tag[0] == '\0' || p->quiet_ms == 0)
+		return;
+	if (p->used + p->quiet_ms <= now) {
+		pool_stop(p);
+		return;
+	}
+	if (*next == 0 || p->used + p->quiet_ms < *next)
+		*next = p->used + p->quiet_ms;
+}
+
 /* Milliseconds to the next wall-clock limit, or -1; kills what is past it.
  * Lines lost on the way to logd are told it here too, until they are. */
 int
@@ -489,8 +508,10 @@ script_timeouts(void)
 	if (script_log_lost_tell() == -1)
 		next = now + 100;
 	for (i = 0; i < nscripts; i++) {
-		if (scripts[i].pool)
+		if (scripts[i].pool) {
+			pool_retire(&scripts[i], now, &next);
 			continue;
+		}
 		if (scripts[i].deadline <= now) {
 			log_line(&scripts[i], "killed: over script-timeout", 27);
 			kill(-scripts[i].pid, SIGKILL);
@@ -539,6 +560,21 @@ pool_sock_path(const struct script_req *s, char *out, size_t outsz)
 		snprintf(out, outsz, "/tmp/.lockerd-fcgi-%s-%s.sock", s->interp->ext, pool_tag(s));
 	else
 		snprintf(out, outsz, "%s/../tmp/.lockerd-fcgi-%s.sock", s->docroot, s->interp->ext);
+}
+
+/*
+ * How long a pool of settings may go unused before it is retired: no
+ * request can still be on it (none longer than script-timeout, and front
+ * reuses a resolution for file-cache-valid at most), and not before an
+ * idle worker would go.
+ */
+static uint64_t
+pool_quiet_ms(const struct config *c)
+{
+	uint64_t busy = ((uint64_t)c->script_timeout + c->file_cache_valid + 1) * 1000;
+	uint64_t idle = (uint64_t)c->worker_idle_timeout * 1000;
+
+	return busy > idle ? busy : idle;
 }
 
 static struct script *
@@ -613,6 +649,7 @@ pool_start(const struct script_req *s)
 	sc->sock = -1;
 	snprintf(sc->name, sizeof(sc->name), "%s", s->interp->path);
 	snprintf(sc->tag, sizeof(sc->tag), "%s", pool_tag(s));
+	sc->quiet_ms = pool_quiet_ms(s->conf);
 	return sc;
 }
 

@@ -9,6 +9,7 @@ import itertools
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -206,6 +207,49 @@ def test_another_locker_is_not_touched(srv, me):
     assert show(srv, "bob", "iso/i.php", "memory_limit")["memory_limit"] == "'128M'"
 
 
+def php_pools(d, locker):
+    """The precision= of each php-cgi master of the locker ("" for its plain pool)."""
+    uid = d.info(locker)["uid"]
+    masters = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+            with open(f"/proc/{pid}/status") as f:
+                ppid = int(re.search(r"PPid:\s+(\d+)", f.read()).group(1))
+            st = os.stat(f"/proc/{pid}")
+        except (OSError, AttributeError):
+            continue
+        if st.st_uid != uid or not cmd or not cmd[0].endswith(b"php-cgi"):
+            continue
+        with open(f"/proc/{ppid}/cmdline", "rb") as f:
+            if f.read().split(b"\0")[0].endswith(b"php-cgi"):
+                continue    # a child of a pool's master
+        masters.append(b" ".join(a for a in cmd if a.startswith(b"precision=")).decode())
+    return sorted(masters)
+
+
+def test_an_unused_pool_of_settings_retires(make_lockerd):
+    # An edit leaves the old set's pool behind: it goes once unused for
+    # max(worker-idle-timeout, script-timeout + file-cache-valid + 1 s) =
+    # 4 s here, while the worker, kept busy, stays.
+    d = make_lockerd(extra="script-timeout 2s\nworker-idle-timeout 3s\n").start()
+    d.signup("dave")
+    d.put("dave", "a/i.php", SHOW)
+    d.put("dave", "b/i.php", SHOW)
+    d.put("dave", "a/.htaccess", "php_value precision 5\n", mode=0o644)
+    d.put("dave", "b/.htaccess", "php_value precision 6\n", mode=0o644)
+    assert show(d, "dave", "a/i.php", "precision")["precision"] == "'5'"
+    assert show(d, "dave", "b/i.php", "precision")["precision"] == "'6'"
+    assert php_pools(d, "dave") == ["precision='5'", "precision='6'"]
+    end = time.time() + 15
+    while time.time() < end and "precision='5'" in php_pools(d, "dave"):
+        assert show(d, "dave", "b/i.php", "precision")["precision"] == "'6'"
+        time.sleep(0.5)
+    assert php_pools(d, "dave") == ["precision='6'"]
+    assert show(d, "dave", "a/i.php", "precision")["precision"] == "'5'"   # started anew
+
+
 def test_pools_of_settings_are_bounded(make_lockerd):
     d = make_lockerd().start()
     d.signup("carol")
@@ -219,18 +263,7 @@ def test_pools_of_settings_are_bounded(make_lockerd):
     # (none quiet long enough to retire) ran by CGI, said once in the log.
     assert [g["via"] for g in got] == ["fastcgi"] * 4 + ["cgi"] * 2, got
     assert wait_for(lambda: b"more sets of .htaccess php_value" in error_log(d, "carol"))
-    uid = d.info("carol")["uid"]
-    masters = set()
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
-            st = os.stat(f"/proc/{pid}")
-        except OSError:
-            continue
-        if st.st_uid == uid and cmd and cmd[0].endswith(b"php-cgi"):
-            masters.add(b" ".join(a for a in cmd if a.startswith(b"precision=")))
-    assert len(masters - {b""}) == 4, masters
+    assert php_pools(d, "carol") == [f"precision='{n + 2}'" for n in range(4)]
 
 
 def test_the_table_of_system_settings_matches_php():
