@@ -68,12 +68,14 @@ load_routes(int fd)
 {
 	struct route_table	*t;
 	struct stat		 st;
+	struct timespec		 t0, t1;
 	char			*buf;
 
 	if (fstat(fd, &st) == -1 || st.st_size <= 0 || st.st_size > (256 << 20)) {
 		log_warnx("front: bad routes descriptor");
 		return -1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((buf = malloc((size_t)st.st_size)) == NULL)
 		return -1;
 	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size ||
@@ -87,6 +89,9 @@ load_routes(int fd)
 	if (F.routes)
 		route_table_free(F.routes);
 	F.routes = t;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("front: routes of %lld bytes loaded in %.2f ms", (long long)st.st_size,
+	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }
 
