@@ -28,7 +28,7 @@ endif
 LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c control.c \
 	       ctl_lockers.c ctl_vhosts.c ctl_run.c ctl_status.c ctl_limits.c \
 	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c wire.c http.c \
-	       route.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
+	       route.c route_delta.c route_push.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \
@@ -76,7 +76,7 @@ $(B)/dns01-tool: tests/tools/dns01_tool.c $(B)/dns01.o $(B)/config.o $(B)/jail.o
 
 # Unit tests: one test file per module, linked against that module.
 $(B)/test_http: tests/unit/test_http.c $(B)/http.o
-$(B)/test_route: tests/unit/test_route.c $(B)/route.o
+$(B)/test_route: tests/unit/test_route.c $(B)/route.o $(B)/route_delta.o
 $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
@@ -126,7 +126,7 @@ $(B)/fuzz/fuzz_http: fuzz/fuzz_http.c src/http.c src/route.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/jail.c src/log.c src/util.c src/route.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c | $(B)/fuzz
+$(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c src/route_delta.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c src/cookie.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^

@@ -374,7 +374,7 @@ class Lockerd:
         return "%s.%s" % (name, DOMAIN)
 
     def fronts(self):
-        return [p for p in tree(self.proc.pid)[1:] if comm_args(p).startswith("lockerd: front")]
+        return [p for p in tree(self.proc.pid)[1:] if comm_args(p).startswith("lockerd -R front")]
 
     def log_lines(self, pattern):
         with open(self.log, errors="replace") as f:
@@ -470,6 +470,7 @@ def part_dir():
     rate = signup_rate(ld, ["s%d" % i for i in range(N_SIGNUP, 2 * N_SIGNUP)])
     result("dir", "signups/s at %d lockers (CLI)" % N_DIR, rate, unit="/s")
     built = route_figures(ld)[0][nb:]
+    result("dir", "whole routing tables built for %d signups" % N_SIGNUP, len(built))
     if built:
         result("dir", "routing table build per signup, p50",
                pct([float(b[1]) for b in built], 0.5), unit="ms")

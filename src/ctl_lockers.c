@@ -195,7 +195,7 @@ do_signup(struct ctl_client *c)
 	/* Counts of an old locker of the name still in flight from front. */
 	stats_forget(lr.name);
 	log_info("signup: locker %s, uid %u (by uid %u)", lr.name, lr.uid, (unsigned)c->uid);
-	routes_push();
+	routes_locker_added(lr.name);
 	send_locker(c, &lr);
 	done(c, 0, NULL);
 }
@@ -249,7 +249,7 @@ do_remove(struct ctl_client *c)
 		return;
 	}
 	stats_forget(lr.name);		/* a new locker of the name counts from 0 */
-	routes_push();
+	routes_locker_removed(lr.name);
 	retire_logs(&lr, stamp);
 	log_info("remove: locker %s, %s %s %s", lr.name, image ? "image" : "home",
 	    !purge ? "archived to" : image ? "deleted" : "purged from",

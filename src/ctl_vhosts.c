@@ -37,7 +37,7 @@ vhost_rechoose(struct ctl_client *c, const struct vhost_rec *old)
 	}
 	log_info("vhost %s: %s", old->host, vhost_https(c) == ROUTE_HTTPS_ONLY ?
 	    "https-only" : "no-https-only");
-	routes_push();
+	routes_vhost_changed(old->host);
 	done(c, 0, NULL);
 }
 
@@ -81,6 +81,7 @@ vhost_take(struct ctl_client *c, const struct vhost_rec *old)
 		return -1;
 	}
 	log_info("vhost %s taken from %s (--force)", old->host, old->locker);
+	routes_vhost_changed(old->host);	/* gone even if a claim follows */
 	return 0;
 }
 
@@ -137,7 +138,7 @@ do_vhost_add(struct ctl_client *c)
 		return;
 	}
 	log_info("vhost add: %s -> %s/%s", host, lr.name, c->req.subdir);
-	routes_push();
+	routes_vhost_changed(host);
 	done(c, 0, NULL);
 }
 
@@ -228,7 +229,7 @@ control_proof_done(struct ctl_client *c, const char *token, int answer)
 		return;
 	}
 	log_info("vhost add: %s -> %s/%s (proved in the DNS)", host, lr.name, cl.subdir);
-	routes_push();
+	routes_vhost_changed(host);
 	done(c, 0, NULL);
 }
 
@@ -272,7 +273,7 @@ do_vhost_remove(struct ctl_client *c)
 		return;
 	}
 	log_info("vhost remove: %s", host);
-	routes_push();
+	routes_vhost_changed(host);
 	done(c, 0, NULL);
 }
 

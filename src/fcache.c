@@ -260,6 +260,20 @@ caches_routes_changed(const struct route_table *old, const struct route_table *n
 	cache_drop_lockers(scache, &ch);
 }
 
+/* One change to the table (route_table_apply's callback): that locker's. */
+void
+caches_locker_changed(const char *locker, void *arg)
+{
+	struct changed ch;
+
+	(void)arg;
+	ch.n = 0;
+	ch.all = 0;
+	changed_cb(locker, &ch);
+	cache_drop_lockers(fcache, &ch);
+	cache_drop_lockers(scache, &ch);
+}
+
 /* The tail of a WIRE_FCGI answer, checked (cgienv.c), as our own copy. */
 struct fres *
 fres_parse(const struct wire_response *r, size_t len)

@@ -95,6 +95,19 @@ load_routes(int fd)
 	return 0;
 }
 
+/*
+ * One change (route_delta.c).  Refused, the table would miss it until the
+ * next whole one: exit, and the master starts a front with a whole table.
+ */
+static void
+apply_route_delta(const struct route_delta *d)
+{
+	if (F.routes == NULL || route_table_apply(F.routes, d, caches_locker_changed, NULL) == -1)
+		fatalx("front %d: a change to the routing table refused (op %u)", F.idx,
+		    (unsigned)d->op);
+	stats_routes(F.master, d->gen);
+}
+
 static void
 worker_chan(const struct msg_worker *m, int fd)
 {
@@ -142,6 +155,7 @@ master_read(void)
 		struct config		c;
 		struct msg_worker	w;
 		uint32_t		gen;	/* MSG_ROUTES: its generation */
+		struct route_delta	d;
 		struct msg_acme_token	t;
 		struct msg_acme_alpn	a;
 	} *m;
@@ -176,6 +190,10 @@ master_read(void)
 			log_flush();
 			if (load_routes(fd) == 0)
 				stats_routes(F.master, m->gen);
+			break;
+		case MSG_ROUTE_DELTA:
+			log_flush();	/* as for MSG_ROUTES */
+			apply_route_delta(&m->d);
 			break;
 		case MSG_WORKER_CHAN:
 			worker_chan(&m->w, fd);

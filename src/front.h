@@ -436,6 +436,7 @@ void	fcache_put(const struct conn *c, int fd, const char *ctype, const struct st
 /* Drop every entry of both caches. */
 void	caches_clear(void);
 /* Drop the entries of the lockers the new routing table changed. */
+void	caches_locker_changed(const char *locker, void *arg);
 void	caches_routes_changed(const struct route_table *old, const struct route_table *new);
 /* The tail of a WIRE_FCGI answer, checked (cgienv.c), as our own copy; NULL if bad. */
 struct fres	*fres_parse(const struct wire_response *r, size_t len);

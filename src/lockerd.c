@@ -1081,17 +1081,32 @@ done:
 	return fd;
 }
 
+/* Keeps fd as the current whole table (the fronts that start next get it). */
+static void
+routes_keep(int fd)
+{
+	if (M->routes_fd > 0)
+		close(M->routes_fd);
+	M->routes_fd = fd;
+	M->routes_fd_gen = M->route_gen;
+}
+
+/* A starting front: the table as it is now, built again only if it changed
+ * since (at start, every front shares one build). */
 void
 routes_push_one(struct child *f)
 {
 	int fd;
 
-	if ((fd = routes_build()) == -1)
-		return;
-	child_send(f, MSG_ROUTES, &M->route_gen, sizeof(M->route_gen), fd);
-	close(fd);
+	if (M->routes_fd <= 0 || M->routes_fd_gen != M->route_gen) {
+		if ((fd = routes_build()) == -1)
+			return;
+		routes_keep(fd);
+	}
+	child_send(f, MSG_ROUTES, &M->route_gen, sizeof(M->route_gen), M->routes_fd);
 }
 
+/* The whole table again (start, reload): what one change cannot say. */
 void
 routes_push(void)
 {
@@ -1100,12 +1115,12 @@ routes_push(void)
 	if ((fd = routes_build()) == -1)
 		return;
 	M->route_gen++;
+	routes_keep(fd);
 	stats_routes_pushed(M->route_gen);
 	for (i = 0; i < M->nfronts; i++)
 		if (M->fronts[i].pid > 0)
 			child_send(&M->fronts[i], MSG_ROUTES, &M->route_gen,
 			    sizeof(M->route_gen), fd);
-	close(fd);
 	acme_names_push();	/* the names changed with the routes */
 }
 

@@ -79,6 +79,10 @@ struct master {
 	/* Of the last routing table pushed; fronts tag their counts with it
 	 * (stats.c: a reused name's new locker gets none of the old one's). */
 	uint32_t	 route_gen;
+	/* The last whole table, for a front that (re)starts: valid while
+	 * routes_fd_gen is route_gen (a change, route_push.c, moves it on). */
+	int		 routes_fd;		/* sealed memfd; 0: none yet */
+	uint32_t	 routes_fd_gen;
 	int		 nfronts;
 	struct child	 fronts[64];
 	struct child	 logd;
@@ -107,6 +111,10 @@ void	locker_front_limits(const char *name, struct msg_worker *m);
 void	fronts_send_limits(const char *name);
 void	logd_send_limits(const char *name);
 void	routes_push_one(struct child *f);
+/* route_push.c: one change to the routing table, sent as that change. */
+void	routes_locker_added(const char *name);
+void	routes_locker_removed(const char *name);
+void	routes_vhost_changed(const char *host);
 void	ev_add(int fd, void *ptr);
 void	ev_mod(int fd, uint32_t events, void *ptr);
 void	ev_del(int fd);

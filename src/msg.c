@@ -31,6 +31,7 @@
 
 #include "lockerd.h"
 #include "acme.h"
+#include "route.h"
 
 #ifdef __SANITIZE_ADDRESS__
 /*
@@ -138,6 +139,7 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_ACME_ISSUED,	MR_ACME, MR_MASTER, NEVER, EXACT(struct msg_acme_issued)),
 	/* master -> acme: the TSIG key's file, which only root may open (DNS-01) */
 	ROW(MSG_ACME_TSIG,	MR_MASTER, MR_ACME, MUST, 0, 0),
+	ROW(MSG_ROUTE_DELTA,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct route_delta)),
 };
 
 const char *

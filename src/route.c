@@ -30,35 +30,12 @@
 #include <string.h>
 
 #include "route.h"
+#include "route_int.h"
 
 #define RT_MAGIC	"LKRT"
 #define RT_VERSION	2
 #define RT_HDRLEN	20
 #define RT_LABEL_MAX	63
-
-/* A string of the loaded table: NUL-terminated in the arena, length kept. */
-struct rt_str {
-	const char	*s;
-	size_t		 len;
-};
-
-struct rt_vhost {
-	struct rt_str	host;
-	struct rt_str	subdir;
-	uint32_t	locker;		/* index into lockers */
-	int		https;		/* ROUTE_HTTPS_* */
-};
-
-struct route_table {
-	char		*arena;
-	struct rt_str	 domain;
-	struct rt_str	*hostnames;
-	size_t		 nhostnames;
-	struct rt_str	*lockers;
-	size_t		 nlockers;
-	struct rt_vhost	*vhosts;
-	size_t		 nvhosts;
-};
 
 struct rb_vhost {
 	char	*host;
@@ -80,7 +57,7 @@ struct route_builder {
 /* ------------------------------------------------------------ checks */
 
 /* strcmp() order for strings that are not NUL-terminated. */
-static int
+int
 str_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int r = memcmp(a, b, alen < blen ? alen : blen);
@@ -312,6 +289,25 @@ route_canon_host(const char *host, size_t len, char *out, size_t outsz)
 	if (namelen > 0 && host[namelen - 1] == '.')
 		namelen--;
 	return canon_name(host, namelen, out, outsz);
+}
+
+/* The loader's checks, for route_delta.c's changes. */
+int
+rt_label_ok(const char *s, size_t len)
+{
+	return label_ok(s, len);
+}
+
+int
+rt_host_ok(const char *s, size_t len)
+{
+	return dns_name_ok(s, len);
+}
+
+int
+rt_subdir_ok(const char *s, size_t len)
+{
+	return subdir_ok(s, len);
 }
 
 /* ----------------------------------------------------------- builder */
@@ -662,16 +658,18 @@ static int
 load_vhosts(struct rbuf *r, struct route_table *t)
 {
 	struct rt_vhost	*v;
+	uint32_t	 li;
 	size_t		 i;
 
 	for (i = 0; i < t->nvhosts; i++) {
 		v = &t->vhosts[i];
 		if (get_str(r, &v->host) == -1 || !dns_name_ok(v->host.s, v->host.len) ||
-		    get_u32(r, &v->locker) == -1 || v->locker >= t->nlockers ||
+		    get_u32(r, &li) == -1 || li >= t->nlockers ||
 		    get_str(r, &v->subdir) == -1 || !subdir_ok(v->subdir.s, v->subdir.len) ||
 		    r->off == r->len || r->p[r->off] > ROUTE_HTTPS_PLAIN_OK)
 			return -1;
 		v->https = r->p[r->off++];
+		v->locker = t->lockers[li];	/* the same string: route_delta.c compares it */
 		if (i > 0 && !ascending(&t->vhosts[i - 1].host, &v->host))
 			return -1;
 	}
@@ -727,6 +725,8 @@ route_table_load(const void *data, size_t len)
 	if (t->arena == NULL || t->hostnames == NULL || t->lockers == NULL ||
 	    t->vhosts == NULL)
 		goto fail;
+	t->caplockers = t->nlockers + 1;
+	t->capvhosts = t->nvhosts + 1;
 
 	if (get_str(&r, &t->domain) == -1 || !dns_name_ok(t->domain.s, t->domain.len) ||
 	    load_names(&r, t->hostnames, t->nhostnames, canon_ok) == -1 ||
@@ -742,8 +742,13 @@ route_table_load(const void *data, size_t len)
 void
 route_table_free(struct route_table *t)
 {
+	size_t i;
+
 	if (t == NULL)
 		return;
+	for (i = 0; i < t->nheap; i++)
+		free(t->heap[i]);
+	free(t->heap);
 	free(t->arena);
 	free(t->hostnames);
 	free(t->lockers);
@@ -863,7 +868,8 @@ route_vhost(const struct route_table *t, const struct rt_vhost *v,
 	}
 	if (set_fs_path(out, prefix, plen, path) == -1)
 		return ROUTE_NO_LOCKER;
-	set_locker(out, &t->lockers[v->locker]);
+	(void)t;
+	set_locker(out, &v->locker);
 	out->https = v->https;
 	return ROUTE_LOCKER;
 }
@@ -999,11 +1005,11 @@ diff_vhosts(const struct route_table *a, const struct route_table *b,
 		else
 			r = str_cmp(va->host.s, va->host.len, vb->host.s, vb->host.len);
 		if (r <= 0 && (r < 0 || !rt_str_eq(&va->subdir, &vb->subdir) ||
-		    !rt_str_eq(&a->lockers[va->locker], &b->lockers[vb->locker])))
-			cb(a->lockers[va->locker].s, arg);
+		    !rt_str_eq(&va->locker, &vb->locker)))
+			cb(va->locker.s, arg);
 		if (r >= 0 && (r > 0 || !rt_str_eq(&va->subdir, &vb->subdir) ||
-		    !rt_str_eq(&a->lockers[va->locker], &b->lockers[vb->locker])))
-			cb(b->lockers[vb->locker].s, arg);
+		    !rt_str_eq(&va->locker, &vb->locker)))
+			cb(vb->locker.s, arg);
 		i += r <= 0;
 		j += r >= 0;
 	}

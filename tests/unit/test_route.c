@@ -641,6 +641,116 @@ test_diff(void)
 	route_table_free(t);
 }
 
+static struct route_delta
+delta(int op, const char *locker, const char *host, const char *subdir, int https)
+{
+	struct route_delta d;
+
+	memset(&d, 0, sizeof(d));
+	d.op = (uint8_t)op;
+	d.https = (uint8_t)https;
+	snprintf(d.locker, sizeof(d.locker), "%s", locker);
+	snprintf(d.host, sizeof(d.host), "%s", host);
+	snprintf(d.subdir, sizeof(d.subdir), "%s", subdir);
+	return d;
+}
+
+static int
+apply(struct route_table *t, int op, const char *locker, const char *host,
+    const char *subdir, int https, char *seen)
+{
+	struct route_delta d = delta(op, locker, host, subdir, https);
+
+	if (seen != NULL)
+		seen[0] = '\0';
+	return route_table_apply(t, &d, seen ? diff_cb : NULL, seen);
+}
+
+/* One change at a time gives what a whole new table would. */
+static void
+test_apply(void)
+{
+	struct route_table	*t = table();
+	struct route_result	 r;
+	struct route_delta	 d;
+	char			 seen[256], name[64];
+	int			 i;
+
+	CHECK_INT(look(t, "dave.example.org", "/", &r), ROUTE_NO_LOCKER);
+	CHECK_INT(apply(t, ROUTE_ADD_LOCKER, "dave", "", "", 0, seen), 0);
+	CHECK_STR(seen, "dave ");
+	CHECK_ROUTE(t, "dave.example.org", "/x", "dave", "/x", "");
+	CHECK_ROUTE(t, "www.example.org", "/~dave/y", "dave", "/y", "/~dave");
+	CHECK_INT(route_table_nlockers(t), 4);
+	CHECK_INT(apply(t, ROUTE_ADD_LOCKER, "dave", "", "", 0, seen), 0);	/* again */
+	CHECK_STR(seen, "");
+	CHECK_INT(route_table_nlockers(t), 4);
+	/* A vhost: new, then moved to another locker and subdir. */
+	CHECK_INT(apply(t, ROUTE_SET_VHOST, "dave", "dave.net", "", ROUTE_HTTPS_ONLY, seen), 0);
+	CHECK_STR(seen, "dave ");
+	CHECK_INT(look(t, "dave.net", "/a", &r), ROUTE_LOCKER);
+	CHECK_STR(r.locker, "dave");
+	CHECK_INT(r.https, ROUTE_HTTPS_ONLY);
+	CHECK_INT(apply(t, ROUTE_SET_VHOST, "alice", "dave.net", "sub", 0, seen), 0);
+	CHECK_STR(seen, "dave alice ");
+	CHECK_ROUTE(t, "dave.net", "/a", "alice", "/sub/a", "");
+	CHECK_ROUTE(t, "www.alice.net", "/", "alice", "/", "");	/* the others stay */
+	CHECK_ROUTE(t, "blog.alice.net", "/p", "alice", "/blog/p", "");
+	/* Refused: a locker not in the table, bad names, an unknown op,
+	 * a field without its NUL; the table is as it was. */
+	CHECK_INT(apply(t, ROUTE_SET_VHOST, "nobody", "n.net", "", 0, NULL), -1);
+	CHECK_INT(look(t, "n.net", "/", &r), ROUTE_UNKNOWN_HOST);
+	CHECK_INT(apply(t, ROUTE_SET_VHOST, "bob", "bad..net", "", 0, NULL), -1);
+	CHECK_INT(apply(t, ROUTE_SET_VHOST, "bob", "b.net", "../x", 0, NULL), -1);
+	CHECK_INT(apply(t, ROUTE_SET_VHOST, "bob", "b.net", "", 3, NULL), -1);
+	CHECK_INT(apply(t, ROUTE_ADD_LOCKER, "Bad_Name", "", "", 0, NULL), -1);
+	CHECK_INT(apply(t, ROUTE_ADD_LOCKER, "", "", "", 0, NULL), -1);
+	CHECK_INT(apply(t, 0, "bob", "", "", 0, NULL), -1);
+	CHECK_INT(apply(t, 9, "bob", "", "", 0, NULL), -1);
+	d = delta(ROUTE_ADD_LOCKER, "x", "", "", 0);
+	memset(d.locker, 'a', sizeof(d.locker));
+	CHECK_INT(route_table_apply(t, &d, NULL, NULL), -1);
+	d = delta(ROUTE_DEL_VHOST, "", "x.net", "", 0);
+	memset(d.host, 'a', sizeof(d.host));
+	CHECK_INT(route_table_apply(t, &d, NULL, NULL), -1);
+	CHECK_INT(route_table_apply(NULL, &d, NULL, NULL), -1);
+	CHECK_INT(route_table_nlockers(t), 4);
+	/* A vhost removed; one that is not there is nothing to do. */
+	CHECK_INT(apply(t, ROUTE_DEL_VHOST, "", "dave.net", "", 0, seen), 0);
+	CHECK_STR(seen, "alice ");
+	CHECK_INT(look(t, "dave.net", "/", &r), ROUTE_UNKNOWN_HOST);
+	CHECK_INT(apply(t, ROUTE_DEL_VHOST, "", "dave.net", "", 0, seen), 0);
+	CHECK_STR(seen, "");
+	/* A locker removed takes its vhosts with it, and no other's. */
+	CHECK_INT(apply(t, ROUTE_DEL_LOCKER, "alice", "", "", 0, seen), 0);
+	CHECK_STR(seen, "alice ");
+	CHECK_INT(look(t, "www.example.org", "/~alice/", &r), ROUTE_NO_LOCKER);
+	CHECK_ROUTE(t, "alice.example.org", "/", "bob", "/", "");	/* bob's vhost now */
+	CHECK_INT(look(t, "www.alice.net", "/", &r), ROUTE_UNKNOWN_HOST);
+	CHECK_INT(look(t, "blog.alice.net", "/", &r), ROUTE_UNKNOWN_HOST);
+	CHECK_ROUTE(t, "deep.example.com", "/z", "bob", "/a/b.c/d/z", "");
+	CHECK_INT(apply(t, ROUTE_DEL_LOCKER, "alice", "", "", 0, seen), 0);
+	CHECK_INT(route_table_nlockers(t), 3);
+	/* Many, in an order that inserts everywhere: the arrays grow and
+	 * stay sorted (every one is found by binary search). */
+	for (i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "m%d", (i * 7919) % 500);
+		CHECK_INT(apply(t, ROUTE_ADD_LOCKER, name, "", "", 0, NULL), 0);
+		snprintf(seen, sizeof(seen), "v%d.example.com", (i * 7919) % 500);
+		CHECK_INT(apply(t, ROUTE_SET_VHOST, name, seen, "", 0, NULL), 0);
+	}
+	CHECK_INT(route_table_nlockers(t), 503);
+	for (i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "m%d.example.org", i);
+		CHECK_INT(look(t, name, "/", &r), ROUTE_LOCKER);
+		snprintf(seen, sizeof(seen), "v%d.example.com", i);
+		CHECK_INT(look(t, seen, "/", &r), ROUTE_LOCKER);
+		snprintf(name, sizeof(name), "m%d", i);
+		CHECK_STR(r.locker, name);
+	}
+	route_table_free(t);
+}
+
 int
 main(void)
 {
@@ -664,5 +774,6 @@ main(void)
 	test_corrupt();
 	test_huge_counts();
 	test_diff();
+	test_apply();
 	UNIT_DONE();
 }
