@@ -205,6 +205,7 @@ enum {
 	ST_LOCKER_COUNT,
 	ST_UID_SPAN,
 	ST_UID_GAP,
+	ST_UID_TAKEN,
 	ST_UID_INSERT,
 	ST_UID_RELEASE,
 	ST_VHOST_GET,
@@ -257,6 +258,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	    "SELECT count(*), min(uid), max(uid) FROM uids"
 	    " WHERE uid BETWEEN ?1 AND ?2",
 	/* The first used uid in range whose successor is unused. */
+	[ST_UID_TAKEN] = "SELECT 1 FROM uids WHERE uid = ?1",
 	[ST_UID_GAP] =
 	    "SELECT u.uid + 1 FROM uids u WHERE u.uid >= ?1 AND u.uid < ?2"
 	    " AND NOT EXISTS (SELECT 1 FROM uids v WHERE v.uid = u.uid + 1)"
@@ -330,6 +332,10 @@ struct directory {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_MAX];
 	uint32_t	 actor;		/* who the audit trail names */
+	/* uid_pick's mark: every uid in [pick_lo, pick_next) is taken.  Rows
+	 * of uids are never deleted, so it stays true whoever adds some. */
+	uint32_t	 pick_lo, pick_hi, pick_next;
+	int		 pick_set;
 };
 
 /*
@@ -759,14 +765,28 @@ dir_locker_get_by_uid(struct directory *d, uint32_t uid, struct locker_rec *out)
 	return locker_fetch(d, ST_LOCKER_GET_UID, NULL, uid, out);
 }
 
+/* 1 if uid is in the uids table, 0 if not, -1 on error. */
+static int
+uid_taken(struct directory *d, uint32_t uid)
+{
+	sqlite3_stmt	*s = d->st[ST_UID_TAKEN];
+	int		 rc;
+
+	if (bind_int(s, 1, uid) == -1)
+		return st_fail(s);
+	rc = st_row(s);
+	st_done(s);
+	return rc;
+}
+
 /*
- * The lowest uid in [lo, hi] not in the uids table.  Usually the used
- * part of the range is dense from lo up, and max + 1 is the answer; only
- * a range with holes (lo lowered since, or uids set aside by hand) needs
- * the gap search.  0 on success, 1 when the range is exhausted.
+ * The lowest uid in [lo, hi] not in the uids table, the slow way: the
+ * used part's count, min and max (a walk over the range), and a gap search
+ * only for a range with holes (lo lowered since, or uids set aside by
+ * hand).  0 on success, 1 when the range is exhausted.
  */
 static int
-uid_pick(struct directory *d, uint32_t lo, uint32_t hi, uint32_t *uid)
+uid_scan(struct directory *d, uint32_t lo, uint32_t hi, uint32_t *uid)
 {
 	sqlite3_stmt	*s = d->st[ST_UID_SPAN];
 	int64_t		 count = 0, min = 0, max = 0;
@@ -803,6 +823,40 @@ uid_pick(struct directory *d, uint32_t lo, uint32_t hi, uint32_t *uid)
 	st_done(s);
 	/* Not dense, so a hole exists below max: no row means corruption. */
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * The lowest uid in [lo, hi] not in the uids table.  The scan is linear
+ * in the lockers (100,000: a tenth of a signup's time), so it runs once
+ * per range; after it, a mark below which every uid is taken moves up
+ * one lookup at a time, each uid passed over once.  0 on success, 1 when
+ * the range is exhausted.
+ */
+static int
+uid_pick(struct directory *d, uint32_t lo, uint32_t hi, uint32_t *uid)
+{
+	uint32_t	u;
+	int		rc;
+
+	if (!d->pick_set || d->pick_lo != lo || d->pick_hi != hi) {
+		if ((rc = uid_scan(d, lo, hi, uid)) != 0)
+			return rc;
+		d->pick_lo = lo;
+		d->pick_hi = hi;
+		d->pick_next = *uid;
+		d->pick_set = 1;
+		return 0;
+	}
+	for (u = d->pick_next; u <= hi && u >= lo; u++) {
+		if ((rc = uid_taken(d, u)) == -1)
+			return -1;
+		d->pick_next = u;
+		if (rc == 0) {
+			*uid = u;
+			return 0;
+		}
+	}
+	return 1;
 }
 
 static int
