@@ -600,7 +600,7 @@ def test_the_audit_trail_names_who_did_what(d, users):
     db = sqlite3.connect(f"file:{d.dir}/state/directory.db?mode=ro", uri=True)
     try:
         rows = db.execute("SELECT who, action, locker, detail FROM audit ORDER BY id").fetchall()
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 7
     finally:
         db.close()
     alice = users["alice2"].pw_uid
