@@ -186,6 +186,11 @@ bench: deps deps-bench
 	$(MAKE) all
 	sh bench/run.sh $(B)
 
+# The long figures of issue 13 (an hour; SCALE_PARTS runs a part alone).
+bench-scale: deps deps-bench
+	$(MAKE) all
+	sh bench/scale.sh $(B)
+
 # What entering a locker's sandbox costs, against a plain fork + exec.
 $(B)/bench-jail: bench/jail.c $(B)/sandbox.o $(B)/cgroup.o $(B)/landlock.o $(B)/seccomp.o \
 		 $(B)/proc.o $(B)/become.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/config.o $(B)/route.o \
@@ -210,4 +215,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit fuzz-smoke deps deps-bench check run bench bench-jail bench-keyd install clean
+.PHONY: all unit fuzz-smoke deps deps-bench check run bench bench-scale bench-jail bench-keyd install clean
