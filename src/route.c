@@ -437,6 +437,11 @@ sort_unique(char **v, size_t *n)
 
 	if (*n == 0)
 		return;
+	/* The directory lists in order already: a check, not a sort. */
+	for (i = 1; i < *n && strcmp(v[i - 1], v[i]) < 0; i++)
+		;
+	if (i == *n)
+		return;
 	qsort(v, *n, sizeof(*v), cmp_strp);
 	for (i = 1, j = 1; i < *n; i++) {
 		if (strcmp(v[i], v[j - 1]) == 0)
@@ -494,7 +499,9 @@ builder_prepare(struct route_builder *b, uint32_t *vlocker)
 
 	sort_unique(b->hostnames, &b->nhostnames);
 	sort_unique(b->lockers, &b->nlockers);
-	if (b->nvhosts > 0)
+	for (i = 1; i < b->nvhosts && cmp_vhost(&b->vhosts[i - 1], &b->vhosts[i]) < 0; i++)
+		;
+	if (b->nvhosts > 1 && i < b->nvhosts)
 		qsort(b->vhosts, b->nvhosts, sizeof(*b->vhosts), cmp_vhost);
 	for (i = 0; i < b->nvhosts; i++) {
 		if (i > 0 && strcmp(b->vhosts[i].host, b->vhosts[i - 1].host) == 0)
