@@ -186,6 +186,7 @@ finish_head(struct cgi_head *h, const struct cgi_state *st, int nph)
 	}
 	if (h->content_type.p != NULL) {
 		h->status = 200;
+		h->status_implied = 1;
 		return 0;
 	}
 	return -1;
@@ -196,6 +197,7 @@ head_reset(struct cgi_head *h)
 {
 	/* Not the header array: only nheaders of it are ever read. */
 	h->status = 0;
+	h->status_implied = 0;
 	h->local_redirect = 0;
 	h->location.p = NULL;
 	h->location.len = 0;

@@ -16,6 +16,7 @@
 
 struct cgi_head {
 	int			status;		/* final status to send */
+	int			status_implied;	/* 200 for want of a Status field */
 	int			local_redirect;	/* Location: /path with no Status: re-dispatch */
 	struct http_str		location;	/* p NULL if absent */
 	struct http_str		content_type;	/* p NULL if absent */

@@ -283,7 +283,6 @@ build_env(struct env *e, const struct script_req *s)
 		env_add(e, "CONTENT_LENGTH=%lld", (long long)q->content_length);
 	if ((ct = header_value(v, "Content-Type", &ctl)) != NULL)
 		env_str(e, "CONTENT_TYPE", ct, ctl);
-	env_add(e, "REDIRECT_STATUS=200");
 	snprintf(dir, sizeof(dir), "%s", s->filename);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
@@ -295,6 +294,9 @@ build_env(struct env *e, const struct script_req *s)
 	env_headers(e, v->s[WS_HEADERS], v->l[WS_HEADERS]);
 	if (s->ht_env != NULL)
 		env_htaccess(e, s->ht_env, s->ht_env_len);
+	/* An ErrorDocument's script has its error's (errdoc.c), others 200. */
+	if (!env_has(e, "REDIRECT_STATUS", 15))
+		env_add(e, "REDIRECT_STATUS=200");
 	e->v[e->n] = NULL;
 }
 

@@ -285,8 +285,8 @@ fres_parse(const struct wire_response *r, size_t len)
 	int				 has_index;
 	char				*d;
 
-	if (len < sizeof(*r) + r->hlen ||
-	    wire_script_parse(wire_response_tail(r), len - sizeof(*r) - r->hlen, str, l,
+	if (len < sizeof(*r) + r->hlen + r->olen ||
+	    wire_script_parse(wire_response_tail(r), len - sizeof(*r) - r->hlen - r->olen, str, l,
 	    &has_index) == -1)
 		return NULL;
 	for (i = 0; i < WSC_MAX; i++)

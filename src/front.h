@@ -121,6 +121,14 @@ struct conn {
 	char			*xhdr;		/* a worker's extra fields for this answer (a
 						   .htaccess's): checked "Name: value\r\n" lines */
 	size_t			 xhdr_len;
+	size_t			 hops_len;	/* its Header operations, after the fields
+						   (checked, wire.h): hdrops.c applies them */
+	size_t			 xhdr_at, xhdr_end;	/* where head_begin() put the fields
+						   in out: the worker applied the operations there */
+	int			 own_page;	/* this head is front's own error page or
+						   redirect: "always" operations only */
+	int			 doc_status;	/* an ErrorDocument's status: a script's head
+						   without a Status field takes it */
 	char			*redirect_query;	/* a local redirect's query string */
 
 	/* On the way to the locker's FastCGI pool, before a script starts. */
@@ -379,8 +387,12 @@ void	head_add(struct conn *c, const char *fmt, ...) __attribute__((format(printf
 void	head_end(struct conn *c);
 /* A small HTML page for an error; keep says whether the stream is still in sync. */
 void	send_error(struct conn *c, int status, int keep);
-/* A worker's extra fields go into every head of this answer (head_begin()). */
-void	xhdr_set(struct conn *c, const char *p, size_t len);
+/*
+ * A worker's extra fields (p[0..len)) go into every head of this answer
+ * (head_begin()), its Header operations (olen bytes after them) apply to
+ * every head (head_end()).
+ */
+void	xhdr_set(struct conn *c, const char *p, size_t len, size_t olen);
 void	xhdr_clear(struct conn *c);
 /* A 301 to path with a slash added (a directory asked without one). */
 void	send_redirect(struct conn *c, const char *path);
@@ -389,10 +401,20 @@ void	send_redirect(struct conn *c, const char *path);
 int	https_only_check(struct conn *c, const struct route_result *rr);
 /* Send an open file, the head from our own fstat; the descriptor is ours to close. */
 void	send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp);
+/* The same as the body of an error of status (an ErrorDocument): whole, no validators. */
+void	send_doc(struct conn *c, int fd, const char *ctype, const struct stat *stp, int status);
 /* Write the head, then the file; 1 when done, 0 when the socket is full, -1 on error. */
 int	send_some(struct conn *c);
 /* A line for the error log of c (arg)'s locker, within its budget. */
 void	locker_log_line(void *arg, const char *line, size_t len);
+
+/* ------------------------------------------------------------ hdrops.c */
+
+/*
+ * A .htaccess's Header operations (c's, from its worker) on the head in
+ * c->out, but the worker's own fields: before head_end() closes it.
+ */
+void	hdrops_apply(struct conn *c);
 
 /* ------------------------------------------------------------ wchan.c */
 

@@ -272,6 +272,7 @@ nph_status_line(struct conn *c, const struct cgi_head *h)
 		c->out_full = 1;
 	} else
 		c->outlen = (size_t)k;
+	c->xhdr_at = c->xhdr_end = 0;	/* the worker's fields are not in this head */
 }
 
 /*
@@ -327,6 +328,9 @@ cgi_head(struct conn *c, struct cgi_head *h, size_t hlen)
 		cgi_local_redirect(c, h->location);
 		return 0;
 	}
+	/* An ErrorDocument's script answers with the error, unless it says otherwise. */
+	if (h->status_implied && c->doc_status != 0)
+		h->status = c->doc_status;
 	if (c->sc->cgi_nph) {
 		nph_status_line(c, h);
 		c->keep_alive = 0;

@@ -198,6 +198,7 @@ int	ht_have_module(const char *name);
 #define HT_HDR_MAX		32	/* extra response headers */
 #define HT_ENV_MAX		64	/* environment variables */
 #define HT_PHP_MAX		32	/* php_value and friends */
+#define HT_HOP_MAX		64	/* Header operations for front (WHOP_MAX) */
 
 struct ht_kv {
 	char	*name;
@@ -260,8 +261,18 @@ struct ht_req {
 	char		*content_type;	/* ForceType, AddType, T= */
 	char		*handler;	/* SetHandler, AddHandler, H= */
 	char		*user;		/* the authenticated user */
-	char		*error_doc;	/* ErrorDocument for status: a local URL, a text
-					   ("\"...") or an external URL */
+	char		*error_docs;	/* the ErrorDocuments that hold where the walk
+					   ended, "STATUS DOC\n" each (htdocs_keep_errdocs()):
+					   a local URL, a text ("\"...") or a full URL */
+	/* Header's operations on the fields front and a script write (the
+	 * worker's own fields, hdr[], it changed itself): front applies them
+	 * (wire.h's struct wire_hop, op one of its WHOP_* letters). */
+	struct ht_hop {
+		int	 op;
+		int	 always;
+		char	*name, *re, *sub;
+	}		 hop[HT_HOP_MAX];
+	int		 nhop;
 	int		 cacheable;	/* 1 until something beyond the path decided */
 	/* htcore.c's, for serving */
 	unsigned	 options;	/* HT_OPT_* (Options) */
@@ -292,6 +303,13 @@ int	ht_req_setenv(struct ht_req *r, const char *name, const char *value);
 void	ht_req_unsetenv(struct ht_req *r, const char *name);
 /* An extra response header (no CR, LF or NUL, bounded): 0, or -1 (refused). */
 int	ht_req_add_header(struct ht_req *r, const char *name, const char *value, int flag);
+/*
+ * A Header operation for front: 'u' (unset), 'e' (edit), 'E' (edit*), on
+ * name; re and sub for an edit ("" for unset).  0, or -1 (full, or out of
+ * memory: the operation is lost, which the caller may not ignore).
+ */
+int	ht_req_add_hop(struct ht_req *r, int op, int always, const char *name, const char *re,
+	    const char *sub);
 /* Replace a string field of r (uri, query, location ...) with a copy of s. */
 int	ht_req_set(char **field, const char *s);
 void	ht_req_free(struct ht_req *r);

@@ -7,9 +7,11 @@
  * Header's operations act, in file order, on the fields the .htaccess
  * phases give the response (r->hdr): "always" ones on the table sent with
  * every answer, the others on the one sent with a success, as Apache's
- * err_headers_out and headers_out.  What front itself writes (Date,
- * Content-Length, ETag ...) and what a script prints are not in that
- * table, so an unset or an edit does not reach them.
+ * err_headers_out and headers_out.  What front itself writes (ETag,
+ * Last-Modified ...) and what a script prints are not in that table:
+ * unset, edit and set's removal of the others reach them as operations
+ * front applies (r->hop, wire.h's struct wire_hop), decided here (env=,
+ * expr=) and applied there without a .htaccess being read.
  */
 #include <sys/stat.h>
 
@@ -33,6 +35,7 @@ struct hdr_op {
 	char		*name;
 	char		*value;		/* set/append/add/merge/setifempty; edit's replacement */
 	pcre2_code	*re;		/* edit's pattern, echo's */
+	char		*pattern;	/* edit's, as written: front compiles it again */
 	char		*env;		/* env=[!]VAR */
 	int		 env_not;
 	struct ht_expr	*expr;		/* expr=... */
@@ -85,6 +88,7 @@ htdocs_free(void *v)
 			free(d->ops[i].name);
 			free(d->ops[i].value);
 			free(d->ops[i].env);
+			free(d->ops[i].pattern);
 			pcre2_code_free(d->ops[i].re);
 			if (d->ops[i].expr != NULL)
 				ht_expr_free(d->ops[i].expr);
@@ -177,6 +181,8 @@ htdocs_header(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 	if (o->op == H_ECHO)
 		o->re = compile(p, argv[i]);
 	else if ((o->name = strdup(argv[i])) == NULL)
+		return ht_error(p, "out of memory");
+	if (want == 3 && (o->pattern = strdup(argv[i + 1])) == NULL)
 		return ht_error(p, "out of memory");
 	if (want == 3)
 		o->re = compile(p, argv[i + 1]);
@@ -297,6 +303,15 @@ htdocs_expires_by_type(struct ht_parse *p, struct ht_dir *d, int argc, char **ar
 
 /* ------------------------------------------------------------ ErrorDocument */
 
+/* Apache's ap_is_url(): a scheme, then ':'. */
+static int
+is_url(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	return n > 0 && s[n] == ':';
+}
+
 int
 htdocs_error_document(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 {
@@ -313,9 +328,16 @@ htdocs_error_document(struct ht_parse *p, struct ht_dir *d, int argc, char **arg
 		return ht_error(p, "out of memory");
 	if (x->nerr == MAX_ERRDOCS)
 		return ht_error(p, "more than %d ErrorDocuments", MAX_ERRDOCS);
-	/* A local URL, a full URL, or a text (Apache keeps a leading quote to say so). */
-	if (argv[1][0] != '/' && strncasecmp(argv[1], "http://", 7) != 0 &&
-	    strncasecmp(argv[1], "https://", 8) != 0 && strcasecmp(argv[1], "default") != 0) {
+	/*
+	 * Apache's reading: a text if it holds a space, else a local URL, a
+	 * full one ("scheme:"), or a text again (kept with a leading quote to
+	 * say so).  A full URL for a 401 is dropped, as Apache drops it: the
+	 * client would never see the challenge.
+	 */
+	if (st == 401 && strchr(argv[1], ' ') == NULL && is_url(argv[1]))
+		return 0;
+	if (strcasecmp(argv[1], "default") != 0 && (strchr(argv[1], ' ') != NULL ||
+	    (argv[1][0] != '/' && !is_url(argv[1])))) {
 		if ((x->err[x->nerr].doc = malloc(strlen(argv[1]) + 2)) == NULL)
 			return ht_error(p, "out of memory");
 		x->err[x->nerr].doc[0] = '"';
@@ -323,6 +345,32 @@ htdocs_error_document(struct ht_parse *p, struct ht_dir *d, int argc, char **arg
 	} else if ((x->err[x->nerr].doc = strdup(argv[1])) == NULL)
 		return ht_error(p, "out of memory");
 	x->err[x->nerr++].status = (int)st;
+	return 0;
+}
+
+int
+htdocs_keep_errdocs(const struct ht_conf *c, struct ht_req *r)
+{
+	const struct ht_docs	*x = c->d.docs;
+	char			*all = NULL, *more;
+	int			 i, j, seen;
+
+	free(r->error_docs);
+	r->error_docs = NULL;
+	for (i = x != NULL ? x->nerr - 1 : -1; i >= 0; i--) {
+		for (seen = 0, j = x->nerr - 1; j > i && !seen; j--)
+			seen = x->err[j].status == x->err[i].status;
+		if (seen)
+			continue;
+		if (asprintf(&more, "%s%d %s\n", all ? all : "", x->err[i].status,
+		    x->err[i].doc) == -1) {
+			free(all);
+			return -1;
+		}
+		free(all);
+		all = more;
+	}
+	r->error_docs = all;
 	return 0;
 }
 
@@ -549,6 +597,7 @@ header_run(const struct hdr_op *o, struct ht_req *r)
 	case H_SET:
 		unset(r, o->name, o->always);
 		ht_req_add_header(r, o->name, o->value, flag);
+		ht_req_add_hop(r, 'u', o->always, o->name, "", "");
 		break;
 	case H_SETIFEMPTY:
 		if (find(r, o->name, o->always, 0) == -1)
@@ -563,10 +612,13 @@ header_run(const struct hdr_op *o, struct ht_req *r)
 		break;
 	case H_UNSET:
 		unset(r, o->name, o->always);
+		ht_req_add_hop(r, 'u', o->always, o->name, "", "");
 		break;
 	case H_EDIT:
 	case H_EDIT_ALL:
 		edit(r, o);
+		ht_req_add_hop(r, o->op == H_EDIT ? 'e' : 'E', o->always, o->name, o->pattern,
+		    o->value);
 		break;
 	case H_ECHO:
 		echo(r, o);

@@ -25,6 +25,13 @@ int	 htdocs_run(const struct ht_conf *c, struct ht_req *r);
  */
 const char *htdocs_error_doc(const struct ht_conf *c, int status);
 
+/*
+ * Keep c's ErrorDocuments in r (r->error_docs, replacing what was there):
+ * they answer an error found after c is gone (a missing file).  0, or -1
+ * (out of memory).
+ */
+int	htdocs_keep_errdocs(const struct ht_conf *c, struct ht_req *r);
+
 /* The worker's content type of a path below web_scripts, for ExpiresByType. */
 extern const char *(*htdocs_type_fn)(const char *path);
 

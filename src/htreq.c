@@ -181,6 +181,41 @@ ht_req_add_header(struct ht_req *r, const char *name, const char *value, int fla
 }
 
 int
+ht_req_add_hop(struct ht_req *r, int op, int always, const char *name, const char *re,
+    const char *sub)
+{
+	struct ht_hop *h = &r->hop[r->nhop];
+
+	if (r->nhop == HT_HOP_MAX)
+		return -1;
+	h->op = op;
+	h->always = always;
+	h->name = strdup(name);
+	h->re = strdup(re);
+	h->sub = strdup(sub);
+	if (h->name == NULL || h->re == NULL || h->sub == NULL) {
+		free(h->name);
+		free(h->re);
+		free(h->sub);
+		return -1;
+	}
+	r->nhop++;
+	return 0;
+}
+
+static void
+hops_free(struct ht_req *r)
+{
+	int i;
+
+	for (i = 0; i < r->nhop; i++) {
+		free(r->hop[i].name);
+		free(r->hop[i].re);
+		free(r->hop[i].sub);
+	}
+}
+
+int
 ht_req_set(char **field, const char *s)
 {
 	char *copy = strdup(s);
@@ -221,7 +256,8 @@ ht_req_free(struct ht_req *r)
 	free(r->content_type);
 	free(r->handler);
 	free(r->user);
-	free(r->error_doc);
+	free(r->error_docs);
+	hops_free(r);
 	free(r->index);
 	free(r->charset);
 	memset(r, 0, sizeof(*r));

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "htaccess.h"
 #include "htwalk.h"
+#include "htdocs.h"
 
 #define CACHE_MAX	256	/* parsed files kept; past it, all are dropped */
 
@@ -502,8 +503,8 @@ set_names(struct ht_req *r)
  * it must stay under this locker's URLs, and resolves like a request's
  * own (encoded, then normalised: no "..", no NUL, no dotfile).  0, or -1.
  */
-static int
-remap(struct ht_req *r, void (*note)(const char *))
+int
+ht_remap(struct ht_req *r, void (*note)(const char *))
 {
 	size_t	 pl = strlen(r->url_prefix);
 	char	 enc[3 * PATH_MAX], norm[PATH_MAX], buf[2 * PATH_MAX];
@@ -540,6 +541,8 @@ run_once(const struct ht_walker *w, struct ht_req *r, const char *base,
 	char		 err[1024];
 	int		 rc;
 
+	free(r->error_docs);
+	r->error_docs = NULL;
 	if (ht_walk(w, r->path + 1, &ch, err, sizeof(err)) == -1) {
 		note(err);
 		return 500;
@@ -554,6 +557,11 @@ run_once(const struct ht_walker *w, struct ht_req *r, const char *base,
 		snprintf(err, sizeof(err), "%s: a .htaccess could not be applied (an <If> "
 		    "that failed, or out of memory)", r->filename);
 		note(err);
+		return 500;
+	}
+	/* Kept before any phase: access's 401 and a missing file want them too. */
+	if (htdocs_keep_errdocs(&c, r) == -1) {
+		ht_conf_free(&c);
 		return 500;
 	}
 	if ((rc = ht_run_phase(&c, HT_PH_ACCESS, r)) != 0) {
@@ -593,7 +601,7 @@ ht_request_run(const struct ht_walker *w, struct ht_req *r, const char *base,
 			note(msg);
 			return 500;
 		}
-		if (remap(r, note) == -1)
+		if (ht_remap(r, note) == -1)
 			return 403;
 		base = strrchr(r->path, '/') + 1;
 	}

@@ -69,6 +69,13 @@ int	ht_request_init(struct ht_req *r, const struct wire_request *q,
 int	ht_request_run(const struct ht_walker *w, struct ht_req *r, const char *base,
 	    void (*note)(const char *), int *applied);
 /*
+ * An internal redirect's URL (r->uri) back to r->path below web_scripts:
+ * it must stay under this locker's URLs (r->url_prefix) and resolves as a
+ * request's own (normalised: no "..", no NUL, no dotfile).  0, or -1
+ * after telling note() why.
+ */
+int	ht_remap(struct ht_req *r, void (*note)(const char *));
+/*
  * r's extra response fields for an answer of status as "Name: value\r\n"
  * lines into buf: a success's all, an error's or a redirect's the
  * HT_HDR_ALWAYS ones and a 3xx's Location.  Their length, or -1 if they

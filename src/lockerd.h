@@ -459,21 +459,32 @@ struct wire_script {
 /*
  * hlen bytes of extra response fields follow the struct ("Name: value\r\n"
  * each: a .htaccess's Header and Expires, a 401's WWW-Authenticate, a
- * redirect's Location), then a WIRE_FCGI's struct wire_script.
+ * redirect's Location), then olen bytes of Header operations for front to
+ * apply to the fields it and a script write (wire_hop_put()), then a
+ * WIRE_FCGI's struct wire_script.
+ *
+ * status: 200, or for WIRE_FILE, WIRE_CGI, WIRE_CGI_NPH and WIRE_FCGI an
+ * error status (400..599) whose ErrorDocument the file or script is: the
+ * file is sent with it, a script's head without a Status field takes it.
+ * Such an answer is WRESP_NOCACHE, always: an error page is never kept as
+ * the path's answer.
  */
 #define WRESP_NOCACHE	0x1	/* decided by more than the path, or under a .htaccess:
 				   front keeps neither the file nor the resolution */
 #define WIRE_HDR_MAX	4096	/* bytes of extra fields */
+#define WIRE_OPS_MAX	2048	/* bytes of Header operations */
 struct wire_response {
 	uint64_t	id;
 	uint16_t	kind;		/* enum wire_kind */
 	uint16_t	status;
 	uint16_t	flags;		/* WRESP_* */
 	uint16_t	hlen;		/* <= WIRE_HDR_MAX */
+	uint16_t	olen;		/* <= WIRE_OPS_MAX */
+	uint16_t	pad[3];
 	char		content_type[128];	/* NUL-terminated; checked by front */
 };
 
-#define WIRE_RESPONSE_MAX	(sizeof(struct wire_response) + WIRE_HDR_MAX + \
+#define WIRE_RESPONSE_MAX	(sizeof(struct wire_response) + WIRE_HDR_MAX + WIRE_OPS_MAX + \
 				 sizeof(struct wire_script) + WSC_MAX * PATH_MAX)
 
 /*

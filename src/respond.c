@@ -126,19 +126,23 @@ head_begin(struct conn *c, int status)
 	    status, http_reason(status), F.date);
 	if (c->hsts)
 		head_add(c, "Strict-Transport-Security: max-age=%u\r\n", F.conf.hsts_max_age);
-	if (c->xhdr != NULL)
+	c->own_page = 0;
+	c->xhdr_at = c->outlen;
+	if (c->xhdr != NULL && c->xhdr_len > 0)
 		head_add(c, "%.*s", (int)c->xhdr_len, c->xhdr);
+	c->xhdr_end = c->outlen;
 }
 
 /* The extra fields of a worker's answer (checked by wire_response_check()). */
 void
-xhdr_set(struct conn *c, const char *p, size_t len)
+xhdr_set(struct conn *c, const char *p, size_t len, size_t olen)
 {
 	xhdr_clear(c);
-	if (len == 0 || (c->xhdr = malloc(len)) == NULL)
+	if (len + olen == 0 || (c->xhdr = malloc(len + olen)) == NULL)
 		return;
-	memcpy(c->xhdr, p, len);
+	memcpy(c->xhdr, p, len + olen);
 	c->xhdr_len = len;
+	c->hops_len = olen;
 }
 
 void
@@ -147,6 +151,8 @@ xhdr_clear(struct conn *c)
 	free(c->xhdr);
 	c->xhdr = NULL;
 	c->xhdr_len = 0;
+	c->hops_len = 0;
+	c->doc_status = 0;
 }
 
 void __attribute__((format(printf, 2, 3)))
@@ -171,6 +177,8 @@ head_end(struct conn *c)
 		c->keep_alive = 0;
 	if (F.stopping)
 		c->keep_alive = 0;
+	if (c->hops_len > 0)
+		hdrops_apply(c);
 	if (!c->keep_alive)
 		head_add(c, "Connection: close\r\n\r\n");
 	else if (c->have_req && c->req.version_minor == 0)
@@ -213,6 +221,7 @@ send_error(struct conn *c, int status, int keep)
 	if (!keep)
 		c->keep_alive = 0;
 	head_begin(c, status);
+	c->own_page = 1;
 	head_add(c, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n", blen);
 	if (status == 405)
 		head_add(c, "Allow: GET, HEAD\r\n");
@@ -240,6 +249,7 @@ send_redirect(struct conn *c, const char *path)
 		return;
 	}
 	head_begin(c, 301);
+	c->own_page = 1;
 	if (q != NULL && c->req.query.len < 2048)
 		head_add(c, "Location: %s?%.*s\r\n", enc, (int)c->req.query.len, q);
 	else
@@ -420,6 +430,24 @@ send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp)
 		c->file_fd = fd;
 		c->file_off = off;
 		c->file_left = count;
+	}
+	conn_set_state(c, C_SEND, F.conf.send_timeout);
+}
+
+void
+send_doc(struct conn *c, int fd, const char *ctype, const struct stat *st, int status)
+{
+	/* An error's body: no 304 or range of it, no validator to ask one with. */
+	head_begin(c, status);
+	head_add(c, "Content-Type: %s\r\nContent-Length: %lld\r\n", ctype,
+	    (long long)st->st_size);
+	head_end(c);
+	if (c->req.method == HTTP_M_HEAD || st->st_size == 0) {
+		close(fd);
+	} else {
+		c->file_fd = fd;
+		c->file_off = 0;
+		c->file_left = st->st_size;
 	}
 	conn_set_state(c, C_SEND, F.conf.send_timeout);
 }

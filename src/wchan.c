@@ -491,7 +491,12 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 		conn_run(c);
 		return;
 	}
-	xhdr_set(c, (const char *)(r + 1), r->hlen);
+	xhdr_set(c, (const char *)(r + 1), r->hlen, r->olen);
+	/* A file's or a script's other status is an ErrorDocument's: 4xx, 5xx
+	 * and never cached (wire_response_check()). */
+	if (r->status != 200 && (r->kind == WIRE_FILE || r->kind == WIRE_CGI ||
+	    r->kind == WIRE_CGI_NPH || r->kind == WIRE_FCGI))
+		c->doc_status = r->status;
 	switch (r->kind) {
 	case WIRE_FILE:
 		if (fd == -1) {
@@ -503,6 +508,11 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 
 			if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 				send_error(c, 502, 1);
+				break;
+			}
+			if (c->doc_status != 0) {
+				send_doc(c, fd, r->content_type, &st, c->doc_status);
+				fd = -1;
 				break;
 			}
 			if (!c->body_pending && !(r->flags & WRESP_NOCACHE))

@@ -25,9 +25,11 @@
  * front, the process the internet talks to.  Each is fuzzed, and each
  * encoder's output is decoded back to what went in (fuzz/fuzz_wire.c).
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "wire.h"
 
@@ -104,6 +106,21 @@ wire_view_of(const struct wire_request *q, const char *strs, size_t len, struct 
 
 /* ------------------------------------------------------------ answers */
 
+/*
+ * A file or a script answers 200, or is an ErrorDocument's body for an
+ * error status: never kept by front's caches for the path.
+ */
+static int
+body_status_bad(const struct wire_response *r)
+{
+	if (r->kind != WIRE_FILE && r->kind != WIRE_CGI && r->kind != WIRE_CGI_NPH &&
+	    r->kind != WIRE_FCGI)
+		return 0;
+	if (r->status == 200)
+		return 0;
+	return r->status < 400 || r->status > 599 || !(r->flags & WRESP_NOCACHE);
+}
+
 int
 wire_response_check(const struct wire_response *r, size_t len)
 {
@@ -111,11 +128,15 @@ wire_response_check(const struct wire_response *r, size_t len)
 
 	if (len < sizeof(*r) || r->kind < WIRE_FILE || r->kind > WIRE_SPOOL ||
 	    (r->flags & ~WRESP_NOCACHE) != 0 || r->hlen > WIRE_HDR_MAX ||
-	    r->hlen > len - sizeof(*r))
+	    r->olen > WIRE_OPS_MAX || (size_t)r->hlen + r->olen > len - sizeof(*r) ||
+	    r->pad[0] != 0 || r->pad[1] != 0 || r->pad[2] != 0)
 		return -1;
-	if (r->kind != WIRE_FCGI && len != sizeof(*r) + r->hlen)
+	if (r->kind != WIRE_FCGI && len != sizeof(*r) + r->hlen + r->olen)
 		return -1;
-	if (wire_fields_check((const char *)(r + 1), r->hlen) == -1)
+	if (wire_fields_check((const char *)(r + 1), r->hlen) == -1 ||
+	    wire_hops_check(wire_response_ops(r), r->olen) == -1)
+		return -1;
+	if (body_status_bad(r))
 		return -1;
 	if (r->kind == WIRE_FILE) {
 		n = strnlen(r->content_type, sizeof(r->content_type));
@@ -157,6 +178,102 @@ wire_fields_check(const char *p, size_t len)
 		p = cr + 2;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ Header operations */
+
+static int
+refused_field(const char *name, size_t n)
+{
+	int i;
+
+	for (i = 0; fields_refused[i] != NULL; i++)
+		if (strlen(fields_refused[i]) == n && strncasecmp(name, fields_refused[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* One NUL-terminated string of at most max bytes at p[*off..len), no CR or LF. */
+static const char *
+hop_str(const char *p, size_t len, size_t *off, size_t max)
+{
+	const char	*s = p + *off, *nul = memchr(s, '\0', len - *off);
+	size_t		 n;
+
+	if (nul == NULL || (n = (size_t)(nul - s)) > max || memchr(s, '\r', n) != NULL ||
+	    memchr(s, '\n', n) != NULL)
+		return NULL;
+	*off += n + 1;
+	return s;
+}
+
+static int
+hop_ok(const struct wire_hop *h)
+{
+	size_t i, n = strlen(h->name);
+
+	if (h->op != WHOP_UNSET && h->op != WHOP_EDIT && h->op != WHOP_EDIT_ALL)
+		return 0;
+	if (n == 0 || n > WHOP_NAME_MAX || refused_field(h->name, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h->name[i]) && strchr("!#$%&'*+-.^_`|~", h->name[i]) == NULL)
+			return 0;
+	if (strlen(h->re) > WHOP_RE_MAX || strlen(h->sub) > WHOP_SUB_MAX ||
+	    strpbrk(h->re, "\r\n") != NULL || strpbrk(h->sub, "\r\n") != NULL)
+		return 0;
+	if (h->op == WHOP_UNSET)
+		return h->re[0] == '\0' && h->sub[0] == '\0';
+	return h->re[0] != '\0';
+}
+
+size_t
+wire_hop_put(char *buf, size_t cap, size_t off, const struct wire_hop *h)
+{
+	size_t nl = strlen(h->name), rl = strlen(h->re), sl = strlen(h->sub);
+
+	if (!hop_ok(h))
+		return off;
+	if (off > cap || cap - off < 2 + nl + rl + sl + 3)
+		return 0;
+	buf[off++] = (char)h->op;
+	buf[off++] = h->always ? '1' : '0';
+	memcpy(buf + off, h->name, nl + 1);
+	off += nl + 1;
+	memcpy(buf + off, h->re, rl + 1);
+	off += rl + 1;
+	memcpy(buf + off, h->sub, sl + 1);
+	return off + sl + 1;
+}
+
+int
+wire_hop_next(const char *p, size_t len, size_t *off, struct wire_hop *h)
+{
+	if (*off >= len)
+		return 0;
+	if (len - *off < 2 || (p[*off + 1] != '0' && p[*off + 1] != '1'))
+		return -1;
+	h->op = (unsigned char)p[*off];
+	h->always = p[*off + 1] == '1';
+	*off += 2;
+	if ((h->name = hop_str(p, len, off, WHOP_NAME_MAX)) == NULL ||
+	    (h->re = hop_str(p, len, off, WHOP_RE_MAX)) == NULL ||
+	    (h->sub = hop_str(p, len, off, WHOP_SUB_MAX)) == NULL)
+		return -1;
+	return hop_ok(h) ? 1 : -1;
+}
+
+int
+wire_hops_check(const char *p, size_t len)
+{
+	struct wire_hop	h;
+	size_t		off = 0;
+	int		n = 0, rc;
+
+	while ((rc = wire_hop_next(p, len, &off, &h)) == 1)
+		if (++n > WHOP_MAX)
+			return -1;
+	return rc;
 }
 
 size_t

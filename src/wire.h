@@ -36,9 +36,11 @@ int	wire_view_of(const struct wire_request *q, const char *strs, size_t len,
 /*
  * Front: an answer as a worker sent it (len bytes, at least the struct:
  * msg_rules[] says so), checked before it meets its request: a known kind;
- * nothing after the struct but for WIRE_FCGI (whose tail is read by
- * wire_script_parse()); for WIRE_FILE, a content type that may go in our
- * head (NUL-terminated, a valid field value, with a '/').  0, or -1.
+ * nothing after the struct, its fields and its operations but for
+ * WIRE_FCGI (whose tail is read by wire_script_parse()); for WIRE_FILE, a
+ * content type that may go in our head (NUL-terminated, a valid field
+ * value, with a '/'); a file's or a script's status 200, or an error
+ * status (an ErrorDocument's) on an answer marked WRESP_NOCACHE.  0, or -1.
  */
 int	wire_response_check(const struct wire_response *r, size_t len);
 /*
@@ -49,8 +51,52 @@ int	wire_response_check(const struct wire_response *r, size_t len);
  * ...).  0, or -1.
  */
 int	wire_fields_check(const char *p, size_t len);
-/* The WIRE_FCGI tail of an answer: after its extra fields. */
-#define wire_response_tail(r)	((const char *)((r) + 1) + (r)->hlen)
+/* The Header operations of an answer: after its extra fields. */
+#define wire_response_ops(r)	((const char *)((r) + 1) + (r)->hlen)
+/* The WIRE_FCGI tail of an answer: after its extra fields and operations. */
+#define wire_response_tail(r)	((const char *)((r) + 1) + (r)->hlen + (r)->olen)
+
+/*
+ * A .htaccess's Header operation on the fields front and a script write
+ * (the worker applies each to its own fields itself): the worker decided
+ * it holds (env=, expr=), front only applies it.  "always" ones apply to
+ * every answer, the others not to front's own error pages and redirects.
+ * On the wire: [op][always '0'|'1'] name NUL re NUL sub NUL.
+ */
+enum wire_hop_kind {
+	WHOP_UNSET = 'u',	/* Header unset, and set's removal of the others */
+	WHOP_EDIT = 'e',	/* Header edit: the first match of re in each value */
+	WHOP_EDIT_ALL = 'E',	/* Header edit*: every match */
+};
+#define WHOP_MAX	64	/* operations in one answer: a merged .htaccess's most */
+#define WHOP_NAME_MAX	64
+#define WHOP_RE_MAX	512	/* bytes of a pattern */
+#define WHOP_SUB_MAX	512	/* bytes of a replacement */
+struct wire_hop {
+	int		 op;		/* enum wire_hop_kind */
+	int		 always;
+	const char	*name;
+	const char	*re;		/* edit's PCRE2 pattern, "" for unset */
+	const char	*sub;		/* edit's replacement ($1 ...), "" for unset */
+};
+/*
+ * Worker: append h to buf[0..off).  The new length; off itself (nothing
+ * written) if h is not one wire_hops_check() would take (a field front
+ * keeps for itself: left alone); 0 if it does not fit in cap.
+ */
+size_t	wire_hop_put(char *buf, size_t cap, size_t off, const struct wire_hop *h);
+/*
+ * Front: the operation at *off of p[0..len) (pointers into p), *off moved
+ * past it.  1: one; 0: the end; -1: malformed.
+ */
+int	wire_hop_next(const char *p, size_t len, size_t *off, struct wire_hop *h);
+/*
+ * Every operation well-formed: a known op, a token of a name that is not
+ * one front keeps for itself (the framing fields, Date, Server ...),
+ * pattern and replacement within their bounds without CR or LF (and
+ * empty for unset, a pattern for edit), at most WHOP_MAX.  0, or -1.
+ */
+int	wire_hops_check(const char *p, size_t len);
 /*
  * Worker: the tail of a WIRE_FCGI answer (struct wire_script, then the
  * strings s[], each cut at PATH_MAX - 1 bytes) into buf.  Returns its

@@ -36,6 +36,7 @@
 #include "phpini.h"
 #include "htcore.h"
 #include "autoindex.h"
+#include "errdoc.h"
 
 #define MAX_CHANNELS	256	/* one per front process, and a few being replaced */
 
@@ -52,13 +53,18 @@ static struct {
 } W;
 
 /*
- * What a .htaccess decided for the answer being made: its extra fields
- * and whether front may keep it (answer() puts both on the wire).
+ * What a .htaccess decided for the answer being made: its extra fields,
+ * the Header operations for front, and whether front may keep it
+ * (answer() puts them on the wire); the request, for an ErrorDocument.
  */
 static struct {
-	char		hdr[WIRE_HDR_MAX];
-	size_t		hlen;
-	uint16_t	flags;
+	char				 hdr[WIRE_HDR_MAX];
+	size_t				 hlen;
+	char				 ops[WIRE_OPS_MAX];
+	size_t				 olen;
+	uint16_t			 flags;
+	const struct wire_request	*q;
+	const struct wire_view		*v;
 } X;
 
 /*
@@ -219,24 +225,51 @@ ht_type_of(const char *path)
 static struct {
 	struct answer_buf {
 		struct wire_response	r;
-		char			tail[WIRE_HDR_MAX + sizeof(struct wire_script) +
-					    WSC_MAX * PATH_MAX];
+		char			tail[WIRE_HDR_MAX + WIRE_OPS_MAX +
+					    sizeof(struct wire_script) + WSC_MAX * PATH_MAX];
 	}			b[CHAN_BATCH];
 	struct msg_out		out[CHAN_BATCH];
 	int			n;
 } A;
 
+/*
+ * While an ErrorDocument is served, a file or a script found goes with
+ * the error's status, and anything else (a slash redirect, an error not
+ * seen by answer_ht()) is the first error's own page.
+ */
+static void
+errdoc_status_of(struct wire_response *r)
+{
+	int st = errdoc_status();
+
+	if (st == 0)
+		return;
+	if (r->kind == WIRE_FILE || r->kind == WIRE_CGI || r->kind == WIRE_CGI_NPH ||
+	    r->kind == WIRE_FCGI) {
+		if (r->status == 200)
+			r->status = (uint16_t)st;
+	} else if (r->kind == WIRE_SLASH || r->kind == WIRE_STATUS) {
+		r->kind = WIRE_STATUS;
+		r->status = (uint16_t)st;
+	}
+}
+
 static void
 answer(int chan, struct wire_response *r, int fd)
 {
 	(void)chan;
+	errdoc_status_of(r);
 	r->flags = X.flags;
+	if (r->status != 200 && r->kind != WIRE_STATUS && r->kind != WIRE_SLASH)
+		r->flags |= WRESP_NOCACHE;	/* an error's document: never the path's */
 	r->hlen = (uint16_t)X.hlen;
+	r->olen = (uint16_t)X.olen;
 	A.b[A.n].r = *r;
 	memcpy(A.b[A.n].tail, X.hdr, X.hlen);
+	memcpy(A.b[A.n].tail + X.hlen, X.ops, X.olen);
 	A.out[A.n].type = MSG_RESPONSE;
 	A.out[A.n].data = &A.b[A.n];
-	A.out[A.n].len = sizeof(A.b[A.n].r) + X.hlen;
+	A.out[A.n].len = sizeof(A.b[A.n].r) + X.hlen + X.olen;
 	A.out[A.n].fd = fd;
 	A.n++;
 }
@@ -255,8 +288,8 @@ answer_fcgi(int chan, struct wire_response *r, const struct script_req *s, const
 	r->status = 200;
 	answer(chan, r, fd);
 	/* Always fits: each string is cut at PATH_MAX - 1 (wire.c). */
-	A.out[A.n - 1].len = sizeof(b->r) + X.hlen + wire_script_pack(b->tail + X.hlen,
-	    sizeof(b->tail) - X.hlen, str, s->index_name != NULL);
+	A.out[A.n - 1].len = sizeof(b->r) + X.hlen + X.olen + wire_script_pack(b->tail +
+	    X.hlen + X.olen, sizeof(b->tail) - X.hlen - X.olen, str, s->index_name != NULL);
 }
 
 static int
@@ -481,7 +514,8 @@ handler_interp(const char *h)
 	return NULL;
 }
 
-static void answer_ht(int chan, struct wire_response *r, const struct ht_req *hr, int status);
+static void answer_ht(int chan, struct wire_response *r, struct ht_req *hr, int status);
+static int ht_answer_fields(const struct ht_req *hr, int status);
 
 static int ht_apply(int chan, struct wire_response *r, struct ht_req *hr);
 
@@ -594,7 +628,8 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		if (path[plen - 1] != '/') {
-			X.hlen = (size_t)ht_fields(hr, 301, X.hdr, sizeof(X.hdr));
+			if (ht_answer_fields(hr, 301) == -1)
+				X.hlen = X.olen = 0;
 			r->kind = WIRE_SLASH;
 			answer(chan, r, -1);
 			return;
@@ -670,18 +705,63 @@ ht_note(const char *text)
 	script_note(text);
 }
 
-/* An answer of status, with what the .htaccess phases add to it. */
-static void
-answer_ht(int chan, struct wire_response *r, const struct ht_req *hr, int status)
+/*
+ * hr's extra fields for an answer of status, and its Header operations,
+ * into X; -1 (X's left empty) when they do not fit.
+ */
+static int
+ht_answer_fields(const struct ht_req *hr, int status)
 {
-	ssize_t n = ht_fields(hr, status, X.hdr, sizeof(X.hdr));
+	ssize_t		n = ht_fields(hr, status, X.hdr, sizeof(X.hdr));
+	size_t		o = 0;
+	int		i;
 
-	if (n < 0) {
-		ht_note("a .htaccess's response fields do not fit in 4096 bytes");
-		status = 500;
-		n = 0;
+	X.hlen = X.olen = 0;
+	if (n < 0)
+		return -1;
+	for (i = 0; i < hr->nhop; i++) {
+		struct wire_hop h = { hr->hop[i].op, hr->hop[i].always, hr->hop[i].name,
+		    hr->hop[i].re, hr->hop[i].sub };
+
+		if ((o = wire_hop_put(X.ops, sizeof(X.ops), o, &h)) == 0)
+			return -1;
 	}
 	X.hlen = (size_t)n;
+	X.olen = o;
+	return 0;
+}
+
+/* The .htaccess phases for an ErrorDocument's path, then the document. */
+static void
+errdoc_again(int chan, const struct wire_request *q, const struct wire_view *v,
+    struct wire_response *r, struct ht_req *hr)
+{
+	if (ht_apply(chan, r, hr) == 0)
+		serve(chan, q, v, r, hr, 0);
+}
+
+static int
+errdoc_fields(const struct ht_req *hr, int status)
+{
+	if (ht_answer_fields(hr, status) == -1) {
+		ht_note("a .htaccess's response fields do not fit in 4096 bytes");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct errdoc_env errdoc_env = {
+	answer, errdoc_fields, errdoc_again, ht_note,
+};
+
+/* An answer of status, with what the .htaccess phases add to it, or its ErrorDocument. */
+static void
+answer_ht(int chan, struct wire_response *r, struct ht_req *hr, int status)
+{
+	if (errdoc_answer(&errdoc_env, chan, X.q, X.v, r, hr, status))
+		return;
+	if (errdoc_fields(hr, status) == -1)
+		status = 500;
 	answer_status(chan, r, -1, status);
 }
 
@@ -703,11 +783,10 @@ ht_apply(int chan, struct wire_response *r, struct ht_req *hr)
 		answer_ht(chan, r, hr, rc);
 		return 1;
 	}
-	if (ht_fields(hr, 200, X.hdr, sizeof(X.hdr)) < 0) {
+	if (errdoc_fields(hr, 200) == -1) {
 		answer_ht(chan, r, hr, 500);
 		return 1;
 	}
-	X.hlen = (size_t)ht_fields(hr, 200, X.hdr, sizeof(X.hdr));
 	if (hr->redirects > 0 &&
 	    (strlen(hr->path) >= PATH_MAX - CONF_INDEX_LEN || !path_ok(hr->path, strlen(hr->path)))) {
 		answer_ht(chan, r, hr, 404);
@@ -739,8 +818,11 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	memset(&r, 0, sizeof(r));
 	r.id = q->id;
 	r.kind = WIRE_STATUS;
-	X.hlen = 0;
+	X.hlen = X.olen = 0;
 	X.flags = 0;
+	X.q = q;
+	X.v = v;
+	errdoc_reset();
 	W.last_request = now_ms();
 	if (q->flags & WREQ_SPOOL) {
 		make_spool(chan, &r);

@@ -178,8 +178,20 @@ test_response(void)
 
 	memset(&r, 0, sizeof(r));
 	r.kind = WIRE_FILE;
+	r.status = 200;
 	strcpy(r.content_type, "text/html; charset=utf-8");
 	CHECK_INT(wire_response_check(&r, sizeof(r)), 0);
+	/* An ErrorDocument's body: an error status, and never for a cache. */
+	r.status = 404;
+	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+	r.flags = WRESP_NOCACHE;
+	CHECK_INT(wire_response_check(&r, sizeof(r)), 0);
+	r.status = 302;
+	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+	r.status = 0;
+	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
+	r.status = 200;
+	r.flags = 0;
 	CHECK_INT(wire_response_check(&r, sizeof(r) + 1), -1);	/* only FCGI has a tail */
 	strcpy(r.content_type, "text/html\r\nSet-Cookie: x=1");
 	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
@@ -196,6 +208,72 @@ test_response(void)
 	CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
 	r.kind = WIRE_STATUS;
 	CHECK_INT(wire_response_check(&r, sizeof(r) - 1), -1);
+}
+
+/* A response with Header operations (ops[0..n)) after its fields. */
+static int
+check_ops(const char *ops, size_t n)
+{
+	static struct {
+		struct wire_response	r;
+		char			f[WIRE_OPS_MAX + 64];
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.r.kind = WIRE_STATUS;
+	m.r.status = 404;
+	m.r.hlen = 8;
+	memcpy(m.f, "X-A: b\r\n", 8);
+	m.r.olen = (uint16_t)n;
+	memcpy(m.f + 8, ops, n);
+	return wire_response_check(&m.r, sizeof(m.r) + 8 + n);
+}
+
+static void
+test_hops(void)
+{
+	static char		 b[WIRE_OPS_MAX];
+	struct wire_hop		 h = { WHOP_UNSET, 1, "X-Powered-By", "", "" }, back;
+	size_t			 n, off = 0;
+	int			 i;
+
+	n = wire_hop_put(b, sizeof(b), 0, &h);
+	CHECK_INT(n, 2 + 13 + 1 + 1);
+	h.op = WHOP_EDIT;
+	h.always = 0;
+	h.name = "Set-Cookie";
+	h.re = "^(.*)$";
+	h.sub = "$1; HttpOnly";
+	n = wire_hop_put(b, sizeof(b), n, &h);
+	CHECK_INT(check_ops(b, n), 0);
+	CHECK_INT(wire_hop_next(b, n, &off, &back), 1);
+	CHECK(back.op == WHOP_UNSET && back.always && strcmp(back.name, "X-Powered-By") == 0);
+	CHECK_INT(wire_hop_next(b, n, &off, &back), 1);
+	CHECK(back.op == WHOP_EDIT && !back.always && strcmp(back.sub, "$1; HttpOnly") == 0);
+	CHECK_INT(wire_hop_next(b, n, &off, &back), 0);
+	/* Fields front keeps are left alone: nothing written. */
+	h.name = "Content-Length";
+	CHECK_INT(wire_hop_put(b, sizeof(b), n, &h), n);
+	h.name = "date";
+	CHECK_INT(wire_hop_put(b, sizeof(b), n, &h), n);
+	h.name = "X-A";
+	CHECK_INT(wire_hop_put(b, n + 4, n, &h), 0);	/* does not fit */
+	/* Hostile lists: each refused whole. */
+	CHECK_INT(check_ops("u1Content-Length\0\0\0", 19), -1);
+	CHECK_INT(check_ops("u1Transfer-Encoding\0\0\0", 22), -1);
+	CHECK_INT(check_ops("u1X A\0\0\0", 8), -1);
+	CHECK_INT(check_ops("u1X-A\0x\0\0", 9), -1);		/* unset with a pattern */
+	CHECK_INT(check_ops("e1X-A\0\0y\0", 9), -1);		/* edit without one */
+	CHECK_INT(check_ops("e1X-A\0a\0b\r\nX: y\0", 15), -1);	/* a CR LF to write */
+	CHECK_INT(check_ops("x1X-A\0\0\0", 8), -1);		/* no such operation */
+	CHECK_INT(check_ops("u2X-A\0\0\0", 8), -1);
+	CHECK_INT(check_ops("u1X-A\0\0", 7), -1);		/* cut */
+	CHECK_INT(check_ops("u1X-A\0\0\0", 8), 0);
+	/* More operations than a .htaccess can make. */
+	for (i = 0, n = 0; i <= WHOP_MAX; i++)
+		n = wire_hop_put(b, sizeof(b), n, &(struct wire_hop){ WHOP_UNSET, 0, "X", "", "" });
+	CHECK_INT(check_ops(b, n), -1);
+	CHECK_INT(check_ops(b, n - 6), 0);	/* 6 bytes each */
 }
 
 static void
@@ -263,6 +341,7 @@ main(void)
 	test_request();
 	test_script();
 	test_fields();
+	test_hops();
 	test_response();
 	test_log();
 	test_locker();
