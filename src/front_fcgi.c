@@ -322,6 +322,11 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 		v.s[WS_QUERY] = c->scr->s[WSC_QUERY];
 		v.l[WS_QUERY] = strlen(c->scr->s[WSC_QUERY]);
 	}
+	/* An ErrorDocument's script runs as a GET, as the worker's CGI does (errdoc.c). */
+	if (c->doc_status != 0 && c->req.method != HTTP_M_HEAD) {
+		v.s[WS_METHOD] = "GET";
+		v.l[WS_METHOD] = 3;
+	}
 	snprintf(file, sizeof(file), "%s/%s", c->scr->s[WSC_DOCROOT], c->scr->s[WSC_REL]);
 	memset(&s, 0, sizeof(s));
 	s.conf = &F.conf;
