@@ -12,7 +12,8 @@
  *	3  a WIRE_FCGI tail packed from strings, and parsed back
  *	4  an access-log batch from anywhere, each record put again
  *	5  a locker's error-log message from anywhere, and packed again
- *	6  a worker's answer from anywhere (wire_response_check)
+ *	6  a worker's answer from anywhere (wire_response_check), its Header
+ *	   operations put again byte for byte
  */
 #include <limits.h>
 #include <stdint.h>
@@ -256,6 +257,23 @@ locker_msg(struct in in)
 	free(b);
 }
 
+/* Checked Header operations: each put again is the same bytes, no CR or LF in it. */
+static void
+hops_again(const char *p, size_t len)
+{
+	static char	again[WIRE_OPS_MAX];
+	struct wire_hop	h;
+	size_t		off = 0, was, n = 0;
+
+	while (was = off, wire_hop_next(p, len, &off, &h) == 1) {
+		REQUIRE(strpbrk(h.name, "\r\n:") == NULL && strpbrk(h.re, "\r\n") == NULL &&
+		    strpbrk(h.sub, "\r\n") == NULL);
+		n = wire_hop_put(again, sizeof(again), n, &h);
+		REQUIRE(n == off && memcmp(again + was, p + was, off - was) == 0);
+	}
+	REQUIRE(off == len);
+}
+
 static void
 response(struct in in)
 {
@@ -268,7 +286,11 @@ response(struct in in)
 	r = (struct wire_response *)b;
 	if (in.n >= sizeof(*r) && wire_response_check(r, in.n) == 0) {
 		REQUIRE(r->kind >= WIRE_FILE && r->kind <= WIRE_SPOOL);
-		REQUIRE(r->kind == WIRE_FCGI || in.n == sizeof(*r));
+		REQUIRE(r->kind == WIRE_FCGI || in.n == sizeof(*r) + r->hlen + r->olen);
+		if (r->kind != WIRE_STATUS && r->kind != WIRE_SLASH && r->kind != WIRE_SPOOL)
+			REQUIRE(r->status == 200 || (r->status >= 400 && r->status <= 599 &&
+			    (r->flags & WRESP_NOCACHE)));
+		hops_again(wire_response_ops(r), r->olen);
 		if (r->kind == WIRE_FILE) {
 			size_t n = strnlen(r->content_type, sizeof(r->content_type));
 
