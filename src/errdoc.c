@@ -25,6 +25,7 @@
 #include "lockerd.h"
 #include "http.h"
 #include "htwalk.h"
+#include "wire.h"
 #include "errdoc.h"
 
 static int	 serving;		/* the status whose document is being served */
@@ -40,6 +41,37 @@ int
 errdoc_status(void)
 {
 	return serving;
+}
+
+void
+errdoc_mark(struct wire_response *r)
+{
+	if (serving != 0 && (r->kind == WIRE_FILE || r->kind == WIRE_CGI ||
+	    r->kind == WIRE_CGI_NPH || r->kind == WIRE_FCGI)) {
+		if (r->status == 200)
+			r->status = (uint16_t)serving;
+	} else if (serving != 0 && (r->kind == WIRE_SLASH || r->kind == WIRE_STATUS)) {
+		r->kind = WIRE_STATUS;
+		r->status = (uint16_t)serving;
+	}
+	if (r->status != 200 && r->kind != WIRE_STATUS && r->kind != WIRE_SLASH)
+		r->flags |= WRESP_NOCACHE;	/* an error's document: never the path's */
+}
+
+ssize_t
+errdoc_hops(const struct ht_req *hr, char *buf, size_t cap)
+{
+	size_t	o = 0;
+	int	i;
+
+	for (i = 0; i < hr->nhop; i++) {
+		struct wire_hop h = { hr->hop[i].op, hr->hop[i].always, hr->hop[i].name,
+		    hr->hop[i].re, hr->hop[i].sub };
+
+		if ((o = wire_hop_put(buf, cap, o, &h)) == 0)
+			return -1;
+	}
+	return (ssize_t)o;
 }
 
 /* The document for status in r->error_docs ("STATUS DOC\n" lines), into buf. */

@@ -7,6 +7,8 @@
 #ifndef LOCKERD_ERRDOC_H
 #define LOCKERD_ERRDOC_H
 
+#include <sys/types.h>
+
 #include "lockerd.h"
 #include "htaccess.h"
 
@@ -31,6 +33,19 @@ void	errdoc_reset(void);
  * now goes with it), or 0.
  */
 int	errdoc_status(void);
+/*
+ * An answer about to go (its flags set): while an ErrorDocument is
+ * served, a file or a script found goes with the error's status, anything
+ * else (a slash redirect, an error not seen by errdoc_answer()) is the
+ * first error's own page; a file or a script with an error status is
+ * never for front's caches (WRESP_NOCACHE).
+ */
+void	errdoc_mark(struct wire_response *r);
+/*
+ * hr's Header operations for front (wire_hop_put()) into buf: their
+ * length, or -1 if they do not fit in cap.
+ */
+ssize_t	errdoc_hops(const struct ht_req *hr, char *buf, size_t cap);
 /*
  * An error of status for hr, from the request q, v: answered with the
  * ErrorDocument that holds for it (1), or not (0: lockerd's own page).

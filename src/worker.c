@@ -232,36 +232,12 @@ static struct {
 	int			n;
 } A;
 
-/*
- * While an ErrorDocument is served, a file or a script found goes with
- * the error's status, and anything else (a slash redirect, an error not
- * seen by answer_ht()) is the first error's own page.
- */
-static void
-errdoc_status_of(struct wire_response *r)
-{
-	int st = errdoc_status();
-
-	if (st == 0)
-		return;
-	if (r->kind == WIRE_FILE || r->kind == WIRE_CGI || r->kind == WIRE_CGI_NPH ||
-	    r->kind == WIRE_FCGI) {
-		if (r->status == 200)
-			r->status = (uint16_t)st;
-	} else if (r->kind == WIRE_SLASH || r->kind == WIRE_STATUS) {
-		r->kind = WIRE_STATUS;
-		r->status = (uint16_t)st;
-	}
-}
-
 static void
 answer(int chan, struct wire_response *r, int fd)
 {
 	(void)chan;
-	errdoc_status_of(r);
 	r->flags = X.flags;
-	if (r->status != 200 && r->kind != WIRE_STATUS && r->kind != WIRE_SLASH)
-		r->flags |= WRESP_NOCACHE;	/* an error's document: never the path's */
+	errdoc_mark(r);
 	r->hlen = (uint16_t)X.hlen;
 	r->olen = (uint16_t)X.olen;
 	A.b[A.n].r = *r;
@@ -712,22 +688,14 @@ ht_note(const char *text)
 static int
 ht_answer_fields(const struct ht_req *hr, int status)
 {
-	ssize_t		n = ht_fields(hr, status, X.hdr, sizeof(X.hdr));
-	size_t		o = 0;
-	int		i;
+	ssize_t n = ht_fields(hr, status, X.hdr, sizeof(X.hdr));
+	ssize_t o = errdoc_hops(hr, X.ops, sizeof(X.ops));
 
 	X.hlen = X.olen = 0;
-	if (n < 0)
+	if (n < 0 || o < 0)
 		return -1;
-	for (i = 0; i < hr->nhop; i++) {
-		struct wire_hop h = { hr->hop[i].op, hr->hop[i].always, hr->hop[i].name,
-		    hr->hop[i].re, hr->hop[i].sub };
-
-		if ((o = wire_hop_put(X.ops, sizeof(X.ops), o, &h)) == 0)
-			return -1;
-	}
 	X.hlen = (size_t)n;
-	X.olen = o;
+	X.olen = (size_t)o;
 	return 0;
 }
 
