@@ -49,7 +49,7 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
-	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini
+	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -106,6 +106,7 @@ $(B)/test_access: tests/unit/test_access.c $(HT_OBJS)
 $(B)/test_htdocs: tests/unit/test_htdocs.c $(HT_OBJS)
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
+$(B)/test_hdrops: tests/unit/test_hdrops.c $(B)/hdrops.o $(B)/wire.o $(B)/http.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 

@@ -217,6 +217,56 @@ test_error_documents_and_merge(void)
 	ht_dir_free(b);
 }
 
+/* Apache's reading of the document, and what a request keeps of them. */
+static void
+test_error_document_kinds(void)
+{
+	struct ht_dir	*a;
+	struct ht_conf	 c;
+	struct ht_req	 r;
+	char		 err[512];
+
+	a = parse("ErrorDocument 404 \"/not a path\"\nErrorDocument 403 ftp://x.example/f\n"
+	    "ErrorDocument 401 http://x.example/login\nErrorDocument 401 /login.html\n"
+	    "ErrorDocument 401 https://x.example/other\nErrorDocument 500 oops\n"
+	    "ErrorDocument 410 /gone\nErrorDocument 410 default\n", err, sizeof(err));
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.d = *a;
+	CHECK_STR(htdocs_error_doc(&c, 404), "\"/not a path");	/* a space: a text */
+	CHECK_STR(htdocs_error_doc(&c, 403), "ftp://x.example/f");	/* any scheme */
+	CHECK_STR(htdocs_error_doc(&c, 401), "/login.html");	/* full URLs dropped */
+	CHECK_STR(htdocs_error_doc(&c, 500), "\"oops");
+	CHECK(htdocs_error_doc(&c, 410) == NULL);
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(htdocs_keep_errdocs(&c, &r), 0);
+	CHECK_STR(r.error_docs, "410 default\n500 \"oops\n401 /login.html\n"
+	    "403 ftp://x.example/f\n404 \"/not a path\n");
+	ht_req_free(&r);
+	ht_dir_free(a);
+}
+
+/* What front is left to do: unset, edit, set's removal of the others, in order. */
+static void
+test_operations_for_front(void)
+{
+	struct ht_req	r;
+
+	headers[0] = '\0';
+	run("Header set A 1\nHeader always unset B\nHeader add C x\n"
+	    "Header edit* D \"a+\" b\nHeader set E 1 env=NOPE\nHeader append F 1\n", &r, NULL);
+	CHECK_INT(r.nhop, 3);
+	if (r.nhop == 3) {
+		CHECK(r.hop[0].op == 'u' && !r.hop[0].always && strcmp(r.hop[0].name, "A") == 0);
+		CHECK(r.hop[1].op == 'u' && r.hop[1].always && strcmp(r.hop[1].name, "B") == 0);
+		CHECK(r.hop[2].op == 'E' && strcmp(r.hop[2].re, "a+") == 0 &&
+		    strcmp(r.hop[2].sub, "b") == 0);
+	}
+	ht_req_free(&r);
+}
+
 static void
 test_errors(void)
 {
@@ -242,6 +292,8 @@ main(void)
 	test_operations();
 	test_expires();
 	test_error_documents_and_merge();
+	test_error_document_kinds();
+	test_operations_for_front();
 	test_errors();
 	UNIT_DONE();
 }
