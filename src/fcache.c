@@ -8,6 +8,7 @@
  * beyond its locker and path.
  */
 #include <sys/stat.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +32,20 @@
 
 /*
  * One slot of front's caches: open files (fcache, below) and how workers
- * resolved FastCGI scripts (scache).  Both are keyed by "locker\0fs_path",
- * direct-mapped (a collision replaces), and age out at expires.
+ * resolved FastCGI scripts (scache).  Both are keyed by
+ * "locker\0url_prefix\0fs_path" (a rewrite's URL names the prefix it was
+ * asked under), direct-mapped (a collision replaces), and age out at
+ * expires, or as soon as the locker's watch hears of a change (gen).
  */
 struct cache_ent {
-	char		*key;		/* "locker\0fs_path", NULL: empty */
+	char		*key;		/* "locker\0url_prefix\0fs_path", NULL: empty */
 	size_t		 keylen;
 	uint64_t	 expires;
+	uint64_t	 gen;		/* the locker's watch_gen when decided; 0: unwatched */
+	char		*hdr;		/* a .htaccess's extra fields, then its Header
+					   operations for front (hdrops.c); NULL: none */
+	size_t		 hlen, olen;
+	char		*match;		/* scache: what the request must repeat (vary_of) */
 	/* fcache: the open file, its type, and its ctime when opened */
 	int		 fd;
 	char		 ctype[128];
@@ -62,13 +70,14 @@ fcache_hash(const char *k, size_t len)
 static size_t
 cache_key(const struct conn *c, char *buf, size_t bufsz)
 {
-	size_t ll = strlen(c->locker), pl = strlen(c->fs_path);
+	size_t ll = strlen(c->locker), ul = strlen(c->url_prefix), pl = strlen(c->fs_path);
 
-	if (ll + 1 + pl > bufsz)
+	if (ll + 1 + ul + 1 + pl > bufsz)
 		return 0;
 	memcpy(buf, c->locker, ll + 1);
-	memcpy(buf + ll + 1, c->fs_path, pl);
-	return ll + 1 + pl;
+	memcpy(buf + ll + 1, c->url_prefix, ul + 1);
+	memcpy(buf + ll + 1 + ul + 1, c->fs_path, pl);
+	return ll + 1 + ul + 1 + pl;
 }
 
 static void
@@ -80,8 +89,11 @@ cache_drop(struct cache_ent *e)
 		close(e->fd);
 	free(e->r);
 	free(e->key);
+	free(e->hdr);
+	free(e->match);
 	e->key = NULL;
 	e->r = NULL;
+	e->hdr = e->match = NULL;
 }
 
 static void
@@ -93,7 +105,8 @@ cache_clear(struct cache_ent *tab)
 		cache_drop(&tab[i]);
 }
 
-#define CACHE_KEY_MAX	(LOCKER_NAME_MAX + 1 + sizeof(((struct conn *)0)->fs_path))
+#define CACHE_KEY_MAX	(LOCKER_NAME_MAX + 1 + sizeof(((struct conn *)0)->url_prefix) + \
+			 sizeof(((struct conn *)0)->fs_path))
 
 /* c's slot in tab, and c's key (kl bytes of key[CACHE_KEY_MAX]); NULL if c has none. */
 static struct cache_ent *
@@ -102,6 +115,77 @@ cache_slot(struct cache_ent *tab, const struct conn *c, char *key, size_t *kl)
 	if ((*kl = cache_key(c, key, CACHE_KEY_MAX)) == 0)
 		return NULL;
 	return &tab[fcache_hash(key, *kl) % FCACHE_SLOTS];
+}
+
+/*
+ * A worker's watch (htwatch.c): an inotify instance of its own for this
+ * front, on every directory the worker's answers were decided in.  An
+ * event means something there changed (a .htaccess made, written, renamed
+ * or removed, a file or directory come or gone): everything this front
+ * keeps of the locker is stale from then on.  Read before any entry is
+ * used: the kernel queued the event before the change returned to whoever
+ * made it, so a request sent after a change never gets what was decided
+ * before it.  A read that finds nothing costs one system call.
+ */
+static void
+watch_read(struct wchan *w)
+{
+	char	buf[4096];
+	ssize_t	n;
+	int	heard = 0;
+
+	while ((n = read(w->watch_fd, buf, sizeof(buf))) > 0)
+		heard = 1;
+	if (n == -1 && errno != EAGAIN && errno != EINTR) {
+		close(w->watch_fd);	/* cannot be read: nothing it watched is kept */
+		w->watch_fd = -1;
+		heard = 1;
+	}
+	if (heard)
+		w->watch_gen = ++F.watch_gens;
+}
+
+/*
+ * The worker sends its watch before it reads a request of the channel, so
+ * the answers to requests sent before it came were decided under it: the
+ * first keeps the generation.  Another one (the worker's own business)
+ * makes everything kept before it stale.
+ */
+void
+wchan_watch_set(struct wchan *w, int fd)
+{
+	if (w->watch_fd != -1) {
+		close(w->watch_fd);
+		w->watch_gen = ++F.watch_gens;
+	}
+	w->watch_fd = fd;
+	set_nonblock(fd);
+}
+
+uint64_t
+wchan_keep_gen(struct wchan *w, const struct conn *c, const struct wire_response *r)
+{
+	if (!(r->flags & WRESP_WATCHED))
+		return 0;
+	if (w->watch_fd == -1)
+		return WATCH_NO_KEEP;
+	watch_read(w);
+	/* A change heard since c was sent may not have been seen by its walk. */
+	return c->watch_gen == w->watch_gen ? c->watch_gen : WATCH_NO_KEEP;
+}
+
+/* Whether an entry kept under gen holds: its locker's watch heard nothing since. */
+static int
+watch_holds(const char *locker, uint64_t gen)
+{
+	struct wchan *w;
+
+	if (gen == 0)
+		return 1;
+	if ((w = wchan_find(locker)) == NULL || w->watch_fd == -1)
+		return 0;
+	watch_read(w);
+	return w->watch_gen == gen;
 }
 
 /* c's entry in tab if there is a live one (an expired one is dropped). */
@@ -116,16 +200,17 @@ cache_get(struct cache_ent *tab, const struct conn *c)
 		return NULL;
 	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
 		return NULL;
-	if (loop_now >= e->expires) {
+	if (loop_now >= e->expires || !watch_holds(c->locker, e->gen)) {
 		cache_drop(e);
 		return NULL;
 	}
 	return e;
 }
 
-/* c's slot in tab, emptied and keyed for c, valid for valid_ms; or NULL. */
+/* c's slot in tab, emptied and keyed for c (with its extra fields), valid
+ * for valid_ms while the watch generation is gen; or NULL. */
 static struct cache_ent *
-cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms)
+cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms, uint64_t gen)
 {
 	char			 key[CACHE_KEY_MAX];
 	size_t			 kl;
@@ -139,6 +224,16 @@ cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms)
 	memcpy(e->key, key, kl);
 	e->keylen = kl;
 	e->expires = loop_now + valid_ms;
+	e->gen = gen;
+	if (c->xhdr != NULL && (e->hdr = malloc(c->xhdr_len + c->hops_len)) != NULL) {
+		memcpy(e->hdr, c->xhdr, c->xhdr_len + c->hops_len);
+		e->hlen = c->xhdr_len;
+		e->olen = c->hops_len;
+	}
+	if (c->xhdr != NULL && e->hdr == NULL) {
+		cache_drop(e);	/* kept without its fields, it would lie */
+		return NULL;
+	}
 	return e;
 }
 
@@ -159,20 +254,22 @@ fcache_serve(struct conn *c)
 	}
 	if ((fd = dup(e->fd)) == -1)
 		return 0;
+	xhdr_set(c, e->hdr, e->hlen, e->olen);
 	send_file(c, fd, e->ctype, &st);
 	return 1;
 }
 
 void
-fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st)
+fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st,
+    uint64_t gen)
 {
 	struct cache_ent	*e;
 	int			 dfd;
 
-	if (F.conf.file_cache_valid == 0 ||
+	if (F.conf.file_cache_valid == 0 || gen == WATCH_NO_KEEP ||
 	    (dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return;
-	if ((e = cache_claim(fcache, c, (uint64_t)F.conf.file_cache_valid * 1000)) == NULL) {
+	if ((e = cache_claim(fcache, c, (uint64_t)F.conf.file_cache_valid * 1000, gen)) == NULL) {
 		close(dfd);
 		return;
 	}
@@ -328,6 +425,52 @@ fres_dup(const struct fres *r)
 	return f;
 }
 
+/*
+ * What a request must repeat to be given a resolution made for another:
+ * the query, when a rewrite made the script's QUERY_STRING (passed on, or
+ * appended by QSA), and the value, or absence, of each header a .htaccess
+ * E= took into the script's environment (WSC_VARY, e.g. WordPress's
+ * Authorization).  malloc'd; NULL without memory.
+ */
+static char *
+vary_of(const struct conn *c, const struct fres *r)
+{
+	const struct http_header	*h;
+	const char			*v = r->s[WSC_VARY], *nl;
+	char				 name[64], *out, *p;
+	size_t				 cap = 2;
+	int				 rewritten = r->s[WSC_URL][0] != '\0';
+
+	if (rewritten && c->req.query.p != NULL)
+		cap += c->req.query.len;
+	for (; *v != '\0'; v = nl + 1) {
+		nl = strchr(v, '\n');	/* wire.c: every name ends in one */
+		snprintf(name, sizeof(name), "%.*s", (int)(nl - v), v);
+		h = http_header_get(&c->req, name);
+		cap += 2 + (h != NULL ? h->value.len : 0);
+	}
+	if ((out = p = malloc(cap)) == NULL)
+		return NULL;
+	*p++ = rewritten ? '?' : '-';
+	if (rewritten && c->req.query.p != NULL) {
+		memcpy(p, c->req.query.p, c->req.query.len);
+		p += c->req.query.len;
+	}
+	for (v = r->s[WSC_VARY]; *v != '\0'; v = nl + 1) {
+		nl = strchr(v, '\n');
+		snprintf(name, sizeof(name), "%.*s", (int)(nl - v), v);
+		h = http_header_get(&c->req, name);
+		*p++ = '\n';
+		*p++ = h != NULL ? '=' : '-';
+		if (h != NULL) {
+			memcpy(p, h->value.p, h->value.len);
+			p += h->value.len;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
 /* How long a resolution is reused: never as long as a worker stays idle,
  * so that a locker's busy PHP still keeps its worker (and pool) alive. */
 static uint64_t
@@ -342,24 +485,40 @@ scache_valid_ms(void)
 int
 scache_get(struct conn *c)
 {
-	struct cache_ent *e;
+	struct cache_ent	*e;
+	char			*m;
+	int			 same;
 
 	if (scache_valid_ms() == 0 || (e = cache_get(scache, c)) == NULL)
 		return 0;
-	return (c->scr = fres_dup(e->r)) != NULL;
+	if ((m = vary_of(c, e->r)) == NULL)
+		return 0;
+	same = strcmp(m, e->match) == 0;
+	free(m);
+	if (!same || (c->scr = fres_dup(e->r)) == NULL)
+		return 0;
+	xhdr_set(c, e->hdr, e->hlen, e->olen);
+	return 1;
 }
 
 void
-scache_put(const struct conn *c, const struct fres *r)
+scache_put(const struct conn *c, const struct fres *r, uint64_t gen)
 {
 	struct cache_ent	*e;
 	struct fres		*copy;
+	char			*m;
 
-	if (scache_valid_ms() == 0 || (copy = fres_dup(r)) == NULL)
+	if (scache_valid_ms() == 0 || gen == WATCH_NO_KEEP || (m = vary_of(c, r)) == NULL)
 		return;
-	if ((e = cache_claim(scache, c, scache_valid_ms())) == NULL) {
+	if ((copy = fres_dup(r)) == NULL) {
+		free(m);
+		return;
+	}
+	if ((e = cache_claim(scache, c, scache_valid_ms(), gen)) == NULL) {
 		free(copy);
+		free(m);
 		return;
 	}
 	e->r = copy;
+	e->match = m;
 }

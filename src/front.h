@@ -135,6 +135,7 @@ struct conn {
 	int			 fcgi_retried;
 	int			 want_conn;	/* asked the worker for a pool connection */
 	struct fres		*scr;		/* the script, as resolved */
+	uint64_t		 watch_gen;	/* its wchan's when sent to the worker */
 	struct wchan		*fqw;		/* waiting in this wchan's queue */
 	TAILQ_ENTRY(conn)	 flink;		/* in fqw's queue */
 	int			 want_rspool;	/* asked the worker for a spool for sc's answer */
@@ -240,6 +241,11 @@ struct wchan {
 	struct rate_bucket	 errb;		/* of the PHP errors front relays */
 	uint64_t	 err_dropped;	/* bytes of them dropped, not told logd yet */
 	uint64_t	 told_busy;	/* when the worker last had MSG_BUSY */
+	/* The worker's inotify instance on the directories its answers were
+	 * decided in (MSG_WATCH, htwatch.c), -1: none yet; and the generation
+	 * of what this front keeps of it, new whenever the watch hears. */
+	int		 watch_fd;
+	uint64_t	 watch_gen;
 };
 
 /* How often front looks at the requests in flight (wchan.c), and sleeps at most. */
@@ -269,6 +275,7 @@ struct front {
 	struct wchan_list	 kick;		/* a pool connection may be free */
 	struct kconn		*dead_kconns;
 	uint64_t		 next_id;
+	uint64_t		 watch_gens;	/* the last wchan watch_gen given out */
 	int			 stopping;
 	uint64_t		 stop_deadline;
 	struct http_limits	 limits;
@@ -453,8 +460,21 @@ void	wchan_read(struct wchan *w);
 
 /* Serve c from the file cache; 1 if it did. */
 int	fcache_serve(struct conn *c);
-/* Keep a copy of fd (c's file, with its type and st's ctime) in the file cache. */
-void	fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st);
+/*
+ * Keep a copy of fd (c's file, with its type, st's ctime and c's extra
+ * fields) in the file cache, under gen (wchan_keep_gen).
+ */
+void	fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st,
+	    uint64_t gen);
+/* w's worker handed its watch over (MSG_WATCH): what w kept before is stale. */
+void	wchan_watch_set(struct wchan *w, int fd);
+/*
+ * Under which generation an answer r to c may be kept: 0 if it is not
+ * watched (kept file-cache-valid, as ever), w's watch generation of when
+ * c was sent, or WATCH_NO_KEEP (its decision may have changed since).
+ */
+#define WATCH_NO_KEEP	UINT64_MAX
+uint64_t	wchan_keep_gen(struct wchan *w, const struct conn *c, const struct wire_response *r);
 /* Drop every entry of both caches. */
 void	caches_clear(void);
 /* Drop the entries of the lockers the new routing table changed. */
@@ -464,8 +484,8 @@ void	caches_routes_changed(const struct route_table *old, const struct route_tab
 struct fres	*fres_parse(const struct wire_response *r, size_t len);
 /* c's script as resolved a moment ago, into c->scr; 1 if it was cached. */
 int	scache_get(struct conn *c);
-/* Keep how c's script was resolved, for file-cache-valid. */
-void	scache_put(const struct conn *c, const struct fres *r);
+/* Keep how c's script was resolved, for file-cache-valid, under gen. */
+void	scache_put(const struct conn *c, const struct fres *r, uint64_t gen);
 
 /* ------------------------------------------------------------ front_cgi.c */
 

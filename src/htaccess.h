@@ -274,6 +274,11 @@ struct ht_req {
 	}		 hop[HT_HOP_MAX];
 	int		 nhop;
 	int		 cacheable;	/* 1 until something beyond the path decided */
+	/* What a rewrite's E= took from the request for scripts' environment
+	 * (not the decision): the request headers it read ("name\n" each, for
+	 * front to compare), or unvaried when it read what no header says. */
+	char		 vary[256];
+	int		 env_unvaried;
 	/* htcore.c's, for serving */
 	unsigned	 options;	/* HT_OPT_* (Options) */
 	char		*index;		/* DirectoryIndex: names separated by ' ', NULL: the

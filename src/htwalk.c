@@ -177,6 +177,8 @@ one_dir(const struct ht_walker *w, const char *dir, struct ht_dir **out, char *e
 	int		 fd;
 
 	*out = NULL;
+	if (w->watch != NULL)
+		w->watch(dir);	/* first: a change after the look is then heard */
 	snprintf(rel, sizeof(rel), "%s.htaccess", dir);
 	if (fstatat(w->webroot, rel, &sb, 0) == -1) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -346,8 +348,11 @@ merge_sections(struct ht_conf *c, const struct ht_dir *d, enum ht_section_kind k
 			continue;
 		else if (kind == HT_SEC_FILES)
 			holds = files_match(s, base);
-		else if (kind == HT_SEC_LIMIT)
+		else if (kind == HT_SEC_LIMIT) {
 			holds = (s->methods & HT_M_BIT(r->method)) != 0;
+			/* front's caches key no method: a <Limit> decides by it. */
+			r->cacheable = 0;
+		}
 		if (!holds)
 			continue;
 		if (merge_dir(c, s->dir) == -1)

@@ -15,6 +15,9 @@ struct ht_walker {
 	int	webroot;			/* O_PATH of web_scripts */
 	/* Open a file below web_scripts as the web does (worker.c). */
 	int	(*open_beneath)(const char *rel);
+	/* A directory of the walk ("", "a/"), before its .htaccess is looked
+	 * for (htwatch.c; NULL: none). */
+	void	(*watch)(const char *dir);
 };
 
 /* The parsed files that apply, from web_scripts/ down; the cache's. */

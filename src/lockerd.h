@@ -446,9 +446,11 @@ enum wire_kind {
  * script's environment, both empty when nothing was rewritten; WSC_ENV:
  * what a .htaccess set (SetEnv, SetEnvIf, E=), "NAME=value\n" lines;
  * WSC_POOL: which of the locker's pools of that interpreter, "" or the tag
- * of a .htaccess's PHP settings (phpini.c), at most WSC_POOL_MAX hex digits. */
+ * of a .htaccess's PHP settings (phpini.c), at most WSC_POOL_MAX hex digits;
+ * WSC_VARY: the request headers E= took values from ("name\n" each,
+ * lower case), which front compares before it reuses the answer. */
 enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_URL, WSC_QUERY,
-	WSC_ENV, WSC_POOL, WSC_MAX };
+	WSC_ENV, WSC_POOL, WSC_VARY, WSC_MAX };
 #define WSC_POOL_MAX	16
 
 struct wire_script {
@@ -469,8 +471,11 @@ struct wire_script {
  * Such an answer is WRESP_NOCACHE, always: an error page is never kept as
  * the path's answer.
  */
-#define WRESP_NOCACHE	0x1	/* decided by more than the path, or under a .htaccess:
-				   front keeps neither the file nor the resolution */
+#define WRESP_NOCACHE	0x1	/* decided by more than the path (or under a .htaccess
+				   not watched): front keeps neither the file nor the
+				   resolution */
+#define WRESP_WATCHED	0x2	/* every directory the decision looked at is watched
+				   (MSG_WATCH): front keeps it while its watch is quiet */
 #define WIRE_HDR_MAX	4096	/* bytes of extra fields */
 #define WIRE_OPS_MAX	2048	/* bytes of Header operations */
 struct wire_response {

@@ -99,6 +99,8 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_RESPONSE,	MR_WORKER, MR_FRONT, MAY, sizeof(struct wire_response),
 	    WIRE_RESPONSE_MAX),
 	ROW(MSG_BUSY,		MR_FRONT, MR_WORKER, NEVER, 0, 0),
+	/* the worker's watches, read by front to drop what it cached (wwatch.c) */
+	ROW(MSG_WATCH,		MR_WORKER, MR_FRONT, MUST, 0, 0),
 	/* front and workers -> logd */
 	ROW(MSG_LOG_ACCESS,	MR_FRONT, MR_LOGD, NEVER, 1, MSG_MAX_PAYLOAD),
 	ROW(MSG_LOG_ERROR,	MR_FRONT | MR_WORKER, MR_LOGD, NEVER, 1, MSG_MAX_PAYLOAD),

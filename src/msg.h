@@ -89,6 +89,7 @@ enum msg_type {
 	MSG_TLS_TICKETS,	/* struct msg_tls_tickets */
 	MSG_ACME_TSIG,		/* fd = acme-dns-update's secret file, read-only */
 	MSG_ROUTE_DELTA,	/* struct route_delta: one change to the routing table */
+	MSG_WATCH,		/* fd = an inotify instance on the worker's walked directories */
 	MSG_MAX
 };
 

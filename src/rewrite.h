@@ -105,6 +105,10 @@ struct rw_req {
 	char		**cookies;	/* CO=: Set-Cookie values, one per name */
 	size_t		 ncookies;
 	int		 uncacheable;	/* decided on more than the path */
+	int		 unvaried;	/* read a variable of the request that is no header */
+	/* Each path below document_root a file test looks at, before it looks;
+	 * NULL: one outside it (NULL: nobody is told). */
+	void		 (*watch)(const char *rel);
 };
 
 enum rw_result {

@@ -66,12 +66,17 @@ stat_beneath(struct rw_req *r, const char *path, int nofollow, struct stat *st)
 		return -1;
 	for (rel = path + n; *rel == '/'; rel++)
 		;
+	if (r->watch != NULL)
+		r->watch(rel);	/* before the look: a change after it is heard */
 	memset(&how, 0, sizeof(how));
 	how.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	fd = (int)syscall(SYS_openat2, r->webroot_fd, *rel ? rel : ".", &how, sizeof(how));
-	if (fd == -1 && errno == EXDEV)
+	if (fd == -1 && errno == EXDEV) {
+		if (r->watch != NULL)
+			r->watch(NULL);	/* what lies out of web_scripts is not watched */
 		fd = absolute_link(r, rel, nofollow);
+	}
 	if (fd == -1)
 		return -1;
 	rc = fstat(fd, st);

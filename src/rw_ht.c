@@ -4,6 +4,7 @@
  * their HT_PH_FIXUP runs, which put a struct ht_req into rewrite.h's
  * terms and the decision back.
  */
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -127,11 +128,39 @@ struct ctx {
 };
 
 static void	(*note)(const char *);
+static void	(*watch_fn)(const char *);
 
 void
 rw_ht_set_note(void (*fn)(const char *))
 {
 	note = fn;
+}
+
+void
+rw_ht_set_watch(void (*fn)(const char *))
+{
+	watch_fn = fn;
+}
+
+/* A header read: front compares it again before it reuses an answer. */
+static void
+vary_add(struct ht_req *r, const char *name)
+{
+	size_t	have = strlen(r->vary), n = strlen(name), i;
+	char	low[64];
+
+	if (n == 0 || n >= sizeof(low) || have + n + 2 > sizeof(r->vary)) {
+		r->env_unvaried = 1;
+		return;
+	}
+	for (i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)low[i]) && low[i] != '-' && low[i] != '_') {
+			r->env_unvaried = 1;
+			return;
+		}
+	snprintf(r->vary + have, sizeof(r->vary) - have, "%s\n", low);
 }
 
 static void
@@ -152,6 +181,7 @@ header(void *arg, const char *name)
 	const char	*v = ht_req_header(c->r, name);
 
 	c->r->cacheable = was;
+	vary_add(c->r, name);
 	return v;
 }
 
@@ -257,6 +287,7 @@ fill(struct rw_req *q, struct ht_req *r, struct ctx *c, const struct rw_dir *d,
 	q->getenv = getenv_cb;
 	q->setenv = setenv_cb;
 	q->ctx = c;
+	q->watch = watch_fn;
 	q->internal = r->redirects;
 	q->ended = r->rewrite_ended;
 }
@@ -290,6 +321,8 @@ decided(struct ht_req *r, struct rw_req *q, enum rw_result res)
 	add_cookies(r, q);
 	if (q->uncacheable)
 		r->cacheable = 0;
+	if (q->unvaried)
+		r->env_unvaried = 1;
 	if (q->ended)
 		r->rewrite_ended = 1;
 	if ((q->content_type != NULL && ht_req_set(&r->content_type, q->content_type) == -1) ||

@@ -28,5 +28,7 @@ int	rw_ht_alias(const struct ht_conf *c, struct ht_req *r);
 
 /* Where a rule's log lines go: the locker's error log (the worker's). */
 void	rw_ht_set_note(void (*fn)(const char *));
+/* Told each path a RewriteCond's file test looks at (htwatch_path). */
+void	rw_ht_set_watch(void (*fn)(const char *));
 
 #endif

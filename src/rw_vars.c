@@ -96,6 +96,9 @@ rw_path_var(struct rw_req *r, const char *name, char *buf, size_t sz)
 const char *
 rw_other_var(struct rw_req *r, const char *name, char *buf, size_t sz)
 {
+	/* A header can be compared by front again; anything else cannot. */
+	if (strncmp(name, "HTTP:", 5) != 0 && strncmp(name, "HTTP_", 5) != 0)
+		r->unvaried = 1;
 	if (strcmp(name, "QUERY_STRING") == 0)
 		return r->query;
 	if (strcmp(name, "REQUEST_METHOD") == 0)

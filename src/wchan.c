@@ -94,6 +94,8 @@ wchan_get(const char *locker)
 		return NULL;
 	w->kind = K_WCHAN;
 	w->fd = -1;
+	w->watch_fd = -1;
+	w->watch_gen = ++F.watch_gens;
 	for (k = 0; k < LIMIT_N; k++)
 		w->own[k] = LIMIT_DEFAULT;
 	bucket_fill(&w->errb, F.conf.log_rate * 2, loop_now);
@@ -116,6 +118,10 @@ wchan_free(struct wchan *w)
 		epoll_ctl(F.epfd, EPOLL_CTL_DEL, w->fd, NULL);
 		close(w->fd);
 		w->fd = -1;
+	}
+	if (w->watch_fd != -1) {
+		close(w->watch_fd);
+		w->watch_fd = -1;
 	}
 	if (w->kick) {
 		LIST_REMOVE(w, klink);
@@ -316,6 +322,7 @@ worker_queue(struct conn *c, struct wchan *w)
 	c->req_id = ++F.next_id;
 	c->sent = 0;
 	c->wc = w;
+	c->watch_gen = w->watch_gen;
 	TAILQ_INSERT_TAIL(&w->wq, c, wlink);
 	/* Written at the end of this round, with every other request for it. */
 	if (!w->dirty) {
@@ -418,7 +425,7 @@ fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, si
 		return;
 	}
 	if (!(r->flags & WRESP_NOCACHE))
-		scache_put(c, c->scr);
+		scache_put(c, c->scr, wchan_keep_gen(w, c, r));
 	if (fd == -1) {
 		fcgi_acquire(c, w);
 		return;
@@ -516,7 +523,7 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 				break;
 			}
 			if (!c->body_pending && !(r->flags & WRESP_NOCACHE))
-				fcache_put(c, fd, r->content_type, &st);
+				fcache_put(c, fd, r->content_type, &st, wchan_keep_gen(w, c, r));
 			send_file(c, fd, r->content_type, &st);
 			fd = -1;
 		}
@@ -592,11 +599,16 @@ wchan_read(struct wchan *w)
 			wchan_fail(w, 0);
 			return;
 		}
-		/* msg_rules[]: only MSG_RESPONSE, at least a wire_response long. */
+		/* msg_rules[]: MSG_RESPONSE, at least a wire_response long, and
+		 * MSG_WATCH with its descriptor. */
 		for (i = 0; i < k; i++) {
 			if (w->dead) {
 				if (in[i].fd != -1)
 					close(in[i].fd);
+				continue;
+			}
+			if (in[i].type == MSG_WATCH) {
+				wchan_watch_set(w, in[i].fd);
 				continue;
 			}
 			handle_response(w, &r[i].r, in[i].len, in[i].fd);

@@ -127,7 +127,7 @@ wire_response_check(const struct wire_response *r, size_t len)
 	size_t n;
 
 	if (len < sizeof(*r) || r->kind < WIRE_FILE || r->kind > WIRE_SPOOL ||
-	    (r->flags & ~WRESP_NOCACHE) != 0 || r->hlen > WIRE_HDR_MAX ||
+	    (r->flags & ~(WRESP_NOCACHE | WRESP_WATCHED)) != 0 || r->hlen > WIRE_HDR_MAX ||
 	    r->olen > WIRE_OPS_MAX || (size_t)r->hlen + r->olen > len - sizeof(*r) ||
 	    r->pad[0] != 0 || r->pad[1] != 0 || r->pad[2] != 0)
 		return -1;
@@ -318,6 +318,26 @@ has_dotdot(const char *p, size_t len)
 	return 0;
 }
 
+/* "name\n" lines of lower-case letters, digits, '-' and '_': header names. */
+static int
+vary_ok(const char *p, size_t len)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n') {
+			if (run == 0)
+				return 0;
+			run = 0;
+		} else if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
+		    p[i] == '-' || p[i] == '_')
+			run++;
+		else
+			return 0;
+	}
+	return run == 0;
+}
+
 /* No control byte: what goes into a script's environment. */
 static int
 visible(const char *p, size_t len)
@@ -376,7 +396,7 @@ wire_script_parse(const void *tail, size_t len, const char *s[WSC_MAX], size_t l
 	    (l[WSC_URL] > 0 && s[WSC_URL][0] != '/') ||
 	    !visible(s[WSC_URL], l[WSC_URL]) || !visible(s[WSC_QUERY], l[WSC_QUERY]) ||
 	    (l[WSC_ENV] > 0 && s[WSC_ENV][l[WSC_ENV] - 1] != '\n') ||
-	    !pool_tag_ok(s[WSC_POOL], l[WSC_POOL]))
+	    !pool_tag_ok(s[WSC_POOL], l[WSC_POOL]) || !vary_ok(s[WSC_VARY], l[WSC_VARY]))
 		return -1;
 	*has_index = (int)ws.has_index;
 	return 0;

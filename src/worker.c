@@ -37,6 +37,7 @@
 #include "htcore.h"
 #include "autoindex.h"
 #include "errdoc.h"
+#include "htwatch.h"
 
 #define MAX_CHANNELS	256	/* one per front process, and a few being replaced */
 
@@ -65,6 +66,7 @@ static struct {
 	uint16_t			 flags;
 	const struct wire_request	*q;
 	const struct wire_view		*v;
+	int				 applied;	/* a .htaccess did */
 } X;
 
 /*
@@ -238,6 +240,8 @@ answer(int chan, struct wire_response *r, int fd)
 	(void)chan;
 	r->flags = X.flags;
 	errdoc_mark(r);
+	if (!(r->flags & WRESP_NOCACHE) && htwatch_ok())
+		r->flags |= WRESP_WATCHED;
 	r->hlen = (uint16_t)X.hlen;
 	r->olen = (uint16_t)X.olen;
 	A.b[A.n].r = *r;
@@ -253,12 +257,12 @@ answer(int chan, struct wire_response *r, int fd)
 /* A FastCGI script: where it is, so that front builds its request. */
 static void
 answer_fcgi(int chan, struct wire_response *r, const struct script_req *s, const char *rel,
-    int fd, const char *url, const char *query)
+    int fd, const char *url, const char *query, const char *vary)
 {
 	struct answer_buf	*b = &A.b[A.n];
 	const char		*str[WSC_MAX] = { s->docroot, rel, s->path_info,
 				    s->index_name ? s->index_name : "", url, query,
-				    s->ht_env ? s->ht_env : "", s->pool_tag ? s->pool_tag : "" };
+				    s->ht_env ? s->ht_env : "", s->pool_tag ? s->pool_tag : "", vary };
 
 	r->kind = WIRE_FCGI;
 	r->status = 200;
@@ -414,8 +418,12 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 		}
 		/* A rewritten request's URL and query are the script's (front
 		 * builds its FastCGI request from its own copy of the rest). */
+		/* An environment E= took from the request is its own, unless
+		 * front can compare what it took (the headers of hr->vary). */
+		if (hr->env_unvaried)
+			X.flags |= WRESP_NOCACHE;
 		answer_fcgi(chan, r, &s, rel, fd, hr->redirects ? hr->uri : "",
-		    hr->redirects ? hr->query : "");
+		    hr->redirects ? hr->query : "", hr->vary);
 		return;
 	}
 	if ((fd = script_start(&s)) < 0) {
@@ -621,7 +629,7 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 		index_name = chosen + strlen(rel);
 		/* Under a .htaccess, the index is a request of its own, as
 		 * mod_dir makes it: its <Files>, types, handler and rules. */
-		if ((X.flags & WRESP_NOCACHE) && depth == 0) {
+		if (X.applied && depth == 0) {
 			close(fd);
 			if (index_again(chan, hr, r, chosen, index_name) == 0)
 				serve(chan, q, v0, r, hr, 1);
@@ -744,9 +752,11 @@ ht_apply(int chan, struct wire_response *r, struct ht_req *hr)
 	int		 applied, rc;
 
 	rc = ht_request_run(&W.ht, hr, base, ht_note, &applied);
-	/* A changed .htaccess applies at once: front keeps nothing it decided. */
-	if (applied || !hr->cacheable)
+	/* A changed .htaccess applies at once: front keeps what one decided
+	 * only while the directories it was decided in are watched. */
+	if (!hr->cacheable || (applied && !htwatch_ok()))
 		X.flags |= WRESP_NOCACHE;
+	X.applied |= applied;
 	if (rc != HT_RUN_SERVE) {
 		answer_ht(chan, r, hr, rc);
 		return 1;
@@ -791,7 +801,9 @@ handle_request(int chan, const struct wire_request *q, const struct wire_view *v
 	X.q = q;
 	X.v = v;
 	errdoc_reset();
+	X.applied = 0;
 	W.last_request = now_ms();
+	htwatch_begin(chan);
 	if (q->flags & WREQ_SPOOL) {
 		make_spool(chan, &r);
 		return;
@@ -825,6 +837,7 @@ mime_set(const struct mime_map *m)
 static void
 chan_drop(int i)
 {
+	htwatch_channel_gone(W.pfd[i].fd);
 	close(W.pfd[i].fd);
 	W.pfd[i] = W.pfd[W.npfd - 1];
 	W.npfd--;
@@ -918,6 +931,7 @@ master_read(void)
 			W.pfd[W.npfd].events = POLLIN;
 			W.pfd[W.npfd].revents = 0;	/* polled from the next round */
 			W.npfd++;
+			htwatch_channel(fd);
 		} else if (type == MSG_LOG_CHAN) {
 			/* logd's end is bound to this locker: its error log only. */
 			set_nonblock(fd);
@@ -968,7 +982,10 @@ worker_main(void)
 		log_warn("worker %s: %s", W.init.locker, web);
 	W.ht.webroot = W.webroot;
 	W.ht.open_beneath = open_beneath;
+	W.ht.watch = htwatch_dir;
+	htwatch_init(web);
 	rw_ht_set_note(ht_note);
+	rw_ht_set_watch(htwatch_path);
 	/* AuthUserFile and AuthGroupFile: beneath the home; their errors to its log. */
 	auth_set_home(W.init.home);
 	access_log_fn = ht_note;

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import time
@@ -195,9 +196,10 @@ def test_limit_directives_are_checked(make_lockerd):
 def test_a_route_change_keeps_other_lockers_cached_files(make_lockerd, users):
     """Every vhost change emptied every front's file and script caches, so
     one user's vhost loop cut everybody's throughput.  Now only the entries
-    of the lockers the change touched go.  Seen structurally: once the
-    victim's web_scripts is made unreadable to her own worker, only front's
-    cache can still answer 200 for her file."""
+    of the lockers the change touched go.  Seen structurally: with the
+    victim's worker stopped (SIGSTOP), only front's cache can still answer
+    for her file.  (Making web_scripts unreadable no longer shows it: the
+    worker's watch tells front that the directory changed.)"""
     d = make_lockerd(front_processes=1, extra="self-signup yes\nfile-cache-valid 60\n"
                      "change-rate 0\n").start()
     assert L(d, MALLORY, "signup").returncode == 0
@@ -208,21 +210,38 @@ def test_a_route_change_keeps_other_lockers_cached_files(make_lockerd, users):
     mhost = f"{MALLORY}.test.example"
     assert get(d.port, "/v.html", vhost)[::2] == (200, b"victim's\n")
     assert get(d.port, "/m.html", mhost)[::2] == (200, b"mallory's\n")
+
+    def status_soon(path, host):
+        """The status, or None when no answer comes within half a second."""
+        r = parse_responses(raw(d.port, b"GET " + path.encode() + b" HTTP/1.1\r\nHost: " +
+                                host.encode() + b"\r\nConnection: close\r\n\r\n",
+                                timeout=0.5))
+        return r[0][0] if r else None
+
+    stopped = []
     for who in (VICTIM, MALLORY):
-        os.chmod(os.path.join(d.info(who)["home"], "web_scripts"), 0)
-    # the control: both answered from the cache, their workers could not
-    assert get(d.port, "/v.html", vhost)[::2] == (200, b"victim's\n")
-    assert get(d.port, "/m.html", mhost)[::2] == (200, b"mallory's\n")
-    assert get(d.port, "/other.html", vhost)[0] != 200
-    for i in range(3):
-        r = L(d, MALLORY, "vhost", "add", MALLORY, f"loop{i}.{MALLORY}.test.example")
-        assert r.returncode == 0, r.stderr
-        assert L(d, MALLORY, "vhost", "remove", f"loop{i}.{MALLORY}.test.example") \
-            .returncode == 0
-        # the victim's entry survives mallory's changes ...
+        uid = d.info(who)["uid"]
+        stopped += [p for p, (role, u) in d.children().items() if role == "worker" and u == uid]
+    assert len(stopped) == 2, stopped
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        # the control: both answered from the cache, their workers could not
         assert get(d.port, "/v.html", vhost)[::2] == (200, b"victim's\n")
-    # ... while mallory's own went with the first of them
-    assert get(d.port, "/m.html", mhost)[0] != 200
+        assert get(d.port, "/m.html", mhost)[::2] == (200, b"mallory's\n")
+        assert status_soon("/other.html", vhost) is None
+        for i in range(3):
+            r = L(d, MALLORY, "vhost", "add", MALLORY, f"loop{i}.{MALLORY}.test.example")
+            assert r.returncode == 0, r.stderr
+            assert L(d, MALLORY, "vhost", "remove", f"loop{i}.{MALLORY}.test.example") \
+                .returncode == 0
+            # the victim's entry survives mallory's changes ...
+            assert get(d.port, "/v.html", vhost)[::2] == (200, b"victim's\n")
+        # ... while mallory's own went with the first of them
+        assert status_soon("/m.html", mhost) is None
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
     # a locker that goes takes its entries along (a new one of that name is
     # another home)
     d.locker("remove", VICTIM)

@@ -61,7 +61,7 @@ test_script(void)
 	static char	 buf[sizeof(struct wire_script) + WSC_MAX * PATH_MAX];
 	static char	 lng[PATH_MAX + 10];
 	const char	*in[WSC_MAX] = { "/home/alice/web_scripts", "blog/index.php", "/x",
-			    "index.php", "", "", "", "" };
+			    "index.php", "", "", "", "", "" };
 	const char	*s[WSC_MAX];
 	size_t		 l[WSC_MAX], n;
 	int		 has_index = -1;
@@ -119,6 +119,24 @@ test_script(void)
 	in[WSC_POOL] = "../php";
 	n = wire_script_pack(buf, sizeof(buf), in, 0);
 	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	in[WSC_POOL] = "";
+	/* The headers E= took from: lower-case names, each ended by a newline. */
+	in[WSC_VARY] = "authorization\nx-mode\n";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), 0);
+	CHECK(l[WSC_VARY] == 21 && memcmp(s[WSC_VARY], "authorization\nx-mode\n", 21) == 0);
+	in[WSC_VARY] = "authorization";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	in[WSC_VARY] = "Authorization\n";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	in[WSC_VARY] = "x\n\n";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
+	in[WSC_VARY] = "x: y\n";
+	n = wire_script_pack(buf, sizeof(buf), in, 0);
+	CHECK_INT(wire_script_parse(buf, n, s, l, &has_index), -1);
 }
 
 /* A response with extra fields after it, as a worker sends one. */
@@ -167,6 +185,8 @@ test_fields(void)
 		r.flags = 0x80;	/* an unknown flag */
 		CHECK_INT(wire_response_check(&r, sizeof(r)), -1);
 		r.flags = WRESP_NOCACHE;
+		CHECK_INT(wire_response_check(&r, sizeof(r)), 0);
+		r.flags = WRESP_WATCHED;
 		CHECK_INT(wire_response_check(&r, sizeof(r)), 0);
 	}
 }
