@@ -333,5 +333,12 @@ void	*ht_match_context(void);
 struct ht_expr *ht_expr_parse(struct ht_parse *p, const char *text);
 int	ht_expr_eval(const struct ht_expr *e, struct ht_req *r);	/* 1, 0, or -1: error */
 void	ht_expr_free(struct ht_expr *e);
+/*
+ * A string expression (ErrorDocument's, Apache's string mode): text with
+ * %{VAR}s in it, evaluated into out for a request (which it makes
+ * uncacheable).  NULL after ht_error().
+ */
+struct ht_expr *ht_expr_parse_string(struct ht_parse *p, const char *text);
+void	ht_expr_string(const struct ht_expr *e, struct ht_req *r, char *out, size_t outsz);
 
 #endif

@@ -51,13 +51,19 @@ struct expires_rule {
 	long	 seconds;
 };
 
+struct errdoc_rule {
+	int		 status;
+	char		*doc;		/* a text keeps a leading '"' */
+	struct ht_expr	*expr;		/* the document, when it has %{VAR}s */
+};
+
 struct ht_docs {
 	struct hdr_op		 ops[MAX_OPS];
 	int			 nops;
 	int			 active;	/* ExpiresActive: -1 unset */
 	struct expires_rule	 exp[MAX_TYPES];
 	int			 nexp;
-	struct { int status; char *doc; } err[MAX_ERRDOCS];
+	struct errdoc_rule	 err[MAX_ERRDOCS];
 	int			 nerr;
 	/* a merged part: ops and rules point into the parents' (not freed) */
 	int			 merged;
@@ -95,8 +101,11 @@ htdocs_free(void *v)
 		}
 		for (i = 0; i < d->nexp; i++)
 			free(d->exp[i].type);
-		for (i = 0; i < d->nerr; i++)
+		for (i = 0; i < d->nerr; i++) {
 			free(d->err[i].doc);
+			if (d->err[i].expr != NULL)
+				ht_expr_free(d->err[i].expr);
+		}
 	}
 	free(d);
 }
@@ -344,15 +353,36 @@ htdocs_error_document(struct ht_parse *p, struct ht_dir *d, int argc, char **arg
 		strcpy(x->err[x->nerr].doc + 1, argv[1]);
 	} else if ((x->err[x->nerr].doc = strdup(argv[1])) == NULL)
 		return ht_error(p, "out of memory");
+	x->err[x->nerr].expr = NULL;
 	x->err[x->nerr++].status = (int)st;
+	/* Apache 2.4 reads the document as a string expression. */
+	if (strstr(argv[1], "%{") != NULL &&
+	    (x->err[x->nerr - 1].expr = ht_expr_parse_string(p, argv[1])) == NULL)
+		return -1;
 	return 0;
+}
+
+/* A document as it holds for r: its %{VAR}s evaluated, on one line. */
+static const char *
+doc_of(const struct errdoc_rule *e, struct ht_req *r, char *buf, size_t bufsz)
+{
+	char *p;
+
+	if (e->expr == NULL)
+		return e->doc;
+	buf[0] = e->doc[0] == '"' ? '"' : '\0';
+	ht_expr_string(e->expr, r, buf + (buf[0] == '"'), bufsz - 1);
+	for (p = buf; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return buf;
 }
 
 int
 htdocs_keep_errdocs(const struct ht_conf *c, struct ht_req *r)
 {
 	const struct ht_docs	*x = c->d.docs;
-	char			*all = NULL, *more;
+	char			*all = NULL, *more, buf[4096];
 	int			 i, j, seen;
 
 	free(r->error_docs);
@@ -363,7 +393,7 @@ htdocs_keep_errdocs(const struct ht_conf *c, struct ht_req *r)
 		if (seen)
 			continue;
 		if (asprintf(&more, "%s%d %s\n", all ? all : "", x->err[i].status,
-		    x->err[i].doc) == -1) {
+		    doc_of(&x->err[i], r, buf, sizeof(buf))) == -1) {
 			free(all);
 			return -1;
 		}

@@ -154,7 +154,7 @@ parse_var(struct lex *l, struct word *w)
 	return 0;
 }
 
-/* A quoted string, %{VAR}s in it: q is its quote. */
+/* A quoted string, %{VAR}s in it: q is its quote ('\0': the whole text). */
 static int
 parse_string(struct lex *l, struct word *w, char q)
 {
@@ -162,7 +162,7 @@ parse_string(struct lex *l, struct word *w, char q)
 	size_t	n = 0;
 
 	for (;;) {
-		if (*l->s == '\0')
+		if (*l->s == '\0' && q != '\0')
 			return ht_error(l->p, "<If>: a string not closed");
 		if (*l->s == q || (l->s[0] == '%' && l->s[1] == '{')) {
 			if (n > 0 && add_part(w, P_LIT, buf, n, NULL) == -1)
@@ -753,4 +753,30 @@ ht_expr_eval(const struct ht_expr *e, struct ht_req *r)
 	/* Whatever it looked at, the answer is this request's alone. */
 	r->cacheable = 0;
 	return eval(e, r);
+}
+
+struct ht_expr *
+ht_expr_parse_string(struct ht_parse *p, const char *text)
+{
+	struct lex	 l = { p, text, 0 };
+	struct ht_expr	*e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL || (e->w1 = calloc(1, sizeof(*e->w1))) == NULL) {
+		free(e);
+		ht_error(p, "out of memory");
+		return NULL;
+	}
+	e->kind = N_TRUE;
+	if (parse_string(&l, e->w1, '\0') == -1) {
+		ht_expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void
+ht_expr_string(const struct ht_expr *e, struct ht_req *r, char *out, size_t outsz)
+{
+	r->cacheable = 0;
+	word_value(r, e->w1, out, outsz);
 }
