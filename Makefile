@@ -25,12 +25,12 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # One object per process role or protocol.
-LOCKERD_SRCS = lockerd.c proc.c msg.c become.c config.c jail.c directory.c control.c \
+LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c directory.c control.c \
 	       ctl_lockers.c ctl_vhosts.c ctl_run.c ctl_status.c ctl_limits.c \
 	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c wire.c http.c \
 	       route.c route_delta.c route_push.c worker.c script.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
-	       linebuf.c errlog.c userlimit.c warm.c bucket.c \
+	       linebuf.c errlog.c userlimit.c warm.c startq.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \
 	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c outq.c \
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
@@ -94,13 +94,13 @@ $(B)/test_respbuf: tests/unit/test_respbuf.c $(B)/respbuf.o $(B)/util.o
 $(B)/test_verbs: tests/unit/test_verbs.c $(B)/verbs.o
 $(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o $(B)/http.o
 $(B)/test_cgienv: tests/unit/test_cgienv.c $(B)/cgienv.o $(B)/fcgi.o $(B)/http.o
-$(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/util.o $(B)/log.o
+$(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/coldstart.o $(B)/util.o $(B)/log.o
 $(B)/test_jail: tests/unit/test_jail.c $(B)/jail.o $(B)/landlock.o $(B)/config.o $(B)/route.o $(B)/util.o \
 		  $(B)/log.o
 $(B)/test_acme: tests/unit/test_acme.c $(B)/acme_http.o $(B)/acme_proto.o $(B)/acme_jws.o \
 		  $(B)/route.o $(B)/util.o $(B)/log.o
 $(B)/test_keyclient: tests/unit/test_keyclient.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o \
-		  $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/seccomp.o
+		  $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/coldstart.o $(B)/seccomp.o
 $(B)/test_htaccess: tests/unit/test_htaccess.c $(HT_OBJS)
 $(B)/test_access: tests/unit/test_access.c $(HT_OBJS)
 $(B)/test_htdocs: tests/unit/test_htdocs.c $(HT_OBJS)
@@ -195,7 +195,7 @@ bench-scale: deps deps-bench
 
 # What entering a locker's sandbox costs, against a plain fork + exec.
 $(B)/bench-jail: bench/jail.c $(B)/sandbox.o $(B)/cgroup.o $(B)/landlock.o $(B)/seccomp.o \
-		 $(B)/proc.o $(B)/become.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/config.o $(B)/route.o \
+		 $(B)/proc.o $(B)/coldstart.o $(B)/become.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/config.o $(B)/route.o \
 		 $(B)/netns.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 bench-jail: $(B)/bench-jail
@@ -203,7 +203,7 @@ bench-jail: $(B)/bench-jail
 
 # What a signature costs through keyd, against the key in-process.
 $(B)/bench-keyd: bench/keyd.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o $(B)/msg.o $(B)/log.o \
-		 $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/seccomp.o
+		 $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/coldstart.o $(B)/seccomp.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 bench-keyd: $(B)/bench-keyd
 	$(B)/bench-keyd

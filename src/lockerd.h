@@ -192,6 +192,9 @@ struct config {
 	uint32_t	change_rate;		/* changes a login user may make a minute; 0: any */
 	uint32_t	change_burst;		/* ... and at once, after a quiet while */
 	uint32_t	max_workers;		/* warm workers machine-wide; 0: no cap */
+	uint32_t	max_worker_starts;	/* workers starting at once (startq.c) */
+	uint32_t	worker_start_queue;	/* asks queued past that */
+	uint32_t	worker_start_wait;	/* seconds one may wait there */
 	/* Limits of each locker (sandbox.c, cgroup.c); 0: none. */
 	uint64_t	memory_limit;		/* bytes, the locker's cgroup */
 	uint32_t	process_limit;		/* processes and threads (pids, NPROC) */
@@ -548,6 +551,20 @@ pid_t	spawn_role(int exe_fd, const char *role, const char *arg, int chan,
 /* The same, the child created by sandbox_clone() (for a locker's worker). */
 pid_t	spawn_role_sandboxed(int exe_fd, const char *role, int chan,
 	    int (*prepare)(void *), void *ctx);
+
+/* ---------------------------------------------------------- coldstart.c */
+/* A worker's cold start, step by step, with LOCKERD_COLDSTART set only. */
+enum cs_step {
+	CS_ASK, CS_PREPARED, CS_CLONED, CS_RESET, CS_CGROUP, CS_MOUNTS, CS_PIVOT,
+	CS_LANDLOCK, CS_BECOME, CS_SECCOMP, CS_EXEC, CS_INIT, CS_READY, CS_REQUEST,
+	CS_N
+};
+int	cs_enabled(void);
+void	cs_begin(void);			/* the master, at each worker start */
+void	cs_mark(enum cs_step step);
+void	cs_env(char *buf, size_t len);	/* the marks so far, for the exec */
+void	cs_from_env(void);		/* the worker: those marks back */
+void	cs_report(void);		/* the worker, once: its log line */
 
 /* ------------------------------------------------------------- become.c */
 /* Every drop of root: no groups, gid, uid, no_new_privs, each checked and

@@ -93,6 +93,8 @@ sandbox_clone(void)
 	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | SANDBOX_CLONE_FLAGS),
 	    NULL, NULL, NULL, NULL);
 
+	if (pid == 0)
+		cs_mark(CS_CLONED);
 	/* The locker's network namespace, where locker-network is private. */
 	if (pid == 0 && sandbox_clone_join != NULL && sandbox_clone_join() == -1) {
 		dprintf(2, "lockerd: sandbox: join the locker's network namespace: %s\n",
@@ -107,8 +109,8 @@ spawn_common(int exe_fd, const char *role, const char *arg, int chan,
     const int *extra_fds, int nextra, int (*prepare)(void *), void *ctx, int sandboxed)
 {
 	char		*argv[6];
-	char		*envp[4];
-	char		 debugenv[32];
+	char		*envp[5];
+	char		 debugenv[32], csenv[400];
 	pid_t		 pid;
 	int		 i, exe;
 
@@ -119,6 +121,7 @@ spawn_common(int exe_fd, const char *role, const char *arg, int chan,
 	child_reset(CHILD_DIE_WITH_PARENT);
 
 	child_fds_setup(exe_fd, &exe, chan, extra_fds, nextra);
+	cs_mark(CS_RESET);
 	if (prepare != NULL && prepare(ctx) == -1)
 		_exit(125);
 
@@ -135,6 +138,10 @@ spawn_common(int exe_fd, const char *role, const char *arg, int chan,
 		snprintf(debugenv, sizeof(debugenv), "LOCKERD_DEBUG=1");
 		envp[i++] = debugenv;
 	}
+	/* After prepare's marks, so the worker gets all of them. */
+	cs_env(csenv, sizeof(csenv));
+	if (csenv[0] != '\0')
+		envp[i++] = csenv;
 	envp[i] = NULL;
 	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);

@@ -566,6 +566,7 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 		return errno_fail(err, errlen, "make / private");
 	if (cgroup_join(s->locker, s->uid, err, errlen) == -1)
 		return -1;
+	cs_mark(CS_CGROUP);
 	if ((home = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return errno_fail(err, errlen, "open %s", s->home);
 	exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
@@ -583,22 +584,26 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	if (setup_mounts(s, home, err, errlen) == -1)
 		return -1;
 	close(home);
+	cs_mark(CS_MOUNTS);
 
 	if (chdir(JAIL) == -1 || syscall(SYS_pivot_root, ".", ".") == -1)
 		return errno_fail(err, errlen, "pivot_root");
 	if (umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
 		return errno_fail(err, errlen, "detach the old root");
+	cs_mark(CS_PIVOT);
 
 	if (have_landlock &&
 	    (ruleset = landlock_build(s->home, exe, err, errlen)) == -1)
 		return -1;
 	if (exe != -1)
 		close(exe);
+	cs_mark(CS_LANDLOCK);
 	if (chdir(s->home) == -1)
 		return errno_fail(err, errlen, "chdir %s", s->home);
 	set_limits(s->conf);
 	if (become(s->uid, s->gid, err, errlen) == -1)
 		return -1;
+	cs_mark(CS_BECOME);
 	if (ruleset >= 0 && landlock_enforce(ruleset, err, errlen) == -1)
 		return -1;
 	if (seccomp_enforce() == -1)
@@ -606,5 +611,6 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	if (syscall(SYS_close_range, 3U + (unsigned)s->keep_fds, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
 		return errno_fail(err, errlen, "close_range");
 	umask(022);
+	cs_mark(CS_SECCOMP);
 	return 0;
 }

@@ -886,6 +886,7 @@ chan_serve(int chan)
 				return -1;
 			}
 			tell_active();	/* before any script it may start */
+			cs_report();
 			handle_request(chan, &m[i].q, &v);
 		}
 		if (answers_flush(chan) == -1)
@@ -972,8 +973,11 @@ worker_main(void)
 	static const int sigs[] = { SIGCHLD, SIGTERM, 0 };
 	int		 i, timeout, sfd, nall, sfirst, st;
 
+	cs_from_env();
+	cs_mark(CS_EXEC);
 	log_init("worker", 0);
 	read_init();
+	cs_mark(CS_INIT);
 	log_setproc(W.init.locker);
 	if (getuid() == 0 || getuid() != W.init.uid)
 		fatalx("worker: running as uid %u, not the locker's", (unsigned)getuid());
@@ -1001,6 +1005,7 @@ worker_main(void)
 	W.pfd[0].events = POLLIN;
 	W.npfd = 1;
 	W.last_request = now_ms();
+	cs_mark(CS_READY);
 
 	for (;;) {
 		uint64_t idle_ms = (uint64_t)W.conf.worker_idle_timeout * 1000;
