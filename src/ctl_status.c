@@ -340,6 +340,18 @@ stats_admin_cb(const struct admin_rec *a, void *arg)
 	return 0;
 }
 
+/* Root's status: how a storm of cold starts stands (startq.c). */
+static void
+starts_line(struct ctl_client *c)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "worker starts: %u starting (max-worker-starts %u), "
+	    "%zu queued (worker-start-queue %u)", startq_starting(), M->conf.max_worker_starts,
+	    startq_waiting(), M->conf.worker_start_queue);
+	text(c, line);
+}
+
 void
 do_status(struct ctl_client *c)
 {
@@ -391,6 +403,7 @@ do_status(struct ctl_client *c)
 			send_proc(c, w->pid, w->role == ROLE_WORKER ? "worker" : "task", w->locker,
 			    w->uid, 0, NULL);
 	stats_foreach(send_stats_cb, c);
+	starts_line(c);
 	cert_warnings(c, NULL);
 	done(c, 0, NULL);
 }

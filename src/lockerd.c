@@ -592,6 +592,7 @@ worker_unlink(struct child *w)
 			break;
 		}
 	warm_index_del(w);
+	startq_done(w);
 	child_closed(w);
 	/* A later event of this round may still point at it. */
 	w->kind = EV_NONE;
@@ -695,6 +696,7 @@ worker_start(const struct locker_rec *lr)
 	const struct config	*lc;	/* the child gets a copy at clone */
 	int			 end;
 
+	cs_begin();
 	if ((w = child_new(ROLE_WORKER, lr)) == NULL)
 		return NULL;
 	if ((end = new_channel(w)) == -1) {
@@ -711,6 +713,7 @@ worker_start(const struct locker_rec *lr)
 	ctx.spec.gid = lr->gid;
 	ctx.spec.keep_fds = 1;		/* its channel, CHILD_CHAN_FD */
 	sandbox_prepare(lc, lr->name, lr->uid);
+	cs_mark(CS_PREPARED);
 	w->pid = spawn_role_sandboxed(M->exe_fd, "worker", end, worker_prepare, &ctx);
 	close(end);
 	if (w->pid == -1) {
@@ -720,6 +723,7 @@ worker_start(const struct locker_rec *lr)
 		return NULL;
 	}
 	worker_link(w);
+	startq_started(w);
 	ev_add(w->chan, w);
 
 	memset(&init, 0, sizeof(init));
@@ -737,9 +741,10 @@ worker_start(const struct locker_rec *lr)
 
 /* front asks for a channel to a locker's worker.  req is read before
  * warm_make_room(), which reads other children's messages (into the same
- * buffer req may be in). */
+ * buffer req may be in).  may_wait: a start past max-worker-starts waits in
+ * startq.c's queue (0 when the queue itself answers it again). */
 static void
-handle_worker_get(struct child *f, const struct msg_worker *req)
+worker_answer(struct child *f, const struct msg_worker *req, int may_wait)
 {
 	struct msg_worker	 rep;
 	struct locker_rec	 lr;
@@ -756,8 +761,14 @@ handle_worker_get(struct child *f, const struct msg_worker *req)
 		rep.status = 404;
 		goto fail;
 	}
-	if ((w = worker_find(lr.name)) == NULL &&
-	    (warm_make_room() == -1 || (w = worker_start(&lr)) == NULL)) {
+	w = worker_find(lr.name);
+	if (w == NULL && may_wait && (!startq_room() || startq_waiting() > 0)) {
+		if (startq_wait(f, req) == 0)
+			return;
+		rep.status = 503;	/* the queue is full */
+		goto fail;
+	}
+	if (w == NULL && (warm_make_room() == -1 || (w = worker_start(&lr)) == NULL)) {
 		rep.status = 503;
 		goto fail;
 	}
@@ -778,6 +789,31 @@ handle_worker_get(struct child *f, const struct msg_worker *req)
 	close(sv[1]);
 	return;
 fail:
+	child_send(f, MSG_WORKER_CHAN, &rep, sizeof(rep), -1);
+}
+
+static void
+handle_worker_get(struct child *f, const struct msg_worker *req)
+{
+	worker_answer(f, req, 1);
+}
+
+/* startq.c: a queued ask's turn came. */
+void
+worker_ask(struct child *f, const struct msg_worker *req)
+{
+	worker_answer(f, req, 0);
+}
+
+/* startq.c: a queued ask waited worker-start-wait: busy, try again. */
+void
+worker_ask_refuse(struct child *f, const struct msg_worker *req)
+{
+	struct msg_worker rep;
+
+	memset(&rep, 0, sizeof(rep));
+	memcpy(rep.locker, req->locker, sizeof(rep.locker));
+	rep.status = 503;
 	child_send(f, MSG_WORKER_CHAN, &rep, sizeof(rep), -1);
 }
 
@@ -915,6 +951,7 @@ child_read(struct child *c)
 			c->idle_exit = 1;
 			break;
 		case MSG_ACTIVE:
+			startq_done(c);	/* its first word: started */
 			warm_active(c);
 			break;
 		case MSG_LOG_DROPPED:
@@ -1389,6 +1426,7 @@ master_loop(void)
 		}
 		restarts_due();
 		warm_tick();
+		startq_tick();
 		certs_tick();
 		tickets_tick(&M->conf);
 		control_timeouts();

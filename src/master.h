@@ -33,6 +33,7 @@ struct child {
 	int		 idle_exit;	/* said MSG_IDLE: starting a new one is fine */
 	uint64_t	 kill_at_ms;	/* asked to stop: SIGKILL if still there then */
 	uint64_t	 active_ms;	/* ROLE_WORKER: last known busy (warm.c) */
+	int		 starting;	/* ROLE_WORKER: counted by startq.c */
 	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
 	struct stats_total served;	/* ROLE_FRONT: this slot's, across restarts */
 	/* Messages its channel could not take yet (outq.c). */
@@ -209,6 +210,19 @@ void	warm_index_add(struct child *w);
 void	warm_index_del(struct child *w);
 struct child *worker_find(const char *locker);	/* its running worker, or NULL */
 struct child *locker_child(const char *locker, pid_t pid);	/* worker or task */
+
+/* startq.c: at most max-worker-starts workers starting at once, asks past
+ * that queued (worker-start-queue, worker-start-wait) and answered again by
+ * startq_tick() through lockerd.c's worker_ask() or worker_ask_refuse(). */
+int	startq_room(void);		/* another may start now */
+uint32_t startq_starting(void);
+size_t	startq_waiting(void);
+void	startq_started(struct child *w);
+void	startq_done(struct child *w);	/* its first word, or its end */
+int	startq_wait(struct child *front, const struct msg_worker *req);	/* -1: full */
+void	startq_tick(void);
+void	worker_ask(struct child *f, const struct msg_worker *req);
+void	worker_ask_refuse(struct child *f, const struct msg_worker *req);
 
 /* userlimit.c: a token of uid's bucket (change-rate); 0 taken, -1 none
  * (*retry_s: seconds until there is one).  per_minute 0: no limit. */
