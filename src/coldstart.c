@@ -70,6 +70,21 @@ cs_mark(enum cs_step step)
 		cs_at[step] = mono_ns();
 }
 
+/* The spawner's child: the master's marks, which came in MSG_SPAWN. */
+void
+cs_set(enum cs_step step, uint64_t ns)
+{
+	if (cs_enabled() && step < CS_N)
+		cs_at[step] = ns;
+}
+
+void
+cs_get(uint64_t *ask, uint64_t *prepared)
+{
+	*ask = cs_at[CS_ASK];
+	*prepared = cs_at[CS_PREPARED];
+}
+
 /* A new start: marks of a previous one (the master starts many) go. */
 void
 cs_begin(void)
@@ -109,7 +124,9 @@ cs_from_env(void)
 	char		*end;
 	int		 i;
 
-	if (!cs_enabled() || (s = getenv(CS_ENV)) == NULL)
+	/* A worker the spawner started without an exec has its marks already
+	 * (and the spawner's stale ones in its environment). */
+	if (!cs_enabled() || cs_at[CS_ASK] != 0 || (s = getenv(CS_ENV)) == NULL)
 		return;
 	for (i = 0; i < CS_N && *s != '\0'; i++) {
 		errno = 0;

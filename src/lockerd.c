@@ -714,9 +714,12 @@ worker_start(const struct locker_rec *lr)
 	ctx.spec.keep_fds = 1;		/* its channel, CHILD_CHAN_FD */
 	sandbox_prepare(lc, lr->name, lr->uid);
 	cs_mark(CS_PREPARED);
-	w->pid = spawn_role_sandboxed(M->exe_fd, "worker", end, worker_prepare, &ctx);
+	/* The spawner, but where the master must join the locker's network. */
+	w->pid = config_locker_netns(lc) ? -1 : spawner_spawn(&ctx.spec, end);
+	if (w->pid == -1)
+		w->pid = spawn_role_sandboxed(M->exe_fd, "worker", end, worker_prepare, &ctx);
 	close(end);
-	if (w->pid == -1) {
+	if (w->pid <= 0) {
 		log_warn("fork worker %s", lr->name);
 		child_closed(w);
 		free(w);
@@ -1021,7 +1024,7 @@ reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((c = child_by_pid(pid)) == NULL) {
-			if (!netns_reaped(pid, status))
+			if (!netns_reaped(pid, status) && !spawner_reaped(pid, status))
 				proof_reaped(pid);
 			continue;
 		}
@@ -1271,6 +1274,7 @@ stop_begin(void)
 			kill(M->fronts[i].pid, SIGTERM);
 	if (M->acme.pid > 0)
 		kill(M->acme.pid, SIGTERM);	/* an order in flight is simply left */
+	spawner_stop();		/* workers are started no more */
 	if (M->control_fd != -1) {
 		char p[PATH_MAX];
 
@@ -1427,6 +1431,7 @@ master_loop(void)
 		restarts_due();
 		warm_tick();
 		startq_tick();
+		spawner_tick();
 		certs_tick();
 		tickets_tick(&M->conf);
 		control_timeouts();
@@ -1467,6 +1472,8 @@ role_main(const char *role, const char *arg)
 		return worker_main();
 	if (strcmp(role, "keyd") == 0)
 		return keyd_main();
+	if (strcmp(role, "spawner") == 0)
+		return spawner_main((char *)role);	/* argv's own memory */
 	fatalx("unknown role %s", role);
 }
 
@@ -1562,6 +1569,7 @@ main(int argc, char **argv)
 	M->acme.chan = -1;
 	acme_names_push();
 	acme_start();
+	spawner_start();
 	for (i = 0; i < M->nfronts; i++) {
 		M->fronts[i].kind = EV_CHILD;
 		M->fronts[i].role = ROLE_FRONT;

@@ -565,6 +565,8 @@ void	cs_mark(enum cs_step step);
 void	cs_env(char *buf, size_t len);	/* the marks so far, for the exec */
 void	cs_from_env(void);		/* the worker: those marks back */
 void	cs_report(void);		/* the worker, once: its log line */
+void	cs_set(enum cs_step step, uint64_t ns);
+void	cs_get(uint64_t *ask, uint64_t *prepared);
 
 /* ------------------------------------------------------------- become.c */
 /* Every drop of root: no groups, gid, uid, no_new_privs, each checked and
@@ -828,6 +830,31 @@ struct sandbox_spec {
 #define SANDBOX_CLONE_FLAGS	(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
 /* Master, at start: what the kernel offers (logged), the seccomp filter. */
 int	sandbox_init(const struct config *c);
+/* The spawner, at start: the same, quietly (the master said it all). */
+int	sandbox_init_spawner(void);
+/*
+ * spawner.c: workers started by a small process that clones them without
+ * an exec each.  The role; and the master's side: spawner_spawn() is the
+ * worker's pid (the master's child), 0 (asked, failed) or -1 (no spawner).
+ */
+struct msg_spawn {		/* master -> spawner, fd = the worker's channel */
+	struct config	conf;		/* the locker's */
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		home[PATH_MAX];
+	uint32_t	uid, gid;
+	uint64_t	cs_ask, cs_prepared;	/* coldstart.c's marks, or 0 */
+};
+struct msg_spawned {		/* spawner -> master */
+	int32_t		pid;		/* 0: none (err) */
+	int32_t		err;
+};
+struct sandbox_spec;
+int	spawner_main(char *role);	/* role: argv[2], rewritten in workers */
+void	spawner_start(void);
+void	spawner_stop(void);
+void	spawner_tick(void);
+int	spawner_reaped(pid_t pid, int status);	/* 1 if it was the spawner */
+pid_t	spawner_spawn(const struct sandbox_spec *s, int chan);
 /* Master: fork into new namespaces; the child must call sandbox_enter. */
 pid_t	sandbox_clone(void);
 /* Called first in the child of sandbox_clone(): netns_join() in the master

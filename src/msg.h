@@ -28,8 +28,10 @@ enum msg_role {
 	MR_CLI		= 0x10,	/* a `locker` command, any user's, on the control socket */
 	MR_KEYD		= 0x20,	/* the key process: the only holder of TLS private keys */
 	MR_ACME		= 0x40,	/* the ACME client (acme.c) */
+	MR_SPAWNER	= 0x80,	/* starts workers without an exec each (spawner.c) */
 };
-#define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME)
+#define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME | \
+			 MR_SPAWNER)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -90,6 +92,8 @@ enum msg_type {
 	MSG_ACME_TSIG,		/* fd = acme-dns-update's secret file, read-only */
 	MSG_ROUTE_DELTA,	/* struct route_delta: one change to the routing table */
 	MSG_WATCH,		/* fd = an inotify instance on the worker's walked directories */
+	MSG_SPAWN,		/* struct msg_spawn, fd = the worker's channel */
+	MSG_SPAWNED,		/* struct msg_spawned */
 	MSG_MAX
 };
 

@@ -104,6 +104,20 @@ sandbox_init(const struct config *c)
 }
 
 int
+sandbox_init_spawner(void)
+{
+	char	missing[256], err[256];
+
+	if (seccomp_compile(err, sizeof(err)) == -1) {
+		log_warnx("sandbox: %s", err);
+		return -1;
+	}
+	have_landlock = landlock_probe(missing, sizeof(missing)) > 0;
+	cgroup_probe(missing, sizeof(missing));
+	return 0;
+}
+
+int
 sandbox_prepare(const struct config *c, const char *locker, uint32_t uid)
 {
 	int rc = cgroup_prepare(c, locker, uid);

@@ -1,0 +1,128 @@
+"""Workers started by the spawner (spawner.c): without an exec each, yet
+with nothing of the master's memory, as the master's own children, and
+sharing an address layout with at most SPAWNER_USES (64) others.
+
+The attacker is a locker that reads its own worker's memory and maps (its
+scripts can: the worker runs as the locker's uid): it must find neither the
+master's state (here: the name of a locker that never ran, which only the
+master's directory and routing table hold) nor a layout shared with every
+other worker of the machine.
+"""
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from conftest import get
+
+SPAWNER_USES = 64
+
+
+def role_pids(d, role):
+    return d.pids(role)
+
+
+def worker_of(d, name):
+    uid = d.info(name)["uid"]
+    ws = [p for p, (r, u) in d.children().items() if r == "worker" and u == uid]
+    assert len(ws) == 1, d.children()
+    return ws[0]
+
+
+def memory(pid):
+    """Every readable mapping of pid, as root reads it."""
+    out = []
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            addr, perms = line.split()[:2]
+            if not perms.startswith("r") or "[vvar" in line or "[vsyscall" in line:
+                continue
+            lo, hi = (int(x, 16) for x in addr.split("-"))
+            try:
+                mem.seek(lo)
+                out.append(mem.read(hi - lo))
+            except OSError:
+                pass
+    return b"".join(out)
+
+
+def libc_base(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            if re.search(r"/libc[.-]", line):
+                return line.split("-")[0]
+    return None
+
+
+@pytest.fixture
+def d(make_lockerd):
+    return make_lockerd().start()
+
+
+def test_worker_comes_from_the_spawner_with_nothing_of_the_master(d):
+    d.signup("alice")
+    d.signup("zqunseen")       # never asked for: only the master knows the name
+    d.put("alice", "index.html", "<p>alice</p>\n")
+    spawners = role_pids(d, "spawner")
+    assert len(spawners) == 1
+    st, _, body = get(d.port, "/", f"alice.{d.domain}")
+    assert st == 200 and body == b"<p>alice</p>\n"
+    w = worker_of(d, "alice")
+    # The master's child, as an exec'd worker was, and pid 1 of its namespace.
+    with open(f"/proc/{w}/status") as f:
+        status = f.read()
+    assert int(re.search(r"PPid:\s+(\d+)", status).group(1)) == d.proc.pid
+    assert re.search(r"NSpid:\s+\d+\s+1\n", status), status
+    assert int(re.search(r"Uid:\s+(\d+)", status).group(1)) == d.info("alice")["uid"]
+    # It was not exec'd (no second loader run): it is the spawner's image.
+    assert os.readlink(f"/proc/{w}/exe") == os.readlink(f"/proc/{spawners[0]}/exe")
+    mem = memory(w)
+    assert b"alice" in mem                  # the positive control
+    assert b"zqunseen" not in mem           # the master's directory is not there
+    # The master itself holds it (what a clone of the master would have leaked).
+    assert b"zqunseen" in memory(d.proc.pid)
+
+
+def test_spawner_killed_is_replaced_and_workers_still_start(d):
+    for n in ("bob", "carol"):
+        d.signup(n)
+        d.put(n, "index.html", f"<p>{n}</p>\n")
+    old = role_pids(d, "spawner")
+    assert len(old) == 1
+    os.kill(old[0], signal.SIGKILL)
+    # Started at once, by the master itself or a new spawner.
+    st, _, body = get(d.port, "/", f"bob.{d.domain}")
+    assert st == 200 and body == b"<p>bob</p>\n"
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        new = role_pids(d, "spawner")
+        if new and new != old:
+            break
+        time.sleep(0.1)
+    assert new and new != old, d.children()
+    st, _, body = get(d.port, "/", f"carol.{d.domain}")
+    assert st == 200 and body == b"<p>carol</p>\n"
+    assert worker_of(d, "carol")
+    assert "spawner (pid %d) ended" % old[0] in d.log()
+
+
+def test_a_layout_is_shared_by_at_most_spawner_uses_workers(d):
+    n = SPAWNER_USES + 8
+    names = [f"l{i}" for i in range(n)]
+    for name in names:
+        d.signup(name)
+        d.put(name, "index.html", f"<p>{name}</p>\n")
+    for name in names:
+        st, _, body = get(d.port, "/", f"{name}.{d.domain}")
+        assert st == 200 and body == f"<p>{name}</p>\n".encode()
+    layouts = {}
+    for name in names:
+        base = libc_base(worker_of(d, name))
+        assert base is not None
+        layouts.setdefault(base, []).append(name)
+    sizes = sorted(len(v) for v in layouts.values())
+    print(f"\n{n} workers, {len(layouts)} layouts, workers per layout: {sizes}")
+    assert max(sizes) <= SPAWNER_USES
+    assert len(layouts) >= 2
