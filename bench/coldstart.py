@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Where a worker's cold start goes, step by step (issue 13).
 
-    python3 bench/coldstart.py BUILD_DIR [N]
+    python3 bench/coldstart.py BUILD_DIR [N] [exec]
 
 Starts a lockerd of its own (the integration tests' Lockerd, under
 /var/lib/lockerd-test) with LOCKERD_COLDSTART set, signs up N lockers (50),
 sends each one request (its worker's cold start) and prints, per step
 coldstart.c marks, the p50 and p99 of the time since the step before, with
-the end-to-end time the client saw.  Figures depend on what else runs on
+the end-to-end time the client saw.  "exec": every worker started as
+before the spawner (the master's clone, then an exec).  Figures depend on what else runs on
 the machine: compare runs made side by side.
 """
 import os
@@ -45,7 +46,7 @@ def one(port, host):
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-    os.environ["LOCKERD_COLDSTART"] = "1"
+    os.environ["LOCKERD_COLDSTART"] = sys.argv[3] if len(sys.argv) > 3 else "1"
     d = Lockerd(build)
     d.start()
     try:
@@ -66,7 +67,7 @@ def main():
                 rows.setdefault(k, []).append(float(v))
             rows.setdefault("total (ask to first request)", []).append(float(m.group(2)))
         order.append("total (ask to first request)")
-        print(f"{n} cold starts; signup + a file: {signup_ms:.1f} ms each")
+        print(f"{n} cold starts ({os.environ['LOCKERD_COLDSTART']}); signup + a file: {signup_ms:.1f} ms each")
         print(f"{'step':32s} {'p50 ms':>8s} {'p99 ms':>8s}")
         for k in order:
             print(f"{k:32s} {pct(rows[k], 0.5):8.3f} {pct(rows[k], 0.99):8.3f}")

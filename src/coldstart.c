@@ -11,8 +11,10 @@
  *
  *   worker[alice]: coldstart prepare 0.41 clone 0.20 ... total 3.12 ms
  *
- * each figure the time since the step before.  bench/run.sh's cold case
- * turns it on and makes the table of bench/README.md from these lines.
+ * each figure the time since the step before.  bench/coldstart.py turns
+ * it on and makes the table of bench/README.md from these lines.  With
+ * LOCKERD_COLDSTART=exec, every worker is started the way it was before
+ * the spawner (the master's clone, then an exec), to compare the two.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -61,6 +63,14 @@ cs_enabled(void)
 	if (cs_on == -1)
 		cs_on = getenv(CS_ENV) != NULL;
 	return cs_on;
+}
+
+int
+cs_force_exec(void)
+{
+	const char *s = getenv(CS_ENV);
+
+	return cs_enabled() && s != NULL && strcmp(s, "exec") == 0;
 }
 
 void

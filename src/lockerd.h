@@ -560,6 +560,7 @@ enum cs_step {
 	CS_N
 };
 int	cs_enabled(void);
+int	cs_force_exec(void);		/* LOCKERD_COLDSTART=exec: no spawner */
 void	cs_begin(void);			/* the master, at each worker start */
 void	cs_mark(enum cs_step step);
 void	cs_env(char *buf, size_t len);	/* the marks so far, for the exec */
@@ -567,6 +568,21 @@ void	cs_from_env(void);		/* the worker: those marks back */
 void	cs_report(void);		/* the worker, once: its log line */
 void	cs_set(enum cs_step step, uint64_t ns);
 void	cs_get(uint64_t *ask, uint64_t *prepared);
+
+/* ------------------------------------------------------------- pspawn.c */
+/* A program started with posix_spawn (no copy of the caller's page tables):
+ * signals reset, stdio from fd[], nothing else open, in dir; its soft CPU
+ * limit (seconds, 0: none) set right after.  The pid, or -1 with errno. */
+struct pspawn {
+	const char	*path;
+	char *const	*argv;
+	char *const	*envp;
+	const char	*dir;		/* NULL: the caller's */
+	int		 fd[3];		/* each >= 3 */
+	int		 new_pgroup;
+	uint64_t	 cpu_soft;
+};
+pid_t	proc_spawn(const struct pspawn *p);
 
 /* ------------------------------------------------------------- become.c */
 /* Every drop of root: no groups, gid, uid, no_new_privs, each checked and

@@ -271,7 +271,7 @@ spawner_spawn(const struct sandbox_spec *s, int chan)
 	static struct msg_spawn	 m;	/* 60 KiB: not on the master's stack */
 	pid_t			 pid;
 
-	if (spawner_chan == -1)
+	if (spawner_chan == -1 || cs_force_exec())
 		return -1;
 	if (!spawner_ready) {
 		/* Its hello, if it has come; else the master starts this one. */
