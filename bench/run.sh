@@ -10,6 +10,8 @@
 #   BENCH_WARMUP_SECONDS=2    length of the wrk warm-up before each run
 #   BENCH_COLD_LOCKERS=50     lockers signed up for the cold-start test
 #   BENCH_LOCKER_NETWORK=host lockerd's locker-network (default: lockerd's own)
+#   BENCH_COLDSTART=1         the cold case: 1 times each step; exec: workers started
+#                             as before the spawner (clone + exec), to compare
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
@@ -607,7 +609,13 @@ EOF
 	# private (a network namespace and a pasta per locker) or host.
 	[ -n "${BENCH_LOCKER_NETWORK:-}" ] && echo "locker-network $BENCH_LOCKER_NETWORK" >>"$CONF"
 	chmod 0644 "$CONF"
-	"$BUILD/lockerd" -c "$CONF" >"$S/lockerd.out" 2>&1 &
+	# The cold case times each step of a worker's start (src/coldstart.c).
+	if has cold; then
+		LOCKERD_COLDSTART=${BENCH_COLDSTART:-1} "$BUILD/lockerd" -c "$CONF" \
+		    >"$S/lockerd.out" 2>&1 &
+	else
+		"$BUILD/lockerd" -c "$CONF" >"$S/lockerd.out" 2>&1 &
+	fi
 	LOCKERD_PID=$!
 	wait_up lockerd "$LOCKERD_PID" "$LPORT" "$S/lockerd.out"
 	say "lockerd up on 127.0.0.1:$LPORT (pid $LOCKERD_PID)"
@@ -809,6 +817,22 @@ if [ -s "$S/cold.txt" ]; then
 		set -- $(pct "$S/nginx-conn.txt")
 		echo "  reference, nginx, same way:         p50 $1 ms   p99 $2 ms"
 	fi
+	# Where the first request's time went, step by step (median of each).
+	grep -h '^bench-c[0-9]*\[[0-9]*\]: coldstart ' "$S/lockerd.out" 2>/dev/null |
+	    sed 's/^[^:]*: coldstart //; s/ ms$//' | awk '
+		{ for (i = 1; i < NF; i += 2) { if (!($i in n)) o[++k] = $i; v[$i, ++n[$i]] = $(i + 1) } }
+		END {
+			if (k == 0) exit
+			printf "  breakdown (p50 ms of each step, %d starts):\n   ", n[o[1]]
+			for (j = 1; j <= k; j++) {
+				m = n[o[j]]
+				for (a = 1; a <= m; a++) x[a] = v[o[j], a]
+				for (a = 2; a <= m; a++)	# insertion sort: 50 values
+					for (b = a; b > 1 && x[b - 1] > x[b]; b--) { t = x[b]; x[b] = x[b - 1]; x[b - 1] = t }
+				printf " %s %.2f", o[j], x[int((m + 1) / 2)]
+			}
+			printf "\n"
+		}'
 elif want lockerd && has cold; then
 	echo "cold start: n/a (lockerd skipped)"
 fi
