@@ -167,32 +167,36 @@ php_args(const struct script_req *s, char **argv)
 /*
  * How to run the file: with its extension's interpreter; or, for "run
  * itself" (.cgi), by its #! line read here, so that no execute bit is
- * needed; or directly, a compiled program.
+ * needed; or directly, a compiled program.  Fills argv (and line, which
+ * argv may point into); returns what to execute.
  */
-static void
-exec_script(const struct script_req *s, struct env *e)
+struct script_argv {
+	char	*argv[PHP_ARGV_MAX];
+	char	 line[256];
+};
+
+static const char *
+script_argv(const struct script_req *s, struct script_argv *a)
 {
-	char	 line[256], *argv[5], *p, *interp, *arg = NULL;
+	char	*p, *interp, *arg = NULL;
 	ssize_t	 n;
 	int	 fd, i = 0;
 
 	if (s->interp->path[0] != '\0') {
-		char	*pargv[PHP_ARGV_MAX];
-		int	 k = php_args(s, pargv);
+		int k = php_args(s, a->argv);
 
-		pargv[k++] = (char *)s->filename;
-		pargv[k] = NULL;
-		execve(s->interp->path, pargv, e->v);
-		return;
+		a->argv[k++] = (char *)s->filename;
+		a->argv[k] = NULL;
+		return s->interp->path;
 	}
 	if ((fd = open(s->filename, O_RDONLY | O_CLOEXEC)) != -1) {
-		n = read(fd, line, sizeof(line) - 1);
+		n = read(fd, a->line, sizeof(a->line) - 1);
 		close(fd);
-		if (n > 2 && line[0] == '#' && line[1] == '!') {
-			line[n] = '\0';
-			if ((p = strchr(line, '\n')) != NULL)
+		if (n > 2 && a->line[0] == '#' && a->line[1] == '!') {
+			a->line[n] = '\0';
+			if ((p = strchr(a->line, '\n')) != NULL)
 				*p = '\0';
-			for (interp = line + 2; *interp == ' ' || *interp == '\t'; interp++)
+			for (interp = a->line + 2; *interp == ' ' || *interp == '\t'; interp++)
 				;
 			for (p = interp; *p && *p != ' ' && *p != '\t'; p++)
 				;
@@ -206,60 +210,59 @@ exec_script(const struct script_req *s, struct env *e)
 				    (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\r'); p--)
 					p[-1] = '\0';
 			}
-			argv[i++] = interp;
+			a->argv[i++] = interp;
 			if (arg)
-				argv[i++] = arg;
-			argv[i++] = (char *)s->filename;
-			argv[i] = NULL;
-			execve(interp, argv, e->v);
-			return;
+				a->argv[i++] = arg;
+			a->argv[i++] = (char *)s->filename;
+			a->argv[i] = NULL;
+			return interp;
 		}
 	}
-	argv[0] = (char *)s->filename;
-	argv[1] = NULL;
-	execve(s->filename, argv, e->v);
+	a->argv[0] = (char *)s->filename;
+	a->argv[1] = NULL;
+	return s->filename;
 }
 
-static void __attribute__((noreturn))
-child(const struct script_req *s, int sock, int err)
+/*
+ * The script, spawned (pspawn.c: no copy of the worker's page tables) in
+ * a process group of its own, with our socket as stdin and stdout and the
+ * stderr pipe's end as stderr, nothing else of the worker's, in the
+ * script's directory.  Its CPU limit is the soft limit only: SIGXCPU stops
+ * a runaway script, but a script may raise it (MediaWiki's limit.sh runs
+ * `ulimit -t 180`, which fails above the hard limit).  What bounds a
+ * request is script-timeout (its process group is killed) and the
+ * locker's cpu cgroup; a per-process hard limit never bounded a locker,
+ * whose next process starts anew.  The body comes whole and of known
+ * length (front holds it first, src/body.c), or not at all.
+ */
+static pid_t
+script_spawn(const struct script_req *s, int sock, int err)
 {
-	static struct env	 e;
-	struct rlimit		 rl;
-	char			 dir[PATH_MAX], *slash;
+	static struct env	 e;	/* ENV_BYTES: not on the stack */
+	static struct script_argv a;
+	struct pspawn		 ps;
+	char			 dir[PATH_MAX], line[PATH_MAX + 64], *slash;
+	pid_t			 pid;
 
-	setpgid(0, 0);
-	child_reset(0);
-	/*
-	 * Nothing of the worker's past this point: a copy of front's end of
-	 * our own socket would keep us from seeing front hang up (and the
-	 * worker from seeing it, so nothing kills us), and one of another
-	 * script's socket would keep front from seeing that script end.
-	 */
-	if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1 || dup2(err, 2) == -1 ||
-	    close_fds_except(3, NULL, 0) == -1)
-		_exit(127);
-	/* The body comes whole and of known length (front holds it first,
-	 * src/body.c), or not at all. */
 	build_env(&e, s);
 	snprintf(dir, sizeof(dir), "%s", s->filename);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
-	if (chdir(dir) == -1)
-		_exit(127);
-	/* The soft limit only: SIGXCPU stops a runaway script, but a script may
-	 * raise it (MediaWiki's limit.sh runs `ulimit -t 180`, which fails
-	 * above the hard limit).  What bounds a request is script-timeout (its
-	 * process group is killed) and the locker's cpu cgroup; a per-process
-	 * hard limit never bounded a locker, whose next process starts anew. */
-	if (getrlimit(RLIMIT_CPU, &rl) == 0) {
-		rl.rlim_cur = s->conf->script_cpu;
-		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < rl.rlim_cur)
-			rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_CPU, &rl);
+	memset(&ps, 0, sizeof(ps));
+	ps.path = script_argv(s, &a);
+	ps.argv = a.argv;
+	ps.envp = e.v;
+	ps.dir = dir;
+	ps.fd[0] = ps.fd[1] = sock;
+	ps.fd[2] = err;
+	ps.new_pgroup = 1;
+	ps.cpu_soft = s->conf->script_cpu;
+	if ((pid = proc_spawn(&ps)) == -1) {
+		/* What the script's own stderr would have said, had it started. */
+		snprintf(line, sizeof(line), "cannot run %s: %s", s->filename, strerror(errno));
+		script_note(line);
 	}
-	exec_script(s, &e);
-	dprintf(2, "cannot run %s: %s\n", s->filename, strerror(errno));
-	_exit(127);
+	return pid;
 }
 
 /* Room in scripts[] for one more: 0, or -1 (no memory). */
@@ -316,15 +319,13 @@ script_start(const struct script_req *s)
 		close(sv[1]);
 		return -500;
 	}
-	if ((pid = fork()) == -1) {
+	if ((pid = script_spawn(s, sv[1], ep[1])) == -1) {
 		close(sv[0]);
 		close(sv[1]);
 		close(ep[0]);
 		close(ep[1]);
 		return -500;
 	}
-	if (pid == 0)
-		child(s, sv[1], ep[1]);
 	sc = script_add(pid, ep);
 	sc->sock = sv[1];
 	/* front answers 504 at the limit and hangs up; this is the backstop. */
