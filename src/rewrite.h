@@ -78,6 +78,7 @@ struct rw_req {
 	const char	*document_root;
 	int		 webroot_fd;
 	const char	*filename;	/* REQUEST_FILENAME; NULL: from uri */
+	const char	*path_base;	/* "/blog" for a vhost on web_scripts/blog; NULL: "" */
 	/* Any request header by name, NULL if absent. */
 	const char	*(*header)(void *ctx, const char *name);
 	/* An SSL_* value of the connection (%{SSL:x}), NULL if none. */

@@ -52,6 +52,7 @@ struct state {
 	struct caps	 rule, cond;
 	unsigned	 flags;	/* of the rule being applied (B, BNP) */
 	int		 error;	/* a limit was hit: 500 */
+	char		*filename;	/* REQUEST_FILENAME once a rule substituted */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -181,7 +182,12 @@ add_var(struct state *s, struct sbuf *b, const char *name)
 	char		 buf[4096];
 	const char	*v;
 
-	if ((v = rw_path_var(s->r, name, buf, sizeof(buf))) == NULL) {
+	/* Apache's per-directory REQUEST_FILENAME is the file name so far:
+	 * after a substitution, the substitution's, as it stands. */
+	if (s->filename != NULL && (strcmp(name, "REQUEST_FILENAME") == 0 ||
+	    strcmp(name, "SCRIPT_FILENAME") == 0))
+		v = s->filename;
+	else if ((v = rw_path_var(s->r, name, buf, sizeof(buf))) == NULL) {
 		/* Anything else can differ between two requests for one path. */
 		s->r->uncacheable = 1;
 		v = rw_other_var(s->r, name, buf, sizeof(buf));
@@ -445,6 +451,21 @@ subject(struct state *s, const struct run *run)
 	return join(run->cur, rw_path_info(s->r, buf, sizeof(buf)));
 }
 
+/* The file a substituted URL path names (a URL names none, as in Apache). */
+static char *
+substituted_file(const struct rw_req *r, const char *cur)
+{
+	size_t	 n = strlen(r->root_url);
+	char	*p;
+
+	if (is_url(cur) || r->document_root == NULL || strncmp(cur, r->root_url, n) != 0)
+		return xstrdup(cur);
+	if (asprintf(&p, "%s%s%s", r->document_root, r->path_base != NULL ? r->path_base : "",
+	    cur + n) == -1)
+		abort();
+	return p;
+}
+
 /* Apache's splitout_queryargs(): a '?' in the substitution. */
 static void
 split_query(struct run *u, char *news, unsigned flags)
@@ -539,6 +560,8 @@ apply_rule(struct state *s, const struct rw_rule *u, struct run *run)
 		run->changed = run->substituted = 1;
 		if (u->flags & RF_DPI)
 			run->discard_pi = 1;
+		free(s->filename);
+		s->filename = substituted_file(r, run->cur);
 	} else if (u->flags & RF_QSD) {
 		set_str(&run->query, NULL);
 		run->changed = 1;
@@ -815,6 +838,7 @@ state_clear(struct state *s)
 {
 	free(s->rule.subj);
 	free(s->cond.subj);
+	free(s->filename);
 }
 
 enum rw_result

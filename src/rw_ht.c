@@ -281,6 +281,7 @@ fill(struct rw_req *q, struct ht_req *r, struct ctx *c, const struct rw_dir *d,
 	q->document_root = r->docroot;
 	q->webroot_fd = webroot_fd(r->docroot);
 	q->filename = r->filename;
+	q->path_base = r->path_base;
 	q->header = header;
 	q->ssl = ssl;
 	q->log = log_cb;

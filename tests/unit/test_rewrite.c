@@ -932,6 +932,26 @@ test_discard_path(void)
 	CHECK_STR(r.new_query, "pi=/x/y");
 	rw_req_clear(&r);
 	rw_dir_free(d);
+
+	/* After a substitution, REQUEST_FILENAME is the substitution's file. */
+	d = load("RewriteEngine On\n"
+	    "RewriteRule ^fn/(.*)$ sub/$1 [DPI]\n"
+	    "RewriteCond %{REQUEST_FILENAME} -f\n"
+	    "RewriteRule ^sub/(.*)$ show.php?exists=$1 [L]\n"
+	    "RewriteRule ^sub/(.*)$ show.php?missing=$1 [L]\n", err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	mkfile("sub/there.txt", "x");
+	req_init(&r, "/fn/there.txt", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_STR(r.new_query, "exists=there.txt");
+	rw_req_clear(&r);
+	req_init(&r, "/fn/nothere.txt", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_STR(r.new_query, "missing=nothere.txt");
+	rw_req_clear(&r);
+	rw_dir_free(d);
 }
 
 /* RewriteOptions InheritDown(Before) push a parent's rules down; IgnoreInherit refuses them. */
