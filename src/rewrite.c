@@ -219,7 +219,7 @@ cond_flags(struct rw_cond *c, const char *arg, char *err, size_t errlen)
 		else if (flag_is(v[i], "OR", "ornext"))
 			c->ornext = 1;
 		else if (flag_is(v[i], "NV", "novary"))
-			;	/* Vary is front's business: nothing to leave out */
+			c->novary = 1;
 		else
 			rc = fail(err, errlen, "unknown RewriteCond flag '%s'", v[i]);
 	}

@@ -105,6 +105,8 @@ struct rw_req {
 	char		*handler;	/* H= */
 	char		**cookies;	/* CO=: Set-Cookie values, one per name */
 	size_t		 ncookies;
+	char		 vary[256];	/* request headers the applied rules' conditions
+					   read, for Vary on a success: "A,B" */
 	int		 uncacheable;	/* decided on more than the path */
 	int		 unvaried;	/* read a variable of the request that is no header */
 	/* Each path below document_root a file test looks at, before it looks;
@@ -124,5 +126,7 @@ const char *rw_env_get(const struct rw_req *r, const char *name);
 void	rw_req_clear(struct rw_req *r);	/* outputs and env */
 /* Whether two Set-Cookie values set the same cookie (name before '='). */
 int	rw_cookie_same(const char *a, const char *b);
+/* The tokens of the comma-separated more added to list, each once. */
+void	rw_vary_merge(char *list, size_t sz, const char *more);
 
 #endif

@@ -18,7 +18,7 @@ struct rw_cond {
 	char		*arg;		/* the string or number compared with */
 	pcre2_code	*re;
 	enum cond_kind	 kind;
-	int		 neg, nocase, ornext;
+	int		 neg, nocase, ornext, novary;
 };
 
 #define RF_LAST		0x0001
@@ -101,6 +101,11 @@ const char *rw_path_info(struct rw_req *r, char *buf, size_t sz);
 char	*rw_cookie_line(const char *spec, long long now);
 void	rw_add_cookie(struct rw_req *r, const char *spec);
 void	rw_cookies_clear(struct rw_req *r);
+/* rw_flags.c: Vary.  The request header a %{NAME} reads, as Vary names it
+ * (NULL: none, or Host, which RFC 9110 leaves out); a token added to a
+ * comma-separated list in buf unless it is there. */
+const char *rw_vary_header(const char *var, char *buf, size_t sz);
+void	rw_vary_add(char *list, size_t sz, const char *token);
 
 /* rw_files.c: a file test of a condition on path (under web_scripts
  * only): 1 or 0. */

@@ -53,6 +53,8 @@ struct state {
 	unsigned	 flags;	/* of the rule being applied (B, BNP) */
 	int		 error;	/* a limit was hit: 500 */
 	char		*filename;	/* REQUEST_FILENAME once a rule substituted */
+	char		 vary_this[256];	/* headers the condition being tested read */
+	char		 vary[256];	/* and the rule's conditions that held */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -192,8 +194,12 @@ add_var(struct state *s, struct sbuf *b, const char *name)
 		s->r->uncacheable = 1;
 		v = rw_other_var(s->r, name, buf, sizeof(buf));
 	}
-	if (v != NULL)
+	if (v != NULL) {
 		sb_str(b, v);
+		/* Apache's: a header that was there counts for Vary. */
+		if (rw_vary_header(name, buf, sizeof(buf)) != NULL)
+			rw_vary_add(s->vary_this, sizeof(s->vary_this), buf);
+	}
 }
 
 /* ------------------------------------------------------------ expansion */
@@ -313,22 +319,28 @@ cond_true(struct state *s, const struct rw_cond *c)
 	return c->neg ? !rc : rc;
 }
 
-/* Apache's order: [OR] chains a condition to the next. */
+/* Apache's order: [OR] chains a condition to the next; the headers each
+ * condition that held read go to Vary if the rule applies. */
 static int
 conds_true(struct state *s, const struct rw_rule *u)
 {
 	size_t i;
 
 	for (i = 0; i < u->nconds; i++) {
-		int rc = cond_true(s, &u->conds[i]);
+		int rc;
 
+		s->vary_this[0] = '\0';
+		rc = cond_true(s, &u->conds[i]);
+		if (u->conds[i].novary)
+			s->vary_this[0] = '\0';
 		if (u->conds[i].ornext) {
 			if (!rc)
-				continue;
+				continue;	/* what a false [OR] read does not count */
 			while (i < u->nconds && u->conds[i].ornext)
 				i++;
 		} else if (!rc)
 			return 0;
+		rw_vary_merge(s->vary, sizeof(s->vary), s->vary_this);
 	}
 	return 1;
 }
@@ -528,12 +540,14 @@ apply_rule(struct state *s, const struct rw_rule *u, struct run *run)
 		subj += dl;
 	s->rule.n = s->cond.n = 0;
 	s->flags = u->flags;
+	s->vary[0] = '\0';
 	m = rx_match(s, u->re, subj, u->neg ? NULL : &s->rule);
 	free(whole);
 	if (u->neg ? m : !m)
 		return 0;
 	if (!conds_true(s, u))
 		return 0;
+	rw_vary_merge(r->vary, sizeof(r->vary), s->vary);
 	/* What E= takes from the request goes to scripts' environments only,
 	 * never into this decision: it leaves the answer cacheable. */
 	was = r->uncacheable;
@@ -962,6 +976,7 @@ rw_req_clear(struct rw_req *r)
 	free(r->content_type);
 	free(r->handler);
 	rw_cookies_clear(r);
+	r->vary[0] = '\0';
 	r->location = r->new_uri = r->new_query = r->content_type = r->handler = NULL;
 	r->status = 0;
 }

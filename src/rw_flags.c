@@ -1,6 +1,11 @@
 /*
- * rw_flags.c: RewriteRule's [CO] (a Set-Cookie on the response) as
- * mod_rewrite writes it.
+ * rw_flags.c: what a rule adds to the response beyond its decision:
+ * [CO]'s Set-Cookie as mod_rewrite writes it, and Vary.
+ *
+ * Vary lists the request headers that the conditions of an applied rule
+ * read (and found), as mod_rewrite's does: a cache must not give one
+ * visitor's rewritten answer to another whose header differs.  Host is
+ * left out, as Apache leaves it, and so is a condition with [NV].
  *
  * The flag's value, expanded for the request, is
  * NAME:VALUE:DOMAIN[:LIFETIME[:PATH[:SECURE[:HTTPONLY[:SAMESITE]]]]] with
@@ -10,6 +15,7 @@
  * rule that sets it, internal redirects included; the header goes with
  * every answer, redirects and errors too, as Apache's err_headers_out do.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,4 +146,62 @@ rw_cookies_clear(struct rw_req *r)
 	free(r->cookies);
 	r->cookies = NULL;
 	r->ncookies = 0;
+}
+
+/* "USER_AGENT" as a header's name: "User-Agent". */
+static void
+header_case(const char *var, char *buf, size_t sz)
+{
+	size_t	i;
+	int	first = 1;
+
+	for (i = 0; var[i] != '\0' && i + 1 < sz; i++) {
+		char c = var[i] == '_' ? '-' : var[i];
+
+		buf[i] = first ? (char)toupper((unsigned char)c) : (char)tolower((unsigned char)c);
+		first = c == '-';
+	}
+	buf[i] = '\0';
+}
+
+const char *
+rw_vary_header(const char *var, char *buf, size_t sz)
+{
+	if (strncmp(var, "HTTP:", 5) == 0)
+		snprintf(buf, sz, "%s", var + 5);
+	else if (strncmp(var, "HTTP_", 5) == 0)
+		header_case(var + 5, buf, sz);
+	else
+		return NULL;
+	if (buf[0] == '\0' || strcasecmp(buf, "Host") == 0 ||
+	    buf[strspn(buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    "!#$%&'*+-.^_`|~")] != '\0')
+		return NULL;	/* not a field name (RFC 9110's token) */
+	return buf;
+}
+
+void
+rw_vary_merge(char *list, size_t sz, const char *more)
+{
+	char	copy[512], *tok, *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", more);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+		rw_vary_add(list, sz, tok);
+}
+
+void
+rw_vary_add(char *list, size_t sz, const char *token)
+{
+	size_t	n = strlen(token), len = strlen(list);
+	char	*p;
+
+	for (p = list; *p != '\0'; p += strcspn(p, ","), p += *p == ',') {
+		if (strncasecmp(p, token, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return;
+	}
+	/* A list that would not fit keeps what it has: Vary is advice. */
+	if (len + n + 2 > sz)
+		return;
+	snprintf(list + len, sz - len, "%s%s", len > 0 ? "," : "", token);
 }

@@ -313,6 +313,29 @@ add_cookies(struct ht_req *r, const struct rw_req *q)
 	}
 }
 
+/* Vary onto a success (Apache's headers_out), one field for every pass. */
+static void
+add_vary(struct ht_req *r, const struct rw_req *q)
+{
+	char	merged[512];
+	int	k;
+
+	if (q->vary[0] == '\0')
+		return;
+	for (k = 0; k < r->nhdr; k++)
+		if (strcasecmp(r->hdr[k].name, "Vary") == 0 && r->hdr[k].flag == 0)
+			break;
+	if (k == r->nhdr) {
+		if (ht_req_add_header(r, "Vary", q->vary, 0) == -1)
+			log_cb(NULL, "rewrite: Vary: too many fields");
+		return;
+	}
+	snprintf(merged, sizeof(merged), "%s", r->hdr[k].value);
+	rw_vary_merge(merged, sizeof(merged), q->vary);
+	if (ht_req_set(&r->hdr[k].value, merged) == -1)
+		r->status = 500;
+}
+
 /* rw_req's decision into ht_req. */
 static int
 decided(struct ht_req *r, struct rw_req *q, enum rw_result res)
@@ -320,6 +343,7 @@ decided(struct ht_req *r, struct rw_req *q, enum rw_result res)
 	int rc = HT_FIX_NONE;
 
 	add_cookies(r, q);
+	add_vary(r, q);
 	if (q->uncacheable)
 		r->cacheable = 0;
 	if (q->unvaried)

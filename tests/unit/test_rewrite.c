@@ -995,6 +995,54 @@ test_inherit_down(void)
 	rw_dir_free(p);
 }
 
+/* Vary: the headers an applied rule's conditions read and found; not
+ * Host, not with [NV], not a false [OR]'s, nothing for a rule not applied. */
+static void
+test_vary(void)
+{
+	struct rw_dir	*d;
+	struct rw_req	 r;
+	char		 err[256], list[16] = "";
+
+	d = load("RewriteEngine On\n"
+	    "RewriteCond %{HTTP_USER_AGENT} bot [OR]\n"
+	    "RewriteCond %{HTTP:X-Other} x\n"
+	    "RewriteRule ^v$ a [L]\n"
+	    "RewriteCond %{HTTP:User-Agent} bot [NV]\n"
+	    "RewriteRule ^nv$ b [L]\n", err, sizeof(err));
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	hdr_name = "User-Agent";
+	hdr_value = "a bot";
+	req_init(&r, "/v", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_STR(r.vary, "User-Agent");
+	rw_req_clear(&r);
+	req_init(&r, "/nv", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_INTERNAL);
+	CHECK_STR(r.vary, "");
+	rw_req_clear(&r);
+	hdr_value = "a person";
+	req_init(&r, "/v", NULL, "", "/");
+	CHECK_INT(run(d, &r), RW_NONE);
+	CHECK_STR(r.vary, "");
+	rw_req_clear(&r);
+	hdr_name = hdr_value = NULL;
+	rw_dir_free(d);
+
+	rw_vary_merge(list, sizeof(list), "A,B");
+	rw_vary_merge(list, sizeof(list), "b,C");
+	CHECK_STR(list, "A,B,C");
+	rw_vary_merge(list, sizeof(list), "a-very-long-header-name");	/* kept out: no room */
+	CHECK_STR(list, "A,B,C");
+	CHECK(rw_vary_header("HTTP_ACCEPT_LANGUAGE", err, sizeof(err)) != NULL &&
+	    strcmp(err, "Accept-Language") == 0);
+	CHECK(rw_vary_header("HTTP:Host", err, sizeof(err)) == NULL);
+	CHECK(rw_vary_header("HTTP:a b", err, sizeof(err)) == NULL);
+	CHECK(rw_vary_header("QUERY_STRING", err, sizeof(err)) == NULL);
+}
+
 static void
 test_errors(void)
 {
@@ -1063,6 +1111,7 @@ main(void)
 	test_cookie_flag();
 	test_discard_path();
 	test_inherit_down();
+	test_vary();
 	test_errors();
 	{
 		char cmd[128];
