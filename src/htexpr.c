@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -57,7 +58,8 @@ static const char *const vars[] = {
 	"REQUEST_FILENAME", "SCRIPT_FILENAME", "QUERY_STRING", "REMOTE_ADDR", "REMOTE_PORT",
 	"REMOTE_USER", "SERVER_NAME", "SERVER_PORT", "DOCUMENT_ROOT", "CONTEXT_PREFIX",
 	"CONTEXT_DOCUMENT_ROOT", "IPV6", "SERVER_PROTOCOL", "THE_REQUEST", "PATH_INFO",
-	NULL
+	"TIME_YEAR", "TIME_MON", "TIME_DAY", "TIME_HOUR", "TIME_MIN", "TIME_SEC", "TIME_WDAY",
+	"TIME", NULL
 };
 static const char *const funcs[] = {
 	"req", "http", "resp", "env", "reqenv", "osenv", "tolower", "toupper", NULL
@@ -533,11 +535,37 @@ server_name(const struct ht_req *r, char *out, size_t outsz)
 }
 
 /* The value of a variable into out. */
+/* ap_expr's TIME_* (local time, as Apache's); 0 if v is none of them. */
+static int
+time_value(const char *v, char *out, size_t outsz)
+{
+	static const struct {
+		const char *name, *fmt;
+	} tv[] = {
+		{ "TIME_YEAR", "%Y" }, { "TIME_MON", "%m" }, { "TIME_DAY", "%d" },
+		{ "TIME_HOUR", "%H" }, { "TIME_MIN", "%M" }, { "TIME_SEC", "%S" },
+		{ "TIME_WDAY", "%w" }, { "TIME", "%Y%m%d%H%M%S" },
+	};
+	struct tm	tm;
+	time_t		now = time(NULL);
+	size_t		i;
+
+	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++)
+		if (strcasecmp(v, tv[i].name) == 0) {
+			localtime_r(&now, &tm);
+			strftime(out, outsz, tv[i].fmt, &tm);
+			return 1;
+		}
+	return 0;
+}
+
 static void
 var_value(struct ht_req *r, const char *v, char *out, size_t outsz)
 {
 	const char *s = NULL;
 
+	if (time_value(v, out, outsz))
+		return;
 	if (strncasecmp(v, "HTTP:", 5) == 0)
 		s = ht_req_header(r, v + 5);
 	else if (strcasecmp(v, "HTTPS") == 0)

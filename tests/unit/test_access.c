@@ -263,6 +263,9 @@ test_require_table(void)
 	CHECK_INT(run("Require expr -R 'not-an-address'", HTTP_M_GET, "127.0.0.1"), 500);
 	CHECK_INT(run("Require expr -T 'off'", HTTP_M_GET, "127.0.0.1"), 403);
 	CHECK_INT(run("Require expr -T 'yes'", HTTP_M_GET, "127.0.0.1"), 0);
+	CHECK_INT(run("Require expr %{TIME_YEAR} -ge 2000 && %{TIME_MON} -le 12", HTTP_M_GET,
+	    "127.0.0.1"), 0);
+	CHECK_INT(run("Require expr %{TIME} -lt 20000101000000", HTTP_M_GET, "127.0.0.1"), 403);
 	test_host_names();
 	CHECK_INT(run("Require method GET", HTTP_M_HEAD, "1.2.3.4"), 0);
 	CHECK_INT(run("Require method GET", HTTP_M_POST, "1.2.3.4"), 403);
