@@ -264,7 +264,7 @@ rule_flag_value(struct rw_rule *u, const char *f, char *err, size_t errlen)
 	if (flag_is(f, "R", "redirect"))
 		return redirect_code(v, &u->redirect, err, errlen);
 	if (!flag_is(f, "E", "env") && !flag_is(f, "T", "type") && !flag_is(f, "H", "handler") &&
-	    !flag_is(f, "S", "skip") && !flag_is(f, "CO", "cookie"))
+	    !flag_is(f, "S", "skip") && !flag_is(f, "CO", "cookie") && !flag_is(f, "N", "next"))
 		return fail(err, errlen, "unknown RewriteRule flag '%s'", f);
 	if (v == NULL || *v == '\0')
 		return fail(err, errlen, "RewriteRule flag '%s' needs a value", f);
@@ -273,6 +273,13 @@ rule_flag_value(struct rw_rule *u, const char *f, char *err, size_t errlen)
 			return fail(err, errlen, "E= needs VAR:VALUE or !VAR");
 		u->env = xreallocarray(u->env, u->nenv + 1, sizeof(char *));
 		u->env[u->nenv++] = xstrdup(v);
+	} else if (flag_is(f, "N", "next")) {
+		/* Apache 2.4.8's N=rounds; lockerd's own bound stays the ceiling. */
+		n = strtol(v, &end, 10);
+		if (*end != '\0' || n < 1)
+			return fail(err, errlen, "N= needs a number of rounds, not '%s'", v);
+		u->flags |= RF_NEXT;
+		u->maxrounds = n > RW_MAX_NEXT ? RW_MAX_NEXT : (int)n;
 	} else if (flag_is(f, "CO", "cookie")) {
 		/* Checked when expanded: a line with fewer than three fields
 		 * sets nothing, as in Apache. */

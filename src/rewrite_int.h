@@ -48,6 +48,7 @@ struct rw_rule {
 	unsigned	 flags;
 	int		 redirect;	/* R=: 3xx, 0 for none */
 	int		 skip;		/* S= */
+	int		 maxrounds;	/* N=: passes through [N] before a 500; 0: RW_MAX_NEXT */
 	char		**env;		/* E=: "VAR:VALUE" or "!VAR" */
 	size_t		 nenv;
 	char		**cookies;	/* CO=: "NAME:VALUE:DOMAIN[:...]", expanded per request */

@@ -611,8 +611,10 @@ apply_rules(struct state *s, const struct rw_dir *d, struct run *run)
 		if (u->flags & (RF_END | RF_LAST | RF_PT))
 			return;
 		if (u->flags & RF_NEXT) {
-			if (++passes > RW_MAX_NEXT) {
-				rlog(s->r, "rewrite: [N] looped %d times", RW_MAX_NEXT);
+			/* Apache's count: the first pass is round 1, and reaching
+			 * round N= is the error, so N=3 allows one restart. */
+			if (++passes > (u->maxrounds ? u->maxrounds - 2 : RW_MAX_NEXT)) {
+				rlog(s->r, "rewrite: [N] looped %d times", passes - 1);
 				s->error = 1;
 				return;
 			}

@@ -988,6 +988,24 @@ test_inherit_down(void)
 	rw_dir_free(m);
 	rw_dir_free(c);
 	rw_dir_free(p);
+	/* N=rounds: a loop stops there (500), a shorter one ends. */
+	p = load("RewriteEngine On\nRewriteRule ^a(.*)$ $1 [N=3]\nRewriteRule ^$ done [L]\n", err,
+	    sizeof(err));
+	CHECK(p != NULL);
+	if (p != NULL) {
+		req_init(&r, "/a", NULL, "", "/");
+		CHECK_INT(run(p, &r), RW_INTERNAL);	/* one restart: "" */
+		CHECK_STR(r.new_uri, "/done");
+		rw_req_clear(&r);
+		req_init(&r, "/aa", NULL, "", "/");	/* two: Apache's 500 at N=3 */
+		CHECK_INT(run(p, &r), RW_STATUS);
+		CHECK_INT(r.status, 500);
+		rw_req_clear(&r);
+		rw_dir_free(p);
+	}
+	p = load("RewriteRule ^a$ b [N=x]\n", err, sizeof(err));
+	CHECK(p == NULL && strstr(err, "N= needs") != NULL);
+	rw_dir_free(p);
 	/* Apache takes and ignores these. */
 	p = load("RewriteOptions AllowAnyURI MaxRedirects=5 LegacyPrefixDocRoot\n", err,
 	    sizeof(err));
