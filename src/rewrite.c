@@ -313,6 +313,10 @@ static const struct {
 	{ "C", "chain", RF_CHAIN },		{ "N", "next", RF_NEXT },
 	{ "B", NULL, RF_B },			{ "BNP", "backrefnoplus", RF_BNP },
 	{ "DPI", "discardpath", RF_DPI },	{ "NS", "nosubreq", RF_NS },
+	/* Apache 2.4.60's opt-outs of its CVE-2024-38474/38475 checks, which
+	 * its per-directory rules do not make (the differential corpus shows
+	 * it): taken, meaning nothing here either. */
+	{ "UnsafeAllow3F", NULL, 0 },		{ "UnsafePrefixStat", NULL, 0 },
 };
 
 static int

@@ -1006,6 +1006,9 @@ test_inherit_down(void)
 	p = load("RewriteRule ^a$ b [N=x]\n", err, sizeof(err));
 	CHECK(p == NULL && strstr(err, "N= needs") != NULL);
 	rw_dir_free(p);
+	p = load("RewriteRule ^a$ b [L,UnsafeAllow3F,UnsafePrefixStat]\n", err, sizeof(err));
+	CHECK(p != NULL);
+	rw_dir_free(p);
 	/* Apache takes and ignores these. */
 	p = load("RewriteOptions AllowAnyURI MaxRedirects=5 LegacyPrefixDocRoot\n", err,
 	    sizeof(err));
