@@ -11,7 +11,11 @@
  * just before it is closed.  Front never parses a .htaccess: an edit's
  * pattern, which the worker compiled already, is compiled again here
  * under PCRE2's bounds (length, match and depth limits), and a value it
- * makes that is no valid field value is not used.
+ * makes that is no valid field value is not used.  A worker is the
+ * locker's and may be hostile: a head's edits together get a budget of
+ * PCRE2 steps (auto-callouts counted), so that 64 runaway patterns on
+ * every field cost front a bounded, small time, not a stall of every
+ * locker's requests.
  *
  * The fields front keeps for itself (framing, Date, Server, HSTS) are
  * never named by an operation: the wire check refuses them.
@@ -32,6 +36,18 @@
 #define MAX_LINES	128		/* fields of a head (out[] holds 8192 bytes) */
 #define MATCH_LIMIT	100000		/* PCRE2's: steps of one match */
 #define DEPTH_LIMIT	1000
+#define HEAD_BUDGET	200000		/* callouts for all of a head's edits */
+
+static long	budget;			/* what is left of the head's */
+
+/* Every step of every edit of a head: past its budget, the match fails. */
+static int
+count_step(pcre2_callout_block *cb, void *arg)
+{
+	(void)cb;
+	(void)arg;
+	return --budget > 0 ? 0 : PCRE2_ERROR_CALLOUT;
+}
 
 struct line {
 	size_t	 off, len;		/* in c->out, without CRLF */
@@ -48,6 +64,7 @@ match_context(void)
 	if (mc == NULL && (mc = pcre2_match_context_create(NULL)) != NULL) {
 		pcre2_set_match_limit(mc, MATCH_LIMIT);
 		pcre2_set_depth_limit(mc, DEPTH_LIMIT);
+		pcre2_set_callout(mc, count_step, NULL);
 	}
 	return mc;
 }
@@ -102,6 +119,10 @@ edit(const struct conn *c, struct line *l, pcre2_code *re, const struct wire_hop
 
 	if (md == NULL)
 		return;
+	if (budget <= 0) {
+		pcre2_match_data_free(md);
+		return;
+	}
 	rc = pcre2_substitute(re, (PCRE2_SPTR)value_of(c, l, in, sizeof(in)),
 	    PCRE2_ZERO_TERMINATED, 0, h->op == WHOP_EDIT_ALL ? PCRE2_SUBSTITUTE_GLOBAL : 0, md,
 	    match_context(), (PCRE2_SPTR)h->sub, PCRE2_ZERO_TERMINATED, (PCRE2_UCHAR *)out,
@@ -122,7 +143,7 @@ apply(const struct conn *c, struct line *l, int n, const struct wire_hop *h)
 	int		 i, e;
 
 	if (h->op != WHOP_UNSET && (re = pcre2_compile((PCRE2_SPTR)h->re, PCRE2_ZERO_TERMINATED,
-	    PCRE2_NEVER_BACKSLASH_C, &e, &off, NULL)) == NULL)
+	    PCRE2_NEVER_BACKSLASH_C | PCRE2_AUTO_CALLOUT, &e, &off, NULL)) == NULL)
 		return;
 	for (i = 0; i < n; i++) {
 		if (l[i].dead || l[i].nlen != nl || strncasecmp(c->out + l[i].off, h->name, nl) != 0)
@@ -178,6 +199,7 @@ hdrops_apply(struct conn *c)
 
 	if (c->xhdr == NULL || c->out_full || (n = split(c, l)) <= 0)
 		return;
+	budget = HEAD_BUDGET;
 	while (wire_hop_next(ops, c->hops_len, &off, &h) == 1)
 		if (h.always || !c->own_page)
 			apply(c, l, n, &h);

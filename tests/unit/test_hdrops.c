@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "front.h"
 #include "wire.h"
@@ -92,6 +93,29 @@ test_bad_edits(void)
 	    "X-C: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\r\n");
 }
 
+/* A hostile worker's worst: every operation a runaway edit of every field. */
+static void
+test_runaway_budget(void)
+{
+	static char	head[8000];
+	struct timespec	t0, t1;
+	size_t		n;
+	int		i;
+
+	n = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n");
+	for (i = 0; i < 100; i++)
+		n += (size_t)snprintf(head + n, sizeof(head) - n,
+		    "X-C: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\r\n");
+	for (i = 0; i < WHOP_MAX; i++)
+		op(WHOP_EDIT_ALL, 1, "X-C", "(a|aa)+(a|aa)+(a|aa)+$", "y");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	apply(head, NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(strcmp(c.out, head) == 0);	/* no edit completed */
+	/* Far under what 64 x 100 unbounded matches would take (seconds). */
+	CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 200);
+}
+
 int
 main(void)
 {
@@ -99,5 +123,6 @@ main(void)
 	test_worker_fields_left();
 	test_always_on_own_pages();
 	test_bad_edits();
+	test_runaway_budget();
 	UNIT_DONE();
 }
