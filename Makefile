@@ -116,7 +116,7 @@ unit: $(UNIT_BINS)
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
-	       fuzz_htaccess
+	       fuzz_htaccess fuzz_hdrops
 FUZZ_SECONDS ?= 15
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -138,6 +138,8 @@ $(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/wire.c src/http.c | $(B)
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/wire.c src/http.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
+$(B)/fuzz/fuzz_hdrops: fuzz/fuzz_hdrops.c src/hdrops.c src/wire.c src/http.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^ -lpcre2-8
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
