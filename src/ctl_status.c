@@ -398,6 +398,8 @@ do_status(struct ctl_client *c)
 		send_proc(c, M->keyd.pid, "keyd", NULL, 0, M->keyd.restarts, NULL);
 	if (M->acme.pid > 0)
 		send_proc(c, M->acme.pid, "acme", NULL, 0, M->acme.restarts, NULL);
+	if (spawner_running() > 0)
+		send_proc(c, spawner_running(), "spawner", NULL, 0, 0, NULL);
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid > 0)
 			send_proc(c, w->pid, w->role == ROLE_WORKER ? "worker" : "task", w->locker,

@@ -868,6 +868,7 @@ struct sandbox_spec;
 int	spawner_main(char *role);	/* role: argv[2], rewritten in workers */
 void	spawner_start(void);
 void	spawner_stop(void);
+pid_t	spawner_running(void);		/* its pid, 0 if none */
 void	spawner_tick(void);
 int	spawner_reaped(pid_t pid, int status);	/* 1 if it was the spawner */
 pid_t	spawner_spawn(const struct sandbox_spec *s, int chan);

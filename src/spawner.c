@@ -217,6 +217,12 @@ spawner_tick(void)
 		spawner_start();
 }
 
+pid_t
+spawner_running(void)
+{
+	return spawner_pid;
+}
+
 void
 spawner_stop(void)
 {

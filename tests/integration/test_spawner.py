@@ -67,6 +67,8 @@ def test_worker_comes_from_the_spawner_with_nothing_of_the_master(d):
     d.put("alice", "index.html", "<p>alice</p>\n")
     spawners = role_pids(d, "spawner")
     assert len(spawners) == 1
+    assert re.search(rf"\bspawner\b.*\b{spawners[0]}\b|\b{spawners[0]}\b.*\bspawner\b",
+                     d.locker("status").stdout)
     st, _, body = get(d.port, "/", f"alice.{d.domain}")
     assert st == 200 and body == b"<p>alice</p>\n"
     w = worker_of(d, "alice")
