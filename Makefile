@@ -203,6 +203,13 @@ $(B)/bench-jail: bench/jail.c $(B)/sandbox.o $(B)/cgroup.o $(B)/landlock.o $(B)/
 bench-jail: $(B)/bench-jail
 	$(B)/bench-jail
 
+# What starting a program costs from a parent of 8, 64 and 256 MiB: fork +
+# exec against posix_spawn (src/pspawn.c, how a worker starts CGI scripts).
+$(B)/bench-spawn: bench/spawn.c $(B)/pspawn.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+bench-spawn: $(B)/bench-spawn
+	for m in 8 64 256; do $(B)/bench-spawn $$m; done
+
 # What a signature costs through keyd, against the key in-process.
 $(B)/bench-keyd: bench/keyd.c $(B)/keyclient.o $(B)/keyd.o $(B)/keyop.o $(B)/msg.o $(B)/log.o \
 		 $(B)/util.o $(B)/become.o $(B)/proc.o $(B)/coldstart.o $(B)/seccomp.o
@@ -219,4 +226,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit fuzz-smoke deps deps-bench check run bench bench-scale bench-jail bench-keyd install clean
+.PHONY: all unit fuzz-smoke deps deps-bench check run bench bench-scale bench-jail bench-keyd bench-spawn install clean
