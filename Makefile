@@ -39,7 +39,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_flags.c rw_files.c rw_ht.c \
 	       htwalk.c htexpr.c htcore.c access.c access_host.c access_dns.c authbasic.c autoindex.c htdocs.c \
 	       phpini.c phprun.c \
-	       errdoc.c hdrops.c htwatch.c
+	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 
@@ -49,12 +49,14 @@ LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
 UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcgi test_stats \
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
-	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops
+	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
+	       test_htmime
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
 	       $(B)/http.o $(B)/access.o $(B)/access_host.o $(B)/access_dns.o $(B)/authbasic.o $(B)/htdocs.o \
-	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o
+	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o \
+	       $(B)/htmime.o $(B)/htindex.o $(B)/htreqhdr.o
 
 all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
 
@@ -104,6 +106,7 @@ $(B)/test_keyclient: tests/unit/test_keyclient.c $(B)/keyclient.o $(B)/keyd.o $(
 $(B)/test_htaccess: tests/unit/test_htaccess.c $(HT_OBJS)
 $(B)/test_access: tests/unit/test_access.c $(HT_OBJS)
 $(B)/test_htdocs: tests/unit/test_htdocs.c $(HT_OBJS)
+$(B)/test_htmime: tests/unit/test_htmime.c $(HT_OBJS)
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
 $(B)/test_hdrops: tests/unit/test_hdrops.c $(B)/hdrops.o $(B)/wire.o $(B)/http.o
@@ -157,7 +160,8 @@ $(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c src/rw_v
 # that adds rows adds its sources here too.
 HT_FUZZ_SRCS = src/htaccess.c src/httable.c src/htreq.c src/htexpr.c src/htcore.c src/htwalk.c \
 	       src/http.c src/rw_ht.c src/rewrite.c src/rw_eval.c src/rw_vars.c src/rw_flags.c src/rw_files.c \
-	       src/access.c src/access_host.c src/access_dns.c src/authbasic.c src/htdocs.c src/autoindex.c
+	       src/access.c src/access_host.c src/access_dns.c src/authbasic.c src/htdocs.c src/autoindex.c \
+	       src/htmime.c src/htindex.c src/htreqhdr.c
 $(B)/fuzz/fuzz_htaccess: fuzz/fuzz_htaccess.c $(HT_FUZZ_SRCS) src/phpini.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8 -lcrypt -lcrypto
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)

@@ -10,6 +10,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@ struct entry {
 	int	 is_dir;
 	off_t	 size;
 	time_t	 mtime;
+	long long mtime_us;	/* what the order compares, as Apache's (microseconds) */
 };
 
 /* A growing output buffer; a failed append marks it failed. */
@@ -196,6 +199,7 @@ read_entries(int dirfd, const char *const *ignore, size_t *n, int *cut)
 		e[*n].is_dir = S_ISDIR(st.st_mode);
 		e[*n].size = st.st_size;
 		e[*n].mtime = st.st_mtime;
+		e[*n].mtime_us = (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
 		(*n)++;
 	}
 	closedir(dir);
@@ -213,16 +217,53 @@ fail:
 
 static char	sort_key = 'N';
 static int	sort_desc;
+static unsigned	sort_flags = AI_DEBIAN;
 
-/* Names as VersionSort orders them; the others by their key, then by name. */
+/* strverscmp() with case ignored: on lower-cased copies (names are short). */
+static int
+strverscmp_case(const char *a, const char *b)
+{
+	char	x[256], y[256];
+	size_t	i;
+
+	for (i = 0; i + 1 < sizeof(x) && a[i] != '\0'; i++)
+		x[i] = (char)tolower((unsigned char)a[i]);
+	x[i] = '\0';
+	for (i = 0; i + 1 < sizeof(y) && b[i] != '\0'; i++)
+		y[i] = (char)tolower((unsigned char)b[i]);
+	y[i] = '\0';
+	return strverscmp(x, y);
+}
+
+static int
+cmp_names(const struct entry *x, const struct entry *y)
+{
+	int r = 0;
+
+	if (sort_flags & AI_IGNORE_CASE)
+		r = (sort_flags & AI_VERSION_SORT) ? strverscmp_case(x->name, y->name) :
+		    strcasecmp(x->name, y->name);
+	if (r == 0)
+		r = (sort_flags & AI_VERSION_SORT) ? strverscmp(x->name, y->name) :
+		    strcmp(x->name, y->name);
+	return r;
+}
+
+/*
+ * By the key, then by name (VersionSort: as versions; IgnoreCase: case
+ * first ignored); FoldersFirst puts directories first whatever the
+ * direction, as mod_autoindex does.
+ */
 static int
 cmp(const void *a, const void *b)
 {
 	const struct entry	*x = a, *y = b;
 	int			 r = 0;
 
+	if ((sort_flags & AI_FOLDERS_FIRST) && x->is_dir != y->is_dir)
+		return x->is_dir ? -1 : 1;
 	if (sort_key == 'M')
-		r = (x->mtime > y->mtime) - (x->mtime < y->mtime);
+		r = (x->mtime_us > y->mtime_us) - (x->mtime_us < y->mtime_us);
 	else if (sort_key == 'S') {
 		/* Directories have no size: they sort as -1, as Apache's do. */
 		off_t sx = x->is_dir ? -1 : x->size, sy = y->is_dir ? -1 : y->size;
@@ -230,18 +271,16 @@ cmp(const void *a, const void *b)
 		r = (sx > sy) - (sx < sy);
 	}
 	if (r == 0)
-		r = strverscmp(x->name, y->name);
+		r = cmp_names(x, y);
 	return sort_desc ? -r : r;
 }
 
-/* "C=M;O=D" (or with '&'): what to sort by; an unknown value is the default. */
+/* "C=M;O=D" (or with '&'): what to sort by; an unknown value leaves the default. */
 static void
 parse_query(const char *q, char *key, int *desc)
 {
 	const char	*s;
 
-	*key = 'N';
-	*desc = 0;
 	for (s = q; s != NULL && *s != '\0'; s += strcspn(s, ";&"), s += *s != '\0') {
 		if (s[0] == 'C' && s[1] == '=' && strchr("NMSD", s[2]) != NULL && s[2] != '\0')
 			*key = s[2] == 'D' ? 'N' : s[2];	/* no descriptions: D is N */
@@ -307,21 +346,94 @@ put_entry(struct out *o, const struct entry *e)
 	puts_(o, "</td></tr>\n");
 }
 
-char *
-autoindex_render(int dirfd, const char *url, const char *query, const char *const *ignore,
-    size_t *len)
+/* The parent's URL path: the url without its last segment ("/a/b/" -> "/a/"). */
+static void
+put_parent(struct out *o, const char *url)
 {
+	size_t	n = strlen(url);
+	char	*p;
+
+	while (n > 1 && url[n - 1] == '/')
+		n--;
+	while (n > 0 && url[n - 1] != '/')
+		n--;
+	if ((p = strndup(url, n)) == NULL) {
+		o->failed = 1;
+		return;
+	}
+	put_uri(o, p);
+	free(p);
+}
+
+static void
+put_table(struct out *o, const char *url, const struct entry *e, size_t n, char key, int desc,
+    unsigned flags)
+{
+	size_t i;
+
+	puts_(o, "<table>\n<tr>");
+	if (flags & AI_NO_SORT_LINKS)
+		puts_(o, "<th>Name</th><th>Last modified</th><th>Size</th>");
+	else {
+		put_header_link(o, "Name", 'N', key, desc);
+		put_header_link(o, "Last modified", 'M', key, desc);
+		put_header_link(o, "Size", 'S', key, desc);
+	}
+	puts_(o, "</tr>\n");
+	if (strcmp(url, "/") != 0) {
+		puts_(o, "<tr><td><a href=\"");
+		put_parent(o, url);
+		puts_(o, "\">Parent Directory</a></td><td>&nbsp;</td><td align=\"right\">  - </td></tr>\n");
+	}
+	for (i = 0; i < n; i++)
+		put_entry(o, &e[i]);
+	puts_(o, "</table>\n");
+}
+
+/* Without FancyIndexing: a plain list of names, as mod_autoindex's. */
+static void
+put_list(struct out *o, const char *url, const struct entry *e, size_t n)
+{
+	size_t i;
+
+	puts_(o, "<ul>");
+	if (strcmp(url, "/") != 0) {
+		puts_(o, "<li><a href=\"");
+		put_parent(o, url);
+		puts_(o, "\"> Parent Directory</a></li>\n");
+	}
+	for (i = 0; i < n; i++) {
+		puts_(o, "<li><a href=\"");
+		put_uri(o, e[i].name);
+		puts_(o, e[i].is_dir ? "/\"> " : "\"> ");
+		put_html(o, e[i].name);
+		puts_(o, e[i].is_dir ? "/</a></li>\n" : "</a></li>\n");
+	}
+	puts_(o, "</ul>\n");
+}
+
+char *
+autoindex_render(int dirfd, const char *url, const char *query,
+    const struct autoindex_opts *opts, size_t *len)
+{
+	static const struct autoindex_opts debian = { AI_DEBIAN, 'N', 0, NULL };
 	struct out	 o = { 0 };
 	struct entry	*e;
-	size_t		 n, i;
+	size_t		 n;
 	int		 cut, desc;
 	char		 key;
 
-	if ((e = read_entries(dirfd, ignore, &n, &cut)) == NULL)
+	if (opts == NULL)
+		opts = &debian;
+	if ((e = read_entries(dirfd, opts->ignore, &n, &cut)) == NULL)
 		return NULL;
-	parse_query(query, &key, &desc);
+	key = strchr("NMS", opts->order_key) != NULL && opts->order_key ? opts->order_key : 'N';
+	desc = opts->order_desc;
+	if (!(opts->flags & AI_IGNORE_CLIENT))
+		parse_query(query, &key, &desc);
 	sort_key = key;
 	sort_desc = desc;
+	sort_flags = opts->flags;
 	qsort(e, n, sizeof(*e), cmp);
 
 	puts_(&o, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html>\n<head>\n"
@@ -329,20 +441,14 @@ autoindex_render(int dirfd, const char *url, const char *query, const char *cons
 	put_html(&o, url);
 	puts_(&o, "</title>\n</head>\n<body>\n<h1>Index of ");
 	put_html(&o, url);
-	puts_(&o, "</h1>\n<table>\n<tr>");
-	put_header_link(&o, "Name", 'N', key, desc);
-	put_header_link(&o, "Last modified", 'M', key, desc);
-	put_header_link(&o, "Size", 'S', key, desc);
-	puts_(&o, "</tr>\n");
-	if (strcmp(url, "/") != 0)
-		puts_(&o, "<tr><td><a href=\"../\">Parent Directory</a></td><td>&nbsp;</td>"
-		    "<td align=\"right\">  - </td></tr>\n");
-	for (i = 0; i < n; i++)
-		put_entry(&o, &e[i]);
+	puts_(&o, "</h1>\n");
+	if (opts->flags & AI_FANCY)
+		put_table(&o, url, e, n, key, desc, opts->flags);
+	else
+		put_list(&o, url, e, n);
 	if (cut)
-		putf(&o, "<tr><td colspan=\"3\">(only the first %d entries)</td></tr>\n",
-		    AUTOINDEX_MAX_ENTRIES);
-	puts_(&o, "</table>\n</body></html>\n");
+		putf(&o, "<p>(only the first %d entries)</p>\n", AUTOINDEX_MAX_ENTRIES);
+	puts_(&o, "</body></html>\n");
 	entries_free(e, n);
 	if (o.failed) {
 		free(o.buf);

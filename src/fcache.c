@@ -255,7 +255,7 @@ fcache_serve(struct conn *c)
 	if ((fd = dup(e->fd)) == -1)
 		return 0;
 	xhdr_set(c, e->hdr, e->hlen, e->olen);
-	send_file(c, fd, e->ctype, &st);
+	send_file(c, fd, e->ctype, &st, 0);
 	return 1;
 }
 

@@ -407,7 +407,9 @@ void	send_redirect(struct conn *c, const char *path);
  * the same URL on https://, HTTPS answers carry HSTS; 1 if answered. */
 int	https_only_check(struct conn *c, const struct route_result *rr);
 /* Send an open file, the head from our own fstat; the descriptor is ours to close. */
-void	send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp);
+/* flags: the worker's WRESP_ETAG_* (FileETag), 0 for Apache's default. */
+void	send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp,
+	    unsigned flags);
 /* The same as the body of an error of status (an ErrorDocument): whole, no validators. */
 void	send_doc(struct conn *c, int fd, const char *ctype, const struct stat *stp, int status);
 /* Write the head, then the file; 1 when done, 0 when the socket is full, -1 on error. */

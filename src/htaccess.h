@@ -97,6 +97,8 @@ struct ht_access;	/* access.c: Require, Order/Allow/Deny, Satisfy */
 struct ht_auth;		/* authbasic.c: AuthType, AuthName, AuthUserFile ... */
 struct ht_docs;		/* the htaccess part's: ErrorDocument, Header, Expires* */
 struct ht_env;		/* htcore.c: SetEnv, SetEnvIf, UnsetEnv (before access) */
+struct ht_mime;		/* htmime.c: AddEncoding, RemoveEncoding, FileETag */
+struct ht_index;	/* htindex.c: IndexOptions, IndexIgnore, IndexOrderDefault ... */
 
 enum ht_section_kind {
 	HT_SEC_FILES = 1,	/* <Files>, <FilesMatch>, <Files ~>: on the target's base name */
@@ -126,6 +128,8 @@ struct ht_dir {
 	struct ht_auth		*auth;
 	struct ht_docs		*docs;
 	struct ht_env		*env;
+	struct ht_mime		*mime;
+	struct ht_index		*index;
 	struct ht_section	*sec;		/* in file order */
 	int			 nsec;
 	char			 path[256];	/* the directory, below web_scripts: "" or "a/b/" */
@@ -285,7 +289,27 @@ struct ht_req {
 					   configuration's */
 	char		*charset;	/* AddCharset's for the extension, or AddDefaultCharset's
 					   (for text/plain and text/html only); NULL: none */
+	unsigned	 ext_meta;	/* bit i: the name's extension i (ht_exts_of()) names
+					   only a charset or an encoding, not the type */
+	unsigned	 etag;		/* FileETag: HT_ETAG_* bits; 0: not said (MTime Size) */
+	struct ht_listing *listing;	/* IndexOptions ...; NULL: Debian's */
 };
+
+/* How a listing of the directory is made (htindex.c, for autoindex.c). */
+struct ht_listing {
+	unsigned	 flags;		/* AI_* of autoindex.h */
+	char		 order_key;	/* IndexOrderDefault: 'N', 'M', 'S'; 0: by name */
+	int		 order_desc;
+	char		 charset[64];	/* IndexOptions Charset= (Debian's: UTF-8) */
+	char		**ignore;	/* IndexIgnore globs, NULL-terminated */
+	int		 nignore;
+};
+void	ht_listing_free(struct ht_listing *l);
+
+#define HT_ETAG_INODE		0x1
+#define HT_ETAG_MTIME		0x2
+#define HT_ETAG_SIZE		0x4
+#define HT_ETAG_SET		0x8	/* FileETag said: the bits above hold (none: None) */
 
 #define HT_OPT_INDEXES		0x1	/* a directory without an index is listed */
 #define HT_OPT_FOLLOW		0x2	/* FollowSymLinks (lockerd follows within the home anyway) */

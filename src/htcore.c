@@ -321,8 +321,12 @@ dir_addtype(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 int
 dir_addcharset(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 {
-	struct ht_core *c = core(p, d);
+	struct ht_core	*c = core(p, d);
+	char		*s;
 
+	/* mod_mime keeps a charset lower-cased (AddDefaultCharset's is as written). */
+	for (s = argc > 0 ? argv[0] : ""; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
 	return c == NULL ? -1 : dir_add(p, d, argc, argv, &c->charsets, &c->ncharsets,
 	    "AddCharset");
 }
@@ -583,24 +587,47 @@ env_attr(struct ht_req *r, const char *a)
 	return ht_req_header(r, a);
 }
 
+/*
+ * A value with $0..$9 replaced by what the regex captured in v (an unset
+ * group: nothing), as mod_setenvif does; -1 when it does not fit.
+ */
 static int
-env_if(struct ht_req *r, const struct envop *o)
+env_subst(const char *val, const char *v, pcre2_match_data *md, int ngroups, char *out,
+    size_t outsz)
 {
-	const char		*v;
-	pcre2_match_data	*md;
-	int			 rc, i;
+	PCRE2_SIZE	*ov = pcre2_get_ovector_pointer(md);
+	size_t		 o = 0, len;
+	const char	*s, *from;
 
-	r->cacheable = 0;	/* whatever it matched, it was this request's */
-	if ((v = env_attr(r, o->attr)) == NULL)
-		return 0;
-	if ((md = pcre2_match_data_create_from_pattern(o->re, NULL)) == NULL)
-		return -1;
-	rc = pcre2_match(o->re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, ht_match_context());
-	pcre2_match_data_free(md);
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return 0;
-	if (rc < 0)
-		return -1;
+	for (s = val; *s != '\0'; s++) {
+		if (*s == '$' && isdigit((unsigned char)s[1])) {
+			int g = *++s - '0';
+
+			if (g >= ngroups || ov[2 * g] == PCRE2_UNSET)
+				continue;
+			from = v + ov[2 * g];
+			len = ov[2 * g + 1] - ov[2 * g];
+		} else {
+			from = s;
+			len = 1;
+		}
+		if (o + len >= outsz)
+			return -1;
+		memcpy(out + o, from, len);
+		o += len;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* SetEnvIf's variables, once its regex matched v. */
+static int
+env_assign(struct ht_req *r, const struct envop *o, const char *v, pcre2_match_data *md,
+    int ngroups)
+{
+	char	value[4096];
+	int	i;
+
 	for (i = 0; i < o->nassign; i++) {
 		const char	*a = o->assign[i];
 		const char	*eq = strchr(a, '=');
@@ -611,10 +638,34 @@ env_if(struct ht_req *r, const struct envop *o)
 			continue;
 		}
 		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
-		if (ht_req_setenv(r, name, eq ? eq + 1 : "1") == -1)
+		if (eq != NULL && env_subst(eq + 1, v, md, ngroups, value, sizeof(value)) == -1)
+			return -1;
+		if (ht_req_setenv(r, name, eq ? value : "1") == -1)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+env_if(struct ht_req *r, const struct envop *o)
+{
+	const char		*v;
+	pcre2_match_data	*md;
+	int			 rc;
+
+	r->cacheable = 0;	/* whatever it matched, it was this request's */
+	if ((v = env_attr(r, o->attr)) == NULL)
+		return 0;
+	if ((md = pcre2_match_data_create_from_pattern(o->re, NULL)) == NULL)
+		return -1;
+	rc = pcre2_match(o->re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, ht_match_context());
+	if (rc == PCRE2_ERROR_NOMATCH || rc < 0) {
+		pcre2_match_data_free(md);
+		return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+	}
+	rc = env_assign(r, o, v, md, rc);
+	pcre2_match_data_free(md);
+	return rc;
 }
 
 int
@@ -664,19 +715,13 @@ lookup_ext(const void **parts, int n, size_t off, size_t noff, const char *ext)
  * The extensions of a file name, as mod_mime reads them: every one after
  * the first dot ("c.txt.utf8": txt, utf8), lower-cased.
  */
-#define EXTS_MAX	8
-struct exts {
-	char	e[EXTS_MAX][32];
-	int	n;
-};
-
-static void
-exts_of(const char *base, struct exts *x)
+void
+ht_exts_of(const char *base, struct ht_exts *x)
 {
 	const char *p = *base == '.' ? base + 1 : base;
 
 	x->n = 0;
-	while ((p = strchr(p, '.')) != NULL && x->n < EXTS_MAX) {
+	while ((p = strchr(p, '.')) != NULL && x->n < HT_EXTS_MAX) {
 		size_t i, len = strcspn(++p, ".");
 
 		if (len == 0 || len >= sizeof(x->e[0]))
@@ -689,7 +734,7 @@ exts_of(const char *base, struct exts *x)
 
 /* The value of the last extension that has one in a map; NULL if none. */
 static const struct pair *
-lookup_exts(const void **parts, int n, size_t off, size_t noff, const struct exts *x)
+lookup_exts(const void **parts, int n, size_t off, size_t noff, const struct ht_exts *x)
 {
 	const struct pair	*found = NULL, *p;
 	int			 i;
@@ -745,8 +790,22 @@ ht_charset_type(const char *type)
 	return strcasecmp(type, "text/plain") == 0 || strcasecmp(type, "text/html") == 0;
 }
 
+/* An extension that names only a charset does not name the file's type. */
+static void
+mark_charset_exts(struct ht_req *r, const void **parts, int n, const struct ht_exts *ext)
+{
+	int i;
+
+	for (i = 0; i < ext->n; i++)
+		if (lookup_ext(parts, n, offsetof(struct ht_core, charsets),
+		    offsetof(struct ht_core, ncharsets), ext->e[i]) != NULL &&
+		    lookup_ext(parts, n, offsetof(struct ht_core, types),
+		    offsetof(struct ht_core, ntypes), ext->e[i]) == NULL)
+			r->ext_meta |= 1u << i;
+}
+
 static int
-set_type(struct ht_req *r, const void **parts, int n, const struct exts *ext)
+set_type(struct ht_req *r, const void **parts, int n, const struct ht_exts *ext)
 {
 	const struct pair	*t, *cs;
 	const char		*type = last_str(parts, n, offsetof(struct ht_core, force_type));
@@ -762,6 +821,7 @@ set_type(struct ht_req *r, const void **parts, int n, const struct exts *ext)
 		return ht_req_set(&r->handler, type_handler(type));
 	cs = lookup_exts(parts, n, offsetof(struct ht_core, charsets),
 	    offsetof(struct ht_core, ncharsets), ext);
+	mark_charset_exts(r, parts, n, ext);
 	dcs = last_str(parts, n, offsetof(struct ht_core, default_charset));
 	/* The worker applies it to the configuration's type when none is set here. */
 	if (cs != NULL && ht_req_set(&r->charset, cs->v) == -1)
@@ -780,7 +840,7 @@ set_type(struct ht_req *r, const void **parts, int n, const struct exts *ext)
 }
 
 static int
-set_handler(struct ht_req *r, const void **parts, int n, const struct exts *ext)
+set_handler(struct ht_req *r, const void **parts, int n, const struct ht_exts *ext)
 {
 	const struct pair	*h;
 	const char		*s = last_str(parts, n, offsetof(struct ht_core, set_handler));
@@ -828,14 +888,14 @@ htcore_run(const struct ht_conf *c, struct ht_req *r)
 {
 	const void	*parts[CHAIN_MAX];
 	const char	*base, *idx;
-	struct exts	 ext;
+	struct ht_exts	 ext;
 	int		 n;
 
 	if (c->d.core == NULL)
 		return 0;
 	n = chain_of(c->d.core, parts);
 	base = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
-	exts_of(base, &ext);
+	ht_exts_of(base, &ext);
 	r->options = fold_options(parts, n);
 	if ((idx = last_str(parts, n, offsetof(struct ht_core, index))) != NULL &&
 	    ht_req_set(&r->index, idx) == -1)

@@ -35,6 +35,14 @@ void	 htcore_free(void *part);
 void	 htenv_free(void *part);
 /* HT_PH_ACCESS, before access: SetEnv, UnsetEnv, SetEnvIf in file order. */
 int	 htenv_run(const struct ht_conf *c, struct ht_req *r);
+/* The extensions of a file's name as mod_mime reads them: every one after
+ * the first dot ("c.txt.utf8": txt, utf8), lower-cased, at most 8. */
+#define HT_EXTS_MAX	8
+struct ht_exts {
+	char	e[HT_EXTS_MAX][32];
+	int	n;
+};
+void	 ht_exts_of(const char *base, struct ht_exts *x);
 /* text/plain and text/html: what AddDefaultCharset applies to. */
 int	 ht_charset_type(const char *type);
 /* HT_PH_DOCS: r's options, index, content type, handler and PHP settings. */

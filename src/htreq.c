@@ -260,5 +260,19 @@ ht_req_free(struct ht_req *r)
 	hops_free(r);
 	free(r->index);
 	free(r->charset);
+	ht_listing_free(r->listing);
 	memset(r, 0, sizeof(*r));
+}
+
+void
+ht_listing_free(struct ht_listing *l)
+{
+	int i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->nignore; i++)
+		free(l->ignore[i]);
+	free(l->ignore);
+	free(l);
 }

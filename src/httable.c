@@ -14,6 +14,9 @@
 /* mod_rewrite and mod_alias: anywhere a file or a <Files>/<If> section says them. */
 #define RW_WHERE	(HT_FILE | HT_IN_FILES | HT_IN_IF)
 #include "htdocs.h"
+#include "htindex.h"
+#include "htmime.h"
+#include "htreqhdr.h"
 
 const struct ht_directive ht_directives[] = {
 	/* htcore.c: core, mod_dir, mod_mime, mod_env, mod_setenvif, mod_php */
@@ -35,6 +38,29 @@ const struct ht_directive ht_directives[] = {
 	{ "php_flag",		"mod_php",	HT_ANYWHERE,	dir_php_flag },
 	{ "php_admin_value",	"mod_php",	HT_ANYWHERE,	dir_php_admin_value },
 	{ "php_admin_flag",	"mod_php",	HT_ANYWHERE,	dir_php_admin_flag },
+	/* htmime.c: mod_mime's encodings, core's FileETag */
+	{ "AddEncoding",	"mod_mime",	HT_ANYWHERE,	dir_addencoding },
+	{ "RemoveEncoding",	"mod_mime",	HT_ANYWHERE,	dir_removeencoding },
+	{ "FileETag",		"core",		HT_ANYWHERE,	dir_fileetag },
+	/* htindex.c: mod_autoindex (what a listing shows; the cosmetic ones accepted) */
+	{ "IndexOptions",	"mod_autoindex", HT_ANYWHERE,	dir_indexoptions },
+	{ "IndexIgnore",	"mod_autoindex", HT_ANYWHERE,	dir_indexignore },
+	{ "IndexIgnoreReset",	"mod_autoindex", HT_ANYWHERE,	dir_indexignorereset },
+	{ "IndexOrderDefault",	"mod_autoindex", HT_ANYWHERE,	dir_indexorderdefault },
+	{ "HeaderName",		"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "ReadmeName",		"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "IndexHeadInsert",	"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "IndexStyleSheet",	"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "AddDescription",	"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "AddIcon",		"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "AddIconByType",	"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "AddIconByEncoding",	"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "AddAlt",		"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "AddAltByType",	"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "AddAltByEncoding",	"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	{ "DefaultIcon",	"mod_autoindex", HT_ANYWHERE,	dir_index_cosmetic },
+	/* htreqhdr.c: mod_headers' RequestHeader (unset Proxy only) */
+	{ "RequestHeader",	"mod_headers",	HT_ANYWHERE,	dir_requestheader },
 	/* rw_ht.c: mod_rewrite, mod_alias */
 	{ "RewriteEngine", "mod_rewrite", RW_WHERE, rw_ht_engine },
 	{ "RewriteBase", "mod_rewrite", RW_WHERE, rw_ht_base },
@@ -85,6 +111,11 @@ const struct ht_module ht_modules[] = {
 	  HT_PH_ACCESS, htenv_run },
 	{ "core", offsetof(struct ht_dir, core), htcore_merge, ht_merged_free, htcore_free,
 	  HT_PH_DOCS, htcore_run },
+	/* after core: its charsets and types mark the name's extensions too */
+	{ "mime", offsetof(struct ht_dir, mime), htmime_merge, htmime_merged_free, htmime_free,
+	  HT_PH_DOCS, htmime_run },
+	{ "index", offsetof(struct ht_dir, index), htindex_merge, htindex_merged_free,
+	  htindex_free, HT_PH_DOCS, htindex_run },
 	/* Apache's order in the fixups: mod_rewrite first, then mod_alias. */
 	{ "rewrite", offsetof(struct ht_dir, rw), rw_ht_merge_rewrite, rw_ht_free_rewrite,
 	  rw_ht_free_rewrite, HT_PH_FIXUP, rw_ht_rewrite },

@@ -24,6 +24,8 @@
 #include "lockerd.h"
 #include "http.h"
 #include "htaccess.h"
+#include "htcore.h"
+#include "autoindex.h"
 #include "htwalk.h"
 #include "htdocs.h"
 
@@ -570,8 +572,11 @@ run_once(const struct ht_walker *w, struct ht_req *r, const char *base,
 		return 500;
 	}
 	if ((rc = ht_run_phase(&c, HT_PH_ACCESS, r)) != 0) {
+		/* A refusal carries the "always" fields too (Drupal's nosniff). */
+		rc = r->status ? r->status : rc;
+		(void)ht_run_phase(&c, HT_PH_DOCS, r);
 		ht_conf_free(&c);
-		return r->status ? r->status : rc;
+		return rc;
 	}
 	rc = ht_run_phase(&c, HT_PH_FIXUP, r);
 	if (rc == HT_FIX_INTERNAL) {
@@ -579,8 +584,13 @@ run_once(const struct ht_walker *w, struct ht_req *r, const char *base,
 		return HT_RUN_AGAIN;
 	}
 	if (rc == HT_FIX_STATUS || r->status != 0) {
+		/* mod_headers' "always" fields go on a rewrite's redirect or
+		 * error too (Nextcloud's on its [R=404]): the docs phase runs for
+		 * them, and ht_fields() sends only those. */
+		rc = r->status ? r->status : 500;
+		(void)ht_run_phase(&c, HT_PH_DOCS, r);
 		ht_conf_free(&c);
-		return r->status ? r->status : 500;
+		return rc;
 	}
 	rc = ht_run_phase(&c, HT_PH_DOCS, r);
 	ht_conf_free(&c);
@@ -661,4 +671,53 @@ ht_env_lines(const struct ht_req *hr, char *buf, size_t cap)
 		n += (size_t)k;
 	}
 	return n;
+}
+
+const char *
+ht_type_ext(const struct ht_req *r, const char *rel, int (*is_static)(const char *),
+    const char *ext)
+{
+	static struct ht_exts	 x;
+	const char		*base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	int			 i;
+
+	if (r->ext_meta == 0 || (ext != NULL && is_static(ext)))
+		return ext;
+	ht_exts_of(base, &x);
+	/* Only extensions the locker's .htaccess gave a meaning are passed
+	 * over: a "config.php.bak" stays refused as it always was. */
+	for (i = x.n - 1; i >= 0 && (r->ext_meta & (1u << i)); i--)
+		if (i > 0 && is_static(x.e[i - 1]))
+			return x.e[i - 1];
+	return ext;
+}
+
+unsigned
+ht_etag_flags(const struct ht_req *r)
+{
+	unsigned f = 0;
+
+	if (!(r->etag & HT_ETAG_SET))
+		return 0;
+	if (r->etag & HT_ETAG_INODE)
+		f |= WRESP_ETAG_INODE;
+	if (!(r->etag & HT_ETAG_MTIME))
+		f |= WRESP_ETAG_NOMTIME;
+	if (!(r->etag & HT_ETAG_SIZE))
+		f |= WRESP_ETAG_NOSIZE;
+	return f;
+}
+
+char *
+ht_listing_render(int dirfd, const struct ht_req *r, size_t *len)
+{
+	struct autoindex_opts o;
+
+	if (r->listing == NULL)
+		return autoindex_render(dirfd, r->uri, r->query, NULL, len);
+	o.flags = r->listing->flags;
+	o.order_key = r->listing->order_key;
+	o.order_desc = r->listing->order_desc;
+	o.ignore = (const char *const *)r->listing->ignore;
+	return autoindex_render(dirfd, r->uri, r->query, &o, len);
 }

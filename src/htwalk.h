@@ -86,6 +86,21 @@ int	ht_remap(struct ht_req *r, void (*note)(const char *));
  */
 ssize_t	ht_fields(const struct ht_req *r, int status, char *buf, size_t cap);
 
+/*
+ * The extension a static file is typed by: ext (its last), unless the
+ * .htaccess made it only a charset's or an encoding's ("c.txt.utf8",
+ * "x.css.gz"): then the nearest one before it that is_static() knows,
+ * as mod_mime types by every extension.  A static copy (until the next
+ * call); ext when none fits.
+ */
+const char *ht_type_ext(const struct ht_req *r, const char *rel, int (*is_static)(const char *),
+	    const char *ext);
+/* FileETag's choice as WRESP_ETAG_* flags for front (0: its default). */
+unsigned ht_etag_flags(const struct ht_req *r);
+
+/* The listing of the directory dirfd for r, as its IndexOptions ... say (autoindex_render()). */
+char	*ht_listing_render(int dirfd, const struct ht_req *r, size_t *len);
+
 struct script_req;
 /* r's variables as "NAME=value\n" lines into buf, as many whole ones as fit. */
 size_t	ht_env_lines(const struct ht_req *r, char *buf, size_t cap);

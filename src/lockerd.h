@@ -479,6 +479,12 @@ struct wire_script {
 				   resolution */
 #define WRESP_WATCHED	0x2	/* every directory the decision looked at is watched
 				   (MSG_WATCH): front keeps it while its watch is quiet */
+/* FileETag: which parts of front's fstat the ETag is made of (none: no
+ * ETag at all); 0 is Apache's default, MTime Size. */
+#define WRESP_ETAG_INODE	0x4
+#define WRESP_ETAG_NOMTIME	0x8
+#define WRESP_ETAG_NOSIZE	0x10
+#define WRESP_ETAG_MASK		(WRESP_ETAG_INODE | WRESP_ETAG_NOMTIME | WRESP_ETAG_NOSIZE)
 #define WIRE_HDR_MAX	4096	/* bytes of extra fields */
 #define WIRE_OPS_MAX	2048	/* bytes of Header operations */
 struct wire_response {

@@ -84,7 +84,8 @@ fallbacks:
 const char *
 mime_lookup(const struct mime_map *m, const char *ext)
 {
-	int i = find(m, ext);
+	/* A name without an extension (a rewrite's target, "NOEXTENSION") has none. */
+	int i = ext != NULL ? find(m, ext) : -1;
 
 	return i == -1 ? "application/octet-stream" : m->type[i];
 }

@@ -353,8 +353,35 @@ etag_match(struct http_str list, const char *tag)
  * Send an open file: the head comes from our own fstat of it, never from
  * what the worker said.  The descriptor is ours to close.
  */
+/*
+ * A file's ETag as Apache's FileETag makes it (inode, size, mtime in
+ * microseconds, in that order, hex, those the flags keep); "" for None.
+ */
+static void
+make_etag(char *out, size_t cap, const struct stat *st, unsigned flags)
+{
+	unsigned long long	v[3];
+	int			n = 0, i;
+	size_t			len;
+
+	if (flags & WRESP_ETAG_INODE)
+		v[n++] = (unsigned long long)st->st_ino;
+	if (!(flags & WRESP_ETAG_NOSIZE))
+		v[n++] = (unsigned long long)st->st_size;
+	if (!(flags & WRESP_ETAG_NOMTIME))
+		v[n++] = (unsigned long long)st->st_mtim.tv_sec * 1000000ULL +
+		    (unsigned long long)st->st_mtim.tv_nsec / 1000;
+	out[0] = '\0';
+	if (n == 0)
+		return;
+	len = (size_t)snprintf(out, cap, "\"");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%llx", i ? "-" : "", v[i]);
+	snprintf(out + len, cap - len, "\"");
+}
+
 void
-send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp)
+send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp, unsigned flags)
 {
 	struct stat	st = *stp;
 	char		etag[64], lastmod[30];
@@ -362,9 +389,7 @@ send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp)
 	int		status = 200, r;
 
 	count = st.st_size;
-	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
-	    (unsigned long long)st.st_mtim.tv_sec * 1000000ULL +
-	    (unsigned long long)st.st_mtim.tv_nsec / 1000, (unsigned long long)st.st_size);
+	make_etag(etag, sizeof(etag), &st, flags);
 	http_format_date(st.st_mtime, lastmod);
 
 	if (c->req.if_none_match.p != NULL) {
@@ -382,7 +407,7 @@ send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp)
 
 		if (c->req.if_range.p != NULL) {
 			if (c->req.if_range.p[0] == '"')
-				use = c->req.if_range.len == strlen(etag) &&
+				use = etag[0] != '\0' && c->req.if_range.len == strlen(etag) &&
 				    memcmp(c->req.if_range.p, etag, strlen(etag)) == 0;
 			else
 				use = http_parse_date(c->req.if_range.p, c->req.if_range.len) ==
@@ -412,14 +437,16 @@ send_file(struct conn *c, int fd, const char *ctype, const struct stat *stp)
 
 	head_begin(c, status);
 	if (status == 304) {
-		head_add(c, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lastmod);
+		head_add(c, "%s%s%sLast-Modified: %s\r\n", etag[0] ? "ETag: " : "", etag,
+		    etag[0] ? "\r\n" : "", lastmod);
 		head_end(c);
 		close(fd);
 		c->state = C_SEND;
 		return;
 	}
 	head_add(c, "Content-Type: %s\r\nContent-Length: %lld\r\nLast-Modified: %s\r\n"
-	    "ETag: %s\r\nAccept-Ranges: bytes\r\n", ctype, (long long)count, lastmod, etag);
+	    "%s%s%sAccept-Ranges: bytes\r\n", ctype, (long long)count, lastmod,
+	    etag[0] ? "ETag: " : "", etag, etag[0] ? "\r\n" : "");
 	if (status == 206)
 		head_add(c, "Content-Range: bytes %lld-%lld/%lld\r\n", (long long)off,
 		    (long long)(off + count - 1), (long long)st.st_size);

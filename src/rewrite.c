@@ -248,8 +248,10 @@ redirect_code(const char *v, int *code, char *err, size_t errlen)
 		if (*end != '\0')
 			n = 0;
 	}
-	if (n < 300 || n > 399)
-		return fail(err, errlen, "redirect status '%s' is not 3xx", v);
+	/* Apache's R= takes a 4xx or 5xx too: the substitution is dropped and
+	 * that is the answer (nextcloud's [R=404,L]). */
+	if (n < 300 || n > 599)
+		return fail(err, errlen, "redirect status '%s' is not a status of 300 to 599", v);
 	*code = (int)n;
 	return 0;
 }

@@ -566,6 +566,10 @@ apply_rule(struct state *s, const struct rw_rule *u, struct run *run)
 		run->status = (u->flags & RF_F) ? 403 : 410;
 		return 1;
 	}
+	if (u->redirect >= 400) {
+		run->status = u->redirect;
+		return 1;
+	}
 	if (strcmp(u->subst, "-") != 0) {
 		news = expand(s, u->subst);
 		split_query(run, news, u->flags);

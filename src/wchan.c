@@ -522,9 +522,10 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 				fd = -1;
 				break;
 			}
-			if (!c->body_pending && !(r->flags & WRESP_NOCACHE))
+			/* The cache keeps no FileETag choice: such a file is not kept. */
+			if (!c->body_pending && !(r->flags & (WRESP_NOCACHE | WRESP_ETAG_MASK)))
 				fcache_put(c, fd, r->content_type, &st, wchan_keep_gen(w, c, r));
-			send_file(c, fd, r->content_type, &st);
+			send_file(c, fd, r->content_type, &st, r->flags & WRESP_ETAG_MASK);
 			fd = -1;
 		}
 		break;

@@ -127,7 +127,8 @@ wire_response_check(const struct wire_response *r, size_t len)
 	size_t n;
 
 	if (len < sizeof(*r) || r->kind < WIRE_FILE || r->kind > WIRE_SPOOL ||
-	    (r->flags & ~(WRESP_NOCACHE | WRESP_WATCHED)) != 0 || r->hlen > WIRE_HDR_MAX ||
+	    (r->flags & ~(WRESP_NOCACHE | WRESP_WATCHED | WRESP_ETAG_MASK)) != 0 ||
+	    r->hlen > WIRE_HDR_MAX ||
 	    r->olen > WIRE_OPS_MAX || (size_t)r->hlen + r->olen > len - sizeof(*r) ||
 	    r->pad[0] != 0 || r->pad[1] != 0 || r->pad[2] != 0)
 		return -1;

@@ -211,6 +211,12 @@ content_type(const char *ext, const char *charset, char *out, size_t outsz)
 		snprintf(out, outsz, "%s", t);
 }
 
+static int
+static_ext(const char *ext)
+{
+	return config_static_ext(&W.conf, ext);
+}
+
 /* ExpiresByType's view of a file's type: its extension's, as served. */
 static const char *
 ht_type_of(const char *path)
@@ -524,7 +530,7 @@ answer_listing(int chan, const struct wire_request *q, struct wire_response *r,
 		answer_ht(chan, r, hr, errno_status(errno));
 		return;
 	}
-	html = autoindex_render(dfd, hr->uri, hr->query, NULL, &len);
+	html = ht_listing_render(dfd, hr, &len);
 	close(dfd);
 	if (html == NULL ||
 	    (fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) {
@@ -542,7 +548,8 @@ answer_listing(int chan, const struct wire_request *q, struct wire_response *r,
 	X.flags |= WRESP_NOCACHE;
 	r->kind = WIRE_FILE;
 	r->status = 200;
-	snprintf(r->content_type, sizeof(r->content_type), "text/html;charset=UTF-8");
+	snprintf(r->content_type, sizeof(r->content_type), "text/html;charset=%s",
+	    hr->listing != NULL ? hr->listing->charset : "UTF-8");
 	answer(chan, r, fd);
 }
 
@@ -567,10 +574,17 @@ index_again(int chan, struct ht_req *hr, struct wire_response *r, const char *ch
 		return 1;
 	}
 	hr->redirects++;	/* a script sees the index's URL */
+	/* The index's own Header and Expires apply, not the directory's. */
+	while (hr->nhdr > 0) {
+		hr->nhdr--;
+		free(hr->hdr[hr->nhdr].name);
+		free(hr->hdr[hr->nhdr].value);
+	}
 	free(hr->handler);
 	hr->handler = NULL;
 	free(hr->content_type);
 	hr->content_type = NULL;
+	hr->ext_meta = 0;
 	return ht_apply(chan, r, hr);
 }
 
@@ -659,9 +673,11 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 		run_script(chan, q, v, rel, path_info, index_name, in, r, hr);
 		return;
 	}
-	/* Anything neither static nor a script is not for the web. */
+	/* Anything neither static nor a script is not for the web, unless the
+	 * locker's .htaccess said SetHandler none: a file, whatever its name. */
+	ext = ht_type_ext(hr, rel, static_ext, ext);
 	if (path_info[0] != '\0' || ((ext == NULL || !config_static_ext(&W.conf, ext)) &&
-	    hr->content_type == NULL)) {
+	    hr->content_type == NULL && !(hr->handler != NULL && strcmp(hr->handler, "none") == 0))) {
 		close(fd);
 		answer_ht(chan, r, hr, path_info[0] != '\0' ? 404 : 403);
 		return;
@@ -673,6 +689,7 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 	}
 	r->kind = WIRE_FILE;
 	r->status = 200;
+	X.flags |= ht_etag_flags(hr);
 	if (hr->content_type != NULL && strlen(hr->content_type) < sizeof(r->content_type) &&
 	    http_valid_field_value(hr->content_type, strlen(hr->content_type)) &&
 	    strchr(hr->content_type, '/') != NULL)
