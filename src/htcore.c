@@ -392,6 +392,14 @@ dir_sethandler(struct ht_parse *p, struct ht_dir *d, int argc, char **argv)
 
 	if (c == NULL || one_arg(p, argc, argv, "SetHandler") == -1)
 		return -1;
+	/*
+	 * None in a <Files> names the files to give out as files, as Apache
+	 * would (default-handler says so anywhere); a directory's None only
+	 * stops scripts, and its non-static names stay refused (an upload
+	 * directory's .php is neither run nor handed out).
+	 */
+	if (strcasecmp(argv[0], "none") == 0 && p->where == HT_IN_FILES)
+		return set_str(p, &c->set_handler, "default-handler");
 	return set_str(p, &c->set_handler, argv[0]);
 }
 
@@ -847,7 +855,8 @@ set_handler(struct ht_req *r, const void **parts, int n, const struct ht_exts *e
 
 	/* SetHandler None: no script runs, whatever the extension says. */
 	if (s != NULL)
-		return ht_req_set(&r->handler, strcasecmp(s, "none") == 0 ? "none" : s);
+		return ht_req_set(&r->handler, strcasecmp(s, "none") == 0 ? "none" :
+		    strcasecmp(s, "default-handler") == 0 ? "default-handler" : s);
 	if ((h = lookup_exts(parts, n, offsetof(struct ht_core, handlers),
 	    offsetof(struct ht_core, nhandlers), ext)) != NULL && h->v != NULL)
 		return ht_req_set(&r->handler, h->v);

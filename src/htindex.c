@@ -293,10 +293,6 @@ htindex_run(const struct ht_conf *c, struct ht_req *r)
 
 		if (x->opt_set)
 			l->flags = x->opt_abs ? x->opt_on : (l->flags | x->opt_on) & ~x->opt_off;
-		/* Bare keywords drop the inherited Charset= too: Apache's default
-		 * on Linux is then ISO-8859-1. */
-		if (x->opt_set && x->opt_abs)
-			snprintf(l->charset, sizeof(l->charset), "ISO-8859-1");
 		if (x->charset != NULL)
 			snprintf(l->charset, sizeof(l->charset), "%s", x->charset);
 		if (x->order_key != 0) {

@@ -183,7 +183,9 @@ one_dir(const struct ht_walker *w, const char *dir, struct ht_dir **out, char *e
 		w->watch(dir);	/* first: a change after the look is then heard */
 	snprintf(rel, sizeof(rel), "%s.htaccess", dir);
 	if (fstatat(w->webroot, rel, &sb, 0) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
+		/* A segment longer than NAME_MAX holds no .htaccess either: the
+		 * file's own open answers for it, as any missing one. */
+		if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG)
 			return 0;
 		snprintf(err, errsz, "web_scripts/%s: %s", rel, strerror(errno));
 		return -1;
@@ -720,4 +722,10 @@ ht_listing_render(int dirfd, const struct ht_req *r, size_t *len)
 	o.order_desc = r->listing->order_desc;
 	o.ignore = (const char *const *)r->listing->ignore;
 	return autoindex_render(dirfd, r->uri, r->query, &o, len);
+}
+
+int
+ht_as_file(const struct ht_req *r)
+{
+	return r->handler != NULL && strcmp(r->handler, "default-handler") == 0;
 }

@@ -95,6 +95,9 @@ ssize_t	ht_fields(const struct ht_req *r, int status, char *buf, size_t cap);
  */
 const char *ht_type_ext(const struct ht_req *r, const char *rel, int (*is_static)(const char *),
 	    const char *ext);
+/* Is r's target to be given out as a file whatever its name (SetHandler None
+ * in a <Files> naming it, or SetHandler default-handler)? */
+int	ht_as_file(const struct ht_req *r);
 /* FileETag's choice as WRESP_ETAG_* flags for front (0: its default). */
 unsigned ht_etag_flags(const struct ht_req *r);
 

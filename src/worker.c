@@ -136,12 +136,12 @@ errno_status(int e)
 	switch (e) {
 	case EACCES:
 	case EPERM:
+	case ENAMETOOLONG:	/* Apache's too ("access to ... failed") */
 		return 403;
 	case ENOENT:
 	case ENOTDIR:
 	case ELOOP:
 	case EXDEV:
-	case ENAMETOOLONG:
 		return 404;
 	default:
 		return 500;
@@ -662,7 +662,7 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 		return;
 	}
 	if ((in = handler_interp(hr->handler)) == NULL && !(hr->handler != NULL &&
-	    strcmp(hr->handler, "none") == 0))
+	    strcmp(hr->handler, "none") == 0) && !ht_as_file(hr))
 		in = script_interp(&W.conf, ext);
 	/* php_flag engine off: mod_php runs nothing there (an upload
 	 * directory's guard); the file is then what its type says. */
@@ -674,10 +674,11 @@ serve(int chan, const struct wire_request *q, const struct wire_view *v0,
 		return;
 	}
 	/* Anything neither static nor a script is not for the web, unless the
-	 * locker's .htaccess said SetHandler none: a file, whatever its name. */
+	 * locker's .htaccess named it a file (SetHandler None in its <Files>,
+	 * or default-handler). */
 	ext = ht_type_ext(hr, rel, static_ext, ext);
 	if (path_info[0] != '\0' || ((ext == NULL || !config_static_ext(&W.conf, ext)) &&
-	    hr->content_type == NULL && !(hr->handler != NULL && strcmp(hr->handler, "none") == 0))) {
+	    hr->content_type == NULL && !ht_as_file(hr))) {
 		close(fd);
 		answer_ht(chan, r, hr, path_info[0] != '\0' ? 404 : 403);
 		return;

@@ -180,6 +180,17 @@ def test_sethandler_none_and_default_charset(srv):
     assert s == 403 and b"ran" not in b
     r = get(srv.port, "/up/a.txt", "alice.test.example")
     assert ctype(r) == "text/plain; charset=ISO-8859-1"
+    # None in a <Files> names a file to give out as a file, as Apache does:
+    # its source, typed so that no browser sniffs it into a page.
+    srv.put("alice", "src/show.php", "<?php echo 'ran'; ?>\n")
+    srv.put("alice", "src/other.php", "<?php echo 'ran'; ?>\n")
+    srv.put("alice", "src/.htaccess", '<Files "show.php">\n  SetHandler None\n</Files>\n',
+            mode=0o644)
+    s, h, b = get(srv.port, "/src/show.php", "alice.test.example")
+    assert s == 200 and b == b"<?php echo 'ran'; ?>\n", (s, b)
+    assert ctype((s, h, b)) == "application/octet-stream"
+    s, h, b = get(srv.port, "/src/other.php", "alice.test.example")
+    assert s == 200 and b == b"ran", (s, b)
 
 
 def test_setenv_reaches_scripts_but_never_replaces_lockerds(srv):
@@ -218,7 +229,8 @@ def test_every_extension_of_a_name_counts(srv):
     srv.put("alice", "ext/.htaccess", "AddType text/plain .txt\nAddCharset UTF-8 .utf8\n",
             mode=0o644)
     r = get(srv.port, "/ext/c.txt.utf8", "alice.test.example")
-    assert (r[0], ctype(r), r[2]) == (200, "text/plain; charset=UTF-8", b"c\n")
+    # mod_mime keeps AddCharset's value lower-cased, as Apache answers it
+    assert (r[0], ctype(r), r[2]) == (200, "text/plain; charset=utf-8", b"c\n")
     assert get(srv.port, "/ext/page.html.php", "alice.test.example")[2] == b"ran"
 
 
