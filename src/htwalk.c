@@ -675,6 +675,21 @@ ht_env_lines(const struct ht_req *hr, char *buf, size_t cap)
 	return n;
 }
 
+void
+ht_index_reset(struct ht_req *r)
+{
+	while (r->nhdr > 0) {
+		r->nhdr--;
+		free(r->hdr[r->nhdr].name);
+		free(r->hdr[r->nhdr].value);
+	}
+	free(r->handler);
+	r->handler = NULL;
+	free(r->content_type);
+	r->content_type = NULL;
+	r->ext_meta = 0;
+}
+
 const char *
 ht_type_ext(const struct ht_req *r, const char *rel, int (*is_static)(const char *),
     const char *ext)

@@ -95,6 +95,10 @@ ssize_t	ht_fields(const struct ht_req *r, int status, char *buf, size_t cap);
  */
 const char *ht_type_ext(const struct ht_req *r, const char *rel, int (*is_static)(const char *),
 	    const char *ext);
+/* What a directory's own phases left that its index's run decides again:
+ * the handler, the type, the extra fields (the index's Header and Expires
+ * apply, not the directory's). */
+void	ht_index_reset(struct ht_req *r);
 /* Is r's target to be given out as a file whatever its name (SetHandler None
  * in a <Files> naming it, or SetHandler default-handler)? */
 int	ht_as_file(const struct ht_req *r);

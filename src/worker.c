@@ -574,17 +574,7 @@ index_again(int chan, struct ht_req *hr, struct wire_response *r, const char *ch
 		return 1;
 	}
 	hr->redirects++;	/* a script sees the index's URL */
-	/* The index's own Header and Expires apply, not the directory's. */
-	while (hr->nhdr > 0) {
-		hr->nhdr--;
-		free(hr->hdr[hr->nhdr].name);
-		free(hr->hdr[hr->nhdr].value);
-	}
-	free(hr->handler);
-	hr->handler = NULL;
-	free(hr->content_type);
-	hr->content_type = NULL;
-	hr->ext_meta = 0;
+	ht_index_reset(hr);
 	return ht_apply(chan, r, hr);
 }
 
