@@ -246,3 +246,68 @@ def test_options_indexes_lists_a_directory_without_index(srv):
     assert b".hidden" not in b and b".htaccess" not in b
     srv.put("alice", "lst/.htaccess", "Options -Indexes\n", mode=0o644)
     assert get(srv.port, "/lst/", "alice.test.example")[0] == 403
+
+
+def test_fileetag_and_conditional_requests(srv):
+    """FileETag chooses the parts of front's ETag (Apache's order: inode,
+    size, mtime); None sends none, and then If-None-Match never matches
+    while If-Modified-Since still gives 304."""
+    import re
+    host = "alice.test.example"
+    sa = os.stat(srv.put("alice", "etag/a.txt", "abc\n"))
+    srv.put("alice", "etag/none/n.txt", "n\n")
+    st = os.stat(srv.put("alice", "etag/all/x.txt", "x\n"))
+    srv.put("alice", "etag/none/.htaccess", "FileETag None\n", mode=0o644)
+    srv.put("alice", "etag/all/.htaccess", "FileETag INode MTime Size\n", mode=0o644)
+    s, h, b = get(srv.port, "/etag/a.txt", host)
+    assert s == 200 and re.fullmatch(r'"[0-9a-f]+-[0-9a-f]+"', h["etag"]), h
+    mtime_us = sa.st_mtime_ns // 1000
+    assert h["etag"] == '"%x-%x"' % (sa.st_size, mtime_us), (h, sa)   # size, then mtime
+    s, h, b = get(srv.port, "/etag/all/x.txt", host)
+    tag = h["etag"]
+    assert s == 200 and tag.startswith('"%x-%x-' % (st.st_ino, st.st_size)), (tag, st.st_ino)
+    s, h, b = get(srv.port, "/etag/all/x.txt", host, extra=f"If-None-Match: {tag}\r\n".encode())
+    assert s == 304 and h["etag"] == tag
+    s, h, b = get(srv.port, "/etag/none/n.txt", host)
+    assert s == 200 and "etag" not in h and b == b"n\n", h
+    lm = h["last-modified"]
+    s, h, b = get(srv.port, "/etag/none/n.txt", host, extra=b'If-None-Match: "0-0"\r\n')
+    assert s == 200 and "etag" not in h
+    s, h, b = get(srv.port, "/etag/none/n.txt", host,
+                  extra=f"If-Modified-Since: {lm}\r\n".encode())
+    assert s == 304 and "etag" not in h
+    # A range with an If-Range ETag gets the whole file: there is no tag to match.
+    s, h, b = get(srv.port, "/etag/none/n.txt", host,
+                  extra=b'Range: bytes=0-0\r\nIf-Range: "x"\r\n')
+    assert s == 200 and b == b"n\n"
+
+
+def test_encoding_and_listing_options(srv):
+    """AddEncoding's Content-Encoding beside the type of the other
+    extension; IndexOptions and IndexIgnore in a listing."""
+    host = "alice.test.example"
+    srv.put("alice", "gz/page.css.br", "not really brotli\n")
+    srv.put("alice", "gz/data.tar.gz", "not really gzip\n")
+    srv.put("alice", "gz/old.css.bak", "backup\n")
+    srv.put("alice", "gz/.htaccess", "AddEncoding br .br\nAddEncoding gzip .gz\n", mode=0o644)
+    s, h, b = get(srv.port, "/gz/page.css.br", host)
+    assert s == 200 and h.get("content-encoding") == "br", h
+    assert h["content-type"].startswith("text/css"), h
+    # .gz has a type of its own (mime.types), which wins as in mod_mime
+    s, h, b = get(srv.port, "/gz/data.tar.gz", host)
+    assert s == 200 and h.get("content-encoding") == "gzip", h
+    assert h["content-type"] == "application/gzip", h
+    # an extension the .htaccess gave no meaning keeps the static list's refusal
+    assert get(srv.port, "/gz/old.css.bak", host)[0] == 403
+    srv.put("alice", "ls/B.txt", "b\n")
+    srv.put("alice", "ls/a.txt", "a\n")
+    srv.put("alice", "ls/z/x.txt", "x\n")
+    srv.put("alice", "ls/secret.log", "s\n")
+    srv.put("alice", "ls/.htaccess",
+            "Options +Indexes\nIndexOptions +FoldersFirst +IgnoreCase\nIndexIgnore *.log\n",
+            mode=0o644)
+    s, h, b = get(srv.port, "/ls/", host)
+    assert s == 200 and b"secret.log" not in b, b
+    i = [b.index(n) for n in (b'href="z/"', b'href="a.txt"', b'href="B.txt"')]
+    assert i == sorted(i), b
+    assert h["content-type"] == "text/html;charset=UTF-8"
