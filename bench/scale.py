@@ -44,6 +44,8 @@ N_COLD = int(ENV("SCALE_COLD_LOCKERS", "50"))
 N_CONNS = int(ENV("SCALE_CONNS", "10000"))
 N_CONN_LOCKERS = int(ENV("SCALE_CONN_LOCKERS", "100"))
 SECONDS = int(ENV("SCALE_SECONDS", "10"))
+# 10,000 connections take wrk seconds to open: a longer run to see past it.
+CONN_SECONDS = int(ENV("SCALE_CONN_SECONDS", "30"))
 TMPBASE = ENV("BENCH_LOCKERD_TMPDIR", "/var/lib")
 DOMAIN = "scale.test"
 UID_LO, UID_HI = 220000, 339999          # lockerd's; bench/run.sh has 210000-
@@ -731,14 +733,14 @@ def part_conns():
         st, body = get(ld.port, ld.host(nm))
         if st != 200 or body != page:
             die("lockerd: GET / of %s gave %d" % (nm, st))
-    lr = wrk(ld.port, [ld.host(nm) for nm in names], "/index.html", c, SECONDS, scratch)
+    lr = wrk(ld.port, [ld.host(nm) for nm in names], "/index.html", c, CONN_SECONDS, scratch)
     ld.stop()
     fp = FpmNginx(n)
     for i in range(n):
         with open(os.path.join(fp.dir, "www", fp.users[i], "index.html"), "wb") as f:
             f.write(page)
     fp.start()
-    nr = wrk(fp.port, [fp.host(i) for i in range(n)], "/index.html", c, SECONDS, scratch)
+    nr = wrk(fp.port, [fp.host(i) for i in range(n)], "/index.html", c, CONN_SECONDS, scratch)
     fp.stop()
     result("conns", "%d connections: req/s" % c, lr[0], nr[0])
     result("conns", "%d connections: p50" % c, lr[1], nr[1], unit="ms")
