@@ -607,6 +607,8 @@ worker_stop(struct child *w)
 	if (w->pid > 0) {
 		kill(w->pid, SIGTERM);
 		w->kill_at_ms = now_ms() + 1000;
+		if (M->kill_next_ms == 0 || w->kill_at_ms < M->kill_next_ms)
+			M->kill_next_ms = w->kill_at_ms;
 	}
 	w->idle_exit = 1;	/* no new channels go to it */
 }
@@ -1357,18 +1359,37 @@ signals_read(void)
 	}
 }
 
+/*
+ * Workers asked to stop a second ago are killed.  The walk over every
+ * worker runs only when the earliest such deadline has come, not every
+ * round of the loop (a thousand warm workers, each saying MSG_ACTIVE once
+ * a second, make rounds often).
+ */
+static void
+kills_due(uint64_t now)
+{
+	struct child *w;
+
+	M->kill_next_ms = 0;
+	for (w = M->workers; w != NULL; w = w->next) {
+		if (w->kill_at_ms == 0 || w->pid <= 0)
+			continue;
+		if (now >= w->kill_at_ms) {
+			kill(w->pid, SIGKILL);
+			w->kill_at_ms = 0;
+		} else if (M->kill_next_ms == 0 || w->kill_at_ms < M->kill_next_ms)
+			M->kill_next_ms = w->kill_at_ms;
+	}
+}
+
 static void
 restarts_due(void)
 {
 	uint64_t	 now = now_ms();
-	struct child	*w;
 	int		 i;
 
-	for (w = M->workers; w != NULL; w = w->next)
-		if (w->kill_at_ms && now >= w->kill_at_ms && w->pid > 0) {
-			kill(w->pid, SIGKILL);
-			w->kill_at_ms = 0;
-		}
+	if (M->kill_next_ms != 0 && now >= M->kill_next_ms)
+		kills_due(now);
 
 	if (M->stopping)
 		return;

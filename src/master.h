@@ -93,6 +93,7 @@ struct master {
 	struct child	*graveyard;	/* reaped, freed after this round's events */
 	int		 stopping;
 	uint64_t	 stop_deadline_ms;
+	uint64_t	 kill_next_ms;	/* the earliest worker's kill_at_ms; 0: none */
 };
 
 extern struct master *M;
