@@ -526,10 +526,10 @@ class FpmNginx:
                 os.chown(p, pw.pw_uid, pw.pw_gid)
                 os.chmod(p, 0o644)
             sock = os.path.join(self.dir, "%s.sock" % u)
-            fpm.append("[%s]\nuser = %s\ngroup = %s\nlisten = %s\nlisten.owner = www-data\n"
+            fpm.append("[%s]\nuser = %s\ngroup = nogroup\nlisten = %s\nlisten.owner = www-data\n"
                        "listen.group = www-data\npm = ondemand\npm.max_children = %d\n"
                        "pm.process_idle_timeout = %s\n"
-                       % (u, u, u, sock, max_children, idle))
+                       % (u, u, sock, max_children, idle))
             ngx.append("server { listen 127.0.0.1:%d; server_name %s.fpm.test;"
                        " root %s; index index.html;\n"
                        " location ~ \\.php$ { include /etc/nginx/fastcgi.conf;"
@@ -553,11 +553,11 @@ class FpmNginx:
         """(user, server name, document root): a pool and a server each."""
         for user, name, root in sites:
             sock = os.path.join(self.dir, "%s.sock" % user)
-            self.fpm_conf.append("[%s]\nuser = %s\ngroup = %s\nlisten = %s\n"
+            self.fpm_conf.append("[%s]\nuser = %s\ngroup = nogroup\nlisten = %s\n"
                                  "listen.owner = www-data\nlisten.group = www-data\n"
                                  "pm = ondemand\npm.max_children = %d\n"
                                  "pm.process_idle_timeout = %s\n"
-                                 % (user, user, user, sock, self.max_children, self.idle))
+                                 % (user, user, sock, self.max_children, self.idle))
             self.ngx_conf.append("server { listen 127.0.0.1:%d; server_name %s; root %s;"
                                  " index index.php index.html;\n"
                                  " location ~ \\.php$ { include /etc/nginx/fastcgi.conf;"
@@ -589,14 +589,20 @@ class FpmNginx:
         stop(self.fpm, "php-fpm")
 
 
+FPM_UID0 = 360000      # above lockerd's range here, below the tests' (400000-)
+
+
 def make_users(names):
-    """Throw-away system users (php-fpm's pools run as them)."""
+    """Throw-away users (php-fpm's pools run as them), of uids of their own
+    in a range of this bench's: a thousand do not fit among system ids."""
     for u in names:
         if _exists(u):
             subprocess.run(["userdel", u], check=False)
-        r = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                            "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", u],
-                           capture_output=True, text=True)
+    base = FPM_UID0 + sum(1 for u in _users)
+    for k, u in enumerate(names):
+        r = subprocess.run(["useradd", "--no-create-home", "--no-user-group", "--gid", "nogroup",
+                            "--uid", str(base + k), "--home-dir", "/nonexistent",
+                            "--shell", "/usr/sbin/nologin", u], capture_output=True, text=True)
         if r.returncode != 0:
             die("useradd %s: %s" % (u, r.stderr.strip()))
         _users.append(u)

@@ -231,6 +231,25 @@ def test_remove_archives_the_home_and_stops_serving_at_once(d):
         assert uid != info["uid"], f"process {pid} ({role}) of a removed locker"
 
 
+def test_remove_kills_a_worker_that_does_not_stop(d):
+    """A worker that does not act on SIGTERM (stopped here; a hostile
+    locker's could be made to ignore it) is killed a second later: the
+    master's deadline fires although nothing else happens in its loop."""
+    info = signup(d, "ivan")
+    d.put("ivan", "p.txt", "ivan\n")
+    assert get(d.port, "/p.txt", "ivan.test.example")[0] == 200
+    workers = [pid for pid, (role, uid) in d.children().items()
+               if uid == info["uid"] and role == "worker"]
+    assert len(workers) == 1, d.children()
+    os.kill(workers[0], signal.SIGSTOP)
+    t0 = time.monotonic()
+    d.locker("remove", "ivan", "--purge")
+    gone = wait_for(lambda: not os.path.exists(f"/proc/{workers[0]}") or
+                    "\nState:\tZ" in open(f"/proc/{workers[0]}/status").read(), within=10)
+    assert gone, "a stopped worker outlived its locker's removal by 10 s"
+    print(f"stopped worker killed {time.monotonic() - t0:.2f} s after the removal")
+
+
 def test_remove_purge_deletes_the_home(d):
     info = signup(d, "hank")
     d.put("hank", "p.txt", "hank\n")
