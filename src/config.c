@@ -137,6 +137,20 @@ static const struct directive directives[] = {
 	{ "max-scripts", T_UINT, F(max_scripts), 1, 10000, "16",
 	  CONF_LOCKER | CONF_FRONT, .limit = LIMIT_MAX_SCRIPTS,
 	  .help = "scripts one locker may run at once (503 beyond)" },
+	/* php-fpm's ondemand, decided by the worker (phppool.c): Debian's
+	 * pm.max_children and pm.process_idle_timeout as defaults. */
+	{ "php-max-processes", T_UINT, F(php_max_processes), 1, 1000, "5",
+	  CONF_LOCKER | CONF_FRONT, .limit = LIMIT_PHP_PROCESSES,
+	  .help = "PHP processes a locker's pool grows to under load (and at most "
+	  "max-scripts)" },
+	{ "php-idle-timeout", T_DURATION, F(php_idle_timeout), 1, 86400, "10s",
+	  CONF_LOCKER | CONF_FRONT, .limit = LIMIT_PHP_IDLE,
+	  .help = "a PHP process unused this long ends (the pool keeps one while "
+	  "the worker lives)" },
+	{ "php-max-requests", T_UINT, F(php_max_requests), 0, 1000000, "10000",
+	  CONF_LOCKER, .limit = LIMIT_PHP_MAX_REQUESTS,
+	  .help = "requests a PHP process serves before a new one replaces it, to "
+	  "bound leaks (0: no limit)" },
 	{ "index", T_INDEXLIST, F(index), 0, 0,
 	  "index.html index.htm index.php index.cgi index.pl index.py", CONF_REPEAT,
 	  "index file names, in order of preference" },

@@ -451,6 +451,7 @@ round_end(void)
 	if (F.date_t != last) {
 		last = F.date_t;
 		timeouts();
+		fcgi_idle_sweep();
 	}
 	fcgi_kick_all();
 	flush_all();

@@ -194,10 +194,11 @@ struct script {
 /*
  * A connection to a locker's FastCGI pool, kept open (FCGI_KEEP_CONN) for
  * the next request: no worker round trip, no connect, no accept.  Each
- * pins one PHP process of the pool while open, so a front process holds at
- * most its share of them (fcgi_front_share()); requests beyond wait in
- * front for one to be free.  It belongs to the locker's channel, and dies
- * with it.
+ * pins one PHP process of the pool while open: the worker hands them out
+ * as the pool grows, asks for them back (MSG_FCGI_RECLAIM) and hears when
+ * one closes (MSG_FCGI_DONE); one unused for php-idle-timeout is given
+ * back.  Requests beyond wait in front for one to be free.  It belongs to
+ * the locker's channel, and dies with it.
  */
 struct kconn {
 	enum obj_kind	 kind;		/* K_FCONN */
@@ -209,6 +210,9 @@ struct kconn {
 	struct kconn	*next;
 	int		 dead;
 	unsigned	 used;		/* requests served */
+	uint64_t	 ino;		/* its socket's: how the worker knows it */
+	uint64_t	 idle_since;	/* loop_now when it was last given back */
+	int		 idled;		/* closed for being unused so long */
 };
 
 LIST_HEAD(wchan_list, wchan);
@@ -232,6 +236,10 @@ struct wchan {
 	struct kconn	*kconns;	/* to the locker's FastCGI pools */
 	unsigned	 nk;		/* how many */
 	unsigned	 npending;	/* asked of the worker, not answered yet */
+	unsigned	 denied;	/* asks the worker answered "wait" (MSG_FCGI_GRANT comes) */
+	unsigned	 owe;		/* busy connections to give back once done */
+	int		 pooled;	/* on F.pooled: holds connections */
+	LIST_ENTRY(wchan) plink;
 	TAILQ_HEAD(, conn) fq;		/* requests waiting for one */
 	int		 kick;
 	LIST_ENTRY(wchan) klink;	/* on F.kick */
@@ -273,6 +281,7 @@ struct front {
 	struct wchan_list	 dead_wchans;
 	struct wchan_list	 flush;		/* written at the end of the round */
 	struct wchan_list	 kick;		/* a pool connection may be free */
+	struct wchan_list	 pooled;	/* channels holding pool connections */
 	struct kconn		*dead_kconns;
 	uint64_t		 next_id;
 	uint64_t		 watch_gens;	/* the last wchan watch_gen given out */
@@ -432,7 +441,7 @@ void	wchan_dequeue(struct wchan *w, struct conn *c);
 /* The live channel of a locker, or NULL. */
 struct wchan	*wchan_find(const char *locker);
 /* How many kept pool connections this front may hold for w's locker. */
-unsigned	wchan_share(const struct wchan *w);
+unsigned	wchan_cap(const struct wchan *w);
 /* A script's time limit: its locker's own, or the configuration's. */
 unsigned	script_limit(const char *locker);
 /* The locker's channel, created (and asked of the master) if need be; NULL: no memory. */
@@ -515,7 +524,7 @@ void	fcgi_stderr_end(struct conn *c);
 /* Re-send a request a kept connection dropped unanswered, once; 1 if it did. */
 int	fcgi_retry(struct conn *c);
 /* A pool connection on fd for w's locker (ext: its pool); NULL and fd closed on failure. */
-struct kconn	*kconn_new(struct wchan *w, int fd, const struct fres *r);
+struct kconn	*kconn_new(struct wchan *w, int fd, const char *ext, const char *pool);
 /* Close it; freed at the end of the round (an event may still name it). */
 void	kconn_drop(struct kconn *kc);
 /* The request is over: keep its pool connection for the next, or close it. */
@@ -528,6 +537,15 @@ void	fq_remove(struct conn *c);
 void	fcgi_acquire(struct conn *c, struct wchan *w);
 /* Hand freed connections (or slots for new ones) to the requests waiting. */
 void	fcgi_kick_all(void);
+/* The worker's word on its pool: a connection (or the end of a wait), or
+ * one wanted back. */
+void	fcgi_grant(struct wchan *w, const struct msg_fcgi *m, int fd);
+void	fcgi_reclaim(struct wchan *w, const struct msg_fcgi *m);
+/* Once a second: connections unused for php-idle-timeout go back. */
+void	fcgi_idle_sweep(void);
+/* Whether a request may ask the worker for one more connection. */
+int	fcgi_may_ask(const struct wchan *w);
+int	fcgi_idle_any(struct wchan *w);
 /* Write the request (BEGIN_REQUEST, PARAMS) on kc and run it. */
 void	fcgi_begin(struct conn *c, struct kconn *kc);
 

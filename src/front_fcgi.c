@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,26 +134,52 @@ fcgi_retry(struct conn *c)
 }
 
 struct kconn *
-kconn_new(struct wchan *w, int fd, const struct fres *r)
+kconn_new(struct wchan *w, int fd, const char *ext, const char *pool)
 {
-	struct kconn *kc = calloc(1, sizeof(*kc));
+	struct kconn	*kc = calloc(1, sizeof(*kc));
+	struct stat	 st;
 
-	if (kc == NULL) {
+	if (kc == NULL || fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		free(kc);
 		close(fd);
 		return NULL;
 	}
 	set_nonblock(fd);
 	kc->kind = K_FCONN;
 	kc->fd = fd;
+	kc->ino = (uint64_t)st.st_ino;
+	kc->idle_since = loop_now;
 	kc->w = w;
-	snprintf(kc->ext, sizeof(kc->ext), "%s", r->ext);
-	snprintf(kc->pool, sizeof(kc->pool), "%s", r->s[WSC_POOL]);
+	if (!w->pooled) {
+		w->pooled = 1;
+		LIST_INSERT_HEAD(&F.pooled, w, plink);
+	}
+	snprintf(kc->ext, sizeof(kc->ext), "%s", ext);
+	snprintf(kc->pool, sizeof(kc->pool), "%s", pool);
 	kc->next = w->kconns;
 	w->kconns = kc;
 	w->nk++;
 	/* Registered for its whole life: no epoll_ctl per request. */
 	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, kc);
 	return kc;
+}
+
+/* The worker hears which connection closed: its PHP process is free. */
+static void
+done_tell(struct wchan *w, const struct kconn *kc)
+{
+	struct msg_fcgi m;
+
+	if (w->dead || w->fd == -1)
+		return;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.ext, sizeof(m.ext), "%s", kc->ext);
+	snprintf(m.pool, sizeof(m.pool), "%s", kc->pool);
+	m.ino = kc->ino;
+	m.requests = kc->used;
+	m.flags = kc->idled ? FCGI_IDLE : 0;
+	if (msg_send(w->fd, MSG_FCGI_DONE, &m, sizeof(m), -1) == -1)
+		log_warn("front: tell worker %s of a closed PHP connection", w->locker);
 }
 
 /* Close it; freed at the end of the round (an event may still name it). */
@@ -171,6 +198,7 @@ kconn_drop(struct kconn *kc)
 			}
 		w->nk--;
 		fcgi_kick(w);
+		done_tell(w, kc);
 	}
 	epoll_ctl(F.epfd, EPOLL_CTL_DEL, kc->fd, NULL);
 	close(kc->fd);
@@ -194,13 +222,18 @@ kconn_release(struct conn *c)
 
 	sc->kc = NULL;
 	sc->cgi_fd = -1;
+	if (kc->w != NULL && kc->w->owe > 0) {
+		kc->w->owe--;	/* the worker asked for one back */
+		kconn_drop(kc);
+		return;
+	}
 	if (kc->w != NULL && !kc->w->dead && !F.stopping &&
-	    kc->w->nk <= wchan_share(kc->w) && sc->fr.ended &&
+	    kc->w->nk <= wchan_cap(kc->w) && sc->fr.ended &&
 	    sc->fr.protocol_status == 0 && sc->upload_done && sc->fcgi_stdin_ended &&
 	    !sc->up_discard && sc->up_off == sc->up_len && sc->fraw_off == sc->fraw_len &&
 	    sc->fpend_len == 0 && !sc->fcgi_error) {
 		kc->owner = NULL;
-		kc->used++;
+		kc->idle_since = loop_now;
 		fcgi_kick(kc->w);
 		return;
 	}
@@ -216,18 +249,26 @@ fcgi_kick(struct wchan *w)
 	LIST_INSERT_HEAD(&F.kick, w, klink);
 }
 
-/* An idle connection to r's pool (a locker's interpreter may have several,
- * one per set of .htaccess PHP settings); r NULL: to any pool. */
+/* An idle connection to a pool (a locker's interpreter may have several,
+ * one per set of .htaccess PHP settings); ext NULL: to any pool. */
 static struct kconn *
-kconn_idle(struct wchan *w, const struct fres *r)
+kconn_idle_in(struct wchan *w, const char *ext, const char *pool)
 {
 	struct kconn *kc;
 
 	for (kc = w->kconns; kc != NULL; kc = kc->next)
-		if (kc->owner == NULL && (r == NULL || (strcmp(kc->ext, r->ext) == 0 &&
-		    strcmp(kc->pool, r->s[WSC_POOL]) == 0)))
+		if (kc->owner == NULL && (ext == NULL || (strcmp(kc->ext, ext) == 0 &&
+		    strcmp(kc->pool, pool) == 0)))
 			return kc;
 	return NULL;
+}
+
+/* An idle connection to r's pool; r NULL: to any pool. */
+static struct kconn *
+kconn_idle(struct wchan *w, const struct fres *r)
+{
+	return r == NULL ? kconn_idle_in(w, NULL, NULL) :
+	    kconn_idle_in(w, r->ext, r->s[WSC_POOL]);
 }
 
 void
@@ -237,10 +278,27 @@ fq_remove(struct conn *c)
 	c->fqw = NULL;
 }
 
+/* Whether one of w's connections is idle (a request may take it). */
+int
+fcgi_idle_any(struct wchan *w)
+{
+	return kconn_idle(w, NULL) != NULL;
+}
+
+/*
+ * Whether a request may ask the worker for a connection: not while it told
+ * us to wait (its grant comes), nor beyond the pool's size.
+ */
+int
+fcgi_may_ask(const struct wchan *w)
+{
+	return w->denied == 0 && w->nk + w->npending < wchan_cap(w);
+}
+
 /*
  * A pool connection for a resolved script: an idle one of ours, or a new
- * one from the worker while we hold less than our share, or else a place
- * in the queue until one of ours is free.
+ * one from the worker (which grows the pool, or tells us to wait), or
+ * else a place in the queue until one of ours is free.
  */
 void
 fcgi_acquire(struct conn *c, struct wchan *w)
@@ -251,13 +309,13 @@ fcgi_acquire(struct conn *c, struct wchan *w)
 		fcgi_begin(c, kc);
 		return;
 	}
-	/* At our share, an idle one to another pool (another interpreter's, or
-	 * another .htaccess's PHP settings) gives up its place: nothing would
-	 * ever free it for this request. */
-	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending >= wchan_share(w) &&
+	/* At the pool's size, an idle one to another pool (another
+	 * interpreter's, or another .htaccess's PHP settings) gives up its
+	 * place: nothing would ever free it for this request. */
+	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending >= wchan_cap(w) &&
 	    (kc = kconn_idle(w, NULL)) != NULL)
 		kconn_drop(kc);
-	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending < wchan_share(w)) {
+	if (TAILQ_EMPTY(&w->fq) && fcgi_may_ask(w)) {
 		worker_send(c, w, 1);
 		return;
 	}
@@ -285,13 +343,82 @@ fcgi_kick_all(void)
 				continue;
 			}
 			/* An idle one for another pool gives up its place. */
-			if (w->nk + w->npending >= wchan_share(w) &&
+			if (w->nk + w->npending >= wchan_cap(w) &&
 			    (kc = kconn_idle(w, NULL)) != NULL)
 				kconn_drop(kc);
-			if (w->nk + w->npending >= wchan_share(w))
+			if (!fcgi_may_ask(w))
 				break;
 			fq_remove(c);
 			worker_send(c, w, 1);
+		}
+	}
+}
+
+/*
+ * MSG_FCGI_GRANT: the connection the worker told us to wait for (checked:
+ * a socket, for a pool of ours, not beyond the pool's size), or without
+ * one, the end of the wait: the queue asks again.
+ */
+void
+fcgi_grant(struct wchan *w, const struct msg_fcgi *m, int fd)
+{
+	struct kconn *kc;
+
+	if (w->denied > 0)
+		w->denied--;
+	fcgi_kick(w);
+	if (fd == -1)
+		return;
+	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL ||
+	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL ||
+	    (kc = kconn_new(w, fd, m->ext, m->pool)) == NULL) {
+		close(fd);	/* the worker's process stays held till it goes */
+		return;
+	}
+	if (w->nk > wchan_cap(w))
+		kconn_drop(kc);
+}
+
+/*
+ * MSG_FCGI_RECLAIM: an idle connection goes back at once; with FCGI_MUST
+ * (we hold more than our part while another front waits), a busy one
+ * once its request is done.
+ */
+void
+fcgi_reclaim(struct wchan *w, const struct msg_fcgi *m)
+{
+	struct kconn *kc;
+
+	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL ||
+	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL)
+		return;
+	if ((kc = kconn_idle_in(w, m->ext, m->pool)) != NULL && TAILQ_EMPTY(&w->fq))
+		kconn_drop(kc);
+	else if ((m->flags & FCGI_MUST) && w->owe < w->nk)
+		w->owe++;
+}
+
+/* Connections unused for php-idle-timeout go back: the pool shrinks. */
+void
+fcgi_idle_sweep(void)
+{
+	struct wchan	*w, *next;
+	struct kconn	*kc, *kn;
+
+	for (w = LIST_FIRST(&F.pooled); w != NULL; w = next) {
+		uint64_t idle_ms = config_limit_of(&F.conf, w->own, LIMIT_PHP_IDLE) * 1000;
+
+		next = LIST_NEXT(w, plink);
+		for (kc = w->kconns; kc != NULL; kc = kn) {
+			kn = kc->next;
+			if (kc->owner == NULL && loop_now - kc->idle_since >= idle_ms) {
+				kc->idled = 1;
+				kconn_drop(kc);
+			}
+		}
+		if (w->nk == 0 || w->dead) {
+			LIST_REMOVE(w, plink);
+			w->pooled = 0;
 		}
 	}
 }
@@ -351,7 +478,7 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 	}
 	kc->owner = c;
 	c->sc->kc = kc;
-	c->sc->kc_reused = kc->used > 0;
+	c->sc->kc_reused = kc->used++ > 0;
 	wchan_busy(kc->w);	/* at once: the worker may have been quiet for long */
 	c->sc->fcgi = 1;
 	/* Until the reader has seen END_REQUEST, the connection is not reusable. */

@@ -165,6 +165,9 @@ struct config {
 	uint32_t	script_timeout;		/* seconds of wall clock per script */
 	uint32_t	script_cpu;		/* RLIMIT_CPU seconds per script */
 	uint32_t	max_scripts;		/* running at once, per locker */
+	uint32_t	php_max_processes;	/* a PHP pool's most (and max_scripts) */
+	uint32_t	php_idle_timeout;	/* seconds a pool's spare process lives */
+	uint32_t	php_max_requests;	/* a PHP process's requests, then a new one */
 	char		index[CONF_MAX_INDEX][CONF_INDEX_LEN];
 	int		nindex;
 	char		charset[32];
@@ -311,7 +314,7 @@ enum limit {
 	LIMIT_MEMORY, LIMIT_PROCESS, LIMIT_CPU_SHARES, LIMIT_IO_WEIGHT,
 	LIMIT_OPEN_FILES, LIMIT_FILE_SIZE, LIMIT_SCRIPT_TIMEOUT, LIMIT_SCRIPT_CPU,
 	LIMIT_MAX_SCRIPTS, LIMIT_DISK, LIMIT_LOG_RATE, LIMIT_LOG_SIZE,
-	LIMIT_ACME_NAMES,
+	LIMIT_ACME_NAMES, LIMIT_PHP_PROCESSES, LIMIT_PHP_IDLE, LIMIT_PHP_MAX_REQUESTS,
 	LIMIT_N
 };
 #define LIMIT_DEFAULT	UINT64_MAX
@@ -455,6 +458,22 @@ enum wire_kind {
 enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_URL, WSC_QUERY,
 	WSC_ENV, WSC_POOL, WSC_VARY, WSC_MAX };
 #define WSC_POOL_MAX	16
+
+/*
+ * MSG_FCGI_GRANT, _RECLAIM, _DONE between front and a worker: which pool
+ * (by extension, as front keys them) and which connection (the inode of
+ * its socket, the same in both processes: the worker knows which PHP
+ * process each one holds).
+ */
+#define FCGI_MUST	0x01	/* RECLAIM: even a busy one, once its request is done */
+#define FCGI_IDLE	0x01	/* DONE: unused for php-idle-timeout */
+struct msg_fcgi {
+	char		ext[CONF_EXT_LEN];
+	char		pool[WSC_POOL_MAX + 1];	/* "" or a .htaccess's settings' tag */
+	uint32_t	flags;
+	uint32_t	requests;	/* DONE: how many it carried */
+	uint64_t	ino;
+};
 
 struct wire_script {
 	uint32_t	len[WSC_MAX];
@@ -782,15 +801,22 @@ struct script_req {
 
 const struct interpreter *script_interp(const struct config *c, const char *ext);
 int	script_start(const struct script_req *s);	/* front's socket end, or -status */
-int	script_fcgi_pool(const struct script_req *s, int want_conn);
-unsigned fcgi_children(const struct config *c);
-unsigned fcgi_front_share(const struct config *c);
-unsigned fcgi_front_share_of(unsigned max_scripts, unsigned nfronts);
-int	script_fcgi_pool_room(const struct script_req *s);
+/* One PHP process of a pool listening on lfd (its stdin), its stderr to
+ * the locker's log: its pid, or -1.  The one place a PHP process starts. */
+pid_t	script_php_spawn(const struct script_req *s, int lfd, unsigned max_requests);
+/* A pool's most processes: php-max-processes, never over max-scripts. */
+unsigned php_pool_cap(unsigned max_scripts, unsigned php_max_processes);
+/* phppool.c, in the worker: the locker's PHP pools, sized by demand. */
+int	php_pool_room(const struct script_req *s);
+int	php_pool_ask(const struct script_req *s, int chan, int want_conn);
+void	php_pool_done(int chan, const struct msg_fcgi *m);
+void	php_pool_chan_gone(int chan);
+void	php_pool_exited(pid_t pid, int status);
+int	php_pool_timeouts(void);
+void	php_pools_reconfigure(const struct config *old, const struct config *new);
 struct ht_req;
 int	php_by_pool(struct script_req *s, const struct ht_req *hr, const char *rel,
 	    int webroot);	/* phprun.c */
-void	script_pools_reconfigure(const struct config *old, const struct config *new);
 void	script_kill_all(void);
 void	script_set_log(int fd);
 void	script_note(const char *text);

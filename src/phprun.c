@@ -81,7 +81,7 @@ php_by_pool(struct script_req *s, const struct ht_req *hr, const char *rel, int 
 	s->pool_tag = ini.tag;
 	fast = s->interp->fastcgi && !has_own_ini(webroot, rel) &&
 	    script_interp(s->conf, path_ext(rel)) == s->interp;
-	if (fast && script_fcgi_pool_room(s)) {
+	if (fast && php_pool_room(s)) {
 		note_php_values(rel, &ini, 0);
 		return 1;
 	}

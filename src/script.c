@@ -38,13 +38,8 @@ struct script {
 	uint64_t	 deadline;
 	int		 exited;
 	char		 name[256];	/* for the error log */
-	char		 tag[24];	/* a pool's: "" or its settings' (phpini.c) */
-	uint64_t	 used;		/* a pool's: last handed out */
-	uint64_t	 quiet_ms;	/* a settings' pool: retired after this unused */
 	struct linebuf	 errl;		/* a partial stderr line */
 };
-
-static void	pool_stop(struct script *p);
 
 static struct script	*scripts;
 static int		 nscripts, capscripts;
@@ -114,11 +109,15 @@ static const char *const php_settings[] = {
 	 * a script may not (-d wins over it). */
 	"session.gc_probability=1",
 	"session.gc_divisor=100",
-	/* opcache checks a script's time stamp on every request, not every
-	 * 2 s (Debian's revalidate_freq): a file edited on disk is seen at
-	 * once.  (A file younger than file_update_protection, 2 s, is not
-	 * cached at all, so edits within one second are seen too.) */
-	"opcache.revalidate_freq=0",
+	/* opcache looks at a cached script's time stamp at most every 2 s
+	 * (Debian's revalidate_freq), not on every request: at 0 each
+	 * request paid a stat of every file it included, the whole gap to
+	 * php-fpm for DokuWiki and MediaWiki (issue 13).  An edit shows within
+	 * 2 s; a file younger than file_update_protection (2 s) is never
+	 * cached, so a page written and then fixed at once shows each time.
+	 * Invalidating on change would need the worker to watch every
+	 * directory of the locker and to reach into every PHP process. */
+	"opcache.revalidate_freq=2",
 	/* The same for a .user.ini (the per-directory settings of a page in
 	 * the pool): PHP looks at it again once a second, not every 300 s. */
 	"user_ini.cache_ttl=0",
@@ -433,7 +432,9 @@ script_reap(void)
 				break;
 		if (i == nscripts)
 			continue;	/* a grandchild we inherited as pid 1 */
-		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+		if (scripts[i].pool)
+			php_pool_exited(pid, status);	/* it logs what it makes of it */
+		else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
 			char msg[64];
 
 			snprintf(msg, sizeof(msg), "killed by signal %d", WTERMSIG(status));
@@ -480,24 +481,6 @@ script_events(const struct pollfd *p, int n)
 	}
 }
 
-/*
- * A pool of a .htaccess's settings that nothing has used for its quiet
- * time goes (an edit leaves the old set's behind), as an idle worker goes
- * with its plain pool; *next is when to look again.
- */
-static void
-pool_retire(struct script *p, uint64_t now, uint64_t *next)
-{
-	if (p->pool != 1 || p->tag[0] == '\0' || p->quiet_ms == 0)
-		return;
-	if (p->used + p->quiet_ms <= now) {
-		pool_stop(p);
-		return;
-	}
-	if (*next == 0 || p->used + p->quiet_ms < *next)
-		*next = p->used + p->quiet_ms;
-}
-
 /* Milliseconds to the next wall-clock limit, or -1; kills what is past it.
  * Lines lost on the way to logd are told it here too, until they are. */
 int
@@ -509,10 +492,8 @@ script_timeouts(void)
 	if (script_log_lost_tell() == -1)
 		next = now + 100;
 	for (i = 0; i < nscripts; i++) {
-		if (scripts[i].pool) {
-			pool_retire(&scripts[i], now, &next);
+		if (scripts[i].pool)
 			continue;
-		}
 		if (scripts[i].deadline <= now) {
 			log_line(&scripts[i], "killed: over script-timeout", 27);
 			kill(-scripts[i].pid, SIGKILL);
@@ -527,91 +508,30 @@ script_timeouts(void)
 /* ------------------------------------------------------------ FastCGI */
 
 /*
- * A locker's PHP runs as one persistent FastCGI process group per
- * interpreter, started by its worker on the first request, as the locker,
- * in the locker's sandbox: never shared with another locker.  It listens on
- * a socket in the locker's own tmp/ (mode 0600, in a 0700 home), which is
- * all that names it: which process serves a request is decided by whose
- * worker connects, never by anything a locker writes.
+ * One PHP process of a locker's pool (phppool.c decides how many), as the
+ * locker, in the locker's sandbox, never shared with another locker: it
+ * serves FastCGI on lfd, its stdin, alone (PHP_FCGI_CHILDREN=0: no
+ * children manager of php-cgi's own), and exits after max_requests
+ * (0: never).  The start of a PHP process is here alone, so that how it
+ * starts (fork and exec today) can change in one place.
  */
-static const char *
-pool_tag(const struct script_req *s)
+pid_t
+script_php_spawn(const struct script_req *s, int lfd, unsigned max_requests)
 {
-	return s->pool_tag != NULL ? s->pool_tag : "";
-}
+	struct script	*sc;
+	int		 ep[2];
+	pid_t		 pid;
 
-static struct script *
-pool_find(const char *interp, const char *tag)
-{
-	int i;
-
-	for (i = 0; i < nscripts; i++)
-		if (scripts[i].pool == 1 && strcmp(scripts[i].name, interp) == 0 &&
-		    strcmp(scripts[i].tag, tag) == 0)
-			return &scripts[i];
-	return NULL;
-}
-
-/* A pool of a .htaccess's settings listens in /tmp (the home's tmp/ too):
- * the home's path and a tag would not always fit in sun_path. */
-static void
-pool_sock_path(const struct script_req *s, char *out, size_t outsz)
-{
-	if (pool_tag(s)[0] != '\0')
-		snprintf(out, outsz, "/tmp/.lockerd-fcgi-%s-%s.sock", s->interp->ext, pool_tag(s));
-	else
-		snprintf(out, outsz, "%s/../tmp/.lockerd-fcgi-%s.sock", s->docroot, s->interp->ext);
-}
-
-/*
- * How long a pool of settings may go unused before it is retired: no
- * request can still be on it (none longer than script-timeout, and front
- * reuses a resolution for file-cache-valid at most), and not before an
- * idle worker would go.
- */
-static uint64_t
-pool_quiet_ms(const struct config *c)
-{
-	uint64_t busy = ((uint64_t)c->script_timeout + c->file_cache_valid + 1) * 1000;
-	uint64_t idle = (uint64_t)c->worker_idle_timeout * 1000;
-
-	return busy > idle ? busy : idle;
-}
-
-static struct script *
-pool_start(const struct script_req *s)
-{
-	struct sockaddr_un	 sun;
-	struct script		*sc;
-	char			 path[PATH_MAX], children[32];
-	int			 lfd, ep[2];
-	pid_t			 pid;
-
-	if (scripts_room() == -1)
-		return NULL;
-	pool_sock_path(s, path, sizeof(path));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return NULL;
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return NULL;
-	unlink(path);
-	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || chmod(path, 0600) == -1 ||
-	    listen(lfd, 128) == -1 || pipe2(ep, O_CLOEXEC) == -1) {
-		close(lfd);
-		return NULL;
-	}
+	if (scripts_room() == -1 || pipe2(ep, O_CLOEXEC) == -1)
+		return -1;
 	if ((pid = fork()) == -1) {
-		close(lfd);
 		close(ep[0]);
 		close(ep[1]);
-		return NULL;
+		return -1;
 	}
 	if (pid == 0) {
-		char		*argv[2], *envp[5], env[3][64], home[PATH_MAX + 8];
-		int		 null;
+		char	*envp[5], env[3][64], home[PATH_MAX + 8], *pargv[PHP_ARGV_MAX];
+		int	 null;
 
 		setpgid(0, 0);
 		child_reset(CHILD_DIE_WITH_PARENT);
@@ -622,10 +542,9 @@ pool_start(const struct script_req *s)
 			_exit(127);
 		if (chdir(s->docroot) == -1)
 			_exit(127);
-		snprintf(children, sizeof(children), "%u", fcgi_children(s->conf));
 		snprintf(env[0], sizeof(env[0]), "PATH=/usr/local/bin:/usr/bin:/bin");
-		snprintf(env[1], sizeof(env[1]), "PHP_FCGI_CHILDREN=%s", children);
-		snprintf(env[2], sizeof(env[2]), "PHP_FCGI_MAX_REQUESTS=10000");
+		snprintf(env[1], sizeof(env[1]), "PHP_FCGI_CHILDREN=0");
+		snprintf(env[2], sizeof(env[2]), "PHP_FCGI_MAX_REQUESTS=%u", max_requests);
 		envp[0] = env[0];
 		envp[1] = env[1];
 		envp[2] = env[2];
@@ -635,160 +554,23 @@ pool_start(const struct script_req *s)
 		cgi_home_of(s->docroot, home + 5, sizeof(home) - 5);
 		envp[3] = home;
 		envp[4] = NULL;
-		{
-			char	*pargv[PHP_ARGV_MAX];
-
-			pargv[php_args(s, pargv)] = NULL;
-			execve(s->interp->path, pargv, envp);
-		}
-		(void)argv;
+		pargv[php_args(s, pargv)] = NULL;
+		execve(s->interp->path, pargv, envp);
 		_exit(127);
 	}
-	close(lfd);
 	sc = script_add(pid, ep);
 	sc->pool = 1;
 	sc->sock = -1;
 	snprintf(sc->name, sizeof(sc->name), "%s", s->interp->path);
-	snprintf(sc->tag, sizeof(sc->tag), "%s", pool_tag(s));
-	sc->quiet_ms = pool_quiet_ms(s->conf);
-	return sc;
-}
-
-/*
- * Make sure the locker's pool for this interpreter runs (starting it if
- * not), and with want_conn, connect a new socket to it: front writes the
- * request on it and keeps it for more (FCGI_KEEP_CONN).  Returns the
- * socket, -1 when none was asked for, or -status.
- */
-int
-script_fcgi_pool(const struct script_req *s, int want_conn)
-{
-	struct sockaddr_un	 sun;
-	struct script		*p;
-	char			 path[PATH_MAX];
-	int			 fd = -1, tries;
-
-	pool_sock_path(s, path, sizeof(path));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	for (tries = 0; tries < 2; tries++) {
-		if ((p = pool_find(s->interp->path, pool_tag(s))) == NULL &&
-		    (p = pool_start(s)) == NULL)
-			return -503;
-		p->used = now_ms();
-		if (!want_conn)
-			return -1;
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
-			return -500;
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fd;
-		close(fd);
-		fd = -1;
-		if (errno == EAGAIN)
-			return -503;	/* its backlog is full: busy */
-		/* The pool is gone (it crashed, or its socket was removed): anew. */
-		pool_stop(p);
-	}
-	return -503;
-}
-
-/*
- * Connections one front process may hold to one locker's pool: each pins
- * one PHP process (php-cgi serves one connection at a time, and front
- * keeps them open), so the fronts' shares together never exceed the pool.
- */
-unsigned
-fcgi_front_share(const struct config *c)
-{
-	return fcgi_front_share_of(c->max_scripts, (unsigned)c->nfronts);
+	return pid;
 }
 
 unsigned
-fcgi_front_share_of(unsigned max_scripts, unsigned nfronts)
+php_pool_cap(unsigned max_scripts, unsigned php_max_processes)
 {
-	unsigned want = max_scripts < 4 ? max_scripts : 4;
-	unsigned n = want / (nfronts > 0 ? nfronts : 1);
+	unsigned n = php_max_processes < max_scripts ? php_max_processes : max_scripts;
 
 	return n > 0 ? n : 1;
-}
-
-/*
- * PHP processes in a locker's pool: the fronts' shares, and one spare.
- * Each child exits after PHP_FCGI_MAX_REQUESTS; the spare takes the kept
- * connection made again at once, while php-cgi forks the next child.
- * (It also served the chunked-body spooler, gone since front holds every
- * body whole.)
- */
-unsigned
-fcgi_children(const struct config *c)
-{
-	return fcgi_front_share(c) * (unsigned)(c->nfronts > 0 ? c->nfronts : 1) + 1;
-}
-
-/* Kill a pool (all of its process group); reaping removes it. */
-static void
-pool_stop(struct script *p)
-{
-	kill(-p->pid, SIGKILL);
-	p->pool = 2;	/* dying: pool_find no longer sees it */
-}
-
-/*
- * Pools of a .htaccess's settings a locker may have besides each
- * interpreter's own: each holds as many PHP processes as the plain pool.
- */
-#define TAGGED_POOLS_MAX	4
-
-/*
- * Whether s's pool runs or may start: a pool of settings is one of at
- * most TAGGED_POOLS_MAX; past them, the one handed out least recently
- * goes, if no request can be on it still (not handed out for a whole
- * script-timeout and front's resolution cache).  1, or 0: the page runs
- * by CGI this time.
- */
-int
-script_fcgi_pool_room(const struct script_req *s)
-{
-	struct script	*lru = NULL;
-	uint64_t	 quiet = ((uint64_t)s->conf->script_timeout +
-			    (uint64_t)s->conf->file_cache_valid + 1) * 1000;
-	int		 i, n = 0;
-
-	if (pool_tag(s)[0] == '\0' || pool_find(s->interp->path, pool_tag(s)) != NULL)
-		return 1;
-	for (i = 0; i < nscripts; i++) {
-		if (scripts[i].pool != 1 || scripts[i].tag[0] == '\0')
-			continue;
-		n++;
-		if (lru == NULL || scripts[i].used < lru->used)
-			lru = &scripts[i];
-	}
-	if (n < TAGGED_POOLS_MAX)
-		return 1;
-	if (lru->used + quiet > now_ms())
-		return 0;
-	pool_stop(lru);
-	return 1;
-}
-
-/*
- * A new configuration that changes what a pool was started with (its size,
- * which front shares depend on; the body limit; the interpreters): the
- * pools go, and start again as the next request needs them.
- */
-void
-script_pools_reconfigure(const struct config *old, const struct config *new)
-{
-	int i;
-
-	if (fcgi_children(old) == fcgi_children(new) &&
-	    old->max_body_size == new->max_body_size && old->ninterp == new->ninterp &&
-	    memcmp(old->interp, new->interp, sizeof(old->interp)) == 0)
-		return;
-	for (i = 0; i < nscripts; i++)
-		if (scripts[i].pool == 1)
-			pool_stop(&scripts[i]);
 }
 
 /* The worker is going: nothing it started may outlive it. */

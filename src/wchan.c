@@ -63,12 +63,13 @@ wchan_find(const char *locker)
 	return NULL;
 }
 
-/* How many kept pool connections this front may hold for w's locker. */
+/* The most kept pool connections this front may hold for w's locker: the
+ * pool's size (the worker shares it out between the fronts). */
 unsigned
-wchan_share(const struct wchan *w)
+wchan_cap(const struct wchan *w)
 {
-	return fcgi_front_share_of((unsigned)config_limit_of(&F.conf, w->own,
-	    LIMIT_MAX_SCRIPTS), (unsigned)F.conf.nfronts);
+	return php_pool_cap((unsigned)config_limit_of(&F.conf, w->own, LIMIT_MAX_SCRIPTS),
+	    (unsigned)config_limit_of(&F.conf, w->own, LIMIT_PHP_PROCESSES));
 }
 
 /* A script's time limit: its locker's own, or the configuration's. */
@@ -130,6 +131,10 @@ wchan_free(struct wchan *w)
 	if (w->dirty) {
 		LIST_REMOVE(w, flink);
 		w->dirty = 0;
+	}
+	if (w->pooled) {
+		LIST_REMOVE(w, plink);
+		w->pooled = 0;
 	}
 	w->dead = 1;
 	LIST_INSERT_HEAD(&F.dead_wchans, w, hlink);
@@ -361,7 +366,9 @@ dispatch_worker(struct conn *c)
 		fcgi_acquire(c, w);
 		return;
 	}
-	worker_send(c, w, w->nk + w->npending < wchan_share(w));
+	/* Not known to be PHP yet: a connection is asked for in case, unless
+	 * one of ours is idle (the pool grows when requests wait, only). */
+	worker_send(c, w, fcgi_may_ask(w) && !fcgi_idle_any(w));
 }
 
 /*
@@ -427,10 +434,14 @@ fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, si
 	if (!(r->flags & WRESP_NOCACHE))
 		scache_put(c, c->scr, wchan_keep_gen(w, c, r));
 	if (fd == -1) {
+		/* Asked and none given: the pool is full and held; the worker
+		 * sends one (MSG_FCGI_GRANT) when it is given back. */
+		if (asked)
+			w->denied++;
 		fcgi_acquire(c, w);
 		return;
 	}
-	if ((kc = kconn_new(w, fd, c->scr)) == NULL) {
+	if ((kc = kconn_new(w, fd, c->scr->ext, c->scr->s[WSC_POOL])) == NULL) {
 		send_error(c, 503, 1);
 		return;
 	}
@@ -601,7 +612,8 @@ wchan_read(struct wchan *w)
 			return;
 		}
 		/* msg_rules[]: MSG_RESPONSE, at least a wire_response long, and
-		 * MSG_WATCH with its descriptor. */
+		 * MSG_WATCH with its descriptor, and the pool's MSG_FCGI_GRANT and
+		 * _RECLAIM, a msg_fcgi each. */
 		for (i = 0; i < k; i++) {
 			if (w->dead) {
 				if (in[i].fd != -1)
@@ -612,7 +624,12 @@ wchan_read(struct wchan *w)
 				wchan_watch_set(w, in[i].fd);
 				continue;
 			}
-			handle_response(w, &r[i].r, in[i].len, in[i].fd);
+			if (in[i].type == MSG_FCGI_GRANT)
+				fcgi_grant(w, (const struct msg_fcgi *)(void *)&r[i], in[i].fd);
+			else if (in[i].type == MSG_FCGI_RECLAIM)
+				fcgi_reclaim(w, (const struct msg_fcgi *)(void *)&r[i]);
+			else
+				handle_response(w, &r[i].r, in[i].len, in[i].fd);
 		}
 		if (k < CHAN_BATCH)
 			return;

@@ -417,7 +417,7 @@ run_script(int chan, const struct wire_request *q, const struct wire_view *v,
 	 * its length (front held it first).
 	 */
 	if (php_by_pool(&s, hr, rel, W.webroot)) {
-		if ((fd = script_fcgi_pool(&s, (q->flags & WREQ_CONNECT) != 0)) < -1) {
+		if ((fd = php_pool_ask(&s, chan, (q->flags & WREQ_CONNECT) != 0)) < -1) {
 			r->status = (uint16_t)-fd;
 			answer(chan, r, -1);
 			return;
@@ -846,6 +846,7 @@ static void
 chan_drop(int i)
 {
 	htwatch_channel_gone(W.pfd[i].fd);
+	php_pool_chan_gone(W.pfd[i].fd);
 	close(W.pfd[i].fd);
 	W.pfd[i] = W.pfd[W.npfd - 1];
 	W.npfd--;
@@ -879,8 +880,15 @@ chan_serve(int chan)
 			return 0;
 		if (k <= 0)
 			return -1;
-		/* msg_rules[]: requests and busy notes, no descriptor. */
+		/* msg_rules[]: requests, busy notes and pool connections given
+		 * back, no descriptor. */
 		for (i = 0; i < k; i++) {
+			if (in[i].type == MSG_FCGI_DONE) {
+				/* Answers first: a grant must not pass a "wait" still here. */
+				answers_flush(chan);
+				php_pool_done(chan, (const struct msg_fcgi *)(void *)&m[i]);
+				continue;
+			}
 			if (in[i].type == MSG_BUSY) {
 				/* Work of ours in front: not idle, and the master hears it. */
 				W.last_request = now_ms();
@@ -946,7 +954,7 @@ master_read(void)
 			set_nonblock(fd);
 			script_set_log(fd);
 		} else if (type == MSG_CONFIG) {
-			script_pools_reconfigure(&W.conf, cp);
+			php_pools_reconfigure(&W.conf, cp);
 			W.conf = *cp;
 		} else if (type == MSG_MIME)
 			mime_set(&u.m);
@@ -1032,6 +1040,8 @@ worker_main(void)
 		}
 		timeout = (int)(idle_ms - since);
 		if ((st = script_timeouts()) >= 0 && st < timeout)
+			timeout = st;
+		if ((st = php_pool_timeouts()) >= 0 && st < timeout)
 			timeout = st;
 		/* Busy (a quiet script, or front's MSG_BUSY): wake when the next
 		 * MSG_ACTIVE is due, not up to a second after, so the master never

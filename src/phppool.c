@@ -1,0 +1,548 @@
+/*
+ * phppool.c: a locker's PHP pools, kept by its worker as php-fpm's
+ * "ondemand" keeps its own, with lockerd deciding.
+ *
+ * A pool starts with one PHP process on the first PHP request, grows by
+ * one whenever a front asks for a connection and every process is held,
+ * up to php-max-processes (never over max-scripts), and shrinks: a process
+ * unused for php-idle-timeout ends, down to one, which goes with the
+ * worker when the worker goes idle.
+ *
+ * Each process has a listening socket of its own, not one shared by all,
+ * so that the worker knows which process each connection it hands out
+ * holds (front keeps its connections open, FCGI_KEEP_CONN, and php-cgi
+ * serves one connection at a time): it ends exactly a process nobody
+ * holds, never one with a kept connection, and a connection it hands out
+ * is never queued behind a process another front keeps.  Which front holds
+ * what is told here: MSG_FCGI_DONE when front closes one (by the inode of
+ * the socket, the same object in both processes).  When every process is
+ * held and the pool is full, the asking front is told to wait (an answer
+ * without a connection), and gets one with MSG_FCGI_GRANT as soon as one
+ * is given back; the front holding the most is asked to give one back
+ * (MSG_FCGI_RECLAIM), an idle one at once or, when it holds more than its
+ * part, a busy one once its request is done.  So the fronts' shares follow
+ * the pool, with no fixed split between them.
+ *
+ * A process that exits on its own after php-max-requests is replaced when
+ * it was in use; one that crashes too, but three that die within a second
+ * of their start in a row stop the pool for a while (503 and a line in the
+ * locker's error log): a PHP that cannot start does not fork-bomb.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+
+#define POOL_PROCS_MAX	256	/* php-max-processes' bound */
+#define POOL_WANTS_MAX	256	/* fronts told to wait, at most */
+#define QUICK_MS	1000	/* a death this soon after the start is a failed start */
+#define QUICK_MAX	3	/* failed starts in a row that stop the pool ... */
+#define BROKEN_MS	10000	/* ... for this long */
+
+/* What makes two pools different: the interpreter today; a .htaccess's
+ * php_value set may join it. */
+struct pool_key {
+	char	ext[CONF_EXT_LEN];
+};
+
+struct proc {
+	pid_t		pid;		/* 0: the slot is free */
+	int		chan;		/* the front channel whose connection it serves; -1 */
+	uint64_t	ino;		/* that connection's socket */
+	uint64_t	started;
+	uint64_t	free_since;	/* held by nobody since */
+	int		ending;		/* told to end (SIGTERM) or killed: no new one */
+	uint64_t	served;		/* requests, as front counts them at DONE */
+};
+
+struct pool {
+	struct pool_key		 key;
+	struct interpreter	 in;
+	char			 docroot[PATH_MAX];
+	const struct config	*conf;	/* the worker's, updated in place */
+	struct proc		 p[POOL_PROCS_MAX];
+	int			 nprocs;
+	int			 wants[POOL_WANTS_MAX];	/* channels told to wait, oldest first */
+	int			 nwants;
+	int			 quick;		/* failed starts in a row */
+	uint64_t		 broken_until;
+};
+
+static struct pool	pools[CONF_MAX_INTERP];
+static int		npools;
+
+static unsigned
+pool_cap(const struct pool *p)
+{
+	unsigned n = php_pool_cap(p->conf->max_scripts, p->conf->php_max_processes);
+
+	return n < POOL_PROCS_MAX ? n : POOL_PROCS_MAX;
+}
+
+static struct pool *
+pool_by_ext(const char *ext)
+{
+	int i;
+
+	for (i = 0; i < npools; i++)
+		if (strcmp(pools[i].key.ext, ext) == 0)
+			return &pools[i];
+	return NULL;
+}
+
+static struct pool *
+pool_get(const struct script_req *s)
+{
+	struct pool	*p = pool_by_ext(s->interp->ext);
+	int		 i;
+
+	if (p != NULL || npools == CONF_MAX_INTERP)
+		return p;
+	p = &pools[npools++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->key.ext, sizeof(p->key.ext), "%s", s->interp->ext);
+	p->in = *s->interp;
+	snprintf(p->docroot, sizeof(p->docroot), "%s", s->docroot);
+	p->conf = s->conf;
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		p->p[i].chan = -1;
+	return p;
+}
+
+/* Its socket: in the locker's own tmp/ (mode 0600, in a 0700 home), which
+ * is all that names it. */
+static int
+proc_addr(const struct pool *p, int i, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	return snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/../tmp/.lockerd-fcgi-%s.%d.sock",
+	    p->docroot, p->key.ext, i) >= (int)sizeof(sun->sun_path) ? -1 : 0;
+}
+
+static int
+alive(const struct pool *p)
+{
+	int i, n = 0;
+
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		n += p->p[i].pid > 0 && !p->p[i].ending;
+	return n;
+}
+
+static int
+held_by(const struct pool *p, int chan)
+{
+	int i, n = 0;
+
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		n += p->p[i].pid > 0 && p->p[i].chan == chan;
+	return n;
+}
+
+static int
+any_free(const struct pool *p)
+{
+	int i;
+
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		if (p->p[i].pid > 0 && p->p[i].chan == -1 && !p->p[i].ending)
+			return 1;
+	return 0;
+}
+
+/* A new process in a free slot: its index, or -1. */
+static int
+proc_start(struct pool *p)
+{
+	struct sockaddr_un	sun;
+	struct script_req	s;
+	int			i, lfd;
+	pid_t			pid;
+
+	for (i = 0; i < POOL_PROCS_MAX && p->p[i].pid != 0; i++)
+		;
+	if (i == POOL_PROCS_MAX || proc_addr(p, i, &sun) == -1 ||
+	    (lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	unlink(sun.sun_path);
+	/* The worker keeps no copy of it: once the process is gone, a connect
+	 * is refused rather than left waiting in a backlog nobody reads. */
+	memset(&s, 0, sizeof(s));
+	s.conf = p->conf;
+	s.interp = &p->in;
+	s.docroot = p->docroot;
+	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(sun.sun_path, 0600) == -1 || listen(lfd, 16) == -1 ||
+	    (pid = script_php_spawn(&s, lfd, p->conf->php_max_requests)) == -1) {
+		close(lfd);
+		return -1;
+	}
+	close(lfd);
+	p->p[i].pid = pid;
+	p->p[i].chan = -1;
+	p->p[i].ending = 0;
+	p->p[i].served = 0;
+	p->p[i].started = p->p[i].free_since = now_ms();
+	p->nprocs++;
+	return i;
+}
+
+/* A connection to process i, held by chan from now on: the socket, or -1. */
+static int
+proc_connect(struct pool *p, int i, int chan)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	int			fd;
+
+	if (proc_addr(p, i, &sun) == -1 ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	p->p[i].chan = chan;
+	p->p[i].ino = (uint64_t)st.st_ino;
+	return fd;
+}
+
+/* A process nobody holds, or a new one while the pool may grow: -1, none. */
+static int
+proc_free(struct pool *p)
+{
+	int i;
+
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		if (p->p[i].pid > 0 && p->p[i].chan == -1 && !p->p[i].ending)
+			return i;
+	if (p->broken_until > now_ms() || (unsigned)alive(p) >= pool_cap(p))
+		return -1;
+	return proc_start(p);
+}
+
+/* A connection for chan (to process *slot): the socket, or -1 when none
+ * is free now. */
+static int
+grant(struct pool *p, int chan, int *slot)
+{
+	int i, fd, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if ((i = proc_free(p)) == -1)
+			return -1;
+		if ((fd = proc_connect(p, i, chan)) != -1) {
+			*slot = i;
+			return fd;
+		}
+		/* It died and is not reaped yet: not to be handed out again. */
+		p->p[i].ending = 1;
+	}
+	return -1;
+}
+
+/*
+ * chan waits: ask the front holding the most to give one back; one that
+ * holds more than its part (or any, while the asker holds none) gives a
+ * busy one back once its request is done.
+ */
+static void
+reclaim(struct pool *p, int asker)
+{
+	struct msg_fcgi	m;
+	int		i, best = -1, most = 0, mine = held_by(p, asker);
+
+	for (i = 0; i < POOL_PROCS_MAX; i++) {
+		int c = p->p[i].chan, n;
+
+		if (p->p[i].pid <= 0 || c == -1 || c == asker || c == best)
+			continue;
+		if ((n = held_by(p, c)) > most) {
+			most = n;
+			best = c;
+		}
+	}
+	if (best == -1)
+		return;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
+	m.flags = most > mine + 1 || mine == 0 ? FCGI_MUST : 0;
+	msg_send(best, MSG_FCGI_RECLAIM, &m, sizeof(m), -1);	/* lost: the next ask asks again */
+}
+
+/* Hand what is free to the fronts told to wait, oldest first. */
+static void
+grant_wants(struct pool *p)
+{
+	struct msg_fcgi	m;
+	int		fd, chan, i;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
+	while (p->nwants > 0) {
+		chan = p->wants[0];
+		if ((fd = grant(p, chan, &i)) == -1)
+			return;
+		m.ino = p->p[i].ino;
+		if (msg_send(chan, MSG_FCGI_GRANT, &m, sizeof(m), fd) == -1) {
+			/* Its channel is full: again from php_pool_timeouts(). */
+			p->p[i].chan = -1;
+			p->p[i].free_since = now_ms();
+			close(fd);
+			return;
+		}
+		close(fd);
+		memmove(p->wants, p->wants + 1, sizeof(p->wants[0]) * (size_t)--p->nwants);
+	}
+}
+
+/* The pool stopped: every front told to wait is told the wait is over. */
+static void
+wants_cancel(struct pool *p)
+{
+	struct msg_fcgi	m;
+	int		i;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
+	for (i = 0; i < p->nwants; i++)
+		msg_send(p->wants[i], MSG_FCGI_GRANT, &m, sizeof(m), -1);
+	p->nwants = 0;
+}
+
+/*
+ * A PHP request: the pool runs (one process at least), and with want_conn
+ * the asking front (chan) gets a connection.  Returns it, -1 when none
+ * was asked for or front must wait for one (MSG_FCGI_GRANT), or -status.
+ */
+int
+php_pool_ask(const struct script_req *s, int chan, int want_conn)
+{
+	struct pool	*p;
+	int		 fd, i;
+
+	if ((p = pool_get(s)) == NULL)
+		return -500;
+	if (p->broken_until > now_ms())
+		return -503;
+	if (!want_conn) {
+		if (alive(p) == 0 && proc_start(p) == -1)
+			return -503;
+		return -1;
+	}
+	if ((fd = grant(p, chan, &i)) != -1)
+		return fd;
+	if (p->broken_until > now_ms() || alive(p) == 0 || p->nwants == POOL_WANTS_MAX)
+		return -503;
+	p->wants[p->nwants++] = chan;
+	reclaim(p, chan);
+	return -1;
+}
+
+/* front closed a connection (m checked here: front's word on its own). */
+void
+php_pool_done(int chan, const struct msg_fcgi *m)
+{
+	struct pool	*p;
+	int		 i;
+
+	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL || (p = pool_by_ext(m->ext)) == NULL)
+		return;
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		if (p->p[i].pid > 0 && p->p[i].chan == chan && p->p[i].ino == m->ino)
+			break;
+	if (i == POOL_PROCS_MAX)
+		return;		/* its process is gone already */
+	p->p[i].chan = -1;
+	p->p[i].free_since = now_ms();
+	/* At php-max-requests it is exiting (or gone): a connection made to it
+	 * now could wait in its backlog as it goes, and fail. */
+	p->p[i].served += m->requests;
+	if (p->conf->php_max_requests > 0 && p->p[i].served >= p->conf->php_max_requests)
+		p->p[i].ending = 1;
+	grant_wants(p);
+	/* Unused for php-idle-timeout in front: it ends now, unless it is
+	 * the last (that one goes with the worker). */
+	if ((m->flags & FCGI_IDLE) && p->p[i].chan == -1 && !p->p[i].ending && alive(p) > 1) {
+		p->p[i].ending = 1;
+		kill(p->p[i].pid, SIGTERM);
+	}
+}
+
+/* A front's channel closed: what it held is free, and it waits no more. */
+void
+php_pool_chan_gone(int chan)
+{
+	int i, k, n;
+
+	for (k = 0; k < npools; k++) {
+		struct pool *p = &pools[k];
+
+		for (i = 0; i < POOL_PROCS_MAX; i++)
+			if (p->p[i].chan == chan) {
+				p->p[i].chan = -1;
+				p->p[i].free_since = now_ms();
+			}
+		for (i = n = 0; i < p->nwants; i++)
+			if (p->wants[i] != chan)
+				p->wants[n++] = p->wants[i];
+		p->nwants = n;
+		grant_wants(p);
+	}
+}
+
+static void
+note_exit(const struct pool *p, pid_t pid, int status)
+{
+	char msg[200];
+
+	if (WIFSIGNALED(status))
+		snprintf(msg, sizeof(msg), "PHP process %d (%s) killed by signal %d",
+		    (int)pid, p->in.path, WTERMSIG(status));
+	else
+		snprintf(msg, sizeof(msg), "PHP process %d (%s) exited with status %d",
+		    (int)pid, p->in.path, WEXITSTATUS(status));
+	script_note(msg);
+}
+
+/*
+ * A failed start (a crash within a second of it) counts; QUICK_MAX in a
+ * row stop the pool for BROKEN_MS.  Returns whether it is stopped.
+ */
+static int
+count_failure(struct pool *p, const struct proc *pr, int status)
+{
+	char msg[200];
+
+	if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+	    now_ms() - pr->started >= QUICK_MS) {
+		p->quick = 0;
+		return 0;
+	}
+	if (++p->quick < QUICK_MAX)
+		return 0;
+	p->broken_until = now_ms() + BROKEN_MS;
+	snprintf(msg, sizeof(msg), "PHP pool of .%s: %s exits at its start (%d times in a row); "
+	    "no new one for %d s, requests answered 503", p->key.ext, p->in.path, p->quick,
+	    BROKEN_MS / 1000);
+	script_note(msg);
+	wants_cancel(p);
+	return 1;
+}
+
+/* script_reap() reaped one of ours. */
+void
+php_pool_exited(pid_t pid, int status)
+{
+	struct sockaddr_un	sun;
+	struct proc		pr;
+	struct pool		*p;
+	int			i, k;
+
+	for (k = 0; k < npools; k++)
+		for (i = 0; i < POOL_PROCS_MAX; i++)
+			if (pools[k].p[i].pid == pid)
+				goto found;
+	return;
+found:
+	p = &pools[k];
+	pr = p->p[i];
+	p->p[i].pid = 0;
+	p->p[i].chan = -1;
+	p->nprocs--;
+	if (proc_addr(p, i, &sun) == 0)
+		unlink(sun.sun_path);
+	if (pr.ending)
+		goto refill;
+	/* php-max-requests served: a clean exit, said nothing of. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		note_exit(p, pid, status);
+	if (count_failure(p, &pr, status))
+		return;
+	/* In use when it went: its replacement starts now, not when front
+	 * asks again (unless another is free for that). */
+	if (pr.chan != -1 && p->nwants == 0 && !any_free(p) &&
+	    (unsigned)alive(p) < pool_cap(p))
+		proc_start(p);
+refill:
+	grant_wants(p);
+}
+
+/* Milliseconds to the next process to end, or to a wait to try again; -1. */
+int
+php_pool_timeouts(void)
+{
+	uint64_t	now = now_ms(), next = 0;
+	int		i, k;
+
+	for (k = 0; k < npools; k++) {
+		struct pool	*p = &pools[k];
+		uint64_t	 idle_ms = (uint64_t)p->conf->php_idle_timeout * 1000;
+
+		if (p->nwants > 0) {
+			grant_wants(p);
+			if (p->nwants > 0 && (next == 0 || now + 100 < next))
+				next = now + 100;
+		}
+		for (i = 0; i < POOL_PROCS_MAX; i++) {
+			struct proc *pr = &p->p[i];
+
+			if (pr->pid <= 0 || pr->chan != -1 || pr->ending || alive(p) <= 1)
+				continue;
+			if (now - pr->free_since >= idle_ms || (unsigned)alive(p) > pool_cap(p)) {
+				pr->ending = 1;
+				kill(pr->pid, SIGTERM);
+				continue;
+			}
+			if (next == 0 || pr->free_since + idle_ms < next)
+				next = pr->free_since + idle_ms;
+		}
+	}
+	return next == 0 ? -1 : (int)(next > now ? next - now : 0);
+}
+
+/*
+ * A new configuration that changes what a process was started with (the
+ * body limit; the interpreters): the processes go, and start again as
+ * requests need them.  A new size or idle time holds from now on.
+ */
+void
+php_pools_reconfigure(const struct config *old, const struct config *new)
+{
+	int i, k;
+
+	if (old->max_body_size == new->max_body_size && old->ninterp == new->ninterp &&
+	    memcmp(old->interp, new->interp, sizeof(old->interp)) == 0)
+		return;
+	for (k = 0; k < npools; k++) {
+		struct pool		*p = &pools[k];
+		const struct interpreter *in = script_interp(new, p->key.ext);
+
+		if (in != NULL)
+			p->in = *in;
+		p->quick = 0;
+		p->broken_until = 0;
+		for (i = 0; i < POOL_PROCS_MAX; i++)
+			if (p->p[i].pid > 0 && !p->p[i].ending) {
+				p->p[i].ending = 1;
+				kill(-p->p[i].pid, SIGKILL);
+			}
+	}
+}
+
+/* Whether s's pool may run: its interpreter's own, always. */
+int
+php_pool_room(const struct script_req *s)
+{
+	return s->pool_tag == NULL || s->pool_tag[0] == '\0';
+}
