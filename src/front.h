@@ -546,6 +546,8 @@ void	fcgi_idle_sweep(void);
 /* Whether a request may ask the worker for one more connection. */
 int	fcgi_may_ask(const struct wchan *w);
 int	fcgi_idle_any(struct wchan *w);
+/* A descriptor from the worker not used: closed, and the worker told. */
+void	fcgi_fd_unused(struct wchan *w, int fd);
 /* Write the request (BEGIN_REQUEST, PARAMS) on kc and run it. */
 void	fcgi_begin(struct conn *c, struct kconn *kc);
 

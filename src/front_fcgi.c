@@ -141,7 +141,7 @@ kconn_new(struct wchan *w, int fd, const char *ext, const char *pool)
 
 	if (kc == NULL || fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
 		free(kc);
-		close(fd);
+		fcgi_fd_unused(w, fd);
 		return NULL;
 	}
 	set_nonblock(fd);
@@ -180,6 +180,27 @@ done_tell(struct wchan *w, const struct kconn *kc)
 	m.flags = kc->idled ? FCGI_IDLE : 0;
 	if (msg_send(w->fd, MSG_FCGI_DONE, &m, sizeof(m), -1) == -1)
 		log_warn("front: tell worker %s of a closed PHP connection", w->locker);
+}
+
+/*
+ * A descriptor from the worker that front will not use (its request timed
+ * out, or the answer was refused): if it is a pool connection, the worker
+ * hears that it closed, or its PHP process would stay held for ever.
+ */
+void
+fcgi_fd_unused(struct wchan *w, int fd)
+{
+	struct kconn	kc;
+	struct stat	st;
+
+	if (fd == -1)
+		return;
+	memset(&kc, 0, sizeof(kc));
+	if (w != NULL && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		kc.ino = (uint64_t)st.st_ino;
+		done_tell(w, &kc);	/* ext "": the worker looks in every pool */
+	}
+	close(fd);
 }
 
 /* Close it; freed at the end of the round (an event may still name it). */
@@ -370,11 +391,12 @@ fcgi_grant(struct wchan *w, const struct msg_fcgi *m, int fd)
 	if (fd == -1)
 		return;
 	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL ||
-	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL ||
-	    (kc = kconn_new(w, fd, m->ext, m->pool)) == NULL) {
-		close(fd);	/* the worker's process stays held till it goes */
+	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL) {
+		fcgi_fd_unused(w, fd);
 		return;
 	}
+	if ((kc = kconn_new(w, fd, m->ext, m->pool)) == NULL)
+		return;
 	if (w->nk > wchan_cap(w))
 		kconn_drop(kc);
 }

@@ -349,19 +349,34 @@ php_pool_ask(const struct script_req *s, int chan, int want_conn)
 	return -1;
 }
 
-/* front closed a connection (m checked here: front's word on its own). */
+/* The process chan's connection ino holds: its slot in *pp, or -1. */
+static int
+held(int chan, uint64_t ino, struct pool **pp)
+{
+	int i, k;
+
+	for (k = 0; k < npools; k++)
+		for (i = 0; i < POOL_PROCS_MAX; i++)
+			if (pools[k].p[i].pid > 0 && pools[k].p[i].chan == chan &&
+			    pools[k].p[i].ino == ino) {
+				*pp = &pools[k];
+				return i;
+			}
+	return -1;
+}
+
+/*
+ * front closed a connection (m checked here: front's word on its own
+ * connections only).  Found by its inode in every pool: front may not
+ * know which pool an answer it dropped was for.
+ */
 void
 php_pool_done(int chan, const struct msg_fcgi *m)
 {
 	struct pool	*p;
 	int		 i;
 
-	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL || (p = pool_by_ext(m->ext)) == NULL)
-		return;
-	for (i = 0; i < POOL_PROCS_MAX; i++)
-		if (p->p[i].pid > 0 && p->p[i].chan == chan && p->p[i].ino == m->ino)
-			break;
-	if (i == POOL_PROCS_MAX)
+	if ((i = held(chan, m->ino, &p)) == -1)
 		return;		/* its process is gone already */
 	p->p[i].chan = -1;
 	p->p[i].free_since = now_ms();

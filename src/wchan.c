@@ -421,13 +421,12 @@ fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, si
 
 	if ((c->scr = fres_parse(r, len)) == NULL) {
 		log_warnx("front: bad FastCGI answer from worker %s", w->locker);
-		if (fd != -1)
-			close(fd);
+		fcgi_fd_unused(w, fd);
 		send_error(c, 502, 1);
 		return;
 	}
 	if (fd != -1 && !asked) {
-		close(fd);	/* a connection we did not ask for would be over our share */
+		fcgi_fd_unused(w, fd);	/* one we did not ask for would be over our share */
 		send_error(c, 502, 1);
 		return;
 	}
@@ -484,8 +483,11 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 		if (c->req_id == r->id && c->sent)
 			break;
 	if (c == NULL) {
-		/* An answer to a request that timed out, or a lie. */
-		if (fd != -1)
+		/* An answer to a request that timed out, or a lie: a pool
+		 * connection in it is given back. */
+		if (r->kind == WIRE_FCGI)
+			fcgi_fd_unused(w, fd);
+		else if (fd != -1)
 			close(fd);
 		return;
 	}
