@@ -30,6 +30,7 @@
 #                             without it, and Apache + suexec with
 #                             AllowOverride All (as scripts.mit.edu)
 #   BENCH_CGI=1               0: no script cases (drops cgi and php)
+#   BENCH_PHP_PROCESSES=5     a PHP pool's most processes, lockerd's and php-fpm's
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
 #   BENCH_LOCKERD_TMPDIR=/var/lib   parent of lockerd's lockers/state/logs
 #                             (not under /tmp, which lockerd refuses, nor
@@ -155,15 +156,12 @@ make_user() {
 }
 
 # PHP processes left after a load run: php-fpm's children (not its master),
-# and the php-cgi processes of lockerd's pool (its parent included, which
-# only forks: it is counted apart).
+# and the php-cgi processes of lockerd's pool (each serves: no parent).
 fpm_children() {
 	ps -eo ppid=,comm= | awk -v p="$1" '$1 == p && $2 ~ /^php-fpm/ { n++ } END { print n + 0 }'
 }
 pool_children() {
-	ps -eo uid=,ppid=,pid=,comm= | awk -v u="$1" '
-	    $1 == u && $4 ~ /^php-cgi/ { pp[$3] = $2; n++ }
-	    END { for (k in pp) if (pp[pp[k]] != "") c++; print c + 0, n - c }'
+	ps -eo uid=,comm= | awk -v u="$1" '$1 == u && $2 ~ /^php-cgi/ { n++ } END { print n + 0 }'
 }
 
 free_port() {
@@ -309,12 +307,11 @@ fi
 others=$(for p in $(pidof nginx apache2 2>/dev/null); do echo $p; done | wc -l)
 [ "$others" -gt 0 ] && say "NOTE: $others nginx/apache2 processes of the system are running; they use other ports but share the CPU"
 
-# lockerd's PHP pool per locker: each front process's share of kept
-# connections (4 / front processes, at least 1; max-scripts is 64 here),
-# and one process for a chunked upload's spooler.
+# The most PHP processes of a pool, the same on both sides: lockerd's
+# php-max-processes and php-fpm's pm.max_children (5: both defaults,
+# Debian's for php-fpm).  Both start processes as requests wait.
 NCPU=$(nproc)
-PHP_SHARE=$((4 / NCPU)); [ $PHP_SHARE -ge 1 ] || PHP_SHARE=1
-PHP_CHILDREN=$((PHP_SHARE * NCPU + 1))
+PHP_CHILDREN=${BENCH_PHP_PROCESSES:-5}
 
 S=$(mktemp -d /tmp/lockerd-bench.XXXXXX) || die "mktemp"
 chmod 0755 "$S"		# nginx's workers (www-data) read the files below it
@@ -595,6 +592,8 @@ front-processes auto
 # wrk keeps $CONNS requests in flight; past max-scripts a locker's scripts
 # get 503 (Apache's MaxRequestWorkers is 150).
 max-scripts $((CONNS * 2))
+# as many PHP processes as php-fpm's pool may have
+php-max-processes $PHP_CHILDREN
 EOF
 	if has https; then
 		LTPORT=$(free_port) || die "no free port"
@@ -803,8 +802,8 @@ echo
 if [ -s "$S/fpm-children" ] || [ -s "$S/pool-children" ]; then
 	echo "PHP processes serving after the load run (opcache as Debian configures it):"
 	[ -s "$S/fpm-children" ] && echo "  php-fpm pool (pm=ondemand):  $(cat "$S/fpm-children") children (+ its master)"
-	[ -s "$S/pool-children" ] && set -- $(cat "$S/pool-children") &&
-	    echo "  lockerd's php-cgi pool:      $1 children (+ $2 parent that only forks)"
+	[ -s "$S/pool-children" ] &&
+	    echo "  lockerd's PHP pool:          $(cat "$S/pool-children") php-cgi processes"
 	echo
 fi
 if [ -s "$S/cold.txt" ]; then
