@@ -48,10 +48,16 @@
 #define QUICK_MAX	3	/* failed starts in a row that stop the pool ... */
 #define BROKEN_MS	10000	/* ... for this long */
 
-/* What makes two pools different: the interpreter today; a .htaccess's
- * php_value set may join it. */
+/* Pools of a .htaccess's settings a locker may have besides each
+ * interpreter's own: each grows as the plain pool does. */
+#define TAGGED_POOLS_MAX	4
+#define POOLS_MAX	(CONF_MAX_INTERP + TAGGED_POOLS_MAX)
+
+/* What makes two pools different: the interpreter, and a .htaccess's
+ * php_value set (its tag, phpini.c; "" for none). */
 struct pool_key {
 	char	ext[CONF_EXT_LEN];
+	char	tag[WSC_POOL_MAX + 1];
 };
 
 struct proc {
@@ -75,10 +81,13 @@ struct pool {
 	int			 nwants;
 	int			 quick;		/* failed starts in a row */
 	uint64_t		 broken_until;
+	char			**php_d;	/* a tagged pool's -d settings, owned */
+	int			 nphp_d;
+	uint64_t		 used;		/* last asked for */
 };
 
-static struct pool	pools[CONF_MAX_INTERP];
-static int		npools;
+static struct pool	*pools[POOLS_MAX];
+static int		 npools;
 
 static unsigned
 pool_cap(const struct pool *p)
@@ -88,45 +97,94 @@ pool_cap(const struct pool *p)
 	return n < POOL_PROCS_MAX ? n : POOL_PROCS_MAX;
 }
 
+static const char *
+req_tag(const struct script_req *s)
+{
+	return s->pool_tag != NULL ? s->pool_tag : "";
+}
+
 static struct pool *
-pool_by_ext(const char *ext)
+pool_find(const char *ext, const char *tag)
 {
 	int i;
 
 	for (i = 0; i < npools; i++)
-		if (strcmp(pools[i].key.ext, ext) == 0)
-			return &pools[i];
+		if (strcmp(pools[i]->key.ext, ext) == 0 && strcmp(pools[i]->key.tag, tag) == 0)
+			return pools[i];
 	return NULL;
+}
+
+/* A tagged pool keeps its own copy of the settings its processes start with. */
+static int
+pool_keep_settings(struct pool *p, const struct script_req *s)
+{
+	if (s->nphp_d <= 0 || s->php_d == NULL)
+		return 0;
+	if ((p->php_d = calloc((size_t)s->nphp_d, sizeof(*p->php_d))) == NULL)
+		return -1;
+	for (p->nphp_d = 0; p->nphp_d < s->nphp_d; p->nphp_d++)
+		if ((p->php_d[p->nphp_d] = strdup(s->php_d[p->nphp_d])) == NULL)
+			return -1;
+	return 0;
+}
+
+static void
+pool_free(struct pool *p)
+{
+	int i;
+
+	for (i = 0; i < p->nphp_d; i++)
+		free(p->php_d[i]);
+	free(p->php_d);
+	free(p);
 }
 
 static struct pool *
 pool_get(const struct script_req *s)
 {
-	struct pool	*p = pool_by_ext(s->interp->ext);
+	struct pool	*p = pool_find(s->interp->ext, req_tag(s));
 	int		 i;
 
-	if (p != NULL || npools == CONF_MAX_INTERP)
+	if (p != NULL || npools == POOLS_MAX)
 		return p;
-	p = &pools[npools++];
-	memset(p, 0, sizeof(*p));
+	/* calloc: the slots' pages are touched only as the pool grows. */
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
 	snprintf(p->key.ext, sizeof(p->key.ext), "%s", s->interp->ext);
+	snprintf(p->key.tag, sizeof(p->key.tag), "%s", req_tag(s));
 	p->in = *s->interp;
 	snprintf(p->docroot, sizeof(p->docroot), "%s", s->docroot);
 	p->conf = s->conf;
 	for (i = 0; i < POOL_PROCS_MAX; i++)
 		p->p[i].chan = -1;
+	if (pool_keep_settings(p, s) == -1) {
+		pool_free(p);
+		return NULL;
+	}
+	pools[npools++] = p;
 	return p;
 }
 
-/* Its socket: in the locker's own tmp/ (mode 0600, in a 0700 home), which
- * is all that names it. */
+/*
+ * Its socket, which is all that names it: in the locker's own tmp/ (mode
+ * 0600, in a 0700 home); a pool of a .htaccess's settings in /tmp (the
+ * home's tmp/ too, in the sandbox): the home's path and a tag would not
+ * always fit in sun_path.
+ */
 static int
 proc_addr(const struct pool *p, int i, struct sockaddr_un *sun)
 {
+	int n;
+
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
-	return snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/../tmp/.lockerd-fcgi-%s.%d.sock",
-	    p->docroot, p->key.ext, i) >= (int)sizeof(sun->sun_path) ? -1 : 0;
+	if (p->key.tag[0] != '\0')
+		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "/tmp/.lockerd-fcgi-%s-%s.%d.sock",
+		    p->key.ext, p->key.tag, i);
+	else
+		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/../tmp/.lockerd-fcgi-%s.%d.sock",
+		    p->docroot, p->key.ext, i);
+	return n >= (int)sizeof(sun->sun_path) ? -1 : 0;
 }
 
 static int
@@ -181,6 +239,8 @@ proc_start(struct pool *p)
 	s.conf = p->conf;
 	s.interp = &p->in;
 	s.docroot = p->docroot;
+	s.php_d = (const char *const *)p->php_d;
+	s.nphp_d = p->nphp_d;
 	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    chmod(sun.sun_path, 0600) == -1 || listen(lfd, 16) == -1 ||
 	    (pid = script_php_spawn(&s, lfd, p->conf->php_max_requests)) == -1) {
@@ -276,6 +336,7 @@ reclaim(struct pool *p, int asker)
 		return;
 	memset(&m, 0, sizeof(m));
 	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
+	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
 	m.flags = most > mine + 1 || mine == 0 ? FCGI_MUST : 0;
 	msg_send(best, MSG_FCGI_RECLAIM, &m, sizeof(m), -1);	/* lost: the next ask asks again */
 }
@@ -289,6 +350,7 @@ grant_wants(struct pool *p)
 
 	memset(&m, 0, sizeof(m));
 	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
+	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
 	while (p->nwants > 0) {
 		chan = p->wants[0];
 		if ((fd = grant(p, chan, &i)) == -1)
@@ -315,6 +377,7 @@ wants_cancel(struct pool *p)
 
 	memset(&m, 0, sizeof(m));
 	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
+	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
 	for (i = 0; i < p->nwants; i++)
 		msg_send(p->wants[i], MSG_FCGI_GRANT, &m, sizeof(m), -1);
 	p->nwants = 0;
@@ -333,6 +396,7 @@ php_pool_ask(const struct script_req *s, int chan, int want_conn)
 
 	if ((p = pool_get(s)) == NULL)
 		return -500;
+	p->used = now_ms();
 	if (p->broken_until > now_ms())
 		return -503;
 	if (!want_conn) {
@@ -357,9 +421,9 @@ held(int chan, uint64_t ino, struct pool **pp)
 
 	for (k = 0; k < npools; k++)
 		for (i = 0; i < POOL_PROCS_MAX; i++)
-			if (pools[k].p[i].pid > 0 && pools[k].p[i].chan == chan &&
-			    pools[k].p[i].ino == ino) {
-				*pp = &pools[k];
+			if (pools[k]->p[i].pid > 0 && pools[k]->p[i].chan == chan &&
+			    pools[k]->p[i].ino == ino) {
+				*pp = pools[k];
 				return i;
 			}
 	return -1;
@@ -401,7 +465,7 @@ php_pool_chan_gone(int chan)
 	int i, k, n;
 
 	for (k = 0; k < npools; k++) {
-		struct pool *p = &pools[k];
+		struct pool *p = pools[k];
 
 		for (i = 0; i < POOL_PROCS_MAX; i++)
 			if (p->p[i].chan == chan) {
@@ -466,11 +530,11 @@ php_pool_exited(pid_t pid, int status)
 
 	for (k = 0; k < npools; k++)
 		for (i = 0; i < POOL_PROCS_MAX; i++)
-			if (pools[k].p[i].pid == pid)
+			if (pools[k]->p[i].pid == pid)
 				goto found;
 	return;
 found:
-	p = &pools[k];
+	p = pools[k];
 	pr = p->p[i];
 	p->p[i].pid = 0;
 	p->p[i].chan = -1;
@@ -501,7 +565,7 @@ php_pool_timeouts(void)
 	int		i, k;
 
 	for (k = 0; k < npools; k++) {
-		struct pool	*p = &pools[k];
+		struct pool	*p = pools[k];
 		uint64_t	 idle_ms = (uint64_t)p->conf->php_idle_timeout * 1000;
 
 		if (p->nwants > 0) {
@@ -540,7 +604,7 @@ php_pools_reconfigure(const struct config *old, const struct config *new)
 	    memcmp(old->interp, new->interp, sizeof(old->interp)) == 0)
 		return;
 	for (k = 0; k < npools; k++) {
-		struct pool		*p = &pools[k];
+		struct pool		*p = pools[k];
 		const struct interpreter *in = script_interp(new, p->key.ext);
 
 		if (in != NULL)
@@ -555,9 +619,54 @@ php_pools_reconfigure(const struct config *old, const struct config *new)
 	}
 }
 
-/* Whether s's pool may run: its interpreter's own, always. */
+/* A pool goes whole: its processes killed, its fronts' waits ended. */
+static void
+pool_retire(struct pool *p)
+{
+	struct sockaddr_un	sun;
+	int			i;
+
+	wants_cancel(p);
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		if (p->p[i].pid > 0) {
+			kill(-p->p[i].pid, SIGKILL);	/* reaped by script_reap() */
+			if (proc_addr(p, i, &sun) == 0)
+				unlink(sun.sun_path);
+		}
+	for (i = 0; i < npools && pools[i] != p; i++)
+		;
+	pools[i] = pools[--npools];
+	pool_free(p);
+}
+
+/*
+ * Whether s's pool runs or may start: its interpreter's own always; a pool
+ * of a .htaccess's settings is one of at most TAGGED_POOLS_MAX; past them,
+ * the one asked for least recently goes, if no request can be on it still
+ * (not asked for during a whole script-timeout and front's resolution
+ * cache).  1, or 0: the page runs by CGI this time.
+ */
 int
 php_pool_room(const struct script_req *s)
 {
-	return s->pool_tag == NULL || s->pool_tag[0] == '\0';
+	struct pool	*lru = NULL;
+	uint64_t	 quiet = ((uint64_t)s->conf->script_timeout +
+			    (uint64_t)s->conf->file_cache_valid + 1) * 1000;
+	int		 i, n = 0;
+
+	if (req_tag(s)[0] == '\0' || pool_find(s->interp->ext, req_tag(s)) != NULL)
+		return 1;
+	for (i = 0; i < npools; i++) {
+		if (pools[i]->key.tag[0] == '\0')
+			continue;
+		n++;
+		if (lru == NULL || pools[i]->used < lru->used)
+			lru = pools[i];
+	}
+	if (n < TAGGED_POOLS_MAX)
+		return 1;
+	if (lru->used + quiet > now_ms())
+		return 0;
+	pool_retire(lru);
+	return 1;
 }
