@@ -66,7 +66,8 @@ struct proc {
 	uint64_t	ino;		/* that connection's socket */
 	uint64_t	started;
 	uint64_t	free_since;	/* held by nobody since */
-	int		ending;		/* told to end (SIGTERM) or killed: no new one */
+	int		ending;		/* ending or gone: not to be handed out */
+	int		told;		/* ended by us (SIGTERM, SIGKILL): no crash */
 	uint64_t	served;		/* requests, as front counts them at DONE */
 };
 
@@ -251,6 +252,7 @@ proc_start(struct pool *p)
 	p->p[i].pid = pid;
 	p->p[i].chan = -1;
 	p->p[i].ending = 0;
+	p->p[i].told = 0;
 	p->p[i].served = 0;
 	p->p[i].started = p->p[i].free_since = now_ms();
 	p->nprocs++;
@@ -449,11 +451,13 @@ php_pool_done(int chan, const struct msg_fcgi *m)
 	p->p[i].served += m->requests;
 	if (p->conf->php_max_requests > 0 && p->p[i].served >= p->conf->php_max_requests)
 		p->p[i].ending = 1;
-	grant_wants(p);
+	/* Its waiting fronts get it from php_pool_timeouts(), at the top of
+	 * the worker's next round: after the answers of this one, so that a
+	 * grant never passes the "wait" it ends. */
 	/* Unused for php-idle-timeout in front: it ends now, unless it is
-	 * the last (that one goes with the worker). */
-	if ((m->flags & FCGI_IDLE) && p->p[i].chan == -1 && !p->p[i].ending && alive(p) > 1) {
-		p->p[i].ending = 1;
+	 * the last (that one goes with the worker) or a front waits. */
+	if ((m->flags & FCGI_IDLE) && p->nwants == 0 && !p->p[i].ending && alive(p) > 1) {
+		p->p[i].ending = p->p[i].told = 1;
 		kill(p->p[i].pid, SIGTERM);
 	}
 }
@@ -541,7 +545,7 @@ found:
 	p->nprocs--;
 	if (proc_addr(p, i, &sun) == 0)
 		unlink(sun.sun_path);
-	if (pr.ending)
+	if (pr.told)
 		goto refill;
 	/* php-max-requests served: a clean exit, said nothing of. */
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -579,7 +583,7 @@ php_pool_timeouts(void)
 			if (pr->pid <= 0 || pr->chan != -1 || pr->ending || alive(p) <= 1)
 				continue;
 			if (now - pr->free_since >= idle_ms || (unsigned)alive(p) > pool_cap(p)) {
-				pr->ending = 1;
+				pr->ending = pr->told = 1;
 				kill(pr->pid, SIGTERM);
 				continue;
 			}
@@ -612,8 +616,8 @@ php_pools_reconfigure(const struct config *old, const struct config *new)
 		p->quick = 0;
 		p->broken_until = 0;
 		for (i = 0; i < POOL_PROCS_MAX; i++)
-			if (p->p[i].pid > 0 && !p->p[i].ending) {
-				p->p[i].ending = 1;
+			if (p->p[i].pid > 0 && !p->p[i].told) {
+				p->p[i].ending = p->p[i].told = 1;
 				kill(-p->p[i].pid, SIGKILL);
 			}
 	}

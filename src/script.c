@@ -482,12 +482,13 @@ script_events(const struct pollfd *p, int n)
 }
 
 /* Milliseconds to the next wall-clock limit, or -1; kills what is past it.
- * Lines lost on the way to logd are told it here too, until they are. */
+ * Lines lost on the way to logd are told it here too, until they are; and
+ * the PHP pools' own times (phppool.c) are kept from here. */
 int
 script_timeouts(void)
 {
 	uint64_t	now = now_ms(), next = 0;
-	int		i;
+	int		i, pt = php_pool_timeouts();
 
 	if (script_log_lost_tell() == -1)
 		next = now + 100;
@@ -502,7 +503,9 @@ script_timeouts(void)
 		if (next == 0 || scripts[i].deadline < next)
 			next = scripts[i].deadline;
 	}
-	return next == 0 ? -1 : (int)(next - now);
+	if (pt >= 0 && (next == 0 || now + (uint64_t)pt < next))
+		next = now + (uint64_t)pt;
+	return next == 0 ? -1 : (int)(next > now ? next - now : 0);
 }
 
 /* ------------------------------------------------------------ FastCGI */

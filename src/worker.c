@@ -880,12 +880,9 @@ chan_serve(int chan)
 			return 0;
 		if (k <= 0)
 			return -1;
-		/* msg_rules[]: requests, busy notes and pool connections given
-		 * back, no descriptor. */
+		/* msg_rules[]: requests, busy notes, pool connections given back. */
 		for (i = 0; i < k; i++) {
 			if (in[i].type == MSG_FCGI_DONE) {
-				/* Answers first: a grant must not pass a "wait" still here. */
-				answers_flush(chan);
 				php_pool_done(chan, (const struct msg_fcgi *)(void *)&m[i]);
 				continue;
 			}
@@ -1040,8 +1037,6 @@ worker_main(void)
 		}
 		timeout = (int)(idle_ms - since);
 		if ((st = script_timeouts()) >= 0 && st < timeout)
-			timeout = st;
-		if ((st = php_pool_timeouts()) >= 0 && st < timeout)
 			timeout = st;
 		/* Busy (a quiet script, or front's MSG_BUSY): wake when the next
 		 * MSG_ACTIVE is due, not up to a second after, so the master never
