@@ -514,6 +514,8 @@ count_failure(struct pool *p, const struct proc *pr, int status)
 	}
 	if (++p->quick < QUICK_MAX)
 		return 0;
+	if (p->broken_until > now_ms())
+		return 1;	/* one started before the pool stopped: said already */
 	p->broken_until = now_ms() + BROKEN_MS;
 	snprintf(msg, sizeof(msg), "PHP pool of .%s: %s exits at its start (%d times in a row); "
 	    "no new one for %d s, requests answered 503", p->key.ext, p->in.path, p->quick,

@@ -202,7 +202,11 @@ def test_php_dying_at_start_is_not_restarted_in_a_loop(make_lockerd):
     assert statuses[-1] == 503, statuses
     log = error_log(d, "die")
     assert "exits at its start (3 times in a row)" in log, log
-    assert len(re.findall(r"PHP process \d+ \(/bin/false\) exited with status 1", log)) == 3, log
+    # Each failed start was a request's (one a request started while the
+    # last ones were being reaped may come too); none since.
+    started = len(re.findall(r"PHP process \d+ \(/bin/false\) exited with status 1", log))
+    assert 3 <= started <= 5, log
     time.sleep(1.5)
     assert get(d.port, "/x.php", "die.test.example")[0] == 503
-    assert len(re.findall(r"PHP process \d+ \(/bin/false\) exited", error_log(d, "die"))) == 3
+    assert len(re.findall(r"PHP process \d+ \(/bin/false\) exited", error_log(d, "die"))) \
+        == started
