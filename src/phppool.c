@@ -47,6 +47,7 @@
 #define QUICK_MS	1000	/* a death this soon after the start is a failed start */
 #define QUICK_MAX	3	/* failed starts in a row that stop the pool ... */
 #define BROKEN_MS	10000	/* ... for this long */
+#define GROW_GRACE_MS	20	/* a front's idle connection may come back first */
 
 /* Pools of a .htaccess's settings a locker may have besides each
  * interpreter's own: each grows as the plain pool does. */
@@ -85,8 +86,10 @@ struct pool {
 	char			**php_d;	/* a tagged pool's -d settings, owned */
 	int			 nphp_d;
 	uint64_t		 used;		/* last asked for */
+	uint64_t		 grow_at;	/* fronts wait: start a process from then */
 };
 
+static void		 pool_retire(struct pool *p);
 static struct pool	*pools[POOLS_MAX];
 static int		 npools;
 
@@ -199,6 +202,16 @@ alive(const struct pool *p)
 }
 
 static int
+held_by_others(const struct pool *p, int chan)
+{
+	int i, n = 0;
+
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		n += p->p[i].pid > 0 && p->p[i].chan != -1 && p->p[i].chan != chan;
+	return n;
+}
+
+static int
 held_by(const struct pool *p, int chan)
 {
 	int i, n = 0;
@@ -279,16 +292,17 @@ proc_connect(struct pool *p, int i, int chan)
 	return fd;
 }
 
-/* A process nobody holds, or a new one while the pool may grow: -1, none. */
+/* A process nobody holds, or with may_start a new one while the pool may
+ * grow: -1, none. */
 static int
-proc_free(struct pool *p)
+proc_free(struct pool *p, int may_start)
 {
 	int i;
 
 	for (i = 0; i < POOL_PROCS_MAX; i++)
 		if (p->p[i].pid > 0 && p->p[i].chan == -1 && !p->p[i].ending)
 			return i;
-	if (p->broken_until > now_ms() || (unsigned)alive(p) >= pool_cap(p))
+	if (!may_start || p->broken_until > now_ms() || (unsigned)alive(p) >= pool_cap(p))
 		return -1;
 	return proc_start(p);
 }
@@ -296,12 +310,12 @@ proc_free(struct pool *p)
 /* A connection for chan (to process *slot): the socket, or -1 when none
  * is free now. */
 static int
-grant(struct pool *p, int chan, int *slot)
+grant(struct pool *p, int chan, int *slot, int may_start)
 {
 	int i, fd, tries;
 
 	for (tries = 0; tries < 3; tries++) {
-		if ((i = proc_free(p)) == -1)
+		if ((i = proc_free(p, may_start)) == -1)
 			return -1;
 		if ((fd = proc_connect(p, i, chan)) != -1) {
 			*slot = i;
@@ -339,7 +353,9 @@ reclaim(struct pool *p, int asker)
 	memset(&m, 0, sizeof(m));
 	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
 	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
-	m.flags = most > mine + 1 || mine == 0 ? FCGI_MUST : 0;
+	/* A busy one only when the pool cannot grow for the asker. */
+	m.flags = (unsigned)alive(p) >= pool_cap(p) && (most > mine + 1 || mine == 0) ?
+	    FCGI_MUST : 0;
 	msg_send(best, MSG_FCGI_RECLAIM, &m, sizeof(m), -1);	/* lost: the next ask asks again */
 }
 
@@ -355,7 +371,7 @@ grant_wants(struct pool *p)
 	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
 	while (p->nwants > 0) {
 		chan = p->wants[0];
-		if ((fd = grant(p, chan, &i)) == -1)
+		if ((fd = grant(p, chan, &i, now_ms() >= p->grow_at)) == -1)
 			return;
 		m.ino = p->p[i].ino;
 		if (msg_send(chan, MSG_FCGI_GRANT, &m, sizeof(m), fd) == -1) {
@@ -368,6 +384,7 @@ grant_wants(struct pool *p)
 		close(fd);
 		memmove(p->wants, p->wants + 1, sizeof(p->wants[0]) * (size_t)--p->nwants);
 	}
+	p->grow_at = 0;
 }
 
 /* The pool stopped: every front told to wait is told the wait is over. */
@@ -406,11 +423,20 @@ php_pool_ask(const struct script_req *s, int chan, int want_conn)
 			return -503;
 		return -1;
 	}
-	if ((fd = grant(p, chan, &i)) != -1)
+	/*
+	 * A free process, or a new one at once if no other front holds any;
+	 * else the others are asked for an idle one first, and the pool grows
+	 * only if none comes within GROW_GRACE_MS: a front's idle connection
+	 * is a warm process, a new one a cold start (and memory).
+	 */
+	if ((fd = grant(p, chan, &i, held_by_others(p, chan) == 0)) != -1)
 		return fd;
-	if (p->broken_until > now_ms() || alive(p) == 0 || p->nwants == POOL_WANTS_MAX)
+	if (p->broken_until > now_ms() || p->nwants == POOL_WANTS_MAX ||
+	    (alive(p) == 0 && held_by_others(p, chan) == 0))
 		return -503;
 	p->wants[p->nwants++] = chan;
+	if (p->grow_at == 0)
+		p->grow_at = now_ms() + GROW_GRACE_MS;
 	reclaim(p, chan);
 	return -1;
 }
@@ -444,6 +470,8 @@ php_pool_done(int chan, const struct msg_fcgi *m)
 
 	if ((i = held(chan, m->ino, &p)) == -1)
 		return;		/* its process is gone already */
+	if (!(m->flags & FCGI_IDLE))
+		p->used = now_ms();	/* (an idle one was last used long ago) */
 	p->p[i].chan = -1;
 	p->p[i].free_since = now_ms();
 	/* At php-max-requests it is exiting (or gone): a connection made to it
@@ -563,35 +591,80 @@ refill:
 	grant_wants(p);
 }
 
+/* End the processes unused for php-idle-timeout, the last one apart, and
+ * those beyond the pool's size (a reload made it smaller). */
+static void
+procs_idle(struct pool *p, uint64_t now, uint64_t *next)
+{
+	uint64_t	idle_ms = (uint64_t)p->conf->php_idle_timeout * 1000;
+	int		i, n = alive(p);
+
+	for (i = 0; i < POOL_PROCS_MAX && n > 1; i++) {
+		struct proc *pr = &p->p[i];
+
+		if (pr->pid <= 0 || pr->chan != -1 || pr->ending)
+			continue;
+		if (now - pr->free_since >= idle_ms || (unsigned)n > pool_cap(p)) {
+			pr->ending = pr->told = 1;
+			kill(pr->pid, SIGTERM);
+			n--;
+			continue;
+		}
+		if (*next == 0 || pr->free_since + idle_ms < *next)
+			*next = pr->free_since + idle_ms;
+	}
+}
+
+/*
+ * A pool of a .htaccess's settings nothing has held or asked for during
+ * its quiet time goes whole (an edit leaves the old set's behind), as an
+ * idle worker goes with its plain pool: max(worker-idle-timeout,
+ * script-timeout + file-cache-valid + 1 s), so that no request can still
+ * be on its way to it.  Returns whether it went.
+ */
+static int
+pool_quiet(struct pool *p, uint64_t now, uint64_t *next)
+{
+	const struct config	*c = p->conf;
+	uint64_t		 busy = ((uint64_t)c->script_timeout + c->file_cache_valid + 1) * 1000;
+	uint64_t		 quiet = (uint64_t)c->worker_idle_timeout * 1000;
+	int			 i;
+
+	if (p->key.tag[0] == '\0')
+		return 0;
+	for (i = 0; i < POOL_PROCS_MAX; i++)
+		if (p->p[i].pid > 0 && p->p[i].chan != -1)
+			return 0;	/* held: front's kept connections are use too */
+	if (busy > quiet)
+		quiet = busy;
+	if (p->used + quiet <= now && p->nwants == 0) {
+		pool_retire(p);
+		return 1;
+	}
+	if (*next == 0 || p->used + quiet < *next)
+		*next = p->used + quiet;
+	return 0;
+}
+
 /* Milliseconds to the next process to end, or to a wait to try again; -1. */
 int
 php_pool_timeouts(void)
 {
 	uint64_t	now = now_ms(), next = 0;
-	int		i, k;
+	int		k;
 
-	for (k = 0; k < npools; k++) {
-		struct pool	*p = pools[k];
-		uint64_t	 idle_ms = (uint64_t)p->conf->php_idle_timeout * 1000;
+	for (k = npools - 1; k >= 0; k--) {
+		struct pool *p = pools[k];
 
 		if (p->nwants > 0) {
-			grant_wants(p);
-			if (p->nwants > 0 && (next == 0 || now + 100 < next))
-				next = now + 100;
-		}
-		for (i = 0; i < POOL_PROCS_MAX; i++) {
-			struct proc *pr = &p->p[i];
+			uint64_t again = p->grow_at > now ? p->grow_at : now + 100;
 
-			if (pr->pid <= 0 || pr->chan != -1 || pr->ending || alive(p) <= 1)
-				continue;
-			if (now - pr->free_since >= idle_ms || (unsigned)alive(p) > pool_cap(p)) {
-				pr->ending = pr->told = 1;
-				kill(pr->pid, SIGTERM);
-				continue;
-			}
-			if (next == 0 || pr->free_since + idle_ms < next)
-				next = pr->free_since + idle_ms;
+			grant_wants(p);
+			if (p->nwants > 0 && (next == 0 || again < next))
+				next = again;
 		}
+		if (!pool_quiet(p, now, &next))
+			procs_idle(p, now, &next);
 	}
 	return next == 0 ? -1 : (int)(next > now ? next - now : 0);
 }
