@@ -48,7 +48,8 @@ SECONDS = int(ENV("SCALE_SECONDS", "10"))
 CONN_SECONDS = int(ENV("SCALE_CONN_SECONDS", "30"))
 TMPBASE = ENV("BENCH_LOCKERD_TMPDIR", "/var/lib")
 DOMAIN = "scale.test"
-UID_LO, UID_HI = 220000, 339999          # lockerd's; bench/run.sh has 210000-
+# lockerd's uids (bench/run.sh has 210000-): another range lets two runs overlap.
+UID_LO, UID_HI = map(int, ENV("SCALE_UIDS", "220000-339999").split("-"))
 USER_PREFIX = "lkscale"                 # php-fpm's throw-away users
 PHPFPM = sorted(p for p in os.listdir("/usr/sbin") if re.match(r"php-fpm[0-9.]+$", p))
 HELLO_PHP = b"<?php echo 'hello';\n"
@@ -589,7 +590,7 @@ class FpmNginx:
         stop(self.fpm, "php-fpm")
 
 
-FPM_UID0 = 360000      # above lockerd's range here, below the tests' (400000-)
+FPM_UID0 = int(ENV("SCALE_FPM_UID", "360000"))   # above lockerd's range, below the tests'
 
 
 def make_users(names):
