@@ -50,7 +50,7 @@ TMPBASE = ENV("BENCH_LOCKERD_TMPDIR", "/var/lib")
 DOMAIN = "scale.test"
 # lockerd's uids (bench/run.sh has 210000-): another range lets two runs overlap.
 UID_LO, UID_HI = map(int, ENV("SCALE_UIDS", "220000-339999").split("-"))
-USER_PREFIX = "lkscale"                 # php-fpm's throw-away users
+USER_PREFIX = ENV("SCALE_USER_PREFIX", "lkscale")     # php-fpm's throw-away users
 PHPFPM = sorted(p for p in os.listdir("/usr/sbin") if re.match(r"php-fpm[0-9.]+$", p))
 HELLO_PHP = b"<?php echo 'hello';\n"
 
@@ -659,7 +659,7 @@ def part_warm():
     # 14 MiB a warm PHP locker (issue 13's measure); 60% of what is free,
     # for the others' work on the machine and php-fpm's side after.
     need = n * 14 << 20
-    if need > mem_avail() * 0.6:
+    if "lockerd" in WARM_SIDES and need > mem_avail() * 0.6:
         n2 = max(50, int(mem_avail() * 0.6 / (14 << 20)) // 50 * 50)
         note("warm: %d warm lockers need about %.1f GiB, %.1f GiB available: %d instead"
              % (n, need / (1 << 30), mem_avail() / (1 << 30), n2))
@@ -667,6 +667,18 @@ def part_warm():
     say("warm: %d lockers with hello.php and index.html, all warm" % n)
     scratch = tempfile.mkdtemp(prefix="lockerd-scale-wrk.", dir="/tmp")
     _scratch.append(scratch)
+    lmem = lmem2 = (0, 0, 0)
+    lphp = lstat = (0.0, 0.0, 0.0, 0)
+    if "lockerd" in WARM_SIDES:
+        lmem, lmem2, lphp, lstat = warm_lockerd(n, scratch)
+    fmem = fmem2 = (0, 0, 0)
+    fphp = fstat = (0.0, 0.0, 0.0, 0)
+    if "fpm" in WARM_SIDES:
+        fmem, fmem2, fphp, fstat = warm_fpm(n, scratch)
+    warm_report(n, lmem, lmem2, lphp, lstat, fmem, fmem2, fphp, fstat)
+
+
+def warm_lockerd(n, scratch):
     ld = Lockerd("worker-idle-timeout 3600s")
     ld.start()
     names = ["w%d" % i for i in range(n)]
@@ -690,8 +702,13 @@ def part_warm():
     lstat = wrk(ld.port, hosts, "/", 32, SECONDS, scratch)
     lmem2 = memory(tree(ld.proc.pid))
     ld.stop()
+    return lmem, lmem2, lphp, lstat
 
-    fp = FpmNginx(n)
+
+def warm_fpm(n, scratch):
+    # Idle children stay (as lockerd's workers do here): "all warm" is a
+    # state of both sides, not of one that warms faster than it trims.
+    fp = FpmNginx(n, idle="3600s")
     fp.start()
     fhosts = [fp.host(i) for i in range(n)]
 
@@ -705,7 +722,10 @@ def part_warm():
     fstat = wrk(fp.port, fhosts, "/index.html", 32, SECONDS, scratch)
     fmem2 = memory(tree(fp.fpm.pid) + tree(fp.nginx.pid))
     fp.stop()
+    return fmem, fmem2, fphp, fstat
 
+
+def warm_report(n, lmem, lmem2, lphp, lstat, fmem, fmem2, fphp, fstat):
     result("warm", "lockers (pools) warm", n, n)
     result("warm", "processes, all warm", lmem[0], fmem[0])
     result("warm", "RSS, all warm", mib(lmem[1]), mib(fmem[1]), unit="MiB")
@@ -757,6 +777,7 @@ def part_conns():
 
 # ------------------------------------------------------------ part: apps
 
+WARM_SIDES = (ENV("SCALE_WARM_SIDES") or "lockerd fpm").split()
 PHP_CHILDREN = max(1, 4 // os.cpu_count()) * os.cpu_count() + 1     # as bench/run.sh
 APPS = {   # name: (Debian's file that says it is installed, the page, a string of it)
     "dokuwiki": ("/usr/share/dokuwiki/doku.php", "/wiki/doku.php?id=start", b"Welcome"),
