@@ -55,8 +55,9 @@ static const char *const have_modules[] = {
 	"mod_auth_basic", "auth_basic_module", "mod_access_compat", "access_compat_module",
 	"mod_authz_host", "authz_host_module", "mod_authz_user", "authz_user_module",
 	"mod_authz_groupfile", "authz_groupfile_module", "mod_env", "env_module",
-	"mod_setenvif", "setenvif_module", "mod_php", "mod_php5", "mod_php7", "mod_php8",
-	"php_module", "php5_module", "php7_module", "php8_module",
+	/* PHP 8's module names only, as Apache with mod_php 8.2 knows them: a
+	 * <IfModule mod_php7.c> or mod_php5.c block is for another PHP. */
+	"mod_setenvif", "setenvif_module", "mod_php", "php_module",
 	"mod_ssl", "ssl_module",
 	NULL
 };
