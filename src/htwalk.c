@@ -353,8 +353,12 @@ merge_sections(struct ht_conf *c, const struct ht_dir *d, enum ht_section_kind k
 		else if (kind == HT_SEC_FILES)
 			holds = files_match(s, base);
 		else if (kind == HT_SEC_LIMIT) {
-			holds = (s->methods & HT_M_BIT(r->method)) != 0;
-			/* front's caches key no method: a <Limit> decides by it. */
+			/* As Apache: a <Limit> restricts only the access
+			 * control in it (access.c keeps each requirement's
+			 * methods); anything else in it holds for every
+			 * method.  front's caches key no method, and that
+			 * access control decides by it. */
+			holds = 1;
 			r->cacheable = 0;
 		}
 		if (!holds)
