@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import get, wait_for
+from conftest import parse_responses, raw, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -22,6 +22,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SHOW = ("<?php foreach (explode(',', $_GET['ini']) as $k) echo $k, '=', "
         "var_export(ini_get($k), true), \"\\n\"; echo 'via=', "
         "isset($_SERVER['FCGI_ROLE']) ? 'fastcgi' : 'cgi', \"\\n\";")
+
+
+def get(port, path, host):
+    """GET, waiting as long as a pool's start may take on a loaded machine
+    (a new set's first page starts its pool: seconds at load 25)."""
+    req = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").encode()
+    r = parse_responses(raw(port, req, timeout=60.0))
+    assert r, "no response"
+    return r[0]
 
 
 def error_log(d, name):
@@ -232,8 +241,10 @@ def php_pools(d, locker):
 def test_an_unused_pool_of_settings_retires(make_lockerd):
     # An edit leaves the old set's pool behind: it goes once unused for
     # max(worker-idle-timeout, script-timeout + file-cache-valid + 1 s) =
-    # 4 s here, while the worker, kept busy, stays.
-    d = make_lockerd(extra="script-timeout 2s\nworker-idle-timeout 3s\n").start()
+    # 12 s here, while the worker, kept busy, stays.  (A script-timeout
+    # shorter than a pool's start on a loaded machine would be a 504, and
+    # a short worker-idle-timeout would let the worker go between pages.)
+    d = make_lockerd(extra="script-timeout 10s\nworker-idle-timeout 12s\n").start()
     d.signup("dave")
     d.put("dave", "a/i.php", SHOW)
     d.put("dave", "b/i.php", SHOW)
@@ -242,10 +253,10 @@ def test_an_unused_pool_of_settings_retires(make_lockerd):
     assert show(d, "dave", "a/i.php", "precision")["precision"] == "'5'"
     assert show(d, "dave", "b/i.php", "precision")["precision"] == "'6'"
     assert php_pools(d, "dave") == ["precision='5'", "precision='6'"]
-    end = time.time() + 15
+    end = time.time() + 90
     while time.time() < end and "precision='5'" in php_pools(d, "dave"):
         assert show(d, "dave", "b/i.php", "precision")["precision"] == "'6'"
-        time.sleep(0.5)
+        time.sleep(0.2)
     assert php_pools(d, "dave") == ["precision='6'"]
     assert show(d, "dave", "a/i.php", "precision")["precision"] == "'5'"   # started anew
 
