@@ -436,7 +436,7 @@ def test_a_thousand_certificates(build_dir):
                 with open(os.path.join(tls, f"h{i}.test.example.{s}"), "wb") as f:
                     f.write(pem[s])
         d.start()
-        kids = wait_for(lambda: len(d.children()) == 4 and keyd_pid(d, 0.1) and d.children(),
+        kids = wait_for(lambda: len(d.children()) == 5 and keyd_pid(d, 0.1) and d.children(),  # fronts, logd, keyd, spawner
                         within=20)
         assert kids
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
