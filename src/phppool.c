@@ -364,15 +364,33 @@ static void
 grant_wants(struct pool *p)
 {
 	struct msg_fcgi	m;
-	int		fd, chan, i;
+	int		fd, chan, i, granted = 0;
 
 	memset(&m, 0, sizeof(m));
 	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
 	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
 	while (p->nwants > 0) {
 		chan = p->wants[0];
-		if ((fd = grant(p, chan, &i, now_ms() >= p->grow_at)) == -1)
+		/* It holds the whole pool already: a front asks beyond the pool
+		 * before its channel opens (its locker's own max-scripts comes
+		 * with the opening).  Its wait ends without a connection, rather
+		 * than with each of the others' given back to it while the
+		 * front behind waits for one nobody is asked for. */
+		if ((unsigned)held_by(p, chan) >= pool_cap(p)) {
+			msg_send(chan, MSG_FCGI_GRANT, &m, sizeof(m), -1);
+			memmove(p->wants, p->wants + 1, sizeof(p->wants[0]) * (size_t)--p->nwants);
+			continue;
+		}
+		if ((fd = grant(p, chan, &i, now_ms() >= p->grow_at)) == -1) {
+			/* The one granted now is held: the next front in line asks
+			 * for one back, or it waits for ever (told to wait, it
+			 * does not ask again, and a held process is not given
+			 * back unasked). */
+			if (granted)
+				reclaim(p, p->wants[0]);
 			return;
+		}
+		granted = 1;
 		m.ino = p->p[i].ino;
 		if (msg_send(chan, MSG_FCGI_GRANT, &m, sizeof(m), fd) == -1) {
 			/* Its channel is full: again from php_pool_timeouts(). */
@@ -429,7 +447,11 @@ php_pool_ask(const struct script_req *s, int chan, int want_conn)
 	 * only if none comes within GROW_GRACE_MS: a front's idle connection
 	 * is a warm process, a new one a cold start (and memory).
 	 */
-	if ((fd = grant(p, chan, &i, held_by_others(p, chan) == 0)) != -1)
+	/* Not while fronts wait: a process given back is theirs (grant_wants()
+	 * at the top of the next round); taken by a front that asks after
+	 * them (the one that gave it back, its queue asking again at once),
+	 * they would wait with nobody asked to give one back. */
+	if (p->nwants == 0 && (fd = grant(p, chan, &i, held_by_others(p, chan) == 0)) != -1)
 		return fd;
 	if (p->broken_until > now_ms() || p->nwants == POOL_WANTS_MAX ||
 	    (alive(p) == 0 && held_by_others(p, chan) == 0))
