@@ -212,3 +212,27 @@ def test_a_smaller_max_scripts_of_its_own_does_not_stall_php(short):
         assert res == [(200, b"hi")] * 24, [i for i, r in enumerate(res) if r is None]
     finally:
         short.locker("limit", "mallory", "max-scripts", "default")
+
+
+def test_one_php_process_goes_round_both_fronts_once_warm(short):
+    """max-scripts 1 with the worker's channels open (front knows the
+    pool is one process): the process given back goes to the front that
+    waits, which keeps asking for it in turn, burst after burst; none of
+    the requests is left without an answer."""
+    import concurrent.futures as cf
+    short.put("mallory", "hi.php", '<?php echo "hi";', mode=0o644)
+    short.locker("limit", "mallory", "max-scripts", "1")
+
+    def one(_):
+        try:
+            return get(short.port, "/hi.php", "mallory.test.example")[:3:2]
+        except AssertionError:
+            return None
+    try:
+        assert one(0) == (200, b"hi")
+        for _ in range(3):
+            with cf.ThreadPoolExecutor(8) as ex:
+                res = list(ex.map(one, range(16)))
+            assert res == [(200, b"hi")] * 16, [i for i, r in enumerate(res) if r is None]
+    finally:
+        short.locker("limit", "mallory", "max-scripts", "default")
