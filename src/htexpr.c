@@ -21,6 +21,7 @@
 
 #include "access.h"
 #include "htaccess.h"
+#include "rewrite.h"
 
 #define EXPR_MAX_DEPTH	32	/* nested ( and ! */
 #define WORD_MAX	4096	/* bytes of a word's value */
@@ -535,36 +536,12 @@ server_name(const struct ht_req *r, char *out, size_t outsz)
 }
 
 /* The value of a variable into out. */
-/* ap_expr's TIME_* (local time, as Apache's); 0 if v is none of them. */
-static int
-time_value(const char *v, char *out, size_t outsz)
-{
-	static const struct {
-		const char *name, *fmt;
-	} tv[] = {
-		{ "TIME_YEAR", "%Y" }, { "TIME_MON", "%m" }, { "TIME_DAY", "%d" },
-		{ "TIME_HOUR", "%H" }, { "TIME_MIN", "%M" }, { "TIME_SEC", "%S" },
-		{ "TIME_WDAY", "%w" }, { "TIME", "%Y%m%d%H%M%S" },
-	};
-	struct tm	tm;
-	time_t		now = time(NULL);
-	size_t		i;
-
-	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++)
-		if (strcasecmp(v, tv[i].name) == 0) {
-			localtime_r(&now, &tm);
-			strftime(out, outsz, tv[i].fmt, &tm);
-			return 1;
-		}
-	return 0;
-}
-
 static void
 var_value(struct ht_req *r, const char *v, char *out, size_t outsz)
 {
 	const char *s = NULL;
 
-	if (time_value(v, out, outsz))
+	if (rw_time_var(v, out, outsz, strcasecmp) != NULL)
 		return;
 	if (strncasecmp(v, "HTTP:", 5) == 0)
 		s = ht_req_header(r, v + 5);

@@ -41,6 +41,8 @@ struct rw_dir *rw_merge(const struct rw_dir *parent, const struct rw_dir *child)
  * set once, by the parser; rules match below it. */
 void	rw_set_dir(struct rw_dir *d, const char *dir);
 const char *rw_get_dir(const struct rw_dir *d);
+const char *rw_time_var(const char *name, char *buf, size_t sz,
+    int (*cmp)(const char *, const char *));
 
 #define RW_MAX_INTERNAL	10	/* Apache's LimitInternalRecursion */
 #define RW_MAX_NEXT	100	/* passes of one rule set through [N] */

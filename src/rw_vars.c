@@ -21,8 +21,13 @@ http_var(struct rw_req *r, const char *name, char *buf, size_t sz)
 	return r->header != NULL ? r->header(r->ctx, buf) : NULL;
 }
 
-static const char *
-time_var(const char *name, char *buf, size_t sz)
+/*
+ * The server's time as mod_rewrite and ap_expr name it (local time, as
+ * Apache's); NULL if name is none of them.  cmp: mod_rewrite's names are
+ * exact, ap_expr's any case.
+ */
+const char *
+rw_time_var(const char *name, char *buf, size_t sz, int (*cmp)(const char *, const char *))
 {
 	static const struct {
 		const char *n, *f;
@@ -36,7 +41,7 @@ time_var(const char *name, char *buf, size_t sz)
 	size_t		i;
 
 	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++)
-		if (strcmp(name, tv[i].n) == 0) {
+		if (cmp(name, tv[i].n) == 0) {
 			localtime_r(&now, &tm);
 			strftime(buf, sz, tv[i].f, &tm);
 			return buf;
@@ -133,5 +138,5 @@ rw_other_var(struct rw_req *r, const char *name, char *buf, size_t sz)
 		return http_var(r, name + 5, buf, sz);
 	if (strncmp(name, "SSL:", 4) == 0 || strncmp(name, "SSL_", 4) == 0)
 		return r->ssl != NULL ? r->ssl(r->ctx, name + (name[3] == ':' ? 4 : 0)) : NULL;
-	return time_var(name, buf, sz);
+	return rw_time_var(name, buf, sz, strcmp);
 }
