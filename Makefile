@@ -28,7 +28,7 @@ endif
 LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c directory.c control.c \
 	       ctl_lockers.c ctl_vhosts.c ctl_run.c ctl_status.c ctl_limits.c \
 	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c wire.c http.c \
-	       route.c route_delta.c route_push.c worker.c script.c phppool.c sandbox.c cgroup.c landlock.c seccomp.c \
+	       route.c route_delta.c route_push.c worker.c webpath.c script.c phppool.c sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c startq.c spawner.c pspawn.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \

@@ -92,6 +92,12 @@ int	write_all(int fd, const void *buf, size_t len);
 int	path_is_under(const char *path, const char *dir);	/* dir itself or below */
 /* After the last name's last dot; NULL if there is none or nothing follows. */
 const char *path_ext(const char *path);
+
+/* webpath.c: a request's path below web_scripts (the worker's) */
+int	web_open(int webroot, const char *home, const char *rel);
+int	errno_status(int e);			/* 403, 404 or 500 */
+int	acme_webroot_file(const char *p, size_t len);
+int	path_ok(const char *p, size_t len);	/* no dotfile, no "//" */
 /* sigs (ended by 0) blocked, and a nonblocking signalfd that reads them; -1 on failure. */
 int	signals_fd(const int *sigs);
 int	str_is_printable(const char *s);
