@@ -514,12 +514,38 @@ node_copy(const struct az_node *n)
 	return c;
 }
 
+/*
+ * A section of op over copies of a and b (the originals stay their
+ * files'); the three nodes are m's to free.
+ */
+static int
+join_sections(struct ht_access *m, const struct az_node *a, const struct az_node *b,
+    enum az_op op)
+{
+	struct az_node *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->first = node_copy(a)) == NULL ||
+	    (s->first->next = node_copy(b)) == NULL) {
+		if (s != NULL)
+			free(s->first);
+		free(s);
+		return -1;
+	}
+	s->first->next->next = NULL;
+	s->op = op;
+	s->limited = a->limited | b->limited;
+	m->made[m->nmade++] = s;
+	m->made[m->nmade++] = s->first;
+	m->made[m->nmade++] = s->first->next;
+	m->section = s;
+	return 0;
+}
+
 /* Apache's merge_authz_core_dir_config: Off replaces, And/Or join. */
 static int
 merge_authz(struct ht_access *m, const struct ht_access *base, const struct ht_access *new)
 {
-	struct az_node	*s;
-
 	m->merging = new->merging;
 	m->section = new->section;
 	if (new->section == NULL && new->merging == MERGE_UNSET) {
@@ -534,22 +560,8 @@ merge_authz(struct ht_access *m, const struct ht_access *base, const struct ht_a
 		m->section = base->section != NULL ? base->section : new->section;
 		return 0;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->first = node_copy(base->section)) == NULL ||
-	    (s->first->next = node_copy(new->section)) == NULL) {
-		if (s != NULL)
-			free(s->first);
-		free(s);
-		return -1;
-	}
-	s->first->next->next = NULL;
-	s->op = new->merging == MERGE_AND ? AZ_AND : AZ_OR;
-	s->limited = base->section->limited | new->section->limited;
-	m->made[m->nmade++] = s;
-	m->made[m->nmade++] = s->first;
-	m->made[m->nmade++] = s->first->next;
-	m->section = s;
-	return 0;
+	return join_sections(m, base->section, new->section,
+	    new->merging == MERGE_AND ? AZ_AND : AZ_OR);
 }
 
 /* A <Limit>'s requirements join its file's implicit <RequireAny>. */
@@ -557,29 +569,12 @@ static int
 merge_limit_authz(struct ht_access *m, const struct ht_access *base,
     const struct ht_access *new)
 {
-	struct az_node	*s;
-
 	m->merging = base->merging;
 	if (base->section == NULL || new->section == NULL) {
 		m->section = base->section != NULL ? base->section : new->section;
 		return 0;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->first = node_copy(base->section)) == NULL ||
-	    (s->first->next = node_copy(new->section)) == NULL) {
-		if (s != NULL)
-			free(s->first);
-		free(s);
-		return -1;
-	}
-	s->first->next->next = NULL;
-	s->op = AZ_OR;
-	s->limited = base->section->limited | new->section->limited;
-	m->made[m->nmade++] = s;
-	m->made[m->nmade++] = s->first;
-	m->made[m->nmade++] = s->first->next;
-	m->section = s;
-	return 0;
+	return join_sections(m, base->section, new->section, AZ_OR);
 }
 
 /* A <Limit>'s Order for its methods, its Allow and Deny after its file's. */
