@@ -46,20 +46,8 @@ def php_pids(uid):
     return sorted(out)
 
 
-def worker_alive(uid):
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                st = f.read()
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if re.search(rf"^Uid:\s+{uid}\s", st, re.M) and b"lockerd" in cmd:
-            return True
-    return False
+def worker_alive(d, uid):
+    return any(role == "worker" and u == uid for role, u in d.children().values())
 
 
 def error_log(d, name):
@@ -110,8 +98,9 @@ def test_pool_grows_with_queued_requests_then_shrinks_to_one_then_none(pool):
     # Unused for php-idle-timeout (1 s): back to one process.
     assert wait_for(lambda: len(php_pids(uid)) == 1, within=15), php_pids(uid)
     assert get(pool.port, "/pid.php", "gro.test.example")[0] == 200
+    assert worker_alive(pool, uid)
     # The worker idle (worker-idle-timeout): none at all.
-    assert wait_for(lambda: not php_pids(uid) and not worker_alive(uid), within=60), \
+    assert wait_for(lambda: not php_pids(uid) and not worker_alive(pool, uid), within=60), \
         php_pids(uid)
 
 
