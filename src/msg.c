@@ -146,8 +146,10 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> acme: the TSIG key's file, which only root may open (DNS-01) */
 	ROW(MSG_ACME_TSIG,	MR_MASTER, MR_ACME, MUST, 0, 0),
 	ROW(MSG_ROUTE_DELTA,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct route_delta)),
-	/* master <-> spawner: a worker to start, with its channel; its pid */
-	ROW(MSG_SPAWN,		MR_MASTER, MR_SPAWNER, MUST, EXACT(struct msg_spawn)),
+	/* master <-> spawner: a worker to start, with its channel; its pid.
+	 * The spawner hands the ask on to its spare (spawner.c), a clone of
+	 * its own image that is still the spawner until it reads it. */
+	ROW(MSG_SPAWN,		MR_MASTER | MR_SPAWNER, MR_SPAWNER, MUST, EXACT(struct msg_spawn)),
 	ROW(MSG_SPAWNED,	MR_SPAWNER, MR_MASTER, NEVER, EXACT(struct msg_spawned)),
 };
 

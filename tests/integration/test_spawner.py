@@ -133,3 +133,35 @@ def test_a_layout_is_shared_by_at_most_spawner_uses_workers(d):
     print(f"\n{n} workers, {len(layouts)} layouts, workers per layout: {sizes}")
     assert max(sizes) <= SPAWNER_USES
     assert len(layouts) >= 2
+
+
+def test_a_spare_holds_nothing_of_the_locker_before_it(d):
+    """The spawner keeps a spare made ahead of the next ask (a clone of its
+    own image); the attacker is the next locker, reading its own worker's
+    memory for the locker started just before it: its name, its home, its
+    configuration's copy (MSG_SPAWN) must not be there."""
+    d.signup("qxprevious")
+    d.signup("nextlocker")
+    for n in ("qxprevious", "nextlocker"):
+        d.put(n, "index.html", f"<p>{n}</p>\n")
+    st, _, _ = get(d.port, "/", f"qxprevious.{d.domain}")
+    assert st == 200
+    # A spare waits, in its own pid namespace, a child of the master's.
+    deadline = time.time() + 10
+    while not role_pids(d, "spare") and time.time() < deadline:
+        time.sleep(0.05)
+    spares = role_pids(d, "spare")
+    assert len(spares) == 1, d.children()
+    with open(f"/proc/{spares[0]}/status") as f:
+        assert re.search(r"NSpid:\s+\d+\s+1\n", f.read())
+    assert b"qxprevious" not in memory(spares[0])
+    st, _, body = get(d.port, "/", f"nextlocker.{d.domain}")
+    assert st == 200 and body == b"<p>nextlocker</p>\n"
+    w = worker_of(d, "nextlocker")
+    assert w == spares[0]                   # the spare became its worker
+    mem = memory(w)
+    assert b"nextlocker" in mem             # the positive control
+    assert b"qxprevious" not in mem
+    # Its mounts are the host's of the moment it was handed the ask, in a
+    # namespace of its own: not the spawner's.
+    assert os.readlink(f"/proc/{w}/ns/mnt") != os.readlink(f"/proc/{d.proc.pid}/ns/mnt")
