@@ -257,15 +257,28 @@ cgroup_prepare(const struct config *c, const char *locker, uint32_t uid)
 int
 cgroup_join(const char *locker, uint32_t uid, char *err, size_t errlen)
 {
-	char	leaf[LOCKER_NAME_MAX + 16], path[256];
+	return cgroup_attach(locker, uid, 0, err, errlen);
+}
+
+/*
+ * pid (0: the caller) into the locker's cgroups, from outside as the
+ * spawner moves its spare (the host's pid).  A v1 migration waits for an
+ * RCU grace period (the threadgroup lock): about a millisecond, which the
+ * spare spends building its jail meanwhile.
+ */
+int
+cgroup_attach(const char *locker, uint32_t uid, pid_t pid, char *err, size_t errlen)
+{
+	char	leaf[LOCKER_NAME_MAX + 16], path[256], num[24];
 	int	i;
 
+	snprintf(num, sizeof(num), "%d", (int)pid);
 	leaf_name(locker, uid, leaf, sizeof(leaf));
 	for (i = 0; i < CG_N; i++) {
 		if (cg.base[i][0] == '\0')
 			continue;
 		leaf_path(i, leaf, "cgroup.procs", path, sizeof(path));
-		if (write_str(path, "0") == -1) {
+		if (write_str(path, num) == -1) {
 			snprintf(err, errlen, "join %s: %s", path, strerror(errno));
 			return -1;
 		}

@@ -880,6 +880,10 @@ struct sandbox_spec {
 	const char		*home;
 	uint32_t		 uid, gid;
 	int			 keep_fds;	/* 3 .. 3+keep_fds-1 survive exec */
+	/* NULL: sandbox_enter() joins the locker's cgroups itself.  Else the
+	 * spawner moves the process into them while the jail is built, and
+	 * this waits for its word before the uid changes: 0, or -1 (err). */
+	int			(*cgroups_joined)(char *err, size_t errlen);
 };
 #define SANDBOX_CLONE_FLAGS	(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
 /* Master, at start: what the kernel offers (logged), the seccomp filter. */
@@ -941,6 +945,7 @@ int	netns_reaped(pid_t pid, int status);
 void	cgroup_probe(char *missing, size_t missingsz);
 int	cgroup_prepare(const struct config *c, const char *locker, uint32_t uid);
 int	cgroup_join(const char *locker, uint32_t uid, char *err, size_t errlen);
+int	cgroup_attach(const char *locker, uint32_t uid, pid_t pid, char *err, size_t errlen);
 void	cgroup_release(const char *locker, uint32_t uid);
 void	cgroup_release_all(const struct config *c);
 int	cgroup_procs(const char *locker, uint32_t uid, void (*cb)(pid_t, void *),

@@ -151,6 +151,8 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	 * its own image that is still the spawner until it reads it. */
 	ROW(MSG_SPAWN,		MR_MASTER | MR_SPAWNER, MR_SPAWNER, MUST, EXACT(struct msg_spawn)),
 	ROW(MSG_SPAWNED,	MR_SPAWNER, MR_MASTER, NEVER, EXACT(struct msg_spawned)),
+	/* spawner -> its spare, once it has moved it into the locker's cgroups */
+	ROW(MSG_SPAWN_JOINED,	MR_SPAWNER, MR_SPAWNER, NEVER, EXACT(struct msg_spawned)),
 };
 
 const char *

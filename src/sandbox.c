@@ -6,7 +6,9 @@
  * namespace holding only that locker's processes.  There, still root,
  * sandbox_enter():
  *
- *   1. joins the locker's cgroups (cgroup.c), while cgroupfs is visible;
+ *   1. joins the locker's cgroups (cgroup.c), while cgroupfs is visible
+ *      (a spawner's spare is moved into them from outside meanwhile, and
+ *      waits for that before step 5);
  *   2. builds the jail on a tmpfs, as jail_view[] (jail.c) lists it, the
  *      one list the Landlock rules and the configuration's check are also
  *      made from: /usr, /bin, /sbin, /lib* of the system
@@ -578,7 +580,7 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	umask(0);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
 		return errno_fail(err, errlen, "make / private");
-	if (cgroup_join(s->locker, s->uid, err, errlen) == -1)
+	if (s->cgroups_joined == NULL && cgroup_join(s->locker, s->uid, err, errlen) == -1)
 		return -1;
 	cs_mark(CS_CGROUP);
 	if ((home = open(s->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -614,6 +616,9 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	cs_mark(CS_LANDLOCK);
 	if (chdir(s->home) == -1)
 		return errno_fail(err, errlen, "chdir %s", s->home);
+	/* Nothing of the locker's runs before it is in its cgroups. */
+	if (s->cgroups_joined != NULL && s->cgroups_joined(err, errlen) == -1)
+		return -1;
 	set_limits(s->conf);
 	if (become(s->uid, s->gid, err, errlen) == -1)
 		return -1;

@@ -49,6 +49,7 @@
  */
 #include <sys/syscall.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -99,6 +100,35 @@ spawn_req_ok(void)
 	    req.home[0] == '/' && req.uid != 0 && req.gid != 0;
 }
 
+/* The spare's socket to the spawner, until its MSG_SPAWN_JOINED. */
+static int	joined_sock = -1;
+
+/* sandbox_enter()'s wait, in a spare: the spawner's word that it moved us
+ * into the locker's cgroups.  Anything else (its end, an error) fails. */
+static int
+spare_joined(char *err, size_t errlen)
+{
+	struct msg_spawned	 m;
+	enum msg_type		 type;
+	const char		*why;
+	ssize_t			 n;
+	int			 fd;
+
+	n = msg_recv_checked(joined_sock, MR_SPAWNER, MR_SPAWNER, &type, &m, sizeof(m), &fd,
+	    &why);
+	close(joined_sock);
+	joined_sock = -1;
+	if (n != (ssize_t)sizeof(m) || type != MSG_SPAWN_JOINED) {
+		snprintf(err, errlen, "no word from the spawner on its cgroups");
+		return -1;
+	}
+	if (m.err != 0) {
+		snprintf(err, errlen, "join its cgroups: %s", strerror(m.err));
+		return -1;
+	}
+	return 0;
+}
+
 static __attribute__((noreturn)) void
 child_run(int chan)
 {
@@ -111,7 +141,7 @@ child_run(int chan)
 	child_reset(CHILD_DIE_WITH_PARENT);	/* the parent: the master */
 	/* The channel on CHILD_CHAN_FD, over the spawner's own; nothing else. */
 	if ((chan != CHILD_CHAN_FD && dup2(chan, CHILD_CHAN_FD) == -1) ||
-	    close_fds_except(CHILD_CHAN_FD + 1, NULL, 0) == -1)
+	    close_fds_except(CHILD_CHAN_FD + 1, &joined_sock, joined_sock != -1) == -1)
 		_exit(126);
 	cs_mark(CS_RESET);
 	/* ps, `locker status` and the tests tell a worker by its command line,
@@ -124,6 +154,8 @@ child_run(int chan)
 	spec.uid = req.uid;
 	spec.gid = req.gid;
 	spec.keep_fds = 1;
+	if (joined_sock != -1)
+		spec.cgroups_joined = spare_joined;
 	if (sandbox_enter(&spec, err, sizeof(err)) == -1) {
 		log_warnx("worker %s: sandbox: %s", req.locker, err);
 		_exit(125);
@@ -165,6 +197,9 @@ spare_wait(int sock)
 	    sizeof(req), &fd, &why);
 	if (n != (ssize_t)sizeof(req) || type != MSG_SPAWN || fd == -1 || !spawn_req_ok())
 		_exit(0);	/* the spawner is gone, or this is not an ask */
+	/* Moved to where child_run()'s dup2 cannot land on it. */
+	if ((joined_sock = fcntl(CHILD_CHAN_FD + 1, F_DUPFD_CLOEXEC, CHILD_CHAN_FD + 2)) == -1)
+		_exit(126);
 	close(CHILD_CHAN_FD + 1);
 	/* Its own mount namespace, a copy of the mounts as they are now. */
 	if (unshare(CLONE_NEWNS) == -1)
@@ -197,7 +232,7 @@ spare_make(void)
 }
 
 /* The ask in req handed to the spare: its pid, or 0 (no spare, or it
- * is gone: the caller clones). */
+ * is gone: the caller clones).  Its socket stays open for spare_join(). */
 static pid_t
 spare_hand(int chan)
 {
@@ -205,14 +240,35 @@ spare_hand(int chan)
 
 	if (spare_sock == -1)
 		return 0;
+	spare_pid = 0;
 	if (msg_send(spare_sock, MSG_SPAWN, &req, sizeof(req), chan) == -1) {
-		kill(spare_pid, SIGKILL);	/* the master reaps it */
-		pid = 0;
+		kill(pid, SIGKILL);	/* the master reaps it */
+		close(spare_sock);
+		spare_sock = -1;
+		return 0;
 	}
+	return pid;
+}
+
+/* The spare handed an ask, into the locker's cgroups while it builds its
+ * jail (it waits for this word before anything of the locker's runs);
+ * killed if they cannot be joined. */
+static void
+spare_join(pid_t pid, const char *locker, uint32_t uid)
+{
+	struct msg_spawned	m;
+	char			err[256];
+
+	memset(&m, 0, sizeof(m));
+	m.pid = pid;
+	if (cgroup_attach(locker, uid, pid, err, sizeof(err)) == -1) {
+		log_warnx("spawner: %s", err);
+		m.err = errno != 0 ? errno : EIO;
+	}
+	if (msg_send(spare_sock, MSG_SPAWN_JOINED, &m, sizeof(m), -1) == -1 || m.err != 0)
+		kill(pid, SIGKILL);
 	close(spare_sock);
 	spare_sock = -1;
-	spare_pid = 0;
-	return pid;
 }
 
 int
@@ -220,8 +276,10 @@ spawner_main(char *role)
 {
 	struct msg_spawned	 rep;
 	enum msg_type		 type;
-	const char		*why;
+	const char		*why, *locker;
+	char			 name[LOCKER_NAME_MAX + 1];
 	ssize_t			 n;
+	uint32_t		 uid = 0;
 	int			 fd, uses;
 
 	argv_role = role;
@@ -244,15 +302,24 @@ spawner_main(char *role)
 		if (n < 0 || type != MSG_SPAWN)
 			exit(0);	/* the master is gone or stopping us */
 		memset(&rep, 0, sizeof(rep));
+		locker = NULL;
 		if (!spawn_req_ok())
 			rep.err = EINVAL;
-		else if ((rep.pid = spare_hand(fd)) == 0 && (rep.pid = spawn_one(fd)) == -1)
+		else if ((rep.pid = spare_hand(fd)) > 0) {
+			snprintf(name, sizeof(name), "%s", req.locker);
+			locker = name;
+			uid = req.uid;
+		} else if ((rep.pid = spawn_one(fd)) == -1)
 			rep.err = errno;
 		close(fd);
-		/* Nothing of this locker for the spare cloned next. */
 		explicit_bzero(&req, sizeof(req));
 		if (msg_send(CHILD_CHAN_FD, MSG_SPAWNED, &rep, sizeof(rep), -1) == -1)
 			exit(1);
+		/* The master has its pid; the spare its cgroups, then a new spare
+		 * with nothing of this locker (req and name wiped first). */
+		if (locker != NULL)
+			spare_join(rep.pid, locker, uid);
+		explicit_bzero(name, sizeof(name));
 		if (uses + 1 < SPAWNER_USES)
 			spare_make();
 	}
