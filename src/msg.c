@@ -146,13 +146,13 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> acme: the TSIG key's file, which only root may open (DNS-01) */
 	ROW(MSG_ACME_TSIG,	MR_MASTER, MR_ACME, MUST, 0, 0),
 	ROW(MSG_ROUTE_DELTA,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct route_delta)),
-	/* master <-> spawner: a worker to start, with its channel; its pid.
-	 * The spawner hands the ask on to its spare (spawner.c), a clone of
-	 * its own image that is still the spawner until it reads it. */
-	ROW(MSG_SPAWN,		MR_MASTER | MR_SPAWNER, MR_SPAWNER, MUST, EXACT(struct msg_spawn)),
+	/* master <-> spawner: a worker to start, with its channel; its pid */
+	ROW(MSG_SPAWN,		MR_MASTER, MR_SPAWNER, MUST, EXACT(struct msg_spawn)),
 	ROW(MSG_SPAWNED,	MR_SPAWNER, MR_MASTER, NEVER, EXACT(struct msg_spawned)),
-	/* spawner -> its spare, once it has moved it into the locker's cgroups */
-	ROW(MSG_SPAWN_JOINED,	MR_SPAWNER, MR_SPAWNER, NEVER, EXACT(struct msg_spawned)),
+	/* spawner -> its spare (spawner.c): the ask handed on, then its word
+	 * once it has moved the spare into the locker's cgroups */
+	ROW(MSG_SPARE_ASK,	MR_SPAWNER, MR_SPARE, MUST, EXACT(struct msg_spawn)),
+	ROW(MSG_SPAWN_JOINED,	MR_SPAWNER, MR_SPARE, NEVER, EXACT(struct msg_spawned)),
 };
 
 const char *
@@ -167,6 +167,7 @@ msg_role_name(enum msg_role r)
 	case MR_KEYD:	return "keyd";
 	case MR_ACME:	return "acme";
 	case MR_SPAWNER: return "spawner";
+	case MR_SPARE:	return "spare";
 	}
 	return "?";
 }

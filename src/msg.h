@@ -29,9 +29,10 @@ enum msg_role {
 	MR_KEYD		= 0x20,	/* the key process: the only holder of TLS private keys */
 	MR_ACME		= 0x40,	/* the ACME client (acme.c) */
 	MR_SPAWNER	= 0x80,	/* starts workers without an exec each (spawner.c) */
+	MR_SPARE	= 0x100,	/* the spawner's spare: a worker before its locker */
 };
 #define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME | \
-			 MR_SPAWNER)
+			 MR_SPAWNER | MR_SPARE)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -94,6 +95,7 @@ enum msg_type {
 	MSG_WATCH,		/* fd = an inotify instance on the worker's walked directories */
 	MSG_SPAWN,		/* struct msg_spawn, fd = the worker's channel */
 	MSG_SPAWNED,		/* struct msg_spawned */
+	MSG_SPARE_ASK,		/* struct msg_spawn, fd = the worker's channel */
 	MSG_SPAWN_JOINED,	/* struct msg_spawned: the spare is in its cgroups (err 0) */
 	MSG_FCGI_GRANT,		/* struct msg_fcgi, fd = a PHP pool connection asked
 				   for earlier; none: the ask is over, ask again */
@@ -116,8 +118,8 @@ enum msg_fd { MSG_FD_NEVER, MSG_FD_MAY, MSG_FD_MUST };
 /* One edge of the trust graph. */
 struct msg_rule {
 	const char	*name;
-	uint8_t		 from;		/* enum msg_role bits that may send it */
-	uint8_t		 to;		/* ... and that may receive it */
+	uint16_t	 from;		/* enum msg_role bits that may send it */
+	uint16_t	 to;		/* ... and that may receive it */
 	uint8_t		 fd;		/* enum msg_fd */
 	uint32_t	 min, max;	/* payload bytes */
 };

@@ -36,7 +36,8 @@
  * clone).  So the spawner keeps one child made ahead of need, a shell
  * already in its own pid, ipc and uts namespaces, its signals and
  * descriptors reset, waiting on a socketpair of its own: an ask is handed
- * to it (the same MSG_SPAWN, with the worker's channel) and the spawner
+ * to it (MSG_SPARE_ASK: the same, with the worker's channel; the spare is
+ * a role of its own, MR_SPARE, that hears only the spawner) and the spawner
  * answers with its pid at once, then makes the next spare.  It is made for
  * no locker in particular and becomes exactly one: nothing of a locker is
  * in it before it is handed its ask (the spawner wipes each ask once
@@ -114,7 +115,7 @@ spare_joined(char *err, size_t errlen)
 	ssize_t			 n;
 	int			 fd;
 
-	n = msg_recv_checked(joined_sock, MR_SPAWNER, MR_SPAWNER, &type, &m, sizeof(m), &fd,
+	n = msg_recv_checked(joined_sock, MR_SPARE, MR_SPAWNER, &type, &m, sizeof(m), &fd,
 	    &why);
 	close(joined_sock);
 	joined_sock = -1;
@@ -193,9 +194,9 @@ spare_wait(int sock)
 	    close_fds_except(CHILD_CHAN_FD + 2, NULL, 0) == -1 || close(CHILD_CHAN_FD) == -1)
 		_exit(126);
 	set_role_name("spare");
-	n = msg_recv_checked(CHILD_CHAN_FD + 1, MR_SPAWNER, MR_SPAWNER, &type, &req,
+	n = msg_recv_checked(CHILD_CHAN_FD + 1, MR_SPARE, MR_SPAWNER, &type, &req,
 	    sizeof(req), &fd, &why);
-	if (n != (ssize_t)sizeof(req) || type != MSG_SPAWN || fd == -1 || !spawn_req_ok())
+	if (n != (ssize_t)sizeof(req) || type != MSG_SPARE_ASK || fd == -1 || !spawn_req_ok())
 		_exit(0);	/* the spawner is gone, or this is not an ask */
 	/* Moved to where child_run()'s dup2 cannot land on it. */
 	if ((joined_sock = fcntl(CHILD_CHAN_FD + 1, F_DUPFD_CLOEXEC, CHILD_CHAN_FD + 2)) == -1)
@@ -241,7 +242,7 @@ spare_hand(int chan)
 	if (spare_sock == -1)
 		return 0;
 	spare_pid = 0;
-	if (msg_send(spare_sock, MSG_SPAWN, &req, sizeof(req), chan) == -1) {
+	if (msg_send(spare_sock, MSG_SPARE_ASK, &req, sizeof(req), chan) == -1) {
 		kill(pid, SIGKILL);	/* the master reaps it */
 		close(spare_sock);
 		spare_sock = -1;
