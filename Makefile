@@ -39,7 +39,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_flags.c rw_files.c rw_ht.c \
 	       htwalk.c htexpr.c htcore.c access.c access_host.c access_dns.c authbasic.c autoindex.c htdocs.c \
 	       phpini.c phprun.c \
-	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c
+	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c zygote.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
 
@@ -58,7 +58,20 @@ HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/ht
 	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o \
 	       $(B)/htmime.o $(B)/htindex.o $(B)/htreqhdr.o
 
-all: $(B)/lockerd $(B)/locker $(B)/dns01-tool
+all: $(B)/lockerd $(B)/locker $(B)/dns01-tool $(B)/liblockerd-zygote.so
+
+# The library preloaded into the PHP zygote's php-cgi (zygote.c): lockerd's
+# own sandbox code, built position-independent, every symbol hidden but
+# fork() (the library must not stand in for anything of PHP's).
+ZYGOTE_SRCS  = zygote_lib.c zygote_enter.c sandbox.c become.c landlock.c seccomp.c cgroup.c \
+	       jail.c msg.c log.c util.c proc.c coldstart.c netns.c config.c route.c
+ZYGOTE_OBJS  = $(ZYGOTE_SRCS:%.c=$(B)/pic/%.o)
+$(B)/pic:
+	mkdir -p $@
+$(B)/pic/%.o: src/%.c src/*.h | $(B)/pic
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections -c -o $@ $<
+$(B)/liblockerd-zygote.so: $(ZYGOTE_OBJS)
+	$(CC) $(LDFLAGS) -shared -Wl,--gc-sections -Wl,-z,defs -o $@ $^ $(LDLIBS) -ldl
 
 $(B):
 	mkdir -p $(B)

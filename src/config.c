@@ -72,6 +72,7 @@ struct directive {
 #define F(field)	offsetof(struct config, field), sizeof(((struct config *)0)->field)
 
 static const struct choice yes_no[] = { { "yes", 1 }, { "no", 0 }, { NULL, 0 } };
+static const struct choice on_off[] = { { "on", 1 }, { "off", 0 }, { NULL, 0 } };
 static const struct choice disk_quotas[] = {
 	{ "btrfs", DISK_QUOTA_BTRFS }, { "image", DISK_QUOTA_IMAGE },
 	{ "none", DISK_QUOTA_NONE }, { NULL, 0 }
@@ -151,6 +152,11 @@ static const struct directive directives[] = {
 	  CONF_LOCKER, .limit = LIMIT_PHP_MAX_REQUESTS,
 	  .help = "requests a PHP process serves before a new one replaces it, to "
 	  "bound leaks (0: no limit)" },
+	/* zygote.c: one php-cgi started once, every locker's PHP forked from it. */
+	{ "php-zygote", T_CHOICE, F(php_zygote), 0, 0, "on", CONF_RESTART,
+	  "on: PHP processes are forked from one pre-started php-cgi and moved into "
+	  "their locker's sandbox (about 1 ms and a few hundred KiB each); off: each "
+	  "is a php-cgi of its own (about 100 ms and 10 MiB)", .choices = on_off },
 	{ "index", T_INDEXLIST, F(index), 0, 0,
 	  "index.html index.htm index.php index.cgi index.pl index.py", CONF_REPEAT,
 	  "index file names, in order of preference" },

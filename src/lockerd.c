@@ -955,6 +955,12 @@ child_read(struct child *c)
 		case MSG_IDLE:
 			c->idle_exit = 1;
 			break;
+		case MSG_PHP_FORK:
+			if (c->role == ROLE_WORKER)
+				zygote_fork(c, fd);
+			else
+				close(fd);
+			break;
 		case MSG_ACTIVE:
 			startq_done(c);	/* its first word: started */
 			warm_active(c);
@@ -1026,7 +1032,8 @@ reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((c = child_by_pid(pid)) == NULL) {
-			if (!netns_reaped(pid, status) && !spawner_reaped(pid, status))
+			if (!netns_reaped(pid, status) && !spawner_reaped(pid, status) &&
+			    !zygote_reaped(pid, status))
 				proof_reaped(pid);
 			continue;
 		}
@@ -1277,6 +1284,7 @@ stop_begin(void)
 	if (M->acme.pid > 0)
 		kill(M->acme.pid, SIGTERM);	/* an order in flight is simply left */
 	spawner_stop();		/* workers are started no more */
+	zygote_stop();
 	if (M->control_fd != -1) {
 		char p[PATH_MAX];
 
@@ -1453,6 +1461,7 @@ master_loop(void)
 		warm_tick();
 		startq_tick();
 		spawner_tick();
+		zygote_tick();
 		certs_tick();
 		tickets_tick(&M->conf);
 		control_timeouts();
@@ -1591,6 +1600,7 @@ main(int argc, char **argv)
 	acme_names_push();
 	acme_start();
 	spawner_start();
+	zygote_start();
 	for (i = 0; i < M->nfronts; i++) {
 		M->fronts[i].kind = EV_CHILD;
 		M->fronts[i].role = ROLE_FRONT;

@@ -174,6 +174,7 @@ struct config {
 	uint32_t	php_max_processes;	/* a PHP pool's most (and max_scripts) */
 	uint32_t	php_idle_timeout;	/* seconds a pool's spare process lives */
 	uint32_t	php_max_requests;	/* a PHP process's requests, then a new one */
+	int		php_zygote;		/* PHP processes forked from the zygote */
 	char		index[CONF_MAX_INDEX][CONF_INDEX_LEN];
 	int		nindex;
 	char		charset[32];
@@ -810,6 +811,11 @@ int	script_start(const struct script_req *s);	/* front's socket end, or -status 
 /* One PHP process of a pool listening on lfd (its stdin), its stderr to
  * the locker's log: its pid, or -1.  The one place a PHP process starts. */
 pid_t	script_php_spawn(const struct script_req *s, int lfd, unsigned max_requests);
+/* A signal to a PHP process of a pool (SIGKILL: its process group). */
+void	script_php_kill(pid_t pid, int sig);
+/* php-cgi's argv[0] and lockerd's -d settings (a .htaccess's first); the count. */
+int	script_php_args(const struct config *c, const char *path, const char *const *php_d,
+	    int nphp_d, char **argv);
 /* A pool's most processes: php-max-processes, never over max-scripts. */
 unsigned php_pool_cap(unsigned max_scripts, unsigned php_max_processes);
 /* phppool.c, in the worker: the locker's PHP pools, sized by demand. */
@@ -906,6 +912,16 @@ struct msg_spawned {		/* spawner -> master */
 	int32_t		pid;		/* 0: none (err) */
 	int32_t		err;
 };
+/* zygote.c: PHP processes forked from one pre-initialised php-cgi. */
+struct msg_zygote_fork {	/* master -> zygote, fd = the worker's line (zygote.h) */
+	struct config	conf;		/* the locker's (its rlimits) */
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		home[PATH_MAX];
+	uint32_t	uid, gid;
+	int32_t		worker;		/* the worker's pid, in the master's namespace */
+};
+const char *zygote_interp(const struct config *c);	/* the PHP it runs, or NULL */
+
 struct sandbox_spec;
 int	spawner_main(char *role);	/* role: argv[2], rewritten in workers */
 void	spawner_start(void);
@@ -930,6 +946,8 @@ void	sandbox_release_all(const struct config *c);
  * close-on-exec.
  */
 int	sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen);
+/* The rlimits of a locker's process (sandbox_enter's; the zygote's child too). */
+void	sandbox_limits(const struct config *c);
 
 /* netns.c: a network namespace per locker (locker-network private), with
  * pasta for outbound connectivity; used by sandbox.c and sandbox_clone(). */

@@ -147,6 +147,13 @@ void	outq_clear(struct child *c);
  * queued until keyd's channel has room), or -1 if keyd is not running
  * (its restart sends the keys again).
  */
+/* zygote.c */
+void	zygote_start(void);
+void	zygote_stop(void);
+void	zygote_tick(void);
+int	zygote_reaped(pid_t pid, int status);	/* 1 if it was a zygote */
+void	zygote_fork(const struct child *w, int line);	/* MSG_PHP_FORK */
+
 void	keyd_start(void);
 void	keyd_link_front(struct child *f);
 int	keyd_load(uint32_t key_id, int fd);

@@ -153,6 +153,11 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	 * once it has moved the spare into the locker's cgroups */
 	ROW(MSG_SPARE_ASK,	MR_SPAWNER, MR_SPARE, MUST, EXACT(struct msg_spawn)),
 	ROW(MSG_SPAWN_JOINED,	MR_SPAWNER, MR_SPARE, NEVER, EXACT(struct msg_spawned)),
+	/* worker -> master -> zygote: a PHP process, on the worker's line to
+	 * the zygote; the master says whose it is (zygote.c) */
+	ROW(MSG_PHP_FORK,	MR_WORKER, MR_MASTER, MUST, 0, 0),
+	ROW(MSG_ZYGOTE_FORK,	MR_MASTER, MR_ZYGOTE, MUST, EXACT(struct msg_zygote_fork)),
+	ROW(MSG_ZYGOTE_READY,	MR_ZYGOTE, MR_MASTER, NEVER, 0, 0),
 };
 
 const char *
@@ -168,6 +173,7 @@ msg_role_name(enum msg_role r)
 	case MR_ACME:	return "acme";
 	case MR_SPAWNER: return "spawner";
 	case MR_SPARE:	return "spare";
+	case MR_ZYGOTE:	return "zygote";
 	}
 	return "?";
 }
@@ -231,10 +237,10 @@ msg_breach(enum msg_role self, enum msg_role peer, const char *who, unsigned typ
 	};
 	/* A line a second for each kind of peer: a CLI user (anyone) who
 	 * sends garbage in a loop must not fill the log, nor hide a child's. */
-	static uint64_t	 last_ms[8];
-	static unsigned	 quiet[8];
+	static uint64_t	 last_ms[16];
+	static unsigned	 quiet[16];
 	enum msg_act	 act = breach_policy(self, peer);
-	int		 k = ffs((int)peer) & 7;
+	int		 k = ffs((int)peer) & 15;
 	uint64_t	 now = now_ms();
 
 	if (last_ms[k] != 0 && now - last_ms[k] < 1000) {

@@ -30,9 +30,10 @@ enum msg_role {
 	MR_ACME		= 0x40,	/* the ACME client (acme.c) */
 	MR_SPAWNER	= 0x80,	/* starts workers without an exec each (spawner.c) */
 	MR_SPARE	= 0x100,	/* the spawner's spare: a worker before its locker */
+	MR_ZYGOTE	= 0x200,	/* the shared pre-initialised php-cgi (zygote.c) */
 };
 #define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME | \
-			 MR_SPAWNER | MR_SPARE)
+			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -101,6 +102,9 @@ enum msg_type {
 				   for earlier; none: the ask is over, ask again */
 	MSG_FCGI_RECLAIM,	/* struct msg_fcgi: give back a pool connection */
 	MSG_FCGI_DONE,		/* struct msg_fcgi: front closed a pool connection */
+	MSG_PHP_FORK,		/* fd = a worker's line to the zygote (zygote.h) */
+	MSG_ZYGOTE_FORK,	/* struct msg_zygote_fork, fd = that line */
+	MSG_ZYGOTE_READY,	/* the zygote's PHP has started: it takes forks */
 	MSG_MAX
 };
 

@@ -508,7 +508,7 @@ php_pool_done(int chan, const struct msg_fcgi *m)
 	 * the last (that one goes with the worker) or a front waits. */
 	if ((m->flags & FCGI_IDLE) && p->nwants == 0 && !p->p[i].ending && alive(p) > 1) {
 		p->p[i].ending = p->p[i].told = 1;
-		kill(p->p[i].pid, SIGTERM);
+		script_php_kill(p->p[i].pid, SIGTERM);
 	}
 }
 
@@ -628,7 +628,7 @@ procs_idle(struct pool *p, uint64_t now, uint64_t *next)
 			continue;
 		if (now - pr->free_since >= idle_ms || (unsigned)n > pool_cap(p)) {
 			pr->ending = pr->told = 1;
-			kill(pr->pid, SIGTERM);
+			script_php_kill(pr->pid, SIGTERM);
 			n--;
 			continue;
 		}
@@ -715,7 +715,7 @@ php_pools_reconfigure(const struct config *old, const struct config *new)
 		for (i = 0; i < POOL_PROCS_MAX; i++)
 			if (p->p[i].pid > 0 && !p->p[i].told) {
 				p->p[i].ending = p->p[i].told = 1;
-				kill(-p->p[i].pid, SIGKILL);
+				script_php_kill(p->p[i].pid, SIGKILL);
 			}
 	}
 }
@@ -730,7 +730,7 @@ pool_retire(struct pool *p)
 	wants_cancel(p);
 	for (i = 0; i < POOL_PROCS_MAX; i++)
 		if (p->p[i].pid > 0) {
-			kill(-p->p[i].pid, SIGKILL);	/* reaped by script_reap() */
+			script_php_kill(p->p[i].pid, SIGKILL);	/* reaped by script_reap() */
 			if (proc_addr(p, i, &sun) == 0)
 				unlink(sun.sun_path);
 		}

@@ -542,8 +542,8 @@ lower_limit(int resource, uint64_t value, int hard)
  * FSIZE does not (a locker writes as many files as it likes: the disk limit
  * is what bounds its space), so it is only the soft limit.
  */
-static void
-set_limits(const struct config *c)
+void
+sandbox_limits(const struct config *c)
 {
 	if (c->open_files_limit)
 		lower_limit(RLIMIT_NOFILE, c->open_files_limit, 1);
@@ -619,7 +619,7 @@ sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen)
 	/* Nothing of the locker's runs before it is in its cgroups. */
 	if (s->cgroups_joined != NULL && s->cgroups_joined(err, errlen) == -1)
 		return -1;
-	set_limits(s->conf);
+	sandbox_limits(s->conf);
 	if (become(s->uid, s->gid, err, errlen) == -1)
 		return -1;
 	cs_mark(CS_BECOME);

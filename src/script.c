@@ -28,6 +28,7 @@
 #include "fcgi.h"
 #include "http.h"
 #include "cgienv.h"
+#include "zygote.h"
 
 
 struct script {
@@ -37,11 +38,14 @@ struct script {
 	int		 err;		/* its stderr */
 	uint64_t	 deadline;
 	int		 exited;
+	int		 zygote;	/* a pool's, from the zygote: sock is its line */
+	int		 zstatus;	/* its wait status, once the line said (or broke) */
 	char		 name[256];	/* for the error log */
 	struct linebuf	 errl;		/* a partial stderr line */
 };
 
 static struct script	*scripts;
+static int	zygote_line_read(struct script *sc);
 static int		 nscripts, capscripts;
 static int		 logfd = -1;
 
@@ -127,30 +131,31 @@ static const char *const php_settings[] = {
  * argv[0] of an interpreter, and for php-cgi the settings lockerd owns:
  * php_settings[], and the body limit (so an upload lockerd accepts, PHP
  * accepts too).  Scripts may still change what PHP lets them at run time
- * (session_save_path()).
+ * (session_save_path()).  The zygote (zygote.c) is started with the same.
  * Returns the count put in argv.
  */
-static int
-php_args(const struct script_req *s, char **argv)
+int
+script_php_args(const struct config *c, const char *path, const char *const *php_d,
+    int nphp_d, char **argv)
 {
 	static char	 upload[64], post[64];
-	const char	*base = strrchr(s->interp->path, '/');
+	const char	*base = strrchr(path, '/');
 	size_t		 i;
 	int		 n = 0;
 
-	argv[n++] = (char *)s->interp->path;
-	base = base ? base + 1 : s->interp->path;
+	argv[n++] = (char *)path;
+	base = base ? base + 1 : path;
 	if (strncmp(base, "php-cgi", 7) != 0)
 		return n;
 	snprintf(upload, sizeof(upload), "upload_max_filesize=%llu",
-	    (unsigned long long)s->conf->max_body_size);
+	    (unsigned long long)c->max_body_size);
 	snprintf(post, sizeof(post), "post_max_size=%llu",
-	    (unsigned long long)s->conf->max_body_size);
+	    (unsigned long long)c->max_body_size);
 	/* A .htaccess's php_value and php_flag first: lockerd's own, after
 	 * them, win. */
-	for (i = 0; s->php_d != NULL && i < (size_t)s->nphp_d && i < PHP_D_MAX; i++) {
+	for (i = 0; php_d != NULL && i < (size_t)nphp_d && i < PHP_D_MAX; i++) {
 		argv[n++] = "-d";
-		argv[n++] = (char *)s->php_d[i];
+		argv[n++] = (char *)php_d[i];
 	}
 	for (i = 0; i < sizeof(php_settings) / sizeof(php_settings[0]); i++) {
 		argv[n++] = "-d";
@@ -161,6 +166,12 @@ php_args(const struct script_req *s, char **argv)
 	argv[n++] = "-d";
 	argv[n++] = post;
 	return n;
+}
+
+static int
+php_args(const struct script_req *s, char **argv)
+{
+	return script_php_args(s->conf, s->interp->path, s->php_d, s->nphp_d, argv);
 }
 
 /*
@@ -293,6 +304,24 @@ script_add(pid_t pid, int ep[2])
 	memset(sc, 0, sizeof(*sc));
 	sc->pid = pid;
 	sc->err = ep[0];
+	return sc;
+}
+
+/* The same for a PHP process of the zygote's: not our child (no setpgid,
+ * no waitpid); its line says when it ends. */
+static struct script *
+script_add_zygote(pid_t pid, int ep[2], int line)
+{
+	struct script *sc = &scripts[nscripts++];
+
+	close(ep[1]);
+	set_nonblock(ep[0]);
+	memset(sc, 0, sizeof(*sc));
+	sc->pid = pid;
+	sc->err = ep[0];
+	sc->sock = line;
+	sc->pool = 1;
+	sc->zygote = 1;
 	return sc;
 }
 
@@ -456,8 +485,8 @@ script_pollfds(struct pollfd *p, int max, int *first)
 	for (i = 0; i < nscripts && n + 2 <= max; i++) {
 		if (*first == -1)
 			*first = 0;
-		p[n].fd = scripts[i].sock;	/* only POLLHUP matters */
-		p[n++].events = 0;
+		p[n].fd = scripts[i].sock;	/* only POLLHUP matters, */
+		p[n++].events = scripts[i].zygote ? POLLIN : 0;	/* or the zygote's word */
 		p[n].fd = scripts[i].err;
 		p[n++].events = POLLIN;
 	}
@@ -467,18 +496,30 @@ script_pollfds(struct pollfd *p, int max, int *first)
 void
 script_events(const struct pollfd *p, int n)
 {
-	int i;
+	int i, gone = 0;
 
 	for (i = 0; i + 1 < n && i / 2 < nscripts; i += 2) {
 		struct script *sc = &scripts[i / 2];
 
 		if (p[i + 1].revents)
 			drain_err(sc);
-		if (p[i].revents & (POLLHUP | POLLERR)) {
+		if (sc->zygote && p[i].revents)
+			gone += zygote_line_read(sc);
+		else if (p[i].revents & (POLLHUP | POLLERR)) {
 			/* front hung up: the client went away, or gave up waiting. */
 			kill(-sc->pid, SIGKILL);
 		}
 	}
+	/* Removed after the walk, which follows scripts[]'s order. */
+	for (i = nscripts - 1; gone > 0 && i >= 0; i--)
+		if (scripts[i].zygote && scripts[i].exited) {
+			pid_t pid = scripts[i].pid;
+			int status = scripts[i].zstatus;
+
+			script_remove(i);
+			php_pool_exited(pid, status);
+			gone--;
+		}
 }
 
 /* Milliseconds to the next wall-clock limit, or -1; kills what is past it.
@@ -510,6 +551,135 @@ script_timeouts(void)
 
 /* ------------------------------------------------------------ FastCGI */
 
+/* ------------------------------------------------------------ the zygote */
+
+/* How long a worker waits for the zygote's answer before it starts php-cgi
+ * itself: a fork there takes about a millisecond. */
+#define ZYGOTE_WAIT_MS	2000
+
+/*
+ * Whether this pool's PHP may come from the zygote (zygote.c): its
+ * interpreter, with lockerd's settings alone.  A pool with a .htaccess's
+ * php_value (its own -d), or a php.ini in its directory (which php-cgi reads
+ * at its start, in the directory script_php_spawn() starts it in), starts
+ * its own php-cgi as before.
+ */
+static int
+zygote_fits(const struct script_req *s)
+{
+	const char	*z = zygote_interp(s->conf);
+	char		 ini[PATH_MAX];
+	struct stat	 st;
+
+	if (z == NULL || strcmp(z, s->interp->path) != 0 || s->nphp_d > 0)
+		return 0;
+	snprintf(ini, sizeof(ini), "%s/php.ini", s->docroot);
+	return stat(ini, &st) == -1 && errno == ENOENT;
+}
+
+static int
+line_put(int line, uint32_t kind, int fd, const char *data)
+{
+	struct zygote_word	 w = { .kind = kind };
+	size_t			 dlen = data != NULL ? strlen(data) + 1 : 0;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} cm;
+	struct iovec		 iov[2] = { { &w, sizeof(w) }, { (void *)data, dlen } };
+	struct msghdr		 mh = { .msg_iov = iov, .msg_iovlen = dlen ? 2 : 1,
+				    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr		*c;
+
+	if (dlen > ZW_DIR_MAX)
+		return -1;
+	memset(&cm, 0, sizeof(cm));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(line, &mh, MSG_NOSIGNAL) == -1 ? -1 : 0;
+}
+
+/*
+ * A PHP process from the zygote: its pid in our namespace, with *line our
+ * end of its line; or -1 (no zygote, or none in time), and the caller
+ * starts php-cgi itself.  The worker waits for the answer: a start, not a
+ * request, and about a millisecond.
+ */
+static pid_t
+zygote_spawn(const struct script_req *s, int lfd, int errw, int *line)
+{
+	struct zygote_word	w;
+	struct pollfd		p;
+	int			sv[2];
+
+	if (!zygote_fits(s) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if (line_put(sv[0], ZW_LISTEN, lfd, s->docroot) == -1 ||
+	    line_put(sv[0], ZW_STDERR, errw, NULL) == -1 ||
+	    msg_send(CHILD_CHAN_FD, MSG_PHP_FORK, NULL, 0, sv[1]) == -1)
+		goto fail;
+	close(sv[1]);
+	sv[1] = -1;
+	p.fd = sv[0];
+	p.events = POLLIN;
+	/* Closed unanswered: the master would not (no zygote ready). */
+	if (poll(&p, 1, ZYGOTE_WAIT_MS) != 1 ||
+	    recv(sv[0], &w, sizeof(w), 0) != (ssize_t)sizeof(w) || w.kind != ZW_PID ||
+	    w.value <= 1)
+		goto fail;
+	*line = sv[0];
+	return (pid_t)w.value;
+fail:
+	log_debug("worker: no PHP process from the zygote (%s); starting php-cgi",
+	    strerror(errno));
+	/* A process that came too late goes with the line (the zygote kills it). */
+	close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	return -1;
+}
+
+/* The zygote's word on a process's line: 1 if it ended (its status kept
+ * for script_events() to pass on), else 0. */
+static int
+zygote_line_read(struct script *sc)
+{
+	struct zygote_word	w;
+	ssize_t			n;
+
+	if (sc->exited)
+		return 0;
+	n = recv(sc->sock, &w, sizeof(w), MSG_DONTWAIT);
+	if (n == -1 && errno == EAGAIN)
+		return 0;
+	if (n == (ssize_t)sizeof(w) && w.kind == ZW_EXIT)
+		sc->zstatus = w.value;
+	else if (n == (ssize_t)sizeof(w))
+		return 0;	/* nothing else is said on it */
+	else
+		sc->zstatus = SIGKILL;	/* the zygote died, and its children with it */
+	sc->exited = 1;
+	return 1;
+}
+
+void
+script_php_kill(pid_t pid, int sig)
+{
+	struct zygote_word	w = { .kind = ZW_KILL, .value = sig };
+	int			i;
+
+	for (i = 0; i < nscripts && scripts[i].pid != pid; i++)
+		;
+	/* Outside our Landlock domain, so only its zygote may signal it. */
+	if (i < nscripts && scripts[i].zygote)
+		(void)!send(scripts[i].sock, &w, sizeof(w), MSG_DONTWAIT | MSG_NOSIGNAL);
+	else
+		kill(sig == SIGKILL ? -pid : pid, sig);
+}
+
 /*
  * One PHP process of a locker's pool (phppool.c decides how many), as the
  * locker, in the locker's sandbox, never shared with another locker: it
@@ -522,11 +692,16 @@ pid_t
 script_php_spawn(const struct script_req *s, int lfd, unsigned max_requests)
 {
 	struct script	*sc;
-	int		 ep[2];
+	int		 ep[2], line;
 	pid_t		 pid;
 
 	if (scripts_room() == -1 || pipe2(ep, O_CLOEXEC) == -1)
 		return -1;
+	if ((pid = zygote_spawn(s, lfd, ep[1], &line)) > 0) {
+		sc = script_add_zygote(pid, ep, line);
+		snprintf(sc->name, sizeof(sc->name), "%s", s->interp->path);
+		return pid;
+	}
 	if ((pid = fork()) == -1) {
 		close(ep[0]);
 		close(ep[1]);
