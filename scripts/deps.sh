@@ -16,11 +16,16 @@ set -eu
 # pebble-challtestsrv as its DNS); issue 12's tests: Debian's Apache with
 # mod_php (the .htaccess differential test) and the applications whose
 # .htaccess files lockerd must honour as Apache does (DokuWiki, MediaWiki,
-# WordPress, deployed into a locker from their packages).
+# WordPress, deployed into a locker from their packages); issue 14's SQL
+# service: libmariadb-dev (the client library sqld alone links),
+# mariadb-server (the tests' real mariadbd on a private socket),
+# mariadb-client (mariadb-dump, run as a locker for its dumps) and
+# php8.2-mysql (mysqli and PDO in lockers' pages).
 PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev libcrypt-dev media-types
       apache2-utils curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
       btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
-      apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress"
+      apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress
+      libmariadb-dev mariadb-server mariadb-client php8.2-mysql"
 if [ "${1:-}" = bench ]; then
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm"
 fi
