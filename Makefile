@@ -39,9 +39,10 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_flags.c rw_files.c rw_ht.c \
 	       htwalk.c htexpr.c htcore.c access.c access_host.c access_dns.c authbasic.c autoindex.c htdocs.c \
 	       phpini.c phprun.c \
-	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c zygote.c
+	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c zygote.c \
+	       sqlname.c sql_master.c ctl_sql.c sqlhome.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
-LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c
+LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
@@ -50,7 +51,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
-	       test_htmime
+	       test_htmime test_sqlname
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -58,7 +59,7 @@ HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/ht
 	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o \
 	       $(B)/htmime.o $(B)/htindex.o $(B)/htreqhdr.o
 
-all: $(B)/lockerd $(B)/locker $(B)/dns01-tool $(B)/liblockerd-zygote.so
+all: $(B)/lockerd $(B)/locker $(B)/lockerd-sqld $(B)/dns01-tool $(B)/liblockerd-zygote.so
 
 # The library preloaded into the PHP zygote's php-cgi (zygote.c): lockerd's
 # own sandbox code, built position-independent, every symbol hidden but
@@ -72,6 +73,15 @@ $(B)/pic/%.o: src/%.c src/*.h | $(B)/pic
 	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections -c -o $@ $<
 $(B)/liblockerd-zygote.so: $(ZYGOTE_OBJS)
 	$(CC) $(LDFLAGS) -shared -Wl,--gc-sections -Wl,-z,defs -o $@ $^ $(LDLIBS) -ldl
+
+# sqld, the SQL role, is its own program: it alone links MariaDB's client
+# library (the master and every other role do not).
+SQLD_OBJS = $(B)/sqld.o $(B)/sqlname.o $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o \
+	    $(B)/proc.o $(B)/coldstart.o $(B)/seccomp.o
+$(B)/sqld.o: src/sqld.c src/*.h | $(B)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmariadb) -c -o $@ $<
+$(B)/lockerd-sqld: $(SQLD_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmariadb libseccomp)
 
 $(B):
 	mkdir -p $(B)
@@ -120,6 +130,7 @@ $(B)/test_htaccess: tests/unit/test_htaccess.c $(HT_OBJS)
 $(B)/test_access: tests/unit/test_access.c $(HT_OBJS)
 $(B)/test_htdocs: tests/unit/test_htdocs.c $(HT_OBJS)
 $(B)/test_htmime: tests/unit/test_htmime.c $(HT_OBJS)
+$(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
 $(B)/test_hdrops: tests/unit/test_hdrops.c $(B)/hdrops.o $(B)/wire.o $(B)/http.o
@@ -132,7 +143,7 @@ unit: $(UNIT_BINS)
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
-	       fuzz_htaccess fuzz_hdrops
+	       fuzz_htaccess fuzz_hdrops fuzz_sqlname
 FUZZ_SECONDS ?= 15
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -156,6 +167,8 @@ $(B)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/wire.c src/http.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_hdrops: fuzz/fuzz_hdrops.c src/hdrops.c src/wire.c src/http.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8
+$(B)/fuzz/fuzz_sqlname: fuzz/fuzz_sqlname.c src/sqlname.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
@@ -238,6 +251,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(B)/lockerd $(DESTDIR)$(SBINDIR)/lockerd
 	install -m 0755 $(B)/locker $(DESTDIR)$(BINDIR)/locker
+	install -m 0755 $(B)/lockerd-sqld $(DESTDIR)$(SBINDIR)/lockerd-sqld
 	install -m 0644 etc/lockerd.conf.example $(DESTDIR)$(SYSCONFDIR)/lockerd.conf.example
 
 clean:

@@ -24,6 +24,7 @@
 
 #include "lockerd.h"
 #include "route.h"
+#include "sql.h"
 
 enum conf_type {
 	T_PATH,		/* absolute path */
@@ -46,6 +47,7 @@ enum conf_type {
 	T_CERT,		/* repeatable: HOST CERT KEY */
 	T_TLSPROTO,	/* TLSv1.2 and/or TLSv1.3 */
 	T_TLSFILE,	/* an absolute path, with the line that named it */
+	T_SQL,		/* sql none | sql mariadb SOCKET|HOST:PORT CREDENTIALS-FILE */
 };
 
 /* The words a T_CHOICE directive takes, in the order its error lists them. */
@@ -266,6 +268,27 @@ static const struct directive directives[] = {
 	{ "log-size", T_SIZE, F(log_size), 0, (uint64_t)1 << 40, "16m",
 	  CONF_LOCKER | CONF_LOGD, .limit = LIMIT_LOG_SIZE,
 	  .help = "size at which logd rotates a locker's error log (2 old ones kept); 0: never" },
+	/* The SQL service (issue 14): sqld administers a MariaDB. */
+	{ "sql", T_SQL, F(sql), 0, 0, "none", CONF_RESTART,
+	  "none, or mariadb SOCKET|ADDR:PORT CREDENTIALS-FILE: the MariaDB lockerd "
+	  "administers (a SOCKET named mysqld.sock, whose directory lockers see at "
+	  "/run/mysqld) and the root-only file with its admin account's user= and "
+	  "password=" },
+	{ "sql-user", T_WORD, F(sql_user), 0, 0, "lockerd-sql", CONF_RESTART,
+	  "system user sqld runs as, the only holder of MariaDB's admin account" },
+	{ "sql-timeout", T_DURATION, F(sql_timeout), 1, 600, "10s", 0,
+	  "how long `locker sql` waits for MariaDB before it fails" },
+	{ "sql-max-connections", T_UINT, F(sql_max_user_connections), 0, 100000, "30", 0,
+	  "connections a locker's database account may hold at once "
+	  "(MAX_USER_CONNECTIONS); 0: MariaDB's max_user_connections" },
+	{ "sql-max-connections-per-hour", T_UINT, F(sql_max_connections_per_hour), 0,
+	  100000000, "0", 0, "connections a locker's account may open an hour; 0: any" },
+	{ "sql-max-queries-per-hour", T_UINT, F(sql_max_queries_per_hour), 0, 1000000000,
+	  "0", 0, "statements a locker's account may run an hour; 0: any" },
+	{ "sql-max-updates-per-hour", T_UINT, F(sql_max_updates_per_hour), 0, 1000000000,
+	  "0", 0, "writing statements a locker's account may run an hour; 0: any" },
+	{ "sql-max-statement-time", T_DURATION, F(sql_max_statement_time), 0, 86400, "60s",
+	  0, "longest a locker's statement may run before MariaDB stops it; 0: no limit" },
 	{ "acme-ca", T_WORD, F(acme_ca), 0, 0, "", 0,
 	  "the ACME CA's directory URL (https://...); none: no certificates by ACME" },
 	{ "acme-ca-fallback", T_WORD, F(acme_ca_fallback), 0, 0, "", 0,
@@ -651,6 +674,39 @@ parse_dns_update(struct parse_ctx *p, struct config *c, const struct directive *
 	return 0;
 }
 
+/* sql none | sql mariadb SOCKET|ADDR:PORT CREDENTIALS-FILE.  The socket must
+ * be mysqld.sock: its directory is what lockers see at /run/mysqld. */
+static int
+parse_sql(struct parse_ctx *p, struct config *c, const struct directive *d, char **words,
+    int nwords)
+{
+	struct sql_conf	*q = &c->sql;
+	const char	*slash;
+
+	memset(q, 0, sizeof(*q));
+	if (nwords == 2 && strcmp(words[1], "none") == 0)
+		return 0;
+	if (nwords != 4 || strcmp(words[1], "mariadb") != 0)
+		return perr(p, "%s: expected none, or mariadb SOCKET|ADDR:PORT CREDENTIALS-FILE",
+		    d->name);
+	if (words[2][0] == '/') {
+		slash = strrchr(words[2], '/');
+		if (strlen(words[2]) >= sizeof(q->socket) || !str_is_printable(words[2]) ||
+		    slash == words[2] || strcmp(slash + 1, SQL_SOCKET_NAME) != 0)
+			return perr(p, "%s: the socket \"%s\" must be an absolute path ending in "
+			    "/" SQL_SOCKET_NAME " (lockers see its directory at /run/mysqld)",
+			    d->name, words[2]);
+		set_str(q->socket, sizeof(q->socket), words[2]);
+	} else if (parse_addr(p, d->name, words[2], &q->addr) == -1)
+		return -1;
+	if (words[3][0] != '/' || strlen(words[3]) >= sizeof(q->creds_file) ||
+	    !str_is_printable(words[3]))
+		return perr(p, "%s: \"%s\" is not an absolute path", d->name, words[3]);
+	set_str(q->creds_file, sizeof(q->creds_file), words[3]);
+	q->kind = SQL_MARIADB;
+	return 0;
+}
+
 /* A CONF_REPEAT directive's line; its first line replaces the default. */
 static int
 apply_list(struct parse_ctx *p, struct config *c, const struct directive *d,
@@ -828,6 +884,9 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		return apply_list(p, c, d, first, words, nwords);
 	if (d->type == T_DNSUPDATE)
 		return first ? parse_dns_update(p, c, d, words, nwords) :
+		    perr(p, "%s: given twice", d->name);
+	if (d->type == T_SQL)
+		return first ? parse_sql(p, c, d, words, nwords) :
 		    perr(p, "%s: given twice", d->name);
 	if (nwords != 2)
 		return perr(p, "%s: expected one argument", d->name);
@@ -1331,6 +1390,16 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 		break;
 	case T_ADDR:
 		put_addr(t, d->name, (const struct listen_addr *)(const void *)field, "\n");
+		break;
+	case T_SQL:
+		if (c->sql.kind == SQL_NONE)
+			put(t, "%s none\n", d->name);
+		else if (c->sql.socket[0] != '\0')
+			put(t, "%s mariadb %s %s\n", d->name, c->sql.socket, c->sql.creds_file);
+		else {
+			put_addr(t, "sql mariadb", &c->sql.addr, "");
+			put(t, " %s\n", c->sql.creds_file);
+		}
 		break;
 	case T_DNSUPDATE: {
 		const struct acme_dns_update *u = &c->acme_dns;

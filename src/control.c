@@ -175,6 +175,8 @@ client_free(struct ctl_client *c)
 		c->task->waiter = NULL;
 	if (c->proof != NULL)
 		proof_cancel(c->proof);
+	sql_cancel(c);
+	sql_job_free(c);
 	out_free(c);
 	c->kind = EV_NONE;
 	c->next = closed;
@@ -673,6 +675,12 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_LIMIT] = do_limit,
 	[CTL_CERT_LIST] = do_cert,
 	[CTL_CERT_STATUS] = do_cert,
+	[CTL_SQL_SIGNUP] = do_sql,
+	[CTL_SQL_CREATE] = do_sql,
+	[CTL_SQL_DROP] = do_sql,
+	[CTL_SQL_LIST] = do_sql,
+	[CTL_SQL_PASSWORD] = do_sql,
+	[CTL_SQL_DUMP] = do_sql,
 };
 
 /* Every row of the table has its handler: a verb added to verbs.c alone
@@ -835,7 +843,7 @@ control_timeouts(void)
 	last = now;
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->task != NULL || c->proof != NULL || c->deadline_ms == 0 ||
+		if (c->task != NULL || c->proof != NULL || c->sql != NULL || c->deadline_ms == 0 ||
 		    now < c->deadline_ms)
 			continue;
 		if (c->refused) {

@@ -65,6 +65,9 @@ void	do_status(struct ctl_client *c);
 void	do_audit(struct ctl_client *c);
 void	do_limit(struct ctl_client *c);			/* ctl_limits.c */
 void	do_cert(struct ctl_client *c);			/* ctl_certs.c */
+void	do_sql(struct ctl_client *c);			/* ctl_sql.c */
+/* ctl_sql.c: sqld's row of a list, for the job of c. */
+void	sql_row(struct ctl_client *c, const struct msg_sql_row *r);
 
 /* ------------------------------------------------------------ shared */
 

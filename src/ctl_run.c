@@ -175,6 +175,10 @@ control_task_done(struct ctl_client *c, int status)
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
 	c->task = NULL;
+	if (c->sql_job != NULL) {
+		sql_task_done(c, code);
+		return;
+	}
 	if (strcmp(c->req.subdir, "purge") == 0 && c->req.verb == CTL_REMOVE) {
 		char line[PATH_MAX + 64];
 

@@ -42,6 +42,9 @@ const struct jail_dir jail_view[] = {
 					JA_IOCTL },
 	/* Writing a file of one's own processes' (oom_score_adj, comm). */
 	{ "/proc",	JAIL_PROC,	JA_READ | JA_WRITE },
+	/* sql mariadb SOCKET: the socket's directory, where clients look for it. */
+	{ "/run/mysqld", JAIL_SQL,	JA_READ },
+	{ "/var/run/mysqld", JAIL_SQL,	JA_READ },	/* PHP's default_socket */
 	/* Not in the jail at all, and no place for lockerd's directories. */
 	{ "/sys",	JAIL_ABSENT,	0 },
 };

@@ -34,6 +34,7 @@
 #include "route.h"
 #include "quota.h"
 #include "acme.h"
+#include "sql.h"
 
 struct master	*M;
 static struct master master_state;
@@ -843,6 +844,8 @@ child_what(const struct child *c, char *buf, size_t len)
 		snprintf(buf, len, "keyd");
 	else if (c->role == ROLE_ACME)
 		snprintf(buf, len, "acme");
+	else if (c->role == ROLE_SQLD)
+		snprintf(buf, len, "sqld");
 	else
 		snprintf(buf, len, "%s %s", c->role == ROLE_WORKER ? "worker" : "task", c->locker);
 }
@@ -855,6 +858,7 @@ child_msg_role(const struct child *c)
 	case ROLE_LOGD:		return MR_LOGD;
 	case ROLE_KEYD:		return MR_KEYD;
 	case ROLE_ACME:		return MR_ACME;
+	case ROLE_SQLD:		return MR_SQLD;
 	case ROLE_WORKER:
 	case ROLE_TASK:		break;
 	}
@@ -908,6 +912,7 @@ child_read(struct child *c)
 		struct msg_log_dropped	d;
 		struct msg_acme_status	s;
 		struct msg_acme_alpn	a;
+		struct msg_sql_done	q;
 		char			buf[sizeof(struct msg_stats) +
 					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
@@ -982,6 +987,13 @@ child_read(struct child *c)
 				return;
 			}
 			break;
+		case MSG_SQL_ROW:
+		case MSG_SQL_DONE:
+			if ((why = sql_master_msg(type, &m, (size_t)n)) != NULL) {
+				child_breach(c, type, why);
+				return;
+			}
+			break;
 		default:
 			break;	/* msg_rules[] let no other through */
 		}
@@ -1003,6 +1015,8 @@ child_by_pid(pid_t pid)
 		return &M->keyd;
 	if (M->acme.pid == pid)
 		return &M->acme;
+	if (sql_child()->pid == pid)
+		return sql_child();
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid == pid)
 			return w;
@@ -1049,6 +1063,9 @@ reap(void)
 			log_debug("%s (pid %d) exited", what, (int)pid);
 		child_closed(c);
 		switch (c->role) {
+		case ROLE_SQLD:
+			sql_child_gone();
+			/* FALLTHROUGH */
 		case ROLE_FRONT:
 		case ROLE_LOGD:
 		case ROLE_KEYD:
@@ -1214,6 +1231,10 @@ check_secrets(const struct config *c, char *err, size_t errlen)
 		    c->acme_ca_bundle, strerror(errno));
 		return -1;
 	}
+	if (sql_check(c, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", config_where("sql"), why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1283,6 +1304,7 @@ stop_begin(void)
 			kill(M->fronts[i].pid, SIGTERM);
 	if (M->acme.pid > 0)
 		kill(M->acme.pid, SIGTERM);	/* an order in flight is simply left */
+	sql_stop(SIGTERM);	/* a statement in flight is MariaDB's to finish or undo */
 	spawner_stop();		/* workers are started no more */
 	zygote_stop();
 	if (M->control_fd != -1) {
@@ -1330,6 +1352,11 @@ stop_step(void)
 	if (M->acme.pid > 0) {
 		if (now_ms() > M->stop_deadline_ms)
 			kill(M->acme.pid, SIGKILL);
+		others++;
+	}
+	if (sql_child()->pid > 0) {
+		if (now_ms() > M->stop_deadline_ms)
+			sql_stop(SIGKILL);
 		others++;
 	}
 	if (others > 0)
@@ -1407,6 +1434,9 @@ restarts_due(void)
 		keyd_start();
 	if (M->acme.pid == 0 && M->acme.restart_at_ms && now >= M->acme.restart_at_ms)
 		acme_start();
+	if (sql_child()->pid == 0 && sql_child()->restart_at_ms &&
+	    now >= sql_child()->restart_at_ms)
+		sql_start();
 	for (i = 0; i < M->nfronts; i++) {
 		struct child *f = &M->fronts[i];
 
@@ -1466,6 +1496,7 @@ master_loop(void)
 		tickets_tick(&M->conf);
 		control_timeouts();
 		proof_tick();
+		sql_tick();
 		if (M->stopping && stop_step())
 			return;
 	}
@@ -1599,6 +1630,7 @@ main(int argc, char **argv)
 	M->acme.chan = -1;
 	acme_names_push();
 	acme_start();
+	sql_start();
 	spawner_start();
 	zygote_start();
 	for (i = 0; i < M->nfronts; i++) {

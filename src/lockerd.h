@@ -251,7 +251,24 @@ struct config {
 	uint32_t	tls_max_handshakes;	/* in progress, per front process */
 	char		tls_client_ca[CONF_TLS_PATH];	/* "" : none */
 	uint32_t	tls_ticket_lifetime;	/* seconds a ticket key encrypts */
+	/* The SQL service (sql.h, sqld.c, sql_master.c).  The credentials'
+	 * file name only: the admin password never enters this struct. */
+	struct sql_conf {
+		int	kind;			/* SQL_NONE, SQL_MARIADB */
+		char	socket[PATH_MAX / 4];	/* "": TCP to addr */
+		struct listen_addr addr;
+		char	creds_file[PATH_MAX / 4];
+	}		sql;
+	char		sql_user[CONF_USER_LEN];	/* sqld's */
+	uint32_t	sql_timeout;		/* seconds a request to MariaDB may take */
+	uint32_t	sql_max_user_connections;
+	uint32_t	sql_max_connections_per_hour;
+	uint32_t	sql_max_queries_per_hour;
+	uint32_t	sql_max_updates_per_hour;
+	uint32_t	sql_max_statement_time;	/* seconds */
 };
+#define SQL_NONE		0
+#define SQL_MARIADB		1
 #define TSIG_HMAC_SHA256	1
 #define TSIG_HMAC_SHA512	2
 #define ACME_CHAL_HTTP01	1
@@ -651,6 +668,12 @@ enum ctl_verb {
 	CTL_VHOST_VERIFY,	/* name, host: a pending claim proved in the DNS */
 	CTL_CERT_LIST,
 	CTL_CERT_STATUS,	/* host */
+	CTL_SQL_SIGNUP,		/* the SQL service (ctl_sql.c); argv: [DB] */
+	CTL_SQL_CREATE,
+	CTL_SQL_DROP,
+	CTL_SQL_LIST,
+	CTL_SQL_PASSWORD,
+	CTL_SQL_DUMP,
 };
 
 #define CTL_F_PURGE	0x1
@@ -857,6 +880,7 @@ enum jail_kind {
 	JAIL_SHM,		/* a tmpfs for shared memory */
 	JAIL_PROC,		/* the pid namespace's own */
 	JAIL_ABSENT,		/* not in the jail; no lockerd directory may hold it */
+	JAIL_SQL,		/* the SQL socket's directory (sql mariadb SOCKET), read-only */
 };
 /* What a locker may do below a row (landlock.c maps each to its bits). */
 #define JA_LIST		0x01	/* list directories */
@@ -979,6 +1003,7 @@ int	seccomp_enforce(void);
 int	seccomp_service(int logd, char *err, size_t errlen);	/* front's or logd's allow-list */
 int	seccomp_keyd(char *err, size_t errlen);			/* keyd's */
 int	seccomp_acme(char *err, size_t errlen);			/* the ACME client's */
+int	seccomp_sqld(char *err, size_t errlen);			/* sqld's */
 
 /* -------------------------------------------------------------- stats.c */
 /* front: count one logged request (status, locker or ""); cheap.  master_fd:

@@ -8,7 +8,7 @@
 #include "lockerd.h"
 #include "directory.h"
 
-enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD, ROLE_ACME };
+enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD, ROLE_ACME, ROLE_SQLD };
 
 /* epoll data points at one of these: the first member says what it is. */
 enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD,
@@ -16,6 +16,8 @@ enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_
 
 struct ctl_client;
 struct proof;
+struct sql_call;
+struct sql_job;
 struct outq_msg;
 
 struct child {
@@ -58,6 +60,8 @@ struct ctl_client {
 	struct ctl_request req;
 	struct child	*task;		/* the process it waits for */
 	struct proof	*proof;		/* the DNS lookup it waits for (proof.c) */
+	struct sql_call	*sql;		/* the answer of sqld it waits for (sql_master.c) */
+	struct sql_job	*sql_job;	/* a `locker sql` verb's steps (ctl_sql.c) */
 	/* Replies the socket could not take yet, sent as the client reads. */
 	struct ctl_out	*out_head, *out_tail;
 	size_t		 out_bytes;
@@ -170,6 +174,40 @@ void	acme_front_started(struct child *f);
 const char *acme_master_msg(enum msg_type type, const void *buf, size_t len);
 int	acme_status_foreach(int (*cb)(const struct acme_name *,
 	    const struct msg_acme_status *, void *), void *arg);
+
+/*
+ * sql_master.c: the master's side of sqld (sql.h).  sql_start: (re)started
+ * where `sql mariadb` is set.  sql_call: q sent with a new id, its rows and
+ * its end to row() and done_fn() later (within sql-timeout, or done_fn()
+ * says MariaDB did not answer); 0, or -1 with why (no sqld, too many).
+ * sql_cancel: c went; its answer will be dropped.  sql_check: what the
+ * configuration names exists (lockerd -t, start).
+ */
+struct msg_sql_req;
+struct msg_sql_row;
+struct msg_sql_done;
+typedef void (*sql_row_fn)(struct ctl_client *, const struct msg_sql_row *);
+typedef void (*sql_done_fn)(struct ctl_client *, const struct msg_sql_done *);
+int	sql_check(const struct config *c, char *err, size_t errlen);
+void	sql_start(void);
+void	sql_stop(int sig);
+struct child *sql_child(void);
+void	sql_child_gone(void);
+int	sql_call(struct ctl_client *c, struct msg_sql_req *q, sql_row_fn row,
+	    sql_done_fn done_fn, char *err, size_t errlen);
+void	sql_cancel(struct ctl_client *c);
+void	sql_tick(void);
+const char *sql_master_msg(enum msg_type type, const void *buf, size_t len);
+/* ctl_sql.c: a task of a `locker sql` verb ended; the job's memory freed. */
+void	sql_task_done(struct ctl_client *c, int code);
+void	sql_job_free(struct ctl_client *c);
+/* sqlhome.c: tasks as the locker, in its sandbox: my.cnf written; a dump
+ * of full_db ("" all) into ~/.sql/dumps (its path in file).  NULL: no
+ * process.  sql_task_error: what a task's exit code means (NULL: ok). */
+struct child *sql_cnf_write(const struct locker_rec *lr, const char *password);
+struct child *sql_dump_start(const struct locker_rec *lr, const char *full_db, char *file,
+	    size_t filesz);
+const char *sql_task_error(int code);
 
 /* home.c: a locker's home.  home_make: created, owned by the locker, with
  * its limit (-1 and err, nothing left behind).  home_retire: out of the

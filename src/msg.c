@@ -32,6 +32,7 @@
 #include "lockerd.h"
 #include "acme.h"
 #include "route.h"
+#include "sql.h"
 
 #ifdef __SANITIZE_ADDRESS__
 /*
@@ -62,7 +63,7 @@ __asan_default_options(void)
  */
 const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> its children: configuration, channels, limits */
-	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD, NEVER, EXACT(struct config)),
+	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD, NEVER, EXACT(struct config)),
 	ROW(MSG_ROUTES,		MR_MASTER, MR_FRONT, MUST, EXACT(uint32_t)),
 	ROW(MSG_WORKER_CHAN,	MR_MASTER, MR_FRONT, MAY, EXACT(struct msg_worker)),
 	ROW(MSG_WORKER_LIMITS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_worker)),
@@ -158,6 +159,13 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_PHP_FORK,	MR_WORKER, MR_MASTER, MUST, 0, 0),
 	ROW(MSG_ZYGOTE_FORK,	MR_MASTER, MR_ZYGOTE, MUST, EXACT(struct msg_zygote_fork)),
 	ROW(MSG_ZYGOTE_READY,	MR_ZYGOTE, MR_MASTER, NEVER, 0, 0),
+	/* master <-> sqld: the admin credentials' file, opened by root; a
+	 * typed request (never SQL text), its rows and its end (sql.h) */
+	ROW(MSG_SQL_CREDS,	MR_MASTER, MR_SQLD, MUST, 0, 0),
+	ROW(MSG_SQL_REQUEST,	MR_MASTER, MR_SQLD, NEVER, EXACT(struct msg_sql_req)),
+	ROW(MSG_SQL_ROW,	MR_SQLD, MR_MASTER, NEVER, EXACT(struct msg_sql_row)),
+	ROW(MSG_SQL_DONE,	MR_SQLD, MR_MASTER, NEVER, EXACT(struct msg_sql_done)),
+	ROW(MSG_CTL_SQL,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_sql)),
 };
 
 const char *
@@ -174,6 +182,7 @@ msg_role_name(enum msg_role r)
 	case MR_SPAWNER: return "spawner";
 	case MR_SPARE:	return "spare";
 	case MR_ZYGOTE:	return "zygote";
+	case MR_SQLD:	return "sqld";
 	}
 	return "?";
 }

@@ -31,9 +31,10 @@ enum msg_role {
 	MR_SPAWNER	= 0x80,	/* starts workers without an exec each (spawner.c) */
 	MR_SPARE	= 0x100,	/* the spawner's spare: a worker before its locker */
 	MR_ZYGOTE	= 0x200,	/* the shared pre-initialised php-cgi (zygote.c) */
+	MR_SQLD		= 0x400,	/* the SQL role: the only holder of MariaDB's admin account */
 };
 #define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME | \
-			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE)
+			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -105,6 +106,11 @@ enum msg_type {
 	MSG_PHP_FORK,		/* fd = a worker's line to the zygote (zygote.h) */
 	MSG_ZYGOTE_FORK,	/* struct msg_zygote_fork, fd = that line */
 	MSG_ZYGOTE_READY,	/* the zygote's PHP has started: it takes forks */
+	MSG_SQL_CREDS,		/* fd = sql's admin credentials file, read-only */
+	MSG_SQL_REQUEST,	/* struct msg_sql_req: one operation, no SQL text */
+	MSG_SQL_ROW,		/* struct msg_sql_row: a database of a LIST */
+	MSG_SQL_DONE,		/* struct msg_sql_done: the request's end */
+	MSG_CTL_SQL,		/* struct ctl_sql */
 	MSG_MAX
 };
 

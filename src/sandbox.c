@@ -348,6 +348,7 @@ mountpoint_mode(enum jail_kind kind)
 	switch (kind) {
 	case JAIL_HOME:
 	case JAIL_DEV:
+	case JAIL_SQL:
 		return 0755;
 	case JAIL_TMP:
 		return 01777;
@@ -375,7 +376,8 @@ setup_mountpoints(const struct sandbox_spec *s, char *err, size_t errlen)
 			continue;
 		jail_path(path, sizeof(path), jail_dir_path(j, s->home));
 		/* The home's path may run through directories the skeleton lacks. */
-		if ((j->kind == JAIL_HOME ? mkdir_p(path, mode) : mkdir(path, mode)) == -1)
+		if ((j->kind == JAIL_HOME || j->kind == JAIL_SQL ? mkdir_p(path, mode) :
+		    mkdir(path, mode)) == -1)
 			return errno_fail(err, errlen, "mkdir %s", path + strlen(JAIL));
 	}
 	return 0;
@@ -467,6 +469,31 @@ setup_dev(const char *dev, char *err, size_t errlen)
 }
 
 /*
+ * sql mariadb SOCKET: the socket's directory, bound read-only (a socket
+ * there can still be connected to) where MariaDB's clients look by
+ * default; the directory, not the socket, so a MariaDB that restarts and
+ * makes a new socket is found.  Nothing with TCP or without sql.
+ */
+static int
+setup_sql(const struct config *c, const char *path, char *err, size_t errlen)
+{
+	char	src[PATH_MAX], dst[PATH_MAX], *slash;
+
+	if (c->sql.kind == SQL_NONE || c->sql.socket[0] == '\0')
+		return 0;
+	snprintf(src, sizeof(src), "%s", c->sql.socket);
+	if ((slash = strrchr(src, '/')) == NULL || slash == src)
+		return 0;
+	*slash = '\0';
+	jail_path(dst, sizeof(dst), path);
+	if (mount(src, dst, NULL, MS_BIND, NULL) == -1 ||
+	    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, NULL) == -1)
+		return errno_fail(err, errlen, "bind %s on %s", src, path);
+	return 0;
+}
+
+/*
  * What is mounted after the skeleton turns read-only, row by row of
  * jail_view[]: the locker's home at its usual path, its tmp/ as /tmp,
  * /dev, /dev/shm (on /dev's mount point, though /dev is read-only by
@@ -506,6 +533,10 @@ setup_mounts(const struct sandbox_spec *s, int home, char *err, size_t errlen)
 			if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			    NULL) == -1)
 				return errno_fail(err, errlen, "mount %s", j->path);
+			break;
+		case JAIL_SQL:
+			if (setup_sql(s->conf, j->path, err, errlen) == -1)
+				return -1;
 			break;
 		default:
 			break;	/* part of the skeleton, or not in the jail */

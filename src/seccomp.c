@@ -361,3 +361,21 @@ seccomp_service(int logd, char *err, size_t errlen)
 {
 	return load_list(service_base, logd ? logd_extra : front_extra, err, errlen);
 }
+
+/*
+ * sqld's: the base, and what a MariaDB client needs to connect (a Unix
+ * or TCP socket, poll for its timeouts).  No file is opened (its root is
+ * the socket's directory), no exec, fork, ptrace, mount or change of ids.
+ */
+static const char *const sqld_extra[] = {
+	"poll", "ppoll", "select", "pselect6",
+	"socket", "connect", "shutdown", "setsockopt", "getsockopt", "getsockname",
+	"getpeername", "sendto", "recvfrom", "writev", "readv", "uname", "ioctl",
+	NULL
+};
+
+int
+seccomp_sqld(char *err, size_t errlen)
+{
+	return load_list(service_base, sqld_extra, err, errlen);
+}

@@ -70,6 +70,25 @@ const struct verb verbs[] = {
 	  "all; others: the service's and their lockers' vhosts')" },
 	{ .name = "cert status", .id = CTL_CERT_STATUS, .who = WHO_ANYONE, .args = "HOST",
 	  .help = "one certificate's state (as cert list)" },
+	{ .name = "sql signup", .id = CTL_SQL_SIGNUP, .who = WHO_ADMIN, .flags = VERB_CHANGE,
+	  .args = "NAME",
+	  .help = "a MariaDB account for NAME, allowed only on databases NAME+...; its "
+	  "password in ~/.sql/my.cnf (admins)" },
+	{ .name = "sql create", .id = CTL_SQL_CREATE, .who = WHO_ADMIN, .flags = VERB_CHANGE,
+	  .args = "NAME DB", .help = "create database NAME+DB (admins)" },
+	{ .name = "sql drop", .id = CTL_SQL_DROP, .who = WHO_ADMIN, .flags = VERB_CHANGE,
+	  .opts = VOPT_PURGE, .args = "NAME DB [--purge]",
+	  .help = "drop database NAME+DB, kept as a dump in ~/.sql/dumps unless --purge "
+	  "(admins)" },
+	{ .name = "sql list", .id = CTL_SQL_LIST, .who = WHO_ADMIN, .flags = VERB_ANY_ALL,
+	  .args = "[NAME]", .help = "databases with their sizes (admins; without NAME: yours)" },
+	{ .name = "sql password", .id = CTL_SQL_PASSWORD, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE, .args = "NAME",
+	  .help = "a new random password for NAME's account, written to ~/.sql/my.cnf (admins)" },
+	{ .name = "sql dump", .id = CTL_SQL_DUMP, .who = WHO_ADMIN, .flags = VERB_CHANGE,
+	  .args = "NAME [DB]",
+	  .help = "a consistent dump of NAME+DB (or every database of NAME) into "
+	  "~/.sql/dumps (admins)" },
 	{ .name = NULL }
 };
 

@@ -1,0 +1,351 @@
+/*
+ * ctl_sql.c: `locker sql ...` (issue 14), for a locker's admins: signup,
+ * create, drop, list, password, dump.  Each verb is a short chain of
+ * steps, each answered later through the master's loop, never waited for:
+ * a request to sqld (sql_master.c), a task as the locker in its sandbox
+ * (sqlhome.c: my.cnf, mariadb-dump), and done().
+ *
+ *   signup, password   sqld makes or changes the account -> my.cnf written
+ *   create             sqld
+ *   drop               sqld lists (does it exist?) -> the dump -> sqld drops
+ *   drop --purge       sqld drops
+ *   dump               (sqld lists) -> the dump
+ *   list               sqld's rows, each shown to whoever may see its locker
+ *
+ * Names are checked here with sql.h's validator before sqld hears of them
+ * (and again by the CLI before, and by sqld after).  The order of the steps
+ * is what keeps a crash harmless: a drop's dump is whole (fsync'd) before
+ * the database goes; a signup that stopped half-way is completed by the
+ * next (sqld.c); a password MariaDB has but my.cnf lacks is mended by
+ * `locker sql password`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "sql.h"
+
+enum sql_step { SJ_SQLD = 1, SJ_CHECK, SJ_TASK, SJ_DROP };
+
+struct sql_job {
+	struct locker_rec	 lr;
+	enum sql_step		 step;
+	char			 password[SQL_PASSWORD_MAX + 1];
+	char			 db[SQL_DB_MAX + 1];	/* the NAME part */
+	char			 full[SQL_DB_MAX + 1];	/* LOCKER+NAME, "" for none */
+	char			 file[512];
+	int			 found;			/* SJ_CHECK: full was listed */
+	unsigned		 rows;
+};
+
+static void	job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d);
+
+void
+sql_job_free(struct ctl_client *c)
+{
+	if (c->sql_job != NULL) {
+		explicit_bzero(c->sql_job->password, sizeof(c->sql_job->password));
+		free(c->sql_job);
+	}
+	c->sql_job = NULL;
+}
+
+static void
+finish(struct ctl_client *c, int code, const char *msg)
+{
+	sql_job_free(c);
+	if (msg != NULL && msg[0] != '\0')
+		done(c, code, "%s", msg);
+	else
+		done(c, code, NULL);
+}
+
+/* One MSG_CTL_SQL for a file the verb wrote (or a database it made). */
+static void
+tell(struct ctl_client *c, const char *db, const char *file)
+{
+	struct ctl_sql	 s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.locker, sizeof(s.locker), "%s", c->sql_job->lr.name);
+	snprintf(s.db, sizeof(s.db), "%s", db);
+	snprintf(s.file, sizeof(s.file), "%s", file);
+	reply(c, MSG_CTL_SQL, &s, sizeof(s));
+}
+
+static int
+ask(struct ctl_client *c, enum sql_op op, const char *locker)
+{
+	struct sql_job		*j = c->sql_job;
+	struct msg_sql_req	 q;
+	char			 err[256];
+
+	memset(&q, 0, sizeof(q));
+	q.op = op;
+	snprintf(q.locker, sizeof(q.locker), "%s", locker);
+	snprintf(q.db, sizeof(q.db), "%s", j->db);
+	snprintf(q.password, sizeof(q.password), "%s", j->password);
+	q.lim.max_user_connections = M->conf.sql_max_user_connections;
+	q.lim.max_connections_per_hour = M->conf.sql_max_connections_per_hour;
+	q.lim.max_queries_per_hour = M->conf.sql_max_queries_per_hour;
+	q.lim.max_updates_per_hour = M->conf.sql_max_updates_per_hour;
+	q.lim.max_statement_time = M->conf.sql_max_statement_time;
+	if (sql_call(c, &q, sql_row, job_sqld_done, err, sizeof(err)) == -1) {
+		explicit_bzero(&q, sizeof(q));
+		finish(c, 1, err);
+		return -1;
+	}
+	explicit_bzero(&q, sizeof(q));
+	return 0;
+}
+
+static void
+start_task(struct ctl_client *c, struct child *t)
+{
+	if (t == NULL) {
+		finish(c, 1, "cannot start a process as the locker");
+		return;
+	}
+	c->sql_job->step = SJ_TASK;
+	c->task = t;
+	t->waiter = c;
+}
+
+static void
+start_dump(struct ctl_client *c)
+{
+	struct sql_job *j = c->sql_job;
+
+	start_task(c, sql_dump_start(&j->lr, j->full, j->file, sizeof(j->file)));
+}
+
+/* A row of a list: to the client if it may see that locker's databases. */
+void
+sql_row(struct ctl_client *c, const struct msg_sql_row *r)
+{
+	struct sql_job	*j = c->sql_job;
+	struct ctl_sql	 s;
+	char		 locker[LOCKER_NAME_MAX + 1], db[SQL_DB_MAX + 1];
+
+	if (j == NULL || sql_db_split(r->db, locker, sizeof(locker), db, sizeof(db)) == -1)
+		return;
+	if (j->step == SJ_CHECK) {
+		j->found |= strcmp(r->db, j->full) == 0;
+		return;
+	}
+	if (!caller_may(c, locker))
+		return;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.locker, sizeof(s.locker), "%s", locker);
+	snprintf(s.db, sizeof(s.db), "%s", r->db);
+	s.bytes = r->bytes;
+	s.tables = r->tables;
+	j->rows++;
+	reply(c, MSG_CTL_SQL, &s, sizeof(s));
+}
+
+/* sqld answered the job's current request. */
+static void
+job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d)
+{
+	struct sql_job	*j = c->sql_job;
+	char		 line[600];
+
+	if (j == NULL)
+		return;
+	if (d->status != SQL_OK) {
+		finish(c, d->status == SQL_E_DOWN ? 69 : 1, d->message);
+		return;
+	}
+	switch (c->req.verb) {
+	case CTL_SQL_SIGNUP:
+	case CTL_SQL_PASSWORD:
+		/* MariaDB has the password: now the locker's file. */
+		start_task(c, sql_cnf_write(&j->lr, j->password));
+		explicit_bzero(j->password, sizeof(j->password));
+		return;
+	case CTL_SQL_CREATE:
+		tell(c, j->full, "");
+		snprintf(line, sizeof(line), "created database %s", j->full);
+		text(c, line);
+		finish(c, 0, NULL);
+		return;
+	case CTL_SQL_DROP:
+	case CTL_SQL_DUMP:
+		if (j->step == SJ_CHECK) {
+			if (!j->found) {
+				snprintf(line, sizeof(line), "no database %s", j->full);
+				finish(c, 1, line);
+				return;
+			}
+			if (c->req.verb == CTL_SQL_DROP && (c->req.flags & CTL_F_PURGE)) {
+				j->step = SJ_DROP;
+				ask(c, SQL_OP_DROP, j->lr.name);
+				return;
+			}
+			start_dump(c);
+			return;
+		}
+		snprintf(line, sizeof(line), "dropped database %s", j->full);
+		if (j->file[0] != '\0')
+			tell(c, j->full, j->file);
+		text(c, line);
+		finish(c, 0, NULL);
+		return;
+	default:	/* CTL_SQL_LIST */
+		finish(c, 0, NULL);
+		return;
+	}
+}
+
+/* A task of the job's ended (control_task_done()): its exit code. */
+void
+sql_task_done(struct ctl_client *c, int code)
+{
+	struct sql_job	*j = c->sql_job;
+	const char	*why = sql_task_error(code);
+	char		 line[700];
+
+	if (j == NULL) {
+		done(c, code, NULL);
+		return;
+	}
+	if (why != NULL) {
+		if (c->req.verb == CTL_SQL_SIGNUP || c->req.verb == CTL_SQL_PASSWORD)
+			snprintf(line, sizeof(line), "the account's new password is set, but "
+			    "~/.sql/my.cnf was not written: %s; then: locker sql password %s",
+			    why, j->lr.name);
+		else if (c->req.verb == CTL_SQL_DROP)
+			snprintf(line, sizeof(line), "%s; database %s not dropped (--purge drops "
+			    "it without a dump)", why, j->full);
+		else
+			snprintf(line, sizeof(line), "%s", why);
+		finish(c, 1, line);
+		return;
+	}
+	if (c->req.verb == CTL_SQL_DROP) {
+		j->step = SJ_DROP;
+		ask(c, SQL_OP_DROP, j->lr.name);
+		return;
+	}
+	if (c->req.verb == CTL_SQL_DUMP) {
+		tell(c, j->full, j->file);
+		snprintf(line, sizeof(line), "dumped %s into %s", j->full[0] ? j->full :
+		    "every database", j->file);
+	} else {
+		char home[PATH_MAX];
+
+		locker_home(j->lr.name, home, sizeof(home));
+		snprintf(j->file, sizeof(j->file), "%s/%s/%s", home, SQL_CNF_DIR, SQL_CNF_FILE);
+		tell(c, "", j->file);
+		snprintf(line, sizeof(line), "%s: account %s, password in %s",
+		    c->req.verb == CTL_SQL_SIGNUP ? "signed up" : "new password", j->lr.name,
+		    j->file);
+	}
+	text(c, line);
+	finish(c, 0, NULL);
+}
+
+/* The request's DB argument (argv[0]), or "" when it has none. */
+static int
+db_arg(struct ctl_client *c, char *out, size_t outsz)
+{
+	const char *a = c->req.argv;
+
+	out[0] = '\0';
+	if (c->req.argc == 0)
+		return 0;
+	if (c->req.argc != 1 || memchr(a, '\0', sizeof(c->req.argv)) == NULL ||
+	    strlen(a) >= outsz) {
+		done(c, 2, "expected one database name");
+		return -1;
+	}
+	snprintf(out, outsz, "%s", a);
+	return 0;
+}
+
+static const char *
+audit_action(uint32_t verb)
+{
+	switch (verb) {
+	case CTL_SQL_SIGNUP:	return "sql signup";
+	case CTL_SQL_CREATE:	return "sql create";
+	case CTL_SQL_DROP:	return "sql drop";
+	case CTL_SQL_PASSWORD:	return "sql password";
+	case CTL_SQL_DUMP:	return "sql dump";
+	}
+	return NULL;
+}
+
+void
+do_sql(struct ctl_client *c)
+{
+	struct sql_job	*j;
+	const char	*action = audit_action(c->req.verb);
+	char		 err[256];
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		done(c, 1, "out of memory");
+		return;
+	}
+	c->sql_job = j;
+	j->step = SJ_SQLD;
+	if (c->req.verb == CTL_SQL_LIST && c->req.name[0] == '\0') {
+		/* every database; rows are shown only for the caller's lockers */
+		ask(c, SQL_OP_LIST, "");
+		return;
+	}
+	if (locker_get(c, &j->lr) == -1) {
+		sql_job_free(c);
+		return;
+	}
+	if (db_arg(c, j->db, sizeof(j->db)) == -1) {
+		sql_job_free(c);
+		return;
+	}
+	/* The one validator, before anything else hears of the names. */
+	if (!sql_word_ok(j->lr.name, LOCKER_NAME_MAX) || (j->db[0] != '\0' &&
+	    sql_db_name(j->lr.name, j->db, j->full, sizeof(j->full), err, sizeof(err)) == -1)) {
+		if (!sql_word_ok(j->lr.name, LOCKER_NAME_MAX))
+			snprintf(err, sizeof(err), "locker name %s cannot be a database account",
+			    j->lr.name);
+		finish(c, 2, err);
+		return;
+	}
+	if ((c->req.verb == CTL_SQL_CREATE || c->req.verb == CTL_SQL_DROP) && j->db[0] == '\0') {
+		finish(c, 2, "expected a database name");
+		return;
+	}
+	if (action != NULL && dir_audit(M->dir, action, j->lr.name, j->full, err,
+	    sizeof(err)) == -1) {
+		finish(c, 1, err);
+		return;
+	}
+	switch (c->req.verb) {
+	case CTL_SQL_SIGNUP:
+	case CTL_SQL_PASSWORD:
+		if (sql_password_new(j->password, sizeof(j->password)) == -1) {
+			finish(c, 1, "no random numbers for a password");
+			return;
+		}
+		ask(c, c->req.verb == CTL_SQL_SIGNUP ? SQL_OP_SIGNUP : SQL_OP_PASSWORD,
+		    j->lr.name);
+		return;
+	case CTL_SQL_CREATE:
+		ask(c, SQL_OP_CREATE, j->lr.name);
+		return;
+	case CTL_SQL_DROP:
+	case CTL_SQL_DUMP:
+		if (c->req.verb == CTL_SQL_DUMP && j->db[0] == '\0') {
+			start_dump(c);
+			return;
+		}
+		j->step = SJ_CHECK;
+		ask(c, SQL_OP_LIST, j->lr.name);
+		return;
+	default:	/* CTL_SQL_LIST of one locker */
+		ask(c, SQL_OP_LIST, j->lr.name);
+		return;
+	}
+}

@@ -1,0 +1,119 @@
+/*
+ * sql.h: the SQL service (issue 14): one MariaDB account per locker, its
+ * databases named LOCKER+NAME, administered by sqld (sqld.c), the only
+ * process that holds the admin credentials and links the MariaDB client.
+ *
+ * The master sends sqld bounded, typed requests (struct msg_sql_req, a row
+ * of msg_rules[]); sqld answers each with rows (struct msg_sql_row) and one
+ * end (struct msg_sql_done).  No SQL text ever travels: a request names an
+ * operation, a locker, a database and a password, each of which passes
+ * sql_word_ok() at the CLI, in the master and again in sqld.
+ */
+#ifndef LOCKERD_SQL_H
+#define LOCKERD_SQL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "route.h"	/* LOCKER_NAME_MAX */
+
+#define SQL_DB_MAX		64	/* MariaDB's longest database name */
+#define SQL_PASSWORD_LEN	24	/* of letters and digits: ~142 bits */
+#define SQL_PASSWORD_MAX	64
+#define SQL_SEP			'+'	/* LOCKER+NAME */
+#define SQL_SOCKET_NAME		"mysqld.sock"
+#define SQL_JAIL_DIR		"/run/mysqld"	/* where lockers find the socket */
+#define SQL_CNF_DIR		".sql"		/* in a locker's home */
+#define SQL_CNF_FILE		"my.cnf"
+#define SQL_DUMP_DIR		"dumps"		/* ~/.sql/dumps/ */
+
+/*
+ * The one validator: 1 if s is 1..max characters of letters, digits, '_'
+ * and '-' (no quote, backtick, '%', NUL, '+' or space can pass), else 0.
+ * Account names, the NAME part of a database and passwords all go through
+ * it; a full database name is two such words joined by SQL_SEP.
+ */
+int	sql_word_ok(const char *s, size_t max);
+/*
+ * LOCKER+DB into out (SQL_DB_MAX + 1 bytes): 0, or -1 with why in err
+ * ("database name ...: only letters, digits, _ and -").
+ */
+int	sql_db_name(const char *locker, const char *db, char *out, size_t outsz,
+	    char *err, size_t errlen);
+/* A full name back into its locker and its part: 0, or -1 if it is none. */
+int	sql_db_split(const char *full, char *locker, size_t lsz, char *db, size_t dsz);
+/*
+ * s with '_', '%' and '\' escaped by '\', for a LIKE pattern or a GRANT's
+ * database pattern (in both '_' matches any character: locker a_b's
+ * `a_b+%` would match axb+...).  0, or -1 if out is too small.
+ */
+int	sql_like_escape(const char *s, char *out, size_t outsz);
+/*
+ * The admin credentials file (`[client]`, `user=`, `password=`; `#` and
+ * `;` comments), text[0..len): 0 with both set, or -1 with why in err.
+ */
+int	sql_creds_parse(const char *text, size_t len, char *user, size_t usz, char *password,
+	    size_t psz, char *err, size_t errlen);
+/* A random password of SQL_PASSWORD_LEN letters and digits: 0, or -1. */
+int	sql_password_new(char *out, size_t outsz);
+
+enum sql_op {
+	SQL_OP_SIGNUP = 1,	/* the account, its grant on LOCKER+%, its limits */
+	SQL_OP_PASSWORD,	/* a new password (and the limits again) */
+	SQL_OP_CREATE,		/* CREATE DATABASE LOCKER+DB */
+	SQL_OP_DROP,		/* DROP DATABASE LOCKER+DB */
+	SQL_OP_LIST,		/* rows: each database of locker ("": all) with its size */
+	SQL_OP_ACCOUNT,		/* done: 0 if locker has an account, SQL_E_NOTFOUND if not */
+};
+
+/* Per-account resource limits (MariaDB's WITH ...), from the configuration. */
+struct sql_limits {
+	uint32_t	max_user_connections;
+	uint32_t	max_connections_per_hour;
+	uint32_t	max_queries_per_hour;
+	uint32_t	max_updates_per_hour;
+	uint32_t	max_statement_time;	/* seconds; 0: none */
+};
+
+struct msg_sql_req {
+	uint32_t	id;
+	uint32_t	op;			/* enum sql_op */
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		db[SQL_DB_MAX + 1];	/* the NAME part, "" for none */
+	char		password[SQL_PASSWORD_MAX + 1];
+	struct sql_limits lim;
+};
+
+struct msg_sql_row {
+	uint32_t	id;
+	char		db[SQL_DB_MAX + 1];	/* the full name */
+	uint64_t	bytes;			/* data + indexes, information_schema's */
+	uint32_t	tables;
+};
+
+#define SQL_OK		0
+#define SQL_E_DOWN	1	/* MariaDB cannot be reached, or did not answer */
+#define SQL_E_EXISTS	2
+#define SQL_E_NOTFOUND	3
+#define SQL_E_REFUSED	4	/* MariaDB refused the statement */
+#define SQL_E_INVALID	5	/* a name sqld's own check refused */
+
+struct msg_sql_done {
+	uint32_t	id;
+	int32_t		status;			/* SQL_OK or SQL_E_* */
+	char		message[256];
+};
+
+/* One database in `locker sql list`, or the file a verb wrote. */
+struct ctl_sql {
+	char		locker[LOCKER_NAME_MAX + 1];
+	char		db[SQL_DB_MAX + 1];	/* "" for a file only */
+	uint64_t	bytes;
+	uint32_t	tables;
+	char		file[512];		/* a dump or my.cnf, "" for none */
+};
+
+/* sqld.c */
+int	sqld_main(void);
+
+#endif
