@@ -112,7 +112,8 @@ db_connect(char *err, size_t errlen)
 		port = (unsigned)atoi(S.conf.sql.addr.port);
 	}
 	if (mysql_real_connect(S.db, host, S.user, S.password, NULL, port, sock, 0) == NULL) {
-		snprintf(err, errlen, "MariaDB: %s", mysql_error(S.db));
+		snprintf(err, errlen, "MariaDB did not answer, or refused the connection: %s",
+		    mysql_error(S.db));
 		disconnect();
 		return -1;
 	}

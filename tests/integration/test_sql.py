@@ -176,3 +176,181 @@ def test_php_mysqli_and_pdo_through_the_jails_socket(sq):
     status, _, body = get(sq.port, "/db.php?db=web", "alice.test.example")
     assert status == 200, (body, error_log(sq, "alice"))
     assert body.decode() == "mysqli=from mysqli\npdo=from PDO\ncount=2\n", body
+
+
+# ------------------------------------------------------------ hostile lockers
+
+BOB_PROBE = r"""<?php
+mysqli_report(MYSQLI_REPORT_OFF);
+$ini = parse_ini_file(__DIR__ . '/../.sql/my.cnf', true)['client'];
+$out = [];
+// bob's own account, on alice's database
+$m = @new mysqli('localhost', $ini['user'], $ini['password']);
+$out['own'] = $m->connect_errno ? 'connect ' . $m->connect_error : 'ok';
+$out['use_alice'] = $m->select_db('alice+web') ? 'ok' : $m->error;
+$r = $m->query('SELECT * FROM `alice+web`.kv');
+$out['read_alice'] = $r ? 'ok' : $m->error;
+$out['create_alice'] = $m->query('CREATE DATABASE `alice+bobs`') ? 'ok' : $m->error;
+$out['create_wild'] = $m->query('CREATE DATABASE `bobx`') ? 'ok' : $m->error;
+$out['grant'] = $m->query("GRANT ALL ON `alice+web`.* TO 'bob'@'localhost'") ? 'ok' : $m->error;
+$out['mysql_user'] = $m->query('SELECT * FROM mysql.global_priv') ? 'ok' : $m->error;
+$r = $m->query('SHOW DATABASES');
+$out['databases'] = $r ? implode(',', array_column($r->fetch_all(), 0)) : $m->error;
+// the admin account, MariaDB's root by its socket, alice's my.cnf
+$a = @new mysqli('localhost', 'lockerd_admin', '');
+$out['admin'] = $a->connect_errno ? 'refused' : 'ok';
+$a = @new mysqli('localhost', 'root', '');
+$out['root'] = $a->connect_errno ? 'refused' : 'ok';
+$out['alice_cnf'] = @file_get_contents($_GET['alice'] . '/.sql/my.cnf') === false ? 'unreadable' : 'read';
+$out['admin_cnf'] = @file_get_contents($_GET['creds']) === false ? 'unreadable' : 'read';
+echo json_encode($out);
+"""
+
+
+def test_hostile_bob_cannot_reach_alices_databases_or_the_admin(sq):
+    """bob's account, bob's scripts: nothing of alice's, nothing of the admin's."""
+    signed_up(sq, "alice")
+    sq.locker("sql", "create", "alice", "web", check=False)
+    status, _, body = get(sq.port, "/db.php?db=web", "alice.test.example")
+    assert status == 200, body
+    signed_up(sq, "bob")
+    sq.put("bob", "probe.php", BOB_PROBE)
+    status, _, body = get(sq.port, "/probe.php?alice=" + sq.info("alice")["home"] +
+                          "&creds=" + sq.mariadb.creds_file, "bob.test.example")
+    assert status == 200, (body, error_log(sq, "bob"))
+    out = json.loads(body)
+    assert out["own"] == "ok", out
+    for k in ("use_alice", "read_alice", "create_alice", "create_wild", "grant", "mysql_user"):
+        assert "denied" in out[k], (k, out)
+    assert "alice" not in out["databases"], out
+    assert out["admin"] == "refused" and out["root"] == "refused", out
+    assert out["alice_cnf"] == "unreadable" and out["admin_cnf"] == "unreadable", out
+    # and from outside any sandbox, with bob's password: the same refusal
+    b = cnf(sq, "bob")
+    r = sq.mariadb.query("bob", b["password"], "SELECT * FROM `alice+web`.kv")
+    assert r.returncode != 0 and "denied" in r.stderr
+
+
+def test_hostile_sql_symlink_to_etc_changes_nothing_outside(sq):
+    """alice makes ~/.sql a symlink to /etc: lockerd writes as alice, beneath
+    her home, without following it; /etc is untouched."""
+    import shutil
+    signed_up(sq, "alice")
+    info = sq.info("alice")
+    sqldir = os.path.join(info["home"], ".sql")
+    keep = sqldir + ".kept"
+    shutil.move(sqldir, keep)
+    etc_before = sorted(os.listdir("/etc"))
+    os.symlink("/etc", sqldir)
+    os.lchown(sqldir, info["uid"], info["gid"])
+    try:
+        for verb in (("password", "alice"), ("dump", "alice")):
+            r = sq.locker("sql", *verb, check=False)
+            assert r.returncode == 1 and "not a directory of the locker's" in r.stderr, r.stderr
+        assert sorted(os.listdir("/etc")) == etc_before
+        assert not os.path.exists("/etc/my.cnf") and not os.path.exists("/etc/dumps")
+    finally:
+        os.unlink(sqldir)
+        shutil.move(keep, sqldir)
+    # mended by the next password
+    sq.locker("sql", "password", "alice")
+    assert sq.mariadb.query("alice", cnf(sq, "alice")["password"], "SELECT 1").returncode == 0
+
+
+def test_hostile_my_cnf_as_a_symlink_is_replaced_not_followed(sq):
+    """~/.sql/my.cnf a symlink to a file of root's: the new my.cnf replaces
+    the link; the file it pointed at is unchanged."""
+    signed_up(sq, "alice")
+    info = sq.info("alice")
+    path = os.path.join(info["home"], ".sql", "my.cnf")
+    victim = os.path.join(sq.dir, "victim")
+    with open(victim, "w") as f:
+        f.write("root's\n")
+    os.unlink(path)
+    os.symlink(victim, path)
+    os.lchown(path, info["uid"], info["gid"])
+    sq.locker("sql", "password", "alice")
+    assert not os.path.islink(path)
+    with open(victim) as f:
+        assert f.read() == "root's\n"
+    assert os.stat(path).st_uid == info["uid"]
+
+
+def test_hostile_names_with_sql_in_them_are_refused_everywhere(sq):
+    """A quote, a backtick, a % or a NUL never reaches sqld."""
+    for args in (("create", "alice", "w'); DROP DATABASE mysql; --"),
+                 ("drop", "alice", "%"), ("dump", "alice", "x`"),
+                 ("create", "alice", "a_b%")):
+        r = sq.locker("sql", *args, check=False)
+        assert r.returncode == 2, (args, r.stderr)
+    assert sq.mariadb.root("SHOW DATABASES LIKE 'mysql'").stdout.strip() == "mysql"
+
+
+def test_the_admins_of_another_locker_are_refused(sq):
+    """Only a locker's admins (and root) may run its sql verbs."""
+    from conftest import login_users, as_user, refused
+    with login_users(["sqlmallory"], "lockerd sql test"):
+        for args in (("signup", "alice"), ("password", "alice"), ("dump", "alice"),
+                     ("create", "alice", "x"), ("list", "alice")):
+            refused(as_user(sq, "sqlmallory", "sql", *args), "alice")
+        # without a NAME: only their own lockers' databases, none here
+        r = as_user(sq, "sqlmallory", "--json", "sql", "list")
+        assert r.returncode == 0 and json.loads(r.stdout) == [], r.stderr
+
+
+def test_200_connections_of_alice_leave_bob_able_to_connect(sq):
+    """sql-max-connections (20 here) holds alice to her share."""
+    a = signed_up(sq, "alice")
+    b = signed_up(sq, "bob")
+    script = ("mysqli_report(MYSQLI_REPORT_OFF); $ok = 0; $h = [];"
+              "for ($i = 0; $i < 200; $i++) { $m = @new mysqli('localhost', 'alice', "
+              f"'{a['password']}', '', 0, '{sq.mariadb.socket}');"
+              "if (!$m->connect_errno) { $ok++; $h[] = $m; } }"
+              "echo $ok, \"\\n\"; fflush(STDOUT); sleep(20);")
+    p = subprocess.Popen(["php", "-r", script], stdout=subprocess.PIPE, text=True)
+    try:
+        held = int(p.stdout.readline())
+        assert held == 20, held
+        r = sq.mariadb.query("bob", b["password"], "SELECT 1")
+        assert r.returncode == 0, r.stderr
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_a_stopped_mariadb_fails_the_request_in_bounds_and_pages_go_on(sq):
+    """MariaDB stopped (SIGSTOP): `locker sql` fails within sql-timeout's
+    bound with a clear message; the master answers other verbs and pages
+    are served meanwhile; all is well once it runs again."""
+    signed_up(sq, "alice")
+    sq.put("alice", "static.txt", "still here\n", mode=0o644)
+    sq.mariadb.pause()
+    try:
+        t0 = time.monotonic()
+        p = subprocess.Popen([os.path.join(sq.build, "locker"), "-c", sq.conf, "sql", "list",
+                              "alice"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        # the master's loop is not blocked: another verb and a page, now
+        assert sq.locker("info", "alice", "--json").returncode == 0
+        assert get(sq.port, "/static.txt", "alice.test.example")[2] == b"still here\n"
+        out, err = p.communicate(timeout=3 * SQL_TIMEOUT * 3 + 10)
+        assert p.returncode == 69 and "did not answer" in err, (p.returncode, err)
+        print(f"a stopped MariaDB: `locker sql list` failed after {time.monotonic() - t0:.1f} s "
+              f"(sql-timeout {SQL_TIMEOUT}s)")
+    finally:
+        sq.mariadb.resume()
+    assert sq.locker("sql", "list", "alice").returncode == 0
+
+
+def test_sqld_killed_is_restarted(sq):
+    import signal
+    pid = sq.pids("sqld")[0]
+    os.kill(pid, signal.SIGKILL)
+
+    def again():
+        p = sq.pids("sqld")
+        return p and p[0] != pid
+    from conftest import wait_for
+    assert wait_for(again, within=10)
+    assert wait_for(lambda: sq.locker("sql", "list", "alice", check=False).returncode == 0,
+                    within=10)
