@@ -939,3 +939,70 @@ def test_cgroups_go_with_the_lockers(build_dir):
 # CGI is not in this suite yet: when mallory's scripts run over HTTP, the
 # same attacks go through http://mallory.test.example/attack.cgi, and the
 # poisoning cases (header splitting, a worker answering garbage) join them.
+
+
+# ------------------------------------------------------------------ SQL
+
+def test_sql_attacks_from_a_cgi_script(request, build_dir):
+    """Issue 14, from mallory's side, in the suite's private network: a
+    CGI script of hers with her own ~/.sql/my.cnf tries victim's database,
+    victim's my.cnf, the admin account, MariaDB's root (by its socket: not
+    uid 0 here), the admin credentials file, TCP to MariaDB's port, and
+    SQL in names given to `locker sql`.  Every one fails; her own database
+    works through the jail's /run/mysqld/mysqld.sock."""
+    import json
+    import tempfile
+    from mariadb import MariaDB, available
+    from conftest import TEST_BASE
+    if not available():
+        pytest.skip("mariadb-server is not installed")
+    m = MariaDB(tempfile.mkdtemp(prefix="mdb", dir=TEST_BASE), tcp=True).start()
+    request.addfinalizer(m.cleanup)
+    d = Lockerd(build_dir, extra=PRIVATE_NET + f"sql mariadb {m.socket} {m.creds_file}\n")
+    request.addfinalizer(d.cleanup)
+    d.start()
+    for name in ("mallory", "victim"):
+        d.signup(name)
+        d.locker("sql", "signup", name)
+    d.locker("sql", "create", "victim", "data")
+    vc = dict(ln.strip().split("=", 1) for ln in open(os.path.join(
+        d.info("victim")["home"], ".sql", "my.cnf")) if "=" in ln and ln[0] != ";")
+    assert m.query("victim", vc["password"], "CREATE TABLE s (x TEXT); INSERT INTO s "
+                   "VALUES ('VICTIM-ROW')", database="victim+data").returncode == 0
+    d.locker("sql", "create", "mallory", "own")
+    vhome = d.info("victim")["home"]
+    script = f"""
+cnf=$HOME/.sql/my.cnf
+q() {{ mariadb --defaults-file=$cnf -N -B -e "$1" 2>&1 | tr '\\n' ' '; }}
+echo "own=$(q 'CREATE TABLE `mallory+own`.t (n INT); SELECT 7' | tail -c 3)"
+echo "victim_row=$(q 'SELECT * FROM `victim+data`.s')"
+echo "victim_use=$(mariadb --defaults-file=$cnf victim+data -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
+echo "grant=$(q "GRANT SELECT ON \\`victim+data\\`.* TO 'mallory'@'localhost'")"
+echo "dbs=$(q 'SHOW DATABASES')"
+echo "root=$(mariadb -uroot -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
+echo "admin=$(mariadb -ulockerd_admin -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
+echo "tcp=$(mariadb -h127.0.0.1 -P{m.port} -uroot -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
+echo "victim_cnf=$(cat {vhome}/.sql/my.cnf 2>&1 | tr '\\n' ' ')"
+echo "creds=$(cat {m.creds_file} 2>&1 | tr '\\n' ' ')"
+echo "datadir=$(ls {m.data} 2>&1 | tr '\\n' ' ')"
+"""
+    d.put("mallory", "sqlatk.sh", 'echo "Content-Type: text/plain"; echo; exec 2>&1\n' + script)
+    status, _, body = get(d.port, "/sqlatk.sh", "mallory.test.example")
+    out = dict(ln.split("=", 1) for ln in body.decode(errors="replace").splitlines() if "=" in ln)
+    assert status == 200, body
+    assert out["own"].strip() == "7", out
+    for k in ("victim_row", "victim_use", "grant", "root", "admin"):
+        assert "denied" in out[k] or "ERROR" in out[k], (k, out)
+        assert "VICTIM-ROW" not in out[k], (k, out)
+    assert "victim" not in out["dbs"], out
+    # mallory's network namespace has no MariaDB on its loopback
+    assert "ERROR" in out["tcp"] and "\t1" not in out["tcp"], out
+    for k in ("victim_cnf", "creds", "datadir"):
+        assert "No such file" in out[k] or "denied" in out[k], (k, out)
+    assert vc["password"] not in body.decode(errors="replace")
+    assert m.admin_password not in body.decode(errors="replace")
+    # and SQL in a name never reaches sqld
+    r = d.locker("sql", "create", "mallory", "x`; DROP DATABASE `victim+data", check=False)
+    assert r.returncode == 2
+    assert m.root("SHOW DATABASES LIKE 'victim+data'").stdout.strip() == "victim+data"
+    assert json.loads(d.locker("--json", "sql", "list", "victim").stdout)[0]["tables"] == 1
