@@ -102,8 +102,13 @@ sql_check(const struct config *c, char *err, size_t errlen)
 		    c->sql_user);
 		return -1;
 	}
-	if (stat(c->sql.creds_file, &st) == -1) {
+	if (lstat(c->sql.creds_file, &st) == -1) {
 		snprintf(err, errlen, "sql: %s: %s", c->sql.creds_file, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "sql: %s must be a regular file of root's that only root "
+		    "may read (chmod 600)", c->sql.creds_file);
 		return -1;
 	}
 	if ((fd = sqld_exe_open()) == -1) {
