@@ -291,6 +291,12 @@ do_sql(struct ctl_client *c)
 	}
 	c->sql_job = j;
 	j->step = SJ_SQLD;
+	if (c->req.verb == CTL_SQL_LIST && M->conf.sql.kind == SQL_NONE) {
+		/* nothing to list, and that is no error: scripts ask it too */
+		text(c, "there is no SQL service here (sql none)");
+		finish(c, 0, NULL);
+		return;
+	}
 	if (c->req.verb == CTL_SQL_LIST && c->req.name[0] == '\0') {
 		/* every database; rows are shown only for the caller's lockers */
 		ask(c, SQL_OP_LIST, "");
