@@ -372,7 +372,8 @@ setup_mountpoints(const struct sandbox_spec *s, char *err, size_t errlen)
 
 		if (j->kind == JAIL_TMP_LINK && tmp_link(j->path, err, errlen) == -1)
 			return -1;
-		if (mode == 0)
+		/* No /run in a jail without a SQL socket to put there. */
+		if (mode == 0 || (j->kind == JAIL_SQL && s->conf->sql.socket[0] == '\0'))
 			continue;
 		jail_path(path, sizeof(path), jail_dir_path(j, s->home));
 		/* The home's path may run through directories the skeleton lacks. */
@@ -479,7 +480,7 @@ setup_sql(const struct config *c, const char *path, char *err, size_t errlen)
 {
 	char	src[PATH_MAX], dst[PATH_MAX], *slash;
 
-	if (c->sql.kind == SQL_NONE || c->sql.socket[0] == '\0')
+	if (c->sql.socket[0] == '\0')
 		return 0;
 	snprintf(src, sizeof(src), "%s", c->sql.socket);
 	if ((slash = strrchr(src, '/')) == NULL || slash == src)
