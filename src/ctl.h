@@ -66,6 +66,10 @@ void	do_audit(struct ctl_client *c);
 void	do_limit(struct ctl_client *c);			/* ctl_limits.c */
 void	do_cert(struct ctl_client *c);			/* ctl_certs.c */
 void	do_sql(struct ctl_client *c);			/* ctl_sql.c */
+/* `locker remove`: its SQL account and databases go first (a final dump
+ * kept in the home unless --purge), then remove_finish() (ctl_lockers.c). */
+void	sql_remove_start(struct ctl_client *c);
+void	remove_finish(struct ctl_client *c);
 /* ctl_sql.c: sqld's row of a list, for the job of c. */
 void	sql_row(struct ctl_client *c, const struct msg_sql_row *r);
 

@@ -227,6 +227,19 @@ retire_logs(const struct locker_rec *lr, const char *stamp)
 void
 do_remove(struct ctl_client *c)
 {
+	/* Its databases first (a final dump into the home, then dropped with
+	 * the account: a locker signed up later under the name must not find
+	 * them); ctl_sql.c calls remove_finish() when that is done. */
+	if (M->conf.sql.kind != SQL_NONE) {
+		sql_remove_start(c);
+		return;
+	}
+	remove_finish(c);
+}
+
+void
+remove_finish(struct ctl_client *c)
+{
 	struct locker_rec	 lr;
 	char			 archive[PATH_MAX], err[PATH_MAX + 64], line[PATH_MAX + 64];
 	char			 stamp[32];

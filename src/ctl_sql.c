@@ -26,7 +26,7 @@
 #include "ctl.h"
 #include "sql.h"
 
-enum sql_step { SJ_SQLD = 1, SJ_CHECK, SJ_TASK, SJ_DROP };
+enum sql_step { SJ_SQLD = 1, SJ_CHECK, SJ_TASK, SJ_DROP, SJ_ACCOUNT };
 
 struct sql_job {
 	struct locker_rec	 lr;
@@ -40,6 +40,7 @@ struct sql_job {
 };
 
 static void	job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d);
+static void	remove_step(struct ctl_client *c, const struct msg_sql_done *d);
 
 void
 sql_job_free(struct ctl_client *c)
@@ -145,6 +146,64 @@ sql_row(struct ctl_client *c, const struct msg_sql_row *r)
 	reply(c, MSG_CTL_SQL, &s, sizeof(s));
 }
 
+/*
+ * `locker remove`: has it an account?  Then (unless --purge) a final dump
+ * of every database into ~/.sql/dumps, which goes into the archive with
+ * the home; then the databases and the account are dropped, and only
+ * then is the locker removed.  A failure stops the removal: the locker
+ * and its databases stay as they were.
+ */
+void
+sql_remove_start(struct ctl_client *c)
+{
+	struct sql_job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		done(c, 1, "out of memory");
+		return;
+	}
+	c->sql_job = j;
+	if (locker_get(c, &j->lr) == -1) {
+		sql_job_free(c);
+		return;
+	}
+	j->step = SJ_ACCOUNT;
+	ask(c, SQL_OP_ACCOUNT, j->lr.name);
+}
+
+static void
+remove_step(struct ctl_client *c, const struct msg_sql_done *d)
+{
+	struct sql_job	*j = c->sql_job;
+	char		 line[600];
+
+	if (j->step == SJ_ACCOUNT && d->status == SQL_E_NOTFOUND) {
+		sql_job_free(c);
+		remove_finish(c);
+		return;
+	}
+	if (d->status != SQL_OK) {
+		snprintf(line, sizeof(line), "locker %s not removed: its databases could not be "
+		    "dropped: %s", j->lr.name, d->message);
+		finish(c, d->status == SQL_E_DOWN ? 69 : 1, line);
+		return;
+	}
+	if (j->step == SJ_ACCOUNT && !(c->req.flags & CTL_F_PURGE)) {
+		start_dump(c);
+		return;
+	}
+	if (j->step == SJ_ACCOUNT || j->step == SJ_TASK) {
+		j->step = SJ_DROP;
+		ask(c, SQL_OP_REMOVE, j->lr.name);
+		return;
+	}
+	snprintf(line, sizeof(line), "%s: %s%s%s", j->lr.name, d->message,
+	    j->file[0] ? "; their final dump: " : "", j->file[0] ? j->file : "");
+	text(c, line);
+	sql_job_free(c);
+	remove_finish(c);
+}
+
 /* sqld answered the job's current request. */
 static void
 job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d)
@@ -154,6 +213,10 @@ job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d)
 
 	if (j == NULL)
 		return;
+	if (c->req.verb == CTL_REMOVE) {
+		remove_step(c, d);
+		return;
+	}
 	if (d->status != SQL_OK) {
 		finish(c, d->status == SQL_E_DOWN ? 69 : 1, d->message);
 		return;
@@ -209,6 +272,18 @@ sql_task_done(struct ctl_client *c, int code)
 
 	if (j == NULL) {
 		done(c, code, NULL);
+		return;
+	}
+	if (why != NULL && c->req.verb == CTL_REMOVE) {
+		snprintf(line, sizeof(line), "locker %s not removed: the final dump of its "
+		    "databases failed: %s (--purge removes it without one)", j->lr.name, why);
+		finish(c, 1, line);
+		return;
+	}
+	if (c->req.verb == CTL_REMOVE) {
+		struct msg_sql_done ok = { .status = SQL_OK };
+
+		remove_step(c, &ok);
 		return;
 	}
 	if (why != NULL) {

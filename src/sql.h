@@ -64,6 +64,7 @@ enum sql_op {
 	SQL_OP_DROP,		/* DROP DATABASE LOCKER+DB */
 	SQL_OP_LIST,		/* rows: each database of locker ("": all) with its size */
 	SQL_OP_ACCOUNT,		/* done: 0 if locker has an account, SQL_E_NOTFOUND if not */
+	SQL_OP_REMOVE,		/* every database of the locker dropped, then its account */
 };
 
 /* Per-account resource limits (MariaDB's WITH ...), from the configuration. */

@@ -364,6 +364,60 @@ list_row(const char *db, uint64_t tables, uint64_t bytes, void *arg)
 		exit(1);
 }
 
+/* The locker's databases, for REMOVE: their names, validated again. */
+struct dbs {
+	char	name[64][SQL_DB_MAX + 1];
+	int	n, more;
+};
+
+static void
+remove_row(const char *db, uint64_t tables, uint64_t bytes, void *arg)
+{
+	struct dbs	*d = arg;
+	char		 l[LOCKER_NAME_MAX + 1], part[SQL_DB_MAX + 1];
+
+	(void)tables;
+	(void)bytes;
+	if (sql_db_split(db, l, sizeof(l), part, sizeof(part)) == -1)
+		return;		/* not a name lockerd makes: left alone */
+	if (d->n == 64) {
+		d->more = 1;
+		return;
+	}
+	snprintf(d->name[d->n++], sizeof(d->name[0]), "%s", db);
+}
+
+/* Databases first, then the account: a crash between leaves an account
+ * without databases, which the next remove (or signup) deals with. */
+static int
+op_remove(struct op *o, char *msg, size_t msglen)
+{
+	static struct dbs	 d;
+	const char		*p[1] = { o->grant_db };
+	char			 stmt[256];
+	int			 i;
+
+	do {
+		memset(&d, 0, sizeof(d));
+		o->step = "list the databases";
+		if (select_rows("SELECT SCHEMA_NAME, 0, 0 FROM information_schema.SCHEMATA "
+		    "WHERE SCHEMA_NAME LIKE ?", p, 1, remove_row, &d, &o->e) < 0)
+			return -1;
+		for (i = 0; i < d.n; i++) {
+			snprintf(stmt, sizeof(stmt), "DROP DATABASE IF EXISTS `%s`", d.name[i]);
+			o->step = "drop a database";
+			if ((o->e = run(stmt)) != 0)
+				return -1;
+		}
+	} while (d.more);
+	snprintf(stmt, sizeof(stmt), "DROP USER IF EXISTS '%s'@'localhost'", o->q->locker);
+	o->step = "drop the account";
+	if ((o->e = run(stmt)) != 0)
+		return -1;
+	snprintf(msg, msglen, "dropped the account and %d database%s", d.n, d.n == 1 ? "" : "s");
+	return SQL_OK;
+}
+
 static int
 op_list(struct op *o)
 {
@@ -430,6 +484,8 @@ op_run(struct op *o, const char *full, char *msg, size_t msglen)
 		if ((has = account_exists(o)) == -1)
 			return -1;
 		return has ? SQL_OK : SQL_E_NOTFOUND;
+	case SQL_OP_REMOVE:
+		return op_remove(o, msg, msglen);
 	}
 	snprintf(msg, msglen, "no such operation");
 	return SQL_E_INVALID;

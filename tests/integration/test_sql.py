@@ -354,3 +354,59 @@ def test_sqld_killed_is_restarted(sq):
     assert wait_for(again, within=10)
     assert wait_for(lambda: sq.locker("sql", "list", "alice", check=False).returncode == 0,
                     within=10)
+
+
+def test_remove_keeps_a_final_dump_and_a_new_locker_of_the_name_gets_nothing(sq):
+    """`locker remove`: a final dump of carol's databases goes into the
+    archive with her home; her databases and account go, so a locker signed
+    up later under the name starts with none of them."""
+    import glob
+    sq.signup("carol")
+    c = signed_up(sq, "carol")
+    sq.locker("sql", "create", "carol", "blog")
+    assert sq.mariadb.query("carol", c["password"], "CREATE TABLE p (t TEXT); INSERT INTO p "
+                            "VALUES ('CAROLS-POST')", database="carol+blog").returncode == 0
+    r = sq.locker("remove", "carol")
+    assert "final dump" in r.stdout, r.stdout
+    dumps = glob.glob(os.path.join(sq.lockers, ".archive", "carol.*", ".sql", "dumps", "*.sql"))
+    assert len(dumps) == 1, dumps
+    with open(dumps[0]) as f:
+        assert "CAROLS-POST" in f.read()
+    assert sq.mariadb.root("SHOW DATABASES LIKE 'carol+%'").stdout.strip() == ""
+    assert sq.mariadb.root("SELECT User FROM mysql.global_priv WHERE User='carol'").stdout == ""
+    sq.signup("carol")
+    c2 = signed_up(sq, "carol")
+    r = sq.mariadb.query("carol", c2["password"], "SHOW DATABASES")
+    assert "carol+blog" not in r.stdout, r.stdout
+    sq.locker("remove", "carol", "--purge")
+    assert sq.mariadb.root("SELECT User FROM mysql.global_priv WHERE User='carol'").stdout == ""
+
+
+def test_remove_purge_drops_the_databases_without_a_dump(sq):
+    sq.signup("dave")
+    signed_up(sq, "dave")
+    sq.locker("sql", "create", "dave", "x")
+    sq.locker("remove", "dave", "--purge")
+    assert sq.mariadb.root("SHOW DATABASES LIKE 'dave+%'").stdout.strip() == ""
+    assert sq.mariadb.root("SELECT User FROM mysql.global_priv WHERE User='dave'").stdout == ""
+
+
+def test_remove_without_an_account_is_as_before(sq):
+    sq.signup("erin")
+    r = sq.locker("remove", "erin")
+    assert "archived" in r.stdout
+
+
+def test_remove_with_mariadb_stopped_removes_nothing(sq):
+    """The databases cannot be dealt with: the locker stays, whole."""
+    sq.signup("frank")
+    signed_up(sq, "frank")
+    sq.mariadb.pause()
+    try:
+        r = sq.locker("remove", "frank", check=False)
+    finally:
+        sq.mariadb.resume()
+    assert r.returncode == 69 and "not removed" in r.stderr, r.stderr
+    assert sq.info("frank")["name"] == "frank"
+    assert os.path.exists(os.path.join(sq.info("frank")["home"], ".sql", "my.cnf"))
+    sq.locker("remove", "frank", "--purge")
