@@ -252,6 +252,8 @@ install: all
 	install -m 0755 $(B)/lockerd $(DESTDIR)$(SBINDIR)/lockerd
 	install -m 0755 $(B)/locker $(DESTDIR)$(BINDIR)/locker
 	install -m 0755 $(B)/lockerd-sqld $(DESTDIR)$(SBINDIR)/lockerd-sqld
+	install -d $(DESTDIR)$(PREFIX)/lib/lockerd
+	install -m 0644 $(B)/liblockerd-zygote.so $(DESTDIR)$(PREFIX)/lib/lockerd/liblockerd-zygote.so
 	install -m 0644 etc/lockerd.conf.example $(DESTDIR)$(SYSCONFDIR)/lockerd.conf.example
 
 clean:

@@ -51,12 +51,14 @@
 #include "zygote.h"
 
 #define ZYGOTE_USES	128	/* PHP processes per layout, then a new zygote */
+#define ZYGOTE_START_MS	3000	/* a zygote not ready after this is not asked */
 
 static pid_t	zygote_pid;
 static int	zygote_ch = -1;
 static int	zygote_uses;
 static int	zygote_ready;
 static uint64_t	zygote_restart_at;
+static uint64_t	zygote_started_at;
 static uint32_t	zygote_max_requests;	/* its PHP_FCGI_MAX_REQUESTS */
 
 /*
@@ -182,6 +184,7 @@ zygote_start(void)
 	}
 	set_nonblock(sv[0]);
 	zygote_max_requests = M->conf.php_max_requests;
+	zygote_started_at = now_ms();
 	zygote_ch = sv[0];
 	zygote_uses = 0;
 	zygote_ready = 0;
@@ -240,10 +243,11 @@ zygote_stop(void)
 }
 
 /*
- * Whether it is still there: its hello read if it came, a breach or its
- * end noticed.  A fork asked before its hello waits in its channel: the
- * worker waits for it (ZYGOTE_WAIT_MS), and a zygote that dies in its
- * start-up closes the line, so the worker starts php-cgi itself.
+ * Whether to ask it: its hello read if it came, a breach or its end
+ * noticed.  A fork asked in its first ZYGOTE_START_MS, before its hello,
+ * waits in its channel: the worker waits for it (ZYGOTE_WAIT_MS), and a
+ * zygote that dies in its start-up closes the line, so the worker starts
+ * php-cgi itself.
  */
 static int
 zygote_alive(void)
@@ -262,8 +266,10 @@ zygote_alive(void)
 		zygote_drop(1);
 		return 0;
 	}
+	/* Not there yet: a php-cgi that never forks (our fork() not reached)
+	 * would make every worker wait ZYGOTE_WAIT_MS for nothing. */
 	if (n == -1 && errno == EAGAIN)
-		return 1;
+		return now_ms() - zygote_started_at < ZYGOTE_START_MS;
 	if (n < 0 || type != MSG_ZYGOTE_READY) {
 		zygote_drop(1);		/* it ended: reaped, then restarted */
 		return 0;

@@ -18,6 +18,7 @@
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -238,6 +239,7 @@ zygote_enter(const struct msg_zygote_fork *m, struct zygote_fds *f, int line)
 		enter_failed(m, "setns into the worker's namespaces");
 	if ((ruleset = landlock_build(m->home, -1, err, sizeof(err))) == -1)
 		enter_failed(m, err);
+	setrlimit(RLIMIT_NOFILE, &Z.nofile);
 	sandbox_limits(&m->conf);
 	if (become(m->uid, m->gid, err, sizeof(err)) == -1)
 		enter_failed(m, err);

@@ -5,6 +5,7 @@
 #ifndef LOCKERD_ZYGOTE_INT_H
 #define LOCKERD_ZYGOTE_INT_H
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include "zygote.h"
 
@@ -12,6 +13,7 @@ struct zygote_private {
 	int	lock_fd;	/* opcache's lock file, -1 if none was found */
 	int	own_pidns;	/* the zygote's own pid namespace, to come back to */
 	int	sigfd;		/* the loop's signalfd, closed in a child */
+	struct rlimit nofile;	/* as started: a child's, before its locker's */
 };
 extern struct zygote_private Z;
 

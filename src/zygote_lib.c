@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -220,8 +221,11 @@ line_read(int ep, int line)
 		return;
 	n = recv(line, &w, sizeof(w), MSG_DONTWAIT);
 	if (n == 0 || (n == -1 && errno != EAGAIN)) {
-		/* The worker is gone: its pid namespace, and our child, with it. */
+		/* The worker let go of it (it gave up waiting for our answer,
+		 * or it is gone): the process goes too, reaped as any other. */
 		epoll_ctl(ep, EPOLL_CTL_DEL, line, NULL);
+		kill(-kids[i].pid, SIGKILL);
+		kill(kids[i].pid, SIGKILL);	/* if not yet its own group */
 		return;
 	}
 	if (n != (ssize_t)sizeof(w) || w.kind != ZW_KILL)
@@ -240,6 +244,12 @@ fork_one(int ep, const struct msg_zygote_fork *m, int line)
 	struct zygote_fds	fds;
 	pid_t			pid, nspid;
 
+	if (nkids >= ZYGOTE_CHILDREN_MAX) {
+		log_warnx("zygote: %d PHP processes already; %s's starts its own",
+		    nkids, m->locker);
+		close(line);
+		return -1;
+	}
 	if (zygote_take(m, line, &fds) == -1) {
 		close(line);
 		return -1;
@@ -352,6 +362,13 @@ zygote_main(void)
 	cgroup_probe(missing, sizeof(missing));
 	if ((Z.own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) == -1)
 		fatal("zygote: /proc/self/ns/pid");
+	/* A line per child: as many descriptors as we may; each child gets
+	 * back the limit we were started with, then its locker's. */
+	if (getrlimit(RLIMIT_NOFILE, &Z.nofile) == 0) {
+		struct rlimit more = { Z.nofile.rlim_max, Z.nofile.rlim_max };
+
+		setrlimit(RLIMIT_NOFILE, &more);
+	}
 	if (msg_send(zchan, MSG_ZYGOTE_READY, NULL, 0, -1) == -1)
 		exit(1);
 	log_debug("zygote: ready (opcache lock fd %d)", Z.lock_fd);
