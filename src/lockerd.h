@@ -938,7 +938,10 @@ struct msg_spawned {		/* spawner -> master */
 };
 /* zygote.c: PHP processes forked from one pre-initialised php-cgi. */
 struct msg_zygote_fork {	/* master -> zygote, fd = the worker's line (zygote.h) */
-	struct config	conf;		/* the locker's (its rlimits) */
+	/* The locker's limits that sandbox_limits() reads, not its whole
+	 * configuration: forks come in bursts, and the channel must hold them. */
+	uint64_t	memory_limit, file_size_limit;
+	uint32_t	process_limit, open_files_limit;
 	char		locker[LOCKER_NAME_MAX + 1];
 	char		home[PATH_MAX];
 	uint32_t	uid, gid;

@@ -183,6 +183,9 @@ zygote_start(void)
 		return;
 	}
 	set_nonblock(sv[0]);
+	/* Room for a burst of forks (a few KiB each) before a worker is
+	 * told to start its own. */
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 1 << 20 }, sizeof(int));
 	zygote_max_requests = M->conf.php_max_requests;
 	zygote_started_at = now_ms();
 	zygote_ch = sv[0];
@@ -286,8 +289,8 @@ zygote_alive(void)
 void
 zygote_fork(const struct child *w, int line)
 {
-	static struct msg_zygote_fork	 m;	/* 60 KiB: not on the stack */
-	const struct config		*lc;
+	struct msg_zygote_fork	 m;
+	const struct config	*lc;
 
 	if (zygote_ch == -1 || w->pid <= 0 || !zygote_alive())
 		goto refuse;
@@ -296,13 +299,19 @@ zygote_fork(const struct child *w, int line)
 	if (lc->php_max_requests != zygote_max_requests || !lc->php_zygote)
 		goto refuse;
 	memset(&m, 0, sizeof(m));
-	m.conf = *lc;
+	m.memory_limit = lc->memory_limit;
+	m.file_size_limit = lc->file_size_limit;
+	m.process_limit = lc->process_limit;
+	m.open_files_limit = lc->open_files_limit;
 	snprintf(m.locker, sizeof(m.locker), "%s", w->locker);
 	locker_home(w->locker, m.home, sizeof(m.home));
 	m.uid = w->uid;
 	m.gid = w->gid;
 	m.worker = (int32_t)w->pid;
 	if (msg_send(zygote_ch, MSG_ZYGOTE_FORK, &m, sizeof(m), line) == -1) {
+		/* Full: it is behind; this one starts its own php-cgi. */
+		if (errno == EAGAIN)
+			goto refuse;
 		log_warn("zygote: send");
 		zygote_drop(1);
 		goto refuse;

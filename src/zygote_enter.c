@@ -216,6 +216,19 @@ set_fds(struct zygote_fds *f)
 	return close_fds_except(3, &Z.lock_fd, Z.lock_fd == -1 ? 0 : 1);
 }
 
+/* The locker's rlimits, by the sandbox's own function. */
+static void
+limits(const struct msg_zygote_fork *m)
+{
+	static struct config c;		/* large: not on the stack */
+
+	c.memory_limit = m->memory_limit;
+	c.file_size_limit = m->file_size_limit;
+	c.process_limit = m->process_limit;
+	c.open_files_limit = m->open_files_limit;
+	sandbox_limits(&c);
+}
+
 static __attribute__((noreturn)) void
 enter_failed(const struct msg_zygote_fork *m, const char *err)
 {
@@ -240,7 +253,7 @@ zygote_enter(const struct msg_zygote_fork *m, struct zygote_fds *f, int line)
 	if ((ruleset = landlock_build(m->home, -1, err, sizeof(err))) == -1)
 		enter_failed(m, err);
 	setrlimit(RLIMIT_NOFILE, &Z.nofile);
-	sandbox_limits(&m->conf);
+	limits(m);
 	if (become(m->uid, m->gid, err, sizeof(err)) == -1)
 		enter_failed(m, err);
 	if (ruleset >= 0 && landlock_enforce(ruleset, err, sizeof(err)) == -1)

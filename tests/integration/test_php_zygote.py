@@ -42,15 +42,24 @@ def field(st, name):
     return m.group(1).split() if m else []
 
 
+def ready(pid):
+    """PHP started and its shared memory made private: it takes forks."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return "memfd:lockerd-zygote" in f.read()
+    except OSError:
+        return False
+
+
 def zygotes(d):
-    """The master's php-cgi children (root): the zygote."""
+    """The master's php-cgi children (root) that are ready: the zygote."""
     out = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         st = status_of(pid)
         if field(st, "PPid") == [str(d.proc.pid)] and field(st, "Name") == ["php-cgi"] and \
-                field(st, "Uid")[0] == "0":
+                field(st, "Uid")[0] == "0" and ready(pid):
             out.append(int(pid))
     return out
 
@@ -95,8 +104,8 @@ def one_php(d, name, uid):
 
 
 def test_php_process_comes_from_the_zygote_into_the_sandbox(zd):
-    a = locker(zd, "zya")
     assert wait_for(lambda: zygotes(zd), within=10)
+    a = locker(zd, "zya")
     [z] = zygotes(zd)
     pid = one_php(zd, "zya", a["uid"])
     st = status_of(pid)
@@ -291,3 +300,21 @@ def test_zygote_off_starts_php_cgi_per_process(make_lockerd):
     assert zygotes(d) == []
     [w] = worker_of(d, a["uid"])
     assert all(field(status_of(p), "PPid") == [str(w)] for p in php_pids(a["uid"]))
+
+
+def test_a_burst_of_starts_keeps_the_zygote(zd):
+    """Twenty pools starting at once: every page served, by processes of
+    the same zygote (a full channel to it once made the master kill it, and
+    every locker's PHP with it)."""
+    from concurrent.futures import ThreadPoolExecutor
+    assert wait_for(lambda: zygotes(zd), within=10)
+    [z] = zygotes(zd)
+    names = [f"zyb{i}" for i in range(20)]
+    for n in names:
+        locker(zd, n)
+    before = len(zd.log())
+    with ThreadPoolExecutor(10) as ex:
+        got = list(ex.map(lambda n: get(zd.port, "/pid.php", f"{n}.test.example")[0], names))
+    assert got == [200] * len(names)
+    assert zygotes(zd) == [z]
+    assert "zygote" not in zd.log()[before:]
