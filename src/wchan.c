@@ -25,6 +25,8 @@
 void
 wchan_dequeue(struct wchan *w, struct conn *c)
 {
+	if (w->unsent == c)
+		w->unsent = TAILQ_NEXT(c, wlink);
 	TAILQ_REMOVE(&w->wq, c, wlink);
 	c->wc = NULL;
 	if (c->want_conn) {
@@ -264,8 +266,8 @@ wchan_flush(struct wchan *w)
 
 	if (w->fd == -1 || w->dead)
 		return;
-	for (c = TAILQ_FIRST(&w->wq); c != NULL && c->sent; c = TAILQ_NEXT(c, wlink))
-		;
+	/* Not a walk past those already written: a busy worker has hundreds. */
+	c = w->unsent;
 	while (c != NULL) {
 		used = 0;
 		for (n = 0; c != NULL && n < CHAN_BATCH; c = next) {
@@ -303,6 +305,7 @@ wchan_flush(struct wchan *w)
 		}
 		for (i = 0; i < k; i++)
 			batch[i]->sent = 1;
+		w->unsent = TAILQ_NEXT(batch[k - 1], wlink);
 		if (k < n)
 			return;
 	}
@@ -329,6 +332,8 @@ worker_queue(struct conn *c, struct wchan *w)
 	c->wc = w;
 	c->watch_gen = w->watch_gen;
 	TAILQ_INSERT_TAIL(&w->wq, c, wlink);
+	if (w->unsent == NULL)
+		w->unsent = c;
 	/* Written at the end of this round, with every other request for it. */
 	if (!w->dirty) {
 		w->dirty = 1;
@@ -383,6 +388,7 @@ wchan_fail(struct wchan *w, int status)
 
 	w->dead = 1;
 	/* A retried request joins a fresh channel's queue, never this one. */
+	w->unsent = NULL;
 	while ((c = TAILQ_FIRST(&w->wq)) != NULL) {
 		TAILQ_REMOVE(&w->wq, c, wlink);
 		c->wc = NULL;
@@ -479,9 +485,13 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 	struct conn	*c;
 	int		 asked;
 
-	TAILQ_FOREACH(c, &w->wq, wlink)
-		if (c->req_id == r->id && c->sent)
-			break;
+	/* The worker answers in order, mostly: the oldest first, and only
+	 * then the walk. */
+	c = TAILQ_FIRST(&w->wq);
+	if (c == NULL || c->req_id != r->id || !c->sent)
+		TAILQ_FOREACH(c, &w->wq, wlink)
+			if (c->req_id == r->id && c->sent)
+				break;
 	if (c == NULL) {
 		/* An answer to a request that timed out, or a lie: a pool
 		 * connection in it is given back. */
@@ -493,6 +503,11 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 	}
 	asked = c->want_conn;
 	wchan_dequeue(w, c);
+	/* What the file cache held for this request is the worker's old word:
+	 * its new one replaces it below, if it may be kept at all. */
+	if (!c->want_spool && !c->want_rspool &&
+	    (c->req.method == HTTP_M_GET || c->req.method == HTTP_M_HEAD))
+		fcache_answered(c);
 	if (c->want_spool) {
 		body_got_spool(c, r, fd);
 		conn_run(c);
