@@ -27,20 +27,31 @@
  * the locker's worker opened.  An entry is dropped as soon as its file
  * changes (ctime: chmod, chown, a write) or is unlinked or replaced
  * (nlink 0), when the routing table changes, and when it ages out.
+ *
+ * The tables are 4-way set-associative, CACHE_SETS sets: a page each of a
+ * thousand lockers fits (direct-mapped in 1,024 slots, two in three of them
+ * shared a slot with another and evicted each other on every request).
+ * Each entry holds a descriptor, so the size bounds what the cache keeps
+ * open beside max-connections.
  */
-#define FCACHE_SLOTS	1024
+#define CACHE_WAYS	4
+#define CACHE_SETS	1024
+#define CACHE_SLOTS	(CACHE_WAYS * CACHE_SETS)
 
 /*
  * One slot of front's caches: open files (fcache, below) and how workers
  * resolved FastCGI scripts (scache).  Both are keyed by
  * "locker\0url_prefix\0fs_path" (a rewrite's URL names the prefix it was
- * asked under), direct-mapped (a collision replaces), and age out at
- * expires, or as soon as the locker's watch hears of a change (gen).
+ * asked under), and age out at expires, or as soon as the locker's watch
+ * hears of a change (gen).
  */
 struct cache_ent {
 	char		*key;		/* "locker\0url_prefix\0fs_path", NULL: empty */
 	size_t		 keylen;
+	uint64_t	 hash;		/* of key */
 	uint64_t	 expires;
+	uint64_t	 refresh_until;	/* fcache: one request is asking the worker
+					   again; the others use this until then */
 	uint64_t	 gen;		/* the locker's watch_gen when decided; 0: unwatched */
 	char		*hdr;		/* a .htaccess's extra fields, then its Header
 					   operations for front (hdrops.c); NULL: none */
@@ -54,7 +65,7 @@ struct cache_ent {
 	struct fres	*r;
 };
 
-static struct cache_ent fcache[FCACHE_SLOTS];
+static struct cache_ent fcache[CACHE_SLOTS];
 
 static uint64_t
 fcache_hash(const char *k, size_t len)
@@ -94,6 +105,7 @@ cache_drop(struct cache_ent *e)
 	e->key = NULL;
 	e->r = NULL;
 	e->hdr = e->match = NULL;
+	e->refresh_until = 0;
 }
 
 static void
@@ -101,20 +113,62 @@ cache_clear(struct cache_ent *tab)
 {
 	size_t i;
 
-	for (i = 0; i < FCACHE_SLOTS; i++)
+	for (i = 0; i < CACHE_SLOTS; i++)
 		cache_drop(&tab[i]);
 }
 
 #define CACHE_KEY_MAX	(LOCKER_NAME_MAX + 1 + sizeof(((struct conn *)0)->url_prefix) + \
 			 sizeof(((struct conn *)0)->fs_path))
 
-/* c's slot in tab, and c's key (kl bytes of key[CACHE_KEY_MAX]); NULL if c has none. */
-static struct cache_ent *
-cache_slot(struct cache_ent *tab, const struct conn *c, char *key, size_t *kl)
+/* c's key (kl bytes of key[CACHE_KEY_MAX]) and its hash; 0 if c has none. */
+static size_t
+cache_key_of(const struct conn *c, char *key, uint64_t *hash)
 {
-	if ((*kl = cache_key(c, key, CACHE_KEY_MAX)) == 0)
-		return NULL;
-	return &tab[fcache_hash(key, *kl) % FCACHE_SLOTS];
+	size_t kl = cache_key(c, key, CACHE_KEY_MAX);
+
+	*hash = kl ? fcache_hash(key, kl) : 0;
+	return kl;
+}
+
+/* The first of the CACHE_WAYS slots that a key of hash may be in. */
+static struct cache_ent *
+cache_set(struct cache_ent *tab, uint64_t hash)
+{
+	return &tab[(hash % CACHE_SETS) * CACHE_WAYS];
+}
+
+/* The entry of key in tab, live or not; NULL if none. */
+static struct cache_ent *
+cache_find(struct cache_ent *tab, const char *key, size_t kl, uint64_t hash)
+{
+	struct cache_ent	*e = cache_set(tab, hash);
+	int			 i;
+
+	for (i = 0; i < CACHE_WAYS; i++, e++)
+		if (e->key != NULL && e->hash == hash && e->keylen == kl &&
+		    memcmp(e->key, key, kl) == 0)
+			return e;
+	return NULL;
+}
+
+/* Where a new entry of key goes: its old one, an empty slot, or the one
+ * of its set that expires first. */
+static struct cache_ent *
+cache_victim(struct cache_ent *tab, const char *key, size_t kl, uint64_t hash)
+{
+	struct cache_ent	*e, *v;
+	int			 i;
+
+	if ((v = cache_find(tab, key, kl, hash)) != NULL)
+		return v;
+	v = e = cache_set(tab, hash);
+	for (i = 0; i < CACHE_WAYS; i++, e++) {
+		if (e->key == NULL)
+			return e;
+		if (e->expires < v->expires)
+			v = e;
+	}
+	return v;
 }
 
 /*
@@ -194,11 +248,11 @@ cache_get(struct cache_ent *tab, const struct conn *c)
 {
 	char			 key[CACHE_KEY_MAX];
 	size_t			 kl;
+	uint64_t		 hash;
 	struct cache_ent	*e;
 
-	if ((e = cache_slot(tab, c, key, &kl)) == NULL)
-		return NULL;
-	if (e->key == NULL || e->keylen != kl || memcmp(e->key, key, kl) != 0)
+	if ((kl = cache_key_of(c, key, &hash)) == 0 ||
+	    (e = cache_find(tab, key, kl, hash)) == NULL)
 		return NULL;
 	if (loop_now >= e->expires || !watch_holds(c->locker, e->gen)) {
 		cache_drop(e);
@@ -214,15 +268,18 @@ cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms, uint
 {
 	char			 key[CACHE_KEY_MAX];
 	size_t			 kl;
+	uint64_t		 hash;
 	struct cache_ent	*e;
 
-	if ((e = cache_slot(tab, c, key, &kl)) == NULL)
+	if ((kl = cache_key_of(c, key, &hash)) == 0)
 		return NULL;
+	e = cache_victim(tab, key, kl, hash);
 	cache_drop(e);
 	if ((e->key = malloc(kl)) == NULL)
 		return NULL;
 	memcpy(e->key, key, kl);
 	e->keylen = kl;
+	e->hash = hash;
 	e->expires = loop_now + valid_ms;
 	e->gen = gen;
 	if (c->xhdr != NULL && (e->hdr = malloc(c->xhdr_len + c->hops_len)) != NULL) {
@@ -237,6 +294,48 @@ cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms, uint
 	return e;
 }
 
+/*
+ * c's file entry, if it may answer c.  One that aged out is not dropped
+ * at once: the first request to find it asks the worker again (its answer
+ * replaces the entry, or drops it: fcache_answered()), and the requests
+ * that come while that answer is on its way are served what is kept, for
+ * at most another file-cache-valid.  Dropping it instead sent every one of
+ * them to the worker until the first answer came back: with thousands of
+ * connections on a hundred lockers, each expiry became a burst of hundreds
+ * of requests on one worker, whose answers came back slower than the next
+ * expiry (a cache that hit one request in four).  The file itself is still
+ * checked on every use (fcache_serve()), and the watch too: only what
+ * neither sees (a renamed parent directory, a retargeted symlink) can be
+ * that much older.
+ */
+static struct cache_ent *
+fcache_get(const struct conn *c)
+{
+	char			 key[CACHE_KEY_MAX];
+	size_t			 kl;
+	uint64_t		 hash;
+	struct cache_ent	*e;
+
+	if ((kl = cache_key_of(c, key, &hash)) == 0 ||
+	    (e = cache_find(fcache, key, kl, hash)) == NULL)
+		return NULL;
+	if (!watch_holds(c->locker, e->gen)) {
+		cache_drop(e);
+		return NULL;
+	}
+	if (loop_now < e->expires)
+		return e;
+	if (e->refresh_until == 0) {
+		/* This request asks again. */
+		e->refresh_until = loop_now + (uint64_t)F.conf.file_cache_valid * 1000;
+		return NULL;
+	}
+	if (loop_now < e->refresh_until)
+		return e;
+	cache_drop(e);	/* the request that asked again never came back */
+	return NULL;
+}
+
 /* Serve from the cache; 1 if it did. */
 int
 fcache_serve(struct conn *c)
@@ -245,7 +344,7 @@ fcache_serve(struct conn *c)
 	struct stat		 st;
 	int			 fd;
 
-	if (F.conf.file_cache_valid == 0 || (e = cache_get(fcache, c)) == NULL)
+	if (F.conf.file_cache_valid == 0 || (e = fcache_get(c)) == NULL)
 		return 0;
 	if (fstat(e->fd, &st) == -1 || st.st_nlink == 0 ||
 	    st.st_ctim.tv_sec != e->ctime.tv_sec || st.st_ctim.tv_nsec != e->ctime.tv_nsec) {
@@ -279,6 +378,25 @@ fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *s
 }
 
 /*
+ * The worker answered c (a GET or HEAD) with what the cache does not keep
+ * (an error, a script, a choice of the request's): what the cache holds
+ * for c's file is no longer what the worker says, even if it has not aged
+ * out (an entry kept while it was asked again, fcache_get()).
+ */
+void
+fcache_answered(const struct conn *c)
+{
+	char			 key[CACHE_KEY_MAX];
+	size_t			 kl;
+	uint64_t		 hash;
+	struct cache_ent	*e;
+
+	if ((kl = cache_key_of(c, key, &hash)) != 0 &&
+	    (e = cache_find(fcache, key, kl, hash)) != NULL)
+		cache_drop(e);
+}
+
+/*
  * The script cache: how the worker resolved a FastCGI script (which file,
  * PATH_INFO, index), kept for file-cache-valid seconds like the file cache,
  * and dropped with it when the routes or the configuration change, so that
@@ -288,7 +406,7 @@ fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *s
  * change of the resolution itself: a php.ini appearing beside the script
  * (which switches it to CGI), or an index file replacing another.
  */
-static struct cache_ent scache[FCACHE_SLOTS];
+static struct cache_ent scache[CACHE_SLOTS];
 
 void
 caches_clear(void)
@@ -336,7 +454,7 @@ cache_drop_lockers(struct cache_ent *tab, const struct changed *ch)
 {
 	size_t i, j;
 
-	for (i = 0; i < FCACHE_SLOTS; i++)
+	for (i = 0; i < CACHE_SLOTS; i++)
 		for (j = 0; tab[i].key != NULL && j < ch->n; j++)
 			if (strcmp(tab[i].key, ch->names[j]) == 0)	/* "locker\0path" */
 				cache_drop(&tab[i]);

@@ -229,6 +229,8 @@ struct wchan {
 	char		 locker[LOCKER_NAME_MAX + 1];
 	int		 fd;		/* -1 until the master hands it over */
 	TAILQ_HEAD(, conn) wq;		/* requests outstanding, oldest first */
+	struct conn	*unsent;	/* the first of wq not written yet: those
+					   before it are, those after it are not */
 	LIST_ENTRY(wchan) hlink;	/* in its bucket; on F.dead_wchans once dead */
 	LIST_ENTRY(wchan) flink;	/* on F.flush: has requests to write */
 	int		 dirty;
@@ -477,6 +479,8 @@ int	fcache_serve(struct conn *c);
  */
 void	fcache_put(const struct conn *c, int fd, const char *ctype, const struct stat *st,
 	    uint64_t gen);
+/* The worker answered c: what the file cache holds for c's file goes. */
+void	fcache_answered(const struct conn *c);
 /* w's worker handed its watch over (MSG_WATCH): what w kept before is stale. */
 void	wchan_watch_set(struct wchan *w, int fd);
 /*
