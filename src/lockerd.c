@@ -570,7 +570,45 @@ link_front_logd(struct child *f)
 	logd_link(f, NULL, sv);
 }
 
-/* --- workers, by locker name --- */
+/* --- workers, by locker name and by pid --- */
+
+/*
+ * Workers and tasks by pid: every child that exits is looked up here
+ * (reap()), and at a stop with a thousand warm workers a walk of the list
+ * for each was a thousand walks of a thousand.
+ */
+#define PID_BUCKETS	4096
+
+static struct child *by_pid[PID_BUCKETS];
+
+static struct child **
+pid_bucket(pid_t pid)
+{
+	return &by_pid[(uint32_t)pid % PID_BUCKETS];
+}
+
+static void
+pid_index_add(struct child *w)
+{
+	struct child **b = pid_bucket(w->pid);
+
+	w->hpid = w->pid;
+	w->pnext = *b;
+	*b = w;
+}
+
+static void
+pid_index_del(struct child *w)
+{
+	struct child **pp;
+
+	for (pp = pid_bucket(w->hpid); *pp != NULL; pp = &(*pp)->pnext)
+		if (*pp == w) {
+			*pp = w->pnext;
+			break;
+		}
+	w->pnext = NULL;
+}
 
 /* A worker (or a locker's task) just started, on the list of workers. */
 static void
@@ -578,21 +616,23 @@ worker_link(struct child *w)
 {
 	w->started_ms = now_ms();
 	w->next = M->workers;
+	if (M->workers != NULL)
+		M->workers->wprev = &w->next;
 	M->workers = w;
+	w->wprev = &M->workers;
 	warm_index_add(w);
+	pid_index_add(w);
 }
 
 static void
 worker_unlink(struct child *w)
 {
-	struct child **pp;
-
-	for (pp = &M->workers; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
+	/* Doubly linked: a worker that exits leaves without a walk. */
+	*w->wprev = w->next;
+	if (w->next != NULL)
+		w->next->wprev = w->wprev;
 	warm_index_del(w);
+	pid_index_del(w);
 	startq_done(w);
 	child_closed(w);
 	/* A later event of this round may still point at it. */
@@ -1017,7 +1057,7 @@ child_by_pid(pid_t pid)
 		return &M->acme;
 	if (sql_child()->pid == pid)
 		return sql_child();
-	for (w = M->workers; w != NULL; w = w->next)
+	for (w = *pid_bucket(pid); w != NULL; w = w->pnext)
 		if (w->pid == pid)
 			return w;
 	return NULL;
@@ -1028,12 +1068,8 @@ child_by_pid(pid_t pid)
 static void
 locker_release_if_idle(const struct child *gone)
 {
-	struct child *w;
-
-	for (w = M->workers; w != NULL; w = w->next)
-		if (w->pid > 0 && w->uid == gone->uid && strcmp(w->locker, gone->locker) == 0)
-			return;
-	sandbox_release(gone->locker, gone->uid);
+	if (!locker_running(gone->locker, gone->uid))
+		sandbox_release(gone->locker, gone->uid);
 }
 
 static void
@@ -1326,7 +1362,7 @@ static int
 stop_step(void)
 {
 	struct child	*w;
-	int		 i, fronts = 0, others = 0;
+	int		 i, sig, fronts = 0, others = 0;
 
 	for (i = 0; i < M->nfronts; i++)
 		fronts += M->fronts[i].pid > 0;
@@ -1339,16 +1375,22 @@ stop_step(void)
 	if (fronts > 0)
 		return 0;
 	/* Workers are asked first (they take their scripts with them); keyd
-	 * has no one left to sign for. */
+	 * has no one left to sign for.  Each signal goes once, not once a
+	 * round: a round per exit, each signalling every worker left, was a
+	 * million signals for a thousand workers. */
+	sig = now_ms() > M->stop_deadline_ms + 1000 ? SIGKILL : SIGTERM;
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->pid > 0) {
-			kill(w->pid, now_ms() > M->stop_deadline_ms + 1000 ? SIGKILL : SIGTERM);
+			if (sig != M->stop_signal)
+				kill(w->pid, sig);
 			others++;
 		}
 	if (M->keyd.pid > 0) {
-		kill(M->keyd.pid, now_ms() > M->stop_deadline_ms + 1000 ? SIGKILL : SIGTERM);
+		if (sig != M->stop_signal)
+			kill(M->keyd.pid, sig);
 		others++;
 	}
+	M->stop_signal = sig;
 	if (M->acme.pid > 0) {
 		if (now_ms() > M->stop_deadline_ms)
 			kill(M->acme.pid, SIGKILL);

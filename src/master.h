@@ -42,7 +42,10 @@ struct child {
 	struct outq_msg	*out_head, *out_tail;
 	size_t		 out_bytes;
 	struct child	*next;		/* workers and tasks: list links */
+	struct child	**wprev;	/* ... and what points at it there */
 	struct child	*hnext;		/* workers and tasks: warm.c's index by name */
+	struct child	*pnext;		/* workers and tasks: the index by pid */
+	pid_t		 hpid;		/* ... under this pid */
 };
 
 struct ctl_out;
@@ -97,6 +100,7 @@ struct master {
 	struct child	*graveyard;	/* reaped, freed after this round's events */
 	int		 stopping;
 	uint64_t	 stop_deadline_ms;
+	int		 stop_signal;	/* the last signal the stop sent the workers */
 	uint64_t	 kill_next_ms;	/* the earliest worker's kill_at_ms; 0: none */
 };
 
@@ -255,6 +259,8 @@ void	warm_tick(void);		/* from the master's loop */
 void	warm_index_add(struct child *w);
 void	warm_index_del(struct child *w);
 struct child *worker_find(const char *locker);	/* its running worker, or NULL */
+/* Whether any process of the locker (uid) still runs: worker or task. */
+int	locker_running(const char *locker, uint32_t uid);
 struct child *locker_child(const char *locker, pid_t pid);	/* worker or task */
 
 /* startq.c: at most max-worker-starts workers starting at once, asks past

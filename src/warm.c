@@ -84,6 +84,17 @@ worker_find(const char *locker)
 	return NULL;
 }
 
+int
+locker_running(const char *locker, uint32_t uid)
+{
+	struct child *w;
+
+	for (w = by_name[name_hash(locker)]; w != NULL; w = w->hnext)
+		if (w->pid > 0 && w->uid == uid && strcmp(w->locker, locker) == 0)
+			return 1;
+	return 0;
+}
+
 struct child *
 locker_child(const char *locker, pid_t pid)
 {
