@@ -295,27 +295,30 @@ cache_claim(struct cache_ent *tab, const struct conn *c, uint64_t valid_ms, uint
 }
 
 /*
- * c's file entry, if it may answer c.  One that aged out is not dropped
- * at once: the first request to find it asks the worker again (its answer
- * replaces the entry, or drops it: fcache_answered()), and the requests
- * that come while that answer is on its way are served what is kept, for
- * at most another file-cache-valid.  Dropping it instead sent every one of
- * them to the worker until the first answer came back: with thousands of
- * connections on a hundred lockers, each expiry became a burst of hundreds
- * of requests on one worker, whose answers came back slower than the next
- * expiry (a cache that hit one request in four).  The file itself is still
- * checked on every use (fcache_serve()), and the watch too: only what
- * neither sees (a renamed parent directory, a retargeted symlink) can be
- * that much older.
+ * c's file entry, if it may answer c; *ask says that it aged out and c is
+ * the request to have the worker asked again.  The entry is not dropped
+ * then: the worker is asked in the background (fcache_refresh()), its
+ * answer replaces the entry or drops it (fcache_refreshed()), and until it
+ * comes every request, the one that asked too, is served what is kept, for
+ * at most another file-cache-valid.  Dropping it instead sent every
+ * request to the worker until the first answer came back: with thousands
+ * of connections on a hundred lockers, each expiry became a burst of
+ * hundreds of requests on one worker, whose answers came back slower than
+ * the next expiry (a cache that hit one request in four); and a request
+ * that waits for the worker on each expiry is the p99 of a busy page.
+ * The file itself is still checked on every use (fcache_serve()), and the
+ * watch too: only what neither sees (a renamed parent directory, a
+ * retargeted symlink) can be that much older.
  */
 static struct cache_ent *
-fcache_get(const struct conn *c)
+fcache_get(const struct conn *c, int *ask)
 {
 	char			 key[CACHE_KEY_MAX];
 	size_t			 kl;
 	uint64_t		 hash;
 	struct cache_ent	*e;
 
+	*ask = 0;
 	if ((kl = cache_key_of(c, key, &hash)) == 0 ||
 	    (e = cache_find(fcache, key, kl, hash)) == NULL)
 		return NULL;
@@ -326,14 +329,99 @@ fcache_get(const struct conn *c)
 	if (loop_now < e->expires)
 		return e;
 	if (e->refresh_until == 0) {
-		/* This request asks again. */
-		e->refresh_until = loop_now + (uint64_t)F.conf.file_cache_valid * 1000;
-		return NULL;
+		*ask = 1;
+		return e;
 	}
 	if (loop_now < e->refresh_until)
 		return e;
-	cache_drop(e);	/* the request that asked again never came back */
+	cache_drop(e);	/* the worker was asked again and never answered */
 	return NULL;
+}
+
+/*
+ * The worker asked again about c's file in the background: a copy of c's
+ * request, with no client (c->ghost), queued on the locker's channel.  Only
+ * a request that a copy repeats faithfully (plain HTTP, its head as read,
+ * no body) and at most GHOSTS_MAX a channel (a worker that never answers
+ * holds them until its channel goes); else -1, and c asks itself.
+ */
+#define GHOSTS_MAX	8
+
+static int
+fcache_refresh(const struct conn *c)
+{
+	struct conn	*g;
+	struct wchan	*w;
+
+	if (c->tls != NULL || c->redirects != 0 || c->body_pending || c->head_len == 0 ||
+	    (w = wchan_get(c->locker)) == NULL || w->ghosts >= GHOSTS_MAX ||
+	    (g = calloc(1, sizeof(*g))) == NULL)
+		return -1;
+	if ((g->in = malloc(c->head_len)) == NULL) {
+		free(g);
+		return -1;
+	}
+	memcpy(g->in, c->in, c->head_len);
+	g->insz = g->inlen = g->head_len = c->head_len;
+	if (http_parse_head(g->in, g->inlen, &F.limits, &g->req) != (int)c->head_len) {
+		free(g->in);
+		free(g);
+		return -1;
+	}
+	g->kind = K_CONN;
+	g->ghost = 1;
+	g->fd = -1;
+	g->file_fd = -1;
+	body_init(&g->body);
+	memcpy(g->path, c->path, sizeof(g->path));
+	memcpy(g->fs_path, c->fs_path, sizeof(g->fs_path));
+	memcpy(g->locker, c->locker, sizeof(g->locker));
+	memcpy(g->url_prefix, c->url_prefix, sizeof(g->url_prefix));
+	memcpy(g->peer, c->peer, sizeof(g->peer));
+	memcpy(g->local, c->local, sizeof(g->local));
+	g->peer_port = c->peer_port;
+	g->local_port = c->local_port;
+	w->ghosts++;
+	worker_send(g, w, 0);
+	return 0;
+}
+
+/* A ghost is done with (answered, refused, or its channel gone). */
+void
+ghost_free(struct wchan *w, struct conn *g)
+{
+	if (w != NULL)
+		w->ghosts--;
+	xhdr_clear(g);
+	free(g->in);
+	free(g);
+}
+
+/*
+ * The worker's answer to a ghost: a file it may keep replaces the entry,
+ * anything else drops it (the worker's word changed).  Nobody waits for
+ * it, so nothing is sent anywhere.
+ */
+void
+fcache_refreshed(struct wchan *w, struct conn *g, const struct wire_response *r, size_t len,
+    int fd)
+{
+	struct stat st;
+
+	fcache_answered(g);
+	if (wire_response_check(r, len) == 0 && r->kind == WIRE_FILE && fd != -1 &&
+	    r->status == 200 && !(r->flags & (WRESP_NOCACHE | WRESP_ETAG_MASK)) &&
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		xhdr_set(g, (const char *)(r + 1), r->hlen, r->olen);
+		fcache_put(g, fd, r->content_type, &st, wchan_keep_gen(w, g, r));
+	}
+	if (fd != -1) {
+		if (r->kind == WIRE_FCGI)
+			fcgi_fd_unused(w, fd);	/* not asked for: given back */
+		else
+			close(fd);
+	}
+	ghost_free(w, g);
 }
 
 /* Serve from the cache; 1 if it did. */
@@ -342,14 +430,19 @@ fcache_serve(struct conn *c)
 {
 	struct cache_ent	*e;
 	struct stat		 st;
-	int			 fd;
+	int			 fd, ask;
 
-	if (F.conf.file_cache_valid == 0 || (e = fcache_get(c)) == NULL)
+	if (F.conf.file_cache_valid == 0 || (e = fcache_get(c, &ask)) == NULL)
 		return 0;
 	if (fstat(e->fd, &st) == -1 || st.st_nlink == 0 ||
 	    st.st_ctim.tv_sec != e->ctime.tv_sec || st.st_ctim.tv_nsec != e->ctime.tv_nsec) {
 		cache_drop(e);
 		return 0;
+	}
+	if (ask) {
+		e->refresh_until = loop_now + (uint64_t)F.conf.file_cache_valid * 1000;
+		if (fcache_refresh(c) == -1)
+			return 0;	/* c asks the worker itself */
 	}
 	if ((fd = dup(e->fd)) == -1)
 		return 0;

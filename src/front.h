@@ -82,6 +82,8 @@ struct conn {
 	int			 sent;		/* request written to the channel */
 	int			 retried;
 	int			 closed;	/* freed after this event-loop round */
+	int			 ghost;		/* no client: the file cache asking the worker
+						   again (fcache.c); only ever on a wchan's queue */
 	int			 readable;	/* the kernel may hold more bytes for us */
 	int			 rdhup;		/* the peer has shut down its side */
 	char			 fs_path[4096];
@@ -231,6 +233,7 @@ struct wchan {
 	TAILQ_HEAD(, conn) wq;		/* requests outstanding, oldest first */
 	struct conn	*unsent;	/* the first of wq not written yet: those
 					   before it are, those after it are not */
+	unsigned	 ghosts;	/* of wq, the file cache's own asks (fcache.c) */
 	LIST_ENTRY(wchan) hlink;	/* in its bucket; on F.dead_wchans once dead */
 	LIST_ENTRY(wchan) flink;	/* on F.flush: has requests to write */
 	int		 dirty;
@@ -481,6 +484,11 @@ void	fcache_put(const struct conn *c, int fd, const char *ctype, const struct st
 	    uint64_t gen);
 /* The worker answered c: what the file cache holds for c's file goes. */
 void	fcache_answered(const struct conn *c);
+/* The worker's answer to a ghost (fcache.c's background ask): kept or
+ * dropped, and the ghost freed; ghost_free() alone when it goes unanswered. */
+void	fcache_refreshed(struct wchan *w, struct conn *g, const struct wire_response *r,
+	    size_t len, int fd);
+void	ghost_free(struct wchan *w, struct conn *g);
 /* w's worker handed its watch over (MSG_WATCH): what w kept before is stale. */
 void	wchan_watch_set(struct wchan *w, int fd);
 /*

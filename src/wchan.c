@@ -278,6 +278,10 @@ wchan_flush(struct wchan *w)
 				if (n > 0)
 					break;	/* no room left in this batch */
 				wchan_dequeue(w, c);
+				if (c->ghost) {
+					ghost_free(w, c);
+					continue;
+				}
 				if (c->want_rspool) {
 					resp_spool_refused(c);
 					conn_run(c);
@@ -392,6 +396,10 @@ wchan_fail(struct wchan *w, int status)
 	while ((c = TAILQ_FIRST(&w->wq)) != NULL) {
 		TAILQ_REMOVE(&w->wq, c, wlink);
 		c->wc = NULL;
+		if (c->ghost) {
+			ghost_free(w, c);	/* asked again once its entry's grace is over */
+			continue;
+		}
 		if (c->want_rspool) {
 			/* An answer going out: it goes on without a spool. */
 			resp_spool_refused(c);
@@ -503,6 +511,10 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 	}
 	asked = c->want_conn;
 	wchan_dequeue(w, c);
+	if (c->ghost) {
+		fcache_refreshed(w, c, r, len, fd);
+		return;
+	}
 	/* What the file cache held for this request is the worker's old word:
 	 * its new one replaces it below, if it may be kept at all. */
 	if (!c->want_spool && !c->want_rspool &&
