@@ -159,7 +159,14 @@ listener_addr(int li)
 		F.laddr[li][0] = '\0';
 }
 
-void
+/*
+ * At most ACCEPT_BATCH a call: the connections already open get their
+ * turn between batches.  Returns 1 when it stopped at that bound (more
+ * may wait), 0 when the queue is empty.
+ */
+#define ACCEPT_BATCH	64
+
+int
 accept_conns(int li)
 {
 	struct sockaddr_storage	 ss;
@@ -167,13 +174,13 @@ accept_conns(int li)
 	struct conn		*c;
 	int			 fd, i, one = 1, lfd = F.listen[li];
 
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < ACCEPT_BATCH; i++) {
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
 				log_warn("front: accept");
-			return;
+			return 0;
 		}
 		if (F.nconns >= F.conf.max_connections || F.stopping ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
@@ -209,6 +216,7 @@ accept_conns(int li)
 		ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, c);
 		conn_run(c);
 	}
+	return 1;
 }
 
 void

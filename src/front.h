@@ -279,6 +279,7 @@ struct front {
 	char			 laddr[CONF_MAX_LISTEN][INET6_ADDRSTRLEN];	/* "": wildcard */
 	uint16_t		 lport[CONF_MAX_LISTEN];
 	unsigned		 handshakes;	/* TLS handshakes in progress */
+	int			 accept_more;	/* a listener's queue was left unemptied */
 	struct route_table	*routes;
 	struct conn		*conns;
 	unsigned		 nconns;
@@ -332,8 +333,8 @@ void	conn_close(struct conn *c);
 void	graveyard_empty(void);
 /* The i-th listener's own address, if it has one (not a wildcard). */
 void	listener_addr(int i);
-/* Accept what waits on the i-th listening socket, up to 64 at a time. */
-void	accept_conns(int i);
+/* Accept what waits on the i-th listening socket, up to 64 at a time; 1: more may wait. */
+int	accept_conns(int i);
 /* The request is answered: log it, then the next one (keep-alive) or close. */
 void	request_done(struct conn *c);
 /* Ask the locker's worker for a file to hold a large body in. */
