@@ -19,6 +19,7 @@
  * next (sqld.c); a password MariaDB has but my.cnf lacks is mended by
  * `locker sql password`.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,22 @@ struct sql_job {
 };
 
 static void	job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d);
+
+/*
+ * The kill -9 tests (test_sql.py): LOCKERD_CRASH_AT=STEP in the master's
+ * environment kills the master between two steps of a verb, so the test
+ * can show what a crash there leaves.  Nothing else reads it.
+ */
+static void
+crash_point(const char *step)
+{
+	const char *at = getenv("LOCKERD_CRASH_AT");
+
+	if (at != NULL && strcmp(at, step) == 0) {
+		log_warnx("LOCKERD_CRASH_AT=%s: killing the master here", step);
+		raise(SIGKILL);
+	}
+}
 static void	remove_step(struct ctl_client *c, const struct msg_sql_done *d);
 
 void
@@ -225,6 +242,7 @@ job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d)
 	case CTL_SQL_SIGNUP:
 	case CTL_SQL_PASSWORD:
 		/* MariaDB has the password: now the locker's file. */
+		crash_point("sql-account");
 		start_task(c, sql_cnf_write(&j->lr, j->password));
 		explicit_bzero(j->password, sizeof(j->password));
 		return;
@@ -300,6 +318,7 @@ sql_task_done(struct ctl_client *c, int code)
 		return;
 	}
 	if (c->req.verb == CTL_SQL_DROP) {
+		crash_point("sql-dumped");
 		j->step = SJ_DROP;
 		ask(c, SQL_OP_DROP, j->lr.name);
 		return;

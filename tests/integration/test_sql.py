@@ -410,3 +410,70 @@ def test_remove_with_mariadb_stopped_removes_nothing(sq):
     assert sq.info("frank")["name"] == "frank"
     assert os.path.exists(os.path.join(sq.info("frank")["home"], ".sql", "my.cnf"))
     sq.locker("remove", "frank", "--purge")
+
+
+# ------------------------------------------------------------ kill -9
+
+def crash_and_restart(d, step, *verb):
+    """lockerd started again with LOCKERD_CRASH_AT=step, `locker *verb` run
+    (the master kills itself there), then lockerd started plainly."""
+    d.stop()
+    d.wrap = ["env", f"LOCKERD_CRASH_AT={step}"]
+    d.start()
+    r = d.locker(*verb, check=False)
+    assert r.returncode != 0, r.stdout
+    d.proc.wait(timeout=30)
+    assert d.proc.returncode == -9, d.log()[-2000:]
+    d.proc = None
+    d.stderr.close()
+    # Its children die with it (PR_SET_PDEATHSIG); until the last front
+    # has, the old listener may still answer, and the old socket file is
+    # there: start() must not take either for the new lockerd's.
+    import socket
+
+    def gone():
+        try:
+            socket.create_connection(("127.0.0.1", d.port), timeout=0.2).close()
+            return False
+        except OSError:
+            return True
+    from conftest import wait_for
+    assert wait_for(gone, within=20)
+    os.unlink(os.path.join(d.dir, "state", "control.sock"))
+    d.wrap = []
+    d.start()
+
+
+def test_kill_9_between_the_account_and_my_cnf(sq):
+    """The master dies after MariaDB made the account, before my.cnf: the
+    account is whole (signup refuses it again), and `sql password` gives
+    the locker a working my.cnf."""
+    sq.signup("gina")
+    crash_and_restart(sq, "sql-account", "sql", "signup", "gina")
+    home = sq.info("gina")["home"]
+    assert not os.path.exists(os.path.join(home, ".sql", "my.cnf"))
+    rows = sq.mariadb.root("SELECT Db FROM mysql.db WHERE User='gina'").stdout.split()
+    assert rows == ["gina+%"], rows
+    r = sq.locker("sql", "signup", "gina", check=False)
+    assert r.returncode == 1 and "locker sql password gina" in r.stderr, r.stderr
+    sq.locker("sql", "password", "gina")
+    assert sq.mariadb.query("gina", cnf(sq, "gina")["password"], "SELECT 1").returncode == 0
+
+
+def test_kill_9_between_the_dump_and_the_drop(sq):
+    """The master dies after a drop's dump, before the DROP: the database
+    and its rows are still there, the dump too; the drop done again works."""
+    import glob
+    sq.signup("hank")
+    h = signed_up(sq, "hank")
+    sq.locker("sql", "create", "hank", "keep")
+    assert sq.mariadb.query("hank", h["password"], "CREATE TABLE t (s TEXT); INSERT INTO t "
+                            "VALUES ('HANKS')", database="hank+keep").returncode == 0
+    crash_and_restart(sq, "sql-dumped", "sql", "drop", "hank", "keep")
+    r = sq.mariadb.query("hank", h["password"], "SELECT s FROM t", database="hank+keep")
+    assert r.stdout.strip() == "HANKS", r.stderr
+    dumps = glob.glob(os.path.join(sq.info("hank")["home"], ".sql", "dumps", "hank+keep.*.sql"))
+    assert len(dumps) == 1 and "HANKS" in open(dumps[0]).read()
+    time.sleep(1.1)     # the next dump's name has another second
+    sq.locker("sql", "drop", "hank", "keep")
+    assert sq.mariadb.root("SHOW DATABASES LIKE 'hank+keep'").stdout.strip() == ""
