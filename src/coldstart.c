@@ -28,8 +28,9 @@
 #define CS_ENV	"LOCKERD_COLDSTART"
 
 static const char *const cs_names[CS_N] = {
-	[CS_ASK] = "ask",		/* the master is asked for a worker */
-	[CS_PREPARED] = "prepare",	/* its cgroups and network namespace */
+	[CS_ASK] = "ask",		/* the master takes up front's ask */
+	[CS_PREPARED] = "prepare",	/* the directory, its cgroups and network
+					   namespace */
 	[CS_CLONED] = "clone",		/* first instruction of the child */
 	[CS_RESET] = "reset",		/* signals, descriptors, netns join */
 	[CS_CGROUP] = "cgroup",		/* mounts private, cgroups joined */

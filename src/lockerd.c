@@ -739,7 +739,6 @@ worker_start(const struct locker_rec *lr)
 	const struct config	*lc;	/* the child gets a copy at clone */
 	int			 end;
 
-	cs_begin();
 	if ((w = child_new(ROLE_WORKER, lr)) == NULL)
 		return NULL;
 	if ((end = new_channel(w)) == -1) {
@@ -838,9 +837,12 @@ fail:
 	child_send(f, MSG_WORKER_CHAN, &rep, sizeof(rep), -1);
 }
 
+/* cs_begin(): a cold start is timed from the master taking up front's
+ * ask, its directory lookup included (coldstart.c). */
 static void
 handle_worker_get(struct child *f, const struct msg_worker *req)
 {
+	cs_begin();
 	worker_answer(f, req, 1);
 }
 
@@ -848,6 +850,7 @@ handle_worker_get(struct child *f, const struct msg_worker *req)
 void
 worker_ask(struct child *f, const struct msg_worker *req)
 {
+	cs_begin();
 	worker_answer(f, req, 0);
 }
 
