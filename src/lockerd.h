@@ -936,6 +936,11 @@ struct msg_spawned {		/* spawner -> master */
 	int32_t		pid;		/* 0: none (err) */
 	int32_t		err;
 };
+struct msg_spare_join {		/* master -> spawner: its spare, handed an ask */
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint32_t	uid;
+	int32_t		pid;
+};
 /* zygote.c: PHP processes forked from one pre-initialised php-cgi. */
 struct msg_zygote_fork {	/* master -> zygote, fd = the worker's line (zygote.h) */
 	/* The locker's limits that sandbox_limits() reads, not its whole

@@ -150,9 +150,12 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master <-> spawner: a worker to start, with its channel; its pid */
 	ROW(MSG_SPAWN,		MR_MASTER, MR_SPAWNER, MUST, EXACT(struct msg_spawn)),
 	ROW(MSG_SPAWNED,	MR_SPAWNER, MR_MASTER, NEVER, EXACT(struct msg_spawned)),
-	/* spawner -> its spare (spawner.c): the ask handed on, then its word
-	 * once it has moved the spare into the locker's cgroups */
-	ROW(MSG_SPARE_ASK,	MR_SPAWNER, MR_SPARE, MUST, EXACT(struct msg_spawn)),
+	/* The spawner's spare (spawner.c): made, its ask socket to the master;
+	 * the ask handed to it by the master; the spawner asked to move it
+	 * into the locker's cgroups, and its word to the spare once it has */
+	ROW(MSG_SPARE,		MR_SPAWNER, MR_MASTER, MUST, EXACT(struct msg_spawned)),
+	ROW(MSG_SPARE_ASK,	MR_MASTER, MR_SPARE, MUST, EXACT(struct msg_spawn)),
+	ROW(MSG_SPARE_JOIN,	MR_MASTER, MR_SPAWNER, NEVER, EXACT(struct msg_spare_join)),
 	ROW(MSG_SPAWN_JOINED,	MR_SPAWNER, MR_SPARE, NEVER, EXACT(struct msg_spawned)),
 	/* worker -> master -> zygote: a PHP process, on the worker's line to
 	 * the zygote; the master says whose it is (zygote.c) */

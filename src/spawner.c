@@ -176,111 +176,145 @@ spawn_one(int chan)
 }
 
 /*
- * The spare, from its clone: nothing but its socket, then one ask.  Its
- * copy of req is the wiped one (spawner_main() wipes before each clone);
- * the ask it is handed overwrites all of it.
+ * The spare, from its clone: nothing but its two sockets (the master's ask,
+ * the spawner's word on its cgroups), then one ask.  Its copy of req is the
+ * wiped one (spawner_main() wipes before each clone); the ask it is handed
+ * overwrites all of it.  The spawner's end before an ask (it is gone): exit.
  */
 static __attribute__((noreturn)) void
-spare_wait(int sock)
+spare_wait(int ask, int join)
 {
+	struct pollfd	 p[2];
 	enum msg_type	 type;
 	const char	*why;
 	ssize_t		 n;
-	int		 fd;
+	int		 keep[2], fd;
 
 	child_reset(CHILD_DIE_WITH_PARENT);	/* the parent: the master */
-	/* Off the master's channel (CHILD_CHAN_FD): only the spawner's ask. */
-	if (dup2(sock, CHILD_CHAN_FD + 1) == -1 ||
-	    close_fds_except(CHILD_CHAN_FD + 2, NULL, 0) == -1 || close(CHILD_CHAN_FD) == -1)
+	/* Off the spawner's channel to the master (CHILD_CHAN_FD). */
+	keep[0] = ask;
+	keep[1] = join;
+	if (close_fds_except(CHILD_CHAN_FD, keep, 2) == -1)
 		_exit(126);
 	set_role_name("spare");
-	n = msg_recv_checked(CHILD_CHAN_FD + 1, MR_SPARE, MR_SPAWNER, &type, &req,
-	    sizeof(req), &fd, &why);
+	p[0] = (struct pollfd){ .fd = ask, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = join, .events = POLLIN };
+	while (poll(p, 2, -1) == -1)
+		if (errno != EINTR)
+			_exit(126);
+	/* An ask first: the spawner's word may be there already (it answers
+	 * the master's MSG_SPARE_JOIN while we wait for a CPU). */
+	if (!(p[0].revents & POLLIN))
+		_exit(0);	/* the spawner is gone, or the master let us go */
+	n = msg_recv_checked(ask, MR_SPARE, MR_MASTER, &type, &req, sizeof(req), &fd, &why);
 	if (n != (ssize_t)sizeof(req) || type != MSG_SPARE_ASK || fd == -1 || !spawn_req_ok())
-		_exit(0);	/* the spawner is gone, or this is not an ask */
-	/* Moved to where child_run()'s dup2 cannot land on it. */
-	if ((joined_sock = fcntl(CHILD_CHAN_FD + 1, F_DUPFD_CLOEXEC, CHILD_CHAN_FD + 2)) == -1)
+		_exit(0);
+	close(ask);
+	/* Where child_run()'s dup2 onto CHILD_CHAN_FD cannot land on it. */
+	if (join == CHILD_CHAN_FD &&
+	    (join = fcntl(CHILD_CHAN_FD, F_DUPFD_CLOEXEC, CHILD_CHAN_FD + 1)) == -1)
 		_exit(126);
-	close(CHILD_CHAN_FD + 1);
+	joined_sock = join;
 	/* Its own mount namespace, a copy of the mounts as they are now. */
 	if (unshare(CLONE_NEWNS) == -1)
 		_exit(125);
 	child_run(fd);
 }
 
-/* A spare made ahead for the next ask; none if it cannot be (the ask
- * then clones, as without one). */
+/*
+ * A spare made ahead for the next ask, and its ask socket given to the
+ * master (MSG_SPARE), which hands it the ask itself: one wake-up (ours)
+ * fewer on the way, and the master waits for no answer.  None if it
+ * cannot be made (the master then asks us to clone, as without one).
+ */
 static void
 spare_make(void)
 {
-	int sv[2];
+	struct msg_spawned	m;
+	int			ask[2], join[2];
 
-	if (chan_pair(sv) == -1)
+	if (chan_pair(ask) == -1)
 		return;
+	if (chan_pair(join) == -1) {
+		close(ask[0]);
+		close(ask[1]);
+		return;
+	}
 	spare_pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SPARE_CLONE_FLAGS),
 	    NULL, NULL, NULL, NULL);
 	if (spare_pid == 0) {
-		close(sv[0]);
-		spare_wait(sv[1]);
+		close(ask[0]);
+		close(join[0]);
+		spare_wait(ask[1], join[1]);
 	}
-	close(sv[1]);
+	close(ask[1]);
+	close(join[1]);
 	if (spare_pid == -1) {
 		spare_pid = 0;
-		close(sv[0]);
+		close(ask[0]);
+		close(join[0]);
 		return;
 	}
-	spare_sock = sv[0];
+	spare_sock = join[0];
+	memset(&m, 0, sizeof(m));
+	m.pid = spare_pid;
+	if (msg_send(CHILD_CHAN_FD, MSG_SPARE, &m, sizeof(m), ask[0]) == -1)
+		exit(1);	/* the master is gone */
+	close(ask[0]);
 }
 
-/* The ask in req handed to the spare: its pid, or 0 (no spare, or it
- * is gone: the caller clones).  Its socket stays open for spare_join(). */
-static pid_t
-spare_hand(int chan)
-{
-	pid_t pid = spare_pid;
-
-	if (spare_sock == -1)
-		return 0;
-	spare_pid = 0;
-	if (msg_send(spare_sock, MSG_SPARE_ASK, &req, sizeof(req), chan) == -1) {
-		kill(pid, SIGKILL);	/* the master reaps it */
-		close(spare_sock);
-		spare_sock = -1;
-		return 0;
-	}
-	return pid;
-}
-
-/* The spare handed an ask, into the locker's cgroups while it builds its
- * jail (it waits for this word before anything of the locker's runs);
- * killed if they cannot be joined. */
+/* The master handed our spare an ask: into the locker's cgroups while it
+ * builds its jail (it waits for this word before anything of the locker's
+ * runs); killed if they cannot be joined.  Only our own spare is moved. */
 static void
-spare_join(pid_t pid, const char *locker, uint32_t uid)
+spare_join(const struct msg_spare_join *j)
 {
 	struct msg_spawned	m;
 	char			err[256];
 
 	memset(&m, 0, sizeof(m));
-	m.pid = pid;
-	if (cgroup_attach(locker, uid, pid, err, sizeof(err)) == -1) {
+	m.pid = j->pid;
+	if (spare_pid <= 0 || j->pid != spare_pid || spare_sock == -1 ||
+	    memchr(j->locker, '\0', sizeof(j->locker)) == NULL || j->uid == 0) {
+		log_warnx("spawner: asked to move a process that is not its spare");
+		return;
+	}
+	if (cgroup_attach(j->locker, j->uid, j->pid, err, sizeof(err)) == -1) {
 		log_warnx("spawner: %s", err);
 		m.err = errno != 0 ? errno : EIO;
 	}
 	if (msg_send(spare_sock, MSG_SPAWN_JOINED, &m, sizeof(m), -1) == -1 || m.err != 0)
-		kill(pid, SIGKILL);
+		kill(j->pid, SIGKILL);
 	close(spare_sock);
 	spare_sock = -1;
+	spare_pid = 0;
+}
+
+/* The master's MSG_SPAWN: a clone of our own, its pid answered. */
+static void
+spawn_asked(int fd)
+{
+	struct msg_spawned rep;
+
+	memset(&rep, 0, sizeof(rep));
+	if (!spawn_req_ok())
+		rep.err = EINVAL;
+	else if ((rep.pid = spawn_one(fd)) == -1)
+		rep.err = errno;
+	close(fd);
+	explicit_bzero(&req, sizeof(req));
+	if (msg_send(CHILD_CHAN_FD, MSG_SPAWNED, &rep, sizeof(rep), -1) == -1)
+		exit(1);
 }
 
 int
 spawner_main(char *role)
 {
 	struct msg_spawned	 rep;
+	struct msg_spare_join	 join;
 	enum msg_type		 type;
-	const char		*why, *locker;
-	char			 name[LOCKER_NAME_MAX + 1];
+	const char		*why;
 	ssize_t			 n;
-	uint32_t		 uid = 0;
 	int			 fd, uses;
 
 	argv_role = role;
@@ -300,27 +334,19 @@ spawner_main(char *role)
 		    sizeof(req), &fd, &why);
 		if (n == MSG_BREACH)
 			msg_breach(MR_SPAWNER, MR_MASTER, "", type, why);	/* MSG_ACT_EXIT */
-		if (n < 0 || type != MSG_SPAWN)
+		if (n < 0 || type == MSG_NONE)
 			exit(0);	/* the master is gone or stopping us */
-		memset(&rep, 0, sizeof(rep));
-		locker = NULL;
-		if (!spawn_req_ok())
-			rep.err = EINVAL;
-		else if ((rep.pid = spare_hand(fd)) > 0) {
-			snprintf(name, sizeof(name), "%s", req.locker);
-			locker = name;
-			uid = req.uid;
-		} else if ((rep.pid = spawn_one(fd)) == -1)
-			rep.err = errno;
-		close(fd);
+		if (type == MSG_SPAWN) {
+			spawn_asked(fd);
+			continue;
+		}
+		if (type != MSG_SPARE_JOIN)
+			exit(0);
+		memcpy(&join, &req, sizeof(join));
 		explicit_bzero(&req, sizeof(req));
-		if (msg_send(CHILD_CHAN_FD, MSG_SPAWNED, &rep, sizeof(rep), -1) == -1)
-			exit(1);
-		/* The master has its pid; the spare its cgroups, then a new spare
-		 * with nothing of this locker (req and name wiped first). */
-		if (locker != NULL)
-			spare_join(rep.pid, locker, uid);
-		explicit_bzero(name, sizeof(name));
+		spare_join(&join);
+		/* Nothing of this locker for the next spare (req wiped above). */
+		explicit_bzero(&join, sizeof(join));
 		if (uses + 1 < SPAWNER_USES)
 			spare_make();
 	}
@@ -334,6 +360,18 @@ static int	spawner_chan = -1;
 static int	spawner_uses;		/* asks it answered, up to SPAWNER_USES */
 static int	spawner_ready;		/* it said so */
 static uint64_t	spawner_restart_at;
+static pid_t	master_spare_pid;	/* its spare (MSG_SPARE), and our end of */
+static int	master_spare_fd = -1;	/* the spare's ask socket; none: 0, -1 */
+
+/* The spare let go: it reads the end of its socket and exits. */
+static void
+spare_forget(void)
+{
+	if (master_spare_fd != -1)
+		close(master_spare_fd);
+	master_spare_fd = -1;
+	master_spare_pid = 0;
+}
 
 void
 spawner_start(void)
@@ -364,6 +402,7 @@ spawner_start(void)
 static void
 spawner_lost(void)
 {
+	spare_forget();
 	if (spawner_chan != -1)
 		close(spawner_chan);
 	spawner_chan = -1;
@@ -413,8 +452,23 @@ spawner_stop(void)
 		kill(spawner_pid, SIGTERM);
 }
 
+/* A spare the spawner made (MSG_SPARE): kept for the next start. */
+static void
+spare_keep(const struct msg_spawned *m, int fd)
+{
+	spare_forget();		/* a newer one: the spawner makes one at a time */
+	if (m->pid <= 0 || fd == -1) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	master_spare_pid = m->pid;
+	master_spare_fd = fd;
+}
+
 /* The spawner's answer to the one ask in flight: its pid, 0 (none), or
- * -1 (no answer in time, or a bad one).  wait_ms 0: only if it is there. */
+ * -1 (no answer in time, or a bad one).  wait_ms 0: only if it is there.
+ * A spare it announces meanwhile is kept. */
 static pid_t
 spawner_answer(int wait_ms)
 {
@@ -425,19 +479,26 @@ spawner_answer(int wait_ms)
 	ssize_t			 n;
 	int			 fd;
 
-	if (poll(&p, 1, wait_ms) != 1) {
-		if (wait_ms > 0)
-			log_warnx("spawner: no answer in %d ms", wait_ms);
-		return -1;
+	for (;;) {
+		if (poll(&p, 1, wait_ms) != 1) {
+			if (wait_ms > 0)
+				log_warnx("spawner: no answer in %d ms", wait_ms);
+			return -1;
+		}
+		n = msg_recv_checked(spawner_chan, MR_MASTER, MR_SPAWNER, &type, &rep,
+		    sizeof(rep), &fd, &why);
+		if (n == MSG_BREACH) {
+			msg_breach(MR_MASTER, MR_SPAWNER, "", type, why);
+			return -1;
+		}
+		if (n != (ssize_t)sizeof(rep))
+			return -1;	/* it ended (SPAWNER_USES) or broke */
+		if (type == MSG_SPARE) {
+			spare_keep(&rep, fd);
+			continue;
+		}
+		break;
 	}
-	n = msg_recv_checked(spawner_chan, MR_MASTER, MR_SPAWNER, &type, &rep, sizeof(rep), &fd,
-	    &why);
-	if (n == MSG_BREACH) {
-		msg_breach(MR_MASTER, MR_SPAWNER, "", type, why);
-		return -1;
-	}
-	if (n != (ssize_t)sizeof(rep) || type != MSG_SPAWNED)
-		return -1;	/* it ended (SPAWNER_USES) or broke */
 	if (rep.pid <= 0) {
 		if (rep.err != 0) {
 			errno = rep.err;
@@ -446,6 +507,73 @@ spawner_answer(int wait_ms)
 		return 0;
 	}
 	return rep.pid;
+}
+
+/* Spares the spawner announced since we last read it, without waiting. */
+static void
+spawner_drain(void)
+{
+	struct msg_spawned	 m;
+	struct pollfd		 p = { .fd = spawner_chan, .events = POLLIN };
+	enum msg_type		 type;
+	const char		*why;
+	ssize_t			 n;
+	int			 fd;
+
+	while (spawner_chan != -1 && poll(&p, 1, 0) == 1) {
+		n = msg_recv_checked(spawner_chan, MR_MASTER, MR_SPAWNER, &type, &m, sizeof(m),
+		    &fd, &why);
+		if (n == MSG_BREACH)
+			msg_breach(MR_MASTER, MR_SPAWNER, "", type, why);
+		if (n != (ssize_t)sizeof(m)) {
+			spawner_lost();		/* it ended, or broke the rules */
+			return;
+		}
+		if (type == MSG_SPARE)
+			spare_keep(&m, fd);
+		else if (fd != -1)
+			close(fd);	/* (an answer no ask waits for) */
+	}
+}
+
+/*
+ * The ask m handed to the spare itself, then the spawner asked to move it
+ * into the locker's cgroups (which it waits for): its pid, or 0 if it is
+ * gone (killed: the caller asks the spawner instead).
+ */
+static pid_t
+spare_use(const struct msg_spawn *m, int chan)
+{
+	struct msg_spare_join	j;
+	pid_t			pid = master_spare_pid;
+	int			rc;
+
+	rc = msg_send(master_spare_fd, MSG_SPARE_ASK, m, sizeof(*m), chan);
+	spare_forget();
+	if (rc == -1) {
+		kill(pid, SIGKILL);	/* reaped as a child of no role */
+		return 0;
+	}
+	memset(&j, 0, sizeof(j));
+	snprintf(j.locker, sizeof(j.locker), "%s", m->locker);
+	j.uid = m->uid;
+	j.pid = pid;
+	/* Without the spawner's word it exits before it is the locker's. */
+	if (msg_send(spawner_chan, MSG_SPARE_JOIN, &j, sizeof(j), -1) == -1)
+		spawner_lost();
+	return pid;
+}
+
+/* A start it made, or its spare: after its last it exits (status 0), so
+ * ask it no more meanwhile. */
+static void
+spawner_used(void)
+{
+	if (++spawner_uses >= SPAWNER_USES) {
+		spare_forget();
+		close(spawner_chan);
+		spawner_chan = -1;
+	}
 }
 
 /*
@@ -475,6 +603,13 @@ spawner_spawn(const struct sandbox_spec *s, int chan)
 	m.uid = s->uid;
 	m.gid = s->gid;
 	cs_get(&m.cs_ask, &m.cs_prepared);
+	spawner_drain();
+	if (master_spare_fd != -1 && (pid = spare_use(&m, chan)) > 0) {
+		spawner_used();
+		return pid;
+	}
+	if (spawner_chan == -1)
+		return -1;
 	if (msg_send(spawner_chan, MSG_SPAWN, &m, sizeof(m), chan) == -1) {
 		spawner_lost();
 		return -1;
@@ -484,10 +619,6 @@ spawner_spawn(const struct sandbox_spec *s, int chan)
 		spawner_lost();
 		return 0;
 	}
-	/* Its last: it exits now (status 0), so ask it no more meanwhile. */
-	if (++spawner_uses >= SPAWNER_USES) {
-		close(spawner_chan);
-		spawner_chan = -1;
-	}
+	spawner_used();
 	return pid;
 }

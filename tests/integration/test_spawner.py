@@ -162,6 +162,14 @@ def test_a_spare_holds_nothing_of_the_locker_before_it(d):
     mem = memory(w)
     assert b"nextlocker" in mem             # the positive control
     assert b"qxprevious" not in mem
+    # The spawner moved it into the locker's cgroups (it waited for that
+    # before its ids changed): every hierarchy lockerd uses.
+    uid = d.info("nextlocker")["uid"]
+    with open(f"/proc/{w}/cgroup") as f:
+        cg = f.read()
+    for ctl in ("memory", "pids"):
+        if os.path.exists(f"/sys/fs/cgroup/{ctl}/cgroup.procs"):
+            assert re.search(rf"\b{ctl}:/lockerd/nextlocker\.{uid}\n", cg), cg
     # Its mounts are the host's of the moment it was handed the ask, in a
     # namespace of its own: not the spawner's.
     assert os.readlink(f"/proc/{w}/ns/mnt") != os.readlink(f"/proc/{d.proc.pid}/ns/mnt")
