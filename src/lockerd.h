@@ -938,6 +938,7 @@ struct msg_spawned {		/* spawner -> master */
 };
 struct msg_spare_join {		/* master -> spawner: its spare, handed an ask */
 	char		locker[LOCKER_NAME_MAX + 1];
+	char		home[PATH_MAX];
 	uint32_t	uid;
 	int32_t		pid;
 };
@@ -980,6 +981,12 @@ void	sandbox_release_all(const struct config *c);
 int	sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen);
 /* The rlimits of a locker's process (sandbox_enter's; the zygote's child too). */
 void	sandbox_limits(const struct config *c);
+/* A spawner's spare: the jail made ahead of its locker, then finished with
+ * the home and its tmp/ as mount trees cloned in the machine's namespace. */
+int	sandbox_prebuild(char *err, size_t errlen);
+int	sandbox_finish(const struct sandbox_spec *s, int home_tree, int tmp_tree, char *err,
+	    size_t errlen);
+int	sandbox_prebuilt_ok(const struct config *c, const char *home);
 
 /* netns.c: a network namespace per locker (locker-network private), with
  * pasta for outbound connectivity; used by sandbox.c and sandbox_clone(). */

@@ -156,6 +156,7 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_SPARE,		MR_SPAWNER, MR_MASTER, MUST, EXACT(struct msg_spawned)),
 	ROW(MSG_SPARE_ASK,	MR_MASTER, MR_SPARE, MUST, EXACT(struct msg_spawn)),
 	ROW(MSG_SPARE_JOIN,	MR_MASTER, MR_SPAWNER, NEVER, EXACT(struct msg_spare_join)),
+	ROW(MSG_SPARE_TREE,	MR_SPAWNER, MR_SPARE, MAY, EXACT(struct msg_spawned)),
 	ROW(MSG_SPAWN_JOINED,	MR_SPAWNER, MR_SPARE, NEVER, EXACT(struct msg_spawned)),
 	/* worker -> master -> zygote: a PHP process, on the worker's line to
 	 * the zygote; the master says whose it is (zygote.c) */

@@ -100,6 +100,8 @@ enum msg_type {
 	MSG_SPARE,		/* struct msg_spawned: a spare, fd = its ask socket */
 	MSG_SPARE_ASK,		/* struct msg_spawn, fd = the worker's channel */
 	MSG_SPARE_JOIN,		/* struct msg_spare_join */
+	MSG_SPARE_TREE,		/* struct msg_spawned, fd = a mount tree: the home, then
+				   its tmp/ (none: it has none) */
 	MSG_SPAWN_JOINED,	/* struct msg_spawned: the spare is in its cgroups (err 0) */
 	MSG_FCGI_GRANT,		/* struct msg_fcgi, fd = a PHP pool connection asked
 				   for earlier; none: the ask is over, ask again */

@@ -62,6 +62,13 @@
 #include "lockerd.h"
 #include "master.h"
 
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE		1
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE		0x8000
+#endif
+
 #define SPAWNER_USES		64	/* workers per layout, then a new spawner */
 #define SPAWNER_ANSWER_MS	1000	/* the master waits this long for a pid */
 
@@ -130,11 +137,52 @@ spare_joined(char *err, size_t errlen)
 	return 0;
 }
 
+/* Its jail was made ahead (sandbox_prebuild()): the home and tmp/ to come
+ * as trees from the spawner. */
+static int	prebuilt;
+
+/* One of the spawner's MSG_SPARE_TREE: its descriptor, or -1 with none
+ * (want: it must have one). */
+static int
+spare_tree(int want, int *tree, char *err, size_t errlen)
+{
+	struct msg_spawned	 m;
+	enum msg_type		 type;
+	const char		*why;
+	ssize_t			 n;
+
+	n = msg_recv_checked(joined_sock, MR_SPARE, MR_SPAWNER, &type, &m, sizeof(m), tree,
+	    &why);
+	if (n != (ssize_t)sizeof(m) || type != MSG_SPARE_TREE || m.err != 0 ||
+	    (want && *tree == -1)) {
+		snprintf(err, errlen, "no home from the spawner%s%s", m.err ? ": " : "",
+		    n == (ssize_t)sizeof(m) && m.err ? strerror(m.err) : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* A spare's jail finished for the locker in req. */
+static int
+spare_finish(const struct sandbox_spec *spec, char *err, size_t errlen)
+{
+	int home = -1, tmp = -1, rc = -1;
+
+	if (spare_tree(1, &home, err, errlen) == 0 && spare_tree(0, &tmp, err, errlen) == 0)
+		rc = sandbox_finish(spec, home, tmp, err, errlen);
+	if (home != -1)
+		close(home);
+	if (tmp != -1)
+		close(tmp);
+	return rc;
+}
+
 static __attribute__((noreturn)) void
 child_run(int chan)
 {
 	struct sandbox_spec	spec;
 	char			err[256];
+	int			rc;
 
 	cs_set(CS_ASK, req.cs_ask);
 	cs_set(CS_PREPARED, req.cs_prepared);
@@ -157,7 +205,9 @@ child_run(int chan)
 	spec.keep_fds = 1;
 	if (joined_sock != -1)
 		spec.cgroups_joined = spare_joined;
-	if (sandbox_enter(&spec, err, sizeof(err)) == -1) {
+	rc = prebuilt ? spare_finish(&spec, err, sizeof(err)) :
+	    sandbox_enter(&spec, err, sizeof(err));
+	if (rc == -1) {
 		log_warnx("worker %s: sandbox: %s", req.locker, err);
 		_exit(125);
 	}
@@ -187,6 +237,7 @@ spare_wait(int ask, int join)
 	struct pollfd	 p[2];
 	enum msg_type	 type;
 	const char	*why;
+	char		 err[256];
 	ssize_t		 n;
 	int		 keep[2], fd;
 
@@ -197,6 +248,12 @@ spare_wait(int ask, int join)
 	if (close_fds_except(CHILD_CHAN_FD, keep, 2) == -1)
 		_exit(126);
 	set_role_name("spare");
+	if (sandbox_prebuild(err, sizeof(err)) == -1) {
+		/* The master's hand-off fails: it asks us to clone instead. */
+		log_warnx("spare: its jail ahead: %s", err);
+		_exit(125);
+	}
+	prebuilt = 1;
 	p[0] = (struct pollfd){ .fd = ask, .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = join, .events = POLLIN };
 	while (poll(p, 2, -1) == -1)
@@ -215,9 +272,6 @@ spare_wait(int ask, int join)
 	    (join = fcntl(CHILD_CHAN_FD, F_DUPFD_CLOEXEC, CHILD_CHAN_FD + 1)) == -1)
 		_exit(126);
 	joined_sock = join;
-	/* Its own mount namespace, a copy of the mounts as they are now. */
-	if (unshare(CLONE_NEWNS) == -1)
-		_exit(125);
 	child_run(fd);
 }
 
@@ -263,6 +317,59 @@ spare_make(void)
 	close(ask[0]);
 }
 
+static int tree_of(int at, const char *dir);
+
+/* The home's tmp/, as setup_tmp() takes it: never through a symlink. */
+static int
+tree_of_tmp(const char *home)
+{
+	int fd, t;
+
+	if ((fd = open(home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	t = tree_of(fd, "tmp");
+	close(fd);
+	return t;
+}
+
+/* A clone of dir's mount (open_tree: of the machine's mounts as they are
+ * now), dir opened without following a symlink; -1 with errno. */
+static int
+tree_of(int at, const char *dir)
+{
+	int fd, tree;
+
+	if ((fd = openat(at, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+	close(fd);
+	return tree;
+}
+
+/* The spare's home and the home's tmp/ (none if it has no such directory:
+ * the spare makes a tmpfs) as mount trees, in that order. */
+static void
+spare_send_trees(const char *home)
+{
+	struct msg_spawned	m;
+	int			t;
+
+	memset(&m, 0, sizeof(m));
+	if ((t = tree_of(AT_FDCWD, home)) == -1)
+		m.err = errno != 0 ? errno : EIO;
+	msg_send(spare_sock, MSG_SPARE_TREE, &m, sizeof(m), t);
+	if (t != -1)
+		close(t);
+	if (m.err != 0)
+		return;		/* the spare fails, and exits */
+	t = -1;
+	if (home[0] == '/')
+		t = tree_of_tmp(home);
+	msg_send(spare_sock, MSG_SPARE_TREE, &m, sizeof(m), t);
+	if (t != -1)
+		close(t);
+}
+
 /* The master handed our spare an ask: into the locker's cgroups while it
  * builds its jail (it waits for this word before anything of the locker's
  * runs); killed if they cannot be joined.  Only our own spare is moved. */
@@ -275,10 +382,12 @@ spare_join(const struct msg_spare_join *j)
 	memset(&m, 0, sizeof(m));
 	m.pid = j->pid;
 	if (spare_pid <= 0 || j->pid != spare_pid || spare_sock == -1 ||
-	    memchr(j->locker, '\0', sizeof(j->locker)) == NULL || j->uid == 0) {
+	    memchr(j->locker, '\0', sizeof(j->locker)) == NULL || j->uid == 0 ||
+	    memchr(j->home, '\0', sizeof(j->home)) == NULL || j->home[0] != '/') {
 		log_warnx("spawner: asked to move a process that is not its spare");
 		return;
 	}
+	spare_send_trees(j->home);
 	if (cgroup_attach(j->locker, j->uid, j->pid, err, sizeof(err)) == -1) {
 		log_warnx("spawner: %s", err);
 		m.err = errno != 0 ? errno : EIO;
@@ -288,6 +397,18 @@ spare_join(const struct msg_spare_join *j)
 	close(spare_sock);
 	spare_sock = -1;
 	spare_pid = 0;
+}
+
+/* What the last ask left on our stack (the locker's name and home in the
+ * paths cgroup_attach() and open_tree() were given, the messages' frames)
+ * wiped before a spare is cloned with a copy of it. */
+static void __attribute__((noinline))
+stack_wipe(void)
+{
+	char buf[128 * 1024];
+
+	explicit_bzero(buf, sizeof(buf));
+	__asm__ volatile("" : : "r"(buf) : "memory");
 }
 
 /* The master's MSG_SPAWN: a clone of our own, its pid answered. */
@@ -347,6 +468,7 @@ spawner_main(char *role)
 		spare_join(&join);
 		/* Nothing of this locker for the next spare (req wiped above). */
 		explicit_bzero(&join, sizeof(join));
+		stack_wipe();
 		if (uses + 1 < SPAWNER_USES)
 			spare_make();
 	}
@@ -556,6 +678,7 @@ spare_use(const struct msg_spawn *m, int chan)
 	}
 	memset(&j, 0, sizeof(j));
 	snprintf(j.locker, sizeof(j.locker), "%s", m->locker);
+	snprintf(j.home, sizeof(j.home), "%s", m->home);
 	j.uid = m->uid;
 	j.pid = pid;
 	/* Without the spawner's word it exits before it is the locker's. */
@@ -604,7 +727,8 @@ spawner_spawn(const struct sandbox_spec *s, int chan)
 	m.gid = s->gid;
 	cs_get(&m.cs_ask, &m.cs_prepared);
 	spawner_drain();
-	if (master_spare_fd != -1 && (pid = spare_use(&m, chan)) > 0) {
+	if (master_spare_fd != -1 && sandbox_prebuilt_ok(s->conf, m.home) &&
+	    (pid = spare_use(&m, chan)) > 0) {
 		spawner_used();
 		return pid;
 	}
