@@ -293,6 +293,24 @@ write_account_file(const char *src, const char *dst, const char *first_line)
 }
 
 /*
+ * A bind over a file of the system's /etc.  useradd, passwd and the like
+ * replace /etc/passwd and /etc/shadow by rename(): a bind whose target was
+ * looked up just before the rename finds it unlinked and fails with ENOENT
+ * (seen here while another suite added and removed a thousand users).  The
+ * new file is there: look it up again.
+ */
+static int
+bind_etc(const char *src, const char *path)
+{
+	int i, rc = -1;
+
+	for (i = 0; i < 5 && rc == -1; i++)
+		if ((rc = mount(src, path, NULL, MS_BIND, NULL)) == -1 && errno != ENOENT)
+			break;
+	return rc;
+}
+
+/*
  * /etc, filtered: the generated passwd and group bound over the system's
  * (so id, whoami and ls -l show the locker's name without an account on the
  * machine), and what no locker may read hidden behind an empty file or
@@ -322,7 +340,7 @@ setup_etc_hidden(char *err, size_t errlen)
 		snprintf(path, sizeof(path), "%s/etc/%s", jroot, hidden[i]);
 		if (lstat(path, &st) == -1 || S_ISLNK(st.st_mode))
 			continue;
-		if (mount(S_ISDIR(st.st_mode) ? dir : file, path, NULL, MS_BIND, NULL) == -1)
+		if (bind_etc(S_ISDIR(st.st_mode) ? dir : file, path) == -1)
 			return errno_fail(err, errlen, "hide /etc/%s", hidden[i]);
 	}
 	return scratch_remove(err, errlen);
@@ -333,10 +351,18 @@ setup_etc_hidden(char *err, size_t errlen)
 static int
 bind_ro(const char *src, const char *path)
 {
-	if (mount(src, path, NULL, MS_BIND, NULL) == -1)
-		return -1;
-	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-	    NULL);
+	int i, rc = -1;
+
+	/* EINVAL: path was replaced between the bind and the remount (the
+	 * bind is on the unlinked file, seen by no one): bind the new one. */
+	for (i = 0; i < 5 && rc == -1; i++) {
+		if (bind_etc(src, path) == -1)
+			return -1;
+		if ((rc = mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+		    MS_NODEV, NULL)) == -1 && errno != EINVAL)
+			break;
+	}
+	return rc;
 }
 
 static int

@@ -33,20 +33,25 @@
  * The spare.  Even from the small spawner, the clone and the scheduling of
  * its child were the largest step of a cold start left (2.5-4.8 ms p50 of
  * 10-12 ms at load 4 on two CPUs: the child waits for a CPU after the
- * clone).  So the spawner keeps one child made ahead of need, a shell
- * already in its own pid, ipc and uts namespaces, its signals and
- * descriptors reset, waiting on a socketpair of its own: an ask is handed
- * to it (MSG_SPARE_ASK: the same, with the worker's channel; the spare is
- * a role of its own, MR_SPARE, that hears only the spawner) and the spawner
- * answers with its pid at once, then makes the next spare.  It is made for
- * no locker in particular and becomes exactly one: nothing of a locker is
- * in it before it is handed its ask (the spawner wipes each ask once
- * answered, before the clone that would copy it), and it is never handed
- * a second.  Its mount namespace is not made ahead: it unshares one when
- * it is handed its ask, so it copies the mounts of that moment (a home
- * mounted since, a disk-quota image at signup, is there), as the clone at
- * the ask did.  When the spawner goes, the spare reads the end of its
- * socket and exits; the master reaps it as a child it does not know.
+ * clone), then the jail's unmount of the old root (an RCU grace period).
+ * So the spawner keeps one child made ahead of need, a spare: in its own
+ * pid, ipc and uts namespaces, reset, it builds every jail's part of its
+ * jail at once (sandbox_prebuild(): mount namespace, system directories,
+ * /etc, /dev, /proc, pivot_root) and waits on two sockets, one whose other
+ * end the master holds (MSG_SPARE) and one to the spawner.  The master
+ * hands it the ask itself (MSG_SPARE_ASK, with the worker's channel) and
+ * waits for no answer; it tells the spawner (MSG_SPARE_JOIN), which clones
+ * the locker's home and tmp/ with open_tree() in the machine's mount
+ * namespace as it is then (a home mounted since, a disk-quota image, is
+ * there) for the spare to attach (MSG_SPARE_TREE), moves the spare into
+ * the locker's cgroups from outside while it finishes its jail, says so
+ * (MSG_SPAWN_JOINED: the spare waits for it before its ids change) and
+ * makes the next spare.  A spare is made for no locker and becomes
+ * exactly one: nothing of a locker is in it before it is handed its ask
+ * (the spawner wipes each ask, and its stack, before the clone that would
+ * copy them), and it is never handed a second.  When the spawner goes, a
+ * spare still waiting reads the end of its socket and exits; the master
+ * reaps it as a child it does not know.
  */
 #include <sys/syscall.h>
 #include <errno.h>
@@ -162,14 +167,16 @@ spare_tree(int want, int *tree, char *err, size_t errlen)
 	return 0;
 }
 
-/* A spare's jail finished for the locker in req. */
+/* A spare's jail finished for the locker in req (or, not made ahead, made
+ * now; the spawner's trees are then not needed). */
 static int
 spare_finish(const struct sandbox_spec *spec, char *err, size_t errlen)
 {
 	int home = -1, tmp = -1, rc = -1;
 
 	if (spare_tree(1, &home, err, errlen) == 0 && spare_tree(0, &tmp, err, errlen) == 0)
-		rc = sandbox_finish(spec, home, tmp, err, errlen);
+		rc = prebuilt ? sandbox_finish(spec, home, tmp, err, errlen) :
+		    sandbox_enter(spec, err, errlen);
 	if (home != -1)
 		close(home);
 	if (tmp != -1)
@@ -205,7 +212,7 @@ child_run(int chan)
 	spec.keep_fds = 1;
 	if (joined_sock != -1)
 		spec.cgroups_joined = spare_joined;
-	rc = prebuilt ? spare_finish(&spec, err, sizeof(err)) :
+	rc = joined_sock != -1 ? spare_finish(&spec, err, sizeof(err)) :
 	    sandbox_enter(&spec, err, sizeof(err));
 	if (rc == -1) {
 		log_warnx("worker %s: sandbox: %s", req.locker, err);
@@ -239,7 +246,7 @@ spare_wait(int ask, int join)
 	const char	*why;
 	char		 err[256];
 	ssize_t		 n;
-	int		 keep[2], fd;
+	int		 keep[2], fd, hostns;
 
 	child_reset(CHILD_DIE_WITH_PARENT);	/* the parent: the master */
 	/* Off the spawner's channel to the master (CHILD_CHAN_FD). */
@@ -248,12 +255,18 @@ spare_wait(int ask, int join)
 	if (close_fds_except(CHILD_CHAN_FD, keep, 2) == -1)
 		_exit(126);
 	set_role_name("spare");
-	if (sandbox_prebuild(err, sizeof(err)) == -1) {
-		/* The master's hand-off fails: it asks us to clone instead. */
-		log_warnx("spare: its jail ahead: %s", err);
-		_exit(125);
+	/* Made ahead; else (the system's /etc changing under it, say) back in
+	 * the machine's mounts, to make it when the ask comes, as a clone does. */
+	hostns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (sandbox_prebuild(err, sizeof(err)) == 0)
+		prebuilt = 1;
+	else {
+		log_warnx("spare: its jail ahead: %s; made when asked", err);
+		if (hostns == -1 || setns(hostns, CLONE_NEWNS) == -1)
+			_exit(125);
 	}
-	prebuilt = 1;
+	if (hostns != -1)
+		close(hostns);
 	p[0] = (struct pollfd){ .fd = ask, .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = join, .events = POLLIN };
 	while (poll(p, 2, -1) == -1)
@@ -272,6 +285,9 @@ spare_wait(int ask, int join)
 	    (join = fcntl(CHILD_CHAN_FD, F_DUPFD_CLOEXEC, CHILD_CHAN_FD + 1)) == -1)
 		_exit(126);
 	joined_sock = join;
+	/* Not made ahead: its own mount namespace, a copy of the mounts of now. */
+	if (!prebuilt && unshare(CLONE_NEWNS) == -1)
+		_exit(125);
 	child_run(fd);
 }
 
