@@ -28,7 +28,8 @@ endif
 LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c directory.c control.c \
 	       ctl_lockers.c ctl_vhosts.c ctl_run.c ctl_status.c ctl_limits.c \
 	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c wire.c http.c \
-	       route.c route_delta.c route_push.c worker.c webpath.c script.c phppool.c sandbox.c cgroup.c landlock.c seccomp.c \
+	       route.c route_delta.c route_push.c worker.c webpath.c script.c phppool.c poolpolicy.c \
+	       sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c startq.c spawner.c pspawn.c bucket.c \
 	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \
@@ -51,7 +52,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
-	       test_htmime test_sqlname
+	       test_htmime test_sqlname test_poolpolicy
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -133,6 +134,7 @@ $(B)/test_htmime: tests/unit/test_htmime.c $(HT_OBJS)
 $(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
+$(B)/test_poolpolicy: tests/unit/test_poolpolicy.c $(B)/poolpolicy.o
 $(B)/test_hdrops: tests/unit/test_hdrops.c $(B)/hdrops.o $(B)/wire.o $(B)/http.o
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)

@@ -231,6 +231,7 @@ request_done(struct conn *c)
 	body_drop(c);
 	c->retried = 0;
 	c->fcgi_retried = 0;
+	c->fcgi_no_ask = 0;
 	free(c->scr);
 	c->scr = NULL;
 	xhdr_clear(c);

@@ -404,8 +404,8 @@ ev_fconn(struct kconn *kc, uint32_t events)
 		ev_script(c, events);
 		return;
 	}
-	/* Idle: the pool closed it (a child exited), or spoke
-	 * out of turn; an event left from its last request is not
+	/* Not in use (its request not begun, or gone): the pool closed
+	 * it, or spoke out of turn; an event left from before is not
 	 * either. */
 	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
 	    !(recv(kc->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
@@ -468,7 +468,6 @@ round_end(void)
 	if (F.date_t != last) {
 		last = F.date_t;
 		timeouts();
-		fcgi_idle_sweep();
 	}
 	if (F.accept_more)
 		accept_all();

@@ -17,6 +17,7 @@
 
 #include "lockerd.h"
 #include "body.h"
+#include "poolpolicy.h"
 #include "fcgi.h"
 #include "http.h"
 #include "respbuf.h"
@@ -136,6 +137,8 @@ struct conn {
 	/* On the way to the locker's FastCGI pool, before a script starts. */
 	int			 fcgi_retried;
 	int			 want_conn;	/* asked the worker for a pool connection */
+	int			 fcgi_ask;	/* ... alone (MSG_FCGI_ASK): the script is known */
+	int			 fcgi_no_ask;	/* ... not again: the worker had no such pool */
 	struct fres		*scr;		/* the script, as resolved */
 	uint64_t		 watch_gen;	/* its wchan's when sent to the worker */
 	struct wchan		*fqw;		/* waiting in this wchan's queue */
@@ -194,13 +197,13 @@ struct script {
 };
 
 /*
- * A connection to a locker's FastCGI pool, kept open (FCGI_KEEP_CONN) for
- * the next request: no worker round trip, no connect, no accept.  Each
- * pins one PHP process of the pool while open: the worker hands them out
- * as the pool grows, asks for them back (MSG_FCGI_RECLAIM) and hears when
- * one closes (MSG_FCGI_DONE); one unused for php-idle-timeout is given
- * back.  Requests beyond wait in front for one to be free.  It belongs to
- * the locker's channel, and dies with it.
+ * A connection to a locker's FastCGI pool, for one request (as nginx's
+ * default, fastcgi_keep_conn off: a kept one would pin a PHP process to
+ * this front).  The worker makes it and passes it over; when it closes,
+ * the worker is told (MSG_FCGI_DONE, a count kept in w->done until sent),
+ * which is how it knows how many of its processes are busy.  At most the
+ * pool's size of them per front and locker; requests beyond wait in front.
+ * It belongs to the locker's channel, and dies with it.
  */
 struct kconn {
 	enum obj_kind	 kind;		/* K_FCONN */
@@ -211,10 +214,7 @@ struct kconn {
 	char		 pool[WSC_POOL_MAX + 1];	/* which pool of ext's (WSC_POOL) */
 	struct kconn	*next;
 	int		 dead;
-	unsigned	 used;		/* requests served */
-	uint64_t	 ino;		/* its socket's: how the worker knows it */
-	uint64_t	 idle_since;	/* loop_now when it was last given back */
-	int		 idled;		/* closed for being unused so long */
+	unsigned	 used;		/* requests begun on it */
 };
 
 LIST_HEAD(wchan_list, wchan);
@@ -241,10 +241,7 @@ struct wchan {
 	struct kconn	*kconns;	/* to the locker's FastCGI pools */
 	unsigned	 nk;		/* how many */
 	unsigned	 npending;	/* asked of the worker, not answered yet */
-	unsigned	 denied;	/* asks the worker answered "wait" (MSG_FCGI_GRANT comes) */
-	unsigned	 owe;		/* busy connections to give back once done */
-	int		 pooled;	/* on F.pooled: holds connections */
-	LIST_ENTRY(wchan) plink;
+	struct done_tally done;		/* of them closed, the worker not told yet */
 	TAILQ_HEAD(, conn) fq;		/* requests waiting for one */
 	int		 kick;
 	LIST_ENTRY(wchan) klink;	/* on F.kick */
@@ -287,7 +284,6 @@ struct front {
 	struct wchan_list	 dead_wchans;
 	struct wchan_list	 flush;		/* written at the end of the round */
 	struct wchan_list	 kick;		/* a pool connection may be free */
-	struct wchan_list	 pooled;	/* channels holding pool connections */
 	struct kconn		*dead_kconns;
 	uint64_t		 next_id;
 	uint64_t		 watch_gens;	/* the last wchan watch_gen given out */
@@ -534,31 +530,33 @@ void	cgi_run(struct conn *c);
 int	fcgi_take(struct conn *c, char *dst, size_t room);
 /* The request's error stream ended: its last line, even without a newline. */
 void	fcgi_stderr_end(struct conn *c);
+/* MSG_FCGI_ASK for c's script in buf (room for a struct msg_fcgi): its length. */
+size_t	fcgi_ask_pack(struct conn *c, char *buf);
+/* w has messages to write at the end of the round. */
+void	wchan_dirty(struct wchan *w);
+/* The worker's answer to MSG_FCGI_ASK. */
+void	fcgi_ask_answer(struct wchan *w, struct conn *c, const struct wire_response *r, int fd);
 /* Re-send a request a kept connection dropped unanswered, once; 1 if it did. */
 int	fcgi_retry(struct conn *c);
 /* A pool connection on fd for w's locker (ext: its pool); NULL and fd closed on failure. */
 struct kconn	*kconn_new(struct wchan *w, int fd, const char *ext, const char *pool);
 /* Close it; freed at the end of the round (an event may still name it). */
 void	kconn_drop(struct kconn *kc);
-/* The request is over: keep its pool connection for the next, or close it. */
+/* The request is over: its pool connection closed (the worker hears). */
 void	kconn_release(struct conn *c);
 /* w may have a pool connection free: serve its queue at the end of the round. */
 void	fcgi_kick(struct wchan *w);
 /* Take c out of the queue of requests waiting for a pool connection. */
 void	fq_remove(struct conn *c);
-/* A pool connection for c's resolved script: idle, new, or a place in w's queue. */
+/* A pool connection for c's resolved script: asked of the worker, or a place in w's queue. */
 void	fcgi_acquire(struct conn *c, struct wchan *w);
 /* Hand freed connections (or slots for new ones) to the requests waiting. */
 void	fcgi_kick_all(void);
-/* The worker's word on its pool: a connection (or the end of a wait), or
- * one wanted back. */
-void	fcgi_grant(struct wchan *w, const struct msg_fcgi *m, int fd);
-void	fcgi_reclaim(struct wchan *w, const struct msg_fcgi *m);
-/* Once a second: connections unused for php-idle-timeout go back. */
-void	fcgi_idle_sweep(void);
 /* Whether a request may ask the worker for one more connection. */
 int	fcgi_may_ask(const struct wchan *w);
-int	fcgi_idle_any(struct wchan *w);
+/* The connections closed, told the worker (MSG_FCGI_DONE): 0, or -1 with
+ * what is left kept for the next try. */
+int	fcgi_done_flush(struct wchan *w);
 /* A descriptor from the worker not used: closed, and the worker told. */
 void	fcgi_fd_unused(struct wchan *w, int fd);
 /* Write the request (BEGIN_REQUEST, PARAMS) on kc and run it. */

@@ -689,7 +689,7 @@ upstream_release(struct conn *c)
 
 	fcgi_stderr_end(c);
 	if (sc->kc != NULL)
-		kconn_release(c);	/* kept for the next request, or closed */
+		kconn_release(c);	/* to a request waiting for it, or closed */
 	if (sc->cgi_fd != -1) {
 		epoll_ctl(F.epfd, EPOLL_CTL_DEL, sc->cgi_fd, NULL);
 		close(sc->cgi_fd);

@@ -21,6 +21,7 @@
 #include "cgienv.h"
 #include "fcgi.h"
 #include "front.h"
+#include "poolpolicy.h"
 #include "wire.h"
 
 static void	fcgi_stderr(struct conn *c, const unsigned char *p, size_t len);
@@ -111,9 +112,10 @@ fcgi_stderr_end(struct conn *c)
 }
 
 /*
- * A kept pool connection that closed before saying anything (its PHP
- * process exited between two requests): the request went nowhere, and one
- * without a body is sent again, once, on another connection.
+ * A pool connection reused for a request waiting here that closed before
+ * saying anything (its PHP process exited at php-max-requests after the
+ * last one): the request went nowhere, and one without a body is sent
+ * again, once, on another connection.
  */
 int
 fcgi_retry(struct conn *c)
@@ -147,59 +149,65 @@ kconn_new(struct wchan *w, int fd, const char *ext, const char *pool)
 	set_nonblock(fd);
 	kc->kind = K_FCONN;
 	kc->fd = fd;
-	kc->ino = (uint64_t)st.st_ino;
-	kc->idle_since = loop_now;
 	kc->w = w;
-	if (!w->pooled) {
-		w->pooled = 1;
-		LIST_INSERT_HEAD(&F.pooled, w, plink);
-	}
 	snprintf(kc->ext, sizeof(kc->ext), "%s", ext);
 	snprintf(kc->pool, sizeof(kc->pool), "%s", pool);
 	kc->next = w->kconns;
 	w->kconns = kc;
 	w->nk++;
-	/* Registered for its whole life: no epoll_ctl per request. */
 	ev_add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, kc);
 	return kc;
 }
 
-/* The worker hears which connection closed: its PHP process is free. */
+/*
+ * The worker hears that a connection to pool closed, with the requests of
+ * this round (wchan_flush()): a count per pool, kept until it is sent, so
+ * that no full channel can make the worker believe a process busy for
+ * ever (it would grow the pool for requests that do not queue, and never
+ * shrink it).
+ */
 static void
-done_tell(struct wchan *w, const struct kconn *kc)
+done_tell(struct wchan *w, const char *ext, const char *pool)
 {
-	struct msg_fcgi m;
-
 	if (w->dead || w->fd == -1)
 		return;
-	memset(&m, 0, sizeof(m));
-	snprintf(m.ext, sizeof(m.ext), "%s", kc->ext);
-	snprintf(m.pool, sizeof(m.pool), "%s", kc->pool);
-	m.ino = kc->ino;
-	m.requests = kc->used;
-	m.flags = kc->idled ? FCGI_IDLE : 0;
-	if (msg_send(w->fd, MSG_FCGI_DONE, &m, sizeof(m), -1) == -1)
-		log_warn("front: tell worker %s of a closed PHP connection", w->locker);
+	tally_add(&w->done, ext, pool);
+	wchan_dirty(w);
+}
+
+int
+fcgi_done_flush(struct wchan *w)
+{
+	struct msg_fcgi	m;
+	int		i;
+
+	for (i = w->done.ne - 1; i >= 0; i--) {
+		memset(&m, 0, sizeof(m));
+		snprintf(m.ext, sizeof(m.ext), "%s", w->done.e[i].ext);
+		snprintf(m.pool, sizeof(m.pool), "%s", w->done.e[i].pool);
+		m.requests = w->done.e[i].n;
+		if (msg_send(w->fd, MSG_FCGI_DONE, &m, sizeof(m), -1) == -1)
+			return -1;	/* the rest at the next flush: EPOLLOUT brings it */
+		w->done.ne = i;
+	}
+	return 0;
 }
 
 /*
  * A descriptor from the worker that front will not use (its request timed
  * out, or the answer was refused): if it is a pool connection, the worker
- * hears that it closed, or its PHP process would stay held for ever.
+ * hears that it closed (of some pool of its: ext ""), or it would count a
+ * process busy for ever.
  */
 void
 fcgi_fd_unused(struct wchan *w, int fd)
 {
-	struct kconn	kc;
-	struct stat	st;
+	struct stat st;
 
 	if (fd == -1)
 		return;
-	memset(&kc, 0, sizeof(kc));
-	if (w != NULL && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		kc.ino = (uint64_t)st.st_ino;
-		done_tell(w, &kc);	/* ext "": the worker looks in every pool */
-	}
+	if (w != NULL && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		done_tell(w, "", "");
 	close(fd);
 }
 
@@ -219,7 +227,7 @@ kconn_drop(struct kconn *kc)
 			}
 		w->nk--;
 		fcgi_kick(w);
-		done_tell(w, kc);
+		done_tell(w, kc->ext, kc->pool);
 	}
 	epoll_ctl(F.epfd, EPOLL_CTL_DEL, kc->fd, NULL);
 	close(kc->fd);
@@ -231,30 +239,36 @@ kconn_drop(struct kconn *kc)
 }
 
 /*
- * The request is over: keep the connection for the next one only if the
- * exchange ended cleanly (END_REQUEST complete, our whole STDIN sent,
- * nothing after it); anything else may leave the stream out of step.
+ * The request is over.  Its connection goes on only to a request of this
+ * front already waiting for its pool (fcgi_kick_all(), this round), at
+ * most KEEP_MAX times: the PHP process at its other end is pinned to us
+ * while we hold it, and requests through the other fronts queue behind
+ * it in the pool's backlog.  So under a queue of ours the connect, the
+ * worker's round trip and the accept are paid once per KEEP_MAX requests,
+ * and with no queue here the process is free for whoever asks next.
+ * Only after a clean exchange (END_REQUEST complete, our whole STDIN
+ * sent, nothing after it); anything else may leave the stream out of
+ * step.
  */
+#define KEEP_MAX	8
+
 void
 kconn_release(struct conn *c)
 {
 	struct script *sc = c->sc;
 	struct kconn *kc = sc->kc;
+	struct conn *next;
 
 	sc->kc = NULL;
 	sc->cgi_fd = -1;
-	if (kc->w != NULL && kc->w->owe > 0) {
-		kc->w->owe--;	/* the worker asked for one back */
-		kconn_drop(kc);
-		return;
-	}
-	if (kc->w != NULL && !kc->w->dead && !F.stopping &&
-	    kc->w->nk <= wchan_cap(kc->w) && sc->fr.ended &&
+	if (kc->w != NULL && !kc->w->dead && !F.stopping && kc->used < KEEP_MAX &&
+	    (next = TAILQ_FIRST(&kc->w->fq)) != NULL && next->scr != NULL &&
+	    strcmp(next->scr->ext, kc->ext) == 0 &&
+	    strcmp(next->scr->s[WSC_POOL], kc->pool) == 0 && sc->fr.ended &&
 	    sc->fr.protocol_status == 0 && sc->upload_done && sc->fcgi_stdin_ended &&
 	    !sc->up_discard && sc->up_off == sc->up_len && sc->fraw_off == sc->fraw_len &&
 	    sc->fpend_len == 0 && !sc->fcgi_error) {
 		kc->owner = NULL;
-		kc->idle_since = loop_now;
 		fcgi_kick(kc->w);
 		return;
 	}
@@ -270,28 +284,6 @@ fcgi_kick(struct wchan *w)
 	LIST_INSERT_HEAD(&F.kick, w, klink);
 }
 
-/* An idle connection to a pool (a locker's interpreter may have several,
- * one per set of .htaccess PHP settings); ext NULL: to any pool. */
-static struct kconn *
-kconn_idle_in(struct wchan *w, const char *ext, const char *pool)
-{
-	struct kconn *kc;
-
-	for (kc = w->kconns; kc != NULL; kc = kc->next)
-		if (kc->owner == NULL && (ext == NULL || (strcmp(kc->ext, ext) == 0 &&
-		    strcmp(kc->pool, pool) == 0)))
-			return kc;
-	return NULL;
-}
-
-/* An idle connection to r's pool; r NULL: to any pool. */
-static struct kconn *
-kconn_idle(struct wchan *w, const struct fres *r)
-{
-	return r == NULL ? kconn_idle_in(w, NULL, NULL) :
-	    kconn_idle_in(w, r->ext, r->s[WSC_POOL]);
-}
-
 void
 fq_remove(struct conn *c)
 {
@@ -299,45 +291,78 @@ fq_remove(struct conn *c)
 	c->fqw = NULL;
 }
 
-/* Whether one of w's connections is idle (a request may take it). */
-int
-fcgi_idle_any(struct wchan *w)
+/*
+ * Ask the worker for a connection to c's pool, c's script being known:
+ * MSG_FCGI_ASK, which it answers without resolving the request again.
+ */
+static void
+fcgi_ask(struct conn *c, struct wchan *w)
 {
-	return kconn_idle(w, NULL) != NULL;
+	worker_send(c, w, 1);
+	c->fcgi_ask = !c->fcgi_no_ask;
+}
+
+size_t
+fcgi_ask_pack(struct conn *c, char *buf)
+{
+	struct msg_fcgi m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.ext, sizeof(m.ext), "%s", c->scr->ext);
+	snprintf(m.pool, sizeof(m.pool), "%s", c->scr->s[WSC_POOL]);
+	m.id = c->req_id;
+	memcpy(buf, &m, sizeof(m));
+	return sizeof(m);
 }
 
 /*
- * Whether a request may ask the worker for a connection: not while it told
- * us to wait (its grant comes), nor beyond the pool's size.
+ * The worker's answer: the connection, an error for the request, or
+ * (404) no such pool there (a new worker, or a pool of a .htaccess's
+ * settings gone): the request goes the whole way, resolved again.
+ */
+void
+fcgi_ask_answer(struct wchan *w, struct conn *c, const struct wire_response *r, int fd)
+{
+	struct kconn *kc;
+
+	if (r->kind == WIRE_STATUS && r->status == 200 && fd != -1 && c->scr != NULL) {
+		if ((kc = kconn_new(w, fd, c->scr->ext, c->scr->s[WSC_POOL])) == NULL)
+			send_error(c, 503, 1);
+		else
+			fcgi_begin(c, kc);
+		return;
+	}
+	fcgi_fd_unused(w, fd);
+	/* Once: a worker saying so again would send the request round for
+	 * ever. */
+	if (r->kind == WIRE_STATUS && r->status == 404 && !c->fcgi_no_ask) {
+		c->fcgi_no_ask = 1;
+		dispatch_worker(c);
+	}
+	else
+		send_error(c, r->kind == WIRE_STATUS && r->status == 503 ? 503 : 502, 1);
+}
+
+/*
+ * Whether a request may ask the worker for a connection: not beyond the
+ * pool's size of them in flight from this front (the others wait here, as
+ * they would in the pool's backlog, but each front's share of that
+ * backlog is bounded: no front asks beyond the pool).
  */
 int
 fcgi_may_ask(const struct wchan *w)
 {
-	return w->denied == 0 && w->nk + w->npending < wchan_cap(w);
+	return w->nk + w->npending < wchan_cap(w);
 }
 
-/*
- * A pool connection for a resolved script: an idle one of ours, or a new
- * one from the worker (which grows the pool, or tells us to wait), or
- * else a place in the queue until one of ours is free.
- */
+/* A pool connection for a resolved script: asked of the worker (which
+ * grows the pool if every process is busy), or a place in the queue
+ * until one of ours closes. */
 void
 fcgi_acquire(struct conn *c, struct wchan *w)
 {
-	struct kconn *kc;
-
-	if (TAILQ_EMPTY(&w->fq) && (kc = kconn_idle(w, c->scr)) != NULL) {
-		fcgi_begin(c, kc);
-		return;
-	}
-	/* At the pool's size, an idle one to another pool (another
-	 * interpreter's, or another .htaccess's PHP settings) gives up its
-	 * place: nothing would ever free it for this request. */
-	if (TAILQ_EMPTY(&w->fq) && w->nk + w->npending >= wchan_cap(w) &&
-	    (kc = kconn_idle(w, NULL)) != NULL)
-		kconn_drop(kc);
 	if (TAILQ_EMPTY(&w->fq) && fcgi_may_ask(w)) {
-		worker_send(c, w, 1);
+		fcgi_ask(c, w);
 		return;
 	}
 	conn_set_state(c, C_WAIT_FCGI, F.conf.worker_timeout);
@@ -345,102 +370,47 @@ fcgi_acquire(struct conn *c, struct wchan *w)
 	TAILQ_INSERT_TAIL(&w->fq, c, flink);
 }
 
-/* Hand freed connections (or slots for new ones) to the requests waiting. */
+/* A connection a request gave up for the next one in line (kconn_release()). */
+static struct kconn *
+kconn_idle(struct wchan *w, const struct fres *r)
+{
+	struct kconn *kc;
+
+	for (kc = w->kconns; kc != NULL; kc = kc->next)
+		if (kc->owner == NULL && strcmp(kc->ext, r->ext) == 0 &&
+		    strcmp(kc->pool, r->s[WSC_POOL]) == 0)
+			return kc;
+	return NULL;
+}
+
+/* Requests waiting get the connections given up for them, or ask for
+ * their own as ours close; one given up and not taken closes now. */
 void
 fcgi_kick_all(void)
 {
 	struct wchan	*w;
 	struct conn	*c;
-	struct kconn	*kc;
+	struct kconn	*kc, *kn;
 
 	while ((w = LIST_FIRST(&F.kick)) != NULL) {
 		LIST_REMOVE(w, klink);
 		w->kick = 0;
 		while (!w->dead && (c = TAILQ_FIRST(&w->fq)) != NULL) {
-			if ((kc = kconn_idle(w, c->scr)) != NULL) {
+			if (c->scr != NULL && (kc = kconn_idle(w, c->scr)) != NULL) {
 				fq_remove(c);
 				fcgi_begin(c, kc);
 				conn_run(c);
 				continue;
 			}
-			/* An idle one for another pool gives up its place. */
-			if (w->nk + w->npending >= wchan_cap(w) &&
-			    (kc = kconn_idle(w, NULL)) != NULL)
-				kconn_drop(kc);
 			if (!fcgi_may_ask(w))
 				break;
 			fq_remove(c);
-			worker_send(c, w, 1);
+			fcgi_ask(c, w);
 		}
-	}
-}
-
-/*
- * MSG_FCGI_GRANT: the connection the worker told us to wait for (checked:
- * a socket, for a pool of ours, not beyond the pool's size), or without
- * one, the end of the wait: the queue asks again.
- */
-void
-fcgi_grant(struct wchan *w, const struct msg_fcgi *m, int fd)
-{
-	struct kconn *kc;
-
-	if (w->denied > 0)
-		w->denied--;
-	fcgi_kick(w);
-	if (fd == -1)
-		return;
-	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL ||
-	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL) {
-		fcgi_fd_unused(w, fd);
-		return;
-	}
-	if ((kc = kconn_new(w, fd, m->ext, m->pool)) == NULL)
-		return;
-	if (w->nk > wchan_cap(w))
-		kconn_drop(kc);
-}
-
-/*
- * MSG_FCGI_RECLAIM: an idle connection goes back at once; with FCGI_MUST
- * (we hold more than our part while another front waits), a busy one
- * once its request is done.
- */
-void
-fcgi_reclaim(struct wchan *w, const struct msg_fcgi *m)
-{
-	struct kconn *kc;
-
-	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL ||
-	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL)
-		return;
-	if ((kc = kconn_idle_in(w, m->ext, m->pool)) != NULL && TAILQ_EMPTY(&w->fq))
-		kconn_drop(kc);
-	else if ((m->flags & FCGI_MUST) && w->owe < w->nk)
-		w->owe++;
-}
-
-/* Connections unused for php-idle-timeout go back: the pool shrinks. */
-void
-fcgi_idle_sweep(void)
-{
-	struct wchan	*w, *next;
-	struct kconn	*kc, *kn;
-
-	for (w = LIST_FIRST(&F.pooled); w != NULL; w = next) {
-		uint64_t idle_ms = config_limit_of(&F.conf, w->own, LIMIT_PHP_IDLE) * 1000;
-
-		next = LIST_NEXT(w, plink);
-		for (kc = w->kconns; kc != NULL; kc = kn) {
+		for (kc = w->dead ? NULL : w->kconns; kc != NULL; kc = kn) {
 			kn = kc->next;
-			if (kc->owner == NULL && loop_now - kc->idle_since >= idle_ms) {
-				kc->idled = 1;
+			if (kc->owner == NULL)
 				kconn_drop(kc);
-			}
-		}
-		if (w->nk == 0 || w->dead) {
-			LIST_REMOVE(w, plink);
-			w->pooled = 0;
 		}
 	}
 }
@@ -460,7 +430,7 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 
 	if ((wl = wire_pack(c, wbuf, sizeof(wbuf))) == 0 ||
 	    wire_view_of(q, wbuf + sizeof(*q), wl - sizeof(*q), &v) == -1) {
-		fcgi_kick(kc->w);	/* still idle: for whoever waits */
+		kconn_drop(kc);	/* for the next request, which asks anew */
 		send_error(c, 431, 0);
 		return;
 	}
@@ -488,13 +458,15 @@ fcgi_begin(struct conn *c, struct kconn *kc)
 	s.ht_env = c->scr->s[WSC_ENV];
 	s.ht_env_len = strlen(c->scr->s[WSC_ENV]);
 	end_stdin = !(q->flags & WREQ_BODY);
+	/* FCGI_KEEP_CONN: the next request waiting here may take it
+	 * (kconn_release()); PHP goes back to accept() when we close it. */
 	if ((rl = cgi_fcgi_request(&s, req, sizeof(req), 1, end_stdin)) == 0) {
-		fcgi_kick(kc->w);
+		kconn_drop(kc);
 		send_error(c, 500, 1);
 		return;
 	}
 	if (script_new(c) == -1) {
-		fcgi_kick(kc->w);
+		kconn_drop(kc);
 		send_error(c, 503, 1);
 		return;
 	}

@@ -484,19 +484,19 @@ enum wire_script_str { WSC_DOCROOT, WSC_REL, WSC_PATH_INFO, WSC_INDEX, WSC_URL, 
 #define WSC_POOL_MAX	16
 
 /*
- * MSG_FCGI_GRANT, _RECLAIM, _DONE between front and a worker: which pool
- * (by extension, as front keys them) and which connection (the inode of
- * its socket, the same in both processes: the worker knows which PHP
- * process each one holds).
+ * Front to a worker, of one pool (by extension and tag, as front keys
+ * them): MSG_FCGI_ASK, a connection for request id of a script front
+ * resolved before (answered by a MSG_RESPONSE of that id: WIRE_STATUS 200
+ * with the connection, 404 when the worker has no such pool, or another
+ * error); MSG_FCGI_DONE, how many connections to it front closed since it
+ * last said (ext "": to any of the worker's).
  */
-#define FCGI_MUST	0x01	/* RECLAIM: even a busy one, once its request is done */
-#define FCGI_IDLE	0x01	/* DONE: unused for php-idle-timeout */
 struct msg_fcgi {
 	char		ext[CONF_EXT_LEN];
 	char		pool[WSC_POOL_MAX + 1];	/* "" or a .htaccess's settings' tag */
-	uint32_t	flags;
-	uint32_t	requests;	/* DONE: how many it carried */
-	uint64_t	ino;
+	uint32_t	flags;		/* none yet: 0 */
+	uint32_t	requests;	/* DONE: connections closed */
+	uint64_t	id;		/* ASK: the request's */
 };
 
 struct wire_script {
@@ -844,6 +844,7 @@ unsigned php_pool_cap(unsigned max_scripts, unsigned php_max_processes);
 /* phppool.c, in the worker: the locker's PHP pools, sized by demand. */
 int	php_pool_room(const struct script_req *s);
 int	php_pool_ask(const struct script_req *s, int chan, int want_conn);
+int	php_pool_connect(const struct msg_fcgi *m, int chan);
 void	php_pool_done(int chan, const struct msg_fcgi *m);
 void	php_pool_chan_gone(int chan);
 void	php_pool_exited(pid_t pid, int status);

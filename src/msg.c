@@ -102,9 +102,8 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_BUSY,		MR_FRONT, MR_WORKER, NEVER, 0, 0),
 	/* the worker's watches, read by front to drop what it cached (wwatch.c) */
 	ROW(MSG_WATCH,		MR_WORKER, MR_FRONT, MUST, 0, 0),
-	/* a locker's PHP pool's connections, handed out and given back (phppool.c) */
-	ROW(MSG_FCGI_GRANT,	MR_WORKER, MR_FRONT, MAY, EXACT(struct msg_fcgi)),
-	ROW(MSG_FCGI_RECLAIM,	MR_WORKER, MR_FRONT, NEVER, EXACT(struct msg_fcgi)),
+	/* a locker's PHP pool's connections front asks for and closed (phppool.c) */
+	ROW(MSG_FCGI_ASK,	MR_FRONT, MR_WORKER, NEVER, EXACT(struct msg_fcgi)),
 	ROW(MSG_FCGI_DONE,	MR_FRONT, MR_WORKER, NEVER, EXACT(struct msg_fcgi)),
 	/* front and workers -> logd */
 	ROW(MSG_LOG_ACCESS,	MR_FRONT, MR_LOGD, NEVER, 1, MSG_MAX_PAYLOAD),

@@ -103,10 +103,9 @@ enum msg_type {
 	MSG_SPARE_TREE,		/* struct msg_spawned, fd = a mount tree: the home, then
 				   its tmp/ (none: it has none) */
 	MSG_SPAWN_JOINED,	/* struct msg_spawned: the spare is in its cgroups (err 0) */
-	MSG_FCGI_GRANT,		/* struct msg_fcgi, fd = a PHP pool connection asked
-				   for earlier; none: the ask is over, ask again */
-	MSG_FCGI_RECLAIM,	/* struct msg_fcgi: give back a pool connection */
-	MSG_FCGI_DONE,		/* struct msg_fcgi: front closed a pool connection */
+	MSG_FCGI_DONE,		/* struct msg_fcgi: front closed pool connections */
+	MSG_FCGI_ASK,		/* struct msg_fcgi: a connection to a pool, for a
+				   script front resolved before */
 	MSG_PHP_FORK,		/* fd = a worker's line to the zygote (zygote.h) */
 	MSG_ZYGOTE_FORK,	/* struct msg_zygote_fork, fd = that line */
 	MSG_ZYGOTE_READY,	/* the zygote's PHP has started: it takes forks */

@@ -1,38 +1,42 @@
 /*
  * phppool.c: a locker's PHP pools, kept by its worker as php-fpm's
- * "ondemand" keeps its own, with lockerd deciding.
+ * "ondemand" keeps its own, with lockerd deciding (poolpolicy.c).
  *
- * A pool starts with one PHP process on the first PHP request, grows by
- * one whenever a front asks for a connection and every process is held,
- * up to php-max-processes (never over max-scripts), and shrinks: a process
- * unused for php-idle-timeout ends, down to one, which goes with the
- * worker when the worker goes idle.
+ * A pool's processes accept on one listening socket, in the locker's own
+ * tmp/, which the worker holds for the pool's life.  front opens a
+ * connection per request, as nginx does by default (fastcgi_keep_conn
+ * off): it asks the worker, which connects and passes the connection over
+ * (front can open nothing), and the request goes to whichever process is
+ * free first, whichever front it came through.  Kept connections were
+ * tried and pinned a process to one front: a request through the other
+ * front waited for it to be handed back, or for a new process's start
+ * (an exec, ~100 ms), and a hundred lockers' requests spread at random
+ * over two fronts were mostly such waits (534 req/s, p99 2.7 s, against
+ * php-fpm's 7,485 req/s and 78 ms).
  *
- * Each process has a listening socket of its own, not one shared by all,
- * so that the worker knows which process each connection it hands out
- * holds (front keeps its connections open, FCGI_KEEP_CONN, and php-cgi
- * serves one connection at a time): it ends exactly a process nobody
- * holds, never one with a kept connection, and a connection it hands out
- * is never queued behind a process another front keeps.  Which front holds
- * what is told here: MSG_FCGI_DONE when front closes one (by the inode of
- * the socket, the same object in both processes).  When every process is
- * held and the pool is full, the asking front is told to wait (an answer
- * without a connection), and gets one with MSG_FCGI_GRANT as soon as one
- * is given back; the front holding the most is asked to give one back
- * (MSG_FCGI_RECLAIM), an idle one at once or, when it holds more than its
- * part, a busy one once its request is done.  So the fronts' shares follow
- * the pool, with no fixed split between them.
+ * The pool starts with one process on the first PHP request and grows by
+ * one whenever a connection is asked for while every process has one
+ * (it would queue), up to php-max-processes (never over max-scripts).
+ * front says which connections it closed (MSG_FCGI_DONE, a count per pool,
+ * kept in front until it is sent), so the worker knows how many are busy
+ * without a message per request of its own.  A process whose count of
+ * wake-ups stood still for php-idle-timeout is unused (it sleeps in
+ * accept()) and ends, down to one, which goes with the worker when the
+ * worker goes idle.
  *
- * A process that exits on its own after php-max-requests is replaced when
- * it was in use; one that crashes too, but three that die within a second
- * of their start in a row stop the pool for a while (503 and a line in the
- * locker's error log): a PHP that cannot start does not fork-bomb.
+ * A process that exits on its own after php-max-requests, or crashes, is
+ * replaced at once if requests wait (else at the next one); its
+ * connection in the socket's backlog stays there for the others.  Three
+ * that die within a second of their start in a row stop the pool for a
+ * while (503 and a line in the locker's error log): a PHP that cannot
+ * start does not fork-bomb.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,13 +45,13 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "poolpolicy.h"
 
 #define POOL_PROCS_MAX	256	/* php-max-processes' bound */
-#define POOL_WANTS_MAX	256	/* fronts told to wait, at most */
+#define POOL_BACKLOG	512	/* connections queued for a pool's processes */
 #define QUICK_MS	1000	/* a death this soon after the start is a failed start */
 #define QUICK_MAX	3	/* failed starts in a row that stop the pool ... */
 #define BROKEN_MS	10000	/* ... for this long */
-#define GROW_GRACE_MS	20	/* a front's idle connection may come back first */
 
 /* Pools of a .htaccess's settings a locker may have besides each
  * interpreter's own: each grows as the plain pool does. */
@@ -62,14 +66,10 @@ struct pool_key {
 };
 
 struct proc {
-	pid_t		pid;		/* 0: the slot is free */
-	int		chan;		/* the front channel whose connection it serves; -1 */
-	uint64_t	ino;		/* that connection's socket */
-	uint64_t	started;
-	uint64_t	free_since;	/* held by nobody since */
-	int		ending;		/* ending or gone: not to be handed out */
-	int		told;		/* ended by us (SIGTERM, SIGKILL): no crash */
-	uint64_t	served;		/* requests, as front counts them at DONE */
+	pid_t			pid;		/* 0: the slot is free */
+	uint64_t		started;
+	int			told;		/* ended by us (SIGTERM, SIGKILL): no crash */
+	struct proc_activity	act;
 };
 
 struct pool {
@@ -77,16 +77,18 @@ struct pool {
 	struct interpreter	 in;
 	char			 docroot[PATH_MAX];
 	const struct config	*conf;	/* the worker's, updated in place */
+	int			 lfd;	/* the processes' listening socket; -1 */
 	struct proc		 p[POOL_PROCS_MAX];
-	int			 nprocs;
-	int			 wants[POOL_WANTS_MAX];	/* channels told to wait, oldest first */
-	int			 nwants;
+	int			 nprocs;	/* alive and not told to end */
+	struct pool_hands	 hands;	/* connections out, per front channel */
 	int			 quick;		/* failed starts in a row */
 	uint64_t		 broken_until;
 	char			**php_d;	/* a tagged pool's -d settings, owned */
 	int			 nphp_d;
 	uint64_t		 used;		/* last asked for */
-	uint64_t		 grow_at;	/* fronts wait: start a process from then */
+	uint64_t		 idle_check;	/* when to look for unused processes */
+	uint64_t		 queued_since;	/* more connections out than processes; 0 */
+	uint64_t		 last_start;
 };
 
 static void		 pool_retire(struct pool *p);
@@ -137,6 +139,8 @@ pool_free(struct pool *p)
 {
 	int i;
 
+	if (p->lfd != -1)
+		close(p->lfd);
 	for (i = 0; i < p->nphp_d; i++)
 		free(p->php_d[i]);
 	free(p->php_d);
@@ -146,8 +150,7 @@ pool_free(struct pool *p)
 static struct pool *
 pool_get(const struct script_req *s)
 {
-	struct pool	*p = pool_find(s->interp->ext, req_tag(s));
-	int		 i;
+	struct pool *p = pool_find(s->interp->ext, req_tag(s));
 
 	if (p != NULL || npools == POOLS_MAX)
 		return p;
@@ -159,8 +162,8 @@ pool_get(const struct script_req *s)
 	p->in = *s->interp;
 	snprintf(p->docroot, sizeof(p->docroot), "%s", s->docroot);
 	p->conf = s->conf;
-	for (i = 0; i < POOL_PROCS_MAX; i++)
-		p->p[i].chan = -1;
+	p->lfd = -1;
+	hands_init(&p->hands);
 	if (pool_keep_settings(p, s) == -1) {
 		pool_free(p);
 		return NULL;
@@ -176,260 +179,129 @@ pool_get(const struct script_req *s)
  * always fit in sun_path.
  */
 static int
-proc_addr(const struct pool *p, int i, struct sockaddr_un *sun)
+pool_addr(const struct pool *p, struct sockaddr_un *sun)
 {
 	int n;
 
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
 	if (p->key.tag[0] != '\0')
-		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "/tmp/.lockerd-fcgi-%s-%s.%d.sock",
-		    p->key.ext, p->key.tag, i);
+		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "/tmp/.lockerd-fcgi-%s-%s.sock",
+		    p->key.ext, p->key.tag);
 	else
-		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/../tmp/.lockerd-fcgi-%s.%d.sock",
-		    p->docroot, p->key.ext, i);
+		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/../tmp/.lockerd-fcgi-%s.sock",
+		    p->docroot, p->key.ext);
 	return n >= (int)sizeof(sun->sun_path) ? -1 : 0;
 }
 
+/* The pool's listening socket, made anew (the locker may have removed
+ * its file): processes on an old one are told to end, since nothing
+ * reaches them any more. */
 static int
-alive(const struct pool *p)
+pool_listen(struct pool *p)
 {
-	int i, n = 0;
+	struct sockaddr_un	sun;
+	int			i, lfd;
 
-	for (i = 0; i < POOL_PROCS_MAX; i++)
-		n += p->p[i].pid > 0 && !p->p[i].ending;
-	return n;
-}
-
-static int
-held_by_others(const struct pool *p, int chan)
-{
-	int i, n = 0;
-
-	for (i = 0; i < POOL_PROCS_MAX; i++)
-		n += p->p[i].pid > 0 && p->p[i].chan != -1 && p->p[i].chan != chan;
-	return n;
-}
-
-static int
-held_by(const struct pool *p, int chan)
-{
-	int i, n = 0;
-
-	for (i = 0; i < POOL_PROCS_MAX; i++)
-		n += p->p[i].pid > 0 && p->p[i].chan == chan;
-	return n;
-}
-
-static int
-any_free(const struct pool *p)
-{
-	int i;
-
-	for (i = 0; i < POOL_PROCS_MAX; i++)
-		if (p->p[i].pid > 0 && p->p[i].chan == -1 && !p->p[i].ending)
-			return 1;
+	if (pool_addr(p, &sun) == -1 ||
+	    (lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	unlink(sun.sun_path);
+	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(sun.sun_path, 0600) == -1 || listen(lfd, POOL_BACKLOG) == -1) {
+		close(lfd);
+		return -1;
+	}
+	if (p->lfd != -1) {
+		close(p->lfd);
+		for (i = 0; i < POOL_PROCS_MAX; i++)
+			if (p->p[i].pid > 0 && !p->p[i].told) {
+				p->p[i].told = 1;
+				p->nprocs--;
+				script_php_kill(p->p[i].pid, SIGTERM);
+			}
+	}
+	p->lfd = lfd;
 	return 0;
 }
 
-/* A new process in a free slot: its index, or -1. */
+/* A new process on the pool's socket: 0, or -1. */
 static int
 proc_start(struct pool *p)
 {
-	struct sockaddr_un	sun;
 	struct script_req	s;
-	int			i, lfd;
+	int			i;
 	pid_t			pid;
 
 	for (i = 0; i < POOL_PROCS_MAX && p->p[i].pid != 0; i++)
 		;
-	if (i == POOL_PROCS_MAX || proc_addr(p, i, &sun) == -1 ||
-	    (lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if (i == POOL_PROCS_MAX || (p->lfd == -1 && pool_listen(p) == -1))
 		return -1;
-	unlink(sun.sun_path);
-	/* The worker keeps no copy of it: once the process is gone, a connect
-	 * is refused rather than left waiting in a backlog nobody reads. */
 	memset(&s, 0, sizeof(s));
 	s.conf = p->conf;
 	s.interp = &p->in;
 	s.docroot = p->docroot;
 	s.php_d = (const char *const *)p->php_d;
 	s.nphp_d = p->nphp_d;
-	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(sun.sun_path, 0600) == -1 || listen(lfd, 16) == -1 ||
-	    (pid = script_php_spawn(&s, lfd, p->conf->php_max_requests)) == -1) {
-		close(lfd);
+	if ((pid = script_php_spawn(&s, p->lfd, p->conf->php_max_requests)) == -1)
 		return -1;
-	}
-	close(lfd);
+	memset(&p->p[i], 0, sizeof(p->p[i]));
 	p->p[i].pid = pid;
-	p->p[i].chan = -1;
-	p->p[i].ending = 0;
-	p->p[i].told = 0;
-	p->p[i].served = 0;
-	p->p[i].started = p->p[i].free_since = now_ms();
+	p->p[i].started = p->last_start = now_ms();
 	p->nprocs++;
-	return i;
+	return 0;
 }
 
-/* A connection to process i, held by chan from now on: the socket, or -1. */
+/* A connection to the pool's socket: the descriptor, or -1 (errno). */
 static int
-proc_connect(struct pool *p, int i, int chan)
+pool_connect(struct pool *p)
 {
 	struct sockaddr_un	sun;
-	struct stat		st;
-	int			fd;
+	int			fd, tries;
 
-	if (proc_addr(p, i, &sun) == -1 ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || fstat(fd, &st) == -1) {
-		close(fd);
-		return -1;
-	}
-	p->p[i].chan = chan;
-	p->p[i].ino = (uint64_t)st.st_ino;
-	return fd;
-}
-
-/* A process nobody holds, or with may_start a new one while the pool may
- * grow: -1, none. */
-static int
-proc_free(struct pool *p, int may_start)
-{
-	int i;
-
-	for (i = 0; i < POOL_PROCS_MAX; i++)
-		if (p->p[i].pid > 0 && p->p[i].chan == -1 && !p->p[i].ending)
-			return i;
-	if (!may_start || p->broken_until > now_ms() || (unsigned)alive(p) >= pool_cap(p))
-		return -1;
-	return proc_start(p);
-}
-
-/* A connection for chan (to process *slot): the socket, or -1 when none
- * is free now. */
-static int
-grant(struct pool *p, int chan, int *slot, int may_start)
-{
-	int i, fd, tries;
-
-	for (tries = 0; tries < 3; tries++) {
-		if ((i = proc_free(p, may_start)) == -1)
+	for (tries = 0; tries < 2; tries++) {
+		if (pool_addr(p, &sun) == -1 ||
+		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
 			return -1;
-		if ((fd = proc_connect(p, i, chan)) != -1) {
-			*slot = i;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 			return fd;
-		}
-		/* It died and is not reaped yet: not to be handed out again. */
-		p->p[i].ending = 1;
+		close(fd);
+		/* Its file gone or replaced (the locker's tmp/ is its own). */
+		if ((errno != ENOENT && errno != ECONNREFUSED) || pool_listen(p) == -1 ||
+		    proc_start(p) == -1)
+			break;
 	}
 	return -1;
 }
 
-/*
- * chan waits: ask the front holding the most to give one back; one that
- * holds more than its part (or any, while the asker holds none) gives a
- * busy one back once its request is done.
- */
+/* Requests queue (or none runs): one more process, when poolpolicy.c says. */
 static void
-reclaim(struct pool *p, int asker)
+pool_grow(struct pool *p, uint64_t now)
 {
-	struct msg_fcgi	m;
-	int		i, best = -1, most = 0, mine = held_by(p, asker);
-
-	for (i = 0; i < POOL_PROCS_MAX; i++) {
-		int c = p->p[i].chan, n;
-
-		if (p->p[i].pid <= 0 || c == -1 || c == asker || c == best)
-			continue;
-		if ((n = held_by(p, c)) > most) {
-			most = n;
-			best = c;
-		}
-	}
-	if (best == -1)
+	if (p->hands.busy <= (unsigned)p->nprocs) {
+		p->queued_since = 0;
+		if (p->nprocs > 0)
+			return;
+	} else if (p->queued_since == 0)
+		p->queued_since = now;
+	if (p->broken_until > now)
 		return;
-	memset(&m, 0, sizeof(m));
-	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
-	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
-	/* A busy one only when the pool cannot grow for the asker. */
-	m.flags = (unsigned)alive(p) >= pool_cap(p) && (most > mine + 1 || mine == 0) ?
-	    FCGI_MUST : 0;
-	msg_send(best, MSG_FCGI_RECLAIM, &m, sizeof(m), -1);	/* lost: the next ask asks again */
-}
-
-/* Hand what is free to the fronts told to wait, oldest first. */
-static void
-grant_wants(struct pool *p)
-{
-	struct msg_fcgi	m;
-	int		fd, chan, i, granted = 0;
-
-	memset(&m, 0, sizeof(m));
-	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
-	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
-	while (p->nwants > 0) {
-		chan = p->wants[0];
-		/* It holds the whole pool already: a front asks beyond the pool
-		 * before its channel opens (its locker's own max-scripts comes
-		 * with the opening).  Its wait ends without a connection, rather
-		 * than with each of the others' given back to it while the
-		 * front behind waits for one nobody is asked for. */
-		if ((unsigned)held_by(p, chan) >= pool_cap(p)) {
-			msg_send(chan, MSG_FCGI_GRANT, &m, sizeof(m), -1);
-			memmove(p->wants, p->wants + 1, sizeof(p->wants[0]) * (size_t)--p->nwants);
-			continue;
-		}
-		if ((fd = grant(p, chan, &i, now_ms() >= p->grow_at)) == -1) {
-			/* The one granted now is held: the next front in line asks
-			 * for one back, or it waits for ever (told to wait, it
-			 * does not ask again, and a held process is not given
-			 * back unasked). */
-			if (granted)
-				reclaim(p, p->wants[0]);
-			return;
-		}
-		granted = 1;
-		m.ino = p->p[i].ino;
-		if (msg_send(chan, MSG_FCGI_GRANT, &m, sizeof(m), fd) == -1) {
-			/* Its channel is full: again from php_pool_timeouts(). */
-			p->p[i].chan = -1;
-			p->p[i].free_since = now_ms();
-			close(fd);
-			return;
-		}
-		close(fd);
-		memmove(p->wants, p->wants + 1, sizeof(p->wants[0]) * (size_t)--p->nwants);
-	}
-	p->grow_at = 0;
-}
-
-/* The pool stopped: every front told to wait is told the wait is over. */
-static void
-wants_cancel(struct pool *p)
-{
-	struct msg_fcgi	m;
-	int		i;
-
-	memset(&m, 0, sizeof(m));
-	snprintf(m.ext, sizeof(m.ext), "%s", p->key.ext);
-	snprintf(m.pool, sizeof(m.pool), "%s", p->key.tag);
-	for (i = 0; i < p->nwants; i++)
-		msg_send(p->wants[i], MSG_FCGI_GRANT, &m, sizeof(m), -1);
-	p->nwants = 0;
+	if (pool_should_grow((unsigned)p->nprocs, p->hands.busy, pool_cap(p),
+	    p->queued_since ? now - p->queued_since : 0, now - p->last_start) &&
+	    proc_start(p) == 0 && p->queued_since != 0)
+		p->queued_since = now;	/* the next one after another wait */
 }
 
 /*
  * A PHP request: the pool runs (one process at least), and with want_conn
  * the asking front (chan) gets a connection.  Returns it, -1 when none
- * was asked for or front must wait for one (MSG_FCGI_GRANT), or -status.
+ * was asked for, or -status.
  */
 int
 php_pool_ask(const struct script_req *s, int chan, int want_conn)
 {
 	struct pool	*p;
-	int		 fd, i;
+	int		 fd;
 
 	if ((p = pool_get(s)) == NULL)
 		return -500;
@@ -437,101 +309,92 @@ php_pool_ask(const struct script_req *s, int chan, int want_conn)
 	if (p->broken_until > now_ms())
 		return -503;
 	if (!want_conn) {
-		if (alive(p) == 0 && proc_start(p) == -1)
+		if (p->nprocs == 0 && proc_start(p) == -1)
 			return -503;
 		return -1;
 	}
-	/*
-	 * A free process, or a new one at once if no other front holds any;
-	 * else the others are asked for an idle one first, and the pool grows
-	 * only if none comes within GROW_GRACE_MS: a front's idle connection
-	 * is a warm process, a new one a cold start (and memory).
-	 */
-	/* Not while fronts wait: a process given back is theirs (grant_wants()
-	 * at the top of the next round); taken by a front that asks after
-	 * them (the one that gave it back, its queue asking again at once),
-	 * they would wait with nobody asked to give one back. */
-	if (p->nwants == 0 && (fd = grant(p, chan, &i, held_by_others(p, chan) == 0)) != -1)
-		return fd;
-	if (p->broken_until > now_ms() || p->nwants == POOL_WANTS_MAX ||
-	    (alive(p) == 0 && held_by_others(p, chan) == 0))
+	if (hands_add(&p->hands, chan) == -1)
 		return -503;
-	p->wants[p->nwants++] = chan;
-	if (p->grow_at == 0)
-		p->grow_at = now_ms() + GROW_GRACE_MS;
-	reclaim(p, chan);
-	return -1;
-}
-
-/* The process chan's connection ino holds: its slot in *pp, or -1. */
-static int
-held(int chan, uint64_t ino, struct pool **pp)
-{
-	int i, k;
-
-	for (k = 0; k < npools; k++)
-		for (i = 0; i < POOL_PROCS_MAX; i++)
-			if (pools[k]->p[i].pid > 0 && pools[k]->p[i].chan == chan &&
-			    pools[k]->p[i].ino == ino) {
-				*pp = pools[k];
-				return i;
-			}
-	return -1;
+	pool_grow(p, p->used);
+	if (p->nprocs == 0 || (fd = pool_connect(p)) == -1) {
+		/* Its backlog full (more queued than any front sends), or no
+		 * process could start. */
+		hands_done(&p->hands, chan, 1);
+		return -503;
+	}
+	if (p->idle_check == 0)
+		p->idle_check = p->used + 1000;
+	return fd;
 }
 
 /*
- * front closed a connection (m checked here: front's word on its own
- * connections only).  Found by its inode in every pool: front may not
- * know which pool an answer it dropped was for.
+ * MSG_FCGI_ASK: a connection for a script front resolved before (no
+ * resolution here, as none was when front kept its connections): the
+ * descriptor, -404 when the pool is not one of ours (this worker is a new
+ * one, or the pool of a .htaccess's settings went), or -status.
+ */
+int
+php_pool_connect(const struct msg_fcgi *m, int chan)
+{
+	struct pool	*p;
+	int		 fd;
+
+	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL ||
+	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL ||
+	    (p = pool_find(m->ext, m->pool)) == NULL)
+		return -404;
+	p->used = now_ms();
+	if (p->broken_until > p->used)
+		return -503;
+	if (hands_add(&p->hands, chan) == -1)
+		return -503;
+	pool_grow(p, p->used);
+	if (p->nprocs == 0 || (fd = pool_connect(p)) == -1) {
+		hands_done(&p->hands, chan, 1);
+		return -503;
+	}
+	if (p->idle_check == 0)
+		p->idle_check = p->used + 1000;
+	return fd;
+}
+
+/*
+ * front closed m->requests connections of a pool (m checked here: front's
+ * word on its own connections only, never more than it holds).  ext "":
+ * front did not know which pool (a connection it never used): any of its.
  */
 void
 php_pool_done(int chan, const struct msg_fcgi *m)
 {
-	struct pool	*p;
-	int		 i;
+	unsigned	n = m->requests, k;
+	int		i;
 
-	if ((i = held(chan, m->ino, &p)) == -1)
-		return;		/* its process is gone already */
-	if (!(m->flags & FCGI_IDLE))
-		p->used = now_ms();	/* (an idle one was last used long ago) */
-	p->p[i].chan = -1;
-	p->p[i].free_since = now_ms();
-	/* At php-max-requests it is exiting (or gone): a connection made to it
-	 * now could wait in its backlog as it goes, and fail. */
-	p->p[i].served += m->requests;
-	if (p->conf->php_max_requests > 0 && p->p[i].served >= p->conf->php_max_requests)
-		p->p[i].ending = 1;
-	/* Its waiting fronts get it from php_pool_timeouts(), at the top of
-	 * the worker's next round: after the answers of this one, so that a
-	 * grant never passes the "wait" it ends. */
-	/* Unused for php-idle-timeout in front: it ends now, unless it is
-	 * the last (that one goes with the worker) or a front waits. */
-	if ((m->flags & FCGI_IDLE) && p->nwants == 0 && !p->p[i].ending && alive(p) > 1) {
-		p->p[i].ending = p->p[i].told = 1;
-		script_php_kill(p->p[i].pid, SIGTERM);
+	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL ||
+	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL)
+		return;
+	for (i = 0; i < npools && n > 0; i++) {
+		struct pool *p = pools[i];
+
+		if (m->ext[0] != '\0' && (strcmp(p->key.ext, m->ext) != 0 ||
+		    strcmp(p->key.tag, m->pool) != 0))
+			continue;
+		k = hands_of(&p->hands, chan);
+		k = k < n ? k : n;
+		hands_done(&p->hands, chan, k);
+		n -= k;
+		if (p->hands.busy <= (unsigned)p->nprocs)
+			p->queued_since = 0;
 	}
 }
 
-/* A front's channel closed: what it held is free, and it waits no more. */
+/* A front's channel closed: what it held is free. */
 void
 php_pool_chan_gone(int chan)
 {
-	int i, k, n;
+	int k;
 
-	for (k = 0; k < npools; k++) {
-		struct pool *p = pools[k];
-
-		for (i = 0; i < POOL_PROCS_MAX; i++)
-			if (p->p[i].chan == chan) {
-				p->p[i].chan = -1;
-				p->p[i].free_since = now_ms();
-			}
-		for (i = n = 0; i < p->nwants; i++)
-			if (p->wants[i] != chan)
-				p->wants[n++] = p->wants[i];
-		p->nwants = n;
-		grant_wants(p);
-	}
+	for (k = 0; k < npools; k++)
+		hands_drop(&pools[k]->hands, chan);
 }
 
 static void
@@ -567,11 +430,16 @@ count_failure(struct pool *p, const struct proc *pr, int status)
 	if (p->broken_until > now_ms())
 		return 1;	/* one started before the pool stopped: said already */
 	p->broken_until = now_ms() + BROKEN_MS;
+	/* The requests queued for it end (front reads the end of each
+	 * connection: 502); a new socket comes with the next start. */
+	if (p->lfd != -1) {
+		close(p->lfd);
+		p->lfd = -1;
+	}
 	snprintf(msg, sizeof(msg), "PHP pool of .%s: %s exits at its start (%d times in a row); "
 	    "no new one for %d s, requests answered 503", p->key.ext, p->in.path, p->quick,
 	    BROKEN_MS / 1000);
 	script_note(msg);
-	wants_cancel(p);
 	return 1;
 }
 
@@ -579,10 +447,9 @@ count_failure(struct pool *p, const struct proc *pr, int status)
 void
 php_pool_exited(pid_t pid, int status)
 {
-	struct sockaddr_un	sun;
-	struct proc		pr;
-	struct pool		*p;
-	int			i, k;
+	struct proc	pr;
+	struct pool	*p;
+	int		i, k;
 
 	for (k = 0; k < npools; k++)
 		for (i = 0; i < POOL_PROCS_MAX; i++)
@@ -593,56 +460,91 @@ found:
 	p = pools[k];
 	pr = p->p[i];
 	p->p[i].pid = 0;
-	p->p[i].chan = -1;
-	p->nprocs--;
-	if (proc_addr(p, i, &sun) == 0)
-		unlink(sun.sun_path);
-	if (pr.told)
-		goto refill;
-	/* php-max-requests served: a clean exit, said nothing of. */
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		note_exit(p, pid, status);
-	if (count_failure(p, &pr, status))
-		return;
-	/* In use when it went: its replacement starts now, not when front
-	 * asks again (unless another is free for that). */
-	if (pr.chan != -1 && p->nwants == 0 && !any_free(p) &&
-	    (unsigned)alive(p) < pool_cap(p))
+	if (!pr.told)
+		p->nprocs--;
+	if (!pr.told) {
+		/* php-max-requests served: a clean exit, said nothing of. */
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			note_exit(p, pid, status);
+		if (count_failure(p, &pr, status))
+			return;
+	}
+	/* Requests wait in the socket's backlog: its replacement starts now,
+	 * not when front asks again. */
+	if (pool_should_replace((unsigned)p->nprocs, p->hands.busy, pool_cap(p)) ||
+	    (p->nprocs == 0 && p->hands.busy > 0))
 		proc_start(p);
-refill:
-	grant_wants(p);
 }
 
-/* End the processes unused for php-idle-timeout, the last one apart, and
- * those beyond the pool's size (a reload made it smaller). */
+/* A process's wake-ups, from its /proc status: -1 when unreadable. */
+static int
+proc_switches(pid_t pid, uint64_t *switches)
+{
+	char	path[64], buf[2048];
+	ssize_t	n;
+	int	fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return activity_parse(buf, switches);
+}
+
+/*
+ * End the processes unused for php-idle-timeout (as many as no connection
+ * can be on; the last one stays), and those beyond the pool's size (a
+ * reload made it smaller).  Looked at twice per idle time.
+ */
 static void
 procs_idle(struct pool *p, uint64_t now, uint64_t *next)
 {
 	uint64_t	idle_ms = (uint64_t)p->conf->php_idle_timeout * 1000;
-	int		i, n = alive(p);
+	unsigned	may = pool_may_end((unsigned)p->nprocs, p->hands.busy);
+	uint64_t	sw;
+	int		i;
 
-	for (i = 0; i < POOL_PROCS_MAX && n > 1; i++) {
-		struct proc *pr = &p->p[i];
-
-		if (pr->pid <= 0 || pr->chan != -1 || pr->ending)
-			continue;
-		if (now - pr->free_since >= idle_ms || (unsigned)n > pool_cap(p)) {
-			pr->ending = pr->told = 1;
-			script_php_kill(pr->pid, SIGTERM);
-			n--;
-			continue;
-		}
-		if (*next == 0 || pr->free_since + idle_ms < *next)
-			*next = pr->free_since + idle_ms;
+	if (p->nprocs <= 1) {
+		p->idle_check = 0;
+		return;
 	}
+	if (p->idle_check > now)
+		goto again;
+	for (i = 0; i < POOL_PROCS_MAX && p->nprocs > 1; i++) {
+		struct proc *pr = &p->p[i];
+		int quiet;
+
+		if (pr->pid <= 0 || pr->told)
+			continue;
+		/* A process we cannot look at (one the zygote made, outside
+		 * our view): unused when the whole pool was. */
+		if (proc_switches(pr->pid, &sw) == -1)
+			quiet = p->hands.busy == 0 && now - p->used >= idle_ms;
+		else
+			quiet = activity_quiet(&pr->act, sw, now, idle_ms);
+		if ((quiet && may > 0) || (unsigned)p->nprocs > pool_cap(p)) {
+			pr->told = 1;
+			p->nprocs--;
+			may -= may > 0;
+			script_php_kill(pr->pid, SIGTERM);	/* in accept(): it exits at once */
+		}
+	}
+	p->idle_check = now + (idle_ms / 2 > 100 ? idle_ms / 2 : 100);
+again:
+	if (p->nprocs > 1 && (*next == 0 || p->idle_check < *next))
+		*next = p->idle_check;
 }
 
 /*
- * A pool of a .htaccess's settings nothing has held or asked for during
- * its quiet time goes whole (an edit leaves the old set's behind), as an
- * idle worker goes with its plain pool: max(worker-idle-timeout,
- * script-timeout + file-cache-valid + 1 s), so that no request can still
- * be on its way to it.  Returns whether it went.
+ * A pool of a .htaccess's settings nothing has asked for during its quiet
+ * time, with no connection out, goes whole (an edit leaves the old set's
+ * behind), as an idle worker goes with its plain pool:
+ * max(worker-idle-timeout, script-timeout + file-cache-valid + 1 s), so
+ * that no request can still be on its way to it.  Returns whether it went.
  */
 static int
 pool_quiet(struct pool *p, uint64_t now, uint64_t *next)
@@ -650,16 +552,12 @@ pool_quiet(struct pool *p, uint64_t now, uint64_t *next)
 	const struct config	*c = p->conf;
 	uint64_t		 busy = ((uint64_t)c->script_timeout + c->file_cache_valid + 1) * 1000;
 	uint64_t		 quiet = (uint64_t)c->worker_idle_timeout * 1000;
-	int			 i;
 
-	if (p->key.tag[0] == '\0')
+	if (p->key.tag[0] == '\0' || p->hands.busy > 0)
 		return 0;
-	for (i = 0; i < POOL_PROCS_MAX; i++)
-		if (p->p[i].pid > 0 && p->p[i].chan != -1)
-			return 0;	/* held: front's kept connections are use too */
 	if (busy > quiet)
 		quiet = busy;
-	if (p->used + quiet <= now && p->nwants == 0) {
+	if (p->used + quiet <= now) {
 		pool_retire(p);
 		return 1;
 	}
@@ -668,7 +566,7 @@ pool_quiet(struct pool *p, uint64_t now, uint64_t *next)
 	return 0;
 }
 
-/* Milliseconds to the next process to end, or to a wait to try again; -1. */
+/* Milliseconds to the next look at the pools; -1: none due. */
 int
 php_pool_timeouts(void)
 {
@@ -678,15 +576,24 @@ php_pool_timeouts(void)
 	for (k = npools - 1; k >= 0; k--) {
 		struct pool *p = pools[k];
 
-		if (p->nwants > 0) {
-			uint64_t again = p->grow_at > now ? p->grow_at : now + 100;
+		if (pool_quiet(p, now, &next))
+			continue;
+		procs_idle(p, now, &next);
+		/* A queue that lasts: grown here if no request comes to see it
+		 * (looked at again only while the pool may grow). */
+		if (p->queued_since != 0) {
+			uint64_t due;
 
-			grant_wants(p);
-			if (p->nwants > 0 && (next == 0 || again < next))
-				next = again;
+			pool_grow(p, now);
+			due = p->queued_since + POOL_GROW_MS;
+			if (due < p->last_start + POOL_START_GAP_MS)
+				due = p->last_start + POOL_START_GAP_MS;
+			if (due <= now)
+				due = now + POOL_GROW_MS;
+			if (p->queued_since != 0 && (unsigned)p->nprocs < pool_cap(p) &&
+			    p->broken_until <= now && (next == 0 || due < next))
+				next = due;
 		}
-		if (!pool_quiet(p, now, &next))
-			procs_idle(p, now, &next);
 	}
 	return next == 0 ? -1 : (int)(next > now ? next - now : 0);
 }
@@ -694,7 +601,8 @@ php_pool_timeouts(void)
 /*
  * A new configuration that changes what a process was started with (the
  * body limit; the interpreters): the processes go, and start again as
- * requests need them.  A new size or idle time holds from now on.
+ * requests need them (the ones queued in the socket's backlog at once).
+ * A new size or idle time holds from now on.
  */
 void
 php_pools_reconfigure(const struct config *old, const struct config *new)
@@ -714,26 +622,25 @@ php_pools_reconfigure(const struct config *old, const struct config *new)
 		p->broken_until = 0;
 		for (i = 0; i < POOL_PROCS_MAX; i++)
 			if (p->p[i].pid > 0 && !p->p[i].told) {
-				p->p[i].ending = p->p[i].told = 1;
+				p->p[i].told = 1;
+				p->nprocs--;
 				script_php_kill(p->p[i].pid, SIGKILL);
 			}
 	}
 }
 
-/* A pool goes whole: its processes killed, its fronts' waits ended. */
+/* A pool goes whole: its processes killed, its socket removed. */
 static void
 pool_retire(struct pool *p)
 {
 	struct sockaddr_un	sun;
 	int			i;
 
-	wants_cancel(p);
 	for (i = 0; i < POOL_PROCS_MAX; i++)
-		if (p->p[i].pid > 0) {
+		if (p->p[i].pid > 0)
 			script_php_kill(p->p[i].pid, SIGKILL);	/* reaped by script_reap() */
-			if (proc_addr(p, i, &sun) == 0)
-				unlink(sun.sun_path);
-		}
+	if (pool_addr(p, &sun) == 0)
+		unlink(sun.sun_path);
 	for (i = 0; i < npools && pools[i] != p; i++)
 		;
 	pools[i] = pools[--npools];

@@ -29,6 +29,7 @@ wchan_dequeue(struct wchan *w, struct conn *c)
 		w->unsent = TAILQ_NEXT(c, wlink);
 	TAILQ_REMOVE(&w->wq, c, wlink);
 	c->wc = NULL;
+	c->fcgi_ask = 0;
 	if (c->want_conn) {
 		/* Answered, timed out or gone: the connection asked for is not
 		 * pending any more (one that comes anyway is counted then). */
@@ -133,10 +134,6 @@ wchan_free(struct wchan *w)
 	if (w->dirty) {
 		LIST_REMOVE(w, flink);
 		w->dirty = 0;
-	}
-	if (w->pooled) {
-		LIST_REMOVE(w, plink);
-		w->pooled = 0;
 	}
 	w->dead = 1;
 	LIST_INSERT_HEAD(&F.dead_wchans, w, hlink);
@@ -266,12 +263,32 @@ wchan_flush(struct wchan *w)
 
 	if (w->fd == -1 || w->dead)
 		return;
+	/* Closed connections first: the worker counts the pool's processes
+	 * free before it hears of the requests that want them. */
+	if (fcgi_done_flush(w) == -1) {
+		if (errno != EAGAIN)
+			wchan_fail(w, 502);
+		return;
+	}
 	/* Not a walk past those already written: a busy worker has hundreds. */
 	c = w->unsent;
 	while (c != NULL) {
 		used = 0;
 		for (n = 0; c != NULL && n < CHAN_BATCH; c = next) {
 			next = TAILQ_NEXT(c, wlink);
+			if (c->fcgi_ask) {
+				/* A script known: a connection is all it needs. */
+				if (sizeof(scratch) - used < sizeof(struct msg_fcgi))
+					break;	/* no room left in this batch */
+				len = fcgi_ask_pack(c, scratch + used);
+				out[n].type = MSG_FCGI_ASK;
+				out[n].data = scratch + used;
+				out[n].len = len;
+				out[n].fd = -1;
+				used += (len + 7) & ~(size_t)7;
+				batch[n++] = c;
+				continue;
+			}
 			len = wire_pack(c, scratch + used, sizeof(scratch) - used < MSG_MAX_PAYLOAD ?
 			    sizeof(scratch) - used : MSG_MAX_PAYLOAD);
 			if (len == 0) {
@@ -327,6 +344,17 @@ flush_all(void)
 	}
 }
 
+/* w has something to write: at the end of this round, with every other
+ * request for it. */
+void
+wchan_dirty(struct wchan *w)
+{
+	if (!w->dirty) {
+		w->dirty = 1;
+		LIST_INSERT_HEAD(&F.flush, w, flink);
+	}
+}
+
 /* Put the message for the worker in w's queue, to go at the end of the round. */
 void
 worker_queue(struct conn *c, struct wchan *w)
@@ -338,11 +366,7 @@ worker_queue(struct conn *c, struct wchan *w)
 	TAILQ_INSERT_TAIL(&w->wq, c, wlink);
 	if (w->unsent == NULL)
 		w->unsent = c;
-	/* Written at the end of this round, with every other request for it. */
-	if (!w->dirty) {
-		w->dirty = 1;
-		LIST_INSERT_HEAD(&F.flush, w, flink);
-	}
+	wchan_dirty(w);
 }
 
 /* Queue the request for the locker's worker; with want, ask for a pool connection. */
@@ -350,6 +374,7 @@ void
 worker_send(struct conn *c, struct wchan *w, int want)
 {
 	c->want_conn = want;
+	c->fcgi_ask = 0;
 	if (want)
 		w->npending++;
 	conn_set_state(c, C_WAIT_WORKER, F.conf.worker_timeout);
@@ -375,9 +400,9 @@ dispatch_worker(struct conn *c)
 		fcgi_acquire(c, w);
 		return;
 	}
-	/* Not known to be PHP yet: a connection is asked for in case, unless
-	 * one of ours is idle (the pool grows when requests wait, only). */
-	worker_send(c, w, fcgi_may_ask(w) && !fcgi_idle_any(w));
+	/* Not known to be PHP yet: a connection is asked for in case (none is
+	 * made unless it is). */
+	worker_send(c, w, fcgi_may_ask(w));
 }
 
 /*
@@ -396,6 +421,7 @@ wchan_fail(struct wchan *w, int status)
 	while ((c = TAILQ_FIRST(&w->wq)) != NULL) {
 		TAILQ_REMOVE(&w->wq, c, wlink);
 		c->wc = NULL;
+		c->fcgi_ask = 0;
 		if (c->ghost) {
 			ghost_free(w, c);	/* asked again once its entry's grace is over */
 			continue;
@@ -447,10 +473,8 @@ fcgi_response(struct wchan *w, struct conn *c, const struct wire_response *r, si
 	if (!(r->flags & WRESP_NOCACHE))
 		scache_put(c, c->scr, wchan_keep_gen(w, c, r));
 	if (fd == -1) {
-		/* Asked and none given: the pool is full and held; the worker
-		 * sends one (MSG_FCGI_GRANT) when it is given back. */
-		if (asked)
-			w->denied++;
+		/* Not asked for (this front had the pool's size in flight): it
+		 * waits for one of ours to close. */
 		fcgi_acquire(c, w);
 		return;
 	}
@@ -491,7 +515,7 @@ static void
 handle_response(struct wchan *w, const struct wire_response *r, size_t len, int fd)
 {
 	struct conn	*c;
-	int		 asked;
+	int		 asked, ask;
 
 	/* The worker answers in order, mostly: the oldest first, and only
 	 * then the walk. */
@@ -502,17 +526,24 @@ handle_response(struct wchan *w, const struct wire_response *r, size_t len, int 
 				break;
 	if (c == NULL) {
 		/* An answer to a request that timed out, or a lie: a pool
-		 * connection in it is given back. */
-		if (r->kind == WIRE_FCGI)
+		 * connection in it is given back (a WIRE_STATUS with one is
+		 * MSG_FCGI_ASK's). */
+		if (r->kind == WIRE_FCGI || r->kind == WIRE_STATUS)
 			fcgi_fd_unused(w, fd);
 		else if (fd != -1)
 			close(fd);
 		return;
 	}
 	asked = c->want_conn;
+	ask = c->fcgi_ask;
 	wchan_dequeue(w, c);
 	if (c->ghost) {
 		fcache_refreshed(w, c, r, len, fd);
+		return;
+	}
+	if (ask) {
+		fcgi_ask_answer(w, c, r, fd);
+		conn_run(c);
 		return;
 	}
 	/* What the file cache held for this request is the worker's old word:
@@ -641,8 +672,7 @@ wchan_read(struct wchan *w)
 			return;
 		}
 		/* msg_rules[]: MSG_RESPONSE, at least a wire_response long, and
-		 * MSG_WATCH with its descriptor, and the pool's MSG_FCGI_GRANT and
-		 * _RECLAIM, a msg_fcgi each. */
+		 * MSG_WATCH with its descriptor. */
 		for (i = 0; i < k; i++) {
 			if (w->dead) {
 				if (in[i].fd != -1)
@@ -653,12 +683,7 @@ wchan_read(struct wchan *w)
 				wchan_watch_set(w, in[i].fd);
 				continue;
 			}
-			if (in[i].type == MSG_FCGI_GRANT)
-				fcgi_grant(w, (const struct msg_fcgi *)(void *)&r[i], in[i].fd);
-			else if (in[i].type == MSG_FCGI_RECLAIM)
-				fcgi_reclaim(w, (const struct msg_fcgi *)(void *)&r[i]);
-			else
-				handle_response(w, &r[i].r, in[i].len, in[i].fd);
+			handle_response(w, &r[i].r, in[i].len, in[i].fd);
 		}
 		if (k < CHAN_BATCH)
 			return;

@@ -185,6 +185,24 @@ answer_fcgi(int chan, struct wire_response *r, const struct script_req *s, const
 	    X.hlen + X.olen, sizeof(b->tail) - X.hlen - X.olen, str, s->index_name != NULL);
 }
 
+/* MSG_FCGI_ASK: a pool connection, or why none (struct msg_fcgi). */
+static void
+fcgi_ask(int chan, const struct msg_fcgi *m)
+{
+	struct wire_response	r;
+	int			fd = php_pool_connect(m, chan);
+
+	memset(&r, 0, sizeof(r));
+	r.id = m->id;
+	r.kind = WIRE_STATUS;
+	r.status = fd >= 0 ? 200 : (uint16_t)-fd;
+	X.hlen = X.olen = 0;
+	X.flags = WRESP_NOCACHE;
+	errdoc_reset();
+	W.last_request = now_ms();
+	answer(chan, &r, fd >= 0 ? fd : -1);
+}
+
 static int
 answers_flush(int chan)
 {
@@ -787,10 +805,15 @@ chan_serve(int chan)
 			return 0;
 		if (k <= 0)
 			return -1;
-		/* msg_rules[]: requests, busy notes, pool connections given back. */
+		/* msg_rules[]: requests, busy notes, pool connections asked for and closed. */
 		for (i = 0; i < k; i++) {
 			if (in[i].type == MSG_FCGI_DONE) {
 				php_pool_done(chan, (const struct msg_fcgi *)(void *)&m[i]);
+				continue;
+			}
+			if (in[i].type == MSG_FCGI_ASK) {
+				tell_active();
+				fcgi_ask(chan, (const struct msg_fcgi *)(void *)&m[i]);
 				continue;
 			}
 			if (in[i].type == MSG_BUSY) {

@@ -1,7 +1,9 @@
 """A locker's PHP pool follows its load (issue 13): the worker starts PHP
 processes as requests queue, ends those left unused, replaces one that
 crashes or served php-max-requests, stops restarting one that dies at its
-start, and shares the pool's connections between the fronts as it grows.
+start, and every process serves every front (one listening socket, a
+connection per request, as nginx + php-fpm): no front's share is fixed,
+and one process serves both fronts without the pool growing for it.
 Processes are counted in /proc by the locker's uid."""
 import os
 import re
@@ -115,8 +117,7 @@ def test_crashed_php_process_is_replaced(pool):
     [first] = php_pids(uid)
     os.kill(first, 9)
     assert wait_for(lambda: not os.path.exists(f"/proc/{first}"), within=5)
-    # front's kept connection to it is dead: the request goes to its
-    # replacement, and does not fail.
+    # The request goes to its replacement, and does not fail.
     s, _, b2 = get(pool.port, "/pid.php", "cra.test.example")
     assert s == 200 and b2 != b, (b, b2)
     assert len(php_pids(uid)) == 1 and php_pids(uid) != [first]
@@ -125,7 +126,7 @@ def test_crashed_php_process_is_replaced(pool):
 
 
 def test_php_process_recycled_after_max_requests(make_lockerd):
-    # One front: every request on its one kept connection.
+    # One front, requests one at a time: one process serves them all.
     d = make_lockerd(front_processes=1, extra="php-idle-timeout 60\n").start()
     d.signup("rec")
     # A locker's own value, as `locker limit` sets it.
@@ -136,7 +137,7 @@ def test_php_process_recycled_after_max_requests(make_lockerd):
         s, _, b = get(d.port, "/pid.php", "rec.test.example")
         assert s == 200, b
         pids.append(int(b))
-    # One process serves three (front's kept connection), then a new one.
+    # One process serves three, then a new one.
     assert pids[0:3] == [pids[0]] * 3 and pids[3:6] == [pids[3]] * 3 and \
         pids[6:9] == [pids[6]] * 3, pids
     assert len(set(pids)) == 3, pids
@@ -178,6 +179,42 @@ def test_both_fronts_get_connections_as_the_pool_grows(pool):
     assert len(pool.pids("front")) == 2
     # No fixed split: the pool grew to its size, and each front holds part.
     assert holders == set(pool.pids("front")), holders
+
+
+def test_one_process_serves_both_fronts(pool):
+    """Requests one at a time, each on its own client connection, so spread
+    over both fronts by SO_REUSEPORT (all 30 on one front: one chance in
+    2**29): a pool of one serves them all.  With connections kept by each
+    front, the one process was held by one front and the other's requests
+    waited for it or made the pool grow (an exec each)."""
+    pool.signup("one")
+    uid = uid_of(pool, "one")
+    pool.put("one", "pid.php", '<?php echo getmypid();')
+    served_by = set()
+    for _ in range(30):
+        s, _, b = get(pool.port, "/pid.php", "one.test.example")
+        assert s == 200, b
+        served_by.add(b)
+    assert len(served_by) == 1, served_by
+    assert len(php_pids(uid)) == 1, php_pids(uid)
+
+
+def test_pool_socket_replaced_by_the_locker(pool):
+    """A locker's script removes its pool's socket and puts a file in its
+    place (its tmp/ is its own): the worker makes the socket anew, its
+    old processes end, and the pages are served again."""
+    pool.signup("sab")
+    uid = uid_of(pool, "sab")
+    pool.put("sab", "pid.php", '<?php echo getmypid();')
+    pool.put("sab", "break.php", '<?php $s = "/tmp/.lockerd-fcgi-php.sock"; '
+             'var_dump(file_exists($s)); unlink($s); file_put_contents($s, "x"); echo "done";')
+    s, _, b = get(pool.port, "/break.php", "sab.test.example")
+    assert s == 200 and b"bool(true)" in b and b.endswith(b"done"), b
+    [first] = php_pids(uid)
+    s, _, b = get(pool.port, "/pid.php", "sab.test.example")
+    assert s == 200, b
+    assert wait_for(lambda: first not in php_pids(uid), within=10), php_pids(uid)
+    assert get(pool.port, "/pid.php", "sab.test.example")[0] == 200
 
 
 def test_php_dying_at_start_is_not_restarted_in_a_loop(make_lockerd):
