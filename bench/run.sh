@@ -32,6 +32,7 @@
 #   BENCH_CGI=1               0: no script cases (drops cgi and php)
 #   BENCH_PHP_PROCESSES=5     a PHP pool's most processes, lockerd's and php-fpm's
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
+#   BENCH_UIDS=210000-210999  lockerd's uid range (another lets two runs overlap)
 #   BENCH_LOCKERD_TMPDIR=/var/lib   parent of lockerd's lockers/state/logs
 #                             (not under /tmp, which lockerd refuses, nor
 #                             /var/tmp, which a locker's sandbox replaces)
@@ -110,7 +111,8 @@ cleanup() {
 	stop_pid nginx "$NGINX_PID"; NGINX_PID=
 	stop_pid php-fpm "$FPM_PID"; FPM_PID=
 	# Anything still running as a bench locker's uid outlived lockerd.
-	left=$(ps -eo pid=,uid= | awk '$2 >= 210000 && $2 <= 210999 { print $1 }')
+	left=$(ps -eo pid=,uid= | awk -v r="${BENCH_UIDS:-210000-210999}" \
+	    'BEGIN { split(r, u, "-") } $2 >= u[1] + 0 && $2 <= u[2] + 0 { print $1 }')
 	if [ -n "$left" ]; then
 		say "WARNING: processes of bench lockers outlived lockerd: $(echo $left); killing them"
 		for p in $left; do kill -KILL "$p" 2>/dev/null; done
@@ -587,7 +589,7 @@ domain $DOMAIN
 lockers $LDIR/lockers
 state $LDIR/state
 logs $LDIR/logs
-uid-range 210000-210999
+uid-range ${BENCH_UIDS:-210000-210999}
 front-processes auto
 # wrk keeps $CONNS requests in flight; past max-scripts a locker's scripts
 # get 503 (Apache's MaxRequestWorkers is 150).
