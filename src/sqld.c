@@ -41,6 +41,8 @@
 #include "lockerd.h"
 #include "sql.h"
 
+#define IDENT_MAX	(4 * SQL_DB_MAX)	/* a name: 64 characters of up to 4 bytes */
+
 static struct {
 	struct config	 conf;
 	char		 user[128];
@@ -149,7 +151,7 @@ select_rows(const char *stmt, const char *const *params, int nparams,
 	MYSQL_STMT	*st;
 	MYSQL_BIND	 in[4], out[3];
 	unsigned long	 inlen[4], outlen = 0;
-	char		 s[SQL_DB_MAX + 64];
+	char		 s[IDENT_MAX + 64];
 	unsigned long long a = 0, b = 0;
 	my_bool		 isnull[3] = { 0, 0, 0 };
 	long		 n = 0;
@@ -364,27 +366,47 @@ list_row(const char *db, uint64_t tables, uint64_t bytes, void *arg)
 		exit(1);
 }
 
-/* The locker's databases, for REMOVE: their names, validated again. */
+/*
+ * The locker's databases, for REMOVE: every name its grant's pattern
+ * matches, whether lockerd made it or the locker did with its own CREATE
+ * DATABASE (a name with a space, say: it must go too, or a locker signed
+ * up again under the name would find it).  MariaDB's own text, not a
+ * request's: quoted as an identifier (a backtick doubled), bounded.
+ */
 struct dbs {
-	char	name[64][SQL_DB_MAX + 1];
+	char	name[64][2 * IDENT_MAX + 1];	/* quoted */
 	int	n, more;
 };
+
+static int
+quote_ident(const char *s, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (n + 3 > outsz)
+			return -1;
+		if (*s == '`')
+			out[n++] = '`';
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+	return n > 0 ? 0 : -1;
+}
 
 static void
 remove_row(const char *db, uint64_t tables, uint64_t bytes, void *arg)
 {
 	struct dbs	*d = arg;
-	char		 l[LOCKER_NAME_MAX + 1], part[SQL_DB_MAX + 1];
 
 	(void)tables;
 	(void)bytes;
-	if (sql_db_split(db, l, sizeof(l), part, sizeof(part)) == -1)
-		return;		/* not a name lockerd makes: left alone */
 	if (d->n == 64) {
 		d->more = 1;
 		return;
 	}
-	snprintf(d->name[d->n++], sizeof(d->name[0]), "%s", db);
+	if (quote_ident(db, d->name[d->n], sizeof(d->name[0])) == 0)
+		d->n++;
 }
 
 /* Databases first, then the account: a crash between leaves an account
@@ -394,7 +416,7 @@ op_remove(struct op *o, char *msg, size_t msglen)
 {
 	static struct dbs	 d;
 	const char		*p[1] = { o->grant_db };
-	char			 stmt[256];
+	char			 stmt[64 + 2 * IDENT_MAX];
 	int			 i;
 
 	do {
@@ -405,6 +427,8 @@ op_remove(struct op *o, char *msg, size_t msglen)
 			return -1;
 		for (i = 0; i < d.n; i++) {
 			snprintf(stmt, sizeof(stmt), "DROP DATABASE IF EXISTS `%s`", d.name[i]);
+			if (strlen(stmt) + 1 >= sizeof(stmt))
+				continue;
 			o->step = "drop a database";
 			if ((o->e = run(stmt)) != 0)
 				return -1;

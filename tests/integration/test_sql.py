@@ -366,6 +366,9 @@ def test_remove_keeps_a_final_dump_and_a_new_locker_of_the_name_gets_nothing(sq)
     sq.locker("sql", "create", "carol", "blog")
     assert sq.mariadb.query("carol", c["password"], "CREATE TABLE p (t TEXT); INSERT INTO p "
                             "VALUES ('CAROLS-POST')", database="carol+blog").returncode == 0
+    # one of hers made with her own CREATE DATABASE, a name lockerd would refuse
+    assert sq.mariadb.query("carol", c["password"],
+                            "CREATE DATABASE `carol+we ird``q`").returncode == 0
     r = sq.locker("remove", "carol")
     assert "final dump" in r.stdout, r.stdout
     dumps = glob.glob(os.path.join(sq.lockers, ".archive", "carol.*", ".sql", "dumps", "*.sql"))
