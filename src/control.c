@@ -843,7 +843,8 @@ control_timeouts(void)
 	last = now;
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->task != NULL || c->proof != NULL || c->sql != NULL || c->deadline_ms == 0 ||
+		if (c->task != NULL || c->proof != NULL || c->sql != NULL ||
+		    c->deadline_ms == 0 ||
 		    now < c->deadline_ms)
 			continue;
 		if (c->refused) {

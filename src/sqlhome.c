@@ -202,8 +202,8 @@ sql_task_error(int code)
 	case SQLT_SANDBOX:
 		return "the locker's sandbox could not be entered";
 	case SQLT_DIR:
-		return "~/" SQL_CNF_DIR " is not a directory of the locker's (a symlink, or a file): "
-		    "move it away and try again";
+		return "~/" SQL_CNF_DIR " is not a directory of the locker's (a symlink, or a "
+		    "file): move it away and try again";
 	case SQLT_WRITE:
 		return "the file could not be written in ~/" SQL_CNF_DIR " (the disk limit?)";
 	case SQLT_DUMP:
