@@ -844,8 +844,7 @@ control_timeouts(void)
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
 		if (c->task != NULL || c->proof != NULL || c->sql != NULL ||
-		    c->deadline_ms == 0 ||
-		    now < c->deadline_ms)
+		    c->deadline_ms == 0 || now < c->deadline_ms)
 			continue;
 		if (c->refused) {
 			client_free(c);
