@@ -318,3 +318,31 @@ def test_a_burst_of_starts_keeps_the_zygote(zd):
     assert got == [200] * len(names)
     assert zygotes(zd) == [z]
     assert "zygote" not in zd.log()[before:]
+
+
+def base_of(pid):
+    """Where php-cgi's image is mapped: the layout's mark."""
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            if line.rstrip().endswith("php-cgi8.2") or "/php-cgi" in line:
+                return line.split("-")[0]
+    return None
+
+
+def test_a_layout_is_shared_by_at_most_128_php_processes(make_lockerd):
+    """Every fork shares the zygote's layout, so each zygote serves 128
+    and is replaced by a freshly exec'd one (another layout); the old one
+    ends with its last child."""
+    d = make_lockerd(front_processes=1, extra="php-max-requests 1\n").start()
+    assert wait_for(lambda: zygotes(d), within=10)
+    [z] = zygotes(d)
+    base = base_of(z)
+    locker(d, "zyl")
+    for _ in range(132):        # a process a request: 132 forks
+        serve(d, "zyl")
+    assert wait_for(lambda: zygotes(d) and zygotes(d) != [z], within=10), zygotes(d)
+    [z2] = zygotes(d)
+    assert base_of(z2) != base
+    # The retired one forks no more and ends once its children have.
+    assert wait_for(lambda: not os.path.exists(f"/proc/{z}") or
+                    field(status_of(z), "State")[:1] == ["Z"], within=10)
