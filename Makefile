@@ -70,10 +70,13 @@ ZYGOTE_SRCS  = zygote_lib.c zygote_enter.c sandbox.c become.c landlock.c seccomp
 ZYGOTE_OBJS  = $(ZYGOTE_SRCS:%.c=$(B)/pic/%.o)
 $(B)/pic:
 	mkdir -p $@
+# Never sanitized (SAN=1): php-cgi is not, and ASan's runtime must come first.
+ZYGOTE_CFLAGS = $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS))
+ZYGOTE_LDFLAGS = $(filter-out -fsanitize=%,$(LDFLAGS))
 $(B)/pic/%.o: src/%.c src/*.h | $(B)/pic
-	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections -c -o $@ $<
+	$(CC) $(ZYGOTE_CFLAGS) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections -c -o $@ $<
 $(B)/liblockerd-zygote.so: $(ZYGOTE_OBJS)
-	$(CC) $(LDFLAGS) -shared -Wl,--gc-sections -Wl,-z,defs -o $@ $^ $(LDLIBS) -ldl
+	$(CC) $(ZYGOTE_LDFLAGS) -shared -Wl,--gc-sections -Wl,-z,defs -o $@ $^ $(LDLIBS) -ldl
 
 # sqld, the SQL role, is its own program: it alone links MariaDB's client
 # library (the master and every other role do not).
