@@ -101,9 +101,10 @@ hands_of(const struct pool_hands *h, int chan)
  * machine's CPU starting processes): a queue behind requests of a
  * fraction of a millisecond is over long before a new process could
  * help, and costs nothing to wait out, since whichever process is free
- * first takes the next connection, whoever asked for it.  (With starts
- * of a few milliseconds, both times may come down.)  None running: one
- * at once.
+ * first takes the next connection, whoever asked for it.  (From the
+ * zygote a start is about 1 ms, but the process's memory stays until it
+ * has been unused for php-idle-timeout: the times stay until figures
+ * say otherwise.)  None running: one at once.
  */
 int
 pool_should_grow(unsigned alive, unsigned busy, unsigned cap, uint64_t queued_ms,
