@@ -231,7 +231,7 @@ account_exists(struct op *o)
 	return n < 0 ? -1 : n > 0;
 }
 
-/* Whether its grant on LOCKER+% is there: 1, 0, or -1. */
+/* Whether its grants on LOCKER+% are there, both hosts': 1, 0, or -1. */
 static int
 grant_exists(struct op *o)
 {
@@ -239,9 +239,9 @@ grant_exists(struct op *o)
 	long		 n;
 
 	o->step = "look the grant up";
-	n = select_rows("SELECT Db, 0, 0 FROM mysql.db WHERE User = ? AND Host = 'localhost' "
-	    "AND Db = ?", p, 2, NULL, NULL, &o->e);
-	return n < 0 ? -1 : n > 0;
+	n = select_rows("SELECT Db, 0, 0 FROM mysql.db WHERE User = ? AND Host IN "
+	    "('localhost', '127.0.0.1') AND Db = ?", p, 2, NULL, NULL, &o->e);
+	return n < 0 ? -1 : n == 2;
 }
 
 /* " WITH MAX_USER_CONNECTIONS n ...": the account's limits. */
@@ -254,28 +254,40 @@ limits_clause(const struct sql_limits *l, char *out, size_t outsz)
 	    l->max_updates_per_hour, l->max_statement_time);
 }
 
-/* The password and limits of an existing account: 0 or -1 (o->e). */
+/*
+ * The account is a pair, NAME@localhost (the socket) and NAME@127.0.0.1
+ * (TCP, as MariaDB tells the two apart), with one password, the limits
+ * and the grant on LOCKER+%.  Made (where missing), given the password and
+ * limits, and granted: each step can be repeated, so an account a crash
+ * left half made is completed by the next signup or password.
+ */
 static int
-set_password(struct op *o)
+account_make(struct op *o)
 {
-	char	stmt[512], lim[256];
+	const char	*l = o->q->locker, *pw = o->q->password;
+	char		 stmt[768], lim[256];
 
 	limits_clause(&o->q->lim, lim, sizeof(lim));
-	snprintf(stmt, sizeof(stmt), "ALTER USER '%s'@'localhost' IDENTIFIED BY '%s'%s",
-	    o->q->locker, o->q->password, lim);
+	snprintf(stmt, sizeof(stmt), "CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED "
+	    "BY '%s', '%s'@'127.0.0.1' IDENTIFIED BY '%s'%s", l, pw, l, pw, lim);
+	o->step = "create the account";
+	if ((o->e = run(stmt)) != 0)
+		return -1;
+	snprintf(stmt, sizeof(stmt), "ALTER USER '%s'@'localhost' IDENTIFIED BY '%s', "
+	    "'%s'@'127.0.0.1' IDENTIFIED BY '%s'%s", l, pw, l, pw, lim);
 	o->step = "set the password";
+	if ((o->e = run(stmt)) != 0)
+		return -1;
+	snprintf(stmt, sizeof(stmt), "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'localhost', "
+	    "'%s'@'127.0.0.1'", o->grant_db, l, l);
+	o->step = "grant the account its databases";
 	return (o->e = run(stmt)) ? -1 : 0;
 }
 
-/*
- * Each step can be repeated: an account left without its grant (a crash
- * between the two) is completed by the next signup, and one that is whole
- * is refused as existing.
- */
+/* A whole account is refused as existing; a half-made one is completed. */
 static int
 op_signup(struct op *o, char *msg, size_t msglen)
 {
-	char	stmt[512], lim[256];
 	int	has, granted;
 
 	if ((has = account_exists(o)) == -1)
@@ -287,21 +299,7 @@ op_signup(struct op *o, char *msg, size_t msglen)
 		    "password: locker sql password %s)", o->q->locker, o->q->locker);
 		return SQL_E_EXISTS;
 	}
-	if (!has) {
-		limits_clause(&o->q->lim, lim, sizeof(lim));
-		snprintf(stmt, sizeof(stmt), "CREATE USER '%s'@'localhost' IDENTIFIED BY '%s'%s",
-		    o->q->locker, o->q->password, lim);
-		o->step = "create the account";
-		if ((o->e = run(stmt)) != 0)
-			return -1;
-	} else if (set_password(o) == -1)
-		return -1;
-	snprintf(stmt, sizeof(stmt), "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'localhost'",
-	    o->grant_db, o->q->locker);
-	o->step = "grant the account its databases";
-	if ((o->e = run(stmt)) != 0)
-		return -1;
-	return SQL_OK;
+	return account_make(o) == -1 ? -1 : SQL_OK;
 }
 
 static int
@@ -316,7 +314,7 @@ op_password(struct op *o, char *msg, size_t msglen)
 		    o->q->locker, o->q->locker);
 		return SQL_E_NOTFOUND;
 	}
-	return set_password(o) == -1 ? -1 : SQL_OK;
+	return account_make(o) == -1 ? -1 : SQL_OK;
 }
 
 static int
@@ -434,7 +432,8 @@ op_remove(struct op *o, char *msg, size_t msglen)
 				return -1;
 		}
 	} while (d.more);
-	snprintf(stmt, sizeof(stmt), "DROP USER IF EXISTS '%s'@'localhost'", o->q->locker);
+	snprintf(stmt, sizeof(stmt), "DROP USER IF EXISTS '%s'@'localhost', '%s'@'127.0.0.1'",
+	    o->q->locker, o->q->locker);
 	o->step = "drop the account";
 	if ((o->e = run(stmt)) != 0)
 		return -1;

@@ -25,7 +25,7 @@ SQL_TIMEOUT = 2
 @pytest.fixture(scope="module")
 def mariadb():
     os.makedirs(TEST_BASE, exist_ok=True)
-    m = MariaDB(tempfile.mkdtemp(prefix="mdb", dir=TEST_BASE)).start()
+    m = MariaDB(tempfile.mkdtemp(prefix="mdb", dir=TEST_BASE), tcp=True).start()
     yield m
     m.cleanup()
 
@@ -64,11 +64,11 @@ def signed_up(d, locker):
 
 
 def test_harness_mariadb_answers(mariadb):
-    """The private MariaDB runs, its admin account works, no TCP."""
+    """The private MariaDB runs, its admin account works, TCP on loopback only."""
     assert mariadb.root("SELECT 1").stdout.strip() == "1"
     r = mariadb.query(mariadb.admin_user, mariadb.admin_password, "SELECT CURRENT_USER()")
     assert r.returncode == 0 and r.stdout.startswith("lockerd_admin@localhost"), r.stderr
-    assert mariadb.root("SELECT @@skip_networking").stdout.strip() == "1"
+    assert mariadb.root("SELECT @@bind_address").stdout.strip() == "127.0.0.1"
     assert oct(os.stat(mariadb.creds_file).st_mode & 0o777) == "0o600"
     print(f"mariadbd started in {mariadb.start_seconds:.2f} s")
 
@@ -97,8 +97,9 @@ def test_signup_writes_my_cnf_as_the_locker(sq):
     r = sq.mariadb.query("alice", c["password"], "SELECT CURRENT_USER()")
     assert r.returncode == 0 and r.stdout.strip() == "alice@localhost", r.stderr
     # The grant's pattern is alice+% with nothing a wildcard could stretch.
-    rows = sq.mariadb.root("SELECT Db FROM mysql.db WHERE User='alice'").stdout.split()
-    assert rows == ["alice+%"], rows
+    rows = sq.mariadb.root("SELECT Host, Db FROM mysql.db WHERE User='alice' "
+                           "ORDER BY Host").stdout.split()
+    assert rows == ["127.0.0.1", "alice+%", "localhost", "alice+%"], rows
     # Again: refused, the password unchanged.
     r = sq.locker("sql", "signup", "alice", check=False)
     assert r.returncode != 0 and "already has" in r.stderr
@@ -167,6 +168,18 @@ foreach ($p->query('SELECT k, v FROM kv ORDER BY k') as $r)
 $r = $m->query('SELECT COUNT(*) FROM kv')->fetch_row();
 echo 'count=', $r[0], "\n";
 """
+
+
+def test_php_mysqli_by_tcp_to_127_0_0_1(sq):
+    """The same account by TCP, as scripts configured with 127.0.0.1 connect
+    (locker-network host: the machine's loopback)."""
+    signed_up(sq, "alice")
+    sq.locker("sql", "create", "alice", "web", check=False)
+    sq.put("alice", "tcp.php", "<?php $i = parse_ini_file(__DIR__ . '/../.sql/my.cnf', true)"
+           "['client']; $m = new mysqli('127.0.0.1', $i['user'], $i['password'], 'alice+web', "
+           f"{sq.mariadb.port}); echo $m->query('SELECT CURRENT_USER()')->fetch_row()[0];")
+    status, _, body = get(sq.port, "/tcp.php", "alice.test.example")
+    assert (status, body) == (200, b"alice@127.0.0.1"), (body, error_log(sq, "alice"))
 
 
 def test_php_mysqli_and_pdo_through_the_jails_socket(sq):
@@ -456,7 +469,7 @@ def test_kill_9_between_the_account_and_my_cnf(sq):
     home = sq.info("gina")["home"]
     assert not os.path.exists(os.path.join(home, ".sql", "my.cnf"))
     rows = sq.mariadb.root("SELECT Db FROM mysql.db WHERE User='gina'").stdout.split()
-    assert rows == ["gina+%"], rows
+    assert rows == ["gina+%", "gina+%"], rows
     r = sq.locker("sql", "signup", "gina", check=False)
     assert r.returncode == 1 and "locker sql password gina" in r.stderr, r.stderr
     sq.locker("sql", "password", "gina")
