@@ -164,7 +164,7 @@ listener_addr(int li)
  * turn between batches.  Returns 1 when it stopped at that bound (more
  * may wait), 0 when the queue is empty.
  */
-#define ACCEPT_BATCH	64
+#define ACCEPT_BATCH	256
 
 int
 accept_conns(int li)
