@@ -744,6 +744,22 @@ def warm_report(n, lmem, lmem2, lphp, lstat, fmem, fmem2, fphp, fstat):
 
 # ------------------------------------------------------------ part: conns
 
+class during:
+    """fn() run once, after seconds, in a thread: get() waits for its value."""
+
+    def __init__(self, seconds, fn):
+        self.value = None
+        self.t = threading.Timer(seconds, self._run, [fn])
+        self.t.start()
+
+    def _run(self, fn):
+        self.value = fn()
+
+    def get(self):
+        self.t.join()
+        return self.value if self.value is not None else (0, 0, 0)
+
+
 def part_conns():
     n, c = N_CONN_LOCKERS, N_CONNS
     say("conns: %d kept connections over %d lockers" % (c, n))
@@ -760,6 +776,7 @@ def part_conns():
         st, body = get(ld.port, ld.host(nm))
         if st != 200 or body != page:
             die("lockerd: GET / of %s gave %d" % (nm, st))
+    lmem = during(CONN_SECONDS / 2, lambda: memory(ld.fronts()))
     lr = wrk(ld.port, [ld.host(nm) for nm in names], "/index.html", c, CONN_SECONDS, scratch)
     ld.stop()
     fp = FpmNginx(n)
@@ -767,12 +784,19 @@ def part_conns():
         with open(os.path.join(fp.dir, "www", fp.users[i], "index.html"), "wb") as f:
             f.write(page)
     fp.start()
+    nmem = during(CONN_SECONDS / 2, lambda: memory(tree(fp.nginx.pid)[1:]))
     nr = wrk(fp.port, [fp.host(i) for i in range(n)], "/index.html", c, CONN_SECONDS, scratch)
     fp.stop()
     result("conns", "%d connections: req/s" % c, lr[0], nr[0])
     result("conns", "%d connections: p50" % c, lr[1], nr[1], unit="ms")
     result("conns", "%d connections: p99" % c, lr[2], nr[2], unit="ms", target="<= nginx")
     result("conns", "%d connections: errors" % c, lr[3], nr[3])
+    # What the connections cost: lockerd's fronts against nginx's workers,
+    # half way through the run (every connection open).
+    result("conns", "%d connections: RSS of fronts / nginx workers" % c,
+           mib(lmem.get()[1]), mib(nmem.get()[1]), unit="MiB")
+    result("conns", "%d connections: PSS of fronts / nginx workers" % c,
+           mib(lmem.get()[2]), mib(nmem.get()[2]), unit="MiB")
 
 
 # ------------------------------------------------------------ part: apps
