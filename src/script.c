@@ -96,7 +96,7 @@ script_interp(const struct config *c, const char *ext)
 
 /* ------------------------------------------------------------ starting one */
 
-#define PHP_ARGV_MAX	(20 + 2 * PHP_D_MAX)	/* php_args()'s, the file and NULL, with room */
+#define PHP_ARGV_MAX	(24 + 2 * PHP_D_MAX)	/* php_args()'s, the file and NULL, with room */
 #define PHP_D_MAX	32	/* a .htaccess's settings (HT_PHP_MAX) */
 
 /* What lockerd sets in every php-cgi with -d, before the body limits. */
@@ -122,6 +122,19 @@ static const char *const php_settings[] = {
 	 * Invalidating on change would need the worker to watch every
 	 * directory of the locker and to reach into every PHP process. */
 	"opcache.revalidate_freq=2",
+	/* Each php-cgi of a locker's pool is its own program with its own
+	 * opcache (php-fpm's children share their master's): a process the
+	 * pool starts compiles every file again, about 1,100 of them for a
+	 * MediaWiki page, seconds of CPU, so that a pool that grows under
+	 * load or starts again after its idle time paid more than php-fpm
+	 * for the same pages (issue 13).  opcache's file cache keeps what one
+	 * process compiled on disk for the next, beneath the locker's own
+	 * /tmp (a directory named for the PHP build), on its disk limit, and
+	 * a file that changed is compiled again (its time stamp is checked
+	 * as the memory cache's is).  A locker can write those files, but
+	 * they are only ever loaded by its own PHP, which runs its code
+	 * anyway. */
+	"opcache.file_cache=/tmp",
 	/* The same for a .user.ini (the per-directory settings of a page in
 	 * the pool): PHP looks at it again once a second, not every 300 s. */
 	"user_ini.cache_ttl=0",
