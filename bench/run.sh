@@ -15,7 +15,7 @@
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
-#   BENCH_CASES="static nocache https cgi php cold htaccess"   which cases to run:
+#   BENCH_CASES="static nocache https cgi php cold htaccess apps"   which cases to run:
 #                             static: 1 KiB and 100 KiB files; nocache:
 #                             the same through lockerd without its file
 #                             cache; https: the files over TLS 1.3 with one
@@ -28,7 +28,10 @@
 #                             the 1 KiB file and of a permalink rewritten
 #                             to index.php (hello.php), lockerd with and
 #                             without it, and Apache + suexec with
-#                             AllowOverride All (as scripts.mit.edu)
+#                             AllowOverride All (as scripts.mit.edu);
+#                             apps: DokuWiki and MediaWiki from Debian's
+#                             packages in a locker against the same copies
+#                             under nginx + php-fpm (bench/apps.py)
 #   BENCH_CGI=1               0: no script cases (drops cgi and php)
 #   BENCH_PHP_PROCESSES=5     a PHP pool's most processes, lockerd's and php-fpm's
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
@@ -50,11 +53,11 @@ WARMUP=${BENCH_WARMUP_SECONDS:-2}
 NCOLD=${BENCH_COLD_LOCKERS:-50}
 ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
 CGI=${BENCH_CGI:-1}
-CASES=${BENCH_CASES:-static nocache https cgi php cold htaccess}
+CASES=${BENCH_CASES:-static nocache https cgi php cold htaccess apps}
 if [ "$CGI" != 1 ]; then
-	CASES=$(for c in $CASES; do case $c in cgi|php|htaccess) ;; *) echo $c ;; esac; done)
+	CASES=$(for c in $CASES; do case $c in cgi|php|htaccess|apps) ;; *) echo $c ;; esac; done)
 fi
-case " $(echo $CASES) " in *" cgi "*|*" php "*|*" htaccess "*) CGI=1 ;; *) CGI=0 ;; esac
+case " $(echo $CASES) " in *" cgi "*|*" php "*|*" htaccess "*|*" apps "*) CGI=1 ;; *) CGI=0 ;; esac
 THREADS=2
 CONNS=32
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -743,6 +746,25 @@ EOF
 	done
 fi
 
+# --- applications --------------------------------------------------------
+
+# DokuWiki and MediaWiki, each in a locker and under nginx + php-fpm: both
+# servers of its own, up at once and measured in turns (bench/apps.py; its
+# own uids and throw-away users, which it removes).  Its rows join ours.
+if has apps && want nginx && [ -n "$RUN_LOCKERD" ]; then
+	[ -n "$FPM" ] || die "php-fpm not found: apt-get install -y php-fpm"
+	[ -f /usr/share/dokuwiki/doku.php ] && [ -f /usr/share/mediawiki/index.php ] \
+	    || die "dokuwiki or mediawiki is not installed: make deps-bench"
+	say "apps: DokuWiki and MediaWiki, lockerd against nginx + php-fpm (bench/apps.py)"
+	APPS_RESULTS="$S/results.tsv" BENCH_PHP_PROCESSES=$PHP_CHILDREN \
+	    BENCH_LOCKERD_TMPDIR=${BENCH_LOCKERD_TMPDIR:-/var/lib} \
+	    /usr/bin/python3 "$HERE/apps.py" "$BUILD" >"$S/apps.out" 2>&1 &
+	WRK_PID=$!
+	wait $WRK_PID || { tail -n 40 "$S/apps.out" >&2; WRK_PID=; die "bench/apps.py failed"; }
+	WRK_PID=
+	grep '^note: apps' "$S/apps.out" | sed 's/^note: //' >"$S/apps.note"
+fi
+
 # --- report --------------------------------------------------------------
 
 [ -n "${BENCH_RESULTS:-}" ] && cp "$S/results.tsv" "$BENCH_RESULTS"
@@ -768,9 +790,9 @@ echo
 awk -F '\t' '
     { r[$1 "/" $2] = $3 }
     function ratio(label, a, b, target) {
-	if (!((a) in r) || !((b) in r)) { printf "  %-38s n/a (not measured)\n", label; return }
+	if (!((a) in r) || !((b) in r)) { printf "  %-42s n/a (not measured)\n", label; return }
 	x = r[a] / r[b]
-	printf "  %-38s %8.2fx   (target >= %s)\n", label, x, target
+	printf "  %-42s %8.2fx   (target >= %s)\n", label, x, target
     }
     END {
 	print "ratios (req/s):"
@@ -794,12 +816,19 @@ awk -F '\t' '
 		ratio("lockerd / Apache AllowOverride, 1 KiB", "lockerd-ht/1 KiB", "apache-ht/1 KiB", "3x")
 		ratio("lockerd / Apache AllowOverride, PHP", "lockerd-ht/permalink", "apache-ht/permalink", "3x")
 	}
+	if (("lockerd/dw-start") in r || ("nginx+fpm/dw-start") in r) {
+		ratio("lockerd / nginx+php-fpm, DokuWiki start", "lockerd/dw-start", "nginx+fpm/dw-start", "1.0x")
+		ratio("lockerd / nginx+php-fpm, DokuWiki search", "lockerd/dw-search", "nginx+fpm/dw-search", "1.0x")
+		ratio("lockerd / nginx+php-fpm, MediaWiki Main", "lockerd/mw-main", "nginx+fpm/mw-main", "1.0x")
+		ratio("lockerd / nginx+php-fpm, MediaWiki search", "lockerd/mw-search", "nginx+fpm/mw-search", "1.0x")
+	}
 	if (("lockerd/hello.php") in r || ("nginx+fpm/hello.php") in r) {
 		ratio("lockerd / nginx+php-fpm, hello.php", "lockerd/hello.php", "nginx+fpm/hello.php", "1.0x")
 		ratio("lockerd / php-cgi per request, PHP", "lockerd/hello.php", "apache-suexec/hello.php", "100x")
 	}
     }' "$S/results.tsv"
 has https && echo "kTLS: $KTLS"
+[ -s "$S/apps.note" ] && cat "$S/apps.note"
 echo
 if [ -s "$S/fpm-children" ] || [ -s "$S/pool-children" ]; then
 	echo "PHP processes serving after the load run (opcache as Debian configures it):"

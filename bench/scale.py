@@ -12,6 +12,7 @@ Run through bench/scale.sh as root.  Parts (SCALE_PARTS, all by default):
          processes, RSS and PSS, and p50/p99 to a random one, against
          php-fpm's 1,000 ondemand pools (one user each) behind nginx
   conns  10,000 kept connections over 100 lockers against nginx
+  apps   DokuWiki and MediaWiki against nginx + php-fpm (bench/apps.py)
 
 Figures are printed, never asserted: the script fails only when a server
 does not start or answers wrongly.  See bench/README.md.
@@ -802,170 +803,14 @@ def part_conns():
 # ------------------------------------------------------------ part: apps
 
 WARM_SIDES = (ENV("SCALE_WARM_SIDES") or "lockerd fpm").split()
-PHP_CHILDREN = max(1, 4 // os.cpu_count()) * os.cpu_count() + 1     # as bench/run.sh
-APPS = {   # name: (Debian's file that says it is installed, the page, a string of it)
-    "dokuwiki": ("/usr/share/dokuwiki/doku.php", "/wiki/doku.php?id=start", b"Welcome"),
-    "mwiki": ("/usr/share/mediawiki/index.php", "/w/index.php?title=Main_Page",
-              b"MediaWiki has been installed"),
-}
-
-
-def copy_tree(src, dst, uid, gid):
-    """cp -rL, owned by uid, as a user's own upload would be."""
-    shutil.copytree(src, dst, symlinks=False, dirs_exist_ok=True, ignore_dangling_symlinks=True)
-    subprocess.run(["chown", "-R", "%d:%d" % (uid, gid), dst], check=True)
-
-
-def write_as(path, text, uid, gid, mode=0o644):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chown(path, uid, gid)
-    os.chmod(path, mode)
-
-
-def install_dokuwiki(home, uid, gid):
-    """The upstream layout from Debian's split one, as
-    tests/integration/test_apps_htaccess.py deploys it."""
-    root = os.path.join(home, "web_scripts", "wiki")
-    copy_tree("/usr/share/dokuwiki", root, uid, gid)
-    for p in ("inc/preload.php", ".htaccess"):
-        if os.path.lexists(os.path.join(root, p)):
-            os.unlink(os.path.join(root, p))
-    shutil.copy(os.path.join(root, ".htaccess.dist"), os.path.join(root, ".htaccess"))
-    copy_tree("/etc/dokuwiki", os.path.join(root, "conf"), uid, gid)
-    copy_tree("/var/lib/dokuwiki/data", os.path.join(root, "data"), uid, gid)
-    conf = os.path.join(root, "conf", "dokuwiki.php")
-    with open(conf) as f:
-        text = f.read()
-    write_as(conf, re.sub(r"\$conf\['savedir'\]\s*=\s*'[^']*';",
-                          "$conf['savedir'] = './data';", text), uid, gid)
-    write_as(os.path.join(root, "conf", "local.php"),
-             "<?php\n$conf['title'] = 'Locker wiki';\n$conf['useacl'] = 0;\n", uid, gid)
-    write_as(os.path.join(root, "data", "pages", "start.txt"),
-             "====== Welcome ======\nThis is the wiki's start page.\n", uid, gid)
-    subprocess.run(["chown", "-R", "%d:%d" % (uid, gid), root], check=True)
-
-
-def install_mediawiki(ld, name, home, uid, gid):
-    """Debian's MediaWiki with SQLite, by its own install.php run as the locker."""
-    root = os.path.join(home, "web_scripts", "w")
-    copy_tree("/usr/share/mediawiki", root, uid, gid)
-    if os.path.lexists(os.path.join(root, "LocalSettings.php")):
-        os.unlink(os.path.join(root, "LocalSettings.php"))
-    data = os.path.join(home, "mwdata")
-    os.makedirs(data, 0o700, exist_ok=True)
-    os.chown(data, uid, gid)
-    r = subprocess.run([os.path.join(BUILD, "locker"), "-c", ld.conf, "run", name, "--",
-                        "/usr/bin/php", os.path.join(root, "maintenance", "install.php"),
-                        "--dbtype", "sqlite", "--dbpath", data, "--dbname", "wiki",
-                        "--server", "http://%s:%d" % (ld.host(name), ld.port),
-                        "--scriptpath", "/w", "--lang", "en", "--pass", "correct-horse-battery",
-                        "Locker Wiki", "Admin"], capture_output=True, text=True)
-    settings = os.path.join(root, "LocalSettings.php")
-    if r.returncode != 0 or not os.path.exists(settings):
-        die("MediaWiki's install.php failed as the locker: " + r.stdout[-1500:] + r.stderr[-1500:])
-    with open(settings, "a") as f:
-        f.write('\n$wgCacheDirectory = "%s/cache";\n' % data)
-
-
-def fpm_copy(home, base, uid, gid, ld_server, fpm_server):
-    """The locker's installed site for php-fpm's user: the same files, its
-    paths and server name changed where the application wrote them."""
-    for part in ("web_scripts", "mwdata"):
-        if os.path.isdir(os.path.join(home, part)):
-            copy_tree(os.path.join(home, part), os.path.join(base, part), uid, gid)
-    settings = os.path.join(base, "web_scripts", "w", "LocalSettings.php")
-    if os.path.exists(settings):
-        with open(settings) as f:
-            text = f.read().replace(home, base).replace(ld_server, fpm_server)
-        write_as(settings, text, uid, gid)
-    os.chmod(base, 0o755)
-
-
-def opcache_freq(cmd):
-    r = subprocess.run(cmd + ["-i"], capture_output=True, text=True)
-    m = re.search(r"^opcache.revalidate_freq => (\S+)", r.stdout, re.M)
-    return m.group(1) if m else "?"
-
-
-APP_ROUNDS = int(ENV("SCALE_APP_ROUNDS", "3"))
-
-
-def median_run(runs):
-    """The run of median req/s (its own latencies and errors with it)."""
-    return sorted(runs, key=lambda r: r[0])[len(runs) // 2]
 
 
 def part_apps():
-    for name, (marker, _, _) in APPS.items():
-        if not os.path.exists(marker):
-            die("%s is not installed (make deps-bench)" % marker)
-    say("apps: DokuWiki's start page and MediaWiki's Main Page, lockerd vs nginx + php-fpm")
-    scratch = tempfile.mkdtemp(prefix="lockerd-scale-wrk.", dir="/tmp")
-    _scratch.append(scratch)
-    ld = Lockerd("script-timeout 60")
-    ld.start()
-    homes = {}
-    for name in APPS:
-        ld.signup(name)
-        i = ld.info(name)
-        homes[name] = i
-        ws = os.path.join(i["home"], "web_scripts")
-        os.makedirs(ws, 0o700, exist_ok=True)
-        os.chown(ws, i["uid"], i["gid"])
-    install_dokuwiki(homes["dokuwiki"]["home"], homes["dokuwiki"]["uid"], homes["dokuwiki"]["gid"])
-    i = homes["mwiki"]
-    install_mediawiki(ld, "mwiki", i["home"], i["uid"], i["gid"])
-    base = tempfile.mkdtemp(prefix="lockerd-scale-apps.", dir=TMPBASE)
-    _scratch.append(base)
-    os.chmod(base, 0o755)
-    fp = FpmNginx(0, max_children=PHP_CHILDREN)
-    users = ["%sapp%d" % (USER_PREFIX, k) for k in range(len(APPS))]
-    make_users(users)
-    sites = []
-    for (name, (_, path, want)), user in zip(APPS.items(), users):
-        pw = pwd.getpwnam(user)
-        b = os.path.join(base, name)
-        os.makedirs(b)
-        fpm_copy(homes[name]["home"], b, pw.pw_uid, pw.pw_gid,
-                 "http://%s:%d" % (ld.host(name), ld.port),
-                 "http://%s.fpm.test:%d" % (name, fp.port))
-        sites.append((name, user, os.path.join(b, "web_scripts"), path, want))
-    fp.add_sites([(user, "%s.fpm.test" % name, root) for name, user, root, _, _ in sites])
-    fp.start()
-    for name, user, root, path, want in sites:
-        for port, host, who in ((ld.port, ld.host(name), "lockerd"),
-                                (fp.port, "%s.fpm.test" % name, "nginx+php-fpm")):
-            st, body = get(port, host, path, timeout=60)
-            if st != 200 or want not in body:
-                die("%s: %s%s gave %d: %r" % (who, host, path, st, body[:500]))
-    # Both up at once, measured in turns (ROUNDS each, the median kept): on
-    # a machine others load, a drift of the load between two long runs
-    # would be the ratio.
-    rows = []
-    for name, user, root, path, want in sites:
-        ours, theirs = [], []
-        for _ in range(APP_ROUNDS):
-            ours.append(wrk(ld.port, [ld.host(name)], path, 16, SECONDS, scratch))
-            theirs.append(wrk(fp.port, ["%s.fpm.test" % name], path, 16, SECONDS, scratch))
-        rows.append([name, median_run(ours), median_run(theirs)])
-    ld_freq = [m for p in tree(ld.proc.pid)
-               for m in re.findall(r"opcache\.revalidate_freq=(\d+)", comm_args(p))]
-    ld.stop()
-    fp.stop()
-    for name, a, b in rows:
-        label = {"dokuwiki": "DokuWiki start page", "mwiki": "MediaWiki Main Page"}[name]
-        result("apps", "%s: req/s" % label, a[0], b[0], target=">= 1.0x")
-        result("apps", "%s: p50" % label, a[1], b[1], unit="ms")
-        result("apps", "%s: p99" % label, a[2], b[2], unit="ms")
-        if a[3] or b[3]:
-            note("apps %s: errors under load: lockerd %d, nginx+php-fpm %d" % (name, a[3], b[3]))
-    note("apps: both up, measured in turns, %d rounds of %d s each, the median kept;"
-         " php-fpm's opcache.revalidate_freq %s (Debian's php.ini), %d children per pool;"
-         " lockerd's %s" % (APP_ROUNDS, SECONDS, opcache_freq(["/usr/sbin/" + PHPFPM[-1]]),
-                            PHP_CHILDREN, ld_freq[0] + " (php-cgi's -d)" if ld_freq
-                            else "Debian's php.ini's"))
+    """bench/apps.py (also make bench's apps case), run as a program of its
+    own: it has its own uids and users, and prints its own table."""
+    r = subprocess.run([sys.executable, os.path.join(HERE, "apps.py"), BUILD])
+    if r.returncode != 0:
+        die("bench/apps.py failed")
 
 
 # ------------------------------------------------------------ report

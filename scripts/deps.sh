@@ -27,7 +27,8 @@ PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libld
       apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress
       libmariadb-dev mariadb-server mariadb-client php8.2-mysql"
 if [ "${1:-}" = bench ]; then
-	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm"
+	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py)
+	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm php-sqlite3 dokuwiki mediawiki"
 fi
 
 missing=""

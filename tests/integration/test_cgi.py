@@ -592,6 +592,54 @@ def test_php_edit_is_seen_within_revalidate_freq(fdirect):
     assert b == b"two"
 
 
+def test_php_file_cache_is_the_lockers_own_and_follows_edits(fdirect):
+    """opcache's file cache (what a new PHP process of the pool loads
+    instead of compiling) is beneath the locker's own /tmp, as its uid;
+    another locker's PHP finds none of it; and a process started after an
+    edit runs the edited file, not what the cache kept."""
+    lockers = fdirect.lockers
+    path = os.path.join(lockers, "tia", "web_scripts", "fc.php")
+    fdirect.put("tia", "fc.php", '<?php echo "one";')
+    old = time.time() - 60      # older than file_update_protection: cached
+    os.utime(path, (old, old))
+    assert get(fdirect.port, "/fc.php", "tia.test.example")[2] == b"one"
+    tmp = os.path.join(lockers, "tia", "tmp")
+    bins = [os.path.join(r, f) for r, _, fs in os.walk(tmp) for f in fs
+            if f == "fc.php.bin"]
+    assert bins, "no file cache for fc.php beneath tia's tmp/"
+    uid = uid_of(fdirect, "tia")
+    st = os.stat(bins[0])
+    assert st.st_uid == uid and st.st_mode & 0o077 == 0, (st.st_uid, oct(st.st_mode))
+    # mallory, another locker, looks for it: in its /tmp, at tia's path.
+    if "mallory" not in fdirect.locker("list").stdout.split():
+        fdirect.signup("mallory")
+    fdirect.put("mallory", "look.php", '<?php $a = [];'
+                ' foreach (new RecursiveIteratorIterator(new RecursiveDirectoryIterator("/tmp",'
+                ' FilesystemIterator::SKIP_DOTS)) as $f) $a[] = (string)$f;'
+                f' $a[] = @file_get_contents({bins[0]!r}) === false ? "unreadable" : "READ";'
+                f' $a[] = @scandir({tmp!r}) === false ? "unlisted" : "LISTED";'
+                ' echo implode("\\n", $a);')
+    s, _, b = get(fdirect.port, "/look.php", "mallory.test.example")
+    assert s == 200, b
+    assert b"fc.php" not in b and b"READ" not in b and b"LISTED" not in b, b
+    assert b"unreadable" in b and b"unlisted" in b, b
+    # An edit, then only new processes: they find the old compiled file in
+    # the cache and must see that fc.php changed since.
+    with open(path, "w") as f:
+        f.write('<?php echo "two";')
+    os.utime(path, (old + 30, old + 30))
+    killed = list(php_children(uid))
+    for pid in killed:
+        os.kill(pid, 9)
+    for _ in range(100):
+        if not any(os.path.exists(f"/proc/{pid}") for pid in killed):
+            break
+        time.sleep(0.05)
+    for _ in range(3):
+        s, _, b = get(fdirect.port, "/fc.php", "tia.test.example")
+        assert (s, b) == (200, b"two"), (s, b[:300])
+
+
 def test_php_children_killed_between_requests(fdirect):
     fdirect.put("tia", "ok.php", '<?php echo "ok";')
     assert get(fdirect.port, "/ok.php", "tia.test.example")[2] == b"ok"
