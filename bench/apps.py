@@ -22,6 +22,7 @@ Run as root by `make bench` (its `apps` case) or `make bench-scale`
 keeps both servers up after the check until FILE is removed (to look at
 them with perf or strace); see bench/README.md.
 """
+import atexit
 import os
 import pwd
 import re
@@ -37,6 +38,10 @@ import time
 os.environ.setdefault("SCALE_UIDS", "350000-350999")
 os.environ.setdefault("SCALE_FPM_UID", "351000")
 os.environ.setdefault("SCALE_USER_PREFIX", "lkapps")
+# php-fpm's cgroup (fpm_cgroup()), removed after scale.py's clean-up has
+# stopped its processes: handlers registered first run last.
+_cgroups = []
+atexit.register(lambda: [os.rmdir(d) for d in _cgroups if os.path.isdir(d)])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scale as S                                     # noqa: E402 - after the path
 
@@ -51,6 +56,15 @@ WARMUP = int(ENV("APPS_WARMUP_SECONDS", "5"))
 # The pool's most PHP processes, both sides: lockerd's php-max-processes,
 # php-fpm's pm.max_children (as bench/run.sh: 5, both defaults).
 PHP_CHILDREN = int(ENV("BENCH_PHP_PROCESSES", "5"))
+# lockerd runs each locker's processes in a cpu cgroup below one of its
+# own (cgroup v1 here: <cpu>/lockerd/<name>.<uid>, cpu.shares 1024, its
+# cpu-shares), so on a busy CPU a locker's pool weighs what one process
+# of the machine weighs, however many processes it has, and all lockers
+# together what one does.  php-fpm's pools run in a cgroup of the same
+# weight beside them (APPS_FPM_CGROUP=0: where php-fpm was started), so
+# that the two pools get the same share of a machine others load.
+FPM_CGROUP = ENV("APPS_FPM_CGROUP", "1") == "1"
+CPU_PARENT = "/sys/fs/cgroup/cpu/lockerd"
 WHICH = (ENV("APPS_PAGES") or "dw-start dw-search mw-main mw-search").split()
 
 # Whether a body is an application's error page rather than the page.
@@ -178,6 +192,23 @@ def check(port, host, path, want, who):
                                            body[:800]))
 
 
+def fpm_cgroup(pid):
+    """php-fpm's master (its children are forked into it) in a cpu cgroup
+    beside the lockers', of a locker's weight: the cgroup, or why not."""
+    if not FPM_CGROUP:
+        return "not asked (APPS_FPM_CGROUP=0)"
+    if not os.path.isdir(CPU_PARENT):
+        return "none: no %s (lockerd's lockers are in no cpu cgroup either)" % CPU_PARENT
+    d = os.path.join(CPU_PARENT, "bench-fpm.%d" % os.getpid())
+    os.mkdir(d)
+    _cgroups.append(d)
+    with open(os.path.join(d, "cpu.shares"), "w") as f:
+        f.write("1024\n")
+    with open(os.path.join(d, "cgroup.procs"), "w") as f:
+        f.write("%d\n" % pid)
+    return d
+
+
 class Apps:
     """Both servers up with both applications installed."""
 
@@ -221,6 +252,8 @@ class Apps:
             self.hosts[app] = (ld.host(name), fhost)
         fp.add_sites(sites)
         fp.start()
+        # php-fpm has forked no child yet (ondemand): all come into it.
+        self.fpm_cg = fpm_cgroup(fp.fpm.pid)
 
     def sides(self, app):
         lh, fh = self.hosts[app]
@@ -277,8 +310,9 @@ def report_rows(a, rows, tsv=None):
                    % (case, ours[3], theirs[3]))
     S.note("apps: both up, measured in turns, %d rounds of %d s each with %d connections"
            " after %d s of the same load unmeasured, the median kept; %d PHP processes a pool"
-           " at most; opcache.revalidate_freq: php-fpm's %s (Debian's php.ini), lockerd's %s"
-           % (ROUNDS, SECONDS, CONNS, WARMUP, PHP_CHILDREN,
+           " at most; php-fpm's cpu cgroup: %s; opcache.revalidate_freq: php-fpm's %s"
+           " (Debian's php.ini), lockerd's %s"
+           % (ROUNDS, SECONDS, CONNS, WARMUP, PHP_CHILDREN, a.fpm_cg,
               opcache_freq(["/usr/sbin/" + S.PHPFPM[-1]]),
               a.ld_freq[0] + " (php-cgi's -d)" if a.ld_freq else "Debian's php.ini's"))
     if tsv:
