@@ -425,6 +425,25 @@ cgi_cut_short(const struct conn *c)
 }
 
 /*
+ * A PHP page that has sent all its Content-Length said and goes on working
+ * (MediaWiki's updates after its answer): its FastCGI exchange is followed
+ * to END_REQUEST, as nginx does, and what it writes past its length is
+ * dropped.  Ending the request at its length closed the pool's connection
+ * under it: the process met a closed socket with its END_REQUEST (killed
+ * by SIGPIPE where it does not ignore it) and the pool started another,
+ * which compiles the application again.  The client has its whole answer
+ * meanwhile; its next request on the connection waits, bounded by the
+ * script's time limit.
+ */
+static int
+fcgi_working_on(const struct conn *c)
+{
+	const struct script *sc = c->sc;
+
+	return sc->fcgi && sc->kc != NULL && !sc->cgi_eof && sc->out_left == 0;
+}
+
+/*
  * Send our head (while it is not out) and the body bytes buffered, framed
  * as chunks when we chose to, and the last chunk when the script has
  * finished: all in one writev, so that a small answer is one segment.  A
@@ -810,7 +829,8 @@ cgi_run(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		if (r == 1 && (sc->out_left == 0 || (sc->cgi_eof && sc->upload_done))) {
+		if (r == 1 && (sc->out_left == 0 || (sc->cgi_eof && sc->upload_done)) &&
+		    !fcgi_working_on(c)) {
 			int cut = sc->out_left != 0 && cgi_cut_short(c);
 
 			if (sc->out_left > 0 || (!sc->upload_done) || cut)

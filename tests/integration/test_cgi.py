@@ -640,6 +640,57 @@ def test_php_file_cache_is_the_lockers_own_and_follows_edits(fdirect):
         assert (s, b) == (200, b"two"), (s, b[:300])
 
 
+def test_php_working_after_its_answer_keeps_its_process(fdirect):
+    """A page that sends all its Content-Length says and then goes on
+    working (MediaWiki's updates after its answer): the client has its
+    answer, front follows the exchange to its end, and the same PHP
+    process serves the next request; before, front closed the pool's
+    connection at the length and the process died writing its end
+    (SIGPIPE)."""
+    fdirect.put("tia", "early.php", '<?php $b = "early"; header("Content-Length: 5");'
+                ' echo $b; while (ob_get_level()) ob_end_flush(); flush(); usleep(300000);'
+                ' file_put_contents("/tmp/early-after", getmypid());')
+    fdirect.put("tia", "pid.php", '<?php echo getmypid();')
+    after = os.path.join(fdirect.lockers, "tia", "tmp", "early-after")
+    # PHP processes from the zygote (which do not ignore SIGPIPE), when it
+    # is ready: the pool's present ones go.
+    deadline = time.time() + 20
+    while time.time() < deadline and not zygote_ready(fdirect):
+        time.sleep(0.1)
+    killed = list(php_children(uid_of(fdirect, "tia")))
+    for pid in killed:
+        os.kill(pid, 9)
+    while any(os.path.exists(f"/proc/{pid}") for pid in killed):
+        time.sleep(0.05)
+    log_before = locker_error_log(fdirect, "tia").count("killed by signal 13")
+    for _ in range(3):
+        s, _, b = get(fdirect.port, "/early.php", "tia.test.example")
+        assert (s, b) == (200, b"early")
+        s, _, pid = get(fdirect.port, "/pid.php", "tia.test.example")
+        assert s == 200
+        with open(after) as f:
+            assert f.read() == pid.decode()     # the work after the answer was done
+        # by the process that then served the next request: it lived on
+    assert locker_error_log(fdirect, "tia").count("killed by signal 13") == log_before
+
+
+def zygote_ready(d):
+    """The master's PHP zygote has started PHP and takes forks."""
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                st = f.read()
+            if not re.search(rf"^PPid:\s+{d.proc.pid}$", st, re.M) or \
+                    not re.search(r"^Name:\s+php-cgi$", st, re.M):
+                continue
+            with open(f"/proc/{pid}/maps") as f:
+                if "memfd:lockerd-zygote" in f.read():
+                    return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 def test_php_children_killed_between_requests(fdirect):
     fdirect.put("tia", "ok.php", '<?php echo "ok";')
     assert get(fdirect.port, "/ok.php", "tia.test.example")[2] == b"ok"
