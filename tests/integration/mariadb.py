@@ -89,6 +89,14 @@ class MariaDB:
         return a + self.extra_args
 
     def start(self):
+        """Started and answering, or cleaned up (its directory too) and raised."""
+        try:
+            return self._start()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def _start(self):
         t0 = time.monotonic()
         if not os.path.exists(os.path.join(self.data, "mysql")):
             self._install()
