@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <signal.h>
 #include "zygote.h"
 
 struct zygote_private {
@@ -14,6 +15,11 @@ struct zygote_private {
 	int	own_pidns;	/* the zygote's own pid namespace, to come back to */
 	int	sigfd;		/* the loop's signalfd, closed in a child */
 	struct rlimit nofile;	/* as started: a child's, before its locker's */
+	/* php-cgi's own dispositions when it called fork(): FastCGI's handler
+	 * on SIGPIPE and SIGUSR1 (main/fastcgi.c) put back in each child, so
+	 * that a peer gone mid-answer ends a request, not the process, as in
+	 * an exec'd php-cgi. */
+	struct sigaction php_sigs[NSIG];
 };
 extern struct zygote_private Z;
 

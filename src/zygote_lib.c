@@ -339,6 +339,17 @@ zygote_loop(void)
 	exit(0);
 }
 
+/* php-cgi's handlers as its parent had them at fork(); see php_sigs. */
+static void
+save_php_signals(void)
+{
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &Z.php_sigs[sig]) == -1)
+			Z.php_sigs[sig].sa_handler = SIG_DFL;
+}
+
 /*
  * The zygote, once: PHP has started; what must not be shared is made
  * private, the lockers' sandbox is made ready (seccomp's filter compiled,
@@ -350,6 +361,7 @@ zygote_main(void)
 	char	missing[256], err[256];
 
 	log_init("zygote", debug);
+	save_php_signals();
 	/* php-cgi's parent handlers kill its process group; ours is ours. */
 	child_reset(CHILD_DIE_WITH_PARENT);
 	signal(SIGPIPE, SIG_IGN);

@@ -131,6 +131,20 @@ def test_php_process_comes_from_the_zygote_into_the_sandbox(zd):
     assert uid == str(a["uid"]) and cwd == a["home"] + "/web_scripts" and home == a["home"]
 
 
+def test_php_keeps_its_own_signal_handlers(zd):
+    """A PHP process from the zygote handles SIGPIPE (ignored, as lockerd
+    starts php-cgi, or FastCGI's handler) and SIGUSR1 as an exec'd php-cgi
+    does: a connection closed
+    before the end of its answer ends that request, not the process (with
+    the default, it was killed, and its pool compiled everything again)."""
+    a = locker(zd, "zysig")
+    pid = one_php(zd, "zysig", a["uid"])
+    st = status_of(pid)
+    handled = int(field(st, "SigCgt")[0], 16) | int(field(st, "SigIgn")[0], 16)
+    for sig in (signal.SIGPIPE, signal.SIGUSR1):
+        assert handled & (1 << (sig - 1)), (sig, st)
+
+
 def test_sessions_land_in_the_lockers_tmp(zd):
     a = locker(zd, "zys")
     zd.put("zys", "sess.php", '<?php session_start(); $_SESSION["n"] = 7; echo session_id();')
