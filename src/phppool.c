@@ -292,6 +292,27 @@ pool_grow(struct pool *p, uint64_t now)
 		p->queued_since = now;	/* the next one after another wait */
 }
 
+/* A connection to p's socket for front's channel chan, counted as that
+ * front's (the pool grows first if requests queue): the descriptor, or
+ * -503 when its backlog is full (more queued than any front sends) or no
+ * process could start. */
+static int
+pool_hand(struct pool *p, int chan)
+{
+	int fd;
+
+	if (hands_add(&p->hands, chan) == -1)
+		return -503;
+	pool_grow(p, p->used);
+	if (p->nprocs == 0 || (fd = pool_connect(p)) == -1) {
+		hands_done(&p->hands, chan, 1);
+		return -503;
+	}
+	if (p->idle_check == 0)
+		p->idle_check = p->used + 1000;
+	return fd;
+}
+
 /*
  * A PHP request: the pool runs (one process at least), and with want_conn
  * the asking front (chan) gets a connection.  Returns it, -1 when none
@@ -301,7 +322,6 @@ int
 php_pool_ask(const struct script_req *s, int chan, int want_conn)
 {
 	struct pool	*p;
-	int		 fd;
 
 	if ((p = pool_get(s)) == NULL)
 		return -500;
@@ -313,18 +333,7 @@ php_pool_ask(const struct script_req *s, int chan, int want_conn)
 			return -503;
 		return -1;
 	}
-	if (hands_add(&p->hands, chan) == -1)
-		return -503;
-	pool_grow(p, p->used);
-	if (p->nprocs == 0 || (fd = pool_connect(p)) == -1) {
-		/* Its backlog full (more queued than any front sends), or no
-		 * process could start. */
-		hands_done(&p->hands, chan, 1);
-		return -503;
-	}
-	if (p->idle_check == 0)
-		p->idle_check = p->used + 1000;
-	return fd;
+	return pool_hand(p, chan);
 }
 
 /*
@@ -337,7 +346,6 @@ int
 php_pool_connect(const struct msg_fcgi *m, int chan)
 {
 	struct pool	*p;
-	int		 fd;
 
 	if (memchr(m->ext, '\0', sizeof(m->ext)) == NULL ||
 	    memchr(m->pool, '\0', sizeof(m->pool)) == NULL ||
@@ -346,16 +354,7 @@ php_pool_connect(const struct msg_fcgi *m, int chan)
 	p->used = now_ms();
 	if (p->broken_until > p->used)
 		return -503;
-	if (hands_add(&p->hands, chan) == -1)
-		return -503;
-	pool_grow(p, p->used);
-	if (p->nprocs == 0 || (fd = pool_connect(p)) == -1) {
-		hands_done(&p->hands, chan, 1);
-		return -503;
-	}
-	if (p->idle_check == 0)
-		p->idle_check = p->used + 1000;
-	return fd;
+	return pool_hand(p, chan);
 }
 
 /*
