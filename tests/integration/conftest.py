@@ -194,6 +194,28 @@ class Lockerd:
     def pids(self, role):
         return [p for p, (r, _) in self.children().items() if r == role]
 
+    def worker_of(self, locker):
+        """The pid of the locker's one running worker."""
+        uid = self.info(locker)["uid"]
+        ws = [p for p, (r, u) in self.children().items() if r == "worker" and u == uid]
+        assert len(ws) == 1, self.children()
+        return ws[0]
+
+
+class stopped:
+    """The locker's worker stopped (SIGSTOP) for the with block: it reads
+    nothing, so only what front holds can answer."""
+
+    def __init__(self, d, locker):
+        self.pid = d.worker_of(locker)
+
+    def __enter__(self):
+        os.kill(self.pid, signal.SIGSTOP)
+        return self
+
+    def __exit__(self, *a):
+        os.kill(self.pid, signal.SIGCONT)
+
 
 @pytest.fixture
 def make_lockerd(build_dir):

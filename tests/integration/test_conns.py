@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Lockerd, get, parse_responses, raw
+from conftest import Lockerd, get, parse_responses, raw, stopped
 
 VALID = 3           # file-cache-valid, s
 WORKER_TIMEOUT = 5  # > VALID: a request the stopped worker never answers outlives the grace
@@ -33,13 +33,6 @@ def d(build_dir):
     d.cleanup()
 
 
-def worker_of(d, locker):
-    uid = d.info(locker)["uid"]
-    ws = [p for p, (role, u) in d.children().items() if role == "worker" and u == uid]
-    assert len(ws) == 1, ws
-    return ws[0]
-
-
 def patient_get(port, path, host):
     """get(), waiting long enough for front's 504 on a stopped worker."""
     r = parse_responses(raw(port, b"GET " + path.encode() + b" HTTP/1.1\r\nHost: " +
@@ -47,20 +40,6 @@ def patient_get(port, path, host):
                             timeout=WORKER_TIMEOUT + 10))
     assert r, "no response"
     return r[0]
-
-
-class stopped:
-    """The locker's worker stopped (SIGSTOP): it reads nothing."""
-
-    def __init__(self, d, locker):
-        self.pid = worker_of(d, locker)
-
-    def __enter__(self):
-        os.kill(self.pid, signal.SIGSTOP)
-        return self
-
-    def __exit__(self, *a):
-        os.kill(self.pid, signal.SIGCONT)
 
 
 def test_aged_entry_is_served_while_the_worker_is_asked_again(d):

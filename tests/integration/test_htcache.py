@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Lockerd, parse_responses
+from conftest import Lockerd, parse_responses, stopped
 
 WP = ("# BEGIN WordPress\n<IfModule mod_rewrite.c>\nRewriteEngine On\n"
       "RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n"
@@ -71,13 +71,6 @@ def get(port, path, host, extra=b""):
     return r
 
 
-def worker_of(d, locker):
-    uid = d.info(locker)["uid"]
-    ws = [p for p, (role, u) in d.children().items() if role == "worker" and u == uid]
-    assert len(ws) == 1, ws
-    return ws[0]
-
-
 def web(d, locker, *rel):
     return os.path.join(d.info(locker)["home"], "web_scripts", *rel)
 
@@ -88,20 +81,6 @@ def warm(d, path, host, want, n=24):
     for _ in range(n):
         r = request(d.port, path, host, timeout=30)   # a PHP pool's start, loaded
         assert r is not None and (r[0], r[2]) == want, r
-
-
-class stopped:
-    """The locker's worker stopped (SIGSTOP): only front's caches answer."""
-
-    def __init__(self, d, locker):
-        self.pid = worker_of(d, locker)
-
-    def __enter__(self):
-        os.kill(self.pid, signal.SIGSTOP)
-        return self
-
-    def __exit__(self, *a):
-        os.kill(self.pid, signal.SIGCONT)
 
 
 def test_path_only_answers_are_served_from_front_under_wordpress(one):

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 
-from conftest import get
+from conftest import get, wait_for
 
 
 def sh(srv, locker, script, check=False):
@@ -113,13 +113,6 @@ def test_locker_uid_has_no_account_outside(srv):
 
 # --- a worker is the locker's own process: front treats it as hostile ---
 
-def worker_of(d, locker):
-    uid = d.info(locker)["uid"]
-    ws = [p for p, (role, u) in d.children().items() if role == "worker" and u == uid]
-    assert len(ws) == 1, ws
-    return ws[0]
-
-
 def test_silent_worker_delays_only_its_own_locker(make_lockerd):
     import signal
     import time
@@ -129,7 +122,7 @@ def test_silent_worker_delays_only_its_own_locker(make_lockerd):
     d.put("slow", "a.txt", "slow\n")
     d.put("fast", "a.txt", "fast\n")
     assert get(d.port, "/a.txt", "slow.test.example")[0] == 200
-    w = worker_of(d, "slow")
+    w = d.worker_of("slow")
     os.kill(w, signal.SIGSTOP)
     try:
         import threading
@@ -169,7 +162,7 @@ def test_worker_speaking_garbage_is_dropped_not_trusted(make_lockerd):
     d.put("good", "a.txt", "good\n")
     assert get(d.port, "/a.txt", "evil.test.example")[0] == 200
     front = d.pids("front")
-    w = worker_of(d, "evil")
+    w = d.worker_of("evil")
     # the worker's channels to front: sockets other than its master channel (fd 3)
     chans = [int(fd) for fd in os.listdir(f"/proc/{w}/fd")
              if int(fd) > 3 and os.readlink(f"/proc/{w}/fd/{fd}").startswith("socket:")]
@@ -188,7 +181,7 @@ def test_worker_speaking_garbage_is_dropped_not_trusted(make_lockerd):
         assert d.pids("front") == front, "front must survive a lying worker"
         assert get(d.port, "/a.txt", "good.test.example")[2] == b"good\n"
         assert get(d.port, "/a.txt", "evil.test.example")[2] == b"evil\n"
-        w = worker_of(d, "evil")
+        w = d.worker_of("evil")
         chans = [int(fd) for fd in os.listdir(f"/proc/{w}/fd")
                  if int(fd) > 3 and os.readlink(f"/proc/{w}/fd/{fd}").startswith("socket:")]
     assert "worker evil" in d.log()
@@ -271,9 +264,12 @@ def test_a_subverted_front_can_open_and_connect_nothing(make_lockerd):
     d.signup("alice")
     d.put("alice", "a.txt", "alice\n", mode=0o644)
     front = d.pids("front")[0]
-    with open(f"/proc/{front}/status") as f:
-        status = f.read()
-    assert "Seccomp:\t2" in status, status
+
+    def status():
+        with open(f"/proc/{front}/status") as f:
+            return f.read()
+    # A front just forked may not have entered its filter yet: wait for it.
+    assert wait_for(lambda: "Seccomp:\t2" in status(), within=10), status()
     calls = dict(GDB_CALLS, open='call (int)open("/", 0)', kill=f"call (int)kill({front}, 0)")
     results, out = gdb_calls(d, front, calls)
     assert results == {name: "-1" for name in calls}, out

@@ -24,13 +24,6 @@ def role_pids(d, role):
     return d.pids(role)
 
 
-def worker_of(d, name):
-    uid = d.info(name)["uid"]
-    ws = [p for p, (r, u) in d.children().items() if r == "worker" and u == uid]
-    assert len(ws) == 1, d.children()
-    return ws[0]
-
-
 def memory(pid):
     """Every readable mapping of pid, as root reads it."""
     out = []
@@ -71,7 +64,7 @@ def test_worker_comes_from_the_spawner_with_nothing_of_the_master(d):
                      d.locker("status").stdout)
     st, _, body = get(d.port, "/", f"alice.{d.domain}")
     assert st == 200 and body == b"<p>alice</p>\n"
-    w = worker_of(d, "alice")
+    w = d.worker_of("alice")
     # The master's child, as an exec'd worker was, and pid 1 of its namespace.
     with open(f"/proc/{w}/status") as f:
         status = f.read()
@@ -111,7 +104,7 @@ def test_spawner_killed_is_replaced_and_workers_still_start(d):
     assert new and new != old, d.children()
     st, _, body = get(d.port, "/", f"carol.{d.domain}")
     assert st == 200 and body == b"<p>carol</p>\n"
-    assert worker_of(d, "carol")
+    assert d.worker_of("carol")
     assert "spawner (pid %d) ended" % old[0] in d.log()
 
 
@@ -126,7 +119,7 @@ def test_a_layout_is_shared_by_at_most_spawner_uses_workers(d):
         assert st == 200 and body == f"<p>{name}</p>\n".encode()
     layouts = {}
     for name in names:
-        base = libc_base(worker_of(d, name))
+        base = libc_base(d.worker_of(name))
         assert base is not None
         layouts.setdefault(base, []).append(name)
     sizes = sorted(len(v) for v in layouts.values())
@@ -157,7 +150,7 @@ def test_a_spare_holds_nothing_of_the_locker_before_it(d):
     assert b"qxprevious" not in memory(spares[0])
     st, _, body = get(d.port, "/", f"nextlocker.{d.domain}")
     assert st == 200 and body == b"<p>nextlocker</p>\n"
-    w = worker_of(d, "nextlocker")
+    w = d.worker_of("nextlocker")
     assert w == spares[0]                   # the spare became its worker
     mem = memory(w)
     assert b"nextlocker" in mem             # the positive control
