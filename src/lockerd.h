@@ -643,6 +643,9 @@ void	drop_privileges(const char *user, const char *root_dir);
 
 /* A child's first step: no signal blocked or ignored; flags below. */
 void	child_reset(int flags);
+struct sigaction;
+void	signals_save(struct sigaction *sa);
+void	child_reset_keeping(int flags, const struct sigaction *keep);
 #define CHILD_DIE_WITH_PARENT	0x1	/* PR_SET_PDEATHSIG SIGKILL */
 
 /* ------------------------------------------------------------ control.c */

@@ -80,6 +80,31 @@ child_reset(int flags)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* Every signal's disposition now, into sa[NSIG] (for child_reset_keeping()). */
+void
+signals_save(struct sigaction *sa)
+{
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa[sig]) == -1)
+			sa[sig].sa_handler = SIG_DFL;
+}
+
+/* child_reset(), then the dispositions of keep (signals_save()'s) that are
+ * not the default put back: a program's own handlers that a child of it
+ * must have (the zygote's children, php-cgi's). */
+void
+child_reset_keeping(int flags, const struct sigaction *keep)
+{
+	int sig;
+
+	child_reset(flags);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && keep[sig].sa_handler != SIG_DFL)
+			sigaction(sig, &keep[sig], NULL);
+}
+
 /*
  * fork() into new mount, pid, ipc and uts namespaces (declared with the
  * sandbox; here beside the spawning that uses it).  The

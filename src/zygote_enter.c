@@ -244,14 +244,10 @@ zygote_enter(const struct msg_zygote_fork *m, struct zygote_fds *f, int line)
 
 	close(line);
 	close(Z.sigfd);
-	child_reset(CHILD_DIE_WITH_PARENT);	/* the zygote: its end, ours */
-	/* ... but php-cgi's own handlers, as its exec'd child has them
-	 * (SIGPIPE's default would kill the process when front closes a
-	 * connection before the end of its answer). */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (Z.php_sigs[sig].sa_handler != SIG_DFL && sig != SIGCHLD &&
-		    sig != SIGTERM && sig != SIGINT && sig != SIGQUIT)	/* php puts these back */
-			sigaction(sig, &Z.php_sigs[sig], NULL);
+	/* The zygote's end is ours; php-cgi's own handlers stay, as its exec'd
+	 * child has them (SIGPIPE's default would kill the process when front
+	 * closes a connection before the end of its answer). */
+	child_reset_keeping(CHILD_DIE_WITH_PARENT, Z.php_sigs);
 	setpgid(0, 0);				/* killed as a group, as script.c's */
 	if (cgroup_join(m->locker, m->uid, err, sizeof(err)) == -1)
 		enter_failed(m, err);

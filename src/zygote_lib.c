@@ -339,15 +339,16 @@ zygote_loop(void)
 	exit(0);
 }
 
-/* php-cgi's handlers as its parent had them at fork(); see php_sigs. */
+/* php-cgi's handlers as its parent had them at fork(); see php_sigs.
+ * Not SIGCHLD (ours), nor the three php-cgi's child puts back itself. */
 static void
 save_php_signals(void)
 {
-	int sig;
-
-	for (sig = 1; sig < NSIG; sig++)
-		if (sigaction(sig, NULL, &Z.php_sigs[sig]) == -1)
-			Z.php_sigs[sig].sa_handler = SIG_DFL;
+	signals_save(Z.php_sigs);
+	Z.php_sigs[SIGCHLD].sa_handler = SIG_DFL;
+	Z.php_sigs[SIGTERM].sa_handler = SIG_DFL;
+	Z.php_sigs[SIGINT].sa_handler = SIG_DFL;
+	Z.php_sigs[SIGQUIT].sa_handler = SIG_DFL;
 }
 
 /*
