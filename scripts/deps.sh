@@ -20,12 +20,17 @@ set -eu
 # service: libmariadb-dev (the client library sqld alone links),
 # mariadb-server (the tests' real mariadbd on a private socket),
 # mariadb-client (mariadb-dump, run as a locker for its dumps) and
-# php8.2-mysql (mysqli and PDO in lockers' pages).
+# php8.2-mysql (mysqli and PDO in lockers' pages); issue 15's mail: postfix
+# (the tests' real MTA, tests/integration/postfix.py, on its own
+# configuration directory; installed with "No configuration", so no system
+# instance is set up or started), swaks (the tests' SMTP client) and
+# procmail (what runs a locker's mail_scripts/procmailrc).
 PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev libcrypt-dev media-types
       apache2-utils curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
       btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
       apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress
-      libmariadb-dev mariadb-server mariadb-client php8.2-mysql"
+      libmariadb-dev mariadb-server mariadb-client php8.2-mysql
+      postfix swaks procmail"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py)
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm php-sqlite3 dokuwiki mediawiki"
@@ -51,6 +56,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	chmod 755 /usr/sbin/policy-rc.d
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
+# Postfix's package asks how to configure the machine's own mail system:
+# not at all (the tests run their own instance).
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
