@@ -202,6 +202,24 @@ int	sql_call(struct ctl_client *c, struct msg_sql_req *q, sql_row_fn row,
 void	sql_cancel(struct ctl_client *c);
 void	sql_tick(void);
 const char *sql_master_msg(enum msg_type type, const void *buf, size_t len);
+/*
+ * mail_master.c: outgoing mail's master side (mail.h).  mail_notice():
+ * lockerd's own notice (a crontab's error, a cron job's output) mailed
+ * from locker NAME to rcpts (comma-separated addresses), with subject and
+ * body[0..len), through the mail role: envelope sender NAME@mail-domain,
+ * "X-Lockerd-Locker: NAME", From "lockerd".  A notice is not counted in the
+ * locker's hourly rate nor stopped by `locker mail block` (it is lockerd's,
+ * to the locker's own people).  0: handed to the role (the relay's answer
+ * goes to `locker mail status`); -1 with why in err (mail-relay none, the
+ * role restarting, no recipient).  mail_notice_fd(): the body is fd's
+ * contents from its start (a memfd, a job's output file; the caller still
+ * closes fd).
+ */
+int	mail_notice(const char *locker, const char *rcpts, const char *subject,
+	    const void *body, size_t len, char *err, size_t errlen);
+int	mail_notice_fd(const char *locker, const char *rcpts, const char *subject, int fd,
+	    char *err, size_t errlen);
+
 /* ctl_sql.c: a task of a `locker sql` verb ended; the job's memory freed. */
 void	sql_task_done(struct ctl_client *c, int code);
 void	sql_job_free(struct ctl_client *c);

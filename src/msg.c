@@ -32,6 +32,7 @@
 #include "lockerd.h"
 #include "acme.h"
 #include "route.h"
+#include "mail.h"
 #include "sql.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -63,7 +64,7 @@ __asan_default_options(void)
  */
 const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> its children: configuration, channels, limits */
-	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD, NEVER, EXACT(struct config)),
+	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD | MR_MAILOUT, NEVER, EXACT(struct config)),
 	ROW(MSG_ROUTES,		MR_MASTER, MR_FRONT, MUST, EXACT(uint32_t)),
 	ROW(MSG_WORKER_CHAN,	MR_MASTER, MR_FRONT, MAY, EXACT(struct msg_worker)),
 	ROW(MSG_WORKER_LIMITS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_worker)),
@@ -169,6 +170,20 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_SQL_ROW,	MR_SQLD, MR_MASTER, NEVER, EXACT(struct msg_sql_row)),
 	ROW(MSG_SQL_DONE,	MR_SQLD, MR_MASTER, NEVER, EXACT(struct msg_sql_done)),
 	ROW(MSG_CTL_SQL,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_sql)),
+	/* Outgoing mail (mail.h).  The jail's sendmail is a locker's program,
+	 * trusted as its worker is (MR_WORKER): a message and its recipients,
+	 * the message a sealed memfd; its answer.  The role asks the master
+	 * whether the peer's uid may send, and says what the relay answered;
+	 * the master hands it the jails' socket and lockerd's own notices. */
+	ROW(MSG_MAIL_LISTEN,	MR_MASTER, MR_MAILOUT, MUST, 0, 0),
+	ROW(MSG_MAIL_SUBMIT,	MR_WORKER, MR_MAILOUT, MUST, sizeof(struct msg_mail_submit),
+	    sizeof(struct msg_mail_submit) + MAIL_ARGS_MAX),
+	ROW(MSG_MAIL_RESULT,	MR_MAILOUT, MR_WORKER, NEVER, EXACT(struct msg_mail_result)),
+	ROW(MSG_MAIL_ASK,	MR_MAILOUT, MR_MASTER, NEVER, EXACT(struct msg_mail_ask)),
+	ROW(MSG_MAIL_GRANT,	MR_MASTER, MR_MAILOUT, NEVER, EXACT(struct msg_mail_grant)),
+	ROW(MSG_MAIL_SENT,	MR_MAILOUT, MR_MASTER, NEVER, EXACT(struct msg_mail_sent)),
+	ROW(MSG_MAIL_NOTICE,	MR_MASTER, MR_MAILOUT, MUST, EXACT(struct msg_mail_notice)),
+	ROW(MSG_CTL_MAIL,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_mail)),
 };
 
 const char *
@@ -186,6 +201,7 @@ msg_role_name(enum msg_role r)
 	case MR_SPARE:	return "spare";
 	case MR_ZYGOTE:	return "zygote";
 	case MR_SQLD:	return "sqld";
+	case MR_MAILOUT: return "mailout";
 	}
 	return "?";
 }

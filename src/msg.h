@@ -32,9 +32,10 @@ enum msg_role {
 	MR_SPARE	= 0x100,	/* the spawner's spare: a worker before its locker */
 	MR_ZYGOTE	= 0x200,	/* the shared pre-initialised php-cgi (zygote.c) */
 	MR_SQLD		= 0x400,	/* the SQL role: the only holder of MariaDB's admin account */
+	MR_MAILOUT	= 0x1000,	/* outgoing mail: the jails' sendmail to the relay (mailout.c) */
 };
 #define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME | \
-			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD)
+			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD | MR_MAILOUT)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -114,6 +115,14 @@ enum msg_type {
 	MSG_SQL_ROW,		/* struct msg_sql_row: a database of a LIST */
 	MSG_SQL_DONE,		/* struct msg_sql_done: the request's end */
 	MSG_CTL_SQL,		/* struct ctl_sql */
+	MSG_MAIL_LISTEN,	/* fd = the listening socket of the jails' sendmail (mail.h) */
+	MSG_MAIL_SUBMIT,	/* struct msg_mail_submit + recipients, fd = the message */
+	MSG_MAIL_RESULT,	/* struct msg_mail_result */
+	MSG_MAIL_ASK,		/* struct msg_mail_ask */
+	MSG_MAIL_GRANT,		/* struct msg_mail_grant */
+	MSG_MAIL_SENT,		/* struct msg_mail_sent */
+	MSG_MAIL_NOTICE,	/* struct msg_mail_notice, fd = the body */
+	MSG_CTL_MAIL,		/* struct ctl_mail */
 	MSG_MAX
 };
 
