@@ -24,10 +24,14 @@ CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
+# The HTTP/1.1 wire format, in three files that share http_int.h.
+HTTP_OBJS    = $(B)/http.o $(B)/httppath.o $(B)/httpfield.o
+HTTP_SRCS    = src/http.c src/httppath.c src/httpfield.c
+
 # One object per process role or protocol.
 LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c directory.c control.c \
 	       ctl_lockers.c ctl_vhosts.c ctl_run.c ctl_status.c ctl_limits.c \
-	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c wire.c http.c \
+	       front.c conn.c respond.c wchan.c fcache.c front_cgi.c front_fcgi.c wire.c http.c httppath.c httpfield.c \
 	       route.c route_delta.c route_push.c worker.c webpath.c script.c phppool.c poolpolicy.c \
 	       sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
@@ -57,7 +61,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
-	       $(B)/http.o $(B)/access.o $(B)/access_host.o $(B)/access_dns.o $(B)/authbasic.o $(B)/htdocs.o \
+	       $(HTTP_OBJS) $(B)/access.o $(B)/access_host.o $(B)/access_dns.o $(B)/authbasic.o $(B)/htdocs.o \
 	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o \
 	       $(B)/htmime.o $(B)/htindex.o $(B)/htreqhdr.o
 
@@ -106,11 +110,11 @@ $(B)/dns01-tool: tests/tools/dns01_tool.c $(B)/dns01.o $(B)/config.o $(B)/jail.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests: one test file per module, linked against that module.
-$(B)/test_http: tests/unit/test_http.c $(B)/http.o
+$(B)/test_http: tests/unit/test_http.c $(HTTP_OBJS)
 $(B)/test_route: tests/unit/test_route.c $(B)/route.o $(B)/route_delta.o
 $(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
-$(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(B)/http.o
+$(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(HTTP_OBJS)
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
 $(B)/test_rewrite: tests/unit/test_rewrite.c $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o
 $(B)/test_cookie: tests/unit/test_cookie.c $(B)/cookie.o
@@ -122,8 +126,8 @@ $(B)/test_util: tests/unit/test_util.c $(B)/util.o $(B)/log.o
 $(B)/test_body: tests/unit/test_body.c $(B)/body.o $(B)/util.o
 $(B)/test_respbuf: tests/unit/test_respbuf.c $(B)/respbuf.o $(B)/util.o
 $(B)/test_verbs: tests/unit/test_verbs.c $(B)/verbs.o
-$(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o $(B)/http.o
-$(B)/test_cgienv: tests/unit/test_cgienv.c $(B)/cgienv.o $(B)/fcgi.o $(B)/http.o
+$(B)/test_wire: tests/unit/test_wire.c $(B)/wire.o $(HTTP_OBJS)
+$(B)/test_cgienv: tests/unit/test_cgienv.c $(B)/cgienv.o $(B)/fcgi.o $(HTTP_OBJS)
 $(B)/test_become: tests/unit/test_become.c $(B)/become.o $(B)/proc.o $(B)/coldstart.o $(B)/util.o $(B)/log.o
 $(B)/test_jail: tests/unit/test_jail.c $(B)/jail.o $(B)/landlock.o $(B)/config.o $(B)/route.o $(B)/util.o \
 		  $(B)/log.o
@@ -139,7 +143,7 @@ $(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
 $(B)/test_poolpolicy: tests/unit/test_poolpolicy.c $(B)/poolpolicy.o
-$(B)/test_hdrops: tests/unit/test_hdrops.c $(B)/hdrops.o $(B)/wire.o $(B)/http.o
+$(B)/test_hdrops: tests/unit/test_hdrops.c $(B)/hdrops.o $(B)/wire.o $(HTTP_OBJS)
 $(UNIT_BINS): tests/unit/unit.h
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
@@ -157,21 +161,21 @@ FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -
 
 $(B)/fuzz:
 	mkdir -p $@
-$(B)/fuzz/fuzz_http: fuzz/fuzz_http.c src/http.c src/route.c | $(B)/fuzz
+$(B)/fuzz/fuzz_http: fuzz/fuzz_http.c $(HTTP_SRCS) src/route.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_config: fuzz/fuzz_config.c src/config.c src/jail.c src/log.c src/util.c src/route.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_route: fuzz/fuzz_route.c src/route.c src/route_delta.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c src/http.c src/cookie.c | $(B)/fuzz
+$(B)/fuzz/fuzz_cgi: fuzz/fuzz_cgi.c src/cgi.c $(HTTP_SRCS) src/cookie.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_fcgi: fuzz/fuzz_fcgi.c src/fcgi.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/wire.c src/http.c | $(B)/fuzz
+$(B)/fuzz/fuzz_wire_script: fuzz/fuzz_wire_script.c src/wire.c $(HTTP_SRCS) | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/wire.c src/http.c | $(B)/fuzz
+$(B)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/wire.c $(HTTP_SRCS) | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_hdrops: fuzz/fuzz_hdrops.c src/hdrops.c src/wire.c src/http.c | $(B)/fuzz
+$(B)/fuzz/fuzz_hdrops: fuzz/fuzz_hdrops.c src/hdrops.c src/wire.c $(HTTP_SRCS) | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8
 $(B)/fuzz/fuzz_sqlname: fuzz/fuzz_sqlname.c src/sqlname.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
@@ -191,7 +195,7 @@ $(B)/fuzz/fuzz_rewrite: fuzz/fuzz_rewrite.c src/rewrite.c src/rw_eval.c src/rw_v
 # Every file ht_directives[] and ht_modules[] (httable.c) reach: a part
 # that adds rows adds its sources here too.
 HT_FUZZ_SRCS = src/htaccess.c src/httable.c src/htreq.c src/htexpr.c src/htcore.c src/htwalk.c \
-	       src/http.c src/rw_ht.c src/rewrite.c src/rw_eval.c src/rw_vars.c src/rw_flags.c src/rw_files.c \
+	       $(HTTP_SRCS) src/rw_ht.c src/rewrite.c src/rw_eval.c src/rw_vars.c src/rw_flags.c src/rw_files.c \
 	       src/access.c src/access_host.c src/access_dns.c src/authbasic.c src/htdocs.c src/autoindex.c \
 	       src/htmime.c src/htindex.c src/htreqhdr.c
 $(B)/fuzz/fuzz_htaccess: fuzz/fuzz_htaccess.c $(HT_FUZZ_SRCS) src/phpini.c | $(B)/fuzz
