@@ -57,7 +57,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
-	       test_htmime test_sqlname test_poolpolicy test_crontab
+	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -85,7 +85,7 @@ $(B)/liblockerd-zygote.so: $(ZYGOTE_OBJS)
 
 # sqld, the SQL role, is its own program: it alone links MariaDB's client
 # library (the master and every other role do not).
-SQLD_OBJS = $(B)/sqld.o $(B)/sqlname.o $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o \
+SQLD_OBJS = $(B)/sqld.o $(B)/sqlname.o $(B)/sqlacct.o $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o \
 	    $(B)/proc.o $(B)/coldstart.o $(B)/seccomp.o
 $(B)/sqld.o: src/sqld.c src/*.h | $(B)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmariadb) -c -o $@ $<
@@ -140,6 +140,7 @@ $(B)/test_access: tests/unit/test_access.c $(HT_OBJS)
 $(B)/test_htdocs: tests/unit/test_htdocs.c $(HT_OBJS)
 $(B)/test_htmime: tests/unit/test_htmime.c $(HT_OBJS)
 $(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
+$(B)/test_sqlacct: tests/unit/test_sqlacct.c $(B)/sqlacct.o
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
 $(B)/test_poolpolicy: tests/unit/test_poolpolicy.c $(B)/poolpolicy.o

@@ -76,6 +76,20 @@ struct sql_limits {
 	uint32_t	max_statement_time;	/* seconds; 0: none */
 };
 
+/*
+ * sqlacct.c: the accounts of a locker, "localhost" (the socket, and TCP
+ * from loopback when MariaDB resolves names) and, with MariaDB's
+ * skip_name_resolve, "127.0.0.1" for TCP: their count, hosts in out.
+ */
+#define SQL_HOSTS_MAX	2
+int	sql_account_hosts(int skip_name_resolve, const char **out);
+/* The TCP account's host, "127.0.0.1" (made only with skip_name_resolve). */
+const char *sql_account_twin(void);
+/* " WITH MAX_USER_CONNECTIONS n ...": account i's share of l among n. */
+void	sql_limits_clause(const struct sql_limits *l, int i, int n, char *out, size_t outsz);
+/* Account i's MAX_USER_CONNECTIONS among n (-1: it may not connect). */
+long	sql_connections_share(const struct sql_limits *l, int i, int n);
+
 struct msg_sql_req {
 	uint32_t	id;
 	uint32_t	op;			/* enum sql_op */

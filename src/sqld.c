@@ -48,7 +48,16 @@ static struct {
 	char		 user[128];
 	char		 password[256];
 	MYSQL		*db;		/* NULL until connected, and after a loss */
+	/* Learnt from MariaDB at each connection (sqlacct.c): the hosts a
+	 * locker's account needs, "localhost" and, with skip_name_resolve,
+	 * "127.0.0.1". */
+	const char	*hosts[SQL_HOSTS_MAX];
+	int		 nhosts;
 } S;
+
+static long	select_rows(const char *, const char *const *, int,
+		    void (*)(const char *, uint64_t, uint64_t, void *), void *, unsigned *);
+static void	accounts_migrate(void);
 
 /* The end of a request: status and a message for the user. */
 static void
@@ -86,6 +95,30 @@ disconnect(void)
 	S.db = NULL;
 }
 
+static void
+flag_row(const char *s, uint64_t a, uint64_t b, void *arg)
+{
+	(void)s;
+	(void)b;
+	*(int *)arg = a != 0;
+}
+
+/* How this MariaDB matches TCP from loopback: its skip_name_resolve. */
+static int
+hosts_learn(char *err, size_t errlen)
+{
+	unsigned	e;
+	int		skip = 0;
+
+	if (select_rows("SELECT 'x', @@skip_name_resolve, 0", NULL, 0, flag_row, &skip, &e) != 1) {
+		snprintf(err, errlen, "MariaDB did not say whether it resolves names: %s",
+		    mysql_error(S.db));
+		return -1;
+	}
+	S.nhosts = sql_account_hosts(skip, S.hosts);
+	return 0;
+}
+
 /* Connected within sql-timeout: 0, or -1 with why. */
 static int
 db_connect(char *err, size_t errlen)
@@ -119,6 +152,11 @@ db_connect(char *err, size_t errlen)
 		disconnect();
 		return -1;
 	}
+	if (hosts_learn(err, errlen) == -1) {
+		disconnect();
+		return -1;
+	}
+	accounts_migrate();
 	return 0;
 }
 
@@ -231,57 +269,61 @@ account_exists(struct op *o)
 	return n < 0 ? -1 : n > 0;
 }
 
-/* Whether its grants on LOCKER+% are there, both hosts': 1, 0, or -1. */
+/* Whether its grant on LOCKER+% is there for each of its hosts: 1, 0, or -1. */
 static int
 grant_exists(struct op *o)
 {
-	const char	*p[2] = { o->q->locker, o->grant_db };
+	const char	*p[3] = { o->q->locker, o->grant_db, S.hosts[S.nhosts - 1] };
 	long		 n;
 
 	o->step = "look the grant up";
-	n = select_rows("SELECT Db, 0, 0 FROM mysql.db WHERE User = ? AND Host IN "
-	    "('localhost', '127.0.0.1') AND Db = ?", p, 2, NULL, NULL, &o->e);
-	return n < 0 ? -1 : n == 2;
-}
-
-/* " WITH MAX_USER_CONNECTIONS n ...": the account's limits. */
-static void
-limits_clause(const struct sql_limits *l, char *out, size_t outsz)
-{
-	snprintf(out, outsz, " WITH MAX_USER_CONNECTIONS %u MAX_CONNECTIONS_PER_HOUR %u "
-	    "MAX_QUERIES_PER_HOUR %u MAX_UPDATES_PER_HOUR %u MAX_STATEMENT_TIME %u",
-	    l->max_user_connections, l->max_connections_per_hour, l->max_queries_per_hour,
-	    l->max_updates_per_hour, l->max_statement_time);
+	n = select_rows("SELECT Db, 0, 0 FROM mysql.db WHERE User = ? AND Db = ? AND "
+	    "Host IN ('localhost', ?)", p, 3, NULL, NULL, &o->e);
+	return n < 0 ? -1 : n == S.nhosts;
 }
 
 /*
- * The account is a pair, NAME@localhost (the socket) and NAME@127.0.0.1
- * (TCP, as MariaDB tells the two apart), with one password, the limits
- * and the grant on LOCKER+%.  Made (where missing), given the password and
- * limits, and granted: each step can be repeated, so an account a crash
- * left half made is completed by the next signup or password.
+ * The account on each of its hosts (sqlacct.c: NAME@localhost, and
+ * NAME@127.0.0.1 where MariaDB skips name resolution), one password, each
+ * host's share of the limits, the grant on LOCKER+%.  Made where missing,
+ * given the password and limits, granted: each step can be repeated, so
+ * an account a crash left half made is completed by the next signup or
+ * password.  Where one account is enough, a NAME@127.0.0.1 an older
+ * lockerd made goes (it would double the limits where it matched).
  */
 static int
 account_make(struct op *o)
 {
 	const char	*l = o->q->locker, *pw = o->q->password;
 	char		 stmt[768], lim[256];
+	int		 i;
 
-	limits_clause(&o->q->lim, lim, sizeof(lim));
-	snprintf(stmt, sizeof(stmt), "CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED "
-	    "BY '%s', '%s'@'127.0.0.1' IDENTIFIED BY '%s'%s", l, pw, l, pw, lim);
-	o->step = "create the account";
-	if ((o->e = run(stmt)) != 0)
-		return -1;
-	snprintf(stmt, sizeof(stmt), "ALTER USER '%s'@'localhost' IDENTIFIED BY '%s', "
-	    "'%s'@'127.0.0.1' IDENTIFIED BY '%s'%s", l, pw, l, pw, lim);
-	o->step = "set the password";
-	if ((o->e = run(stmt)) != 0)
-		return -1;
-	snprintf(stmt, sizeof(stmt), "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'localhost', "
-	    "'%s'@'127.0.0.1'", o->grant_db, l, l);
-	o->step = "grant the account its databases";
-	return (o->e = run(stmt)) ? -1 : 0;
+	for (i = 0; i < S.nhosts; i++) {
+		sql_limits_clause(&o->q->lim, i, S.nhosts, lim, sizeof(lim));
+		snprintf(stmt, sizeof(stmt), "CREATE USER IF NOT EXISTS '%s'@'%s' IDENTIFIED "
+		    "BY '%s'%s", l, S.hosts[i], pw, lim);
+		o->step = "create the account";
+		if ((o->e = run(stmt)) != 0)
+			return -1;
+		snprintf(stmt, sizeof(stmt), "ALTER USER '%s'@'%s' IDENTIFIED BY '%s'%s", l,
+		    S.hosts[i], pw, lim);
+		o->step = "set the password";
+		if ((o->e = run(stmt)) != 0)
+			return -1;
+		snprintf(stmt, sizeof(stmt), "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%s'",
+		    o->grant_db, l, S.hosts[i]);
+		o->step = "grant the account its databases";
+		if ((o->e = run(stmt)) != 0)
+			return -1;
+	}
+	if (S.nhosts == 1) {
+		snprintf(stmt, sizeof(stmt), "DROP USER IF EXISTS '%s'@'%s'", l,
+		    sql_account_twin());
+		o->step = "drop the account's TCP twin";
+		if ((o->e = run(stmt)) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* A whole account is refused as existing; a half-made one is completed. */
@@ -459,6 +501,118 @@ op_list(struct op *o)
 	    "ON t.TABLE_SCHEMA = s.SCHEMA_NAME WHERE s.SCHEMA_NAME LIKE ? "
 	    "GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME", p, 1, list_row, &id, &o->e) < 0 ?
 	    -1 : SQL_OK;
+}
+
+/* ------------------------------------------------------------ migration */
+
+/*
+ * Accounts an older lockerd made, or made under another skip_name_resolve,
+ * brought to what sqlacct.c says for this MariaDB, at each connection
+ * (so after a MariaDB restart that changed it too).  A lockerd account is
+ * a user whose localhost grant is on its own LOCKER+% (CHAR(92, 95) is
+ * `\_`, sql_like_escape()'s, whatever MariaDB's sql_mode does to a
+ * backslash in a literal).  Each name is checked by the validator again
+ * before it goes into a statement.
+ */
+#define LOCKERD_ACCOUNTS "mysql.global_priv g JOIN mysql.db d ON d.User = g.User AND " \
+	"d.Host = 'localhost' AND d.Db = CONCAT(REPLACE(g.User, '_', CHAR(92, 95 USING " \
+	"utf8mb4)), '+%')"
+
+struct names {
+	char	(*name)[LOCKER_NAME_MAX + 1];
+	size_t	 n, cap;
+};
+
+static void
+names_row(const char *user, uint64_t a, uint64_t b, void *arg)
+{
+	struct names	*ns = arg;
+	void		*p;
+
+	(void)a;
+	(void)b;
+	if (!sql_word_ok(user, LOCKER_NAME_MAX))
+		return;
+	if (ns->n == ns->cap) {
+		ns->cap = ns->cap ? 2 * ns->cap : 64;
+		if ((p = reallocarray(ns->name, ns->cap, sizeof(*ns->name))) == NULL)
+			return;
+		ns->name = p;
+	}
+	snprintf(ns->name[ns->n++], sizeof(ns->name[0]), "%s", user);
+}
+
+static void
+config_limits(struct sql_limits *l)
+{
+	l->max_user_connections = S.conf.sql_max_user_connections;
+	l->max_connections_per_hour = S.conf.sql_max_connections_per_hour;
+	l->max_queries_per_hour = S.conf.sql_max_queries_per_hour;
+	l->max_updates_per_hour = S.conf.sql_max_updates_per_hour;
+	l->max_statement_time = S.conf.sql_max_statement_time;
+}
+
+/* Each account's statement(s) for this MariaDB: 0, or the error. */
+static unsigned
+migrate_one(const char *user, const struct sql_limits *l)
+{
+	char		stmt[512], lim[256];
+	unsigned	e;
+	int		i;
+
+	if (S.nhosts == 1) {
+		snprintf(stmt, sizeof(stmt), "DROP USER IF EXISTS '%s'@'%s'", user,
+		    sql_account_twin());
+		return run(stmt);
+	}
+	for (i = 0; i < S.nhosts; i++) {
+		sql_limits_clause(l, i, S.nhosts, lim, sizeof(lim));
+		snprintf(stmt, sizeof(stmt), "ALTER USER IF EXISTS '%s'@'%s'%s", user, S.hosts[i],
+		    lim);
+		if ((e = run(stmt)) != 0)
+			return e;
+	}
+	return 0;
+}
+
+static void
+accounts_migrate(void)
+{
+	struct names	 ns = { NULL, 0, 0 };
+	struct sql_limits l;
+	char		 share[2][24];
+	const char	*p[2] = { share[0], share[1] };
+	unsigned	 e = 0;
+	size_t		 i;
+	long		 n;
+
+	config_limits(&l);
+	if (S.nhosts == 1)
+		n = select_rows("SELECT g.User, 0, 0 FROM " LOCKERD_ACCOUNTS " JOIN "
+		    "mysql.global_priv t ON t.User = g.User AND t.Host = '127.0.0.1' "
+		    "WHERE g.Host = 'localhost'", NULL, 0, names_row, &ns, &e);
+	else {
+		snprintf(share[0], sizeof(share[0]), "%ld", sql_connections_share(&l, 0, 2));
+		snprintf(share[1], sizeof(share[1]), "%ld", sql_connections_share(&l, 1, 2));
+		n = select_rows("SELECT g.User, 0, 0 FROM " LOCKERD_ACCOUNTS " WHERE g.Host = "
+		    "'localhost' AND (COALESCE(JSON_VALUE(g.Priv, '$.max_user_connections'), "
+		    "'0') <> ? OR NOT EXISTS (SELECT 1 FROM mysql.global_priv t WHERE t.User = "
+		    "g.User AND t.Host = '127.0.0.1' AND COALESCE(JSON_VALUE(t.Priv, "
+		    "'$.max_user_connections'), '0') = ?))", p, 2, names_row, &ns, &e);
+	}
+	for (i = 0; n > 0 && i < ns.n && e == 0; i++)
+		e = migrate_one(ns.name[i], &l);
+	if (n < 0 || e != 0)
+		log_warnx("sqld: the accounts of lockers could not be brought to this MariaDB's "
+		    "way (%s): error %u; next connection again", S.nhosts == 1 ?
+		    "one account each" : "two accounts each, the limits split", e);
+	else if (ns.n > 0)
+		log_info("sqld: %zu locker account%s brought to %s", ns.n, ns.n == 1 ? "" : "s",
+		    S.nhosts == 1 ? "one account each (MariaDB resolves names: TCP from "
+		    "loopback is localhost)" : "two accounts each, the limits split "
+		    "(MariaDB's skip_name_resolve; an account without its 127.0.0.1 twin gets "
+		    "one at its next `locker sql password`)");
+	free(ns.name);
 }
 
 /* sqld's own check of what the master sent: every name again. */

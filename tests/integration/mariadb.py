@@ -19,9 +19,10 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
+
+from conftest import free_port
 
 MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
@@ -32,16 +33,8 @@ def available():
     return os.path.exists(MARIADBD) and os.path.exists(INSTALL_DB) and os.path.exists(CLIENT)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class MariaDB:
-    def __init__(self, directory, tcp=False, extra_args=()):
+    def __init__(self, directory, tcp=False, extra_args=(), skip_name_resolve=True):
         self.dir = directory
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
@@ -56,6 +49,11 @@ class MariaDB:
         self.err_log = os.path.join(self.var, "mysqld.err")
         self.port = free_port() if tcp else None
         self.extra_args = list(extra_args)
+        # MariaDB's default (and Debian's) resolves names: a TCP client on
+        # loopback is then "localhost", as the socket's (lockerd makes one
+        # account per locker); with skip-name-resolve TCP is 127.0.0.1
+        # (two accounts, the limits split).  Each SQL module runs one way.
+        self.skip_name_resolve = skip_name_resolve
         self.admin_user = "lockerd_admin"
         self.admin_password = secrets.token_hex(16)
         self.creds_file = os.path.join(self.dir, "admin.cnf")
@@ -81,7 +79,9 @@ class MariaDB:
              f"--log-error={self.err_log}",
              # Small: several of these run beside each other on a test machine.
              "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=8M",
-             "--max-connections=400", "--skip-name-resolve"]
+             "--max-connections=400"]
+        if self.skip_name_resolve:
+            a.append("--skip-name-resolve")
         if self.port is None:
             a.append("--skip-networking")
         else:
@@ -149,6 +149,12 @@ class MariaDB:
         if database is not None:
             cmd.append(database)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+    def query_tcp(self, user, password, sql):
+        """sql as an account, by TCP to 127.0.0.1:port; the CompletedProcess."""
+        return subprocess.run([CLIENT, "--no-defaults", "-h127.0.0.1", f"-P{self.port}",
+                               "-u", user, "-N", "-B", f"--password={password}", "-e", sql],
+                              capture_output=True, text=True, timeout=60)
 
     def pause(self):
         """SIGSTOP: a MariaDB that does not answer (a test of slowness)."""
