@@ -266,6 +266,7 @@ struct config {
 	uint32_t	sql_max_queries_per_hour;
 	uint32_t	sql_max_updates_per_hour;
 	uint32_t	sql_max_statement_time;	/* seconds */
+	uint32_t	sql_tcp_port;		/* forwarded into private netns; 0 none */
 };
 #define SQL_NONE		0
 #define SQL_MARIADB		1

@@ -197,31 +197,52 @@ on_loopback(const struct listen_addr *l)
 	return 0;
 }
 
+/* port added to the comma-separated list out[0..*len), once. */
+static void
+port_add(char *out, size_t *len, size_t outlen, const char *port)
+{
+	const char	*p;
+	size_t		 n = strlen(port);
+
+	for (p = out; p < out + *len; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ','))
+		if (strncmp(p, port, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return;
+	if (n == 0 || *len + n + 2 > outlen)
+		return;
+	*len += (size_t)snprintf(out + *len, outlen - *len, "%s%s", *len ? "," : "", port);
+}
+
 /*
- * lockerd's own listening ports, as pasta's -T list: a locker reaches
- * lockerd at 127.0.0.1:PORT (and [::1]) as before, since it is public
- * anyway.  pasta connects to the host's loopback, so only ports lockerd
- * listens on there (or on every address): a port lockerd has on a public
- * address only may be another service's on loopback.  pasta of this
- * version takes ports, not addresses, so a port goes to both 127.0.0.1 and
- * ::1.  "none" where there is no such port.
+ * The host's loopback ports a locker reaches, as pasta's -T list:
+ * lockerd's own listening ports (a locker reaches lockerd at
+ * 127.0.0.1:PORT, and [::1], as before, since it is public anyway), and,
+ * with the SQL service, MariaDB's TCP port (sql-tcp-port, and the port of
+ * `sql mariadb ADDR:PORT` on loopback), so that a script connects to
+ * 127.0.0.1 as it would on any Debian host (its account's limits count
+ * it with the socket's: sqlacct.c).  pasta connects to the host's
+ * loopback, so only ports lockerd listens on there (or on every address):
+ * a port lockerd has on a public address only may be another service's on
+ * loopback.  pasta of this version takes ports, not addresses, so a port
+ * goes to both 127.0.0.1 and ::1.  "none" where there is no such port.
  */
 static void
 own_ports(const struct config *c, char *out, size_t outlen)
 {
 	size_t	len = 0;
-	int	i, j, dup;
+	char	port[8];
+	int	i;
 
 	out[0] = '\0';
-	for (i = 0; i < c->nlisten; i++) {
-		for (dup = 0, j = 0; j < i; j++)
-			dup |= on_loopback(&c->listen[j]) &&
-			    strcmp(c->listen[j].port, c->listen[i].port) == 0;
-		if (dup || !on_loopback(&c->listen[i]) ||
-		    len + strlen(c->listen[i].port) + 2 > outlen)
-			continue;
-		len += (size_t)snprintf(out + len, outlen - len, "%s%s", len ? "," : "",
-		    c->listen[i].port);
+	for (i = 0; i < c->nlisten; i++)
+		if (on_loopback(&c->listen[i]))
+			port_add(out, &len, outlen, c->listen[i].port);
+	if (c->sql.kind == SQL_MARIADB) {
+		if (c->sql.socket[0] == '\0' && on_loopback(&c->sql.addr))
+			port_add(out, &len, outlen, c->sql.addr.port);
+		if (c->sql_tcp_port != 0) {
+			snprintf(port, sizeof(port), "%u", (unsigned)c->sql_tcp_port);
+			port_add(out, &len, outlen, port);
+		}
 	}
 	if (len == 0)
 		snprintf(out, outlen, "none");
@@ -230,15 +251,15 @@ own_ports(const struct config *c, char *out, size_t outlen)
 /*
  * pasta for the namespace, as nobody, in the foreground.  It forwards no
  * port from the host in (-t, -u none: a locker listening on a port opens
- * none on the host), only lockerd's own TCP ports out to the host's
- * loopback (-T), no UDP port (-U none), and does not map the gateway's
+ * none on the host), only lockerd's own TCP ports and MariaDB's out to the
+ * host's loopback (-T), no UDP port (-U none), and does not map the gateway's
  * address to the host's loopback (--no-map-gw): no locker reaches a
- * service that listens on the host's loopback, but lockerd's.
+ * service that listens on the host's loopback, but lockerd's and MariaDB's.
  */
 static void
 pasta_exec(const struct config *c, int userfd, int netfd)
 {
-	char		 runas[32], ports[CONF_MAX_LISTEN * 8];
+	char		 runas[32], ports[(CONF_MAX_LISTEN + 2) * 8];
 	char		*argv[] = {
 		"pasta", "--foreground", "--quiet", "--config-net",
 		"--runas", runas,

@@ -179,3 +179,26 @@ class MariaDB:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# 200 attempts, by the socket and by TCP in turn, from a locker's sandbox;
+# held until stdin closes.  Prints "socket=N tcp=M".
+CONNECT_BOTH_WAYS = r"""mysqli_report(MYSQLI_REPORT_OFF); $i = parse_ini_file(getenv('HOME')
+. '/.sql/my.cnf', true)['client']; $n = ['socket' => 0, 'tcp' => 0]; $h = [];
+for ($k = 0; $k < 200; $k++) { $way = $k % 2 ? 'tcp' : 'socket';
+$m = $way == 'tcp' ? @new mysqli('127.0.0.1', $i['user'], $i['password'], '', @PORT@)
+: @new mysqli('localhost', $i['user'], $i['password']);
+if (!$m->connect_errno) { $n[$way]++; $h[] = $m; } }
+echo 'socket=', $n['socket'], ' tcp=', $n['tcp'], "\n"; fflush(STDOUT);
+fgets(STDIN);"""
+
+
+def connections_both_ways(d, locker, port):
+    """locker's script (`locker run`, in its sandbox) holding what it could
+    get: (Popen, {socket:, tcp:}); closing its stdin lets it go."""
+    p = subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "run", locker, "--",
+                          "php", "-r", CONNECT_BOTH_WAYS.replace("@PORT@", str(port))],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    held = dict(kv.split("=") for kv in line.split())
+    return p, {k: int(v) for k, v in held.items()}

@@ -943,66 +943,170 @@ def test_cgroups_go_with_the_lockers(build_dir):
 
 # ------------------------------------------------------------------ SQL
 
-def test_sql_attacks_from_a_cgi_script(request, build_dir):
-    """Issue 14, from mallory's side, in the suite's private network: a
-    CGI script of hers with her own ~/.sql/my.cnf tries victim's database,
-    victim's my.cnf, the admin account, MariaDB's root (by its socket: not
-    uid 0 here), the admin credentials file, TCP to MariaDB's port, and
-    SQL in names given to `locker sql`.  Every one fails; her own database
-    works through the jail's /run/mysqld/mysqld.sock."""
-    import json
+@pytest.fixture(scope="module")
+def sqlh(build_dir):
+    """Issue 14's hostile side: a MariaDB that skips name resolution (so a
+    locker's account is a pair, socket and TCP, its limits split: the other
+    way from test_sql.py's), lockerd in the suite's private network with
+    MariaDB's TCP port forwarded (sql-tcp-port), mallory and victim signed
+    up, and a decoy listening on another port of the host's loopback."""
     import tempfile
     from mariadb import MariaDB, available
     from conftest import TEST_BASE
     if not available():
         pytest.skip("mariadb-server is not installed")
-    m = MariaDB(tempfile.mkdtemp(prefix="mdb", dir=TEST_BASE), tcp=True).start()
-    request.addfinalizer(m.cleanup)
-    d = Lockerd(build_dir, extra=PRIVATE_NET + f"sql mariadb {m.socket} {m.creds_file}\n")
-    request.addfinalizer(d.cleanup)
-    d.start()
-    for name in ("mallory", "victim"):
-        d.signup(name)
-        d.locker("sql", "signup", name)
-    d.locker("sql", "create", "victim", "data")
-    vc = dict(ln.strip().split("=", 1) for ln in open(os.path.join(
-        d.info("victim")["home"], ".sql", "my.cnf")) if "=" in ln and ln[0] != ";")
-    assert m.query("victim", vc["password"], "CREATE TABLE s (x TEXT); INSERT INTO s "
-                   "VALUES ('VICTIM-ROW')", database="victim+data").returncode == 0
-    d.locker("sql", "create", "mallory", "own")
+    m = MariaDB(tempfile.mkdtemp(prefix="mdb", dir=TEST_BASE), tcp=True,
+                skip_name_resolve=True).start()
+    decoy = socket.socket()
+    d = None
+    try:
+        decoy.bind(("127.0.0.1", 0))
+        decoy.listen(16)
+        d = Lockerd(build_dir, extra=PRIVATE_NET + f"sql mariadb {m.socket} {m.creds_file}\n"
+                    f"sql-tcp-port {m.port}\nsql-max-connections 7\n")
+        d.start()
+        for name in ("mallory", "victim"):
+            d.signup(name)
+            d.locker("sql", "signup", name)
+        d.locker("sql", "create", "victim", "data")
+        d.locker("sql", "create", "mallory", "own")
+        d.m = m
+        d.decoy_port = decoy.getsockname()[1]
+        d.vc = sql_cnf(d, "victim")
+        assert m.query("victim", d.vc["password"], "CREATE TABLE s (x TEXT); INSERT INTO s "
+                       "VALUES ('VICTIM-ROW')", database="victim+data").returncode == 0
+        yield d
+    finally:
+        if d is not None:
+            d.cleanup()
+        decoy.close()
+        m.cleanup()
+
+
+def sql_cnf(d, locker):
+    with open(os.path.join(d.info(locker)["home"], ".sql", "my.cnf")) as f:
+        return dict(ln.strip().split("=", 1) for ln in f if "=" in ln and ln[0] != ";")
+
+
+def sql_cgi(d, name, script):
+    """mallory's CGI script over HTTP; its KEY=value lines."""
+    d.put("mallory", name, 'echo "Content-Type: text/plain"; echo; exec 2>&1\n' + script)
+    status, _, body = get(d.port, "/" + name, "mallory.test.example")
+    assert status == 200, body
+    text = body.decode(errors="replace")
+    return text, dict(ln.split("=", 1) for ln in text.splitlines() if "=" in ln)
+
+
+def test_sql_attacks_from_a_cgi_script(sqlh):
+    """Issue 14, from mallory's side, in the suite's private network: a
+    CGI script of hers with her own ~/.sql/my.cnf tries victim's database,
+    a database in victim's name, victim's my.cnf, the admin account,
+    MariaDB's root (by its socket: not uid 0 here; by TCP), the admin
+    credentials file, the data directory, anything beside the socket in
+    /run/mysqld, another port of the host's loopback, and SQL in names given
+    to `locker sql`.  Every one fails; her own database works through the
+    jail's /run/mysqld/mysqld.sock and by TCP to 127.0.0.1 (pasta forwards
+    MariaDB's port, and no other of the host's loopback)."""
+    import json
+    d, m = sqlh, sqlh.m
     vhome = d.info("victim")["home"]
     script = f"""
 cnf=$HOME/.sql/my.cnf
 q() {{ mariadb --defaults-file=$cnf -N -B -e "$1" 2>&1 | tr '\\n' ' '; }}
 echo "own=$(q 'CREATE TABLE `mallory+own`.t (n INT); SELECT 7' | tail -c 3)"
+# a cold namespace's pasta may come up after the script's first connect
+for i in $(seq 50); do
+    own_tcp=$(mariadb --defaults-file=$cnf -h127.0.0.1 -P{m.port} -N -B -e 'SELECT CURRENT_USER()' 2>&1) && break
+    sleep 0.2
+done
+echo "own_tcp=$own_tcp" 
 echo "victim_row=$(q 'SELECT * FROM `victim+data`.s')"
 echo "victim_use=$(mariadb --defaults-file=$cnf victim+data -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
+echo "victim_create=$(q 'CREATE DATABASE `victim+mine`')"
+echo "wild_create=$(q 'CREATE DATABASE `mallory_own`')"
 echo "grant=$(q "GRANT SELECT ON \\`victim+data\\`.* TO 'mallory'@'localhost'")"
+echo "user=$(q "CREATE USER 'mallory2'@'%' IDENTIFIED BY 'x'")"
 echo "dbs=$(q 'SHOW DATABASES')"
 echo "root=$(mariadb -uroot -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
 echo "admin=$(mariadb -ulockerd_admin -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
 echo "tcp=$(mariadb -h127.0.0.1 -P{m.port} -uroot -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
+echo "tcp_admin=$(mariadb -h127.0.0.1 -P{m.port} -ulockerd_admin -e 'SELECT 1' 2>&1 | tr '\\n' ' ')"
+echo "decoy=$(timeout 10 bash -c 'echo hi > /dev/tcp/127.0.0.1/{d.decoy_port}' 2>&1 && echo CONNECTED)"
+echo "run_mysqld=$(ls -a /run/mysqld | tr '\\n' ' ')"
 echo "victim_cnf=$(cat {vhome}/.sql/my.cnf 2>&1 | tr '\\n' ' ')"
 echo "creds=$(cat {m.creds_file} 2>&1 | tr '\\n' ' ')"
 echo "datadir=$(ls {m.data} 2>&1 | tr '\\n' ' ')"
 """
-    d.put("mallory", "sqlatk.sh", 'echo "Content-Type: text/plain"; echo; exec 2>&1\n' + script)
-    status, _, body = get(d.port, "/sqlatk.sh", "mallory.test.example")
-    out = dict(ln.split("=", 1) for ln in body.decode(errors="replace").splitlines() if "=" in ln)
-    assert status == 200, body
+    text, out = sql_cgi(d, "sqlatk.sh", script)
     assert out["own"].strip() == "7", out
-    for k in ("victim_row", "victim_use", "grant", "root", "admin"):
+    # her account by TCP: MariaDB skips name resolution here, so TCP is
+    # her 127.0.0.1 account (test_sql.py: the other way)
+    assert out["own_tcp"].strip() == "mallory@127.0.0.1", out
+    for k in ("victim_row", "victim_use", "victim_create", "wild_create", "grant", "user",
+              "root", "admin", "tcp", "tcp_admin"):
         assert "denied" in out[k] or "ERROR" in out[k], (k, out)
         assert "VICTIM-ROW" not in out[k], (k, out)
     assert "victim" not in out["dbs"], out
-    # mallory's network namespace has no MariaDB on its loopback
-    assert "ERROR" in out["tcp"] and "\t1" not in out["tcp"], out
+    # the host's loopback: MariaDB's port, and not another
+    assert "CONNECTED" not in out["decoy"], out
+    assert out["run_mysqld"].split() == [".", "..", "mysqld.sock"], out
     for k in ("victim_cnf", "creds", "datadir"):
         assert "No such file" in out[k] or "denied" in out[k], (k, out)
-    assert vc["password"] not in body.decode(errors="replace")
-    assert m.admin_password not in body.decode(errors="replace")
-    # and SQL in a name never reaches sqld
-    r = d.locker("sql", "create", "mallory", "x`; DROP DATABASE `victim+data", check=False)
-    assert r.returncode == 2
+    assert d.vc["password"] not in text and m.admin_password not in text
+    assert m.root("SELECT COUNT(*) FROM mysql.global_priv WHERE User='mallory2'"
+                  ).stdout.strip() == "0"
+    # and SQL (quotes, backticks, %, a `_` wildcard) in a name never reaches sqld
+    for args in (("create", "mallory", "x`; DROP DATABASE `victim+data"),
+                 ("create", "mallory", "x' OR '1'='1"), ("drop", "mallory", "%"),
+                 ("dump", "mallory", "own%"), ("create", "mallory", "a_b%")):
+        r = d.locker("sql", *args, check=False)
+        assert r.returncode == 2, (args, r.stderr)
+    # nor can another locker's name with a wildcard in it list victim's
+    r = d.locker("--json", "sql", "list", "vic_im", check=False)
+    assert r.returncode != 0 and "victim" not in r.stdout, r.stdout
     assert m.root("SHOW DATABASES LIKE 'victim+data'").stdout.strip() == "victim+data"
     assert json.loads(d.locker("--json", "sql", "list", "victim").stdout)[0]["tables"] == 1
+
+
+def test_sql_connections_both_ways_hold_the_limit(sqlh):
+    """mallory's script opens 200 connections, by the socket and by TCP
+    (through her pasta) in turn: her account's two halves hold 7 in all
+    (sql-max-connections 7: 4 by the socket, 3 by TCP, as MariaDB here
+    counts each apart), and victim still connects meanwhile."""
+    from mariadb import connections_both_ways
+    d = sqlh
+    p, held = connections_both_ways(d, "mallory", d.m.port)
+    try:
+        assert held == {"socket": 4, "tcp": 3}, held
+        r = d.m.query("victim", d.vc["password"], "SELECT 1")
+        assert r.returncode == 0, r.stderr
+    finally:
+        p.stdin.close()
+        p.wait(timeout=60)
+
+
+def test_sql_dot_sql_symlinks_made_by_mallory_change_nothing_outside(sqlh):
+    """mallory's own script points ~/.sql at /etc, then her my.cnf at
+    victim's: `locker sql password mallory` refuses the first (nothing in
+    /etc changes) and replaces the second link (victim's my.cnf stays as it
+    was); test_sql.py has the same made by root."""
+    d = sqlh
+    vcnf = os.path.join(d.info("victim")["home"], ".sql", "my.cnf")
+    with open(vcnf) as f:
+        victim_before = f.read()
+    etc_before = sorted(os.listdir("/etc"))
+    text, out = sql_cgi(d, "sqlln1.sh", "mv $HOME/.sql $HOME/.sql.kept && "
+                        "ln -s /etc $HOME/.sql && echo made=yes")
+    assert out.get("made") == "yes", text
+    r = d.locker("sql", "password", "mallory", check=False)
+    assert r.returncode == 1 and "not a directory of the locker's" in r.stderr, r.stderr
+    assert sorted(os.listdir("/etc")) == etc_before and not os.path.exists("/etc/my.cnf")
+    text, out = sql_cgi(d, "sqlln2.sh", f"rm $HOME/.sql && mv $HOME/.sql.kept $HOME/.sql && "
+                        f"rm $HOME/.sql/my.cnf && ln -s {vcnf} $HOME/.sql/my.cnf && echo made=yes")
+    assert out.get("made") == "yes", text
+    d.locker("sql", "password", "mallory")
+    mcnf = os.path.join(d.info("mallory")["home"], ".sql", "my.cnf")
+    assert not os.path.islink(mcnf)
+    with open(vcnf) as f:
+        assert f.read() == victim_before
+    assert d.m.query("mallory", sql_cnf(d, "mallory")["password"], "SELECT 1").returncode == 0

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import TEST_BASE, Lockerd, get
-from mariadb import MariaDB, available
+from mariadb import MariaDB, available, connections_both_ways
 
 pytestmark = pytest.mark.skipif(not available(), reason="mariadb-server is not installed")
 
@@ -315,28 +315,6 @@ def test_the_admins_of_another_locker_are_refused(sq):
         # without a NAME: only their own lockers' databases, none here
         r = as_user(sq, "sqlmallory", "--json", "sql", "list")
         assert r.returncode == 0 and json.loads(r.stdout) == [], r.stderr
-
-
-# 200 attempts, by the socket and by TCP in turn, from a locker's sandbox;
-# held until stdin closes.  Prints "socket=N tcp=M".
-CONNECT_BOTH_WAYS = r"""mysqli_report(MYSQLI_REPORT_OFF); $i = parse_ini_file(getenv('HOME')
-. '/.sql/my.cnf', true)['client']; $n = ['socket' => 0, 'tcp' => 0]; $h = [];
-for ($k = 0; $k < 200; $k++) { $way = $k % 2 ? 'tcp' : 'socket';
-$m = $way == 'tcp' ? @new mysqli('127.0.0.1', $i['user'], $i['password'], '', @PORT@)
-: @new mysqli('localhost', $i['user'], $i['password']);
-if (!$m->connect_errno) { $n[$way]++; $h[] = $m; } }
-echo 'socket=', $n['socket'], ' tcp=', $n['tcp'], "\n"; fflush(STDOUT);
-fgets(STDIN);"""
-
-
-def connections_both_ways(d, locker, port):
-    """locker's script holding what it could get: (Popen, {socket:, tcp:})."""
-    p = subprocess.Popen([os.path.join(d.build, "locker"), "-c", d.conf, "run", locker, "--",
-                          "php", "-r", CONNECT_BOTH_WAYS.replace("@PORT@", str(port))],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline()
-    held = dict(kv.split("=") for kv in line.split())
-    return p, {k: int(v) for k, v in held.items()}
 
 
 def test_200_connections_of_alice_leave_bob_able_to_connect(sq):
