@@ -195,6 +195,8 @@ keyop_forget_before(uint32_t key_id)
 {
 	size_t i, n = key_pos(key_id);
 
+	if (n == 0)	/* also keys == NULL before the first key: no memmove(NULL) */
+		return;
 	for (i = 0; i < n; i++)
 		key_free(&keys[i]);
 	memmove(keys, &keys[n], (nkeys - n) * sizeof(*keys));
