@@ -20,7 +20,9 @@ set -eu
 # service: libmariadb-dev (the client library sqld alone links),
 # mariadb-server (the tests' real mariadbd on a private socket),
 # mariadb-client (mariadb-dump, run as a locker for its dumps) and
-# php8.2-mysql (mysqli and PDO in lockers' pages); issue 15's mail: postfix
+# php8.2-mysql (mysqli and PDO in lockers' pages) and php-sqlite3 (PDO
+# SQLite, the embedded default every locker has without signing up, and
+# MediaWiki's database in test_apps_htaccess); issue 15's mail: postfix
 # (the tests' real MTA, tests/integration/postfix.py, on its own
 # configuration directory; installed with "No configuration", so no system
 # instance is set up or started), swaks (the tests' SMTP client) and
@@ -29,7 +31,7 @@ PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libld
       apache2-utils curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
       btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
       apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress
-      libmariadb-dev mariadb-server mariadb-client php8.2-mysql
+      libmariadb-dev mariadb-server mariadb-client php8.2-mysql php-sqlite3
       postfix swaks procmail"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py)

@@ -836,3 +836,19 @@ def test_php_sessions_by_default_and_a_20_mib_upload(fcgi):
     s, h, b = parse_responses(raw(fcgi.port, req, timeout=60))[0]
     assert s == 200, b[:200]
     assert b.decode() == f"0 {len(data)} {hashlib.md5(data).hexdigest()} hi"
+
+
+def test_php_pdo_sqlite_works_in_a_locker_without_signing_up(fcgi):
+    # Issue 14, item 6: SQLite is the embedded default, nothing to sign up
+    # for; the database is a file of the locker's own, in its home.
+    fcgi.put("pia", "lite.php",
+             '<?php $db = new PDO("sqlite:" . getenv("HOME") . "/lite.db");'
+             ' $db->exec("CREATE TABLE IF NOT EXISTS t (v TEXT)");'
+             ' $db->prepare("INSERT INTO t VALUES (?)")->execute([$_GET["v"]]);'
+             ' echo implode(",", $db->query("SELECT v FROM t")->fetchAll(PDO::FETCH_COLUMN));')
+    s, h, b = get(fcgi.port, "/lite.php?v=a", "pia.test.example")
+    assert (s, b) == (200, b"a"), b
+    s, h, b = get(fcgi.port, "/lite.php?v=b", "pia.test.example")
+    assert (s, b) == (200, b"a,b"), b
+    st = os.stat(os.path.join(fcgi.lockers, "pia", "lite.db"))
+    assert st.st_uid == uid_of(fcgi, "pia")
