@@ -46,9 +46,10 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       phpini.c phprun.c \
 	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c zygote.c \
 	       sqlname.c sql_master.c ctl_sql.c sqlhome.c \
-	       mail_master.c
+	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
-LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c
+LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \
+	       cli_mail.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)
@@ -57,7 +58,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
-	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab
+	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -65,7 +66,7 @@ HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/ht
 	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o \
 	       $(B)/htmime.o $(B)/htindex.o $(B)/htreqhdr.o
 
-all: $(B)/lockerd $(B)/locker $(B)/lockerd-sqld $(B)/dns01-tool $(B)/liblockerd-zygote.so
+all: $(B)/lockerd $(B)/locker $(B)/lockerd-sqld $(B)/lockerd-sendmail $(B)/dns01-tool $(B)/liblockerd-zygote.so
 
 # The library preloaded into the PHP zygote's php-cgi (zygote.c): lockerd's
 # own sandbox code, built position-independent, every symbol hidden but
@@ -91,6 +92,12 @@ $(B)/sqld.o: src/sqld.c src/*.h | $(B)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmariadb) -c -o $@ $<
 $(B)/lockerd-sqld: $(SQLD_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmariadb libseccomp)
+
+# The jails' /usr/sbin/sendmail (sendmail.c): small, and nothing of the
+# master's: it links msg.c and what msg.c needs, no more.
+SENDMAIL_OBJS = $(B)/sendmail.o $(B)/msg.o $(B)/log.o $(B)/util.o
+$(B)/lockerd-sendmail: $(SENDMAIL_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B):
 	mkdir -p $(B)
@@ -141,6 +148,7 @@ $(B)/test_htdocs: tests/unit/test_htdocs.c $(HT_OBJS)
 $(B)/test_htmime: tests/unit/test_htmime.c $(HT_OBJS)
 $(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
 $(B)/test_sqlacct: tests/unit/test_sqlacct.c $(B)/sqlacct.o
+$(B)/test_mailmsg: tests/unit/test_mailmsg.c $(B)/mailmsg.o $(B)/smtp.o $(B)/util.o $(B)/log.o
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
 $(B)/test_poolpolicy: tests/unit/test_poolpolicy.c $(B)/poolpolicy.o
@@ -155,7 +163,7 @@ unit: $(UNIT_BINS)
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
-	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab
+	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab fuzz_mailmsg
 FUZZ_SECONDS ?= 15
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -182,6 +190,7 @@ $(B)/fuzz/fuzz_hdrops: fuzz/fuzz_hdrops.c src/hdrops.c src/wire.c $(HTTP_SRCS) |
 $(B)/fuzz/fuzz_sqlname: fuzz/fuzz_sqlname.c src/sqlname.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_crontab: fuzz/fuzz_crontab.c src/crontab.c | $(B)/fuzz
+$(B)/fuzz/fuzz_mailmsg: fuzz/fuzz_mailmsg.c src/mailmsg.c src/smtp.c src/util.c src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
@@ -266,6 +275,7 @@ install: all
 	install -m 0755 $(B)/lockerd $(DESTDIR)$(SBINDIR)/lockerd
 	install -m 0755 $(B)/locker $(DESTDIR)$(BINDIR)/locker
 	install -m 0755 $(B)/lockerd-sqld $(DESTDIR)$(SBINDIR)/lockerd-sqld
+	install -m 0755 $(B)/lockerd-sendmail $(DESTDIR)$(SBINDIR)/lockerd-sendmail
 	install -d $(DESTDIR)$(PREFIX)/lib/lockerd
 	install -m 0644 $(B)/liblockerd-zygote.so $(DESTDIR)$(PREFIX)/lib/lockerd/liblockerd-zygote.so
 	install -m 0644 etc/lockerd.conf.example $(DESTDIR)$(SYSCONFDIR)/lockerd.conf.example

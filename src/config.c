@@ -24,6 +24,7 @@
 
 #include "lockerd.h"
 #include "route.h"
+#include "mail.h"
 #include "sql.h"
 
 enum conf_type {
@@ -292,6 +293,21 @@ static const struct directive directives[] = {
 	{ "sql-tcp-port", T_UINT, F(sql_tcp_port), 0, 65535, "3306", 0,
 	  "MariaDB's port on the host's loopback, which lockers with locker-network "
 	  "private reach at 127.0.0.1 (the only host port besides lockerd's own); 0: none" },
+	/* Outgoing mail (mail.h): the jails' sendmail, through the mail role. */
+	{ "mail-relay", T_ADDR, F(mail_relay), 0, 0, "", CONF_RESTART,
+	  "ADDR:PORT of the SMTP relay (a Postfix on loopback) the lockers' mail is "
+	  "handed to, or none: no outgoing mail (the jails' sendmail says so)" },
+	{ "mail-domain", T_HOST, F(mail_domain), 0, 0, "", 0,
+	  "a locker's mail goes out as NAME@MAIL-DOMAIN (default: domain)" },
+	{ "mail-user", T_WORD, F(mail_user), 0, 0, "lockerd-mail", CONF_RESTART,
+	  "system user the mail role runs as" },
+	{ "mail-max-size", T_SIZE, F(mail_max_size), 1024, MAIL_SIZE_CEILING, "10m", 0,
+	  "largest message a locker may send (up to 64m)" },
+	{ "mail-per-hour", T_UINT, F(mail_per_hour), 0, 1000000, "100",
+	  CONF_LOCKER, .limit = LIMIT_MAIL_PER_HOUR,
+	  .help = "messages a locker may send in any hour; more are refused; 0: any" },
+	{ "mail-timeout", T_DURATION, F(mail_timeout), 1, 600, "30s", 0,
+	  "how long each step of handing a message to the relay may take" },
 	{ "acme-ca", T_WORD, F(acme_ca), 0, 0, "", 0,
 	  "the ACME CA's directory URL (https://...); none: no certificates by ACME" },
 	{ "acme-ca-fallback", T_WORD, F(acme_ca_fallback), 0, 0, "", 0,
@@ -862,6 +878,10 @@ apply_one(struct parse_ctx *p, struct config *c, const struct directive *d, char
 		}
 		return 0;
 	case T_ADDR:
+		if (strcmp(arg, "none") == 0) {		/* unset, as by default */
+			memset(field, 0, sizeof(struct listen_addr));
+			return 0;
+		}
 		return parse_addr(p, d->name, arg, (struct listen_addr *)(void *)field);
 	case T_PROCS:
 		if (strcmp(arg, "auto") == 0) {

@@ -681,6 +681,9 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_SQL_LIST] = do_sql,
 	[CTL_SQL_PASSWORD] = do_sql,
 	[CTL_SQL_DUMP] = do_sql,
+	[CTL_MAIL_STATUS] = do_mail,
+	[CTL_MAIL_BLOCK] = do_mail,
+	[CTL_MAIL_UNBLOCK] = do_mail,
 };
 
 /* Every row of the table has its handler: a verb added to verbs.c alone

@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		7
+#define SCHEMA_VERSION		8
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -194,6 +194,33 @@ static const char *const schema_v7[] = {
 	NULL
 };
 
+/*
+ * 8: outgoing mail (maillog.c): each message a locker sent or was refused,
+ * by uid (never reused, so a new locker of a reused name starts afresh),
+ * kept for the hour its rate counts and a few more; each uid's totals and
+ * whether root blocked it.
+ */
+static const char *const schema_v8[] = {
+	"CREATE TABLE mail_log ("
+	"  id      INTEGER PRIMARY KEY,"
+	"  uid     INTEGER NOT NULL,"
+	"  at      INTEGER NOT NULL,"
+	"  status  TEXT NOT NULL CHECK (length(status) BETWEEN 1 AND 15),"
+	"  rcpts   TEXT NOT NULL DEFAULT '',"
+	"  bytes   INTEGER NOT NULL DEFAULT 0,"
+	"  text    TEXT NOT NULL DEFAULT ''"
+	")",
+	"CREATE INDEX mail_log_by_uid ON mail_log(uid, at)",
+	"CREATE TABLE mail_totals ("
+	"  uid     INTEGER PRIMARY KEY,"
+	"  sent    INTEGER NOT NULL DEFAULT 0,"
+	"  refused INTEGER NOT NULL DEFAULT 0,"
+	"  blocked INTEGER NOT NULL DEFAULT 0"
+	")",
+	"PRAGMA user_version = 8",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
@@ -202,6 +229,7 @@ static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v5,
 	schema_v6,
 	schema_v7,
+	schema_v8,
 };
 
 enum {
@@ -700,6 +728,13 @@ dir_open(const char *path, char *err, size_t errlen)
  fail:
 	dir_close(d);
 	return NULL;
+}
+
+/* For a part with tables of its own (maillog.c): the open database. */
+sqlite3 *
+dir_sqlite(struct directory *d)
+{
+	return d->db;
 }
 
 void

@@ -36,6 +36,10 @@ struct vhost_rec {
 /* Opens or creates the database file and its schema. */
 struct directory *dir_open(const char *path, char *err, size_t errlen);
 void	dir_close(struct directory *d);
+/* The database itself, for a part that keeps tables of its own in it
+ * (maillog.c), with its own statements; only the master calls it. */
+struct sqlite3;
+struct sqlite3 *dir_sqlite(struct directory *d);
 
 /*
  * Allocates the lowest uid in [lo, hi] that was never allocated before in

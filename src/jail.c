@@ -45,6 +45,10 @@ const struct jail_dir jail_view[] = {
 	/* sql mariadb SOCKET: the socket's directory, where clients look for it. */
 	{ "/run/mysqld", JAIL_SQL,	JA_READ },
 	{ "/var/run/mysqld", JAIL_SQL,	JA_READ },	/* PHP's default_socket */
+	/* mail-relay set: the jails' sendmail socket's directory (mail.h), and
+	 * lockerd's own client over the system's sendmail (sandbox.c). */
+	{ "/run/lockerd", JAIL_MAIL,	JA_READ },
+	{ "/usr/sbin/sendmail", JAIL_SENDMAIL, 0 },
 	/* Not in the jail at all, and no place for lockerd's directories. */
 	{ "/sys",	JAIL_ABSENT,	0 },
 };

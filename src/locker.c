@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "mail.h"
 #include "verbs.h"
 #include "sql.h"
 
@@ -116,6 +117,7 @@ struct out {
 	int		nstats;
 	int		naudit;
 	int		ncerts;
+	int		nmail;	/* `mail status`'s rows: its totals, then messages */
 	int		logfd;		/* logs: the descriptor lockerd sent, or -1 */
 	int		quiet_busy;	/* a "busy" refusal is not printed: we try again */
 	int		busy;		/* ... and this was one */
@@ -452,6 +454,8 @@ print_end(struct out *o)
 		printf("]}\n");
 	else if (o->verb == CTL_CERT_LIST || o->verb == CTL_CERT_STATUS)
 		cli_cert_end(json, o->ncerts);
+	else if (o->verb == CTL_MAIL_STATUS)
+		cli_mail_end(json, o->nmail > 1);
 }
 
 /*
@@ -472,6 +476,7 @@ reply_one(int fd, struct out *o)
 		struct ctl_audit	u;
 		struct ctl_cert		c;
 		struct ctl_sql		q;
+		struct ctl_mail		ml;
 		struct ctl_done		d;
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
@@ -536,6 +541,11 @@ reply_one(int fd, struct out *o)
 		m.q.locker[sizeof(m.q.locker) - 1] = m.q.db[sizeof(m.q.db) - 1] = '\0';
 		m.q.file[sizeof(m.q.file) - 1] = '\0';
 		print_sql(o, &m.q);
+		break;
+	case MSG_CTL_MAIL:
+		m.ml.locker[sizeof(m.ml.locker) - 1] = m.ml.status[sizeof(m.ml.status) - 1] = '\0';
+		m.ml.rcpts[sizeof(m.ml.rcpts) - 1] = m.ml.text[sizeof(m.ml.text) - 1] = '\0';
+		cli_print_mail(&m.ml, json, o->nmail++ == 1);
 		break;
 	case MSG_CTL_LOG:
 		o->got_log = 1;

@@ -35,6 +35,7 @@
 #include "quota.h"
 #include "acme.h"
 #include "sql.h"
+#include "mail.h"
 
 struct master	*M;
 static struct master master_state;
@@ -889,6 +890,8 @@ child_what(const struct child *c, char *buf, size_t len)
 		snprintf(buf, len, "acme");
 	else if (c->role == ROLE_SQLD)
 		snprintf(buf, len, "sqld");
+	else if (c->role == ROLE_MAILOUT)
+		snprintf(buf, len, "mailout");
 	else
 		snprintf(buf, len, "%s %s", c->role == ROLE_WORKER ? "worker" : "task", c->locker);
 }
@@ -902,6 +905,7 @@ child_msg_role(const struct child *c)
 	case ROLE_KEYD:		return MR_KEYD;
 	case ROLE_ACME:		return MR_ACME;
 	case ROLE_SQLD:		return MR_SQLD;
+	case ROLE_MAILOUT:	return MR_MAILOUT;
 	case ROLE_WORKER:
 	case ROLE_TASK:		break;
 	}
@@ -956,6 +960,8 @@ child_read(struct child *c)
 		struct msg_acme_status	s;
 		struct msg_acme_alpn	a;
 		struct msg_sql_done	q;
+		struct msg_mail_ask	ma;
+		struct msg_mail_sent	ms;
 		char			buf[sizeof(struct msg_stats) +
 					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
@@ -1037,6 +1043,13 @@ child_read(struct child *c)
 				return;
 			}
 			break;
+		case MSG_MAIL_ASK:
+		case MSG_MAIL_SENT:
+			if ((why = mail_master_msg(type, &m, (size_t)n)) != NULL) {
+				child_breach(c, type, why);
+				return;
+			}
+			break;
 		default:
 			break;	/* msg_rules[] let no other through */
 		}
@@ -1060,6 +1073,8 @@ child_by_pid(pid_t pid)
 		return &M->acme;
 	if (sql_child()->pid == pid)
 		return sql_child();
+	if (mail_child()->pid == pid)
+		return mail_child();
 	for (w = *pid_bucket(pid); w != NULL; w = w->pnext)
 		if (w->pid == pid)
 			return w;
@@ -1109,6 +1124,7 @@ reap(void)
 		case ROLE_LOGD:
 		case ROLE_KEYD:
 		case ROLE_ACME:
+		case ROLE_MAILOUT:
 			if (!M->stopping)
 				schedule_restart(c, what);
 			break;
@@ -1252,7 +1268,7 @@ mime_reload(void)
 /* The files the configuration names that only root reads (so not in
  * config_load(), which `locker` calls too): FILE:LINE: what is wrong. */
 static int
-check_secrets(const struct config *c, char *err, size_t errlen)
+check_secrets(struct config *c, char *err, size_t errlen)
 {
 	char	why[400];
 
@@ -1272,6 +1288,10 @@ check_secrets(const struct config *c, char *err, size_t errlen)
 	}
 	if (sql_check(c, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s", config_where("sql"), why);
+		return -1;
+	}
+	if (mail_check(c, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", config_where("mail-relay"), why);
 		return -1;
 	}
 	return 0;
@@ -1312,6 +1332,8 @@ reload(void)
 	}
 	else if (M->conf.acme_ca[0] != '\0' && M->acme.restart_at_ms == 0)
 		acme_start();
+	if (mail_child()->pid > 0)
+		child_send_config(mail_child());	/* its sizes and time-outs */
 	/* Workers pick up the new configuration by being replaced. */
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->role == ROLE_WORKER && w->pid > 0) {
@@ -1344,6 +1366,7 @@ stop_begin(void)
 	if (M->acme.pid > 0)
 		kill(M->acme.pid, SIGTERM);	/* an order in flight is simply left */
 	sql_stop(SIGTERM);	/* a statement in flight is MariaDB's to finish or undo */
+	mail_stop(SIGTERM);	/* a message in flight: its sendmail is told to try again */
 	spawner_stop();		/* workers are started no more */
 	zygote_stop();
 	if (M->control_fd != -1) {
@@ -1402,6 +1425,11 @@ stop_step(void)
 	if (sql_child()->pid > 0) {
 		if (now_ms() > M->stop_deadline_ms)
 			sql_stop(SIGKILL);
+		others++;
+	}
+	if (mail_child()->pid > 0) {
+		if (now_ms() > M->stop_deadline_ms)
+			mail_stop(SIGKILL);
 		others++;
 	}
 	if (others > 0)
@@ -1542,6 +1570,7 @@ master_loop(void)
 		control_timeouts();
 		proof_tick();
 		sql_tick();
+		mail_tick();
 		if (M->stopping && stop_step())
 			return;
 	}
@@ -1578,6 +1607,8 @@ role_main(const char *role, const char *arg)
 		return worker_main();
 	if (strcmp(role, "keyd") == 0)
 		return keyd_main();
+	if (strcmp(role, "mailout") == 0)
+		return mailout_main();
 	if (strcmp(role, "spawner") == 0)
 		return spawner_main((char *)role);	/* argv's own memory */
 	fatalx("unknown role %s", role);
@@ -1676,6 +1707,7 @@ main(int argc, char **argv)
 	acme_names_push();
 	acme_start();
 	sql_start();
+	mail_start();
 	spawner_start();
 	zygote_start();
 	for (i = 0; i < M->nfronts; i++) {

@@ -267,6 +267,16 @@ struct config {
 	uint32_t	sql_max_updates_per_hour;
 	uint32_t	sql_max_statement_time;	/* seconds */
 	uint32_t	sql_tcp_port;		/* forwarded into private netns; 0 none */
+	/* Outgoing mail (mail.h): the relay (host[0] == '\0': none). */
+	struct listen_addr mail_relay;
+	char		mail_domain[HOSTNAME_MAX + 1];	/* "": domain */
+	char		mail_user[CONF_USER_LEN];	/* the mail role's */
+	uint64_t	mail_max_size;
+	uint32_t	mail_per_hour;		/* messages a locker may send an hour; 0: any */
+	uint32_t	mail_timeout;		/* seconds, each step of SMTP */
+	/* No directive: lockerd-sendmail beside lockerd, found by the master
+	 * (mail_master.c) for the jails to bind at /usr/sbin/sendmail. */
+	char		mail_client[PATH_MAX / 4];
 };
 #define SQL_NONE		0
 #define SQL_MARIADB		1
@@ -340,6 +350,7 @@ enum limit {
 	LIMIT_OPEN_FILES, LIMIT_FILE_SIZE, LIMIT_SCRIPT_TIMEOUT, LIMIT_SCRIPT_CPU,
 	LIMIT_MAX_SCRIPTS, LIMIT_DISK, LIMIT_LOG_RATE, LIMIT_LOG_SIZE,
 	LIMIT_ACME_NAMES, LIMIT_PHP_PROCESSES, LIMIT_PHP_IDLE, LIMIT_PHP_MAX_REQUESTS,
+	LIMIT_MAIL_PER_HOUR,
 	LIMIT_N
 };
 #define LIMIT_DEFAULT	UINT64_MAX
@@ -678,6 +689,9 @@ enum ctl_verb {
 	CTL_SQL_LIST,
 	CTL_SQL_PASSWORD,
 	CTL_SQL_DUMP,
+	CTL_MAIL_STATUS,	/* outgoing mail (ctl_mail.c) */
+	CTL_MAIL_BLOCK,
+	CTL_MAIL_UNBLOCK,
 };
 
 #define CTL_F_PURGE	0x1
@@ -886,6 +900,8 @@ enum jail_kind {
 	JAIL_PROC,		/* the pid namespace's own */
 	JAIL_ABSENT,		/* not in the jail; no lockerd directory may hold it */
 	JAIL_SQL,		/* the SQL socket's directory (sql mariadb SOCKET), read-only */
+	JAIL_MAIL,		/* the sendmail socket's directory (mail-relay), read-only */
+	JAIL_SENDMAIL,		/* a file of the system's, lockerd's sendmail bound over it */
 };
 /* What a locker may do below a row (landlock.c maps each to its bits). */
 #define JA_LIST		0x01	/* list directories */
@@ -1024,6 +1040,7 @@ int	seccomp_service(int logd, char *err, size_t errlen);	/* front's or logd's al
 int	seccomp_keyd(char *err, size_t errlen);			/* keyd's */
 int	seccomp_acme(char *err, size_t errlen);			/* the ACME client's */
 int	seccomp_sqld(char *err, size_t errlen);			/* sqld's */
+int	seccomp_mailout(char *err, size_t errlen);		/* the mail role's */
 
 /* -------------------------------------------------------------- stats.c */
 /* front: count one logged request (status, locker or ""); cheap.  master_fd:

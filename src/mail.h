@@ -97,6 +97,7 @@ struct msg_mail_sent {
 	uint64_t	ticket;			/* 0: a notice */
 	int32_t		status;			/* MAIL_EX_* */
 	char		locker[LOCKER_NAME_MAX + 1];
+	char		rcpts[MAIL_SUMMARY_MAX + 1];
 	char		text[MAIL_TEXT_MAX];
 };
 
@@ -119,5 +120,12 @@ struct ctl_mail {
 	char		rcpts[MAIL_SUMMARY_MAX + 1];
 	char		text[MAIL_TEXT_MAX];
 };
+
+/* cli_mail.c: `locker mail status`'s rows (the first a totals row, at 0). */
+void	cli_print_mail(const struct ctl_mail *m, int json, int first);
+void	cli_mail_end(int json, int any);
+
+/* mailout.c */
+int	mailout_main(void);
 
 #endif

@@ -8,7 +8,8 @@
 #include "lockerd.h"
 #include "directory.h"
 
-enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD, ROLE_ACME, ROLE_SQLD };
+enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD, ROLE_ACME, ROLE_SQLD,
+	ROLE_MAILOUT };
 
 /* epoll data points at one of these: the first member says what it is. */
 enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD,
@@ -220,6 +221,16 @@ int	mail_notice(const char *locker, const char *rcpts, const char *subject,
 int	mail_notice_fd(const char *locker, const char *rcpts, const char *subject, int fd,
 	    char *err, size_t errlen);
 
+/* The role's life (mail_start: where mail-relay is set; mail_check: what
+ * it needs is there, and the jails' client found), and its messages
+ * (mail_master_msg: NULL, or why it is refused). */
+int	mail_check(struct config *c, char *err, size_t errlen);
+void	mail_start(void);
+void	mail_stop(int sig);
+void	mail_tick(void);
+struct child *mail_child(void);
+const char *mail_master_msg(enum msg_type type, const void *buf, size_t len);
+const char *mail_domain(const struct config *c);
 /* ctl_sql.c: a task of a `locker sql` verb ended; the job's memory freed. */
 void	sql_task_done(struct ctl_client *c, int code);
 void	sql_job_free(struct ctl_client *c);

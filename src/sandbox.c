@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "mail.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC	(1U << 2)
@@ -439,6 +440,7 @@ mountpoint_mode(enum jail_kind kind)
 	case JAIL_HOME:
 	case JAIL_DEV:
 	case JAIL_SQL:
+	case JAIL_MAIL:
 		return 0755;
 	case JAIL_TMP:
 		return 01777;
@@ -458,8 +460,8 @@ mountpoint_mode(enum jail_kind kind)
 static int
 row_part(enum jail_kind kind)
 {
-	return kind == JAIL_HOME || kind == JAIL_TMP || kind == JAIL_SQL ? PART_LOCKER :
-	    PART_ANY;
+	return kind == JAIL_HOME || kind == JAIL_TMP || kind == JAIL_SQL || kind == JAIL_MAIL ||
+	    kind == JAIL_SENDMAIL ? PART_LOCKER : PART_ANY;
 }
 
 /* Mount points for what is mounted after the skeleton turns read-only.
@@ -479,11 +481,13 @@ setup_mountpoints(const struct sandbox_spec *s, int parts, char *err, size_t err
 		if (j->kind == JAIL_TMP_LINK && tmp_link(j->path, err, errlen) == -1)
 			return -1;
 		/* No /run in a jail without a SQL socket to put there. */
-		if (mode == 0 || (j->kind == JAIL_SQL && s->conf->sql.socket[0] == '\0'))
+		if (mode == 0 || (j->kind == JAIL_SQL && s->conf->sql.socket[0] == '\0') ||
+		    (j->kind == JAIL_MAIL && s->conf->mail_relay.host[0] == '\0'))
 			continue;
 		jail_path(path, sizeof(path), jail_dir_path(j, s != NULL ? s->home : NULL));
 		/* The home's path may run through directories the skeleton lacks. */
-		if ((j->kind == JAIL_HOME || j->kind == JAIL_SQL ? mkdir_p(path, mode) :
+		if ((j->kind == JAIL_HOME || j->kind == JAIL_SQL || j->kind == JAIL_MAIL ?
+		    mkdir_p(path, mode) :
 		    mkdir(path, mode)) == -1)
 			return errno_fail(err, errlen, "mkdir %s", path + strlen(jroot));
 	}
@@ -601,6 +605,35 @@ setup_sql(const struct config *c, const char *path, char *err, size_t errlen)
 }
 
 /*
+ * mail-relay set: the directory of the jails' sendmail socket (mail.h),
+ * bound read-only like the SQL socket's, and lockerd's own sendmail bound
+ * over the system's (a read-only file of /usr: it must exist, which
+ * mail_check() says at start).  Without mail-relay the system's stays.
+ */
+static int
+setup_mail(const struct config *c, const struct jail_dir *j, char *err, size_t errlen)
+{
+	char	src[PATH_MAX], dst[PATH_MAX];
+
+	if (c->mail_relay.host[0] == '\0')
+		return 0;
+	jail_path(dst, sizeof(dst), j->path);
+	if (j->kind == JAIL_SENDMAIL) {
+		if (c->mail_client[0] == '\0' || access(dst, F_OK) == -1)
+			return 0;
+		if (bind_ro(c->mail_client, dst) == -1)
+			return errno_fail(err, errlen, "bind %s on %s", c->mail_client, j->path);
+		return 0;
+	}
+	snprintf(src, sizeof(src), "%s/%s", c->state, MAIL_STATE_DIR);
+	if (mount(src, dst, NULL, MS_BIND, NULL) == -1 ||
+	    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, NULL) == -1)
+		return errno_fail(err, errlen, "bind %s on %s", src, j->path);
+	return 0;
+}
+
+/*
  * What is mounted after the skeleton turns read-only, row by row of
  * jail_view[]: the locker's home at its usual path, its tmp/ as /tmp,
  * /dev, /dev/shm (on /dev's mount point, though /dev is read-only by
@@ -645,6 +678,11 @@ setup_mounts(const struct sandbox_spec *s, int home, int parts, char *err, size_
 			break;
 		case JAIL_SQL:
 			if (setup_sql(s->conf, j->path, err, errlen) == -1)
+				return -1;
+			break;
+		case JAIL_MAIL:
+		case JAIL_SENDMAIL:
+			if (setup_mail(s->conf, j, err, errlen) == -1)
 				return -1;
 			break;
 		default:
@@ -900,7 +938,7 @@ sandbox_prebuilt_ok(const struct config *c, const char *home)
 {
 	size_t i;
 
-	if (c->sql.socket[0] != '\0')
+	if (c->sql.socket[0] != '\0' || c->mail_relay.host[0] != '\0')
 		return 0;
 	for (i = 0; i < jail_view_n; i++)
 		if (jail_view[i].kind == JAIL_TMP_LINK && path_is_under(home, jail_view[i].path))

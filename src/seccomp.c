@@ -379,3 +379,22 @@ seccomp_sqld(char *err, size_t errlen)
 {
 	return load_list(service_base, sqld_extra, err, errlen);
 }
+
+/*
+ * The mail role's (mailout.c): the base, accepting on the jails' socket
+ * and reading the sealed messages it is handed (pread), and a TCP
+ * connection to the relay.  No file is opened (its root is an empty
+ * directory), no exec, fork, ptrace, mount or change of ids.
+ */
+static const char *const mailout_extra[] = {
+	"poll", "ppoll", "accept4", "pread64",
+	"socket", "connect", "shutdown", "setsockopt", "getsockopt", "getsockname",
+	"getpeername", "sendto", "recvfrom", "writev", "readv",
+	NULL
+};
+
+int
+seccomp_mailout(char *err, size_t errlen)
+{
+	return load_list(service_base, mailout_extra, err, errlen);
+}

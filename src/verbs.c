@@ -89,6 +89,15 @@ const struct verb verbs[] = {
 	  .args = "NAME [DB]",
 	  .help = "a consistent dump of NAME+DB (or every database of NAME) into "
 	  "~/.sql/dumps (admins)" },
+	{ .name = "mail status", .id = CTL_MAIL_STATUS, .who = WHO_ADMIN, .args = "NAME",
+	  .help = "NAME's outgoing mail: sent and refused, its rate, its last messages "
+	  "(admins)" },
+	{ .name = "mail block", .id = CTL_MAIL_BLOCK, .who = WHO_ROOT,
+	  .root_what = "block a locker's mail", .args = "NAME",
+	  .help = "refuse every message NAME's programs send (root)" },
+	{ .name = "mail unblock", .id = CTL_MAIL_UNBLOCK, .who = WHO_ROOT,
+	  .root_what = "unblock a locker's mail", .args = "NAME",
+	  .help = "let NAME send mail again (root)" },
 	{ .name = NULL }
 };
 

@@ -1,0 +1,82 @@
+/*
+ * ctl_mail.c: `locker mail status|block|unblock NAME` (outgoing mail,
+ * mail.h).  status, to admins: the totals, the hour's count against the
+ * locker's rate, whether it is blocked, and its last messages (when, to
+ * whom, what became of them); block and unblock, root's, audited.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "mail.h"
+#include "maillog.h"
+
+#define STATUS_ROWS	10
+
+static int
+row_send(const struct maillog_row *r, void *arg)
+{
+	struct ctl_client	*c = arg;
+	struct ctl_mail		 m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.locker, sizeof(m.locker), "%s", c->req.name);
+	m.at = r->at;
+	snprintf(m.status, sizeof(m.status), "%s", r->status);
+	snprintf(m.rcpts, sizeof(m.rcpts), "%s", r->rcpts);
+	snprintf(m.text, sizeof(m.text), "%s", r->text);
+	return reply(c, MSG_CTL_MAIL, &m, sizeof(m)) == -1;
+}
+
+static void
+mail_status(struct ctl_client *c, const struct locker_rec *lr)
+{
+	const struct config	*lc = locker_conf(lr->name, lr->uid);
+	struct ctl_mail		 m;
+	int64_t			 n;
+	int			 blocked;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.locker, sizeof(m.locker), "%s", lr->name);
+	if (maillog_totals(M->dir, lr->uid, &m.sent, &m.refused, &blocked) == -1 ||
+	    (n = maillog_count_since(M->dir, lr->uid, time(NULL) - 3600)) == -1) {
+		done(c, 1, "the directory failed");
+		return;
+	}
+	m.blocked = blocked;
+	m.last_hour = (uint32_t)n;
+	m.per_hour = lc->mail_per_hour;
+	snprintf(m.status, sizeof(m.status), "%s", M->conf.mail_relay.host[0] == '\0' ?
+	    "off" : blocked ? "blocked" : "on");
+	if (reply(c, MSG_CTL_MAIL, &m, sizeof(m)) == -1 ||
+	    maillog_foreach_last(M->dir, lr->uid, STATUS_ROWS, row_send, c) != 0) {
+		done(c, 1, "the directory failed");
+		return;
+	}
+	done(c, 0, NULL);
+}
+
+void
+do_mail(struct ctl_client *c)
+{
+	struct locker_rec	lr;
+	char			err[256];
+	int			block = c->req.verb == CTL_MAIL_BLOCK;
+
+	if (locker_get(c, &lr) == -1)
+		return;
+	if (c->req.verb == CTL_MAIL_STATUS) {
+		mail_status(c, &lr);
+		return;
+	}
+	if (maillog_block(M->dir, lr.uid, block) == -1 ||
+	    dir_audit(M->dir, block ? "mail-block" : "mail-unblock", lr.name, "", err,
+	    sizeof(err)) == -1) {
+		done(c, 1, "the directory failed");
+		return;
+	}
+	log_info("mail: locker %s %s", lr.name, block ? "blocked" : "unblocked");
+	done(c, 0, "mail from %s %s", lr.name, block ? "is blocked: its messages are refused" :
+	    "is no longer blocked");
+}
