@@ -628,7 +628,7 @@ test_migration(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 7);
+	CHECK_INT(sqlite3_column_int(st, 0), 8);
 	sqlite3_finalize(st);
 	/* 7: a user's signups are counted through the index, not by a walk
 	 * over every locker (the query is dir_signups_by()'s). */
@@ -684,7 +684,8 @@ test_migration_v2(void)
 	dir_close(d);
 	/* Back to what schema 2 was. */
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "DROP INDEX audit_by_who; DROP TABLE locker_limits; DROP INDEX audit_by_uid;"
+	CHECK(sqlite3_exec(db, "DROP TABLE mail_log; DROP TABLE mail_totals;"
+	    " DROP INDEX audit_by_who; DROP TABLE locker_limits; DROP INDEX audit_by_uid;"
 	    " DROP TABLE vhost_claims; ALTER TABLE vhosts DROP COLUMN https;"
 	    " DROP TABLE acme_names;"
 	    " ALTER TABLE audit DROP COLUMN uid; PRAGMA user_version = 2", NULL,
@@ -762,7 +763,8 @@ test_vhost_https(void)
 	CHECK_INT(cl.https, ROUTE_HTTPS_ONLY);
 	dir_close(d);
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "DROP INDEX audit_by_who; ALTER TABLE vhosts DROP COLUMN https;"
+	CHECK(sqlite3_exec(db, "DROP TABLE mail_log; DROP TABLE mail_totals;"
+	    "DROP INDEX audit_by_who; ALTER TABLE vhosts DROP COLUMN https;"
 	    "ALTER TABLE vhost_claims DROP COLUMN https; DROP TABLE acme_names;"
 	    "PRAGMA user_version = 4", NULL, NULL,
 	    NULL) == SQLITE_OK);
@@ -787,6 +789,7 @@ static void
 test_migration_v3_audit(void)
 {
 	const char *v3_rows =
+	    "DROP TABLE mail_log; DROP TABLE mail_totals;"
 	    "DROP INDEX audit_by_who; DROP INDEX audit_by_uid; ALTER TABLE audit DROP COLUMN uid;"
 	    "DROP TABLE vhost_claims; ALTER TABLE vhosts DROP COLUMN https;"
 	    "DROP TABLE acme_names;"
