@@ -16,7 +16,7 @@ import tempfile
 
 import pytest
 
-from conftest import TEST_BASE, Lockerd, get
+from conftest import TEST_BASE, Lockerd, get, wait_for
 from postfix import Postfix, available
 
 pytestmark = pytest.mark.skipif(not available(), reason="postfix or swaks is not installed")
@@ -284,6 +284,49 @@ def test_hostile_the_socket_directory_is_read_only_and_holds_only_the_socket(mo)
     with open(os.path.join(mo.build, "lockerd-sendmail"), "rb") as f:
         ours = hashlib.sha256(f.read()).hexdigest()
     assert out.splitlines()[-1].split()[0] == ours, out     # lockerd's, not the system's
+
+
+# ------------------------------------------------------------ trust
+
+def test_the_mail_role_sends_the_master_what_it_may_not(mo):
+    """msg_rules[] from the role's side: each message it may not send the
+    master kills it; it is restarted, and mail goes again through the same
+    socket."""
+    from test_trust import MSG, frame, gone, refused_types, steal
+    sample = ("MSG_CONFIG", "MSG_MAIL_GRANT", "MSG_MAIL_SUBMIT", "MSG_CTL_REQUEST",
+              "MSG_SQL_DONE")
+    for ty in [MSG[n] for n in sample if MSG[n] in refused_types("MR_MAILOUT", "MR_MASTER")] \
+            + [60000]:
+        pid = wait_for(lambda: mo.pids("mailout") and mo.pids("mailout")[0], within=20)
+        assert pid, "no mail role running"
+        s = steal(pid, 3)
+        try:
+            s.send(frame(ty))
+            assert gone(pid, within=10), f"mailout not killed for type {ty}"
+        finally:
+            s.close()
+    assert any("malformed message from mailout" in l and "killing it" in l
+               for l in mo.log().splitlines())
+    assert wait_for(lambda: mo.pids("mailout"), within=20)
+    r = sendmail(mo, "dave", "Subject: again\n\nMARK-RESTARTED\n", "again@sink.test")
+    assert r.returncode == 0, r.stderr
+    arrived(mo, "MARK-RESTARTED")
+
+
+def test_the_master_breaking_the_rules_ends_the_mail_role(mo):
+    from test_trust import MSG, frame, gone, peers, refused_types, steal
+    pid = wait_for(lambda: mo.pids("mailout") and mo.pids("mailout")[0], within=20)
+    chans = [fd for fd, p in peers(mo.proc.pid).items() if p == pid]
+    assert chans, "the master has no channel to the mail role"
+    s = steal(mo.proc.pid, chans[0])
+    try:
+        s.send(frame(MSG["MSG_MAIL_SUBMIT"]))   # a jail's message, not the master's
+    finally:
+        s.close()
+    assert gone(pid, within=10)
+    assert any("mailout: malformed message from master" in l and "exiting" in l
+               for l in mo.log().splitlines())
+    assert wait_for(lambda: mo.pids("mailout"), within=20)
 
 
 def test_counts_survive_a_restart(mo):
