@@ -684,6 +684,7 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_MAIL_STATUS] = do_mail,
 	[CTL_MAIL_BLOCK] = do_mail,
 	[CTL_MAIL_UNBLOCK] = do_mail,
+	[CTL_MAIL_TEST] = do_mail,
 };
 
 /* Every row of the table has its handler: a verb added to verbs.c alone

@@ -9,9 +9,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "quota.h"
+#include "maillog.h"
 
 /* ------------------------------------------------------------ limits */
 
@@ -51,6 +53,8 @@ limit_use(const struct locker_rec *lr, const char *key, const struct config *lc)
 	}
 	if (strcmp(key, "log-size") == 0)
 		return errlog_bytes(lr->name);
+	if (strcmp(key, "mail-per-hour") == 0)	/* messages of the last hour (maillog.c) */
+		return maillog_count_since(M->dir, lr->uid, (int64_t)time(NULL) - 3600);
 	cgroup_usage(lr->name, lr->uid, &mem, &procs, &cpu);
 	if (strcmp(key, "memory-limit") == 0)
 		return mem;

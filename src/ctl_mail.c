@@ -1,6 +1,6 @@
 /*
- * ctl_mail.c: `locker mail status|block|unblock NAME` (outgoing mail,
- * mail.h).  status, to admins: the totals, the hour's count against the
+ * ctl_mail.c: `locker mail status|block|unblock NAME` and `locker mail test
+ * NAME ADDRESS` (outgoing mail, mail.h).  status, to admins: the totals, the hour's count against the
  * locker's rate, whether it is blocked, and its last messages (when, to
  * whom, what became of them); block and unblock, root's, audited.
  */
@@ -57,6 +57,28 @@ mail_status(struct ctl_client *c, const struct locker_rec *lr)
 	done(c, 0, NULL);
 }
 
+/* `mail test`: a notice through mail_notice(), the road lockerd's own take. */
+static void
+mail_test(struct ctl_client *c, const struct locker_rec *lr)
+{
+	static const char body[] = "This is a test message of lockerd's outgoing mail, sent "
+	    "by root with `locker mail test`.\n";
+	const char	*addr = c->req.argv;
+	char		 err[256];
+
+	if (c->req.argc != 1 || memchr(addr, '\0', sizeof(c->req.argv)) == NULL) {
+		done(c, 64, "usage: locker mail test NAME ADDRESS");
+		return;
+	}
+	if (mail_notice(lr->name, addr, "lockerd: a test message", body, sizeof(body) - 1,
+	    err, sizeof(err)) == -1) {
+		done(c, 69, "%s", err);
+		return;
+	}
+	done(c, 0, "handed to the mail role; its relay's answer: locker mail status %s",
+	    lr->name);
+}
+
 void
 do_mail(struct ctl_client *c)
 {
@@ -68,6 +90,10 @@ do_mail(struct ctl_client *c)
 		return;
 	if (c->req.verb == CTL_MAIL_STATUS) {
 		mail_status(c, &lr);
+		return;
+	}
+	if (c->req.verb == CTL_MAIL_TEST) {
+		mail_test(c, &lr);
 		return;
 	}
 	if (maillog_block(M->dir, lr.uid, block) == -1 ||

@@ -692,6 +692,7 @@ enum ctl_verb {
 	CTL_MAIL_STATUS,	/* outgoing mail (ctl_mail.c) */
 	CTL_MAIL_BLOCK,
 	CTL_MAIL_UNBLOCK,
+	CTL_MAIL_TEST,		/* argv: ADDRESS */
 };
 
 #define CTL_F_PURGE	0x1

@@ -258,32 +258,53 @@ granted(const struct msg_mail_grant *g0)
 	}
 }
 
+/* The notice's recipients, comma-separated, into rc[] (pointing into
+ * list, which is cut) and a To field folded a recipient a line (a line
+ * of the header stays under RFC 5322's 998). */
+static size_t
+notice_rcpts(char *list, char **rc, char *to, size_t tosz)
+{
+	char	*p, *save;
+	size_t	 n = 0, k;
+
+	k = (size_t)snprintf(to, tosz, "To:");
+	for (p = strtok_r(list, ", ", &save); p != NULL && n < MAIL_RCPTS_MAX;
+	    p = strtok_r(NULL, ", ", &save)) {
+		if (k < tosz)
+			k += (size_t)snprintf(to + k, tosz - k, "%s %s", n ? ",\n" : "", p);
+		rc[n++] = p;
+	}
+	if (k < tosz)
+		snprintf(to + k, tosz - k, "\n");
+	return n;
+}
+
 /* A notice of lockerd's: its header made here, then as a locker's. */
 static void
 notice(const struct msg_mail_notice *n0, int fd)
 {
-	struct msg_mail_notice	 n = *n0;
-	static struct mail_out	 o;
-	struct msg_mail_sent	 s;
-	char			*body = NULL, *msg = NULL, *rc[MAIL_RCPTS_MAX], *p, *save;
-	size_t			 blen = 0, nrc = 0, hlen;
-	struct mail_in		 in = { 0 };
+	static struct msg_mail_notice	 n;
+	static char			 to[sizeof(n.rcpts) * 2];
+	static struct mail_out		 o;
+	struct msg_mail_sent		 s;
+	char				*body = NULL, *msg = NULL, *rc[MAIL_RCPTS_MAX];
+	size_t				 blen = 0, nrc, hlen, room;
+	struct mail_in			 in;
 
+	n = *n0;
 	n.locker[sizeof(n.locker) - 1] = n.domain[sizeof(n.domain) - 1] = '\0';
 	n.subject[sizeof(n.subject) - 1] = n.rcpts[sizeof(n.rcpts) - 1] = '\0';
 	memset(&s, 0, sizeof(s));
 	memcpy(s.locker, n.locker, sizeof(s.locker));
 	snprintf(s.rcpts, sizeof(s.rcpts), "%s", n.rcpts);
-	for (p = strtok_r(n.rcpts, ", ", &save); p != NULL && nrc < MAIL_RCPTS_MAX;
-	    p = strtok_r(NULL, ", ", &save))
-		rc[nrc++] = p;
+	nrc = notice_rcpts(n.rcpts, rc, to, sizeof(to));
+	room = sizeof(to) + sizeof(n) + 256;
 	s.status = MAIL_EX_SOFTWARE;
 	snprintf(s.text, sizeof(s.text), "the notice could not be read");
 	if (read_sealed(fd, R.conf.mail_max_size, &body, &blen, s.text, sizeof(s.text)) == 0 &&
-	    (msg = malloc(blen + sizeof(n) + 256)) != NULL) {
-		hlen = (size_t)snprintf(msg, sizeof(n) + 256, "From: lockerd <%s@%s>\n"
-		    "Subject: %s\nAuto-Submitted: auto-generated\n\n", n.locker, n.domain,
-		    n.subject);
+	    (msg = malloc(blen + room)) != NULL) {
+		hlen = (size_t)snprintf(msg, room, "From: lockerd <%s@%s>\n%sSubject: %s\n"
+		    "Auto-Submitted: auto-generated\n\n", n.locker, n.domain, to, n.subject);
 		memcpy(msg + hlen, body, blen);
 		in = (struct mail_in){ .msg = msg, .len = hlen + blen,
 		    .rcpts = (const char *const *)rc, .nrcpts = nrc, .locker = n.locker,

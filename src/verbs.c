@@ -98,6 +98,10 @@ const struct verb verbs[] = {
 	{ .name = "mail unblock", .id = CTL_MAIL_UNBLOCK, .who = WHO_ROOT,
 	  .root_what = "unblock a locker's mail", .args = "NAME",
 	  .help = "let NAME send mail again (root)" },
+	{ .name = "mail test", .id = CTL_MAIL_TEST, .who = WHO_ROOT,
+	  .root_what = "send lockerd's test notice", .args = "NAME ADDRESS",
+	  .help = "lockerd's own test notice from NAME to ADDRESS, as crontab errors go "
+	  "(root; the relay's answer: mail status)" },
 	{ .name = NULL }
 };
 

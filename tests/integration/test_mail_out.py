@@ -158,6 +158,8 @@ def test_the_rate_limit_refuses_past_it_and_php_mail_says_false(mo):
     assert (st, body) == (200, b"refused")
     s = status(mo, "carol")
     assert (s["sent"], s["refused"], s["last_hour"], s["per_hour"]) == (2, 2, 2, 2)
+    lim = {x["key"]: x for x in mo.info("carol")["limits"]}["mail-per-hour"]
+    assert (lim["value"], lim["default"], lim["use"]) == (2, False, 2)
     arrived(mo, "MARK-RATE-1")
     assert not any("MARK-RATE-2" in m.get_content() or "MARK-RATE-PHP" in m.get_content()
                    for m in mo.postfix.messages())
@@ -178,6 +180,28 @@ def test_block_and_unblock(mo):
     arrived(mo, "MARK-UNBLOCKED")
     assert not any("MARK-BLOCKED" in m.get_content() for m in mo.postfix.messages())
     r = mo.locker("mail", "block", "nosuch", check=False)
+    assert r.returncode != 0
+
+
+def test_lockerds_own_notice_goes_the_same_road(mo):
+    """mail_notice() (what cron's errors take), through `locker mail test`:
+    from the locker's address, named, outside its rate and its block."""
+    mo.locker("mail", "block", "carol")         # over its rate too, by now
+    r = mo.locker("mail", "test", "carol", "n1@sink.test, n2@sink.test", check=False)
+    assert r.returncode == 0, r.stderr
+    for w in ("n1@sink.test", "n2@sink.test"):
+        m = mo.postfix.wait_message(lambda m, w=w: m["X-Original-To"] == w)
+        assert m["Subject"] == "lockerd: a test message"
+        assert m.get_all("X-Lockerd-Locker") == ["carol"]
+        assert m["Auto-Submitted"] == "auto-generated"
+        assert m["Return-Path"] == "<carol@test.example>"
+        assert "n1@sink.test" in m["To"] and "n2@sink.test" in m["To"]
+    mo.locker("mail", "unblock", "carol")
+    assert wait_for(lambda: any(x["status"] == "notice" for x in status(mo, "carol")["messages"]),
+                    within=30)
+    r = mo.locker("mail", "test", "carol", "not-an-address", check=False)
+    assert r.returncode == 69 and "bad recipient" in r.stderr, (r.returncode, r.stderr)
+    r = mo.locker("mail", "test", "carol", check=False)
     assert r.returncode != 0
 
 
