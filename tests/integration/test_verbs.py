@@ -23,7 +23,7 @@ HOST = "vsite-verbs.example.org"
 # What each argument of a usage line stands for here.
 VALUES = {"NAME": LOCKER, "HOST": HOST, "USER": "lkvother", "COMMAND": "true",
           "SIZE|none|default": "default", "KEY": "memory-limit",
-          "VALUE|none|default": "default", "DB": "db1"}
+          "VALUE|none|default": "default", "DB": "db1", "ADDRESS": "x@example.org"}
 
 
 def table(build_dir):
