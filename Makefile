@@ -45,7 +45,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       htwalk.c htexpr.c htcore.c access.c access_host.c access_dns.c authbasic.c autoindex.c htdocs.c \
 	       phpini.c phprun.c \
 	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c zygote.c \
-	       sqlname.c sql_master.c ctl_sql.c sqlhome.c \
+	       sqlname.c sql_master.c sql_limit.c ctl_sql.c sqlhome.c \
 	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \
@@ -86,9 +86,11 @@ $(B)/liblockerd-zygote.so: $(ZYGOTE_OBJS)
 
 # sqld, the SQL role, is its own program: it alone links MariaDB's client
 # library (the master and every other role do not).
-SQLD_OBJS = $(B)/sqld.o $(B)/sqlname.o $(B)/sqlacct.o $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o \
+SQLD_OBJS = $(B)/sqld.o $(B)/sqlsize.o $(B)/sqlname.o $(B)/sqlacct.o $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o \
 	    $(B)/proc.o $(B)/coldstart.o $(B)/seccomp.o
 $(B)/sqld.o: src/sqld.c src/*.h | $(B)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmariadb) -c -o $@ $<
+$(B)/sqlsize.o: src/sqlsize.c src/*.h | $(B)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmariadb) -c -o $@ $<
 $(B)/lockerd-sqld: $(SQLD_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmariadb libseccomp)

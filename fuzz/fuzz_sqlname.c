@@ -9,7 +9,9 @@
  * '+'); a full name sql_db_name() makes is at most 64 bytes, has exactly
  * one '+', and sql_db_split() gives back its two parts; a LIKE escape of it
  * has no '_' or '%' that is not escaped.  The whole input is also read as
- * a credentials file, within its own bounds.
+ * a credentials file, within its own bounds; and the first part as a
+ * tablespace, a schema and a grant row whose locker sqld's measures look
+ * for (sqlsize.c): what comes out is a valid locker name, or nothing.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -85,6 +87,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (sql_like_escape(copy, esc, sizeof(esc)) == 0)
 		escaped_ok(esc);
+	/* The names sqld's measures read back: only a locker's name comes out. */
+	if (sql_space_locker(copy, l, sizeof(l)) == 0 || sql_schema_locker(copy, l,
+	    sizeof(l)) == 0 || sql_grant_locker(copy, l, sizeof(l)) == 0) {
+		only_word_chars(l);
+		if (!sql_word_ok(l, LOCKER_NAME_MAX))
+			abort();
+	}
 	free(copy);
 	return 0;
 }

@@ -290,6 +290,9 @@ static const struct directive directives[] = {
 	  "0", 0, "writing statements a locker's account may run an hour; 0: any" },
 	{ "sql-max-statement-time", T_DURATION, F(sql_max_statement_time), 0, 86400, "60s",
 	  0, "longest a locker's statement may run before MariaDB stops it; 0: no limit" },
+	{ "sql-size-interval", T_DURATION, F(sql_size_interval), 1, 3600, "30s", 0,
+	  "how often sqld measures each locker's databases, which count against its "
+	  "disk-limit (writes withdrawn at it: the lag is one interval)" },
 	{ "sql-tcp-port", T_UINT, F(sql_tcp_port), 0, 65535, "3306", 0,
 	  "MariaDB's port on the host's loopback, which lockers with locker-network "
 	  "private reach at 127.0.0.1 (the only host port besides lockerd's own); 0: none" },

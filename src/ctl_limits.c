@@ -65,6 +65,25 @@ limit_use(const struct locker_rec *lr, const char *key, const struct config *lc)
 	return -1;
 }
 
+/* disk-limit's use is files + databases: each shown apart (sql_limit.c). */
+static void
+disk_parts(const struct locker_rec *lr, struct ctl_limit *l)
+{
+	uint64_t	db;
+	int		cut;
+
+	l->files = l->use;
+	l->databases = -1;
+	if (sql_limit_of(lr->name, &db, &cut) == -1)
+		return;
+	l->databases = (int64_t)db;
+	l->sql_cut = (uint32_t)cut;
+	if (l->use >= 0)
+		l->use += (int64_t)db;
+	else
+		l->use = (int64_t)db;
+}
+
 /* `locker info`, to root and admins: each limit, whose it is, and its use. */
 void
 send_limits(struct ctl_client *c, const struct locker_rec *lr)
@@ -80,6 +99,8 @@ send_limits(struct ctl_client *c, const struct locker_rec *lr)
 		l.value = config_limit_get(lc, (enum limit)i);
 		l.is_override = own[i] != LIMIT_DEFAULT;
 		l.use = limit_use(lr, l.key, lc);
+		if (i == LIMIT_DISK)
+			disk_parts(lr, &l);
 		reply(c, MSG_CTL_LIMIT, &l, sizeof(l));
 	}
 }

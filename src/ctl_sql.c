@@ -138,6 +138,16 @@ start_dump(struct ctl_client *c)
 	start_task(c, sql_dump_start(&j->lr, j->full, j->file, sizeof(j->file)));
 }
 
+/* Whether the locker's database writes are withdrawn (sql_limit.c). */
+static uint32_t
+over_limit(const char *locker)
+{
+	uint64_t	bytes;
+	int		cut;
+
+	return sql_limit_of(locker, &bytes, &cut) == 0 && cut;
+}
+
 /* A row of a list: to the client if it may see that locker's databases. */
 void
 sql_row(struct ctl_client *c, const struct msg_sql_row *r)
@@ -159,6 +169,7 @@ sql_row(struct ctl_client *c, const struct msg_sql_row *r)
 	snprintf(s.db, sizeof(s.db), "%s", r->db);
 	s.bytes = r->bytes;
 	s.tables = r->tables;
+	s.over = over_limit(locker);
 	j->rows++;
 	reply(c, MSG_CTL_SQL, &s, sizeof(s));
 }

@@ -300,6 +300,26 @@ limit_unit(const char *key)
 	return k < 0 ? 0 : config_limit_unit((enum limit)k);
 }
 
+/* disk-limit's use, as files and databases (", 1.2 MiB files + 3.4 MiB ..."). */
+static const char *
+disk_parts(const struct ctl_limit *l)
+{
+	static char	out[160];
+	char		f[32], d[32];
+
+	out[0] = '\0';
+	if (strcmp(l->key, "disk-limit") != 0 || l->databases < 0)
+		return out;
+	if (l->files >= 0)
+		human(f, sizeof(f), (uint64_t)l->files);
+	else
+		snprintf(f, sizeof(f), "?");
+	human(d, sizeof(d), (uint64_t)l->databases);
+	snprintf(out, sizeof(out), ": %s files + %s databases%s", f, d,
+	    l->sql_cut ? "; over: its database writes are withdrawn" : "");
+	return out;
+}
+
 static void
 print_limit(struct out *o, const struct ctl_limit *l)
 {
@@ -309,9 +329,14 @@ print_limit(struct out *o, const struct ctl_limit *l)
 		printf(o->nlimits ? "," : "],\"limits\":[");
 		printf("{\"key\":");
 		json_str(l->key);
-		printf(",\"value\":%llu,\"default\":%s,\"use\":%lld}",
+		printf(",\"value\":%llu,\"default\":%s,\"use\":%lld",
 		    (unsigned long long)l->value, l->is_override ? "false" : "true",
 		    (long long)l->use);
+		if (strcmp(l->key, "disk-limit") == 0)
+			printf(",\"files\":%lld,\"databases\":%lld,\"over\":%s",
+			    (long long)l->files, (long long)l->databases,
+			    l->sql_cut ? "true" : "false");
+		printf("}");
 		o->nlimits++;
 		return;
 	}
@@ -336,8 +361,8 @@ print_limit(struct out *o, const struct ctl_limit *l)
 		snprintf(use + strlen(use), sizeof(use) - strlen(use), " used");
 	} else if (l->use >= 0)
 		snprintf(use, sizeof(use), ", %lld used", (long long)l->use);
-	printf("limit:   %-17s %s (%s%s)\n", l->key, value,
-	    l->is_override ? "its own" : "default", use);
+	printf("limit:   %-17s %s (%s%s%s)\n", l->key, value,
+	    l->is_override ? "its own" : "default", use, disk_parts(l));
 	o->nlimits++;
 }
 
@@ -419,12 +444,13 @@ print_sql(struct out *o, const struct ctl_sql *s)
 		json_str(s->locker);
 		printf(", \"database\": ");
 		json_str(s->db);
-		printf(", \"bytes\": %llu, \"tables\": %u}", (unsigned long long)s->bytes,
-		    s->tables);
+		printf(", \"bytes\": %llu, \"tables\": %u, \"over\": %s}",
+		    (unsigned long long)s->bytes, s->tables, s->over ? "true" : "false");
 	} else {
 		if (o->n == 0)
 			printf("%-48s %14s %7s\n", "DATABASE", "BYTES", "TABLES");
-		printf("%-48s %14llu %7u\n", s->db, (unsigned long long)s->bytes, s->tables);
+		printf("%-48s %14llu %7u%s\n", s->db, (unsigned long long)s->bytes, s->tables,
+		    s->over ? "  over its disk limit: writes withdrawn" : "");
 	}
 	o->n++;
 }

@@ -1050,6 +1050,12 @@ child_read(struct child *c)
 				return;
 			}
 			break;
+		case MSG_SQL_SIZE:
+			if ((why = sql_limit_msg(&m, (size_t)n)) != NULL) {
+				child_breach(c, type, why);
+				return;
+			}
+			break;
 		default:
 			break;	/* msg_rules[] let no other through */
 		}
@@ -1334,6 +1340,9 @@ reload(void)
 		acme_start();
 	if (mail_child()->pid > 0)
 		child_send_config(mail_child());	/* its sizes and time-outs */
+	/* sqld applies new sql-max-* to every account (sqlsize.c) */
+	if (sql_child()->pid > 0)
+		child_send_config(sql_child());
 	/* Workers pick up the new configuration by being replaced. */
 	for (w = M->workers; w != NULL; w = w->next)
 		if (w->role == ROLE_WORKER && w->pid > 0) {

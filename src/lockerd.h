@@ -277,6 +277,7 @@ struct config {
 	/* No directive: lockerd-sendmail beside lockerd, found by the master
 	 * (mail_master.c) for the jails to bind at /usr/sbin/sendmail. */
 	char		mail_client[PATH_MAX / 4];
+	uint32_t	sql_size_interval;	/* seconds between sqld's measures (sqlsize.c) */
 };
 #define SQL_NONE		0
 #define SQL_MARIADB		1
@@ -805,6 +806,11 @@ struct ctl_limit {
 	uint8_t		pad[6];
 	uint64_t	value;			/* bytes, seconds or a count; 0: none */
 	int64_t		use;			/* -1: not measured; cpu-shares: CPU ms */
+	/* disk-limit only: use = files + databases (sql_limit.c) */
+	int64_t		files;			/* -1: not measured */
+	int64_t		databases;		/* -1: no SQL service, or not measured yet */
+	uint32_t	sql_cut;		/* its database writes are withdrawn */
+	uint32_t	pad2;
 };
 
 struct ctl_log {

@@ -231,6 +231,12 @@ void	mail_tick(void);
 struct child *mail_child(void);
 const char *mail_master_msg(enum msg_type type, const void *buf, size_t len);
 const char *mail_domain(const struct config *c);
+/* sql_limit.c: a locker's databases against its disk limit.  sql_limit_msg:
+ * sqld's MSG_SQL_SIZE (NULL, or why it breaks the rules).  sql_limit_of:
+ * its bytes as of the last round and whether its writes are withdrawn; 0,
+ * or -1 if nothing is measured (no SQL service, no round yet). */
+const char *sql_limit_msg(const void *buf, size_t len);
+int	sql_limit_of(const char *locker, uint64_t *bytes, int *cut);
 /* ctl_sql.c: a task of a `locker sql` verb ended; the job's memory freed. */
 void	sql_task_done(struct ctl_client *c, int code);
 void	sql_job_free(struct ctl_client *c);

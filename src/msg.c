@@ -184,6 +184,10 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_MAIL_SENT,	MR_MAILOUT, MR_MASTER, NEVER, EXACT(struct msg_mail_sent)),
 	ROW(MSG_MAIL_NOTICE,	MR_MASTER, MR_MAILOUT, MUST, EXACT(struct msg_mail_notice)),
 	ROW(MSG_CTL_MAIL,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_mail)),
+	/* sqld -> master: each locker's database bytes, every sql-size-interval;
+	 * master -> sqld: a locker at its disk limit, or back below it */
+	ROW(MSG_SQL_SIZE,	MR_SQLD, MR_MASTER, NEVER, EXACT(struct msg_sql_size)),
+	ROW(MSG_SQL_CUT,	MR_MASTER, MR_SQLD, NEVER, EXACT(struct msg_sql_cut)),
 };
 
 const char *

@@ -123,6 +123,8 @@ enum msg_type {
 	MSG_MAIL_SENT,		/* struct msg_mail_sent */
 	MSG_MAIL_NOTICE,	/* struct msg_mail_notice, fd = the body */
 	MSG_CTL_MAIL,		/* struct ctl_mail */
+	MSG_SQL_SIZE,		/* struct msg_sql_size: a locker's database bytes, or a round's end */
+	MSG_SQL_CUT,		/* struct msg_sql_cut: withdraw or give back a locker's writes */
 	MSG_MAX
 };
 

@@ -54,6 +54,17 @@ int	sql_like_escape(const char *s, char *out, size_t outsz);
  */
 int	sql_creds_parse(const char *text, size_t len, char *user, size_t usz, char *password,
 	    size_t psz, char *err, size_t errlen);
+/*
+ * Whose is it (sqld's measures, sqlsize.c)?  0 with the locker's name in
+ * out (a valid one), or -1 if it is no locker's.  space: an InnoDB
+ * tablespace, `LOCKER@002b...` in MariaDB's file name encoding
+ * (`a@002db@002bx/t` is a-b+x's t).  schema: `LOCKER+...`.  user_db: a
+ * grant row as "USER DB", a locker's only if DB is USER's own pattern
+ * (`USER+%`, '_' escaped).
+ */
+int	sql_space_locker(const char *space, char *out, size_t outsz);
+int	sql_schema_locker(const char *schema, char *out, size_t outsz);
+int	sql_grant_locker(const char *user_db, char *out, size_t outsz);
 /* A random password of SQL_PASSWORD_LEN letters and digits: 0, or -1. */
 int	sql_password_new(char *out, size_t outsz);
 
@@ -119,6 +130,31 @@ struct msg_sql_done {
 	char		message[256];
 };
 
+/*
+ * The limit (sqlsize.c in sqld, sql_limit.c in the master): every
+ * sql-size-interval sqld measures each locker's databases and reports one
+ * struct msg_sql_size per locker (sorted by name), then one with
+ * SQL_SIZE_END and no locker: a round the master sees ended is whole.
+ * The master answers a locker at or over its disk limit with a
+ * struct msg_sql_cut (cut 1: writes withdrawn and its connections ended),
+ * and one back below it with cut 0 (writes granted again).
+ */
+#define SQL_SIZE_ACCOUNT	0x1	/* the locker has a database account */
+#define SQL_SIZE_CUT		0x2	/* ... whose writes are withdrawn now */
+#define SQL_SIZE_END		0x4	/* the round's end: no locker */
+
+struct msg_sql_size {
+	uint32_t	round;
+	uint32_t	flags;			/* SQL_SIZE_* */
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint64_t	bytes;			/* its databases' files, allocated */
+};
+
+struct msg_sql_cut {
+	char		locker[LOCKER_NAME_MAX + 1];
+	uint32_t	cut;			/* 1: withdraw writes; 0: give them back */
+};
+
 /* One database in `locker sql list`, or the file a verb wrote. */
 struct ctl_sql {
 	char		locker[LOCKER_NAME_MAX + 1];
@@ -126,6 +162,7 @@ struct ctl_sql {
 	uint64_t	bytes;
 	uint32_t	tables;
 	char		file[512];		/* a dump or my.cnf, "" for none */
+	uint32_t	over;			/* its locker is at its disk limit: writes cut */
 };
 
 /* sqld.c */

@@ -40,6 +40,7 @@
 
 #include "lockerd.h"
 #include "sql.h"
+#include "sqld_int.h"
 
 #define IDENT_MAX	(4 * SQL_DB_MAX)	/* a name: 64 characters of up to 4 bytes */
 
@@ -708,6 +709,63 @@ request(const struct msg_sql_req *q)
 	    S.db != NULL ? mysql_error(S.db) : "no connection");
 }
 
+/* ------------------------------------------------------------ lent to sqlsize.c */
+
+const struct config *
+sqld_conf(void)
+{
+	return &S.conf;
+}
+
+int
+sqld_connect(char *err, size_t errlen)
+{
+	return db_connect(err, errlen);
+}
+
+void
+sqld_lost(unsigned e)
+{
+	if (lost(e))
+		disconnect();
+}
+
+unsigned
+sqld_run(const char *stmt)
+{
+	return run(stmt);
+}
+
+const char *
+sqld_error(void)
+{
+	return S.db != NULL ? mysql_error(S.db) : "no connection";
+}
+
+long
+sqld_select(const char *stmt, const char *const *params, int nparams,
+    void (*row)(const char *, uint64_t, uint64_t, void *), void *arg, unsigned *e)
+{
+	return select_rows(stmt, params, nparams, row, arg, e);
+}
+
+void
+sqld_limits_clause(const struct sql_limits *l, char *out, size_t outsz)
+{
+	limits_clause(l, out, outsz);
+}
+
+void
+sqld_conf_limits(const struct config *c, struct sql_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->max_user_connections = c->sql_max_user_connections;
+	l->max_connections_per_hour = c->sql_max_connections_per_hour;
+	l->max_queries_per_hour = c->sql_max_queries_per_hour;
+	l->max_updates_per_hour = c->sql_max_updates_per_hour;
+	l->max_statement_time = c->sql_max_statement_time;
+}
+
 /* ------------------------------------------------------------ start */
 
 static void
@@ -758,19 +816,41 @@ undumpable(void)
 		fatal("sqld: no core dumps");
 }
 
+/* The master's next message within ms: 1, 0 (none came), or -1 (poll failed). */
+static int
+master_wait(uint64_t ms)
+{
+	struct pollfd	p = { .fd = CHILD_CHAN_FD, .events = POLLIN };
+	int		n;
+
+	n = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
+	if (n == -1 && errno == EINTR)
+		return 0;
+	return n;
+}
+
 static void
 sqld_loop(void)
 {
 	static union {
 		struct msg_sql_req	q;
+		struct msg_sql_cut	k;
 		struct config		c;
 	} m;
+	static struct config old;
 	enum msg_type	 type;
 	const char	*why;
 	ssize_t		 n;
-	int		 fd;
+	int		 fd, w;
 
 	for (;;) {
+		/* The measures (sqlsize.c) between requests, on their timer. */
+		if ((w = master_wait(sqlsize_due_in())) == 0) {
+			sqlsize_round();
+			continue;
+		}
+		if (w == -1)
+			break;
 		n = msg_recv_checked(CHILD_CHAN_FD, MR_SQLD, MR_MASTER, &type, &m, sizeof(m), &fd,
 		    &why);
 		if (n == -1 && errno == EINTR)
@@ -785,7 +865,15 @@ sqld_loop(void)
 			close(fd);
 		if (type == MSG_SQL_REQUEST)
 			request(&m.q);
-		/* MSG_CONFIG: sqld's values change only at restart */
+		else if (type == MSG_SQL_CUT)
+			sqlsize_cut(&m.k);
+		else if (type == MSG_CONFIG) {
+			/* A reload: the master kept what changes only at restart
+			 * (sql, sql-user), so the rest may change here. */
+			old = S.conf;
+			S.conf = m.c;
+			sqlsize_config(&old, &S.conf);
+		}
 	}
 	disconnect();
 }

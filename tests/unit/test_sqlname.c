@@ -102,9 +102,51 @@ test_creds(void)
 	CHECK(strstr(err, "line 2") != NULL);
 }
 
+/* Whose is a name sqld's measures read back from MariaDB (sqlsize.c)? */
+static void
+test_owners(void)
+{
+	char	l[LOCKER_NAME_MAX + 1], tiny[4];
+
+	/* InnoDB tablespaces, in MariaDB's file name encoding (as measured) */
+	CHECK_INT(sql_space_locker("a@002db@002bx/t", l, sizeof(l)), 0);
+	CHECK_STR(l, "a-b");
+	CHECK_INT(sql_space_locker("a@002db@002b@1o@0020y/q@002dr", l, sizeof(l)), 0);
+	CHECK_STR(l, "a-b");
+	CHECK_INT(sql_space_locker("alice_2@002bwiki/t#P#p0", l, sizeof(l)), 0);
+	CHECK_STR(l, "alice_2");
+	CHECK_INT(sql_space_locker("mysql/innodb_table_stats", l, sizeof(l)), -1);
+	CHECK_INT(sql_space_locker("innodb_system", l, sizeof(l)), -1);
+	CHECK_INT(sql_space_locker("@002bx/t", l, sizeof(l)), -1);		/* no locker */
+	CHECK_INT(sql_space_locker("a@0040b@002bx/t", l, sizeof(l)), -1);	/* '@' */
+	CHECK_INT(sql_space_locker("a@002", l, sizeof(l)), -1);
+	CHECK_INT(sql_space_locker("x/a@002bb", l, sizeof(l)), -1);		/* a table's '+' */
+	CHECK_INT(sql_space_locker("abcd@002bx/t", tiny, sizeof(tiny)), -1);
+	CHECK_INT(sql_space_locker("abc@002bx/t", tiny, sizeof(tiny)), 0);
+	/* schemas of the other engines' tables */
+	CHECK_INT(sql_schema_locker("bob+blog", l, sizeof(l)), 0);
+	CHECK_STR(l, "bob");
+	CHECK_INT(sql_schema_locker("bob+a+b", l, sizeof(l)), 0);
+	CHECK_STR(l, "bob");
+	CHECK_INT(sql_schema_locker("b o+x", l, sizeof(l)), -1);
+	CHECK_INT(sql_schema_locker("+x", l, sizeof(l)), -1);
+	CHECK_INT(sql_schema_locker("mysql", l, sizeof(l)), -1);
+	/* grant rows: only USER's own pattern, '_' escaped */
+	CHECK_INT(sql_grant_locker("alice alice+%", l, sizeof(l)), 0);
+	CHECK_STR(l, "alice");
+	CHECK_INT(sql_grant_locker("a_b a\\_b+%", l, sizeof(l)), 0);
+	CHECK_STR(l, "a_b");
+	CHECK_INT(sql_grant_locker("a_b a_b+%", l, sizeof(l)), -1);	/* unescaped */
+	CHECK_INT(sql_grant_locker("alice bob+%", l, sizeof(l)), -1);
+	CHECK_INT(sql_grant_locker("alice alice+x", l, sizeof(l)), -1);
+	CHECK_INT(sql_grant_locker("alice", l, sizeof(l)), -1);
+	CHECK_INT(sql_grant_locker("al'ce al'ce+%", l, sizeof(l)), -1);
+}
+
 int
 main(void)
 {
+	test_owners();
 	test_words();
 	test_db_names();
 	test_escape();
