@@ -19,19 +19,20 @@ set -eu
 # WordPress, deployed into a locker from their packages); issue 14's SQL
 # service: libmariadb-dev (the client library sqld alone links),
 # mariadb-server (the tests' real mariadbd on a private socket),
-# mariadb-client (mariadb-dump, run as a locker for its dumps) and
-# php8.2-mysql (mysqli and PDO in lockers' pages) and php-sqlite3 (PDO
-# SQLite, the embedded default every locker has without signing up, and
-# MediaWiki's database in test_apps_htaccess); issue 15's mail: postfix
-# (the tests' real MTA, tests/integration/postfix.py, on its own
-# configuration directory; installed with "No configuration", so no system
-# instance is set up or started), swaks (the tests' SMTP client) and
+# mariadb-client (mariadb-dump, run as a locker for its dumps),
+# php8.2-mysql (mysqli and PDO in lockers' pages), python3-pymysql
+# (test_sql_limit.py's connections that stay open across a cut) and
+# php-sqlite3 (PDO SQLite, the embedded default every locker has without
+# signing up, and MediaWiki's database in test_apps_htaccess); issue 15's
+# mail: postfix (the tests' real MTA, tests/integration/postfix.py, on its
+# own configuration directory; installed with "No configuration", so no
+# system instance is set up or started), swaks (the tests' SMTP client) and
 # procmail (what runs a locker's mail_scripts/procmailrc).
 PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev libcrypt-dev media-types
       apache2-utils curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
       btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
       apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress
-      libmariadb-dev mariadb-server mariadb-client php8.2-mysql php-sqlite3
+      libmariadb-dev mariadb-server mariadb-client php8.2-mysql php-sqlite3 python3-pymysql
       postfix swaks procmail"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py)

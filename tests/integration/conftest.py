@@ -390,14 +390,14 @@ def refused(r, what):
     assert what in r.stderr, r.stderr
 
 
-def image_lockerd(request, build_dir, extra="", **kw):
-    """A started lockerd whose lockers have a 24 MiB disk limit of their own
-    (disk-quota image), stopped and its images unmounted after the test;
-    skips where there are no loop devices."""
+def image_lockerd(request, build_dir, extra="", limit="24m", **kw):
+    """A started lockerd whose lockers have a 24 MiB (limit) disk limit of
+    their own (disk-quota image), stopped and its images unmounted after the
+    test; skips where there are no loop devices."""
     if not os.path.exists("/dev/loop-control"):
         pytest.skip("no loop devices here (/dev/loop-control)")
     d = Lockerd(build_dir,
-                extra="disk-quota image\ndisk-limit 24m\n" + extra, **kw)
+                extra=f"disk-quota image\ndisk-limit {limit}\n" + extra, **kw)
     request.addfinalizer(d.cleanup)
 
     def leftovers():

@@ -47,6 +47,9 @@ class MariaDB:
         self.var = os.path.join(self.dir, "var")
         self.pid_file = os.path.join(self.var, "mysqld.pid")
         self.err_log = os.path.join(self.var, "mysqld.err")
+        # Its temporary tables in a directory of its own, not the shared
+        # /tmp (an install beside other tests' once lost its own there).
+        self.tmp = os.path.join(self.dir, "tmp")
         self.port = free_port() if tcp else None
         self.extra_args = list(extra_args)
         # MariaDB's default (and Debian's) resolves names: a TCP client on
@@ -63,12 +66,13 @@ class MariaDB:
     def _install(self):
         import pwd
         mysql = pwd.getpwnam("mysql")
-        for d in (self.data, self.socket_dir, self.var):
+        for d in (self.data, self.socket_dir, self.var, self.tmp):
             os.makedirs(d, exist_ok=True)
             os.chown(d, mysql.pw_uid, mysql.pw_gid)
         os.chmod(self.socket_dir, 0o755)
         r = subprocess.run([INSTALL_DB, "--no-defaults", "--user=mysql",
-                            f"--datadir={self.data}", "--auth-root-authentication-method=socket",
+                            f"--datadir={self.data}", f"--tmpdir={self.tmp}",
+                            "--auth-root-authentication-method=socket",
                             "--skip-test-db"], capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise RuntimeError("mariadb-install-db failed: " + r.stdout + r.stderr)
@@ -76,7 +80,7 @@ class MariaDB:
     def _args(self):
         a = [MARIADBD, "--no-defaults", "--user=mysql", f"--datadir={self.data}",
              f"--socket={self.socket}", f"--pid-file={self.pid_file}",
-             f"--log-error={self.err_log}",
+             f"--log-error={self.err_log}", f"--tmpdir={self.tmp}",
              # Small: several of these run beside each other on a test machine.
              "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=8M",
              "--max-connections=400"]
