@@ -749,10 +749,11 @@ sqld_select(const char *stmt, const char *const *params, int nparams,
 	return select_rows(stmt, params, nparams, row, arg, e);
 }
 
-void
-sqld_limits_clause(const struct sql_limits *l, char *out, size_t outsz)
+int
+sqld_hosts(const char *const **out)
 {
-	limits_clause(l, out, outsz);
+	*out = S.hosts;
+	return S.nhosts;
 }
 
 void

@@ -30,8 +30,9 @@ const char *sqld_error(void);
  */
 long	sqld_select(const char *stmt, const char *const *params, int nparams,
 	    void (*row)(const char *, uint64_t, uint64_t, void *), void *arg, unsigned *e);
-/* " WITH MAX_USER_CONNECTIONS n ...": an account's limits, from l. */
-void	sqld_limits_clause(const struct sql_limits *l, char *out, size_t outsz);
+/* The hosts of a locker's account on this MariaDB (sqlacct.c), as of the
+ * last connection: their count, and their names in *out. */
+int	sqld_hosts(const char *const **out);
 /* The configuration's limits for an account. */
 void	sqld_conf_limits(const struct config *c, struct sql_limits *l);
 

@@ -214,28 +214,32 @@ measure(unsigned *e, const char **step)
 	return 0;
 }
 
-/* Every account's limits, as the configuration says now. */
+/* Every account's limits, as the configuration says now (split between
+ * its hosts where there are two: sqlacct.c). */
 static int
 limits_apply(void)
 {
 	struct sql_limits	 l;
+	const char *const	*hosts;
 	char			 stmt[512], lim[256];
 	size_t			 i;
 	unsigned		 e;
-	int			 failed = 0;
+	int			 h, nhosts = sqld_hosts(&hosts), failed = 0;
 
 	sqld_conf_limits(sqld_conf(), &l);
-	sqld_limits_clause(&l, lim, sizeof(lim));
 	for (i = 0; i < R.n; i++) {
 		if (!(R.e[i].flags & SQL_SIZE_ACCOUNT))
 			continue;
-		snprintf(stmt, sizeof(stmt), "ALTER USER IF EXISTS '%s'@'localhost', "
-		    "'%s'@'127.0.0.1'%s", R.e[i].locker, R.e[i].locker, lim);
-		if ((e = sqld_run(stmt)) != 0) {
-			log_warnx("sqld: the limits of account %s: %s", R.e[i].locker,
-			    sqld_error());
-			sqld_lost(e);
-			failed = 1;
+		for (h = 0; h < nhosts; h++) {
+			sql_limits_clause(&l, h, nhosts, lim, sizeof(lim));
+			snprintf(stmt, sizeof(stmt), "ALTER USER IF EXISTS '%s'@'%s'%s",
+			    R.e[i].locker, hosts[h], lim);
+			if ((e = sqld_run(stmt)) != 0) {
+				log_warnx("sqld: the limits of account %s: %s", R.e[i].locker,
+				    sqld_error());
+				sqld_lost(e);
+				failed = 1;
+			}
 		}
 	}
 	return failed ? -1 : 0;
