@@ -253,6 +253,7 @@ job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d)
 	case CTL_SQL_SIGNUP:
 	case CTL_SQL_PASSWORD:
 		/* MariaDB has the password: now the locker's file. */
+		sql_limit_regranted(j->lr.name);
 		crash_point("sql-account");
 		start_task(c, sql_cnf_write(&j->lr, j->password));
 		explicit_bzero(j->password, sizeof(j->password));

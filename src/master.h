@@ -237,6 +237,7 @@ const char *mail_domain(const struct config *c);
  * or -1 if nothing is measured (no SQL service, no round yet). */
 const char *sql_limit_msg(const void *buf, size_t len);
 int	sql_limit_of(const char *locker, uint64_t *bytes, int *cut);
+void	sql_limit_regranted(const char *locker);	/* a signup's or password's GRANT ALL */
 /* ctl_sql.c: a task of a `locker sql` verb ended; the job's memory freed. */
 void	sql_task_done(struct ctl_client *c, int code);
 void	sql_job_free(struct ctl_client *c);

@@ -23,8 +23,9 @@
  * KILL once more), because a crash of sqld between its REVOKE and its KILL
  * could have left a connection from before the cut writing; a restarted
  * lockerd does the same once for every cut account.  An account a
- * `locker sql password` granted everything again is cut again at the next
- * round.
+ * `locker sql password` granted everything again is cut again as soon as
+ * the master hears sqld is done (sql_limit_regranted()), before my.cnf
+ * has the new password; a crash between is mended by the next round.
  *
  * The file side: the quota keeps files <= disk-limit on its own, and is
  * not lowered by the database bytes (an image cannot shrink while it is
@@ -195,6 +196,22 @@ sql_limit_msg(const void *buf, size_t len)
 	}
 	append(&m);
 	return NULL;
+}
+
+/*
+ * A signup or password granted the account everything again (sqld.c's
+ * account_make()): a locker that was cut is cut again now, not a round
+ * later.
+ */
+void
+sql_limit_regranted(const char *locker)
+{
+	struct sl_entry *e;
+
+	if ((e = find(&cur, locker)) == NULL || !(e->flags & SQL_SIZE_CUT))
+		return;
+	e->cut_by = 0;
+	decide(e);
 }
 
 int

@@ -112,6 +112,22 @@ def test_info_shows_files_and_databases(sl):
     assert "files +" in text and "databases" in text, text
 
 
+def test_a_schema_of_any_name_counts(sl):
+    """bob's own CREATE DATABASE (his grant allows any `bob+...`), with a
+    name MariaDB stores in its file name encoding: its bytes count."""
+    before = wait_for(lambda: (lambda x: x if x["databases"] >= 0 else None)(disk(sl, "bob")),
+                      within=WITHIN)["databases"]
+    b = connect(sl, "bob")
+    run(b, "CREATE DATABASE `bob+ünï cödé-x`")
+    run(b, "CREATE TABLE `bob+ünï cödé-x`.`t-1` (n INT, s VARCHAR(1000))")
+    run(b, "INSERT INTO `bob+ünï cödé-x`.`t-1` SELECT seq, REPEAT('u', 1000) "
+        "FROM seq_1_to_2000")
+    b.close()
+    grown = wait_for(lambda: (lambda x: x if x["databases"] > before + MiB else None)(
+        disk(sl, "bob")), within=WITHIN)
+    assert grown["databases"] > before + MiB, (before, grown)
+
+
 def test_over_the_limit_alice_is_refused_bob_goes_on(sl):
     """alice fills her 8 MiB from her own account: she gets SQL errors on
     writes (on a connection from before the cut too), bob's writes go on,
@@ -193,6 +209,16 @@ def test_alice_cannot_give_herself_her_writes_back(sl):
     a = connect(sl, "alice")
     assert refused(a, "INSERT INTO t VALUES (999997, 'x')") == 1142
     a.close()
+
+
+def test_a_new_password_does_not_give_the_writes_back(sl):
+    """`locker sql password` grants the account everything again (as at
+    signup): the master cuts it again at once."""
+    sl.locker("sql", "password", "alice")
+    a = connect(sl, "alice")            # the new password, from my.cnf
+    assert refused(a, "INSERT INTO t VALUES (999995, 'x')") == 1142
+    a.close()
+    assert disk(sl, "alice")["over"]
 
 
 def test_a_crash_between_revoke_and_kill_is_mended(sl):
