@@ -77,7 +77,7 @@ maillog_add(struct directory *d, uint32_t uid, int64_t now, const char *status,
 	if (tx(d, "BEGIN IMMEDIATE") == -1)
 		return -1;
 	if (run(d, "INSERT INTO mail_log (uid, at, status, rcpts, bytes, text) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "iitiit", a) == -1)
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "iittit", a) == -1)
 		goto fail;
 	*id = (uint64_t)sqlite3_last_insert_rowid(dir_sqlite(d));
 	if (totals_bump(d, u, status) == -1 || prune(d, u, now) == -1)

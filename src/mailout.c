@@ -98,22 +98,38 @@ master_send(enum msg_type t, const void *d, size_t len)
 		fatal("mailout: send to the master");
 }
 
+/* Its recipients for the status rows, before the master has named the
+ * locker: the message read once as no one's (with -t, the header's). */
+static void
+rcpts_summary(const struct client *c, char *out, size_t outsz)
+{
+	static struct mail_out	 o;
+	struct mail_in		 in = {
+		.msg = c->msg, .len = c->len, .flags = c->flags, .rcpts = c->rcpts,
+		.nrcpts = c->nrcpts, .locker = "-", .domain = "",
+	};
+	char			 err[MAIL_TEXT_MAX];
+
+	if (c->msg != NULL && mailmsg_build(&in, &o, err, sizeof(err)) == MAIL_EX_OK)
+		mailmsg_summary(&o, out, outsz);
+	else
+		mailmsg_summary_args(c->rcpts, c->nrcpts, out, outsz);
+	mailmsg_free(&o);
+}
+
 /* The master says whose uid it is and decides; refused: the role's own
  * reason to refuse, told to the master to be counted. */
 static void
 ask(struct client *c, const char *refused)
 {
 	struct msg_mail_ask	 a;
-	size_t			 i, n = 0;
 
 	memset(&a, 0, sizeof(a));
 	c->id = a.id = ++R.next_id;
 	a.uid = c->uid;
 	a.nrcpt = (uint32_t)c->nrcpts;
 	a.bytes = c->len;
-	for (i = 0; i < c->nrcpts && n + strlen(c->rcpts[i]) + 2 < sizeof(a.rcpts); i++)
-		n += (size_t)snprintf(a.rcpts + n, sizeof(a.rcpts) - n, "%s%s", i ? "," : "",
-		    c->rcpts[i]);
+	rcpts_summary(c, a.rcpts, sizeof(a.rcpts));
 	snprintf(a.refused, sizeof(a.refused), "%s", refused);
 	master_send(MSG_MAIL_ASK, &a, sizeof(a));
 	c->state = C_GRANT;

@@ -158,6 +158,8 @@ def test_the_rate_limit_refuses_past_it_and_php_mail_says_false(mo):
     assert (st, body) == (200, b"refused")
     s = status(mo, "carol")
     assert (s["sent"], s["refused"], s["last_hour"], s["per_hour"]) == (2, 2, 2, 2)
+    assert [(x["status"], x["recipients"]) for x in s["messages"]][-2:] == \
+        [("refused", "rate@sink.test"), ("refused", "to-carol-page@sink.test")]
     lim = {x["key"]: x for x in mo.info("carol")["limits"]}["mail-per-hour"]
     assert (lim["value"], lim["default"], lim["use"]) == (2, False, 2)
     arrived(mo, "MARK-RATE-1")
