@@ -151,6 +151,18 @@ decide(struct sl_entry *e)
 		send_cut(e, 0, (uint64_t)files, limit);
 }
 
+/* One entry per locker, whatever sqld sent (its own are folded already). */
+static size_t
+unique(struct sl_table *t)
+{
+	size_t i, out = 0;
+
+	for (i = 0; i < t->n; i++)
+		if (out == 0 || strcmp(t->e[out - 1].locker, t->e[i].locker) != 0)
+			t->e[out++] = t->e[i];
+	return out;
+}
+
 /* A round ended: it becomes what the master knows, and each locker is judged. */
 static void
 round_end(uint32_t round)
@@ -162,6 +174,7 @@ round_end(uint32_t round)
 	if (!nxt_open || nxt_round != round)
 		nxt.n = 0;	/* an empty round, or the end of another one */
 	qsort(nxt.e, nxt.n, sizeof(*nxt.e), by_locker);
+	nxt.n = unique(&nxt);
 	for (i = 0; i < nxt.n; i++)
 		if ((old = find(&cur, nxt.e[i].locker)) != NULL)
 			nxt.e[i].cut_by = old->cut_by;

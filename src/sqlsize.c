@@ -276,6 +276,10 @@ sqlsize_round(void)
 	fold();
 	if (limits_stale && limits_apply() == 0)
 		limits_stale = 0;
+	/* Numbered from the clock, so that a restarted sqld's rounds are never
+	 * taken for the end of one its predecessor left half-sent. */
+	if (round_no == 0)
+		round_no = (uint32_t)now_ms() | 1;
 	round_no++;
 	for (i = 0; i < R.n; i++)
 		report(&R.e[i], R.e[i].flags);
