@@ -27,13 +27,14 @@
  * the master hears sqld is done (sql_limit_regranted()), before my.cnf
  * has the new password; a crash between is mended by the next round.
  *
- * The file side: the quota keeps files <= disk-limit on its own, and is
- * not lowered by the database bytes (an image cannot shrink while it is
- * mounted, and a qgroup's limit is what `locker info` shows as the
- * locker's): so files + databases stays below the limit plus one
- * interval's database writes when the databases grow, and a locker whose
- * files fill its quota has its database writes cut too; but files may
- * still grow up to the limit beside databases a cut account keeps.
+ * The file side: with disk-quota btrfs the home's qgroup limit is set to
+ * disk-limit minus the databases' bytes each round (files_limit()), so
+ * files + databases <= disk-limit holds from both sides, within one
+ * interval.  With disk-quota image it cannot be (an image cannot shrink
+ * while mounted): the files keep the whole limit, so a locker whose files
+ * fill it has its database writes cut too, but one whose databases hold
+ * the limit can still write files up to it (twice the limit at worst).
+ * `locker info` shows the configured limit either way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,33 @@ over(uint64_t total, uint64_t limit, int is_cut)
 	return is_cut ? total >= limit - limit / 20 : total >= limit;
 }
 
+/*
+ * disk-quota btrfs: the home's qgroup limit lowered by the databases'
+ * bytes, so that files + databases <= disk-limit holds from the files'
+ * side too (never below FILES_FLOOR, nor 0, which would clear it).  Set
+ * only when it is off by more than 1% (256 KiB at least): each set is a
+ * btrfs transaction.  An image cannot shrink while mounted: no-op there.
+ */
+#define FILES_FLOOR	((uint64_t)1 << 20)
+
+static void
+files_limit(const struct config *lc, const char *name, uint64_t db)
+{
+	uint64_t	 limit = lc->disk_limit, want, slack;
+	int64_t		 used, now;
+	char		 err[PATH_MAX + 200];
+
+	if (lc->disk_quota != DISK_QUOTA_BTRFS || limit == 0)
+		return;
+	want = limit > db + FILES_FLOOR ? limit - db : (limit < FILES_FLOOR ? limit : FILES_FLOOR);
+	slack = limit / 100 > ((uint64_t)256 << 10) ? limit / 100 : (uint64_t)256 << 10;
+	quota_usage(lc, name, &used, &now);
+	if (now > 0 && (uint64_t)now + slack > want && (uint64_t)now < want + slack)
+		return;
+	if (quota_set(lc, name, want, err, sizeof(err)) == -1)
+		log_warnx("sql: the files' limit of %s: %s", name, err);
+}
+
 static void
 decide(struct sl_entry *e)
 {
@@ -144,6 +172,7 @@ decide(struct sl_entry *e)
 			files = 0;
 		limit = lc->disk_limit;
 		want = over((uint64_t)files + e->bytes, limit, is_cut);
+		files_limit(lc, lr.name, e->bytes);
 	}
 	if (want && (!is_cut || e->cut_by != sql_child()->pid))
 		send_cut(e, 1, (uint64_t)files, limit);
@@ -163,6 +192,16 @@ unique(struct sl_table *t)
 	return out;
 }
 
+/* A locker with no databases any more: its files get the whole limit back. */
+static void
+gone(const char *locker)
+{
+	struct locker_rec lr;
+
+	if (dir_locker_get(M->dir, locker, &lr) == 1)
+		files_limit(locker_conf(lr.name, lr.uid), lr.name, 0);
+}
+
 /* A round ended: it becomes what the master knows, and each locker is judged. */
 static void
 round_end(uint32_t round)
@@ -178,6 +217,9 @@ round_end(uint32_t round)
 	for (i = 0; i < nxt.n; i++)
 		if ((old = find(&cur, nxt.e[i].locker)) != NULL)
 			nxt.e[i].cut_by = old->cut_by;
+	for (i = 0; i < cur.n; i++)
+		if (find(&nxt, cur.e[i].locker) == NULL)
+			gone(cur.e[i].locker);
 	t = cur;
 	cur = nxt;
 	nxt = t;

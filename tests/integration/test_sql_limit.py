@@ -10,13 +10,15 @@ that is the attacker's side of the promise (docs/SECURITY.md).
 """
 import json
 import os
+import shutil
 import signal
+import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import TEST_BASE, image_lockerd, wait_for
+from conftest import TEST_BASE, Lockerd, image_lockerd, wait_for
 from mariadb import MariaDB, available
 
 pymysql = pytest.importorskip("pymysql")   # python3-pymysql (scripts/deps.sh)
@@ -298,3 +300,69 @@ def test_a_reload_changes_existing_accounts_limits(sl):
     os.kill(sl.proc.pid, signal.SIGHUP)
     assert wait_for(lambda: limits() == ["alice", "7", "bob", "7"], within=WITHIN), \
         (limits(), sl.log()[-2000:])
+
+
+# --- disk-quota btrfs: the files' side lowered by the databases' bytes ---
+
+def sh(*cmd):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def sb(request, build_dir, mariadb):
+    """lockerd on a btrfs lockers root (as test_quota.py builds it), 32 MiB
+    a locker, with the same MariaDB; locker carol signed up for SQL."""
+    with open("/proc/filesystems") as f:
+        if not any(ln.split()[-1] == "btrfs" for ln in f if ln.strip()):
+            pytest.skip("this kernel has no btrfs")
+    mkfs = shutil.which("mkfs.btrfs") or "/usr/sbin/mkfs.btrfs"
+    d = Lockerd(build_dir, extra="disk-quota btrfs\ndisk-limit 32m\nfile-size-limit 0\n"
+                + conf_extra(mariadb))
+    request.addfinalizer(d.cleanup)
+    img = os.path.join(d.dir, "btrfs.img")
+    with open(img, "wb") as f:
+        f.truncate(256 * MiB)
+    sh(mkfs, "-q", "-f", img)
+    loop = sh("losetup", "--find", "--show", img).strip()
+    request.addfinalizer(lambda: subprocess.run(["losetup", "-d", loop]))
+    os.makedirs(d.lockers)
+    sh("mount", "-t", "btrfs", loop, d.lockers)
+
+    def unmount():
+        d.stop()
+        if subprocess.run(["umount", d.lockers]).returncode != 0:
+            subprocess.run(["umount", "-l", d.lockers])
+    request.addfinalizer(unmount)
+    d.start()
+    d.mariadb = mariadb
+    d.signup("carol")
+    d.locker("sql", "signup", "carol")
+    d.locker("sql", "create", "carol", "data")
+    return d
+
+
+def write_mib(d, locker, n):
+    """n MiB into ~/f as the locker: True if the whole of it was written."""
+    r = d.locker("run", locker, "--", "sh", "-c",
+                 f"rm -f $HOME/f; sync; dd if=/dev/zero of=$HOME/f bs=1M count={n} "
+                 f"conv=fsync 2>&1; s=$?; rm -f $HOME/f; sync; exit $s", check=False)
+    return r.returncode == 0
+
+
+def test_btrfs_files_get_what_the_databases_leave(sb):
+    """With disk-quota btrfs the home's limit is lowered by the databases'
+    bytes: 24 MiB of files fit in carol's 32 MiB, and no longer once her
+    database holds over 8 MiB; dropped, the files get it all back."""
+    assert write_mib(sb, "carol", 24), sb.log()[-2000:]
+    c = connect(sb, "carol")
+    run(c, "CREATE TABLE t (n INT PRIMARY KEY, s VARCHAR(1000)) ENGINE=InnoDB")
+    for k in range(8):
+        run(c, f"INSERT INTO t SELECT seq, REPEAT('c', 1000) FROM "
+            f"seq_{k * 1000 + 1}_to_{k * 1000 + 1000}")
+    c.close()
+    lim = wait_for(lambda: (lambda x: x if x["databases"] > 8 * MiB else None)(disk(sb, "carol")),
+                   within=WITHIN)
+    assert lim["databases"] > 8 * MiB, lim
+    assert wait_for(lambda: not write_mib(sb, "carol", 24), within=WITHIN), sb.log()[-2000:]
+    sb.locker("sql", "drop", "carol", "data", "--purge")
+    assert wait_for(lambda: write_mib(sb, "carol", 24), within=WITHIN), sb.log()[-2000:]
