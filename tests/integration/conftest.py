@@ -420,3 +420,12 @@ def wait_for(fn, within=5.0):
             return v
         time.sleep(0.05)
     return fn()
+
+
+def etc_names():
+    """/etc's names, less the lock and backup files that useradd and
+    userdel (run by every signup and removal, in this suite or beside it)
+    make and remove as they go: what a test that nothing landed in /etc
+    compares."""
+    return sorted(n for n in os.listdir("/etc")
+                  if not n.endswith((".lock", "+", "-")) and n != ".pwd.lock")

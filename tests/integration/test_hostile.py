@@ -24,7 +24,7 @@ import types
 
 import pytest
 
-from conftest import Lockerd, free_port, get, parse_responses, raw, raw_tls, self_signed
+from conftest import Lockerd, etc_names, free_port, get, parse_responses, raw, raw_tls, self_signed
 
 LIMITS = ("memory-limit 64m\nprocess-limit 64\nopen-files-limit 512\n"
           "file-size-limit 8m\nscript-timeout 20s\nmax-scripts 64\n")
@@ -1094,13 +1094,13 @@ def test_sql_dot_sql_symlinks_made_by_mallory_change_nothing_outside(sqlh):
     vcnf = os.path.join(d.info("victim")["home"], ".sql", "my.cnf")
     with open(vcnf) as f:
         victim_before = f.read()
-    etc_before = sorted(os.listdir("/etc"))
+    etc_before = etc_names()
     text, out = sql_cgi(d, "sqlln1.sh", "mv $HOME/.sql $HOME/.sql.kept && "
                         "ln -s /etc $HOME/.sql && echo made=yes")
     assert out.get("made") == "yes", text
     r = d.locker("sql", "password", "mallory", check=False)
     assert r.returncode == 1 and "not a directory of the locker's" in r.stderr, r.stderr
-    assert sorted(os.listdir("/etc")) == etc_before and not os.path.exists("/etc/my.cnf")
+    assert etc_names() == etc_before and not os.path.exists("/etc/my.cnf")
     text, out = sql_cgi(d, "sqlln2.sh", f"rm $HOME/.sql && mv $HOME/.sql.kept $HOME/.sql && "
                         f"rm $HOME/.sql/my.cnf && ln -s {vcnf} $HOME/.sql/my.cnf && echo made=yes")
     assert out.get("made") == "yes", text

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import TEST_BASE, Lockerd, get
+from conftest import TEST_BASE, Lockerd, etc_names, get
 from mariadb import MariaDB, available, connections_both_ways
 
 pytestmark = pytest.mark.skipif(not available(), reason="mariadb-server is not installed")
@@ -259,14 +259,14 @@ def test_hostile_sql_symlink_to_etc_changes_nothing_outside(sq):
     sqldir = os.path.join(info["home"], ".sql")
     keep = sqldir + ".kept"
     shutil.move(sqldir, keep)
-    etc_before = sorted(os.listdir("/etc"))
+    etc_before = etc_names()
     os.symlink("/etc", sqldir)
     os.lchown(sqldir, info["uid"], info["gid"])
     try:
         for verb in (("password", "alice"), ("dump", "alice")):
             r = sq.locker("sql", *verb, check=False)
             assert r.returncode == 1 and "not a directory of the locker's" in r.stderr, r.stderr
-        assert sorted(os.listdir("/etc")) == etc_before
+        assert etc_names() == etc_before
         assert not os.path.exists("/etc/my.cnf") and not os.path.exists("/etc/dumps")
     finally:
         os.unlink(sqldir)
