@@ -147,7 +147,9 @@ files_limit(const struct config *lc, const char *name, uint64_t db)
 	want = limit > db + FILES_FLOOR ? limit - db : (limit < FILES_FLOOR ? limit : FILES_FLOOR);
 	slack = limit / 100 > ((uint64_t)256 << 10) ? limit / 100 : (uint64_t)256 << 10;
 	quota_usage(lc, name, &used, &now);
-	if (now > 0 && (uint64_t)now + slack > want && (uint64_t)now < want + slack)
+	if (now <= 0)
+		return;		/* no qgroup limit to lower (a home made before btrfs) */
+	if ((uint64_t)now + slack > want && (uint64_t)now < want + slack)
 		return;
 	if (quota_set(lc, name, want, err, sizeof(err)) == -1)
 		log_warnx("sql: the files' limit of %s: %s", name, err);
