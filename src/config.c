@@ -311,6 +311,16 @@ static const struct directive directives[] = {
 	  .help = "messages a locker may send in any hour; more are refused; 0: any" },
 	{ "mail-timeout", T_DURATION, F(mail_timeout), 1, 600, "30s", 0,
 	  "how long each step of handing a message to the relay may take" },
+	/* Cron scripts (issue 15, cron.c). */
+	{ "cron-job-timeout", T_DURATION, F(cron_job_timeout), 1, 7 * 86400, "1h",
+	  CONF_LOCKER, .limit = LIMIT_CRON_TIMEOUT,
+	  .help = "wall-clock limit of one cron job; then all its processes are killed" },
+	{ "cron-max-tasks", T_UINT, F(cron_max_tasks), 1, 100000, "64", 0,
+	  "cron jobs and crontab compiles running at once on the machine; a job "
+	  "due past that waits for the next round (and is logged as skipped)" },
+	{ "cron-minute", T_DURATION, F(cron_minute), 1, 60, "60s", 0,
+	  "how long a minute of the cron scheduler's clock is: 60s; shorter only to "
+	  "test (a crontab's minutes then pass this fast)" },
 	{ "acme-ca", T_WORD, F(acme_ca), 0, 0, "", 0,
 	  "the ACME CA's directory URL (https://...); none: no certificates by ACME" },
 	{ "acme-ca-fallback", T_WORD, F(acme_ca_fallback), 0, 0, "", 0,

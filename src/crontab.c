@@ -184,7 +184,8 @@ skip_blanks(const char *p)
 }
 
 static int
-add_entry(struct cron_sched *s, unsigned line, const char *cmd, struct cron_entry **out)
+add_entry(struct cron_sched *s, unsigned line, const char *spec, const char *cmd,
+    struct cron_entry **out)
 {
 	struct cron_entry *e;
 	size_t n = strlen(cmd);
@@ -200,6 +201,14 @@ add_entry(struct cron_sched *s, unsigned line, const char *cmd, struct cron_entr
 	e = &s->e[s->nentries++];
 	memset(e, 0, sizeof(*e));
 	memcpy(e->cmd, cmd, n);
+	/* The time as written, blanks squeezed to one space. */
+	for (n = 0; spec < cmd && n + 1 < sizeof(e->spec); spec++)
+		if (*spec != ' ' && *spec != '\t')
+			e->spec[n++] = *spec;
+		else if (n > 0 && e->spec[n - 1] != ' ')
+			e->spec[n++] = ' ';
+	while (n > 0 && e->spec[n - 1] == ' ')
+		e->spec[--n] = '\0';
 	e->line = (uint16_t)line;
 	*out = e;
 	return 0;
@@ -217,7 +226,7 @@ keyword_line(struct cron_sched *s, unsigned line, const char *p)
 	if (i == sizeof(keywords) / sizeof(keywords[0]))
 		return fail(s, line, "\"%.*s\" is no keyword (@reboot, @hourly, @daily, "
 		    "@weekly, @monthly, @yearly)", (int)(n > 20 ? 20 : n), p);
-	if (add_entry(s, line, skip_blanks(p + n), &e) == -1)
+	if (add_entry(s, line, p, skip_blanks(p + n), &e) == -1)
 		return -1;
 	e->when = (uint8_t)keywords[i].when;
 	/* Midnight of the period's first day: cron_spread() moves it. */
@@ -238,6 +247,7 @@ fields_line(struct cron_sched *s, unsigned line, const char *p)
 {
 	struct cron_entry	 tmp, *e;
 	uint64_t		 bits[5];
+	const char		*start = p;
 	int			 i;
 
 	memset(&tmp, 0, sizeof(tmp));
@@ -252,7 +262,7 @@ fields_line(struct cron_sched *s, unsigned line, const char *p)
 			return -1;
 		p = skip_blanks(p);
 	}
-	if (add_entry(s, line, p, &e) == -1)
+	if (add_entry(s, line, start, p, &e) == -1)
 		return -1;
 	e->when = CW_FIELDS;
 	e->minutes = bits[0];
@@ -263,6 +273,18 @@ fields_line(struct cron_sched *s, unsigned line, const char *p)
 	e->mday_star = tmp.mday_star;
 	e->wday_star = tmp.wday_star;
 	return 0;
+}
+
+/* MAILTO's addresses go to the mail role: a plain set of characters only. */
+static int
+mailto_ok(const char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && strchr("._+-@,", v[i]) == NULL)
+			return 0;
+	return 1;
 }
 
 /* NAME = value, NAME a shell name.  1: it is one (added, or an error),
@@ -294,6 +316,9 @@ var_line(struct cron_sched *s, unsigned line, const char *p, int *rc)
 		*rc = fail(s, line, "%.*s is the locker's name and cannot be set", (int)n, p);
 	else if (s->nvars == CRON_VARS_MAX)
 		*rc = fail(s, line, "more than %d variables", CRON_VARS_MAX);
+	else if (n == 6 && strncmp(p, "MAILTO", 6) == 0 && !mailto_ok(v, vl))
+		*rc = fail(s, line, "MAILTO: addresses are letters, digits and . _ + - @, "
+		    "separated by commas");
 	else if (n + 1 + vl >= CRON_VAR_MAX)
 		*rc = fail(s, line, "the variable is longer than %d bytes", CRON_VAR_MAX - 1);
 	else {
@@ -381,7 +406,7 @@ entry_check(const struct cron_entry *e)
 		return "an entry's time is out of range";
 	if (e->mday_star > 1 || e->wday_star > 1)
 		return "an entry's day flags are not 0 or 1";
-	if (!str_ok(e->cmd, sizeof(e->cmd), 0))
+	if (!str_ok(e->cmd, sizeof(e->cmd), 0) || !str_ok(e->spec, sizeof(e->spec), 1))
 		return "an entry's command is not a bounded line";
 	return NULL;
 }
@@ -402,6 +427,9 @@ cron_sched_check(const struct cron_sched *s)
 			return "a variable is not NAME=value";
 		if (strncmp(s->vars[i], "LOGNAME=", 8) == 0 || strncmp(s->vars[i], "USER=", 5) == 0)
 			return "a variable names the locker";
+		if (strncmp(s->vars[i], "MAILTO=", 7) == 0 &&
+		    !mailto_ok(s->vars[i] + 7, strlen(s->vars[i] + 7)))
+			return "MAILTO is not a list of addresses";
 	}
 	for (i = 0; i < s->nentries; i++)
 		if ((why = entry_check(&s->e[i])) != NULL)

@@ -19,6 +19,7 @@
 #define CRON_VARS_MAX		16	/* NAME=value lines */
 #define CRON_VAR_MAX		256	/* "NAME=value", with its NUL */
 #define CRON_ERR_MAX		160	/* "crontab:LINE: what is wrong" */
+#define CRON_SPEC_MAX		64	/* the time as written ("0 5 * * 1"), cut to fit */
 #define CRON_FILE_MAX		(64 * 1024)	/* bytes of a crontab read at most */
 #define CRON_LINE_MAX		(CRON_CMD_MAX + 128)
 
@@ -45,6 +46,7 @@ struct cron_entry {
 	 * with '*'), a day matching either runs the job. */
 	uint8_t		mday_star, wday_star;
 	uint16_t	line;		/* in the crontab, for `locker cron list` */
+	char		spec[CRON_SPEC_MAX];	/* for `locker cron list` only */
 	char		cmd[CRON_CMD_MAX];
 };
 

@@ -76,8 +76,8 @@ do_logs(struct ctl_client *c)
 		return;
 	memset(&m, 0, sizeof(m));
 	memcpy(m.locker, lr.name, sizeof(m.locker));
-	snprintf(m.which, sizeof(m.which), "%s", (c->req.flags & CTL_F_ERROR) ? "error" :
-	    "access");
+	snprintf(m.which, sizeof(m.which), "%s", c->req.verb == CTL_CRON_LOG ? "cron" :
+	    (c->req.flags & CTL_F_ERROR) ? "error" : "access");
 	if ((fd = log_open(lr.name, m.which, err, sizeof(err))) == -1) {
 		done(c, 1, "%s", err);
 		return;

@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		8
+#define SCHEMA_VERSION		9
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -221,6 +221,31 @@ static const char *const schema_v8[] = {
 	NULL
 };
 
+/*
+ * 9: cron scripts (cron_dir.c): each locker's compiled schedule (a struct
+ * cron_sched, checked again whenever it is read back), the crontab's
+ * fingerprint it came from and the last error; gone with its locker.  And
+ * the lease that lets one machine of a fleet run the jobs.
+ */
+static const char *const schema_v9[] = {
+	"CREATE TABLE cron ("
+	"  locker    TEXT PRIMARY KEY CHECK (length(locker) BETWEEN 1 AND 63),"
+	"  sched     BLOB,"
+	"  stamp     TEXT NOT NULL DEFAULT '' CHECK (length(stamp) <= 128),"
+	"  error     TEXT NOT NULL DEFAULT '' CHECK (length(error) <= 160),"
+	"  compiled  INTEGER NOT NULL DEFAULT 0"
+	")",
+	"CREATE TRIGGER cron_locker_gone AFTER DELETE ON lockers BEGIN"
+	"  DELETE FROM cron WHERE locker = OLD.name; END",
+	"CREATE TABLE cron_lease ("
+	"  id       INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  holder   TEXT NOT NULL CHECK (length(holder) BETWEEN 1 AND 63),"
+	"  expires  INTEGER NOT NULL"
+	")",
+	"PRAGMA user_version = 9",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
@@ -230,6 +255,7 @@ static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v6,
 	schema_v7,
 	schema_v8,
+	schema_v9,
 };
 
 enum {

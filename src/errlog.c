@@ -354,6 +354,14 @@ errlog_tick(void)
 }
 
 /* A locker's own log-rate and log-size (LIMIT_DEFAULT: the configuration's). */
+uint64_t
+errlog_size_of(const char *locker)
+{
+	const struct errlog *e = find(locker, 0);
+
+	return e != NULL ? size_of(e) : E.conf->log_size;
+}
+
 void
 errlog_limits(const char *locker, const uint64_t *own)
 {

@@ -20,6 +20,7 @@
 
 #include "lockerd.h"
 #include "mail.h"
+#include "cron.h"
 #include "verbs.h"
 #include "sql.h"
 
@@ -458,6 +459,8 @@ print_sql(struct out *o, const struct ctl_sql *s)
 static void
 print_end(struct out *o)
 {
+	if (o->verb == CTL_CRON_LIST)
+		cli_cron_end(json, o->n, o->verb);
 	if (!json)
 		return;
 	if (o->verb == CTL_LIST)
@@ -503,6 +506,7 @@ reply_one(int fd, struct out *o)
 		struct ctl_cert		c;
 		struct ctl_sql		q;
 		struct ctl_mail		ml;
+		struct ctl_cron		cr;
 		struct ctl_done		d;
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
@@ -572,6 +576,12 @@ reply_one(int fd, struct out *o)
 		m.ml.locker[sizeof(m.ml.locker) - 1] = m.ml.status[sizeof(m.ml.status) - 1] = '\0';
 		m.ml.rcpts[sizeof(m.ml.rcpts) - 1] = m.ml.text[sizeof(m.ml.text) - 1] = '\0';
 		cli_print_mail(&m.ml, json, o->nmail++ == 1);
+		break;
+	case MSG_CTL_CRON:
+		m.cr.locker[sizeof(m.cr.locker) - 1] = m.cr.state[sizeof(m.cr.state) - 1] = '\0';
+		m.cr.error[sizeof(m.cr.error) - 1] = m.cr.lease[sizeof(m.cr.lease) - 1] = '\0';
+		m.cr.spec[sizeof(m.cr.spec) - 1] = m.cr.cmd[sizeof(m.cr.cmd) - 1] = '\0';
+		cli_print_cron(&m.cr, json, o->n++ == 0);
 		break;
 	case MSG_CTL_LOG:
 		o->got_log = 1;
@@ -952,7 +962,8 @@ do_logs(struct ctl_request *req, int follow)
 		return code;
 	if (fd == -1 && !follow) {
 		fprintf(stderr, "locker: %s has no %s log yet\n", req->name,
-		    (req->flags & CTL_F_ERROR) ? "error" : "access");
+		    req->verb == CTL_CRON_LOG ? "cron" : (req->flags & CTL_F_ERROR) ? "error" :
+		    "access");
 		return 0;
 	}
 	for (;;) {
@@ -1194,7 +1205,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "locker: %s\n", err);
 		return 1;
 	}
-	if (v->id == CTL_LOGS)
+	if (v->id == CTL_LOGS || v->id == CTL_CRON_LOG)
 		return do_logs(&req, follow);
 	if (v->id == CTL_SU)
 		return do_su(connect_master(), &req);

@@ -27,6 +27,7 @@
 
 #include "lockerd.h"
 #include "dns01.h"
+#include "cron.h"
 #include "master.h"
 #include "certs.h"
 #include "vhost.h"
@@ -1141,6 +1142,8 @@ reap(void)
 		case ROLE_TASK:
 			if (c->waiter != NULL)
 				control_task_done(c->waiter, status);
+			if (c->on_exit != NULL)
+				c->on_exit(c, status);
 			worker_unlink(c);
 			locker_release_if_idle(c);
 			break;
@@ -1580,6 +1583,7 @@ master_loop(void)
 		proof_tick();
 		sql_tick();
 		mail_tick();
+		cron_tick();
 		if (M->stopping && stop_step())
 			return;
 	}
@@ -1727,6 +1731,7 @@ main(int argc, char **argv)
 		front_start(&M->fronts[i]);
 	}
 	certs_load(&M->conf);
+	cron_start();
 	for (i = 0; i < M->conf.nlisten; i++)
 		log_info("listening on %s:%s%s", M->conf.listen[i].host, M->conf.listen[i].port,
 		    M->conf.listen[i].flags & LISTEN_TLS ? " (TLS)" : "");

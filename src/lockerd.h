@@ -81,6 +81,9 @@ void	errlog_dropped(const char *locker, uint64_t bytes);	/* dropped before logd 
 void	errlog_tick(void);
 void	errlog_flush(void);	/* at stop */
 void	errlog_reopen(void);
+uint64_t errlog_size_of(const char *locker);	/* its log-size: its own, or the default */
+/* cronlog.c: lines for a locker's cron log, rotated at max_size (0: never). */
+void	cronlog_write(const char *locker, const char *text, size_t len, uint64_t max_size);
 
 /* --------------------------------------------------------------- util.c */
 int	strlcpy_ok(char *dst, const char *src, size_t dstsz);	/* 0 if it fit */
@@ -278,6 +281,11 @@ struct config {
 	 * (mail_master.c) for the jails to bind at /usr/sbin/sendmail. */
 	char		mail_client[PATH_MAX / 4];
 	uint32_t	sql_size_interval;	/* seconds between sqld's measures (sqlsize.c) */
+	/* Cron scripts (cron.c): a minute of the scheduler's clock (60 s; the
+	 * tests make it shorter), and a job's wall-clock limit. */
+	uint32_t	cron_minute;		/* seconds */
+	uint32_t	cron_job_timeout;	/* seconds */
+	uint32_t	cron_max_tasks;		/* jobs and compiles at once, machine-wide */
 };
 #define SQL_NONE		0
 #define SQL_MARIADB		1
@@ -352,6 +360,7 @@ enum limit {
 	LIMIT_MAX_SCRIPTS, LIMIT_DISK, LIMIT_LOG_RATE, LIMIT_LOG_SIZE,
 	LIMIT_ACME_NAMES, LIMIT_PHP_PROCESSES, LIMIT_PHP_IDLE, LIMIT_PHP_MAX_REQUESTS,
 	LIMIT_MAIL_PER_HOUR,
+	LIMIT_CRON_TIMEOUT,
 	LIMIT_N
 };
 #define LIMIT_DEFAULT	UINT64_MAX
@@ -694,6 +703,11 @@ enum ctl_verb {
 	CTL_MAIL_BLOCK,
 	CTL_MAIL_UNBLOCK,
 	CTL_MAIL_TEST,		/* argv: ADDRESS */
+	CTL_CRON_STATUS,	/* cron scripts (ctl_cron.c) */
+	CTL_CRON_LIST,
+	CTL_CRON_RUN,		/* argv: N, the entry */
+	CTL_CRON_LOG,
+	CTL_CRON_RELOAD,
 };
 
 #define CTL_F_PURGE	0x1

@@ -254,6 +254,25 @@ front_error(const char *b, size_t n)
 		errlog_write(name, data, dl);
 }
 
+/* A line of a locker's cron log, at its own log-size. */
+static void
+cron_line(const char *locker, const char *text, size_t len)
+{
+	cronlog_write(locker, text, len, errlog_size_of(locker));
+}
+
+/* [u8 len][locker][text]: the master's own line for a locker's cron log. */
+static void
+master_cron(const char *b, size_t n)
+{
+	const char	*data;
+	size_t		 dl;
+	char		 name[LOCKER_NAME_MAX + 1];
+
+	if (locker_msg(b, n, name, &data, &dl) == 0)
+		cron_line(name, data, dl);
+}
+
 /*
  * Read what an input has, at most max messages (0: all): a worker whose
  * scripts write without pause must not keep logd from the other inputs.
@@ -291,6 +310,8 @@ input_read(int idx, int max)
 		if (peer == MR_WORKER) {
 			if (type == MSG_LOG_ERROR)
 				errlog_write(L.owner[idx], buf, (size_t)n);
+			else if (type == MSG_LOG_CRON)
+				cron_line(L.owner[idx], buf, (size_t)n);
 			else if (type == MSG_LOG_LOCKER_DROPPED && (size_t)n == sizeof(uint64_t)) {
 				uint64_t bytes;
 
@@ -354,6 +375,8 @@ master_read(void)
 			close(fd);
 		if (type == MSG_LOG_LIMITS)
 			log_limits((const struct msg_log_limits *)(void *)&c);
+		else if (type == MSG_LOG_CRON)
+			master_cron((const char *)&c, (size_t)n);
 		else if (type == MSG_CONFIG)
 			L.conf = c;
 		else if (type == MSG_REOPEN)

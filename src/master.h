@@ -38,6 +38,9 @@ struct child {
 	uint64_t	 active_ms;	/* ROLE_WORKER: last known busy (warm.c) */
 	int		 starting;	/* ROLE_WORKER: counted by startq.c */
 	struct ctl_client *waiter;	/* ROLE_TASK: the CLI waiting for its end */
+	/* ROLE_TASK: called when it has been reaped (cron.c's tasks). */
+	void		(*on_exit)(struct child *c, int status);
+	void		*exit_arg;
 	struct stats_total served;	/* ROLE_FRONT: this slot's, across restarts */
 	/* Messages its channel could not take yet (outq.c). */
 	struct outq_msg	*out_head, *out_tail;

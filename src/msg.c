@@ -32,6 +32,7 @@
 #include "lockerd.h"
 #include "acme.h"
 #include "route.h"
+#include "cron.h"
 #include "mail.h"
 #include "sql.h"
 
@@ -183,6 +184,13 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_MAIL_GRANT,	MR_MASTER, MR_MAILOUT, NEVER, EXACT(struct msg_mail_grant)),
 	ROW(MSG_MAIL_SENT,	MR_MAILOUT, MR_MASTER, NEVER, EXACT(struct msg_mail_sent)),
 	ROW(MSG_MAIL_NOTICE,	MR_MASTER, MR_MAILOUT, MUST, EXACT(struct msg_mail_notice)),
+	/* cron (cron.h): a crontab compiled as its locker, in its sandbox (a
+	 * task's, which is a worker's trust); a job's output for the locker's
+	 * cron log (a task's channel is bound to its locker, as a worker's),
+	 * and the master's own lines of it (a job skipped, killed, refused) */
+	ROW(MSG_CRON_SCHED,	MR_WORKER, MR_MASTER, NEVER, EXACT(struct cron_sched)),
+	ROW(MSG_LOG_CRON,	MR_MASTER | MR_WORKER, MR_LOGD, NEVER, 1, MSG_MAX_PAYLOAD),
+	ROW(MSG_CTL_CRON,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_cron)),
 	ROW(MSG_CTL_MAIL,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_mail)),
 	/* sqld -> master: each locker's database bytes, every sql-size-interval;
 	 * master -> sqld: a locker at its disk limit, or back below it */

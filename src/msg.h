@@ -122,6 +122,10 @@ enum msg_type {
 	MSG_MAIL_GRANT,		/* struct msg_mail_grant */
 	MSG_MAIL_SENT,		/* struct msg_mail_sent */
 	MSG_MAIL_NOTICE,	/* struct msg_mail_notice, fd = the body */
+	MSG_CRON_SCHED,		/* struct cron_sched: a crontab compiled in its sandbox */
+	MSG_LOG_CRON,		/* worker: lines of its locker's cron log; master:
+				   [u8 len][locker][lines] */
+	MSG_CTL_CRON,		/* struct ctl_cron */
 	MSG_CTL_MAIL,		/* struct ctl_mail */
 	MSG_SQL_SIZE,		/* struct msg_sql_size: a locker's database bytes, or a round's end */
 	MSG_SQL_CUT,		/* struct msg_sql_cut: withdraw or give back a locker's writes */

@@ -102,6 +102,18 @@ const struct verb verbs[] = {
 	  .root_what = "send lockerd's test notice", .args = "NAME ADDRESS",
 	  .help = "lockerd's own test notice from NAME to ADDRESS, as crontab errors go "
 	  "(root; the relay's answer: mail status)" },
+	{ .name = "cron status", .id = CTL_CRON_STATUS, .who = WHO_ADMIN, .args = "NAME",
+	  .help = "NAME's crontab: compiled or refused (crontab:LINE: why), its jobs "
+	  "running, which machine runs cron (admins)" },
+	{ .name = "cron list", .id = CTL_CRON_LIST, .who = WHO_ADMIN, .args = "NAME",
+	  .help = "NAME's cron jobs: N, time, command, last start and status (admins)" },
+	{ .name = "cron run", .id = CTL_CRON_RUN, .who = WHO_ADMIN, .flags = VERB_CHANGE,
+	  .args = "NAME N", .help = "start NAME's job N now, as its time would (admins)" },
+	{ .name = "cron log", .id = CTL_CRON_LOG, .who = WHO_ADMIN, .opts = VOPT_FOLLOW,
+	  .args = "NAME [--follow]", .help = "NAME's cron log: its jobs' output and what cron "
+	  "said of them (admins)" },
+	{ .name = "cron reload", .id = CTL_CRON_RELOAD, .who = WHO_ADMIN, .flags = VERB_CHANGE,
+	  .args = "NAME", .help = "compile NAME's crontab now, not within the minute (admins)" },
 	{ .name = NULL }
 };
 

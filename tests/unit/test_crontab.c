@@ -37,6 +37,7 @@ test_fields(void)
 	CHECK_INT(S.e[0].months, 1 << 1 | 1 << 2 | 1 << 3 | 1 << 12);
 	CHECK_INT(S.e[0].wdays, 0x3e);
 	CHECK_STR(S.e[0].cmd, "/bin/x");
+	CHECK_STR(S.e[0].spec, "*/15 9-17/2 1,15 jan-mar,Dec mon-fri");
 	CHECK_INT(S.e[0].line, 3);
 	CHECK_INT(S.e[0].mday_star, 0);
 	CHECK_INT(S.e[0].wday_star, 0);
@@ -69,6 +70,7 @@ test_keywords_and_vars(void)
 	CHECK_INT(S.e[5].when, CW_YEARLY);
 	CHECK(cron_sched_check(&S) == NULL);
 	CHECK_STR(cron_when_name(S.e[3].when), "@weekly");
+	CHECK_STR(S.e[3].spec, "@weekly");
 	/* an empty MAILTO is a variable too (no mail) */
 	CHECK_INT(parse("MAILTO=\n"), 0);
 	CHECK_STR(cron_sched_var(&S, "MAILTO"), "");
@@ -113,6 +115,7 @@ test_errors(void)
 	expect_error("* * * * * a\x01\n", "a control character (\\x01)");
 	expect_error("LOGNAME=victim\n", "crontab:1: LOGNAME is the locker's name");
 	expect_error("USER = victim\n", "USER is the locker's name");
+	expect_error("MAILTO=a@b;rm -rf\n", "crontab:1: MAILTO: addresses are");
 	expect_error("\xff\xfe garbage\n", "crontab:1:");
 	for (i = 0; i <= CRON_ENTRIES_MAX; i++)
 		memcpy(big + i * 10, "@daily x\n\n", 10);

@@ -1,0 +1,153 @@
+/*
+ * cron_dir.c: the directory's cron table and lease (schema 8, directory.c).
+ *
+ * A locker's row holds the schedule in effect (a struct cron_sched as a
+ * blob, NULL: none), the fingerprint of the crontab it was compiled from
+ * (or last refused: a bad crontab is not compiled again until it changes)
+ * and the last error.  So a schedule survives a restart of lockerd, and no
+ * worker need run for its jobs to be known.  The blob is checked again
+ * (size, cron_sched_check()) every time it is read back: the database file
+ * is root's, but a bad row must cost one locker its jobs, not the master.
+ *
+ * The lease: one row, the machine that runs cron and until when.  A
+ * machine renews it while it lives; another takes it only once it has
+ * expired.  On one machine it is always ours; with a shared directory
+ * (the fleet of DESIGN.md), one machine runs the jobs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "cron.h"
+#include "directory.h"
+
+static sqlite3_stmt *
+prep(struct directory *d, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(dir_sqlite(d), sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("cron: directory: %s", sqlite3_errmsg(dir_sqlite(d)));
+		return NULL;
+	}
+	return st;
+}
+
+static int
+step_done(struct directory *d, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("cron: directory: %s", sqlite3_errmsg(dir_sqlite(d)));
+		return -1;
+	}
+	return 0;
+}
+
+int
+cron_dir_set_sched(struct directory *d, const char *locker, const struct cron_sched *s,
+    const char *stamp, int64_t compiled)
+{
+	sqlite3_stmt *st = prep(d, "INSERT INTO cron (locker, sched, stamp, error, compiled)"
+	    " VALUES (?1, ?2, ?3, '', ?4) ON CONFLICT (locker) DO UPDATE SET"
+	    " sched = ?2, stamp = ?3, error = '', compiled = ?4");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, locker, -1, SQLITE_STATIC);
+	if (s != NULL)
+		sqlite3_bind_blob(st, 2, s, sizeof(*s), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_text(st, 3, stamp, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, compiled);
+	return step_done(d, st);
+}
+
+int
+cron_dir_set_error(struct directory *d, const char *locker, const char *stamp,
+    const char *error)
+{
+	sqlite3_stmt *st = prep(d, "INSERT INTO cron (locker, stamp, error) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (locker) DO UPDATE SET stamp = ?2, error = ?3");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, locker, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, stamp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+	return step_done(d, st);
+}
+
+static void
+col_text(sqlite3_stmt *st, int col, char *out, size_t outsz)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, outsz, "%s", t != NULL ? (const char *)t : "");
+}
+
+int
+cron_dir_foreach(struct directory *d, int (*cb)(const struct cron_row *, void *), void *arg)
+{
+	static struct cron_sched s;
+	struct cron_row	 r;
+	sqlite3_stmt	*st = prep(d, "SELECT locker, sched, stamp, error, compiled FROM cron");
+	const char	*why;
+	int		 rc = 0;
+
+	if (st == NULL)
+		return -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		col_text(st, 0, r.locker, sizeof(r.locker));
+		col_text(st, 2, r.stamp, sizeof(r.stamp));
+		col_text(st, 3, r.error, sizeof(r.error));
+		r.compiled = sqlite3_column_int64(st, 4);
+		if (sqlite3_column_type(st, 1) == SQLITE_BLOB) {
+			if ((size_t)sqlite3_column_bytes(st, 1) != sizeof(s)) {
+				log_warnx("cron: %s's schedule in the directory is of another "
+				    "size; dropped", r.locker);
+			} else {
+				memcpy(&s, sqlite3_column_blob(st, 1), sizeof(s));
+				if ((why = cron_sched_check(&s)) != NULL)
+					log_warnx("cron: %s's schedule in the directory: %s; "
+					    "dropped", r.locker, why);
+				else
+					r.sched = &s;
+			}
+		}
+		rc = cb(&r, arg);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+cron_lease_take(struct directory *d, const char *holder, int64_t now, int64_t ttl,
+    char *who, size_t whosz)
+{
+	sqlite3_stmt	*st;
+
+	st = prep(d, "INSERT INTO cron_lease (id, holder, expires) VALUES (1, ?1, ?2)"
+	    " ON CONFLICT (id) DO UPDATE SET holder = ?1, expires = ?2"
+	    " WHERE cron_lease.holder = ?1 OR cron_lease.expires < ?3");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now + ttl);
+	sqlite3_bind_int64(st, 3, now);
+	if (step_done(d, st) == -1)
+		return -1;
+	if ((st = prep(d, "SELECT holder FROM cron_lease WHERE id = 1")) == NULL)
+		return -1;
+	who[0] = '\0';
+	if (sqlite3_step(st) == SQLITE_ROW)
+		col_text(st, 0, who, whosz);
+	sqlite3_finalize(st);
+	return strcmp(who, holder) == 0;
+}
