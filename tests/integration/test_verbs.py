@@ -23,7 +23,8 @@ HOST = "vsite-verbs.example.org"
 # What each argument of a usage line stands for here.
 VALUES = {"NAME": LOCKER, "HOST": HOST, "USER": "lkvother", "COMMAND": "true",
           "SIZE|none|default": "default", "KEY": "memory-limit",
-          "VALUE|none|default": "default", "DB": "db1", "ADDRESS": "x@example.org"}
+          "VALUE|none|default": "default", "DB": "db1", "ADDRESS": "x@example.org",
+          "N": "1"}
 
 
 def table(build_dir):
