@@ -286,13 +286,32 @@ sqlsize_round(void)
 	report(NULL, SQL_SIZE_END);
 }
 
-/* One statement on one host's account; "no such grant" is not an error. */
+/* Whether LOCKER@HOST exists: 1, or 0 (also when MariaDB cannot say). */
+static int
+account_there(const char *locker, const char *host)
+{
+	const char	*p[2] = { locker, host };
+	unsigned	 e;
+
+	return sqld_select("SELECT User, 0, 0 FROM mysql.global_priv WHERE User = ? AND "
+	    "Host = ?", p, 2, NULL, NULL, &e) > 0;
+}
+
+/*
+ * One statement on one host's account; "no such grant" is not an error.
+ * A GRANT goes only to an account that exists: under an sql_mode without
+ * NO_AUTO_CREATE_USER (an admin's choice) it would make one without a
+ * password (a locker removed since the round, a host this MariaDB's
+ * accounts do not have).
+ */
 static void
-cut_host(const char *fmt, const char *pat, const char *locker, const char *host)
+cut_host(const char *fmt, const char *pat, const char *locker, const char *host, int grant)
 {
 	char		stmt[512];
 	unsigned	e;
 
+	if (grant && !account_there(locker, host))
+		return;
 	snprintf(stmt, sizeof(stmt), fmt, pat, locker, host);
 	e = sqld_run(stmt);
 	if (e != 0 && e != ER_NONEXISTING_GRANT && e != ER_PASSWORD_NO_MATCH &&
@@ -305,11 +324,11 @@ cut_host(const char *fmt, const char *pat, const char *locker, const char *host)
 void
 sqlsize_cut(const struct msg_sql_cut *c)
 {
-	static const char *const hosts[] = { "localhost", "127.0.0.1" };
+	const char *const *hosts;
 	char		 esc[2 * LOCKER_NAME_MAX + 4], pat[2 * LOCKER_NAME_MAX + 8];
 	char		 stmt[128], err[256];
 	unsigned	 e;
-	size_t		 i;
+	int		 i, nhosts;
 
 	if (memchr(c->locker, '\0', sizeof(c->locker)) == NULL ||
 	    !sql_word_ok(c->locker, LOCKER_NAME_MAX) ||
@@ -323,9 +342,12 @@ sqlsize_cut(const struct msg_sql_cut *c)
 		    "given back", err);
 		return;	/* the next round reports the old state: the master asks again */
 	}
-	for (i = 0; i < 2; i++)
+	/* The hosts this MariaDB's accounts have (sqlacct.c), as of connecting. */
+	nhosts = sqld_hosts(&hosts);
+	for (i = 0; i < nhosts; i++)
 		cut_host(c->cut ? "REVOKE " CUT_PRIVS " ON `%s`.* FROM '%s'@'%s'" :
-		    "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%s'", pat, c->locker, hosts[i]);
+		    "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%s'", pat, c->locker, hosts[i],
+		    !c->cut);
 	if (c->cut) {
 		/* After the REVOKE: what connects from now on is cut already. */
 		snprintf(stmt, sizeof(stmt), "KILL CONNECTION USER '%s'", c->locker);
