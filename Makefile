@@ -47,7 +47,8 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c zygote.c \
 	       sqlname.c sql_master.c sql_limit.c ctl_sql.c sqlhome.c \
 	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c \
-	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c
+	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c \
+	       lmtp.c maild.c mailin_master.c mailrun.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \
 	       cli_mail.c cli_cron.c
@@ -59,7 +60,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
-	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg
+	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -159,6 +160,7 @@ $(B)/test_htmime: tests/unit/test_htmime.c $(HT_OBJS)
 $(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
 $(B)/test_sqlacct: tests/unit/test_sqlacct.c $(B)/sqlacct.o
 $(B)/test_mailmsg: tests/unit/test_mailmsg.c $(B)/mailmsg.o $(B)/smtp.o $(B)/util.o $(B)/log.o
+$(B)/test_lmtp: tests/unit/test_lmtp.c $(B)/lmtp.o
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
 $(B)/test_poolpolicy: tests/unit/test_poolpolicy.c $(B)/poolpolicy.o
@@ -173,7 +175,7 @@ unit: $(UNIT_BINS)
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
-	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab fuzz_mailmsg
+	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab fuzz_mailmsg fuzz_lmtp
 FUZZ_SECONDS ?= 15
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -201,6 +203,8 @@ $(B)/fuzz/fuzz_sqlname: fuzz/fuzz_sqlname.c src/sqlname.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_crontab: fuzz/fuzz_crontab.c src/crontab.c | $(B)/fuzz
 $(B)/fuzz/fuzz_mailmsg: fuzz/fuzz_mailmsg.c src/mailmsg.c src/smtp.c src/util.c src/log.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^
+$(B)/fuzz/fuzz_lmtp: fuzz/fuzz_lmtp.c src/lmtp.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^

@@ -12,6 +12,7 @@
  * A new directive is one row here (and its field in struct config).
  */
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -49,6 +50,8 @@ enum conf_type {
 	T_TLSPROTO,	/* TLSv1.2 and/or TLSv1.3 */
 	T_TLSFILE,	/* an absolute path, with the line that named it */
 	T_SQL,		/* sql none | sql mariadb SOCKET|HOST:PORT CREDENTIALS-FILE */
+	T_SOCKPATH,	/* none, or an absolute path */
+	T_MAILDOMAINS,	/* repeatable, one or more names */
 };
 
 /* The words a T_CHOICE directive takes, in the order its error lists them. */
@@ -288,6 +291,25 @@ static const struct directive directives[] = {
 	  "0", 0, "statements a locker's account may run an hour; 0: any" },
 	{ "sql-max-updates-per-hour", T_UINT, F(sql_max_updates_per_hour), 0, 1000000000,
 	  "0", 0, "writing statements a locker's account may run an hour; 0: any" },
+	/* Incoming mail (issue 15): Postfix delivers by LMTP to maild. */
+	{ "mail-lmtp", T_SOCKPATH, F(mail_lmtp), 0, 0, "none", CONF_RESTART,
+	  "none, or the Unix socket (made at start, mode 0666: put it in a directory "
+	  "only Postfix's user may enter) where maild takes Postfix's LMTP deliveries" },
+	{ "mail-lmtp-domain", T_MAILDOMAINS, F(mail_lmtp_domains), 0, 0, "", CONF_REPEAT,
+	  "DOMAIN...: mail to NAME[+TAG]@DOMAIN runs NAME's mail_scripts program "
+	  "(none given: mail-domain, else domain); repeatable" },
+	{ "mail-lmtp-user", T_WORD, F(mail_lmtp_user), 0, 0, "lockerd-mailin", CONF_RESTART,
+	  "system user maild, the LMTP role, runs as" },
+	{ "mail-program-timeout", T_DURATION, F(mail_program_timeout), 1, 86400, "60s", CONF_LOCKER,
+	  .limit = LIMIT_MAIL_PROGRAM_TIMEOUT,
+	  .help = "wall-clock limit of a mail program; past it, it is killed and the "
+	  "message deferred (4xx: Postfix tries again)" },
+	{ "mail-lmtp-max-size", T_SIZE, F(mail_lmtp_max_size), 1024, (uint64_t)1 << 32, "50m", 0,
+	  "largest message maild takes (552 beyond)" },
+	{ "mail-lmtp-max-recipients", T_UINT, F(mail_lmtp_max_recipients), 1, 10000, "100", 0,
+	  "recipients of one LMTP transaction (452 beyond)" },
+	{ "mail-lmtp-timeout", T_DURATION, F(mail_lmtp_timeout), 1, 3600, "300s", 0,
+	  "an LMTP client silent this long is closed (421)" },
 	{ "sql-max-statement-time", T_DURATION, F(sql_max_statement_time), 0, 86400, "60s",
 	  0, "longest a locker's statement may run before MariaDB stops it; 0: no limit" },
 	{ "sql-size-interval", T_DURATION, F(sql_size_interval), 1, 3600, "30s", 0,
@@ -754,6 +776,20 @@ apply_list(struct parse_ctx *p, struct config *c, const struct directive *d,
 		return parse_cert(p, c, first, words, nwords);
 	case T_TLSPROTO:
 		return parse_tls_protocols(p, c, words, nwords);
+	case T_MAILDOMAINS:
+		if (first)
+			c->nmail_lmtp_domains = 0;
+		if (nwords < 2)
+			return perr(p, "%s: expected a domain", d->name);
+		for (i = 1; i < nwords; i++) {
+			if (c->nmail_lmtp_domains >= CONF_MAX_LMTP_DOMAINS)
+				return perr(p, "%s: at most %d", d->name, CONF_MAX_LMTP_DOMAINS);
+			if (check_host(p, d->name, words[i], c->mail_lmtp_domains[c->nmail_lmtp_domains],
+			    sizeof(c->mail_lmtp_domains[0])) == -1)
+				return -1;
+			c->nmail_lmtp_domains++;
+		}
+		return 0;
 	case T_HOSTNAMES:
 		if (nwords < 2)
 			return perr(p, "hostname: expected a host name");
@@ -823,6 +859,18 @@ apply_one(struct parse_ctx *p, struct config *c, const struct directive *d, char
 		set_str(field, d->size, arg);
 		while (strlen(field) > 1 && field[strlen(field) - 1] == '/')
 			field[strlen(field) - 1] = '\0';
+		return 0;
+	case T_SOCKPATH:
+		if (strcmp(arg, "none") == 0) {
+			field[0] = '\0';
+			return 0;
+		}
+		if (arg[0] != '/')
+			return perr(p, "%s: \"%s\" is neither none nor an absolute path", d->name,
+			    arg);
+		if (strlen(arg) >= d->size)
+			return perr(p, "%s: path too long for a Unix socket", d->name);
+		set_str(field, d->size, arg);
 		return 0;
 	case T_WORD:
 		if (strlen(arg) >= d->size || !str_is_printable(arg))
@@ -1378,6 +1426,13 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 	case T_HOSTNAMES:
 		for (i = 0; i < c->nhostnames; i++)
 			put(t, "%s %s\n", d->name, c->hostnames[i]);
+		break;
+	case T_MAILDOMAINS:
+		for (i = 0; i < c->nmail_lmtp_domains; i++)
+			put(t, "%s %s\n", d->name, c->mail_lmtp_domains[i]);
+		break;
+	case T_SOCKPATH:
+		put(t, "%s %s\n", d->name, field[0] ? field : "none");
 		break;
 	case T_PATH:
 	case T_WORD:

@@ -37,6 +37,7 @@
 #include "acme.h"
 #include "sql.h"
 #include "mail.h"
+#include "mailin.h"
 
 struct master	*M;
 static struct master master_state;
@@ -893,6 +894,8 @@ child_what(const struct child *c, char *buf, size_t len)
 		snprintf(buf, len, "sqld");
 	else if (c->role == ROLE_MAILOUT)
 		snprintf(buf, len, "mailout");
+	else if (c->role == ROLE_MAILD)
+		snprintf(buf, len, "maild");
 	else
 		snprintf(buf, len, "%s %s", c->role == ROLE_WORKER ? "worker" : "task", c->locker);
 }
@@ -907,6 +910,7 @@ child_msg_role(const struct child *c)
 	case ROLE_ACME:		return MR_ACME;
 	case ROLE_SQLD:		return MR_SQLD;
 	case ROLE_MAILOUT:	return MR_MAILOUT;
+	case ROLE_MAILD:	return MR_MAILIN;
 	case ROLE_WORKER:
 	case ROLE_TASK:		break;
 	}
@@ -963,6 +967,7 @@ child_read(struct child *c)
 		struct msg_sql_done	q;
 		struct msg_mail_ask	ma;
 		struct msg_mail_sent	ms;
+		struct msg_mailin_deliver	md;
 		char			buf[sizeof(struct msg_stats) +
 					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
@@ -1057,6 +1062,12 @@ child_read(struct child *c)
 				return;
 			}
 			break;
+		case MSG_MAILIN_DELIVER:
+			if ((why = mailin_master_msg(type, &m, (size_t)n, fd)) != NULL) {
+				child_breach(c, type, why);
+				return;
+			}
+			break;
 		default:
 			break;	/* msg_rules[] let no other through */
 		}
@@ -1082,6 +1093,8 @@ child_by_pid(pid_t pid)
 		return sql_child();
 	if (mail_child()->pid == pid)
 		return mail_child();
+	if (mailin_child()->pid == pid)
+		return mailin_child();
 	for (w = *pid_bucket(pid); w != NULL; w = w->pnext)
 		if (w->pid == pid)
 			return w;
@@ -1127,6 +1140,10 @@ reap(void)
 		case ROLE_SQLD:
 			sql_child_gone();
 			/* FALLTHROUGH */
+		case ROLE_MAILD:
+			if (c->role == ROLE_MAILD)
+				mailin_child_gone();
+			/* FALLTHROUGH */
 		case ROLE_FRONT:
 		case ROLE_LOGD:
 		case ROLE_KEYD:
@@ -1144,6 +1161,7 @@ reap(void)
 				control_task_done(c->waiter, status);
 			if (c->on_exit != NULL)
 				c->on_exit(c, status);
+			mailin_task_reaped(c, status);
 			worker_unlink(c);
 			locker_release_if_idle(c);
 			break;
@@ -1303,6 +1321,10 @@ check_secrets(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", config_where("mail-relay"), why);
 		return -1;
 	}
+	if (mailin_check(c, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", config_where("mail-lmtp"), why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1379,6 +1401,7 @@ stop_begin(void)
 		kill(M->acme.pid, SIGTERM);	/* an order in flight is simply left */
 	sql_stop(SIGTERM);	/* a statement in flight is MariaDB's to finish or undo */
 	mail_stop(SIGTERM);	/* a message in flight: its sendmail is told to try again */
+	mailin_stop(SIGTERM);	/* a delivery in flight is Postfix's to try again */
 	spawner_stop();		/* workers are started no more */
 	zygote_stop();
 	if (M->control_fd != -1) {
@@ -1442,6 +1465,11 @@ stop_step(void)
 	if (mail_child()->pid > 0) {
 		if (now_ms() > M->stop_deadline_ms)
 			mail_stop(SIGKILL);
+		others++;
+	}
+	if (mailin_child()->pid > 0) {
+		if (now_ms() > M->stop_deadline_ms)
+			mailin_stop(SIGKILL);
 		others++;
 	}
 	if (others > 0)
@@ -1584,6 +1612,7 @@ master_loop(void)
 		sql_tick();
 		mail_tick();
 		cron_tick();
+		mailin_tick();
 		if (M->stopping && stop_step())
 			return;
 	}
@@ -1622,6 +1651,8 @@ role_main(const char *role, const char *arg)
 		return keyd_main();
 	if (strcmp(role, "mailout") == 0)
 		return mailout_main();
+	if (strcmp(role, "maild") == 0)
+		return maild_main();
 	if (strcmp(role, "spawner") == 0)
 		return spawner_main((char *)role);	/* argv's own memory */
 	fatalx("unknown role %s", role);
@@ -1721,6 +1752,7 @@ main(int argc, char **argv)
 	acme_start();
 	sql_start();
 	mail_start();
+	mailin_start();
 	spawner_start();
 	zygote_start();
 	for (i = 0; i < M->nfronts; i++) {

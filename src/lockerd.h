@@ -146,6 +146,7 @@ struct conf_cert {
  * byte for byte (every process is the same binary), so it holds no
  * pointers: only fixed arrays.
  */
+#define CONF_MAX_LMTP_DOMAINS	4
 struct config {
 	char		path[PATH_MAX];		/* the file it came from */
 	struct listen_addr listen[CONF_MAX_LISTEN];
@@ -286,6 +287,15 @@ struct config {
 	uint32_t	cron_minute;		/* seconds */
 	uint32_t	cron_job_timeout;	/* seconds */
 	uint32_t	cron_max_tasks;		/* jobs and compiles at once, machine-wide */
+	/* Incoming mail (mailin.h, maild.c, mailin_master.c): "" is none. */
+	char		mail_lmtp[108];		/* the LMTP socket Postfix delivers to (sun_path) */
+	char		mail_lmtp_domains[CONF_MAX_LMTP_DOMAINS][HOSTNAME_MAX + 1];
+	int		nmail_lmtp_domains;		/* 0: the service's domain */
+	char		mail_lmtp_user[CONF_USER_LEN];	/* maild's */
+	uint32_t	mail_program_timeout;		/* seconds a mail program may run */
+	uint64_t	mail_lmtp_max_size;		/* bytes of one message */
+	uint32_t	mail_lmtp_max_recipients;	/* of one LMTP transaction */
+	uint32_t	mail_lmtp_timeout;	/* seconds an LMTP client may be silent */
 };
 #define SQL_NONE		0
 #define SQL_MARIADB		1
@@ -361,6 +371,7 @@ enum limit {
 	LIMIT_ACME_NAMES, LIMIT_PHP_PROCESSES, LIMIT_PHP_IDLE, LIMIT_PHP_MAX_REQUESTS,
 	LIMIT_MAIL_PER_HOUR,
 	LIMIT_CRON_TIMEOUT,
+	LIMIT_MAIL_PROGRAM_TIMEOUT,
 	LIMIT_N
 };
 #define LIMIT_DEFAULT	UINT64_MAX
@@ -607,6 +618,7 @@ void	keyop_warm(void);	/* OpenSSL's algorithms fetched before the sandbox */
 
 /* keyd.c: the role.  keyd_loop is its event loop, apart from the sandbox. */
 int	keyd_main(void);
+int	maild_main(void);	/* maild.c: the LMTP role */
 int	keyd_loop(int master);
 
 /* --------------------------------------------------------------- proc.c */
@@ -1062,6 +1074,7 @@ int	seccomp_keyd(char *err, size_t errlen);			/* keyd's */
 int	seccomp_acme(char *err, size_t errlen);			/* the ACME client's */
 int	seccomp_sqld(char *err, size_t errlen);			/* sqld's */
 int	seccomp_mailout(char *err, size_t errlen);		/* the mail role's */
+int	seccomp_maild(char *err, size_t errlen);			/* maild's */
 
 /* -------------------------------------------------------------- stats.c */
 /* front: count one logged request (status, locker or ""); cheap.  master_fd:

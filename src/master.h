@@ -9,7 +9,7 @@
 #include "directory.h"
 
 enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD, ROLE_ACME, ROLE_SQLD,
-	ROLE_MAILOUT };
+	ROLE_MAILOUT, ROLE_MAILD };
 
 /* epoll data points at one of these: the first member says what it is. */
 enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD,
@@ -251,6 +251,25 @@ struct child *sql_cnf_write(const struct locker_rec *lr, const char *password);
 struct child *sql_dump_start(const struct locker_rec *lr, const char *full_db, char *file,
 	    size_t filesz);
 const char *sql_task_error(int code);
+
+/*
+ * mailin_master.c: the master's side of maild (mailin.h).  mailin_start: the
+ * LMTP socket bound (once) and maild (re)started where mail-lmtp is set.
+ * mailin_master_msg: a delivery routed (NULL), or why maild's message is a
+ * breach.  mailin_task_reaped: 1 if the task was a delivery's (maild told).
+ * mailrun.c: a locker's mail program started as a task, in its sandbox.
+ */
+struct msg_mailin_deliver;
+int	mailin_check(const struct config *c, char *err, size_t errlen);
+void	mailin_start(void);
+void	mailin_stop(int sig);
+struct child *mailin_child(void);
+void	mailin_child_gone(void);
+void	mailin_tick(void);
+const char *mailin_master_msg(enum msg_type type, const void *buf, size_t len, int fd);
+int	mailin_task_reaped(const struct child *t, int status);
+struct child *mailrun_start(const struct locker_rec *lr, const struct msg_mailin_deliver *q,
+	    int in, int err);
 
 /* home.c: a locker's home.  home_make: created, owned by the locker, with
  * its limit (-1 and err, nothing left behind).  home_retire: out of the

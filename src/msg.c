@@ -35,6 +35,7 @@
 #include "cron.h"
 #include "mail.h"
 #include "sql.h"
+#include "mailin.h"
 
 #ifdef __SANITIZE_ADDRESS__
 /*
@@ -65,7 +66,7 @@ __asan_default_options(void)
  */
 const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> its children: configuration, channels, limits */
-	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD | MR_MAILOUT, NEVER, EXACT(struct config)),
+	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD | MR_MAILOUT | MR_MAILIN, NEVER, EXACT(struct config)),
 	ROW(MSG_ROUTES,		MR_MASTER, MR_FRONT, MUST, EXACT(uint32_t)),
 	ROW(MSG_WORKER_CHAN,	MR_MASTER, MR_FRONT, MAY, EXACT(struct msg_worker)),
 	ROW(MSG_WORKER_LIMITS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_worker)),
@@ -196,6 +197,10 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	 * master -> sqld: a locker at its disk limit, or back below it */
 	ROW(MSG_SQL_SIZE,	MR_SQLD, MR_MASTER, NEVER, EXACT(struct msg_sql_size)),
 	ROW(MSG_SQL_CUT,	MR_MASTER, MR_SQLD, NEVER, EXACT(struct msg_sql_cut)),
+	/* Incoming mail: maild <-> master, a recipient's delivery with the
+	 * message; how the locker's program ended, with its stderr (mailin.h) */
+	ROW(MSG_MAILIN_DELIVER,	MR_MAILIN, MR_MASTER, MUST, EXACT(struct msg_mailin_deliver)),
+	ROW(MSG_MAILIN_RESULT,	MR_MASTER, MR_MAILIN, MAY, EXACT(struct msg_mailin_result)),
 };
 
 const char *
@@ -214,6 +219,7 @@ msg_role_name(enum msg_role r)
 	case MR_ZYGOTE:	return "zygote";
 	case MR_SQLD:	return "sqld";
 	case MR_MAILOUT: return "mailout";
+	case MR_MAILIN:	return "maild";
 	}
 	return "?";
 }

@@ -32,10 +32,11 @@ enum msg_role {
 	MR_SPARE	= 0x100,	/* the spawner's spare: a worker before its locker */
 	MR_ZYGOTE	= 0x200,	/* the shared pre-initialised php-cgi (zygote.c) */
 	MR_SQLD		= 0x400,	/* the SQL role: the only holder of MariaDB's admin account */
+	MR_MAILIN	= 0x800,	/* maild: takes Postfix's LMTP deliveries (mailin.h) */
 	MR_MAILOUT	= 0x1000,	/* outgoing mail: the jails' sendmail to the relay (mailout.c) */
 };
 #define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME | \
-			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD | MR_MAILOUT)
+			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD | MR_MAILOUT | MR_MAILIN)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -129,6 +130,8 @@ enum msg_type {
 	MSG_CTL_MAIL,		/* struct ctl_mail */
 	MSG_SQL_SIZE,		/* struct msg_sql_size: a locker's database bytes, or a round's end */
 	MSG_SQL_CUT,		/* struct msg_sql_cut: withdraw or give back a locker's writes */
+	MSG_MAILIN_DELIVER,	/* struct msg_mailin_deliver, fd = the message (sealed memfd) */
+	MSG_MAILIN_RESULT,	/* struct msg_mailin_result, fd = the program's stderr, if it ran */
 	MSG_MAX
 };
 

@@ -398,3 +398,20 @@ seccomp_mailout(char *err, size_t errlen)
 {
 	return load_list(service_base, mailout_extra, err, errlen);
 }
+
+/*
+ * maild's: the base, and what serving LMTP on the listener it is handed
+ * takes (poll, accept) and keeping each message in a memfd of its own
+ * (memfd_create, its seals by fcntl).  No file is opened (its root is an
+ * empty directory), no socket made, no exec, fork, ptrace or change of ids.
+ */
+static const char *const maild_extra[] = {
+	"poll", "ppoll", "accept4", "shutdown", "memfd_create", "ftruncate", "pwrite64",
+	NULL
+};
+
+int
+seccomp_maild(char *err, size_t errlen)
+{
+	return load_list(service_base, maild_extra, err, errlen);
+}
