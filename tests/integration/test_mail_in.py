@@ -37,8 +37,8 @@ def postfix():
 
 
 def mail_conf(postfix, extra=""):
-    return (f"mail-lmtp {postfix.lmtp_socket}\nmail-domain {postfix.domain}\n"
-            f"mail-program-timeout {MAIL_TIMEOUT}s\nmail-max-size 1m\nmail-max-recipients 5\n"
+    return (f"mail-lmtp {postfix.lmtp_socket}\nmail-lmtp-domain {postfix.domain}\n"
+            f"mail-program-timeout {MAIL_TIMEOUT}s\nmail-lmtp-max-size 1m\nmail-lmtp-max-recipients 5\n"
             f"mail-lmtp-timeout 3s\n" + extra)
 
 
