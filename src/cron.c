@@ -246,7 +246,7 @@ vnow_ms(void)
 static int64_t
 locker_minute(const struct cron_locker *L, int64_t vnow)
 {
-	return (vnow - (int64_t)(L->hash % 60000)) / 60000;
+	return cron_minute_of(L->hash, vnow);
 }
 
 /* ------------------------------------------------------------ jobs */

@@ -497,6 +497,16 @@ cron_name_hash(const char *name)
 	return h;
 }
 
+int64_t
+cron_minute_of(uint32_t h, int64_t now_ms)
+{
+	int64_t t = now_ms - (int64_t)(h % 60000);
+
+	/* Floor, not C's truncation: a clock before 1970 is not expected,
+	 * but a minute must never repeat across zero. */
+	return t >= 0 ? t / 60000 : -((-t + 59999) / 60000);
+}
+
 void
 cron_cmd_split(char *cmd, const char **input)
 {

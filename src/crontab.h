@@ -73,6 +73,9 @@ int	cron_entry_due(const struct cron_entry *e, const struct tm *tm);
 /* An @hourly..@yearly entry's bitmaps: one minute of its period, from h. */
 void	cron_spread(struct cron_entry *e, uint32_t h);
 uint32_t cron_name_hash(const char *name);	/* FNV-1a: desync's */
+/* The minute (since the epoch) a locker of hash h is in at now_ms (ms since
+ * the epoch): its minutes begin h % 60000 ms into the clock's (desync). */
+int64_t	cron_minute_of(uint32_t h, int64_t now_ms);
 /*
  * crontab(5)'s '%': the command ends at the first '%' not escaped by
  * '\'; what follows is the job's stdin, each further '%' a newline.  cmd

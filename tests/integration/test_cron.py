@@ -257,3 +257,25 @@ def test_only_admins_see_and_run_a_lockers_cron(d):
             args = ["cron"] + (verb if len(verb) > 1 else verb + ["cronpriv"])
             r = d.locker(*args, user="cronusr1", check=False)
             assert r.returncode == 77 and "permission denied" in r.stderr.lower(), (args, r)
+
+
+def test_schedules_survive_a_restart_and_reboot_runs_once_per_start(make_lockerd):
+    """The schedule is the directory's: after a restart the jobs run with
+    no compile (and no worker); @reboot runs once per start of lockerd."""
+    d = make_lockerd(extra="cron-minute 1s\n")
+    d.start()
+    d.signup("cronboot")
+    crontab(d, "cronboot", "@reboot echo BOOTED\n* * * * * echo tick\n")
+    assert wait_for(lambda: "job 2: tick" in cron_log(d, "cronboot"), 30)
+    time.sleep(1.5)
+    booted = cron_log(d, "cronboot").count("job 1: BOOTED")
+    assert booted <= 1
+    d.stop()
+    ticks = cron_log(d, "cronboot").count("job 2: tick")
+    d.start()
+    assert wait_for(lambda: cron_log(d, "cronboot").count("job 2: tick") > ticks + 1, 30)
+    time.sleep(2)
+    log = cron_log(d, "cronboot")
+    assert log.count("job 1: BOOTED") == booted + 1, log
+    assert log.count("crontab compiled") == 1, log
+    assert status(d, "cronboot")["state"] == "ok"

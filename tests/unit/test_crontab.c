@@ -222,6 +222,43 @@ test_due(void)
 	CHECK(cron_name_hash("alice") != cron_name_hash("bob"));
 }
 
+/* Desync: each locker's minute begins at its own offset, so lockers'
+ * `* * * * *` start spread over the minute, each once a minute. */
+static void
+test_desync(void)
+{
+	static const char *const names[] = { "alice", "bob", "carol", "dave", "sipb-club",
+	    "mallory", "victim", "x", NULL };
+	int64_t		 base = (int64_t)1796659200 * 1000;	/* a whole minute */
+	int		 i, seen[60] = { 0 }, distinct = 0;
+
+	for (i = 0; names[i] != NULL; i++) {
+		uint32_t h = cron_name_hash(names[i]);
+		int64_t	 t, m0 = cron_minute_of(h, base), starts = 0, last = m0;
+
+		/* Over ten minutes, in 100 ms steps: ten new minutes, each
+		 * beginning at the same offset into the clock's minute. */
+		for (t = base; t < base + 600000; t += 100) {
+			int64_t m = cron_minute_of(h, t);
+
+			if (m != last) {
+				CHECK_INT(m, last + 1);
+				CHECK_INT((t - base) % 60000 / 100, ((int64_t)(h % 60000) + 99) / 100 % 600);
+				starts++;
+				last = m;
+			}
+		}
+		CHECK_INT(starts, 10);
+		if (!seen[h % 60000 / 1000]++)
+			distinct++;
+	}
+	CHECK(distinct >= 6);	/* 8 names over 60 seconds */
+	CHECK_INT(cron_minute_of(0, 59999), 0);
+	CHECK_INT(cron_minute_of(0, 60000), 1);
+	CHECK_INT(cron_minute_of(1000, 60999), 0);
+	CHECK_INT(cron_minute_of(1000, 61000), 1);
+}
+
 static void
 test_split(void)
 {
@@ -247,5 +284,6 @@ main(void)
 	test_check();
 	test_due();
 	test_split();
+	test_desync();
 	UNIT_DONE();
 }
