@@ -45,7 +45,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       htwalk.c htexpr.c htcore.c access.c access_host.c access_dns.c authbasic.c autoindex.c htdocs.c \
 	       phpini.c phprun.c \
 	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c zygote.c \
-	       sqlname.c sql_master.c sql_limit.c ctl_sql.c sqlhome.c \
+	       sqlname.c sql_master.c sql_limit.c ctl_sql.c sqlhome.c crashpoint.c \
 	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c \
 	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c \
 	       lmtp.c maild.c mailin_master.c mailrun.c

@@ -42,21 +42,6 @@ struct sql_job {
 
 static void	job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d);
 
-/*
- * The kill -9 tests (test_sql.py): LOCKERD_CRASH_AT=STEP in the master's
- * environment kills the master between two steps of a verb, so the test
- * can show what a crash there leaves.  Nothing else reads it.
- */
-static void
-crash_point(const char *step)
-{
-	const char *at = getenv("LOCKERD_CRASH_AT");
-
-	if (at != NULL && strcmp(at, step) == 0) {
-		log_warnx("LOCKERD_CRASH_AT=%s: killing the master here", step);
-		raise(SIGKILL);
-	}
-}
 static void	remove_step(struct ctl_client *c, const struct msg_sql_done *d);
 
 void
@@ -225,6 +210,7 @@ remove_step(struct ctl_client *c, const struct msg_sql_done *d)
 		ask(c, SQL_OP_REMOVE, j->lr.name);
 		return;
 	}
+	crash_point("sql-removed");
 	snprintf(line, sizeof(line), "%s: %s%s%s", j->lr.name, d->message,
 	    j->file[0] ? "; their final dump: " : "", j->file[0] ? j->file : "");
 	text(c, line);
@@ -280,6 +266,7 @@ job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d)
 			start_dump(c);
 			return;
 		}
+		crash_point("sql-dropped");
 		snprintf(line, sizeof(line), "dropped database %s", j->full);
 		if (j->file[0] != '\0')
 			tell(c, j->full, j->file);
@@ -313,6 +300,7 @@ sql_task_done(struct ctl_client *c, int code)
 	if (c->req.verb == CTL_REMOVE) {
 		struct msg_sql_done ok = { .status = SQL_OK };
 
+		crash_point("sql-remove-dumped");
 		remove_step(c, &ok);
 		return;
 	}
@@ -342,6 +330,7 @@ sql_task_done(struct ctl_client *c, int code)
 	} else {
 		char home[PATH_MAX];
 
+		crash_point("sql-cnf");
 		locker_home(j->lr.name, home, sizeof(home));
 		snprintf(j->file, sizeof(j->file), "%s/%s/%s", home, SQL_CNF_DIR, SQL_CNF_FILE);
 		tell(c, "", j->file);

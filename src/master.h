@@ -241,6 +241,13 @@ const char *mail_domain(const struct config *c);
 const char *sql_limit_msg(const void *buf, size_t len);
 int	sql_limit_of(const char *locker, uint64_t *bytes, int *cut);
 void	sql_limit_regranted(const char *locker);	/* a signup's or password's GRANT ALL */
+
+/* crashpoint.c: the kill -9 tests' hook (LOCKERD_CRASH_AT=FILE): the master
+ * killed at step if the file names it; a step for a child (prefix "sqld-"):
+ * returned, for its environment, or NULL.  Either empties the file. */
+void	crash_point(const char *step);
+const char *crash_point_child(const char *prefix);
+
 /* ctl_sql.c: a task of a `locker sql` verb ended; the job's memory freed. */
 void	sql_task_done(struct ctl_client *c, int code);
 void	sql_job_free(struct ctl_client *c);

@@ -134,8 +134,8 @@ spawn_common(int exe_fd, const char *role, const char *arg, int chan,
     const int *extra_fds, int nextra, int (*prepare)(void *), void *ctx, int sandboxed)
 {
 	char		*argv[6];
-	char		*envp[5];
-	char		 debugenv[32], csenv[400];
+	char		*envp[6];
+	char		 debugenv[32], csenv[400], crashenv[96];
 	pid_t		 pid;
 	int		 i, exe;
 
@@ -162,6 +162,13 @@ spawn_common(int exe_fd, const char *role, const char *arg, int chan,
 	if (getenv("LOCKERD_DEBUG") != NULL) {
 		snprintf(debugenv, sizeof(debugenv), "LOCKERD_DEBUG=1");
 		envp[i++] = debugenv;
+	}
+	/* The kill -9 tests' step for this child (crashpoint.c), put there by
+	 * its prepare. */
+	if (getenv("LOCKERD_CRASH_STEP") != NULL) {
+		snprintf(crashenv, sizeof(crashenv), "LOCKERD_CRASH_AT=%s",
+		    getenv("LOCKERD_CRASH_STEP"));
+		envp[i++] = crashenv;
 	}
 	/* After prepare's marks, so the worker gets all of them. */
 	cs_env(csenv, sizeof(csenv));

@@ -120,10 +120,18 @@ sql_check(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* In the child, before its exec: the kill -9 tests' step for sqld. */
+static int
+crash_step_env(void *step)
+{
+	return setenv("LOCKERD_CRASH_STEP", step, 1);
+}
+
 void
 sql_start(void)
 {
 	struct child	*k = &sqld;
+	const char	*crash;
 	char		 err[512];
 	int		 end, fd;
 
@@ -145,7 +153,9 @@ sql_start(void)
 		k->restart_at_ms = now_ms() + 1000;
 		return;
 	}
-	k->pid = spawn_role(exe_fd, "sqld", NULL, end, NULL, 0, NULL, NULL);
+	crash = crash_point_child("sqld-");
+	k->pid = spawn_role(exe_fd, "sqld", NULL, end, NULL, 0, crash != NULL ? crash_step_env :
+	    NULL, (void *)crash);
 	close(end);
 	if (child_spawned(k, "sqld") == -1) {
 		close(fd);

@@ -56,6 +56,35 @@ static struct {
 	int		 nhosts;
 } S;
 
+/*
+ * The kill -9 tests' hook (crashpoint.c): the master puts a step of ours in
+ * our environment, once; there sqld dies as a crash would leave MariaDB.
+ */
+static void
+crash_here(const char *step)
+{
+	const char *at = getenv("LOCKERD_CRASH_AT");
+
+	if (at != NULL && strcmp(at, step) == 0) {
+		log_warnx("sqld: LOCKERD_CRASH_AT: killed at %s", step);
+		raise(SIGKILL);
+	}
+}
+
+/* "sqld-answer-OP": the operation done in MariaDB, the master not told. */
+static void
+crash_answer(uint32_t op)
+{
+	static const char *const name[] = { "", "signup", "password", "create", "drop",
+	    "list", "account", "remove" };
+	char step[32];
+
+	if (getenv("LOCKERD_CRASH_AT") != NULL && op < sizeof(name) / sizeof(name[0])) {
+		snprintf(step, sizeof(step), "sqld-answer-%s", name[op]);
+		crash_here(step);
+	}
+}
+
 static long	select_rows(const char *, const char *const *, int,
 		    void (*)(const char *, uint64_t, uint64_t, void *), void *, unsigned *);
 static void	accounts_migrate(void);
@@ -306,11 +335,13 @@ account_make(struct op *o)
 		o->step = "create the account";
 		if ((o->e = run(stmt)) != 0)
 			return -1;
+		crash_here("sqld-created");
 		snprintf(stmt, sizeof(stmt), "ALTER USER '%s'@'%s' IDENTIFIED BY '%s'%s", l,
 		    S.hosts[i], pw, lim);
 		o->step = "set the password";
 		if ((o->e = run(stmt)) != 0)
 			return -1;
+		crash_here("sqld-altered");
 		snprintf(stmt, sizeof(stmt), "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%s'",
 		    o->grant_db, l, S.hosts[i]);
 		o->step = "grant the account its databases";
@@ -475,6 +506,7 @@ op_remove(struct op *o, char *msg, size_t msglen)
 				return -1;
 		}
 	} while (d.more);
+	crash_here("sqld-remove-dbs");
 	snprintf(stmt, sizeof(stmt), "DROP USER IF EXISTS '%s'@'localhost', '%s'@'127.0.0.1'",
 	    o->q->locker, o->q->locker);
 	o->step = "drop the account";
@@ -690,8 +722,10 @@ request(const struct msg_sql_req *q)
 			answer(q->id, SQL_E_DOWN, "%s", err);
 			return;
 		}
-		if ((rc = op_run(&o, full, msg, sizeof(msg))) != -1)
+		if ((rc = op_run(&o, full, msg, sizeof(msg))) != -1) {
+			crash_answer(q->op);
 			break;
+		}
 		if (!lost(o.e))
 			break;
 		disconnect();

@@ -37,7 +37,12 @@ def mariadb():
 def sq(build_dir, mariadb):
     """lockerd with the SQL service, lockers alice and bob."""
     d = Lockerd(build_dir, extra=f"sql mariadb {mariadb.socket} {mariadb.creds_file}\n"
-                f"sql-timeout {SQL_TIMEOUT}s\nsql-max-connections 20\n").start()
+                f"sql-timeout {SQL_TIMEOUT}s\nsql-max-connections 20\n")
+    # The kill -9 tests' step file (src/crashpoint.c): empty, nothing happens.
+    d.crash_file = os.path.join(d.dir, "crash-at")
+    open(d.crash_file, "w").close()
+    d.wrap = ["env", f"LOCKERD_CRASH_AT={d.crash_file}"]
+    d.start()
     d.signup("alice")
     d.signup("bob")
     d.mariadb = mariadb
@@ -454,22 +459,18 @@ def test_remove_with_mariadb_stopped_removes_nothing(sq):
 
 # ------------------------------------------------------------ kill -9
 
-def crash_and_restart(d, step, *verb):
-    """lockerd started again with LOCKERD_CRASH_AT=step, `locker *verb` run
-    (the master kills itself there), then lockerd started plainly."""
-    d.stop()
-    d.wrap = ["env", f"LOCKERD_CRASH_AT={step}"]
-    d.start()
-    r = d.locker(*verb, check=False)
-    assert r.returncode != 0, r.stdout
-    d.proc.wait(timeout=30)
+def restart_after_crash(d):
+    """The master killed itself (LOCKERD_CRASH_AT): lockerd started again,
+    the same way (the step file is empty now, so it goes on past it)."""
+    import socket
+    from conftest import wait_for
+    d.proc.wait(timeout=60)
     assert d.proc.returncode == -9, d.log()[-2000:]
     d.proc = None
     d.stderr.close()
     # Its children die with it (PR_SET_PDEATHSIG); until the last front
     # has, the old listener may still answer, and the old socket file is
     # there: start() must not take either for the new lockerd's.
-    import socket
 
     def gone():
         try:
@@ -477,43 +478,138 @@ def crash_and_restart(d, step, *verb):
             return False
         except OSError:
             return True
-    from conftest import wait_for
-    assert wait_for(gone, within=20)
+    assert wait_for(gone, within=30)
     os.unlink(os.path.join(d.dir, "state", "control.sock"))
-    d.wrap = []
     d.start()
 
 
-def test_kill_9_between_the_account_and_my_cnf(sq):
-    """The master dies after MariaDB made the account, before my.cnf: the
-    account is whole (signup refuses it again), and `sql password` gives
-    the locker a working my.cnf."""
-    sq.signup("gina")
-    crash_and_restart(sq, "sql-account", "sql", "signup", "gina")
-    home = sq.info("gina")["home"]
-    assert not os.path.exists(os.path.join(home, ".sql", "my.cnf"))
-    rows = sq.mariadb.root("SELECT Db FROM mysql.db WHERE User='gina'").stdout.split()
-    assert rows == ["gina+%"], rows
-    r = sq.locker("sql", "signup", "gina", check=False)
-    assert r.returncode == 1 and "locker sql password gina" in r.stderr, r.stderr
-    sq.locker("sql", "password", "gina")
-    assert sq.mariadb.query("gina", cnf(sq, "gina")["password"], "SELECT 1").returncode == 0
+def crash_at(d, step, *verb):
+    """`locker *verb` with lockerd (or sqld, for a sqld-* step) killed at
+    step; lockerd and sqld running again afterwards.  The verb's result."""
+    from conftest import wait_for
+    with open(d.crash_file, "w") as f:
+        f.write(step)
+    if step.startswith("sqld-"):
+        # the master hands the step to the next sqld it starts
+        old = d.pids("sqld")[0]
+        os.kill(old, 9)
+        assert wait_for(lambda: d.pids("sqld") and d.pids("sqld")[0] != old, within=20)
+        old = d.pids("sqld")[0]
+    r = d.locker(*verb, check=False)
+    if step.startswith("sqld-"):
+        assert wait_for(lambda: d.pids("sqld") and d.pids("sqld")[0] != old, within=20), \
+            "sqld did not die at " + step
+    else:
+        restart_after_crash(d)
+    with open(d.crash_file) as f:
+        assert f.read() == "", f"{step} was never reached"
+    # sqld answers again
+    assert wait_for(lambda: d.locker("sql", "list", check=False).returncode == 0, within=20)
+    return r
 
 
-def test_kill_9_between_the_dump_and_the_drop(sq):
-    """The master dies after a drop's dump, before the DROP: the database
-    and its rows are still there, the dump too; the drop done again works."""
+def account_state(d, locker):
+    """(hosts of the account, hosts with its grant, its databases)."""
+    m = d.mariadb
+    hosts = m.root(f"SELECT Host FROM mysql.global_priv WHERE User='{locker}'").stdout.split()
+    grants = m.root(f"SELECT Host FROM mysql.db WHERE User='{locker}' AND Db='{locker}+%'"
+                    ).stdout.split()
+    dbs = m.root(f"SHOW DATABASES LIKE '{locker}+%'").stdout.split()
+    return sorted(hosts), sorted(grants), dbs
+
+
+def works(d, locker):
+    """The locker's my.cnf is its account's, and the account reaches its own."""
+    try:
+        c = cnf(d, locker)
+    except OSError:
+        return False
+    return d.mariadb.query(locker, c["password"], "SELECT 1").returncode == 0
+
+
+# Every step boundary of signup, password, create, drop and remove where a
+# crash leaves something to see: sqld-* inside sqld (between its
+# statements, or sqld-answer-OP: done but not answered; killed as a crash
+# of the master kills it), sql-* in the master (lockerd killed).  What each leaves, and
+# that the verb done again completes it (or says it is done).
+CRASHES = [
+    ("sqld-created", "signup"), ("sqld-altered", "signup"),
+    ("sqld-answer-signup", "signup"), ("sql-account", "signup"), ("sql-cnf", "signup"),
+    ("sqld-altered", "password"), ("sqld-answer-password", "password"),
+    ("sql-account", "password"), ("sql-cnf", "password"),
+    ("sqld-answer-create", "create"),
+    ("sql-dumped", "drop"), ("sqld-answer-drop", "drop"), ("sql-dropped", "drop"),
+    ("sql-remove-dumped", "remove"), ("sqld-remove-dbs", "remove"),
+    ("sqld-answer-remove", "remove"), ("sql-removed", "remove"),
+]
+
+
+@pytest.mark.parametrize("step,verb", CRASHES, ids=[f"{v}-{s}" for s, v in CRASHES])
+def test_kill_9_at_every_step_leaves_things_consistent(sq, step, verb):
     import glob
-    sq.signup("hank")
-    h = signed_up(sq, "hank")
-    sq.locker("sql", "create", "hank", "keep")
-    assert sq.mariadb.query("hank", h["password"], "CREATE TABLE t (s TEXT); INSERT INTO t "
-                            "VALUES ('HANKS')", database="hank+keep").returncode == 0
-    crash_and_restart(sq, "sql-dumped", "sql", "drop", "hank", "keep")
-    r = sq.mariadb.query("hank", h["password"], "SELECT s FROM t", database="hank+keep")
-    assert r.stdout.strip() == "HANKS", r.stderr
-    dumps = glob.glob(os.path.join(sq.info("hank")["home"], ".sql", "dumps", "hank+keep.*.sql"))
-    assert len(dumps) == 1 and "HANKS" in open(dumps[0]).read()
-    time.sleep(1.1)     # the next dump's name has another second
-    sq.locker("sql", "drop", "hank", "keep")
-    assert sq.mariadb.root("SHOW DATABASES LIKE 'hank+keep'").stdout.strip() == ""
+    name = f"k{CRASHES.index((step, verb))}{verb[:3]}"
+    sq.signup(name)
+    if verb != "signup":
+        signed_up(sq, name)
+        sq.locker("sql", "create", name, "keep")
+        pw = cnf(sq, name)["password"]
+        assert sq.mariadb.query(name, pw, "CREATE TABLE t (s TEXT); INSERT INTO t VALUES "
+                                "('ROW')", database=f"{name}+keep").returncode == 0
+    args = {"signup": ("sql", "signup", name), "password": ("sql", "password", name),
+            "create": ("sql", "create", name, "more"), "drop": ("sql", "drop", name, "keep"),
+            "remove": ("remove", name)}[verb]
+    r = crash_at(sq, step, *args)
+    assert r.returncode != 0, (step, r.stdout)
+    hosts, grants, dbs = account_state(sq, name)
+    home = sq.info(name)["home"]        # the locker is in the directory, whole
+
+    if verb == "signup":
+        # an account half made (no grant yet) or whole; never a grant alone
+        assert hosts == ["localhost"] and dbs == [], (hosts, dbs)
+        assert grants == ([] if step in ("sqld-created", "sqld-altered") else ["localhost"])
+        assert os.path.exists(os.path.join(home, ".sql", "my.cnf")) == (step == "sql-cnf")
+        again = sq.locker("sql", "signup", name, check=False)
+        if step in ("sqld-created", "sqld-altered"):
+            assert again.returncode == 0, again.stderr      # completed
+        else:
+            assert again.returncode == 1 and f"locker sql password {name}" in again.stderr
+        if not works(sq, name):
+            sq.locker("sql", "password", name)
+        assert works(sq, name)
+    elif verb == "password":
+        assert hosts == grants == ["localhost"] and dbs == [f"{name}+keep"]
+        assert works(sq, name) == (step == "sql-cnf")
+        sq.locker("sql", "password", name)
+        assert works(sq, name)
+    elif verb == "create":
+        assert sorted(dbs) == [f"{name}+keep", f"{name}+more"], dbs
+        again = sq.locker("sql", "create", name, "more", check=False)
+        assert again.returncode == 1 and "exists" in again.stderr, again.stderr
+    elif verb == "drop":
+        dumps = glob.glob(os.path.join(home, ".sql", "dumps", f"{name}+keep.*.sql"))
+        assert len(dumps) == 1 and "ROW" in open(dumps[0]).read(), dumps
+        if step == "sql-dumped":
+            assert dbs == [f"{name}+keep"]          # the dump first, then the drop
+            time.sleep(1.1)     # the next dump's name has another second
+            sq.locker("sql", "drop", name, "keep")
+        else:
+            assert dbs == []
+            again = sq.locker("sql", "drop", name, "keep", check=False)
+            assert again.returncode == 1 and "no database" in again.stderr
+        assert account_state(sq, name)[2] == []
+    else:   # remove: the locker stays until its databases and account are gone
+        if step == "sql-remove-dumped":
+            assert hosts == ["localhost"] and dbs == [f"{name}+keep"]
+        elif step == "sqld-remove-dbs":
+            assert hosts == ["localhost"] and dbs == []
+        else:
+            assert hosts == [] and dbs == []
+        dumps = glob.glob(os.path.join(home, ".sql", "dumps", f"{name}.*.sql"))
+        assert len(dumps) == 1 and "ROW" in open(dumps[0]).read(), dumps
+        time.sleep(1.1)
+        sq.locker("remove", name)
+        assert account_state(sq, name) == ([], [], [])
+        assert sq.locker("info", name, check=False).returncode != 0
+        archived = glob.glob(os.path.join(sq.lockers, ".archive", f"{name}.*", ".sql", "dumps",
+                                          f"{name}.*.sql"))
+        assert any("ROW" in open(a).read() for a in archived), archived
