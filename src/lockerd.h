@@ -995,6 +995,10 @@ struct msg_spare_join {		/* master -> spawner: its spare, handed an ask */
 	char		home[PATH_MAX];
 	uint32_t	uid;
 	int32_t		pid;
+	/* mail-relay set: the jails' sendmail socket's directory and client,
+	 * sent as trees after the home's (sandbox_finish()); "" for none. */
+	char		mail_dir[PATH_MAX / 4];
+	char		mail_client[PATH_MAX / 4];
 };
 /* zygote.c: PHP processes forked from one pre-initialised php-cgi. */
 struct msg_zygote_fork {	/* master -> zygote, fd = the worker's line (zygote.h) */
@@ -1036,10 +1040,12 @@ int	sandbox_enter(const struct sandbox_spec *s, char *err, size_t errlen);
 /* The rlimits of a locker's process (sandbox_enter's; the zygote's child too). */
 void	sandbox_limits(const struct config *c);
 /* A spawner's spare: the jail made ahead of its locker, then finished with
- * the home and its tmp/ as mount trees cloned in the machine's namespace. */
+ * the home and its tmp/ (and, with mail-relay, the sendmail socket's
+ * directory and client: mail_trees, -1 for none) as mount trees cloned in
+ * the machine's namespace. */
 int	sandbox_prebuild(char *err, size_t errlen);
-int	sandbox_finish(const struct sandbox_spec *s, int home_tree, int tmp_tree, char *err,
-	    size_t errlen);
+int	sandbox_finish(const struct sandbox_spec *s, int home_tree, int tmp_tree,
+	    const int mail_trees[2], char *err, size_t errlen);
 int	sandbox_prebuilt_ok(const struct config *c, const char *home);
 
 /* netns.c: a network namespace per locker (locker-network private), with

@@ -889,6 +889,34 @@ attach_tree(int tree, const char *path)
 	return (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH);
 }
 
+/* With mail-relay, the jails' sendmail socket's directory and client
+ * (mail_trees, cloned by the spawner: mail.h), read-only where setup_mail()
+ * binds them in a jail made in one go. */
+static int
+attach_mail(const struct config *c, const int mail_trees[2], char *err, size_t errlen)
+{
+	struct sb_mount_attr	 ro = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	};
+	size_t			 i;
+	int			 k;
+
+	if (c->mail_relay.host[0] == '\0')
+		return 0;
+	for (i = 0; i < jail_view_n; i++) {
+		const struct jail_dir *j = &jail_view[i];
+
+		k = j->kind == JAIL_MAIL ? 0 : j->kind == JAIL_SENDMAIL ? 1 : -1;
+		if (k == -1 || mail_trees[k] == -1 || (k == 1 && access(j->path, F_OK) == -1))
+			continue;
+		if (syscall(SYS_mount_setattr, mail_trees[k], "", AT_EMPTY_PATH, &ro,
+		    sizeof(ro)) == -1 || syscall(SYS_move_mount, mail_trees[k], "", AT_FDCWD,
+		    j->path, MOVE_MOUNT_F_EMPTY_PATH) == -1)
+			return errno_fail(err, errlen, "mount %s", j->path);
+	}
+	return 0;
+}
+
 /*
  * The rest of a spare's jail, for its locker: the home (home_tree) at its
  * path, its tmp/ (tmp_tree, or -1: a small tmpfs) as /tmp, passwd and
@@ -897,8 +925,8 @@ attach_tree(int tree, const char *path)
  * tmp/, opened without following a symlink of the locker's.
  */
 int
-sandbox_finish(const struct sandbox_spec *s, int home_tree, int tmp_tree, char *err,
-    size_t errlen)
+sandbox_finish(const struct sandbox_spec *s, int home_tree, int tmp_tree,
+    const int mail_trees[2], char *err, size_t errlen)
 {
 	struct sb_mount_attr ro = {
 		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
@@ -922,6 +950,8 @@ sandbox_finish(const struct sandbox_spec *s, int home_tree, int tmp_tree, char *
 		    "size=16m,mode=1777") == -1)
 			return errno_fail(err, errlen, "%s", jail_view[i].path);
 	}
+	if (attach_mail(s->conf, mail_trees, err, errlen) == -1)
+		return -1;
 	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &ro, sizeof(ro)) == -1)
 		return errno_fail(err, errlen, "read-only jail");
 	cs_mark(CS_MOUNTS);
@@ -938,7 +968,7 @@ sandbox_prebuilt_ok(const struct config *c, const char *home)
 {
 	size_t i;
 
-	if (c->sql.socket[0] != '\0' || c->mail_relay.host[0] != '\0')
+	if (c->sql.socket[0] != '\0')
 		return 0;
 	for (i = 0; i < jail_view_n; i++)
 		if (jail_view[i].kind == JAIL_TMP_LINK && path_is_under(home, jail_view[i].path))

@@ -41,7 +41,8 @@
  * end the master holds (MSG_SPARE) and one to the spawner.  The master
  * hands it the ask itself (MSG_SPARE_ASK, with the worker's channel) and
  * waits for no answer; it tells the spawner (MSG_SPARE_JOIN), which clones
- * the locker's home and tmp/ with open_tree() in the machine's mount
+ * the locker's home and tmp/ (and with mail-relay the sendmail socket's
+ * directory and client) with open_tree() in the machine's mount
  * namespace as it is then (a home mounted since, a disk-quota image, is
  * there) for the spare to attach (MSG_SPARE_TREE), moves the spare into
  * the locker's cgroups from outside while it finishes its jail, says so
@@ -65,6 +66,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "mail.h"
 #include "master.h"
 
 #ifndef OPEN_TREE_CLONE
@@ -172,15 +174,23 @@ spare_tree(int want, int *tree, char *err, size_t errlen)
 static int
 spare_finish(const struct sandbox_spec *spec, char *err, size_t errlen)
 {
-	int home = -1, tmp = -1, rc = -1;
+	int home = -1, tmp = -1, mail[2] = { -1, -1 }, rc = -1, ok, i;
 
-	if (spare_tree(1, &home, err, errlen) == 0 && spare_tree(0, &tmp, err, errlen) == 0)
-		rc = prebuilt ? sandbox_finish(spec, home, tmp, err, errlen) :
+	ok = spare_tree(1, &home, err, errlen) == 0 && spare_tree(0, &tmp, err, errlen) == 0;
+	/* mail-relay: the sendmail socket's directory and client follow. */
+	if (ok && spec->conf->mail_relay.host[0] != '\0')
+		ok = spare_tree(0, &mail[0], err, errlen) == 0 &&
+		    spare_tree(0, &mail[1], err, errlen) == 0;
+	if (ok)
+		rc = prebuilt ? sandbox_finish(spec, home, tmp, mail, err, errlen) :
 		    sandbox_enter(spec, err, errlen);
 	if (home != -1)
 		close(home);
 	if (tmp != -1)
 		close(tmp);
+	for (i = 0; i < 2; i++)
+		if (mail[i] != -1)
+			close(mail[i]);
 	return rc;
 }
 
@@ -362,13 +372,30 @@ tree_of(int at, const char *dir)
 	return tree;
 }
 
-/* The spare's home and the home's tmp/ (none if it has no such directory:
- * the spare makes a tmpfs) as mount trees, in that order. */
-static void
-spare_send_trees(const char *home)
+/* A clone of the mount of path, a file or a directory (the jails'
+ * sendmail client, its socket's directory); -1 with errno. */
+static int
+tree_of_path(const char *path)
 {
-	struct msg_spawned	m;
-	int			t;
+	int fd, tree;
+
+	if ((fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+	close(fd);
+	return tree;
+}
+
+/* The spare's home and the home's tmp/ (none if it has no such directory:
+ * the spare makes a tmpfs) as mount trees, in that order; with mail-relay,
+ * the sendmail socket's directory and client after them (none: the spare
+ * goes without, and its sendmail says mail cannot be reached). */
+static void
+spare_send_trees(const struct msg_spare_join *j)
+{
+	const char		*home = j->home, *mail[2] = { j->mail_dir, j->mail_client };
+	struct msg_spawned	 m;
+	int			 t, i;
 
 	memset(&m, 0, sizeof(m));
 	if ((t = tree_of(AT_FDCWD, home)) == -1)
@@ -384,6 +411,12 @@ spare_send_trees(const char *home)
 	msg_send(spare_sock, MSG_SPARE_TREE, &m, sizeof(m), t);
 	if (t != -1)
 		close(t);
+	for (i = 0; i < 2 && mail[0][0] != '\0'; i++) {
+		t = tree_of_path(mail[i]);
+		msg_send(spare_sock, MSG_SPARE_TREE, &m, sizeof(m), t);
+		if (t != -1)
+			close(t);
+	}
 }
 
 /* The master handed our spare an ask: into the locker's cgroups while it
@@ -399,11 +432,13 @@ spare_join(const struct msg_spare_join *j)
 	m.pid = j->pid;
 	if (spare_pid <= 0 || j->pid != spare_pid || spare_sock == -1 ||
 	    memchr(j->locker, '\0', sizeof(j->locker)) == NULL || j->uid == 0 ||
-	    memchr(j->home, '\0', sizeof(j->home)) == NULL || j->home[0] != '/') {
+	    memchr(j->home, '\0', sizeof(j->home)) == NULL || j->home[0] != '/' ||
+	    memchr(j->mail_dir, '\0', sizeof(j->mail_dir)) == NULL ||
+	    memchr(j->mail_client, '\0', sizeof(j->mail_client)) == NULL) {
 		log_warnx("spawner: asked to move a process that is not its spare");
 		return;
 	}
-	spare_send_trees(j->home);
+	spare_send_trees(j);
 	if (cgroup_attach(j->locker, j->uid, j->pid, err, sizeof(err)) == -1) {
 		log_warnx("spawner: %s", err);
 		m.err = errno != 0 ? errno : EIO;
@@ -697,6 +732,10 @@ spare_use(const struct msg_spawn *m, int chan)
 	snprintf(j.home, sizeof(j.home), "%s", m->home);
 	j.uid = m->uid;
 	j.pid = pid;
+	if (m->conf.mail_relay.host[0] != '\0') {
+		snprintf(j.mail_dir, sizeof(j.mail_dir), "%s/%s", m->conf.state, MAIL_STATE_DIR);
+		snprintf(j.mail_client, sizeof(j.mail_client), "%s", m->conf.mail_client);
+	}
 	/* Without the spawner's word it exits before it is the locker's. */
 	if (msg_send(spawner_chan, MSG_SPARE_JOIN, &j, sizeof(j), -1) == -1)
 		spawner_lost();

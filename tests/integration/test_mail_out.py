@@ -207,6 +207,28 @@ def test_lockerds_own_notice_goes_the_same_road(mo):
     assert r.returncode != 0
 
 
+def test_a_worker_from_a_spare_sends_mail_too(mo):
+    """The spawner's spare, its jail made before its locker was known, gets
+    the socket's directory and the client from the spawner (MSG_SPARE_TREE)."""
+    mo.signup("erin")
+    mo.put("erin", "mail.php", PHP_MAIL.replace("alice", "erin").replace("MARK-PHP-1",
+                                                                       "MARK-SPARE"))
+    spares = wait_for(lambda: mo.pids("spare"), within=20)
+    assert spares, mo.children()
+    st, _, body = get(mo.port, "/mail.php", f"erin.{DOMAIN}")
+    assert (st, body) == (200, b"sent"), (st, body)
+    assert mo.worker_of("erin") == spares[0]      # the spare became erin's worker
+    m = arrived(mo, "MARK-SPARE")
+    assert m.get_all("X-Lockerd-Locker") == ["erin"]
+    # Read-only there as in a jail made in one go.
+    mo.put("erin", "ro.php", "<?php echo implode(',', scandir('/run/lockerd')), ' ', "
+           "@touch('/run/lockerd/x') ? 'wrote' : 'ro', ' ', "
+           "@fopen('/usr/sbin/sendmail', 'r+') ? 'wrote' : 'ro';")
+    st, _, body = get(mo.port, "/ro.php", f"erin.{DOMAIN}")
+    assert (st, body) == (200, b".,..,sendmail.sock ro ro"), (st, body)
+    assert mo.worker_of("erin") == spares[0]
+
+
 # ------------------------------------------------------------ hostile
 
 def _submit_type():
