@@ -35,6 +35,9 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# One free_port() for the tests and the benches: the integration tests'.
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from conftest import free_port  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ENV = os.environ.get
 PARTS = (ENV("SCALE_PARTS") or "cold dir conns warm").split()
@@ -189,14 +192,6 @@ def memory(pidlist):
 
 def mib(b):
     return b / (1 << 20)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_port(port, proc, name, log=None, timeout=120):
