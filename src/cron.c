@@ -63,6 +63,11 @@ struct cron_run {
 
 struct cron_locker {
 	char		 name[LOCKER_NAME_MAX + 1];
+	/* The locker's uid as the directory last said (0: not yet).  A name
+	 * removed and signed up again is a new locker: nothing of the old
+	 * one's schedule may run as it (forget()). */
+	uint32_t	 uid;
+	uint32_t	 compile_uid;
 	uint32_t	 hash;
 	struct cron_sched *sched;	/* in effect (spread); NULL: none */
 	char		 stamp[CRON_STAMP_MAX];	/* of the crontab last compiled or refused */
@@ -351,10 +356,12 @@ job_start(struct cron_locker *L, unsigned i, char *err, size_t errlen)
 		note(L, "%s", err);
 		return -1;
 	}
-	if (C.ntasks >= M->conf.cron_max_tasks || dir_locker_get(M->dir, L->name, &lr) != 1) {
+	if (C.ntasks >= M->conf.cron_max_tasks || dir_locker_get(M->dir, L->name, &lr) != 1 ||
+	    lr.uid != (L->uid != 0 ? L->uid : (L->uid = lr.uid))) {
 		r->skipped++;
 		snprintf(err, errlen, "job %u not started: %s", i + 1, C.ntasks >=
-		    M->conf.cron_max_tasks ? "cron-max-tasks jobs run already" : "no such locker");
+		    M->conf.cron_max_tasks ? "cron-max-tasks jobs run already" :
+		    "the locker is gone, or new under its name");
 		note(L, "%s", err);
 		return -1;
 	}
@@ -520,7 +527,9 @@ compile_ended(struct child *c, int status)
 
 	n = msg_recv_checked(L->compile_chan, MR_MASTER, MR_WORKER, &type, &s, sizeof(s), &fd,
 	    &why);
-	if (n == MSG_BREACH) {
+	if (L->compile_uid != L->uid)
+		;	/* the home it read is a removed locker's: dropped */
+	else if (n == MSG_BREACH) {
 		msg_breach(MR_MASTER, MR_WORKER, L->name, type, why);
 		refused(L, L->compile_stamp, "crontab:1: the compile's answer was refused");
 	} else if (n != (ssize_t)sizeof(s) || type != MSG_CRON_SCHED) {
@@ -559,6 +568,9 @@ compile_start(struct cron_locker *L, const char *stamp, char *err, size_t errlen
 		return -1;
 	}
 	task_fill(&t, &lr);
+	if (L->uid == 0)
+		L->uid = lr.uid;	/* first seen by a `locker cron` verb */
+	L->compile_uid = lr.uid;
 	L->compile = cron_compile_start(&lr, &t, sv[1]);
 	close(sv[1]);
 	if (L->compile == NULL) {
@@ -598,16 +610,34 @@ check_one(struct cron_locker *L)
 		log_debug("cron: %s: %s", L->name, err);
 }
 
+/* A new locker under an old name: the old one's schedule, error and
+ * state go (its row went with it, by the directory's trigger). */
+static void
+forget(struct cron_locker *L, uint32_t uid)
+{
+	if (L->uid != 0 && (L->sched != NULL || L->error[0] != '\0'))
+		log_info("cron: %s is a new locker (uid %u, was %u): the old schedule is "
+		    "forgotten", L->name, uid, L->uid);
+	sched_set(L, NULL);
+	L->stamp[0] = L->error[0] = '\0';
+	L->compiled = 0;
+}
+
 static int
 walk_cb(const struct locker_rec *lr, void *arg)
 {
 	struct cron_locker *L = find_or_add(lr->name);
 
 	(void)arg;
-	if (L != NULL) {
-		L->seen = 1;
-		check_one(L);
-	}
+	if (L == NULL)
+		return 0;
+	/* A row loaded at start is the directory's own (removal deletes it):
+	 * its locker is the one of the name now. */
+	if (L->uid != 0 && L->uid != lr->uid)
+		forget(L, lr->uid);
+	L->uid = lr->uid;
+	L->seen = 1;
+	check_one(L);
 	return 0;
 }
 
@@ -622,6 +652,10 @@ check_all(void)
 		L->seen = 0;
 	dir_locker_foreach(M->dir, walk_cb, NULL);
 	for (pp = &C.all; (L = *pp) != NULL;) {
+		if (!L->seen && L->sched != NULL) {
+			forget(L, 0);
+			L->uid = 0;
+		}
 		if (!L->seen && L->nrunning == 0 && L->compile == NULL) {
 			*pp = L->next;
 			free(L->sched);

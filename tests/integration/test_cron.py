@@ -279,3 +279,19 @@ def test_schedules_survive_a_restart_and_reboot_runs_once_per_start(make_lockerd
     assert log.count("job 1: BOOTED") == booted + 1, log
     assert log.count("crontab compiled") == 1, log
     assert status(d, "cronboot")["state"] == "ok"
+
+
+def test_a_new_locker_under_a_removed_ones_name_runs_none_of_its_jobs(d):
+    """The schedule is kept by name, but a name removed and signed up again
+    is another locker (another uid): nothing of the old crontab runs as it."""
+    old = d.signup("cronreuse")
+    crontab(d, "cronreuse", "* * * * * echo OLD-OWNER-JOB\n")
+    assert wait_for(lambda: "job 1: OLD-OWNER-JOB" in cron_log(d, "cronreuse"), 30)
+    d.locker("remove", "cronreuse", "--purge")
+    new = d.signup("cronreuse")
+    assert new["uid"] != old["uid"]
+    time.sleep(3)
+    assert "OLD-OWNER-JOB" not in cron_log(d, "cronreuse")
+    st = status(d, "cronreuse")
+    assert st["state"] in ("none", "new") and st["jobs"] == 0, st
+    assert entries(d, "cronreuse") == []
