@@ -1161,7 +1161,6 @@ reap(void)
 				control_task_done(c->waiter, status);
 			if (c->on_exit != NULL)
 				c->on_exit(c, status);
-			mailin_task_reaped(c, status);
 			worker_unlink(c);
 			locker_release_if_idle(c);
 			break;

@@ -46,6 +46,8 @@ struct delivery {
 	struct delivery	*next;
 };
 
+static void	delivery_exit(struct child *t, int status);
+
 static struct child	 maild = { .kind = EV_CHILD, .role = ROLE_MAILD, .chan = -1 };
 static struct delivery	*deliveries;
 static unsigned		 ndeliveries;
@@ -223,6 +225,7 @@ deliver(const struct msg_mailin_deliver *q, int fd)
 		return NULL;
 	}
 	close(in);
+	d->task->on_exit = delivery_exit;
 	lc = locker_conf(lr.name, lr.uid);
 	d->id = q->id;
 	d->pid = d->task->pid;
@@ -253,9 +256,9 @@ mailin_master_msg(enum msg_type type, const void *buf, size_t len, int fd)
 	return why;
 }
 
-/* A task ended: 1 if it was a delivery's, and maild hears how. */
-int
-mailin_task_reaped(const struct child *t, int status)
+/* A delivery's task ended (its on_exit): maild hears how. */
+static void
+delivery_exit(struct child *t, int status)
 {
 	struct delivery *d;
 
@@ -263,7 +266,7 @@ mailin_task_reaped(const struct child *t, int status)
 		if (d->task == t)
 			break;
 	if (d == NULL)
-		return 0;
+		return;
 	if (d->timed_out)
 		answer(d->id, MAILIN_TIMEOUT, 0, d->seconds, "", d->err);
 	else if (WIFEXITED(status))
@@ -271,7 +274,6 @@ mailin_task_reaped(const struct child *t, int status)
 	else
 		answer(d->id, MAILIN_SIGNALED, WTERMSIG(status), 0, "", d->err);
 	delivery_free(d);
-	return 1;
 }
 
 /* maild went: its connections went with it, so Postfix will try every

@@ -263,7 +263,7 @@ const char *sql_task_error(int code);
  * mailin_master.c: the master's side of maild (mailin.h).  mailin_start: the
  * LMTP socket bound (once) and maild (re)started where mail-lmtp is set.
  * mailin_master_msg: a delivery routed (NULL), or why maild's message is a
- * breach.  mailin_task_reaped: 1 if the task was a delivery's (maild told).
+ * breach (each delivery's task tells maild how it ended, by its on_exit).
  * mailrun.c: a locker's mail program started as a task, in its sandbox.
  */
 struct msg_mailin_deliver;
@@ -274,7 +274,6 @@ struct child *mailin_child(void);
 void	mailin_child_gone(void);
 void	mailin_tick(void);
 const char *mailin_master_msg(enum msg_type type, const void *buf, size_t len, int fd);
-int	mailin_task_reaped(const struct child *t, int status);
 struct child *mailrun_start(const struct locker_rec *lr, const struct msg_mailin_deliver *q,
 	    int in, int err);
 

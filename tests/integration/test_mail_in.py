@@ -72,8 +72,14 @@ POSTFIX = []     # the module's, for what wait_file() says when it fails
 
 
 def wait_file(path, within=90):
+    """path's text once it exists; every 5 s Postfix is asked to try what
+    it holds now (Postfix.flush() says why)."""
     deadline = time.monotonic() + within
+    nudge = time.monotonic() + 5
     while not os.path.exists(path):
+        if POSTFIX and time.monotonic() > nudge:
+            POSTFIX[0].flush()
+            nudge = time.monotonic() + 5
         assert time.monotonic() < deadline, (
             f"{path} never appeared; queue: {POSTFIX[0].queue() if POSTFIX else ''}\n"
             f"postfix's log: {POSTFIX[0].log(20000) if POSTFIX else ''}")
