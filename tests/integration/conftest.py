@@ -429,3 +429,42 @@ def etc_names():
     compares."""
     return sorted(n for n in os.listdir("/etc")
                   if not n.endswith((".lock", "+", "-")) and n != ".pwd.lock")
+
+
+def mappings(pid):
+    """[(start, end, resident or swapped kB)] of pid's readable mappings."""
+    out, cur = [], None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
+            if m:
+                cur = [int(m.group(1), 16), int(m.group(2), 16), 0]
+                if "r" in m.group(3) and not line.rstrip().endswith(("[vvar]", "[vsyscall]")):
+                    out.append(cur)
+            elif line.startswith(("Rss:", "Swap:")):
+                cur[2] += int(line.split()[1])
+    return [tuple(m) for m in out]
+
+
+def memory_has(pid, pats):
+    """Which of pats the process's memory holds (read as root): every
+    readable mapping with a page in memory or swap (the others hold none)."""
+    found = set()
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for lo, hi, kb in mappings(pid):
+            if kb == 0:
+                continue
+            at, tail = lo, b""
+            while at < hi:
+                n = min(hi - at, 16 << 20)
+                try:
+                    mem.seek(at)
+                    chunk = tail + mem.read(n)
+                except OSError:
+                    break
+                for i, p in enumerate(pats):
+                    if i not in found and p in chunk:
+                        found.add(i)
+                tail = chunk[-1024:]
+                at += n
+    return found

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import TEST_BASE, Lockerd, free_port, wait_for
+from conftest import TEST_BASE, Lockerd, free_port, mappings, memory_has, wait_for
 from test_trust import MSG, frame, peers, steal
 
 KEY_OK, KEY_ENOKEY, KEY_EOP, KEY_ELEN = 0, 1, 2, 3
@@ -275,45 +275,6 @@ def needles(path):
         assert len(b) >= 30
         out += [b, b[::-1]]
     return out
-
-
-def mappings(pid):
-    """[(start, end, resident or swapped kB)] of pid's readable mappings."""
-    out, cur = [], None
-    with open(f"/proc/{pid}/smaps") as f:
-        for line in f:
-            m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
-            if m:
-                cur = [int(m.group(1), 16), int(m.group(2), 16), 0]
-                if "r" in m.group(3) and not line.rstrip().endswith(("[vvar]", "[vsyscall]")):
-                    out.append(cur)
-            elif line.startswith(("Rss:", "Swap:")):
-                cur[2] += int(line.split()[1])
-    return [tuple(m) for m in out]
-
-
-def memory_has(pid, pats):
-    """Which of pats the process's memory holds (read as root): every
-    readable mapping with a page in memory or swap (the others hold none)."""
-    found = set()
-    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
-        for lo, hi, kb in mappings(pid):
-            if kb == 0:
-                continue
-            at, tail = lo, b""
-            while at < hi:
-                n = min(hi - at, 16 << 20)
-                try:
-                    mem.seek(at)
-                    chunk = tail + mem.read(n)
-                except OSError:
-                    break
-                for i, p in enumerate(pats):
-                    if i not in found and p in chunk:
-                        found.add(i)
-                tail = chunk[-1024:]
-                at += n
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -119,7 +119,7 @@ def test_the_tsig_secret_is_in_no_process_but_acme(env):
     the descriptor; no other process ever holds it (read as root, through
     /proc/PID/mem, as an attacker who took one of them would)."""
     import base64
-    from test_keyd import memory_has
+    from conftest import memory_has
     d, _, k = env
     text = k.secret.encode()
     raw = base64.b64decode(text)
