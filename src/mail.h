@@ -94,7 +94,7 @@ struct msg_mail_grant {
 
 /* mailout -> master: what the relay said of a granted message or a notice. */
 struct msg_mail_sent {
-	uint64_t	ticket;			/* 0: a notice */
+	uint64_t	ticket;			/* the granted row it ends */
 	int32_t		status;			/* MAIL_EX_* */
 	char		locker[LOCKER_NAME_MAX + 1];
 	char		rcpts[MAIL_SUMMARY_MAX + 1];
@@ -103,6 +103,7 @@ struct msg_mail_sent {
 
 /* master -> mailout: a notice of lockerd's, its body the memfd sent with it. */
 struct msg_mail_notice {
+	uint64_t	ticket;			/* its granted row (MSG_MAIL_SENT's) */
 	char		locker[LOCKER_NAME_MAX + 1];
 	char		domain[HOSTNAME_MAX + 1];
 	char		subject[MAIL_SUBJECT_MAX + 1];

@@ -252,15 +252,9 @@ on_sent(const struct msg_mail_sent *s)
 	const char		*st = s->status == MAIL_EX_OK ? "sent" :
 				    s->status == MAIL_EX_TEMPFAIL || s->status == MAIL_EX_UNAVAILABLE ?
 				    "failed" : "refused";
-	uint64_t		id;
 
 	if (dir_locker_get(M->dir, s->locker, &lr) != 1)
 		return;
-	if (s->ticket == 0) {	/* a notice: its row, outside the rate */
-		maillog_add(M->dir, lr.uid, time(NULL), s->status == MAIL_EX_OK ? "notice" :
-		    "notice-failed", s->rcpts, 0, s->text, &id);
-		return;
-	}
 	if (maillog_finish(M->dir, s->ticket, lr.uid, st, s->rcpts, s->text) == -1)
 		log_warnx("mail: the role's answer for locker %s matches no message of its",
 		    s->locker);
@@ -344,6 +338,37 @@ body_memfd(int fd, char *err, size_t errlen)
 	return mfd;
 }
 
+/*
+ * A notice is granted as the locker's own message is: its block and its
+ * rate hold (a crontab's MAILTO and a job's output are the locker's to
+ * choose: else a job every minute would be a way past both), and its row
+ * is written now.
+ */
+static int
+notice_grant(const char *locker, const char *rcpts, uint64_t *ticket, char *err,
+    size_t errlen)
+{
+	struct locker_rec	lr;
+	int64_t			now = time(NULL);
+	char			why[MAIL_TEXT_MAX];
+
+	if (dir_locker_get(M->dir, locker, &lr) != 1) {
+		snprintf(err, errlen, "no locker %s", locker);
+		return -1;
+	}
+	if (may_send(&lr, now, why, sizeof(why)) != MAIL_EX_OK) {
+		maillog_add(M->dir, lr.uid, now, "refused", rcpts, 0, why, ticket);
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	if (maillog_add(M->dir, lr.uid, now, "granted", rcpts, 0, "lockerd's notice",
+	    ticket) == -1) {
+		snprintf(err, errlen, "lockerd's directory failed");
+		return -1;
+	}
+	return 0;
+}
+
 int
 mail_notice_fd(const char *locker, const char *rcpts, const char *subject, int fd,
     char *err, size_t errlen)
@@ -351,6 +376,7 @@ mail_notice_fd(const char *locker, const char *rcpts, const char *subject, int f
 	struct msg_mail_notice	n;
 	size_t			i;
 	int			mfd, rc;
+	uint64_t		ticket;
 
 	if (M->conf.mail_relay.host[0] == '\0') {
 		snprintf(err, errlen, "outgoing mail is not configured here (mail-relay none)");
@@ -362,7 +388,12 @@ mail_notice_fd(const char *locker, const char *rcpts, const char *subject, int f
 	}
 	if (rcpts_ok(rcpts, err, errlen) == -1 || (mfd = body_memfd(fd, err, errlen)) == -1)
 		return -1;
+	if (notice_grant(locker, rcpts, &ticket, err, errlen) == -1) {
+		close(mfd);
+		return -1;
+	}
 	memset(&n, 0, sizeof(n));
+	n.ticket = ticket;
 	snprintf(n.locker, sizeof(n.locker), "%s", locker);
 	snprintf(n.domain, sizeof(n.domain), "%s", mail_domain(&M->conf));
 	snprintf(n.subject, sizeof(n.subject), "%s", subject);

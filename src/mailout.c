@@ -311,6 +311,7 @@ notice(const struct msg_mail_notice *n0, int fd)
 	n.locker[sizeof(n.locker) - 1] = n.domain[sizeof(n.domain) - 1] = '\0';
 	n.subject[sizeof(n.subject) - 1] = n.rcpts[sizeof(n.rcpts) - 1] = '\0';
 	memset(&s, 0, sizeof(s));
+	s.ticket = n.ticket;
 	memcpy(s.locker, n.locker, sizeof(s.locker));
 	snprintf(s.rcpts, sizeof(s.rcpts), "%s", n.rcpts);
 	nrc = notice_rcpts(n.rcpts, rc, to, sizeof(to));

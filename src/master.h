@@ -211,11 +211,12 @@ const char *sql_master_msg(enum msg_type type, const void *buf, size_t len);
  * lockerd's own notice (a crontab's error, a cron job's output) mailed
  * from locker NAME to rcpts (comma-separated addresses), with subject and
  * body[0..len), through the mail role: envelope sender NAME@mail-domain,
- * "X-Lockerd-Locker: NAME", From "lockerd".  A notice is not counted in the
- * locker's hourly rate nor stopped by `locker mail block` (it is lockerd's,
- * to the locker's own people).  0: handed to the role (the relay's answer
- * goes to `locker mail status`); -1 with why in err (mail-relay none, the
- * role restarting, no recipient).  mail_notice_fd(): the body is fd's
+ * "X-Lockerd-Locker: NAME", From "lockerd".  A notice counts in the
+ * locker's hourly rate and is refused past it or when the locker's mail is
+ * blocked, as its own messages are (its recipients, a crontab's MAILTO,
+ * and a job's output are the locker's to choose).  0: handed to the role
+ * (the relay's answer goes to `locker mail status`); -1 with why in err
+ * (mail-relay none, the role restarting, no recipient, blocked, its rate).  mail_notice_fd(): the body is fd's
  * contents from its start (a memfd, a job's output file; the caller still
  * closes fd).
  */

@@ -186,24 +186,32 @@ def test_block_and_unblock(mo):
 
 
 def test_lockerds_own_notice_goes_the_same_road(mo):
-    """mail_notice() (what cron's errors take), through `locker mail test`:
-    from the locker's address, named, outside its rate and its block."""
-    mo.locker("mail", "block", "carol")         # over its rate too, by now
-    r = mo.locker("mail", "test", "carol", "n1@sink.test, n2@sink.test", check=False)
+    """mail_notice() (what cron's output and errors take), through `locker mail
+    test`: from the locker's address, named, and held by its block and rate as
+    its own messages are (a crontab's MAILTO is the locker's choice)."""
+    mo.locker("mail", "block", "dave")
+    r = mo.locker("mail", "test", "dave", "n0@sink.test", check=False)
+    assert r.returncode == 69 and "blocked" in r.stderr, (r.returncode, r.stderr)
+    mo.locker("mail", "unblock", "dave")
+    r = mo.locker("mail", "test", "carol", "n0@sink.test", check=False)     # over its rate
+    assert r.returncode == 69 and "mail-per-hour" in r.stderr, (r.returncode, r.stderr)
+    before = status(mo, "dave")["last_hour"]
+    r = mo.locker("mail", "test", "dave", "n1@sink.test, n2@sink.test", check=False)
     assert r.returncode == 0, r.stderr
     for w in ("n1@sink.test", "n2@sink.test"):
         m = mo.postfix.wait_message(lambda m, w=w: m["X-Original-To"] == w)
         assert m["Subject"] == "lockerd: a test message"
-        assert m.get_all("X-Lockerd-Locker") == ["carol"]
+        assert m.get_all("X-Lockerd-Locker") == ["dave"]
         assert m["Auto-Submitted"] == "auto-generated"
-        assert m["Return-Path"] == "<carol@test.example>"
+        assert m["Return-Path"] == "<dave@test.example>"
         assert "n1@sink.test" in m["To"] and "n2@sink.test" in m["To"]
-    mo.locker("mail", "unblock", "carol")
-    assert wait_for(lambda: any(x["status"] == "notice" for x in status(mo, "carol")["messages"]),
-                    within=30)
-    r = mo.locker("mail", "test", "carol", "not-an-address", check=False)
+    s = wait_for(lambda: (lambda s: s if s["messages"][-1]["status"] == "sent" else None)(
+        status(mo, "dave")), within=30)
+    assert s and s["last_hour"] == before + 1, s
+    assert not any(m["X-Original-To"] == "n0@sink.test" for m in mo.postfix.messages())
+    r = mo.locker("mail", "test", "dave", "not-an-address", check=False)
     assert r.returncode == 69 and "bad recipient" in r.stderr, (r.returncode, r.stderr)
-    r = mo.locker("mail", "test", "carol", check=False)
+    r = mo.locker("mail", "test", "dave", check=False)
     assert r.returncode != 0
 
 
