@@ -202,6 +202,7 @@ $(B)/fuzz/fuzz_hdrops: fuzz/fuzz_hdrops.c src/hdrops.c src/wire.c $(HTTP_SRCS) |
 $(B)/fuzz/fuzz_sqlname: fuzz/fuzz_sqlname.c src/sqlname.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_crontab: fuzz/fuzz_crontab.c src/crontab.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_mailmsg: fuzz/fuzz_mailmsg.c src/mailmsg.c src/smtp.c src/util.c src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_lmtp: fuzz/fuzz_lmtp.c src/lmtp.c | $(B)/fuzz
