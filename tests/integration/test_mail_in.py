@@ -276,8 +276,19 @@ def test_a_program_that_never_exits_is_killed_at_the_limit_with_4xx(ml):
     r = c.line()
     took = time.monotonic() - t0
     c.close()
-    assert r.startswith("451 4.4.7"), r
+    assert r.startswith("451 4.4.7") and f"limit of {MAIL_TIMEOUT} s" in r, r
     assert took >= MAIL_TIMEOUT - 0.5, took
+    # Its own limit (`locker limit`), shorter than the configuration's.
+    ml.locker("limit", "hangs", "mail-program-timeout", "2s")
+    c = Lmtp(ml.postfix.lmtp_socket, timeout=120)
+    c.cmd("LHLO t")
+    c.cmd("MAIL FROM:<x@y>")
+    c.cmd(f"RCPT TO:<hangs@{ml.postfix.domain}>")
+    c.cmd("DATA")
+    c.send("Subject: forever\r\n\r\nbody\r\n.\r\n")
+    r = c.line()
+    c.close()
+    assert r.startswith("451 4.4.7") and "limit of 2 s" in r, r
     # Nothing of it is left running.
     uid = info["uid"]
     left = []
