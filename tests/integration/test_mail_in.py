@@ -124,6 +124,7 @@ def test_mail_runs_the_lockers_program_as_the_locker(ml):
     assert f"uid={info['uid']}" in got
     assert "ext=foo" in got
     assert f"rcpt=alice+foo@{ml.postfix.domain}" in got
+    assert f"orig=alice+foo@{ml.postfix.domain}" in got     # Postfix's ORCPT (we offer DSN)
     assert f"sender=tester@{ml.postfix.sink}" in got
     assert "Subject: tagged" in got and "hello alice" in got
     assert "\r" not in got
