@@ -30,15 +30,19 @@ cli_print_mail(const struct ctl_mail *m, int json, int first)
 			printf(", \"state\": ");
 			json_str(m->status);
 			printf(", \"sent\": %llu, \"refused\": %llu, \"blocked\": %s, "
-			    "\"last_hour\": %u, \"per_hour\": %u, \"messages\": [",
+			    "\"last_hour\": %u, \"per_hour\": %u, \"no_program\": \"%s\", "
+			    "\"messages\": [",
 			    (unsigned long long)m->sent, (unsigned long long)m->refused,
-			    m->blocked ? "true" : "false", m->last_hour, m->per_hour);
+			    m->blocked ? "true" : "false", m->last_hour, m->per_hour,
+			    m->no_program ? "discard" : "bounce");
 			return;
 		}
 		printf("locker %s: mail %s; %llu sent, %llu refused; %u in the last hour "
 		    "(limit %s%u)\n", m->locker, m->status, (unsigned long long)m->sent,
 		    (unsigned long long)m->refused, m->last_hour, m->per_hour ? "" : "none: ",
 		    m->per_hour);
+		printf("incoming mail while it has no mail program: %s\n",
+		    m->no_program ? "discarded" : "bounced");
 		return;
 	}
 	when(at, sizeof(at), m->at);

@@ -3,6 +3,7 @@
  * NAME ADDRESS` (outgoing mail, mail.h).  status, to admins: the totals, the hour's count against the
  * locker's rate, whether it is blocked, and its last messages (when, to
  * whom, what became of them); block and unblock, root's, audited.
+ * And `locker mail no-program NAME bounce|discard` (incoming mail), admins'.
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,10 @@ mail_status(struct ctl_client *c, const struct locker_rec *lr)
 		return;
 	}
 	m.blocked = blocked;
+	if ((m.no_program = maillog_no_program(M->dir, lr->uid)) == -1) {
+		done(c, 1, "the directory failed");
+		return;
+	}
 	m.last_hour = (uint32_t)n;
 	m.per_hour = lc->mail_per_hour;
 	snprintf(m.status, sizeof(m.status), "%s", M->conf.mail_relay.host[0] == '\0' ?
@@ -79,6 +84,33 @@ mail_test(struct ctl_client *c, const struct locker_rec *lr)
 	    lr->name);
 }
 
+/* `mail no-program`: incoming mail's fate while NAME has no mail program,
+ * its admins' to choose (mailrun.c applies it, where the program is looked for). */
+static void
+mail_no_program(struct ctl_client *c, const struct locker_rec *lr)
+{
+	const char	*v = c->req.argv;
+	char		 err[256];
+	int		 choice;
+
+	if (c->req.argc != 1 || memchr(v, '\0', sizeof(c->req.argv)) == NULL ||
+	    (strcmp(v, "bounce") != 0 && strcmp(v, "discard") != 0)) {
+		done(c, 64, "usage: locker mail no-program NAME bounce|discard");
+		return;
+	}
+	choice = strcmp(v, "discard") == 0 ? MAILLOG_NOPROG_DISCARD : MAILLOG_NOPROG_BOUNCE;
+	if (maillog_set_no_program(M->dir, lr->uid, choice) == -1 ||
+	    dir_audit(M->dir, "mail-no-program", lr->name, v, err, sizeof(err)) == -1) {
+		done(c, 1, "the directory failed");
+		return;
+	}
+	log_info("mail: locker %s: mail without a program is %s (by uid %u)", lr->name,
+	    choice == MAILLOG_NOPROG_DISCARD ? "discarded" : "bounced", (unsigned)c->uid);
+	done(c, 0, "mail to %s while it has no mail program is %s", lr->name,
+	    choice == MAILLOG_NOPROG_DISCARD ? "discarded (250, nothing runs)" :
+	    "bounced (550)");
+}
+
 void
 do_mail(struct ctl_client *c)
 {
@@ -94,6 +126,10 @@ do_mail(struct ctl_client *c)
 	}
 	if (c->req.verb == CTL_MAIL_TEST) {
 		mail_test(c, &lr);
+		return;
+	}
+	if (c->req.verb == CTL_MAIL_NO_PROGRAM) {
+		mail_no_program(c, &lr);
 		return;
 	}
 	if (maillog_block(M->dir, lr.uid, block) == -1 ||

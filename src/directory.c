@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		9
+#define SCHEMA_VERSION		10
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -246,6 +246,17 @@ static const char *const schema_v9[] = {
 	NULL
 };
 
+/*
+ * 10: what becomes of mail to a locker without a mail program, its admins'
+ * choice (`locker mail no-program`): 0 bounce (550), 1 discard (250).
+ */
+static const char *const schema_v10[] = {
+	"ALTER TABLE mail_totals ADD COLUMN no_program INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (no_program BETWEEN 0 AND 1)",
+	"PRAGMA user_version = 10",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
@@ -256,6 +267,7 @@ static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v7,
 	schema_v8,
 	schema_v9,
+	schema_v10,
 };
 
 enum {

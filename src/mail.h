@@ -118,6 +118,7 @@ struct ctl_mail {
 	uint64_t	sent, refused;		/* the totals row's */
 	uint32_t	last_hour, per_hour;	/* ... and its rate */
 	int32_t		blocked;
+	int32_t		no_program;		/* incoming: MAILLOG_NOPROG_* */
 	char		rcpts[MAIL_SUMMARY_MAX + 1];
 	char		text[MAIL_TEXT_MAX];
 };

@@ -195,3 +195,23 @@ maillog_foreach_last(struct directory *d, uint32_t uid, int n,
 	sqlite3_finalize(s);
 	return rc;
 }
+
+/* Incoming mail's choice for a locker without a mail program (mailrun.c):
+ * MAILLOG_NOPROG_BOUNCE (the default, also with no row) or _DISCARD. */
+int
+maillog_no_program(struct directory *d, uint32_t uid)
+{
+	return (int)one_int(d, "SELECT no_program FROM mail_totals WHERE uid = ?1 AND ?2 = ?2",
+	    uid, 0, 0, MAILLOG_NOPROG_BOUNCE);
+}
+
+int
+maillog_set_no_program(struct directory *d, uint32_t uid, int choice)
+{
+	int64_t		 u = uid, v = choice == MAILLOG_NOPROG_DISCARD;
+	const void	*a[] = { &u, &v };
+
+	if (run(d, "INSERT OR IGNORE INTO mail_totals (uid) VALUES (?1)", "i", a) == -1)
+		return -1;
+	return run(d, "UPDATE mail_totals SET no_program = ?2 WHERE uid = ?1", "ii", a);
+}

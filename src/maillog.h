@@ -34,6 +34,11 @@ int64_t	maillog_count_since(struct directory *d, uint32_t uid, int64_t since);
 int	maillog_totals(struct directory *d, uint32_t uid, uint64_t *sent, uint64_t *refused,
 	    int *blocked);
 int	maillog_block(struct directory *d, uint32_t uid, int blocked);
+/* Incoming mail to a locker without a mail program: its admins' choice, or -1. */
+#define MAILLOG_NOPROG_BOUNCE	0	/* 550: the sender hears (the default) */
+#define MAILLOG_NOPROG_DISCARD	1	/* 250, and nothing runs */
+int	maillog_no_program(struct directory *d, uint32_t uid);
+int	maillog_set_no_program(struct directory *d, uint32_t uid, int choice);
 /* uid's last n rows, oldest first. */
 int	maillog_foreach_last(struct directory *d, uint32_t uid, int n,
 	    int (*cb)(const struct maillog_row *, void *), void *arg);

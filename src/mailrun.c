@@ -10,7 +10,11 @@
  *   mail_scripts/deliver.EXT    a script run by the interpreter of EXT, as
  *                               web scripts are (the `interpreter` table)
  *   mail_scripts/procmailrc     Debian's procmail runs it (procmail -m)
- * None of them: exit MAILIN_EX_NOPROGRAM, which maild answers 550 (a bounce).
+ * None of them: what the locker's admins chose (`locker mail no-program`,
+ * read from the directory by the master before the task starts): bounce,
+ * exit MAILIN_EX_NOPROGRAM, which maild answers 550; or discard, exit 0
+ * (250) with nothing run.  Decided here, where the program is looked for as
+ * the locker, not by the exit status: a program's own exit 67 still bounces.
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -22,6 +26,7 @@
 #include "lockerd.h"
 #include "master.h"
 #include "mailin.h"
+#include "maillog.h"
 
 #define PROCMAIL	"/usr/bin/procmail"
 
@@ -30,6 +35,7 @@ struct mailrun_ctx {
 	char			 home[PATH_MAX];
 	struct msg_mailin_deliver	 q;
 	int			 in, err;
+	int			 discard;	/* no program: 250, not 550 */
 };
 
 static void
@@ -65,6 +71,14 @@ mail_env(const struct mailrun_ctx *t, char **envp)
 	envp[n] = NULL;
 }
 
+/* No program to run (never returns): the locker's admins' choice. */
+static void
+no_program(const struct mailrun_ctx *t, const char *why)
+{
+	dprintf(2, "%s %s\n", t->q.locker, why);
+	_exit(t->discard ? 0 : MAILIN_EX_NOPROGRAM);
+}
+
 static int
 is_file(const char *name, struct stat *st)
 {
@@ -83,8 +97,7 @@ mail_exec(const struct mailrun_ctx *t)
 
 	mail_env(t, envp);
 	if (chdir("mail_scripts") == -1) {
-		dprintf(2, "%s has no mail_scripts directory\n", t->q.locker);
-		_exit(MAILIN_EX_NOPROGRAM);
+		no_program(t, "has no mail_scripts directory");
 	}
 	if (is_file("deliver", &st)) {
 		argv[0] = "deliver";
@@ -119,8 +132,7 @@ mail_exec(const struct mailrun_ctx *t)
 		dprintf(2, "procmail: %s\n", strerror(errno));
 		_exit(MAILIN_EX_TEMPFAIL);
 	}
-	dprintf(2, "%s has no mail program (mail_scripts/deliver)\n", t->q.locker);
-	_exit(MAILIN_EX_NOPROGRAM);
+	no_program(t, "has no mail program (mail_scripts/deliver)");
 }
 
 /* In the task, as root until sandbox_enter(): the descriptors, then the jail. */
@@ -161,5 +173,6 @@ mailrun_start(const struct locker_rec *lr, const struct msg_mailin_deliver *q, i
 	t.q = *q;
 	t.in = in;
 	t.err = err;
+	t.discard = maillog_no_program(M->dir, lr->uid) == MAILLOG_NOPROG_DISCARD;
 	return task_spawn(lr, mailrun_prepare, &t, keep, 2);
 }

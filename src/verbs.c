@@ -102,6 +102,10 @@ const struct verb verbs[] = {
 	  .root_what = "send lockerd's test notice", .args = "NAME ADDRESS",
 	  .help = "lockerd's own test notice from NAME to ADDRESS, as crontab errors go "
 	  "(root; the relay's answer: mail status)" },
+	{ .name = "mail no-program", .id = CTL_MAIL_NO_PROGRAM, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE, .args = "NAME bounce|discard",
+	  .help = "what becomes of mail to NAME while it has no mail_scripts program: "
+	  "bounce (550, the default) or discard (250, nothing runs) (admins)" },
 	{ .name = "cron status", .id = CTL_CRON_STATUS, .who = WHO_ADMIN, .args = "NAME",
 	  .help = "NAME's crontab: compiled or refused (crontab:LINE: why), its jobs "
 	  "running, which machine runs cron (admins)" },
