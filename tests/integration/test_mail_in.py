@@ -7,6 +7,7 @@ lockerd's maild (`mail-lmtp`), mail to its sink domain (the tests' sender,
 so bounces land there) into a maildir the tests read.  One lockerd for the
 module, with lockers that each have their own mail program.
 """
+import json
 import os
 import signal
 import socket
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import TEST_BASE, Lockerd, wait_for
+from conftest import TEST_BASE, Lockerd, as_user, refused, wait_for
 from postfix import Postfix, available
 
 pytestmark = pytest.mark.skipif(not available(), reason="postfix or swaks is not installed")
@@ -167,6 +168,39 @@ def test_unknown_locker_and_locker_without_program_bounce(ml):
     assert "no such locker" in b.as_string()
     b = bounce_for(ml.postfix, f"noprog@{ml.postfix.domain}")
     assert "no mail program" in b.as_string()
+
+
+def test_no_program_is_discarded_when_its_admins_choose_so(ml):
+    """`locker mail no-program NAME discard`: mail to the locker while it has
+    no program is taken (250) and nothing runs; a program's own exit 67
+    still bounces (the choice is made where the program is looked for, not
+    from the exit status); mistakes get the usage and a non-zero exit; a user
+    who is not its admin is refused."""
+    ml.signup("dropper")
+    addr = f"dropper@{ml.postfix.domain}"
+    for bad in (["dropper", "maybe"], ["dropper"], ["dropper", "discard", "extra"]):
+        r = ml.locker("mail", "no-program", *bad, check=False)
+        assert r.returncode != 0 and "usage" in r.stderr, (bad, r.returncode, r.stderr)
+    r = ml.locker("mail", "no-program", "nosuchlocker", "discard", check=False)
+    assert r.returncode != 0 and "nosuchlocker" in r.stderr, r.stderr
+    refused(as_user(ml, "nobody", "mail", "no-program", "dropper", "discard"), "dropper")
+    st = json.loads(ml.locker("mail", "status", "dropper", "--json").stdout)
+    assert st["no_program"] == "bounce"
+    ml.locker("mail", "no-program", "dropper", "discard", "--json")
+    st = json.loads(ml.locker("mail", "status", "dropper", "--json").stdout)
+    assert st["no_program"] == "discard"
+    ml.postfix.send(addr, subject="to-dropper")
+    # Postfix logs the delivery as sent, with maild's 250.
+    wait_for(lambda: any(f"to=<{addr}>" in l and "status=sent" in l
+                         for l in ml.postfix.log(400000).splitlines()), within=90)
+    put_mail(ml, "dropper", "deliver", "#!/bin/sh\ncat >/dev/null\n"
+             "echo 'dropper: no such user here' >&2\nexit 67\n")
+    ml.postfix.send(addr, subject="to-dropper-67")
+    b = bounce_for(ml.postfix, addr)
+    assert "no such user here" in b.as_string()
+    ml.locker("mail", "no-program", "dropper", "bounce")
+    st = json.loads(ml.locker("mail", "status", "dropper", "--json").stdout)
+    assert st["no_program"] == "bounce"
 
 
 def test_script_by_extension_and_procmail(ml):
