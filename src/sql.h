@@ -113,7 +113,7 @@ struct msg_sql_req {
 struct msg_sql_row {
 	uint32_t	id;
 	char		db[SQL_DB_MAX + 1];	/* the full name */
-	uint64_t	bytes;			/* data + indexes, information_schema's */
+	uint64_t	bytes;			/* as the limit counts them (sqlsize.c) */
 	uint32_t	tables;
 };
 

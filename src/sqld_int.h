@@ -41,6 +41,13 @@ void	sqld_conf_limits(const struct config *c, struct sql_limits *l);
 uint64_t sqlsize_due_in(void);
 /* Measure every locker's databases and report them to the master. */
 void	sqlsize_round(void);
+/*
+ * The schemas whose names are LIKE like: (name, tables, bytes) each to
+ * row(), bytes as the limit counts them (also `locker sql list`'s): their
+ * count, or -1 with *e MariaDB's error.
+ */
+long	sqlsize_schemas(const char *like, void (*row)(const char *, uint64_t, uint64_t,
+	    void *), void *arg, unsigned *e);
 /* A locker's writes withdrawn (and its connections ended) or given back. */
 void	sqlsize_cut(const struct msg_sql_cut *c);
 /* The configuration changed: apply its account limits to every account. */

@@ -10,7 +10,8 @@
  * hold before the file system fills: MariaDB is told to refuse the
  * locker's writes, which it does with an SQL error on that statement only.
  *
- * The measure, every sql-size-interval (a round):
+ * The measure, every sql-size-interval (a round), and `locker sql list`'s
+ * bytes: one statement, sqlsize_schemas(), so that the two never disagree:
  *   - InnoDB (innodb_file_per_table, MariaDB's default): each table's
  *     tablespace file as allocated on disk, information_schema's
  *     INNODB_SYS_TABLESPACES.ALLOCATED_SIZE.  Measured: TABLES'
@@ -18,12 +19,11 @@
  *     13 MiB table: it is the persistent statistics', recomputed only
  *     after 10% of the rows changed, in the background), while the
  *     tablespace's size is the file's, now.  Its name is in MariaDB's file
- *     name encoding: `a-b+x/t` is `a@002db@002bx/t`; a locker name is
- *     letters, digits, '_' (kept) and '-' (@002d), and the '+' after it is
- *     @002b, so the prefix before the first @002b names the locker (a
- *     schema whose name has other characters before its '+' is no
- *     locker's).  Partitions (`t#P#p0`) and ALTER's copies (`#sql-...`)
- *     are files of the same schema and count.
+ *     name encoding (`a-b+x/t` is `a@002db@002bx/t`); MariaDB itself
+ *     decodes the part before the '/' (CONVERT ... USING filename), so a
+ *     schema of any name a locker made gets its own files' bytes.
+ *     Partitions (`t#P#p0`) and ALTER's copies (`#sql-...`) are files of
+ *     the same schema and count.
  *   - Aria, MyISAM and the rest: information_schema.TABLES' DATA_LENGTH +
  *     INDEX_LENGTH, which those engines read from their files' sizes.
  *   - The accounts: mysql.db's grant rows on `LOCKER+%`, and whether they
@@ -117,24 +117,13 @@ add(const char *locker, uint32_t flags, uint64_t bytes)
 	e->bytes = bytes;
 }
 
-/* An InnoDB tablespace `<encoded locker>@002b...`: its bytes on disk. */
+/* One schema `LOCKER+...` (sqlsize_schemas()): its bytes are LOCKER's. */
 static void
-innodb_row(const char *name, uint64_t file, uint64_t allocated, void *arg)
+schema_row(const char *schema, uint64_t tables, uint64_t bytes, void *arg)
 {
 	char locker[LOCKER_NAME_MAX + 1];
 
-	(void)arg;
-	if (sql_space_locker(name, locker, sizeof(locker)) == 0)
-		add(locker, 0, allocated > 0 ? allocated : file);
-}
-
-/* Another engine's tables of one schema `LOCKER+...`: their files' bytes. */
-static void
-other_row(const char *schema, uint64_t bytes, uint64_t unused, void *arg)
-{
-	char locker[LOCKER_NAME_MAX + 1];
-
-	(void)unused;
+	(void)tables;
 	(void)arg;
 	if (sql_schema_locker(schema, locker, sizeof(locker)) == 0)
 		add(locker, 0, bytes);
@@ -191,6 +180,33 @@ report(const struct entry *e, uint32_t flags)
 		exit(1);	/* the master has gone */
 }
 
+/*
+ * Each schema's tablespaces (InnoDB, their names decoded by MariaDB and
+ * compared byte for byte) and tables (every engine's count, the others'
+ * bytes), summed per schema.  A schema without tables is a row too.
+ */
+#define SCHEMA_BYTES \
+	"SELECT s.SCHEMA_NAME, COALESCE(SUM(x.t), 0), COALESCE(SUM(x.b), 0) " \
+	"FROM information_schema.SCHEMATA s LEFT JOIN (" \
+	"SELECT CONVERT(CONVERT(CAST(SUBSTRING_INDEX(NAME, '/', 1) AS BINARY) USING " \
+	"filename) USING utf8mb4) COLLATE utf8mb4_bin AS sch, 0 AS t, " \
+	"IF(ALLOCATED_SIZE > 0, ALLOCATED_SIZE, FILE_SIZE) AS b " \
+	"FROM information_schema.INNODB_SYS_TABLESPACES WHERE NAME LIKE '%@002b%' " \
+	"UNION ALL SELECT CONVERT(TABLE_SCHEMA USING utf8mb4) COLLATE utf8mb4_bin, 1, " \
+	"IF(ENGINE = 'InnoDB', 0, COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0)) " \
+	"FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE '%+%') x " \
+	"ON x.sch = CONVERT(s.SCHEMA_NAME USING utf8mb4) COLLATE utf8mb4_bin " \
+	"WHERE s.SCHEMA_NAME LIKE ? GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME"
+
+long
+sqlsize_schemas(const char *like, void (*row)(const char *, uint64_t, uint64_t, void *),
+    void *arg, unsigned *e)
+{
+	const char *p[1] = { like };
+
+	return sqld_select(SCHEMA_BYTES, p, 1, row, arg, e);
+}
+
 /* The three measures into R: 0, or -1 with *e MariaDB's error. */
 static int
 measure(unsigned *e, const char **step)
@@ -200,16 +216,8 @@ measure(unsigned *e, const char **step)
 	    "WHERE Host IN ('localhost', '127.0.0.1') AND Db LIKE '%+\\\\%'", NULL, 0,
 	    account_row, NULL, e) < 0)
 		return -1;
-	*step = "measure the InnoDB tablespaces";
-	if (sqld_select("SELECT NAME, FILE_SIZE, ALLOCATED_SIZE FROM "
-	    "information_schema.INNODB_SYS_TABLESPACES WHERE NAME LIKE '%@002b%'", NULL, 0,
-	    innodb_row, NULL, e) < 0)
-		return -1;
-	*step = "measure the other tables";
-	if (sqld_select("SELECT TABLE_SCHEMA, SUM(COALESCE(DATA_LENGTH, 0) + "
-	    "COALESCE(INDEX_LENGTH, 0)), 0 FROM information_schema.TABLES WHERE ENGINE <> "
-	    "'InnoDB' AND TABLE_SCHEMA LIKE '%+%' GROUP BY TABLE_SCHEMA", NULL, 0, other_row,
-	    NULL, e) < 0)
+	*step = "measure the databases";
+	if (sqlsize_schemas("%+%", schema_row, NULL, e) < 0)
 		return -1;
 	return 0;
 }
