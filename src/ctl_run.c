@@ -148,12 +148,7 @@ do_run(struct ctl_client *c)
 		return;
 	}
 	memset(&r, 0, sizeof(r));
-	locker_home(lr.name, r.home, sizeof(r.home));
-	r.spec.conf = locker_conf(lr.name, lr.uid);	/* copied at clone */
-	r.spec.locker = lr.name;
-	r.spec.home = r.home;
-	r.spec.uid = lr.uid;
-	r.spec.gid = lr.gid;
+	task_spec(&r.spec, r.home, &lr);
 	r.c = c;
 	if ((c->task = task_spawn(&lr, run_prepare, &r, c->stdio, 3)) == NULL) {
 		done(c, 1, "cannot start a process");

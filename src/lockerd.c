@@ -692,6 +692,21 @@ child_new(enum role role, const struct locker_rec *lr)
 }
 
 /*
+ * The sandbox of a task of lr's: its configuration (copied at clone), its
+ * identity and its home, written into home (PATH_MAX) for spec to point at.
+ */
+void
+task_spec(struct sandbox_spec *spec, char *home, const struct locker_rec *lr)
+{
+	locker_home(lr->name, home, PATH_MAX);
+	spec->conf = locker_conf(lr->name, lr->uid);
+	spec->locker = lr->name;
+	spec->home = home;
+	spec->uid = lr->uid;
+	spec->gid = lr->gid;
+}
+
+/*
  * Start a process of the locker, tracked in the worker list: in new
  * namespaces (sandbox_clone), where prepare() calls sandbox_enter() and
  * executes the command; it is pid 1 of its pid namespace, so when it ends

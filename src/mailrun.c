@@ -164,12 +164,7 @@ mailrun_start(const struct locker_rec *lr, const struct msg_mailin_deliver *q, i
 	int			  keep[2] = { in, err };
 
 	memset(&t, 0, sizeof(t));
-	locker_home(lr->name, t.home, sizeof(t.home));
-	t.spec.conf = locker_conf(lr->name, lr->uid);
-	t.spec.locker = lr->name;
-	t.spec.home = t.home;
-	t.spec.uid = lr->uid;
-	t.spec.gid = lr->gid;
+	task_spec(&t.spec, t.home, lr);
 	t.q = *q;
 	t.in = in;
 	t.err = err;

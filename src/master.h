@@ -117,6 +117,7 @@ int	child_spawned(struct child *c, const char *what);
 /* 0, or -1 (and a child that stopped reading is killed). */
 int	child_send(struct child *c, enum msg_type t, const void *d, size_t len, int fd);
 void	worker_stop(struct child *w);
+void	task_spec(struct sandbox_spec *spec, char *home, const struct locker_rec *lr);
 struct child *task_spawn(const struct locker_rec *lr, int (*prepare)(void *), void *ctx,
 		    const int *keep_fds, int nkeep);
 void	routes_push(void);

@@ -99,12 +99,7 @@ static void
 ctx_fill(struct sqlt_ctx *t, const struct locker_rec *lr)
 {
 	memset(t, 0, sizeof(*t));
-	locker_home(lr->name, t->home, sizeof(t->home));
-	t->spec.conf = locker_conf(lr->name, lr->uid);	/* copied at clone */
-	t->spec.locker = lr->name;
-	t->spec.home = t->home;
-	t->spec.uid = lr->uid;
-	t->spec.gid = lr->gid;
+	task_spec(&t->spec, t->home, lr);
 }
 
 struct child *

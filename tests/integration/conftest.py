@@ -468,3 +468,49 @@ def memory_has(pid, pats):
                 tail = chunk[-1024:]
                 at += n
     return found
+
+
+def stop_server(proc, timeout=60, cont=False):
+    """Stops a server a test started (a Popen), by its pid: SIGTERM, then
+    SIGKILL if it has not gone within timeout seconds; cont first wakes one
+    a test stopped with SIGSTOP.  Reaped either way."""
+    if proc is None or proc.poll() is not None:
+        return
+    if cont:
+        os.kill(proc.pid, signal.SIGCONT)
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def lockerd_on_btrfs(request, build_dir, extra, size_mib=512):
+    """A started Lockerd whose lockers root is a fresh btrfs on a loop
+    device of size_mib (a sparse file: it costs what is written), for
+    disk-quota btrfs; unmounted, detached and removed when request ends."""
+    with open("/proc/filesystems") as f:
+        if not any(ln.split()[-1] == "btrfs" for ln in f if ln.strip()):
+            pytest.skip("this kernel has no btrfs (not in /proc/filesystems)")
+    mkfs = shutil.which("mkfs.btrfs") or "/usr/sbin/mkfs.btrfs"
+    assert os.path.exists(mkfs), "mkfs.btrfs missing: scripts/deps.sh installs btrfs-progs"
+    d = Lockerd(build_dir, extra=extra)
+    request.addfinalizer(d.cleanup)    # runs last: after the unmount below
+    img = os.path.join(d.dir, "btrfs.img")
+    with open(img, "wb") as f:
+        f.truncate(size_mib << 20)
+    subprocess.run([mkfs, "-q", "-f", img], check=True, capture_output=True, timeout=60)
+    loop = subprocess.run(["losetup", "--find", "--show", img], check=True, capture_output=True,
+                          text=True, timeout=60).stdout.strip()
+    request.addfinalizer(lambda: subprocess.run(["losetup", "-d", loop]))
+    os.makedirs(d.lockers)
+    subprocess.run(["mount", "-t", "btrfs", loop, d.lockers], check=True, timeout=60)
+
+    def unmount():
+        d.stop()
+        if subprocess.run(["umount", d.lockers]).returncode != 0:
+            subprocess.run(["umount", "-l", d.lockers])
+    request.addfinalizer(unmount)
+    d.start()
+    return d

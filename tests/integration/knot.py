@@ -15,10 +15,11 @@ Started once per test module (a module-scoped fixture) and stopped by its pid.
 import base64
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
+
+from conftest import stop_server
 
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
@@ -129,13 +130,7 @@ zone:
         raise RuntimeError("knotd did not answer: " + self.logs())
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_server(self.proc, timeout=10)
         self.proc = None
 
     def __enter__(self):

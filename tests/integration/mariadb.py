@@ -22,7 +22,7 @@ import signal
 import subprocess
 import time
 
-from conftest import free_port
+from conftest import free_port, stop_server
 
 MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
@@ -170,14 +170,7 @@ class MariaDB:
     def stop(self):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_server(self.proc, cont=True)   # a test may have stopped it
         self.proc = None
 
     def cleanup(self):

@@ -31,10 +31,11 @@ import email.policy
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
+
+from conftest import free_port, stop_server
 
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
 POSTCONF = shutil.which("postconf") or "/usr/sbin/postconf"
@@ -47,12 +48,6 @@ def available():
     return all(os.path.exists(p) for p in (POSTFIX, POSTCONF, MASTER, SWAKS))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # Every service unchrooted (a chroot would need copies of /etc files in it)
@@ -288,13 +283,7 @@ class Postfix:
     def stop(self):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_server(self.proc)
         self.proc = None
 
     def cleanup(self):

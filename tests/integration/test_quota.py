@@ -10,51 +10,21 @@ not.  It skips only if the kernel has no btrfs.
 import errno
 import json
 import os
-import shutil
 import subprocess
 import types
 
 import pytest
 
-from conftest import TEST_BASE, Lockerd, get, parse_responses, raw
+from conftest import TEST_BASE, get, lockerd_on_btrfs, parse_responses, raw
 
 MiB = 1 << 20
-
-
-def sh(*cmd):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
-
-
-def kernel_has_btrfs():
-    with open("/proc/filesystems") as f:
-        return any(line.split()[-1] == "btrfs" for line in f if line.strip())
 
 
 @pytest.fixture(scope="module")
 def btrfs_lockerd(request, build_dir):
     """A lockerd whose lockers root is a fresh btrfs on a loop device."""
-    if not kernel_has_btrfs():
-        pytest.skip("this kernel has no btrfs (not in /proc/filesystems)")
-    mkfs = shutil.which("mkfs.btrfs") or "/usr/sbin/mkfs.btrfs"
-    assert os.path.exists(mkfs), "mkfs.btrfs missing: scripts/deps.sh installs btrfs-progs"
-    d = Lockerd(build_dir, extra="disk-quota btrfs\ndisk-limit 200m\n"
-                "file-size-limit 0\n")
-    request.addfinalizer(d.cleanup)    # runs last: after the unmount below
-    img = os.path.join(d.dir, "btrfs.img")
-    with open(img, "wb") as f:
-        f.truncate(512 * MiB)          # sparse: costs what is written
-    sh(mkfs, "-q", "-f", img)
-    loop = sh("losetup", "--find", "--show", img).strip()
-    request.addfinalizer(lambda: subprocess.run(["losetup", "-d", loop]))
-    os.makedirs(d.lockers)
-    sh("mount", "-t", "btrfs", loop, d.lockers)
-
-    def unmount():
-        d.stop()
-        if subprocess.run(["umount", d.lockers]).returncode != 0:
-            subprocess.run(["umount", "-l", d.lockers])
-    request.addfinalizer(unmount)
-    d.start()
+    d = lockerd_on_btrfs(request, build_dir, "disk-quota btrfs\ndisk-limit 200m\n"
+                         "file-size-limit 0\n")
     d.signup("mallory")
     d.signup("victim")
     d.put("victim", "index.html", "VICTIM-PAGE\n", mode=0o644)

@@ -10,15 +10,13 @@ that is the attacker's side of the promise (docs/SECURITY.md).
 """
 import json
 import os
-import shutil
 import signal
-import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import TEST_BASE, Lockerd, image_lockerd, wait_for
+from conftest import TEST_BASE, Lockerd, image_lockerd, lockerd_on_btrfs, wait_for
 from mariadb import MariaDB, available
 
 pymysql = pytest.importorskip("pymysql")   # python3-pymysql (scripts/deps.sh)
@@ -338,36 +336,12 @@ def test_a_reload_changes_existing_accounts_limits(sl):
 
 # --- disk-quota btrfs: the files' side lowered by the databases' bytes ---
 
-def sh(*cmd):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
-
-
 @pytest.fixture(scope="module")
 def sb(request, build_dir, mariadb):
     """lockerd on a btrfs lockers root (as test_quota.py builds it), 32 MiB
     a locker, with the same MariaDB; locker carol signed up for SQL."""
-    with open("/proc/filesystems") as f:
-        if not any(ln.split()[-1] == "btrfs" for ln in f if ln.strip()):
-            pytest.skip("this kernel has no btrfs")
-    mkfs = shutil.which("mkfs.btrfs") or "/usr/sbin/mkfs.btrfs"
-    d = Lockerd(build_dir, extra="disk-quota btrfs\ndisk-limit 32m\nfile-size-limit 0\n"
-                + conf_extra(mariadb))
-    request.addfinalizer(d.cleanup)
-    img = os.path.join(d.dir, "btrfs.img")
-    with open(img, "wb") as f:
-        f.truncate(256 * MiB)
-    sh(mkfs, "-q", "-f", img)
-    loop = sh("losetup", "--find", "--show", img).strip()
-    request.addfinalizer(lambda: subprocess.run(["losetup", "-d", loop]))
-    os.makedirs(d.lockers)
-    sh("mount", "-t", "btrfs", loop, d.lockers)
-
-    def unmount():
-        d.stop()
-        if subprocess.run(["umount", d.lockers]).returncode != 0:
-            subprocess.run(["umount", "-l", d.lockers])
-    request.addfinalizer(unmount)
-    d.start()
+    d = lockerd_on_btrfs(request, build_dir, "disk-quota btrfs\ndisk-limit 32m\n"
+                         "file-size-limit 0\n" + conf_extra(mariadb), size_mib=256)
     d.mariadb = mariadb
     d.signup("carol")
     d.locker("sql", "signup", "carol")
