@@ -686,6 +686,7 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_MAIL_UNBLOCK] = do_mail,
 	[CTL_MAIL_TEST] = do_mail,
 	[CTL_MAIL_NO_PROGRAM] = do_mail,
+	[CTL_MAIL_VHOST] = do_mail,
 	[CTL_CRON_STATUS] = do_cron,
 	[CTL_CRON_LIST] = do_cron,
 	[CTL_CRON_RUN] = do_cron,

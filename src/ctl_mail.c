@@ -111,6 +111,42 @@ mail_no_program(struct ctl_client *c, const struct locker_rec *lr)
 	    "bounced (550)");
 }
 
+/* `mail vhost`: mail at HOST for NAME's program, only if HOST is NAME's vhost
+ * (the directory's row says whose it is: another locker's host is refused). */
+static void
+mail_vhost(struct ctl_client *c, const struct locker_rec *lr)
+{
+	const char	*v = c->req.argv;
+	char		 err[256], detail[300];
+	int		 on, rc;
+
+	if (c->req.argc != 1 || memchr(v, '\0', sizeof(c->req.argv)) == NULL ||
+	    memchr(c->req.host, '\0', sizeof(c->req.host)) == NULL || c->req.host[0] == '\0' ||
+	    (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)) {
+		done(c, 64, "usage: locker mail vhost NAME HOST on|off");
+		return;
+	}
+	on = strcmp(v, "on") == 0;
+	if ((rc = maillog_vhost_set(M->dir, lr->name, c->req.host, on)) == -1) {
+		done(c, 1, "the directory failed");
+		return;
+	}
+	if (rc == 0) {
+		done(c, 1, "%s is not a vhost of %s (locker vhost list %s)", c->req.host,
+		    lr->name, lr->name);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%s %s", c->req.host, v);
+	if (dir_audit(M->dir, "mail-vhost", lr->name, detail, err, sizeof(err)) == -1) {
+		done(c, 1, "the directory failed");
+		return;
+	}
+	log_info("mail: locker %s: mail at %s %s (by uid %u)", lr->name, c->req.host, v,
+	    (unsigned)c->uid);
+	done(c, 0, on ? "mail to any address at %s runs %s's mail program" :
+	    "mail at %s is refused (550), not %s's", c->req.host, lr->name);
+}
+
 void
 do_mail(struct ctl_client *c)
 {
@@ -130,6 +166,10 @@ do_mail(struct ctl_client *c)
 	}
 	if (c->req.verb == CTL_MAIL_NO_PROGRAM) {
 		mail_no_program(c, &lr);
+		return;
+	}
+	if (c->req.verb == CTL_MAIL_VHOST) {
+		mail_vhost(c, &lr);
 		return;
 	}
 	if (maillog_block(M->dir, lr.uid, block) == -1 ||

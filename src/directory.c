@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		10
+#define SCHEMA_VERSION		11
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -257,6 +257,18 @@ static const char *const schema_v10[] = {
 	NULL
 };
 
+/*
+ * 11: mail to any address at a vhost, for its locker's program, if its
+ * admins turned it on (`locker mail vhost`); off for a new vhost row, so a
+ * host taken over (--force: removed and added) starts off for its new owner.
+ */
+static const char *const schema_v11[] = {
+	"ALTER TABLE vhosts ADD COLUMN mail INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (mail BETWEEN 0 AND 1)",
+	"PRAGMA user_version = 11",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
@@ -268,6 +280,7 @@ static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v8,
 	schema_v9,
 	schema_v10,
+	schema_v11,
 };
 
 enum {

@@ -716,6 +716,7 @@ enum ctl_verb {
 	CTL_MAIL_UNBLOCK,
 	CTL_MAIL_TEST,		/* argv: ADDRESS */
 	CTL_MAIL_NO_PROGRAM,	/* argv: bounce|discard (incoming mail, ctl_mail.c) */
+	CTL_MAIL_VHOST,		/* host, argv: on|off */
 	CTL_CRON_STATUS,	/* cron scripts (ctl_cron.c) */
 	CTL_CRON_LIST,
 	CTL_CRON_RUN,		/* argv: N, the entry */

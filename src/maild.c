@@ -108,7 +108,21 @@ domain_ours(const char *domain)
 	return 0;
 }
 
-/* RCPT TO: a name of ours at a domain of ours (the locker is looked up later). */
+/* Another domain may be a vhost whose locker turned mail on: its whole local
+ * part is the program's EXTENSION, so it must fit there. */
+static int
+vhost_local_ok(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at != NULL && at > addr && (size_t)(at - addr) <= MAILIN_TAG_MAX;
+}
+
+/*
+ * RCPT TO: a name of ours at a domain of ours (the locker is looked up
+ * later); at any other domain Postfix sends here, the master decides at
+ * delivery whether it is a vhost with mail turned on (550 then if not).
+ */
 static const char *
 rcpt_check(void *ctx, const char *addr)
 {
@@ -118,7 +132,7 @@ rcpt_check(void *ctx, const char *addr)
 	if (lmtp_split(addr, name, sizeof(name), tag, sizeof(tag), domain, sizeof(domain)) == -1)
 		return "501 5.1.3 bad recipient address";
 	if (!domain_ours(domain))
-		return "550 5.1.2 not a mail domain of this service";
+		return vhost_local_ok(addr) ? NULL : "550 5.1.1 no such address";
 	if (name_lower(name) == -1 || strlen(tag) > MAILIN_TAG_MAX)
 		return "550 5.1.1 no such locker";
 	return NULL;
@@ -249,12 +263,22 @@ deliver_next(struct conn *c)
 		r = &c->l.rcpt[c->next];
 		memset(&q, 0, sizeof(q));
 		if (lmtp_split(r->addr, name, sizeof(name), q.tag, sizeof(q.tag), domain,
-		    sizeof(domain)) == -1 || name_lower(name) == -1) {
+		    sizeof(domain)) == -1) {
 			out_line(c, "550 5.1.1 no such locker");	/* rcpt_check() took it */
 			c->next++;
 			continue;
 		}
-		snprintf(q.locker, sizeof(q.locker), "%s", name);
+		if (!domain_ours(domain)) {
+			/* A vhost's, maybe: no locker named; the master looks the
+			 * host up; EXTENSION is the whole local part. */
+			snprintf(q.tag, sizeof(q.tag), "%.*s", (int)(strrchr(r->addr, '@') -
+			    r->addr), r->addr);
+		} else if (name_lower(name) == -1) {
+			out_line(c, "550 5.1.1 no such locker");
+			c->next++;
+			continue;
+		} else
+			snprintf(q.locker, sizeof(q.locker), "%s", name);
 		snprintf(q.sender, sizeof(q.sender), "%s", c->l.sender);
 		snprintf(q.recipient, sizeof(q.recipient), "%s", r->addr);
 		snprintf(q.original, sizeof(q.original), "%s", r->orcpt);

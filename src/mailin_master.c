@@ -10,7 +10,9 @@
  * locker's program is given cannot be changed for the next recipient's),
  * opens a read-only description of its own of it (its own offset: one
  * program's reading never moves another's), looks the locker up in the
- * directory (MAILIN_NO_LOCKER if there is none), and starts its program as a
+ * directory (MAILIN_NO_LOCKER if there is none; with no locker named, the
+ * locker whose vhost the recipient's domain is, if it turned mail on there),
+ * and starts its program as a
  * task (mailrun.c) with a fresh memfd as its stderr.  When the task ends,
  * or is killed at mail-program-timeout (the locker's own, `locker limit`), maild
  * hears how, with the stderr memfd, which the master never reads.
@@ -32,6 +34,7 @@
 #include "lockerd.h"
 #include "master.h"
 #include "mailin.h"
+#include "maillog.h"
 
 #define DELIVERIES_MAX	256	/* running at once; more are told to try again */
 
@@ -188,8 +191,28 @@ name_ok(const char *s)
 	return i > 0;
 }
 
+/*
+ * No locker named: the recipient's domain may be a vhost whose locker's
+ * admins turned its mail on (`locker mail vhost`); the directory says whose.
+ * The domain is compared only, in lower case, never parsed further.
+ */
+static int
+vhost_route(struct msg_mailin_deliver *q)
+{
+	char	host[HOSTNAME_MAX + 1];
+	char	*at = strrchr(q->recipient, '@');
+	size_t	i;
+
+	if (at == NULL || strlen(at + 1) > HOSTNAME_MAX)
+		return 0;
+	for (i = 0; at[1 + i] != '\0'; i++)
+		host[i] = (char)(at[1 + i] >= 'A' && at[1 + i] <= 'Z' ? at[1 + i] + 32 : at[1 + i]);
+	host[i] = '\0';
+	return maillog_vhost_locker(M->dir, host, q->locker, sizeof(q->locker)) == 1;
+}
+
 static const char *
-deliver(const struct msg_mailin_deliver *q, int fd)
+deliver(struct msg_mailin_deliver *q, int fd)
 {
 	struct locker_rec	 lr;
 	struct delivery		*d;
@@ -200,9 +223,11 @@ deliver(const struct msg_mailin_deliver *q, int fd)
 	    memchr(q->tag, '\0', sizeof(q->tag)) == NULL ||
 	    memchr(q->sender, '\0', sizeof(q->sender)) == NULL ||
 	    memchr(q->recipient, '\0', sizeof(q->recipient)) == NULL ||
-	    memchr(q->original, '\0', sizeof(q->original)) == NULL || !name_ok(q->locker))
+	    memchr(q->original, '\0', sizeof(q->original)) == NULL ||
+	    (q->locker[0] != '\0' && !name_ok(q->locker)))
 		return "names no locker";
-	if (dir_locker_get(M->dir, q->locker, &lr) != 1) {
+	if ((q->locker[0] == '\0' && !vhost_route(q)) ||
+	    dir_locker_get(M->dir, q->locker, &lr) != 1) {
 		answer(q->id, MAILIN_NO_LOCKER, 0, 0, "", -1);
 		return NULL;
 	}

@@ -215,3 +215,37 @@ maillog_set_no_program(struct directory *d, uint32_t uid, int choice)
 		return -1;
 	return run(d, "UPDATE mail_totals SET no_program = ?2 WHERE uid = ?1", "ii", a);
 }
+
+/* Incoming mail at a vhost (schema 11): the locker whose vhost host is, if
+ * its admins turned mail on for it; 1, 0 (none, or off) or -1. */
+int
+maillog_vhost_locker(struct directory *d, const char *host, char *locker, size_t lockersz)
+{
+	sqlite3_stmt	*s;
+	int		 rc, ret = 0;
+
+	if (sqlite3_prepare_v2(dir_sqlite(d), "SELECT locker FROM vhosts WHERE host = ?1 "
+	    "AND mail = 1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, host, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(locker, lockersz, "%s", (const char *)sqlite3_column_text(s, 0));
+		ret = 1;
+	} else if (rc != SQLITE_DONE)
+		ret = -1;
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Mail at host on or off, if host is a vhost of locker's: 1 done, 0 not its, -1. */
+int
+maillog_vhost_set(struct directory *d, const char *locker, const char *host, int on)
+{
+	int64_t		 v = on != 0;
+	const void	*a[] = { host, locker, &v };
+
+	if (run(d, "UPDATE vhosts SET mail = ?3 WHERE host = ?1 AND locker = ?2", "tti",
+	    a) == -1)
+		return -1;
+	return sqlite3_changes(dir_sqlite(d)) == 1;
+}

@@ -39,6 +39,10 @@ int	maillog_block(struct directory *d, uint32_t uid, int blocked);
 #define MAILLOG_NOPROG_DISCARD	1	/* 250, and nothing runs */
 int	maillog_no_program(struct directory *d, uint32_t uid);
 int	maillog_set_no_program(struct directory *d, uint32_t uid, int choice);
+/* Incoming mail at a vhost of a locker's, turned on by its admins. */
+int	maillog_vhost_locker(struct directory *d, const char *host, char *locker,
+	    size_t lockersz);
+int	maillog_vhost_set(struct directory *d, const char *locker, const char *host, int on);
 /* uid's last n rows, oldest first. */
 int	maillog_foreach_last(struct directory *d, uint32_t uid, int n,
 	    int (*cb)(const struct maillog_row *, void *), void *arg);

@@ -106,6 +106,10 @@ const struct verb verbs[] = {
 	  .flags = VERB_CHANGE, .args = "NAME bounce|discard",
 	  .help = "what becomes of mail to NAME while it has no mail_scripts program: "
 	  "bounce (550, the default) or discard (250, nothing runs) (admins)" },
+	{ .name = "mail vhost", .id = CTL_MAIL_VHOST, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE, .args = "NAME HOST on|off",
+	  .help = "mail to any address at HOST, a vhost of NAME's, runs NAME's mail "
+	  "program (on), or is refused (off, the default) (admins)" },
 	{ .name = "cron status", .id = CTL_CRON_STATUS, .who = WHO_ADMIN, .args = "NAME",
 	  .help = "NAME's crontab: compiled or refused (crontab:LINE: why), its jobs "
 	  "running, which machine runs cron (admins)" },

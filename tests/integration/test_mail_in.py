@@ -23,6 +23,9 @@ from postfix import Postfix, available
 pytestmark = pytest.mark.skipif(not available(), reason="postfix or swaks is not installed")
 
 MAIL_TIMEOUT = 4
+VHOST = "mvh-alice.example.net"           # vhost's mail, turned on
+VHOST_OFF = "mvh-off.example.net"         # a vhost whose mail stays off
+VHOST_VICTIM = "mvh-victim.example.net"   # victim's; mallory tries to turn it on
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,9 @@ def postfix():
     os.makedirs(TEST_BASE, exist_ok=True)
     d = tempfile.mkdtemp(prefix="pfx", dir=TEST_BASE)
     os.chmod(d, 0o755)
-    p = Postfix(os.path.join(d, "postfix")).start()
+    # Vhost domains too: whether their mail is a locker's is lockerd's to say.
+    p = Postfix(os.path.join(d, "postfix"), extra={
+        "virtual_mailbox_domains": f"lockers.test sink.test {VHOST} {VHOST_OFF} {VHOST_VICTIM}"}).start()
     POSTFIX[:] = [p]
     yield p
     p.cleanup()
@@ -201,6 +206,45 @@ def test_no_program_is_discarded_when_its_admins_choose_so(ml):
     ml.locker("mail", "no-program", "dropper", "bounce")
     st = json.loads(ml.locker("mail", "status", "dropper", "--json").stdout)
     assert st["no_program"] == "bounce"
+
+
+def test_mail_at_a_vhost_runs_its_lockers_program_once_turned_on(ml):
+    """`locker mail vhost NAME HOST on`: any address at HOST (a vhost of
+    NAME's) runs NAME's program, RECIPIENT the address, EXTENSION its whole
+    local part; at a vhost whose mail is off, or one of another locker's,
+    550.  Hostile: mallory cannot turn on mail for victim's vhost, neither
+    naming her own locker nor victim's."""
+    info = ml.signup("vhmail")
+    ml.signup("vhvictim")
+    ml.signup("vhmallory")
+    ml.locker("vhost", "add", "vhmail", VHOST)
+    ml.locker("vhost", "add", "vhmail", VHOST_OFF)
+    ml.locker("vhost", "add", "vhvictim", VHOST_VICTIM)
+    put_mail(ml, "vhmail", "deliver", RECORD)
+    put_mail(ml, "vhvictim", "deliver", RECORD)
+    for bad in (["vhmail", VHOST, "maybe"], ["vhmail", VHOST]):
+        r = ml.locker("mail", "vhost", *bad, check=False)
+        assert r.returncode != 0 and "usage" in r.stderr, (bad, r.returncode, r.stderr)
+    # Not its vhost: refused, and the victim's vhost stays off.
+    r = ml.locker("mail", "vhost", "vhmallory", VHOST_VICTIM, "on", check=False)
+    assert r.returncode != 0 and "not a vhost of vhmallory" in r.stderr, r.stderr
+    refused(as_user(ml, "nobody", "mail", "vhost", "vhvictim", VHOST_VICTIM, "on"), "vhvictim")
+    ml.locker("mail", "vhost", "vhmail", VHOST, "on", "--json")
+
+    ml.postfix.send(f"Info.Desk@{VHOST}", subject="to-vhost")
+    got = wait_file(os.path.join(info["home"], "got-Info.Desk"))
+    assert f"uid={info['uid']}" in got
+    assert f"rcpt=Info.Desk@{VHOST}" in got and "Subject: to-vhost" in got
+    for addr in (f"someone@{VHOST_OFF}", f"someone@{VHOST_VICTIM}"):
+        ml.postfix.send(addr, subject="to-" + addr)
+        b = bounce_for(ml.postfix, addr)
+        assert "no such locker" in b.as_string(), addr
+    assert not os.path.exists(os.path.join(home(ml, "vhvictim"), "got-someone"))
+    # Off again: refused again.
+    ml.locker("mail", "vhost", "vhmail", VHOST, "off")
+    ml.postfix.send(f"late@{VHOST}", subject="to-vhost-off")
+    b = bounce_for(ml.postfix, f"late@{VHOST}")
+    assert "no such locker" in b.as_string()
 
 
 def test_script_by_extension_and_procmail(ml):

@@ -24,7 +24,8 @@ HOST = "vsite-verbs.example.org"
 VALUES = {"NAME": LOCKER, "HOST": HOST, "USER": "lkvother", "COMMAND": "true",
           "SIZE|none|default": "default", "KEY": "memory-limit",
           "VALUE|none|default": "default", "DB": "db1", "ADDRESS": "x@example.org",
-          "N": "1", "bounce|discard": "bounce"}
+          "N": "1", "bounce|discard": "bounce",
+          "on|off": "off"}
 
 
 def table(build_dir):
