@@ -88,8 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sql_like_escape(copy, esc, sizeof(esc)) == 0)
 		escaped_ok(esc);
 	/* The names sqld's measures read back: only a locker's name comes out. */
-	if (sql_space_locker(copy, l, sizeof(l)) == 0 || sql_schema_locker(copy, l,
-	    sizeof(l)) == 0 || sql_grant_locker(copy, l, sizeof(l)) == 0) {
+	if (sql_schema_locker(copy, l, sizeof(l)) == 0 ||
+	    sql_grant_locker(copy, l, sizeof(l)) == 0) {
 		only_word_chars(l);
 		if (!sql_word_ok(l, LOCKER_NAME_MAX))
 			abort();

@@ -56,13 +56,11 @@ int	sql_creds_parse(const char *text, size_t len, char *user, size_t usz, char *
 	    size_t psz, char *err, size_t errlen);
 /*
  * Whose is it (sqld's measures, sqlsize.c)?  0 with the locker's name in
- * out (a valid one), or -1 if it is no locker's.  space: an InnoDB
- * tablespace, `LOCKER@002b...` in MariaDB's file name encoding
- * (`a@002db@002bx/t` is a-b+x's t).  schema: `LOCKER+...`.  user_db: a
+ * out (a valid one), or -1 if it is no locker's.  schema: `LOCKER+...`
+ * (an InnoDB tablespace's decoded by MariaDB itself).  user_db: a
  * grant row as "USER DB", a locker's only if DB is USER's own pattern
  * (`USER+%`, '_' escaped).
  */
-int	sql_space_locker(const char *space, char *out, size_t outsz);
 int	sql_schema_locker(const char *schema, char *out, size_t outsz);
 int	sql_grant_locker(const char *user_db, char *out, size_t outsz);
 /* A random password of SQL_PASSWORD_LEN letters and digits: 0, or -1. */

@@ -192,33 +192,10 @@ sql_creds_parse(const char *text, size_t len, char *user, size_t usz, char *pass
 }
 
 /*
- * The three names sqld's measures read back from MariaDB (sqlsize.c):
+ * The two names sqld's measures read back from MariaDB (sqlsize.c):
  * text a locker chose (its schemas' and tables' names), so each is taken
  * apart here, bounded, and only a valid locker name comes out.
  */
-int
-sql_space_locker(const char *space, char *out, size_t outsz)
-{
-	const char	*p, *end = strstr(space, "@002b");	/* the encoded '+' */
-	size_t		 n = 0;
-
-	if (end == NULL || outsz == 0 || memchr(space, '/', (size_t)(end - space)) != NULL)
-		return -1;
-	for (p = space; p < end; p++) {
-		if (n + 1 >= outsz)
-			return -1;
-		if (*p == '@') {
-			if (strncmp(p, "@002d", 5) != 0)
-				return -1;	/* a character no locker name has */
-			out[n++] = '-';
-			p += 4;
-		} else
-			out[n++] = *p;
-	}
-	out[n] = '\0';
-	return sql_word_ok(out, outsz - 1) ? 0 : -1;
-}
-
 int
 sql_schema_locker(const char *schema, char *out, size_t outsz)
 {
