@@ -514,3 +514,11 @@ def lockerd_on_btrfs(request, build_dir, extra, size_mib=512):
     request.addfinalizer(unmount)
     d.start()
     return d
+
+
+def schema_version():
+    """The directory's schema as src/directory.c's SCHEMA_VERSION says: what
+    a directory this build made must be at (a test that wrote the number
+    down went stale with each new table)."""
+    with open(os.path.join(ROOT, "src", "directory.c")) as f:
+        return int(re.search(r"#define SCHEMA_VERSION\s+(\d+)", f.read()).group(1))
