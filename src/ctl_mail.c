@@ -117,34 +117,39 @@ static void
 mail_vhost(struct ctl_client *c, const struct locker_rec *lr)
 {
 	const char	*v = c->req.argv;
-	char		 err[256], detail[300];
+	char		 err[256], detail[300], host[HOSTNAME_MAX + 1];
 	int		 on, rc;
 
 	if (c->req.argc != 1 || memchr(v, '\0', sizeof(c->req.argv)) == NULL ||
-	    memchr(c->req.host, '\0', sizeof(c->req.host)) == NULL || c->req.host[0] == '\0' ||
+	    memchr(c->req.host, '\0', sizeof(c->req.host)) == NULL ||
 	    (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)) {
 		done(c, 64, "usage: locker mail vhost NAME HOST on|off");
 		return;
 	}
+	/* The directory's spelling of a host (lower case, no trailing dot). */
+	if (route_canon_host(c->req.host, strlen(c->req.host), host, sizeof(host)) == -1) {
+		done(c, 64, "\"%s\" is not a host name", c->req.host);
+		return;
+	}
 	on = strcmp(v, "on") == 0;
-	if ((rc = maillog_vhost_set(M->dir, lr->name, c->req.host, on)) == -1) {
+	if ((rc = maillog_vhost_set(M->dir, lr->name, host, on)) == -1) {
 		done(c, 1, "the directory failed");
 		return;
 	}
 	if (rc == 0) {
-		done(c, 1, "%s is not a vhost of %s (locker vhost list %s)", c->req.host,
+		done(c, 1, "%s is not a vhost of %s (locker vhost list %s)", host,
 		    lr->name, lr->name);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "%s %s", c->req.host, v);
+	snprintf(detail, sizeof(detail), "%s %s", host, v);
 	if (dir_audit(M->dir, "mail-vhost", lr->name, detail, err, sizeof(err)) == -1) {
 		done(c, 1, "the directory failed");
 		return;
 	}
-	log_info("mail: locker %s: mail at %s %s (by uid %u)", lr->name, c->req.host, v,
+	log_info("mail: locker %s: mail at %s %s (by uid %u)", lr->name, host, v,
 	    (unsigned)c->uid);
 	done(c, 0, on ? "mail to any address at %s runs %s's mail program" :
-	    "mail at %s is refused (550), not %s's", c->req.host, lr->name);
+	    "mail at %s is refused (550), not %s's", host, lr->name);
 }
 
 void

@@ -194,20 +194,17 @@ name_ok(const char *s)
 /*
  * No locker named: the recipient's domain may be a vhost whose locker's
  * admins turned its mail on (`locker mail vhost`); the directory says whose.
- * The domain is compared only, in lower case, never parsed further.
+ * The domain is only canonicalized as vhost names are, then compared.
  */
 static int
 vhost_route(struct msg_mailin_deliver *q)
 {
-	char	host[HOSTNAME_MAX + 1];
-	char	*at = strrchr(q->recipient, '@');
-	size_t	i;
+	char		 host[HOSTNAME_MAX + 1];
+	const char	*at = strrchr(q->recipient, '@');
 
-	if (at == NULL || strlen(at + 1) > HOSTNAME_MAX)
+	/* The directory's spelling (route_canon_host(): lower case, no final dot). */
+	if (at == NULL || route_canon_host(at + 1, strlen(at + 1), host, sizeof(host)) == -1)
 		return 0;
-	for (i = 0; at[1 + i] != '\0'; i++)
-		host[i] = (char)(at[1 + i] >= 'A' && at[1 + i] <= 'Z' ? at[1 + i] + 32 : at[1 + i]);
-	host[i] = '\0';
 	return maillog_vhost_locker(M->dir, host, q->locker, sizeof(q->locker)) == 1;
 }
 

@@ -229,7 +229,10 @@ def test_mail_at_a_vhost_runs_its_lockers_program_once_turned_on(ml):
     r = ml.locker("mail", "vhost", "vhmallory", VHOST_VICTIM, "on", check=False)
     assert r.returncode != 0 and "not a vhost of vhmallory" in r.stderr, r.stderr
     refused(as_user(ml, "nobody", "mail", "vhost", "vhvictim", VHOST_VICTIM, "on"), "vhvictim")
-    ml.locker("mail", "vhost", "vhmail", VHOST, "on", "--json")
+    r = ml.locker("mail", "vhost", "vhmail", "not a host!", "on", check=False)
+    assert r.returncode != 0 and "not a host name" in r.stderr, r.stderr
+    # The host as the directory spells it: case does not matter.
+    ml.locker("mail", "vhost", "vhmail", VHOST.upper(), "on", "--json")
 
     ml.postfix.send(f"Info.Desk@{VHOST}", subject="to-vhost")
     got = wait_file(os.path.join(info["home"], "got-Info.Desk"))
