@@ -228,6 +228,10 @@ HT_FUZZ_SRCS = src/htaccess.c src/httable.c src/htreq.c src/htexpr.c src/htcore.
 	       src/htmime.c src/htindex.c src/htreqhdr.c
 $(B)/fuzz/fuzz_htaccess: fuzz/fuzz_htaccess.c $(HT_FUZZ_SRCS) src/phpini.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lpcre2-8 -lcrypt -lcrypto
+# The long run, by hand: each target FUZZ_LONG seconds on its kept corpus.
+FUZZ_LONG ?= 600
+fuzz:
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=$(FUZZ_LONG)
 fuzz-smoke: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@for f in $(FUZZ_TARGETS); do \
 	  mkdir -p $(B)/fuzz/corpus-$$f; \
@@ -298,4 +302,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit fuzz-smoke deps deps-bench check run bench bench-scale bench-jail bench-keyd bench-spawn install clean
+.PHONY: all unit fuzz fuzz-smoke deps deps-bench check run bench bench-scale bench-jail bench-keyd bench-spawn install clean
