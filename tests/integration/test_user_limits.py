@@ -266,7 +266,11 @@ def test_warm_workers_are_capped_machine_wide(make_lockerd):
         d.put(name, "slow.sh", SLOW_SH)
     workers = lambda: len(d.pids("worker"))
     assert get(d.port, "/i.html", "wa.test.example")[::2] == (200, b"wa\n")
-    time.sleep(0.2)
+    # wa's worker clearly the quieter: a worker says it is active up to a
+    # second after its last request (worker.c, tell_active()), so with 0.2 s
+    # between them a loaded CI machine saw wa's word come after wb's and
+    # retired wb
+    time.sleep(2.5)
     assert get(d.port, "/i.html", "wb.test.example")[::2] == (200, b"wb\n")
     assert workers() == 2
     time.sleep(3)          # both quiet long enough to be retired
