@@ -8,27 +8,13 @@
 
 #include "lockerd.h"
 
-static void
-when(char *out, size_t outsz, int64_t t)
-{
-	time_t		tt = (time_t)t;
-	struct tm	tm;
-
-	if (t <= 0) {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void
 cli_print_cert(const struct ctl_cert *c, int json, int first)
 {
 	char	na[32], nr[32];
 
-	when(na, sizeof(na), c->not_after);
-	when(nr, sizeof(nr), c->next_renewal);
+	cli_when(na, sizeof(na), c->not_after);
+	cli_when(nr, sizeof(nr), c->next_renewal);
 	if (json) {
 		printf("%s\n  {\"host\":", first ? "[" : ",");
 		json_str(c->host);

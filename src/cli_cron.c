@@ -9,20 +9,6 @@
 #include "cron.h"
 
 static void
-when(char *out, size_t outsz, int64_t t)
-{
-	time_t		tt = (time_t)t;
-	struct tm	tm;
-
-	if (t <= 0) {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void
 status_json(const struct ctl_cron *c)
 {
 	printf("{\"locker\": ");
@@ -42,7 +28,7 @@ status_text(const struct ctl_cron *c)
 {
 	char at[32];
 
-	when(at, sizeof(at), c->compiled_at);
+	cli_when(at, sizeof(at), c->compiled_at);
 	printf("locker:    %s\n", c->locker);
 	printf("crontab:   %s\n", c->state);
 	if (c->error[0] != '\0')
@@ -75,7 +61,7 @@ entry_text(const struct ctl_cron *c, int first)
 {
 	char at[32], st[24];
 
-	when(at, sizeof(at), c->last_start);
+	cli_when(at, sizeof(at), c->last_start);
 	if (c->pid != 0)
 		snprintf(st, sizeof(st), "running %d", c->pid);
 	else if (c->last_status == CRON_NEVER)

@@ -84,6 +84,22 @@ json_str(const char *s)
 	putchar('"');
 }
 
+/* A time as the CLI prints it (UTC, ISO 8601), "-" for none; cli_cert.c and
+ * cli_cron.c print with it too. */
+void
+cli_when(char *out, size_t outsz, int64_t t)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	if (t <= 0) {
+		snprintf(out, outsz, "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static int
 connect_master(void)
 {

@@ -826,6 +826,7 @@ struct ctl_cert {
 void	cli_print_cert(const struct ctl_cert *c, int json, int first);
 void	cli_cert_end(int json, int n);
 void	json_str(const char *s);	/* locker.c: s as a JSON string, to stdout */
+void	cli_when(char *out, size_t outsz, int64_t t);	/* locker.c: UTC time, "-" */
 
 /* One limit of a locker in `locker info`, with what it uses of it now. */
 struct ctl_limit {
