@@ -68,7 +68,8 @@ HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/ht
 	       $(B)/autoindex.o $(B)/rw_ht.o $(B)/rewrite.o $(B)/rw_eval.o $(B)/rw_vars.o $(B)/rw_flags.o $(B)/rw_files.o \
 	       $(B)/htmime.o $(B)/htindex.o $(B)/htreqhdr.o
 
-all: $(B)/lockerd $(B)/locker $(B)/lockerd-sqld $(B)/lockerd-sendmail $(B)/dns01-tool $(B)/liblockerd-zygote.so
+all: $(B)/lockerd $(B)/locker $(B)/lockerd-sqld $(B)/lockerd-sendmail $(B)/dns01-tool $(B)/liblockerd-zygote.so \
+     $(B)/lockerd-app
 
 # The library preloaded into the PHP zygote's php-cgi (zygote.c): lockerd's
 # own sandbox code, built position-independent, every symbol hidden but
@@ -109,6 +110,14 @@ $(B)/nosan/%.o: src/%.c src/*.h | $(B)/nosan
 	$(CC) $(ZYGOTE_CFLAGS) -c -o $@ $<
 $(B)/lockerd-sendmail: $(SENDMAIL_OBJS)
 	$(CC) $(ZYGOTE_LDFLAGS) -o $@ $^
+
+# lockerd-app, the autoinstaller (issue 16): run only as a locker, in its
+# sandbox; one file per part and one per recipe (src/app.h).
+APP_SRCS = app.c app_exec.c app_meta.c app_flow.c \
+	   app_dokuwiki.c app_wordpress.c app_phpmyadmin.c app_mediawiki.c sqlname.c
+APP_OBJS = $(APP_SRCS:%.c=$(B)/%.o)
+$(B)/lockerd-app: $(APP_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson
 
 $(B):
 	mkdir -p $(B)

@@ -27,13 +27,15 @@ set -eu
 # mail: postfix (the tests' real MTA, tests/integration/postfix.py, on its
 # own configuration directory; installed with "No configuration", so no
 # system instance is set up or started), swaks (the tests' SMTP client) and
-# procmail (what runs a locker's mail_scripts/procmailrc).
+# procmail (what runs a locker's mail_scripts/procmailrc); issue 16's
+# autoinstaller: git (every install is a repository, lockerd-app) and
+# php-cli (the applications' own command-line installers).
 PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev libcrypt-dev media-types
       apache2-utils curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
       btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
       apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress
       libmariadb-dev mariadb-server mariadb-client php8.2-mysql php-sqlite3 python3-pymysql
-      postfix swaks procmail"
+      postfix swaks procmail git php-cli"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py)
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm php-sqlite3 dokuwiki mediawiki"
