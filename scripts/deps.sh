@@ -29,13 +29,19 @@ set -eu
 # system instance is set up or started), swaks (the tests' SMTP client) and
 # procmail (what runs a locker's mail_scripts/procmailrc); issue 16's
 # autoinstaller: git (every install is a repository, lockerd-app) and
-# php-cli (the applications' own command-line installers).
+# php-cli (the applications' own command-line installers); its recipes'
+# applications: phpmyadmin (its code, and its libraries under
+# /usr/share/php that every jail reads; no database of its own and no web
+# server configured, see the preseeds below) and
+# wordpress-theme-twentytwentythree (WordPress's default theme, which
+# Debian ships apart: without it a fresh install shows an empty page).
 PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev libcrypt-dev media-types
       apache2-utils curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
       btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
       apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress
       libmariadb-dev mariadb-server mariadb-client php8.2-mysql php-sqlite3 python3-pymysql
-      postfix swaks procmail git php-cli"
+      postfix swaks procmail git php-cli
+      phpmyadmin wordpress-theme-twentytwentythree"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py)
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm php-sqlite3 dokuwiki mediawiki"
@@ -64,6 +70,10 @@ fi
 # Postfix's package asks how to configure the machine's own mail system:
 # not at all (the tests run their own instance).
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+# phpMyAdmin's package would make a database of its own (dbconfig-common)
+# and configure a web server: neither (each locker's install is its own).
+printf '%s\n' "phpmyadmin phpmyadmin/dbconfig-install boolean false" \
+	"phpmyadmin phpmyadmin/reconfigure-webserver multiselect" | debconf-set-selections
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
