@@ -113,7 +113,7 @@ $(B)/lockerd-sendmail: $(SENDMAIL_OBJS)
 
 # lockerd-app, the autoinstaller (issue 16): run only as a locker, in its
 # sandbox; one file per part and one per recipe (src/app.h).
-APP_SRCS = app.c app_exec.c app_meta.c app_flow.c app_recipe.c \
+APP_SRCS = app.c app_exec.c app_meta.c app_flow.c app_git.c app_copy.c app_recipe.c \
 	   app_dokuwiki.c app_wordpress.c app_phpmyadmin.c app_mediawiki.c sqlname.c
 APP_OBJS = $(APP_SRCS:%.c=$(B)/%.o)
 $(B)/lockerd-app: $(APP_OBJS)

@@ -231,6 +231,10 @@ json_out(const struct app_args *a, int rc)
 	for (line = strtok_r(app_res.files, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		json_array_append_new(files, json_string(line));
 	json_object_set_new(o, "files", files);
+	if (app_res.state[0]) {
+		json_object_set_new(o, "state", json_string(app_res.state));
+		json_object_set_new(o, "opted_out", json_boolean(app_res.opted_out));
+	}
 	if (app_res.reason[0])
 		json_object_set_new(o, "reason", json_string(app_res.reason));
 	if ((s = json_dumps(o, JSON_COMPACT)) != NULL) {

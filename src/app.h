@@ -65,6 +65,11 @@ struct app_recipe {
 	 * else the copy cannot read is an error, never skipped silently.
 	 */
 	const char *const *replaced;
+	/*
+	 * The SQLite database (a file or a directory, relative to the
+	 * install) that a backup copies when ctx->db is "sqlite", or NULL.
+	 */
+	const char	*sqlite;
 };
 
 extern const struct app_recipe app_dokuwiki, app_wordpress, app_phpmyadmin, app_mediawiki;
@@ -89,6 +94,8 @@ struct app_run {
 struct app_result {
 	const char	*result;	/* "installed", "upgraded", ... */
 	char		 app[32], from[64], to[64];
+	char		 state[16];	/* info: ok|conflict */
+	int		 opted_out;	/* info */
 	char		 reason[512];	/* the first error */
 	char		 files[8192];	/* conflicting files, one a line */
 };
@@ -128,12 +135,15 @@ int	 app_meta_save(int dirfd, const struct app_meta *m);
 
 /* Every git command, with the design's safety settings. */
 int	 app_git(struct app_ctx *ctx, const char *worktree, char *out, size_t outlen, const char *const *args);
+int	 app_git_env(const char *const *env, const char *cwd, char *out, size_t outlen,
+	    const char *const *args);
+int	 app_git_rev(struct app_ctx *ctx, const char *wt, const char *ref, char *id, size_t il);
 int	 app_git_init(struct app_ctx *ctx, const struct app_recipe *rc);
 int	 app_git_import(struct app_ctx *ctx, const struct app_recipe *rc, const char *tree);
 int	 app_git_commit_all(struct app_ctx *ctx, const char *msg);
 int	 app_git_config_sound(int dirfd, char *why, size_t wl);
-int	 app_git_backup(struct app_ctx *ctx, char *tag, size_t tl);
-int	 app_git_restore(struct app_ctx *ctx, const char *tag);
+int	 app_git_backup(struct app_ctx *ctx, const struct app_recipe *rc, char *tag, size_t tl);
+int	 app_git_restore(struct app_ctx *ctx, const struct app_recipe *rc, const char *tag);
 int	 app_git_last_backup(struct app_ctx *ctx, char *tag, size_t tl);
 
 /* ------------------------------------------------------------ app.c */
