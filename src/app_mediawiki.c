@@ -17,12 +17,14 @@
  * install's own .htaccess.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "app_recipe.h"
 
 /* The directory MediaWiki's SQLite files live in, relative to the install. */
 #define MW_DATA		"data"
@@ -60,28 +62,7 @@ static const char images_htaccess[] =
 static int
 mw_version(const char *tree, char *out, size_t len)
 {
-	char		 path[4096], text[8192];
-	const char	*p, *q;
-	FILE		*f;
-	size_t		 n;
-
-	snprintf(path, sizeof(path), "%s/includes/Defines.php", tree);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	if ((p = strstr(text, "'MW_VERSION'")) == NULL)
-		return -1;
-	p += strlen("'MW_VERSION'");
-	p += strspn(p, " \t,");
-	if (*p != '\'' || (q = strchr(++p, '\'')) == NULL || q == p || (size_t)(q - p) >= len)
-		return -1;
-	if (strspn(p, "0123456789.abcdefghijklmnopqrstuvwxyz-") < (size_t)(q - p))
-		return -1;
-	memcpy(out, p, (size_t)(q - p));
-	out[q - p] = '\0';
-	return 0;
+	return app_php_version(tree, "includes/Defines.php", "'MW_VERSION',", out, len);
 }
 
 /* Upstream's layout from Debian's: the real directories the shims stood for. */
@@ -136,11 +117,34 @@ mw_split_url(const char *url, char *server, size_t sl, char *path, size_t pl)
 	return 0;
 }
 
+/*
+ * Secrets reach install.php in files (its --passfile, --dbpassfile), never
+ * on a command line: data/ is the locker's (0700, denied to the web, out
+ * of git), and the files go as soon as install.php has read them.
+ */
+#define MW_PASSFILE	MW_DATA "/.lockerd-pass"
+#define MW_DBPASSFILE	MW_DATA "/.lockerd-dbpass"
+
+static void
+mw_forget_secrets(struct app_ctx *ctx)
+{
+	int	 fd = app_open_dir(ctx->dirfd, MW_DATA);
+
+	if (fd == -1)
+		return;
+	unlinkat(fd, ".lockerd-pass", 0);
+	unlinkat(fd, ".lockerd-dbpass", 0);
+	close(fd);
+}
+
 /* The database part of install.php's command line. */
 static int
 mw_db_args(struct app_ctx *ctx, const char **a, size_t *n, char *dbpath, size_t dl,
-    char *user, size_t ul, char *pass, size_t pl, char *host, size_t hl)
+    char *dbpassfile, size_t pl, char *user, size_t ul, char *host, size_t hl)
 {
+	char	 pass[256];
+	int	 rc;
+
 	if (ctx->db == NULL || strcmp(ctx->db, "sqlite") == 0) {
 		snprintf(dbpath, dl, "%s/%s", ctx->dir, MW_DATA);
 		a[(*n)++] = "--dbtype";  a[(*n)++] = "sqlite";
@@ -152,17 +156,23 @@ mw_db_args(struct app_ctx *ctx, const char **a, size_t *n, char *dbpath, size_t 
 		app_err("mediawiki: --db %s needs --dbname", ctx->db);
 		return -1;
 	}
-	if (app_mycnf(ctx->home, user, ul, pass, pl, host, hl) == -1)
+	if (app_mycnf(ctx->home, user, ul, pass, sizeof(pass), host, hl) == -1)
 		return -1;
-	/* The locker's own account installs and runs the wiki: the master made
-	 * the database, so the installer creates no user and grants nothing. */
-	a[(*n)++] = "--dbtype";        a[(*n)++] = "mysql";
-	a[(*n)++] = "--dbserver";      a[(*n)++] = host;
-	a[(*n)++] = "--dbname";        a[(*n)++] = ctx->dbname;
-	a[(*n)++] = "--installdbuser"; a[(*n)++] = user;
-	a[(*n)++] = "--installdbpass"; a[(*n)++] = pass;
-	a[(*n)++] = "--dbuser";        a[(*n)++] = user;
-	a[(*n)++] = "--dbpass";        a[(*n)++] = pass;
+	rc = app_write_file(ctx->dirfd, MW_DBPASSFILE, pass, 0600);
+	explicit_bzero(pass, sizeof(pass));
+	if (rc == -1)
+		return -1;
+	snprintf(dbpassfile, pl, "%s/%s", ctx->dir, MW_DBPASSFILE);
+	/*
+	 * The locker's own account installs and runs the wiki (no
+	 * --installdbuser: install.php then installs as --dbuser): the master
+	 * made the database, so the installer makes no account, grants nothing.
+	 */
+	a[(*n)++] = "--dbtype";     a[(*n)++] = "mysql";
+	a[(*n)++] = "--dbserver";   a[(*n)++] = host;
+	a[(*n)++] = "--dbname";     a[(*n)++] = ctx->dbname;
+	a[(*n)++] = "--dbuser";     a[(*n)++] = user;
+	a[(*n)++] = "--dbpassfile"; a[(*n)++] = dbpassfile;
 	return 0;
 }
 
@@ -219,34 +229,48 @@ mw_htaccess(struct app_ctx *ctx, const char *scriptpath)
 	return app_write_file(ctx->dirfd, ".htaccess", text, 0644);
 }
 
+/* MediaWiki's own maintenance/install.php, as the locker, in the install. */
 static int
-mw_configure(struct app_ctx *ctx)
+mw_run_installer(struct app_ctx *ctx, const char *server, const char *scriptpath)
 {
-	char		 server[512], scriptpath[1024], dbpath[4096];
-	char		 user[128], pass[256], host[256];
+	char		 dbpath[4096], dbpassfile[4096], passfile[4096];
+	char		 user[128], host[256];
 	const char	*a[32];
 	size_t		 n = 0;
 
-	if (mw_split_url(ctx->url, server, sizeof(server), scriptpath, sizeof(scriptpath)) == -1)
+	if (mw_db_args(ctx, a, &n, dbpath, sizeof(dbpath), dbpassfile, sizeof(dbpassfile),
+	    user, sizeof(user), host, sizeof(host)) == -1)
 		return -1;
-	if (mw_db_args(ctx, a, &n, dbpath, sizeof(dbpath), user, sizeof(user), pass,
-	    sizeof(pass), host, sizeof(host)) == -1)
+	if (app_write_file(ctx->dirfd, MW_PASSFILE, ctx->password, 0600) == -1)
 		return -1;
+	snprintf(passfile, sizeof(passfile), "%s/%s", ctx->dir, MW_PASSFILE);
 	a[n++] = "--server";     a[n++] = server;
 	a[n++] = "--scriptpath"; a[n++] = scriptpath;
 	a[n++] = "--lang";       a[n++] = "en";
-	a[n++] = "--pass";       a[n++] = ctx->password;
+	a[n++] = "--passfile";   a[n++] = passfile;
 	a[n++] = "--";
 	a[n++] = ctx->title;
 	a[n++] = ctx->admin;
 	a[n] = NULL;
 	app_say("Running MediaWiki's maintenance/install.php (%s)...",
 	    ctx->db != NULL ? ctx->db : "sqlite");
-	if (app_php(ctx, "maintenance/install.php", a) != 0) {
+	return app_php(ctx, "maintenance/install.php", a);
+}
+
+static int
+mw_configure(struct app_ctx *ctx)
+{
+	char	 server[512], scriptpath[1024];
+	int	 rc;
+
+	if (mw_split_url(ctx->url, server, sizeof(server), scriptpath, sizeof(scriptpath)) == -1)
+		return -1;
+	rc = mw_run_installer(ctx, server, scriptpath);
+	mw_forget_secrets(ctx);
+	if (rc != 0) {
 		app_err("mediawiki: maintenance/install.php failed");
 		return -1;
 	}
-	explicit_bzero(pass, sizeof(pass));
 	if (mw_settings(ctx, scriptpath) == -1 || mw_htaccess(ctx, scriptpath) == -1)
 		return -1;
 	if (ctx->email != NULL && ctx->email[0] != '\0') {
