@@ -15,7 +15,7 @@
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
-#   BENCH_CASES="static nocache https cgi php cold htaccess apps"   which cases to run:
+#   BENCH_CASES="static nocache https cgi php cold htaccess apps appsdb"   which cases to run:
 #                             static: 1 KiB and 100 KiB files; nocache:
 #                             the same through lockerd without its file
 #                             cache; https: the files over TLS 1.3 with one
@@ -31,7 +31,10 @@
 #                             AllowOverride All (as scripts.mit.edu);
 #                             apps: DokuWiki and MediaWiki from Debian's
 #                             packages in a locker against the same copies
-#                             under nginx + php-fpm (bench/apps.py)
+#                             under nginx + php-fpm (bench/apps.py);
+#                             appsdb: WordPress's front page and a
+#                             MediaWiki page on one MariaDB, the same way
+#                             (bench/apps_db.py)
 #   BENCH_CGI=1               0: no script cases (drops cgi and php)
 #   BENCH_PHP_PROCESSES=5     a PHP pool's most processes, lockerd's and php-fpm's
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
@@ -53,11 +56,11 @@ WARMUP=${BENCH_WARMUP_SECONDS:-2}
 NCOLD=${BENCH_COLD_LOCKERS:-50}
 ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
 CGI=${BENCH_CGI:-1}
-CASES=${BENCH_CASES:-static nocache https cgi php cold htaccess apps}
+CASES=${BENCH_CASES:-static nocache https cgi php cold htaccess apps appsdb}
 if [ "$CGI" != 1 ]; then
-	CASES=$(for c in $CASES; do case $c in cgi|php|htaccess|apps) ;; *) echo $c ;; esac; done)
+	CASES=$(for c in $CASES; do case $c in cgi|php|htaccess|apps|appsdb) ;; *) echo $c ;; esac; done)
 fi
-case " $(echo $CASES) " in *" cgi "*|*" php "*|*" htaccess "*|*" apps "*) CGI=1 ;; *) CGI=0 ;; esac
+case " $(echo $CASES) " in *" cgi "*|*" php "*|*" htaccess "*|*" apps "*|*" appsdb "*) CGI=1 ;; *) CGI=0 ;; esac
 THREADS=2
 CONNS=32
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -765,6 +768,25 @@ if has apps && want nginx && [ -n "$RUN_LOCKERD" ]; then
 	grep '^note: apps' "$S/apps.out" | sed 's/^note: //' >"$S/apps.note"
 fi
 
+# WordPress's front page and MediaWiki's Main Page, both on one MariaDB
+# (tests/integration/mariadb.py's), lockerd against nginx + php-fpm with
+# the same installs and the same database (bench/apps_db.py; its own uids,
+# users and mariadbd, which it stops).
+if has appsdb && want nginx && [ -n "$RUN_LOCKERD" ]; then
+	[ -n "$FPM" ] || die "php-fpm not found: apt-get install -y php-fpm"
+	[ -f /usr/share/wordpress/wp-settings.php ] && [ -f /usr/share/mediawiki/index.php ] \
+	    && [ -x /usr/sbin/mariadbd ] \
+	    || die "wordpress, mediawiki or mariadb-server is not installed: make deps-bench"
+	say "appsdb: WordPress and MediaWiki on MariaDB, lockerd against nginx + php-fpm (bench/apps_db.py)"
+	APPS_RESULTS="$S/results.tsv" BENCH_PHP_PROCESSES=$PHP_CHILDREN \
+	    BENCH_LOCKERD_TMPDIR=${BENCH_LOCKERD_TMPDIR:-/var/lib} \
+	    /usr/bin/python3 "$HERE/apps_db.py" "$BUILD" >"$S/appsdb.out" 2>&1 &
+	WRK_PID=$!
+	wait $WRK_PID || { tail -n 40 "$S/appsdb.out" >&2; WRK_PID=; die "bench/apps_db.py failed"; }
+	WRK_PID=
+	grep '^note: apps' "$S/appsdb.out" | sed 's/^note: //' >>"$S/apps.note"
+fi
+
 # --- report --------------------------------------------------------------
 
 [ -n "${BENCH_RESULTS:-}" ] && cp "$S/results.tsv" "$BENCH_RESULTS"
@@ -821,6 +843,10 @@ awk -F '\t' '
 		ratio("lockerd / nginx+php-fpm, DokuWiki search", "lockerd/dw-search", "nginx+fpm/dw-search", "1.0x")
 		ratio("lockerd / nginx+php-fpm, MediaWiki Main", "lockerd/mw-main", "nginx+fpm/mw-main", "1.0x")
 		ratio("lockerd / nginx+php-fpm, MediaWiki search", "lockerd/mw-search", "nginx+fpm/mw-search", "1.0x")
+	}
+	if (("lockerd/wp-front") in r || ("nginx+fpm/wp-front") in r) {
+		ratio("lockerd / nginx+php-fpm, WordPress front", "lockerd/wp-front", "nginx+fpm/wp-front", "1.0x")
+		ratio("lockerd / nginx+php-fpm, MediaWiki (MariaDB)", "lockerd/mw-main-db", "nginx+fpm/mw-main-db", "1.0x")
 	}
 	if (("lockerd/hello.php") in r || ("nginx+fpm/hello.php") in r) {
 		ratio("lockerd / nginx+php-fpm, hello.php", "lockerd/hello.php", "nginx+fpm/hello.php", "1.0x")

@@ -43,8 +43,10 @@ PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libld
       postfix swaks procmail git php-cli
       phpmyadmin wordpress-theme-twentytwentythree"
 if [ "${1:-}" = bench ]; then
-	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py)
-	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm php-sqlite3 dokuwiki mediawiki"
+	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py);
+	# wordpress, mariadb-server, php8.2-mysql: the appsdb case (bench/apps_db.py)
+	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm php-sqlite3 dokuwiki mediawiki
+	      wordpress wordpress-theme-twentytwentythree mariadb-server php8.2-mysql"
 fi
 
 missing=""
