@@ -60,9 +60,22 @@ app_random_hex(char *out, size_t nbytes)
 }
 
 int
+app_php_version_in(const char *text, const char *key, char *out, size_t len)
+{
+	const char	*p, *q;
+
+	if ((p = strstr(text, key)) == NULL || (p = strpbrk(p + strlen(key), "'\"\n")) == NULL ||
+	    *p == '\n' || (q = strchr(p + 1, *p)) == NULL || (size_t)(q - p - 1) >= len)
+		return -1;
+	memcpy(out, p + 1, (size_t)(q - p - 1));
+	out[q - p - 1] = '\0';
+	return app_version_ok(out) ? 0 : -1;
+}
+
+int
 app_php_version(const char *tree, const char *rel, const char *key, char *out, size_t len)
 {
-	char		 path[4096], text[65536], *p, *q;
+	char		 path[4096], text[65536];
 	FILE		*f;
 	size_t		 n;
 
@@ -74,15 +87,8 @@ app_php_version(const char *tree, const char *rel, const char *key, char *out, s
 	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
 	text[n] = '\0';
-	if ((p = strstr(text, key)) == NULL || (p = strpbrk(p + strlen(key), "'\"\n")) == NULL ||
-	    *p == '\n' || (q = strchr(p + 1, *p)) == NULL || (size_t)(q - p - 1) >= len) {
-		app_err("%s: no %s '...' in it", path, key);
-		return -1;
-	}
-	memcpy(out, p + 1, (size_t)(q - p - 1));
-	out[q - p - 1] = '\0';
-	if (!app_version_ok(out)) {
-		app_err("%s: %s is not a version", path, key);
+	if (app_php_version_in(text, key, out, len) == -1) {
+		app_err("%s: no %s 'VERSION' in it", path, key);
 		return -1;
 	}
 	return 0;

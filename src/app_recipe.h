@@ -31,6 +31,8 @@ void	 app_random_hex(char *out, size_t nbytes);
  * app_version_ok().  0, or -1 with a reason said.
  */
 int	 app_php_version(const char *tree, const char *rel, const char *key, char *out, size_t len);
+/* The same in text (NUL-ended): the parser alone, -1 without a reason. */
+int	 app_php_version_in(const char *text, const char *key, char *out, size_t len);
 
 /* The path part of an install's URL ("/" at least, a final slash kept). */
 const char *app_url_path(const char *url);
