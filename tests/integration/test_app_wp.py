@@ -1,0 +1,350 @@
+"""Issue 16: the WordPress and phpMyAdmin recipes of the autoinstaller.
+
+One real MariaDB (tests/integration/mariadb.py) and one lockerd with the
+SQL service for the module, one locker with its MariaDB account and the
+database the master makes for WordPress (`locker sql create NAME wp`).
+lockerd-app runs as the locker in its sandbox (`locker run`, the binary
+copied into the locker's home: what the master's `locker install` does
+with its jail view), with the arguments the master builds.
+
+- WordPress: installed by WordPress's own wp_install() from php-cli; its
+  front page has the title; its admin logs in (wp-login.php, the printed
+  password, cookies) and reaches wp-admin; a post written through the REST
+  API (as the block editor writes it, with the cookie's nonce) shows on the
+  front page, and its pretty permalink reaches it.
+- An upgrade to a synthetic next WordPress (a copy of Debian's tree,
+  version.php and $wp_db_version bumped so wp_upgrade() really runs, one
+  file changed) keeps a local edit to a theme file; a synthetic version
+  whose database upgrade changes the database and then dies is rolled
+  back: the old version and the old database serve.
+- phpMyAdmin: its login form takes the locker's own MariaDB account
+  (~/.sql/my.cnf) and lists its databases; its code directories answer 403.
+"""
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+import urllib.parse
+
+import pytest
+
+from conftest import TEST_BASE, Lockerd
+from mariadb import MariaDB, available
+
+pytestmark = pytest.mark.skipif(not available() or not os.path.exists("/usr/share/wordpress")
+                                or not os.path.exists("/usr/share/phpmyadmin"),
+                                reason="mariadb-server, wordpress or phpmyadmin not installed")
+
+WP_TREE = "/usr/share/wordpress"
+PMA_TREE = "/usr/share/phpmyadmin"
+THEME_CSS = "wp-content/themes/twentytwentythree/style.css"
+
+
+def tree_version(tree, rel, key):
+    with open(os.path.join(tree, rel)) as f:
+        return re.search(re.escape(key) + r"\s*'([^']+)'", f.read()).group(1)
+
+
+WP_VERSION = tree_version(WP_TREE, "wp-includes/version.php", "$wp_version =")
+
+
+class Browser:
+    """An HTTP client with cookies, to lockerd's port with the locker's Host."""
+
+    def __init__(self, port, host):
+        self.port, self.host, self.cookies = port, host, {}
+
+    def request(self, method, path, form=None, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        h = {"Host": self.host, "Connection": "close"}
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        h.update(headers or {})
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read().decode("utf-8", "replace")
+        for k, v in r.getheaders():
+            if k.lower() == "set-cookie":
+                name, _, rest = v.partition("=")
+                value = rest.split(";", 1)[0]
+                if "expires=Thu, 01-Jan-1970" in v or "Max-Age=0" in v or value == "deleted":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+        c.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, form, **kw):
+        return self.request("POST", path, form=form, **kw)
+
+
+@pytest.fixture(scope="module")
+def mariadb():
+    os.makedirs(TEST_BASE, exist_ok=True)
+    m = MariaDB(tempfile.mkdtemp(prefix="mdbwp", dir=TEST_BASE)).start()
+    yield m
+    m.cleanup()
+
+
+@pytest.fixture(scope="module")
+def site(build_dir, mariadb):
+    """lockerd with the SQL service; a locker with its account and its
+    WordPress database; lockerd-app in its home."""
+    d = Lockerd(build_dir, extra=f"sql mariadb {mariadb.socket} {mariadb.creds_file}\n").start()
+    name = "wp" + secrets.token_hex(3)
+    info = d.signup(name)
+    d.locker("sql", "signup", name)
+    d.locker("sql", "create", name, "wp")
+    home = info["home"]
+    app = os.path.join(home, "lockerd-app")
+    shutil.copy(os.path.join(build_dir, "lockerd-app"), app)
+    os.chown(app, info["uid"], info["gid"])
+    os.chmod(app, 0o755)
+    d.mariadb = mariadb
+    d.name, d.home, d.uid, d.gid, d.app = name, home, info["uid"], info["gid"], app
+    d.host = f"{name}.{d.domain}"
+    yield d
+    d.cleanup()
+
+
+def app(d, *args, timeout=600):
+    """lockerd-app as the locker in its sandbox: (exit code, JSON line, output)."""
+    r = subprocess.run([os.path.join(d.build, "locker"), "-c", d.conf, "run", d.name, "--",
+                        d.app] + list(args) + ["--json"],
+                       capture_output=True, text=True, timeout=timeout)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    return r.returncode, (json.loads(lines[-1]) if lines else {}), r.stdout + r.stderr
+
+
+def url(d, sub):
+    return f"http://{d.host}/{sub}/"
+
+
+def mycnf(d):
+    with open(os.path.join(d.home, ".sql", "my.cnf")) as f:
+        return dict(ln.strip().split("=", 1) for ln in f if "=" in ln and not ln.startswith(";"))
+
+
+def sql(d, query):
+    c = mycnf(d)
+    r = d.mariadb.query(c["user"], c["password"], query, database=f"{d.name}+wp")
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def generator(body):
+    """The WordPress version a page says it was made by."""
+    m = re.search(r'<meta name="generator" content="WordPress ([^"]+)"', body)
+    return m and m.group(1)
+
+
+@pytest.fixture(scope="module")
+def wp(site):
+    rc, res, out = app(site, "install", "wordpress", "--dir", f"{site.home}/web_scripts/blog",
+                       "--url", url(site, "blog"), "--release", WP_TREE, "--version", WP_VERSION,
+                       "--title", "Lockerd Test Blog", "--admin", "boss",
+                       "--email", "boss@example.org", "--dbname", f"{site.name}+wp")
+    assert rc == 0 and res.get("result") == "installed", out
+    assert res.get("password"), res
+    return dict(password=res["password"], dir=f"{site.home}/web_scripts/blog")
+
+
+def wp_login(site, wp):
+    b = Browser(site.port, site.host)
+    b.get("/blog/wp-login.php")         # WordPress's test cookie
+    st, h, body = b.post("/blog/wp-login.php", {
+        "log": "boss", "pwd": wp["password"], "wp-submit": "Log In", "testcookie": "1",
+        "redirect_to": url(site, "blog") + "wp-admin/"})
+    assert st == 302 and any(k.startswith("wordpress_logged_in_") for k in b.cookies), \
+        (st, h, body[-2000:])
+    return b
+
+
+def test_wordpress_front_page_has_the_title(site, wp):
+    st, _, body = Browser(site.port, site.host).get("/blog/")
+    assert st == 200 and "<title>Lockerd Test Blog</title>" in body, (st, body[:2000])
+    assert generator(body) == WP_VERSION
+    # The configuration is the recipe's: the locker's own account, the
+    # master's database, fresh salts, the file the locker's alone.
+    with open(os.path.join(wp["dir"], "wp-config.php")) as f:
+        cfg = f.read()
+    assert f"define('DB_NAME', '{site.name}+wp')" in cfg and "define('DB_HOST', 'localhost')" in cfg
+    assert len(set(re.findall(r"_(?:KEY|SALT)', '([0-9a-f]{64})'", cfg))) == 8, cfg
+    st = os.stat(os.path.join(wp["dir"], "wp-config.php"))
+    assert (st.st_uid, st.st_mode & 0o777) == (site.uid, 0o600)
+    with open(os.path.join(wp["dir"], ".htaccess")) as f:
+        assert "RewriteBase /blog/\n" in f.read()
+    assert sql(site, "SELECT option_value FROM wp_options WHERE option_name='permalink_structure'") \
+        == "/%year%/%monthnum%/%postname%/"
+
+
+def test_wordpress_admin_logs_in_and_posts(site, wp):
+    b = wp_login(site, wp)
+    st, _, body = b.get("/blog/wp-admin/")
+    assert st == 200 and "Dashboard" in body, (st, body[:1000])
+    # The block editor's way to save: the REST API, with the nonce of the
+    # logged-in session.
+    st, _, nonce = b.get("/blog/wp-admin/admin-ajax.php?action=rest-nonce")
+    assert st == 200 and re.fullmatch(r"[0-9a-f]{10}", nonce), (st, nonce)
+    st, _, body = b.post("/blog/wp-json/wp/v2/posts", {
+        "title": "Written through lockerd", "content": "The body: plover-xyzzy",
+        "status": "publish"}, headers={"X-WP-Nonce": nonce})
+    assert st == 201, (st, body[:1000])
+    link = urllib.parse.urlparse(json.loads(body)["link"]).path
+    assert re.fullmatch(r"/blog/\d{4}/\d{2}/written-through-lockerd/", link), link
+    anon = Browser(site.port, site.host)
+    st, _, body = anon.get("/blog/")
+    assert st == 200 and "Written through lockerd" in body
+    st, _, body = anon.get(link)
+    assert st == 200 and "plover-xyzzy" in body, (st, body[:1000])
+    wp["post"] = link
+
+
+def synthetic_release(site, version, db_version, changes):
+    """A next WordPress: Debian's tree copied (symlinks dereferenced, as
+    an administrator's unpacked release has none), version.php bumped,
+    files changed ({rel: function(text) -> text}).  Where the locker's
+    sandbox reads it (its home: the master's releases directory is not
+    in a `locker run` jail)."""
+    rel = os.path.join(site.home, "releases", "wordpress", version)
+    shutil.rmtree(rel, ignore_errors=True)
+    shutil.copytree(WP_TREE, rel, symlinks=False)
+    changes = dict(changes)
+    changes["wp-includes/version.php"] = lambda t: re.sub(
+        r"\$wp_db_version = \d+;", f"$wp_db_version = {db_version};",
+        t.replace(f"$wp_version = '{WP_VERSION}';", f"$wp_version = '{version}';"))
+    for path, change in changes.items():
+        p = os.path.join(rel, path)
+        with open(p) as f:
+            text = f.read()
+        new = change(text)
+        assert new != text, path
+        os.unlink(p)
+        with open(p, "w") as f:
+            f.write(new)
+    subprocess.run(["chown", "-R", f"{site.uid}:{site.gid}", os.path.join(site.home, "releases")],
+                   check=True)
+    return rel
+
+
+def current_db_version():
+    with open(os.path.join(WP_TREE, "wp-includes/version.php")) as f:
+        return int(re.search(r"\$wp_db_version = (\d+);", f.read()).group(1))
+
+
+def test_wordpress_upgrade_keeps_a_theme_edit(site, wp):
+    css = os.path.join(wp["dir"], THEME_CSS)
+    with open(css, "a") as f:
+        f.write("\n/* the locker's own edit: heron-7 */\n")
+    new = WP_VERSION + ".1"
+    db = current_db_version() + 1
+    rel = synthetic_release(site, new, db, {
+        "readme.html": lambda t: t.replace("</body>", "<p>synthetic-next-release</p></body>")})
+    rc, res, out = app(site, "upgrade", "--dir", wp["dir"], "--url", url(site, "blog"),
+                       "--release", rel, "--version", new)
+    assert rc == 0 and res.get("result") == "upgraded", out
+    st, _, body = Browser(site.port, site.host).get("/blog/")
+    assert st == 200 and generator(body) == new, (st, body[:600])
+    with open(css) as f:
+        assert "heron-7" in f.read()
+    with open(os.path.join(wp["dir"], "readme.html")) as f:
+        assert "synthetic-next-release" in f.read()
+    # wp_upgrade() ran: the database is at the new $wp_db_version.
+    assert sql(site, "SELECT option_value FROM wp_options WHERE option_name='db_version'") == str(db)
+    if "post" in wp:
+        st, _, body = Browser(site.port, site.host).get(wp["post"])
+        assert st == 200 and "plover-xyzzy" in body
+
+
+def test_wordpress_failing_db_upgrade_rolls_back(site, wp):
+    b = Browser(site.port, site.host)
+    st, _, body = b.get("/blog/")
+    before = generator(body)
+    assert st == 200 and before
+    db_before = sql(site, "SELECT option_value FROM wp_options WHERE option_name='db_version'")
+    new = WP_VERSION + ".9"
+    # Its database upgrade changes the database, then dies (exit status 0,
+    # as WordPress's own die() calls do).
+    rel = synthetic_release(site, new, int(db_before) + 1, {
+        "wp-admin/includes/upgrade.php": lambda t: t.replace(
+            "function upgrade_all() {",
+            "function upgrade_all() { update_option('blogname', 'half-upgraded');"
+            " die('synthetic failure');", 1)})
+    rc, res, out = app(site, "upgrade", "--dir", wp["dir"], "--url", url(site, "blog"),
+                       "--release", rel, "--version", new)
+    assert rc == 13 and res.get("result") == "rolled-back", out
+    assert "wp_upgrade" in out, out
+    st, _, body = b.get("/blog/")
+    assert st == 200 and generator(body) == before, (st, body[:600])
+    assert "<title>Lockerd Test Blog</title>" in body and "half-upgraded" not in body
+    assert sql(site, "SELECT option_value FROM wp_options WHERE option_name='db_version'") \
+        == db_before
+    if "post" in wp:
+        st, _, body = b.get(wp["post"])
+        assert st == 200 and "plover-xyzzy" in body
+
+
+# --- phpMyAdmin ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pma(site):
+    version = tree_version(PMA_TREE, "libraries/classes/Version.php", "const VERSION =")
+    d = f"{site.home}/web_scripts/pma"
+    rc, res, out = app(site, "install", "phpmyadmin", "--dir", d, "--url", url(site, "pma"),
+                       "--release", PMA_TREE, "--version", version)
+    assert rc == 0 and res.get("result") == "installed", out
+    return dict(dir=d)
+
+
+def test_phpmyadmin_lists_the_lockers_databases(site, pma):
+    c = mycnf(site)
+    b = Browser(site.port, site.host)
+    st, _, body = b.get("/pma/")
+    assert st == 200, (st, body[:1000])
+    token = re.search(r'name="token" value="([^"]+)"', body).group(1)
+    form = {"pma_username": c["user"], "pma_password": c["password"], "server": "1",
+            "token": token, "route": "/"}
+    m = re.search(r'name="set_session" value="([^"]+)"', body)
+    if m:
+        form["set_session"] = m.group(1)
+    st, h, body = b.post("/pma/index.php?route=/", form)
+    assert st == 302 and "pmaAuth-1" in b.cookies, (st, h, body[:1000])
+    st, _, body = b.get("/pma/index.php?route=/server/databases")
+    assert st == 200 and f"{site.name}+wp" in body, (st, body[:3000])
+    # A wrong password is phpMyAdmin's refusal, not a way in.
+    other = Browser(site.port, site.host)
+    st, _, body = other.get("/pma/")
+    token = re.search(r'name="token" value="([^"]+)"', body).group(1)
+    form.update(token=token, pma_password="not-" + c["password"])
+    form.pop("set_session", None)
+    other.post("/pma/index.php?route=/", form)
+    st, _, body = other.get("/pma/index.php?route=/server/databases")
+    assert f"{site.name}+wp" not in body
+
+
+@pytest.mark.parametrize("path", ["libraries/config.default.php", "templates/login/form.twig",
+                                  "sql/create_tables.sql", "tmp/"])
+def test_phpmyadmin_code_is_not_served(site, pma, path):
+    st, _, body = Browser(site.port, site.host).get("/pma/" + path)
+    assert st == 403, (path, st, body[:300])
+
+
+def test_phpmyadmin_configuration(site, pma):
+    with open(os.path.join(pma["dir"], "config.inc.php")) as f:
+        cfg = f.read()
+    assert re.search(r"sodium_hex2bin\('[0-9a-f]{64}'\)", cfg) and "'cookie'" in cfg
+    assert os.stat(os.path.join(pma["dir"], "config.inc.php")).st_mode & 0o777 == 0o600
+    with open(os.path.join(pma["dir"], "libraries/vendor_config.php")) as f:
+        vc = f.read()
+    assert "/etc/phpmyadmin" not in vc and "/var/lib/phpmyadmin" not in vc
