@@ -305,34 +305,35 @@ app_git_last_backup(struct app_ctx *ctx, char *tag, size_t tl)
 static int
 db_save(struct app_ctx *ctx, const struct app_recipe *rc, int n, int restore)
 {
-	char		 cnf[4200], file[4200], src[4200];
-	struct app_run	 r = { .quiet = 0, .timeout_s = 1800 };
+	/* argv lives as long as the function: app_run() reads it at the end. */
+	char		 cnf[4200], file[4200], src[4200], rf[4300];
+	const char	*argv[8];
+	struct app_run	 r = { .argv = argv, .quiet = 0, .timeout_s = 1800 };
 
 	snprintf(cnf, sizeof(cnf), "--defaults-file=%s/.sql/my.cnf", ctx->home);
 	if (ctx->db != NULL && strcmp(ctx->db, "mariadb") == 0 && ctx->dbname != NULL) {
 		snprintf(file, sizeof(file), "%s/.git/lockerd/backup-%d.sql", ctx->dir, n);
+		snprintf(rf, sizeof(rf), "--result-file=%s", file);
 		if (restore) {
-			r.argv = (const char *const[]){ "/usr/bin/mariadb", cnf, ctx->dbname, NULL };
+			argv[0] = "/usr/bin/mariadb", argv[1] = cnf, argv[2] = ctx->dbname;
+			argv[3] = NULL;
 			r.stdin_path = file;
 		} else {
-			char rf[4300];
-
-			snprintf(rf, sizeof(rf), "--result-file=%s", file);
-			r.argv = (const char *const[]){ "/usr/bin/mariadb-dump", cnf, "--single-transaction",
-			    "--routines", "--add-drop-table", rf, ctx->dbname, NULL };
+			argv[0] = "/usr/bin/mariadb-dump", argv[1] = cnf;
+			argv[2] = "--single-transaction", argv[3] = "--routines";
+			argv[4] = "--add-drop-table", argv[5] = rf, argv[6] = ctx->dbname;
+			argv[7] = NULL;
 		}
 		return app_run(&r) == 0 ? 0 : -1;
 	}
 	if (ctx->db != NULL && strcmp(ctx->db, "sqlite") == 0 && rc->sqlite != NULL) {
 		snprintf(src, sizeof(src), "%s/%s", ctx->dir, rc->sqlite);
 		snprintf(file, sizeof(file), "%s/.git/lockerd/backup-%d.sqlite", ctx->dir, n);
-		if (restore) {
-			r.argv = (const char *const[]){ "/bin/rm", "-rf", "--", src, NULL };
-			if (app_run(&r) != 0)
-				return -1;
-			r.argv = (const char *const[]){ "/bin/cp", "-a", "--", file, src, NULL };
-		} else
-			r.argv = (const char *const[]){ "/bin/cp", "-a", "--", src, file, NULL };
+		argv[0] = "/bin/rm", argv[1] = "-rf", argv[2] = "--", argv[3] = src, argv[4] = NULL;
+		if (restore && app_run(&r) != 0)
+			return -1;
+		argv[0] = "/bin/cp", argv[1] = "-a", argv[2] = "--";
+		argv[3] = restore ? file : src, argv[4] = restore ? src : file, argv[5] = NULL;
 		return app_run(&r) == 0 ? 0 : -1;
 	}
 	return 0;
