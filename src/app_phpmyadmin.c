@@ -59,7 +59,7 @@ pma_version(const char *tree, char *out, size_t len)
 	return app_php_version(tree, "libraries/classes/Version.php", "const VERSION =", out, len);
 }
 
-/* vendor_config.php pointed inside the install, and its tmp/ made. */
+/* vendor_config.php pointed inside the install (on branch upstream too). */
 static int
 pma_layout(struct app_ctx *ctx)
 {
@@ -86,9 +86,7 @@ pma_layout(struct app_ctx *ctx)
 		    at + strlen(pma_paths[i].debian));
 		snprintf(text, sizeof(text), "%s", out);
 	}
-	if (app_write_file(ctx->dirfd, rel, text, 0644) == -1)
-		return -1;
-	return app_mkdirs(ctx->dirfd, "tmp", 0700);
+	return app_write_file(ctx->dirfd, rel, text, 0644);
 }
 
 /* config.inc.php: cookie login to the jail's MariaDB socket, a fresh secret. */
@@ -140,10 +138,16 @@ pma_write_denials(struct app_ctx *ctx)
 	return 0;
 }
 
+/*
+ * tmp/ is made here, in the install: an empty directory is nothing to git,
+ * so layout() could not put it on branch upstream.  Its .htaccess is kept
+ * (.gitignore's exception), so a checkout brings tmp/ back.
+ */
 static int
 pma_configure(struct app_ctx *ctx)
 {
-	if (pma_write_config(ctx) == -1 || pma_write_denials(ctx) == -1)
+	if (app_mkdirs(ctx->dirfd, "tmp", 0700) == -1 || pma_write_config(ctx) == -1 ||
+	    pma_write_denials(ctx) == -1)
 		return -1;
 	app_say("phpMyAdmin: log in with your MariaDB account (~/.sql/my.cnf)");
 	return 0;

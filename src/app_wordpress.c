@@ -85,13 +85,6 @@ wp_version(const char *tree, char *out, size_t len)
 	return app_php_version(tree, "wp-includes/version.php", "$wp_version =", out, len);
 }
 
-/* Uploads (run-time data, in .gitignore) in the install's own wp-content. */
-static int
-wp_layout(struct app_ctx *ctx)
-{
-	return app_mkdirs(ctx->dirfd, "wp-content/uploads", 0755);
-}
-
 static int
 wp_write_config(struct app_ctx *ctx)
 {
@@ -159,7 +152,9 @@ wp_configure(struct app_ctx *ctx)
 	const char	*env[] = { url, title, admin, email, password, NULL };
 	int		 rc;
 
-	if (wp_write_config(ctx) == -1 || wp_write_htaccess(ctx) == -1)
+	/* Uploads: run-time data (.gitignore) in the install's own wp-content. */
+	if (app_mkdirs(ctx->dirfd, "wp-content/uploads", 0755) == -1 ||
+	    wp_write_config(ctx) == -1 || wp_write_htaccess(ctx) == -1)
 		return -1;
 	if (ctx->password[0] == '\0')
 		app_random_password(ctx->password, sizeof(ctx->password));
@@ -221,7 +216,7 @@ const struct app_recipe app_wordpress = {
 	.sql = APP_SQL_REQUIRED,
 	.gitignore = "/wp-content/uploads/\n/wp-content/cache/\n/wp-content/upgrade/\n",
 	.version = wp_version,
-	.layout = wp_layout,
+	.layout = NULL,		/* Debian's tree is upstream's but for the two shims */
 	.configure = wp_configure,
 	.check = wp_check,
 	.db_upgrade = wp_db_upgrade,
