@@ -181,7 +181,10 @@ install_steps(struct app_ctx *ctx, const struct app_recipe *rc)
 		app_err("%s: the recipe is not written yet", rc->name);
 		return -1;
 	}
-	if (rc->configure(ctx) == -1 || app_git_commit_all(ctx, "lockerd install: configuration") == -1)
+	/* The metadata again: configure() may name the admin (phpMyAdmin's
+	 * is the locker's MariaDB account, with no password of its own). */
+	if (rc->configure(ctx) == -1 || write_meta(ctx, rc->name, "ok") == -1 ||
+	    app_git_commit_all(ctx, "lockerd install: configuration") == -1)
 		return -1;
 	if (rc->check != NULL && rc->check(ctx) == -1) {
 		app_err("%s does not answer after the install", rc->name);
@@ -225,7 +228,8 @@ app_install(struct app_ctx *ctx, const struct app_recipe *rc)
 	}
 	app_res.result = "installed";
 	app_say("installed %s %s at %s", rc->name, ctx->version, ctx->url);
-	app_say("admin: %s  password: %s", ctx->admin, ctx->password);
+	if (ctx->password[0] != '\0')
+		app_say("admin: %s  password: %s", ctx->admin, ctx->password);
 	return APP_EXIT_OK;
 }
 

@@ -146,10 +146,19 @@ pma_write_denials(struct app_ctx *ctx)
 static int
 pma_configure(struct app_ctx *ctx)
 {
+	static char	 user[128];	/* ctx->admin from here on */
+	char		 pass[256], host[128];
+
 	if (app_mkdirs(ctx->dirfd, "tmp", 0700) == -1 || pma_write_config(ctx) == -1 ||
 	    pma_write_denials(ctx) == -1)
 		return -1;
-	app_say("phpMyAdmin: log in with your MariaDB account (~/.sql/my.cnf)");
+	/* No admin of its own: the locker's MariaDB account logs in. */
+	if (app_mycnf(ctx->home, user, sizeof(user), pass, sizeof(pass), host, sizeof(host)) == -1)
+		return -1;
+	explicit_bzero(pass, sizeof(pass));
+	ctx->admin = user;
+	explicit_bzero(ctx->password, sizeof(ctx->password));
+	app_say("phpMyAdmin: log in as %s with the password in ~/.sql/my.cnf", user);
 	return 0;
 }
 

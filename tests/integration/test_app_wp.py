@@ -304,10 +304,21 @@ def pma(site):
     rc, res, out = app(site, "install", "phpmyadmin", "--dir", d, "--url", url(site, "pma"),
                        "--release", PMA_TREE, "--version", version)
     assert rc == 0 and res.get("result") == "installed", out
+    # No admin password of its own: the locker's MariaDB account logs in.
+    assert "password" not in res, res
+    with open(os.path.join(d, ".lockerd-app")) as f:
+        meta = dict(ln.rstrip("\n").split("=", 1) for ln in f if "=" in ln)
+    assert meta["admin"] == mycnf(site)["user"] and meta["password"] == "", meta
     return dict(dir=d)
 
 
 def test_phpmyadmin_lists_the_lockers_databases(site, pma):
+    """Its own databases, and not another locker's (hostile: the other
+    locker's database exists on the same MariaDB)."""
+    other = "ot" + secrets.token_hex(3)
+    site.signup(other)
+    site.locker("sql", "signup", other)
+    site.locker("sql", "create", other, "secret")
     c = mycnf(site)
     b = Browser(site.port, site.host)
     st, _, body = b.get("/pma/")
@@ -322,6 +333,7 @@ def test_phpmyadmin_lists_the_lockers_databases(site, pma):
     assert st == 302 and "pmaAuth-1" in b.cookies, (st, h, body[:1000])
     st, _, body = b.get("/pma/index.php?route=/server/databases")
     assert st == 200 and f"{site.name}+wp" in body, (st, body[:3000])
+    assert f"{other}+secret" not in body and f"{other}+" not in body
     # A wrong password is phpMyAdmin's refusal, not a way in.
     other = Browser(site.port, site.host)
     st, _, body = other.get("/pma/")
