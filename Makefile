@@ -117,7 +117,7 @@ APP_SRCS = app.c app_exec.c app_meta.c app_flow.c app_git.c app_copy.c app_recip
 	   app_dokuwiki.c app_wordpress.c app_phpmyadmin.c app_mediawiki.c sqlname.c
 APP_OBJS = $(APP_SRCS:%.c=$(B)/%.o)
 $(B)/lockerd-app: $(APP_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ -ljansson
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson -lcrypt
 
 $(B):
 	mkdir -p $(B)

@@ -300,7 +300,7 @@ sound_install(struct app_ctx *ctx, struct app_meta *m)
 	}
 	snprintf(app_res.app, sizeof(app_res.app), "%s", m->app);
 	snprintf(app_res.from, sizeof(app_res.from), "%s", m->version);
-	ctx->from = m->version;
+	ctx->from = app_res.from;	/* m->version changes with the state */
 	ctx->db = m->db[0] ? m->db : NULL;
 	ctx->dbname = m->dbname[0] ? m->dbname : NULL;
 	if (ctx->admin == NULL && m->admin[0])
@@ -476,9 +476,8 @@ resolve(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m)
 	for (line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (has_markers(stage, line))
 			off += (size_t)snprintf(left + off, off < sizeof(left) ? sizeof(left) - off : 0, "%s\n", line);
-	if (GIT(ctx, stage, NULL, 0, "add", "-A") != 0)
-		return APP_EXIT_USAGE;
-	if (left[0] == '\0' && stage_conflicts(ctx, stage, left, sizeof(left)) == -1)
+	if (left[0] == '\0' && (GIT(ctx, stage, NULL, 0, "add", "-A") != 0 ||
+	    stage_conflicts(ctx, stage, left, sizeof(left)) == -1))
 		return APP_EXIT_USAGE;
 	if (left[0] != '\0') {
 		report_files(left);
