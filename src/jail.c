@@ -30,6 +30,10 @@ const struct jail_dir jail_view[] = {
 	{ "/libx32",	JAIL_SYSTEM,	JA_READ | JA_EXEC },
 	/* Read, not execute: a locker runs nothing from the system's /etc. */
 	{ "/etc",	JAIL_ETC,	JA_READ },
+	/* Debian's DokuWiki keeps its templates and plugins here (its tree's
+	 * lib/tpl and lib/plugins are symlinks to them): lockerd-app copies
+	 * them into an install (issue 16).  Not its data/ or acl/. */
+	{ "/var/lib/dokuwiki/lib", JAIL_SYSTEM, JA_READ },
 	{ NULL,		JAIL_HOME,	JA_READ | JA_EXEC | JA_WRITE | JA_CHANGE |
 					JA_TRUNCATE | JA_IOCTL },
 	{ "/tmp",	JAIL_TMP,	JA_READ | JA_EXEC | JA_WRITE | JA_CHANGE |

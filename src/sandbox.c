@@ -264,7 +264,8 @@ setup_system(char *err, size_t errlen)
 		}
 		if (!S_ISDIR(st.st_mode))
 			continue;
-		if (mkdir(dst, 0755) == -1 ||
+		/* mkdir -p: a row may lie below a directory of the skeleton's */
+		if (mkdir_p(dst, 0755) == -1 ||
 		    mount(src, dst, NULL, MS_BIND | MS_REC, NULL) == -1)
 			return errno_fail(err, errlen, "bind %s", src);
 	}

@@ -60,6 +60,8 @@ test_landlock_rules_are_the_views(void)
 		{ "/lib64", EXECUTE | READ_FILE | READ_DIR },
 		{ "/libx32", EXECUTE | READ_FILE | READ_DIR },
 		{ "/etc", READ_FILE | READ_DIR },
+		/* Debian's DokuWiki templates and plugins, for lockerd-app */
+		{ "/var/lib/dokuwiki/lib", READ_FILE | READ_DIR },
 		{ "/proc", READ_FILE | READ_DIR | WRITE_FILE },
 		{ "/dev", READ_FILE | WRITE_FILE | READ_DIR | TRUNCATE | IOCTL_DEV },
 		{ "/dev/shm", ALL & ~(EXECUTE | MAKE_CHAR | MAKE_BLOCK) },
