@@ -81,21 +81,6 @@ text_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* A release version: what a directory name and a git tag can both hold. */
-int
-app_version_ok(const char *v)
-{
-	size_t	 i, n = strlen(v);
-
-	if (n == 0 || n > 48 || v[0] == '.' || v[0] == '-' || strstr(v, "..") != NULL)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
-		    (v[i] >= '0' && v[i] <= '9') || strchr("._+~-", v[i]) != NULL))
-			return 0;
-	return 1;
-}
-
 static int
 url_ok(const char *u)
 {

@@ -121,6 +121,8 @@ int	 app_copy_tree(const char *src, int dstfd, const char *const *skip, char *wh
 
 /* ------------------------------------------------------------ app_meta.c */
 
+int	 app_version_ok(const char *v);	/* [A-Za-z0-9._+~-], no "..": a dir name and a tag */
+
 struct app_meta {
 	char	app[32], version[64], installed[32], url[512], admin[64], password[64];
 	char	db[16], dbname[128], state[16];
@@ -146,9 +148,6 @@ int	 app_git_backup(struct app_ctx *ctx, const struct app_recipe *rc, char *tag,
 int	 app_git_restore(struct app_ctx *ctx, const struct app_recipe *rc, const char *tag);
 int	 app_git_last_backup(struct app_ctx *ctx, char *tag, size_t tl);
 
-/* ------------------------------------------------------------ app.c */
-
-int	 app_version_ok(const char *v);	/* [A-Za-z0-9._+~-], no "..": a dir name and a tag */
 
 /* ------------------------------------------------------------ app_flow.c */
 
