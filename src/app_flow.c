@@ -11,6 +11,7 @@
  * merge is fast-forwarded into the live tree, and a failure after that
  * puts the backup tag (and the database dumped beside it) back.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <errno.h>
@@ -272,6 +273,33 @@ tree_owned(int dirfd, char *rel, size_t rl, char *why, size_t wl, int depth)
 }
 
 /*
+ * One lockerd-app at a time on an install (a mass upgrade and the locker's
+ * own, say): a lock on .git/lockerd/lock, held until we exit.  The second
+ * is told to come back, nothing done.
+ */
+static int
+lock_install(struct app_ctx *ctx)
+{
+	int	 gfd, fd;
+
+	if (app_mkdirs(ctx->dirfd, ".git/lockerd", 0700) == -1 ||
+	    (gfd = app_open_dir(ctx->dirfd, ".git/lockerd")) == -1)
+		return -1;
+	fd = openat(gfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(gfd);
+	if (fd == -1) {
+		app_err(".git/lockerd/lock: %s", strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		app_err("another lockerd-app is working on this install; try again when it is done");
+		close(fd);
+		return -1;
+	}
+	return 0;	/* fd kept open: the lock lasts as long as we run */
+}
+
+/*
  * Step 1 of an upgrade: the directory, .git, the metadata, the repository
  * configuration, every file the locker's, HEAD on main.  -> recipe, or NULL
  * (refused: the reason given).
@@ -287,6 +315,10 @@ sound_install(struct app_ctx *ctx, struct app_meta *m)
 	    app_meta_load(ctx->dirfd, m, why, sizeof(why)) == -1 ||
 	    tree_owned(ctx->dirfd, rel, sizeof(rel), why, sizeof(why), 0) == -1) {
 		refuse(why);
+		return NULL;
+	}
+	if (lock_install(ctx) == -1) {
+		app_res.result = "busy";
 		return NULL;
 	}
 	if ((rc = app_recipe_find(m->app)) == NULL) {
@@ -306,6 +338,14 @@ sound_install(struct app_ctx *ctx, struct app_meta *m)
 	if (ctx->admin == NULL && m->admin[0])
 		ctx->admin = m->admin;
 	return rc;
+}
+
+/* Busy (another lockerd-app holds the install) is no verdict on it. */
+static int
+not_sound(void)
+{
+	return app_res.result != NULL && strcmp(app_res.result, "busy") == 0 ?
+	    APP_EXIT_USAGE : APP_EXIT_REFUSED;
 }
 
 /* ------------------------------------------------------------ upgrade */
@@ -385,6 +425,7 @@ switch_live(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m
 		app_err("%s %s failed its database upgrade or check; back to %s", rc->name, ctx->version, tag);
 		app_git_restore(ctx, rc, tag);
 		app_res.result = "rolled-back";
+		snprintf(app_res.to, sizeof(app_res.to), "%s", ctx->version);
 		return APP_EXIT_ROLLED_BACK;
 	}
 	app_res.result = "upgraded";
@@ -501,7 +542,7 @@ app_upgrade(struct app_ctx *ctx, int dry, int resolve_, int abort_)
 	int			 conflicted, rc_;
 
 	if ((rc = sound_install(ctx, &m)) == NULL)
-		return APP_EXIT_REFUSED;
+		return not_sound();
 	conflicted = exists(ctx->dirfd, STAGE) || strcmp(m.state, "conflict") == 0;
 	if (abort_ || resolve_) {
 		if (!conflicted) {
@@ -557,7 +598,7 @@ app_rollback(struct app_ctx *ctx)
 	char			 tag[64];
 
 	if ((rc = sound_install(ctx, &m)) == NULL)
-		return APP_EXIT_REFUSED;
+		return not_sound();
 	if (app_git_last_backup(ctx, tag, sizeof(tag)) == -1) {
 		app_err("no backup to go back to (one is taken before each upgrade)");
 		return APP_EXIT_USAGE;

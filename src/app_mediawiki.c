@@ -321,4 +321,5 @@ const struct app_recipe app_mediawiki = {
 	.check		= mw_check,
 	.db_upgrade	= mw_db_upgrade,
 	.replaced	= mw_replaced,
+	.sqlite		= MW_DATA,	/* a backup copies it (the database and its journal) */
 };
