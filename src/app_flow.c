@@ -108,6 +108,22 @@ release_version_ok(struct app_ctx *ctx, const struct app_recipe *rc)
 
 /* ------------------------------------------------------------ install */
 
+static int
+dir_empty(int fd)
+{
+	int		 dfd = dup(fd), n = 0;
+	DIR		*d;
+	struct dirent	*e;
+
+	if (dfd == -1 || (d = fdopendir(dfd)) == NULL)
+		return dfd == -1 ? 0 : (close(dfd), 0);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n == 0;
+}
+
 /* The install directory made (or found empty), beneath a sound parent. */
 static int
 install_dir(struct app_ctx *ctx, int *made)
@@ -129,9 +145,10 @@ install_dir(struct app_ctx *ctx, int *made)
 	close(pfd);
 	if (fd == -1 || fstat(fd, &st) == -1 || st.st_uid != getuid())
 		return refuse("the install directory is a symlink, not a directory, or not the locker's");
-	if (!*made && (exists(fd, ".git") || exists(fd, APP_META_FILE) || exists(fd, "index.php"))) {
+	/* Only a new or empty directory: a failed install removes what is in it. */
+	if (!*made && !dir_empty(fd)) {
 		close(fd);
-		return refuse("the path is used (it holds an install or a site already)");
+		return refuse("the path is used (the directory is not empty)");
 	}
 	ctx->dirfd = fd;
 	return 0;
@@ -215,14 +232,13 @@ app_install(struct app_ctx *ctx, const struct app_recipe *rc)
 	snprintf(app_res.app, sizeof(app_res.app), "%s", rc->name);
 	snprintf(app_res.to, sizeof(app_res.to), "%s", ctx->version);
 	if (install_steps(ctx, rc) == -1) {
-		/* Nothing half-made stays: the directory goes if we made it. */
-		if (made) {
-			char	 path[4200];
-			struct app_run r = { .argv = (const char *const[]){ "/bin/rm", "-rf", "--", path, NULL } };
+		/* Nothing half-made stays: the directory goes if we made it, its
+		 * contents (all ours: it was empty) if not. */
+		const char	*rm[] = { "/bin/rm", "-rf", "--", ctx->dir, NULL };
+		const char	*empty[] = { "/usr/bin/find", ctx->dir, "-mindepth", "1", "-delete", NULL };
+		struct app_run	 r = { .argv = made ? rm : empty };
 
-			snprintf(path, sizeof(path), "%s", ctx->dir);
-			app_run(&r);
-		}
+		app_run(&r);
 		ctx->password[0] = '\0';
 		app_res.result = "failed";
 		return APP_EXIT_ROLLED_BACK;

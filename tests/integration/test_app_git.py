@@ -486,6 +486,12 @@ def test_bad_arguments(lockerd, home):
                               *app_args(home, "--release", "/usr/share/dokuwiki",
                                         "--version", debian_version()))
     assert rc == 14 and "used" in out["reason"], (so, se)
+    # an install whose check fails leaves nothing behind
+    rc, out, so, se = run_app(lockerd, home, "install", "dokuwiki",
+                              *app_args(home, "--release", release(home, V4), "--version", V4,
+                                        sub="broken"))
+    assert rc == 13 and "does not load" in out["reason"], (so, se)
+    assert not os.path.exists(wiki_dir(home, "broken"))
 
 
 def test_refuses_root(lockerd):
