@@ -145,6 +145,25 @@ wp_write_htaccess(struct app_ctx *ctx)
 	return app_write_file(ctx->dirfd, ".htaccess", text, 0644);
 }
 
+/*
+ * WordPress's own core updater would overwrite the install's files behind
+ * git's back; lockerd upgrades it (locker upgrade), merging the locker's
+ * edits.  A must-use plugin (the locker's to remove) takes the capability
+ * away; plugins and themes still update from wp-admin as usual.
+ */
+static int
+wp_write_mu_plugin(struct app_ctx *ctx)
+{
+	return app_mkdirs(ctx->dirfd, "wp-content/mu-plugins", 0755) == -1 ? -1 :
+	    app_write_file(ctx->dirfd, "wp-content/mu-plugins/lockerd-upgrades.php",
+	    "<?php\n/*\n * Plugin Name: lockerd upgrades\n"
+	    " * Description: WordPress itself is upgraded by lockerd (locker upgrade), which merges\n"
+	    " * the new version with your own edits; its core updater is off here.  Plugins and\n"
+	    " * themes update as usual.  Written by lockerd-app at install.\n */\n"
+	    "add_filter('map_meta_cap', function ($caps, $cap) {\n"
+	    "\treturn $cap === 'update_core' ? ['do_not_allow'] : $caps;\n}, 10, 2);\n", 0644);
+}
+
 static int
 wp_configure(struct app_ctx *ctx)
 {
@@ -154,7 +173,8 @@ wp_configure(struct app_ctx *ctx)
 
 	/* Uploads: run-time data (.gitignore) in the install's own wp-content. */
 	if (app_mkdirs(ctx->dirfd, "wp-content/uploads", 0755) == -1 ||
-	    wp_write_config(ctx) == -1 || wp_write_htaccess(ctx) == -1)
+	    wp_write_config(ctx) == -1 || wp_write_htaccess(ctx) == -1 ||
+	    wp_write_mu_plugin(ctx) == -1)
 		return -1;
 	if (ctx->password[0] == '\0')
 		app_random_password(ctx->password, sizeof(ctx->password));

@@ -193,6 +193,9 @@ def test_wordpress_admin_logs_in_and_posts(site, wp):
     b = wp_login(site, wp)
     st, _, body = b.get("/blog/wp-admin/")
     assert st == 200 and "Dashboard" in body, (st, body[:1000])
+    # WordPress's own core updater is lockerd's (a must-use plugin).
+    st, _, body = b.post("/blog/wp-admin/update-core.php?action=do-core-reinstall", {})
+    assert "Sorry, you are not allowed to update this site." in body, (st, body[:1000])
     # The block editor's way to save: the REST API, with the nonce of the
     # logged-in session.
     st, _, nonce = b.get("/blog/wp-admin/admin-ajax.php?action=rest-nonce")
