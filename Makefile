@@ -48,10 +48,11 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       sqlname.c sql_master.c sql_limit.c ctl_sql.c sqlhome.c crashpoint.c \
 	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c \
 	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c \
-	       lmtp.c maild.c mailin_master.c mailrun.c
+	       lmtp.c maild.c mailin_master.c mailrun.c \
+	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \
-	       cli_mail.c cli_cron.c
+	       cli_mail.c cli_cron.c cli_app.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)

@@ -343,6 +343,12 @@ static const struct directive directives[] = {
 	{ "cron-minute", T_DURATION, F(cron_minute), 1, 60, "60s", 0,
 	  "how long a minute of the cron scheduler's clock is: 60s; shorter only to "
 	  "test (a crontab's minutes then pass this fast)" },
+	/* Autoinstallers (issue 16, app_master.c). */
+	{ "app-releases", T_PATH, F(app_releases), 0, 0, "/var/lib/lockerd/releases", 0,
+	  "releases for `locker install|upgrade` besides Debian's packages: DIR/APP/VERSION/ "
+	  "a whole tree (may be missing); shown read-only in every jail" },
+	{ "app-upgrade-parallel", T_UINT, F(app_upgrade_parallel), 1, 64, "4", 0,
+	  "installs `locker upgrade --all` upgrades at once" },
 	{ "acme-ca", T_WORD, F(acme_ca), 0, 0, "", 0,
 	  "the ACME CA's directory URL (https://...); none: no certificates by ACME" },
 	{ "acme-ca-fallback", T_WORD, F(acme_ca_fallback), 0, 0, "", 0,
@@ -1254,6 +1260,11 @@ config_validate(const struct config *c, char *err, size_t errlen)
 		}
 	if (tls_dir_validate(c, err, errlen) == -1)
 		return -1;
+	if (jail_releases_clash(c) != NULL) {
+		snprintf(err, errlen, "%s: app-releases (%s) %s", config_where("app-releases"),
+		    c->app_releases, jail_releases_clash(c));
+		return -1;
+	}
 	if (c->disk_limit != 0 && c->disk_quota == DISK_QUOTA_NONE) {
 		snprintf(err, errlen, "%s: disk-limit needs a way to keep it: set disk-quota "
 		    "btrfs (or disk-limit 0)", c->path);

@@ -177,6 +177,7 @@ client_free(struct ctl_client *c)
 		proof_cancel(c->proof);
 	sql_cancel(c);
 	sql_job_free(c);
+	app_client_gone(c);
 	out_free(c);
 	c->kind = EV_NONE;
 	c->next = closed;
@@ -692,6 +693,10 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_CRON_RUN] = do_cron,
 	[CTL_CRON_LOG] = do_cron,
 	[CTL_CRON_RELOAD] = do_cron,
+	[CTL_APP_INSTALL] = do_app,
+	[CTL_APP_INSTALLS] = do_app,
+	[CTL_APP_UPGRADE] = do_app,
+	[CTL_APP_ROLLBACK] = do_app,
 };
 
 /* Every row of the table has its handler: a verb added to verbs.c alone
@@ -854,7 +859,7 @@ control_timeouts(void)
 	last = now;
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->task != NULL || c->proof != NULL || c->sql != NULL ||
+		if (c->task != NULL || c->proof != NULL || c->sql != NULL || c->app_job != NULL ||
 		    c->deadline_ms == 0 || now < c->deadline_ms)
 			continue;
 		if (c->refused) {

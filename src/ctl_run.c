@@ -84,14 +84,14 @@ run_prepare(void *arg)
 	_exit(127);
 }
 
-/* Check the packed argv of CTL_RUN and CTL_SU: argc strings, inside the buffer. */
+/* Check the packed argv of a VERB_STDIO verb: argc strings, inside the buffer. */
 int
 run_argv_ok(const struct ctl_request *r)
 {
 	size_t		off = 0;
 	uint32_t	i;
 
-	if ((r->argc == 0 && r->verb != CTL_SU) || r->argc > CTL_MAX_ARGV)
+	if ((r->argc == 0 && r->verb == CTL_RUN) || r->argc > CTL_MAX_ARGV)
 		return 0;
 	for (i = 0; i < r->argc; i++) {
 		const char *nul = memchr(r->argv + off, '\0', sizeof(r->argv) - off);

@@ -27,7 +27,7 @@
 #include "ctl.h"
 #include "sql.h"
 
-enum sql_step { SJ_SQLD = 1, SJ_CHECK, SJ_TASK, SJ_DROP, SJ_ACCOUNT };
+enum sql_step { SJ_SQLD = 1, SJ_CHECK, SJ_TASK, SJ_DROP, SJ_ACCOUNT, SJ_SIGNUP, SJ_CREATE };
 
 struct sql_job {
 	struct locker_rec	 lr;
@@ -38,11 +38,14 @@ struct sql_job {
 	char			 file[512];
 	int			 found;			/* SJ_CHECK: full was listed */
 	unsigned		 rows;
+	/* sql_prepare(), for another verb: called at the end instead of done(). */
+	void			(*then)(struct ctl_client *, int, const char *);
 };
 
 static void	job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d);
 
 static void	remove_step(struct ctl_client *c, const struct msg_sql_done *d);
+static void	prepare_step(struct ctl_client *c, const struct msg_sql_done *d);
 
 void
 sql_job_free(struct ctl_client *c)
@@ -57,7 +60,14 @@ sql_job_free(struct ctl_client *c)
 static void
 finish(struct ctl_client *c, int code, const char *msg)
 {
+	void (*then)(struct ctl_client *, int, const char *) =
+	    c->sql_job != NULL ? c->sql_job->then : NULL;
+
 	sql_job_free(c);
+	if (then != NULL) {
+		then(c, code, msg != NULL ? msg : "");
+		return;
+	}
 	if (msg != NULL && msg[0] != '\0')
 		done(c, code, "%s", msg);
 	else
@@ -218,6 +228,83 @@ remove_step(struct ctl_client *c, const struct msg_sql_done *d)
 	remove_finish(c);
 }
 
+/*
+ * sql_prepare(): the locker's account, made as `locker sql signup` makes it
+ * (sqld, then my.cnf written as the locker) unless it has one; then its
+ * database, if one is asked for; then the other verb's own step.
+ */
+void
+sql_prepare(struct ctl_client *c, const struct locker_rec *lr, const char *db,
+    void (*then)(struct ctl_client *, int, const char *))
+{
+	struct sql_job	*j;
+	char		 err[256];
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		then(c, 1, "out of memory");
+		return;
+	}
+	c->sql_job = j;
+	j->lr = *lr;
+	j->then = then;
+	if (!sql_word_ok(lr->name, LOCKER_NAME_MAX) || (db[0] != '\0' &&
+	    sql_db_name(lr->name, db, j->full, sizeof(j->full), err, sizeof(err)) == -1)) {
+		if (!sql_word_ok(lr->name, LOCKER_NAME_MAX))
+			snprintf(err, sizeof(err), "locker name %s cannot be a database account",
+			    lr->name);
+		finish(c, 2, err);
+		return;
+	}
+	/* j->db is what each request to sqld carries: the database only once
+	 * it is its turn (the account's requests name none). */
+	snprintf(j->file, sizeof(j->file), "%s", db);
+	j->step = SJ_ACCOUNT;
+	ask(c, SQL_OP_ACCOUNT, lr->name);
+}
+
+static void
+prepare_step(struct ctl_client *c, const struct msg_sql_done *d)
+{
+	struct sql_job	*j = c->sql_job;
+	char		 line[600];
+
+	if (j->step == SJ_ACCOUNT && d->status == SQL_E_NOTFOUND) {
+		if (sql_password_new(j->password, sizeof(j->password)) == -1) {
+			finish(c, 1, "no random numbers for a password");
+			return;
+		}
+		if (dir_audit(M->dir, "sql signup", j->lr.name, "", line, sizeof(line)) == -1) {
+			finish(c, 1, line);
+			return;
+		}
+		j->step = SJ_SIGNUP;
+		ask(c, SQL_OP_SIGNUP, j->lr.name);
+		return;
+	}
+	if (d->status != SQL_OK) {
+		finish(c, d->status == SQL_E_DOWN ? 69 : 1, d->message);
+		return;
+	}
+	if (j->step == SJ_SIGNUP) {
+		sql_limit_regranted(j->lr.name);
+		start_task(c, sql_cnf_write(&j->lr, j->password));
+		explicit_bzero(j->password, sizeof(j->password));
+		return;
+	}
+	if (j->step != SJ_CREATE && j->file[0] != '\0') {
+		snprintf(j->db, sizeof(j->db), "%s", j->file);
+		if (dir_audit(M->dir, "sql create", j->lr.name, j->full, line,
+		    sizeof(line)) == -1) {
+			finish(c, 1, line);
+			return;
+		}
+		j->step = SJ_CREATE;
+		ask(c, SQL_OP_CREATE, j->lr.name);
+		return;
+	}
+	finish(c, 0, NULL);
+}
+
 /* sqld answered the job's current request. */
 static void
 job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d)
@@ -227,6 +314,10 @@ job_sqld_done(struct ctl_client *c, const struct msg_sql_done *d)
 
 	if (j == NULL)
 		return;
+	if (j->then != NULL) {
+		prepare_step(c, d);
+		return;
+	}
 	if (c->req.verb == CTL_REMOVE) {
 		remove_step(c, d);
 		return;
@@ -289,6 +380,18 @@ sql_task_done(struct ctl_client *c, int code)
 
 	if (j == NULL) {
 		done(c, code, NULL);
+		return;
+	}
+	if (j->then != NULL) {
+		struct msg_sql_done ok = { .status = SQL_OK };
+
+		if (why != NULL) {
+			snprintf(line, sizeof(line), "the SQL account is made, but ~/.sql/my.cnf "
+			    "was not written: %s; then: locker sql password %s", why, j->lr.name);
+			finish(c, 1, line);
+			return;
+		}
+		prepare_step(c, &ok);
 		return;
 	}
 	if (why != NULL && c->req.verb == CTL_REMOVE) {

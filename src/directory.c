@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		11
+#define SCHEMA_VERSION		12
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -269,6 +269,32 @@ static const char *const schema_v11[] = {
 	NULL
 };
 
+/*
+ * 12: the autoinstallers' installs (app_dir.c): one row per install, the
+ * version and state the master recorded from lockerd-app's exit codes (the
+ * version a conflicted upgrade goes to, the one before the last upgrade,
+ * for a rollback) and whether its locker opted out; gone with its locker.
+ */
+static const char *const schema_v12[] = {
+	"CREATE TABLE app_installs ("
+	"  locker    TEXT NOT NULL CHECK (length(locker) BETWEEN 1 AND 63),"
+	"  path      TEXT NOT NULL CHECK (length(path) BETWEEN 1 AND 255),"
+	"  app       TEXT NOT NULL CHECK (length(app) BETWEEN 1 AND 15),"
+	"  version   TEXT NOT NULL CHECK (length(version) <= 63),"
+	"  state     TEXT NOT NULL DEFAULT 'ok' CHECK (length(state) <= 15),"
+	"  dbname    TEXT NOT NULL DEFAULT '' CHECK (length(dbname) <= 64),"
+	"  target    TEXT NOT NULL DEFAULT '' CHECK (length(target) <= 63),"
+	"  previous  TEXT NOT NULL DEFAULT '' CHECK (length(previous) <= 63),"
+	"  opted_out INTEGER NOT NULL DEFAULT 0 CHECK (opted_out BETWEEN 0 AND 1),"
+	"  updated   INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (locker, path)"
+	")",
+	"CREATE TRIGGER app_locker_gone AFTER DELETE ON lockers BEGIN"
+	"  DELETE FROM app_installs WHERE locker = OLD.name; END",
+	"PRAGMA user_version = 12",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
@@ -281,6 +307,7 @@ static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v9,
 	schema_v10,
 	schema_v11,
+	schema_v12,
 };
 
 enum {

@@ -53,6 +53,12 @@ const struct jail_dir jail_view[] = {
 	 * lockerd's own client over the system's sendmail (sandbox.c). */
 	{ "/run/lockerd", JAIL_MAIL,	JA_READ },
 	{ "/usr/sbin/sendmail", JAIL_SENDMAIL, 0 },
+	/* Autoinstallers: the program a locker's installs are made and
+	 * upgraded with (a file of /usr: executed through /usr's rule), and
+	 * the administrator's releases, read-only (its Landlock rule is made
+	 * from the configuration: sandbox.c). */
+	{ APP_JAIL_PROG, JAIL_APP,	0 },
+	{ NULL,		JAIL_RELEASES,	0 },
 	/* Not in the jail at all, and no place for lockerd's directories. */
 	{ "/sys",	JAIL_ABSENT,	0 },
 };
@@ -95,6 +101,36 @@ jail_system_clash(const char *dir, int below_too)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * app-releases is shown to every locker: it must hold none of lockerd's
+ * directories, lie in no locker's home, and not be where the jail shows
+ * or builds the host's own (below /usr it is already visible: allowed).
+ */
+const char *
+jail_releases_clash(const struct config *c)
+{
+	const char	*r = c->app_releases;
+	const char	*ours[4] = { c->lockers, c->state, c->logs, c->tls_dir };
+	size_t		 i;
+
+	if (r[0] != '/')
+		return "must be an absolute path";
+	for (i = 0; i < 4; i++)
+		if (ours[i][0] != '\0' && path_is_under(ours[i], r))
+			return "must not hold lockers, state, logs or tls-dir";
+	if (path_is_under(r, c->lockers))
+		return "must not be inside lockers";
+	if (path_is_under(r, c->logs) || (c->tls_dir[0] != '\0' && path_is_under(r, c->tls_dir)))
+		return "must not be inside logs or tls-dir";
+	if (jail_tmp_clash(r))
+		return "must not be under /tmp";
+	for (i = 0; i < jail_view_n; i++)
+		if (jail_view[i].kind != JAIL_SYSTEM && jail_view[i].path != NULL &&
+		    jail_view[i].kind != JAIL_LISTED && path_is_under(r, jail_view[i].path))
+			return "must not be where each locker's jail builds its own directories";
+	return NULL;
 }
 
 /* Below the jail's own /tmp: every locker gets a different one there. */

@@ -163,6 +163,17 @@ add_view_rules(int rs, const char *home, char *err, size_t errlen)
 	return 0;
 }
 
+/* One more directory the jail shows (its access JA_*); none there: no rule. */
+int
+landlock_allow(int ruleset, const char *path, unsigned ja, char *err, size_t errlen)
+{
+	if (add_rule(ruleset, path, landlock_access(ja)) == -1) {
+		snprintf(err, errlen, "landlock rule %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Build the ruleset for a locker whose jail is the current root (after
  * pivot_root): jail_view[]'s rows.  exe_fd: our own binary, which a worker

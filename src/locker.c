@@ -22,6 +22,7 @@
 #include "mail.h"
 #include "cron.h"
 #include "verbs.h"
+#include "cli_app.h"
 #include "sql.h"
 
 static int		 json;
@@ -139,6 +140,7 @@ struct out {
 	int		quiet_busy;	/* a "busy" refusal is not printed: we try again */
 	int		busy;		/* ... and this was one */
 	int		got_log;	/* logs: lockerd answered (with or without one) */
+	int		all;		/* upgrade --all: a report follows */
 };
 
 static void
@@ -477,6 +479,8 @@ print_end(struct out *o)
 {
 	if (o->verb == CTL_CRON_LIST)
 		cli_cron_end(json, o->n, o->verb);
+	if (o->verb == CTL_APP_INSTALLS || (o->verb == CTL_APP_UPGRADE && o->all))
+		cli_app_end(json, o->n);
 	if (!json)
 		return;
 	if (o->verb == CTL_LIST)
@@ -523,6 +527,7 @@ reply_one(int fd, struct out *o)
 		struct ctl_sql		q;
 		struct ctl_mail		ml;
 		struct ctl_cron		cr;
+		struct ctl_app		ap;
 		struct ctl_done		d;
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
@@ -598,6 +603,13 @@ reply_one(int fd, struct out *o)
 		m.cr.error[sizeof(m.cr.error) - 1] = m.cr.lease[sizeof(m.cr.lease) - 1] = '\0';
 		m.cr.spec[sizeof(m.cr.spec) - 1] = m.cr.cmd[sizeof(m.cr.cmd) - 1] = '\0';
 		cli_print_cron(&m.cr, json, o->n++ == 0);
+		break;
+	case MSG_CTL_APP:
+		m.ap.locker[sizeof(m.ap.locker) - 1] = m.ap.app[sizeof(m.ap.app) - 1] = '\0';
+		m.ap.path[sizeof(m.ap.path) - 1] = m.ap.version[sizeof(m.ap.version) - 1] = '\0';
+		m.ap.available[sizeof(m.ap.available) - 1] = m.ap.url[sizeof(m.ap.url) - 1] = '\0';
+		m.ap.state[sizeof(m.ap.state) - 1] = m.ap.result[sizeof(m.ap.result) - 1] = '\0';
+		cli_print_app(&m.ap, json, o->n++ == 0);
 		break;
 	case MSG_CTL_LOG:
 		o->got_log = 1;
@@ -909,7 +921,8 @@ request(const struct ctl_request *req, struct out *o)
 			perror("locker: send");
 			exit(1);
 		}
-		if (req->verb == CTL_RUN)
+		/* su sends its own (do_su()): a pty's end when it has one. */
+		if (verb_by_id(req->verb) != NULL && (verb_by_id(req->verb)->flags & VERB_STDIO))
 			for (i = 0; i < 3; i++)
 				if (msg_send(fd, MSG_CTL_STDIO, NULL, 0, i) == -1)
 					break;
@@ -1112,7 +1125,9 @@ main(int argc, char **argv)
 	uint32_t		 https = 0;
 	int			 dashdash = -1, n;
 	struct verb_args	 va;
+	struct cli_app_opts	 ao;
 
+	memset(&ao, 0, sizeof(ao));
 	for (i = 1; i < argc; i++) {
 		if (dashdash == -1 && strcmp(argv[i], "--") == 0) {
 			dashdash = npos;
@@ -1139,7 +1154,10 @@ main(int argc, char **argv)
 				errlog = 1;
 			else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
 				follow = 1;
-			else if (strcmp(argv[i], "--verbs") == 0)
+			else if ((n = cli_app_option(argc, argv, &i, &ao)) != 0) {
+				if (n == -1)
+					usage();
+			} else if (strcmp(argv[i], "--verbs") == 0)
 				list_verbs();
 			else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 				usage();
@@ -1176,7 +1194,8 @@ main(int argc, char **argv)
 	n = (dashdash == -1 ? npos : dashdash) - i;	/* how many, before any "--" */
 	if (((purge ? VOPT_PURGE : 0) | (force ? VOPT_FORCE : 0) | (subdir ? VOPT_PATH : 0) |
 	    (group ? VOPT_GROUP : 0) | (errlog ? VOPT_ERROR : 0) |
-	    (follow ? VOPT_FOLLOW : 0) | (https ? VOPT_HTTPS : 0)) & ~v->opts)
+	    (follow ? VOPT_FOLLOW : 0) | (https ? VOPT_HTTPS : 0) | cli_app_vopts(&ao)) &
+	    ~v->opts)
 		return usage_of(v);
 	memset(&req, 0, sizeof(req));
 	req.version = CTL_VERSION;
@@ -1204,8 +1223,14 @@ main(int argc, char **argv)
 		return 2;
 	if (sql_args_check(&req) == -1)
 		return 2;
+	if ((v->opts & VOPT_APPINFO) || v->id == CTL_APP_UPGRADE || v->id == CTL_APP_ROLLBACK) {
+		if (cli_app_request(&req, &ao, json) == -1)
+			return 2;
+		o.all = ao.all != NULL;
+	}
 	if (subdir != NULL) {
-		while (*subdir == '/')
+		/* An install's path is checked as given (an absolute one is refused). */
+		while (*subdir == '/' && !(v->id >= CTL_APP_INSTALL && v->id <= CTL_APP_ROLLBACK))
 			subdir++;
 		copy_arg(req.subdir, sizeof(req.subdir), subdir, "path");
 	}

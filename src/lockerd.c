@@ -1339,6 +1339,7 @@ check_secrets(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", config_where("mail-lmtp"), why);
 		return -1;
 	}
+	app_check(c);
 	return 0;
 }
 

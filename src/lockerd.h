@@ -296,6 +296,15 @@ struct config {
 	uint64_t	mail_lmtp_max_size;		/* bytes of one message */
 	uint32_t	mail_lmtp_max_recipients;	/* of one LMTP transaction */
 	uint32_t	mail_lmtp_timeout;	/* seconds an LMTP client may be silent */
+	/* Autoinstallers (issue 16, app_master.h): where an administrator
+	 * unpacks releases (DIR/APP/VERSION/, may be missing), shown read-only
+	 * in every jail at that path; mass upgrades at once. */
+	char		app_releases[256];
+	uint32_t	app_upgrade_parallel;
+	/* No directive: lockerd-app beside lockerd, found by the master
+	 * (app_master.c) for the jails to bind at APP_JAIL_PROG; "" when
+	 * APP_JAIL_PROG itself is the one to run (installed there). */
+	char		app_prog[256];
 };
 #define SQL_NONE		0
 #define SQL_MARIADB		1
@@ -722,6 +731,10 @@ enum ctl_verb {
 	CTL_CRON_RUN,		/* argv: N, the entry */
 	CTL_CRON_LOG,
 	CTL_CRON_RELOAD,
+	CTL_APP_INSTALL,	/* autoinstallers (ctl_app.c); argv: APP, then KEY=VALUE */
+	CTL_APP_INSTALLS,
+	CTL_APP_UPGRADE,	/* argv: KEY=VALUE (to=, app= with --all) */
+	CTL_APP_ROLLBACK,
 };
 
 #define CTL_F_PURGE	0x1
@@ -731,6 +744,12 @@ enum ctl_verb {
 #define CTL_F_FORCE	0x10	/* vhost add (root): take the host from its locker */
 #define CTL_F_HTTPS_ONLY 0x20	/* vhost add: plain HTTP redirected to HTTPS, HSTS */
 #define CTL_F_PLAIN_OK	0x40	/* vhost add: served over plain HTTP too */
+#define CTL_F_DRY_RUN	0x80	/* upgrade: say what would happen, change nothing */
+#define CTL_F_RESOLVE	0x100	/* upgrade: finish a conflicted merge */
+#define CTL_F_ABORT	0x200	/* upgrade: drop a conflicted merge */
+#define CTL_F_OPT_OUT	0x400	/* upgrade: no more upgrades of this install */
+#define CTL_F_OPT_IN	0x800	/* upgrade: upgrades again */
+#define CTL_F_ALL	0x1000	/* upgrade (root): every install of an app */
 
 /* First field of every request: a CLI and a lockerd of different builds
  * refuse each other clearly instead of misreading the struct. */
@@ -938,6 +957,8 @@ enum jail_kind {
 	JAIL_SQL,		/* the SQL socket's directory (sql mariadb SOCKET), read-only */
 	JAIL_MAIL,		/* the sendmail socket's directory (mail-relay), read-only */
 	JAIL_SENDMAIL,		/* a file of the system's, lockerd's sendmail bound over it */
+	JAIL_APP,		/* a file of the system's, lockerd-app bound over it */
+	JAIL_RELEASES,		/* app-releases, bound read-only at its path (path NULL here) */
 };
 /* What a locker may do below a row (landlock.c maps each to its bits). */
 #define JA_LIST		0x01	/* list directories */
@@ -954,6 +975,11 @@ struct jail_dir {
 };
 extern const struct jail_dir jail_view[];
 extern const size_t jail_view_n;
+/* Where every jail shows lockerd-app (app.h says the same: the program's
+ * side); a file of the system's that the jail binds ours over. */
+#define APP_JAIL_PROG	"/usr/lib/lockerd/lockerd-app"
+/* app-releases (c) may be shown in every jail: NULL, or why not. */
+const char *jail_releases_clash(const struct config *c);
 const char *jail_dir_path(const struct jail_dir *j, const char *home);
 /* A directory of lockerd's that would hold one the jail shows or builds
  * (below_too: or lie below one); one below the jail's /tmp. */
@@ -1074,6 +1100,7 @@ void	cgroup_usage(const char *locker, uint32_t uid, int64_t *mem, int64_t *procs
 	    int64_t *cpu_ms);
 int	landlock_probe(char *missing, size_t missingsz);	/* the ABI, 0: none */
 int	landlock_build(const char *home, int exe_fd, char *err, size_t errlen);
+int	landlock_allow(int ruleset, const char *path, unsigned ja, char *err, size_t errlen);
 uint64_t landlock_access(unsigned ja);	/* a jail_view[] row's, in Landlock bits */
 int	landlock_enforce(int ruleset, char *err, size_t errlen);
 int	seccomp_compile(char *err, size_t errlen);

@@ -19,6 +19,7 @@ struct ctl_client;
 struct proof;
 struct sql_call;
 struct sql_job;
+struct app_job;
 struct outq_msg;
 
 struct child {
@@ -69,6 +70,7 @@ struct ctl_client {
 	struct proof	*proof;		/* the DNS lookup it waits for (proof.c) */
 	struct sql_call	*sql;		/* the answer of sqld it waits for (sql_master.c) */
 	struct sql_job	*sql_job;	/* a `locker sql` verb's steps (ctl_sql.c) */
+	struct app_job	*app_job;	/* an autoinstaller verb's tasks (ctl_app.c) */
 	/* Replies the socket could not take yet, sent as the client reads. */
 	struct ctl_out	*out_head, *out_tail;
 	size_t		 out_bytes;
@@ -253,6 +255,15 @@ const char *crash_point_child(const char *prefix);
 /* ctl_sql.c: a task of a `locker sql` verb ended; the job's memory freed. */
 void	sql_task_done(struct ctl_client *c, int code);
 void	sql_job_free(struct ctl_client *c);
+/* app_task.c: lockerd-app found beside lockerd for the jails (c->app_prog),
+ * at start; a CLI gone, whose autoinstaller job goes on without it. */
+void	app_check(struct config *c);
+void	app_client_gone(struct ctl_client *c);
+/* For another verb (ctl_app.c): NAME's SQL account as `locker sql signup`
+ * makes it, unless it has one, then database LOCKER+db ("" none); then
+ * then(c, 0, "") or then(c, exit code, why). */
+void	sql_prepare(struct ctl_client *c, const struct locker_rec *lr, const char *db,
+	    void (*then)(struct ctl_client *, int, const char *));
 /* sqlhome.c: tasks as the locker, in its sandbox: my.cnf written; a dump
  * of full_db ("" all) into ~/.sql/dumps (its path in file).  NULL: no
  * process.  sql_task_error: what a task's exit code means (NULL: ok). */

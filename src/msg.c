@@ -33,6 +33,7 @@
 #include "acme.h"
 #include "route.h"
 #include "cron.h"
+#include "app_master.h"
 #include "mail.h"
 #include "sql.h"
 #include "mailin.h"
@@ -193,6 +194,7 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_LOG_CRON,	MR_MASTER | MR_WORKER, MR_LOGD, NEVER, 1, MSG_MAX_PAYLOAD),
 	ROW(MSG_CTL_CRON,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_cron)),
 	ROW(MSG_CTL_MAIL,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_mail)),
+	ROW(MSG_CTL_APP,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_app)),
 	/* sqld -> master: each locker's database bytes, every sql-size-interval;
 	 * master -> sqld: a locker at its disk limit, or back below it */
 	ROW(MSG_SQL_SIZE,	MR_SQLD, MR_MASTER, NEVER, EXACT(struct msg_sql_size)),

@@ -132,6 +132,7 @@ enum msg_type {
 	MSG_SQL_CUT,		/* struct msg_sql_cut: withdraw or give back a locker's writes */
 	MSG_MAILIN_DELIVER,	/* struct msg_mailin_deliver, fd = the message (sealed memfd) */
 	MSG_MAILIN_RESULT,	/* struct msg_mailin_result, fd = the program's stderr, if it ran */
+	MSG_CTL_APP,		/* struct ctl_app (app_master.h) */
 	MSG_MAX
 };
 

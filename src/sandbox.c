@@ -462,7 +462,29 @@ static int
 row_part(enum jail_kind kind)
 {
 	return kind == JAIL_HOME || kind == JAIL_TMP || kind == JAIL_SQL || kind == JAIL_MAIL ||
-	    kind == JAIL_SENDMAIL ? PART_LOCKER : PART_ANY;
+	    kind == JAIL_SENDMAIL || kind == JAIL_APP || kind == JAIL_RELEASES ?
+	    PART_LOCKER : PART_ANY;
+}
+
+/*
+ * app-releases, where the jail binds it: a directory of the host's, while
+ * the host is still in view (a jail made in one go: a spare's, which runs a
+ * worker, goes without), not already shown by a system row (below /usr).
+ */
+static const char *
+releases_bound(const struct sandbox_spec *s)
+{
+	struct stat	st;
+	size_t		i;
+
+	if (s == NULL || jroot[0] == '\0' || s->conf->app_releases[0] != '/' ||
+	    stat(s->conf->app_releases, &st) == -1 || !S_ISDIR(st.st_mode))
+		return NULL;
+	for (i = 0; i < jail_view_n; i++)
+		if (jail_view[i].kind == JAIL_SYSTEM &&
+		    path_is_under(s->conf->app_releases, jail_view[i].path))
+			return NULL;
+	return s->conf->app_releases;
 }
 
 /* Mount points for what is mounted after the skeleton turns read-only.
@@ -481,6 +503,12 @@ setup_mountpoints(const struct sandbox_spec *s, int parts, char *err, size_t err
 			continue;
 		if (j->kind == JAIL_TMP_LINK && tmp_link(j->path, err, errlen) == -1)
 			return -1;
+		if (j->kind == JAIL_RELEASES && releases_bound(s) != NULL) {
+			jail_path(path, sizeof(path), releases_bound(s));
+			if (mkdir_p(path, 0755) == -1)
+				return errno_fail(err, errlen, "mkdir %s", releases_bound(s));
+			continue;
+		}
 		/* No /run in a jail without a SQL socket to put there. */
 		if (mode == 0 || (j->kind == JAIL_SQL && s->conf->sql.socket[0] == '\0') ||
 		    (j->kind == JAIL_MAIL && s->conf->mail_relay.host[0] == '\0'))
@@ -635,6 +663,34 @@ setup_mail(const struct config *c, const struct jail_dir *j, char *err, size_t e
 }
 
 /*
+ * Autoinstallers: lockerd-app (found beside lockerd: app_master.c) bound
+ * over the system's file at APP_JAIL_PROG, as sendmail is; and
+ * app-releases bound read-only, never executable, at its own path.
+ */
+static int
+setup_app(const struct sandbox_spec *s, const struct jail_dir *j, char *err, size_t errlen)
+{
+	char	dst[PATH_MAX];
+
+	if (j->kind == JAIL_APP) {
+		jail_path(dst, sizeof(dst), j->path);
+		if (s->conf->app_prog[0] == '\0' || access(dst, F_OK) == -1)
+			return 0;
+		if (bind_ro(s->conf->app_prog, dst) == -1)
+			return errno_fail(err, errlen, "bind %s on %s", s->conf->app_prog, j->path);
+		return 0;
+	}
+	if (releases_bound(s) == NULL)
+		return 0;
+	jail_path(dst, sizeof(dst), releases_bound(s));
+	if (mount(releases_bound(s), dst, NULL, MS_BIND | MS_REC, NULL) == -1 ||
+	    mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, NULL) == -1)
+		return errno_fail(err, errlen, "bind %s", releases_bound(s));
+	return 0;
+}
+
+/*
  * What is mounted after the skeleton turns read-only, row by row of
  * jail_view[]: the locker's home at its usual path, its tmp/ as /tmp,
  * /dev, /dev/shm (on /dev's mount point, though /dev is read-only by
@@ -684,6 +740,11 @@ setup_mounts(const struct sandbox_spec *s, int home, int parts, char *err, size_
 		case JAIL_MAIL:
 		case JAIL_SENDMAIL:
 			if (setup_mail(s->conf, j, err, errlen) == -1)
+				return -1;
+			break;
+		case JAIL_APP:
+		case JAIL_RELEASES:
+			if (setup_app(s, j, err, errlen) == -1)
 				return -1;
 			break;
 		default:
@@ -750,6 +811,10 @@ sandbox_lock(const struct sandbox_spec *s, int exe, char *err, size_t errlen)
 
 	if (have_landlock &&
 	    (ruleset = landlock_build(s->home, exe, err, errlen)) == -1)
+		return -1;
+	/* app-releases: read where the jail shows it (nothing where it does not). */
+	if (ruleset >= 0 && s->conf->app_releases[0] == '/' &&
+	    landlock_allow(ruleset, s->conf->app_releases, JA_READ, err, errlen) == -1)
 		return -1;
 	if (exe != -1)
 		close(exe);

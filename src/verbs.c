@@ -122,6 +122,29 @@ const struct verb verbs[] = {
 	  "said of them (admins)" },
 	{ .name = "cron reload", .id = CTL_CRON_RELOAD, .who = WHO_ADMIN, .flags = VERB_CHANGE,
 	  .args = "NAME", .help = "compile NAME's crontab now, not within the minute (admins)" },
+	{ .name = "install", .id = CTL_APP_INSTALL, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE | VERB_STDIO, .opts = VOPT_PATH | VOPT_APPINFO,
+	  .args = "NAME APP [--path SUBDIR] [--title T] [--admin USER] [--email E] "
+	  "[--db sqlite|mariadb]",
+	  .help = "install APP (wordpress, mediawiki, dokuwiki, phpmyadmin) into "
+	  "web_scripts/SUBDIR as a git repository; prints its URL and admin password "
+	  "(admins)" },
+	{ .name = "installs", .id = CTL_APP_INSTALLS, .who = WHO_ADMIN, .flags = VERB_ANY_ALL,
+	  .args = "[NAME]",
+	  .help = "installs: app, version, path, URL, state, opted out, newest release "
+	  "(admins; without NAME: yours; root: all)" },
+	{ .name = "upgrade", .id = CTL_APP_UPGRADE, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE | VERB_STDIO | VERB_ANY_ALL,
+	  .opts = VOPT_PATH | VOPT_TO | VOPT_DRY_RUN | VOPT_RESOLVE | VOPT_OPT_OUT | VOPT_ALL,
+	  .root_flags = CTL_F_ALL, .root_what = "upgrade every install (--all)",
+	  .args = "[NAME] [--path SUBDIR] [--to VERSION] [--dry-run] [--resolve|--abort] "
+	  "[--opt-out|--opt-in] [--all APP]",
+	  .help = "merge a new release into NAME's install, keeping its edits, after a "
+	  "backup (admins); --opt-out: never upgraded; --all APP: every install of APP "
+	  "(root)" },
+	{ .name = "rollback", .id = CTL_APP_ROLLBACK, .who = WHO_ADMIN,
+	  .flags = VERB_CHANGE | VERB_STDIO, .opts = VOPT_PATH, .args = "NAME [--path SUBDIR]",
+	  .help = "NAME's install back to its last backup, files and database (admins)" },
 	{ .name = NULL }
 };
 
@@ -220,6 +243,18 @@ verb_flag_name(uint32_t flag)
 		return "--https-only";
 	case CTL_F_PLAIN_OK:
 		return "--no-https-only";
+	case CTL_F_DRY_RUN:
+		return "--dry-run";
+	case CTL_F_RESOLVE:
+		return "--resolve";
+	case CTL_F_ABORT:
+		return "--abort";
+	case CTL_F_OPT_OUT:
+		return "--opt-out";
+	case CTL_F_OPT_IN:
+		return "--opt-in";
+	case CTL_F_ALL:
+		return "--all";
 	}
 	return NULL;
 }

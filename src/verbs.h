@@ -27,7 +27,8 @@ enum verb_who {
 
 /* What else the master needs to know of a verb. */
 #define VERB_CHANGE	0x1	/* costs a token of change-rate (userlimit.c) */
-#define VERB_STDIO	0x2	/* the CLI sends its stdin, stdout, stderr after it */
+#define VERB_STDIO	0x2	/* the CLI sends its stdin, stdout, stderr after it (a
+				   command's, or lockerd-app's, which prints to the user) */
 #define VERB_BY_HOST	0x4	/* WHO_ADMIN: the locker is the one req.host belongs to */
 #define VERB_ANY_ALL	0x8	/* WHO_ADMIN: without a NAME, anyone (each sees their own) */
 
@@ -39,6 +40,12 @@ enum verb_who {
 #define VOPT_ERROR	0x10	/* --error */
 #define VOPT_FOLLOW	0x20	/* --follow, -f */
 #define VOPT_HTTPS	0x40	/* --https-only, --no-https-only */
+#define VOPT_APPINFO	0x80	/* --title T, --admin USER, --email E, --db D (cli_app.c) */
+#define VOPT_TO		0x100	/* --to VERSION */
+#define VOPT_DRY_RUN	0x200	/* --dry-run */
+#define VOPT_RESOLVE	0x400	/* --resolve, --abort */
+#define VOPT_OPT_OUT	0x800	/* --opt-out, --opt-in */
+#define VOPT_ALL	0x1000	/* --all APP */
 
 struct verb {
 	const char	*name;		/* "vhost add" */

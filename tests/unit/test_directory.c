@@ -14,9 +14,9 @@
 #include "unit.h"
 
 static char	tmpdir[] = "/tmp/test_directory.XXXXXX";
-/* What schemas 11 (vhosts.mail) and 9 (cron) added, undone first when a
+/* What schemas 12 (app_installs), 11 (vhosts.mail) and 9 (cron) added, undone first when a
  * test goes back further (10's column goes with mail_totals). */
-#define DROP_V9	"ALTER TABLE vhosts DROP COLUMN mail; DROP TRIGGER cron_locker_gone; DROP TABLE cron; DROP TABLE cron_lease; "
+#define DROP_V9	"DROP TRIGGER app_locker_gone; DROP TABLE app_installs; ALTER TABLE vhosts DROP COLUMN mail; DROP TRIGGER cron_locker_gone; DROP TABLE cron; DROP TABLE cron_lease; "
 static char	dbpath[256];
 
 static struct directory *
@@ -631,7 +631,7 @@ test_migration(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 11);
+	CHECK_INT(sqlite3_column_int(st, 0), 12);
 	sqlite3_finalize(st);
 	/* 7: a user's signups are counted through the index, not by a walk
 	 * over every locker (the query is dir_signups_by()'s). */

@@ -106,11 +106,13 @@ test_every_row_agrees_with_itself(void)
 		CHECK((landlock_access(j->access) & (MAKE_CHAR | MAKE_BLOCK)) == 0);
 		if (j->kind == JAIL_ABSENT || j->kind == JAIL_TMP_LINK)
 			CHECK_INT(j->access, 0);	/* a link: its target's rule */
-		else if (j->kind == JAIL_SENDMAIL)	/* a file bound in /usr: /usr's rule */
+		else if (j->kind == JAIL_SENDMAIL || j->kind == JAIL_APP) /* in /usr: its rule */
 			CHECK(j->access == 0 && path_is_under(j->path, "/usr"));
+		else if (j->kind == JAIL_RELEASES)	/* the configuration's path and rule */
+			CHECK(j->access == 0 && j->path == NULL);
 		else
 			CHECK(j->access != 0);
-		if (j->kind == JAIL_HOME)
+		if (j->kind == JAIL_HOME || j->kind == JAIL_RELEASES)
 			continue;
 		CHECK(j->path != NULL && j->path[0] == '/');
 		for (k = 0; k < i; k++)
@@ -158,7 +160,7 @@ test_config_clash_is_the_views(void)
 		/* /dev/shm: below /dev, which the jail builds itself. */
 		snprintf(text, sizeof(text), "lockers %s/l\n", j->path);
 		CHECK_INT(validate(text), system || j->kind == JAIL_TMP || j->kind == JAIL_SHM ||
-		    j->kind == JAIL_SENDMAIL ? -1 : 0);	/* sendmail: below /usr */
+		    j->kind == JAIL_SENDMAIL || j->kind == JAIL_APP ? -1 : 0);	/* below /usr */
 		snprintf(text, sizeof(text), "logs %s/l\n", j->path);
 		CHECK_INT(validate(text), j->kind == JAIL_TMP ? -1 : 0);
 		CHECK_INT(jail_system_clash(j->path, 0), system);

@@ -42,8 +42,13 @@ test_rows(void)
 			CHECK(a.n >= 1 && a.n - a.nopt >= 1 && a.word[0] == VW_NAME);
 		if (v->flags & VERB_BY_HOST)
 			CHECK(a.n == 1 && a.word[0] == VW_HOST);
-		/* A command comes after a "--" only, and only su and run have one. */
-		CHECK((a.dash != VERB_DASH_NO) == ((v->flags & VERB_STDIO) != 0));
+		/* A command comes after a "--" only, and only su and run have one;
+		 * they, and the autoinstallers (lockerd-app prints to the user),
+		 * take the CLI's stdio. */
+		if (a.dash != VERB_DASH_NO)
+			CHECK(v->flags & VERB_STDIO);
+		if ((v->flags & VERB_STDIO) && a.dash == VERB_DASH_NO)
+			CHECK(v->id >= CTL_APP_INSTALL && v->id <= CTL_APP_ROLLBACK);
 		CHECK(strcmp(verb_who_name(v->who), "?") != 0);
 	}
 	CHECK(n >= 18);
@@ -68,7 +73,9 @@ test_policy(void)
 		{ CTL_ADMIN_REMOVE, WHO_ADMIN }, { CTL_ADMIN_LIST, WHO_ADMIN },
 		{ CTL_SU, WHO_ADMIN }, { CTL_LOGS, WHO_ADMIN }, { CTL_STATUS, WHO_ADMIN },
 		{ CTL_AUDIT, WHO_ADMIN }, { CTL_RUN, WHO_ROOT }, { CTL_QUOTA, WHO_ROOT },
-		{ CTL_LIMIT, WHO_ROOT },
+		{ CTL_LIMIT, WHO_ROOT }, { CTL_APP_INSTALL, WHO_ADMIN },
+		{ CTL_APP_INSTALLS, WHO_ADMIN }, { CTL_APP_UPGRADE, WHO_ADMIN },
+		{ CTL_APP_ROLLBACK, WHO_ADMIN },
 	};
 	size_t i;
 
@@ -81,6 +88,7 @@ test_policy(void)
 	CHECK(verb_by_id(CTL_VHOST_REMOVE)->flags & VERB_BY_HOST);
 	CHECK(verb_by_id(CTL_SU)->flags & VERB_STDIO);
 	CHECK(verb_by_id(CTL_RUN)->flags & VERB_STDIO);
+	CHECK_INT(verb_by_id(CTL_APP_UPGRADE)->root_flags, CTL_F_ALL);
 }
 
 /* The usage lines as the CLI reads them. */
