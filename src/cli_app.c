@@ -29,7 +29,6 @@ cli_app_option(int argc, char **argv, int *i, struct cli_app_opts *o)
 		{ "--email", offsetof(struct cli_app_opts, email) },
 		{ "--db", offsetof(struct cli_app_opts, db) },
 		{ "--to", offsetof(struct cli_app_opts, to) },
-		{ "--all", offsetof(struct cli_app_opts, all) },
 	};
 	static const struct {
 		const char	*name;
@@ -37,7 +36,7 @@ cli_app_option(int argc, char **argv, int *i, struct cli_app_opts *o)
 	} flags[] = {
 		{ "--dry-run", CTL_F_DRY_RUN }, { "--resolve", CTL_F_RESOLVE },
 		{ "--abort", CTL_F_ABORT }, { "--opt-out", CTL_F_OPT_OUT },
-		{ "--opt-in", CTL_F_OPT_IN },
+		{ "--opt-in", CTL_F_OPT_IN }, { "--all", CTL_F_ALL },
 	};
 	size_t k;
 
@@ -66,7 +65,7 @@ cli_app_vopts(const struct cli_app_opts *o)
 		v |= VOPT_APPINFO;
 	if (o->to)
 		v |= VOPT_TO;
-	if (o->all)
+	if (o->flags & CTL_F_ALL)
 		v |= VOPT_ALL;
 	if (o->flags & CTL_F_DRY_RUN)
 		v |= VOPT_DRY_RUN;
@@ -95,22 +94,26 @@ append(struct ctl_request *req, const char *key, const char *value)
 	return 0;
 }
 
+/* `upgrade --all APP`: the word in NAME's place is the app, sent as app=. */
 int
 cli_app_request(struct ctl_request *req, const struct cli_app_opts *o, int json)
 {
-	const char	*keys[6] = { "title", "admin", "email", "db", "to", "app" };
-	const char	*vals[6] = { o->title, o->admin, o->email, o->db, o->to, o->all };
+	const char	*keys[5] = { "title", "admin", "email", "db", "to" };
+	const char	*vals[5] = { o->title, o->admin, o->email, o->db, o->to };
 	int		 k;
 
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < 5; k++)
 		if (vals[k] != NULL && append(req, keys[k], vals[k]) == -1)
 			return -1;
-	if (o->all != NULL)
-		req->flags |= CTL_F_ALL;
 	req->flags |= o->flags;
+	if (o->flags & CTL_F_ALL) {
+		if (append(req, "app", req->name) == -1)
+			return -1;
+		req->name[0] = '\0';
+		return 0;
+	}
 	/* lockerd-app prints on our stdout: it is told which way. */
-	if (json && req->verb != CTL_APP_INSTALLS && o->all == NULL &&
-	    append(req, "json", "1") == -1)
+	if (json && req->verb != CTL_APP_INSTALLS && append(req, "json", "1") == -1)
 		return -1;
 	return 0;
 }

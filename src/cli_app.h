@@ -12,8 +12,8 @@
 #include "app_master.h"
 
 struct cli_app_opts {
-	const char	*title, *admin, *email, *db, *to, *all;
-	uint32_t	 flags;		/* CTL_F_DRY_RUN, _RESOLVE, _ABORT, _OPT_OUT, _OPT_IN */
+	const char	*title, *admin, *email, *db, *to;
+	uint32_t	 flags;		/* CTL_F_DRY_RUN, _RESOLVE, _ABORT, _OPT_OUT, _OPT_IN, _ALL */
 };
 
 int	cli_app_option(int argc, char **argv, int *i, struct cli_app_opts *o);

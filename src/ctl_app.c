@@ -275,7 +275,7 @@ do_install(struct ctl_client *c, struct app_job *j, const struct locker_rec *lr)
 	}
 	if ((sql = install_sql(c, j, &o)) == -1)
 		return 0;
-	if (app_release_pick(j->k, M->conf.app_releases, NULL, u->tree, sizeof(u->tree),
+	if (app_release_pick(j->k, M->conf.app_releases, j->to, u->tree, sizeof(u->tree),
 	    u->version, sizeof(u->version), why, sizeof(why)) == -1) {
 		done(c, 1, "%s", why);
 		return 0;
@@ -516,7 +516,7 @@ do_app(struct ctl_client *c)
 	if (c->req.verb == CTL_APP_UPGRADE && (c->req.flags & CTL_F_ALL)) {
 		if ((j->k = app_kind_find(app)) == NULL || c->req.name[0] != '\0') {
 			done(c, 2, "usage: locker upgrade --all APP (wordpress, mediawiki, "
-			    "dokuwiki or phpmyadmin), without NAME");
+			    "dokuwiki or phpmyadmin)");
 			goto out;
 		}
 		app_all_start(c, j);

@@ -231,7 +231,7 @@ local(const struct errdoc_env *e, int chan, const struct wire_request *q,
 	if (ht_req_set(&hr->uri, uri) == -1 || ht_req_set(&hr->query, qm ? qm + 1 : "") == -1)
 		return 0;
 	note_fn = e->note;
-	if (ht_remap(hr, note_doc) == -1)
+	if (ht_remap(hr, note_doc) < 0)
 		return 0;
 	fresh(hr);
 	hr->redirects++;	/* a script sees the document's URL */

@@ -514,14 +514,16 @@ set_names(struct ht_req *r)
 /*
  * An internal redirect's URL (r->uri) back to a path below web_scripts:
  * it must stay under this locker's URLs, and resolves like a request's
- * own (encoded, then normalised: no "..", no NUL, no dotfile).  0, or -1.
+ * own (encoded, then normalised: no "..", no NUL, no dotfile).  0, -1, or
+ * -2 for a dotfile (.htaccess, an install's .git or .lockerd-app), which
+ * is answered as a request for it is: it does not exist for the web.
  */
 int
 ht_remap(struct ht_req *r, void (*note)(const char *))
 {
 	size_t	 pl = strlen(r->url_prefix);
 	char	 enc[3 * PATH_MAX], norm[PATH_MAX], buf[2 * PATH_MAX];
-	ssize_t	 n;
+	ssize_t	 n = -1;
 
 	if (strncmp(r->uri, r->url_prefix, pl) != 0 || r->uri[pl] != '/') {
 		snprintf(buf, sizeof(buf), "%s: a rewrite to %.512s, outside this locker's "
@@ -535,7 +537,7 @@ ht_remap(struct ht_req *r, void (*note)(const char *))
 		snprintf(buf, sizeof(buf), "%s: a rewrite to %.512s, not a path of the web",
 		    r->raw_uri, r->uri);
 		note(buf);
-		return -1;
+		return n >= 0 && strstr(norm, "/.") != NULL ? -2 : -1;
 	}
 	snprintf(buf, sizeof(buf), "%s%s", r->url_prefix, norm);
 	if (ht_req_set(&r->uri, buf) == -1)
@@ -622,8 +624,8 @@ ht_request_run(const struct ht_walker *w, struct ht_req *r, const char *base,
 			note(msg);
 			return 500;
 		}
-		if (ht_remap(r, note) == -1)
-			return 403;
+		if ((rc = ht_remap(r, note)) < 0)
+			return rc == -2 ? 404 : 403;
 		base = strrchr(r->path, '/') + 1;
 	}
 }

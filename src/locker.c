@@ -629,7 +629,8 @@ reply_one(int fd, struct out *o)
 			o->busy = 1;
 			return m.d.code;
 		}
-		if (m.d.code == 0)
+		/* A mass upgrade's report ends however its installs went. */
+		if (m.d.code == 0 || (o->all && o->n > 0))
 			print_end(o);
 		if (m.d.message[0])
 			fprintf(stderr, "locker: %s\n", m.d.message);
@@ -1223,10 +1224,10 @@ main(int argc, char **argv)
 		return 2;
 	if (sql_args_check(&req) == -1)
 		return 2;
-	if ((v->opts & VOPT_APPINFO) || v->id == CTL_APP_UPGRADE || v->id == CTL_APP_ROLLBACK) {
+	if (v->id == CTL_APP_INSTALL || v->id == CTL_APP_UPGRADE || v->id == CTL_APP_ROLLBACK) {
 		if (cli_app_request(&req, &ao, json) == -1)
 			return 2;
-		o.all = ao.all != NULL;
+		o.all = (ao.flags & CTL_F_ALL) != 0;
 	}
 	if (subdir != NULL) {
 		/* An install's path is checked as given (an absolute one is refused). */

@@ -123,9 +123,9 @@ const struct verb verbs[] = {
 	{ .name = "cron reload", .id = CTL_CRON_RELOAD, .who = WHO_ADMIN, .flags = VERB_CHANGE,
 	  .args = "NAME", .help = "compile NAME's crontab now, not within the minute (admins)" },
 	{ .name = "install", .id = CTL_APP_INSTALL, .who = WHO_ADMIN,
-	  .flags = VERB_CHANGE | VERB_STDIO, .opts = VOPT_PATH | VOPT_APPINFO,
+	  .flags = VERB_CHANGE | VERB_STDIO, .opts = VOPT_PATH | VOPT_APPINFO | VOPT_TO,
 	  .args = "NAME APP [--path SUBDIR] [--title T] [--admin USER] [--email E] "
-	  "[--db sqlite|mariadb]",
+	  "[--db sqlite|mariadb] [--to VERSION]",
 	  .help = "install APP (wordpress, mediawiki, dokuwiki, phpmyadmin) into "
 	  "web_scripts/SUBDIR as a git repository; prints its URL and admin password "
 	  "(admins)" },
@@ -134,14 +134,14 @@ const struct verb verbs[] = {
 	  .help = "installs: app, version, path, URL, state, opted out, newest release "
 	  "(admins; without NAME: yours; root: all)" },
 	{ .name = "upgrade", .id = CTL_APP_UPGRADE, .who = WHO_ADMIN,
-	  .flags = VERB_CHANGE | VERB_STDIO | VERB_ANY_ALL,
+	  .flags = VERB_CHANGE | VERB_STDIO,
 	  .opts = VOPT_PATH | VOPT_TO | VOPT_DRY_RUN | VOPT_RESOLVE | VOPT_OPT_OUT | VOPT_ALL,
-	  .root_flags = CTL_F_ALL, .root_what = "upgrade every install (--all)",
-	  .args = "[NAME] [--path SUBDIR] [--to VERSION] [--dry-run] [--resolve|--abort] "
-	  "[--opt-out|--opt-in] [--all APP]",
+	  .root_flags = CTL_F_ALL, .root_what = "--all: upgrade every install of an app",
+	  .args = "NAME [--path SUBDIR] [--to VERSION] [--dry-run] [--resolve|--abort] "
+	  "[--opt-out|--opt-in] [--all]",
 	  .help = "merge a new release into NAME's install, keeping its edits, after a "
-	  "backup (admins); --opt-out: never upgraded; --all APP: every install of APP "
-	  "(root)" },
+	  "backup (admins); --opt-out: never upgraded; --all APP (in NAME's place): every "
+	  "install of APP in every locker (root)" },
 	{ .name = "rollback", .id = CTL_APP_ROLLBACK, .who = WHO_ADMIN,
 	  .flags = VERB_CHANGE | VERB_STDIO, .opts = VOPT_PATH, .args = "NAME [--path SUBDIR]",
 	  .help = "NAME's install back to its last backup, files and database (admins)" },

@@ -97,7 +97,8 @@ acme_webroot_file(const char *p, size_t len)
 	return 1;
 }
 
-/* Dotfiles (.htaccess, .git/...) and anything odd in a path are never served. */
+/* Dotfiles (.htaccess, an install's .git/ and .lockerd-app: issue 16) and
+ * anything odd in a path are never served. */
 int
 path_ok(const char *p, size_t len)
 {
