@@ -59,10 +59,6 @@ const struct jail_dir jail_view[] = {
 	 * from the configuration: sandbox.c). */
 	{ APP_JAIL_PROG, JAIL_APP,	0 },
 	{ NULL,		JAIL_RELEASES,	0 },
-	/* Debian's trees of the apps link into these (DokuWiki's plugins and
-	 * template, MediaWiki's extensions): read, to be copied as a release. */
-	{ "/var/lib/dokuwiki", JAIL_PACKAGE, JA_READ },
-	{ "/var/lib/mediawiki", JAIL_PACKAGE, JA_READ },
 	/* Not in the jail at all, and no place for lockerd's directories. */
 	{ "/sys",	JAIL_ABSENT,	0 },
 };
@@ -81,7 +77,7 @@ static int
 kind_is_system(enum jail_kind k)
 {
 	return k == JAIL_SYSTEM || k == JAIL_ETC || k == JAIL_PROC || k == JAIL_DEV ||
-	    k == JAIL_ABSENT || k == JAIL_PACKAGE;
+	    k == JAIL_ABSENT;
 }
 
 /*

@@ -959,7 +959,6 @@ enum jail_kind {
 	JAIL_SENDMAIL,		/* a file of the system's, lockerd's sendmail bound over it */
 	JAIL_APP,		/* a file of the system's, lockerd-app bound over it */
 	JAIL_RELEASES,		/* app-releases, bound read-only at its path (path NULL here) */
-	JAIL_PACKAGE,		/* a Debian package's data its tree links into, read-only, if there */
 };
 /* What a locker may do below a row (landlock.c maps each to its bits). */
 #define JA_LIST		0x01	/* list directories */

@@ -462,18 +462,8 @@ static int
 row_part(enum jail_kind kind)
 {
 	return kind == JAIL_HOME || kind == JAIL_TMP || kind == JAIL_SQL || kind == JAIL_MAIL ||
-	    kind == JAIL_SENDMAIL || kind == JAIL_APP || kind == JAIL_RELEASES ||
-	    kind == JAIL_PACKAGE ?
+	    kind == JAIL_SENDMAIL || kind == JAIL_APP || kind == JAIL_RELEASES ?
 	    PART_LOCKER : PART_ANY;
-}
-
-/* A package's data directory, bound where the host has one (in view). */
-static int
-package_bound(const char *path)
-{
-	struct stat st;
-
-	return jroot[0] != '\0' && lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /*
@@ -513,12 +503,6 @@ setup_mountpoints(const struct sandbox_spec *s, int parts, char *err, size_t err
 			continue;
 		if (j->kind == JAIL_TMP_LINK && tmp_link(j->path, err, errlen) == -1)
 			return -1;
-		if (j->kind == JAIL_PACKAGE && package_bound(j->path)) {
-			jail_path(path, sizeof(path), j->path);
-			if (mkdir_p(path, 0755) == -1)
-				return errno_fail(err, errlen, "mkdir %s", j->path);
-			continue;
-		}
 		if (j->kind == JAIL_RELEASES && releases_bound(s) != NULL) {
 			jail_path(path, sizeof(path), releases_bound(s));
 			if (mkdir_p(path, 0755) == -1)
@@ -681,8 +665,7 @@ setup_mail(const struct config *c, const struct jail_dir *j, char *err, size_t e
 /*
  * Autoinstallers: lockerd-app (found beside lockerd: app_task.c) bound
  * over the system's file at APP_JAIL_PROG, as sendmail is; app-releases
- * and the packages' data directories bound read-only, never executable,
- * at their own paths.
+ * bound read-only, never executable, at its own path.
  */
 static int
 setup_app(const struct sandbox_spec *s, const struct jail_dir *j, char *err, size_t errlen)
@@ -698,9 +681,7 @@ setup_app(const struct sandbox_spec *s, const struct jail_dir *j, char *err, siz
 			return errno_fail(err, errlen, "bind %s on %s", s->conf->app_prog, j->path);
 		return 0;
 	}
-	src = j->kind == JAIL_PACKAGE ? (package_bound(j->path) ? j->path : NULL) :
-	    releases_bound(s);
-	if (src == NULL)
+	if ((src = releases_bound(s)) == NULL)
 		return 0;
 	jail_path(dst, sizeof(dst), src);
 	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) == -1 ||
@@ -764,7 +745,6 @@ setup_mounts(const struct sandbox_spec *s, int home, int parts, char *err, size_
 			break;
 		case JAIL_APP:
 		case JAIL_RELEASES:
-		case JAIL_PACKAGE:
 			if (setup_app(s, j, err, errlen) == -1)
 				return -1;
 			break;
