@@ -61,7 +61,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
-	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app
+	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app test_app_valid
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -171,6 +171,7 @@ $(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
 $(B)/test_sqlacct: tests/unit/test_sqlacct.c $(B)/sqlacct.o
 $(B)/test_mailmsg: tests/unit/test_mailmsg.c $(B)/mailmsg.o $(B)/smtp.o $(B)/util.o $(B)/log.o
 $(B)/test_lmtp: tests/unit/test_lmtp.c $(B)/lmtp.o
+$(B)/test_app_valid: tests/unit/test_app_valid.c $(B)/app_valid.o $(B)/app_release.o
 $(B)/test_app: tests/unit/test_app.c $(B)/app_meta.o $(B)/app_exec.o $(B)/app_copy.o $(B)/sqlname.o
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
@@ -186,7 +187,8 @@ unit: $(UNIT_BINS)
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
-	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab fuzz_mailmsg fuzz_lmtp fuzz_appmeta
+	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab fuzz_mailmsg fuzz_lmtp fuzz_appmeta \
+	       fuzz_appargs
 FUZZ_SECONDS ?= 8
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -219,6 +221,8 @@ $(B)/fuzz/fuzz_mailmsg: fuzz/fuzz_mailmsg.c src/mailmsg.c src/smtp.c src/util.c 
 $(B)/fuzz/fuzz_lmtp: fuzz/fuzz_lmtp.c src/lmtp.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_appmeta: fuzz/fuzz_appmeta.c src/app_meta.c src/app_exec.c src/sqlname.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^
+$(B)/fuzz/fuzz_appargs: fuzz/fuzz_appargs.c src/app_valid.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
