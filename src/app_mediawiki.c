@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,25 +66,44 @@ mw_version(const char *tree, char *out, size_t len)
 	return app_php_version(tree, "includes/Defines.php", "'MW_VERSION',", out, len);
 }
 
-/* Upstream's layout from Debian's: the real directories the shims stood for. */
+/*
+ * Upstream's layout from Debian's (run on the pristine tree too, so branch
+ * upstream has it): extensions-core/ is upstream's extensions/ under
+ * Debian's name.
+ */
 static int
 mw_layout(struct app_ctx *ctx)
 {
-	/*
-	 * extensions-core/ is upstream's extensions/ under Debian's name; a
-	 * rename keeps its history in git (an upgrade's merge follows it).
-	 */
 	if (faccessat(ctx->dirfd, "extensions", F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
 	    renameat(ctx->dirfd, "extensions-core", ctx->dirfd, "extensions") == -1 &&
 	    errno != ENOENT) {
 		app_err("extensions-core -> extensions: %s", strerror(errno));
 		return -1;
 	}
-	if (app_mkdirs(ctx->dirfd, "extensions", 0755) == -1 ||
-	    app_mkdirs(ctx->dirfd, "images", 0755) == -1 ||
+	return app_mkdirs(ctx->dirfd, "extensions", 0755);
+}
+
+/*
+ * The run-time directories, made by the install (never upstream's: the
+ * pristine import leaves them out), each with its .htaccess, which the
+ * configuration's commit keeps.  data/ is the locker's alone.
+ */
+static int
+mw_rundirs(struct app_ctx *ctx)
+{
+	int	 fd;
+
+	if (app_mkdirs(ctx->dirfd, "images", 0755) == -1 ||
 	    app_mkdirs(ctx->dirfd, "cache", 0700) == -1 ||
 	    app_mkdirs(ctx->dirfd, MW_DATA, 0700) == -1)
 		return -1;
+	if ((fd = app_open_dir(ctx->dirfd, MW_DATA)) == -1 || fchmod(fd, 0700) == -1) {
+		app_err("%s: %s", MW_DATA, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
 	if (app_write_file(ctx->dirfd, "cache/.htaccess", deny_all, 0644) == -1 ||
 	    app_write_file(ctx->dirfd, MW_DATA "/.htaccess", deny_all, 0644) == -1 ||
 	    app_write_file(ctx->dirfd, "images/.htaccess", images_htaccess, 0644) == -1)
@@ -264,6 +284,8 @@ mw_configure(struct app_ctx *ctx)
 	int	 rc;
 
 	if (mw_split_url(ctx->url, server, sizeof(server), scriptpath, sizeof(scriptpath)) == -1)
+		return -1;
+	if (mw_rundirs(ctx) == -1)
 		return -1;
 	rc = mw_run_installer(ctx, server, scriptpath);
 	mw_forget_secrets(ctx);
