@@ -1,11 +1,10 @@
 """Issue 16: the WordPress and phpMyAdmin recipes of the autoinstaller.
 
 One real MariaDB (tests/integration/mariadb.py) and one lockerd with the
-SQL service for the module, one locker with its MariaDB account and the
-database the master makes for WordPress (`locker sql create NAME wp`).
-lockerd-app runs as the locker in its sandbox (`locker run`, the binary
-copied into the locker's home: what the master's `locker install` does
-with its jail view), with the arguments the master builds.
+SQL service and its own app-releases directory for the module, one
+locker.  Everything goes through the CLI as its admin would: `locker
+install` (the master signs the locker up for SQL, makes NAME+wp, and runs
+lockerd-app as the locker in its sandbox), `locker upgrade --to`.
 
 - WordPress: installed by WordPress's own wp_install() from php-cli; its
   front page has the title; its admin logs in (wp-login.php, the printed
@@ -98,37 +97,41 @@ def mariadb():
 
 
 @pytest.fixture(scope="module")
-def site(build_dir, mariadb):
-    """lockerd with the SQL service; a locker with its account and its
-    WordPress database; lockerd-app in its home."""
-    d = Lockerd(build_dir, extra=f"sql mariadb {mariadb.socket} {mariadb.creds_file}\n").start()
+def releases():
+    """The module's app-releases: synthetic next versions, root's, read-only
+    in every jail."""
+    os.makedirs(TEST_BASE, exist_ok=True)
+    d = tempfile.mkdtemp(prefix="rel", dir=TEST_BASE)
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def site(build_dir, mariadb, releases):
+    """lockerd with the SQL service and app-releases; a locker."""
+    d = Lockerd(build_dir, extra=f"sql mariadb {mariadb.socket} {mariadb.creds_file}\n"
+                f"app-releases {releases}\n").start()
     name = "wp" + secrets.token_hex(3)
     info = d.signup(name)
-    d.locker("sql", "signup", name)
-    d.locker("sql", "create", name, "wp")
-    home = info["home"]
-    app = os.path.join(home, "lockerd-app")
-    shutil.copy(os.path.join(build_dir, "lockerd-app"), app)
-    os.chown(app, info["uid"], info["gid"])
-    os.chmod(app, 0o755)
-    d.mariadb = mariadb
-    d.name, d.home, d.uid, d.gid, d.app = name, home, info["uid"], info["gid"], app
-    d.host = f"{name}.{d.domain}"
+    d.mariadb, d.releases = mariadb, releases
+    d.name, d.home, d.uid, d.gid = name, info["home"], info["uid"], info["gid"]
     yield d
     d.cleanup()
 
 
-def app(d, *args, timeout=600):
-    """lockerd-app as the locker in its sandbox: (exit code, JSON line, output)."""
-    r = subprocess.run([os.path.join(d.build, "locker"), "-c", d.conf, "run", d.name, "--",
-                        d.app] + list(args) + ["--json"],
+def cli(d, *args, timeout=600):
+    """`locker --json ARGS`: (exit code, lockerd-app's JSON line, output)."""
+    r = subprocess.run([os.path.join(d.build, "locker"), "-c", d.conf, "--json"] + list(args),
                        capture_output=True, text=True, timeout=timeout)
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     return r.returncode, (json.loads(lines[-1]) if lines else {}), r.stdout + r.stderr
 
 
-def url(d, sub):
-    return f"http://{d.host}/{sub}/"
+def installed(d, path):
+    """The master's row of the install at path (`locker installs`)."""
+    rows = json.loads(d.locker("--json", "installs", d.name).stdout)
+    return {r["path"]: r for r in rows}[path]
 
 
 def mycnf(d):
@@ -151,13 +154,15 @@ def generator(body):
 
 @pytest.fixture(scope="module")
 def wp(site):
-    rc, res, out = app(site, "install", "wordpress", "--dir", f"{site.home}/web_scripts/blog",
-                       "--url", url(site, "blog"), "--release", WP_TREE, "--version", WP_VERSION,
+    rc, res, out = cli(site, "install", site.name, "wordpress", "--path", "blog",
                        "--title", "Lockerd Test Blog", "--admin", "boss",
-                       "--email", "boss@example.org", "--dbname", f"{site.name}+wp")
+                       "--email", "boss@example.org")
     assert rc == 0 and res.get("result") == "installed", out
-    assert res.get("password"), res
-    return dict(password=res["password"], dir=f"{site.home}/web_scripts/blog")
+    assert res.get("password") and res.get("to") == WP_VERSION, res
+    # The URL the master gave it (the listener's port in it): WordPress
+    # answers for that host and redirects any other to it.
+    site.host = urllib.parse.urlparse(res["url"]).netloc
+    return dict(password=res["password"], dir=f"{site.home}/web_scripts/blog", url=res["url"])
 
 
 def wp_login(site, wp):
@@ -165,7 +170,7 @@ def wp_login(site, wp):
     b.get("/blog/wp-login.php")         # WordPress's test cookie
     st, h, body = b.post("/blog/wp-login.php", {
         "log": "boss", "pwd": wp["password"], "wp-submit": "Log In", "testcookie": "1",
-        "redirect_to": url(site, "blog") + "wp-admin/"})
+        "redirect_to": wp["url"] + "wp-admin/"})
     assert st == 302 and any(k.startswith("wordpress_logged_in_") for k in b.cookies), \
         (st, h, body[-2000:])
     return b
@@ -217,10 +222,8 @@ def test_wordpress_admin_logs_in_and_posts(site, wp):
 def synthetic_release(site, version, db_version, changes):
     """A next WordPress: Debian's tree copied (symlinks dereferenced, as
     an administrator's unpacked release has none), version.php bumped,
-    files changed ({rel: function(text) -> text}).  Where the locker's
-    sandbox reads it (its home: the master's releases directory is not
-    in a `locker run` jail)."""
-    rel = os.path.join(site.home, "releases", "wordpress", version)
+    files changed ({rel: function(text) -> text}), in app-releases."""
+    rel = os.path.join(site.releases, "wordpress", version)
     shutil.rmtree(rel, ignore_errors=True)
     shutil.copytree(WP_TREE, rel, symlinks=False)
     changes = dict(changes)
@@ -236,8 +239,6 @@ def synthetic_release(site, version, db_version, changes):
         os.unlink(p)
         with open(p, "w") as f:
             f.write(new)
-    subprocess.run(["chown", "-R", f"{site.uid}:{site.gid}", os.path.join(site.home, "releases")],
-                   check=True)
     return rel
 
 
@@ -252,10 +253,9 @@ def test_wordpress_upgrade_keeps_a_theme_edit(site, wp):
         f.write("\n/* the locker's own edit: heron-7 */\n")
     new = WP_VERSION + ".1"
     db = current_db_version() + 1
-    rel = synthetic_release(site, new, db, {
+    synthetic_release(site, new, db, {
         "readme.html": lambda t: t.replace("</body>", "<p>synthetic-next-release</p></body>")})
-    rc, res, out = app(site, "upgrade", "--dir", wp["dir"], "--url", url(site, "blog"),
-                       "--release", rel, "--version", new)
+    rc, res, out = cli(site, "upgrade", site.name, "--path", "blog", "--to", new)
     assert rc == 0 and res.get("result") == "upgraded", out
     st, _, body = Browser(site.port, site.host).get("/blog/")
     assert st == 200 and generator(body) == new, (st, body[:600])
@@ -263,6 +263,7 @@ def test_wordpress_upgrade_keeps_a_theme_edit(site, wp):
         assert "heron-7" in f.read()
     with open(os.path.join(wp["dir"], "readme.html")) as f:
         assert "synthetic-next-release" in f.read()
+    assert installed(site, "blog")["version"] == new
     # wp_upgrade() ran: the database is at the new $wp_db_version.
     assert sql(site, "SELECT option_value FROM wp_options WHERE option_name='db_version'") == str(db)
     if "post" in wp:
@@ -279,18 +280,18 @@ def test_wordpress_failing_db_upgrade_rolls_back(site, wp):
     new = WP_VERSION + ".9"
     # Its database upgrade changes the database, then dies (exit status 0,
     # as WordPress's own die() calls do).
-    rel = synthetic_release(site, new, int(db_before) + 1, {
+    synthetic_release(site, new, int(db_before) + 1, {
         "wp-admin/includes/upgrade.php": lambda t: t.replace(
             "function upgrade_all() {",
             "function upgrade_all() { update_option('blogname', 'half-upgraded');"
             " die('synthetic failure');", 1)})
-    rc, res, out = app(site, "upgrade", "--dir", wp["dir"], "--url", url(site, "blog"),
-                       "--release", rel, "--version", new)
-    assert rc == 13 and res.get("result") == "rolled-back", out
+    rc, res, out = cli(site, "upgrade", site.name, "--path", "blog", "--to", new)
+    assert rc != 0 and res.get("result") == "rolled-back", out
     assert "wp_upgrade" in out, out
     st, _, body = b.get("/blog/")
     assert st == 200 and generator(body) == before, (st, body[:600])
     assert "<title>Lockerd Test Blog</title>" in body and "half-upgraded" not in body
+    assert installed(site, "blog")["version"] == before
     assert sql(site, "SELECT option_value FROM wp_options WHERE option_name='db_version'") \
         == db_before
     if "post" in wp:
@@ -301,11 +302,9 @@ def test_wordpress_failing_db_upgrade_rolls_back(site, wp):
 # --- phpMyAdmin ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def pma(site):
-    version = tree_version(PMA_TREE, "libraries/classes/Version.php", "const VERSION =")
+def pma(site, wp):
     d = f"{site.home}/web_scripts/pma"
-    rc, res, out = app(site, "install", "phpmyadmin", "--dir", d, "--url", url(site, "pma"),
-                       "--release", PMA_TREE, "--version", version)
+    rc, res, out = cli(site, "install", site.name, "phpmyadmin", "--path", "pma")
     assert rc == 0 and res.get("result") == "installed", out
     # No admin password of its own: the locker's MariaDB account logs in.
     assert "password" not in res, res
