@@ -416,17 +416,9 @@ set_state(struct app_ctx *ctx, struct app_meta *m, const char *state, const char
  * the backup back.
  */
 static int
-switch_live(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m, const char *tag)
+switch_live(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m, const char *tag,
+    const char *merged)
 {
-	char	 stage[4200], merged[128];
-
-	snprintf(stage, sizeof(stage), "%s/%s", ctx->dir, STAGE);
-	if (app_git_rev(ctx, stage, "HEAD", merged, sizeof(merged)) == -1) {
-		app_err("the staging merge has no commit");
-		stage_drop(ctx);
-		set_state(ctx, m, "ok", NULL);
-		return APP_EXIT_ROLLED_BACK;
-	}
 	stage_drop(ctx);
 	if (GIT(ctx, NULL, NULL, 0, "merge", "-q", "--ff-only", merged) != 0) {
 		/* git changed nothing: the old version is still serving */
@@ -450,41 +442,76 @@ switch_live(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m
 	return APP_EXIT_OK;
 }
 
-/* Steps 4-5: the release onto upstream, merged into main in the staging worktree. */
+/*
+ * A clean merge needs no working tree: git merge-tree computes it in the
+ * object store and the merge commit is made from its tree.  Only a merge
+ * with conflicts gets the staging worktree (.git/lockerd/stage), where the
+ * locker finds git's markers to resolve; either way the live tree is not
+ * touched.  0 clean (merged set), 1 conflicts (files in list), -1 error.
+ */
 static int
-stage_merge(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m, int dry)
+merge_in_store(struct app_ctx *ctx, const char *msg, char *merged, size_t ml, char *list, size_t ll)
+{
+	static char	 out[16384];
+	char		*nl;
+	int		 st;
+
+	st = GIT(ctx, NULL, out, sizeof(out), "merge-tree", "--write-tree", "--name-only",
+	    "--no-messages", "refs/heads/main", "refs/heads/upstream");
+	if ((st != 0 && st != 1) || (nl = strchr(out, '\n')) == NULL)
+		return -1;
+	*nl = '\0';
+	if (st == 1) {
+		snprintf(list, ll, "%s", nl + 1);
+		return 1;
+	}
+	if (GIT(ctx, NULL, merged, ml, "commit-tree", out, "-p", "refs/heads/main", "-p",
+	    "refs/heads/upstream", "-m", msg) != 0)
+		return -1;
+	merged[strcspn(merged, "\n")] = '\0';
+	return 0;
+}
+
+/* Steps 4-5: the release onto upstream, merged with main outside the live tree. */
+static int
+stage_merge(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m, int dry,
+    char *merged, size_t ml)
 {
 	char		 stage[4200], msg[256], list[8192];
+	int		 st;
 
 	snprintf(stage, sizeof(stage), "%s/%s", ctx->dir, STAGE);
 	stage_drop(ctx);
+	snprintf(msg, sizeof(msg), "lockerd upgrade: %s %s -> %s", rc->name, ctx->from, ctx->version);
 	if (pristine_import(ctx, rc) == -1 ||
-	    GIT(ctx, NULL, NULL, 0, "worktree", "add", "-q", "--detach", stage, "main") != 0) {
-		stage_drop(ctx);
+	    (st = merge_in_store(ctx, msg, merged, ml, list, sizeof(list))) == -1) {
+		app_err("the merge of %s %s failed", rc->name, ctx->version);
 		return APP_EXIT_ROLLED_BACK;
 	}
-	snprintf(msg, sizeof(msg), "lockerd upgrade: %s %s -> %s", rc->name, ctx->from, ctx->version);
-	if (GIT(ctx, stage, NULL, 0, "merge", "-q", "--no-ff", "--no-edit", "-m", msg,
-	    "refs/heads/upstream") == 0) {
+	if (st == 0) {
 		if (dry) {
-			stage_drop(ctx);
 			app_res.result = "would-upgrade";
 			app_say("dry run: %s %s -> %s merges cleanly", rc->name, ctx->from, ctx->version);
 		}
 		return APP_EXIT_OK;
 	}
-	if (stage_conflicts(ctx, stage, list, sizeof(list)) == -1 || list[0] == '\0') {
-		app_err("the merge of %s %s failed", rc->name, ctx->version);
-		stage_drop(ctx);
-		return APP_EXIT_ROLLED_BACK;
-	}
-	report_files(list);
 	app_res.result = "conflict";
 	snprintf(app_res.to, sizeof(app_res.to), "%s", ctx->version);
 	if (dry) {
-		stage_drop(ctx);
+		report_files(list);
 		return APP_EXIT_CONFLICT;
 	}
+	/* The conflicted merge, for the locker to resolve, in the staging worktree. */
+	if (GIT(ctx, NULL, NULL, 0, "worktree", "add", "-q", "--detach", stage, "main") != 0 ||
+	    GIT(ctx, stage, NULL, 0, "merge", "-q", "--no-ff", "--no-edit", "-m", msg,
+	    "refs/heads/upstream") == 0 ||
+	    stage_conflicts(ctx, stage, list, sizeof(list)) == -1 || list[0] == '\0') {
+		app_err("the staging merge of %s %s failed", rc->name, ctx->version);
+		stage_drop(ctx);
+		app_res.result = NULL;
+		return APP_EXIT_ROLLED_BACK;
+	}
+	report_files(list);
 	if (app_write_file(ctx->dirfd, TARGET, ctx->version, 0600) == -1 ||
 	    app_write_file(ctx->dirfd, CONFLICTS, list, 0600) == -1 ||
 	    set_state(ctx, m, "conflict", NULL) == -1)
@@ -519,6 +546,7 @@ static int
 resolve(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m)
 {
 	char	 stage[4200], list[8192], left[8192] = "", version[64], tag[64], *line, *save = NULL;
+	char	 merged[128];
 	size_t	 off = 0;
 
 	snprintf(stage, sizeof(stage), "%s/%s", ctx->dir, STAGE);
@@ -542,11 +570,12 @@ resolve(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m)
 		app_err("conflict markers are left in these files of %s", stage);
 		return APP_EXIT_CONFLICT;
 	}
-	if (GIT(ctx, stage, NULL, 0, "commit", "-q", "--no-verify", "--no-edit") != 0) {
+	if (GIT(ctx, stage, NULL, 0, "commit", "-q", "--no-verify", "--no-edit") != 0 ||
+	    app_git_rev(ctx, stage, "HEAD", merged, sizeof(merged)) == -1) {
 		app_err("the resolved merge could not be committed");
 		return APP_EXIT_USAGE;
 	}
-	return switch_live(ctx, rc, m, tag);
+	return switch_live(ctx, rc, m, tag, merged);
 }
 
 int
@@ -554,7 +583,7 @@ app_upgrade(struct app_ctx *ctx, int dry, int resolve_, int abort_)
 {
 	const struct app_recipe	*rc;
 	struct app_meta		 m;
-	char			 tag[64], msg[128], list[8192];
+	char			 tag[64], msg[128], list[8192], merged[128];
 	int			 conflicted, rc_;
 
 	if ((rc = sound_install(ctx, &m)) == NULL)
@@ -593,15 +622,15 @@ app_upgrade(struct app_ctx *ctx, int dry, int resolve_, int abort_)
 	if (release_version_ok(ctx, rc) == -1)
 		return APP_EXIT_USAGE;
 	if (dry)
-		return stage_merge(ctx, rc, &m, 1);
+		return stage_merge(ctx, rc, &m, 1, merged, sizeof(merged));
 	snprintf(msg, sizeof(msg), "local edits before upgrade to %s", ctx->version);
 	if (app_git_commit_all(ctx, msg) == -1 || app_git_backup(ctx, rc, tag, sizeof(tag)) == -1) {
 		app_err("no backup could be taken; nothing changed");
 		return APP_EXIT_ROLLED_BACK;
 	}
-	if ((rc_ = stage_merge(ctx, rc, &m, 0)) != APP_EXIT_OK)
+	if ((rc_ = stage_merge(ctx, rc, &m, 0, merged, sizeof(merged))) != APP_EXIT_OK)
 		return rc_;
-	return switch_live(ctx, rc, &m, tag);
+	return switch_live(ctx, rc, &m, tag, merged);
 }
 
 /* ------------------------------------------------------------ the rest */
