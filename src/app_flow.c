@@ -59,12 +59,43 @@ exists(int dirfd, const char *rel)
 }
 
 /*
+ * A first install: the pristine tree just imported becomes the working
+ * tree by renames (the install holds only .git), and the import's index
+ * the repository's, so the files are neither written nor hashed twice.
+ */
+static int
+pristine_to_live(struct app_ctx *ctx, int pfd)
+{
+	int		 dfd = dup(pfd), rc = 0;
+	DIR		*d;
+	struct dirent	*e;
+
+	if (dfd == -1 || (d = fdopendir(dfd)) == NULL)
+		return -1;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (strcmp(e->d_name, ".git") == 0 ||
+		    renameat(pfd, e->d_name, ctx->dirfd, e->d_name) == -1) {
+			app_err("%s: %s", e->d_name, strerror(errno ? errno : EEXIST));
+			rc = -1;
+		}
+	}
+	closedir(d);
+	if (rc == 0 && renameat(ctx->dirfd, ".git/lockerd/import.index", ctx->dirfd, ".git/index") == -1) {
+		app_err(".git/index: %s", strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/*
  * The release as it will sit on branch upstream: copied (symlinks
  * dereferenced) into .git/lockerd/pristine, then the recipe's layout()
  * there, then imported.  The working tree is not touched.
  */
 static int
-pristine_import(struct app_ctx *ctx, const struct app_recipe *rc)
+pristine_import(struct app_ctx *ctx, const struct app_recipe *rc, int into_live)
 {
 	struct app_ctx	 p = *ctx;
 	char		 path[4200], why[512];
@@ -82,7 +113,10 @@ pristine_import(struct app_ctx *ctx, const struct app_recipe *rc)
 		ok = 0;
 	} else
 		ok = (rc->layout == NULL || rc->layout(&p) == 0) && app_git_import(ctx, rc, path) == 0;
+	if (ok && into_live)
+		ok = pristine_to_live(ctx, pfd) == 0;
 	close(pfd);
+	unlinkat(ctx->dirfd, ".git/lockerd/import.index", 0);
 	remove_tree(ctx, PRISTINE);
 	return ok ? 0 : -1;
 }
@@ -186,12 +220,10 @@ write_meta(struct app_ctx *ctx, const char *app, const char *state)
 static int
 install_steps(struct app_ctx *ctx, const struct app_recipe *rc)
 {
+	/* main starts as upstream's first commit, its tree the working tree */
 	if (release_version_ok(ctx, rc) == -1 || app_git_init(ctx, rc) == -1 ||
-	    pristine_import(ctx, rc) == -1)
-		return -1;
-	/* main starts as upstream's first commit; then the working tree. */
-	if (GIT(ctx, NULL, NULL, 0, "update-ref", "refs/heads/main", "refs/heads/upstream") != 0 ||
-	    GIT(ctx, NULL, NULL, 0, "reset", "-q", "--hard") != 0)
+	    pristine_import(ctx, rc, 1) == -1 ||
+	    GIT(ctx, NULL, NULL, 0, "update-ref", "refs/heads/main", "refs/heads/upstream") != 0)
 		return -1;
 	if (write_gitignore(ctx, rc) == -1 || write_meta(ctx, rc->name, "ok") == -1)
 		return -1;
@@ -483,7 +515,7 @@ stage_merge(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m
 	snprintf(stage, sizeof(stage), "%s/%s", ctx->dir, STAGE);
 	stage_drop(ctx);
 	snprintf(msg, sizeof(msg), "lockerd upgrade: %s %s -> %s", rc->name, ctx->from, ctx->version);
-	if (pristine_import(ctx, rc) == -1 ||
+	if (pristine_import(ctx, rc, 0) == -1 ||
 	    (st = merge_in_store(ctx, msg, merged, ml, list, sizeof(list))) == -1) {
 		app_err("the merge of %s %s failed", rc->name, ctx->version);
 		return APP_EXIT_ROLLED_BACK;

@@ -240,7 +240,7 @@ app_git_import(struct app_ctx *ctx, const struct app_recipe *rc, const char *tre
 		app_err("importing %s into branch upstream failed", tree);
 		return -1;
 	}
-	unlink(idx + strlen("GIT_INDEX_FILE="));
+	/* the index stays (.git/lockerd/import.index): an install takes it over */
 	chomp(tid);
 	if (app_git_rev(ctx, NULL, "refs/heads/upstream", parent, sizeof(parent)) == 0) {
 		snprintf(ref, sizeof(ref), "%s^{tree}", parent);

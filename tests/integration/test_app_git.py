@@ -82,17 +82,39 @@ def app_args(info, *more, sub="wiki"):
     return ["--dir", wiki_dir(info, sub), "--url", URL] + list(more)
 
 
-def release(info, version, edit=None):
-    """A synthetic next version: Debian's tree (its symlinks kept, as an
-    administrator's cp -a would), VERSION changed, edit(root) applied."""
+def release(info, version, changes=None):
+    """A synthetic next version as an administrator might unpack one beside
+    Debian's: symlinks to Debian's tree (which the copy dereferences, as it
+    does Debian's own), with real files where this version differs:
+    VERSION and changes {relative path: function(old text) -> new text}."""
     root = os.path.join(info["home"], "releases", "dokuwiki", version)
-    if not os.path.exists(root):
-        shutil.copytree("/usr/share/dokuwiki", root, symlinks=True)
-        with open(os.path.join(root, "VERSION"), "w") as f:
-            f.write(f'{version} "Synthetic"\n')
-        if edit:
-            edit(root)
+    if os.path.exists(root):
+        return root
+    changes = dict(changes or {})
+    changes["VERSION"] = lambda old: f'{version} "Synthetic"\n'
+    os.makedirs(root)
+    for rel, fn in changes.items():
+        parts = rel.split("/")
+        for i in range(len(parts)):         # each ancestor a real directory of links
+            sub = "/".join(parts[:i])
+            here, orig = os.path.join(root, sub), os.path.join("/usr/share/dokuwiki", sub)
+            if os.path.islink(here):
+                os.unlink(here)
+            os.makedirs(here, exist_ok=True)
+            for n in os.listdir(orig):
+                if not os.path.lexists(os.path.join(here, n)):
+                    os.symlink(os.path.join(orig, n), os.path.join(here, n))
+        dst = os.path.join(root, rel)
+        with open(os.path.join("/usr/share/dokuwiki", rel)) as f:
+            text = fn(f.read())
+        os.unlink(dst)
+        with open(dst, "w") as f:
+            f.write(text)
     return root
+
+
+def line3(text):
+    return lambda old: "\n".join(old.split("\n")[:2] + [text] + old.split("\n")[3:])
 
 
 def set_line(path, n, text):
@@ -247,7 +269,7 @@ V2, V3, V4 = "2099-01-01a", "2099-01-01b", "2099-01-01c"
 
 
 def doku_line3(text):
-    return lambda root: set_line(os.path.join(root, "doku.php"), 3, text)
+    return {"doku.php": line3(text)}
 
 
 def test_upgrade_keeps_local_edits(lockerd, home, wiki):
@@ -330,12 +352,7 @@ def test_failing_check_rolls_back(lockerd, home, wiki):
     w = wiki_dir(home)
     set_line(os.path.join(w, "doku.php"), 3, " * DokuWiki mainscript, release two")
 
-    def broken(root):
-        p = os.path.join(root, "inc/init.php")
-        with open(p) as f:
-            text = f.read()
-        with open(p, "w") as f:
-            f.write(text.replace("<?php", "<?php this is not PHP(", 1))
+    broken = {"inc/init.php": lambda old: old.replace("<?php", "<?php this is not PHP(", 1)}
     rel = release(home, V4, broken)
     rc, out, so, se = run_app(lockerd, home, "upgrade",
                               *app_args(home, "--release", rel, "--version", V4))
@@ -428,8 +445,7 @@ def test_hostile_symlinks(lockerd, home, wiki):
     os.lchown(os.path.join(w, "feed.php"), home["uid"], home["gid"])
     os.lchown(os.path.join(w, "index.php"), home["uid"], home["gid"])
 
-    def change_feed(root):
-        set_line(os.path.join(root, "feed.php"), 3, " * feed, release five")
+    change_feed = {"feed.php": line3(" * feed, release five")}
     v5 = "2099-01-01e"
     rel = release(home, v5, change_feed)
     rc, out, so, se = run_app(lockerd, home, "upgrade",
