@@ -101,6 +101,11 @@ pristine_import(struct app_ctx *ctx, const struct app_recipe *rc, int into_live)
 	char		 path[4200], why[512];
 	int		 pfd, ok;
 
+	/* upstream's last commit is this release already (an upgrade tried again) */
+	snprintf(why, sizeof(why), "%s %s (pristine)\n", rc->name, ctx->version);
+	if (!into_live && GIT(ctx, NULL, path, sizeof(path), "log", "-1", "--format=%s",
+	    "refs/heads/upstream") == 0 && strcmp(path, why) == 0)
+		return 0;
 	remove_tree(ctx, PRISTINE);
 	if (app_mkdirs(ctx->dirfd, PRISTINE, 0755) == -1 ||
 	    (pfd = app_open_dir(ctx->dirfd, PRISTINE)) == -1)
