@@ -219,6 +219,31 @@ def test_wordpress_admin_logs_in_and_posts(site, wp):
     wp["post"] = link
 
 
+def test_wordpress_with_defaults_gets_its_own_database(site, wp):
+    """A second WordPress, nothing but the path given: the defaults (the
+    title, the admin), a database of its own beside the first's, and the
+    password as the human output prints it logs in."""
+    r = subprocess.run([os.path.join(site.build, "locker"), "-c", site.conf, "install",
+                        site.name, "wordpress", "--path", "blog2"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = re.search(r"admin: (\S+)\s+password: (\S+)", r.stdout)
+    assert m and m.group(1) == "admin", r.stdout
+    with open(os.path.join(site.home, "web_scripts/blog2/wp-config.php")) as f:
+        db2 = re.search(r"define\('DB_NAME', '([^']+)'\)", f.read()).group(1)
+    assert db2.startswith(site.name + "+") and db2 != f"{site.name}+wp", db2
+    b = Browser(site.port, site.host)
+    st, _, body = b.get("/blog2/")
+    assert st == 200 and "<title>wordpress</title>" in body, (st, body[:600])
+    b.get("/blog2/wp-login.php")
+    st, _, body = b.post("/blog2/wp-login.php", {
+        "log": "admin", "pwd": m.group(2), "wp-submit": "Log In", "testcookie": "1"})
+    assert st == 302 and any(k.startswith("wordpress_logged_in_") for k in b.cookies), st
+    # The first blog is untouched by the second.
+    st, _, body = Browser(site.port, site.host).get("/blog/")
+    assert "<title>Lockerd Test Blog</title>" in body
+
+
 def synthetic_release(site, version, db_version, changes):
     """A next WordPress: Debian's tree copied (symlinks dereferenced, as
     an administrator's unpacked release has none), version.php bumped,
