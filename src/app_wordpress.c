@@ -38,13 +38,18 @@ static const char *const wp_replaced[] = { ".htaccess", NULL };
 
 /*
  * wp_install() as wp-cli runs it: the welcome mail to the admin is not
- * sent (wp_new_blog_notification() is pluggable, defined here first), the
- * site's address is the install's URL, and pretty permalinks are on.
+ * sent (wp_new_blog_notification() is pluggable, defined here first), no
+ * HTTP request leaves (its probe of which permalinks work), the site's
+ * address is the install's URL, and pretty permalinks are on.
  */
 static const char wp_install_php[] = WP_PRELUDE
 	"define('WP_INSTALLING', true); define('WP_SITEURL', rtrim(getenv('APP_URL'), '/'));"
 	"function wp_new_blog_notification() {}"
 	"require './wp-load.php'; require_once ABSPATH . 'wp-admin/includes/upgrade.php';"
+	/* wp_install() would ask its own URL over HTTP which permalinks work:
+	 * no network during an install; the permalinks are set below. */
+	"add_filter('pre_http_request', function () {"
+	"  return new WP_Error('lockerd', 'no HTTP during the install'); });"
 	"if (is_blog_installed()) {"
 	"  fwrite(STDERR, \"WordPress is already installed in database \" . DB_NAME . \"\\n\"); exit(1); }"
 	"$r = wp_install(getenv('APP_TITLE'), getenv('APP_ADMIN'), getenv('APP_EMAIL'), true, '',"
