@@ -1,14 +1,9 @@
 """lockerd-app (issue 16), the autoinstaller that runs as the locker in its
-sandbox: a DokuWiki installed into a locker, served by lockerd, upgraded to
-synthetic next versions (a copy of Debian's tree with VERSION and a file
-changed), and a hostile locker's install that tries to make our git
-commands run its code or write outside the install.
-
-Until `locker install` reaches main, lockerd-app is copied into the
-locker's home and run with `locker run NAME -- ~/lockerd-app ...`, which
-is the same sandbox (task_spec()) the master's verbs use.  Releases are
-made inside the locker's home (read-only to it) for the same reason: the
-jail sees the app-releases directory only once app-master binds it.
+sandbox, through the master's verbs (`locker install|upgrade|rollback`): a
+DokuWiki installed into a locker, served by lockerd, upgraded to synthetic
+next versions in the app-releases directory (Debian's tree with VERSION
+and a file changed), and a hostile locker's install that tries to make our
+git commands run its code or write outside the install.
 
 One lockerd and one install per module; the tests run in file order and
 each leaves the install working, as a person's upgrades would.
@@ -16,13 +11,15 @@ each leaves the install working, as a person's upgrades would.
 import http.client
 import os
 import re
+import json
 import shutil
 import subprocess
+import tempfile
 import urllib.parse
 
 import pytest
 
-from conftest import Lockerd
+from conftest import TEST_BASE, Lockerd
 
 DOMAIN = "test.example"
 NAME = "agwiki"
@@ -36,39 +33,50 @@ def debian_version():
 
 
 @pytest.fixture(scope="module")
-def lockerd(build_dir):
+def releases():
+    os.makedirs(TEST_BASE, exist_ok=True)
+    top = tempfile.mkdtemp(prefix="rel", dir=TEST_BASE)
+    os.chmod(top, 0o755)
+    os.makedirs(os.path.join(top, "dokuwiki"))
+    yield top
+    shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def lockerd(build_dir, releases):
     if not os.path.exists("/usr/share/dokuwiki/doku.php"):
         pytest.skip("dokuwiki is not installed (make deps)")
-    d = Lockerd(build_dir, domain=DOMAIN, extra="script-timeout 60\n").start()
+    d = Lockerd(build_dir, domain=DOMAIN,
+                extra=f"script-timeout 60\napp-releases {releases}\n").start()
+    d.releases = releases
     yield d
     d.cleanup()
 
 
 @pytest.fixture(scope="module")
 def home(lockerd):
-    info = lockerd.signup(NAME)
-    prog = os.path.join(info["home"], "lockerd-app")
-    shutil.copy(os.path.join(lockerd.build, "lockerd-app"), prog)
-    os.chown(prog, info["uid"], info["gid"])
-    os.chmod(prog, 0o755)
-    os.makedirs(os.path.join(info["home"], "releases", "dokuwiki"), exist_ok=True)
-    return info
+    return lockerd.signup(NAME)
 
 
-def run_app(d, info, *args, check_rc=None):
-    """lockerd-app as the locker in its sandbox: (rc, json, stdout, stderr)."""
-    cmd = [os.path.join(d.build, "locker"), "-c", d.conf, "run", NAME, "--",
-           os.path.join(info["home"], "lockerd-app")] + list(args) + ["--json"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else "{}"
-    import json
-    try:
-        obj = json.loads(last)
-    except ValueError:
-        obj = {}
+def verb(d, *args, check_rc=None):
+    """`locker --json VERB ...` as root: (rc, lockerd-app's JSON, stdout, stderr).
+    Not conftest's CLI (30 s): the git work takes longer on a loaded machine."""
+    r = subprocess.run([os.path.join(d.build, "locker"), "-c", d.conf, "--json"] + list(args),
+                       capture_output=True, text=True, timeout=900)
+    obj = {}
+    for line in reversed(r.stdout.strip().splitlines()):
+        try:
+            obj = json.loads(line)
+            break
+        except ValueError:
+            continue
     if check_rc is not None:
         assert r.returncode == check_rc, (r.returncode, r.stdout, r.stderr)
     return r.returncode, obj, r.stdout, r.stderr
+
+
+def upgrade(d, *more, sub="wiki", check_rc=None):
+    return verb(d, "upgrade", NAME, "--path", sub, *more, check_rc=check_rc)
 
 
 def wiki_dir(info, sub="wiki"):
@@ -78,16 +86,12 @@ def wiki_dir(info, sub="wiki"):
 URL = f"http://{HOST}/wiki/"
 
 
-def app_args(info, *more, sub="wiki"):
-    return ["--dir", wiki_dir(info, sub), "--url", URL] + list(more)
-
-
-def release(info, version, changes=None):
+def release(d, version, changes=None):
     """A synthetic next version as an administrator might unpack one beside
     Debian's: symlinks to Debian's tree (which the copy dereferences, as it
     does Debian's own), with real files where this version differs:
     VERSION and changes {relative path: function(old text) -> new text}."""
-    root = os.path.join(info["home"], "releases", "dokuwiki", version)
+    root = os.path.join(d.releases, "dokuwiki", version)
     if os.path.exists(root):
         return root
     changes = dict(changes or {})
@@ -179,9 +183,8 @@ def version_served(info):
 def wiki(lockerd, home):
     before = du(home["home"])
     v1 = debian_version()
-    rc, out, so, se = run_app(lockerd, home, "install", "dokuwiki",
-                              *app_args(home, "--release", "/usr/share/dokuwiki",
-                                        "--version", v1, "--title", "Locker Wiki"))
+    rc, out, so, se = verb(lockerd, "install", NAME, "dokuwiki", "--path", "wiki",
+                           "--title", "Locker Wiki", "--admin", "admin", "--to", v1)
     assert rc == 0, (so, se)
     return dict(v1=v1, password=out["password"], out=out, du_before=before)
 
@@ -190,7 +193,7 @@ def wiki(lockerd, home):
 
 def test_install_result(home, wiki):
     out = wiki["out"]
-    assert out["result"] == "installed" and out["app"] == "dokuwiki" and out["to"] == wiki["v1"]
+    assert out.get("result") == "installed" and out["app"] == "dokuwiki" and out.get("to") == wiki["v1"]
     assert re.fullmatch(r"[A-Za-z0-9]{20}", wiki["password"])
     w = wiki_dir(home)
     meta = os.path.join(w, ".lockerd-app")
@@ -274,7 +277,7 @@ def doku_line3(text):
 
 def test_upgrade_keeps_local_edits(lockerd, home, wiki):
     w = wiki_dir(home)
-    rel = release(home, V2, doku_line3(" * DokuWiki mainscript, release two"))
+    release(lockerd, V2, doku_line3(" * DokuWiki mainscript, release two"))
     with open(os.path.join(w, "feed.php")) as f:
         feed = f.read()
     locker_write(home, os.path.join(w, "feed.php"), feed + "\n// the locker's own feed tweak\n")
@@ -282,13 +285,11 @@ def test_upgrade_keeps_local_edits(lockerd, home, wiki):
         local = f.read()
     locker_write(home, os.path.join(w, "conf/local.php"),
                  local + "$conf['tagline'] = 'tagline-of-the-locker';\n")
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", V2, "--dry-run"))
+    rc, out, so, se = upgrade(lockerd, "--to", V2, "--dry-run")
     assert rc == 0 and version_served(home) == wiki["v1"], (so, se)
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", V2))
+    rc, out, so, se = upgrade(lockerd, "--to", V2)
     assert rc == 0, (so, se)
-    assert out["result"] == "upgraded" and out["from"] == wiki["v1"] and out["to"] == V2
+    assert out.get("result") == "upgraded" and out["from"] == wiki["v1"] and out.get("to") == V2
     assert version_served(home) == V2
     with open(os.path.join(w, "doku.php")) as f:
         assert "release two" in f.read()
@@ -297,41 +298,35 @@ def test_upgrade_keeps_local_edits(lockerd, home, wiki):
     st, body, _ = req(lockerd, "GET", "/wiki/doku.php?id=start")
     assert st == 200 and b"tagline-of-the-locker" in body and b"Written-by-admin-4711" in body
     assert "lockerd/backup-1" in git(home, "tag")
-    # already current
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", V2))
-    assert rc == 10 and out["result"] == "current", (so, se)
+    rc, out, so, se = upgrade(lockerd, "--to", V2)     # already current
+    assert rc == 10 and out.get("result") == "current", (so, se)
 
 
 def test_conflict_abort_resolve(lockerd, home, wiki):
     w = wiki_dir(home)
-    rel = release(home, V3, doku_line3(" * DokuWiki mainscript, release three"))
+    release(lockerd, V3, doku_line3(" * DokuWiki mainscript, release three"))
     set_line(os.path.join(w, "doku.php"), 3, " * the locker's own main script")
-    args = app_args(home, "--release", rel, "--version", V3)
-    rc, out, so, se = run_app(lockerd, home, "upgrade", *args)
-    assert rc == 12 and out["result"] == "conflict" and out["files"] == ["doku.php"], (so, se)
+    rc, out, so, se = upgrade(lockerd, "--to", V3)
+    assert rc == 12 and out.get("result") == "conflict" and out.get("files") == ["doku.php"], (so, se)
     assert "conflict: doku.php" in so
     assert version_served(home) == V2           # the old version serving
     assert req(lockerd, "GET", "/wiki/doku.php")[0] == 200
-    # again, without --resolve/--abort: the same conflict, nothing done
-    rc, out, so, se = run_app(lockerd, home, "upgrade", *args)
-    assert rc == 12 and out["files"] == ["doku.php"], (so, se)
-    rc, out, so, se = run_app(lockerd, home, "upgrade", *app_args(home, "--abort"))
-    assert rc == 0 and out["result"] == "aborted", (so, se)
+    rc, out, so, se = upgrade(lockerd, "--abort")
+    assert rc == 0 and out.get("result") == "aborted", (so, se)
     assert not os.path.exists(os.path.join(w, ".git/lockerd/stage"))
-    rc, out, so, se = run_app(lockerd, home, "upgrade", *args)
+    rc, out, so, se = upgrade(lockerd, "--to", V3)
     assert rc == 12, (so, se)
     stage = os.path.join(w, ".git/lockerd/stage/doku.php")
     # --resolve with the markers still there: refused, still in conflict
-    rc, out, so, se = run_app(lockerd, home, "upgrade", *app_args(home, "--resolve"))
-    assert rc == 12 and out["files"] == ["doku.php"], (so, se)
+    rc, out, so, se = upgrade(lockerd, "--resolve")
+    assert rc == 12 and out.get("files") == ["doku.php"], (so, se)
     with open(stage) as f:
         text = f.read()
     text = re.sub(r"<<<<<<< [^\n]*\n.*?>>>>>>> [^\n]*\n",
                   " * the locker's own main script, on release three\n", text, flags=re.S)
     locker_write(home, stage, text)
-    rc, out, so, se = run_app(lockerd, home, "upgrade", *app_args(home, "--resolve"))
-    assert rc == 0 and out["result"] == "upgraded" and out["to"] == V3, (so, se)
+    rc, out, so, se = upgrade(lockerd, "--resolve")
+    assert rc == 0 and out.get("result") == "upgraded" and out.get("to") == V3, (so, se)
     assert version_served(home) == V3
     with open(os.path.join(w, "doku.php")) as f:
         assert "on release three" in f.read()
@@ -339,8 +334,9 @@ def test_conflict_abort_resolve(lockerd, home, wiki):
 
 
 def test_rollback(lockerd, home, wiki):
-    rc, out, so, se = run_app(lockerd, home, "rollback", *app_args(home))
-    assert rc == 0 and out["result"] == "rolled-back" and out["to"] == V2, (so, se)
+    rc, out, so, se = verb(lockerd, "rollback", NAME, "--path", "wiki")
+    # (the master's rollback passes no --json to lockerd-app: its human line)
+    assert rc == 0 and f"back to lockerd/backup-3 ({V2})" in so, (so, se)
     assert version_served(home) == V2
     with open(os.path.join(wiki_dir(home), ".lockerd-app")) as f:
         assert f"version={V2}\n" in f.read()
@@ -351,13 +347,10 @@ def test_rollback(lockerd, home, wiki):
 def test_failing_check_rolls_back(lockerd, home, wiki):
     w = wiki_dir(home)
     set_line(os.path.join(w, "doku.php"), 3, " * DokuWiki mainscript, release two")
-
-    broken = {"inc/init.php": lambda old: old.replace("<?php", "<?php this is not PHP(", 1)}
-    rel = release(home, V4, broken)
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", V4))
-    assert rc == 13 and out["result"] == "rolled-back", (so, se)
-    assert "does not load" in out["reason"]
+    release(lockerd, V4, {"inc/init.php": lambda old: old.replace("<?php", "<?php this is not PHP(", 1)})
+    rc, out, so, se = upgrade(lockerd, "--to", V4)
+    assert rc == 13 and out.get("result") == "rolled-back", (so, se)
+    assert "does not load" in out.get("reason", "")
     assert version_served(home) == V2
     with open(os.path.join(w, "inc/init.php")) as f:
         assert "this is not PHP" not in f.read()
@@ -365,17 +358,18 @@ def test_failing_check_rolls_back(lockerd, home, wiki):
 
 
 def test_opt_out(lockerd, home, wiki):
-    rel = release(home, V3)
-    rc, out, so, se = run_app(lockerd, home, "opt-out", "--dir", wiki_dir(home), "on")
-    assert rc == 0 and os.path.exists(os.path.join(wiki_dir(home), ".lockerd-no-upgrade"))
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", V3))
-    assert rc == 11 and out["result"] == "opted-out", (so, se)
+    upgrade(lockerd, "--opt-out", check_rc=0)
+    assert os.path.exists(os.path.join(wiki_dir(home), ".lockerd-no-upgrade"))
+    rc, out, so, se = upgrade(lockerd, "--to", V3)
+    assert rc == 11 and out.get("result") == "opted-out", (so, se)
     assert version_served(home) == V2
-    rc, out, so, se = run_app(lockerd, home, "info", "--dir", wiki_dir(home))
-    assert rc == 0 and out["opted_out"] is True and out["from"] == V2
-    rc, out, so, se = run_app(lockerd, home, "opt-out", "--dir", wiki_dir(home), "off")
-    assert rc == 0 and not os.path.exists(os.path.join(wiki_dir(home), ".lockerd-no-upgrade"))
+    upgrade(lockerd, "--opt-in", check_rc=0)
+    assert not os.path.exists(os.path.join(wiki_dir(home), ".lockerd-no-upgrade"))
+    # lockerd-app's own view of the install (what the master never reads)
+    r = as_locker(home, "env", f"HOME={home['home']}", os.path.join(lockerd.build, "lockerd-app"),
+                  "info", "--dir", wiki_dir(home), "--json")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["from"] == V2 and out["opted_out"] is False and out["state"] == "ok", r.stdout
 
 
 # --- a hostile locker's install ----------------------------------------------
@@ -404,9 +398,7 @@ def test_hostile_hooks_filters_and_global_config(lockerd, home, wiki):
                  f"[diff \"evil\"]\n\ttextconv = {h}/evil.sh\n")
     locker_write(home, os.path.join(w, ".gitattributes"), "* filter=evil merge=evil diff=evil\n")
     locker_write(home, os.path.join(w, ".git/info/attributes"), "* filter=evil merge=evil\n")
-    rel = release(home, V3, doku_line3(" * DokuWiki mainscript, release three"))
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", V3))
+    rc, out, so, se = upgrade(lockerd, "--to", V3)
     assert rc == 0, (so, se)
     assert version_served(home) == V3
     assert pwned(home) == []
@@ -415,7 +407,7 @@ def test_hostile_hooks_filters_and_global_config(lockerd, home, wiki):
 
 def test_hostile_repository_config_refused(lockerd, home, wiki):
     """A driver (or include, or worktree) in the install's own .git/config
-    refuses the upgrade: exit 14, nothing run, nothing changed."""
+    refuses the rollback: exit 14, nothing run, nothing changed."""
     w = wiki_dir(home)
     cfg = os.path.join(w, ".git/config")
     with open(cfg) as f:
@@ -425,8 +417,8 @@ def test_hostile_repository_config_refused(lockerd, home, wiki):
                  f"[include]\n\tpath = {h}/.gitconfig\n",
                  "[core]\n\tworktree = /tmp\n"):
         locker_write(home, cfg, orig + evil)
-        rc, out, so, se = run_app(lockerd, home, "rollback", *app_args(home))
-        assert rc == 14 and out["result"] == "refused" and ".git/config" in out["reason"], (so, se)
+        rc, out, so, se = verb(lockerd, "rollback", NAME, "--path", "wiki")
+        assert rc == 14 and "refused: .git/config sets" in se, (so, se)
     locker_write(home, cfg, orig)
     assert version_served(home) == V3
     assert pwned(home) == []
@@ -442,42 +434,42 @@ def test_hostile_symlinks(lockerd, home, wiki):
     for tracked in ("feed.php", "index.php"):
         os.unlink(os.path.join(w, tracked))
         os.symlink(victim, os.path.join(w, tracked))
-    os.lchown(os.path.join(w, "feed.php"), home["uid"], home["gid"])
-    os.lchown(os.path.join(w, "index.php"), home["uid"], home["gid"])
-
-    change_feed = {"feed.php": line3(" * feed, release five")}
+        os.lchown(os.path.join(w, tracked), home["uid"], home["gid"])
     v5 = "2099-01-01e"
-    rel = release(home, v5, change_feed)
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", v5))
+    release(lockerd, v5, {"feed.php": line3(" * feed, release five")})
+    rc, out, so, se = upgrade(lockerd, "--to", v5)
     assert rc in (0, 12), (so, se)
     with open(victim) as f:
         assert f.read() == "victim's own bytes\n"
     if rc == 12:
-        assert "feed.php" in out["files"]
-        run_app(lockerd, home, "upgrade", *app_args(home, "--abort"), check_rc=0)
-    # the install itself a symlink: refused
-    os.symlink(w, os.path.join(h, "web_scripts", "alias"))
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", v5, sub="alias"))
-    assert rc == 14 and "symlink" in out["reason"], (so, se)
+        assert "feed.php" in out.get("files")
+        upgrade(lockerd, "--abort", check_rc=0)
+    # the install itself made a symlink to the real directory: refused
+    real = os.path.join(h, "web_scripts", "wiki-real")
+    os.rename(w, real)
+    os.symlink(real, w)
+    try:
+        rc, out, so, se = upgrade(lockerd, "--to", v5)
+        assert rc == 14 and "symlink" in out.get("reason", ""), (so, se)
+    finally:
+        os.unlink(w)
+        os.rename(real, w)
     # .git a symlink to the real one: refused
-    fake = os.path.join(h, "web_scripts", "fake")
-    os.makedirs(fake)
-    os.chown(fake, home["uid"], home["gid"])
-    os.symlink(os.path.join(w, ".git"), os.path.join(fake, ".git"))
-    shutil.copy(os.path.join(w, ".lockerd-app"), os.path.join(fake, ".lockerd-app"))
-    os.chown(os.path.join(fake, ".lockerd-app"), home["uid"], home["gid"])
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", v5, sub="fake"))
-    assert rc == 14 and ".git" in out["reason"], (so, se)
+    gitstore = os.path.join(h, "gitstore")
+    os.rename(os.path.join(w, ".git"), gitstore)
+    os.symlink(gitstore, os.path.join(w, ".git"))
+    try:
+        rc, out, so, se = upgrade(lockerd, "--to", v5)
+        assert rc == 14 and ".git" in out.get("reason", ""), (so, se)
+    finally:
+        os.unlink(os.path.join(w, ".git"))
+        os.rename(gitstore, os.path.join(w, ".git"))
     # a file of another uid's in the install: refused
     other = os.path.join(w, "lib", "planted-by-root")
     with open(other, "w") as f:
         f.write("x")
-    rc, out, so, se = run_app(lockerd, home, "upgrade",
-                              *app_args(home, "--release", rel, "--version", v5))
-    assert rc == 14 and "planted-by-root" in out["reason"], (so, se)
+    rc, out, so, se = upgrade(lockerd, "--to", v5)
+    assert rc == 14 and "planted-by-root" in out.get("reason", ""), (so, se)
     os.unlink(other)
     with open(victim) as f:
         assert f.read() == "victim's own bytes\n"
@@ -485,6 +477,10 @@ def test_hostile_symlinks(lockerd, home, wiki):
 
 
 def test_bad_arguments(lockerd, home):
+    """lockerd-app's own checks of its command line (the master checked it
+    first: test_app_master): refused before anything is touched, so run as
+    the locker directly."""
+    app = os.path.join(lockerd.build, "lockerd-app")
     for args in (["install", "nosuchapp", "--dir", wiki_dir(home, "x"), "--url", URL,
                   "--release", "/usr/share/dokuwiki", "--version", "1"],
                  ["install", "dokuwiki", "--dir", "relative", "--url", URL,
@@ -494,20 +490,21 @@ def test_bad_arguments(lockerd, home):
                  ["install", "dokuwiki", "--dir", wiki_dir(home, "x"), "--url", URL,
                   "--release", "/usr/share/dokuwiki", "--version", "1", "--title", "a'b"],
                  ["upgrade", "--dir", wiki_dir(home), "--url", URL, "--resolve", "--abort"]):
-        # refused before anything is touched: run as the locker, no sandbox needed
-        r = as_locker(home, os.path.join(home["home"], "lockerd-app"), *args)
+        r = as_locker(home, app, *args)
         assert r.returncode == 1 and "usage" in r.stderr, (args, r.stdout, r.stderr)
         assert not os.path.exists(wiki_dir(home, "x"))
-    # the path used already: refused, nothing changed
-    rc, out, so, se = run_app(lockerd, home, "install", "dokuwiki",
-                              *app_args(home, "--release", "/usr/share/dokuwiki",
-                                        "--version", debian_version()))
-    assert rc == 14 and "used" in out["reason"], (so, se)
+    # a directory of the locker's that is not empty: lockerd-app refuses it
+    used = wiki_dir(home, "used")
+    os.makedirs(used)
+    locker_write(home, os.path.join(used, "index.html"), "mine\n")
+    os.chown(used, home["uid"], home["gid"])
+    rc, out, so, se = verb(lockerd, "install", NAME, "dokuwiki", "--path", "used",
+                           "--to", debian_version())
+    assert rc == 14 and "not empty" in out.get("reason", ""), (so, se)
+    assert os.listdir(used) == ["index.html"]
     # an install whose check fails leaves nothing behind
-    rc, out, so, se = run_app(lockerd, home, "install", "dokuwiki",
-                              *app_args(home, "--release", release(home, V4), "--version", V4,
-                                        sub="broken"))
-    assert rc == 13 and "does not load" in out["reason"], (so, se)
+    rc, out, so, se = verb(lockerd, "install", NAME, "dokuwiki", "--path", "broken", "--to", V4)
+    assert rc == 13 and "does not load" in out.get("reason", ""), (so, se)
     assert not os.path.exists(wiki_dir(home, "broken"))
 
 
