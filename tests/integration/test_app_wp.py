@@ -387,3 +387,43 @@ def test_phpmyadmin_configuration(site, pma):
     with open(os.path.join(pma["dir"], "libraries/vendor_config.php")) as f:
         vc = f.read()
     assert "/etc/phpmyadmin" not in vc and "/var/lib/phpmyadmin" not in vc
+
+
+def test_phpmyadmin_upgrade_keeps_its_configuration(site, pma):
+    """A synthetic next phpMyAdmin (its version bumped, one file changed):
+    the install's own config.inc.php, vendor_config.php pointed inside the
+    install and a local edit stay; the login still works."""
+    version = tree_version(PMA_TREE, "libraries/classes/Version.php", "const VERSION =")
+    new = version + ".1"
+    rel = os.path.join(site.releases, "phpmyadmin", new)
+    shutil.copytree(PMA_TREE, rel, symlinks=False)
+    for path, old, repl in (("libraries/classes/Version.php", f"VERSION = '{version}'",
+                             f"VERSION = '{new}'"),
+                            ("robots.txt", "Disallow", "Disallow: /synthetic-next\nDisallow")):
+        p = os.path.join(rel, path)
+        with open(p) as f:
+            text = f.read()
+        assert old in text, path
+        os.unlink(p)
+        with open(p, "w") as f:
+            f.write(text.replace(old, repl, 1))
+    with open(os.path.join(pma["dir"], "config.inc.php")) as f:
+        cfg = f.read()
+    with open(os.path.join(pma["dir"], "config.inc.php"), "a") as f:
+        f.write("$cfg['LoginCookieValidity'] = 7200; /* the locker's own edit */\n")
+    rc, res, out = cli(site, "upgrade", site.name, "--path", "pma", "--to", new)
+    assert rc == 0 and res.get("result") == "upgraded", out
+    with open(os.path.join(pma["dir"], "config.inc.php")) as f:
+        assert f.read() == cfg + "$cfg['LoginCookieValidity'] = 7200; /* the locker's own edit */\n"
+    with open(os.path.join(pma["dir"], "robots.txt")) as f:
+        assert "synthetic-next" in f.read()
+    assert installed(site, "pma")["version"] == new
+    c = mycnf(site)
+    b = Browser(site.port, site.host)
+    st, _, body = b.get("/pma/")
+    token = re.search(r'name="token" value="([^"]+)"', body).group(1)
+    st, _, body = b.post("/pma/index.php?route=/", {
+        "pma_username": c["user"], "pma_password": c["password"], "server": "1",
+        "token": token, "route": "/"})
+    st, _, body = b.get("/pma/index.php?route=/server/databases")
+    assert st == 200 and f"{site.name}+wp" in body, (st, body[:2000])
