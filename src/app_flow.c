@@ -487,14 +487,15 @@ switch_live(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m
  * touched.  0 clean (merged set), 1 conflicts (files in list), -1 error.
  */
 static int
-merge_in_store(struct app_ctx *ctx, const char *msg, char *merged, size_t ml, char *list, size_t ll)
+merge_in_store(struct app_ctx *ctx, const char *ours, const char *msg, char *merged, size_t ml,
+    char *list, size_t ll)
 {
 	static char	 out[16384];
 	char		*nl;
 	int		 st;
 
 	st = GIT(ctx, NULL, out, sizeof(out), "merge-tree", "--write-tree", "--name-only",
-	    "--no-messages", "refs/heads/main", "refs/heads/upstream");
+	    "--no-messages", ours, "refs/heads/upstream");
 	if ((st != 0 && st != 1) || (nl = strchr(out, '\n')) == NULL)
 		return -1;
 	*nl = '\0';
@@ -514,14 +515,24 @@ static int
 stage_merge(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m, int dry,
     char *merged, size_t ml)
 {
-	char		 stage[4200], msg[256], list[8192];
+	char		 stage[4200], msg[256], list[8192], ours[128];
 	int		 st;
 
 	snprintf(stage, sizeof(stage), "%s/%s", ctx->dir, STAGE);
 	stage_drop(ctx);
 	snprintf(msg, sizeof(msg), "lockerd upgrade: %s %s -> %s", rc->name, ctx->from, ctx->version);
+	/*
+	 * A dry run commits nothing: the locker's uncommitted edits to tracked
+	 * files are merged as git stash create records them (a commit no ref
+	 * names), so it finds the conflicts the real upgrade would.
+	 */
+	ours[0] = '\0';
+	if (dry && GIT(ctx, NULL, ours, sizeof(ours), "stash", "create") == 0)
+		ours[strcspn(ours, "\n")] = '\0';
+	if (ours[0] == '\0')
+		snprintf(ours, sizeof(ours), "refs/heads/main");
 	if (pristine_import(ctx, rc, 0) == -1 ||
-	    (st = merge_in_store(ctx, msg, merged, ml, list, sizeof(list))) == -1) {
+	    (st = merge_in_store(ctx, ours, msg, merged, ml, list, sizeof(list))) == -1) {
 		app_err("the merge of %s %s failed", rc->name, ctx->version);
 		return APP_EXIT_ROLLED_BACK;
 	}

@@ -306,6 +306,12 @@ def test_conflict_abort_resolve(lockerd, home, wiki):
     w = wiki_dir(home)
     release(lockerd, V3, doku_line3(" * DokuWiki mainscript, release three"))
     set_line(os.path.join(w, "doku.php"), 3, " * the locker's own main script")
+    # a dry run sees the uncommitted edit's conflict, and changes nothing
+    head = git(home, "rev-parse", "main")
+    rc, out, so, se = upgrade(lockerd, "--to", V3, "--dry-run")
+    assert rc == 12 and out.get("files") == ["doku.php"], (so, se)
+    assert git(home, "rev-parse", "main") == head and git(home, "status", "--porcelain").strip() == "M doku.php"
+    assert not os.path.exists(os.path.join(w, ".git/lockerd/stage"))
     rc, out, so, se = upgrade(lockerd, "--to", V3)
     assert rc == 12 and out.get("result") == "conflict" and out.get("files") == ["doku.php"], (so, se)
     assert "conflict: doku.php" in so
