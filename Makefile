@@ -49,7 +49,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c \
 	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c \
 	       lmtp.c maild.c mailin_master.c mailrun.c \
-	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c
+	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c app_version.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \
 	       cli_mail.c cli_cron.c cli_app.c
@@ -114,7 +114,7 @@ $(B)/lockerd-sendmail: $(SENDMAIL_OBJS)
 
 # lockerd-app, the autoinstaller (issue 16): run only as a locker, in its
 # sandbox; one file per part and one per recipe (src/app.h).
-APP_SRCS = app.c app_exec.c app_meta.c app_flow.c app_git.c app_copy.c app_recipe.c \
+APP_SRCS = app.c app_exec.c app_meta.c app_version.c app_flow.c app_git.c app_copy.c app_recipe.c \
 	   app_dokuwiki.c app_wordpress.c app_phpmyadmin.c app_mediawiki.c sqlname.c
 APP_OBJS = $(APP_SRCS:%.c=$(B)/%.o)
 $(B)/lockerd-app: $(APP_OBJS)
@@ -171,8 +171,9 @@ $(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
 $(B)/test_sqlacct: tests/unit/test_sqlacct.c $(B)/sqlacct.o
 $(B)/test_mailmsg: tests/unit/test_mailmsg.c $(B)/mailmsg.o $(B)/smtp.o $(B)/util.o $(B)/log.o
 $(B)/test_lmtp: tests/unit/test_lmtp.c $(B)/lmtp.o
-$(B)/test_app_valid: tests/unit/test_app_valid.c $(B)/app_valid.o $(B)/app_release.o
-$(B)/test_app: tests/unit/test_app.c $(B)/app_meta.o $(B)/app_exec.o $(B)/app_copy.o $(B)/sqlname.o
+$(B)/test_app_valid: tests/unit/test_app_valid.c $(B)/app_valid.o $(B)/app_release.o \
+		      $(B)/app_version.o
+$(B)/test_app: tests/unit/test_app.c $(B)/app_meta.o $(B)/app_version.o $(B)/app_exec.o $(B)/app_copy.o $(B)/sqlname.o
 $(B)/test_autoindex: tests/unit/test_autoindex.c $(B)/autoindex.o
 $(B)/test_phpini: tests/unit/test_phpini.c $(B)/phpini.o
 $(B)/test_poolpolicy: tests/unit/test_poolpolicy.c $(B)/poolpolicy.o
@@ -220,9 +221,9 @@ $(B)/fuzz/fuzz_mailmsg: fuzz/fuzz_mailmsg.c src/mailmsg.c src/smtp.c src/util.c 
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_lmtp: fuzz/fuzz_lmtp.c src/lmtp.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_appmeta: fuzz/fuzz_appmeta.c src/app_meta.c src/app_exec.c src/sqlname.c | $(B)/fuzz
+$(B)/fuzz/fuzz_appmeta: fuzz/fuzz_appmeta.c src/app_meta.c src/app_version.c src/app_exec.c src/sqlname.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(B)/fuzz/fuzz_appargs: fuzz/fuzz_appargs.c src/app_valid.c | $(B)/fuzz
+$(B)/fuzz/fuzz_appargs: fuzz/fuzz_appargs.c src/app_valid.c src/app_version.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^

@@ -19,7 +19,7 @@
 #include "route.h"
 
 #define APP_NAME_MAX		15
-#define APP_VERSION_MAX		63
+#define APP_VERSION_MAX		63	/* app_version_ok() takes 48 */
 #define APP_TEXT_MAX		100	/* --title */
 #define APP_USER_MAX		60	/* --admin */
 #define APP_EMAIL_MAX		100

@@ -70,21 +70,6 @@ meta_line(const char *s, size_t n, struct app_meta *m, unsigned *seen, size_t li
 	return 0;
 }
 
-/* A release version: what a directory name and a git tag can both hold. */
-int
-app_version_ok(const char *v)
-{
-	size_t	 i, n = strlen(v);
-
-	if (n == 0 || n > 48 || v[0] == '.' || v[0] == '-' || strstr(v, "..") != NULL)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
-		    (v[i] >= '0' && v[i] <= '9') || strchr("._+~-", v[i]) != NULL))
-			return 0;
-	return 1;
-}
-
 int
 app_meta_parse(const char *text, size_t len, struct app_meta *m, char *why, size_t wl)
 {

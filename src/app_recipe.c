@@ -60,19 +60,6 @@ app_random_hex(char *out, size_t nbytes)
 }
 
 int
-app_php_version_in(const char *text, const char *key, char *out, size_t len)
-{
-	const char	*p, *q;
-
-	if ((p = strstr(text, key)) == NULL || (p = strpbrk(p + strlen(key), "'\"\n")) == NULL ||
-	    *p == '\n' || (q = strchr(p + 1, *p)) == NULL || (size_t)(q - p - 1) >= len)
-		return -1;
-	memcpy(out, p + 1, (size_t)(q - p - 1));
-	out[q - p - 1] = '\0';
-	return app_version_ok(out) ? 0 : -1;
-}
-
-int
 app_php_version(const char *tree, const char *rel, const char *key, char *out, size_t len)
 {
 	char		 path[4096], text[65536];

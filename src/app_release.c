@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "app_master.h"
+#include "app_version.h"
 
 /* A root-owned file no one else may write, read whole (up to len - 1). */
 static ssize_t
@@ -42,50 +43,28 @@ read_root_file(const char *path, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* The first '...' or "..." after marker in text, as a version. */
-static int
-quoted_after(const char *text, const char *marker, char *out, size_t len)
-{
-	const char	*p = strstr(text, marker), *end;
-	char		 q, why[128];
-
-	if (p == NULL)
-		return -1;
-	p += strlen(marker);
-	while (*p != '\0' && *p != '\'' && *p != '"' && *p != '\n')
-		p++;
-	if (*p != '\'' && *p != '"')
-		return -1;
-	q = *p++;
-	if ((end = strchr(p, q)) == NULL || (size_t)(end - p) >= len)
-		return -1;
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = '\0';
-	return app_version_check(out, why, sizeof(why));
-}
-
 int
 app_version_read(const struct app_kind *k, const char *tree, char *out, size_t len)
 {
-	char	path[PATH_MAX], text[16384], why[128];
+	char	path[PATH_MAX], text[65536];
 	size_t	n;
 
 	if (snprintf(path, sizeof(path), "%s/%s", tree, k->version_file) >= (int)sizeof(path) ||
 	    read_root_file(path, text, sizeof(text)) == -1)
 		return -1;
 	if (strcmp(k->name, "wordpress") == 0)
-		return quoted_after(text, "$wp_version =", out, len);
+		return app_php_version_in(text, "$wp_version =", out, len);
 	if (strcmp(k->name, "mediawiki") == 0)
-		return quoted_after(text, "'MW_VERSION'", out, len);
+		return app_php_version_in(text, "'MW_VERSION'", out, len);
 	if (strcmp(k->name, "phpmyadmin") == 0)
-		return quoted_after(text, "const VERSION =", out, len);
+		return app_php_version_in(text, "const VERSION =", out, len);
 	/* DokuWiki: VERSION is "2022-07-31b "Igor"": its first word. */
 	n = strcspn(text, " \t\n");
 	if (n == 0 || n >= len)
 		return -1;
 	memcpy(out, text, n);
 	out[n] = '\0';
-	return app_version_check(out, why, sizeof(why));
+	return app_version_ok(out) ? 0 : -1;
 }
 
 /* A release directory of the administrator's: a real directory, root's. */

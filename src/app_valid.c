@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app_master.h"
+#include "app_version.h"
 
 const struct app_kind app_kinds[] = {
 	{ "wordpress", "/usr/share/wordpress", "wp-includes/version.php", "wp", 2, 1 },
@@ -139,20 +140,14 @@ app_email_check(const char *s, char *why, size_t whylen)
 	return 0;
 }
 
-/* A release's name: [A-Za-z0-9.+~-], starting with a letter or digit. */
+/* A release's name: app_version.c's rule, lockerd-app's too. */
 int
 app_version_check(const char *s, char *why, size_t whylen)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > APP_VERSION_MAX || !isalnum((unsigned char)s[0]))
-		return fail(why, whylen, "version %s: 1 to 63 characters, starting with a "
-		    "letter or digit", s);
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr(".+~-", s[i]) == NULL)
-			return fail(why, whylen, "version %s: only letters, digits and . + ~ -",
-			    s);
-	return 0;
+	if (app_version_ok(s))
+		return 0;
+	return fail(why, whylen, "version %s: 1 to 48 of letters, digits and . _ + ~ -, not "
+	    "starting with '.' or '-', no \"..\"", s);
 }
 
 const char *

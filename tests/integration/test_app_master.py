@@ -216,18 +216,37 @@ def test_each_jail_shows_lockerd_app_and_the_releases_read_only(d, build_dir, re
     assert not os.path.exists(os.path.join(releases, "x"))
 
 
+# What a hostile locker plants in its install before a mass upgrade: every
+# hook git could run, a filter driver named by .gitattributes, a symlink
+# out; each would leave RAN-* in its home (or /tmp/ammass4-ran) if it ran.
+HOSTILE = r"""
+cd "$HOME/web_scripts/wiki" || exit 1
+for h in pre-commit post-commit pre-merge-commit post-merge post-checkout \
+         reference-transaction post-rewrite pre-auto-gc; do
+  printf '#!/bin/sh\ntouch "$HOME/RAN-%s"; echo %s > /tmp/ammass4-ran\n' $h $h > .git/hooks/$h
+  chmod 755 .git/hooks/$h
+done
+printf '* filter=evil diff=evil merge=evil\n' > .gitattributes
+git config filter.evil.clean 'touch "$HOME/RAN-filter"; cat'
+git config filter.evil.smudge 'touch "$HOME/RAN-smudge"; cat'
+git config merge.evil.driver 'touch "$HOME/RAN-merge"; false'
+ln -s /etc/passwd passwd-link
+"""
+
+
 def test_mass_upgrade_reports_each_install(d, build_dir):
-    """Three installs at Debian's version; one opted out, one edited where
-    the next release changes the same line: the report says upgraded,
-    opted-out, conflict, and the table follows."""
+    """Four installs at Debian's version; one opted out, one edited where
+    the next release changes the same line, one hostile: the report says
+    upgraded, opted-out, conflict, refused, the table follows, and nothing
+    the hostile locker planted ran."""
     if not have_app(build_dir):
         pytest.skip("build/lockerd-app is not built (app-git)")
     old = doku_version()
-    names = ("ammass1", "ammass2", "ammass3")
+    names = ("ammass1", "ammass2", "ammass3", "ammass4")
     for n in names:
         d.signup(n)
-    # the three at once: each its own locker's task
-    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+    # all at once: each its own locker's task
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
         done = list(pool.map(lambda n: slow(d, "install", n, "dokuwiki", "--path", "wiki",
                                             "--to", old), names))
     for r in done:
@@ -240,13 +259,24 @@ def test_mass_upgrade_reports_each_install(d, build_dir):
     d.locker("run", "ammass3", "--", "sed", "-i", "s/ \\* DokuWiki mainscript.*/ * "
              "DokuWiki edited by ammass3/", d.info("ammass3")["home"] +
              "/web_scripts/wiki/doku.php")
+    # a hostile locker's install: hooks, a filter driver, a symlink
+    hostile = d.info("ammass4")["home"]
+    d.locker("run", "ammass4", "--", "/bin/sh", "-c", HOSTILE)
     r = slow(d, "--json", "upgrade", "--all", "dokuwiki")
     report = {x["locker"]: x for x in json.loads(r.stdout)}
     assert set(names) <= set(report), (report, r.stderr)
     assert report["ammass1"]["result"] == "upgraded", report
     assert report["ammass2"]["result"] == "opted-out", report
     assert report["ammass3"]["result"] == "conflict", report
+    # the hostile install is refused, and nothing it planted ran, as anyone
+    assert report["ammass4"]["result"] == "refused", report
+    for n in names:
+        home = d.info(n)["home"]
+        assert not [f for f in os.listdir(home) if f.startswith("RAN-")], n
+    assert not os.path.exists("/tmp/ammass4-ran")
     assert all(report[n]["to"] == NEXT and report[n]["version"] == old for n in names)
+    by = {x["locker"]: x for x in installs(d) if x["locker"] in names}
+    assert by["ammass4"]["version"] == old and by["ammass4"]["state"] == "ok", by
     assert r.returncode == 1        # not everything went through: a conflict
     text = slow(d, "upgrade", "--all", "dokuwiki").stdout
     assert "ammass1" in text and "current" in text and "opted-out" in text, text
