@@ -618,6 +618,12 @@ resolve(struct app_ctx *ctx, const struct app_recipe *rc, struct app_meta *m)
 		app_err("conflict markers are left in these files of %s", stage);
 		return APP_EXIT_CONFLICT;
 	}
+	/* The switch is a fast-forward of the live tree: it must be as it was. */
+	if (GIT(ctx, NULL, NULL, 0, "diff", "--quiet", "HEAD") != 0) {
+		app_err("the live tree has changes since the conflict (git diff HEAD in %s): "
+		    "undo them, or upgrade --abort and upgrade again (which keeps them)", ctx->dir);
+		return APP_EXIT_USAGE;
+	}
 	if (GIT(ctx, stage, NULL, 0, "commit", "-q", "--no-verify", "--no-edit") != 0 ||
 	    app_git_rev(ctx, stage, "HEAD", merged, sizeof(merged)) == -1) {
 		app_err("the resolved merge could not be committed");

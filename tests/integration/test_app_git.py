@@ -331,6 +331,15 @@ def test_conflict_abort_resolve(lockerd, home, wiki):
     text = re.sub(r"<<<<<<< [^\n]*\n.*?>>>>>>> [^\n]*\n",
                   " * the locker's own main script, on release three\n", text, flags=re.S)
     locker_write(home, stage, text)
+    # the live tree changed meanwhile: no fast-forward over it, the resolution kept
+    feed = os.path.join(w, "feed.php")
+    with open(feed) as f:
+        before = f.read()
+    locker_write(home, feed, before + "// edited while in conflict\n")
+    rc, out, so, se = upgrade(lockerd, "--resolve")
+    assert rc == 1 and "live tree has changes" in se, (so, se)
+    assert os.path.exists(stage) and version_served(home) == V2
+    locker_write(home, feed, before)
     rc, out, so, se = upgrade(lockerd, "--resolve")
     assert rc == 0 and out.get("result") == "upgraded" and out.get("to") == V3, (so, se)
     assert version_served(home) == V3
