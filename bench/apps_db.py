@@ -107,10 +107,10 @@ def wp_by_hand(ld, name, home, uid, gid, dbname):
     if os.path.lexists(os.path.join(root, ".htaccess")):
         os.unlink(os.path.join(root, ".htaccess"))
     A.write_as(os.path.join(root, "lockerd-install.php"), WP_INSTALL, uid, gid)
-    # The address the bench's clients ask by (wrk sends the host without a
-    # port): WordPress redirects any other to its own.
+    # The address the bench's clients ask by: WordPress redirects any
+    # other to its own.
     A.run_as_locker(ld, name, ["/usr/bin/php", os.path.join(root, "lockerd-install.php"),
-                               ld.host(name), "http://%s/wp" % ld.host(name),
+                               ld.host(name), "http://%s:%d/wp" % (ld.host(name), ld.port),
                                secrets.token_hex(12)], "WordPress's wp_install()")
     os.unlink(os.path.join(root, "lockerd-install.php"))
 
@@ -150,10 +150,10 @@ def fpm_site(home, base, sub, uid, gid, ld, name, fhost):
         if rel == "wp-config.php":
             # The same database, so the same siteurl: the constants say
             # where this copy is, or WordPress redirects to lockerd's.
-            text = text.replace("/* That's all, stop editing!",
-                                "define('WP_HOME', 'http://%s/wp');\n"
-                                "define('WP_SITEURL', 'http://%s/wp');\n"
-                                "/* That's all, stop editing!" % (fhost, fhost), 1)
+            assert text.startswith("<?php")
+            text = ("<?php\ndefine('WP_HOME', 'http://%s/wp');\n"
+                    "define('WP_SITEURL', 'http://%s/wp');\n" % (fhost, fhost)
+                    + text[len("<?php"):])
         A.write_as(p, text, uid, gid, 0o600)
     # nginx (www-data) finds the files; php-fpm's user reads them.
     for d in (base, os.path.join(base, "web_scripts"), root):
@@ -214,7 +214,9 @@ class AppsDB(A.Apps):
             fhost = "%s.fpm.test" % name
             fpm_site(homes[app]["home"], b, sub, pw.pw_uid, pw.pw_gid, ld, name, fhost)
             sites.append((user, fhost, os.path.join(b, "web_scripts")))
-            self.hosts[app] = (ld.host(name), fhost)
+            # With lockerd's port, as its URL has it (WordPress redirects
+            # a request for another host to its own).
+            self.hosts[app] = ("%s:%d" % (ld.host(name), ld.port), fhost)
         fp.add_sites(sites)
         # PHP's MariaDB socket, as lockerd's jail has it at /run/mysqld.
         for k, part in enumerate(fp.fpm_conf):
