@@ -317,6 +317,9 @@ install: all
 	install -m 0755 $(B)/lockerd-sendmail $(DESTDIR)$(SBINDIR)/lockerd-sendmail
 	install -d $(DESTDIR)$(PREFIX)/lib/lockerd
 	install -m 0644 $(B)/liblockerd-zygote.so $(DESTDIR)$(PREFIX)/lib/lockerd/liblockerd-zygote.so
+	# Where every jail runs it (APP_JAIL_PROG), whatever PREFIX is.
+	install -d $(DESTDIR)/usr/lib/lockerd
+	install -m 0755 $(B)/lockerd-app $(DESTDIR)/usr/lib/lockerd/lockerd-app
 	install -m 0644 etc/lockerd.conf.example $(DESTDIR)$(SYSCONFDIR)/lockerd.conf.example
 
 clean:
