@@ -256,12 +256,13 @@ def test_mass_upgrade_reports_each_install(d, build_dir):
     r = slow(d, "upgrade", "--opt-out", "ammass2", "--path", "wiki")
     assert r.returncode == 0, r.stdout + r.stderr
     # the locker's own edit, as the locker, of the line the release changes
-    d.locker("run", "ammass3", "--", "sed", "-i", "s/ \\* DokuWiki mainscript.*/ * "
-             "DokuWiki edited by ammass3/", d.info("ammass3")["home"] +
-             "/web_scripts/wiki/doku.php")
+    assert slow(d, "run", "ammass3", "--", "sed", "-i", "s/ \\* DokuWiki mainscript.*/ * "
+                "DokuWiki edited by ammass3/", d.info("ammass3")["home"] +
+                "/web_scripts/wiki/doku.php").returncode == 0
     # a hostile locker's install: hooks, a filter driver, a symlink
     hostile = d.info("ammass4")["home"]
-    d.locker("run", "ammass4", "--", "/bin/sh", "-c", HOSTILE)
+    r = slow(d, "run", "ammass4", "--", "/bin/sh", "-c", HOSTILE)
+    assert r.returncode == 0, r.stdout + r.stderr
     r = slow(d, "--json", "upgrade", "--all", "dokuwiki")
     report = {x["locker"]: x for x in json.loads(r.stdout)}
     assert set(names) <= set(report), (report, r.stderr)
@@ -309,5 +310,5 @@ def test_mass_upgrade_reports_each_install(d, build_dir):
     assert "dokuwiki" in text and "wiki" in text and NEXT in text, text
     assert "app install" in audit_actions(d, "ammass1")
     # a removed locker's installs go with it
-    d.locker("remove", "ammass2", "--purge")
+    assert slow(d, "remove", "ammass2", "--purge").returncode == 0
     assert "ammass2" not in {x["locker"] for x in installs(d)}
