@@ -330,7 +330,7 @@ static void
 unit_record(struct app_unit *u)
 {
 	const struct app_job	*j = u->job;
-	struct app_rec		 r;
+	struct app_rec		 r, was;
 	char			 err[256];
 
 	if (j->op == APP_OP_INSTALL) {
@@ -341,6 +341,7 @@ unit_record(struct app_unit *u)
 	}
 	if (app_dir_get(M->dir, u->lr.name, u->rec.path, &r) != 1)
 		return;		/* gone meanwhile (locker removed) */
+	memcpy(&was, &r, sizeof(was));
 	switch (j->op) {
 	case APP_OP_ROLLBACK:
 		if (u->code == APPX_OK && r.previous[0] != '\0') {
@@ -359,9 +360,10 @@ unit_record(struct app_unit *u)
 		record_upgrade(j, u, &r, u->code);
 		break;
 	}
-	if (app_dir_put(M->dir, &r) == -1)
+	/* updated: when the row last changed (a dry run, a refusal change nothing) */
+	if (memcmp(&r, &was, sizeof(r)) != 0 && app_dir_put(M->dir, &r) == -1)
 		log_warnx("app: %s/%s: the outcome was not recorded", u->lr.name, u->rec.path);
-	if (u->code != APPX_OK && u->code != APPX_CURRENT)
+	if (u->code != APPX_OK && u->code != APPX_CURRENT && !j->dry_run)
 		dir_audit(M->dir, "app result", u->lr.name, app_result_name(u->code, 0), err,
 		    sizeof(err));
 }
@@ -382,9 +384,13 @@ unit_answer(struct ctl_client *c, const struct app_unit *u)
 		    "--path %s)", n, p, n, p);
 		return;
 	case APPX_CONFLICT:
-		done(c, u->code, "%s/%s: the merge conflicts; the old version still serves. "
-		    "Fix the files listed, then: locker upgrade %s --path %s --resolve (or "
-		    "--abort)", n, p, n, p);
+		if (u->job->dry_run)
+			done(c, u->code, "%s/%s: the upgrade would conflict in the files listed; "
+			    "nothing was changed", n, p);
+		else
+			done(c, u->code, "%s/%s: the merge conflicts; the old version still "
+			    "serves. Fix the files listed, then: locker upgrade %s --path %s "
+			    "--resolve (or --abort)", n, p, n, p);
 		return;
 	case APPX_ROLLED_BACK:
 		done(c, u->code, "%s/%s: the upgrade failed and was rolled back", n, p);

@@ -161,7 +161,7 @@ app_result_name(int code, int dry_run)
 	case APPX_OPTED_OUT:
 		return "opted-out";
 	case APPX_CONFLICT:
-		return "conflict";
+		return dry_run ? "would-conflict" : "conflict";
 	case APPX_ROLLED_BACK:
 		return "rolled-back";
 	case APPX_REFUSED:

@@ -263,6 +263,13 @@ def test_mass_upgrade_reports_each_install(d, build_dir):
     hostile = d.info("ammass4")["home"]
     r = slow(d, "run", "ammass4", "--", "/bin/sh", "-c", HOSTILE)
     assert r.returncode == 0, r.stdout + r.stderr
+    # a dry run first: what would happen, and nothing changes
+    before = {x["locker"]: x for x in installs(d) if x["locker"] in names}
+    r = slow(d, "--json", "upgrade", "--all", "dokuwiki", "--dry-run")
+    dry = {x["locker"]: x["result"] for x in json.loads(r.stdout)}
+    assert dry["ammass1"] == "would-upgrade" and dry["ammass2"] == "opted-out", dry
+    assert dry["ammass3"] == "would-conflict" and dry["ammass4"] == "refused", dry
+    assert {x["locker"]: x for x in installs(d) if x["locker"] in names} == before
     r = slow(d, "--json", "upgrade", "--all", "dokuwiki")
     report = {x["locker"]: x for x in json.loads(r.stdout)}
     assert set(names) <= set(report), (report, r.stderr)

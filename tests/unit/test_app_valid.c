@@ -63,6 +63,7 @@ test_words(void)
 	CHECK(app_kind_find("wordpress") != NULL && app_kind_find("WordPress") == NULL);
 	CHECK_STR(app_result_name(APPX_CONFLICT, 0), "conflict");
 	CHECK_STR(app_result_name(APPX_OK, 1), "would-upgrade");
+	CHECK_STR(app_result_name(APPX_CONFLICT, 1), "would-conflict");
 	CHECK_STR(app_result_name(99, 0), "failed");
 }
 
