@@ -25,6 +25,8 @@
 #define APP_EMAIL_MAX		100
 #define APP_DBNAME_MAX		64
 #define APP_URL_MAX		(HOSTNAME_MAX + SUBDIR_MAX + 32)
+/* In a locker's home: what lockerd-app said in each mass upgrade. */
+#define APP_ALL_LOG		".lockerd-upgrades.log"
 
 /* lockerd-app's exit codes (app.h's APP_EXIT_*). */
 #define APPX_OK			0

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -234,6 +235,29 @@ unit_argv(const struct app_unit *u, char *dir, size_t dirsz, const char **argv, 
 #undef OPT
 }
 
+/*
+ * A mass upgrade's output, for the locker to read: appended to
+ * ~/.lockerd-upgrades.log, opened here, as the locker, in its sandbox
+ * (O_NOFOLLOW: a symlink there is the locker's own business, refused),
+ * never read by the master.  Without it, the output is dropped.
+ */
+static void
+all_output(const struct app_unit *u)
+{
+	char	path[PATH_MAX];
+	time_t	now = time(NULL);
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/%s", u->spec.home, APP_ALL_LOG);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return;
+	dprintf(fd, "== %s upgrade --all: %s at web_scripts/%s to %s, %s", u->lr.name,
+	    u->rec.app, u->rec.path, u->version, ctime(&now));
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+}
+
 /* In the child: stdio, the locker's sandbox, lockerd-app. */
 static int
 unit_prepare(void *arg)
@@ -251,6 +275,8 @@ unit_prepare(void *arg)
 		dprintf(2, "locker: sandbox: %s\n", err);
 		_exit(127);
 	}
+	if (u->job->all)
+		all_output(u);
 	if (unit_argv(u, dir, sizeof(dir), argv, sizeof(argv) / sizeof(argv[0])) == -1)
 		_exit(127);
 	snprintf(env[0], sizeof(env[0]), "HOME=%s", u->spec.home);

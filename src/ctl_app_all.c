@@ -5,9 +5,10 @@
  * app-upgrade-parallel at once, then a report: one row per install with
  * its result, named from lockerd-app's exit code alone (upgraded, current,
  * opted-out, conflict, rolled-back, refused, failed).  What each task
- * prints is dropped (/dev/null): the master never reads it, and a locker
- * sees the details by upgrading its install itself.  A root that leaves
- * does not stop the upgrades: the rest still run and are recorded.
+ * prints goes to ~/.lockerd-upgrades.log in its locker's home, opened by
+ * the task as the locker (app_task.c): the master never reads it.  A root
+ * that leaves does not stop the upgrades: the rest still run and are
+ * recorded.
  */
 #include <fcntl.h>
 #include <stdio.h>

@@ -276,6 +276,14 @@ def test_mass_upgrade_reports_each_install(d, build_dir):
     assert report["ammass1"]["result"] == "upgraded", report
     assert report["ammass2"]["result"] == "opted-out", report
     assert report["ammass3"]["result"] == "conflict", report
+    # what lockerd-app said is the locker's to read, in its home, not the web's
+    log = os.path.join(d.info("ammass3")["home"], ".lockerd-upgrades.log")
+    st = os.stat(log)
+    assert st.st_uid == d.info("ammass3")["uid"] and st.st_mode & 0o777 == 0o600
+    with open(log) as f:
+        text = f.read()
+    assert "upgrade --all: dokuwiki at web_scripts/wiki to " + NEXT in text, text
+    assert "doku.php" in text, text
     # the hostile install is refused, and nothing it planted ran, as anyone
     assert report["ammass4"]["result"] == "refused", report
     for n in names:
