@@ -180,7 +180,7 @@ class AppsDB(A.Apps):
                                  % (A.PHP_CHILDREN, self.m.socket, self.m.creds_file))
         ld.start()
         verb = has_install_verb(ld)
-        self.how = "locker install" if verb else "by hand (no `locker install` in this build)"
+        self.how = "by `locker install`" if verb else "by hand (no `locker install` in this build)"
         homes = {}
         for app, (_, name, sub) in APPS.items():
             ld.signup(name)
