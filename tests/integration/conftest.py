@@ -97,8 +97,13 @@ class Lockerd:
                 raise RuntimeError("lockerd exited: " + self.log())
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                if os.path.exists(os.path.join(self.dir, "state", "control.sock")):
-                    return self
+                # The control socket answering, not only there: a restart
+                # finds the last master's file, and a loaded CI machine ran
+                # `locker` before the new master listened (refused).
+                with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as c:
+                    c.settimeout(0.2)
+                    c.connect(os.path.join(self.dir, "state", "control.sock"))
+                return self
             except OSError:
                 pass
             time.sleep(0.05)
