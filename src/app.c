@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <sys/stat.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "lockerd-app: refusing to run as root (it runs as a locker, in its sandbox)\n");
 		return APP_EXIT_USAGE;
 	}
+	/* The CLI may go while we work: see app_stdio_check(). */
+	signal(SIGPIPE, SIG_IGN);
 	parse(argc, argv, &a);
 	if ((a.ctx.home = find_home()) == NULL) {
 		fprintf(stderr, "lockerd-app: no home (HOME unset)\n");

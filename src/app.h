@@ -103,6 +103,7 @@ extern struct app_result app_res;
 extern int app_verbose;
 extern const char *app_home;	/* the locker's home: HOME of every program */
 int	 app_run(const struct app_run *r);	/* exit status, 128+sig, or -1 */
+void	 app_stdio_check(void);	/* outputs whose reader went -> /dev/null */
 int	 app_php(struct app_ctx *ctx, const char *script, const char *const *args);
 int	 app_write_file(int dirfd, const char *rel, const char *text, mode_t mode);
 int	 app_read_file(int dirfd, const char *rel, char *buf, size_t len);	/* bytes, or -1 */

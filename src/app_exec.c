@@ -101,6 +101,7 @@ child_exec(const struct app_run *r, int outfd)
 		dprintf(2, "lockerd-app: %s: %s\n", r->cwd, strerror(errno));
 		_exit(127);
 	}
+	signal(SIGPIPE, SIG_DFL);	/* ours is ignored (app_stdio_check()) */
 	in = open(r->stdin_path ? r->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
 	nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (in == -1 || nul == -1 || dup2(in, 0) == -1)
@@ -151,6 +152,31 @@ collect(const struct app_run *r, int fd, pid_t pid, time_t deadline)
 	return 0;
 }
 
+/*
+ * Our stdout and stderr are the CLI's, which may go while we work (the user
+ * pressed ^C, a pipe's reader quit): the master lets the task run on, so
+ * that an upgrade is never cut half-way.  SIGPIPE is ignored (main()), so a
+ * write of ours fails rather than kills us; and before each program starts,
+ * an output whose reader has gone (a pipe's write end polls POLLERR) is
+ * pointed at /dev/null, so that git or php, which treat a failed write to
+ * stdout as fatal, do not fail a step for it.
+ */
+void
+app_stdio_check(void)
+{
+	struct pollfd	 pfd[2] = { { .fd = 1 }, { .fd = 2 } };
+	int		 i, nul;
+
+	if (poll(pfd, 2, 0) <= 0)
+		return;
+	for (i = 0; i < 2; i++)
+		if ((pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) &&
+		    (nul = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+			dup2(nul, pfd[i].fd);
+			close(nul);
+		}
+}
+
 int
 app_run(const struct app_run *r)
 {
@@ -163,6 +189,7 @@ app_run(const struct app_run *r)
 	if (r->out != NULL && pipe2(p, O_CLOEXEC) == -1)
 		return -1;
 	fflush(stdout);
+	app_stdio_check();
 	if ((pid = fork()) == -1) {
 		if (p[0] != -1) {
 			close(p[0]);

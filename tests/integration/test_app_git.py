@@ -19,7 +19,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import TEST_BASE, Lockerd
+from conftest import TEST_BASE, Lockerd, wait_for
 
 DOMAIN = "test.example"
 NAME = "agwiki"
@@ -295,8 +295,13 @@ def test_upgrade_keeps_local_edits(lockerd, home, wiki):
         assert "release two" in f.read()
     with open(os.path.join(w, "feed.php")) as f:
         assert "the locker's own feed tweak" in f.read()
-    st, body, _ = req(lockerd, "GET", "/wiki/doku.php?id=start")
-    assert st == 200 and b"tagline-of-the-locker" in body and b"Written-by-admin-4711" in body
+    # (polled: the locker's PHP looks at a file it compiled at most every
+    # 2 s, opcache.revalidate_freq in script.c, and conf/local.php was
+    # compiled by the login test a moment ago)
+    def shown():
+        st, body, _ = req(lockerd, "GET", "/wiki/doku.php?id=start")
+        return st == 200 and b"tagline-of-the-locker" in body and b"Written-by-admin-4711" in body
+    assert wait_for(shown)
     assert "lockerd/backup-1" in git(home, "tag")
     rc, out, so, se = upgrade(lockerd, "--to", V2)     # already current
     assert rc == 10 and out.get("result") == "current", (so, se)
@@ -527,3 +532,4 @@ def test_refuses_root(lockerd):
     r = subprocess.run([os.path.join(lockerd.build, "lockerd-app"), "info", "--dir", "/tmp"],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "root" in r.stderr
+
