@@ -107,6 +107,9 @@ class Lockerd:
             except OSError:
                 pass
             time.sleep(0.05)
+        # Stopped by its pid before the error: a start that never answered
+        # left its lockerd running for the rest of the machine's life.
+        self.stop()
         raise RuntimeError("lockerd did not start: " + self.log())
 
     def log(self):
