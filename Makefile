@@ -49,7 +49,8 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c \
 	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c \
 	       lmtp.c maild.c mailin_master.c mailrun.c \
-	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c app_version.c
+	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c app_version.c \
+	       h2req.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \
 	       cli_mail.c cli_cron.c cli_app.c
@@ -61,7 +62,8 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_linebuf test_userlimit test_util test_cookie test_body test_respbuf test_wire test_become \
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
-	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app test_app_valid test_app_recipe
+	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app test_app_valid test_app_recipe \
+	       test_h2req
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -171,6 +173,7 @@ $(B)/test_sqlname: tests/unit/test_sqlname.c $(B)/sqlname.o
 $(B)/test_sqlacct: tests/unit/test_sqlacct.c $(B)/sqlacct.o
 $(B)/test_mailmsg: tests/unit/test_mailmsg.c $(B)/mailmsg.o $(B)/smtp.o $(B)/util.o $(B)/log.o
 $(B)/test_lmtp: tests/unit/test_lmtp.c $(B)/lmtp.o
+$(B)/test_h2req: tests/unit/test_h2req.c $(B)/h2req.o $(HTTP_OBJS)
 $(B)/test_app_valid: tests/unit/test_app_valid.c $(B)/app_valid.o $(B)/app_release.o \
 		      $(B)/app_version.o
 $(B)/test_app: tests/unit/test_app.c $(B)/app_meta.o $(B)/app_version.o $(B)/app_exec.o $(B)/app_copy.o $(B)/sqlname.o
