@@ -285,6 +285,11 @@ bench: deps deps-bench
 	$(MAKE) all
 	sh bench/run.sh $(B)
 
+# HTTP/2 alone (issue 17): lockerd against nginx (+ php-fpm) with h2load.
+bench-h2: deps deps-bench
+	$(MAKE) all
+	/usr/bin/python3 bench/h2.py $(B)
+
 # The long figures of issue 13 (an hour; SCALE_PARTS runs a part alone).
 bench-scale: deps deps-bench
 	$(MAKE) all
@@ -328,4 +333,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit fuzz fuzz-smoke deps deps-bench check run bench bench-scale bench-jail bench-keyd bench-spawn install clean
+.PHONY: all unit fuzz fuzz-smoke deps deps-bench check run bench bench-h2 bench-scale bench-jail bench-keyd bench-spawn install clean

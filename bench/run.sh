@@ -15,7 +15,7 @@
 #   LOCKERD_OPTIONAL=1        skip (not fail) the lockerd part when
 #                             BUILD_DIR/lockerd does not exist
 #   BENCH_ONLY="nginx static-cat lockerd"   which servers to run
-#   BENCH_CASES="static nocache https cgi php cold htaccess apps appsdb"   which cases to run:
+#   BENCH_CASES="static nocache https cgi php cold htaccess apps appsdb h2"   which cases to run:
 #                             static: 1 KiB and 100 KiB files; nocache:
 #                             the same through lockerd without its file
 #                             cache; https: the files over TLS 1.3 with one
@@ -35,6 +35,10 @@
 #                             appsdb: WordPress's front page and a
 #                             MediaWiki page on one MariaDB, the same way
 #                             (bench/apps_db.py)
+#                             h2: HTTP/2 with h2load, lockerd against
+#                             nginx (+ php-fpm) over TLS 1.3: the 1 KiB
+#                             file with 100 concurrent streams, hello.php
+#                             (bench/h2.py; its knobs H2_*)
 #   BENCH_CGI=1               0: no script cases (drops cgi and php)
 #   BENCH_PHP_PROCESSES=5     a PHP pool's most processes, lockerd's and php-fpm's
 #   BENCH_RESULTS=FILE        also write the results (TSV) to FILE
@@ -56,7 +60,7 @@ WARMUP=${BENCH_WARMUP_SECONDS:-2}
 NCOLD=${BENCH_COLD_LOCKERS:-50}
 ONLY=${BENCH_ONLY:-nginx static-cat lockerd}
 CGI=${BENCH_CGI:-1}
-CASES=${BENCH_CASES:-static nocache https cgi php cold htaccess apps appsdb}
+CASES=${BENCH_CASES:-static nocache https cgi php cold htaccess apps appsdb h2}
 if [ "$CGI" != 1 ]; then
 	CASES=$(for c in $CASES; do case $c in cgi|php|htaccess|apps|appsdb) ;; *) echo $c ;; esac; done)
 fi
@@ -787,6 +791,24 @@ if has appsdb && want nginx && [ -n "$RUN_LOCKERD" ]; then
 	grep '^note: apps' "$S/appsdb.out" | sed 's/^note: //' >>"$S/apps.note"
 fi
 
+# HTTP/2: h2load against lockerd and nginx (+ php-fpm for hello.php), both
+# up at once with the same certificate, measured in turns (bench/h2.py;
+# its own uids and throw-away user, which it removes).  Its rows join ours.
+if has h2 && want nginx && [ -n "$RUN_LOCKERD" ]; then
+	command -v h2load >/dev/null 2>&1 || die "h2load not found: make deps-bench (nghttp2-client)"
+	say "h2: HTTP/2 with h2load, lockerd against nginx (bench/h2.py)"
+	# BENCH_CGI=0: no PHP (php-fpm is still started, and idles).
+	[ "${BENCH_CGI:-1}" = 1 ] || H2_SHAPES=${H2_SHAPES:-1k-4x25 1k-1x100 1k-h1}
+	H2_SHAPES=${H2_SHAPES:-} H2_RESULTS="$S/results.tsv" BENCH_PHP_PROCESSES=$PHP_CHILDREN \
+	    BENCH_SECONDS=$SECONDS_RUN BENCH_WARMUP_SECONDS=$WARMUP \
+	    BENCH_LOCKERD_TMPDIR=${BENCH_LOCKERD_TMPDIR:-/var/lib} \
+	    /usr/bin/python3 "$HERE/h2.py" "$BUILD" >"$S/h2.out" 2>&1 &
+	WRK_PID=$!
+	wait $WRK_PID || { tail -n 40 "$S/h2.out" >&2; WRK_PID=; die "bench/h2.py failed"; }
+	WRK_PID=
+	grep '^note: h2' "$S/h2.out" | sed 's/^note: //' >"$S/h2.note"
+fi
+
 # --- report --------------------------------------------------------------
 
 [ -n "${BENCH_RESULTS:-}" ] && cp "$S/results.tsv" "$BENCH_RESULTS"
@@ -848,6 +870,12 @@ awk -F '\t' '
 		ratio("lockerd / nginx+php-fpm, WordPress front", "lockerd/wp-front", "nginx+fpm/wp-front", "1.0x")
 		ratio("lockerd / nginx+php-fpm, MediaWiki (MariaDB)", "lockerd/mw-main-db", "nginx+fpm/mw-main-db", "1.0x")
 	}
+	if (("nginx-h2/1k-4x25") in r || ("lockerd-h2/1k-4x25") in r || ("nginx-h1/1k-h1") in r) {
+		ratio("lockerd / nginx, HTTP/2 1 KiB, 4x25", "lockerd-h2/1k-4x25", "nginx-h2/1k-4x25", "1.0x")
+		ratio("lockerd / nginx, HTTP/2 1 KiB, 1x100", "lockerd-h2/1k-1x100", "nginx-h2/1k-1x100", "1.0x")
+		ratio("lockerd / nginx+php-fpm, HTTP/2 PHP", "lockerd-h2/php-4x25", "nginx+fpm-h2/php-4x25", "1.0x")
+		ratio("lockerd / nginx, h2load --h1 1 KiB", "lockerd-h1/1k-h1", "nginx-h1/1k-h1", "-")
+	}
 	if (("lockerd/hello.php") in r || ("nginx+fpm/hello.php") in r) {
 		ratio("lockerd / nginx+php-fpm, hello.php", "lockerd/hello.php", "nginx+fpm/hello.php", "1.0x")
 		ratio("lockerd / php-cgi per request, PHP", "lockerd/hello.php", "apache-suexec/hello.php", "100x")
@@ -855,6 +883,7 @@ awk -F '\t' '
     }' "$S/results.tsv"
 has https && echo "kTLS: $KTLS"
 [ -s "$S/apps.note" ] && cat "$S/apps.note"
+[ -s "$S/h2.note" ] && cat "$S/h2.note"
 echo
 if [ -s "$S/fpm-children" ] || [ -s "$S/pool-children" ]; then
 	echo "PHP processes serving after the load run (opcache as Debian configures it):"

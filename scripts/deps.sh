@@ -44,9 +44,10 @@ PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libld
       phpmyadmin wordpress-theme-twentytwentythree"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py);
-	# wordpress, mariadb-server, php8.2-mysql: the appsdb case (bench/apps_db.py)
+	# wordpress, mariadb-server, php8.2-mysql: the appsdb case (bench/apps_db.py);
+	# nghttp2-client: h2load, the h2 case's load (bench/h2.py)
 	PKGS="nginx apache2 apache2-suexec-custom wrk php-cgi php-fpm php-sqlite3 dokuwiki mediawiki
-	      wordpress wordpress-theme-twentytwentythree mariadb-server php8.2-mysql"
+	      wordpress wordpress-theme-twentytwentythree mariadb-server php8.2-mysql nghttp2-client"
 fi
 
 missing=""
