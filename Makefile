@@ -8,7 +8,7 @@ BINDIR	 = $(PREFIX)/bin
 SYSCONFDIR ?= /etc/lockerd
 
 CC	?= cc
-PKGS	 = sqlite3 libseccomp openssl ldns jansson libpcre2-8
+PKGS	 = sqlite3 libseccomp openssl ldns jansson libpcre2-8 libnghttp2
 B	 = build
 
 CFLAGS	?= -O2 -g
@@ -40,7 +40,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c outq.c \
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
-	       cio.c tls.c certs.c tickets.c \
+	       cio.c tls.c certs.c tickets.c h2.c h2_stream.c \
 	       htaccess.c httable.c htreq.c rewrite.c rw_eval.c rw_vars.c rw_flags.c rw_files.c rw_ht.c \
 	       htwalk.c htexpr.c htcore.c access.c access_host.c access_dns.c authbasic.c autoindex.c htdocs.c \
 	       phpini.c phprun.c \

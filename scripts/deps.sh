@@ -34,14 +34,17 @@ set -eu
 # /usr/share/php that every jail reads; no database of its own and no web
 # server configured, see the preseeds below) and
 # wordpress-theme-twentytwentythree (WordPress's default theme, which
-# Debian ships apart: without it a fresh install shows an empty page).
+# Debian ships apart: without it a fresh install shows an empty page);
+# issue 17's HTTP/2: libnghttp2-dev (nghttp2 frames and HPACK, front's
+# HTTP/2 sessions), nghttp2-client (nghttp and h2load, the tests' and
+# bench's HTTP/2 clients) and python3-h2 (the attack tests' frames by hand).
 PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libldns-dev libjansson-dev libpcre2-dev libcrypt-dev media-types
       apache2-utils curl python3 python3-pytest clang libclang-rt-14-dev procps iproute2 gdb strace php-cgi
       btrfs-progs passt knot knot-dnsutils ldnsutils pebble testssl.sh
       apache2 libapache2-mod-php8.2 dokuwiki mediawiki wordpress
       libmariadb-dev mariadb-server mariadb-client php8.2-mysql php-sqlite3 python3-pymysql
       postfix swaks procmail git php-cli
-      phpmyadmin wordpress-theme-twentytwentythree"
+      phpmyadmin wordpress-theme-twentytwentythree libnghttp2-dev nghttp2-client python3-h2"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py);
 	# wordpress, mariadb-server, php8.2-mysql: the appsdb case (bench/apps_db.py);

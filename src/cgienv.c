@@ -224,7 +224,11 @@ build_env(struct env *e, const struct script_req *s)
 	memset(e, 0, sizeof(*e));
 	env_add(e, "GATEWAY_INTERFACE=CGI/1.1");
 	env_add(e, "SERVER_SOFTWARE=%s", SERVER_SOFTWARE);
-	env_add(e, "SERVER_PROTOCOL=HTTP/1.%d", q->version_minor ? 1 : 0);
+	/* HTTP/2.0 as Apache's mod_http2 says it; the rest is as over HTTP/1.1. */
+	if (q->flags & WREQ_H2)
+		env_add(e, "SERVER_PROTOCOL=HTTP/2.0");
+	else
+		env_add(e, "SERVER_PROTOCOL=HTTP/1.%d", q->version_minor ? 1 : 0);
 	env_str(e, "REQUEST_METHOD", v->s[WS_METHOD], v->l[WS_METHOD]);
 	env_str(e, "QUERY_STRING", v->s[WS_QUERY], v->l[WS_QUERY]);
 	env_str(e, "REQUEST_URI", v->s[WS_TARGET], v->l[WS_TARGET]);

@@ -9,6 +9,9 @@
  * for room to write marks itself (rd_wants_write) so that room alone
  * brings the read back (front.c's ev_conn()).
  *
+ * An HTTP/2 stream's conn has no socket: its calls go to h2_stream.c
+ * (tested after the plain case, which pays one branch more).
+ *
  * System calls are what TLS costs most here (a virtual machine's), so a
  * response's records are gathered: a write buffer in front of the socket
  * while a response goes out takes the head with the first records of the
@@ -35,6 +38,7 @@
 #include "lockerd.h"
 #include "front.h"
 #include "tls.h"
+#include "h2.h"
 
 /* Room for four records with their headers and tags. */
 #define TLS_WBUF	(TLS_BUF + 1024)
@@ -82,6 +86,8 @@ cio_recv(struct conn *c, void *buf, size_t n)
 
 	if (c->tls == NULL)
 		return recv(c->fd, buf, n, 0);
+	if (c->h2s != NULL)
+		return h2s_recv(c, buf, n);
 	c->tls->rd_wants_write = 0;
 	if ((r = SSL_read(c->tls->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n)) > 0)
 		return r;
@@ -151,7 +157,8 @@ cio_flushed(struct conn *c)
 {
 	struct tls_conn *t = c->tls;
 
-	if (t == NULL || t->wbuf == NULL || BIO_wpending(t->wbuf) == 0)
+	/* A stream's bytes are the session's to send: out of its hands. */
+	if (t == NULL || c->h2s != NULL || t->wbuf == NULL || BIO_wpending(t->wbuf) == 0)
 		return 1;
 	if (BIO_flush(t->wbuf) > 0)
 		return 1;
@@ -170,7 +177,7 @@ cio_idle(struct conn *c)
 
 	BIO *b;
 
-	if (t == NULL || cio_flushed(c) != 1)
+	if (t == NULL || c->h2s != NULL || cio_flushed(c) != 1)
 		return;
 	if (t->buf != NULL && nbufs < POOL_MAX)
 		bufs[nbufs++] = t->buf;
@@ -200,6 +207,8 @@ cio_send(struct conn *c, const void *buf, size_t n, int more)
 
 	if (c->tls == NULL)
 		return send(c->fd, buf, n, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+	if (c->h2s != NULL)
+		return h2s_send(c, buf, n);
 	/* A head waits in the buffer for the body that follows it. */
 	if (more)
 		wbuf_push(c->tls);
@@ -224,6 +233,8 @@ cio_writev(struct conn *c, const struct iovec *iov, int niov)
 
 	if (t == NULL)
 		return writev(c->fd, iov, niov);
+	if (c->h2s != NULL)
+		return h2s_writev(c, iov, niov);
 	if (buf_get(t) == -1)
 		return -1;
 	wbuf_push(t);
@@ -248,6 +259,8 @@ cio_sendfile(struct conn *c, int fd, off_t *off, size_t n)
 
 	if (t == NULL)
 		return sendfile(c->fd, fd, off, n);
+	if (c->h2s != NULL)
+		return h2s_sendfile(c, fd, off, n);
 	if (t->ktls) {
 		if ((k = SSL_sendfile(t->ssl, fd, *off, n, 0)) > 0)
 			*off += k;
@@ -297,7 +310,7 @@ cio_done(struct conn *c)
 {
 	/* The last response of the connection: its close_notify goes out in
 	 * the same write() as its last records. */
-	if (c->tls != NULL && !c->keep_alive && c->tls->wbuf != NULL)
+	if (c->tls != NULL && c->h2s == NULL && !c->keep_alive && c->tls->wbuf != NULL)
 		tls_close_notify(c->tls);
 	return cio_flushed(c);
 }
@@ -305,6 +318,10 @@ cio_done(struct conn *c)
 void
 cio_shutdown(struct conn *c)
 {
+	if (c->h2s != NULL) {
+		h2s_shutdown(c);	/* END_STREAM, the session's socket untouched */
+		return;
+	}
 	/* One try: a client that does not take the alert loses nothing. */
 	if (c->tls != NULL) {
 		tls_close_notify(c->tls);

@@ -391,6 +391,20 @@ static const struct directive directives[] = {
 	{ "tls-max-handshakes", T_UINT, F(tls_max_handshakes), 1, 1000000, "512", 0,
 	  "TLS handshakes in progress per front process; new TLS connections beyond are "
 	  "closed at once" },
+	{ "http2", T_CHOICE, F(http2), 0, 0, "on", 0,
+	  "offer HTTP/2 (ALPN h2, before http/1.1) on the TLS listeners", .choices = on_off },
+	{ "http2-max-streams", T_UINT, F(http2_max_streams), 1, 10000, "128", 0,
+	  "HTTP/2 streams open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); "
+	  "more are refused" },
+	{ "http2-max-resets", T_UINT, F(http2_max_resets), 1, 1000000, "200", 0,
+	  "HTTP/2 streams a client resets, or that are refused, on one connection in 10 s; "
+	  "more end the connection with GOAWAY (rapid reset)" },
+	{ "http2-max-control-frames", T_UINT, F(http2_max_control), 1, 1000000, "1000", 0,
+	  "SETTINGS, PING, PRIORITY and empty DATA frames one HTTP/2 connection may send in "
+	  "10 s; more end it with GOAWAY (floods)" },
+	{ "http2-max-header-frames", T_UINT, F(http2_max_header_frames), 1, 1000, "16", 0,
+	  "HEADERS and CONTINUATION frames of one HTTP/2 header block; more end the "
+	  "connection with GOAWAY (CONTINUATION flood)" },
 	{ "tls-client-ca", T_TLSFILE, F(tls_client_ca), 0, 0, "", 0,
 	  "CA bundle (PEM) that verify-client listeners check client certificates against" },
 	{ "tls-ticket-lifetime", T_DURATION, F(tls_ticket_lifetime), 1, 7 * 86400, "1h", 0,

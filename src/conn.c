@@ -27,6 +27,7 @@
 #include "route.h"
 #include "front.h"
 #include "tls.h"
+#include "h2.h"
 #include "acme.h"
 
 static void	body_expect(struct conn *c);
@@ -85,8 +86,13 @@ conn_close(struct conn *c)
 	free(c->scr);
 	c->scr = NULL;
 	xhdr_clear(c);
+	if (c->h2 != NULL)
+		h2_free(c);	/* its streams' conns close first */
+	if (c->h2s != NULL)
+		h2s_conn_gone(c);	/* the stream ends or is reset; tls is not ours */
 	tls_conn_free(c);
-	close(c->fd);
+	if (c->fd != -1)
+		close(c->fd);
 	conn_unlink(c);
 	/* Another event of this round may still name it: free it afterwards. */
 	c->closed = 1;
@@ -159,6 +165,44 @@ listener_addr(int li)
 		F.laddr[li][0] = '\0';
 }
 
+/* A connection reading its first head; fd -1 for an HTTP/2 stream's. */
+static struct conn *
+conn_alloc(int fd)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->kind = K_CONN;
+	c->fd = fd;
+	c->readable = 1;
+	c->file_fd = -1;
+	c->keep_alive = 1;
+	conn_set_state(c, C_READ_HEAD, F.conf.header_timeout);
+	body_init(&c->body);
+	c->cgi_tag.kind = K_CGI;
+	c->cgi_tag.c = c;
+	return c;
+}
+
+struct conn *
+conn_new_stream(struct conn *parent)
+{
+	struct conn *c;
+
+	if (F.nconns >= F.conf.max_connections || (c = conn_alloc(-1)) == NULL)
+		return NULL;
+	memcpy(c->peer, parent->peer, sizeof(c->peer));
+	memcpy(c->local, parent->local, sizeof(c->local));
+	c->peer_port = parent->peer_port;
+	c->local_port = parent->local_port;
+	c->lflags = parent->lflags;
+	c->tls = parent->tls;	/* HTTPS, SSL_*, SNI: the carrier's */
+	c->keep_alive = 0;	/* one request a stream */
+	conn_link(c);
+	return c;
+}
+
 /*
  * At most ACCEPT_BATCH a call: the connections already open get their
  * turn between batches.  Returns 1 when it stopped at that bound (more
@@ -183,20 +227,11 @@ accept_conns(int li)
 			return 0;
 		}
 		if (F.nconns >= F.conf.max_connections || F.stopping ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
+		    (c = conn_alloc(fd)) == NULL) {
 			close(fd);
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->kind = K_CONN;
-		c->fd = fd;
-		c->readable = 1;
-		c->file_fd = -1;
-		c->keep_alive = 1;
-		conn_set_state(c, C_READ_HEAD, F.conf.header_timeout);
-		body_init(&c->body);
-		c->cgi_tag.kind = K_CGI;
-		c->cgi_tag.c = c;
 		sockaddr_text(&ss, c->peer, sizeof(c->peer), &c->peer_port);
 		if (F.laddr[li][0] != '\0') {
 			memcpy(c->local, F.laddr[li], sizeof(c->local));
@@ -276,7 +311,7 @@ request_route(struct conn *c)
 	c->nreq++;
 	c->hsts = 0;
 	c->started = time(NULL);
-	c->keep_alive = c->req.keep_alive;
+	c->keep_alive = c->req.keep_alive && c->h2s == NULL;
 	c->body_pending = c->req.content_length > 0 || c->req.chunked;
 	c->locker[0] = '\0';
 	if (c->req.method == HTTP_M_UNKNOWN) {
@@ -577,8 +612,16 @@ conn_run(struct conn *c)
 					conn_close(c);
 				return;
 			}
+			if (h2_negotiated(c)) {
+				if (h2_start(c) == -1)
+					conn_close(c);
+				return;
+			}
 			conn_set_state(c, C_READ_HEAD, F.conf.header_timeout);
 			continue;
+		case C_H2:
+			h2_run(c);
+			return;
 		case C_FLUSH:
 			if ((r = cio_flushed(c)) == 0)
 				return;

@@ -33,6 +33,7 @@
 #include "front.h"
 #include "acme.h"
 #include "tls.h"
+#include "h2.h"
 
 struct front F;
 uint64_t	loop_now;
@@ -239,6 +240,10 @@ timeouts(void)
 {
 	struct conn	*c, *next;
 
+	/*
+	 * Closing an HTTP/2 connection closes its streams' conns too: they
+	 * are newer, so nearer the head of the list, and already passed.
+	 */
 	for (c = F.conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->deadline > loop_now)
@@ -280,6 +285,9 @@ timeouts(void)
 		case C_HANDSHAKE:	/* tls-handshake-timeout: a slow hello */
 			conn_close(c);
 			continue;
+		case C_H2:
+			h2_expired(c);
+			continue;
 		}
 		conn_run(c);
 	}
@@ -302,8 +310,11 @@ stop_begin(void)
 	F.nlisten = 0;
 	for (c = F.conns; c != NULL; c = next) {
 		next = c->next;
-		if ((c->state == C_READ_HEAD && c->inlen == 0) || c->state == C_HANDSHAKE)
+		if ((c->state == C_READ_HEAD && c->inlen == 0 && c->h2s == NULL) ||
+		    c->state == C_HANDSHAKE)
 			conn_close(c);
+		else if (c->state == C_H2)
+			h2_stop(c);
 	}
 }
 
@@ -473,6 +484,7 @@ round_end(void)
 		accept_all();
 	fcgi_kick_all();
 	flush_all();
+	h2_flush_all();
 	if (loop_now - F.busy_walked >= BUSY_WALK_MS)
 		busy_tell_all();
 	/* Log lines go to logd in batches: at most 100 ms late. */

@@ -32,6 +32,7 @@ enum conn_state {
 	C_CGI,		/* a script runs: body up, output down */
 	C_WAIT_FCGI,	/* waiting for a connection to the locker's FastCGI pool */
 	C_FLUSH,	/* TLS: the last bytes on their way out, then the close */
+	C_H2,		/* an HTTP/2 session's connection: its streams are conns (h2.c) */
 };
 
 enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_CGI, K_FCONN };
@@ -39,6 +40,8 @@ enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_CGI, K_FCON
 struct wchan;
 struct kconn;
 struct tls_conn;
+struct h2_session;
+struct h2_stream;
 
 /* How the locker's worker resolved a FastCGI script (strings NUL-terminated). */
 struct fres {
@@ -109,6 +112,11 @@ struct conn {
 	 * one, which pays nothing else for TLS. */
 	struct tls_conn		*tls;
 	uint8_t			 lflags;	/* its listener's LISTEN_* */
+	/* HTTP/2 (h2.h): the session this TLS connection carries, or the
+	 * stream this conn is the request of (no socket of its own: fd -1,
+	 * tls the carrier's, cio.c's calls go to h2_stream.c). */
+	struct h2_session	*h2;
+	struct h2_stream	*h2s;
 
 	/* Epoll's handle on a script's socket: in the connection, not in sc,
 	 * because an event of this round may still name it after cgi_end(). */
@@ -331,6 +339,8 @@ void	graveyard_empty(void);
 void	listener_addr(int i);
 /* Accept what waits on the i-th listening socket, up to 64 at a time; 1: more may wait. */
 int	accept_conns(int i);
+/* A conn for an HTTP/2 stream of parent's, linked, reading its head; NULL: none. */
+struct conn *conn_new_stream(struct conn *parent);
 /* The request is answered: log it, then the next one (keep-alive) or close. */
 void	request_done(struct conn *c);
 /* Ask the locker's worker for a file to hold a large body in. */

@@ -358,11 +358,11 @@ cgi_head(struct conn *c, struct cgi_head *h, size_t hlen)
 			head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
 	} else if (h->content_length >= 0)
 		head_add(c, "Content-Length: %lld\r\n", (long long)h->content_length);
-	else if (c->req.version_minor == 1 && !c->sc->cgi_nph) {
+	else if (c->req.version_minor == 1 && !c->sc->cgi_nph && c->h2s == NULL) {
 		c->sc->chunked_out = 1;
 		head_add(c, "Transfer-Encoding: chunked\r\n");
-	} else
-		c->keep_alive = 0;	/* the end of the body is the end of the connection */
+	} else	/* the end of the body is the end of the connection (or stream) */
+		c->keep_alive = 0;
 	/* Room left for head_end()'s Connection field and the empty line. */
 	if (c->out_full || c->outlen + 64 >= sizeof(c->out))
 		return -1;

@@ -221,7 +221,7 @@ struct ht_req {
 	int		 method;	/* enum http_method */
 	const char	*method_str;
 	const char	*raw_uri;	/* the request-target as sent (REQUEST_URI) */
-	const char	*protocol;	/* "HTTP/1.0" or "HTTP/1.1", as the request line said */
+	const char	*protocol;	/* "HTTP/1.0", "HTTP/1.1" or "HTTP/2.0" */
 	const char	*host;		/* Host as sent, "" if none */
 	int		 https;		/* 1 over TLS */
 	const char	*remote;	/* client address */

@@ -471,7 +471,8 @@ ht_request_init(struct ht_req *r, const struct wire_request *q, const struct wir
 	r->method = q->method;
 	r->https = (q->flags & WREQ_TLS) != 0;
 	r->remote_port = q->remote_port;
-	r->protocol = q->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+	r->protocol = q->flags & WREQ_H2 ? "HTTP/2.0" : q->version_minor == 0 ? "HTTP/1.0" :
+	    "HTTP/1.1";
 	r->server_port = q->local_port;
 	r->headers = v->s[WS_HEADERS];
 	r->headers_len = v->l[WS_HEADERS];

@@ -253,6 +253,11 @@ struct config {
 	char		tls_ciphersuites[256];	/* TLS 1.3's */
 	uint32_t	tls_handshake_timeout;	/* seconds */
 	uint32_t	tls_max_handshakes;	/* in progress, per front process */
+	int		http2;			/* ALPN offers h2 on TLS listeners */
+	uint32_t	http2_max_streams;	/* SETTINGS_MAX_CONCURRENT_STREAMS */
+	uint32_t	http2_max_resets;	/* per connection per H2_WINDOW_MS */
+	uint32_t	http2_max_control;	/* per connection per H2_WINDOW_MS */
+	uint32_t	http2_max_header_frames;	/* of one header block */
 	char		tls_client_ca[CONF_TLS_PATH];	/* "" : none */
 	uint32_t	tls_ticket_lifetime;	/* seconds a ticket key encrypts */
 	/* The SQL service (sql.h, sqld.c, sql_master.c).  The credentials'
@@ -485,6 +490,7 @@ enum wire_str {
 #define WREQ_CONNECT	0x4	/* FastCGI: pass a new connection to the pool */
 #define WREQ_SPOOL	0x8	/* no request: make a spool for its body (WIRE_SPOOL) */
 #define WREQ_TLS	0x10	/* it came over TLS: HTTPS=on */
+#define WREQ_H2		0x20	/* ... as an HTTP/2 stream: SERVER_PROTOCOL=HTTP/2.0 */
 
 struct wire_request {
 	uint64_t	id;

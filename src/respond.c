@@ -73,7 +73,13 @@ log_access(struct conn *c)
 
 		if (c->req.method_str.p == NULL)
 			rl = 0;
+		/* A stream's head says HTTP/1.1 (h2req wrote it): the log says
+		 * what the client spoke, as Apache's mod_http2 writes it. */
+		if (c->h2s != NULL && rl > 9)
+			rl -= 9;
 		log_escape(reqline, sizeof(reqline), c->req.method_str.p, rl > 1024 ? 1024 : rl);
+		if (c->h2s != NULL && rl > 0 && strlen(reqline) + 10 < sizeof(reqline))
+			strcat(reqline, " HTTP/2.0");
 		log_escape(ref, sizeof(ref), c->req.referer.p ? c->req.referer.p : "-",
 		    c->req.referer.p ? (c->req.referer.len > 512 ? 512 : c->req.referer.len) : 1);
 		log_escape(ua, sizeof(ua), c->req.user_agent.p ? c->req.user_agent.p : "-",

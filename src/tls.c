@@ -236,18 +236,20 @@ sni_cb(SSL *ssl, int *al, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* ALPN: http/1.1 only (h2 comes in its own issue); a client offering
- * nothing we speak goes on without ALPN, as nginx lets it. */
+/* ALPN: h2 first unless "http2 off", then http/1.1; a client offering
+ * nothing we speak goes on without ALPN (HTTP/1.1), as nginx lets it. */
 static int
 alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char ours[] = "\x08http/1.1";
+	static const unsigned char both[] = "\x02h2\x08http/1.1";
+	const unsigned char *ours = F.conf.http2 ? both : both + 3;
+	unsigned int ourlen = F.conf.http2 ? sizeof(both) - 1 : sizeof(both) - 4;
 	unsigned char *sel;
 
 	(void)ssl;
 	(void)arg;
-	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in, inlen) !=
+	if (SSL_select_next_proto(&sel, outlen, ours, ourlen, in, inlen) !=
 	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	*out = sel;

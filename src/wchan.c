@@ -243,6 +243,8 @@ wire_pack(struct conn *c, char *buf, size_t cap)
 	view_set(&v, WS_LOCAL, c->local, strlen(c->local));
 	if (c->tls != NULL) {
 		r.flags |= WREQ_TLS;
+		if (c->h2s != NULL)
+			r.flags |= WREQ_H2;
 		view_set(&v, WS_TLS, tls_env_buf, tls_env(c, tls_env_buf, sizeof(tls_env_buf)));
 	}
 	return wire_request_pack(buf, cap, &r, &v, q->headers, q->nheaders);

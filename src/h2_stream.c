@@ -1,0 +1,473 @@
+/*
+ * h2_stream.c: an HTTP/2 stream as front's conns see it: cio.c's calls
+ * for a conn with no socket of its own.
+ *
+ * In: the HTTP/1.1 head h2req.c wrote from the stream's fields, then its
+ * DATA (chunk-framed when the client gave no content-length), read by
+ * the same parser and body code as a socket's bytes.  A stream's DATA is
+ * given back to its flow-control window only as its conn reads it
+ * (nghttp2_session_consume), so a client cannot make a stream hold more
+ * than its window.
+ *
+ * Out: front's response head, its own bytes, becomes a HEADERS frame
+ * (1xx: an interim one); the body waits in a bounded buffer for the DATA
+ * frames nghttp2 makes as the peer's window allows (h2s_data_read); a
+ * file's bytes are read there straight from the worker's descriptor.
+ * A full buffer is EAGAIN, as a full socket is, and the conn runs again
+ * when nghttp2 has taken some (h2_stream_kick).  The end of the body is
+ * cio_shutdown(): END_STREAM.  A conn that closes before that (an error,
+ * a script that died) resets its stream, as a connection cut short would.
+ */
+#include <sys/queue.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lockerd.h"
+#include "front.h"
+#include "h2.h"
+
+/* A response head front wrote: at most this long, at most this many fields. */
+#define H2S_HEAD_MAX	(64 * 1024)
+#define H2S_FIELDS_MAX	128
+/* What a stream's conn may have waiting to be read: its window and chunk framing. */
+#define H2S_IN_MAX	(128 * 1024)
+
+/* ------------------------------------------------------------ in */
+
+/* Room for n more bytes in s->in (what was read moves to the front). */
+static int
+in_room(struct h2_stream *s, size_t n)
+{
+	char *b;
+
+	if (s->inoff > 0 && s->inoff == s->inlen)
+		s->inoff = s->inlen = 0;
+	if (s->inlen + n <= s->incap)
+		return 0;
+	if (s->inoff > 0) {
+		memmove(s->in, s->in + s->inoff, s->inlen - s->inoff);
+		s->inlen -= s->inoff;
+		s->inoff = 0;
+		if (s->inlen + n <= s->incap)
+			return 0;
+	}
+	if (s->inlen + n > H2S_IN_MAX + s->req.len)
+		return -1;
+	if ((b = realloc(s->in, s->inlen + n)) == NULL)
+		return -1;
+	s->in = b;
+	s->incap = s->inlen + n;
+	return 0;
+}
+
+static int
+in_put(struct h2_stream *s, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (in_room(s, n) == -1)
+		return -1;
+	memcpy(s->in + s->inlen, p, n);
+	s->inlen += n;
+	return 0;
+}
+
+/* p NULL: the head h2req wrote (once); else DATA, framed if it must be. */
+int
+h2s_data_in(struct h2_stream *s, const uint8_t *p, size_t n)
+{
+	char	ck[32];
+	size_t	cl;
+
+	if (p == NULL)
+		return in_put(s, s->req.head, s->req.len);
+	if (n == 0 || s->in_end)
+		return 0;
+	if (s->req.chunked) {
+		cl = h2req_chunk_head(&s->req, s->first_chunk, n, ck);
+		s->first_chunk = 0;
+		if (in_put(s, ck, cl) == -1)
+			return -1;
+	}
+	if (in_put(s, p, n) == -1)
+		return -1;
+	s->owed += n;
+	if (s->c != NULL)
+		s->c->readable = 1;
+	h2_stream_kick(s);
+	return 0;
+}
+
+void
+h2s_data_end(struct h2_stream *s)
+{
+	char	ck[16];
+	size_t	cl;
+
+	if (s->in_end)
+		return;
+	s->in_end = 1;
+	/* (No room for the last chunk: the body never ends, and its conn
+	 * answers 408 at body-timeout, as for a client that stopped.) */
+	if (s->req.chunked) {
+		cl = h2req_chunk_end(s->first_chunk, ck);
+		(void)in_put(s, ck, cl);
+	}
+	if (s->c != NULL)
+		s->c->readable = 1;
+	h2_stream_kick(s);
+}
+
+ssize_t
+h2s_recv(struct conn *c, void *buf, size_t n)
+{
+	struct h2_stream	*s = c->h2s;
+	size_t			 k = s->inlen - s->inoff;
+
+	if (k == 0) {
+		errno = s->closed ? ECONNRESET : EAGAIN;
+		return -1;
+	}
+	if (k > n)
+		k = n;
+	memcpy(buf, s->in + s->inoff, k);
+	s->inoff += k;
+	/* DATA read: the window opens by as much (the head and the chunk
+	 * framing are ours, and counted first: never more than came). */
+	if (s->owed > 0 && !s->closed) {
+		size_t m = k < s->owed ? k : s->owed;
+
+		s->owed -= m;
+		nghttp2_session_consume(s->h->ng, s->id, m);
+		h2_dirty(s->h);
+	}
+	return (ssize_t)k;
+}
+
+/* The conn for a stream whose head is whole; it runs at once. */
+int
+h2s_conn_new(struct h2_stream *s)
+{
+	struct conn *c;
+
+	if ((c = conn_new_stream(s->h->c)) == NULL) {
+		s->refused = 1;
+		if (!s->closed && !s->reset_sent) {
+			s->reset_sent = 1;
+			nghttp2_submit_rst_stream(s->h->ng, NGHTTP2_FLAG_NONE, s->id,
+			    NGHTTP2_REFUSED_STREAM);
+		}
+		h2_count_reset(s->h);
+		return -1;
+	}
+	c->h2s = s;
+	s->c = c;
+	s->h->nconns++;
+	if (s->req.status != 0) {
+		/* A head h2req refused (431, 400): answered as HTTP/1.1's would be. */
+		c->have_req = 1;
+		c->req.method = HTTP_M_UNKNOWN;
+		c->req.method_str.p = NULL;
+		c->nreq++;
+		c->started = time(NULL);
+		send_error(c, s->req.status, 0);
+	}
+	conn_run(c);
+	return 0;
+}
+
+/* ------------------------------------------------------------ out */
+
+/* Hop-by-hop fields of HTTP/1.1 that HTTP/2 has no place for (RFC 9113 §8.2.2). */
+static int
+hop_by_hop(const char *name, size_t len)
+{
+	static const char *const hop[] = { "connection", "keep-alive", "proxy-connection",
+	    "transfer-encoding", "upgrade", NULL };
+	size_t i;
+
+	for (i = 0; hop[i] != NULL; i++)
+		if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The head in s->head (through its empty line) as a HEADERS frame: the
+ * status, then each field with its name lowercased.  Front wrote it, so it
+ * is well formed; anything else is refused, not guessed at.
+ */
+static int
+head_submit(struct h2_stream *s)
+{
+	nghttp2_nv		 nv[H2S_FIELDS_MAX + 1];
+	nghttp2_data_provider	 prd;
+	char			*p = s->head, *end = s->head + s->headlen - 2, *eol, *colon, *v;
+	char			 status[4];
+	size_t			 n = 1, i;
+	int			 code, body = 1;
+
+	if (s->headlen < 16 || strncmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[9]) ||
+	    !isdigit((unsigned char)p[10]) || !isdigit((unsigned char)p[11]))
+		return -1;
+	memcpy(status, p + 9, 3);
+	status[3] = '\0';
+	code = atoi(status);
+	nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)status, 7, 3, NGHTTP2_NV_FLAG_NONE };
+	if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		return -1;
+	for (p++; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p + 1))) == NULL || eol == p ||
+		    eol[-1] != '\r' || (colon = memchr(p, ':', (size_t)(eol - p))) == NULL)
+			return -1;
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		if (hop_by_hop(p, (size_t)(colon - p)))
+			continue;
+		if (n > H2S_FIELDS_MAX)
+			return -1;
+		for (i = 0; p + i < colon; i++)
+			p[i] = (char)tolower((unsigned char)p[i]);
+		nv[n++] = (nghttp2_nv){ (uint8_t *)p, (uint8_t *)v, (size_t)(colon - p),
+		    (size_t)(eol - 1 - v), NGHTTP2_NV_FLAG_NONE };
+		if (colon - p == 14 && memcmp(p, "content-length", 14) == 0 && eol - 1 - v == 1 &&
+		    *v == '0')
+			body = 0;
+	}
+	if (code >= 100 && code < 200)	/* 100 Continue: the final head follows */
+		return nghttp2_submit_headers(s->h->ng, NGHTTP2_FLAG_NONE, s->id, NULL, nv, n,
+		    NULL) == 0 ? 0 : -1;
+	if (code == 204 || code == 304 || (s->c != NULL && s->c->have_req &&
+	    s->c->req.method == HTTP_M_HEAD))
+		body = 0;
+	s->head_sent = 1;
+	s->no_body = !body;
+	prd.source.ptr = s;
+	prd.read_callback = h2s_data_read;
+	return nghttp2_submit_response(s->h->ng, s->id, nv, n, body ? &prd : NULL) == 0 ? 0 : -1;
+}
+
+/* Take head bytes from p: how many (up to its empty line); -1 a bad or huge head. */
+static ssize_t
+head_take(struct h2_stream *s, const char *p, size_t n)
+{
+	size_t	k = 0;
+	char	*b;
+
+	if (s->head == NULL && (s->head = malloc(H2S_HEAD_MAX)) == NULL)
+		return -1;
+	b = s->head;
+	while (k < n) {
+		if (s->headlen == H2S_HEAD_MAX)
+			return -1;
+		b[s->headlen++] = p[k++];
+		if (s->headlen >= 4 && memcmp(b + s->headlen - 4, "\r\n\r\n", 4) == 0) {
+			if (head_submit(s) == -1)
+				return -1;
+			s->headlen = 0;
+			if (s->head_sent)
+				break;
+		}
+	}
+	if (s->head_sent) {
+		free(s->head);
+		s->head = NULL;
+	}
+	return (ssize_t)k;
+}
+
+/* nghttp2 waits for this stream's bytes: it may go on. */
+static void
+out_more(struct h2_stream *s)
+{
+	if (s->deferred && !s->closed) {
+		s->deferred = 0;
+		nghttp2_session_resume_data(s->h->ng, s->id);
+	}
+	h2_dirty(s->h);
+}
+
+/* Room in s->out for body bytes (what was sent moves to the front). */
+static size_t
+out_room(struct h2_stream *s)
+{
+	if (s->out == NULL && (s->out = malloc(H2_STREAM_OUT)) == NULL)
+		return 0;
+	if (s->outoff > 0) {
+		memmove(s->out, s->out + s->outoff, s->outlen - s->outoff);
+		s->outlen -= s->outoff;
+		s->outoff = 0;
+	}
+	return H2_STREAM_OUT - s->outlen;
+}
+
+/* A conn that may not write to its stream any more. */
+static int
+stream_gone(const struct h2_stream *s)
+{
+	return s->closed || s->reset_sent || s->h->dying;
+}
+
+ssize_t
+h2s_send(struct conn *c, const void *buf, size_t n)
+{
+	struct h2_stream	*s = c->h2s;
+	const char		*p = buf;
+	ssize_t			 took = 0;
+	size_t			 room;
+
+	if (stream_gone(s)) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (!s->head_sent) {
+		if ((took = head_take(s, p, n)) == -1) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (!s->head_sent || (size_t)took == n) {
+			h2_dirty(s->h);
+			return took;
+		}
+	}
+	if (s->no_body)
+		return (ssize_t)n;
+	if ((room = out_room(s)) == 0) {
+		if (took > 0)
+			return took;
+		s->want_write = 1;
+		errno = EAGAIN;
+		return -1;
+	}
+	if (room > n - (size_t)took)
+		room = n - (size_t)took;
+	memcpy(s->out + s->outlen, p + took, room);
+	s->outlen += room;
+	out_more(s);
+	return took + (ssize_t)room;
+}
+
+ssize_t
+h2s_writev(struct conn *c, const struct iovec *iov, int niov)
+{
+	ssize_t	total = 0, k;
+	int	i;
+
+	for (i = 0; i < niov; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		if ((k = h2s_send(c, iov[i].iov_base, iov[i].iov_len)) < 0)
+			return total > 0 ? total : -1;
+		total += k;
+		if ((size_t)k < iov[i].iov_len)
+			break;
+	}
+	return total;
+}
+
+ssize_t
+h2s_sendfile(struct conn *c, int fd, off_t *off, size_t n)
+{
+	struct h2_stream	*s = c->h2s;
+	size_t			 room;
+	ssize_t			 k;
+
+	if (stream_gone(s) || !s->head_sent) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (s->no_body) {
+		*off += (off_t)n;
+		return (ssize_t)n;
+	}
+	if ((room = out_room(s)) == 0) {
+		s->want_write = 1;
+		errno = EAGAIN;
+		return -1;
+	}
+	if ((k = pread(fd, s->out + s->outlen, n < room ? n : room, *off)) <= 0)
+		return k;
+	s->outlen += (size_t)k;
+	*off += k;
+	out_more(s);
+	return k;
+}
+
+void
+h2s_shutdown(struct conn *c)
+{
+	struct h2_stream *s = c->h2s;
+
+	if (stream_gone(s))
+		return;
+	s->eof = 1;
+	out_more(s);
+}
+
+ssize_t
+h2s_data_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+    nghttp2_data_source *src, void *arg)
+{
+	struct h2_stream	*s = src->ptr;
+	size_t			 k = s->outlen - s->outoff;
+
+	(void)ng;
+	(void)id;
+	(void)arg;
+	if (k > len)
+		k = len;
+	if (k > 0) {
+		memcpy(buf, s->out + s->outoff, k);
+		s->outoff += k;
+		if (s->outoff == s->outlen)
+			s->outoff = s->outlen = 0;
+		if (s->want_write && s->c != NULL) {
+			s->want_write = 0;
+			h2_stream_kick(s);
+		}
+	}
+	if (s->outoff == s->outlen && s->eof) {
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		return (ssize_t)k;
+	}
+	if (k == 0) {
+		s->deferred = 1;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	return (ssize_t)k;
+}
+
+void
+h2s_conn_gone(struct conn *c)
+{
+	struct h2_stream	*s = c->h2s;
+	struct h2_session	*h = s->h;
+
+	c->h2s = NULL;
+	c->tls = NULL;		/* the carrier's: not this conn's to free */
+	s->c = NULL;
+	h->nconns--;
+	s->refused = 1;		/* what DATA still comes is dropped */
+	if (h->dying)
+		return;
+	/* Cut short (no answer, or not all of it): the client must know.
+	 * Answered before its body was all in: it may stop sending it
+	 * (RFC 9113 §8.1). */
+	if (!s->closed && !s->reset_sent && !(s->head_sent && (s->eof || s->no_body))) {
+		s->reset_sent = 1;
+		nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id,
+		    NGHTTP2_INTERNAL_ERROR);
+	} else if (!s->closed && !s->reset_sent && !s->in_end) {
+		s->reset_sent = 1;
+		nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+	}
+	h2_dirty(h);
+	if (s->closed && !s->on_run)
+		h2_stream_free(s);
+}
