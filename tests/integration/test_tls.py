@@ -172,6 +172,10 @@ def test_python_ssl_verifies_and_speaks_http11_by_alpn(d):
     ctx.set_alpn_protocols(["h2", "http/1.1"])
     with socket.create_connection(("127.0.0.1", d.tls_port), timeout=5) as s:
         with ctx.wrap_socket(s, server_hostname=VHOST) as t:
+            assert t.selected_alpn_protocol() == "h2"   # ours first, as nginx's
+    ctx.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection(("127.0.0.1", d.tls_port), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname=VHOST) as t:
             assert t.selected_alpn_protocol() == "http/1.1"
             t.sendall(f"GET / HTTP/1.1\r\nHost: {VHOST}\r\nConnection: close\r\n\r\n".encode())
             data = b""
