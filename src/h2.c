@@ -122,7 +122,10 @@ h2_stream_free(struct h2_stream *s)
 	struct h2_session *h = s->h;
 
 	TAILQ_REMOVE(&h->streams, s, link);
-	h->nstreams--;
+	/* The last stream gone: the connection is idle from now (a PING
+	 * does not make it less so). */
+	if (--h->nstreams == 0 && !h->dying)
+		conn_set_state(h->c, C_H2, F.conf.keepalive_timeout);
 	h2req_free(&s->req);
 	free(s->in);
 	free(s->head);
@@ -452,9 +455,10 @@ h2_write(struct h2_session *h)
 			return -1;
 		if (h->ooff == h->olen) {
 			h->ooff = h->olen = 0;
-			h2_process(h);	/* streams that got room may have more */
-			if (h->run == NULL && !nghttp2_session_want_write(h->ng))
+			/* nghttp2 has nothing more; streams that got room may. */
+			if (h->run == NULL)
 				return 1;
+			h2_process(h);
 			if (h->dying)
 				return -1;
 			continue;
@@ -505,8 +509,6 @@ h2_write_or_close(struct h2_session *h)
 	/* Waiting for room with frames to send: the stall clock runs. */
 	if (w == 0)
 		c->deadline = h->last_out + (uint64_t)F.conf.send_timeout * 1000;
-	else if (h->nstreams == 0)
-		conn_set_state(c, C_H2, F.conf.keepalive_timeout);
 }
 
 void
@@ -538,12 +540,22 @@ h2_expired(struct conn *c)
 {
 	struct h2_session *h = c->h2;
 
-	/* A stream's conn keeps its own clocks (408, 504, send-timeout). */
-	if (h->nconns > 0 && loop_now - h->last_out < (uint64_t)F.conf.send_timeout * 1000) {
+	uint64_t	st = (uint64_t)F.conf.send_timeout * 1000;
+	int		moving = loop_now - h->last_out < st;
+
+	/* Streams whose bytes moved lately: on, until they stop moving. */
+	if (h->nstreams > 0 && moving) {
+		c->deadline = h->nconns > 0 ? loop_now + 1000 : h->last_out + st;
+		return 0;
+	}
+	/* A stream's conn keeps its own clocks (408, 504, a script's limit,
+	 * send-timeout for its window) while the socket takes what it gets. */
+	if (h->nconns > 0 && h->olen == h->ooff) {
 		conn_set_state(c, C_H2, 1);
 		return 0;
 	}
-	/* Idle, or a client that has taken nothing for send-timeout. */
+	/* Idle for keepalive-timeout, bytes that have not moved for
+	 * send-timeout (a zero window), or a socket that takes nothing. */
 	if (!h->goaway) {
 		h->goaway = 1;
 		nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE,
