@@ -194,7 +194,7 @@ unit: $(UNIT_BINS)
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
 	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab fuzz_mailmsg fuzz_lmtp fuzz_appmeta \
-	       fuzz_appargs fuzz_h2req
+	       fuzz_appargs fuzz_h2req fuzz_h2frames
 FUZZ_SECONDS ?= 8
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -232,6 +232,9 @@ $(B)/fuzz/fuzz_appargs: fuzz/fuzz_appargs.c src/app_valid.c src/app_version.c | 
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_h2req: fuzz/fuzz_h2req.c src/h2req.c $(HTTP_SRCS) | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
+# A real nghttp2 server session in front of h2req, as h2.c has it.
+$(B)/fuzz/fuzz_h2frames: fuzz/fuzz_h2frames.c src/h2req.c $(HTTP_SRCS) | $(B)/fuzz
+	$(FUZZ_CC) $(shell pkg-config --cflags libnghttp2) -o $@ $^ $(shell pkg-config --libs libnghttp2)
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
