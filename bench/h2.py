@@ -145,6 +145,12 @@ class Sides:
         ld.signup("bench")
         ld.put("bench", self.files)
 
+    def roots(self, server):
+        """The processes whose CPU a server's runs are charged."""
+        if server.startswith("lockerd"):
+            return [self.ld.proc.pid]
+        return [self.fp.nginx.pid, self.fp.fpm.pid]
+
     def sides(self, shape):
         """((server, URL), ...) for a shape: lockerd's locker under /~bench/."""
         f = SHAPES[shape][1]
@@ -226,16 +232,56 @@ def latencies(log):
     return S.pct(us, 0.50) / 1000, S.pct(us, 0.99) / 1000, len(us)
 
 
+def cpu_snapshot(roots):
+    """{pid: (CPU ticks, its reaped children's included; command line)} of
+    every process under roots."""
+    out = {}
+    for root in roots:
+        for pid in S.tree(root):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    r = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[pid] = (sum(int(x) for x in r[11:15]), S.comm_args(pid))
+    return out
+
+
+def cpu_use(a, b):
+    """CPU seconds of a server between two snapshots, and the shares (%,
+    largest first) of its processes that serve connections: lockerd's
+    fronts, nginx's workers.  With 1 or 4 connections, how the kernel
+    spread them over 2 processes (SO_REUSEPORT for lockerd, nginx's
+    accepts) decides how many CPUs a side can use: the shares say it."""
+    ticks, serving = 0, []
+    for pid, (t, cmd) in b.items():
+        d = t - a.get(pid, (0, ""))[0]
+        ticks += d
+        if " -R front" in cmd or "nginx: worker process" in cmd:
+            serving.append(d)
+    whole = sum(serving) or 1
+    return (ticks / os.sysconf("SC_CLK_TCK"),
+            "/".join("%d" % round(100 * d / whole) for d in sorted(serving, reverse=True)))
+
+
 def run_one(shape, server, port, path):
     _, _, conns, streams, h1 = SHAPES[shape]
     log = os.path.join(SIDES.scratch, "h2load.log")
+    roots = SIDES.roots(server)
+    a, t0 = cpu_snapshot(roots), time.monotonic()
     r = h2load(port, path, conns, streams, h1, log)
+    wall, b = time.monotonic() - t0, cpu_snapshot(roots)
     if r is None:
         return None
     r["p50"], r["p99"], _ = latencies(log)
     os.unlink(log)
+    # Over the whole run, warm-up included, at the measured rate.
+    cpu, r["spread"] = cpu_use(a, b)
+    r["cpu_us"] = cpu * 1e6 / max(1.0, r["rps"] * wall)
     S.say("h2: %-13s %-9s %10.0f req/s  p50 %.2f ms  p99 %.2f ms  non-2xx %d  errors %d"
-          % (server, shape, r["rps"], r["p50"], r["p99"], r["bad"], r["errs"]))
+          "  CPU %.0f us/req (serving processes %s %%)"
+          % (server, shape, r["rps"], r["p50"], r["p99"], r["bad"], r["errs"], r["cpu_us"],
+             r["spread"]))
     return r
 
 
@@ -276,17 +322,26 @@ def report(rows, tsv=None):
             if r is None:
                 lines.append("%-13s %-9s %12s" % (who, shape, "not measured"))
                 continue
-            lines.append("%-13s %-9s %12.0f %9.2f %9.2f %8d %7d"
-                         % (who, shape, r["rps"], r["p50"], r["p99"], r["bad"], r["errs"]))
+            lines.append("%-13s %-9s %12.0f %9.2f %9.2f %8d %7d %8.0f %s"
+                         % (who, shape, r["rps"], r["p50"], r["p99"], r["bad"], r["errs"],
+                            r["cpu_us"], r["spread"]))
             ciphers.add(r["cipher"])
             if r["bad"] or r["errs"]:
                 S.note("h2 %s: %s had %d non-2xx answers and %d errored or timed-out requests"
                        % (shape, who, r["bad"], r["errs"]))
         a, b = by[ours], by[theirs]
         label = "%s / %s, %s" % (ours, theirs, SHAPES[shape][0])
+        if a or b:
+            S.note("h2 %s: CPU per request (the servers' processes, PHP's included) %s;"
+                   " their connections' processes' shares of it (fronts, nginx workers) %s"
+                   % (shape, ", ".join("%s %.0f us" % (w, r["cpu_us"]) for w, r in
+                                       ((ours, a), (theirs, b)) if r),
+                      ", ".join("%s %s %%" % (w, r["spread"]) for w, r in
+                                ((ours, a), (theirs, b)) if r)))
         if a and b:
-            ratios.append("  %-58s %6.2fx   (target >= 1.0x; p50 %.2fx, p99 %.2fx)"
-                          % (label, a["rps"] / b["rps"], a["p50"] / b["p50"], a["p99"] / b["p99"]))
+            ratios.append("  %-58s %6.2fx   (target >= 1.0x; p50 %.2fx, p99 %.2fx, CPU/req %.2fx)"
+                          % (label, a["rps"] / b["rps"], a["p50"] / b["p50"], a["p99"] / b["p99"],
+                             a["cpu_us"] / b["cpu_us"]))
         else:
             ratios.append("  %-58s    n/a (not measured)" % label)
     S.note("h2: h2load -D %d s after %d s unmeasured on the same connections, %d round(s)"
@@ -304,10 +359,12 @@ def report(rows, tsv=None):
                                    r["done"]))
     print("\nlockerd HTTP/2 benchmark (bench/h2.py): h2load over TLS 1.3, 127.0.0.1, %d CPUs"
           " shared by h2load and the servers\n" % os.cpu_count())
-    print("%-13s %-9s %12s %9s %9s %8s %7s" % ("server", "shape", "req/s", "p50 ms", "p99 ms",
-                                               "non-2xx", "errors"))
-    print("%-13s %-9s %12s %9s %9s %8s %7s" % ("-" * 13, "-" * 9, "-" * 12, "-" * 9, "-" * 9,
-                                               "-" * 8, "-" * 7))
+    print("%-13s %-9s %12s %9s %9s %8s %7s %8s %s" % ("server", "shape", "req/s", "p50 ms",
+                                                      "p99 ms", "non-2xx", "errors", "CPU us",
+                                                      "spread %"))
+    print("%-13s %-9s %12s %9s %9s %8s %7s %8s %s" % ("-" * 13, "-" * 9, "-" * 12, "-" * 9,
+                                                      "-" * 9, "-" * 8, "-" * 7, "-" * 8,
+                                                      "-" * 8))
     print("\n".join(lines))
     print("\nratios (req/s; latency ratios: lower is better):")
     print("\n".join(ratios))
