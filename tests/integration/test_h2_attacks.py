@@ -1,0 +1,580 @@
+"""HTTP/2 attacks on front, from the attacker's side (issue 17).
+
+One lockerd with a TLS listener (HTTP/2 by ALPN h2) and small limits, so
+that each attack trips fast: rapid reset (CVE-2023-44487), CONTINUATION
+floods (CVE-2024-27316 class), an HPACK bomb, SETTINGS and PING floods, a
+zero-window stall, too many streams, huge headers, and the smuggling
+cases of RFC 9113 §8.2 (a request that cannot be written as one valid
+HTTP/1.1 request is refused, and the script behind it never runs).  Each
+attack is driven by hand with Debian's python3-h2 (its state machine with
+validation off, or its hyperframe and hpack pieces where the state machine
+would refuse to send the attack), and each ends with front's processes the
+same pids and still serving.
+"""
+import http.client
+import os
+import select
+import socket
+import ssl
+import struct
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+import hpack
+import pytest
+from h2.errors import ErrorCodes
+from h2.settings import SettingCodes
+from hyperframe.frame import ContinuationFrame, HeadersFrame, PriorityFrame, SettingsFrame
+
+from conftest import Lockerd, free_port, self_signed
+
+DOMAIN = "test.example"
+LOCKER = "h2a"
+HOST = f"{LOCKER}.{DOMAIN}"
+
+# The limits this lockerd runs with: small, so that each attack trips fast.
+MAX_RESETS = 20
+MAX_CONTROL = 50
+MAX_STREAMS = 8
+MAX_HEADER_FRAMES = 4
+MAX_HEADER = 4096
+SEND_TIMEOUT = 2
+BIG = 6 << 20           # the large static file
+MEM_SLACK = 4 << 20     # what front may grow by during one attack (kB below)
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+GOAWAY, RST_STREAM = 7, 3
+
+
+@pytest.fixture(scope="module")
+def d(build_dir):
+    port = free_port()
+    ld = Lockerd(build_dir, domain=DOMAIN, front_processes=1, extra="")
+    crt, key = self_signed(ld.dir, "*." + DOMAIN)
+    ld.tls_port = port
+    ld.write_conf(open(ld.conf).read() + (
+        f"listen 127.0.0.1:{port} tls\n"
+        f"certificate *.{DOMAIN} {crt} {key}\n"
+        f"http2-max-resets {MAX_RESETS}\n"
+        f"http2-max-control-frames {MAX_CONTROL}\n"
+        f"http2-max-streams {MAX_STREAMS}\n"
+        f"http2-max-header-frames {MAX_HEADER_FRAMES}\n"
+        f"max-header-size {MAX_HEADER}\n"
+        f"send-timeout {SEND_TIMEOUT}s\n"))
+    ld.start()
+    ld.signup(LOCKER)
+    home = ld.info(LOCKER)["home"]
+    ld.ran = os.path.join(home, "ran.log")
+    ld.put(LOCKER, "index.html", "h2a's page\n", mode=0o644)
+    ld.put(LOCKER, "big.pdf", os.urandom(BIG), mode=0o644)
+    ld.put(LOCKER, "slow.cgi", "#!/bin/sh\nsleep 1\nprintf 'Content-Type: text/plain\\n\\nslow\\n'\n",
+           mode=0o755)
+    # Each run of ran.cgi leaves its query string in ~/ran.log (its own
+    # home, as the locker): what a refused request must never add to.
+    ld.put(LOCKER, "ran.cgi", "#!/bin/sh\n"
+           f"printf '%s\\n' \"$QUERY_STRING\" >> {ld.ran}\n"
+           "printf 'Content-Type: text/plain\\n\\nran\\n'\n", mode=0o755)
+    ld.put(LOCKER, "env.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\nenv | sort\n",
+           mode=0o755)
+    ld.front = sorted(ld.pids("front"))
+    assert len(ld.front) == 1, ld.children()
+    yield ld
+    ld.cleanup()
+
+
+# --- a client that speaks HTTP/2 by hand ---
+
+def tls_socket(port, alpn="h2", timeout=10):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols([alpn])
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=timeout),
+                        server_hostname=HOST)
+    assert s.selected_alpn_protocol() == alpn, s.selected_alpn_protocol()
+    return s
+
+
+class Stream:
+    def __init__(self):
+        self.status = None
+        self.headers = []
+        self.data = bytearray()
+        self.ended = False
+        self.reset = None       # the RST_STREAM's error code
+
+    @property
+    def done(self):
+        return self.ended or self.reset is not None
+
+
+class H2:
+    """One HTTP/2 connection through python3-h2's state machine, with its
+    validation and normalisation off: it sends what it is told to."""
+
+    def __init__(self, port, settings=None, ack=True):
+        self.sock = tls_socket(port)
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding=None, validate_outbound_headers=False,
+            normalize_outbound_headers=False, validate_inbound_headers=False,
+            normalize_inbound_headers=False))
+        self.conn.initiate_connection()
+        if settings:
+            self.conn.update_settings(settings)
+        self.streams = {}
+        self.goaway = None      # the GOAWAY's error code
+        self.closed = False     # the server closed (or reset) the socket
+        self.ack = ack          # open the windows again as DATA comes
+        self.flush()
+
+    def flush(self):
+        data = self.conn.data_to_send()
+        if data:
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                self.closed = True
+
+    def send_raw(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            self.closed = True
+
+    def request(self, path, extra=(), method="GET", body=None, end=True, headers=None,
+                flush=True):
+        """A stream's HEADERS (and DATA): headers replaces the whole list."""
+        sid = self.conn.get_next_available_stream_id()
+        if headers is None:
+            headers = [(":method", method), (":scheme", "https"), (":authority", HOST),
+                       (":path", path)] + list(extra)
+        self.streams[sid] = Stream()
+        self.conn.send_headers(sid, headers, end_stream=end and body is None)
+        if body is not None:
+            self.conn.send_data(sid, body, end_stream=end)
+        if flush:
+            self.flush()
+        return sid
+
+    def feed(self, data):
+        try:
+            events = self.conn.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            # After our own attack the state machine may be out of step
+            # (frames on streams it thinks closed): only GOAWAY counts.
+            self.goaway = self.goaway if self.goaway is not None else scan_goaway(data)
+            return
+        for ev in events:
+            st = self.streams.setdefault(getattr(ev, "stream_id", 0) or 0, Stream())
+            if isinstance(ev, (h2.events.ResponseReceived,
+                               h2.events.InformationalResponseReceived)):
+                st.headers = ev.headers
+                st.status = int(dict(ev.headers)[b":status"])
+            elif isinstance(ev, h2.events.DataReceived):
+                st.data += ev.data
+                if self.ack and ev.flow_controlled_length:
+                    self.conn.acknowledge_received_data(ev.flow_controlled_length,
+                                                        ev.stream_id)
+            elif isinstance(ev, h2.events.StreamEnded):
+                st.ended = True
+            elif isinstance(ev, h2.events.StreamReset):
+                st.reset = ev.error_code
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                self.goaway = ev.error_code
+        self.flush()
+
+    def pump(self, until, within=15.0):
+        """Read and answer until until() or the socket closes or within
+        seconds pass; until()'s last word."""
+        deadline = time.monotonic() + within
+        while not until() and not self.closed and time.monotonic() < deadline:
+            self.sock.settimeout(max(0.05, min(0.5, deadline - time.monotonic())))
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except (OSError, ssl.SSLError):
+                self.closed = True
+                break
+            if not data:
+                self.closed = True
+                break
+            self.feed(data)
+        return until()
+
+    def wait(self, *sids, within=15.0):
+        self.pump(lambda: all(self.streams[s].done for s in sids), within)
+        return [self.streams[s] for s in sids] if len(sids) > 1 else self.streams[sids[0]]
+
+    def wait_closed(self, within=15.0):
+        return self.pump(lambda: False, within) or self.closed
+
+    def get(self, path, within=15.0, **kw):
+        return self.wait(self.request(path, **kw), within=within)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def scan_goaway(data):
+    """The error code of the first GOAWAY frame in data, read frame by
+    frame from its start; None if there is none."""
+    at = 0
+    while at + 9 <= len(data):
+        n = int.from_bytes(data[at:at + 3], "big")
+        if data[at + 3] == GOAWAY and at + 9 + 8 <= len(data):
+            return struct.unpack(">I", data[at + 13:at + 17])[0]
+        at += 9 + n
+    return None
+
+
+def raw_h2(port):
+    """A TLS connection past the preface and an empty SETTINGS: frames are
+    then written by hand."""
+    s = tls_socket(port)
+    s.sendall(PREFACE + SettingsFrame(0).serialize())
+    return s
+
+
+def read_frames(s, until, within=10.0):
+    """Frames (type, flags, stream, payload) from s until until(frames),
+    the server closes, or within seconds pass: (frames, closed)."""
+    buf, frames, closed = b"", [], False
+    deadline = time.monotonic() + within
+    while not until(frames) and time.monotonic() < deadline:
+        s.settimeout(max(0.05, min(0.5, deadline - time.monotonic())))
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            continue
+        except (OSError, ssl.SSLError):
+            closed = True
+            break
+        if not data:
+            closed = True
+            break
+        buf += data
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            n = int.from_bytes(buf[:3], "big")
+            frames.append((buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7fffffff,
+                           buf[9:9 + n]))
+            buf = buf[9 + n:]
+    return frames, closed
+
+
+def goaway_code(frames):
+    for t, _, _, p in frames:
+        if t == GOAWAY:
+            return struct.unpack(">I", p[4:8])[0]
+    return None
+
+
+# --- what each attack checks after ---
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def front_rss(d):
+    return sum(rss_kb(p) for p in d.front)
+
+
+def still_serving(d, honest=None):
+    """front is the same process and answers, over a new connection (and
+    over honest, a connection opened before the attack, if given)."""
+    assert sorted(d.pids("front")) == d.front, (d.children(), d.front)
+    c = H2(d.tls_port)
+    try:
+        st = c.get("/index.html")
+        assert (st.status, bytes(st.data)) == (200, b"h2a's page\n"), vars(st)
+    finally:
+        c.close()
+    if honest is not None:
+        st = honest.get("/index.html")
+        assert (st.status, bytes(st.data)) == (200, b"h2a's page\n"), vars(st)
+
+
+def ran_lines(d):
+    try:
+        with open(d.ran) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+# --- the attacks ---
+
+def test_rapid_reset_is_cut_with_enhance_your_calm(d):
+    honest = H2(d.tls_port)
+    assert honest.get("/index.html").status == 200
+    c = H2(d.tls_port)
+    try:
+        # Each pair costs the server a stream set up and torn down, and
+        # the client nothing: CVE-2023-44487.
+        for _ in range(MAX_RESETS + 10):
+            sid = c.request("/slow.cgi", flush=False)
+            c.conn.reset_stream(sid, ErrorCodes.CANCEL)
+        c.flush()
+        c.pump(lambda: c.goaway is not None)
+        assert c.goaway == ErrorCodes.ENHANCE_YOUR_CALM, (c.goaway, c.closed)
+        assert c.wait_closed(), "the socket stayed open after the GOAWAY"
+    finally:
+        c.close()
+    still_serving(d, honest)
+    honest.close()
+
+
+def test_continuation_flood_is_cut_and_costs_no_memory(d):
+    honest = H2(d.tls_port)
+    assert honest.get("/index.html").status == 200
+    before = front_rss(d)
+    s = raw_h2(d.tls_port)
+    enc = hpack.Encoder()
+    block = enc.encode([(":method", "GET"), (":scheme", "https"), (":authority", HOST),
+                        (":path", "/index.html")])
+    frames, sent = [], 0
+    try:
+        s.sendall(HeadersFrame(1, data=block).serialize())     # no END_HEADERS
+        # Frames of new fields, never END_HEADERS, up to 16 MiB in all:
+        # read between frames, so that the GOAWAY is seen as it comes.
+        piece = hpack.Encoder().encode([(b"x-flood", b"a" * 16000)], huffman=False)
+        for sent in range(1, 1025):
+            try:
+                s.sendall(ContinuationFrame(1, data=piece).serialize())
+            except OSError:
+                break
+            if select.select([s], [], [], 0)[0] or s.pending():
+                got, closed = read_frames(s, lambda f: goaway_code(f) is not None, within=0.2)
+                frames += got
+                if goaway_code(frames) is not None or closed:
+                    break
+        more, closed = read_frames(s, lambda f: False, within=10)
+        frames += more
+    finally:
+        s.close()
+    code = goaway_code(frames)
+    assert code is not None and code != ErrorCodes.NO_ERROR, (code, frames[-3:], sent)
+    assert closed, "the socket stayed open after the GOAWAY"
+    assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+    still_serving(d, honest)
+    honest.close()
+
+
+def test_hpack_bomb_is_a_431_and_bounded(d):
+    before = front_rss(d)
+    c = H2(d.tls_port)
+    try:
+        # One 4000-byte value put in the dynamic table, then referred to
+        # 4000 times by one byte each: a few KiB sent, 16 MB decoded.
+        fields = [("x-bomb", "b" * 4000)] * 4000
+        sid = c.request("/ran.cgi?bomb", extra=fields, flush=False)
+        sent = c.conn.data_to_send()
+        assert len(sent) < 16384, len(sent)
+        c.send_raw(sent)
+        st = c.wait(sid)
+        assert st.status == 431 or st.reset is not None, vars(st)
+        assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+        # The connection itself goes on (the HPACK table stayed in step).
+        if c.goaway is None and not c.closed:
+            st = c.get("/index.html")
+            assert st.status == 200, vars(st)
+    finally:
+        c.close()
+    assert "bomb" not in ran_lines(d)
+    still_serving(d)
+
+
+@pytest.mark.parametrize("kind", ["settings", "ping", "priority", "empty-data"])
+def test_control_frame_flood_is_cut_with_enhance_your_calm(d, kind):
+    honest = H2(d.tls_port)
+    c = H2(d.tls_port)
+    try:
+        assert c.get("/index.html").status == 200
+        if kind == "empty-data":
+            sid = c.request("/ran.cgi?empty-data", method="POST", end=False)
+        for i in range(MAX_CONTROL + 20):
+            if kind == "settings":
+                c.conn.update_settings({SettingCodes.ENABLE_PUSH: 0})
+            elif kind == "ping":
+                c.conn.ping(struct.pack(">Q", i))
+            elif kind == "priority":
+                # Idle streams' priorities: the frames cost the client
+                # nothing and need not be answered.
+                c.send_raw(PriorityFrame(1001 + 2 * i, depends_on=0,
+                                         stream_weight=15).serialize())
+            else:
+                c.conn.send_data(sid, b"", end_stream=False)
+        c.flush()
+        c.pump(lambda: c.goaway is not None)
+        assert c.goaway == ErrorCodes.ENHANCE_YOUR_CALM, (c.goaway, c.closed)
+        assert c.wait_closed(), "the socket stayed open after the GOAWAY"
+    finally:
+        c.close()
+    assert "empty-data" not in ran_lines(d)
+    still_serving(d, honest)
+    honest.close()
+
+
+def test_zero_window_stall_is_reset_after_send_timeout(d):
+    before = front_rss(d)
+    c = H2(d.tls_port, settings={SettingCodes.INITIAL_WINDOW_SIZE: 0})
+    try:
+        sid = c.request("/big.pdf")
+        c.pump(lambda: c.streams[sid].status is not None, within=10)
+        assert c.streams[sid].status == 200, vars(c.streams[sid])
+        # Meanwhile an honest client is served in full.
+        h = H2(d.tls_port)
+        st = h.get("/big.pdf", within=30)
+        h.close()
+        assert st.status == 200 and len(st.data) == BIG, (st.status, len(st.data))
+        # Polled: the reset comes after send-timeout, and no claim is made
+        # on how late a loaded machine lets it come.
+        st = c.wait(sid, within=SEND_TIMEOUT + 20)
+        assert st.reset is not None, (vars(st), c.goaway, c.closed)
+        assert len(st.data) == 0
+    finally:
+        c.close()
+    assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+    still_serving(d)
+
+
+def test_streams_beyond_the_limit_are_refused_the_first_answered(d):
+    c = H2(d.tls_port)
+    try:
+        # All in the first flight, before the server's SETTINGS are even
+        # read: the client cannot have known the limit yet.
+        sids = [c.request("/index.html", flush=False) for _ in range(MAX_STREAMS + 4)]
+        c.flush()
+        sts = c.wait(*sids)
+        answered = [s for s in sts if s.status == 200 and bytes(s.data) == b"h2a's page\n"]
+        refused = [s for s in sts if s.reset is not None]
+        assert len(answered) == MAX_STREAMS, [vars(s) for s in sts]
+        assert len(refused) == 4, [vars(s) for s in sts]
+        assert all(s.status == 200 for s in sts[:MAX_STREAMS])
+        assert c.goaway is None
+        st = c.get("/index.html")
+        assert st.status == 200, vars(st)
+    finally:
+        c.close()
+    still_serving(d)
+
+
+def test_huge_headers_are_a_431_and_the_connection_goes_on(d):
+    c = H2(d.tls_port)
+    try:
+        sid = c.request("/ran.cgi?huge", extra=[("x-huge", "h" * (2 * MAX_HEADER))])
+        st = c.wait(sid)
+        assert st.status == 431 or st.reset is not None, vars(st)
+        # Many fields, each small, over the limit together.
+        sid = c.request("/ran.cgi?many", extra=[(f"x-f{i}", "v" * 100) for i in range(100)])
+        st = c.wait(sid)
+        assert st.status == 431 or st.reset is not None, vars(st)
+        assert c.goaway is None and not c.closed
+        st = c.get("/index.html")
+        assert st.status == 200, vars(st)
+    finally:
+        c.close()
+    assert not {"huge", "many"} & set(ran_lines(d))
+    still_serving(d)
+
+
+# --- smuggling through the downgrade to HTTP/1.1 (RFC 9113 §8.2) ---
+
+def _req(path, method="GET"):
+    return [(":method", method), (":scheme", "https"), (":authority", HOST), (":path", path)]
+
+
+SMUGGLE = {
+    # name: (header list for /ran.cgi?NAME, body or None)
+    "cr-in-value": (lambda p: _req(p) + [("x-a", "a\rb")], None),
+    "lf-in-value": (lambda p: _req(p) + [("x-a", "a\nTransfer-Encoding: chunked")], None),
+    "nul-in-value": (lambda p: _req(p) + [("x-a", "a\0b")], None),
+    "transfer-encoding": (lambda p: _req(p, "POST") + [("transfer-encoding", "chunked")],
+                          b"0\r\n\r\nGET /ran.cgi?smuggled HTTP/1.1\r\nHost: " +
+                          HOST.encode() + b"\r\n\r\n"),
+    "content-length-under-data": (lambda p: _req(p, "POST") + [("content-length", "5")],
+                                  b"hello" + b"GET /ran.cgi?smuggled HTTP/1.1\r\n\r\n"),
+    "content-length-over-data": (lambda p: _req(p, "POST") + [("content-length", "100")],
+                                 b"hello"),
+    "authority-host-disagree": (lambda p: _req(p) + [("host", f"other.{DOMAIN}")], None),
+    "connection": (lambda p: _req(p) + [("connection", "keep-alive")], None),
+    "keep-alive": (lambda p: _req(p) + [("keep-alive", "timeout=5")], None),
+    "proxy-connection": (lambda p: _req(p) + [("proxy-connection", "keep-alive")], None),
+    "upgrade": (lambda p: _req(p) + [("upgrade", "websocket")], None),
+    "te-gzip": (lambda p: _req(p) + [("te", "gzip")], None),
+    "uppercase-name": (lambda p: _req(p) + [("X-Upper", "1")], None),
+    "pseudo-after-regular": (lambda p: _req(p)[:3] + [("x-a", "1"), (":path", p)], None),
+    "missing-path": (lambda p: _req(p)[:3], None),
+    "space-in-path": (lambda p: _req(p + " x"), None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SMUGGLE))
+def test_smuggling_case_is_refused_and_the_script_never_runs(d, case):
+    headers, body = SMUGGLE[case]
+    before = ran_lines(d)
+    c = H2(d.tls_port)
+    try:
+        # HEADERS and DATA in one write: the server sees them together.
+        bad = c.request(None, headers=headers(f"/ran.cgi?{case}"), body=body)
+        st = c.wait(bad)
+        assert st.reset == ErrorCodes.PROTOCOL_ERROR or st.status == 400, \
+            (case, vars(st), c.goaway)
+        # The connection's next stream is served, and runs the script once.
+        ok = c.wait(c.request(f"/ran.cgi?after-{case}"))
+        assert (ok.status, bytes(ok.data)) == (200, b"ran\n"), (case, vars(ok), c.goaway)
+    finally:
+        c.close()
+    assert ran_lines(d)[len(before):] == [f"after-{case}"], ran_lines(d)[len(before):]
+    still_serving(d)
+
+
+# --- the same CGI environment as over HTTP/1.1 ---
+
+FIELDS = [("user-agent", "h2a-test/1"), ("accept", "text/plain"), ("x-h2a", "same")]
+
+
+def env_of(body):
+    return dict(line.split("=", 1) for line in body.decode().splitlines() if "=" in line)
+
+
+def test_cgi_environment_is_that_of_http11_but_the_protocol(d):
+    s = tls_socket(d.tls_port, alpn="http/1.1")
+    hc = http.client.HTTPConnection(HOST)
+    hc.sock = s
+    hc.putrequest("GET", "/env.cgi?q=1", skip_host=True, skip_accept_encoding=True)
+    hc.putheader("Host", HOST)
+    for k, v in FIELDS:
+        hc.putheader(k, v)
+    hc.putheader("Cookie", "a=1; b=2")
+    hc.endheaders()
+    r = hc.getresponse()
+    assert r.status == 200
+    one = env_of(r.read())
+    hc.close()
+
+    c = H2(d.tls_port)
+    try:
+        # Two cookie fields, joined with "; " as RFC 9113 §8.2.3 says.
+        st = c.get("/env.cgi?q=1", extra=FIELDS + [("cookie", "a=1"), ("cookie", "b=2")])
+    finally:
+        c.close()
+    assert st.status == 200, vars(st)
+    two = env_of(bytes(st.data))
+
+    assert one["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert two["SERVER_PROTOCOL"] == "HTTP/2.0"
+    assert two["HTTP_COOKIE"] == "a=1; b=2"
+    per_request = {"SERVER_PROTOCOL", "REMOTE_PORT", "SSL_SESSION_ID", "UNIQUE_ID"}
+    assert {k: v for k, v in one.items() if k not in per_request} == \
+        {k: v for k, v in two.items() if k not in per_request}
