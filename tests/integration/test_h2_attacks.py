@@ -443,8 +443,11 @@ def test_zero_window_stall_is_reset_after_send_timeout(d):
         sid = c.request("/big.pdf")
         c.pump(lambda: c.streams[sid].status is not None, within=10)
         assert c.streams[sid].status == 200, vars(c.streams[sid])
-        # Meanwhile an honest client is served in full.
-        h = H2(d.tls_port)
+        # Meanwhile an honest client is served in full (with wide windows:
+        # few round trips, so that a loaded machine's slow client does not
+        # meet send-timeout itself).
+        h = H2(d.tls_port, settings={SettingCodes.INITIAL_WINDOW_SIZE: BIG})
+        h.conn.increment_flow_control_window(BIG)
         st = h.get("/big.pdf", within=30)
         h.close()
         assert st.status == 200 and len(st.data) == BIG, (st.status, len(st.data))
