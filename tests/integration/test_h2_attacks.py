@@ -29,7 +29,7 @@ from h2.errors import ErrorCodes
 from h2.settings import SettingCodes
 from hyperframe.frame import ContinuationFrame, HeadersFrame, PriorityFrame, SettingsFrame
 
-from conftest import Lockerd, free_port, self_signed
+from conftest import Lockerd, free_port, self_signed, wait_for
 
 DOMAIN = "test.example"
 LOCKER = "h2a"
@@ -42,7 +42,7 @@ MAX_STREAMS = 8
 MAX_HEADER_FRAMES = 4
 MAX_HEADER = 4096
 SEND_TIMEOUT = 2
-BIG = 6 << 20           # the large static file
+BIG = 8 << 20           # the large static file: more than the kernel buffers of a connection
 MEM_SLACK = 4 << 20     # what front may grow by during one attack (kB below)
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -92,13 +92,18 @@ def d(build_dir):
 
 # --- a client that speaks HTTP/2 by hand ---
 
-def tls_socket(port, alpn="h2", timeout=30):
+def tls_socket(port, alpn="h2", timeout=30, rcvbuf=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_alpn_protocols([alpn])
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=timeout),
-                        server_hostname=HOST)
+    raw = socket.socket()
+    raw.settimeout(timeout)
+    if rcvbuf:
+        # Set before connecting: a small window, never grown by the kernel.
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    raw.connect(("127.0.0.1", port))
+    s = ctx.wrap_socket(raw, server_hostname=HOST)
     assert s.selected_alpn_protocol() == alpn, s.selected_alpn_protocol()
     return s
 
@@ -120,8 +125,8 @@ class H2:
     """One HTTP/2 connection through python3-h2's state machine, with its
     validation and normalisation off: it sends what it is told to."""
 
-    def __init__(self, port, settings=None):
-        self.sock = tls_socket(port)
+    def __init__(self, port, settings=None, rcvbuf=None):
+        self.sock = tls_socket(port, rcvbuf=rcvbuf)
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(
             client_side=True, header_encoding=None, validate_outbound_headers=False,
             normalize_outbound_headers=False, validate_inbound_headers=False,
@@ -456,6 +461,40 @@ def test_zero_window_stall_is_reset_after_send_timeout(d):
         st = c.wait(sid, within=SEND_TIMEOUT + 20)
         assert st.reset is not None, (vars(st), c.goaway, c.closed)
         assert len(st.data) == 0
+    finally:
+        c.close()
+    assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+    still_serving(d)
+
+
+def tcp_state(local, remote):
+    """The kernel's state of the loopback TCP socket from port local to
+    port remote (/proc/net/tcp's hex code: "01" established), or None."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == local and \
+                    int(fields[2].split(":")[1], 16) == remote:
+                return fields[3]
+    return None
+
+
+def test_a_client_that_stops_reading_is_closed_after_send_timeout(d):
+    """The stall one level down: windows wide open, but the client reads
+    nothing, so TCP's own window shuts and front can write nothing."""
+    before = front_rss(d)
+    c = H2(d.tls_port, settings={SettingCodes.INITIAL_WINDOW_SIZE: BIG}, rcvbuf=16384)
+    try:
+        c.conn.increment_flow_control_window(BIG)
+        sid = c.request("/big.pdf")
+        mine = c.sock.getsockname()[1]
+        # front's end of the connection leaves ESTABLISHED once front
+        # gives up on it (FIN queued behind the unsent bytes, or a reset).
+        assert wait_for(lambda: tcp_state(d.tls_port, mine) != "01",
+                        within=SEND_TIMEOUT + 30), tcp_state(d.tls_port, mine)
+        st = c.wait(sid, within=30)
+        assert not (st.ended and len(st.data) == BIG), "the whole file went out"
+        assert c.wait_closed()
     finally:
         c.close()
     assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
