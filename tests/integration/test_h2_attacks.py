@@ -27,9 +27,10 @@ import hpack
 import pytest
 from h2.errors import ErrorCodes
 from h2.settings import SettingCodes
-from hyperframe.frame import ContinuationFrame, HeadersFrame, PriorityFrame, SettingsFrame
+from hyperframe.frame import (ContinuationFrame, DataFrame, HeadersFrame, PriorityFrame,
+                              SettingsFrame)
 
-from conftest import Lockerd, free_port, self_signed, wait_for
+from conftest import Lockerd, free_port, self_signed, stopped, wait_for
 
 DOMAIN = "test.example"
 LOCKER = "h2a"
@@ -137,23 +138,22 @@ class H2:
         self.streams = {}
         self.goaway = None      # the GOAWAY's error code
         self.closed = False     # the server closed (or reset) the socket
+        self.unsent = False     # a send failed: the server closed or reset it
         self.frames = Frames()  # what came, frame by frame, whatever h2 made of it
         self.broken = False     # h2's state machine gave up: frames only
         self.flush()
 
     def flush(self):
-        data = self.conn.data_to_send()
-        if data:
+        self.send_raw(self.conn.data_to_send())
+
+    def send_raw(self, data):
+        # A send the server refused (it closed) ends no reading: what it
+        # said before it closed is still to be read.
+        if data and not self.unsent:
             try:
                 self.sock.sendall(data)
             except OSError:
-                self.closed = True
-
-    def send_raw(self, data):
-        try:
-            self.sock.sendall(data)
-        except OSError:
-            self.closed = True
+                self.unsent = True
 
     def request(self, path, extra=(), method="GET", body=None, end=True, headers=None,
                 flush=True):
@@ -465,6 +465,29 @@ def test_zero_window_stall_is_reset_after_send_timeout(d):
         c.close()
     assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
     still_serving(d)
+
+
+def test_data_past_the_window_is_refused_and_costs_no_memory(d):
+    """A body sent whatever the windows say, to a request whose worker
+    answers nothing (stopped): front reads at most what the windows
+    allow, and the rest is a flow-control error, not memory."""
+    c = H2(d.tls_port)
+    try:
+        assert c.get("/env.cgi").status == 200     # the worker is up
+        before, lines = front_rss(d), ran_lines(d)
+        with stopped(d, LOCKER):
+            sid = c.request("/ran.cgi?overrun", method="POST", end=False)
+            piece = DataFrame(sid, data=b"x" * 16384).serialize()
+            for _ in range(256):                        # 4 MiB
+                c.send_raw(piece)
+            c.pump(lambda: c.streams[sid].reset is not None or c.goaway is not None)
+            assert ErrorCodes.FLOW_CONTROL_ERROR in (c.streams[sid].reset, c.goaway), \
+                (vars(c.streams[sid]), c.goaway, c.closed)
+            assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+    finally:
+        c.close()
+    still_serving(d)
+    assert ran_lines(d) == lines
 
 
 def tcp_state(local, remote):
