@@ -626,16 +626,20 @@ def env_of(body):
     return dict(line.split("=", 1) for line in body.decode().splitlines() if "=" in line)
 
 
-def test_cgi_environment_is_that_of_http11_but_the_protocol(d):
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_cgi_environment_is_that_of_http11_but_the_protocol(d, method):
+    body = b"a=1&b=2" if method == "POST" else None
+    fields = FIELDS + ([("content-type", "application/x-www-form-urlencoded"),
+                        ("content-length", str(len(body)))] if body else [])
     s = tls_socket(d.tls_port, alpn="http/1.1")
     hc = http.client.HTTPConnection(HOST)
     hc.sock = s
-    hc.putrequest("GET", "/env.cgi?q=1", skip_host=True, skip_accept_encoding=True)
+    hc.putrequest(method, "/env.cgi?q=1", skip_host=True, skip_accept_encoding=True)
     hc.putheader("Host", HOST)
-    for k, v in FIELDS:
+    for k, v in fields:
         hc.putheader(k, v)
     hc.putheader("Cookie", "a=1; b=2")
-    hc.endheaders()
+    hc.endheaders(body)
     r = hc.getresponse()
     assert r.status == 200
     one = env_of(r.read())
@@ -644,7 +648,8 @@ def test_cgi_environment_is_that_of_http11_but_the_protocol(d):
     c = H2(d.tls_port)
     try:
         # Two cookie fields, joined with "; " as RFC 9113 §8.2.3 says.
-        st = c.get("/env.cgi?q=1", extra=FIELDS + [("cookie", "a=1"), ("cookie", "b=2")])
+        st = c.get("/env.cgi?q=1", method=method, body=body,
+                   extra=fields + [("cookie", "a=1"), ("cookie", "b=2")])
     finally:
         c.close()
     assert st.status == 200, vars(st)
@@ -653,6 +658,8 @@ def test_cgi_environment_is_that_of_http11_but_the_protocol(d):
     assert one["SERVER_PROTOCOL"] == "HTTP/1.1"
     assert two["SERVER_PROTOCOL"] == "HTTP/2.0"
     assert two["HTTP_COOKIE"] == "a=1; b=2"
+    assert two["REQUEST_METHOD"] == method
+    assert two.get("CONTENT_LENGTH") == (str(len(body)) if body else None), two
     per_request = {"SERVER_PROTOCOL", "REMOTE_PORT", "SSL_SESSION_ID", "UNIQUE_ID"}
     assert {k: v for k, v in one.items() if k not in per_request} == \
         {k: v for k, v in two.items() if k not in per_request}
