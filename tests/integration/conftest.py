@@ -44,22 +44,89 @@ def free_port():
 _instance = [0]
 
 
+# --- transports: a module's tests again over HTTP/2 ---
+#
+# A module that sets TRANSPORTS = ("h1", "h2") has each test whose fixtures
+# use `transport` run once per transport, the module's servers started once
+# per transport (module scope: one more lockerd per module, not per test).
+# The h2 lockerd has a TLS listener (ALPN h2) as its .port, and get() on
+# that port goes over HTTP/2 (h2client.py) with get()'s own answer shape.
+# A test about HTTP/1.1 itself (framing, pipelining, raw heads) says so with
+# @pytest.mark.h1_only("why"): its h2 run is skipped with that reason.
+
+_H2_PORTS = set()
+_leaves = {}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "h1_only(reason): the test is about HTTP/1.1 "
+                            "itself; not run over HTTP/2")
+
+
+def pytest_generate_tests(metafunc):
+    want = getattr(metafunc.module, "TRANSPORTS", None)
+    if want is None or "transport" not in metafunc.fixturenames:
+        return
+    only = metafunc.definition.get_closest_marker("h1_only")
+    params = [pytest.param(t, marks=pytest.mark.skip(reason="HTTP/1.1 only: " + only.args[0]))
+              if t != "h1" and only is not None else t for t in want]
+    metafunc.parametrize("transport", params, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def transport(request):
+    """"h1" (plain HTTP/1.1) or "h2" (HTTP/2 over TLS): see above."""
+    return getattr(request, "param", "h1")
+
+
+def shared_leaf(domain):
+    """(crt, key) of a certificate for domain and *.domain, signed by a
+    test CA made once per test session (test_tls.py's CA)."""
+    if domain not in _leaves:
+        from test_tls import CA     # here: test_tls imports conftest
+        d = os.path.join(TEST_BASE, f"h2pki{os.getpid()}")
+        if not _leaves:
+            shutil.rmtree(d, ignore_errors=True)
+            os.makedirs(d)
+            _leaves["ca"] = CA(d)
+        _leaves[domain] = _leaves["ca"].leaf(domain, f"/CN={domain}", [domain, "*." + domain])
+        os.chmod(d, 0o755)
+    return _leaves[domain]
+
+
+def shared_ca():
+    """The test CA's certificate file (after a shared_leaf())."""
+    return _leaves["ca"].crt
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_pki():
+    yield
+    if _leaves:
+        shutil.rmtree(os.path.join(TEST_BASE, f"h2pki{os.getpid()}"), ignore_errors=True)
+
+
 class Lockerd:
     """One lockerd master with its own directories, port and uid range."""
 
-    def __init__(self, build, extra="", domain="test.example", front_processes=2):
+    def __init__(self, build, extra="", domain="test.example", front_processes=2,
+                 transport="h1"):
         os.makedirs(TEST_BASE, exist_ok=True)
         os.chmod(TEST_BASE, 0o755)
         self.build = build
         self.dir = tempfile.mkdtemp(prefix="t", dir=TEST_BASE)
         os.chmod(self.dir, 0o755)
-        self.port = free_port()
+        self.port = self.plain_port = free_port()
         self.domain = domain
+        self.transport = transport
+        self.proto, self.scheme = "HTTP/1.1", "http"
+        if transport == "h2":
+            extra = self._h2_listener() + extra
         _instance[0] += 1
         low = 400000 + (os.getpid() % 100) * 10000 + _instance[0] * 100
         self.conf = os.path.join(self.dir, "lockerd.conf")
         self.write_conf(
-            f"listen 127.0.0.1:{self.port}\n"
+            f"listen 127.0.0.1:{self.plain_port}\n"
             f"domain {domain}\n"
             f"hostname scripts.{domain}\n"
             f"lockers {self.dir}/lockers\n"
@@ -72,6 +139,18 @@ class Lockerd:
         self.proc = None
         self.stderr_path = os.path.join(self.dir, "lockerd.stderr")
         self.wrap = []      # a command lockerd is started through (its pid stays)
+
+    def _h2_listener(self):
+        """The h2 transport: a TLS listener whose ALPN gives h2, with a
+        certificate of the test CA for the domain and its subdomains;
+        self.port is then that listener's, and get() speaks HTTP/2 to it."""
+        crt, key = shared_leaf(self.domain)
+        self.port = free_port()
+        _H2_PORTS.add(self.port)
+        self.proto, self.scheme = "HTTP/2.0", "https"
+        return (f"listen 127.0.0.1:{self.port} tls\n"
+                f"certificate {self.domain} {crt} {key}\n"
+                f"certificate *.{self.domain} {crt} {key}\n")
 
     def write_conf(self, text):
         with open(self.conf, "w") as f:
@@ -239,9 +318,9 @@ def make_lockerd(build_dir):
 
 
 @pytest.fixture(scope="module")
-def srv(build_dir):
+def srv(build_dir, transport):
     """A running lockerd with lockers alice and bob, shared by a test module."""
-    d = Lockerd(build_dir).start()
+    d = Lockerd(build_dir, transport=transport).start()
     d.signup("alice")
     d.signup("bob")
     yield d
@@ -341,6 +420,12 @@ def parse_responses(data, head_only=()):
 
 
 def get(port, path, host, extra=b"", method=b"GET"):
+    """One request on a connection of its own: (status, headers, body),
+    headers a dict with lowercase names.  Over HTTP/2 when port is an h2
+    transport's (see transport below)."""
+    if port in _H2_PORTS:
+        from h2client import h2_get
+        return h2_get(port, path, host, extra, method)
     req = method + b" " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + \
         b"\r\nConnection: close\r\n" + extra + b"\r\n"
     r = parse_responses(raw(port, req), head_only=(0,) if method == b"HEAD" else ())

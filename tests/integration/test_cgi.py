@@ -10,7 +10,12 @@ import time
 
 import pytest
 
-from conftest import get, parse_responses, raw
+from conftest import _H2_PORTS, get, parse_responses, raw, wait_for
+from h2client import H2Conn, h2_get
+
+# The tests on the module's servers (cgi, fcgi, fdirect) run over HTTP/1.1
+# and again over HTTP/2 (conftest.py: transports).
+TRANSPORTS = ("h1", "h2")
 
 ENV_SH = """echo "Content-Type: text/plain"
 echo
@@ -29,9 +34,10 @@ def env_of(body):
 
 
 @pytest.fixture(scope="module")
-def cgi(build_dir):
+def cgi(build_dir, transport):
     from conftest import Lockerd
-    d = Lockerd(build_dir, extra="script-timeout 3\nfile-cache-valid 0\n").start()
+    d = Lockerd(build_dir, extra="script-timeout 3\nfile-cache-valid 0\n",
+                transport=transport).start()
     d.signup("alice")
     d.signup("bob")
     yield d
@@ -89,13 +95,14 @@ def test_meta_variables(cgi):
     assert e["REQUEST_URI"] == "/~alice/env.sh/extra/p%20ath?a=1&b=%20x"
     assert e["SERVER_NAME"] == "scripts.test.example"
     assert e["SERVER_PORT"] == str(cgi.port)
-    assert e["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert e["SERVER_PROTOCOL"] == cgi.proto
     assert e["REMOTE_ADDR"] == "127.0.0.1" and int(e["REMOTE_PORT"]) > 0
     assert e["SERVER_ADDR"] == "127.0.0.1"
     assert e["CONTEXT_PREFIX"] == "/~alice"
     assert e["DOCUMENT_ROOT"] == home + "/web_scripts"
     assert e["REDIRECT_STATUS"] == "200"
-    assert e["REQUEST_SCHEME"] == "http"
+    assert e["REQUEST_SCHEME"] == cgi.scheme
+    assert e.get("HTTPS") == ("on" if cgi.scheme == "https" else None)
     assert e["PHPRC"] == home + "/web_scripts"
     assert e["HTTP_X_CUSTOM_THING"] == "yes"
     assert e["HTTP_COOKIE"] == "a=1"
@@ -116,16 +123,22 @@ def test_index_script_and_subdomain_script_name(cgi):
     assert (s, b) == (200, b"/app/index.php|7")
 
 
-def post(port, path, host, body, chunked=False, extra=b""):
+def post(port, path, host, body, chunked=False, extra=b"",
+         ctype=b"application/octet-stream"):
+    """A POST of body on a connection of its own, with a length or chunked
+    (over HTTP/2: DATA without a content-length)."""
+    if port in _H2_PORTS:
+        return h2_get(port, path, host, b"Content-Type: " + ctype + b"\r\n" + extra,
+                      b"POST", body, content_length=not chunked, timeout=60)
     head = b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + \
-        b"\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n" + extra
+        b"\r\nConnection: close\r\nContent-Type: " + ctype + b"\r\n" + extra
     if chunked:
         parts = [body[i:i + 65536] for i in range(0, len(body), 65536)]
         data = head + b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(
             b"%x\r\n" % len(p) + p + b"\r\n" for p in parts) + b"0\r\n\r\n"
     else:
         data = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
-    return parse_responses(raw(port, data, timeout=30))[0]
+    return parse_responses(raw(port, data, timeout=60))[0]
 
 
 SHA_PY = """import hashlib, os, sys
@@ -152,6 +165,8 @@ def test_large_post_reaches_stdin_intact(cgi):
     assert (s, b) == (200, want)
 
 
+@pytest.mark.h1_only("chunked framing and keep-alive are HTTP/1.1's; HTTP/2's streamed "
+                    "answer: test_h2.py")
 def test_output_without_length_is_chunked_and_keepalive_goes_on(cgi):
     cgi.put("alice", "big.sh", 'echo "Content-Type: text/plain"; echo; seq 1 20000')
     cgi.put("alice", "k.txt", "after\n")
@@ -276,7 +291,25 @@ def test_script_over_the_time_limit_is_504_and_killed(cgi):
 
 
 def test_client_going_away_kills_its_script(cgi):
+    """The connection closed; over HTTP/2 the stream reset (RST_STREAM) on a
+    connection that stays open, then a second one on a connection closed."""
     cgi.put("alice", "forever.sh", 'echo "Content-Type: text/plain"; echo; while :; do echo x; sleep 0.1; done')
+    if cgi.transport == "h2":
+        for close in (False, True):
+            with H2Conn(cgi.port, "alice.test.example") as c:
+                sid = c.request("GET", "/forever.sh", "alice.test.example")
+                c.pump(lambda: c.streams[sid].body)
+                if close:
+                    continue
+                c.conn.reset_stream(sid)
+                c.flush()
+                assert wait_for(lambda: not locker_procs(uid_of(cgi, "alice"))), \
+                    "a reset stream's script still runs"
+                # and the connection serves on
+                cgi.put("alice", "after.txt", "after\n")
+                assert bytes(c.get("GET", "/after.txt", "alice.test.example").body) == b"after\n"
+            assert wait_for(lambda: not locker_procs(uid_of(cgi, "alice")))
+        return
     s = socket.create_connection(("127.0.0.1", cgi.port))
     s.sendall(b"GET /forever.sh HTTP/1.1\r\nHost: alice.test.example\r\n\r\n")
     assert s.recv(100)
@@ -299,8 +332,12 @@ def test_script_ignoring_stdin_or_closing_stdout_early(cgi):
 
 def test_nph_script(cgi):
     cgi.put("alice", "nph-raw.sh", 'printf "HTTP/1.1 299 Mine\\r\\nContent-Type: text/plain\\r\\n\\r\\nraw"')
-    data = raw(cgi.port, b"GET /nph-raw.sh HTTP/1.1\r\nHost: alice.test.example\r\n\r\n")
-    assert data.startswith(b"HTTP/1.1 299 Mine\r\n") and data.endswith(b"raw")
+    if cgi.transport == "h2":
+        # HTTP/2 has no reason phrase: the status and the body pass
+        assert get(cgi.port, "/nph-raw.sh", "alice.test.example")[::2] == (299, b"raw")
+    else:
+        data = raw(cgi.port, b"GET /nph-raw.sh HTTP/1.1\r\nHost: alice.test.example\r\n\r\n")
+        assert data.startswith(b"HTTP/1.1 299 Mine\r\n") and data.endswith(b"raw")
     # a status line longer than front's whole head is refused, not copied
     cgi.put("alice", "nph-long.sh", 'printf "HTTP/1.1 200 %09000d\\r\\nContent-Type: text/plain'
             '\\r\\nX-After: 1\\r\\n\\r\\nlong" 0')
@@ -325,9 +362,8 @@ def test_php_session_and_post_form(cgi):
     s, h, b = post(cgi.port, "/form.php", "alice.test.example", b"a=1&b=two",
                    extra=b"")
     # Content-Type of the helper is octet-stream: PHP only parses forms
-    data = (b"POST /form.php HTTP/1.1\r\nHost: alice.test.example\r\nConnection: close\r\n"
-            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\na=1&b=two")
-    r = parse_responses(raw(cgi.port, data))[0]
+    r = post(cgi.port, "/form.php", "alice.test.example", b"a=1&b=two",
+             ctype=b"application/x-www-form-urlencoded")
     assert (r[0], r[2]) == (200, b"1+two")
 
 
@@ -351,10 +387,11 @@ def test_too_many_scripts_at_once(make_lockerd):
 # --- PHP through the locker's own persistent FastCGI pool ---
 
 @pytest.fixture(scope="module")
-def fcgi(build_dir):
+def fcgi(build_dir, transport):
     from conftest import Lockerd
     d = Lockerd(build_dir, extra="interpreter php /usr/bin/php-cgi fastcgi\n"
-                                 "interpreter sh /bin/sh\nfile-cache-valid 0\n").start()
+                                 "interpreter sh /bin/sh\nfile-cache-valid 0\n",
+                transport=transport).start()
     d.signup("pia")
     d.signup("quinn")
     yield d
@@ -392,9 +429,8 @@ def test_php_fastcgi_is_persistent_and_runs_as_the_locker(fcgi):
 def test_php_fastcgi_post_session_stderr_and_status(fcgi):
     fcgi.put("pia", "form.php", '<?php header("X-Php: yes"); echo strlen(file_get_contents("php://input")), ":", $_POST["a"] ?? "";')
     body = b"a=" + b"x" * 200000
-    data = (b"POST /form.php HTTP/1.1\r\nHost: pia.test.example\r\nConnection: close\r\n"
-            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
-    s, h, b = parse_responses(raw(fcgi.port, data))[0]
+    s, h, b = post(fcgi.port, "/form.php", "pia.test.example", body,
+                   ctype=b"application/x-www-form-urlencoded")
     assert s == 200 and h["x-php"] == "yes" and b == b"200002:" + b"x" * 200000
     fcgi.put("pia", "sess.php", '<?php session_save_path("/tmp"); session_start();'
                                 ' $_SESSION["n"] = ($_SESSION["n"] ?? 0) + 1; echo $_SESSION["n"];')
@@ -512,11 +548,11 @@ def test_php_pool_crash_is_repaired(fcgi):
 # --- front's own FastCGI path: kept connections, no worker round trip ---
 
 @pytest.fixture(scope="module")
-def fdirect(build_dir):
+def fdirect(build_dir, transport):
     """One front process, resolutions kept 30 s: PHP goes straight to the pool."""
     from conftest import Lockerd
     d = Lockerd(build_dir, front_processes=1, extra="file-cache-valid 30\n"
-                "worker-idle-timeout 300\n").start()
+                "worker-idle-timeout 300\n", transport=transport).start()
     d.signup("tia")
     yield d
     d.cleanup()
@@ -709,8 +745,13 @@ def test_php_children_killed_between_requests(fdirect):
 
 
 def all_at_once(port, path, host, n, timeout=20):
-    """n requests on n connections sent before any answer is read; the
-    answers, each read to the end."""
+    """n requests on n connections sent before any answer is read (over
+    HTTP/2: n streams of one connection); the answers, each read to the
+    end, as (status, body)."""
+    if port in _H2_PORTS:
+        with H2Conn(port, host, timeout=timeout) as c:
+            sids = [c.request("GET", path, host) for _ in range(n)]
+            return [(st.status, bytes(st.body)) for st in c.wait(sids)]
     socks = []
     for _ in range(n):
         c = socket.create_connection(("127.0.0.1", port))
@@ -727,15 +768,15 @@ def all_at_once(port, path, host, n, timeout=20):
                 break
             data += d
         c.close()
-        answers.append(data)
+        answers.append(parse_responses(data)[0][::2])
     return answers
 
 
 def test_php_more_requests_than_connections_wait_their_turn(fdirect):
     fdirect.put("tia", "slow.php", '<?php usleep(300000); echo "done";')
     assert get(fdirect.port, "/slow.php", "tia.test.example")[2] == b"done"
-    for data in all_at_once(fdirect.port, "/slow.php", "tia.test.example", 8):
-        assert data.startswith(b"HTTP/1.1 200") and b"\r\ndone\r\n" in data, data
+    for answer in all_at_once(fdirect.port, "/slow.php", "tia.test.example", 8):
+        assert answer == (200, b"done"), answer
 
 
 def test_php_chunked_body_goes_to_the_pool(fdirect):
@@ -784,8 +825,8 @@ def test_php_pool_follows_a_reload_that_changes_its_size(make_lockerd):
     d.write_conf(conf.replace("max-scripts 1\n", "max-scripts 16\n"))
     d.proc.send_signal(signal.SIGHUP)
     time.sleep(1)
-    for data in all_at_once(d.port, "/slow.php", "vic.test.example", 6):
-        assert data.startswith(b"HTTP/1.1 200") and b"\r\ndone\r\n" in data, data
+    for answer in all_at_once(d.port, "/slow.php", "vic.test.example", 6):
+        assert answer == (200, b"done"), answer
     uid = uid_of(d, "vic")
     # Grown for the requests that waited: to php-max-processes (5) at most.
     assert 1 < len(php_children(uid)) <= 5
@@ -830,10 +871,8 @@ def test_php_sessions_by_default_and_a_20_mib_upload(fcgi):
     body = (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n"
             b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\n"
             b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--" + boundary + b"--\r\n")
-    req = (b"POST /up.php HTTP/1.1\r\nHost: pia.test.example\r\nConnection: close\r\n"
-           b"Content-Type: multipart/form-data; boundary=" + boundary + b"\r\n"
-           b"Content-Length: %d\r\n\r\n" % len(body)) + body
-    s, h, b = parse_responses(raw(fcgi.port, req, timeout=60))[0]
+    s, h, b = post(fcgi.port, "/up.php", "pia.test.example", body,
+                   ctype=b"multipart/form-data; boundary=" + boundary)
     assert s == 200, b[:200]
     assert b.decode() == f"0 {len(data)} {hashlib.md5(data).hexdigest()} hi"
 

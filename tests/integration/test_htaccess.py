@@ -8,6 +8,10 @@ import time
 
 from conftest import get, wait_for
 
+# Each test on the module's srv runs over HTTP/1.1 and again over HTTP/2
+# (conftest.py: transports).
+TRANSPORTS = ("h1", "h2")
+
 
 def error_log(d, name):
     try:

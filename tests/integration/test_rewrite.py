@@ -15,6 +15,10 @@ import pytest
 
 from conftest import get, wait_for
 
+# Each test on the module's rw runs over HTTP/1.1 and again over HTTP/2
+# (conftest.py: transports).
+TRANSPORTS = ("h1", "h2")
+
 ECHO_PHP = """<?php
 header("Content-Type: text/plain");
 foreach (["SCRIPT_NAME", "REQUEST_URI", "PATH_INFO", "QUERY_STRING", "HT_FLAG", "REDIRECT_HT_FLAG"] as $k)
@@ -36,9 +40,9 @@ RewriteRule . /index.php [L]
 
 
 @pytest.fixture(scope="module")
-def rw(build_dir):
+def rw(build_dir, transport):
     from conftest import Lockerd
-    d = Lockerd(build_dir, extra="file-cache-valid 0\n").start()
+    d = Lockerd(build_dir, extra="file-cache-valid 0\n", transport=transport).start()
     for name in ("rwalice", "rwbob", "rwcarol"):
         d.signup(name)
     # Until the worker reads .htaccess (htcore's walk), there is nothing to test.
@@ -112,7 +116,7 @@ Redirect /moved http://elsewhere.example/here
     rw.put("rwbob", "show.php", ECHO_PHP)
     s, h, _ = get(rw.port, "/old/a%20b?q=1", host("rwbob"))
     # The Host said no port: the listener's goes in, as Apache writes it.
-    assert s == 301 and h["location"] == f"http://{host('rwbob')}:{rw.port}/new/a%20b?q=1", (s, h)
+    assert s == 301 and h["location"] == f"{rw.scheme}://{host('rwbob')}:{rw.port}/new/a%20b?q=1", (s, h)
     # A CR LF the client encoded never becomes a header of its making:
     # front refuses it in a path (400), and in a query it stays encoded.
     s, h, _ = get(rw.port, "/old/a%0d%0aX-Injected:%20yes", host("rwbob"))
