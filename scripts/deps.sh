@@ -45,6 +45,9 @@ PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libld
       libmariadb-dev mariadb-server mariadb-client php8.2-mysql php-sqlite3 python3-pymysql
       postfix swaks procmail git php-cli
       phpmyadmin wordpress-theme-twentytwentythree libnghttp2-dev nghttp2-client python3-h2"
+# issue 17's tests: chromium (headless, tests/integration/test_h2.py: a real
+# browser loads a locker's page and its assets over HTTP/2, as users will)
+PKGS="$PKGS chromium"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py);
 	# wordpress, mariadb-server, php8.2-mysql: the appsdb case (bench/apps_db.py);
