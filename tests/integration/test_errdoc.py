@@ -4,9 +4,14 @@ unset/edit/set reaching the fields front and a script write, and a hostile
 locker's ErrorDocument that tries to serve another locker's files."""
 import os
 
-from conftest import get, parse_responses, raw, wait_for
+from conftest import _H2_PORTS, get, parse_responses, raw, wait_for
+from h2client import H2Conn, h2_get
 
 HOST = "alice.test.example"
+
+# Each test on the module's srv runs over HTTP/1.1 and again over HTTP/2
+# (conftest.py: transports).
+TRANSPORTS = ("h1", "h2")
 
 
 def error_log(d, name):
@@ -19,6 +24,8 @@ def error_log(d, name):
 
 def pget(port, path, host, extra=b"", method=b"GET"):
     """As conftest's get(), but patient: a PHP pool starts slowly on a loaded machine."""
+    if port in _H2_PORTS:
+        return h2_get(port, path, host, extra, method, timeout=30)
     req = method + b" " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + \
         b"\r\nConnection: close\r\n" + extra + b"\r\n"
     r = parse_responses(raw(port, req, timeout=30))
@@ -174,10 +181,15 @@ def test_header_reaches_front_and_script_fields(srv):
     assert "x-powered-by" not in h
     assert h["cache-control"] == "no-store"
     assert h["x-mixed"] == "bbnbnb"
-    head = raw(srv.port, b"GET /hf/page.php HTTP/1.1\r\nHost: " + HOST.encode() +
-               b"\r\nConnection: close\r\n\r\n", timeout=30).split(b"\r\n\r\n")[0].decode()
-    cookies = [l.split(":", 1)[1].strip() for l in head.split("\r\n")
-               if l.lower().startswith("set-cookie:")]
+    if srv.transport == "h2":
+        with H2Conn(srv.port, HOST) as c:
+            head = c.get("GET", "/hf/page.php", HOST).headers
+        cookies = [v for k, v in head if k == "set-cookie"]
+    else:
+        head = raw(srv.port, b"GET /hf/page.php HTTP/1.1\r\nHost: " + HOST.encode() +
+                   b"\r\nConnection: close\r\n\r\n", timeout=30).split(b"\r\n\r\n")[0].decode()
+        cookies = [l.split(":", 1)[1].strip() for l in head.split("\r\n")
+                   if l.lower().startswith("set-cookie:")]
     assert sorted(cookies) == ["other=x", "sid=abc; HttpOnly; Secure"], head
     # An error page of front's own: only the "always" operations.
     s, h, b = get(srv.port, "/hf/missing.txt", HOST)

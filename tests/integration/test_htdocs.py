@@ -3,6 +3,10 @@ every field the file sets, an error only the "always" ones; Expires and
 Cache-Control from the file's type; a change applies at once."""
 from conftest import get
 
+# Each test on the module's srv runs over HTTP/1.1 and again over HTTP/2
+# (conftest.py: transports).
+TRANSPORTS = ("h1", "h2")
+
 
 def test_headers_on_success_and_always_on_errors(srv):
     srv.put("alice", "hd/.htaccess",
