@@ -8,6 +8,7 @@ import time
 import pytest
 
 from conftest import get, parse_responses, raw
+from h2client import StreamReset
 
 # Each test on the module's srv runs over HTTP/1.1 and again over HTTP/2
 # (conftest.py: transports).
@@ -95,7 +96,13 @@ def test_alice_url_never_yields_bobs_file(srv):
         ("alice.test.example/../bob", "/bobonly.txt"),
     ]
     for host, path in attempts:
-        s, h, b = get(srv.port, path, host)
+        try:
+            s, h, b = get(srv.port, path, host)
+        except StreamReset:
+            # HTTP/2: an :authority that is no authority is a malformed
+            # request, reset (RFC 9113 8.1.1, 8.3.1)
+            assert srv.transport == "h2" and "/" in host, (host, path)
+            continue
         assert b"BOB SECRET" not in b, (host, path, s)
         assert s in (400, 403, 404), (host, path, s)
     # /~alice/../~bob/x *is* bob's URL once dot segments are removed, as any
