@@ -117,6 +117,9 @@ class H2Conn:
     @staticmethod
     def _connect(ctx, addr, port, name):
         raw = socket.create_connection((addr, port), timeout=10)
+        # As curl and browsers: a frame's tail is not held back by Nagle
+        # until the server's (delayed) ACK, 40 ms per window of a body.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             return ctx.wrap_socket(raw, server_hostname=name)
         except BaseException:
