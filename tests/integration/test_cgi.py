@@ -60,6 +60,7 @@ def test_interpreters_by_extension_without_exec_bit(cgi):
         assert b.decode().strip() == f"{word} {uid}", (f, b)
 
 
+@pytest.mark.h1_only("how a file is run, not how it is asked for: the same over either transport")
 def test_cgi_file_runs_by_shebang_or_as_a_program(cgi):
     cgi.put("alice", "shebang.cgi", '#!/usr/bin/perl -w\nprint "Content-Type: text/plain\\n\\nshebang $<\\n";')
     s, _, b = get(cgi.port, "/shebang.cgi", "alice.test.example")
@@ -600,6 +601,7 @@ def test_php_sequential_requests_are_served_by_one_process(fdirect):
     assert len(php_children(uid_of(fdirect, "tia"))) == 1
 
 
+@pytest.mark.h1_only("opcache's revalidation, not the request's path: the same over either transport")
 def test_php_edit_is_seen_within_revalidate_freq(fdirect):
     """opcache looks at a cached script's time stamp every 2 s (Debian's
     opcache.revalidate_freq), not on every request: an edit shows within
@@ -628,6 +630,7 @@ def test_php_edit_is_seen_within_revalidate_freq(fdirect):
     assert b == b"two"
 
 
+@pytest.mark.h1_only("opcache's file cache, not the request's path: the same over either transport")
 def test_php_file_cache_is_the_lockers_own_and_follows_edits(fdirect):
     """opcache's file cache (what a new PHP process of the pool loads
     instead of compiling) is beneath the locker's own /tmp, as its uid;
