@@ -54,11 +54,11 @@ struct h2_stream {
 
 	/* From the stream's conn: its response. */
 	char			*head;		/* the HTTP/1.1 head, gathered */
-	size_t			 headlen;
+	size_t			 headlen, headcap;
 	int			 head_sent;	/* a final HEADERS went out */
 	int			 no_body;	/* HEAD, 204, 304, Content-Length: 0 */
 	char			*out;		/* body bytes for DATA */
-	size_t			 outlen, outoff;
+	size_t			 outlen, outoff, outcap;
 	int			 eof;		/* the body is whole: END_STREAM after out */
 	int			 deferred;	/* nghttp2 waits for bytes: resume it */
 	int			 want_write;	/* the conn waits for room in out */

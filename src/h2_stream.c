@@ -184,6 +184,31 @@ h2s_conn_new(struct h2_stream *s)
 
 /* ------------------------------------------------------------ out */
 
+/*
+ * *buf grown to hold want bytes (at most max), by doubling from 4 KiB:
+ * most heads and many bodies are a few hundred bytes, and a stream that
+ * took 64 KiB at once for each made glibc move the heap's end per request.
+ * 0, or -1 without memory.
+ */
+static int
+grow(char **buf, size_t *cap, size_t want, size_t max)
+{
+	size_t	 n = *cap ? *cap : 4096;
+	char	*b;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	if (n > max)
+		n = max;
+	if ((b = realloc(*buf, n)) == NULL)
+		return -1;
+	*buf = b;
+	*cap = n;
+	return 0;
+}
+
 /* Hop-by-hop fields of HTTP/1.1 that HTTP/2 has no place for (RFC 9113 §8.2.2). */
 static int
 hop_by_hop(const char *name, size_t len)
@@ -260,12 +285,12 @@ head_take(struct h2_stream *s, const char *p, size_t n)
 	size_t	k = 0;
 	char	*b;
 
-	if (s->head == NULL && (s->head = malloc(H2S_HEAD_MAX)) == NULL)
+	if (grow(&s->head, &s->headcap, s->headlen + n, H2S_HEAD_MAX) == -1)
 		return -1;
 	b = s->head;
 	while (k < n) {
-		if (s->headlen == H2S_HEAD_MAX)
-			return -1;
+		if (s->headlen == s->headcap)
+			return -1;	/* over H2S_HEAD_MAX */
 		b[s->headlen++] = p[k++];
 		if (s->headlen >= 4 && memcmp(b + s->headlen - 4, "\r\n\r\n", 4) == 0) {
 			if (head_submit(s) == -1)
@@ -278,6 +303,7 @@ head_take(struct h2_stream *s, const char *p, size_t n)
 	if (s->head_sent) {
 		free(s->head);
 		s->head = NULL;
+		s->headcap = 0;
 	}
 	return (ssize_t)k;
 }
@@ -293,18 +319,18 @@ out_more(struct h2_stream *s)
 	h2_dirty(s->h);
 }
 
-/* Room in s->out for body bytes (what was sent moves to the front). */
+/* Room in s->out for up to n body bytes (what was sent moves to the front). */
 static size_t
-out_room(struct h2_stream *s)
+out_room(struct h2_stream *s, size_t n)
 {
-	if (s->out == NULL && (s->out = malloc(H2_STREAM_OUT)) == NULL)
-		return 0;
 	if (s->outoff > 0) {
 		memmove(s->out, s->out + s->outoff, s->outlen - s->outoff);
 		s->outlen -= s->outoff;
 		s->outoff = 0;
 	}
-	return H2_STREAM_OUT - s->outlen;
+	if (grow(&s->out, &s->outcap, s->outlen + n, H2_STREAM_OUT) == -1)
+		return 0;
+	return s->outcap - s->outlen;
 }
 
 /* A conn that may not write to its stream any more. */
@@ -338,7 +364,7 @@ h2s_send(struct conn *c, const void *buf, size_t n)
 	}
 	if (s->no_body)
 		return (ssize_t)n;
-	if ((room = out_room(s)) == 0) {
+	if ((room = out_room(s, n - (size_t)took)) == 0) {
 		if (took > 0)
 			return took;
 		s->want_write = 1;
@@ -386,7 +412,7 @@ h2s_sendfile(struct conn *c, int fd, off_t *off, size_t n)
 		*off += (off_t)n;
 		return (ssize_t)n;
 	}
-	if ((room = out_room(s)) == 0) {
+	if ((room = out_room(s, n)) == 0) {
 		s->want_write = 1;
 		errno = EAGAIN;
 		return -1;
