@@ -489,7 +489,11 @@ h2req_finish(struct h2req *r, int end_stream)
 		return 0;
 	}
 	out.len--;	/* the NUL */
-	/* http.c reads at most limit bytes of head: a longer one is a 431 there too. */
+	/*
+	 * http.c reads at most limit bytes of head.  Each field costs 32
+	 * more in the list than its line here, so a list within the limit
+	 * always makes a head within it; kept in case that ever changes.
+	 */
 	if (out.len > r->limit) {
 		free(out.p);
 		r->chunked = 0;

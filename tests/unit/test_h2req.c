@@ -418,6 +418,22 @@ test_host(void)
 	CHECK(r.head == NULL);
 	h2req_free(&r);
 
+	/* One the other's prefix (a port more): they disagree. */
+	start(&r, "GET", "/");
+	CHECK_INT(field(&r, "host", "alice.example.test:443"), 0);
+	CHECK_INT(h2req_finish(&r, 1), 0);
+	CHECK_INT(r.status, 400);
+	h2req_free(&r);
+	h2req_init(&r, LIMIT);
+	CHECK_INT(field(&r, ":method", "GET"), 0);
+	CHECK_INT(field(&r, ":scheme", "https"), 0);
+	CHECK_INT(field(&r, ":authority", "alice.example.test:443"), 0);
+	CHECK_INT(field(&r, ":path", "/"), 0);
+	CHECK_INT(field(&r, "host", "alice.example.test"), 0);
+	CHECK_INT(h2req_finish(&r, 1), 0);
+	CHECK_INT(r.status, 400);
+	h2req_free(&r);
+
 	/* host alone. */
 	h2req_init(&r, LIMIT);
 	CHECK_INT(field(&r, ":method", "GET"), 0);
