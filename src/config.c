@@ -397,8 +397,8 @@ static const struct directive directives[] = {
 	  "HTTP/2 streams open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); "
 	  "more are refused" },
 	{ "http2-max-resets", T_UINT, F(http2_max_resets), 1, 1000000, "200", 0,
-	  "HTTP/2 streams a client resets, or that are refused, on one connection in 10 s; "
-	  "more end the connection with GOAWAY (rapid reset)" },
+	  "HTTP/2 streams a client resets, or that are refused or reset for its doing, on one "
+	  "connection in 10 s; more end the connection with GOAWAY (rapid reset, MadeYouReset)" },
 	{ "http2-max-control-frames", T_UINT, F(http2_max_control), 1, 1000000, "1000", 0,
 	  "SETTINGS, PING, PRIORITY and empty DATA frames one HTTP/2 connection may send in "
 	  "10 s; more end it with GOAWAY (floods)" },

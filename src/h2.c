@@ -133,7 +133,8 @@ h2_stream_free(struct h2_stream *s)
 	free(s);
 }
 
-/* Refuse a stream: no conn, its DATA dropped, counted against http2-max-resets. */
+/* Refuse a stream: no conn, its DATA dropped; its RST_STREAM counts
+ * against http2-max-resets as it goes out (on_frame_send). */
 static void
 h2_refuse(struct h2_stream *s, uint32_t code)
 {
@@ -142,7 +143,6 @@ h2_refuse(struct h2_stream *s, uint32_t code)
 		s->reset_sent = 1;
 		nghttp2_submit_rst_stream(s->h->ng, NGHTTP2_FLAG_NONE, s->id, code);
 	}
-	h2_count_reset(s->h);
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -303,6 +303,27 @@ on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *arg)
 	return 0;
 }
 
+/*
+ * Every stream the server resets for what the client did counts as one
+ * the client reset: nghttp2 resets a stream by itself for what RFC 9113
+ * calls malformed (DATA past its content-length, a field it refuses), and
+ * a client that makes the server do the resetting (MadeYouReset,
+ * CVE-2025-8671: 30 such streams in a burst drew no GOAWAY when only
+ * h2_refuse() counted) must meet http2-max-resets as rapid reset does.
+ * Not counted: INTERNAL_ERROR (our side gave up: a script, a worker, a
+ * stall) and NO_ERROR (the answer was whole before the request).
+ */
+static int
+on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
+{
+	(void)ng;
+	if (f->hd.type == NGHTTP2_RST_STREAM &&
+	    f->rst_stream.error_code != NGHTTP2_NO_ERROR &&
+	    f->rst_stream.error_code != NGHTTP2_INTERNAL_ERROR)
+		h2_count_reset(arg);
+	return 0;
+}
+
 static int
 callbacks_init(void)
 {
@@ -316,6 +337,7 @@ callbacks_init(void)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
 	/* A stream's window opens as its conn reads (h2s_recv()), not as
 	 * bytes arrive: what a stream holds unread is bounded by its window. */
 	nghttp2_option_set_no_auto_window_update(opts, 1);

@@ -160,10 +160,10 @@ h2s_conn_new(struct h2_stream *s)
 		s->refused = 1;
 		if (!s->closed && !s->reset_sent) {
 			s->reset_sent = 1;
+			/* counted against http2-max-resets as it goes out */
 			nghttp2_submit_rst_stream(s->h->ng, NGHTTP2_FLAG_NONE, s->id,
 			    NGHTTP2_REFUSED_STREAM);
 		}
-		h2_count_reset(s->h);
 		return -1;
 	}
 	c->h2s = s;
