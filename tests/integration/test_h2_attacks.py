@@ -345,6 +345,35 @@ def test_rapid_reset_is_cut_with_enhance_your_calm(d):
     honest.close()
 
 
+def test_streams_the_server_must_reset_count_as_resets(d):
+    """MadeYouReset (CVE-2025-8671): the client resets nothing itself but
+    makes the server reset each stream (DATA longer than the request's
+    content-length is a stream error, RFC 9113 §8.1.1), so that rapid
+    reset's bound is not met by RST_STREAM frames of its own."""
+    honest = H2(d.tls_port)
+    assert honest.get("/index.html").status == 200
+    lines = ran_lines(d)
+    c = H2(d.tls_port)
+    try:
+        for _ in range(MAX_RESETS + 10):
+            c.request("/ran.cgi?made-you-reset", method="POST", body=b"xx", flush=False,
+                      extra=[("content-length", "1")])
+        c.flush()
+        c.pump(lambda: c.goaway is not None)
+        # The server's own resets (those after the GOAWAY refused), and no
+        # other connection error: the attack meant.
+        codes = set(c.frames.resets.values())
+        assert ErrorCodes.PROTOCOL_ERROR in codes and \
+            codes <= {ErrorCodes.PROTOCOL_ERROR, ErrorCodes.REFUSED_STREAM}, (codes, c.goaway)
+        assert c.goaway == ErrorCodes.ENHANCE_YOUR_CALM, (c.goaway, c.closed, c.frames.resets)
+        assert c.wait_closed(), "the socket stayed open after the GOAWAY"
+    finally:
+        c.close()
+    assert ran_lines(d) == lines
+    still_serving(d, honest)
+    honest.close()
+
+
 def test_continuation_flood_is_cut_and_costs_no_memory(d):
     honest = H2(d.tls_port)
     assert honest.get("/index.html").status == 200
