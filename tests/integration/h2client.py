@@ -85,7 +85,8 @@ class H2Conn:
     """One HTTP/2 connection over TLS to 127.0.0.1:port."""
 
     def __init__(self, port, host=None, timeout=30.0, window=None, cafile=None,
-                 addr="127.0.0.1", sni=True):
+                 addr="127.0.0.1", sni=True, source=None):
+        self.source = source    # the client's address (127.0.0.2, ...)
         self.timeout = timeout
         ctx = client_context(cafile=cafile)
         name = sni_for(host) if sni else None
@@ -114,9 +115,9 @@ class H2Conn:
         self.closed = False
         self.flush()
 
-    @staticmethod
-    def _connect(ctx, addr, port, name):
-        raw = socket.create_connection((addr, port), timeout=10)
+    def _connect(self, ctx, addr, port, name):
+        raw = socket.create_connection((addr, port), timeout=10,
+                                       source_address=(self.source, 0) if self.source else None)
         # As curl and browsers: a frame's tail is not held back by Nagle
         # until the server's (delayed) ACK, 40 ms per window of a body.
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

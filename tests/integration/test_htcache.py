@@ -15,7 +15,12 @@ import time
 
 import pytest
 
-from conftest import Lockerd, parse_responses, stopped
+from conftest import _H2_PORTS, Lockerd, parse_responses, stopped
+from h2client import H2Conn, StreamReset, head_fields
+
+# The tests on the module's servers (d, one) run over HTTP/1.1 and again
+# over HTTP/2 (conftest.py: transports).
+TRANSPORTS = ("h1", "h2")
 
 WP = ("# BEGIN WordPress\n<IfModule mod_rewrite.c>\nRewriteEngine On\n"
       "RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n"
@@ -25,9 +30,9 @@ WP = ("# BEGIN WordPress\n<IfModule mod_rewrite.c>\nRewriteEngine On\n"
 
 
 @pytest.fixture(scope="module")
-def d(build_dir):
+def d(build_dir, transport):
     # Two fronts, as in the other tests: each has its own watch to read.
-    d = Lockerd(build_dir, extra="file-cache-valid 30\n").start()
+    d = Lockerd(build_dir, extra="file-cache-valid 30\n", transport=transport).start()
     for name in ("wp", "al", "chg"):
         d.signup(name)
     yield d
@@ -35,10 +40,11 @@ def d(build_dir):
 
 
 @pytest.fixture(scope="module")
-def one(build_dir):
+def one(build_dir, transport):
     """One front: what it keeps is what answers while the worker is stopped
     (with two, a request may reach the one that was never asked)."""
-    d = Lockerd(build_dir, extra="file-cache-valid 30\n", front_processes=1).start()
+    d = Lockerd(build_dir, extra="file-cache-valid 30\n", front_processes=1,
+                transport=transport).start()
     d.signup("wp")
     yield d
     d.cleanup()
@@ -46,6 +52,13 @@ def one(build_dir):
 
 def request(port, path, host, extra=b"", source="127.0.0.1", timeout=5.0):
     """One request from source; (status, headers, body), or None on no answer."""
+    if port in _H2_PORTS:
+        try:
+            with H2Conn(port, host, timeout=timeout, source=source) as c:
+                st = c.get("GET", path, host, head_fields(extra))
+                return st.status, st.head(), bytes(st.body)
+        except (OSError, StreamReset):     # a time-out too
+            return None
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
                                  source_address=(source, 0))
     s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() +

@@ -13,7 +13,12 @@ import time
 
 import pytest
 
-from conftest import parse_responses, raw, wait_for
+from conftest import _H2_PORTS, parse_responses, raw, wait_for
+from h2client import h2_get
+
+# Each test on the module's srv runs over HTTP/1.1 and again over HTTP/2
+# (conftest.py: transports).
+TRANSPORTS = ("h1", "h2")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -27,6 +32,8 @@ SHOW = ("<?php foreach (explode(',', $_GET['ini']) as $k) echo $k, '=', "
 def get(port, path, host):
     """GET, waiting as long as a pool's start may take on a loaded machine
     (a new set's first page starts its pool: seconds at load 25)."""
+    if port in _H2_PORTS:
+        return h2_get(port, path, host, timeout=60.0)
     req = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").encode()
     r = parse_responses(raw(port, req, timeout=60.0))
     assert r, "no response"
