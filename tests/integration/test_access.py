@@ -13,8 +13,13 @@ import subprocess
 
 import pytest
 
-from conftest import TEST_BASE, Lockerd, free_port, parse_responses, wait_for
+from conftest import _H2_PORTS, TEST_BASE, Lockerd, free_port, parse_responses, wait_for
+from h2client import H2Conn
 from test_tls import CA
+
+# The tests on the module's d run over HTTP/1.1 and again over HTTP/2
+# (conftest.py: transports).
+TRANSPORTS = ("h1", "h2")
 
 DOMAIN = "test.example"
 HOST = "alice." + DOMAIN
@@ -22,6 +27,13 @@ HOST = "alice." + DOMAIN
 
 def request(port, path, host=HOST, method="GET", auth=None, source="127.0.0.1", body=b""):
     """One request from a chosen loopback address: (status, headers, body)."""
+    if port in _H2_PORTS:
+        fields = []
+        if auth is not None:
+            fields.append(("authorization", "Basic " + base64.b64encode(auth.encode()).decode()))
+        with H2Conn(port, host, source=source) as c:
+            st = c.get(method, path, host, fields, body if method == "POST" else None)
+        return st.status, st.head(), bytes(st.body)
     head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
     if auth is not None:
         head += "Authorization: Basic " + base64.b64encode(auth.encode()).decode() + "\r\n"
@@ -89,12 +101,12 @@ def pki():
 
 
 @pytest.fixture(scope="module")
-def d(build_dir, pki):
+def d(build_dir, pki, transport):
     vport = free_port()
     extra = (f"listen 127.0.0.1:{vport} tls verify-client\n"
              f"certificate *.{DOMAIN} {pki['svc'][0]} {pki['svc'][1]}\n"
              f"tls-client-ca {pki['clients'].crt}\n")
-    ld = Lockerd(build_dir, extra=extra, domain=DOMAIN)
+    ld = Lockerd(build_dir, extra=extra, domain=DOMAIN, transport=transport)
     ld.verify_port = vport
     ld.start()
     ld.signup("alice")
@@ -217,6 +229,8 @@ def test_authuserfile_of_another_locker_or_through_a_symlink_is_500(d):
     assert "AuthUserFile" in log and "bobs password" not in log
 
 
+@pytest.mark.h1_only("on the module's own verify-client listener, whatever the transport "
+                    "(curl takes h2 there by ALPN): once")
 def test_client_certificate_required(d, pki):
     d.put("alice", "certs/.htaccess", "SSLVerifyClient require\n", mode=0o644)
     d.put("alice", "certs/a.txt", "cert holders\n", mode=0o644)
