@@ -354,6 +354,12 @@ test_values(void)
 	CHECK_INT(one_field("x-a", " ", 1), -1);
 	CHECK_INT(one_field(":authority", "a.test\r\nX: 1", 12), -1);
 	CHECK_INT(one_field(":path", "/\r\nX: 1", 7), -1);
+	/* Far into a long value too (eight bytes at a time there). */
+	CHECK_INT(one_field("x-a", "0123456789abcdefghij\nklmnopqrstuvwxyz", 37), -1);
+	CHECK_INT(one_field("x-a", "0123456789abcdefghijklmnopqrstuvwxy\rz", 37), -1);
+	CHECK_INT(one_field("x-a", "0123456789abcdefghijklmnopqrstuvwx\0yz", 37), -1);
+	CHECK_INT(one_field("x-a", "0123456789abcdefghijklmnopqrstuvwxyz\n", 37), -1);
+	CHECK_INT(one_field("x-a", "0123456789abcdefghijklmnopqrstuv\x0e\x7f\xff\x80", 36), 0);
 	CHECK_INT(one_field("x-a", "a b\tc", 5), 0);
 	/* obs-text is a value's, as in HTTP/1.1. */
 	CHECK_INT(one_field("x-a", "caf\xc3\xa9", 5), 0);
