@@ -289,10 +289,21 @@ head_take(struct h2_stream *s, const char *p, size_t n)
 		return -1;
 	b = s->head;
 	while (k < n) {
+		size_t	take = n - k, from = s->headlen >= 3 ? s->headlen - 3 : 0;
+		char	*e;
+
 		if (s->headlen == s->headcap)
 			return -1;	/* over H2S_HEAD_MAX */
-		b[s->headlen++] = p[k++];
-		if (s->headlen >= 4 && memcmp(b + s->headlen - 4, "\r\n\r\n", 4) == 0) {
+		if (take > s->headcap - s->headlen)
+			take = s->headcap - s->headlen;
+		/* The piece at once; its empty line may begin in the bytes before. */
+		memcpy(b + s->headlen, p + k, take);
+		e = memmem(b + from, s->headlen + take - from, "\r\n\r\n", 4);
+		if (e != NULL)
+			take = (size_t)(e + 4 - (b + s->headlen));
+		s->headlen += take;
+		k += take;
+		if (e != NULL) {
 			if (head_submit(s) == -1)
 				return -1;
 			s->headlen = 0;
