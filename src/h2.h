@@ -50,7 +50,9 @@ struct h2_stream {
 	size_t			 inlen, inoff, incap;
 	size_t			 owed;		/* DATA bytes read in, not yet given back to the window */
 	int			 in_end;	/* END_STREAM came */
-	int			 first_chunk;	/* no chunk framed yet (h2req_chunk_head) */
+	int			 first_chunk;	/* no chunk framed yet */
+	int			 ck_open;	/* the last chunk's size line is unread: */
+	size_t			 ck_at, ck_len;	/* ... its eight digits in in[], its size */
 
 	/* From the stream's conn: its response. */
 	char			*head;		/* the HTTP/1.1 head, gathered */

@@ -44,25 +44,69 @@
 static int
 in_room(struct h2_stream *s, size_t n)
 {
-	char *b;
+	size_t	 cap, max = H2S_IN_MAX + s->req.len;
+	char	*b;
 
-	if (s->inoff > 0 && s->inoff == s->inlen)
+	if (s->inoff > 0 && s->inoff == s->inlen) {
 		s->inoff = s->inlen = 0;
+		s->ck_open = 0;
+	}
 	if (s->inlen + n <= s->incap)
 		return 0;
 	if (s->inoff > 0) {
 		memmove(s->in, s->in + s->inoff, s->inlen - s->inoff);
 		s->inlen -= s->inoff;
+		if (s->ck_open)		/* still unread, so it moved too */
+			s->ck_at -= s->inoff;
 		s->inoff = 0;
 		if (s->inlen + n <= s->incap)
 			return 0;
 	}
-	if (s->inlen + n > H2S_IN_MAX + s->req.len)
+	if (s->inlen + n > max)
 		return -1;
-	if ((b = realloc(s->in, s->inlen + n)) == NULL)
+	/* Doubling: a body of many small frames is not a realloc() each. */
+	for (cap = s->incap ? s->incap : 4096; cap < s->inlen + n; cap *= 2)
+		;
+	if (cap > max)
+		cap = max;
+	if ((b = realloc(s->in, cap)) == NULL)
 		return -1;
 	s->in = b;
-	s->incap = s->inlen + n;
+	s->incap = cap;
+	return 0;
+}
+
+/*
+ * Frame n DATA bytes as HTTP/1.1 chunks.  While the last chunk's size
+ * line is still unread, the bytes join that chunk (its size is written
+ * with eight digits, so it can be written again in place): a client's
+ * one-byte DATA frames cost the buffer what their bytes do, not a size
+ * line and a CRLF each, and what a stream holds stays about its window.
+ */
+static int
+chunk_put(struct h2_stream *s, const uint8_t *p, size_t n)
+{
+	char	line[16];
+	int	k;
+
+	/* Room first: making it may find the size line read (ck_open 0). */
+	if (in_room(s, sizeof(line) + n) == -1)
+		return -1;
+	if (s->ck_open && s->ck_len + n <= 0xffffffffu)
+		s->ck_len += n;
+	else {
+		k = snprintf(line, sizeof(line), "%s%08zx\r\n", s->first_chunk ? "" : "\r\n", n);
+		memcpy(s->in + s->inlen, line, (size_t)k);
+		s->ck_at = s->inlen + (s->first_chunk ? 0 : 2);
+		s->inlen += (size_t)k;
+		s->ck_len = n;
+		s->ck_open = 1;
+		s->first_chunk = 0;
+	}
+	snprintf(line, sizeof(line), "%08zx", s->ck_len);
+	memcpy(s->in + s->ck_at, line, 8);
+	memcpy(s->in + s->inlen, p, n);
+	s->inlen += n;
 	return 0;
 }
 
@@ -82,20 +126,11 @@ in_put(struct h2_stream *s, const void *p, size_t n)
 int
 h2s_data_in(struct h2_stream *s, const uint8_t *p, size_t n)
 {
-	char	ck[32];
-	size_t	cl;
-
 	if (p == NULL)
 		return in_put(s, s->req.head, s->req.len);
 	if (n == 0 || s->in_end)
 		return 0;
-	if (s->req.chunked) {
-		cl = h2req_chunk_head(&s->req, s->first_chunk, n, ck);
-		s->first_chunk = 0;
-		if (in_put(s, ck, cl) == -1)
-			return -1;
-	}
-	if (in_put(s, p, n) == -1)
+	if ((s->req.chunked ? chunk_put(s, p, n) : in_put(s, p, n)) == -1)
 		return -1;
 	s->owed += n;
 	if (s->c != NULL)
@@ -118,6 +153,7 @@ h2s_data_end(struct h2_stream *s)
 	if (s->req.chunked) {
 		cl = h2req_chunk_end(s->first_chunk, ck);
 		(void)in_put(s, ck, cl);
+		s->ck_open = 0;
 	}
 	if (s->c != NULL)
 		s->c->readable = 1;

@@ -33,6 +33,18 @@ def build_dir(request):
     return d if os.path.isabs(d) else os.path.join(ROOT, d)
 
 
+def sanitized(build):
+    """Whether build's lockerd is a sanitizer build (make SAN=1): its heap
+    keeps what was freed a while (ASan's quarantine) and every page it
+    touches has a shadow, so a resident-memory bound a test sets for a
+    plain build means nothing there."""
+    try:
+        with open(os.path.join(build, "lockerd"), "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
