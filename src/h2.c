@@ -316,11 +316,22 @@ on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *arg)
 static int
 on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 {
-	(void)ng;
+	struct h2_session	*h = arg;
+	struct h2_stream	*s;
+
 	if (f->hd.type == NGHTTP2_RST_STREAM &&
 	    f->rst_stream.error_code != NGHTTP2_NO_ERROR &&
 	    f->rst_stream.error_code != NGHTTP2_INTERNAL_ERROR)
-		h2_count_reset(arg);
+		h2_count_reset(h);
+	/* An answer given before its request's body was all in is out now:
+	 * the client may stop sending that body (RFC 9113 §8.1). */
+	if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+	    (s = stream_of(h, f->hd.stream_id)) != NULL && s->reset_when_sent &&
+	    !s->reset_sent && !s->closed) {
+		s->reset_sent = 1;
+		nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+	}
 	return 0;
 }
 
@@ -563,7 +574,21 @@ h2_expired(struct conn *c)
 	struct h2_session *h = c->h2;
 
 	uint64_t	st = (uint64_t)F.conf.send_timeout * 1000;
-	int		moving = loop_now - h->last_out < st;
+	int		moving;
+
+	/* What a stream's conn queued in this same pass of the clocks (its
+	 * 408 or 504: streams' conns come first in the list) goes out first,
+	 * and those bytes moving keep the connection, as does a new clock
+	 * (its last stream gone, the idle one): else a 408 at body-timeout,
+	 * with send-timeout as short, closed the connection with all its
+	 * other streams. */
+	if (h2_write(h) == -1) {
+		conn_close(c);
+		return 1;
+	}
+	if (c->deadline > loop_now)
+		return 0;	/* its last stream went: idle from now */
+	moving = loop_now - h->last_out < st;
 
 	/* Streams whose bytes moved lately: on, until they stop moving. */
 	if (h->nstreams > 0 && moving) {

@@ -66,6 +66,7 @@ struct h2_stream {
 	int			 want_write;	/* the conn waits for room in out */
 	int			 closed;	/* nghttp2 closed the stream */
 	int			 reset_sent;
+	int			 reset_when_sent;	/* RST_STREAM(NO_ERROR) once the answer is out */
 };
 
 struct h2_session {

@@ -537,8 +537,15 @@ h2s_conn_gone(struct conn *c)
 		nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id,
 		    NGHTTP2_INTERNAL_ERROR);
 	} else if (!s->closed && !s->reset_sent && !s->in_end) {
-		s->reset_sent = 1;
-		nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+		/* Not before the answer is out: nghttp2 drops a stream's
+		 * frames not yet sent once a RST_STREAM for it is queued (a
+		 * 413 or 408 before the body was all in reached nobody). */
+		if (nghttp2_session_get_stream_local_close(h->ng, s->id) == 1) {
+			s->reset_sent = 1;
+			nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id,
+			    NGHTTP2_NO_ERROR);
+		} else
+			s->reset_when_sent = 1;
 	}
 	h2_dirty(h);
 	if (s->closed && !s->on_run)
