@@ -50,26 +50,17 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 GOAWAY, RST_STREAM = 7, 3
 
 
-@pytest.fixture(scope="module")
-def d(build_dir):
-    port = free_port()
+def h2_lockerd(build_dir, extra):
+    """A started lockerd with one front, a TLS listener (h2 by ALPN) and
+    locker LOCKER's pages; extra: its limits.  Stopped by the caller."""
     ld = Lockerd(build_dir, domain=DOMAIN, front_processes=1)
     try:
         crt, key = self_signed(ld.dir, "*." + DOMAIN)
-        ld.tls_port = port
-        # One front: every connection of the module meets the same
-        # process, whose pid and memory each attack checks after.
-        ld.write_conf(open(ld.conf).read() + (
-            f"listen 127.0.0.1:{port} tls\n"
-            f"certificate *.{DOMAIN} {crt} {key}\n"
-            f"http2-max-resets {MAX_RESETS}\n"
-            f"http2-max-control-frames {MAX_CONTROL}\n"
-            f"http2-max-streams {MAX_STREAMS}\n"
-            f"http2-max-header-frames {MAX_HEADER_FRAMES}\n"
-            f"max-header-size {MAX_HEADER}\n"
-            # (a request line may be no longer than the header limit)
-            f"max-request-line {MAX_HEADER // 2}\n"
-            f"send-timeout {SEND_TIMEOUT}s\n"))
+        ld.tls_port = free_port()
+        # One front: every connection meets the same process, whose pid
+        # and memory each attack checks after.
+        ld.write_conf(open(ld.conf).read() + f"listen 127.0.0.1:{ld.tls_port} tls\n"
+                      f"certificate *.{DOMAIN} {crt} {key}\n" + extra)
         ld.start()
         ld.signup(LOCKER)
         ld.ran = os.path.join(ld.info(LOCKER)["home"], "ran.log")
@@ -86,9 +77,25 @@ def d(build_dir):
                "env | sort\n", mode=0o755)
         ld.front = sorted(ld.pids("front"))
         assert len(ld.front) == 1, ld.children()
-        yield ld
-    finally:
+        return ld
+    except BaseException:
         ld.cleanup()
+        raise
+
+
+@pytest.fixture(scope="module")
+def d(build_dir):
+    ld = h2_lockerd(build_dir, (
+        f"http2-max-resets {MAX_RESETS}\n"
+        f"http2-max-control-frames {MAX_CONTROL}\n"
+        f"http2-max-streams {MAX_STREAMS}\n"
+        f"http2-max-header-frames {MAX_HEADER_FRAMES}\n"
+        f"max-header-size {MAX_HEADER}\n"
+        # (a request line may be no longer than the header limit)
+        f"max-request-line {MAX_HEADER // 2}\n"
+        f"send-timeout {SEND_TIMEOUT}s\n"))
+    yield ld
+    ld.cleanup()
 
 
 # --- a client that speaks HTTP/2 by hand ---
@@ -553,6 +560,27 @@ def test_a_client_that_stops_reading_is_closed_after_send_timeout(d):
     still_serving(d)
 
 
+def test_a_body_over_max_body_size_is_a_413_the_client_sees(d):
+    """Answered before the body is in (a 200 MB content-length, over the
+    default max-body-size): the 413 goes out, then RST_STREAM(NO_ERROR)
+    tells the client to stop sending (RFC 9113 §8.1); the connection goes
+    on.  (The reset once went first, and nghttp2 dropped the 413.)"""
+    lines = ran_lines(d)
+    c = H2(d.tls_port)
+    try:
+        sid = c.request("/ran.cgi?too-big", method="POST", end=False,
+                        extra=[("content-length", str(200 << 20))])
+        c.send_raw(DataFrame(sid, data=b"x" * 1000).serialize())
+        st = c.wait(sid)
+        assert st.status == 413, (vars(st), c.frames.types, c.goaway)
+        assert st.reset in (None, ErrorCodes.NO_ERROR), vars(st)
+        assert c.get("/index.html").status == 200
+    finally:
+        c.close()
+    assert ran_lines(d) == lines
+    still_serving(d)
+
+
 def test_streams_beyond_the_limit_are_refused_the_first_answered(d):
     c = H2(d.tls_port)
     try:
@@ -593,6 +621,84 @@ def test_huge_headers_are_a_431_and_the_connection_goes_on(d):
         c.close()
     assert not {"huge", "many"} & set(ran_lines(d))
     still_serving(d)
+
+
+# --- slow clients: holding a connection or a stream open for nothing ---
+
+SLOW = 2    # each of their timeouts, in seconds
+
+
+@pytest.fixture(scope="module")
+def slow(build_dir):
+    """A lockerd of its own whose clocks are short (the attacks' lockerd
+    keeps honest connections idle while it is attacked)."""
+    ld = h2_lockerd(build_dir, (
+        f"keepalive-timeout {SLOW}s\nheader-timeout {SLOW}s\nbody-timeout {SLOW}s\n"
+        f"body-total-timeout {2 * SLOW}s\nsend-timeout {SLOW}s\n"))
+    yield ld
+    ld.cleanup()
+
+
+def test_an_idle_connection_is_closed_whatever_its_pings(slow):
+    """No stream, only PINGs, each answered: they keep nothing open."""
+    c = H2(slow.tls_port)
+    try:
+        assert c.get("/index.html").status == 200
+        acks = 0
+        deadline = time.monotonic() + SLOW + 30
+        while c.goaway is None and not c.closed and time.monotonic() < deadline:
+            c.conn.ping(struct.pack(">Q", acks))
+            c.flush()
+            c.pump(lambda: c.goaway is not None, within=0.25)
+            acks = c.frames.types.count(6)
+        assert c.goaway == ErrorCodes.NO_ERROR, (c.goaway, c.closed, acks)
+        assert acks > 0
+        assert c.wait_closed(), "the socket stayed open after the GOAWAY"
+    finally:
+        c.close()
+    still_serving(slow)
+
+
+@pytest.mark.parametrize("how", ["never", "dripping"])
+def test_a_body_that_never_ends_is_cut_and_the_script_never_runs(slow, how):
+    """A request's body promised and never sent (body-timeout), or sent a
+    byte at a time, never ending (body-total-timeout): its stream is
+    answered 408 or reset, and the script behind it never runs."""
+    lines = ran_lines(slow)
+    c = H2(slow.tls_port)
+    try:
+        extra = [("content-length", "100")] if how == "never" else []
+        sid = c.request(f"/ran.cgi?{how}", method="POST", end=False, extra=extra)
+        deadline = time.monotonic() + 2 * SLOW + 30
+        while not c.streams[sid].done and not c.closed and time.monotonic() < deadline:
+            if how == "dripping" and not c.unsent:
+                c.conn.send_data(sid, b"x", end_stream=False)
+                c.flush()
+            c.pump(lambda: c.streams[sid].done, within=0.5)
+        st = c.streams[sid]
+        assert st.status == 408 or st.reset is not None, (vars(st), c.goaway, c.closed)
+        assert c.goaway is None, (vars(st), c.goaway, c.frames.types, c.frames.resets)
+        assert c.get("/index.html").status == 200      # the connection goes on
+    finally:
+        c.close()
+    assert ran_lines(slow) == lines
+    still_serving(slow)
+
+
+def test_a_header_block_never_finished_is_closed(slow):
+    """HEADERS without END_HEADERS, then nothing: no stream ever starts,
+    and the connection does not stay open for it."""
+    s = raw_h2(slow.tls_port)
+    frames = Frames()
+    try:
+        block = hpack.Encoder().encode([(":method", "GET"), (":scheme", "https"),
+                                        (":authority", HOST), (":path", "/index.html")])
+        s.sendall(HeadersFrame(1, data=block).serialize())     # no END_HEADERS
+        closed = read_frames(s, frames, lambda: False, within=2 * SLOW + 30)
+    finally:
+        s.close()
+    assert closed, frames.types
+    still_serving(slow)
 
 
 # --- smuggling through the downgrade to HTTP/1.1 (RFC 9113 §8.2) ---
