@@ -56,7 +56,11 @@ in_room(struct h2_stream *s, size_t n)
 	if (s->inoff > 0) {
 		memmove(s->in, s->in + s->inoff, s->inlen - s->inoff);
 		s->inlen -= s->inoff;
-		if (s->ck_open)		/* still unread, so it moved too */
+		/* An open size line moved too; one the conn has begun to
+		 * read is no longer open (its offset would wrap). */
+		if (s->ck_open && s->ck_at < s->inoff)
+			s->ck_open = 0;
+		else if (s->ck_open)
 			s->ck_at -= s->inoff;
 		s->inoff = 0;
 		if (s->inlen + n <= s->incap)
@@ -92,6 +96,11 @@ chunk_put(struct h2_stream *s, const uint8_t *p, size_t n)
 	/* Room first: making it may find the size line read (ck_open 0). */
 	if (in_room(s, sizeof(line) + n) == -1)
 		return -1;
+	/* Joined only while the conn has read nothing of its size line:
+	 * written again where it has been read, the digits went behind the
+	 * buffer's start (ck_at wrapped), over front's heap. */
+	if (s->ck_open && s->inoff > s->ck_at)
+		s->ck_open = 0;
 	if (s->ck_open && s->ck_len + n <= 0xffffffffu)
 		s->ck_len += n;
 	else {
