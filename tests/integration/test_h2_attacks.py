@@ -32,7 +32,7 @@ from h2.settings import SettingCodes
 from hyperframe.frame import (ContinuationFrame, DataFrame, HeadersFrame, PriorityFrame,
                               SettingsFrame)
 
-from conftest import Lockerd, free_port, self_signed, stopped, wait_for
+from conftest import Lockerd, free_port, sanitized, self_signed, stopped, wait_for
 
 DOMAIN = "test.example"
 LOCKER = "h2a"
@@ -47,6 +47,13 @@ MAX_HEADER = 4096
 SEND_TIMEOUT = 2
 BIG = 8 << 20           # the large static file: more than the kernel buffers of a connection
 MEM_SLACK = 4 << 20     # what front may grow by during one attack (kB below)
+
+
+def mem_slack(d):
+    """MEM_SLACK in kB; a sanitizer build's heap keeps what was freed (ASan's
+    quarantine) and shadows every page it touches: 40-45 MB more after a
+    stalled 3 MiB download there, nothing kept, so its bound is looser."""
+    return (128 << 20 if sanitized(d.build) else MEM_SLACK) >> 10
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 GOAWAY, RST_STREAM = 7, 3
@@ -418,7 +425,7 @@ def test_continuation_flood_is_cut_and_costs_no_memory(d):
     code = frames.goaway
     assert code is not None and code != ErrorCodes.NO_ERROR, (code, frames.types[-5:])
     assert closed, "the socket stayed open after the GOAWAY"
-    assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+    assert front_rss(d) - before < mem_slack(d), (before, front_rss(d))
     still_serving(d, honest)
     honest.close()
 
@@ -439,7 +446,7 @@ def test_hpack_bomb_is_a_431_and_bounded(d):
         # ended with an error (it cost that connection only).
         assert st.status == 431 or st.reset is not None or \
             c.goaway not in (None, ErrorCodes.NO_ERROR), (vars(st), c.goaway)
-        assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+        assert front_rss(d) - before < mem_slack(d), (before, front_rss(d))
         # If it goes on, its HPACK table stayed in step.
         if c.goaway is None and not c.closed:
             st = c.get("/index.html")
@@ -503,7 +510,7 @@ def test_zero_window_stall_is_reset_after_send_timeout(d):
         assert len(st.data) == 0
     finally:
         c.close()
-    assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+    assert front_rss(d) - before < mem_slack(d), (before, front_rss(d))
     still_serving(d)
 
 
@@ -563,7 +570,7 @@ def test_data_past_the_window_is_refused_and_costs_no_memory(d):
             c.pump(lambda: c.streams[sid].reset is not None or c.goaway is not None)
             assert ErrorCodes.FLOW_CONTROL_ERROR in (c.streams[sid].reset, c.goaway), \
                 (vars(c.streams[sid]), c.goaway, c.closed, c.frames.types)
-            assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+            assert front_rss(d) - before < mem_slack(d), (before, front_rss(d))
     finally:
         c.close()
     still_serving(d)
@@ -600,7 +607,7 @@ def test_a_client_that_stops_reading_is_closed_after_send_timeout(d):
         assert c.wait_closed()
     finally:
         c.close()
-    assert front_rss(d) - before < MEM_SLACK >> 10, (before, front_rss(d))
+    assert front_rss(d) - before < mem_slack(d), (before, front_rss(d))
     still_serving(d)
 
 
