@@ -195,6 +195,30 @@ h2s_recv(struct conn *c, void *buf, size_t n)
 	return (ssize_t)k;
 }
 
+/*
+ * The request line of a head h2req answered with a status, for the access
+ * log alone: "METHOD PATH HTTP/1.1" in c->in, where a head read there
+ * would have left it (log_access() says HTTP/2.0); nothing without both.
+ */
+static void
+refused_line(struct conn *c, const struct h2req *r)
+{
+	size_t	m = r->method.len, t = r->path.len < 1024 ? r->path.len : 1024;
+	size_t	cap = F.conf.max_header_size + 4096;
+
+	if (m == 0 || m > 32 || t == 0 || (c->in = malloc(cap)) == NULL)
+		return;
+	c->insz = cap;
+	memcpy(c->in, r->method.p, m);
+	c->in[m] = ' ';
+	memcpy(c->in + m + 1, r->path.p, t);
+	memcpy(c->in + m + 1 + t, " HTTP/1.1", 9);
+	c->req.method_str.p = c->in;
+	c->req.method_str.len = m;
+	c->req.target.p = c->in + m + 1;
+	c->req.target.len = t;
+}
+
 /* The conn for a stream whose head is whole; it runs at once. */
 int
 h2s_conn_new(struct h2_stream *s)
@@ -219,6 +243,7 @@ h2s_conn_new(struct h2_stream *s)
 		c->have_req = 1;
 		c->req.method = HTTP_M_UNKNOWN;
 		c->req.method_str.p = NULL;
+		refused_line(c, &s->req);
 		c->nreq++;
 		c->started = time(NULL);
 		send_error(c, s->req.status, 0);

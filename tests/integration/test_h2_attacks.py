@@ -800,12 +800,21 @@ def test_smuggling_case_is_refused_and_the_script_never_runs(d, case):
     finally:
         c.close()
     assert ran_lines(d)[len(before):] == [f"after-{case}"], ran_lines(d)[len(before):]
+    if st.status == 400:
+        # The refusal is logged with the request line it had, as Apache would.
+        line = f'"GET /ran.cgi?{case} HTTP/2.0" 400 '
+        assert wait_for(lambda: line in access_log(d)), access_log(d)[-600:]
     still_serving(d)
 
 
 # --- the same CGI environment as over HTTP/1.1 ---
 
 FIELDS = [("user-agent", "h2a-test/1"), ("accept", "text/plain"), ("x-h2a", "same")]
+
+
+def access_log(d):
+    with open(os.path.join(d.logs, "access.log")) as f:
+        return f.read()
 
 
 def env_of(body):
