@@ -46,11 +46,14 @@ def sanitized(build):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port free now, and not one get() would speak HTTP/2 to."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _H2_PORTS:
+            return port
 
 
 _instance = [0]
@@ -227,6 +230,10 @@ class Lockerd:
 
     def cleanup(self):
         self.stop()
+        # Its port is free again: a plain listener may get it next (a
+        # later module's get() then spoke HTTP/2 to test_acme's port 80).
+        if self.transport == "h2":
+            _H2_PORTS.discard(self.port)
         log = self.log()
         shutil.rmtree(self.dir, ignore_errors=True)
         # A sanitizer build reports on stderr, from whichever process erred.
