@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -279,20 +278,6 @@ grow(char **buf, size_t *cap, size_t want, size_t max)
 	return 0;
 }
 
-/* Hop-by-hop fields of HTTP/1.1 that HTTP/2 has no place for (RFC 9113 §8.2.2). */
-static int
-hop_by_hop(const char *name, size_t len)
-{
-	static const char *const hop[] = { "connection", "keep-alive", "proxy-connection",
-	    "transfer-encoding", "upgrade", NULL };
-	size_t i;
-
-	for (i = 0; hop[i] != NULL; i++)
-		if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * The head in s->head (through its empty line) as a HEADERS frame: the
  * status, then each field with its name lowercased.  Front wrote it, so it
@@ -323,12 +308,14 @@ head_submit(struct h2_stream *s)
 			return -1;
 		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
 			;
-		if (hop_by_hop(p, (size_t)(colon - p)))
+		for (i = 0; p + i < colon; i++)
+			p[i] = (char)tolower((unsigned char)p[i]);
+		/* HTTP/1.1's hop-by-hop fields have no place in HTTP/2: the
+		 * list h2req refuses in requests. */
+		if (h2req_connection_field((const uint8_t *)p, (size_t)(colon - p)))
 			continue;
 		if (n > H2S_FIELDS_MAX)
 			return -1;
-		for (i = 0; p + i < colon; i++)
-			p[i] = (char)tolower((unsigned char)p[i]);
 		nv[n++] = (nghttp2_nv){ (uint8_t *)p, (uint8_t *)v, (size_t)(colon - p),
 		    (size_t)(eol - 1 - v), NGHTTP2_NV_FLAG_NONE };
 		if (colon - p == 14 && memcmp(p, "content-length", 14) == 0 && eol - 1 - v == 1 &&

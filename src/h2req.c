@@ -376,10 +376,11 @@ cookie(struct h2req *r, const uint8_t *v, size_t vlen)
 
 /*
  * The connection-specific fields RFC 9113 8.2.2 forbids (HTTP/1.1's
- * hop-by-hop framing), by length first: this runs for every field.
+ * hop-by-hop framing), by length first: this runs for every field.  A
+ * lowercase name; h2_stream.c drops the same from front's answers.
  */
-static int
-connection_field(const uint8_t *n, size_t nlen)
+int
+h2req_connection_field(const uint8_t *n, size_t nlen)
 {
 	switch (nlen) {
 	case 7:
@@ -408,7 +409,7 @@ host_field(struct h2req *r, const uint8_t *v, size_t vlen)
 static int
 special_field(struct h2req *r, const uint8_t *n, size_t nlen, const uint8_t *v, size_t vlen)
 {
-	if (connection_field(n, nlen))
+	if (h2req_connection_field(n, nlen))
 		return -1;
 	switch (nlen) {
 	case 2:

@@ -71,5 +71,8 @@ int	h2req_finish(struct h2req *r, int end_stream);
  */
 size_t	h2req_chunk_head(const struct h2req *r, int first, size_t n, char out[32]);
 size_t	h2req_chunk_end(int first, char out[16]);
+/* Whether a lowercase field name is one RFC 9113 8.2.2 forbids
+ * (connection, keep-alive, proxy-connection, transfer-encoding, upgrade). */
+int	h2req_connection_field(const uint8_t *name, size_t len);
 
 #endif
