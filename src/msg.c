@@ -37,6 +37,7 @@
 #include "mail.h"
 #include "sql.h"
 #include "mailin.h"
+#include "dirsync.h"
 
 #ifdef __SANITIZE_ADDRESS__
 /*
@@ -203,6 +204,16 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	 * message; how the locker's program ended, with its stderr (mailin.h) */
 	ROW(MSG_MAILIN_DELIVER,	MR_MAILIN, MR_MASTER, MUST, EXACT(struct msg_mailin_deliver)),
 	ROW(MSG_MAILIN_RESULT,	MR_MASTER, MR_MAILIN, MAY, EXACT(struct msg_mailin_result)),
+	/* The fleet directory (dirsync.h): master -> dirsync, the conninfo
+	 * file opened by root, each transaction's changes (a sealed memfd)
+	 * and the node's heartbeat; dirsync -> master, each change's answer,
+	 * the rows other nodes changed (a sealed memfd), PostgreSQL up/down */
+	ROW(MSG_DIR_HELLO,	MR_MASTER, MR_DIRSYNC, MUST, EXACT(struct msg_dir_hello)),
+	ROW(MSG_DIR_CHANGE,	MR_MASTER, MR_DIRSYNC, MUST, EXACT(struct msg_dir_change)),
+	ROW(MSG_DIR_BEAT,	MR_MASTER, MR_DIRSYNC, NEVER, EXACT(struct msg_dir_beat)),
+	ROW(MSG_DIR_RESULT,	MR_DIRSYNC, MR_MASTER, NEVER, EXACT(struct msg_dir_result)),
+	ROW(MSG_DIR_ROWS,	MR_DIRSYNC, MR_MASTER, MUST, EXACT(struct msg_dir_rows)),
+	ROW(MSG_DIR_STATE,	MR_DIRSYNC, MR_MASTER, NEVER, EXACT(struct msg_dir_state)),
 };
 
 const char *
@@ -222,6 +233,7 @@ msg_role_name(enum msg_role r)
 	case MR_SQLD:	return "sqld";
 	case MR_MAILOUT: return "mailout";
 	case MR_MAILIN:	return "maild";
+	case MR_DIRSYNC: return "dirsync";
 	}
 	return "?";
 }

@@ -34,9 +34,10 @@ enum msg_role {
 	MR_SQLD		= 0x400,	/* the SQL role: the only holder of MariaDB's admin account */
 	MR_MAILIN	= 0x800,	/* maild: takes Postfix's LMTP deliveries (mailin.h) */
 	MR_MAILOUT	= 0x1000,	/* outgoing mail: the jails' sendmail to the relay (mailout.c) */
+	MR_DIRSYNC	= 0x2000,	/* lockerd-dirsync: the only client of the fleet's PostgreSQL */
 };
 #define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME | \
-			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD | MR_MAILOUT | MR_MAILIN)
+			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD | MR_MAILOUT | MR_MAILIN | MR_DIRSYNC)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -133,6 +134,12 @@ enum msg_type {
 	MSG_MAILIN_DELIVER,	/* struct msg_mailin_deliver, fd = the message (sealed memfd) */
 	MSG_MAILIN_RESULT,	/* struct msg_mailin_result, fd = the program's stderr, if it ran */
 	MSG_CTL_APP,		/* struct ctl_app (app_master.h) */
+	MSG_DIR_HELLO,		/* struct msg_dir_hello, fd = the conninfo file (dirsync.h) */
+	MSG_DIR_CHANGE,		/* struct msg_dir_change, fd = sealed memfd of change records */
+	MSG_DIR_RESULT,		/* struct msg_dir_result */
+	MSG_DIR_ROWS,		/* struct msg_dir_rows, fd = sealed memfd of row records */
+	MSG_DIR_STATE,		/* struct msg_dir_state */
+	MSG_DIR_BEAT,		/* struct msg_dir_beat */
 	MSG_MAX
 };
 

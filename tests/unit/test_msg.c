@@ -14,7 +14,7 @@
 #include "lockerd.h"
 
 static const enum msg_role roles[] = { MR_MASTER, MR_FRONT, MR_WORKER, MR_LOGD, MR_CLI,
-	MR_KEYD, MR_ACME, MR_SPAWNER, MR_SPARE, MR_SQLD, MR_MAILOUT };
+	MR_KEYD, MR_ACME, MR_SPAWNER, MR_SPARE, MR_SQLD, MR_MAILOUT, MR_DIRSYNC };
 #define NROLES	(sizeof(roles) / sizeof(roles[0]))
 
 static char	payload[MSG_MAX_PAYLOAD];
