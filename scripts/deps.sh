@@ -48,6 +48,8 @@ PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libld
 # issue 17's tests: chromium (headless, tests/integration/test_h2.py: a real
 # browser loads a locker's page and its assets over HTTP/2, as users will)
 PKGS="$PKGS chromium"
+# issue 18 (fleet directory): postgresql (tests/integration/pg.py: a primary and its standby), libpq-dev (lockerd-dirsync alone links libpq)
+PKGS="$PKGS postgresql libpq-dev"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py);
 	# wordpress, mariadb-server, php8.2-mysql: the appsdb case (bench/apps_db.py);
