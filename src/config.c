@@ -121,6 +121,8 @@ static const struct directive directives[] = {
 	  "the system user of the key process (keyd) and the ACME client" },
 	{ "tls-dir", T_PATH, F(tls_dir), 0, 0, "/var/lib/lockerd/tls", CONF_RESTART,
 	  "TLS private keys and certificates (mode 0700, key-user's); keyd's root" },
+	{ "node", T_WORD, F(node), 0, 0, "", CONF_RESTART,
+	  "this machine's name in a fleet (leases, `locker status`); default: its host name" },
 	{ "front-processes", T_PROCS, F(front_processes), 1, 64, "auto", CONF_RESTART,
 	  "N front processes sharing the listeners, or auto (one per core)" },
 	{ "static-extensions", T_EXTLIST, F(static_ext), 0, 0,
@@ -1094,6 +1096,36 @@ config_defaults(struct config *c)
 	*c = dflt;
 }
 
+/* The host name up to its first dot, in lower case: a node's name by default. */
+static void
+node_default(char *out, size_t outsz)
+{
+	char	h[256];
+	size_t	i;
+
+	if (gethostname(h, sizeof(h)) == -1 || h[0] == '\0')
+		snprintf(h, sizeof(h), "localhost");
+	h[sizeof(h) - 1] = '\0';
+	h[strcspn(h, ".")] = '\0';
+	for (i = 0; h[i] != '\0'; i++)
+		h[i] = (char)tolower((unsigned char)h[i]);
+	snprintf(out, outsz, "%.*s", (int)(outsz - 1), h);
+}
+
+/* A node's name: what a host name's first label may be. */
+static int
+node_name_ok(const char *n)
+{
+	size_t	i, len = strlen(n);
+
+	if (len == 0 || len > 63 || n[0] == '-' || n[len - 1] == '-')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!islower((unsigned char)n[i]) && !isdigit((unsigned char)n[i]) && n[i] != '-')
+			return 0;
+	return 1;
+}
+
 int
 config_parse(struct config *c, const char *name, const char *text, size_t len,
     char *err, size_t errlen)
@@ -1126,6 +1158,8 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		i += n + 1;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", name);
+	if (c->node[0] == '\0')
+		node_default(c->node, sizeof(c->node));
 	return 0;
 }
 
@@ -1274,6 +1308,11 @@ config_validate(const struct config *c, char *err, size_t errlen)
 		}
 	if (tls_dir_validate(c, err, errlen) == -1)
 		return -1;
+	if (!node_name_ok(c->node)) {
+		snprintf(err, errlen, "%s: node \"%s\": a node's name is 1-63 lower-case letters, "
+		    "digits and '-' (as a host name's first label)", config_where("node"), c->node);
+		return -1;
+	}
 	if (jail_releases_clash(c) != NULL) {
 		snprintf(err, errlen, "%s: app-releases (%s) %s", config_where("app-releases"),
 		    c->app_releases, jail_releases_clash(c));

@@ -133,9 +133,9 @@ cron_lease_take(struct directory *d, const char *holder, int64_t now, int64_t tt
 {
 	sqlite3_stmt	*st;
 
-	st = prep(d, "INSERT INTO cron_lease (id, holder, expires) VALUES (1, ?1, ?2)"
-	    " ON CONFLICT (id) DO UPDATE SET holder = ?1, expires = ?2"
-	    " WHERE cron_lease.holder = ?1 OR cron_lease.expires < ?3");
+	st = prep(d, "INSERT INTO leases (what, holder, expires) VALUES ('cron', ?1, ?2)"
+	    " ON CONFLICT (what) DO UPDATE SET holder = ?1, expires = ?2"
+	    " WHERE leases.holder = ?1 OR leases.expires < ?3");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
@@ -143,7 +143,7 @@ cron_lease_take(struct directory *d, const char *holder, int64_t now, int64_t tt
 	sqlite3_bind_int64(st, 3, now);
 	if (step_done(d, st) == -1)
 		return -1;
-	if ((st = prep(d, "SELECT holder FROM cron_lease WHERE id = 1")) == NULL)
+	if ((st = prep(d, "SELECT holder FROM leases WHERE what = 'cron'")) == NULL)
 		return -1;
 	who[0] = '\0';
 	if (sqlite3_step(st) == SQLITE_ROW)

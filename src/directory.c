@@ -30,7 +30,7 @@
 
 #include "directory.h"
 
-#define SCHEMA_VERSION		12
+#define SCHEMA_VERSION		13
 #define BUSY_TIMEOUT_MS		5000
 
 /*
@@ -295,6 +295,41 @@ static const char *const schema_v12[] = {
 	NULL
 };
 
+/*
+ * 13: several machines (dirtab.h).  The leases of what one node of a fleet
+ * must do alone (cron's moves here from cron_lease; acme, hesiod), each
+ * node's own heartbeat row, the nodes admins asked to drain, and how far
+ * this node's copy has followed the fleet directory's changes.
+ */
+static const char *const schema_v13[] = {
+	"CREATE TABLE leases ("
+	"  what     TEXT PRIMARY KEY CHECK (length(what) BETWEEN 1 AND 15),"
+	"  holder   TEXT NOT NULL CHECK (length(holder) BETWEEN 1 AND 63),"
+	"  expires  INTEGER NOT NULL"
+	")",
+	"INSERT INTO leases (what, holder, expires) SELECT 'cron', holder, expires FROM cron_lease",
+	"DROP TABLE cron_lease",
+	"CREATE TABLE nodes ("
+	"  name     TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),"
+	"  addr     TEXT NOT NULL DEFAULT '' CHECK (length(addr) <= 63),"
+	"  state    TEXT NOT NULL DEFAULT 'up' CHECK (length(state) <= 15),"
+	"  load     INTEGER NOT NULL DEFAULT 0,"	/* 1-minute load average x 100 */
+	"  seen     INTEGER NOT NULL DEFAULT 0,"
+	"  started  INTEGER NOT NULL DEFAULT 0"
+	")",
+	"CREATE TABLE node_drain ("
+	"  name     TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),"
+	"  at       INTEGER NOT NULL,"
+	"  who      INTEGER NOT NULL"
+	")",
+	"CREATE TABLE fleet_state ("
+	"  id       INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  rev      INTEGER NOT NULL"
+	")",
+	"PRAGMA user_version = 13",
+	NULL
+};
+
 static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
@@ -308,6 +343,7 @@ static const char *const *const migrations[SCHEMA_VERSION] = {
 	schema_v10,
 	schema_v11,
 	schema_v12,
+	schema_v13,
 };
 
 enum {

@@ -147,21 +147,28 @@ struct conf_cert {
  * pointers: only fixed arrays.
  */
 #define CONF_MAX_LMTP_DOMAINS	4
+/*
+ * A path in the configuration: a quarter of PATH_MAX, because struct config
+ * travels whole in one message (the spawner's MSG_SPAWN, under 64 KiB).
+ */
+#define CONF_PATH_MAX	(PATH_MAX / 4)
+
 struct config {
-	char		path[PATH_MAX];		/* the file it came from */
+	char		path[CONF_PATH_MAX];		/* the file it came from */
 	struct listen_addr listen[CONF_MAX_LISTEN];
 	int		nlisten;
 	char		domain[HOSTNAME_MAX + 1];
 	char		hostnames[CONF_MAX_HOSTNAMES][HOSTNAME_MAX + 1];
 	int		nhostnames;
-	char		lockers[PATH_MAX];
-	char		state[PATH_MAX];
-	char		logs[PATH_MAX];
+	char		lockers[CONF_PATH_MAX];
+	char		state[CONF_PATH_MAX];
+	char		logs[CONF_PATH_MAX];
 	uint32_t	uid_low, uid_high;
 	char		front_user[CONF_USER_LEN];
 	char		log_user[CONF_USER_LEN];
 	char		key_user[CONF_USER_LEN];	/* keyd's (and the ACME client's) */
-	char		tls_dir[PATH_MAX];	/* the keys and certificates: keyd's root */
+	char		tls_dir[CONF_PATH_MAX];	/* the keys and certificates: keyd's root */
+	char		node[64];		/* this machine's name in a fleet */
 	int		front_processes;	/* 0 = auto */
 	int		nfronts;		/* how many run: set by the master */
 	char		static_ext[CONF_MAX_EXT][CONF_EXT_LEN];
@@ -237,7 +244,7 @@ struct config {
 	/* ACME (acme.c, acme_master.c). */
 	char		acme_ca[CONF_URL_LEN];	/* directory URL; "": no ACME */
 	char		acme_ca_fallback[CONF_URL_LEN];
-	char		acme_ca_bundle[PATH_MAX];	/* roots for the CA's own HTTPS */
+	char		acme_ca_bundle[CONF_PATH_MAX];	/* roots for the CA's own HTTPS */
 	char		acme_email[CONF_URL_LEN];
 	int		acme_challenge;		/* ACME_CHAL_* */
 	int		acme_key_type;		/* ACME_KEY_* */

@@ -14,9 +14,9 @@
 #include "unit.h"
 
 static char	tmpdir[] = "/tmp/test_directory.XXXXXX";
-/* What schemas 12 (app_installs), 11 (vhosts.mail) and 9 (cron) added, undone first when a
- * test goes back further (10's column goes with mail_totals). */
-#define DROP_V9	"DROP TRIGGER app_locker_gone; DROP TABLE app_installs; ALTER TABLE vhosts DROP COLUMN mail; DROP TRIGGER cron_locker_gone; DROP TABLE cron; DROP TABLE cron_lease; "
+/* What schemas 13 (leases, nodes), 12 (app_installs), 11 (vhosts.mail) and 9 (cron) added,
+ * undone first when a test goes back further (10's column goes with mail_totals). */
+#define DROP_V9	"DROP TABLE leases; DROP TABLE nodes; DROP TABLE node_drain; DROP TABLE fleet_state; DROP TRIGGER app_locker_gone; DROP TABLE app_installs; ALTER TABLE vhosts DROP COLUMN mail; DROP TRIGGER cron_locker_gone; DROP TABLE cron; "
 static char	dbpath[256];
 
 static struct directory *
@@ -631,7 +631,7 @@ test_migration(void)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 12);
+	CHECK_INT(sqlite3_column_int(st, 0), 13);
 	sqlite3_finalize(st);
 	/* 7: a user's signups are counted through the index, not by a walk
 	 * over every locker (the query is dir_signups_by()'s). */
@@ -657,6 +657,42 @@ test_migration(void)
 	d = dir_open(path, err, sizeof(err));
 	CHECK(d == NULL);
 	CHECK(strstr(err, "99") != NULL);
+}
+
+/* 13: cron's lease moves into leases, whoever held it still holding it. */
+static void
+test_migration_v13(void)
+{
+	char		 path[300], err[256], holder[64] = "";
+	struct directory *d;
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+
+	snprintf(path, sizeof(path), "%s/v13.db", tmpdir);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	dir_close(d);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP TABLE leases; DROP TABLE nodes; DROP TABLE node_drain;"
+	    " DROP TABLE fleet_state; CREATE TABLE cron_lease (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	    " holder TEXT NOT NULL, expires INTEGER NOT NULL);"
+	    " INSERT INTO cron_lease VALUES (1, 'www2', 4242); PRAGMA user_version = 12",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	d = dir_open(path, err, sizeof(err));
+	CHECK(d != NULL);
+	dir_close(d);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT holder, expires FROM leases WHERE what = 'cron'", -1,
+	    &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	snprintf(holder, sizeof(holder), "%s", (const char *)sqlite3_column_text(st, 0));
+	CHECK_STR(holder, "www2");
+	CHECK_INT(sqlite3_column_int64(st, 1), 4242);
+	sqlite3_finalize(st);
+	CHECK(sqlite3_exec(db, "SELECT 1 FROM cron_lease", NULL, NULL, NULL) != SQLITE_OK);
+	sqlite3_close(db);
+	unlink(path);
 }
 
 static int
@@ -943,6 +979,7 @@ main(void)
 	test_migration();
 	test_migration_v2();
 	test_migration_v3_audit();
+	test_migration_v13();
 	test_vhost_https();
 	test_acme_names();
 	test_limits();
