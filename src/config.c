@@ -52,6 +52,7 @@ enum conf_type {
 	T_SQL,		/* sql none | sql mariadb SOCKET|HOST:PORT CREDENTIALS-FILE */
 	T_SOCKPATH,	/* none, or an absolute path */
 	T_MAILDOMAINS,	/* repeatable, one or more names */
+	T_DIRECTORY,	/* directory sqlite | directory postgres CONNINFO-FILE */
 };
 
 /* The words a T_CHOICE directive takes, in the order its error lists them. */
@@ -320,6 +321,14 @@ static const struct directive directives[] = {
 	{ "sql-tcp-port", T_UINT, F(sql_tcp_port), 0, 65535, "3306", 0,
 	  "MariaDB's port on the host's loopback, which lockers with locker-network "
 	  "private reach at 127.0.0.1 (the only host port besides lockerd's own); 0: none" },
+	/* The fleet directory (issue 18): lockerd-dirsync and PostgreSQL. */
+	{ "directory", T_DIRECTORY, 0, 0, 0, 0, "sqlite", CONF_RESTART,
+	  "sqlite (this machine alone), or postgres FILE: a fleet sharing one PostgreSQL, "
+	  "FILE being root's (chmod 600) one-line libpq conninfo" },
+	{ "directory-timeout", T_DURATION, F(directory_timeout), 1, 60, "2s", 0,
+	  "how long a change waits for the fleet's PostgreSQL before it is refused" },
+	{ "dir-user", T_WORD, F(dir_user), 0, 0, "lockerd-dir", CONF_RESTART,
+	  "system user lockerd-dirsync, the fleet directory's link, runs as" },
 	/* Outgoing mail (mail.h): the jails' sendmail, through the mail role. */
 	{ "mail-relay", T_ADDR, F(mail_relay), 0, 0, "", CONF_RESTART,
 	  "ADDR:PORT of the SMTP relay (a Postfix on loopback) the lockers' mail is "
@@ -783,6 +792,25 @@ parse_sql(struct parse_ctx *p, struct config *c, const struct directive *d, char
 	return 0;
 }
 
+/* directory sqlite | directory postgres FILE (the conninfo's file, root's) */
+static int
+parse_directory(struct parse_ctx *p, struct config *c, const struct directive *d,
+    char **words, int nwords)
+{
+	c->directory = DIRECTORY_SQLITE;
+	c->directory_conninfo[0] = '\0';
+	if (nwords == 2 && strcmp(words[1], "sqlite") == 0)
+		return 0;
+	if (nwords != 3 || strcmp(words[1], "postgres") != 0)
+		return perr(p, "%s: expected sqlite, or postgres CONNINFO-FILE", d->name);
+	if (words[2][0] != '/' || strlen(words[2]) >= sizeof(c->directory_conninfo) ||
+	    !str_is_printable(words[2]))
+		return perr(p, "%s: \"%s\" is not an absolute path", d->name, words[2]);
+	set_str(c->directory_conninfo, sizeof(c->directory_conninfo), words[2]);
+	c->directory = DIRECTORY_POSTGRES;
+	return 0;
+}
+
 /* A CONF_REPEAT directive's line; its first line replaces the default. */
 static int
 apply_list(struct parse_ctx *p, struct config *c, const struct directive *d,
@@ -993,6 +1021,9 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 		    perr(p, "%s: given twice", d->name);
 	if (d->type == T_SQL)
 		return first ? parse_sql(p, c, d, words, nwords) :
+		    perr(p, "%s: given twice", d->name);
+	if (d->type == T_DIRECTORY)
+		return first ? parse_directory(p, c, d, words, nwords) :
 		    perr(p, "%s: given twice", d->name);
 	if (nwords != 2)
 		return perr(p, "%s: expected one argument", d->name);
@@ -1555,6 +1586,12 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 			put_addr(t, "sql mariadb", &c->sql.addr, "");
 			put(t, " %s\n", c->sql.creds_file);
 		}
+		break;
+	case T_DIRECTORY:
+		if (c->directory == DIRECTORY_POSTGRES)
+			put(t, "%s postgres %s\n", d->name, c->directory_conninfo);
+		else
+			put(t, "%s sqlite\n", d->name);
 		break;
 	case T_DNSUPDATE: {
 		const struct acme_dns_update *u = &c->acme_dns;

@@ -7,6 +7,15 @@
  * the answer; dirsync sends the master the rows other nodes changed (the
  * feed) and whether PostgreSQL is reachable.  The records inside the memfds
  * are dirrec.h's.  Rows of msg_rules[] (msg.c) bound every one of these.
+ *
+ * The master's end is dir_master.c (the dirsync helper's): it starts and
+ * restarts lockerd-dirsync (config: directory postgres FILE, dir-user,
+ * directory-timeout), sends HELLO and each second's BEAT, and is the link
+ * of dir_fleet_ops (dir_fleet.h, dirmaster's): its send() sends one
+ * MSG_DIR_CHANGE and waits on the channel for its MSG_DIR_RESULT, at most
+ * directory-timeout (then DIR_DOWN), holding back any MSG_DIR_ROWS that
+ * come meanwhile; ROWS are handed to dir_fleet_apply() and STATE to
+ * dir_fleet_state() from the master's loop.
  */
 #ifndef LOCKERD_DIRSYNC_H
 #define LOCKERD_DIRSYNC_H

@@ -305,6 +305,13 @@ struct config {
 	int		nmail_lmtp_domains;		/* 0: the service's domain */
 	char		mail_lmtp_user[CONF_USER_LEN];	/* maild's */
 	uint32_t	mail_program_timeout;		/* seconds a mail program may run */
+	/* The fleet directory (dirsync.h, dir_master.c): DIRECTORY_SQLITE, or
+	 * DIRECTORY_POSTGRES with the root-only file of its libpq conninfo
+	 * (the file's name only: its password never enters this struct). */
+	int		directory;
+	char		directory_conninfo[128];	/* its path (PATH_MAX would not fit msg_spawn) */
+	uint32_t	directory_timeout;		/* seconds a change waits for PostgreSQL */
+	char		dir_user[CONF_USER_LEN];	/* lockerd-dirsync's */
 	uint64_t	mail_lmtp_max_size;		/* bytes of one message */
 	uint32_t	mail_lmtp_max_recipients;	/* of one LMTP transaction */
 	uint32_t	mail_lmtp_timeout;	/* seconds an LMTP client may be silent */
@@ -318,6 +325,8 @@ struct config {
 	 * APP_JAIL_PROG itself is the one to run (installed there). */
 	char		app_prog[256];
 };
+#define DIRECTORY_SQLITE	0
+#define DIRECTORY_POSTGRES	1
 #define SQL_NONE		0
 #define SQL_MARIADB		1
 #define TSIG_HMAC_SHA256	1

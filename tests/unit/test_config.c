@@ -90,6 +90,33 @@ expect_error(const char *text, const char *want)
 	}
 }
 
+/* directory sqlite | postgres FILE, and its time-out (issue 18) */
+static void
+test_directory(void)
+{
+	struct config	c;
+	char		err[512];
+
+	CHECK_INT(parse(&c, "", err, sizeof(err)), 0);
+	CHECK_INT(c.directory, DIRECTORY_SQLITE);
+	CHECK_INT(c.directory_timeout, 2);
+	CHECK_STR(c.dir_user, "lockerd-dir");
+	CHECK_INT(parse(&c, "directory postgres /etc/lockerd/fleet.conninfo\n"
+	    "directory-timeout 5s\ndir-user pgsync\n", err, sizeof(err)), 0);
+	CHECK_INT(c.directory, DIRECTORY_POSTGRES);
+	CHECK_STR(c.directory_conninfo, "/etc/lockerd/fleet.conninfo");
+	CHECK_INT(c.directory_timeout, 5);
+	CHECK_STR(c.dir_user, "pgsync");
+	CHECK(strstr(config_text(&c), "\ndirectory postgres /etc/lockerd/fleet.conninfo\n") != NULL);
+	expect_error("directory postgres\n", "t.conf:1: directory: expected sqlite, or postgres");
+	expect_error("directory mysql /x\n", "t.conf:1: directory: expected sqlite, or postgres");
+	expect_error("directory postgres fleet.conninfo\n", "t.conf:1: directory: \"fleet.conninfo\" "
+	    "is not an absolute path");
+	expect_error("\ndirectory sqlite\ndirectory sqlite\n", "t.conf:3: directory: given twice");
+	expect_error("directory-timeout 0\n", "t.conf:1: directory-timeout");
+	expect_error("directory-timeout 2m\n", "t.conf:1: directory-timeout");
+}
+
 static void
 test_errors(void)
 {
@@ -421,6 +448,7 @@ main(void)
 	test_defaults();
 	test_values();
 	test_errors();
+	test_directory();
 	test_validate();
 	test_limits();
 	test_defaults_parse();
