@@ -50,6 +50,8 @@ PKGS="gcc make pkg-config libsqlite3-dev libseccomp-dev libssl-dev openssl libld
 PKGS="$PKGS chromium"
 # issue 18 (fleet directory): postgresql (tests/integration/pg.py: a primary and its standby), libpq-dev (lockerd-dirsync alone links libpq)
 PKGS="$PKGS postgresql libpq-dev"
+# issue 18's fleet: haproxy (the load balancer in front of tests/integration/fleet.py's nodes)
+PKGS="$PKGS haproxy"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py);
 	# wordpress, mariadb-server, php8.2-mysql: the appsdb case (bench/apps_db.py);
