@@ -68,6 +68,15 @@ def features():
     }
 
 
+def fleet_directory(build):
+    """Whether this build has the fleet directory (lockerd-dirsync and the
+    `directory` key) and this machine PostgreSQL."""
+    if not features()["directory"] or not os.path.exists(os.path.join(build, "lockerd-dirsync")):
+        return False
+    import pg as PG
+    return PG.available()
+
+
 def sh(*cmd, check=True):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     if check and r.returncode != 0:
@@ -311,6 +320,14 @@ class Node(Lockerd):
         except OSError:
             return False
 
+    def listening(self):
+        """Its front's listener takes connections."""
+        try:
+            socket.create_connection((self.addr, self.port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
     def get(self, path, host, extra=b""):
         return get_at(self.addr, self.port, path, host, extra)
 
@@ -458,8 +475,14 @@ class Fleet:
     """Three nodes behind HAProxy sharing one lockers root.  close() undoes
     everything, also after a failed start."""
 
-    def __init__(self, build, names=NODES, extra="", domain="fleet.example"):
+    def __init__(self, build, names=NODES, extra="", domain="fleet.example", pg=None):
+        """pg: the fleet directory on a PostgreSQL primary + standby
+        (`directory postgres`); None: whenever this build has it."""
         _count[0] += 1
+        if pg is None:
+            pg = fleet_directory(build)
+        self.pg = pg
+        self.pgs = []
         self.build = build
         self.features = features()
         self.domain = domain
@@ -475,14 +498,29 @@ class Fleet:
         self.nodes = {}
         self.proxy = None
         self.names = names
+        self.conninfo = os.path.join(self.dir, "directory.conninfo")
+
+    def pg_up(self):
+        """A PostgreSQL primary and its streaming standby, both on the
+        bridge's address (ports of their own): the nodes' conninfo names
+        both, and libpq finds the one that takes writes."""
+        import pg as PG
+        gw = self.net.gateway
+        self.primary = PG.primary(os.path.join(self.dir, "pg1"), listen=gw)
+        self.pgs.append(self.primary)
+        self.standby = PG.standby(self.primary, os.path.join(self.dir, "pg2"), listen=gw)
+        self.pgs.append(self.standby)
+        assert PG.wait_streaming(self.primary), self.standby.log()
+        PG.write_conninfo(self.conninfo, self.primary, self.standby)
 
     def node_conf(self, node):
         f = self.features
         listen = f"listen {node.addr}:{node.port}"
         text = (f"{listen}{' proxy' if f['proxy'] else ''}\n"
                 + (f"proxy-from {self.net.gateway}/32\n" if f["proxy"] else "")
-                + (f"node {node.name.upper()}\n" if f["node"] else "")
-                + (f"drain-time 1\n" if f["drain-time"] else "")
+                + (f"node {node.name}\n" if f["node"] else "")
+                + ("drain-time 2s\n" if f["drain-time"] else "")
+                + (f"directory postgres {self.conninfo}\n" if self.pg else "")
                 + f"domain {self.domain}\n"
                 f"hostname scripts.{self.domain}\n"
                 f"lockers {self.lockers}\n"
@@ -499,6 +537,8 @@ class Fleet:
             self.net.up()
             os.makedirs(self.lockers)
             os.chmod(self.lockers, 0o755)
+            if self.pg:
+                self.pg_up()
             for i, n in enumerate(self.names):
                 self.nodes[n] = Node(self, n, i)
             for n in self.nodes.values():
@@ -530,7 +570,7 @@ class Fleet:
         (a signup makes its home, and the first node made it)."""
         nodes = list(self.nodes.values())
         first = nodes[0].signup(name)
-        if self.features["directory"] and "directory postgres" in self.extra:
+        if self.pg:
             return first
         home = first["home"]
         aside = home + ".fleet-aside"
@@ -559,6 +599,8 @@ class Fleet:
                 n.cleanup()
             except AssertionError as e:
                 errors.append(e)
+        for p in self.pgs:
+            p.cleanup()
         self.net.down()
         for n in self.nodes.values():
             n.cg.remove()
@@ -569,3 +611,23 @@ class Fleet:
 
 def states_json(node):
     return json.loads(node.locker("status", "--json").stdout)
+
+
+def raw_from(ns, addr, port, data, timeout=5.0):
+    """Bytes sent to addr:port from inside namespace ns (a client on another
+    machine of the fleet's network); what came back before the close."""
+    code = ("import socket,sys\n"
+            f"s=socket.create_connection(({addr!r},{port}),timeout={timeout})\n"
+            "s.sendall(sys.stdin.buffer.read())\n"
+            "out=b''\n"
+            "try:\n"
+            "    while True:\n"
+            "        b=s.recv(65536)\n"
+            "        if not b: break\n"
+            "        out+=b\n"
+            "except (socket.timeout, ConnectionResetError): pass\n"
+            "sys.stdout.buffer.write(out)\n")
+    r = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
+                       input=data, capture_output=True, timeout=timeout + 30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
