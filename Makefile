@@ -50,7 +50,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c \
 	       lmtp.c maild.c mailin_master.c mailrun.c \
 	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c app_version.c \
-	       h2req.c dirrec.c dirtab.c
+	       h2req.c dirrec.c dirtab.c drain.c health.c proxyproto.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \
 	       cli_mail.c cli_cron.c cli_app.c
@@ -63,7 +63,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
 	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app test_app_valid test_app_recipe \
-	       test_h2req test_dirrec test_dirtab
+	       test_h2req test_dirrec test_dirtab test_proxyproto
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -176,6 +176,7 @@ $(B)/test_mailmsg: tests/unit/test_mailmsg.c $(B)/mailmsg.o $(B)/smtp.o $(B)/uti
 $(B)/test_lmtp: tests/unit/test_lmtp.c $(B)/lmtp.o
 $(B)/test_dirrec: tests/unit/test_dirrec.c $(B)/dirrec.o
 $(B)/test_h2req: tests/unit/test_h2req.c $(B)/h2req.o $(HTTP_OBJS)
+$(B)/test_proxyproto: tests/unit/test_proxyproto.c $(B)/proxyproto.o
 $(B)/test_app_valid: tests/unit/test_app_valid.c $(B)/app_valid.o $(B)/app_release.o \
 		      $(B)/app_version.o
 $(B)/test_app: tests/unit/test_app.c $(B)/app_meta.o $(B)/app_version.o $(B)/app_exec.o $(B)/app_copy.o $(B)/sqlname.o
@@ -196,7 +197,7 @@ unit: $(UNIT_BINS)
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
 	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
 	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab fuzz_mailmsg fuzz_lmtp fuzz_appmeta \
-	       fuzz_appargs fuzz_h2req fuzz_h2frames fuzz_dirrec
+	       fuzz_appargs fuzz_h2req fuzz_h2frames fuzz_dirrec fuzz_proxyproto
 FUZZ_SECONDS ?= 8
 # Every target is built the same way: libFuzzer with ASan and UBSan.
 FUZZ_CC = clang -std=gnu11 -g -O1 -Wall -Wextra -Wpedantic -D_GNU_SOURCE -Isrc -Ifuzz \
@@ -238,6 +239,8 @@ $(B)/fuzz/fuzz_h2req: fuzz/fuzz_h2req.c src/h2req.c $(HTTP_SRCS) | $(B)/fuzz
 $(B)/fuzz/fuzz_h2frames: fuzz/fuzz_h2frames.c src/h2req.c $(HTTP_SRCS) | $(B)/fuzz
 	$(FUZZ_CC) $(shell pkg-config --cflags libnghttp2) -o $@ $^ $(shell pkg-config --libs libnghttp2)
 $(B)/fuzz/fuzz_dirrec: fuzz/fuzz_dirrec.c src/dirrec.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^
+$(B)/fuzz/fuzz_proxyproto: fuzz/fuzz_proxyproto.c src/proxyproto.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^

@@ -202,6 +202,9 @@ static const struct directive directives[] = {
 	  "open client connections per front process" },
 	{ "shutdown-timeout", T_DURATION, F(shutdown_timeout), 0, 3600, "10s", 0,
 	  "on SIGTERM, how long in-flight requests may take to finish" },
+	{ "drain-time", T_DURATION, F(drain_time), 0, 3600, "0s", 0,
+	  "on SIGTERM, how long the health check says 503 (draining) while the node still "
+	  "serves, before the stop begins: a load balancer's checks take it out first" },
 	{ "control-timeout", T_DURATION, F(control_timeout), 1, 3600, "10s", 0,
 	  "a `locker` connection that sends no request, or reads no reply, is closed" },
 	{ "dns-timeout", T_DURATION, F(dns_timeout), 1, 60, "3s", 0,

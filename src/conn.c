@@ -336,7 +336,7 @@ request_route(struct conn *c)
 		send_error(c, 400, 0);
 		return;
 	}
-	if (challenge_answer(c))
+	if (challenge_answer(c) || health_request(c))
 		return;
 	if (F.routes == NULL) {
 		send_error(c, 503, 1);

@@ -159,6 +159,7 @@ master_read(void)
 		struct route_delta	d;
 		struct msg_acme_token	t;
 		struct msg_acme_alpn	a;
+		uint32_t		drain;	/* MSG_DRAIN: DRAIN_* bits */
 	} *m;
 	static char	 buf[sizeof(struct config) + 64];
 	enum msg_type	 type;
@@ -202,6 +203,9 @@ master_read(void)
 			break;
 		case MSG_WORKER_LIMITS:
 			worker_limits(&m->w);
+			break;
+		case MSG_DRAIN:
+			health_drain_msg(m->drain);
 			break;
 		case MSG_KEY_CHAN:
 			keyclient_set_chan(fd);

@@ -297,6 +297,7 @@ struct front {
 	uint64_t		 watch_gens;	/* the last wchan watch_gen given out */
 	int			 stopping;
 	uint64_t		 stop_deadline;
+	uint32_t		 drain;		/* the node's DRAIN_* bits (MSG_DRAIN, health.c) */
 	struct http_limits	 limits;
 	char			 date[30];
 	time_t			 date_t;
@@ -351,6 +352,13 @@ void	body_got_spool(struct conn *c, const struct wire_response *r, int fd);
 void	body_drop(struct conn *c);
 /* Drive c as far as it goes now; every event of a connection ends here. */
 void	conn_run(struct conn *c);
+
+/* ------------------------------------------------------------ health.c */
+
+/* MSG_DRAIN: the node's drain state; draining, HTTP/2 sessions get GOAWAY. */
+void	health_drain_msg(uint32_t state);
+/* 1: c asked for the health check, answered; draining, c keeps no keep-alive. */
+int	health_request(struct conn *c);
 
 /* ------------------------------------------------------------ cio.c */
 

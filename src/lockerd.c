@@ -29,6 +29,7 @@
 #include "dns01.h"
 #include "cron.h"
 #include "master.h"
+#include "drain.h"
 #include "certs.h"
 #include "vhost.h"
 #include "directory.h"
@@ -504,6 +505,7 @@ front_start(struct child *f)
 	acme_front_started(f);
 	tickets_send_front(f);
 	certs_send_front(f);
+	drain_send_front(f);
 	if (M->logd.pid > 0)
 		link_front_logd(f);
 	if (M->keyd.pid > 0)
@@ -1513,7 +1515,8 @@ signals_read(void)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			stop_begin();
+			if (M->stopping || !drain_stop_begin(M->conf.drain_time))
+				stop_begin();
 			break;
 		case SIGUSR1:
 			child_send(&M->logd, MSG_REOPEN, NULL, 0, -1);
@@ -1628,6 +1631,8 @@ master_loop(void)
 		mail_tick();
 		cron_tick();
 		mailin_tick();
+		if (drain_stop_due())
+			stop_begin();
 		if (M->stopping && stop_step())
 			return;
 	}

@@ -204,6 +204,7 @@ struct config {
 	uint32_t	keepalive_requests;
 	uint32_t	max_connections;	/* per front process */
 	uint32_t	shutdown_timeout;
+	uint32_t	drain_time;		/* SIGTERM: seconds of 503 health first */
 	uint32_t	control_timeout;	/* seconds a control client may stay silent */
 	uint32_t	dns_timeout;		/* seconds a vhost proof waits for the DNS */
 	int		self_signup;		/* users may sign up their own locker */

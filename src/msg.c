@@ -151,6 +151,9 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> acme: the TSIG key's file, which only root may open (DNS-01) */
 	ROW(MSG_ACME_TSIG,	MR_MASTER, MR_ACME, MUST, 0, 0),
 	ROW(MSG_ROUTE_DELTA,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct route_delta)),
+	/* master -> front: whether this node drains (drain.h); the fronts answer
+	 * the load balancer's health checks from it */
+	ROW(MSG_DRAIN,		MR_MASTER, MR_FRONT, NEVER, EXACT(uint32_t)),
 	/* master <-> spawner: a worker to start, with its channel; its pid */
 	ROW(MSG_SPAWN,		MR_MASTER, MR_SPAWNER, MUST, EXACT(struct msg_spawn)),
 	ROW(MSG_SPAWNED,	MR_SPAWNER, MR_MASTER, NEVER, EXACT(struct msg_spawned)),

@@ -140,6 +140,7 @@ enum msg_type {
 	MSG_DIR_ROWS,		/* struct msg_dir_rows, fd = sealed memfd of row records */
 	MSG_DIR_STATE,		/* struct msg_dir_state */
 	MSG_DIR_BEAT,		/* struct msg_dir_beat */
+	MSG_DRAIN,		/* uint32 DRAIN_* bits (drain.h): 0 up, else the health check says 503 */
 	MSG_MAX
 };
 
