@@ -48,6 +48,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       sqlname.c sql_master.c sql_limit.c ctl_sql.c sqlhome.c crashpoint.c \
 	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c \
 	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c \
+	       dir_fleet.c dir_apply.c \
 	       lmtp.c maild.c mailin_master.c mailrun.c \
 	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c app_version.c \
 	       h2req.c dirrec.c dirtab.c drain.c health.c proxyproto.c
@@ -63,7 +64,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
 	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app test_app_valid test_app_recipe \
-	       test_h2req test_dirrec test_dirtab test_proxyproto
+	       test_h2req test_dirrec test_dirtab test_proxyproto test_dir_fleet
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -142,8 +143,12 @@ $(B)/dns01-tool: tests/tools/dns01_tool.c $(B)/dns01.o $(B)/config.o $(B)/jail.o
 # Unit tests: one test file per module, linked against that module.
 $(B)/test_http: tests/unit/test_http.c $(HTTP_OBJS)
 $(B)/test_route: tests/unit/test_route.c $(B)/route.o $(B)/route_delta.o
-$(B)/test_directory: tests/unit/test_directory.c $(B)/directory.o $(B)/route.o
-$(B)/test_dirtab: tests/unit/test_dirtab.c $(B)/dirtab.o $(B)/directory.o $(B)/route.o
+# The directory and its fleet side (dir_fleet.h), which its write path calls.
+DIR_OBJS     = $(B)/directory.o $(B)/dir_fleet.o $(B)/dir_apply.o $(B)/dirtab.o $(B)/dirrec.o \
+	       $(B)/route.o $(B)/log.o $(B)/util.o
+$(B)/test_directory: tests/unit/test_directory.c $(DIR_OBJS)
+$(B)/test_dir_fleet: tests/unit/test_dir_fleet.c $(DIR_OBJS)
+$(B)/test_dirtab: tests/unit/test_dirtab.c $(DIR_OBJS)
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(HTTP_OBJS)
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o

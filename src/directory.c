@@ -29,6 +29,8 @@
 #include <sqlite3.h>
 
 #include "directory.h"
+#include "dir_fleet.h"
+#include "lockerd.h"
 
 #define SCHEMA_VERSION		13
 #define BUSY_TIMEOUT_MS		5000
@@ -445,9 +447,10 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_ADMIN_LIST_UID] =
 	    "SELECT locker, uid, added FROM locker_admins WHERE uid = ?1 ORDER BY locker",
 	/* The uid of the locker named, at the time of writing (NULL: none). */
+	/* ?6: NULL (AUTOINCREMENT), or in a fleet an id unique across nodes. */
 	[ST_AUDIT_INSERT] =
-	    "INSERT INTO audit (at, who, action, locker, detail, uid) VALUES (?1, ?2, ?3, ?4,"
-	    " ?5, (SELECT uid FROM lockers WHERE name = ?4))",
+	    "INSERT INTO audit (id, at, who, action, locker, detail, uid) VALUES (?6, ?1, ?2,"
+	    " ?3, ?4, ?5, (SELECT uid FROM lockers WHERE name = ?4))",
 	/* The newest ?1 rows (-1: all), oldest first. */
 	[ST_AUDIT_LIST] =
 	    "SELECT * FROM (SELECT id, at, who, action, locker, detail FROM audit"
@@ -456,8 +459,10 @@ static const char *const stmt_sql[ST_MAX] = {
 	    "SELECT * FROM (SELECT id, at, who, action, locker, detail FROM audit"
 	    " WHERE uid = (SELECT uid FROM lockers WHERE name = ?2)"
 	    " ORDER BY id DESC LIMIT ?1) ORDER BY id",
+	/* An upsert, not OR REPLACE: a fleet captures it as the update it is. */
 	[ST_LIMIT_SET] =
-	    "INSERT OR REPLACE INTO locker_limits (locker, key, value) VALUES (?1, ?2, ?3)",
+	    "INSERT INTO locker_limits (locker, key, value) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (locker, key) DO UPDATE SET value = excluded.value",
 	[ST_LIMIT_DELETE] = "DELETE FROM locker_limits WHERE locker = ?1 AND key = ?2",
 	[ST_LIMIT_DELETE_LOCKER] = "DELETE FROM locker_limits WHERE locker = ?1",
 	[ST_LIMIT_LIST] =
@@ -476,7 +481,8 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_ACME_NAME_GET] = "SELECT 1 FROM acme_names WHERE host = ?1 AND locker = ?2",
 	/* A name another locker had counted starts afresh for this one. */
 	[ST_ACME_NAME_PUT] =
-	    "INSERT OR REPLACE INTO acme_names (host, locker, first) VALUES (?1, ?2, ?3)",
+	    "INSERT INTO acme_names (host, locker, first) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (host) DO UPDATE SET locker = excluded.locker, first = excluded.first",
 	[ST_ACME_NAME_COUNT] =
 	    "SELECT count(*) FROM acme_names WHERE locker = ?1 AND first >= ?2",
 };
@@ -489,6 +495,7 @@ struct directory {
 	 * of uids are never deleted, so it stays true whoever adds some. */
 	uint32_t	 pick_lo, pick_hi, pick_next;
 	int		 pick_set;
+	struct dir_fleet *fleet;	/* NULL: one machine (dir_fleet.h) */
 };
 
 /*
@@ -609,13 +616,17 @@ col_text(sqlite3_stmt *s, int i, char *buf, size_t bufsz)
 	return 0;
 }
 
-/* Runs a statement that returns no rows. */
+/* Runs a statement that returns no rows; one that fails takes back
+ * what its rows' triggers captured for the fleet. */
 static int
 st_exec(struct directory *d, int which)
 {
-	int rc = sqlite3_step(d->st[which]);
+	size_t	mark = dir_fleet_mark(d->fleet);
+	int	rc = sqlite3_step(d->st[which]);
 
 	st_done(d->st[which]);
+	if (rc != SQLITE_DONE)
+		dir_fleet_cut(d->fleet, mark);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -627,9 +638,14 @@ tx_begin(struct directory *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* In a fleet the change is PostgreSQL's first (dir_fleet_send), then ours. */
 static int
 tx_commit(struct directory *d, char *err, size_t errlen)
 {
+	if (dir_fleet_send(d->fleet, err, errlen) == -1) {
+		st_exec(d, ST_ROLLBACK);
+		return -1;
+	}
 	if (st_exec(d, ST_COMMIT) == -1) {
 		db_fail(d, err, errlen, "commit");
 		st_exec(d, ST_ROLLBACK);
@@ -675,6 +691,8 @@ audit_insert(struct directory *d, const char *action, const char *locker,
 	if (bind_int(s, 1, time(NULL)) == -1 || bind_int(s, 2, d->actor) == -1 ||
 	    bind_text(s, 3, action) == -1 || bind_text(s, 4, locker ? locker : "") == -1 ||
 	    bind_text(s, 5, detail ? detail : "") == -1)
+		return st_fail(s);
+	if (d->fleet != NULL && bind_int(s, 6, dir_fleet_audit_id(d->fleet)) == -1)
 		return st_fail(s);
 	return st_exec(d, ST_AUDIT_INSERT);
 }
@@ -844,6 +862,65 @@ dir_open(const char *path, char *err, size_t errlen)
 	return NULL;
 }
 
+/* ------------------------------------------------ the shared write path */
+
+int
+dir_tx_begin(struct directory *d, char *err, size_t errlen)
+{
+	return tx_begin(d, err, errlen);
+}
+
+int
+dir_tx_commit(struct directory *d, char *err, size_t errlen)
+{
+	return tx_commit(d, err, errlen);
+}
+
+int
+dir_tx_abort(struct directory *d)
+{
+	return tx_abort(d);
+}
+
+sqlite3_stmt *
+dir_prep(struct directory *d, const char *who, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: directory: %s", who, sqlite3_errmsg(d->db));
+		return NULL;
+	}
+	return st;
+}
+
+int
+dir_step(struct directory *d, const char *who, sqlite3_stmt *st)
+{
+	size_t	mark = dir_fleet_mark(d->fleet);
+	int	rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		dir_fleet_cut(d->fleet, mark);
+		log_warnx("%s: directory: %s", who, sqlite3_errmsg(d->db));
+		return -1;
+	}
+	return 0;
+}
+
+void
+dir_set_fleet(struct directory *d, struct dir_fleet *f)
+{
+	d->fleet = f;
+}
+
+struct dir_fleet *
+dir_fleet(struct directory *d)
+{
+	return d->fleet;
+}
+
 /* For a part with tables of its own (maillog.c): the open database. */
 sqlite3 *
 dir_sqlite(struct directory *d)
@@ -860,6 +937,7 @@ dir_close(struct directory *d)
 		return;
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(d->st[i]);
+	dir_fleet_free(d->fleet);
 	sqlite3_close(d->db);
 	free(d);
 }
@@ -1047,14 +1125,20 @@ dir_locker_add(struct directory *d, const char *name, uint32_t lo, uint32_t hi,
 	return dir_locker_add_with_admin(d, name, lo, hi, -1, out, err, errlen);
 }
 
+static int locker_add_once(struct directory *, const char *, uint32_t, uint32_t, int64_t,
+    struct locker_rec *, char *, size_t);
+
+/*
+ * In a fleet another node may have taken the uid picked here in the same
+ * moment: PostgreSQL's keys refuse the second (a conflict), so the pick is
+ * made again once the feed has brought the other's row, at most 3 times.
+ */
 int
 dir_locker_add_with_admin(struct directory *d, const char *name, uint32_t lo, uint32_t hi,
     int64_t admin, struct locker_rec *out, char *err, size_t errlen)
 {
-	char		why[128], detail[64];
-	uint32_t	uid = 0;
-	int64_t		now = time(NULL);
-	int		rc;
+	char	why[128];
+	int	tries, rc;
 
 	if (d == NULL || name == NULL)
 		return fail(err, errlen, "dir_locker_add: bad arguments");
@@ -1063,6 +1147,23 @@ dir_locker_add_with_admin(struct directory *d, const char *name, uint32_t lo, ui
 	/* uid 0 is root and (uid_t)-1 means "unchanged" to setresuid(2). */
 	if (lo == 0 || hi == UINT32_MAX || lo > hi)
 		return fail(err, errlen, "bad uid range %u..%u", lo, hi);
+	for (tries = 1; ; tries++) {
+		rc = locker_add_once(d, name, lo, hi, admin, out, err, errlen);
+		if (rc == 0 || tries == 3 || !dir_fleet_conflict(d->fleet))
+			return rc;
+		dir_fleet_catch_up(d->fleet);
+		d->pick_set = 0;
+	}
+}
+
+static int
+locker_add_once(struct directory *d, const char *name, uint32_t lo, uint32_t hi,
+    int64_t admin, struct locker_rec *out, char *err, size_t errlen)
+{
+	char		detail[64];
+	uint32_t	uid = 0;
+	int64_t		now = time(NULL);
+	int		rc;
 
 	if (tx_begin(d, err, errlen) == -1)
 		return -1;
@@ -1877,9 +1978,14 @@ dir_acme_name_count(struct directory *d, const char *host, const char *locker, i
 
 	if (d == NULL)
 		return -1;
+	if (tx_begin(d, NULL, 0) == -1)
+		return -1;
 	s = d->st[ST_ACME_NAME_PUT];
 	if (bind_text(s, 1, host) == 0 && bind_text(s, 2, locker) == 0 && bind_int(s, 3, at) == 0)
-		ret = st_row(s) == 0 ? 0 : -1;
-	st_done(s);
-	return ret;
+		ret = st_exec(d, ST_ACME_NAME_PUT);
+	else
+		st_done(s);
+	if (ret == -1)
+		return tx_abort(d);
+	return tx_commit(d, NULL, 0);
 }

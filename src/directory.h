@@ -36,6 +36,27 @@ struct vhost_rec {
 /* Opens or creates the database file and its schema. */
 struct directory *dir_open(const char *path, char *err, size_t errlen);
 void	dir_close(struct directory *d);
+
+/*
+ * Every writer of a replicated table (dirtab.h) goes through these, in
+ * single-machine mode too: in a fleet the commit first sends the change to
+ * PostgreSQL (dir_fleet.h) and a commit that did not is vetoed.  Each 0, or
+ * -1 with err (dir_tx_commit: rolled back).  dir_tx_abort() returns -1.
+ */
+int	dir_tx_begin(struct directory *d, char *err, size_t errlen);
+int	dir_tx_commit(struct directory *d, char *err, size_t errlen);
+int	dir_tx_abort(struct directory *d);
+/*
+ * A one-off statement for a part with SQL of its own (app_dir.c,
+ * cron_dir.c): NULL (logged, as who) if it does not prepare.  dir_step()
+ * runs one that returns no rows and finalizes it: 0, or -1 (logged).
+ */
+struct sqlite3_stmt;
+struct sqlite3_stmt *dir_prep(struct directory *d, const char *who, const char *sql);
+int	dir_step(struct directory *d, const char *who, struct sqlite3_stmt *st);
+/* Fleet mode's state (dir_fleet.c); NULL in single-machine mode. */
+struct dir_fleet;
+void	dir_set_fleet(struct directory *d, struct dir_fleet *f);
 /* The database itself, for a part that keeps tables of its own in it
  * (maillog.c), with its own statements; only the master calls it. */
 struct sqlite3;
