@@ -20,26 +20,37 @@
 #include "directory.h"
 #include "app_master.h"
 
-static sqlite3_stmt *
-prep(struct directory *d, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
+#define prep(d, sql)	dir_prep((d), "app", (sql))
 
-	if (sqlite3_prepare_v2(dir_sqlite(d), sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("app: directory: %s", sqlite3_errmsg(dir_sqlite(d)));
+/*
+ * A write of a replicated table is one transaction through the directory's
+ * path (in a fleet, PostgreSQL's first): wprep() begins it, write1() runs
+ * the statement and commits, or rolls back (and logs why).
+ */
+static sqlite3_stmt *
+wprep(struct directory *d, const char *sql)
+{
+	sqlite3_stmt	*st;
+	char		 err[256];
+
+	if (dir_tx_begin(d, err, sizeof(err)) == -1) {
+		log_warnx("app: directory: %s", err);
 		return NULL;
 	}
+	if ((st = prep(d, sql)) == NULL)
+		dir_tx_abort(d);
 	return st;
 }
 
 static int
-step_done(struct directory *d, sqlite3_stmt *st)
+write1(struct directory *d, sqlite3_stmt *st)
 {
-	int rc = sqlite3_step(st);
+	char err[256];
 
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("app: directory: %s", sqlite3_errmsg(dir_sqlite(d)));
+	if (dir_step(d, "app", st) == -1)
+		return dir_tx_abort(d);
+	if (dir_tx_commit(d, err, sizeof(err)) == -1) {
+		log_warnx("app: directory: %s", err);
 		return -1;
 	}
 	return 0;
@@ -92,8 +103,11 @@ app_dir_get(struct directory *d, const char *locker, const char *path, struct ap
 int
 app_dir_put(struct directory *d, const struct app_rec *r)
 {
-	sqlite3_stmt *st = prep(d, "INSERT OR REPLACE INTO app_installs (" APP_COLS ")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	/* An upsert, not OR REPLACE: a fleet captures it as the update it is. */
+	sqlite3_stmt *st = wprep(d, "INSERT INTO app_installs (" APP_COLS ")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (locker, path)"
+	    " DO UPDATE SET app = ?3, version = ?4, state = ?5, dbname = ?6, opted_out = ?7,"
+	    " updated = ?8, target = ?9, previous = ?10");
 
 	if (st == NULL)
 		return -1;
@@ -107,7 +121,7 @@ app_dir_put(struct directory *d, const struct app_rec *r)
 	sqlite3_bind_int64(st, 8, (int64_t)time(NULL));
 	sqlite3_bind_text(st, 9, r->target, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, r->previous, -1, SQLITE_STATIC);
-	return step_done(d, st);
+	return write1(d, st);
 }
 
 int

@@ -23,26 +23,37 @@
 #include "cron.h"
 #include "directory.h"
 
-static sqlite3_stmt *
-prep(struct directory *d, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
+#define prep(d, sql)	dir_prep((d), "cron", (sql))
 
-	if (sqlite3_prepare_v2(dir_sqlite(d), sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("cron: directory: %s", sqlite3_errmsg(dir_sqlite(d)));
+/*
+ * A write of a replicated table is one transaction through the directory's
+ * path (in a fleet, PostgreSQL's first): wprep() begins it, write1() runs
+ * the statement and commits, or rolls back (and logs why).
+ */
+static sqlite3_stmt *
+wprep(struct directory *d, const char *sql)
+{
+	sqlite3_stmt	*st;
+	char		 err[256];
+
+	if (dir_tx_begin(d, err, sizeof(err)) == -1) {
+		log_warnx("cron: directory: %s", err);
 		return NULL;
 	}
+	if ((st = prep(d, sql)) == NULL)
+		dir_tx_abort(d);
 	return st;
 }
 
 static int
-step_done(struct directory *d, sqlite3_stmt *st)
+write1(struct directory *d, sqlite3_stmt *st)
 {
-	int rc = sqlite3_step(st);
+	char err[256];
 
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("cron: directory: %s", sqlite3_errmsg(dir_sqlite(d)));
+	if (dir_step(d, "cron", st) == -1)
+		return dir_tx_abort(d);
+	if (dir_tx_commit(d, err, sizeof(err)) == -1) {
+		log_warnx("cron: directory: %s", err);
 		return -1;
 	}
 	return 0;
@@ -52,7 +63,7 @@ int
 cron_dir_set_sched(struct directory *d, const char *locker, const struct cron_sched *s,
     const char *stamp, int64_t compiled)
 {
-	sqlite3_stmt *st = prep(d, "INSERT INTO cron (locker, sched, stamp, error, compiled)"
+	sqlite3_stmt *st = wprep(d, "INSERT INTO cron (locker, sched, stamp, error, compiled)"
 	    " VALUES (?1, ?2, ?3, '', ?4) ON CONFLICT (locker) DO UPDATE SET"
 	    " sched = ?2, stamp = ?3, error = '', compiled = ?4");
 
@@ -65,14 +76,14 @@ cron_dir_set_sched(struct directory *d, const char *locker, const struct cron_sc
 		sqlite3_bind_null(st, 2);
 	sqlite3_bind_text(st, 3, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, compiled);
-	return step_done(d, st);
+	return write1(d, st);
 }
 
 int
 cron_dir_set_error(struct directory *d, const char *locker, const char *stamp,
     const char *error)
 {
-	sqlite3_stmt *st = prep(d, "INSERT INTO cron (locker, stamp, error) VALUES (?1, ?2, ?3)"
+	sqlite3_stmt *st = wprep(d, "INSERT INTO cron (locker, stamp, error) VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (locker) DO UPDATE SET stamp = ?2, error = ?3");
 
 	if (st == NULL)
@@ -80,7 +91,7 @@ cron_dir_set_error(struct directory *d, const char *locker, const char *stamp,
 	sqlite3_bind_text(st, 1, locker, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
-	return step_done(d, st);
+	return write1(d, st);
 }
 
 static void
@@ -133,7 +144,7 @@ cron_lease_take(struct directory *d, const char *holder, int64_t now, int64_t tt
 {
 	sqlite3_stmt	*st;
 
-	st = prep(d, "INSERT INTO leases (what, holder, expires) VALUES ('cron', ?1, ?2)"
+	st = wprep(d, "INSERT INTO leases (what, holder, expires) VALUES ('cron', ?1, ?2)"
 	    " ON CONFLICT (what) DO UPDATE SET holder = ?1, expires = ?2"
 	    " WHERE leases.holder = ?1 OR leases.expires < ?3");
 	if (st == NULL)
@@ -141,7 +152,7 @@ cron_lease_take(struct directory *d, const char *holder, int64_t now, int64_t tt
 	sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now + ttl);
 	sqlite3_bind_int64(st, 3, now);
-	if (step_done(d, st) == -1)
+	if (write1(d, st) == -1)
 		return -1;
 	if ((st = prep(d, "SELECT holder FROM leases WHERE what = 'cron'")) == NULL)
 		return -1;

@@ -244,8 +244,17 @@ maillog_vhost_set(struct directory *d, const char *locker, const char *host, int
 	int64_t		 v = on != 0;
 	const void	*a[] = { host, locker, &v };
 
+	char		 err[256];
+	int		 n;
+
+	/* vhosts is replicated: through the directory's write path. */
+	if (dir_tx_begin(d, err, sizeof(err)) == -1)
+		return -1;
 	if (run(d, "UPDATE vhosts SET mail = ?3 WHERE host = ?1 AND locker = ?2", "tti",
 	    a) == -1)
+		return dir_tx_abort(d);
+	n = sqlite3_changes(dir_sqlite(d));
+	if (dir_tx_commit(d, err, sizeof(err)) == -1)
 		return -1;
-	return sqlite3_changes(dir_sqlite(d)) == 1;
+	return n == 1;
 }
