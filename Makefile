@@ -73,7 +73,7 @@ HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/ht
 	       $(B)/htmime.o $(B)/htindex.o $(B)/htreqhdr.o
 
 all: $(B)/lockerd $(B)/locker $(B)/lockerd-sqld $(B)/lockerd-sendmail $(B)/dns01-tool $(B)/liblockerd-zygote.so \
-     $(B)/lockerd-app
+     $(B)/lockerd-app $(B)/lockerd-dirsync $(B)/dirsync-tool
 
 # The library preloaded into the PHP zygote's php-cgi (zygote.c): lockerd's
 # own sandbox code, built position-independent, every symbol hidden but
@@ -101,6 +101,20 @@ $(B)/sqlsize.o: src/sqlsize.c src/*.h | $(B)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmariadb) -c -o $@ $<
 $(B)/lockerd-sqld: $(SQLD_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmariadb libseccomp)
+
+# lockerd-dirsync, the fleet directory's link (issue 18): it alone links
+# libpq (pkg-config libpq), as sqld alone links MariaDB's client.
+DIRSYNC_OBJS = $(B)/dirsync.o $(B)/dirpg.o $(B)/dirsync_apply.o $(B)/dirsync_feed.o $(B)/dirrec.o \
+	       $(B)/dirtab.o $(B)/msg.o $(B)/log.o $(B)/util.o $(B)/become.o $(B)/proc.o \
+	       $(B)/coldstart.o $(B)/seccomp.o
+$(B)/dirsync.o $(B)/dirpg.o $(B)/dirsync_apply.o $(B)/dirsync_feed.o: $(B)/%.o: src/%.c src/*.h | $(B)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags libpq) -c -o $@ $<
+$(B)/lockerd-dirsync: $(DIRSYNC_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libpq libseccomp jansson)
+# For the integration tests: the master's end of dirsync's channel.
+$(B)/dirsync-tool: tests/tools/dirsync_tool.c $(B)/dirrec.o $(B)/dirtab.o $(B)/msg.o $(B)/config.o \
+		   $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The jails' /usr/sbin/sendmail (sendmail.c): small, and nothing of the
 # master's: it links msg.c and what msg.c needs, no more.  Never sanitized
@@ -339,6 +353,7 @@ install: all
 	install -m 0755 $(B)/lockerd $(DESTDIR)$(SBINDIR)/lockerd
 	install -m 0755 $(B)/locker $(DESTDIR)$(BINDIR)/locker
 	install -m 0755 $(B)/lockerd-sqld $(DESTDIR)$(SBINDIR)/lockerd-sqld
+	install -m 0755 $(B)/lockerd-dirsync $(DESTDIR)$(SBINDIR)/lockerd-dirsync
 	install -m 0755 $(B)/lockerd-sendmail $(DESTDIR)$(SBINDIR)/lockerd-sendmail
 	install -d $(DESTDIR)$(PREFIX)/lib/lockerd
 	install -m 0644 $(B)/liblockerd-zygote.so $(DESTDIR)$(PREFIX)/lib/lockerd/liblockerd-zygote.so

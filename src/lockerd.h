@@ -1132,6 +1132,7 @@ int	seccomp_service(int logd, char *err, size_t errlen);	/* front's or logd's al
 int	seccomp_keyd(char *err, size_t errlen);			/* keyd's */
 int	seccomp_acme(char *err, size_t errlen);			/* the ACME client's */
 int	seccomp_sqld(char *err, size_t errlen);			/* sqld's */
+int	seccomp_dirsync(char *err, size_t errlen);		/* lockerd-dirsync's */
 int	seccomp_mailout(char *err, size_t errlen);		/* the mail role's */
 int	seccomp_maild(char *err, size_t errlen);			/* maild's */
 

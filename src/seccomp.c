@@ -381,6 +381,27 @@ seccomp_sqld(char *err, size_t errlen)
 }
 
 /*
+ * lockerd-dirsync's (dirsync.c): the base, and what libpq needs to connect
+ * to PostgreSQL by TCP or a Unix socket and wait on it (poll), and the
+ * feed's memfds (memfd_create, ftruncate, their seals by fcntl).  No file
+ * is opened (its root is an empty directory), no exec, fork, ptrace, mount
+ * or change of ids.
+ */
+static const char *const dirsync_extra[] = {
+	"poll", "ppoll", "select", "pselect6",
+	"socket", "connect", "shutdown", "setsockopt", "getsockopt", "getsockname",
+	"getpeername", "sendto", "recvfrom", "writev", "readv", "uname", "ioctl",
+	"memfd_create", "ftruncate", "getuid", "geteuid",
+	NULL
+};
+
+int
+seccomp_dirsync(char *err, size_t errlen)
+{
+	return load_list(service_base, dirsync_extra, err, errlen);
+}
+
+/*
  * The mail role's (mailout.c): the base, accepting on the jails' socket
  * and reading the sealed messages it is handed (pread), and a TCP
  * connection to the relay.  No file is opened (its root is an empty
