@@ -52,6 +52,7 @@ enum conf_type {
 	T_SQL,		/* sql none | sql mariadb SOCKET|HOST:PORT CREDENTIALS-FILE */
 	T_SOCKPATH,	/* none, or an absolute path */
 	T_MAILDOMAINS,	/* repeatable, one or more names */
+	T_NETS,		/* repeatable, one or more ADDR[/BITS] (proxy-from) */
 	T_DIRECTORY,	/* directory sqlite | directory postgres CONNINFO-FILE */
 };
 
@@ -102,6 +103,9 @@ static const struct directive directives[] = {
 	{ "listen", T_LISTEN, F(listen), 0, 0, "0.0.0.0:80", CONF_RESTART | CONF_REPEAT,
 	  "ADDR:PORT... [tls [verify-client]] to accept HTTP (or HTTPS) on; repeatable "
 	  "([::1]:80 for IPv6); verify-client asks for an optional client certificate" },
+	{ "proxy-from", T_NETS, F(proxy_from), 0, 0, "", CONF_REPEAT,
+	  "addresses or networks whose PROXY header a proxy listener believes; any other "
+	  "peer of such a listener is closed unanswered" },
 	{ "domain", T_HOST, F(domain), 0, 0, "localhost", 0,
 	  "lockers are served at <name>.DOMAIN and DOMAIN/~<name>/" },
 	{ "hostname", T_HOSTNAMES, F(hostnames), 0, 0, "", CONF_REPEAT,
@@ -534,6 +538,7 @@ parse_listen(struct parse_ctx *p, struct config *c, const char *arg)
 }
 
 static void	set_str(char *field, size_t size, const char *s);
+static int	proxy_check(const struct config *c, char *err, size_t errlen);
 
 /*
  * listen ADDR:PORT... [tls [verify-client]]: the words after the addresses
@@ -544,6 +549,10 @@ apply_listen(struct parse_ctx *p, struct config *c, int first, char **words, int
 {
 	int	i, n = nwords, flags = 0, from;
 
+	if (n > 1 && strcmp(words[n - 1], "proxy") == 0) {
+		flags |= LISTEN_PROXY;
+		n--;
+	}
 	if (n > 1 && strcmp(words[n - 1], "verify-client") == 0) {
 		flags |= LISTEN_VERIFY;
 		n--;
@@ -814,6 +823,27 @@ parse_directory(struct parse_ctx *p, struct config *c, const struct directive *d
 	return 0;
 }
 
+/* proxy-from ADDR[/BITS]...: whose PROXY header is believed. */
+static int
+apply_nets(struct parse_ctx *p, struct config *c, int first, char **words, int nwords)
+{
+	int	i;
+
+	if (first)
+		c->nproxy_from = 0;
+	if (nwords < 2)
+		return perr(p, "proxy-from: expected an address or network (10.0.0.5, 10.0.0.0/24)");
+	for (i = 1; i < nwords; i++) {
+		if (c->nproxy_from >= CONF_MAX_PROXY_FROM)
+			return perr(p, "proxy-from: at most %d", CONF_MAX_PROXY_FROM);
+		if (net_parse(words[i], &c->proxy_from[c->nproxy_from]) == -1)
+			return perr(p, "proxy-from: \"%s\" is not a numeric address or network "
+			    "(ADDR or ADDR/BITS, no host bits set)", words[i]);
+		c->nproxy_from++;
+	}
+	return 0;
+}
+
 /* A CONF_REPEAT directive's line; its first line replaces the default. */
 static int
 apply_list(struct parse_ctx *p, struct config *c, const struct directive *d,
@@ -843,6 +873,8 @@ apply_list(struct parse_ctx *p, struct config *c, const struct directive *d,
 			c->nmail_lmtp_domains++;
 		}
 		return 0;
+	case T_NETS:
+		return apply_nets(p, c, first, words, nwords);
 	case T_HOSTNAMES:
 		if (nwords < 2)
 			return perr(p, "hostname: expected a host name");
@@ -1376,6 +1408,8 @@ config_validate(const struct config *c, char *err, size_t errlen)
 		    "tls): plain HTTP would be sent nowhere", c->path);
 		return -1;
 	}
+	if (proxy_check(c, err, errlen) == -1)
+		return -1;
 	if (c->max_request_line > c->max_header_size) {
 		snprintf(err, errlen, "%s: max-request-line is larger than max-header-size",
 		    c->path);
@@ -1406,6 +1440,27 @@ config_line_of(const struct config *c, const char *directive, int nth)
 	}
 	fclose(f);
 	return found;
+}
+
+/* A proxy listener believes only proxy-from; proxy-from alone is a mistake. */
+static int
+proxy_check(const struct config *c, char *err, size_t errlen)
+{
+	int i, proxied = 0;
+
+	for (i = 0; i < c->nlisten; i++)
+		proxied |= c->listen[i].flags & LISTEN_PROXY;
+	if (proxied && c->nproxy_from == 0) {
+		snprintf(err, errlen, "%s: listen ... proxy needs proxy-from (the load balancers' "
+		    "addresses): no one else's PROXY header may be believed", config_where("listen"));
+		return -1;
+	}
+	if (!proxied && c->nproxy_from > 0) {
+		snprintf(err, errlen, "%s: proxy-from without a proxy listener (listen ADDR:PORT "
+		    "[tls] proxy): no listener takes a PROXY header", config_where("proxy-from"));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -1503,10 +1558,19 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 	switch (d->type) {
 	case T_LISTEN:
 		for (i = 0; i < c->nlisten; i++)
-			put(t, c->listen[i].family == AF_INET6 ? "%s [%s]:%s%s%s\n" :
-			    "%s %s:%s%s%s\n", d->name, c->listen[i].host, c->listen[i].port,
+			put(t, c->listen[i].family == AF_INET6 ? "%s [%s]:%s%s%s%s\n" :
+			    "%s %s:%s%s%s%s\n", d->name, c->listen[i].host, c->listen[i].port,
 			    c->listen[i].flags & LISTEN_TLS ? " tls" : "",
-			    c->listen[i].flags & LISTEN_VERIFY ? " verify-client" : "");
+			    c->listen[i].flags & LISTEN_VERIFY ? " verify-client" : "",
+			    c->listen[i].flags & LISTEN_PROXY ? " proxy" : "");
+		break;
+	case T_NETS:
+		for (i = 0; i < c->nproxy_from; i++) {
+			char net[INET6_ADDRSTRLEN + 8];
+
+			net_format(&c->proxy_from[i], net, sizeof(net));
+			put(t, "%s %s\n", d->name, net);
+		}
 		break;
 	case T_CERT:
 		for (i = 0; i < c->ncerts; i++)

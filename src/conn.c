@@ -213,7 +213,7 @@ conn_new_stream(struct conn *parent)
 int
 accept_conns(int li)
 {
-	struct sockaddr_storage	 ss;
+	struct sockaddr_storage	 ss, ss_peer;
 	socklen_t		 sl;
 	struct conn		*c;
 	int			 fd, i, one = 1, lfd = F.listen[li];
@@ -233,6 +233,7 @@ accept_conns(int li)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		sockaddr_text(&ss, c->peer, sizeof(c->peer), &c->peer_port);
+		ss_peer = ss;
 		if (F.laddr[li][0] != '\0') {
 			memcpy(c->local, F.laddr[li], sizeof(c->local));
 			c->local_port = F.lport[li];
@@ -242,7 +243,14 @@ accept_conns(int li)
 				sockaddr_text(&ss, c->local, sizeof(c->local), &c->local_port);
 		}
 		c->lflags = (uint8_t)F.lflags[li];
-		if ((c->lflags & LISTEN_TLS) && tls_conn_new(c) == -1) {
+		if (c->lflags & LISTEN_PROXY) {
+			if (!proxy_peer_allowed(&ss_peer, c->peer)) {
+				close(fd);
+				free(c);
+				continue;
+			}
+			conn_set_state(c, C_PROXY, F.conf.header_timeout);
+		} else if ((c->lflags & LISTEN_TLS) && tls_conn_new(c) == -1) {
 			close(fd);
 			free(c);
 			continue;
@@ -606,6 +614,20 @@ conn_run(struct conn *c)
 
 	for (;;) {
 		switch (c->state) {
+		case C_PROXY:
+			if ((r = proxy_read(c)) <= 0) {
+				if (r == -1)
+					conn_close(c);
+				return;
+			}
+			/* Now the TLS hello, or the request, as on any listener. */
+			if (!(c->lflags & LISTEN_TLS))
+				conn_set_state(c, C_READ_HEAD, F.conf.header_timeout);
+			else if (tls_conn_new(c) == -1) {
+				conn_close(c);
+				return;
+			}
+			continue;
 		case C_HANDSHAKE:
 			if ((r = tls_handshake(c)) <= 0) {
 				if (r == -1)

@@ -284,6 +284,10 @@ timeouts(void)
 			}
 			cgi_fail(c, 504, "script timed out");
 			break;
+		case C_PROXY:		/* header-timeout: a slow PROXY header */
+			proxy_timed_out(c);
+			conn_close(c);
+			continue;
 		case C_SEND:
 		case C_FLUSH:
 		case C_HANDSHAKE:	/* tls-handshake-timeout: a slow hello */
@@ -315,7 +319,7 @@ stop_begin(void)
 	for (c = F.conns; c != NULL; c = next) {
 		next = c->next;
 		if ((c->state == C_READ_HEAD && c->inlen == 0 && c->h2s == NULL) ||
-		    c->state == C_HANDSHAKE)
+		    c->state == C_HANDSHAKE || c->state == C_PROXY)
 			conn_close(c);
 		else if (c->state == C_H2)
 			h2_stop(c);

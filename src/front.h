@@ -33,6 +33,7 @@ enum conn_state {
 	C_WAIT_FCGI,	/* waiting for a connection to the locker's FastCGI pool */
 	C_FLUSH,	/* TLS: the last bytes on their way out, then the close */
 	C_H2,		/* an HTTP/2 session's connection: its streams are conns (h2.c) */
+	C_PROXY,	/* a proxy listener's: its PROXY header first (front_proxy.c) */
 };
 
 enum obj_kind { K_LISTEN = 1, K_CONN, K_MASTER, K_SIGNAL, K_WCHAN, K_CGI, K_FCONN };
@@ -352,6 +353,15 @@ void	body_got_spool(struct conn *c, const struct wire_response *r, int fd);
 void	body_drop(struct conn *c);
 /* Drive c as far as it goes now; every event of a connection ends here. */
 void	conn_run(struct conn *c);
+
+/* ------------------------------------------------------------ front_proxy.c */
+
+/* Whether a proxy listener's peer (ss, its text) is in proxy-from; logged if not. */
+int	proxy_peer_allowed(const struct sockaddr_storage *ss, const char *peer);
+/* Read c's PROXY header: 1 whole (c->peer is the client's now), 0 wait, -1 close c. */
+int	proxy_read(struct conn *c);
+/* c's header did not come within header-timeout (logged; the caller closes c). */
+void	proxy_timed_out(struct conn *c);
 
 /* ------------------------------------------------------------ health.c */
 

@@ -109,6 +109,17 @@ size_t	hex_escape(char *out, unsigned char ch);	/* \xhh at out, no NUL: 4 */
 int	close_fds_except(int lowfd, const int *keep, int nkeep);	/* 0, or -1 */
 int	errno_fail(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* An address and prefix length (proxy-from); IPv4 kept as IPv4-mapped IPv6. */
+struct conf_net {
+	uint8_t	addr[16];
+	uint8_t	bits;		/* of the 128 */
+};
+/* "ADDR" or "ADDR/BITS", numeric, into n (host bits must be 0): 0, or -1. */
+int	net_parse(const char *s, struct conf_net *n);
+/* Whether a (16 bytes, IPv4-mapped for IPv4) is in n. */
+int	net_match(const struct conf_net *n, const uint8_t a[16]);
+/* n back as text (IPv4 as IPv4). */
+void	net_format(const struct conf_net *n, char *out, size_t outsz);
 
 /* ------------------------------------------------------------- config.c */
 #define CONF_MAX_LISTEN		16
@@ -129,6 +140,8 @@ struct listen_addr {
 };
 #define LISTEN_TLS	0x1	/* `listen ADDR:PORT tls` */
 #define LISTEN_VERIFY	0x2	/* ... verify-client: asks for a client certificate */
+#define LISTEN_PROXY	0x4	/* ... proxy: a PROXY v1/v2 header first (proxyproto.h) */
+#define CONF_MAX_PROXY_FROM	8
 
 /* TLS: certificates from files, and the files TLS reads (a config line's). */
 #define CONF_MAX_CERTS		16
@@ -157,6 +170,8 @@ struct config {
 	char		path[CONF_PATH_MAX];		/* the file it came from */
 	struct listen_addr listen[CONF_MAX_LISTEN];
 	int		nlisten;
+	struct conf_net	proxy_from[CONF_MAX_PROXY_FROM];	/* whose PROXY header is believed */
+	int		nproxy_from;
 	char		domain[HOSTNAME_MAX + 1];
 	char		hostnames[CONF_MAX_HOSTNAMES][HOSTNAME_MAX + 1];
 	int		nhostnames;

@@ -1,6 +1,8 @@
 /* util.c: small helpers shared by every process. */
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <signal.h>
 #include <errno.h>
@@ -203,4 +205,61 @@ errno_fail(char *err, size_t errlen, const char *fmt, ...)
 	snprintf(err, errlen, "%s: %s", msg, strerror(saved));
 	errno = saved;
 	return -1;
+}
+
+/* ------------------------------------------------------------ networks */
+
+int
+net_parse(const char *s, struct conf_net *n)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	struct in_addr	 a4;
+	uint64_t	 bits;
+	int		 v4, i;
+
+	memset(n, 0, sizeof(*n));
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", s);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if ((v4 = inet_pton(AF_INET, buf, &a4) == 1)) {
+		n->addr[10] = n->addr[11] = 0xff;
+		memcpy(n->addr + 12, &a4, 4);
+	} else if (inet_pton(AF_INET6, buf, n->addr) != 1)
+		return -1;
+	bits = v4 ? 32 : 128;
+	if (slash != NULL && parse_uint(slash, v4 ? 32 : 128, &bits) == -1)
+		return -1;
+	n->bits = (uint8_t)(v4 ? 96 + bits : bits);
+	/* Host bits set: a typo (10.0.0.5/8), not a network. */
+	for (i = n->bits; i < 128; i++)
+		if (n->addr[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+int
+net_match(const struct conf_net *n, const uint8_t a[16])
+{
+	int	full = n->bits / 8, rest = n->bits % 8;
+
+	if (memcmp(n->addr, a, (size_t)full) != 0)
+		return 0;
+	return rest == 0 || ((n->addr[full] ^ a[full]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+void
+net_format(const struct conf_net *n, char *out, size_t outsz)
+{
+	static const uint8_t	mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char			a[INET6_ADDRSTRLEN];
+
+	if (n->bits >= 96 && memcmp(n->addr, mapped, 12) == 0) {
+		inet_ntop(AF_INET, n->addr + 12, a, sizeof(a));
+		snprintf(out, outsz, "%s/%u", a, n->bits - 96);
+	} else {
+		inet_ntop(AF_INET6, n->addr, a, sizeof(a));
+		snprintf(out, outsz, "%s/%u", a, n->bits);
+	}
 }

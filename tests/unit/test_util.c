@@ -85,9 +85,45 @@ test_hex_escape_writes_four_bytes(void)
 	CHECK(out[4] == '\0');		/* no NUL of its own */
 }
 
+/* proxy-from's networks: parsed strictly, matched by prefix, printed back. */
+static void
+test_nets(void)
+{
+	static const uint8_t	in4[16] = { [10] = 0xff, [11] = 0xff, 10, 1, 2, 3 };
+	static const uint8_t	out4[16] = { [10] = 0xff, [11] = 0xff, 10, 2, 0, 1 };
+	static const uint8_t	lo6[16] = { [15] = 1 };
+	struct conf_net		n;
+	char			t[64];
+
+	CHECK_INT(net_parse("10.1.0.0/16", &n), 0);
+	CHECK_INT(n.bits, 112);
+	CHECK(net_match(&n, in4));
+	CHECK(!net_match(&n, out4));
+	CHECK(!net_match(&n, lo6));
+	net_format(&n, t, sizeof(t));
+	CHECK_STR(t, "10.1.0.0/16");
+	CHECK_INT(net_parse("10.1.2.3", &n), 0);
+	CHECK(net_match(&n, in4));
+	CHECK_INT(net_parse("10.1.0.0/9", &n), -1);	/* host bits set */
+	CHECK_INT(net_parse("10.1.0.0/33", &n), -1);
+	CHECK_INT(net_parse("10.1.0.0/", &n), -1);
+	CHECK_INT(net_parse("example.org", &n), -1);
+	CHECK_INT(net_parse("::1", &n), 0);
+	CHECK(net_match(&n, lo6));
+	CHECK(!net_match(&n, in4));
+	net_format(&n, t, sizeof(t));
+	CHECK_STR(t, "::1/128");
+	CHECK_INT(net_parse("::/0", &n), 0);
+	CHECK(net_match(&n, in4) && net_match(&n, lo6));
+	CHECK_INT(net_parse("10.1.3.0/23", &n), -1);
+	CHECK_INT(net_parse("10.1.2.0/24", &n), 0);
+	CHECK(net_match(&n, in4));
+}
+
 int
 main(void)
 {
+	test_nets();
 	test_keeps_only_the_named();
 	test_none_named_closes_all_from_low();
 	test_the_low_bound_itself_may_be_kept();
