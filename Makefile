@@ -36,7 +36,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       sandbox.c cgroup.c landlock.c seccomp.c \
 	       logd.c log.c mime.c util.c cgi.c fcgi.c quota.c stats.c nss.c cgienv.c \
 	       linebuf.c errlog.c userlimit.c warm.c startq.c spawner.c pspawn.c bucket.c \
-	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dns01.c netns.c \
+	       cookie.c body.c respbuf.c logarchive.c vhost.c proof.c dnstxt.c dnsupdate.c dns01.c netns.c \
 	       verbs.c home.c keyd.c keyop.c keyclient.c keys.c outq.c \
 	       acme.c acme_order.c acme_http.c acme_jws.c acme_proto.c acme_master.c challenge.c \
 	       ctl_certs.c \
@@ -150,7 +150,7 @@ $(B)/locker: $(LOCKER_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # For the integration tests: dns01.c against a real DNS server.
-$(B)/dns01-tool: tests/tools/dns01_tool.c $(B)/dns01.o $(B)/config.o $(B)/jail.o $(B)/log.o \
+$(B)/dns01-tool: tests/tools/dns01_tool.c $(B)/dns01.o $(B)/dnsupdate.o $(B)/config.o $(B)/jail.o $(B)/log.o \
 		 $(B)/util.o $(B)/route.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -265,7 +265,7 @@ $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lresolv
-$(B)/fuzz/fuzz_dns01: fuzz/fuzz_dns01.c src/dns01.c src/route.c src/util.c src/log.c | $(B)/fuzz
+$(B)/fuzz/fuzz_dns01: fuzz/fuzz_dns01.c src/dnsupdate.c src/route.c src/util.c src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lldns -lcrypto
 $(B)/fuzz/fuzz_keyd: fuzz/fuzz_keyd.c src/keyop.c src/util.c src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lcrypto

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "dns01.h"
+#include "dnsupdate.h"
 
 /*
  * ldns 1.8.3's ldns_wire2pkt() keeps only the last TSIG of a message with
@@ -27,13 +27,13 @@ __lsan_default_suppressions(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct dns01_answer	a;
+	struct dnsupdate_answer	a;
 
-	if (dns01_answer_parse(data, size, "Xq3vG1k7_token", &a) == 0) {
+	if (dnsupdate_answer_parse(data, size, "Xq3vG1k7_token", &a) == 0) {
 		/* An rcode is 4 bits in the header (extended ones need OPT). */
 		if (a.rcode > 0xfff || a.tsig_error > 0xffff || a.id > 0xffff)
 			abort();
-		if (!a.has_txt && dns01_answer_parse(data, size, NULL, &a) == 0 && a.has_txt)
+		if (!a.has_txt && dnsupdate_answer_parse(data, size, NULL, &a) == 0 && a.has_txt)
 			abort();
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "acme.h"
+#include "dnsupdate.h"
 #include "dns01.h"
 
 #define ACME_URL_MAX		1024
@@ -156,7 +157,7 @@ struct acme_ca {
 
 struct acme_ctx {
 	struct config	 conf;
-	struct dns01_conf dns;			/* DNS-01's server and key */
+	struct dnsupdate_conf dns;			/* DNS-01's server and key */
 	int		 have_dns;		/* acme-dns-update configured, key read */
 	EVP_PKEY	*account;
 	char		 thumb[64];

@@ -6,35 +6,13 @@
 
 struct config;
 
-/* The key's secret as base64, the form TSIG libraries and key files use;
- * 64 bytes of key (hmac-sha512's block) is 88 characters. */
-#define DNS01_SECRET_MAX	128
-
-/*
- * Where and how DNS-01's TXT records are written: the configuration's
- * acme-dns-update with the secret read from its file.  Lives only in the
- * process that sends updates (the ACME client), never in struct config.
- */
-struct dns01_conf {
-	char		server[64];	/* numeric address */
-	char		port[8];
-	int		family;
-	char		zone[256];	/* "example.org", no trailing dot */
-	char		keyname[256];
-	int		alg;		/* TSIG_HMAC_* */
-	char		secret[DNS01_SECRET_MAX + 1];
-	uint32_t	timeout_ms;	/* each exchange with the server */
-};
+struct dnsupdate_conf;
 
 /* c's acme-dns-update and dns-timeout, and the secret read from secret_fd
  * (the master opened the file as root); 0, or -1 with err (also when c
  * configures no update). */
-int	dns01_conf_init(struct dns01_conf *dc, const struct config *c, int secret_fd,
+int	dns01_conf_init(struct dnsupdate_conf *dc, const struct config *c, int secret_fd,
 	    char *err, size_t errlen);
-/* lockerd -t and the master's start: the file holds a well-formed secret
- * and only root can read it; 0, or -1 with err saying what is wrong. */
-int	dns01_secret_check(const char *path, char *err, size_t errlen);
-
 /*
  * Adds (add 1) or deletes (add 0) the TXT record txt at
  * _acme-challenge.NAME (NAME may be given as *.NAME: the wildcard's
@@ -42,22 +20,11 @@ int	dns01_secret_check(const char *path, char *err, size_t errlen);
  * answered NOERROR with a TSIG that verifies, else -1 with err naming the
  * server's rcode and TSIG error, or the timeout.
  */
-int	dns01_update(const struct dns01_conf *dc, const char *name, const char *txt,
+int	dns01_update(const struct dnsupdate_conf *dc, const char *name, const char *txt,
 	    int add, char *err, size_t errlen);
-/*
- * What the server's answer says, as dns01.c reads it from ldns's parse
- * (the fuzzer's entry too): -1 when the bytes do not parse.  has_txt: its
- * answer section holds a TXT record whose one string is txt (not NULL).
- */
-struct dns01_answer {
-	unsigned	id, rcode, tsig_error;
-	int		qr, signed_, has_txt;
-};
-int	dns01_answer_parse(const uint8_t *wire, size_t len, const char *txt,
-	    struct dns01_answer *a);
 /* Asks the zone's server until _acme-challenge.NAME holds txt: 1 when it
  * does, 0 when wait_ms passed without it, -1 on an error (err). */
-int	dns01_visible(const struct dns01_conf *dc, const char *name, const char *txt,
+int	dns01_visible(const struct dnsupdate_conf *dc, const char *name, const char *txt,
 	    uint32_t wait_ms, char *err, size_t errlen);
 
 /*

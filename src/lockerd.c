@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "dnsupdate.h"
 #include "dns01.h"
 #include "cron.h"
 #include "master.h"
@@ -1316,7 +1317,7 @@ check_secrets(struct config *c, char *err, size_t errlen)
 	char	why[400];
 
 	if (c->acme_dns.server.host[0] != '\0' &&
-	    dns01_secret_check(c->acme_dns.secret_file, why, sizeof(why)) == -1) {
+	    dnsupdate_secret_check(c->acme_dns.secret_file, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: acme-dns-update: %s", config_where("acme-dns-update"),
 		    why);
 		return -1;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lockerd.h"
+#include "dnsupdate.h"
 #include "dns01.h"
 
 static int
@@ -31,7 +32,7 @@ usage(void)
 static int
 update(const struct config *c, char **argv, int argc)
 {
-	struct dns01_conf	dc;
+	struct dnsupdate_conf	dc;
 	char			err[512];
 	int			fd, rc;
 
