@@ -54,6 +54,8 @@ enum conf_type {
 	T_MAILDOMAINS,	/* repeatable, one or more names */
 	T_NETS,		/* repeatable, one or more ADDR[/BITS] (proxy-from) */
 	T_DIRECTORY,	/* directory sqlite | directory postgres CONNINFO-FILE */
+	T_TSIGKEY,	/* KEYNAME ALGORITHM SECRET-FILE */
+	T_TEXT,		/* the rest of the line, its words joined by one space */
 };
 
 /* The words a T_CHOICE directive takes, in the order its error lists them. */
@@ -229,6 +231,23 @@ static const struct directive directives[] = {
 	{ "acme-resolver", T_ADDR, F(acme_resolver), 0, 0, "", 0,
 	  "ADDR:PORT of the resolver asked whether a name resolves here before "
 	  "ordering its certificate; unset: the system's (/etc/resolv.conf)" },
+	/* Hesiod (hesiod.c): where other machines find the lockers, as Athena's do. */
+	{ "hesiod-server", T_ADDR, F(hesiod.server), 0, 0, "", 0,
+	  "ADDR:PORT of the DNS server that takes RFC 2136 updates of hesiod-zone; "
+	  "unset: no Hesiod records are published" },
+	{ "hesiod-zone", T_HOST, F(hesiod.zone), 0, 0, "", 0,
+	  "the zone updated, Hesiod's RHS (rhs= of hesiod.conf), e.g. example.org" },
+	{ "hesiod-lhs", T_WORD, F(hesiod.lhs), 0, 0, ".ns", 0,
+	  "Hesiod's LHS (lhs= of hesiod.conf): NAME.filsys.ns.ZONE; none: NAME.filsys.ZONE" },
+	{ "hesiod-key", T_TSIGKEY, F(hesiod), 0, 0, "", 0,
+	  "KEYNAME hmac-sha256|hmac-sha512 SECRET-FILE: the TSIG key the server takes "
+	  "updates of hesiod-zone with; the file holds its base64 secret, root's only" },
+	{ "hesiod-filsys", T_TEXT, F(hesiod.filsys), 0, 0, "", 0,
+	  "each locker's filsys record, %s its name, e.g. NFS /export/lockers/%s "
+	  "files.example.org w /mit/%s; unset: NFS LOCKERS/%s DOMAIN w /mit/%s" },
+	{ "hesiod-retry", T_DURATION, F(hesiod.retry), 1, 86400, "60s", 0,
+	  "after a failed update (the server down), the records are compared and sent "
+	  "again this often until they are in" },
 	{ "self-signup", T_CHOICE, F(self_signup), 0, 0, "no", 0,
 	  "yes: a login user may sign up a locker named after their login",
 	  .choices = yes_no },
@@ -771,6 +790,49 @@ parse_dns_update(struct parse_ctx *p, struct config *c, const struct directive *
 	return 0;
 }
 
+/* hesiod-key KEYNAME ALGORITHM SECRET-FILE: as acme-dns-update's key. */
+static int
+parse_tsig_key(struct parse_ctx *p, struct config *c, const struct directive *d,
+    char **words, int nwords)
+{
+	struct hesiod_conf	*h = &c->hesiod;
+	struct directive	 alg = *d;
+
+	if (nwords != 4)
+		return perr(p, "%s: expected KEYNAME hmac-sha256|hmac-sha512 SECRET-FILE",
+		    d->name);
+	if (check_host(p, d->name, words[1], h->keyname, sizeof(h->keyname)) == -1)
+		return -1;
+	alg.choices = tsig_algs;
+	if (parse_choice(p, &alg, words[2], &h->alg) == -1)
+		return -1;
+	if (words[3][0] != '/' || strlen(words[3]) >= sizeof(h->secret_file) ||
+	    !str_is_printable(words[3]))
+		return perr(p, "%s: \"%s\" is not an absolute path", d->name, words[3]);
+	set_str(h->secret_file, sizeof(h->secret_file), words[3]);
+	return 0;
+}
+
+/* The words of the line after the directive's name, one space between. */
+static int
+parse_text(struct parse_ctx *p, struct config *c, const struct directive *d, char **words,
+    int nwords)
+{
+	char	*field = (char *)c + d->off;
+	size_t	 n = 0;
+	int	 i;
+
+	field[0] = '\0';
+	for (i = 1; i < nwords; i++) {
+		if (!str_is_printable(words[i]) || n + strlen(words[i]) + 2 > d->size)
+			return perr(p, "%s: longer than %zu characters, or not printable",
+			    d->name, d->size - 1);
+		n += (size_t)snprintf(field + n, d->size - n, "%s%s", i > 1 ? " " : "",
+		    words[i]);
+	}
+	return 0;
+}
+
 /* sql none | sql mariadb SOCKET|ADDR:PORT CREDENTIALS-FILE.  The socket must
  * be mysqld.sock: its directory is what lockers see at /run/mysqld. */
 static int
@@ -1060,6 +1122,9 @@ apply(struct parse_ctx *p, struct config *c, const struct directive *d,
 	if (d->type == T_DIRECTORY)
 		return first ? parse_directory(p, c, d, words, nwords) :
 		    perr(p, "%s: given twice", d->name);
+	if (d->type == T_TSIGKEY || d->type == T_TEXT)
+		return !first ? perr(p, "%s: given twice", d->name) : d->type == T_TEXT ?
+		    parse_text(p, c, d, words, nwords) : parse_tsig_key(p, c, d, words, nwords);
 	if (nwords != 2)
 		return perr(p, "%s: expected one argument", d->name);
 	if (!first)
@@ -1397,6 +1462,12 @@ config_validate(const struct config *c, char *err, size_t errlen)
 	}
 	if (acme_url_check(c, err, errlen) == -1)
 		return -1;
+	if (c->hesiod.server.host[0] != '\0' &&
+	    (c->hesiod.zone[0] == '\0' || c->hesiod.keyname[0] == '\0')) {
+		snprintf(err, errlen, "%s: hesiod-server needs hesiod-zone and hesiod-key",
+		    config_where("hesiod-server"));
+		return -1;
+	}
 	if (c->acme_dns.server.host[0] != '\0' && !name_in_zone(c->domain, c->acme_dns.zone)) {
 		snprintf(err, errlen, "%s: acme-dns-update: the zone %s does not hold the domain "
 		    "%s, whose wildcard's challenge is _acme-challenge.%s", c->path,
@@ -1659,6 +1730,16 @@ put_directive(struct text *t, const struct config *c, const struct directive *d)
 			put(t, "%s postgres %s\n", d->name, c->directory_conninfo);
 		else
 			put(t, "%s sqlite\n", d->name);
+		break;
+	case T_TSIGKEY:
+		if (c->hesiod.keyname[0] != '\0')
+			put(t, "%s %s %s %s\n", d->name, c->hesiod.keyname,
+			    c->hesiod.alg == TSIG_HMAC_SHA512 ? "hmac-sha512" : "hmac-sha256",
+			    c->hesiod.secret_file);
+		break;
+	case T_TEXT:
+		if (field[0] != '\0')
+			put(t, "%s %s\n", d->name, field);
 		break;
 	case T_DNSUPDATE: {
 		const struct acme_dns_update *u = &c->acme_dns;

@@ -697,6 +697,7 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_APP_INSTALLS] = do_app,
 	[CTL_APP_UPGRADE] = do_app,
 	[CTL_APP_ROLLBACK] = do_app,
+	[CTL_EXPORT_HESIOD] = do_export_hesiod,
 };
 
 /* Every row of the table has its handler: a verb added to verbs.c alone

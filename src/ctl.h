@@ -69,6 +69,7 @@ void	do_sql(struct ctl_client *c);			/* ctl_sql.c */
 void	do_mail(struct ctl_client *c);			/* ctl_mail.c */
 void	do_cron(struct ctl_client *c);			/* ctl_cron.c */
 void	do_app(struct ctl_client *c);			/* ctl_app.c */
+void	do_export_hesiod(struct ctl_client *c);		/* ctl_hesiod.c */
 /* `locker remove`: its SQL account and databases go first (a final dump
  * kept in the home unless --purge), then remove_finish() (ctl_lockers.c). */
 void	sql_remove_start(struct ctl_client *c);

@@ -22,6 +22,7 @@
 #include "mail.h"
 #include "cron.h"
 #include "verbs.h"
+#include "hesiod.h"
 #include "cli_app.h"
 #include "sql.h"
 
@@ -541,6 +542,12 @@ reply_one(int fd, struct out *o)
 	if (n == MSG_BREACH) {
 		msg_breach(MR_CLI, MR_MASTER, "", type, why);	/* MSG_ACT_EXIT */
 		return 1;
+	}
+	if (type == MSG_CTL_HESIOD && pfd != -1) {
+		if (cli_hesiod_copy(pfd) == -1)
+			fprintf(stderr, "locker: cannot write the records out\n");
+		close(pfd);
+		pfd = -1;
 	}
 	if (pfd != -1 && !(type == MSG_CTL_LOG && o->verb == CTL_LOGS && o->logfd == -1)) {
 		close(pfd);
@@ -1123,6 +1130,7 @@ main(int argc, char **argv)
 	struct out		 o = { .logfd = -1 };
 	char			*pos[CTL_MAX_ARGV + 4], err[512];
 	int			 npos = 0, purge = 0, errlog = 0, follow = 0, force = 0, i;
+	int			 sync = 0;
 	uint32_t		 https = 0;
 	int			 dashdash = -1, n;
 	struct verb_args	 va;
@@ -1153,6 +1161,8 @@ main(int argc, char **argv)
 				group = argv[++i];
 			else if (strcmp(argv[i], "--error") == 0)
 				errlog = 1;
+			else if (strcmp(argv[i], "--sync") == 0)
+				sync = 1;
 			else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
 				follow = 1;
 			else if ((n = cli_app_option(argc, argv, &i, &ao)) != 0) {
@@ -1195,7 +1205,8 @@ main(int argc, char **argv)
 	n = (dashdash == -1 ? npos : dashdash) - i;	/* how many, before any "--" */
 	if (((purge ? VOPT_PURGE : 0) | (force ? VOPT_FORCE : 0) | (subdir ? VOPT_PATH : 0) |
 	    (group ? VOPT_GROUP : 0) | (errlog ? VOPT_ERROR : 0) |
-	    (follow ? VOPT_FOLLOW : 0) | (https ? VOPT_HTTPS : 0) | cli_app_vopts(&ao)) &
+	    (follow ? VOPT_FOLLOW : 0) | (https ? VOPT_HTTPS : 0) | (sync ? VOPT_SYNC : 0) |
+	    cli_app_vopts(&ao)) &
 	    ~v->opts)
 		return usage_of(v);
 	memset(&req, 0, sizeof(req));
@@ -1242,6 +1253,10 @@ main(int argc, char **argv)
 	req.flags |= https;
 	if (errlog)
 		req.flags |= CTL_F_ERROR;
+	if (sync)
+		req.flags |= CTL_F_SYNC;
+	if (json && v->id == CTL_EXPORT_HESIOD)
+		req.flags |= CTL_F_JSON;	/* the master writes it */
 
 	if (config_load(&conf, path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "locker: %s\n", err);

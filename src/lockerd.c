@@ -28,6 +28,7 @@
 #include "lockerd.h"
 #include "dnsupdate.h"
 #include "dns01.h"
+#include "hesiod.h"
 #include "cron.h"
 #include "master.h"
 #include "drain.h"
@@ -914,6 +915,8 @@ child_what(const struct child *c, char *buf, size_t len)
 		snprintf(buf, len, "mailout");
 	else if (c->role == ROLE_MAILD)
 		snprintf(buf, len, "maild");
+	else if (c->role == ROLE_HESIOD)
+		snprintf(buf, len, "hesiod");
 	else
 		snprintf(buf, len, "%s %s", c->role == ROLE_WORKER ? "worker" : "task", c->locker);
 }
@@ -929,6 +932,7 @@ child_msg_role(const struct child *c)
 	case ROLE_SQLD:		return MR_SQLD;
 	case ROLE_MAILOUT:	return MR_MAILOUT;
 	case ROLE_MAILD:	return MR_MAILIN;
+	case ROLE_HESIOD:	return MR_HESIOD;
 	case ROLE_WORKER:
 	case ROLE_TASK:		break;
 	}
@@ -1080,6 +1084,12 @@ child_read(struct child *c)
 				return;
 			}
 			break;
+		case MSG_HESIOD_STATUS:
+			if ((why = hesiod_master_msg(type, &m, (size_t)n)) != NULL) {
+				child_breach(c, type, why);
+				return;
+			}
+			break;
 		case MSG_MAILIN_DELIVER:
 			if ((why = mailin_master_msg(type, &m, (size_t)n, fd)) != NULL) {
 				child_breach(c, type, why);
@@ -1113,6 +1123,8 @@ child_by_pid(pid_t pid)
 		return mail_child();
 	if (mailin_child()->pid == pid)
 		return mailin_child();
+	if (hesiod_child()->pid == pid)
+		return hesiod_child();
 	for (w = *pid_bucket(pid); w != NULL; w = w->pnext)
 		if (w->pid == pid)
 			return w;
@@ -1167,6 +1179,7 @@ reap(void)
 		case ROLE_KEYD:
 		case ROLE_ACME:
 		case ROLE_MAILOUT:
+		case ROLE_HESIOD:
 			if (!M->stopping)
 				schedule_restart(c, what);
 			break;
@@ -1287,6 +1300,7 @@ routes_push(void)
 			child_send(&M->fronts[i], MSG_ROUTES, &M->route_gen,
 			    sizeof(M->route_gen), fd);
 	acme_names_push();	/* the names changed with the routes */
+	hesiod_push_all(0);	/* the role sends what changed (a feed, a reload) */
 }
 
 /* logd closes every file it keeps and opens them again by name. */
@@ -1338,6 +1352,10 @@ check_secrets(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", config_where("mail-relay"), why);
 		return -1;
 	}
+	if (hesiod_check(c, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", config_where("hesiod-server"), why);
+		return -1;
+	}
 	if (mailin_check(c, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s", config_where("mail-lmtp"), why);
 		return -1;
@@ -1383,6 +1401,7 @@ reload(void)
 		acme_start();
 	if (mail_child()->pid > 0)
 		child_send_config(mail_child());	/* its sizes and time-outs */
+	hesiod_reload();	/* started, stopped, or told the new zone and key */
 	/* sqld applies new sql-max-* to every account (sqlsize.c) */
 	if (sql_child()->pid > 0)
 		child_send_config(sql_child());
@@ -1420,6 +1439,7 @@ stop_begin(void)
 	sql_stop(SIGTERM);	/* a statement in flight is MariaDB's to finish or undo */
 	mail_stop(SIGTERM);	/* a message in flight: its sendmail is told to try again */
 	mailin_stop(SIGTERM);	/* a delivery in flight is Postfix's to try again */
+	hesiod_stop(SIGTERM);	/* an update in flight: the next start's round redoes it */
 	spawner_stop();		/* workers are started no more */
 	zygote_stop();
 	if (M->control_fd != -1) {
@@ -1488,6 +1508,11 @@ stop_step(void)
 	if (mailin_child()->pid > 0) {
 		if (now_ms() > M->stop_deadline_ms)
 			mailin_stop(SIGKILL);
+		others++;
+	}
+	if (hesiod_child()->pid > 0) {
+		if (now_ms() > M->stop_deadline_ms)
+			hesiod_stop(SIGKILL);
 		others++;
 	}
 	if (others > 0)
@@ -1630,6 +1655,7 @@ master_loop(void)
 		proof_tick();
 		sql_tick();
 		mail_tick();
+		hesiod_tick();
 		cron_tick();
 		mailin_tick();
 		if (drain_stop_due())
@@ -1674,6 +1700,8 @@ role_main(const char *role, const char *arg)
 		return mailout_main();
 	if (strcmp(role, "maild") == 0)
 		return maild_main();
+	if (strcmp(role, "hesiod") == 0)
+		return hesiod_main();
 	if (strcmp(role, "spawner") == 0)
 		return spawner_main((char *)role);	/* argv's own memory */
 	fatalx("unknown role %s", role);
@@ -1773,6 +1801,7 @@ main(int argc, char **argv)
 	acme_start();
 	sql_start();
 	mail_start();
+	hesiod_start();
 	mailin_start();
 	spawner_start();
 	zygote_start();

@@ -255,6 +255,17 @@ struct config {
 		char	secret_file[PATH_MAX / 2];
 	}		acme_dns;
 	struct listen_addr acme_resolver;	/* host "": the system's (resolv.conf) */
+	/* Hesiod's records of every locker, published by RFC 2136 (hesiod.h). */
+	struct hesiod_conf {
+		struct listen_addr server;	/* host "": not published */
+		char	zone[HOSTNAME_MAX + 1];	/* the RHS: the zone updated */
+		char	lhs[32];		/* ".ns", or "none" */
+		char	keyname[HOSTNAME_MAX + 1];
+		int	alg;			/* TSIG_HMAC_* */
+		char	secret_file[CONF_PATH_MAX];
+		char	filsys[256];		/* template; "": NFS LOCKERS/%s DOMAIN w /mit/%s */
+		uint32_t retry;			/* seconds between tries after a failure */
+	}		hesiod;
 	int		https_only;		/* for names without their own choice */
 	uint32_t	hsts_max_age;		/* seconds; 0: no Strict-Transport-Security */
 	/* ACME (acme.c, acme_master.c). */
@@ -773,6 +784,7 @@ enum ctl_verb {
 	CTL_APP_INSTALLS,
 	CTL_APP_UPGRADE,	/* argv: KEY=VALUE (to=, app= with --all) */
 	CTL_APP_ROLLBACK,
+	CTL_EXPORT_HESIOD,	/* the zone's Hesiod records (ctl_hesiod.c) */
 };
 
 #define CTL_F_PURGE	0x1
@@ -788,6 +800,8 @@ enum ctl_verb {
 #define CTL_F_OPT_OUT	0x400	/* upgrade: no more upgrades of this install */
 #define CTL_F_OPT_IN	0x800	/* upgrade: upgrades again */
 #define CTL_F_ALL	0x1000	/* upgrade (root): every install of an app */
+#define CTL_F_SYNC	0x2000	/* export hesiod: the role compares the zone and fixes it */
+#define CTL_F_JSON	0x4000	/* export hesiod: its output as JSON */
 
 /* First field of every request: a CLI and a lockerd of different builds
  * refuse each other clearly instead of misreading the struct. */
@@ -1150,6 +1164,7 @@ int	seccomp_sqld(char *err, size_t errlen);			/* sqld's */
 int	seccomp_dirsync(char *err, size_t errlen);		/* lockerd-dirsync's */
 int	seccomp_mailout(char *err, size_t errlen);		/* the mail role's */
 int	seccomp_maild(char *err, size_t errlen);			/* maild's */
+int	seccomp_hesiod(char *err, size_t errlen);		/* the hesiod role's */
 
 /* -------------------------------------------------------------- stats.c */
 /* front: count one logged request (status, locker or ""); cheap.  master_fd:

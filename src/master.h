@@ -9,7 +9,7 @@
 #include "directory.h"
 
 enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD, ROLE_ACME, ROLE_SQLD,
-	ROLE_MAILOUT, ROLE_MAILD };
+	ROLE_MAILOUT, ROLE_MAILD, ROLE_HESIOD };
 
 /* epoll data points at one of these: the first member says what it is. */
 enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD,

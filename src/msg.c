@@ -37,6 +37,7 @@
 #include "mail.h"
 #include "sql.h"
 #include "mailin.h"
+#include "hesiod.h"
 #include "dirsync.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -68,7 +69,8 @@ __asan_default_options(void)
  */
 const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> its children: configuration, channels, limits */
-	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD | MR_MAILOUT | MR_MAILIN | MR_DIRSYNC, NEVER, EXACT(struct config)),
+	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD | MR_MAILOUT | MR_MAILIN | MR_DIRSYNC |
+	    MR_HESIOD, NEVER, EXACT(struct config)),
 	ROW(MSG_ROUTES,		MR_MASTER, MR_FRONT, MUST, EXACT(uint32_t)),
 	ROW(MSG_WORKER_CHAN,	MR_MASTER, MR_FRONT, MAY, EXACT(struct msg_worker)),
 	ROW(MSG_WORKER_LIMITS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_worker)),
@@ -217,6 +219,14 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_DIR_RESULT,	MR_DIRSYNC, MR_MASTER, NEVER, EXACT(struct msg_dir_result)),
 	ROW(MSG_DIR_ROWS,	MR_DIRSYNC, MR_MASTER, MUST, EXACT(struct msg_dir_rows)),
 	ROW(MSG_DIR_STATE,	MR_DIRSYNC, MR_MASTER, NEVER, EXACT(struct msg_dir_state)),
+	/* Hesiod (hesiod.h): master -> hesiod, the key file opened by root and
+	 * typed lockers (never text); hesiod -> master, how its round went */
+	ROW(MSG_HESIOD_KEY,	MR_MASTER, MR_HESIOD, MUST, 0, 0),
+	ROW(MSG_HESIOD_ALL,	MR_MASTER, MR_HESIOD, MUST, EXACT(struct msg_hesiod_all)),
+	ROW(MSG_HESIOD_PUT,	MR_MASTER, MR_HESIOD, NEVER, EXACT(struct hesiod_locker)),
+	ROW(MSG_HESIOD_DEL,	MR_MASTER, MR_HESIOD, NEVER, EXACT(struct hesiod_locker)),
+	ROW(MSG_HESIOD_STATUS,	MR_HESIOD, MR_MASTER, NEVER, EXACT(struct msg_hesiod_status)),
+	ROW(MSG_CTL_HESIOD,	MR_MASTER, MR_CLI, MUST, EXACT(struct ctl_hesiod)),
 };
 
 const char *
@@ -237,6 +247,7 @@ msg_role_name(enum msg_role r)
 	case MR_MAILOUT: return "mailout";
 	case MR_MAILIN:	return "maild";
 	case MR_DIRSYNC: return "dirsync";
+	case MR_HESIOD:	return "hesiod";
 	}
 	return "?";
 }

@@ -35,9 +35,11 @@ enum msg_role {
 	MR_MAILIN	= 0x800,	/* maild: takes Postfix's LMTP deliveries (mailin.h) */
 	MR_MAILOUT	= 0x1000,	/* outgoing mail: the jails' sendmail to the relay (mailout.c) */
 	MR_DIRSYNC	= 0x2000,	/* lockerd-dirsync: the only client of the fleet's PostgreSQL */
+	MR_HESIOD	= 0x4000,	/* publishes the lockers to DNS as Hesiod records (hesiod.c) */
 };
 #define MR_ALL		(MR_MASTER | MR_FRONT | MR_WORKER | MR_LOGD | MR_CLI | MR_KEYD | MR_ACME | \
-			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD | MR_MAILOUT | MR_MAILIN | MR_DIRSYNC)
+			 MR_SPAWNER | MR_SPARE | MR_ZYGOTE | MR_SQLD | MR_MAILOUT | MR_MAILIN | MR_DIRSYNC | \
+			 MR_HESIOD)
 
 /* The comment of each type says what it carries; msg_rules[] says the rest. */
 enum msg_type {
@@ -141,6 +143,12 @@ enum msg_type {
 	MSG_DIR_STATE,		/* struct msg_dir_state */
 	MSG_DIR_BEAT,		/* struct msg_dir_beat */
 	MSG_DRAIN,		/* uint32 DRAIN_* bits (drain.h): 0 up, else the health check says 503 */
+	MSG_HESIOD_KEY,		/* fd = hesiod-key's secret file, read-only (hesiod.h) */
+	MSG_HESIOD_ALL,		/* struct msg_hesiod_all, fd = sealed memfd of hesiod_locker[n] */
+	MSG_HESIOD_PUT,		/* struct hesiod_locker: signed up (or changed) */
+	MSG_HESIOD_DEL,		/* struct hesiod_locker: removed (the name alone) */
+	MSG_HESIOD_STATUS,	/* struct msg_hesiod_status: the role's last round */
+	MSG_CTL_HESIOD,		/* struct ctl_hesiod, fd = `locker export hesiod`'s output */
 	MSG_MAX
 };
 

@@ -13,6 +13,7 @@
 #include "lockerd.h"
 #include "master.h"
 #include "route.h"
+#include "hesiod.h"
 
 /*
  * A front that cannot take it is killed by child_send() and restarted
@@ -45,6 +46,7 @@ void
 routes_locker_added(const char *name)
 {
 	locker_delta(ROUTE_ADD_LOCKER, name);
+	hesiod_locker_added(name);
 }
 
 /* Front drops its vhosts with it, as the directory did. */
@@ -53,6 +55,7 @@ routes_locker_removed(const char *name)
 {
 	locker_delta(ROUTE_DEL_LOCKER, name);
 	acme_names_push();	/* its vhosts' names went */
+	hesiod_locker_removed(name);
 }
 
 /* Whatever the directory now says of host: routed there, or not at all. */

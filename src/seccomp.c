@@ -436,3 +436,22 @@ seccomp_maild(char *err, size_t errlen)
 {
 	return load_list(service_base, maild_extra, err, errlen);
 }
+
+/*
+ * The hesiod role's (hesiod.c): the base, and TCP connections to the DNS
+ * server (ldns waits with select or poll), reading the lockers' sealed
+ * memfd (pread).  No file is opened (its root is an empty directory), no
+ * exec, fork, ptrace, mount or change of ids.
+ */
+static const char *const hesiod_extra[] = {
+	"poll", "ppoll", "select", "pselect6",
+	"socket", "connect", "shutdown", "setsockopt", "getsockopt", "getsockname",
+	"getpeername",
+	NULL
+};
+
+int
+seccomp_hesiod(char *err, size_t errlen)
+{
+	return load_list(service_base, hesiod_extra, err, errlen);
+}

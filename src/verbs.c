@@ -145,6 +145,11 @@ const struct verb verbs[] = {
 	{ .name = "rollback", .id = CTL_APP_ROLLBACK, .who = WHO_ADMIN,
 	  .flags = VERB_CHANGE | VERB_STDIO, .opts = VOPT_PATH, .args = "NAME [--path SUBDIR]",
 	  .help = "NAME's install back to its last backup, files and database (admins)" },
+	{ .name = "export hesiod", .id = CTL_EXPORT_HESIOD, .who = WHO_ROOT, .opts = VOPT_SYNC,
+	  .root_what = "export the Hesiod records", .args = "[--sync]",
+	  .help = "every locker's Hesiod records (filsys, passwd, uid, group, gid, url) as "
+	  "zone-file lines, and how the last update of hesiod-server went; --sync: "
+	  "compare the zone with them and fix it now (root)" },
 	{ .name = NULL }
 };
 
@@ -245,6 +250,8 @@ verb_flag_name(uint32_t flag)
 		return "--no-https-only";
 	case CTL_F_DRY_RUN:
 		return "--dry-run";
+	case CTL_F_SYNC:
+		return "--sync";
 	case CTL_F_RESOLVE:
 		return "--resolve";
 	case CTL_F_ABORT:

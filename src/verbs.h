@@ -46,6 +46,7 @@ enum verb_who {
 #define VOPT_RESOLVE	0x400	/* --resolve, --abort */
 #define VOPT_OPT_OUT	0x800	/* --opt-out, --opt-in */
 #define VOPT_ALL	0x1000	/* --all APP */
+#define VOPT_SYNC	0x2000	/* --sync */
 
 struct verb {
 	const char	*name;		/* "vhost add" */

@@ -46,14 +46,19 @@ def _free_port():
 
 class Knot:
     def __init__(self, directory, zone="lockerd.test", key_name="lockerd-key",
-                 algorithm="hmac-sha256"):
+                 algorithm="hmac-sha256", host="127.0.0.1", port=None, transfer=False):
+        """host, port: where knotd listens (hesinfo's resolver needs port
+        53: a loopback address of its own, 127.A.B.C, keeps it apart);
+        transfer: the key may also transfer the zone (AXFR)."""
         self.dir = directory
         os.makedirs(self.dir, exist_ok=True)
         self.zone = zone
         self.key_name = key_name
         self.algorithm = algorithm
         self.secret = base64.b64encode(os.urandom(32)).decode()
-        self.port = _free_port()
+        self.host = host
+        self.port = port if port is not None else _free_port()
+        self.transfer = transfer
         self.proc = None
         self.conf = os.path.join(self.dir, "knot.conf")
         self.sock = os.path.join(self.dir, "knot.sock")
@@ -80,7 +85,7 @@ class Knot:
 
     def _conf_text(self):
         return f"""server:
-    listen: 127.0.0.1@{self.port}
+    listen: {self.host}@{self.port}
     rundir: "{self.dir}"
     pidfile: "{self.dir}/knotd.pid"
 database:
@@ -97,7 +102,7 @@ key:
 acl:
   - id: lockerd_update
     key: {self.key_name}
-    action: update
+    action: {"[update, transfer]" if self.transfer else "update"}
 template:
   - id: default
     storage: "{self.dir}"
@@ -151,12 +156,12 @@ zone:
 
     @property
     def address(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def dig(self, name, rtype="A", check=True):
         """The rdata (as kdig +short prints it) of name's records of rtype,
         asked of this server over TCP."""
-        r = subprocess.run([KDIG, "@127.0.0.1", "-p", str(self.port), "+tcp", "+short",
+        r = subprocess.run([KDIG, "@" + self.host, "-p", str(self.port), "+tcp", "+short",
                             "+timeout=2", "+retry=0", name, rtype],
                            capture_output=True, text=True, timeout=10)
         if check and r.returncode != 0:
