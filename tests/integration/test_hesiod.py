@@ -200,8 +200,7 @@ def check(build_dir, conf):
 
 
 def test_lockerd_t_checks_the_hesiod_keys(build_dir, knot, tmp_path):
-    base = (f"domain x.test\nlockers {tmp_path}/l\nstate {tmp_path}/s\nlogs {tmp_path}/g\n"
-            f"hesiod-server {knot.address}\n")
+    base = f"listen 127.0.0.1:8080\ndomain x.test\nhesiod-server {knot.address}\n"
     cases = [
         ("", "hesiod-server needs hesiod-zone and hesiod-key"),
         (f"hesiod-zone {ZONE}\nhesiod-key k hmac-sha1 {knot.secret_file}\n",
@@ -216,6 +215,7 @@ def test_lockerd_t_checks_the_hesiod_keys(build_dir, knot, tmp_path):
     for extra, want in cases:
         conf = tmp_path / "c.conf"
         conf.write_text(base + extra)
+        os.chmod(conf, 0o644)
         r = check(build_dir, str(conf))
         assert r.returncode != 0 and want in r.stderr, (extra, r.stderr)
         assert f"{conf}:" in r.stderr, r.stderr
