@@ -68,7 +68,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
 	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app test_app_valid test_app_recipe \
-	       test_h2req test_dirrec test_dirtab test_proxyproto test_dir_fleet
+	       test_h2req test_dirrec test_dirtab test_proxyproto test_dir_fleet test_hesiod
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -167,6 +167,7 @@ DIR_OBJS     = $(B)/directory.o $(B)/dir_fleet.o $(B)/dir_apply.o $(B)/dirtab.o 
 $(B)/test_directory: tests/unit/test_directory.c $(DIR_OBJS)
 $(B)/test_dir_fleet: tests/unit/test_dir_fleet.c $(DIR_OBJS)
 $(B)/test_dirtab: tests/unit/test_dirtab.c $(DIR_OBJS)
+$(B)/test_hesiod: tests/unit/test_hesiod.c $(B)/hesiod_rec.o $(B)/hesiod_sync.o $(B)/route.o
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(HTTP_OBJS)
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o
@@ -218,7 +219,7 @@ unit: $(UNIT_BINS)
 
 # Fuzz targets (libFuzzer, clang).  `make fuzz-smoke` runs each briefly.
 FUZZ_TARGETS = fuzz_http fuzz_config fuzz_route fuzz_cgi fuzz_fcgi fuzz_wire_script fuzz_wire \
-	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_acme fuzz_rewrite \
+	       fuzz_linebuf fuzz_dnstxt fuzz_keyd fuzz_dns01 fuzz_hesiod fuzz_acme fuzz_rewrite \
 	       fuzz_htaccess fuzz_hdrops fuzz_sqlname fuzz_crontab fuzz_mailmsg fuzz_lmtp fuzz_appmeta \
 	       fuzz_appargs fuzz_h2req fuzz_h2frames fuzz_dirrec fuzz_proxyproto
 FUZZ_SECONDS ?= 8
@@ -270,6 +271,8 @@ $(B)/fuzz/fuzz_linebuf: fuzz/fuzz_linebuf.c src/linebuf.c | $(B)/fuzz
 $(B)/fuzz/fuzz_dnstxt: fuzz/fuzz_dnstxt.c src/dnstxt.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lresolv
 $(B)/fuzz/fuzz_dns01: fuzz/fuzz_dns01.c src/dnsupdate.c src/route.c src/util.c src/log.c | $(B)/fuzz
+	$(FUZZ_CC) -o $@ $^ -lldns -lcrypto
+$(B)/fuzz/fuzz_hesiod: fuzz/fuzz_hesiod.c src/hesiod_sync.c src/hesiod_rec.c src/route.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lldns -lcrypto
 $(B)/fuzz/fuzz_keyd: fuzz/fuzz_keyd.c src/keyop.c src/util.c src/log.c | $(B)/fuzz
 	$(FUZZ_CC) -o $@ $^ -lcrypto

@@ -52,6 +52,8 @@ PKGS="$PKGS chromium"
 PKGS="$PKGS postgresql libpq-dev"
 # issue 18's fleet: haproxy (the load balancer in front of tests/integration/fleet.py's nodes)
 PKGS="$PKGS haproxy"
+# issue 18 (Hesiod): hesiod (hesinfo and libhesiod: test_hesiod.py reads the published records as Athena clients do), util-linux (unshare: hesinfo's own resolv.conf)
+PKGS="$PKGS hesiod util-linux"
 if [ "${1:-}" = bench ]; then
 	# php-sqlite3: MediaWiki's database in the apps case (bench/apps.py);
 	# wordpress, mariadb-server, php8.2-mysql: the appsdb case (bench/apps_db.py);

@@ -308,7 +308,7 @@ owner_fix(struct batch *b, const char *owner, int had, const struct hesiod_set *
 {
 	size_t k;
 
-	if (flush(b, 1 + nw) == -1)
+	if (flush(b, (size_t)(had != 0) + nw) == -1)
 		return -1;
 	if (had && up_delete_name(b->up, owner) == -1)
 		return -1;

@@ -69,8 +69,7 @@ __asan_default_options(void)
  */
 const struct msg_rule msg_rules[MSG_MAX] = {
 	/* master -> its children: configuration, channels, limits */
-	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD | MR_MAILOUT | MR_MAILIN | MR_DIRSYNC |
-	    MR_HESIOD, NEVER, EXACT(struct config)),
+	ROW(MSG_CONFIG,		MR_MASTER, CHILDREN | MR_KEYD | MR_SQLD | MR_MAILOUT | MR_MAILIN | MR_DIRSYNC | MR_HESIOD, NEVER, EXACT(struct config)),
 	ROW(MSG_ROUTES,		MR_MASTER, MR_FRONT, MUST, EXACT(uint32_t)),
 	ROW(MSG_WORKER_CHAN,	MR_MASTER, MR_FRONT, MAY, EXACT(struct msg_worker)),
 	ROW(MSG_WORKER_LIMITS,	MR_MASTER, MR_FRONT, NEVER, EXACT(struct msg_worker)),

@@ -133,6 +133,41 @@ def test_nothing_secret_is_published(d, knot):
     assert r.returncode != 0 and knot.secret not in r.stdout
 
 
+def test_the_key_is_in_no_process_but_hesiod(d, knot):
+    """The key that writes the zone: the master opens its file and hands the
+    hesiod role the descriptor; no other process holds it (read as root
+    through /proc/PID/mem, as an attacker who took one of them would)."""
+    import base64
+    from conftest import memory_has
+    name = unique("key")
+    d.signup(name)      # the role has signed an update with it by now
+    assert wait_for(lambda: knot.dig(f"{name}.url.ns.{ZONE}", "TXT"), within=20)
+    pats = [knot.secret.encode(), base64.b64decode(knot.secret)]
+    kids = d.children()
+    hes = [p for p, (role, _) in kids.items() if role == "hesiod"]
+    assert len(hes) == 1, kids
+    assert memory_has(hes[0], pats)     # the search works: it holds the key
+    for pid, (role, uid) in kids.items():
+        if pid != hes[0]:
+            assert memory_has(pid, pats) == set(), f"{role} {pid} holds the TSIG key"
+        else:
+            assert uid != 0, "the hesiod role runs as root"
+        fds = os.listdir(f"/proc/{pid}/fd")
+        assert all(os.readlink(f"/proc/{pid}/fd/{n}") != knot.secret_file for n in fds)
+    assert memory_has(d.proc.pid, pats) == set(), "the master holds the TSIG key"
+
+
+def test_a_killed_role_starts_again_with_its_key(d, knot):
+    import signal
+    pid = wait_for(lambda: d.pids("hesiod") and d.pids("hesiod")[0], within=15)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: d.pids("hesiod") and d.pids("hesiod")[0] != pid, within=30)
+    name = unique("again")
+    d.signup(name)
+    assert wait_for(lambda: knot.dig(f"{name}.filsys.ns.{ZONE}", "TXT") ==
+                    [FILSYS.replace("%s", name)], within=30), d.log()
+
+
 def test_export_lists_the_records_and_only_root_may(d):
     name = unique("exp")
     uid = d.signup(name)["uid"]
