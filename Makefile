@@ -68,7 +68,8 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_msg test_jail test_verbs test_cgienv test_keyclient test_acme \
 	       test_htaccess test_rewrite test_access test_autoindex test_htdocs test_phpini test_hdrops \
 	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app test_app_valid test_app_recipe \
-	       test_h2req test_dirrec test_dirtab test_proxyproto test_dir_fleet test_hesiod
+	       test_h2req test_dirrec test_dirtab test_proxyproto test_dir_fleet
+UNIT_TESTS  += test_hesiod
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
