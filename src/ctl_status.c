@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "hesiod.h"
 
 /* ------------------------------------------------------------ logs */
 
@@ -398,6 +399,9 @@ do_status(struct ctl_client *c)
 		send_proc(c, M->keyd.pid, "keyd", NULL, 0, M->keyd.restarts, NULL);
 	if (M->acme.pid > 0)
 		send_proc(c, M->acme.pid, "acme", NULL, 0, M->acme.restarts, NULL);
+	if (hesiod_child()->pid > 0)
+		send_proc(c, hesiod_child()->pid, "hesiod", NULL, 0, hesiod_child()->restarts,
+		    NULL);
 	if (spawner_running() > 0)
 		send_proc(c, spawner_running(), "spawner", NULL, 0, 0, NULL);
 	for (w = M->workers; w != NULL; w = w->next)

@@ -155,6 +155,8 @@ def test_the_key_is_in_no_process_but_hesiod(d, knot):
         fds = os.listdir(f"/proc/{pid}/fd")
         assert all(os.readlink(f"/proc/{pid}/fd/{n}") != knot.secret_file for n in fds)
     assert memory_has(d.proc.pid, pats) == set(), "the master holds the TSIG key"
+    procs = json.loads(d.locker("--json", "status").stdout)["processes"]
+    assert [p for p in procs if p["role"] == "hesiod" and p["pid"] == hes[0]], procs
 
 
 def test_a_killed_role_starts_again_with_its_key(d, knot):
