@@ -329,8 +329,10 @@ hesiod_plan(struct hesiod_set *have, struct hesiod_set *want, uint32_t *sent,
 	*sent = 0;
 	if (b.up == NULL)
 		return -1;
-	qsort(have->v, have->n, sizeof(*have->v), item_cmp);
-	qsort(want->v, want->n, sizeof(*want->v), item_cmp);
+	if (have->n > 0)	/* an empty set has no array: qsort wants one */
+		qsort(have->v, have->n, sizeof(*have->v), item_cmp);
+	if (want->n > 0)
+		qsort(want->v, want->n, sizeof(*want->v), item_cmp);
 	while (rc == 0 && (i < have->n || j < want->n)) {
 		d = i == have->n ? 1 : j == want->n ? -1 :
 		    strcmp(have->v[i].owner, want->v[j].owner);
