@@ -51,11 +51,12 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       dir_fleet.c dir_apply.c \
 	       lmtp.c maild.c mailin_master.c mailrun.c \
 	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c app_version.c \
+	       ctl_node.c dir_feed.c \
 	       h2req.c dirrec.c dirtab.c drain.c health.c proxyproto.c front_proxy.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \
 	       cli_mail.c cli_cron.c cli_app.c \
-	       cli_hesiod.c
+	       cli_hesiod.c cli_node.c
 
 # Hesiod's publishing (issue 18): the role, its records, the master's side, the verb.
 LOCKERD_SRCS += hesiod.c hesiod_rec.c hesiod_sync.c hesiod_master.c ctl_hesiod.c

@@ -1244,7 +1244,7 @@ node_default(char *out, size_t outsz)
 }
 
 /* A node's name: what a host name's first label may be. */
-static int
+int
 node_name_ok(const char *n)
 {
 	size_t	i, len = strlen(n);

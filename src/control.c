@@ -698,6 +698,8 @@ static void (*const handlers[])(struct ctl_client *) = {
 	[CTL_APP_UPGRADE] = do_app,
 	[CTL_APP_ROLLBACK] = do_app,
 	[CTL_EXPORT_HESIOD] = do_export_hesiod,
+	[CTL_NODE_DRAIN] = do_node,
+	[CTL_NODE_UNDRAIN] = do_node,
 };
 
 /* Every row of the table has its handler: a verb added to verbs.c alone

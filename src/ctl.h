@@ -70,6 +70,7 @@ void	do_mail(struct ctl_client *c);			/* ctl_mail.c */
 void	do_cron(struct ctl_client *c);			/* ctl_cron.c */
 void	do_app(struct ctl_client *c);			/* ctl_app.c */
 void	do_export_hesiod(struct ctl_client *c);		/* ctl_hesiod.c */
+void	do_node(struct ctl_client *c);			/* ctl_node.c */
 /* `locker remove`: its SQL account and databases go first (a final dump
  * kept in the home unless --purge), then remove_finish() (ctl_lockers.c). */
 void	sql_remove_start(struct ctl_client *c);
@@ -87,6 +88,10 @@ void	cert_warnings(struct ctl_client *c, const char *locker);
 int	vhost_cb(const struct vhost_rec *v, void *arg);	/* ctl_lockers.c */
 /* 1 if a CTL_RUN/CTL_SU request's packed argv and TERM are well formed. */
 int	run_argv_ok(const struct ctl_request *r);	/* ctl_run.c */
+/* `locker status` (root): every node of the fleet, or this one.  ctl_node.c */
+void	status_nodes(struct ctl_client *c);
+/* A locker's limits changed: a running worker, front and logd get them. ctl_limits.c */
+void	limit_apply_live(const struct locker_rec *lr);
 /* `locker info`'s limits: one MSG_CTL_LIMIT per limit, value and use. */
 void	send_limits(struct ctl_client *c, const struct locker_rec *lr); /* ctl_limits.c */
 

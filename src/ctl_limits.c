@@ -127,8 +127,9 @@ limit_args(const struct ctl_request *r, const char **out, uint32_t n)
 	return 0;
 }
 
-/* A running locker gets its new limits at once where the kernel allows. */
-static void
+/* A running locker gets its new limits at once where the kernel allows
+ * (also for a change another node made: dir_feed.c). */
+void
 limit_apply_live(const struct locker_rec *lr)
 {
 	struct child	*w;

@@ -409,6 +409,7 @@ do_status(struct ctl_client *c)
 			send_proc(c, w->pid, w->role == ROLE_WORKER ? "worker" : "task", w->locker,
 			    w->uid, 0, NULL);
 	stats_foreach(send_stats_cb, c);
+	status_nodes(c);
 	starts_line(c);
 	cert_warnings(c, NULL);
 	done(c, 0, NULL);

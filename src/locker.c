@@ -134,6 +134,7 @@ struct out {
 	int		nprocs;
 	int		nlimits;
 	int		nstats;
+	int		nnodes;
 	int		naudit;
 	int		ncerts;
 	int		nmail;	/* `mail status`'s rows: its totals, then messages */
@@ -490,6 +491,8 @@ print_end(struct out *o)
 		printf("%s]\n", o->nvhosts ? "\n" : "[");
 	else if (o->verb == CTL_ADMIN_LIST)
 		printf("%s]\n", o->nadmins ? "\n" : "[");
+	else if (o->verb == CTL_STATUS && o->nnodes > 0)
+		printf("\n ]}\n");
 	else if (o->verb == CTL_STATUS && o->nstats == 0 && o->nprocs == 0)
 		printf("{\"processes\": [], \"lockers\": []}\n");
 	else if (o->verb == CTL_STATUS && o->nstats == 0)
@@ -529,6 +532,7 @@ reply_one(int fd, struct out *o)
 		struct ctl_mail		ml;
 		struct ctl_cron		cr;
 		struct ctl_app		ap;
+		struct ctl_node		nd;
 		struct ctl_done		d;
 		char			text[MSG_MAX_PAYLOAD + 1];
 	} m;
@@ -617,6 +621,11 @@ reply_one(int fd, struct out *o)
 		m.ap.available[sizeof(m.ap.available) - 1] = m.ap.url[sizeof(m.ap.url) - 1] = '\0';
 		m.ap.state[sizeof(m.ap.state) - 1] = m.ap.result[sizeof(m.ap.result) - 1] = '\0';
 		cli_print_app(&m.ap, json, o->n++ == 0);
+		break;
+	case MSG_CTL_NODE:
+		m.nd.name[sizeof(m.nd.name) - 1] = m.nd.addr[sizeof(m.nd.addr) - 1] = '\0';
+		m.nd.state[sizeof(m.nd.state) - 1] = '\0';
+		cli_print_node(&m.nd, json, o->nnodes++ == 0, o->nprocs, o->nstats);
 		break;
 	case MSG_CTL_LOG:
 		o->got_log = 1;

@@ -1775,6 +1775,8 @@ main(int argc, char **argv)
 		if ((M->dir = dir_open(dbpath, err, sizeof(err))) == NULL)
 			fatalx("directory %s: %s", dbpath, err);
 	}
+	dir_feed_init();
+	dir_feed_drain_check();		/* a node drained stays so across restarts */
 	vhosts_drop_refused();
 	hostnames_check_lockers();
 	quota_apply_all();

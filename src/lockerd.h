@@ -384,6 +384,8 @@ int	config_locker_netns(const struct config *c);
 /* Fills in every default, then reads path.  On error, err holds "file:line: what". */
 int	config_load(struct config *c, const char *path, char *err, size_t errlen);
 /* Parse from memory (for tests and the fuzzer); name is used in messages. */
+/* A node's name (the node key, locker node drain): a host name's first label. */
+int	node_name_ok(const char *n);
 int	config_parse(struct config *c, const char *name, const char *text, size_t len,
 	    char *err, size_t errlen);
 void	config_defaults(struct config *c);	/* every row's default text, parsed */
@@ -785,6 +787,8 @@ enum ctl_verb {
 	CTL_APP_UPGRADE,	/* argv: KEY=VALUE (to=, app= with --all) */
 	CTL_APP_ROLLBACK,
 	CTL_EXPORT_HESIOD,	/* the zone's Hesiod records (ctl_hesiod.c) */
+	CTL_NODE_DRAIN,		/* argv: NODE (ctl_node.c) */
+	CTL_NODE_UNDRAIN,
 };
 
 #define CTL_F_PURGE	0x1
@@ -868,6 +872,20 @@ struct ctl_stats {
 	char		locker[LOCKER_NAME_MAX + 1];
 	uint64_t	requests, errors_4xx, errors_5xx;
 };
+
+/* A node of the fleet in `locker status` (root's); one machine: itself. */
+struct ctl_node {
+	char		name[64];
+	char		addr[64];
+	char		state[16];		/* up | draining | stopped */
+	int32_t		load;			/* 1-minute load average x 100 */
+	int32_t		drained;		/* an admin asked (locker node drain) */
+	int64_t		seen, started;		/* unix time; 0: never */
+	int64_t		now;			/* the master's clock, for "3 s ago" */
+};
+
+/* cli_node.c: a node's line of `locker status` (nprocs, nstats: what came before). */
+void	cli_print_node(const struct ctl_node *n, int json, int first, int nprocs, int nstats);
 
 /* One row of the audit trail (`locker audit`). */
 struct ctl_audit {

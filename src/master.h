@@ -128,6 +128,10 @@ void	locker_front_limits(const char *name, struct msg_worker *m);
 void	fronts_send_limits(const char *name);
 void	logd_send_limits(const char *name);
 void	routes_push_one(struct child *f);
+/* dir_feed.c: the fleet's changes acted on (routes, limits, drain); the
+ * drain an admin asked for this node (node_drain) applied. */
+void	dir_feed_init(void);
+void	dir_feed_drain_check(void);
 /* route_push.c: one change to the routing table, sent as that change. */
 void	routes_locker_added(const char *name);
 void	routes_locker_removed(const char *name);

@@ -200,6 +200,7 @@ const struct msg_rule msg_rules[MSG_MAX] = {
 	ROW(MSG_CTL_CRON,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_cron)),
 	ROW(MSG_CTL_MAIL,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_mail)),
 	ROW(MSG_CTL_APP,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_app)),
+	ROW(MSG_CTL_NODE,	MR_MASTER, MR_CLI, NEVER, EXACT(struct ctl_node)),
 	/* sqld -> master: each locker's database bytes, every sql-size-interval;
 	 * master -> sqld: a locker at its disk limit, or back below it */
 	ROW(MSG_SQL_SIZE,	MR_SQLD, MR_MASTER, NEVER, EXACT(struct msg_sql_size)),

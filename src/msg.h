@@ -149,6 +149,7 @@ enum msg_type {
 	MSG_HESIOD_DEL,		/* struct hesiod_locker: removed (the name alone) */
 	MSG_HESIOD_STATUS,	/* struct msg_hesiod_status: the role's last round */
 	MSG_CTL_HESIOD,		/* struct ctl_hesiod, fd = `locker export hesiod`'s output */
+	MSG_CTL_NODE,		/* struct ctl_node: a node of `locker status` */
 	MSG_MAX
 };
 

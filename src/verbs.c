@@ -142,6 +142,13 @@ const struct verb verbs[] = {
 	  .help = "merge a new release into NAME's install, keeping its edits, after a "
 	  "backup (admins); --opt-out: never upgraded; --all APP (in NAME's place): every "
 	  "install of APP in every locker (root)" },
+	{ .name = "node drain", .id = CTL_NODE_DRAIN, .who = WHO_ROOT,
+	  .root_what = "drain a node", .args = "NODE",
+	  .help = "take NODE out of the load balancer's rotation: its health check says "
+	  "503 (draining) while it still serves what reaches it; kept across restarts (root)" },
+	{ .name = "node undrain", .id = CTL_NODE_UNDRAIN, .who = WHO_ROOT,
+	  .root_what = "undrain a node", .args = "NODE",
+	  .help = "put NODE back into the load balancer's rotation (root)" },
 	{ .name = "rollback", .id = CTL_APP_ROLLBACK, .who = WHO_ADMIN,
 	  .flags = VERB_CHANGE | VERB_STDIO, .opts = VOPT_PATH, .args = "NAME [--path SUBDIR]",
 	  .help = "NAME's install back to its last backup, files and database (admins)" },
