@@ -25,7 +25,7 @@ VALUES = {"NAME": LOCKER, "HOST": HOST, "USER": "lkvother", "COMMAND": "true",
           "SIZE|none|default": "default", "KEY": "memory-limit",
           "VALUE|none|default": "default", "DB": "db1", "ADDRESS": "x@example.org",
           "N": "1", "bounce|discard": "bounce",
-          "on|off": "off", "APP": "dokuwiki"}
+          "on|off": "off", "APP": "dokuwiki", "NODE": "vnode"}
 
 
 def table(build_dir):
