@@ -6,7 +6,9 @@ parameter): as a CGI script fetched over HTTP, as a real attacker would
 (http://mallory.test.example/atkN.sh, run by mallory's worker inside its
 sandbox), the same over HTTPS (front's TLS listener), and through `locker
 run mallory -- sh -c ...`, which enters the same sandbox (sandbox_clone +
-sandbox_enter) as a new process.  The exhaustion attacks run over HTTP.  docs/SECURITY.md links each promise to
+sandbox_enter) as a new process, and over HTTPS through a real HAProxy
+(TCP mode, SNI passed through, PROXY v2 to a `tls proxy` listener: issue
+18's load balancer in front; haproxy.py).  The exhaustion attacks run over HTTP.  docs/SECURITY.md links each promise to
 the test below that checks it.
 
 The exhaustion tests measure victim's request latency during the attack and
@@ -25,6 +27,7 @@ import types
 import pytest
 
 from conftest import Lockerd, etc_names, free_port, get, parse_responses, raw, raw_tls, self_signed
+from haproxy import HAProxy
 
 LIMITS = ("memory-limit 64m\nprocess-limit 64\nopen-files-limit 512\n"
           "file-size-limit 8m\nscript-timeout 20s\nmax-scripts 64\n")
@@ -38,9 +41,20 @@ def h(build_dir):
     d = Lockerd(build_dir, extra=LIMITS + PRIVATE_NET)
     d.tls_port = free_port()
     crt, key = self_signed(d.dir, "*.test.example")
+    d.proxy_port = free_port()
     with open(d.conf, "a") as f:
-        f.write(f"listen 127.0.0.1:{d.tls_port} tls\ncertificate *.test.example {crt} {key}\n")
+        f.write(f"listen 127.0.0.1:{d.tls_port} tls\ncertificate *.test.example {crt} {key}\n"
+                f"listen 127.0.0.1:{d.proxy_port} tls proxy\nproxy-from 127.0.0.2\n")
     d.start()
+    # HAProxy in front of the proxy listener: the "haproxy" way of attacking
+    d.hp = HAProxy(os.path.join(d.dir, "haproxy"))
+    d.hp_port = free_port()
+    try:
+        d.hp.start({"f": (d.hp_port, "b")}, f"backend b\n    server n 127.0.0.1:{d.proxy_port} "
+                   "send-proxy-v2 source 127.0.0.2\n")
+    except BaseException:
+        d.cleanup()
+        raise
     d.signup("mallory")
     d.signup("victim")
     d.victim = d.info("victim")
@@ -55,6 +69,7 @@ def h(build_dir):
     d.put("victim", "open.txt", "VICTIM-OPEN\n", mode=0o777)
     assert get(d.port, "/", "victim.test.example")[2] == b"VICTIM-PAGE\n"
     yield d
+    d.hp.stop()
     d.cleanup()
 
 
@@ -69,8 +84,11 @@ def cgi(h, script, timeout=30):
     h.put("mallory", name, 'echo "Content-Type: text/plain"; echo; exec 2>&1\n' + script + "\n")
     req = (f"GET /{name} HTTP/1.1\r\nHost: mallory.test.example\r\n"
            f"Connection: close\r\n\r\n").encode()
-    resp = parse_responses(raw_tls(h.tls_port, req, "mallory.test.example", timeout=timeout)
-                           if VIA[0] == "https" else raw(h.port, req, timeout=timeout))
+    if VIA[0] in ("https", "haproxy"):
+        port = h.tls_port if VIA[0] == "https" else h.hp_port
+        resp = parse_responses(raw_tls(port, req, "mallory.test.example", timeout=timeout))
+    else:
+        resp = parse_responses(raw(h.port, req, timeout=timeout))
     assert resp, "no response from mallory's script"
     status, _, body = resp[0]
     return types.SimpleNamespace(stdout=body.decode(errors="replace"), stderr="",
@@ -86,11 +104,11 @@ def run(h, script, timeout=30):
 VIA = ["http"]
 
 
-@pytest.fixture(params=["http", "https", "run"])
+@pytest.fixture(params=["http", "https", "run", "haproxy"])
 def via(request):
-    """Tests taking this fixture run three times: attacks over HTTP, over
-    HTTPS, then by `locker run`; mal() and py() follow it (HTTP for every
-    other test)."""
+    """Tests taking this fixture run four times: attacks over HTTP, over
+    HTTPS, by `locker run`, then over HTTPS through HAProxy (PROXY v2);
+    mal() and py() follow it (HTTP for every other test)."""
     VIA[0] = request.param
     yield request.param
     VIA[0] = "http"
@@ -308,6 +326,46 @@ def test_host_socket_tables_are_hidden(h, via):
 def set_cookie_of(raw_response):
     head = raw_response.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
     return [l.split(":", 1)[1].strip() for l in head[1:] if l.lower().startswith("set-cookie:")]
+
+
+def test_a_script_cannot_spoof_a_client_address_with_a_proxy_header(h, via):
+    """mallory sends PROXY headers (v1 and v2, claiming 203.0.113.9) to the
+    proxy listener and to the plain one, asking for victim's page: the
+    proxy listener closes it unread (mallory is not in proxy-from), or is
+    out of reach from mallory's network; the plain one answers 400."""
+    if via == "run":
+        pytest.skip("the same sandbox as a script's: http and haproxy cover it")
+    r = py(h, f"""
+import socket
+req = b"GET / HTTP/1.1\\r\\nHost: victim.test.example\\r\\nConnection: close\\r\\n\\r\\n"
+v1 = b"PROXY TCP4 203.0.113.9 127.0.0.1 4444 80\\r\\n"
+v2 = (b"\\r\\n\\r\\n\\x00\\r\\nQUIT\\n\\x21\\x11\\x00\\x0c" +
+      bytes([203, 0, 113, 9, 127, 0, 0, 1, 17, 92, 0, 80]))
+for port in ({h.proxy_port}, {h.port}):
+    for hdr in (v1, v2):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(hdr + req)
+            out = b""
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                out += b
+            print(port, "GOT", out[:12])
+        except OSError as e:
+            print(port, "ERR", type(e).__name__)
+""")
+    for line in r.stdout.splitlines():
+        port, what, rest = line.split(" ", 2)
+        assert "VICTIM" not in rest, r.stdout
+        if int(port) == h.proxy_port:
+            assert what == "ERR" or rest == "b''", r.stdout
+        else:
+            assert what == "ERR" or rest.startswith("b'HTTP/1.1 400"), r.stdout
+    assert len(r.stdout.splitlines()) == 4, r.stdout
+    logs = glob.glob(os.path.join(h.logs, "lockers", "*", "access.log"))
+    assert not any("203.0.113.9" in open(p, errors="replace").read() for p in logs)
 
 
 def test_cookies_cannot_be_set_for_other_lockers(h):

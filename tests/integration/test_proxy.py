@@ -328,3 +328,19 @@ def test_haproxy_takes_a_draining_node_out_and_no_request_is_lost(make_lockerd):
         assert any(l.startswith(CLIENT + " ") for l in access_lines(b, "pxd"))
     finally:
         hp.stop()
+
+
+def test_a_draining_node_tells_http2_clients_goaway(make_lockerd):
+    """An HTTP/2 session would keep its client on a node the balancer took
+    out: draining, front sends GOAWAY (the client opens a new connection,
+    which the balancer sends elsewhere), and the stop comes after."""
+    d = make_lockerd(extra="drain-time 2s\n", transport="h2").start()
+    d.signup("drh")
+    d.put("drh", "index.html", "h2 page\n", mode=0o644)
+    with H2Conn(d.port, "drh.test.example") as c:
+        st = c.get(b"GET", b"/", b"drh.test.example", [], None, True)
+        assert st.status == 200 and bytes(st.body) == b"h2 page\n"
+        assert c.goaway is None
+        d.proc.send_signal(signal.SIGTERM)
+        c.pump(lambda: c.goaway is not None, timeout=15)
+    d.proc.wait(timeout=60)
