@@ -12,6 +12,7 @@ touched.  One knotd and one lockerd for the module, stopped by pid.
 import json
 import os
 import random
+import shutil
 import subprocess
 import tempfile
 import time
@@ -20,6 +21,7 @@ import pytest
 
 from conftest import Lockerd, TEST_BASE, wait_for, get
 from knot import Knot, KDIG
+from hesiod_client import hesiod_env, hesinfo
 
 ZONE = "athena.test"
 FILSYS = "NFS /export/lockers/%s files.athena.test w /mit/%s"
@@ -38,6 +40,7 @@ def knot():
     k.start()
     yield k
     k.stop()
+    shutil.rmtree(k.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -56,21 +59,9 @@ def d(build_dir, knot):
 @pytest.fixture(scope="module")
 def hes_env(knot):
     """resolv.conf and hesiod.conf for hesinfo, in a directory of the test's."""
-    dd = tempfile.mkdtemp(prefix="hesconf", dir=TEST_BASE)
-    with open(os.path.join(dd, "resolv.conf"), "w") as f:
-        f.write(f"nameserver {knot.host}\noptions timeout:2 attempts:2\n")
-    with open(os.path.join(dd, "hesiod.conf"), "w") as f:
-        f.write(f"lhs=.ns\nrhs=.{ZONE}\nclasses=IN\n")
-    return dd
-
-
-def hesinfo(env, name, kind):
-    """hesinfo NAME KIND's lines, with the test's resolver and hesiod.conf."""
-    script = (f"mount --bind {env}/resolv.conf /etc/resolv.conf && "
-              f"HESIOD_CONFIG={env}/hesiod.conf exec hesinfo {name} {kind}")
-    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                       capture_output=True, text=True, timeout=30)
-    return r.stdout.splitlines()
+    env = hesiod_env(tempfile.mkdtemp(prefix="hesconf", dir=TEST_BASE), knot.host, ZONE)
+    yield env
+    shutil.rmtree(env, ignore_errors=True)
 
 
 def passwd_line(d, name, uid):
