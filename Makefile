@@ -47,7 +47,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       errdoc.c hdrops.c htwatch.c htmime.c htindex.c htreqhdr.c zygote.c \
 	       sqlname.c sql_master.c sql_limit.c ctl_sql.c sqlhome.c crashpoint.c \
 	       mail_master.c maillog.c mailout.c mailmsg.c smtp.c ctl_mail.c \
-	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c \
+	       crontab.c cron.c cron_task.c cron_dir.c ctl_cron.c cronlog.c lease.c \
 	       dir_fleet.c dir_apply.c \
 	       lmtp.c maild.c mailin_master.c mailrun.c \
 	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c app_version.c \
@@ -71,6 +71,7 @@ UNIT_TESTS   = test_http test_route test_directory test_config test_cgi test_fcg
 	       test_htmime test_sqlname test_sqlacct test_poolpolicy test_crontab test_mailmsg test_lmtp test_app test_app_valid test_app_recipe \
 	       test_h2req test_dirrec test_dirtab test_proxyproto test_dir_fleet
 UNIT_TESTS  += test_hesiod
+UNIT_TESTS  += test_lease
 UNIT_BINS    = $(UNIT_TESTS:%=$(B)/%)
 # What a .htaccess test links: the parser, its table and every part's rows.
 HT_OBJS      = $(B)/htaccess.o $(B)/httable.o $(B)/htreq.o $(B)/htexpr.o $(B)/htcore.o $(B)/htwalk.o \
@@ -170,6 +171,7 @@ $(B)/test_directory: tests/unit/test_directory.c $(DIR_OBJS)
 $(B)/test_dir_fleet: tests/unit/test_dir_fleet.c $(DIR_OBJS)
 $(B)/test_dirtab: tests/unit/test_dirtab.c $(DIR_OBJS)
 $(B)/test_hesiod: tests/unit/test_hesiod.c $(B)/hesiod_rec.o $(B)/hesiod_sync.o $(B)/route.o
+$(B)/test_lease: tests/unit/test_lease.c $(B)/lease.o $(DIR_OBJS)
 $(B)/test_config: tests/unit/test_config.c $(B)/config.o $(B)/jail.o $(B)/log.o $(B)/util.o $(B)/route.o
 $(B)/test_cgi: tests/unit/test_cgi.c $(B)/cgi.o $(HTTP_OBJS)
 $(B)/test_fcgi: tests/unit/test_fcgi.c $(B)/fcgi.o

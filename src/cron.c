@@ -27,8 +27,17 @@
  *
  * A job still running when its entry is due again is not started twice
  * (the cron log says so); one past its time limit (cron-job-timeout, the
- * locker's own by `locker limit`) is killed with its pid namespace.  Jobs
- * run only on the machine that holds the directory's lease.
+ * locker's own by `locker limit`) is killed with its pid namespace.
+ *
+ * Several machines (a fleet): crontabs are looked at, compiled and their
+ * jobs run only on the node that holds the directory's `cron` lease
+ * (lease.c): a TTL of one cron minute (at least 3 s), renewed every third
+ * of it, so a dead holder's lease is taken over within a minute.  The
+ * others keep their minutes moving without running anything; a node that
+ * becomes the holder first reads every schedule again from its copy of
+ * the directory (the holder before it wrote them there), and runs
+ * @reboot entries then: cron has started on it.  A minute the old holder
+ * may or may not have run when it died is not run again (at most once).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -43,12 +52,11 @@
 #include <unistd.h>
 
 #include "cron.h"
+#include "lease.h"
 #include "master.h"
 
 #define CRON_CATCH_UP		5	/* minutes run late at most */
 #define CRON_COMPILE_TIMEOUT_MS	10000
-#define CRON_LEASE_TTL		180	/* seconds */
-#define CRON_LEASE_RENEW_MS	60000
 #define CRON_TICK_MS		100
 #define CRON_STAMP_MAX		129
 
@@ -92,9 +100,7 @@ static struct {
 	int64_t		 boot_wall_ms;
 	uint64_t	 boot_mono_ms;
 	uint64_t	 next_tick_ms, next_check_ms, next_lease_ms;
-	int		 lease_ours;
-	char		 lease[CRON_LEASE_MAX];
-	char		 host[CRON_LEASE_MAX];
+	int		 lease_ours;	/* as the last tick saw it (lease_mine()) */
 	unsigned	 ntasks;
 } C;
 
@@ -439,7 +445,7 @@ locker_due(struct cron_locker *L, int64_t vnow)
 	/* Its crontab looked at once a minute, at its own offset: the
 	 * machine's lockers spread over the minute, not all in one round
 	 * (10,000 at once held the loop 0.25 to 0.5 s here). */
-	if (L->uid != 0 && L->seen)
+	if (L->uid != 0 && L->seen && C.lease_ours)
 		check_one(L);
 	/* @reboot: once per start, once the schedule known at start is in. */
 	if (L->reboot_pending && L->compile == NULL && C.lease_ours) {
@@ -670,31 +676,49 @@ check_all(void)
 
 /* ------------------------------------------------------------ the loop */
 
+/* The lease's TTL: one cron minute, so that tests with cron-minute 1s see
+ * a takeover in seconds; at least 3 s, the directory's clock being whole
+ * seconds. */
+static int64_t
+lease_ttl(void)
+{
+	uint32_t m = M->conf.cron_minute ? M->conf.cron_minute : 60;
+
+	return m < 3 ? 3 : m;
+}
+
 static void
 lease_renew(void)
 {
-	int rc = cron_lease_take(M->dir, C.host, time(NULL), CRON_LEASE_TTL, C.lease,
-	    sizeof(C.lease));
+	int rc = lease_take(M->dir, "cron", time(NULL), lease_ttl());
 
-	if (rc != C.lease_ours && rc >= 0)
-		log_info("cron: %s", rc ? "this machine holds the lease: it runs the jobs" :
-		    "another machine holds the lease");
+	if (rc == 1 && !C.lease_ours) {
+		log_info("cron: this node (%s) holds the lease: it runs the jobs", lease_node());
+		/* What the last holder compiled is in the directory. */
+		cron_dir_foreach(M->dir, load_row, NULL);
+	} else if (rc != 1 && C.lease_ours)
+		log_info("cron: %s", rc == 0 ? "another node holds the lease now" :
+		    "the lease could not be renewed: jobs wait");
 	C.lease_ours = rc == 1;
 }
 
 void
 cron_start(void)
 {
-	char h[CRON_LEASE_MAX - 8];
-
 	C.boot_wall_ms = wall_ms();
 	C.boot_mono_ms = now_ms();
-	if (gethostname(h, sizeof(h)) == -1)
-		snprintf(h, sizeof(h), "localhost");
-	h[sizeof(h) - 1] = '\0';
-	snprintf(C.host, sizeof(C.host), "%s", h);
 	cron_dir_foreach(M->dir, load_row, NULL);
 	C.started = 1;
+}
+
+/* A graceful stop: another node takes cron at its next renewal. */
+void
+cron_stop(void)
+{
+	if (C.started && C.lease_ours && lease_release(M->dir, "cron") == -1)
+		log_warnx("cron: the lease could not be given up: it runs out in %llds",
+		    (long long)lease_ttl());
+	C.lease_ours = 0;
 }
 
 void
@@ -709,8 +733,11 @@ cron_tick(void)
 	C.next_tick_ms = now + CRON_TICK_MS;
 	if (now >= C.next_lease_ms) {
 		lease_renew();
-		C.next_lease_ms = now + CRON_LEASE_RENEW_MS;
+		C.next_lease_ms = now + (uint64_t)lease_ttl() * 1000 / 3;
 	}
+	/* Lapsed since (renewals failing): nothing more runs here. */
+	if (C.lease_ours && !lease_mine("cron"))
+		C.lease_ours = 0;
 	if (now >= C.next_check_ms) {
 		check_all();
 		C.next_check_ms = now + (uint64_t)M->conf.cron_minute * 1000;
@@ -743,7 +770,7 @@ cron_status(const char *locker, struct ctl_cron *o)
 	o->compiled_at = L->sched != NULL ? L->compiled : 0;
 	o->nentries = L->sched != NULL ? L->sched->nentries : 0;
 	o->running = L->nrunning;
-	snprintf(o->lease, sizeof(o->lease), "%s", C.lease);
+	snprintf(o->lease, sizeof(o->lease), "%s", lease_holder("cron"));
 	o->lease_ours = (uint8_t)C.lease_ours;
 	return 0;
 }
@@ -785,7 +812,7 @@ cron_run_now(const char *locker, unsigned index, char *err, size_t errlen)
 		return -1;
 	}
 	if (!C.lease_ours) {
-		snprintf(err, errlen, "cron runs on %s (its lease), not here", C.lease);
+		snprintf(err, errlen, "cron runs on %s (its lease), not here", lease_holder("cron"));
 		return -1;
 	}
 	return job_start(L, index - 1, err, errlen);
@@ -798,6 +825,11 @@ cron_reload(const char *locker, char *err, size_t errlen)
 
 	if (L == NULL) {
 		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!C.lease_ours) {
+		snprintf(err, errlen, "cron runs on %s (its lease), not here: it sees the "
+		    "change within a minute, or reload there", lease_holder("cron"));
 		return -1;
 	}
 	if (L->compile != NULL)

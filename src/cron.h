@@ -9,7 +9,7 @@
  *                 with its output to the locker's cron log (MSG_LOG_CRON)
  *   cron.c        the scheduler: minute ticks, desync, the lease, a job not
  *                 started twice, the time limit, a changed crontab noticed
- *   cron_dir.c    the directory's cron table and lease
+ *   cron_dir.c    the directory's cron table (the lease: lease.c)
  *   ctl_cron.c    `locker cron status|list|run|log|reload NAME`
  */
 #ifndef LOCKERD_CRON_H
@@ -71,6 +71,7 @@ struct child *cron_job_start(const struct locker_rec *lr, struct cron_task *t);
  * 0, or -1 with why in err. */
 void	cron_start(void);		/* schedules from the directory; at the master's start */
 void	cron_tick(void);		/* from the master's loop */
+void	cron_stop(void);		/* the lease given up: at a graceful stop */
 int	cron_status(const char *locker, struct ctl_cron *out);
 int	cron_entry(const char *locker, unsigned index, struct ctl_cron *out);	/* 1 .. */
 int	cron_run_now(const char *locker, unsigned index, char *err, size_t errlen);
@@ -91,10 +92,6 @@ int	cron_dir_set_error(struct directory *d, const char *locker, const char *stam
 	    const char *error);
 int	cron_dir_foreach(struct directory *d, int (*cb)(const struct cron_row *, void *),
 	    void *arg);
-/* 1: the lease is holder's (taken or renewed until now + ttl), 0: another's
- * (named in who), -1: the directory failed. */
-int	cron_lease_take(struct directory *d, const char *holder, int64_t now, int64_t ttl,
-	    char *who, size_t whosz);
 
 /* cli_cron.c: the CLI's printing (first: the first row). */
 void	cli_print_cron(const struct ctl_cron *c, int json, int first);

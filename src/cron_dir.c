@@ -1,5 +1,5 @@
 /*
- * cron_dir.c: the directory's cron table and lease (schema 8, directory.c).
+ * cron_dir.c: the directory's cron table (schema 8, directory.c).
  *
  * A locker's row holds the schedule in effect (a struct cron_sched as a
  * blob, NULL: none), the fingerprint of the crontab it was compiled from
@@ -9,10 +9,7 @@
  * (size, cron_sched_check()) every time it is read back: the database file
  * is root's, but a bad row must cost one locker its jobs, not the master.
  *
- * The lease: one row, the machine that runs cron and until when.  A
- * machine renews it while it lives; another takes it only once it has
- * expired.  On one machine it is always ours; with a shared directory
- * (the fleet of DESIGN.md), one machine runs the jobs.
+ * Which node runs cron is the `cron` lease (lease.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,29 +133,4 @@ cron_dir_foreach(struct directory *d, int (*cb)(const struct cron_row *, void *)
 	}
 	sqlite3_finalize(st);
 	return rc;
-}
-
-int
-cron_lease_take(struct directory *d, const char *holder, int64_t now, int64_t ttl,
-    char *who, size_t whosz)
-{
-	sqlite3_stmt	*st;
-
-	st = wprep(d, "INSERT INTO leases (what, holder, expires) VALUES ('cron', ?1, ?2)"
-	    " ON CONFLICT (what) DO UPDATE SET holder = ?1, expires = ?2"
-	    " WHERE leases.holder = ?1 OR leases.expires < ?3");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now + ttl);
-	sqlite3_bind_int64(st, 3, now);
-	if (write1(d, st) == -1)
-		return -1;
-	if ((st = prep(d, "SELECT holder FROM leases WHERE what = 'cron'")) == NULL)
-		return -1;
-	who[0] = '\0';
-	if (sqlite3_step(st) == SQLITE_ROW)
-		col_text(st, 0, who, whosz);
-	sqlite3_finalize(st);
-	return strcmp(who, holder) == 0;
 }

@@ -1442,6 +1442,7 @@ stop_begin(void)
 	hesiod_stop(SIGTERM);	/* an update in flight: the next start's round redoes it */
 	spawner_stop();		/* workers are started no more */
 	zygote_stop();
+	cron_stop();		/* another node of a fleet takes cron at once */
 	if (M->control_fd != -1) {
 		char p[PATH_MAX];
 
