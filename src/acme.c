@@ -257,6 +257,29 @@ name_add(struct acme_ctx *A, const struct acme_name *n)
 	snprintf(h->locker, sizeof(h->locker), "%s", n->locker);
 }
 
+/* Every host's state as tls-dir has it now: while another node holds the
+ * lease (its renewals, its failures), and once this one takes it over. */
+static void
+states_reload(struct acme_ctx *A)
+{
+	size_t i;
+
+	for (i = 0; i < A->nhosts; i++) {
+		struct acme_host *h = &A->hosts[i];
+
+		h->failures = h->ca_failures = 0;
+		h->renew_failed = 0;
+		h->error[0] = '\0';
+		state_load(A, h);
+		if (h->over_budget && h->state != ACME_ST_ISSUED) {
+			h->state = ACME_ST_RATE_LIMITED;
+			snprintf(h->error, sizeof(h->error), "locker %s has had "
+			    "acme-names-per-week new names issued this week", h->locker);
+		}
+		send_status(A, h);
+	}
+}
+
 /* A batch of MSG_ACME_NAMES: the first unmarks every host; those no batch
  * named are dropped by hosts_compact(), between orders (their files stay:
  * the master decides what is served). */
@@ -264,6 +287,7 @@ static void
 names_batch(struct acme_ctx *A, const struct msg_acme_names *m, size_t len, int *in_list)
 {
 	size_t	i;
+	int	watch = (m->flags & ACME_NAMES_WATCH) != 0;
 
 	if (m->n > ACME_NAMES_BATCH || len != sizeof(*m) + m->n * sizeof(struct acme_name))
 		fatalx("acme: a list of names that does not add up");
@@ -273,6 +297,17 @@ names_batch(struct acme_ctx *A, const struct msg_acme_names *m, size_t len, int 
 	*in_list = !(m->flags & ACME_NAMES_LAST);
 	for (i = 0; i < m->n; i++)
 		name_add(A, &m->names[i]);
+	if (*in_list)
+		return;
+	/* Watching, each list is a look at the holder's files; taking over,
+	 * one last look before ordering what is due. */
+	if (watch || A->watch)
+		states_reload(A);
+	if (watch != A->watch)
+		log_info("acme: %s", watch ? "another node holds the acme lease: it orders "
+		    "the certificates, this one serves them from tls-dir" :
+		    "this node holds the acme lease: it orders the certificates");
+	A->watch = watch;
 }
 
 /* Not while an order runs: it holds a pointer into the table. */
@@ -548,7 +583,7 @@ next_due(struct acme_ctx *A, int64_t *wait_ms)
 	int64_t			 now = time(NULL);
 	size_t			 i;
 
-	for (i = 0; i < A->nhosts; i++)
+	for (i = 0; i < A->nhosts && !A->watch; i++)
 		if (best == NULL || A->hosts[i].next_at < best->next_at)
 			best = &A->hosts[i];
 	if (best == NULL || best->next_at > now) {

@@ -33,9 +33,13 @@ struct acme_name {
 };
 
 /* MSG_ACME_NAMES: master -> acme, the whole list in batches; the batch
- * with ACME_NAMES_LAST ends it and replaces what acme had. */
+ * with ACME_NAMES_LAST ends it and replaces what acme had.  With
+ * ACME_NAMES_WATCH (on the last batch) another node of a fleet holds the
+ * `acme` lease: acme orders nothing, only reads every name's state from
+ * tls-dir (shared storage, where the holder writes) for `locker cert`. */
 #define ACME_NAMES_BATCH	128
 #define ACME_NAMES_LAST		0x1
+#define ACME_NAMES_WATCH	0x2
 #define ACME_NAMES_MAX		4096	/* names acme keeps; the rest wait */
 struct msg_acme_names {
 	uint32_t	flags;

@@ -168,6 +168,7 @@ struct acme_ctx {
 	int64_t		 orders[ACME_ORDERS_KEPT];	/* a ring */
 	size_t		 norders;
 	int		 stop;
+	int		 watch;		/* another node orders (ACME_NAMES_WATCH) */
 };
 
 /* acme.c: reads what the master sent meanwhile (names, configuration);

@@ -12,6 +12,14 @@
  * from a process that may have been subverted by a hostile CA: strings
  * bounded and NUL-terminated, tokens base64url, statuses only for names
  * this master sent.
+ *
+ * Several machines: only the node holding the directory's `acme` lease
+ * (lease.c; a minute, renewed every 20 s) has its ACME client order; the
+ * others' is told to watch (ACME_NAMES_WATCH): it orders nothing and
+ * reads each name's state from tls-dir, on the shared storage, where the
+ * holder writes, and their registry reads the new files from there
+ * (certs_rescan_tick()).  A holder that dies mid-order leaves the order to
+ * the next holder, which looks at tls-dir before ordering what is due.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,14 +33,17 @@
 #include "certs.h"
 #include "directory.h"
 #include "acme.h"
+#include "lease.h"
 
 #define WEEK	(7 * 86400)
+#define ACME_LEASE_TTL	60	/* seconds; renewed every third */
 
 static struct msg_acme_token	 tokens[ACME_TOKENS_MAX];
 static struct msg_acme_alpn	 alpns[ACME_ALPN_MAX];	/* live TLS-ALPN-01 challenges */
 static struct acme_name		*names;		/* the list last sent */
 static size_t			 nnames;
 static struct msg_acme_status	*statuses;	/* [nnames], by the index of names */
+static int			 sent_watch = -1;	/* the flag of the last list sent */
 
 /* ------------------------------------------------------------ names */
 
@@ -132,14 +143,16 @@ names_send(void)
 {
 	struct msg_acme_names	*m;
 	size_t			 off = 0, k;
+	int			 watch = !lease_mine("acme");
 
 	m = malloc(sizeof(*m) + ACME_NAMES_BATCH * sizeof(struct acme_name));
 	if (m == NULL)
 		return;
+	sent_watch = watch;
 	do {
 		k = nnames - off > ACME_NAMES_BATCH ? ACME_NAMES_BATCH : nnames - off;
 		m->n = (uint32_t)k;
-		m->flags = off + k == nnames ? ACME_NAMES_LAST : 0;
+		m->flags = off + k == nnames ? ACME_NAMES_LAST | (watch ? ACME_NAMES_WATCH : 0) : 0;
 		memcpy(m->names, names + off, k * sizeof(struct acme_name));
 		if (child_send(&M->acme, MSG_ACME_NAMES, m, sizeof(*m) + k *
 		    sizeof(struct acme_name), -1) == -1)
@@ -178,6 +191,40 @@ acme_names_push(void)
 			budget(&c.v[i], now);
 	statuses_follow(c.v, c.n);
 	if (M->acme.pid > 0)
+		names_send();
+}
+
+/* ------------------------------------------------------------ the lease */
+
+static void
+lease_renew(void)
+{
+	if (lease_take(M->dir, "acme", time(NULL), ACME_LEASE_TTL) == -1)
+		log_debug("acme: the lease could not be taken or renewed now");
+}
+
+/* The lease renewed in time; the ACME client told at once when this node
+ * starts or stops being the one that orders (a lease that lapsed too). */
+void
+acme_lease_tick(void)
+{
+	static uint64_t	 next;
+	uint64_t	 now = now_ms();
+
+	if (M->conf.acme_ca[0] == '\0' || M->stopping)
+		return;
+	if (now >= next) {
+		lease_renew();
+		next = now + ACME_LEASE_TTL * 1000 / 3;
+	}
+	if (M->acme.pid > 0 && sent_watch != -1 && sent_watch != !lease_mine("acme"))
+		names_send();
+}
+
+void
+acme_watch_refresh(void)
+{
+	if (M->acme.pid > 0 && sent_watch == 1)
 		names_send();
 }
 
@@ -390,6 +437,8 @@ acme_start(void)
 	if (child_spawned(a, "acme") == -1)
 		return;
 	acme_tsig_send();
+	if (!lease_mine("acme"))
+		lease_renew();	/* at the first start: ordering at once if ours */
 	names_send();
 }
 

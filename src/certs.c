@@ -11,9 +11,14 @@
  * files are kept, so that a restarted front or key process gets exactly
  * what the others have, whatever has happened on disk since.
  *
- * The registry is run again on SIGHUP and when the ACME client says a
- * certificate changed.  The key process forgets the old keys a little
- * later (certs_tick()): handshakes in flight still sign with them.
+ * The registry is run again on SIGHUP, when the ACME client says a
+ * certificate changed, and when tls-dir changed (certs_rescan_tick(), every
+ * tls-rescan): in a fleet only the node holding the `acme` lease orders,
+ * and the others find its files in tls-dir on the shared storage.  A
+ * change is read once it has stood still for a second: ACME writes a key,
+ * then its certificate, and a look between the two would see a pair that
+ * does not match.  The key process forgets the old keys a little later
+ * (certs_tick()): handshakes in flight still sign with them.
  */
 #include <sys/stat.h>
 #include <dirent.h>
@@ -46,6 +51,9 @@ static uint32_t		 next_id = 1;
 static uint32_t		 generation;
 static uint32_t		 forget_id;		/* keys below it go at forget_at */
 static uint64_t		 forget_at;
+static uint64_t		 dir_print;		/* tls-dir's, when last read */
+static uint64_t		 dir_seen;		/* a change seen, not yet read */
+static uint64_t		 rescan_at;
 
 /* ------------------------------------------------------------ checking */
 
@@ -300,6 +308,69 @@ certs_send_keys(void)
 			keyd_load(certs[i].info.key_id, certs[i].key_fd);
 }
 
+/*
+ * What changes in tls-dir when a pair is written or replaced: each *.crt
+ * and *.key's name, inode, size, mtime and ctime, hashed (FNV-1a) in
+ * readdir's order -- a different order is a different print, which only
+ * costs a reload.  0: no directory.
+ */
+static uint64_t
+dir_fingerprint(const char *dir)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+	DIR		*d;
+	struct dirent	*e;
+	struct stat	 st;
+	size_t		 len, i;
+	int64_t		 v[6];
+
+	if (dir == NULL || dir[0] == '\0' || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len < 5 || (strcmp(e->d_name + len - 4, ".crt") != 0 &&
+		    strcmp(e->d_name + len - 4, ".key") != 0) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		for (i = 0; i <= len; i++)
+			h = (h ^ (unsigned char)e->d_name[i]) * 1099511628211ULL;
+		v[0] = (int64_t)st.st_ino;
+		v[1] = (int64_t)st.st_size;
+		v[2] = st.st_mtim.tv_sec;
+		v[3] = st.st_mtim.tv_nsec;
+		v[4] = st.st_ctim.tv_sec;
+		v[5] = st.st_ctim.tv_nsec;
+		for (i = 0; i < sizeof(v); i++)
+			h = (h ^ ((unsigned char *)v)[i]) * 1099511628211ULL;
+	}
+	closedir(d);
+	return h | 1;
+}
+
+void
+certs_rescan_tick(const struct config *c)
+{
+	uint64_t now = now_ms(), print;
+
+	if (c->tls_rescan == 0 || now < rescan_at)
+		return;
+	rescan_at = now + (uint64_t)c->tls_rescan * 1000;
+	print = dir_fingerprint(certs_dir(c));
+	if (print == dir_print) {
+		dir_seen = 0;
+		return;
+	}
+	if (print != dir_seen) {
+		/* Changed: looked at again in a second, read once it stands still. */
+		dir_seen = print;
+		rescan_at = now + 1000;
+		return;
+	}
+	log_info("%s changed: its certificates are read again", certs_dir(c));
+	certs_load(c);
+	acme_watch_refresh();
+}
+
 void
 certs_load(const struct config *c)
 {
@@ -310,6 +381,8 @@ certs_load(const struct config *c)
 
 	for (k = 0; k < c->ncerts; k++)
 		cert_add(&v, &n, c->certs[k].host, c->certs[k].crt, c->certs[k].key, 0);
+	dir_print = dir_fingerprint(certs_dir(c));
+	dir_seen = 0;
 	dir_scan(certs_dir(c), &v, &n);
 	for (i = 0; i < ncerts; i++)
 		cert_close(&certs[i]);

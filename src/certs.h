@@ -42,6 +42,8 @@ void	certs_send_front(struct child *f);
 void	certs_send_keys(void);
 /* From the master's loop: the key process forgets replaced keys when due. */
 void	certs_tick(void);
+/* From the master's loop: tls-dir read again when it changed (tls-rescan). */
+void	certs_rescan_tick(const struct config *c);
 /* cb for each certificate served; stops at cb's -1 (returned). */
 int	certs_foreach(int (*cb)(const struct cert_info *, void *), void *arg);
 

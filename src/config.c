@@ -425,6 +425,9 @@ static const struct directive directives[] = {
 	  "TLS 1.3 cipher suites (OpenSSL's syntax)" },
 	{ "tls-handshake-timeout", T_DURATION, F(tls_handshake_timeout), 1, 300, "10s", 0,
 	  "time a client has to finish its TLS handshake" },
+	{ "tls-rescan", T_DURATION, F(tls_rescan), 0, 86400, "60s", 0,
+	  "how often tls-dir is looked at for certificates that changed there (another "
+	  "node's ACME client's in a fleet, an administrator's); 0: only at SIGHUP" },
 	{ "tls-max-handshakes", T_UINT, F(tls_max_handshakes), 1, 1000000, "512", 0,
 	  "TLS handshakes in progress per front process; new TLS connections beyond are "
 	  "closed at once" },

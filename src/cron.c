@@ -711,16 +711,6 @@ cron_start(void)
 	C.started = 1;
 }
 
-/* A graceful stop: another node takes cron at its next renewal. */
-void
-cron_stop(void)
-{
-	if (C.started && C.lease_ours && lease_release(M->dir, "cron") == -1)
-		log_warnx("cron: the lease could not be given up: it runs out in %llds",
-		    (long long)lease_ttl());
-	C.lease_ours = 0;
-}
-
 void
 cron_tick(void)
 {

@@ -71,7 +71,6 @@ struct child *cron_job_start(const struct locker_rec *lr, struct cron_task *t);
  * 0, or -1 with why in err. */
 void	cron_start(void);		/* schedules from the directory; at the master's start */
 void	cron_tick(void);		/* from the master's loop */
-void	cron_stop(void);		/* the lease given up: at a graceful stop */
 int	cron_status(const char *locker, struct ctl_cron *out);
 int	cron_entry(const char *locker, unsigned index, struct ctl_cron *out);	/* 1 .. */
 int	cron_run_now(const char *locker, unsigned index, char *err, size_t errlen);

@@ -176,3 +176,13 @@ lease_release(struct directory *d, const char *what)
 	return run(dir_sqlite(d), "UPDATE leases SET expires = ?3 WHERE what = ?1 AND"
 	    " holder = ?2 AND ?4 = ?4", what, lease_node(), 0, 0);
 }
+
+void
+lease_release_all(struct directory *d)
+{
+	int i;
+
+	for (i = 0; i < LEASES_MAX; i++)
+		if (leases[i].what[0] != '\0' && leases[i].held)
+			lease_release(d, leases[i].what);
+}

@@ -35,5 +35,7 @@ const char *lease_holder(const char *what);
 /* Gives it up at once (a graceful stop): another node takes it at its
  * next try, not a TTL later.  0, or -1 when the directory refused. */
 int	lease_release(struct directory *d, const char *what);
+/* Every lease this node holds given up (the master's graceful stop). */
+void	lease_release_all(struct directory *d);
 
 #endif

@@ -38,6 +38,7 @@
 #include "route.h"
 #include "quota.h"
 #include "acme.h"
+#include "lease.h"
 #include "sql.h"
 #include "mail.h"
 #include "mailin.h"
@@ -1442,7 +1443,7 @@ stop_begin(void)
 	hesiod_stop(SIGTERM);	/* an update in flight: the next start's round redoes it */
 	spawner_stop();		/* workers are started no more */
 	zygote_stop();
-	cron_stop();		/* another node of a fleet takes cron at once */
+	lease_release_all(M->dir);	/* another node of a fleet takes over at once */
 	if (M->control_fd != -1) {
 		char p[PATH_MAX];
 
@@ -1651,6 +1652,8 @@ master_loop(void)
 		spawner_tick();
 		zygote_tick();
 		certs_tick();
+		certs_rescan_tick(&M->conf);
+		acme_lease_tick();
 		tickets_tick(&M->conf);
 		control_timeouts();
 		proof_tick();

@@ -286,6 +286,7 @@ struct config {
 	char		tls_ciphers[512];	/* TLS 1.2's, OpenSSL's syntax */
 	char		tls_ciphersuites[256];	/* TLS 1.3's */
 	uint32_t	tls_handshake_timeout;	/* seconds */
+	uint32_t	tls_rescan;		/* seconds; 0: tls-dir only at SIGHUP */
 	uint32_t	tls_max_handshakes;	/* in progress, per front process */
 	int		http2;			/* ALPN offers h2 on TLS listeners */
 	uint32_t	http2_max_streams;	/* SETTINGS_MAX_CONCURRENT_STREAMS */

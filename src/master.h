@@ -184,6 +184,8 @@ struct acme_name;
 struct msg_acme_status;
 void	acme_start(void);		/* (re)started when acme-ca is set */
 void	acme_names_push(void);		/* after any change of names or limits */
+void	acme_lease_tick(void);		/* from the master's loop: the `acme` lease */
+void	acme_watch_refresh(void);	/* tls-dir changed: a watching acme looks again */
 void	acme_tsig_send(void);		/* acme-dns-update's key file, as a descriptor */
 void	acme_front_started(struct child *f);
 const char *acme_master_msg(enum msg_type type, const void *buf, size_t len);
