@@ -1,0 +1,122 @@
+"""Several machines, what must happen once and what must be shared (issue
+18): PHP sessions that survive a request landing on another node, a
+configuration that cannot be shared refused in a fleet.
+
+Two lockerds on one machine stand in for two nodes: each its own state
+directory, port and logs, the same lockers root (the shared storage's
+stand-in, as in test_fleet.py) and the same directory rows (here a copy of
+A's directory file, made with SQLite's online backup: what the fleet
+directory's feed gives every node)."""
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import ssl
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import Lockerd, free_port, get, self_signed, wait_for
+
+
+def _share(a, b):
+    """b serves a's lockers: a's lockers root, tls-dir and uid range, a copy
+    of a's directory."""
+    with open(b.conf) as f:
+        conf = f.read()
+    conf = re.sub(r"^lockers .*$", f"lockers {a.lockers}", conf, flags=re.M)
+    conf = re.sub(r"^tls-dir .*$", f"tls-dir {a.dir}/state/tls", conf, flags=re.M)
+    rng = re.search(r"^uid-range .*$", open(a.conf).read(), flags=re.M).group(0)
+    conf = re.sub(r"^uid-range .*$", rng, conf, flags=re.M)
+    b.write_conf(conf)
+    state = os.path.join(b.dir, "state")
+    os.makedirs(state, mode=0o700, exist_ok=True)
+    src = sqlite3.connect(os.path.join(a.dir, "state", "directory.db"))
+    dst = sqlite3.connect(os.path.join(state, "directory.db"))
+    src.backup(dst)
+    dst.close()
+    src.close()
+    os.chmod(os.path.join(state, "directory.db"), 0o600)
+
+
+@pytest.fixture(scope="module")
+def pair(build_dir):
+    a = Lockerd(build_dir, extra="file-cache-valid 0\n").start()
+    b = pki = None
+    try:
+        a.signup("sessa")
+        pki = tempfile.mkdtemp(prefix="once-pki", dir=os.path.dirname(a.dir))
+        crt, key = self_signed(pki, "test.example")
+        b = Lockerd(build_dir, extra="file-cache-valid 0\ntls-rescan 1s\n"
+                    f"certificate test.example {crt} {key}\n")
+        b.tls_port = free_port()
+        with open(b.conf) as f:
+            b.write_conf(f.read() + f"listen 127.0.0.1:{b.tls_port} tls\n")
+        _share(a, b)
+        b.start()
+        yield a, b
+    finally:
+        if b is not None:
+            b.stop()
+            # b's lockers root is a's: only its own directories go
+            b.cleanup()
+        a.cleanup()
+        if pki is not None:
+            shutil.rmtree(pki, ignore_errors=True)
+
+
+def test_a_php_session_started_on_one_node_is_read_on_another(pair):
+    a, b = pair
+    host = "sessa.test.example"
+    # lockerd's own php.ini settings (script.c): no session_save_path() here
+    a.put("sessa", "count.php", '<?php session_start();'
+          ' $_SESSION["n"] = ($_SESSION["n"] ?? 0) + 1;'
+          ' echo $_SESSION["n"], " ", session_save_path();', mode=0o644)
+    s, h, body = get(a.port, "/count.php", host)
+    assert s == 200 and body == b"1 /tmp", (s, body, a.log()[-2000:])
+    cookie = h["set-cookie"].split(";")[0].encode()
+    # the next request lands on the other node: the session is there
+    s, h, body = get(b.port, "/count.php", host, extra=b"Cookie: " + cookie + b"\r\n")
+    assert (s, body) == (200, b"2 /tmp"), (s, body, b.log()[-2000:])
+    s, h, body = get(a.port, "/count.php", host, extra=b"Cookie: " + cookie + b"\r\n")
+    assert (s, body) == (200, b"3 /tmp"), (s, body)
+    # the session file is in the locker's home on the shared root (its
+    # /tmp is the home's tmp/), owned by it: counted in its disk limit
+    info = a.info("sessa")
+    sid = cookie.split(b"=", 1)[1].decode()
+    path = os.path.join(a.lockers, "sessa", "tmp", "sess_" + sid)
+    st = os.stat(path)
+    assert (st.st_uid, st.st_gid) == (info["uid"], info["gid"])
+    assert st.st_mode & 0o077 == 0, oct(st.st_mode)
+
+
+def _served_cn(port, name):
+    """The CN of the certificate the listener presents for SNI name."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=name) as s:
+            der = s.getpeercert(binary_form=True)
+    out = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject"],
+                         input=der, capture_output=True, check=True).stdout.decode()
+    return out.strip().rsplit("=", 1)[-1].strip()
+
+
+def test_a_certificate_written_to_the_shared_tls_dir_is_served_by_another_node(pair):
+    a, b = pair
+    name = "peer-once.test.example"
+    assert _served_cn(b.tls_port, name) == "test.example"
+    # What the acme lease's holder (node a) writes to tls-dir: a key, then
+    # its certificate, each by rename.  b was told nothing (no SIGHUP, no
+    # message): its tls-rescan finds them.
+    tls = os.path.join(a.dir, "state", "tls")
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(a.dir)) as t:
+        crt, key = self_signed(t, name)
+        for src, ext in ((key, ".key"), (crt, ".crt")):
+            os.rename(src, os.path.join(tls, ".x" + ext))
+            os.rename(os.path.join(tls, ".x" + ext), os.path.join(tls, name + ext))
+    assert wait_for(lambda: _served_cn(b.tls_port, name) == name, within=30), b.log()[-3000:]
+    assert "changed: its certificates are read again" in b.log()
