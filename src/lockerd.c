@@ -1779,6 +1779,7 @@ main(int argc, char **argv)
 		if ((M->dir = dir_open(dbpath, err, sizeof(err))) == NULL)
 			fatalx("directory %s: %s", dbpath, err);
 	}
+	lease_node_set(M->conf.node);	/* the holder's name in the leases table */
 	dir_feed_init();
 	dir_feed_drain_check();		/* a node drained stays so across restarts */
 	vhosts_drop_refused();
