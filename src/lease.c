@@ -87,22 +87,30 @@ slot(const char *what, int add)
 	return NULL;
 }
 
+/* One write, one transaction through the directory's path: in a fleet the
+ * change reaches PostgreSQL (and may be refused there) before it commits
+ * here.  A statement that changes nothing commits nothing to send. */
 static int
-run(sqlite3 *db, const char *sql, const char *what, const char *holder, int64_t a,
+run(struct directory *d, const char *sql, const char *what, const char *holder, int64_t a,
     int64_t b)
 {
 	sqlite3_stmt	*st = NULL;
+	char		 err[256];
 	int		 rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (dir_tx_begin(d, err, sizeof(err)) == -1)
 		return -1;
+	if (sqlite3_prepare_v2(dir_sqlite(d), sql, -1, &st, NULL) != SQLITE_OK)
+		return dir_tx_abort(d);
 	sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, a);
 	sqlite3_bind_int64(st, 4, b);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		return dir_tx_abort(d);
+	return dir_tx_commit(d, err, sizeof(err));
 }
 
 /* The row as the directory has it now: its holder into l. */
@@ -128,7 +136,6 @@ int
 lease_take(struct directory *d, const char *what, int64_t now, int64_t ttl)
 {
 	struct lease	*l;
-	sqlite3		*db = dir_sqlite(d);
 	uint64_t	 t0 = mono_ms();
 	const char	*me = lease_node();
 
@@ -136,10 +143,10 @@ lease_take(struct directory *d, const char *what, int64_t now, int64_t ttl)
 	    (l = slot(what, 1)) == NULL)
 		return -1;
 	l->held = 0;
-	if (run(db, "INSERT INTO leases (what, holder, expires) VALUES (?1, ?2, ?3)"
+	if (run(d, "INSERT INTO leases (what, holder, expires) VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (what) DO UPDATE SET holder = ?2, expires = ?3"
 	    " WHERE leases.holder = ?2 OR leases.expires < ?4", what, me, now + ttl, now) == -1 ||
-	    read_holder(db, l) == -1)
+	    read_holder(dir_sqlite(d), l) == -1)
 		return -1;
 	l->held = strcmp(l->holder, me) == 0;
 	/* Five sixths of the TTL, from before the take began: at 60 s, 50 s;
@@ -173,7 +180,7 @@ lease_release(struct directory *d, const char *what)
 		return 0;
 	l->held = 0;
 	/* expires 0: any node's next take finds it expired. */
-	return run(dir_sqlite(d), "UPDATE leases SET expires = ?3 WHERE what = ?1 AND"
+	return run(d, "UPDATE leases SET expires = ?3 WHERE what = ?1 AND"
 	    " holder = ?2 AND ?4 = ?4", what, lease_node(), 0, 0);
 }
 
