@@ -52,6 +52,7 @@ LOCKERD_SRCS = lockerd.c proc.c coldstart.c msg.c become.c config.c jail.c direc
 	       lmtp.c maild.c mailin_master.c mailrun.c \
 	       ctl_app.c ctl_app_all.c app_task.c app_dir.c app_valid.c app_release.c app_version.c \
 	       ctl_node.c dir_feed.c \
+	       dir_master.c \
 	       h2req.c dirrec.c dirtab.c drain.c health.c proxyproto.c front_proxy.c
 # The CLI: no directory, no SQLite, no sandbox; it only talks to the master.
 LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_cert.c sqlname.c \

@@ -42,6 +42,7 @@
 #include "sql.h"
 #include "mail.h"
 #include "mailin.h"
+#include "dirsync.h"
 
 struct master	*M;
 static struct master master_state;
@@ -918,6 +919,8 @@ child_what(const struct child *c, char *buf, size_t len)
 		snprintf(buf, len, "maild");
 	else if (c->role == ROLE_HESIOD)
 		snprintf(buf, len, "hesiod");
+	else if (c->role == ROLE_DIRSYNC)
+		snprintf(buf, len, "dirsync");
 	else
 		snprintf(buf, len, "%s %s", c->role == ROLE_WORKER ? "worker" : "task", c->locker);
 }
@@ -934,6 +937,7 @@ child_msg_role(const struct child *c)
 	case ROLE_MAILOUT:	return MR_MAILOUT;
 	case ROLE_MAILD:	return MR_MAILIN;
 	case ROLE_HESIOD:	return MR_HESIOD;
+	case ROLE_DIRSYNC:	return MR_DIRSYNC;
 	case ROLE_WORKER:
 	case ROLE_TASK:		break;
 	}
@@ -991,6 +995,8 @@ child_read(struct child *c)
 		struct msg_mail_ask	ma;
 		struct msg_mail_sent	ms;
 		struct msg_mailin_deliver	md;
+		struct msg_dir_rows	dr;
+		struct msg_dir_state	ds;
 		char			buf[sizeof(struct msg_stats) +
 					    STATS_MAX_LOCKERS * sizeof(struct msg_stats_locker)];
 	} m;
@@ -1091,6 +1097,14 @@ child_read(struct child *c)
 				return;
 			}
 			break;
+		case MSG_DIR_ROWS:
+		case MSG_DIR_STATE:
+		case MSG_DIR_RESULT:	/* late: its transaction gave up on it */
+			if ((why = dirsync_master_msg(type, &m, (size_t)n, fd)) != NULL) {
+				child_breach(c, type, why);
+				return;
+			}
+			break;
 		case MSG_MAILIN_DELIVER:
 			if ((why = mailin_master_msg(type, &m, (size_t)n, fd)) != NULL) {
 				child_breach(c, type, why);
@@ -1126,6 +1140,8 @@ child_by_pid(pid_t pid)
 		return mailin_child();
 	if (hesiod_child()->pid == pid)
 		return hesiod_child();
+	if (dirsync_child()->pid == pid)
+		return dirsync_child();
 	for (w = *pid_bucket(pid); w != NULL; w = w->pnext)
 		if (w->pid == pid)
 			return w;
@@ -1174,6 +1190,10 @@ reap(void)
 		case ROLE_MAILD:
 			if (c->role == ROLE_MAILD)
 				mailin_child_gone();
+			/* FALLTHROUGH */
+		case ROLE_DIRSYNC:
+			if (c->role == ROLE_DIRSYNC)
+				dirsync_child_gone();
 			/* FALLTHROUGH */
 		case ROLE_FRONT:
 		case ROLE_LOGD:
@@ -1357,6 +1377,10 @@ check_secrets(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", config_where("hesiod-server"), why);
 		return -1;
 	}
+	if (dirsync_check(c, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", config_where("directory"), why);
+		return -1;
+	}
 	if (mailin_check(c, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s", config_where("mail-lmtp"), why);
 		return -1;
@@ -1489,6 +1513,12 @@ stop_step(void)
 	if (M->keyd.pid > 0) {
 		if (sig != M->stop_signal)
 			kill(M->keyd.pid, sig);
+		others++;
+	}
+	/* The fleet's link goes with the workers: their last writes need it. */
+	if (dirsync_child()->pid > 0) {
+		if (sig != M->stop_signal)
+			dirsync_stop(sig);
 		others++;
 	}
 	M->stop_signal = sig;
@@ -1662,6 +1692,7 @@ master_loop(void)
 		hesiod_tick();
 		cron_tick();
 		mailin_tick();
+		dirsync_tick();
 		if (drain_stop_due())
 			stop_begin();
 		if (M->stopping && stop_step())
@@ -1778,6 +1809,8 @@ main(int argc, char **argv)
 		snprintf(dbpath, sizeof(dbpath), "%s/%s", M->conf.state, DIRECTORY_FILE);
 		if ((M->dir = dir_open(dbpath, err, sizeof(err))) == NULL)
 			fatalx("directory %s: %s", dbpath, err);
+		if (dirsync_init(err, sizeof(err)) == -1)
+			fatalx("directory %s: the fleet's mode: %s", dbpath, err);
 	}
 	lease_node_set(M->conf.node);	/* the holder's name in the leases table */
 	dir_feed_init();
@@ -1810,6 +1843,7 @@ main(int argc, char **argv)
 	mail_start();
 	hesiod_start();
 	mailin_start();
+	dirsync_start();
 	spawner_start();
 	zygote_start();
 	for (i = 0; i < M->nfronts; i++) {

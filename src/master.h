@@ -9,7 +9,7 @@
 #include "directory.h"
 
 enum role { ROLE_FRONT = 1, ROLE_LOGD, ROLE_WORKER, ROLE_TASK, ROLE_KEYD, ROLE_ACME, ROLE_SQLD,
-	ROLE_MAILOUT, ROLE_MAILD, ROLE_HESIOD };
+	ROLE_MAILOUT, ROLE_MAILD, ROLE_HESIOD, ROLE_DIRSYNC };
 
 /* epoll data points at one of these: the first member says what it is. */
 enum ev_kind { EV_NONE = 0, EV_SIGNAL, EV_CONTROL_LISTEN, EV_CONTROL_CLIENT, EV_CHILD,
@@ -215,6 +215,22 @@ int	sql_call(struct ctl_client *c, struct msg_sql_req *q, sql_row_fn row,
 void	sql_cancel(struct ctl_client *c);
 void	sql_tick(void);
 const char *sql_master_msg(enum msg_type type, const void *buf, size_t len);
+/*
+ * dir_master.c: the master's end of lockerd-dirsync (dirsync.h), with
+ * `directory postgres FILE`.  dirsync_init: the directory's fleet mode
+ * on, with this file as its link (before any write).  dirsync_start:
+ * (re)started, HELLO sent.  dirsync_master_msg: its ROWS and STATE from
+ * the master's loop.  dirsync_tick: held feeds applied, the beat, the
+ * restart.  dirsync_check: what the configuration names exists.
+ */
+int	dirsync_check(const struct config *c, char *err, size_t errlen);
+int	dirsync_init(char *err, size_t errlen);
+void	dirsync_start(void);
+void	dirsync_stop(int sig);
+struct child *dirsync_child(void);
+void	dirsync_child_gone(void);
+void	dirsync_tick(void);
+const char *dirsync_master_msg(enum msg_type type, const void *buf, size_t len, int fd);
 /*
  * mail_master.c: outgoing mail's master side (mail.h).  mail_notice():
  * lockerd's own notice (a crontab's error, a cron job's output) mailed

@@ -346,3 +346,68 @@ def test_a_newer_schema_is_refused(fleet):
         t.stop()
     finally:
         p.sql(f"UPDATE lockerd_schema SET version = {schema_version()}")
+
+
+# --- two lockerds sharing the PostgreSQL: the master's side with dirsync ---
+
+def fleet_conf(d, node, lockers, low, conninfo):
+    d.write_conf(
+        f"listen 127.0.0.1:{d.plain_port}\n"
+        f"domain {d.domain}\n"
+        f"hostname scripts.{d.domain}\n"
+        f"lockers {lockers}\n"
+        f"state {d.dir}/state\n"
+        f"logs {d.dir}/logs\n"
+        f"tls-dir {d.dir}/state/tls\n"
+        f"uid-range {low}-{low + 99}\n"
+        f"front-processes 1\n"
+        f"shutdown-timeout 5\n"
+        f"node {node}\n"
+        f"directory postgres {conninfo}\n"
+        f"directory-timeout 2s\n")
+
+
+@pytest.fixture(scope="module")
+def pair(fleet, build_dir):
+    from conftest import Lockerd, TEST_BASE
+    os.makedirs(TEST_BASE, exist_ok=True)
+    shared = tempfile.mkdtemp(prefix="dsfleet", dir=TEST_BASE)     # the shared lockers root
+    os.chmod(shared, 0o755)
+    lockers = os.path.join(shared, "lockers")
+    low = 500000 + (os.getpid() % 100) * 1000
+    a, b = Lockerd(build_dir), Lockerd(build_dir)
+    fleet_conf(a, "dsnode-a", lockers, low, fleet["conninfo"])
+    fleet_conf(b, "dsnode-b", lockers, low, fleet["conninfo"])
+    try:
+        a.start()
+        b.start()
+        yield {"a": a, "b": b, "pg": fleet["pg"]}
+    finally:
+        a.cleanup()
+        b.cleanup()
+        subprocess.run(["rm", "-rf", shared])
+
+
+def fleet_up(d, within=60):
+    """Until d's log says PostgreSQL is reachable (dir_master.c's line)."""
+    deadline = time.monotonic() + within
+    while "PostgreSQL is reachable" not in d.log():
+        assert time.monotonic() < deadline, d.log()[-3000:]
+        time.sleep(0.1)
+
+
+def test_a_signup_on_one_node_reaches_the_other(pair):
+    a, b, p = pair["a"], pair["b"], pair["pg"]
+    fleet_up(a)
+    fleet_up(b)
+    r = a.locker("signup", "dsfleet1", check=False)
+    assert r.returncode == 0, r.stderr + a.log()[-3000:]
+    uid = a.info("dsfleet1")["uid"]
+    assert p.sql("SELECT uid FROM lockers WHERE name = 'dsfleet1'") == [[str(uid)]]
+    deadline = time.monotonic() + 10
+    while b.locker("info", "dsfleet1", "--json", check=False).returncode != 0:
+        assert time.monotonic() < deadline, b.log()[-3000:]
+        time.sleep(0.1)
+    assert b.info("dsfleet1")["uid"] == uid
+    # Each node's heartbeat row, in PostgreSQL and in the other's copy.
+    assert {r[0] for r in p.sql("SELECT name FROM nodes")} >= {"dsnode-a", "dsnode-b"}
