@@ -411,3 +411,73 @@ def test_a_signup_on_one_node_reaches_the_other(pair):
     assert b.info("dsfleet1")["uid"] == uid
     # Each node's heartbeat row, in PostgreSQL and in the other's copy.
     assert {r[0] for r in p.sql("SELECT name FROM nodes")} >= {"dsnode-a", "dsnode-b"}
+
+
+def test_uids_stay_unique_under_concurrent_signups(pair):
+    a, b, p = pair["a"], pair["b"], pair["pg"]
+    fleet_up(a)
+    fleet_up(b)
+    names = {a: [f"dsua{i}" for i in range(3)], b: [f"dsub{i}" for i in range(3)]}
+    results = {}
+
+    def signups(d):
+        for n in names[d]:
+            results[n] = d.locker("signup", n, check=False)
+    ts = [threading.Thread(target=signups, args=(d,)) for d in (a, b)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    done = [n for n, r in results.items() if r.returncode == 0]
+    # A signup may lose every re-pick to the other node, and then says so.
+    for n, r in results.items():
+        assert r.returncode == 0 or "try again" in r.stderr, (n, r.stderr)
+    assert len(done) >= 4, {n: r.stderr for n, r in results.items()}
+    rows = p.sql("SELECT name, uid FROM lockers WHERE name LIKE 'dsu%'")
+    assert sorted(r[0] for r in rows) == sorted(done)
+    assert len({r[1] for r in rows}) == len(rows)
+    # Both copies agree on every uid.
+    for n, uid in rows:
+        for d in (a, b):
+            deadline = time.monotonic() + 10
+            while d.locker("info", n, "--json", check=False).returncode != 0:
+                assert time.monotonic() < deadline, (n, d.log()[-2000:])
+                time.sleep(0.1)
+            assert d.info(n)["uid"] == int(uid)
+
+
+def test_postgres_down_refuses_changes_and_pages_are_served(pair):
+    from conftest import get
+    a, b, p = pair["a"], pair["b"], pair["pg"]
+    fleet_up(a)
+    a.locker("signup", "dspage")
+    a.put("dspage", "hi.html", "fail static\n", mode=0o644)
+    assert get(a.port, "/hi.html", "dspage.test.example")[0] == 200
+    p.stop()
+    try:
+        deadline = time.monotonic() + 30
+        while "PostgreSQL is unreachable" not in a.log():
+            assert time.monotonic() < deadline, a.log()[-2000:]
+            time.sleep(0.1)
+        t0 = time.monotonic()
+        r = a.locker("signup", "dsrefused", check=False)
+        assert r.returncode != 0
+        assert "PostgreSQL" in r.stderr and "unreachable" in r.stderr, r.stderr
+        assert time.monotonic() - t0 < 10
+        assert a.locker("info", "dsrefused", "--json", check=False).returncode != 0
+        # Reads are the copy's: pages are served, listings answered.
+        assert get(a.port, "/hi.html", "dspage.test.example")[2] == b"fail static\n"
+        assert a.info("dspage")["uid"] > 0
+    finally:
+        p.start()
+    fleet_up_again = time.monotonic() + 60
+    while True:
+        r = a.locker("signup", "dsafter", check=False)
+        if r.returncode == 0:
+            break
+        assert time.monotonic() < fleet_up_again, r.stderr
+        time.sleep(0.5)
+    deadline = time.monotonic() + 10
+    while b.locker("info", "dsafter", "--json", check=False).returncode != 0:
+        assert time.monotonic() < deadline, b.log()[-2000:]
+        time.sleep(0.1)
