@@ -333,6 +333,12 @@ bench-h2: deps deps-bench
 	$(MAKE) all
 	/usr/bin/python3 bench/h2.py $(B)
 
+# Issue 18: three nodes in network namespaces behind HAProxy, on this
+# machine (bench/fleet.py: requests/s with 1, 2, 3 nodes; the directory).
+bench-fleet: deps deps-bench
+	$(MAKE) all
+	/usr/bin/python3 bench/fleet.py $(B)
+
 # The long figures of issue 13 (an hour; SCALE_PARTS runs a part alone).
 bench-scale: deps deps-bench
 	$(MAKE) all
@@ -377,4 +383,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit fuzz fuzz-smoke deps deps-bench check run bench bench-h2 bench-scale bench-jail bench-keyd bench-spawn install clean
+.PHONY: all unit fuzz fuzz-smoke deps deps-bench check run bench bench-h2 bench-fleet bench-scale bench-jail bench-keyd bench-spawn install clean
