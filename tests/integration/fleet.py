@@ -65,6 +65,7 @@ def features():
         "health": os.path.exists(os.path.join(ROOT, "src", "drain.c")),
         "drain-time": '"drain-time"' in conf,
         "directory": re.search(r'\{\s*"directory",', conf) is not None,
+        "node-drain": os.path.exists(os.path.join(ROOT, "src", "ctl_node.c")),
     }
 
 

@@ -249,3 +249,59 @@ def test_a_spoofed_proxy_header_is_refused(fl):
     time.sleep(1)
     for n, node in fl.nodes.items():
         assert not any("6.6.6.6" in ln for ln in node.access_lines()[before[n]:]), n
+
+
+def test_a_drained_node_takes_no_new_requests_and_comes_back(fl):
+    """`locker node drain c`: C's health check says 503, HAProxy takes it
+    out, the others serve everything; undrained, it serves again."""
+    _needs(fl, "node-drain", "locker node drain|undrain (ctl_node.c)")
+    _needs(fl, "health", "the health check (drain.c)")
+    c = fl["c"]
+    c.locker("node", "drain", "c")
+    assert fl.proxy.wait_state("c", "DOWN", 30), fl.proxy.states()
+    time.sleep(1)                   # what C had was written to its log
+    before = fl.served_by()
+    for _ in range(9):
+        assert fl.get("/index.html", HOST)[:3:2] == (200, b"hello fleet\n")
+    d = served_after(fl, before, within=3)
+    assert d["c"] == 0 and d["a"] > 0 and d["b"] > 0, d
+    # Still running and serving whoever asks it straight (its requests finish).
+    assert c.get("/index.html", HOST)[0] == 200
+    c.locker("node", "undrain", "c")
+    assert fl.proxy.wait_state("c", "UP", 30), fl.proxy.states()
+    before = fl.served_by()
+    for _ in range(9):
+        assert fl.get("/index.html", HOST)[0] == 200
+    assert served_after(fl, before)["c"] > 0
+
+
+def test_a_hostile_locker_on_any_node_sees_no_other_home_nor_any_node_state(fl):
+    """The shared lockers root and the nodes' own state (the directory's
+    conninfo with PostgreSQL's password, each node's configuration, state
+    and control socket) are out of a locker's reach on every node, through
+    HAProxy: it sees its own home only, and writes nowhere else."""
+    fl.signup("flh")
+    paths = [os.path.join(fl.lockers, "fl1"), os.path.join(fl.lockers, "fl1", "web_scripts",
+                                                           "index.html"),
+             fl.conninfo]
+    for n in fl.nodes.values():
+        paths += [n.conf, os.path.join(n.dir, "state"), os.path.join(n.dir, "state",
+                                                                     "control.sock"),
+                  os.path.join(n.dir, "state", "directory.db"), n.logs]
+    victim = os.path.join(fl.lockers, "fl1", "web_scripts", "pwned.html")
+    script = ("#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+              f"for p in {' '.join(paths)}; do\n"
+              "  [ -e \"$p\" ] && echo \"SEEN $p\"\n"
+              "  cat \"$p\" >/dev/null 2>&1 && echo \"READ $p\"\n"
+              "done\n"
+              f"echo x > {victim} 2>/dev/null && echo WROTE\n"
+              f"echo \"root: $(ls {fl.lockers} 2>/dev/null | tr '\\n' ' ')\"\n"
+              "echo end\n")
+    fl["a"].put("flh", "look.cgi", script, mode=0o700)
+    for _ in range(6):              # round robin: every node runs it
+        s, _, b = fl.get("/look.cgi", "flh.fleet.example")
+        assert s == 200 and b.endswith(b"end\n"), (s, b)
+        assert b"SEEN" not in b and b"READ" not in b and b"WROTE" not in b, b
+        root = [ln for ln in b.decode().splitlines() if ln.startswith("root:")][0]
+        assert "fl1" not in root, root
+    assert not os.path.exists(victim)
