@@ -176,21 +176,27 @@ pool_get(const struct script_req *s)
  * Its socket, which is all that names it: in the locker's own tmp/ (mode
  * 0600, in a 0700 home); a pool of a .htaccess's settings in /tmp (the
  * home's tmp/ too, in the sandbox): the home's path and a tag would not
- * always fit in sun_path.
+ * always fit in sun_path.  The name holds this node's (`node`): in a
+ * fleet every node's worker of the locker has a pool, and the home is on
+ * shared storage, so without it each node's bind() replaced the others'
+ * socket (on one machine their fronts' requests then crossed to another
+ * node's pool; over NFS a socket bound elsewhere cannot be reached).  A
+ * home path too long for that goes to /tmp as a tagged pool does.
  */
 static int
 pool_addr(const struct pool *p, struct sockaddr_un *sun)
 {
-	int n;
+	const char	*node = p->conf->node;
+	int		 n = (int)sizeof(sun->sun_path);
 
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
-	if (p->key.tag[0] != '\0')
-		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "/tmp/.lockerd-fcgi-%s-%s.sock",
-		    p->key.ext, p->key.tag);
-	else
-		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/../tmp/.lockerd-fcgi-%s.sock",
-		    p->docroot, p->key.ext);
+	if (p->key.tag[0] == '\0')
+		n = snprintf(sun->sun_path, sizeof(sun->sun_path),
+		    "%s/../tmp/.lockerd-fcgi-%s.%s.sock", p->docroot, p->key.ext, node);
+	if (n >= (int)sizeof(sun->sun_path))
+		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "/tmp/.lockerd-fcgi-%s%s%s.%s.sock",
+		    p->key.ext, p->key.tag[0] != '\0' ? "-" : "", p->key.tag, node);
 	return n >= (int)sizeof(sun->sun_path) ? -1 : 0;
 }
 

@@ -8,6 +8,7 @@ yet in this tree (the fleet directory, PROXY listeners, drain) say so and
 skip.
 """
 import os
+import re
 import threading
 import time
 
@@ -69,6 +70,68 @@ def test_a_file_written_by_a_script_on_b_is_served_by_c(fl):
     assert fl.get("/note.txt", HOST)[2] == stamp.encode()
     st = os.stat(os.path.join(fl.lockers, "fl1", "web_scripts", "note.txt"))
     assert st.st_uid == uid
+
+
+def php_pools(uid):
+    """{php-cgi pid of uid: (its node, by its cgroup; its listening socket's
+    path, by the inode of its fd 0 in its own /proc/PID/net/unix)}."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                st = f.read()
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            if not comm.startswith("php") or f"Uid:\t{uid}\t" not in st:
+                continue
+            with open(f"/proc/{pid}/cgroup") as f:
+                node = re.search(r"^0::.*?/lkf\d+-([a-z]+)\b", f.read(), re.M)
+            ino = re.search(r"socket:\[(\d+)\]", os.readlink(f"/proc/{pid}/fd/0"))
+            with open(f"/proc/{pid}/net/unix") as f:
+                paths = [ln.split()[7] for ln in f if len(ln.split()) > 7 and ino and
+                         ln.split()[6] == ino.group(1)]
+        except (OSError, IndexError):
+            continue
+        if node and paths:
+            out[int(pid)] = (node.group(1), paths[0])
+    return out
+
+
+def test_php_pools_are_each_nodes_own(fl):
+    """Every node's worker of a locker runs a PHP pool whose socket is in
+    the locker's tmp/, on the shared storage: each node's is named for it,
+    so no node's pool replaces another's (each node's PHP processes listen
+    on their own node's socket), and PHP is served by every node at once."""
+    fl["a"].put("fl1", "hello.php", '<?php echo "hello\\n";\n')
+    for n in fl.nodes.values():
+        assert n.get("/hello.php", HOST)[:3:2] == (200, b"hello\n"), n.name
+    uid = fl["a"].info("fl1")["uid"]
+    pools = wait_for(lambda: (lambda p: p if {v[0] for v in p.values()} >= set(fl.nodes)
+                              else None)(php_pools(uid)), 10) or php_pools(uid)
+    assert {v[0] for v in pools.values()} >= set(fl.nodes), pools
+    for node, path in pools.values():
+        assert path.endswith(f".{node}.sock"), pools
+    socks = sorted(x for x in os.listdir(os.path.join(fl.lockers, "fl1", "tmp"))
+                   if x.startswith(".lockerd-fcgi-php"))
+    assert socks == [f".lockerd-fcgi-php.{n}.sock" for n in sorted(fl.nodes)], socks
+    # All three at once, through HAProxy and straight: nothing stalls.
+    bad = []
+
+    def hammer(get):
+        for _ in range(30):
+            try:
+                r = get("/hello.php", HOST)
+                if r[:3:2] != (200, b"hello\n"):
+                    bad.append(r[0])
+            except Exception as e:      # noqa: BLE001 - what a client sees
+                bad.append(repr(e))
+    ts = [threading.Thread(target=hammer, args=(g,))
+          for g in [fl.get] * 2 + [n.get for n in fl.nodes.values()]]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    assert bad == [], bad
 
 
 class Client(threading.Thread):
