@@ -65,6 +65,7 @@ def features():
         "health": os.path.exists(os.path.join(ROOT, "src", "drain.c")),
         "drain-time": '"drain-time"' in conf,
         "directory": re.search(r'\{\s*"directory",', conf) is not None,
+        "hesiod": '"hesiod-server"' in conf,
         "node-drain": os.path.exists(os.path.join(ROOT, "src", "ctl_node.c")),
     }
 
@@ -484,6 +485,9 @@ class Fleet:
             pg = fleet_directory(build)
         self.pg = pg
         self.pgs = []
+        self.knot = None
+        self.hesiod_zone = "athena.test"
+        self.hesiod_filsys = "NFS /export/lockers/%s files.athena.test w /mit/%s"
         self.build = build
         self.features = features()
         self.domain = domain
@@ -514,6 +518,29 @@ class Fleet:
         assert PG.wait_streaming(self.primary), self.standby.log()
         PG.write_conninfo(self.conninfo, self.primary, self.standby)
 
+    def knot_up(self):
+        """knotd on the bridge's address, port 53 (hesinfo's resolver has
+        no port): the zone the hesiod lease holder updates."""
+        from knot import Knot
+        self.knot = Knot(os.path.join(self.dir, "knot"), zone=self.hesiod_zone,
+                         host=self.net.gateway, port=53, transfer=True)
+        self.knot.start()
+
+    def hesinfo(self, name, kind):
+        """hesinfo NAME KIND's lines, asking the fleet's knotd (a resolv.conf
+        bound over the machine's in a mount namespace of its own)."""
+        d = os.path.join(self.dir, "hesconf")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "resolv.conf"), "w") as f:
+            f.write(f"nameserver {self.net.gateway}\noptions timeout:2 attempts:2\n")
+        with open(os.path.join(d, "hesiod.conf"), "w") as f:
+            f.write(f"lhs=.ns\nrhs=.{self.hesiod_zone}\nclasses=IN\n")
+        script = (f"mount --bind {d}/resolv.conf /etc/resolv.conf && "
+                  f"HESIOD_CONFIG={d}/hesiod.conf exec hesinfo {name} {kind}")
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                           capture_output=True, text=True, timeout=30)
+        return r.stdout.splitlines()
+
     def node_conf(self, node):
         f = self.features
         listen = f"listen {node.addr}:{node.port}"
@@ -522,6 +549,10 @@ class Fleet:
                 + (f"node {node.name}\n" if f["node"] else "")
                 + ("drain-time 2s\n" if f["drain-time"] else "")
                 + (f"directory postgres {self.conninfo}\n" if self.pg else "")
+                + (f"hesiod-server {self.knot.address}\nhesiod-zone {self.hesiod_zone}\n"
+                   f"hesiod-key {self.knot.key_name} hmac-sha256 {self.knot.secret_file}\n"
+                   f"hesiod-filsys {self.hesiod_filsys}\nhesiod-retry 1s\n"
+                   if self.knot else "")
                 + f"domain {self.domain}\n"
                 f"hostname scripts.{self.domain}\n"
                 f"lockers {self.lockers}\n"
@@ -540,6 +571,8 @@ class Fleet:
             os.chmod(self.lockers, 0o755)
             if self.pg:
                 self.pg_up()
+            if self.features["hesiod"]:
+                self.knot_up()
             for i, n in enumerate(self.names):
                 self.nodes[n] = Node(self, n, i)
             for n in self.nodes.values():
@@ -602,6 +635,8 @@ class Fleet:
                 errors.append(e)
         for p in self.pgs:
             p.cleanup()
+        if self.knot is not None:
+            self.knot.stop()
         self.net.down()
         for n in self.nodes.values():
             n.cg.remove()

@@ -368,3 +368,18 @@ def test_a_hostile_locker_on_any_node_sees_no_other_home_nor_any_node_state(fl):
         root = [ln for ln in b.decode().splitlines() if ln.startswith("root:")][0]
         assert "fl1" not in root, root
     assert not os.path.exists(victim)
+
+
+def test_hesinfo_finds_the_locker_from_the_fleets_dns(fl):
+    """Published like Athena: `hesinfo NAME filsys` (and passwd, uid)
+    answered by the fleet's DNS server, updated by the node that holds the
+    hesiod lease."""
+    if fl.knot is None:
+        pytest.skip("Hesiod publishing (hesiod-server): not in this tree yet")
+    uid = fl["a"].info("fl1")["uid"]
+    want = fl.hesiod_filsys.replace("%s", "fl1")
+    assert wait_for(lambda: fl.hesinfo("fl1", "filsys") == [want], 30), \
+        [n.log()[-800:] for n in fl.nodes.values()]
+    line = f"fl1:*:{uid}:{uid}:Locker fl1:{fl.lockers}/fl1:/usr/sbin/nologin"
+    assert fl.hesinfo("fl1", "passwd") == [line]
+    assert fl.hesinfo(str(uid), "uid") == [line]
