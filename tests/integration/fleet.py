@@ -605,6 +605,12 @@ class Fleet:
         nodes = list(self.nodes.values())
         first = nodes[0].signup(name)
         if self.pg:
+            # The fleet directory: every node learns it from the feed.
+            for n in nodes[1:]:
+                deadline = time.monotonic() + 30
+                while n.locker("info", name, check=False).returncode != 0:
+                    assert time.monotonic() < deadline, f"{name} not on node {n.name}"
+                    time.sleep(0.05)
             return first
         home = first["home"]
         aside = home + ".fleet-aside"

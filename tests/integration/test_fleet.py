@@ -250,32 +250,6 @@ def test_locker_signed_up_on_a_is_served_by_b_and_c_through_haproxy(fl):
         assert fl.get("/index.html", host)[:3:2] == (200, b"fl2 here\n")
 
 
-def test_postgresql_failover_keeps_every_node_serving_then_taking_changes(fl):
-    """The primary dies: every node goes on serving from its SQLite copy and
-    refuses changes with a clear error; the standby is promoted, and the
-    nodes (libpq's target_session_attrs=read-write) take changes again."""
-    if not fl.pg:
-        pytest.skip("the fleet directory (directory postgres): not in this build")
-    fl.primary.kill()
-    for _ in range(6):
-        assert fl.get("/index.html", HOST)[:3:2] == (200, b"hello fleet\n")
-    r = fl["b"].locker("signup", "fl3", check=False)
-    assert r.returncode != 0 and ("PostgreSQL" in r.stderr or "directory" in r.stderr), \
-        (r.returncode, r.stderr)
-    assert fl["b"].locker("info", "fl3", check=False).returncode != 0
-    fl.standby.promote()
-
-    def signed_up():
-        r = fl["b"].locker("signup", "fl3", check=False)
-        return r.returncode == 0 or "exists" in r.stderr
-    assert wait_for(signed_up, 60)
-    fl["b"].put("fl3", "index.html", "after failover\n", mode=0o644)
-    for n in ("a", "c"):
-        assert wait_for(lambda: fl[n].get("/index.html", "fl3.fleet.example")[0] == 200, 15), n
-    for _ in range(6):
-        assert fl.get("/index.html", HOST)[0] == 200
-
-
 def test_the_client_address_reaches_scripts_through_haproxy(fl):
     """PROXY v2 from HAProxy: a script on any node sees the client's
     address (127.0.0.1 here), not HAProxy's on the bridge."""
@@ -383,3 +357,30 @@ def test_hesinfo_finds_the_locker_from_the_fleets_dns(fl):
     line = f"fl1:*:{uid}:{uid}:Locker fl1:{fl.lockers}/fl1:/usr/sbin/nologin"
     assert fl.hesinfo("fl1", "passwd") == [line]
     assert fl.hesinfo(str(uid), "uid") == [line]
+
+
+# Last: after it the fleet has one PostgreSQL (the promoted standby).
+def test_postgresql_failover_keeps_every_node_serving_then_taking_changes(fl):
+    """The primary dies: every node goes on serving from its SQLite copy and
+    refuses changes with a clear error; the standby is promoted, and the
+    nodes (libpq's target_session_attrs=read-write) take changes again."""
+    if not fl.pg:
+        pytest.skip("the fleet directory (directory postgres): not in this build")
+    fl.primary.kill()
+    for _ in range(6):
+        assert fl.get("/index.html", HOST)[:3:2] == (200, b"hello fleet\n")
+    r = fl["b"].locker("signup", "fl3", check=False)
+    assert r.returncode != 0 and ("PostgreSQL" in r.stderr or "directory" in r.stderr), \
+        (r.returncode, r.stderr)
+    assert fl["b"].locker("info", "fl3", check=False).returncode != 0
+    fl.standby.promote()
+
+    def signed_up():
+        r = fl["b"].locker("signup", "fl3", check=False)
+        return r.returncode == 0 or "exists" in r.stderr
+    assert wait_for(signed_up, 60)
+    fl["b"].put("fl3", "index.html", "after failover\n", mode=0o644)
+    for n in ("a", "c"):
+        assert wait_for(lambda: fl[n].get("/index.html", "fl3.fleet.example")[0] == 200, 15), n
+    for _ in range(6):
+        assert fl.get("/index.html", HOST)[0] == 200
