@@ -64,7 +64,9 @@ def features():
         "proxy": '"proxy-from"' in conf,
         "health": os.path.exists(os.path.join(ROOT, "src", "drain.c")),
         "drain-time": '"drain-time"' in conf,
-        "directory": re.search(r'\{\s*"directory",', conf) is not None,
+        # The key, and the master's side that starts lockerd-dirsync.
+        "directory": re.search(r'\{\s*"directory",', conf) is not None and
+        os.path.exists(os.path.join(ROOT, "src", "dir_master.c")),
         "hesiod": '"hesiod-server"' in conf,
         "node-drain": os.path.exists(os.path.join(ROOT, "src", "ctl_node.c")),
     }
