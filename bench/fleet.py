@@ -116,12 +116,12 @@ def throughput(fl):
     for path in ("/1k.txt", "/hello.php"):
         # warm every node's worker and PHP pool first
         for n in fl.nodes.values():
-            wrk(f"http://{n.addr}:{n.port}{path}", seconds=2)
+            wrk(f"http://{n.addr}:{n.direct_port}{path}", seconds=2)
         runs = {}
         # Rounds of every shape in turn, the median kept: the machine is
         # shared, and its load swings within a minute.
         for _ in range(ROUNDS):
-            runs.setdefault("direct", []).append(wrk(f"http://{a.addr}:{a.port}{path}"))
+            runs.setdefault("direct", []).append(wrk(f"http://{a.addr}:{a.direct_port}{path}"))
             for k in (1, 2, 3):
                 set_nodes(fl, k)
                 runs.setdefault(k, []).append(wrk(f"http://127.0.0.1:{fl.port}{path}"))

@@ -44,6 +44,7 @@ NODES = ("a", "b", "c")
 CG = "/sys/fs/cgroup"
 V1 = ("memory", "pids", "cpu", "cpuacct", "blkio")   # what src/cgroup.c uses
 NODE_PORT = 80           # every node its own address: the same port on each
+DIRECT_PORT = 81         # a plain listener beside it: a client straight to a node
 _count = [0]
 
 
@@ -279,7 +280,10 @@ class Node(Lockerd):
         os.makedirs(self.dir)
         os.chmod(self.dir, 0o755)
         self.addr = fleet.net.addr(2 + index)
+        # port: HAProxy's (PROXY v2 once lockerd has proxy listeners);
+        # direct_port: plain HTTP, for what goes to this node by name.
         self.port = self.plain_port = NODE_PORT
+        self.direct_port = DIRECT_PORT
         self.domain = fleet.domain
         self.transport = "h1"
         self.proto, self.scheme = "HTTP/1.1", "http"
@@ -333,7 +337,8 @@ class Node(Lockerd):
             return False
 
     def get(self, path, host, extra=b""):
-        return get_at(self.addr, self.port, path, host, extra)
+        """Straight to this node (its plain listener)."""
+        return get_at(self.addr, self.direct_port, path, host, extra)
 
     def kill9(self):
         """kill -9 of the master alone (its children find out by
@@ -547,6 +552,7 @@ class Fleet:
         f = self.features
         listen = f"listen {node.addr}:{node.port}"
         text = (f"{listen}{' proxy' if f['proxy'] else ''}\n"
+                f"listen {node.addr}:{node.direct_port}\n"
                 + (f"proxy-from {self.net.gateway}/32\n" if f["proxy"] else "")
                 + (f"node {node.name}\n" if f["node"] else "")
                 + ("drain-time 2s\n" if f["drain-time"] else "")
