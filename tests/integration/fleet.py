@@ -635,8 +635,10 @@ class Fleet:
         return first
 
     def served_by(self):
-        """{node: access-log line count}."""
-        return {n: len(node.access_lines()) for n, node in self.nodes.items()}
+        """{node: access-log lines of requests, HAProxy's health checks left
+        out}."""
+        return {n: sum(1 for ln in node.access_lines() if "/.lockerd/health" not in ln)
+                for n, node in self.nodes.items()}
 
     def close(self):
         errors = []
