@@ -8,8 +8,11 @@
  * never waits for the role or the DNS server: a signup is done when the
  * directory has it, and the records follow.
  *
- * In a fleet only the node holding the `hesiod` lease publishes, so that
- * two nodes do not race each other's updates (publishing()).
+ * In a fleet only the node holding the `hesiod` lease (lease.c) runs the
+ * role, so that two nodes do not race each other's updates: it is taken
+ * or renewed every HESIOD_LEASE_TTL / 3, the role stopped when it is lost
+ * and started (with a full round) where it is won.  On one machine it is
+ * always this node's.
  */
 #include <sys/mman.h>
 #include <errno.h>
@@ -19,15 +22,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lockerd.h"
 #include "master.h"
 #include "dnsupdate.h"
 #include "hesiod.h"
+#include "lease.h"
+
+#define HESIOD_LEASE_TTL	30	/* seconds: a dead holder is replaced within it */
 
 static struct child		 hz = { .kind = EV_CHILD, .role = ROLE_HESIOD, .chan = -1 };
 static struct msg_hesiod_status	 last;
+static int			 lease_ours;	/* as the last renewal saw it */
+static uint64_t			 next_lease_ms;
 
 struct child *
 hesiod_child(void)
@@ -35,12 +44,32 @@ hesiod_child(void)
 	return &hz;
 }
 
-/* Whether this node publishes: every node until lease.c (the `hesiod`
- * lease, issue 18) is there to say which one. */
+static int
+configured(void)
+{
+	return M->conf.hesiod.server.host[0] != '\0';
+}
+
+static void
+lease_renew(void)
+{
+	int rc = lease_take(M->dir, "hesiod", time(NULL), HESIOD_LEASE_TTL);
+
+	if (rc == 1 && !lease_ours)
+		log_info("hesiod: this node (%s) holds the lease: it publishes", lease_node());
+	else if (rc != 1 && lease_ours)
+		log_info("hesiod: %s", rc == 0 ? "another node holds the lease now: it "
+		    "publishes" : "the lease could not be renewed: publishing waits");
+	lease_ours = rc == 1;
+	next_lease_ms = now_ms() + HESIOD_LEASE_TTL * 1000 / 3;
+}
+
+/* Whether this node publishes: configured, and the lease's holder (a
+ * lapsed lease stops it before another node may take over). */
 static int
 publishing(void)
 {
-	return M->conf.hesiod.server.host[0] != '\0';
+	return configured() && lease_ours && lease_mine("hesiod");
 }
 
 int
@@ -79,7 +108,11 @@ hesiod_start(void)
 {
 	int end;
 
-	if (!publishing() || M->stopping || hz.pid > 0)
+	if (!configured() || M->stopping || hz.pid > 0)
+		return;
+	if (next_lease_ms == 0)
+		lease_renew();
+	if (!publishing())
 		return;
 	hz.restart_at_ms = 0;
 	if ((end = new_channel(&hz)) == -1) {
@@ -96,17 +129,36 @@ hesiod_start(void)
 		log_warnx("hesiod started again (pid %d)", (int)hz.pid);
 }
 
+/* At lockerd's stop the lease is given up too: another node takes it at
+ * its next renewal, not a TTL later. */
 void
 hesiod_stop(int sig)
 {
 	if (hz.pid > 0)
 		kill(hz.pid, sig);
+	if (M->stopping && lease_ours) {
+		if (lease_release(M->dir, "hesiod") == -1)
+			log_warnx("hesiod: the lease could not be given up: it runs out in %ds",
+			    HESIOD_LEASE_TTL);
+		lease_ours = 0;
+	}
 }
 
 void
 hesiod_tick(void)
 {
-	if (hz.pid == 0 && hz.restart_at_ms && now_ms() >= hz.restart_at_ms && !M->stopping)
+	uint64_t now = now_ms();
+
+	if (!configured() || M->stopping)
+		return;
+	if (now >= next_lease_ms)
+		lease_renew();
+	if (!publishing()) {
+		if (hz.pid > 0)		/* lost: the new holder publishes */
+			kill(hz.pid, SIGTERM);
+		return;
+	}
+	if (hz.pid == 0 && now >= hz.restart_at_ms)
 		hesiod_start();
 }
 
@@ -115,9 +167,8 @@ hesiod_tick(void)
 void
 hesiod_reload(void)
 {
-	if (hz.pid > 0 && !publishing()) {
-		hesiod_stop(SIGTERM);
-		hz.restart_at_ms = 0;
+	if (hz.pid > 0 && !configured()) {
+		kill(hz.pid, SIGTERM);
 		return;
 	}
 	if (hz.pid <= 0) {
