@@ -381,7 +381,7 @@ def pair(fleet, build_dir):
     try:
         a.start()
         b.start()
-        yield {"a": a, "b": b, "pg": fleet["pg"]}
+        yield {"a": a, "b": b, "pg": fleet["pg"], "conninfo": fleet["conninfo"]}
     finally:
         a.cleanup()
         b.cleanup()
@@ -481,3 +481,71 @@ def test_postgres_down_refuses_changes_and_pages_are_served(pair):
     while b.locker("info", "dsafter", "--json", check=False).returncode != 0:
         assert time.monotonic() < deadline, b.log()[-2000:]
         time.sleep(0.1)
+
+
+def test_dirsync_is_sandboxed(pair):
+    """What PostgreSQL (or whoever answers in its place) could reach through
+    a hole in libpq: dir-user's process, chrooted into an empty directory,
+    under seccomp with no_new_privs, undumpable (no core, no ptrace by its
+    own uid)."""
+    import pwd
+    a = pair["a"]
+    fleet_up(a)
+    pid = wait_for_pid(a)
+    with open(f"/proc/{pid}/status") as f:
+        st = dict(ln.split(":", 1) for ln in f.read().splitlines() if ":" in ln)
+    uid = pwd.getpwnam("lockerd-dir").pw_uid
+    assert st["Uid"].split() == [str(uid)] * 4
+    assert st["Seccomp"].strip() == "2"
+    assert st["NoNewPrivs"].strip() == "1"
+    assert os.readlink(f"/proc/{pid}/root") == os.path.join(a.dir, "state", "empty")
+    assert os.listdir(f"/proc/{pid}/root") == []
+    # The conninfo (PostgreSQL's password) was handed as a descriptor, read
+    # and closed: dirsync keeps no descriptor of it.
+    ci = os.path.realpath(pair["conninfo"])
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        assert os.readlink(f"/proc/{pid}/fd/{fd}") != ci
+
+
+def wait_for_pid(d, within=30):
+    deadline = time.monotonic() + within
+    while not d.pids("dirsync"):
+        assert time.monotonic() < deadline, d.log()[-2000:]
+        time.sleep(0.1)
+    return d.pids("dirsync")[0]
+
+
+def test_dirsync_killed_is_restarted_and_changes_go_on(pair):
+    a, b = pair["a"], pair["b"]
+    fleet_up(a)
+    old = wait_for_pid(a)
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        pids = a.pids("dirsync")
+        if pids and pids[0] != old:
+            r = a.locker("signup", "dsrestart", check=False)
+            if r.returncode == 0:
+                break
+        assert time.monotonic() < deadline, a.log()[-3000:]
+        time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while b.locker("info", "dsrestart", "--json", check=False).returncode != 0:
+        assert time.monotonic() < deadline, b.log()[-2000:]
+        time.sleep(0.1)
+
+
+def test_a_conninfo_others_may_read_is_refused(fleet, build_dir):
+    from conftest import Lockerd
+    d = Lockerd(build_dir)
+    loose = os.path.join(d.dir, "loose.conninfo")
+    pg.write_conninfo(loose, fleet["pg"])
+    os.chmod(loose, 0o644)
+    d.write_conf(open(d.conf).read() + f"node dsloose\ndirectory postgres {loose}\n")
+    try:
+        r = subprocess.run([os.path.join(build_dir, "lockerd"), "-c", d.conf, "-t"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0
+        assert "must be a regular file of root's that only root may read" in r.stderr + r.stdout
+    finally:
+        d.cleanup()
