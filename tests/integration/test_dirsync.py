@@ -409,6 +409,14 @@ def test_a_signup_on_one_node_reaches_the_other(pair):
         assert time.monotonic() < deadline, b.log()[-3000:]
         time.sleep(0.1)
     assert b.info("dsfleet1")["uid"] == uid
+    # Served by B too: its routes follow the feed (the lockers root is shared).
+    from conftest import get
+    a.put("dsfleet1", "hi.html", "from a\n", mode=0o644)
+    deadline = time.monotonic() + 10
+    while get(b.port, "/hi.html", "dsfleet1.test.example")[0] != 200:
+        assert time.monotonic() < deadline, b.log()[-2000:]
+        time.sleep(0.1)
+    assert get(b.port, "/hi.html", "dsfleet1.test.example")[2] == b"from a\n"
     # Each node's heartbeat row, in PostgreSQL and in the other's copy.
     assert {r[0] for r in p.sql("SELECT name FROM nodes")} >= {"dsnode-a", "dsnode-b"}
 
