@@ -6,15 +6,24 @@
 
 #include "lockerd.h"
 
+/* Seconds since the node's last contact, -1: never.  PostgreSQL rounds
+ * its clock to the second where time() truncates: a beat may look a
+ * second ahead of the master's now, which is "0 s ago". */
+static long long
+seen_ago(const struct ctl_node *n)
+{
+	if (n->seen == 0)
+		return -1;
+	return n->now > n->seen ? (long long)(n->now - n->seen) : 0;
+}
+
 static void
 ago(char *out, size_t outsz, const struct ctl_node *n)
 {
 	if (n->seen == 0)
 		snprintf(out, outsz, "never");
-	else if (n->now >= n->seen)
-		snprintf(out, outsz, "%lld s ago", (long long)(n->now - n->seen));
 	else
-		snprintf(out, outsz, "just now");
+		snprintf(out, outsz, "%lld s ago", seen_ago(n));
 }
 
 /*
@@ -42,7 +51,7 @@ cli_print_node(const struct ctl_node *n, int json, int first, int nprocs, int ns
 		json_str(n->state);
 		printf(",\"load\":%.2f,\"seen\":%lld,\"seen_ago_s\":%lld,\"started\":%lld,"
 		    "\"drained\":%s}", n->load / 100.0, (long long)n->seen,
-		    n->seen ? (long long)(n->now - n->seen) : -1LL, (long long)n->started,
+		    seen_ago(n), (long long)n->started,
 		    n->drained ? "true" : "false");
 		return;
 	}
