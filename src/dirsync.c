@@ -125,17 +125,24 @@ send_state(void)
 }
 
 static void
-answer(int status, uint64_t rev, const char *why)
+answer_id(uint64_t id, int status, uint64_t rev, const char *why)
 {
 	struct msg_dir_result r;
 
 	memset(&r, 0, sizeof(r));
-	r.id = S.change_id;
+	r.id = id;
 	r.status = status;
 	r.rev = rev;
 	snprintf(r.why, sizeof(r.why), "%s", status == DIR_OK ? "" : why);
 	if (msg_send(CHILD_CHAN_FD, MSG_DIR_RESULT, &r, sizeof(r), -1) == -1)
 		fatal("dirsync: cannot reach the master");
+}
+
+/* The answer to the change waiting or in flight, which is then done. */
+static void
+answer(int status, uint64_t rev, const char *why)
+{
+	answer_id(S.change_id, status, rev, why);
 	free(S.change_json);
 	S.change_json = NULL;
 	S.has_change = S.change_sent = 0;
@@ -540,7 +547,14 @@ take_change(const struct msg_dir_change *m, int fd)
 	char			 why[DIR_WHY_MAX];
 	size_t			 len;
 
-	if (S.has_change)	/* the master gave up on it: it sent another */
+	/* The master gave up on the last one (a slow PostgreSQL, a loaded
+	 * machine) and sent another: one still in PostgreSQL's hands keeps
+	 * its place (its outcome is not known yet); one not sent gives way. */
+	if (S.has_change && S.change_sent) {
+		answer_id(m->id, DIR_DOWN, 0, "PostgreSQL has not answered the previous change yet");
+		return;
+	}
+	if (S.has_change)
 		answer(DIR_DOWN, 0, "superseded by the next change");
 	S.has_change = 1;
 	S.change_sent = 0;
