@@ -557,3 +557,45 @@ def test_a_conninfo_others_may_read_is_refused(fleet, build_dir):
         assert "must be a regular file of root's that only root may read" in r.stderr + r.stdout
     finally:
         d.cleanup()
+
+
+def test_the_trust_table_holds_between_master_and_dirsync(pair):
+    """MR_DIRSYNC's column of msg_rules[] on the real channel, taken from
+    outside with pidfd_getfd (test_trust.py's way): what dirsync may not
+    send gets it killed by the master, and restarted; what the master may
+    not send makes dirsync exit, and it is restarted; changes go on."""
+    from test_trust import MSG, frame, gone, peers, refused_types, steal
+    a = pair["a"]
+    fleet_up(a)
+    bad = refused_types("MR_DIRSYNC", "MR_MASTER")
+    for name in ("MSG_CONFIG", "MSG_DIR_HELLO", "MSG_DIR_CHANGE", "MSG_WORKER_GET"):
+        assert MSG[name] in bad
+    for ty in (MSG["MSG_DIR_CHANGE"], MSG["MSG_WORKER_GET"], 60000):
+        pid = wait_for_pid(a)
+        s = steal(pid, 3)
+        try:
+            s.send(frame(ty))
+            assert gone(pid), f"dirsync not killed for type {ty}"
+        finally:
+            s.close()
+        deadline = time.monotonic() + 30
+        while not a.pids("dirsync") or a.pids("dirsync")[0] == pid:
+            assert time.monotonic() < deadline, a.log()[-2000:]
+            time.sleep(0.1)
+    assert "malformed message from dirsync" in a.log()
+    # The master's side: a message dirsync may not take ends it.
+    pid = wait_for_pid(a)
+    chans = [fd for fd, p in peers(a.proc.pid).items() if p == pid]
+    assert chans, "the master has no channel to dirsync"
+    assert MSG["MSG_DIR_RESULT"] in refused_types("MR_MASTER", "MR_DIRSYNC")
+    s = steal(a.proc.pid, chans[0])
+    try:
+        s.send(frame(MSG["MSG_DIR_RESULT"]))
+    finally:
+        s.close()
+    assert gone(pid), "dirsync did not exit"
+    assert "dirsync: malformed message from master" in a.log()
+    deadline = time.monotonic() + 60
+    while a.locker("signup", "dstrust", check=False).returncode != 0:
+        assert time.monotonic() < deadline, a.log()[-2000:]
+        time.sleep(0.3)
