@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "hesiod.h"
+#include "lease.h"
 
 struct out {
 	FILE			*f;
@@ -97,13 +98,23 @@ status_put(struct out *o)
 	struct msg_hesiod_status	s;
 	const char			*state;
 	char				at[32] = "";
+	int				had = hesiod_last(&s);
 
-	if (!hesiod_last(&s))
-		state = hesiod_child()->pid > 0 ? "starting" :
-		    o->c->hesiod.server.host[0] ? "not running" : "off";
+	if (o->c->hesiod.server.host[0] == '\0')
+		state = "off";
+	else if (!hesiod_publishing()) {
+		/* Another node holds the lease: its export says how it goes. */
+		state = "elsewhere";
+		snprintf(s.why, sizeof(s.why), "node %s holds the hesiod lease and publishes",
+		    lease_holder("hesiod")[0] ? lease_holder("hesiod") : "(none yet)");
+		s.at = 0;
+		s.ok = 0;
+		had = 1;
+	} else if (!had)
+		state = hesiod_child()->pid > 0 ? "starting" : "not running";
 	else
 		state = s.ok ? "ok" : "failing";
-	if (s.at != 0 || hesiod_last(&s)) {
+	if (s.at != 0) {
 		time_t t = (time_t)s.at;
 
 		strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", localtime(&t));
@@ -114,15 +125,15 @@ status_put(struct out *o)
 		fprintf(o->f, ", \"server\": ");
 		json_put(o->f, o->c->hesiod.server.host);
 		fprintf(o->f, ", \"state\": \"%s\", \"at\": %lld, \"why\": ", state,
-		    hesiod_last(&s) ? (long long)s.at : 0LL);
-		json_put(o->f, hesiod_last(&s) ? s.why : "");
+		    had ? (long long)s.at : 0LL);
+		json_put(o->f, had && !s.ok ? s.why : "");
 		fprintf(o->f, ", \"records\": [");
 		return;
 	}
 	fprintf(o->f, "; Hesiod records of lockerd's lockers, zone %s (hesiod-server %s)\n",
 	    o->c->hesiod.zone, o->c->hesiod.server.host[0] ? o->c->hesiod.server.host : "unset");
 	fprintf(o->f, "; last update: %s%s%s%s%s\n", state, at[0] ? " at " : "", at,
-	    hesiod_last(&s) && !s.ok ? ": " : "", hesiod_last(&s) && !s.ok ? s.why : "");
+	    had && !s.ok ? ": " : "", had && !s.ok ? s.why : "");
 }
 
 void
@@ -137,8 +148,8 @@ do_export_hesiod(struct ctl_client *c)
 		return;
 	}
 	if (sync && hesiod_child()->pid <= 0) {
-		done(c, 1, "no hesiod role runs (hesiod-server unset, or restarting): nothing "
-		    "to --sync with");
+		done(c, 1, "no hesiod role runs here (hesiod-server unset, restarting, or "
+		    "another node holds the hesiod lease: --sync there)");
 		return;
 	}
 	if ((fd = memfd_create("lockerd-export", MFD_CLOEXEC)) == -1 ||

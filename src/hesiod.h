@@ -133,6 +133,8 @@ void	hesiod_locker_added(const char *name);	/* a signup */
 void	hesiod_locker_removed(const char *name);
 void	hesiod_push_all(int full);		/* every locker, e.g. after a feed */
 const char *hesiod_master_msg(int type, const void *buf, size_t len);
+/* Whether this node publishes (configured, and the hesiod lease's). */
+int	hesiod_publishing(void);
 /* The role's last round, for `locker export hesiod` (0: none yet). */
 int	hesiod_last(struct msg_hesiod_status *out);
 

@@ -73,6 +73,12 @@ publishing(void)
 }
 
 int
+hesiod_publishing(void)
+{
+	return publishing();
+}
+
+int
 hesiod_check(const struct config *c, char *err, size_t errlen)
 {
 	if (c->hesiod.server.host[0] == '\0')

@@ -2,6 +2,7 @@
 and one knotd; only the holder of the `hesiod` lease runs the role, a
 signup on either node is published by it, and when it stops (SIGTERM: the
 lease given up) the other node takes the lease and publishes."""
+import json
 import os
 import random
 import shutil
@@ -96,7 +97,12 @@ def test_one_node_publishes_a_signup_on_either(fleet):
     assert publishers((a, b)) == [holder]
     rows = p.sql("SELECT holder FROM leases WHERE what = 'hesiod'")
     assert len(rows) == 1 and rows[0][0].startswith("hesa" if holder is a else "hesb")
+    ex = json.loads(other.locker("--json", "export", "hesiod").stdout)
+    assert ex["state"] == "elsewhere" and rows[0][0] in ex["why"], ex
+    assert other.locker("export", "hesiod", "--sync", check=False).returncode == 1
     signed_up_and_published(other, k, "hfo")   # through the feed, by the holder
+    assert wait_for(lambda: json.loads(holder.locker("--json", "export", "hesiod").stdout)
+                    ["state"] == "ok", within=20)
     signed_up_and_published(holder, k, "hfh")
 
 
