@@ -1452,6 +1452,15 @@ config_validate(const struct config *c, char *err, size_t errlen)
 		    c->app_releases, jail_releases_clash(c));
 		return -1;
 	}
+	/* An image is a file on this machine's disk, mounted here: another
+	 * node could neither see the home's files nor mount it too. */
+	if (c->directory == DIRECTORY_POSTGRES && c->disk_quota == DISK_QUOTA_IMAGE) {
+		snprintf(err, errlen, "%s: disk-quota image keeps each locker's files in an "
+		    "image on this machine's own disk; in a fleet (directory postgres) the "
+		    "lockers root is shared storage: use disk-quota btrfs on the file server's "
+		    "side, or none", config_where("disk-quota"));
+		return -1;
+	}
 	if (c->disk_limit != 0 && c->disk_quota == DISK_QUOTA_NONE) {
 		snprintf(err, errlen, "%s: disk-limit needs a way to keep it: set disk-quota "
 		    "btrfs (or disk-limit 0)", c->path);

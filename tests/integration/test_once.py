@@ -47,6 +47,7 @@ def pair(build_dir):
     b = pki = None
     try:
         a.signup("sessa")
+        a.signup("sessmal")
         pki = tempfile.mkdtemp(prefix="once-pki", dir=os.path.dirname(a.dir))
         crt, key = self_signed(pki, "test.example")
         b = Lockerd(build_dir, extra="file-cache-valid 0\ntls-rescan 1s\n"
@@ -92,6 +93,33 @@ def test_a_php_session_started_on_one_node_is_read_on_another(pair):
     assert st.st_mode & 0o077 == 0, oct(st.st_mode)
 
 
+def test_another_lockers_sessions_stay_out_of_reach_on_every_node(pair):
+    """mallory, on the node that did not start the session, goes after the
+    victim's session file on the shared lockers root: by its path under the
+    lockers root, and in its own /tmp (which is its home's tmp/)."""
+    a, b = pair
+    host = "sessa.test.example"
+    a.put("sessa", "secret.php", '<?php session_start(); $_SESSION["pw"] = "hunter2-once";'
+          ' echo session_id();', mode=0o644)
+    s, h, sid = get(a.port, "/secret.php", host)
+    assert s == 200 and re.fullmatch(rb"[A-Za-z0-9,-]+", sid), (s, sid)
+    sid = sid.decode()
+    victim = os.path.join(a.lockers, "sessa", "tmp", "sess_" + sid)
+    assert "hunter2-once" in open(victim).read()
+    b.put("sessmal", "steal.php", '<?php foreach (["root", "tmp", "home"] as $k) { $p = $_GET[$k]; $r = @file_get_contents($p);'
+          ' echo $k, "=", $r === false ? "refused" : $r, "\n"; }'
+          ' session_id($_GET["sid"]); session_start(); echo "own=", json_encode($_SESSION);',
+          mode=0o644)
+    q = f"?root={victim}&tmp=/tmp/sess_{sid}&home=/home/sessa/tmp/sess_{sid}&sid={sid}"
+    for node in (a, b):
+        s, h, body = get(node.port, "/steal.php" + q, "sessmal.test.example")
+        assert s == 200, (s, body)
+        assert b"hunter2-once" not in body, body
+        # its own /tmp holds its own (empty) session of that id, at most
+        assert b"root=refused\n" in body and b"home=refused\n" in body, body
+        assert re.search(rb"\ntmp=(refused)?\n", body) and body.endswith(b"own=[]"), body
+
+
 def _served_cn(port, name):
     """The CN of the certificate the listener presents for SNI name."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -120,3 +148,30 @@ def test_a_certificate_written_to_the_shared_tls_dir_is_served_by_another_node(p
             os.rename(os.path.join(tls, ".x" + ext), os.path.join(tls, name + ext))
     assert wait_for(lambda: _served_cn(b.tls_port, name) == name, within=30), b.log()[-3000:]
     assert "changed: its certificates are read again" in b.log()
+
+
+def test_disk_quota_image_is_refused_in_a_fleet(build_dir, tmp_path):
+    """An image is a file on one machine's disk: a fleet (directory
+    postgres) cannot share it, and lockerd -t says so with the line."""
+    d = Lockerd(build_dir)
+    try:
+        conninfo = tmp_path / "fleet.conninfo"
+        conninfo.write_text("host=127.0.0.1 dbname=lockerd user=lockerd\n")
+        os.chmod(conninfo, 0o600)
+        with open(d.conf) as f:
+            base = f.read()
+        d.write_conf(base + f"directory postgres {conninfo}\ndisk-quota image\n")
+        line = len(base.splitlines()) + 2
+        r = subprocess.run([os.path.join(build_dir, "lockerd"), "-t", "-c", d.conf],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0, r
+        assert (f"{d.conf}:{line}: disk-quota image keeps each locker's files in an image "
+                "on this machine's own disk; in a fleet (directory postgres) the lockers "
+                "root is shared storage") in r.stderr, r.stderr
+        # the same fleet without the image is a configuration lockerd -t accepts
+        d.write_conf(base + f"directory postgres {conninfo}\n")
+        r = subprocess.run([os.path.join(build_dir, "lockerd"), "-t", "-c", d.conf],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+    finally:
+        d.cleanup()

@@ -184,6 +184,18 @@ test_validate(void)
 	parse(&c, "disk-limit 1g\n", err, sizeof(err));
 	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
 	CHECK(strstr(err, "disk-quota") != NULL);
+	/* A fleet's lockers root is shared: no per-machine image (issue 18). */
+	parse(&c, "directory postgres /etc/lockerd/fleet.conninfo\ndisk-quota image\n", err,
+	    sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "t.conf:2: disk-quota image keeps each locker's files in an image on this "
+	    "machine's own disk; in a fleet (directory postgres) the lockers root is shared "
+	    "storage: use disk-quota btrfs on the file server's side, or none");
+	parse(&c, "directory postgres /etc/lockerd/fleet.conninfo\ndisk-quota btrfs\n", err,
+	    sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), 0);
+	parse(&c, "disk-quota image\n", err, sizeof(err));
+	CHECK_INT(config_validate(&c, err, sizeof(err)), 0);
 	/* tls-dir: in state is its default; never where a locker or logd writes. */
 	parse(&c, "state /srv/s\ntls-dir /srv/s/tls\n", err, sizeof(err));
 	CHECK_INT(config_validate(&c, err, sizeof(err)), 0);
