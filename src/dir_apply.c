@@ -261,6 +261,11 @@ drop_unseen(sqlite3 *db, uint64_t *changed, char *err, size_t errlen)
 	int	i, n;
 
 	for (i = dirtab_count() - 1; i >= 0; i--) {
+		/* uids and audit are never deleted anywhere (their triggers say
+		 * so): a row here that the fleet lacks is this node's history from
+		 * before it joined, kept (its uid stays retired here too). */
+		if (strcmp(dirtab[i].name, "uids") == 0 || strcmp(dirtab[i].name, "audit") == 0)
+			continue;
 		if (unseen_sql(sql, sizeof(sql), &dirtab[i], i) == -1)
 			return -1;
 		if ((n = run(db, sql, NULL, err, errlen)) == -1)

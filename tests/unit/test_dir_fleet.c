@@ -369,7 +369,17 @@ test_apply(void)
 	CHECK_INT(dir_vhost_get(d, "eve.example", NULL), 0);
 	CHECK_INT(dir_fleet_rev(d), 12);
 
-	/* A full copy: what it does not hold goes. */
+	/* A full copy: what it does not hold goes, but for uids and audit,
+	 * which nothing deletes (this node's own history is kept). */
+	{
+		static const char *const mine[] = {
+			"uids", "{\"uid\":6001,\"name\":\"old\",\"allocated\":1,"
+			    "\"released\":2,\"archive\":\"\"}",
+		};
+
+		apply_rows(d, mine, 1, 19, 0, &changed);
+		CHECK_INT(count(d, "SELECT count(*) FROM uids WHERE uid = 6001"), 1);
+	}
 	apply_rows(d, add, 4, 20, 0, &changed);
 	CHECK_INT(dir_vhost_get(d, "dave.example", NULL), 1);
 	apply_rows(d, add + 2, 3, 21, 1, &changed);
@@ -378,6 +388,7 @@ test_apply(void)
 	CHECK_INT(count(d, "SELECT count(*) FROM locker_limits"), 0);
 	CHECK_INT(dir_vhost_get(d, "dave.example", NULL), 0);
 	CHECK_INT(dir_locker_get(d, "dave", NULL), 1);
+	CHECK_INT(count(d, "SELECT count(*) FROM uids WHERE uid = 6001"), 1);
 	CHECK_INT(dir_fleet_rev(d), 21);
 
 	/* A blob captured goes out as hex. */
