@@ -289,6 +289,11 @@ def test_a_spoofed_proxy_header_is_refused(fl):
         assert not any("6.6.6.6" in ln for ln in node.access_lines()[before[n]:]), n
 
 
+def status_nodes(node):
+    """`locker status --json`'s nodes, by name."""
+    return {n["name"]: n for n in json.loads(node.locker("status", "--json").stdout)["nodes"]}
+
+
 def test_a_drained_node_takes_no_new_requests_and_comes_back(fl):
     """`locker node drain c`: C's health check says 503, HAProxy takes it
     out, the others serve everything; undrained, it serves again."""
@@ -305,8 +310,19 @@ def test_a_drained_node_takes_no_new_requests_and_comes_back(fl):
     assert d["c"] == 0 and d["a"] > 0 and d["b"] > 0, d
     # Still running and serving whoever asks it straight (its requests finish).
     assert c.get("/index.html", HOST)[0] == 200
+    # locker status on another node (the fleet directory) shows every node,
+    # its last contact, and C drained.
+    viewer = fl["a"] if fl.pg else c
+    nodes = wait_for(lambda: (lambda ns: ns if ns.get("c", {}).get("drained") else None)(
+        status_nodes(viewer)), 10) or status_nodes(viewer)
+    assert nodes["c"]["drained"] is True, nodes
+    if fl.pg:
+        assert set(nodes) == set(fl.nodes), nodes
+        assert all(n["seen_ago_s"] < 30 for n in nodes.values()), nodes
+        assert not nodes["a"]["drained"] and not nodes["b"]["drained"], nodes
     c.locker("node", "undrain", "c")
     assert fl.proxy.wait_state("c", "UP", 30), fl.proxy.states()
+    assert wait_for(lambda: not status_nodes(viewer)["c"]["drained"], 10)
     before = fl.served_by()
     for _ in range(9):
         assert fl.get("/index.html", HOST)[0] == 200
