@@ -61,6 +61,7 @@ LOCKER_SRCS  = locker.c verbs.c msg.c config.c jail.c route.c log.c util.c cli_c
 
 # Hesiod's publishing (issue 18): the role, its records, the master's side, the verb.
 LOCKERD_SRCS += hesiod.c hesiod_rec.c hesiod_sync.c hesiod_master.c ctl_hesiod.c
+LOCKERD_SRCS += acme_share.c
 
 LOCKERD_OBJS = $(LOCKERD_SRCS:%.c=$(B)/%.o)
 LOCKER_OBJS  = $(LOCKER_SRCS:%.c=$(B)/%.o)

@@ -375,12 +375,15 @@ const char *
 acme_master_msg(enum msg_type type, const void *buf, size_t len)
 {
 	const struct msg_acme_issued *is = buf;
+	const char *why;
 
 	switch (type) {	/* msg_rules[]: each exactly its struct, but the name */
 	case MSG_TLS_WANT:
 		return want_msg(buf, len);
 	case MSG_ACME_TOKEN:
-		return token_msg(buf);
+		if ((why = token_msg(buf)) == NULL)
+			acme_share_publish(buf);	/* for the fleet's other nodes */
+		return why;
 	case MSG_ACME_ALPN:
 		return alpn_msg(buf);
 	case MSG_ACME_STATUS:
@@ -394,6 +397,13 @@ acme_master_msg(enum msg_type type, const void *buf, size_t len)
 	default:
 		return NULL;
 	}
+}
+
+/* Another node's token (acme_share.c), checked as acme's own are. */
+const char *
+acme_token_relay(const struct msg_acme_token *t)
+{
+	return token_msg(t);
 }
 
 /* ------------------------------------------------------------ others */

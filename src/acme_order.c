@@ -300,8 +300,11 @@ chal_publish(struct acme_ctx *A, const struct acme_chal *c, const char *ident,
 		snprintf(err, errlen, "cannot hand the token to the master");
 		return -1;
 	}
+	/* The master relays it to every front meanwhile; in a fleet the other
+	 * nodes' masters find it in tls-dir within a quarter second
+	 * (acme_share.c), and the CA's check may reach any of them. */
 	if (set)
-		acme_sleep(A, 200);	/* the master relays it to every front meanwhile */
+		acme_sleep(A, A->conf.directory == DIRECTORY_POSTGRES ? 1500 : 200);
 	return 0;
 }
 

@@ -1684,6 +1684,7 @@ master_loop(void)
 		certs_tick();
 		certs_rescan_tick(&M->conf);
 		acme_lease_tick();
+		acme_share_tick();
 		tickets_tick(&M->conf);
 		control_timeouts();
 		proof_tick();

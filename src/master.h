@@ -186,6 +186,11 @@ void	acme_start(void);		/* (re)started when acme-ca is set */
 void	acme_names_push(void);		/* after any change of names or limits */
 void	acme_lease_tick(void);		/* from the master's loop: the `acme` lease */
 void	acme_watch_refresh(void);	/* tls-dir changed: a watching acme looks again */
+/* acme_share.c: HTTP-01 tokens through tls-dir to a fleet's other nodes. */
+struct msg_acme_token;
+void	acme_share_publish(const struct msg_acme_token *t);	/* the holder's */
+void	acme_share_tick(void);		/* from the master's loop: another holder's */
+const char *acme_token_relay(const struct msg_acme_token *t);	/* NULL, or why not */
 void	acme_tsig_send(void);		/* acme-dns-update's key file, as a descriptor */
 void	acme_front_started(struct child *f);
 const char *acme_master_msg(enum msg_type type, const void *buf, size_t len);

@@ -36,6 +36,10 @@ def _share(a, b):
     src = sqlite3.connect(os.path.join(a.dir, "state", "directory.db"))
     dst = sqlite3.connect(os.path.join(state, "directory.db"))
     src.backup(dst)
+    dst.execute("INSERT INTO leases (what, holder, expires) VALUES ('acme', 'oncea', "
+                "strftime('%s','now') + 86400) ON CONFLICT (what) DO UPDATE SET "
+                "holder = 'oncea', expires = excluded.expires")
+    dst.commit()
     dst.close()
     src.close()
     os.chmod(os.path.join(state, "directory.db"), 0o600)
@@ -50,8 +54,11 @@ def pair(build_dir):
         a.signup("sessmal")
         pki = tempfile.mkdtemp(prefix="once-pki", dir=os.path.dirname(a.dir))
         crt, key = self_signed(pki, "test.example")
+        # b's ACME client never orders: the acme lease is another node's
+        # (below), and its CA is nowhere
         b = Lockerd(build_dir, extra="file-cache-valid 0\ntls-rescan 1s\n"
-                    f"certificate test.example {crt} {key}\n")
+                    f"certificate test.example {crt} {key}\nnode onceb\n"
+                    "acme-ca https://127.0.0.1:9/directory\n")
         b.tls_port = free_port()
         with open(b.conf) as f:
             b.write_conf(f.read() + f"listen 127.0.0.1:{b.tls_port} tls\n")
@@ -175,3 +182,30 @@ def test_disk_quota_image_is_refused_in_a_fleet(build_dir, tmp_path):
         assert r.returncode == 0, r.stderr
     finally:
         d.cleanup()
+
+
+def test_an_http01_token_the_acme_holder_published_is_answered_by_another_node(pair):
+    """The CA's check may reach any node behind the balancer: b, which
+    does not hold the acme lease, answers what the holder's master wrote
+    to tls-dir/acme-tokens/ (acme_share.c), and stops when it is gone."""
+    a, b = pair
+    token = "onceTok3n_-" + "x" * 32
+    keyauth = token + "." + "T" * 43
+    tokens = os.path.join(a.dir, "state", "tls", "acme-tokens")
+    os.makedirs(tokens, exist_ok=True)
+    path = "/.well-known/acme-challenge/" + token
+
+    def answer():
+        return get(b.port, path, "sessa.test.example")
+
+    assert answer()[0] == 404
+    with open(os.path.join(tokens, token), "w") as f:
+        f.write(keyauth)
+    assert wait_for(lambda: answer()[:3:2] == (200, keyauth.encode()), within=30), \
+        (answer(), b.log()[-2000:])
+    # a file that is not a token is not relayed
+    with open(os.path.join(tokens, "bad token"), "w") as f:
+        f.write("bad token.x")
+    os.unlink(os.path.join(tokens, token))
+    assert wait_for(lambda: answer()[0] == 404, within=30), answer()
+    assert get(b.port, "/.well-known/acme-challenge/bad%20token", "sessa.test.example")[0] == 404
