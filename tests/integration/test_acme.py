@@ -59,7 +59,7 @@ def make_pki(d):
 
 
 class Pebble:
-    def __init__(self, d, http_port, tls_port, dns_port, nonce_reject=0):
+    def __init__(self, d, http_port, tls_port, dns_port, nonce_reject=0, validity=VALIDITY):
         self.dir = d
         self.port = free_port()
         self.mport = free_port()
@@ -69,7 +69,7 @@ class Pebble:
             "certificate": f"{d}/pebble.pem", "privateKey": f"{d}/pebble.key",
             "httpPort": http_port, "tlsPort": tls_port,
             "ocspResponderURL": "", "externalAccountBindingRequired": False,
-            "certificateValidityPeriod": VALIDITY}}
+            "certificateValidityPeriod": validity}}
         with open(f"{d}/pebble.json", "w") as f:
             json.dump(conf, f)
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1",
