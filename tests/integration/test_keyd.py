@@ -403,10 +403,17 @@ def test_a_thousand_certificates(build_dir):
                 with open(os.path.join(tls, f"h{i}.test.example.{s}"), "wb") as f:
                     f.write(pem[s])
         d.start()
-        # fronts, logd, keyd, spawner (beside them: the spawner's spare, a zygote)
+        # fronts, logd, keyd, spawner (beside them: the spawner's spare, a zygote),
+        # each past its start: a front, logd and keyd run as their own users
+        # (a snapshot taken while one still ran as root saw its uid change)
         roles = ("front", "logd", "keyd", "spawner")
-        kids = wait_for(lambda: sum(r in roles for r, _ in d.children().values()) == 5
-                        and keyd_pid(d, 0.1) and d.children(), within=20)
+
+        def started():
+            k = d.children()
+            return (sum(r in roles for r, _ in k.values()) == 5 and keyd_pid(d, 0.1)
+                    and all(u != 0 for r, u in k.values() if r in ("front", "logd", "keyd"))
+                    and k)
+        kids = wait_for(started, within=20)
         assert kids
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.load_verify_locations(crt)
